@@ -1,0 +1,134 @@
+# keten -- build, test, fuzz, bench, demo.  See README.md.
+#
+#   make            libketen (build/libketen.a) and the program build/keten
+#   make test       installs what is missing, builds, runs every test
+#   make asan       the same tests again under AddressSanitizer + UBSan (build/asan/)
+#   make fuzz       libFuzzer targets (clang), each run FUZZ_SECONDS (build/fuzz/)
+#   make bench      the benchmarks in bench/ (prints figures; not a test)
+#   make demo       installs what is missing, builds, runs the main job
+#   make deps       installs the Debian packages keten needs (sudo when not root)
+#   make install    PREFIX=/usr/local
+#
+# Objects and programs go under $(BUILD); nothing is generated in the sources.
+
+BUILD   ?= build
+PREFIX  ?= /usr/local
+CC      ?= cc
+SAN     ?=
+OPT     ?= -O2 -g
+FUZZ_SECONDS ?= 30
+
+PKGS     = libsodium lmdb jansson libcbor
+DEB_PKGS = build-essential pkg-config clang libsodium-dev liblmdb-dev libjansson-dev \
+           libcbor-dev libcmocka-dev lmdb-utils python3 time
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CPPFLAGS += -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Iledger -Inode -Ireaders -Icli
+CFLAGS   := -std=c11 -Wall -Wextra -Werror $(OPT) $(SAN) $(PKG_CFLAGS) $(CFLAGS)
+LDLIBS   += $(PKG_LIBS) -lpthread -lm
+
+LIB_SRC  := $(wildcard ledger/*.c node/*.c readers/*.c)
+CLI_SRC  := $(wildcard cli/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+BENCH_SRC := $(wildcard bench/*.c)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+LIB      := $(BUILD)/libketen.a
+PROG     := $(BUILD)/keten
+
+.PHONY: all test unit asan fuzz fuzz-build bench demo deps install clean format check-deps
+
+all: $(PROG) $(LIB)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(PROG): $(CLI_OBJ) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
+
+$(BUILD)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+unit: $(UNIT_BIN) $(PROG)
+
+# README command 2.  Installs what is missing, builds, runs every test.
+test: check-deps
+	$(MAKE) unit
+	tests/run.sh $(BUILD)
+
+asan: check-deps
+	$(MAKE) BUILD=build/asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" OPT="-O1 -g" unit
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		tests/run.sh build/asan
+
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_FLAGS = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(PKG_CFLAGS)
+
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
+
+fuzz-build: check-deps $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	@for f in $(FUZZ_BIN); do \
+		name=$$(basename $$f); corpus=tests/fuzz/corpus/$$name; \
+		mkdir -p build/fuzz/corpus/$$name; \
+		echo "fuzz: $$name for $(FUZZ_SECONDS) s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 \
+			-artifact_prefix=build/fuzz/$$name- build/fuzz/corpus/$$name \
+			$$( [ -d $$corpus ] && echo $$corpus ) 2>build/fuzz/$$name.log \
+			|| { tail -50 build/fuzz/$$name.log; exit 1; }; \
+		grep -E '^#[0-9]+.*DONE' build/fuzz/$$name.log | tail -1; \
+	done
+
+bench: all $(BENCH_BIN)
+	bench/run.sh $(BUILD)
+
+# README command 1.  Installs what is missing, builds, runs the main job.
+demo: check-deps
+	$(MAKE) all
+	demo/demo.sh $(BUILD)/keten
+
+check-deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+
+deps: check-deps
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/keten
+	install -m 0755 $(PROG) $(DESTDIR)$(PREFIX)/bin/keten
+	install -m 0644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libketen.a
+	install -m 0644 ledger/*.h $(DESTDIR)$(PREFIX)/include/keten/
+
+format:
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) $(BENCH_SRC) $(FUZZ_SRC) ledger/*.h cli/*.h
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

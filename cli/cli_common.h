@@ -1,0 +1,69 @@
+/* cli_common.h -- what every `keten` command shares: the global options,
+ * opening the home, loading the key with its passphrase, reading input
+ * files, printing errors, and the exit codes.
+ *
+ * Exit codes (docs/cli.md): 0 ok; 1 verification failed or not found;
+ * 2 usage error; 3 bad input; 4 environment (I/O, no home, locked, key). */
+#ifndef CLI_COMMON_H
+#define CLI_COMMON_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "ledger_error.h"
+#include "ledger_home.h"
+
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_FAILED = 1,
+    CLI_EXIT_USAGE = 2,
+    CLI_EXIT_INPUT = 3,
+    CLI_EXIT_ENV = 4,
+};
+
+/* Options every command accepts (before or after its name). */
+typedef struct cli_ctx {
+    const char *home;     /* --home, else $KETEN_HOME, else NULL */
+    const char *passfile; /* --passphrase-file, else $KETEN_PASSPHRASE_FILE */
+    int json;             /* --json */
+    const char *prog;     /* "keten" */
+} cli_ctx_t;
+
+/* The exit code for a ledger error code. */
+int cli_exit_code(int ledger_rc);
+
+/* Prints "keten: <msg>" to stderr and returns the exit code for rc. */
+int cli_fail(const cli_ctx_t *ctx, int rc, const ledger_err_t *err);
+
+/* Prints "keten <cmd>: <printf message>" and a hint to use --help; returns 2. */
+int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Opens the home named by ctx (LEDGER_STORE_RDONLY in flags to read only).
+ * Prints the error and returns its exit code, or 0 with *out set. */
+int cli_open_home(const cli_ctx_t *ctx, unsigned flags, ledger_home_t **out);
+
+/* Loads the signing key of home, reading the passphrase file when the key is
+ * sealed. Prints the error and returns its exit code, or 0. */
+int cli_identity(const cli_ctx_t *ctx, ledger_home_t *home, const ledger_identity_t **out);
+
+/* Reads a passphrase file (first line, without the line end) into secure
+ * memory *pass (sodium_free it). Prints errors; returns exit code or 0. */
+int cli_read_passphrase(const char *file, char **pass, size_t *len);
+
+/* Reads a whole file ("-" = stdin) into a malloc'd buffer. Prints errors;
+ * returns exit code or 0. */
+int cli_read_file(const char *path, char **buf, size_t *len);
+
+/* Is s "--json" etc.: handles the options every command accepts, at argv[*i]
+ * (advancing *i past a value). 1 when handled, 0 when not, -1 usage error. */
+int cli_common_option(cli_ctx_t *ctx, int argc, char **argv, int *i);
+
+/* 1 when argv[i] asks for help (-h, --help). */
+int cli_is_help(const char *arg);
+
+/* Matches argv[*i] against the long option name ("--biz-step"), taking its
+ * value from "--name=value" or the next argument (advancing *i). 1 matched
+ * (*val set), 0 not this option, -1 value missing (message printed). */
+int cli_opt(int argc, char **argv, int *i, const char *name, const char **val);
+
+#endif

@@ -1,0 +1,449 @@
+/* cli_read.c -- `keten log`, `keten show`, `keten export`: walk the store
+ * (ledger_store_scan / _get / _find_event) and print entries for people or,
+ * with --json, for programs. */
+#include "cli_read.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ledger_entry.h"
+#include "ledger_epcis.h"
+#include "ledger_store.h"
+
+static const char log_usage[] =
+    "usage: keten log [--json] [--feed FEED]\n"
+    "\n"
+    "Lists every entry the home holds, in the order they reached it: feed:seq,\n"
+    "event time, type, bizStep and eventID. --json prints one object per line:\n"
+    "{\"feed\", \"seq\", \"eventID\", \"eventHash\", \"type\", \"eventTime\", \"bizStep\",\n"
+    " \"recordTime\", \"sealed\"}.\n"
+    "\n"
+    "Example:\n"
+    "  keten --home /tmp/a log --json | head\n";
+
+static const char show_usage[] =
+    "usage: keten show EVENTID|FEED:SEQ [--json]\n"
+    "\n"
+    "Shows one event with its signed entry (feed, seq, entry hash, signature).\n"
+    "EVENTID is an eventID or an event hash (ni:///sha-256;...); FEED:SEQ names an\n"
+    "entry by its feed ID (or a unique prefix of it, as `log` prints) and seq.\n"
+    "An event corrected by an errorDeclaration shows both entries.\n"
+    "\n"
+    "Examples:\n"
+    "  keten show 'ni:///sha-256;2a4c...?ver=CBV2.0' --json\n"
+    "  keten show 3f9a1c07:12\n";
+
+static const char export_usage[] =
+    "usage: keten export [--out FILE]\n"
+    "\n"
+    "Writes every event the home holds as one EPCIS 2.0 EPCISDocument (JSON-LD),\n"
+    "to stdout or FILE (written whole, then renamed into place). Sealed entries\n"
+    "have no payload to export and are left out (counted on stderr).\n"
+    "\n"
+    "Example:\n"
+    "  keten --home /tmp/a export > out.jsonld\n";
+
+/* ISO 8601 UTC text of a record time in ms. */
+static void fmt_ms(uint64_t ms, char out[32])
+{
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + strlen(out), 32 - strlen(out), ".%03uZ", (unsigned)(ms % 1000));
+}
+
+/* ---- log -------------------------------------------------------------- */
+
+typedef struct log_ctx {
+    const cli_ctx_t *cli;
+    const uint8_t *feed; /* only this feed, or NULL */
+    uint64_t count;
+} log_ctx_t;
+
+static int log_entry(const ledger_stored_t *s, void *vctx)
+{
+    log_ctx_t *lc = vctx;
+    char feed[2 * LEDGER_FEED_LEN + 1], hash[96] = "", rtime[32], bs[128] = "";
+    json_t *ev = NULL;
+    const char *type = NULL, *etime = NULL, *eid = NULL, *step = NULL;
+    ledger_err_t err;
+
+    if (lc->feed && memcmp(lc->feed, s->e.h.feed, LEDGER_FEED_LEN) != 0)
+        return 0;
+    ledger_hex(s->e.h.feed, LEDGER_FEED_LEN, feed);
+    fmt_ms(s->e.h.record_time_ms, rtime);
+    if (s->e.payload && s->e.h.ptype == LEDGER_PT_EVENT) {
+        if (ledger_event_payload_decode(s->e.payload, s->e.plen, &ev, hash, sizeof hash, &err)) {
+            fprintf(stderr, "keten: feed %s seq %llu: %s (run keten verify)\n", feed,
+                    (unsigned long long)s->e.h.seq, err.msg);
+            return LEDGER_EVERIFY;
+        }
+        type = json_string_value(json_object_get(ev, "type"));
+        etime = json_string_value(json_object_get(ev, "eventTime"));
+        eid = json_string_value(json_object_get(ev, "eventID"));
+        step = json_string_value(json_object_get(ev, "bizStep"));
+        if (step)
+            ledger_epcis_cbv_short(step, bs, sizeof bs);
+    }
+    if (lc->cli->json) {
+        json_t *o = json_pack("{s:s, s:I, s:s, s:b}", "feed", feed, "seq", (json_int_t)s->e.h.seq,
+                              "recordTime", rtime, "sealed", s->e.payload == NULL);
+        char *text;
+        if (ev) {
+            json_object_set_new(o, "eventID", json_string(eid ? eid : hash));
+            json_object_set_new(o, "eventHash", json_string(hash));
+            json_object_set_new(o, "type", type ? json_string(type) : json_null());
+            json_object_set_new(o, "eventTime", etime ? json_string(etime) : json_null());
+            json_object_set_new(o, "bizStep", step ? json_string(bs) : json_null());
+            if (json_object_get(ev, "errorDeclaration"))
+                json_object_set_new(o, "errorDeclaration", json_true());
+        }
+        text = json_dumps(o, JSON_COMPACT);
+        puts(text);
+        free(text);
+        json_decref(o);
+    } else if (ev) {
+        printf("%.8s:%-6llu %-29s %-20s %-14s %s%s\n", feed, (unsigned long long)s->e.h.seq,
+               etime ? etime : "-", type ? type : "-", step ? bs : "-", eid ? eid : hash,
+               json_object_get(ev, "errorDeclaration") ? "  [errorDeclaration]" : "");
+    } else {
+        printf("%.8s:%-6llu %-29s %-20s %-14s %s\n", feed, (unsigned long long)s->e.h.seq, rtime,
+               "(sealed)", "-", "payload kept by its feed");
+    }
+    json_decref(ev);
+    lc->count++;
+    return 0;
+}
+
+/* Resolves a feed given as 64 hex digits or a unique prefix of a known feed. */
+typedef struct prefix_ctx {
+    const char *prefix;
+    size_t len;
+    int matches;
+    uint8_t feed[LEDGER_FEED_LEN];
+} prefix_ctx_t;
+
+static int prefix_cb(const ledger_feed_head_t *h, void *vctx)
+{
+    prefix_ctx_t *pc = vctx;
+    char hex[2 * LEDGER_FEED_LEN + 1];
+    ledger_hex(h->feed, LEDGER_FEED_LEN, hex);
+    if (strncmp(hex, pc->prefix, pc->len) == 0) {
+        pc->matches++;
+        memcpy(pc->feed, h->feed, LEDGER_FEED_LEN);
+    }
+    return 0;
+}
+
+static int resolve_feed(ledger_home_t *home, const char *s, size_t len, uint8_t out[32],
+                        ledger_err_t *err)
+{
+    prefix_ctx_t pc = {.prefix = s, .len = len};
+    char buf[2 * LEDGER_FEED_LEN + 1];
+    int rc;
+    if (len == 0 || len > 2 * LEDGER_FEED_LEN || strspn(s, "0123456789abcdef") < len)
+        return ledger_err_set(err, LEDGER_EINVAL,
+                              "\"%.*s\" is not a feed ID (64 lowercase hex digits or a prefix)",
+                              (int)len, s);
+    if (len == 2 * LEDGER_FEED_LEN) {
+        memcpy(buf, s, len);
+        buf[len] = '\0';
+        ledger_unhex(buf, out, LEDGER_FEED_LEN);
+        return 0;
+    }
+    if ((rc = ledger_store_feeds(ledger_home_store(home), prefix_cb, &pc, err)))
+        return rc;
+    if (pc.matches == 0)
+        return ledger_err_set(err, LEDGER_ENOTFOUND, "no feed starting with %.*s in this home",
+                              (int)len, s);
+    if (pc.matches > 1)
+        return ledger_err_set(err, LEDGER_EINVAL, "feed prefix %.*s is ambiguous: give more digits",
+                              (int)len, s);
+    memcpy(out, pc.feed, LEDGER_FEED_LEN);
+    return 0;
+}
+
+int cli_log_main(cli_ctx_t *ctx, int argc, char **argv)
+{
+    ledger_home_t *home = NULL;
+    log_ctx_t lc = {.cli = ctx};
+    const char *feedarg = NULL;
+    uint8_t feed[LEDGER_FEED_LEN];
+    ledger_err_t err;
+    int rc;
+
+    for (int i = 1; i < argc; i++) {
+        int r;
+        if (cli_is_help(argv[i])) {
+            fputs(log_usage, stdout);
+            return 0;
+        }
+        if ((r = cli_common_option(ctx, argc, argv, &i)) || (r = cli_opt(argc, argv, &i, "--feed", &feedarg))) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            continue;
+        }
+        return cli_usage("log", "unexpected argument %s", argv[i]);
+    }
+    if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY, &home)))
+        return rc;
+    if (feedarg) {
+        if ((rc = resolve_feed(home, feedarg, strlen(feedarg), feed, &err))) {
+            rc = cli_fail(ctx, rc, &err);
+            goto done;
+        }
+        lc.feed = feed;
+    }
+    rc = ledger_store_scan(ledger_home_store(home), 1, log_entry, &lc, &err);
+    if (rc == LEDGER_EVERIFY)
+        rc = CLI_EXIT_FAILED;
+    else if (rc)
+        rc = cli_fail(ctx, rc, &err);
+done:
+    ledger_home_close(home);
+    return rc;
+}
+
+/* ---- show ------------------------------------------------------------- */
+
+typedef struct show_ctx {
+    const cli_ctx_t *cli;
+    ledger_home_t *home;
+    int shown;
+} show_ctx_t;
+
+static int show_entry(const ledger_stored_t *s, void *vctx)
+{
+    show_ctx_t *sc = vctx;
+    char feed[2 * LEDGER_FEED_LEN + 1], hash[96] = "", ehex[2 * LEDGER_HASH_LEN + 1],
+        sig[2 * LEDGER_SIG_LEN + 1], prev[2 * LEDGER_HASH_LEN + 1], phash[2 * LEDGER_HASH_LEN + 1],
+        rtime[32];
+    uint8_t eh[LEDGER_HASH_LEN];
+    json_t *ev = NULL, *entry, *out;
+    ledger_err_t err;
+    int own = memcmp(s->e.h.feed, ledger_home_id(sc->home), LEDGER_FEED_LEN) == 0;
+
+    ledger_hex(s->e.h.feed, LEDGER_FEED_LEN, feed);
+    ledger_entry_hash(&s->e, eh);
+    ledger_hex(eh, LEDGER_HASH_LEN, ehex);
+    ledger_hex(s->e.sig, LEDGER_SIG_LEN, sig);
+    ledger_hex(s->e.h.prev, LEDGER_HASH_LEN, prev);
+    ledger_hex(s->e.h.phash, LEDGER_HASH_LEN, phash);
+    fmt_ms(s->e.h.record_time_ms, rtime);
+    if (s->e.payload && s->e.h.ptype == LEDGER_PT_EVENT &&
+        ledger_event_payload_decode(s->e.payload, s->e.plen, &ev, hash, sizeof hash, &err)) {
+        fprintf(stderr, "keten: %s:%llu: %s (run keten verify)\n", feed,
+                (unsigned long long)s->e.h.seq, err.msg);
+        return LEDGER_EVERIFY;
+    }
+    entry = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:i, s:I, s:s, s:b}", "feed", feed, "seq",
+                      (json_int_t)s->e.h.seq, "hash", ehex, "prev", prev, "signature", sig,
+                      "recordTime", rtime, "payloadType", (int)s->e.h.ptype, "payloadLength",
+                      (json_int_t)s->e.h.plen, "payloadHash", phash, "sealed", s->e.payload == NULL);
+    if (own)
+        json_object_set_new(entry, "feedName", json_string(ledger_home_name(sc->home)));
+    out = json_object();
+    if (ev) {
+        const char *eid = json_string_value(json_object_get(ev, "eventID"));
+        json_object_set_new(out, "eventID", json_string(eid ? eid : hash));
+        json_object_set_new(out, "eventHash", json_string(hash));
+        json_object_set(out, "event", ev);
+    }
+    json_object_set_new(out, "entry", entry);
+    if (sc->cli->json) {
+        char *text = json_dumps(out, JSON_COMPACT);
+        puts(text);
+        free(text);
+    } else {
+        char *text = ev ? json_dumps(ev, JSON_INDENT(2)) : NULL;
+        if (sc->shown)
+            printf("\n");
+        printf("entry     %s:%llu%s%s%s\n", feed, (unsigned long long)s->e.h.seq,
+               own ? " (" : "", own ? ledger_home_name(sc->home) : "", own ? ")" : "");
+        printf("hash      %s\nprev      %s\nsignature %s\nrecorded  %s\n", ehex, prev, sig, rtime);
+        if (ev) {
+            printf("eventID   %s\neventHash %s\n%s\n",
+                   json_string_value(json_object_get(out, "eventID")), hash, text);
+        } else {
+            printf("sealed    the payload (%llu bytes, SHA-256 %s) stays with its feed; the "
+                   "entry is signed by %s\n",
+                   (unsigned long long)s->e.h.plen, phash, feed);
+        }
+        free(text);
+    }
+    json_decref(out);
+    json_decref(ev);
+    sc->shown++;
+    return 0;
+}
+
+int cli_show_main(cli_ctx_t *ctx, int argc, char **argv)
+{
+    ledger_home_t *home = NULL;
+    show_ctx_t sc = {.cli = ctx};
+    const char *what = NULL;
+    ledger_err_t err;
+    int rc;
+
+    for (int i = 1; i < argc; i++) {
+        int r;
+        if (cli_is_help(argv[i])) {
+            fputs(show_usage, stdout);
+            return 0;
+        }
+        if ((r = cli_common_option(ctx, argc, argv, &i))) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            continue;
+        }
+        if (what)
+            return cli_usage("show", "one EVENTID or FEED:SEQ at a time");
+        what = argv[i];
+    }
+    if (!what)
+        return cli_usage("show", "which event? give an EVENTID or FEED:SEQ");
+    if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY, &home)))
+        return rc;
+    sc.home = home;
+    {
+        const char *colon = strchr(what, ':');
+        size_t flen = colon ? (size_t)(colon - what) : 0;
+        if (colon && flen <= 2 * LEDGER_FEED_LEN && strspn(what, "0123456789abcdef") == flen &&
+            colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1)) {
+            uint8_t feed[LEDGER_FEED_LEN];
+            uint64_t seq = strtoull(colon + 1, NULL, 10);
+            if ((rc = resolve_feed(home, what, flen, feed, &err)) ||
+                (rc = ledger_store_get(ledger_home_store(home), feed, seq, show_entry, &sc, &err)))
+                goto fail;
+        } else if ((rc = ledger_store_find_event(ledger_home_store(home), what, show_entry, &sc,
+                                                 &err))) {
+            goto fail;
+        }
+    }
+    ledger_home_close(home);
+    return 0;
+fail:
+    ledger_home_close(home);
+    if (rc == LEDGER_EVERIFY && !err.msg[0])
+        return CLI_EXIT_FAILED;
+    return cli_fail(ctx, rc, &err);
+}
+
+/* ---- export ----------------------------------------------------------- */
+
+typedef struct export_ctx {
+    ledger_epcis_export_t *ex;
+    int pass;
+    uint64_t events, sealed;
+    ledger_err_t *err;
+} export_ctx_t;
+
+static int export_entry(const ledger_stored_t *s, void *vctx)
+{
+    export_ctx_t *xc = vctx;
+    json_t *ev;
+    int rc;
+    if (!s->e.payload || s->e.h.ptype != LEDGER_PT_EVENT) {
+        xc->sealed += xc->pass == 2 && !s->e.payload;
+        return 0;
+    }
+    if ((rc = ledger_event_payload_decode(s->e.payload, s->e.plen, &ev, NULL, 0, xc->err)))
+        return rc;
+    rc = xc->pass == 1 ? ledger_epcis_export_scan(xc->ex, ev, xc->err)
+                       : ledger_epcis_export_event(xc->ex, ev, xc->err);
+    json_decref(ev);
+    xc->events += xc->pass == 2;
+    return rc;
+}
+
+int cli_export_main(cli_ctx_t *ctx, int argc, char **argv)
+{
+    ledger_home_t *home = NULL;
+    const char *outpath = NULL;
+    char *tmp = NULL;
+    FILE *out = stdout;
+    export_ctx_t xc = {0};
+    ledger_err_t err;
+    int rc;
+
+    for (int i = 1; i < argc; i++) {
+        int r;
+        if (cli_is_help(argv[i])) {
+            fputs(export_usage, stdout);
+            return 0;
+        }
+        if ((r = cli_common_option(ctx, argc, argv, &i)) ||
+            (r = cli_opt(argc, argv, &i, "--out", &outpath))) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            continue;
+        }
+        return cli_usage("export", "unexpected argument %s", argv[i]);
+    }
+    if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY, &home)))
+        return rc;
+    if (outpath && strcmp(outpath, "-") != 0) {
+        size_t n = strlen(outpath) + 16;
+        if (!(tmp = malloc(n))) {
+            rc = CLI_EXIT_ENV;
+            goto done;
+        }
+        snprintf(tmp, n, "%s.tmp.%ld", outpath, (long)getpid());
+        if (!(out = fopen(tmp, "wx"))) {
+            fprintf(stderr, "keten: cannot create %s: %s\n", tmp, strerror(errno));
+            rc = CLI_EXIT_ENV;
+            goto done;
+        }
+    }
+    xc.err = &err;
+    if ((rc = ledger_epcis_export_new(out, &xc.ex, &err)))
+        goto fail;
+    xc.pass = 1;
+    if ((rc = ledger_store_scan(ledger_home_store(home), 1, export_entry, &xc, &err)) ||
+        (rc = ledger_epcis_export_begin(xc.ex, &err)))
+        goto fail;
+    xc.pass = 2;
+    if ((rc = ledger_store_scan(ledger_home_store(home), 1, export_entry, &xc, &err)))
+        goto fail;
+    rc = ledger_epcis_export_end(xc.ex, &err);
+    xc.ex = NULL;
+    if (rc)
+        goto fail;
+    if (fflush(out) != 0 || (out != stdout && (fsync(fileno(out)) != 0 || fclose(out) != 0))) {
+        if (out != stdout)
+            out = NULL;
+        rc = ledger_err_set(&err, LEDGER_EIO, "cannot write %s: %s", outpath ? outpath : "stdout",
+                            strerror(errno));
+        goto fail;
+    }
+    if (out != stdout) {
+        out = stdout;
+        if (rename(tmp, outpath) != 0) {
+            rc = ledger_err_set(&err, LEDGER_EIO, "cannot rename %s to %s: %s", tmp, outpath,
+                                strerror(errno));
+            goto fail;
+        }
+    }
+    fprintf(stderr, "keten: exported %llu events", (unsigned long long)xc.events);
+    if (xc.sealed)
+        fprintf(stderr, " (%llu sealed entries have no payload here and were left out)",
+                (unsigned long long)xc.sealed);
+    fprintf(stderr, "\n");
+    rc = 0;
+    goto done;
+fail:
+    ledger_epcis_export_free(xc.ex);
+    rc = cli_fail(ctx, rc, &err);
+    if (out && out != stdout)
+        fclose(out);
+    if (tmp)
+        unlink(tmp);
+done:
+    free(tmp);
+    ledger_home_close(home);
+    return rc;
+}

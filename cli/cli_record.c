@@ -1,0 +1,464 @@
+/* cli_record.c -- `keten record`.
+ *
+ * Files: each FILE (or "-" for stdin) is read whole and checked as an EPCIS
+ * document (ledger_epcis.h); all events of all files are appended in one
+ * durable transaction, so either every event is recorded or none is. Only
+ * after the commit returned is a line printed per recorded event.
+ *
+ * Options: with --type (or any event option) and no FILE, one event is built
+ * from the options, checked like any other, and recorded. */
+#include "cli_record.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ledger_entry.h"
+#include "ledger_epcis.h"
+#include "ledger_store.h"
+
+static const char usage[] =
+    "usage: keten record [FILE|-]... [--skip-duplicates] [--quiet] [--json]\n"
+    "       keten record --type TYPE [--action ADD|OBSERVE|DELETE] [event options]\n"
+    "\n"
+    "Records EPCIS 2.0 events, signed, into this home's feed. A FILE holds an\n"
+    "EPCISDocument, an EPCISQueryDocument, an array of events or one event (JSON-LD);\n"
+    "'-' reads stdin. All events of one call are stored in one transaction: all or\n"
+    "nothing. A line per event is printed once the commit has reached the disk.\n"
+    "\n"
+    "Options:\n"
+    "  --skip-duplicates      skip events whose eventID is already recorded\n"
+    "                         (default: refuse the whole call)\n"
+    "  --quiet                print only the summary (on stderr)\n"
+    "  --json                 one JSON object per recorded event\n"
+    "\n"
+    "Event options (build one event instead of reading a file):\n"
+    "  --type TYPE            ObjectEvent (default), AggregationEvent, TransformationEvent,\n"
+    "                         TransactionEvent, AssociationEvent\n"
+    "  --action ACTION        ADD, OBSERVE (default) or DELETE\n"
+    "  --epc URI              an EPC of epcList (repeat); EPC URN or Digital Link URI\n"
+    "  --quantity CLASS=Q[:UOM]  quantityList element, e.g.\n"
+    "                         urn:epc:class:lgtin:5412345.000001.LOT42=12.5:KGM (repeat)\n"
+    "  --parent URI           parentID (Aggregation, Association, Transaction)\n"
+    "  --child URI            childEPCs element (repeat)\n"
+    "  --input URI / --output URI   inputEPCList / outputEPCList element (repeat)\n"
+    "  --input-quantity C=Q[:UOM] / --output-quantity C=Q[:UOM]\n"
+    "  --biz-step STEP        e.g. commissioning, shipping, receiving (CBV)\n"
+    "  --disposition DISP     e.g. active, in_transit (CBV)\n"
+    "  --read-point URI       readPoint id, e.g. urn:epc:id:sgln:5412345.00000.0\n"
+    "  --biz-location URI     bizLocation id\n"
+    "  --source TYPE=URI      sourceList element, TYPE owning_party, possessing_party or\n"
+    "                         location (repeat)\n"
+    "  --destination TYPE=URI destinationList element (repeat)\n"
+    "  --biz-transaction TYPE=URI  bizTransactionList element, e.g. po=urn:... (repeat)\n"
+    "  --ilmd JSON            the ilmd object, e.g. '{\"cbvmda:lotNumber\":\"LOT42\"}'\n"
+    "  --event-time TIME      RFC 3339 time (default: now)\n"
+    "\n"
+    "Examples:\n"
+    "  keten record lot.jsonld\n"
+    "  keten record --type ObjectEvent --action ADD --epc urn:epc:id:sgtin:5412345.000001.1001 \\\n"
+    "        --biz-step commissioning --disposition active \\\n"
+    "        --read-point urn:epc:id:sgln:5412345.00000.0\n";
+
+/* "+hh:mm" of the local time zone at t. */
+static void tz_offset(time_t t, char out[7])
+{
+    struct tm lt;
+    int off;
+    localtime_r(&t, &lt);
+    off = (int)(lt.tm_gmtoff / 60) % (24 * 60); /* minutes, |off| < 24 h */
+    snprintf(out, 7, "%c%02d:%02d", off < 0 ? '-' : '+', (abs(off) / 60) % 24, abs(off) % 60);
+}
+
+/* Splits "LEFT=RIGHT" at the first '=' after any "scheme:" part is allowed:
+ * we split at the last '=' for quantities (URNs hold no '=') and the first
+ * for TYPE=URI. */
+static int quantity_elem(const char *arg, json_t **out)
+{
+    const char *eq = strrchr(arg, '=');
+    char *cls, *end;
+    const char *q, *colon;
+    double qty;
+    json_t *o;
+
+    if (!eq || eq == arg)
+        return -1;
+    q = eq + 1;
+    colon = strchr(q, ':');
+    qty = strtod(q, &end);
+    if (end == q || (colon ? end != colon : *end != '\0'))
+        return -1;
+    if (!(cls = strndup(arg, (size_t)(eq - arg))))
+        return -1;
+    o = json_pack("{s:s, s:f}", "epcClass", cls, "quantity", qty);
+    if (qty == (double)(long long)qty)
+        json_object_set_new(o, "quantity", json_integer((long long)qty));
+    if (colon)
+        json_object_set_new(o, "uom", json_string(colon + 1));
+    free(cls);
+    *out = o;
+    return 0;
+}
+
+static int typed_elem(const char *arg, const char *typekey, const char *idkey, json_t **out)
+{
+    const char *eq = strchr(arg, '=');
+    char *type;
+    if (!eq || eq == arg || !eq[1])
+        return -1;
+    if (!(type = strndup(arg, (size_t)(eq - arg))))
+        return -1;
+    *out = json_pack("{s:s, s:s}", "type", type, idkey, eq + 1);
+    (void)typekey;
+    free(type);
+    return *out ? 0 : -1;
+}
+
+static void append_to(json_t *ev, const char *key, json_t *item)
+{
+    json_t *arr = json_object_get(ev, key);
+    if (!arr) {
+        arr = json_array();
+        json_object_set_new(ev, key, arr);
+    }
+    json_array_append_new(arr, item);
+}
+
+/* Builds one event from the options at argv[*i...]; 0, or an exit code. */
+static int build_event(int argc, char **argv, json_t **out)
+{
+    json_t *ev = json_object();
+    const char *type = "ObjectEvent", *action = NULL, *when = NULL, *v;
+    char tz[7], buf[64];
+    int r;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        json_t *item = NULL;
+        if ((r = cli_opt(argc, argv, &i, "--type", &type)))
+            goto next;
+        if ((r = cli_opt(argc, argv, &i, "--action", &action)))
+            goto next;
+        if ((r = cli_opt(argc, argv, &i, "--event-time", &when)))
+            goto next;
+        if ((r = cli_opt(argc, argv, &i, "--epc", &v)) == 1) {
+            append_to(ev, "epcList", json_string(v));
+            continue;
+        }
+        if ((r = cli_opt(argc, argv, &i, "--child", &v)) == 1) {
+            append_to(ev, "childEPCs", json_string(v));
+            continue;
+        }
+        if ((r = cli_opt(argc, argv, &i, "--input", &v)) == 1) {
+            append_to(ev, "inputEPCList", json_string(v));
+            continue;
+        }
+        if ((r = cli_opt(argc, argv, &i, "--output", &v)) == 1) {
+            append_to(ev, "outputEPCList", json_string(v));
+            continue;
+        }
+        if ((r = cli_opt(argc, argv, &i, "--parent", &v)) == 1) {
+            json_object_set_new(ev, "parentID", json_string(v));
+            continue;
+        }
+        if ((r = cli_opt(argc, argv, &i, "--biz-step", &v)) == 1) {
+            json_object_set_new(ev, "bizStep", json_string(v));
+            continue;
+        }
+        if ((r = cli_opt(argc, argv, &i, "--disposition", &v)) == 1) {
+            json_object_set_new(ev, "disposition", json_string(v));
+            continue;
+        }
+        if ((r = cli_opt(argc, argv, &i, "--read-point", &v)) == 1) {
+            json_object_set_new(ev, "readPoint", json_pack("{s:s}", "id", v));
+            continue;
+        }
+        if ((r = cli_opt(argc, argv, &i, "--biz-location", &v)) == 1) {
+            json_object_set_new(ev, "bizLocation", json_pack("{s:s}", "id", v));
+            continue;
+        }
+        if ((r = cli_opt(argc, argv, &i, "--transformation-id", &v)) == 1) {
+            json_object_set_new(ev, "transformationID", json_string(v));
+            continue;
+        }
+        {
+            static const char *const qopts[][2] = {{"--quantity", "quantityList"},
+                                                   {"--child-quantity", "childQuantityList"},
+                                                   {"--input-quantity", "inputQuantityList"},
+                                                   {"--output-quantity", "outputQuantityList"}};
+            int matched = 0;
+            for (size_t q = 0; q < 4 && !matched; q++) {
+                if ((r = cli_opt(argc, argv, &i, qopts[q][0], &v)) == 1) {
+                    if (quantity_elem(v, &item)) {
+                        json_decref(ev);
+                        return cli_usage("record",
+                                         "%s \"%s\": expected CLASS=QUANTITY[:UOM], e.g. "
+                                         "urn:epc:class:lgtin:5412345.000001.LOT42=12.5:KGM",
+                                         qopts[q][0], v);
+                    }
+                    append_to(ev, qopts[q][1], item);
+                    matched = 1;
+                } else if (r < 0) {
+                    json_decref(ev);
+                    return CLI_EXIT_USAGE;
+                }
+            }
+            if (matched)
+                continue;
+        }
+        {
+            static const char *const topts[][3] = {
+                {"--source", "sourceList", "source"},
+                {"--destination", "destinationList", "destination"},
+                {"--biz-transaction", "bizTransactionList", "bizTransaction"}};
+            int matched = 0;
+            for (size_t t = 0; t < 3 && !matched; t++) {
+                if ((r = cli_opt(argc, argv, &i, topts[t][0], &v)) == 1) {
+                    if (typed_elem(v, "type", topts[t][2], &item)) {
+                        json_decref(ev);
+                        return cli_usage("record", "%s \"%s\": expected TYPE=URI", topts[t][0],
+                                         v);
+                    }
+                    append_to(ev, topts[t][1], item);
+                    matched = 1;
+                } else if (r < 0) {
+                    json_decref(ev);
+                    return CLI_EXIT_USAGE;
+                }
+            }
+            if (matched)
+                continue;
+        }
+        if ((r = cli_opt(argc, argv, &i, "--ilmd", &v)) == 1) {
+            json_error_t je;
+            json_t *ilmd = json_loads(v, 0, &je);
+            if (!json_is_object(ilmd)) {
+                json_decref(ilmd);
+                json_decref(ev);
+                return cli_usage("record", "--ilmd: expected a JSON object: %s",
+                                 ilmd ? "not an object" : je.text);
+            }
+            json_object_set_new(ev, "ilmd", ilmd);
+            continue;
+        }
+        if (r < 0) {
+            json_decref(ev);
+            return CLI_EXIT_USAGE;
+        }
+        (void)a;
+        continue;
+    next:
+        if (r < 0) {
+            json_decref(ev);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    json_object_set_new(ev, "type", json_string(type));
+    if (!action && strcmp(type, "TransformationEvent") != 0)
+        action = "OBSERVE";
+    if (action)
+        json_object_set_new(ev, "action", json_string(action));
+    if (when) {
+        const char *tzp = strpbrk(when + 10, "Zz+-");
+        json_object_set_new(ev, "eventTime", json_string(when));
+        if (tzp && (*tzp == 'Z' || *tzp == 'z'))
+            json_object_set_new(ev, "eventTimeZoneOffset", json_string("+00:00"));
+        else if (tzp)
+            json_object_set_new(ev, "eventTimeZoneOffset", json_string(tzp));
+    } else {
+        struct timespec ts;
+        struct tm lt;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        localtime_r(&ts.tv_sec, &lt);
+        tz_offset(ts.tv_sec, tz);
+        strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &lt);
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), ".%03ld%s",
+                 ts.tv_nsec / 1000000, tz);
+        json_object_set_new(ev, "eventTime", json_string(buf));
+        json_object_set_new(ev, "eventTimeZoneOffset", json_string(tz));
+    }
+    *out = ev;
+    return 0;
+}
+
+static int is_event_option(const char *a)
+{
+    static const char *const opts[] = {
+        "--type", "--action", "--epc", "--quantity", "--parent", "--child", "--input",
+        "--output", "--input-quantity", "--output-quantity", "--child-quantity", "--biz-step",
+        "--disposition", "--read-point", "--biz-location", "--source", "--destination",
+        "--biz-transaction", "--ilmd", "--event-time", "--transformation-id"};
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+        size_t n = strlen(opts[i]);
+        if (strncmp(a, opts[i], n) == 0 && (a[n] == '\0' || a[n] == '='))
+            return 1;
+    }
+    return 0;
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+int cli_record_main(cli_ctx_t *ctx, int argc, char **argv)
+{
+    const char **files = NULL;
+    size_t nfiles = 0, nevents = 0, cap = 0;
+    ledger_epcis_doc_t **docs = NULL;
+    json_t **events = NULL, *built = NULL;
+    ledger_append_result_t *results = NULL;
+    ledger_home_t *home = NULL;
+    const ledger_identity_t *id;
+    unsigned flags = 0;
+    int quiet = 0, rc = 0, use_options = 0;
+    ledger_err_t err;
+    struct timespec t0;
+    char hex[2 * LEDGER_FEED_LEN + 1];
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (!(files = calloc((size_t)argc, sizeof *files)))
+        return CLI_EXIT_ENV;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int r;
+        if (cli_is_help(a)) {
+            fputs(usage, stdout);
+            free(files);
+            return 0;
+        }
+        if ((r = cli_common_option(ctx, argc, argv, &i)) != 0) {
+            if (r < 0) {
+                free(files);
+                return CLI_EXIT_USAGE;
+            }
+            continue;
+        }
+        if (strcmp(a, "--skip-duplicates") == 0)
+            flags |= LEDGER_APPEND_SKIP_DUPLICATES;
+        else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0)
+            quiet = 1;
+        else if (is_event_option(a)) {
+            use_options = 1;
+            if (!strchr(a, '=') && i + 1 < argc)
+                i++;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            free(files);
+            return cli_usage("record", "unknown option %s", a);
+        } else
+            files[nfiles++] = a;
+    }
+    if (use_options && nfiles) {
+        free(files);
+        return cli_usage("record", "give either FILEs or event options, not both");
+    }
+    if (!use_options && !nfiles) {
+        free(files);
+        return cli_usage("record", "nothing to record: give a FILE ('-' for stdin) or --type");
+    }
+    if ((rc = cli_open_home(ctx, 0, &home)))
+        goto done;
+    if ((rc = cli_identity(ctx, home, &id)))
+        goto done;
+
+    if (use_options) {
+        if ((rc = build_event(argc, argv, &built)))
+            goto done;
+        if (ledger_epcis_event_check(built, "event from the options", &err) != 0) {
+            rc = cli_fail(ctx, err.code, &err);
+            goto done;
+        }
+        events = &built;
+        nevents = 1;
+    } else {
+        if (!(docs = calloc(nfiles, sizeof *docs))) {
+            rc = CLI_EXIT_ENV;
+            goto done;
+        }
+        for (size_t f = 0; f < nfiles; f++) {
+            char *buf;
+            size_t len;
+            int prc;
+            if ((rc = cli_read_file(files[f], &buf, &len)))
+                goto done;
+            prc = ledger_epcis_doc_parse(buf, len, files[f], &docs[f], &err);
+            free(buf);
+            if (prc) {
+                fprintf(stderr, "keten: %s\nnothing was recorded.\n", err.msg);
+                rc = cli_exit_code(prc);
+                goto done;
+            }
+            nevents += ledger_epcis_doc_count(docs[f]);
+        }
+        if (!(events = malloc((nevents ? nevents : 1) * sizeof *events))) {
+            rc = CLI_EXIT_ENV;
+            goto done;
+        }
+        cap = 0;
+        for (size_t f = 0; f < nfiles; f++)
+            for (size_t i = 0; i < ledger_epcis_doc_count(docs[f]); i++)
+                events[cap++] = ledger_epcis_doc_event(docs[f], i);
+    }
+    if (!(results = calloc(nevents ? nevents : 1, sizeof *results))) {
+        rc = CLI_EXIT_ENV;
+        goto done;
+    }
+    {
+        int arc = ledger_store_append_events(ledger_home_store(home), id, events, nevents, flags,
+                                             results, &err);
+        if (arc) {
+            fprintf(stderr, "keten: %s\n", err.msg);
+            rc = cli_exit_code(arc);
+            goto done;
+        }
+    }
+    ledger_hex(ledger_home_id(home), LEDGER_FEED_LEN, hex);
+    {
+        size_t recorded = 0, skipped = 0;
+        for (size_t i = 0; i < nevents; i++) {
+            ledger_append_result_t *r = &results[i];
+            if (r->skipped)
+                skipped++;
+            else
+                recorded++;
+            if (quiet)
+                continue;
+            if (ctx->json) {
+                json_t *o = json_pack("{s:s, s:I, s:s, s:s, s:b}", "feed", hex, "seq",
+                                      (json_int_t)r->seq, "eventID", r->event_id, "eventHash",
+                                      r->event_hash, "skipped", r->skipped);
+                char *s = json_dumps(o, JSON_COMPACT);
+                puts(s);
+                free(s);
+                json_decref(o);
+            } else if (r->skipped) {
+                printf("skipped  %s (already recorded)\n", r->event_id);
+            } else {
+                printf("recorded %.8s:%llu %s\n", hex, (unsigned long long)r->seq, r->event_id);
+            }
+        }
+        {
+            double s = seconds_since(&t0);
+            fprintf(stderr, "keten: recorded %zu event%s", recorded, recorded == 1 ? "" : "s");
+            if (skipped)
+                fprintf(stderr, ", skipped %zu already recorded", skipped);
+            fprintf(stderr, " in %.2f s (%.0f events/s)\n", s, s > 0 ? (double)nevents / s : 0.0);
+        }
+    }
+    rc = 0;
+done:
+    if (docs)
+        for (size_t f = 0; f < nfiles; f++)
+            ledger_epcis_doc_free(docs[f]);
+    free(docs);
+    if (events != &built)
+        free(events);
+    json_decref(built);
+    free(results);
+    free(files);
+    ledger_home_close(home);
+    return rc;
+}

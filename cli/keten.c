@@ -1,0 +1,102 @@
+/* keten.c -- the `keten` program: parses the options every command shares
+ * (--home, --passphrase-file, --json), then hands over to the command.
+ * Commands live in cli_admin.c (init, id, verify), cli_record.c (record)
+ * and cli_read.c (log, show, export). Only this layer exits the process;
+ * the exit codes are in cli_common.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_admin.h"
+#include "cli_common.h"
+#include "cli_read.h"
+#include "cli_record.h"
+
+#define KETEN_VERSION "0.1.0"
+
+typedef struct command {
+    const char *name;
+    int (*main)(cli_ctx_t *ctx, int argc, char **argv);
+    const char *summary;
+} command_t;
+
+static const command_t commands[] = {
+    {"init", cli_init_main, "create a new home: key pair, settings, empty store"},
+    {"id", cli_id_main, "print this home's feed ID (its public key)"},
+    {"record", cli_record_main, "record EPCIS events (files, stdin or options), signed"},
+    {"log", cli_log_main, "list the stored entries"},
+    {"show", cli_show_main, "show one event and its signed entry"},
+    {"verify", cli_verify_main, "re-check every signature, chain link, hash and index"},
+    {"export", cli_export_main, "write everything stored as an EPCIS 2.0 document"},
+};
+
+static void help(FILE *f)
+{
+    fprintf(f, "keten %s -- a signed, replicated traceability ledger for EPCIS 2.0 events\n\n"
+               "usage: keten [--home DIR] [--passphrase-file FILE] [--json] COMMAND [ARGS]\n\n"
+               "commands:\n",
+            KETEN_VERSION);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "  %-8s %s\n", "help", "this text; `keten help COMMAND` or `keten COMMAND --help`");
+    fprintf(f,
+            "\nThe home is --home DIR or $KETEN_HOME. A sealed key needs --passphrase-file\n"
+            "or $KETEN_PASSPHRASE_FILE. Exit codes: 0 ok, 1 verification failed or not\n"
+            "found, 2 usage, 3 bad input, 4 environment (I/O, no home, locked, key).\n\n"
+            "example:\n"
+            "  keten --home /tmp/a init --name \"Vleesverwerker Demo\" --gln 5412345000006\n"
+            "  keten --home /tmp/a record doc.jsonld\n"
+            "  keten --home /tmp/a log\n"
+            "  keten --home /tmp/a verify\n");
+}
+
+static const command_t *find(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    cli_ctx_t ctx = {0};
+    const command_t *cmd;
+    int i;
+
+    ctx.prog = "keten";
+    ctx.home = getenv("KETEN_HOME");
+    ctx.passfile = getenv("KETEN_PASSPHRASE_FILE");
+    if (ctx.home && !*ctx.home)
+        ctx.home = NULL;
+    if (ctx.passfile && !*ctx.passfile)
+        ctx.passfile = NULL;
+    for (i = 1; i < argc; i++) {
+        int r = cli_common_option(&ctx, argc, argv, &i);
+        if (r < 0)
+            return CLI_EXIT_USAGE;
+        if (r == 0)
+            break;
+    }
+    if (i >= argc) {
+        help(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (strcmp(argv[i], "help") == 0 || cli_is_help(argv[i])) {
+        if (i + 1 < argc && (cmd = find(argv[i + 1]))) {
+            char *hargv[] = {(char *)cmd->name, "--help", NULL};
+            return cmd->main(&ctx, 2, hargv);
+        }
+        help(stdout);
+        return 0;
+    }
+    if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "version") == 0) {
+        printf("keten %s\n", KETEN_VERSION);
+        return 0;
+    }
+    if (!(cmd = find(argv[i]))) {
+        fprintf(stderr, "keten: unknown command \"%s\" (see `keten help`)\n", argv[i]);
+        return CLI_EXIT_USAGE;
+    }
+    return cmd->main(&ctx, argc - i, argv + i);
+}

@@ -1,0 +1,132 @@
+/* ledger_epcis.h -- EPCIS 2.0 JSON-LD in and out: read a document in any of
+ * its shapes, check every event against the standard, tell the ledger what to
+ * index, and write events back out as an EPCISDocument.
+ *
+ * Shapes read: an EPCISDocument (epcisBody.eventList), an EPCISQueryDocument
+ * (epcisBody.queryResults.resultsBody.eventList), a JSON array of events, and
+ * one event object. All five event types with every field of the standard;
+ * CBV values in any legal form (bare word "shipping", "cbv:BizStep-shipping",
+ * "urn:epcglobal:cbv:bizstep:shipping", "https://ref.gs1.org/cbv/BizStep-
+ * shipping"); extension fields of other namespaces are kept as they are.
+ *
+ * Each event handed out is self-contained: when the document's @context
+ * defines namespace prefixes (anything beyond the standard EPCIS context
+ * URL), the event carries a copy of that "@context" member, so that it can be
+ * stored alone, hashed alone (ledger_evhash.h) and exported again.
+ */
+#ifndef LEDGER_EPCIS_H
+#define LEDGER_EPCIS_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ledger_error.h"
+
+/* Largest event accepted, in bytes of its compact JSON form. */
+#define LEDGER_EPCIS_EVENT_MAX (1024 * 1024)
+
+typedef struct ledger_epcis_doc ledger_epcis_doc_t;
+
+/* Parses and checks a whole document held in buf[0..len). source names the
+ * input in messages ("doc.jsonld", "-" for stdin).
+ *
+ * Every event is checked: a known type, eventTime and eventTimeZoneOffset
+ * well formed, action where the type needs it, identifiers (EPC URNs,
+ * Digital Link URIs) well formed, quantities numbers, CBV values legal, text
+ * valid UTF-8, no event over LEDGER_EPCIS_EVENT_MAX. On the first bad event
+ * it returns LEDGER_EINPUT and a message naming source, the event's index
+ * (0-based, "event 41") and the field ("epcList[2]"), and *out is NULL: a
+ * document is good as a whole or not at all.
+ * On success *out owns the parsed events; free with ledger_epcis_doc_free. */
+int ledger_epcis_doc_parse(const char *buf, size_t len, const char *source,
+                           ledger_epcis_doc_t **out, ledger_err_t *err);
+
+/* Number of events in the document. */
+size_t ledger_epcis_doc_count(const ledger_epcis_doc_t *doc);
+
+/* Event i (0-based), self-contained as described above. Borrowed: valid until
+ * ledger_epcis_doc_free. */
+json_t *ledger_epcis_doc_event(const ledger_epcis_doc_t *doc, size_t i);
+
+/* The JSON-LD context in force for the events (borrowed, may be NULL). */
+const json_t *ledger_epcis_doc_context(const ledger_epcis_doc_t *doc);
+
+void ledger_epcis_doc_free(ledger_epcis_doc_t *doc);
+
+/* Checks one event object alone (as ledger_epcis_doc_parse does for each).
+ * where prefixes the message, e.g. "doc.jsonld: event 3". */
+int ledger_epcis_event_check(const json_t *event, const char *where, ledger_err_t *err);
+
+/* What the ledger needs to know of a checked event to store and index it.
+ * Strings are borrowed from the event (or static) and live as long as it. */
+typedef struct ledger_epcis_info {
+    const char *type;          /* "ObjectEvent", ... */
+    const char *action;        /* "ADD" / "OBSERVE" / "DELETE" or NULL */
+    const char *event_id;      /* the event's own eventID member, or NULL */
+    int64_t event_time_ms;     /* eventTime in ms since 1970-01-01T00:00:00Z */
+    const char *biz_step;      /* as written in the event, or NULL */
+    const char *disposition;   /* as written, or NULL */
+    const char *read_point;    /* readPoint.id or NULL */
+    const char *biz_location;  /* bizLocation.id or NULL */
+    int error_declaration;     /* 1 when the event carries errorDeclaration: EPCIS 2.0
+                                  restates the erroneous event with the same eventID
+                                  (and event hash) plus errorDeclaration */
+} ledger_epcis_info_t;
+
+/* Fills *info from a checked event. 0 or LEDGER_EINPUT. */
+int ledger_epcis_info(const json_t *event, ledger_epcis_info_t *info, ledger_err_t *err);
+
+/* The short CBV word for a bizStep/disposition in any of its forms
+ * ("urn:epcglobal:cbv:bizstep:shipping" -> "shipping"); value itself when it
+ * is not a CBV value. Writes into out (NUL-terminated, truncated to len). */
+void ledger_epcis_cbv_short(const char *value, char *out, size_t len);
+
+/* Roles in which an identifier appears in an event. */
+enum ledger_epcis_role {
+    LEDGER_ROLE_EPC = 1,       /* epcList */
+    LEDGER_ROLE_CLASS = 2,     /* quantityList[].epcClass */
+    LEDGER_ROLE_PARENT = 3,    /* parentID */
+    LEDGER_ROLE_CHILD = 4,     /* childEPCs, childQuantityList[].epcClass */
+    LEDGER_ROLE_INPUT = 5,     /* inputEPCList, inputQuantityList[].epcClass */
+    LEDGER_ROLE_OUTPUT = 6,    /* outputEPCList, outputQuantityList[].epcClass */
+    LEDGER_ROLE_SOURCE = 7,    /* sourceList[].source */
+    LEDGER_ROLE_DEST = 8,      /* destinationList[].destination */
+};
+
+/* Calls fn once for each identifier of the event with its role. The id passed
+ * is the canonical form (ledger_gs1_canonical) when the identifier has one,
+ * else the identifier as written. fn returns 0 to go on or a negative code to
+ * stop (which is then returned). */
+typedef int (*ledger_epcis_id_cb)(const char *id, enum ledger_epcis_role role, void *ctx);
+int ledger_epcis_identifiers(const json_t *event, ledger_epcis_id_cb fn, void *ctx,
+                             ledger_err_t *err);
+
+/* Export: writes an EPCISDocument to a stream, event by event, so that a
+ * ledger of millions of events never has to be in memory at once. Two passes:
+ * first every event is shown to ledger_epcis_export_scan (it gathers the
+ * namespace prefixes of the events' own "@context" members), then
+ * ledger_epcis_export_begin writes the head of the document (the standard
+ * EPCIS 2.0 context plus those prefixes), ledger_epcis_export_event writes
+ * each event (without its own "@context" when the document's covers it), and
+ * ledger_epcis_export_end writes the tail and frees ex. Exported events give
+ * the same event hash IDs as the recorded ones. Errors: LEDGER_EIO (write
+ * failed), LEDGER_ENOMEM. ledger_epcis_export_free frees ex after a failure. */
+typedef struct ledger_epcis_export ledger_epcis_export_t;
+int ledger_epcis_export_new(FILE *out, ledger_epcis_export_t **ex, ledger_err_t *err);
+int ledger_epcis_export_scan(ledger_epcis_export_t *ex, const json_t *event, ledger_err_t *err);
+int ledger_epcis_export_begin(ledger_epcis_export_t *ex, ledger_err_t *err);
+int ledger_epcis_export_event(ledger_epcis_export_t *ex, const json_t *event, ledger_err_t *err);
+int ledger_epcis_export_end(ledger_epcis_export_t *ex, ledger_err_t *err);
+void ledger_epcis_export_free(ledger_epcis_export_t *ex);
+
+/* Added by the ledger_epcis author. Layout of the output: by default (indent
+ * 0) the head on one line, then each event as compact JSON on a line of its
+ * own; indent 1..8 writes the whole document indented by that many spaces
+ * per level. Call before ledger_epcis_export_begin. 0 or LEDGER_EINVAL.
+ * Note on ledger_epcis_export_end: it frees ex whether it succeeds or not
+ * (do not call ledger_epcis_export_free after it). */
+int ledger_epcis_export_set_indent(ledger_epcis_export_t *ex, int indent);
+
+#endif

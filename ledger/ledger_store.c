@@ -1,0 +1,815 @@
+/* ledger_store.c -- LMDB storage of entries and indexes (see ledger_store.h).
+ *
+ * How an append works: one write transaction reads the own feed's head,
+ * then per event computes the EPCIS event hash, encodes the payload
+ * (deterministic CBOR), builds and signs the header (the chain makes signing
+ * sequential: each header holds the hash of the previous signed entry),
+ * appends the entry to `log` at the next local position, and adds the index
+ * rows. The head is written last; mdb_txn_commit fsyncs. Every index row
+ * carries the local position (lseq) of its entry, so a query is a B-tree
+ * walk in an index plus one get in `log` per hit. */
+#include "ledger_store.h"
+#include "ledger__store.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "ledger_buf.h"
+#include "ledger_epcis.h"
+#include "ledger_evhash.h"
+#include "ledger_gs1.h"
+
+const char *const ledger__db_names[DB_COUNT] = {"meta", "log",   "feeds", "fseq",
+                                               "evid", "ident", "loc",   "time"};
+static const unsigned db_flags[DB_COUNT] = {
+    0, 0, 0, MDB_DUPSORT | MDB_DUPFIXED, MDB_DUPSORT | MDB_DUPFIXED,
+    MDB_DUPSORT | MDB_DUPFIXED, MDB_DUPSORT | MDB_DUPFIXED, MDB_DUPSORT | MDB_DUPFIXED};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+int ledger__lmdb_err(ledger_err_t *err, int rc, const char *what)
+{
+    int code = LEDGER_EIO;
+    if (rc == MDB_MAP_FULL)
+        code = LEDGER_ETOOBIG;
+    else if (rc == EACCES || rc == EAGAIN)
+        code = LEDGER_ELOCKED;
+    return ledger_err_set(err, code, "%s: %s", what, mdb_strerror(rc));
+}
+
+void ledger__put_be64(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+uint64_t ledger__get_be64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+char *ledger__feed_hex(const uint8_t *feed, char out[2 * LEDGER_FEED_LEN + 1])
+{
+    return ledger_hex(feed, LEDGER_FEED_LEN, out);
+}
+
+/* ---- index rows ------------------------------------------------------- */
+
+static row_t *row_new(rows_t *r)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 32;
+        row_t *v = realloc(r->v, cap * sizeof *v);
+        if (!v) {
+            r->oom = 1;
+            return NULL;
+        }
+        r->v = v;
+        r->cap = cap;
+    }
+    return &r->v[r->n++];
+}
+
+/* Text keys longer than KEY_MAX become "sha256:<hex>" of the text. */
+static void set_text_key(row_t *row, const char *s)
+{
+    size_t n = strlen(s);
+    if (n <= KEY_MAX) {
+        memcpy(row->key, s, n);
+        row->klen = n;
+    } else {
+        uint8_t h[32];
+        crypto_hash_sha256(h, (const uint8_t *)s, n);
+        memcpy(row->key, "sha256:", 7);
+        ledger_hex(h, 32, (char *)row->key + 7);
+        row->klen = 7 + 64;
+    }
+}
+
+static void add_text_row(rows_t *r, int db, const char *key, int role)
+{
+    row_t *row = row_new(r);
+    if (!row)
+        return;
+    row->db = db;
+    set_text_key(row, key);
+    ledger__put_be64(row->val, r->lseq);
+    row->vlen = 8;
+    if (role >= 0) {
+        row->val[8] = (uint8_t)role;
+        row->vlen = 9;
+    }
+}
+
+static int ident_row_cb(const char *id, enum ledger_epcis_role role, void *ctx)
+{
+    add_text_row(ctx, DB_IDENT, id, (int)role);
+    return ((rows_t *)ctx)->oom ? LEDGER_ENOMEM : 0;
+}
+
+static int row_cmp(const void *a, const void *b)
+{
+    const row_t *x = a, *y = b;
+    if (x->db != y->db)
+        return x->db - y->db;
+    if (x->klen != y->klen)
+        return x->klen < y->klen ? -1 : 1;
+    int c = memcmp(x->key, y->key, x->klen);
+    if (c)
+        return c;
+    if (x->vlen != y->vlen)
+        return x->vlen < y->vlen ? -1 : 1;
+    return memcmp(x->val, y->val, x->vlen);
+}
+
+/* Builds the (sorted, unique) index rows of one event stored at lseq. */
+int ledger__event_rows(const json_t *event, const char *event_id, const char *event_hash,
+                      uint64_t lseq, rows_t *r, ledger_err_t *err)
+{
+    ledger_epcis_info_t info;
+    int rc;
+
+    r->n = 0;
+    r->lseq = lseq;
+    r->oom = 0;
+    if ((rc = ledger_epcis_info(event, &info, err)))
+        return rc;
+    add_text_row(r, DB_EVID, event_id, -1);
+    if (strcmp(event_id, event_hash) != 0)
+        add_text_row(r, DB_EVID, event_hash, -1);
+    if (info.biz_location)
+        add_text_row(r, DB_LOC, info.biz_location, 1);
+    if (info.read_point)
+        add_text_row(r, DB_LOC, info.read_point, 2);
+    if (!r->oom) {
+        row_t *row = row_new(r);
+        if (row) {
+            row->db = DB_TIME;
+            ledger__put_be64(row->key, (uint64_t)info.event_time_ms ^ ((uint64_t)1 << 63));
+            row->klen = 8;
+            ledger__put_be64(row->val, lseq);
+            row->vlen = 8;
+        }
+    }
+    if (!r->oom && (rc = ledger_epcis_identifiers(event, ident_row_cb, r, err)))
+        return rc;
+    if (r->oom)
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    qsort(r->v, r->n, sizeof *r->v, row_cmp);
+    {
+        size_t w = 0;
+        for (size_t i = 0; i < r->n; i++)
+            if (w == 0 || row_cmp(&r->v[w - 1], &r->v[i]) != 0)
+                r->v[w++] = r->v[i];
+        r->n = w;
+    }
+    return 0;
+}
+
+/* ---- open / close ----------------------------------------------------- */
+
+int ledger_store_open(const char *dir, unsigned flags, const uint8_t *self,
+                      ledger_store_t **out, ledger_err_t *err)
+{
+    ledger_store_t *st = NULL;
+    MDB_txn *txn = NULL;
+    MDB_val k, v;
+    struct stat sb;
+    char path[4096];
+    int rc, rdonly = (flags & LEDGER_STORE_RDONLY) != 0;
+
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    if (stat(path, &sb) != 0) {
+        if (!(flags & LEDGER_STORE_CREATE))
+            return ledger_err_set(err, LEDGER_ENOHOME, "no keten database in %s", dir);
+        if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+            return ledger_err_set(err, LEDGER_EIO, "cannot create %s: %s", dir, strerror(errno));
+    }
+    if (!(st = calloc(1, sizeof *st)))
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    st->rdonly = rdonly;
+    if ((rc = mdb_env_create(&st->env)) || (rc = mdb_env_set_maxdbs(st->env, DB_COUNT + 4)) ||
+        (rc = mdb_env_set_mapsize(st->env, MAP_SIZE)) ||
+        (rc = mdb_env_set_maxreaders(st->env, 254))) {
+        rc = ledger__lmdb_err(err, rc, "cannot set up LMDB");
+        goto fail;
+    }
+    if ((rc = mdb_env_open(st->env, dir, (rdonly ? MDB_RDONLY : 0) | MDB_NOTLS, 0600))) {
+        rc = ledger__lmdb_err(err, rc, dir);
+        goto fail;
+    }
+    if ((rc = mdb_txn_begin(st->env, NULL, rdonly ? MDB_RDONLY : 0, &txn))) {
+        rc = ledger__lmdb_err(err, rc, "cannot begin a transaction");
+        goto fail;
+    }
+    for (int i = 0; i < DB_COUNT; i++) {
+        if ((rc = mdb_dbi_open(txn, ledger__db_names[i], db_flags[i] | (rdonly ? 0 : MDB_CREATE),
+                               &st->dbi[i]))) {
+            rc = ledger__lmdb_err(err, rc, ledger__db_names[i]);
+            goto fail;
+        }
+    }
+    k.mv_data = "self";
+    k.mv_size = 4;
+    rc = mdb_get(txn, st->dbi[DB_META], &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        if (rdonly || !self) {
+            rc = ledger_err_set(err, LEDGER_ENOHOME, "the database in %s has no own feed", dir);
+            goto fail;
+        }
+        v.mv_data = (void *)self;
+        v.mv_size = LEDGER_FEED_LEN;
+        if ((rc = mdb_put(txn, st->dbi[DB_META], &k, &v, 0))) {
+            rc = ledger__lmdb_err(err, rc, "cannot record the own feed");
+            goto fail;
+        }
+        k.mv_data = "version";
+        k.mv_size = 7;
+        v.mv_data = "1";
+        v.mv_size = 1;
+        if ((rc = mdb_put(txn, st->dbi[DB_META], &k, &v, 0))) {
+            rc = ledger__lmdb_err(err, rc, "cannot record the version");
+            goto fail;
+        }
+        memcpy(st->self, self, LEDGER_FEED_LEN);
+    } else if (rc) {
+        rc = ledger__lmdb_err(err, rc, "cannot read the own feed");
+        goto fail;
+    } else {
+        if (v.mv_size != LEDGER_FEED_LEN) {
+            rc = ledger_err_set(err, LEDGER_EIO, "%s: damaged meta record", dir);
+            goto fail;
+        }
+        memcpy(st->self, v.mv_data, LEDGER_FEED_LEN);
+        if (self && memcmp(self, st->self, LEDGER_FEED_LEN) != 0) {
+            rc = ledger_err_set(err, LEDGER_EINPUT,
+                                "the database in %s belongs to another key than this home's", dir);
+            goto fail;
+        }
+    }
+    if ((rc = mdb_txn_commit(txn))) {
+        txn = NULL;
+        rc = ledger__lmdb_err(err, rc, "cannot commit");
+        goto fail;
+    }
+    *out = st;
+    return 0;
+fail:
+    if (txn)
+        mdb_txn_abort(txn);
+    if (st->env)
+        mdb_env_close(st->env);
+    free(st);
+    return rc;
+}
+
+void ledger_store_close(ledger_store_t *st)
+{
+    if (!st)
+        return;
+    mdb_env_close(st->env);
+    free(st);
+}
+
+const uint8_t *ledger_store_self(const ledger_store_t *st)
+{
+    return st->self;
+}
+
+/* ---- feed records ----------------------------------------------------- */
+
+static void feedrec_encode(const feedrec_t *f, uint8_t out[FEEDREC_LEN])
+{
+    out[0] = 1;
+    ledger__put_be64(out + 1, f->seq);
+    memcpy(out + 9, f->hash, LEDGER_HASH_LEN);
+    ledger__put_be64(out + 9 + LEDGER_HASH_LEN, f->lseq);
+    out[17 + LEDGER_HASH_LEN] = (uint8_t)(f->flags >> 24);
+    out[18 + LEDGER_HASH_LEN] = (uint8_t)(f->flags >> 16);
+    out[19 + LEDGER_HASH_LEN] = (uint8_t)(f->flags >> 8);
+    out[20 + LEDGER_HASH_LEN] = (uint8_t)f->flags;
+}
+
+int ledger__feedrec_decode(const MDB_val *v, feedrec_t *f)
+{
+    const uint8_t *p = v->mv_data;
+    if (v->mv_size != FEEDREC_LEN || p[0] != 1)
+        return LEDGER_EIO;
+    f->seq = ledger__get_be64(p + 1);
+    memcpy(f->hash, p + 9, LEDGER_HASH_LEN);
+    f->lseq = ledger__get_be64(p + 9 + LEDGER_HASH_LEN);
+    f->flags = (uint32_t)p[17 + LEDGER_HASH_LEN] << 24 | (uint32_t)p[18 + LEDGER_HASH_LEN] << 16 |
+               (uint32_t)p[19 + LEDGER_HASH_LEN] << 8 | p[20 + LEDGER_HASH_LEN];
+    return 0;
+}
+
+static int get_feedrec(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, feedrec_t *f,
+                       ledger_err_t *err)
+{
+    MDB_val k = {LEDGER_FEED_LEN, (void *)feed}, v;
+    int rc = mdb_get(txn, st->dbi[DB_FEEDS], &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return LEDGER_ENOTFOUND;
+    if (rc)
+        return ledger__lmdb_err(err, rc, "cannot read a feed head");
+    if (ledger__feedrec_decode(&v, f)) {
+        char hex[65];
+        return ledger_err_set(err, LEDGER_EVERIFY, "feed %s: damaged head record",
+                              ledger__feed_hex(feed, hex));
+    }
+    return 0;
+}
+
+/* ---- append ----------------------------------------------------------- */
+
+static int put_rows(ledger_store_t *st, MDB_txn *txn, const rows_t *r, ledger_err_t *err)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        MDB_val k = {r->v[i].klen, (void *)r->v[i].key};
+        MDB_val v = {r->v[i].vlen, (void *)r->v[i].val};
+        int rc = mdb_put(txn, st->dbi[r->v[i].db], &k, &v, 0);
+        if (rc)
+            return ledger__lmdb_err(err, rc, "cannot write an index row");
+    }
+    return 0;
+}
+
+/* The lseq that the next entry gets: one past the last in `log`. */
+static int next_lseq(ledger_store_t *st, MDB_txn *txn, uint64_t *out, ledger_err_t *err)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(txn, st->dbi[DB_LOG], &c);
+    if (rc)
+        return ledger__lmdb_err(err, rc, "cannot open a cursor");
+    rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+    mdb_cursor_close(c);
+    if (rc == MDB_NOTFOUND) {
+        *out = 1;
+        return 0;
+    }
+    if (rc)
+        return ledger__lmdb_err(err, rc, "cannot read the log");
+    *out = ledger__get_be64(k.mv_data) + 1;
+    return 0;
+}
+
+/* Is there already an entry stored under eventID text id? */
+static int evid_exists(ledger_store_t *st, MDB_txn *txn, const char *id, uint64_t *lseq,
+                       ledger_err_t *err)
+{
+    row_t row;
+    MDB_val k, v;
+    int rc;
+    set_text_key(&row, id);
+    k.mv_data = row.key;
+    k.mv_size = row.klen;
+    rc = mdb_get(txn, st->dbi[DB_EVID], &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return ledger__lmdb_err(err, rc, "cannot read the event ID index");
+    *lseq = ledger__get_be64(v.mv_data);
+    return 1;
+}
+
+int ledger_store_append_events(ledger_store_t *st, const ledger_identity_t *id, json_t **events,
+                               size_t n, unsigned flags, ledger_append_result_t *results,
+                               ledger_err_t *err)
+{
+    MDB_txn *txn = NULL;
+    ledger_buf_t payload = LEDGER_BUF_INIT, hbytes = LEDGER_BUF_INIT, entry = LEDGER_BUF_INIT;
+    rows_t rows = {0};
+    feedrec_t head = {0};
+    uint64_t lseq = 0, rtime = now_ms();
+    int rc;
+
+    if (st->rdonly)
+        return ledger_err_set(err, LEDGER_ELOCKED, "the store is open read-only");
+    if (memcmp(ledger_identity_public(id), st->self, LEDGER_FEED_LEN) != 0)
+        return ledger_err_set(err, LEDGER_EINVAL, "the signing key is not this store's own key");
+    if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)))
+        return ledger__lmdb_err(err, rc, "cannot begin a write transaction");
+    rc = get_feedrec(st, txn, st->self, &head, err);
+    if (rc == LEDGER_ENOTFOUND)
+        memset(&head, 0, sizeof head), rc = 0;
+    if (rc)
+        goto fail;
+    if (head.flags & LEDGER_FEED_FORKED) {
+        rc = ledger_err_set(err, LEDGER_EVERIFY,
+                            "the own feed is marked forked: run keten verify and see docs");
+        goto fail;
+    }
+    if ((rc = next_lseq(st, txn, &lseq, err)))
+        goto fail;
+
+    for (size_t i = 0; i < n; i++) {
+        json_t *ev = events[i];
+        ledger_epcis_info_t info;
+        ledger_header_t h;
+        ledger_entry_t e;
+        char hash[LEDGER_EVHASH_LEN];
+        const char *event_id;
+        uint8_t sig[LEDGER_SIG_LEN], fseqkey[LEDGER_FEED_LEN + 8], lseqbuf[8];
+        uint64_t other;
+        ledger_append_result_t *res = results ? &results[i] : NULL;
+
+        if ((rc = ledger_epcis_info(ev, &info, err)) ||
+            (rc = ledger_evhash_compute(ev, NULL, hash, err))) {
+            ledger_err_prefix(err, "event %zu", i);
+            goto fail;
+        }
+        event_id = info.event_id ? info.event_id : hash;
+        if (res) {
+            memset(res, 0, sizeof *res);
+            snprintf(res->event_id, sizeof res->event_id, "%s", event_id);
+            snprintf(res->event_hash, sizeof res->event_hash, "%s", hash);
+        }
+        if (!info.error_declaration) {
+            rc = evid_exists(st, txn, event_id, &other, err);
+            if (rc < 0)
+                goto fail;
+            if (rc == 1) {
+                rc = 0;
+                if (flags & LEDGER_APPEND_SKIP_DUPLICATES) {
+                    if (res)
+                        res->skipped = 1;
+                    continue;
+                }
+                rc = ledger_err_set(err, LEDGER_EEXIST,
+                                    "event %zu: eventID %s is already recorded; nothing of this "
+                                    "call was stored (use --skip-duplicates to skip such events, "
+                                    "or record an errorDeclaration to correct an event)",
+                                    i, event_id);
+                goto fail;
+            }
+        }
+        if (!info.event_id) {
+            if (json_object_set_new(ev, "eventID", json_string(hash))) {
+                rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+                goto fail;
+            }
+            event_id = json_string_value(json_object_get(ev, "eventID"));
+        }
+        ledger_buf_reset(&payload);
+        if ((rc = ledger_event_payload_encode(hash, ev, &payload, err))) {
+            ledger_err_prefix(err, "event %zu", i);
+            goto fail;
+        }
+        if (payload.len > LEDGER_PAYLOAD_MAX) {
+            rc = ledger_err_set(err, LEDGER_EINPUT, "event %zu: encoded event is %zu bytes, over "
+                                "the %d limit", i, payload.len, LEDGER_PAYLOAD_MAX);
+            goto fail;
+        }
+        memset(&h, 0, sizeof h);
+        h.version = LEDGER_FORMAT_VERSION;
+        memcpy(h.feed, st->self, LEDGER_FEED_LEN);
+        h.seq = head.seq + 1;
+        memcpy(h.prev, head.hash, LEDGER_HASH_LEN);
+        h.record_time_ms = rtime;
+        h.ptype = LEDGER_PT_EVENT;
+        h.plen = payload.len;
+        crypto_hash_sha256(h.phash, payload.data, payload.len);
+        ledger_buf_reset(&hbytes);
+        ledger_buf_reset(&entry);
+        if (ledger_header_encode(&h, &hbytes)) {
+            rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+            goto fail;
+        }
+        ledger_identity_sign(id, hbytes.data, hbytes.len, sig);
+        if (ledger_entry_encode(hbytes.data, hbytes.len, sig, payload.data, payload.len, &entry)) {
+            rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+            goto fail;
+        }
+        {
+            MDB_val k = {8, lseqbuf}, v = {entry.len, entry.data};
+            ledger__put_be64(lseqbuf, lseq);
+            if ((rc = mdb_put(txn, st->dbi[DB_LOG], &k, &v, MDB_APPEND))) {
+                rc = ledger__lmdb_err(err, rc, "cannot append to the log");
+                goto fail;
+            }
+            memcpy(fseqkey, st->self, LEDGER_FEED_LEN);
+            ledger__put_be64(fseqkey + LEDGER_FEED_LEN, h.seq);
+            k.mv_data = fseqkey;
+            k.mv_size = sizeof fseqkey;
+            v.mv_data = lseqbuf;
+            v.mv_size = 8;
+            if ((rc = mdb_put(txn, st->dbi[DB_FSEQ], &k, &v, 0))) {
+                rc = ledger__lmdb_err(err, rc, "cannot index the entry");
+                goto fail;
+            }
+        }
+        if ((rc = ledger__event_rows(ev, event_id, hash, lseq, &rows, err))) {
+            ledger_err_prefix(err, "event %zu", i);
+            goto fail;
+        }
+        if ((rc = put_rows(st, txn, &rows, err)))
+            goto fail;
+        e.hbytes = hbytes.data;
+        e.hlen = hbytes.len;
+        e.sig = sig;
+        ledger_entry_hash(&e, head.hash);
+        head.seq = h.seq;
+        head.lseq = lseq;
+        lseq++;
+        if (res)
+            res->seq = h.seq;
+    }
+    {
+        uint8_t rec[FEEDREC_LEN];
+        MDB_val k = {LEDGER_FEED_LEN, st->self}, v = {FEEDREC_LEN, rec};
+        feedrec_encode(&head, rec);
+        if ((rc = mdb_put(txn, st->dbi[DB_FEEDS], &k, &v, 0))) {
+            rc = ledger__lmdb_err(err, rc, "cannot write the feed head");
+            goto fail;
+        }
+    }
+    rc = mdb_txn_commit(txn);
+    txn = NULL;
+    if (rc) {
+        rc = ledger__lmdb_err(err, rc, "cannot commit (nothing was stored)");
+        goto fail;
+    }
+fail:
+    if (txn)
+        mdb_txn_abort(txn);
+    ledger_buf_free(&payload);
+    ledger_buf_free(&hbytes);
+    ledger_buf_free(&entry);
+    free(rows.v);
+    return rc;
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+int ledger__begin_read(ledger_store_t *st, MDB_txn **txn, ledger_err_t *err)
+{
+    int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
+    if (rc)
+        return ledger__lmdb_err(err, rc, "cannot begin a read transaction");
+    return 0;
+}
+
+int ledger_store_head(ledger_store_t *st, const uint8_t feed[LEDGER_FEED_LEN],
+                      ledger_feed_head_t *out, ledger_err_t *err)
+{
+    MDB_txn *txn;
+    feedrec_t f;
+    int rc;
+    if ((rc = ledger__begin_read(st, &txn, err)))
+        return rc;
+    rc = get_feedrec(st, txn, feed, &f, err);
+    mdb_txn_abort(txn);
+    if (rc == LEDGER_ENOTFOUND) {
+        char hex[65];
+        return ledger_err_set(err, rc, "no feed %s in this store", ledger__feed_hex(feed, hex));
+    }
+    if (rc)
+        return rc;
+    memcpy(out->feed, feed, LEDGER_FEED_LEN);
+    out->seq = f.seq;
+    memcpy(out->hash, f.hash, LEDGER_HASH_LEN);
+    out->flags = f.flags;
+    return 0;
+}
+
+int ledger_store_feeds(ledger_store_t *st, ledger_feed_cb fn, void *ctx, ledger_err_t *err)
+{
+    MDB_txn *txn;
+    MDB_cursor *c;
+    MDB_val k, v;
+    int rc, op = MDB_FIRST;
+    if ((rc = ledger__begin_read(st, &txn, err)))
+        return rc;
+    if ((rc = mdb_cursor_open(txn, st->dbi[DB_FEEDS], &c))) {
+        mdb_txn_abort(txn);
+        return ledger__lmdb_err(err, rc, "cannot open a cursor");
+    }
+    while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
+        ledger_feed_head_t h;
+        feedrec_t f;
+        op = MDB_NEXT;
+        if (k.mv_size != LEDGER_FEED_LEN || ledger__feedrec_decode(&v, &f)) {
+            rc = ledger_err_set(err, LEDGER_EVERIFY, "damaged feed record");
+            break;
+        }
+        memcpy(h.feed, k.mv_data, LEDGER_FEED_LEN);
+        h.seq = f.seq;
+        memcpy(h.hash, f.hash, LEDGER_HASH_LEN);
+        h.flags = f.flags;
+        if ((rc = fn(&h, ctx)))
+            break;
+    }
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    mdb_cursor_close(c);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+/* Fetches and decodes the entry at lseq into *s (bytes valid while txn). */
+int ledger__load_lseq(ledger_store_t *st, MDB_txn *txn, uint64_t lseq, ledger_stored_t *s,
+                     ledger_err_t *err)
+{
+    uint8_t kb[8];
+    MDB_val k = {8, kb}, v;
+    int rc;
+    ledger__put_be64(kb, lseq);
+    rc = mdb_get(txn, st->dbi[DB_LOG], &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return ledger_err_set(err, LEDGER_EVERIFY, "index points at local entry %llu, which "
+                              "is not in the log", (unsigned long long)lseq);
+    if (rc)
+        return ledger__lmdb_err(err, rc, "cannot read the log");
+    s->lseq = lseq;
+    s->bytes = v.mv_data;
+    s->len = v.mv_size;
+    if ((rc = ledger_entry_decode(s->bytes, s->len, &s->e, err)))
+        return ledger_err_prefix(err, "local entry %llu", (unsigned long long)lseq);
+    return 0;
+}
+
+int ledger_store_scan(ledger_store_t *st, uint64_t from, ledger_entry_cb fn, void *ctx,
+                      ledger_err_t *err)
+{
+    MDB_txn *txn;
+    MDB_cursor *c;
+    MDB_val k, v;
+    uint8_t kb[8];
+    int rc, op = MDB_SET_RANGE;
+
+    if ((rc = ledger__begin_read(st, &txn, err)))
+        return rc;
+    if ((rc = mdb_cursor_open(txn, st->dbi[DB_LOG], &c))) {
+        mdb_txn_abort(txn);
+        return ledger__lmdb_err(err, rc, "cannot open a cursor");
+    }
+    ledger__put_be64(kb, from);
+    k.mv_data = kb;
+    k.mv_size = 8;
+    while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
+        ledger_stored_t s;
+        op = MDB_NEXT;
+        s.lseq = ledger__get_be64(k.mv_data);
+        s.bytes = v.mv_data;
+        s.len = v.mv_size;
+        if ((rc = ledger_entry_decode(s.bytes, s.len, &s.e, err))) {
+            ledger_err_prefix(err, "local entry %llu", (unsigned long long)s.lseq);
+            break;
+        }
+        if ((rc = fn(&s, ctx)))
+            break;
+    }
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    mdb_cursor_close(c);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+int ledger_store_get(ledger_store_t *st, const uint8_t feed[LEDGER_FEED_LEN], uint64_t seq,
+                     ledger_entry_cb fn, void *ctx, ledger_err_t *err)
+{
+    MDB_txn *txn;
+    MDB_cursor *c;
+    MDB_val k, v;
+    uint8_t key[LEDGER_FEED_LEN + 8];
+    int rc, found = 0, op = MDB_SET;
+
+    memcpy(key, feed, LEDGER_FEED_LEN);
+    ledger__put_be64(key + LEDGER_FEED_LEN, seq);
+    if ((rc = ledger__begin_read(st, &txn, err)))
+        return rc;
+    if ((rc = mdb_cursor_open(txn, st->dbi[DB_FSEQ], &c))) {
+        mdb_txn_abort(txn);
+        return ledger__lmdb_err(err, rc, "cannot open a cursor");
+    }
+    k.mv_data = key;
+    k.mv_size = sizeof key;
+    /* more than one value: fork evidence; hand out every one */
+    while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
+        ledger_stored_t s;
+        op = MDB_NEXT_DUP;
+        found = 1;
+        if ((rc = ledger__load_lseq(st, txn, ledger__get_be64(v.mv_data), &s, err)) || (rc = fn(&s, ctx)))
+            break;
+    }
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    mdb_cursor_close(c);
+    mdb_txn_abort(txn);
+    if (!rc && !found) {
+        char hex[65];
+        return ledger_err_set(err, LEDGER_ENOTFOUND, "no entry %s:%llu in this store",
+                              ledger__feed_hex(feed, hex), (unsigned long long)seq);
+    }
+    return rc;
+}
+
+/* Walks the dups of key in index db; calls fn (entry) or ifn (entry, role). */
+static int walk_index(ledger_store_t *st, int db, const row_t *key, ledger_entry_cb fn,
+                      ledger_ident_cb ifn, void *ctx, int *found, ledger_err_t *err)
+{
+    MDB_txn *txn;
+    MDB_cursor *c;
+    MDB_val k = {key->klen, (void *)key->key}, v;
+    int rc, op = MDB_SET;
+
+    *found = 0;
+    if ((rc = ledger__begin_read(st, &txn, err)))
+        return rc;
+    if ((rc = mdb_cursor_open(txn, st->dbi[db], &c))) {
+        mdb_txn_abort(txn);
+        return ledger__lmdb_err(err, rc, "cannot open a cursor");
+    }
+    while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
+        ledger_stored_t s;
+        op = MDB_NEXT_DUP;
+        *found = 1;
+        if ((rc = ledger__load_lseq(st, txn, ledger__get_be64(v.mv_data), &s, err)))
+            break;
+        rc = ifn ? ifn(&s, v.mv_size > 8 ? ((uint8_t *)v.mv_data)[8] : 0, ctx) : fn(&s, ctx);
+        if (rc)
+            break;
+    }
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    mdb_cursor_close(c);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+int ledger_store_find_event(ledger_store_t *st, const char *id, ledger_entry_cb fn, void *ctx,
+                            ledger_err_t *err)
+{
+    row_t key;
+    int found, rc;
+    set_text_key(&key, id);
+    if ((rc = walk_index(st, DB_EVID, &key, fn, NULL, ctx, &found, err)))
+        return rc;
+    if (!found)
+        return ledger_err_set(err, LEDGER_ENOTFOUND, "no event %s in this store", id);
+    return 0;
+}
+
+int ledger_store_find_ident(ledger_store_t *st, const char *ident, ledger_ident_cb fn, void *ctx,
+                            ledger_err_t *err)
+{
+    char canon[LEDGER_GS1_URI_MAX];
+    row_t key;
+    int found, rc;
+    ledger_err_t e2;
+
+    rc = ledger_gs1_canonical(ident, canon, sizeof canon, NULL, &e2);
+    if (rc == LEDGER_EINPUT)
+        return ledger_err_set(err, rc, "%s", e2.msg);
+    set_text_key(&key, rc == 0 ? canon : ident);
+    if ((rc = walk_index(st, DB_IDENT, &key, NULL, fn, ctx, &found, err)))
+        return rc;
+    if (!found)
+        return ledger_err_set(err, LEDGER_ENOTFOUND, "no event names %s in this store", ident);
+    return 0;
+}
+
+int ledger_store_stats(ledger_store_t *st, ledger_store_stats_t *out, ledger_err_t *err)
+{
+    MDB_txn *txn;
+    MDB_stat ms;
+    MDB_envinfo info;
+    uint64_t *dst[] = {&out->entries, &out->feeds, &out->evid_rows,
+                       &out->ident_rows, &out->loc_rows, &out->time_rows};
+    int dbs[] = {DB_LOG, DB_FEEDS, DB_EVID, DB_IDENT, DB_LOC, DB_TIME};
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    if ((rc = ledger__begin_read(st, &txn, err)))
+        return rc;
+    for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
+        if ((rc = mdb_stat(txn, st->dbi[dbs[i]], &ms))) {
+            mdb_txn_abort(txn);
+            return ledger__lmdb_err(err, rc, "cannot read statistics");
+        }
+        *dst[i] = ms.ms_entries;
+    }
+    mdb_env_info(st->env, &info);
+    mdb_env_stat(st->env, &ms);
+    out->map_bytes = (uint64_t)(info.me_last_pgno + 1) * ms.ms_psize;
+    mdb_txn_abort(txn);
+    return 0;
+}
+

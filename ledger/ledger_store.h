@@ -1,0 +1,169 @@
+/* ledger_store.h -- the LMDB store of one keten home: feeds of signed
+ * entries and the indexes that make queries index walks.
+ *
+ * One LMDB environment (a directory) per home, with named databases:
+ *
+ *   meta    "version" -> 1, "self" -> own feed ID
+ *   log     local order lseq (u64 BE) -> entry bytes        (append-only)
+ *   feeds   feed(32) -> head: version 1 | seq | head hash | head lseq | flags
+ *   fseq    feed(32) | seq (u64 BE) -> lseq                  (dup: fork evidence)
+ *   evid    eventID or eventHash text -> lseq                (dup)
+ *   ident   identifier (canonical form) -> lseq | role       (dup)
+ *   loc     bizLocation / readPoint id -> lseq | role        (dup)
+ *   time    eventTime ms (u64 BE, biased) -> lseq            (dup)
+ *
+ * Local order (lseq) is the order entries reached this store; every entry
+ * keeps its feed's own seq in its signed header. Writing new entries to the
+ * log is always an append at the end of the B-tree.
+ *
+ * A whole append call is one write transaction: all of it is stored or none
+ * of it, and it returns only after LMDB's commit reached the disk (fsync).
+ * Many processes may use one store at once (LMDB's lock file); writers take
+ * turns.
+ */
+#ifndef LEDGER_STORE_H
+#define LEDGER_STORE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ledger_entry.h"
+#include "ledger_error.h"
+#include "ledger_identity.h"
+
+typedef struct ledger_store ledger_store_t;
+
+enum {
+    LEDGER_STORE_CREATE = 1, /* create the database if it does not exist */
+    LEDGER_STORE_RDONLY = 2, /* open for reading only */
+};
+
+/* Opens the store in directory dir (created with CREATE). self is the own
+ * feed ID (recorded on creation; checked on later opens; may be NULL on open
+ * to accept whatever is recorded). LEDGER_ENOHOME when dir holds no store
+ * and CREATE is not given, LEDGER_EIO, LEDGER_ELOCKED. */
+int ledger_store_open(const char *dir, unsigned flags, const uint8_t *self,
+                      ledger_store_t **out, ledger_err_t *err);
+
+/* Closes the store. Any read handle must have been ended. NULL is fine. */
+void ledger_store_close(ledger_store_t *st);
+
+/* The own feed ID (32 bytes). */
+const uint8_t *ledger_store_self(const ledger_store_t *st);
+
+/* ---- appending own events --------------------------------------------- */
+
+enum {
+    LEDGER_APPEND_SKIP_DUPLICATES = 1, /* skip events whose eventID is stored */
+};
+
+/* What happened to one event of an append call. */
+typedef struct ledger_append_result {
+    uint64_t seq;         /* its seq in the own feed; 0 when skipped */
+    int skipped;          /* 1 when skipped as a duplicate */
+    char event_id[520];   /* the event's eventID (its own, or the event hash) */
+    char event_hash[96];  /* the EPCIS event hash computed by keten */
+} ledger_append_result_t;
+
+/* Appends events (checked EPCIS events, ledger_epcis.h) to the own feed,
+ * signed with id, in one durable write transaction. Each event gets its
+ * event hash; one without an eventID gets the hash as its eventID (the JSON
+ * object is changed: "eventID" added). results (n elements, may be NULL)
+ * tell each event's seq and IDs.
+ *
+ * Errors (nothing is stored, *nothing* of the call): LEDGER_EEXIST when an
+ * event's eventID is already stored (or twice in the batch) and the event is
+ * not an errorDeclaration of it, unless LEDGER_APPEND_SKIP_DUPLICATES;
+ * LEDGER_EINPUT for an event that cannot be hashed or encoded (message names
+ * "event N"); LEDGER_EIO; LEDGER_ELOCKED (read-only store). */
+int ledger_store_append_events(ledger_store_t *st, const ledger_identity_t *id, json_t **events,
+                               size_t n, unsigned flags, ledger_append_result_t *results,
+                               ledger_err_t *err);
+
+/* ---- reading ---------------------------------------------------------- */
+
+/* A feed's head. seq 0 when the feed holds nothing. */
+typedef struct ledger_feed_head {
+    uint8_t feed[LEDGER_FEED_LEN];
+    uint64_t seq;
+    uint8_t hash[LEDGER_HASH_LEN];
+    uint32_t flags; /* LEDGER_FEED_FORKED ... */
+} ledger_feed_head_t;
+
+#define LEDGER_FEED_FORKED 1u
+
+/* The head of one feed. LEDGER_ENOTFOUND when the store has no such feed. */
+int ledger_store_head(ledger_store_t *st, const uint8_t feed[LEDGER_FEED_LEN],
+                      ledger_feed_head_t *out, ledger_err_t *err);
+
+/* Calls fn for each feed's head (in feed ID order). fn returns 0 to go on. */
+typedef int (*ledger_feed_cb)(const ledger_feed_head_t *head, void *ctx);
+int ledger_store_feeds(ledger_store_t *st, ledger_feed_cb fn, void *ctx, ledger_err_t *err);
+
+/* A stored entry handed to a callback: the bytes are valid only during the
+ * call. lseq is its local position. */
+typedef struct ledger_stored {
+    uint64_t lseq;
+    const uint8_t *bytes;
+    size_t len;
+    ledger_entry_t e; /* decoded views into bytes */
+} ledger_stored_t;
+
+typedef int (*ledger_entry_cb)(const ledger_stored_t *s, void *ctx);
+
+/* Calls fn for every entry in local order, from lseq `from` on (1 = all).
+ * fn returns 0 to go on, or a value that stops the walk and is returned. */
+int ledger_store_scan(ledger_store_t *st, uint64_t from, ledger_entry_cb fn, void *ctx,
+                      ledger_err_t *err);
+
+/* Calls fn with entry feed:seq. LEDGER_ENOTFOUND when it is not stored. */
+int ledger_store_get(ledger_store_t *st, const uint8_t feed[LEDGER_FEED_LEN], uint64_t seq,
+                     ledger_entry_cb fn, void *ctx, ledger_err_t *err);
+
+/* Calls fn for every entry whose event has eventID or event hash `id`
+ * (an errorDeclaration shares the ID of the event it declares erroneous).
+ * LEDGER_ENOTFOUND when there is none. */
+int ledger_store_find_event(ledger_store_t *st, const char *id, ledger_entry_cb fn, void *ctx,
+                            ledger_err_t *err);
+
+/* Calls fn for every entry whose event names the identifier (in any role;
+ * role is passed through ctx-less second callback argument). The identifier
+ * is brought to its canonical form first (ledger_gs1.h), so an EPC URN finds
+ * events that used the Digital Link form and back. */
+typedef int (*ledger_ident_cb)(const ledger_stored_t *s, int role, void *ctx);
+int ledger_store_find_ident(ledger_store_t *st, const char *ident, ledger_ident_cb fn, void *ctx,
+                            ledger_err_t *err);
+
+/* Counts: entries in the log, and rows in each index (for status and bench). */
+typedef struct ledger_store_stats {
+    uint64_t entries, feeds, evid_rows, ident_rows, loc_rows, time_rows;
+    uint64_t map_bytes; /* bytes of the data file in use */
+} ledger_store_stats_t;
+int ledger_store_stats(ledger_store_t *st, ledger_store_stats_t *out, ledger_err_t *err);
+
+/* ---- verification ----------------------------------------------------- */
+
+/* Re-checks everything: for every feed, seq continuity 1..head, every chain
+ * link, every payload hash, every signature, the stored event hash against a
+ * fresh computation, and every index row (each entry's rows are present and
+ * no index holds rows that no entry explains). Returns 0, or LEDGER_EVERIFY
+ * with a message naming feed (hex), seq and what is wrong (the first
+ * problem found). progress (may be NULL) is called now and then with the
+ * number of entries checked. */
+typedef void (*ledger_progress_cb)(uint64_t done, uint64_t total, void *ctx);
+int ledger_store_verify(ledger_store_t *st, ledger_progress_cb progress, void *ctx,
+                        ledger_err_t *err);
+
+/* ---- for tests of verify: raw access ---------------------------------- */
+
+/* Replaces the stored bytes of entry feed:seq (no checks) or deletes one
+ * index row (db "evid"/"ident"/"loc"/"time", key, value). Only the tests use
+ * these, to prove that verify finds damage. */
+int ledger_store_debug_put_entry(ledger_store_t *st, const uint8_t feed[LEDGER_FEED_LEN],
+                                 uint64_t seq, const uint8_t *bytes, size_t len,
+                                 ledger_err_t *err);
+int ledger_store_debug_del_row(ledger_store_t *st, const char *db, const void *key,
+                               size_t klen, ledger_err_t *err);
+
+#endif

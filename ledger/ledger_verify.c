@@ -1,0 +1,270 @@
+/* ledger_verify.c -- `keten verify`: re-checks a whole store (see
+ * ledger_store_verify in ledger_store.h) -- every feed's seq continuity, chain
+ * links, payload hashes, signatures, stored event hashes and every index
+ * row, then that no row is left that the entries do not explain. Also the
+ * raw access the tests use to damage a store on purpose. */
+#include "ledger_store.h"
+
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger__store.h"
+#include "ledger_evhash.h"
+
+/* ---- verification ----------------------------------------------------- */
+
+typedef struct verify_ctx {
+    ledger_store_t *st;
+    MDB_txn *txn;
+    MDB_cursor *cur[DB_COUNT];
+    uint64_t expect_rows[DB_COUNT];
+    uint64_t done, total, entries;
+    ledger_progress_cb progress;
+    void *pctx;
+    rows_t rows;
+} verify_ctx_t;
+
+static int vfail(ledger_err_t *err, const uint8_t *feed, uint64_t seq, const char *what,
+                 const char *detail)
+{
+    char hex[65];
+    return ledger_err_set(err, LEDGER_EVERIFY, "feed %s seq %llu: %s%s%s", ledger__feed_hex(feed, hex),
+                          (unsigned long long)seq, what, detail ? ": " : "",
+                          detail ? detail : "");
+}
+
+/* Checks the event payload of one entry: its stored hash against a fresh
+ * computation, and that every index row it implies is present. */
+static int verify_event(verify_ctx_t *vc, const ledger_stored_t *s, ledger_err_t *err)
+{
+    json_t *ev = NULL;
+    char stored[96], fresh[LEDGER_EVHASH_LEN];
+    const char *event_id;
+    ledger_err_t e2;
+    int rc;
+
+    if ((rc = ledger_event_payload_decode(s->e.payload, s->e.plen, &ev, stored, sizeof stored,
+                                          &e2)))
+        return vfail(err, s->e.h.feed, s->e.h.seq, "payload does not decode", e2.msg);
+    if ((rc = ledger_evhash_compute(ev, NULL, fresh, &e2))) {
+        rc = vfail(err, s->e.h.feed, s->e.h.seq, "event hash cannot be computed", e2.msg);
+        goto done;
+    }
+    if (strcmp(fresh, stored) != 0) {
+        rc = vfail(err, s->e.h.feed, s->e.h.seq, "stored event hash differs from the event's",
+                   stored);
+        goto done;
+    }
+    event_id = json_string_value(json_object_get(ev, "eventID"));
+    if (!event_id)
+        event_id = stored;
+    if ((rc = ledger__event_rows(ev, event_id, stored, s->lseq, &vc->rows, &e2))) {
+        rc = vfail(err, s->e.h.feed, s->e.h.seq, "event cannot be indexed", e2.msg);
+        goto done;
+    }
+    for (size_t i = 0; i < vc->rows.n; i++) {
+        row_t *r = &vc->rows.v[i];
+        MDB_val k = {r->klen, r->key}, v = {r->vlen, r->val};
+        rc = mdb_cursor_get(vc->cur[r->db], &k, &v, MDB_GET_BOTH);
+        if (rc == MDB_NOTFOUND) {
+            char what[600];
+            if (r->db == DB_TIME)
+                snprintf(what, sizeof what, "time index row missing");
+            else
+                snprintf(what, sizeof what, "%s index row missing for \"%.*s\"",
+                         ledger__db_names[r->db], (int)r->klen, (const char *)r->key);
+            rc = vfail(err, s->e.h.feed, s->e.h.seq, what, NULL);
+            goto done;
+        }
+        if (rc) {
+            rc = ledger__lmdb_err(err, rc, "cannot read an index");
+            goto done;
+        }
+        vc->expect_rows[r->db]++;
+    }
+    rc = 0;
+done:
+    json_decref(ev);
+    return rc;
+}
+
+static int verify_feed(verify_ctx_t *vc, const uint8_t *feed, const feedrec_t *f,
+                       ledger_err_t *err)
+{
+    uint8_t prev[LEDGER_HASH_LEN] = {0}, key[LEDGER_FEED_LEN + 8];
+    ledger_err_t e2;
+    int rc;
+
+    memcpy(key, feed, LEDGER_FEED_LEN);
+    for (uint64_t seq = 1; seq <= f->seq; seq++) {
+        MDB_val k = {sizeof key, key}, v;
+        ledger_stored_t s;
+        size_t dups = 0;
+
+        ledger__put_be64(key + LEDGER_FEED_LEN, seq);
+        rc = mdb_cursor_get(vc->cur[DB_FSEQ], &k, &v, MDB_SET);
+        if (rc == MDB_NOTFOUND)
+            return vfail(err, feed, seq, "entry missing (the feed's head is further on)", NULL);
+        if (rc)
+            return ledger__lmdb_err(err, rc, "cannot read the feed index");
+        mdb_cursor_count(vc->cur[DB_FSEQ], &dups);
+        if (dups > 1 && !(f->flags & LEDGER_FEED_FORKED))
+            return vfail(err, feed, seq, "two entries with this seq but the feed is not "
+                         "marked forked", NULL);
+        vc->expect_rows[DB_FSEQ] += dups;
+        if ((rc = ledger__load_lseq(vc->st, vc->txn, ledger__get_be64(v.mv_data), &s, &e2)))
+            return vfail(err, feed, seq, "entry does not decode", e2.msg);
+        if (memcmp(s.e.h.feed, feed, LEDGER_FEED_LEN) != 0 || s.e.h.seq != seq)
+            return vfail(err, feed, seq, "entry's header names another feed or seq", NULL);
+        if (memcmp(s.e.h.prev, prev, LEDGER_HASH_LEN) != 0)
+            return vfail(err, feed, seq, "chain link broken: prev is not the hash of the "
+                         "entry before", NULL);
+        if ((rc = ledger_entry_check_payload(&s.e, &e2)))
+            return vfail(err, feed, seq, "payload", e2.msg);
+        if ((rc = ledger_entry_check_sig(&s.e, &e2)))
+            return vfail(err, feed, seq, "signature", e2.msg);
+        if (s.e.payload && s.e.h.ptype == LEDGER_PT_EVENT &&
+            (rc = verify_event(vc, &s, err)))
+            return rc;
+        ledger_entry_hash(&s.e, prev);
+        vc->entries++;
+        if (vc->progress && ++vc->done % 10000 == 0)
+            vc->progress(vc->done, vc->total, vc->pctx);
+    }
+    if (memcmp(prev, f->hash, LEDGER_HASH_LEN) != 0)
+        return vfail(err, feed, f->seq, "the feed's recorded head hash is not its last entry's",
+                     NULL);
+    return 0;
+}
+
+int ledger_store_verify(ledger_store_t *st, ledger_progress_cb progress, void *ctx,
+                        ledger_err_t *err)
+{
+    verify_ctx_t vc;
+    MDB_cursor *fc = NULL;
+    MDB_val k, v;
+    MDB_stat ms;
+    int rc, op = MDB_FIRST;
+
+    memset(&vc, 0, sizeof vc);
+    vc.st = st;
+    vc.progress = progress;
+    vc.pctx = ctx;
+    if ((rc = ledger__begin_read(st, &vc.txn, err)))
+        return rc;
+    for (int i = 0; i < DB_COUNT; i++)
+        if ((rc = mdb_cursor_open(vc.txn, st->dbi[i], &vc.cur[i]))) {
+            rc = ledger__lmdb_err(err, rc, "cannot open a cursor");
+            goto done;
+        }
+    if ((rc = mdb_stat(vc.txn, st->dbi[DB_LOG], &ms))) {
+        rc = ledger__lmdb_err(err, rc, "cannot read statistics");
+        goto done;
+    }
+    vc.total = ms.ms_entries;
+    if ((rc = mdb_cursor_open(vc.txn, st->dbi[DB_FEEDS], &fc))) {
+        rc = ledger__lmdb_err(err, rc, "cannot open a cursor");
+        goto done;
+    }
+    while ((rc = mdb_cursor_get(fc, &k, &v, op)) == 0) {
+        feedrec_t f;
+        op = MDB_NEXT;
+        if (k.mv_size != LEDGER_FEED_LEN || ledger__feedrec_decode(&v, &f)) {
+            rc = ledger_err_set(err, LEDGER_EVERIFY, "a feed head record is damaged");
+            goto done;
+        }
+        if ((rc = verify_feed(&vc, k.mv_data, &f, err)))
+            goto done;
+    }
+    if (rc != MDB_NOTFOUND) {
+        rc = ledger__lmdb_err(err, rc, "cannot read the feeds");
+        goto done;
+    }
+    rc = 0;
+    /* Every row must be explained: no entry in the log or row in an index
+     * that no feed accounts for. */
+    vc.expect_rows[DB_LOG] = vc.expect_rows[DB_FSEQ];
+    for (int i = DB_LOG; i < DB_COUNT; i++) {
+        if (i == DB_FEEDS)
+            continue;
+        if ((rc = mdb_stat(vc.txn, st->dbi[i], &ms))) {
+            rc = ledger__lmdb_err(err, rc, "cannot read statistics");
+            goto done;
+        }
+        if (ms.ms_entries != vc.expect_rows[i]) {
+            rc = ledger_err_set(err, LEDGER_EVERIFY,
+                                "the %s %s holds %llu rows but the entries explain %llu",
+                                ledger__db_names[i], i == DB_LOG ? "database" : "index",
+                                (unsigned long long)ms.ms_entries,
+                                (unsigned long long)vc.expect_rows[i]);
+            goto done;
+        }
+    }
+    if (progress)
+        progress(vc.done, vc.total, ctx);
+done:
+    if (fc)
+        mdb_cursor_close(fc);
+    for (int i = 0; i < DB_COUNT; i++)
+        if (vc.cur[i])
+            mdb_cursor_close(vc.cur[i]);
+    mdb_txn_abort(vc.txn);
+    free(vc.rows.v);
+    return rc;
+}
+
+/* ---- raw access for tests --------------------------------------------- */
+
+int ledger_store_debug_put_entry(ledger_store_t *st, const uint8_t feed[LEDGER_FEED_LEN],
+                                 uint64_t seq, const uint8_t *bytes, size_t len,
+                                 ledger_err_t *err)
+{
+    MDB_txn *txn;
+    uint8_t key[LEDGER_FEED_LEN + 8];
+    MDB_val k = {sizeof key, key}, v;
+    int rc;
+
+    memcpy(key, feed, LEDGER_FEED_LEN);
+    ledger__put_be64(key + LEDGER_FEED_LEN, seq);
+    if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)))
+        return ledger__lmdb_err(err, rc, "cannot begin");
+    if ((rc = mdb_get(txn, st->dbi[DB_FSEQ], &k, &v)) == 0) {
+        MDB_val lk = {8, v.mv_data}, lv = {len, (void *)bytes};
+        uint8_t lb[8];
+        memcpy(lb, v.mv_data, 8);
+        lk.mv_data = lb;
+        rc = mdb_put(txn, st->dbi[DB_LOG], &lk, &lv, 0);
+    }
+    if (rc) {
+        mdb_txn_abort(txn);
+        return ledger__lmdb_err(err, rc, "cannot replace the entry");
+    }
+    if ((rc = mdb_txn_commit(txn)))
+        return ledger__lmdb_err(err, rc, "cannot commit");
+    return 0;
+}
+
+int ledger_store_debug_del_row(ledger_store_t *st, const char *db, const void *key,
+                               size_t klen, ledger_err_t *err)
+{
+    MDB_txn *txn;
+    MDB_val k = {klen, (void *)key};
+    int rc, i;
+
+    for (i = 0; i < DB_COUNT; i++)
+        if (strcmp(ledger__db_names[i], db) == 0)
+            break;
+    if (i == DB_COUNT)
+        return ledger_err_set(err, LEDGER_EINVAL, "no database %s", db);
+    if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)))
+        return ledger__lmdb_err(err, rc, "cannot begin");
+    if ((rc = mdb_del(txn, st->dbi[i], &k, NULL))) {
+        mdb_txn_abort(txn);
+        return ledger__lmdb_err(err, rc, "cannot delete the row");
+    }
+    if ((rc = mdb_txn_commit(txn)))
+        return ledger__lmdb_err(err, rc, "cannot commit");
+    return 0;
+}
