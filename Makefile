@@ -20,7 +20,7 @@ FUZZ_SECONDS ?= 30
 
 PKGS     = libsodium lmdb jansson libcbor
 DEB_PKGS = build-essential pkg-config clang libsodium-dev liblmdb-dev libjansson-dev \
-           libcbor-dev libcmocka-dev lmdb-utils python3 time
+           libcbor-dev libcmocka-dev lmdb-utils python3 time openssl
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

@@ -35,12 +35,12 @@ static inline uint64_t bench_dir_bytes(const char *dir)
     DIR *d = opendir(dir);
     struct dirent *de;
     uint64_t total = 0;
-    char path[4096];
+    char path[8192];
     struct stat sb;
-    if (!d)
+    if (!d || strlen(dir) > 4000)
         return 0;
     while ((de = readdir(d))) {
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        snprintf(path, sizeof path, "%.4000s/%.255s", dir, de->d_name);
         if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode))
             total += (uint64_t)sb.st_blocks * 512;
     }

@@ -442,10 +442,13 @@ int cli_record_main(cli_ctx_t *ctx, int argc, char **argv)
         }
         {
             double s = seconds_since(&t0);
+            fflush(stdout);
             fprintf(stderr, "keten: recorded %zu event%s", recorded, recorded == 1 ? "" : "s");
             if (skipped)
                 fprintf(stderr, ", skipped %zu already recorded", skipped);
-            fprintf(stderr, " in %.2f s (%.0f events/s)\n", s, s > 0 ? (double)nevents / s : 0.0);
+            if (nevents >= 1000 && s > 0)
+                fprintf(stderr, " in %.2f s (%.0f events/s)", s, (double)nevents / s);
+            fprintf(stderr, "\n");
         }
     }
     rc = 0;

@@ -183,6 +183,19 @@ int ledger_event_payload_encode(const char *event_hash, const json_t *event, led
     return rc;
 }
 
+/* "ni:///sha-256;" + 64 lowercase hex + "?ver=CBV2.0", exactly. */
+static int is_event_hash(const char *s, size_t n)
+{
+    static const char head[] = "ni:///sha-256;", tail[] = "?ver=CBV2.0";
+    if (n != sizeof head - 1 + 64 + sizeof tail - 1 || memcmp(s, head, sizeof head - 1) != 0 ||
+        memcmp(s + sizeof head - 1 + 64, tail, sizeof tail - 1) != 0)
+        return 0;
+    for (size_t i = sizeof head - 1; i < sizeof head - 1 + 64; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
 int ledger_event_payload_decode(const uint8_t *p, size_t n, json_t **event, char *event_hash,
                                 size_t hash_len, ledger_err_t *err)
 {
@@ -202,9 +215,10 @@ int ledger_event_payload_decode(const uint8_t *p, size_t n, json_t **event, char
                               (unsigned long long)ver);
     if ((rc = ledger_cbor_get_json(&r, &hs, err)))
         return ledger_err_prefix(err, "event payload hash");
-    if (!json_is_string(hs)) {
+    if (!json_is_string(hs) || !is_event_hash(json_string_value(hs), json_string_length(hs))) {
         json_decref(hs);
-        return ledger_err_set(err, LEDGER_EINPUT, "event payload hash is not text");
+        return ledger_err_set(err, LEDGER_EINPUT,
+                              "event payload hash is not ni:///sha-256;<64 hex>?ver=CBV2.0");
     }
     if (event_hash && hash_len) {
         snprintf(event_hash, hash_len, "%s", json_string_value(hs));

@@ -42,6 +42,15 @@ typedef struct ledger_epcis_doc ledger_epcis_doc_t;
  * On success *out owns the parsed events; free with ledger_epcis_doc_free. */
 int ledger_epcis_doc_parse(const char *buf, size_t len, const char *source,
                            ledger_epcis_doc_t **out, ledger_err_t *err);
+/* Details (ledger_epcis author): member names outside the standard's lists
+ * must be namespaced ("ex:foo") or full IRIs, as the JSON Schema says; their
+ * values are kept untouched. An EPCISDocument needs @context, schemaVersion,
+ * creationDate and epcisBody.eventList (JSON Schema); an array of events or
+ * one event may go without @context (the standard context is implied). A
+ * member name given twice in one object: the last one counts (as in jansson;
+ * a GS1 example has a doubled eventID). A UTF-8 byte order mark is skipped.
+ * The events of one document share one "@context" json_t: do not modify it.
+ * LEDGER_EINVAL when out is NULL, LEDGER_ENOMEM. */
 
 /* Number of events in the document. */
 size_t ledger_epcis_doc_count(const ledger_epcis_doc_t *doc);
@@ -50,7 +59,8 @@ size_t ledger_epcis_doc_count(const ledger_epcis_doc_t *doc);
  * ledger_epcis_doc_free. */
 json_t *ledger_epcis_doc_event(const ledger_epcis_doc_t *doc, size_t i);
 
-/* The JSON-LD context in force for the events (borrowed, may be NULL). */
+/* The JSON-LD context in force for the events (borrowed, may be NULL): the
+ * document's "@context"; for one event, its own; NULL for an array. */
 const json_t *ledger_epcis_doc_context(const ledger_epcis_doc_t *doc);
 
 void ledger_epcis_doc_free(ledger_epcis_doc_t *doc);
@@ -100,6 +110,11 @@ enum ledger_epcis_role {
  * else the identifier as written. fn returns 0 to go on or a negative code to
  * stop (which is then returned). */
 typedef int (*ledger_epcis_id_cb)(const char *id, enum ledger_epcis_role role, void *ctx);
+/* (Order: epcList, quantityList, parentID, childEPCs, childQuantityList,
+ * inputs, outputs, sources, destinations. id is valid during the call only.
+ * err is left as it is when fn stops the walk; LEDGER_EINPUT only for an
+ * identifier that claims to be an EPC URN or Digital Link and is malformed,
+ * which a checked event never has.) */
 int ledger_epcis_identifiers(const json_t *event, ledger_epcis_id_cb fn, void *ctx,
                              ledger_err_t *err);
 

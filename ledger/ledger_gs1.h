@@ -37,15 +37,28 @@ enum ledger_gs1_kind {
  * LEDGER_GS1_OTHER, when uri is some other URI that has no GS1 form
  * (the hash then uses it as it is). Returns LEDGER_EINPUT with a message that
  * says what is wrong when uri claims to be an EPC URN or Digital Link but is
- * malformed (bad scheme, wrong digit count, bad check digit, bad
- * percent-encoding). LEDGER_ETOOBIG when out_len is too small. */
+ * malformed (bad scheme, wrong digit count, bad percent-encoding, a
+ * character outside GS1 set 82/39, qualifiers not allowed for the key).
+ * LEDGER_ETOOBIG when out_len is too small.
+ *
+ * Like the reference normaliser (whose vectors include two wrong check
+ * digits), this function does not verify the check digits written in a
+ * Digital Link, nor the GRAI leading zero, the ITIP piece/total and the CPID
+ * serial's leading zero: the event hash must convert what the reference
+ * converts. ledger_gs1_check_uri verifies all of them. EPC URNs carry no check
+ * digits; they are computed. Patterns (urn:epc:idpat:) whose class part is
+ * fully given convert to the class key (GTIN, GLN, ...); other valid
+ * patterns, and EPC schemes without a GS1 key (gid, usdod, adi, bic, imovn),
+ * give LEDGER_ENOTFOUND. */
 int ledger_gs1_canonical(const char *uri, char *out, size_t out_len, enum ledger_gs1_kind *kind,
                          ledger_err_t *err);
 
 /* Checks that s is a plausible absolute URI (scheme ":" rest, no spaces or
  * control characters) and, if it is an EPC URN or a Digital Link URI, that it
- * is well formed (ledger_gs1_canonical succeeds). 0 or LEDGER_EINPUT with a
- * message. */
+ * is well formed (ledger_gs1_canonical succeeds) and that its canonical form
+ * passes the checks canonical leaves out (check digits, GMN check pair, GRAI
+ * leading zero, ITIP piece <= total, CPID serial without leading zero). 0 or
+ * LEDGER_EINPUT with a message. */
 int ledger_gs1_check_uri(const char *s, ledger_err_t *err);
 
 #endif

@@ -4,7 +4,7 @@
 # exit codes; bad input gets exit 3, a message naming the event and field,
 # and leaves the store exactly as it was.
 set -eu
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 H="$T/home"
 CH="$KETEN_SHARED/conformance"
 DOC="$(dirname "$0")/../../demo/meat-chain.jsonld"

@@ -4,7 +4,7 @@
 # is exported, the export is recorded into a second home, and both homes must
 # hold the same events (same event hashes), with extension fields intact.
 set -eu
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 EX="$KETEN_SHARED/conformance/epcis-examples/JSON"
 expect 0 --home "$T/a" init --name "Conformance A"
 n=0

@@ -4,7 +4,7 @@
 # verify must pass, every event that was reported as recorded must be
 # there, and every batch must be stored whole or not at all.
 set -eu
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 ROUNDS=${CRASH_ROUNDS:-50}
 BATCH=${CRASH_BATCH:-5000}
 SEED=${CRASH_SEED:-$RANDOM}

@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "ledger_buf.h"
+#include "ledger_cbor.h"
 #include "ledger_entry.h"
 #include "ledger_evhash.h"
 #include "ledger_identity.h"
@@ -234,10 +235,24 @@ static void test_event_payload(void **state)
     ledger_buf_t b = LEDGER_BUF_INIT;
     char hash[96];
     (void)state;
-    assert_int_equal(ledger_event_payload_encode("ni:///sha-256;00?ver=CBV2.0", ev, &b, NULL), 0);
+    static const char good[] =
+        "ni:///sha-256;00000000000000000000000000000000000000000000000000000000000000ff?ver=CBV2.0";
+    /* found by fuzz_entry: a hash text with a NUL in it was accepted */
+    static const char nul[] = "ni:///\0a-256;0?ver=CBV2.0";
+    ledger_buf_t bad = LEDGER_BUF_INIT;
+    json_t *badhash = json_stringn(nul, sizeof nul - 1);
+    assert_int_equal(ledger_cbor_put_array(&bad, 3), 0);
+    assert_int_equal(ledger_cbor_put_uint(&bad, 1), 0);
+    assert_int_equal(ledger_cbor_from_json(badhash, &bad, NULL), 0);
+    assert_int_equal(ledger_cbor_from_json(ev, &bad, NULL), 0);
+    assert_int_equal(ledger_event_payload_decode(bad.data, bad.len, &back, hash, sizeof hash, NULL),
+                     LEDGER_EINPUT);
+    json_decref(badhash);
+    ledger_buf_free(&bad);
+    assert_int_equal(ledger_event_payload_encode(good, ev, &b, NULL), 0);
     assert_int_equal(ledger_event_payload_decode(b.data, b.len, &back, hash, sizeof hash, NULL),
                      0);
-    assert_string_equal(hash, "ni:///sha-256;00?ver=CBV2.0");
+    assert_string_equal(hash, good);
     assert_true(json_equal(ev, back));
     json_decref(back);
     b.data[1] = 2; /* payload version 2 */

@@ -1,4 +1,4 @@
-# tests/e2e/lib.sh -- shared by the end-to-end scripts: run the real keten
+# tests/e2e/lib.bash -- shared by the end-to-end scripts: run the real keten
 # binary ($KETEN) in a fresh temporary directory ($TMPDIR, made by
 # tests/run.sh), check exit codes and output, and say what failed.
 set -u
