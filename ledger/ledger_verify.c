@@ -72,6 +72,8 @@ static int verify_event(verify_ctx_t *vc, const ledger_stored_t *s, ledger_err_t
             char what[600];
             if (r->db == DB_TIME)
                 snprintf(what, sizeof what, "time index row missing");
+            else if (r->db == DB_EVID && r->klen == 33 && r->key[0] == 0x01)
+                snprintf(what, sizeof what, "evid index row missing for %s", stored);
             else
                 snprintf(what, sizeof what, "%s index row missing for \"%.*s\"",
                          ledger__db_names[r->db], (int)r->klen, (const char *)r->key);
@@ -246,18 +248,22 @@ int ledger_store_debug_put_entry(ledger_store_t *st, const uint8_t feed[LEDGER_F
     return 0;
 }
 
-int ledger_store_debug_del_row(ledger_store_t *st, const char *db, const void *key,
-                               size_t klen, ledger_err_t *err)
+int ledger_store_debug_del_row(ledger_store_t *st, const char *db, const char *key,
+                               ledger_err_t *err)
 {
     MDB_txn *txn;
-    MDB_val k = {klen, (void *)key};
+    MDB_val k;
+    row_t row;
     int rc, i;
 
-    for (i = 0; i < DB_COUNT; i++)
+    for (i = DB_EVID; i <= DB_LOC; i++)
         if (strcmp(ledger__db_names[i], db) == 0)
             break;
-    if (i == DB_COUNT)
-        return ledger_err_set(err, LEDGER_EINVAL, "no database %s", db);
+    if (i > DB_LOC)
+        return ledger_err_set(err, LEDGER_EINVAL, "no index %s (evid, ident or loc)", db);
+    ledger__index_key(i, key, &row);
+    k.mv_data = row.key;
+    k.mv_size = row.klen;
     if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)))
         return ledger__lmdb_err(err, rc, "cannot begin");
     if ((rc = mdb_del(txn, st->dbi[i], &k, NULL))) {

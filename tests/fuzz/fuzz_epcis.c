@@ -5,8 +5,10 @@
  * through the export writer and back through the reader, which must accept
  * it with the same events. Never crash, never leak.
  *
- * Also a differential test of the fast JSON reader against jansson: both
- * must accept the same texts and build equal values.
+ * Also differential tests: the fast JSON reader against jansson (both must
+ * accept the same texts and build equal values), and the streaming reader
+ * ledger_epcis_doc_foreach against ledger_epcis_doc_parse (same verdict,
+ * same events).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -100,6 +102,39 @@ static void roundtrip(ledger_epcis_doc_t *doc)
     free(buf);
 }
 
+typedef struct seen {
+    const ledger_epcis_doc_t *doc; /* NULL: doc_parse refused */
+    size_t n;
+} seen_t;
+
+static int same_event(json_t *ev, size_t index, void *ctx)
+{
+    seen_t *s = ctx;
+    if (index != s->n++)
+        abort();
+    if (s->doc && !json_equal(ev, ledger_epcis_doc_event(s->doc, index))) {
+        fprintf(stderr, "foreach and doc_parse give different events at %zu\n", index);
+        abort();
+    }
+    return 0;
+}
+
+/* The streaming reader accepts what doc_parse accepts, with the same events. */
+static void streaming(const uint8_t *data, size_t size, const ledger_epcis_doc_t *doc)
+{
+    seen_t s = {doc, 0};
+    size_t count;
+    ledger_err_t err;
+    int rc =
+        ledger_epcis_doc_foreach((const char *)data, size, "fuzz", same_event, &s, &count, &err);
+    if ((rc == 0) != (doc != NULL) || count != s.n ||
+        (doc && count != ledger_epcis_doc_count(doc))) {
+        fprintf(stderr, "foreach %d (%s) but doc_parse %s\n", rc, rc ? err.msg : "",
+                doc ? "accepts" : "refuses");
+        abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     ledger_epcis_doc_t *doc = NULL;
@@ -110,8 +145,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (ledger_epcis_doc_parse((const char *)data, size, "fuzz", &doc, &err) < 0) {
         if (doc || err.msg[0] == '\0')
             abort();
+        streaming(data, size, NULL);
         return 0;
     }
+    streaming(data, size, doc);
     n = ledger_epcis_doc_count(doc);
     for (i = 0; i < n; i++) {
         json_t *ev = ledger_epcis_doc_event(doc, i);

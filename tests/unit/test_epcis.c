@@ -714,6 +714,132 @@ static void test_bad_fields(void **state)
     }
 }
 
+/* ---- the streaming reader gives the same events ---- */
+
+typedef struct collected {
+    json_t *events; /* array of the events fn saw */
+    size_t stop_at; /* fn returns -42 at this index */
+} collected_t;
+
+static int collect_event(json_t *ev, size_t index, void *ctx)
+{
+    collected_t *c = ctx;
+    assert_int_equal(index, json_array_size(c->events));
+    if (index == c->stop_at)
+        return -42;
+    assert_int_equal(json_array_append(c->events, ev), 0);
+    return 0;
+}
+
+/* foreach on text must give what doc_parse gives (same events, or refusal). */
+static void same_as_parse(const char *text, size_t len, const char *name)
+{
+    ledger_epcis_doc_t *doc = NULL;
+    ledger_err_t e1, e2;
+    collected_t c = {json_array(), (size_t)-1};
+    size_t count = 99, i;
+    int r1 = ledger_epcis_doc_parse(text, len, name, &doc, &e1);
+    int r2 = ledger_epcis_doc_foreach(text, len, name, collect_event, &c, &count, &e2);
+
+    if ((r1 == 0) != (r2 == 0))
+        fail_msg("%s: doc_parse %d (%s), foreach %d (%s)", name, r1, r1 ? e1.msg : "", r2,
+                 r2 ? e2.msg : "");
+    if (r1 == 0) {
+        assert_int_equal(count, ledger_epcis_doc_count(doc));
+        assert_int_equal(json_array_size(c.events), count);
+        for (i = 0; i < count; i++)
+            if (!json_equal(json_array_get(c.events, i), ledger_epcis_doc_event(doc, i)))
+                fail_msg("%s: event %zu differs between doc_parse and foreach", name, i);
+        ledger_epcis_doc_free(doc);
+    }
+    json_decref(c.events);
+}
+
+static void test_foreach(void **state)
+{
+    (void)state;
+    char path[1024], ev[1024], *text, *big;
+    size_t len, k, i, cap, count;
+    ledger_err_t err;
+    collected_t c;
+
+    for (k = 0; k < N_EXAMPLES; k++) {
+        example_path(examples[k].path, path, sizeof path);
+        text = read_all(path, &len);
+        same_as_parse(text, len, examples[k].path);
+        free(text);
+    }
+    for (k = 0; k < sizeof bad_fixtures / sizeof bad_fixtures[0]; k++) {
+        snprintf(path, sizeof path, "tests/data/epcis/%s", bad_fixtures[k].file);
+        text = read_all(path, &len);
+        same_as_parse(text, len, bad_fixtures[k].file);
+        assert_int_equal(
+            ledger_epcis_doc_foreach(text, len, bad_fixtures[k].file, NULL, NULL, NULL, &err),
+            LEDGER_EINPUT);
+        assert_has(err.msg, bad_fixtures[k].parts[0]);
+        free(text);
+    }
+    /* shapes: array, one event, query document, empty list, context after the events */
+    event_text(ev, sizeof ev, 1, "shipping", NULL);
+    cap = 8192;
+    big = malloc(cap);
+    assert_non_null(big);
+    len = (size_t)snprintf(big, cap, "[%s, %s ]", ev, ev);
+    same_as_parse(big, len, "array");
+    len = (size_t)snprintf(big, cap, "%s", ev);
+    same_as_parse(big, len, "one");
+    len = (size_t)snprintf(big, cap,
+                           "{\"type\":\"EPCISQueryDocument\",\"epcisBody\":{\"queryResults\":{"
+                           "\"queryName\":\"q\",\"resultsBody\":{\"eventList\":[%s]}}}," CTX "}",
+                           ev);
+    same_as_parse(big, len, "query");
+    same_as_parse(HEAD TAIL, strlen(HEAD TAIL), "empty");
+    len = (size_t)snprintf(big, cap,
+                           "{\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\",\"creationDate\":"
+                           "\"2024-05-01T10:00:00Z\",\"epcisBody\":{\"eventList\":[%s,%s]},"
+                           "\"@context\":[\"https://ref.gs1.org/standards/epcis/2.0.0/epcis-"
+                           "context.jsonld\",{\"ex\":\"https://example.com/\"}]}",
+                           ev, ev);
+    same_as_parse(big, len, "context last");
+    /* syntax errors inside and outside the list */
+    len = (size_t)snprintf(big, cap, HEAD "%s,%s,]}}", ev, ev);
+    same_as_parse(big, len, "trailing comma");
+    assert_int_equal(ledger_epcis_doc_foreach(big, len, "tc", NULL, NULL, &count, &err),
+                     LEDGER_EINPUT);
+    assert_has(err.msg, "tc: line 1, column");
+    assert_int_equal(count, 2);
+    len = (size_t)snprintf(big, cap, HEAD "%s,{\"a\":]}]}}", ev);
+    same_as_parse(big, len, "bad element");
+    len = (size_t)snprintf(big, cap, HEAD "%s]}, \"x\"}", ev);
+    same_as_parse(big, len, "bad tail");
+    free(big);
+
+    /* 100,000 events, the one at 50000 bad: the same message, 50000 seen */
+    cap = 100000 * 400 + 1000;
+    big = malloc(cap);
+    assert_non_null(big);
+    len = (size_t)snprintf(big, cap, "%s", HEAD);
+    for (i = 0; i < 100000; i++) {
+        if (i)
+            big[len++] = ',';
+        len += (size_t)event_text(big + len, cap - len, (long)i, i == 50000 ? "shipp" : "shipping",
+                                  NULL);
+    }
+    len += (size_t)snprintf(big + len, cap - len, TAIL);
+    assert_int_equal(ledger_epcis_doc_foreach(big, len, "many.jsonld", NULL, NULL, &count, &err),
+                     LEDGER_EINPUT);
+    assert_has(err.msg, "many.jsonld: event 50000: bizStep: \"shipp\"");
+    assert_int_equal(count, 50000);
+    /* fn stops the walk */
+    c.events = json_array();
+    c.stop_at = 7;
+    assert_int_equal(ledger_epcis_doc_foreach(big, len, "many", collect_event, &c, &count, &err),
+                     -42);
+    assert_int_equal(count, 7);
+    json_decref(c.events);
+    free(big);
+}
+
 /* ---- (d) CBV forms, shapes, info, identifiers, export ---- */
 
 static void test_cbv_forms(void **state)
@@ -1108,13 +1234,21 @@ static void test_event_check_alone(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_examples_parse),  cmocka_unit_test(test_roundtrip),
-        cmocka_unit_test(test_roundtrip_all),   cmocka_unit_test(test_event_hash_vectors),
-        cmocka_unit_test(test_bad_fixtures),    cmocka_unit_test(test_bad_generated),
-        cmocka_unit_test(test_bad_fields),      cmocka_unit_test(test_cbv_forms),
-        cmocka_unit_test(test_shapes),          cmocka_unit_test(test_self_contained),
-        cmocka_unit_test(test_export_conflict), cmocka_unit_test(test_info),
-        cmocka_unit_test(test_identifiers),     cmocka_unit_test(test_event_check_alone),
+        cmocka_unit_test(test_examples_parse),
+        cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_roundtrip_all),
+        cmocka_unit_test(test_event_hash_vectors),
+        cmocka_unit_test(test_bad_fixtures),
+        cmocka_unit_test(test_bad_generated),
+        cmocka_unit_test(test_bad_fields),
+        cmocka_unit_test(test_foreach),
+        cmocka_unit_test(test_cbv_forms),
+        cmocka_unit_test(test_shapes),
+        cmocka_unit_test(test_self_contained),
+        cmocka_unit_test(test_export_conflict),
+        cmocka_unit_test(test_info),
+        cmocka_unit_test(test_identifiers),
+        cmocka_unit_test(test_event_check_alone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

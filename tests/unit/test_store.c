@@ -257,9 +257,7 @@ static void test_verify_deleted_index_row(void **state)
     fixture_t *f = *state;
     append_n(f, 1, 5);
     assert_int_equal(ledger_store_debug_del_row(store(f), "ident",
-                                                "https://id.gs1.org/01/05412345000013/21/4",
-                                                strlen("https://id.gs1.org/01/05412345000013/21/4"),
-                                                NULL),
+                                                "https://id.gs1.org/01/05412345000013/21/4", NULL),
                      0);
     expect_verify_fails(f, "seq 4: ident index row missing");
 }
@@ -270,8 +268,7 @@ static void test_verify_deleted_evid_row(void **state)
     ledger_append_result_t res;
     json_t *ev = object_event(77, "receiving");
     assert_int_equal(ledger_store_append_events(store(f), f->id, &ev, 1, 0, &res, NULL), 0);
-    assert_int_equal(
-        ledger_store_debug_del_row(store(f), "evid", res.event_id, strlen(res.event_id), NULL), 0);
+    assert_int_equal(ledger_store_debug_del_row(store(f), "evid", res.event_id, NULL), 0);
     expect_verify_fails(f, "seq 1: evid index row missing");
     json_decref(ev);
 }
