@@ -1,9 +1,11 @@
 /* cli_record.c -- `keten record`.
  *
- * Files: each FILE (or "-" for stdin) is read whole and checked as an EPCIS
- * document (ledger_epcis.h); all events of all files are appended in one
- * durable transaction, so either every event is recorded or none is. Only
- * after the commit returned is a line printed per recorded event.
+ * Files: each FILE (or "-" for stdin) is read and checked as an EPCIS
+ * document (ledger_epcis.h) event by event; the events stream into one open
+ * append (ledger_store_append_begin/add/commit) a chunk at a time, so all
+ * events of all files are one durable transaction: either every event is
+ * recorded or none is, even for a document of millions of events. Only after
+ * the commit returned is a line printed per recorded event.
  *
  * Options: with --type (or any event option) and no FILE, one event is built
  * from the options, checked like any other, and recorded. */
@@ -304,13 +306,99 @@ static double seconds_since(const struct timespec *t0)
     return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* What is printed for one event once the commit has returned. */
+typedef struct outcome {
+    uint64_t seq;
+    int skipped;
+    char *event_id, *event_hash;
+} outcome_t;
+
+/* Events stream from the documents into the open append a chunk at a time,
+ * so that a document of millions of events never sits in memory whole. */
+#define CHUNK 4096
+
+typedef struct recorder {
+    ledger_append_t *append;
+    json_t *chunk[CHUNK];
+    size_t n, first; /* events in chunk; file index of chunk[0] */
+    const char *source;
+    ledger_append_result_t *res; /* CHUNK results */
+    outcome_t *out;              /* every event's outcome (NULL: --quiet) */
+    size_t nout, capout;
+    size_t recorded, skipped;
+    ledger_err_t *err;
+} recorder_t;
+
+static int flush_chunk(recorder_t *r)
+{
+    int rc = 0;
+    if (r->n == 0)
+        return 0;
+    rc = ledger_store_append_add(r->append, r->chunk, r->n, r->first, r->res, r->err);
+    if (rc && r->source && rc != LEDGER_ENOMEM)
+        ledger_err_prefix(r->err, "%s", r->source);
+    for (size_t i = 0; !rc && i < r->n; i++) {
+        r->skipped += r->res[i].skipped;
+        r->recorded += !r->res[i].skipped;
+        if (!r->out)
+            continue;
+        if (r->nout == r->capout) {
+            size_t cap = r->capout ? r->capout * 2 : 1024;
+            outcome_t *o = realloc(r->out, cap * sizeof *o);
+            if (!o) {
+                rc = ledger_err_set(r->err, LEDGER_ENOMEM, "out of memory");
+                break;
+            }
+            r->out = o;
+            r->capout = cap;
+        }
+        r->out[r->nout].seq = r->res[i].seq;
+        r->out[r->nout].skipped = r->res[i].skipped;
+        r->out[r->nout].event_id = strdup(r->res[i].event_id);
+        r->out[r->nout].event_hash = strdup(r->res[i].event_hash);
+        r->nout++;
+    }
+    for (size_t i = 0; i < r->n; i++)
+        json_decref(r->chunk[i]);
+    r->first += r->n;
+    r->n = 0;
+    return rc;
+}
+
+static int take_event(json_t *event, size_t index, void *ctx)
+{
+    recorder_t *r = ctx;
+    (void)index;
+    r->chunk[r->n++] = json_incref(event);
+    return r->n == CHUNK ? flush_chunk(r) : 0;
+}
+
+static void print_outcomes(const cli_ctx_t *ctx, const recorder_t *r, const char *hex)
+{
+    for (size_t i = 0; i < r->nout; i++) {
+        const outcome_t *o = &r->out[i];
+        if (ctx->json) {
+            json_t *j = json_pack("{s:s, s:I, s:s, s:s, s:b}", "feed", hex, "seq",
+                                  (json_int_t)o->seq, "eventID", o->event_id ? o->event_id : "",
+                                  "eventHash", o->event_hash ? o->event_hash : "", "skipped",
+                                  o->skipped);
+            char *text = json_dumps(j, JSON_COMPACT);
+            puts(text);
+            free(text);
+            json_decref(j);
+        } else if (o->skipped) {
+            printf("skipped  %s (already recorded)\n", o->event_id);
+        } else {
+            printf("recorded %.8s:%llu %s\n", hex, (unsigned long long)o->seq, o->event_id);
+        }
+    }
+}
+
 int cli_record_main(cli_ctx_t *ctx, int argc, char **argv)
 {
     const char **files = NULL;
-    size_t nfiles = 0, nevents = 0, cap = 0;
-    ledger_epcis_doc_t **docs = NULL;
-    json_t **events = NULL, *built = NULL;
-    ledger_append_result_t *results = NULL;
+    size_t nfiles = 0;
+    json_t *built = NULL;
     ledger_home_t *home = NULL;
     const ledger_identity_t *id;
     unsigned flags = 0;
@@ -318,20 +406,21 @@ int cli_record_main(cli_ctx_t *ctx, int argc, char **argv)
     ledger_err_t err;
     struct timespec t0;
     char hex[2 * LEDGER_FEED_LEN + 1];
+    recorder_t *r = NULL;
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (!(files = calloc((size_t)argc, sizeof *files)))
         return CLI_EXIT_ENV;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        int r;
+        int o;
         if (cli_is_help(a)) {
             fputs(usage, stdout);
             free(files);
             return 0;
         }
-        if ((r = cli_common_option(ctx, argc, argv, &i)) != 0) {
-            if (r < 0) {
+        if ((o = cli_common_option(ctx, argc, argv, &i)) != 0) {
+            if (o < 0) {
                 free(files);
                 return CLI_EXIT_USAGE;
             }
@@ -363,7 +452,23 @@ int cli_record_main(cli_ctx_t *ctx, int argc, char **argv)
         goto done;
     if ((rc = cli_identity(ctx, home, &id)))
         goto done;
-
+    if (!(r = calloc(1, sizeof *r)) || !(r->res = calloc(CHUNK, sizeof *r->res))) {
+        rc = CLI_EXIT_ENV;
+        goto done;
+    }
+    r->err = &err;
+    if (!quiet && !(r->out = malloc(1024 * sizeof *r->out))) {
+        rc = CLI_EXIT_ENV;
+        goto done;
+    }
+    r->capout = quiet ? 0 : 1024;
+    {
+        int arc = ledger_store_append_begin(ledger_home_store(home), id, flags, &r->append, &err);
+        if (arc) {
+            rc = cli_fail(ctx, arc, &err);
+            goto done;
+        }
+    }
     if (use_options) {
         if ((rc = build_event(argc, argv, &built)))
             goto done;
@@ -371,96 +476,69 @@ int cli_record_main(cli_ctx_t *ctx, int argc, char **argv)
             rc = cli_fail(ctx, err.code, &err);
             goto done;
         }
-        events = &built;
-        nevents = 1;
-    } else {
-        if (!(docs = calloc(nfiles, sizeof *docs))) {
-            rc = CLI_EXIT_ENV;
-            goto done;
-        }
-        for (size_t f = 0; f < nfiles; f++) {
-            char *buf;
-            size_t len;
-            int prc;
-            if ((rc = cli_read_file(files[f], &buf, &len)))
-                goto done;
-            prc = ledger_epcis_doc_parse(buf, len, files[f], &docs[f], &err);
-            free(buf);
-            if (prc) {
-                fprintf(stderr, "keten: %s\nnothing was recorded.\n", err.msg);
-                rc = cli_exit_code(prc);
-                goto done;
-            }
-            nevents += ledger_epcis_doc_count(docs[f]);
-        }
-        if (!(events = malloc((nevents ? nevents : 1) * sizeof *events))) {
-            rc = CLI_EXIT_ENV;
-            goto done;
-        }
-        cap = 0;
-        for (size_t f = 0; f < nfiles; f++)
-            for (size_t i = 0; i < ledger_epcis_doc_count(docs[f]); i++)
-                events[cap++] = ledger_epcis_doc_event(docs[f], i);
+        take_event(built, 0, r);
     }
-    if (!(results = calloc(nevents ? nevents : 1, sizeof *results))) {
-        rc = CLI_EXIT_ENV;
+    for (size_t f = 0; f < nfiles; f++) {
+        char *buf;
+        size_t len;
+        int prc;
+        if ((rc = cli_read_file(files[f], &buf, &len)))
+            goto done;
+        r->source = files[f];
+        r->first = 0;
+        prc = ledger_epcis_doc_foreach(buf, len, files[f], take_event, r, NULL, &err);
+        if (!prc)
+            prc = flush_chunk(r);
+        free(buf);
+        if (prc) {
+            fprintf(stderr, "keten: %s\nnothing was recorded.\n", err.msg);
+            rc = cli_exit_code(prc);
+            goto done;
+        }
+    }
+    if ((rc = flush_chunk(r))) {
+        fprintf(stderr, "keten: %s\nnothing was recorded.\n", err.msg);
+        rc = cli_exit_code(rc);
         goto done;
     }
     {
-        int arc = ledger_store_append_events(ledger_home_store(home), id, events, nevents, flags,
-                                             results, &err);
-        if (arc) {
+        int crc = ledger_store_append_commit(r->append, &err);
+        r->append = NULL;
+        if (crc) {
             fprintf(stderr, "keten: %s\n", err.msg);
-            rc = cli_exit_code(arc);
+            rc = cli_exit_code(crc);
             goto done;
         }
     }
+    /* Only now, with the commit on disk, is anything reported as recorded. */
     ledger_hex(ledger_home_id(home), LEDGER_FEED_LEN, hex);
+    print_outcomes(ctx, r, hex);
     {
-        size_t recorded = 0, skipped = 0;
-        for (size_t i = 0; i < nevents; i++) {
-            ledger_append_result_t *r = &results[i];
-            if (r->skipped)
-                skipped++;
-            else
-                recorded++;
-            if (quiet)
-                continue;
-            if (ctx->json) {
-                json_t *o = json_pack("{s:s, s:I, s:s, s:s, s:b}", "feed", hex, "seq",
-                                      (json_int_t)r->seq, "eventID", r->event_id, "eventHash",
-                                      r->event_hash, "skipped", r->skipped);
-                char *s = json_dumps(o, JSON_COMPACT);
-                puts(s);
-                free(s);
-                json_decref(o);
-            } else if (r->skipped) {
-                printf("skipped  %s (already recorded)\n", r->event_id);
-            } else {
-                printf("recorded %.8s:%llu %s\n", hex, (unsigned long long)r->seq, r->event_id);
-            }
-        }
-        {
-            double s = seconds_since(&t0);
-            fflush(stdout);
-            fprintf(stderr, "keten: recorded %zu event%s", recorded, recorded == 1 ? "" : "s");
-            if (skipped)
-                fprintf(stderr, ", skipped %zu already recorded", skipped);
-            if (nevents >= 1000 && s > 0)
-                fprintf(stderr, " in %.2f s (%.0f events/s)", s, (double)nevents / s);
-            fprintf(stderr, "\n");
-        }
+        double secs = seconds_since(&t0);
+        size_t total = r->recorded + r->skipped;
+        fflush(stdout);
+        fprintf(stderr, "keten: recorded %zu event%s", r->recorded, r->recorded == 1 ? "" : "s");
+        if (r->skipped)
+            fprintf(stderr, ", skipped %zu already recorded", r->skipped);
+        if (total >= 1000 && secs > 0)
+            fprintf(stderr, " in %.2f s (%.0f events/s)", secs, (double)total / secs);
+        fprintf(stderr, "\n");
     }
     rc = 0;
 done:
-    if (docs)
-        for (size_t f = 0; f < nfiles; f++)
-            ledger_epcis_doc_free(docs[f]);
-    free(docs);
-    if (events != &built)
-        free(events);
+    if (r) {
+        ledger_store_append_abort(r->append);
+        for (size_t i = 0; i < r->n; i++)
+            json_decref(r->chunk[i]);
+        for (size_t i = 0; i < r->nout; i++) {
+            free(r->out[i].event_id);
+            free(r->out[i].event_hash);
+        }
+        free(r->out);
+        free(r->res);
+        free(r);
+    }
     json_decref(built);
-    free(results);
     free(files);
     ledger_home_close(home);
     return rc;

@@ -11,6 +11,11 @@
  * document, not one copy each); an event that has its own "@context" gets
  * the JSON-LD merge of both (the document's entries first, then its own).
  *
+ * Streaming in (ledger_epcis_doc_foreach): the fast reader first reads the
+ * document without its event list, only noting where the list is (so the
+ * @context is known wherever it stands), then reads, checks, hands out and
+ * frees the events one at a time.
+ *
  * Out: a two-pass streaming writer. The scan pass collects the definitions
  * of the events' own @context objects into one object (leaving out prefixes
  * that some event uses without defining them); the head of the

@@ -462,6 +462,7 @@ typedef struct prep {
 typedef struct pipeline {
     json_t **events;
     size_t n;
+    size_t base; /* caller's index of events[0], for messages */
     prep_t *slot; /* RING (or n, inline) slots */
     size_t nslots;
     pthread_mutex_t mu;
@@ -521,7 +522,7 @@ static void *prep_worker(void *arg)
             break;
         }
         pthread_mutex_unlock(&pl->mu);
-        prep_event(pl->events[i], i, &pl->slot[i % pl->nslots]);
+        prep_event(pl->events[i], pl->base + i, &pl->slot[i % pl->nslots]);
         pthread_mutex_lock(&pl->mu);
         pl->produced = i + 1;
         if (pl->committer_waits)
@@ -535,7 +536,7 @@ static void *prep_worker(void *arg)
 static prep_t *pipeline_get(pipeline_t *pl, size_t i, int threaded)
 {
     if (!threaded) {
-        prep_event(pl->events[i], i, &pl->slot[0]);
+        prep_event(pl->events[i], pl->base + i, &pl->slot[0]);
         return &pl->slot[0];
     }
     pthread_mutex_lock(&pl->mu);
@@ -643,42 +644,64 @@ static int commit_event(committer_t *c, prep_t *p, size_t i, unsigned flags, int
     return 0;
 }
 
-int ledger_store_append_events(ledger_store_t *st, const ledger_identity_t *id, json_t **events,
-                               size_t n, unsigned flags, ledger_append_result_t *results,
-                               ledger_err_t *err)
+struct ledger_append {
+    committer_t c;
+    unsigned flags;
+    int failed; /* an add failed: only abort is left */
+};
+
+int ledger_store_append_begin(ledger_store_t *st, const ledger_identity_t *id, unsigned flags,
+                              ledger_append_t **out, ledger_err_t *err)
 {
-    committer_t c = {.st = st, .id = id, .hbytes = LEDGER_BUF_INIT, .entry = LEDGER_BUF_INIT};
-    pipeline_t pl = {.events = events, .n = n};
-    pthread_t worker;
-    int rc, threaded = n >= PIPELINE_MIN, started = 0;
+    ledger_append_t *a;
+    int rc;
 
     if (st->rdonly)
         return ledger_err_set(err, LEDGER_ELOCKED, "the store is open read-only");
     if (memcmp(ledger_identity_public(id), st->self, LEDGER_FEED_LEN) != 0)
         return ledger_err_set(err, LEDGER_EINVAL, "the signing key is not this store's own key");
-    pl.nslots = threaded ? RING : 1;
-    if (!(pl.slot = calloc(pl.nslots, sizeof *pl.slot)))
+    if (!(a = calloc(1, sizeof *a)))
         return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-    pthread_mutex_init(&pl.mu, NULL);
-    pthread_cond_init(&pl.cv, NULL);
-    c.rtime = now_ms();
-    if ((rc = mdb_txn_begin(st->env, NULL, 0, &c.txn))) {
-        rc = ledger__lmdb_err(err, rc, "cannot begin a write transaction");
-        c.txn = NULL;
-        goto done;
+    a->c.st = st;
+    a->c.id = id;
+    a->c.rtime = now_ms();
+    a->flags = flags;
+    if ((rc = mdb_txn_begin(st->env, NULL, 0, &a->c.txn))) {
+        free(a);
+        return ledger__lmdb_err(err, rc, "cannot begin a write transaction");
     }
-    rc = get_feedrec(st, c.txn, st->self, &c.head, err);
+    rc = get_feedrec(st, a->c.txn, st->self, &a->c.head, err);
     if (rc == LEDGER_ENOTFOUND)
-        memset(&c.head, 0, sizeof c.head), rc = 0;
-    if (rc)
-        goto done;
-    if (c.head.flags & LEDGER_FEED_FORKED) {
+        memset(&a->c.head, 0, sizeof a->c.head), rc = 0;
+    if (!rc && (a->c.head.flags & LEDGER_FEED_FORKED))
         rc = ledger_err_set(err, LEDGER_EVERIFY,
                             "the own feed is marked forked: run keten verify and see docs");
-        goto done;
+    if (!rc)
+        rc = next_lseq(st, a->c.txn, &a->c.lseq, err);
+    if (rc) {
+        ledger_store_append_abort(a);
+        return rc;
     }
-    if ((rc = next_lseq(st, c.txn, &c.lseq, err)))
-        goto done;
+    *out = a;
+    return 0;
+}
+
+int ledger_store_append_add(ledger_append_t *a, json_t **events, size_t n, size_t first_index,
+                            ledger_append_result_t *results, ledger_err_t *err)
+{
+    pipeline_t pl = {.events = events, .n = n, .base = first_index};
+    pthread_t worker;
+    int rc = 0, threaded = n >= PIPELINE_MIN, started = 0;
+
+    if (a->failed)
+        return ledger_err_set(err, LEDGER_EINVAL, "this append already failed: abort it");
+    pl.nslots = threaded ? RING : 1;
+    if (!(pl.slot = calloc(pl.nslots, sizeof *pl.slot))) {
+        a->failed = 1;
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    }
+    pthread_mutex_init(&pl.mu, NULL);
+    pthread_cond_init(&pl.cv, NULL);
     if (threaded) {
         if (pthread_create(&worker, NULL, prep_worker, &pl) != 0) {
             rc = ledger_err_set(err, LEDGER_ENOMEM, "cannot start the preparing thread");
@@ -696,30 +719,17 @@ int ledger_store_append_events(ledger_store_t *st, const ledger_identity_t *id, 
                 *err = p->err;
             goto done;
         }
-        if ((rc = commit_event(&c, p, i, flags, &skipped, err)))
+        if ((rc = commit_event(&a->c, p, first_index + i, a->flags, &skipped, err)))
             goto done;
         if (res) {
             memset(res, 0, sizeof *res);
             snprintf(res->event_id, sizeof res->event_id, "%s", p->event_id);
             snprintf(res->event_hash, sizeof res->event_hash, "%s", p->hash);
             res->skipped = skipped;
-            res->seq = skipped ? 0 : c.head.seq;
+            res->seq = skipped ? 0 : a->c.head.seq;
         }
         pipeline_release(&pl, i, threaded);
     }
-    {
-        uint8_t rec[FEEDREC_LEN];
-        MDB_val k = {LEDGER_FEED_LEN, st->self}, v = {FEEDREC_LEN, rec};
-        feedrec_encode(&c.head, rec);
-        if ((rc = mdb_put(c.txn, st->dbi[DB_FEEDS], &k, &v, 0))) {
-            rc = ledger__lmdb_err(err, rc, "cannot write the feed head");
-            goto done;
-        }
-    }
-    rc = mdb_txn_commit(c.txn);
-    c.txn = NULL;
-    if (rc)
-        rc = ledger__lmdb_err(err, rc, "cannot commit (nothing was stored)");
 done:
     if (started) {
         pthread_mutex_lock(&pl.mu);
@@ -728,8 +738,6 @@ done:
         pthread_mutex_unlock(&pl.mu);
         pthread_join(worker, NULL);
     }
-    if (c.txn)
-        mdb_txn_abort(c.txn);
     for (size_t i = 0; i < pl.nslots; i++) {
         ledger_buf_free(&pl.slot[i].payload);
         free(pl.slot[i].rows.v);
@@ -737,9 +745,64 @@ done:
     free(pl.slot);
     pthread_mutex_destroy(&pl.mu);
     pthread_cond_destroy(&pl.cv);
-    ledger_buf_free(&c.hbytes);
-    ledger_buf_free(&c.entry);
+    if (rc)
+        a->failed = 1;
     return rc;
+}
+
+int ledger_store_append_commit(ledger_append_t *a, ledger_err_t *err)
+{
+    uint8_t rec[FEEDREC_LEN];
+    MDB_val k = {LEDGER_FEED_LEN, a->c.st->self}, v = {FEEDREC_LEN, rec};
+    int rc;
+
+    if (a->failed) {
+        ledger_store_append_abort(a);
+        return ledger_err_set(err, LEDGER_EINVAL, "this append failed: nothing was stored");
+    }
+    feedrec_encode(&a->c.head, rec);
+    if ((rc = mdb_put(a->c.txn, a->c.st->dbi[DB_FEEDS], &k, &v, 0))) {
+        rc = ledger__lmdb_err(err, rc, "cannot write the feed head");
+        ledger_store_append_abort(a);
+        return rc;
+    }
+    rc = mdb_txn_commit(a->c.txn);
+    a->c.txn = NULL;
+    ledger_store_append_abort(a); /* frees */
+    if (rc)
+        return ledger__lmdb_err(err, rc, "cannot commit (nothing was stored)");
+    return 0;
+}
+
+void ledger_store_append_abort(ledger_append_t *a)
+{
+    if (!a)
+        return;
+    if (a->c.txn)
+        mdb_txn_abort(a->c.txn);
+    ledger_buf_free(&a->c.hbytes);
+    ledger_buf_free(&a->c.entry);
+    free(a);
+}
+
+uint64_t ledger_store_append_seq(const ledger_append_t *a)
+{
+    return a->c.head.seq;
+}
+
+int ledger_store_append_events(ledger_store_t *st, const ledger_identity_t *id, json_t **events,
+                               size_t n, unsigned flags, ledger_append_result_t *results,
+                               ledger_err_t *err)
+{
+    ledger_append_t *a;
+    int rc;
+    if ((rc = ledger_store_append_begin(st, id, flags, &a, err)))
+        return rc;
+    if ((rc = ledger_store_append_add(a, events, n, 0, results, err))) {
+        ledger_store_append_abort(a);
+        return rc;
+    }
+    return ledger_store_append_commit(a, err);
 }
 
 /* ---- reading ---------------------------------------------------------- */

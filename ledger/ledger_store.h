@@ -81,6 +81,24 @@ int ledger_store_append_events(ledger_store_t *st, const ledger_identity_t *id, 
                                size_t n, unsigned flags, ledger_append_result_t *results,
                                ledger_err_t *err);
 
+/* The same in steps, for inputs too big to hold at once (a document of a
+ * million events read event by event): begin opens the write transaction,
+ * each add appends events (a chunk at a time; results as above), commit
+ * makes everything durable at once and frees a, abort drops everything and
+ * frees a. first_index is the caller's number for events[0], used in
+ * messages ("event 41"). After a failed add only abort is left (commit refuses). Nothing is
+ * visible to readers before commit. One append at a time per store; other
+ * writers (processes) wait for commit or abort. */
+typedef struct ledger_append ledger_append_t;
+int ledger_store_append_begin(ledger_store_t *st, const ledger_identity_t *id, unsigned flags,
+                              ledger_append_t **out, ledger_err_t *err);
+int ledger_store_append_add(ledger_append_t *a, json_t **events, size_t n, size_t first_index,
+                            ledger_append_result_t *results, ledger_err_t *err);
+int ledger_store_append_commit(ledger_append_t *a, ledger_err_t *err);
+void ledger_store_append_abort(ledger_append_t *a);
+/* The own feed's seq after the events added so far. */
+uint64_t ledger_store_append_seq(const ledger_append_t *a);
+
 /* ---- reading ---------------------------------------------------------- */
 
 /* A feed's head. seq 0 when the feed holds nothing. */

@@ -64,6 +64,11 @@ expect 0 --home "$H" record --skip-duplicates "$DOC" "$T/one.json"
 contains "$T/out" "skipped"
 expect 0 --home "$H" log --json
 [ "$(wc -l < "$T/out")" = 7 ] || fail "duplicates were stored"; ok
+# the same new event twice in one document: refused as a whole
+E2='{"type":"ObjectEvent","action":"OBSERVE","eventTime":"2025-12-02T10:00:00Z","eventTimeZoneOffset":"+00:00","epcList":[]}'
+printf '[%s,%s]' "$E2" "$E2" > "$T/twice.json"
+expect 3 --home "$H" record "$T/twice.json"
+contains "$T/err" "event 1: eventID"
 
 # -- bad input: exit 3, a precise message, nothing stored
 before=$("$KETEN" --home "$H" log --json | wc -l)
