@@ -5,6 +5,9 @@
  * the exit codes are in cli_common.h. */
 #include <stdio.h>
 #include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <string.h>
 
 #include "cli_admin.h"
@@ -64,6 +67,14 @@ int main(int argc, char **argv)
     const command_t *cmd;
     int i;
 
+#ifdef __GLIBC__
+    /* Keep freed memory for the next batch instead of returning it to the
+     * kernel each time: recording streams millions of small JSON values
+     * through two threads, and the page faults of a trimmed heap cost more
+     * than the work itself (measured: 14k -> 24k events/s in bench/ingest). */
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+#endif
     ctx.prog = "keten";
     ctx.home = getenv("KETEN_HOME");
     ctx.passfile = getenv("KETEN_PASSPHRASE_FILE");
