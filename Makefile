@@ -87,16 +87,26 @@ build/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
 
 fuzz-build: check-deps $(FUZZ_BIN)
 
+# Seeds: our own corpus where there is one, and GS1's conformance material.
+KETEN_SHARED ?= ../shared
+SEEDS_fuzz_entry  = tests/fuzz/corpus/fuzz_entry
+SEEDS_fuzz_epcis  = $(KETEN_SHARED)/conformance/epcis-examples/JSON tests/data/epcis
+SEEDS_fuzz_evhash = $(KETEN_SHARED)/conformance/event-hash/examples
+SEEDS_fuzz_gs1    =
+
 fuzz: fuzz-build
 	@for f in $(FUZZ_BIN); do \
-		name=$$(basename $$f); corpus=tests/fuzz/corpus/$$name; \
+		name=$$(basename $$f); \
+		case $$name in \
+		fuzz_entry) seeds="$(SEEDS_fuzz_entry)";; fuzz_epcis) seeds="$(SEEDS_fuzz_epcis)";; \
+		fuzz_evhash) seeds="$(SEEDS_fuzz_evhash)";; *) seeds="";; esac; \
+		existing=""; for d in $$seeds; do [ -d $$d ] && existing="$$existing $$d"; done; \
 		mkdir -p build/fuzz/corpus/$$name; \
-		echo "fuzz: $$name for $(FUZZ_SECONDS) s"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 \
-			-artifact_prefix=build/fuzz/$$name- build/fuzz/corpus/$$name \
-			$$( [ -d $$corpus ] && echo $$corpus ) 2>build/fuzz/$$name.log \
-			|| { tail -50 build/fuzz/$$name.log; exit 1; }; \
-		grep -E '^#[0-9]+.*DONE' build/fuzz/$$name.log | tail -1; \
+		echo "fuzz: $$name for $(FUZZ_SECONDS) s (seeds:$${existing:- none})"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
+			-artifact_prefix=build/fuzz/$$name- build/fuzz/corpus/$$name $$existing \
+			2>build/fuzz/$$name.log || { tail -50 build/fuzz/$$name.log; exit 1; }; \
+		grep -E '^Done [0-9]+ runs' build/fuzz/$$name.log | tail -1; \
 	done
 
 bench: all $(BENCH_BIN)
@@ -123,7 +133,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/keten
 	install -m 0755 $(PROG) $(DESTDIR)$(PREFIX)/bin/keten
 	install -m 0644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libketen.a
-	install -m 0644 ledger/*.h $(DESTDIR)$(PREFIX)/include/keten/
+	install -m 0644 $(filter-out ledger/ledger__%.h,$(wildcard ledger/*.h)) $(DESTDIR)$(PREFIX)/include/keten/
 
 format:
 	clang-format -i $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) $(BENCH_SRC) $(FUZZ_SRC) ledger/*.h cli/*.h

@@ -11,6 +11,7 @@
 
 #include "ledger_entry.h"
 #include "ledger_epcis.h"
+#include "ledger_json.h"
 #include "ledger_store.h"
 
 static const char log_usage[] =
@@ -240,6 +241,13 @@ static int show_entry(const ledger_stored_t *s, void *vctx)
                 (unsigned long long)s->e.h.seq, err.msg);
         return LEDGER_EVERIFY;
     }
+    if (ev) { /* stored maps come back sorted by key length: show the standard order */
+        json_t *ordered = ledger_epcis_ordered(ev);
+        if (ordered) {
+            json_decref(ev);
+            ev = ordered;
+        }
+    }
     entry = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:i, s:I, s:s, s:b}", "feed", feed, "seq",
                       (json_int_t)s->e.h.seq, "hash", ehex, "prev", prev, "signature", sig,
                       "recordTime", rtime, "payloadType", (int)s->e.h.ptype, "payloadLength",
@@ -255,11 +263,11 @@ static int show_entry(const ledger_stored_t *s, void *vctx)
     }
     json_object_set_new(out, "entry", entry);
     if (sc->cli->json) {
-        char *text = json_dumps(out, JSON_COMPACT);
+        char *text = json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(ledger_json_real_digits(out)));
         puts(text);
         free(text);
     } else {
-        char *text = ev ? json_dumps(ev, JSON_INDENT(2)) : NULL;
+        char *text = ev ? json_dumps(ev, JSON_INDENT(2) | JSON_REAL_PRECISION(ledger_json_real_digits(ev))) : NULL;
         if (sc->shown)
             printf("\n");
         printf("entry     %s:%llu%s%s%s\n", feed, (unsigned long long)s->e.h.seq,

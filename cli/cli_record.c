@@ -326,6 +326,7 @@ typedef struct recorder {
     outcome_t *out;              /* every event's outcome (NULL: --quiet) */
     size_t nout, capout;
     size_t recorded, skipped;
+    int tty; /* stderr is a terminal: show progress */
     ledger_err_t *err;
 } recorder_t;
 
@@ -362,6 +363,9 @@ static int flush_chunk(recorder_t *r)
         json_decref(r->chunk[i]);
     r->first += r->n;
     r->n = 0;
+    if (!rc && r->tty)
+        fprintf(stderr, "\rrecording: %zu events checked, signed and stored (not yet committed)",
+                r->recorded + r->skipped);
     return rc;
 }
 
@@ -457,6 +461,7 @@ int cli_record_main(cli_ctx_t *ctx, int argc, char **argv)
         goto done;
     }
     r->err = &err;
+    r->tty = isatty(2);
     if (!quiet && !(r->out = malloc(1024 * sizeof *r->out))) {
         rc = CLI_EXIT_ENV;
         goto done;
@@ -491,13 +496,13 @@ int cli_record_main(cli_ctx_t *ctx, int argc, char **argv)
             prc = flush_chunk(r);
         free(buf);
         if (prc) {
-            fprintf(stderr, "keten: %s\nnothing was recorded.\n", err.msg);
+            fprintf(stderr, "%sketen: %s\nnothing was recorded.\n", r->tty ? "\r\033[K" : "", err.msg);
             rc = cli_exit_code(prc);
             goto done;
         }
     }
     if ((rc = flush_chunk(r))) {
-        fprintf(stderr, "keten: %s\nnothing was recorded.\n", err.msg);
+        fprintf(stderr, "%sketen: %s\nnothing was recorded.\n", r->tty ? "\r\033[K" : "", err.msg);
         rc = cli_exit_code(rc);
         goto done;
     }
@@ -510,6 +515,8 @@ int cli_record_main(cli_ctx_t *ctx, int argc, char **argv)
             goto done;
         }
     }
+    if (r->tty && r->recorded + r->skipped >= CHUNK)
+        fprintf(stderr, "\r\033[K");
     /* Only now, with the commit on disk, is anything reported as recorded. */
     ledger_hex(ledger_home_id(home), LEDGER_FEED_LEN, hex);
     print_outcomes(ctx, r, hex);

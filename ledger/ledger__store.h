@@ -54,6 +54,8 @@ void ledger__put_be64(uint8_t *p, uint64_t v);
 uint64_t ledger__get_be64(const uint8_t *p);
 char *ledger__feed_hex(const uint8_t *feed, char out[2 * LEDGER_FEED_LEN + 1]);
 int ledger__feedrec_decode(const MDB_val *v, feedrec_t *f);
+int ledger__get_feedrec(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, feedrec_t *f,
+                        ledger_err_t *err);
 int ledger__begin_read(ledger_store_t *st, MDB_txn **txn, ledger_err_t *err);
 int ledger__load_lseq(ledger_store_t *st, MDB_txn *txn, uint64_t lseq, ledger_stored_t *s,
                       ledger_err_t *err);

@@ -1,8 +1,8 @@
-/* ledger_epcis.c -- EPCIS 2.0 JSON-LD in and out (contract: ledger_epcis.h).
+/* ledger_epcis.c -- EPCIS 2.0 JSON-LD in (contract: ledger_epcis.h).
  *
- * In: the whole document is read into jansson values by a fast reader of our
- * own (below; on any doubt jansson's json_loadb reads it again and gives the
- * error with line and column: bad syntax, invalid UTF-8), its shape is
+ * In: the whole document is read into jansson values by the fast reader of
+ * ledger_json.h (on any doubt jansson's json_loadb reads it again and gives
+ * the error with line and column: bad syntax, invalid UTF-8), its shape is
  * recognised (EPCISDocument, EPCISQueryDocument, array of events, one
  * event), and every event is made self-contained and then checked by
  * ledger_epcis_check.c. Self-contained: when the document's @context holds
@@ -16,27 +16,21 @@
  * @context is known wherever it stands), then reads, checks, hands out and
  * frees the events one at a time.
  *
- * Out: a two-pass streaming writer. The scan pass collects the definitions
- * of the events' own @context objects into one object (leaving out prefixes
- * that some event uses without defining them); the head of the
- * document carries the standard context URL plus that object; each event is
- * then written with json_dump_callback straight to the stream, without its
- * "@context" when the head already defines everything in it. Reals are
- * written with the fewest digits (15 to 17) that read back to the same
- * double, so exported events give the same event hash as the originals.
+ * Then what the ledger asks of a checked event: its info for the indexes,
+ * its identifiers with their roles, and (ledger_epcis_ordered) its members
+ * in the standard order, for output: lists of names in the schema's order
+ * placed first, every other member after them as it was. Writing documents
+ * out is ledger_epcis_export.c.
  */
 #include "ledger_epcis.h"
 
-#include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "ledger_cbv.h"
 #include "ledger_epcis_check.h"
 #include "ledger_gs1.h"
-
-#define STD_CONTEXT "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
+#include "ledger_json.h"
 
 struct ledger_epcis_doc {
     json_t *root;    /* owns everything below */
@@ -46,464 +40,6 @@ struct ledger_epcis_doc {
 
 static const char not_epcis[] = "not an EPCIS document: expected an EPCISDocument, an "
                                 "EPCISQueryDocument, an array of events or one event";
-
-/* ---- the fast reader ----
- *
- * jansson's json_loadb reads about 50 MB/s here (10 us for a 460-byte event),
- * more than the whole import budget of an event. This reader builds the
- * same jansson values from the same text about five times faster: it scans
- * strings in place (ASCII fast path, full UTF-8 check), and builds values
- * with jansson's *_nocheck constructors. It only has to be right on good
- * input: on anything it does not accept it returns NULL and the caller
- * parses again with json_loadb, whose result and error message (line,
- * column) are the authority. It accepts exactly what json_loadb(JSON_DECODE_
- * ANY) accepts and builds equal values (tests/fuzz/fuzz_epcis.c checks this
- * on random input).
- */
-
-typedef struct rd {
-    const unsigned char *p, *end;
-    int depth;
-    char *sbuf; /* decoded strings that had escapes */
-    size_t scap;
-    int skeleton;                    /* 1: leave event lists out, only note where they are */
-    const unsigned char *list[3][2]; /* [W_LIST..W_ROOT_LIST - W_LIST]: start, end */
-} rd_t;
-
-/* Where a value sits in a document, for the skeleton reading. */
-enum { W_OTHER, W_ROOT, W_BODY, W_QRES, W_RBODY, W_LIST, W_QLIST, W_ROOT_LIST };
-
-static int rd_child(int where, const char *k, size_t kl)
-{
-#define KEY_IS(s) (kl == sizeof(s) - 1 && memcmp(k, s, kl) == 0)
-    switch (where) {
-    case W_ROOT:
-        return KEY_IS("epcisBody") ? W_BODY : W_OTHER;
-    case W_BODY:
-        return KEY_IS("eventList") ? W_LIST : KEY_IS("queryResults") ? W_QRES : W_OTHER;
-    case W_QRES:
-        return KEY_IS("resultsBody") ? W_RBODY : W_OTHER;
-    case W_RBODY:
-        return KEY_IS("eventList") ? W_QLIST : W_OTHER;
-    default:
-        return W_OTHER;
-    }
-#undef KEY_IS
-}
-
-/* Skips an array structurally (strings honoured, nothing else checked: the
- * elements are read properly later) and notes where it is. */
-static json_t *rd_skip_list(rd_t *r, int where)
-{
-    const unsigned char *p = r->p;
-    int depth = 0;
-
-    for (; p < r->end; p++) {
-        if (*p == '"') {
-            for (p++; p < r->end && *p != '"'; p++)
-                if (*p == '\\')
-                    p++;
-            if (p >= r->end)
-                return NULL;
-        } else if (*p == '[' || *p == '{') {
-            depth++;
-        } else if ((*p == ']' || *p == '}') && --depth == 0) {
-            r->list[where - W_LIST][0] = r->p;
-            r->list[where - W_LIST][1] = p + 1;
-            r->p = p + 1;
-            return json_array();
-        }
-    }
-    return NULL;
-}
-
-#define RD_MAX_DEPTH 2048 /* as jansson's JSON_PARSER_MAX_DEPTH */
-
-static void rd_ws(rd_t *r)
-{
-    while (r->p < r->end && (*r->p == ' ' || *r->p == '\n' || *r->p == '\r' || *r->p == '\t'))
-        r->p++;
-}
-
-static int rd_hex4(const unsigned char *p, unsigned *out)
-{
-    unsigned v = 0, i, c, d;
-
-    for (i = 0; i < 4; i++) {
-        c = p[i];
-        if (c >= '0' && c <= '9')
-            d = c - '0';
-        else if (c >= 'a' && c <= 'f')
-            d = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F')
-            d = c - 'A' + 10;
-        else
-            return -1;
-        v = v << 4 | d;
-    }
-    *out = v;
-    return 0;
-}
-
-static size_t rd_utf8_put(char *o, unsigned u)
-{
-    if (u < 0x80) {
-        o[0] = (char)u;
-        return 1;
-    }
-    if (u < 0x800) {
-        o[0] = (char)(0xC0 | u >> 6);
-        o[1] = (char)(0x80 | (u & 0x3F));
-        return 2;
-    }
-    if (u < 0x10000) {
-        o[0] = (char)(0xE0 | u >> 12);
-        o[1] = (char)(0x80 | ((u >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (u & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | u >> 18);
-    o[1] = (char)(0x80 | ((u >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((u >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (u & 0x3F));
-    return 4;
-}
-
-/* Decodes the escapes of the raw string text [q, p) into r->sbuf. */
-static int rd_unescape(rd_t *r, const unsigned char *q, const unsigned char *p, size_t *len)
-{
-    size_t o = 0, need = (size_t)(p - q) + 1;
-    unsigned u, lo;
-
-    if (need > r->scap) { /* the decoded text is never longer than the raw one */
-        char *nb = realloc(r->sbuf, need + 64);
-        if (!nb)
-            return -1;
-        r->sbuf = nb;
-        r->scap = need + 64;
-    }
-    while (q < p) {
-        if (*q != '\\') {
-            r->sbuf[o++] = (char)*q++;
-            continue;
-        }
-        q++;
-        switch (*q++) {
-        case '"':
-            r->sbuf[o++] = '"';
-            break;
-        case '\\':
-            r->sbuf[o++] = '\\';
-            break;
-        case '/':
-            r->sbuf[o++] = '/';
-            break;
-        case 'b':
-            r->sbuf[o++] = '\b';
-            break;
-        case 'f':
-            r->sbuf[o++] = '\f';
-            break;
-        case 'n':
-            r->sbuf[o++] = '\n';
-            break;
-        case 'r':
-            r->sbuf[o++] = '\r';
-            break;
-        case 't':
-            r->sbuf[o++] = '\t';
-            break;
-        case 'u':
-            if (p - q < 4 || rd_hex4(q, &u) < 0)
-                return -1;
-            q += 4;
-            if (u >= 0xD800 && u <= 0xDBFF) {
-                if (p - q < 6 || q[0] != '\\' || q[1] != 'u' || rd_hex4(q + 2, &lo) < 0 ||
-                    lo < 0xDC00 || lo > 0xDFFF)
-                    return -1;
-                q += 6;
-                u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
-            } else if ((u >= 0xDC00 && u <= 0xDFFF) || u == 0) {
-                return -1; /* a lone low surrogate, or NUL */
-            }
-            o += rd_utf8_put(r->sbuf + o, u);
-            break;
-        default:
-            return -1;
-        }
-    }
-    *len = o;
-    return 0;
-}
-
-/* A string whose opening quote is behind r->p. *s is the text: in the input
- * itself when it has no escapes, else in r->sbuf (valid until the next
- * string). */
-static int rd_string(rd_t *r, const char **s, size_t *len)
-{
-    const unsigned char *p = r->p, *start = p;
-    int esc = 0;
-    unsigned c;
-    size_t n, k;
-
-    for (;;) {
-        while (p < r->end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-            p++;
-        if (p >= r->end || *p < 0x20)
-            return -1;
-        if (*p == '"')
-            break;
-        if (*p == '\\') {
-            esc = 1;
-            if (r->end - p < 2)
-                return -1;
-            p += 2;
-            continue;
-        }
-        c = *p; /* UTF-8, RFC 3629 */
-        if (c >= 0xC2 && c <= 0xDF)
-            n = 1;
-        else if (c >= 0xE0 && c <= 0xEF)
-            n = 2;
-        else if (c >= 0xF0 && c <= 0xF4)
-            n = 3;
-        else
-            return -1;
-        if ((size_t)(r->end - p) <= n)
-            return -1;
-        for (k = 1; k <= n; k++)
-            if ((p[k] & 0xC0) != 0x80)
-                return -1;
-        if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) ||
-            (c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] > 0x8F))
-            return -1;
-        p += n + 1;
-    }
-    r->p = p + 1;
-    if (!esc) {
-        *s = (const char *)start;
-        *len = (size_t)(p - start);
-        return 0;
-    }
-    if (rd_unescape(r, start, p, len) < 0)
-        return -1;
-    *s = r->sbuf; /* after rd_unescape, which may move it */
-    return 0;
-}
-
-static json_t *rd_number(rd_t *r)
-{
-    const unsigned char *p = r->p, *s = p;
-    char small[64], *buf = small, *end;
-    int real = 0;
-    size_t n;
-    json_t *v = NULL;
-
-    if (p < r->end && *p == '-')
-        p++;
-    if (p < r->end && *p == '0')
-        p++;
-    else if (p < r->end && *p >= '1' && *p <= '9')
-        while (p < r->end && *p >= '0' && *p <= '9')
-            p++;
-    else
-        return NULL;
-    if (p < r->end && *p == '.') {
-        real = 1;
-        if (++p >= r->end || *p < '0' || *p > '9')
-            return NULL;
-        while (p < r->end && *p >= '0' && *p <= '9')
-            p++;
-    }
-    if (p < r->end && (*p == 'e' || *p == 'E')) {
-        real = 1;
-        if (++p < r->end && (*p == '+' || *p == '-'))
-            p++;
-        if (p >= r->end || *p < '0' || *p > '9')
-            return NULL;
-        while (p < r->end && *p >= '0' && *p <= '9')
-            p++;
-    }
-    n = (size_t)(p - s);
-    if (n >= sizeof small && !(buf = malloc(n + 1)))
-        return NULL;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    errno = 0;
-    if (!real) {
-        long long i = strtoll(buf, &end, 10);
-        if (errno != ERANGE && end == buf + n)
-            v = json_integer(i);
-    } else {
-        double d = strtod(buf, &end);
-        /* overflow is an error in jansson, underflow is not; a locale with
-         * another decimal point stops strtod early: jansson handles that */
-        if (!(errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL)) && end == buf + n)
-            v = json_real(d);
-    }
-    if (buf != small)
-        free(buf);
-    r->p = p;
-    return v;
-}
-
-static json_t *rd_value(rd_t *r, int where);
-
-static json_t *rd_object(rd_t *r, int where)
-{
-    json_t *o = json_object(), *v;
-    const char *k;
-    char *kcopy;
-    size_t kl;
-    int rc;
-
-    if (!o)
-        return NULL;
-    rd_ws(r);
-    if (r->p < r->end && *r->p == '}') {
-        r->p++;
-        return o;
-    }
-    for (;;) {
-        if (r->p >= r->end || *r->p != '"')
-            break;
-        r->p++;
-        if (rd_string(r, &k, &kl) < 0)
-            break;
-        kcopy = NULL;
-        if (k == r->sbuf) { /* the next string would overwrite it */
-            if (!(kcopy = malloc(kl + 1)))
-                break;
-            memcpy(kcopy, k, kl);
-            k = kcopy;
-        }
-        rd_ws(r);
-        v = NULL;
-        if (r->p < r->end && *r->p == ':') {
-            r->p++;
-            v = rd_value(r, where == W_OTHER ? W_OTHER : rd_child(where, k, kl));
-        }
-        rc = v ? json_object_setn_new_nocheck(o, k, kl, v) : -1;
-        free(kcopy);
-        if (rc < 0)
-            break;
-        rd_ws(r);
-        if (r->p < r->end && *r->p == ',') {
-            r->p++;
-            rd_ws(r);
-            continue;
-        }
-        if (r->p < r->end && *r->p == '}') {
-            r->p++;
-            return o;
-        }
-        break;
-    }
-    json_decref(o);
-    return NULL;
-}
-
-static json_t *rd_array(rd_t *r)
-{
-    json_t *a = json_array(), *v;
-
-    if (!a)
-        return NULL;
-    rd_ws(r);
-    if (r->p < r->end && *r->p == ']') {
-        r->p++;
-        return a;
-    }
-    for (;;) {
-        v = rd_value(r, W_OTHER);
-        if (!v || json_array_append_new(a, v) < 0)
-            break;
-        rd_ws(r);
-        if (r->p < r->end && *r->p == ',') {
-            r->p++;
-            continue;
-        }
-        if (r->p < r->end && *r->p == ']') {
-            r->p++;
-            return a;
-        }
-        break;
-    }
-    json_decref(a);
-    return NULL;
-}
-
-static json_t *rd_word(rd_t *r, const char *w, size_t n, json_t *v)
-{
-    if ((size_t)(r->end - r->p) < n || memcmp(r->p, w, n) != 0)
-        return NULL;
-    r->p += n;
-    return v;
-}
-
-static json_t *rd_value(rd_t *r, int where)
-{
-    json_t *v;
-    const char *s;
-    size_t n;
-
-    rd_ws(r);
-    if (r->p >= r->end)
-        return NULL;
-    switch (*r->p) {
-    case '{':
-    case '[':
-        if (r->skeleton && *r->p == '[' && where >= W_LIST)
-            return rd_skip_list(r, where);
-        if (r->depth >= RD_MAX_DEPTH)
-            return NULL;
-        r->depth++;
-        v = *r->p++ == '{' ? rd_object(r, where) : rd_array(r);
-        r->depth--;
-        return v;
-    case '"':
-        r->p++;
-        return rd_string(r, &s, &n) < 0 ? NULL : json_stringn_nocheck(s, n);
-    case 't':
-        return rd_word(r, "true", 4, json_true());
-    case 'f':
-        return rd_word(r, "false", 5, json_false());
-    case 'n':
-        return rd_word(r, "null", 4, json_null());
-    default:
-        return rd_number(r);
-    }
-}
-
-/* A whole text (skeleton or not); r->sbuf stays for the caller to free. */
-static json_t *rd_text(rd_t *r, const char *buf, size_t len, int skeleton)
-{
-    json_t *v;
-
-    memset(r, 0, sizeof *r);
-    r->p = (const unsigned char *)buf;
-    r->end = r->p + len;
-    r->skeleton = skeleton;
-    rd_ws(r);
-    v = buf ? rd_value(r, r->p < r->end && *r->p == '[' ? W_ROOT_LIST : W_ROOT) : NULL;
-    if (v) {
-        rd_ws(r);
-        if (r->p != r->end) {
-            json_decref(v);
-            v = NULL;
-        }
-    }
-    return v;
-}
-
-json_t *ledger_epcis__json_load(const char *buf, size_t len)
-{
-    rd_t r;
-    json_t *v = rd_text(&r, buf, len, 0);
-
-    free(r.sbuf);
-    return v;
-}
 
 /* ---- reading ---- */
 
@@ -788,7 +324,7 @@ int ledger_epcis_doc_parse(const char *buf, size_t len, const char *source,
                               out ? "input" : "output");
     if ((rc = reader_start(&buf, &len, &source, err)) < 0)
         return rc;
-    root = ledger_epcis__json_load(buf, len);
+    root = ledger_json_load(buf, len);
     if (!root && !(root = reader_slow(buf, len, source, err)))
         return err ? err->code : LEDGER_EINPUT;
     if ((rc = find_events(root, source, &events, &ctx, err)) < 0)
@@ -835,17 +371,47 @@ static int foreach_slow(const char *buf, size_t len, const char *source, ledger_
     return rc;
 }
 
+/* The places of the event list in the shapes of document, for the skeleton
+ * reading of ledger_epcis_doc_foreach (indexes: see LIST_*). */
+static const char *const list_doc[] = {"epcisBody", "eventList", NULL};
+static const char *const list_query[] = {"epcisBody", "queryResults", "resultsBody", "eventList",
+                                         NULL};
+static const char *const list_root[] = {NULL};
+static const char *const *const list_paths[] = {list_doc, list_query, list_root};
+enum { LIST_DOC, LIST_QUERY, LIST_ROOT, LIST_N };
+
+/* What ledger_epcis_doc_foreach needs for each event of the list. */
+typedef struct stream {
+    const json_t *root, *ctx;
+    json_t *shared;
+    size_t shared_size;
+    const char *source;
+    ledger_epcis_event_cb fn;
+    void *fn_ctx;
+    ledger_err_t *err;
+} stream_t;
+
+static int stream_event(json_t *ev, size_t i, void *data)
+{
+    const stream_t *st = data;
+    int rc =
+        prepare_event(ev, st->root, st->ctx, st->shared, st->shared_size, st->source, i, st->err);
+
+    if (rc == 0 && st->fn)
+        rc = st->fn(ev, i, st->fn_ctx);
+    return rc;
+}
+
 int ledger_epcis_doc_foreach(const char *buf, size_t len, const char *source,
                              ledger_epcis_event_cb fn, void *fn_ctx, size_t *count,
                              ledger_err_t *err)
 {
-    static const int depth[] = {3, 5, 1}; /* around the events of W_LIST, W_QLIST, W_ROOT_LIST */
-    json_t *root = NULL, *events = NULL, *ctx = NULL, *shared, *ev;
-    const unsigned char *list = NULL, *list_end = NULL;
-    size_t n = 0, shared_size = 0, dummy;
+    ledger_json_span_t spans[LIST_N];
+    json_t *root = NULL, *events = NULL, *ctx = NULL, *shared;
+    size_t shared_size = 0, dummy;
     const char *type;
     int rc, which = -1;
-    rd_t r;
+    stream_t st;
 
     if (!count)
         count = &dummy;
@@ -854,9 +420,8 @@ int ledger_epcis_doc_foreach(const char *buf, size_t len, const char *source,
         return ledger_err_set(err, LEDGER_EINVAL, "ledger_epcis_doc_foreach: no input");
     if ((rc = reader_start(&buf, &len, &source, err)) < 0)
         return rc;
-    root = rd_text(&r, buf, len, 1); /* the document without its events */
-    free(r.sbuf);
-    r.sbuf = NULL;
+    /* the document without its events */
+    root = ledger_json_load_skeleton(buf, len, list_paths, LIST_N, spans);
     if (!root)
         return foreach_slow(buf, len, source, fn, fn_ctx, 0, count, err);
     if ((rc = find_events(root, source, &events, &ctx, err)) < 0)
@@ -864,57 +429,22 @@ int ledger_epcis_doc_foreach(const char *buf, size_t len, const char *source,
     shared = shared_context(ctx, &shared_size);
     type = json_string_value(json_object_get(root, "type"));
     if (json_is_array(root))
-        which = W_ROOT_LIST - W_LIST;
+        which = LIST_ROOT;
     else if (type && strcmp(type, "EPCISDocument") == 0)
-        which = W_LIST - W_LIST;
+        which = LIST_DOC;
     else if (type && strcmp(type, "EPCISQueryDocument") == 0)
-        which = W_QLIST - W_LIST;
+        which = LIST_QUERY;
     if (which < 0) { /* one event */
         if ((rc = prepare_event(root, root, ctx, shared, shared_size, source, 0, err)) == 0 &&
             (!fn || (rc = fn(root, 0, fn_ctx)) == 0))
             *count = 1;
         goto done;
     }
-    list = r.list[which][0];
-    list_end = r.list[which][1];
-    memset(&r, 0, sizeof r);
-    if (!list)
-        goto slow;
-    r.p = list + 1;
-    r.end = list_end;
-    r.depth = depth[which];
-    rd_ws(&r);
-    if (*r.p == ']') {
-        r.p++;
-    } else {
-        for (;;) {
-            if (!(ev = rd_value(&r, W_OTHER)))
-                goto slow;
-            rc = prepare_event(ev, root, ctx, shared, shared_size, source, n, err);
-            if (rc == 0 && fn)
-                rc = fn(ev, n, fn_ctx);
-            json_decref(ev);
-            if (rc < 0)
-                goto done;
-            *count = ++n;
-            rd_ws(&r);
-            if (r.p < r.end && *r.p == ',') {
-                r.p++;
-                continue;
-            }
-            if (r.p < r.end && *r.p == ']') {
-                r.p++;
-                break;
-            }
-            goto slow;
-        }
-    }
-    if (r.p == r.end)
-        goto done;
-slow: /* not JSON, or not to our fast reader's taste: jansson decides */
-    rc = foreach_slow(buf, len, source, fn, fn_ctx, n, count, err);
+    st = (stream_t){root, ctx, shared, shared_size, source, fn, fn_ctx, err};
+    rc = ledger_json_array_foreach(&spans[which], stream_event, &st, count);
+    if (rc > 0) /* not JSON, or not to the fast reader's taste: jansson decides */
+        rc = foreach_slow(buf, len, source, fn, fn_ctx, *count, count, err);
 done:
-    free(r.sbuf);
     json_decref(events);
     json_decref(root);
     return rc;
@@ -983,7 +513,7 @@ int ledger_epcis_info(const json_t *event, ledger_epcis_info_t *info, ledger_err
 
 void ledger_epcis_cbv_short(const char *value, char *out, size_t len)
 {
-    ledger_epcis__cbv_short(value, out, len);
+    ledger_cbv_short(value, out, len);
 }
 
 static int emit_id(const char *id, enum ledger_epcis_role role, ledger_epcis_id_cb fn, void *ctx,
@@ -1057,350 +587,148 @@ int ledger_epcis_identifiers(const json_t *event, ledger_epcis_id_cb fn, void *c
     return 0;
 }
 
-/* ---- writing ---- */
+/* ---- the standard member order ---- */
 
-struct ledger_epcis_export {
-    FILE *out;
-    json_t *defs;  /* merged definitions of the events' own @context objects */
-    json_t *undef; /* prefixes some event uses without defining them (a set) */
-    json_t *head;  /* the document's @context, made by begin */
-    int indent;    /* 0: one compact event per line */
-    int begun;
-    size_t count; /* events written */
+/* Event members in the order of the EPCIS 2.0 JSON Schema (and of GS1's
+ * examples): the common head, the what-dimension of the event's type, then
+ * the rest. */
+/* clang-format off */
+static const char *const order_head[] = {"@context", "type", "eventID", "eventTime",
+    "eventTimeZoneOffset", "recordTime", "errorDeclaration", "certificationInfo", NULL};
+static const char *const what_object[] = {"epcList", "quantityList", NULL};
+static const char *const what_parent[] = {"parentID", "childEPCs", "childQuantityList", NULL};
+static const char *const what_transaction[] = {"bizTransactionList", "parentID", "epcList",
+    "quantityList", NULL};
+static const char *const what_transformation[] = {"inputEPCList", "inputQuantityList",
+    "outputEPCList", "outputQuantityList", "transformationID", NULL};
+static const char *const what_any[] = {"epcList", "parentID", "childEPCs", "childQuantityList",
+    "inputEPCList", "inputQuantityList", "outputEPCList", "outputQuantityList",
+    "transformationID", "quantityList", NULL};
+static const char *const order_tail[] = {"action", "bizStep", "disposition",
+    "persistentDisposition", "readPoint", "bizLocation", "bizTransactionList", "sourceList",
+    "destinationList", "sensorElementList", "ilmd", NULL};
+/* clang-format on */
+
+/* Members of nested objects (the standard's order; others follow). */
+static const char *const o_point[] = {"id", NULL};
+static const char *const o_qty[] = {"epcClass", "quantity", "uom", NULL};
+static const char *const o_btx[] = {"type", "bizTransaction", NULL};
+static const char *const o_src[] = {"type", "source", NULL};
+static const char *const o_dst[] = {"type", "destination", NULL};
+static const char *const o_errdecl[] = {"declarationTime", "reason", "correctiveEventIDs", NULL};
+static const char *const o_pdisp[] = {"set", "unset", NULL};
+static const char *const o_sensor[] = {"sensorMetadata", "sensorReport", NULL};
+
+/* Event members whose value (an object, or an array of objects) gets its
+ * members ordered too. */
+static const struct nested {
+    const char *member;
+    const char *const *order;
+} nested[] = {
+    {"errorDeclaration", o_errdecl}, {"quantityList", o_qty},
+    {"childQuantityList", o_qty},    {"inputQuantityList", o_qty},
+    {"outputQuantityList", o_qty},   {"persistentDisposition", o_pdisp},
+    {"readPoint", o_point},          {"bizLocation", o_point},
+    {"bizTransactionList", o_btx},   {"sourceList", o_src},
+    {"destinationList", o_dst},      {"sensorElementList", o_sensor},
 };
 
-typedef struct sink {
-    FILE *f;
-    size_t pad; /* spaces after each newline */
-} sink_t;
-
-static int sink_write(const char *buf, size_t size, void *data)
+/* A new object with the members of obj named in first, in that order, then
+ * the others in their order; values shared. NULL: out of memory. */
+static json_t *reorder(const json_t *obj, const char *const *first)
 {
-    sink_t *s = data;
-    static const char spaces[] = "                                                ";
-    const char *nl;
-
-    while (s->pad && (nl = memchr(buf, '\n', size))) {
-        size_t n = (size_t)(nl - buf) + 1;
-        if (fwrite(buf, 1, n, s->f) != n || fwrite(spaces, 1, s->pad, s->f) != s->pad)
-            return -1;
-        buf += n;
-        size -= n;
-    }
-    return size && fwrite(buf, 1, size, s->f) != size ? -1 : 0;
-}
-
-static int put(ledger_epcis_export_t *ex, const char *text, ledger_err_t *err)
-{
-    if (fputs(text, ex->out) == EOF)
-        return ledger_err_set(err, LEDGER_EIO, "export: write failed: %s", strerror(errno));
-    return 0;
-}
-
-/* Fewest significant digits (15..17) that print every real of v exactly. */
-static int real_digits(const json_t *v, int have)
-{
+    json_t *out = json_object(), *v;
     const char *key;
-    const json_t *m;
-    size_t i;
+    size_t i, kl;
 
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        json_object_foreach((json_t *)v, key, m)
-        {
-            if (have == 17)
-                break;
-            have = real_digits(m, have);
-        }
-        return have;
-    case JSON_ARRAY:
-        for (i = 0; i < json_array_size(v) && have < 17; i++)
-            have = real_digits(json_array_get(v, i), have);
-        return have;
-    case JSON_REAL: {
-        double d = json_real_value(v);
-        char b[40];
-        int p;
-        for (p = have; p < 17; p++) {
-            snprintf(b, sizeof b, "%.*g", p, d);
-            if (strtod(b, NULL) == d)
-                break;
-        }
-        return p;
-    }
-    default:
-        return have;
-    }
-}
-
-static int dump(ledger_epcis_export_t *ex, const json_t *v, size_t pad, ledger_err_t *err)
-{
-    sink_t s = {ex->out, ex->indent ? pad : 0};
-    size_t flags = JSON_REAL_PRECISION(real_digits(v, 15)) | JSON_ENCODE_ANY;
-
-    flags |= ex->indent ? JSON_INDENT(ex->indent) : JSON_COMPACT;
-    if (json_dump_callback(v, sink_write, &s, flags) < 0)
-        return ledger_err_set(err, LEDGER_EIO, "export: write failed: %s",
-                              errno ? strerror(errno) : "out of memory or disk");
-    return 0;
-}
-
-int ledger_epcis_export_new(FILE *out, ledger_epcis_export_t **ex, ledger_err_t *err)
-{
-    if (!ex)
-        return ledger_err_set(err, LEDGER_EINVAL, "ledger_epcis_export_new: no handle");
-    *ex = NULL;
     if (!out)
-        return ledger_err_set(err, LEDGER_EINVAL, "ledger_epcis_export_new: no output stream");
-    *ex = calloc(1, sizeof **ex);
-    if (!*ex || !((*ex)->defs = json_object()) || !((*ex)->undef = json_object())) {
-        if (*ex)
-            json_decref((*ex)->defs);
-        free(*ex);
-        *ex = NULL;
-        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+        return NULL;
+    for (i = 0; first[i]; i++)
+        if ((v = json_object_get(obj, first[i])) && json_object_set_nocheck(out, first[i], v) < 0)
+            goto fail;
+    json_object_keylen_foreach((json_t *)obj, key, kl, v)
+    {
+        if (!json_object_getn(out, key, kl) && json_object_setn_nocheck(out, key, kl, v) < 0)
+            goto fail;
     }
-    (*ex)->out = out;
-    return 0;
+    return out;
+fail:
+    json_decref(out);
+    return NULL;
 }
 
-int ledger_epcis_export_set_indent(ledger_epcis_export_t *ex, int indent)
+/* v with its members (or its objects' members) ordered by first. */
+static json_t *reorder_value(json_t *v, const char *const *first)
 {
-    if (!ex || ex->begun || indent < 0 || indent > 8)
-        return LEDGER_EINVAL;
-    ex->indent = indent;
-    return 0;
-}
-
-/* 1 when the head's context defines everything in an event's own @context:
- * standard context URLs, and definitions equal to the head's (prefixes
- * that some event uses undefined are never in the head: see below). */
-static int context_items_covered(const ledger_epcis_export_t *ex, const json_t *ctx)
-{
-    size_t i, n = json_is_array(ctx) ? json_array_size(ctx) : 1;
-
-    for (i = 0; i < n; i++) {
-        const json_t *it = json_is_array(ctx) ? json_array_get(ctx, i) : ctx;
-        const char *key;
-        const json_t *v;
-        if (json_is_string(it)) {
-            if (!ledger_epcis__is_std_context(json_string_value(it)))
-                return 0;
-            continue;
-        }
-        if (!json_is_object(it))
-            return 0;
-        json_object_foreach((json_t *)it, key, v)
-        {
-            if (json_object_get(ex->undef, key) || !json_equal(json_object_get(ex->defs, key), v))
-                return 0;
-        }
-    }
-    return 1;
-}
-
-/* 1 when an event's @context defines the name [s, s + len). */
-static int context_defines(const json_t *ctx, const char *s, size_t len)
-{
-    size_t i, n = json_is_array(ctx) ? json_array_size(ctx) : 1;
-
-    for (i = 0; i < n; i++) {
-        const json_t *it = json_is_array(ctx) ? json_array_get(ctx, i) : ctx;
-        if (json_is_object(it) && json_object_getn(it, s, len))
-            return 1;
-    }
-    return 0;
-}
-
-/* Notes the prefix of s ("ex" of "ex:foo") when the event does not define it. */
-static int note_prefix(ledger_epcis_export_t *ex, const char *s, const json_t *own)
-{
-    const char *colon = strchr(s, ':');
-    size_t len = colon ? (size_t)(colon - s) : 0;
-
-    if (len == 0 || memchr(s, '/', len) || json_object_getn(ex->undef, s, len) ||
-        context_defines(own, s, len))
-        return 0;
-    return json_object_setn_new(ex->undef, s, len, json_true());
-}
-
-/* Every compact-IRI-looking name and string of v. */
-static int note_prefixes(ledger_epcis_export_t *ex, const json_t *v, const json_t *own, int top)
-{
-    const char *key;
-    json_t *m;
-    size_t i;
-
-    if (json_is_string(v))
-        return note_prefix(ex, json_string_value(v), own);
-    if (json_is_array(v)) {
-        for (i = 0; i < json_array_size(v); i++)
-            if (note_prefixes(ex, json_array_get(v, i), own, 0) < 0)
-                return -1;
-    } else if (json_is_object(v)) {
-        json_object_foreach((json_t *)v, key, m)
-        {
-            if (top && strcmp(key, "@context") == 0)
-                continue;
-            if (note_prefix(ex, key, own) < 0 || note_prefixes(ex, m, own, 0) < 0)
-                return -1;
-        }
-    }
-    return 0;
-}
-
-/* The scan gathers the definitions of the events' own contexts for the head,
- * first definition first (events that define a prefix otherwise keep their
- * own @context, which wins over the head's on reading). A prefix that some
- * event uses without defining it (a compact IRI with an undefined prefix is
- * an absolute IRI in JSON-LD) stays out of the head, or that event would
- * read differently. */
-int ledger_epcis_export_scan(ledger_epcis_export_t *ex, const json_t *event, ledger_err_t *err)
-{
-    const json_t *ctx;
+    json_t *a;
     size_t i, n;
 
-    if (!ex || ex->begun)
-        return ledger_err_set(err, LEDGER_EINVAL, "ledger_epcis_export_scan: %s",
-                              ex ? "called after begin" : "no handle");
-    ctx = json_object_get(event, "@context");
-    n = json_is_array(ctx) ? json_array_size(ctx) : ctx ? 1 : 0;
+    if (json_is_object(v))
+        return reorder(v, first);
+    if (!json_is_array(v))
+        return json_incref(v);
+    n = json_array_size(v);
+    if (!(a = json_array()))
+        return NULL;
     for (i = 0; i < n; i++) {
-        const json_t *it = json_is_array(ctx) ? json_array_get(ctx, i) : ctx;
-        const char *key;
-        json_t *v;
-        if (!json_is_object(it))
-            continue;
-        json_object_foreach((json_t *)it, key, v)
-        {
-            if (json_object_get(ex->defs, key))
-                continue; /* first definition wins; others keep their own @context */
-            if (json_object_set_new(ex->defs, key, json_deep_copy(v)) < 0)
-                return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+        json_t *e = json_array_get(v, i);
+        e = json_is_object(e) ? reorder(e, first) : json_incref(e);
+        if (json_array_append_new(a, e) < 0) { /* frees e (NULL is fine) */
+            json_decref(a);
+            return NULL;
         }
     }
-    if (note_prefixes(ex, event, ctx, 1) < 0)
-        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-    return 0;
+    return a;
 }
 
-static void now_utc(char out[40])
+/* Puts the event member key (kl bytes) = v into out, reordered if nested. */
+static int put_member(json_t *out, const char *key, size_t kl, json_t *v)
 {
-    struct timespec ts;
-    struct tm tm;
-    char sec[24];
+    size_t i;
 
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    strftime(sec, sizeof sec, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, 40, "%.24s.%03dZ", sec, (int)((unsigned long)ts.tv_nsec / 1000000 % 1000));
+    for (i = 0; i < sizeof nested / sizeof nested[0]; i++)
+        if (strlen(nested[i].member) == kl && memcmp(nested[i].member, key, kl) == 0)
+            return json_object_setn_new_nocheck(out, key, kl, reorder_value(v, nested[i].order));
+    return json_object_setn_nocheck(out, key, kl, v);
 }
 
-int ledger_epcis_export_begin(ledger_epcis_export_t *ex, ledger_err_t *err)
+json_t *ledger_epcis_ordered(const json_t *event)
 {
-    char date[40], text[300];
+    const char *type = json_string_value(json_object_get(event, "type"));
+    const char *const *what = what_any, *const * lists[3];
     const char *key;
-    json_t *defs, *v;
-    int rc;
+    json_t *out, *v;
+    size_t i, j, kl;
 
-    if (!ex || ex->begun)
-        return ledger_err_set(err, LEDGER_EINVAL, "ledger_epcis_export_begin: %s",
-                              ex ? "called twice" : "no handle");
-    ex->begun = 1;
-    if (!(defs = json_object()))
-        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-    json_object_foreach(ex->defs, key, v)
+    if (!json_is_object(event) || !(out = json_object()))
+        return NULL;
+    if (type && strcmp(type, "ObjectEvent") == 0)
+        what = what_object;
+    else if (type &&
+             (strcmp(type, "AggregationEvent") == 0 || strcmp(type, "AssociationEvent") == 0))
+        what = what_parent;
+    else if (type && strcmp(type, "TransactionEvent") == 0)
+        what = what_transaction;
+    else if (type && strcmp(type, "TransformationEvent") == 0)
+        what = what_transformation;
+    lists[0] = order_head;
+    lists[1] = what;
+    lists[2] = order_tail;
+    for (i = 0; i < 3; i++) {
+        for (j = 0; lists[i][j]; j++) {
+            key = lists[i][j];
+            if ((v = json_object_get(event, key)) && !json_object_get(out, key) &&
+                put_member(out, key, strlen(key), v) < 0)
+                goto fail;
+        }
+    }
+    json_object_keylen_foreach((json_t *)event, key, kl, v)
     {
-        if (!json_object_get(ex->undef, key) && json_object_set(defs, key, v) < 0) {
-            json_decref(defs);
-            return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-        }
+        if (!json_object_getn(out, key, kl) && put_member(out, key, kl, v) < 0)
+            goto fail;
     }
-    if (json_object_size(defs) == 0) {
-        json_decref(defs);
-        ex->head = json_string(STD_CONTEXT);
-    } else {
-        ex->head = json_pack("[so]", STD_CONTEXT, defs);
-    }
-    if (!ex->head)
-        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-    now_utc(date);
-    if ((rc = put(ex, ex->indent ? "{\n  \"@context\": " : "{\"@context\":", err)) < 0 ||
-        (rc = dump(ex, ex->head, 2, err)) < 0)
-        return rc;
-    if (ex->indent)
-        snprintf(text, sizeof text,
-                 ",\n  \"type\": \"EPCISDocument\",\n  \"schemaVersion\": \"2.0\",\n"
-                 "  \"creationDate\": \"%s\",\n  \"epcisBody\": {\n    \"eventList\": [",
-                 date);
-    else
-        snprintf(text, sizeof text,
-                 ",\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\",\"creationDate\":\"%s\","
-                 "\"epcisBody\":{\"eventList\":[",
-                 date);
-    return put(ex, text, err);
-}
-
-int ledger_epcis_export_event(ledger_epcis_export_t *ex, const json_t *event, ledger_err_t *err)
-{
-    const json_t *ctx;
-    json_t *copy = NULL;
-    int rc;
-
-    if (!ex || !ex->begun)
-        return ledger_err_set(err, LEDGER_EINVAL, "ledger_epcis_export_event: %s",
-                              ex ? "called before begin" : "no handle");
-    if (!json_is_object(event))
-        return ledger_err_set(err, LEDGER_EINVAL, "ledger_epcis_export_event: not an object");
-    ctx = json_object_get(event, "@context");
-    if (ctx && context_items_covered(ex, ctx)) {
-        const char *key;
-        json_t *v;
-        copy = json_object();
-        if (!copy)
-            return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-        json_object_foreach((json_t *)event, key, v)
-        {
-            if (strcmp(key, "@context") != 0 && json_object_set(copy, key, v) < 0) {
-                json_decref(copy);
-                return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-            }
-        }
-        event = copy;
-    }
-    rc = put(ex, ex->count ? ",\n" : "\n", err);
-    if (rc == 0 && ex->indent)
-        rc = put(ex, "      ", err);
-    if (rc == 0)
-        rc = dump(ex, event, 6, err);
-    json_decref(copy);
-    if (rc == 0)
-        ex->count++;
-    return rc;
-}
-
-int ledger_epcis_export_end(ledger_epcis_export_t *ex, ledger_err_t *err)
-{
-    int rc;
-
-    if (!ex)
-        return ledger_err_set(err, LEDGER_EINVAL, "ledger_epcis_export_end: no handle");
-    if (!ex->begun)
-        rc = ledger_err_set(err, LEDGER_EINVAL, "ledger_epcis_export_end: called before begin");
-    else
-        rc = put(ex, ex->indent ? "\n    ]\n  }\n}\n" : "\n]}}\n", err);
-    if (rc == 0 && (fflush(ex->out) == EOF || ferror(ex->out)))
-        rc = ledger_err_set(err, LEDGER_EIO, "export: write failed: %s", strerror(errno));
-    ledger_epcis_export_free(ex);
-    return rc;
-}
-
-void ledger_epcis_export_free(ledger_epcis_export_t *ex)
-{
-    if (!ex)
-        return;
-    json_decref(ex->head);
-    json_decref(ex->defs);
-    json_decref(ex->undef);
-    free(ex);
+    return out;
+fail:
+    json_decref(out);
+    return NULL;
 }

@@ -13,6 +13,10 @@
  * defines namespace prefixes (anything beyond the standard EPCIS context
  * URL), the event carries a copy of that "@context" member, so that it can be
  * stored alone, hashed alone (ledger_evhash.h) and exported again.
+ *
+ * Out: ledger_epcis_export.h (included below) writes events back as an
+ * EPCISDocument, with their members in the standard order
+ * (ledger_epcis_ordered).
  */
 #ifndef LEDGER_EPCIS_H
 #define LEDGER_EPCIS_H
@@ -22,6 +26,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ledger_epcis_export.h" /* the writer: ledger_epcis_export_* */
 #include "ledger_error.h"
 
 /* Largest event accepted, in bytes of its compact JSON form. */
@@ -74,8 +79,7 @@ int ledger_epcis_doc_parse(const char *buf, size_t len, const char *source,
  * faults: 6 to 9 us per event measured for 100,000 events). */
 typedef int (*ledger_epcis_event_cb)(json_t *event, size_t index, void *ctx);
 int ledger_epcis_doc_foreach(const char *buf, size_t len, const char *source,
-                             ledger_epcis_event_cb fn, void *ctx, size_t *count,
-                             ledger_err_t *err);
+                             ledger_epcis_event_cb fn, void *ctx, size_t *count, ledger_err_t *err);
 
 /* Number of events in the document. */
 size_t ledger_epcis_doc_count(const ledger_epcis_doc_t *doc);
@@ -97,17 +101,17 @@ int ledger_epcis_event_check(const json_t *event, const char *where, ledger_err_
 /* What the ledger needs to know of a checked event to store and index it.
  * Strings are borrowed from the event (or static) and live as long as it. */
 typedef struct ledger_epcis_info {
-    const char *type;          /* "ObjectEvent", ... */
-    const char *action;        /* "ADD" / "OBSERVE" / "DELETE" or NULL */
-    const char *event_id;      /* the event's own eventID member, or NULL */
-    int64_t event_time_ms;     /* eventTime in ms since 1970-01-01T00:00:00Z */
-    const char *biz_step;      /* as written in the event, or NULL */
-    const char *disposition;   /* as written, or NULL */
-    const char *read_point;    /* readPoint.id or NULL */
-    const char *biz_location;  /* bizLocation.id or NULL */
-    int error_declaration;     /* 1 when the event carries errorDeclaration: EPCIS 2.0
-                                  restates the erroneous event with the same eventID
-                                  (and event hash) plus errorDeclaration */
+    const char *type;         /* "ObjectEvent", ... */
+    const char *action;       /* "ADD" / "OBSERVE" / "DELETE" or NULL */
+    const char *event_id;     /* the event's own eventID member, or NULL */
+    int64_t event_time_ms;    /* eventTime in ms since 1970-01-01T00:00:00Z */
+    const char *biz_step;     /* as written in the event, or NULL */
+    const char *disposition;  /* as written, or NULL */
+    const char *read_point;   /* readPoint.id or NULL */
+    const char *biz_location; /* bizLocation.id or NULL */
+    int error_declaration;    /* 1 when the event carries errorDeclaration: EPCIS 2.0
+                                 restates the erroneous event with the same eventID
+                                 (and event hash) plus errorDeclaration */
 } ledger_epcis_info_t;
 
 /* Fills *info from a checked event. 0 or LEDGER_EINPUT. */
@@ -120,14 +124,14 @@ void ledger_epcis_cbv_short(const char *value, char *out, size_t len);
 
 /* Roles in which an identifier appears in an event. */
 enum ledger_epcis_role {
-    LEDGER_ROLE_EPC = 1,       /* epcList */
-    LEDGER_ROLE_CLASS = 2,     /* quantityList[].epcClass */
-    LEDGER_ROLE_PARENT = 3,    /* parentID */
-    LEDGER_ROLE_CHILD = 4,     /* childEPCs, childQuantityList[].epcClass */
-    LEDGER_ROLE_INPUT = 5,     /* inputEPCList, inputQuantityList[].epcClass */
-    LEDGER_ROLE_OUTPUT = 6,    /* outputEPCList, outputQuantityList[].epcClass */
-    LEDGER_ROLE_SOURCE = 7,    /* sourceList[].source */
-    LEDGER_ROLE_DEST = 8,      /* destinationList[].destination */
+    LEDGER_ROLE_EPC = 1,    /* epcList */
+    LEDGER_ROLE_CLASS = 2,  /* quantityList[].epcClass */
+    LEDGER_ROLE_PARENT = 3, /* parentID */
+    LEDGER_ROLE_CHILD = 4,  /* childEPCs, childQuantityList[].epcClass */
+    LEDGER_ROLE_INPUT = 5,  /* inputEPCList, inputQuantityList[].epcClass */
+    LEDGER_ROLE_OUTPUT = 6, /* outputEPCList, outputQuantityList[].epcClass */
+    LEDGER_ROLE_SOURCE = 7, /* sourceList[].source */
+    LEDGER_ROLE_DEST = 8,   /* destinationList[].destination */
 };
 
 /* Calls fn once for each identifier of the event with its role. The id passed
@@ -143,30 +147,38 @@ typedef int (*ledger_epcis_id_cb)(const char *id, enum ledger_epcis_role role, v
 int ledger_epcis_identifiers(const json_t *event, ledger_epcis_id_cb fn, void *ctx,
                              ledger_err_t *err);
 
-/* Export: writes an EPCISDocument to a stream, event by event, so that a
- * ledger of millions of events never has to be in memory at once. Two passes:
- * first every event is shown to ledger_epcis_export_scan (it gathers the
- * namespace prefixes of the events' own "@context" members), then
- * ledger_epcis_export_begin writes the head of the document (the standard
- * EPCIS 2.0 context plus those prefixes), ledger_epcis_export_event writes
- * each event (without its own "@context" when the document's covers it), and
- * ledger_epcis_export_end writes the tail and frees ex. Exported events give
- * the same event hash IDs as the recorded ones. Errors: LEDGER_EIO (write
- * failed), LEDGER_ENOMEM. ledger_epcis_export_free frees ex after a failure. */
-typedef struct ledger_epcis_export ledger_epcis_export_t;
-int ledger_epcis_export_new(FILE *out, ledger_epcis_export_t **ex, ledger_err_t *err);
-int ledger_epcis_export_scan(ledger_epcis_export_t *ex, const json_t *event, ledger_err_t *err);
-int ledger_epcis_export_begin(ledger_epcis_export_t *ex, ledger_err_t *err);
-int ledger_epcis_export_event(ledger_epcis_export_t *ex, const json_t *event, ledger_err_t *err);
-int ledger_epcis_export_end(ledger_epcis_export_t *ex, ledger_err_t *err);
-void ledger_epcis_export_free(ledger_epcis_export_t *ex);
-
-/* Added by the ledger_epcis author. Layout of the output: by default (indent
- * 0) the head on one line, then each event as compact JSON on a line of its
- * own; indent 1..8 writes the whole document indented by that many spaces
- * per level. Call before ledger_epcis_export_begin. 0 or LEDGER_EINVAL.
- * Note on ledger_epcis_export_end: it frees ex whether it succeeds or not
- * (do not call ledger_epcis_export_free after it). */
-int ledger_epcis_export_set_indent(ledger_epcis_export_t *ex, int indent);
+/* The event with its members in the standard order: the order of the EPCIS
+ * 2.0 JSON Schema and of GS1's examples, for output that reads well (events
+ * stored as deterministic CBOR come back with their member names sorted by
+ * length). At the top: "@context", type, eventID, eventTime,
+ * eventTimeZoneOffset, recordTime, errorDeclaration, certificationInfo;
+ * then the what-dimension of the type in the schema's order (ObjectEvent:
+ * epcList, quantityList; AggregationEvent and AssociationEvent: parentID,
+ * childEPCs, childQuantityList; TransactionEvent: bizTransactionList,
+ * parentID, epcList, quantityList; TransformationEvent: inputEPCList,
+ * inputQuantityList, outputEPCList, outputQuantityList, transformationID);
+ * then action, bizStep, disposition, persistentDisposition, readPoint,
+ * bizLocation, bizTransactionList, sourceList, destinationList,
+ * sensorElementList, ilmd; then every other member (extensions, and
+ * what-dimension members the type does not have) in the order it has in
+ * event. An event of no known type gets the what-dimension in the order
+ * epcList, parentID, childEPCs, childQuantityList, inputEPCList,
+ * inputQuantityList, outputEPCList, outputQuantityList, transformationID,
+ * quantityList.
+ *
+ * A shallow re-ordering: the result shares the member values of event,
+ * except that the standard nested objects get their members in the
+ * standard order too (those named first, the others after them as they
+ * are): readPoint and bizLocation (id), quantity elements (epcClass,
+ * quantity, uom), business transactions, sources and destinations (type
+ * first), errorDeclaration (declarationTime, reason, correctiveEventIDs),
+ * persistentDisposition (set, unset) and sensor elements (sensorMetadata,
+ * sensorReport); those are new objects (their values shared). Nothing else
+ * is reordered. The result equals event (json_equal) and gives the same
+ * event hash. Do not modify the shared values while both are in use.
+ *
+ * Returns a new reference (json_decref it), or NULL when event is not an
+ * object or memory runs out. event is not changed. */
+json_t *ledger_epcis_ordered(const json_t *event);
 
 #endif

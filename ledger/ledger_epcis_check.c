@@ -16,7 +16,9 @@
  * something is wrong, so a good event costs no formatting at all.
  *
  * Identifiers (EPCs, classes, parent, locations, parties, devices) go to
- * ledger_gs1_check_uri(); other URIs only get a syntax check here.
+ * ledger_gs1_check_uri(); vocabulary values (bizStep, disposition, ...) to
+ * ledger_cbv_check(); date-times and other URIs get the syntax checks of
+ * ledger_epcis_text.c.
  */
 #include "ledger_epcis_check.h"
 
@@ -27,351 +29,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ledger_cbv.h"
 #include "ledger_epcis.h"
 #include "ledger_gs1.h"
-
-/* ---- CBV and GS1 vocabularies (EPCIS-JSON-Schema.json, CBV.ttl), sorted ---- */
-
-/* clang-format off */
-static const char *const bizstep_words[] = {"accepting", "arriving", "assembling", "collecting",
-    "commissioning", "consigning", "creating_class_instance", "cycle_counting", "decommissioning",
-    "departing", "destroying", "disassembling", "dispensing", "encoding", "entering_exiting",
-    "holding", "inspecting", "installing", "killing", "loading", "other", "packing", "picking",
-    "receiving", "removing", "repackaging", "repairing", "replacing", "reserving",
-    "retail_selling", "sampling", "sensor_reporting", "shipping", "staging_outbound",
-    "stock_taking", "stocking", "storing", "transporting", "unloading", "unpacking",
-    "void_shipping"};
-static const char *const disp_words[] = {"active", "available", "completeness_inferred",
-    "completeness_verified", "conformant", "container_closed", "container_open", "damaged",
-    "destroyed", "dispensed", "disposed", "encoded", "expired", "in_progress", "in_transit",
-    "inactive", "mismatch_class", "mismatch_instance", "mismatch_quantity", "needs_replacement",
-    "no_pedigree_match", "non_conformant", "non_sellable_other", "partially_dispensed",
-    "recalled", "reserved", "retail_sold", "returned", "sellable_accessible",
-    "sellable_not_accessible", "stolen", "unavailable", "unknown"};
-static const char *const btt_words[] = {"bol", "cert", "desadv", "inv", "pedigree", "po", "poc",
-    "prodorder", "recadv", "rma", "testprd", "testres", "upevt"};
-static const char *const sdt_words[] = {"location", "owning_party", "possessing_party"};
-static const char *const er_words[] = {"did_not_occur", "incorrect_data"};
-static const char *const comp_words[] = {"altitude", "axial_distance", "azimuth", "easting",
-    "elevation_angle", "height", "latitude", "longitude", "northing", "polar_angle",
-    "spherical_radius", "x", "y", "z"};
-static const char *const mt_words[] = {"AbsoluteHumidity", "AbsorbedDose", "AbsorbedDoseRate",
-    "Acceleration", "Altitude", "AmountOfSubstance", "AmountOfSubstancePerUnitVolume", "Angle",
-    "AngularAcceleration", "AngularMomentum", "AngularVelocity", "Area", "Capacitance",
-    "Conductance", "Conductivity", "Count", "Density", "Dimensionless", "DoseEquivalent",
-    "DoseEquivalentRate", "DynamicViscosity", "ElectricCharge", "ElectricCurrent",
-    "ElectricCurrentDensity", "ElectricFieldStrength", "Energy", "Exposure", "Force", "Frequency",
-    "Illuminance", "Inductance", "Irradiance", "KinematicViscosity", "Length", "LinearMomentum",
-    "Luminance", "LuminousFlux", "LuminousIntensity", "MagneticFlux", "MagneticFluxDensity",
-    "MagneticVectorPotential", "Mass", "MassConcentration", "MassFlowRate", "MassPerAreaTime",
-    "MemoryCapacity", "MolalityOfSolute", "MolarEnergy", "MolarMass", "MolarVolume", "Power",
-    "Pressure", "RadiantFlux", "RadiantIntensity", "Radioactivity", "RelativeHumidity",
-    "Resistance", "Resistivity", "SolidAngle", "SpecificVolume", "Speed", "SurfaceDensity",
-    "SurfaceTension", "Temperature", "Time", "Torque", "Voltage", "Volume", "VolumeFlowRate",
-    "VolumeFraction", "VolumetricFlux", "Wavenumber"};
-static const char *const alert_words[] = {"ALARM_CONDITION", "ERROR_CONDITION"};
-/* clang-format on */
-
-/* A vocabulary: its bare words, and for the CBV ones the term prefix in the
- * CBV namespace (https://ref.gs1.org/cbv/BizStep-shipping, compacted
- * cbv:BizStep-shipping) and the EPCIS 1.x URN prefix. */
-typedef struct vocab {
-    const char *what;
-    const char *web; /* "BizStep-", NULL: not a CBV vocabulary */
-    const char *urn; /* "urn:epcglobal:cbv:bizstep:", or NULL */
-    const char *const *words;
-    size_t n;
-} vocab_t;
+#include "ledger_json.h"
 
 #define NWORDS(a) (sizeof(a) / sizeof((a)[0]))
-static const vocab_t v_bizstep = {"business step", "BizStep-",
-                                  "urn:epcglobal:cbv:bizstep:", bizstep_words,
-                                  NWORDS(bizstep_words)};
-static const vocab_t v_disp = {"disposition", "Disp-", "urn:epcglobal:cbv:disp:", disp_words,
-                               NWORDS(disp_words)};
-static const vocab_t v_btt = {"business transaction type", "BTT-",
-                              "urn:epcglobal:cbv:btt:", btt_words, NWORDS(btt_words)};
-static const vocab_t v_sdt = {"source/destination type", "SDT-",
-                              "urn:epcglobal:cbv:sdt:", sdt_words, NWORDS(sdt_words)};
-static const vocab_t v_er = {"error reason", "ER-", "urn:epcglobal:cbv:er:", er_words,
-                             NWORDS(er_words)};
-static const vocab_t v_comp = {"sensor component", "Comp-", "urn:epcglobal:cbv:comp:", comp_words,
-                               NWORDS(comp_words)};
-static const vocab_t v_mt = {"measurement type", NULL, NULL, mt_words, NWORDS(mt_words)};
-static const vocab_t v_alert = {"sensor alert type", NULL, NULL, alert_words, NWORDS(alert_words)};
-
-static const vocab_t *const cbv_vocabs[] = {&v_bizstep, &v_disp, &v_btt, &v_sdt, &v_er, &v_comp};
-
-static int cmp_word(const void *key, const void *elem)
-{
-    return strcmp((const char *)key, *(const char *const *)elem);
-}
-
-static const char *vocab_find(const vocab_t *v, const char *word)
-{
-    const char *const *w = bsearch(word, v->words, v->n, sizeof v->words[0], cmp_word);
-    return w ? *w : NULL;
-}
-
-/* The term after the CBV namespace ("BizStep-shipping"), or NULL. */
-static const char *cbv_term(const char *s)
-{
-    if (strncmp(s, "cbv:", 4) == 0)
-        return s + 4;
-    if (strncmp(s, "https://ref.gs1.org/cbv/", 24) == 0)
-        return s + 24;
-    if (strncmp(s, "http://ref.gs1.org/cbv/", 23) == 0)
-        return s + 23;
-    return NULL;
-}
-
-/* Which CBV vocabulary a namespaced value claims to be from, and its word. */
-static const vocab_t *cbv_claim(const char *s, const char **word)
-{
-    const char *term = cbv_term(s);
-    size_t i, l;
-
-    for (i = 0; i < NWORDS(cbv_vocabs); i++) {
-        const vocab_t *v = cbv_vocabs[i];
-        if (term) {
-            l = strlen(v->web);
-            if (strncmp(term, v->web, l) == 0) {
-                *word = term + l;
-                return v;
-            }
-        } else if (v->urn) {
-            l = strlen(v->urn);
-            if (strncmp(s, v->urn, l) == 0) {
-                *word = s + l;
-                return v;
-            }
-        }
-    }
-    return NULL;
-}
-
-void ledger_epcis__cbv_short(const char *value, char *out, size_t len)
-{
-    const char *word = NULL;
-
-    if (!out || len == 0)
-        return;
-    if (!value)
-        value = "";
-    if (strchr(value, ':') && cbv_claim(value, &word) && *word)
-        value = word;
-    snprintf(out, len, "%s", value);
-}
-
-/* ---- small text helpers ---- */
-
-static int is_alpha(int c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static int is_digit(int c)
-{
-    return c >= '0' && c <= '9';
-}
-
-int ledger_epcis__is_uri(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-
-    if (!p || !is_alpha(*p))
-        return 0;
-    for (p++; is_alpha(*p) || is_digit(*p) || *p == '+' || *p == '-' || *p == '.'; p++)
-        ;
-    if (*p != ':' || p[1] == '\0')
-        return 0;
-    for (p++; *p; p++) {
-        switch (*p) {
-        case '<':
-        case '>':
-        case '"':
-        case '\\':
-        case '^':
-        case '`':
-        case '{':
-        case '|':
-        case '}':
-        case 0x7f:
-            return 0;
-        default:
-            if (*p <= 0x20)
-                return 0;
-        }
-    }
-    return 1;
-}
-
-static const char *const std_contexts[] = {
-    "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
-    "https://ref.gs1.org/standards/epcis/epcis-context.jsonld",
-    "https://gs1.github.io/EPCIS/epcis-context.jsonld",
-    "http://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
-    "http://gs1.github.io/EPCIS/epcis-context.jsonld",
-};
-
-int ledger_epcis__is_std_context(const char *url)
-{
-    size_t i;
-
-    for (i = 0; url && i < NWORDS(std_contexts); i++)
-        if (strcmp(url, std_contexts[i]) == 0)
-            return 1;
-    return 0;
-}
-
-char *ledger_epcis__quote(const char *s, size_t max_chars, char *out, size_t out_len)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0, i, n;
-    int cut = 0;
-
-    if (out_len < 8) {
-        if (out_len)
-            out[0] = '\0';
-        return out;
-    }
-    if (!s)
-        s = "";
-    n = strlen(s);
-    if (n > max_chars) {
-        n = max_chars;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-            n--;
-        cut = 1;
-    }
-    out[o++] = '"';
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char esc[7];
-        size_t el = 0;
-        if (c == '"' || c == '\\') {
-            esc[el++] = '\\';
-            esc[el++] = (char)c;
-        } else if (c == '\n') {
-            esc[el++] = '\\';
-            esc[el++] = 'n';
-        } else if (c == '\t') {
-            esc[el++] = '\\';
-            esc[el++] = 't';
-        } else if (c < 0x20 || c == 0x7f) {
-            memcpy(esc, "\\u00", 4);
-            el = 4;
-            esc[el++] = hex[c >> 4];
-            esc[el++] = hex[c & 15];
-        } else {
-            esc[el++] = (char)c;
-        }
-        if (o + el + 5 >= out_len) { /* room for ...", NUL */
-            cut = 1;
-            break;
-        }
-        memcpy(out + o, esc, el);
-        o += el;
-    }
-    if (cut) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o++] = '"';
-    out[o] = '\0';
-    return out;
-}
-
-/* ---- date-times ---- */
-
-static int num(const char *s, int n, int *out)
-{
-    int v = 0, i;
-
-    for (i = 0; i < n; i++) {
-        if (!is_digit((unsigned char)s[i]))
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return 0;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (y >= 0). */
-static int64_t days_from_civil(int y, int m, int d)
-{
-    int64_t era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = y / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        return 29;
-    return dim[m - 1];
-}
-
-int ledger_epcis__time_ms(const char *s, int64_t *ms, const char **why)
-{
-    static const char bad[] = "is not an RFC 3339 date-time: expected YYYY-MM-DDThh:mm:ss[.sss] "
-                              "and Z or +hh:mm/-hh:mm, e.g. \"2024-05-01T10:00:00.000+02:00\"";
-    int Y, M, D, h, m, sec, frac = 0, oh = 0, om = 0, sign = 0, digits = 0;
-    const char *p;
-    const char *dummy;
-
-    if (!why)
-        why = &dummy;
-    *why = bad;
-    if (!s || num(s, 4, &Y) || s[4] != '-' || num(s + 5, 2, &M) || s[7] != '-' ||
-        num(s + 8, 2, &D) || (s[10] != 'T' && s[10] != 't') || num(s + 11, 2, &h) || s[13] != ':' ||
-        num(s + 14, 2, &m) || s[16] != ':' || num(s + 17, 2, &sec))
-        return -1;
-    p = s + 19;
-    if (*p == '.') {
-        p++;
-        if (!is_digit((unsigned char)*p))
-            return -1;
-        for (; is_digit((unsigned char)*p); p++, digits++)
-            if (digits < 3)
-                frac = frac * 10 + (*p - '0');
-        for (; digits < 3; digits++)
-            frac *= 10;
-    }
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        sign = *p == '-' ? -1 : 1;
-        if (num(p + 1, 2, &oh) || p[3] != ':' || num(p + 4, 2, &om))
-            return -1;
-        p += 6;
-    } else if (*p == '\0') {
-        *why = "has no time zone: add Z (UTC) or the offset from UTC, e.g. "
-               "\"2024-05-01T10:00:00.000+02:00\"";
-        return -1;
-    }
-    if (*p != '\0')
-        return -1;
-    if (M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M) || h > 23 || m > 59 || sec > 60 ||
-        oh > 23 || om > 59) {
-        *why = "is not a valid date-time: a field is out of range (month 01-12, day of the "
-               "month, hour 00-23, minute 00-59, second 00-60, offset up to 23:59)";
-        return -1;
-    }
-    if (ms) {
-        int64_t t = days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + sec;
-        t -= (int64_t)sign * (oh * 3600 + om * 60);
-        *ms = t * 1000 + frac;
-    }
-    *why = NULL;
-    return 0;
-}
 
 /* ---- messages ---- */
 
@@ -550,92 +213,21 @@ static int check_number(const chk_t *c, const seg_t *s, const json_t *v)
     return fail_type(c, s, v, "a number");
 }
 
-/* 1 when a and b are at most 2 edits apart, ignoring case (for "did you mean"). */
-static int near_word(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b), i, j;
-    int row[48], prev, cur;
-
-    if (la >= 48 || lb >= 48 || (la > lb ? la - lb : lb - la) > 2)
-        return 0;
-    for (j = 0; j <= lb; j++)
-        row[j] = (int)j;
-    for (i = 1; i <= la; i++) {
-        prev = row[0];
-        row[0] = (int)i;
-        for (j = 1; j <= lb; j++) {
-            int sub = prev + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
-            cur = row[j];
-            row[j] = sub;
-            if (row[j - 1] + 1 < row[j])
-                row[j] = row[j - 1] + 1;
-            if (cur + 1 < row[j])
-                row[j] = cur + 1;
-            prev = cur;
-        }
-    }
-    return row[lb] <= 2;
-}
-
-/* A word of v that word is probably a misspelling of, or NULL. */
-static const char *case_match(const vocab_t *v, const char *word)
-{
-    size_t i;
-    for (i = 0; i < v->n; i++)
-        if (strcasecmp(v->words[i], word) == 0)
-            return v->words[i];
-    for (i = 0; i < v->n; i++)
-        if (near_word(v->words[i], word))
-            return v->words[i];
-    return NULL;
-}
-
 /* A vocabulary value: a bare word of the vocabulary, the same word in one of
  * the CBV namespace forms, or any other URI (a user vocabulary). */
-static int check_vocab(const chk_t *c, const seg_t *s, const json_t *v, const vocab_t *voc)
+static int check_vocab(const chk_t *c, const seg_t *s, const json_t *v,
+                       const ledger_cbv_vocab_t *voc)
 {
-    const char *str, *word = NULL, *hint;
-    const vocab_t *claim;
-    char b[QLEN];
-    size_t i;
+    char b[QLEN], why[400];
+    int rc;
 
     if (!json_is_string(v))
         return fail_type(c, s, v, "a string");
-    str = json_string_value(v);
-    if (!strchr(str, ':')) {
-        if (vocab_find(voc, str))
-            return 0;
-        if ((hint = case_match(voc, str)))
-            return fail(c, s, "%s is not a %s: did you mean \"%s\"?", q(str, b), voc->what, hint);
-        for (i = 0; i < NWORDS(cbv_vocabs); i++)
-            if (cbv_vocabs[i] != voc && vocab_find(cbv_vocabs[i], str))
-                return fail(c, s, "%s is a CBV %s, not a %s", q(str, b), cbv_vocabs[i]->what,
-                            voc->what);
-        return fail(c, s,
-                    "%s is not a %s of the %s vocabulary: use one of its words (e.g. \"%s\") or "
-                    "a full URI of your own vocabulary (e.g. \"https://example.com/voc/%.40s\")",
-                    q(str, b), voc->what, voc->web ? "CBV" : "GS1", voc->words[0], str);
-    }
-    if (voc->web && (claim = cbv_claim(str, &word))) {
-        if (claim != voc)
-            return fail(c, s, "%s is a CBV %s, not a %s", q(str, b), claim->what, voc->what);
-        if (!vocab_find(voc, word)) {
-            if ((hint = case_match(voc, word)))
-                return fail(c, s, "%s is not a CBV %s: did you mean \"%s\"?", q(str, b), voc->what,
-                            hint);
-            return fail(c, s, "%s is not a CBV %s: CBV 2.0 has no %s \"%.60s\"", q(str, b),
-                        voc->what, voc->what, word);
-        }
-        return 0;
-    }
-    if (voc->web && (cbv_term(str) || strncmp(str, "urn:epcglobal:cbv:", 18) == 0))
-        return fail(c, s,
-                    "%s is not a CBV %s: no such term in the CBV namespace (a %s there looks "
-                    "like \"cbv:%s%s\" or \"%s%s\")",
-                    q(str, b), voc->what, voc->what, voc->web, voc->words[0], voc->urn,
-                    voc->words[0]);
-    if (!ledger_epcis__is_uri(str))
-        return fail(c, s, "%s is not a URI", q(str, b));
+    rc = ledger_cbv_check(voc, json_string_value(v), why, sizeof why);
+    if (rc < 0)
+        return fail(c, s, "%s %s", q(json_string_value(v), b), why);
+    if (rc > 0 && !ledger_epcis__is_uri(json_string_value(v)))
+        return fail(c, s, "%s is not a URI", q(json_string_value(v), b));
     return 0;
 }
 
@@ -652,7 +244,7 @@ enum kind {
     K_BOOL,    /* true / false */
     K_HEX,     /* hexBinary string */
     K_UOM,     /* quantity uom: 2-3 of A-Z 0-9 */
-    K_VOCAB,   /* arg: vocab_t */
+    K_VOCAB,   /* arg: ledger_cbv_vocab_t */
     K_URIS,    /* array of URIs */
     K_CERT,    /* URI or array of URIs */
     K_DISPS,   /* persistentDisposition set/unset: 1+ distinct dispositions */
@@ -857,19 +449,19 @@ static const rule_t qty_rules[] = {
 static const ruleset_t qty_rs = RS("a quantity element", qty_rules, 0);
 
 static const rule_t btx_rules[] = {
-    {"type", K_VOCAB, 0, &v_btt},
+    {"type", K_VOCAB, 0, &ledger_cbv_btt},
     {"bizTransaction", K_ID, 1, NULL},
 };
 static const ruleset_t btx_rs = RS("a business transaction", btx_rules, 0);
 
 static const rule_t src_rules[] = {
-    {"type", K_VOCAB, 1, &v_sdt},
+    {"type", K_VOCAB, 1, &ledger_cbv_sdt},
     {"source", K_ID, 1, NULL},
 };
 static const ruleset_t src_rs = RS("a source", src_rules, 0);
 
 static const rule_t dst_rules[] = {
-    {"type", K_VOCAB, 1, &v_sdt},
+    {"type", K_VOCAB, 1, &ledger_cbv_sdt},
     {"destination", K_ID, 1, NULL},
 };
 static const ruleset_t dst_rs = RS("a destination", dst_rules, 0);
@@ -882,7 +474,7 @@ static const ruleset_t pdisp_rs = RS("persistentDisposition", pdisp_rules, 0);
 
 static const rule_t errdecl_rules[] = {
     {"declarationTime", K_TIME, 1, NULL},
-    {"reason", K_VOCAB, 0, &v_er},
+    {"reason", K_VOCAB, 0, &ledger_cbv_er},
     {"correctiveEventIDs", K_URIS, 0, NULL},
 };
 static const ruleset_t errdecl_rs = RS("errorDeclaration", errdecl_rules, 1);
@@ -900,8 +492,8 @@ static const rule_t meta_rules[] = {
 static const ruleset_t meta_rs = RS("sensorMetadata", meta_rules, 1);
 
 static const rule_t report_rules[] = {
-    {"type", K_VOCAB, 1, &v_mt},
-    {"exception", K_VOCAB, 0, &v_alert},
+    {"type", K_VOCAB, 1, &ledger_cbv_mt},
+    {"exception", K_VOCAB, 0, &ledger_cbv_alert},
     {"deviceID", K_ID, 0, NULL},
     {"deviceMetadata", K_URI, 0, NULL},
     {"rawData", K_URI, 0, NULL},
@@ -912,7 +504,7 @@ static const rule_t report_rules[] = {
     {"chemicalSubstance", K_URI, 0, NULL},
     {"coordinateReferenceSystem", K_URI, 0, NULL},
     {"value", K_NUMBER, 0, NULL},
-    {"component", K_VOCAB, 0, &v_comp},
+    {"component", K_VOCAB, 0, &ledger_cbv_comp},
     {"stringValue", K_STRING, 0, NULL},
     {"booleanValue", K_BOOL, 0, NULL},
     {"hexBinaryValue", K_HEX, 0, NULL},
@@ -959,9 +551,10 @@ static int check_kind(const chk_t *c, const seg_t *s, const json_t *v, int kind,
         if (!json_is_string(v))
             return fail_type(c, s, v, "a string such as \"+02:00\"");
         str = json_string_value(v);
-        if (strlen(str) != 6 || (str[0] != '+' && str[0] != '-') || !is_digit(str[1]) ||
-            !is_digit(str[2]) || str[3] != ':' || str[4] < '0' || str[4] > '5' ||
-            !is_digit(str[5]) || (str[1] > '1') || (str[1] == '1' && str[2] > '4') ||
+        if (strlen(str) != 6 || (str[0] != '+' && str[0] != '-') ||
+            !isdigit((unsigned char)str[1]) || !isdigit((unsigned char)str[2]) || str[3] != ':' ||
+            str[4] < '0' || str[4] > '5' || !isdigit((unsigned char)str[5]) || (str[1] > '1') ||
+            (str[1] == '1' && str[2] > '4') ||
             (str[1] == '1' && str[2] == '4' && strcmp(str + 3, ":00") != 0))
             return fail(c, s,
                         "%s is not a time zone offset: expected \"+hh:mm\" or \"-hh:mm\" "
@@ -1009,7 +602,7 @@ static int check_kind(const chk_t *c, const seg_t *s, const json_t *v, int kind,
             return check_kind(c, s, v, K_URIS, NULL);
         return check_uri(c, s, v);
     case K_DISPS:
-        return check_distinct(c, s, v, K_VOCAB, &v_disp, 1);
+        return check_distinct(c, s, v, K_VOCAB, &ledger_cbv_disp, 1);
     case K_OBJ:
         return check_members(c, s, v, arg);
     case K_ARR:
@@ -1049,10 +642,10 @@ static int check_kind(const chk_t *c, const seg_t *s, const json_t *v, int kind,
         if (!json_is_string(v))
             return fail_type(c, s, v, "a version string such as \"2.0\"");
         str = json_string_value(v);
-        for (i = 0; is_digit((unsigned char)str[i]);) {
-            while (is_digit((unsigned char)str[i]))
+        for (i = 0; isdigit((unsigned char)str[i]);) {
+            while (isdigit((unsigned char)str[i]))
                 i++;
-            if (str[i] == '.' && is_digit((unsigned char)str[i + 1]))
+            if (str[i] == '.' && isdigit((unsigned char)str[i + 1]))
                 i++;
         }
         if (i == 0 || str[i])
@@ -1070,40 +663,6 @@ static int check_kind(const chk_t *c, const seg_t *s, const json_t *v, int kind,
     default:
         return 0;
     }
-}
-
-int ledger_epcis__check_context(const json_t *ctx, const char **why)
-{
-    const char *dummy;
-    size_t i, n;
-
-    if (!why)
-        why = &dummy;
-    if (json_is_object(ctx))
-        return 0;
-    if (json_is_string(ctx)) {
-        if (ledger_epcis__is_uri(json_string_value(ctx)))
-            return 0;
-        *why = "a context URL must be an absolute URL such as "
-               "\"https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld\"";
-        return -1;
-    }
-    if (json_is_array(ctx)) {
-        n = json_array_size(ctx);
-        for (i = 0; i < n; i++) {
-            const json_t *it = json_array_get(ctx, i);
-            if (json_is_object(it))
-                continue;
-            if (json_is_string(it) && ledger_epcis__is_uri(json_string_value(it)))
-                continue;
-            *why = "each element of a context array must be a context URL or an object of "
-                   "definitions";
-            return -1;
-        }
-        return 0;
-    }
-    *why = "expected a context URL, an object of definitions, or an array of those";
-    return -1;
 }
 
 /* ---- documents ---- */
@@ -1218,13 +777,13 @@ static const field_t event_fields[] = {
     {"@context", F_CONTEXT, T_ALL, K_CONTEXT, NULL},
     {"action", F_ACTION, T_OBJ | T_AGG | T_TXN | T_ASC, K_ACTION, NULL},
     {"bizLocation", F_BIZ_LOC, T_ALL, K_OBJ, &point_rs},
-    {"bizStep", F_BIZ_STEP, T_ALL, K_VOCAB, &v_bizstep},
+    {"bizStep", F_BIZ_STEP, T_ALL, K_VOCAB, &ledger_cbv_bizstep},
     {"bizTransactionList", F_BTXS, T_ALL, K_ARR, &btx_rs},
     {"certificationInfo", F_CERT, T_ALL, K_CERT, NULL},
     {"childEPCs", F_CHILD_EPCS, T_AGG | T_ASC, K_EPCS, NULL},
     {"childQuantityList", F_CHILD_QTYS, T_AGG | T_ASC, K_QTYS, NULL},
     {"destinationList", F_DSTS, T_ALL, K_ARR, &dst_rs},
-    {"disposition", F_DISP, T_ALL, K_VOCAB, &v_disp},
+    {"disposition", F_DISP, T_ALL, K_VOCAB, &ledger_cbv_disp},
     {"epcList", F_EPCS, T_OBJ | T_TXN, K_EPCS, NULL},
     {"errorDeclaration", F_ERRDECL, T_ALL, K_OBJ, &errdecl_rs},
     {"eventID", F_EVENT_ID, T_ALL, K_URI, NULL},
@@ -1355,37 +914,9 @@ static int check_required(const chk_t *c, const struct evtype *et, const json_t 
     return 0;
 }
 
-size_t ledger_epcis__size_estimate(const json_t *v)
-{
-    const char *key;
-    const json_t *m;
-    size_t n = 0, i, len;
-
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        n = 2;
-        json_object_foreach((json_t *)v, key, m) n +=
-            strlen(key) + 4 + ledger_epcis__size_estimate(m);
-        return n;
-    case JSON_ARRAY:
-        n = 2;
-        len = json_array_size(v);
-        for (i = 0; i < len; i++)
-            n += 1 + ledger_epcis__size_estimate(json_array_get(v, i));
-        return n;
-    case JSON_STRING:
-        return json_string_length(v) + 2;
-    case JSON_INTEGER:
-    case JSON_REAL:
-        return 24;
-    default:
-        return 5;
-    }
-}
-
 /* The compact size check: cheap estimate first, exact dump only for events
  * that may be over the limit. The true compact size is at most 6 times the
- * estimate (see ledger_epcis__size_estimate); a shared @context counts with
+ * estimate (see ledger_json_size_estimate); a shared @context counts with
  * its exact size. */
 static int check_size(const chk_t *c, const json_t *event, const json_t *shared_ctx,
                       size_t shared_ctx_size)
@@ -1399,7 +930,7 @@ static int check_size(const chk_t *c, const json_t *event, const json_t *shared_
         if (shared_ctx && m == shared_ctx)
             exact += shared_ctx_size + strlen(key) + 4;
         else
-            est += strlen(key) + 4 + ledger_epcis__size_estimate(m);
+            est += strlen(key) + 4 + ledger_json_size_estimate(m);
     }
     if (est <= (LEDGER_EPCIS_EVENT_MAX - exact) / 6 && exact < LEDGER_EPCIS_EVENT_MAX)
         return 0;

@@ -1,7 +1,15 @@
-/* ledger_epcis_check.h -- the EPCIS 2.0 rules for one event, and the small
- * text helpers (date-times, CBV values, quoting) that ledger_epcis.c shares
- * with them. Internal to the ledger_epcis module: the public contract is
- * ledger_epcis.h; nothing outside ledger/ledger_epcis*.c includes this file.
+/* ledger_epcis_check.h -- internals of the ledger_epcis module: the EPCIS 2.0
+ * rules for one event (ledger_epcis_check.c) and the small text rules
+ * (ledger_epcis_text.c: date-times, URIs, contexts, quoting) that the files
+ * of the module share. Not a public contract: the public one is
+ * ledger_epcis.h (with ledger_epcis_export.h); only ledger/ledger_epcis*.c
+ * include this file.
+ *
+ * The module's files: ledger_epcis.c reads documents and answers questions
+ * about events; ledger_epcis_check.c checks events and documents against the
+ * standard; ledger_epcis_text.c holds the text rules below; and
+ * ledger_epcis_export.c writes documents. They use two modules of their own:
+ * ledger_json.h (the fast JSON reader) and ledger_cbv.h (the vocabularies).
  *
  * The rules follow the EPCIS 2.0 JSON Schema
  * (../shared/conformance/epcis-schema/EPCIS-JSON-Schema.json) per event type:
@@ -20,6 +28,8 @@
 #include <stdint.h>
 
 #include "ledger_error.h"
+
+/* ---- ledger_epcis_check.c ---- */
 
 /* Where an event sits, for messages: "<source>: event <index>" when where is
  * NULL, else where itself ("doc.jsonld: event 3"). index < 0 and where NULL
@@ -46,9 +56,14 @@ int ledger_epcis__check_event(const json_t *event, const ledger_epcis__where_t *
 int ledger_epcis__check_document(const json_t *root, int query, const char *source,
                                  ledger_err_t *err);
 
+/* ---- ledger_epcis_text.c ---- */
+
 /* Checks a JSON-LD "@context" value: an IRI string, an object, or an array
  * of those. 0 or -1; *why (if not NULL) gets a static reason. */
 int ledger_epcis__check_context(const json_t *ctx, const char **why);
+
+/* 1 when url is one of the standard EPCIS 2.0 JSON-LD context URLs. */
+int ledger_epcis__is_std_context(const char *url);
 
 /* Parses an RFC 3339 / xsd:dateTime with a time zone ("Z" or "+hh:mm")
  * into milliseconds since 1970-01-01T00:00:00Z (fraction truncated to ms).
@@ -60,26 +75,9 @@ int ledger_epcis__time_ms(const char *s, int64_t *ms, const char **why);
  * space, control character or any of "<>\"\\^`{|}". 0 otherwise. */
 int ledger_epcis__is_uri(const char *s);
 
-/* 1 when url is one of the standard EPCIS 2.0 JSON-LD context URLs. */
-int ledger_epcis__is_std_context(const char *url);
-
-/* Parses JSON text like json_loadb(buf, len, JSON_DECODE_ANY, NULL), only
- * faster; NULL when the text is not JSON or the reader declines (out of
- * memory): then json_loadb gives the answer and the error message. Defined
- * in ledger_epcis.c. */
-json_t *ledger_epcis__json_load(const char *buf, size_t len);
-
-/* Upper bound of what a JSON value adds to a compact dump: at least the true
- * size divided by 6 (control characters in strings escape to six bytes),
- * see ledger_epcis_check.c. */
-size_t ledger_epcis__size_estimate(const json_t *v);
-
 /* Writes s quoted as a JSON string into out (NUL-terminated), control
  * characters escaped, shortened with "..." past max_chars bytes (cut on a
  * UTF-8 boundary). Returns out. */
 char *ledger_epcis__quote(const char *s, size_t max_chars, char *out, size_t out_len);
-
-/* See ledger_epcis_cbv_short in ledger_epcis.h. */
-void ledger_epcis__cbv_short(const char *value, char *out, size_t len);
 
 #endif

@@ -64,12 +64,44 @@ static bool is_lower(int c)
     return c >= 'a' && c <= 'z';
 }
 
+/* What the ASCII punctuation is to GS1: in character set 82; percent-encoded
+ * in our output; must be percent-encoded where it stands in an EPC URN / in
+ * a Digital Link. A table rather than strchr over a string: these run for
+ * every character of every identifier the event hash converts. */
+enum { P_SET82 = 1, P_OUT = 2, P_URN = 4, P_DL = 8 };
+static const unsigned char punct[128] = {
+    ['!'] = P_SET82 | P_OUT,
+    ['"'] = P_SET82 | P_OUT | P_URN | P_DL,
+    ['#'] = P_OUT | P_URN | P_DL,
+    ['%'] = P_SET82 | P_OUT | P_URN,
+    ['&'] = P_SET82 | P_OUT | P_URN,
+    ['\''] = P_SET82,
+    ['('] = P_SET82 | P_OUT,
+    [')'] = P_SET82 | P_OUT,
+    ['*'] = P_SET82 | P_OUT,
+    ['+'] = P_SET82 | P_OUT,
+    [','] = P_SET82 | P_OUT,
+    ['-'] = P_SET82,
+    ['.'] = P_SET82,
+    ['/'] = P_SET82 | P_OUT | P_URN,
+    [':'] = P_SET82 | P_OUT,
+    [';'] = P_SET82,
+    ['<'] = P_SET82 | P_OUT | P_URN | P_DL,
+    ['='] = P_SET82,
+    ['>'] = P_SET82 | P_OUT | P_URN | P_DL,
+    ['?'] = P_SET82 | P_OUT | P_URN,
+    ['_'] = P_SET82,
+};
+
+static int punct_of(int c)
+{
+    return c >= 0 && c < 128 ? punct[c] : 0;
+}
+
 /* GS1 AI encodable character set 82. */
 static bool in_set82(int c)
 {
-    if (is_digit(c) || is_upper(c) || is_lower(c))
-        return true;
-    return c != 0 && strchr("!\"%&'()*+,-./:;<=>?_", c) != NULL;
+    return is_digit(c) || is_upper(c) || is_lower(c) || (punct_of(c) & P_SET82);
 }
 
 /* GS1 AI encodable character set 39 (CPID). */
@@ -81,7 +113,7 @@ static bool in_set39(int c)
 /* Characters of set 82 (and #) that we percent-encode in the output. */
 static bool must_escape(int c)
 {
-    return c != 0 && strchr("!\"#%&()*+,/:<>?", c) != NULL;
+    return punct_of(c) & P_OUT;
 }
 
 static int hex_val(int c)
@@ -172,15 +204,17 @@ static void sb_puts(sbuf_t *b, const char *p)
 static void sb_put_value(sbuf_t *b, const char *v, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
+    size_t run = 0; /* start of the characters not yet written */
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)v[i];
         if (must_escape(c)) {
             char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+            sb_putn(b, v + run, i - run);
             sb_putn(b, e, 3);
-        } else {
-            sb_putn(b, (const char *)&c, 1);
+            run = i + 1;
         }
     }
+    sb_putn(b, v + run, n - run);
 }
 
 /* "https://id.gs1.org/<ai>/<value>" */
@@ -237,7 +271,7 @@ static int pct_decode(const char *s, size_t n, enum esc_ctx ctx, bool set39, cha
                 return ledger_err_set(err, LEDGER_EINPUT,
                                       "%s: character 0x%02X is not in the GS1 character set %d",
                                       what, c, set);
-            if ((ctx == ESC_URN && strchr("\"#%&/<>?", c)) || (ctx == ESC_DL && strchr("\"#<>", c)))
+            if (punct_of(c) & (ctx == ESC_URN ? P_URN : P_DL))
                 return ledger_err_set(err, LEDGER_EINPUT, "%s: '%c' must be percent-encoded", what,
                                       c);
         }
@@ -713,7 +747,7 @@ static const struct pkey {
 
 static bool seg_eq(const char *s, size_t n, const char *lit)
 {
-    return lit && strlen(lit) == n && memcmp(s, lit, n) == 0;
+    return lit && n && lit[0] == s[0] && strlen(lit) == n && memcmp(s, lit, n) == 0;
 }
 
 static const struct pkey *find_pkey(const char *s, size_t n)
@@ -939,8 +973,8 @@ static int dl_convert(const char *uri, bool strict, sbuf_t *b, ledger_err_t *err
         nseg--; /* one trailing slash */
     for (int k = 0; k + 1 < nseg; k++) {
         int rc;
-        if (!find_pkey(segs[k].p, segs[k].n) || segs[k + 1].n == 0 ||
-            !is_digit((unsigned char)segs[k + 1].p[0]))
+        if (segs[k + 1].n == 0 || !is_digit((unsigned char)segs[k + 1].p[0]) ||
+            !find_pkey(segs[k].p, segs[k].n))
             continue;
         if (path == p)
             return ledger_err_set(err, LEDGER_EINPUT, "Digital Link URI without a host");

@@ -1,14 +1,15 @@
 /* fuzz_epcis.c -- libFuzzer target for ledger_epcis.
  *
  * Bytes -> ledger_epcis_doc_parse; for every accepted event: info,
- * identifiers, cbv_short, the event check alone; then the whole document
- * through the export writer and back through the reader, which must accept
- * it with the same events. Never crash, never leak.
+ * identifiers, cbv_short, the event check alone, the standard member order
+ * (an equal event, which checks again); then the whole document through the
+ * export writer and back through the reader, which must accept it with the
+ * same events. Never crash, never leak.
  *
- * Also differential tests: the fast JSON reader against jansson (both must
- * accept the same texts and build equal values), and the streaming reader
- * ledger_epcis_doc_foreach against ledger_epcis_doc_parse (same verdict,
- * same events).
+ * Also differential tests: the fast JSON reader (ledger_json.h) against
+ * jansson (both must accept the same texts and build equal values), and the
+ * streaming reader ledger_epcis_doc_foreach against ledger_epcis_doc_parse
+ * (same verdict, same events).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -16,7 +17,7 @@
 #include <string.h>
 
 #include "ledger_epcis.h"
-#include "ledger_epcis_check.h"
+#include "ledger_json.h"
 
 static int count_id(const char *id, enum ledger_epcis_role role, void *ctx)
 {
@@ -30,7 +31,7 @@ static int count_id(const char *id, enum ledger_epcis_role role, void *ctx)
 static void differential(const uint8_t *data, size_t size)
 {
     json_error_t je;
-    json_t *fast = ledger_epcis__json_load((const char *)data, size);
+    json_t *fast = ledger_json_load((const char *)data, size);
     json_t *ref = json_loadb((const char *)data, size, JSON_DECODE_ANY, &je);
 
     /* jansson lets a NUL byte pass right after a number; ledger_epcis_doc_parse
@@ -163,6 +164,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort(); /* checked identifiers always have a canonical form or none */
         if (ledger_epcis_event_check(ev, "again", &err) < 0)
             abort();
+        json_t *ordered = ledger_epcis_ordered(ev);
+        if (!ordered || !json_equal(ordered, ev) ||
+            ledger_epcis_event_check(ordered, "ordered", &err) < 0)
+            abort();
+        json_decref(ordered);
     }
     roundtrip(doc);
     ledger_epcis_doc_free(doc);

@@ -11,7 +11,12 @@
  * (c) bad input: the fixtures in tests/data/epcis/ and generated ones (an
  *     event over 1 MiB, 100,000 events with one bad one), each with the
  *     event index and field the message must name;
- * (d) CBV values in every legal form, info, identifiers, shapes, export.
+ * (d) CBV values in every legal form, info, identifiers, shapes, export;
+ * (e) the standard member order (ledger_epcis_ordered): the GS1 examples
+ *     with every field, shuffled as stored events come back (deterministic
+ *     CBOR: keys by length), come out in the order of the EPCIS 2.0 JSON
+ *     Schema, nested objects in the order the examples have them, the same
+ *     event with the same hash, and so does the export.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -1231,6 +1236,262 @@ static void test_event_check_alone(void **state)
     json_decref(ev);
 }
 
+/* ---- (e) the standard member order ---- */
+
+/* v with the members of every object sorted as deterministic CBOR sorts
+ * map keys (shorter first, then bytewise): how stored events come back. */
+static int cmp_cbor_key(const void *a, const void *b)
+{
+    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+    size_t lx = strlen(x), ly = strlen(y);
+    return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x, y);
+}
+
+static json_t *cbor_order(const json_t *v)
+{
+    const char *keys[64], *key;
+    json_t *out, *m;
+    size_t i, n = 0;
+
+    if (json_is_array(v)) {
+        out = json_array();
+        for (i = 0; i < json_array_size(v); i++)
+            json_array_append_new(out, cbor_order(json_array_get(v, i)));
+        return out;
+    }
+    if (!json_is_object(v))
+        return json_incref((json_t *)v);
+    json_object_foreach((json_t *)v, key, m)
+    {
+        assert_true(n < 64);
+        keys[n++] = key;
+    }
+    qsort(keys, n, sizeof keys[0], cmp_cbor_key);
+    out = json_object();
+    for (i = 0; i < n; i++)
+        json_object_set_new(out, keys[i], cbor_order(json_object_get(v, keys[i])));
+    return out;
+}
+
+/* The member names of obj joined with ",". */
+static void keys_of(const json_t *obj, char *out, size_t len)
+{
+    const char *key;
+    json_t *m;
+    size_t o = 0;
+
+    out[0] = '\0';
+    json_object_foreach((json_t *)obj, key, m)
+    {
+        int w = snprintf(out + o, len - o, "%s%s", o ? "," : "", key);
+        assert_true(w > 0 && (size_t)w < len - o);
+        o += (size_t)w;
+    }
+}
+
+/* The names of obj that are not in the comma-separated list std, in obj's
+ * order, each with a "," in front. */
+static void others_of(const json_t *obj, const char *std, char *out, size_t len)
+{
+    char pat[200], all[2048];
+    const char *key;
+    json_t *m;
+    size_t o = 0;
+
+    out[0] = '\0';
+    snprintf(all, sizeof all, ",%s,", std);
+    json_object_foreach((json_t *)obj, key, m)
+    {
+        snprintf(pat, sizeof pat, ",%s,", key);
+        if (!strstr(all, pat))
+            o += (size_t)snprintf(out + o, len - o, ",%s", key);
+    }
+}
+
+/* Nested objects: the GS1 examples write them in the standard order; after
+ * the CBOR shuffle the order must give it back (extension members, which
+ * follow, in the shuffled order). */
+static void check_nested(const json_t *want, const json_t *got, const json_t *shuffled,
+                         const char *std, const char *what)
+{
+    char w[2048], g[2048], o[1024], head[1024] = "";
+    const char *key;
+    json_t *m;
+    size_t n = 0;
+
+    if (json_is_array(want)) {
+        assert_int_equal(json_array_size(got), json_array_size(want));
+        for (size_t i = 0; i < json_array_size(want); i++)
+            check_nested(json_array_get(want, i), json_array_get(got, i),
+                         json_array_get(shuffled, i), std, what);
+        return;
+    }
+    /* the standard members as the example has them, then the others */
+    json_object_foreach((json_t *)want, key, m)
+    {
+        char pat[200], all[1024];
+        snprintf(pat, sizeof pat, ",%s,", key);
+        snprintf(all, sizeof all, ",%s,", std);
+        if (strstr(all, pat))
+            n += (size_t)snprintf(head + n, sizeof head - n, "%s%s", n ? "," : "", key);
+    }
+    others_of(shuffled, std, o, sizeof o);
+    snprintf(w, sizeof w, "%s%s", head, n ? o : o + (o[0] == ','));
+    keys_of(got, g, sizeof g);
+    if (strcmp(w, g) != 0)
+        fail_msg("%s: members %s, expected %s", what, g, w);
+}
+
+static void test_member_order(void **state)
+{
+    (void)state;
+    /* EPCIS 2.0 JSON Schema order: the common head, the type's own
+     * what-dimension, then the rest (AggregationEvent ... ilmd) */
+    static const struct {
+        const char *path, *order;
+    } cases[] = {
+        {"WithFullCombinationOfFields/object_event_all_possible_fields.jsonld",
+         "@context,type,eventID,eventTime,eventTimeZoneOffset,errorDeclaration,certificationInfo,"
+         "epcList,quantityList,action,bizStep,disposition,persistentDisposition,readPoint,"
+         "bizLocation,bizTransactionList,sourceList,destinationList,sensorElementList,ilmd"},
+        {"WithFullCombinationOfFields/aggregation_event_all_possible_fields.jsonld",
+         "@context,type,eventID,eventTime,eventTimeZoneOffset,errorDeclaration,certificationInfo,"
+         "parentID,childEPCs,childQuantityList,action,bizStep,disposition,readPoint,bizLocation,"
+         "bizTransactionList,sourceList,destinationList,sensorElementList"},
+        {"WithFullCombinationOfFields/association_event_all_possible_fields.jsonld",
+         "@context,type,eventID,eventTime,eventTimeZoneOffset,errorDeclaration,certificationInfo,"
+         "parentID,childEPCs,childQuantityList,action,bizStep,disposition,readPoint,bizLocation,"
+         "bizTransactionList,sourceList,destinationList,sensorElementList"},
+        {"WithFullCombinationOfFields/transaction_event_all_possible_fields.jsonld",
+         "@context,type,eventID,eventTime,eventTimeZoneOffset,errorDeclaration,certificationInfo,"
+         "bizTransactionList,parentID,epcList,quantityList,action,bizStep,disposition,readPoint,"
+         "bizLocation,sourceList,destinationList,sensorElementList"},
+        {"WithFullCombinationOfFields/transformation_event_all_possible_fields.jsonld",
+         "@context,type,eventID,eventTime,eventTimeZoneOffset,errorDeclaration,certificationInfo,"
+         "inputEPCList,inputQuantityList,outputEPCList,outputQuantityList,transformationID,"
+         "bizStep,disposition,persistentDisposition,readPoint,bizLocation,bizTransactionList,"
+         "sourceList,destinationList,sensorElementList,ilmd"},
+        {"AssociationEvent/AssociationEvent-f.jsonld",
+         "@context,type,eventID,eventTime,eventTimeZoneOffset,recordTime,parentID,childEPCs,"
+         "childQuantityList,action,bizStep,disposition,readPoint,bizLocation,bizTransactionList,"
+         "sourceList,destinationList,sensorElementList"},
+    };
+    static const struct {
+        const char *member, *std;
+    } nested[] = {
+        {"readPoint", "id"},
+        {"bizLocation", "id"},
+        {"quantityList", "epcClass,quantity,uom"},
+        {"childQuantityList", "epcClass,quantity,uom"},
+        {"inputQuantityList", "epcClass,quantity,uom"},
+        {"outputQuantityList", "epcClass,quantity,uom"},
+        {"bizTransactionList", "type,bizTransaction"},
+        {"sourceList", "type,source"},
+        {"destinationList", "type,destination"},
+        {"errorDeclaration", "declarationTime,reason,correctiveEventIDs"},
+        {"persistentDisposition", "set,unset"},
+        {"sensorElementList", "sensorMetadata,sensorReport"},
+    };
+    size_t k, i;
+
+    for (k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        ledger_epcis_doc_t *doc = parse_example(cases[k].path);
+        json_t *ev = ledger_epcis_doc_event(doc, 0);
+        json_t *shuffled = cbor_order(ev), *got = ledger_epcis_ordered(shuffled);
+        char want[2048], g[2048], o[1024], before[2048], after[2048];
+        char ha[LEDGER_EVHASH_LEN], hb[LEDGER_EVHASH_LEN];
+
+        assert_non_null(got);
+        /* every member of the schema's list in its place, then the
+         * extensions in the order they came in */
+        others_of(shuffled, cases[k].order, o, sizeof o);
+        assert_true(strchr(o, ':') != NULL || k == 5); /* the examples have extensions */
+        snprintf(want, sizeof want, "%s%s", cases[k].order, o);
+        keys_of(got, g, sizeof g);
+        if (strcmp(want, g) != 0)
+            fail_msg("%s: members\n  %s\nexpected\n  %s", cases[k].path, g, want);
+        for (i = 0; i < sizeof nested / sizeof nested[0]; i++) {
+            const json_t *w = json_object_get(ev, nested[i].member);
+            if (w)
+                check_nested(w, json_object_get(got, nested[i].member),
+                             json_object_get(shuffled, nested[i].member), nested[i].std,
+                             nested[i].member);
+        }
+        /* from the example's own order too; the same event, the same hash,
+         * the input untouched */
+        json_t *again = ledger_epcis_ordered(ev);
+        keys_of(again, g, sizeof g);
+        others_of(ev, cases[k].order, o, sizeof o);
+        snprintf(want, sizeof want, "%s%s", cases[k].order, o);
+        assert_string_equal(g, want);
+        json_decref(again);
+        assert_true(json_equal(got, ev));
+        hash_of(ev, ha, cases[k].path);
+        hash_of(got, hb, cases[k].path);
+        assert_string_equal(ha, hb);
+        keys_of(shuffled, before, sizeof before);
+        json_decref(ledger_epcis_ordered(shuffled));
+        keys_of(shuffled, after, sizeof after);
+        assert_string_equal(before, after);
+        json_decref(got);
+
+        /* the export writes events in that order */
+        {
+            char *buf = NULL;
+            size_t len = 0;
+            FILE *f = open_memstream(&buf, &len);
+            ledger_epcis_export_t *ex;
+            ledger_err_t err;
+            json_t *docj, *out;
+            assert_int_equal(ledger_epcis_export_new(f, &ex, &err), 0);
+            assert_int_equal(ledger_epcis_export_scan(ex, shuffled, &err), 0);
+            assert_int_equal(ledger_epcis_export_begin(ex, &err), 0);
+            assert_int_equal(ledger_epcis_export_event(ex, shuffled, &err), 0);
+            assert_int_equal(ledger_epcis_export_end(ex, &err), 0);
+            fclose(f);
+            docj = json_loadb(buf, len, 0, NULL); /* jansson keeps the order */
+            assert_non_null(docj);
+            out =
+                json_array_get(json_object_get(json_object_get(docj, "epcisBody"), "eventList"), 0);
+            keys_of(out, g, sizeof g);
+            /* the head defines the context: the event goes without it */
+            others_of(shuffled, cases[k].order, o, sizeof o);
+            snprintf(want, sizeof want, "%s%s", cases[k].order + strlen("@context,"), o);
+            assert_string_equal(g, want);
+            json_decref(docj);
+            free(buf);
+        }
+        json_decref(shuffled);
+        ledger_epcis_doc_free(doc);
+    }
+
+    /* an event of no known type: the what-dimension in one fixed order;
+     * members its type would not have stay with the extensions */
+    {
+        json_t *ev = json_loads("{\"ex:z\":1,\"quantityList\":[],\"action\":\"ADD\","
+                                "\"childEPCs\":[],\"epcList\":[],\"type\":\"FooEvent\",\"ex:a\":2}",
+                                0, NULL);
+        json_t *got = ledger_epcis_ordered(ev);
+        char g[512];
+        keys_of(got, g, sizeof g);
+        assert_string_equal(g, "type,epcList,childEPCs,quantityList,action,ex:z,ex:a");
+        json_decref(got);
+        json_object_set_new(ev, "type", json_string("ObjectEvent"));
+        json_object_set_new(ev, "readPoint", json_pack("{s:i,s:s}", "ex:b", 1, "id", "urn:x:y"));
+        got = ledger_epcis_ordered(ev);
+        keys_of(got, g, sizeof g);
+        assert_string_equal(g, "type,epcList,quantityList,action,readPoint,ex:z,childEPCs,ex:a");
+        keys_of(json_object_get(got, "readPoint"), g, sizeof g);
+        assert_string_equal(g, "id,ex:b");
+        json_decref(got);
+        json_decref(ev);
+    }
+    assert_null(ledger_epcis_ordered(NULL));
+    json_t *arr = json_array();
+    assert_null(ledger_epcis_ordered(arr));
+    json_decref(arr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1249,6 +1510,7 @@ int main(void)
         cmocka_unit_test(test_info),
         cmocka_unit_test(test_identifiers),
         cmocka_unit_test(test_event_check_alone),
+        cmocka_unit_test(test_member_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
