@@ -22,8 +22,9 @@
 
 /* ---- the EPCIS 2.0 context, as far as the hash needs it ---------------- */
 
-/* The terms of the @vocab-typed properties (sorted; from the context's
- * scoped contexts: each maps to its prefix + the term). */
+/* The terms of the @vocab-typed properties (from the context's scoped
+ * contexts: each maps to its prefix + the term). Keep each list sorted in
+ * strcmp order: ledger_evctx_vocab() searches them by bisection. */
 /* clang-format off */
 static const char *const voc_bizstep[] = {
     "accepting", "arriving", "assembling", "collecting", "commissioning", "consigning",
