@@ -435,52 +435,123 @@ static int evid_exists(ledger_store_t *st, MDB_txn *txn, const char *id, uint64_
 
 /* ---- the append pipeline ----------------------------------------------
  *
- * Appending one event is two kinds of work. Preparing it needs only the
- * event: check what the ledger needs of it, compute its EPCIS event hash,
- * encode the payload and hash it, and build its index rows. Committing it
- * needs the chain and the database: the duplicate check, the header (its
- * prev is the hash of the entry just signed, so signing is strictly
- * sequential), the signature and the LMDB puts. For large calls a worker
- * thread prepares events ahead, through a ring of RING slots, while the
- * calling thread commits them in order; small calls do both inline. The JSON
- * events are touched only by the preparing thread. */
+ * Appending one event is two kinds of work. Making its entry needs only the
+ * event and the chain: check what the ledger needs of it, compute its EPCIS
+ * event hash, encode and hash the payload, build its index rows, refuse or
+ * skip a duplicate eventID, then build the header (its prev is the hash of
+ * the entry made just before, so this part is strictly sequential), sign it
+ * and encode the entry. Storing it needs the write transaction: the LMDB
+ * puts of the entry, its feed:seq row and its index rows.
+ *
+ * For large calls a worker thread makes entries ahead, through a ring of
+ * RING slots, while the calling thread (which owns the LMDB write
+ * transaction) stores them in order; small calls do both inline. Signing is
+ * the largest single cost (libsodium: ~15-20 us), the commit's fsync of the
+ * index pages the next, so they land on different threads. The JSON events
+ * are touched only by the thread that makes the entries.
+ *
+ * Duplicates: an eventID is a duplicate when the store already has it (the
+ * worker asks a read transaction, which sees everything committed before
+ * this append began -- no other writer can commit while we hold the write
+ * lock) or when an earlier event of this same append has it (a set in
+ * memory, the append's). */
 
 #define RING 512
-#define PIPELINE_MIN 256 /* calls smaller than this prepare inline */
+#define PIPELINE_MIN 256 /* calls smaller than this run inline */
 
 typedef struct prep {
     ledger_epcis_info_t info;
     char hash[LEDGER_EVHASH_LEN];
     const char *event_id; /* the event's eventID (after it was set) */
     ledger_buf_t payload;
-    uint8_t phash[LEDGER_HASH_LEN];
     rows_t rows;
+    int skipped;       /* a duplicate, skipped */
+    uint64_t seq;      /* its seq in the own feed */
+    ledger_buf_t entry; /* the signed entry */
     int rc;
     ledger_err_t err;
 } prep_t;
 
-typedef struct pipeline {
-    json_t **events;
-    size_t n;
-    size_t base; /* caller's index of events[0], for messages */
-    prep_t *slot; /* RING (or n, inline) slots */
-    size_t nslots;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    size_t produced, consumed; /* events prepared / committed so far */
-    int stop;                  /* the committer gave up: the worker must stop */
-    int worker_waits, committer_waits; /* who sleeps on cv (wake only them) */
-} pipeline_t;
+/* The set of eventID keys added by this append (open addressing on the
+ * first 16 bytes of SHA-256 of the evid key, which collide only by
+ * accident: a collision would make an event look like a duplicate). */
+typedef struct idset {
+    uint8_t (*slot)[16];
+    size_t n, cap;
+} idset_t;
 
-/* Prepares event i into p. Sets the event's eventID to its hash when it has
- * none (the eventID is part of what is signed). */
-static void prep_event(json_t *ev, size_t i, prep_t *p)
+static void idset_key(const char *event_id, uint8_t key[16])
+{
+    row_t row;
+    uint8_t h[32];
+    set_evid_key(&row, event_id);
+    crypto_hash_sha256(h, row.key, row.klen);
+    memcpy(key, h, 16);
+    if (!memcmp(key, (uint8_t[16]){0}, 16))
+        key[0] = 1; /* all zero marks an empty slot */
+}
+
+/* 1 when key is in the set, 0 when it was not (it is added), <0 no memory. */
+static int idset_add(idset_t *s, const uint8_t key[16])
+{
+    static const uint8_t empty[16];
+    size_t i;
+    if (2 * (s->n + 1) > s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 4096;
+        uint8_t(*slot)[16] = calloc(cap, 16);
+        if (!slot)
+            return LEDGER_ENOMEM;
+        for (size_t j = 0; j < s->cap; j++) {
+            if (!memcmp(s->slot[j], empty, 16))
+                continue;
+            uint64_t x;
+            memcpy(&x, s->slot[j], 8);
+            for (i = x & (cap - 1); memcmp(slot[i], empty, 16); i = (i + 1) & (cap - 1))
+                ;
+            memcpy(slot[i], s->slot[j], 16);
+        }
+        free(s->slot);
+        s->slot = slot;
+        s->cap = cap;
+    }
+    {
+        uint64_t x;
+        memcpy(&x, key, 8);
+        for (i = x & (s->cap - 1); memcmp(s->slot[i], empty, 16); i = (i + 1) & (s->cap - 1))
+            if (!memcmp(s->slot[i], key, 16))
+                return 1;
+    }
+    memcpy(s->slot[i], key, 16);
+    s->n++;
+    return 0;
+}
+
+/* The chain as the maker of entries sees it. */
+typedef struct chain {
+    ledger_store_t *st;
+    const ledger_identity_t *id;
+    uint64_t seq;                  /* the last entry made */
+    uint8_t head[LEDGER_HASH_LEN]; /* its hash */
+    uint64_t rtime;
+    unsigned flags;
+    idset_t ids;
+    ledger_buf_t hbytes;
+} chain_t;
+
+/* Prepares event i into p: everything but the signature and the LMDB puts.
+ * txn is used to look up committed eventIDs (a read transaction of the
+ * preparing thread, or the write transaction when inline). */
+static void prep_entry(chain_t *ch, MDB_txn *txn, json_t *ev, size_t i, prep_t *p)
 {
     ledger_err_t *err = &p->err;
+    uint8_t key[16];
+    uint64_t other;
     int rc;
 
     p->rc = 0;
+    p->skipped = 0;
     ledger_buf_reset(&p->payload);
+    ledger_buf_reset(&p->entry);
     if ((rc = ledger_epcis_info(ev, &p->info, err)) ||
         (rc = ledger_evhash_compute(ev, NULL, p->hash, err)))
         goto fail;
@@ -491,6 +562,33 @@ static void prep_event(json_t *ev, size_t i, prep_t *p)
         }
     }
     p->event_id = json_string_value(json_object_get(ev, "eventID"));
+    idset_key(p->event_id, key);
+    if (!p->info.error_declaration) {
+        int dup = idset_add(&ch->ids, key);
+        if (dup == 0 && (dup = evid_exists(ch->st, txn, p->event_id, &other, err)) < 0) {
+            rc = dup;
+            goto fail;
+        }
+        if (dup < 0) {
+            rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+            goto fail;
+        }
+        if (dup == 1) {
+            if (ch->flags & LEDGER_APPEND_SKIP_DUPLICATES) {
+                p->skipped = 1;
+                return;
+            }
+            rc = ledger_err_set(err, LEDGER_EEXIST,
+                                "eventID %s is already recorded; nothing of this call was "
+                                "stored (use --skip-duplicates to skip such events, or record "
+                                "an errorDeclaration to correct an event)",
+                                p->event_id);
+            goto fail;
+        }
+    } else if (idset_add(&ch->ids, key) < 0) {
+        rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+        goto fail;
+    }
     if ((rc = ledger_event_payload_encode(p->hash, ev, &p->payload, err)))
         goto fail;
     if (p->payload.len > LEDGER_PAYLOAD_MAX) {
@@ -498,7 +596,6 @@ static void prep_event(json_t *ev, size_t i, prep_t *p)
                             p->payload.len, LEDGER_PAYLOAD_MAX);
         goto fail;
     }
-    crypto_hash_sha256(p->phash, p->payload.data, p->payload.len);
     if ((rc = ledger__event_rows(ev, p->event_id, p->hash, 0, &p->rows, err)))
         goto fail;
     return;
@@ -507,153 +604,176 @@ fail:
     p->rc = rc;
 }
 
+/* Signs the prepared event in p: header (seq and prev from the chain),
+ * signature, entry; the chain moves on. Sequential by nature. */
+static void sign_entry(chain_t *ch, prep_t *p)
+{
+    ledger_header_t h;
+    ledger_entry_t e;
+    uint8_t sig[LEDGER_SIG_LEN];
+
+    if (p->rc || p->skipped)
+        return;
+    memset(&h, 0, sizeof h);
+    h.version = LEDGER_FORMAT_VERSION;
+    memcpy(h.feed, ch->st->self, LEDGER_FEED_LEN);
+    h.seq = ch->seq + 1;
+    memcpy(h.prev, ch->head, LEDGER_HASH_LEN);
+    h.record_time_ms = ch->rtime;
+    h.ptype = LEDGER_PT_EVENT;
+    h.plen = p->payload.len;
+    crypto_hash_sha256(h.phash, p->payload.data, p->payload.len);
+    ledger_buf_reset(&ch->hbytes);
+    if (ledger_header_encode(&h, &ch->hbytes) ||
+        (ledger_identity_sign(ch->id, ch->hbytes.data, ch->hbytes.len, sig),
+         ledger_entry_encode(ch->hbytes.data, ch->hbytes.len, sig, p->payload.data,
+                             p->payload.len, &p->entry))) {
+        p->rc = ledger_err_set(&p->err, LEDGER_ENOMEM, "out of memory");
+        return;
+    }
+    e.hbytes = ch->hbytes.data;
+    e.hlen = ch->hbytes.len;
+    e.sig = sig;
+    ledger_entry_hash(&e, ch->head);
+    ch->seq = h.seq;
+    p->seq = h.seq;
+}
+
+typedef struct pipeline {
+    json_t **events;
+    size_t n;
+    size_t base; /* caller's index of events[0], for messages */
+    chain_t *chain;
+    prep_t *slot; /* RING (or 1, inline) slots */
+    size_t nslots;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t prepared, signed_, consumed; /* events prepared / signed / stored */
+    int stop;                           /* the storer gave up: the threads stop */
+    int waiting;                        /* someone sleeps on cv: wake them */
+} pipeline_t;
+
+/* Waits until *counter > i (or stop); returns 0, or 1 when told to stop. */
+static int wait_for(pipeline_t *pl, const size_t *counter, size_t i)
+{
+    int stop;
+    pthread_mutex_lock(&pl->mu);
+    while (!pl->stop && *counter <= i) {
+        pl->waiting++;
+        pthread_cond_wait(&pl->cv, &pl->mu);
+        pl->waiting--;
+    }
+    stop = pl->stop && *counter <= i;
+    pthread_mutex_unlock(&pl->mu);
+    return stop;
+}
+
+static void advance(pipeline_t *pl, size_t *counter, size_t value)
+{
+    pthread_mutex_lock(&pl->mu);
+    *counter = value;
+    if (pl->waiting)
+        pthread_cond_broadcast(&pl->cv);
+    pthread_mutex_unlock(&pl->mu);
+}
+
+/* Thread 1: prepares events ahead of the signer, as long as slots are free. */
 static void *prep_worker(void *arg)
 {
     pipeline_t *pl = arg;
+    MDB_txn *rtxn = NULL;
+
+    if (mdb_txn_begin(pl->chain->st->env, NULL, MDB_RDONLY, &rtxn) != 0)
+        rtxn = NULL;
     for (size_t i = 0; i < pl->n; i++) {
-        pthread_mutex_lock(&pl->mu);
-        while (!pl->stop && i - pl->consumed >= pl->nslots) {
-            pl->worker_waits = 1;
-            pthread_cond_wait(&pl->cv, &pl->mu);
-            pl->worker_waits = 0;
-        }
-        if (pl->stop) {
-            pthread_mutex_unlock(&pl->mu);
+        prep_t *p = &pl->slot[i % pl->nslots];
+        if (i >= pl->nslots && wait_for(pl, &pl->consumed, i - pl->nslots))
             break;
-        }
-        pthread_mutex_unlock(&pl->mu);
-        prep_event(pl->events[i], pl->base + i, &pl->slot[i % pl->nslots]);
-        pthread_mutex_lock(&pl->mu);
-        pl->produced = i + 1;
-        if (pl->committer_waits)
-            pthread_cond_broadcast(&pl->cv);
-        pthread_mutex_unlock(&pl->mu);
+        if (!rtxn)
+            p->rc = ledger_err_set(&p->err, LEDGER_EIO, "cannot begin a read transaction");
+        else
+            prep_entry(pl->chain, rtxn, pl->events[i], pl->base + i, p);
+        advance(pl, &pl->prepared, i + 1);
+        if (p->rc)
+            break; /* the storer stops at this slot */
+    }
+    if (rtxn)
+        mdb_txn_abort(rtxn);
+    return NULL;
+}
+
+/* Thread 2: signs prepared events in order (the chain is sequential). */
+static void *sign_worker(void *arg)
+{
+    pipeline_t *pl = arg;
+    for (size_t i = 0; i < pl->n; i++) {
+        prep_t *p = &pl->slot[i % pl->nslots];
+        if (wait_for(pl, &pl->prepared, i))
+            break;
+        sign_entry(pl->chain, p);
+        advance(pl, &pl->signed_, i + 1);
+        if (p->rc)
+            break;
     }
     return NULL;
 }
 
-/* The committer's view: waits until event i is prepared; returns its slot. */
-static prep_t *pipeline_get(pipeline_t *pl, size_t i, int threaded)
+/* The storer's view: waits until event i is signed; returns its slot. */
+static prep_t *pipeline_get(pipeline_t *pl, MDB_txn *wtxn, size_t i, int threaded)
 {
     if (!threaded) {
-        prep_event(pl->events[i], pl->base + i, &pl->slot[0]);
+        prep_entry(pl->chain, wtxn, pl->events[i], pl->base + i, &pl->slot[0]);
+        sign_entry(pl->chain, &pl->slot[0]);
         return &pl->slot[0];
     }
-    pthread_mutex_lock(&pl->mu);
-    while (pl->produced <= i) {
-        pl->committer_waits = 1;
-        pthread_cond_wait(&pl->cv, &pl->mu);
-        pl->committer_waits = 0;
-    }
-    pthread_mutex_unlock(&pl->mu);
+    wait_for(pl, &pl->signed_, i);
     return &pl->slot[i % pl->nslots];
 }
 
 static void pipeline_release(pipeline_t *pl, size_t i, int threaded)
 {
-    if (!threaded)
-        return;
-    pthread_mutex_lock(&pl->mu);
-    pl->consumed = i + 1;
-    if (pl->worker_waits)
-        pthread_cond_broadcast(&pl->cv);
-    pthread_mutex_unlock(&pl->mu);
+    if (threaded)
+        advance(pl, &pl->consumed, i + 1);
 }
 
-typedef struct committer {
-    ledger_store_t *st;
-    MDB_txn *txn;
-    const ledger_identity_t *id;
-    feedrec_t head;
-    uint64_t lseq, rtime;
-    ledger_buf_t hbytes, entry;
-} committer_t;
-
-/* Commits one prepared event: duplicate check, header, signature, entry,
- * log, feed index and index rows. *skipped is set when it was skipped. */
-static int commit_event(committer_t *c, prep_t *p, size_t i, unsigned flags, int *skipped,
-                        ledger_err_t *err)
+/* Stores one made entry at local position lseq: the log, the feed index and
+ * the index rows (built before lseq was known). */
+static int store_entry(ledger_store_t *st, MDB_txn *txn, prep_t *p, uint64_t lseq,
+                       ledger_err_t *err)
 {
-    ledger_store_t *st = c->st;
-    ledger_header_t h;
-    ledger_entry_t e;
-    uint8_t sig[LEDGER_SIG_LEN], fseqkey[LEDGER_FEED_LEN + 8], lseqbuf[8];
-    uint64_t other;
-    MDB_val k, v;
+    uint8_t fseqkey[LEDGER_FEED_LEN + 8], lseqbuf[8];
+    MDB_val k = {8, lseqbuf}, v = {p->entry.len, p->entry.data};
     int rc;
 
-    *skipped = 0;
-    if (!p->info.error_declaration) {
-        if ((rc = evid_exists(st, c->txn, p->event_id, &other, err)) < 0)
-            return rc;
-        if (rc == 1) {
-            if (flags & LEDGER_APPEND_SKIP_DUPLICATES) {
-                *skipped = 1;
-                return 0;
-            }
-            return ledger_err_set(err, LEDGER_EEXIST,
-                                  "event %zu: eventID %s is already recorded; nothing of this "
-                                  "call was stored (use --skip-duplicates to skip such events, "
-                                  "or record an errorDeclaration to correct an event)",
-                                  i, p->event_id);
-        }
-    }
-    memset(&h, 0, sizeof h);
-    h.version = LEDGER_FORMAT_VERSION;
-    memcpy(h.feed, st->self, LEDGER_FEED_LEN);
-    h.seq = c->head.seq + 1;
-    memcpy(h.prev, c->head.hash, LEDGER_HASH_LEN);
-    h.record_time_ms = c->rtime;
-    h.ptype = LEDGER_PT_EVENT;
-    h.plen = p->payload.len;
-    memcpy(h.phash, p->phash, LEDGER_HASH_LEN);
-    ledger_buf_reset(&c->hbytes);
-    ledger_buf_reset(&c->entry);
-    if (ledger_header_encode(&h, &c->hbytes))
-        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-    ledger_identity_sign(c->id, c->hbytes.data, c->hbytes.len, sig);
-    if (ledger_entry_encode(c->hbytes.data, c->hbytes.len, sig, p->payload.data, p->payload.len,
-                            &c->entry))
-        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-    ledger__put_be64(lseqbuf, c->lseq);
-    k.mv_data = lseqbuf;
-    k.mv_size = 8;
-    v.mv_data = c->entry.data;
-    v.mv_size = c->entry.len;
-    if ((rc = mdb_put(c->txn, st->dbi[DB_LOG], &k, &v, MDB_APPEND)))
+    ledger__put_be64(lseqbuf, lseq);
+    if ((rc = mdb_put(txn, st->dbi[DB_LOG], &k, &v, MDB_APPEND)))
         return ledger__lmdb_err(err, rc, "cannot append to the log");
     memcpy(fseqkey, st->self, LEDGER_FEED_LEN);
-    ledger__put_be64(fseqkey + LEDGER_FEED_LEN, h.seq);
+    ledger__put_be64(fseqkey + LEDGER_FEED_LEN, p->seq);
     k.mv_data = fseqkey;
     k.mv_size = sizeof fseqkey;
     v.mv_data = lseqbuf;
     v.mv_size = 8;
-    if ((rc = mdb_put(c->txn, st->dbi[DB_FSEQ], &k, &v, 0)))
+    if ((rc = mdb_put(txn, st->dbi[DB_FSEQ], &k, &v, 0)))
         return ledger__lmdb_err(err, rc, "cannot index the entry");
-    for (size_t r = 0; r < p->rows.n; r++) /* the rows were built before lseq was known */
-        ledger__put_be64(p->rows.v[r].val, c->lseq);
-    if ((rc = put_rows(st, c->txn, &p->rows, err)))
-        return rc;
-    e.hbytes = c->hbytes.data;
-    e.hlen = c->hbytes.len;
-    e.sig = sig;
-    ledger_entry_hash(&e, c->head.hash);
-    c->head.seq = h.seq;
-    c->head.lseq = c->lseq;
-    c->lseq++;
-    return 0;
+    for (size_t r = 0; r < p->rows.n; r++)
+        ledger__put_be64(p->rows.v[r].val, lseq);
+    return put_rows(st, txn, &p->rows, err);
 }
 
 struct ledger_append {
-    committer_t c;
-    unsigned flags;
-    int failed; /* an add failed: only abort is left */
+    chain_t ch;
+    MDB_txn *txn;
+    uint64_t lseq;      /* the next local position */
+    uint64_t head_lseq; /* where the last entry went */
+    int failed;         /* an add failed: only abort is left */
 };
 
 int ledger_store_append_begin(ledger_store_t *st, const ledger_identity_t *id, unsigned flags,
                               ledger_append_t **out, ledger_err_t *err)
 {
     ledger_append_t *a;
+    feedrec_t head;
     int rc;
 
     if (st->rdonly)
@@ -662,26 +782,29 @@ int ledger_store_append_begin(ledger_store_t *st, const ledger_identity_t *id, u
         return ledger_err_set(err, LEDGER_EINVAL, "the signing key is not this store's own key");
     if (!(a = calloc(1, sizeof *a)))
         return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-    a->c.st = st;
-    a->c.id = id;
-    a->c.rtime = now_ms();
-    a->flags = flags;
-    if ((rc = mdb_txn_begin(st->env, NULL, 0, &a->c.txn))) {
+    a->ch.st = st;
+    a->ch.id = id;
+    a->ch.rtime = now_ms();
+    a->ch.flags = flags;
+    if ((rc = mdb_txn_begin(st->env, NULL, 0, &a->txn))) {
         free(a);
         return ledger__lmdb_err(err, rc, "cannot begin a write transaction");
     }
-    rc = ledger__get_feedrec(st, a->c.txn, st->self, &a->c.head, err);
+    rc = ledger__get_feedrec(st, a->txn, st->self, &head, err);
     if (rc == LEDGER_ENOTFOUND)
-        memset(&a->c.head, 0, sizeof a->c.head), rc = 0;
-    if (!rc && (a->c.head.flags & LEDGER_FEED_FORKED))
+        memset(&head, 0, sizeof head), rc = 0;
+    if (!rc && (head.flags & LEDGER_FEED_FORKED))
         rc = ledger_err_set(err, LEDGER_EVERIFY,
                             "the own feed is marked forked: run keten verify and see docs");
     if (!rc)
-        rc = next_lseq(st, a->c.txn, &a->c.lseq, err);
+        rc = next_lseq(st, a->txn, &a->lseq, err);
     if (rc) {
         ledger_store_append_abort(a);
         return rc;
     }
+    a->ch.seq = head.seq;
+    memcpy(a->ch.head, head.hash, LEDGER_HASH_LEN);
+    a->head_lseq = head.lseq;
     *out = a;
     return 0;
 }
@@ -689,8 +812,8 @@ int ledger_store_append_begin(ledger_store_t *st, const ledger_identity_t *id, u
 int ledger_store_append_add(ledger_append_t *a, json_t **events, size_t n, size_t first_index,
                             ledger_append_result_t *results, ledger_err_t *err)
 {
-    pipeline_t pl = {.events = events, .n = n, .base = first_index};
-    pthread_t worker;
+    pipeline_t pl = {.events = events, .n = n, .base = first_index, .chain = &a->ch};
+    pthread_t preparer, signer;
     int rc = 0, threaded = n >= PIPELINE_MIN, started = 0;
 
     if (a->failed)
@@ -703,30 +826,37 @@ int ledger_store_append_add(ledger_append_t *a, json_t **events, size_t n, size_
     pthread_mutex_init(&pl.mu, NULL);
     pthread_cond_init(&pl.cv, NULL);
     if (threaded) {
-        if (pthread_create(&worker, NULL, prep_worker, &pl) != 0) {
+        if (pthread_create(&preparer, NULL, prep_worker, &pl) != 0) {
             rc = ledger_err_set(err, LEDGER_ENOMEM, "cannot start the preparing thread");
             goto done;
         }
         started = 1;
+        if (pthread_create(&signer, NULL, sign_worker, &pl) != 0) {
+            rc = ledger_err_set(err, LEDGER_ENOMEM, "cannot start the signing thread");
+            goto done;
+        }
+        started = 2;
     }
     for (size_t i = 0; i < n; i++) {
-        prep_t *p = pipeline_get(&pl, i, threaded);
+        prep_t *p = pipeline_get(&pl, a->txn, i, threaded);
         ledger_append_result_t *res = results ? &results[i] : NULL;
-        int skipped = 0;
         if (p->rc) {
             rc = p->rc;
             if (err)
                 *err = p->err;
             goto done;
         }
-        if ((rc = commit_event(&a->c, p, first_index + i, a->flags, &skipped, err)))
-            goto done;
+        if (!p->skipped) {
+            if ((rc = store_entry(a->ch.st, a->txn, p, a->lseq, err)))
+                goto done;
+            a->head_lseq = a->lseq++;
+        }
         if (res) {
             memset(res, 0, sizeof *res);
             snprintf(res->event_id, sizeof res->event_id, "%s", p->event_id);
             snprintf(res->event_hash, sizeof res->event_hash, "%s", p->hash);
-            res->skipped = skipped;
-            res->seq = skipped ? 0 : a->c.head.seq;
+            res->skipped = p->skipped;
+            res->seq = p->skipped ? 0 : p->seq;
         }
         pipeline_release(&pl, i, threaded);
     }
@@ -736,10 +866,13 @@ done:
         pl.stop = 1;
         pthread_cond_broadcast(&pl.cv);
         pthread_mutex_unlock(&pl.mu);
-        pthread_join(worker, NULL);
+        pthread_join(preparer, NULL);
+        if (started == 2)
+            pthread_join(signer, NULL);
     }
     for (size_t i = 0; i < pl.nslots; i++) {
         ledger_buf_free(&pl.slot[i].payload);
+        ledger_buf_free(&pl.slot[i].entry);
         free(pl.slot[i].rows.v);
     }
     free(pl.slot);
@@ -753,21 +886,25 @@ done:
 int ledger_store_append_commit(ledger_append_t *a, ledger_err_t *err)
 {
     uint8_t rec[FEEDREC_LEN];
-    MDB_val k = {LEDGER_FEED_LEN, a->c.st->self}, v = {FEEDREC_LEN, rec};
+    feedrec_t head = {0};
+    MDB_val k = {LEDGER_FEED_LEN, a->ch.st->self}, v = {FEEDREC_LEN, rec};
     int rc;
 
     if (a->failed) {
         ledger_store_append_abort(a);
         return ledger_err_set(err, LEDGER_EINVAL, "this append failed: nothing was stored");
     }
-    feedrec_encode(&a->c.head, rec);
-    if ((rc = mdb_put(a->c.txn, a->c.st->dbi[DB_FEEDS], &k, &v, 0))) {
+    head.seq = a->ch.seq;
+    memcpy(head.hash, a->ch.head, LEDGER_HASH_LEN);
+    head.lseq = a->head_lseq;
+    feedrec_encode(&head, rec);
+    if ((rc = mdb_put(a->txn, a->ch.st->dbi[DB_FEEDS], &k, &v, 0))) {
         rc = ledger__lmdb_err(err, rc, "cannot write the feed head");
         ledger_store_append_abort(a);
         return rc;
     }
-    rc = mdb_txn_commit(a->c.txn);
-    a->c.txn = NULL;
+    rc = mdb_txn_commit(a->txn);
+    a->txn = NULL;
     ledger_store_append_abort(a); /* frees */
     if (rc)
         return ledger__lmdb_err(err, rc, "cannot commit (nothing was stored)");
@@ -778,16 +915,16 @@ void ledger_store_append_abort(ledger_append_t *a)
 {
     if (!a)
         return;
-    if (a->c.txn)
-        mdb_txn_abort(a->c.txn);
-    ledger_buf_free(&a->c.hbytes);
-    ledger_buf_free(&a->c.entry);
+    if (a->txn)
+        mdb_txn_abort(a->txn);
+    ledger_buf_free(&a->ch.hbytes);
+    free(a->ch.ids.slot);
     free(a);
 }
 
 uint64_t ledger_store_append_seq(const ledger_append_t *a)
 {
-    return a->c.head.seq;
+    return a->ch.seq;
 }
 
 int ledger_store_append_events(ledger_store_t *st, const ledger_identity_t *id, json_t **events,

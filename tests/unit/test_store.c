@@ -294,6 +294,47 @@ static void test_big_batch_one_bad(void **state)
     free(evs);
 }
 
+/* A call large enough for the threaded pipeline, in several adds of one
+ * append, with duplicates inside it (skipped) and across the adds. */
+static void test_pipeline(void **state)
+{
+    fixture_t *f = *state;
+    size_t n = 3000;
+    json_t **evs = calloc(n, sizeof *evs);
+    ledger_append_result_t *res = calloc(n, sizeof *res);
+    ledger_append_t *a;
+    ledger_err_t err;
+    uint64_t want = 0;
+
+    for (size_t i = 0; i < n; i++) /* every 7th event repeats the one before */
+        evs[i] = object_event((int)(i % 7 == 6 ? i - 1 : i), "shipping");
+    assert_int_equal(ledger_store_append_begin(store(f), f->id, LEDGER_APPEND_SKIP_DUPLICATES, &a,
+                                               &err),
+                     0);
+    assert_int_equal(ledger_store_append_add(a, evs, 1000, 0, res, &err), 0);
+    assert_int_equal(ledger_store_append_add(a, evs + 1000, n - 1000, 1000, res + 1000, &err), 0);
+    assert_int_equal(ledger_store_append_commit(a, &err), 0);
+    for (size_t i = 0; i < n; i++) {
+        if (i % 7 == 6) {
+            assert_int_equal(res[i].skipped, 1);
+            continue;
+        }
+        assert_int_equal(res[i].skipped, 0);
+        assert_int_equal(res[i].seq, ++want);
+    }
+    assert_int_equal(own_seq(f), want);
+    assert_int_equal(ledger_store_verify(store(f), NULL, NULL, &err), 0);
+    /* the same events again, without skipping: refused, naming the first */
+    assert_int_equal(ledger_store_append_events(store(f), f->id, evs, n, 0, NULL, &err),
+                     LEDGER_EEXIST);
+    assert_non_null(strstr(err.msg, "event 0"));
+    assert_int_equal(own_seq(f), want);
+    for (size_t i = 0; i < n; i++)
+        json_decref(evs[i]);
+    free(evs);
+    free(res);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -305,6 +346,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_verify_deleted_index_row, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_deleted_evid_row, setup, teardown),
         cmocka_unit_test_setup_teardown(test_big_batch_one_bad, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pipeline, setup, teardown),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
