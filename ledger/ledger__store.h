@@ -22,6 +22,8 @@ struct ledger_store {
     MDB_dbi dbi[DB_COUNT];
     uint8_t self[LEDGER_FEED_LEN];
     int rdonly;
+    MDB_txn *rtxn;  /* a read transaction kept for reuse (reset between uses) */
+    int rtxn_busy;  /* rtxn is in use now */
 };
 
 extern const char *const ledger__db_names[DB_COUNT];
@@ -56,7 +58,11 @@ char *ledger__feed_hex(const uint8_t *feed, char out[2 * LEDGER_FEED_LEN + 1]);
 int ledger__feedrec_decode(const MDB_val *v, feedrec_t *f);
 int ledger__get_feedrec(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, feedrec_t *f,
                         ledger_err_t *err);
+/* Read transactions: begin one (the store's kept one when it is free), and
+ * end it (reset when it is the kept one). A store handle reads from one
+ * thread at a time. */
 int ledger__begin_read(ledger_store_t *st, MDB_txn **txn, ledger_err_t *err);
+void ledger__end_read(ledger_store_t *st, MDB_txn *txn);
 int ledger__load_lseq(ledger_store_t *st, MDB_txn *txn, uint64_t lseq, ledger_stored_t *s,
                       ledger_err_t *err);
 /* The key under which index db (DB_EVID, DB_IDENT, DB_LOC) files text. */

@@ -327,6 +327,8 @@ void ledger_store_close(ledger_store_t *st)
 {
     if (!st)
         return;
+    if (st->rtxn)
+        mdb_txn_abort(st->rtxn);
     mdb_env_close(st->env);
     free(st);
 }

@@ -19,7 +19,9 @@
  * A whole append call is one write transaction: all of it is stored or none
  * of it, and it returns only after LMDB's commit reached the disk (fsync).
  * Many processes may use one store at once (LMDB's lock file); writers take
- * turns.
+ * turns. Within a process, one ledger_store_t is used by one thread at a
+ * time (it keeps a read transaction for reuse); open one per thread
+ * otherwise.
  */
 #ifndef LEDGER_STORE_H
 #define LEDGER_STORE_H

@@ -212,7 +212,7 @@ done:
     for (int i = 0; i < DB_COUNT; i++)
         if (vc.cur[i])
             mdb_cursor_close(vc.cur[i]);
-    mdb_txn_abort(vc.txn);
+    ledger__end_read(st, vc.txn);
     free(vc.rows.v);
     return rc;
 }
