@@ -136,7 +136,7 @@ install: all
 	install -m 0644 $(filter-out ledger/ledger__%.h,$(wildcard ledger/*.h)) $(DESTDIR)$(PREFIX)/include/keten/
 
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) $(BENCH_SRC) $(FUZZ_SRC) ledger/*.h cli/*.h
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) $(BENCH_SRC) $(FUZZ_SRC) ledger/*.h cli/*.h bench/*.h tests/unit/*.h
 
 clean:
 	rm -rf build

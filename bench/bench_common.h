@@ -77,12 +77,12 @@ static inline json_t *bench_event(uint64_t i)
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:[s,s,s], s:{s:s}, s:{s:s}, "
                      "s:[{s:{s:s, s:s}, s:[{s:s, s:f, s:s}]}]}",
                      "type", "ObjectEvent", "action", "OBSERVE", "bizStep", "receiving",
-                     "disposition", "in_progress", "eventTime", t, "eventTimeZoneOffset",
-                     "+01:00", "epcList", e1, e2, e3, "readPoint", "id",
-                     "urn:epc:id:sgln:5412345.00002.1", "bizLocation", "id",
-                     "urn:epc:id:sgln:5412345.00002.0", "sensorElementList", "sensorMetadata",
-                     "time", st, "deviceID", "urn:epc:id:giai:5412345.TL-77", "sensorReport",
-                     "type", "Temperature", "value", 2.5 + (double)(i % 30) / 10.0, "uom", "CEL");
+                     "disposition", "in_progress", "eventTime", t, "eventTimeZoneOffset", "+01:00",
+                     "epcList", e1, e2, e3, "readPoint", "id", "urn:epc:id:sgln:5412345.00002.1",
+                     "bizLocation", "id", "urn:epc:id:sgln:5412345.00002.0", "sensorElementList",
+                     "sensorMetadata", "time", st, "deviceID", "urn:epc:id:giai:5412345.TL-77",
+                     "sensorReport", "type", "Temperature", "value", 2.5 + (double)(i % 30) / 10.0,
+                     "uom", "CEL");
 }
 
 #endif

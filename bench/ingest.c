@@ -48,8 +48,8 @@ int main(int argc, char **argv)
 
     if (sodium_init() < 0 || !evs)
         return 1;
-    /* as the keten program does: keep freed memory instead of handing it back
-     * to the kernel after every batch (page faults cost more than the work) */
+        /* as the keten program does: keep freed memory instead of handing it back
+         * to the kernel after every batch (page faults cost more than the work) */
 #ifdef __GLIBC__
     mallopt(M_TRIM_THRESHOLD, 512 << 20);
     mallopt(M_MMAP_THRESHOLD, 64 << 20);
@@ -87,7 +87,8 @@ int main(int argc, char **argv)
     printf("  append (hash, encode, sign, store, index, fsync): %.0f events/s (%.2f s)\n",
            (double)n / append, append);
     printf("  Ed25519 sign, libsodium, one core:                 %.0f signatures/s\n", srate);
-    printf("  ratio append / sign rate:                          %.2f\n", (double)n / append / srate);
+    printf("  ratio append / sign rate:                          %.2f\n",
+           (double)n / append / srate);
     printf("  bytes on disk per event:                           %.0f (%.1f MB in all)\n",
            (double)bytes / (double)n, (double)bytes / 1e6);
     printf("  peak RSS:                                          %.1f MB\n", bench_peak_rss_mb());

@@ -12,14 +12,19 @@
 int cli_exit_code(int rc)
 {
     switch (rc) {
-    case LEDGER_OK: return CLI_EXIT_OK;
+    case LEDGER_OK:
+        return CLI_EXIT_OK;
     case LEDGER_EVERIFY:
-    case LEDGER_ENOTFOUND: return CLI_EXIT_FAILED;
-    case LEDGER_EINVAL: return CLI_EXIT_USAGE;
+    case LEDGER_ENOTFOUND:
+        return CLI_EXIT_FAILED;
+    case LEDGER_EINVAL:
+        return CLI_EXIT_USAGE;
     case LEDGER_EINPUT:
     case LEDGER_EEXIST:
-    case LEDGER_ETOOBIG: return CLI_EXIT_INPUT;
-    default: return CLI_EXIT_ENV;
+    case LEDGER_ETOOBIG:
+        return CLI_EXIT_INPUT;
+    default:
+        return CLI_EXIT_ENV;
     }
 }
 
@@ -98,8 +103,9 @@ int cli_identity(const cli_ctx_t *ctx, ledger_home_t *home, const ledger_identit
         return cli_fail(ctx, enc, &err);
     if (enc) {
         if (!ctx->passfile) {
-            fprintf(stderr, "keten: the key of %s is encrypted: give its passphrase with "
-                            "--passphrase-file FILE or KETEN_PASSPHRASE_FILE\n",
+            fprintf(stderr,
+                    "keten: the key of %s is encrypted: give its passphrase with "
+                    "--passphrase-file FILE or KETEN_PASSPHRASE_FILE\n",
                     ledger_home_path(home));
             return CLI_EXIT_ENV;
         }

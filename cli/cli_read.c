@@ -183,7 +183,8 @@ int cli_log_main(cli_ctx_t *ctx, int argc, char **argv)
             fputs(log_usage, stdout);
             return 0;
         }
-        if ((r = cli_common_option(ctx, argc, argv, &i)) || (r = cli_opt(argc, argv, &i, "--feed", &feedarg))) {
+        if ((r = cli_common_option(ctx, argc, argv, &i)) ||
+            (r = cli_opt(argc, argv, &i, "--feed", &feedarg))) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
             continue;
@@ -221,8 +222,8 @@ static int show_entry(const ledger_stored_t *s, void *vctx)
 {
     show_ctx_t *sc = vctx;
     char feed[2 * LEDGER_FEED_LEN + 1], hash[96] = "", ehex[2 * LEDGER_HASH_LEN + 1],
-        sig[2 * LEDGER_SIG_LEN + 1], prev[2 * LEDGER_HASH_LEN + 1], phash[2 * LEDGER_HASH_LEN + 1],
-        rtime[32];
+                                        sig[2 * LEDGER_SIG_LEN + 1], prev[2 * LEDGER_HASH_LEN + 1],
+                                        phash[2 * LEDGER_HASH_LEN + 1], rtime[32];
     uint8_t eh[LEDGER_HASH_LEN];
     json_t *ev = NULL, *entry, *out;
     ledger_err_t err;
@@ -248,10 +249,11 @@ static int show_entry(const ledger_stored_t *s, void *vctx)
             ev = ordered;
         }
     }
-    entry = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:i, s:I, s:s, s:b}", "feed", feed, "seq",
-                      (json_int_t)s->e.h.seq, "hash", ehex, "prev", prev, "signature", sig,
-                      "recordTime", rtime, "payloadType", (int)s->e.h.ptype, "payloadLength",
-                      (json_int_t)s->e.h.plen, "payloadHash", phash, "sealed", s->e.payload == NULL);
+    entry =
+        json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:i, s:I, s:s, s:b}", "feed", feed, "seq",
+                  (json_int_t)s->e.h.seq, "hash", ehex, "prev", prev, "signature", sig,
+                  "recordTime", rtime, "payloadType", (int)s->e.h.ptype, "payloadLength",
+                  (json_int_t)s->e.h.plen, "payloadHash", phash, "sealed", s->e.payload == NULL);
     if (own)
         json_object_set_new(entry, "feedName", json_string(ledger_home_name(sc->home)));
     out = json_object();
@@ -263,15 +265,18 @@ static int show_entry(const ledger_stored_t *s, void *vctx)
     }
     json_object_set_new(out, "entry", entry);
     if (sc->cli->json) {
-        char *text = json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(ledger_json_real_digits(out)));
+        char *text =
+            json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(ledger_json_real_digits(out)));
         puts(text);
         free(text);
     } else {
-        char *text = ev ? json_dumps(ev, JSON_INDENT(2) | JSON_REAL_PRECISION(ledger_json_real_digits(ev))) : NULL;
+        char *text =
+            ev ? json_dumps(ev, JSON_INDENT(2) | JSON_REAL_PRECISION(ledger_json_real_digits(ev)))
+               : NULL;
         if (sc->shown)
             printf("\n");
-        printf("entry     %s:%llu%s%s%s\n", feed, (unsigned long long)s->e.h.seq,
-               own ? " (" : "", own ? ledger_home_name(sc->home) : "", own ? ")" : "");
+        printf("entry     %s:%llu%s%s%s\n", feed, (unsigned long long)s->e.h.seq, own ? " (" : "",
+               own ? ledger_home_name(sc->home) : "", own ? ")" : "");
         printf("hash      %s\nprev      %s\nsignature %s\nrecorded  %s\n", ehex, prev, sig, rtime);
         if (ev) {
             printf("eventID   %s\neventHash %s\n%s\n",

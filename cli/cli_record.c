@@ -219,8 +219,7 @@ static int build_event(int argc, char **argv, json_t **out)
                 if ((r = cli_opt(argc, argv, &i, topts[t][0], &v)) == 1) {
                     if (typed_elem(v, "type", topts[t][2], &item)) {
                         json_decref(ev);
-                        return cli_usage("record", "%s \"%s\": expected TYPE=URI", topts[t][0],
-                                         v);
+                        return cli_usage("record", "%s \"%s\": expected TYPE=URI", topts[t][0], v);
                     }
                     append_to(ev, topts[t][1], item);
                     matched = 1;
@@ -275,8 +274,7 @@ static int build_event(int argc, char **argv, json_t **out)
         localtime_r(&ts.tv_sec, &lt);
         tz_offset(ts.tv_sec, tz);
         strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &lt);
-        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), ".%03ld%s",
-                 ts.tv_nsec / 1000000, tz);
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), ".%03ld%s", ts.tv_nsec / 1000000, tz);
         json_object_set_new(ev, "eventTime", json_string(buf));
         json_object_set_new(ev, "eventTimeZoneOffset", json_string(tz));
     }
@@ -286,11 +284,27 @@ static int build_event(int argc, char **argv, json_t **out)
 
 static int is_event_option(const char *a)
 {
-    static const char *const opts[] = {
-        "--type", "--action", "--epc", "--quantity", "--parent", "--child", "--input",
-        "--output", "--input-quantity", "--output-quantity", "--child-quantity", "--biz-step",
-        "--disposition", "--read-point", "--biz-location", "--source", "--destination",
-        "--biz-transaction", "--ilmd", "--event-time", "--transformation-id"};
+    static const char *const opts[] = {"--type",
+                                       "--action",
+                                       "--epc",
+                                       "--quantity",
+                                       "--parent",
+                                       "--child",
+                                       "--input",
+                                       "--output",
+                                       "--input-quantity",
+                                       "--output-quantity",
+                                       "--child-quantity",
+                                       "--biz-step",
+                                       "--disposition",
+                                       "--read-point",
+                                       "--biz-location",
+                                       "--source",
+                                       "--destination",
+                                       "--biz-transaction",
+                                       "--ilmd",
+                                       "--event-time",
+                                       "--transformation-id"};
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
         size_t n = strlen(opts[i]);
         if (strncmp(a, opts[i], n) == 0 && (a[n] == '\0' || a[n] == '='))
@@ -382,10 +396,10 @@ static void print_outcomes(const cli_ctx_t *ctx, const recorder_t *r, const char
     for (size_t i = 0; i < r->nout; i++) {
         const outcome_t *o = &r->out[i];
         if (ctx->json) {
-            json_t *j = json_pack("{s:s, s:I, s:s, s:s, s:b}", "feed", hex, "seq",
-                                  (json_int_t)o->seq, "eventID", o->event_id ? o->event_id : "",
-                                  "eventHash", o->event_hash ? o->event_hash : "", "skipped",
-                                  o->skipped);
+            json_t *j =
+                json_pack("{s:s, s:I, s:s, s:s, s:b}", "feed", hex, "seq", (json_int_t)o->seq,
+                          "eventID", o->event_id ? o->event_id : "", "eventHash",
+                          o->event_hash ? o->event_hash : "", "skipped", o->skipped);
             char *text = json_dumps(j, JSON_COMPACT);
             puts(text);
             free(text);
@@ -496,7 +510,8 @@ int cli_record_main(cli_ctx_t *ctx, int argc, char **argv)
             prc = flush_chunk(r);
         free(buf);
         if (prc) {
-            fprintf(stderr, "%sketen: %s\nnothing was recorded.\n", r->tty ? "\r\033[K" : "", err.msg);
+            fprintf(stderr, "%sketen: %s\nnothing was recorded.\n", r->tty ? "\r\033[K" : "",
+                    err.msg);
             rc = cli_exit_code(prc);
             goto done;
         }

@@ -35,22 +35,22 @@ static const command_t commands[] = {
 
 static void help(FILE *f)
 {
-    fprintf(f, "keten %s -- a signed, replicated traceability ledger for EPCIS 2.0 events\n\n"
-               "usage: keten [--home DIR] [--passphrase-file FILE] [--json] COMMAND [ARGS]\n\n"
-               "commands:\n",
+    fprintf(f,
+            "keten %s -- a signed, replicated traceability ledger for EPCIS 2.0 events\n\n"
+            "usage: keten [--home DIR] [--passphrase-file FILE] [--json] COMMAND [ARGS]\n\n"
+            "commands:\n",
             KETEN_VERSION);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "  %-8s %s\n", "help", "this text; `keten help COMMAND` or `keten COMMAND --help`");
-    fprintf(f,
-            "\nThe home is --home DIR or $KETEN_HOME. A sealed key needs --passphrase-file\n"
-            "or $KETEN_PASSPHRASE_FILE. Exit codes: 0 ok, 1 verification failed or not\n"
-            "found, 2 usage, 3 bad input, 4 environment (I/O, no home, locked, key).\n\n"
-            "example:\n"
-            "  keten --home /tmp/a init --name \"Vleesverwerker Demo\" --gln 5412345000006\n"
-            "  keten --home /tmp/a record doc.jsonld\n"
-            "  keten --home /tmp/a log\n"
-            "  keten --home /tmp/a verify\n");
+    fprintf(f, "\nThe home is --home DIR or $KETEN_HOME. A sealed key needs --passphrase-file\n"
+               "or $KETEN_PASSPHRASE_FILE. Exit codes: 0 ok, 1 verification failed or not\n"
+               "found, 2 usage, 3 bad input, 4 environment (I/O, no home, locked, key).\n\n"
+               "example:\n"
+               "  keten --home /tmp/a init --name \"Vleesverwerker Demo\" --gln 5412345000006\n"
+               "  keten --home /tmp/a record doc.jsonld\n"
+               "  keten --home /tmp/a log\n"
+               "  keten --home /tmp/a verify\n");
 }
 
 static const command_t *find(const char *name)

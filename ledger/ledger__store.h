@@ -22,8 +22,8 @@ struct ledger_store {
     MDB_dbi dbi[DB_COUNT];
     uint8_t self[LEDGER_FEED_LEN];
     int rdonly;
-    MDB_txn *rtxn;  /* a read transaction kept for reuse (reset between uses) */
-    int rtxn_busy;  /* rtxn is in use now */
+    MDB_txn *rtxn; /* a read transaction kept for reuse (reset between uses) */
+    int rtxn_busy; /* rtxn is in use now */
 };
 
 extern const char *const ledger__db_names[DB_COUNT];

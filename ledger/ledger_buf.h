@@ -16,7 +16,10 @@ typedef struct ledger_buf {
     size_t cap;
 } ledger_buf_t;
 
-#define LEDGER_BUF_INIT {NULL, 0, 0}
+#define LEDGER_BUF_INIT                                                                            \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* Makes room for at least extra more bytes. 0 or LEDGER_ENOMEM. */
 int ledger_buf_reserve(ledger_buf_t *b, size_t extra);

@@ -18,8 +18,7 @@
  * written or 0 when they do not fit; 9 bytes hold any head. */
 #define HEAD_MAX 9
 
-static int put_head(ledger_buf_t *b, size_t (*enc)(uint64_t, unsigned char *, size_t),
-                    uint64_t v)
+static int put_head(ledger_buf_t *b, size_t (*enc)(uint64_t, unsigned char *, size_t), uint64_t v)
 {
     size_t w;
     if (ledger_buf_reserve(b, HEAD_MAX))
@@ -239,8 +238,7 @@ static int bad(ledger_cbor_reader_t *r, ledger_err_t *err, const char *what)
 /* Reads an item head: major type and argument, checking the shortest form.
  * For major type 7 the argument of a float is its raw bits, and *ai is the
  * additional info (25/26/27 for half/single/double). */
-static int get_head(ledger_cbor_reader_t *r, int *major, int *ai, uint64_t *arg,
-                    ledger_err_t *err)
+static int get_head(ledger_cbor_reader_t *r, int *major, int *ai, uint64_t *arg, ledger_err_t *err)
 {
     size_t off = r->off, need;
     uint8_t ib;
@@ -308,8 +306,7 @@ static int get_string(ledger_cbor_reader_t *r, int want_major, const uint8_t **p
     return 0;
 }
 
-int ledger_cbor_get_bytes(ledger_cbor_reader_t *r, const uint8_t **p, size_t *n,
-                          ledger_err_t *err)
+int ledger_cbor_get_bytes(ledger_cbor_reader_t *r, const uint8_t **p, size_t *n, ledger_err_t *err)
 {
     return get_string(r, 2, p, n, err);
 }
@@ -351,8 +348,7 @@ static double half_to_double(uint16_t h)
 
 static int get_json(ledger_cbor_reader_t *r, json_t **out, int depth, ledger_err_t *err);
 
-static int get_map(ledger_cbor_reader_t *r, uint64_t n, json_t **out, int depth,
-                   ledger_err_t *err)
+static int get_map(ledger_cbor_reader_t *r, uint64_t n, json_t **out, int depth, ledger_err_t *err)
 {
     json_t *obj = json_object();
     const uint8_t *prev = NULL, *k;
@@ -482,8 +478,9 @@ static int get_json(ledger_cbor_reader_t *r, json_t **out, int depth, ledger_err
     }
     default:
         r->off = start;
-        return bad(r, err, major == 2 ? "byte string where JSON was expected"
-                                      : "tagged item (not allowed here)");
+        return bad(r, err,
+                   major == 2 ? "byte string where JSON was expected"
+                              : "tagged item (not allowed here)");
     }
     if (!*out)
         return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");

@@ -56,8 +56,7 @@ static inline void ledger_cbor_reader_init(ledger_cbor_reader_t *r, const void *
  * form, truncated) leaving off unchanged. Byte strings are returned as a
  * pointer into the reader's bytes. */
 int ledger_cbor_get_uint(ledger_cbor_reader_t *r, uint64_t *v, ledger_err_t *err);
-int ledger_cbor_get_bytes(ledger_cbor_reader_t *r, const uint8_t **p, size_t *n,
-                          ledger_err_t *err);
+int ledger_cbor_get_bytes(ledger_cbor_reader_t *r, const uint8_t **p, size_t *n, ledger_err_t *err);
 int ledger_cbor_get_array(ledger_cbor_reader_t *r, size_t *n, ledger_err_t *err);
 /* 1 and consumes the item when the next item is null, 0 when it is not. */
 int ledger_cbor_take_null(ledger_cbor_reader_t *r);

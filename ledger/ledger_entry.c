@@ -11,8 +11,7 @@ int ledger_header_encode(const ledger_header_t *h, ledger_buf_t *out)
 {
     size_t start = out->len;
     if (ledger_cbor_put_array(out, 8) || ledger_cbor_put_uint(out, h->version) ||
-        ledger_cbor_put_bytes(out, h->feed, LEDGER_FEED_LEN) ||
-        ledger_cbor_put_uint(out, h->seq) ||
+        ledger_cbor_put_bytes(out, h->feed, LEDGER_FEED_LEN) || ledger_cbor_put_uint(out, h->seq) ||
         ledger_cbor_put_bytes(out, h->prev, LEDGER_HASH_LEN) ||
         ledger_cbor_put_uint(out, h->record_time_ms) || ledger_cbor_put_uint(out, h->ptype) ||
         ledger_cbor_put_uint(out, h->plen) ||
@@ -243,8 +242,7 @@ int ledger_unhex(const char *s, uint8_t *out, size_t n)
 {
     size_t got;
     const char *end;
-    if (strlen(s) != 2 * n || sodium_hex2bin(out, n, s, 2 * n, NULL, &got, &end) != 0 ||
-        got != n)
+    if (strlen(s) != 2 * n || sodium_hex2bin(out, n, s, 2 * n, NULL, &got, &end) != 0 || got != n)
         return LEDGER_EINPUT;
     for (size_t i = 0; i < 2 * n; i++)
         if (s[i] >= 'A' && s[i] <= 'F')

@@ -51,18 +51,31 @@ void ledger_err_clear(ledger_err_t *err)
 const char *ledger_strerror(int code)
 {
     switch (code) {
-    case LEDGER_OK: return "success";
-    case LEDGER_EINVAL: return "invalid argument";
-    case LEDGER_EINPUT: return "bad input";
-    case LEDGER_ENOTFOUND: return "not found";
-    case LEDGER_EVERIFY: return "verification failed";
-    case LEDGER_EEXIST: return "already exists";
-    case LEDGER_EIO: return "I/O error";
-    case LEDGER_ENOMEM: return "out of memory";
-    case LEDGER_ECRYPTO: return "cryptographic failure";
-    case LEDGER_ELOCKED: return "locked";
-    case LEDGER_ETOOBIG: return "too big";
-    case LEDGER_ENOHOME: return "no keten home";
-    default: return "unknown error";
+    case LEDGER_OK:
+        return "success";
+    case LEDGER_EINVAL:
+        return "invalid argument";
+    case LEDGER_EINPUT:
+        return "bad input";
+    case LEDGER_ENOTFOUND:
+        return "not found";
+    case LEDGER_EVERIFY:
+        return "verification failed";
+    case LEDGER_EEXIST:
+        return "already exists";
+    case LEDGER_EIO:
+        return "I/O error";
+    case LEDGER_ENOMEM:
+        return "out of memory";
+    case LEDGER_ECRYPTO:
+        return "cryptographic failure";
+    case LEDGER_ELOCKED:
+        return "locked";
+    case LEDGER_ETOOBIG:
+        return "too big";
+    case LEDGER_ENOHOME:
+        return "no keten home";
+    default:
+        return "unknown error";
     }
 }

@@ -22,11 +22,11 @@
 
 /* What kind of identifier a URI is. */
 enum ledger_gs1_kind {
-    LEDGER_GS1_OTHER = 0,  /* some other absolute URI (urn:uuid:, http://example...) */
-    LEDGER_GS1_EPC_ID,     /* urn:epc:id:<scheme>:...   an instance */
-    LEDGER_GS1_EPC_CLASS,  /* urn:epc:class:lgtin:...   a lot/batch */
-    LEDGER_GS1_EPC_IDPAT,  /* urn:epc:idpat:sgtin:....* a class (GTIN) pattern */
-    LEDGER_GS1_DL,         /* a GS1 Digital Link URI (any host) */
+    LEDGER_GS1_OTHER = 0, /* some other absolute URI (urn:uuid:, http://example...) */
+    LEDGER_GS1_EPC_ID,    /* urn:epc:id:<scheme>:...   an instance */
+    LEDGER_GS1_EPC_CLASS, /* urn:epc:class:lgtin:...   a lot/batch */
+    LEDGER_GS1_EPC_IDPAT, /* urn:epc:idpat:sgtin:....* a class (GTIN) pattern */
+    LEDGER_GS1_DL,        /* a GS1 Digital Link URI (any host) */
 };
 
 /* Normalises uri to the canonical Digital Link form the event hash uses.

@@ -119,16 +119,14 @@ int ledger_identity_save(const ledger_identity_t *id, const char *path, const ch
         goto done;
     }
     if (write(fd, file, len) != (ssize_t)len || fsync(fd) != 0) {
-        rc = ledger_err_set(err, LEDGER_EIO, "cannot write key file %s: %s", path,
-                            strerror(errno));
+        rc = ledger_err_set(err, LEDGER_EIO, "cannot write key file %s: %s", path, strerror(errno));
         close(fd);
         fd = -1;
         unlink(path);
         goto done;
     }
     if (close(fd) != 0) {
-        rc = ledger_err_set(err, LEDGER_EIO, "cannot write key file %s: %s", path,
-                            strerror(errno));
+        rc = ledger_err_set(err, LEDGER_EIO, "cannot write key file %s: %s", path, strerror(errno));
         unlink(path);
     }
     fd = -1;
@@ -148,8 +146,7 @@ static int read_keyfile(const char *path, uint8_t *buf, size_t *len, ledger_err_
     if (fd < 0)
         return ledger_err_set(err, errno == ENOENT ? LEDGER_ENOTFOUND : LEDGER_EIO,
                               "cannot open key file %s: %s", path, strerror(errno));
-    while (total < SEALED_LEN + 1 &&
-           (got = read(fd, buf + total, SEALED_LEN + 1 - total)) > 0)
+    while (total < SEALED_LEN + 1 && (got = read(fd, buf + total, SEALED_LEN + 1 - total)) > 0)
         total += (size_t)got;
     close(fd);
     *len = total;
@@ -238,8 +235,7 @@ const uint8_t *ledger_identity_public(const ledger_identity_t *id)
     return id->pk;
 }
 
-void ledger_identity_sign(const ledger_identity_t *id, const uint8_t *m, size_t n,
-                          uint8_t sig[64])
+void ledger_identity_sign(const ledger_identity_t *id, const uint8_t *m, size_t n, uint8_t sig[64])
 {
     crypto_sign_detached(sig, NULL, m, n, id->sk);
 }

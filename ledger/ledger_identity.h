@@ -51,8 +51,7 @@ const uint8_t *ledger_identity_public(const ledger_identity_t *id);
 
 /* Signs m[0..n) (Ed25519, detached). Thread-safe: many threads may sign
  * with one identity at once. */
-void ledger_identity_sign(const ledger_identity_t *id, const uint8_t *m, size_t n,
-                          uint8_t sig[64]);
+void ledger_identity_sign(const ledger_identity_t *id, const uint8_t *m, size_t n, uint8_t sig[64]);
 
 /* Wipes and frees. NULL is fine. */
 void ledger_identity_free(ledger_identity_t *id);

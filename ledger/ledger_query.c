@@ -107,7 +107,7 @@ int ledger_store_feeds(ledger_store_t *st, ledger_feed_cb fn, void *ctx, ledger_
 
 /* Fetches and decodes the entry at lseq into *s (bytes valid while txn). */
 int ledger__load_lseq(ledger_store_t *st, MDB_txn *txn, uint64_t lseq, ledger_stored_t *s,
-                     ledger_err_t *err)
+                      ledger_err_t *err)
 {
     uint8_t kb[8];
     MDB_val k = {8, kb}, v;
@@ -115,8 +115,10 @@ int ledger__load_lseq(ledger_store_t *st, MDB_txn *txn, uint64_t lseq, ledger_st
     ledger__put_be64(kb, lseq);
     rc = mdb_get(txn, st->dbi[DB_LOG], &k, &v);
     if (rc == MDB_NOTFOUND)
-        return ledger_err_set(err, LEDGER_EVERIFY, "index points at local entry %llu, which "
-                              "is not in the log", (unsigned long long)lseq);
+        return ledger_err_set(err, LEDGER_EVERIFY,
+                              "index points at local entry %llu, which "
+                              "is not in the log",
+                              (unsigned long long)lseq);
     if (rc)
         return ledger__lmdb_err(err, rc, "cannot read the log");
     s->lseq = lseq;
@@ -189,7 +191,8 @@ int ledger_store_get(ledger_store_t *st, const uint8_t feed[LEDGER_FEED_LEN], ui
         ledger_stored_t s;
         op = MDB_NEXT_DUP;
         found = 1;
-        if ((rc = ledger__load_lseq(st, txn, ledger__get_be64(v.mv_data), &s, err)) || (rc = fn(&s, ctx)))
+        if ((rc = ledger__load_lseq(st, txn, ledger__get_be64(v.mv_data), &s, err)) ||
+            (rc = fn(&s, ctx)))
             break;
     }
     if (rc == MDB_NOTFOUND)
@@ -274,7 +277,7 @@ int ledger_store_stats(ledger_store_t *st, ledger_store_stats_t *out, ledger_err
     MDB_txn *txn;
     MDB_stat ms;
     MDB_envinfo info;
-    uint64_t *dst[] = {&out->entries, &out->feeds, &out->evid_rows,
+    uint64_t *dst[] = {&out->entries,    &out->feeds,    &out->evid_rows,
                        &out->ident_rows, &out->loc_rows, &out->time_rows};
     int dbs[] = {DB_LOG, DB_FEEDS, DB_EVID, DB_IDENT, DB_LOC, DB_TIME};
     int rc;
@@ -295,4 +298,3 @@ int ledger_store_stats(ledger_store_t *st, ledger_store_stats_t *out, ledger_err
     ledger__end_read(st, txn);
     return 0;
 }
-

@@ -26,10 +26,15 @@
 #include "ledger_gs1.h"
 
 const char *const ledger__db_names[DB_COUNT] = {"meta", "log",   "feeds", "fseq",
-                                               "evid", "ident", "loc",   "time"};
-static const unsigned db_flags[DB_COUNT] = {
-    0, 0, 0, MDB_DUPSORT | MDB_DUPFIXED, MDB_DUPSORT | MDB_DUPFIXED,
-    MDB_DUPSORT | MDB_DUPFIXED, MDB_DUPSORT | MDB_DUPFIXED, MDB_DUPSORT | MDB_DUPFIXED};
+                                                "evid", "ident", "loc",   "time"};
+static const unsigned db_flags[DB_COUNT] = {0,
+                                            0,
+                                            0,
+                                            MDB_DUPSORT | MDB_DUPFIXED,
+                                            MDB_DUPSORT | MDB_DUPFIXED,
+                                            MDB_DUPSORT | MDB_DUPFIXED,
+                                            MDB_DUPSORT | MDB_DUPFIXED,
+                                            MDB_DUPSORT | MDB_DUPFIXED};
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -126,7 +131,8 @@ static void set_evid_key(row_t *row, const char *id)
     static const char head[] = "ni:///sha-256;", tail[] = "?ver=CBV2.0";
     size_t n = strlen(id), h = sizeof head - 1;
     if (n == h + 64 + sizeof tail - 1 && memcmp(id, head, h) == 0 &&
-        memcmp(id + h + 64, tail, sizeof tail - 1) == 0 && unhex_lower(id + h, row->key + 1, 32) == 0) {
+        memcmp(id + h + 64, tail, sizeof tail - 1) == 0 &&
+        unhex_lower(id + h, row->key + 1, 32) == 0) {
         row->key[0] = 0x01;
         row->klen = 33;
         return;
@@ -184,7 +190,7 @@ static int row_cmp(const void *a, const void *b)
 
 /* Builds the (sorted, unique) index rows of one event stored at lseq. */
 int ledger__event_rows(const json_t *event, const char *event_id, const char *event_hash,
-                      uint64_t lseq, rows_t *r, ledger_err_t *err)
+                       uint64_t lseq, rows_t *r, ledger_err_t *err)
 {
     ledger_epcis_info_t info;
     int rc;
@@ -228,8 +234,8 @@ int ledger__event_rows(const json_t *event, const char *event_id, const char *ev
 
 /* ---- open / close ----------------------------------------------------- */
 
-int ledger_store_open(const char *dir, unsigned flags, const uint8_t *self,
-                      ledger_store_t **out, ledger_err_t *err)
+int ledger_store_open(const char *dir, unsigned flags, const uint8_t *self, ledger_store_t **out,
+                      ledger_err_t *err)
 {
     ledger_store_t *st = NULL;
     MDB_txn *txn = NULL;
@@ -366,7 +372,7 @@ int ledger__feedrec_decode(const MDB_val *v, feedrec_t *f)
 }
 
 int ledger__get_feedrec(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, feedrec_t *f,
-                       ledger_err_t *err)
+                        ledger_err_t *err)
 {
     MDB_val k = {LEDGER_FEED_LEN, (void *)feed}, v;
     int rc = mdb_get(txn, st->dbi[DB_FEEDS], &k, &v);
@@ -467,8 +473,8 @@ typedef struct prep {
     const char *event_id; /* the event's eventID (after it was set) */
     ledger_buf_t payload;
     rows_t rows;
-    int skipped;       /* a duplicate, skipped */
-    uint64_t seq;      /* its seq in the own feed */
+    int skipped;        /* a duplicate, skipped */
+    uint64_t seq;       /* its seq in the own feed */
     ledger_buf_t entry; /* the signed entry */
     int rc;
     ledger_err_t err;
@@ -628,8 +634,8 @@ static void sign_entry(chain_t *ch, prep_t *p)
     ledger_buf_reset(&ch->hbytes);
     if (ledger_header_encode(&h, &ch->hbytes) ||
         (ledger_identity_sign(ch->id, ch->hbytes.data, ch->hbytes.len, sig),
-         ledger_entry_encode(ch->hbytes.data, ch->hbytes.len, sig, p->payload.data,
-                             p->payload.len, &p->entry))) {
+         ledger_entry_encode(ch->hbytes.data, ch->hbytes.len, sig, p->payload.data, p->payload.len,
+                             &p->entry))) {
         p->rc = ledger_err_set(&p->err, LEDGER_ENOMEM, "out of memory");
         return;
     }
@@ -943,4 +949,3 @@ int ledger_store_append_events(ledger_store_t *st, const ledger_identity_t *id, 
     }
     return ledger_store_append_commit(a, err);
 }
-

@@ -45,8 +45,8 @@ enum {
  * feed ID (recorded on creation; checked on later opens; may be NULL on open
  * to accept whatever is recorded). LEDGER_ENOHOME when dir holds no store
  * and CREATE is not given, LEDGER_EIO, LEDGER_ELOCKED. */
-int ledger_store_open(const char *dir, unsigned flags, const uint8_t *self,
-                      ledger_store_t **out, ledger_err_t *err);
+int ledger_store_open(const char *dir, unsigned flags, const uint8_t *self, ledger_store_t **out,
+                      ledger_err_t *err);
 
 /* Closes the store. Any read handle must have been ended. NULL is fine. */
 void ledger_store_close(ledger_store_t *st);
@@ -62,10 +62,10 @@ enum {
 
 /* What happened to one event of an append call. */
 typedef struct ledger_append_result {
-    uint64_t seq;         /* its seq in the own feed; 0 when skipped */
-    int skipped;          /* 1 when skipped as a duplicate */
-    char event_id[520];   /* the event's eventID (its own, or the event hash) */
-    char event_hash[96];  /* the EPCIS event hash computed by keten */
+    uint64_t seq;        /* its seq in the own feed; 0 when skipped */
+    int skipped;         /* 1 when skipped as a duplicate */
+    char event_id[520];  /* the event's eventID (its own, or the event hash) */
+    char event_hash[96]; /* the EPCIS event hash computed by keten */
 } ledger_append_result_t;
 
 /* Appends events (checked EPCIS events, ledger_epcis.h) to the own feed,
@@ -182,8 +182,7 @@ int ledger_store_verify(ledger_store_t *st, ledger_progress_cb progress, void *c
  * (an eventID, an identifier in canonical form, a location). Only the tests
  * use these, to prove that verify finds damage. */
 int ledger_store_debug_put_entry(ledger_store_t *st, const uint8_t feed[LEDGER_FEED_LEN],
-                                 uint64_t seq, const uint8_t *bytes, size_t len,
-                                 ledger_err_t *err);
+                                 uint64_t seq, const uint8_t *bytes, size_t len, ledger_err_t *err);
 int ledger_store_debug_del_row(ledger_store_t *st, const char *db, const char *key,
                                ledger_err_t *err);
 

@@ -30,9 +30,9 @@ static int vfail(ledger_err_t *err, const uint8_t *feed, uint64_t seq, const cha
                  const char *detail)
 {
     char hex[65];
-    return ledger_err_set(err, LEDGER_EVERIFY, "feed %s seq %llu: %s%s%s", ledger__feed_hex(feed, hex),
-                          (unsigned long long)seq, what, detail ? ": " : "",
-                          detail ? detail : "");
+    return ledger_err_set(err, LEDGER_EVERIFY, "feed %s seq %llu: %s%s%s",
+                          ledger__feed_hex(feed, hex), (unsigned long long)seq, what,
+                          detail ? ": " : "", detail ? detail : "");
 }
 
 /* Checks the event payload of one entry: its stored hash against a fresh
@@ -45,8 +45,8 @@ static int verify_event(verify_ctx_t *vc, const ledger_stored_t *s, ledger_err_t
     ledger_err_t e2;
     int rc;
 
-    if ((rc = ledger_event_payload_decode(s->e.payload, s->e.plen, &ev, stored, sizeof stored,
-                                          &e2)))
+    if ((rc =
+             ledger_event_payload_decode(s->e.payload, s->e.plen, &ev, stored, sizeof stored, &e2)))
         return vfail(err, s->e.h.feed, s->e.h.seq, "payload does not decode", e2.msg);
     if ((rc = ledger_evhash_compute(ev, NULL, fresh, &e2))) {
         rc = vfail(err, s->e.h.feed, s->e.h.seq, "event hash cannot be computed", e2.msg);
@@ -92,8 +92,7 @@ done:
     return rc;
 }
 
-static int verify_feed(verify_ctx_t *vc, const uint8_t *feed, const feedrec_t *f,
-                       ledger_err_t *err)
+static int verify_feed(verify_ctx_t *vc, const uint8_t *feed, const feedrec_t *f, ledger_err_t *err)
 {
     uint8_t prev[LEDGER_HASH_LEN] = {0}, key[LEDGER_FEED_LEN + 8];
     ledger_err_t e2;
@@ -113,22 +112,25 @@ static int verify_feed(verify_ctx_t *vc, const uint8_t *feed, const feedrec_t *f
             return ledger__lmdb_err(err, rc, "cannot read the feed index");
         mdb_cursor_count(vc->cur[DB_FSEQ], &dups);
         if (dups > 1 && !(f->flags & LEDGER_FEED_FORKED))
-            return vfail(err, feed, seq, "two entries with this seq but the feed is not "
-                         "marked forked", NULL);
+            return vfail(err, feed, seq,
+                         "two entries with this seq but the feed is not "
+                         "marked forked",
+                         NULL);
         vc->expect_rows[DB_FSEQ] += dups;
         if ((rc = ledger__load_lseq(vc->st, vc->txn, ledger__get_be64(v.mv_data), &s, &e2)))
             return vfail(err, feed, seq, "entry does not decode", e2.msg);
         if (memcmp(s.e.h.feed, feed, LEDGER_FEED_LEN) != 0 || s.e.h.seq != seq)
             return vfail(err, feed, seq, "entry's header names another feed or seq", NULL);
         if (memcmp(s.e.h.prev, prev, LEDGER_HASH_LEN) != 0)
-            return vfail(err, feed, seq, "chain link broken: prev is not the hash of the "
-                         "entry before", NULL);
+            return vfail(err, feed, seq,
+                         "chain link broken: prev is not the hash of the "
+                         "entry before",
+                         NULL);
         if ((rc = ledger_entry_check_payload(&s.e, &e2)))
             return vfail(err, feed, seq, "payload", e2.msg);
         if ((rc = ledger_entry_check_sig(&s.e, &e2)))
             return vfail(err, feed, seq, "signature", e2.msg);
-        if (s.e.payload && s.e.h.ptype == LEDGER_PT_EVENT &&
-            (rc = verify_event(vc, &s, err)))
+        if (s.e.payload && s.e.h.ptype == LEDGER_PT_EVENT && (rc = verify_event(vc, &s, err)))
             return rc;
         ledger_entry_hash(&s.e, prev);
         vc->entries++;
@@ -196,11 +198,10 @@ int ledger_store_verify(ledger_store_t *st, ledger_progress_cb progress, void *c
             goto done;
         }
         if (ms.ms_entries != vc.expect_rows[i]) {
-            rc = ledger_err_set(err, LEDGER_EVERIFY,
-                                "the %s %s holds %llu rows but the entries explain %llu",
-                                ledger__db_names[i], i == DB_LOG ? "database" : "index",
-                                (unsigned long long)ms.ms_entries,
-                                (unsigned long long)vc.expect_rows[i]);
+            rc = ledger_err_set(
+                err, LEDGER_EVERIFY, "the %s %s holds %llu rows but the entries explain %llu",
+                ledger__db_names[i], i == DB_LOG ? "database" : "index",
+                (unsigned long long)ms.ms_entries, (unsigned long long)vc.expect_rows[i]);
             goto done;
         }
     }
@@ -220,8 +221,7 @@ done:
 /* ---- raw access for tests --------------------------------------------- */
 
 int ledger_store_debug_put_entry(ledger_store_t *st, const uint8_t feed[LEDGER_FEED_LEN],
-                                 uint64_t seq, const uint8_t *bytes, size_t len,
-                                 ledger_err_t *err)
+                                 uint64_t seq, const uint8_t *bytes, size_t len, ledger_err_t *err)
 {
     MDB_txn *txn;
     uint8_t key[LEDGER_FEED_LEN + 8];

@@ -57,7 +57,8 @@ static __attribute__((unused)) ledger_epcis_doc_t *parse_text(const char *text, 
 }
 
 /* Parses text that must be refused; returns the message. */
-static __attribute__((unused)) const char *refuse(const char *text, size_t len, const char *source, ledger_err_t *err)
+static __attribute__((unused)) const char *refuse(const char *text, size_t len, const char *source,
+                                                  ledger_err_t *err)
 {
     ledger_epcis_doc_t *doc = (ledger_epcis_doc_t *)1;
     int rc = ledger_epcis_doc_parse(text, len, source, &doc, err);
@@ -154,7 +155,8 @@ static __attribute__((unused)) ledger_epcis_doc_t *parse_example(const char *rel
 }
 
 /* Counts the .jsonld files below dir (relative names into names). */
-static __attribute__((unused)) void find_jsonld(const char *root, const char *rel, char names[][200], size_t *n)
+static __attribute__((unused)) void find_jsonld(const char *root, const char *rel,
+                                                char names[][200], size_t *n)
 {
     char path[1024];
     DIR *d;
@@ -233,7 +235,8 @@ static __attribute__((unused)) json_t *without_context(const json_t *ev)
     return c;
 }
 
-static __attribute__((unused)) void hash_of(const json_t *ev, char out[LEDGER_EVHASH_LEN], const char *what)
+static __attribute__((unused)) void hash_of(const json_t *ev, char out[LEDGER_EVHASH_LEN],
+                                            const char *what)
 {
     ledger_err_t err;
     if (ledger_evhash_compute(ev, NULL, out, &err) < 0)

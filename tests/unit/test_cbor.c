@@ -59,8 +59,10 @@ static const char *const vectors[][2] = {
     {"[1,[2,3],[4,5]]", "8301820203820405"},
     {"{}", "a0"},
     /* keys sorted by encoded bytes: shorter first, then bytewise */
-    {"{\"b\":1,\"a\":2,\"aa\":3}", "a3616102616201626161" "03"},
-    {"{\"eventTime\":\"x\",\"type\":\"y\"}", "a26474797065617969" "6576656e7454696d656178"},
+    {"{\"b\":1,\"a\":2,\"aa\":3}", "a3616102616201626161"
+                                   "03"},
+    {"{\"eventTime\":\"x\",\"type\":\"y\"}", "a26474797065617969"
+                                             "6576656e7454696d656178"},
 };
 
 static void test_vectors(void **state)
@@ -87,23 +89,24 @@ static void test_vectors(void **state)
 
 /* Encodings the strict reader must refuse. */
 static const char *const refused[] = {
-    "1817",             /* 23 in two bytes: not shortest */
-    "190017",           /* 23 in three bytes */
-    "f93c01f6",         /* trailing bytes */
-    "fa3f800000",       /* 1.0 as single: shortest is half */
+    "1817",               /* 23 in two bytes: not shortest */
+    "190017",             /* 23 in three bytes */
+    "f93c01f6",           /* trailing bytes */
+    "fa3f800000",         /* 1.0 as single: shortest is half */
     "fb3ff0000000000000", /* 1.0 as double */
-    "a2616201616102",   /* keys out of order */
-    "a2616101616102",   /* duplicate key */
-    "9f01ff",           /* indefinite array */
-    "7f6161ff",         /* indefinite text */
-    "c074",             /* tag */
-    "4161",             /* byte string where JSON is expected */
-    "62c3",             /* truncated text */
-    "61ff",             /* invalid UTF-8 */
-    "f97e00",           /* NaN */
-    "f7",               /* undefined */
-    "83010203" "04",    /* trailing */
-    "a1016161",         /* integer key */
+    "a2616201616102",     /* keys out of order */
+    "a2616101616102",     /* duplicate key */
+    "9f01ff",             /* indefinite array */
+    "7f6161ff",           /* indefinite text */
+    "c074",               /* tag */
+    "4161",               /* byte string where JSON is expected */
+    "62c3",               /* truncated text */
+    "61ff",               /* invalid UTF-8 */
+    "f97e00",             /* NaN */
+    "f7",                 /* undefined */
+    "83010203"
+    "04",                 /* trailing */
+    "a1016161",           /* integer key */
     "9bffffffffffffffff", /* absurd array length */
 };
 

@@ -92,11 +92,10 @@ static json_t *make_vectors(void)
         tohex(eh, 32, ehx);
         tohex(h.feed, 32, kx);
         tohex(h.phash, 32, phx);
-        json_array_append_new(out, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-                                             "seq", (json_int_t)h.seq, "feed", kx, "eventHash",
-                                             hash, "payload", px, "payloadSha256", phx,
-                                             "header", hx, "signature", sx, "entryHash", ehx,
-                                             "entry", ex));
+        json_array_append_new(out, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "seq",
+                                             (json_int_t)h.seq, "feed", kx, "eventHash", hash,
+                                             "payload", px, "payloadSha256", phx, "header", hx,
+                                             "signature", sx, "entryHash", ehx, "entry", ex));
         free(hx);
         free(px);
         free(ex);
@@ -118,9 +117,10 @@ static void test_vectors(void **state)
     if (!want)
         fail_msg("%s: %s", VECTORS, je.text);
     for (size_t i = 0; i < 3; i++) {
-        const char *keys[] = {"feed", "eventHash", "payload", "payloadSha256",
+        const char *keys[] = {"feed",   "eventHash", "payload",   "payloadSha256",
                               "header", "signature", "entryHash", "entry"};
-        json_t *w = json_array_get(json_object_get(want, "entries"), i), *g = json_array_get(got, i);
+        json_t *w = json_array_get(json_object_get(want, "entries"), i),
+               *g = json_array_get(got, i);
         for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
             const char *ws = json_string_value(json_object_get(w, keys[k]));
             const char *gs = json_string_value(json_object_get(g, keys[k]));
@@ -250,8 +250,7 @@ static void test_event_payload(void **state)
     json_decref(badhash);
     ledger_buf_free(&bad);
     assert_int_equal(ledger_event_payload_encode(good, ev, &b, NULL), 0);
-    assert_int_equal(ledger_event_payload_decode(b.data, b.len, &back, hash, sizeof hash, NULL),
-                     0);
+    assert_int_equal(ledger_event_payload_decode(b.data, b.len, &back, hash, sizeof hash, NULL), 0);
     assert_string_equal(hash, good);
     assert_true(json_equal(ev, back));
     json_decref(back);

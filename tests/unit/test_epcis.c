@@ -808,18 +808,12 @@ static void test_event_check_alone(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_examples_parse),
-        cmocka_unit_test(test_event_hash_vectors),
-        cmocka_unit_test(test_bad_fixtures),
-        cmocka_unit_test(test_bad_generated),
-        cmocka_unit_test(test_bad_fields),
-        cmocka_unit_test(test_foreach),
-        cmocka_unit_test(test_cbv_forms),
-        cmocka_unit_test(test_shapes),
-        cmocka_unit_test(test_self_contained),
-        cmocka_unit_test(test_info),
-        cmocka_unit_test(test_identifiers),
-        cmocka_unit_test(test_event_check_alone),
+        cmocka_unit_test(test_examples_parse), cmocka_unit_test(test_event_hash_vectors),
+        cmocka_unit_test(test_bad_fixtures),   cmocka_unit_test(test_bad_generated),
+        cmocka_unit_test(test_bad_fields),     cmocka_unit_test(test_foreach),
+        cmocka_unit_test(test_cbv_forms),      cmocka_unit_test(test_shapes),
+        cmocka_unit_test(test_self_contained), cmocka_unit_test(test_info),
+        cmocka_unit_test(test_identifiers),    cmocka_unit_test(test_event_check_alone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -183,8 +183,7 @@ static void test_duplicates_all_or_nothing(void **state)
     assert_int_equal(ledger_store_append_events(store(f), f->id, &evs[1], 1, 0, res, &err), 0);
     {
         int n = 0;
-        assert_int_equal(ledger_store_find_event(store(f), res[0].event_id, count_cb, &n, &err),
-                         0);
+        assert_int_equal(ledger_store_find_event(store(f), res[0].event_id, count_cb, &n, &err), 0);
         assert_int_equal(n, 2); /* the event and its errorDeclaration */
     }
     assert_int_equal(ledger_store_verify(store(f), NULL, NULL, &err), 0);
@@ -217,14 +216,16 @@ static void corrupt_entry(fixture_t *f, uint64_t seq, int part, size_t at)
     ledger_buf_t b = LEDGER_BUF_INIT;
     ledger_entry_t e;
     size_t off;
-    assert_int_equal(ledger_store_get(store(f), ledger_home_id(f->home), seq, copy_cb, &b, NULL), 0);
-    assert_int_equal(ledger_entry_decode(b.data, b.len, &e, NULL), 0);
-    off = part == 0 ? (size_t)(e.payload - b.data) : part == 1 ? (size_t)(e.sig - b.data)
-                                                               : (size_t)(e.hbytes - b.data);
-    b.data[off + at] ^= 0x01;
-    assert_int_equal(ledger_store_debug_put_entry(store(f), ledger_home_id(f->home), seq, b.data,
-                                                  b.len, NULL),
+    assert_int_equal(ledger_store_get(store(f), ledger_home_id(f->home), seq, copy_cb, &b, NULL),
                      0);
+    assert_int_equal(ledger_entry_decode(b.data, b.len, &e, NULL), 0);
+    off = part == 0   ? (size_t)(e.payload - b.data)
+          : part == 1 ? (size_t)(e.sig - b.data)
+                      : (size_t)(e.hbytes - b.data);
+    b.data[off + at] ^= 0x01;
+    assert_int_equal(
+        ledger_store_debug_put_entry(store(f), ledger_home_id(f->home), seq, b.data, b.len, NULL),
+        0);
     ledger_buf_free(&b);
 }
 
@@ -308,9 +309,8 @@ static void test_pipeline(void **state)
 
     for (size_t i = 0; i < n; i++) /* every 7th event repeats the one before */
         evs[i] = object_event((int)(i % 7 == 6 ? i - 1 : i), "shipping");
-    assert_int_equal(ledger_store_append_begin(store(f), f->id, LEDGER_APPEND_SKIP_DUPLICATES, &a,
-                                               &err),
-                     0);
+    assert_int_equal(
+        ledger_store_append_begin(store(f), f->id, LEDGER_APPEND_SKIP_DUPLICATES, &a, &err), 0);
     assert_int_equal(ledger_store_append_add(a, evs, 1000, 0, res, &err), 0);
     assert_int_equal(ledger_store_append_add(a, evs + 1000, n - 1000, 1000, res + 1000, &err), 0);
     assert_int_equal(ledger_store_append_commit(a, &err), 0);
