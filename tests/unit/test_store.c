@@ -295,6 +295,30 @@ static void test_big_batch_one_bad(void **state)
     free(evs);
 }
 
+/* Big enough that verify checks every other signature on a helper thread: a
+ * bad signature there is still the one reported when a later entry is bad
+ * too (the first problem in walk order wins). */
+static void test_verify_threaded(void **state)
+{
+    fixture_t *f = *state;
+    size_t n = 2000;
+    json_t **evs = calloc(n, sizeof *evs);
+    ledger_err_t err;
+    for (size_t i = 0; i < n; i++)
+        evs[i] = object_event((int)i, "shipping");
+    assert_int_equal(ledger_store_append_events(store(f), f->id, evs, n, 0, NULL, &err), 0);
+    assert_int_equal(ledger_store_verify(store(f), NULL, NULL, &err), 0);
+    corrupt_entry(f, 1700, 0, 20); /* payload, found by the walk itself */
+    expect_verify_fails(f, "seq 1700: payload");
+    corrupt_entry(f, 1500, 1, 5); /* signature of an entry the helper checks */
+    expect_verify_fails(f, "seq 1500: signature");
+    corrupt_entry(f, 1499, 1, 5); /* and one the walk checks: still the earliest */
+    expect_verify_fails(f, "seq 1499: signature");
+    for (size_t i = 0; i < n; i++)
+        json_decref(evs[i]);
+    free(evs);
+}
+
 /* A call large enough for the threaded pipeline, in several adds of one
  * append, with duplicates inside it (skipped) and across the adds. */
 static void test_pipeline(void **state)
@@ -347,6 +371,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_verify_deleted_evid_row, setup, teardown),
         cmocka_unit_test_setup_teardown(test_big_batch_one_bad, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pipeline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verify_threaded, setup, teardown),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
