@@ -103,7 +103,7 @@ static int quantity_elem(const char *arg, json_t **out)
     return 0;
 }
 
-static int typed_elem(const char *arg, const char *typekey, const char *idkey, json_t **out)
+static int typed_elem(const char *arg, const char *idkey, json_t **out)
 {
     const char *eq = strchr(arg, '=');
     char *type;
@@ -112,7 +112,6 @@ static int typed_elem(const char *arg, const char *typekey, const char *idkey, j
     if (!(type = strndup(arg, (size_t)(eq - arg))))
         return -1;
     *out = json_pack("{s:s, s:s}", "type", type, idkey, eq + 1);
-    (void)typekey;
     free(type);
     return *out ? 0 : -1;
 }
@@ -127,7 +126,90 @@ static void append_to(json_t *ev, const char *key, json_t *item)
     json_array_append_new(arr, item);
 }
 
-/* Builds one event from the options at argv[*i...]; 0, or an exit code. */
+/* The event options: each names the member it fills and how. */
+enum opt_kind {
+    OPT_TYPE,     /* the event type */
+    OPT_ACTION,   /* action */
+    OPT_TIME,     /* eventTime (and its offset) */
+    OPT_LIST,     /* one more element of an identifier list */
+    OPT_STRING,   /* a string member */
+    OPT_ID,       /* an object {"id": value} (readPoint, bizLocation) */
+    OPT_QUANTITY, /* one more quantity element CLASS=Q[:UOM] */
+    OPT_TYPED,    /* one more {"type": T, sub: URI} element, from T=URI */
+    OPT_ILMD,     /* the ilmd object, as JSON */
+};
+
+static const struct event_opt {
+    const char *name;
+    enum opt_kind kind;
+    const char *member, *sub;
+} event_opts[] = {
+    {"--type", OPT_TYPE, NULL, NULL},
+    {"--action", OPT_ACTION, NULL, NULL},
+    {"--event-time", OPT_TIME, NULL, NULL},
+    {"--epc", OPT_LIST, "epcList", NULL},
+    {"--child", OPT_LIST, "childEPCs", NULL},
+    {"--input", OPT_LIST, "inputEPCList", NULL},
+    {"--output", OPT_LIST, "outputEPCList", NULL},
+    {"--parent", OPT_STRING, "parentID", NULL},
+    {"--biz-step", OPT_STRING, "bizStep", NULL},
+    {"--disposition", OPT_STRING, "disposition", NULL},
+    {"--transformation-id", OPT_STRING, "transformationID", NULL},
+    {"--read-point", OPT_ID, "readPoint", NULL},
+    {"--biz-location", OPT_ID, "bizLocation", NULL},
+    {"--quantity", OPT_QUANTITY, "quantityList", NULL},
+    {"--child-quantity", OPT_QUANTITY, "childQuantityList", NULL},
+    {"--input-quantity", OPT_QUANTITY, "inputQuantityList", NULL},
+    {"--output-quantity", OPT_QUANTITY, "outputQuantityList", NULL},
+    {"--source", OPT_TYPED, "sourceList", "source"},
+    {"--destination", OPT_TYPED, "destinationList", "destination"},
+    {"--biz-transaction", OPT_TYPED, "bizTransactionList", "bizTransaction"},
+    {"--ilmd", OPT_ILMD, "ilmd", NULL},
+};
+#define N_EVENT_OPTS (sizeof event_opts / sizeof event_opts[0])
+
+/* Applies one option's value to the event under construction. 0, or an exit
+ * code after a message. */
+static int apply_opt(const struct event_opt *o, const char *v, json_t *ev, const char **type,
+                     const char **action, const char **when)
+{
+    json_t *item = NULL;
+    switch (o->kind) {
+    case OPT_TYPE: *type = v; return 0;
+    case OPT_ACTION: *action = v; return 0;
+    case OPT_TIME: *when = v; return 0;
+    case OPT_LIST: append_to(ev, o->member, json_string(v)); return 0;
+    case OPT_STRING: json_object_set_new(ev, o->member, json_string(v)); return 0;
+    case OPT_ID: json_object_set_new(ev, o->member, json_pack("{s:s}", "id", v)); return 0;
+    case OPT_QUANTITY:
+        if (quantity_elem(v, &item))
+            return cli_usage("record",
+                             "%s \"%s\": expected CLASS=QUANTITY[:UOM], e.g. "
+                             "urn:epc:class:lgtin:5412345.000001.LOT42=12.5:KGM",
+                             o->name, v);
+        append_to(ev, o->member, item);
+        return 0;
+    case OPT_TYPED:
+        if (typed_elem(v, o->sub, &item))
+            return cli_usage("record", "%s \"%s\": expected TYPE=URI", o->name, v);
+        append_to(ev, o->member, item);
+        return 0;
+    case OPT_ILMD: {
+        json_error_t je;
+        json_t *ilmd = json_loads(v, 0, &je);
+        if (!json_is_object(ilmd)) {
+            json_decref(ilmd);
+            return cli_usage("record", "--ilmd: expected a JSON object: %s",
+                             ilmd ? "not an object" : je.text);
+        }
+        json_object_set_new(ev, o->member, ilmd);
+        return 0;
+    }
+    }
+    return 0;
+}
+
+/* Builds one event from the event options in argv; 0, or an exit code. */
 static int build_event(int argc, char **argv, json_t **out)
 {
     json_t *ev = json_object();
@@ -136,123 +218,14 @@ static int build_event(int argc, char **argv, json_t **out)
     int r;
 
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        json_t *item = NULL;
-        if ((r = cli_opt(argc, argv, &i, "--type", &type)))
-            goto next;
-        if ((r = cli_opt(argc, argv, &i, "--action", &action)))
-            goto next;
-        if ((r = cli_opt(argc, argv, &i, "--event-time", &when)))
-            goto next;
-        if ((r = cli_opt(argc, argv, &i, "--epc", &v)) == 1) {
-            append_to(ev, "epcList", json_string(v));
-            continue;
-        }
-        if ((r = cli_opt(argc, argv, &i, "--child", &v)) == 1) {
-            append_to(ev, "childEPCs", json_string(v));
-            continue;
-        }
-        if ((r = cli_opt(argc, argv, &i, "--input", &v)) == 1) {
-            append_to(ev, "inputEPCList", json_string(v));
-            continue;
-        }
-        if ((r = cli_opt(argc, argv, &i, "--output", &v)) == 1) {
-            append_to(ev, "outputEPCList", json_string(v));
-            continue;
-        }
-        if ((r = cli_opt(argc, argv, &i, "--parent", &v)) == 1) {
-            json_object_set_new(ev, "parentID", json_string(v));
-            continue;
-        }
-        if ((r = cli_opt(argc, argv, &i, "--biz-step", &v)) == 1) {
-            json_object_set_new(ev, "bizStep", json_string(v));
-            continue;
-        }
-        if ((r = cli_opt(argc, argv, &i, "--disposition", &v)) == 1) {
-            json_object_set_new(ev, "disposition", json_string(v));
-            continue;
-        }
-        if ((r = cli_opt(argc, argv, &i, "--read-point", &v)) == 1) {
-            json_object_set_new(ev, "readPoint", json_pack("{s:s}", "id", v));
-            continue;
-        }
-        if ((r = cli_opt(argc, argv, &i, "--biz-location", &v)) == 1) {
-            json_object_set_new(ev, "bizLocation", json_pack("{s:s}", "id", v));
-            continue;
-        }
-        if ((r = cli_opt(argc, argv, &i, "--transformation-id", &v)) == 1) {
-            json_object_set_new(ev, "transformationID", json_string(v));
-            continue;
-        }
-        {
-            static const char *const qopts[][2] = {{"--quantity", "quantityList"},
-                                                   {"--child-quantity", "childQuantityList"},
-                                                   {"--input-quantity", "inputQuantityList"},
-                                                   {"--output-quantity", "outputQuantityList"}};
-            int matched = 0;
-            for (size_t q = 0; q < 4 && !matched; q++) {
-                if ((r = cli_opt(argc, argv, &i, qopts[q][0], &v)) == 1) {
-                    if (quantity_elem(v, &item)) {
-                        json_decref(ev);
-                        return cli_usage("record",
-                                         "%s \"%s\": expected CLASS=QUANTITY[:UOM], e.g. "
-                                         "urn:epc:class:lgtin:5412345.000001.LOT42=12.5:KGM",
-                                         qopts[q][0], v);
-                    }
-                    append_to(ev, qopts[q][1], item);
-                    matched = 1;
-                } else if (r < 0) {
-                    json_decref(ev);
-                    return CLI_EXIT_USAGE;
-                }
-            }
-            if (matched)
+        for (size_t k = 0; k < N_EVENT_OPTS; k++) {
+            if ((r = cli_opt(argc, argv, &i, event_opts[k].name, &v)) == 0)
                 continue;
-        }
-        {
-            static const char *const topts[][3] = {
-                {"--source", "sourceList", "source"},
-                {"--destination", "destinationList", "destination"},
-                {"--biz-transaction", "bizTransactionList", "bizTransaction"}};
-            int matched = 0;
-            for (size_t t = 0; t < 3 && !matched; t++) {
-                if ((r = cli_opt(argc, argv, &i, topts[t][0], &v)) == 1) {
-                    if (typed_elem(v, "type", topts[t][2], &item)) {
-                        json_decref(ev);
-                        return cli_usage("record", "%s \"%s\": expected TYPE=URI", topts[t][0], v);
-                    }
-                    append_to(ev, topts[t][1], item);
-                    matched = 1;
-                } else if (r < 0) {
-                    json_decref(ev);
-                    return CLI_EXIT_USAGE;
-                }
-            }
-            if (matched)
-                continue;
-        }
-        if ((r = cli_opt(argc, argv, &i, "--ilmd", &v)) == 1) {
-            json_error_t je;
-            json_t *ilmd = json_loads(v, 0, &je);
-            if (!json_is_object(ilmd)) {
-                json_decref(ilmd);
+            if (r < 0 || (r = apply_opt(&event_opts[k], v, ev, &type, &action, &when))) {
                 json_decref(ev);
-                return cli_usage("record", "--ilmd: expected a JSON object: %s",
-                                 ilmd ? "not an object" : je.text);
+                return r < 0 ? CLI_EXIT_USAGE : r;
             }
-            json_object_set_new(ev, "ilmd", ilmd);
-            continue;
-        }
-        if (r < 0) {
-            json_decref(ev);
-            return CLI_EXIT_USAGE;
-        }
-        (void)a;
-        continue;
-    next:
-        if (r < 0) {
-            json_decref(ev);
-            return CLI_EXIT_USAGE;
+            break;
         }
     }
     json_object_set_new(ev, "type", json_string(type));
@@ -261,7 +234,7 @@ static int build_event(int argc, char **argv, json_t **out)
     if (action)
         json_object_set_new(ev, "action", json_string(action));
     if (when) {
-        const char *tzp = strpbrk(when + 10, "Zz+-");
+        const char *tzp = strlen(when) > 10 ? strpbrk(when + 10, "Zz+-") : NULL;
         json_object_set_new(ev, "eventTime", json_string(when));
         if (tzp && (*tzp == 'Z' || *tzp == 'z'))
             json_object_set_new(ev, "eventTimeZoneOffset", json_string("+00:00"));
@@ -284,30 +257,9 @@ static int build_event(int argc, char **argv, json_t **out)
 
 static int is_event_option(const char *a)
 {
-    static const char *const opts[] = {"--type",
-                                       "--action",
-                                       "--epc",
-                                       "--quantity",
-                                       "--parent",
-                                       "--child",
-                                       "--input",
-                                       "--output",
-                                       "--input-quantity",
-                                       "--output-quantity",
-                                       "--child-quantity",
-                                       "--biz-step",
-                                       "--disposition",
-                                       "--read-point",
-                                       "--biz-location",
-                                       "--source",
-                                       "--destination",
-                                       "--biz-transaction",
-                                       "--ilmd",
-                                       "--event-time",
-                                       "--transformation-id"};
-    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
-        size_t n = strlen(opts[i]);
-        if (strncmp(a, opts[i], n) == 0 && (a[n] == '\0' || a[n] == '='))
+    for (size_t i = 0; i < N_EVENT_OPTS; i++) {
+        size_t n = strlen(event_opts[i].name);
+        if (strncmp(a, event_opts[i].name, n) == 0 && (a[n] == '\0' || a[n] == '='))
             return 1;
     }
     return 0;

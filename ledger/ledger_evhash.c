@@ -73,21 +73,9 @@ typedef ledger_evtree_str_t str_t;
 typedef ledger_evtree_node_t node_t;
 
 #define LIT(s) ((str_t){s, sizeof(s) - 1})
-#define IS(p, n, lit) str_is(p, n, lit, sizeof(lit) - 1)
+#define IS(p, n, lit) ledger_evtree_str_is(p, n, lit, sizeof(lit) - 1)
+#define str_cmp ledger_evtree_str_cmp
 
-static bool str_is(const char *p, size_t n, const char *lit, size_t ln)
-{
-    return n == ln && memcmp(p, lit, n) == 0;
-}
-
-/* strcmp's order for strings without NUL. */
-static int str_cmp(const char *a, size_t an, const char *b, size_t bn)
-{
-    if (an && bn && a[0] != b[0])
-        return (unsigned char)a[0] - (unsigned char)b[0];
-    int r = memcmp(a, b, an < bn ? an : bn);
-    return r ? r : (an > bn) - (an < bn);
-}
 
 /* ---- state of one computation ------------------------------------------ */
 

@@ -26,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "ledger_arena.h"
 #include "ledger_error.h"
@@ -91,5 +92,20 @@ int ledger_evtree_correct(ledger_evtree_t *t, ledger_evtree_node_t *root);
 /* Step 4: writes the pre-hash of the corrected event tree to t->out /
  * t->n. 0 or the recorded error. */
 int ledger_evtree_prehash(ledger_evtree_t *t, ledger_evtree_node_t *event);
+
+/* n bytes at p equal the literal lit of length ln. */
+static inline bool ledger_evtree_str_is(const char *p, size_t n, const char *lit, size_t ln)
+{
+    return n == ln && memcmp(p, lit, n) == 0;
+}
+
+/* strcmp's order for strings without NUL. */
+static inline int ledger_evtree_str_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+    if (an && bn && a[0] != b[0])
+        return (unsigned char)a[0] - (unsigned char)b[0];
+    int r = memcmp(a, b, an < bn ? an : bn);
+    return r ? r : (an > bn) - (an < bn);
+}
 
 #endif
