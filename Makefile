@@ -19,7 +19,7 @@ OPT     ?= -O2 -g
 FUZZ_SECONDS ?= 30
 
 PKGS     = libsodium lmdb jansson libcbor
-DEB_PKGS = build-essential pkg-config clang libsodium-dev liblmdb-dev libjansson-dev \
+DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev libsodium-dev liblmdb-dev libjansson-dev \
            libcbor-dev libcmocka-dev lmdb-utils python3 time openssl
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
