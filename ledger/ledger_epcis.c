@@ -46,33 +46,10 @@ static const char not_epcis[] = "not an EPCIS document: expected an EPCISDocumen
 /* Offset of the first byte that is not well-formed UTF-8 (RFC 3629), or len. */
 static size_t utf8_bad_offset(const unsigned char *s, size_t len)
 {
-    size_t i = 0, n, k;
-
-    while (i < len) {
-        unsigned c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xC2 && c <= 0xDF)
-            n = 1;
-        else if (c >= 0xE0 && c <= 0xEF)
-            n = 2;
-        else if (c >= 0xF0 && c <= 0xF4)
-            n = 3;
-        else
-            return i;
-        if (len - i <= n)
-            return i;
-        for (k = 1; k <= n; k++)
-            if ((s[i + k] & 0xC0) != 0x80)
-                return i;
-        if ((c == 0xE0 && s[i + 1] < 0xA0) || (c == 0xED && s[i + 1] > 0x9F) ||
-            (c == 0xF0 && s[i + 1] < 0x90) || (c == 0xF4 && s[i + 1] > 0x8F))
-            return i;
-        i += n + 1;
-    }
-    return len;
+    size_t i = 0, n;
+    while (i < len && (n = ledger_json_utf8_char(s + i, len - i)) > 0)
+        i += n;
+    return i;
 }
 
 static int json_syntax_error(const char *buf, size_t len, const char *source,

@@ -23,6 +23,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+size_t ledger_json_utf8_char(const unsigned char *p, size_t avail)
+{
+    unsigned c = avail ? p[0] : 0;
+    size_t n, k;
+    if (!avail)
+        return 0;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 1;
+    else if (c >= 0xE0 && c <= 0xEF)
+        n = 2;
+    else if (c >= 0xF0 && c <= 0xF4)
+        n = 3;
+    else
+        return 0;
+    if (avail <= n)
+        return 0;
+    for (k = 1; k <= n; k++)
+        if ((p[k] & 0xC0) != 0x80)
+            return 0;
+    if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) || (c == 0xF0 && p[1] < 0x90) ||
+        (c == 0xF4 && p[1] > 0x8F))
+        return 0; /* overlong, surrogate, or beyond U+10FFFF */
+    return n + 1;
+}
+
 #define RD_MAX_DEPTH 2048 /* as jansson's JSON_PARSER_MAX_DEPTH */
 
 typedef struct rd {
@@ -223,8 +250,7 @@ static int rd_string(rd_t *r, const char **s, size_t *len)
 {
     const unsigned char *p = r->p, *start = p;
     int esc = 0;
-    unsigned c;
-    size_t n, k;
+    size_t n;
 
     for (;;) {
         while (p < r->end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
@@ -240,24 +266,9 @@ static int rd_string(rd_t *r, const char **s, size_t *len)
             p += 2;
             continue;
         }
-        c = *p; /* UTF-8, RFC 3629 */
-        if (c >= 0xC2 && c <= 0xDF)
-            n = 1;
-        else if (c >= 0xE0 && c <= 0xEF)
-            n = 2;
-        else if (c >= 0xF0 && c <= 0xF4)
-            n = 3;
-        else
+        if ((n = ledger_json_utf8_char(p, (size_t)(r->end - p))) == 0)
             return -1;
-        if ((size_t)(r->end - p) <= n)
-            return -1;
-        for (k = 1; k <= n; k++)
-            if ((p[k] & 0xC0) != 0x80)
-                return -1;
-        if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) ||
-            (c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] > 0x8F))
-            return -1;
-        p += n + 1;
+        p += n;
     }
     r->p = p + 1;
     if (!esc) {

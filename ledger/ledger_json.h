@@ -102,4 +102,8 @@ size_t ledger_json_size_estimate(const json_t *v);
  * and no value changes on the way out. */
 int ledger_json_real_digits(const json_t *v);
 
+/* The length (1-4) of the well-formed UTF-8 character (RFC 3629) at p, of
+ * which avail bytes are there; 0 when it is not well formed or cut short. */
+size_t ledger_json_utf8_char(const unsigned char *p, size_t avail);
+
 #endif
