@@ -175,12 +175,24 @@ static int apply_opt(const struct event_opt *o, const char *v, json_t *ev, const
 {
     json_t *item = NULL;
     switch (o->kind) {
-    case OPT_TYPE: *type = v; return 0;
-    case OPT_ACTION: *action = v; return 0;
-    case OPT_TIME: *when = v; return 0;
-    case OPT_LIST: append_to(ev, o->member, json_string(v)); return 0;
-    case OPT_STRING: json_object_set_new(ev, o->member, json_string(v)); return 0;
-    case OPT_ID: json_object_set_new(ev, o->member, json_pack("{s:s}", "id", v)); return 0;
+    case OPT_TYPE:
+        *type = v;
+        return 0;
+    case OPT_ACTION:
+        *action = v;
+        return 0;
+    case OPT_TIME:
+        *when = v;
+        return 0;
+    case OPT_LIST:
+        append_to(ev, o->member, json_string(v));
+        return 0;
+    case OPT_STRING:
+        json_object_set_new(ev, o->member, json_string(v));
+        return 0;
+    case OPT_ID:
+        json_object_set_new(ev, o->member, json_pack("{s:s}", "id", v));
+        return 0;
     case OPT_QUANTITY:
         if (quantity_elem(v, &item))
             return cli_usage("record",

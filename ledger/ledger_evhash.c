@@ -76,7 +76,6 @@ typedef ledger_evtree_node_t node_t;
 #define IS(p, n, lit) ledger_evtree_str_is(p, n, lit, sizeof(lit) - 1)
 #define str_cmp ledger_evtree_str_cmp
 
-
 /* ---- state of one computation ------------------------------------------ */
 
 typedef struct {

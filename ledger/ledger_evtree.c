@@ -40,7 +40,6 @@ typedef ledger_evtree_str_t str_t;
 #define IS(p, n, lit) ledger_evtree_str_is(p, n, lit, sizeof(lit) - 1)
 #define str_cmp ledger_evtree_str_cmp
 
-
 /* Is lit somewhere in p[0..n)? */
 static bool contains(const char *p, size_t n, const char *lit, size_t ln)
 {

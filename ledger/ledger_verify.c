@@ -320,7 +320,8 @@ done:
         pthread_mutex_unlock(&q.mu);
         pthread_join(helper, NULL);
         if (q.bad && q.bad_order < fail_order)
-            rc = vfail(err, q.bad_feed, q.bad_seq, "signature", "Ed25519 signature does not verify");
+            rc =
+                vfail(err, q.bad_feed, q.bad_seq, "signature", "Ed25519 signature does not verify");
     }
     if (q.jobs) {
         if (helper_started) {
