@@ -774,6 +774,7 @@ struct ledger_append {
     MDB_txn *txn;
     uint64_t lseq;      /* the next local position */
     uint64_t head_lseq; /* where the last entry went */
+    uint64_t stored;    /* entries stored by this append */
     int failed;         /* an add failed: only abort is left */
 };
 
@@ -858,6 +859,7 @@ int ledger_store_append_add(ledger_append_t *a, json_t **events, size_t n, size_
             if ((rc = store_entry(a->ch.st, a->txn, p, a->lseq, err)))
                 goto done;
             a->head_lseq = a->lseq++;
+            a->stored++;
         }
         if (res) {
             memset(res, 0, sizeof *res);
@@ -906,7 +908,9 @@ int ledger_store_append_commit(ledger_append_t *a, ledger_err_t *err)
     memcpy(head.hash, a->ch.head, LEDGER_HASH_LEN);
     head.lseq = a->head_lseq;
     feedrec_encode(&head, rec);
-    if ((rc = mdb_put(a->txn, a->ch.st->dbi[DB_FEEDS], &k, &v, 0))) {
+    /* nothing stored (every event a skipped duplicate, or none at all): the
+     * head stays as it was, and a feed with no entry gets no head record */
+    if (a->stored && (rc = mdb_put(a->txn, a->ch.st->dbi[DB_FEEDS], &k, &v, 0))) {
         rc = ledger__lmdb_err(err, rc, "cannot write the feed head");
         ledger_store_append_abort(a);
         return rc;
