@@ -136,6 +136,13 @@ contains "$T/err" "wrong passphrase"
 KETEN_PASSPHRASE_FILE="$T/pass" expect 0 --home "$T/sealed" record "$DOC"
 expect 0 --home "$T/sealed" log                      # reading needs no passphrase
 
+# -- an empty document records nothing and leaves no empty feed behind
+expect 0 --home "$T/empty" init --name Empty
+echo '[]' > "$T/empty.json"
+expect 0 --home "$T/empty" record "$T/empty.json"
+expect 0 --home "$T/empty" verify
+contains "$T/out" "0 entries in 0 feeds"
+
 # -- help for every command, with an example
 for c in init id record log show verify export; do
     expect 0 help "$c"
