@@ -43,7 +43,9 @@ printf '%s bytes, %s events\n' "$(wc -c < "$work/export.jsonld")" \
 
 step "Done. Try it yourself:"
 cat <<EOT
+  export PATH=\$PWD/build:\$PATH
   keten --home /tmp/a init --name "My Company"
   keten --home /tmp/a record demo/meat-chain.jsonld
   keten --home /tmp/a log --json
+  keten help
 EOT
