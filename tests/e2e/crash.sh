@@ -51,7 +51,10 @@ for r in $(seq 0 $((ROUNDS - 1))); do
     sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
     if kill -9 "$pid" 2>/dev/null; then killed=$((killed + 1)); fi
     wait "$pid" 2>/dev/null || true
-    grep '^recorded ' "$T/out.$r" | awk '{print $3}' >> "$T/reported" || true
+    # a run killed while printing leaves its last line cut short: count
+    # only whole lines (a whole event ID)
+    grep -E '^recorded [0-9a-f]{8}:[0-9]+ ni:///sha-256;[0-9a-f]{64}\?ver=CBV2\.0$' "$T/out.$r" |
+        awk '{print $3}' >> "$T/reported" || true
 done
 [ -s "$T/reported" ] || echo "note: no round reached its commit before the kill"
 finished=$(wc -l < "$T/reported")
