@@ -23,53 +23,10 @@
 /* ---- the EPCIS 2.0 context, as far as the hash needs it ---------------- */
 
 /* The terms of the @vocab-typed properties (from the context's scoped
- * contexts: each maps to its prefix + the term). Keep each list sorted in
- * strcmp order: ledger_evctx_vocab() searches them by bisection. */
-/* clang-format off */
-static const char *const voc_bizstep[] = {
-    "accepting", "arriving", "assembling", "collecting", "commissioning", "consigning",
-    "creating_class_instance", "cycle_counting", "decommissioning", "departing", "destroying",
-    "disassembling", "dispensing", "encoding", "entering_exiting", "holding", "inspecting",
-    "installing", "killing", "loading", "other", "packing", "picking", "receiving", "removing",
-    "repackaging", "repairing", "replacing", "reserving", "retail_selling", "sampling",
-    "sensor_reporting", "shipping", "staging_outbound", "stock_taking", "stocking", "storing",
-    "transporting", "unloading", "unpacking", "void_shipping"};
-static const char *const voc_disp[] = {
-    "active", "available", "completeness_inferred", "completeness_verified", "conformant",
-    "container_closed", "container_open", "damaged", "destroyed", "dispensed", "disposed",
-    "encoded", "expired", "in_progress", "in_transit", "inactive", "mismatch_class",
-    "mismatch_instance", "mismatch_quantity", "needs_replacement", "no_pedigree_match",
-    "non_conformant", "non_sellable_other", "partially_dispensed", "recalled", "reserved",
-    "retail_sold", "returned", "sellable_accessible", "sellable_not_accessible", "stolen",
-    "unavailable", "unknown"};
-static const char *const voc_btt[] = {
-    "bol", "cert", "desadv", "inv", "pedigree", "po", "poc", "prodorder", "recadv", "rma",
-    "testprd", "testres", "upevt"};
-static const char *const voc_sdt[] = {
-    "location", "owning_party", "possessing_party"};
-static const char *const voc_er[] = {
-    "did_not_occur", "incorrect_data"};
-static const char *const voc_mt[] = {
-    "AbsoluteHumidity", "AbsorbedDose", "AbsorbedDoseRate", "Acceleration", "Altitude",
-    "AmountOfSubstance", "AmountOfSubstancePerUnitVolume", "Angle", "AngularAcceleration",
-    "AngularMomentum", "AngularVelocity", "Area", "Capacitance", "Conductance", "Conductivity",
-    "Count", "Density", "Dimensionless", "DoseEquivalent", "DoseEquivalentRate",
-    "DynamicViscosity", "ElectricCharge", "ElectricCurrent", "ElectricCurrentDensity",
-    "ElectricFieldStrength", "Energy", "Exposure", "Force", "Frequency", "Illuminance",
-    "Inductance", "Irradiance", "KinematicViscosity", "Length", "LinearMomentum", "Luminance",
-    "LuminousFlux", "LuminousIntensity", "MagneticFlux", "MagneticFluxDensity",
-    "MagneticVectorPotential", "Mass", "MassConcentration", "MassFlowRate", "MassPerAreaTime",
-    "MemoryCapacity", "MolalityOfSolute", "MolarEnergy", "MolarMass", "MolarVolume", "Power",
-    "Pressure", "RadiantFlux", "RadiantIntensity", "Radioactivity", "RelativeHumidity",
-    "Resistance", "Resistivity", "SolidAngle", "SpecificVolume", "Speed", "SurfaceDensity",
-    "SurfaceTension", "Temperature", "Time", "Torque", "Voltage", "Volume", "VolumeFlowRate",
-    "VolumeFraction", "VolumetricFlux", "Wavenumber"};
-static const char *const voc_exc[] = {
-    "ALARM_CONDITION", "ERROR_CONDITION"};
-static const char *const voc_comp[] = {
-    "altitude", "axial_distance", "azimuth", "easting", "elevation_angle", "height", "latitude",
-    "longitude", "northing", "polar_angle", "spherical_radius", "x", "y", "z"};
-/* clang-format on */
+ * contexts: each maps to its prefix + the term): the word lists of
+ * ledger__cbv_words.h, shared with ledger_cbv.c, sorted in strcmp order
+ * (ledger_evctx_vocab() searches them by bisection). */
+#include "ledger__cbv_words.h"
 
 static const ledger_evctx_scope_t sc_top;
 static const ledger_evctx_scope_t sc_se;
@@ -83,17 +40,17 @@ static const ledger_evctx_scope_t sc_se;
 #define S(name, sub) {name, sizeof(name) - 1, LEDGER_EVCTX_LIT, NULL, 0, NULL, 0, sub}
 
 static const ledger_evctx_term_t t_sd[] = {ID("source"), ID("destination"),
-                                           V("type", CBV "SDT-", voc_sdt)};
+                                           V("type", CBV "SDT-", sdt_words)};
 static const ledger_evctx_scope_t sc_sd = {t_sd, NTERMS(t_sd), &sc_top};
 
-static const ledger_evctx_term_t t_bt[] = {ID("bizTransaction"), V("type", CBV "BTT-", voc_btt)};
+static const ledger_evctx_term_t t_bt[] = {ID("bizTransaction"), V("type", CBV "BTT-", btt_words)};
 static const ledger_evctx_scope_t sc_bt = {t_bt, NTERMS(t_bt), &sc_top};
 
-static const ledger_evctx_term_t t_pd[] = {V("set", CBV "Disp-", voc_disp),
-                                           V("unset", CBV "Disp-", voc_disp)};
+static const ledger_evctx_term_t t_pd[] = {V("set", CBV "Disp-", disp_words),
+                                           V("unset", CBV "Disp-", disp_words)};
 static const ledger_evctx_scope_t sc_pd = {t_pd, NTERMS(t_pd), &sc_top};
 
-static const ledger_evctx_term_t t_ed[] = {V("reason", CBV "ER-", voc_er), ID("correctiveEventIDs"),
+static const ledger_evctx_term_t t_ed[] = {V("reason", CBV "ER-", er_words), ID("correctiveEventIDs"),
                                            LIT("declarationTime")};
 static const ledger_evctx_scope_t sc_ed = {t_ed, NTERMS(t_ed), &sc_top};
 
@@ -101,7 +58,7 @@ static const ledger_evctx_term_t t_sm[] = {LIT("startTime"), LIT("endTime"), ID(
 static const ledger_evctx_scope_t sc_sm = {t_sm, NTERMS(t_sm), &sc_se};
 
 static const ledger_evctx_term_t t_sr[] = {
-    V("type", VOC, voc_mt), V("exception", VOC, voc_exc), V("component", CBV "Comp-", voc_comp),
+    V("type", VOC, mt_words), V("exception", VOC, alert_words), V("component", CBV "Comp-", comp_words),
     ID("coordinateReferenceSystem"), ID("microorganism"), ID("chemicalSubstance"), ID("uriValue"),
     LIT("time"), LIT("value"), LIT("stringValue"), LIT("booleanValue"), LIT("hexBinaryValue"),
     LIT("minValue"), LIT("maxValue"), LIT("meanValue"), LIT("sDev"), LIT("percRank"),
@@ -114,8 +71,8 @@ static const ledger_evctx_term_t t_se[] = {
 static const ledger_evctx_scope_t sc_se = {t_se, NTERMS(t_se), &sc_top};
 
 static const ledger_evctx_term_t t_top[] = {
-    TYPE("type"), ID("id"), ID("eventID"), V("bizStep", CBV "BizStep-", voc_bizstep),
-    V("disposition", CBV "Disp-", voc_disp), ID("certificationInfo"), ID("bizLocation"),
+    TYPE("type"), ID("id"), ID("eventID"), V("bizStep", CBV "BizStep-", bizstep_words),
+    V("disposition", CBV "Disp-", disp_words), ID("certificationInfo"), ID("bizLocation"),
     ID("readPoint"), ID("transformationID"), ID("epcList"), ID("epcClass"), ID("parentID"),
     ID("childEPCs"), ID("inputEPCList"), ID("outputEPCList"), ID("member"), ID("children"),
     S("sourceList", &sc_sd), S("destinationList", &sc_sd), S("persistentDisposition", &sc_pd),
