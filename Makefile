@@ -18,9 +18,10 @@ SAN     ?=
 OPT     ?= -O2 -g
 FUZZ_SECONDS ?= 30
 
-PKGS     = libsodium lmdb jansson libcbor
+PKGS     = libsodium lmdb jansson libcbor libuv libnfc libqrencode zbar libpng libjpeg
 DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev libsodium-dev liblmdb-dev libjansson-dev \
-           libcbor-dev libcmocka-dev lmdb-utils python3 time openssl
+           libcbor-dev libcmocka-dev lmdb-utils python3 time openssl \
+           libuv1-dev libnfc-dev libnfc-bin libqrencode-dev libzbar-dev zbar-tools libpng-dev libjpeg-dev graphviz
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -80,10 +81,22 @@ asan: check-deps
 
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_FLAGS = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(PKG_CFLAGS)
+FUZZ_OBJ_FLAGS = -std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined $(CPPFLAGS) $(PKG_CFLAGS)
 
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+FUZZ_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+FUZZ_LIB := build/fuzz/libketen-fuzz.a
+
+build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
+	clang $(FUZZ_OBJ_FLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB) $(LDLIBS)
 
 fuzz-build: check-deps $(FUZZ_BIN)
 
@@ -141,4 +154,4 @@ format:
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj build/fuzz/obj -name '*.d' 2>/dev/null)
