@@ -34,12 +34,14 @@ LIB_SRC  := $(wildcard ledger/*.c node/*.c readers/*.c)
 CLI_SRC  := $(wildcard cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 BENCH_SRC := $(wildcard bench/*.c)
+TOOL_SRC := $(wildcard tests/tools/*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 LIB      := $(BUILD)/libketen.a
 PROG     := $(BUILD)/keten
 
@@ -63,11 +65,15 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
 
+$(BUILD)/tools/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
 $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-unit: $(UNIT_BIN) $(PROG)
+unit: $(UNIT_BIN) $(PROG) $(TOOL_BIN)
 
 # README command 2.  Installs what is missing, builds, runs every test.
 test: check-deps
@@ -76,7 +82,7 @@ test: check-deps
 
 asan: check-deps
 	$(MAKE) BUILD=build/asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" OPT="-O1 -g" unit
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 CRASH_ENTRIES=20000 \
 		tests/run.sh build/asan
 
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
@@ -146,10 +152,11 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/keten
 	install -m 0755 $(PROG) $(DESTDIR)$(PREFIX)/bin/keten
 	install -m 0644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libketen.a
-	install -m 0644 $(filter-out ledger/ledger__%.h,$(wildcard ledger/*.h)) $(DESTDIR)$(PREFIX)/include/keten/
+	install -m 0644 $(filter-out %__int.h ledger/ledger__%.h readers/reader__%.h,$(wildcard ledger/*.h node/*.h readers/*.h)) \
+		$(DESTDIR)$(PREFIX)/include/keten/
 
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) $(BENCH_SRC) $(FUZZ_SRC) ledger/*.h cli/*.h bench/*.h tests/unit/*.h
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) $(BENCH_SRC) $(FUZZ_SRC) ledger/*.h node/*.h readers/*.h cli/*.h bench/*.h tests/unit/*.h $(TOOL_SRC)
 
 clean:
 	rm -rf build

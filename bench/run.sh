@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/run.sh BUILD -- runs the benchmarks (make bench). Not tests: they
 # print figures next to the goals in DESIGN.md and the issues.
-# BENCH_N sets the ledger size (default 1,000,000).
+# BENCH_N sets the ledger size (default 1,000,000); BENCH_TAPS and
+# BENCH_DECODE_N the NFC taps (100) and codes per form (300,000) of bench/readers.
 set -eu
 build=${1:-build}
 n=${BENCH_N:-1000000}
@@ -11,3 +12,9 @@ command -v /usr/bin/time >/dev/null || { echo "bench: needs /usr/bin/time (apt-g
 "$build/bench/ingest" "$work/home" "$n" 1000
 "$build/bench/query" "$work/home" 100000
 bench/import.sh "$build/keten" "$n"
+# readers (issue 4): decode throughput and NFC tap latency against the emulated
+# PN532; BENCH_TAPS=0 skips the NFC part.
+"$build/bench/readers" "$build/keten" tests/tools/pn532_emu.py "${BENCH_TAPS:-100}" "${BENCH_DECODE_N:-300000}"
+# replication (issue 3): a fresh node syncs BENCH_N entries over 127.0.0.1,
+# compared with two Hypercore processes (npm, into bench/hypercore/node_modules)
+bench/replicate.sh "$build/keten" "$n"

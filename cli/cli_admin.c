@@ -10,9 +10,11 @@
 
 #include "ledger_entry.h"
 #include "ledger_store.h"
+#include "node_conf.h"
 
 static const char init_usage[] =
-    "usage: keten --home DIR init --name NAME [--gln GLN] [--passphrase-file FILE]\n"
+    "usage: keten --home DIR init --name NAME [--gln GLN] [--network KEY]\n"
+    "                              [--passphrase-file FILE]\n"
     "\n"
     "Creates a new keten home in DIR (which must not exist, or be empty): a new\n"
     "Ed25519 key pair (the public key is this node's feed ID), its settings and an\n"
@@ -20,8 +22,14 @@ static const char init_usage[] =
     "line of FILE (Argon2id + XSalsa20-Poly1305); commands that sign then need the\n"
     "same option or KETEN_PASSPHRASE_FILE. Never overwrites an existing home.\n"
     "\n"
+    "The network key (64 hex digits) is shared by every node of one chain: nodes\n"
+    "with another key cannot connect. The first node makes a new one (init without\n"
+    "--network prints it; `keten network` prints it again); every other partner\n"
+    "joins with --network KEY.\n"
+    "\n"
     "Example:\n"
-    "  keten --home /tmp/a init --name \"Vleesverwerker Demo\" --gln 5412345000006\n";
+    "  keten --home /tmp/a init --name \"Vleesverwerker Demo\" --gln 5412345000006\n"
+    "  keten --home /tmp/b init --name Keuken --network $(keten --home /tmp/a network)\n";
 
 static const char id_usage[] =
     "usage: keten id [--json]\n"
@@ -40,8 +48,10 @@ static const char verify_usage[] =
 
 int cli_init_main(cli_ctx_t *ctx, int argc, char **argv)
 {
-    const char *name = NULL, *gln = NULL;
-    char *pass = NULL, hex[2 * LEDGER_FEED_LEN + 1];
+    const char *name = NULL, *gln = NULL, *network = NULL;
+    char *pass = NULL, hex[2 * LEDGER_FEED_LEN + 1], nethex[65];
+    uint8_t netkey[32];
+    int newkey = 0;
     size_t plen = 0;
     ledger_home_t *home = NULL;
     ledger_err_t err;
@@ -55,7 +65,8 @@ int cli_init_main(cli_ctx_t *ctx, int argc, char **argv)
         }
         if ((r = cli_common_option(ctx, argc, argv, &i)) ||
             (r = cli_opt(argc, argv, &i, "--name", &name)) ||
-            (r = cli_opt(argc, argv, &i, "--gln", &gln))) {
+            (r = cli_opt(argc, argv, &i, "--gln", &gln)) ||
+            (r = cli_opt(argc, argv, &i, "--network", &network))) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
             continue;
@@ -66,6 +77,13 @@ int cli_init_main(cli_ctx_t *ctx, int argc, char **argv)
         return cli_usage("init", "where? give --home DIR (or set KETEN_HOME)");
     if (!name || !*name)
         return cli_usage("init", "give the partner's name: --name \"Slachthuis Demo\"");
+    if (network && node_netkey_parse(network, netkey, &err))
+        return cli_usage("init", "--network: %s", err.msg);
+    if (!network) {
+        randombytes_buf(netkey, sizeof netkey);
+        newkey = 1;
+    }
+    ledger_hex(netkey, 32, nethex);
     if (ctx->passfile && (rc = cli_read_passphrase(ctx->passfile, &pass, &plen)))
         return rc;
     rc = ledger_home_create(ctx->home, name, gln, pass, plen, &home, &err);
@@ -77,9 +95,15 @@ int cli_init_main(cli_ctx_t *ctx, int argc, char **argv)
     }
     if (rc)
         return cli_fail(ctx, rc, &err);
+    if ((rc = node_netkey_write(ctx->home, netkey, &err))) {
+        ledger_home_close(home);
+        return cli_fail(ctx, rc, &err);
+    }
+    sodium_memzero(netkey, sizeof netkey);
     ledger_hex(ledger_home_id(home), LEDGER_FEED_LEN, hex);
     if (ctx->json) {
-        json_t *o = json_pack("{s:s, s:s, s:s}", "id", hex, "name", name, "home", ctx->home);
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "id", hex, "name", name, "home", ctx->home,
+                              "network", nethex);
         char *s;
         if (gln)
             json_object_set_new(o, "gln", json_string(gln));
@@ -89,6 +113,12 @@ int cli_init_main(cli_ctx_t *ctx, int argc, char **argv)
         json_decref(o);
     } else {
         printf("created home %s for %s\nid %s\n", ctx->home, name, hex);
+        if (newkey)
+            printf("network %s\n(a new chain: give this network key to every partner: keten init "
+                   "--network KEY)\n",
+                   nethex);
+        else
+            printf("network %s\n", nethex);
         if (plen)
             printf("the secret key is sealed with the passphrase in %s\n", ctx->passfile);
     }

@@ -3,6 +3,9 @@
  * with --json, for programs. */
 #include "cli_read.h"
 
+#include "cli_node.h"
+#include "ledger_replica.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,6 +231,9 @@ static int show_entry(const ledger_stored_t *s, void *vctx)
     json_t *ev = NULL, *entry, *out;
     ledger_err_t err;
     int own = memcmp(s->e.h.feed, ledger_home_id(sc->home), LEDGER_FEED_LEN) == 0;
+    int priv = own && ledger_replica_is_private(ledger_home_store(sc->home), s->e.h.feed,
+                                                s->e.h.seq, NULL) == 1;
+    char fname[256];
 
     ledger_hex(s->e.h.feed, LEDGER_FEED_LEN, feed);
     ledger_entry_hash(&s->e, eh);
@@ -254,8 +260,11 @@ static int show_entry(const ledger_stored_t *s, void *vctx)
                   (json_int_t)s->e.h.seq, "hash", ehex, "prev", prev, "signature", sig,
                   "recordTime", rtime, "payloadType", (int)s->e.h.ptype, "payloadLength",
                   (json_int_t)s->e.h.plen, "payloadHash", phash, "sealed", s->e.payload == NULL);
+    cli_feed_name(sc->home, s->e.h.feed, fname, sizeof fname);
+    if (fname[0])
+        json_object_set_new(entry, "feedName", json_string(fname));
     if (own)
-        json_object_set_new(entry, "feedName", json_string(ledger_home_name(sc->home)));
+        json_object_set_new(entry, "private", json_boolean(priv));
     out = json_object();
     if (ev) {
         const char *eid = json_string_value(json_object_get(ev, "eventID"));
@@ -275,16 +284,19 @@ static int show_entry(const ledger_stored_t *s, void *vctx)
                : NULL;
         if (sc->shown)
             printf("\n");
-        printf("entry     %s:%llu%s%s%s\n", feed, (unsigned long long)s->e.h.seq, own ? " (" : "",
-               own ? ledger_home_name(sc->home) : "", own ? ")" : "");
+        printf("entry     %s:%llu%s%s%s\n", feed, (unsigned long long)s->e.h.seq,
+               fname[0] ? " (" : "", fname, fname[0] ? ")" : "");
+        if (priv)
+            printf("private   recorded with --private: partners receive this entry sealed\n");
         printf("hash      %s\nprev      %s\nsignature %s\nrecorded  %s\n", ehex, prev, sig, rtime);
         if (ev) {
             printf("eventID   %s\neventHash %s\n%s\n",
                    json_string_value(json_object_get(out, "eventID")), hash, text);
         } else {
             printf("sealed    the payload (%llu bytes, SHA-256 %s) stays with its feed; the "
-                   "entry is signed by %s\n",
-                   (unsigned long long)s->e.h.plen, phash, feed);
+                   "entry is signed by %s%s%s%s\n",
+                   (unsigned long long)s->e.h.plen, phash, fname[0] ? fname : feed,
+                   fname[0] ? " (" : "", fname[0] ? feed : "", fname[0] ? ")" : "");
         }
         free(text);
     }

@@ -21,7 +21,7 @@
 #include "ledger_store.h"
 
 static const char usage[] =
-    "usage: keten record [FILE|-]... [--skip-duplicates] [--quiet] [--json]\n"
+    "usage: keten record [FILE|-]... [--private] [--skip-duplicates] [--quiet] [--json]\n"
     "       keten record --type TYPE [--action ADD|OBSERVE|DELETE] [event options]\n"
     "\n"
     "Records EPCIS 2.0 events, signed, into this home's feed. A FILE holds an\n"
@@ -30,6 +30,8 @@ static const char usage[] =
     "nothing. A line per event is printed once the commit has reached the disk.\n"
     "\n"
     "Options:\n"
+    "  --private              keep the payloads at home: partners receive these\n"
+    "                         entries sealed (header and signature, no event)\n"
     "  --skip-duplicates      skip events whose eventID is already recorded\n"
     "                         (default: refuse the whole call)\n"
     "  --quiet                print only the summary (on stderr)\n"
@@ -170,8 +172,8 @@ static const struct event_opt {
 
 /* Applies one option's value to the event under construction. 0, or an exit
  * code after a message. */
-static int apply_opt(const struct event_opt *o, const char *v, json_t *ev, const char **type,
-                     const char **action, const char **when)
+static int apply_opt(const char *cmd, const struct event_opt *o, const char *v, json_t *ev,
+                     const char **type, const char **action, const char **when)
 {
     json_t *item = NULL;
     switch (o->kind) {
@@ -195,7 +197,7 @@ static int apply_opt(const struct event_opt *o, const char *v, json_t *ev, const
         return 0;
     case OPT_QUANTITY:
         if (quantity_elem(v, &item))
-            return cli_usage("record",
+            return cli_usage(cmd,
                              "%s \"%s\": expected CLASS=QUANTITY[:UOM], e.g. "
                              "urn:epc:class:lgtin:5412345.000001.LOT42=12.5:KGM",
                              o->name, v);
@@ -203,7 +205,7 @@ static int apply_opt(const struct event_opt *o, const char *v, json_t *ev, const
         return 0;
     case OPT_TYPED:
         if (typed_elem(v, o->sub, &item))
-            return cli_usage("record", "%s \"%s\": expected TYPE=URI", o->name, v);
+            return cli_usage(cmd, "%s \"%s\": expected TYPE=URI", o->name, v);
         append_to(ev, o->member, item);
         return 0;
     case OPT_ILMD: {
@@ -211,7 +213,7 @@ static int apply_opt(const struct event_opt *o, const char *v, json_t *ev, const
         json_t *ilmd = json_loads(v, 0, &je);
         if (!json_is_object(ilmd)) {
             json_decref(ilmd);
-            return cli_usage("record", "--ilmd: expected a JSON object: %s",
+            return cli_usage(cmd, "--ilmd: expected a JSON object: %s",
                              ilmd ? "not an object" : je.text);
         }
         json_object_set_new(ev, o->member, ilmd);
@@ -221,8 +223,7 @@ static int apply_opt(const struct event_opt *o, const char *v, json_t *ev, const
     return 0;
 }
 
-/* Builds one event from the event options in argv; 0, or an exit code. */
-static int build_event(int argc, char **argv, json_t **out)
+int cli_record_build_event(const char *cmd, int argc, char **argv, json_t **out)
 {
     json_t *ev = json_object();
     const char *type = "ObjectEvent", *action = NULL, *when = NULL, *v;
@@ -233,7 +234,7 @@ static int build_event(int argc, char **argv, json_t **out)
         for (size_t k = 0; k < N_EVENT_OPTS; k++) {
             if ((r = cli_opt(argc, argv, &i, event_opts[k].name, &v)) == 0)
                 continue;
-            if (r < 0 || (r = apply_opt(&event_opts[k], v, ev, &type, &action, &when))) {
+            if (r < 0 || (r = apply_opt(cmd, &event_opts[k], v, ev, &type, &action, &when))) {
                 json_decref(ev);
                 return r < 0 ? CLI_EXIT_USAGE : r;
             }
@@ -267,7 +268,7 @@ static int build_event(int argc, char **argv, json_t **out)
     return 0;
 }
 
-static int is_event_option(const char *a)
+int cli_record_is_event_option(const char *a)
 {
     for (size_t i = 0; i < N_EVENT_OPTS; i++) {
         size_t n = strlen(event_opts[i].name);
@@ -410,9 +411,11 @@ int cli_record_main(cli_ctx_t *ctx, int argc, char **argv)
         }
         if (strcmp(a, "--skip-duplicates") == 0)
             flags |= LEDGER_APPEND_SKIP_DUPLICATES;
+        else if (strcmp(a, "--private") == 0)
+            flags |= LEDGER_APPEND_PRIVATE;
         else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0)
             quiet = 1;
-        else if (is_event_option(a)) {
+        else if (cli_record_is_event_option(a)) {
             use_options = 1;
             if (!strchr(a, '=') && i + 1 < argc)
                 i++;
@@ -453,7 +456,7 @@ int cli_record_main(cli_ctx_t *ctx, int argc, char **argv)
         }
     }
     if (use_options) {
-        if ((rc = build_event(argc, argv, &built)))
+        if ((rc = cli_record_build_event("record", argc, argv, &built)))
             goto done;
         if (ledger_epcis_event_check(built, "event from the options", &err) != 0) {
             rc = cli_fail(ctx, err.code, &err);

@@ -1,7 +1,9 @@
 /* keten.c -- the `keten` program: parses the options every command shares
  * (--home, --passphrase-file, --json), then hands over to the command.
  * Commands live in cli_admin.c (init, id, verify), cli_record.c (record)
- * and cli_read.c (log, show, export). Only this layer exits the process;
+ * cli_read.c (log, show, export), cli_node.c (network, peer, node,
+ * status), cli_ident.c (decode, label) and cli_scan.c (scan). Only this
+ * layer exits the process;
  * the exit codes are in cli_common.h. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +14,11 @@
 
 #include "cli_admin.h"
 #include "cli_common.h"
+#include "cli_ident.h"
+#include "cli_node.h"
 #include "cli_read.h"
 #include "cli_record.h"
+#include "cli_scan.h"
 
 #define KETEN_VERSION "0.1.0"
 
@@ -27,10 +32,17 @@ static const command_t commands[] = {
     {"init", cli_init_main, "create a new home: key pair, settings, empty store"},
     {"id", cli_id_main, "print this home's feed ID (its public key)"},
     {"record", cli_record_main, "record EPCIS events (files, stdin or options), signed"},
+    {"scan", cli_scan_main, "record what a reader sees (NFC, QR images, scanners, replays)"},
     {"log", cli_log_main, "list the stored entries"},
     {"show", cli_show_main, "show one event and its signed entry"},
     {"verify", cli_verify_main, "re-check every signature, chain link, hash and index"},
     {"export", cli_export_main, "write everything stored as an EPCIS 2.0 document"},
+    {"network", cli_network_main, "print the chain's network key (for new partners)"},
+    {"peer", cli_peer_main, "list, add or remove the partners this node talks to"},
+    {"node", cli_node_main, "run the node: replicate with the partners (foreground)"},
+    {"status", cli_status_main, "feeds with their heads, peers with their state"},
+    {"decode", cli_decode_main, "every normal form of an identifier (Digital Link, EPC, ...)"},
+    {"label", cli_label_main, "draw a QR code label (PNG or SVG)"},
 };
 
 static void help(FILE *f)

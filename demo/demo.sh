@@ -1,51 +1,113 @@
 #!/usr/bin/env bash
 # demo/demo.sh KETEN -- keten's main job in one command (`make demo`):
-# a meat processor's node records a small but real meat chain (a slaughter
-# lot with its origin, cut into portions, packed, shipped under cold chain,
-# received by a hospital kitchen), shows the signed log, one event with its
-# entry, verifies everything and exports it again as EPCIS 2.0.
-# Everything happens in a temporary home that is removed at the end.
+# a meat chain of four partners, each with its own node on 127.0.0.1:
+#
+#   farm -> slaughterhouse -> meat processor -> hospital kitchen
+#
+# Each partner creates its node (a key pair), joins the chain's network key
+# and names the partner it talks to; the nodes connect (authenticated,
+# encrypted) and keep every feed in step. Each partner records its part of
+# the chain (animals born and shipped; received and slaughtered into a
+# carcass lot; cut, packed and shipped under cold chain; received at the
+# kitchen), and the events arrive at the others. The kitchen, connected only
+# to the processor, ends up with all four feeds and verifies every partner's
+# signatures itself. A private entry of the slaughterhouse arrives sealed.
+# Everything runs in a temporary directory; every node started here is
+# stopped and the directory removed at the end.
 set -euo pipefail
 keten=$(cd "$(dirname "${1:-build/keten}")" && pwd)/$(basename "${1:-build/keten}")
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/keten-demo.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-export KETEN_HOME="$work/processor"
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ keten %s\n' "$*"; "$keten" "$@"; }
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-step "A meat processor creates its node (an Ed25519 key pair is its identity)"
-run init --name "Vleesverwerker Demo" --gln 5412345000006
+F=$work/farm S=$work/slachthuis P=$work/verwerker K=$work/keuken
+step "The slaughterhouse starts a chain: a node key pair and a new network key"
+run --home "$S" init --name "Slachthuis Demo" --gln 5412345000013
+NET=$("$keten" --home "$S" network)
 
-step "It records the chain: slaughter lot with origin, cutting, packing, cold-chain shipping, receiving"
-run record "$here/meat-chain.jsonld"
+step "The farm, the meat processor and the hospital kitchen join with that network key"
+run --home "$F" init --name "Boerderij Demo" --gln 5412345000099 --network "$NET" >/dev/null
+run --home "$P" init --name "Vleesverwerker Demo" --gln 5412345000006 --network "$NET" >/dev/null
+run --home "$K" init --name "Ziekenhuiskeuken Demo" --gln 5412345000020 --network "$NET" >/dev/null
+FID=$("$keten" --home "$F" id) SID=$("$keten" --home "$S" id)
+PID=$("$keten" --home "$P" id) KID=$("$keten" --home "$K" id)
+FPORT=$(port) SPORT=$(port) PPORT=$(port)
+echo "farm $FID"; echo "slaughterhouse $SID"; echo "processor $PID"; echo "kitchen $KID"
 
-step "A kitchen's receipt of the pallet is recorded from the command line too"
-run record --type ObjectEvent --action OBSERVE --biz-step storing --disposition in_progress \
-    --epc urn:epc:id:sscc:5412345.0000000001 --read-point urn:epc:id:sgln:5412345.00002.0 \
-    --event-time 2025-11-29T13:45:00.000+01:00
+step "Each partner lists the partners it talks to (who may connect, where to dial)"
+run --home "$S" peer add "$FID" "127.0.0.1:$FPORT" --name Boerderij
+run --home "$F" peer add "$SID" --name Slachthuis
+run --home "$P" peer add "$SID" "127.0.0.1:$SPORT" --name Slachthuis
+run --home "$S" peer add "$PID" --name Vleesverwerker
+run --home "$K" peer add "$PID" "127.0.0.1:$PPORT" --name Vleesverwerker
+run --home "$P" peer add "$KID" --name Ziekenhuiskeuken
 
-step "The signed log"
-run log
+step "Four nodes start (logs in the demo directory)"
+for h in "$F:$FPORT" "$S:$SPORT" "$P:$PPORT" "$K:"; do
+    home=${h%:*} p=${h##*:}
+    if [ -n "$p" ]; then
+        "$keten" --home "$home" node --listen "127.0.0.1:$p" 2>"$home.log" &
+    else
+        "$keten" --home "$home" node 2>"$home.log" &
+    fi
+    pids+=($!)
+    echo "$(basename "$home") node: pid $!${p:+, listening on 127.0.0.1:$p}"
+done
 
-step "One event with its signed entry (the portions cut from carcass lot CARC-2025-1128)"
-id=$("$keten" log --json | sed -n 2p | sed 's/.*"eventID":"\([^"]*\)".*/\1/')
-run show "$id"
+step "Each partner records its part of the chain, while the nodes run"
+run --home "$F" record "$here/chain/farm.jsonld"
+run --home "$S" record "$here/chain/slaughterhouse.jsonld"
+run --home "$S" record --private --type ObjectEvent --action OBSERVE --biz-step inspecting \
+    --disposition active --epc urn:epc:id:giai:5412345.BE512345678901 \
+    --read-point urn:epc:id:sgln:5412345.00001.0 --event-time 2025-11-28T06:00:00.000+01:00
+run --home "$P" record "$here/chain/processor.jsonld"
+run --home "$K" record "$here/chain/kitchen.jsonld"
 
-step "Everything re-checked: signatures, chain links, payload hashes, event hashes, indexes"
-run verify
+step "The events arrive at every partner (the kitchen talks only to the processor)"
+want=4
+for i in $(seq 1 100); do
+    n=$("$keten" --home "$K" status --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["feeds"]))')
+    seqs=$("$keten" --home "$K" status --json | python3 -c 'import json,sys; print(sum(f["seq"] for f in json.load(sys.stdin)["feeds"]))')
+    [ "$n" = $want ] && [ "$seqs" = 10 ] && break
+    sleep 0.1
+done
+echo "(all ten entries at the kitchen after $((i * 100)) ms or less)"
+run --home "$K" status
+run --home "$K" log
 
-step "Exported again as an EPCIS 2.0 document"
-run export --out "$work/export.jsonld"
-printf '%s bytes, %s events\n' "$(wc -c < "$work/export.jsonld")" \
-    "$(grep -c '"eventID"' "$work/export.jsonld")"
+step "At the kitchen: the farm's event, signed by the farm, relayed by two partners"
+run --home "$K" show "${FID:0:8}:1"
 
-step "Done. Try it yourself:"
+step "At the kitchen: the slaughterhouse's private inspection arrived sealed (no payload)"
+run --home "$K" show "${SID:0:8}:4"
+
+step "The kitchen re-checks everything it holds: every partner's signatures and chains"
+run --home "$K" verify
+
+step "The nodes stop (SIGTERM)"
+for p in "${pids[@]}"; do kill -TERM "$p"; done
+wait
+pids=()
+tail -n 2 "$K.log"
+
+step "Done. Run a chain yourself:"
 cat <<EOT
   export PATH=\$PWD/build:\$PATH
-  keten --home /tmp/a init --name "My Company"
-  keten --home /tmp/a record demo/meat-chain.jsonld
-  keten --home /tmp/a log --json
+  keten --home /tmp/a init --name "My Company"                 # prints a new network key
+  keten --home /tmp/b init --name "My Customer" --network KEY
+  keten --home /tmp/b peer add \$(keten --home /tmp/a id) 127.0.0.1:7401 --name "My Company"
+  keten --home /tmp/a peer add \$(keten --home /tmp/b id) --name "My Customer"
+  keten --home /tmp/a node --listen 127.0.0.1:7401 &   keten --home /tmp/b node &
+  keten --home /tmp/a record demo/meat-chain.jsonld;   keten --home /tmp/b status
   keten help
 EOT

@@ -1,7 +1,9 @@
-/* ledger__store.h -- internals shared by ledger_store.c (open, append,
- * reads) and ledger_verify.c (verification): the store struct, the named
- * databases, index rows and feed head records. Not a public contract: only
- * these two files include it. */
+/* ledger__store.h -- internals shared by the store's modules: ledger_store.c
+ * (open, append), ledger_rows.c (index rows), ledger_query.c (reads),
+ * ledger_verify.c (verification) and ledger_replica.c (ingest and serving
+ * of partners' entries): the store struct, the named databases, index rows
+ * and feed head records. Not a public contract: only these files (and the
+ * fuzz target that compares the two ways to build rows) include it. */
 #ifndef LEDGER__STORE_H
 #define LEDGER__STORE_H
 
@@ -9,21 +11,34 @@
 #include <lmdb.h>
 #include <stdint.h>
 
+#include "ledger_buf.h"
 #include "ledger_store.h"
 
 #define MAP_SIZE ((size_t)1 << 38) /* 256 GiB of address space, not of disk */
 #define KEY_MAX 480                /* longer index keys are replaced by their hash */
 #define FEEDREC_LEN (1 + 8 + LEDGER_HASH_LEN + 8 + 4)
 
-enum { DB_META, DB_LOG, DB_FEEDS, DB_FSEQ, DB_EVID, DB_IDENT, DB_LOC, DB_TIME, DB_COUNT };
+enum {
+    DB_META,
+    DB_LOG,
+    DB_FEEDS,
+    DB_FSEQ,
+    DB_EVID,
+    DB_IDENT,
+    DB_LOC,
+    DB_TIME,
+    DB_PRIVATE, /* own feed(32) | seq (u64 BE) -> lseq: entries recorded private */
+    DB_COUNT
+};
 
 struct ledger_store {
     MDB_env *env;
     MDB_dbi dbi[DB_COUNT];
     uint8_t self[LEDGER_FEED_LEN];
     int rdonly;
-    MDB_txn *rtxn; /* a read transaction kept for reuse (reset between uses) */
-    int rtxn_busy; /* rtxn is in use now */
+    int no_private; /* read-only open of a store made before DB_PRIVATE: none */
+    MDB_txn *rtxn;  /* a read transaction kept for reuse (reset between uses) */
+    int rtxn_busy;  /* rtxn is in use now */
 };
 
 extern const char *const ledger__db_names[DB_COUNT];
@@ -65,8 +80,40 @@ int ledger__begin_read(ledger_store_t *st, MDB_txn **txn, ledger_err_t *err);
 void ledger__end_read(ledger_store_t *st, MDB_txn *txn);
 int ledger__load_lseq(ledger_store_t *st, MDB_txn *txn, uint64_t lseq, ledger_stored_t *s,
                       ledger_err_t *err);
+/* Puts the entry bytes at local position lseq (the end of the log: an
+ * MDB_APPEND) and its feed:seq row (a dup row when feed:seq is there
+ * already: fork evidence). */
+int ledger__put_entry(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, uint64_t seq,
+                      const uint8_t *bytes, size_t len, uint64_t lseq, ledger_err_t *err);
+/* The lseq that the next entry gets: one past the last in `log`. */
+int ledger__next_lseq(ledger_store_t *st, MDB_txn *txn, uint64_t *out, ledger_err_t *err);
+/* Writes a feed's head record. */
+int ledger__put_feedrec(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, const feedrec_t *f,
+                        ledger_err_t *err);
 /* The key under which index db (DB_EVID, DB_IDENT, DB_LOC) files text. */
 void ledger__index_key(int db, const char *text, row_t *row);
+/* Index rows in steps: start (eventID and event hash in evid, bizLocation
+ * (role 1) and readPoint (role 2) in loc, eventTime in time), then each
+ * identifier (canonical form, role), then finish (LEDGER_ENOMEM, or the
+ * rows sorted and unique). ledger__event_rows does this for a JSON event,
+ * ingest for an event read straight from its CBOR payload. */
+typedef struct ledger__event_keys {
+    const char *event_id, *event_hash;
+    const char *biz_location, *read_point; /* NULL when none */
+    int64_t event_time_ms;
+} ledger__event_keys_t;
+void ledger__rows_start(rows_t *r, uint64_t lseq, const ledger__event_keys_t *k);
+void ledger__rows_ident(rows_t *r, const char *id, int role);
+int ledger__rows_finish(rows_t *r, ledger_err_t *err);
+/* ---- ledger_rows.c ---- */
+
+/* The rows of an event payload read straight from its CBOR bytes: accepts exactly the payloads that
+ * ledger_event_payload_decode accepts and builds the rows that
+ * ledger__event_rows builds from the decoded event (eventID or else the
+ * event hash). hash (96 bytes) gets the event hash. scratch is reused.
+ * LEDGER_EINPUT, LEDGER_ENOMEM. */
+int ledger__payload_rows(const uint8_t *p, size_t n, uint64_t lseq, rows_t *rows,
+                         ledger_buf_t *scratch, char hash[96], ledger_err_t *err);
 /* Builds the sorted, unique index rows of one event stored at lseq. */
 int ledger__event_rows(const json_t *event, const char *event_id, const char *event_hash,
                        uint64_t lseq, rows_t *r, ledger_err_t *err);

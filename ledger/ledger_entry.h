@@ -30,7 +30,9 @@
 #define LEDGER_FEED_LEN 32 /* an Ed25519 public key */
 #define LEDGER_HASH_LEN 32 /* SHA-256 */
 #define LEDGER_SIG_LEN 64  /* Ed25519 signature */
-#define LEDGER_PAYLOAD_MAX (2 * 1024 * 1024)
+/* 1,000,000 bytes: with its header and signature an entry still fits one
+ * 1 MiB replication frame (docs/protocol.md) */
+#define LEDGER_PAYLOAD_MAX 1000000
 
 enum ledger_ptype {
     LEDGER_PT_EVENT = 1,        /* an EPCIS 2.0 event (also errorDeclarations) */

@@ -25,8 +25,8 @@
 #include "ledger_evhash.h"
 #include "ledger_gs1.h"
 
-const char *const ledger__db_names[DB_COUNT] = {"meta", "log",   "feeds", "fseq",
-                                                "evid", "ident", "loc",   "time"};
+const char *const ledger__db_names[DB_COUNT] = {"meta",  "log", "feeds", "fseq",   "evid",
+                                                "ident", "loc", "time",  "private"};
 static const unsigned db_flags[DB_COUNT] = {0,
                                             0,
                                             0,
@@ -34,7 +34,8 @@ static const unsigned db_flags[DB_COUNT] = {0,
                                             MDB_DUPSORT | MDB_DUPFIXED,
                                             MDB_DUPSORT | MDB_DUPFIXED,
                                             MDB_DUPSORT | MDB_DUPFIXED,
-                                            MDB_DUPSORT | MDB_DUPFIXED};
+                                            MDB_DUPSORT | MDB_DUPFIXED,
+                                            0};
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -74,164 +75,6 @@ char *ledger__feed_hex(const uint8_t *feed, char out[2 * LEDGER_FEED_LEN + 1])
     return ledger_hex(feed, LEDGER_FEED_LEN, out);
 }
 
-/* ---- index rows ------------------------------------------------------- */
-
-static row_t *row_new(rows_t *r)
-{
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 32;
-        row_t *v = realloc(r->v, cap * sizeof *v);
-        if (!v) {
-            r->oom = 1;
-            return NULL;
-        }
-        r->v = v;
-        r->cap = cap;
-    }
-    return &r->v[r->n++];
-}
-
-/* Text keys longer than KEY_MAX become "sha256:<hex>" of the text. */
-static void set_text_key(row_t *row, const char *s)
-{
-    size_t n = strlen(s);
-    if (n <= KEY_MAX) {
-        memcpy(row->key, s, n);
-        row->klen = n;
-    } else {
-        uint8_t h[32];
-        crypto_hash_sha256(h, (const uint8_t *)s, n);
-        memcpy(row->key, "sha256:", 7);
-        ledger_hex(h, 32, (char *)row->key + 7);
-        row->klen = 7 + 64;
-    }
-}
-
-/* n bytes from 2n lowercase hex digits at s (no terminator needed). */
-static int unhex_lower(const char *s, uint8_t *out, size_t n)
-{
-    for (size_t i = 0; i < 2 * n; i++) {
-        int c = s[i], v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-        if (v < 0)
-            return -1;
-        if (i % 2 == 0)
-            out[i / 2] = (uint8_t)(v << 4);
-        else
-            out[i / 2] |= (uint8_t)v;
-    }
-    return 0;
-}
-
-/* Event IDs in the event-hash form (ni:///sha-256;<64 hex>?ver=CBV2.0, the
- * usual case) are keyed by 0x01 and their 32 raw hash bytes: a third of the
- * text's size, so the evid B-tree stays small and fast. Other IDs are text
- * (no URI starts with byte 0x01). */
-static void set_evid_key(row_t *row, const char *id)
-{
-    static const char head[] = "ni:///sha-256;", tail[] = "?ver=CBV2.0";
-    size_t n = strlen(id), h = sizeof head - 1;
-    if (n == h + 64 + sizeof tail - 1 && memcmp(id, head, h) == 0 &&
-        memcmp(id + h + 64, tail, sizeof tail - 1) == 0 &&
-        unhex_lower(id + h, row->key + 1, 32) == 0) {
-        row->key[0] = 0x01;
-        row->klen = 33;
-        return;
-    }
-    set_text_key(row, id);
-}
-
-void ledger__index_key(int db, const char *text, row_t *row)
-{
-    row->db = db;
-    if (db == DB_EVID)
-        set_evid_key(row, text);
-    else
-        set_text_key(row, text);
-}
-
-static void add_text_row(rows_t *r, int db, const char *key, int role)
-{
-    row_t *row = row_new(r);
-    if (!row)
-        return;
-    row->db = db;
-    if (db == DB_EVID)
-        set_evid_key(row, key);
-    else
-        set_text_key(row, key);
-    ledger__put_be64(row->val, r->lseq);
-    row->vlen = 8;
-    if (role >= 0) {
-        row->val[8] = (uint8_t)role;
-        row->vlen = 9;
-    }
-}
-
-static int ident_row_cb(const char *id, enum ledger_epcis_role role, void *ctx)
-{
-    add_text_row(ctx, DB_IDENT, id, (int)role);
-    return ((rows_t *)ctx)->oom ? LEDGER_ENOMEM : 0;
-}
-
-static int row_cmp(const void *a, const void *b)
-{
-    const row_t *x = a, *y = b;
-    if (x->db != y->db)
-        return x->db - y->db;
-    if (x->klen != y->klen)
-        return x->klen < y->klen ? -1 : 1;
-    int c = memcmp(x->key, y->key, x->klen);
-    if (c)
-        return c;
-    if (x->vlen != y->vlen)
-        return x->vlen < y->vlen ? -1 : 1;
-    return memcmp(x->val, y->val, x->vlen);
-}
-
-/* Builds the (sorted, unique) index rows of one event stored at lseq. */
-int ledger__event_rows(const json_t *event, const char *event_id, const char *event_hash,
-                       uint64_t lseq, rows_t *r, ledger_err_t *err)
-{
-    ledger_epcis_info_t info;
-    int rc;
-
-    r->n = 0;
-    r->lseq = lseq;
-    r->oom = 0;
-    if ((rc = ledger_epcis_info(event, &info, err)))
-        return rc;
-    add_text_row(r, DB_EVID, event_id, -1);
-    if (strcmp(event_id, event_hash) != 0)
-        add_text_row(r, DB_EVID, event_hash, -1);
-    if (info.biz_location)
-        add_text_row(r, DB_LOC, info.biz_location, 1);
-    if (info.read_point)
-        add_text_row(r, DB_LOC, info.read_point, 2);
-    if (!r->oom) {
-        row_t *row = row_new(r);
-        if (row) {
-            row->db = DB_TIME;
-            ledger__put_be64(row->key, (uint64_t)info.event_time_ms ^ ((uint64_t)1 << 63));
-            row->klen = 8;
-            ledger__put_be64(row->val, lseq);
-            row->vlen = 8;
-        }
-    }
-    if (!r->oom && (rc = ledger_epcis_identifiers(event, ident_row_cb, r, err)))
-        return rc;
-    if (r->oom)
-        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-    qsort(r->v, r->n, sizeof *r->v, row_cmp);
-    {
-        size_t w = 0;
-        for (size_t i = 0; i < r->n; i++)
-            if (w == 0 || row_cmp(&r->v[w - 1], &r->v[i]) != 0)
-                r->v[w++] = r->v[i];
-        r->n = w;
-    }
-    return 0;
-}
-
 /* ---- open / close ----------------------------------------------------- */
 
 int ledger_store_open(const char *dir, unsigned flags, const uint8_t *self, ledger_store_t **out,
@@ -269,8 +112,15 @@ int ledger_store_open(const char *dir, unsigned flags, const uint8_t *self, ledg
         goto fail;
     }
     for (int i = 0; i < DB_COUNT; i++) {
-        if ((rc = mdb_dbi_open(txn, ledger__db_names[i], db_flags[i] | (rdonly ? 0 : MDB_CREATE),
-                               &st->dbi[i]))) {
+        rc = mdb_dbi_open(txn, ledger__db_names[i], db_flags[i] | (rdonly ? 0 : MDB_CREATE),
+                          &st->dbi[i]);
+        /* a store made before private entries existed has no "private":
+         * opened for writing it gets one; read-only it has none (empty) */
+        if (rc == MDB_NOTFOUND && rdonly && i == DB_PRIVATE) {
+            st->no_private = 1;
+            continue;
+        }
+        if (rc) {
             rc = ledger__lmdb_err(err, rc, ledger__db_names[i]);
             goto fail;
         }
@@ -371,6 +221,18 @@ int ledger__feedrec_decode(const MDB_val *v, feedrec_t *f)
     return 0;
 }
 
+int ledger__put_feedrec(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, const feedrec_t *f,
+                        ledger_err_t *err)
+{
+    uint8_t rec[FEEDREC_LEN];
+    MDB_val k = {LEDGER_FEED_LEN, (void *)feed}, v = {FEEDREC_LEN, rec};
+    int rc;
+    feedrec_encode(f, rec);
+    if ((rc = mdb_put(txn, st->dbi[DB_FEEDS], &k, &v, 0)))
+        return ledger__lmdb_err(err, rc, "cannot write the feed head");
+    return 0;
+}
+
 int ledger__get_feedrec(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, feedrec_t *f,
                         ledger_err_t *err)
 {
@@ -402,8 +264,7 @@ static int put_rows(ledger_store_t *st, MDB_txn *txn, const rows_t *r, ledger_er
     return 0;
 }
 
-/* The lseq that the next entry gets: one past the last in `log`. */
-static int next_lseq(ledger_store_t *st, MDB_txn *txn, uint64_t *out, ledger_err_t *err)
+int ledger__next_lseq(ledger_store_t *st, MDB_txn *txn, uint64_t *out, ledger_err_t *err)
 {
     MDB_cursor *c;
     MDB_val k, v;
@@ -429,7 +290,7 @@ static int evid_exists(ledger_store_t *st, MDB_txn *txn, const char *id, uint64_
     row_t row;
     MDB_val k, v;
     int rc;
-    set_evid_key(&row, id);
+    ledger__index_key(DB_EVID, id, &row);
     k.mv_data = row.key;
     k.mv_size = row.klen;
     rc = mdb_get(txn, st->dbi[DB_EVID], &k, &v);
@@ -492,7 +353,7 @@ static void idset_key(const char *event_id, uint8_t key[16])
 {
     row_t row;
     uint8_t h[32];
-    set_evid_key(&row, event_id);
+    ledger__index_key(DB_EVID, event_id, &row);
     crypto_hash_sha256(h, row.key, row.klen);
     memcpy(key, h, 16);
     if (!memcmp(key, (uint8_t[16]){0}, 16))
@@ -744,26 +605,46 @@ static void pipeline_release(pipeline_t *pl, size_t i, int threaded)
         advance(pl, &pl->consumed, i + 1);
 }
 
-/* Stores one made entry at local position lseq: the log, the feed index and
- * the index rows (built before lseq was known). */
-static int store_entry(ledger_store_t *st, MDB_txn *txn, prep_t *p, uint64_t lseq,
-                       ledger_err_t *err)
+int ledger__put_entry(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, uint64_t seq,
+                      const uint8_t *bytes, size_t len, uint64_t lseq, ledger_err_t *err)
 {
     uint8_t fseqkey[LEDGER_FEED_LEN + 8], lseqbuf[8];
-    MDB_val k = {8, lseqbuf}, v = {p->entry.len, p->entry.data};
+    MDB_val k = {8, lseqbuf}, v = {len, (void *)bytes};
     int rc;
 
     ledger__put_be64(lseqbuf, lseq);
     if ((rc = mdb_put(txn, st->dbi[DB_LOG], &k, &v, MDB_APPEND)))
         return ledger__lmdb_err(err, rc, "cannot append to the log");
-    memcpy(fseqkey, st->self, LEDGER_FEED_LEN);
-    ledger__put_be64(fseqkey + LEDGER_FEED_LEN, p->seq);
+    memcpy(fseqkey, feed, LEDGER_FEED_LEN);
+    ledger__put_be64(fseqkey + LEDGER_FEED_LEN, seq);
     k.mv_data = fseqkey;
     k.mv_size = sizeof fseqkey;
     v.mv_data = lseqbuf;
     v.mv_size = 8;
     if ((rc = mdb_put(txn, st->dbi[DB_FSEQ], &k, &v, 0)))
         return ledger__lmdb_err(err, rc, "cannot index the entry");
+    return 0;
+}
+
+/* Stores one made entry at local position lseq: the log, the feed index,
+ * the private row when asked, and the index rows (built before lseq was
+ * known). */
+static int store_entry(ledger_store_t *st, MDB_txn *txn, prep_t *p, uint64_t lseq, int private_,
+                       ledger_err_t *err)
+{
+    int rc;
+
+    if ((rc = ledger__put_entry(st, txn, st->self, p->seq, p->entry.data, p->entry.len, lseq, err)))
+        return rc;
+    if (private_) {
+        uint8_t key[LEDGER_FEED_LEN + 8], val[8];
+        MDB_val k = {sizeof key, key}, v = {8, val};
+        memcpy(key, st->self, LEDGER_FEED_LEN);
+        ledger__put_be64(key + LEDGER_FEED_LEN, p->seq);
+        ledger__put_be64(val, lseq);
+        if ((rc = mdb_put(txn, st->dbi[DB_PRIVATE], &k, &v, 0)))
+            return ledger__lmdb_err(err, rc, "cannot mark the entry private");
+    }
     for (size_t r = 0; r < p->rows.n; r++)
         ledger__put_be64(p->rows.v[r].val, lseq);
     return put_rows(st, txn, &p->rows, err);
@@ -806,7 +687,7 @@ int ledger_store_append_begin(ledger_store_t *st, const ledger_identity_t *id, u
         rc = ledger_err_set(err, LEDGER_EVERIFY,
                             "the own feed is marked forked: run keten verify and see docs");
     if (!rc)
-        rc = next_lseq(st, a->txn, &a->lseq, err);
+        rc = ledger__next_lseq(st, a->txn, &a->lseq, err);
     if (rc) {
         ledger_store_append_abort(a);
         return rc;
@@ -856,7 +737,8 @@ int ledger_store_append_add(ledger_append_t *a, json_t **events, size_t n, size_
             goto done;
         }
         if (!p->skipped) {
-            if ((rc = store_entry(a->ch.st, a->txn, p, a->lseq, err)))
+            if ((rc = store_entry(a->ch.st, a->txn, p, a->lseq,
+                                  (a->ch.flags & LEDGER_APPEND_PRIVATE) != 0, err)))
                 goto done;
             a->head_lseq = a->lseq++;
             a->stored++;

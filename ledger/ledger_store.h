@@ -11,6 +11,8 @@
  *   ident   identifier (canonical form) -> lseq | role       (dup)
  *   loc     bizLocation / readPoint id -> lseq | role        (dup)
  *   time    eventTime ms (u64 BE, biased) -> lseq            (dup)
+ *   private own feed(32) | seq (u64 BE) -> lseq: own entries recorded with
+ *           LEDGER_APPEND_PRIVATE (handed to partners sealed)
  *
  * Local order (lseq) is the order entries reached this store; every entry
  * keeps its feed's own seq in its signed header. Writing new entries to the
@@ -58,6 +60,8 @@ const uint8_t *ledger_store_self(const ledger_store_t *st);
 
 enum {
     LEDGER_APPEND_SKIP_DUPLICATES = 1, /* skip events whose eventID is stored */
+    LEDGER_APPEND_PRIVATE = 2,         /* keep the payloads at home: partners get the
+                                          entries sealed (ledger_replica.h) */
 };
 
 /* What happened to one event of an append call. */
@@ -167,7 +171,11 @@ int ledger_store_stats(ledger_store_t *st, ledger_store_stats_t *out, ledger_err
 /* Re-checks everything: for every feed, seq continuity 1..head, every chain
  * link, every payload hash, every signature, the stored event hash against a
  * fresh computation, and every index row (each entry's rows are present and
- * no index holds rows that no entry explains). Returns 0, or LEDGER_EVERIFY
+ * no index holds rows that no entry explains). Sealed entries (no payload)
+ * are checked without payload and must have no index rows; every private
+ * row must name an own entry; a feed marked forked must hold fork evidence,
+ * each evidence entry valid on its own (signature, payload) and different
+ * from the main chain's entry at its seq. Returns 0, or LEDGER_EVERIFY
  * with a message naming feed (hex), seq and what is wrong (the first
  * problem found). progress (may be NULL) is called now and then with the
  * number of entries checked. */

@@ -180,10 +180,115 @@ done:
     return rc;
 }
 
+/* Checks the fork evidence of feed:seq (dups rows in fseq; the first, the
+ * lowest lseq, is the main chain's entry): each other entry is a valid
+ * entry of that feed and seq on its own (signature, payload) and differs
+ * from the main chain's. Evidence has no index rows. */
+static int verify_evidence(verify_ctx_t *vc, const uint8_t *feed, uint64_t seq, size_t dups,
+                           ledger_err_t *err)
+{
+    MDB_cursor *c;
+    uint8_t key[LEDGER_FEED_LEN + 8], main_hash[LEDGER_HASH_LEN];
+    MDB_val k = {sizeof key, key}, v;
+    ledger_err_t e2;
+    int rc = 0, lrc;
+
+    memcpy(key, feed, LEDGER_FEED_LEN);
+    ledger__put_be64(key + LEDGER_FEED_LEN, seq);
+    if ((lrc = mdb_cursor_open(vc->txn, vc->st->dbi[DB_FSEQ], &c)))
+        return ledger__lmdb_err(err, lrc, "cannot open a cursor");
+    lrc = mdb_cursor_get(c, &k, &v, MDB_SET);
+    for (size_t i = 0; lrc == 0 && i < dups; i++) {
+        ledger_stored_t s;
+        uint8_t h[LEDGER_HASH_LEN];
+        if (ledger__load_lseq(vc->st, vc->txn, ledger__get_be64(v.mv_data), &s, &e2)) {
+            rc = vfail(err, feed, seq,
+                       i ? "fork evidence does not decode" : "entry does not decode", e2.msg);
+            break;
+        }
+        if (memcmp(s.e.h.feed, feed, LEDGER_FEED_LEN) != 0 || s.e.h.seq != seq) {
+            rc = vfail(err, feed, seq,
+                       i ? "fork evidence names another feed or seq"
+                         : "entry's header names another feed or seq",
+                       NULL);
+            break;
+        }
+        ledger_entry_hash(&s.e, h);
+        if (i == 0) {
+            memcpy(main_hash, h, LEDGER_HASH_LEN);
+        } else if (memcmp(h, main_hash, LEDGER_HASH_LEN) == 0) {
+            rc = vfail(err, feed, seq, "fork evidence is the main chain's entry again", NULL);
+            break;
+        } else if (ledger_entry_check_sig(&s.e, &e2) || ledger_entry_check_payload(&s.e, &e2)) {
+            rc = vfail(err, feed, seq, "fork evidence", e2.msg);
+            break;
+        }
+        lrc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP);
+    }
+    mdb_cursor_close(c);
+    if (!rc && lrc && lrc != MDB_NOTFOUND)
+        rc = ledger__lmdb_err(err, lrc, "cannot read the feed index");
+    return rc;
+}
+
+/* Every row of `private` names an own entry of the main chain (feed self,
+ * a seq up to the head, the lseq its fseq row gives). Counts them. */
+static int verify_private(verify_ctx_t *vc, ledger_err_t *err)
+{
+    ledger_store_t *st = vc->st;
+    MDB_cursor *c;
+    MDB_val k, v;
+    feedrec_t own;
+    int rc, lrc, op = MDB_FIRST, have_own;
+
+    if (st->no_private)
+        return 0;
+    rc = ledger__get_feedrec(st, vc->txn, st->self, &own, err);
+    if (rc < 0 && rc != LEDGER_ENOTFOUND)
+        return rc;
+    have_own = rc == 0;
+    if ((lrc = mdb_cursor_open(vc->txn, st->dbi[DB_PRIVATE], &c)))
+        return ledger__lmdb_err(err, lrc, "cannot open a cursor");
+    rc = 0;
+    while ((lrc = mdb_cursor_get(c, &k, &v, op)) == 0) {
+        MDB_val fk = k, fv;
+        uint64_t seq;
+        op = MDB_NEXT;
+        if (k.mv_size != LEDGER_FEED_LEN + 8 || v.mv_size != 8 ||
+            memcmp(k.mv_data, st->self, LEDGER_FEED_LEN) != 0) {
+            rc = ledger_err_set(err, LEDGER_EVERIFY,
+                                "the private index holds a row that names no own entry");
+            break;
+        }
+        seq = ledger__get_be64((const uint8_t *)k.mv_data + LEDGER_FEED_LEN);
+        if (!have_own || seq > own.seq) {
+            rc = vfail(err, st->self, seq, "marked private but the own feed has no such entry",
+                       NULL);
+            break;
+        }
+        if ((lrc = mdb_get(vc->txn, st->dbi[DB_FSEQ], &fk, &fv))) {
+            rc = lrc == MDB_NOTFOUND
+                     ? vfail(err, st->self, seq, "marked private but not in the feed index", NULL)
+                     : ledger__lmdb_err(err, lrc, "cannot read the feed index");
+            break;
+        }
+        if (fv.mv_size != 8 || memcmp(fv.mv_data, v.mv_data, 8) != 0) {
+            rc = vfail(err, st->self, seq, "private row points at another local entry", NULL);
+            break;
+        }
+        vc->expect_rows[DB_PRIVATE]++;
+    }
+    mdb_cursor_close(c);
+    if (!rc && lrc && lrc != MDB_NOTFOUND)
+        rc = ledger__lmdb_err(err, lrc, "cannot read the private index");
+    return rc;
+}
+
 static int verify_feed(verify_ctx_t *vc, const uint8_t *feed, const feedrec_t *f, ledger_err_t *err)
 {
     uint8_t prev[LEDGER_HASH_LEN] = {0}, key[LEDGER_FEED_LEN + 8];
     ledger_err_t e2;
+    uint64_t evidence = 0;
     int rc;
 
     memcpy(key, feed, LEDGER_FEED_LEN);
@@ -205,6 +310,10 @@ static int verify_feed(verify_ctx_t *vc, const uint8_t *feed, const feedrec_t *f
                          "marked forked",
                          NULL);
         vc->expect_rows[DB_FSEQ] += dups;
+        if (dups > 1 && (rc = verify_evidence(vc, feed, seq, dups, err)))
+            return rc;
+        if (dups > 1)
+            evidence++;
         if ((rc = ledger__load_lseq(vc->st, vc->txn, ledger__get_be64(v.mv_data), &s, &e2)))
             return vfail(err, feed, seq, "entry does not decode", e2.msg);
         if (memcmp(s.e.h.feed, feed, LEDGER_FEED_LEN) != 0 || s.e.h.seq != seq)
@@ -230,6 +339,9 @@ static int verify_feed(verify_ctx_t *vc, const uint8_t *feed, const feedrec_t *f
     if (memcmp(prev, f->hash, LEDGER_HASH_LEN) != 0)
         return vfail(err, feed, f->seq, "the feed's recorded head hash is not its last entry's",
                      NULL);
+    if ((f->flags & LEDGER_FEED_FORKED) && !evidence)
+        return vfail(err, feed, f->seq, "the feed is marked forked but holds no fork evidence",
+                     NULL);
     return 0;
 }
 
@@ -254,7 +366,8 @@ int ledger_store_verify(ledger_store_t *st, ledger_progress_cb progress, void *c
     if ((rc = ledger__begin_read(st, &vc.txn, err)))
         return rc;
     for (int i = 0; i < DB_COUNT; i++)
-        if ((rc = mdb_cursor_open(vc.txn, st->dbi[i], &vc.cur[i]))) {
+        if (!(i == DB_PRIVATE && st->no_private) &&
+            (rc = mdb_cursor_open(vc.txn, st->dbi[i], &vc.cur[i]))) {
             rc = ledger__lmdb_err(err, rc, "cannot open a cursor");
             goto done;
         }
@@ -291,12 +404,13 @@ int ledger_store_verify(ledger_store_t *st, ledger_progress_cb progress, void *c
         rc = ledger__lmdb_err(err, rc, "cannot read the feeds");
         goto done;
     }
-    rc = 0;
+    if ((rc = verify_private(&vc, err)))
+        goto done;
     /* Every row must be explained: no entry in the log or row in an index
      * that no feed accounts for. */
     vc.expect_rows[DB_LOG] = vc.expect_rows[DB_FSEQ];
     for (int i = DB_LOG; i < DB_COUNT; i++) {
-        if (i == DB_FEEDS)
+        if (i == DB_FEEDS || (i == DB_PRIVATE && st->no_private))
             continue;
         if ((rc = mdb_stat(vc.txn, st->dbi[i], &ms))) {
             rc = ledger__lmdb_err(err, rc, "cannot read statistics");

@@ -9,8 +9,11 @@
  *   line:/dev/ttyACM0             one code per line from a serial device or file
  *   replay:reads.jsonl            recorded reads, one JSON object per line
  *
- * reader_poll() waits at most timeout_ms for the next read and never blocks
- * longer (libnfc's "0 = wait forever" is never passed down).  A read is the
+ * reader_poll() waits about timeout_ms for the next read and never forever
+ * (libnfc's "0 = wait forever" is never passed down).  An NFC device that
+ * falls silent in the middle of a command can make one poll overrun by up to
+ * about a second (libnfc's own command timeouts); the scan process, not the
+ * node, is where such waits happen.  A read is the
  * raw code as the device gave it (a URI, an element string, EPC hex, ...);
  * turning it into an identifier is the job of reader_ident.h.  Readers know
  * nothing of the ledger: the only thing of ours they use is the project-wide

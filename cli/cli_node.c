@@ -1,0 +1,490 @@
+/* cli_node.c -- the commands of a node in a chain: `keten network` (the
+ * chain's network key), `keten peer list|add|remove` (the allowlist and
+ * where to dial), `keten node` (run the node: node.h) and `keten status`
+ * (feeds, peers and their state, from the store, peers.json and the
+ * node.json a running node keeps up to date). */
+#include "cli_node.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "ledger_entry.h"
+#include "node.h"
+#include "node_conf.h"
+
+static const char network_usage[] =
+    "usage: keten network\n"
+    "\n"
+    "Prints this home's network key: 64 lowercase hex digits shared by every node\n"
+    "of one chain (nodes with another key cannot connect). Give it to a new\n"
+    "partner for `keten init --network KEY`. Keep it within the chain.\n";
+
+static const char peer_usage[] =
+    "usage: keten peer list [--json]\n"
+    "       keten peer add ID [HOST:PORT] [--name NAME] [--sealed]\n"
+    "       keten peer remove ID\n"
+    "\n"
+    "The peer list is who may connect to this node (by feed ID, the partner's\n"
+    "`keten id`) and, with HOST:PORT, where this node dials them. Without an\n"
+    "address the partner may only connect in. --sealed makes this node's own\n"
+    "entries travel to that partner sealed: header and signature, no payload.\n"
+    "Adding an ID that is listed replaces its entry. A running node picks up\n"
+    "changes within a second.\n"
+    "\n"
+    "Example:\n"
+    "  keten --home /tmp/p peer add 3b6a27bc...e1 127.0.0.1:7401 --name Slachthuis\n";
+
+static const char node_usage[] =
+    "usage: keten node [--listen HOST:PORT] [--progress | --no-progress]\n"
+    "\n"
+    "Runs this home's node in the foreground until SIGINT or SIGTERM: listens for\n"
+    "the partners on the peer list, dials those with an address (retrying with\n"
+    "backoff), and keeps every feed in step with them over authenticated,\n"
+    "encrypted connections; relays the feeds of others. Logs to stderr. Events\n"
+    "recorded meanwhile (keten record, from another process) reach connected\n"
+    "partners within a second. Progress of a long sync is shown when stderr is a\n"
+    "terminal. A sealed key needs --passphrase-file.\n"
+    "\n"
+    "Example:\n"
+    "  keten --home /tmp/s node --listen 127.0.0.1:7401\n";
+
+static const char status_usage[] =
+    "usage: keten status [--json]\n"
+    "\n"
+    "Prints this node's feeds (each with its head seq and hash, and whether it is\n"
+    "forked) and peers (address, state, last sync, entries behind). Works whether\n"
+    "or not the node runs; peer states come from the running node.\n";
+
+static int parse_id(const char *cmd, const char *s, uint8_t id[32])
+{
+    if (!s || strlen(s) != 64 || strspn(s, "0123456789abcdef") != 64 || ledger_unhex(s, id, 32))
+        return cli_usage(cmd, "\"%s\" is not a feed ID (64 lowercase hex digits: keten id)",
+                         s ? s : "");
+    return 0;
+}
+
+int cli_network_main(cli_ctx_t *ctx, int argc, char **argv)
+{
+    uint8_t key[32];
+    char hex[65];
+    ledger_home_t *home;
+    ledger_err_t err;
+    int rc;
+    for (int i = 1; i < argc; i++) {
+        int r;
+        if (cli_is_help(argv[i])) {
+            fputs(network_usage, stdout);
+            return 0;
+        }
+        if ((r = cli_common_option(ctx, argc, argv, &i))) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            continue;
+        }
+        return cli_usage("network", "unexpected argument %s", argv[i]);
+    }
+    if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY, &home)))
+        return rc;
+    rc = node_netkey_read(ledger_home_path(home), key, &err);
+    ledger_home_close(home);
+    if (rc)
+        return cli_fail(ctx, rc, &err);
+    ledger_hex(key, 32, hex);
+    sodium_memzero(key, sizeof key);
+    if (ctx->json)
+        printf("{\"network\":\"%s\"}\n", hex);
+    else
+        printf("%s\n", hex);
+    return 0;
+}
+
+/* ---- peer ------------------------------------------------------------------ */
+
+static int peer_list(cli_ctx_t *ctx, const node_peers_t *p)
+{
+    char hex[65];
+    if (ctx->json) {
+        json_t *arr = json_array();
+        char *s;
+        for (size_t i = 0; i < p->n; i++)
+            json_array_append_new(
+                arr, json_pack("{s:s, s:s, s:o, s:b}", "id", ledger_hex(p->v[i].id, 32, hex),
+                               "name", p->v[i].name, "address",
+                               p->v[i].address[0] ? json_string(p->v[i].address) : json_null(),
+                               "sealed", p->v[i].sealed));
+        s = json_dumps(arr, JSON_COMPACT);
+        puts(s);
+        free(s);
+        json_decref(arr);
+        return 0;
+    }
+    if (p->n == 0)
+        printf("no peers yet: keten peer add ID [HOST:PORT] --name NAME\n");
+    for (size_t i = 0; i < p->n; i++)
+        printf("%s  %-20s %-22s%s\n", ledger_hex(p->v[i].id, 32, hex),
+               p->v[i].name[0] ? p->v[i].name : "-",
+               p->v[i].address[0] ? p->v[i].address : "(connects in)",
+               p->v[i].sealed ? "  sealed" : "");
+    return 0;
+}
+
+int cli_peer_main(cli_ctx_t *ctx, int argc, char **argv)
+{
+    const char *sub = NULL, *idtext = NULL, *addr = NULL, *name = NULL;
+    int sealed = 0, rc, replaced = 0;
+    node_peer_t peer;
+    node_peers_t peers = {0};
+    ledger_home_t *home = NULL;
+    ledger_err_t err;
+    char hex[65];
+
+    memset(&peer, 0, sizeof peer);
+    for (int i = 1; i < argc; i++) {
+        int r;
+        if (cli_is_help(argv[i])) {
+            fputs(peer_usage, stdout);
+            return 0;
+        }
+        if ((r = cli_common_option(ctx, argc, argv, &i)) ||
+            (r = cli_opt(argc, argv, &i, "--name", &name))) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            continue;
+        }
+        if (!strcmp(argv[i], "--sealed")) {
+            sealed = 1;
+            continue;
+        }
+        if (argv[i][0] == '-' && argv[i][1])
+            return cli_usage("peer", "unknown option %s", argv[i]);
+        if (!sub)
+            sub = argv[i];
+        else if (!idtext)
+            idtext = argv[i];
+        else if (!addr)
+            addr = argv[i];
+        else
+            return cli_usage("peer", "unexpected argument %s", argv[i]);
+    }
+    if (!sub)
+        sub = "list";
+    if (strcmp(sub, "list") && strcmp(sub, "add") && strcmp(sub, "remove"))
+        return cli_usage("peer", "unknown subcommand %s (list, add, remove)", sub);
+    if (strcmp(sub, "list") && !idtext)
+        return cli_usage("peer", "%s needs the partner's feed ID", sub);
+    if (idtext && (rc = parse_id("peer", idtext, peer.id)))
+        return rc;
+    if (addr && node_addr_check(addr, &err))
+        return cli_usage("peer", "%s", err.msg);
+    if (name && strlen(name) > 200)
+        return cli_usage("peer", "--name is longer than 200 bytes");
+    if (!strcmp(sub, "list") && (addr || name || sealed))
+        return cli_usage("peer", "list takes no address or options");
+    if (!strcmp(sub, "remove") && (addr || name || sealed))
+        return cli_usage("peer", "remove takes only the ID");
+    if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY, &home)))
+        return rc;
+    if ((rc = node_peers_load(ledger_home_path(home), &peers, &err)))
+        goto fail;
+    if (!strcmp(sub, "list")) {
+        rc = peer_list(ctx, &peers);
+        goto out;
+    }
+    if (!strcmp(sub, "remove")) {
+        if ((rc = node_peers_remove(&peers, peer.id, &err)) ||
+            (rc = node_peers_save(ledger_home_path(home), &peers, &err)))
+            goto fail;
+        printf("removed peer %s\n", ledger_hex(peer.id, 32, hex));
+        goto out;
+    }
+    if (!memcmp(peer.id, ledger_home_id(home), 32)) {
+        rc = cli_usage("peer", "that is this node's own ID");
+        goto out;
+    }
+    if (name)
+        snprintf(peer.name, sizeof peer.name, "%s", name);
+    if (addr)
+        snprintf(peer.address, sizeof peer.address, "%s", addr);
+    peer.sealed = sealed;
+    if ((rc = node_peers_put(&peers, &peer, &replaced, &err)) ||
+        (rc = node_peers_save(ledger_home_path(home), &peers, &err)))
+        goto fail;
+    printf("%s peer %s%s%s%s%s%s\n", replaced ? "updated" : "added", ledger_hex(peer.id, 32, hex),
+           name ? " " : "", name ? name : "", addr ? " at " : " (connects in)", addr ? addr : "",
+           sealed ? ", sealed" : "");
+out:
+    node_peers_free(&peers);
+    ledger_home_close(home);
+    return rc;
+fail:
+    rc = cli_fail(ctx, rc, &err);
+    goto out;
+}
+
+/* ---- node ------------------------------------------------------------------- */
+
+int cli_node_main(cli_ctx_t *ctx, int argc, char **argv)
+{
+    const char *listen = NULL;
+    int progress = isatty(2), rc;
+    ledger_home_t *home = NULL;
+    const ledger_identity_t *id;
+    node_options_t opt;
+    ledger_err_t err;
+    for (int i = 1; i < argc; i++) {
+        int r;
+        if (cli_is_help(argv[i])) {
+            fputs(node_usage, stdout);
+            return 0;
+        }
+        if ((r = cli_common_option(ctx, argc, argv, &i)) ||
+            (r = cli_opt(argc, argv, &i, "--listen", &listen))) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            continue;
+        }
+        if (!strcmp(argv[i], "--progress")) {
+            progress = 1;
+            continue;
+        }
+        if (!strcmp(argv[i], "--no-progress")) {
+            progress = 0;
+            continue;
+        }
+        return cli_usage("node", "unexpected argument %s", argv[i]);
+    }
+    if (listen && node_addr_check(listen, &err))
+        return cli_usage("node", "--listen: %s", err.msg);
+    if ((rc = cli_open_home(ctx, 0, &home)))
+        return rc;
+    if ((rc = cli_identity(ctx, home, &id)))
+        goto out;
+    memset(&opt, 0, sizeof opt);
+    opt.listen = listen;
+    opt.progress = progress;
+    opt.log = stderr;
+    if ((rc = node_run(home, id, &opt, &err)))
+        rc = cli_fail(ctx, rc, &err);
+out:
+    ledger_home_close(home);
+    return rc;
+}
+
+const char *cli_feed_name(ledger_home_t *home, const uint8_t feed[32], char *out, size_t n)
+{
+    node_peers_t peers = {0};
+    const node_peer_t *p;
+    json_t *state;
+    char hex[65];
+    out[0] = '\0';
+    if (!memcmp(feed, ledger_home_id(home), 32)) {
+        snprintf(out, n, "%s", ledger_home_name(home));
+        return out;
+    }
+    if (!node_peers_load(ledger_home_path(home), &peers, NULL) &&
+        (p = node_peers_find(&peers, feed)) && p->name[0]) {
+        snprintf(out, n, "%s", p->name);
+        node_peers_free(&peers);
+        return out;
+    }
+    node_peers_free(&peers);
+    if ((state = node_state_read(ledger_home_path(home)))) {
+        const char *s = json_string_value(
+            json_object_get(json_object_get(state, "names"), ledger_hex(feed, 32, hex)));
+        if (s)
+            snprintf(out, n, "%s", s);
+        json_decref(state);
+    }
+    return out;
+}
+
+/* ---- status ----------------------------------------------------------------- */
+
+typedef struct {
+    json_t *feeds;
+    json_t *names;
+    const uint8_t *self;
+    const char *self_name;
+    const node_peers_t *peers;
+} feeds_ctx_t;
+
+static const char *feed_name(const feeds_ctx_t *fc, const uint8_t *feed)
+{
+    char hex[65];
+    const node_peer_t *p;
+    const char *s;
+    if (!memcmp(feed, fc->self, 32))
+        return fc->self_name;
+    if ((p = node_peers_find(fc->peers, feed)) && p->name[0])
+        return p->name;
+    s = json_string_value(json_object_get(fc->names, ledger_hex(feed, 32, hex)));
+    return s ? s : "";
+}
+
+static int add_feed(const ledger_feed_head_t *h, void *ctx)
+{
+    feeds_ctx_t *fc = ctx;
+    char hex[65], hhex[65];
+    json_array_append_new(fc->feeds,
+                          json_pack("{s:s, s:s, s:I, s:s, s:b, s:b}", "feed",
+                                    ledger_hex(h->feed, 32, hex), "name", feed_name(fc, h->feed),
+                                    "seq", (json_int_t)h->seq, "head",
+                                    ledger_hex(h->hash, 32, hhex), "forked",
+                                    (h->flags & LEDGER_FEED_FORKED) != 0, "own",
+                                    !memcmp(h->feed, fc->self, 32)));
+    return 0;
+}
+
+int cli_status_main(cli_ctx_t *ctx, int argc, char **argv)
+{
+    ledger_home_t *home = NULL;
+    node_peers_t peers = {0};
+    json_t *state = NULL, *out = NULL, *peer_arr, *live_peers;
+    ledger_err_t err;
+    char hex[65];
+    int rc, running = 0;
+    for (int i = 1; i < argc; i++) {
+        int r;
+        if (cli_is_help(argv[i])) {
+            fputs(status_usage, stdout);
+            return 0;
+        }
+        if ((r = cli_common_option(ctx, argc, argv, &i))) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            continue;
+        }
+        return cli_usage("status", "unexpected argument %s", argv[i]);
+    }
+    if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY, &home)))
+        return rc;
+    if ((rc = node_peers_load(ledger_home_path(home), &peers, &err))) {
+        rc = cli_fail(ctx, rc, &err);
+        goto out;
+    }
+    state = node_state_read(ledger_home_path(home));
+    if (state) {
+        json_int_t pid = json_integer_value(json_object_get(state, "pid"));
+        json_int_t upd = json_integer_value(json_object_get(state, "updated"));
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        json_int_t now = (json_int_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        running = pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM) && now - upd < 5000;
+    }
+    out = json_object();
+    json_object_set_new(out, "id", json_string(ledger_hex(ledger_home_id(home), 32, hex)));
+    json_object_set_new(out, "name", json_string(ledger_home_name(home)));
+    {
+        json_t *nd = json_object();
+        json_object_set_new(nd, "running", json_boolean(running));
+        if (running) {
+            json_object_set(nd, "pid", json_object_get(state, "pid"));
+            json_object_set(nd, "listen", json_object_get(state, "listen"));
+        }
+        json_object_set_new(out, "node", nd);
+    }
+    {
+        feeds_ctx_t fc = {json_array(), json_object_get(state, "names"), ledger_home_id(home),
+                          ledger_home_name(home), &peers};
+        json_object_set_new(out, "feeds", fc.feeds);
+        if ((rc = ledger_store_feeds(ledger_home_store(home), add_feed, &fc, &err))) {
+            rc = cli_fail(ctx, rc, &err);
+            goto out;
+        }
+    }
+    peer_arr = json_array();
+    json_object_set_new(out, "peers", peer_arr);
+    live_peers = json_object_get(state, "peers");
+    for (size_t i = 0; i < peers.n; i++) {
+        const node_peer_t *p = &peers.v[i];
+        json_t *po = json_object(), *live = NULL, *v;
+        size_t k;
+        ledger_hex(p->id, 32, hex);
+        json_array_foreach(live_peers, k, v)
+        {
+            const char *vid = json_string_value(json_object_get(v, "id"));
+            if (vid && !strcmp(vid, hex))
+                live = v;
+        }
+        json_object_set_new(po, "id", json_string(hex));
+        json_object_set_new(po, "name", json_string(p->name));
+        json_object_set_new(po, "address", p->address[0] ? json_string(p->address) : json_null());
+        json_object_set_new(po, "sealed", json_boolean(p->sealed));
+        if (live && running) {
+            const char *key;
+            json_t *val;
+            json_object_foreach(live, key, val) if (strcmp(key, "id"))
+                json_object_set(po, key, val);
+        } else {
+            json_object_set_new(po, "state", json_string("node not running"));
+        }
+        if (!json_object_get(po, "lastSync")) /* the last one a stopped node saw */
+            json_object_set_new(po, "lastSync", json_is_string(json_object_get(live, "lastSync"))
+                                                    ? json_incref(json_object_get(live, "lastSync"))
+                                                    : json_null());
+        if (!json_object_get(po, "behind"))
+            json_object_set_new(po, "behind", json_null());
+        json_array_append_new(peer_arr, po);
+    }
+    if (ctx->json) {
+        char *s = json_dumps(out, JSON_COMPACT);
+        puts(s);
+        free(s);
+    } else {
+        size_t i;
+        json_t *v;
+        printf("%s  %s (this node)  node %s", ledger_home_name(home),
+               json_string_value(json_object_get(out, "id")), running ? "running" : "not running");
+        if (running && json_string_value(json_object_get(state, "listen")))
+            printf(", listening on %s", json_string_value(json_object_get(state, "listen")));
+        printf("\nfeeds:\n");
+        json_array_foreach(json_object_get(out, "feeds"), i, v)
+        {
+            printf("  %.16s…  %-20s seq %-8lld head %.16s…%s\n",
+                   json_string_value(json_object_get(v, "feed")),
+                   json_string_value(json_object_get(v, "name"))[0]
+                       ? json_string_value(json_object_get(v, "name"))
+                       : "-",
+                   (long long)json_integer_value(json_object_get(v, "seq")),
+                   json_string_value(json_object_get(v, "head")),
+                   json_is_true(json_object_get(v, "forked")) ? "  FORKED: accepts nothing more"
+                                                              : "");
+        }
+        printf("peers:\n");
+        if (peers.n == 0)
+            printf("  none (keten peer add)\n");
+        json_array_foreach(peer_arr, i, v)
+        {
+            json_t *b = json_object_get(v, "behind");
+            const char *ls = json_string_value(json_object_get(v, "lastSync"));
+            printf("  %.16s…  %-20s %-22s %s", json_string_value(json_object_get(v, "id")),
+                   json_string_value(json_object_get(v, "name"))[0]
+                       ? json_string_value(json_object_get(v, "name"))
+                       : "-",
+                   json_is_string(json_object_get(v, "address"))
+                       ? json_string_value(json_object_get(v, "address"))
+                       : "(connects in)",
+                   json_string_value(json_object_get(v, "state")));
+            if (ls)
+                printf(", last sync %s", ls);
+            if (json_is_integer(b))
+                printf(", behind %lld", (long long)json_integer_value(b));
+            if (json_string_value(json_object_get(v, "error")))
+                printf(" (%s)", json_string_value(json_object_get(v, "error")));
+            printf("\n");
+        }
+    }
+out:
+    json_decref(out);
+    json_decref(state);
+    node_peers_free(&peers);
+    ledger_home_close(home);
+    return rc;
+}

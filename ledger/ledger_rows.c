@@ -1,0 +1,567 @@
+/* ledger_rows.c -- the index rows of an event (see ledger__store.h): the
+ * keys (text, or for event-hash IDs their 32 raw bytes; over-long keys by
+ * their hash), the rows of a JSON event (own appends, verify), and the same
+ * rows read straight from an event payload's CBOR bytes (ingest of
+ * partners' entries), which must never differ from them. */
+#include "ledger__store.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger_cbor.h"
+#include "ledger_entry.h"
+#include "ledger_epcis.h"
+#include "ledger_epcis_check.h"
+#include "ledger_gs1.h"
+#include "ledger_json.h"
+
+/* ---- index rows ------------------------------------------------------- */
+
+static row_t *row_new(rows_t *r)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 32;
+        row_t *v = realloc(r->v, cap * sizeof *v);
+        if (!v) {
+            r->oom = 1;
+            return NULL;
+        }
+        r->v = v;
+        r->cap = cap;
+    }
+    return &r->v[r->n++];
+}
+
+/* Text keys longer than KEY_MAX become "sha256:<hex>" of the text. */
+static void set_text_key(row_t *row, const char *s)
+{
+    size_t n = strlen(s);
+    if (n <= KEY_MAX) {
+        memcpy(row->key, s, n);
+        row->klen = n;
+    } else {
+        uint8_t h[32];
+        crypto_hash_sha256(h, (const uint8_t *)s, n);
+        memcpy(row->key, "sha256:", 7);
+        ledger_hex(h, 32, (char *)row->key + 7);
+        row->klen = 7 + 64;
+    }
+}
+
+/* n bytes from 2n lowercase hex digits at s (no terminator needed). */
+static int unhex_lower(const char *s, uint8_t *out, size_t n)
+{
+    for (size_t i = 0; i < 2 * n; i++) {
+        int c = s[i], v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (v < 0)
+            return -1;
+        if (i % 2 == 0)
+            out[i / 2] = (uint8_t)(v << 4);
+        else
+            out[i / 2] |= (uint8_t)v;
+    }
+    return 0;
+}
+
+/* Event IDs in the event-hash form (ni:///sha-256;<64 hex>?ver=CBV2.0, the
+ * usual case) are keyed by 0x01 and their 32 raw hash bytes: a third of the
+ * text's size, so the evid B-tree stays small and fast. Other IDs are text
+ * (no URI starts with byte 0x01). */
+static void set_evid_key(row_t *row, const char *id)
+{
+    static const char head[] = "ni:///sha-256;", tail[] = "?ver=CBV2.0";
+    size_t n = strlen(id), h = sizeof head - 1;
+    if (n == h + 64 + sizeof tail - 1 && memcmp(id, head, h) == 0 &&
+        memcmp(id + h + 64, tail, sizeof tail - 1) == 0 &&
+        unhex_lower(id + h, row->key + 1, 32) == 0) {
+        row->key[0] = 0x01;
+        row->klen = 33;
+        return;
+    }
+    set_text_key(row, id);
+}
+
+void ledger__index_key(int db, const char *text, row_t *row)
+{
+    row->db = db;
+    if (db == DB_EVID)
+        set_evid_key(row, text);
+    else
+        set_text_key(row, text);
+}
+
+static void add_text_row(rows_t *r, int db, const char *key, int role)
+{
+    row_t *row = row_new(r);
+    if (!row)
+        return;
+    row->db = db;
+    if (db == DB_EVID)
+        set_evid_key(row, key);
+    else
+        set_text_key(row, key);
+    ledger__put_be64(row->val, r->lseq);
+    row->vlen = 8;
+    if (role >= 0) {
+        row->val[8] = (uint8_t)role;
+        row->vlen = 9;
+    }
+}
+
+static int ident_row_cb(const char *id, enum ledger_epcis_role role, void *ctx)
+{
+    add_text_row(ctx, DB_IDENT, id, (int)role);
+    return ((rows_t *)ctx)->oom ? LEDGER_ENOMEM : 0;
+}
+
+static int row_cmp(const void *a, const void *b)
+{
+    const row_t *x = a, *y = b;
+    if (x->db != y->db)
+        return x->db - y->db;
+    if (x->klen != y->klen)
+        return x->klen < y->klen ? -1 : 1;
+    int c = memcmp(x->key, y->key, x->klen);
+    if (c)
+        return c;
+    if (x->vlen != y->vlen)
+        return x->vlen < y->vlen ? -1 : 1;
+    return memcmp(x->val, y->val, x->vlen);
+}
+
+void ledger__rows_start(rows_t *r, uint64_t lseq, const ledger__event_keys_t *k)
+{
+    r->n = 0;
+    r->lseq = lseq;
+    r->oom = 0;
+    add_text_row(r, DB_EVID, k->event_id, -1);
+    if (strcmp(k->event_id, k->event_hash) != 0)
+        add_text_row(r, DB_EVID, k->event_hash, -1);
+    if (k->biz_location)
+        add_text_row(r, DB_LOC, k->biz_location, 1);
+    if (k->read_point)
+        add_text_row(r, DB_LOC, k->read_point, 2);
+    if (!r->oom) {
+        row_t *row = row_new(r);
+        if (row) {
+            row->db = DB_TIME;
+            ledger__put_be64(row->key, (uint64_t)k->event_time_ms ^ ((uint64_t)1 << 63));
+            row->klen = 8;
+            ledger__put_be64(row->val, lseq);
+            row->vlen = 8;
+        }
+    }
+}
+
+void ledger__rows_ident(rows_t *r, const char *id, int role)
+{
+    add_text_row(r, DB_IDENT, id, role);
+}
+
+int ledger__rows_finish(rows_t *r, ledger_err_t *err)
+{
+    size_t w = 0;
+    if (r->oom)
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    qsort(r->v, r->n, sizeof *r->v, row_cmp);
+    for (size_t i = 0; i < r->n; i++)
+        if (w == 0 || row_cmp(&r->v[w - 1], &r->v[i]) != 0)
+            r->v[w++] = r->v[i];
+    r->n = w;
+    return 0;
+}
+
+/* Builds the (sorted, unique) index rows of one event stored at lseq.
+ * What it reads of the event (ledger_epcis_info, ledger_epcis_identifiers)
+ * ingest reads straight from CBOR (ledger__payload_rows, below): a
+ * change here must be made there too (tests/fuzz/fuzz_rows.c
+ * compares the two). */
+int ledger__event_rows(const json_t *event, const char *event_id, const char *event_hash,
+                       uint64_t lseq, rows_t *r, ledger_err_t *err)
+{
+    ledger_epcis_info_t info;
+    ledger__event_keys_t k;
+    int rc;
+
+    r->n = 0;
+    r->oom = 0;
+    if ((rc = ledger_epcis_info(event, &info, err)))
+        return rc;
+    k.event_id = event_id;
+    k.event_hash = event_hash;
+    k.biz_location = info.biz_location;
+    k.read_point = info.read_point;
+    k.event_time_ms = info.event_time_ms;
+    ledger__rows_start(r, lseq, &k);
+    if (!r->oom && (rc = ledger_epcis_identifiers(event, ident_row_cb, r, err)))
+        return rc;
+    return ledger__rows_finish(r, err);
+}
+
+/* ---- event rows straight from the CBOR payload -----------------------
+ *
+ * ledger_event_payload_decode + ledger__event_rows build the whole event as
+ * JSON to read a few members of it; that was most of the slot work. Here
+ * the payload is read in place. One strict pass accepts exactly what
+ * ledger_event_payload_decode accepts -- [1, eventHash, event map], each
+ * item as ledger_cbor_get_json takes it: shortest heads, definite lengths,
+ * text keys in deterministic order and never repeated, valid UTF-8 (the
+ * rules of jansson, ledger_json_utf8_char), no byte strings, tags or
+ * simple values beyond false/true/null, integers that fit int64, floats in
+ * their shortest exact form (checked by ledger_cbor_get_json itself), at
+ * most LEDGER_CBOR_MAX_DEPTH deep -- and notes where the event's top-level
+ * members are. Then the members the index uses are read the way
+ * ledger_epcis_info and ledger_epcis_identifiers read them from JSON (a
+ * text is taken up to its first NUL, as a C string of jansson's would be),
+ * and the rows are built by the same ledger__rows_* steps. tests/fuzz/
+ * fuzz_rows.c checks that both ways agree on every input. */
+
+typedef struct cbr {
+    const uint8_t *p;
+    size_t n, off;
+} cbr_t;
+
+/* The event members the index reads (ledger_epcis_info: type, eventID,
+ * eventTime, readPoint, bizLocation; ledger_epcis_identifiers: parentID and
+ * the lists, in its order, with the member an element names and its role). */
+enum { M_TYPE, M_EVENTID, M_TIME, M_READPOINT, M_BIZLOC, M_PARENT, M_LISTS };
+#define M(name, sub, role)                                                                         \
+    {                                                                                              \
+        name, sizeof name - 1, sub, role                                                           \
+    }
+static const struct member {
+    const char *name;
+    size_t len;
+    const char *sub;
+    int role;
+} members[] = {
+    M("type", NULL, 0),
+    M("eventID", NULL, 0),
+    M("eventTime", NULL, 0),
+    M("readPoint", NULL, 0),
+    M("bizLocation", NULL, 0),
+    M("parentID", NULL, LEDGER_ROLE_PARENT),
+    M("epcList", NULL, LEDGER_ROLE_EPC),
+    M("quantityList", "epcClass", LEDGER_ROLE_CLASS),
+    M("childEPCs", NULL, LEDGER_ROLE_CHILD),
+    M("childQuantityList", "epcClass", LEDGER_ROLE_CHILD),
+    M("inputEPCList", NULL, LEDGER_ROLE_INPUT),
+    M("inputQuantityList", "epcClass", LEDGER_ROLE_INPUT),
+    M("outputEPCList", NULL, LEDGER_ROLE_OUTPUT),
+    M("outputQuantityList", "epcClass", LEDGER_ROLE_OUTPUT),
+    M("sourceList", "source", LEDGER_ROLE_SOURCE),
+    M("destinationList", "destination", LEDGER_ROLE_DEST),
+};
+#undef M
+#define NMEMBERS (sizeof members / sizeof members[0])
+
+/* Where the members are: the bytes of each one's value (NULL: absent). */
+typedef struct found {
+    const uint8_t *p[NMEMBERS];
+    size_t n[NMEMBERS];
+} found_t;
+
+static int cb_head(cbr_t *r, int *major, int *ai, uint64_t *arg)
+{
+    size_t off = r->off, need;
+    uint64_t v = 0;
+    uint8_t ib;
+
+    if (off >= r->n)
+        return -1;
+    ib = r->p[off];
+    *major = ib >> 5;
+    *ai = ib & 31;
+    if (*ai < 24) {
+        *arg = (uint64_t)*ai;
+        r->off = off + 1;
+        return 0;
+    }
+    if (*ai > 27)
+        return -1;
+    need = (size_t)1 << (*ai - 24);
+    if (r->n - off - 1 < need)
+        return -1;
+    for (size_t i = 0; i < need; i++)
+        v = (v << 8) | r->p[off + 1 + i];
+    if (*major != 7) {
+        static const uint64_t min[4] = {24, 256, 65536, 4294967296ULL};
+        if (v < min[*ai - 24])
+            return -1;
+    }
+    *arg = v;
+    r->off = off + 1 + need;
+    return 0;
+}
+
+static int cb_utf8(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        size_t k = p[i] < 0x80 ? 1 : ledger_json_utf8_char(p + i, n - i);
+        if (!k)
+            return -1;
+        i += k;
+    }
+    return 0;
+}
+
+static int cb_item(cbr_t *r, int depth);
+
+/* A map of n pairs (its head read); with f, notes the members. */
+static int cb_map(cbr_t *r, uint64_t n, int depth, found_t *f)
+{
+    const uint8_t *prev = NULL;
+    size_t prev_len = 0;
+
+    if (n > r->n - r->off)
+        return -1;
+    for (uint64_t i = 0; i < n; i++) {
+        const uint8_t *k;
+        size_t klen, v;
+        uint64_t len;
+        int major, ai;
+        if (cb_head(r, &major, &ai, &len) || major != 3 || len > r->n - r->off)
+            return -1;
+        k = r->p + r->off;
+        klen = (size_t)len;
+        r->off += klen;
+        if (prev && (klen < prev_len || (klen == prev_len && memcmp(k, prev, klen) <= 0)))
+            return -1;
+        if (cb_utf8(k, klen))
+            return -1;
+        prev = k;
+        prev_len = klen;
+        v = r->off;
+        if (cb_item(r, depth + 1))
+            return -1;
+        if (f)
+            for (size_t m = 0; m < NMEMBERS; m++)
+                if (members[m].len == klen && !memcmp(members[m].name, k, klen)) {
+                    f->p[m] = r->p + v;
+                    f->n[m] = r->off - v;
+                    break;
+                }
+    }
+    return 0;
+}
+
+/* One item, as ledger_cbor_get_json would take it at this depth. */
+static int cb_item(cbr_t *r, int depth)
+{
+    size_t start = r->off;
+    int major, ai;
+    uint64_t arg;
+
+    if (depth > LEDGER_CBOR_MAX_DEPTH || cb_head(r, &major, &ai, &arg))
+        return -1;
+    switch (major) {
+    case 0:
+    case 1:
+        return arg > INT64_MAX ? -1 : 0;
+    case 3:
+        if (arg > r->n - r->off || cb_utf8(r->p + r->off, (size_t)arg))
+            return -1;
+        r->off += (size_t)arg;
+        return 0;
+    case 4:
+        if (arg > r->n - r->off)
+            return -1;
+        for (uint64_t i = 0; i < arg; i++)
+            if (cb_item(r, depth + 1))
+                return -1;
+        return 0;
+    case 5:
+        return cb_map(r, arg, depth, NULL);
+    case 7:
+        if (ai >= 20 && ai <= 22)
+            return 0;
+        if (ai >= 25 && ai <= 27) { /* the shortest exact form: ledger_cbor's own check */
+            ledger_cbor_reader_t fr;
+            json_t *j;
+            ledger_cbor_reader_init(&fr, r->p + start, r->off - start);
+            if (ledger_cbor_get_json(&fr, &j, NULL))
+                return -1;
+            json_decref(j);
+            return 0;
+        }
+        return -1;
+    default: /* byte strings, tags */
+        return -1;
+    }
+}
+
+/* Steps over one item that was checked already. */
+static void cb_skip(cbr_t *r)
+{
+    int major, ai;
+    uint64_t arg;
+    if (cb_head(r, &major, &ai, &arg))
+        return;
+    if (major == 2 || major == 3)
+        r->off += (size_t)arg;
+    else if (major == 4 || major == 5)
+        for (uint64_t i = 0; i < (major == 5 ? 2 * arg : arg); i++)
+            cb_skip(r);
+}
+
+/* The text of item [p, p+n) as a C string (up to its first NUL) copied into
+ * sb (room reserved by the caller: no reallocation); NULL when the item is
+ * not a text. */
+static const char *cb_text(const uint8_t *p, size_t n, ledger_buf_t *sb)
+{
+    cbr_t r = {p, n, 0};
+    int major, ai;
+    uint64_t len;
+    char *out;
+    if (!p || cb_head(&r, &major, &ai, &len) || major != 3)
+        return NULL;
+    out = (char *)sb->data + sb->len;
+    len = strnlen((const char *)p + r.off, (size_t)len);
+    memcpy(out, p + r.off, (size_t)len);
+    out[len] = '\0';
+    sb->len += (size_t)len + 1;
+    return out;
+}
+
+/* The value of member name of map item [p, p+n) (NULL when p is not a map
+ * or has no such member). The item is valid. */
+static const uint8_t *cb_get(const uint8_t *p, size_t n, const char *name, size_t *vn)
+{
+    cbr_t r = {p, n, 0};
+    int major, ai;
+    uint64_t pairs, klen;
+    size_t nl = strlen(name);
+    if (!p || cb_head(&r, &major, &ai, &pairs) || major != 5)
+        return NULL;
+    for (uint64_t i = 0; i < pairs; i++) {
+        size_t v;
+        int hit;
+        if (cb_head(&r, &major, &ai, &klen))
+            return NULL;
+        hit = klen == nl && !memcmp(r.p + r.off, name, nl);
+        r.off += (size_t)klen;
+        v = r.off;
+        cb_skip(&r);
+        if (hit) {
+            *vn = r.off - v;
+            return p + v;
+        }
+    }
+    return NULL;
+}
+
+/* An identifier as ledger_epcis_identifiers hands it on: canonical when it
+ * has a GS1 form, else as written. */
+static int cb_ident(rows_t *rows, const char *id, int role, const char *field, ledger_err_t *err)
+{
+    char canon[LEDGER_GS1_URI_MAX];
+    ledger_err_t e;
+    int rc;
+    e.msg[0] = '\0';
+    rc = ledger_gs1_canonical(id, canon, sizeof canon, NULL, &e);
+    if (rc == 0)
+        ledger__rows_ident(rows, canon, role);
+    else if (rc == LEDGER_ENOTFOUND || rc == LEDGER_ETOOBIG)
+        ledger__rows_ident(rows, id, role);
+    else
+        return ledger_err_set(err, rc, "event: %s: %s", field, e.msg);
+    return 0;
+}
+
+/* "ni:///sha-256;" + 64 lowercase hex + "?ver=CBV2.0", exactly. */
+static int is_event_hash(const uint8_t *s, size_t n)
+{
+    static const char head[] = "ni:///sha-256;", tail[] = "?ver=CBV2.0";
+    const size_t h = sizeof head - 1;
+    if (n != h + 64 + sizeof tail - 1 || memcmp(s, head, h) != 0 ||
+        memcmp(s + h + 64, tail, sizeof tail - 1) != 0)
+        return 0;
+    for (size_t i = h; i < h + 64; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
+int ledger__payload_rows(const uint8_t *p, size_t n, uint64_t lseq, rows_t *rows, ledger_buf_t *sb,
+                         char hash[96], ledger_err_t *err)
+{
+    cbr_t r = {p, n, 0};
+    found_t f;
+    ledger__event_keys_t k;
+    const char *type, *t;
+    int major, ai, rc;
+    uint64_t arg, hlen;
+
+    memset(&f, 0, sizeof f);
+    rows->n = 0;
+    rows->oom = 0;
+    /* [1, eventHash, event] */
+    if (cb_head(&r, &major, &ai, &arg) || major != 4 || arg != 3 ||
+        cb_head(&r, &major, &ai, &arg) || major != 0 || arg != 1)
+        return ledger_err_set(err, LEDGER_EINPUT, "event payload: expected [1, hash, event]");
+    if (cb_head(&r, &major, &ai, &hlen) || major != 3 || hlen > r.n - r.off ||
+        !is_event_hash(p + r.off, (size_t)hlen))
+        return ledger_err_set(err, LEDGER_EINPUT,
+                              "event payload hash is not ni:///sha-256;<64 hex>?ver=CBV2.0");
+    memcpy(hash, p + r.off, (size_t)hlen);
+    hash[hlen] = '\0';
+    r.off += (size_t)hlen;
+    if (cb_head(&r, &major, &ai, &arg) || major != 5 || cb_map(&r, arg, 0, &f) || r.off != n)
+        return ledger_err_set(err, LEDGER_EINPUT,
+                              "event payload: the event is not one deterministic CBOR map");
+    /* ledger_epcis_info */
+    ledger_buf_reset(sb);
+    if (ledger_buf_reserve(sb, n + NMEMBERS))
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    if (!(type = cb_text(f.p[M_TYPE], f.n[M_TYPE], sb)))
+        return ledger_err_set(err, LEDGER_EINPUT, "event: type is missing");
+    if (!(t = cb_text(f.p[M_TIME], f.n[M_TIME], sb)))
+        return ledger_err_set(err, LEDGER_EINPUT, "event: eventTime is missing");
+    {
+        const char *why = "";
+        if (ledger_epcis__time_ms(t, &k.event_time_ms, &why) < 0)
+            return ledger_err_set(err, LEDGER_EINPUT, "event: eventTime: \"%.60s\" %s", t, why);
+    }
+    k.event_hash = hash;
+    if (!(k.event_id = cb_text(f.p[M_EVENTID], f.n[M_EVENTID], sb)))
+        k.event_id = hash;
+    {
+        size_t vn = 0;
+        const uint8_t *v = cb_get(f.p[M_READPOINT], f.n[M_READPOINT], "id", &vn);
+        k.read_point = cb_text(v, vn, sb);
+        v = cb_get(f.p[M_BIZLOC], f.n[M_BIZLOC], "id", &vn);
+        k.biz_location = cb_text(v, vn, sb);
+    }
+    ledger__rows_start(rows, lseq, &k);
+    /* ledger_epcis_identifiers */
+    for (size_t m = M_PARENT; m < NMEMBERS && !rows->oom; m++) {
+        const char *name = members[m].name, *sub = members[m].sub;
+        cbr_t lr = {f.p[m], f.n[m], 0};
+        uint64_t items;
+        if (!f.p[m])
+            continue;
+        if (m == M_PARENT) {
+            const char *id = cb_text(f.p[m], f.n[m], sb);
+            if (id && (rc = cb_ident(rows, id, members[m].role, name, err)))
+                return rc;
+            continue;
+        }
+        if (cb_head(&lr, &major, &ai, &items) || major != 4)
+            continue; /* not an array: nothing */
+        for (uint64_t i = 0; i < items; i++) {
+            size_t start = lr.off, vn = 0;
+            const uint8_t *v;
+            const char *id;
+            cb_skip(&lr);
+            v = sub ? cb_get(lr.p + start, lr.off - start, sub, &vn) : lr.p + start;
+            if (!sub)
+                vn = lr.off - start;
+            id = cb_text(v, vn, sb);
+            ledger_buf_reset(sb); /* the keys are copied: reuse the room */
+            if (id && (rc = cb_ident(rows, id, members[m].role, name, err)))
+                return rc;
+        }
+    }
+    return ledger__rows_finish(rows, err);
+}

@@ -1,0 +1,650 @@
+/* node.c -- the keten node's event loop (see node.h).
+ *
+ * One libuv loop holds: the listener, one dialler per partner with an
+ * address (exponential backoff with jitter), a 200 ms tick that notices new
+ * entries in the store (also those another process recorded), reloads the
+ * peer list when it changed, drives session timers and writes node.json,
+ * and a check handle that commits the group of entries received during one
+ * loop iteration in one LMDB transaction.  Sessions (node_session.c) do the
+ * protocol; this file owns everything they share.
+ */
+#include "node.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "node__int.h"
+
+/* ---- small things --------------------------------------------------------- */
+
+void node_log(node_t *n, const char *fmt, ...)
+{
+    struct timespec ts;
+    struct tm tm;
+    char when[40];
+    va_list ap;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (n->prog_shown) {
+        fputs("\r\033[K", n->log);
+        n->prog_shown = 0;
+    }
+    fprintf(n->log, "%s.%03ldZ keten node: ", when, ts.tv_nsec / 1000000);
+    va_start(ap, fmt);
+    vfprintf(n->log, fmt, ap);
+    va_end(ap);
+    fputc('\n', n->log);
+    fflush(n->log);
+}
+
+uint64_t node_now(node_t *n)
+{
+    return uv_now(n->loop);
+}
+
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int head_cmp(const void *a, const void *b)
+{
+    return memcmp(((const node_head_t *)a)->feed, ((const node_head_t *)b)->feed, 32);
+}
+
+const node_head_t *node_head(node_t *n, const uint8_t feed[32])
+{
+    node_head_t key;
+    memcpy(key.feed, feed, 32);
+    return bsearch(&key, n->heads, n->nheads, sizeof key, head_cmp);
+}
+
+const node_peer_t *node_peer(node_t *n, const uint8_t id[32])
+{
+    return node_peers_find(&n->peers, id);
+}
+
+const char *node_feed_name(node_t *n, const uint8_t feed[32])
+{
+    char hex[65];
+    const node_peer_t *p;
+    const char *s;
+    if (memcmp(feed, n->self, 32) == 0)
+        return n->name;
+    if ((p = node_peers_find(&n->peers, feed)) && p->name[0])
+        return p->name;
+    s = json_string_value(json_object_get(n->names, ledger_hex(feed, 32, hex)));
+    return s ? s : "";
+}
+
+void node_learn_name(node_t *n, const uint8_t feed[32], const char *name, size_t len, int prio)
+{
+    char hex[65], buf[NODE_NAME_MAX + 1];
+    json_t *old, *cur;
+    if (len == 0 || len > NODE_NAME_MAX || memcmp(feed, n->self, 32) == 0)
+        return;
+    memcpy(buf, name, len);
+    buf[len] = '\0';
+    for (size_t i = 0; i < len; i++) /* a label for logs and status: no control bytes */
+        if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+            buf[i] = '?';
+    ledger_hex(feed, 32, hex);
+    old = json_object_get(n->names, hex);
+    if (old && !prio)
+        return;
+    if (old && strcmp(json_string_value(old), buf) == 0)
+        return;
+    if (!(cur = json_string(buf)))
+        return; /* not UTF-8: ignore the label */
+    json_object_set_new(n->names, hex, cur);
+    n->names_dirty = 1;
+}
+
+session_t *node_find_ready(node_t *n, const uint8_t id[32], session_t *except)
+{
+    for (session_t *s = n->sessions; s; s = s->next)
+        if (s != except && s->state == SES_READY && s->have_peer && !memcmp(s->peer_id, id, 32))
+            return s;
+    return NULL;
+}
+
+/* ---- our heads -------------------------------------------------------------- */
+
+typedef struct {
+    node_head_t *v;
+    size_t n, cap;
+} headvec_t;
+
+static int collect_head(const ledger_feed_head_t *h, void *ctx)
+{
+    headvec_t *hv = ctx;
+    if (hv->n == hv->cap) {
+        size_t cap = hv->cap ? hv->cap * 2 : 16;
+        node_head_t *v = realloc(hv->v, cap * sizeof *v);
+        if (!v)
+            return LEDGER_ENOMEM;
+        hv->v = v;
+        hv->cap = cap;
+    }
+    memcpy(hv->v[hv->n].feed, h->feed, 32);
+    hv->v[hv->n].seq = h->seq;
+    memcpy(hv->v[hv->n].hash, h->hash, 32);
+    hv->v[hv->n].flags = (h->flags & LEDGER_FEED_FORKED) ? 1 : 0;
+    hv->n++;
+    return 0;
+}
+
+/* Re-reads the heads; tells every ready session what changed and pumps. */
+static void refresh_heads(node_t *n)
+{
+    headvec_t hv = {0};
+    node_head_t *changed;
+    size_t nch = 0;
+    ledger_err_t err;
+    if (ledger_store_feeds(n->st, collect_head, &hv, &err)) {
+        node_log(n, "cannot read the feed heads: %s", err.msg);
+        free(hv.v);
+        return;
+    }
+    /* ledger_store_feeds walks in feed ID order: hv is sorted */
+    changed = malloc((hv.n + 1) * sizeof *changed);
+    if (!changed) {
+        free(hv.v);
+        return;
+    }
+    for (size_t i = 0; i < hv.n; i++) {
+        const node_head_t *old = node_head(n, hv.v[i].feed);
+        if (!old || old->seq != hv.v[i].seq || old->flags != hv.v[i].flags)
+            changed[nch++] = hv.v[i];
+        if (old && !(old->flags & 1) && (hv.v[i].flags & 1)) {
+            char hex[65];
+            node_log(n, "FORK: feed %s (%s) is marked forked: its key signed two different "
+                        "entries; it accepts no new entries (keten status, docs/operations.md)",
+                     ledger_hex(hv.v[i].feed, 32, hex), node_feed_name(n, hv.v[i].feed));
+        }
+    }
+    free(n->heads);
+    n->heads = hv.v;
+    n->nheads = hv.n;
+    if (nch)
+        for (session_t *s = n->sessions; s; s = s->next)
+            if (s->state == SES_READY)
+                session_send_heads(s, changed, nch);
+    free(changed);
+    for (session_t *s = n->sessions; s; s = s->next)
+        if (s->state == SES_READY)
+            session_pump(s);
+}
+
+/* ---- group commit ----------------------------------------------------------- */
+
+int node_ingest(node_t *n, ledger_ingest_t **out, ledger_err_t *err)
+{
+    int rc;
+    if (!n->ingest && (rc = ledger_ingest_begin(n->st, &n->ingest, err)))
+        return rc;
+    *out = n->ingest;
+    return 0;
+}
+
+static void commit_now(node_t *n)
+{
+    ledger_err_t err;
+    if (!n->ingest)
+        return;
+    if (ledger_ingest_commit(n->ingest, &err))
+        node_log(n, "cannot store received entries: %s (they will be fetched again)", err.msg);
+    n->ingest = NULL;
+    refresh_heads(n);
+}
+
+static void on_check(uv_check_t *h)
+{
+    commit_now(h->data);
+}
+
+/* ---- progress --------------------------------------------------------------- */
+
+static void show_progress(node_t *n, uint64_t now)
+{
+    uint64_t in = 0, behind = 0;
+    if (!n->opt.progress)
+        return;
+    for (session_t *s = n->sessions; s; s = s->next) {
+        in += s->entries_in;
+        for (size_t i = 0; i < s->npeer_heads; i++) {
+            const node_head_t *h = node_head(n, s->peer_heads[i].feed);
+            uint64_t have = h ? h->seq : 0;
+            if (s->peer_heads[i].seq > have && !(h && (h->flags & 1)))
+                behind += s->peer_heads[i].seq - have;
+        }
+    }
+    if (behind == 0) {
+        if (n->prog_shown) {
+            fputs("\r\033[K", n->log);
+            fflush(n->log);
+            n->prog_shown = 0;
+        }
+        n->prog_base_entries = in;
+        n->prog_start_ms = now;
+        return;
+    }
+    {
+        uint64_t done = in - n->prog_base_entries, ms = now - n->prog_start_ms;
+        double rate = ms ? (double)done * 1000.0 / (double)ms : 0;
+        double pct = 100.0 * (double)done / (double)(done + behind);
+        fprintf(n->log, "\r\033[Ksync: %llu entries, %.0f entries/s, %.1f%%, %llu to go",
+                (unsigned long long)done, rate, pct, (unsigned long long)behind);
+        fflush(n->log);
+        n->prog_shown = 1;
+    }
+}
+
+/* ---- peers and dialling ----------------------------------------------------- */
+
+static void dial(node_t *n, dialer_t *d);
+
+static void sync_dialers(node_t *n)
+{
+    for (size_t i = 0; i < n->ndialers; i++)
+        n->dialers[i].live = 0;
+    for (size_t p = 0; p < n->peers.n; p++) {
+        const node_peer_t *peer = &n->peers.v[p];
+        dialer_t *d = NULL;
+        if (!peer->address[0])
+            continue;
+        for (size_t i = 0; i < n->ndialers; i++)
+            if (!memcmp(n->dialers[i].id, peer->id, 32))
+                d = &n->dialers[i];
+        if (!d) {
+            dialer_t *v = realloc(n->dialers, (n->ndialers + 1) * sizeof *v);
+            if (!v)
+                continue;
+            /* sessions point at dialers: fix the pointers after the move */
+            for (session_t *s = n->sessions; s; s = s->next)
+                if (s->dialer)
+                    s->dialer = v + (s->dialer - n->dialers);
+            n->dialers = v;
+            d = &n->dialers[n->ndialers++];
+            memset(d, 0, sizeof *d);
+            memcpy(d->id, peer->id, 32);
+            d->next_ms = node_now(n);
+        }
+        if (strcmp(d->address, peer->address) != 0) {
+            snprintf(d->address, sizeof d->address, "%s", peer->address);
+            d->attempts = 0;
+            d->next_ms = node_now(n);
+        }
+        d->live = 1;
+    }
+}
+
+/* Reloads peers.json when it changed; drops sessions of removed peers. */
+static void reload_peers(node_t *n, int force)
+{
+    char path[4200];
+    struct stat sb;
+    node_peers_t fresh;
+    ledger_err_t err;
+    snprintf(path, sizeof path, "%s/peers.json", n->home_path);
+    if (stat(path, &sb) != 0)
+        memset(&sb, 0, sizeof sb);
+    if (!force && sb.st_mtim.tv_sec == n->peers_mtime.tv_sec &&
+        sb.st_mtim.tv_nsec == n->peers_mtime.tv_nsec)
+        return;
+    if (node_peers_load(n->home_path, &fresh, &err)) {
+        node_log(n, "peer list not reloaded: %s", err.msg);
+        n->peers_mtime = sb.st_mtim;
+        return;
+    }
+    node_peers_free(&n->peers);
+    n->peers = fresh;
+    n->peers_mtime = sb.st_mtim;
+    if (!force)
+        node_log(n, "peer list reloaded: %zu peers", n->peers.n);
+    for (session_t *s = n->sessions; s; s = s->next)
+        if (s->have_peer && !node_peers_find(&n->peers, s->peer_id))
+            session_close(s, "removed from the peer list");
+    sync_dialers(n);
+}
+
+static void on_connect(uv_connect_t *req, int status)
+{
+    session_t *s = req->data;
+    node_t *n = s->node;
+    if (status < 0) {
+        if (s->dialer)
+            snprintf(s->dialer->last_error, sizeof s->dialer->last_error, "connect: %s",
+                     uv_strerror(status));
+        session_close(s, NULL);
+        return;
+    }
+    (void)n;
+    session_start(s);
+}
+
+static void dial(node_t *n, dialer_t *d)
+{
+    char host[NODE_ADDR_MAX];
+    int port, rc;
+    struct sockaddr_storage sa;
+    session_t *s;
+    ledger_err_t err;
+    if (node_addr_split(d->address, host, sizeof host, &port, &err))
+        return;
+    if (uv_ip4_addr(host, port, (struct sockaddr_in *)&sa) &&
+        uv_ip6_addr(host, port, (struct sockaddr_in6 *)&sa)) {
+        /* a host name: resolve synchronously would block the loop; keep to
+         * addresses (docs/operations.md) */
+        snprintf(d->last_error, sizeof d->last_error, "%.100s is not an IP address", host);
+        return;
+    }
+    if (!(s = session_new(n, 1, d)))
+        return;
+    d->session = s;
+    snprintf(s->addr, sizeof s->addr, "%s", d->address);
+    s->connect_req.data = s;
+    if ((rc = uv_tcp_connect(&s->connect_req, &s->tcp, (struct sockaddr *)&sa, on_connect))) {
+        snprintf(d->last_error, sizeof d->last_error, "connect: %s", uv_strerror(rc));
+        session_close(s, NULL);
+    }
+}
+
+static void dial_due(node_t *n, uint64_t now)
+{
+    for (size_t i = 0; i < n->ndialers; i++) {
+        dialer_t *d = &n->dialers[i];
+        if (!d->live || d->session || now < d->next_ms)
+            continue;
+        if (node_find_ready(n, d->id, NULL))
+            continue; /* the partner is connected in: no need to dial */
+        {
+            uint64_t base = NODE_BACKOFF_MIN_MS << (d->attempts < 5 ? d->attempts : 5);
+            if (base > NODE_BACKOFF_MAX_MS)
+                base = NODE_BACKOFF_MAX_MS;
+            /* full delay between a half and the whole of base: jitter keeps
+             * partners that restarted together from dialling in lock step */
+            d->next_ms = now + base / 2 + randombytes_uniform((uint32_t)(base / 2 + 1));
+            d->attempts++;
+        }
+        dial(n, d);
+    }
+}
+
+void node_session_gone(node_t *n, session_t *s)
+{
+    session_t **pp = &n->sessions;
+    while (*pp && *pp != s)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = s->next;
+    if (s->dialer && s->dialer->session == s)
+        s->dialer->session = NULL;
+}
+
+/* ---- listener --------------------------------------------------------------- */
+
+static void on_incoming(uv_stream_t *server, int status)
+{
+    node_t *n = server->data;
+    session_t *s;
+    if (status < 0) {
+        node_log(n, "accept failed: %s", uv_strerror(status));
+        return;
+    }
+    if (!(s = session_new(n, 0, NULL)))
+        return;
+    if (uv_accept(server, (uv_stream_t *)&s->tcp) != 0) {
+        session_close(s, NULL);
+        return;
+    }
+    {
+        struct sockaddr_storage sa;
+        int len = sizeof sa;
+        char ip[64] = "?";
+        if (uv_tcp_getpeername(&s->tcp, (struct sockaddr *)&sa, &len) == 0) {
+            if (sa.ss_family == AF_INET) {
+                uv_ip4_name((struct sockaddr_in *)&sa, ip, sizeof ip);
+                snprintf(s->addr, sizeof s->addr, "%s:%d", ip,
+                         ntohs(((struct sockaddr_in *)&sa)->sin_port));
+            } else {
+                uv_ip6_name((struct sockaddr_in6 *)&sa, ip, sizeof ip);
+                snprintf(s->addr, sizeof s->addr, "[%s]:%d", ip,
+                         ntohs(((struct sockaddr_in6 *)&sa)->sin6_port));
+            }
+        }
+        snprintf(s->peer_label, sizeof s->peer_label, "%s", s->addr);
+    }
+    session_start(s);
+}
+
+static int start_listener(node_t *n, const char *addr, ledger_err_t *err)
+{
+    char host[NODE_ADDR_MAX];
+    int port, rc;
+    struct sockaddr_storage sa;
+    if ((rc = node_addr_split(addr, host, sizeof host, &port, err)))
+        return rc;
+    if (uv_ip4_addr(host, port, (struct sockaddr_in *)&sa) &&
+        uv_ip6_addr(host, port, (struct sockaddr_in6 *)&sa))
+        return ledger_err_set(err, LEDGER_EINVAL, "--listen %s: %s is not an IP address", addr,
+                              host);
+    uv_tcp_init(n->loop, &n->listener);
+    n->listener.data = n;
+    n->listening = 1;
+    if ((rc = uv_tcp_bind(&n->listener, (struct sockaddr *)&sa, 0)) ||
+        (rc = uv_listen((uv_stream_t *)&n->listener, 64, on_incoming)))
+        return ledger_err_set(err, LEDGER_EIO, "cannot listen on %s: %s", addr,
+                              uv_strerror(rc));
+    snprintf(n->listen_addr, sizeof n->listen_addr, "%s", addr);
+    return 0;
+}
+
+/* ---- state file -------------------------------------------------------------- */
+
+static void write_state(node_t *n)
+{
+    json_t *o = json_object(), *peers = json_array();
+    char hex[65];
+    ledger_err_t err;
+    json_object_set_new(o, "pid", json_integer((json_int_t)getpid()));
+    json_object_set_new(o, "id", json_string(ledger_hex(n->self, 32, hex)));
+    json_object_set_new(o, "name", json_string(n->name));
+    json_object_set_new(o, "listen", n->listen_addr[0] ? json_string(n->listen_addr) : json_null());
+    json_object_set_new(o, "updated", json_integer((json_int_t)wall_ms()));
+    for (size_t i = 0; i < n->peers.n; i++) {
+        const node_peer_t *p = &n->peers.v[i];
+        json_t *po = json_object();
+        session_t *s = node_find_ready(n, p->id, NULL);
+        json_object_set_new(po, "id", json_string(ledger_hex(p->id, 32, hex)));
+        if (s)
+            session_state(s, po);
+        else {
+            const char *state = "disconnected", *e = NULL;
+            for (size_t d = 0; d < n->ndialers; d++)
+                if (!memcmp(n->dialers[d].id, p->id, 32)) {
+                    state = n->dialers[d].session ? "connecting" : "waiting";
+                    if (n->dialers[d].last_error[0])
+                        e = n->dialers[d].last_error;
+                    json_object_set_new(
+                        po, "nextAttemptMs",
+                        json_integer((json_int_t)(n->dialers[d].next_ms > node_now(n)
+                                                      ? n->dialers[d].next_ms - node_now(n)
+                                                      : 0)));
+                }
+            if (!p->address[0])
+                state = "disconnected";
+            json_object_set_new(po, "state", json_string(state));
+            if (e)
+                json_object_set_new(po, "error", json_string(e));
+        }
+        json_array_append_new(peers, po);
+    }
+    json_object_set_new(o, "peers", peers);
+    json_object_set(o, "names", n->names);
+    if (node_state_write(n->home_path, o, &err))
+        node_log(n, "cannot write node.json: %s", err.msg);
+    json_decref(o);
+}
+
+/* ---- tick, signals, run ---------------------------------------------------- */
+
+static void on_tick(uv_timer_t *t)
+{
+    node_t *n = t->data;
+    uint64_t now = node_now(n);
+    if (n->stopping)
+        return;
+    reload_peers(n, 0);
+    commit_now(n);
+    refresh_heads(n);
+    for (session_t *s = n->sessions, *next; s; s = next) {
+        next = s->next;
+        session_tick(s, now);
+    }
+    dial_due(n, now);
+    if (now - n->last_state_ms >= 1000 || n->names_dirty) {
+        write_state(n);
+        n->last_state_ms = now;
+        n->names_dirty = 0;
+    }
+    show_progress(n, now);
+}
+
+/* Another process (keten record) committed to the store: push at once
+ * rather than at the next tick. */
+static void on_db_change(uv_fs_event_t *h, const char *file, int events, int status)
+{
+    node_t *n = h->data;
+    (void)file;
+    (void)events;
+    if (status == 0 && !n->stopping && !n->ingest)
+        refresh_heads(n);
+}
+
+static void close_cb_noop(uv_handle_t *h)
+{
+    (void)h;
+}
+
+static void stop(node_t *n, const char *why)
+{
+    if (n->stopping)
+        return;
+    n->stopping = 1;
+    node_log(n, "stopping (%s)", why);
+    commit_now(n);
+    for (session_t *s = n->sessions, *next; s; s = next) {
+        next = s->next;
+        session_close(s, "node shutting down");
+    }
+    uv_close((uv_handle_t *)&n->tick, close_cb_noop);
+    uv_close((uv_handle_t *)&n->check, close_cb_noop);
+    uv_close((uv_handle_t *)&n->sigint, close_cb_noop);
+    uv_close((uv_handle_t *)&n->sigterm, close_cb_noop);
+    if (n->watching)
+        uv_close((uv_handle_t *)&n->dbwatch, close_cb_noop);
+    if (n->listening)
+        uv_close((uv_handle_t *)&n->listener, close_cb_noop);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    stop(h->data, signum == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+int node_run(ledger_home_t *home, const ledger_identity_t *id, const node_options_t *opt,
+             ledger_err_t *err)
+{
+    node_t n;
+    uv_loop_t loop;
+    int rc;
+    char hex[65];
+
+    memset(&n, 0, sizeof n);
+    n.opt = *opt;
+    n.log = opt->log ? opt->log : stderr;
+    n.home = home;
+    n.st = ledger_home_store(home);
+    n.id = id;
+    n.home_path = ledger_home_path(home);
+    memcpy(n.self, ledger_home_id(home), 32);
+    snprintf(n.name, sizeof n.name, "%s", ledger_home_name(home));
+    if ((rc = node_netkey_read(n.home_path, n.netkey, err)))
+        return rc;
+    if (!(n.names = json_object()))
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    {
+        /* names learned in an earlier run */
+        json_t *old = node_state_read(n.home_path);
+        json_t *nm = json_object_get(old, "names");
+        if (json_is_object(nm))
+            json_object_update(n.names, nm);
+        json_decref(old);
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if ((rc = uv_loop_init(&loop))) {
+        json_decref(n.names);
+        return ledger_err_set(err, LEDGER_EIO, "cannot start the event loop: %s",
+                              uv_strerror(rc));
+    }
+    n.loop = &loop;
+    reload_peers(&n, 1);
+    if (opt->listen && (rc = start_listener(&n, opt->listen, err)))
+        goto fail;
+    uv_signal_init(&loop, &n.sigint);
+    uv_signal_init(&loop, &n.sigterm);
+    n.sigint.data = n.sigterm.data = &n;
+    uv_signal_start(&n.sigint, on_signal, SIGINT);
+    uv_signal_start(&n.sigterm, on_signal, SIGTERM);
+    uv_timer_init(&loop, &n.tick);
+    n.tick.data = &n;
+    uv_check_init(&loop, &n.check);
+    n.check.data = &n;
+    uv_check_start(&n.check, on_check);
+    {
+        char dbdir[4200];
+        snprintf(dbdir, sizeof dbdir, "%s/db", n.home_path);
+        uv_fs_event_init(&loop, &n.dbwatch);
+        n.dbwatch.data = &n;
+        n.watching = uv_fs_event_start(&n.dbwatch, on_db_change, dbdir, 0) == 0;
+        if (!n.watching) /* the 200 ms tick still notices new entries */
+            uv_close((uv_handle_t *)&n.dbwatch, close_cb_noop);
+    }
+    refresh_heads(&n);
+    node_log(&n, "%s (%s) up%s%s, %zu peers, %zu feeds", n.name, ledger_hex(n.self, 32, hex),
+             n.listen_addr[0] ? ", listening on " : "", n.listen_addr, n.peers.n, n.nheads);
+    write_state(&n);
+    uv_timer_start(&n.tick, on_tick, 0, 200);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    commit_now(&n);
+    n.stopping = 1;
+    write_state(&n);
+    node_log(&n, "stopped");
+    rc = 0;
+    goto out;
+fail:
+    if (n.listening)
+        uv_close((uv_handle_t *)&n.listener, close_cb_noop);
+    uv_run(&loop, UV_RUN_DEFAULT);
+out:
+    uv_loop_close(&loop);
+    if (n.ingest)
+        ledger_ingest_abort(n.ingest);
+    node_peers_free(&n.peers);
+    free(n.dialers);
+    free(n.heads);
+    json_decref(n.names);
+    return rc;
+}

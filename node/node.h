@@ -1,0 +1,44 @@
+/* node.h -- the keten node: a partner's peer in the chain.
+ *
+ * node_run() serves one keten home until SIGINT or SIGTERM: it listens for
+ * partners (the allowlist is <home>/peers.json, node_conf.h), dials every
+ * partner that has an address (reconnecting with exponential backoff and
+ * jitter, 1 s to 30 s), authenticates each connection (node_hs.h: identity,
+ * network key, forward secrecy), encrypts it (node_stream.h), and keeps the
+ * partners' copies of every feed in step (node_msg.h, docs/protocol.md):
+ * heads are exchanged, missing entries are streamed in batches of at most
+ * 1 MiB with at most 4 MiB queued per connection, each batch is verified
+ * (a link per entry, the newest signature) and stored by ledger_replica.h in
+ * group commits, and new entries, including those recorded by another
+ * process into the same home, are pushed to subscribed partners within a
+ * second.  Feeds of other partners are relayed.  A partner that sends
+ * garbage, an oversized frame, a bad entry or a fork is disconnected with a
+ * log line naming it; everyone else is still served.
+ *
+ * Everything runs on one libuv loop in the calling thread; the store is
+ * used only from it.  Log lines go to the log stream (stderr), one per
+ * event, "2026-11-24T10:00:00.123Z keten node: ...".  The node writes its
+ * state to <home>/node.json about once a second for `keten status`.
+ */
+#ifndef NODE_H
+#define NODE_H
+
+#include <stdio.h>
+
+#include "ledger_error.h"
+#include "ledger_home.h"
+#include "ledger_identity.h"
+
+typedef struct node_options {
+    const char *listen; /* "127.0.0.1:7401", or NULL to only dial out */
+    int progress;       /* 1: show sync progress on the log stream (a terminal) */
+    FILE *log;          /* where log lines go (stderr when NULL) */
+} node_options_t;
+
+/* Runs the node for home (opened read-write) with its identity until a
+ * signal stops it; returns 0 after a clean stop, or an error (the listen
+ * address is taken, no network key, ...) with the message in err. */
+int node_run(ledger_home_t *home, const ledger_identity_t *id, const node_options_t *opt,
+             ledger_err_t *err);
+
+#endif

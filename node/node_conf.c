@@ -1,0 +1,341 @@
+/* node_conf.c -- the network key, the peer list and the node's state file
+ * in a keten home (see node_conf.h).  Small JSON files through jansson,
+ * replaced atomically. */
+#include "node_conf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ledger_entry.h"
+
+static int path_of(const char *home, const char *file, char *out, size_t n, ledger_err_t *err)
+{
+    if ((size_t)snprintf(out, n, "%s/%s", home, file) >= n)
+        return ledger_err_set(err, LEDGER_EINVAL, "home path too long: %s", home);
+    return 0;
+}
+
+static int replace(const char *path, const char *text, size_t len, int mode, int durable,
+                   ledger_err_t *err)
+{
+    char tmp[PATH_MAX];
+    int fd = -1, rc = 0;
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
+        return ledger_err_set(err, LEDGER_EINVAL, "path too long: %s", path);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd < 0)
+        return ledger_err_set(err, LEDGER_EIO, "cannot create %s: %s", tmp, strerror(errno));
+    for (size_t off = 0; off < len;) {
+        ssize_t w = write(fd, text + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            rc = ledger_err_set(err, LEDGER_EIO, "cannot write %s: %s", tmp, strerror(errno));
+            goto fail;
+        }
+        off += (size_t)w;
+    }
+    if (durable && fsync(fd) != 0) {
+        rc = ledger_err_set(err, LEDGER_EIO, "cannot sync %s: %s", tmp, strerror(errno));
+        goto fail;
+    }
+    close(fd);
+    fd = -1;
+    if (rename(tmp, path) != 0) {
+        rc = ledger_err_set(err, LEDGER_EIO, "cannot rename %s to %s: %s", tmp, path,
+                            strerror(errno));
+        goto fail;
+    }
+    return 0;
+fail:
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+    return rc;
+}
+
+int node_file_replace(const char *path, const char *text, size_t len, int mode, ledger_err_t *err)
+{
+    return replace(path, text, len, mode, 1, err);
+}
+
+/* ---- network key -------------------------------------------------------- */
+
+int node_netkey_parse(const char *hex, uint8_t key[32], ledger_err_t *err)
+{
+    char low[65];
+    size_t n = hex ? strlen(hex) : 0;
+    if (n != 64 || strspn(hex, "0123456789abcdefABCDEF") != 64)
+        return ledger_err_set(err, LEDGER_EINVAL,
+                              "a network key is 64 hex characters (keten network prints it); "
+                              "got %zu characters",
+                              n);
+    for (int i = 0; i < 64; i++)
+        low[i] = (char)((hex[i] >= 'A' && hex[i] <= 'F') ? hex[i] + 32 : hex[i]);
+    low[64] = '\0';
+    return ledger_unhex(low, key, 32) ? ledger_err_set(err, LEDGER_EINVAL, "bad network key")
+                                      : 0;
+}
+
+int node_netkey_write(const char *home, const uint8_t key[32], ledger_err_t *err)
+{
+    char path[PATH_MAX], hex[66];
+    int rc, fd;
+    if ((rc = path_of(home, "network", path, sizeof path, err)))
+        return rc;
+    ledger_hex(key, 32, hex);
+    hex[64] = '\n';
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return ledger_err_set(err, errno == EEXIST ? LEDGER_EEXIST : LEDGER_EIO,
+                              "cannot create %s: %s", path, strerror(errno));
+    if (write(fd, hex, 65) != 65 || fsync(fd) != 0) {
+        rc = ledger_err_set(err, LEDGER_EIO, "cannot write %s: %s", path, strerror(errno));
+        close(fd);
+        unlink(path);
+        return rc;
+    }
+    close(fd);
+    return 0;
+}
+
+int node_netkey_read(const char *home, uint8_t key[32], ledger_err_t *err)
+{
+    char path[PATH_MAX], buf[80];
+    int rc;
+    FILE *f;
+    size_t n;
+    if ((rc = path_of(home, "network", path, sizeof path, err)))
+        return rc;
+    if (!(f = fopen(path, "r")))
+        return ledger_err_set(err, errno == ENOENT ? LEDGER_ENOTFOUND : LEDGER_EIO,
+                              "this home has no network key (%s: %s); every node of a chain "
+                              "needs the same one: keten init --network <key>",
+                              path, strerror(errno));
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+        buf[--n] = '\0';
+    if (node_netkey_parse(buf, key, err))
+        return ledger_err_prefix(err, "%s", path), LEDGER_EINPUT;
+    return 0;
+}
+
+/* ---- addresses ---------------------------------------------------------- */
+
+int node_addr_split(const char *addr, char *host, size_t hostlen, int *port, ledger_err_t *err)
+{
+    const char *colon, *h = addr, *hend;
+    char *end;
+    long p;
+    if (!addr || !*addr)
+        return ledger_err_set(err, LEDGER_EINVAL, "empty address: expected host:port");
+    if (strlen(addr) >= NODE_ADDR_MAX)
+        return ledger_err_set(err, LEDGER_EINVAL, "address too long");
+    if (addr[0] == '[') {
+        hend = strchr(addr, ']');
+        if (!hend || hend[1] != ':')
+            return ledger_err_set(err, LEDGER_EINVAL,
+                                  "address \"%s\": expected [ipv6]:port", addr);
+        h = addr + 1;
+        colon = hend + 1;
+    } else {
+        colon = strrchr(addr, ':');
+        if (!colon || colon == addr)
+            return ledger_err_set(err, LEDGER_EINVAL,
+                                  "address \"%s\": expected host:port, e.g. 127.0.0.1:7401",
+                                  addr);
+        hend = colon;
+    }
+    errno = 0;
+    p = strtol(colon + 1, &end, 10);
+    if (errno || *end || end == colon + 1 || p < 1 || p > 65535)
+        return ledger_err_set(err, LEDGER_EINVAL, "address \"%s\": port must be 1..65535", addr);
+    if ((size_t)(hend - h) >= hostlen || hend == h)
+        return ledger_err_set(err, LEDGER_EINVAL, "address \"%s\": bad host", addr);
+    memcpy(host, h, (size_t)(hend - h));
+    host[hend - h] = '\0';
+    *port = (int)p;
+    return 0;
+}
+
+int node_addr_check(const char *addr, ledger_err_t *err)
+{
+    char host[NODE_ADDR_MAX];
+    int port;
+    return node_addr_split(addr, host, sizeof host, &port, err);
+}
+
+/* ---- peers -------------------------------------------------------------- */
+
+int node_peers_load(const char *home, node_peers_t *out, ledger_err_t *err)
+{
+    char path[PATH_MAX];
+    json_error_t je;
+    json_t *root, *arr, *it;
+    size_t i;
+    int rc;
+    memset(out, 0, sizeof *out);
+    if ((rc = path_of(home, "peers.json", path, sizeof path, err)))
+        return rc;
+    if (access(path, F_OK) != 0)
+        return 0;
+    if (!(root = json_load_file(path, 0, &je)))
+        return ledger_err_set(err, LEDGER_EINPUT, "%s:%d: %s", path, je.line, je.text);
+    arr = json_object_get(root, "peers");
+    if (!json_is_array(arr)) {
+        json_decref(root);
+        return ledger_err_set(err, LEDGER_EINPUT, "%s: no \"peers\" array", path);
+    }
+    out->v = calloc(json_array_size(arr) + 1, sizeof *out->v);
+    if (!out->v) {
+        json_decref(root);
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    }
+    json_array_foreach(arr, i, it)
+    {
+        node_peer_t *p = &out->v[out->n];
+        const char *id = json_string_value(json_object_get(it, "id"));
+        const char *name = json_string_value(json_object_get(it, "name"));
+        const char *addr = json_string_value(json_object_get(it, "address"));
+        if (!id || strlen(id) != 64 || ledger_unhex(id, p->id, 32)) {
+            rc = ledger_err_set(err, LEDGER_EINPUT, "%s: peer %zu has no valid \"id\"", path,
+                                i + 1);
+            goto fail;
+        }
+        if (name)
+            snprintf(p->name, sizeof p->name, "%s", name);
+        if (addr) {
+            if (node_addr_check(addr, err)) {
+                rc = ledger_err_prefix(err, "%s: peer %zu", path, i + 1);
+                rc = LEDGER_EINPUT;
+                goto fail;
+            }
+            snprintf(p->address, sizeof p->address, "%s", addr);
+        }
+        p->sealed = json_is_true(json_object_get(it, "sealed"));
+        out->n++;
+    }
+    json_decref(root);
+    return 0;
+fail:
+    json_decref(root);
+    node_peers_free(out);
+    return rc;
+}
+
+int node_peers_save(const char *home, const node_peers_t *p, ledger_err_t *err)
+{
+    char path[PATH_MAX], hex[65];
+    json_t *root = json_object(), *arr = json_array();
+    char *text = NULL;
+    int rc;
+    if ((rc = path_of(home, "peers.json", path, sizeof path, err)))
+        goto out;
+    json_object_set_new(root, "peers", arr);
+    for (size_t i = 0; i < p->n; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_string(ledger_hex(p->v[i].id, 32, hex)));
+        json_object_set_new(o, "name", json_string(p->v[i].name));
+        json_object_set_new(o, "address",
+                            p->v[i].address[0] ? json_string(p->v[i].address) : json_null());
+        json_object_set_new(o, "sealed", json_boolean(p->v[i].sealed));
+        json_array_append_new(arr, o);
+    }
+    if (!(text = json_dumps(root, JSON_INDENT(2)))) {
+        rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+        goto out;
+    }
+    {
+        size_t n = strlen(text);
+        char *t2 = realloc(text, n + 2);
+        if (!t2) {
+            rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+            goto out;
+        }
+        text = t2;
+        text[n] = '\n';
+        text[n + 1] = '\0';
+        rc = node_file_replace(path, text, n + 1, 0644, err);
+    }
+out:
+    free(text);
+    json_decref(root);
+    return rc;
+}
+
+const node_peer_t *node_peers_find(const node_peers_t *p, const uint8_t id[32])
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (memcmp(p->v[i].id, id, 32) == 0)
+            return &p->v[i];
+    return NULL;
+}
+
+int node_peers_put(node_peers_t *p, const node_peer_t *peer, int *replaced, ledger_err_t *err)
+{
+    node_peer_t *v;
+    *replaced = 0;
+    for (size_t i = 0; i < p->n; i++)
+        if (memcmp(p->v[i].id, peer->id, 32) == 0) {
+            p->v[i] = *peer;
+            *replaced = 1;
+            return 0;
+        }
+    if (!(v = realloc(p->v, (p->n + 1) * sizeof *v)))
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    p->v = v;
+    p->v[p->n++] = *peer;
+    return 0;
+}
+
+int node_peers_remove(node_peers_t *p, const uint8_t id[32], ledger_err_t *err)
+{
+    char hex[65];
+    for (size_t i = 0; i < p->n; i++)
+        if (memcmp(p->v[i].id, id, 32) == 0) {
+            memmove(&p->v[i], &p->v[i + 1], (p->n - i - 1) * sizeof *p->v);
+            p->n--;
+            return 0;
+        }
+    return ledger_err_set(err, LEDGER_ENOTFOUND, "peer %s is not on the peer list",
+                          ledger_hex(id, 32, hex));
+}
+
+void node_peers_free(node_peers_t *p)
+{
+    free(p->v);
+    p->v = NULL;
+    p->n = 0;
+}
+
+/* ---- state file --------------------------------------------------------- */
+
+int node_state_write(const char *home, const json_t *obj, ledger_err_t *err)
+{
+    char path[PATH_MAX];
+    char *text;
+    int rc;
+    if ((rc = path_of(home, "node.json", path, sizeof path, err)))
+        return rc;
+    if (!(text = json_dumps(obj, JSON_COMPACT)))
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    rc = replace(path, text, strlen(text), 0644, 0, err); /* rewritten every second: no fsync */
+    free(text);
+    return rc;
+}
+
+json_t *node_state_read(const char *home)
+{
+    char path[PATH_MAX];
+    if ((size_t)snprintf(path, sizeof path, "%s/node.json", home) >= sizeof path)
+        return NULL;
+    return json_load_file(path, 0, NULL);
+}

@@ -1,0 +1,80 @@
+/* node_conf.h -- what a node keeps in its home besides the ledger:
+ *
+ *   <home>/network      the chain's 32-byte network key, 64 hex chars, mode 0600
+ *   <home>/peers.json   the peer list (the allowlist): who may connect, where
+ *                       to connect to, and what they receive
+ *                       {"peers":[{"id":hex,"name":..,"address":"host:port"|null,
+ *                                  "sealed":bool}]}
+ *   <home>/node.json    written by a running node (atomically, about once a
+ *                       second): pid, listen address, each peer's state, and
+ *                       the names learned for feeds; read by `keten status`
+ *
+ * Files are replaced atomically (write a temporary file, fsync, rename), so a
+ * reader never sees half a file and a crash never leaves one.
+ */
+#ifndef NODE_CONF_H
+#define NODE_CONF_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ledger_error.h"
+
+#define NODE_ADDR_MAX 300
+
+/* ---- network key -------------------------------------------------------- */
+
+/* Writes key (32 bytes) to <home>/network; LEDGER_EEXIST when there is one. */
+int node_netkey_write(const char *home, const uint8_t key[32], ledger_err_t *err);
+/* Reads <home>/network.  LEDGER_ENOTFOUND when the home has none (says how
+ * to set one), LEDGER_EINPUT when the file is not 64 hex chars. */
+int node_netkey_read(const char *home, uint8_t key[32], ledger_err_t *err);
+/* Parses 64 hex characters (any case) into key.  LEDGER_EINVAL otherwise. */
+int node_netkey_parse(const char *hex, uint8_t key[32], ledger_err_t *err);
+
+/* ---- peer list ---------------------------------------------------------- */
+
+typedef struct node_peer {
+    uint8_t id[32];
+    char name[201];                /* "" when none */
+    char address[NODE_ADDR_MAX];   /* "" when the peer only connects in */
+    int sealed;                    /* 1: our own feed travels to it sealed */
+} node_peer_t;
+
+typedef struct node_peers {
+    node_peer_t *v;
+    size_t n;
+} node_peers_t;
+
+/* Loads <home>/peers.json into *out (empty when there is no file).
+ * LEDGER_EINPUT naming the entry when the file is damaged. */
+int node_peers_load(const char *home, node_peers_t *out, ledger_err_t *err);
+/* Writes *p to <home>/peers.json atomically. */
+int node_peers_save(const char *home, const node_peers_t *p, ledger_err_t *err);
+/* The peer with this ID, or NULL. */
+const node_peer_t *node_peers_find(const node_peers_t *p, const uint8_t id[32]);
+/* Adds peer or, when its ID is listed, replaces that entry (*replaced = 1). */
+int node_peers_put(node_peers_t *p, const node_peer_t *peer, int *replaced, ledger_err_t *err);
+/* Removes the peer with this ID; LEDGER_ENOTFOUND when it is not listed. */
+int node_peers_remove(node_peers_t *p, const uint8_t id[32], ledger_err_t *err);
+void node_peers_free(node_peers_t *p);
+
+/* Checks "host:port" (IPv4 dotted quad or [IPv6] or a name, port 1..65535).
+ * LEDGER_EINVAL with a message saying what is wrong. */
+int node_addr_check(const char *addr, ledger_err_t *err);
+/* Splits "host:port" into host (buffer of hostlen) and port. */
+int node_addr_split(const char *addr, char *host, size_t hostlen, int *port, ledger_err_t *err);
+
+/* ---- the running node's state file ------------------------------------- */
+
+/* Writes obj as <home>/node.json atomically. */
+int node_state_write(const char *home, const json_t *obj, ledger_err_t *err);
+/* Reads <home>/node.json: a new reference, or NULL (no file or unreadable:
+ * no running node has written one). */
+json_t *node_state_read(const char *home);
+
+/* Writes text to path atomically with mode (tmp file + fsync + rename). */
+int node_file_replace(const char *path, const char *text, size_t len, int mode, ledger_err_t *err);
+
+#endif

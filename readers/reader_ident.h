@@ -1,0 +1,140 @@
+/* reader_ident.h -- THE entry point from "what a reader read" to keten's
+ * identifier: every code any reader produces is normalised here, once.
+ *
+ * Accepted codes (surrounding spaces, tabs, CR and LF are ignored):
+ *   GS1 Digital Link URI   https://id.gs1.org/01/05412345000013/21/SN1 (any host,
+ *                          any path prefix, query attributes; GTIN-8/12/13,
+ *                          convenience alphas and a trailing '/' are accepted
+ *                          unless opts->strict)
+ *   element string         (01)05412345000013(21)SN1, or raw scanner output with
+ *                          a symbology identifier (]C1 ]e0 ]d2 ]Q3 ]J1 ...) and
+ *                          GS (0x1D) separators; ]E0 / ]E4 / ]I1 and bare
+ *                          8/12/13/14-digit strings are GTINs
+ *   EPC pure identity URN  urn:epc:id:sgtin:0614141.812345.6789 (sgtin, sscc, sgln,
+ *                          grai, giai, gsrn, gsrnp, gdti, sgcn, ginc, gsin, itip,
+ *                          upui, pgln, cpi; gid, usdod, adi, bic, imovn are kept
+ *                          as they are: no GS1 key)
+ *   EPC class URN          urn:epc:class:lgtin:0614141.812345.LOT42
+ *   EPC tag URN            urn:epc:tag:sgtin-96:3.0614141.812345.6789
+ *   EPC hex (UHF tag)      3074257BF7194E4000001A85 (24 or more hex digits)
+ *   NFC tag UID            nfc-uid:04A2B3C4D5E680
+ *   any other URI          https://example.com/x, urn:uuid:... (kept as it is)
+ * A symbology identifier that does not mark GS1 data (]Q1, ]d1, ...) is
+ * dropped and the rest read as above.
+ *
+ * The canonical key of a GS1 identifier is the constrained canonical
+ * Digital Link (reader_dl_key(): https://id.gs1.org/01/<GTIN-14>/21/<serial>
+ * -- the serial wins over the lot, (22) is dropped), byte for byte what the
+ * ledger's event hash uses (ledger_gs1_canonical), so that the same garment
+ * read as a Digital Link QR, an element string, an SGTIN-96 tag or an EPC
+ * URN is one identifier.  Non-GS1 URIs are their own key; an NFC UID's key
+ * is "nfc-uid:<lowercase hex>".
+ *
+ * The EPC URN of an element string or Digital Link needs the GS1 Company
+ * Prefix length, which they do not carry: it comes from the EPC itself
+ * (URN, tag URN, hex), else opts->gcp_length, else the GCP length table
+ * opts->gcp (reader_gcp.h).  When none knows it, epc_urn stays NULL and
+ * note says so ("GS1 Company Prefix length unknown: ..."); it is never
+ * guessed.
+ *
+ * Thread-safe, no I/O, one allocation per call (freed by
+ * reader_ident_clear).
+ */
+#ifndef KETEN_READER_IDENT_H
+#define KETEN_READER_IDENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "ledger_error.h"
+#include "reader_ai.h"
+#include "reader_gcp.h"
+
+/* Longest code accepted, in bytes (longer: LEDGER_EINPUT). */
+#define READER_IDENT_MAX_INPUT 4096
+
+typedef struct {
+    const reader_gcp_t *gcp; /* GS1 Company Prefix length table, or NULL */
+    int gcp_length;          /* GS1 Company Prefix length from an option (6..12), 0 = none */
+    bool strict;             /* parse Digital Links and element strings exactly as the GS1
+                                syntax engine does by default (no GTIN-8/12/13 or convenience
+                                alphas in a Digital Link, req=/ex= pairings checked) */
+} reader_ident_opts_t;
+
+typedef struct {
+    char ai[5];        /* "01" */
+    const char *title; /* the dictionary's title ("GTIN"), or NULL */
+    const char *value; /* the raw value ("05412345000013") */
+} reader_ident_field_t;
+
+typedef struct {
+    /* What was read and what it was: "dl", "element-string", "gtin" (bare or
+     * EAN/UPC/ITF digits), "epc-urn", "epc-class-urn", "epc-tag-urn",
+     * "epc-hex", "nfc-uid", "url". */
+    const char *input;
+    const char *kind;
+    /* The identifier's scheme: the EPC scheme names for GS1 keys ("sgtin"
+     * (01)+(21), "lgtin" (01)+(10), "upui" (01)+(235), "gtin" (01) alone,
+     * "sscc", "sgln" (414), "pgln" (417), "grai", "giai", "gsrn", "gsrnp",
+     * "gdti", "sgcn" (255), "ginc", "gsin", "itip" (8006), "cpi" (8010),
+     * "gmn" (8013), "gln" (415)), the EPC scheme for non-GS1 EPCs ("gid",
+     * ...), "nfc-uid" or "url". */
+    const char *scheme;
+    const char *key;            /* the canonical key (see above); never NULL on success */
+    const char *dl;             /* the GS1 Digital Link of all the data (https://id.gs1.org,
+                                   qualifiers in the path, attributes in the query); NULL
+                                   when not GS1 */
+    const char *element_string; /* bracketed element string; NULL when not GS1 */
+    const char *epc_urn;        /* EPC pure identity URN (lgtin: the class URN); NULL when
+                                   the identifier has no EPC form or the GCP length is
+                                   unknown */
+    const char *epc_tag_urn;    /* tag URN: only when the input was a tag URN or hex */
+    const char *epc_hex;        /* hex: only when the input was a tag URN or hex */
+    int gcp_length;             /* GS1 Company Prefix length, 0 = unknown / none */
+    const char *gcp_source;     /* "epc", "option", "table", or NULL */
+    const char *note;           /* NULL, or something the user should know */
+    size_t nfields;             /* the (AI, value) pairs, in the order read */
+    reader_ident_field_t fields[READER_AI_MAX_FIELDS];
+    char *mem_; /* private: the storage of all the strings above */
+} reader_ident_t;
+
+/* Reads code[0..len) (see the top of this file) into *out (which it
+ * overwrites: clear an old one first).  opts may be NULL (no GCP source,
+ * lenient).  0, or LEDGER_EINPUT with a message that names what is wrong
+ * ("AI (01): check digit is 4, expected 3", "EPC header 0x2F is not a
+ * scheme keten knows", "not a code keten knows: ..."), LEDGER_ENOMEM.  On
+ * error *out is cleared.  The strings live until reader_ident_clear(out). */
+int reader_ident_parse(const char *code, size_t len, const reader_ident_opts_t *opts,
+                       reader_ident_t *out, ledger_err_t *err);
+
+/* Frees what *id owns and zeroes it.  Idempotent. */
+void reader_ident_clear(reader_ident_t *id);
+
+/* Converts an EPC pure identity URN (urn:epc:id:...) or class URN
+ * (urn:epc:class:lgtin:...) of a GS1 scheme to its AI fields (in out) and
+ * its GS1 Company Prefix length (*gcp_length).  0, LEDGER_EINPUT naming the
+ * part that is wrong, or LEDGER_ENOTFOUND for a scheme without a GS1 key
+ * (gid, usdod, adi, bic, imovn). */
+int reader_ident_urn_to_ai(const char *urn, size_t len, reader_ai_list_t *out, int *gcp_length,
+                           ledger_err_t *err);
+
+/* The other way: the EPC URN of the GS1 data in l with a GS1 Company Prefix
+ * of gcp_length digits, written to out (NUL-terminated).  0,
+ * LEDGER_ENOTFOUND when the data has no EPC form (e.g. a GTIN without
+ * serial or lot, a GMN), LEDGER_EINPUT when gcp_length does not fit the key
+ * (not 6..12, longer than the key allows, non-digits), LEDGER_ETOOBIG. */
+int reader_ident_ai_to_urn(const reader_ai_list_t *l, int gcp_length, char *out, size_t cap,
+                           ledger_err_t *err);
+
+/* The identifier as a JSON object (a new reference in *out), for
+ * `keten decode --json`.  Members, always present (null when absent):
+ *   "input", "kind", "scheme", "key", "dl", "element_string", "epc_urn",
+ *   "epc_tag_urn", "epc_hex" (strings or null), "gcp_length" (integer or
+ *   null), "gcp_source" (string or null), "note" (string or null),
+ *   "fields": [{"ai": "01", "title": "GTIN", "value": "05412345000013"}, ...].
+ * 0 or LEDGER_ENOMEM. */
+int reader_ident_to_json(const reader_ident_t *id, json_t **out, ledger_err_t *err);
+
+#endif

@@ -1,0 +1,301 @@
+/* evil_peer.c -- a misbehaving partner for the end-to-end tests of the node
+ * (tests/e2e/replicate_attacks.sh).  It is a real keten peer as far as the
+ * handshake goes (its home's key, the chain's network key, the real
+ * node_hs / node_stream code), and then does one bad thing:
+ *
+ *   garbage   sends 4 KiB of random bytes instead of a handshake
+ *   oversize  after the handshake, announces a frame of 2 MiB (over the limit)
+ *   tamper    after the handshake, sends a valid HELLO frame with one bit flipped
+ *   forged    after the handshake, reads the victim's HEADS, and sends an entry
+ *             that links to the head of FEED but is signed by another key
+ *   slow      after the handshake, subscribes to every feed and never reads
+ *             again: the victim must keep its memory bounded
+ *
+ * usage: evil_peer HOME HOST:PORT VICTIM_ID MODE [FEED] [SECONDS]
+ * Exits 0 when the victim closed the connection (what it should do), 1 when
+ * the connection stayed open for SECONDS (default 10), 2 on setup errors.
+ * For `slow`, it holds the connection for SECONDS and exits 0.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "ledger_entry.h"
+#include "ledger_home.h"
+#include "node_conf.h"
+#include "node_hs.h"
+#include "node_msg.h"
+#include "node_stream.h"
+
+static int sock = -1;
+
+static void die(const char *what, const char *msg)
+{
+    fprintf(stderr, "evil_peer: %s: %s\n", what, msg);
+    exit(2);
+}
+
+static void send_all(const uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t w = send(sock, p, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            printf("victim closed the connection while we sent\n");
+            exit(0);
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Reads what is there within ms; returns bytes read, 0 on timeout, -1 closed. */
+static ssize_t recv_some(uint8_t *buf, size_t cap, int ms)
+{
+    struct pollfd pfd = {sock, POLLIN, 0};
+    int r = poll(&pfd, 1, ms);
+    ssize_t n;
+    if (r <= 0)
+        return 0;
+    n = recv(sock, buf, cap, 0);
+    return n <= 0 ? -1 : n;
+}
+
+/* Waits for the victim to close; exit 0 if it does within seconds. */
+static void expect_close(int seconds)
+{
+    uint8_t buf[65536];
+    time_t end = time(NULL) + seconds;
+    while (time(NULL) < end) {
+        ssize_t n = recv_some(buf, sizeof buf, 200);
+        if (n < 0) {
+            printf("victim closed the connection\n");
+            exit(0);
+        }
+    }
+    printf("victim kept the connection open for %d s\n", seconds);
+    exit(1);
+}
+
+int main(int argc, char **argv)
+{
+    ledger_home_t *home;
+    const ledger_identity_t *id;
+    ledger_err_t err;
+    uint8_t netkey[32], victim[32], feed[32] = {0};
+    char host[300];
+    int port, seconds = argc > 6 ? atoi(argv[6]) : 10;
+    const char *mode;
+    struct sockaddr_in sa;
+    node_hs_t *hs;
+    node_hs_result_t res;
+    node_tx_t *tx;
+    node_rx_t *rx;
+    ledger_buf_t out = LEDGER_BUF_INIT, in = LEDGER_BUF_INIT, msg = LEDGER_BUF_INIT;
+    uint8_t buf[65536];
+    int rc;
+
+    if (argc < 5)
+        die("usage", "evil_peer HOME HOST:PORT VICTIM_ID MODE [FEED] [SECONDS]");
+    mode = argv[4];
+    if (sodium_init() < 0)
+        die("sodium", "init failed");
+    if (ledger_home_open(argv[1], LEDGER_STORE_RDONLY, &home, &err) ||
+        ledger_home_identity(home, NULL, 0, &id, &err) ||
+        node_netkey_read(argv[1], netkey, &err))
+        die(argv[1], err.msg);
+    if (ledger_unhex(argv[3], victim, 32))
+        die("victim id", argv[3]);
+    if (argc > 5 && ledger_unhex(argv[5], feed, 32))
+        die("feed", argv[5]);
+    if (node_addr_split(argv[2], host, sizeof host, &port, &err))
+        die("address", err.msg);
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+        die("address", host);
+    if ((sock = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+        connect(sock, (struct sockaddr *)&sa, sizeof sa) != 0)
+        die("connect", strerror(errno));
+
+    if (!strcmp(mode, "garbage")) {
+        randombytes_buf(buf, 4096);
+        send_all(buf, 4096);
+        expect_close(seconds);
+    }
+
+    /* a real handshake */
+    {
+        node_hs_config_t cfg = {1, netkey, id, victim, NULL, NULL};
+        size_t used;
+        if (node_hs_new(&cfg, &hs, &err))
+            die("handshake", err.msg);
+        rc = node_hs_feed(hs, NULL, 0, &used, &out, &err);
+        for (;;) {
+            ssize_t n;
+            if (rc < 0)
+                die("handshake", err.msg);
+            send_all(out.data, out.len);
+            ledger_buf_reset(&out);
+            if (rc == NODE_HS_DONE)
+                break;
+            n = recv_some(buf, sizeof buf, 5000);
+            if (n <= 0)
+                die("handshake", "victim closed or silent");
+            ledger_buf_append(&in, buf, (size_t)n);
+            rc = node_hs_feed(hs, in.data, in.len, &used, &out, &err);
+            memmove(in.data, in.data + used, in.len - used);
+            in.len -= used;
+        }
+        if (node_hs_get_result(hs, &res, &err))
+            die("handshake", err.msg);
+        node_hs_free(hs);
+    }
+    if (node_tx_new(res.tx_key, &out, &tx, &err) || node_rx_new(res.rx_key, &rx, &err))
+        die("stream", err.msg);
+    send_all(out.data, out.len);
+    ledger_buf_reset(&out);
+    printf("handshake done\n");
+    fflush(stdout);
+
+    if (!strcmp(mode, "oversize")) {
+        uint8_t hdr[4] = {0, 0x20, 0, 0}; /* 2 MiB */
+        send_all(hdr, 4);
+        randombytes_buf(buf, sizeof buf);
+        send_all(buf, sizeof buf);
+        expect_close(seconds);
+    }
+    if (!strcmp(mode, "tamper")) {
+        node_msg_hello(&msg, "evil", NULL);
+        node_tx_frame(tx, msg.data, msg.len, 0, &out, NULL);
+        out.data[out.len - 3] ^= 0x10;
+        send_all(out.data, out.len);
+        expect_close(seconds);
+    }
+    if (!strcmp(mode, "slow")) {
+        /* read the victim's HEADS, subscribe to each feed, then stop reading */
+        time_t end = time(NULL) + 3;
+        size_t want = 0;
+        while (time(NULL) < end) {
+            ssize_t n = recv_some(buf, sizeof buf, 200);
+            if (n < 0)
+                die("slow", "victim closed");
+            if (n == 0)
+                continue;
+            ledger_buf_append(&in, buf, (size_t)n);
+            for (;;) {
+                const uint8_t *m;
+                size_t used, mlen;
+                int fin;
+                node_msg_t dm;
+                rc = node_rx_feed(rx, in.data, in.len, &used, &m, &mlen, &fin, &err);
+                if (rc < 0)
+                    die("slow", err.msg);
+                if (rc == 1 && !node_msg_decode(m, mlen, &dm, NULL) && dm.type == NODE_MSG_HEADS)
+                    for (uint32_t i = 0; i < dm.n; i++) {
+                        node_head_t h;
+                        node_msg_head(&dm, i, &h);
+                        ledger_buf_reset(&msg);
+                        node_msg_want(&msg, h.feed, 1, 0, NULL);
+                        node_tx_frame(tx, msg.data, msg.len, 0, &out, NULL);
+                        want++;
+                    }
+                memmove(in.data, in.data + used, in.len - used);
+                in.len -= used;
+                if (rc == 0)
+                    break;
+            }
+            if (want)
+                break;
+        }
+        send_all(out.data, out.len);
+        printf("subscribed to %zu feeds; not reading for %d s\n", want, seconds);
+        fflush(stdout);
+        sleep((unsigned)seconds);
+        exit(0);
+    }
+    if (!strcmp(mode, "forged")) {
+        /* wait for the HEADS that names FEED, then forge its next entry */
+        time_t end = time(NULL) + 5;
+        node_head_t target;
+        int found = 0;
+        while (!found && time(NULL) < end) {
+            ssize_t n = recv_some(buf, sizeof buf, 200);
+            if (n < 0)
+                die("forged", "victim closed");
+            ledger_buf_append(&in, buf, n > 0 ? (size_t)n : 0);
+            for (;;) {
+                const uint8_t *m;
+                size_t used, mlen;
+                int fin;
+                node_msg_t dm;
+                rc = node_rx_feed(rx, in.data, in.len, &used, &m, &mlen, &fin, &err);
+                if (rc < 0)
+                    die("forged", err.msg);
+                if (rc == 1 && !node_msg_decode(m, mlen, &dm, NULL) && dm.type == NODE_MSG_HEADS)
+                    for (uint32_t i = 0; i < dm.n; i++) {
+                        node_msg_head(&dm, i, &target);
+                        if (!memcmp(target.feed, feed, 32)) {
+                            found = 1;
+                            break;
+                        }
+                    }
+                memmove(in.data, in.data + used, in.len - used);
+                in.len -= used;
+                if (rc == 0 || found)
+                    break;
+            }
+        }
+        if (!found)
+            die("forged", "the victim has no such feed");
+        {
+            ledger_header_t h;
+            ledger_buf_t hb = LEDGER_BUF_INIT, eb = LEDGER_BUF_INIT;
+            ledger_buf_t pb = LEDGER_BUF_INIT;
+            json_t *ev = json_pack("{s:s, s:s, s:s, s:[s], s:s}", "type", "ObjectEvent",
+                                   "eventTime", "2026-01-01T00:00:00Z", "eventTimeZoneOffset",
+                                   "+00:00", "epcList", "urn:epc:id:sgtin:5412345.000001.1",
+                                   "action", "OBSERVE");
+            uint8_t sig[64];
+            size_t start;
+            if (ledger_event_payload_encode(
+                    "ni:///sha-256;0000000000000000000000000000000000000000000000000000000000000000"
+                    "?ver=CBV2.0",
+                    ev, &pb, &err))
+                die("forged", err.msg);
+            memset(&h, 0, sizeof h);
+            h.version = 1;
+            memcpy(h.feed, feed, 32);
+            h.seq = target.seq + 1;
+            memcpy(h.prev, target.hash, 32);
+            h.record_time_ms = (uint64_t)time(NULL) * 1000;
+            h.ptype = LEDGER_PT_EVENT;
+            h.plen = pb.len;
+            crypto_hash_sha256(h.phash, pb.data, pb.len);
+            ledger_header_encode(&h, &hb);
+            ledger_identity_sign(id, hb.data, hb.len, sig); /* the wrong key */
+            ledger_entry_encode(hb.data, hb.len, sig, pb.data, pb.len, &eb);
+            ledger_buf_reset(&msg);
+            node_msg_entries_begin(&msg, feed, h.seq, &start, NULL);
+            node_msg_entries_add(&msg, start, eb.data, eb.len, NULL);
+            node_tx_frame(tx, msg.data, msg.len, 0, &out, NULL);
+            send_all(out.data, out.len);
+            printf("sent a forged entry %llu of the feed\n", (unsigned long long)h.seq);
+            fflush(stdout);
+        }
+        expect_close(seconds);
+    }
+    die("mode", "expected garbage, oversize, tamper, forged or slow");
+    return 2;
+}
