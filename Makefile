@@ -112,13 +112,17 @@ SEEDS_fuzz_entry  = tests/fuzz/corpus/fuzz_entry
 SEEDS_fuzz_epcis  = $(KETEN_SHARED)/conformance/epcis-examples/JSON tests/data/epcis
 SEEDS_fuzz_evhash = $(KETEN_SHARED)/conformance/event-hash/examples
 SEEDS_fuzz_gs1    =
+SEEDS_fuzz_dl     = $(KETEN_SHARED)/conformance/digital-link
+SEEDS_fuzz_elem   = $(KETEN_SHARED)/conformance/digital-link
+SEEDS_fuzz_epc    = $(KETEN_SHARED)/conformance/epc-tds
 
 fuzz: fuzz-build
 	@for f in $(FUZZ_BIN); do \
 		name=$$(basename $$f); \
 		case $$name in \
 		fuzz_entry) seeds="$(SEEDS_fuzz_entry)";; fuzz_epcis) seeds="$(SEEDS_fuzz_epcis)";; \
-		fuzz_evhash) seeds="$(SEEDS_fuzz_evhash)";; *) seeds="";; esac; \
+		fuzz_evhash) seeds="$(SEEDS_fuzz_evhash)";; fuzz_dl) seeds="$(SEEDS_fuzz_dl)";; \
+		fuzz_elem) seeds="$(SEEDS_fuzz_elem)";; fuzz_epc) seeds="$(SEEDS_fuzz_epc)";; *) seeds="";; esac; \
 		existing=""; for d in $$seeds; do [ -d $$d ] && existing="$$existing $$d"; done; \
 		mkdir -p build/fuzz/corpus/$$name; \
 		echo "fuzz: $$name for $(FUZZ_SECONDS) s (seeds:$${existing:- none})"; \
