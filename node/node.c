@@ -66,6 +66,8 @@ static int head_cmp(const void *a, const void *b)
 const node_head_t *node_head(node_t *n, const uint8_t feed[32])
 {
     node_head_t key;
+    if (n->nheads == 0)
+        return NULL;
     memcpy(key.feed, feed, 32);
     return bsearch(&key, n->heads, n->nheads, sizeof key, head_cmp);
 }
@@ -192,8 +194,12 @@ static void refresh_heads(node_t *n)
 int node_ingest(node_t *n, ledger_ingest_t **out, ledger_err_t *err)
 {
     int rc;
-    if (!n->ingest && (rc = ledger_ingest_begin(n->st, &n->ingest, err)))
-        return rc;
+    if (!n->ingest) {
+        if ((rc = ledger_ingest_begin(n->st, &n->ingest, err)))
+            return rc;
+        n->ingest_entries = 0;
+        n->ingest_started = node_now(n);
+    }
     *out = n->ingest;
     return 0;
 }
@@ -209,9 +215,19 @@ static void commit_now(node_t *n)
     refresh_heads(n);
 }
 
+/* Commits the open group when it is big or old enough (see NODE_COMMIT_*). */
+static void commit_due(node_t *n)
+{
+    uv_update_time(n->loop);
+    if (n->ingest && (!n->ingest_busy || n->ingest_entries >= NODE_COMMIT_ENTRIES ||
+                      node_now(n) - n->ingest_started >= NODE_COMMIT_MS))
+        commit_now(n);
+    n->ingest_busy = 0;
+}
+
 static void on_check(uv_check_t *h)
 {
-    commit_now(h->data);
+    commit_due(h->data);
 }
 
 /* ---- progress --------------------------------------------------------------- */
@@ -507,7 +523,7 @@ static void on_tick(uv_timer_t *t)
     if (n->stopping)
         return;
     reload_peers(n, 0);
-    commit_now(n);
+    commit_due(n);
     refresh_heads(n);
     for (session_t *s = n->sessions, *next; s; s = next) {
         next = s->next;

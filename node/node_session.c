@@ -454,6 +454,8 @@ static void on_entries(session_t *s, const node_msg_t *m)
     rc = ledger_ingest_add(in, m->feed, s->scratch_p, s->scratch_n, k, &rep, &err);
     s->entries_in += rep.accepted;
     n->prog_entries += rep.accepted;
+    n->ingest_entries += rep.accepted + rep.duplicates;
+    n->ingest_busy = 1;
     if (rep.accepted)
         s->last_sync_ms = wall_ms();
     {
@@ -627,6 +629,8 @@ static void become_ready(session_t *s, const node_hs_result_t *res)
 
 static void consume(ledger_buf_t *b, size_t used)
 {
+    if (used == 0)
+        return;
     memmove(b->data, b->data + used, b->len - used);
     b->len -= used;
 }

@@ -155,8 +155,10 @@ int main(int argc, char **argv)
                 die("handshake", "victim closed or silent");
             ledger_buf_append(&in, buf, (size_t)n);
             rc = node_hs_feed(hs, in.data, in.len, &used, &out, &err);
-            memmove(in.data, in.data + used, in.len - used);
-            in.len -= used;
+            if (used) {
+                memmove(in.data, in.data + used, in.len - used);
+                in.len -= used;
+            }
         }
         if (node_hs_get_result(hs, &res, &err))
             die("handshake", err.msg);
@@ -211,8 +213,10 @@ int main(int argc, char **argv)
                         node_tx_frame(tx, msg.data, msg.len, 0, &out, NULL);
                         want++;
                     }
-                memmove(in.data, in.data + used, in.len - used);
-                in.len -= used;
+                if (used) {
+                    memmove(in.data, in.data + used, in.len - used);
+                    in.len -= used;
+                }
                 if (rc == 0)
                     break;
             }
@@ -234,7 +238,10 @@ int main(int argc, char **argv)
             ssize_t n = recv_some(buf, sizeof buf, 200);
             if (n < 0)
                 die("forged", "victim closed");
-            ledger_buf_append(&in, buf, n > 0 ? (size_t)n : 0);
+            if (n > 0)
+                ledger_buf_append(&in, buf, (size_t)n);
+            if (in.len == 0)
+                continue;
             for (;;) {
                 const uint8_t *m;
                 size_t used, mlen;
@@ -251,8 +258,10 @@ int main(int argc, char **argv)
                             break;
                         }
                     }
-                memmove(in.data, in.data + used, in.len - used);
-                in.len -= used;
+                if (used) {
+                    memmove(in.data, in.data + used, in.len - used);
+                    in.len -= used;
+                }
                 if (rc == 0 || found)
                     break;
             }
@@ -286,6 +295,7 @@ int main(int argc, char **argv)
             ledger_header_encode(&h, &hb);
             ledger_identity_sign(id, hb.data, hb.len, sig); /* the wrong key */
             ledger_entry_encode(hb.data, hb.len, sig, pb.data, pb.len, &eb);
+            json_decref(ev);
             ledger_buf_reset(&msg);
             node_msg_entries_begin(&msg, feed, h.seq, &start, NULL);
             node_msg_entries_add(&msg, start, eb.data, eb.len, NULL);
