@@ -115,6 +115,7 @@ SEEDS_fuzz_gs1    =
 SEEDS_fuzz_dl     = $(KETEN_SHARED)/conformance/digital-link
 SEEDS_fuzz_elem   = $(KETEN_SHARED)/conformance/digital-link
 SEEDS_fuzz_epc    = $(KETEN_SHARED)/conformance/epc-tds
+SEEDS_fuzz_rows   = tests/fuzz/corpus/fuzz_rows
 
 fuzz: fuzz-build
 	@for f in $(FUZZ_BIN); do \
@@ -122,7 +123,8 @@ fuzz: fuzz-build
 		case $$name in \
 		fuzz_entry) seeds="$(SEEDS_fuzz_entry)";; fuzz_epcis) seeds="$(SEEDS_fuzz_epcis)";; \
 		fuzz_evhash) seeds="$(SEEDS_fuzz_evhash)";; fuzz_dl) seeds="$(SEEDS_fuzz_dl)";; \
-		fuzz_elem) seeds="$(SEEDS_fuzz_elem)";; fuzz_epc) seeds="$(SEEDS_fuzz_epc)";; *) seeds="";; esac; \
+		fuzz_elem) seeds="$(SEEDS_fuzz_elem)";; fuzz_epc) seeds="$(SEEDS_fuzz_epc)";; \
+		fuzz_rows) seeds="$(SEEDS_fuzz_rows)";; *) seeds="";; esac; \
 		existing=""; for d in $$seeds; do [ -d $$d ] && existing="$$existing $$d"; done; \
 		mkdir -p build/fuzz/corpus/$$name; \
 		echo "fuzz: $$name for $(FUZZ_SECONDS) s (seeds:$${existing:- none})"; \

@@ -34,6 +34,11 @@
  * transaction stays usable for other runs.
  *
  * Added by the ledger_replica author:
+ *   - Order of work: the newest entry's signature is checked first, then
+ *     the entries are checked and put into the transaction one by one.
+ *     When a run stops early, the entries put before the bad one are taken
+ *     back out of the transaction unless the newest of them verifies, so
+ *     nothing unauthenticated is ever committed.
  *   - A run that proves a fork stops there: the entries after the evidence
  *     (the other branch) are not looked at; accepted counts none of them.
  *     A later copy of the same evidence is a duplicate.  A forked feed

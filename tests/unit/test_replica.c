@@ -632,11 +632,32 @@ static void test_long_run_bad_payload(void **state)
     assert_non_null(strstr(err.msg, "seq 401"));
     assert_int_equal(head_seq(f->b.st, pub(&f->a), NULL), 400);
     assert_verifies(f->b.st);
+    /* a changed signature at seq 451: entry 452's link breaks, 451 is the
+     * first problem, and its put (rows and all) is taken back */
+    run_free(&r);
+    r = range(f->a.st, pub(&f->a), 401, 0, 0);
+    r.e[50][part_off(r.e[50], r.len[50], 1) + 3] ^= 1;
+    assert_int_equal(ingest(f->b.st, pub(&f->a), &r, 0, r.n, &rep, &err), LEDGER_EVERIFY);
+    assert_int_equal(rep.bad_index, 50);
+    assert_int_equal(rep.accepted, 50);
+    assert_non_null(strstr(err.msg, "seq 451: Ed25519 signature"));
+    assert_int_equal(head_seq(f->b.st, pub(&f->a), NULL), 450);
+    assert_verifies(f->b.st);
+    /* the newest signature bad: all before it are kept */
+    run_free(&r);
+    r = range(f->a.st, pub(&f->a), 451, 0, 0);
+    r.e[r.n - 1][part_off(r.e[r.n - 1], r.len[r.n - 1], 1) + 3] ^= 1;
+    assert_int_equal(ingest(f->b.st, pub(&f->a), &r, 0, r.n, &rep, &err), LEDGER_EVERIFY);
+    assert_int_equal(rep.bad_index, r.n - 1);
+    assert_int_equal(rep.accepted, r.n - 1);
+    assert_int_equal(head_seq(f->b.st, pub(&f->a), NULL), 599);
+    assert_verifies(f->b.st);
     /* the rest, in one more run */
     run_free(&r);
     r = range(f->a.st, pub(&f->a), 401, 0, 0);
     assert_int_equal(ingest(f->b.st, pub(&f->a), &r, 0, r.n, &rep, &err), 0);
-    assert_int_equal(rep.accepted, 200);
+    assert_int_equal(rep.accepted, 1);
+    assert_int_equal(rep.duplicates, 199);
     assert_heads_equal(f->a.st, f->b.st, pub(&f->a));
     assert_verifies(f->b.st);
     run_free(&r);
