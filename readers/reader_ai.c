@@ -106,12 +106,23 @@ static bool is_alpha(int c)
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
-static bool all_digits(const char *s, size_t n)
+bool reader_ai_all_digits(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (!is_digit((unsigned char)s[i]))
             return false;
     return true;
+}
+
+int reader_ai_hex_value(int c)
+{
+    if (is_digit(c))
+        return c - '0';
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
 }
 
 bool reader_ai_in_set82(int c)
@@ -169,7 +180,7 @@ const reader_ai_t *reader_ai_lookup(const char *ai, size_t len, unsigned flags)
     const reader_ai_t *e;
     int plen;
 
-    if (len < 2 || len > 4 || !all_digits(ai, len))
+    if (len < 2 || len > 4 || !reader_ai_all_digits(ai, len))
         return NULL;
     if ((e = find_exact(ai, len)) != NULL)
         return e;
@@ -250,7 +261,7 @@ static int days_in_month(int y, int m)
 static int lint_date(const lctx_t *L, const char *s, size_t n, size_t ylen, bool zero_day)
 {
     int y, m, d;
-    if (n != ylen + 4 || !all_digits(s, n))
+    if (n != ylen + 4 || !reader_ai_all_digits(s, n))
         return LERR(L, "AI (%s): date at position %zu must be %s", L->ai, L->off + 1,
                     ylen == 2 ? "YYMMDD" : "YYYYMMDD");
     y = num(s, ylen);
@@ -270,7 +281,7 @@ static int lint_date(const lctx_t *L, const char *s, size_t n, size_t ylen, bool
 static int lint_range(const lctx_t *L, const char *s, size_t n, int lo, int hi, const char *what)
 {
     int v;
-    if (n == 0 || n > 9 || !all_digits(s, n) || (v = num(s, n)) < lo || v > hi)
+    if (n == 0 || n > 9 || !reader_ai_all_digits(s, n) || (v = num(s, n)) < lo || v > hi)
         return LERR(L, "AI (%s): %s '%.*s' at position %zu is not %0*d..%d", L->ai, what, (int)n, s,
                     L->off + 1, (int)n, lo, hi);
     return 0;
@@ -326,17 +337,6 @@ static int lint_iban(const lctx_t *L, const char *s, size_t n)
     if (rem != 1)
         return LERR(L, "AI (%s): IBAN check digits do not match", L->ai);
     return 0;
-}
-
-static int hexv(int c)
-{
-    if (is_digit(c))
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
 }
 
 static int run_lint(const lctx_t *L, int lint, const char *s, size_t n)
@@ -405,7 +405,7 @@ static int run_lint(const lctx_t *L, int lint, const char *s, size_t n)
             return LERR(L, "AI (%s): '%.*s' must not start with 0", L->ai, (int)n, s);
         return 0;
     case READER_LINT_HASNONDIGIT:
-        if (all_digits(s, n))
+        if (reader_ai_all_digits(s, n))
             return LERR(L, "AI (%s): must contain a character that is not a digit", L->ai);
         return 0;
     case READER_LINT_YESNO:
@@ -428,7 +428,7 @@ static int run_lint(const lctx_t *L, int lint, const char *s, size_t n)
         return 0;
     case READER_LINT_PIECEOFTOTAL: {
         int piece, total;
-        if (n < 2 || n % 2 != 0 || n > 8 || !all_digits(s, n))
+        if (n < 2 || n % 2 != 0 || n > 8 || !reader_ai_all_digits(s, n))
             return LERR(L, "AI (%s): piece and total must be digits", L->ai);
         piece = num(s, n / 2);
         total = num(s + n / 2, n / 2);
@@ -440,8 +440,8 @@ static int run_lint(const lctx_t *L, int lint, const char *s, size_t n)
     case READER_LINT_POSINSEQSLASH: {
         const char *slash = memchr(s, '/', n);
         size_t a = slash ? (size_t)(slash - s) : 0, b = slash ? n - a - 1 : 0;
-        if (!slash || a == 0 || b == 0 || a > 4 || b > 4 || !all_digits(s, a) ||
-            !all_digits(slash + 1, b) || num(s, a) == 0 || num(s, a) > num(slash + 1, b))
+        if (!slash || a == 0 || b == 0 || a > 4 || b > 4 || !reader_ai_all_digits(s, a) ||
+            !reader_ai_all_digits(slash + 1, b) || num(s, a) == 0 || num(s, a) > num(slash + 1, b))
             return LERR(L, "AI (%s): '%.*s' must be <position>/<total>", L->ai, (int)n, s);
         return 0;
     }
@@ -451,7 +451,7 @@ static int run_lint(const lctx_t *L, int lint, const char *s, size_t n)
             return LERR(L, "AI (%s): '%.*s' is not an importer index", L->ai, (int)n, s);
         return 0;
     case READER_LINT_MEDIATYPE: {
-        int v = n == 2 && all_digits(s, 2) ? num(s, 2) : -1;
+        int v = n == 2 && reader_ai_all_digits(s, 2) ? num(s, 2) : -1;
         if (!((v >= 1 && v <= 10) || (v >= 80 && v <= 99)))
             return LERR(L, "AI (%s): '%.*s' is not an AIDC media type", L->ai, (int)n, s);
         return 0;
@@ -477,8 +477,8 @@ static int run_lint(const lctx_t *L, int lint, const char *s, size_t n)
         return lint_iban(L, s, n);
     case READER_LINT_PCENC:
         for (size_t i = 0; i < n; i++)
-            if (s[i] == '%' && (i + 2 >= n || hexv((unsigned char)s[i + 1]) < 0 ||
-                                hexv((unsigned char)s[i + 2]) < 0))
+            if (s[i] == '%' && (i + 2 >= n || reader_ai_hex_value((unsigned char)s[i + 1]) < 0 ||
+                                reader_ai_hex_value((unsigned char)s[i + 2]) < 0))
                 return LERR(L, "AI (%s): bad percent-encoding at position %zu", L->ai,
                             L->off + i + 1);
         return 0;

@@ -173,6 +173,14 @@ bool reader_ai_in_set64(int c);
  * the right), or -1 if one of them is not a digit. */
 int reader_ai_check_digit(const char *s, size_t n);
 
+/* Whether the n characters at s are all ASCII digits '0'..'9' (true for
+ * n == 0). */
+bool reader_ai_all_digits(const char *s, size_t n);
+
+/* Value 0..15 of the hexadecimal digit c ('0'..'9', 'A'..'F', 'a'..'f'), or
+ * -1 for any other character (pass bytes as unsigned char). */
+int reader_ai_hex_value(int c);
+
 /* Checks value v[0..n) of AI ai (its digits, for messages; e the entry):
  * length, every component's character set and linters.  0, or
  * LEDGER_EINPUT with a message that names the AI and the position, e.g.

@@ -22,6 +22,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "reader__obuf.h"
+
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Convenience alphas of the Digital Link standard (deprecated, accepted with
@@ -44,17 +46,6 @@ static bool is_digit(int c)
 static bool is_alnum(int c)
 {
     return is_digit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-}
-
-static int hexv(int c)
-{
-    if (is_digit(c))
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
 }
 
 /* RFC 3986 unreserved, reserved and '%'. */
@@ -96,9 +87,10 @@ size_t reader_dl_unescape(const char *in, size_t n, bool query, char *out, size_
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         int c = (unsigned char)in[i];
-        if (c == '%' && i + 2 < n && hexv((unsigned char)in[i + 1]) >= 0 &&
-            hexv((unsigned char)in[i + 2]) >= 0) {
-            c = hexv((unsigned char)in[i + 1]) * 16 + hexv((unsigned char)in[i + 2]);
+        if (c == '%' && i + 2 < n && reader_ai_hex_value((unsigned char)in[i + 1]) >= 0 &&
+            reader_ai_hex_value((unsigned char)in[i + 2]) >= 0) {
+            c = reader_ai_hex_value((unsigned char)in[i + 1]) * 16 +
+                reader_ai_hex_value((unsigned char)in[i + 2]);
             if (c == 0)
                 return (size_t)-1;
             i += 2;
@@ -419,23 +411,6 @@ int reader_dl_select(const reader_ai_list_t *l, reader_dl_path_t *path, ledger_e
     return 0;
 }
 
-typedef struct {
-    char *p;
-    size_t cap, len;
-    bool over;
-} obuf_t;
-
-static void put(obuf_t *b, const char *s, size_t n)
-{
-    if (b->over || n >= b->cap - b->len) {
-        b->over = true;
-        return;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
 static void put_escaped(obuf_t *b, const char *v, size_t n, bool query)
 {
     char tmp[READER_AI_MAX_VALUE * 3 + 1];
@@ -443,7 +418,7 @@ static void put_escaped(obuf_t *b, const char *v, size_t n, bool query)
     if (len == (size_t)-1)
         b->over = true;
     else
-        put(b, tmp, len);
+        obuf_put(b, tmp, len);
 }
 
 /* Canonical escaping: ! " # % & ( ) * + , / : < > ? as %XX. */
@@ -455,23 +430,12 @@ static void put_canon(obuf_t *b, const char *v, size_t n)
         unsigned char c = (unsigned char)v[i];
         if (c < 128 && strchr("!\"#%&()*+,/:<>?", c) && c) {
             char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-            put(b, v + run, i - run);
-            put(b, e, 3);
+            obuf_put(b, v + run, i - run);
+            obuf_put(b, e, 3);
             run = i + 1;
         }
     }
-    put(b, v + run, n - run);
-}
-
-static int finish(obuf_t *b, ledger_err_t *err)
-{
-    if (b->over) {
-        if (b->cap)
-            b->p[0] = '\0';
-        return ledger_err_set(err, LEDGER_ETOOBIG, "Digital Link does not fit in %zu bytes",
-                              b->cap);
-    }
-    return 0;
+    obuf_put(b, v + run, n - run);
 }
 
 int reader_dl_build(const reader_ai_list_t *l, const char *stem, unsigned flags, char *out,
@@ -492,12 +456,12 @@ int reader_dl_build(const reader_ai_list_t *l, const char *stem, unsigned flags,
     slen = strlen(stem);
     if (slen > 0 && stem[slen - 1] == '/')
         slen--;
-    put(&b, stem, slen);
+    obuf_put(&b, stem, slen);
     for (size_t k = 0; k <= path.nqual; k++) {
         const reader_ai_field_t *f = &l->f[k == 0 ? path.key : path.qual[k - 1]];
-        put(&b, "/", 1);
-        put(&b, f->ai, strlen(f->ai));
-        put(&b, "/", 1);
+        obuf_put(&b, "/", 1);
+        obuf_put(&b, f->ai, strlen(f->ai));
+        obuf_put(&b, "/", 1);
         put_escaped(&b, f->value, f->len, false);
     }
     for (int fixed = 1; fixed >= 0; fixed--) {
@@ -523,14 +487,14 @@ int reader_dl_build(const reader_ai_list_t *l, const char *stem, unsigned flags,
                                       "not a key qualifier of (%s) here",
                                       f->ai, l->f[path.key].ai);
             }
-            put(&b, first ? "?" : "&", 1);
+            obuf_put(&b, first ? "?" : "&", 1);
             first = false;
-            put(&b, f->ai, strlen(f->ai));
-            put(&b, "=", 1);
+            obuf_put(&b, f->ai, strlen(f->ai));
+            obuf_put(&b, "=", 1);
             put_escaped(&b, f->value, f->len, true);
         }
     }
-    return finish(&b, err);
+    return obuf_finish(&b, "Digital Link", err);
 }
 
 static int canon(const reader_ai_list_t *l, bool constrained, char *out, size_t cap,
@@ -546,9 +510,9 @@ static int canon(const reader_ai_list_t *l, bool constrained, char *out, size_t 
     if ((rc = reader_dl_select(l, &path, err)) < 0)
         return rc;
     key = &l->f[path.key];
-    put(&b, READER_DL_CANON_HOST "/", sizeof READER_DL_CANON_HOST);
-    put(&b, key->ai, strlen(key->ai));
-    put(&b, "/", 1);
+    obuf_put(&b, READER_DL_CANON_HOST "/", sizeof READER_DL_CANON_HOST);
+    obuf_put(&b, key->ai, strlen(key->ai));
+    obuf_put(&b, "/", 1);
     put_canon(&b, key->value, key->len);
     if (constrained && (strcmp(key->ai, "01") == 0 || strcmp(key->ai, "8006") == 0)) {
         /* only the finest level: (21), else (10), else (235); never (22) */
@@ -559,23 +523,23 @@ static int canon(const reader_ai_list_t *l, bool constrained, char *out, size_t 
                 if (strcmp(l->f[path.qual[k]].ai, order[o]) == 0)
                     f = &l->f[path.qual[k]];
             if (f) {
-                put(&b, "/", 1);
-                put(&b, f->ai, strlen(f->ai));
-                put(&b, "/", 1);
+                obuf_put(&b, "/", 1);
+                obuf_put(&b, f->ai, strlen(f->ai));
+                obuf_put(&b, "/", 1);
                 put_canon(&b, f->value, f->len);
                 break;
             }
         }
-        return finish(&b, err);
+        return obuf_finish(&b, "Digital Link", err);
     }
     for (size_t k = 0; k < path.nqual; k++) {
         const reader_ai_field_t *f = &l->f[path.qual[k]];
-        put(&b, "/", 1);
-        put(&b, f->ai, strlen(f->ai));
-        put(&b, "/", 1);
+        obuf_put(&b, "/", 1);
+        obuf_put(&b, f->ai, strlen(f->ai));
+        obuf_put(&b, "/", 1);
         put_canon(&b, f->value, f->len);
     }
-    return finish(&b, err);
+    return obuf_finish(&b, "Digital Link", err);
 }
 
 int reader_dl_canonical(const reader_ai_list_t *l, char *out, size_t cap, ledger_err_t *err)

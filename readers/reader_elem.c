@@ -11,17 +11,11 @@
 
 #include <string.h>
 
+#include "reader__obuf.h"
+
 static bool is_fnc1(int c)
 {
     return c == READER_ELEM_GS || c == '^';
-}
-
-static bool all_digits(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    return true;
 }
 
 size_t reader_elem_symid(const char *s, size_t n, bool *gs1)
@@ -57,9 +51,9 @@ static int parse_gtin_symbol(const char *id, const char *s, size_t n, reader_ai_
                              ledger_err_t *err)
 {
     char gtin[14];
-    bool ok =
-        all_digits(s, n) && ((id[1] == 'E' && id[2] == '0' && (n == 12 || n == 13)) ||
-                             (id[1] == 'E' && id[2] == '4' && n == 8) || (id[1] == 'I' && n == 14));
+    bool ok = reader_ai_all_digits(s, n) &&
+              ((id[1] == 'E' && id[2] == '0' && (n == 12 || n == 13)) ||
+               (id[1] == 'E' && id[2] == '4' && n == 8) || (id[1] == 'I' && n == 14));
     if (!ok)
         return ledger_err_set(err, LEDGER_EINPUT,
                               "symbology %.3s: expected the %s digits of a GTIN", id,
@@ -189,7 +183,7 @@ int reader_elem_parse_bracketed(const char *s, size_t n, unsigned flags, reader_
                                   "element string position %zu: AI without closing ')'", p + 1);
         alen = (size_t)(close - (s + p + 1));
         e = reader_ai_lookup(s + p + 1, alen, flags);
-        if (!e && (alen < 2 || alen > 4 || !all_digits(s + p + 1, alen)))
+        if (!e && (alen < 2 || alen > 4 || !reader_ai_all_digits(s + p + 1, alen)))
             return ledger_err_set(err, LEDGER_EINPUT,
                                   "element string position %zu: an AI is 2 to 4 digits", p + 2);
         if (!e)
@@ -231,34 +225,6 @@ int reader_elem_parse(const char *s, size_t n, unsigned flags, reader_ai_list_t 
 
 /* ---- output ------------------------------------------------------------ */
 
-typedef struct {
-    char *p;
-    size_t cap, len;
-    bool over;
-} obuf_t;
-
-static void put(obuf_t *b, const char *s, size_t n)
-{
-    if (b->over || n >= b->cap - b->len) {
-        b->over = true;
-        return;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static int finish(obuf_t *b, ledger_err_t *err)
-{
-    if (b->over) {
-        if (b->cap)
-            b->p[0] = '\0';
-        return ledger_err_set(err, LEDGER_ETOOBIG, "element string does not fit in %zu bytes",
-                              b->cap);
-    }
-    return 0;
-}
-
 int reader_elem_bracketed(const reader_ai_list_t *l, char *out, size_t cap, ledger_err_t *err)
 {
     obuf_t b = {out, cap, 0, cap == 0};
@@ -267,18 +233,18 @@ int reader_elem_bracketed(const reader_ai_list_t *l, char *out, size_t cap, ledg
     for (size_t i = 0; i < l->n; i++) {
         const reader_ai_field_t *f = &l->f[i];
         size_t run = 0;
-        put(&b, "(", 1);
-        put(&b, f->ai, strlen(f->ai));
-        put(&b, ")", 1);
+        obuf_put(&b, "(", 1);
+        obuf_put(&b, f->ai, strlen(f->ai));
+        obuf_put(&b, ")", 1);
         for (size_t k = 0; k < f->len; k++)
             if (f->value[k] == '(') {
-                put(&b, f->value + run, k - run);
-                put(&b, "\\", 1);
+                obuf_put(&b, f->value + run, k - run);
+                obuf_put(&b, "\\", 1);
                 run = k;
             }
-        put(&b, f->value + run, f->len - run);
+        obuf_put(&b, f->value + run, f->len - run);
     }
-    return finish(&b, err);
+    return obuf_finish(&b, "element string", err);
 }
 
 int reader_elem_raw(const reader_ai_list_t *l, char fnc1, unsigned opts, char *out, size_t cap,
@@ -296,13 +262,13 @@ int reader_elem_raw(const reader_ai_list_t *l, char fnc1, unsigned opts, char *o
                 order[n++] = i;
         }
     if (opts & READER_ELEM_LEADING_FNC1)
-        put(&b, &fnc1, 1);
+        obuf_put(&b, &fnc1, 1);
     for (size_t k = 0; k < n; k++) {
         const reader_ai_field_t *f = &l->f[order[k]];
-        put(&b, f->ai, strlen(f->ai));
-        put(&b, f->value, f->len);
+        obuf_put(&b, f->ai, strlen(f->ai));
+        obuf_put(&b, f->value, f->len);
         if (k + 1 < n && !(f->e->flags & READER_AI_FIXED))
-            put(&b, &fnc1, 1);
+            obuf_put(&b, &fnc1, 1);
     }
-    return finish(&b, err);
+    return obuf_finish(&b, "element string", err);
 }

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reader_ai.h"
 #include "reader_epc_tds.h"
 
 struct reader_epc {
@@ -102,17 +103,6 @@ static void sb_esc(sb_t *b, const char *s)
     }
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 static int ieq_prefix(const char *s, size_t len, const char *pre)
 {
     size_t n = strlen(pre);
@@ -134,23 +124,6 @@ static int in_list(const char *const *list, size_t n, const char *s, size_t len)
         if (strlen(list[i]) == len && memcmp(list[i], s, len) == 0)
             return 1;
     return 0;
-}
-
-/* GS1 mod-10 check digit of n digits (weight 3 on the rightmost). */
-static int check_digit(const char *d, size_t n)
-{
-    int sum = 0;
-    for (size_t i = 0; i < n; i++)
-        sum += (d[n - 1 - i] - '0') * (i % 2 == 0 ? 3 : 1);
-    return (10 - sum % 10) % 10;
-}
-
-static int all_digits(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-    return 1;
 }
 
 /* ---- URN parsing -------------------------------------------------------------- */
@@ -176,8 +149,8 @@ static int comp_unescape(const char *label, const char *what, const char *s, siz
     for (size_t i = 0; i < n; i++) {
         int c = (unsigned char)s[i];
         if (c == '%') {
-            int h = i + 2 < n ? hexval((unsigned char)s[i + 1]) : -1;
-            int l = i + 2 < n ? hexval((unsigned char)s[i + 2]) : -1;
+            int h = i + 2 < n ? reader_ai_hex_value((unsigned char)s[i + 1]) : -1;
+            int l = i + 2 < n ? reader_ai_hex_value((unsigned char)s[i + 2]) : -1;
             if (h < 0 || l < 0)
                 return ledger_err_set(err, LEDGER_EINPUT,
                                       "%s %s: '%%' at position %zu does not start an escape like "
@@ -362,7 +335,7 @@ static void key_digits(sb_t *b, const reader_epc_fields_t *f, int lead)
         sb_str(b, f->cp);
         sb_str(b, f->ref);
     }
-    sb_chr(b, (char)('0' + check_digit(b->p + start, b->n - start)));
+    sb_chr(b, (char)('0' + reader_ai_check_digit(b->p + start, b->n - start)));
 }
 
 static void add_pair(reader_epc_t *e, const char *ai, sb_t *val)
@@ -710,12 +683,12 @@ static const char *find_ai(const reader_epc_ai_t *pairs, size_t n, const char *a
 /* n digits at v[0..n) with a valid check digit in the last place. */
 static int key_check(const char *ai, const char *v, size_t n, ledger_err_t *err)
 {
-    if (strlen(v) < n || !all_digits(v, n))
+    if (strlen(v) < n || !reader_ai_all_digits(v, n))
         return ledger_err_set(err, LEDGER_EINPUT, "(%s) must start with %zu digits", ai, n);
-    if (check_digit(v, n - 1) != v[n - 1] - '0')
+    if (reader_ai_check_digit(v, n - 1) != v[n - 1] - '0')
         return ledger_err_set(err, LEDGER_EINPUT,
                               "(%s) %.*s has a wrong check digit (%c; it should be %d)", ai, (int)n,
-                              v, v[n - 1], check_digit(v, n - 1));
+                              v, v[n - 1], reader_ai_check_digit(v, n - 1));
     return 0;
 }
 
@@ -788,7 +761,7 @@ int reader_epc_from_gs1(const reader_epc_ai_t *pairs, size_t n, int gcp_length, 
         f->ref[0] = v[0];
         memcpy(f->ref + 1, v + 1 + L, 12 - L);
         if (itip) {
-            if (!all_digits(v + 14, 4)) {
+            if (!reader_ai_all_digits(v + 14, 4)) {
                 rc = ledger_err_set(err, LEDGER_EINPUT, "(8006) piece and total must be digits");
                 goto fail;
             }
@@ -827,7 +800,7 @@ int reader_epc_from_gs1(const reader_epc_ai_t *pairs, size_t n, int gcp_length, 
         rc = q ? set_str(f->serial, sizeof f->serial, q, strlen(q), "extension (254)", err)
                : set_str(f->serial, sizeof f->serial, "0", 1, "", err);
     } else if (!strcmp(ai, "8010")) {
-        if (vl < L || !all_digits(v, L)) {
+        if (vl < L || !reader_ai_all_digits(v, L)) {
             rc = ledger_err_set(err, LEDGER_EINPUT,
                                 "(8010) must start with the %zu-digit company prefix", L);
             goto fail;
@@ -843,7 +816,7 @@ int reader_epc_from_gs1(const reader_epc_ai_t *pairs, size_t n, int gcp_length, 
             goto fail;
         rc = set_str(f->serial, sizeof f->serial, q, strlen(q), "serial (8011)", err);
     } else if (!strcmp(ai, "8004")) {
-        if (vl < L || !all_digits(v, L)) {
+        if (vl < L || !reader_ai_all_digits(v, L)) {
             rc = ledger_err_set(err, LEDGER_EINPUT,
                                 "(8004) must start with the %zu-digit company prefix", L);
             goto fail;

@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "reader_ai.h"
+
 /* ---- tables -------------------------------------------------------------- */
 
 /* One row of a partition table: bits and decimal digits of the company
@@ -187,14 +189,6 @@ static int is_cage(int c)
     return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z' && c != 'I' && c != 'O');
 }
 
-static int all_digits(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-    return 1;
-}
-
 /* Value of n <= 19 decimal digits. */
 static uint64_t dec_value(const char *s, size_t n)
 {
@@ -335,7 +329,7 @@ static int number(const char *label, const char *s, uint64_t max, const char *wh
                   ledger_err_t *err)
 {
     size_t n = strlen(s);
-    if (n == 0 || !all_digits(s, n))
+    if (n == 0 || !reader_ai_all_digits(s, n))
         return ledger_err_set(err, LEDGER_EINPUT, "%s %s must be a decimal number (got \"%s\")",
                               label, what, s);
     if (n > 1 && s[0] == '0')
@@ -381,12 +375,12 @@ int reader_epc_tds_check_identity(const reader_epc_fields_t *f, ledger_err_t *er
     cp = strnlen(f->cp, sizeof f->cp);
     ref = strnlen(f->ref, sizeof f->ref);
     ser = strnlen(f->serial, sizeof f->serial);
-    if (cp < 6 || cp > 12 || !all_digits(f->cp, cp))
+    if (cp < 6 || cp > 12 || !reader_ai_all_digits(f->cp, cp))
         return ledger_err_set(err, LEDGER_EINPUT,
                               "%s company prefix must be 6 to 12 digits (got \"%s\")", s->label,
                               f->cp);
     if (s->digits) {
-        if (!all_digits(f->ref, ref))
+        if (!reader_ai_all_digits(f->ref, ref))
             return ledger_err_set(err, LEDGER_EINPUT, "%s %s must be digits (got \"%s\")", s->label,
                                   s->ref, f->ref);
         if (cp + ref != s->digits)
@@ -411,10 +405,10 @@ int reader_epc_tds_check_identity(const reader_epc_fields_t *f, ledger_err_t *er
                               s->serial);
     }
     if (f->scheme == READER_EPC_ITIP) {
-        if (strlen(f->piece) != 2 || !all_digits(f->piece, 2))
+        if (strlen(f->piece) != 2 || !reader_ai_all_digits(f->piece, 2))
             return ledger_err_set(err, LEDGER_EINPUT, "ITIP piece must be 2 digits (got \"%s\")",
                                   f->piece);
-        if (strlen(f->total) != 2 || !all_digits(f->total, 2))
+        if (strlen(f->total) != 2 || !reader_ai_all_digits(f->total, 2))
             return ledger_err_set(err, LEDGER_EINPUT, "ITIP total must be 2 digits (got \"%s\")",
                                   f->total);
     } else if (f->piece[0] || f->total[0]) {
@@ -451,7 +445,7 @@ static int int_fits(const coding_t *c, int coding, const char *s, unsigned bits,
     const char *alt = other_coding(coding);
     const char *h1 = alt ? "; use " : "", *h2 = alt ? alt : "";
 
-    if (n == 0 || !all_digits(s, n))
+    if (n == 0 || !reader_ai_all_digits(s, n))
         return ledger_err_set(err, LEDGER_EINPUT, "%s %s \"%s\" is not a decimal number%s%s",
                               c->label, what, s, h1, h2);
     if (n > 1 && s[0] == '0')
@@ -509,17 +503,6 @@ int reader_epc_tds_fits(const reader_epc_fields_t *f, int coding, ledger_err_t *
 
 /* ---- decoding ---------------------------------------------------------------- */
 
-static int hex_nibble(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 /* Hex text -> bytes (zero-filled); *ndigits the number of hex digits. */
 static int parse_hex(const char *hex, size_t len, uint8_t *b, size_t *ndigits, ledger_err_t *err)
 {
@@ -533,7 +516,7 @@ static int parse_hex(const char *hex, size_t len, uint8_t *b, size_t *ndigits, l
         int c = (unsigned char)hex[i], v;
         if (c == ' ' || c == '\t')
             continue;
-        v = hex_nibble(c);
+        v = reader_ai_hex_value(c);
         if (v < 0) {
             if (c >= 0x21 && c < 0x7F)
                 return ledger_err_set(err, LEDGER_EINPUT,

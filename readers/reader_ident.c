@@ -79,20 +79,7 @@ static bool is_digit(int c)
 
 static bool is_hex(int c)
 {
-    return is_digit(c) || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f');
-}
-
-static int hexv(int c)
-{
-    return is_digit(c) ? c - '0' : (c | 0x20) - 'a' + 10;
-}
-
-static bool all_digits(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!is_digit((unsigned char)s[i]))
-            return false;
-    return true;
+    return reader_ai_hex_value(c) >= 0;
 }
 
 /* Characters of set 82 that an EPC URN writes %XX; for set 39: # and /. */
@@ -120,7 +107,8 @@ static int urn_decode(const char *s, size_t n, char set, char *out, size_t cap, 
         if (c == '%') {
             if (i + 2 >= n || !is_hex((unsigned char)s[i + 1]) || !is_hex((unsigned char)s[i + 2]))
                 return ledger_err_set(err, LEDGER_EINPUT, "EPC URN %s: bad percent-escape", what);
-            c = hexv((unsigned char)s[i + 1]) * 16 + hexv((unsigned char)s[i + 2]);
+            c = reader_ai_hex_value((unsigned char)s[i + 1]) * 16 +
+                reader_ai_hex_value((unsigned char)s[i + 2]);
             i += 2;
             if (!in_set(c, set))
                 return ledger_err_set(err, LEDGER_EINPUT,
@@ -211,14 +199,14 @@ int reader_ident_urn_to_ai(const char *urn, size_t len, reader_ai_list_t *out, i
         p = dot + 1;
     }
     cpl = fl[0];
-    if (cpl < 6 || cpl > 12 || !all_digits(f[0], cpl))
+    if (cpl < 6 || cpl > 12 || !reader_ai_all_digits(f[0], cpl))
         return ledger_err_set(err, LEDGER_EINPUT,
                               "urn:epc:%s:%s: the GS1 Company Prefix must be 6 to 12 digits",
                               cls ? "class" : "id", s->name);
     if (s->digits) {
         size_t want = (size_t)s->digits - 1 - cpl;
         size_t k = 2;
-        if (!all_digits(f[1], fl[1]) || fl[1] != want || (s->lead && fl[1] < 1))
+        if (!reader_ai_all_digits(f[1], fl[1]) || fl[1] != want || (s->lead && fl[1] < 1))
             return ledger_err_set(err, LEDGER_EINPUT,
                                   "urn:epc:id:%s: company prefix and reference must be %u digits "
                                   "together, not %zu",
@@ -235,7 +223,7 @@ int reader_ident_urn_to_ai(const char *urn, size_t len, reader_ai_list_t *out, i
         kn++;
         if (s->piece) {
             for (int i = 0; i < 2; i++, k++) {
-                if (fl[k] != 2 || !all_digits(f[k], 2))
+                if (fl[k] != 2 || !reader_ai_all_digits(f[k], 2))
                     return ledger_err_set(err, LEDGER_EINPUT,
                                           "urn:epc:id:itip: piece and total must be 2 digits each");
                 memcpy(key + kn, f[k], 2);
@@ -383,7 +371,7 @@ int reader_ident_ai_to_urn(const reader_ai_list_t *l, int gcp_length, char *out,
                 buf[o++] = '0'; /* SGLN without extension */
         }
     } else {
-        if (k->len <= cpl || !all_digits(k->value, cpl))
+        if (k->len <= cpl || !reader_ai_all_digits(k->value, cpl))
             return ledger_err_set(err, LEDGER_EINPUT,
                                   "GS1 Company Prefix length %d does not fit (%s) %s", gcp_length,
                                   k->ai, k->value);

@@ -18,50 +18,8 @@
 
 #include <cmocka.h>
 
+#include "csv_testlib.h"
 #include "ledger_gs1.h"
-
-static const char *shared_dir(void)
-{
-    const char *s = getenv("KETEN_SHARED");
-    return s && *s ? s : "../shared";
-}
-
-/* Splits one CSV line (RFC 4180 quoting) into at most max fields, in place
- * into buf. Returns the number of fields. */
-static int csv_split(const char *line, char *buf, char **fields, int max)
-{
-    int n = 0;
-    const char *p = line;
-    char *o = buf;
-
-    for (;;) {
-        if (n == max)
-            return n;
-        fields[n++] = o;
-        if (*p == '"') {
-            p++;
-            for (;;) {
-                if (*p == 0)
-                    break;
-                if (*p == '"' && p[1] == '"') {
-                    *o++ = '"';
-                    p += 2;
-                } else if (*p == '"') {
-                    p++;
-                    break;
-                } else {
-                    *o++ = *p++;
-                }
-            }
-        }
-        while (*p && *p != ',' && *p != '\n' && *p != '\r')
-            *o++ = *p++;
-        *o++ = 0;
-        if (*p != ',')
-            return n;
-        p++;
-    }
-}
 
 static void test_reference_vectors(void **state)
 {

@@ -27,63 +27,10 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "csv_testlib.h"
 #include "reader_ai.h"
 #include "reader_dl.h"
 #include "reader_elem.h"
-
-static const char *shared_dir(void)
-{
-    const char *s = getenv("KETEN_SHARED");
-    return s && *s ? s : "../shared";
-}
-
-static FILE *open_dl_file(const char *name)
-{
-    char path[1024];
-    FILE *fp;
-    snprintf(path, sizeof path, "%s/conformance/digital-link/%s", shared_dir(), name);
-    fp = fopen(path, "r");
-    if (!fp)
-        fail_msg("cannot open %s (set KETEN_SHARED)", path);
-    return fp;
-}
-
-/* Splits one CSV line (RFC 4180 quoting) into at most max fields, in place
- * into buf. Returns the number of fields. */
-static int csv_split(const char *line, char *buf, char **fields, int max)
-{
-    int n = 0;
-    const char *p = line;
-    char *o = buf;
-
-    for (;;) {
-        if (n == max)
-            return n;
-        fields[n++] = o;
-        if (*p == '"') {
-            p++;
-            for (;;) {
-                if (*p == 0)
-                    break;
-                if (*p == '"' && p[1] == '"') {
-                    *o++ = '"';
-                    p += 2;
-                } else if (*p == '"') {
-                    p++;
-                    break;
-                } else {
-                    *o++ = *p++;
-                }
-            }
-        }
-        while (*p && *p != ',' && *p != '\n' && *p != '\r')
-            *o++ = *p++;
-        *o++ = 0;
-        if (*p != ',')
-            return n;
-        p++;
-    }
-}
 
 /* The syntax engine's options of a row, as our flags. */
 static unsigned engine_flags(const char *opts)
@@ -153,7 +100,7 @@ static bool parse_comp(const char *t, reader_ai_comp_t *c, char lints[3][24], in
 static void test_table_matches_dictionary(void **state)
 {
     (void)state;
-    FILE *fp = open_dl_file("gs1-syntax-dictionary.txt");
+    FILE *fp = open_shared("digital-link/gs1-syntax-dictionary.txt");
     char line[1024];
     size_t entries = 0, failures = 0;
 
@@ -261,7 +208,7 @@ static void test_table_matches_dictionary(void **state)
 static void test_engine_dl_to_element_string(void **state)
 {
     (void)state;
-    FILE *fp = open_dl_file("gs1-syntax-engine_dl-uri-to-ai-element-string.csv");
+    FILE *fp = open_shared("digital-link/gs1-syntax-engine_dl-uri-to-ai-element-string.csv");
     char line[2048], buf[2048], out[1024];
     char *f[8];
     int must_parse = 0, must_fail = 0, parsed = 0, failed = 0, failures = 0;
@@ -307,7 +254,7 @@ static void test_engine_dl_to_element_string(void **state)
 static void test_engine_element_string_to_dl(void **state)
 {
     (void)state;
-    FILE *fp = open_dl_file("gs1-syntax-engine_ai-element-string-to-dl-uri.csv");
+    FILE *fp = open_shared("digital-link/gs1-syntax-engine_ai-element-string-to-dl-uri.csv");
     char line[2048], buf[2048], out[1024];
     char *f[8];
     int rows = 0, ok = 0, want_ok = 0, want_fail = 0, failures = 0;
@@ -364,7 +311,7 @@ static void test_engine_escape(void **state)
     char line[512], buf[512], out[512];
     char *f[6];
     int rows = 0, failures = 0;
-    FILE *fp = open_dl_file("gs1-syntax-engine_uri-escape.csv");
+    FILE *fp = open_shared("digital-link/gs1-syntax-engine_uri-escape.csv");
 
     assert_non_null(fgets(line, sizeof line, fp));
     while (fgets(line, sizeof line, fp)) {
@@ -386,7 +333,7 @@ static void test_engine_escape(void **state)
     assert_int_equal(failures, 0);
 
     rows = 0;
-    fp = open_dl_file("gs1-syntax-engine_uri-unescape.csv");
+    fp = open_shared("digital-link/gs1-syntax-engine_uri-unescape.csv");
     assert_non_null(fgets(line, sizeof line, fp));
     while (fgets(line, sizeof line, fp)) {
         if (csv_split(line, buf, f, 6) < 4)
@@ -415,7 +362,7 @@ static void test_engine_escape(void **state)
 static void test_digital_link_js_validity(void **state)
 {
     (void)state;
-    FILE *fp = open_dl_file("digital-link.js_uri-validity.csv");
+    FILE *fp = open_shared("digital-link/digital-link.js_uri-validity.csv");
     char line[1024], buf[1024];
     char *f[6];
     int applied = 0, ok = 0, skipped = 0;
@@ -470,7 +417,7 @@ static bool list_equals_map(const reader_ai_list_t *l, const char *map)
 static void test_toolkit_readme(void **state)
 {
     (void)state;
-    FILE *fp = open_dl_file("GS1DigitalLinkToolkit.js_readme-examples.csv");
+    FILE *fp = open_shared("digital-link/GS1DigitalLinkToolkit.js_readme-examples.csv");
     char line[2048], buf[2048], in[512], out[1024], out2[1024];
     char *f[6];
     int applied = 0, ok = 0, skipped = 0;

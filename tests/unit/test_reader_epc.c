@@ -30,30 +30,16 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "csv_testlib.h"
 #include "reader_epc.h"
 #include "reader_gcp.h"
 
 /* ---- helpers ------------------------------------------------------------------ */
 
-static const char *shared_dir(void)
-{
-    const char *s = getenv("KETEN_SHARED");
-    return s && *s ? s : "../shared";
-}
-
-static FILE *open_shared(const char *rel)
-{
-    char path[1024];
-    FILE *f;
-    snprintf(path, sizeof path, "%s/conformance/%s", shared_dir(), rel);
-    f = fopen(path, "r");
-    if (!f)
-        fail_msg("cannot open %s (set KETEN_SHARED)", path);
-    return f;
-}
-
-/* Splits one CSV line (RFC 4180 quoting) in place into at most max fields. */
-static int csv_split(char *line, char **fields, int max)
+/* Splits one CSV line (RFC 4180 quoting) in place into at most max fields.
+ * Unlike csv_split() (csv_testlib.h) it cuts the line at its first CR/LF
+ * first and ends the split at anything but ',' after a closing quote. */
+static int csv_split_in_place(char *line, char **fields, int max)
 {
     int n = 0;
     char *p = line, *o = line;
@@ -249,7 +235,7 @@ static void test_hex_csv(void **state)
 
     while (fgets(line, sizeof line, f)) {
         char *c[8];
-        if (++lineno == 1 || csv_split(line, c, 8) < 4)
+        if (++lineno == 1 || csv_split_in_place(line, c, 8) < 4)
             continue;
         if (!supported_scheme(c[0]) || tag_parts(c[2], coding, &filter) != 0) {
             skip_scheme(&ts, c[0]);
@@ -274,7 +260,7 @@ static void test_supplementary_csv(void **state)
 
     while (fgets(line, sizeof line, f)) {
         char *c[8];
-        if (++lineno == 1 || csv_split(line, c, 8) < 4)
+        if (++lineno == 1 || csv_split_in_place(line, c, 8) < 4)
             continue;
         snprintf(row, sizeof row, "supplementary line %d", lineno);
         tally_t *t = tally(&ts, c[0]);
@@ -332,7 +318,7 @@ static void test_validity_csv(void **state)
 
     while (fgets(line, sizeof line, f)) {
         char *c[4];
-        if (++lineno == 1 || csv_split(line, c, 4) < 3)
+        if (++lineno == 1 || csv_split_in_place(line, c, 4) < 3)
             continue;
         if (!supported_scheme(c[0])) {
             skip_scheme(&ts, c[0]);
@@ -408,7 +394,7 @@ static void test_gs1_csv(void **state)
 
     while (fgets(line, sizeof line, f)) {
         char *c[8];
-        if (++lineno == 1 || csv_split(line, c, 8) < 6)
+        if (++lineno == 1 || csv_split_in_place(line, c, 8) < 6)
             continue;
         if (!supported_scheme(c[0])) {
             skip_scheme(&ts, c[0]);
@@ -614,8 +600,8 @@ static void test_dl_normaliser(void **state)
         ledger_err_t err;
         size_t n, k;
 
-        if (++lineno == 1 || csv_split(line, c, 8) < 5 || strncmp(c[1], "urn:epc:id:", 11) ||
-            !c[3][0])
+        if (++lineno == 1 || csv_split_in_place(line, c, 8) < 5 ||
+            strncmp(c[1], "urn:epc:id:", 11) || !c[3][0])
             continue;
         for (k = 0; c[1][11 + k] && c[1][11 + k] != ':' && k < 15; k++)
             scheme[k] = (char)(c[1][11 + k] - 32);

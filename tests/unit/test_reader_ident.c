@@ -22,66 +22,13 @@
 
 #include <cmocka.h>
 
+#include "csv_testlib.h"
 #include "ledger_gs1.h"
 #include "reader_dl.h"
 #include "reader_elem.h"
 #include "reader_epc.h"
 #include "reader_gcp.h"
 #include "reader_ident.h"
-
-static const char *shared_dir(void)
-{
-    const char *s = getenv("KETEN_SHARED");
-    return s && *s ? s : "../shared";
-}
-
-static FILE *open_shared(const char *name)
-{
-    char path[1024];
-    FILE *fp;
-    snprintf(path, sizeof path, "%s/conformance/%s", shared_dir(), name);
-    fp = fopen(path, "r");
-    if (!fp)
-        fail_msg("cannot open %s (set KETEN_SHARED)", path);
-    return fp;
-}
-
-/* Splits one CSV line (RFC 4180 quoting) into at most max fields, in place
- * into buf. Returns the number of fields. */
-static int csv_split(const char *line, char *buf, char **fields, int max)
-{
-    int n = 0;
-    const char *p = line;
-    char *o = buf;
-
-    for (;;) {
-        if (n == max)
-            return n;
-        fields[n++] = o;
-        if (*p == '"') {
-            p++;
-            for (;;) {
-                if (*p == 0)
-                    break;
-                if (*p == '"' && p[1] == '"') {
-                    *o++ = '"';
-                    p += 2;
-                } else if (*p == '"') {
-                    p++;
-                    break;
-                } else {
-                    *o++ = *p++;
-                }
-            }
-        }
-        while (*p && *p != ',' && *p != '\n' && *p != '\r')
-            *o++ = *p++;
-        *o++ = 0;
-        if (*p != ',')
-            return n;
-        p++;
-    }
-}
 
 /* Parses code, failing the test with the message on error. */
 static void ident_ok(const char *code, const reader_ident_opts_t *opts, reader_ident_t *id)
