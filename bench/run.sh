@@ -18,3 +18,5 @@ bench/import.sh "$build/keten" "$n"
 # replication (issue 3): a fresh node syncs BENCH_N entries over 127.0.0.1,
 # compared with two Hypercore processes (npm, into bench/hypercore/node_modules)
 bench/replicate.sh "$build/keten" "$n"
+# trace and recall (issue 5): a chain-shaped ledger over 5 partner feeds; BENCH_TRACE_N events (200,000), a lot with BENCH_TRACE_SHIPMENTS shipments (2,000)
+"$build/bench/trace" "$work/trace" "${BENCH_TRACE_N:-200000}" "${BENCH_TRACE_SHIPMENTS:-2000}" 200

@@ -13,12 +13,14 @@
 #include <string.h>
 
 #include "cli_admin.h"
+#include "cli_bundle.h"
 #include "cli_common.h"
 #include "cli_ident.h"
 #include "cli_node.h"
 #include "cli_read.h"
 #include "cli_record.h"
 #include "cli_scan.h"
+#include "cli_trace.h"
 
 #define KETEN_VERSION "0.1.0"
 
@@ -37,6 +39,10 @@ static const command_t commands[] = {
     {"show", cli_show_main, "show one event and its signed entry"},
     {"verify", cli_verify_main, "re-check every signature, chain link, hash and index"},
     {"export", cli_export_main, "write everything stored as an EPCIS 2.0 document"},
+    {"trace", cli_trace_main, "where a product came from and went, across every partner's feed"},
+    {"recall", cli_recall_main, "everything made from a lot, every shipment of it, where it is"},
+    {"lifecycle", cli_lifecycle_main, "a garment's materials, wash cycles, repairs, holder, end"},
+    {"bundle", cli_bundle_main, "write or check a provenance bundle (offline proof of a history)"},
     {"network", cli_network_main, "print the chain's network key (for new partners)"},
     {"peer", cli_peer_main, "list, add or remove the partners this node talks to"},
     {"node", cli_node_main, "run the node: replicate with the partners (foreground)"},

@@ -1,0 +1,781 @@
+/* cli_trace.c -- `keten trace`, `keten recall`, `keten lifecycle`: run a
+ * trace or a report (ledger_trace.h, ledger_trace_report.h) on the home's
+ * store and print it for people (an indented story with partner names, a
+ * table), for programs (--json; recall also --csv) or for Graphviz (--dot).
+ * Partner names come from cli_feed_name (own name, peer list, node.json). */
+#include "cli_trace.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_node.h"
+#include "ledger_entry.h"
+#include "ledger_epcis.h"
+#include "ledger_json.h"
+#include "ledger_store.h"
+#include "ledger_trace.h"
+#include "ledger_trace_report.h"
+
+static const char trace_usage[] =
+    "usage: keten trace ID [--back|--forward] [--json|--dot] [--oldest-first]\n"
+    "                      [--origin] [--max-nodes N] [--max-depth N] [--no-sealed]\n"
+    "\n"
+    "Follows a product through every feed this home holds (its own and its\n"
+    "partners'): where it came from (--back: inputs of transformations, the\n"
+    "contents of a pallet, the lot of an item) and where it went (--forward:\n"
+    "outputs, the pallets it travelled in, shipments). Without either, both.\n"
+    "ID is an EPC URN, a class/lot URN (urn:epc:class:lgtin:...), a Digital Link\n"
+    "URI, an eventID or event hash, or FEED:SEQ (64 hex digits).\n"
+    "\n"
+    "The story is printed newest first (--oldest-first for the other way), one\n"
+    "event a line with its partner, indented by the number of hops from ID.\n"
+    "Events declared erroneous are marked and not followed; entries a partner\n"
+    "kept private appear as sealed steps. --json prints the graph (schema\n"
+    "keten.trace/1, docs/trace.md); --dot a Graphviz picture; --origin the\n"
+    "meat origin found along the trace back (born, reared, slaughtered, cut,\n"
+    "approval numbers, lot reference). The walk stops at --max-nodes (200000)\n"
+    "nodes or --max-depth (64) hops and says so.\n"
+    "\n"
+    "Examples:\n"
+    "  keten trace urn:epc:id:sgtin:5412345.000012.P1001 --back\n"
+    "  keten trace https://id.gs1.org/01/05412345000129/21/P1001 --origin\n"
+    "  keten trace urn:epc:class:lgtin:5412345.000002.LOT42 --dot | dot -Tsvg > trace.svg\n";
+
+static const char recall_usage[] =
+    "usage: keten recall LOT [--max-temp C] [--json|--csv]\n"
+    "\n"
+    "Everything made from LOT (through transformations and the pallets and\n"
+    "cases it was packed in), every shipment of any of it (date, from, to,\n"
+    "quantity), where each product was last seen, and with --max-temp every\n"
+    "temperature reading above C on the way. Shipments declared erroneous are\n"
+    "listed as such and not counted.\n"
+    "\n"
+    "Example:\n"
+    "  keten recall urn:epc:class:lgtin:5412345.000002.LOT42 --max-temp 4 --csv\n";
+
+static const char lifecycle_usage[] =
+    "usage: keten lifecycle ID [--laundry SGLN]... [--json]\n"
+    "       keten lifecycle --due --location SGLN [--all] [--laundry SGLN]... [--json]\n"
+    "\n"
+    "A garment's life: commissioning with its materials (ILMD\n"
+    "garment:fibreComposition, recycledContent, maxWashCycles, madeIn), every\n"
+    "wash cycle counted against its rated maximum, repairs, who holds it now,\n"
+    "and its end of life. A wash is a laundering step (bizStep\n"
+    "https://keten.dev/voc/bizstep/laundering) or a receiving followed by a\n"
+    "shipping at the same location; with --laundry only at those locations\n"
+    "(docs/trace.md). Warns within 10% of the maximum and past it.\n"
+    "--due lists the garments last seen at --location that are due for\n"
+    "replacement (--all: every garment there).\n"
+    "\n"
+    "Examples:\n"
+    "  keten lifecycle urn:epc:id:sgtin:5412345.000002.G1001\n"
+    "  keten lifecycle --due --location urn:epc:id:sgln:5412345.00007.0\n";
+
+/* ---- partner names ---------------------------------------------------------- */
+
+typedef struct names {
+    ledger_home_t *home;
+    uint8_t feed[64][LEDGER_FEED_LEN];
+    char name[64][128];
+    size_t n;
+} names_t;
+
+/* The partner's name, else the first 8 hex digits of its feed. */
+static const char *feed_name(names_t *nm, const uint8_t feed[LEDGER_FEED_LEN], char *buf,
+                             size_t len)
+{
+    char hex[2 * LEDGER_FEED_LEN + 1];
+    for (size_t i = 0; i < nm->n; i++)
+        if (memcmp(nm->feed[i], feed, LEDGER_FEED_LEN) == 0) {
+            snprintf(buf, len, "%s", nm->name[i]);
+            return buf;
+        }
+    cli_feed_name(nm->home, feed, buf, len);
+    if (!buf[0]) {
+        ledger_hex(feed, LEDGER_FEED_LEN, hex);
+        snprintf(buf, len, "%.8s", hex);
+    }
+    if (nm->n < 64) {
+        memcpy(nm->feed[nm->n], feed, LEDGER_FEED_LEN);
+        snprintf(nm->name[nm->n++], sizeof nm->name[0], "%s", buf);
+    }
+    return buf;
+}
+
+/* Adds "partners": {feedhex: name} for every feed named in nodes. */
+static void add_partners(names_t *nm, json_t *j, const ledger_trace_t *t)
+{
+    json_t *p = json_object();
+    for (size_t i = 0; i < ledger_trace_node_count(t); i++) {
+        const ledger_trace_node_t *n = ledger_trace_node(t, i);
+        char hex[2 * LEDGER_FEED_LEN + 1], name[128];
+        if (n->kind == LEDGER_TNODE_IDENT)
+            continue;
+        ledger_hex(n->feed, LEDGER_FEED_LEN, hex);
+        if (json_object_get(p, hex))
+            continue;
+        name[0] = '\0';
+        cli_feed_name(nm->home, n->feed, name, sizeof name);
+        json_object_set_new(p, hex, name[0] ? json_string(name) : json_null());
+    }
+    json_object_set_new(j, "partners", p);
+}
+
+static void print_json(const json_t *j)
+{
+    char *text = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(ledger_json_real_digits(j)));
+    if (text)
+        puts(text);
+    free(text);
+}
+
+static const char *short_time(int64_t ms, char out[32])
+{
+    ledger_trace_fmt_ms(ms, out);
+    out[16] = '\0'; /* YYYY-MM-DDTHH:MM */
+    out[10] = ' ';
+    return out;
+}
+
+/* ---- trace: the story ------------------------------------------------------- */
+
+static const char *where_text(const ledger_trace_node_t *n)
+{
+    return n->biz_location ? n->biz_location : n->read_point;
+}
+
+static void story_line(names_t *nm, const ledger_trace_t *t, size_t i)
+{
+    const ledger_trace_node_t *n = ledger_trace_node(t, i);
+    char tm[32], name[128], hex[2 * LEDGER_FEED_LEN + 1];
+    unsigned ind = n->depth > 12 ? 12 : n->depth;
+    ledger_hex(n->feed, LEDGER_FEED_LEN, hex);
+    feed_name(nm, n->feed, name, sizeof name);
+    if (n->kind == LEDGER_TNODE_SEALED) {
+        char rt[32];
+        printf("%s UTC %*s[sealed] %s (%.8s:%llu): a step whose payload %s keeps private "
+               "(recorded %s UTC)\n",
+               short_time(n->time_ms, tm), (int)(2 * ind), "", name, hex,
+               (unsigned long long)n->seq, name, short_time((int64_t)n->record_time_ms, rt));
+        return;
+    }
+    printf("%s UTC %*s%s %s%s%s%s %s (%.8s:%llu)%s%s\n", short_time(n->time_ms, tm), (int)(2 * ind),
+           "", n->biz_step ? n->biz_step : "-", n->type, n->action ? " " : "",
+           n->action ? n->action : "",
+           n->erroneous ? " [ERRONEOUS: declared in error, not followed]" : "", name, hex,
+           (unsigned long long)n->seq, where_text(n) ? " at " : "",
+           where_text(n) ? where_text(n) : "");
+    for (size_t k = 0; k < ledger_trace_edge_count(t); k++) {
+        const ledger_trace_edge_t *e = ledger_trace_edge(t, k);
+        size_t other = e->from == i ? e->to : e->to == i ? e->from : (size_t)-1;
+        const ledger_trace_node_t *o;
+        if (other == (size_t)-1)
+            continue;
+        o = ledger_trace_node(t, other);
+        if (o->kind == LEDGER_TNODE_IDENT)
+            printf("%*s      %-8s %s\n", (int)(2 * ind + 17), "",
+                   e->role ? ledger_trace_role_name(e->role) : ledger_trace_edge_name(e->kind),
+                   o->id);
+        else if (e->kind == LEDGER_TEDGE_CORRECTION && e->from == i)
+            printf("%*s      corrected by %s\n", (int)(2 * ind + 17), "", o->id);
+    }
+    {
+        const json_t *d = json_object_get(n->event, "destinationList"), *v;
+        size_t k;
+        json_array_foreach(d, k, v)
+        {
+            char ty[64];
+            const char *s = json_string_value(json_object_get(v, "type"));
+            ledger_epcis_cbv_short(s ? s : "", ty, sizeof ty);
+            printf("%*s      to       %s (%s)\n", (int)(2 * ind + 17), "",
+                   json_string_value(json_object_get(v, "destination")), ty);
+        }
+    }
+}
+
+static void print_story(names_t *nm, const ledger_trace_t *t, const char *start, int oldest)
+{
+    size_t n = ledger_trace_node_count(t), events = 0;
+    for (size_t i = 0; i < n; i++)
+        events += ledger_trace_node(t, i)->kind != LEDGER_TNODE_IDENT;
+    printf("trace of %s: %zu events and steps, %zu identifiers%s\n", start, events, n - events,
+           ledger_trace_truncated(t) ? " (cut short by --max-nodes/--max-depth)" : "");
+    for (size_t k = 0; k < n; k++) {
+        size_t i = oldest ? k : n - 1 - k;
+        if (ledger_trace_node(t, i)->kind != LEDGER_TNODE_IDENT)
+            story_line(nm, t, i);
+    }
+}
+
+static void dot_str(const char *s)
+{
+    for (; s && *s; s++) {
+        if (*s == '"' || *s == '\\')
+            putchar('\\');
+        putchar(*s);
+    }
+}
+
+static void print_dot(names_t *nm, const ledger_trace_t *t)
+{
+    printf("digraph trace {\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=10];\n");
+    for (size_t i = 0; i < ledger_trace_node_count(t); i++) {
+        const ledger_trace_node_t *n = ledger_trace_node(t, i);
+        char tm[32], name[128];
+        printf("  n%zu [", i);
+        if (n->kind == LEDGER_TNODE_IDENT) {
+            printf("shape=box, label=\"");
+            dot_str(n->id);
+            printf("\"%s];\n", i == ledger_trace_start(t) ? ", style=bold" : "");
+            continue;
+        }
+        feed_name(nm, n->feed, name, sizeof name);
+        short_time(n->time_ms, tm);
+        if (n->kind == LEDGER_TNODE_SEALED) {
+            printf("shape=ellipse, style=filled, fillcolor=gray85, label=\"sealed step\\n");
+            dot_str(name);
+            printf("\\n%s\"];\n", tm);
+            continue;
+        }
+        printf("shape=ellipse, label=\"");
+        dot_str(n->biz_step ? n->biz_step : n->type);
+        printf("\\n");
+        dot_str(name);
+        printf("\\n%s\"%s];\n", tm, n->erroneous ? ", color=red, style=dashed" : "");
+    }
+    for (size_t i = 0; i < ledger_trace_edge_count(t); i++) {
+        const ledger_trace_edge_t *e = ledger_trace_edge(t, i);
+        printf("  n%zu -> n%zu [label=\"%s\"%s];\n", e->from, e->to,
+               e->role ? ledger_trace_role_name(e->role) : ledger_trace_edge_name(e->kind),
+               e->kind == LEDGER_TEDGE_NEIGHBOUR || e->kind == LEDGER_TEDGE_CORRECTION
+                   ? ", style=dotted"
+                   : "");
+    }
+    printf("}\n");
+}
+
+static void print_origin(const json_t *r)
+{
+    static const char *const keys[][2] = {{"species", "species"},
+                                          {"bornIn", "born in"},
+                                          {"rearedIn", "reared in"},
+                                          {"slaughteredIn", "slaughtered in"},
+                                          {"slaughterhouseApproval", "slaughterhouse"},
+                                          {"slaughterDate", "slaughtered on"},
+                                          {"cutIn", "cut in"},
+                                          {"cuttingPlantApproval", "cutting plant"},
+                                          {"referenceCode", "lot reference"},
+                                          {"animalIds", "animals"}};
+    const json_t *o = json_object_get(r, "origin");
+    printf("origin of %s\n", json_string_value(json_object_get(r, "pack")));
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        const json_t *a = json_object_get(o, keys[k][0]), *v;
+        size_t i;
+        printf("  %-15s", keys[k][1]);
+        if (!json_array_size(a))
+            printf("(not stated)");
+        json_array_foreach(a, i, v)
+        {
+            char *s = json_dumps(json_object_get(v, "value"), JSON_ENCODE_ANY | JSON_COMPACT);
+            const char *txt = json_string_value(json_object_get(v, "value"));
+            printf("%s%s (%.8s:%lld, %s)", i ? "; " : "", txt ? txt : s,
+                   json_string_value(json_object_get(v, "feed")),
+                   (long long)json_integer_value(json_object_get(v, "seq")),
+                   json_string_value(json_object_get(v, "eventTimeUTC")));
+            free(s);
+        }
+        printf("\n");
+    }
+}
+
+/* Parses a positive count option value. */
+static int count_opt(const char *opt, const char *v, size_t *out)
+{
+    char *end;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (!*v || *end || n == 0)
+        return cli_usage(opt + 2, "%s needs a positive number, not \"%s\"", opt, v);
+    *out = (size_t)n;
+    return 0;
+}
+
+int cli_trace_main(cli_ctx_t *ctx, int argc, char **argv)
+{
+    ledger_home_t *home = NULL;
+    ledger_trace_opts_t o = {0};
+    ledger_trace_t *t = NULL;
+    const char *id = NULL, *v;
+    int dot = 0, oldest = 0, origin = 0, rc;
+    size_t num;
+    ledger_err_t err;
+    names_t *nm = NULL;
+
+    for (int i = 1; i < argc; i++) {
+        int r;
+        if (cli_is_help(argv[i])) {
+            fputs(trace_usage, stdout);
+            return 0;
+        }
+        if ((r = cli_common_option(ctx, argc, argv, &i))) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            continue;
+        }
+        if (strcmp(argv[i], "--back") == 0)
+            o.dir |= LEDGER_TRACE_BACK;
+        else if (strcmp(argv[i], "--forward") == 0)
+            o.dir |= LEDGER_TRACE_FORWARD;
+        else if (strcmp(argv[i], "--dot") == 0)
+            dot = 1;
+        else if (strcmp(argv[i], "--oldest-first") == 0)
+            oldest = 1;
+        else if (strcmp(argv[i], "--origin") == 0)
+            origin = 1;
+        else if (strcmp(argv[i], "--no-sealed") == 0)
+            o.no_sealed = 1;
+        else if ((r = cli_opt(argc, argv, &i, "--max-nodes", &v))) {
+            if (r < 0 || count_opt("--max-nodes", v, &o.max_nodes))
+                return CLI_EXIT_USAGE;
+        } else if ((r = cli_opt(argc, argv, &i, "--max-depth", &v))) {
+            if (r < 0 || count_opt("--max-depth", v, &num))
+                return CLI_EXIT_USAGE;
+            o.max_depth = num > 100000 ? 100000 : (unsigned)num;
+        } else if (argv[i][0] == '-' && argv[i][1] == '-')
+            return cli_usage("trace", "unknown option %s", argv[i]);
+        else if (id)
+            return cli_usage("trace", "one ID at a time (%s and %s)", id, argv[i]);
+        else
+            id = argv[i];
+    }
+    if (!id)
+        return cli_usage("trace", "what to trace? give an identifier or event ID");
+    if (dot && ctx->json)
+        return cli_usage("trace", "--json or --dot, not both");
+    if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY, &home)))
+        return rc;
+    if (!(nm = calloc(1, sizeof *nm))) {
+        rc = CLI_EXIT_ENV;
+        goto done;
+    }
+    nm->home = home;
+    if (origin) {
+        json_t *r = NULL;
+        if ((rc = ledger_trace_origin(ledger_home_store(home), id, &r, &err))) {
+            rc = cli_fail(ctx, rc, &err);
+            goto done;
+        }
+        if (ctx->json)
+            print_json(r);
+        else
+            print_origin(r);
+        json_decref(r);
+        goto done;
+    }
+    if ((rc = ledger_trace_run(ledger_home_store(home), id, &o, &t, &err))) {
+        rc = cli_fail(ctx, rc, &err);
+        goto done;
+    }
+    if (ctx->json) {
+        json_t *j = ledger_trace_json(t);
+        if (!j) {
+            rc = CLI_EXIT_ENV;
+            goto done;
+        }
+        add_partners(nm, j, t);
+        print_json(j);
+        json_decref(j);
+    } else if (dot) {
+        print_dot(nm, t);
+    } else {
+        print_story(nm, t, id, oldest);
+    }
+    if (ledger_trace_truncated(t))
+        fprintf(stderr, "keten: the trace was cut short by its bounds (--max-nodes, "
+                        "--max-depth): raise them to see more\n");
+done:
+    ledger_trace_free(t);
+    free(nm);
+    ledger_home_close(home);
+    return rc;
+}
+
+/* ---- recall ------------------------------------------------------------------ */
+
+static void csv_field(const char *s)
+{
+    if (!s)
+        return;
+    if (!strpbrk(s, ",\"\n")) {
+        fputs(s, stdout);
+        return;
+    }
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"')
+            putchar('"');
+        putchar(*s);
+    }
+    putchar('"');
+}
+
+/* "12 + 182.4 KGM urn:...": what a shipment moved. */
+static void quantity_text(const json_t *q, char *out, size_t len)
+{
+    const json_t *v;
+    size_t i, o = 0;
+    long long n = json_integer_value(json_object_get(q, "instances"));
+    out[0] = '\0';
+    if (n)
+        o += (size_t)snprintf(out, len, "%lld item%s", n, n == 1 ? "" : "s");
+    json_array_foreach(json_object_get(q, "classes"), i, v)
+    {
+        const json_t *qq = json_object_get(v, "quantity");
+        const char *uom = json_string_value(json_object_get(v, "uom"));
+        if (o >= len)
+            break;
+        o += (size_t)snprintf(out + o, len - o, "%s%g%s%s %s", o ? " + " : "",
+                              json_is_number(qq) ? json_number_value(qq) : 0.0, uom ? " " : "",
+                              uom ? uom : "", json_string_value(json_object_get(v, "epcClass")));
+    }
+}
+
+static const char *party_text(const json_t *list, char *out, size_t len)
+{
+    const json_t *v;
+    size_t i, o = 0;
+    out[0] = '\0';
+    json_array_foreach(list, i, v)
+    {
+        if (o >= len)
+            break;
+        o += (size_t)snprintf(out + o, len - o, "%s%s", o ? " " : "",
+                              json_string_value(json_object_get(v, "id")));
+    }
+    return out;
+}
+
+static void print_recall(names_t *nm, const json_t *r, int csv)
+{
+    const json_t *ships = json_object_get(r, "shipments"), *v;
+    size_t i;
+    char q[512], to[512], from[512], name[128];
+    if (csv) {
+        printf("eventTime,partner,feed,seq,bizStep,from,to,location,quantity,items,erroneous\n");
+        json_array_foreach(ships, i, v)
+        {
+            uint8_t feed[LEDGER_FEED_LEN];
+            const json_t *it;
+            size_t k;
+            char items[4096];
+            size_t o = 0;
+            ledger_unhex(json_string_value(json_object_get(v, "feed")), feed, LEDGER_FEED_LEN);
+            quantity_text(json_object_get(v, "quantity"), q, sizeof q);
+            items[0] = '\0';
+            json_array_foreach(json_object_get(v, "items"), k, it)
+            {
+                if (o < sizeof items)
+                    o += (size_t)snprintf(items + o, sizeof items - o, "%s%s", o ? " " : "",
+                                          json_string_value(it));
+            }
+            csv_field(json_string_value(json_object_get(v, "eventTime")));
+            putchar(',');
+            csv_field(feed_name(nm, feed, name, sizeof name));
+            printf(",%s,%lld,", json_string_value(json_object_get(v, "feed")),
+                   (long long)json_integer_value(json_object_get(v, "seq")));
+            csv_field(json_string_value(json_object_get(v, "bizStep")));
+            putchar(',');
+            csv_field(party_text(json_object_get(v, "sources"), from, sizeof from));
+            putchar(',');
+            csv_field(party_text(json_object_get(v, "destinations"), to, sizeof to));
+            putchar(',');
+            csv_field(json_string_value(json_object_get(v, "location")));
+            putchar(',');
+            csv_field(q);
+            putchar(',');
+            csv_field(items);
+            printf(",%s\n", json_is_true(json_object_get(v, "erroneous")) ? "true" : "false");
+        }
+        return;
+    }
+    printf("recall of %s: %lld shipments, %zu products and containers%s\n",
+           json_string_value(json_object_get(r, "lot")),
+           (long long)json_integer_value(json_object_get(r, "shipmentCount")),
+           json_array_size(json_object_get(r, "products")),
+           json_is_true(json_object_get(r, "truncated")) ? " (cut short: see --help)" : "");
+    printf("\nshipments\n  %-16s %-22s %-10s %-34s %s\n", "when (UTC)", "partner", "step", "to",
+           "quantity");
+    json_array_foreach(ships, i, v)
+    {
+        uint8_t feed[LEDGER_FEED_LEN];
+        ledger_unhex(json_string_value(json_object_get(v, "feed")), feed, LEDGER_FEED_LEN);
+        quantity_text(json_object_get(v, "quantity"), q, sizeof q);
+        party_text(json_object_get(v, "destinations"), to, sizeof to);
+        printf("  %.16s %-22.22s %-10.10s %-34s %s%s\n",
+               json_string_value(json_object_get(v, "eventTimeUTC")),
+               feed_name(nm, feed, name, sizeof name),
+               json_string_value(json_object_get(v, "bizStep"))
+                   ? json_string_value(json_object_get(v, "bizStep"))
+                   : "-",
+               to[0] ? to
+                     : (json_string_value(json_object_get(v, "location"))
+                            ? json_string_value(json_object_get(v, "location"))
+                            : "-"),
+               q,
+               json_is_true(json_object_get(v, "erroneous")) ? "  [ERRONEOUS, not counted]" : "");
+    }
+    printf("\nproducts (last seen)\n");
+    json_array_foreach(json_object_get(r, "products"), i, v)
+    {
+        const json_t *ls = json_object_get(v, "lastSeen");
+        const char *loc = json_string_value(json_object_get(ls, "location"));
+        printf("  %-58s %.16s %s %s\n", json_string_value(json_object_get(v, "id")),
+               json_is_object(ls) ? json_string_value(json_object_get(ls, "eventTimeUTC")) : "-",
+               json_is_object(ls) && json_string_value(json_object_get(ls, "bizStep"))
+                   ? json_string_value(json_object_get(ls, "bizStep"))
+                   : "-",
+               loc ? loc : "");
+    }
+    if (json_object_get(r, "excursions")) {
+        printf("\ntemperature above %g\n", json_real_value(json_object_get(r, "maxTemp")));
+        if (!json_array_size(json_object_get(r, "excursions")))
+            printf("  none\n");
+        json_array_foreach(json_object_get(r, "excursions"), i, v)
+        {
+            uint8_t feed[LEDGER_FEED_LEN];
+            ledger_unhex(json_string_value(json_object_get(v, "feed")), feed, LEDGER_FEED_LEN);
+            printf("  %.16s %-22.22s %g %s at %s\n",
+                   json_string_value(json_object_get(v, "eventTimeUTC")),
+                   feed_name(nm, feed, name, sizeof name),
+                   json_number_value(json_object_get(v, "value")),
+                   json_string_value(json_object_get(v, "uom"))
+                       ? json_string_value(json_object_get(v, "uom"))
+                       : "",
+                   json_string_value(json_object_get(v, "location"))
+                       ? json_string_value(json_object_get(v, "location"))
+                       : "-");
+        }
+    }
+}
+
+int cli_recall_main(cli_ctx_t *ctx, int argc, char **argv)
+{
+    ledger_home_t *home = NULL;
+    const char *lot = NULL, *v, *maxt = NULL;
+    int csv = 0, rc;
+    double max = 0;
+    json_t *r = NULL;
+    ledger_err_t err;
+    names_t *nm = NULL;
+
+    for (int i = 1; i < argc; i++) {
+        int x;
+        if (cli_is_help(argv[i])) {
+            fputs(recall_usage, stdout);
+            return 0;
+        }
+        if ((x = cli_common_option(ctx, argc, argv, &i))) {
+            if (x < 0)
+                return CLI_EXIT_USAGE;
+            continue;
+        }
+        if (strcmp(argv[i], "--csv") == 0)
+            csv = 1;
+        else if ((x = cli_opt(argc, argv, &i, "--max-temp", &v))) {
+            char *end;
+            if (x < 0)
+                return CLI_EXIT_USAGE;
+            max = strtod(v, &end);
+            if (!*v || *end)
+                return cli_usage("recall", "--max-temp needs a number (degrees), not \"%s\"", v);
+            maxt = v;
+        } else if (argv[i][0] == '-' && argv[i][1] == '-')
+            return cli_usage("recall", "unknown option %s", argv[i]);
+        else if (lot)
+            return cli_usage("recall", "one lot at a time");
+        else
+            lot = argv[i];
+    }
+    if (!lot)
+        return cli_usage("recall", "which lot? give e.g. urn:epc:class:lgtin:...");
+    if (csv && ctx->json)
+        return cli_usage("recall", "--json or --csv, not both");
+    if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY, &home)))
+        return rc;
+    if ((rc = ledger_trace_recall(ledger_home_store(home), lot, NULL, maxt != NULL, max, &r,
+                                  &err))) {
+        rc = cli_fail(ctx, rc, &err);
+        goto done;
+    }
+    if (ctx->json) {
+        print_json(r);
+    } else if ((nm = calloc(1, sizeof *nm))) {
+        nm->home = home;
+        print_recall(nm, r, csv);
+    } else {
+        rc = CLI_EXIT_ENV;
+    }
+done:
+    json_decref(r);
+    free(nm);
+    ledger_home_close(home);
+    return rc;
+}
+
+/* ---- lifecycle ---------------------------------------------------------------- */
+
+static void print_lifecycle(const json_t *r)
+{
+    const json_t *c = json_object_get(r, "commissioned"), *il = json_object_get(c, "ilmd");
+    const json_t *h = json_object_get(r, "holder"), *e = json_object_get(r, "endOfLife"), *v;
+    const char *status = json_string_value(json_object_get(r, "status"));
+    json_int_t washes = json_integer_value(json_object_get(r, "washes"));
+    const json_t *max = json_object_get(r, "maxWashCycles");
+    size_t i;
+    printf("garment %s\n", json_string_value(json_object_get(r, "garment")));
+    if (json_is_object(c)) {
+        char *comp = json_dumps(json_object_get(il, "fibreComposition"), JSON_ENCODE_ANY);
+        printf("  made         %.16s at %s\n",
+               json_string_value(json_object_get(c, "eventTimeUTC")),
+               json_string_value(json_object_get(c, "location"))
+                   ? json_string_value(json_object_get(c, "location"))
+                   : "-");
+        printf("  materials    %s\n",
+               json_string_value(json_object_get(il, "fibreComposition"))
+                   ? json_string_value(json_object_get(il, "fibreComposition"))
+                   : (comp ? comp : "(not stated)"));
+        free(comp);
+        if (json_is_number(json_object_get(il, "recycledContent")))
+            printf("  recycled     %g%%\n",
+                   json_number_value(json_object_get(il, "recycledContent")));
+        if (json_string_value(json_object_get(il, "madeIn")))
+            printf("  made in      %s\n", json_string_value(json_object_get(il, "madeIn")));
+    } else {
+        printf("  made         (no commissioning event found)\n");
+    }
+    if (json_is_integer(max))
+        printf("  washes       %lld of %lld (%lld left)\n", (long long)washes,
+               (long long)json_integer_value(max),
+               (long long)json_integer_value(json_object_get(r, "washesLeft")));
+    else
+        printf("  washes       %lld (no rated maximum: ILMD garment:maxWashCycles)\n",
+               (long long)washes);
+    printf("  repairs      %zu\n", json_array_size(json_object_get(r, "repairs")));
+    json_array_foreach(json_object_get(r, "repairs"), i, v) printf(
+        "               %.16s at %s\n", json_string_value(json_object_get(v, "eventTimeUTC")),
+        json_string_value(json_object_get(v, "location"))
+            ? json_string_value(json_object_get(v, "location"))
+            : "-");
+    if (json_is_object(h))
+        printf("  now          %s since %.16s (%s)\n",
+               json_string_value(json_object_get(h, "location"))
+                   ? json_string_value(json_object_get(h, "location"))
+                   : "unknown location",
+               json_string_value(json_object_get(h, "eventTimeUTC")),
+               json_string_value(json_object_get(h, "bizStep"))
+                   ? json_string_value(json_object_get(h, "bizStep"))
+                   : "-");
+    if (json_is_object(e)) {
+        printf("  end of life  %.16s %s at %s\n",
+               json_string_value(json_object_get(e, "eventTimeUTC")),
+               json_string_value(json_object_get(e, "bizStep"))
+                   ? json_string_value(json_object_get(e, "bizStep"))
+                   : "-",
+               json_string_value(json_object_get(e, "location"))
+                   ? json_string_value(json_object_get(e, "location"))
+                   : "-");
+        json_array_foreach(json_object_get(e, "outputs"), i, v)
+            printf("               became %s\n", json_string_value(v));
+    }
+    if (status && strcmp(status, "due") == 0)
+        printf("WARNING: within 10%% of its rated maximum of wash cycles: due for replacement\n");
+    else if (status && strcmp(status, "over") == 0)
+        printf("WARNING: past its rated maximum of wash cycles: replace it\n");
+}
+
+int cli_lifecycle_main(cli_ctx_t *ctx, int argc, char **argv)
+{
+    ledger_home_t *home = NULL;
+    const char *id = NULL, *v, *location = NULL;
+    const char **laundries = NULL;
+    size_t nl = 0;
+    int due = 0, all = 0, rc;
+    json_t *r = NULL;
+    ledger_err_t err;
+
+    if (!(laundries = calloc((size_t)argc, sizeof *laundries)))
+        return CLI_EXIT_ENV;
+    for (int i = 1; i < argc; i++) {
+        int x;
+        if (cli_is_help(argv[i])) {
+            fputs(lifecycle_usage, stdout);
+            free(laundries);
+            return 0;
+        }
+        if ((x = cli_common_option(ctx, argc, argv, &i)) ||
+            (x = cli_opt(argc, argv, &i, "--location", &location))) {
+            if (x < 0)
+                goto usage;
+            continue;
+        }
+        if ((x = cli_opt(argc, argv, &i, "--laundry", &v))) {
+            if (x < 0)
+                goto usage;
+            laundries[nl++] = v;
+        } else if (strcmp(argv[i], "--due") == 0)
+            due = 1;
+        else if (strcmp(argv[i], "--all") == 0)
+            all = 1;
+        else if (argv[i][0] == '-' && argv[i][1] == '-') {
+            free(laundries);
+            return cli_usage("lifecycle", "unknown option %s", argv[i]);
+        } else if (id) {
+            free(laundries);
+            return cli_usage("lifecycle", "one garment at a time");
+        } else
+            id = argv[i];
+    }
+    if (due ? (!location || id) : (!id || location)) {
+        free(laundries);
+        return cli_usage("lifecycle", due ? "--due needs --location SGLN and no garment"
+                                          : "which garment? give its EPC or Digital Link");
+    }
+    if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY, &home))) {
+        free(laundries);
+        return rc;
+    }
+    rc = due ? ledger_trace_due(ledger_home_store(home), location, laundries, nl, !all, &r, &err)
+             : ledger_trace_lifecycle(ledger_home_store(home), id, laundries, nl, &r, &err);
+    if (rc) {
+        rc = cli_fail(ctx, rc, &err);
+        goto done;
+    }
+    if (ctx->json) {
+        print_json(r);
+    } else if (!due) {
+        print_lifecycle(r);
+    } else {
+        const json_t *g;
+        size_t i;
+        printf("garments last seen at %s%s: %zu\n", location, all ? "" : " and due for replacement",
+               json_array_size(json_object_get(r, "garments")));
+        json_array_foreach(json_object_get(r, "garments"), i, g)
+        {
+            const json_t *m = json_object_get(g, "maxWashCycles");
+            char maxs[32] = "?";
+            if (json_is_integer(m))
+                snprintf(maxs, sizeof maxs, "%lld", (long long)json_integer_value(m));
+            printf("  %-58s %4lld/%-5s washes  %s\n",
+                   json_string_value(json_object_get(g, "garment")),
+                   (long long)json_integer_value(json_object_get(g, "washes")), maxs,
+                   json_string_value(json_object_get(g, "status")));
+        }
+    }
+done:
+    json_decref(r);
+    free(laundries);
+    ledger_home_close(home);
+    return rc;
+usage:
+    free(laundries);
+    return CLI_EXIT_USAGE;
+}

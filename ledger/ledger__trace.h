@@ -1,0 +1,59 @@
+/* ledger__trace.h -- internals shared by ledger_trace.c (the walk) and
+ * ledger_trace_json.c (names, JSON, ILMD helpers): the trace object. */
+#ifndef LEDGER__TRACE_H
+#define LEDGER__TRACE_H
+
+#include "ledger_trace.h"
+
+/* open-addressing map (ledger_trace.c): string or u64 keys -> size_t */
+typedef struct ledger__tmap {
+    char **skeys;
+    uint64_t *ukeys;
+    size_t *vals;
+    unsigned char *used;
+    size_t cap, n;
+    int strings;
+} ledger__tmap_t;
+
+struct ledger_trace {
+    ledger_trace_node_t *nodes;
+    size_t nn, cn;
+    ledger_trace_edge_t *edges;
+    size_t ne, ce;
+    char **strs; /* every string the nodes point to */
+    size_t ns, cs;
+    json_t **evs; /* every event the nodes point to (owned) */
+    size_t nev, cev;
+    ledger__tmap_t idents;   /* identifier -> node */
+    ledger__tmap_t entries;  /* lseq -> node */
+    ledger__tmap_t edge_set; /* "from/to/kind/role" */
+    size_t start;
+    unsigned dir;
+    int truncated;
+    uint64_t reads;
+};
+
+/* The maps (ledger_trace_graph.c): get returns the value's address or NULL;
+ * put adds or replaces (0 or LEDGER_ENOMEM); free empties the map. Keys are
+ * s (strings, copied) when strings is set, else u. */
+size_t *ledger__tmap_get(const ledger__tmap_t *m, const char *s, uint64_t u);
+int ledger__tmap_put(ledger__tmap_t *m, const char *s, uint64_t u, size_t v);
+void ledger__tmap_free(ledger__tmap_t *m);
+
+/* A new zeroed node at the end (*out, its index *idx). 0 or LEDGER_ENOMEM.
+ * Pointers to nodes are invalid after the next call. */
+int ledger__trace_add_node(ledger_trace_t *t, ledger_trace_node_t **out, size_t *idx);
+
+/* A copy of s owned by the trace (NULL for NULL or out of memory). */
+char *ledger__trace_strdup(ledger_trace_t *t, const char *s);
+
+/* The final order: identifiers first (discovery order: the start first),
+ * then events and sealed steps by time; nodes without edges (read but
+ * outside every window) dropped, except the start; edges renumbered and in
+ * the order of their event. 0 or LEDGER_ENOMEM. */
+int ledger__trace_reorder(ledger_trace_t *t);
+
+/* Adds an edge once (the same from, to, kind and role only once). */
+int ledger__trace_add_edge(ledger_trace_t *t, size_t from, size_t to, int kind, int role);
+
+#endif

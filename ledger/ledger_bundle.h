@@ -1,0 +1,110 @@
+/* ledger_bundle.h -- provenance bundles: one self-contained file that proves
+ * a product's history, and its verifier, which needs no store and no network.
+ *
+ * A bundle holds, per feed (partner), one contiguous run of that feed's
+ * entries: from the first step of the product recorded in the feed to the
+ * last, every entry in between included sealed (header and signature, no
+ * payload) so that the prev links connect the steps. Steps carry their
+ * payload (the EPCIS event) unless the partner keeps it private or the
+ * creator withholds it: then the step is sealed too and still verifies.
+ * The partners' feed IDs (public keys) come with names (labels chosen by the
+ * creator). A statement (subject identifier, creation time, creator) heads
+ * it, and the creator's key signs the whole body.
+ *
+ *   file = CBOR [ "keten-bundle", 1, body (bstr), signature (bstr 64) ]
+ *   signature = Ed25519(creator, "keten/1 bundle signature" || body)
+ *   body = CBOR [ subject (text), createdMs (uint), creator (bstr 32),
+ *                 partners: [ [feed (bstr 32), name (text)], ... ]   feed order
+ *                 feeds:    [ [feed (bstr 32), steps: [seq, ...] ascending,
+ *                              entries: [entry (bstr), ...] ], ... ] feed order ]
+ *   entry = the entry bytes of docs/format.md (payload or null)
+ *
+ * docs/bundle.md gives every byte, the verification algorithm, what is and
+ * is not proven, and a test vector (checked by tests/unit/test_bundle.c).
+ * All encoding is deterministic CBOR (ledger_cbor.h), so equal inputs give
+ * equal bytes.
+ */
+#ifndef LEDGER_BUNDLE_H
+#define LEDGER_BUNDLE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ledger_buf.h"
+#include "ledger_entry.h"
+#include "ledger_error.h"
+#include "ledger_identity.h"
+#include "ledger_store.h"
+
+#define LEDGER_BUNDLE_MAGIC "keten-bundle"
+#define LEDGER_BUNDLE_VERSION 1
+/* What the creator's signature covers: this context string, then the body. */
+#define LEDGER_BUNDLE_SIG_CONTEXT "keten/1 bundle signature"
+
+/* A partner: feed ID and the name the bundle shows for it. */
+typedef struct ledger_bundle_partner {
+    uint8_t feed[LEDGER_FEED_LEN];
+    const char *name; /* UTF-8; NULL or "" for none */
+} ledger_bundle_partner_t;
+
+/* A step of the product's history: entry feed:seq. seal = 1 withholds its
+ * payload (the step appears sealed). */
+typedef struct ledger_bundle_step {
+    uint8_t feed[LEDGER_FEED_LEN];
+    uint64_t seq;
+    int seal;
+} ledger_bundle_step_t;
+
+enum {
+    /* disclose payloads only of the creator's own feed: partners' steps
+     * appear sealed */
+    LEDGER_BUNDLE_ONLY_OWN = 1,
+};
+
+typedef struct ledger_bundle_spec {
+    const char *subject;                     /* the identifier the bundle is about (UTF-8) */
+    uint64_t created_ms;                     /* ms since 1970-01-01T00:00:00Z */
+    const ledger_bundle_partner_t *partners; /* names; feeds without one get "" */
+    size_t npartners;
+    const ledger_bundle_step_t *steps; /* any order; duplicates are merged */
+    size_t nsteps;
+    unsigned flags; /* LEDGER_BUNDLE_ONLY_OWN */
+} ledger_bundle_spec_t;
+
+/* Builds the bundle of spec from the entries in st, signed with creator, and
+ * appends its bytes to out. A step's payload is disclosed when the store
+ * holds it, it is not private (ledger_replica_is_private), the step is not
+ * sealed by spec and flags allow it; entries between steps of one feed are
+ * included sealed. LEDGER_EINVAL (no steps, no subject, seq 0),
+ * LEDGER_ENOTFOUND ("feed <hex> seq N is not in this store"), LEDGER_EIO,
+ * LEDGER_ENOMEM. */
+int ledger_bundle_create(ledger_store_t *st, const ledger_identity_t *creator,
+                         const ledger_bundle_spec_t *spec, ledger_buf_t *out, ledger_err_t *err);
+
+/* Writes bytes to path atomically (temporary file, fsync, rename), mode
+ * 0644. LEDGER_EIO naming the path. */
+int ledger_bundle_save(const char *path, const uint8_t *p, size_t n, ledger_err_t *err);
+
+/* Verifies a bundle from its bytes alone: structure and canonical encoding,
+ * every entry's signature, every prev link and seq (no entry missing or out
+ * of order between a feed's first and last step), every disclosed payload
+ * against its hash, each disclosed event's EPCIS event hash, and the
+ * creator's signature over the body. On success returns 0 and, when story
+ * is not NULL, the story (new reference; schema in docs/bundle.md):
+ *   {"bundle":1, "subject", "createdMs", "created", "creator":{feed,name},
+ *    "partners":[{feed,name}], "feeds":[{feed,name,from,to,entries,disclosed,
+ *    sealed}], "steps":[{feed,name,seq,recordTimeMs,recordTime,sealed,
+ *    payloadLength,payloadHash, and when disclosed: eventID,eventHash,type,
+ *    eventTimeMs,eventTime,action,bizStep,disposition,bizLocation,readPoint,
+ *    errorDeclaration,event}]}  with steps in event time order (a sealed
+ *    step by its record time).
+ * On failure returns LEDGER_EVERIFY with a message naming the claim that
+ * fails, e.g. "feed 03a107bf (Farm) seq 7: payload does not match its hash",
+ * "feed 03a107bf (Farm): seq 8 does not link to seq 7", "feed 03a107bf
+ * (Farm) seq 8: entry signature does not verify", "step removed: feed
+ * 03a107bf (Farm): seq 8 is missing between seq 7 and seq 9", or "bundle is
+ * damaged: ..." for bytes that are not a bundle; LEDGER_ENOMEM. */
+int ledger_bundle_verify(const uint8_t *p, size_t n, json_t **story, ledger_err_t *err);
+
+#endif

@@ -1,0 +1,974 @@
+/* ledger_trace.c -- the trace walk (ledger_trace.h): a work queue of
+ * (identifier, mode, window) items, each answered by one index walk
+ * (ledger_store_find_ident); events become nodes once (keyed by their local
+ * position), each looked up once by ID for errorDeclarations; the rules of
+ * the header decide which identifiers of an event are followed next.
+ * LMDB allows one read transaction per thread, so no look-up is made inside
+ * a store callback: callbacks only copy what they need, the walk goes on
+ * after they return. The graph itself (maps, storage, final order) is
+ * ledger_trace_graph.c; its JSON form ledger_trace_json.c. */
+#include "ledger_trace.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ledger_epcis.h"
+#include "ledger_gs1.h"
+#include "ledger__trace.h"
+
+#define T_INF INT64_MAX
+#define T_NINF INT64_MIN
+
+/* ---- the walk's state ------------------------------------------------------ */
+
+enum { MODE_BACK = 1, MODE_FORWARD = 2, MODE_CARRIER = 3 };
+
+typedef struct item {
+    char *ident;
+    int mode;
+    int64_t lo, hi;
+    char *via; /* CARRIER: the identifier inside */
+    unsigned depth;
+    size_t link_from; /* node to link to on success ((size_t)-1: none) */
+    int link_kind;    /* edge kind for that link */
+} item_t;
+
+typedef struct hit {
+    size_t node;
+    int role;
+} hit_t;
+
+typedef struct ids_ctx {
+    char (*ids)[LEDGER_GS1_URI_MAX];
+    int *roles;
+    size_t n, cap;
+} ids_ctx_t;
+
+typedef struct walk {
+    ledger_trace_t *t;
+    ledger_store_t *st;
+    ledger_trace_opts_t o;
+    item_t *q;
+    size_t qn, qcap, qhead;
+    ledger__tmap_t visited; /* "mode|ident|via|lo" -> window bound index in bounds[] */
+    int64_t *bounds;
+    size_t nbounds, cbounds;
+    hit_t *hits;
+    size_t nhits, chits;
+    ids_ctx_t *idc; /* identifiers per event node (event_ids) */
+    size_t nidc;
+    ledger_err_t *err;
+    int rc;   /* error from a callback */
+    int full; /* max_nodes reached */
+} walk_t;
+
+/* The node of identifier id, made when missing. */
+static int ident_node(walk_t *w, const char *id, unsigned depth, unsigned reached, size_t *idx)
+{
+    ledger_trace_t *t = w->t;
+    size_t *v = ledger__tmap_get(&t->idents, id, 0);
+    ledger_trace_node_t *n;
+    int rc;
+    if (v) {
+        t->nodes[*v].reached |= reached;
+        *idx = *v;
+        return 0;
+    }
+    if (t->nn >= w->o.max_nodes) {
+        w->full = 1;
+        t->truncated = 1;
+        return 1;
+    }
+    if ((rc = ledger__trace_add_node(t, &n, idx)))
+        return rc;
+    n->kind = LEDGER_TNODE_IDENT;
+    n->depth = depth;
+    n->reached = reached;
+    if (!(n->id = ledger__trace_strdup(t, id)) || ledger__tmap_put(&t->idents, id, 0, *idx))
+        return LEDGER_ENOMEM;
+    return 0;
+}
+
+static const char *short_cbv(ledger_trace_t *t, const char *v)
+{
+    char buf[256];
+    if (!v)
+        return NULL;
+    ledger_epcis_cbv_short(v, buf, sizeof buf);
+    return ledger__trace_strdup(t, buf);
+}
+
+/* Makes the node of a stored entry (event or sealed), once per lseq. */
+static int entry_node(walk_t *w, const ledger_stored_t *s, unsigned depth, unsigned reached,
+                      size_t *idx)
+{
+    ledger_trace_t *t = w->t;
+    size_t *v = ledger__tmap_get(&t->entries, NULL, s->lseq);
+    ledger_trace_node_t *n;
+    char hash[96] = "", buf[2 * LEDGER_FEED_LEN + 32];
+    json_t *ev = NULL;
+    int rc;
+
+    if (v) {
+        t->nodes[*v].reached |= reached;
+        *idx = *v;
+        return 0;
+    }
+    if (t->nn >= w->o.max_nodes) {
+        w->full = 1;
+        t->truncated = 1;
+        return 1;
+    }
+    if (s->e.payload && s->e.h.ptype == LEDGER_PT_EVENT &&
+        (rc = ledger_event_payload_decode(s->e.payload, s->e.plen, &ev, hash, sizeof hash, w->err)))
+        return rc;
+    if (ev && json_object_get(ev, "errorDeclaration")) {
+        /* an errorDeclaration restates its event: it is folded into that
+         * event's node (found by ID, check_declarations), not a node */
+        json_decref(ev);
+        return 2;
+    }
+    if ((rc = ledger__trace_add_node(t, &n, idx))) {
+        json_decref(ev);
+        return rc;
+    }
+    n->depth = depth;
+    n->reached = reached;
+    memcpy(n->feed, s->e.h.feed, LEDGER_FEED_LEN);
+    n->seq = s->e.h.seq;
+    n->lseq = s->lseq;
+    n->record_time_ms = s->e.h.record_time_ms;
+    n->time_ms = (int64_t)s->e.h.record_time_ms;
+    if (ledger__tmap_put(&t->entries, NULL, s->lseq, *idx))
+        goto nomem;
+    if (!ev) {
+        n->kind = LEDGER_TNODE_SEALED;
+        ledger_hex(s->e.h.feed, LEDGER_FEED_LEN, buf);
+        snprintf(buf + 2 * LEDGER_FEED_LEN, 32, ":%llu", (unsigned long long)s->e.h.seq);
+        if (!(n->id = ledger__trace_strdup(t, buf)))
+            goto nomem;
+        return 0;
+    }
+    if (t->nev == t->cev) {
+        size_t nc = t->cev ? t->cev * 2 : 64;
+        json_t **ne = realloc(t->evs, nc * sizeof *ne);
+        if (!ne)
+            goto nomem;
+        t->evs = ne;
+        t->cev = nc;
+    }
+    t->evs[t->nev++] = ev;
+    n->kind = LEDGER_TNODE_EVENT;
+    n->event = ev;
+    {
+        ledger_epcis_info_t info;
+        if ((rc = ledger_epcis_info(ev, &info, w->err)))
+            return rc;
+        n->time_ms = info.event_time_ms;
+        n->type = ledger__trace_strdup(t, info.type);
+        n->action = info.action ? ledger__trace_strdup(t, info.action) : NULL;
+        n->biz_step = short_cbv(t, info.biz_step);
+        n->disposition = short_cbv(t, info.disposition);
+        n->read_point = info.read_point ? ledger__trace_strdup(t, info.read_point) : NULL;
+        n->biz_location = info.biz_location ? ledger__trace_strdup(t, info.biz_location) : NULL;
+        n->id = ledger__trace_strdup(t, info.event_id ? info.event_id : hash);
+        n->event_hash = ledger__trace_strdup(t, hash);
+        if (!n->id || !n->event_hash || !n->type)
+            goto nomem;
+    }
+    /* the errorDeclaration of this event, if any: looked up after the
+     * callback that found it returns (see the walk) */
+    return 0;
+nomem:
+    return ledger_err_set(w->err, LEDGER_ENOMEM, "out of memory");
+}
+
+/* ---- queue ------------------------------------------------------------- */
+
+static int push(walk_t *w, const char *ident, int mode, int64_t lo, int64_t hi, const char *via,
+                unsigned depth, size_t link_from, int link_kind)
+{
+    item_t *it;
+    if (depth > w->o.max_depth) {
+        w->t->truncated = 1;
+        return 0;
+    }
+    if (w->qn == w->qcap) {
+        size_t nc = w->qcap ? w->qcap * 2 : 64;
+        item_t *nq = realloc(w->q, nc * sizeof *nq);
+        if (!nq)
+            return LEDGER_ENOMEM;
+        w->q = nq;
+        w->qcap = nc;
+    }
+    it = &w->q[w->qn];
+    *it = (item_t){.mode = mode,
+                   .lo = lo,
+                   .hi = hi,
+                   .depth = depth,
+                   .link_from = link_from,
+                   .link_kind = link_kind};
+    if (!(it->ident = strdup(ident)) || (via && !(it->via = strdup(via)))) {
+        free(it->ident);
+        return LEDGER_ENOMEM;
+    }
+    w->qn++;
+    return 0;
+}
+
+/* 1 when the item adds nothing to what an earlier one covered (the same
+ * identifier and mode with a window at least as wide); records it else. */
+static int seen(walk_t *w, const item_t *it)
+{
+    char key[LEDGER_GS1_URI_MAX * 2 + 64];
+    size_t *v;
+    snprintf(key, sizeof key, "%d|%s|%s|%lld", it->mode, it->ident, it->via ? it->via : "",
+             it->mode == MODE_CARRIER ? (long long)it->lo : 0LL);
+    v = ledger__tmap_get(&w->visited, key, 0);
+    if (v) {
+        int64_t *b = &w->bounds[*v * 2];
+        if (b[0] <= it->lo && b[1] >= it->hi)
+            return 1;
+        if (it->lo < b[0])
+            b[0] = it->lo;
+        if (it->hi > b[1])
+            b[1] = it->hi;
+        return 0;
+    }
+    if (w->nbounds == w->cbounds) {
+        size_t nc = w->cbounds ? w->cbounds * 2 : 64;
+        int64_t *nb = realloc(w->bounds, nc * 2 * sizeof *nb);
+        if (!nb)
+            return -1;
+        w->bounds = nb;
+        w->cbounds = nc;
+    }
+    w->bounds[w->nbounds * 2] = it->lo;
+    w->bounds[w->nbounds * 2 + 1] = it->hi;
+    if (ledger__tmap_put(&w->visited, key, 0, w->nbounds))
+        return -1;
+    w->nbounds++;
+    return 0;
+}
+
+/* ---- find_ident callback: collect hits ------------------------------------- */
+
+typedef struct hit_ctx {
+    walk_t *w;
+    unsigned depth, reached;
+} hit_ctx_t;
+
+static int hit_cb(const ledger_stored_t *s, int role, void *vctx)
+{
+    hit_ctx_t *hc = vctx;
+    walk_t *w = hc->w;
+    size_t idx;
+    int rc;
+    w->t->reads++;
+    if ((rc = entry_node(w, s, hc->depth, hc->reached, &idx)))
+        return rc > 0 ? 0 : rc;
+    if (w->nhits == w->chits) {
+        size_t nc = w->chits ? w->chits * 2 : 64;
+        hit_t *nh = realloc(w->hits, nc * sizeof *nh);
+        if (!nh)
+            return LEDGER_ENOMEM;
+        w->hits = nh;
+        w->chits = nc;
+    }
+    w->hits[w->nhits++] = (hit_t){.node = idx, .role = role};
+    return 0;
+}
+
+/* ---- errorDeclarations ----------------------------------------------------- */
+
+typedef struct decl_ctx {
+    walk_t *w;
+    size_t node;
+    json_t *decl; /* the restatement's event (new reference) */
+    uint8_t feed[LEDGER_FEED_LEN];
+    uint64_t seq;
+} decl_ctx_t;
+
+static int decl_cb(const ledger_stored_t *s, void *vctx)
+{
+    decl_ctx_t *dc = vctx;
+    json_t *ev;
+    dc->w->t->reads++;
+    if (s->lseq == dc->w->t->nodes[dc->node].lseq || !s->e.payload || dc->decl)
+        return 0;
+    if (ledger_event_payload_decode(s->e.payload, s->e.plen, &ev, NULL, 0, NULL))
+        return 0;
+    if (json_object_get(ev, "errorDeclaration")) {
+        dc->decl = ev;
+        memcpy(dc->feed, s->e.h.feed, LEDGER_FEED_LEN);
+        dc->seq = s->e.h.seq;
+    } else {
+        json_decref(ev);
+    }
+    return 0;
+}
+
+static int corrections(walk_t *w, size_t erroneous);
+
+/* Looks up the declarations of event nodes [from, nn) once each. */
+static int check_declarations(walk_t *w, size_t from)
+{
+    ledger_trace_t *t = w->t;
+    for (size_t i = from; i < t->nn; i++) {
+        ledger_trace_node_t *n = &t->nodes[i];
+        decl_ctx_t dc = {.w = w, .node = i};
+        ledger_err_t e2;
+        int rc;
+        if (n->kind != LEDGER_TNODE_EVENT || n->declaration)
+            continue;
+        rc = ledger_store_find_event(w->st, n->id, decl_cb, &dc, &e2);
+        if (rc && rc != LEDGER_ENOTFOUND)
+            return ledger_err_set(w->err, rc, "%s", e2.msg);
+        if (!dc.decl)
+            continue;
+        n = &t->nodes[i];
+        n->erroneous = 1;
+        n->declaration = json_object_get(dc.decl, "errorDeclaration");
+        memcpy(n->decl_feed, dc.feed, LEDGER_FEED_LEN);
+        n->decl_seq = dc.seq;
+        if (t->nev == t->cev) {
+            size_t nc = t->cev ? t->cev * 2 : 64;
+            json_t **ne = realloc(t->evs, nc * sizeof *ne);
+            if (!ne) {
+                json_decref(dc.decl);
+                return LEDGER_ENOMEM;
+            }
+            t->evs = ne;
+            t->cev = nc;
+        }
+        t->evs[t->nev++] = dc.decl;
+        if ((rc = corrections(w, i)))
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- the rules ------------------------------------------------------------ */
+
+static int ids_cb(const char *id, enum ledger_epcis_role role, void *vctx)
+{
+    ids_ctx_t *ic = vctx;
+    if (ic->n == ic->cap) {
+        size_t nc = ic->cap ? ic->cap * 2 : 16;
+        void *a = realloc(ic->ids, nc * sizeof *ic->ids);
+        if (!a)
+            return LEDGER_ENOMEM;
+        ic->ids = a;
+        if (!(a = realloc(ic->roles, nc * sizeof *ic->roles)))
+            return LEDGER_ENOMEM;
+        ic->roles = a;
+        ic->cap = nc;
+    }
+    snprintf(ic->ids[ic->n], LEDGER_GS1_URI_MAX, "%s", id);
+    ic->roles[ic->n++] = (int)role;
+    return 0;
+}
+
+static int kind_of(const ledger_trace_node_t *n)
+{
+    const char *ty = n->type ? n->type : "";
+    if (strcmp(ty, "TransformationEvent") == 0)
+        return LEDGER_TEDGE_TRANSFORMATION;
+    if (strcmp(ty, "AggregationEvent") == 0)
+        return LEDGER_TEDGE_AGGREGATION;
+    if (strcmp(ty, "TransactionEvent") == 0)
+        return LEDGER_TEDGE_TRANSACTION;
+    if (strcmp(ty, "AssociationEvent") == 0)
+        return LEDGER_TEDGE_ASSOCIATION;
+    if (n->biz_step &&
+        (strcmp(n->biz_step, "shipping") == 0 || strcmp(n->biz_step, "receiving") == 0 ||
+         strcmp(n->biz_step, "departing") == 0 || strcmp(n->biz_step, "arriving") == 0))
+        return LEDGER_TEDGE_SHIPMENT;
+    if (n->event &&
+        (json_object_get(n->event, "sourceList") || json_object_get(n->event, "destinationList")))
+        return LEDGER_TEDGE_SHIPMENT;
+    return LEDGER_TEDGE_OBSERVATION;
+}
+
+/* The edge between identifier node x and event node e for role, in the
+ * direction of flow. */
+static int link(walk_t *w, size_t x, size_t e, int role)
+{
+    const ledger_trace_node_t *n = &w->t->nodes[e];
+    int kind = kind_of(n), out = 0;
+    int del = n->action && strcmp(n->action, "DELETE") == 0;
+    switch (role) {
+    case LEDGER_ROLE_OUTPUT:
+        out = 1;
+        break;
+    case LEDGER_ROLE_PARENT:
+        out = !del;
+        break;
+    case LEDGER_ROLE_CHILD:
+        out = del;
+        break;
+    case LEDGER_ROLE_EPC:
+    case LEDGER_ROLE_CLASS:
+        out = kind != LEDGER_TEDGE_AGGREGATION && n->action && strcmp(n->action, "ADD") == 0 &&
+              strcmp(n->type, "ObjectEvent") == 0;
+        break;
+    default:
+        break;
+    }
+    return out ? ledger__trace_add_edge(w->t, e, x, kind, role)
+               : ledger__trace_add_edge(w->t, x, e, kind, role);
+}
+
+/* "https://id.gs1.org/01/<gtin>/..." -> gtin (14 digits) into g; 0 or -1. */
+static int gtin_of(const char *id, char g[15])
+{
+    const char *p = strstr(id, "/01/");
+    if (strncmp(id, "https://id.gs1.org/", 19) != 0 || !p || strspn(p + 4, "0123456789") != 14)
+        return -1;
+    memcpy(g, p + 4, 14);
+    g[14] = '\0';
+    return 0;
+}
+
+static int is_class(const char *id)
+{
+    return strncmp(id, "https://id.gs1.org/01/", 22) == 0 && strstr(id, "/10/") &&
+           !strstr(id, "/21/");
+}
+
+/* The lot class of instance x that event ev gives (ilmd lotNumber), or "". */
+static void lot_of(const json_t *ev, const char *x, char out[LEDGER_GS1_URI_MAX])
+{
+    const json_t *lot = ledger_trace_ilmd(ev, "urn:epcglobal:cbv:mda:", "cbvmda", "lotNumber");
+    char g[15], tmp[LEDGER_GS1_URI_MAX];
+    out[0] = '\0';
+    if (!json_is_string(lot) || json_string_length(lot) > LEDGER_GS1_URI_MAX - 64 ||
+        gtin_of(x, g) || !strstr(x, "/21/"))
+        return;
+    snprintf(tmp, sizeof tmp, "https://id.gs1.org/01/%s/10/%s", g, json_string_value(lot));
+    if (ledger_gs1_canonical(tmp, out, LEDGER_GS1_URI_MAX, NULL, NULL))
+        out[0] = '\0';
+}
+
+static int is_delete_of(const ledger_trace_node_t *n, const ids_ctx_t *ic, const char *via)
+{
+    int children = 0;
+    if (!n->action || strcmp(n->action, "DELETE") != 0)
+        return 0;
+    for (size_t i = 0; i < ic->n; i++) {
+        if (ic->roles[i] != LEDGER_ROLE_CHILD)
+            continue;
+        children++;
+        if (via && strcmp(ic->ids[i], via) == 0)
+            return 1;
+    }
+    return children == 0;
+}
+
+/* The identifiers of event node e with their roles, computed once per
+ * event (a transformation with hundreds of outputs is met once per output). */
+static int event_ids(walk_t *w, size_t e, ids_ctx_t **out)
+{
+    int rc;
+    if (e >= w->nidc) {
+        size_t nc = w->t->cn > e ? w->t->cn : e + 64;
+        ids_ctx_t *n = realloc(w->idc, nc * sizeof *n);
+        if (!n)
+            return ledger_err_set(w->err, LEDGER_ENOMEM, "out of memory");
+        memset(n + w->nidc, 0, (nc - w->nidc) * sizeof *n);
+        w->idc = n;
+        w->nidc = nc;
+    }
+    *out = &w->idc[e];
+    if ((*out)->cap)
+        return 0;
+    if ((rc = ledger_epcis_identifiers(w->t->nodes[e].event, ids_cb, *out, w->err)))
+        return rc;
+    if (!(*out)->cap && ids_cb("", 0, *out) == 0)
+        (*out)->n = 0; /* an event without identifiers: mark as computed */
+    return 0;
+}
+
+/* Applies the rules to the hits of item it (identifier node x). */
+static int follow(walk_t *w, const item_t *it, size_t x)
+{
+    ledger_trace_t *t = w->t;
+    ids_ctx_t *ic = NULL;
+    int64_t hi = it->hi;
+    int rc = 0;
+
+    for (size_t h = 0; h < w->nhits && !rc; h++) {
+        size_t e = w->hits[h].node;
+        int role = w->hits[h].role;
+        ledger_trace_node_t *n = &t->nodes[e];
+        int is_agg, del, add;
+        unsigned d = it->depth + 1;
+        char lot[LEDGER_GS1_URI_MAX];
+
+        if (n->kind != LEDGER_TNODE_EVENT)
+            continue;
+        if (n->time_ms < it->lo || n->time_ms > hi)
+            continue;
+        if (role == LEDGER_ROLE_SOURCE || role == LEDGER_ROLE_DEST)
+            continue; /* a party or location: not the product */
+        if ((rc = link(w, x, e, role)))
+            break;
+        n = &t->nodes[e];
+        if (n->erroneous)
+            continue; /* shown, not followed */
+        if ((rc = event_ids(w, e, &ic)))
+            break;
+        n = &t->nodes[e];
+        is_agg = strcmp(n->type, "AggregationEvent") == 0;
+        del = n->action && strcmp(n->action, "DELETE") == 0;
+        add = n->action && strcmp(n->action, "ADD") == 0;
+        if (it->mode == MODE_CARRIER) {
+            size_t *vn = it->via ? ledger__tmap_get(&t->idents, it->via, 0) : NULL;
+            if (vn && !is_agg &&
+                (rc = ledger__trace_add_edge(t, *vn, e, kind_of(n), LEDGER_TRACE_ROLE_CARRIED)))
+                break;
+            if (is_agg && role == LEDGER_ROLE_PARENT && is_delete_of(n, ic, it->via)) {
+                hi = n->time_ms; /* unpacked: the carrier's later events are not via's */
+                continue;
+            }
+            if (is_agg && role == LEDGER_ROLE_CHILD && add)
+                for (size_t i = 0; i < ic->n && !rc; i++)
+                    if (ic->roles[i] == LEDGER_ROLE_PARENT)
+                        rc = push(w, ic->ids[i], MODE_CARRIER, n->time_ms, hi, it->ident, d, x,
+                                  LEDGER_TEDGE_AGGREGATION);
+            continue;
+        }
+        if (strcmp(n->type, "TransformationEvent") == 0) {
+            int want = it->mode == MODE_BACK ? LEDGER_ROLE_INPUT : LEDGER_ROLE_OUTPUT;
+            int mine = it->mode == MODE_BACK ? LEDGER_ROLE_OUTPUT : LEDGER_ROLE_INPUT;
+            if (it->mode == MODE_BACK && role == LEDGER_ROLE_OUTPUT) {
+                lot_of(n->event, it->ident, lot);
+                if (lot[0] && strcmp(lot, it->ident) != 0 &&
+                    (rc =
+                         push(w, lot, MODE_BACK, T_NINF, n->time_ms, NULL, d, x, LEDGER_TEDGE_LOT)))
+                    break;
+            }
+            if (role == mine)
+                for (size_t i = 0; i < ic->n && !rc; i++)
+                    if (ic->roles[i] == want)
+                        rc = it->mode == MODE_BACK ? push(w, ic->ids[i], MODE_BACK, T_NINF,
+                                                          n->time_ms, NULL, d, (size_t)-1, 0)
+                                                   : push(w, ic->ids[i], MODE_FORWARD, n->time_ms,
+                                                          T_INF, NULL, d, (size_t)-1, 0);
+            continue;
+        }
+        if (is_agg || strcmp(n->type, "AssociationEvent") == 0) {
+            if (!is_agg)
+                continue; /* associations: a step, not followed */
+            if (role == LEDGER_ROLE_CHILD && !del) {
+                for (size_t i = 0; i < ic->n && !rc; i++)
+                    if (ic->roles[i] == LEDGER_ROLE_PARENT)
+                        rc = push(w, ic->ids[i], MODE_CARRIER, n->time_ms,
+                                  it->mode == MODE_BACK ? it->hi : T_INF, it->ident, d, (size_t)-1,
+                                  0);
+            } else if (role == LEDGER_ROLE_PARENT && (it->mode == MODE_FORWARD || !del)) {
+                for (size_t i = 0; i < ic->n && !rc; i++)
+                    if (ic->roles[i] == LEDGER_ROLE_CHILD)
+                        rc = it->mode == MODE_BACK ? push(w, ic->ids[i], MODE_BACK, T_NINF,
+                                                          n->time_ms, NULL, d, (size_t)-1, 0)
+                                                   : push(w, ic->ids[i], MODE_FORWARD, n->time_ms,
+                                                          T_INF, NULL, d, (size_t)-1, 0);
+            }
+            continue;
+        }
+        /* ObjectEvent / TransactionEvent: lot membership */
+        if (it->mode == MODE_BACK && (role == LEDGER_ROLE_EPC)) {
+            lot_of(n->event, it->ident, lot);
+            if (lot[0] && strcmp(lot, it->ident) != 0)
+                rc = push(w, lot, MODE_BACK, T_NINF, n->time_ms, NULL, d, x, LEDGER_TEDGE_LOT);
+        } else if (it->mode == MODE_FORWARD && role == LEDGER_ROLE_CLASS && is_class(it->ident)) {
+            char g[15], g2[15];
+            if (gtin_of(it->ident, g) == 0)
+                for (size_t i = 0; i < ic->n && !rc; i++)
+                    if (ic->roles[i] == LEDGER_ROLE_EPC && gtin_of(ic->ids[i], g2) == 0 &&
+                        strcmp(g, g2) == 0)
+                        rc = push(w, ic->ids[i], MODE_FORWARD, n->time_ms, T_INF, NULL, d, x,
+                                  LEDGER_TEDGE_LOT);
+        }
+    }
+    return rc;
+}
+
+static int hit_before(const ledger_trace_node_t *ns, const hit_t *x, const hit_t *y)
+{
+    int64_t tx = ns[x->node].time_ms, ty = ns[y->node].time_ms;
+    if (tx != ty)
+        return tx < ty;
+    return ns[x->node].lseq < ns[y->node].lseq;
+}
+
+/* Sorts the hits by event time (stable merge sort: a lot can have
+ * thousands of events). */
+static int sort_hits(walk_t *w)
+{
+    hit_t *a = w->hits, *b, *tmp;
+    size_t n = w->nhits;
+    if (n < 2)
+        return 0;
+    if (!(b = malloc(n * sizeof *b)))
+        return LEDGER_ENOMEM;
+    for (size_t width = 1; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n;
+            size_t hi = lo + 2 * width < n ? lo + 2 * width : n, i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                b[k++] = hit_before(w->t->nodes, &a[j], &a[i]) ? a[j++] : a[i++];
+            while (i < mid)
+                b[k++] = a[i++];
+            while (j < hi)
+                b[k++] = a[j++];
+        }
+        tmp = a;
+        a = b;
+        b = tmp;
+    }
+    if (a != w->hits) {
+        memcpy(w->hits, a, n * sizeof *a);
+        free(a);
+    } else {
+        free(b);
+    }
+    return 0;
+}
+
+static int process(walk_t *w, item_t *it)
+{
+    hit_ctx_t hc = {.w = w,
+                    .depth = it->depth,
+                    .reached = it->mode == MODE_FORWARD ? LEDGER_TRACE_FORWARD : LEDGER_TRACE_BACK};
+    ledger_err_t e2;
+    size_t first = w->t->nn, x;
+    int rc;
+
+    if ((rc = seen(w, it)))
+        return rc < 0 ? LEDGER_ENOMEM : 0;
+    w->nhits = 0;
+    rc = ledger_store_find_ident(w->st, it->ident, hit_cb, &hc, &e2);
+    if (rc == LEDGER_ENOTFOUND)
+        return 0;
+    if (rc)
+        return ledger_err_set(w->err, rc, "%s", e2.msg);
+    if ((rc = check_declarations(w, first)))
+        return rc;
+    if ((rc = ident_node(w, it->ident, it->depth, hc.reached, &x)))
+        return rc > 0 ? 0 : rc;
+    if (it->link_from != (size_t)-1 && it->link_from != x &&
+        (rc = ledger__trace_add_edge(w->t, it->link_from, x, it->link_kind, 0)))
+        return rc;
+    if ((rc = sort_hits(w)))
+        return rc;
+    return follow(w, it, x);
+}
+
+/* ---- sealed neighbours ------------------------------------------------------ */
+
+typedef struct nb_ctx {
+    walk_t *w;
+    size_t step;
+    int sealed; /* the entry looked at was sealed (and is now a node) */
+    int rc;
+} nb_ctx_t;
+
+static int nb_cb(const ledger_stored_t *s, void *vctx)
+{
+    nb_ctx_t *nc = vctx;
+    size_t idx;
+    nc->w->t->reads++;
+    if (s->e.payload || nc->sealed)
+        return 0; /* a visible entry (or fork evidence after the main one) */
+    nc->sealed = 1;
+    if ((nc->rc = entry_node(nc->w, s, nc->w->t->nodes[nc->step].depth, 0, &idx)) == 0) {
+        /* a sealed entry has no eventTime: it takes its place in the story
+         * next to the step it neighbours (its record time stays known) */
+        if (nc->w->t->nodes[idx].time_ms == (int64_t)s->e.h.record_time_ms)
+            nc->w->t->nodes[idx].time_ms = nc->w->t->nodes[nc->step].time_ms;
+        nc->rc = ledger__trace_add_edge(nc->w->t, nc->step, idx, LEDGER_TEDGE_NEIGHBOUR, 0);
+    }
+    return nc->rc < 0 ? nc->rc : 0;
+}
+
+static int sealed_neighbours(walk_t *w)
+{
+    size_t n = w->t->nn;
+    for (size_t i = 0; i < n && !w->full; i++) {
+        if (w->t->nodes[i].kind != LEDGER_TNODE_EVENT)
+            continue;
+        for (int dir = -1; dir <= 1; dir += 2) {
+            for (unsigned k = 1; k <= LEDGER_TRACE_SEALED_RUN; k++) {
+                nb_ctx_t nc = {.w = w, .step = i};
+                uint8_t feed[LEDGER_FEED_LEN];
+                uint64_t seq = w->t->nodes[i].seq;
+                int rc;
+                if (dir < 0 && seq <= k)
+                    break;
+                seq = dir < 0 ? seq - k : seq + k;
+                memcpy(feed, w->t->nodes[i].feed, LEDGER_FEED_LEN);
+                rc = ledger_store_get(w->st, feed, seq, nb_cb, &nc, NULL);
+                if (rc == LEDGER_ENOTFOUND)
+                    break;
+                if (rc < 0)
+                    return nc.rc < 0 ? ledger_err_set(w->err, nc.rc, "out of memory")
+                                     : ledger_err_set(w->err, rc, "cannot read %llu",
+                                                      (unsigned long long)seq);
+                if (!nc.sealed || nc.rc > 0)
+                    break;
+            }
+        }
+    }
+    return 0;
+}
+
+/* ---- start --------------------------------------------------------------- */
+
+typedef struct start_ctx {
+    walk_t *w;
+    size_t nodes[8];
+    size_t n;
+    int rc;
+} start_ctx_t;
+
+static int start_cb(const ledger_stored_t *s, void *vctx)
+{
+    start_ctx_t *sc = vctx;
+    size_t idx;
+    int rc;
+    sc->w->t->reads++;
+    if ((rc = entry_node(sc->w, s, 0, sc->w->o.dir, &idx)) < 0)
+        return rc;
+    if (rc == 0 && sc->n < 8)
+        sc->nodes[sc->n++] = idx;
+    return 0;
+}
+
+/* Starts from event node e: each of its identifiers, both ways. */
+static int start_event(walk_t *w, size_t e)
+{
+    ids_ctx_t ic = {0};
+    int64_t tm = w->t->nodes[e].time_ms;
+    int rc = 0;
+    if (w->t->nodes[e].kind != LEDGER_TNODE_EVENT)
+        return 0;
+    if ((rc = ledger_epcis_identifiers(w->t->nodes[e].event, ids_cb, &ic, w->err)))
+        goto done;
+    for (size_t i = 0; i < ic.n && !rc; i++) {
+        if (ic.roles[i] == LEDGER_ROLE_SOURCE || ic.roles[i] == LEDGER_ROLE_DEST)
+            continue;
+        if (w->o.dir & LEDGER_TRACE_BACK)
+            rc = push(w, ic.ids[i], MODE_BACK, T_NINF, tm, NULL, 0, (size_t)-1, 0);
+        if (!rc && (w->o.dir & LEDGER_TRACE_FORWARD))
+            rc = push(w, ic.ids[i], MODE_FORWARD, tm, T_INF, NULL, 0, (size_t)-1, 0);
+    }
+done:
+    free(ic.ids);
+    free(ic.roles);
+    return rc;
+}
+
+/* The corrective events an errorDeclaration names: added, linked
+ * (CORRECTION) and followed like a start event. */
+static int corrections(walk_t *w, size_t erroneous)
+{
+    const json_t *ids = json_object_get(w->t->nodes[erroneous].declaration, "correctiveEventIDs");
+    size_t i;
+    const json_t *v;
+    json_array_foreach(ids, i, v)
+    {
+        start_ctx_t sc = {.w = w};
+        ledger_err_t e2;
+        int rc;
+        if (!json_is_string(v))
+            continue;
+        rc = ledger_store_find_event(w->st, json_string_value(v), start_cb, &sc, &e2);
+        if (rc == LEDGER_ENOTFOUND)
+            continue;
+        if (rc)
+            return ledger_err_set(w->err, rc, "%s", e2.msg);
+        for (size_t k = 0; k < sc.n; k++) {
+            w->t->nodes[sc.nodes[k]].depth = w->t->nodes[erroneous].depth + 1;
+            if ((rc = ledger__trace_add_edge(w->t, erroneous, sc.nodes[k], LEDGER_TEDGE_CORRECTION,
+                                             0)) ||
+                (rc = start_event(w, sc.nodes[k])))
+                return rc;
+        }
+    }
+    return 0;
+}
+
+/* "FEEDHEX:SEQ" with 64 hex digits: 1 and the parts, else 0. */
+static int parse_feed_seq(const char *s, uint8_t feed[LEDGER_FEED_LEN], uint64_t *seq)
+{
+    char hex[2 * LEDGER_FEED_LEN + 1];
+    if (strlen(s) < 2 * LEDGER_FEED_LEN + 2 || s[2 * LEDGER_FEED_LEN] != ':' ||
+        strspn(s, "0123456789abcdef") != 2 * LEDGER_FEED_LEN ||
+        strspn(s + 2 * LEDGER_FEED_LEN + 1, "0123456789") != strlen(s) - 2 * LEDGER_FEED_LEN - 1)
+        return 0;
+    memcpy(hex, s, 2 * LEDGER_FEED_LEN);
+    hex[2 * LEDGER_FEED_LEN] = '\0';
+    if (ledger_unhex(hex, feed, LEDGER_FEED_LEN))
+        return 0;
+    *seq = strtoull(s + 2 * LEDGER_FEED_LEN + 1, NULL, 10);
+    return *seq > 0;
+}
+
+/* The lot class a Digital Link names next to its serial (/10/ and /21/). */
+static void dl_lot(const char *given, const char *canon, char out[LEDGER_GS1_URI_MAX])
+{
+    const char *p = strstr(given, "/10/");
+    char g[15], lot[LEDGER_GS1_URI_MAX - 64], tmp[LEDGER_GS1_URI_MAX];
+    size_t n;
+    out[0] = '\0';
+    if (strncmp(given, "http", 4) != 0 || !p || !strstr(canon, "/21/") || gtin_of(canon, g))
+        return;
+    n = strcspn(p + 4, "/?#");
+    if (n == 0 || n >= sizeof lot)
+        return;
+    memcpy(lot, p + 4, n);
+    lot[n] = '\0';
+    snprintf(tmp, sizeof tmp, "https://id.gs1.org/01/%s/10/%s", g, lot);
+    if (ledger_gs1_canonical(tmp, out, LEDGER_GS1_URI_MAX, NULL, NULL))
+        out[0] = '\0';
+}
+
+/* ---- the API --------------------------------------------------------------- */
+
+int ledger_trace_run(ledger_store_t *st, const char *start, const ledger_trace_opts_t *opts,
+                     ledger_trace_t **out, ledger_err_t *err)
+{
+    walk_t w = {0};
+    ledger_trace_t *t = NULL;
+    char canon[LEDGER_GS1_URI_MAX], lot[LEDGER_GS1_URI_MAX];
+    uint8_t feed[LEDGER_FEED_LEN];
+    uint64_t seq;
+    int rc, is_ident = 0;
+    ledger_err_t e2;
+
+    if (out)
+        *out = NULL;
+    if (!st || !start || !*start || !out)
+        return ledger_err_set(err, LEDGER_EINVAL, "trace: no store, start or result");
+    if (!(t = calloc(1, sizeof *t)))
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    t->idents.strings = 1;
+    t->edge_set.strings = 1;
+    t->start = (size_t)-1;
+    w.visited.strings = 1;
+    w.t = t;
+    w.st = st;
+    w.err = err;
+    if (opts)
+        w.o = *opts;
+    if (!w.o.dir)
+        w.o.dir = LEDGER_TRACE_BOTH;
+    if (w.o.dir > LEDGER_TRACE_BOTH) {
+        rc = ledger_err_set(err, LEDGER_EINVAL, "trace: bad direction %u", w.o.dir);
+        goto fail;
+    }
+    if (!w.o.max_depth)
+        w.o.max_depth = 64;
+    if (!w.o.max_nodes)
+        w.o.max_nodes = 200000;
+    t->dir = w.o.dir;
+
+    if (parse_feed_seq(start, feed, &seq)) {
+        start_ctx_t sc = {.w = &w};
+        if ((rc = ledger_store_get(st, feed, seq, start_cb, &sc, err)))
+            goto fail;
+        if (!sc.n) {
+            rc = ledger_err_set(err, LEDGER_ENOTFOUND, "entry %s is an errorDeclaration", start);
+            goto fail;
+        }
+        t->start = sc.nodes[0];
+    } else {
+        rc = ledger_gs1_canonical(start, canon, sizeof canon, NULL, &e2);
+        if (rc == LEDGER_EINPUT) {
+            rc = ledger_err_set(err, rc, "%s", e2.msg);
+            goto fail;
+        }
+        if (rc == LEDGER_ETOOBIG) {
+            rc = ledger_err_set(err, LEDGER_EINPUT, "identifier too long: %.80s...", start);
+            goto fail;
+        }
+        if (rc == LEDGER_ENOTFOUND) {
+            start_ctx_t sc = {.w = &w};
+            rc = ledger_store_find_event(st, start, start_cb, &sc, &e2);
+            if (rc && rc != LEDGER_ENOTFOUND) {
+                rc = ledger_err_set(err, rc, "%s", e2.msg);
+                goto fail;
+            }
+            if (sc.n)
+                t->start = sc.nodes[0];
+        }
+        if (t->start == (size_t)-1) {
+            is_ident = 1;
+            if (w.o.dir & LEDGER_TRACE_BACK)
+                if ((rc = push(&w, canon, MODE_BACK, T_NINF, T_INF, NULL, 0, (size_t)-1, 0)))
+                    goto nomem;
+            if (w.o.dir & LEDGER_TRACE_FORWARD)
+                if ((rc = push(&w, canon, MODE_FORWARD, T_NINF, T_INF, NULL, 0, (size_t)-1, 0)))
+                    goto nomem;
+        }
+    }
+    if (!is_ident) {
+        if ((rc = check_declarations(&w, 0)))
+            goto fail;
+        if ((rc = start_event(&w, t->start)))
+            goto fail;
+    }
+    for (int first = 1; w.qhead < w.qn && !w.full; first = 0) {
+        item_t it = w.q[w.qhead++];
+        rc = process(&w, &it);
+        if (!rc && first && is_ident && (w.o.dir & LEDGER_TRACE_BACK)) {
+            size_t *v = ledger__tmap_get(&t->idents, canon, 0);
+            dl_lot(start, canon, lot);
+            if (v && lot[0] &&
+                (rc = push(&w, lot, MODE_BACK, T_NINF, T_INF, NULL, 1, *v, LEDGER_TEDGE_LOT)))
+                goto nomem;
+        }
+        free(it.ident);
+        free(it.via);
+        w.q[w.qhead - 1].ident = w.q[w.qhead - 1].via = NULL;
+        if (rc)
+            goto fail;
+    }
+    if (is_ident) {
+        size_t *v = ledger__tmap_get(&t->idents, canon, 0);
+        if (!v) {
+            rc = ledger_err_set(err, LEDGER_ENOTFOUND, "no event names %s in this store", start);
+            goto fail;
+        }
+        t->start = *v;
+    }
+    if (!w.o.no_sealed && (rc = sealed_neighbours(&w)))
+        goto fail;
+    if ((rc = ledger__trace_reorder(t)))
+        goto nomem;
+    *out = t;
+    t = NULL;
+    rc = 0;
+    goto done;
+nomem:
+    rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+fail:
+    ledger_trace_free(t);
+done:
+    for (size_t i = w.qhead; i < w.qn; i++) {
+        free(w.q[i].ident);
+        free(w.q[i].via);
+    }
+    free(w.q);
+    free(w.bounds);
+    free(w.hits);
+    for (size_t i = 0; i < w.nidc; i++) {
+        free(w.idc[i].ids);
+        free(w.idc[i].roles);
+    }
+    free(w.idc);
+    ledger__tmap_free(&w.visited);
+    return rc;
+}

@@ -1,0 +1,345 @@
+/* ledger_trace_graph.c -- the trace's graph (ledger_trace.h,
+ * ledger__trace.h): open-addressing maps (identifier -> node, lseq -> node,
+ * edge set), node, edge and string storage, the final order (identifiers
+ * first, then events in time order; events that only were read, outside
+ * every window, dropped), the accessors and freeing. The walk that fills
+ * it is ledger_trace.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger__trace.h"
+#include "ledger_gs1.h"
+
+/* ---- small hash maps ---------------------------------------------------- */
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+    return h;
+}
+
+static uint64_t hash_u64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    return x;
+}
+
+/* keys are strings (owned) or u64; values size_t. cap is a power of two. */
+typedef ledger__tmap_t tmap_t;
+
+static int tmap_grow(tmap_t *m);
+
+static size_t tmap_slot(const tmap_t *m, const char *s, uint64_t u)
+{
+    size_t i = (size_t)(m->strings ? hash_str(s) : hash_u64(u)) & (m->cap - 1);
+    while (m->used[i] && (m->strings ? strcmp(m->skeys[i], s) != 0 : m->ukeys[i] != u))
+        i = (i + 1) & (m->cap - 1);
+    return i;
+}
+
+size_t *ledger__tmap_get(const tmap_t *m, const char *s, uint64_t u)
+{
+    size_t i;
+    if (!m->cap)
+        return NULL;
+    i = tmap_slot(m, s, u);
+    return m->used[i] ? &m->vals[i] : NULL;
+}
+
+int ledger__tmap_put(tmap_t *m, const char *s, uint64_t u, size_t v)
+{
+    size_t i;
+    if ((m->n + 1) * 2 > m->cap && tmap_grow(m))
+        return LEDGER_ENOMEM;
+    i = tmap_slot(m, s, u);
+    if (!m->used[i]) {
+        if (m->strings && !(m->skeys[i] = strdup(s)))
+            return LEDGER_ENOMEM;
+        if (!m->strings)
+            m->ukeys[i] = u;
+        m->used[i] = 1;
+        m->n++;
+    }
+    m->vals[i] = v;
+    return 0;
+}
+
+void ledger__tmap_free(tmap_t *m)
+{
+    if (m->strings)
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->used[i])
+                free(m->skeys[i]);
+    free(m->skeys);
+    free(m->ukeys);
+    free(m->vals);
+    free(m->used);
+    memset(m, 0, sizeof *m);
+}
+
+static int tmap_grow(tmap_t *m)
+{
+    tmap_t nm = {.strings = m->strings};
+    nm.cap = m->cap ? m->cap * 2 : 64;
+    if (!(nm.vals = calloc(nm.cap, sizeof *nm.vals)) || !(nm.used = calloc(nm.cap, 1)) ||
+        (m->strings && !(nm.skeys = calloc(nm.cap, sizeof *nm.skeys))) ||
+        (!m->strings && !(nm.ukeys = calloc(nm.cap, sizeof *nm.ukeys)))) {
+        ledger__tmap_free(&nm);
+        return LEDGER_ENOMEM;
+    }
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->used[i])
+            continue;
+        size_t j = tmap_slot(&nm, m->strings ? m->skeys[i] : NULL, m->strings ? 0 : m->ukeys[i]);
+        nm.used[j] = 1;
+        if (m->strings)
+            nm.skeys[j] = m->skeys[i];
+        else
+            nm.ukeys[j] = m->ukeys[i];
+        nm.vals[j] = m->vals[i];
+        nm.n++;
+    }
+    free(m->skeys);
+    free(m->ukeys);
+    free(m->vals);
+    free(m->used);
+    *m = nm;
+    return 0;
+}
+
+int ledger__trace_add_node(ledger_trace_t *t, ledger_trace_node_t **out, size_t *idx)
+{
+    if (t->nn == t->cn) {
+        size_t nc = t->cn ? t->cn * 2 : 64;
+        ledger_trace_node_t *nn = realloc(t->nodes, nc * sizeof *nn);
+        if (!nn)
+            return LEDGER_ENOMEM;
+        t->nodes = nn;
+        t->cn = nc;
+    }
+    *idx = t->nn;
+    *out = &t->nodes[t->nn++];
+    memset(*out, 0, sizeof **out);
+    return 0;
+}
+
+int ledger__trace_add_edge(ledger_trace_t *t, size_t from, size_t to, int kind, int role)
+{
+    char key[96];
+    snprintf(key, sizeof key, "%zu/%zu/%d/%d", from, to, kind, role);
+    if (ledger__tmap_get(&t->edge_set, key, 0))
+        return 0;
+    if (ledger__tmap_put(&t->edge_set, key, 0, 0))
+        return LEDGER_ENOMEM;
+    if (t->ne == t->ce) {
+        size_t nc = t->ce ? t->ce * 2 : 64;
+        ledger_trace_edge_t *ne = realloc(t->edges, nc * sizeof *ne);
+        if (!ne)
+            return LEDGER_ENOMEM;
+        t->edges = ne;
+        t->ce = nc;
+    }
+    t->edges[t->ne++] = (ledger_trace_edge_t){.from = from, .to = to, .kind = kind, .role = role};
+    return 0;
+}
+
+char *ledger__trace_strdup(ledger_trace_t *t, const char *s)
+{
+    char *d;
+    if (!s)
+        return NULL;
+    if (t->ns == t->cs) {
+        size_t nc = t->cs ? t->cs * 2 : 256;
+        char **n = realloc(t->strs, nc * sizeof *n);
+        if (!n)
+            return NULL;
+        t->strs = n;
+        t->cs = nc;
+    }
+    if (!(d = strdup(s)))
+        return NULL;
+    t->strs[t->ns++] = d;
+    return d;
+}
+
+/* ---- the result's order ------------------------------------------------------ */
+
+static int node_before(const ledger_trace_node_t *a, const ledger_trace_node_t *b)
+{
+    int ia = a->kind == LEDGER_TNODE_IDENT, ib = b->kind == LEDGER_TNODE_IDENT;
+    if (ia != ib)
+        return ia;
+    if (ia)
+        return 0;
+    if (a->time_ms != b->time_ms)
+        return a->time_ms < b->time_ms;
+    if (a->record_time_ms != b->record_time_ms)
+        return a->record_time_ms < b->record_time_ms;
+    return a->lseq < b->lseq;
+}
+
+/* Identifiers first (start first), then events by time; edges follow. */
+int ledger__trace_reorder(ledger_trace_t *t)
+{
+    size_t n = t->nn, *perm = NULL, *inv = NULL, *tmp = NULL;
+    ledger_trace_node_t *nodes = NULL;
+    int rc = LEDGER_ENOMEM;
+    if (!n)
+        return 0;
+    if (!(perm = malloc(n * sizeof *perm)) || !(inv = malloc(n * sizeof *inv)) ||
+        !(tmp = malloc(n * sizeof *tmp)) || !(nodes = malloc(n * sizeof *nodes)))
+        goto done;
+    /* events that lie outside every window they were looked at in have no
+     * edge: they were only read (hits of an index walk), not part of the
+     * trace; they go */
+    {
+        unsigned char *keep = calloc(n, 1);
+        size_t m = 0;
+        if (!keep)
+            goto done;
+        for (size_t i = 0; i < t->ne; i++)
+            keep[t->edges[i].from] = keep[t->edges[i].to] = 1;
+        for (size_t i = 0; i < n; i++)
+            if (keep[i] || t->nodes[i].kind == LEDGER_TNODE_IDENT || i == t->start)
+                perm[m++] = i;
+        free(keep);
+        for (size_t i = 0; i < n; i++)
+            inv[i] = (size_t)-1;
+        n = m;
+    }
+    /* stable: identifiers keep their discovery order, the start first */
+    for (size_t width = 1; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n;
+            size_t hi = lo + 2 * width < n ? lo + 2 * width : n, i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                tmp[k++] =
+                    node_before(&t->nodes[perm[j]], &t->nodes[perm[i]]) ? perm[j++] : perm[i++];
+            while (i < mid)
+                tmp[k++] = perm[i++];
+            while (j < hi)
+                tmp[k++] = perm[j++];
+        }
+        memcpy(perm, tmp, n * sizeof *perm);
+    }
+    for (size_t i = 0; i < n; i++) {
+        inv[perm[i]] = i;
+        nodes[i] = t->nodes[perm[i]];
+    }
+    free(t->nodes);
+    t->nodes = nodes;
+    t->nn = n;
+    nodes = NULL;
+    for (size_t i = 0; i < t->ne; i++) {
+        t->edges[i].from = inv[t->edges[i].from];
+        t->edges[i].to = inv[t->edges[i].to];
+    }
+    /* edges in the order of their event (the later endpoint): a stable
+     * counting sort, memory for n + 1 counters */
+    if (t->ne > 1) {
+        size_t *cnt = calloc(n + 1, sizeof *cnt);
+        ledger_trace_edge_t *ne = malloc(t->ne * sizeof *ne);
+        if (!cnt || !ne) {
+            free(cnt);
+            free(ne);
+            goto done;
+        }
+        for (size_t i = 0; i < t->ne; i++)
+            cnt[(t->edges[i].from > t->edges[i].to ? t->edges[i].from : t->edges[i].to) + 1]++;
+        for (size_t i = 1; i <= n; i++)
+            cnt[i] += cnt[i - 1];
+        for (size_t i = 0; i < t->ne; i++)
+            ne[cnt[t->edges[i].from > t->edges[i].to ? t->edges[i].from : t->edges[i].to]++] =
+                t->edges[i];
+        free(t->edges);
+        t->edges = ne;
+        t->ce = t->ne;
+        free(cnt);
+    }
+    for (size_t i = 0; i < t->idents.cap; i++)
+        if (t->idents.used[i])
+            t->idents.vals[i] = inv[t->idents.vals[i]];
+    for (size_t i = 0; i < t->entries.cap; i++)
+        if (t->entries.used[i])
+            t->entries.vals[i] = inv[t->entries.vals[i]]; /* (size_t)-1: dropped */
+    if (t->start != (size_t)-1)
+        t->start = inv[t->start];
+    rc = 0;
+done:
+    free(perm);
+    free(inv);
+    free(tmp);
+    free(nodes);
+    return rc;
+}
+
+void ledger_trace_free(ledger_trace_t *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->ns; i++)
+        free(t->strs[i]);
+    for (size_t i = 0; i < t->nev; i++)
+        json_decref(t->evs[i]);
+    free(t->strs);
+    free(t->evs);
+    free(t->nodes);
+    free(t->edges);
+    ledger__tmap_free(&t->idents);
+    ledger__tmap_free(&t->entries);
+    ledger__tmap_free(&t->edge_set);
+    free(t);
+}
+
+size_t ledger_trace_node_count(const ledger_trace_t *t)
+{
+    return t ? t->nn : 0;
+}
+
+const ledger_trace_node_t *ledger_trace_node(const ledger_trace_t *t, size_t i)
+{
+    return t && i < t->nn ? &t->nodes[i] : NULL;
+}
+
+size_t ledger_trace_edge_count(const ledger_trace_t *t)
+{
+    return t ? t->ne : 0;
+}
+
+const ledger_trace_edge_t *ledger_trace_edge(const ledger_trace_t *t, size_t i)
+{
+    return t && i < t->ne ? &t->edges[i] : NULL;
+}
+
+size_t ledger_trace_start(const ledger_trace_t *t)
+{
+    return t ? t->start : (size_t)-1;
+}
+
+size_t ledger_trace_find(const ledger_trace_t *t, const char *id)
+{
+    char canon[LEDGER_GS1_URI_MAX];
+    const size_t *v;
+    if (!t || !id)
+        return (size_t)-1;
+    if (ledger_gs1_canonical(id, canon, sizeof canon, NULL, NULL) < 0 &&
+        snprintf(canon, sizeof canon, "%s", id) >= (int)sizeof canon)
+        return (size_t)-1;
+    v = ledger__tmap_get(&t->idents, canon, 0);
+    return v ? *v : (size_t)-1;
+}
+
+int ledger_trace_truncated(const ledger_trace_t *t)
+{
+    return t ? t->truncated : 0;
+}
+
+uint64_t ledger_trace_reads(const ledger_trace_t *t)
+{
+    return t ? t->reads : 0;
+}

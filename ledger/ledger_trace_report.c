@@ -1,0 +1,569 @@
+/* ledger_trace_report.c -- recall, garment lifecycle, due garments and meat
+ * origin (ledger_trace_report.h), computed from the graph of one trace:
+ * nodes come in time order, so "the last event of X" is the event node with
+ * the highest index among X's edges. */
+#include "ledger_trace_report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger_entry.h"
+#include "ledger_epcis.h"
+#include "ledger_gs1.h"
+
+/* ---- small helpers ---------------------------------------------------------- */
+
+static int streq(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b) == 0;
+}
+
+static const char *dest_location(const json_t *ev)
+{
+    size_t i;
+    const json_t *v;
+    json_array_foreach(json_object_get(ev, "destinationList"), i, v)
+    {
+        char ty[64];
+        const char *t = json_string_value(json_object_get(v, "type"));
+        ledger_epcis_cbv_short(t ? t : "", ty, sizeof ty);
+        if (strcmp(ty, "location") == 0)
+            return json_string_value(json_object_get(v, "destination"));
+    }
+    return NULL;
+}
+
+/* Where an event happened: bizLocation, else readPoint. */
+static const char *where(const ledger_trace_node_t *n)
+{
+    return n->biz_location ? n->biz_location : n->read_point;
+}
+
+/* Where the thing is after the event: a shipment's destination location,
+ * else where the event happened. */
+static const char *after(const ledger_trace_node_t *n)
+{
+    const char *d = n->event && streq(n->biz_step, "shipping") ? dest_location(n->event) : NULL;
+    return d ? d : where(n);
+}
+
+/* Two location identifiers are the same (canonical forms compared). */
+static int same_loc(const char *a, const char *b)
+{
+    char ca[LEDGER_GS1_URI_MAX], cb[LEDGER_GS1_URI_MAX];
+    if (!a || !b)
+        return 0;
+    if (ledger_gs1_canonical(a, ca, sizeof ca, NULL, NULL) < 0 &&
+        snprintf(ca, sizeof ca, "%s", a) < 0)
+        return 0;
+    if (ledger_gs1_canonical(b, cb, sizeof cb, NULL, NULL) < 0 &&
+        snprintf(cb, sizeof cb, "%s", b) < 0)
+        return 0;
+    return strcmp(ca, cb) == 0;
+}
+
+static void set_str(json_t *o, const char *k, const char *v)
+{
+    json_object_set_new(o, k, v ? json_string(v) : json_null());
+}
+
+/* A short description of event node n: feed, seq, time, IDs, step. */
+static json_t *event_ref(const ledger_trace_node_t *n)
+{
+    char hex[2 * LEDGER_FEED_LEN + 1], tm[32];
+    json_t *o = json_object();
+    ledger_hex(n->feed, LEDGER_FEED_LEN, hex);
+    json_object_set_new(o, "feed", json_string(hex));
+    json_object_set_new(o, "seq", json_integer((json_int_t)n->seq));
+    ledger_trace_fmt_ms(n->time_ms, tm);
+    json_object_set_new(o, "eventTimeUTC", json_string(tm));
+    if (n->kind != LEDGER_TNODE_EVENT) {
+        json_object_set_new(o, "sealed", json_true());
+        return o;
+    }
+    set_str(o, "eventTime", json_string_value(json_object_get(n->event, "eventTime")));
+    set_str(o, "eventID", n->id);
+    set_str(o, "type", n->type);
+    set_str(o, "bizStep", n->biz_step);
+    set_str(o, "location", after(n));
+    if (n->erroneous)
+        json_object_set_new(o, "erroneous", json_true());
+    return o;
+}
+
+static json_t *party_list(const json_t *list, const char *member)
+{
+    json_t *out = json_array();
+    size_t i;
+    const json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        const char *ty = json_string_value(json_object_get(v, "type"));
+        const char *id = json_string_value(json_object_get(v, member));
+        char sty[64];
+        if (!id)
+            continue;
+        ledger_epcis_cbv_short(ty ? ty : "", sty, sizeof sty);
+        json_array_append_new(out, json_pack("{s:s, s:s}", "type", sty, "id", id));
+    }
+    return out;
+}
+
+/* Number of instances and sum of quantities an event moves. */
+static json_t *event_quantity(const json_t *ev)
+{
+    static const char *const epcs[] = {"epcList", "childEPCs", "outputEPCList"};
+    static const char *const qs[] = {"quantityList", "childQuantityList", "outputQuantityList"};
+    json_t *o = json_object(), *cls = json_array();
+    size_t n = 0;
+    for (size_t l = 0; l < 3; l++)
+        n += json_array_size(json_object_get(ev, epcs[l]));
+    json_object_set_new(o, "instances", json_integer((json_int_t)n));
+    for (size_t l = 0; l < 3; l++) {
+        size_t i;
+        const json_t *v;
+        json_array_foreach(json_object_get(ev, qs[l]), i, v)
+        {
+            json_t *q = json_pack("{s:O?}", "epcClass", json_object_get(v, "epcClass"));
+            if (json_object_get(v, "quantity"))
+                json_object_set(q, "quantity", json_object_get(v, "quantity"));
+            if (json_object_get(v, "uom"))
+                json_object_set(q, "uom", json_object_get(v, "uom"));
+            json_array_append_new(cls, q);
+        }
+    }
+    json_object_set_new(o, "classes", cls);
+    return o;
+}
+
+static int is_shipment(const ledger_trace_node_t *n)
+{
+    return n->kind == LEDGER_TNODE_EVENT &&
+           (streq(n->biz_step, "shipping") || streq(n->biz_step, "receiving") ||
+            streq(n->biz_step, "departing") || streq(n->biz_step, "arriving") ||
+            json_object_get(n->event, "destinationList"));
+}
+
+/* For every node, the index of the last non-erroneous event linked to it
+ * ((size_t)-1 when none). Caller frees. */
+static size_t *last_events(const ledger_trace_t *t)
+{
+    size_t n = ledger_trace_node_count(t), *last = malloc((n ? n : 1) * sizeof *last);
+    if (!last)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        last[i] = (size_t)-1;
+    for (size_t i = 0; i < ledger_trace_edge_count(t); i++) {
+        const ledger_trace_edge_t *e = ledger_trace_edge(t, i);
+        size_t a = e->from, b = e->to, id, ev;
+        if (ledger_trace_node(t, a)->kind == LEDGER_TNODE_IDENT &&
+            ledger_trace_node(t, b)->kind == LEDGER_TNODE_EVENT)
+            id = a, ev = b;
+        else if (ledger_trace_node(t, b)->kind == LEDGER_TNODE_IDENT &&
+                 ledger_trace_node(t, a)->kind == LEDGER_TNODE_EVENT)
+            id = b, ev = a;
+        else
+            continue;
+        if (ledger_trace_node(t, ev)->erroneous)
+            continue;
+        if (last[id] == (size_t)-1 || ev > last[id])
+            last[id] = ev;
+    }
+    return last;
+}
+
+/* ---- recall -------------------------------------------------------------- */
+
+static void excursions(const ledger_trace_node_t *n, double max, json_t *out)
+{
+    size_t i, j;
+    const json_t *se, *r;
+    json_array_foreach(json_object_get(n->event, "sensorElementList"), i, se)
+    {
+        json_array_foreach(json_object_get(se, "sensorReport"), j, r)
+        {
+            const char *ty = json_string_value(json_object_get(r, "type"));
+            const json_t *v = json_object_get(r, "value");
+            const char *k;
+            size_t tl;
+            json_t *o;
+            if (!json_is_number(v))
+                v = json_object_get(r, "maxValue");
+            if (!ty || !json_is_number(v) || json_number_value(v) <= max)
+                continue;
+            tl = strlen(ty);
+            k = tl >= 11 ? ty + tl - 11 : ty;
+            if (strcmp(k, "Temperature") != 0)
+                continue;
+            o = event_ref(n);
+            json_object_set(o, "value", (json_t *)v);
+            if (json_object_get(r, "uom"))
+                json_object_set(o, "uom", json_object_get(r, "uom"));
+            if (json_object_get(r, "time"))
+                json_object_set(o, "time", json_object_get(r, "time"));
+            json_array_append_new(out, o);
+        }
+    }
+}
+
+int ledger_trace_recall(ledger_store_t *st, const char *lot, const ledger_trace_opts_t *opts,
+                        int have_max_temp, double max_temp, json_t **out, ledger_err_t *err)
+{
+    ledger_trace_opts_t o = {0};
+    ledger_trace_t *t = NULL;
+    json_t *r, *products, *ships, *exc, **items = NULL;
+    size_t *last, n;
+    int rc;
+    uint64_t counted = 0;
+
+    *out = NULL;
+    if (opts)
+        o = *opts;
+    o.dir = LEDGER_TRACE_FORWARD;
+    o.no_sealed = 1; /* a recall lists what moved: sealed entries say nothing of that */
+    if ((rc = ledger_trace_run(st, lot, &o, &t, err)))
+        return rc;
+    n = ledger_trace_node_count(t);
+    if (!(last = last_events(t)) || !(items = calloc(n ? n : 1, sizeof *items))) {
+        free(last);
+        ledger_trace_free(t);
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    }
+    /* what each event moved: one pass over the edges */
+    for (size_t k = 0; k < ledger_trace_edge_count(t); k++) {
+        const ledger_trace_edge_t *e = ledger_trace_edge(t, k);
+        size_t ev = e->from, id = e->to;
+        if (ledger_trace_node(t, ev)->kind == LEDGER_TNODE_IDENT)
+            ev = e->to, id = e->from;
+        if (ledger_trace_node(t, ev)->kind != LEDGER_TNODE_EVENT ||
+            ledger_trace_node(t, id)->kind != LEDGER_TNODE_IDENT)
+            continue;
+        if (!items[ev])
+            items[ev] = json_array();
+        json_array_append_new(items[ev], json_string(ledger_trace_node(t, id)->id));
+    }
+    products = json_array();
+    ships = json_array();
+    exc = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const ledger_trace_node_t *x = ledger_trace_node(t, i);
+        if (x->kind == LEDGER_TNODE_IDENT) {
+            json_t *p = json_pack("{s:s}", "id", x->id);
+            json_object_set_new(p, "lastSeen",
+                                last[i] == (size_t)-1 ? json_null()
+                                                      : event_ref(ledger_trace_node(t, last[i])));
+            json_array_append_new(products, p);
+            continue;
+        }
+        if (x->kind != LEDGER_TNODE_EVENT)
+            continue;
+        if (have_max_temp)
+            excursions(x, max_temp, exc);
+        if (is_shipment(x)) {
+            json_t *s = event_ref(x);
+            json_object_set_new(s, "sources",
+                                party_list(json_object_get(x->event, "sourceList"), "source"));
+            json_object_set_new(
+                s, "destinations",
+                party_list(json_object_get(x->event, "destinationList"), "destination"));
+            json_object_set_new(s, "quantity", event_quantity(x->event));
+            json_object_set_new(s, "items", items[i] ? items[i] : json_array());
+            items[i] = NULL;
+            json_array_append_new(ships, s);
+            counted += !x->erroneous;
+        }
+    }
+    r = json_pack("{s:s, s:o, s:o, s:I, s:b}", "lot", lot, "products", products, "shipments", ships,
+                  "shipmentCount", (json_int_t)counted, "truncated", ledger_trace_truncated(t));
+    if (have_max_temp) {
+        json_object_set_new(r, "maxTemp", json_real(max_temp));
+        json_object_set_new(r, "excursions", exc);
+    } else {
+        json_decref(exc);
+    }
+    for (size_t i = 0; i < n; i++)
+        json_decref(items[i]);
+    free(items);
+    free(last);
+    ledger_trace_free(t);
+    *out = r;
+    return 0;
+}
+
+/* ---- lifecycle ------------------------------------------------------------ */
+
+static const char *const eol_steps[] = {"collecting", "disassembling", "destroying",
+                                        "decommissioning"};
+
+static json_t *garment_ilmd(const json_t *ev)
+{
+    static const char *const keys[] = {"fibreComposition", "recycledContent", "maxWashCycles",
+                                       "madeIn", "manufacturer"};
+    json_t *o = json_object();
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const json_t *v = ev ? ledger_trace_ilmd(ev, LEDGER_NS_GARMENT, "garment", keys[i]) : NULL;
+        json_object_set(o, keys[i], v ? (json_t *)v : json_null());
+    }
+    return o;
+}
+
+static int listed(const char *loc, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (same_loc(loc, list[i]))
+            return 1;
+    return 0;
+}
+
+int ledger_trace_lifecycle(ledger_store_t *st, const char *garment, const char *const *laundries,
+                           size_t n_laundries, json_t **out, ledger_err_t *err)
+{
+    ledger_trace_opts_t o = {.dir = LEDGER_TRACE_BOTH};
+    ledger_trace_t *t = NULL;
+    size_t g, n, *direct = NULL, nd = 0, commission = (size_t)-1, eol = (size_t)-1;
+    json_t *r, *washev, *repairs, *outputs;
+    const char *pending = NULL;
+    long washes = 0;
+    const json_t *maxw;
+    int rc;
+
+    *out = NULL;
+    if ((rc = ledger_trace_run(st, garment, &o, &t, err)))
+        return rc;
+    g = ledger_trace_find(t, garment);
+    n = ledger_trace_node_count(t);
+    if (g == (size_t)-1 || !(direct = calloc(n ? n : 1, sizeof *direct))) {
+        ledger_trace_free(t);
+        return g == (size_t)-1 ? ledger_err_set(err, LEDGER_ENOTFOUND, "no event names %s", garment)
+                               : ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    }
+    /* the garment's own events, in time order (edges are in event order) */
+    for (size_t k = 0; k < ledger_trace_edge_count(t); k++) {
+        const ledger_trace_edge_t *e = ledger_trace_edge(t, k);
+        size_t ev = e->from == g ? e->to : e->to == g ? e->from : (size_t)-1;
+        if (ev == (size_t)-1 || ledger_trace_node(t, ev)->kind != LEDGER_TNODE_EVENT ||
+            ledger_trace_node(t, ev)->erroneous || (nd && direct[nd - 1] == ev))
+            continue;
+        direct[nd++] = ev;
+    }
+    washev = json_array();
+    repairs = json_array();
+    outputs = json_array();
+    for (size_t k = 0; k < nd; k++) {
+        const ledger_trace_node_t *x = ledger_trace_node(t, direct[k]);
+        if (commission == (size_t)-1 &&
+            (streq(x->biz_step, "commissioning") ||
+             (streq(x->type, "ObjectEvent") && streq(x->action, "ADD")) ||
+             (streq(x->type, "TransformationEvent") &&
+              ledger_trace_ilmd(x->event, LEDGER_NS_GARMENT, "garment", "maxWashCycles"))))
+            commission = direct[k];
+        if (streq(x->biz_step, LEDGER_BIZSTEP_LAUNDERING)) {
+            washes++;
+            json_array_append_new(washev, event_ref(x));
+            pending = NULL;
+        } else if (streq(x->biz_step, "receiving")) {
+            const char *l = where(x);
+            pending = l && (n_laundries == 0 || listed(l, laundries, n_laundries)) ? l : NULL;
+        } else if (streq(x->biz_step, "shipping")) {
+            if (pending && same_loc(pending, where(x))) {
+                washes++;
+                json_array_append_new(washev, event_ref(x));
+            }
+            pending = NULL;
+        }
+        if (streq(x->biz_step, "repairing"))
+            json_array_append_new(repairs, event_ref(x));
+        if (eol == (size_t)-1) {
+            for (size_t s = 0; s < sizeof eol_steps / sizeof eol_steps[0]; s++)
+                if (streq(x->biz_step, eol_steps[s]))
+                    eol = direct[k];
+            if (streq(x->type, "TransformationEvent"))
+                for (size_t e2 = 0; e2 < ledger_trace_edge_count(t); e2++) {
+                    const ledger_trace_edge_t *e = ledger_trace_edge(t, e2);
+                    if (e->from == g && e->to == direct[k] && e->role == LEDGER_ROLE_INPUT)
+                        eol = direct[k];
+                }
+        }
+    }
+    if (eol != (size_t)-1)
+        for (size_t e2 = 0; e2 < ledger_trace_edge_count(t); e2++) {
+            const ledger_trace_edge_t *e = ledger_trace_edge(t, e2);
+            if (e->from == eol && e->role == LEDGER_ROLE_OUTPUT)
+                json_array_append_new(outputs, json_string(ledger_trace_node(t, e->to)->id));
+        }
+    {
+        const ledger_trace_node_t *c =
+            commission != (size_t)-1 ? ledger_trace_node(t, commission) : NULL;
+        const ledger_trace_node_t *last = nd ? ledger_trace_node(t, direct[nd - 1]) : NULL;
+        json_t *com = c ? event_ref(c) : json_null(), *holder = json_null(), *eolj = json_null();
+        const char *status;
+        long max = -1;
+        if (c)
+            json_object_set_new(com, "ilmd", garment_ilmd(c->event));
+        maxw =
+            c ? ledger_trace_ilmd(c->event, LEDGER_NS_GARMENT, "garment", "maxWashCycles") : NULL;
+        if (json_is_integer(maxw))
+            max = (long)json_integer_value(maxw);
+        else if (json_is_real(maxw))
+            max = (long)json_real_value(maxw);
+        if (last) {
+            holder = event_ref(last);
+            json_object_set_new(
+                holder, "destinations",
+                party_list(json_object_get(last->event, "destinationList"), "destination"));
+        }
+        if (eol != (size_t)-1) {
+            eolj = event_ref(ledger_trace_node(t, eol));
+            json_object_set(eolj, "outputs", outputs);
+        }
+        if (eol != (size_t)-1)
+            status = "retired";
+        else if (max <= 0)
+            status = "unknown";
+        else if (washes > max)
+            status = "over";
+        else if (washes * 10 >= max * 9)
+            status = "due";
+        else
+            status = "ok";
+        r = json_pack("{s:s, s:o, s:I, s:o, s:o, s:o, s:o, s:s, s:b}", "garment", garment,
+                      "commissioned", com, "washes", (json_int_t)washes, "washEvents", washev,
+                      "repairs", repairs, "holder", holder, "endOfLife", eolj, "status", status,
+                      "truncated", ledger_trace_truncated(t));
+        json_object_set_new(r, "maxWashCycles", max > 0 ? json_integer(max) : json_null());
+        json_object_set_new(r, "washesLeft", max > 0 ? json_integer(max - washes) : json_null());
+    }
+    json_decref(outputs);
+    free(direct);
+    ledger_trace_free(t);
+    *out = r;
+    return 0;
+}
+
+/* ---- due ---------------------------------------------------------------- */
+
+typedef struct due_ctx {
+    json_t *ids; /* object used as a set */
+} due_ctx_t;
+
+static int due_id_cb(const char *id, enum ledger_epcis_role role, void *vctx)
+{
+    due_ctx_t *dc = vctx;
+    if (role == LEDGER_ROLE_EPC || role == LEDGER_ROLE_CHILD)
+        json_object_set_new(dc->ids, id, json_true());
+    return 0;
+}
+
+static int due_cb(const ledger_stored_t *s, int role, void *vctx)
+{
+    json_t *ev = NULL;
+    (void)role;
+    if (!s->e.payload || s->e.h.ptype != LEDGER_PT_EVENT ||
+        ledger_event_payload_decode(s->e.payload, s->e.plen, &ev, NULL, 0, NULL))
+        return 0;
+    ledger_epcis_identifiers(ev, due_id_cb, vctx, NULL);
+    json_decref(ev);
+    return 0;
+}
+
+int ledger_trace_due(ledger_store_t *st, const char *location, const char *const *laundries,
+                     size_t n_laundries, int due_only, json_t **out, ledger_err_t *err)
+{
+    due_ctx_t dc = {.ids = json_object()};
+    json_t *list = json_array();
+    const char *id;
+    json_t *v;
+    int rc;
+
+    *out = NULL;
+    rc = ledger_store_find_ident(st, location, due_cb, &dc, err);
+    if (rc && rc != LEDGER_ENOTFOUND)
+        goto fail;
+    json_object_foreach(dc.ids, id, v)
+    {
+        json_t *lc = NULL;
+        const json_t *h;
+        const char *st_;
+        if ((rc = ledger_trace_lifecycle(st, id, laundries, n_laundries, &lc, err)))
+            goto fail;
+        h = json_object_get(lc, "holder");
+        st_ = json_string_value(json_object_get(lc, "status"));
+        if (!same_loc(json_string_value(json_object_get(h, "location")), location) ||
+            (due_only && !streq(st_, "due") && !streq(st_, "over"))) {
+            json_decref(lc);
+            continue;
+        }
+        json_array_append_new(list,
+                              json_pack("{s:s, s:O, s:O, s:I, s:O, s:s?}", "garment", id, "washes",
+                                        json_object_get(lc, "washes"), "maxWashCycles",
+                                        json_object_get(lc, "maxWashCycles"), "repairs",
+                                        (json_int_t)json_array_size(json_object_get(lc, "repairs")),
+                                        "holder", json_object_get(lc, "holder"), "status", st_));
+        json_decref(lc);
+    }
+    json_decref(dc.ids);
+    *out = json_pack("{s:s, s:o}", "location", location, "garments", list);
+    return 0;
+fail:
+    json_decref(dc.ids);
+    json_decref(list);
+    return rc;
+}
+
+/* ---- meat origin ------------------------------------------------------------ */
+
+int ledger_trace_origin(ledger_store_t *st, const char *pack, json_t **out, ledger_err_t *err)
+{
+    static const char *const keys[] = {"species",
+                                       "bornIn",
+                                       "rearedIn",
+                                       "slaughteredIn",
+                                       "slaughterhouseApproval",
+                                       "slaughterDate",
+                                       "cutIn",
+                                       "cuttingPlantApproval",
+                                       "referenceCode",
+                                       "animalIds"};
+    ledger_trace_opts_t o = {.dir = LEDGER_TRACE_BACK, .no_sealed = 1};
+    ledger_trace_t *t = NULL;
+    json_t *origin, *lots;
+    int rc;
+
+    *out = NULL;
+    if ((rc = ledger_trace_run(st, pack, &o, &t, err)))
+        return rc;
+    origin = json_object();
+    lots = json_array();
+    for (size_t i = 0; i < ledger_trace_node_count(t); i++) {
+        const ledger_trace_node_t *x = ledger_trace_node(t, i);
+        const json_t *v;
+        if (x->kind != LEDGER_TNODE_EVENT || x->erroneous)
+            continue;
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+            json_t *arr = json_object_get(origin, keys[k]), *ref;
+            size_t j;
+            const json_t *have;
+            int dup = 0;
+            if (!(v = ledger_trace_ilmd(x->event, LEDGER_NS_MEAT, "meat", keys[k])))
+                continue;
+            if (!arr)
+                json_object_set_new(origin, keys[k], arr = json_array());
+            json_array_foreach(arr, j, have) dup |= json_equal(json_object_get(have, "value"), v);
+            if (dup)
+                continue;
+            ref = event_ref(x);
+            json_object_set(ref, "value", (json_t *)v);
+            json_array_append_new(arr, ref);
+        }
+        v = ledger_trace_ilmd(x->event, "urn:epcglobal:cbv:mda:", "cbvmda", "lotNumber");
+        if (json_is_string(v)) {
+            json_t *ref = event_ref(x);
+            json_object_set(ref, "lotNumber", (json_t *)v);
+            json_array_append_new(lots, ref);
+        }
+    }
+    *out = json_pack("{s:s, s:o, s:o, s:b}", "pack", pack, "origin", origin, "lots", lots,
+                     "truncated", ledger_trace_truncated(t));
+    ledger_trace_free(t);
+    return 0;
+}

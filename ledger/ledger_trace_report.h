@@ -1,0 +1,89 @@
+/* ledger_trace_report.h -- the questions people ask of a trace
+ * (ledger_trace.h), answered as JSON values that the CLI prints as tables,
+ * CSV or JSON: recall of a lot, the lifecycle of a garment, the origin of a
+ * pack of meat. docs/trace.md describes every member and the rules.
+ *
+ * All of them walk the store with ledger_trace_run (index walks only).
+ *
+ * Keten's own vocabulary (namespaces for ILMD and extension members; any
+ * prefix the event's @context binds to them works, the usual prefix is
+ * also accepted without a binding):
+ *   LEDGER_NS_MEAT    "https://keten.dev/ns/meat#"     prefix "meat"
+ *   LEDGER_NS_GARMENT "https://keten.dev/ns/garment#"  prefix "garment"
+ *   LEDGER_BIZSTEP_LAUNDERING  a bizStep of keten's for one wash cycle
+ */
+#ifndef LEDGER_TRACE_REPORT_H
+#define LEDGER_TRACE_REPORT_H
+
+#include <jansson.h>
+
+#include "ledger_error.h"
+#include "ledger_store.h"
+#include "ledger_trace.h"
+
+#define LEDGER_NS_MEAT "https://keten.dev/ns/meat#"
+#define LEDGER_NS_GARMENT "https://keten.dev/ns/garment#"
+#define LEDGER_BIZSTEP_LAUNDERING "https://keten.dev/voc/bizstep/laundering"
+
+/* Recall of `lot` (any identifier; usually urn:epc:class:lgtin:...): trace
+ * forward, then
+ *   "products":   every identifier reached (descendants through
+ *                 transformations, containers it travelled in), each with
+ *                 its last known event: time, bizLocation / destination
+ *                 location, partner feed ("lastSeen");
+ *   "shipments":  every event that moved any of them (bizStep shipping /
+ *                 receiving, or sources/destinations), with time, feed:seq,
+ *                 what (identifiers and quantities), sources and
+ *                 destinations; erroneous ones are listed with
+ *                 "erroneous": true and not counted;
+ *   "excursions": sensor reports of type Temperature above max_temp (when
+ *                 have_max_temp) on any event of the trace;
+ *   "truncated":  the walk's bounds cut it.
+ * opts may be NULL (defaults). New reference in *out. Errors as
+ * ledger_trace_run. */
+int ledger_trace_recall(ledger_store_t *st, const char *lot, const ledger_trace_opts_t *opts,
+                        int have_max_temp, double max_temp, json_t **out, ledger_err_t *err);
+
+/* Lifecycle of a garment (an instance: SGTIN, GIAI, ...): trace back and
+ * forward, then
+ *   "commissioned": time, feed, location, and the garment ILMD of the
+ *                   commissioning event: fibreComposition,
+ *                   recycledContent (percent), maxWashCycles, madeIn,
+ *                   manufacturer (null when missing);
+ *   "washes":       cycles counted (rule in docs/trace.md: a
+ *                   LEDGER_BIZSTEP_LAUNDERING event, or a receiving followed
+ *                   by the next shipping at the same location; when
+ *                   laundries (n_laundries > 0) are given, only pairs at
+ *                   those locations count);
+ *   "washEvents":   the events that closed each cycle (time, location);
+ *   "repairs":      events with bizStep repairing;
+ *   "holder":       the last event's location, destination and feed;
+ *   "endOfLife":    the event (collecting, disassembling, destroying,
+ *                   decommissioning, or a transformation consuming it) and
+ *                   what it became (outputs), or null;
+ *   "status":       "ok", "due" (within 10% of maxWashCycles), "over"
+ *                   (past it), "retired" (end of life), "unknown" (no
+ *                   maximum).
+ * Errors as ledger_trace_run. */
+int ledger_trace_lifecycle(ledger_store_t *st, const char *garment, const char *const *laundries,
+                           size_t n_laundries, json_t **out, ledger_err_t *err);
+
+/* The garments whose last known location is `location` (an SGLN URN or
+ * Digital Link: bizLocation, readPoint or a location destination), each
+ * with its lifecycle summary; with due_only, only those "due" or "over".
+ * The candidates are found through the identifier index of the location
+ * (events that name it as a source or destination): see docs/trace.md for
+ * what that misses. New reference in *out ({"location", "garments": [...]}). */
+int ledger_trace_due(ledger_store_t *st, const char *location, const char *const *laundries,
+                     size_t n_laundries, int due_only, json_t **out, ledger_err_t *err);
+
+/* Origin of a pack of meat (EU beef labelling): trace back and collect the
+ * meat ILMD along the way: bornIn, rearedIn, slaughteredIn,
+ * slaughterhouseApproval, cutIn, cuttingPlantApproval, referenceCode (the
+ * lot reference linking the pack to the animals), species, animalIds, and
+ * the lot numbers (cbvmda:lotNumber) met; each value with the event
+ * (feed:seq, time) that states it. Several different values of one key are
+ * all listed (a pack from several animals). New reference in *out. */
+int ledger_trace_origin(ledger_store_t *st, const char *pack, json_t **out, ledger_err_t *err);
+
+#endif

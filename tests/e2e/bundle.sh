@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Provenance bundles through the real binary. One home first: a product's
+# events (one of them private) go into a bundle that `keten bundle verify`
+# accepts with no home at all, showing the private step sealed; a changed
+# byte in the payload, a changed signature byte, a truncated file and a
+# file that is no bundle all fail with exit 1 and name what fails. Then two
+# partners (farm -> processor) replicate with real nodes; the processor's
+# bundle holds both feeds, names both partners with their keys, and with
+# --only-own discloses only its own events.
+set -eu
+. "$(dirname "$0")/nodelib.bash"
+EPC=urn:epc:id:sgtin:5412345.000001.1001
+A=$T/a
+mkhome "$A" Boerderij
+expect 0 --home "$A" record --type ObjectEvent --action ADD --biz-step commissioning \
+    --epc "$EPC" --event-time 2025-11-30T08:00:00Z
+expect 0 --home "$A" record --type ObjectEvent --action OBSERVE --biz-step shipping \
+    --epc urn:epc:id:sgtin:5412345.000001.2002 --event-time 2025-11-30T08:10:00Z
+expect 0 --home "$A" record --private --type ObjectEvent --action OBSERVE --biz-step inspecting \
+    --epc "$EPC" --event-time 2025-11-30T08:20:00Z
+expect 0 --home "$A" record --type ObjectEvent --action OBSERVE --biz-step shipping \
+    --epc "$EPC" --event-time 2025-11-30T08:30:00Z
+expect 0 --home "$A" bundle create "$EPC" --out "$T/one.keten"
+contains "$T/out" "3 steps (2 disclosed, 1 sealed)"
+expect 2 --home "$A" bundle create "$EPC"                       # no --out
+expect 1 --home "$A" bundle create urn:epc:id:sgtin:5412345.000001.9999 --out "$T/none.keten"
+
+# verify needs no home
+unset KETEN_HOME
+expect 0 bundle verify "$T/one.keten"
+contains "$T/out" "VERIFIED"
+contains "$T/out" "commissioning"
+contains "$T/out" "sealed: payload withheld"
+contains "$T/out" "signed by Boerderij"
+expect 0 bundle verify "$T/one.keten" --json
+python3 - "$T/out" "$(id_of "$A")" <<'PY' || fail "bundle verify --json"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["verified"] is True and d["subject"] == "urn:epc:id:sgtin:5412345.000001.1001", d
+assert d["creator"] == {"feed": sys.argv[2], "name": "Boerderij"}, d["creator"]
+steps = d["steps"]
+assert [s["seq"] for s in steps] == [1, 3, 4], steps
+assert [s["sealed"] for s in steps] == [False, True, False], steps
+assert steps[0]["bizStep"] == "commissioning" and steps[2]["bizStep"] == "shipping"
+assert d["feeds"][0]["from"] == 1 and d["feeds"][0]["to"] == 4 and d["feeds"][0]["sealed"] == 2
+PY
+ok
+
+# tampering: flip one byte at a place found by its content
+flip() { # IN OUT OFFSET-EXPR (python, over bytes b)
+    python3 - "$1" "$2" "$3" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+i = eval(sys.argv[3])
+b[i] ^= 0x01
+open(sys.argv[2], "wb").write(b)
+PY
+}
+flip "$T/one.keten" "$T/pay.keten" 'b.index(b"commissioning")'
+expect 1 bundle verify "$T/pay.keten"
+contains "$T/err" "seq 1: payload does not match its hash"
+# the signature of the first entry: 64 bytes after its 0x58 0x40 marker
+flip "$T/one.keten" "$T/sig.keten" 'b.index(bytes([0x58, 0x40]), b.index(b"\x58\x76\x88\x01")) + 5'
+expect 1 bundle verify "$T/sig.keten"
+contains "$T/err" "signature does not verify"
+head -c 500 "$T/one.keten" >"$T/short.keten"
+expect 1 bundle verify "$T/short.keten"
+contains "$T/err" "bundle is damaged"
+echo '{"not": "a bundle"}' >"$T/json.keten"
+expect 1 bundle verify "$T/json.keten"
+contains "$T/err" "not a keten bundle"
+expect 3 bundle verify "$T/missing.keten"                    # cli_read_file: bad input
+
+# -- two partners with real nodes
+F=$T/farm P=$T/proc
+expect 0 --home "$F" init --name Boerderij
+expect 0 --home "$F" network
+NET=$(cat "$T/out")
+mkhome "$P" Verwerker "$NET"
+F_ID=$(id_of "$F") P_ID=$(id_of "$P")
+FPORT=$(free_port)
+expect 0 --home "$P" peer add "$F_ID" "127.0.0.1:$FPORT" --name Boerderij
+expect 0 --home "$F" peer add "$P_ID" --name Verwerker
+expect 0 --home "$F" record --type ObjectEvent --action ADD --biz-step commissioning \
+    --epc "$EPC" --event-time 2025-11-30T08:00:00Z
+expect 0 --home "$F" record --type ObjectEvent --action OBSERVE --biz-step shipping \
+    --epc urn:epc:id:sgtin:5412345.000001.3003 --event-time 2025-11-30T08:05:00Z
+expect 0 --home "$F" record --type ObjectEvent --action OBSERVE --biz-step shipping \
+    --epc "$EPC" --event-time 2025-11-30T09:00:00Z
+expect 0 --home "$P" record --type ObjectEvent --action OBSERVE --biz-step receiving \
+    --epc "$EPC" --event-time 2025-11-30T11:00:00Z
+expect 0 --home "$P" record --type ObjectEvent --action OBSERVE --biz-step packing \
+    --epc "$EPC" --event-time 2025-11-30T12:00:00Z
+start_node "$F" "$FPORT"
+start_node "$P"
+WHY="farm and processor converge" wait_until 20 same_heads "$F" "$P"
+expect 0 --home "$P" bundle create "$EPC" --out "$T/two.keten" --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["partners"]==2 and d["steps"]==4 and d["sealed"]==0 and d["entries"]==5, d' "$T/out" ||
+    fail "bundle create --json: $(cat "$T/out")"; ok
+expect 0 --home "$P" bundle create "$EPC" --out "$T/own.keten" --only-own
+contains "$T/out" "4 steps (2 disclosed, 2 sealed)"
+unset KETEN_HOME
+for b in two own; do
+    expect 0 bundle verify "$T/$b.keten" --json
+    python3 - "$T/out" "$F_ID" "$P_ID" "$b" <<'PY' || fail "two-partner bundle $b"
+import json, sys
+d = json.load(open(sys.argv[1]))
+farm, proc, kind = sys.argv[2], sys.argv[3], sys.argv[4]
+names = {p["feed"]: p["name"] for p in d["partners"]}
+assert names == {farm: "Boerderij", proc: "Verwerker"}, names
+assert d["creator"]["feed"] == proc
+steps = d["steps"]
+got = [(s["feed"], s["seq"]) for s in steps]
+want = [(farm, 1), (farm, 3), (proc, 1), (proc, 2)]
+# a feed whose steps are all sealed is placed by record time (no event time)
+assert (got if kind == "two" else sorted(got)) == (want if kind == "two" else sorted(want)), steps
+for s in steps:
+    assert s["sealed"] == (kind == "own" and s["feed"] == farm), s
+if kind == "two":
+    assert [s["bizStep"] for s in steps] == ["commissioning", "shipping", "receiving", "packing"]
+farmfeed = next(f for f in d["feeds"] if f["feed"] == farm)
+assert farmfeed["entries"] == 3 and farmfeed["from"] == 1 and farmfeed["to"] == 3, farmfeed
+PY
+    ok
+done
+expect 0 bundle verify "$T/two.keten"
+contains "$T/out" "signed by Boerderij"
+contains "$T/out" "signed by Verwerker"
+done_checks

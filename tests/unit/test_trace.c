@@ -1,0 +1,644 @@
+/* test_trace.c -- trace, recall, lifecycle and origin (ledger_trace.h,
+ * ledger_trace_report.h) on chains built here: every partner has its own
+ * key and store, records its own events, and an auditor's store receives
+ * every feed through ledger_replica ingest (as a node would).
+ *
+ * Meat: farm (two animals) -> slaughterhouse (carcass lot, plus a private
+ * inspection that travels sealed) -> processor (the lot split into two cut
+ * lots and six portions, three pallets, three shipments: one to the wrong
+ * kitchen, declared erroneous and corrected) -> two kitchens.
+ * Workwear: maker -> laundry (50 wash cycles for a rated maximum of 55, a
+ * repair) -> recycler (the garment becomes recycled fibre).
+ * The expected values are the chain's own facts as written below. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ledger_epcis.h"
+#include "ledger_identity.h"
+#include "ledger_replica.h"
+#include "ledger_store.h"
+#include "ledger_trace.h"
+#include "ledger_trace_report.h"
+
+typedef struct node {
+    char dir[300];
+    ledger_identity_t *id;
+    ledger_store_t *st;
+} node_t;
+
+enum { FARM, SLAUGHTER, PROC, K1, K2, MAKER, LAUNDRY, RECYCLER, AUDIT, NNODES };
+
+typedef struct fixture {
+    char dir[256];
+    node_t n[NNODES];
+} fixture_t;
+
+#define CTX                                                                                        \
+    "\"@context\": [\"https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld\", "          \
+    "{\"meat\": \"https://keten.dev/ns/meat#\", \"garment\": "                                     \
+    "\"https://keten.dev/ns/garment#\"}], "
+
+#define A1 "urn:epc:id:giai:5412345.A1"
+#define A2 "urn:epc:id:giai:5412345.A2"
+#define CARC "urn:epc:class:lgtin:5412345.000002.CARC1"
+#define CUTA "urn:epc:class:lgtin:5412345.000012.CUTA"
+#define CUTB "urn:epc:class:lgtin:5412345.000012.CUTB"
+#define P(n) "urn:epc:id:sgtin:5412345.000012.P" #n
+#define SSCC(n) "urn:epc:id:sscc:5412345.000000000" #n
+#define PG(n) "urn:epc:id:pgln:5412345.0000" #n
+#define SG(n) "urn:epc:id:sgln:5412345.0000" #n ".0"
+#define G1 "urn:epc:id:sgtin:5412345.000020.G1"
+#define FIBRE "urn:epc:class:lgtin:5412345.000030.FIB1"
+
+static void node_open(fixture_t *f, node_t *n, int i)
+{
+    ledger_err_t err;
+    snprintf(n->dir, sizeof n->dir, "%s/n%d", f->dir, i);
+    if (ledger_identity_generate(&n->id, &err))
+        fail_msg("identity: %s", err.msg);
+    if (ledger_store_open(n->dir, LEDGER_STORE_CREATE, ledger_identity_public(n->id), &n->st, &err))
+        fail_msg("open %s: %s", n->dir, err.msg);
+}
+
+static int setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof *f);
+    const char *tmp = getenv("TMPDIR");
+    snprintf(f->dir, sizeof f->dir, "%s/keten-trace-XXXXXX", tmp ? tmp : "/tmp");
+    if (!mkdtemp(f->dir))
+        return -1;
+    for (int i = 0; i < NNODES; i++)
+        node_open(f, &f->n[i], i);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    char cmd[300];
+    for (int i = 0; i < NNODES; i++) {
+        ledger_store_close(f->n[i].st);
+        ledger_identity_free(f->n[i].id);
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    if (system(cmd) != 0)
+        return -1;
+    free(f);
+    return 0;
+}
+
+/* Records one event (JSON text, checked as EPCIS) in node n; its seq. */
+static uint64_t rec(node_t *n, unsigned flags, const char *fmt, ...)
+{
+    char text[8192];
+    va_list ap;
+    json_error_t je;
+    json_t *ev;
+    ledger_err_t err;
+    ledger_append_result_t res;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (!(ev = json_loads(text, 0, &je)))
+        fail_msg("bad JSON in test: %s: %s", je.text, text);
+    if (ledger_epcis_event_check(ev, "test", &err))
+        fail_msg("not EPCIS: %s", err.msg);
+    if (ledger_store_append_events(n->st, n->id, &ev, 1, flags, &res, &err))
+        fail_msg("append: %s", err.msg);
+    json_decref(ev);
+    return res.seq;
+}
+
+typedef struct run {
+    uint8_t **e;
+    size_t *len;
+    size_t n;
+} run_t;
+
+static int collect_cb(const uint8_t *bytes, size_t len, uint64_t seq, void *ctx)
+{
+    run_t *r = ctx;
+    (void)seq;
+    r->e = realloc(r->e, (r->n + 1) * sizeof *r->e);
+    r->len = realloc(r->len, (r->n + 1) * sizeof *r->len);
+    r->e[r->n] = malloc(len);
+    memcpy(r->e[r->n], bytes, len);
+    r->len[r->n++] = len;
+    return 0;
+}
+
+/* Replicates src's own feed into dst (private entries arrive sealed). */
+static void merge(node_t *dst, node_t *src)
+{
+    run_t r = {0};
+    uint64_t next;
+    ledger_err_t err;
+    ledger_ingest_t *in;
+    ledger_ingest_report_t rep;
+    const uint8_t *feed = ledger_identity_public(src->id);
+    if (ledger_replica_range(src->st, feed, 1, 0, 0, 0, 0, collect_cb, &r, &next, &err))
+        fail_msg("range: %s", err.msg);
+    if (ledger_ingest_begin(dst->st, &in, &err) ||
+        ledger_ingest_add(in, feed, (const uint8_t *const *)r.e, r.len, r.n, &rep, &err) ||
+        ledger_ingest_commit(in, &err))
+        fail_msg("ingest: %s", err.msg);
+    for (size_t i = 0; i < r.n; i++)
+        free(r.e[i]);
+    free(r.e);
+    free(r.len);
+}
+
+/* ---- the meat chain ------------------------------------------------------ */
+
+#define OBJ(t, step, what, rest)                                                                   \
+    "{\"type\": \"ObjectEvent\", \"action\": \"OBSERVE\", \"eventTime\": \"" t                     \
+    "\", \"eventTimeZoneOffset\": \"+00:00\", \"bizStep\": \"" step "\", " what rest "}"
+
+static void meat_chain(fixture_t *f)
+{
+    node_t *F = &f->n[FARM], *S = &f->n[SLAUGHTER], *Pr = &f->n[PROC];
+    rec(F, 0,
+        "{" CTX "\"type\": \"ObjectEvent\", \"action\": \"ADD\", \"bizStep\": \"commissioning\", "
+        "\"eventTime\": \"2023-04-02T08:00:00Z\", \"eventTimeZoneOffset\": \"+00:00\", "
+        "\"epcList\": [\"" A1 "\", \"" A2
+        "\"], \"bizLocation\": {\"id\": \"" SG(9) "\"}, "
+                                                  "\"ilmd\": {\"meat:species\": \"bovine\", "
+                                                  "\"meat:bornIn\": \"BE\", \"meat:rearedIn\": "
+                                                  "\"BE\"}}");
+    rec(F, 0,
+        OBJ("2025-11-27T15:00:00Z", "shipping", "\"epcList\": [\"" A1 "\", \"" A2 "\"], ",
+            "\"readPoint\": {\"id\": \"" SG(
+                9) "\"}, \"sourceList\": [{\"type\": \"owning_party\", "
+                   "\"source\": \"" PG(
+                       9) "\"}], \"destinationList\": [{\"type\": \"owning_party\", "
+                          "\"destination\": \"" PG(1) "\"}]"));
+    rec(S, 0,
+        OBJ("2025-11-27T17:00:00Z", "receiving", "\"epcList\": [\"" A1 "\", \"" A2 "\"], ",
+            "\"bizLocation\": {\"id\": \"" SG(1) "\"}"));
+    rec(S, 0,
+        "{" CTX "\"type\": \"TransformationEvent\", \"bizStep\": \"commissioning\", "
+        "\"eventTime\": \"2025-11-28T05:00:00Z\", \"eventTimeZoneOffset\": \"+00:00\", "
+        "\"inputEPCList\": [\"" A1 "\", \"" A2 "\"], \"outputQuantityList\": [{\"epcClass\": "
+        "\"" CARC "\", \"quantity\": 2}], \"bizLocation\": {\"id\": \"" SG(
+            1) "\"}, "
+               "\"ilmd\": {\"cbvmda:lotNumber\": \"CARC1\", \"meat:slaughteredIn\": \"BE\", "
+               "\"meat:slaughterhouseApproval\": \"BE 1234\", \"meat:referenceCode\": \"CARC1\"}}");
+    rec(S, 0,
+        OBJ("2025-11-28T06:00:00Z", "shipping",
+            "\"quantityList\": [{\"epcClass\": \"" CARC "\", \"quantity\": 2}], ",
+            "\"readPoint\": {\"id\": \"" SG(
+                1) "\"}, \"sourceList\": [{\"type\": \"owning_party\", "
+                   "\"source\": \"" PG(
+                       1) "\"}], \"destinationList\": [{\"type\": \"owning_party\", "
+                          "\"destination\": \"" PG(
+                              0) "\"}, {\"type\": \"location\", \"destination\": "
+                                 "\"" SG(0) "\"}]"));
+    rec(S, LEDGER_APPEND_PRIVATE,
+        OBJ("2025-11-28T07:00:00Z", "inspecting", "\"epcList\": [\"" A1 "\"]", ""));
+    rec(Pr, 0,
+        OBJ("2025-11-28T10:00:00Z", "receiving",
+            "\"quantityList\": [{\"epcClass\": \"" CARC "\", \"quantity\": 2}], ",
+            "\"bizLocation\": {\"id\": \"" SG(0) "\"}"));
+    rec(Pr, 0,
+        "{" CTX "\"type\": \"TransformationEvent\", \"bizStep\": \"commissioning\", "
+        "\"eventTime\": \"2025-11-29T06:00:00Z\", \"eventTimeZoneOffset\": \"+00:00\", "
+        "\"inputQuantityList\": [{\"epcClass\": \"" CARC "\", \"quantity\": 1}], "
+        "\"outputEPCList\": [\"" P(1) "\", \"" P(2) "\", \"" P(3) "\", \"" P(
+            4) "\"], "
+               "\"outputQuantityList\": [{\"epcClass\": \"" CUTA "\", \"quantity\": 4}], "
+               "\"bizLocation\": {\"id\": \"" SG(
+                   0) "\"}, \"ilmd\": {\"cbvmda:lotNumber\": \"CUTA\", "
+                      "\"meat:cutIn\": \"BE\", \"meat:cuttingPlantApproval\": \"BE 5678\", "
+                      "\"meat:referenceCode\": \"CARC1\"}}");
+    rec(Pr, 0,
+        "{" CTX "\"type\": \"TransformationEvent\", \"bizStep\": \"commissioning\", "
+        "\"eventTime\": \"2025-11-29T06:30:00Z\", \"eventTimeZoneOffset\": \"+00:00\", "
+        "\"inputQuantityList\": [{\"epcClass\": \"" CARC "\", \"quantity\": 1}], "
+        "\"outputEPCList\": [\"" P(5) "\", \"" P(
+            6) "\"], "
+               "\"outputQuantityList\": [{\"epcClass\": \"" CUTB "\", \"quantity\": 2}], "
+               "\"bizLocation\": {\"id\": \"" SG(
+                   0) "\"}, \"ilmd\": {\"cbvmda:lotNumber\": \"CUTB\", "
+                      "\"meat:cutIn\": \"BE\", \"meat:cuttingPlantApproval\": \"BE 5678\"}}");
+    for (int i = 0; i < 3; i++)
+        rec(Pr, 0,
+            "{\"type\": \"AggregationEvent\", \"action\": \"ADD\", \"bizStep\": \"packing\", "
+            "\"eventTime\": \"2025-11-29T07:0%d:00Z\", \"eventTimeZoneOffset\": \"+00:00\", "
+            "\"parentID\": \"urn:epc:id:sscc:5412345.000000000%d\", \"childEPCs\": "
+            "[\"urn:epc:id:sgtin:5412345.000012.P%d\", \"urn:epc:id:sgtin:5412345.000012.P%d\"], "
+            "\"bizLocation\": {\"id\": \"" SG(0) "\"}}",
+            i, i + 1, 2 * i + 1, 2 * i + 2);
+#define SHIP(t, sscc, k, temp, extra)                                                              \
+    "{\"type\": \"ObjectEvent\", \"action\": \"OBSERVE\", \"bizStep\": \"shipping\", "             \
+    "\"eventTime\": \"" t "\", \"eventTimeZoneOffset\": \"+00:00\", " extra                        \
+    "\"epcList\": [\"" sscc "\"], \"readPoint\": {\"id\": \"" SG(                                  \
+        0) "\"}, \"sourceList\": [{\"type\": \"owning_party\", "                                   \
+           "\"source\": \"" PG(                                                                    \
+               0) "\"}], \"destinationList\": [{\"type\": \"owning_party\", "                      \
+                  "\"destination\": \"" PG(k) "\"}, {\"type\": \"location\", \"destination\": "    \
+                                              "\"" SG(k) "\"}], "                                  \
+                                                         "\"sensorElementList\": "                 \
+                                                         "[{\"sensorReport\": [{\"type\": "        \
+                                                         "\"Temperature\", \"value\": " temp       \
+                                                         ", \"uom\": \"CEL\"}]}]}"
+    rec(Pr, 0, SHIP("2025-11-29T08:00:00Z", SSCC(1), 2, "2.8", ""));
+    rec(Pr, 0, SHIP("2025-11-29T08:01:00Z", SSCC(2), 3, "9.5", ""));
+    rec(Pr, 0,
+        SHIP("2025-11-29T08:02:00Z", SSCC(3), 3, "3.0",
+             "\"eventID\": \"urn:uuid:00000000-0000-4000-8000-000000000009\", "));
+    rec(Pr, 0,
+        SHIP("2025-11-29T08:02:00Z", SSCC(3), 3, "3.0",
+             "\"eventID\": \"urn:uuid:00000000-0000-4000-8000-000000000009\", "
+             "\"errorDeclaration\": {\"declarationTime\": \"2025-11-29T09:00:00Z\", \"reason\": "
+             "\"incorrect_data\", \"correctiveEventIDs\": "
+             "[\"urn:uuid:00000000-0000-4000-8000-000000000010\"]}, "));
+    rec(Pr, 0,
+        SHIP("2025-11-29T08:03:00Z", SSCC(3), 2, "3.1",
+             "\"eventID\": \"urn:uuid:00000000-0000-4000-8000-000000000010\", "));
+    rec(&f->n[K1], 0,
+        OBJ("2025-11-29T11:00:00Z", "receiving",
+            "\"epcList\": [\"" SSCC(1) "\", \"" SSCC(3) "\"], ",
+            "\"bizLocation\": {\"id\": \"" SG(2) "\"}"));
+    rec(&f->n[K1], 0,
+        "{\"type\": \"AggregationEvent\", \"action\": \"DELETE\", \"bizStep\": \"unpacking\", "
+        "\"eventTime\": \"2025-11-29T11:30:00Z\", \"eventTimeZoneOffset\": \"+00:00\", "
+        "\"parentID\": \"" SSCC(1) "\", \"childEPCs\": [], \"bizLocation\": {\"id\": \"" SG(
+            2) "\"}}");
+    rec(&f->n[K2], 0,
+        OBJ("2025-11-29T12:00:00Z", "receiving", "\"epcList\": [\"" SSCC(2) "\"], ",
+            "\"bizLocation\": {\"id\": \"" SG(3) "\"}"));
+    for (int i = FARM; i <= K2; i++)
+        merge(&f->n[AUDIT], &f->n[i]);
+}
+
+/* The event node whose eventTime (UTC text) is t, or NULL. */
+static const ledger_trace_node_t *at(const ledger_trace_t *t, const char *tm, size_t *idx)
+{
+    for (size_t i = 0; i < ledger_trace_node_count(t); i++) {
+        const ledger_trace_node_t *n = ledger_trace_node(t, i);
+        const char *et = n->event ? json_string_value(json_object_get(n->event, "eventTime")) : 0;
+        if (n->kind == LEDGER_TNODE_EVENT && et && strcmp(et, tm) == 0 && !n->erroneous) {
+            if (idx)
+                *idx = i;
+            return n;
+        }
+    }
+    return NULL;
+}
+
+static size_t count_kind(const ledger_trace_t *t, enum ledger_trace_kind k)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < ledger_trace_node_count(t); i++)
+        c += ledger_trace_node(t, i)->kind == k;
+    return c;
+}
+
+static int has_edge(const ledger_trace_t *t, size_t from, size_t to, int kind, int role)
+{
+    for (size_t i = 0; i < ledger_trace_edge_count(t); i++) {
+        const ledger_trace_edge_t *e = ledger_trace_edge(t, i);
+        if (e->from == from && e->to == to && (int)e->kind == kind && e->role == role)
+            return 1;
+    }
+    return 0;
+}
+
+static void test_back_from_portion(void **state)
+{
+    fixture_t *f = *state;
+    ledger_trace_t *t;
+    ledger_trace_opts_t o = {.dir = LEDGER_TRACE_BACK};
+    ledger_err_t err;
+    size_t i_s2, i_p2;
+    static const char *const want[] = {
+        "2023-04-02T08:00:00Z", "2025-11-27T15:00:00Z", "2025-11-27T17:00:00Z",
+        "2025-11-28T05:00:00Z", "2025-11-28T06:00:00Z", "2025-11-28T10:00:00Z",
+        "2025-11-29T06:00:00Z", "2025-11-29T07:00:00Z", "2025-11-29T08:00:00Z",
+        "2025-11-29T11:00:00Z", "2025-11-29T11:30:00Z"};
+    static const char *const not_want[] = {"2025-11-29T06:30:00Z", "2025-11-29T07:01:00Z",
+                                           "2025-11-29T08:01:00Z", "2025-11-29T12:00:00Z"};
+    meat_chain(f);
+    if (ledger_trace_run(f->n[AUDIT].st, P(1), &o, &t, &err))
+        fail_msg("trace: %s", err.msg);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!at(t, want[i], NULL))
+            fail_msg("trace back from P1 misses the event at %s", want[i]);
+    for (size_t i = 0; i < sizeof not_want / sizeof not_want[0]; i++)
+        if (at(t, not_want[i], NULL))
+            fail_msg("trace back from P1 has the unrelated event at %s", not_want[i]);
+    /* events in time order after the identifiers; the start first */
+    assert_int_equal(ledger_trace_start(t), 0);
+    assert_string_equal(ledger_trace_node(t, 0)->id, "https://id.gs1.org/01/05412345000129/21/P1");
+    for (size_t i = 1, last = 0; i < ledger_trace_node_count(t); i++) {
+        const ledger_trace_node_t *a = ledger_trace_node(t, i - 1), *b = ledger_trace_node(t, i);
+        if (a->kind != LEDGER_TNODE_IDENT && b->kind == LEDGER_TNODE_IDENT)
+            fail_msg("identifier after an event at %zu", i);
+        if (a->kind != LEDGER_TNODE_IDENT && b->time_ms < a->time_ms)
+            fail_msg("events out of time order at %zu", i);
+        last = i;
+        (void)last;
+    }
+    /* the animals are inputs of the slaughter, the lot of the cutting */
+    at(t, "2025-11-28T05:00:00Z", &i_s2);
+    at(t, "2025-11-29T06:00:00Z", &i_p2);
+    assert_true(has_edge(t, ledger_trace_find(t, A1), i_s2, LEDGER_TEDGE_TRANSFORMATION,
+                         LEDGER_ROLE_INPUT));
+    assert_true(has_edge(t, ledger_trace_find(t, CARC), i_p2, LEDGER_TEDGE_TRANSFORMATION,
+                         LEDGER_ROLE_INPUT));
+    assert_true(has_edge(t, i_p2, ledger_trace_find(t, P(1)), LEDGER_TEDGE_TRANSFORMATION,
+                         LEDGER_ROLE_OUTPUT));
+    /* the portion belongs to lot CUTA (ilmd), not CUTB */
+    assert_true(ledger_trace_find(t, CUTA) != (size_t)-1);
+    assert_true(ledger_trace_find(t, CUTB) == (size_t)-1);
+    assert_true(
+        has_edge(t, ledger_trace_find(t, P(1)), ledger_trace_find(t, CUTA), LEDGER_TEDGE_LOT, 0));
+    /* the slaughterhouse's private inspection: one sealed step, its feed */
+    assert_int_equal(count_kind(t, LEDGER_TNODE_SEALED), 1);
+    for (size_t i = 0; i < ledger_trace_node_count(t); i++)
+        if (ledger_trace_node(t, i)->kind == LEDGER_TNODE_SEALED) {
+            assert_memory_equal(ledger_trace_node(t, i)->feed,
+                                ledger_identity_public(f->n[SLAUGHTER].id), 32);
+            assert_int_equal(ledger_trace_node(t, i)->seq, 4);
+        }
+    assert_false(ledger_trace_truncated(t));
+    {
+        json_t *j = ledger_trace_json(t);
+        assert_string_equal(json_string_value(json_object_get(j, "schema")), "keten.trace/1");
+        assert_int_equal(json_array_size(json_object_get(j, "nodes")), ledger_trace_node_count(t));
+        assert_int_equal(json_array_size(json_object_get(j, "edges")), ledger_trace_edge_count(t));
+        json_decref(j);
+    }
+    ledger_trace_free(t);
+
+    /* bounded: depth 1 stops before the farm */
+    o.max_depth = 1;
+    if (ledger_trace_run(f->n[AUDIT].st, P(1), &o, &t, &err))
+        fail_msg("trace: %s", err.msg);
+    assert_true(ledger_trace_truncated(t));
+    assert_null(at(t, "2023-04-02T08:00:00Z", NULL));
+    ledger_trace_free(t);
+    o.max_depth = 0;
+    o.max_nodes = 5;
+    if (ledger_trace_run(f->n[AUDIT].st, P(1), &o, &t, &err))
+        fail_msg("trace: %s", err.msg);
+    assert_true(ledger_trace_truncated(t));
+    assert_true(ledger_trace_node_count(t) <= 5 + 2 * LEDGER_TRACE_SEALED_RUN);
+    ledger_trace_free(t);
+    /* the same product by its Digital Link (with the lot) finds the same */
+    o.max_nodes = 0;
+    if (ledger_trace_run(f->n[AUDIT].st, "https://example.com/01/05412345000129/10/CUTA/21/P1", &o,
+                         &t, &err))
+        fail_msg("trace DL: %s", err.msg);
+    assert_non_null(at(t, "2023-04-02T08:00:00Z", NULL));
+    ledger_trace_free(t);
+    assert_int_equal(
+        ledger_trace_run(f->n[AUDIT].st, "urn:epc:id:sgtin:5412345.000012.NOPE", &o, &t, &err),
+        LEDGER_ENOTFOUND);
+    assert_null(t);
+    assert_int_equal(
+        ledger_trace_run(f->n[AUDIT].st, "urn:epc:id:sgtin:5412345.12.X", &o, &t, &err),
+        LEDGER_EINPUT);
+}
+
+static void test_forward_and_recall(void **state)
+{
+    fixture_t *f = *state;
+    ledger_trace_t *t;
+    ledger_trace_opts_t o = {.dir = LEDGER_TRACE_FORWARD};
+    ledger_err_t err;
+    json_t *r;
+    size_t wrong = (size_t)-1, idx;
+    meat_chain(f);
+    /* forward from P5: the wrong shipment is shown erroneous, the
+     * correction follows; the other kitchen's receiving is not reached */
+    if (ledger_trace_run(f->n[AUDIT].st, P(5), &o, &t, &err))
+        fail_msg("trace: %s", err.msg);
+    for (size_t i = 0; i < ledger_trace_node_count(t); i++)
+        if (ledger_trace_node(t, i)->erroneous)
+            wrong = i;
+    assert_true(wrong != (size_t)-1);
+    assert_string_equal(ledger_trace_node(t, wrong)->id,
+                        "urn:uuid:00000000-0000-4000-8000-000000000009");
+    assert_memory_equal(ledger_trace_node(t, wrong)->decl_feed,
+                        ledger_identity_public(f->n[PROC].id), 32);
+    assert_non_null(at(t, "2025-11-29T08:03:00Z", &idx));
+    assert_true(has_edge(t, wrong, idx, LEDGER_TEDGE_CORRECTION, 0));
+    assert_non_null(at(t, "2025-11-29T11:00:00Z", NULL));
+    assert_null(at(t, "2025-11-29T12:00:00Z", NULL));
+    assert_null(at(t, "2025-11-29T08:00:00Z", NULL));
+    ledger_trace_free(t);
+
+    /* recall of the carcass lot: every portion, every shipment */
+    if (ledger_trace_recall(f->n[AUDIT].st, CARC, NULL, 1, 4.0, &r, &err))
+        fail_msg("recall: %s", err.msg);
+    {
+        json_t *products = json_object_get(r, "products"), *ships = json_object_get(r, "shipments");
+        json_t *exc = json_object_get(r, "excursions");
+        size_t i, found = 0;
+        json_t *v;
+        json_array_foreach(products, i, v)
+        {
+            const char *id = json_string_value(json_object_get(v, "id"));
+            for (int k = 1; k <= 6; k++) {
+                char want[80];
+                snprintf(want, sizeof want, "https://id.gs1.org/01/05412345000129/21/P%d", k);
+                found += strcmp(id, want) == 0;
+            }
+        }
+        assert_int_equal(found, 6);
+        /* s3 (to the processor), p1 (received), three pallets shipped
+         * (one corrected), K1 and K2 received: 7; the wrong one is listed */
+        assert_int_equal(json_integer_value(json_object_get(r, "shipmentCount")), 7);
+        assert_int_equal(json_array_size(ships), 8);
+        assert_int_equal(json_array_size(exc), 1);
+        assert_true(json_real_value(json_object_get(json_array_get(exc, 0), "value")) == 9.5);
+        /* P1 was last seen in its pallet's unpacking at kitchen 1 */
+        json_array_foreach(products, i, v)
+        {
+            if (strcmp(json_string_value(json_object_get(v, "id")),
+                       "https://id.gs1.org/01/05412345000129/21/P1") == 0)
+                assert_string_equal(
+                    json_string_value(json_object_get(json_object_get(v, "lastSeen"), "location")),
+                    SG(2));
+        }
+    }
+    json_decref(r);
+}
+
+static void test_origin(void **state)
+{
+    fixture_t *f = *state;
+    ledger_err_t err;
+    json_t *r, *o;
+    meat_chain(f);
+    if (ledger_trace_origin(f->n[AUDIT].st, P(1), &r, &err))
+        fail_msg("origin: %s", err.msg);
+    o = json_object_get(r, "origin");
+#define ONE(key, val)                                                                              \
+    do {                                                                                           \
+        json_t *a = json_object_get(o, key);                                                       \
+        if (json_array_size(a) != 1)                                                               \
+            fail_msg("origin %s: %zu values", key, json_array_size(a));                            \
+        assert_string_equal(json_string_value(json_object_get(json_array_get(a, 0), "value")),     \
+                            val);                                                                  \
+    } while (0)
+    ONE("bornIn", "BE");
+    ONE("rearedIn", "BE");
+    ONE("slaughteredIn", "BE");
+    ONE("slaughterhouseApproval", "BE 1234");
+    ONE("cutIn", "BE");
+    ONE("cuttingPlantApproval", "BE 5678");
+    ONE("referenceCode", "CARC1");
+    assert_int_equal(json_array_size(json_object_get(r, "lots")), 2); /* CARC1, CUTA */
+    json_decref(r);
+}
+
+/* ---- workwear ------------------------------------------------------------ */
+
+static void workwear(fixture_t *f, int cycles, int retire)
+{
+    node_t *M = &f->n[MAKER], *L = &f->n[LAUNDRY], *R = &f->n[RECYCLER];
+    rec(M, 0,
+        "{" CTX "\"type\": \"ObjectEvent\", \"action\": \"ADD\", \"bizStep\": \"commissioning\", "
+        "\"eventTime\": \"2024-01-10T08:00:00Z\", \"eventTimeZoneOffset\": \"+00:00\", "
+        "\"epcList\": [\"" G1 "\"], \"bizLocation\": {\"id\": \"" SG(
+            5) "\"}, "
+               "\"ilmd\": {\"garment:fibreComposition\": \"65%% polyester, 35%% cotton\", "
+               "\"garment:recycledContent\": 30, \"garment:maxWashCycles\": 55, "
+               "\"garment:madeIn\": \"PT\"}}");
+    rec(M, 0,
+        OBJ("2024-01-11T08:00:00Z", "shipping", "\"epcList\": [\"" G1 "\"], ",
+            "\"bizLocation\": {\"id\": \"" SG(5) "\"}, \"destinationList\": [{\"type\": "
+                                                 "\"location\", \"destination\": \"" SG(6) "\"}]"));
+    for (int i = 0; i < cycles; i++) {
+        rec(L, 0,
+            "{\"type\": \"ObjectEvent\", \"action\": \"OBSERVE\", \"bizStep\": \"receiving\", "
+            "\"eventTime\": \"2024-03-%02dT%02d:00:00Z\", \"eventTimeZoneOffset\": \"+00:00\", "
+            "\"epcList\": [\"" G1 "\"], \"bizLocation\": {\"id\": \"" SG(6) "\"}}",
+            1 + i / 10, 2 * (i % 10));
+        rec(L, 0,
+            "{\"type\": \"ObjectEvent\", \"action\": \"OBSERVE\", \"bizStep\": \"shipping\", "
+            "\"eventTime\": \"2024-03-%02dT%02d:30:00Z\", \"eventTimeZoneOffset\": \"+00:00\", "
+            "\"epcList\": [\"" G1 "\"], \"bizLocation\": {\"id\": \"" SG(
+                6) "\"}, "
+                   "\"destinationList\": [{\"type\": \"location\", \"destination\": \"" SG(
+                       7) "\"}]}",
+            1 + i / 10, 2 * (i % 10));
+    }
+    rec(L, 0,
+        OBJ("2024-04-01T08:00:00Z", "repairing", "\"epcList\": [\"" G1 "\"], ",
+            "\"bizLocation\": {\"id\": \"" SG(6) "\"}"));
+    rec(L, 0,
+        OBJ("2024-04-01T09:00:00Z", "shipping", "\"epcList\": [\"" G1 "\"], ",
+            "\"bizLocation\": {\"id\": \"" SG(6) "\"}, \"destinationList\": [{\"type\": "
+                                                 "\"location\", \"destination\": \"" SG(7) "\"}]"));
+    if (retire) {
+        rec(R, 0,
+            OBJ("2025-06-01T08:00:00Z", "receiving", "\"epcList\": [\"" G1 "\"], ",
+                "\"bizLocation\": {\"id\": \"" SG(8) "\"}"));
+        rec(R, 0,
+            "{\"type\": \"TransformationEvent\", \"bizStep\": \"disassembling\", "
+            "\"eventTime\": \"2025-06-02T08:00:00Z\", \"eventTimeZoneOffset\": \"+00:00\", "
+            "\"inputEPCList\": [\"" G1 "\"], \"outputQuantityList\": [{\"epcClass\": \"" FIBRE
+            "\", \"quantity\": 0.4, \"uom\": \"KGM\"}], \"bizLocation\": {\"id\": \"" SG(8) "\"}}");
+    }
+    merge(&f->n[AUDIT], M);
+    merge(&f->n[AUDIT], L);
+    if (retire)
+        merge(&f->n[AUDIT], R);
+}
+
+static void test_lifecycle(void **state)
+{
+    fixture_t *f = *state;
+    ledger_err_t err;
+    json_t *r, *c;
+    const char *other[] = {SG(1)};
+    const char *laundry[] = {"https://id.gs1.org/414/5412345000068"}; /* SG(6) as Digital Link */
+    workwear(f, 50, 0);
+    if (ledger_trace_lifecycle(f->n[AUDIT].st, G1, NULL, 0, &r, &err))
+        fail_msg("lifecycle: %s", err.msg);
+    assert_int_equal(json_integer_value(json_object_get(r, "washes")), 50);
+    assert_int_equal(json_integer_value(json_object_get(r, "maxWashCycles")), 55);
+    assert_string_equal(json_string_value(json_object_get(r, "status")), "due"); /* 50 >= 49.5 */
+    assert_int_equal(json_array_size(json_object_get(r, "repairs")), 1);
+    c = json_object_get(json_object_get(r, "commissioned"), "ilmd");
+    assert_string_equal(json_string_value(json_object_get(c, "fibreComposition")),
+                        "65% polyester, 35% cotton");
+    assert_int_equal(json_integer_value(json_object_get(c, "recycledContent")), 30);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(r, "holder"), "location")), SG(7));
+    assert_true(json_is_null(json_object_get(r, "endOfLife")));
+    json_decref(r);
+    /* only pairs at named laundries count */
+    if (ledger_trace_lifecycle(f->n[AUDIT].st, G1, other, 1, &r, &err))
+        fail_msg("lifecycle: %s", err.msg);
+    assert_int_equal(json_integer_value(json_object_get(r, "washes")), 0);
+    json_decref(r);
+    if (ledger_trace_lifecycle(f->n[AUDIT].st, G1, laundry, 1, &r, &err))
+        fail_msg("lifecycle: %s", err.msg);
+    assert_int_equal(json_integer_value(json_object_get(r, "washes")), 50);
+    json_decref(r);
+    /* due at the customer's location */
+    if (ledger_trace_due(f->n[AUDIT].st, SG(7), NULL, 0, 1, &r, &err))
+        fail_msg("due: %s", err.msg);
+    assert_int_equal(json_array_size(json_object_get(r, "garments")), 1);
+    json_decref(r);
+    if (ledger_trace_due(f->n[AUDIT].st, SG(1), NULL, 0, 1, &r, &err))
+        fail_msg("due: %s", err.msg);
+    assert_int_equal(json_array_size(json_object_get(r, "garments")), 0);
+    json_decref(r);
+}
+
+static void test_end_of_life(void **state)
+{
+    fixture_t *f = *state;
+    ledger_err_t err;
+    json_t *r, *eol;
+    workwear(f, 56, 1);
+    if (ledger_trace_lifecycle(f->n[AUDIT].st, G1, NULL, 0, &r, &err))
+        fail_msg("lifecycle: %s", err.msg);
+    assert_int_equal(json_integer_value(json_object_get(r, "washes")), 56);
+    assert_string_equal(json_string_value(json_object_get(r, "status")), "retired");
+    eol = json_object_get(r, "endOfLife");
+    assert_string_equal(json_string_value(json_object_get(eol, "bizStep")), "disassembling");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(eol, "outputs"), 0)),
+                        "https://id.gs1.org/01/05412345000303/10/FIB1");
+    json_decref(r);
+}
+
+static void test_over(void **state)
+{
+    fixture_t *f = *state;
+    ledger_err_t err;
+    json_t *r;
+    workwear(f, 56, 0);
+    if (ledger_trace_lifecycle(f->n[AUDIT].st, G1, NULL, 0, &r, &err))
+        fail_msg("lifecycle: %s", err.msg);
+    assert_string_equal(json_string_value(json_object_get(r, "status")), "over");
+    assert_int_equal(json_integer_value(json_object_get(r, "washesLeft")), -1);
+    json_decref(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_back_from_portion, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forward_and_recall, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_origin, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_end_of_life, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_over, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
