@@ -53,7 +53,8 @@ echo "  keten: $keten_rate entries/s verified and durably stored ($ms ms wall)"
 echo "         CPU: A (sender) $a_cpu ms, B (receiver) $b_cpu ms; peak RSS: A $a_rss MB, B $b_rss MB"
 echo "         B's store: $(du -sm "$work/b/db" | cut -f1) MB"
 
-# -- the same between two Hypercore processes
+# -- the same between two Hypercore processes (BENCH_HYPERCORE=0 skips it)
+if [ "${BENCH_HYPERCORE:-1}" = 0 ]; then exit 0; fi
 if ! command -v node >/dev/null; then echo "  hypercore: skipped (no node.js)"; exit 0; fi
 if [ ! -d "$here/hypercore/node_modules/hypercore" ]; then
     (cd "$here/hypercore" && npm install --no-audit --no-fund --silent >/dev/null 2>&1) ||

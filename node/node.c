@@ -230,6 +230,11 @@ static void on_check(uv_check_t *h)
     commit_due(h->data);
 }
 
+void node_bytes_arrived(node_t *n)
+{
+    n->ingest_busy = 1;
+}
+
 /* ---- progress --------------------------------------------------------------- */
 
 static void show_progress(node_t *n, uint64_t now)

@@ -30,12 +30,12 @@
 #define NODE_BACKOFF_MIN_MS 1000
 #define NODE_BACKOFF_MAX_MS 30000
 /* A group commit is made when this many received entries wait, or the
- * oldest waited this long: on a large store a commit costs about the same
- * for 2,000 entries as for 50,000 (it rewrites the index pages touched), so
- * bulk syncs commit in big groups.  A loop iteration in which no entries
- * arrived (the stream went quiet: live traffic) commits at once. */
-#define NODE_COMMIT_ENTRIES 50000
-#define NODE_COMMIT_MS 250
+ * oldest waited this long, or a loop iteration passed in which no bytes
+ * arrived (the streams went quiet: live traffic commits at once).  On a large
+ * store a commit costs about the same for 2,000 entries as for 100,000 (it
+ * rewrites the index pages touched), so a bulk sync commits in big groups. */
+#define NODE_COMMIT_ENTRIES 100000
+#define NODE_COMMIT_MS 2000
 
 typedef struct node node_t;
 typedef struct session session_t;
@@ -126,7 +126,7 @@ struct node {
     ledger_ingest_t *ingest; /* the open group commit, or NULL */
     uint64_t ingest_entries;  /* entries added to the open group commit */
     uint64_t ingest_started; /* loop time it was opened */
-    int ingest_busy;         /* entries arrived during this loop iteration */
+    int ingest_busy;         /* bytes arrived during this loop iteration */
     node_head_t *heads; /* our feeds' heads as last seen (sorted by feed) */
     size_t nheads;
     json_t *names;      /* feed hex -> name learned from partners */
@@ -147,6 +147,8 @@ const node_head_t *node_head(node_t *n, const uint8_t feed[32]);
 const char *node_feed_name(node_t *n, const uint8_t feed[32]);
 /* Opens the group commit when none is open. */
 int node_ingest(node_t *n, ledger_ingest_t **out, ledger_err_t *err);
+/* Bytes arrived from a partner: no commit at the end of this iteration. */
+void node_bytes_arrived(node_t *n);
 /* The peer-list entry for id (NULL: not allowed). */
 const node_peer_t *node_peer(node_t *n, const uint8_t id[32]);
 /* Learns a name for a feed (prio 1: the peer's own HELLO, 0: a NAMES hint). */

@@ -455,7 +455,6 @@ static void on_entries(session_t *s, const node_msg_t *m)
     s->entries_in += rep.accepted;
     n->prog_entries += rep.accepted;
     n->ingest_entries += rep.accepted + rep.duplicates;
-    n->ingest_busy = 1;
     if (rep.accepted)
         s->last_sync_ms = wall_ms();
     {
@@ -723,6 +722,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     s->last_rx_ms = node_now(s->node);
+    node_bytes_arrived(s->node); /* more entries may follow: node.c commits when quiet */
     if (ledger_buf_append(&s->in, s->rbuf, (size_t)nread)) {
         session_close(s, "out of memory");
         return;
