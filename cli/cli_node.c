@@ -332,13 +332,12 @@ static int add_feed(const ledger_feed_head_t *h, void *ctx)
 {
     feeds_ctx_t *fc = ctx;
     char hex[65], hhex[65];
-    json_array_append_new(fc->feeds,
-                          json_pack("{s:s, s:s, s:I, s:s, s:b, s:b}", "feed",
-                                    ledger_hex(h->feed, 32, hex), "name", feed_name(fc, h->feed),
-                                    "seq", (json_int_t)h->seq, "head",
-                                    ledger_hex(h->hash, 32, hhex), "forked",
-                                    (h->flags & LEDGER_FEED_FORKED) != 0, "own",
-                                    !memcmp(h->feed, fc->self, 32)));
+    json_array_append_new(fc->feeds, json_pack("{s:s, s:s, s:I, s:s, s:b, s:b}", "feed",
+                                               ledger_hex(h->feed, 32, hex), "name",
+                                               feed_name(fc, h->feed), "seq", (json_int_t)h->seq,
+                                               "head", ledger_hex(h->hash, 32, hhex), "forked",
+                                               (h->flags & LEDGER_FEED_FORKED) != 0, "own",
+                                               !memcmp(h->feed, fc->self, 32)));
     return 0;
 }
 
@@ -426,9 +425,10 @@ int cli_status_main(cli_ctx_t *ctx, int argc, char **argv)
             json_object_set_new(po, "state", json_string("node not running"));
         }
         if (!json_object_get(po, "lastSync")) /* the last one a stopped node saw */
-            json_object_set_new(po, "lastSync", json_is_string(json_object_get(live, "lastSync"))
-                                                    ? json_incref(json_object_get(live, "lastSync"))
-                                                    : json_null());
+            json_object_set_new(po, "lastSync",
+                                json_is_string(json_object_get(live, "lastSync"))
+                                    ? json_incref(json_object_get(live, "lastSync"))
+                                    : json_null());
         if (!json_object_get(po, "behind"))
             json_object_set_new(po, "behind", json_null());
         json_array_append_new(peer_arr, po);

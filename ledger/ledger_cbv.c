@@ -21,7 +21,6 @@
 /* The word lists: ledger__cbv_words.h. */
 #include "ledger__cbv_words.h"
 
-
 /* A vocabulary: its bare words, and for the CBV ones the term prefix in the
  * CBV namespace (https://ref.gs1.org/cbv/BizStep-shipping, compacted
  * cbv:BizStep-shipping) and the EPCIS 1.x URN prefix. */

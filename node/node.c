@@ -171,8 +171,9 @@ static void refresh_heads(node_t *n)
             changed[nch++] = hv.v[i];
         if (old && !(old->flags & 1) && (hv.v[i].flags & 1)) {
             char hex[65];
-            node_log(n, "FORK: feed %s (%s) is marked forked: its key signed two different "
-                        "entries; it accepts no new entries (keten status, docs/operations.md)",
+            node_log(n,
+                     "FORK: feed %s (%s) is marked forked: its key signed two different "
+                     "entries; it accepts no new entries (keten status, docs/operations.md)",
                      ledger_hex(hv.v[i].feed, 32, hex), node_feed_name(n, hv.v[i].feed));
         }
     }
@@ -466,8 +467,7 @@ static int start_listener(node_t *n, const char *addr, ledger_err_t *err)
     n->listening = 1;
     if ((rc = uv_tcp_bind(&n->listener, (struct sockaddr *)&sa, 0)) ||
         (rc = uv_listen((uv_stream_t *)&n->listener, 64, on_incoming)))
-        return ledger_err_set(err, LEDGER_EIO, "cannot listen on %s: %s", addr,
-                              uv_strerror(rc));
+        return ledger_err_set(err, LEDGER_EIO, "cannot listen on %s: %s", addr, uv_strerror(rc));
     snprintf(n->listen_addr, sizeof n->listen_addr, "%s", addr);
     return 0;
 }
@@ -617,8 +617,7 @@ int node_run(ledger_home_t *home, const ledger_identity_t *id, const node_option
     signal(SIGPIPE, SIG_IGN);
     if ((rc = uv_loop_init(&loop))) {
         json_decref(n.names);
-        return ledger_err_set(err, LEDGER_EIO, "cannot start the event loop: %s",
-                              uv_strerror(rc));
+        return ledger_err_set(err, LEDGER_EIO, "cannot start the event loop: %s", uv_strerror(rc));
     }
     n.loop = &loop;
     reload_peers(&n, 1);

@@ -48,7 +48,7 @@ typedef struct dialer {
     uint64_t next_ms;   /* loop time of the next attempt */
     session_t *session; /* the session this dialer made, while it lives */
     char last_error[400];
-    int live;           /* still on the peer list */
+    int live; /* still on the peer list */
 } dialer_t;
 
 typedef struct sub {
@@ -86,12 +86,12 @@ struct session {
     size_t nwants;
     node_head_t *peer_heads;
     size_t npeer_heads;
-    size_t queued;        /* bytes handed to uv_write not yet written */
+    size_t queued; /* bytes handed to uv_write not yet written */
     uint64_t started_ms, last_rx_ms, last_tx_ms, last_sync_ms;
     uint64_t entries_in, entries_out;
     uint64_t ping_nonce;
     int pumping;
-    int hs_rc;           /* last handshake result, for the log */
+    int hs_rc; /* last handshake result, for the log */
     uv_shutdown_t shutdown_req;
     const uint8_t **scratch_p; /* ENTRIES decode scratch */
     size_t *scratch_n;
@@ -124,12 +124,12 @@ struct node {
     size_t ndialers;
     session_t *sessions;
     ledger_ingest_t *ingest; /* the open group commit, or NULL */
-    uint64_t ingest_entries;  /* entries added to the open group commit */
+    uint64_t ingest_entries; /* entries added to the open group commit */
     uint64_t ingest_started; /* loop time it was opened */
     int ingest_busy;         /* bytes arrived during this loop iteration */
-    node_head_t *heads; /* our feeds' heads as last seen (sorted by feed) */
+    node_head_t *heads;      /* our feeds' heads as last seen (sorted by feed) */
     size_t nheads;
-    json_t *names;      /* feed hex -> name learned from partners */
+    json_t *names; /* feed hex -> name learned from partners */
     int names_dirty;
     uint64_t last_state_ms;
     int stopping;

@@ -79,8 +79,7 @@ int node_netkey_parse(const char *hex, uint8_t key[32], ledger_err_t *err)
     for (int i = 0; i < 64; i++)
         low[i] = (char)((hex[i] >= 'A' && hex[i] <= 'F') ? hex[i] + 32 : hex[i]);
     low[64] = '\0';
-    return ledger_unhex(low, key, 32) ? ledger_err_set(err, LEDGER_EINVAL, "bad network key")
-                                      : 0;
+    return ledger_unhex(low, key, 32) ? ledger_err_set(err, LEDGER_EINVAL, "bad network key") : 0;
 }
 
 int node_netkey_write(const char *home, const uint8_t key[32], ledger_err_t *err)
@@ -142,16 +141,14 @@ int node_addr_split(const char *addr, char *host, size_t hostlen, int *port, led
     if (addr[0] == '[') {
         hend = strchr(addr, ']');
         if (!hend || hend[1] != ':')
-            return ledger_err_set(err, LEDGER_EINVAL,
-                                  "address \"%s\": expected [ipv6]:port", addr);
+            return ledger_err_set(err, LEDGER_EINVAL, "address \"%s\": expected [ipv6]:port", addr);
         h = addr + 1;
         colon = hend + 1;
     } else {
         colon = strrchr(addr, ':');
         if (!colon || colon == addr)
             return ledger_err_set(err, LEDGER_EINVAL,
-                                  "address \"%s\": expected host:port, e.g. 127.0.0.1:7401",
-                                  addr);
+                                  "address \"%s\": expected host:port, e.g. 127.0.0.1:7401", addr);
         hend = colon;
     }
     errno = 0;
@@ -206,8 +203,8 @@ int node_peers_load(const char *home, node_peers_t *out, ledger_err_t *err)
         const char *name = json_string_value(json_object_get(it, "name"));
         const char *addr = json_string_value(json_object_get(it, "address"));
         if (!id || strlen(id) != 64 || ledger_unhex(id, p->id, 32)) {
-            rc = ledger_err_set(err, LEDGER_EINPUT, "%s: peer %zu has no valid \"id\"", path,
-                                i + 1);
+            rc =
+                ledger_err_set(err, LEDGER_EINPUT, "%s: peer %zu has no valid \"id\"", path, i + 1);
             goto fail;
         }
         if (name)

@@ -37,9 +37,9 @@ int node_netkey_parse(const char *hex, uint8_t key[32], ledger_err_t *err);
 
 typedef struct node_peer {
     uint8_t id[32];
-    char name[201];                /* "" when none */
-    char address[NODE_ADDR_MAX];   /* "" when the peer only connects in */
-    int sealed;                    /* 1: our own feed travels to it sealed */
+    char name[201];              /* "" when none */
+    char address[NODE_ADDR_MAX]; /* "" when the peer only connects in */
+    int sealed;                  /* 1: our own feed travels to it sealed */
 } node_peer_t;
 
 typedef struct node_peers {

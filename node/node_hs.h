@@ -52,19 +52,19 @@ typedef struct node_hs node_hs_t;
 typedef int (*node_hs_allow_cb)(const uint8_t peer_id[32], void *ctx);
 
 typedef struct node_hs_config {
-    int initiator;                          /* 1: we connected out (client) */
-    const uint8_t *network_key;             /* NODE_NETKEY_LEN bytes */
-    const ledger_identity_t *id;            /* our long-term key (borrowed) */
-    const uint8_t *expect_peer;             /* client: the server's ID we dialled (32 bytes) */
-    node_hs_allow_cb allow;                 /* server: the allowlist check */
+    int initiator;               /* 1: we connected out (client) */
+    const uint8_t *network_key;  /* NODE_NETKEY_LEN bytes */
+    const ledger_identity_t *id; /* our long-term key (borrowed) */
+    const uint8_t *expect_peer;  /* client: the server's ID we dialled (32 bytes) */
+    node_hs_allow_cb allow;      /* server: the allowlist check */
     void *allow_ctx;
 } node_hs_config_t;
 
 /* What a finished handshake gives. */
 typedef struct node_hs_result {
-    uint8_t peer_id[32];                    /* the peer's proven Ed25519 public key */
-    uint8_t tx_key[NODE_STREAM_KEY_LEN];    /* key of our sending stream */
-    uint8_t rx_key[NODE_STREAM_KEY_LEN];    /* key of our receiving stream */
+    uint8_t peer_id[32];                 /* the peer's proven Ed25519 public key */
+    uint8_t tx_key[NODE_STREAM_KEY_LEN]; /* key of our sending stream */
+    uint8_t rx_key[NODE_STREAM_KEY_LEN]; /* key of our receiving stream */
 } node_hs_result_t;
 
 /* New handshake state (fresh ephemeral keys).  cfg is copied; the pointers

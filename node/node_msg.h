@@ -55,8 +55,8 @@ enum node_msg_type {
 #define NODE_PROTO_VERSION 1 /* the HELLO version this code speaks */
 #define NODE_HEAD_WIRE_LEN (32 + 8 + 32 + 4)
 #define NODE_NAME_MAX 200
-#define NODE_BYE_MAX 255               /* reason bytes */
-#define NODE_HEAD_FORKED 1u            /* node_head_t.flags bit 0; other bits must be 0 */
+#define NODE_BYE_MAX 255                      /* reason bytes */
+#define NODE_HEAD_FORKED 1u                   /* node_head_t.flags bit 0; other bits must be 0 */
 #define NODE_ENTRIES_HDR_LEN (1 + 32 + 8 + 4) /* ENTRIES bytes before the first entry */
 /* The most heads one HEADS message holds (13,796); send more in several. */
 #define NODE_HEADS_MAX ((NODE_FRAME_MAX - 5) / NODE_HEAD_WIRE_LEN)

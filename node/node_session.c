@@ -480,8 +480,9 @@ static void on_entries(session_t *s, const node_msg_t *m)
         /* the peer's chain differs at or before our head: get its entry at
          * our head's seq, which must differ from ours: the fork evidence */
         uint64_t have = lh ? lh->seq : 0;
-        node_log(n, "feed %s: %s sent entries that do not link to our head at seq %llu: "
-                    "asking for its entry there",
+        node_log(n,
+                 "feed %s: %s sent entries that do not link to our head at seq %llu: "
+                 "asking for its entry there",
                  ledger_hex(m->feed, 32, hex), label(s), (unsigned long long)have);
         if (have)
             send_want(s, m->feed, have, have);

@@ -34,12 +34,12 @@
 typedef struct reader reader_t;
 
 typedef struct {
-    char *code;       /* what was read, NUL-terminated (may contain 0x1D GS) */
-    size_t code_len;  /* its length in bytes */
-    char *uid;        /* NFC: tag UID in lowercase hex; NULL otherwise */
-    char *tag_type;   /* NFC: e.g. "NTAG213"; QR: "QR-Code", "EAN-13", ...; NULL if unknown */
-    char *source;     /* where it came from: device connstring, file name, "stdin" */
-    int64_t time_ms;  /* when it was read, ms since the Unix epoch (replay: as recorded) */
+    char *code;      /* what was read, NUL-terminated (may contain 0x1D GS) */
+    size_t code_len; /* its length in bytes */
+    char *uid;       /* NFC: tag UID in lowercase hex; NULL otherwise */
+    char *tag_type;  /* NFC: e.g. "NTAG213"; QR: "QR-Code", "EAN-13", ...; NULL if unknown */
+    char *source;    /* where it came from: device connstring, file name, "stdin" */
+    int64_t time_ms; /* when it was read, ms since the Unix epoch (replay: as recorded) */
 } reader_read_t;
 
 /* Results of reader_poll() besides negative ledger error codes. */

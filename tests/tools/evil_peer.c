@@ -111,8 +111,7 @@ int main(int argc, char **argv)
     if (sodium_init() < 0)
         die("sodium", "init failed");
     if (ledger_home_open(argv[1], LEDGER_STORE_RDONLY, &home, &err) ||
-        ledger_home_identity(home, NULL, 0, &id, &err) ||
-        node_netkey_read(argv[1], netkey, &err))
+        ledger_home_identity(home, NULL, 0, &id, &err) || node_netkey_read(argv[1], netkey, &err))
         die(argv[1], err.msg);
     if (ledger_unhex(argv[3], victim, 32))
         die("victim id", argv[3]);
@@ -272,10 +271,10 @@ int main(int argc, char **argv)
             ledger_header_t h;
             ledger_buf_t hb = LEDGER_BUF_INIT, eb = LEDGER_BUF_INIT;
             ledger_buf_t pb = LEDGER_BUF_INIT;
-            json_t *ev = json_pack("{s:s, s:s, s:s, s:[s], s:s}", "type", "ObjectEvent",
-                                   "eventTime", "2026-01-01T00:00:00Z", "eventTimeZoneOffset",
-                                   "+00:00", "epcList", "urn:epc:id:sgtin:5412345.000001.1",
-                                   "action", "OBSERVE");
+            json_t *ev =
+                json_pack("{s:s, s:s, s:s, s:[s], s:s}", "type", "ObjectEvent", "eventTime",
+                          "2026-01-01T00:00:00Z", "eventTimeZoneOffset", "+00:00", "epcList",
+                          "urn:epc:id:sgtin:5412345.000001.1", "action", "OBSERVE");
             uint8_t sig[64];
             size_t start;
             if (ledger_event_payload_encode(

@@ -242,14 +242,14 @@ static void meat_chain(fixture_t *f)
     "\"eventTime\": \"" t "\", \"eventTimeZoneOffset\": \"+00:00\", " extra                        \
     "\"epcList\": [\"" sscc "\"], \"readPoint\": {\"id\": \"" SG(                                  \
         0) "\"}, \"sourceList\": [{\"type\": \"owning_party\", "                                   \
-           "\"source\": \"" PG(                                                                    \
-               0) "\"}], \"destinationList\": [{\"type\": \"owning_party\", "                      \
-                  "\"destination\": \"" PG(k) "\"}, {\"type\": \"location\", \"destination\": "    \
-                                              "\"" SG(k) "\"}], "                                  \
-                                                         "\"sensorElementList\": "                 \
-                                                         "[{\"sensorReport\": [{\"type\": "        \
-                                                         "\"Temperature\", \"value\": " temp       \
-                                                         ", \"uom\": \"CEL\"}]}]}"
+           "\"source\": \"" PG(0) "\"}], \"destinationList\": [{\"type\": \"owning_party\", "      \
+                                  "\"destination\": \"" PG(                                        \
+                                      k) "\"}, {\"type\": \"location\", \"destination\": "         \
+                                         "\"" SG(k) "\"}], "                                       \
+                                                    "\"sensorElementList\": "                      \
+                                                    "[{\"sensorReport\": [{\"type\": "             \
+                                                    "\"Temperature\", \"value\": " temp            \
+                                                    ", \"uom\": \"CEL\"}]}]}"
     rec(Pr, 0, SHIP("2025-11-29T08:00:00Z", SSCC(1), 2, "2.8", ""));
     rec(Pr, 0, SHIP("2025-11-29T08:01:00Z", SSCC(2), 3, "9.5", ""));
     rec(Pr, 0,
