@@ -51,11 +51,18 @@ contains "$T/out" "${S_ID:0:8}:5"
 # -- live: recorded by another process while the nodes run
 expect 0 --home "$K" record --type ObjectEvent --action OBSERVE --biz-step receiving \
     --epc urn:epc:id:sgtin:5412345.000001.1001 --event-time 2025-11-30T09:00:00Z
-t0=$(date +%s%N)
 expect 0 --home "$S" record --type ObjectEvent --action OBSERVE --biz-step shipping \
     --epc urn:epc:id:sgtin:5412345.000001.1001 --event-time 2025-11-30T08:00:00Z
-WHY="the slaughterhouse's new event reaches the kitchen" wait_until 10 seq_is "$K" "$S_ID" 6
-echo "live: S -> P -> K in $(( ($(date +%s%N) - t0) / 1000000 )) ms (two hops, incl. polling)"
+t0=$(date +%s%N)
+# poll with the cheapest command that sees it (no python): keten show S:6
+end=$((SECONDS + 10))
+until "$KETEN" --home "$K" show "${S_ID}:6" >/dev/null 2>&1; do
+    [ $SECONDS -lt $end ] || fail "the slaughterhouse's new event did not reach the kitchen in 10 s"
+done
+live_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "live: S -> P -> K in $live_ms ms (two hops, from the end of keten record)"
+# the issue asks for 1 s per partner; allow a loaded CI machine twice that for two hops
+[ "$live_ms" -lt 2000 ] || fail "a live event took $live_ms ms over two hops"; ok
 WHY="all converge again" wait_until 10 same_heads "$S" "$P" "$K"
 
 # -- status
