@@ -280,25 +280,24 @@ static void dial(node_t *n, dialer_t *d);
 static void sync_dialers(node_t *n)
 {
     for (size_t i = 0; i < n->ndialers; i++)
-        n->dialers[i].live = 0;
+        n->dialers[i]->live = 0;
     for (size_t p = 0; p < n->peers.n; p++) {
         const node_peer_t *peer = &n->peers.v[p];
         dialer_t *d = NULL;
         if (!peer->address[0])
             continue;
         for (size_t i = 0; i < n->ndialers; i++)
-            if (!memcmp(n->dialers[i].id, peer->id, 32))
-                d = &n->dialers[i];
+            if (!memcmp(n->dialers[i]->id, peer->id, 32))
+                d = n->dialers[i];
         if (!d) {
-            dialer_t *v = realloc(n->dialers, (n->ndialers + 1) * sizeof *v);
+            /* dialers never move (sessions point at them): an array of pointers */
+            dialer_t **v = realloc(n->dialers, (n->ndialers + 1) * sizeof *v);
             if (!v)
                 continue;
-            /* sessions point at dialers: fix the pointers after the move */
-            for (session_t *s = n->sessions; s; s = s->next)
-                if (s->dialer)
-                    s->dialer = v + (s->dialer - n->dialers);
             n->dialers = v;
-            d = &n->dialers[n->ndialers++];
+            if (!(d = calloc(1, sizeof *d)))
+                continue;
+            n->dialers[n->ndialers++] = d;
             memset(d, 0, sizeof *d);
             memcpy(d->id, peer->id, 32);
             d->next_ms = node_now(n);
@@ -386,7 +385,7 @@ static void dial(node_t *n, dialer_t *d)
 static void dial_due(node_t *n, uint64_t now)
 {
     for (size_t i = 0; i < n->ndialers; i++) {
-        dialer_t *d = &n->dialers[i];
+        dialer_t *d = n->dialers[i];
         if (!d->live || d->session || now < d->next_ms)
             continue;
         if (node_find_ready(n, d->id, NULL))
@@ -493,16 +492,16 @@ static void write_state(node_t *n)
             session_state(s, po);
         else {
             const char *state = "disconnected", *e = NULL;
-            for (size_t d = 0; d < n->ndialers; d++)
-                if (!memcmp(n->dialers[d].id, p->id, 32)) {
-                    state = n->dialers[d].session ? "connecting" : "waiting";
-                    if (n->dialers[d].last_error[0])
-                        e = n->dialers[d].last_error;
+            for (size_t k = 0; k < n->ndialers; k++)
+                if (!memcmp(n->dialers[k]->id, p->id, 32)) {
+                    const dialer_t *d = n->dialers[k];
+                    state = d->session ? "connecting" : "waiting";
+                    if (d->last_error[0])
+                        e = d->last_error;
                     json_object_set_new(
                         po, "nextAttemptMs",
-                        json_integer((json_int_t)(n->dialers[d].next_ms > node_now(n)
-                                                      ? n->dialers[d].next_ms - node_now(n)
-                                                      : 0)));
+                        json_integer(
+                            (json_int_t)(d->next_ms > node_now(n) ? d->next_ms - node_now(n) : 0)));
                 }
             if (!p->address[0])
                 state = "disconnected";
@@ -663,6 +662,8 @@ out:
     if (n.ingest)
         ledger_ingest_abort(n.ingest);
     node_peers_free(&n.peers);
+    for (size_t i = 0; i < n.ndialers; i++)
+        free(n.dialers[i]);
     free(n.dialers);
     free(n.heads);
     json_decref(n.names);

@@ -120,7 +120,7 @@ struct node {
     uv_fs_event_t dbwatch; /* the store's files changed: maybe new entries */
     int watching;
     uv_check_t check;
-    dialer_t *dialers;
+    dialer_t **dialers; /* each allocated once: sessions keep pointers */
     size_t ndialers;
     session_t *sessions;
     ledger_ingest_t *ingest; /* the open group commit, or NULL */
