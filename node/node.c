@@ -220,7 +220,10 @@ static void commit_now(node_t *n)
 static void commit_due(node_t *n)
 {
     uv_update_time(n->loop);
-    if (n->ingest && (!n->ingest_busy || n->ingest_entries >= NODE_COMMIT_ENTRIES ||
+    int bulk = 0;
+    for (session_t *s = n->sessions; s && !bulk; s = s->next)
+        bulk = s->state == SES_READY && s->bulk_remaining > 0;
+    if (n->ingest && ((!n->ingest_busy && !bulk) || n->ingest_entries >= NODE_COMMIT_ENTRIES ||
                       node_now(n) - n->ingest_started >= NODE_COMMIT_MS))
         commit_now(n);
     n->ingest_busy = 0;

@@ -31,7 +31,9 @@
 #define NODE_BACKOFF_MAX_MS 30000
 /* A group commit is made when this many received entries wait, or the
  * oldest waited this long, or a loop iteration passed in which no bytes
- * arrived (the streams went quiet: live traffic commits at once).  On a large
+ * arrived and no session is in the middle of a bulk sync (live traffic
+ * commits at once; a bulk sync is not cut into small commits by the gaps
+ * in the sender's stream).  On a large
  * store a commit costs about the same for 2,000 entries as for 100,000 (it
  * rewrites the index pages touched), so a bulk sync commits in big groups. */
 #define NODE_COMMIT_ENTRIES 100000
@@ -91,6 +93,7 @@ struct session {
     uint64_t entries_in, entries_out;
     uint64_t ping_nonce;
     int pumping;
+    uint64_t bulk_remaining; /* entries the peer announced beyond the last batch */
     int hs_rc; /* last handshake result, for the log */
     uv_shutdown_t shutdown_req;
     const uint8_t **scratch_p; /* ENTRIES decode scratch */

@@ -462,6 +462,8 @@ static void on_entries(session_t *s, const node_msg_t *m)
         uint64_t last = m->from + k - 1;
         if (ph && last > ph->seq && !rep.link_mismatch)
             ph->seq = last;
+        /* the peer said it has more of this feed: a bulk sync is under way */
+        s->bulk_remaining = ph && ph->seq > last && !rep.link_mismatch ? ph->seq - last : 0;
     }
     if (rep.forked) {
         node_log(n,

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Killing a node (SIGKILL) in the middle of a sync of 100,000 entries and
+# Killing a node (SIGKILL) in the middle of a sync of 250,000 entries (more
+# than two group commits of 100,000, so a kill can land after some) and
 # starting it again loses nothing and duplicates nothing: every entry is
 # stored exactly once, in order, verified (keten verify re-checks every
 # signature, link and index row, and seq continuity).
 set -eu
 . "$(dirname "$0")/nodelib.bash"
-N=${CRASH_ENTRIES:-100000}
+N=${CRASH_ENTRIES:-250000}
 S=$T/s R=$T/r
 mkhome "$S" Slachthuis
 NET=$("$KETEN" --home "$S" network)
@@ -19,7 +20,7 @@ expect 0 --home "$S" record --quiet "$T/doc.jsonld"
 start_node "$S" "$SPORT"
 
 kills=0
-delays=(0 0.3 0.9 1.6)
+delays=(0 0.5 1.5 2.5)
 for round in 1 2 3; do
     : >"$R.log"
     start_node "$R"
