@@ -34,14 +34,11 @@
 #include "ledger_identity.h"
 #include "ledger_replica.h"
 #include "ledger_store.h"
+#include "store_testlib.h"
 
 /* ---- fixture ------------------------------------------------------------ */
 
-typedef struct node {
-    char dir[300];
-    ledger_identity_t *id;
-    ledger_store_t *st;
-} node_t;
+typedef tl_node_t node_t;
 
 typedef struct fixture {
     char dir[256];
@@ -52,12 +49,7 @@ typedef struct fixture {
 
 static void node_open(fixture_t *f, node_t *n, const char *name)
 {
-    ledger_err_t err;
-    snprintf(n->dir, sizeof n->dir, "%s/%s", f->dir, name);
-    if (ledger_identity_generate(&n->id, &err))
-        fail_msg("identity: %s", err.msg);
-    if (ledger_store_open(n->dir, LEDGER_STORE_CREATE, ledger_identity_public(n->id), &n->st, &err))
-        fail_msg("open %s: %s", n->dir, err.msg);
+    tl_node_open(n, f->dir, name);
 }
 
 static json_t *object_event(const char *serial, const char *step, int minute)
@@ -162,9 +154,7 @@ static void make_bundle(fixture_t *f, unsigned flags, ledger_buf_t *out)
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
-    const char *tmp = getenv("TMPDIR");
-    snprintf(f->dir, sizeof f->dir, "%s/keten-bundle-XXXXXX", tmp ? tmp : "/tmp");
-    if (!mkdtemp(f->dir))
+    if (tl_tmpdir(f->dir, sizeof f->dir, "keten-bundle"))
         return -1;
     node_open(f, &f->farm, "farm");
     node_open(f, &f->proc, "proc");
@@ -184,14 +174,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture_t *f = *state;
-    char cmd[300];
-    ledger_store_close(f->farm.st);
-    ledger_store_close(f->proc.st);
-    ledger_identity_free(f->farm.id);
-    ledger_identity_free(f->proc.id);
+    tl_node_close(&f->farm);
+    tl_node_close(&f->proc);
     ledger_buf_free(&f->bundle);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
+    if (tl_rmtree(f->dir))
         return -1;
     free(f);
     return 0;

@@ -31,14 +31,11 @@
 #include "ledger_identity.h"
 #include "ledger_replica.h"
 #include "ledger_store.h"
+#include "store_testlib.h"
 
 /* ---- fixtures: stores with their own keys in one temp dir ---------------- */
 
-typedef struct node {
-    char dir[300];
-    ledger_identity_t *id;
-    ledger_store_t *st;
-} node_t;
+typedef tl_node_t node_t;
 
 typedef struct fixture {
     char dir[256];
@@ -47,28 +44,18 @@ typedef struct fixture {
 
 static void node_open(fixture_t *f, node_t *n, const char *name)
 {
-    ledger_err_t err;
-    snprintf(n->dir, sizeof n->dir, "%s/%s", f->dir, name);
-    if (ledger_identity_generate(&n->id, &err))
-        fail_msg("identity: %s", err.msg);
-    if (ledger_store_open(n->dir, LEDGER_STORE_CREATE, ledger_identity_public(n->id), &n->st, &err))
-        fail_msg("open %s: %s", n->dir, err.msg);
+    tl_node_open(n, f->dir, name);
 }
 
 static void node_close(node_t *n)
 {
-    ledger_store_close(n->st);
-    ledger_identity_free(n->id);
-    n->st = NULL;
-    n->id = NULL;
+    tl_node_close(n);
 }
 
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
-    const char *tmp = getenv("TMPDIR");
-    snprintf(f->dir, sizeof f->dir, "%s/keten-replica-XXXXXX", tmp ? tmp : "/tmp");
-    if (!mkdtemp(f->dir))
+    if (tl_tmpdir(f->dir, sizeof f->dir, "keten-replica"))
         return -1;
     node_open(f, &f->a, "a");
     node_open(f, &f->b, "b");
@@ -80,12 +67,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture_t *f = *state;
-    char cmd[300];
     node_close(&f->a);
     node_close(&f->b);
     node_close(&f->c);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
+    if (tl_rmtree(f->dir))
         return -1;
     free(f);
     return 0;

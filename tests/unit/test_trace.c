@@ -27,12 +27,9 @@
 #include "ledger_store.h"
 #include "ledger_trace.h"
 #include "ledger_trace_report.h"
+#include "store_testlib.h"
 
-typedef struct node {
-    char dir[300];
-    ledger_identity_t *id;
-    ledger_store_t *st;
-} node_t;
+typedef tl_node_t node_t;
 
 enum { FARM, SLAUGHTER, PROC, K1, K2, MAKER, LAUNDRY, RECYCLER, AUDIT, NNODES };
 
@@ -60,20 +57,15 @@ typedef struct fixture {
 
 static void node_open(fixture_t *f, node_t *n, int i)
 {
-    ledger_err_t err;
-    snprintf(n->dir, sizeof n->dir, "%s/n%d", f->dir, i);
-    if (ledger_identity_generate(&n->id, &err))
-        fail_msg("identity: %s", err.msg);
-    if (ledger_store_open(n->dir, LEDGER_STORE_CREATE, ledger_identity_public(n->id), &n->st, &err))
-        fail_msg("open %s: %s", n->dir, err.msg);
+    char name[16];
+    snprintf(name, sizeof name, "n%d", i);
+    tl_node_open(n, f->dir, name);
 }
 
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
-    const char *tmp = getenv("TMPDIR");
-    snprintf(f->dir, sizeof f->dir, "%s/keten-trace-XXXXXX", tmp ? tmp : "/tmp");
-    if (!mkdtemp(f->dir))
+    if (tl_tmpdir(f->dir, sizeof f->dir, "keten-trace"))
         return -1;
     for (int i = 0; i < NNODES; i++)
         node_open(f, &f->n[i], i);
@@ -84,13 +76,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture_t *f = *state;
-    char cmd[300];
-    for (int i = 0; i < NNODES; i++) {
-        ledger_store_close(f->n[i].st);
-        ledger_identity_free(f->n[i].id);
-    }
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
+    for (int i = 0; i < NNODES; i++)
+        tl_node_close(&f->n[i]);
+    if (tl_rmtree(f->dir))
         return -1;
     free(f);
     return 0;
