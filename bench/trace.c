@@ -321,6 +321,15 @@ int main(int argc, char **argv)
                (double)s.map_bytes / (double)s.entries, (double)s.map_bytes / 1e6,
                (double)s.ident_rows / (double)s.entries, (double)s.evid_rows / (double)s.entries,
                (double)s.loc_rows / (double)s.entries, (double)s.time_rows / (double)s.entries);
+        printf("bytes/event per database: log %.0f, ident %.0f, edge %.0f, evid %.0f, loc %.0f, "
+               "time %.0f, fseq %.0f (indexes %.0f)\n",
+               (double)s.log_bytes / (double)s.entries, (double)s.ident_bytes / (double)s.entries,
+               (double)s.edge_bytes / (double)s.entries, (double)s.evid_bytes / (double)s.entries,
+               (double)s.loc_bytes / (double)s.entries, (double)s.time_bytes / (double)s.entries,
+               (double)s.fseq_bytes / (double)s.entries,
+               (double)(s.ident_bytes + s.edge_bytes + s.evid_bytes + s.loc_bytes + s.time_bytes +
+                        s.fseq_bytes) /
+                   (double)s.entries);
     }
     lat = calloc((size_t)reps, sizeof *lat);
     {

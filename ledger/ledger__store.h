@@ -28,6 +28,7 @@ enum {
     DB_LOC,
     DB_TIME,
     DB_PRIVATE, /* own feed(32) | seq (u64 BE) -> lseq: entries recorded private */
+    DB_EDGE,    /* lseq (u64 BE) -> the event's card (ledger_store_card) */
     DB_COUNT
 };
 
@@ -43,21 +44,56 @@ struct ledger_store {
 
 extern const char *const ledger__db_names[DB_COUNT];
 
-/* One index row: db, key (text or bytes) and value (lseq, maybe a role). */
+/* The store's format: "version" in meta. 2 added the edge database and
+ * put eventTime first in the ident rows; a store of version 1 is upgraded
+ * when it is opened (ledger_store_upgrade.c). */
+#define STORE_VERSION "2"
+
+/* One index row: db, key (text or bytes) and value. The value is lseq (evid,
+ * time), lseq | role (loc), or for ident time | lseq | role, where time is
+ * the eventTime in ms with its sign bit flipped (u64 BE), so that an
+ * identifier's rows are in time order. ROW_LSEQ_AT(db) is where lseq is. */
 typedef struct row {
     int db;
     uint8_t key[KEY_MAX];
     size_t klen;
-    uint8_t val[9];
+    uint8_t val[17];
     size_t vlen;
 } row_t;
+#define ROW_LSEQ_AT(db) ((db) == DB_IDENT ? 8 : 0)
+#define ROW_IDENT_VLEN 17
 
+/* The rows of one event, and its card body (see ledger_store_card): the
+ * card in the edge database is feed | seq | record time | body. */
 typedef struct rows {
     row_t *v;
     size_t n, cap;
     uint64_t lseq;
+    int64_t time_ms; /* the event's eventTime */
     int oom;
+    ledger_buf_t card; /* the card body */
+    ledger_buf_t prev; /* the card's last identifier (front coding) */
 } rows_t;
+#define CARD_HEAD_LEN (LEDGER_FEED_LEN + 8 + 8)
+#define CARD_VERSION 1
+
+/* Frees what rows hold (not r itself). */
+void ledger__rows_free(rows_t *r);
+/* Sets the local position of every row (the rows are built before it is
+ * known). */
+void ledger__rows_set_lseq(rows_t *r, uint64_t lseq);
+/* Puts the rows and the card of one event stored at r->lseq (set_lseq done)
+ * whose entry has header h. */
+int ledger__put_rows(ledger_store_t *st, MDB_txn *txn, const rows_t *r, const uint8_t *feed,
+                     uint64_t seq, uint64_t record_time_ms, ledger_err_t *err);
+/* Puts the card of the entry at lseq: head (feed, seq, record time) then
+ * the body built with the rows. */
+int ledger__put_card(ledger_store_t *st, MDB_txn *txn, uint64_t lseq, const uint8_t *feed,
+                     uint64_t seq, uint64_t record_time_ms, const uint8_t *body, size_t blen,
+                     ledger_err_t *err);
+/* Rebuilds the ident and edge databases of a version-1 store from its log
+ * and records version 2, in txn (ledger_store_upgrade.c). */
+int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, ledger_err_t *err);
 
 typedef struct feedrec {
     uint64_t seq;
@@ -101,6 +137,10 @@ typedef struct ledger__event_keys {
     const char *event_id, *event_hash;
     const char *biz_location, *read_point; /* NULL when none */
     int64_t event_time_ms;
+    /* for the card only: */
+    const char *type, *own_event_id;             /* own_event_id: the eventID member or NULL */
+    const char *action, *biz_step, *disposition; /* NULL when none */
+    int error_declaration;
 } ledger__event_keys_t;
 void ledger__rows_start(rows_t *r, uint64_t lseq, const ledger__event_keys_t *k);
 void ledger__rows_ident(rows_t *r, const char *id, int role);

@@ -24,6 +24,8 @@ struct ledger_trace {
     size_t ns, cs;
     json_t **evs; /* every event the nodes point to (owned) */
     size_t nev, cev;
+    ledger_card_t **cards; /* every card the nodes point to (owned) */
+    size_t ncards, ccards;
     ledger__tmap_t idents;   /* identifier -> node */
     ledger__tmap_t entries;  /* lseq -> node */
     ledger__tmap_t edge_set; /* "from/to/kind/role" */

@@ -227,9 +227,15 @@ static int walk_index(ledger_store_t *st, int db, const row_t *key, ledger_entry
         ledger_stored_t s;
         op = MDB_NEXT_DUP;
         *found = 1;
-        if ((rc = ledger__load_lseq(st, txn, ledger__get_be64(v.mv_data), &s, err)))
+        const uint8_t *val = v.mv_data;
+        size_t at = ROW_LSEQ_AT(db);
+        if (v.mv_size < at + 8) {
+            rc = ledger_err_set(err, LEDGER_EVERIFY, "damaged %s index row", ledger__db_names[db]);
             break;
-        rc = ifn ? ifn(&s, v.mv_size > 8 ? ((uint8_t *)v.mv_data)[8] : 0, ctx) : fn(&s, ctx);
+        }
+        if ((rc = ledger__load_lseq(st, txn, ledger__get_be64(val + at), &s, err)))
+            break;
+        rc = ifn ? ifn(&s, v.mv_size > at + 8 ? val[at + 8] : 0, ctx) : fn(&s, ctx);
         if (rc)
             break;
     }
@@ -291,6 +297,19 @@ int ledger_store_stats(ledger_store_t *st, ledger_store_stats_t *out, ledger_err
             return ledger__lmdb_err(err, rc, "cannot read statistics");
         }
         *dst[i] = ms.ms_entries;
+    }
+    {
+        uint64_t *bdst[] = {&out->log_bytes, &out->fseq_bytes, &out->evid_bytes, &out->ident_bytes,
+                            &out->loc_bytes, &out->time_bytes, &out->edge_bytes};
+        int bdbs[] = {DB_LOG, DB_FSEQ, DB_EVID, DB_IDENT, DB_LOC, DB_TIME, DB_EDGE};
+        for (size_t i = 0; i < sizeof bdbs / sizeof bdbs[0]; i++) {
+            if ((rc = mdb_stat(txn, st->dbi[bdbs[i]], &ms))) {
+                ledger__end_read(st, txn);
+                return ledger__lmdb_err(err, rc, "cannot read statistics");
+            }
+            *bdst[i] = (uint64_t)(ms.ms_branch_pages + ms.ms_leaf_pages + ms.ms_overflow_pages) *
+                       ms.ms_psize;
+        }
     }
     mdb_env_info(st->env, &info);
     mdb_env_stat(st->env, &ms);

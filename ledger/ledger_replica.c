@@ -55,8 +55,10 @@
 
 enum { SLOT_FREE, SLOT_CLAIMED, SLOT_DONE };
 
-/* The slot work's result for one entry of a run. rows is packed: per row
- * db (1 byte), role (1 byte, 0xff: none), key length (2 bytes BE), key. */
+/* The slot work's result for one entry of a run. rows is packed (empty
+ * when the entry indexes nothing): the card body's length (4 bytes BE) and
+ * the body, then per row db (1 byte), value length (1 byte), key length (2
+ * bytes BE), value (lseq 0: set when stored), key. */
 typedef struct slot {
     _Atomic int state;
     int drc;          /* the entry does not decode: LEDGER_EINPUT */
@@ -113,15 +115,20 @@ static void slot_msg(slot_t *s, const char *msg)
     s->msg = strdup(msg);
 }
 
-/* Packs the rows of r into out. 0 or LEDGER_ENOMEM. */
+/* Packs the rows and card of r into out. 0 or LEDGER_ENOMEM. */
 static int pack_rows(const rows_t *r, ledger_buf_t *out)
 {
+    uint8_t cl[4] = {(uint8_t)(r->card.len >> 24), (uint8_t)(r->card.len >> 16),
+                     (uint8_t)(r->card.len >> 8), (uint8_t)r->card.len};
     ledger_buf_reset(out);
+    if (ledger_buf_append(out, cl, 4) || ledger_buf_append(out, r->card.data, r->card.len))
+        return LEDGER_ENOMEM;
     for (size_t i = 0; i < r->n; i++) {
         const row_t *row = &r->v[i];
-        uint8_t h[4] = {(uint8_t)row->db, row->vlen > 8 ? row->val[8] : 0xff,
-                        (uint8_t)(row->klen >> 8), (uint8_t)row->klen};
-        if (ledger_buf_append(out, h, 4) || ledger_buf_append(out, row->key, row->klen))
+        uint8_t h[4] = {(uint8_t)row->db, (uint8_t)row->vlen, (uint8_t)(row->klen >> 8),
+                        (uint8_t)row->klen};
+        if (ledger_buf_append(out, h, 4) || ledger_buf_append(out, row->val, row->vlen) ||
+            ledger_buf_append(out, row->key, row->klen))
             return LEDGER_ENOMEM;
     }
     return 0;
@@ -189,7 +196,7 @@ static void *helper(void *arg)
         slot_work(run, j, &scratch);
         slot_done(run, s);
     }
-    free(rows.v);
+    ledger__rows_free(&rows);
     ledger_buf_free(&text);
     return NULL;
 }
@@ -290,7 +297,7 @@ void ledger_ingest_abort(ledger_ingest_t *in)
         free(in->slots[i].msg);
     }
     free(in->slots);
-    free(in->rows.v);
+    ledger__rows_free(&in->rows);
     ledger_buf_free(&in->text);
     free(in);
 }
@@ -374,27 +381,42 @@ static int put_entry(ledger_ingest_t *in, const uint8_t *feed, uint64_t seq, con
     return put(in, DB_FSEQ, &k, &v, 0, err);
 }
 
-/* Puts (del = 0) or deletes (del = 1) the rows packed in s for the entry
- * at lseq. */
+/* Puts (del = 0) or deletes (del = 1) the rows and the card packed in s
+ * for the entry at lseq. */
 static int packed_rows(ledger_ingest_t *in, const slot_t *s, uint64_t lseq, int del,
                        ledger_err_t *err)
 {
     const uint8_t *p = s->rows.data, *end = p + s->rows.len;
-    uint8_t val[9];
+    size_t clen;
+    int rc;
 
-    ledger__put_be64(val, lseq);
+    if (p == end)
+        return 0;
+    clen = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+    if (del) {
+        uint8_t kb[8];
+        MDB_val k = {8, kb};
+        ledger__put_be64(kb, lseq);
+        if ((rc = mdb_del(in->txn, in->st->dbi[DB_EDGE], &k, NULL)))
+            return ledger__lmdb_err(err, rc, "cannot take an event card back");
+    } else if ((rc = ledger__put_card(in->st, in->txn, lseq, s->e.h.feed, s->e.h.seq,
+                                      s->e.h.record_time_ms, p + 4, clen, err))) {
+        return rc;
+    }
+    p += 4 + clen;
     while (p < end) {
-        size_t klen = (size_t)p[2] << 8 | p[3];
-        MDB_val k = {klen, (void *)(p + 4)}, v = {p[1] == 0xff ? 8 : 9, val};
-        int rc;
-        val[8] = p[1];
+        size_t vlen = p[1], klen = (size_t)p[2] << 8 | p[3];
+        uint8_t val[sizeof((row_t *)0)->val];
+        MDB_val k = {klen, (void *)(p + 4 + vlen)}, v = {vlen, val};
+        memcpy(val, p + 4, vlen);
+        ledger__put_be64(val + ROW_LSEQ_AT(p[0]), lseq);
         if (del) {
             if ((rc = mdb_del(in->txn, in->st->dbi[p[0]], &k, &v)))
                 return ledger__lmdb_err(err, rc, "cannot take an index row back");
         } else if ((rc = put(in, p[0], &k, &v, 0, err))) {
             return rc;
         }
-        p += 4 + klen;
+        p += 4 + vlen + klen;
     }
     return 0;
 }

@@ -94,6 +94,7 @@ void ledger__index_key(int db, const char *text, row_t *row)
 static void add_text_row(rows_t *r, int db, const char *key, int role)
 {
     row_t *row = row_new(r);
+    uint8_t *v;
     if (!row)
         return;
     row->db = db;
@@ -101,17 +102,59 @@ static void add_text_row(rows_t *r, int db, const char *key, int role)
         set_evid_key(row, key);
     else
         set_text_key(row, key);
-    ledger__put_be64(row->val, r->lseq);
-    row->vlen = 8;
-    if (role >= 0) {
-        row->val[8] = (uint8_t)role;
-        row->vlen = 9;
+    v = row->val;
+    if (db == DB_IDENT) {
+        ledger__put_be64(v, (uint64_t)r->time_ms ^ ((uint64_t)1 << 63));
+        v += 8;
     }
+    ledger__put_be64(v, r->lseq);
+    row->vlen = (size_t)(v - row->val) + 8;
+    if (role >= 0)
+        row->val[row->vlen++] = (uint8_t)role;
+}
+
+void ledger__rows_set_lseq(rows_t *r, uint64_t lseq)
+{
+    r->lseq = lseq;
+    for (size_t i = 0; i < r->n; i++)
+        ledger__put_be64(r->v[i].val + ROW_LSEQ_AT(r->v[i].db), lseq);
+}
+
+void ledger__rows_free(rows_t *r)
+{
+    free(r->v);
+    ledger_buf_free(&r->card);
+    ledger_buf_free(&r->prev);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---- the card body (ledger_store_card): version, flags, eventTime, the
+ * texts (u16 BE length, 0 = none), then per identifier, to the end: role,
+ * the length of the prefix it shares with the identifier before it (u8:
+ * front coding; a lot's portions differ in their last digits), the length
+ * of the rest (u16 BE) and the rest. */
+
+static void card_put(rows_t *r, const void *p, size_t n)
+{
+    if (!r->oom && ledger_buf_append(&r->card, p, n))
+        r->oom = 1;
+}
+
+static void card_text(rows_t *r, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    uint8_t h[2];
+    if (n > 0xffff)
+        n = 0xffff; /* no event member is that long (LEDGER_PAYLOAD_MAX is the limit) */
+    h[0] = (uint8_t)(n >> 8);
+    h[1] = (uint8_t)n;
+    card_put(r, h, 2);
+    card_put(r, s ? s : "", n);
 }
 
 static int ident_row_cb(const char *id, enum ledger_epcis_role role, void *ctx)
 {
-    add_text_row(ctx, DB_IDENT, id, (int)role);
+    ledger__rows_ident(ctx, id, (int)role);
     return ((rows_t *)ctx)->oom ? LEDGER_ENOMEM : 0;
 }
 
@@ -132,9 +175,26 @@ static int row_cmp(const void *a, const void *b)
 
 void ledger__rows_start(rows_t *r, uint64_t lseq, const ledger__event_keys_t *k)
 {
+    uint8_t h[10];
     r->n = 0;
     r->lseq = lseq;
     r->oom = 0;
+    r->time_ms = k->event_time_ms;
+    ledger_buf_reset(&r->card);
+    ledger_buf_reset(&r->prev);
+    h[0] = CARD_VERSION;
+    h[1] = (uint8_t)((k->error_declaration ? 1 : 0) |
+                     (k->own_event_id && strcmp(k->own_event_id, k->event_hash) == 0 ? 2 : 0));
+    ledger__put_be64(h + 2, (uint64_t)k->event_time_ms);
+    card_put(r, h, sizeof h);
+    card_text(r, k->type);
+    card_text(r, h[1] & 2 ? NULL : k->own_event_id);
+    card_text(r, k->event_hash);
+    card_text(r, k->action);
+    card_text(r, k->biz_step);
+    card_text(r, k->disposition);
+    card_text(r, k->read_point);
+    card_text(r, k->biz_location);
     add_text_row(r, DB_EVID, k->event_id, -1);
     if (strcmp(k->event_id, k->event_hash) != 0)
         add_text_row(r, DB_EVID, k->event_hash, -1);
@@ -156,7 +216,21 @@ void ledger__rows_start(rows_t *r, uint64_t lseq, const ledger__event_keys_t *k)
 
 void ledger__rows_ident(rows_t *r, const char *id, int role)
 {
+    size_t n = strlen(id), shared = 0;
+    uint8_t h[2];
     add_text_row(r, DB_IDENT, id, role);
+    if (n > 0xffff)
+        n = 0xffff;
+    while (shared < 255 && shared < n && shared < r->prev.len &&
+           r->prev.data[shared] == (uint8_t)id[shared])
+        shared++;
+    h[0] = (uint8_t)role;
+    h[1] = (uint8_t)shared;
+    card_put(r, h, 2);
+    card_text(r, id + shared);
+    ledger_buf_reset(&r->prev);
+    if (!r->oom && ledger_buf_append(&r->prev, id, n))
+        r->oom = 1;
 }
 
 int ledger__rows_finish(rows_t *r, ledger_err_t *err)
@@ -193,6 +267,12 @@ int ledger__event_rows(const json_t *event, const char *event_id, const char *ev
     k.biz_location = info.biz_location;
     k.read_point = info.read_point;
     k.event_time_ms = info.event_time_ms;
+    k.type = info.type;
+    k.own_event_id = info.event_id;
+    k.action = info.action;
+    k.biz_step = info.biz_step;
+    k.disposition = info.disposition;
+    k.error_declaration = info.error_declaration;
     ledger__rows_start(r, lseq, &k);
     if (!r->oom && (rc = ledger_epcis_identifiers(event, ident_row_cb, r, err)))
         return rc;
@@ -225,7 +305,19 @@ typedef struct cbr {
 /* The event members the index reads (ledger_epcis_info: type, eventID,
  * eventTime, readPoint, bizLocation; ledger_epcis_identifiers: parentID and
  * the lists, in its order, with the member an element names and its role). */
-enum { M_TYPE, M_EVENTID, M_TIME, M_READPOINT, M_BIZLOC, M_PARENT, M_LISTS };
+enum {
+    M_TYPE,
+    M_EVENTID,
+    M_TIME,
+    M_READPOINT,
+    M_BIZLOC,
+    M_ACTION,
+    M_BIZSTEP,
+    M_DISPOSITION,
+    M_ERRDECL,
+    M_IDS,               /* the identifiers, in ledger_epcis_identifiers' order: epcList, */
+    M_PARENT = M_IDS + 2 /* quantityList, parentID, then the other lists */
+};
 #define M(name, sub, role)                                                                         \
     {                                                                                              \
         name, sizeof name - 1, sub, role                                                           \
@@ -241,9 +333,13 @@ static const struct member {
     M("eventTime", NULL, 0),
     M("readPoint", NULL, 0),
     M("bizLocation", NULL, 0),
-    M("parentID", NULL, LEDGER_ROLE_PARENT),
+    M("action", NULL, 0),
+    M("bizStep", NULL, 0),
+    M("disposition", NULL, 0),
+    M("errorDeclaration", NULL, 0),
     M("epcList", NULL, LEDGER_ROLE_EPC),
     M("quantityList", "epcClass", LEDGER_ROLE_CLASS),
+    M("parentID", NULL, LEDGER_ROLE_PARENT),
     M("childEPCs", NULL, LEDGER_ROLE_CHILD),
     M("childQuantityList", "epcClass", LEDGER_ROLE_CHILD),
     M("inputEPCList", NULL, LEDGER_ROLE_INPUT),
@@ -533,9 +629,15 @@ int ledger__payload_rows(const uint8_t *p, size_t n, uint64_t lseq, rows_t *rows
         v = cb_get(f.p[M_BIZLOC], f.n[M_BIZLOC], "id", &vn);
         k.biz_location = cb_text(v, vn, sb);
     }
+    k.type = type;
+    k.own_event_id = k.event_id != hash ? k.event_id : NULL;
+    k.action = cb_text(f.p[M_ACTION], f.n[M_ACTION], sb);
+    k.biz_step = cb_text(f.p[M_BIZSTEP], f.n[M_BIZSTEP], sb);
+    k.disposition = cb_text(f.p[M_DISPOSITION], f.n[M_DISPOSITION], sb);
+    k.error_declaration = f.p[M_ERRDECL] != NULL;
     ledger__rows_start(rows, lseq, &k);
     /* ledger_epcis_identifiers */
-    for (size_t m = M_PARENT; m < NMEMBERS && !rows->oom; m++) {
+    for (size_t m = M_IDS; m < NMEMBERS && !rows->oom; m++) {
         const char *name = members[m].name, *sub = members[m].sub;
         cbr_t lr = {f.p[m], f.n[m], 0};
         uint64_t items;

@@ -25,8 +25,8 @@
 #include "ledger_evhash.h"
 #include "ledger_gs1.h"
 
-const char *const ledger__db_names[DB_COUNT] = {"meta",  "log", "feeds", "fseq",   "evid",
-                                                "ident", "loc", "time",  "private"};
+const char *const ledger__db_names[DB_COUNT] = {"meta",  "log", "feeds", "fseq",    "evid",
+                                                "ident", "loc", "time",  "private", "edge"};
 static const unsigned db_flags[DB_COUNT] = {0,
                                             0,
                                             0,
@@ -35,6 +35,7 @@ static const unsigned db_flags[DB_COUNT] = {0,
                                             MDB_DUPSORT | MDB_DUPFIXED,
                                             MDB_DUPSORT | MDB_DUPFIXED,
                                             MDB_DUPSORT | MDB_DUPFIXED,
+                                            0,
                                             0};
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -115,11 +116,14 @@ int ledger_store_open(const char *dir, unsigned flags, const uint8_t *self, ledg
         rc = mdb_dbi_open(txn, ledger__db_names[i], db_flags[i] | (rdonly ? 0 : MDB_CREATE),
                           &st->dbi[i]);
         /* a store made before private entries existed has no "private":
-         * opened for writing it gets one; read-only it has none (empty) */
+         * opened for writing it gets one; read-only it has none (empty).
+         * One of version 1 has no "edge": it is upgraded (below). */
         if (rc == MDB_NOTFOUND && rdonly && i == DB_PRIVATE) {
             st->no_private = 1;
             continue;
         }
+        if (rc == MDB_NOTFOUND && rdonly && i == DB_EDGE)
+            continue;
         if (rc) {
             rc = ledger__lmdb_err(err, rc, ledger__db_names[i]);
             goto fail;
@@ -141,8 +145,8 @@ int ledger_store_open(const char *dir, unsigned flags, const uint8_t *self, ledg
         }
         k.mv_data = "version";
         k.mv_size = 7;
-        v.mv_data = "1";
-        v.mv_size = 1;
+        v.mv_data = STORE_VERSION;
+        v.mv_size = sizeof STORE_VERSION - 1;
         if ((rc = mdb_put(txn, st->dbi[DB_META], &k, &v, 0))) {
             rc = ledger__lmdb_err(err, rc, "cannot record the version");
             goto fail;
@@ -161,6 +165,42 @@ int ledger_store_open(const char *dir, unsigned flags, const uint8_t *self, ledg
             rc = ledger_err_set(err, LEDGER_EINPUT,
                                 "the database in %s belongs to another key than this home's", dir);
             goto fail;
+        }
+        k.mv_data = "version";
+        k.mv_size = 7;
+        rc = mdb_get(txn, st->dbi[DB_META], &k, &v);
+        if (rc && rc != MDB_NOTFOUND) {
+            rc = ledger__lmdb_err(err, rc, "cannot read the version");
+            goto fail;
+        }
+        if (rc == 0 && (v.mv_size != 1 ||
+                        (*(char *)v.mv_data != '1' && *(char *)v.mv_data != STORE_VERSION[0]))) {
+            rc = ledger_err_set(err, LEDGER_EINPUT,
+                                "the database in %s has format version %.*s, which this keten "
+                                "does not know: use a newer keten",
+                                dir, (int)(v.mv_size > 8 ? 8 : v.mv_size), (char *)v.mv_data);
+            goto fail;
+        }
+        if (rc || *(char *)v.mv_data != STORE_VERSION[0]) {
+            /* an older format: upgraded in this transaction; read-only, by
+             * opening once for writing */
+            if (rdonly) {
+                mdb_txn_abort(txn);
+                mdb_env_close(st->env);
+                free(st);
+                if ((rc = ledger_store_open(dir, flags & ~(unsigned)LEDGER_STORE_RDONLY, self, &st,
+                                            err))) {
+                    ledger_err_prefix(err,
+                                      "the database in %s is of an older format and must "
+                                      "be upgraded, which needs write access",
+                                      dir);
+                    return rc;
+                }
+                ledger_store_close(st);
+                return ledger_store_open(dir, flags, self, out, err);
+            }
+            if ((rc = ledger__store_upgrade(st, txn, err)))
+                goto fail;
         }
     }
     if ((rc = mdb_txn_commit(txn))) {
@@ -252,7 +292,27 @@ int ledger__get_feedrec(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, f
 
 /* ---- append ----------------------------------------------------------- */
 
-static int put_rows(ledger_store_t *st, MDB_txn *txn, const rows_t *r, ledger_err_t *err)
+int ledger__put_card(ledger_store_t *st, MDB_txn *txn, uint64_t lseq, const uint8_t *feed,
+                     uint64_t seq, uint64_t record_time_ms, const uint8_t *body, size_t blen,
+                     ledger_err_t *err)
+{
+    uint8_t kb[8];
+    MDB_val k = {8, kb}, v = {CARD_HEAD_LEN + blen, NULL};
+    uint8_t *p;
+    int rc;
+    ledger__put_be64(kb, lseq);
+    if ((rc = mdb_put(txn, st->dbi[DB_EDGE], &k, &v, MDB_RESERVE)))
+        return ledger__lmdb_err(err, rc, "cannot write an event card");
+    p = v.mv_data;
+    memcpy(p, feed, LEDGER_FEED_LEN);
+    ledger__put_be64(p + LEDGER_FEED_LEN, seq);
+    ledger__put_be64(p + LEDGER_FEED_LEN + 8, record_time_ms);
+    memcpy(p + CARD_HEAD_LEN, body, blen);
+    return 0;
+}
+
+int ledger__put_rows(ledger_store_t *st, MDB_txn *txn, const rows_t *r, const uint8_t *feed,
+                     uint64_t seq, uint64_t record_time_ms, ledger_err_t *err)
 {
     for (size_t i = 0; i < r->n; i++) {
         MDB_val k = {r->v[i].klen, (void *)r->v[i].key};
@@ -261,7 +321,8 @@ static int put_rows(ledger_store_t *st, MDB_txn *txn, const rows_t *r, ledger_er
         if (rc)
             return ledger__lmdb_err(err, rc, "cannot write an index row");
     }
-    return 0;
+    return ledger__put_card(st, txn, r->lseq, feed, seq, record_time_ms, r->card.data, r->card.len,
+                            err);
 }
 
 int ledger__next_lseq(ledger_store_t *st, MDB_txn *txn, uint64_t *out, ledger_err_t *err)
@@ -336,6 +397,7 @@ typedef struct prep {
     rows_t rows;
     int skipped;        /* a duplicate, skipped */
     uint64_t seq;       /* its seq in the own feed */
+    uint64_t rtime;     /* its record time */
     ledger_buf_t entry; /* the signed entry */
     int rc;
     ledger_err_t err;
@@ -506,6 +568,7 @@ static void sign_entry(chain_t *ch, prep_t *p)
     ledger_entry_hash(&e, ch->head);
     ch->seq = h.seq;
     p->seq = h.seq;
+    p->rtime = h.record_time_ms;
 }
 
 typedef struct pipeline {
@@ -645,9 +708,8 @@ static int store_entry(ledger_store_t *st, MDB_txn *txn, prep_t *p, uint64_t lse
         if ((rc = mdb_put(txn, st->dbi[DB_PRIVATE], &k, &v, 0)))
             return ledger__lmdb_err(err, rc, "cannot mark the entry private");
     }
-    for (size_t r = 0; r < p->rows.n; r++)
-        ledger__put_be64(p->rows.v[r].val, lseq);
-    return put_rows(st, txn, &p->rows, err);
+    ledger__rows_set_lseq(&p->rows, lseq);
+    return ledger__put_rows(st, txn, &p->rows, st->self, p->seq, p->rtime, err);
 }
 
 struct ledger_append {
@@ -765,7 +827,7 @@ done:
     for (size_t i = 0; i < pl.nslots; i++) {
         ledger_buf_free(&pl.slot[i].payload);
         ledger_buf_free(&pl.slot[i].entry);
-        free(pl.slot[i].rows.v);
+        ledger__rows_free(&pl.slot[i].rows);
     }
     free(pl.slot);
     pthread_mutex_destroy(&pl.mu);

@@ -159,10 +159,74 @@ typedef int (*ledger_ident_cb)(const ledger_stored_t *s, int role, void *ctx);
 int ledger_store_find_ident(ledger_store_t *st, const char *ident, ledger_ident_cb fn, void *ctx,
                             ledger_err_t *err);
 
+/* ---- index walks without reading entries (trace, recall) -------------
+ *
+ * The identifier index keeps, per identifier, the events naming it in
+ * eventTime order; the edge index keeps per entry a "card": what a walk
+ * needs of the event (type, action, bizStep, times, IDs and every
+ * identifier with its role) without decoding the payload. */
+
+/* One event naming an identifier. */
+typedef struct ledger_ident_hit {
+    int64_t time_ms; /* its eventTime, ms since 1970 UTC */
+    uint64_t lseq;   /* the local position of its entry */
+    int role;        /* the identifier's role in it (enum ledger_epcis_role) */
+} ledger_ident_hit_t;
+
+/* Appends to the array *hits (of *cap elements, *n used; grown with
+ * realloc, the caller frees it) the events naming ident (canonicalised as
+ * in find_ident) whose eventTime is in [lo, hi], in time order, then local
+ * order. Reads only the identifier index. LEDGER_ENOTFOUND when no event at
+ * all names ident (none in the window is 0 with nothing added),
+ * LEDGER_EINPUT for a malformed GS1 identifier, LEDGER_ENOMEM. */
+int ledger_store_ident_hits(ledger_store_t *st, const char *ident, int64_t lo, int64_t hi,
+                            ledger_ident_hit_t **hits, size_t *n, size_t *cap, ledger_err_t *err);
+
+/* An identifier of a card. */
+typedef struct ledger_card_ident {
+    int role;       /* enum ledger_epcis_role */
+    const char *id; /* canonical Digital Link form, else as written */
+} ledger_card_ident_t;
+
+/* The card of an event entry. Strings are NUL-terminated, NULL when the
+ * event has no such member; all of it lives in one block the card owns
+ * (ledger_card_free). */
+typedef struct ledger_card {
+    uint8_t feed[LEDGER_FEED_LEN];
+    uint64_t seq, lseq, record_time_ms;
+    int64_t time_ms;       /* eventTime */
+    int error_declaration; /* 1: this entry restates an event as erroneous */
+    const char *type, *event_id /* the eventID member */, *event_hash;
+    const char *action, *biz_step, *disposition, *read_point, *biz_location;
+    size_t nids;
+    ledger_card_ident_t *ids; /* in the event's order: parentID, epcList, ... */
+    void *mem;                /* the block (private) */
+} ledger_card_t;
+
+/* Reads the card of the entry at local position lseq into *out.
+ * LEDGER_ENOTFOUND when it has none (a sealed entry, fork evidence, not an
+ * event), LEDGER_EVERIFY for a damaged card, LEDGER_ENOMEM. On error *out
+ * needs no freeing. */
+int ledger_store_card(ledger_store_t *st, uint64_t lseq, ledger_card_t *out, ledger_err_t *err);
+void ledger_card_free(ledger_card_t *c);
+
+/* The local positions of the entries whose event has eventID or event hash
+ * id (an event, and the restatements declaring it erroneous), up to max,
+ * lowest first; *n the number found (may exceed max). Reads the index only.
+ * 0 (also when none), LEDGER_EIO. */
+int ledger_store_event_lseqs(ledger_store_t *st, const char *id, uint64_t *lseqs, size_t max,
+                             size_t *n, ledger_err_t *err);
+
+/* Calls fn for the entry at local position lseq. LEDGER_ENOTFOUND. */
+int ledger_store_get_lseq(ledger_store_t *st, uint64_t lseq, ledger_entry_cb fn, void *ctx,
+                          ledger_err_t *err);
+
 /* Counts: entries in the log, and rows in each index (for status and bench). */
 typedef struct ledger_store_stats {
     uint64_t entries, feeds, evid_rows, ident_rows, loc_rows, time_rows;
     uint64_t map_bytes; /* bytes of the data file in use */
+    /* bytes of pages (branch, leaf, overflow) per database */
+    uint64_t log_bytes, fseq_bytes, evid_bytes, ident_bytes, loc_bytes, time_bytes, edge_bytes;
 } ledger_store_stats_t;
 int ledger_store_stats(ledger_store_t *st, ledger_store_stats_t *out, ledger_err_t *err);
 

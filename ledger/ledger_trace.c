@@ -39,10 +39,10 @@ typedef struct hit {
     int role;
 } hit_t;
 
+/* The identifiers of an event: its card's (canonical, with roles). */
 typedef struct ids_ctx {
-    char (*ids)[LEDGER_GS1_URI_MAX];
-    int *roles;
-    size_t n, cap;
+    const ledger_card_ident_t *ids;
+    size_t n;
 } ids_ctx_t;
 
 typedef struct walk {
@@ -56,8 +56,8 @@ typedef struct walk {
     size_t nbounds, cbounds;
     hit_t *hits;
     size_t nhits, chits;
-    ids_ctx_t *idc; /* identifiers per event node (event_ids) */
-    size_t nidc;
+    ledger_ident_hit_t *ih; /* the index rows of the item being processed */
+    size_t nih, cih;
     ledger_err_t *err;
     int rc;   /* error from a callback */
     int full; /* max_nodes reached */
@@ -99,89 +99,171 @@ static const char *short_cbv(ledger_trace_t *t, const char *v)
     return ledger__trace_strdup(t, buf);
 }
 
-/* Makes the node of a stored entry (event or sealed), once per lseq. */
-static int entry_node(walk_t *w, const ledger_stored_t *s, unsigned depth, unsigned reached,
-                      size_t *idx)
+#define NOT_A_NODE ((size_t)-1) /* entries map: an lseq that makes no node */
+
+/* A new node for the entry at lseq (the entries map updated): 0, 1 when
+ * max_nodes is reached, LEDGER_ENOMEM. */
+static int new_entry_node(walk_t *w, uint64_t lseq, ledger_trace_node_t **n, size_t *idx)
 {
     ledger_trace_t *t = w->t;
-    size_t *v = ledger__tmap_get(&t->entries, NULL, s->lseq);
-    ledger_trace_node_t *n;
-    char hash[96] = "", buf[2 * LEDGER_FEED_LEN + 32];
-    json_t *ev = NULL;
     int rc;
-
-    if (v) {
-        t->nodes[*v].reached |= reached;
-        *idx = *v;
-        return 0;
-    }
     if (t->nn >= w->o.max_nodes) {
         w->full = 1;
         t->truncated = 1;
         return 1;
     }
-    if (s->e.payload && s->e.h.ptype == LEDGER_PT_EVENT &&
-        (rc = ledger_event_payload_decode(s->e.payload, s->e.plen, &ev, hash, sizeof hash, w->err)))
+    if ((rc = ledger__trace_add_node(t, n, idx)))
         return rc;
-    if (ev && json_object_get(ev, "errorDeclaration")) {
-        /* an errorDeclaration restates its event: it is folded into that
-         * event's node (found by ID, check_declarations), not a node */
-        json_decref(ev);
+    (*n)->lseq = lseq;
+    return ledger__tmap_put(&t->entries, NULL, lseq, *idx);
+}
+
+/* The node of the event entry at lseq, made from its card once per lseq:
+ * 0; 1 when max_nodes is reached; 2 when the entry makes no node (an
+ * errorDeclaration restates its event: folded into that event's node by
+ * check_declarations); a negative error. */
+static int card_node(walk_t *w, uint64_t lseq, unsigned depth, unsigned reached, size_t *idx)
+{
+    ledger_trace_t *t = w->t;
+    size_t *v = ledger__tmap_get(&t->entries, NULL, lseq);
+    ledger_trace_node_t *n;
+    ledger_card_t *c;
+    int rc;
+
+    if (v && *v == NOT_A_NODE)
         return 2;
+    if (v) {
+        t->nodes[*v].reached |= reached;
+        *idx = *v;
+        return 0;
     }
-    if ((rc = ledger__trace_add_node(t, &n, idx))) {
-        json_decref(ev);
+    if (t->ncards == t->ccards) {
+        size_t nc = t->ccards ? t->ccards * 2 : 64;
+        ledger_card_t **ncs = realloc(t->cards, nc * sizeof *ncs);
+        if (!ncs)
+            return ledger_err_set(w->err, LEDGER_ENOMEM, "out of memory");
+        t->cards = ncs;
+        t->ccards = nc;
+    }
+    if (!(c = malloc(sizeof *c)))
+        return ledger_err_set(w->err, LEDGER_ENOMEM, "out of memory");
+    t->reads++;
+    if ((rc = ledger_store_card(w->st, lseq, c, w->err))) {
+        free(c);
+        if (rc != LEDGER_ENOTFOUND)
+            return rc;
+        return ledger__tmap_put(&t->entries, NULL, lseq, NOT_A_NODE) ? LEDGER_ENOMEM : 2;
+    }
+    if (c->error_declaration) {
+        ledger_card_free(c);
+        free(c);
+        return ledger__tmap_put(&t->entries, NULL, lseq, NOT_A_NODE) ? LEDGER_ENOMEM : 2;
+    }
+    t->cards[t->ncards++] = c;
+    if ((rc = new_entry_node(w, lseq, &n, idx)))
         return rc;
+    n->kind = LEDGER_TNODE_EVENT;
+    n->card = c;
+    n->depth = depth;
+    n->reached = reached;
+    memcpy(n->feed, c->feed, LEDGER_FEED_LEN);
+    n->seq = c->seq;
+    n->record_time_ms = c->record_time_ms;
+    n->time_ms = c->time_ms;
+    n->type = c->type;
+    n->action = c->action;
+    n->biz_step = short_cbv(t, c->biz_step);
+    n->disposition = short_cbv(t, c->disposition);
+    n->read_point = c->read_point;
+    n->biz_location = c->biz_location;
+    n->id = c->event_id ? c->event_id : c->event_hash;
+    n->event_hash = c->event_hash;
+    if ((c->biz_step && !n->biz_step) || (c->disposition && !n->disposition))
+        return ledger_err_set(w->err, LEDGER_ENOMEM, "out of memory");
+    /* the errorDeclaration of this event, if any: looked up after the
+     * index walk that found it (check_declarations) */
+    return 0;
+}
+
+/* The node of a stored entry: an event's from its card, else a sealed
+ * step (who and when). As card_node. */
+static int entry_node(walk_t *w, const ledger_stored_t *s, unsigned depth, unsigned reached,
+                      size_t *idx)
+{
+    ledger_trace_t *t = w->t;
+    size_t *v;
+    ledger_trace_node_t *n;
+    char buf[2 * LEDGER_FEED_LEN + 32];
+    int rc;
+
+    if (s->e.payload)
+        return s->e.h.ptype == LEDGER_PT_EVENT ? card_node(w, s->lseq, depth, reached, idx) : 2;
+    if ((v = ledger__tmap_get(&t->entries, NULL, s->lseq))) {
+        if (*v == NOT_A_NODE)
+            return 2;
+        t->nodes[*v].reached |= reached;
+        *idx = *v;
+        return 0;
     }
+    if ((rc = new_entry_node(w, s->lseq, &n, idx)))
+        return rc;
+    n->kind = LEDGER_TNODE_SEALED;
     n->depth = depth;
     n->reached = reached;
     memcpy(n->feed, s->e.h.feed, LEDGER_FEED_LEN);
     n->seq = s->e.h.seq;
-    n->lseq = s->lseq;
     n->record_time_ms = s->e.h.record_time_ms;
     n->time_ms = (int64_t)s->e.h.record_time_ms;
-    if (ledger__tmap_put(&t->entries, NULL, s->lseq, *idx))
-        goto nomem;
-    if (!ev) {
-        n->kind = LEDGER_TNODE_SEALED;
-        ledger_hex(s->e.h.feed, LEDGER_FEED_LEN, buf);
-        snprintf(buf + 2 * LEDGER_FEED_LEN, 32, ":%llu", (unsigned long long)s->e.h.seq);
-        if (!(n->id = ledger__trace_strdup(t, buf)))
-            goto nomem;
-        return 0;
-    }
+    ledger_hex(s->e.h.feed, LEDGER_FEED_LEN, buf);
+    snprintf(buf + 2 * LEDGER_FEED_LEN, 32, ":%llu", (unsigned long long)s->e.h.seq);
+    if (!(n->id = ledger__trace_strdup(t, buf)))
+        return ledger_err_set(w->err, LEDGER_ENOMEM, "out of memory");
+    return 0;
+}
+
+typedef struct json_ctx {
+    json_t *ev;
+    ledger_err_t *err;
+    int rc;
+} json_ctx_t;
+
+static int json_cb(const ledger_stored_t *s, void *vctx)
+{
+    json_ctx_t *jc = vctx;
+    if (s->e.payload && s->e.h.ptype == LEDGER_PT_EVENT)
+        jc->rc = ledger_event_payload_decode(s->e.payload, s->e.plen, &jc->ev, NULL, 0, jc->err);
+    return 0;
+}
+
+/* The JSON event of event node e, decoded from its entry when first asked
+ * for (a walk reads cards; the event itself only for its ILMD, and for the
+ * result). NULL after an error (in w->err, w->rc). */
+static const json_t *node_json(walk_t *w, size_t e)
+{
+    ledger_trace_t *t = w->t;
+    json_ctx_t jc = {.err = w->err};
+    int rc;
+    if (t->nodes[e].event || t->nodes[e].kind != LEDGER_TNODE_EVENT)
+        return t->nodes[e].event;
     if (t->nev == t->cev) {
         size_t nc = t->cev ? t->cev * 2 : 64;
         json_t **ne = realloc(t->evs, nc * sizeof *ne);
-        if (!ne)
-            goto nomem;
+        if (!ne) {
+            w->rc = ledger_err_set(w->err, LEDGER_ENOMEM, "out of memory");
+            return NULL;
+        }
         t->evs = ne;
         t->cev = nc;
     }
-    t->evs[t->nev++] = ev;
-    n->kind = LEDGER_TNODE_EVENT;
-    n->event = ev;
-    {
-        ledger_epcis_info_t info;
-        if ((rc = ledger_epcis_info(ev, &info, w->err)))
-            return rc;
-        n->time_ms = info.event_time_ms;
-        n->type = ledger__trace_strdup(t, info.type);
-        n->action = info.action ? ledger__trace_strdup(t, info.action) : NULL;
-        n->biz_step = short_cbv(t, info.biz_step);
-        n->disposition = short_cbv(t, info.disposition);
-        n->read_point = info.read_point ? ledger__trace_strdup(t, info.read_point) : NULL;
-        n->biz_location = info.biz_location ? ledger__trace_strdup(t, info.biz_location) : NULL;
-        n->id = ledger__trace_strdup(t, info.event_id ? info.event_id : hash);
-        n->event_hash = ledger__trace_strdup(t, hash);
-        if (!n->id || !n->event_hash || !n->type)
-            goto nomem;
+    t->reads++;
+    rc = ledger_store_get_lseq(w->st, t->nodes[e].lseq, json_cb, &jc, w->err);
+    if (rc || jc.rc || !jc.ev) {
+        w->rc = rc ? rc : jc.rc ? jc.rc : ledger_err_set(w->err, LEDGER_EVERIFY, "no event");
+        return NULL;
     }
-    /* the errorDeclaration of this event, if any: looked up after the
-     * callback that found it returns (see the walk) */
-    return 0;
-nomem:
-    return ledger_err_set(w->err, LEDGER_ENOMEM, "out of memory");
+    t->evs[t->nev++] = jc.ev;
+    t->nodes[e].event = jc.ev;
+    return jc.ev;
 }
 
 /* ---- queue ------------------------------------------------------------- */
@@ -252,34 +334,6 @@ static int seen(walk_t *w, const item_t *it)
     return 0;
 }
 
-/* ---- find_ident callback: collect hits ------------------------------------- */
-
-typedef struct hit_ctx {
-    walk_t *w;
-    unsigned depth, reached;
-} hit_ctx_t;
-
-static int hit_cb(const ledger_stored_t *s, int role, void *vctx)
-{
-    hit_ctx_t *hc = vctx;
-    walk_t *w = hc->w;
-    size_t idx;
-    int rc;
-    w->t->reads++;
-    if ((rc = entry_node(w, s, hc->depth, hc->reached, &idx)))
-        return rc > 0 ? 0 : rc;
-    if (w->nhits == w->chits) {
-        size_t nc = w->chits ? w->chits * 2 : 64;
-        hit_t *nh = realloc(w->hits, nc * sizeof *nh);
-        if (!nh)
-            return LEDGER_ENOMEM;
-        w->hits = nh;
-        w->chits = nc;
-    }
-    w->hits[w->nhits++] = (hit_t){.node = idx, .role = role};
-    return 0;
-}
-
 /* ---- errorDeclarations ----------------------------------------------------- */
 
 typedef struct decl_ctx {
@@ -311,20 +365,40 @@ static int decl_cb(const ledger_stored_t *s, void *vctx)
 
 static int corrections(walk_t *w, size_t erroneous);
 
-/* Looks up the declarations of event nodes [from, nn) once each. */
+/* Looks up the declarations of event nodes [from, nn) once each: the
+ * event ID index says which entries share the node's ID; only when there
+ * are others are their cards (and a declaration's event) read. */
 static int check_declarations(walk_t *w, size_t from)
 {
     ledger_trace_t *t = w->t;
     for (size_t i = from; i < t->nn; i++) {
         ledger_trace_node_t *n = &t->nodes[i];
         decl_ctx_t dc = {.w = w, .node = i};
+        uint64_t ls[16];
+        size_t cnt;
         ledger_err_t e2;
         int rc;
         if (n->kind != LEDGER_TNODE_EVENT || n->declaration)
             continue;
-        rc = ledger_store_find_event(w->st, n->id, decl_cb, &dc, &e2);
-        if (rc && rc != LEDGER_ENOTFOUND)
+        if ((rc = ledger_store_event_lseqs(w->st, n->id, ls, 16, &cnt, &e2)))
             return ledger_err_set(w->err, rc, "%s", e2.msg);
+        for (size_t k = 0; k < cnt && k < 16 && !dc.decl; k++) {
+            ledger_card_t c;
+            if (ls[k] == n->lseq)
+                continue;
+            t->reads++;
+            rc = ledger_store_card(w->st, ls[k], &c, &e2);
+            if (rc == LEDGER_ENOTFOUND)
+                continue;
+            if (rc)
+                return ledger_err_set(w->err, rc, "%s", e2.msg);
+            if (c.error_declaration &&
+                (rc = ledger_store_get_lseq(w->st, ls[k], decl_cb, &dc, &e2))) {
+                ledger_card_free(&c);
+                return ledger_err_set(w->err, rc, "%s", e2.msg);
+            }
+            ledger_card_free(&c);
+        }
         if (!dc.decl)
             continue;
         n = &t->nodes[i];
@@ -351,25 +425,6 @@ static int check_declarations(walk_t *w, size_t from)
 
 /* ---- the rules ------------------------------------------------------------ */
 
-static int ids_cb(const char *id, enum ledger_epcis_role role, void *vctx)
-{
-    ids_ctx_t *ic = vctx;
-    if (ic->n == ic->cap) {
-        size_t nc = ic->cap ? ic->cap * 2 : 16;
-        void *a = realloc(ic->ids, nc * sizeof *ic->ids);
-        if (!a)
-            return LEDGER_ENOMEM;
-        ic->ids = a;
-        if (!(a = realloc(ic->roles, nc * sizeof *ic->roles)))
-            return LEDGER_ENOMEM;
-        ic->roles = a;
-        ic->cap = nc;
-    }
-    snprintf(ic->ids[ic->n], LEDGER_GS1_URI_MAX, "%s", id);
-    ic->roles[ic->n++] = (int)role;
-    return 0;
-}
-
 static int kind_of(const ledger_trace_node_t *n)
 {
     const char *ty = n->type ? n->type : "";
@@ -385,9 +440,9 @@ static int kind_of(const ledger_trace_node_t *n)
         (strcmp(n->biz_step, "shipping") == 0 || strcmp(n->biz_step, "receiving") == 0 ||
          strcmp(n->biz_step, "departing") == 0 || strcmp(n->biz_step, "arriving") == 0))
         return LEDGER_TEDGE_SHIPMENT;
-    if (n->event &&
-        (json_object_get(n->event, "sourceList") || json_object_get(n->event, "destinationList")))
-        return LEDGER_TEDGE_SHIPMENT;
+    for (size_t i = 0; n->card && i < n->card->nids; i++)
+        if (n->card->ids[i].role == LEDGER_ROLE_SOURCE || n->card->ids[i].role == LEDGER_ROLE_DEST)
+            return LEDGER_TEDGE_SHIPMENT;
     return LEDGER_TEDGE_OBSERVATION;
 }
 
@@ -437,14 +492,19 @@ static int is_class(const char *id)
            !strstr(id, "/21/");
 }
 
-/* The lot class of instance x that event ev gives (ilmd lotNumber), or "". */
-static void lot_of(const json_t *ev, const char *x, char out[LEDGER_GS1_URI_MAX])
+static const json_t *node_json(walk_t *w, size_t e);
+
+/* The lot class of instance x that event node e gives (ilmd lotNumber), or
+ * "". Reads the event itself (a card has no ILMD) only for an instance. */
+static void lot_of(walk_t *w, size_t e, const char *x, char out[LEDGER_GS1_URI_MAX])
 {
-    const json_t *lot = ledger_trace_ilmd(ev, "urn:epcglobal:cbv:mda:", "cbvmda", "lotNumber");
+    const json_t *ev, *lot;
     char g[15], tmp[LEDGER_GS1_URI_MAX];
     out[0] = '\0';
-    if (!json_is_string(lot) || json_string_length(lot) > LEDGER_GS1_URI_MAX - 64 ||
-        gtin_of(x, g) || !strstr(x, "/21/"))
+    if (gtin_of(x, g) || !strstr(x, "/21/") || !(ev = node_json(w, e)))
+        return;
+    lot = ledger_trace_ilmd(ev, "urn:epcglobal:cbv:mda:", "cbvmda", "lotNumber");
+    if (!json_is_string(lot) || json_string_length(lot) > LEDGER_GS1_URI_MAX - 64)
         return;
     snprintf(tmp, sizeof tmp, "https://id.gs1.org/01/%s/10/%s", g, json_string_value(lot));
     if (ledger_gs1_canonical(tmp, out, LEDGER_GS1_URI_MAX, NULL, NULL))
@@ -457,44 +517,28 @@ static int is_delete_of(const ledger_trace_node_t *n, const ids_ctx_t *ic, const
     if (!n->action || strcmp(n->action, "DELETE") != 0)
         return 0;
     for (size_t i = 0; i < ic->n; i++) {
-        if (ic->roles[i] != LEDGER_ROLE_CHILD)
+        if (ic->ids[i].role != LEDGER_ROLE_CHILD)
             continue;
         children++;
-        if (via && strcmp(ic->ids[i], via) == 0)
+        if (via && strcmp(ic->ids[i].id, via) == 0)
             return 1;
     }
     return children == 0;
 }
 
-/* The identifiers of event node e with their roles, computed once per
- * event (a transformation with hundreds of outputs is met once per output). */
-static int event_ids(walk_t *w, size_t e, ids_ctx_t **out)
+/* The identifiers of event node e with their roles: its card's. */
+static void event_ids(walk_t *w, size_t e, ids_ctx_t *out)
 {
-    int rc;
-    if (e >= w->nidc) {
-        size_t nc = w->t->cn > e ? w->t->cn : e + 64;
-        ids_ctx_t *n = realloc(w->idc, nc * sizeof *n);
-        if (!n)
-            return ledger_err_set(w->err, LEDGER_ENOMEM, "out of memory");
-        memset(n + w->nidc, 0, (nc - w->nidc) * sizeof *n);
-        w->idc = n;
-        w->nidc = nc;
-    }
-    *out = &w->idc[e];
-    if ((*out)->cap)
-        return 0;
-    if ((rc = ledger_epcis_identifiers(w->t->nodes[e].event, ids_cb, *out, w->err)))
-        return rc;
-    if (!(*out)->cap && ids_cb("", 0, *out) == 0)
-        (*out)->n = 0; /* an event without identifiers: mark as computed */
-    return 0;
+    const ledger_card_t *c = w->t->nodes[e].card;
+    out->ids = c ? c->ids : NULL;
+    out->n = c ? c->nids : 0;
 }
 
 /* Applies the rules to the hits of item it (identifier node x). */
 static int follow(walk_t *w, const item_t *it, size_t x)
 {
     ledger_trace_t *t = w->t;
-    ids_ctx_t *ic = NULL;
+    ids_ctx_t icv, *ic = &icv;
     int64_t hi = it->hi;
     int rc = 0;
 
@@ -517,9 +561,7 @@ static int follow(walk_t *w, const item_t *it, size_t x)
         n = &t->nodes[e];
         if (n->erroneous)
             continue; /* shown, not followed */
-        if ((rc = event_ids(w, e, &ic)))
-            break;
-        n = &t->nodes[e];
+        event_ids(w, e, ic);
         is_agg = strcmp(n->type, "AggregationEvent") == 0;
         del = n->action && strcmp(n->action, "DELETE") == 0;
         add = n->action && strcmp(n->action, "ADD") == 0;
@@ -534,8 +576,8 @@ static int follow(walk_t *w, const item_t *it, size_t x)
             }
             if (is_agg && role == LEDGER_ROLE_CHILD && add)
                 for (size_t i = 0; i < ic->n && !rc; i++)
-                    if (ic->roles[i] == LEDGER_ROLE_PARENT)
-                        rc = push(w, ic->ids[i], MODE_CARRIER, n->time_ms, hi, it->ident, d, x,
+                    if (ic->ids[i].role == LEDGER_ROLE_PARENT)
+                        rc = push(w, ic->ids[i].id, MODE_CARRIER, n->time_ms, hi, it->ident, d, x,
                                   LEDGER_TEDGE_AGGREGATION);
             continue;
         }
@@ -543,7 +585,10 @@ static int follow(walk_t *w, const item_t *it, size_t x)
             int want = it->mode == MODE_BACK ? LEDGER_ROLE_INPUT : LEDGER_ROLE_OUTPUT;
             int mine = it->mode == MODE_BACK ? LEDGER_ROLE_OUTPUT : LEDGER_ROLE_INPUT;
             if (it->mode == MODE_BACK && role == LEDGER_ROLE_OUTPUT) {
-                lot_of(n->event, it->ident, lot);
+                lot_of(w, e, it->ident, lot);
+                if ((rc = w->rc))
+                    break;
+                n = &t->nodes[e];
                 if (lot[0] && strcmp(lot, it->ident) != 0 &&
                     (rc =
                          push(w, lot, MODE_BACK, T_NINF, n->time_ms, NULL, d, x, LEDGER_TEDGE_LOT)))
@@ -551,11 +596,12 @@ static int follow(walk_t *w, const item_t *it, size_t x)
             }
             if (role == mine)
                 for (size_t i = 0; i < ic->n && !rc; i++)
-                    if (ic->roles[i] == want)
-                        rc = it->mode == MODE_BACK ? push(w, ic->ids[i], MODE_BACK, T_NINF,
-                                                          n->time_ms, NULL, d, (size_t)-1, 0)
-                                                   : push(w, ic->ids[i], MODE_FORWARD, n->time_ms,
-                                                          T_INF, NULL, d, (size_t)-1, 0);
+                    if (ic->ids[i].role == want)
+                        rc = it->mode == MODE_BACK
+                                 ? push(w, ic->ids[i].id, MODE_BACK, T_NINF, n->time_ms, NULL, d,
+                                        (size_t)-1, 0)
+                                 : push(w, ic->ids[i].id, MODE_FORWARD, n->time_ms, T_INF, NULL, d,
+                                        (size_t)-1, 0);
             continue;
         }
         if (is_agg || strcmp(n->type, "AssociationEvent") == 0) {
@@ -563,105 +609,81 @@ static int follow(walk_t *w, const item_t *it, size_t x)
                 continue; /* associations: a step, not followed */
             if (role == LEDGER_ROLE_CHILD && !del) {
                 for (size_t i = 0; i < ic->n && !rc; i++)
-                    if (ic->roles[i] == LEDGER_ROLE_PARENT)
-                        rc = push(w, ic->ids[i], MODE_CARRIER, n->time_ms,
+                    if (ic->ids[i].role == LEDGER_ROLE_PARENT)
+                        rc = push(w, ic->ids[i].id, MODE_CARRIER, n->time_ms,
                                   it->mode == MODE_BACK ? it->hi : T_INF, it->ident, d, (size_t)-1,
                                   0);
             } else if (role == LEDGER_ROLE_PARENT && (it->mode == MODE_FORWARD || !del)) {
                 for (size_t i = 0; i < ic->n && !rc; i++)
-                    if (ic->roles[i] == LEDGER_ROLE_CHILD)
-                        rc = it->mode == MODE_BACK ? push(w, ic->ids[i], MODE_BACK, T_NINF,
-                                                          n->time_ms, NULL, d, (size_t)-1, 0)
-                                                   : push(w, ic->ids[i], MODE_FORWARD, n->time_ms,
-                                                          T_INF, NULL, d, (size_t)-1, 0);
+                    if (ic->ids[i].role == LEDGER_ROLE_CHILD)
+                        rc = it->mode == MODE_BACK
+                                 ? push(w, ic->ids[i].id, MODE_BACK, T_NINF, n->time_ms, NULL, d,
+                                        (size_t)-1, 0)
+                                 : push(w, ic->ids[i].id, MODE_FORWARD, n->time_ms, T_INF, NULL, d,
+                                        (size_t)-1, 0);
             }
             continue;
         }
         /* ObjectEvent / TransactionEvent: lot membership */
         if (it->mode == MODE_BACK && (role == LEDGER_ROLE_EPC)) {
-            lot_of(n->event, it->ident, lot);
+            lot_of(w, e, it->ident, lot);
+            if ((rc = w->rc))
+                break;
             if (lot[0] && strcmp(lot, it->ident) != 0)
                 rc = push(w, lot, MODE_BACK, T_NINF, n->time_ms, NULL, d, x, LEDGER_TEDGE_LOT);
         } else if (it->mode == MODE_FORWARD && role == LEDGER_ROLE_CLASS && is_class(it->ident)) {
             char g[15], g2[15];
             if (gtin_of(it->ident, g) == 0)
                 for (size_t i = 0; i < ic->n && !rc; i++)
-                    if (ic->roles[i] == LEDGER_ROLE_EPC && gtin_of(ic->ids[i], g2) == 0 &&
+                    if (ic->ids[i].role == LEDGER_ROLE_EPC && gtin_of(ic->ids[i].id, g2) == 0 &&
                         strcmp(g, g2) == 0)
-                        rc = push(w, ic->ids[i], MODE_FORWARD, n->time_ms, T_INF, NULL, d, x,
+                        rc = push(w, ic->ids[i].id, MODE_FORWARD, n->time_ms, T_INF, NULL, d, x,
                                   LEDGER_TEDGE_LOT);
         }
     }
     return rc;
 }
 
-static int hit_before(const ledger_trace_node_t *ns, const hit_t *x, const hit_t *y)
-{
-    int64_t tx = ns[x->node].time_ms, ty = ns[y->node].time_ms;
-    if (tx != ty)
-        return tx < ty;
-    return ns[x->node].lseq < ns[y->node].lseq;
-}
-
-/* Sorts the hits by event time (stable merge sort: a lot can have
- * thousands of events). */
-static int sort_hits(walk_t *w)
-{
-    hit_t *a = w->hits, *b, *tmp;
-    size_t n = w->nhits;
-    if (n < 2)
-        return 0;
-    if (!(b = malloc(n * sizeof *b)))
-        return LEDGER_ENOMEM;
-    for (size_t width = 1; width < n; width *= 2) {
-        for (size_t lo = 0; lo < n; lo += 2 * width) {
-            size_t mid = lo + width < n ? lo + width : n;
-            size_t hi = lo + 2 * width < n ? lo + 2 * width : n, i = lo, j = mid, k = lo;
-            while (i < mid && j < hi)
-                b[k++] = hit_before(w->t->nodes, &a[j], &a[i]) ? a[j++] : a[i++];
-            while (i < mid)
-                b[k++] = a[i++];
-            while (j < hi)
-                b[k++] = a[j++];
-        }
-        tmp = a;
-        a = b;
-        b = tmp;
-    }
-    if (a != w->hits) {
-        memcpy(w->hits, a, n * sizeof *a);
-        free(a);
-    } else {
-        free(b);
-    }
-    return 0;
-}
-
+/* One work item: the identifier's index rows in its window (in time
+ * order), a node per event (from its card), then the rules. */
 static int process(walk_t *w, item_t *it)
 {
-    hit_ctx_t hc = {.w = w,
-                    .depth = it->depth,
-                    .reached = it->mode == MODE_FORWARD ? LEDGER_TRACE_FORWARD : LEDGER_TRACE_BACK};
+    unsigned reached = it->mode == MODE_FORWARD ? LEDGER_TRACE_FORWARD : LEDGER_TRACE_BACK;
     ledger_err_t e2;
     size_t first = w->t->nn, x;
     int rc;
 
     if ((rc = seen(w, it)))
         return rc < 0 ? LEDGER_ENOMEM : 0;
-    w->nhits = 0;
-    rc = ledger_store_find_ident(w->st, it->ident, hit_cb, &hc, &e2);
+    w->nih = 0;
+    rc = ledger_store_ident_hits(w->st, it->ident, it->lo, it->hi, &w->ih, &w->nih, &w->cih, &e2);
     if (rc == LEDGER_ENOTFOUND)
         return 0;
     if (rc)
         return ledger_err_set(w->err, rc, "%s", e2.msg);
+    w->nhits = 0;
+    for (size_t i = 0; i < w->nih; i++) {
+        size_t idx;
+        if ((rc = card_node(w, w->ih[i].lseq, it->depth, reached, &idx)) < 0)
+            return rc;
+        if (rc)
+            continue;
+        if (w->nhits == w->chits) {
+            size_t nc = w->chits ? w->chits * 2 : 64;
+            hit_t *nh = realloc(w->hits, nc * sizeof *nh);
+            if (!nh)
+                return ledger_err_set(w->err, LEDGER_ENOMEM, "out of memory");
+            w->hits = nh;
+            w->chits = nc;
+        }
+        w->hits[w->nhits++] = (hit_t){.node = idx, .role = w->ih[i].role};
+    }
     if ((rc = check_declarations(w, first)))
         return rc;
-    if ((rc = ident_node(w, it->ident, it->depth, hc.reached, &x)))
+    if ((rc = ident_node(w, it->ident, it->depth, reached, &x)))
         return rc > 0 ? 0 : rc;
     if (it->link_from != (size_t)-1 && it->link_from != x &&
         (rc = ledger__trace_add_edge(w->t, it->link_from, x, it->link_kind, 0)))
-        return rc;
-    if ((rc = sort_hits(w)))
         return rc;
     return follow(w, it, x);
 }
@@ -738,7 +760,6 @@ static int start_cb(const ledger_stored_t *s, void *vctx)
     start_ctx_t *sc = vctx;
     size_t idx;
     int rc;
-    sc->w->t->reads++;
     if ((rc = entry_node(sc->w, s, 0, sc->w->o.dir, &idx)) < 0)
         return rc;
     if (rc == 0 && sc->n < 8)
@@ -749,24 +770,20 @@ static int start_cb(const ledger_stored_t *s, void *vctx)
 /* Starts from event node e: each of its identifiers, both ways. */
 static int start_event(walk_t *w, size_t e)
 {
-    ids_ctx_t ic = {0};
+    ids_ctx_t ic;
     int64_t tm = w->t->nodes[e].time_ms;
     int rc = 0;
     if (w->t->nodes[e].kind != LEDGER_TNODE_EVENT)
         return 0;
-    if ((rc = ledger_epcis_identifiers(w->t->nodes[e].event, ids_cb, &ic, w->err)))
-        goto done;
+    event_ids(w, e, &ic);
     for (size_t i = 0; i < ic.n && !rc; i++) {
-        if (ic.roles[i] == LEDGER_ROLE_SOURCE || ic.roles[i] == LEDGER_ROLE_DEST)
+        if (ic.ids[i].role == LEDGER_ROLE_SOURCE || ic.ids[i].role == LEDGER_ROLE_DEST)
             continue;
         if (w->o.dir & LEDGER_TRACE_BACK)
-            rc = push(w, ic.ids[i], MODE_BACK, T_NINF, tm, NULL, 0, (size_t)-1, 0);
+            rc = push(w, ic.ids[i].id, MODE_BACK, T_NINF, tm, NULL, 0, (size_t)-1, 0);
         if (!rc && (w->o.dir & LEDGER_TRACE_FORWARD))
-            rc = push(w, ic.ids[i], MODE_FORWARD, tm, T_INF, NULL, 0, (size_t)-1, 0);
+            rc = push(w, ic.ids[i].id, MODE_FORWARD, tm, T_INF, NULL, 0, (size_t)-1, 0);
     }
-done:
-    free(ic.ids);
-    free(ic.roles);
     return rc;
 }
 
@@ -948,6 +965,12 @@ int ledger_trace_run(ledger_store_t *st, const char *start, const ledger_trace_o
         goto fail;
     if ((rc = ledger__trace_reorder(t)))
         goto nomem;
+    /* the events themselves, for the nodes that stayed */
+    for (size_t i = 0; i < t->nn; i++)
+        if (t->nodes[i].kind == LEDGER_TNODE_EVENT && !node_json(&w, i)) {
+            rc = w.rc;
+            goto fail;
+        }
     *out = t;
     t = NULL;
     rc = 0;
@@ -964,11 +987,7 @@ done:
     free(w.q);
     free(w.bounds);
     free(w.hits);
-    for (size_t i = 0; i < w.nidc; i++) {
-        free(w.idc[i].ids);
-        free(w.idc[i].roles);
-    }
-    free(w.idc);
+    free(w.ih);
     ledger__tmap_free(&w.visited);
     return rc;
 }

@@ -104,6 +104,7 @@ typedef struct ledger_trace_node {
     const char *read_point;    /* NULL when none */
     const char *biz_location;  /* NULL when none */
     const json_t *event;       /* the event (borrowed from the trace) */
+    const ledger_card_t *card; /* EVENT: its card (ledger_store.h; borrowed) */
     int erroneous;             /* 1: an errorDeclaration declares it erroneous */
     const json_t *declaration; /* its errorDeclaration member, or NULL */
     uint8_t decl_feed[LEDGER_FEED_LEN];

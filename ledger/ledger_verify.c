@@ -174,6 +174,32 @@ static int verify_event(verify_ctx_t *vc, const ledger_stored_t *s, ledger_err_t
         }
         vc->expect_rows[r->db]++;
     }
+    {
+        /* the card: the entry's header and exactly the body its rows imply */
+        uint8_t kb[8];
+        MDB_val k = {8, kb}, v;
+        const uint8_t *p;
+        ledger__put_be64(kb, s->lseq);
+        rc = mdb_cursor_get(vc->cur[DB_EDGE], &k, &v, MDB_SET_KEY);
+        if (rc == MDB_NOTFOUND) {
+            rc = vfail(err, s->e.h.feed, s->e.h.seq, "event card missing", NULL);
+            goto done;
+        }
+        if (rc) {
+            rc = ledger__lmdb_err(err, rc, "cannot read the edge index");
+            goto done;
+        }
+        p = v.mv_data;
+        if (v.mv_size != CARD_HEAD_LEN + vc->rows.card.len ||
+            memcmp(p, s->e.h.feed, LEDGER_FEED_LEN) != 0 ||
+            ledger__get_be64(p + LEDGER_FEED_LEN) != s->e.h.seq ||
+            ledger__get_be64(p + LEDGER_FEED_LEN + 8) != s->e.h.record_time_ms ||
+            memcmp(p + CARD_HEAD_LEN, vc->rows.card.data, vc->rows.card.len) != 0) {
+            rc = vfail(err, s->e.h.feed, s->e.h.seq, "event card differs from the event", NULL);
+            goto done;
+        }
+        vc->expect_rows[DB_EDGE]++;
+    }
     rc = 0;
 done:
     json_decref(ev);
@@ -450,7 +476,7 @@ done:
         if (vc.cur[i])
             mdb_cursor_close(vc.cur[i]);
     ledger__end_read(st, vc.txn);
-    free(vc.rows.v);
+    ledger__rows_free(&vc.rows);
     return rc;
 }
 

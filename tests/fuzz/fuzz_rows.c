@@ -47,10 +47,12 @@ static void compare(const uint8_t *p, size_t n)
                 a.v[i].vlen != b.v[i].vlen || memcmp(a.v[i].key, b.v[i].key, a.v[i].klen) ||
                 memcmp(a.v[i].val, b.v[i].val, a.v[i].vlen))
                 abort(); /* different rows */
+        if (a.card.len != b.card.len || memcmp(a.card.data, b.card.data, a.card.len))
+            abort(); /* different cards */
     }
 done:
-    free(a.v);
-    free(b.v);
+    ledger__rows_free(&a);
+    ledger__rows_free(&b);
     ledger_buf_free(&sb);
 }
 

@@ -1,0 +1,300 @@
+/* ledger_index.c -- index walks that read no entry (ledger_store.h, "index
+ * walks without reading entries"): an identifier's events in a time window
+ * straight from the ident rows (time | lseq | role, in time order), an
+ * event's card from the edge database, the entries of an event ID from the
+ * evid rows, and one entry by local position.
+ *
+ * The card layout (docs/format.md, "The edge index"): feed (32), seq (u64
+ * BE), record time (u64 BE), then the body that ledger_rows.c builds with
+ * the index rows: version (1), flags (bit 0: errorDeclaration; bit 1: the
+ * eventID is the event hash, not repeated), eventTime (i64 BE), eight texts (u16 BE length, 0 =
+ * none: type, eventID, event hash, action, bizStep, disposition, readPoint, bizLocation), then to
+ * the end per identifier role (1), the length of the prefix it shares with the identifier before it
+ * (1), the length of the rest (u16 BE) and the rest. */
+#include "ledger_store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger__store.h"
+#include "ledger_gs1.h"
+
+#define TIME_KEY(t) ((uint64_t)(t) ^ ((uint64_t)1 << 63))
+
+int ledger_store_ident_hits(ledger_store_t *st, const char *ident, int64_t lo, int64_t hi,
+                            ledger_ident_hit_t **hits, size_t *n, size_t *cap, ledger_err_t *err)
+{
+    char canon[LEDGER_GS1_URI_MAX];
+    row_t key;
+    MDB_txn *txn;
+    MDB_cursor *c;
+    MDB_val k, v;
+    uint8_t from[ROW_IDENT_VLEN] = {0};
+    uint64_t hikey = TIME_KEY(hi);
+    ledger_err_t e2;
+    int rc;
+
+    rc = ledger_gs1_canonical(ident, canon, sizeof canon, NULL, &e2);
+    if (rc == LEDGER_EINPUT)
+        return ledger_err_set(err, rc, "%s", e2.msg);
+    ledger__index_key(DB_IDENT, rc == 0 ? canon : ident, &key);
+    if (lo > hi)
+        return 0;
+    if ((rc = ledger__begin_read(st, &txn, err)))
+        return rc;
+    if ((rc = mdb_cursor_open(txn, st->dbi[DB_IDENT], &c))) {
+        ledger__end_read(st, txn);
+        return ledger__lmdb_err(err, rc, "cannot open a cursor");
+    }
+    k.mv_data = key.key;
+    k.mv_size = key.klen;
+    rc = mdb_cursor_get(c, &k, &v, MDB_SET);
+    if (rc == MDB_NOTFOUND) {
+        rc = ledger_err_set(err, LEDGER_ENOTFOUND, "no event names %s in this store", ident);
+        goto done;
+    }
+    if (rc)
+        goto lmdb;
+    /* the first row at or after lo */
+    ledger__put_be64(from, TIME_KEY(lo));
+    v.mv_data = from;
+    v.mv_size = sizeof from;
+    rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH_RANGE);
+    while (rc == 0) {
+        const uint8_t *p = v.mv_data;
+        if (v.mv_size != ROW_IDENT_VLEN) {
+            rc = ledger_err_set(err, LEDGER_EVERIFY, "damaged ident index row");
+            goto done;
+        }
+        if (ledger__get_be64(p) > hikey)
+            break;
+        if (*n == *cap) {
+            size_t nc = *cap ? *cap * 2 : 64;
+            ledger_ident_hit_t *nh = realloc(*hits, nc * sizeof *nh);
+            if (!nh) {
+                rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+                goto done;
+            }
+            *hits = nh;
+            *cap = nc;
+        }
+        (*hits)[(*n)++] = (ledger_ident_hit_t){.time_ms = (int64_t)TIME_KEY(ledger__get_be64(p)),
+                                               .lseq = ledger__get_be64(p + 8),
+                                               .role = p[16]};
+        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP);
+    }
+    if (rc == MDB_NOTFOUND || rc == 0) {
+        rc = 0;
+        goto done;
+    }
+lmdb:
+    rc = ledger__lmdb_err(err, rc, "cannot read the identifier index");
+done:
+    mdb_cursor_close(c);
+    ledger__end_read(st, txn);
+    return rc;
+}
+
+/* ---- cards --------------------------------------------------------------- */
+
+typedef struct cardr {
+    const uint8_t *p;
+    size_t n, off;
+} cardr_t;
+
+/* A text of the card into the block at *dst (NUL added); NULL for none. */
+static int card_text(cardr_t *r, char **dst, const char **out)
+{
+    size_t len;
+    if (r->n - r->off < 2)
+        return -1;
+    len = (size_t)r->p[r->off] << 8 | r->p[r->off + 1];
+    r->off += 2;
+    if (r->n - r->off < len)
+        return -1;
+    if (!len) {
+        *out = NULL;
+        return 0;
+    }
+    memcpy(*dst, r->p + r->off, len);
+    (*dst)[len] = '\0';
+    *out = *dst;
+    *dst += len + 1;
+    r->off += len;
+    return 0;
+}
+
+/* Parses card value [p, p+n) of lseq into *c (one block: the ident array,
+ * then the texts). */
+static int card_parse(const uint8_t *p, size_t n, uint64_t lseq, ledger_card_t *c,
+                      ledger_err_t *err)
+{
+    cardr_t r = {p, n, CARD_HEAD_LEN + 10};
+    size_t nids = 0, off, prev, idbytes = 0;
+    const char *last = "";
+    const char **texts[8];
+    char *dst;
+
+    memset(c, 0, sizeof *c);
+    if (n < CARD_HEAD_LEN + 10 || p[CARD_HEAD_LEN] != CARD_VERSION)
+        goto bad;
+    /* count the identifiers first: skip the texts */
+    for (int i = 0; i < 8; i++) {
+        size_t len;
+        if (r.n - r.off < 2)
+            goto bad;
+        len = (size_t)p[r.off] << 8 | p[r.off + 1];
+        if (r.n - r.off - 2 < len)
+            goto bad;
+        r.off += 2 + len;
+    }
+    for (off = r.off, prev = 0; off < n; nids++) {
+        size_t len, shared;
+        if (n - off < 4)
+            goto bad;
+        shared = p[off + 1];
+        len = (size_t)p[off + 2] << 8 | p[off + 3];
+        if (n - off - 4 < len || shared > prev)
+            goto bad;
+        prev = shared + len;
+        idbytes += prev + 1;
+        off += 4 + len;
+    }
+    /* the block: ids, then the texts with their NULs, then the identifiers */
+    if (!(c->mem = malloc(nids * sizeof *c->ids + n + 8 + idbytes)))
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    c->ids = c->mem;
+    dst = (char *)(c->ids + nids);
+    memcpy(c->feed, p, LEDGER_FEED_LEN);
+    c->seq = ledger__get_be64(p + LEDGER_FEED_LEN);
+    c->record_time_ms = ledger__get_be64(p + LEDGER_FEED_LEN + 8);
+    c->lseq = lseq;
+    c->error_declaration = p[CARD_HEAD_LEN + 1] & 1;
+    c->time_ms = (int64_t)ledger__get_be64(p + CARD_HEAD_LEN + 2);
+    texts[0] = &c->type;
+    texts[1] = &c->event_id;
+    texts[2] = &c->event_hash;
+    texts[3] = &c->action;
+    texts[4] = &c->biz_step;
+    texts[5] = &c->disposition;
+    texts[6] = &c->read_point;
+    texts[7] = &c->biz_location;
+    r.off = CARD_HEAD_LEN + 10;
+    for (int i = 0; i < 8; i++)
+        if (card_text(&r, &dst, texts[i]))
+            goto bad_free;
+    for (size_t i = 0; i < nids; i++) {
+        size_t shared = p[r.off + 1], len = (size_t)p[r.off + 2] << 8 | p[r.off + 3];
+        c->ids[i].role = p[r.off];
+        memcpy(dst, last, shared);
+        memcpy(dst + shared, p + r.off + 4, len);
+        dst[shared + len] = '\0';
+        c->ids[i].id = last = dst;
+        dst += shared + len + 1;
+        r.off += 4 + len;
+    }
+    c->nids = nids;
+    if (!c->type || !c->event_hash)
+        goto bad_free;
+    if (p[CARD_HEAD_LEN + 1] & 2) /* the eventID is the event hash */
+        c->event_id = c->event_hash;
+    return 0;
+bad_free:
+    free(c->mem);
+    memset(c, 0, sizeof *c);
+bad:
+    return ledger_err_set(err, LEDGER_EVERIFY, "the card of local entry %llu is damaged",
+                          (unsigned long long)lseq);
+}
+
+int ledger_store_card(ledger_store_t *st, uint64_t lseq, ledger_card_t *out, ledger_err_t *err)
+{
+    MDB_txn *txn;
+    uint8_t kb[8];
+    MDB_val k = {8, kb}, v;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    ledger__put_be64(kb, lseq);
+    if ((rc = ledger__begin_read(st, &txn, err)))
+        return rc;
+    rc = mdb_get(txn, st->dbi[DB_EDGE], &k, &v);
+    if (rc == MDB_NOTFOUND)
+        rc = ledger_err_set(err, LEDGER_ENOTFOUND, "local entry %llu has no event card",
+                            (unsigned long long)lseq);
+    else if (rc)
+        rc = ledger__lmdb_err(err, rc, "cannot read the edge index");
+    else
+        rc = card_parse(v.mv_data, v.mv_size, lseq, out, err);
+    ledger__end_read(st, txn);
+    return rc;
+}
+
+void ledger_card_free(ledger_card_t *c)
+{
+    if (!c)
+        return;
+    free(c->mem);
+    memset(c, 0, sizeof *c);
+}
+
+/* ---- event IDs, entries by position ------------------------------------- */
+
+int ledger_store_event_lseqs(ledger_store_t *st, const char *id, uint64_t *lseqs, size_t max,
+                             size_t *n, ledger_err_t *err)
+{
+    row_t key;
+    MDB_txn *txn;
+    MDB_cursor *c;
+    MDB_val k, v;
+    int rc, lrc, op = MDB_SET;
+
+    *n = 0;
+    ledger__index_key(DB_EVID, id, &key);
+    k.mv_data = key.key;
+    k.mv_size = key.klen;
+    if ((rc = ledger__begin_read(st, &txn, err)))
+        return rc;
+    if ((rc = mdb_cursor_open(txn, st->dbi[DB_EVID], &c))) {
+        ledger__end_read(st, txn);
+        return ledger__lmdb_err(err, rc, "cannot open a cursor");
+    }
+    while ((lrc = mdb_cursor_get(c, &k, &v, op)) == 0) {
+        op = MDB_NEXT_DUP;
+        if (v.mv_size < 8) {
+            rc = ledger_err_set(err, LEDGER_EVERIFY, "damaged evid index row");
+            break;
+        }
+        if (*n < max)
+            lseqs[*n] = ledger__get_be64(v.mv_data);
+        (*n)++;
+    }
+    if (!rc && lrc && lrc != MDB_NOTFOUND)
+        rc = ledger__lmdb_err(err, lrc, "cannot read the event ID index");
+    mdb_cursor_close(c);
+    ledger__end_read(st, txn);
+    return rc;
+}
+
+int ledger_store_get_lseq(ledger_store_t *st, uint64_t lseq, ledger_entry_cb fn, void *ctx,
+                          ledger_err_t *err)
+{
+    MDB_txn *txn;
+    ledger_stored_t s;
+    uint8_t kb[8];
+    MDB_val k = {8, kb}, v;
+    int rc;
+
+    ledger__put_be64(kb, lseq);
+    if ((rc = ledger__begin_read(st, &txn, err)))
+        return rc;
+    rc = mdb_get(txn, st->dbi[DB_LOG], &k, &v);
+    if (rc == MDB_NOTFOUND)
+        rc = ledger_err_set(err, LEDGER_ENOTFOUND, "no local entry %llu", (unsigned long long)lseq);
+    else if (rc)
+        rc = ledger__lmdb_err(err, rc, "cannot read the log");
+    else if ((rc = ledger__load_lseq(st, txn, lseq, &s, err)) == 0)
+        rc = fn(&s, ctx);
+    ledger__end_read(st, txn);
+    return rc;
+}

@@ -1,0 +1,96 @@
+/* ledger_store_upgrade.c -- brings a store of an older format to the
+ * current one (STORE_VERSION in ledger__store.h), inside the write
+ * transaction of ledger_store_open.
+ *
+ * Version 1 -> 2: the ident rows gained the eventTime in front (an
+ * identifier's events in time order) and the edge database (lseq -> the
+ * event's card) is new. Both are rebuilt from the log: every entry that is
+ * an event, visible (not sealed) and on its feed's chain (not fork
+ * evidence, which has no index rows), read straight from its CBOR payload
+ * the way ingest reads a partner's entry (ledger__payload_rows). The
+ * other indexes (evid, loc, time, fseq) are unchanged. Nothing is lost: the
+ * log is only read, and the transaction commits all of it or none. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger__store.h"
+#include "ledger_entry.h"
+
+/* 1 when lseq is the main chain's entry of feed:seq (the lowest lseq of
+ * its fseq rows), 0 for fork evidence; negative on a read error. */
+static int on_chain(ledger_store_t *st, MDB_txn *txn, const ledger_entry_t *e, uint64_t lseq)
+{
+    uint8_t key[LEDGER_FEED_LEN + 8];
+    MDB_val k = {sizeof key, key}, v;
+    memcpy(key, e->h.feed, LEDGER_FEED_LEN);
+    ledger__put_be64(key + LEDGER_FEED_LEN, e->h.seq);
+    if (mdb_get(txn, st->dbi[DB_FSEQ], &k, &v) || v.mv_size != 8)
+        return -1;
+    return ledger__get_be64(v.mv_data) == lseq;
+}
+
+int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, ledger_err_t *err)
+{
+    MDB_cursor *c = NULL;
+    MDB_val k, v, vk = {7, "version"}, vv = {sizeof STORE_VERSION - 1, STORE_VERSION};
+    rows_t rows = {0};
+    ledger_buf_t text = {0};
+    char hash[96];
+    int rc, op = MDB_FIRST;
+
+    if ((rc = mdb_drop(txn, st->dbi[DB_IDENT], 0)) || (rc = mdb_drop(txn, st->dbi[DB_EDGE], 0)))
+        return ledger__lmdb_err(err, rc, "upgrade: cannot empty the old index");
+    if ((rc = mdb_cursor_open(txn, st->dbi[DB_LOG], &c)))
+        return ledger__lmdb_err(err, rc, "upgrade: cannot open a cursor");
+    while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
+        ledger_entry_t e;
+        uint64_t lseq;
+        int chained;
+        op = MDB_NEXT;
+        if (k.mv_size != 8) {
+            rc = ledger_err_set(err, LEDGER_EVERIFY, "upgrade: damaged log key");
+            goto done;
+        }
+        lseq = ledger__get_be64(k.mv_data);
+        if ((rc = ledger_entry_decode(v.mv_data, v.mv_size, &e, err))) {
+            ledger_err_prefix(err, "upgrade: local entry %llu", (unsigned long long)lseq);
+            goto done;
+        }
+        if (!e.payload || e.h.ptype != LEDGER_PT_EVENT)
+            continue;
+        if ((chained = on_chain(st, txn, &e, lseq)) < 0) {
+            rc = ledger_err_set(err, LEDGER_EVERIFY, "upgrade: local entry %llu has no fseq row",
+                                (unsigned long long)lseq);
+            goto done;
+        }
+        if (!chained)
+            continue;
+        if ((rc = ledger__payload_rows(e.payload, e.plen, lseq, &rows, &text, hash, err))) {
+            ledger_err_prefix(err, "upgrade: local entry %llu", (unsigned long long)lseq);
+            goto done;
+        }
+        for (size_t i = 0; i < rows.n; i++) {
+            MDB_val rk = {rows.v[i].klen, rows.v[i].key}, rv = {rows.v[i].vlen, rows.v[i].val};
+            if (rows.v[i].db != DB_IDENT)
+                continue; /* the other indexes did not change */
+            if ((rc = mdb_put(txn, st->dbi[DB_IDENT], &rk, &rv, 0))) {
+                rc = ledger__lmdb_err(err, rc, "upgrade: cannot write an index row");
+                goto done;
+            }
+        }
+        if ((rc = ledger__put_card(st, txn, lseq, e.h.feed, e.h.seq, e.h.record_time_ms,
+                                   rows.card.data, rows.card.len, err)))
+            goto done;
+    }
+    if (rc != MDB_NOTFOUND) {
+        rc = ledger__lmdb_err(err, rc, "upgrade: cannot read the log");
+        goto done;
+    }
+    if ((rc = mdb_put(txn, st->dbi[DB_META], &vk, &vv, 0)))
+        rc = ledger__lmdb_err(err, rc, "upgrade: cannot record the version");
+done:
+    mdb_cursor_close(c);
+    ledger__rows_free(&rows);
+    ledger_buf_free(&text);
+    return rc;
+}

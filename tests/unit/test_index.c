@@ -1,0 +1,324 @@
+/* test_index.c -- the index walks that read no entry (ledger_index.c):
+ * an identifier's events in eventTime order and in a time window, event
+ * cards (what a trace needs of an event, read without its payload), the
+ * entries of an event ID, and the upgrade of a store of format version 1
+ * (ident rows without time, no edge database) when it is opened, for
+ * writing or read-only. */
+#include <jansson.h>
+#include <lmdb.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ledger_epcis.h"
+#include "ledger_identity.h"
+#include "ledger_store.h"
+#include "store_testlib.h"
+
+#define SGTIN "urn:epc:id:sgtin:4012345.011111.987"
+#define SGTIN_DL "https://id.gs1.org/01/04012345111118/21/987"
+#define CASE "urn:epc:id:sscc:4012345.0000000111"
+#define CASE_DL "https://id.gs1.org/00/040123450000001112"
+
+static const char ctx[] = "\"@context\": [\"https://ref.gs1.org/standards/epcis/2.0.0/"
+                          "epcis-context.jsonld\"]";
+
+typedef struct fx {
+    char dir[300];
+    tl_node_t n;
+} fx_t;
+
+static int setup(void **state)
+{
+    fx_t *f = calloc(1, sizeof *f);
+    if (!f || tl_tmpdir(f->dir, sizeof f->dir, "keten-index"))
+        return -1;
+    tl_node_open(&f->n, f->dir, "a");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx_t *f = *state;
+    tl_node_close(&f->n);
+    if (tl_rmtree(f->dir))
+        return -1;
+    free(f);
+    return 0;
+}
+
+static uint64_t rec(fx_t *f, const char *fmt, ...)
+{
+    char text[4096];
+    va_list ap;
+    json_error_t je;
+    json_t *ev;
+    ledger_err_t err;
+    ledger_append_result_t res;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (!(ev = json_loads(text, 0, &je)))
+        fail_msg("bad JSON in test: %s: %s", je.text, text);
+    if (ledger_epcis_event_check(ev, "test", &err))
+        fail_msg("not EPCIS: %s", err.msg);
+    if (ledger_store_append_events(f->n.st, f->n.id, &ev, 1, 0, &res, &err))
+        fail_msg("append: %s", err.msg);
+    json_decref(ev);
+    return res.seq;
+}
+
+/* Three events of one product recorded out of time order, and a packing. */
+static void record_chain(fx_t *f)
+{
+    rec(f,
+        "{%s, \"type\": \"ObjectEvent\", \"eventTime\": \"2026-03-02T10:00:00+01:00\", "
+        "\"eventTimeZoneOffset\": \"+01:00\", \"action\": \"OBSERVE\", \"bizStep\": "
+        "\"receiving\", \"epcList\": [\"%s\"], \"bizLocation\": {\"id\": "
+        "\"urn:epc:id:sgln:4012345.00002.0\"}}",
+        ctx, SGTIN);
+    rec(f,
+        "{%s, \"type\": \"ObjectEvent\", \"eventTime\": \"2026-03-01T08:00:00Z\", "
+        "\"eventTimeZoneOffset\": \"+00:00\", \"action\": \"ADD\", \"bizStep\": "
+        "\"commissioning\", \"disposition\": \"active\", \"epcList\": [\"%s\"], \"eventID\": "
+        "\"urn:uuid:6f0e1a2b-0000-4000-8000-000000000001\"}",
+        ctx, SGTIN);
+    rec(f,
+        "{%s, \"type\": \"AggregationEvent\", \"eventTime\": \"2026-03-01T12:00:00Z\", "
+        "\"eventTimeZoneOffset\": \"+00:00\", \"action\": \"ADD\", \"bizStep\": \"packing\", "
+        "\"parentID\": \"%s\", \"childEPCs\": [\"%s\", \"urn:epc:id:sgtin:4012345.011111.988\"], "
+        "\"sourceList\": [{\"type\": \"owning_party\", \"source\": "
+        "\"urn:epc:id:pgln:4012345.00000\"}]}",
+        ctx, CASE, SGTIN);
+}
+
+static void check_hits(ledger_store_t *st)
+{
+    ledger_ident_hit_t *h = NULL;
+    size_t n = 0, cap = 0;
+    ledger_err_t err;
+    /* the three events of the product, in eventTime order, whatever their
+     * recording order and however the identifier is written */
+    assert_int_equal(
+        ledger_store_ident_hits(st, SGTIN_DL, INT64_MIN, INT64_MAX, &h, &n, &cap, &err), 0);
+    assert_int_equal(n, 3);
+    assert_true(h[0].time_ms < h[1].time_ms && h[1].time_ms < h[2].time_ms);
+    assert_int_equal(h[0].lseq, 2);
+    assert_int_equal(h[0].role, LEDGER_ROLE_EPC);
+    assert_int_equal(h[1].lseq, 3);
+    assert_int_equal(h[1].role, LEDGER_ROLE_CHILD);
+    assert_int_equal(h[2].lseq, 1);
+    /* a window: [commissioning + 1 ms, receiving] */
+    n = 0;
+    assert_int_equal(
+        ledger_store_ident_hits(st, SGTIN, h[0].time_ms + 1, h[2].time_ms, &h, &n, &cap, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(h[0].lseq, 3);
+    assert_int_equal(h[1].lseq, 1);
+    /* nothing in the window: 0 and no hit; a stranger: ENOTFOUND */
+    n = 0;
+    assert_int_equal(ledger_store_ident_hits(st, SGTIN, INT64_MIN, 0, &h, &n, &cap, &err), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(ledger_store_ident_hits(st, "urn:epc:id:sgtin:4012345.011111.1", INT64_MIN,
+                                             INT64_MAX, &h, &n, &cap, &err),
+                     LEDGER_ENOTFOUND);
+    assert_int_equal(ledger_store_ident_hits(st, "urn:epc:id:sgtin:4012345.01111x.1", INT64_MIN,
+                                             INT64_MAX, &h, &n, &cap, &err),
+                     LEDGER_EINPUT);
+    free(h);
+}
+
+static void check_cards(fx_t *f, ledger_store_t *st)
+{
+    ledger_card_t c;
+    ledger_err_t err;
+    uint64_t ls[4];
+    size_t n;
+
+    assert_int_equal(ledger_store_card(st, 2, &c, &err), 0);
+    assert_string_equal(c.type, "ObjectEvent");
+    assert_string_equal(c.action, "ADD");
+    assert_string_equal(c.biz_step, "commissioning");
+    assert_string_equal(c.disposition, "active");
+    assert_string_equal(c.event_id, "urn:uuid:6f0e1a2b-0000-4000-8000-000000000001");
+    assert_memory_equal(c.feed, ledger_identity_public(f->n.id), LEDGER_FEED_LEN);
+    assert_int_equal(c.seq, 2);
+    assert_int_equal(c.lseq, 2);
+    assert_null(c.read_point);
+    assert_null(c.biz_location);
+    assert_int_equal(c.error_declaration, 0);
+    assert_int_equal(c.nids, 1);
+    assert_string_equal(c.ids[0].id, SGTIN_DL);
+    assert_int_equal(c.time_ms, 1772352000000LL);
+    /* the event ID index leads to it by eventID and by event hash */
+    assert_int_equal(ledger_store_event_lseqs(st, c.event_id, ls, 4, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(ls[0], 2);
+    assert_int_equal(ledger_store_event_lseqs(st, c.event_hash, ls, 4, &n, &err), 0);
+    assert_int_equal(n, 1);
+    ledger_card_free(&c);
+
+    /* the packing: identifiers in the event's order (children after the
+     * parent; front-coded in the card, whole here), sources too */
+    assert_int_equal(ledger_store_card(st, 3, &c, &err), 0);
+    assert_string_equal(c.type, "AggregationEvent");
+    assert_null(c.disposition);
+    assert_string_equal(c.event_id, c.event_hash); /* no eventID: the hash */
+    assert_int_equal(c.nids, 4);
+    assert_int_equal(c.ids[0].role, LEDGER_ROLE_PARENT);
+    assert_string_equal(c.ids[0].id, CASE_DL);
+    assert_int_equal(c.ids[1].role, LEDGER_ROLE_CHILD);
+    assert_string_equal(c.ids[1].id, SGTIN_DL);
+    assert_string_equal(c.ids[2].id, "https://id.gs1.org/01/04012345111118/21/988");
+    assert_int_equal(c.ids[3].role, LEDGER_ROLE_SOURCE);
+    assert_string_equal(c.ids[3].id, "https://id.gs1.org/417/4012345000009");
+    ledger_card_free(&c);
+
+    assert_int_equal(ledger_store_card(st, 1, &c, &err), 0);
+    assert_string_equal(c.biz_location, "urn:epc:id:sgln:4012345.00002.0"); /* as written */
+    assert_int_equal(c.time_ms, 1772442000000LL);                           /* 10:00+01:00 */
+    ledger_card_free(&c);
+    assert_int_equal(ledger_store_card(st, 99, &c, &err), LEDGER_ENOTFOUND);
+    assert_int_equal(ledger_store_event_lseqs(st, "urn:uuid:nothing", ls, 4, &n, &err), 0);
+    assert_int_equal(n, 0);
+}
+
+static void test_hits_and_cards(void **state)
+{
+    fx_t *f = *state;
+    ledger_err_t err;
+    record_chain(f);
+    check_hits(f->n.st);
+    check_cards(f, f->n.st);
+    assert_int_equal(ledger_store_verify(f->n.st, NULL, NULL, &err), 0);
+}
+
+/* Turns the store in dir into what keten made before format 2: version
+ * "1", no edge database, ident rows lseq | role. */
+static void make_v1(const char *dir)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi meta, ident, edge;
+    MDB_cursor *c;
+    MDB_val k, v, vk = {7, "version"}, vv = {1, "1"};
+    struct row {
+        uint8_t key[512];
+        size_t klen;
+        uint8_t val[9];
+    } *rows = calloc(64, sizeof *rows);
+    size_t n = 0;
+    int rc;
+
+    assert_non_null(rows);
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+    assert_int_equal(mdb_env_set_mapsize(env, (size_t)1 << 30), 0);
+    assert_int_equal(mdb_env_open(env, dir, MDB_NOTLS, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    assert_int_equal(mdb_dbi_open(txn, "ident", MDB_DUPSORT | MDB_DUPFIXED, &ident), 0);
+    assert_int_equal(mdb_dbi_open(txn, "edge", 0, &edge), 0);
+    assert_int_equal(mdb_put(txn, meta, &vk, &vv, 0), 0);
+    assert_int_equal(mdb_drop(txn, edge, 1), 0);
+    assert_int_equal(mdb_cursor_open(txn, ident, &c), 0);
+    while ((rc = mdb_cursor_get(c, &k, &v, n ? MDB_NEXT : MDB_FIRST)) == 0) {
+        assert_true(n < 64 && v.mv_size == 17 && k.mv_size <= 512);
+        memcpy(rows[n].key, k.mv_data, k.mv_size);
+        rows[n].klen = k.mv_size;
+        memcpy(rows[n].val, (uint8_t *)v.mv_data + 8, 9);
+        n++;
+    }
+    assert_int_equal(rc, MDB_NOTFOUND);
+    mdb_cursor_close(c);
+    assert_true(n > 0);
+    assert_int_equal(mdb_drop(txn, ident, 0), 0);
+    for (size_t i = 0; i < n; i++) {
+        MDB_val rk = {rows[i].klen, rows[i].key}, rv = {9, rows[i].val};
+        assert_int_equal(mdb_put(txn, ident, &rk, &rv, 0), 0);
+    }
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    free(rows);
+}
+
+static void test_upgrade(void **state)
+{
+    fx_t *f = *state;
+    ledger_store_t *st;
+    ledger_err_t err;
+
+    record_chain(f);
+    ledger_store_close(f->n.st);
+    f->n.st = NULL;
+    /* read-only: upgraded by one open for writing, then read */
+    make_v1(f->n.dir);
+    assert_int_equal(ledger_store_open(f->n.dir, LEDGER_STORE_RDONLY, NULL, &st, &err), 0);
+    check_hits(st);
+    ledger_store_close(st);
+    /* for writing: upgraded in place; everything verifies */
+    make_v1(f->n.dir);
+    assert_int_equal(
+        ledger_store_open(f->n.dir, 0, ledger_identity_public(f->n.id), &f->n.st, &err), 0);
+    check_hits(f->n.st);
+    check_cards(f, f->n.st);
+    assert_int_equal(ledger_store_verify(f->n.st, NULL, NULL, &err), 0);
+    /* and goes on recording */
+    rec(f,
+        "{%s, \"type\": \"ObjectEvent\", \"eventTime\": \"2026-03-03T08:00:00Z\", "
+        "\"eventTimeZoneOffset\": \"+00:00\", \"action\": \"OBSERVE\", \"epcList\": [\"%s\"]}",
+        ctx, SGTIN);
+    assert_int_equal(ledger_store_verify(f->n.st, NULL, NULL, &err), 0);
+}
+
+/* verify notices a card that does not match its event */
+static void test_verify_card(void **state)
+{
+    fx_t *f = *state;
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi edge;
+    uint8_t kb[8] = {0, 0, 0, 0, 0, 0, 0, 2};
+    MDB_val k = {8, kb}, v;
+    uint8_t *copy;
+    ledger_err_t err;
+
+    record_chain(f);
+    ledger_store_close(f->n.st);
+    f->n.st = NULL;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+    assert_int_equal(mdb_env_set_mapsize(env, (size_t)1 << 30), 0);
+    assert_int_equal(mdb_env_open(env, f->n.dir, MDB_NOTLS, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "edge", 0, &edge), 0);
+    assert_int_equal(mdb_get(txn, edge, &k, &v), 0);
+    copy = malloc(v.mv_size);
+    assert_non_null(copy);
+    memcpy(copy, v.mv_data, v.mv_size);
+    copy[v.mv_size - 1] ^= 1; /* the last identifier's last character */
+    v.mv_data = copy;
+    assert_int_equal(mdb_put(txn, edge, &k, &v, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    free(copy);
+    assert_int_equal(ledger_store_open(f->n.dir, 0, NULL, &f->n.st, &err), 0);
+    assert_int_equal(ledger_store_verify(f->n.st, NULL, NULL, &err), LEDGER_EVERIFY);
+    assert_non_null(strstr(err.msg, "event card differs"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_hits_and_cards, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verify_card, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
