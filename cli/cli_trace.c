@@ -180,7 +180,7 @@ static void story_line(names_t *nm, const ledger_trace_t *t, size_t i)
             printf("%*s      corrected by %s\n", (int)(2 * ind + 17), "", o->id);
     }
     {
-        const json_t *d = json_object_get(n->event, "destinationList"), *v;
+        const json_t *d = json_object_get(ledger_trace_node_event(t, n), "destinationList"), *v;
         size_t k;
         json_array_foreach(d, k, v)
         {

@@ -29,6 +29,7 @@ enum {
     DB_TIME,
     DB_PRIVATE, /* own feed(32) | seq (u64 BE) -> lseq: entries recorded private */
     DB_EDGE,    /* lseq (u64 BE) -> the event's card (ledger_store_card) */
+    DB_DECL,    /* eventID / event hash (as in evid) -> lseq of an errorDeclaration */
     DB_COUNT
 };
 
@@ -37,15 +38,17 @@ struct ledger_store {
     MDB_dbi dbi[DB_COUNT];
     uint8_t self[LEDGER_FEED_LEN];
     int rdonly;
-    int no_private; /* read-only open of a store made before DB_PRIVATE: none */
-    MDB_txn *rtxn;  /* a read transaction kept for reuse (reset between uses) */
-    int rtxn_busy;  /* rtxn is in use now */
+    int no_private;             /* read-only open of a store made before DB_PRIVATE: none */
+    MDB_txn *rtxn;              /* a read transaction kept for reuse (reset between uses) */
+    int rtxn_busy;              /* rtxn is in use now */
+    int held;                   /* ledger_store_hold: rtxn stays open between calls */
+    MDB_cursor *hcur[DB_COUNT]; /* while held: one cursor per database, kept */
 };
 
 extern const char *const ledger__db_names[DB_COUNT];
 
-/* The store's format: "version" in meta. 2 added the edge database and
- * put eventTime first in the ident rows; a store of version 1 is upgraded
+/* The store's format: "version" in meta. 2 added the edge and decl
+ * databases and put eventTime first in the ident rows; a store of version 1 is upgraded
  * when it is opened (ledger_store_upgrade.c). */
 #define STORE_VERSION "2"
 
@@ -114,6 +117,10 @@ int ledger__get_feedrec(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, f
  * thread at a time. */
 int ledger__begin_read(ledger_store_t *st, MDB_txn **txn, ledger_err_t *err);
 void ledger__end_read(ledger_store_t *st, MDB_txn *txn);
+/* A cursor on db in txn (the kept one while held); ledger__cursor_done
+ * closes it unless it is kept. */
+int ledger__cursor(ledger_store_t *st, MDB_txn *txn, int db, MDB_cursor **c, ledger_err_t *err);
+void ledger__cursor_done(ledger_store_t *st, MDB_cursor *c);
 int ledger__load_lseq(ledger_store_t *st, MDB_txn *txn, uint64_t lseq, ledger_stored_t *s,
                       ledger_err_t *err);
 /* Puts the entry bytes at local position lseq (the end of the log: an
@@ -140,10 +147,15 @@ typedef struct ledger__event_keys {
     /* for the card only: */
     const char *type, *own_event_id;             /* own_event_id: the eventID member or NULL */
     const char *action, *biz_step, *disposition; /* NULL when none */
-    int error_declaration;
+    const char *event_time;                      /* as written */
+    int error_declaration, has_sensors;
 } ledger__event_keys_t;
 void ledger__rows_start(rows_t *r, uint64_t lseq, const ledger__event_keys_t *k);
-void ledger__rows_ident(rows_t *r, const char *id, int role);
+/* x: NULL, or for an element of a quantity list (x[0] its quantity as
+ * text, x[1] its uom) and of a source or destination list (x[0] its type,
+ * x[1] the identifier as written when that differs from id): two texts,
+ * either NULL. */
+void ledger__rows_ident(rows_t *r, const char *id, int role, const char *const *x);
 int ledger__rows_finish(rows_t *r, ledger_err_t *err);
 /* ---- ledger_rows.c ---- */
 

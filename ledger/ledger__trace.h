@@ -5,14 +5,19 @@
 
 #include "ledger_trace.h"
 
-/* open-addressing map (ledger_trace.c): string or u64 keys -> size_t */
+#include "ledger_arena.h"
+
+/* open-addressing map (ledger_trace_graph.c): string or u64 keys -> size_t.
+ * String keys are copied into arena (which outlives the map). */
 typedef struct ledger__tmap {
     char **skeys;
     uint64_t *ukeys;
+    uint64_t *hashes; /* string keys: their hashes */
     size_t *vals;
     unsigned char *used;
     size_t cap, n;
     int strings;
+    ledger_arena_t *arena;
 } ledger__tmap_t;
 
 struct ledger_trace {
@@ -20,15 +25,15 @@ struct ledger_trace {
     size_t nn, cn;
     ledger_trace_edge_t *edges;
     size_t ne, ce;
-    char **strs; /* every string the nodes point to */
-    size_t ns, cs;
     json_t **evs; /* every event the nodes point to (owned) */
     size_t nev, cev;
     ledger_card_t **cards; /* every card the nodes point to (owned) */
     size_t ncards, ccards;
     ledger__tmap_t idents;   /* identifier -> node */
     ledger__tmap_t entries;  /* lseq -> node */
-    ledger__tmap_t edge_set; /* "from/to/kind/role" */
+    ledger__tmap_t edge_set; /* from (24 bits) | to (24) | kind (8) | role (8) */
+    ledger_arena_t arena;    /* the strings of the nodes and of the maps */
+    ledger_store_t *st;      /* where the events are read from (ledger_trace_node_event) */
     size_t start;
     unsigned dir;
     int truncated;

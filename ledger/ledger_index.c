@@ -7,16 +7,22 @@
  * The card layout (docs/format.md, "The edge index"): feed (32), seq (u64
  * BE), record time (u64 BE), then the body that ledger_rows.c builds with
  * the index rows: version (1), flags (bit 0: errorDeclaration; bit 1: the
- * eventID is the event hash, not repeated), eventTime (i64 BE), eight texts (u16 BE length, 0 =
- * none: type, eventID, event hash, action, bizStep, disposition, readPoint, bizLocation), then to
- * the end per identifier role (1), the length of the prefix it shares with the identifier before it
- * (1), the length of the rest (u16 BE) and the rest. */
+ * eventID is the event hash, not repeated; bit 2: a sensorElementList),
+ * eventTime (i64 BE), nine texts (u16 BE length, 0 = none: type, eventID,
+ * event hash, action, bizStep, disposition, readPoint, bizLocation,
+ * eventTime as written), then to the end per identifier: role (1; bit 7:
+ * two texts follow), the length of the prefix it shares with the
+ * identifier before it (1), the length of the rest (u16 BE), the rest, and
+ * for an element of a quantity list its quantity and uom, of a source or
+ * destination list its type and its identifier as written when that is not
+ * the canonical form. */
 #include "ledger_store.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "ledger__store.h"
+#include "ledger_epcis.h"
 #include "ledger_gs1.h"
 
 #define TIME_KEY(t) ((uint64_t)(t) ^ ((uint64_t)1 << 63))
@@ -42,9 +48,9 @@ int ledger_store_ident_hits(ledger_store_t *st, const char *ident, int64_t lo, i
         return 0;
     if ((rc = ledger__begin_read(st, &txn, err)))
         return rc;
-    if ((rc = mdb_cursor_open(txn, st->dbi[DB_IDENT], &c))) {
+    if ((rc = ledger__cursor(st, txn, DB_IDENT, &c, err))) {
         ledger__end_read(st, txn);
-        return ledger__lmdb_err(err, rc, "cannot open a cursor");
+        return rc;
     }
     k.mv_data = key.key;
     k.mv_size = key.klen;
@@ -90,7 +96,7 @@ int ledger_store_ident_hits(ledger_store_t *st, const char *ident, int64_t lo, i
 lmdb:
     rc = ledger__lmdb_err(err, rc, "cannot read the identifier index");
 done:
-    mdb_cursor_close(c);
+    ledger__cursor_done(st, c);
     ledger__end_read(st, txn);
     return rc;
 }
@@ -126,42 +132,56 @@ static int card_text(cardr_t *r, char **dst, const char **out)
 
 /* Parses card value [p, p+n) of lseq into *c (one block: the ident array,
  * then the texts). */
+#define NTEXTS 9
+
+/* Skips one text at *off of [p, p+n): 0, or -1 when it does not fit. */
+static int skip_text(const uint8_t *p, size_t n, size_t *off)
+{
+    size_t len;
+    if (n - *off < 2)
+        return -1;
+    len = (size_t)p[*off] << 8 | p[*off + 1];
+    if (n - *off - 2 < len)
+        return -1;
+    *off += 2 + len;
+    return 0;
+}
+
 static int card_parse(const uint8_t *p, size_t n, uint64_t lseq, ledger_card_t *c,
                       ledger_err_t *err)
 {
     cardr_t r = {p, n, CARD_HEAD_LEN + 10};
     size_t nids = 0, off, prev, idbytes = 0;
     const char *last = "";
-    const char **texts[8];
+    const char **texts[NTEXTS];
     char *dst;
 
     memset(c, 0, sizeof *c);
     if (n < CARD_HEAD_LEN + 10 || p[CARD_HEAD_LEN] != CARD_VERSION)
         goto bad;
-    /* count the identifiers first: skip the texts */
-    for (int i = 0; i < 8; i++) {
-        size_t len;
-        if (r.n - r.off < 2)
+    /* count the identifiers and their bytes first */
+    off = CARD_HEAD_LEN + 10;
+    for (int i = 0; i < NTEXTS; i++)
+        if (skip_text(p, n, &off))
             goto bad;
-        len = (size_t)p[r.off] << 8 | p[r.off + 1];
-        if (r.n - r.off - 2 < len)
-            goto bad;
-        r.off += 2 + len;
-    }
-    for (off = r.off, prev = 0; off < n; nids++) {
+    for (prev = 0; off < n; nids++) {
         size_t len, shared;
+        int extra;
         if (n - off < 4)
             goto bad;
+        extra = p[off] & 0x80;
         shared = p[off + 1];
         len = (size_t)p[off + 2] << 8 | p[off + 3];
         if (n - off - 4 < len || shared > prev)
             goto bad;
         prev = shared + len;
-        idbytes += prev + 1;
+        idbytes += prev + 1 + (extra ? 2 : 0);
         off += 4 + len;
+        if (extra && (skip_text(p, n, &off) || skip_text(p, n, &off)))
+            goto bad;
     }
-    /* the block: ids, then the texts with their NULs, then the identifiers */
-    if (!(c->mem = malloc(nids * sizeof *c->ids + n + 8 + idbytes)))
+    /* the block: ids, then every text with its NUL */
+    if (!(c->mem = malloc(nids * sizeof *c->ids + n + NTEXTS + idbytes)))
         return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
     c->ids = c->mem;
     dst = (char *)(c->ids + nids);
@@ -170,6 +190,7 @@ static int card_parse(const uint8_t *p, size_t n, uint64_t lseq, ledger_card_t *
     c->record_time_ms = ledger__get_be64(p + LEDGER_FEED_LEN + 8);
     c->lseq = lseq;
     c->error_declaration = p[CARD_HEAD_LEN + 1] & 1;
+    c->has_sensors = (p[CARD_HEAD_LEN + 1] & 4) != 0;
     c->time_ms = (int64_t)ledger__get_be64(p + CARD_HEAD_LEN + 2);
     texts[0] = &c->type;
     texts[1] = &c->event_id;
@@ -179,22 +200,38 @@ static int card_parse(const uint8_t *p, size_t n, uint64_t lseq, ledger_card_t *
     texts[5] = &c->disposition;
     texts[6] = &c->read_point;
     texts[7] = &c->biz_location;
-    r.off = CARD_HEAD_LEN + 10;
-    for (int i = 0; i < 8; i++)
+    texts[8] = &c->event_time;
+    for (int i = 0; i < NTEXTS; i++)
         if (card_text(&r, &dst, texts[i]))
             goto bad_free;
     for (size_t i = 0; i < nids; i++) {
+        ledger_card_ident_t *d = &c->ids[i];
         size_t shared = p[r.off + 1], len = (size_t)p[r.off + 2] << 8 | p[r.off + 3];
-        c->ids[i].role = p[r.off];
+        int extra = p[r.off] & 0x80;
+        memset(d, 0, sizeof *d);
+        d->role = p[r.off] & 0x7f;
         memcpy(dst, last, shared);
         memcpy(dst + shared, p + r.off + 4, len);
         dst[shared + len] = '\0';
-        c->ids[i].id = last = dst;
+        d->id = last = dst;
         dst += shared + len + 1;
         r.off += 4 + len;
+        if (extra) {
+            const char *a, *b;
+            if (card_text(&r, &dst, &a) || card_text(&r, &dst, &b))
+                goto bad_free;
+            d->listed = 1;
+            if (d->role == LEDGER_ROLE_SOURCE || d->role == LEDGER_ROLE_DEST) {
+                d->type = a;
+                d->written = b ? b : d->id;
+            } else {
+                d->quantity = a;
+                d->uom = b;
+            }
+        }
     }
     c->nids = nids;
-    if (!c->type || !c->event_hash)
+    if (!c->type || !c->event_hash || !c->event_time)
         goto bad_free;
     if (p[CARD_HEAD_LEN + 1] & 2) /* the eventID is the event hash */
         c->event_id = c->event_hash;
@@ -240,8 +277,24 @@ void ledger_card_free(ledger_card_t *c)
 
 /* ---- event IDs, entries by position ------------------------------------- */
 
+static int id_lseqs(ledger_store_t *st, int db, const char *id, uint64_t *lseqs, size_t max,
+                    size_t *n, ledger_err_t *err);
+
 int ledger_store_event_lseqs(ledger_store_t *st, const char *id, uint64_t *lseqs, size_t max,
                              size_t *n, ledger_err_t *err)
+{
+    return id_lseqs(st, DB_EVID, id, lseqs, max, n, err);
+}
+
+int ledger_store_declarations(ledger_store_t *st, const char *id, uint64_t *lseqs, size_t max,
+                              size_t *n, ledger_err_t *err)
+{
+    return id_lseqs(st, DB_DECL, id, lseqs, max, n, err);
+}
+
+/* The lseqs under key id in db (DB_EVID or DB_DECL). */
+static int id_lseqs(ledger_store_t *st, int db, const char *id, uint64_t *lseqs, size_t max,
+                    size_t *n, ledger_err_t *err)
 {
     row_t key;
     MDB_txn *txn;
@@ -250,14 +303,14 @@ int ledger_store_event_lseqs(ledger_store_t *st, const char *id, uint64_t *lseqs
     int rc, lrc, op = MDB_SET;
 
     *n = 0;
-    ledger__index_key(DB_EVID, id, &key);
+    ledger__index_key(db, id, &key);
     k.mv_data = key.key;
     k.mv_size = key.klen;
     if ((rc = ledger__begin_read(st, &txn, err)))
         return rc;
-    if ((rc = mdb_cursor_open(txn, st->dbi[DB_EVID], &c))) {
+    if ((rc = ledger__cursor(st, txn, db, &c, err))) {
         ledger__end_read(st, txn);
-        return ledger__lmdb_err(err, rc, "cannot open a cursor");
+        return rc;
     }
     while ((lrc = mdb_cursor_get(c, &k, &v, op)) == 0) {
         op = MDB_NEXT_DUP;
@@ -271,7 +324,7 @@ int ledger_store_event_lseqs(ledger_store_t *st, const char *id, uint64_t *lseqs
     }
     if (!rc && lrc && lrc != MDB_NOTFOUND)
         rc = ledger__lmdb_err(err, lrc, "cannot read the event ID index");
-    mdb_cursor_close(c);
+    ledger__cursor_done(st, c);
     ledger__end_read(st, txn);
     return rc;
 }

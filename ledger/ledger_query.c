@@ -16,6 +16,10 @@
 int ledger__begin_read(ledger_store_t *st, MDB_txn **txn, ledger_err_t *err)
 {
     int rc;
+    if (st->held) { /* ledger_store_hold: the same snapshot for every call */
+        *txn = st->rtxn;
+        return 0;
+    }
     /* one read transaction is kept between calls and renewed: cheaper than
      * a new one each time (no search for a reader slot), which matters for
      * look-ups of a few microseconds */
@@ -40,12 +44,66 @@ int ledger__begin_read(ledger_store_t *st, MDB_txn **txn, ledger_err_t *err)
 
 void ledger__end_read(ledger_store_t *st, MDB_txn *txn)
 {
+    if (st->held && txn == st->rtxn)
+        return;
     if (txn == st->rtxn) {
         mdb_txn_reset(txn);
         st->rtxn_busy = 0;
     } else {
         mdb_txn_abort(txn);
     }
+}
+
+int ledger_store_hold(ledger_store_t *st, ledger_err_t *err)
+{
+    MDB_txn *txn;
+    int rc;
+    if (st->held) {
+        st->held++;
+        return 0;
+    }
+    if ((rc = ledger__begin_read(st, &txn, err)))
+        return rc;
+    if (txn != st->rtxn) { /* the kept one is busy: a call is under way */
+        ledger__end_read(st, txn);
+        return ledger_err_set(err, LEDGER_EINVAL, "ledger_store_hold: a read is under way");
+    }
+    st->held = 1;
+    return 0;
+}
+
+void ledger_store_release(ledger_store_t *st)
+{
+    if (!st || !st->held || --st->held)
+        return;
+    for (int i = 0; i < DB_COUNT; i++)
+        if (st->hcur[i]) {
+            mdb_cursor_close(st->hcur[i]);
+            st->hcur[i] = NULL;
+        }
+    ledger__end_read(st, st->rtxn);
+}
+
+int ledger__cursor(ledger_store_t *st, MDB_txn *txn, int db, MDB_cursor **c, ledger_err_t *err)
+{
+    int rc;
+    if (st->held && txn == st->rtxn && st->hcur[db]) {
+        *c = st->hcur[db];
+        return 0;
+    }
+    if ((rc = mdb_cursor_open(txn, st->dbi[db], c)))
+        return ledger__lmdb_err(err, rc, "cannot open a cursor");
+    if (st->held && txn == st->rtxn)
+        st->hcur[db] = *c;
+    return 0;
+}
+
+void ledger__cursor_done(ledger_store_t *st, MDB_cursor *c)
+{
+    for (int i = 0; i < DB_COUNT; i++)
+        if (st->hcur[i] == c)
+            return;
+    mdb_cursor_close(c);
 }
 
 int ledger_store_head(ledger_store_t *st, const uint8_t feed[LEDGER_FEED_LEN],

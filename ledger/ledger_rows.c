@@ -85,7 +85,7 @@ static void set_evid_key(row_t *row, const char *id)
 void ledger__index_key(int db, const char *text, row_t *row)
 {
     row->db = db;
-    if (db == DB_EVID)
+    if (db == DB_EVID || db == DB_DECL)
         set_evid_key(row, text);
     else
         set_text_key(row, text);
@@ -98,7 +98,7 @@ static void add_text_row(rows_t *r, int db, const char *key, int role)
     if (!row)
         return;
     row->db = db;
-    if (db == DB_EVID)
+    if (db == DB_EVID || db == DB_DECL)
         set_evid_key(row, key);
     else
         set_text_key(row, key);
@@ -129,10 +129,12 @@ void ledger__rows_free(rows_t *r)
 }
 
 /* ---- the card body (ledger_store_card): version, flags, eventTime, the
- * texts (u16 BE length, 0 = none), then per identifier, to the end: role,
- * the length of the prefix it shares with the identifier before it (u8:
- * front coding; a lot's portions differ in their last digits), the length
- * of the rest (u16 BE) and the rest. */
+ * texts (u16 BE length, 0 = none), then per identifier, to the end: role
+ * (bit 7: two texts follow the identifier), the length of the prefix it
+ * shares with the identifier before it (u8: front coding; a lot's portions
+ * differ in their last digits), the length of the rest (u16 BE) and the
+ * rest; for an element of a quantity list its quantity and uom, of a source
+ * or destination list its type. */
 
 static void card_put(rows_t *r, const void *p, size_t n)
 {
@@ -152,10 +154,100 @@ static void card_text(rows_t *r, const char *s)
     card_put(r, s ? s : "", n);
 }
 
-static int ident_row_cb(const char *id, enum ledger_epcis_role role, void *ctx)
+/* A quantity as text: an integer as such, a real in the shortest form that
+ * reads back the same; "" for anything else. */
+static void fmt_quantity(const json_t *q, char out[40])
 {
-    ledger__rows_ident(ctx, id, (int)role);
-    return ((rows_t *)ctx)->oom ? LEDGER_ENOMEM : 0;
+    out[0] = '\0';
+    if (json_is_integer(q)) {
+        snprintf(out, 40, "%lld", (long long)json_integer_value(q));
+    } else if (json_is_real(q)) {
+        double d = json_real_value(q);
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(out, 40, "%.*g", prec, d);
+            if (strtod(out, NULL) == d)
+                break;
+        }
+    }
+}
+
+/* An identifier as ledger_epcis_identifiers hands it on: canonical when it
+ * has a GS1 form, else as written; with its list element's extra texts. */
+static int add_ident(rows_t *rows, const char *id, int role, const char **x, const char *field,
+                     ledger_err_t *err)
+{
+    char canon[LEDGER_GS1_URI_MAX];
+    ledger_err_t e;
+    int rc;
+    e.msg[0] = '\0';
+    rc = ledger_gs1_canonical(id, canon, sizeof canon, NULL, &e);
+    /* a party or location keeps its written form too (reports show it) */
+    if (x && (role == LEDGER_ROLE_SOURCE || role == LEDGER_ROLE_DEST))
+        x[1] = rc == 0 && strcmp(canon, id) != 0 ? id : NULL;
+    if (rc == 0)
+        ledger__rows_ident(rows, canon, role, x);
+    else if (rc == LEDGER_ENOTFOUND || rc == LEDGER_ETOOBIG)
+        ledger__rows_ident(rows, id, role, x);
+    else
+        return ledger_err_set(err, rc, "event: %s: %s", field, e.msg);
+    return rows->oom ? ledger_err_set(err, LEDGER_ENOMEM, "out of memory") : 0;
+}
+
+/* The identifier lists in ledger_epcis_identifiers' order (parentID after
+ * quantityList), with the role of their elements and the member that names
+ * the identifier in an element (NULL: the element is the identifier). */
+static const struct idlist {
+    const char *name, *member;
+    int role;
+} idlists[] = {
+    {"epcList", NULL, LEDGER_ROLE_EPC},
+    {"quantityList", "epcClass", LEDGER_ROLE_CLASS},
+    {"parentID", NULL, LEDGER_ROLE_PARENT},
+    {"childEPCs", NULL, LEDGER_ROLE_CHILD},
+    {"childQuantityList", "epcClass", LEDGER_ROLE_CHILD},
+    {"inputEPCList", NULL, LEDGER_ROLE_INPUT},
+    {"inputQuantityList", "epcClass", LEDGER_ROLE_INPUT},
+    {"outputEPCList", NULL, LEDGER_ROLE_OUTPUT},
+    {"outputQuantityList", "epcClass", LEDGER_ROLE_OUTPUT},
+    {"sourceList", "source", LEDGER_ROLE_SOURCE},
+    {"destinationList", "destination", LEDGER_ROLE_DEST},
+};
+
+/* The identifiers of a JSON event, as ledger_epcis_identifiers reads them,
+ * with the extra texts of their list elements. */
+static int json_idents(const json_t *event, rows_t *r, ledger_err_t *err)
+{
+    for (size_t l = 0; l < sizeof idlists / sizeof idlists[0]; l++) {
+        const struct idlist *d = &idlists[l];
+        const json_t *list = json_object_get(event, d->name);
+        size_t n;
+        int rc;
+        if (d->role == LEDGER_ROLE_PARENT) {
+            const char *id = json_string_value(list);
+            if (id && (rc = add_ident(r, id, d->role, NULL, d->name, err)))
+                return rc;
+            continue;
+        }
+        n = json_is_array(list) ? json_array_size(list) : 0;
+        for (size_t i = 0; i < n; i++) {
+            const json_t *it = json_array_get(list, i);
+            const char *id = json_string_value(d->member ? json_object_get(it, d->member) : it);
+            const char *x[2] = {NULL, NULL};
+            char q[40];
+            if (!id)
+                continue;
+            if (d->member && d->member[0] == 'e') { /* epcClass: a quantity list */
+                fmt_quantity(json_object_get(it, "quantity"), q);
+                x[0] = q[0] ? q : NULL;
+                x[1] = json_string_value(json_object_get(it, "uom"));
+            } else if (d->member) {
+                x[0] = json_string_value(json_object_get(it, "type"));
+            }
+            if ((rc = add_ident(r, id, d->role, d->member ? x : NULL, d->name, err)))
+                return rc;
+        }
+    }
+    return 0;
 }
 
 static int row_cmp(const void *a, const void *b)
@@ -184,7 +276,8 @@ void ledger__rows_start(rows_t *r, uint64_t lseq, const ledger__event_keys_t *k)
     ledger_buf_reset(&r->prev);
     h[0] = CARD_VERSION;
     h[1] = (uint8_t)((k->error_declaration ? 1 : 0) |
-                     (k->own_event_id && strcmp(k->own_event_id, k->event_hash) == 0 ? 2 : 0));
+                     (k->own_event_id && strcmp(k->own_event_id, k->event_hash) == 0 ? 2 : 0) |
+                     (k->has_sensors ? 4 : 0));
     ledger__put_be64(h + 2, (uint64_t)k->event_time_ms);
     card_put(r, h, sizeof h);
     card_text(r, k->type);
@@ -195,9 +288,15 @@ void ledger__rows_start(rows_t *r, uint64_t lseq, const ledger__event_keys_t *k)
     card_text(r, k->disposition);
     card_text(r, k->read_point);
     card_text(r, k->biz_location);
+    card_text(r, k->event_time);
     add_text_row(r, DB_EVID, k->event_id, -1);
     if (strcmp(k->event_id, k->event_hash) != 0)
         add_text_row(r, DB_EVID, k->event_hash, -1);
+    if (k->error_declaration) { /* what declares an event erroneous, by its IDs */
+        add_text_row(r, DB_DECL, k->event_id, -1);
+        if (strcmp(k->event_id, k->event_hash) != 0)
+            add_text_row(r, DB_DECL, k->event_hash, -1);
+    }
     if (k->biz_location)
         add_text_row(r, DB_LOC, k->biz_location, 1);
     if (k->read_point)
@@ -214,7 +313,7 @@ void ledger__rows_start(rows_t *r, uint64_t lseq, const ledger__event_keys_t *k)
     }
 }
 
-void ledger__rows_ident(rows_t *r, const char *id, int role)
+void ledger__rows_ident(rows_t *r, const char *id, int role, const char *const *x)
 {
     size_t n = strlen(id), shared = 0;
     uint8_t h[2];
@@ -224,10 +323,14 @@ void ledger__rows_ident(rows_t *r, const char *id, int role)
     while (shared < 255 && shared < n && shared < r->prev.len &&
            r->prev.data[shared] == (uint8_t)id[shared])
         shared++;
-    h[0] = (uint8_t)role;
+    h[0] = (uint8_t)(role | (x ? 0x80 : 0));
     h[1] = (uint8_t)shared;
     card_put(r, h, 2);
     card_text(r, id + shared);
+    if (x) {
+        card_text(r, x[0]);
+        card_text(r, x[1]);
+    }
     ledger_buf_reset(&r->prev);
     if (!r->oom && ledger_buf_append(&r->prev, id, n))
         r->oom = 1;
@@ -273,8 +376,10 @@ int ledger__event_rows(const json_t *event, const char *event_id, const char *ev
     k.biz_step = info.biz_step;
     k.disposition = info.disposition;
     k.error_declaration = info.error_declaration;
+    k.event_time = json_string_value(json_object_get(event, "eventTime"));
+    k.has_sensors = json_object_get(event, "sensorElementList") != NULL;
     ledger__rows_start(r, lseq, &k);
-    if (!r->oom && (rc = ledger_epcis_identifiers(event, ident_row_cb, r, err)))
+    if (!r->oom && (rc = json_idents(event, r, err)))
         return rc;
     return ledger__rows_finish(r, err);
 }
@@ -315,6 +420,7 @@ enum {
     M_BIZSTEP,
     M_DISPOSITION,
     M_ERRDECL,
+    M_SENSORS,
     M_IDS,               /* the identifiers, in ledger_epcis_identifiers' order: epcList, */
     M_PARENT = M_IDS + 2 /* quantityList, parentID, then the other lists */
 };
@@ -337,6 +443,7 @@ static const struct member {
     M("bizStep", NULL, 0),
     M("disposition", NULL, 0),
     M("errorDeclaration", NULL, 0),
+    M("sensorElementList", NULL, 0),
     M("epcList", NULL, LEDGER_ROLE_EPC),
     M("quantityList", "epcClass", LEDGER_ROLE_CLASS),
     M("parentID", NULL, LEDGER_ROLE_PARENT),
@@ -547,24 +654,6 @@ static const uint8_t *cb_get(const uint8_t *p, size_t n, const char *name, size_
     return NULL;
 }
 
-/* An identifier as ledger_epcis_identifiers hands it on: canonical when it
- * has a GS1 form, else as written. */
-static int cb_ident(rows_t *rows, const char *id, int role, const char *field, ledger_err_t *err)
-{
-    char canon[LEDGER_GS1_URI_MAX];
-    ledger_err_t e;
-    int rc;
-    e.msg[0] = '\0';
-    rc = ledger_gs1_canonical(id, canon, sizeof canon, NULL, &e);
-    if (rc == 0)
-        ledger__rows_ident(rows, canon, role);
-    else if (rc == LEDGER_ENOTFOUND || rc == LEDGER_ETOOBIG)
-        ledger__rows_ident(rows, id, role);
-    else
-        return ledger_err_set(err, rc, "event: %s: %s", field, e.msg);
-    return 0;
-}
-
 /* "ni:///sha-256;" + 64 lowercase hex + "?ver=CBV2.0", exactly. */
 static int is_event_hash(const uint8_t *s, size_t n)
 {
@@ -577,6 +666,21 @@ static int is_event_hash(const uint8_t *s, size_t n)
         if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
             return 0;
     return 1;
+}
+
+/* A quantity item [p, p+n) (checked already) as fmt_quantity writes the
+ * JSON value it decodes to. */
+static void cb_quantity(const uint8_t *p, size_t n, char out[40])
+{
+    ledger_cbor_reader_t fr;
+    json_t *j = NULL;
+    out[0] = '\0';
+    if (!p)
+        return;
+    ledger_cbor_reader_init(&fr, p, n);
+    if (ledger_cbor_get_json(&fr, &j, NULL) == 0)
+        fmt_quantity(j, out);
+    json_decref(j);
 }
 
 int ledger__payload_rows(const uint8_t *p, size_t n, uint64_t lseq, rows_t *rows, ledger_buf_t *sb,
@@ -635,6 +739,8 @@ int ledger__payload_rows(const uint8_t *p, size_t n, uint64_t lseq, rows_t *rows
     k.biz_step = cb_text(f.p[M_BIZSTEP], f.n[M_BIZSTEP], sb);
     k.disposition = cb_text(f.p[M_DISPOSITION], f.n[M_DISPOSITION], sb);
     k.error_declaration = f.p[M_ERRDECL] != NULL;
+    k.has_sensors = f.p[M_SENSORS] != NULL;
+    k.event_time = t;
     ledger__rows_start(rows, lseq, &k);
     /* ledger_epcis_identifiers */
     for (size_t m = M_IDS; m < NMEMBERS && !rows->oom; m++) {
@@ -645,7 +751,7 @@ int ledger__payload_rows(const uint8_t *p, size_t n, uint64_t lseq, rows_t *rows
             continue;
         if (m == M_PARENT) {
             const char *id = cb_text(f.p[m], f.n[m], sb);
-            if (id && (rc = cb_ident(rows, id, members[m].role, name, err)))
+            if (id && (rc = add_ident(rows, id, members[m].role, NULL, name, err)))
                 return rc;
             continue;
         }
@@ -655,13 +761,25 @@ int ledger__payload_rows(const uint8_t *p, size_t n, uint64_t lseq, rows_t *rows
             size_t start = lr.off, vn = 0;
             const uint8_t *v;
             const char *id;
+            const char *x[2] = {NULL, NULL};
+            char q[40];
             cb_skip(&lr);
             v = sub ? cb_get(lr.p + start, lr.off - start, sub, &vn) : lr.p + start;
             if (!sub)
                 vn = lr.off - start;
-            id = cb_text(v, vn, sb);
-            ledger_buf_reset(sb); /* the keys are copied: reuse the room */
-            if (id && (rc = cb_ident(rows, id, members[m].role, name, err)))
+            ledger_buf_reset(sb); /* the texts are copied: reuse the room */
+            if (!(id = cb_text(v, vn, sb)))
+                continue;
+            if (sub && sub[0] == 'e') { /* epcClass: a quantity list */
+                cb_quantity(cb_get(lr.p + start, lr.off - start, "quantity", &vn), vn, q);
+                x[0] = q[0] ? q : NULL;
+                v = cb_get(lr.p + start, lr.off - start, "uom", &vn);
+                x[1] = cb_text(v, vn, sb);
+            } else if (sub) {
+                v = cb_get(lr.p + start, lr.off - start, "type", &vn);
+                x[0] = cb_text(v, vn, sb);
+            }
+            if ((rc = add_ident(rows, id, members[m].role, sub ? x : NULL, name, err)))
                 return rc;
         }
     }

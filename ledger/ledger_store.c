@@ -25,8 +25,8 @@
 #include "ledger_evhash.h"
 #include "ledger_gs1.h"
 
-const char *const ledger__db_names[DB_COUNT] = {"meta",  "log", "feeds", "fseq",    "evid",
-                                                "ident", "loc", "time",  "private", "edge"};
+const char *const ledger__db_names[DB_COUNT] = {"meta", "log",  "feeds",   "fseq", "evid", "ident",
+                                                "loc",  "time", "private", "edge", "decl"};
 static const unsigned db_flags[DB_COUNT] = {0,
                                             0,
                                             0,
@@ -36,7 +36,8 @@ static const unsigned db_flags[DB_COUNT] = {0,
                                             MDB_DUPSORT | MDB_DUPFIXED,
                                             MDB_DUPSORT | MDB_DUPFIXED,
                                             0,
-                                            0};
+                                            0,
+                                            MDB_DUPSORT | MDB_DUPFIXED};
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -122,7 +123,7 @@ int ledger_store_open(const char *dir, unsigned flags, const uint8_t *self, ledg
             st->no_private = 1;
             continue;
         }
-        if (rc == MDB_NOTFOUND && rdonly && i == DB_EDGE)
+        if (rc == MDB_NOTFOUND && rdonly && (i == DB_EDGE || i == DB_DECL))
             continue;
         if (rc) {
             rc = ledger__lmdb_err(err, rc, ledger__db_names[i]);
@@ -223,6 +224,9 @@ void ledger_store_close(ledger_store_t *st)
 {
     if (!st)
         return;
+    for (int i = 0; i < DB_COUNT; i++)
+        if (st->hcur[i])
+            mdb_cursor_close(st->hcur[i]);
     if (st->rtxn)
         mdb_txn_abort(st->rtxn);
     mdb_env_close(st->env);

@@ -166,6 +166,14 @@ int ledger_store_find_ident(ledger_store_t *st, const char *ident, ledger_ident_
  * needs of the event (type, action, bizStep, times, IDs and every
  * identifier with its role) without decoding the payload. */
 
+/* Keeps one read transaction open for the read calls that follow, until
+ * ledger_store_release (holds nest): they all see one snapshot and skip
+ * starting a transaction each, which matters for walks of thousands of
+ * look-ups. Not while a write (append, ingest) of this handle is under way;
+ * release before closing. 0, LEDGER_EIO, LEDGER_EINVAL. */
+int ledger_store_hold(ledger_store_t *st, ledger_err_t *err);
+void ledger_store_release(ledger_store_t *st);
+
 /* One event naming an identifier. */
 typedef struct ledger_ident_hit {
     int64_t time_ms; /* its eventTime, ms since 1970 UTC */
@@ -184,8 +192,14 @@ int ledger_store_ident_hits(ledger_store_t *st, const char *ident, int64_t lo, i
 
 /* An identifier of a card. */
 typedef struct ledger_card_ident {
-    int role;       /* enum ledger_epcis_role */
-    const char *id; /* canonical Digital Link form, else as written */
+    int role;                   /* enum ledger_epcis_role */
+    const char *id;             /* canonical Digital Link form, else as written */
+    int listed;                 /* 1: an element of a quantity list (class level) or of a
+                                   source/destination list; 0: an EPC (list) or parentID */
+    const char *quantity, *uom; /* quantity list: quantity as text, uom; NULL: none */
+    const char *type;           /* source/destination list: its type as written */
+    const char *written;        /* source/destination list: the identifier as written
+                                   (id is its canonical form) */
 } ledger_card_ident_t;
 
 /* The card of an event entry. Strings are NUL-terminated, NULL when the
@@ -194,8 +208,10 @@ typedef struct ledger_card_ident {
 typedef struct ledger_card {
     uint8_t feed[LEDGER_FEED_LEN];
     uint64_t seq, lseq, record_time_ms;
-    int64_t time_ms;       /* eventTime */
-    int error_declaration; /* 1: this entry restates an event as erroneous */
+    int64_t time_ms;        /* eventTime */
+    int error_declaration;  /* 1: this entry restates an event as erroneous */
+    int has_sensors;        /* 1: the event has a sensorElementList */
+    const char *event_time; /* eventTime as written (with its offset) */
     const char *type, *event_id /* the eventID member */, *event_hash;
     const char *action, *biz_step, *disposition, *read_point, *biz_location;
     size_t nids;
@@ -216,6 +232,11 @@ void ledger_card_free(ledger_card_t *c);
  * 0 (also when none), LEDGER_EIO. */
 int ledger_store_event_lseqs(ledger_store_t *st, const char *id, uint64_t *lseqs, size_t max,
                              size_t *n, ledger_err_t *err);
+
+/* The same for the errorDeclarations that declare the event with eventID
+ * or event hash id erroneous (the decl index: usually empty). */
+int ledger_store_declarations(ledger_store_t *st, const char *id, uint64_t *lseqs, size_t max,
+                              size_t *n, ledger_err_t *err);
 
 /* Calls fn for the entry at local position lseq. LEDGER_ENOTFOUND. */
 int ledger_store_get_lseq(ledger_store_t *st, uint64_t lseq, ledger_entry_cb fn, void *ctx,

@@ -3,8 +3,9 @@
  * transaction of ledger_store_open.
  *
  * Version 1 -> 2: the ident rows gained the eventTime in front (an
- * identifier's events in time order) and the edge database (lseq -> the
- * event's card) is new. Both are rebuilt from the log: every entry that is
+ * identifier's events in time order); the edge database (lseq -> the
+ * event's card) and the decl database (the errorDeclarations by the IDs
+ * they declare erroneous) are new. All three are built from the log: every entry that is
  * an event, visible (not sealed) and on its feed's chain (not fork
  * evidence, which has no index rows), read straight from its CBOR payload
  * the way ingest reads a partner's entry (ledger__payload_rows). The
@@ -38,7 +39,8 @@ int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, ledger_err_t *err)
     char hash[96];
     int rc, op = MDB_FIRST;
 
-    if ((rc = mdb_drop(txn, st->dbi[DB_IDENT], 0)) || (rc = mdb_drop(txn, st->dbi[DB_EDGE], 0)))
+    if ((rc = mdb_drop(txn, st->dbi[DB_IDENT], 0)) || (rc = mdb_drop(txn, st->dbi[DB_EDGE], 0)) ||
+        (rc = mdb_drop(txn, st->dbi[DB_DECL], 0)))
         return ledger__lmdb_err(err, rc, "upgrade: cannot empty the old index");
     if ((rc = mdb_cursor_open(txn, st->dbi[DB_LOG], &c)))
         return ledger__lmdb_err(err, rc, "upgrade: cannot open a cursor");
@@ -71,9 +73,9 @@ int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, ledger_err_t *err)
         }
         for (size_t i = 0; i < rows.n; i++) {
             MDB_val rk = {rows.v[i].klen, rows.v[i].key}, rv = {rows.v[i].vlen, rows.v[i].val};
-            if (rows.v[i].db != DB_IDENT)
+            if (rows.v[i].db != DB_IDENT && rows.v[i].db != DB_DECL)
                 continue; /* the other indexes did not change */
-            if ((rc = mdb_put(txn, st->dbi[DB_IDENT], &rk, &rv, 0))) {
+            if ((rc = mdb_put(txn, st->dbi[rows.v[i].db], &rk, &rv, 0))) {
                 rc = ledger__lmdb_err(err, rc, "upgrade: cannot write an index row");
                 goto done;
             }

@@ -51,6 +51,7 @@ typedef struct walk {
     ledger_trace_opts_t o;
     item_t *q;
     size_t qn, qcap, qhead;
+    ledger_arena_t arena;   /* the items' strings, the visited keys */
     ledger__tmap_t visited; /* "mode|ident|via|lo" -> window bound index in bounds[] */
     int64_t *bounds;
     size_t nbounds, cbounds;
@@ -236,12 +237,10 @@ static int json_cb(const ledger_stored_t *s, void *vctx)
 }
 
 /* The JSON event of event node e, decoded from its entry when first asked
- * for (a walk reads cards; the event itself only for its ILMD, and for the
- * result). NULL after an error (in w->err, w->rc). */
-static const json_t *node_json(walk_t *w, size_t e)
+ * for. NULL on error (the error in *err, *rcp). */
+static const json_t *trace_event(ledger_trace_t *t, size_t e, ledger_err_t *err, int *rcp)
 {
-    ledger_trace_t *t = w->t;
-    json_ctx_t jc = {.err = w->err};
+    json_ctx_t jc = {.err = err};
     int rc;
     if (t->nodes[e].event || t->nodes[e].kind != LEDGER_TNODE_EVENT)
         return t->nodes[e].event;
@@ -249,16 +248,17 @@ static const json_t *node_json(walk_t *w, size_t e)
         size_t nc = t->cev ? t->cev * 2 : 64;
         json_t **ne = realloc(t->evs, nc * sizeof *ne);
         if (!ne) {
-            w->rc = ledger_err_set(w->err, LEDGER_ENOMEM, "out of memory");
+            *rcp = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
             return NULL;
         }
         t->evs = ne;
         t->cev = nc;
     }
     t->reads++;
-    rc = ledger_store_get_lseq(w->st, t->nodes[e].lseq, json_cb, &jc, w->err);
+    rc = ledger_store_get_lseq(t->st, t->nodes[e].lseq, json_cb, &jc, err);
     if (rc || jc.rc || !jc.ev) {
-        w->rc = rc ? rc : jc.rc ? jc.rc : ledger_err_set(w->err, LEDGER_EVERIFY, "no event");
+        json_decref(jc.ev);
+        *rcp = rc ? rc : jc.rc ? jc.rc : ledger_err_set(err, LEDGER_EVERIFY, "no event");
         return NULL;
     }
     t->evs[t->nev++] = jc.ev;
@@ -266,7 +266,31 @@ static const json_t *node_json(walk_t *w, size_t e)
     return jc.ev;
 }
 
+static const json_t *node_json(walk_t *w, size_t e)
+{
+    return trace_event(w->t, e, w->err, &w->rc);
+}
+
+const json_t *ledger_trace_node_event(const ledger_trace_t *ct, const ledger_trace_node_t *n)
+{
+    ledger_trace_t *t = (ledger_trace_t *)ct; /* the trace is never made const: a cache */
+    ledger_err_t err;
+    int rc;
+    if (!t || !n || n < t->nodes || n >= t->nodes + t->nn)
+        return NULL;
+    return trace_event(t, (size_t)(n - t->nodes), &err, &rc);
+}
+
 /* ---- queue ------------------------------------------------------------- */
+
+static char *arena_strdup(ledger_arena_t *a, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = ledger_arena_alloc(a, n, 1);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
 
 static int push(walk_t *w, const char *ident, int mode, int64_t lo, int64_t hi, const char *via,
                 unsigned depth, size_t link_from, int link_kind)
@@ -291,10 +315,9 @@ static int push(walk_t *w, const char *ident, int mode, int64_t lo, int64_t hi, 
                    .depth = depth,
                    .link_from = link_from,
                    .link_kind = link_kind};
-    if (!(it->ident = strdup(ident)) || (via && !(it->via = strdup(via)))) {
-        free(it->ident);
+    if (!(it->ident = arena_strdup(&w->arena, ident)) ||
+        (via && !(it->via = arena_strdup(&w->arena, via))))
         return LEDGER_ENOMEM;
-    }
     w->qn++;
     return 0;
 }
@@ -303,35 +326,59 @@ static int push(walk_t *w, const char *ident, int mode, int64_t lo, int64_t hi, 
  * identifier and mode with a window at least as wide); records it else. */
 static int seen(walk_t *w, const item_t *it)
 {
-    char key[LEDGER_GS1_URI_MAX * 2 + 64];
-    size_t *v;
-    snprintf(key, sizeof key, "%d|%s|%s|%lld", it->mode, it->ident, it->via ? it->via : "",
-             it->mode == MODE_CARRIER ? (long long)it->lo : 0LL);
+    char buf[LEDGER_GS1_URI_MAX * 2 + 64], *key = buf, *k;
+    size_t *v, ni = strlen(it->ident), nv = it->via ? strlen(it->via) : 0;
+    int64_t lo = it->mode == MODE_CARRIER ? it->lo : 0;
+    int rc = 0;
+    if (ni + nv + 24 > sizeof buf && !(key = malloc(ni + nv + 24)))
+        return -1;
+    k = key;
+    /* mode, ident, via and (for a carrier) lo, apart by a '|' */
+    *k++ = (char)('0' + it->mode);
+    *k++ = '|';
+    memcpy(k, it->ident, ni);
+    k += ni;
+    *k++ = '|';
+    if (nv)
+        memcpy(k, it->via, nv);
+    k += nv;
+    *k++ = '|';
+    for (int b = 0; b < 16; b++)
+        *k++ = "0123456789abcdef"[((uint64_t)lo >> (60 - 4 * b)) & 15];
+    *k = '\0';
     v = ledger__tmap_get(&w->visited, key, 0);
     if (v) {
         int64_t *b = &w->bounds[*v * 2];
-        if (b[0] <= it->lo && b[1] >= it->hi)
-            return 1;
+        if (b[0] <= it->lo && b[1] >= it->hi) {
+            rc = 1;
+            goto done;
+        }
         if (it->lo < b[0])
             b[0] = it->lo;
         if (it->hi > b[1])
             b[1] = it->hi;
-        return 0;
+        goto done;
     }
     if (w->nbounds == w->cbounds) {
         size_t nc = w->cbounds ? w->cbounds * 2 : 64;
         int64_t *nb = realloc(w->bounds, nc * 2 * sizeof *nb);
-        if (!nb)
-            return -1;
+        if (!nb) {
+            rc = -1;
+            goto done;
+        }
         w->bounds = nb;
         w->cbounds = nc;
     }
     w->bounds[w->nbounds * 2] = it->lo;
     w->bounds[w->nbounds * 2 + 1] = it->hi;
     if (ledger__tmap_put(&w->visited, key, 0, w->nbounds))
-        return -1;
-    w->nbounds++;
-    return 0;
+        rc = -1;
+    else
+        w->nbounds++;
+done:
+    if (key != buf)
+        free(key);
+    return rc;
 }
 
 /* ---- errorDeclarations ----------------------------------------------------- */
@@ -365,9 +412,9 @@ static int decl_cb(const ledger_stored_t *s, void *vctx)
 
 static int corrections(walk_t *w, size_t erroneous);
 
-/* Looks up the declarations of event nodes [from, nn) once each: the
- * event ID index says which entries share the node's ID; only when there
- * are others are their cards (and a declaration's event) read. */
+/* Looks up the declarations of event nodes [from, nn) once each, in the
+ * decl index (the errorDeclarations by the IDs they declare erroneous):
+ * only an erroneous event's declaration is read. */
 static int check_declarations(walk_t *w, size_t from)
 {
     ledger_trace_t *t = w->t;
@@ -380,24 +427,13 @@ static int check_declarations(walk_t *w, size_t from)
         int rc;
         if (n->kind != LEDGER_TNODE_EVENT || n->declaration)
             continue;
-        if ((rc = ledger_store_event_lseqs(w->st, n->id, ls, 16, &cnt, &e2)))
+        if ((rc = ledger_store_declarations(w->st, n->id, ls, 16, &cnt, &e2)))
             return ledger_err_set(w->err, rc, "%s", e2.msg);
         for (size_t k = 0; k < cnt && k < 16 && !dc.decl; k++) {
-            ledger_card_t c;
             if (ls[k] == n->lseq)
                 continue;
-            t->reads++;
-            rc = ledger_store_card(w->st, ls[k], &c, &e2);
-            if (rc == LEDGER_ENOTFOUND)
-                continue;
-            if (rc)
+            if ((rc = ledger_store_get_lseq(w->st, ls[k], decl_cb, &dc, &e2)))
                 return ledger_err_set(w->err, rc, "%s", e2.msg);
-            if (c.error_declaration &&
-                (rc = ledger_store_get_lseq(w->st, ls[k], decl_cb, &dc, &e2))) {
-                ledger_card_free(&c);
-                return ledger_err_set(w->err, rc, "%s", e2.msg);
-            }
-            ledger_card_free(&c);
         }
         if (!dc.decl)
             continue;
@@ -862,7 +898,7 @@ int ledger_trace_run(ledger_store_t *st, const char *start, const ledger_trace_o
     char canon[LEDGER_GS1_URI_MAX], lot[LEDGER_GS1_URI_MAX];
     uint8_t feed[LEDGER_FEED_LEN];
     uint64_t seq;
-    int rc, is_ident = 0;
+    int rc, is_ident = 0, held = 0;
     ledger_err_t e2;
 
     if (out)
@@ -871,10 +907,13 @@ int ledger_trace_run(ledger_store_t *st, const char *start, const ledger_trace_o
         return ledger_err_set(err, LEDGER_EINVAL, "trace: no store, start or result");
     if (!(t = calloc(1, sizeof *t)))
         return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    ledger_arena_init(&t->arena);
     t->idents.strings = 1;
-    t->edge_set.strings = 1;
+    t->idents.arena = &t->arena;
     t->start = (size_t)-1;
+    ledger_arena_init(&w.arena);
     w.visited.strings = 1;
+    w.visited.arena = &w.arena;
     w.t = t;
     w.st = st;
     w.err = err;
@@ -890,7 +929,14 @@ int ledger_trace_run(ledger_store_t *st, const char *start, const ledger_trace_o
         w.o.max_depth = 64;
     if (!w.o.max_nodes)
         w.o.max_nodes = 200000;
+    if (w.o.max_nodes >= (size_t)1 << 24)
+        w.o.max_nodes = ((size_t)1 << 24) - 1; /* edge keys hold node indexes in 24 bits */
     t->dir = w.o.dir;
+    t->st = st;
+    /* one snapshot for the whole walk, and no transaction per look-up */
+    if ((rc = ledger_store_hold(st, err)))
+        goto fail;
+    held = 1;
 
     if (parse_feed_seq(start, feed, &seq)) {
         start_ctx_t sc = {.w = &w};
@@ -947,9 +993,6 @@ int ledger_trace_run(ledger_store_t *st, const char *start, const ledger_trace_o
                 (rc = push(&w, lot, MODE_BACK, T_NINF, T_INF, NULL, 1, *v, LEDGER_TEDGE_LOT)))
                 goto nomem;
         }
-        free(it.ident);
-        free(it.via);
-        w.q[w.qhead - 1].ident = w.q[w.qhead - 1].via = NULL;
         if (rc)
             goto fail;
     }
@@ -965,12 +1008,6 @@ int ledger_trace_run(ledger_store_t *st, const char *start, const ledger_trace_o
         goto fail;
     if ((rc = ledger__trace_reorder(t)))
         goto nomem;
-    /* the events themselves, for the nodes that stayed */
-    for (size_t i = 0; i < t->nn; i++)
-        if (t->nodes[i].kind == LEDGER_TNODE_EVENT && !node_json(&w, i)) {
-            rc = w.rc;
-            goto fail;
-        }
     *out = t;
     t = NULL;
     rc = 0;
@@ -980,14 +1017,13 @@ nomem:
 fail:
     ledger_trace_free(t);
 done:
-    for (size_t i = w.qhead; i < w.qn; i++) {
-        free(w.q[i].ident);
-        free(w.q[i].via);
-    }
+    if (held)
+        ledger_store_release(st);
     free(w.q);
     free(w.bounds);
     free(w.hits);
     free(w.ih);
     ledger__tmap_free(&w.visited);
+    ledger_arena_free(&w.arena);
     return rc;
 }

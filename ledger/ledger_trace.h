@@ -103,7 +103,7 @@ typedef struct ledger_trace_node {
     const char *disposition;   /* short CBV word or NULL */
     const char *read_point;    /* NULL when none */
     const char *biz_location;  /* NULL when none */
-    const json_t *event;       /* the event (borrowed from the trace) */
+    const json_t *event;       /* the event once read (ledger_trace_node_event reads it) */
     const ledger_card_t *card; /* EVENT: its card (ledger_store.h; borrowed) */
     int erroneous;             /* 1: an errorDeclaration declares it erroneous */
     const json_t *declaration; /* its errorDeclaration member, or NULL */
@@ -153,6 +153,12 @@ int ledger_trace_run(ledger_store_t *st, const char *start, const ledger_trace_o
                      ledger_trace_t **out, ledger_err_t *err);
 
 void ledger_trace_free(ledger_trace_t *t);
+
+/* The JSON event of event node n of t, read from the store when first asked
+ * for (then kept in the trace, n->event): a walk reads cards only. The
+ * store the trace was made from must still be open. NULL for other nodes,
+ * or when it cannot be read. */
+const json_t *ledger_trace_node_event(const ledger_trace_t *t, const ledger_trace_node_t *n);
 
 size_t ledger_trace_node_count(const ledger_trace_t *t);
 const ledger_trace_node_t *ledger_trace_node(const ledger_trace_t *t, size_t i);

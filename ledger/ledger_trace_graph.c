@@ -34,12 +34,18 @@ typedef ledger__tmap_t tmap_t;
 
 static int tmap_grow(tmap_t *m);
 
-static size_t tmap_slot(const tmap_t *m, const char *s, uint64_t u)
+static size_t tmap_slot(const tmap_t *m, const char *s, uint64_t u, uint64_t h)
 {
-    size_t i = (size_t)(m->strings ? hash_str(s) : hash_u64(u)) & (m->cap - 1);
-    while (m->used[i] && (m->strings ? strcmp(m->skeys[i], s) != 0 : m->ukeys[i] != u))
+    size_t i = (size_t)h & (m->cap - 1);
+    while (m->used[i] &&
+           (m->strings ? m->hashes[i] != h || strcmp(m->skeys[i], s) != 0 : m->ukeys[i] != u))
         i = (i + 1) & (m->cap - 1);
     return i;
+}
+
+static uint64_t tmap_hash(const tmap_t *m, const char *s, uint64_t u)
+{
+    return m->strings ? hash_str(s) : hash_u64(u);
 }
 
 size_t *ledger__tmap_get(const tmap_t *m, const char *s, uint64_t u)
@@ -47,21 +53,29 @@ size_t *ledger__tmap_get(const tmap_t *m, const char *s, uint64_t u)
     size_t i;
     if (!m->cap)
         return NULL;
-    i = tmap_slot(m, s, u);
+    i = tmap_slot(m, s, u, tmap_hash(m, s, u));
     return m->used[i] ? &m->vals[i] : NULL;
 }
 
 int ledger__tmap_put(tmap_t *m, const char *s, uint64_t u, size_t v)
 {
     size_t i;
+    uint64_t h = tmap_hash(m, s, u);
     if ((m->n + 1) * 2 > m->cap && tmap_grow(m))
         return LEDGER_ENOMEM;
-    i = tmap_slot(m, s, u);
+    i = tmap_slot(m, s, u, h);
     if (!m->used[i]) {
-        if (m->strings && !(m->skeys[i] = strdup(s)))
-            return LEDGER_ENOMEM;
-        if (!m->strings)
+        if (m->strings) {
+            size_t n = strlen(s) + 1;
+            char *k = m->arena ? ledger_arena_alloc(m->arena, n, 1) : malloc(n);
+            if (!k)
+                return LEDGER_ENOMEM;
+            memcpy(k, s, n);
+            m->skeys[i] = k;
+            m->hashes[i] = h;
+        } else {
             m->ukeys[i] = u;
+        }
         m->used[i] = 1;
         m->n++;
     }
@@ -71,41 +85,59 @@ int ledger__tmap_put(tmap_t *m, const char *s, uint64_t u, size_t v)
 
 void ledger__tmap_free(tmap_t *m)
 {
-    if (m->strings)
+    ledger_arena_t *a = m->arena;
+    int strings = m->strings;
+    if (m->strings && !m->arena)
         for (size_t i = 0; i < m->cap; i++)
             if (m->used[i])
                 free(m->skeys[i]);
     free(m->skeys);
     free(m->ukeys);
+    free(m->hashes);
     free(m->vals);
     free(m->used);
     memset(m, 0, sizeof *m);
+    m->arena = a;
+    m->strings = strings;
 }
 
 static int tmap_grow(tmap_t *m)
 {
-    tmap_t nm = {.strings = m->strings};
+    tmap_t nm = {.strings = m->strings, .arena = m->arena};
     nm.cap = m->cap ? m->cap * 2 : 64;
-    if (!(nm.vals = calloc(nm.cap, sizeof *nm.vals)) || !(nm.used = calloc(nm.cap, 1)) ||
-        (m->strings && !(nm.skeys = calloc(nm.cap, sizeof *nm.skeys))) ||
-        (!m->strings && !(nm.ukeys = calloc(nm.cap, sizeof *nm.ukeys)))) {
-        ledger__tmap_free(&nm);
+    if (!(nm.vals = malloc(nm.cap * sizeof *nm.vals)) || !(nm.used = calloc(nm.cap, 1)) ||
+        (m->strings && (!(nm.skeys = malloc(nm.cap * sizeof *nm.skeys)) ||
+                        !(nm.hashes = malloc(nm.cap * sizeof *nm.hashes)))) ||
+        (!m->strings && !(nm.ukeys = malloc(nm.cap * sizeof *nm.ukeys)))) {
+        free(nm.vals);
+        free(nm.used);
+        free(nm.skeys);
+        free(nm.hashes);
+        free(nm.ukeys);
         return LEDGER_ENOMEM;
     }
     for (size_t i = 0; i < m->cap; i++) {
+        uint64_t h;
+        size_t j;
         if (!m->used[i])
             continue;
-        size_t j = tmap_slot(&nm, m->strings ? m->skeys[i] : NULL, m->strings ? 0 : m->ukeys[i]);
+        h = m->strings ? m->hashes[i] : hash_u64(m->ukeys[i]);
+        j = (size_t)h & (nm.cap - 1);
+        while (nm.used[j])
+            j = (j + 1) & (nm.cap - 1);
         nm.used[j] = 1;
-        if (m->strings)
+        if (m->strings) {
             nm.skeys[j] = m->skeys[i];
-        else
+            nm.hashes[j] = h;
+        } else {
             nm.ukeys[j] = m->ukeys[i];
+        }
         nm.vals[j] = m->vals[i];
         nm.n++;
     }
     free(m->skeys);
     free(m->ukeys);
+    free(m->hashes);
     free(m->vals);
     free(m->used);
     *m = nm;
@@ -130,11 +162,12 @@ int ledger__trace_add_node(ledger_trace_t *t, ledger_trace_node_t **out, size_t 
 
 int ledger__trace_add_edge(ledger_trace_t *t, size_t from, size_t to, int kind, int role)
 {
-    char key[96];
-    snprintf(key, sizeof key, "%zu/%zu/%d/%d", from, to, kind, role);
-    if (ledger__tmap_get(&t->edge_set, key, 0))
+    /* nodes are fewer than 2^24 (ledger_trace_run caps max_nodes) */
+    uint64_t key = (uint64_t)from << 40 | (uint64_t)to << 16 | (uint64_t)(kind & 0xff) << 8 |
+                   (uint64_t)(role & 0xff);
+    if (ledger__tmap_get(&t->edge_set, NULL, key))
         return 0;
-    if (ledger__tmap_put(&t->edge_set, key, 0, 0))
+    if (ledger__tmap_put(&t->edge_set, NULL, key, 0))
         return LEDGER_ENOMEM;
     if (t->ne == t->ce) {
         size_t nc = t->ce ? t->ce * 2 : 64;
@@ -150,20 +183,14 @@ int ledger__trace_add_edge(ledger_trace_t *t, size_t from, size_t to, int kind, 
 
 char *ledger__trace_strdup(ledger_trace_t *t, const char *s)
 {
+    size_t n;
     char *d;
     if (!s)
         return NULL;
-    if (t->ns == t->cs) {
-        size_t nc = t->cs ? t->cs * 2 : 256;
-        char **n = realloc(t->strs, nc * sizeof *n);
-        if (!n)
-            return NULL;
-        t->strs = n;
-        t->cs = nc;
-    }
-    if (!(d = strdup(s)))
+    n = strlen(s) + 1;
+    if (!(d = ledger_arena_alloc(&t->arena, n, 1)))
         return NULL;
-    t->strs[t->ns++] = d;
+    memcpy(d, s, n);
     return d;
 }
 
@@ -282,8 +309,6 @@ void ledger_trace_free(ledger_trace_t *t)
 {
     if (!t)
         return;
-    for (size_t i = 0; i < t->ns; i++)
-        free(t->strs[i]);
     for (size_t i = 0; i < t->nev; i++)
         json_decref(t->evs[i]);
     for (size_t i = 0; i < t->ncards; i++) {
@@ -291,13 +316,13 @@ void ledger_trace_free(ledger_trace_t *t)
         free(t->cards[i]);
     }
     free(t->cards);
-    free(t->strs);
     free(t->evs);
     free(t->nodes);
     free(t->edges);
     ledger__tmap_free(&t->idents);
     ledger__tmap_free(&t->entries);
     ledger__tmap_free(&t->edge_set);
+    ledger_arena_free(&t->arena);
     free(t);
 }
 

@@ -156,8 +156,9 @@ static void set_str(json_t *o, const char *k, const char *v)
     json_object_set_new(o, k, v ? json_string(v) : json_null());
 }
 
-static json_t *node_json(const ledger_trace_node_t *n, size_t i)
+static json_t *node_json(const ledger_trace_t *t, const ledger_trace_node_t *n, size_t i)
 {
+    const json_t *ev;
     char id[32], hex[2 * LEDGER_FEED_LEN + 1], tm[32];
     json_t *o = json_object(), *reached = json_array();
     snprintf(id, sizeof id, "n%zu", i);
@@ -183,7 +184,8 @@ static json_t *node_json(const ledger_trace_node_t *n, size_t i)
     json_object_set_new(o, "eventID", json_string(n->id));
     json_object_set_new(o, "eventHash", json_string(n->event_hash));
     json_object_set_new(o, "type", json_string(n->type));
-    set_str(o, "eventTime", json_string_value(json_object_get(n->event, "eventTime")));
+    ev = ledger_trace_node_event(t, n);
+    set_str(o, "eventTime", json_string_value(json_object_get(ev, "eventTime")));
     ledger_trace_fmt_ms(n->time_ms, tm);
     json_object_set_new(o, "eventTimeUTC", json_string(tm));
     set_str(o, "action", n->action);
@@ -191,10 +193,10 @@ static json_t *node_json(const ledger_trace_node_t *n, size_t i)
     set_str(o, "disposition", n->disposition);
     set_str(o, "readPoint", n->read_point);
     set_str(o, "bizLocation", n->biz_location);
-    json_object_set_new(o, "sources", parties(json_object_get(n->event, "sourceList"), "source"));
+    json_object_set_new(o, "sources", parties(json_object_get(ev, "sourceList"), "source"));
     json_object_set_new(o, "destinations",
-                        parties(json_object_get(n->event, "destinationList"), "destination"));
-    json_object_set_new(o, "quantities", quantities(n->event));
+                        parties(json_object_get(ev, "destinationList"), "destination"));
+    json_object_set_new(o, "quantities", quantities(ev));
     json_object_set_new(o, "erroneous", json_boolean(n->erroneous));
     if (n->erroneous) {
         json_t *d = json_deep_copy(n->declaration);
@@ -207,10 +209,10 @@ static json_t *node_json(const ledger_trace_node_t *n, size_t i)
         json_object_set_new(d, "seq", json_integer((json_int_t)n->decl_seq));
         json_object_set_new(o, "errorDeclaration", d);
     }
-    if (json_object_get(n->event, "ilmd"))
-        json_object_set(o, "ilmd", json_object_get(n->event, "ilmd"));
-    if (json_object_get(n->event, "sensorElementList"))
-        json_object_set(o, "sensorElementList", json_object_get(n->event, "sensorElementList"));
+    if (json_object_get(ev, "ilmd"))
+        json_object_set(o, "ilmd", json_object_get(ev, "ilmd"));
+    if (json_object_get(ev, "sensorElementList"))
+        json_object_set(o, "sensorElementList", json_object_get(ev, "sensorElementList"));
     return o;
 }
 
@@ -223,7 +225,7 @@ json_t *ledger_trace_json(const ledger_trace_t *t)
     nodes = json_array();
     edges = json_array();
     for (size_t i = 0; i < t->nn; i++)
-        json_array_append_new(nodes, node_json(&t->nodes[i], i));
+        json_array_append_new(nodes, node_json(t, &t->nodes[i], i));
     for (size_t i = 0; i < t->ne; i++) {
         const ledger_trace_edge_t *e = &t->edges[i];
         char from[32], to[32];

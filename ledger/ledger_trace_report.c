@@ -18,17 +18,16 @@ static int streq(const char *a, const char *b)
     return a && b && strcmp(a, b) == 0;
 }
 
-static const char *dest_location(const json_t *ev)
+/* The destination of type location of an event (its card), or NULL. */
+static const char *dest_location(const ledger_card_t *c)
 {
-    size_t i;
-    const json_t *v;
-    json_array_foreach(json_object_get(ev, "destinationList"), i, v)
-    {
+    for (size_t i = 0; c && i < c->nids; i++) {
         char ty[64];
-        const char *t = json_string_value(json_object_get(v, "type"));
-        ledger_epcis_cbv_short(t ? t : "", ty, sizeof ty);
+        if (c->ids[i].role != LEDGER_ROLE_DEST)
+            continue;
+        ledger_epcis_cbv_short(c->ids[i].type ? c->ids[i].type : "", ty, sizeof ty);
         if (strcmp(ty, "location") == 0)
-            return json_string_value(json_object_get(v, "destination"));
+            return c->ids[i].written;
     }
     return NULL;
 }
@@ -43,7 +42,7 @@ static const char *where(const ledger_trace_node_t *n)
  * else where the event happened. */
 static const char *after(const ledger_trace_node_t *n)
 {
-    const char *d = n->event && streq(n->biz_step, "shipping") ? dest_location(n->event) : NULL;
+    const char *d = streq(n->biz_step, "shipping") ? dest_location(n->card) : NULL;
     return d ? d : where(n);
 }
 
@@ -81,7 +80,7 @@ static json_t *event_ref(const ledger_trace_node_t *n)
         json_object_set_new(o, "sealed", json_true());
         return o;
     }
-    set_str(o, "eventTime", json_string_value(json_object_get(n->event, "eventTime")));
+    set_str(o, "eventTime", n->card ? n->card->event_time : NULL);
     set_str(o, "eventID", n->id);
     set_str(o, "type", n->type);
     set_str(o, "bizStep", n->biz_step);
@@ -91,57 +90,77 @@ static json_t *event_ref(const ledger_trace_node_t *n)
     return o;
 }
 
-static json_t *party_list(const json_t *list, const char *member)
+/* The sources (role LEDGER_ROLE_SOURCE) or destinations of an event, from
+ * its card: [{"type": short CBV word, "id"}]. */
+static json_t *party_list(const ledger_card_t *c, int role)
 {
     json_t *out = json_array();
-    size_t i;
-    const json_t *v;
-    json_array_foreach(list, i, v)
-    {
-        const char *ty = json_string_value(json_object_get(v, "type"));
-        const char *id = json_string_value(json_object_get(v, member));
+    for (size_t i = 0; c && i < c->nids; i++) {
         char sty[64];
-        if (!id)
+        if (c->ids[i].role != role)
             continue;
-        ledger_epcis_cbv_short(ty ? ty : "", sty, sizeof sty);
-        json_array_append_new(out, json_pack("{s:s, s:s}", "type", sty, "id", id));
+        ledger_epcis_cbv_short(c->ids[i].type ? c->ids[i].type : "", sty, sizeof sty);
+        json_array_append_new(out, json_pack("{s:s, s:s}", "type", sty, "id", c->ids[i].written));
     }
     return out;
 }
 
-/* Number of instances and sum of quantities an event moves. */
-static json_t *event_quantity(const json_t *ev)
+/* A quantity's text (from the card) as a JSON number. */
+static json_t *quantity_value(const char *q)
 {
-    static const char *const epcs[] = {"epcList", "childEPCs", "outputEPCList"};
-    static const char *const qs[] = {"quantityList", "childQuantityList", "outputQuantityList"};
+    char *end;
+    if (strpbrk(q, ".eEna")) {
+        double d = strtod(q, &end);
+        return *end ? json_null() : json_real(d);
+    }
+    {
+        long long v = strtoll(q, &end, 10);
+        return *end ? json_null() : json_integer((json_int_t)v);
+    }
+}
+
+/* Number of instances and the class quantities an event moves (epcList,
+ * childEPCs, outputEPCList; quantityList, childQuantityList,
+ * outputQuantityList), from its card. */
+static json_t *event_quantity(const ledger_card_t *c)
+{
     json_t *o = json_object(), *cls = json_array();
     size_t n = 0;
-    for (size_t l = 0; l < 3; l++)
-        n += json_array_size(json_object_get(ev, epcs[l]));
-    json_object_set_new(o, "instances", json_integer((json_int_t)n));
-    for (size_t l = 0; l < 3; l++) {
-        size_t i;
-        const json_t *v;
-        json_array_foreach(json_object_get(ev, qs[l]), i, v)
-        {
-            json_t *q = json_pack("{s:O?}", "epcClass", json_object_get(v, "epcClass"));
-            if (json_object_get(v, "quantity"))
-                json_object_set(q, "quantity", json_object_get(v, "quantity"));
-            if (json_object_get(v, "uom"))
-                json_object_set(q, "uom", json_object_get(v, "uom"));
-            json_array_append_new(cls, q);
+    for (size_t i = 0; c && i < c->nids; i++) {
+        const ledger_card_ident_t *d = &c->ids[i];
+        json_t *q;
+        if (d->role != LEDGER_ROLE_EPC && d->role != LEDGER_ROLE_CLASS &&
+            d->role != LEDGER_ROLE_CHILD && d->role != LEDGER_ROLE_OUTPUT)
+            continue;
+        if (!d->listed) {
+            n += d->role != LEDGER_ROLE_CLASS;
+            continue;
         }
+        q = json_pack("{s:s}", "epcClass", d->id);
+        if (d->quantity)
+            json_object_set_new(q, "quantity", quantity_value(d->quantity));
+        if (d->uom)
+            json_object_set_new(q, "uom", json_string(d->uom));
+        json_array_append_new(cls, q);
     }
+    json_object_set_new(o, "instances", json_integer((json_int_t)n));
     json_object_set_new(o, "classes", cls);
     return o;
+}
+
+static int has_dest(const ledger_trace_node_t *n)
+{
+    for (size_t i = 0; n->card && i < n->card->nids; i++)
+        if (n->card->ids[i].role == LEDGER_ROLE_DEST)
+            return 1;
+    return 0;
 }
 
 static int is_shipment(const ledger_trace_node_t *n)
 {
     return n->kind == LEDGER_TNODE_EVENT &&
            (streq(n->biz_step, "shipping") || streq(n->biz_step, "receiving") ||
-            streq(n->biz_step, "departing") || streq(n->biz_step, "arriving") ||
-            json_object_get(n->event, "destinationList"));
+            streq(n->biz_step, "departing") || streq(n->biz_step, "arriving") || has_dest(n));
 }
 
 /* For every node, the index of the last non-erroneous event linked to it
@@ -174,11 +193,14 @@ static size_t *last_events(const ledger_trace_t *t)
 
 /* ---- recall -------------------------------------------------------------- */
 
-static void excursions(const ledger_trace_node_t *n, double max, json_t *out)
+static void excursions(const ledger_trace_t *t, const ledger_trace_node_t *n, double max,
+                       json_t *out)
 {
     size_t i, j;
     const json_t *se, *r;
-    json_array_foreach(json_object_get(n->event, "sensorElementList"), i, se)
+    if (!n->card || !n->card->has_sensors)
+        return; /* the event is read only when it has sensor reports */
+    json_array_foreach(json_object_get(ledger_trace_node_event(t, n), "sensorElementList"), i, se)
     {
         json_array_foreach(json_object_get(se, "sensorReport"), j, r)
         {
@@ -258,15 +280,12 @@ int ledger_trace_recall(ledger_store_t *st, const char *lot, const ledger_trace_
         if (x->kind != LEDGER_TNODE_EVENT)
             continue;
         if (have_max_temp)
-            excursions(x, max_temp, exc);
+            excursions(t, x, max_temp, exc);
         if (is_shipment(x)) {
             json_t *s = event_ref(x);
-            json_object_set_new(s, "sources",
-                                party_list(json_object_get(x->event, "sourceList"), "source"));
-            json_object_set_new(
-                s, "destinations",
-                party_list(json_object_get(x->event, "destinationList"), "destination"));
-            json_object_set_new(s, "quantity", event_quantity(x->event));
+            json_object_set_new(s, "sources", party_list(x->card, LEDGER_ROLE_SOURCE));
+            json_object_set_new(s, "destinations", party_list(x->card, LEDGER_ROLE_DEST));
+            json_object_set_new(s, "quantity", event_quantity(x->card));
             json_object_set_new(s, "items", items[i] ? items[i] : json_array());
             items[i] = NULL;
             json_array_append_new(ships, s);
@@ -355,7 +374,8 @@ int ledger_trace_lifecycle(ledger_store_t *st, const char *garment, const char *
             (streq(x->biz_step, "commissioning") ||
              (streq(x->type, "ObjectEvent") && streq(x->action, "ADD")) ||
              (streq(x->type, "TransformationEvent") &&
-              ledger_trace_ilmd(x->event, LEDGER_NS_GARMENT, "garment", "maxWashCycles"))))
+              ledger_trace_ilmd(ledger_trace_node_event(t, x), LEDGER_NS_GARMENT, "garment",
+                                "maxWashCycles"))))
             commission = direct[k];
         if (streq(x->biz_step, LEDGER_BIZSTEP_LAUNDERING)) {
             washes++;
@@ -399,18 +419,17 @@ int ledger_trace_lifecycle(ledger_store_t *st, const char *garment, const char *
         const char *status;
         long max = -1;
         if (c)
-            json_object_set_new(com, "ilmd", garment_ilmd(c->event));
-        maxw =
-            c ? ledger_trace_ilmd(c->event, LEDGER_NS_GARMENT, "garment", "maxWashCycles") : NULL;
+            json_object_set_new(com, "ilmd", garment_ilmd(ledger_trace_node_event(t, c)));
+        maxw = c ? ledger_trace_ilmd(ledger_trace_node_event(t, c), LEDGER_NS_GARMENT, "garment",
+                                     "maxWashCycles")
+                 : NULL;
         if (json_is_integer(maxw))
             max = (long)json_integer_value(maxw);
         else if (json_is_real(maxw))
             max = (long)json_real_value(maxw);
         if (last) {
             holder = event_ref(last);
-            json_object_set_new(
-                holder, "destinations",
-                party_list(json_object_get(last->event, "destinationList"), "destination"));
+            json_object_set_new(holder, "destinations", party_list(last->card, LEDGER_ROLE_DEST));
         }
         if (eol != (size_t)-1) {
             eolj = event_ref(ledger_trace_node(t, eol));
@@ -544,7 +563,8 @@ int ledger_trace_origin(ledger_store_t *st, const char *pack, json_t **out, ledg
             size_t j;
             const json_t *have;
             int dup = 0;
-            if (!(v = ledger_trace_ilmd(x->event, LEDGER_NS_MEAT, "meat", keys[k])))
+            if (!(v = ledger_trace_ilmd(ledger_trace_node_event(t, x), LEDGER_NS_MEAT, "meat",
+                                        keys[k])))
                 continue;
             if (!arr)
                 json_object_set_new(origin, keys[k], arr = json_array());
@@ -555,7 +575,8 @@ int ledger_trace_origin(ledger_store_t *st, const char *pack, json_t **out, ledg
             json_object_set(ref, "value", (json_t *)v);
             json_array_append_new(arr, ref);
         }
-        v = ledger_trace_ilmd(x->event, "urn:epcglobal:cbv:mda:", "cbvmda", "lotNumber");
+        v = ledger_trace_ilmd(ledger_trace_node_event(t, x), "urn:epcglobal:cbv:mda:", "cbvmda",
+                              "lotNumber");
         if (json_is_string(v)) {
             json_t *ref = event_ref(x);
             json_object_set(ref, "lotNumber", (json_t *)v);

@@ -93,6 +93,8 @@ static void record_chain(fx_t *f)
         "{%s, \"type\": \"AggregationEvent\", \"eventTime\": \"2026-03-01T12:00:00Z\", "
         "\"eventTimeZoneOffset\": \"+00:00\", \"action\": \"ADD\", \"bizStep\": \"packing\", "
         "\"parentID\": \"%s\", \"childEPCs\": [\"%s\", \"urn:epc:id:sgtin:4012345.011111.988\"], "
+        "\"childQuantityList\": [{\"epcClass\": \"urn:epc:class:lgtin:4012345.011111.L7\", "
+        "\"quantity\": 2.5, \"uom\": \"KGM\"}], "
         "\"sourceList\": [{\"type\": \"owning_party\", \"source\": "
         "\"urn:epc:id:pgln:4012345.00000\"}]}",
         ctx, CASE, SGTIN);
@@ -170,14 +172,27 @@ static void check_cards(fx_t *f, ledger_store_t *st)
     assert_string_equal(c.type, "AggregationEvent");
     assert_null(c.disposition);
     assert_string_equal(c.event_id, c.event_hash); /* no eventID: the hash */
-    assert_int_equal(c.nids, 4);
+    assert_int_equal(c.nids, 5);
     assert_int_equal(c.ids[0].role, LEDGER_ROLE_PARENT);
     assert_string_equal(c.ids[0].id, CASE_DL);
+    assert_int_equal(c.ids[0].listed, 0);
     assert_int_equal(c.ids[1].role, LEDGER_ROLE_CHILD);
     assert_string_equal(c.ids[1].id, SGTIN_DL);
+    assert_int_equal(c.ids[1].listed, 0);
     assert_string_equal(c.ids[2].id, "https://id.gs1.org/01/04012345111118/21/988");
-    assert_int_equal(c.ids[3].role, LEDGER_ROLE_SOURCE);
-    assert_string_equal(c.ids[3].id, "https://id.gs1.org/417/4012345000009");
+    /* a class-level child: its quantity and uom */
+    assert_int_equal(c.ids[3].role, LEDGER_ROLE_CHILD);
+    assert_string_equal(c.ids[3].id, "https://id.gs1.org/01/04012345111118/10/L7");
+    assert_int_equal(c.ids[3].listed, 1);
+    assert_string_equal(c.ids[3].quantity, "2.5");
+    assert_string_equal(c.ids[3].uom, "KGM");
+    /* a source: its type as written */
+    assert_int_equal(c.ids[4].role, LEDGER_ROLE_SOURCE);
+    assert_string_equal(c.ids[4].id, "https://id.gs1.org/417/4012345000009");
+    assert_string_equal(c.ids[4].type, "owning_party");
+    assert_null(c.ids[4].quantity);
+    assert_string_equal(c.event_time, "2026-03-01T12:00:00Z");
+    assert_int_equal(c.has_sensors, 0);
     ledger_card_free(&c);
 
     assert_int_equal(ledger_store_card(st, 1, &c, &err), 0);
@@ -199,13 +214,46 @@ static void test_hits_and_cards(void **state)
     assert_int_equal(ledger_store_verify(f->n.st, NULL, NULL, &err), 0);
 }
 
+/* An errorDeclaration is found by the ID of the event it declares
+ * erroneous, in the decl index (empty for a store without any). */
+static void test_declarations(void **state)
+{
+    fx_t *f = *state;
+    uint64_t ls[4];
+    size_t n;
+    ledger_card_t c;
+    ledger_err_t err;
+    const char *id = "urn:uuid:6f0e1a2b-0000-4000-8000-000000000001";
+
+    record_chain(f);
+    assert_int_equal(ledger_store_declarations(f->n.st, id, ls, 4, &n, &err), 0);
+    assert_int_equal(n, 0);
+    rec(f,
+        "{%s, \"type\": \"ObjectEvent\", \"eventTime\": \"2026-03-01T08:00:00Z\", "
+        "\"eventTimeZoneOffset\": \"+00:00\", \"action\": \"ADD\", \"bizStep\": "
+        "\"commissioning\", \"disposition\": \"active\", \"epcList\": [\"%s\"], \"eventID\": "
+        "\"%s\", \"errorDeclaration\": {\"declarationTime\": \"2026-03-05T08:00:00Z\", "
+        "\"reason\": \"incorrect_data\"}}",
+        ctx, SGTIN, id);
+    assert_int_equal(ledger_store_declarations(f->n.st, id, ls, 4, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(ls[0], 4);
+    assert_int_equal(ledger_store_card(f->n.st, 4, &c, &err), 0);
+    assert_int_equal(c.error_declaration, 1);
+    ledger_card_free(&c);
+    /* both entries share the eventID */
+    assert_int_equal(ledger_store_event_lseqs(f->n.st, id, ls, 4, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(ledger_store_verify(f->n.st, NULL, NULL, &err), 0);
+}
+
 /* Turns the store in dir into what keten made before format 2: version
  * "1", no edge database, ident rows lseq | role. */
 static void make_v1(const char *dir)
 {
     MDB_env *env;
     MDB_txn *txn;
-    MDB_dbi meta, ident, edge;
+    MDB_dbi meta, ident, edge, decl;
     MDB_cursor *c;
     MDB_val k, v, vk = {7, "version"}, vv = {1, "1"};
     struct row {
@@ -227,6 +275,8 @@ static void make_v1(const char *dir)
     assert_int_equal(mdb_dbi_open(txn, "edge", 0, &edge), 0);
     assert_int_equal(mdb_put(txn, meta, &vk, &vv, 0), 0);
     assert_int_equal(mdb_drop(txn, edge, 1), 0);
+    assert_int_equal(mdb_dbi_open(txn, "decl", MDB_DUPSORT | MDB_DUPFIXED, &decl), 0);
+    assert_int_equal(mdb_drop(txn, decl, 1), 0);
     assert_int_equal(mdb_cursor_open(txn, ident, &c), 0);
     while ((rc = mdb_cursor_get(c, &k, &v, n ? MDB_NEXT : MDB_FIRST)) == 0) {
         assert_true(n < 64 && v.mv_size == 17 && k.mv_size <= 512);
@@ -317,6 +367,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_hits_and_cards, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_declarations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_card, setup, teardown),
     };

@@ -273,7 +273,8 @@ static const ledger_trace_node_t *at(const ledger_trace_t *t, const char *tm, si
 {
     for (size_t i = 0; i < ledger_trace_node_count(t); i++) {
         const ledger_trace_node_t *n = ledger_trace_node(t, i);
-        const char *et = n->event ? json_string_value(json_object_get(n->event, "eventTime")) : 0;
+        const json_t *ev = ledger_trace_node_event(t, n);
+        const char *et = ev ? json_string_value(json_object_get(ev, "eventTime")) : 0;
         if (n->kind == LEDGER_TNODE_EVENT && et && strcmp(et, tm) == 0 && !n->erroneous) {
             if (idx)
                 *idx = i;
