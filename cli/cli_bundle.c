@@ -391,6 +391,7 @@ static int verify_main(cli_ctx_t *ctx, int argc, char **argv)
 
 int cli_bundle_main(cli_ctx_t *ctx, int argc, char **argv)
 {
+    cli_keep_memory();
     if (argc < 2 || cli_is_help(argv[1])) {
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_EXIT_USAGE : 0;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -211,4 +212,10 @@ int cli_opt(int argc, char **argv, int *i, const char *name, const char **val)
     }
     *val = argv[++*i];
     return 1;
+}
+
+void cli_keep_memory(void)
+{
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
 }

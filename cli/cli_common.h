@@ -61,6 +61,11 @@ int cli_common_option(cli_ctx_t *ctx, int argc, char **argv, int *i);
 /* 1 when argv[i] asks for help (-h, --help). */
 int cli_is_help(const char *arg);
 
+/* For the query commands (trace, recall, lifecycle, bundle): keep the
+ * memory that is freed instead of giving it back to the system, which
+ * glibc would do after each burst of a walk and then fault it in again. */
+void cli_keep_memory(void);
+
 /* Matches argv[*i] against the long option name ("--biz-step"), taking its
  * value from "--name=value" or the next argument (advancing *i). 1 matched
  * (*val set), 0 not this option, -1 value missing (message printed). */

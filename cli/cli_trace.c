@@ -310,6 +310,7 @@ int cli_trace_main(cli_ctx_t *ctx, int argc, char **argv)
     ledger_err_t err;
     names_t *nm = NULL;
 
+    cli_keep_memory();
     for (int i = 1; i < argc; i++) {
         int r;
         if (cli_is_help(argv[i])) {
@@ -567,6 +568,7 @@ int cli_recall_main(cli_ctx_t *ctx, int argc, char **argv)
     ledger_err_t err;
     names_t *nm = NULL;
 
+    cli_keep_memory();
     for (int i = 1; i < argc; i++) {
         int x;
         if (cli_is_help(argv[i])) {
@@ -702,6 +704,7 @@ int cli_lifecycle_main(cli_ctx_t *ctx, int argc, char **argv)
     json_t *r = NULL;
     ledger_err_t err;
 
+    cli_keep_memory();
     if (!(laundries = calloc((size_t)argc, sizeof *laundries)))
         return CLI_EXIT_ENV;
     for (int i = 1; i < argc; i++) {

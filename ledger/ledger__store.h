@@ -148,6 +148,7 @@ typedef struct ledger__event_keys {
     const char *type, *own_event_id;             /* own_event_id: the eventID member or NULL */
     const char *action, *biz_step, *disposition; /* NULL when none */
     const char *event_time;                      /* as written */
+    const char *max_temp;                        /* the highest Temperature reading, as text */
     int error_declaration, has_sensors;
 } ledger__event_keys_t;
 void ledger__rows_start(rows_t *r, uint64_t lseq, const ledger__event_keys_t *k);

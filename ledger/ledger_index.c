@@ -8,14 +8,13 @@
  * BE), record time (u64 BE), then the body that ledger_rows.c builds with
  * the index rows: version (1), flags (bit 0: errorDeclaration; bit 1: the
  * eventID is the event hash, not repeated; bit 2: a sensorElementList),
- * eventTime (i64 BE), nine texts (u16 BE length, 0 = none: type, eventID,
+ * eventTime (i64 BE), ten texts (u16 BE length, 0 = none: type, eventID,
  * event hash, action, bizStep, disposition, readPoint, bizLocation,
- * eventTime as written), then to the end per identifier: role (1; bit 7:
- * two texts follow), the length of the prefix it shares with the
- * identifier before it (1), the length of the rest (u16 BE), the rest, and
- * for an element of a quantity list its quantity and uom, of a source or
- * destination list its type and its identifier as written when that is not
- * the canonical form. */
+ * eventTime as written, the highest temperature reading), then to the end per identifier: role (1;
+ * bit 7: two texts follow), the length of the prefix it shares with the identifier before it (1),
+ * the length of the rest (u16 BE), the rest, and for an element of a quantity list its quantity and
+ * uom, of a source or destination list its type and its identifier as written when that is not the
+ * canonical form. */
 #include "ledger_store.h"
 
 #include <stdlib.h>
@@ -132,7 +131,7 @@ static int card_text(cardr_t *r, char **dst, const char **out)
 
 /* Parses card value [p, p+n) of lseq into *c (one block: the ident array,
  * then the texts). */
-#define NTEXTS 9
+#define NTEXTS 10
 
 /* Skips one text at *off of [p, p+n): 0, or -1 when it does not fit. */
 static int skip_text(const uint8_t *p, size_t n, size_t *off)
@@ -201,6 +200,7 @@ static int card_parse(const uint8_t *p, size_t n, uint64_t lseq, ledger_card_t *
     texts[6] = &c->read_point;
     texts[7] = &c->biz_location;
     texts[8] = &c->event_time;
+    texts[9] = &c->max_temp;
     for (int i = 0; i < NTEXTS; i++)
         if (card_text(&r, &dst, texts[i]))
             goto bad_free;

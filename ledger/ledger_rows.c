@@ -171,6 +171,40 @@ static void fmt_quantity(const json_t *q, char out[40])
     }
 }
 
+/* 1 when sensor report type t is a temperature: any namespace, the name
+ * ending in "Temperature" (gs1:Temperature, the CBV URI, ...). */
+static int is_temperature(const char *t)
+{
+    size_t n = t ? strlen(t) : 0;
+    return n >= 11 && strcmp(t + n - 11, "Temperature") == 0;
+}
+
+/* The highest temperature of a JSON event's sensor reports (each report's
+ * value, else its maxValue) as fmt_quantity writes it into out; "" when
+ * there is none. */
+static void json_max_temp(const json_t *event, char out[40])
+{
+    const json_t *se, *r, *best = NULL;
+    size_t i, j;
+    out[0] = '\0';
+    json_array_foreach(json_object_get(event, "sensorElementList"), i, se)
+    {
+        json_array_foreach(json_object_get(se, "sensorReport"), j, r)
+        {
+            const json_t *v = json_object_get(r, "value");
+            if (!json_is_number(v))
+                v = json_object_get(r, "maxValue");
+            if (!is_temperature(json_string_value(json_object_get(r, "type"))) ||
+                !json_is_number(v))
+                continue;
+            if (!best || json_number_value(v) > json_number_value(best))
+                best = v;
+        }
+    }
+    if (best)
+        fmt_quantity(best, out);
+}
+
 /* An identifier as ledger_epcis_identifiers hands it on: canonical when it
  * has a GS1 form, else as written; with its list element's extra texts. */
 static int add_ident(rows_t *rows, const char *id, int role, const char **x, const char *field,
@@ -289,6 +323,7 @@ void ledger__rows_start(rows_t *r, uint64_t lseq, const ledger__event_keys_t *k)
     card_text(r, k->read_point);
     card_text(r, k->biz_location);
     card_text(r, k->event_time);
+    card_text(r, k->max_temp);
     add_text_row(r, DB_EVID, k->event_id, -1);
     if (strcmp(k->event_id, k->event_hash) != 0)
         add_text_row(r, DB_EVID, k->event_hash, -1);
@@ -359,6 +394,7 @@ int ledger__event_rows(const json_t *event, const char *event_id, const char *ev
 {
     ledger_epcis_info_t info;
     ledger__event_keys_t k;
+    char tmax[40];
     int rc;
 
     r->n = 0;
@@ -378,6 +414,8 @@ int ledger__event_rows(const json_t *event, const char *event_id, const char *ev
     k.error_declaration = info.error_declaration;
     k.event_time = json_string_value(json_object_get(event, "eventTime"));
     k.has_sensors = json_object_get(event, "sensorElementList") != NULL;
+    json_max_temp(event, tmax);
+    k.max_temp = tmax[0] ? tmax : NULL;
     ledger__rows_start(r, lseq, &k);
     if (!r->oom && (rc = json_idents(event, r, err)))
         return rc;
@@ -668,6 +706,77 @@ static int is_event_hash(const uint8_t *s, size_t n)
     return 1;
 }
 
+/* The number item [p, p+n) (checked already) as JSON (NULL: not a number). */
+static json_t *cb_number(const uint8_t *p, size_t n)
+{
+    ledger_cbor_reader_t fr;
+    json_t *j = NULL;
+    if (!p)
+        return NULL;
+    ledger_cbor_reader_init(&fr, p, n);
+    if (ledger_cbor_get_json(&fr, &j, NULL) == 0 && json_is_number(j))
+        return j;
+    json_decref(j);
+    return NULL;
+}
+
+/* json_max_temp, read from the sensorElementList item [p, p+n). */
+static void cb_max_temp(const uint8_t *p, size_t n, char out[40])
+{
+    cbr_t lr = {p, n, 0};
+    json_t *best = NULL;
+    uint64_t items;
+    int major, ai;
+    out[0] = '\0';
+    if (!p || cb_head(&lr, &major, &ai, &items) || major != 4)
+        return;
+    for (uint64_t i = 0; i < items; i++) {
+        size_t start = lr.off, rn = 0;
+        const uint8_t *reps;
+        cbr_t rr;
+        uint64_t nr;
+        cb_skip(&lr);
+        reps = cb_get(lr.p + start, lr.off - start, "sensorReport", &rn);
+        rr = (cbr_t){reps, rn, 0};
+        if (!reps || cb_head(&rr, &major, &ai, &nr) || major != 4)
+            continue;
+        for (uint64_t j = 0; j < nr; j++) {
+            size_t rs = rr.off, vn = 0, tn = 0;
+            const uint8_t *tp;
+            cbr_t tr;
+            uint64_t tlen;
+            json_t *v;
+            cb_skip(&rr);
+            /* the type, as a C string would end (at a NUL), in place */
+            tp = cb_get(rr.p + rs, rr.off - rs, "type", &tn);
+            tr = (cbr_t){tp, tn, 0};
+            if (!tp || cb_head(&tr, &major, &ai, &tlen) || major != 3)
+                continue;
+            tlen = strnlen((const char *)tp + tr.off, (size_t)tlen);
+            if (tlen < 11 || memcmp(tp + tr.off + tlen - 11, "Temperature", 11) != 0)
+                continue;
+            {
+                const uint8_t *vp = cb_get(rr.p + rs, rr.off - rs, "value", &vn);
+                if (!(v = cb_number(vp, vn))) {
+                    vp = cb_get(rr.p + rs, rr.off - rs, "maxValue", &vn);
+                    v = cb_number(vp, vn);
+                }
+            }
+            if (!v)
+                continue;
+            if (!best || json_number_value(v) > json_number_value(best)) {
+                json_decref(best);
+                best = v;
+            } else {
+                json_decref(v);
+            }
+        }
+    }
+    if (best)
+        fmt_quantity(best, out);
+    json_decref(best);
+}
+
 /* A quantity item [p, p+n) (checked already) as fmt_quantity writes the
  * JSON value it decodes to. */
 static void cb_quantity(const uint8_t *p, size_t n, char out[40])
@@ -689,6 +798,7 @@ int ledger__payload_rows(const uint8_t *p, size_t n, uint64_t lseq, rows_t *rows
     cbr_t r = {p, n, 0};
     found_t f;
     ledger__event_keys_t k;
+    char tmax[40];
     const char *type, *t;
     int major, ai, rc;
     uint64_t arg, hlen;
@@ -741,6 +851,8 @@ int ledger__payload_rows(const uint8_t *p, size_t n, uint64_t lseq, rows_t *rows
     k.error_declaration = f.p[M_ERRDECL] != NULL;
     k.has_sensors = f.p[M_SENSORS] != NULL;
     k.event_time = t;
+    cb_max_temp(f.p[M_SENSORS], f.n[M_SENSORS], tmax);
+    k.max_temp = tmax[0] ? tmax : NULL;
     ledger__rows_start(rows, lseq, &k);
     /* ledger_epcis_identifiers */
     for (size_t m = M_IDS; m < NMEMBERS && !rows->oom; m++) {

@@ -212,6 +212,9 @@ typedef struct ledger_card {
     int error_declaration;  /* 1: this entry restates an event as erroneous */
     int has_sensors;        /* 1: the event has a sensorElementList */
     const char *event_time; /* eventTime as written (with its offset) */
+    const char *max_temp;   /* the highest reading of its sensor reports of a type
+                               ending in "Temperature" (value, else maxValue), as
+                               text; NULL when none */
     const char *type, *event_id /* the eventID member */, *event_hash;
     const char *action, *biz_step, *disposition, *read_point, *biz_location;
     size_t nids;

@@ -198,8 +198,8 @@ static void excursions(const ledger_trace_t *t, const ledger_trace_node_t *n, do
 {
     size_t i, j;
     const json_t *se, *r;
-    if (!n->card || !n->card->has_sensors)
-        return; /* the event is read only when it has sensor reports */
+    if (!n->card || !n->card->max_temp || strtod(n->card->max_temp, NULL) <= max)
+        return; /* the event itself is read only when its card shows an excursion */
     json_array_foreach(json_object_get(ledger_trace_node_event(t, n), "sensorElementList"), i, se)
     {
         json_array_foreach(json_object_get(se, "sensorReport"), j, r)
@@ -233,7 +233,7 @@ int ledger_trace_recall(ledger_store_t *st, const char *lot, const ledger_trace_
 {
     ledger_trace_opts_t o = {0};
     ledger_trace_t *t = NULL;
-    json_t *r, *products, *ships, *exc, **items = NULL;
+    json_t *r, *products, *ships, *exc, **items = NULL, **refs = NULL;
     size_t *last, n;
     int rc;
     uint64_t counted = 0;
@@ -246,8 +246,10 @@ int ledger_trace_recall(ledger_store_t *st, const char *lot, const ledger_trace_
     if ((rc = ledger_trace_run(st, lot, &o, &t, err)))
         return rc;
     n = ledger_trace_node_count(t);
-    if (!(last = last_events(t)) || !(items = calloc(n ? n : 1, sizeof *items))) {
+    if (!(last = last_events(t)) || !(items = calloc(n ? n : 1, sizeof *items)) ||
+        !(refs = calloc(n ? n : 1, sizeof *refs))) {
         free(last);
+        free(items);
         ledger_trace_free(t);
         return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
     }
@@ -271,9 +273,12 @@ int ledger_trace_recall(ledger_store_t *st, const char *lot, const ledger_trace_
         const ledger_trace_node_t *x = ledger_trace_node(t, i);
         if (x->kind == LEDGER_TNODE_IDENT) {
             json_t *p = json_pack("{s:s}", "id", x->id);
-            json_object_set_new(p, "lastSeen",
-                                last[i] == (size_t)-1 ? json_null()
-                                                      : event_ref(ledger_trace_node(t, last[i])));
+            size_t l = last[i];
+            /* one reference object per event, shared by every product
+             * last seen there (a case and its portions) */
+            if (l != (size_t)-1 && !refs[l])
+                refs[l] = event_ref(ledger_trace_node(t, l));
+            json_object_set(p, "lastSeen", l == (size_t)-1 ? json_null() : refs[l]);
             json_array_append_new(products, p);
             continue;
         }
@@ -300,9 +305,12 @@ int ledger_trace_recall(ledger_store_t *st, const char *lot, const ledger_trace_
     } else {
         json_decref(exc);
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         json_decref(items[i]);
+        json_decref(refs[i]);
+    }
     free(items);
+    free(refs);
     free(last);
     ledger_trace_free(t);
     *out = r;

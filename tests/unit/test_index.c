@@ -81,7 +81,10 @@ static void record_chain(fx_t *f)
         "{%s, \"type\": \"ObjectEvent\", \"eventTime\": \"2026-03-02T10:00:00+01:00\", "
         "\"eventTimeZoneOffset\": \"+01:00\", \"action\": \"OBSERVE\", \"bizStep\": "
         "\"receiving\", \"epcList\": [\"%s\"], \"bizLocation\": {\"id\": "
-        "\"urn:epc:id:sgln:4012345.00002.0\"}}",
+        "\"urn:epc:id:sgln:4012345.00002.0\"}, \"sensorElementList\": [{\"sensorReport\": "
+        "[{\"type\": \"gs1:Temperature\", \"value\": 3.5, \"uom\": \"CEL\"}, {\"type\": "
+        "\"gs1:Temperature\", \"maxValue\": 7, \"uom\": \"CEL\"}, {\"type\": "
+        "\"gs1:RelativeHumidity\", \"value\": 90, \"uom\": \"A93\"}]}]}",
         ctx, SGTIN);
     rec(f,
         "{%s, \"type\": \"ObjectEvent\", \"eventTime\": \"2026-03-01T08:00:00Z\", "
@@ -193,11 +196,14 @@ static void check_cards(fx_t *f, ledger_store_t *st)
     assert_null(c.ids[4].quantity);
     assert_string_equal(c.event_time, "2026-03-01T12:00:00Z");
     assert_int_equal(c.has_sensors, 0);
+    assert_null(c.max_temp);
     ledger_card_free(&c);
 
     assert_int_equal(ledger_store_card(st, 1, &c, &err), 0);
     assert_string_equal(c.biz_location, "urn:epc:id:sgln:4012345.00002.0"); /* as written */
     assert_int_equal(c.time_ms, 1772442000000LL);                           /* 10:00+01:00 */
+    assert_int_equal(c.has_sensors, 1);
+    assert_string_equal(c.max_temp, "7"); /* the maxValue; humidity is no temperature */
     ledger_card_free(&c);
     assert_int_equal(ledger_store_card(st, 99, &c, &err), LEDGER_ENOTFOUND);
     assert_int_equal(ledger_store_event_lseqs(st, "urn:uuid:nothing", ls, 4, &n, &err), 0);
