@@ -45,6 +45,9 @@ struct ledger_trace {
  * s (strings, copied) when strings is set, else u. */
 size_t *ledger__tmap_get(const ledger__tmap_t *m, const char *s, uint64_t u);
 int ledger__tmap_put(ledger__tmap_t *m, const char *s, uint64_t u, size_t v);
+/* The value of the key, added (value 0, *added = 1) when missing; NULL when
+ * out of memory. The pointer is valid until the next change of the map. */
+size_t *ledger__tmap_upsert(ledger__tmap_t *m, const char *s, uint64_t u, int *added);
 void ledger__tmap_free(ledger__tmap_t *m);
 
 /* A new zeroed node at the end (*out, its index *idx). 0 or LEDGER_ENOMEM.

@@ -86,8 +86,9 @@ static int ident_node(walk_t *w, const char *id, unsigned depth, unsigned reache
     n->kind = LEDGER_TNODE_IDENT;
     n->depth = depth;
     n->reached = reached;
-    if (!(n->id = ledger__trace_strdup(t, id)) || ledger__tmap_put(&t->idents, id, 0, *idx))
+    if (ledger__tmap_put(&t->idents, id, 0, *idx))
         return LEDGER_ENOMEM;
+    n->id = t->idents.skeys[ledger__tmap_get(&t->idents, id, 0) - t->idents.vals];
     return 0;
 }
 
@@ -126,18 +127,22 @@ static int new_entry_node(walk_t *w, uint64_t lseq, ledger_trace_node_t **n, siz
 static int card_node(walk_t *w, uint64_t lseq, unsigned depth, unsigned reached, size_t *idx)
 {
     ledger_trace_t *t = w->t;
-    size_t *v = ledger__tmap_get(&t->entries, NULL, lseq);
+    int added;
+    size_t *v = ledger__tmap_upsert(&t->entries, NULL, lseq, &added);
     ledger_trace_node_t *n;
     ledger_card_t *c;
     int rc;
 
-    if (v && *v == NOT_A_NODE)
-        return 2;
-    if (v) {
+    if (!v)
+        return ledger_err_set(w->err, LEDGER_ENOMEM, "out of memory");
+    if (!added) {
+        if (*v == NOT_A_NODE)
+            return 2;
         t->nodes[*v].reached |= reached;
         *idx = *v;
         return 0;
     }
+    *v = NOT_A_NODE; /* until its node is made (new_entry_node) */
     if (t->ncards == t->ccards) {
         size_t nc = t->ccards ? t->ccards * 2 : 64;
         ledger_card_t **ncs = realloc(t->cards, nc * sizeof *ncs);
@@ -151,14 +156,12 @@ static int card_node(walk_t *w, uint64_t lseq, unsigned depth, unsigned reached,
     t->reads++;
     if ((rc = ledger_store_card(w->st, lseq, c, w->err))) {
         free(c);
-        if (rc != LEDGER_ENOTFOUND)
-            return rc;
-        return ledger__tmap_put(&t->entries, NULL, lseq, NOT_A_NODE) ? LEDGER_ENOMEM : 2;
+        return rc == LEDGER_ENOTFOUND ? 2 : rc;
     }
     if (c->error_declaration) {
         ledger_card_free(c);
         free(c);
-        return ledger__tmap_put(&t->entries, NULL, lseq, NOT_A_NODE) ? LEDGER_ENOMEM : 2;
+        return 2;
     }
     t->cards[t->ncards++] = c;
     if ((rc = new_entry_node(w, lseq, &n, idx)))
@@ -329,7 +332,7 @@ static int seen(walk_t *w, const item_t *it)
     char buf[LEDGER_GS1_URI_MAX * 2 + 64], *key = buf, *k;
     size_t *v, ni = strlen(it->ident), nv = it->via ? strlen(it->via) : 0;
     int64_t lo = it->mode == MODE_CARRIER ? it->lo : 0;
-    int rc = 0;
+    int rc = 0, added;
     if (ni + nv + 24 > sizeof buf && !(key = malloc(ni + nv + 24)))
         return -1;
     k = key;
@@ -346,8 +349,11 @@ static int seen(walk_t *w, const item_t *it)
     for (int b = 0; b < 16; b++)
         *k++ = "0123456789abcdef"[((uint64_t)lo >> (60 - 4 * b)) & 15];
     *k = '\0';
-    v = ledger__tmap_get(&w->visited, key, 0);
-    if (v) {
+    if (!(v = ledger__tmap_upsert(&w->visited, key, 0, &added))) {
+        rc = -1;
+        goto done;
+    }
+    if (!added) {
         int64_t *b = &w->bounds[*v * 2];
         if (b[0] <= it->lo && b[1] >= it->hi) {
             rc = 1;
@@ -371,10 +377,7 @@ static int seen(walk_t *w, const item_t *it)
     }
     w->bounds[w->nbounds * 2] = it->lo;
     w->bounds[w->nbounds * 2 + 1] = it->hi;
-    if (ledger__tmap_put(&w->visited, key, 0, w->nbounds))
-        rc = -1;
-    else
-        w->nbounds++;
+    *v = w->nbounds++;
 done:
     if (key != buf)
         free(key);

@@ -13,12 +13,22 @@
 
 /* ---- small hash maps ---------------------------------------------------- */
 
+/* A string's hash, 8 bytes at a time (identifiers share long prefixes and
+ * differ in their last bytes, and a byte-at-a-time hash was most of a
+ * walk's map time). */
 static uint64_t hash_str(const char *s)
 {
-    uint64_t h = 1469598103934665603ull;
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-    return h;
+    size_t n = strlen(s);
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n, w;
+    for (; n >= 8; s += 8, n -= 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    w = 0;
+    memcpy(&w, s, n);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 29);
 }
 
 static uint64_t hash_u64(uint64_t x)
@@ -55,6 +65,34 @@ size_t *ledger__tmap_get(const tmap_t *m, const char *s, uint64_t u)
         return NULL;
     i = tmap_slot(m, s, u, tmap_hash(m, s, u));
     return m->used[i] ? &m->vals[i] : NULL;
+}
+
+size_t *ledger__tmap_upsert(tmap_t *m, const char *s, uint64_t u, int *added)
+{
+    size_t i;
+    uint64_t h = tmap_hash(m, s, u);
+    *added = 0;
+    if ((m->n + 1) * 2 > m->cap && tmap_grow(m))
+        return NULL;
+    i = tmap_slot(m, s, u, h);
+    if (!m->used[i]) {
+        if (m->strings) {
+            size_t n = strlen(s) + 1;
+            char *k = m->arena ? ledger_arena_alloc(m->arena, n, 1) : malloc(n);
+            if (!k)
+                return NULL;
+            memcpy(k, s, n);
+            m->skeys[i] = k;
+            m->hashes[i] = h;
+        } else {
+            m->ukeys[i] = u;
+        }
+        m->used[i] = 1;
+        m->n++;
+        m->vals[i] = 0;
+        *added = 1;
+    }
+    return &m->vals[i];
 }
 
 int ledger__tmap_put(tmap_t *m, const char *s, uint64_t u, size_t v)
@@ -165,10 +203,11 @@ int ledger__trace_add_edge(ledger_trace_t *t, size_t from, size_t to, int kind, 
     /* nodes are fewer than 2^24 (ledger_trace_run caps max_nodes) */
     uint64_t key = (uint64_t)from << 40 | (uint64_t)to << 16 | (uint64_t)(kind & 0xff) << 8 |
                    (uint64_t)(role & 0xff);
-    if (ledger__tmap_get(&t->edge_set, NULL, key))
-        return 0;
-    if (ledger__tmap_put(&t->edge_set, NULL, key, 0))
+    int added;
+    if (!ledger__tmap_upsert(&t->edge_set, NULL, key, &added))
         return LEDGER_ENOMEM;
+    if (!added)
+        return 0;
     if (t->ne == t->ce) {
         size_t nc = t->ce ? t->ce * 2 : 64;
         ledger_trace_edge_t *ne = realloc(t->edges, nc * sizeof *ne);
@@ -292,8 +331,8 @@ int ledger__trace_reorder(ledger_trace_t *t)
         if (t->idents.used[i])
             t->idents.vals[i] = inv[t->idents.vals[i]];
     for (size_t i = 0; i < t->entries.cap; i++)
-        if (t->entries.used[i])
-            t->entries.vals[i] = inv[t->entries.vals[i]]; /* (size_t)-1: dropped */
+        if (t->entries.used[i] && t->entries.vals[i] != (size_t)-1) /* -1: no node */
+            t->entries.vals[i] = inv[t->entries.vals[i]];           /* (size_t)-1: dropped */
     if (t->start != (size_t)-1)
         t->start = inv[t->start];
     rc = 0;

@@ -262,46 +262,61 @@ def damaged(what, e=None):
     return Fail("bundle is damaged: %s%s" % (what, ": %s" % e if e else ""))
 
 
+def _get(read, what):
+    """read() with a CborError turned into ValueError("what: ...")."""
+    try:
+        return read()
+    except CborError as e:
+        raise ValueError("%s: %s" % (what, e))
+
+
 def decode_entry(b):
     """An entry of format.md: [header bytes, signature (64), payload / null]
     with its header [version 1, feed (32), seq >= 1, prev (32; zero for
     seq 1), recordTime, payloadType 1..3, payloadLength <= 1,000,000,
-    payloadHash (32)]. Raises CborError (or ValueError) naming the fault."""
+    payloadHash (32)]. Raises ValueError naming the fault."""
     r = Reader(b)
-    if r.array() != 3:
-        raise ValueError("entry is not an array of 3")
-    hb = r.bstr()
-    sig = r.bstr()
+    n = _get(r.array, "entry")
+    if n != 3:
+        raise ValueError("entry has %d parts, expected 3" % n)
+    hb = _get(r.bstr, "entry header")
+    sig = _get(r.bstr, "entry signature")
     if len(sig) != SIG_LEN:
         raise ValueError("entry signature is %d bytes, expected 64" % len(sig))
-    payload = None if r.null() else r.bstr()
+    payload = None if r.null() else _get(r.bstr, "entry payload")
     if not r.done():
         raise ValueError("entry: %d trailing bytes" % (len(b) - r.i))
     h = Reader(hb)
-    if h.array() != 8:
-        raise ValueError("header is not an array of 8")
-    version = h.uint()
+    n = _get(h.array, "header")
+    if n != 8:
+        raise ValueError("header has %d fields, expected 8" % n)
+    version = _get(h.uint, "header version")
     if version != 1:
-        raise ValueError("header format version %d (version 1 expected)" % version)
-    feed = h.bstr()
-    seq = h.uint()
-    prev = h.bstr()
-    rtime = h.uint()
-    ptype = h.uint()
-    plen = h.uint()
-    phash = h.bstr()
-    if len(feed) != 32 or len(prev) != 32 or len(phash) != 32:
-        raise ValueError("header feed, prev or payloadHash is not 32 bytes")
-    if not h.done():
-        raise ValueError("header: %d trailing bytes" % (len(hb) - h.i))
+        raise ValueError("header format version %d: this verifier reads version 1" % version)
+
+    def fixed(name):
+        v = _get(h.bstr, "header " + name)
+        if len(v) != 32:
+            raise ValueError("header %s: %d bytes, expected 32" % (name, len(v)))
+        return v
+
+    feed = fixed("feed")
+    seq = _get(h.uint, "header seq")
+    prev = fixed("prev")
+    rtime = _get(h.uint, "header recordTime")
+    ptype = _get(h.uint, "header payloadType")
+    plen = _get(h.uint, "header payloadLength")
+    phash = fixed("payloadHash")
     if seq == 0:
         raise ValueError("header seq 0: sequence numbers start at 1")
     if ptype not in (1, 2, 3):
         raise ValueError("header payload type %d unknown" % ptype)
     if plen > PAYLOAD_MAX:
-        raise ValueError("header payload length %d over the 1,000,000 limit" % plen)
+        raise ValueError("header payload length %d over the 1000000 limit" % plen)
     if seq == 1 and prev != bytes(32):
         raise ValueError("header seq 1 with a non-zero prev")
+    if not h.done():
+        raise ValueError("header: %d trailing bytes" % (len(hb) - h.i))
     return {"hbytes": hb, "sig": sig, "payload": payload, "feed": feed, "seq": seq,
             "prev": prev, "recordTime": rtime, "ptype": ptype, "plen": plen, "phash": phash}
 
@@ -309,18 +324,22 @@ def decode_entry(b):
 def decode_event_payload(p):
     """[1, eventHash "ni:///sha-256;<64 lowercase hex>?ver=CBV2.0", event map]."""
     r = Reader(p)
-    if r.array() != 3:
+    try:
+        n = r.array()
+    except CborError:
+        n = -1
+    if n != 3:
         raise ValueError("event payload: expected [1, hash, event]")
-    ver = r.uint()
+    ver = _get(r.uint, "event payload version")
     if ver != 1:
         raise ValueError("event payload version %d unknown" % ver)
-    h = r.value()
+    h = _get(r.value, "event payload hash")
     hexpart = h[len(EVHASH_HEAD) : -len(EVHASH_TAIL)] if isinstance(h, str) else ""
     if not (isinstance(h, str) and len(h) == len(EVHASH_HEAD) + 64 + len(EVHASH_TAIL)
             and h.startswith(EVHASH_HEAD) and h.endswith(EVHASH_TAIL)
             and all(c in "0123456789abcdef" for c in hexpart)):
         raise ValueError("event payload hash is not ni:///sha-256;<64 hex>?ver=CBV2.0")
-    ev = r.value()
+    ev = _get(r.value, "event payload")
     if not isinstance(ev, dict) or not r.done():
         raise ValueError("event payload: event is not one map")
     return h, ev
@@ -464,7 +483,7 @@ class Verifier:
             # 3.1 a well-formed entry
             try:
                 e = decode_entry(eb)
-            except (CborError, ValueError) as x:
+            except ValueError as x:
                 raise Fail("%s entry %d: not a well-formed entry: %s" % (label, n + 1, x))
             seq = e["seq"]
             # 3.2 of this feed
@@ -485,7 +504,7 @@ class Verifier:
                 for x in raw[n + 1 :]:
                     try:
                         later.add(decode_entry(x)["seq"])
-                    except (CborError, ValueError):
+                    except ValueError:
                         break
                 if prev_seq + 1 in later:
                     raise Fail("step reordered: %s: seq %d comes after seq %d"
@@ -525,7 +544,7 @@ class Verifier:
                                    % (label, seq, e["ptype"]))
                     try:
                         evhash, ev = decode_event_payload(p)
-                    except (CborError, ValueError) as x:
+                    except ValueError as x:
                         raise Fail("%s seq %d: payload does not decode as an event: %s"
                                    % (label, seq, x))
                     story["eventHash"] = evhash
