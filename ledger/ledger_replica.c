@@ -672,6 +672,8 @@ int ledger_ingest_add(ledger_ingest_t *in, const uint8_t feed[LEDGER_FEED_LEN],
         head.seq = e->h.seq;
         memcpy(head.hash, s->hash, LEDGER_HASH_LEN);
         head.lseq = lseq;
+        if (!e->payload)
+            head.flags |= LEDGER_FEED_SEALED;
         head_changed = 1;
         rep->accepted++;
         memcpy(expect, s->hash, LEDGER_HASH_LEN);

@@ -116,6 +116,9 @@ typedef struct ledger_feed_head {
 } ledger_feed_head_t;
 
 #define LEDGER_FEED_FORKED 1u
+#define LEDGER_FEED_SEALED                                                                         \
+    2u /* this store holds sealed entries of the feed (a trace                                     \
+          looks for sealed neighbours only in such feeds) */
 
 /* The head of one feed. LEDGER_ENOTFOUND when the store has no such feed. */
 int ledger_store_head(ledger_store_t *st, const uint8_t feed[LEDGER_FEED_LEN],

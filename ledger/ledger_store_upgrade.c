@@ -5,10 +5,12 @@
  * Version 1 -> 2: the ident rows gained the eventTime in front (an
  * identifier's events in time order); the edge database (lseq -> the
  * event's card) and the decl database (the errorDeclarations by the IDs
- * they declare erroneous) are new. All three are built from the log: every entry that is
- * an event, visible (not sealed) and on its feed's chain (not fork
- * evidence, which has no index rows), read straight from its CBOR payload
- * the way ingest reads a partner's entry (ledger__payload_rows). The
+ * they declare erroneous) are new. All three are built from the log: from
+ * every entry that is an event, visible (not sealed) and on its feed's
+ * chain (not fork evidence, which has no index rows), read straight from
+ * its CBOR payload the way ingest reads a partner's entry
+ * (ledger__payload_rows). A feed with sealed entries here is marked so
+ * (LEDGER_FEED_SEALED, which format 2 keeps up to date). The
  * other indexes (evid, loc, time, fseq) are unchanged. Nothing is lost: the
  * log is only read, and the transaction commits all of it or none. */
 #include <stdlib.h>
@@ -58,7 +60,18 @@ int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, ledger_err_t *err)
             ledger_err_prefix(err, "upgrade: local entry %llu", (unsigned long long)lseq);
             goto done;
         }
-        if (!e.payload || e.h.ptype != LEDGER_PT_EVENT)
+        if (!e.payload) { /* sealed: its feed is marked as holding sealed entries */
+            feedrec_t f;
+            if ((rc = ledger__get_feedrec(st, txn, e.h.feed, &f, err)))
+                goto done;
+            if (!(f.flags & LEDGER_FEED_SEALED)) {
+                f.flags |= LEDGER_FEED_SEALED;
+                if ((rc = ledger__put_feedrec(st, txn, e.h.feed, &f, err)))
+                    goto done;
+            }
+            continue;
+        }
+        if (e.h.ptype != LEDGER_PT_EVENT)
             continue;
         if ((chained = on_chain(st, txn, &e, lseq)) < 0) {
             rc = ledger_err_set(err, LEDGER_EVERIFY, "upgrade: local entry %llu has no fseq row",

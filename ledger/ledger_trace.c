@@ -1,12 +1,16 @@
 /* ledger_trace.c -- the trace walk (ledger_trace.h): a work queue of
- * (identifier, mode, window) items, each answered by one index walk
- * (ledger_store_find_ident); events become nodes once (keyed by their local
- * position), each looked up once by ID for errorDeclarations; the rules of
- * the header decide which identifiers of an event are followed next.
- * LMDB allows one read transaction per thread, so no look-up is made inside
- * a store callback: callbacks only copy what they need, the walk goes on
- * after they return. The graph itself (maps, storage, final order) is
- * ledger_trace_graph.c; its JSON form ledger_trace_json.c. */
+ * (identifier, mode, window) items, each answered by one index walk over
+ * the identifier's rows in that time window (ledger_store_ident_hits);
+ * events become nodes once (keyed by their local position) from their
+ * cards (ledger_store_card: type, action, bizStep, identifiers with roles),
+ * each looked up once in the errorDeclaration index; the rules of the
+ * header decide which identifiers of an event are followed next. No payload
+ * is decoded by the walk except an instance's event whose ILMD may name its
+ * lot; ledger_trace_node_event decodes one for a caller. The whole walk
+ * runs in one read transaction (ledger_store_hold), and no look-up is made
+ * inside a store callback: callbacks only copy what they need. The graph
+ * itself (maps, storage, final order) is ledger_trace_graph.c; its JSON
+ * form ledger_trace_json.c. */
 #include "ledger_trace.h"
 
 #include <stdlib.h>
@@ -59,6 +63,11 @@ typedef struct walk {
     size_t nhits, chits;
     ledger_ident_hit_t *ih; /* the index rows of the item being processed */
     size_t nih, cih;
+    struct {
+        uint8_t feed[LEDGER_FEED_LEN];
+        int sealed;
+    } feeds[16]; /* feed_has_sealed */
+    size_t nfeeds;
     ledger_err_t *err;
     int rc;   /* error from a callback */
     int full; /* max_nodes reached */
@@ -754,11 +763,36 @@ static int nb_cb(const ledger_stored_t *s, void *vctx)
     return nc->rc < 0 ? nc->rc : 0;
 }
 
+/* 1 when the store holds sealed entries of feed (its head's flag; the
+ * last few feeds asked about are remembered), 0 when not, <0 error. */
+static int feed_has_sealed(walk_t *w, const uint8_t *feed)
+{
+    ledger_feed_head_t h;
+    ledger_err_t e2;
+    int rc;
+    for (size_t i = 0; i < w->nfeeds; i++)
+        if (memcmp(w->feeds[i].feed, feed, LEDGER_FEED_LEN) == 0)
+            return w->feeds[i].sealed;
+    if ((rc = ledger_store_head(w->st, feed, &h, &e2)))
+        return ledger_err_set(w->err, rc, "%s", e2.msg);
+    if (w->nfeeds < sizeof w->feeds / sizeof w->feeds[0]) {
+        memcpy(w->feeds[w->nfeeds].feed, feed, LEDGER_FEED_LEN);
+        w->feeds[w->nfeeds++].sealed = (h.flags & LEDGER_FEED_SEALED) != 0;
+    }
+    return (h.flags & LEDGER_FEED_SEALED) != 0;
+}
+
 static int sealed_neighbours(walk_t *w)
 {
     size_t n = w->t->nn;
     for (size_t i = 0; i < n && !w->full; i++) {
+        int has;
         if (w->t->nodes[i].kind != LEDGER_TNODE_EVENT)
+            continue;
+        /* most partners seal nothing: no look-ups next to their steps */
+        if ((has = feed_has_sealed(w, w->t->nodes[i].feed)) < 0)
+            return has;
+        if (!has)
             continue;
         for (int dir = -1; dir <= 1; dir += 2) {
             for (unsigned k = 1; k <= LEDGER_TRACE_SEALED_RUN; k++) {

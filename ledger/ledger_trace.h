@@ -3,11 +3,14 @@
  * identifiers and events in time order. Recall, lifecycle and origin reports
  * (ledger_trace_report.h) are built on it. docs/trace.md is the user's page.
  *
- * The walk uses index look-ups only: ledger_store_find_ident per identifier,
- * ledger_store_find_event per event (to learn of errorDeclarations) and
- * ledger_store_get for the feed neighbours of a step (sealed steps). It never
- * scans the log, so it reads no entry that does not name an identifier of the
- * trace (or lie next to a step in its partner's feed, see "sealed").
+ * The walk uses index look-ups only: ledger_store_ident_hits per
+ * identifier (its rows in the item's time window), ledger_store_card per
+ * event (what the event names, in which role), ledger_store_declarations
+ * per event (to learn of errorDeclarations) and ledger_store_get for the
+ * feed neighbours of a step (sealed steps). It never scans the log, reads
+ * nothing of an event outside the windows, and decodes payloads only to
+ * find an instance's lot in ILMD; ledger_trace_node_event reads an event
+ * for a caller.
  *
  * A work item is (identifier, mode, time window [lo, hi], via). Modes:
  *   BACK     the identifier's history up to hi: every event naming it;

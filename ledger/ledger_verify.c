@@ -351,6 +351,9 @@ static int verify_feed(verify_ctx_t *vc, const uint8_t *feed, const feedrec_t *f
                          NULL);
         if ((rc = ledger_entry_check_payload(&s.e, &e2)))
             return vfail(err, feed, seq, "payload", e2.msg);
+        if (!s.e.payload && !(f->flags & LEDGER_FEED_SEALED))
+            return vfail(err, feed, seq,
+                         "a sealed entry, but the feed is not marked as holding any", NULL);
         if (vc->sigq && vc->entries % 2 == 1 && s.e.hlen <= HDR_MAX)
             sig_push(vc->sigq, &s.e, vc->entries);
         else if ((rc = ledger_entry_check_sig(&s.e, &e2)))

@@ -173,6 +173,13 @@ contains "$T/counts" "steps 2 disclosed 2 sealed 0 entries 3"
 pyv 0 "$T/vector.keten"
 contains "$T/pout" "Vector Farm"
 VF=03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8
+# the vector's key (seed 00 01 .. 1f) in a plain key file: Python's signature
+# over the context string and the body is the documented one
+mkdir "$T/vf"
+python3 -c 'import sys; open(sys.argv[1], "wb").write(b"KETENKEY\x01\x00" + bytes(range(32)))' "$T/vf/key"
+tamper resign "$T/vector.keten" "$T/v-resigned.keten" "$T/vf"
+cmp -s "$T/vector.keten" "$T/v-resigned.keten" || fail "python's signature of the vector differs from docs/bundle.md"
+ok
 tamper flip "$T/vector.keten" "$T/v-pay.keten" 'b.index(b"commissioning")'
 both_reject "$T/v-pay.keten" "feed 03a107bf (Vector Farm) seq 1: payload does not match its hash"
 tamper drop "$T/vector.keten" "$T/v-drop.keten" $VF 2

@@ -468,19 +468,17 @@ class Verifier:
             nent = 0
         if nent == 0:
             raise damaged("a feed's entry list is missing or empty")
-        raw = []
-        for _ in range(nent):
-            try:
-                raw.append(r.bstr())
-            except CborError as e:
-                raise damaged("an entry is not a byte string", e)
 
         stepset = set(steps)
         prev_hash = None
         prev_seq = 0
         disclosed = sealed = 0
-        for n, eb in enumerate(raw):
-            # 3.1 a well-formed entry
+        for n in range(nent):
+            # 3.1 a well-formed entry (read one by one, as the checks go)
+            try:
+                eb = r.bstr()
+            except CborError as x:
+                raise damaged("an entry is not a byte string", x)
             try:
                 e = decode_entry(eb)
             except ValueError as x:
@@ -500,11 +498,13 @@ class Verifier:
             elif seq <= prev_seq:
                 raise Fail("step reordered: %s: seq %d comes after seq %d" % (label, seq, prev_seq))
             elif seq != prev_seq + 1:
-                later = set()
-                for x in raw[n + 1 :]:
+                # is the missing seq further on (reordered) or not there (removed)?
+                later, ahead = set(), Reader(r.b)
+                ahead.i = r.i
+                for _ in range(nent - n - 1):
                     try:
-                        later.add(decode_entry(x)["seq"])
-                    except ValueError:
+                        later.add(decode_entry(ahead.bstr())["seq"])
+                    except (CborError, ValueError):
                         break
                 if prev_seq + 1 in later:
                     raise Fail("step reordered: %s: seq %d comes after seq %d"
@@ -523,7 +523,7 @@ class Verifier:
             # 3.6 a disclosed payload: only on a step, matching the header
             is_step = seq in stepset
             p = e["payload"]
-            story = None
+            step = None
             if p is not None:
                 if not is_step:
                     raise Fail("%s seq %d: a payload is disclosed for an entry that is not a step"
@@ -534,7 +534,7 @@ class Verifier:
             else:
                 sealed += 1
             if is_step:
-                story = {"feed": feed.hex(), "name": self.names[feed], "seq": seq,
+                step = {"feed": feed.hex(), "name": self.names[feed], "seq": seq,
                          "recordTimeMs": e["recordTime"], "sealed": p is None,
                          "payloadType": e["ptype"], "payloadLength": e["plen"],
                          "payloadHash": e["phash"].hex()}
@@ -547,12 +547,12 @@ class Verifier:
                     except ValueError as x:
                         raise Fail("%s seq %d: payload does not decode as an event: %s"
                                    % (label, seq, x))
-                    story["eventHash"] = evhash
-                    story["eventID"] = ev.get("eventID")
-                    story["type"] = ev.get("type")
-                    story["eventTime"] = ev.get("eventTime")
-                    story["bizStep"] = ev.get("bizStep")
-                self.steps.append(story)
+                    step["eventHash"] = evhash
+                    step["eventID"] = ev.get("eventID")
+                    step["type"] = ev.get("type")
+                    step["eventTime"] = ev.get("eventTime")
+                    step["bizStep"] = ev.get("bizStep")
+                self.steps.append(step)
             prev_hash = hashlib.sha256(e["hbytes"] + e["sig"]).digest()
             prev_seq = seq
         # after the last entry: every step was among them, the last is the last step
@@ -563,7 +563,7 @@ class Verifier:
         if prev_seq != steps[-1]:
             raise damaged("a feed's entries go on after its last step")
         self.feeds.append({"feed": feed.hex(), "name": self.names[feed], "from": steps[0],
-                           "to": prev_seq, "entries": len(raw), "steps": len(steps),
+                           "to": prev_seq, "entries": nent, "steps": len(steps),
                            "disclosed": disclosed, "sealed": sealed})
         return feed
 
