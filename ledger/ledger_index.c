@@ -26,23 +26,43 @@
 
 #define TIME_KEY(t) ((uint64_t)(t) ^ ((uint64_t)1 << 63))
 
+static int hits_of_key(ledger_store_t *st, const row_t *key, const char *ident, int64_t lo,
+                       int64_t hi, ledger_ident_hit_t **hits, size_t *n, size_t *cap,
+                       ledger_err_t *err);
+
 int ledger_store_ident_hits(ledger_store_t *st, const char *ident, int64_t lo, int64_t hi,
                             ledger_ident_hit_t **hits, size_t *n, size_t *cap, ledger_err_t *err)
 {
     char canon[LEDGER_GS1_URI_MAX];
     row_t key;
+    ledger_err_t e2;
+    int rc = ledger_gs1_canonical(ident, canon, sizeof canon, NULL, &e2);
+    if (rc == LEDGER_EINPUT)
+        return ledger_err_set(err, rc, "%s", e2.msg);
+    ledger__index_key(DB_IDENT, rc == 0 ? canon : ident, &key);
+    return hits_of_key(st, &key, ident, lo, hi, hits, n, cap, err);
+}
+
+int ledger_store_ident_hits_canonical(ledger_store_t *st, const char *ident, int64_t lo, int64_t hi,
+                                      ledger_ident_hit_t **hits, size_t *n, size_t *cap,
+                                      ledger_err_t *err)
+{
+    row_t key;
+    ledger__index_key(DB_IDENT, ident, &key);
+    return hits_of_key(st, &key, ident, lo, hi, hits, n, cap, err);
+}
+
+static int hits_of_key(ledger_store_t *st, const row_t *key, const char *ident, int64_t lo,
+                       int64_t hi, ledger_ident_hit_t **hits, size_t *n, size_t *cap,
+                       ledger_err_t *err)
+{
     MDB_txn *txn;
     MDB_cursor *c;
     MDB_val k, v;
     uint8_t from[ROW_IDENT_VLEN] = {0};
     uint64_t hikey = TIME_KEY(hi);
-    ledger_err_t e2;
     int rc;
 
-    rc = ledger_gs1_canonical(ident, canon, sizeof canon, NULL, &e2);
-    if (rc == LEDGER_EINPUT)
-        return ledger_err_set(err, rc, "%s", e2.msg);
-    ledger__index_key(DB_IDENT, rc == 0 ? canon : ident, &key);
     if (lo > hi)
         return 0;
     if ((rc = ledger__begin_read(st, &txn, err)))
@@ -51,8 +71,8 @@ int ledger_store_ident_hits(ledger_store_t *st, const char *ident, int64_t lo, i
         ledger__end_read(st, txn);
         return rc;
     }
-    k.mv_data = key.key;
-    k.mv_size = key.klen;
+    k.mv_data = (void *)key->key;
+    k.mv_size = key->klen;
     rc = mdb_cursor_get(c, &k, &v, MDB_SET);
     if (rc == MDB_NOTFOUND) {
         rc = ledger_err_set(err, LEDGER_ENOTFOUND, "no event names %s in this store", ident);

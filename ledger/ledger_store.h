@@ -193,6 +193,12 @@ typedef struct ledger_ident_hit {
 int ledger_store_ident_hits(ledger_store_t *st, const char *ident, int64_t lo, int64_t hi,
                             ledger_ident_hit_t **hits, size_t *n, size_t *cap, ledger_err_t *err);
 
+/* The same for an identifier given exactly as the index keys it: its
+ * canonical form (as cards give identifiers), not canonicalised again. */
+int ledger_store_ident_hits_canonical(ledger_store_t *st, const char *ident, int64_t lo, int64_t hi,
+                                      ledger_ident_hit_t **hits, size_t *n, size_t *cap,
+                                      ledger_err_t *err);
+
 /* An identifier of a card. */
 typedef struct ledger_card_ident {
     int role;                   /* enum ledger_epcis_role */

@@ -704,7 +704,10 @@ static int process(walk_t *w, item_t *it)
     if ((rc = seen(w, it)))
         return rc < 0 ? LEDGER_ENOMEM : 0;
     w->nih = 0;
-    rc = ledger_store_ident_hits(w->st, it->ident, it->lo, it->hi, &w->ih, &w->nih, &w->cih, &e2);
+    /* items hold identifiers as the index keys them (from cards, or the
+     * start canonicalised) */
+    rc = ledger_store_ident_hits_canonical(w->st, it->ident, it->lo, it->hi, &w->ih, &w->nih,
+                                           &w->cih, &e2);
     if (rc == LEDGER_ENOTFOUND)
         return 0;
     if (rc)
@@ -994,8 +997,13 @@ int ledger_trace_run(ledger_store_t *st, const char *start, const ledger_trace_o
             rc = ledger_err_set(err, LEDGER_EINPUT, "identifier too long: %.80s...", start);
             goto fail;
         }
-        if (rc == LEDGER_ENOTFOUND) {
+        if (rc == LEDGER_ENOTFOUND) { /* no GS1 form: the URI as written, an event ID */
             start_ctx_t sc = {.w = &w};
+            if (strlen(start) >= sizeof canon) {
+                rc = ledger_err_set(err, LEDGER_EINPUT, "identifier too long: %.80s...", start);
+                goto fail;
+            }
+            memcpy(canon, start, strlen(start) + 1);
             rc = ledger_store_find_event(st, start, start_cb, &sc, &e2);
             if (rc && rc != LEDGER_ENOTFOUND) {
                 rc = ledger_err_set(err, rc, "%s", e2.msg);

@@ -33,10 +33,12 @@ static uint64_t hash_str(const char *s)
 
 static uint64_t hash_u64(uint64_t x)
 {
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    return x;
+    /* splitmix64's finalizer: every bit of x reaches the low bits */
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
 }
 
 /* keys are strings (owned) or u64; values size_t. cap is a power of two. */

@@ -20,13 +20,16 @@ set -eu
 . "$(dirname "$0")/nodelib.bash"
 root=$(cd "$(dirname "$0")/../.." && pwd)
 PYV=$root/tests/tools/bundle_verify.py
+# the interpreter python3 runs (once through a version manager's shim, which
+# can take most of a second per start)
+PY=$(python3 -c 'import sys; print(sys.executable)')
 EPC=urn:epc:id:sgtin:5412345.000001.1001
 
 # pyv CODE ARGS...: runs the Python verifier, output in $T/pout and $T/perr
 pyv() {
     local want=$1; shift
     set +e
-    python3 "$PYV" "$@" >"$T/pout" 2>"$T/perr"
+    "$PY" "$PYV" "$@" >"$T/pout" 2>"$T/perr"
     local got=$?
     set -e
     if [ "$got" != "$want" ]; then
@@ -49,8 +52,9 @@ both_reject() {
     k=${k#"keten: bundle $f does not verify: "}
     p=${p#"bundle_verify: bundle $f does not verify: "}
     # Python may add what it found after the claim ("...: CBOR at byte 15: ...")
-    [ -n "$k" ] && { [ "$k" = "$p" ] || [ "${p#"$k: "}" != "$p" ]; } ||
+    if [ -z "$k" ] || { [ "$k" != "$p" ] && [ "${p#"$k: "}" = "$p" ]; }; then
         fail "claims differ for $f: keten \"$k\", python \"$p\""
+    fi
     ok
 }
 
@@ -59,7 +63,7 @@ both_reject() {
 same_story() {
     expect 0 bundle verify "$1" --json
     pyv 0 "$1" --json
-    python3 - "$T/out" "$T/pout" >"$T/counts" <<'PY' || fail "keten and python disagree on $1"
+    "$PY" - "$T/out" "$T/pout" >"$T/counts" <<'PY' || fail "keten and python disagree on $1"
 import json, sys
 k, p = (json.load(open(f)) for f in sys.argv[1:3])
 assert k["verified"] is True and p["verified"] is True
@@ -155,10 +159,10 @@ elif op in ("drop", "dropstep"):  # FEEDHEX SEQ [HOME]: remove the entry (and th
         item[1] = [s for s in item[1] if s != seq]
     save(dst, f, body, sys.argv[7] if len(sys.argv) > 7 else None)
 PY
-tamper() { python3 "$T/tamper.py" "$root/tests/tools" "$@" || fail "tamper $*"; }
+tamper() { "$PY" "$T/tamper.py" "$root/tests/tools" "$@" || fail "tamper $*"; }
 
 # -- the test vector of docs/bundle.md
-python3 - "$root/docs/bundle.md" "$T/vector.keten" <<'PY' || fail "no test vector in docs/bundle.md"
+"$PY" - "$root/docs/bundle.md" "$T/vector.keten" <<'PY' || fail "no test vector in docs/bundle.md"
 import sys
 s = open(sys.argv[1]).read()
 i = s.index("```", s.index("1,658 bytes, hex")) + 3
@@ -176,7 +180,7 @@ VF=03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8
 # the vector's key (seed 00 01 .. 1f) in a plain key file: Python's signature
 # over the context string and the body is the documented one
 mkdir "$T/vf"
-python3 -c 'import sys; open(sys.argv[1], "wb").write(b"KETENKEY\x01\x00" + bytes(range(32)))' "$T/vf/key"
+"$PY" -c 'import sys; open(sys.argv[1], "wb").write(b"KETENKEY\x01\x00" + bytes(range(32)))' "$T/vf/key"
 tamper resign "$T/vector.keten" "$T/v-resigned.keten" "$T/vf"
 cmp -s "$T/vector.keten" "$T/v-resigned.keten" || fail "python's signature of the vector differs from docs/bundle.md"
 ok
@@ -285,7 +289,7 @@ cp "$T/pout" "$T/two.json"
 same_story "$T/own.keten"
 contains "$T/counts" "steps 5 disclosed 2 sealed 3 entries 6"
 cp "$T/pout" "$T/own.json"
-python3 - "$T/two.json" "$T/own.json" "$F_ID" "$P_ID" <<'PY' || fail "two-partner bundles"
+"$PY" - "$T/two.json" "$T/own.json" "$F_ID" "$P_ID" <<'PY' || fail "two-partner bundles"
 import json, sys
 farm, proc = sys.argv[3], sys.argv[4]
 for path, only_own in ((sys.argv[1], False), (sys.argv[2], True)):
