@@ -183,7 +183,7 @@ static void make_lot(part_t *p, long lot, long t, long portions, long cut, long 
             portion(pid, sizeof pid, lot, k);
             json_array_append_new(kids, json_string(pid));
         }
-        snprintf(sscc, sizeof sscc, "urn:epc:id:sscc:5412345.%010ld", lot * 100000 + c);
+        snprintf(sscc, sizeof sscc, "urn:epc:id:sscc:541234.%011ld", lot * 100000 + c);
         add(&p[PROC], agg(t + 600, "ADD", sscc, kids, LOC_P));
         if (!pal_cases) {
             snprintf(shop, sizeof shop, "urn:epc:id:sgln:5412345.00100.%ld", c % 500);
@@ -196,9 +196,9 @@ static void make_lot(part_t *p, long lot, long t, long portions, long cut, long 
     for (long pl = 0; pl < ncases / pal_cases; pl++) {
         char pal[80];
         json_t *kids = json_array();
-        snprintf(pal, sizeof pal, "urn:epc:id:sscc:5412345.%010ld", lot * 100000 + 90000 + pl);
+        snprintf(pal, sizeof pal, "urn:epc:id:sscc:541234.%011ld", lot * 100000 + 90000 + pl);
         for (long c = pl * pal_cases; c < (pl + 1) * pal_cases; c++) {
-            snprintf(sscc, sizeof sscc, "urn:epc:id:sscc:5412345.%010ld", lot * 100000 + c);
+            snprintf(sscc, sizeof sscc, "urn:epc:id:sscc:541234.%011ld", lot * 100000 + c);
             json_array_append_new(kids, json_string(sscc));
         }
         add(&p[PROC], agg(t + 620, "ADD", pal, kids, LOC_P));
@@ -206,7 +206,7 @@ static void make_lot(part_t *p, long lot, long t, long portions, long cut, long 
         add(&p[DIST], obj(t + 900, "receiving", json_pack("[s]", pal), LOC_D));
         add(&p[DIST], agg(t + 960, "DELETE", pal, json_array(), LOC_D));
         for (long c = pl * pal_cases; c < (pl + 1) * pal_cases; c++) {
-            snprintf(sscc, sizeof sscc, "urn:epc:id:sscc:5412345.%010ld", lot * 100000 + c);
+            snprintf(sscc, sizeof sscc, "urn:epc:id:sscc:541234.%011ld", lot * 100000 + c);
             snprintf(shop, sizeof shop, "urn:epc:id:sgln:5412345.00100.%ld", (lot + c) % 500);
             add(&p[DIST], ship(t + 1000, json_pack("[s]", sscc), LOC_D, shop));
             add(&p[SHOP], obj(t + 1200, "receiving", json_pack("[s]", sscc), shop));

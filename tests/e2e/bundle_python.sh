@@ -14,8 +14,8 @@
 # tampering (a payload byte, an entry signature byte, the creator's
 # signature, a removed step -- the CBOR re-encoded without the entry, also
 # re-signed by the creator -- a version, a truncation) is rejected by both
-# with exit 1 and the same claim; a file that is no bundle exits 3 (Python)
-# where keten, following docs/bundle.md, exits 1 "not a keten bundle".
+# with exit 1 and the same claim; a file that is no bundle is such a claim
+# too ("not a keten bundle", exit 1); a file that cannot be read exits 3.
 set -eu
 . "$(dirname "$0")/nodelib.bash"
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -246,7 +246,7 @@ contains "$T/perr" "bundle version 2 is not supported"
 head -c 500 "$T/one.keten" >"$T/short.keten"
 both_reject "$T/short.keten" "bundle is damaged"
 echo '{"not": "a bundle"}' >"$T/json.keten"
-pyv 3 "$T/json.keten"
+pyv 1 "$T/json.keten"
 contains "$T/perr" "not a keten bundle"
 expect 1 bundle verify "$T/json.keten"
 contains "$T/err" "not a keten bundle"

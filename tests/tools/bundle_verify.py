@@ -24,9 +24,9 @@ says so.
 Exit codes: 0 every check passes (a summary on stdout: steps, disclosed,
 sealed, signers; with --json a JSON object); 1 a claim fails (stderr:
 "bundle_verify: bundle FILE does not verify: <claim>"; with --json also
-{"verified": false, "error": ...} on stdout); 3 the file cannot be read or
-is not a keten bundle at all (not the array ["keten-bundle", ...]);
-2 usage.
+{"verified": false, "error": ...} on stdout; a file that is not a keten
+bundle at all, not the array ["keten-bundle", ...], is such a claim, as for
+keten); 3 the file cannot be read; 2 usage.
 """
 import hashlib
 import json
@@ -255,7 +255,7 @@ class Fail(Exception):
 
 
 class NotBundle(Exception):
-    """The file cannot be read, or is not a keten bundle at all (exit 3)."""
+    """The file is not a keten bundle at all (exit 1, as keten: "not a keten bundle")."""
 
 
 def damaged(what, e=None):
@@ -655,9 +655,9 @@ def main(argv):
     v = Verifier(data)
     try:
         v.run()
-    except NotBundle as e:
+    except NotBundle as e:  # a claim that fails, as keten counts it (exit 1)
         sys.stderr.write("bundle_verify: %s: %s\n" % (path, e))
-        return 3
+        return 1
     except Fail as e:
         if as_json:
             print(json.dumps({"verified": False, "error": str(e)}))
