@@ -121,12 +121,13 @@ static void add_partners(names_t *nm, json_t *j, const ledger_trace_t *t)
     json_object_set_new(j, "partners", p);
 }
 
+/* Writes j to stdout as it goes (a recall of thousands of shipments is tens
+ * of MB of text: no copy of it in memory). */
 static void print_json(const json_t *j)
 {
-    char *text = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(ledger_json_real_digits(j)));
-    if (text)
-        puts(text);
-    free(text);
+    if (json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(ledger_json_real_digits(j))) ==
+        0)
+        putchar('\n');
 }
 
 static const char *short_time(int64_t ms, char out[32])
