@@ -90,7 +90,8 @@ void ledger__rows_set_lseq(rows_t *r, uint64_t lseq);
 int ledger__put_rows(ledger_store_t *st, MDB_txn *txn, const rows_t *r, const uint8_t *feed,
                      uint64_t seq, uint64_t record_time_ms, ledger_err_t *err);
 /* Puts the card of the entry at lseq: head (feed, seq, record time) then
- * the body built with the rows. */
+ * the body built with the rows. lseq must be past every card stored (an
+ * MDB_APPEND: cards are put in log order). */
 int ledger__put_card(ledger_store_t *st, MDB_txn *txn, uint64_t lseq, const uint8_t *feed,
                      uint64_t seq, uint64_t record_time_ms, const uint8_t *body, size_t blen,
                      ledger_err_t *err);

@@ -305,7 +305,8 @@ int ledger__put_card(ledger_store_t *st, MDB_txn *txn, uint64_t lseq, const uint
     uint8_t *p;
     int rc;
     ledger__put_be64(kb, lseq);
-    if ((rc = mdb_put(txn, st->dbi[DB_EDGE], &k, &v, MDB_RESERVE)))
+    /* cards are put in lseq order (the log's): appended, pages filled */
+    if ((rc = mdb_put(txn, st->dbi[DB_EDGE], &k, &v, MDB_RESERVE | MDB_APPEND)))
         return ledger__lmdb_err(err, rc, "cannot write an event card");
     p = v.mv_data;
     memcpy(p, feed, LEDGER_FEED_LEN);
