@@ -200,7 +200,7 @@ static int create_main(cli_ctx_t *ctx, int argc, char **argv)
         return cli_usage("bundle create", "give the identifier the bundle is about");
     if (!outpath)
         return cli_usage("bundle create", "give the file to write with --out FILE");
-    if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY, &home)))
+    if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY | LEDGER_STORE_RANDOM, &home)))
         return rc;
     if ((rc = select_steps(ledger_home_store(home), ident, &steps, &err))) {
         rc = cli_fail(ctx, rc, &err);

@@ -353,7 +353,7 @@ int cli_trace_main(cli_ctx_t *ctx, int argc, char **argv)
         return cli_usage("trace", "what to trace? give an identifier or event ID");
     if (dot && ctx->json)
         return cli_usage("trace", "--json or --dot, not both");
-    if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY, &home)))
+    if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY | LEDGER_STORE_RANDOM, &home)))
         return rc;
     if (!(nm = calloc(1, sizeof *nm))) {
         rc = CLI_EXIT_ENV;
@@ -602,6 +602,7 @@ int cli_recall_main(cli_ctx_t *ctx, int argc, char **argv)
         return cli_usage("recall", "which lot? give e.g. urn:epc:class:lgtin:...");
     if (csv && ctx->json)
         return cli_usage("recall", "--json or --csv, not both");
+    /* with read-ahead: a recall reads thousands of cards that lie together */
     if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY, &home)))
         return rc;
     if ((rc = ledger_trace_recall(ledger_home_store(home), lot, NULL, maxt != NULL, max, &r,
@@ -743,7 +744,7 @@ int cli_lifecycle_main(cli_ctx_t *ctx, int argc, char **argv)
         return cli_usage("lifecycle", due ? "--due needs --location SGLN and no garment"
                                           : "which garment? give its EPC or Digital Link");
     }
-    if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY, &home))) {
+    if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY | LEDGER_STORE_RANDOM, &home))) {
         free(laundries);
         return rc;
     }

@@ -209,7 +209,8 @@ int ledger_home_open(const char *path, unsigned flags, ledger_home_t **out, ledg
         rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
         goto fail;
     }
-    if ((rc = ledger_store_open(dbdir, flags & LEDGER_STORE_RDONLY, h->id, &h->store, err)))
+    if ((rc = ledger_store_open(dbdir, flags & (LEDGER_STORE_RDONLY | LEDGER_STORE_RANDOM), h->id,
+                                &h->store, err)))
         goto fail;
     json_decref(cfg);
     free(cfgfile);

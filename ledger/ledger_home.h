@@ -28,7 +28,8 @@ typedef struct ledger_home ledger_home_t;
 int ledger_home_create(const char *path, const char *name, const char *gln, const char *pass,
                        size_t pass_len, ledger_home_t **out, ledger_err_t *err);
 
-/* Opens an existing home (LEDGER_STORE_RDONLY in flags to only read).
+/* Opens an existing home (LEDGER_STORE_RDONLY in flags to only read,
+ * LEDGER_STORE_RANDOM for look-ups in no particular order: ledger_store.h).
  * LEDGER_ENOHOME when path is not a keten home (says how to make one). */
 int ledger_home_open(const char *path, unsigned flags, ledger_home_t **out, ledger_err_t *err);
 

@@ -105,7 +105,10 @@ int ledger_store_open(const char *dir, unsigned flags, const uint8_t *self, ledg
         rc = ledger__lmdb_err(err, rc, "cannot set up LMDB");
         goto fail;
     }
-    if ((rc = mdb_env_open(st->env, dir, (rdonly ? MDB_RDONLY : 0) | MDB_NOTLS, 0600))) {
+    if ((rc = mdb_env_open(st->env, dir,
+                           (rdonly ? MDB_RDONLY : 0) | MDB_NOTLS |
+                               (flags & LEDGER_STORE_RANDOM ? MDB_NORDAHEAD : 0),
+                           0600))) {
         rc = ledger__lmdb_err(err, rc, dir);
         goto fail;
     }
@@ -189,8 +192,9 @@ int ledger_store_open(const char *dir, unsigned flags, const uint8_t *self, ledg
                 mdb_txn_abort(txn);
                 mdb_env_close(st->env);
                 free(st);
-                if ((rc = ledger_store_open(dir, flags & ~(unsigned)LEDGER_STORE_RDONLY, self, &st,
-                                            err))) {
+                if ((rc = ledger_store_open(
+                         dir, flags & ~(unsigned)(LEDGER_STORE_RDONLY | LEDGER_STORE_RANDOM), self,
+                         &st, err))) {
                     ledger_err_prefix(err,
                                       "the database in %s is of an older format and must "
                                       "be upgraded, which needs write access",

@@ -41,6 +41,9 @@ typedef struct ledger_store ledger_store_t;
 enum {
     LEDGER_STORE_CREATE = 1, /* create the database if it does not exist */
     LEDGER_STORE_RDONLY = 2, /* open for reading only */
+    LEDGER_STORE_RANDOM = 4, /* look-ups in no particular order (trace, recall): no
+                                read-ahead, which on a store bigger than memory reads
+                                128 KiB around every page a look-up needs */
 };
 
 /* Opens the store in directory dir (created with CREATE). self is the own
