@@ -36,7 +36,18 @@ typedef struct item {
     unsigned depth;
     size_t link_from; /* node to link to on success ((size_t)-1: none) */
     int link_kind;    /* edge kind for that link */
+    size_t vmore;     /* CARRIER: more identifiers inside (walk_t.vias; NO_VIA: none) */
 } item_t;
+
+#define NO_VIA ((size_t)-1)
+
+/* One more identifier inside a carrier, with its own window's end: the
+ * products packed in one case are one carrier item, not one each. */
+typedef struct via {
+    char *via;
+    int64_t hi;
+    size_t next;
+} via_t;
 
 typedef struct hit {
     size_t node;
@@ -63,6 +74,11 @@ typedef struct walk {
     size_t nhits, chits;
     ledger_ident_hit_t *ih; /* the index rows of the item being processed */
     size_t nih, cih;
+    via_t *vias; /* the carriers' further identifiers inside */
+    size_t nvias, cvias;
+    ledger__tmap_t pending; /* CARRIER "ident|lo|hi|depth|link" -> queue index */
+    via_t *act;             /* the carrier being processed: its vias not seen yet */
+    size_t nact, cact;
     struct {
         uint8_t feed[LEDGER_FEED_LEN];
         int sealed;
@@ -320,13 +336,51 @@ static int push(walk_t *w, const char *ident, int mode, int64_t lo, int64_t hi, 
         w->q = nq;
         w->qcap = nc;
     }
+    if (mode == MODE_CARRIER && via) {
+        /* the same container, window, depth and link as a carrier item that
+         * waits in the queue: one more identifier inside it */
+        char buf[LEDGER_GS1_URI_MAX + 96], *key = buf;
+        size_t ni = strlen(ident), *v;
+        int added, rc = 0;
+        if (ni + 96 > sizeof buf && !(key = malloc(ni + 96)))
+            return LEDGER_ENOMEM;
+        snprintf(key, ni + 96, "%s|%lld|%lld|%u|%zu|%d", ident, (long long)lo, (long long)hi, depth,
+                 link_from, link_kind);
+        if (!(v = ledger__tmap_upsert(&w->pending, key, 0, &added))) {
+            rc = LEDGER_ENOMEM;
+        } else if (!added && *v >= w->qhead && *v < w->qn) {
+            if (w->nvias == w->cvias) {
+                size_t nc = w->cvias ? w->cvias * 2 : 64;
+                via_t *nv = realloc(w->vias, nc * sizeof *nv);
+                if (!nv)
+                    rc = LEDGER_ENOMEM;
+                else
+                    w->vias = nv, w->cvias = nc;
+            }
+            if (!rc && !(w->vias[w->nvias].via = arena_strdup(&w->arena, via)))
+                rc = LEDGER_ENOMEM;
+            if (!rc) {
+                w->vias[w->nvias].hi = hi;
+                w->vias[w->nvias].next = w->q[*v].vmore;
+                w->q[*v].vmore = w->nvias++;
+                rc = 1;
+            }
+        } else {
+            *v = w->qn; /* the item pushed below */
+        }
+        if (key != buf)
+            free(key);
+        if (rc)
+            return rc > 0 ? 0 : rc;
+    }
     it = &w->q[w->qn];
     *it = (item_t){.mode = mode,
                    .lo = lo,
                    .hi = hi,
                    .depth = depth,
                    .link_from = link_from,
-                   .link_kind = link_kind};
+                   .link_kind = link_kind,
+                   .vmore = NO_VIA};
     if (!(it->ident = arena_strdup(&w->arena, ident)) ||
         (via && !(it->via = arena_strdup(&w->arena, via))))
         return LEDGER_ENOMEM;
@@ -614,12 +668,28 @@ static int follow(walk_t *w, const item_t *it, size_t x)
         del = n->action && strcmp(n->action, "DELETE") == 0;
         add = n->action && strcmp(n->action, "ADD") == 0;
         if (it->mode == MODE_CARRIER) {
-            size_t *vn = it->via ? ledger__tmap_get(&t->idents, it->via, 0) : NULL;
-            if (vn && !is_agg &&
-                (rc = ledger__trace_add_edge(t, *vn, e, kind_of(n), LEDGER_TRACE_ROLE_CARRIED)))
+            /* an event of the container while each identifier was inside */
+            for (size_t a = 0; a < w->nact && !is_agg && !rc; a++) {
+                size_t *vn;
+                if (n->time_ms > w->act[a].hi)
+                    continue;
+                vn = ledger__tmap_get(&t->idents, w->act[a].via, 0);
+                if (vn)
+                    rc = ledger__trace_add_edge(t, *vn, e, kind_of(n), LEDGER_TRACE_ROLE_CARRIED);
+            }
+            if (rc)
                 break;
-            if (is_agg && role == LEDGER_ROLE_PARENT && is_delete_of(n, ic, it->via)) {
-                hi = n->time_ms; /* unpacked: the carrier's later events are not via's */
+            if (is_agg && role == LEDGER_ROLE_PARENT && del) {
+                /* unpacked: the container's later events are not those of
+                 * the identifiers it let go */
+                int64_t top = INT64_MIN;
+                for (size_t a = 0; a < w->nact; a++) {
+                    if (n->time_ms <= w->act[a].hi && is_delete_of(n, ic, w->act[a].via))
+                        w->act[a].hi = n->time_ms;
+                    if (w->act[a].hi > top)
+                        top = w->act[a].hi;
+                }
+                hi = top;
                 continue;
             }
             if (is_agg && role == LEDGER_ROLE_CHILD && add)
@@ -701,8 +771,41 @@ static int process(walk_t *w, item_t *it)
     size_t first = w->t->nn, x;
     int rc;
 
-    if ((rc = seen(w, it)))
+    if (it->mode == MODE_CARRIER) {
+        /* the identifiers inside that no earlier item covered; the window
+         * to read is up to the latest of their ends */
+        size_t vi = NO_VIA;
+        w->nact = 0;
+        for (int first_via = 1; first_via || vi != NO_VIA; first_via = 0) {
+            item_t one = *it;
+            if (!first_via) {
+                one.via = w->vias[vi].via;
+                one.hi = w->vias[vi].hi;
+            }
+            vi = first_via ? it->vmore : w->vias[vi].next;
+            if ((rc = seen(w, &one)) < 0)
+                return LEDGER_ENOMEM;
+            if (rc)
+                continue;
+            if (w->nact == w->cact) {
+                size_t nc = w->cact ? w->cact * 2 : 16;
+                via_t *na = realloc(w->act, nc * sizeof *na);
+                if (!na)
+                    return ledger_err_set(w->err, LEDGER_ENOMEM, "out of memory");
+                w->act = na;
+                w->cact = nc;
+            }
+            w->act[w->nact++] = (via_t){.via = one.via, .hi = one.hi};
+        }
+        if (!w->nact)
+            return 0;
+        it->hi = w->act[0].hi;
+        for (size_t a = 1; a < w->nact; a++)
+            if (w->act[a].hi > it->hi)
+                it->hi = w->act[a].hi;
+    } else if ((rc = seen(w, it))) {
         return rc < 0 ? LEDGER_ENOMEM : 0;
+    }
     w->nih = 0;
     /* items hold identifiers as the index keys them (from cards, or the
      * start canonicalised) */
@@ -954,6 +1057,8 @@ int ledger_trace_run(ledger_store_t *st, const char *start, const ledger_trace_o
     ledger_arena_init(&w.arena);
     w.visited.strings = 1;
     w.visited.arena = &w.arena;
+    w.pending.strings = 1;
+    w.pending.arena = &w.arena;
     w.t = t;
     w.st = st;
     w.err = err;
@@ -1069,6 +1174,9 @@ done:
     free(w.hits);
     free(w.ih);
     ledger__tmap_free(&w.visited);
+    ledger__tmap_free(&w.pending);
+    free(w.vias);
+    free(w.act);
     ledger_arena_free(&w.arena);
     return rc;
 }

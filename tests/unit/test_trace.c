@@ -619,6 +619,70 @@ static void test_over(void **state)
     json_decref(r);
 }
 
+/* Products packed in one case travel in it as one carrier item; a DELETE
+ * that names one of them ends its window only: the case's later shipment
+ * carries the one left inside, not the one taken out. */
+static void test_partial_unpacking(void **state)
+{
+    fixture_t *f = *state;
+    node_t *Pr = &f->n[PROC];
+    ledger_trace_t *t;
+    ledger_err_t err;
+    ledger_trace_opts_t o = {.dir = LEDGER_TRACE_FORWARD, .no_sealed = 1};
+    size_t p7, p8, ship;
+    json_t *r, *v;
+    size_t i;
+    int p8_moved = 0;
+
+    rec(Pr, 0,
+        "{" CTX "\"type\": \"ObjectEvent\", \"action\": \"ADD\", \"bizStep\": "
+        "\"commissioning\", \"eventTime\": \"2025-12-01T06:00:00Z\", \"eventTimeZoneOffset\": "
+        "\"+00:00\", \"epcList\": [\"" P(7) "\", \"" P(
+            8) "\"], \"quantityList\": "
+               "[{\"epcClass\": \"urn:epc:class:lgtin:5412345.000012.L78\", \"quantity\": 2}]}");
+    rec(Pr, 0,
+        "{\"type\": \"AggregationEvent\", \"action\": \"ADD\", \"bizStep\": \"packing\", "
+        "\"eventTime\": \"2025-12-01T07:00:00Z\", \"eventTimeZoneOffset\": \"+00:00\", "
+        "\"parentID\": \"" SSCC(9) "\", \"childEPCs\": [\"" P(7) "\", \"" P(8) "\"]}");
+    rec(Pr, 0,
+        "{\"type\": \"AggregationEvent\", \"action\": \"DELETE\", \"bizStep\": "
+        "\"unpacking\", \"eventTime\": \"2025-12-01T08:00:00Z\", \"eventTimeZoneOffset\": "
+        "\"+00:00\", \"parentID\": \"" SSCC(9) "\", \"childEPCs\": [\"" P(7) "\"]}");
+    rec(Pr, 0,
+        OBJ("2025-12-01T09:00:00Z", "shipping", "\"epcList\": [\"" SSCC(9) "\"], ",
+            "\"destinationList\": [{\"type\": \"location\", \"destination\": \"" SG(2) "\"}]"));
+    /* forward from the lot: both products, one carrier item for the case */
+    assert_int_equal(
+        ledger_trace_run(Pr->st, "urn:epc:class:lgtin:5412345.000012.L78", &o, &t, &err), 0);
+    p7 = ledger_trace_find(t, "https://id.gs1.org/01/05412345000129/21/P7");
+    p8 = ledger_trace_find(t, "https://id.gs1.org/01/05412345000129/21/P8");
+    assert_true(p7 != (size_t)-1 && p8 != (size_t)-1);
+    assert_non_null(at(t, "2025-12-01T09:00:00Z", &ship));
+    assert_true(has_edge(t, p8, ship, LEDGER_TEDGE_SHIPMENT, LEDGER_TRACE_ROLE_CARRIED));
+    assert_false(has_edge(t, p7, ship, LEDGER_TEDGE_SHIPMENT, LEDGER_TRACE_ROLE_CARRIED));
+    ledger_trace_free(t);
+    /* the recall says the same: the shipment moved P8 (and the case), not P7 */
+    assert_int_equal(
+        ledger_trace_recall(Pr->st, "urn:epc:class:lgtin:5412345.000012.L78", NULL, 0, 0, &r, &err),
+        0);
+    json_array_foreach(json_object_get(r, "shipments"), i, v)
+    {
+        size_t k;
+        json_t *it;
+        if (strcmp(json_string_value(json_object_get(v, "eventTime")), "2025-12-01T09:00:00Z"))
+            continue;
+        json_array_foreach(json_object_get(v, "items"), k, it)
+        {
+            assert_string_not_equal(json_string_value(it),
+                                    "https://id.gs1.org/01/05412345000129/21/P7");
+            p8_moved |=
+                !strcmp(json_string_value(it), "https://id.gs1.org/01/05412345000129/21/P8");
+        }
+    }
+    assert_true(p8_moved);
+    json_decref(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -628,6 +692,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_end_of_life, setup, teardown),
         cmocka_unit_test_setup_teardown(test_over, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_partial_unpacking, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
