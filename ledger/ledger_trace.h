@@ -173,7 +173,7 @@ size_t ledger_trace_start(const ledger_trace_t *t);
 size_t ledger_trace_find(const ledger_trace_t *t, const char *id);
 /* 1 when max_nodes or max_depth cut the walk. */
 int ledger_trace_truncated(const ledger_trace_t *t);
-/* Entries read from the store during the walk (for the benchmark). */
+/* Cards and entries read from the store for the trace (for the benchmark). */
 uint64_t ledger_trace_reads(const ledger_trace_t *t);
 
 /* Names of edge kinds ("observation", "shipment", "aggregation",
