@@ -99,27 +99,11 @@ size_t *ledger__tmap_upsert(tmap_t *m, const char *s, uint64_t u, int *added)
 
 int ledger__tmap_put(tmap_t *m, const char *s, uint64_t u, size_t v)
 {
-    size_t i;
-    uint64_t h = tmap_hash(m, s, u);
-    if ((m->n + 1) * 2 > m->cap && tmap_grow(m))
+    int added;
+    size_t *p = ledger__tmap_upsert(m, s, u, &added);
+    if (!p)
         return LEDGER_ENOMEM;
-    i = tmap_slot(m, s, u, h);
-    if (!m->used[i]) {
-        if (m->strings) {
-            size_t n = strlen(s) + 1;
-            char *k = m->arena ? ledger_arena_alloc(m->arena, n, 1) : malloc(n);
-            if (!k)
-                return LEDGER_ENOMEM;
-            memcpy(k, s, n);
-            m->skeys[i] = k;
-            m->hashes[i] = h;
-        } else {
-            m->ukeys[i] = u;
-        }
-        m->used[i] = 1;
-        m->n++;
-    }
-    m->vals[i] = v;
+    *p = v;
     return 0;
 }
 
