@@ -233,7 +233,7 @@ int ledger_trace_recall(ledger_store_t *st, const char *lot, const ledger_trace_
 {
     ledger_trace_opts_t o = {0};
     ledger_trace_t *t = NULL;
-    json_t *r, *products, *ships, *exc, **items = NULL, **refs = NULL;
+    json_t *r, *products, *ships, *exc, **items = NULL, **refs = NULL, **ids = NULL;
     size_t *last, n;
     int rc;
     uint64_t counted = 0;
@@ -247,9 +247,10 @@ int ledger_trace_recall(ledger_store_t *st, const char *lot, const ledger_trace_
         return rc;
     n = ledger_trace_node_count(t);
     if (!(last = last_events(t)) || !(items = calloc(n ? n : 1, sizeof *items)) ||
-        !(refs = calloc(n ? n : 1, sizeof *refs))) {
+        !(refs = calloc(n ? n : 1, sizeof *refs)) || !(ids = calloc(n ? n : 1, sizeof *ids))) {
         free(last);
         free(items);
+        free(refs);
         ledger_trace_free(t);
         return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
     }
@@ -260,11 +261,15 @@ int ledger_trace_recall(ledger_store_t *st, const char *lot, const ledger_trace_
         if (ledger_trace_node(t, ev)->kind == LEDGER_TNODE_IDENT)
             ev = e->to, id = e->from;
         if (ledger_trace_node(t, ev)->kind != LEDGER_TNODE_EVENT ||
-            ledger_trace_node(t, id)->kind != LEDGER_TNODE_IDENT)
+            ledger_trace_node(t, id)->kind != LEDGER_TNODE_IDENT ||
+            !is_shipment(ledger_trace_node(t, ev)))
             continue;
         if (!items[ev])
             items[ev] = json_array();
-        json_array_append_new(items[ev], json_string(ledger_trace_node(t, id)->id));
+        /* one string per identifier, shared by every list naming it */
+        if (!ids[id])
+            ids[id] = json_string(ledger_trace_node(t, id)->id);
+        json_array_append(items[ev], ids[id]);
     }
     products = json_array();
     ships = json_array();
@@ -272,8 +277,11 @@ int ledger_trace_recall(ledger_store_t *st, const char *lot, const ledger_trace_
     for (size_t i = 0; i < n; i++) {
         const ledger_trace_node_t *x = ledger_trace_node(t, i);
         if (x->kind == LEDGER_TNODE_IDENT) {
-            json_t *p = json_pack("{s:s}", "id", x->id);
+            json_t *p = json_object();
             size_t l = last[i];
+            if (!ids[i])
+                ids[i] = json_string(x->id);
+            json_object_set(p, "id", ids[i]);
             /* one reference object per event, shared by every product
              * last seen there (a case and its portions) */
             if (l != (size_t)-1 && !refs[l])
@@ -308,9 +316,11 @@ int ledger_trace_recall(ledger_store_t *st, const char *lot, const ledger_trace_
     for (size_t i = 0; i < n; i++) {
         json_decref(items[i]);
         json_decref(refs[i]);
+        json_decref(ids[i]);
     }
     free(items);
     free(refs);
+    free(ids);
     free(last);
     ledger_trace_free(t);
     *out = r;
