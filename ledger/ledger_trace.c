@@ -128,6 +128,33 @@ static const char *short_cbv(ledger_trace_t *t, const char *v)
 
 #define NOT_A_NODE ((size_t)-1) /* entries map: an lseq that makes no node */
 
+/* Array v of *cap elements of size bytes, n used, with room for one more:
+ * v itself, or v grown (doubled; *cap updated); NULL when out of memory
+ * (v is then unchanged). */
+static void *room_for_one(void *v, size_t n, size_t *cap, size_t size)
+{
+    size_t nc;
+    void *nv;
+    if (n < *cap)
+        return v;
+    nc = *cap ? *cap * 2 : 64;
+    if (!(nv = realloc(v, nc * size)))
+        return NULL;
+    *cap = nc;
+    return nv;
+}
+
+/* Keeps event ev (a reference) with the trace, which frees it. 0 or -1. */
+static int keep_event(ledger_trace_t *t, json_t *ev)
+{
+    json_t **evs = room_for_one(t->evs, t->nev, &t->cev, sizeof *t->evs);
+    if (!evs)
+        return -1;
+    t->evs = evs;
+    t->evs[t->nev++] = ev;
+    return 0;
+}
+
 /* A new node for the entry at lseq (the entries map updated): 0, 1 when
  * max_nodes is reached, LEDGER_ENOMEM. */
 static int new_entry_node(walk_t *w, uint64_t lseq, ledger_trace_node_t **n, size_t *idx)
@@ -155,7 +182,7 @@ static int card_node(walk_t *w, uint64_t lseq, unsigned depth, unsigned reached,
     int added;
     size_t *v = ledger__tmap_upsert(&t->entries, NULL, lseq, &added);
     ledger_trace_node_t *n;
-    ledger_card_t *c;
+    ledger_card_t *c, **cards;
     int rc;
 
     if (!v)
@@ -168,14 +195,9 @@ static int card_node(walk_t *w, uint64_t lseq, unsigned depth, unsigned reached,
         return 0;
     }
     *v = NOT_A_NODE; /* until its node is made (new_entry_node) */
-    if (t->ncards == t->ccards) {
-        size_t nc = t->ccards ? t->ccards * 2 : 64;
-        ledger_card_t **ncs = realloc(t->cards, nc * sizeof *ncs);
-        if (!ncs)
-            return ledger_err_set(w->err, LEDGER_ENOMEM, "out of memory");
-        t->cards = ncs;
-        t->ccards = nc;
-    }
+    if (!(cards = room_for_one(t->cards, t->ncards, &t->ccards, sizeof *t->cards)))
+        return ledger_err_set(w->err, LEDGER_ENOMEM, "out of memory");
+    t->cards = cards;
     if (!(c = malloc(sizeof *c)))
         return ledger_err_set(w->err, LEDGER_ENOMEM, "out of memory");
     t->reads++;
@@ -272,16 +294,6 @@ static const json_t *trace_event(ledger_trace_t *t, size_t e, ledger_err_t *err,
     int rc;
     if (t->nodes[e].event || t->nodes[e].kind != LEDGER_TNODE_EVENT)
         return t->nodes[e].event;
-    if (t->nev == t->cev) {
-        size_t nc = t->cev ? t->cev * 2 : 64;
-        json_t **ne = realloc(t->evs, nc * sizeof *ne);
-        if (!ne) {
-            *rcp = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-            return NULL;
-        }
-        t->evs = ne;
-        t->cev = nc;
-    }
     t->reads++;
     rc = ledger_store_get_lseq(t->st, t->nodes[e].lseq, json_cb, &jc, err);
     if (rc || jc.rc || !jc.ev) {
@@ -289,7 +301,11 @@ static const json_t *trace_event(ledger_trace_t *t, size_t e, ledger_err_t *err,
         *rcp = rc ? rc : jc.rc ? jc.rc : ledger_err_set(err, LEDGER_EVERIFY, "no event");
         return NULL;
     }
-    t->evs[t->nev++] = jc.ev;
+    if (keep_event(t, jc.ev)) {
+        json_decref(jc.ev);
+        *rcp = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+        return NULL;
+    }
     t->nodes[e].event = jc.ev;
     return jc.ev;
 }
@@ -323,19 +339,14 @@ static char *arena_strdup(ledger_arena_t *a, const char *s)
 static int push(walk_t *w, const char *ident, int mode, int64_t lo, int64_t hi, const char *via,
                 unsigned depth, size_t link_from, int link_kind)
 {
-    item_t *it;
+    item_t *it, *q;
     if (depth > w->o.max_depth) {
         w->t->truncated = 1;
         return 0;
     }
-    if (w->qn == w->qcap) {
-        size_t nc = w->qcap ? w->qcap * 2 : 64;
-        item_t *nq = realloc(w->q, nc * sizeof *nq);
-        if (!nq)
-            return LEDGER_ENOMEM;
-        w->q = nq;
-        w->qcap = nc;
-    }
+    if (!(q = room_for_one(w->q, w->qn, &w->qcap, sizeof *w->q)))
+        return LEDGER_ENOMEM;
+    w->q = q;
     if (mode == MODE_CARRIER && via) {
         /* the same container, window, depth and link as a carrier item that
          * waits in the queue: one more identifier inside it */
@@ -349,14 +360,11 @@ static int push(walk_t *w, const char *ident, int mode, int64_t lo, int64_t hi, 
         if (!(v = ledger__tmap_upsert(&w->pending, key, 0, &added))) {
             rc = LEDGER_ENOMEM;
         } else if (!added && *v >= w->qhead && *v < w->qn) {
-            if (w->nvias == w->cvias) {
-                size_t nc = w->cvias ? w->cvias * 2 : 64;
-                via_t *nv = realloc(w->vias, nc * sizeof *nv);
-                if (!nv)
-                    rc = LEDGER_ENOMEM;
-                else
-                    w->vias = nv, w->cvias = nc;
-            }
+            via_t *vias = room_for_one(w->vias, w->nvias, &w->cvias, sizeof *w->vias);
+            if (!vias)
+                rc = LEDGER_ENOMEM;
+            else
+                w->vias = vias;
             if (!rc && !(w->vias[w->nvias].via = arena_strdup(&w->arena, via)))
                 rc = LEDGER_ENOMEM;
             if (!rc) {
@@ -394,7 +402,7 @@ static int seen(walk_t *w, const item_t *it)
 {
     char buf[LEDGER_GS1_URI_MAX * 2 + 64], *key = buf, *k;
     size_t *v, ni = strlen(it->ident), nv = it->via ? strlen(it->via) : 0;
-    int64_t lo = it->mode == MODE_CARRIER ? it->lo : 0;
+    int64_t lo = it->mode == MODE_CARRIER ? it->lo : 0, *nb;
     int rc = 0, added;
     if (ni + nv + 24 > sizeof buf && !(key = malloc(ni + nv + 24)))
         return -1;
@@ -428,16 +436,11 @@ static int seen(walk_t *w, const item_t *it)
             b[1] = it->hi;
         goto done;
     }
-    if (w->nbounds == w->cbounds) {
-        size_t nc = w->cbounds ? w->cbounds * 2 : 64;
-        int64_t *nb = realloc(w->bounds, nc * 2 * sizeof *nb);
-        if (!nb) {
-            rc = -1;
-            goto done;
-        }
-        w->bounds = nb;
-        w->cbounds = nc;
+    if (!(nb = room_for_one(w->bounds, w->nbounds, &w->cbounds, 2 * sizeof *w->bounds))) {
+        rc = -1;
+        goto done;
     }
+    w->bounds = nb;
     w->bounds[w->nbounds * 2] = it->lo;
     w->bounds[w->nbounds * 2 + 1] = it->hi;
     *v = w->nbounds++;
@@ -508,17 +511,10 @@ static int check_declarations(walk_t *w, size_t from)
         n->declaration = json_object_get(dc.decl, "errorDeclaration");
         memcpy(n->decl_feed, dc.feed, LEDGER_FEED_LEN);
         n->decl_seq = dc.seq;
-        if (t->nev == t->cev) {
-            size_t nc = t->cev ? t->cev * 2 : 64;
-            json_t **ne = realloc(t->evs, nc * sizeof *ne);
-            if (!ne) {
-                json_decref(dc.decl);
-                return LEDGER_ENOMEM;
-            }
-            t->evs = ne;
-            t->cev = nc;
+        if (keep_event(t, dc.decl)) {
+            json_decref(dc.decl);
+            return LEDGER_ENOMEM;
         }
-        t->evs[t->nev++] = dc.decl;
         if ((rc = corrections(w, i)))
             return rc;
     }
@@ -769,6 +765,8 @@ static int process(walk_t *w, item_t *it)
     unsigned reached = it->mode == MODE_FORWARD ? LEDGER_TRACE_FORWARD : LEDGER_TRACE_BACK;
     ledger_err_t e2;
     size_t first = w->t->nn, x;
+    via_t *act;
+    hit_t *hits;
     int rc;
 
     if (it->mode == MODE_CARRIER) {
@@ -787,14 +785,9 @@ static int process(walk_t *w, item_t *it)
                 return LEDGER_ENOMEM;
             if (rc)
                 continue;
-            if (w->nact == w->cact) {
-                size_t nc = w->cact ? w->cact * 2 : 16;
-                via_t *na = realloc(w->act, nc * sizeof *na);
-                if (!na)
-                    return ledger_err_set(w->err, LEDGER_ENOMEM, "out of memory");
-                w->act = na;
-                w->cact = nc;
-            }
+            if (!(act = room_for_one(w->act, w->nact, &w->cact, sizeof *w->act)))
+                return ledger_err_set(w->err, LEDGER_ENOMEM, "out of memory");
+            w->act = act;
             w->act[w->nact++] = (via_t){.via = one.via, .hi = one.hi};
         }
         if (!w->nact)
@@ -822,14 +815,9 @@ static int process(walk_t *w, item_t *it)
             return rc;
         if (rc)
             continue;
-        if (w->nhits == w->chits) {
-            size_t nc = w->chits ? w->chits * 2 : 64;
-            hit_t *nh = realloc(w->hits, nc * sizeof *nh);
-            if (!nh)
-                return ledger_err_set(w->err, LEDGER_ENOMEM, "out of memory");
-            w->hits = nh;
-            w->chits = nc;
-        }
+        if (!(hits = room_for_one(w->hits, w->nhits, &w->chits, sizeof *w->hits)))
+            return ledger_err_set(w->err, LEDGER_ENOMEM, "out of memory");
+        w->hits = hits;
         w->hits[w->nhits++] = (hit_t){.node = idx, .role = w->ih[i].role};
     }
     if ((rc = check_declarations(w, first)))
