@@ -7,18 +7,55 @@
 
 #include "ledger_arena.h"
 
-/* open-addressing map (ledger_trace_graph.c): string or u64 keys -> size_t.
- * String keys are copied into arena (which outlives the map). */
+/* open-addressing map (ledger_trace_graph.c): byte-string or u64 keys ->
+ * size_t. One slot holds the hash, the key and the value together, so a
+ * probe costs one cache line. String keys are copied into arena (which
+ * outlives the map). */
+typedef struct ledger__tslot {
+    uint64_t h;    /* u64 map: the key; string map: the key's hash */
+    const char *k; /* string map: the key (NUL-terminated copy); NULL: free slot */
+    size_t klen;
+    size_t v;
+} ledger__tslot_t;
+
 typedef struct ledger__tmap {
-    char **skeys;
-    uint64_t *ukeys;
-    uint64_t *hashes; /* string keys: their hashes */
-    size_t *vals;
-    unsigned char *used;
+    ledger__tslot_t *slots;
     size_t cap, n;
     int strings;
     ledger_arena_t *arena;
 } ledger__tmap_t;
+
+/* u64 -> size_t map with 16-byte slots (the trace's lseq -> node), and a
+ * set of u64 with 8-byte slots (the edge set): small slots keep the walk's
+ * tens of thousands of probes in cache. Any key but UINT64_MAX. */
+typedef struct ledger__uslot {
+    uint64_t k; /* key + 1; 0: free */
+    size_t v;
+} ledger__uslot_t;
+
+typedef struct ledger__umap {
+    ledger__uslot_t *slots;
+    size_t cap, n;
+} ledger__umap_t;
+
+typedef struct ledger__uset {
+    uint64_t *keys; /* key + 1; 0: free */
+    size_t cap, n;
+} ledger__uset_t;
+
+size_t *ledger__umap_get(const ledger__umap_t *m, uint64_t key);
+/* As ledger__tmap_upsert. */
+size_t *ledger__umap_upsert(ledger__umap_t *m, uint64_t key, int *added);
+void ledger__umap_free(ledger__umap_t *m);
+/* 1 when key was added, 0 when it was there, LEDGER_ENOMEM. */
+int ledger__uset_add(ledger__uset_t *s, uint64_t key);
+void ledger__uset_free(ledger__uset_t *s);
+
+/* An identifier the walk met, once ("interned"): its text and its node. */
+typedef struct ledger__tsym {
+    const char *id; /* owned by the trace (its idents map's key) */
+    size_t node;    /* its identifier node, (size_t)-1 until made */
+} ledger__tsym_t;
 
 struct ledger_trace {
     ledger_trace_node_t *nodes;
@@ -29,9 +66,11 @@ struct ledger_trace {
     size_t nev, cev;
     ledger_card_t **cards; /* every card the nodes point to (owned) */
     size_t ncards, ccards;
-    ledger__tmap_t idents;   /* identifier -> node */
-    ledger__tmap_t entries;  /* lseq -> node */
-    ledger__tmap_t edge_set; /* from (24 bits) | to (24) | kind (8) | role (8) */
+    ledger__tmap_t idents;   /* identifier -> its index in syms */
+    ledger__tsym_t *syms;    /* every identifier met */
+    size_t nsyms, csyms;
+    ledger__umap_t entries;  /* lseq -> node */
+    ledger__uset_t edge_set; /* from (24 bits) | to (24) | kind (8) | role (8) */
     ledger_arena_t arena;    /* the strings of the nodes and of the maps */
     ledger_store_t *st;      /* where the events are read from (ledger_trace_node_event) */
     size_t start;
@@ -42,13 +81,25 @@ struct ledger_trace {
 
 /* The maps (ledger_trace_graph.c): get returns the value's address or NULL;
  * put adds or replaces (0 or LEDGER_ENOMEM); free empties the map. Keys are
- * s (strings, copied) when strings is set, else u. */
+ * s (NUL-terminated strings, copied) when strings is set, else u. The _b
+ * forms take a string map's key as bytes (any bytes, klen of them). */
 size_t *ledger__tmap_get(const ledger__tmap_t *m, const char *s, uint64_t u);
+size_t *ledger__tmap_get_b(const ledger__tmap_t *m, const void *key, size_t klen);
 int ledger__tmap_put(ledger__tmap_t *m, const char *s, uint64_t u, size_t v);
 /* The value of the key, added (value 0, *added = 1) when missing; NULL when
  * out of memory. The pointer is valid until the next change of the map. */
 size_t *ledger__tmap_upsert(ledger__tmap_t *m, const char *s, uint64_t u, int *added);
+size_t *ledger__tmap_upsert_b(ledger__tmap_t *m, const void *key, size_t klen, int *added);
+/* The stored copy of the key whose value is at v (a string map's). */
+const char *ledger__tmap_key(const ledger__tmap_t *m, const size_t *v);
 void ledger__tmap_free(ledger__tmap_t *m);
+
+/* The index in t->syms of identifier id (added when new): 0 or
+ * LEDGER_ENOMEM. */
+int ledger__trace_intern(ledger_trace_t *t, const char *id, size_t *sym);
+
+/* The node of identifier id given in its canonical form, or (size_t)-1. */
+size_t ledger__trace_find_canonical(const ledger_trace_t *t, const char *id);
 
 /* A new zeroed node at the end (*out, its index *idx). 0 or LEDGER_ENOMEM.
  * Pointers to nodes are invalid after the next call. */

@@ -312,6 +312,21 @@ int ledger_store_declarations(ledger_store_t *st, const char *id, uint64_t *lseq
     return id_lseqs(st, DB_DECL, id, lseqs, max, n, err);
 }
 
+int ledger_store_has_declarations(ledger_store_t *st, ledger_err_t *err)
+{
+    MDB_txn *txn;
+    MDB_stat ms;
+    int rc;
+    if ((rc = ledger__begin_read(st, &txn, err)))
+        return rc;
+    if ((rc = mdb_stat(txn, st->dbi[DB_DECL], &ms)))
+        rc = ledger__lmdb_err(err, rc, "cannot read the declaration index");
+    else
+        rc = ms.ms_entries > 0;
+    ledger__end_read(st, txn);
+    return rc;
+}
+
 /* The lseqs under key id in db (DB_EVID or DB_DECL). */
 static int id_lseqs(ledger_store_t *st, int db, const char *id, uint64_t *lseqs, size_t max,
                     size_t *n, ledger_err_t *err)

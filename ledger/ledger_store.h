@@ -253,6 +253,11 @@ int ledger_store_event_lseqs(ledger_store_t *st, const char *id, uint64_t *lseqs
 int ledger_store_declarations(ledger_store_t *st, const char *id, uint64_t *lseqs, size_t max,
                               size_t *n, ledger_err_t *err);
 
+/* 1 when the store holds any errorDeclaration (the decl index has a row),
+ * 0 when none, a negative error: a walk asks once instead of once per
+ * event. */
+int ledger_store_has_declarations(ledger_store_t *st, ledger_err_t *err);
+
 /* Calls fn for the entry at local position lseq. LEDGER_ENOTFOUND. */
 int ledger_store_get_lseq(ledger_store_t *st, uint64_t lseq, ledger_entry_cb fn, void *ctx,
                           ledger_err_t *err);

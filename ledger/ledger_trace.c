@@ -29,10 +29,11 @@
 enum { MODE_BACK = 1, MODE_FORWARD = 2, MODE_CARRIER = 3 };
 
 typedef struct item {
-    char *ident;
+    const char *ident; /* t->syms[sym].id */
+    size_t sym;
     int mode;
     int64_t lo, hi;
-    char *via; /* CARRIER: the identifier inside */
+    size_t via; /* CARRIER: the identifier inside (a sym; NO_SYM: none) */
     unsigned depth;
     size_t link_from; /* node to link to on success ((size_t)-1: none) */
     int link_kind;    /* edge kind for that link */
@@ -40,11 +41,12 @@ typedef struct item {
 } item_t;
 
 #define NO_VIA ((size_t)-1)
+#define NO_SYM ((size_t)-1)
 
 /* One more identifier inside a carrier, with its own window's end: the
  * products packed in one case are one carrier item, not one each. */
 typedef struct via {
-    char *via;
+    size_t via; /* a sym */
     int64_t hi;
     size_t next;
 } via_t;
@@ -66,8 +68,8 @@ typedef struct walk {
     ledger_trace_opts_t o;
     item_t *q;
     size_t qn, qcap, qhead;
-    ledger_arena_t arena;   /* the items' strings, the visited keys */
-    ledger__tmap_t visited; /* "mode|ident|via|lo" -> window bound index in bounds[] */
+    ledger_arena_t arena;   /* the keys of visited and pending */
+    ledger__tmap_t visited; /* (sym, via, mode, lo) -> window bound index in bounds[] */
     int64_t *bounds;
     size_t nbounds, cbounds;
     hit_t *hits;
@@ -76,7 +78,7 @@ typedef struct walk {
     size_t nih, cih;
     via_t *vias; /* the carriers' further identifiers inside */
     size_t nvias, cvias;
-    ledger__tmap_t pending; /* CARRIER "ident|lo|hi|depth|link" -> queue index */
+    ledger__tmap_t pending; /* CARRIER (sym, lo, hi, depth, link) -> queue index */
     via_t *act;             /* the carrier being processed: its vias not seen yet */
     size_t nact, cact;
     struct {
@@ -85,20 +87,20 @@ typedef struct walk {
     } feeds[16]; /* feed_has_sealed */
     size_t nfeeds;
     ledger_err_t *err;
-    int rc;   /* error from a callback */
-    int full; /* max_nodes reached */
+    int rc;    /* error from a callback */
+    int full;  /* max_nodes reached */
+    int decls; /* the store holds errorDeclarations (else none is looked up) */
 } walk_t;
 
-/* The node of identifier id, made when missing. */
-static int ident_node(walk_t *w, const char *id, unsigned depth, unsigned reached, size_t *idx)
+/* The node of identifier sym, made when missing. */
+static int ident_node(walk_t *w, size_t sym, unsigned depth, unsigned reached, size_t *idx)
 {
     ledger_trace_t *t = w->t;
-    size_t *v = ledger__tmap_get(&t->idents, id, 0);
     ledger_trace_node_t *n;
     int rc;
-    if (v) {
-        t->nodes[*v].reached |= reached;
-        *idx = *v;
+    if (t->syms[sym].node != (size_t)-1) {
+        *idx = t->syms[sym].node;
+        t->nodes[*idx].reached |= reached;
         return 0;
     }
     if (t->nn >= w->o.max_nodes) {
@@ -111,9 +113,8 @@ static int ident_node(walk_t *w, const char *id, unsigned depth, unsigned reache
     n->kind = LEDGER_TNODE_IDENT;
     n->depth = depth;
     n->reached = reached;
-    if (ledger__tmap_put(&t->idents, id, 0, *idx))
-        return LEDGER_ENOMEM;
-    n->id = t->idents.skeys[ledger__tmap_get(&t->idents, id, 0) - t->idents.vals];
+    n->id = t->syms[sym].id;
+    t->syms[sym].node = *idx;
     return 0;
 }
 
@@ -155,9 +156,11 @@ static int keep_event(ledger_trace_t *t, json_t *ev)
     return 0;
 }
 
-/* A new node for the entry at lseq (the entries map updated): 0, 1 when
- * max_nodes is reached, LEDGER_ENOMEM. */
-static int new_entry_node(walk_t *w, uint64_t lseq, ledger_trace_node_t **n, size_t *idx)
+/* A new node for the entry at lseq (the entries map updated: through
+ * slot, its value there, when given): 0, 1 when max_nodes is reached,
+ * LEDGER_ENOMEM. */
+static int new_entry_node(walk_t *w, uint64_t lseq, size_t *slot, ledger_trace_node_t **n,
+                          size_t *idx)
 {
     ledger_trace_t *t = w->t;
     int rc;
@@ -169,7 +172,17 @@ static int new_entry_node(walk_t *w, uint64_t lseq, ledger_trace_node_t **n, siz
     if ((rc = ledger__trace_add_node(t, n, idx)))
         return rc;
     (*n)->lseq = lseq;
-    return ledger__tmap_put(&t->entries, NULL, lseq, *idx);
+    if (slot) {
+        *slot = *idx;
+        return 0;
+    }
+    {
+        int added;
+        if (!(slot = ledger__umap_upsert(&t->entries, lseq, &added)))
+            return LEDGER_ENOMEM;
+        *slot = *idx;
+    }
+    return 0;
 }
 
 /* The node of the event entry at lseq, made from its card once per lseq:
@@ -180,7 +193,7 @@ static int card_node(walk_t *w, uint64_t lseq, unsigned depth, unsigned reached,
 {
     ledger_trace_t *t = w->t;
     int added;
-    size_t *v = ledger__tmap_upsert(&t->entries, NULL, lseq, &added);
+    size_t *v = ledger__umap_upsert(&t->entries, lseq, &added);
     ledger_trace_node_t *n;
     ledger_card_t *c, **cards;
     int rc;
@@ -211,7 +224,7 @@ static int card_node(walk_t *w, uint64_t lseq, unsigned depth, unsigned reached,
         return 2;
     }
     t->cards[t->ncards++] = c;
-    if ((rc = new_entry_node(w, lseq, &n, idx)))
+    if ((rc = new_entry_node(w, lseq, v, &n, idx)))
         return rc;
     n->kind = LEDGER_TNODE_EVENT;
     n->card = c;
@@ -249,14 +262,14 @@ static int entry_node(walk_t *w, const ledger_stored_t *s, unsigned depth, unsig
 
     if (s->e.payload)
         return s->e.h.ptype == LEDGER_PT_EVENT ? card_node(w, s->lseq, depth, reached, idx) : 2;
-    if ((v = ledger__tmap_get(&t->entries, NULL, s->lseq))) {
+    if ((v = ledger__umap_get(&t->entries, s->lseq))) {
         if (*v == NOT_A_NODE)
             return 2;
         t->nodes[*v].reached |= reached;
         *idx = *v;
         return 0;
     }
-    if ((rc = new_entry_node(w, s->lseq, &n, idx)))
+    if ((rc = new_entry_node(w, s->lseq, NULL, &n, idx)))
         return rc;
     n->kind = LEDGER_TNODE_SEALED;
     n->depth = depth;
@@ -327,19 +340,13 @@ const json_t *ledger_trace_node_event(const ledger_trace_t *ct, const ledger_tra
 
 /* ---- queue ------------------------------------------------------------- */
 
-static char *arena_strdup(ledger_arena_t *a, const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = ledger_arena_alloc(a, n, 1);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
-static int push(walk_t *w, const char *ident, int mode, int64_t lo, int64_t hi, const char *via,
+/* Queues an item for ident (interned here); via: a CARRIER's identifier
+ * inside (a sym, or NO_SYM). */
+static int push(walk_t *w, const char *ident, int mode, int64_t lo, int64_t hi, size_t via,
                 unsigned depth, size_t link_from, int link_kind)
 {
     item_t *it, *q;
+    size_t sym;
     if (depth > w->o.max_depth) {
         w->t->truncated = 1;
         return 0;
@@ -347,52 +354,42 @@ static int push(walk_t *w, const char *ident, int mode, int64_t lo, int64_t hi, 
     if (!(q = room_for_one(w->q, w->qn, &w->qcap, sizeof *w->q)))
         return LEDGER_ENOMEM;
     w->q = q;
-    if (mode == MODE_CARRIER && via) {
+    if (ledger__trace_intern(w->t, ident, &sym))
+        return LEDGER_ENOMEM;
+    if (mode == MODE_CARRIER && via != NO_SYM) {
         /* the same container, window, depth and link as a carrier item that
          * waits in the queue: one more identifier inside it */
-        char buf[LEDGER_GS1_URI_MAX + 96], *key = buf;
-        size_t ni = strlen(ident), *v;
-        int added, rc = 0;
-        if (ni + 96 > sizeof buf && !(key = malloc(ni + 96)))
+        struct {
+            uint64_t sym, from;
+            int64_t lo, hi;
+            uint32_t depth, kind;
+        } key = {sym, link_from, lo, hi, depth, (uint32_t)link_kind};
+        size_t *v;
+        int added;
+        if (!(v = ledger__tmap_upsert_b(&w->pending, &key, sizeof key, &added)))
             return LEDGER_ENOMEM;
-        snprintf(key, ni + 96, "%s|%lld|%lld|%u|%zu|%d", ident, (long long)lo, (long long)hi, depth,
-                 link_from, link_kind);
-        if (!(v = ledger__tmap_upsert(&w->pending, key, 0, &added))) {
-            rc = LEDGER_ENOMEM;
-        } else if (!added && *v >= w->qhead && *v < w->qn) {
+        if (!added && *v >= w->qhead && *v < w->qn) {
             via_t *vias = room_for_one(w->vias, w->nvias, &w->cvias, sizeof *w->vias);
             if (!vias)
-                rc = LEDGER_ENOMEM;
-            else
-                w->vias = vias;
-            if (!rc && !(w->vias[w->nvias].via = arena_strdup(&w->arena, via)))
-                rc = LEDGER_ENOMEM;
-            if (!rc) {
-                w->vias[w->nvias].hi = hi;
-                w->vias[w->nvias].next = w->q[*v].vmore;
-                w->q[*v].vmore = w->nvias++;
-                rc = 1;
-            }
-        } else {
-            *v = w->qn; /* the item pushed below */
+                return LEDGER_ENOMEM;
+            w->vias = vias;
+            w->vias[w->nvias] = (via_t){.via = via, .hi = hi, .next = w->q[*v].vmore};
+            w->q[*v].vmore = w->nvias++;
+            return 0;
         }
-        if (key != buf)
-            free(key);
-        if (rc)
-            return rc > 0 ? 0 : rc;
+        *v = w->qn; /* the item pushed below */
     }
-    it = &w->q[w->qn];
-    *it = (item_t){.mode = mode,
+    it = &w->q[w->qn++];
+    *it = (item_t){.ident = w->t->syms[sym].id,
+                   .sym = sym,
+                   .mode = mode,
                    .lo = lo,
                    .hi = hi,
+                   .via = via,
                    .depth = depth,
                    .link_from = link_from,
                    .link_kind = link_kind,
                    .vmore = NO_VIA};
-    if (!(it->ident = arena_strdup(&w->arena, ident)) ||
-        (via && !(it->via = arena_strdup(&w->arena, via))))
-        return LEDGER_ENOMEM;
-    w->qn++;
     return 0;
 }
 
@@ -400,54 +397,33 @@ static int push(walk_t *w, const char *ident, int mode, int64_t lo, int64_t hi, 
  * identifier and mode with a window at least as wide); records it else. */
 static int seen(walk_t *w, const item_t *it)
 {
-    char buf[LEDGER_GS1_URI_MAX * 2 + 64], *key = buf, *k;
-    size_t *v, ni = strlen(it->ident), nv = it->via ? strlen(it->via) : 0;
-    int64_t lo = it->mode == MODE_CARRIER ? it->lo : 0, *nb;
-    int rc = 0, added;
-    if (ni + nv + 24 > sizeof buf && !(key = malloc(ni + nv + 24)))
+    struct {
+        uint64_t sym, via;
+        int64_t lo;
+        uint32_t mode, pad;
+    } key = {it->sym, it->via, it->mode == MODE_CARRIER ? it->lo : 0, (uint32_t)it->mode, 0};
+    size_t *v;
+    int64_t *nb;
+    int added;
+    if (!(v = ledger__tmap_upsert_b(&w->visited, &key, sizeof key, &added)))
         return -1;
-    k = key;
-    /* mode, ident, via and (for a carrier) lo, apart by a '|' */
-    *k++ = (char)('0' + it->mode);
-    *k++ = '|';
-    memcpy(k, it->ident, ni);
-    k += ni;
-    *k++ = '|';
-    if (nv)
-        memcpy(k, it->via, nv);
-    k += nv;
-    *k++ = '|';
-    for (int b = 0; b < 16; b++)
-        *k++ = "0123456789abcdef"[((uint64_t)lo >> (60 - 4 * b)) & 15];
-    *k = '\0';
-    if (!(v = ledger__tmap_upsert(&w->visited, key, 0, &added))) {
-        rc = -1;
-        goto done;
-    }
     if (!added) {
         int64_t *b = &w->bounds[*v * 2];
-        if (b[0] <= it->lo && b[1] >= it->hi) {
-            rc = 1;
-            goto done;
-        }
+        if (b[0] <= it->lo && b[1] >= it->hi)
+            return 1;
         if (it->lo < b[0])
             b[0] = it->lo;
         if (it->hi > b[1])
             b[1] = it->hi;
-        goto done;
+        return 0;
     }
-    if (!(nb = room_for_one(w->bounds, w->nbounds, &w->cbounds, 2 * sizeof *w->bounds))) {
-        rc = -1;
-        goto done;
-    }
+    if (!(nb = room_for_one(w->bounds, w->nbounds, &w->cbounds, 2 * sizeof *w->bounds)))
+        return -1;
     w->bounds = nb;
     w->bounds[w->nbounds * 2] = it->lo;
     w->bounds[w->nbounds * 2 + 1] = it->hi;
     *v = w->nbounds++;
-done:
-    if (key != buf)
-        free(key);
-    return rc;
+    return 0;
 }
 
 /* ---- errorDeclarations ----------------------------------------------------- */
@@ -487,7 +463,7 @@ static int corrections(walk_t *w, size_t erroneous);
 static int check_declarations(walk_t *w, size_t from)
 {
     ledger_trace_t *t = w->t;
-    for (size_t i = from; i < t->nn; i++) {
+    for (size_t i = from; i < t->nn && w->decls; i++) {
         ledger_trace_node_t *n = &t->nodes[i];
         decl_ctx_t dc = {.w = w, .node = i};
         uint64_t ls[16];
@@ -666,12 +642,9 @@ static int follow(walk_t *w, const item_t *it, size_t x)
         if (it->mode == MODE_CARRIER) {
             /* an event of the container while each identifier was inside */
             for (size_t a = 0; a < w->nact && !is_agg && !rc; a++) {
-                size_t *vn;
-                if (n->time_ms > w->act[a].hi)
-                    continue;
-                vn = ledger__tmap_get(&t->idents, w->act[a].via, 0);
-                if (vn)
-                    rc = ledger__trace_add_edge(t, *vn, e, kind_of(n), LEDGER_TRACE_ROLE_CARRIED);
+                size_t vn = t->syms[w->act[a].via].node;
+                if (n->time_ms <= w->act[a].hi && vn != (size_t)-1)
+                    rc = ledger__trace_add_edge(t, vn, e, kind_of(n), LEDGER_TRACE_ROLE_CARRIED);
             }
             if (rc)
                 break;
@@ -680,7 +653,8 @@ static int follow(walk_t *w, const item_t *it, size_t x)
                  * the identifiers it let go */
                 int64_t top = INT64_MIN;
                 for (size_t a = 0; a < w->nact; a++) {
-                    if (n->time_ms <= w->act[a].hi && is_delete_of(n, ic, w->act[a].via))
+                    if (n->time_ms <= w->act[a].hi &&
+                        is_delete_of(n, ic, t->syms[w->act[a].via].id))
                         w->act[a].hi = n->time_ms;
                     if (w->act[a].hi > top)
                         top = w->act[a].hi;
@@ -691,7 +665,7 @@ static int follow(walk_t *w, const item_t *it, size_t x)
             if (is_agg && role == LEDGER_ROLE_CHILD && add)
                 for (size_t i = 0; i < ic->n && !rc; i++)
                     if (ic->ids[i].role == LEDGER_ROLE_PARENT)
-                        rc = push(w, ic->ids[i].id, MODE_CARRIER, n->time_ms, hi, it->ident, d, x,
+                        rc = push(w, ic->ids[i].id, MODE_CARRIER, n->time_ms, hi, it->sym, d, x,
                                   LEDGER_TEDGE_AGGREGATION);
             continue;
         }
@@ -705,16 +679,16 @@ static int follow(walk_t *w, const item_t *it, size_t x)
                 n = &t->nodes[e];
                 if (lot[0] && strcmp(lot, it->ident) != 0 &&
                     (rc =
-                         push(w, lot, MODE_BACK, T_NINF, n->time_ms, NULL, d, x, LEDGER_TEDGE_LOT)))
+                         push(w, lot, MODE_BACK, T_NINF, n->time_ms, NO_SYM, d, x, LEDGER_TEDGE_LOT)))
                     break;
             }
             if (role == mine)
                 for (size_t i = 0; i < ic->n && !rc; i++)
                     if (ic->ids[i].role == want)
                         rc = it->mode == MODE_BACK
-                                 ? push(w, ic->ids[i].id, MODE_BACK, T_NINF, n->time_ms, NULL, d,
+                                 ? push(w, ic->ids[i].id, MODE_BACK, T_NINF, n->time_ms, NO_SYM, d,
                                         (size_t)-1, 0)
-                                 : push(w, ic->ids[i].id, MODE_FORWARD, n->time_ms, T_INF, NULL, d,
+                                 : push(w, ic->ids[i].id, MODE_FORWARD, n->time_ms, T_INF, NO_SYM, d,
                                         (size_t)-1, 0);
             continue;
         }
@@ -725,15 +699,15 @@ static int follow(walk_t *w, const item_t *it, size_t x)
                 for (size_t i = 0; i < ic->n && !rc; i++)
                     if (ic->ids[i].role == LEDGER_ROLE_PARENT)
                         rc = push(w, ic->ids[i].id, MODE_CARRIER, n->time_ms,
-                                  it->mode == MODE_BACK ? it->hi : T_INF, it->ident, d, (size_t)-1,
+                                  it->mode == MODE_BACK ? it->hi : T_INF, it->sym, d, (size_t)-1,
                                   0);
             } else if (role == LEDGER_ROLE_PARENT && (it->mode == MODE_FORWARD || !del)) {
                 for (size_t i = 0; i < ic->n && !rc; i++)
                     if (ic->ids[i].role == LEDGER_ROLE_CHILD)
                         rc = it->mode == MODE_BACK
-                                 ? push(w, ic->ids[i].id, MODE_BACK, T_NINF, n->time_ms, NULL, d,
+                                 ? push(w, ic->ids[i].id, MODE_BACK, T_NINF, n->time_ms, NO_SYM, d,
                                         (size_t)-1, 0)
-                                 : push(w, ic->ids[i].id, MODE_FORWARD, n->time_ms, T_INF, NULL, d,
+                                 : push(w, ic->ids[i].id, MODE_FORWARD, n->time_ms, T_INF, NO_SYM, d,
                                         (size_t)-1, 0);
             }
             continue;
@@ -744,14 +718,14 @@ static int follow(walk_t *w, const item_t *it, size_t x)
             if ((rc = w->rc))
                 break;
             if (lot[0] && strcmp(lot, it->ident) != 0)
-                rc = push(w, lot, MODE_BACK, T_NINF, n->time_ms, NULL, d, x, LEDGER_TEDGE_LOT);
+                rc = push(w, lot, MODE_BACK, T_NINF, n->time_ms, NO_SYM, d, x, LEDGER_TEDGE_LOT);
         } else if (it->mode == MODE_FORWARD && role == LEDGER_ROLE_CLASS && is_class(it->ident)) {
             char g[15], g2[15];
             if (gtin_of(it->ident, g) == 0)
                 for (size_t i = 0; i < ic->n && !rc; i++)
                     if (ic->ids[i].role == LEDGER_ROLE_EPC && gtin_of(ic->ids[i].id, g2) == 0 &&
                         strcmp(g, g2) == 0)
-                        rc = push(w, ic->ids[i].id, MODE_FORWARD, n->time_ms, T_INF, NULL, d, x,
+                        rc = push(w, ic->ids[i].id, MODE_FORWARD, n->time_ms, T_INF, NO_SYM, d, x,
                                   LEDGER_TEDGE_LOT);
         }
     }
@@ -822,7 +796,7 @@ static int process(walk_t *w, item_t *it)
     }
     if ((rc = check_declarations(w, first)))
         return rc;
-    if ((rc = ident_node(w, it->ident, it->depth, reached, &x)))
+    if ((rc = ident_node(w, it->sym, it->depth, reached, &x)))
         return rc > 0 ? 0 : rc;
     if (it->link_from != (size_t)-1 && it->link_from != x &&
         (rc = ledger__trace_add_edge(w->t, it->link_from, x, it->link_kind, 0)))
@@ -947,9 +921,9 @@ static int start_event(walk_t *w, size_t e)
         if (ic.ids[i].role == LEDGER_ROLE_SOURCE || ic.ids[i].role == LEDGER_ROLE_DEST)
             continue;
         if (w->o.dir & LEDGER_TRACE_BACK)
-            rc = push(w, ic.ids[i].id, MODE_BACK, T_NINF, tm, NULL, 0, (size_t)-1, 0);
+            rc = push(w, ic.ids[i].id, MODE_BACK, T_NINF, tm, NO_SYM, 0, (size_t)-1, 0);
         if (!rc && (w->o.dir & LEDGER_TRACE_FORWARD))
-            rc = push(w, ic.ids[i].id, MODE_FORWARD, tm, T_INF, NULL, 0, (size_t)-1, 0);
+            rc = push(w, ic.ids[i].id, MODE_FORWARD, tm, T_INF, NO_SYM, 0, (size_t)-1, 0);
     }
     return rc;
 }
@@ -1070,6 +1044,9 @@ int ledger_trace_run(ledger_store_t *st, const char *start, const ledger_trace_o
     if ((rc = ledger_store_hold(st, err)))
         goto fail;
     held = 1;
+    if ((rc = ledger_store_has_declarations(st, err)) < 0)
+        goto fail;
+    w.decls = rc;
 
     if (parse_feed_seq(start, feed, &seq)) {
         start_ctx_t sc = {.w = &w};
@@ -1108,10 +1085,10 @@ int ledger_trace_run(ledger_store_t *st, const char *start, const ledger_trace_o
         if (t->start == (size_t)-1) {
             is_ident = 1;
             if (w.o.dir & LEDGER_TRACE_BACK)
-                if ((rc = push(&w, canon, MODE_BACK, T_NINF, T_INF, NULL, 0, (size_t)-1, 0)))
+                if ((rc = push(&w, canon, MODE_BACK, T_NINF, T_INF, NO_SYM, 0, (size_t)-1, 0)))
                     goto nomem;
             if (w.o.dir & LEDGER_TRACE_FORWARD)
-                if ((rc = push(&w, canon, MODE_FORWARD, T_NINF, T_INF, NULL, 0, (size_t)-1, 0)))
+                if ((rc = push(&w, canon, MODE_FORWARD, T_NINF, T_INF, NO_SYM, 0, (size_t)-1, 0)))
                     goto nomem;
         }
     }
@@ -1125,22 +1102,22 @@ int ledger_trace_run(ledger_store_t *st, const char *start, const ledger_trace_o
         item_t it = w.q[w.qhead++];
         rc = process(&w, &it);
         if (!rc && first && is_ident && (w.o.dir & LEDGER_TRACE_BACK)) {
-            size_t *v = ledger__tmap_get(&t->idents, canon, 0);
+            size_t node = ledger__trace_find_canonical(t, canon);
             dl_lot(start, canon, lot);
-            if (v && lot[0] &&
-                (rc = push(&w, lot, MODE_BACK, T_NINF, T_INF, NULL, 1, *v, LEDGER_TEDGE_LOT)))
+            if (node != (size_t)-1 && lot[0] &&
+                (rc = push(&w, lot, MODE_BACK, T_NINF, T_INF, NO_SYM, 1, node, LEDGER_TEDGE_LOT)))
                 goto nomem;
         }
         if (rc)
             goto fail;
     }
     if (is_ident) {
-        size_t *v = ledger__tmap_get(&t->idents, canon, 0);
-        if (!v) {
+        size_t node = ledger__trace_find_canonical(t, canon);
+        if (node == (size_t)-1) {
             rc = ledger_err_set(err, LEDGER_ENOTFOUND, "no event names %s in this store", start);
             goto fail;
         }
-        t->start = *v;
+        t->start = node;
     }
     if (!w.o.no_sealed && (rc = sealed_neighbours(&w)))
         goto fail;

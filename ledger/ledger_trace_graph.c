@@ -4,6 +4,7 @@
  * first, then events in time order; events that only were read, outside
  * every window, dropped), the accessors and freeing. The walk that fills
  * it is ledger_trace.c. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,12 +14,12 @@
 
 /* ---- small hash maps ---------------------------------------------------- */
 
-/* A string's hash, 8 bytes at a time (identifiers share long prefixes and
+/* A key's hash, 8 bytes at a time (identifiers share long prefixes and
  * differ in their last bytes, and a byte-at-a-time hash was most of a
  * walk's map time). */
-static uint64_t hash_str(const char *s)
+static uint64_t hash_bytes(const void *key, size_t n)
 {
-    size_t n = strlen(s);
+    const unsigned char *s = key;
     uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n, w;
     for (; n >= 8; s += 8, n -= 8) {
         memcpy(&w, s, 8);
@@ -41,60 +42,91 @@ static uint64_t hash_u64(uint64_t x)
     return x ^ (x >> 31);
 }
 
-/* keys are strings (owned) or u64; values size_t. cap is a power of two. */
+/* keys are byte strings (copied, NUL added) or u64; values size_t. cap is
+ * a power of two; a slot is free when its k is NULL (u64 maps point k at a
+ * static byte). */
 typedef ledger__tmap_t tmap_t;
+typedef ledger__tslot_t tslot_t;
+
+static const char used_mark = 0;
 
 static int tmap_grow(tmap_t *m);
 
-static size_t tmap_slot(const tmap_t *m, const char *s, uint64_t u, uint64_t h)
+/* The slot of the key (hash h; string key s of n bytes, or u): its own or
+ * the free one where it would go. */
+static size_t tmap_slot(const tmap_t *m, const void *s, size_t n, uint64_t u, uint64_t h)
 {
-    size_t i = (size_t)h & (m->cap - 1);
-    while (m->used[i] &&
-           (m->strings ? m->hashes[i] != h || strcmp(m->skeys[i], s) != 0 : m->ukeys[i] != u))
-        i = (i + 1) & (m->cap - 1);
+    size_t mask = m->cap - 1, i;
+    const tslot_t *sl = m->slots;
+    if (m->strings) {
+        for (i = (size_t)h & mask; sl[i].k; i = (i + 1) & mask)
+            if (sl[i].h == h && sl[i].klen == n && memcmp(sl[i].k, s, n) == 0)
+                break;
+        return i;
+    }
+    for (i = (size_t)hash_u64(u) & mask; sl[i].k; i = (i + 1) & mask)
+        if (sl[i].h == u)
+            break;
     return i;
 }
 
-static uint64_t tmap_hash(const tmap_t *m, const char *s, uint64_t u)
+size_t *ledger__tmap_get_b(const tmap_t *m, const void *key, size_t klen)
 {
-    return m->strings ? hash_str(s) : hash_u64(u);
+    size_t i;
+    if (!m->cap)
+        return NULL;
+    i = tmap_slot(m, key, klen, 0, hash_bytes(key, klen));
+    return m->slots[i].k ? &m->slots[i].v : NULL;
 }
 
 size_t *ledger__tmap_get(const tmap_t *m, const char *s, uint64_t u)
 {
     size_t i;
+    if (m->strings)
+        return s ? ledger__tmap_get_b(m, s, strlen(s)) : NULL;
     if (!m->cap)
         return NULL;
-    i = tmap_slot(m, s, u, tmap_hash(m, s, u));
-    return m->used[i] ? &m->vals[i] : NULL;
+    i = tmap_slot(m, NULL, 0, u, 0);
+    return m->slots[i].k ? &m->slots[i].v : NULL;
+}
+
+static size_t *tmap_upsert(tmap_t *m, const void *s, size_t n, uint64_t u, int *added)
+{
+    uint64_t h = m->strings ? hash_bytes(s, n) : u;
+    tslot_t *sl;
+    *added = 0;
+    if ((m->n + 1) * 2 > m->cap && tmap_grow(m))
+        return NULL;
+    sl = &m->slots[tmap_slot(m, s, n, u, h)];
+    if (!sl->k) {
+        if (m->strings) {
+            char *k = m->arena ? ledger_arena_alloc(m->arena, n + 1, 1) : malloc(n + 1);
+            if (!k)
+                return NULL;
+            memcpy(k, s, n);
+            k[n] = '\0';
+            sl->k = k;
+            sl->klen = n;
+        } else {
+            sl->k = &used_mark;
+        }
+        sl->h = h;
+        sl->v = 0;
+        m->n++;
+        *added = 1;
+    }
+    return &sl->v;
+}
+
+size_t *ledger__tmap_upsert_b(tmap_t *m, const void *key, size_t klen, int *added)
+{
+    return tmap_upsert(m, key, klen, 0, added);
 }
 
 size_t *ledger__tmap_upsert(tmap_t *m, const char *s, uint64_t u, int *added)
 {
-    size_t i;
-    uint64_t h = tmap_hash(m, s, u);
-    *added = 0;
-    if ((m->n + 1) * 2 > m->cap && tmap_grow(m))
-        return NULL;
-    i = tmap_slot(m, s, u, h);
-    if (!m->used[i]) {
-        if (m->strings) {
-            size_t n = strlen(s) + 1;
-            char *k = m->arena ? ledger_arena_alloc(m->arena, n, 1) : malloc(n);
-            if (!k)
-                return NULL;
-            memcpy(k, s, n);
-            m->skeys[i] = k;
-            m->hashes[i] = h;
-        } else {
-            m->ukeys[i] = u;
-        }
-        m->used[i] = 1;
-        m->n++;
-        m->vals[i] = 0;
-        *added = 1;
-    }
-    return &m->vals[i];
+    return m->strings && s ? tmap_upsert(m, s, strlen(s), 0, added)
+                           : tmap_upsert(m, NULL, 0, u, added);
 }
 
 int ledger__tmap_put(tmap_t *m, const char *s, uint64_t u, size_t v)
@@ -107,19 +139,20 @@ int ledger__tmap_put(tmap_t *m, const char *s, uint64_t u, size_t v)
     return 0;
 }
 
+const char *ledger__tmap_key(const tmap_t *m, const size_t *v)
+{
+    (void)m;
+    return ((const tslot_t *)((const char *)v - offsetof(tslot_t, v)))->k;
+}
+
 void ledger__tmap_free(tmap_t *m)
 {
     ledger_arena_t *a = m->arena;
     int strings = m->strings;
     if (m->strings && !m->arena)
         for (size_t i = 0; i < m->cap; i++)
-            if (m->used[i])
-                free(m->skeys[i]);
-    free(m->skeys);
-    free(m->ukeys);
-    free(m->hashes);
-    free(m->vals);
-    free(m->used);
+            free((char *)m->slots[i].k);
+    free(m->slots);
     memset(m, 0, sizeof *m);
     m->arena = a;
     m->strings = strings;
@@ -127,44 +160,140 @@ void ledger__tmap_free(tmap_t *m)
 
 static int tmap_grow(tmap_t *m)
 {
-    tmap_t nm = {.strings = m->strings, .arena = m->arena};
-    nm.cap = m->cap ? m->cap * 2 : 64;
-    if (!(nm.vals = malloc(nm.cap * sizeof *nm.vals)) || !(nm.used = calloc(nm.cap, 1)) ||
-        (m->strings && (!(nm.skeys = malloc(nm.cap * sizeof *nm.skeys)) ||
-                        !(nm.hashes = malloc(nm.cap * sizeof *nm.hashes)))) ||
-        (!m->strings && !(nm.ukeys = malloc(nm.cap * sizeof *nm.ukeys)))) {
-        free(nm.vals);
-        free(nm.used);
-        free(nm.skeys);
-        free(nm.hashes);
-        free(nm.ukeys);
+    size_t cap = m->cap ? m->cap * 2 : 64, mask = cap - 1;
+    tslot_t *ns = calloc(cap, sizeof *ns);
+    if (!ns)
         return LEDGER_ENOMEM;
-    }
     for (size_t i = 0; i < m->cap; i++) {
-        uint64_t h;
+        const tslot_t *o = &m->slots[i];
         size_t j;
-        if (!m->used[i])
+        if (!o->k)
             continue;
-        h = m->strings ? m->hashes[i] : hash_u64(m->ukeys[i]);
-        j = (size_t)h & (nm.cap - 1);
-        while (nm.used[j])
-            j = (j + 1) & (nm.cap - 1);
-        nm.used[j] = 1;
-        if (m->strings) {
-            nm.skeys[j] = m->skeys[i];
-            nm.hashes[j] = h;
-        } else {
-            nm.ukeys[j] = m->ukeys[i];
-        }
-        nm.vals[j] = m->vals[i];
-        nm.n++;
+        j = (size_t)(m->strings ? o->h : hash_u64(o->h)) & mask;
+        while (ns[j].k)
+            j = (j + 1) & mask;
+        ns[j] = *o;
     }
-    free(m->skeys);
-    free(m->ukeys);
-    free(m->hashes);
-    free(m->vals);
-    free(m->used);
-    *m = nm;
+    free(m->slots);
+    m->slots = ns;
+    m->cap = cap;
+    return 0;
+}
+
+/* ---- u64 maps and sets ---------------------------------------------------- */
+
+static int umap_grow(ledger__umap_t *m)
+{
+    size_t cap = m->cap ? m->cap * 2 : 256, mask = cap - 1;
+    ledger__uslot_t *ns = calloc(cap, sizeof *ns);
+    if (!ns)
+        return LEDGER_ENOMEM;
+    for (size_t i = 0; i < m->cap; i++) {
+        size_t j;
+        if (!m->slots[i].k)
+            continue;
+        for (j = (size_t)hash_u64(m->slots[i].k) & mask; ns[j].k; j = (j + 1) & mask)
+            ;
+        ns[j] = m->slots[i];
+    }
+    free(m->slots);
+    m->slots = ns;
+    m->cap = cap;
+    return 0;
+}
+
+size_t *ledger__umap_get(const ledger__umap_t *m, uint64_t key)
+{
+    size_t mask = m->cap - 1, i;
+    if (!m->cap)
+        return NULL;
+    key++;
+    for (i = (size_t)hash_u64(key) & mask; m->slots[i].k; i = (i + 1) & mask)
+        if (m->slots[i].k == key)
+            return &m->slots[i].v;
+    return NULL;
+}
+
+size_t *ledger__umap_upsert(ledger__umap_t *m, uint64_t key, int *added)
+{
+    size_t mask, i;
+    *added = 0;
+    if ((m->n + 1) * 2 > m->cap && umap_grow(m))
+        return NULL;
+    mask = m->cap - 1;
+    key++;
+    for (i = (size_t)hash_u64(key) & mask; m->slots[i].k; i = (i + 1) & mask)
+        if (m->slots[i].k == key)
+            return &m->slots[i].v;
+    m->slots[i].k = key;
+    m->slots[i].v = 0;
+    m->n++;
+    *added = 1;
+    return &m->slots[i].v;
+}
+
+void ledger__umap_free(ledger__umap_t *m)
+{
+    free(m->slots);
+    memset(m, 0, sizeof *m);
+}
+
+int ledger__uset_add(ledger__uset_t *s, uint64_t key)
+{
+    size_t mask, i;
+    if ((s->n + 1) * 2 > s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 256;
+        uint64_t *nk = calloc(cap, sizeof *nk);
+        if (!nk)
+            return LEDGER_ENOMEM;
+        for (size_t o = 0; o < s->cap; o++) {
+            size_t j;
+            if (!s->keys[o])
+                continue;
+            for (j = (size_t)hash_u64(s->keys[o]) & (cap - 1); nk[j]; j = (j + 1) & (cap - 1))
+                ;
+            nk[j] = s->keys[o];
+        }
+        free(s->keys);
+        s->keys = nk;
+        s->cap = cap;
+    }
+    mask = s->cap - 1;
+    key++;
+    for (i = (size_t)hash_u64(key) & mask; s->keys[i]; i = (i + 1) & mask)
+        if (s->keys[i] == key)
+            return 0;
+    s->keys[i] = key;
+    s->n++;
+    return 1;
+}
+
+void ledger__uset_free(ledger__uset_t *s)
+{
+    free(s->keys);
+    memset(s, 0, sizeof *s);
+}
+
+int ledger__trace_intern(ledger_trace_t *t, const char *id, size_t *sym)
+{
+    int added;
+    size_t *v = ledger__tmap_upsert(&t->idents, id, 0, &added);
+    if (!v)
+        return LEDGER_ENOMEM;
+    if (added) {
+        if (t->nsyms == t->csyms) {
+            size_t nc = t->csyms ? t->csyms * 2 : 256;
+            ledger__tsym_t *ns = realloc(t->syms, nc * sizeof *ns);
+            if (!ns)
+                return LEDGER_ENOMEM; /* the key stays, pointing at a sym to come: */
+            t->syms = ns;             /* the trace is failed anyway */
+            t->csyms = nc;
+        }
+        t->syms[t->nsyms] = (ledger__tsym_t){.id = ledger__tmap_key(&t->idents, v),
+                                             .node = (size_t)-1};
+        *v = t->nsyms++;
+    }
+    *sym = *v;
     return 0;
 }
 
@@ -189,11 +318,9 @@ int ledger__trace_add_edge(ledger_trace_t *t, size_t from, size_t to, int kind, 
     /* nodes are fewer than 2^24 (ledger_trace_run caps max_nodes) */
     uint64_t key = (uint64_t)from << 40 | (uint64_t)to << 16 | (uint64_t)(kind & 0xff) << 8 |
                    (uint64_t)(role & 0xff);
-    int added;
-    if (!ledger__tmap_upsert(&t->edge_set, NULL, key, &added))
-        return LEDGER_ENOMEM;
-    if (!added)
-        return 0;
+    int added = ledger__uset_add(&t->edge_set, key);
+    if (added <= 0)
+        return added;
     if (t->ne == t->ce) {
         size_t nc = t->ce ? t->ce * 2 : 64;
         ledger_trace_edge_t *ne = realloc(t->edges, nc * sizeof *ne);
@@ -313,12 +440,12 @@ int ledger__trace_reorder(ledger_trace_t *t)
         t->ce = t->ne;
         free(cnt);
     }
-    for (size_t i = 0; i < t->idents.cap; i++)
-        if (t->idents.used[i])
-            t->idents.vals[i] = inv[t->idents.vals[i]];
+    for (size_t i = 0; i < t->nsyms; i++)
+        if (t->syms[i].node != (size_t)-1)
+            t->syms[i].node = inv[t->syms[i].node];
     for (size_t i = 0; i < t->entries.cap; i++)
-        if (t->entries.used[i] && t->entries.vals[i] != (size_t)-1) /* -1: no node */
-            t->entries.vals[i] = inv[t->entries.vals[i]];           /* (size_t)-1: dropped */
+        if (t->entries.slots[i].k && t->entries.slots[i].v != (size_t)-1) /* -1: no node */
+            t->entries.slots[i].v = inv[t->entries.slots[i].v]; /* (size_t)-1: dropped */
     if (t->start != (size_t)-1)
         t->start = inv[t->start];
     rc = 0;
@@ -345,8 +472,9 @@ void ledger_trace_free(ledger_trace_t *t)
     free(t->nodes);
     free(t->edges);
     ledger__tmap_free(&t->idents);
-    ledger__tmap_free(&t->entries);
-    ledger__tmap_free(&t->edge_set);
+    free(t->syms);
+    ledger__umap_free(&t->entries);
+    ledger__uset_free(&t->edge_set);
     ledger_arena_free(&t->arena);
     free(t);
 }
@@ -379,14 +507,18 @@ size_t ledger_trace_start(const ledger_trace_t *t)
 size_t ledger_trace_find(const ledger_trace_t *t, const char *id)
 {
     char canon[LEDGER_GS1_URI_MAX];
-    const size_t *v;
     if (!t || !id)
         return (size_t)-1;
     if (ledger_gs1_canonical(id, canon, sizeof canon, NULL, NULL) < 0 &&
         snprintf(canon, sizeof canon, "%s", id) >= (int)sizeof canon)
         return (size_t)-1;
-    v = ledger__tmap_get(&t->idents, canon, 0);
-    return v ? *v : (size_t)-1;
+    return ledger__trace_find_canonical(t, canon);
+}
+
+size_t ledger__trace_find_canonical(const ledger_trace_t *t, const char *id)
+{
+    const size_t *v = ledger__tmap_get(&t->idents, id, 0);
+    return v && *v < t->nsyms ? t->syms[*v].node : (size_t)-1;
 }
 
 int ledger_trace_truncated(const ledger_trace_t *t)
