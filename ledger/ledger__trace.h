@@ -25,9 +25,9 @@ typedef struct ledger__tmap {
     ledger_arena_t *arena;
 } ledger__tmap_t;
 
-/* u64 -> size_t map with 16-byte slots (the trace's lseq -> node), and a
- * set of u64 with 8-byte slots (the edge set): small slots keep the walk's
- * tens of thousands of probes in cache. Any key but UINT64_MAX. */
+/* u64 -> size_t map with 16-byte slots (the trace's lseq -> node): small
+ * slots keep the walk's tens of thousands of probes in cache. Any key but
+ * UINT64_MAX. */
 typedef struct ledger__uslot {
     uint64_t k; /* key + 1; 0: free */
     size_t v;
@@ -38,23 +38,17 @@ typedef struct ledger__umap {
     size_t cap, n;
 } ledger__umap_t;
 
-typedef struct ledger__uset {
-    uint64_t *keys; /* key + 1; 0: free */
-    size_t cap, n;
-} ledger__uset_t;
-
 size_t *ledger__umap_get(const ledger__umap_t *m, uint64_t key);
 /* As ledger__tmap_upsert. */
 size_t *ledger__umap_upsert(ledger__umap_t *m, uint64_t key, int *added);
 void ledger__umap_free(ledger__umap_t *m);
-/* 1 when key was added, 0 when it was there, LEDGER_ENOMEM. */
-int ledger__uset_add(ledger__uset_t *s, uint64_t key);
-void ledger__uset_free(ledger__uset_t *s);
 
 /* An identifier the walk met, once ("interned"): its text and its node. */
 typedef struct ledger__tsym {
     const char *id; /* owned by the trace (its idents map's key) */
     size_t node;    /* its identifier node, (size_t)-1 until made */
+    size_t seen[2]; /* the walk's: its BACK and FORWARD windows (an index of its
+                       bounds; (size_t)-1: none yet) */
 } ledger__tsym_t;
 
 struct ledger_trace {
@@ -70,7 +64,6 @@ struct ledger_trace {
     ledger__tsym_t *syms;    /* every identifier met */
     size_t nsyms, csyms;
     ledger__umap_t entries;  /* lseq -> node */
-    ledger__uset_t edge_set; /* from (24 bits) | to (24) | kind (8) | role (8) */
     ledger_arena_t arena;    /* the strings of the nodes and of the maps */
     ledger_store_t *st;      /* where the events are read from (ledger_trace_node_event) */
     size_t start;
@@ -114,7 +107,8 @@ char *ledger__trace_strdup(ledger_trace_t *t, const char *s);
  * the order of their event. 0 or LEDGER_ENOMEM. */
 int ledger__trace_reorder(ledger_trace_t *t);
 
-/* Adds an edge once (the same from, to, kind and role only once). */
+/* Adds an edge (the same from, to, kind and role more than once is kept
+ * once: ledger__trace_reorder drops the copies). */
 int ledger__trace_add_edge(ledger_trace_t *t, size_t from, size_t to, int kind, int role);
 
 #endif

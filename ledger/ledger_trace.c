@@ -394,7 +394,8 @@ static int push(walk_t *w, const char *ident, int mode, int64_t lo, int64_t hi, 
 }
 
 /* 1 when the item adds nothing to what an earlier one covered (the same
- * identifier and mode with a window at least as wide); records it else. */
+ * identifier and mode -- and for a carrier the same identifier inside and
+ * window start -- with a window at least as wide); records it else. */
 static int seen(walk_t *w, const item_t *it)
 {
     struct {
@@ -405,8 +406,13 @@ static int seen(walk_t *w, const item_t *it)
     size_t *v;
     int64_t *nb;
     int added;
-    if (!(v = ledger__tmap_upsert_b(&w->visited, &key, sizeof key, &added)))
+    if (it->mode != MODE_CARRIER) {
+        /* back and forward windows live with the identifier: no look-up */
+        v = &w->t->syms[it->sym].seen[it->mode == MODE_FORWARD];
+        added = *v == (size_t)-1;
+    } else if (!(v = ledger__tmap_upsert_b(&w->visited, &key, sizeof key, &added))) {
         return -1;
+    }
     if (!added) {
         int64_t *b = &w->bounds[*v * 2];
         if (b[0] <= it->lo && b[1] >= it->hi)

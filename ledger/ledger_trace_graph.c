@@ -1,9 +1,9 @@
 /* ledger_trace_graph.c -- the trace's graph (ledger_trace.h,
- * ledger__trace.h): open-addressing maps (identifier -> node, lseq -> node,
- * edge set), node, edge and string storage, the final order (identifiers
- * first, then events in time order; events that only were read, outside
- * every window, dropped), the accessors and freeing. The walk that fills
- * it is ledger_trace.c. */
+ * ledger__trace.h): open-addressing maps (identifier -> sym, lseq -> node),
+ * the interned identifiers, node, edge and string storage, the final order
+ * (identifiers first, then events in time order; events that only were
+ * read, outside every window, dropped; copies of edges dropped), the
+ * accessors and freeing. The walk that fills it is ledger_trace.c. */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,42 +238,6 @@ void ledger__umap_free(ledger__umap_t *m)
     memset(m, 0, sizeof *m);
 }
 
-int ledger__uset_add(ledger__uset_t *s, uint64_t key)
-{
-    size_t mask, i;
-    if ((s->n + 1) * 2 > s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 256;
-        uint64_t *nk = calloc(cap, sizeof *nk);
-        if (!nk)
-            return LEDGER_ENOMEM;
-        for (size_t o = 0; o < s->cap; o++) {
-            size_t j;
-            if (!s->keys[o])
-                continue;
-            for (j = (size_t)hash_u64(s->keys[o]) & (cap - 1); nk[j]; j = (j + 1) & (cap - 1))
-                ;
-            nk[j] = s->keys[o];
-        }
-        free(s->keys);
-        s->keys = nk;
-        s->cap = cap;
-    }
-    mask = s->cap - 1;
-    key++;
-    for (i = (size_t)hash_u64(key) & mask; s->keys[i]; i = (i + 1) & mask)
-        if (s->keys[i] == key)
-            return 0;
-    s->keys[i] = key;
-    s->n++;
-    return 1;
-}
-
-void ledger__uset_free(ledger__uset_t *s)
-{
-    free(s->keys);
-    memset(s, 0, sizeof *s);
-}
-
 int ledger__trace_intern(ledger_trace_t *t, const char *id, size_t *sym)
 {
     int added;
@@ -290,7 +254,8 @@ int ledger__trace_intern(ledger_trace_t *t, const char *id, size_t *sym)
             t->csyms = nc;
         }
         t->syms[t->nsyms] = (ledger__tsym_t){.id = ledger__tmap_key(&t->idents, v),
-                                             .node = (size_t)-1};
+                                             .node = (size_t)-1,
+                                             .seen = {(size_t)-1, (size_t)-1}};
         *v = t->nsyms++;
     }
     *sym = *v;
@@ -315,12 +280,8 @@ int ledger__trace_add_node(ledger_trace_t *t, ledger_trace_node_t **out, size_t 
 
 int ledger__trace_add_edge(ledger_trace_t *t, size_t from, size_t to, int kind, int role)
 {
-    /* nodes are fewer than 2^24 (ledger_trace_run caps max_nodes) */
-    uint64_t key = (uint64_t)from << 40 | (uint64_t)to << 16 | (uint64_t)(kind & 0xff) << 8 |
-                   (uint64_t)(role & 0xff);
-    int added = ledger__uset_add(&t->edge_set, key);
-    if (added <= 0)
-        return added;
+    /* copies are dropped at the end (ledger__trace_reorder), in one pass
+     * over edges grouped by event, not with a set probed per edge */
     if (t->ne == t->ce) {
         size_t nc = t->ce ? t->ce * 2 : 64;
         ledger_trace_edge_t *ne = realloc(t->edges, nc * sizeof *ne);
@@ -348,64 +309,149 @@ char *ledger__trace_strdup(ledger_trace_t *t, const char *s)
 
 /* ---- the result's order ------------------------------------------------------ */
 
-static int node_before(const ledger_trace_node_t *a, const ledger_trace_node_t *b)
+/* An event node's place in the final order: eventTime, record time, local
+ * position (unique per node), and its index. */
+typedef struct order_key {
+    int64_t time;
+    uint64_t rtime, lseq;
+    size_t idx;
+} order_key_t;
+
+static int key_before(const order_key_t *a, const order_key_t *b)
 {
-    int ia = a->kind == LEDGER_TNODE_IDENT, ib = b->kind == LEDGER_TNODE_IDENT;
-    if (ia != ib)
-        return ia;
-    if (ia)
-        return 0;
-    if (a->time_ms != b->time_ms)
-        return a->time_ms < b->time_ms;
-    if (a->record_time_ms != b->record_time_ms)
-        return a->record_time_ms < b->record_time_ms;
+    if (a->time != b->time)
+        return a->time < b->time;
+    if (a->rtime != b->rtime)
+        return a->rtime < b->rtime;
     return a->lseq < b->lseq;
+}
+
+/* Sorts k[0..n) (tmp: room for n more), bottom-up merges of small keys
+ * rather than of indexes into the large nodes. */
+static void sort_keys(order_key_t *k, order_key_t *tmp, size_t n)
+{
+    for (size_t width = 1; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n;
+            size_t hi = lo + 2 * width < n ? lo + 2 * width : n, i = lo, j = mid, o = lo;
+            while (i < mid && j < hi)
+                tmp[o++] = key_before(&k[j], &k[i]) ? k[j++] : k[i++];
+            while (i < mid)
+                tmp[o++] = k[i++];
+            while (j < hi)
+                tmp[o++] = k[j++];
+        }
+        memcpy(k, tmp, n * sizeof *k);
+    }
+}
+
+static uint64_t edge_key(const ledger_trace_edge_t *e)
+{
+    /* nodes are fewer than 2^24 (ledger_trace_run caps max_nodes) */
+    return (uint64_t)e->from << 40 | (uint64_t)e->to << 16 | (uint64_t)(e->kind & 0xff) << 8 |
+           (uint64_t)(e->role & 0xff);
+}
+
+typedef struct keyed {
+    uint64_t key;
+    size_t pos;
+} keyed_t;
+
+static int keyed_cmp(const void *a, const void *b)
+{
+    const keyed_t *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Drops the second and later copies of an edge. Edges are grouped by their
+ * later endpoint (group g ends at end[g]; copies always share a group), so
+ * each group is checked alone: pairwise when small, sorted when large.
+ * 0 or LEDGER_ENOMEM. */
+static int dedup_edges(ledger_trace_t *t, const size_t *end, size_t ngroups)
+{
+    ledger_trace_edge_t *e = t->edges;
+    unsigned char *drop = NULL;
+    keyed_t *ks = NULL;
+    size_t w = 0, start = 0;
+    for (size_t g = 0; g < ngroups; start = end[g++]) {
+        size_t m = end[g] - start;
+        if (m > 16) {
+            keyed_t *nk = realloc(ks, m * sizeof *ks);
+            unsigned char *nd = realloc(drop, m);
+            if (!nk || !nd) {
+                free(nk ? nk : ks);
+                free(nd ? nd : drop);
+                return LEDGER_ENOMEM;
+            }
+            ks = nk;
+            drop = nd;
+            for (size_t i = 0; i < m; i++)
+                ks[i] = (keyed_t){edge_key(&e[start + i]), i};
+            qsort(ks, m, sizeof *ks, keyed_cmp);
+            memset(drop, 0, m);
+            for (size_t i = 1; i < m; i++)
+                if (ks[i].key == ks[i - 1].key)
+                    drop[ks[i].pos] = 1;
+            for (size_t i = 0; i < m; i++)
+                if (!drop[i])
+                    e[w++] = e[start + i];
+            continue;
+        }
+        for (size_t i = start; i < end[g]; i++) {
+            uint64_t k = edge_key(&e[i]);
+            size_t j = start;
+            while (j < i && edge_key(&e[j]) != k)
+                j++;
+            if (j == i)
+                e[w++] = e[i];
+        }
+    }
+    /* groups compact in place: a group's kept edges never overtake its
+     * unread ones, since w <= the group's start */
+    t->ne = w;
+    free(ks);
+    free(drop);
+    return 0;
 }
 
 /* Identifiers first (start first), then events by time; edges follow. */
 int ledger__trace_reorder(ledger_trace_t *t)
 {
-    size_t n = t->nn, *perm = NULL, *inv = NULL, *tmp = NULL;
+    size_t n = t->nn, *perm = NULL, *inv = NULL, m = 0, nev = 0;
+    order_key_t *keys = NULL;
     ledger_trace_node_t *nodes = NULL;
     int rc = LEDGER_ENOMEM;
     if (!n)
         return 0;
     if (!(perm = malloc(n * sizeof *perm)) || !(inv = malloc(n * sizeof *inv)) ||
-        !(tmp = malloc(n * sizeof *tmp)) || !(nodes = malloc(n * sizeof *nodes)))
+        !(keys = malloc(2 * n * sizeof *keys)) || !(nodes = malloc(n * sizeof *nodes)))
         goto done;
-    /* events that lie outside every window they were looked at in have no
-     * edge: they were only read (hits of an index walk), not part of the
-     * trace; they go */
+    /* identifiers first, in their discovery order (the start first); then
+     * the events -- those that lie outside every window they were looked
+     * at in have no edge: they were only read (hits of an index walk), not
+     * part of the trace; they go */
     {
         unsigned char *keep = calloc(n, 1);
-        size_t m = 0;
         if (!keep)
             goto done;
         for (size_t i = 0; i < t->ne; i++)
             keep[t->edges[i].from] = keep[t->edges[i].to] = 1;
-        for (size_t i = 0; i < n; i++)
-            if (keep[i] || t->nodes[i].kind == LEDGER_TNODE_IDENT || i == t->start)
-                perm[m++] = i;
-        free(keep);
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
+            const ledger_trace_node_t *x = &t->nodes[i];
             inv[i] = (size_t)-1;
-        n = m;
-    }
-    /* stable: identifiers keep their discovery order, the start first */
-    for (size_t width = 1; width < n; width *= 2) {
-        for (size_t lo = 0; lo < n; lo += 2 * width) {
-            size_t mid = lo + width < n ? lo + width : n;
-            size_t hi = lo + 2 * width < n ? lo + 2 * width : n, i = lo, j = mid, k = lo;
-            while (i < mid && j < hi)
-                tmp[k++] =
-                    node_before(&t->nodes[perm[j]], &t->nodes[perm[i]]) ? perm[j++] : perm[i++];
-            while (i < mid)
-                tmp[k++] = perm[i++];
-            while (j < hi)
-                tmp[k++] = perm[j++];
+            if (x->kind == LEDGER_TNODE_IDENT)
+                perm[m++] = i;
+            else if (keep[i] || i == t->start)
+                keys[nev++] = (order_key_t){x->time_ms, x->record_time_ms, x->lseq, i};
         }
-        memcpy(perm, tmp, n * sizeof *perm);
+        free(keep);
     }
+    sort_keys(keys, keys + nev, nev);
+    for (size_t i = 0; i < nev; i++)
+        perm[m++] = keys[i].idx;
+    n = m;
     for (size_t i = 0; i < n; i++) {
         inv[perm[i]] = i;
         nodes[i] = t->nodes[perm[i]];
@@ -438,6 +484,12 @@ int ledger__trace_reorder(ledger_trace_t *t)
         free(t->edges);
         t->edges = ne;
         t->ce = t->ne;
+        /* the walk may add an edge more than once: each group (cnt[g] is
+         * now its end) keeps its first copy */
+        if (dedup_edges(t, cnt, n)) {
+            free(cnt);
+            goto done;
+        }
         free(cnt);
     }
     for (size_t i = 0; i < t->nsyms; i++)
@@ -452,7 +504,7 @@ int ledger__trace_reorder(ledger_trace_t *t)
 done:
     free(perm);
     free(inv);
-    free(tmp);
+    free(keys);
     free(nodes);
     return rc;
 }
@@ -474,7 +526,6 @@ void ledger_trace_free(ledger_trace_t *t)
     ledger__tmap_free(&t->idents);
     free(t->syms);
     ledger__umap_free(&t->entries);
-    ledger__uset_free(&t->edge_set);
     ledger_arena_free(&t->arena);
     free(t);
 }
