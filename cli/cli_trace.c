@@ -14,6 +14,7 @@
 #include "ledger_json.h"
 #include "ledger_store.h"
 #include "ledger_trace.h"
+#include "ledger_recall.h"
 #include "ledger_trace_report.h"
 
 static const char trace_usage[] =
@@ -420,141 +421,89 @@ static void csv_field(const char *s)
     putchar('"');
 }
 
-/* "12 + 182.4 KGM urn:...": what a shipment moved. */
-static void quantity_text(const json_t *q, char *out, size_t len)
+static const char *party_text(const ledger_card_t *c, int role, char *out, size_t len)
 {
-    const json_t *v;
-    size_t i, o = 0;
-    long long n = json_integer_value(json_object_get(q, "instances"));
+    size_t o = 0;
     out[0] = '\0';
-    if (n)
-        o += (size_t)snprintf(out, len, "%lld item%s", n, n == 1 ? "" : "s");
-    json_array_foreach(json_object_get(q, "classes"), i, v)
-    {
-        const json_t *qq = json_object_get(v, "quantity");
-        const char *uom = json_string_value(json_object_get(v, "uom"));
-        if (o >= len)
-            break;
-        o += (size_t)snprintf(out + o, len - o, "%s%g%s%s %s", o ? " + " : "",
-                              json_is_number(qq) ? json_number_value(qq) : 0.0, uom ? " " : "",
-                              uom ? uom : "", json_string_value(json_object_get(v, "epcClass")));
-    }
-}
-
-static const char *party_text(const json_t *list, char *out, size_t len)
-{
-    const json_t *v;
-    size_t i, o = 0;
-    out[0] = '\0';
-    json_array_foreach(list, i, v)
-    {
-        if (o >= len)
-            break;
-        o += (size_t)snprintf(out + o, len - o, "%s%s", o ? " " : "",
-                              json_string_value(json_object_get(v, "id")));
-    }
+    for (size_t i = 0; c && i < c->nids && o < len; i++)
+        if (c->ids[i].role == role)
+            o += (size_t)snprintf(out + o, len - o, "%s%s", o ? " " : "", c->ids[i].written);
     return out;
 }
 
-static void print_recall(names_t *nm, const json_t *r, int csv)
+static void print_recall_csv(names_t *nm, const ledger_recall_t *r)
 {
-    const json_t *ships = json_object_get(r, "shipments"), *v;
-    size_t i;
-    char q[512], to[512], from[512], name[128];
-    if (csv) {
-        printf("eventTime,partner,feed,seq,bizStep,from,to,location,quantity,items,erroneous\n");
-        json_array_foreach(ships, i, v)
-        {
-            uint8_t feed[LEDGER_FEED_LEN];
-            const json_t *it;
-            size_t k;
-            char items[4096];
-            size_t o = 0;
-            ledger_unhex(json_string_value(json_object_get(v, "feed")), feed, LEDGER_FEED_LEN);
-            quantity_text(json_object_get(v, "quantity"), q, sizeof q);
-            items[0] = '\0';
-            json_array_foreach(json_object_get(v, "items"), k, it)
-            {
-                if (o < sizeof items)
-                    o += (size_t)snprintf(items + o, sizeof items - o, "%s%s", o ? " " : "",
-                                          json_string_value(it));
-            }
-            csv_field(json_string_value(json_object_get(v, "eventTime")));
-            putchar(',');
-            csv_field(feed_name(nm, feed, name, sizeof name));
-            printf(",%s,%lld,", json_string_value(json_object_get(v, "feed")),
-                   (long long)json_integer_value(json_object_get(v, "seq")));
-            csv_field(json_string_value(json_object_get(v, "bizStep")));
-            putchar(',');
-            csv_field(party_text(json_object_get(v, "sources"), from, sizeof from));
-            putchar(',');
-            csv_field(party_text(json_object_get(v, "destinations"), to, sizeof to));
-            putchar(',');
-            csv_field(json_string_value(json_object_get(v, "location")));
-            putchar(',');
-            csv_field(q);
-            putchar(',');
-            csv_field(items);
-            printf(",%s\n", json_is_true(json_object_get(v, "erroneous")) ? "true" : "false");
-        }
-        return;
+    char q[512], to[512], from[512], name[128], hex[2 * LEDGER_FEED_LEN + 1];
+    printf("eventTime,partner,feed,seq,bizStep,from,to,location,quantity,items,erroneous\n");
+    for (size_t i = 0; i < ledger_recall_nshipments(r); i++) {
+        const ledger_recall_shipment_t *s = ledger_recall_shipment(r, i);
+        const ledger_trace_node_t *n = s->event;
+        char items[4096];
+        size_t o = 0;
+        ledger_recall_quantity_text(s, q, sizeof q);
+        items[0] = '\0';
+        for (size_t k = 0; k < s->nitems && o < sizeof items; k++)
+            o += (size_t)snprintf(items + o, sizeof items - o, "%s%s", o ? " " : "", s->items[k]);
+        csv_field(n->card ? n->card->event_time : NULL);
+        putchar(',');
+        csv_field(feed_name(nm, n->feed, name, sizeof name));
+        printf(",%s,%llu,", ledger_hex(n->feed, LEDGER_FEED_LEN, hex),
+               (unsigned long long)n->seq);
+        csv_field(n->biz_step);
+        putchar(',');
+        csv_field(party_text(n->card, LEDGER_ROLE_SOURCE, from, sizeof from));
+        putchar(',');
+        csv_field(party_text(n->card, LEDGER_ROLE_DEST, to, sizeof to));
+        putchar(',');
+        csv_field(ledger_trace_after(n));
+        putchar(',');
+        csv_field(q);
+        putchar(',');
+        csv_field(items);
+        printf(",%s\n", n->erroneous ? "true" : "false");
     }
-    printf("recall of %s: %lld shipments, %zu products and containers%s\n",
-           json_string_value(json_object_get(r, "lot")),
-           (long long)json_integer_value(json_object_get(r, "shipmentCount")),
-           json_array_size(json_object_get(r, "products")),
-           json_is_true(json_object_get(r, "truncated")) ? " (cut short: see --help)" : "");
+}
+
+static void print_recall(names_t *nm, const ledger_recall_t *r)
+{
+    char q[512], to[512], name[128], tm[32];
+    double max;
+    printf("recall of %s: %zu shipments, %zu products and containers%s\n", ledger_recall_lot(r),
+           ledger_recall_shipment_count(r), ledger_recall_nproducts(r),
+           ledger_recall_truncated(r) ? " (cut short: see --help)" : "");
     printf("\nshipments\n  %-16s %-22s %-10s %-34s %s\n", "when (UTC)", "partner", "step", "to",
            "quantity");
-    json_array_foreach(ships, i, v)
-    {
-        uint8_t feed[LEDGER_FEED_LEN];
-        ledger_unhex(json_string_value(json_object_get(v, "feed")), feed, LEDGER_FEED_LEN);
-        quantity_text(json_object_get(v, "quantity"), q, sizeof q);
-        party_text(json_object_get(v, "destinations"), to, sizeof to);
-        printf("  %.16s %-22.22s %-10.10s %-34s %s%s\n",
-               json_string_value(json_object_get(v, "eventTimeUTC")),
-               feed_name(nm, feed, name, sizeof name),
-               json_string_value(json_object_get(v, "bizStep"))
-                   ? json_string_value(json_object_get(v, "bizStep"))
-                   : "-",
-               to[0] ? to
-                     : (json_string_value(json_object_get(v, "location"))
-                            ? json_string_value(json_object_get(v, "location"))
-                            : "-"),
-               q,
-               json_is_true(json_object_get(v, "erroneous")) ? "  [ERRONEOUS, not counted]" : "");
+    for (size_t i = 0; i < ledger_recall_nshipments(r); i++) {
+        const ledger_recall_shipment_t *s = ledger_recall_shipment(r, i);
+        const ledger_trace_node_t *n = s->event;
+        const char *loc = ledger_trace_after(n);
+        ledger_recall_quantity_text(s, q, sizeof q);
+        party_text(n->card, LEDGER_ROLE_DEST, to, sizeof to);
+        ledger_trace_fmt_ms(n->time_ms, tm);
+        printf("  %.16s %-22.22s %-10.10s %-34s %s%s\n", tm, feed_name(nm, n->feed, name, sizeof name),
+               n->biz_step ? n->biz_step : "-", to[0] ? to : loc ? loc : "-", q,
+               n->erroneous ? "  [ERRONEOUS, not counted]" : "");
     }
     printf("\nproducts (last seen)\n");
-    json_array_foreach(json_object_get(r, "products"), i, v)
-    {
-        const json_t *ls = json_object_get(v, "lastSeen");
-        const char *loc = json_string_value(json_object_get(ls, "location"));
-        printf("  %-58s %.16s %s %s\n", json_string_value(json_object_get(v, "id")),
-               json_is_object(ls) ? json_string_value(json_object_get(ls, "eventTimeUTC")) : "-",
-               json_is_object(ls) && json_string_value(json_object_get(ls, "bizStep"))
-                   ? json_string_value(json_object_get(ls, "bizStep"))
-                   : "-",
-               loc ? loc : "");
+    for (size_t i = 0; i < ledger_recall_nproducts(r); i++) {
+        const ledger_recall_product_t *p = ledger_recall_product(r, i);
+        const char *loc = p->last ? ledger_trace_after(p->last) : NULL;
+        if (p->last)
+            ledger_trace_fmt_ms(p->last->time_ms, tm);
+        printf("  %-58s %.16s %s %s\n", p->id, p->last ? tm : "-",
+               p->last && p->last->biz_step ? p->last->biz_step : "-", loc ? loc : "");
     }
-    if (json_object_get(r, "excursions")) {
-        printf("\ntemperature above %g\n", json_real_value(json_object_get(r, "maxTemp")));
-        if (!json_array_size(json_object_get(r, "excursions")))
+    if (ledger_recall_has_max_temp(r, &max)) {
+        printf("\ntemperature above %g\n", max);
+        if (!ledger_recall_nexcursions(r))
             printf("  none\n");
-        json_array_foreach(json_object_get(r, "excursions"), i, v)
-        {
-            uint8_t feed[LEDGER_FEED_LEN];
-            ledger_unhex(json_string_value(json_object_get(v, "feed")), feed, LEDGER_FEED_LEN);
-            printf("  %.16s %-22.22s %g %s at %s\n",
-                   json_string_value(json_object_get(v, "eventTimeUTC")),
-                   feed_name(nm, feed, name, sizeof name),
-                   json_number_value(json_object_get(v, "value")),
-                   json_string_value(json_object_get(v, "uom"))
-                       ? json_string_value(json_object_get(v, "uom"))
-                       : "",
-                   json_string_value(json_object_get(v, "location"))
-                       ? json_string_value(json_object_get(v, "location"))
-                       : "-");
+        for (size_t i = 0; i < ledger_recall_nexcursions(r); i++) {
+            const ledger_recall_excursion_t *x = ledger_recall_excursion(r, i);
+            const char *loc = ledger_trace_after(x->event);
+            ledger_trace_fmt_ms(x->event->time_ms, tm);
+            printf("  %.16s %-22.22s %g %s at %s\n", tm,
+                   feed_name(nm, x->event->feed, name, sizeof name), json_number_value(x->value),
+                   json_string_value(x->uom) ? json_string_value(x->uom) : "", loc ? loc : "-");
         }
     }
 }
@@ -565,7 +514,7 @@ int cli_recall_main(cli_ctx_t *ctx, int argc, char **argv)
     const char *lot = NULL, *v, *maxt = NULL;
     int csv = 0, rc;
     double max = 0;
-    json_t *r = NULL;
+    ledger_recall_t *r = NULL;
     ledger_err_t err;
     names_t *nm = NULL;
 
@@ -605,21 +554,26 @@ int cli_recall_main(cli_ctx_t *ctx, int argc, char **argv)
     /* with read-ahead: a recall reads thousands of cards that lie together */
     if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY, &home)))
         return rc;
-    if ((rc = ledger_trace_recall(ledger_home_store(home), lot, NULL, maxt != NULL, max, &r,
-                                  &err))) {
+    if ((rc = ledger_recall_run(ledger_home_store(home), lot, NULL, maxt != NULL, max, &r,
+                                &err))) {
         rc = cli_fail(ctx, rc, &err);
         goto done;
     }
     if (ctx->json) {
-        print_json(r);
+        /* streamed: a recall of thousands of shipments is tens of MB */
+        if (ledger_recall_write_json(r, stdout, &err))
+            rc = cli_fail(ctx, LEDGER_EIO, &err);
     } else if ((nm = calloc(1, sizeof *nm))) {
         nm->home = home;
-        print_recall(nm, r, csv);
+        if (csv)
+            print_recall_csv(nm, r);
+        else
+            print_recall(nm, r);
     } else {
         rc = CLI_EXIT_ENV;
     }
 done:
-    json_decref(r);
+    ledger_recall_free(r);
     free(nm);
     ledger_home_close(home);
     return rc;

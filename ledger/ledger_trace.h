@@ -198,6 +198,12 @@ json_t *ledger_trace_json(const ledger_trace_t *t);
 const json_t *ledger_trace_ilmd(const json_t *event, const char *ns, const char *prefix,
                                 const char *local);
 
+/* Where event node n happened: bizLocation, else readPoint (NULL: none). */
+const char *ledger_trace_where(const ledger_trace_node_t *n);
+/* Where the thing is after event node n: a shipping's destination of type
+ * location (from its card), else where it happened. */
+const char *ledger_trace_after(const ledger_trace_node_t *n);
+
 /* Milliseconds since 1970 as "YYYY-MM-DDTHH:MM:SS.mmmZ" into out[32]. */
 void ledger_trace_fmt_ms(int64_t ms, char out[32]);
 

@@ -37,6 +37,27 @@ const char *ledger_trace_role_name(int role)
     return role >= 0 && (unsigned)role < sizeof names / sizeof names[0] ? names[role] : "";
 }
 
+const char *ledger_trace_where(const ledger_trace_node_t *n)
+{
+    return n->biz_location ? n->biz_location : n->read_point;
+}
+
+const char *ledger_trace_after(const ledger_trace_node_t *n)
+{
+    const ledger_card_t *c = n->card;
+    if (!n->biz_step || strcmp(n->biz_step, "shipping") != 0)
+        return ledger_trace_where(n);
+    for (size_t i = 0; c && i < c->nids; i++) {
+        char ty[64];
+        if (c->ids[i].role != LEDGER_ROLE_DEST)
+            continue;
+        ledger_epcis_cbv_short(c->ids[i].type ? c->ids[i].type : "", ty, sizeof ty);
+        if (strcmp(ty, "location") == 0)
+            return c->ids[i].written;
+    }
+    return ledger_trace_where(n);
+}
+
 void ledger_trace_fmt_ms(int64_t ms, char out[32])
 {
     time_t s = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);

@@ -1,5 +1,5 @@
-/* ledger_trace_report.c -- recall, garment lifecycle, due garments and meat
- * origin (ledger_trace_report.h), computed from the graph of one trace:
+/* ledger_trace_report.c -- garment lifecycle, due garments and meat origin
+ * (ledger_trace_report.h), computed from the graph of one trace:
  * nodes come in time order, so "the last event of X" is the event node with
  * the highest index among X's edges. */
 #include "ledger_trace_report.h"
@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ledger__trace.h"
 #include "ledger_entry.h"
 #include "ledger_epcis.h"
 #include "ledger_gs1.h"
@@ -16,34 +17,6 @@
 static int streq(const char *a, const char *b)
 {
     return a && b && strcmp(a, b) == 0;
-}
-
-/* The destination of type location of an event (its card), or NULL. */
-static const char *dest_location(const ledger_card_t *c)
-{
-    for (size_t i = 0; c && i < c->nids; i++) {
-        char ty[64];
-        if (c->ids[i].role != LEDGER_ROLE_DEST)
-            continue;
-        ledger_epcis_cbv_short(c->ids[i].type ? c->ids[i].type : "", ty, sizeof ty);
-        if (strcmp(ty, "location") == 0)
-            return c->ids[i].written;
-    }
-    return NULL;
-}
-
-/* Where an event happened: bizLocation, else readPoint. */
-static const char *where(const ledger_trace_node_t *n)
-{
-    return n->biz_location ? n->biz_location : n->read_point;
-}
-
-/* Where the thing is after the event: a shipment's destination location,
- * else where the event happened. */
-static const char *after(const ledger_trace_node_t *n)
-{
-    const char *d = streq(n->biz_step, "shipping") ? dest_location(n->card) : NULL;
-    return d ? d : where(n);
 }
 
 /* Two location identifiers are the same (canonical forms compared). */
@@ -84,7 +57,7 @@ static json_t *event_ref(const ledger_trace_node_t *n)
     set_str(o, "eventID", n->id);
     set_str(o, "type", n->type);
     set_str(o, "bizStep", n->biz_step);
-    set_str(o, "location", after(n));
+    set_str(o, "location", ledger_trace_after(n));
     if (n->erroneous)
         json_object_set_new(o, "erroneous", json_true());
     return o;
@@ -103,228 +76,6 @@ static json_t *party_list(const ledger_card_t *c, int role)
         json_array_append_new(out, json_pack("{s:s, s:s}", "type", sty, "id", c->ids[i].written));
     }
     return out;
-}
-
-/* A quantity's text (from the card) as a JSON number. */
-static json_t *quantity_value(const char *q)
-{
-    char *end;
-    if (strpbrk(q, ".eEna")) {
-        double d = strtod(q, &end);
-        return *end ? json_null() : json_real(d);
-    }
-    {
-        long long v = strtoll(q, &end, 10);
-        return *end ? json_null() : json_integer((json_int_t)v);
-    }
-}
-
-/* Number of instances and the class quantities an event moves (epcList,
- * childEPCs, outputEPCList; quantityList, childQuantityList,
- * outputQuantityList), from its card. */
-static json_t *event_quantity(const ledger_card_t *c)
-{
-    json_t *o = json_object(), *cls = json_array();
-    size_t n = 0;
-    for (size_t i = 0; c && i < c->nids; i++) {
-        const ledger_card_ident_t *d = &c->ids[i];
-        json_t *q;
-        if (d->role != LEDGER_ROLE_EPC && d->role != LEDGER_ROLE_CLASS &&
-            d->role != LEDGER_ROLE_CHILD && d->role != LEDGER_ROLE_OUTPUT)
-            continue;
-        if (!d->listed) {
-            n += d->role != LEDGER_ROLE_CLASS;
-            continue;
-        }
-        q = json_pack("{s:s}", "epcClass", d->id);
-        if (d->quantity)
-            json_object_set_new(q, "quantity", quantity_value(d->quantity));
-        if (d->uom)
-            json_object_set_new(q, "uom", json_string(d->uom));
-        json_array_append_new(cls, q);
-    }
-    json_object_set_new(o, "instances", json_integer((json_int_t)n));
-    json_object_set_new(o, "classes", cls);
-    return o;
-}
-
-static int has_dest(const ledger_trace_node_t *n)
-{
-    for (size_t i = 0; n->card && i < n->card->nids; i++)
-        if (n->card->ids[i].role == LEDGER_ROLE_DEST)
-            return 1;
-    return 0;
-}
-
-static int is_shipment(const ledger_trace_node_t *n)
-{
-    return n->kind == LEDGER_TNODE_EVENT &&
-           (streq(n->biz_step, "shipping") || streq(n->biz_step, "receiving") ||
-            streq(n->biz_step, "departing") || streq(n->biz_step, "arriving") || has_dest(n));
-}
-
-/* For every node, the index of the last non-erroneous event linked to it
- * ((size_t)-1 when none). Caller frees. */
-static size_t *last_events(const ledger_trace_t *t)
-{
-    size_t n = ledger_trace_node_count(t), *last = malloc((n ? n : 1) * sizeof *last);
-    if (!last)
-        return NULL;
-    for (size_t i = 0; i < n; i++)
-        last[i] = (size_t)-1;
-    for (size_t i = 0; i < ledger_trace_edge_count(t); i++) {
-        const ledger_trace_edge_t *e = ledger_trace_edge(t, i);
-        size_t a = e->from, b = e->to, id, ev;
-        if (ledger_trace_node(t, a)->kind == LEDGER_TNODE_IDENT &&
-            ledger_trace_node(t, b)->kind == LEDGER_TNODE_EVENT)
-            id = a, ev = b;
-        else if (ledger_trace_node(t, b)->kind == LEDGER_TNODE_IDENT &&
-                 ledger_trace_node(t, a)->kind == LEDGER_TNODE_EVENT)
-            id = b, ev = a;
-        else
-            continue;
-        if (ledger_trace_node(t, ev)->erroneous)
-            continue;
-        if (last[id] == (size_t)-1 || ev > last[id])
-            last[id] = ev;
-    }
-    return last;
-}
-
-/* ---- recall -------------------------------------------------------------- */
-
-static void excursions(const ledger_trace_t *t, const ledger_trace_node_t *n, double max,
-                       json_t *out)
-{
-    size_t i, j;
-    const json_t *se, *r;
-    if (!n->card || !n->card->max_temp || strtod(n->card->max_temp, NULL) <= max)
-        return; /* the event itself is read only when its card shows an excursion */
-    json_array_foreach(json_object_get(ledger_trace_node_event(t, n), "sensorElementList"), i, se)
-    {
-        json_array_foreach(json_object_get(se, "sensorReport"), j, r)
-        {
-            const char *ty = json_string_value(json_object_get(r, "type"));
-            const json_t *v = json_object_get(r, "value");
-            const char *k;
-            size_t tl;
-            json_t *o;
-            if (!json_is_number(v))
-                v = json_object_get(r, "maxValue");
-            if (!ty || !json_is_number(v) || json_number_value(v) <= max)
-                continue;
-            tl = strlen(ty);
-            k = tl >= 11 ? ty + tl - 11 : ty;
-            if (strcmp(k, "Temperature") != 0)
-                continue;
-            o = event_ref(n);
-            json_object_set(o, "value", (json_t *)v);
-            if (json_object_get(r, "uom"))
-                json_object_set(o, "uom", json_object_get(r, "uom"));
-            if (json_object_get(r, "time"))
-                json_object_set(o, "time", json_object_get(r, "time"));
-            json_array_append_new(out, o);
-        }
-    }
-}
-
-int ledger_trace_recall(ledger_store_t *st, const char *lot, const ledger_trace_opts_t *opts,
-                        int have_max_temp, double max_temp, json_t **out, ledger_err_t *err)
-{
-    ledger_trace_opts_t o = {0};
-    ledger_trace_t *t = NULL;
-    json_t *r, *products, *ships, *exc, **items = NULL, **refs = NULL, **ids = NULL;
-    size_t *last, n;
-    int rc;
-    uint64_t counted = 0;
-
-    *out = NULL;
-    if (opts)
-        o = *opts;
-    o.dir = LEDGER_TRACE_FORWARD;
-    o.no_sealed = 1; /* a recall lists what moved: sealed entries say nothing of that */
-    if ((rc = ledger_trace_run(st, lot, &o, &t, err)))
-        return rc;
-    n = ledger_trace_node_count(t);
-    if (!(last = last_events(t)) || !(items = calloc(n ? n : 1, sizeof *items)) ||
-        !(refs = calloc(n ? n : 1, sizeof *refs)) || !(ids = calloc(n ? n : 1, sizeof *ids))) {
-        free(last);
-        free(items);
-        free(refs);
-        ledger_trace_free(t);
-        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-    }
-    /* what each event moved: one pass over the edges */
-    for (size_t k = 0; k < ledger_trace_edge_count(t); k++) {
-        const ledger_trace_edge_t *e = ledger_trace_edge(t, k);
-        size_t ev = e->from, id = e->to;
-        if (ledger_trace_node(t, ev)->kind == LEDGER_TNODE_IDENT)
-            ev = e->to, id = e->from;
-        if (ledger_trace_node(t, ev)->kind != LEDGER_TNODE_EVENT ||
-            ledger_trace_node(t, id)->kind != LEDGER_TNODE_IDENT ||
-            !is_shipment(ledger_trace_node(t, ev)))
-            continue;
-        if (!items[ev])
-            items[ev] = json_array();
-        /* one string per identifier, shared by every list naming it */
-        if (!ids[id])
-            ids[id] = json_string(ledger_trace_node(t, id)->id);
-        json_array_append(items[ev], ids[id]);
-    }
-    products = json_array();
-    ships = json_array();
-    exc = json_array();
-    for (size_t i = 0; i < n; i++) {
-        const ledger_trace_node_t *x = ledger_trace_node(t, i);
-        if (x->kind == LEDGER_TNODE_IDENT) {
-            json_t *p = json_object();
-            size_t l = last[i];
-            if (!ids[i])
-                ids[i] = json_string(x->id);
-            json_object_set(p, "id", ids[i]);
-            /* one reference object per event, shared by every product
-             * last seen there (a case and its portions) */
-            if (l != (size_t)-1 && !refs[l])
-                refs[l] = event_ref(ledger_trace_node(t, l));
-            json_object_set(p, "lastSeen", l == (size_t)-1 ? json_null() : refs[l]);
-            json_array_append_new(products, p);
-            continue;
-        }
-        if (x->kind != LEDGER_TNODE_EVENT)
-            continue;
-        if (have_max_temp)
-            excursions(t, x, max_temp, exc);
-        if (is_shipment(x)) {
-            json_t *s = event_ref(x);
-            json_object_set_new(s, "sources", party_list(x->card, LEDGER_ROLE_SOURCE));
-            json_object_set_new(s, "destinations", party_list(x->card, LEDGER_ROLE_DEST));
-            json_object_set_new(s, "quantity", event_quantity(x->card));
-            json_object_set_new(s, "items", items[i] ? items[i] : json_array());
-            items[i] = NULL;
-            json_array_append_new(ships, s);
-            counted += !x->erroneous;
-        }
-    }
-    r = json_pack("{s:s, s:o, s:o, s:I, s:b}", "lot", lot, "products", products, "shipments", ships,
-                  "shipmentCount", (json_int_t)counted, "truncated", ledger_trace_truncated(t));
-    if (have_max_temp) {
-        json_object_set_new(r, "maxTemp", json_real(max_temp));
-        json_object_set_new(r, "excursions", exc);
-    } else {
-        json_decref(exc);
-    }
-    for (size_t i = 0; i < n; i++) {
-        json_decref(items[i]);
-        json_decref(refs[i]);
-        json_decref(ids[i]);
-    }
-    free(items);
-    free(refs);
-    free(ids);
-    free(last);
-    ledger_trace_free(t);
-    *out = r;
-    return 0;
 }
 
 /* ---- lifecycle ------------------------------------------------------------ */
@@ -400,10 +151,10 @@ int ledger_trace_lifecycle(ledger_store_t *st, const char *garment, const char *
             json_array_append_new(washev, event_ref(x));
             pending = NULL;
         } else if (streq(x->biz_step, "receiving")) {
-            const char *l = where(x);
+            const char *l = ledger_trace_where(x);
             pending = l && (n_laundries == 0 || listed(l, laundries, n_laundries)) ? l : NULL;
         } else if (streq(x->biz_step, "shipping")) {
-            if (pending && same_loc(pending, where(x))) {
+            if (pending && same_loc(pending, ledger_trace_where(x))) {
                 washes++;
                 json_array_append_new(washev, event_ref(x));
             }

@@ -1,7 +1,9 @@
 /* ledger_trace_report.h -- the questions people ask of a trace
- * (ledger_trace.h), answered as JSON values that the CLI prints as tables,
- * CSV or JSON: recall of a lot, the lifecycle of a garment, the origin of a
- * pack of meat. docs/trace.md describes every member and the rules.
+ * (ledger_trace.h), answered as JSON values that the CLI prints as tables
+ * or JSON: the lifecycle of a garment, the garments due at a location, the
+ * origin of a pack of meat. Recall of a lot has its own module
+ * (ledger_recall.h): its answer is too large to build as JSON values.
+ * docs/trace.md describes every member and the rules.
  *
  * All of them walk the store with ledger_trace_run (index walks only).
  *
@@ -24,25 +26,6 @@
 #define LEDGER_NS_MEAT "https://keten.dev/ns/meat#"
 #define LEDGER_NS_GARMENT "https://keten.dev/ns/garment#"
 #define LEDGER_BIZSTEP_LAUNDERING "https://keten.dev/voc/bizstep/laundering"
-
-/* Recall of `lot` (any identifier; usually urn:epc:class:lgtin:...): trace
- * forward, then
- *   "products":   every identifier reached (descendants through
- *                 transformations, containers it travelled in), each with
- *                 its last known event: time, bizLocation / destination
- *                 location, partner feed ("lastSeen");
- *   "shipments":  every event that moved any of them (bizStep shipping /
- *                 receiving, or sources/destinations), with time, feed:seq,
- *                 what (identifiers and quantities), sources and
- *                 destinations; erroneous ones are listed with
- *                 "erroneous": true and not counted;
- *   "excursions": sensor reports of type Temperature above max_temp (when
- *                 have_max_temp) on any event of the trace;
- *   "truncated":  the walk's bounds cut it.
- * opts may be NULL (defaults). New reference in *out. Errors as
- * ledger_trace_run. */
-int ledger_trace_recall(ledger_store_t *st, const char *lot, const ledger_trace_opts_t *opts,
-                        int have_max_temp, double max_temp, json_t **out, ledger_err_t *err);
 
 /* Lifecycle of a garment (an instance: SGTIN, GIAI, ...): trace back and
  * forward, then

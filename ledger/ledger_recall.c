@@ -1,0 +1,551 @@
+/* ledger_recall.c -- recall of a lot (ledger_recall.h). One forward trace,
+ * then three passes over its arrays: the edges give each identifier its
+ * last event and each shipment the identifiers it moved (counted first,
+ * then filled into one flat array); the nodes give products (identifier
+ * nodes, already first) and shipments (event nodes, already in time order);
+ * excursions read the few events whose card shows a temperature above the
+ * limit. The JSON writer streams the document through ledger_jsonw, with
+ * the precision jansson would choose for its reals. */
+#include "ledger_recall.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger__trace.h"
+#include "ledger_entry.h"
+#include "ledger_epcis.h"
+#include "ledger_jsonw.h"
+
+struct ledger_recall {
+    ledger_trace_t *t;
+    char *lot;
+    int have_max_temp;
+    double max_temp;
+    size_t counted;
+    ledger_recall_product_t *products;
+    size_t nproducts;
+    ledger_recall_shipment_t *ships;
+    size_t nships;
+    ledger_recall_excursion_t *exc;
+    size_t nexc, cexc;
+    const char **items; /* every shipment's items, one after another */
+};
+
+static int streq(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b) == 0;
+}
+
+static int is_shipment(const ledger_trace_node_t *n)
+{
+    if (n->kind != LEDGER_TNODE_EVENT)
+        return 0;
+    if (streq(n->biz_step, "shipping") || streq(n->biz_step, "receiving") ||
+        streq(n->biz_step, "departing") || streq(n->biz_step, "arriving"))
+        return 1;
+    for (size_t i = 0; n->card && i < n->card->nids; i++)
+        if (n->card->ids[i].role == LEDGER_ROLE_DEST)
+            return 1;
+    return 0;
+}
+
+/* ---- computing ---------------------------------------------------------------- */
+
+/* The identifier and event ends of edge e, when it joins one of each. */
+static int ident_event(const ledger_trace_t *t, const ledger_trace_edge_t *e, size_t *id,
+                       size_t *ev)
+{
+    const ledger_trace_node_t *a = ledger_trace_node(t, e->from), *b = ledger_trace_node(t, e->to);
+    if (a->kind == LEDGER_TNODE_IDENT && b->kind == LEDGER_TNODE_EVENT) {
+        *id = e->from;
+        *ev = e->to;
+        return 1;
+    }
+    if (b->kind == LEDGER_TNODE_IDENT && a->kind == LEDGER_TNODE_EVENT) {
+        *id = e->to;
+        *ev = e->from;
+        return 1;
+    }
+    return 0;
+}
+
+static int add_excursion(ledger_recall_t *r, const ledger_trace_node_t *n, const json_t *rep,
+                         const json_t *v)
+{
+    if (r->nexc == r->cexc) {
+        size_t nc = r->cexc ? r->cexc * 2 : 16;
+        ledger_recall_excursion_t *ne = realloc(r->exc, nc * sizeof *ne);
+        if (!ne)
+            return LEDGER_ENOMEM;
+        r->exc = ne;
+        r->cexc = nc;
+    }
+    r->exc[r->nexc++] = (ledger_recall_excursion_t){.event = n,
+                                                     .value = v,
+                                                     .uom = json_object_get(rep, "uom"),
+                                                     .time = json_object_get(rep, "time")};
+    return 0;
+}
+
+/* The sensor reports of event node n above the limit; the event is read
+ * only when its card's highest temperature is above it. */
+static int excursions(ledger_recall_t *r, const ledger_trace_node_t *n)
+{
+    size_t i, j;
+    const json_t *se, *rep, *ev;
+    if (!n->card || !n->card->max_temp || strtod(n->card->max_temp, NULL) <= r->max_temp)
+        return 0;
+    if (!(ev = ledger_trace_node_event(r->t, n)))
+        return 0;
+    json_array_foreach(json_object_get(ev, "sensorElementList"), i, se)
+    {
+        json_array_foreach(json_object_get(se, "sensorReport"), j, rep)
+        {
+            const char *ty = json_string_value(json_object_get(rep, "type"));
+            const json_t *v = json_object_get(rep, "value");
+            size_t tl;
+            if (!json_is_number(v))
+                v = json_object_get(rep, "maxValue");
+            if (!ty || !json_is_number(v) || json_number_value(v) <= r->max_temp)
+                continue;
+            tl = strlen(ty);
+            if (strcmp(tl >= 11 ? ty + tl - 11 : ty, "Temperature") != 0)
+                continue;
+            if (add_excursion(r, n, rep, v))
+                return LEDGER_ENOMEM;
+        }
+    }
+    return 0;
+}
+
+int ledger_recall_run(ledger_store_t *st, const char *lot, const ledger_trace_opts_t *opts,
+                      int have_max_temp, double max_temp, ledger_recall_t **out,
+                      ledger_err_t *err)
+{
+    ledger_trace_opts_t o = {0};
+    ledger_recall_t *r;
+    size_t n, ne, *last = NULL, *start = NULL, *fill = NULL, nitems = 0;
+    int rc;
+
+    *out = NULL;
+    if (!lot)
+        return ledger_err_set(err, LEDGER_EINVAL, "recall: which lot?");
+    if (opts)
+        o = *opts;
+    o.dir = LEDGER_TRACE_FORWARD;
+    o.no_sealed = 1; /* a recall lists what moved: sealed entries say nothing of that */
+    if (!(r = calloc(1, sizeof *r)) || !(r->lot = strdup(lot))) {
+        free(r);
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    }
+    r->have_max_temp = have_max_temp;
+    r->max_temp = max_temp;
+    if ((rc = ledger_trace_run(st, lot, &o, &r->t, err)))
+        goto fail;
+    n = ledger_trace_node_count(r->t);
+    ne = ledger_trace_edge_count(r->t);
+    /* per node: its last event (identifiers), where its items start
+     * (shipments) */
+    if (!(last = malloc((n + 1) * sizeof *last)) || !(start = calloc(n + 1, sizeof *start)))
+        goto nomem;
+    for (size_t i = 0; i < n; i++)
+        last[i] = (size_t)-1;
+    for (size_t k = 0; k < ne; k++) {
+        size_t id, ev;
+        const ledger_trace_node_t *x;
+        if (!ident_event(r->t, ledger_trace_edge(r->t, k), &id, &ev))
+            continue;
+        x = ledger_trace_node(r->t, ev);
+        if (!x->erroneous && (last[id] == (size_t)-1 || ev > last[id]))
+            last[id] = ev;
+        if (is_shipment(x)) {
+            start[ev + 1]++;
+            nitems++;
+        }
+    }
+    for (size_t i = 1; i <= n; i++)
+        start[i] += start[i - 1];
+    if (!(r->items = malloc((nitems ? nitems : 1) * sizeof *r->items)) ||
+        !(fill = malloc((n + 1) * sizeof *fill)))
+        goto nomem;
+    memcpy(fill, start, (n + 1) * sizeof *fill);
+    for (size_t k = 0; k < ne; k++) {
+        size_t id, ev;
+        if (ident_event(r->t, ledger_trace_edge(r->t, k), &id, &ev) &&
+            is_shipment(ledger_trace_node(r->t, ev)))
+            r->items[fill[ev]++] = ledger_trace_node(r->t, id)->id;
+    }
+    if (!(r->products = malloc((n ? n : 1) * sizeof *r->products)) ||
+        !(r->ships = malloc((n ? n : 1) * sizeof *r->ships)))
+        goto nomem;
+    for (size_t i = 0; i < n; i++) {
+        const ledger_trace_node_t *x = ledger_trace_node(r->t, i);
+        if (x->kind == LEDGER_TNODE_IDENT) {
+            r->products[r->nproducts++] = (ledger_recall_product_t){
+                .id = x->id, .last = last[i] == (size_t)-1 ? NULL : ledger_trace_node(r->t, last[i])};
+            continue;
+        }
+        if (x->kind != LEDGER_TNODE_EVENT)
+            continue;
+        if (have_max_temp && excursions(r, x))
+            goto nomem;
+        if (is_shipment(x)) {
+            r->ships[r->nships++] = (ledger_recall_shipment_t){
+                .event = x, .items = r->items + start[i], .nitems = start[i + 1] - start[i]};
+            r->counted += !x->erroneous;
+        }
+    }
+    free(last);
+    free(start);
+    free(fill);
+    *out = r;
+    return 0;
+nomem:
+    rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+fail:
+    free(last);
+    free(start);
+    free(fill);
+    ledger_recall_free(r);
+    return rc;
+}
+
+void ledger_recall_free(ledger_recall_t *r)
+{
+    if (!r)
+        return;
+    ledger_trace_free(r->t);
+    free(r->lot);
+    free(r->products);
+    free(r->ships);
+    free(r->exc);
+    free(r->items);
+    free(r);
+}
+
+const char *ledger_recall_lot(const ledger_recall_t *r)
+{
+    return r->lot;
+}
+
+const ledger_trace_t *ledger_recall_trace(const ledger_recall_t *r)
+{
+    return r->t;
+}
+
+int ledger_recall_truncated(const ledger_recall_t *r)
+{
+    return ledger_trace_truncated(r->t);
+}
+
+size_t ledger_recall_shipment_count(const ledger_recall_t *r)
+{
+    return r->counted;
+}
+
+int ledger_recall_has_max_temp(const ledger_recall_t *r, double *max_temp)
+{
+    if (r->have_max_temp && max_temp)
+        *max_temp = r->max_temp;
+    return r->have_max_temp;
+}
+
+size_t ledger_recall_nproducts(const ledger_recall_t *r)
+{
+    return r->nproducts;
+}
+
+const ledger_recall_product_t *ledger_recall_product(const ledger_recall_t *r, size_t i)
+{
+    return i < r->nproducts ? &r->products[i] : NULL;
+}
+
+size_t ledger_recall_nshipments(const ledger_recall_t *r)
+{
+    return r->nships;
+}
+
+const ledger_recall_shipment_t *ledger_recall_shipment(const ledger_recall_t *r, size_t i)
+{
+    return i < r->nships ? &r->ships[i] : NULL;
+}
+
+size_t ledger_recall_nexcursions(const ledger_recall_t *r)
+{
+    return r->nexc;
+}
+
+const ledger_recall_excursion_t *ledger_recall_excursion(const ledger_recall_t *r, size_t i)
+{
+    return i < r->nexc ? &r->exc[i] : NULL;
+}
+
+/* ---- quantities --------------------------------------------------------------- */
+
+/* A moved identifier counts as an instance (EPC lists, parent) or a class
+ * quantity (quantity lists); other roles are not what moved. */
+static int moved(const ledger_card_ident_t *d)
+{
+    return d->role == LEDGER_ROLE_EPC || d->role == LEDGER_ROLE_CLASS ||
+           d->role == LEDGER_ROLE_CHILD || d->role == LEDGER_ROLE_OUTPUT;
+}
+
+/* A quantity's text (from the card): an integer (*is_real 0, *i), a real
+ * (*is_real 1, *d), or neither (-1). */
+static int quantity_number(const char *q, int *is_real, long long *i, double *d)
+{
+    char *end;
+    if (strpbrk(q, ".eEna")) {
+        *d = strtod(q, &end);
+        *is_real = 1;
+        return *end || !isfinite(*d) ? -1 : 0;
+    }
+    *i = strtoll(q, &end, 10);
+    *is_real = 0;
+    return *end ? -1 : 0;
+}
+
+void ledger_recall_quantity_text(const ledger_recall_shipment_t *s, char *out, size_t len)
+{
+    const ledger_card_t *c = s->event->card;
+    size_t o = 0, n = 0;
+    out[0] = '\0';
+    for (size_t i = 0; c && i < c->nids; i++)
+        if (moved(&c->ids[i]) && !c->ids[i].listed)
+            n += c->ids[i].role != LEDGER_ROLE_CLASS;
+    if (n)
+        o += (size_t)snprintf(out, len, "%zu item%s", n, n == 1 ? "" : "s");
+    for (size_t i = 0; c && i < c->nids && o < len; i++) {
+        const ledger_card_ident_t *d = &c->ids[i];
+        int is_real;
+        long long iv = 0;
+        double dv = 0;
+        if (!moved(d) || !d->listed)
+            continue;
+        if (!d->quantity || quantity_number(d->quantity, &is_real, &iv, &dv))
+            dv = 0;
+        else if (!is_real)
+            dv = (double)iv;
+        o += (size_t)snprintf(out + o, len - o, "%s%g%s%s %s", o ? " + " : "", dv,
+                              d->uom ? " " : "", d->uom ? d->uom : "", d->id);
+    }
+}
+
+/* ---- JSON ------------------------------------------------------------------- */
+
+/* The precision jansson would give the document: the largest any of its
+ * reals needs, at least 15 (ledger_json_real_digits). */
+static int doc_digits(const ledger_recall_t *r)
+{
+    int digits = 15;
+    if (r->have_max_temp)
+        digits = ledger_jsonw_digits(r->max_temp, digits);
+    for (size_t i = 0; i < r->nexc && digits < 17; i++)
+        if (json_is_real(r->exc[i].value))
+            digits = ledger_jsonw_digits(json_real_value(r->exc[i].value), digits);
+    for (size_t s = 0; s < r->nships && digits < 17; s++) {
+        const ledger_card_t *c = r->ships[s].event->card;
+        for (size_t i = 0; c && i < c->nids; i++) {
+            int is_real;
+            long long iv;
+            double dv;
+            if (moved(&c->ids[i]) && c->ids[i].listed && c->ids[i].quantity &&
+                quantity_number(c->ids[i].quantity, &is_real, &iv, &dv) == 0 && is_real)
+                digits = ledger_jsonw_digits(dv, digits);
+        }
+    }
+    return digits;
+}
+
+typedef struct hexcache {
+    const uint8_t *feed[8];
+    char hex[8][2 * LEDGER_FEED_LEN + 1];
+    size_t n, next;
+} hexcache_t;
+
+/* The feed's hex (the last few remembered: a recall names few partners). */
+static const char *feed_hex(hexcache_t *hc, const uint8_t *feed)
+{
+    size_t k;
+    for (k = 0; k < hc->n; k++)
+        if (memcmp(hc->feed[k], feed, LEDGER_FEED_LEN) == 0)
+            return hc->hex[k];
+    k = hc->n < 8 ? hc->n++ : hc->next++ % 8;
+    hc->feed[k] = feed;
+    return ledger_hex(feed, LEDGER_FEED_LEN, hc->hex[k]);
+}
+
+/* The members of an event reference (docs/trace.md): feed, seq, time,
+ * IDs, step, location; the caller opened the object. */
+static void ref_members(ledger_jsonw_t *w, hexcache_t *hc, const ledger_trace_node_t *n)
+{
+    char tm[32];
+    ledger_jsonw_kstr(w, "feed", feed_hex(hc, n->feed));
+    ledger_jsonw_kint(w, "seq", (int64_t)n->seq);
+    ledger_trace_fmt_ms(n->time_ms, tm);
+    ledger_jsonw_kstr(w, "eventTimeUTC", tm);
+    if (n->kind != LEDGER_TNODE_EVENT) {
+        ledger_jsonw_key(w, "sealed");
+        ledger_jsonw_bool(w, 1);
+        return;
+    }
+    ledger_jsonw_kstr(w, "eventTime", n->card ? n->card->event_time : NULL);
+    ledger_jsonw_kstr(w, "eventID", n->id);
+    ledger_jsonw_kstr(w, "type", n->type);
+    ledger_jsonw_kstr(w, "bizStep", n->biz_step);
+    ledger_jsonw_kstr(w, "location", ledger_trace_after(n));
+    if (n->erroneous) {
+        ledger_jsonw_key(w, "erroneous");
+        ledger_jsonw_bool(w, 1);
+    }
+}
+
+static void parties(ledger_jsonw_t *w, const ledger_card_t *c, int role)
+{
+    ledger_jsonw_array(w);
+    for (size_t i = 0; c && i < c->nids; i++) {
+        char sty[64];
+        if (c->ids[i].role != role)
+            continue;
+        ledger_epcis_cbv_short(c->ids[i].type ? c->ids[i].type : "", sty, sizeof sty);
+        ledger_jsonw_object(w);
+        ledger_jsonw_kstr(w, "type", sty);
+        ledger_jsonw_kstr(w, "id", c->ids[i].written);
+        ledger_jsonw_end(w);
+    }
+    ledger_jsonw_end(w);
+}
+
+static void quantity(ledger_jsonw_t *w, const ledger_card_t *c)
+{
+    size_t n = 0;
+    for (size_t i = 0; c && i < c->nids; i++)
+        if (moved(&c->ids[i]) && !c->ids[i].listed)
+            n += c->ids[i].role != LEDGER_ROLE_CLASS;
+    ledger_jsonw_object(w);
+    ledger_jsonw_kint(w, "instances", (int64_t)n);
+    ledger_jsonw_key(w, "classes");
+    ledger_jsonw_array(w);
+    for (size_t i = 0; c && i < c->nids; i++) {
+        const ledger_card_ident_t *d = &c->ids[i];
+        int is_real;
+        long long iv;
+        double dv;
+        if (!moved(d) || !d->listed)
+            continue;
+        ledger_jsonw_object(w);
+        ledger_jsonw_kstr(w, "epcClass", d->id);
+        if (d->quantity) {
+            int q = quantity_number(d->quantity, &is_real, &iv, &dv);
+            ledger_jsonw_key(w, "quantity");
+            if (q)
+                ledger_jsonw_null(w);
+            else if (is_real)
+                ledger_jsonw_real(w, dv);
+            else
+                ledger_jsonw_int(w, iv);
+        }
+        if (d->uom)
+            ledger_jsonw_kstr(w, "uom", d->uom);
+        ledger_jsonw_end(w);
+    }
+    ledger_jsonw_end(w);
+    ledger_jsonw_end(w);
+}
+
+int ledger_recall_write_json(const ledger_recall_t *r, FILE *f, ledger_err_t *err)
+{
+    ledger_jsonw_t w;
+    hexcache_t hc = {0};
+    ledger_jsonw_init(&w, f, doc_digits(r));
+    ledger_jsonw_object(&w);
+    ledger_jsonw_kstr(&w, "lot", r->lot);
+    ledger_jsonw_key(&w, "products");
+    ledger_jsonw_array(&w);
+    for (size_t i = 0; i < r->nproducts; i++) {
+        ledger_jsonw_object(&w);
+        ledger_jsonw_kstr(&w, "id", r->products[i].id);
+        ledger_jsonw_key(&w, "lastSeen");
+        if (r->products[i].last) {
+            ledger_jsonw_object(&w);
+            ref_members(&w, &hc, r->products[i].last);
+            ledger_jsonw_end(&w);
+        } else {
+            ledger_jsonw_null(&w);
+        }
+        ledger_jsonw_end(&w);
+    }
+    ledger_jsonw_end(&w);
+    ledger_jsonw_key(&w, "shipments");
+    ledger_jsonw_array(&w);
+    for (size_t i = 0; i < r->nships; i++) {
+        const ledger_recall_shipment_t *s = &r->ships[i];
+        ledger_jsonw_object(&w);
+        ref_members(&w, &hc, s->event);
+        ledger_jsonw_key(&w, "sources");
+        parties(&w, s->event->card, LEDGER_ROLE_SOURCE);
+        ledger_jsonw_key(&w, "destinations");
+        parties(&w, s->event->card, LEDGER_ROLE_DEST);
+        ledger_jsonw_key(&w, "quantity");
+        quantity(&w, s->event->card);
+        ledger_jsonw_key(&w, "items");
+        ledger_jsonw_array(&w);
+        for (size_t k = 0; k < s->nitems; k++)
+            ledger_jsonw_str(&w, s->items[k]);
+        ledger_jsonw_end(&w);
+        ledger_jsonw_end(&w);
+    }
+    ledger_jsonw_end(&w);
+    ledger_jsonw_kint(&w, "shipmentCount", (int64_t)r->counted);
+    ledger_jsonw_key(&w, "truncated");
+    ledger_jsonw_bool(&w, ledger_trace_truncated(r->t));
+    if (r->have_max_temp) {
+        ledger_jsonw_key(&w, "maxTemp");
+        ledger_jsonw_real(&w, r->max_temp);
+        ledger_jsonw_key(&w, "excursions");
+        ledger_jsonw_array(&w);
+        for (size_t i = 0; i < r->nexc; i++) {
+            ledger_jsonw_object(&w);
+            ref_members(&w, &hc, r->exc[i].event);
+            ledger_jsonw_key(&w, "value");
+            ledger_jsonw_value(&w, r->exc[i].value);
+            if (r->exc[i].uom) {
+                ledger_jsonw_key(&w, "uom");
+                ledger_jsonw_value(&w, r->exc[i].uom);
+            }
+            if (r->exc[i].time) {
+                ledger_jsonw_key(&w, "time");
+                ledger_jsonw_value(&w, r->exc[i].time);
+            }
+            ledger_jsonw_end(&w);
+        }
+        ledger_jsonw_end(&w);
+    }
+    ledger_jsonw_end(&w);
+    putc('\n', f);
+    return ledger_jsonw_done(&w, err);
+}
+
+json_t *ledger_recall_json(const ledger_recall_t *r, ledger_err_t *err)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    json_t *j = NULL;
+    json_error_t je;
+    if (!f) {
+        ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+        return NULL;
+    }
+    if (ledger_recall_write_json(r, f, err) == 0) {
+        fclose(f);
+        f = NULL;
+        if (!(j = json_loadb(buf, len, 0, &je)))
+            ledger_err_set(err, LEDGER_EIO, "recall JSON does not read back: %s", je.text);
+    }
+    if (f)
+        fclose(f);
+    free(buf);
+    return j;
+}
