@@ -267,6 +267,7 @@ bad:
 int ledger_store_card(ledger_store_t *st, uint64_t lseq, ledger_card_t *out, ledger_err_t *err)
 {
     MDB_txn *txn;
+    MDB_cursor *c;
     uint8_t kb[8];
     MDB_val k = {8, kb}, v;
     int rc;
@@ -275,7 +276,14 @@ int ledger_store_card(ledger_store_t *st, uint64_t lseq, ledger_card_t *out, led
     ledger__put_be64(kb, lseq);
     if ((rc = ledger__begin_read(st, &txn, err)))
         return rc;
-    rc = mdb_get(txn, st->dbi[DB_EDGE], &k, &v);
+    /* a cursor (kept while the store is held) finds a card on the page of
+     * the one before without descending the tree: a walk's cards lie
+     * together */
+    if ((rc = ledger__cursor(st, txn, DB_EDGE, &c, err))) {
+        ledger__end_read(st, txn);
+        return rc;
+    }
+    rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
     if (rc == MDB_NOTFOUND)
         rc = ledger_err_set(err, LEDGER_ENOTFOUND, "local entry %llu has no event card",
                             (unsigned long long)lseq);
@@ -283,6 +291,7 @@ int ledger_store_card(ledger_store_t *st, uint64_t lseq, ledger_card_t *out, led
         rc = ledger__lmdb_err(err, rc, "cannot read the edge index");
     else
         rc = card_parse(v.mv_data, v.mv_size, lseq, out, err);
+    ledger__cursor_done(st, c);
     ledger__end_read(st, txn);
     return rc;
 }

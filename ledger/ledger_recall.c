@@ -37,10 +37,14 @@ static int streq(const char *a, const char *b)
     return a && b && strcmp(a, b) == 0;
 }
 
+/* A shipment: bizStep shipping, receiving, departing or arriving, or a
+ * destination list. */
 static int is_shipment(const ledger_trace_node_t *n)
 {
     if (n->kind != LEDGER_TNODE_EVENT)
         return 0;
+    if (n->step == LEDGER_TEDGE_SHIPMENT && streq(n->biz_step, "shipping")) /* the usual */
+        return 1;
     if (streq(n->biz_step, "shipping") || streq(n->biz_step, "receiving") ||
         streq(n->biz_step, "departing") || streq(n->biz_step, "arriving"))
         return 1;
@@ -52,17 +56,20 @@ static int is_shipment(const ledger_trace_node_t *n)
 
 /* ---- computing ---------------------------------------------------------------- */
 
-/* The identifier and event ends of edge e, when it joins one of each. */
-static int ident_event(const ledger_trace_t *t, const ledger_trace_edge_t *e, size_t *id,
+/* Per node: IDENT, EVENT that is no shipment, or SHIPMENT (an event). */
+enum { K_OTHER, K_IDENT, K_EVENT, K_SHIPMENT };
+
+/* The identifier and event ends of edge e, when it joins one of each
+ * (kinds: per node, as above). */
+static int ident_event(const unsigned char *kinds, const ledger_trace_edge_t *e, size_t *id,
                        size_t *ev)
 {
-    const ledger_trace_node_t *a = ledger_trace_node(t, e->from), *b = ledger_trace_node(t, e->to);
-    if (a->kind == LEDGER_TNODE_IDENT && b->kind == LEDGER_TNODE_EVENT) {
+    if (kinds[e->from] == K_IDENT && kinds[e->to] >= K_EVENT) {
         *id = e->from;
         *ev = e->to;
         return 1;
     }
-    if (b->kind == LEDGER_TNODE_IDENT && a->kind == LEDGER_TNODE_EVENT) {
+    if (kinds[e->to] == K_IDENT && kinds[e->from] >= K_EVENT) {
         *id = e->to;
         *ev = e->from;
         return 1;
@@ -126,6 +133,7 @@ int ledger_recall_run(ledger_store_t *st, const char *lot, const ledger_trace_op
     ledger_trace_opts_t o = {0};
     ledger_recall_t *r;
     size_t n, ne, *last = NULL, *start = NULL, *fill = NULL, nitems = 0;
+    unsigned char *kinds = NULL;
     int rc;
 
     *out = NULL;
@@ -147,19 +155,24 @@ int ledger_recall_run(ledger_store_t *st, const char *lot, const ledger_trace_op
     ne = ledger_trace_edge_count(r->t);
     /* per node: its last event (identifiers), where its items start
      * (shipments) */
-    if (!(last = malloc((n + 1) * sizeof *last)) || !(start = calloc(n + 1, sizeof *start)))
+    if (!(last = malloc((n + 1) * sizeof *last)) || !(start = calloc(n + 1, sizeof *start)) ||
+        !(kinds = malloc(n + 1)))
         goto nomem;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        const ledger_trace_node_t *x = ledger_trace_node(r->t, i);
         last[i] = (size_t)-1;
+        kinds[i] = x->kind == LEDGER_TNODE_IDENT ? K_IDENT
+                   : x->kind != LEDGER_TNODE_EVENT ? K_OTHER
+                   : is_shipment(x)                ? K_SHIPMENT
+                                                   : K_EVENT;
+    }
     for (size_t k = 0; k < ne; k++) {
         size_t id, ev;
-        const ledger_trace_node_t *x;
-        if (!ident_event(r->t, ledger_trace_edge(r->t, k), &id, &ev))
+        if (!ident_event(kinds, ledger_trace_edge(r->t, k), &id, &ev))
             continue;
-        x = ledger_trace_node(r->t, ev);
-        if (!x->erroneous && (last[id] == (size_t)-1 || ev > last[id]))
+        if (!ledger_trace_node(r->t, ev)->erroneous && (last[id] == (size_t)-1 || ev > last[id]))
             last[id] = ev;
-        if (is_shipment(x)) {
+        if (kinds[ev] == K_SHIPMENT) {
             start[ev + 1]++;
             nitems++;
         }
@@ -172,8 +185,7 @@ int ledger_recall_run(ledger_store_t *st, const char *lot, const ledger_trace_op
     memcpy(fill, start, (n + 1) * sizeof *fill);
     for (size_t k = 0; k < ne; k++) {
         size_t id, ev;
-        if (ident_event(r->t, ledger_trace_edge(r->t, k), &id, &ev) &&
-            is_shipment(ledger_trace_node(r->t, ev)))
+        if (ident_event(kinds, ledger_trace_edge(r->t, k), &id, &ev) && kinds[ev] == K_SHIPMENT)
             r->items[fill[ev]++] = ledger_trace_node(r->t, id)->id;
     }
     if (!(r->products = malloc((n ? n : 1) * sizeof *r->products)) ||
@@ -190,7 +202,7 @@ int ledger_recall_run(ledger_store_t *st, const char *lot, const ledger_trace_op
             continue;
         if (have_max_temp && excursions(r, x))
             goto nomem;
-        if (is_shipment(x)) {
+        if (kinds[i] == K_SHIPMENT) {
             r->ships[r->nships++] = (ledger_recall_shipment_t){
                 .event = x, .items = r->items + start[i], .nitems = start[i + 1] - start[i]};
             r->counted += !x->erroneous;
@@ -199,6 +211,7 @@ int ledger_recall_run(ledger_store_t *st, const char *lot, const ledger_trace_op
     free(last);
     free(start);
     free(fill);
+    free(kinds);
     *out = r;
     return 0;
 nomem:
@@ -207,6 +220,7 @@ fail:
     free(last);
     free(start);
     free(fill);
+    free(kinds);
     ledger_recall_free(r);
     return rc;
 }

@@ -156,6 +156,28 @@ static int keep_event(ledger_trace_t *t, json_t *ev)
     return 0;
 }
 
+/* What kind of step event node n is (from its card; kept in n->step). */
+static int step_of(const ledger_trace_node_t *n)
+{
+    const char *ty = n->type ? n->type : "";
+    if (strcmp(ty, "TransformationEvent") == 0)
+        return LEDGER_TEDGE_TRANSFORMATION;
+    if (strcmp(ty, "AggregationEvent") == 0)
+        return LEDGER_TEDGE_AGGREGATION;
+    if (strcmp(ty, "TransactionEvent") == 0)
+        return LEDGER_TEDGE_TRANSACTION;
+    if (strcmp(ty, "AssociationEvent") == 0)
+        return LEDGER_TEDGE_ASSOCIATION;
+    if (n->biz_step &&
+        (strcmp(n->biz_step, "shipping") == 0 || strcmp(n->biz_step, "receiving") == 0 ||
+         strcmp(n->biz_step, "departing") == 0 || strcmp(n->biz_step, "arriving") == 0))
+        return LEDGER_TEDGE_SHIPMENT;
+    for (size_t i = 0; n->card && i < n->card->nids; i++)
+        if (n->card->ids[i].role == LEDGER_ROLE_SOURCE || n->card->ids[i].role == LEDGER_ROLE_DEST)
+            return LEDGER_TEDGE_SHIPMENT;
+    return LEDGER_TEDGE_OBSERVATION;
+}
+
 /* A new node for the entry at lseq (the entries map updated: through
  * slot, its value there, when given): 0, 1 when max_nodes is reached,
  * LEDGER_ENOMEM. */
@@ -244,6 +266,7 @@ static int card_node(walk_t *w, uint64_t lseq, unsigned depth, unsigned reached,
     n->event_hash = c->event_hash;
     if ((c->biz_step && !n->biz_step) || (c->disposition && !n->disposition))
         return ledger_err_set(w->err, LEDGER_ENOMEM, "out of memory");
+    n->step = step_of(n);
     /* the errorDeclaration of this event, if any: looked up after the
      * index walk that found it (check_declarations) */
     return 0;
@@ -505,33 +528,12 @@ static int check_declarations(walk_t *w, size_t from)
 
 /* ---- the rules ------------------------------------------------------------ */
 
-static int kind_of(const ledger_trace_node_t *n)
-{
-    const char *ty = n->type ? n->type : "";
-    if (strcmp(ty, "TransformationEvent") == 0)
-        return LEDGER_TEDGE_TRANSFORMATION;
-    if (strcmp(ty, "AggregationEvent") == 0)
-        return LEDGER_TEDGE_AGGREGATION;
-    if (strcmp(ty, "TransactionEvent") == 0)
-        return LEDGER_TEDGE_TRANSACTION;
-    if (strcmp(ty, "AssociationEvent") == 0)
-        return LEDGER_TEDGE_ASSOCIATION;
-    if (n->biz_step &&
-        (strcmp(n->biz_step, "shipping") == 0 || strcmp(n->biz_step, "receiving") == 0 ||
-         strcmp(n->biz_step, "departing") == 0 || strcmp(n->biz_step, "arriving") == 0))
-        return LEDGER_TEDGE_SHIPMENT;
-    for (size_t i = 0; n->card && i < n->card->nids; i++)
-        if (n->card->ids[i].role == LEDGER_ROLE_SOURCE || n->card->ids[i].role == LEDGER_ROLE_DEST)
-            return LEDGER_TEDGE_SHIPMENT;
-    return LEDGER_TEDGE_OBSERVATION;
-}
-
 /* The edge between identifier node x and event node e for role, in the
  * direction of flow. */
 static int link(walk_t *w, size_t x, size_t e, int role)
 {
     const ledger_trace_node_t *n = &w->t->nodes[e];
-    int kind = kind_of(n), out = 0;
+    int kind = n->step, out = 0;
     int del = n->action && strcmp(n->action, "DELETE") == 0;
     switch (role) {
     case LEDGER_ROLE_OUTPUT:
@@ -642,7 +644,7 @@ static int follow(walk_t *w, const item_t *it, size_t x)
         if (n->erroneous)
             continue; /* shown, not followed */
         event_ids(w, e, ic);
-        is_agg = strcmp(n->type, "AggregationEvent") == 0;
+        is_agg = n->step == LEDGER_TEDGE_AGGREGATION;
         del = n->action && strcmp(n->action, "DELETE") == 0;
         add = n->action && strcmp(n->action, "ADD") == 0;
         if (it->mode == MODE_CARRIER) {
@@ -650,7 +652,7 @@ static int follow(walk_t *w, const item_t *it, size_t x)
             for (size_t a = 0; a < w->nact && !is_agg && !rc; a++) {
                 size_t vn = t->syms[w->act[a].via].node;
                 if (n->time_ms <= w->act[a].hi && vn != (size_t)-1)
-                    rc = ledger__trace_add_edge(t, vn, e, kind_of(n), LEDGER_TRACE_ROLE_CARRIED);
+                    rc = ledger__trace_add_edge(t, vn, e, n->step, LEDGER_TRACE_ROLE_CARRIED);
             }
             if (rc)
                 break;
@@ -675,7 +677,7 @@ static int follow(walk_t *w, const item_t *it, size_t x)
                                   LEDGER_TEDGE_AGGREGATION);
             continue;
         }
-        if (strcmp(n->type, "TransformationEvent") == 0) {
+        if (n->step == LEDGER_TEDGE_TRANSFORMATION) {
             int want = it->mode == MODE_BACK ? LEDGER_ROLE_INPUT : LEDGER_ROLE_OUTPUT;
             int mine = it->mode == MODE_BACK ? LEDGER_ROLE_OUTPUT : LEDGER_ROLE_INPUT;
             if (it->mode == MODE_BACK && role == LEDGER_ROLE_OUTPUT) {
@@ -698,7 +700,7 @@ static int follow(walk_t *w, const item_t *it, size_t x)
                                         (size_t)-1, 0);
             continue;
         }
-        if (is_agg || strcmp(n->type, "AssociationEvent") == 0) {
+        if (is_agg || n->step == LEDGER_TEDGE_ASSOCIATION) {
             if (!is_agg)
                 continue; /* associations: a step, not followed */
             if (role == LEDGER_ROLE_CHILD && !del) {

@@ -108,6 +108,9 @@ typedef struct ledger_trace_node {
     const char *biz_location;  /* NULL when none */
     const json_t *event;       /* the event once read (ledger_trace_node_event reads it) */
     const ledger_card_t *card; /* EVENT: its card (ledger_store.h; borrowed) */
+    int step;                  /* EVENT: what kind of step it is, the kind of its edges
+                                  (enum ledger_trace_edge_kind: OBSERVATION, SHIPMENT,
+                                  AGGREGATION, TRANSFORMATION, TRANSACTION, ASSOCIATION) */
     int erroneous;             /* 1: an errorDeclaration declares it erroneous */
     const json_t *declaration; /* its errorDeclaration member, or NULL */
     uint8_t decl_feed[LEDGER_FEED_LEN];
