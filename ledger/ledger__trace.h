@@ -58,13 +58,11 @@ struct ledger_trace {
     size_t ne, ce;
     json_t **evs; /* every event the nodes point to (owned) */
     size_t nev, cev;
-    ledger_card_t **cards; /* every card the nodes point to (owned) */
-    size_t ncards, ccards;
     ledger__tmap_t idents;   /* identifier -> its index in syms */
     ledger__tsym_t *syms;    /* every identifier met */
     size_t nsyms, csyms;
     ledger__umap_t entries;  /* lseq -> node */
-    ledger_arena_t arena;    /* the strings of the nodes and of the maps */
+    ledger_arena_t arena;    /* the strings of the nodes and of the maps, the cards */
     ledger_store_t *st;      /* where the events are read from (ledger_trace_node_event) */
     size_t start;
     unsigned dir;

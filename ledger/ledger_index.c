@@ -166,8 +166,8 @@ static int skip_text(const uint8_t *p, size_t n, size_t *off)
     return 0;
 }
 
-static int card_parse(const uint8_t *p, size_t n, uint64_t lseq, ledger_card_t *c,
-                      ledger_err_t *err)
+static int card_parse(const uint8_t *p, size_t n, uint64_t lseq, ledger_arena_t *arena,
+                      ledger_card_t *c, ledger_err_t *err)
 {
     cardr_t r = {p, n, CARD_HEAD_LEN + 10};
     size_t nids = 0, off, prev, idbytes = 0;
@@ -200,9 +200,14 @@ static int card_parse(const uint8_t *p, size_t n, uint64_t lseq, ledger_card_t *
             goto bad;
     }
     /* the block: ids, then every text with its NUL */
-    if (!(c->mem = malloc(nids * sizeof *c->ids + n + NTEXTS + idbytes)))
-        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-    c->ids = c->mem;
+    {
+        size_t size = nids * sizeof *c->ids + n + NTEXTS + idbytes;
+        void *mem = arena ? ledger_arena_alloc(arena, size, _Alignof(ledger_card_ident_t))
+                          : (c->mem = malloc(size));
+        if (!mem)
+            return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+        c->ids = mem;
+    }
     dst = (char *)(c->ids + nids);
     memcpy(c->feed, p, LEDGER_FEED_LEN);
     c->seq = ledger__get_be64(p + LEDGER_FEED_LEN);
@@ -257,7 +262,7 @@ static int card_parse(const uint8_t *p, size_t n, uint64_t lseq, ledger_card_t *
         c->event_id = c->event_hash;
     return 0;
 bad_free:
-    free(c->mem);
+    free(c->mem); /* in an arena: left to it */
     memset(c, 0, sizeof *c);
 bad:
     return ledger_err_set(err, LEDGER_EVERIFY, "the card of local entry %llu is damaged",
@@ -265,6 +270,12 @@ bad:
 }
 
 int ledger_store_card(ledger_store_t *st, uint64_t lseq, ledger_card_t *out, ledger_err_t *err)
+{
+    return ledger_store_card_in(st, lseq, NULL, out, err);
+}
+
+int ledger_store_card_in(ledger_store_t *st, uint64_t lseq, ledger_arena_t *arena,
+                         ledger_card_t *out, ledger_err_t *err)
 {
     MDB_txn *txn;
     MDB_cursor *c;
@@ -290,7 +301,7 @@ int ledger_store_card(ledger_store_t *st, uint64_t lseq, ledger_card_t *out, led
     else if (rc)
         rc = ledger__lmdb_err(err, rc, "cannot read the edge index");
     else
-        rc = card_parse(v.mv_data, v.mv_size, lseq, out, err);
+        rc = card_parse(v.mv_data, v.mv_size, lseq, arena, out, err);
     ledger__cursor_done(st, c);
     ledger__end_read(st, txn);
     return rc;

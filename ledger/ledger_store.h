@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "ledger_entry.h"
+#include "ledger_arena.h"
 #include "ledger_error.h"
 #include "ledger_identity.h"
 
@@ -240,6 +241,10 @@ typedef struct ledger_card {
  * needs no freeing. */
 int ledger_store_card(ledger_store_t *st, uint64_t lseq, ledger_card_t *out, ledger_err_t *err);
 void ledger_card_free(ledger_card_t *c);
+/* The same with the card's memory taken from arena (released with it;
+ * ledger_card_free is then not needed): a walk reads thousands. */
+int ledger_store_card_in(ledger_store_t *st, uint64_t lseq, ledger_arena_t *arena,
+                         ledger_card_t *out, ledger_err_t *err);
 
 /* The local positions of the entries whose event has eventID or event hash
  * id (an event, and the restatements declaring it erroneous), up to max,

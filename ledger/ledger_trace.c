@@ -68,7 +68,9 @@ typedef struct walk {
     ledger_trace_opts_t o;
     item_t *q;
     size_t qn, qcap, qhead;
-    ledger_arena_t arena;   /* the keys of visited and pending */
+    ledger_arena_t arena;   /* the keys of visited and pending, csyms' arrays */
+    size_t **csyms;         /* per event node: the syms of its card's identifiers */
+    size_t ncsyms;
     ledger__tmap_t visited; /* (sym, via, mode, lo) -> window bound index in bounds[] */
     int64_t *bounds;
     size_t nbounds, cbounds;
@@ -217,7 +219,7 @@ static int card_node(walk_t *w, uint64_t lseq, unsigned depth, unsigned reached,
     int added;
     size_t *v = ledger__umap_upsert(&t->entries, lseq, &added);
     ledger_trace_node_t *n;
-    ledger_card_t *c, **cards;
+    ledger_card_t *c;
     int rc;
 
     if (!v)
@@ -230,22 +232,14 @@ static int card_node(walk_t *w, uint64_t lseq, unsigned depth, unsigned reached,
         return 0;
     }
     *v = NOT_A_NODE; /* until its node is made (new_entry_node) */
-    if (!(cards = room_for_one(t->cards, t->ncards, &t->ccards, sizeof *t->cards)))
-        return ledger_err_set(w->err, LEDGER_ENOMEM, "out of memory");
-    t->cards = cards;
-    if (!(c = malloc(sizeof *c)))
+    /* the card lives in the trace's arena: no malloc and free per card */
+    if (!(c = ledger_arena_alloc(&t->arena, sizeof *c, _Alignof(ledger_card_t))))
         return ledger_err_set(w->err, LEDGER_ENOMEM, "out of memory");
     t->reads++;
-    if ((rc = ledger_store_card(w->st, lseq, c, w->err))) {
-        free(c);
+    if ((rc = ledger_store_card_in(w->st, lseq, &t->arena, c, w->err)))
         return rc == LEDGER_ENOTFOUND ? 2 : rc;
-    }
-    if (c->error_declaration) {
-        ledger_card_free(c);
-        free(c);
+    if (c->error_declaration)
         return 2;
-    }
-    t->cards[t->ncards++] = c;
     if ((rc = new_entry_node(w, lseq, v, &n, idx)))
         return rc;
     n->kind = LEDGER_TNODE_EVENT;
@@ -363,13 +357,12 @@ const json_t *ledger_trace_node_event(const ledger_trace_t *ct, const ledger_tra
 
 /* ---- queue ------------------------------------------------------------- */
 
-/* Queues an item for ident (interned here); via: a CARRIER's identifier
- * inside (a sym, or NO_SYM). */
-static int push(walk_t *w, const char *ident, int mode, int64_t lo, int64_t hi, size_t via,
-                unsigned depth, size_t link_from, int link_kind)
+/* Queues an item for identifier sym; via: a CARRIER's identifier inside
+ * (a sym, or NO_SYM). */
+static int push_sym(walk_t *w, size_t sym, int mode, int64_t lo, int64_t hi, size_t via,
+                    unsigned depth, size_t link_from, int link_kind)
 {
     item_t *it, *q;
-    size_t sym;
     if (depth > w->o.max_depth) {
         w->t->truncated = 1;
         return 0;
@@ -377,8 +370,6 @@ static int push(walk_t *w, const char *ident, int mode, int64_t lo, int64_t hi, 
     if (!(q = room_for_one(w->q, w->qn, &w->qcap, sizeof *w->q)))
         return LEDGER_ENOMEM;
     w->q = q;
-    if (ledger__trace_intern(w->t, ident, &sym))
-        return LEDGER_ENOMEM;
     if (mode == MODE_CARRIER && via != NO_SYM) {
         /* the same container, window, depth and link as a carrier item that
          * waits in the queue: one more identifier inside it */
@@ -414,6 +405,45 @@ static int push(walk_t *w, const char *ident, int mode, int64_t lo, int64_t hi, 
                    .link_kind = link_kind,
                    .vmore = NO_VIA};
     return 0;
+}
+
+/* The same for identifier text ident (interned here). */
+static int push(walk_t *w, const char *ident, int mode, int64_t lo, int64_t hi, size_t via,
+                unsigned depth, size_t link_from, int link_kind)
+{
+    size_t sym;
+    if (ledger__trace_intern(w->t, ident, &sym))
+        return LEDGER_ENOMEM;
+    return push_sym(w, sym, mode, lo, hi, via, depth, link_from, link_kind);
+}
+
+/* The same for identifier i of event node e's card: its sym is interned
+ * once per card (the parent of an ADD is pushed once per child). */
+static int push_id(walk_t *w, size_t e, size_t i, int mode, int64_t lo, int64_t hi, size_t via,
+                   unsigned depth, size_t link_from, int link_kind)
+{
+    const ledger_card_t *c = w->t->nodes[e].card;
+    size_t *syms;
+    if (e >= w->ncsyms) {
+        size_t nc = w->ncsyms ? w->ncsyms : 256, **ns;
+        while (nc <= e)
+            nc *= 2;
+        if (!(ns = realloc(w->csyms, nc * sizeof *ns)))
+            return LEDGER_ENOMEM;
+        memset(ns + w->ncsyms, 0, (nc - w->ncsyms) * sizeof *ns);
+        w->csyms = ns;
+        w->ncsyms = nc;
+    }
+    if (!(syms = w->csyms[e])) {
+        if (!(syms = ledger_arena_alloc(&w->arena, c->nids * sizeof *syms, sizeof *syms)))
+            return LEDGER_ENOMEM;
+        for (size_t k = 0; k < c->nids; k++)
+            syms[k] = NO_SYM;
+        w->csyms[e] = syms;
+    }
+    if (syms[i] == NO_SYM && ledger__trace_intern(w->t, c->ids[i].id, &syms[i]))
+        return LEDGER_ENOMEM;
+    return push_sym(w, syms[i], mode, lo, hi, via, depth, link_from, link_kind);
 }
 
 /* 1 when the item adds nothing to what an earlier one covered (the same
@@ -673,7 +703,7 @@ static int follow(walk_t *w, const item_t *it, size_t x)
             if (is_agg && role == LEDGER_ROLE_CHILD && add)
                 for (size_t i = 0; i < ic->n && !rc; i++)
                     if (ic->ids[i].role == LEDGER_ROLE_PARENT)
-                        rc = push(w, ic->ids[i].id, MODE_CARRIER, n->time_ms, hi, it->sym, d, x,
+                        rc = push_id(w, e, i, MODE_CARRIER, n->time_ms, hi, it->sym, d, x,
                                   LEDGER_TEDGE_AGGREGATION);
             continue;
         }
@@ -694,9 +724,9 @@ static int follow(walk_t *w, const item_t *it, size_t x)
                 for (size_t i = 0; i < ic->n && !rc; i++)
                     if (ic->ids[i].role == want)
                         rc = it->mode == MODE_BACK
-                                 ? push(w, ic->ids[i].id, MODE_BACK, T_NINF, n->time_ms, NO_SYM, d,
+                                 ? push_id(w, e, i, MODE_BACK, T_NINF, n->time_ms, NO_SYM, d,
                                         (size_t)-1, 0)
-                                 : push(w, ic->ids[i].id, MODE_FORWARD, n->time_ms, T_INF, NO_SYM, d,
+                                 : push_id(w, e, i, MODE_FORWARD, n->time_ms, T_INF, NO_SYM, d,
                                         (size_t)-1, 0);
             continue;
         }
@@ -706,16 +736,16 @@ static int follow(walk_t *w, const item_t *it, size_t x)
             if (role == LEDGER_ROLE_CHILD && !del) {
                 for (size_t i = 0; i < ic->n && !rc; i++)
                     if (ic->ids[i].role == LEDGER_ROLE_PARENT)
-                        rc = push(w, ic->ids[i].id, MODE_CARRIER, n->time_ms,
+                        rc = push_id(w, e, i, MODE_CARRIER, n->time_ms,
                                   it->mode == MODE_BACK ? it->hi : T_INF, it->sym, d, (size_t)-1,
                                   0);
             } else if (role == LEDGER_ROLE_PARENT && (it->mode == MODE_FORWARD || !del)) {
                 for (size_t i = 0; i < ic->n && !rc; i++)
                     if (ic->ids[i].role == LEDGER_ROLE_CHILD)
                         rc = it->mode == MODE_BACK
-                                 ? push(w, ic->ids[i].id, MODE_BACK, T_NINF, n->time_ms, NO_SYM, d,
+                                 ? push_id(w, e, i, MODE_BACK, T_NINF, n->time_ms, NO_SYM, d,
                                         (size_t)-1, 0)
-                                 : push(w, ic->ids[i].id, MODE_FORWARD, n->time_ms, T_INF, NO_SYM, d,
+                                 : push_id(w, e, i, MODE_FORWARD, n->time_ms, T_INF, NO_SYM, d,
                                         (size_t)-1, 0);
             }
             continue;
@@ -733,7 +763,7 @@ static int follow(walk_t *w, const item_t *it, size_t x)
                 for (size_t i = 0; i < ic->n && !rc; i++)
                     if (ic->ids[i].role == LEDGER_ROLE_EPC && gtin_of(ic->ids[i].id, g2) == 0 &&
                         strcmp(g, g2) == 0)
-                        rc = push(w, ic->ids[i].id, MODE_FORWARD, n->time_ms, T_INF, NO_SYM, d, x,
+                        rc = push_id(w, e, i, MODE_FORWARD, n->time_ms, T_INF, NO_SYM, d, x,
                                   LEDGER_TEDGE_LOT);
         }
     }
@@ -929,9 +959,9 @@ static int start_event(walk_t *w, size_t e)
         if (ic.ids[i].role == LEDGER_ROLE_SOURCE || ic.ids[i].role == LEDGER_ROLE_DEST)
             continue;
         if (w->o.dir & LEDGER_TRACE_BACK)
-            rc = push(w, ic.ids[i].id, MODE_BACK, T_NINF, tm, NO_SYM, 0, (size_t)-1, 0);
+            rc = push_id(w, e, i, MODE_BACK, T_NINF, tm, NO_SYM, 0, (size_t)-1, 0);
         if (!rc && (w->o.dir & LEDGER_TRACE_FORWARD))
-            rc = push(w, ic.ids[i].id, MODE_FORWARD, tm, T_INF, NO_SYM, 0, (size_t)-1, 0);
+            rc = push_id(w, e, i, MODE_FORWARD, tm, T_INF, NO_SYM, 0, (size_t)-1, 0);
     }
     return rc;
 }
@@ -1150,6 +1180,7 @@ done:
     ledger__tmap_free(&w.pending);
     free(w.vias);
     free(w.act);
+    free(w.csyms);
     ledger_arena_free(&w.arena);
     return rc;
 }

@@ -515,11 +515,6 @@ void ledger_trace_free(ledger_trace_t *t)
         return;
     for (size_t i = 0; i < t->nev; i++)
         json_decref(t->evs[i]);
-    for (size_t i = 0; i < t->ncards; i++) {
-        ledger_card_free(t->cards[i]);
-        free(t->cards[i]);
-    }
-    free(t->cards);
     free(t->evs);
     free(t->nodes);
     free(t->edges);
