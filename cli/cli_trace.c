@@ -447,8 +447,7 @@ static void print_recall_csv(names_t *nm, const ledger_recall_t *r)
         csv_field(n->card ? n->card->event_time : NULL);
         putchar(',');
         csv_field(feed_name(nm, n->feed, name, sizeof name));
-        printf(",%s,%llu,", ledger_hex(n->feed, LEDGER_FEED_LEN, hex),
-               (unsigned long long)n->seq);
+        printf(",%s,%llu,", ledger_hex(n->feed, LEDGER_FEED_LEN, hex), (unsigned long long)n->seq);
         csv_field(n->biz_step);
         putchar(',');
         csv_field(party_text(n->card, LEDGER_ROLE_SOURCE, from, sizeof from));
@@ -480,9 +479,12 @@ static void print_recall(names_t *nm, const ledger_recall_t *r)
         ledger_recall_quantity_text(s, q, sizeof q);
         party_text(n->card, LEDGER_ROLE_DEST, to, sizeof to);
         ledger_trace_fmt_ms(n->time_ms, tm);
-        printf("  %.16s %-22.22s %-10.10s %-34s %s%s\n", tm, feed_name(nm, n->feed, name, sizeof name),
-               n->biz_step ? n->biz_step : "-", to[0] ? to : loc ? loc : "-", q,
-               n->erroneous ? "  [ERRONEOUS, not counted]" : "");
+        printf("  %.16s %-22.22s %-10.10s %-34s %s%s\n", tm,
+               feed_name(nm, n->feed, name, sizeof name), n->biz_step ? n->biz_step : "-",
+               to[0] ? to
+               : loc ? loc
+                     : "-",
+               q, n->erroneous ? "  [ERRONEOUS, not counted]" : "");
     }
     printf("\nproducts (last seen)\n");
     for (size_t i = 0; i < ledger_recall_nproducts(r); i++) {
@@ -554,8 +556,7 @@ int cli_recall_main(cli_ctx_t *ctx, int argc, char **argv)
     /* with read-ahead: a recall reads thousands of cards that lie together */
     if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY, &home)))
         return rc;
-    if ((rc = ledger_recall_run(ledger_home_store(home), lot, NULL, maxt != NULL, max, &r,
-                                &err))) {
+    if ((rc = ledger_recall_run(ledger_home_store(home), lot, NULL, maxt != NULL, max, &r, &err))) {
         rc = cli_fail(ctx, rc, &err);
         goto done;
     }

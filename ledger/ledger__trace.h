@@ -58,12 +58,12 @@ struct ledger_trace {
     size_t ne, ce;
     json_t **evs; /* every event the nodes point to (owned) */
     size_t nev, cev;
-    ledger__tmap_t idents;   /* identifier -> its index in syms */
-    ledger__tsym_t *syms;    /* every identifier met */
+    ledger__tmap_t idents; /* identifier -> its index in syms */
+    ledger__tsym_t *syms;  /* every identifier met */
     size_t nsyms, csyms;
-    ledger__umap_t entries;  /* lseq -> node */
-    ledger_arena_t arena;    /* the strings of the nodes and of the maps, the cards */
-    ledger_store_t *st;      /* where the events are read from (ledger_trace_node_event) */
+    ledger__umap_t entries; /* lseq -> node */
+    ledger_arena_t arena;   /* the strings of the nodes and of the maps, the cards */
+    ledger_store_t *st;     /* where the events are read from (ledger_trace_node_event) */
     size_t start;
     unsigned dir;
     int truncated;

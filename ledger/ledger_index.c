@@ -127,26 +127,17 @@ typedef struct cardr {
     size_t n, off;
 } cardr_t;
 
-/* A text of the card into the block at *dst (NUL added); NULL for none. */
-static int card_text(cardr_t *r, char **dst, const char **out)
+/* A text of the card at r->off: in copy (a copy of the card value, one
+ * byte longer) where it lies, ended by a NUL written over the first byte
+ * of what follows (a length or header byte, read from the original only);
+ * NULL for an empty one. The first pass checked the bounds. */
+static void card_text(cardr_t *r, char *copy, const char **out)
 {
-    size_t len;
-    if (r->n - r->off < 2)
-        return -1;
-    len = (size_t)r->p[r->off] << 8 | r->p[r->off + 1];
+    size_t len = (size_t)r->p[r->off] << 8 | r->p[r->off + 1];
     r->off += 2;
-    if (r->n - r->off < len)
-        return -1;
-    if (!len) {
-        *out = NULL;
-        return 0;
-    }
-    memcpy(*dst, r->p + r->off, len);
-    (*dst)[len] = '\0';
-    *out = *dst;
-    *dst += len + 1;
+    *out = len ? copy + r->off : NULL;
+    copy[r->off + len] = '\0';
     r->off += len;
-    return 0;
 }
 
 /* Parses card value [p, p+n) of lseq into *c (one block: the ident array,
@@ -173,7 +164,7 @@ static int card_parse(const uint8_t *p, size_t n, uint64_t lseq, ledger_arena_t 
     size_t nids = 0, off, prev, idbytes = 0;
     const char *last = "";
     const char **texts[NTEXTS];
-    char *dst;
+    char *dst, *copy;
 
     memset(c, 0, sizeof *c);
     if (n < CARD_HEAD_LEN + 10 || p[CARD_HEAD_LEN] != CARD_VERSION)
@@ -194,21 +185,25 @@ static int card_parse(const uint8_t *p, size_t n, uint64_t lseq, ledger_arena_t 
         if (n - off - 4 < len || shared > prev)
             goto bad;
         prev = shared + len;
-        idbytes += prev + 1 + (extra ? 2 : 0);
+        if (shared)
+            idbytes += prev + 1; /* built in the block; others lie in the copy */
         off += 4 + len;
         if (extra && (skip_text(p, n, &off) || skip_text(p, n, &off)))
             goto bad;
     }
-    /* the block: ids, then every text with its NUL */
+    /* the block: ids, a copy of the value (texts and identifiers that share
+     * no prefix point into it), the other identifiers */
     {
-        size_t size = nids * sizeof *c->ids + n + NTEXTS + idbytes;
+        size_t size = nids * sizeof *c->ids + n + 1 + idbytes;
         void *mem = arena ? ledger_arena_alloc(arena, size, _Alignof(ledger_card_ident_t))
                           : (c->mem = malloc(size));
         if (!mem)
             return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
         c->ids = mem;
     }
-    dst = (char *)(c->ids + nids);
+    copy = (char *)(c->ids + nids);
+    memcpy(copy, p, n);
+    dst = copy + n + 1;
     memcpy(c->feed, p, LEDGER_FEED_LEN);
     c->seq = ledger__get_be64(p + LEDGER_FEED_LEN);
     c->record_time_ms = ledger__get_be64(p + LEDGER_FEED_LEN + 8);
@@ -227,24 +222,28 @@ static int card_parse(const uint8_t *p, size_t n, uint64_t lseq, ledger_arena_t 
     texts[8] = &c->event_time;
     texts[9] = &c->max_temp;
     for (int i = 0; i < NTEXTS; i++)
-        if (card_text(&r, &dst, texts[i]))
-            goto bad_free;
+        card_text(&r, copy, texts[i]);
     for (size_t i = 0; i < nids; i++) {
         ledger_card_ident_t *d = &c->ids[i];
         size_t shared = p[r.off + 1], len = (size_t)p[r.off + 2] << 8 | p[r.off + 3];
         int extra = p[r.off] & 0x80;
         memset(d, 0, sizeof *d);
         d->role = p[r.off] & 0x7f;
-        memcpy(dst, last, shared);
-        memcpy(dst + shared, p + r.off + 4, len);
-        dst[shared + len] = '\0';
-        d->id = last = dst;
-        dst += shared + len + 1;
+        if (shared) {
+            memcpy(dst, last, shared);
+            memcpy(dst + shared, p + r.off + 4, len);
+            dst[shared + len] = '\0';
+            d->id = last = dst;
+            dst += shared + len + 1;
+        } else {
+            copy[r.off + 4 + len] = '\0';
+            d->id = last = copy + r.off + 4;
+        }
         r.off += 4 + len;
         if (extra) {
             const char *a, *b;
-            if (card_text(&r, &dst, &a) || card_text(&r, &dst, &b))
-                goto bad_free;
+            card_text(&r, copy, &a);
+            card_text(&r, copy, &b);
             d->listed = 1;
             if (d->role == LEDGER_ROLE_SOURCE || d->role == LEDGER_ROLE_DEST) {
                 d->type = a;

@@ -263,8 +263,7 @@ int ledger_jsonw_done(ledger_jsonw_t *w, ledger_err_t *err)
     if (w->depth != 0 || w->after_key)
         w->failed = 1;
     if (fflush(w->f) || ferror(w->f))
-        return ledger_err_set(err, LEDGER_EIO, "cannot write the JSON output: %s",
-                              strerror(errno));
+        return ledger_err_set(err, LEDGER_EIO, "cannot write the JSON output: %s", strerror(errno));
     if (w->failed)
         return ledger_err_set(err, LEDGER_EINVAL, "JSON writer misused (unbalanced nesting)");
     return 0;

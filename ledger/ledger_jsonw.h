@@ -28,9 +28,9 @@
 
 typedef struct ledger_jsonw {
     FILE *f;
-    int digits;  /* precision of reals (1..17) */
-    int depth;   /* open containers */
-    int failed;  /* a write failed, or misuse */
+    int digits;    /* precision of reals (1..17) */
+    int depth;     /* open containers */
+    int failed;    /* a write failed, or misuse */
     int after_key; /* a key was written: the value follows on its line */
     unsigned char members[LEDGER_JSONW_DEPTH]; /* the open containers have members */
     char close[LEDGER_JSONW_DEPTH];            /* and their closing brackets */

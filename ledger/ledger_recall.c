@@ -89,9 +89,9 @@ static int add_excursion(ledger_recall_t *r, const ledger_trace_node_t *n, const
         r->cexc = nc;
     }
     r->exc[r->nexc++] = (ledger_recall_excursion_t){.event = n,
-                                                     .value = v,
-                                                     .uom = json_object_get(rep, "uom"),
-                                                     .time = json_object_get(rep, "time")};
+                                                    .value = v,
+                                                    .uom = json_object_get(rep, "uom"),
+                                                    .time = json_object_get(rep, "time")};
     return 0;
 }
 
@@ -127,8 +127,7 @@ static int excursions(ledger_recall_t *r, const ledger_trace_node_t *n)
 }
 
 int ledger_recall_run(ledger_store_t *st, const char *lot, const ledger_trace_opts_t *opts,
-                      int have_max_temp, double max_temp, ledger_recall_t **out,
-                      ledger_err_t *err)
+                      int have_max_temp, double max_temp, ledger_recall_t **out, ledger_err_t *err)
 {
     ledger_trace_opts_t o = {0};
     ledger_recall_t *r;
@@ -161,7 +160,7 @@ int ledger_recall_run(ledger_store_t *st, const char *lot, const ledger_trace_op
     for (size_t i = 0; i < n; i++) {
         const ledger_trace_node_t *x = ledger_trace_node(r->t, i);
         last[i] = (size_t)-1;
-        kinds[i] = x->kind == LEDGER_TNODE_IDENT ? K_IDENT
+        kinds[i] = x->kind == LEDGER_TNODE_IDENT   ? K_IDENT
                    : x->kind != LEDGER_TNODE_EVENT ? K_OTHER
                    : is_shipment(x)                ? K_SHIPMENT
                                                    : K_EVENT;
@@ -195,7 +194,8 @@ int ledger_recall_run(ledger_store_t *st, const char *lot, const ledger_trace_op
         const ledger_trace_node_t *x = ledger_trace_node(r->t, i);
         if (x->kind == LEDGER_TNODE_IDENT) {
             r->products[r->nproducts++] = (ledger_recall_product_t){
-                .id = x->id, .last = last[i] == (size_t)-1 ? NULL : ledger_trace_node(r->t, last[i])};
+                .id = x->id,
+                .last = last[i] == (size_t)-1 ? NULL : ledger_trace_node(r->t, last[i])};
             continue;
         }
         if (x->kind != LEDGER_TNODE_EVENT)

@@ -27,9 +27,9 @@ typedef struct ledger_recall ledger_recall_t;
 
 /* A product (or container) reached from the lot. */
 typedef struct ledger_recall_product {
-    const char *id;                   /* canonical form */
-    const ledger_trace_node_t *last;  /* its last event not declared erroneous
-                                         (naming or carrying it); NULL: none */
+    const char *id;                  /* canonical form */
+    const ledger_trace_node_t *last; /* its last event not declared erroneous
+                                        (naming or carrying it); NULL: none */
 } ledger_recall_product_t;
 
 /* A shipment event: its card (event->card) gives sources, destinations
@@ -55,13 +55,12 @@ typedef struct ledger_recall_excursion {
  * such a reading are decoded. *out owns the trace it was computed from.
  * Errors as ledger_trace_run; on error *out is NULL. */
 int ledger_recall_run(ledger_store_t *st, const char *lot, const ledger_trace_opts_t *opts,
-                      int have_max_temp, double max_temp, ledger_recall_t **out,
-                      ledger_err_t *err);
+                      int have_max_temp, double max_temp, ledger_recall_t **out, ledger_err_t *err);
 void ledger_recall_free(ledger_recall_t *r);
 
 const char *ledger_recall_lot(const ledger_recall_t *r); /* as given */
 const ledger_trace_t *ledger_recall_trace(const ledger_recall_t *r);
-int ledger_recall_truncated(const ledger_recall_t *r); /* the walk's bounds cut it */
+int ledger_recall_truncated(const ledger_recall_t *r);         /* the walk's bounds cut it */
 size_t ledger_recall_shipment_count(const ledger_recall_t *r); /* not erroneous */
 int ledger_recall_has_max_temp(const ledger_recall_t *r, double *max_temp);
 

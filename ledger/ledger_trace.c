@@ -68,8 +68,8 @@ typedef struct walk {
     ledger_trace_opts_t o;
     item_t *q;
     size_t qn, qcap, qhead;
-    ledger_arena_t arena;   /* the keys of visited and pending, csyms' arrays */
-    size_t **csyms;         /* per event node: the syms of its card's identifiers */
+    ledger_arena_t arena; /* the keys of visited and pending, csyms' arrays */
+    size_t **csyms;       /* per event node: the syms of its card's identifiers */
     size_t ncsyms;
     ledger__tmap_t visited; /* (sym, via, mode, lo) -> window bound index in bounds[] */
     int64_t *bounds;
@@ -92,6 +92,10 @@ typedef struct walk {
     int rc;    /* error from a callback */
     int full;  /* max_nodes reached */
     int decls; /* the store holds errorDeclarations (else none is looked up) */
+    struct {
+        const char *full, *word;
+    } cbv[16]; /* short_cbv's cache */
+    size_t ncbv;
 } walk_t;
 
 /* The node of identifier sym, made when missing. */
@@ -120,13 +124,26 @@ static int ident_node(walk_t *w, size_t sym, unsigned depth, unsigned reached, s
     return 0;
 }
 
-static const char *short_cbv(ledger_trace_t *t, const char *v)
+/* The short CBV word of v ("shipping" for its URN or Web URI), owned by
+ * the trace. A walk meets a handful of distinct values thousands of times:
+ * the last few are remembered (cache) instead of copied per event. */
+static const char *short_cbv(walk_t *w, const char *v)
 {
     char buf[256];
+    const char *s;
+    size_t k;
     if (!v)
         return NULL;
+    for (k = 0; k < w->ncbv; k++)
+        if (strcmp(w->cbv[k].full, v) == 0)
+            return w->cbv[k].word;
     ledger_epcis_cbv_short(v, buf, sizeof buf);
-    return ledger__trace_strdup(t, buf);
+    if (!(s = ledger__trace_strdup(w->t, buf)))
+        return NULL;
+    if (w->ncbv < sizeof w->cbv / sizeof w->cbv[0] &&
+        (w->cbv[w->ncbv].full = ledger__trace_strdup(w->t, v)))
+        w->cbv[w->ncbv++].word = s;
+    return s;
 }
 
 #define NOT_A_NODE ((size_t)-1) /* entries map: an lseq that makes no node */
@@ -252,8 +269,8 @@ static int card_node(walk_t *w, uint64_t lseq, unsigned depth, unsigned reached,
     n->time_ms = c->time_ms;
     n->type = c->type;
     n->action = c->action;
-    n->biz_step = short_cbv(t, c->biz_step);
-    n->disposition = short_cbv(t, c->disposition);
+    n->biz_step = short_cbv(w, c->biz_step);
+    n->disposition = short_cbv(w, c->disposition);
     n->read_point = c->read_point;
     n->biz_location = c->biz_location;
     n->id = c->event_id ? c->event_id : c->event_hash;
@@ -704,7 +721,7 @@ static int follow(walk_t *w, const item_t *it, size_t x)
                 for (size_t i = 0; i < ic->n && !rc; i++)
                     if (ic->ids[i].role == LEDGER_ROLE_PARENT)
                         rc = push_id(w, e, i, MODE_CARRIER, n->time_ms, hi, it->sym, d, x,
-                                  LEDGER_TEDGE_AGGREGATION);
+                                     LEDGER_TEDGE_AGGREGATION);
             continue;
         }
         if (n->step == LEDGER_TEDGE_TRANSFORMATION) {
@@ -716,18 +733,17 @@ static int follow(walk_t *w, const item_t *it, size_t x)
                     break;
                 n = &t->nodes[e];
                 if (lot[0] && strcmp(lot, it->ident) != 0 &&
-                    (rc =
-                         push(w, lot, MODE_BACK, T_NINF, n->time_ms, NO_SYM, d, x, LEDGER_TEDGE_LOT)))
+                    (rc = push(w, lot, MODE_BACK, T_NINF, n->time_ms, NO_SYM, d, x,
+                               LEDGER_TEDGE_LOT)))
                     break;
             }
             if (role == mine)
                 for (size_t i = 0; i < ic->n && !rc; i++)
                     if (ic->ids[i].role == want)
-                        rc = it->mode == MODE_BACK
-                                 ? push_id(w, e, i, MODE_BACK, T_NINF, n->time_ms, NO_SYM, d,
-                                        (size_t)-1, 0)
-                                 : push_id(w, e, i, MODE_FORWARD, n->time_ms, T_INF, NO_SYM, d,
-                                        (size_t)-1, 0);
+                        rc = it->mode == MODE_BACK ? push_id(w, e, i, MODE_BACK, T_NINF, n->time_ms,
+                                                             NO_SYM, d, (size_t)-1, 0)
+                                                   : push_id(w, e, i, MODE_FORWARD, n->time_ms,
+                                                             T_INF, NO_SYM, d, (size_t)-1, 0);
             continue;
         }
         if (is_agg || n->step == LEDGER_TEDGE_ASSOCIATION) {
@@ -737,16 +753,15 @@ static int follow(walk_t *w, const item_t *it, size_t x)
                 for (size_t i = 0; i < ic->n && !rc; i++)
                     if (ic->ids[i].role == LEDGER_ROLE_PARENT)
                         rc = push_id(w, e, i, MODE_CARRIER, n->time_ms,
-                                  it->mode == MODE_BACK ? it->hi : T_INF, it->sym, d, (size_t)-1,
-                                  0);
+                                     it->mode == MODE_BACK ? it->hi : T_INF, it->sym, d, (size_t)-1,
+                                     0);
             } else if (role == LEDGER_ROLE_PARENT && (it->mode == MODE_FORWARD || !del)) {
                 for (size_t i = 0; i < ic->n && !rc; i++)
                     if (ic->ids[i].role == LEDGER_ROLE_CHILD)
-                        rc = it->mode == MODE_BACK
-                                 ? push_id(w, e, i, MODE_BACK, T_NINF, n->time_ms, NO_SYM, d,
-                                        (size_t)-1, 0)
-                                 : push_id(w, e, i, MODE_FORWARD, n->time_ms, T_INF, NO_SYM, d,
-                                        (size_t)-1, 0);
+                        rc = it->mode == MODE_BACK ? push_id(w, e, i, MODE_BACK, T_NINF, n->time_ms,
+                                                             NO_SYM, d, (size_t)-1, 0)
+                                                   : push_id(w, e, i, MODE_FORWARD, n->time_ms,
+                                                             T_INF, NO_SYM, d, (size_t)-1, 0);
             }
             continue;
         }
@@ -764,7 +779,7 @@ static int follow(walk_t *w, const item_t *it, size_t x)
                     if (ic->ids[i].role == LEDGER_ROLE_EPC && gtin_of(ic->ids[i].id, g2) == 0 &&
                         strcmp(g, g2) == 0)
                         rc = push_id(w, e, i, MODE_FORWARD, n->time_ms, T_INF, NO_SYM, d, x,
-                                  LEDGER_TEDGE_LOT);
+                                     LEDGER_TEDGE_LOT);
         }
     }
     return rc;

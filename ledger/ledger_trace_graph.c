@@ -497,7 +497,7 @@ int ledger__trace_reorder(ledger_trace_t *t)
             t->syms[i].node = inv[t->syms[i].node];
     for (size_t i = 0; i < t->entries.cap; i++)
         if (t->entries.slots[i].k && t->entries.slots[i].v != (size_t)-1) /* -1: no node */
-            t->entries.slots[i].v = inv[t->entries.slots[i].v]; /* (size_t)-1: dropped */
+            t->entries.slots[i].v = inv[t->entries.slots[i].v];           /* (size_t)-1: dropped */
     if (t->start != (size_t)-1)
         t->start = inv[t->start];
     rc = 0;

@@ -678,9 +678,8 @@ static void test_partial_unpacking(void **state)
     assert_false(has_edge(t, p7, ship, LEDGER_TEDGE_SHIPMENT, LEDGER_TRACE_ROLE_CARRIED));
     ledger_trace_free(t);
     /* the recall says the same: the shipment moved P8 (and the case), not P7 */
-    assert_int_equal(
-        recall_json(Pr->st, "urn:epc:class:lgtin:5412345.000012.L78", 0, 0, &r, &err),
-        0);
+    assert_int_equal(recall_json(Pr->st, "urn:epc:class:lgtin:5412345.000012.L78", 0, 0, &r, &err),
+                     0);
     json_array_foreach(json_object_get(r, "shipments"), i, v)
     {
         size_t k;
