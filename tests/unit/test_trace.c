@@ -480,6 +480,48 @@ static void test_forward_and_recall(void **state)
     json_decref(r);
 }
 
+/* Both ways from a product: its events are met by the back walk and the
+ * forward walk alike, and every edge is still there once. */
+static void test_both_ways(void **state)
+{
+    fixture_t *f = *state;
+    ledger_trace_opts_t o = {0}, b = {.dir = LEDGER_TRACE_BACK};
+    ledger_trace_t *t, *tb;
+    ledger_err_t err;
+    size_t n;
+    meat_chain(f);
+    if (ledger_trace_run(f->n[AUDIT].st, P(1), &o, &t, &err) ||
+        ledger_trace_run(f->n[AUDIT].st, P(1), &b, &tb, &err))
+        fail_msg("trace: %s", err.msg);
+    n = ledger_trace_edge_count(t);
+    assert_true(n >= ledger_trace_edge_count(tb));
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++) {
+            const ledger_trace_edge_t *x = ledger_trace_edge(t, i), *y = ledger_trace_edge(t, j);
+            if (x->from == y->from && x->to == y->to && x->kind == y->kind && x->role == y->role)
+                fail_msg("edge %zu and %zu are the same (%s -> %s)", i, j,
+                         ledger_trace_node(t, x->from)->id, ledger_trace_node(t, x->to)->id);
+        }
+    /* every edge of the back walk is one of both ways' */
+    for (size_t i = 0; i < ledger_trace_edge_count(tb); i++) {
+        const ledger_trace_edge_t *x = ledger_trace_edge(tb, i);
+        const char *from = ledger_trace_node(tb, x->from)->id,
+                   *to = ledger_trace_node(tb, x->to)->id;
+        size_t k;
+        for (k = 0; k < n; k++) {
+            const ledger_trace_edge_t *y = ledger_trace_edge(t, k);
+            if (strcmp(ledger_trace_node(t, y->from)->id, from) == 0 &&
+                strcmp(ledger_trace_node(t, y->to)->id, to) == 0 && x->kind == y->kind &&
+                x->role == y->role)
+                break;
+        }
+        if (k == n)
+            fail_msg("back edge %s -> %s missing both ways", from, to);
+    }
+    ledger_trace_free(t);
+    ledger_trace_free(tb);
+}
+
 static void test_origin(void **state)
 {
     fixture_t *f = *state;
@@ -703,6 +745,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_back_from_portion, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forward_and_recall, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_both_ways, setup, teardown),
         cmocka_unit_test_setup_teardown(test_origin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_end_of_life, setup, teardown),
