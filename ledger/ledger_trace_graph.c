@@ -421,12 +421,11 @@ int ledger__trace_reorder(ledger_trace_t *t)
 {
     size_t n = t->nn, *perm = NULL, *inv = NULL, m = 0, nev = 0;
     order_key_t *keys = NULL;
-    ledger_trace_node_t *nodes = NULL;
     int rc = LEDGER_ENOMEM;
     if (!n)
         return 0;
     if (!(perm = malloc(n * sizeof *perm)) || !(inv = malloc(n * sizeof *inv)) ||
-        !(keys = malloc(2 * n * sizeof *keys)) || !(nodes = malloc(n * sizeof *nodes)))
+        !(keys = malloc(2 * n * sizeof *keys)))
         goto done;
     /* identifiers first, in their discovery order (the start first); then
      * the events -- those that lie outside every window they were looked
@@ -451,15 +450,40 @@ int ledger__trace_reorder(ledger_trace_t *t)
     sort_keys(keys, keys + nev, nev);
     for (size_t i = 0; i < nev; i++)
         perm[m++] = keys[i].idx;
-    n = m;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < m; i++)
         inv[perm[i]] = i;
-        nodes[i] = t->nodes[perm[i]];
+    /* the dropped ones after them make perm a permutation of all n, which
+     * is applied in place, cycle by cycle: no second copy of the nodes
+     * (tens of MB for a recall, each page a fault in a new process) */
+    {
+        size_t d = m;
+        unsigned char *done = (unsigned char *)keys; /* keys are used up */
+        for (size_t i = 0; i < n; i++)
+            if (inv[i] == (size_t)-1)
+                perm[d++] = i;
+        memset(done, 0, n);
+        for (size_t i = 0; i < n; i++) {
+            ledger_trace_node_t tmp;
+            size_t j = i;
+            if (done[i] || perm[i] == i) {
+                done[i] = 1;
+                continue;
+            }
+            tmp = t->nodes[i];
+            while (1) {
+                size_t k = perm[j];
+                done[j] = 1;
+                if (k == i) {
+                    t->nodes[j] = tmp;
+                    break;
+                }
+                t->nodes[j] = t->nodes[k];
+                j = k;
+            }
+        }
     }
-    free(t->nodes);
-    t->nodes = nodes;
+    n = m;
     t->nn = n;
-    nodes = NULL;
     for (size_t i = 0; i < t->ne; i++) {
         t->edges[i].from = inv[t->edges[i].from];
         t->edges[i].to = inv[t->edges[i].to];
@@ -505,7 +529,6 @@ done:
     free(perm);
     free(inv);
     free(keys);
-    free(nodes);
     return rc;
 }
 
