@@ -73,18 +73,26 @@ static int hits_of_key(ledger_store_t *st, const row_t *key, const char *ident, 
     }
     k.mv_data = (void *)key->key;
     k.mv_size = key->klen;
-    rc = mdb_cursor_get(c, &k, &v, MDB_SET);
-    if (rc == MDB_NOTFOUND) {
-        rc = ledger_err_set(err, LEDGER_ENOTFOUND, "no event names %s in this store", ident);
-        goto done;
-    }
-    if (rc)
-        goto lmdb;
-    /* the first row at or after lo */
+    /* the first row at or after lo: one seek (a second only when there is
+     * none, to tell an identifier without rows in the window from one no
+     * event names) */
     ledger__put_be64(from, TIME_KEY(lo));
     v.mv_data = from;
     v.mv_size = sizeof from;
     rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH_RANGE);
+    if (rc == MDB_NOTFOUND) {
+        k.mv_data = (void *)key->key;
+        k.mv_size = key->klen;
+        rc = mdb_cursor_get(c, &k, &v, MDB_SET);
+        if (rc == MDB_NOTFOUND) {
+            rc = ledger_err_set(err, LEDGER_ENOTFOUND, "no event names %s in this store", ident);
+            goto done;
+        }
+        if (rc)
+            goto lmdb;
+        rc = 0;
+        goto done;
+    }
     while (rc == 0) {
         const uint8_t *p = v.mv_data;
         if (v.mv_size != ROW_IDENT_VLEN) {
