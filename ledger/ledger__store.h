@@ -48,9 +48,10 @@ struct ledger_store {
 extern const char *const ledger__db_names[DB_COUNT];
 
 /* The store's format: "version" in meta. 2 added the edge and decl
- * databases and put eventTime first in the ident rows; a store of version 1 is upgraded
- * when it is opened (ledger_store_upgrade.c). */
-#define STORE_VERSION "2"
+ * databases and put eventTime first in the ident rows; 3 keys the loc rows
+ * by the canonical form of the location. An older store is upgraded when
+ * it is opened (ledger_store_upgrade.c). */
+#define STORE_VERSION "3"
 
 /* One index row: db, key (text or bytes) and value. The value is lseq (evid,
  * time), lseq | role (loc), or for ident time | lseq | role, where time is
@@ -95,9 +96,9 @@ int ledger__put_rows(ledger_store_t *st, MDB_txn *txn, const rows_t *r, const ui
 int ledger__put_card(ledger_store_t *st, MDB_txn *txn, uint64_t lseq, const uint8_t *feed,
                      uint64_t seq, uint64_t record_time_ms, const uint8_t *body, size_t blen,
                      ledger_err_t *err);
-/* Rebuilds the ident and edge databases of a version-1 store from its log
- * and records version 2, in txn (ledger_store_upgrade.c). */
-int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, ledger_err_t *err);
+/* Brings a store of format version `from` ('1', '2') to STORE_VERSION, in
+ * txn (ledger_store_upgrade.c). */
+int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, char from, ledger_err_t *err);
 
 typedef struct feedrec {
     uint64_t seq;

@@ -339,6 +339,41 @@ int ledger_store_declarations(ledger_store_t *st, const char *id, uint64_t *lseq
     return id_lseqs(st, DB_DECL, id, lseqs, max, n, err);
 }
 
+int ledger_store_find_location(ledger_store_t *st, const char *location, ledger_loc_cb fn,
+                               void *ctx, ledger_err_t *err)
+{
+    row_t key;
+    MDB_txn *txn;
+    MDB_cursor *c;
+    MDB_val k, v;
+    int rc, lrc, op = MDB_SET;
+
+    ledger__index_key(DB_LOC, location, &key);
+    k.mv_data = key.key;
+    k.mv_size = key.klen;
+    if ((rc = ledger__begin_read(st, &txn, err)))
+        return rc;
+    if ((rc = ledger__cursor(st, txn, DB_LOC, &c, err))) {
+        ledger__end_read(st, txn);
+        return rc;
+    }
+    while ((lrc = mdb_cursor_get(c, &k, &v, op)) == 0) {
+        const uint8_t *p = v.mv_data;
+        op = MDB_NEXT_DUP;
+        if (v.mv_size != 9) {
+            rc = ledger_err_set(err, LEDGER_EVERIFY, "damaged loc index row");
+            break;
+        }
+        if ((rc = fn(ledger__get_be64(p), p[8], ctx)))
+            break;
+    }
+    if (!rc && lrc && lrc != MDB_NOTFOUND)
+        rc = ledger__lmdb_err(err, lrc, "cannot read the location index");
+    ledger__cursor_done(st, c);
+    ledger__end_read(st, txn);
+    return rc;
+}
+
 int ledger_store_has_declarations(ledger_store_t *st, ledger_err_t *err)
 {
     MDB_txn *txn;

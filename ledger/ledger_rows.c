@@ -82,11 +82,23 @@ static void set_evid_key(row_t *row, const char *id)
     set_text_key(row, id);
 }
 
+/* A location (bizLocation, readPoint) is keyed by its canonical form when
+ * it has a GS1 one, as identifiers are: an SGLN URN and its Digital Link
+ * find the same events. A location without one (or malformed) is keyed as
+ * written: where an event happened never makes it fail. */
+static void set_loc_key(row_t *row, const char *loc)
+{
+    char canon[LEDGER_GS1_URI_MAX];
+    set_text_key(row, ledger_gs1_canonical(loc, canon, sizeof canon, NULL, NULL) == 0 ? canon : loc);
+}
+
 void ledger__index_key(int db, const char *text, row_t *row)
 {
     row->db = db;
     if (db == DB_EVID || db == DB_DECL)
         set_evid_key(row, text);
+    else if (db == DB_LOC)
+        set_loc_key(row, text);
     else
         set_text_key(row, text);
 }
@@ -97,11 +109,7 @@ static void add_text_row(rows_t *r, int db, const char *key, int role)
     uint8_t *v;
     if (!row)
         return;
-    row->db = db;
-    if (db == DB_EVID || db == DB_DECL)
-        set_evid_key(row, key);
-    else
-        set_text_key(row, key);
+    ledger__index_key(db, key, row);
     v = row->val;
     if (db == DB_IDENT) {
         ledger__put_be64(v, (uint64_t)r->time_ms ^ ((uint64_t)1 << 63));

@@ -177,8 +177,8 @@ int ledger_store_open(const char *dir, unsigned flags, const uint8_t *self, ledg
             rc = ledger__lmdb_err(err, rc, "cannot read the version");
             goto fail;
         }
-        if (rc == 0 && (v.mv_size != 1 ||
-                        (*(char *)v.mv_data != '1' && *(char *)v.mv_data != STORE_VERSION[0]))) {
+        if (rc == 0 && (v.mv_size != 1 || *(char *)v.mv_data < '1' ||
+                        *(char *)v.mv_data > STORE_VERSION[0])) {
             rc = ledger_err_set(err, LEDGER_EINPUT,
                                 "the database in %s has format version %.*s, which this keten "
                                 "does not know: use a newer keten",
@@ -204,7 +204,7 @@ int ledger_store_open(const char *dir, unsigned flags, const uint8_t *self, ledg
                 ledger_store_close(st);
                 return ledger_store_open(dir, flags, self, out, err);
             }
-            if ((rc = ledger__store_upgrade(st, txn, err)))
+            if ((rc = ledger__store_upgrade(st, txn, rc ? '1' : *(char *)v.mv_data, err)))
                 goto fail;
         }
     }

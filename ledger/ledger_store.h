@@ -258,6 +258,16 @@ int ledger_store_event_lseqs(ledger_store_t *st, const char *id, uint64_t *lseqs
 int ledger_store_declarations(ledger_store_t *st, const char *id, uint64_t *lseqs, size_t max,
                               size_t *n, ledger_err_t *err);
 
+/* Calls fn(lseq, role, ctx) for every event that happened at location
+ * (its bizLocation: role 1, or readPoint: role 2), lowest lseq first. The
+ * location is brought to its canonical form first (an SGLN URN finds the
+ * events that wrote its Digital Link and back). Reads the loc index only;
+ * ledger_store_card gives what an event names. A non-zero return of fn
+ * stops the walk and is returned. 0 (also when none), LEDGER_EIO. */
+typedef int (*ledger_loc_cb)(uint64_t lseq, int role, void *ctx);
+int ledger_store_find_location(ledger_store_t *st, const char *location, ledger_loc_cb fn,
+                               void *ctx, ledger_err_t *err);
+
 /* 1 when the store holds any errorDeclaration (the decl index has a row),
  * 0 when none, a negative error: a walk asks once instead of once per
  * event. */

@@ -230,44 +230,99 @@ int ledger_trace_lifecycle(ledger_store_t *st, const char *garment, const char *
 
 /* ---- due ---------------------------------------------------------------- */
 
+/* The events at a location, by local position (a growing array). */
 typedef struct due_ctx {
-    json_t *ids; /* object used as a set */
+    uint64_t *ls;
+    size_t n, cap;
 } due_ctx_t;
 
-static int due_id_cb(const char *id, enum ledger_epcis_role role, void *vctx)
+static int due_add(due_ctx_t *dc, uint64_t lseq)
 {
-    due_ctx_t *dc = vctx;
-    if (role == LEDGER_ROLE_EPC || role == LEDGER_ROLE_CHILD)
-        json_object_set_new(dc->ids, id, json_true());
+    if (dc->n == dc->cap) {
+        size_t nc = dc->cap ? dc->cap * 2 : 256;
+        uint64_t *nl = realloc(dc->ls, nc * sizeof *nl);
+        if (!nl)
+            return LEDGER_ENOMEM;
+        dc->ls = nl;
+        dc->cap = nc;
+    }
+    dc->ls[dc->n++] = lseq;
     return 0;
 }
 
-static int due_cb(const ledger_stored_t *s, int role, void *vctx)
+static int due_loc_cb(uint64_t lseq, int role, void *ctx)
 {
-    json_t *ev = NULL;
     (void)role;
-    if (!s->e.payload || s->e.h.ptype != LEDGER_PT_EVENT ||
-        ledger_event_payload_decode(s->e.payload, s->e.plen, &ev, NULL, 0, NULL))
-        return 0;
-    ledger_epcis_identifiers(ev, due_id_cb, vctx, NULL);
-    json_decref(ev);
-    return 0;
+    return due_add(ctx, lseq);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The instances (EPC lists, children) of every event that happened at
+ * location (bizLocation or readPoint: the loc index) or names it as a
+ * source or destination (the ident index), from their cards: the
+ * candidates for "the garments at this location". Into the set *ids. */
+static int due_candidates(ledger_store_t *st, const char *location, json_t *ids,
+                          ledger_err_t *err)
+{
+    due_ctx_t dc = {0};
+    ledger_ident_hit_t *hits = NULL;
+    size_t nh = 0, ch = 0;
+    int rc;
+
+    if ((rc = ledger_store_hold(st, err)))
+        return rc;
+    if ((rc = ledger_store_find_location(st, location, due_loc_cb, &dc, err)))
+        goto done;
+    rc = ledger_store_ident_hits(st, location, INT64_MIN, INT64_MAX, &hits, &nh, &ch, err);
+    if (rc && rc != LEDGER_ENOTFOUND && rc != LEDGER_EINPUT)
+        goto done;
+    rc = 0;
+    for (size_t i = 0; i < nh && !rc; i++)
+        rc = due_add(&dc, hits[i].lseq);
+    if (rc) {
+        rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+        goto done;
+    }
+    qsort(dc.ls, dc.n, sizeof *dc.ls, cmp_u64);
+    for (size_t i = 0; i < dc.n; i++) {
+        ledger_card_t c;
+        if (i && dc.ls[i] == dc.ls[i - 1])
+            continue;
+        rc = ledger_store_card(st, dc.ls[i], &c, err);
+        if (rc == LEDGER_ENOTFOUND) /* not an event */
+            continue;
+        if (rc)
+            goto done;
+        for (size_t k = 0; k < c.nids; k++)
+            if (c.ids[k].role == LEDGER_ROLE_EPC || c.ids[k].role == LEDGER_ROLE_CHILD)
+                json_object_set_new(ids, c.ids[k].id, json_true());
+        ledger_card_free(&c);
+    }
+    rc = 0;
+done:
+    ledger_store_release(st);
+    free(dc.ls);
+    free(hits);
+    return rc;
 }
 
 int ledger_trace_due(ledger_store_t *st, const char *location, const char *const *laundries,
                      size_t n_laundries, int due_only, json_t **out, ledger_err_t *err)
 {
-    due_ctx_t dc = {.ids = json_object()};
-    json_t *list = json_array();
+    json_t *ids = json_object(), *list = json_array();
     const char *id;
     json_t *v;
     int rc;
 
     *out = NULL;
-    rc = ledger_store_find_ident(st, location, due_cb, &dc, err);
-    if (rc && rc != LEDGER_ENOTFOUND)
+    if ((rc = due_candidates(st, location, ids, err)))
         goto fail;
-    json_object_foreach(dc.ids, id, v)
+    json_object_foreach(ids, id, v)
     {
         json_t *lc = NULL;
         const json_t *h;
@@ -289,11 +344,11 @@ int ledger_trace_due(ledger_store_t *st, const char *location, const char *const
                                         "holder", json_object_get(lc, "holder"), "status", st_));
         json_decref(lc);
     }
-    json_decref(dc.ids);
+    json_decref(ids);
     *out = json_pack("{s:s, s:o}", "location", location, "garments", list);
     return 0;
 fail:
-    json_decref(dc.ids);
+    json_decref(ids);
     json_decref(list);
     return rc;
 }

@@ -54,9 +54,10 @@ int ledger_trace_lifecycle(ledger_store_t *st, const char *garment, const char *
 /* The garments whose last known location is `location` (an SGLN URN or
  * Digital Link: bizLocation, readPoint or a location destination), each
  * with its lifecycle summary; with due_only, only those "due" or "over".
- * The candidates are found through the identifier index of the location
- * (events that name it as a source or destination): see docs/trace.md for
- * what that misses. New reference in *out ({"location", "garments": [...]}). */
+ * The candidates are the instances of the events that happened there (the
+ * loc index: bizLocation, readPoint) or name it as a source or destination
+ * (the identifier index), read from their cards. New reference in *out
+ * ({"location", "garments": [...]}). */
 int ledger_trace_due(ledger_store_t *st, const char *location, const char *const *laundries,
                      size_t n_laundries, int due_only, json_t **out, ledger_err_t *err);
 

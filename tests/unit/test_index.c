@@ -17,6 +17,7 @@
 
 #include "ledger_epcis.h"
 #include "ledger_identity.h"
+#include "ledger_gs1.h"
 #include "ledger_store.h"
 #include "store_testlib.h"
 
@@ -24,6 +25,7 @@
 #define SGTIN_DL "https://id.gs1.org/01/04012345111118/21/987"
 #define CASE "urn:epc:id:sscc:4012345.0000000111"
 #define CASE_DL "https://id.gs1.org/00/040123450000001112"
+#define LOC_URN "urn:epc:id:sgln:4012345.00002.0" /* record_chain's bizLocation */
 
 static const char ctx[] = "\"@context\": [\"https://ref.gs1.org/standards/epcis/2.0.0/"
                           "epcis-context.jsonld\"]";
@@ -103,6 +105,45 @@ static void record_chain(fx_t *f)
         ctx, CASE, SGTIN);
 }
 
+typedef struct locs {
+    uint64_t lseq[4];
+    int role[4];
+    size_t n;
+} locs_t;
+
+static int loc_cb(uint64_t lseq, int role, void *ctx)
+{
+    locs_t *l = ctx;
+    if (l->n < 4) {
+        l->lseq[l->n] = lseq;
+        l->role[l->n] = role;
+    }
+    l->n++;
+    return 0;
+}
+
+/* The events at a location, by its URN or its Digital Link alike. */
+static void check_locations(ledger_store_t *st)
+{
+    char dl[LEDGER_GS1_URI_MAX];
+    const char *forms[2] = {LOC_URN, dl};
+    ledger_err_t err;
+    assert_int_equal(ledger_gs1_canonical(LOC_URN, dl, sizeof dl, NULL, NULL), 0);
+    for (int i = 0; i < 2; i++) {
+        locs_t l = {0};
+        assert_int_equal(ledger_store_find_location(st, forms[i], loc_cb, &l, &err), 0);
+        assert_int_equal(l.n, 1);
+        assert_int_equal(l.lseq[0], 1);
+        assert_int_equal(l.role[0], 1); /* bizLocation */
+    }
+    {
+        locs_t l = {0};
+        assert_int_equal(
+            ledger_store_find_location(st, "urn:epc:id:sgln:4012345.00003.0", loc_cb, &l, &err), 0);
+        assert_int_equal(l.n, 0);
+    }
+}
+
 static void check_hits(ledger_store_t *st)
 {
     ledger_ident_hit_t *h = NULL;
@@ -137,6 +178,7 @@ static void check_hits(ledger_store_t *st)
                                              INT64_MAX, &h, &n, &cap, &err),
                      LEDGER_EINPUT);
     free(h);
+    check_locations(st);
 }
 
 static void check_cards(fx_t *f, ledger_store_t *st)
@@ -253,8 +295,63 @@ static void test_declarations(void **state)
     assert_int_equal(ledger_store_verify(f->n.st, NULL, NULL, &err), 0);
 }
 
+/* The loc rows of the store open in txn keyed as keten wrote them before
+ * format 3: the location as written (here: the SGLN URN of record_chain,
+ * whose rows format 3 files under its Digital Link). */
+static void loc_as_written(MDB_txn *txn)
+{
+    MDB_dbi loc;
+    MDB_cursor *c;
+    MDB_val k, v, old = {sizeof LOC_URN - 1, LOC_URN};
+    uint8_t vals[8][9];
+    char canon[64], want[LEDGER_GS1_URI_MAX];
+    size_t n = 0;
+    int rc, op = MDB_FIRST;
+    assert_int_equal(ledger_gs1_canonical(LOC_URN, want, sizeof want, NULL, NULL), 0);
+    assert_string_not_equal(want, LOC_URN);
+    assert_int_equal(mdb_dbi_open(txn, "loc", MDB_DUPSORT | MDB_DUPFIXED, &loc), 0);
+    assert_int_equal(mdb_cursor_open(txn, loc, &c), 0);
+    while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
+        op = MDB_NEXT;
+        assert_true(k.mv_size < sizeof canon);
+        memcpy(canon, k.mv_data, k.mv_size);
+        canon[k.mv_size] = '\0';
+        assert_string_equal(canon, want); /* format 3: canonical */
+        assert_true(n < 8 && v.mv_size == 9);
+        memcpy(vals[n++], v.mv_data, 9);
+    }
+    assert_int_equal(rc, MDB_NOTFOUND);
+    mdb_cursor_close(c);
+    assert_true(n > 0);
+    assert_int_equal(mdb_drop(txn, loc, 0), 0);
+    for (size_t i = 0; i < n; i++) {
+        MDB_val rv = {9, vals[i]};
+        assert_int_equal(mdb_put(txn, loc, &old, &rv, 0), 0);
+    }
+}
+
+/* Turns the store in dir into what keten made in format 2: version "2",
+ * loc rows keyed by the location as written. */
+static void make_v2(const char *dir)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi meta;
+    MDB_val vk = {7, "version"}, vv = {1, "2"};
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+    assert_int_equal(mdb_env_set_mapsize(env, (size_t)1 << 30), 0);
+    assert_int_equal(mdb_env_open(env, dir, MDB_NOTLS, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    assert_int_equal(mdb_put(txn, meta, &vk, &vv, 0), 0);
+    loc_as_written(txn);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
 /* Turns the store in dir into what keten made before format 2: version
- * "1", no edge database, ident rows lseq | role. */
+ * "1", no edge database, ident rows lseq | role, loc rows as written. */
 static void make_v1(const char *dir)
 {
     MDB_env *env;
@@ -280,6 +377,7 @@ static void make_v1(const char *dir)
     assert_int_equal(mdb_dbi_open(txn, "ident", MDB_DUPSORT | MDB_DUPFIXED, &ident), 0);
     assert_int_equal(mdb_dbi_open(txn, "edge", 0, &edge), 0);
     assert_int_equal(mdb_put(txn, meta, &vk, &vv, 0), 0);
+    loc_as_written(txn);
     assert_int_equal(mdb_drop(txn, edge, 1), 0);
     assert_int_equal(mdb_dbi_open(txn, "decl", MDB_DUPSORT | MDB_DUPFIXED, &decl), 0);
     assert_int_equal(mdb_drop(txn, decl, 1), 0);
@@ -333,6 +431,29 @@ static void test_upgrade(void **state)
     assert_int_equal(ledger_store_verify(f->n.st, NULL, NULL, &err), 0);
 }
 
+/* A format-2 store (loc rows keyed as written) is upgraded when opened:
+ * its locations are found by either form, and everything verifies. */
+static void test_upgrade_v2(void **state)
+{
+    fx_t *f = *state;
+    ledger_store_t *st;
+    ledger_err_t err;
+
+    record_chain(f);
+    ledger_store_close(f->n.st);
+    f->n.st = NULL;
+    make_v2(f->n.dir);
+    assert_int_equal(ledger_store_open(f->n.dir, LEDGER_STORE_RDONLY, NULL, &st, &err), 0);
+    check_hits(st);
+    ledger_store_close(st);
+    make_v2(f->n.dir);
+    assert_int_equal(
+        ledger_store_open(f->n.dir, 0, ledger_identity_public(f->n.id), &f->n.st, &err), 0);
+    check_hits(f->n.st);
+    check_cards(f, f->n.st);
+    assert_int_equal(ledger_store_verify(f->n.st, NULL, NULL, &err), 0);
+}
+
 /* verify notices a card that does not match its event */
 static void test_verify_card(void **state)
 {
@@ -375,6 +496,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hits_and_cards, setup, teardown),
         cmocka_unit_test_setup_teardown(test_declarations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_v2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_card, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
