@@ -208,6 +208,8 @@ static int rekey_locations(ledger_store_t *st, MDB_txn *txn, ledger_err_t *err)
             else if (rc)
                 rc = ledger__lmdb_err(err, rc, "upgrade: cannot write a loc row");
         }
+        old.mv_data = keys[i]; /* the cursor pointed it into the map */
+        old.mv_size = strlen(keys[i]);
         if (!rc && (rc = mdb_del(txn, st->dbi[DB_LOC], &old, NULL)))
             rc = ledger__lmdb_err(err, rc, "upgrade: cannot remove an old loc row");
     }
