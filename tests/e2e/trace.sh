@@ -227,4 +227,33 @@ contains "$T/out" "G1001"
 contains "$T/out" "50/55"
 expect 0 --home "$L" lifecycle --due --location urn:epc:id:sgln:5412345.00009.0
 contains "$T/out" ": 0"
+
+# a garment the laundry only ever scanned by bizLocation (no source or
+# destination list), still there: found at the laundry by its URN and by
+# its Digital Link alike (the loc index keys the canonical form)
+G2=urn:epc:id:sgtin:5412345.000020.G2002
+python3 - "$G2" >"$T/g2.jsonld" <<'EOF'
+import json, sys
+g = sys.argv[1]
+ctx = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+       {"garment": "https://keten.dev/ns/garment#"}]
+ev = [{"@context": ctx, "type": "ObjectEvent", "action": "ADD", "bizStep": "commissioning",
+       "eventTime": "2024-05-01T08:00:00Z", "eventTimeZoneOffset": "+00:00", "epcList": [g],
+       "ilmd": {"garment:maxWashCycles": 3}}]
+for i in range(3):
+    for step, m in (("receiving", 0), ("shipping", 30)):
+        ev.append({"type": "ObjectEvent", "action": "OBSERVE", "bizStep": step, "epcList": [g],
+                   "eventTime": "2024-05-%02dT10:%02d:00Z" % (2 + i, m), "eventTimeZoneOffset": "+00:00",
+                   "bizLocation": {"id": "https://id.gs1.org/414/5412345000068"}})
+ev.append({"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "receiving", "epcList": [g],
+           "eventTime": "2024-05-09T10:00:00Z", "eventTimeZoneOffset": "+00:00",
+           "bizLocation": {"id": "urn:epc:id:sgln:5412345.00006.0"}})
+print(json.dumps(ev))
+EOF
+expect 0 --home "$L" record "$T/g2.jsonld"
+expect 0 --home "$L" lifecycle --due --location urn:epc:id:sgln:5412345.00006.0
+contains "$T/out" "G2002"
+contains "$T/out" "3/3"
+expect 0 --home "$L" --json lifecycle --due --location https://id.gs1.org/414/5412345000068
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); g=[x["garment"] for x in r["garments"]]; assert any(x.endswith("G2002") for x in g) and not any(x.endswith("G1001") for x in g), r' "$T/out" || fail "due by Digital Link"; ok
 done_checks
