@@ -49,8 +49,9 @@ extern const char *const ledger__db_names[DB_COUNT];
 
 /* The store's format: "version" in meta. 2 added the edge and decl
  * databases and put eventTime first in the ident rows; 3 keys the loc rows
- * by the canonical form of the location. An older store is upgraded when
- * it is opened (ledger_store_upgrade.c). */
+ * by the canonical form of the location and indexes the lot that ILMD
+ * gives an event's instances (LEDGER_ROLE_LOT). An older store is upgraded
+ * when it is opened (ledger_store_upgrade.c). */
 #define STORE_VERSION "3"
 
 /* One index row: db, key (text or bytes) and value. The value is lseq (evid,
@@ -77,6 +78,11 @@ typedef struct rows {
     int oom;
     ledger_buf_t card; /* the card body */
     ledger_buf_t prev; /* the card's last identifier (front coding) */
+    /* the GTINs of the instances (SGTINs) seen so far, with their role (epc
+     * or output): the lots of ILMD are theirs (ledger__rows_lots) */
+    char gtins[16][15];
+    unsigned char gtin_role[16];
+    size_t ngtins;
 } rows_t;
 #define CARD_HEAD_LEN (LEDGER_FEED_LEN + 8 + 8)
 #define CARD_VERSION 1
@@ -96,9 +102,9 @@ int ledger__put_rows(ledger_store_t *st, MDB_txn *txn, const rows_t *r, const ui
 int ledger__put_card(ledger_store_t *st, MDB_txn *txn, uint64_t lseq, const uint8_t *feed,
                      uint64_t seq, uint64_t record_time_ms, const uint8_t *body, size_t blen,
                      ledger_err_t *err);
-/* Brings a store of format version `from` ('1', '2') to STORE_VERSION, in
- * txn (ledger_store_upgrade.c). */
-int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, char from, ledger_err_t *err);
+/* Brings a store of an older format version to STORE_VERSION, in txn
+ * (ledger_store_upgrade.c). */
+int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, ledger_err_t *err);
 
 typedef struct feedrec {
     uint64_t seq;
@@ -159,6 +165,13 @@ void ledger__rows_start(rows_t *r, uint64_t lseq, const ledger__event_keys_t *k)
  * x[1] the identifier as written when that differs from id): two texts,
  * either NULL. */
 void ledger__rows_ident(rows_t *r, const char *id, int role, const char *const *x);
+/* After the identifiers: the lots that ILMD lotNumber gives the event's
+ * instances (lots: the texts, any order, repeats allowed; type: the
+ * event's). For an ObjectEvent (its epcList) or a TransformationEvent (its
+ * outputEPCList), each GTIN of an SGTIN there with each lot number is one
+ * LGTIN, added as an identifier of role LEDGER_ROLE_LOT, in sorted order.
+ * lots is sorted in place. */
+void ledger__rows_lots(rows_t *r, const char *type, const char **lots, size_t nlots);
 int ledger__rows_finish(rows_t *r, ledger_err_t *err);
 /* ---- ledger_rows.c ---- */
 

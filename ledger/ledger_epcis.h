@@ -132,6 +132,10 @@ enum ledger_epcis_role {
     LEDGER_ROLE_OUTPUT = 6, /* outputEPCList, outputQuantityList[].epcClass */
     LEDGER_ROLE_SOURCE = 7, /* sourceList[].source */
     LEDGER_ROLE_DEST = 8,   /* destinationList[].destination */
+    /* 9 is the trace's "carried" (LEDGER_TRACE_ROLE_CARRIED) */
+    LEDGER_ROLE_LOT = 10, /* the lot (LGTIN) that the event's ILMD lotNumber gives its instances
+                             (epcList of an ObjectEvent, outputEPCList of a TransformationEvent):
+                             in the index and the cards, never in ledger_epcis_identifiers */
 };
 
 /* Calls fn once for each identifier of the event with its role. The id passed

@@ -89,7 +89,8 @@ static void set_evid_key(row_t *row, const char *id)
 static void set_loc_key(row_t *row, const char *loc)
 {
     char canon[LEDGER_GS1_URI_MAX];
-    set_text_key(row, ledger_gs1_canonical(loc, canon, sizeof canon, NULL, NULL) == 0 ? canon : loc);
+    set_text_key(row,
+                 ledger_gs1_canonical(loc, canon, sizeof canon, NULL, NULL) == 0 ? canon : loc);
 }
 
 void ledger__index_key(int db, const char *text, row_t *row)
@@ -314,6 +315,7 @@ void ledger__rows_start(rows_t *r, uint64_t lseq, const ledger__event_keys_t *k)
     r->lseq = lseq;
     r->oom = 0;
     r->time_ms = k->event_time_ms;
+    r->ngtins = 0;
     ledger_buf_reset(&r->card);
     ledger_buf_reset(&r->prev);
     h[0] = CARD_VERSION;
@@ -356,10 +358,66 @@ void ledger__rows_start(rows_t *r, uint64_t lseq, const ledger__event_keys_t *k)
     }
 }
 
+/* The GTIN of an SGTIN in canonical form ("https://id.gs1.org/01/<14>/21/..."). */
+static int sgtin_gtin(const char *id, char g[15])
+{
+    static const char head[] = "https://id.gs1.org/01/";
+    if (strncmp(id, head, sizeof head - 1) != 0 || strspn(id + 22, "0123456789") != 14 ||
+        strncmp(id + 36, "/21/", 4) != 0)
+        return -1;
+    memcpy(g, id + 22, 14);
+    g[14] = '\0';
+    return 0;
+}
+
+static int cmp_text(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void ledger__rows_lots(rows_t *r, const char *type, const char **lots, size_t nlots)
+{
+    int role = strcmp(type, "ObjectEvent") == 0           ? LEDGER_ROLE_EPC
+               : strcmp(type, "TransformationEvent") == 0 ? LEDGER_ROLE_OUTPUT
+                                                          : 0;
+    if (!role || !nlots)
+        return;
+    qsort(lots, nlots, sizeof *lots, cmp_text);
+    for (size_t g = 0; g < r->ngtins; g++) {
+        if (r->gtin_role[g] != role)
+            continue;
+        for (size_t l = 0; l < nlots; l++) {
+            char dl[LEDGER_GS1_URI_MAX], canon[LEDGER_GS1_URI_MAX];
+            if (l && strcmp(lots[l], lots[l - 1]) == 0)
+                continue;
+            /* a lot that makes no valid LGTIN (too long, characters GS1
+             * does not allow) is no lot of the index */
+            if (snprintf(dl, sizeof dl, "https://id.gs1.org/01/%s/10/%s", r->gtins[g], lots[l]) >=
+                    (int)sizeof dl ||
+                ledger_gs1_canonical(dl, canon, sizeof canon, NULL, NULL) != 0)
+                continue;
+            ledger__rows_ident(r, canon, LEDGER_ROLE_LOT, NULL);
+        }
+    }
+}
+
 void ledger__rows_ident(rows_t *r, const char *id, int role, const char *const *x)
 {
     size_t n = strlen(id), shared = 0;
     uint8_t h[2];
+    if ((role == LEDGER_ROLE_EPC || role == LEDGER_ROLE_OUTPUT) && r->ngtins < 16) {
+        char g[15];
+        size_t i;
+        if (sgtin_gtin(id, g) == 0) {
+            for (i = 0; i < r->ngtins; i++)
+                if (r->gtin_role[i] == role && strcmp(r->gtins[i], g) == 0)
+                    break;
+            if (i == r->ngtins) {
+                memcpy(r->gtins[i], g, 15);
+                r->gtin_role[r->ngtins++] = (unsigned char)role;
+            }
+        }
+    }
     add_text_row(r, DB_IDENT, id, role);
     if (n > 0xffff)
         n = 0xffff;
@@ -397,6 +455,66 @@ int ledger__rows_finish(rows_t *r, ledger_err_t *err)
  * ingest reads straight from CBOR (ledger__payload_rows, below): a
  * change here must be made there too (tests/fuzz/fuzz_rows.c
  * compares the two). */
+/* ---- ILMD lot numbers (ledger__rows_lots) ---------------------------------
+ *
+ * The lot numbers of an event are the text values of its `ilmd` members
+ * named cbvmda:lotNumber, urn:epcglobal:cbv:mda:lotNumber, or P:lotNumber
+ * for a prefix P that an object of the event's @context binds to
+ * urn:epcglobal:cbv:mda:. Both readers below apply this rule. */
+
+#define MDA_NS "urn:epcglobal:cbv:mda:"
+#define MAX_LOTS 16
+
+/* 1 when key names the lot number; binds(ctx, P, len) tells whether the
+ * event's @context binds prefix P to MDA_NS. */
+static int is_lot_key(const char *key, size_t kl, int (*binds)(const void *, const char *, size_t),
+                      const void *ctx)
+{
+    static const char local[] = ":lotNumber";
+    size_t ll = sizeof local - 1;
+    if (kl == sizeof MDA_NS - 1 + 9 && memcmp(key, MDA_NS, sizeof MDA_NS - 1) == 0 &&
+        memcmp(key + sizeof MDA_NS - 1, "lotNumber", 9) == 0)
+        return 1;
+    if (kl <= ll || memcmp(key + kl - ll, local, ll) != 0 || memchr(key, ':', kl - ll))
+        return 0;
+    if (kl - ll == 6 && memcmp(key, "cbvmda", 6) == 0)
+        return 1;
+    return binds(ctx, key, kl - ll);
+}
+
+static int json_binds_mda(const void *vevent, const char *p, size_t pl)
+{
+    const json_t *ctx = json_object_get(vevent, "@context"), *c;
+    size_t i, n = json_is_array(ctx) ? json_array_size(ctx) : 1;
+    char pfx[64];
+    if (pl >= sizeof pfx)
+        return 0;
+    memcpy(pfx, p, pl);
+    pfx[pl] = '\0';
+    for (i = 0; i < n; i++) {
+        const char *ns;
+        c = json_is_array(ctx) ? json_array_get(ctx, i) : ctx;
+        ns = json_string_value(json_object_get(c, pfx));
+        if (ns && strcmp(ns, MDA_NS) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static size_t json_lots(const json_t *event, const char **out)
+{
+    const json_t *ilmd = json_object_get(event, "ilmd"), *v;
+    const char *key;
+    size_t n = 0;
+    json_object_foreach((json_t *)ilmd, key, v)
+    {
+        if (n < MAX_LOTS && json_is_string(v) &&
+            is_lot_key(key, strlen(key), json_binds_mda, event))
+            out[n++] = json_string_value(v);
+    }
+    return n;
+}
+
 int ledger__event_rows(const json_t *event, const char *event_id, const char *event_hash,
                        uint64_t lseq, rows_t *r, ledger_err_t *err)
 {
@@ -427,6 +545,10 @@ int ledger__event_rows(const json_t *event, const char *event_id, const char *ev
     ledger__rows_start(r, lseq, &k);
     if (!r->oom && (rc = json_idents(event, r, err)))
         return rc;
+    {
+        const char *lots[MAX_LOTS];
+        ledger__rows_lots(r, info.type, lots, json_lots(event, lots));
+    }
     return ledger__rows_finish(r, err);
 }
 
@@ -467,6 +589,8 @@ enum {
     M_DISPOSITION,
     M_ERRDECL,
     M_SENSORS,
+    M_CONTEXT,
+    M_ILMD,
     M_IDS,               /* the identifiers, in ledger_epcis_identifiers' order: epcList, */
     M_PARENT = M_IDS + 2 /* quantityList, parentID, then the other lists */
 };
@@ -490,6 +614,8 @@ static const struct member {
     M("disposition", NULL, 0),
     M("errorDeclaration", NULL, 0),
     M("sensorElementList", NULL, 0),
+    M("@context", NULL, 0),
+    M("ilmd", NULL, 0),
     M("epcList", NULL, LEDGER_ROLE_EPC),
     M("quantityList", "epcClass", LEDGER_ROLE_CLASS),
     M("parentID", NULL, LEDGER_ROLE_PARENT),
@@ -800,13 +926,88 @@ static void cb_quantity(const uint8_t *p, size_t n, char out[40])
     json_decref(j);
 }
 
+/* The @context bytes of an event (its found member) and the prefix a
+ * lot key names: bound to MDA_NS by an object of the context? */
+typedef struct cb_ctx {
+    const uint8_t *p;
+    size_t n;
+} cb_ctx_t;
+
+static int cb_binds_one(const uint8_t *obj, size_t on, const char *pfx)
+{
+    size_t vn = 0;
+    const uint8_t *v = cb_get(obj, on, pfx, &vn);
+    cbr_t r = {v, vn, 0};
+    int major, ai;
+    uint64_t len;
+    if (!v || cb_head(&r, &major, &ai, &len) || major != 3 || len > vn - r.off)
+        return 0;
+    /* a text up to its first NUL, as jansson's C string */
+    return strnlen((const char *)v + r.off, (size_t)len) == sizeof MDA_NS - 1 &&
+           memcmp(v + r.off, MDA_NS, sizeof MDA_NS - 1) == 0;
+}
+
+static int cb_binds_mda(const void *vctx, const char *p, size_t pl)
+{
+    const cb_ctx_t *c = vctx;
+    cbr_t r = {c->p, c->n, 0};
+    int major, ai;
+    uint64_t items;
+    char pfx[64];
+    if (!c->p || pl >= sizeof pfx)
+        return 0;
+    memcpy(pfx, p, pl);
+    pfx[pl] = '\0';
+    if (cb_head(&r, &major, &ai, &items))
+        return 0;
+    if (major == 5)
+        return cb_binds_one(c->p, c->n, pfx);
+    if (major != 4)
+        return 0;
+    for (uint64_t i = 0; i < items; i++) {
+        size_t start = r.off;
+        cb_skip(&r);
+        if (cb_binds_one(c->p + start, r.off - start, pfx))
+            return 1;
+    }
+    return 0;
+}
+
+/* The lot numbers of the ilmd map at [p, p+n) (texts into sb). */
+static size_t cb_lots(const uint8_t *p, size_t n, const cb_ctx_t *ctx, ledger_buf_t *sb,
+                      const char **out)
+{
+    cbr_t r = {p, n, 0};
+    int major, ai;
+    uint64_t pairs, klen;
+    size_t got = 0;
+    if (!p || cb_head(&r, &major, &ai, &pairs) || major != 5)
+        return 0;
+    for (uint64_t i = 0; i < pairs; i++) {
+        const char *key;
+        size_t v;
+        if (cb_head(&r, &major, &ai, &klen))
+            return got;
+        key = (const char *)r.p + r.off;
+        r.off += (size_t)klen;
+        v = r.off;
+        cb_skip(&r);
+        if (got < MAX_LOTS && is_lot_key(key, (size_t)klen, cb_binds_mda, ctx)) {
+            const char *t = cb_text(p + v, r.off - v, sb);
+            if (t)
+                out[got++] = t;
+        }
+    }
+    return got;
+}
+
 int ledger__payload_rows(const uint8_t *p, size_t n, uint64_t lseq, rows_t *rows, ledger_buf_t *sb,
                          char hash[96], ledger_err_t *err)
 {
     cbr_t r = {p, n, 0};
     found_t f;
     ledger__event_keys_t k;
-    char tmax[40];
+    char tmax[40], tbuf[32];
     const char *type, *t;
     int major, ai, rc;
     uint64_t arg, hlen;
@@ -862,6 +1063,8 @@ int ledger__payload_rows(const uint8_t *p, size_t n, uint64_t lseq, rows_t *rows
     cb_max_temp(f.p[M_SENSORS], f.n[M_SENSORS], tmax);
     k.max_temp = tmax[0] ? tmax : NULL;
     ledger__rows_start(rows, lseq, &k);
+    /* the type outlives the texts of sb (reused below) */
+    snprintf(tbuf, sizeof tbuf, "%s", type);
     /* ledger_epcis_identifiers */
     for (size_t m = M_IDS; m < NMEMBERS && !rows->oom; m++) {
         const char *name = members[m].name, *sub = members[m].sub;
@@ -902,6 +1105,12 @@ int ledger__payload_rows(const uint8_t *p, size_t n, uint64_t lseq, rows_t *rows
             if ((rc = add_ident(rows, id, members[m].role, sub ? x : NULL, name, err)))
                 return rc;
         }
+    }
+    {
+        const char *lots[MAX_LOTS];
+        cb_ctx_t ctx = {f.p[M_CONTEXT], f.n[M_CONTEXT]};
+        ledger_buf_reset(sb); /* the identifiers' texts are no longer needed */
+        ledger__rows_lots(rows, tbuf, lots, cb_lots(f.p[M_ILMD], f.n[M_ILMD], &ctx, sb, lots));
     }
     return ledger__rows_finish(rows, err);
 }

@@ -204,7 +204,7 @@ int ledger_store_open(const char *dir, unsigned flags, const uint8_t *self, ledg
                 ledger_store_close(st);
                 return ledger_store_open(dir, flags, self, out, err);
             }
-            if ((rc = ledger__store_upgrade(st, txn, rc ? '1' : *(char *)v.mv_data, err)))
+            if ((rc = ledger__store_upgrade(st, txn, err)))
                 goto fail;
         }
     }

@@ -3,20 +3,19 @@
  * transaction of ledger_store_open. Nothing is lost: the log is only read,
  * and the transaction commits all of it or none.
  *
- * Version 1 -> 3: the ident rows gained the eventTime in front (an
- * identifier's events in time order); the edge database (lseq -> the
- * event's card) and the decl database (the errorDeclarations by the IDs
- * they declare erroneous) are new; the loc rows are keyed by the canonical
- * form of the location. All four are built from the log: from every entry
- * that is an event, visible (not sealed) and on its feed's chain (not fork
- * evidence, which has no index rows), read straight from its CBOR payload
- * the way ingest reads a partner's entry (ledger__payload_rows). A feed
- * with sealed entries here is marked so (LEDGER_FEED_SEALED, which format
- * 2 keeps up to date). The other indexes (evid, time, fseq) are unchanged.
- *
- * Version 2 -> 3: only the loc rows change key: each location is looked
- * at once, and the rows of one written in another form than its canonical
- * one move under the canonical key (the log is not read). */
+ * What changed: version 2 put the eventTime in front of the ident rows (an
+ * identifier's events in time order) and added the edge database (lseq ->
+ * the event's card) and the decl database (the errorDeclarations by the
+ * IDs they declare erroneous); version 3 keys the loc rows by the
+ * canonical location and adds, for an event whose ILMD gives a lot number,
+ * the lot (LGTIN) of its instances as an identifier of role
+ * LEDGER_ROLE_LOT (ident rows and card). From version 1 or 2, these four
+ * databases are rebuilt from the log: from every entry that is an event,
+ * visible (not sealed) and on its feed's chain (not fork evidence, which
+ * has no index rows), read straight from its CBOR payload the way ingest
+ * reads a partner's entry (ledger__payload_rows). A feed with sealed
+ * entries here is marked so (LEDGER_FEED_SEALED). The other indexes
+ * (evid, time, fseq) are unchanged. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,11 +35,7 @@ static int on_chain(ledger_store_t *st, MDB_txn *txn, const ledger_entry_t *e, u
     return ledger__get_be64(v.mv_data) == lseq;
 }
 
-static int rekey_locations(ledger_store_t *st, MDB_txn *txn, ledger_err_t *err);
-
-#define LOC_VLEN 9 /* a loc row's value: lseq (8) | role (1) */
-
-int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, char from, ledger_err_t *err)
+int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, ledger_err_t *err)
 {
     MDB_cursor *c = NULL;
     MDB_val k, v, vk = {7, "version"}, vv = {sizeof STORE_VERSION - 1, STORE_VERSION};
@@ -49,13 +44,6 @@ int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, char from, ledger_er
     char hash[96];
     int rc, op = MDB_FIRST;
 
-    if (from == '2') {
-        if ((rc = rekey_locations(st, txn, err)))
-            return rc;
-        if ((rc = mdb_put(txn, st->dbi[DB_META], &vk, &vv, 0)))
-            return ledger__lmdb_err(err, rc, "upgrade: cannot record the version");
-        return 0;
-    }
     if ((rc = mdb_drop(txn, st->dbi[DB_IDENT], 0)) || (rc = mdb_drop(txn, st->dbi[DB_EDGE], 0)) ||
         (rc = mdb_drop(txn, st->dbi[DB_DECL], 0)) || (rc = mdb_drop(txn, st->dbi[DB_LOC], 0)))
         return ledger__lmdb_err(err, rc, "upgrade: cannot empty the old index");
@@ -122,102 +110,5 @@ done:
     mdb_cursor_close(c);
     ledger__rows_free(&rows);
     ledger_buf_free(&text);
-    return rc;
-}
-
-/* Version 2 -> 3: the loc rows of every location not written in its
- * canonical form move under the canonical key. The keys to move are
- * collected first, and each key's rows are read before any is written (a
- * cursor is not moved under its own changes); a store has few distinct
- * locations. */
-static int rekey_locations(ledger_store_t *st, MDB_txn *txn, ledger_err_t *err)
-{
-    MDB_cursor *c = NULL;
-    MDB_val k, v;
-    char **keys = NULL;
-    uint8_t *vals = NULL;
-    size_t n = 0, cap = 0, vcap = 0;
-    int rc, op = MDB_FIRST;
-
-    if ((rc = mdb_cursor_open(txn, st->dbi[DB_LOC], &c)))
-        return ledger__lmdb_err(err, rc, "upgrade: cannot open a cursor");
-    while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
-        row_t key;
-        char *text;
-        op = MDB_NEXT_NODUP;
-        if (!(text = malloc(k.mv_size + 1))) {
-            rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-            goto done;
-        }
-        memcpy(text, k.mv_data, k.mv_size);
-        text[k.mv_size] = '\0';
-        ledger__index_key(DB_LOC, text, &key);
-        if (key.klen == k.mv_size && memcmp(key.key, k.mv_data, k.mv_size) == 0) {
-            free(text); /* already canonical */
-            continue;
-        }
-        if (n == cap) {
-            char **nk = realloc(keys, (cap = cap ? cap * 2 : 64) * sizeof *nk);
-            if (!nk) {
-                free(text);
-                rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-                goto done;
-            }
-            keys = nk;
-        }
-        keys[n++] = text;
-    }
-    if (rc != MDB_NOTFOUND) {
-        rc = ledger__lmdb_err(err, rc, "upgrade: cannot read the loc index");
-        goto done;
-    }
-    rc = 0;
-    for (size_t i = 0; i < n && !rc; i++) {
-        row_t key;
-        MDB_val old = {strlen(keys[i]), keys[i]}, nk;
-        size_t nv = 0;
-        op = MDB_SET;
-        while ((rc = mdb_cursor_get(c, &old, &v, op)) == 0) {
-            op = MDB_NEXT_DUP;
-            if (v.mv_size != LOC_VLEN) {
-                rc = ledger_err_set(err, LEDGER_EVERIFY, "upgrade: damaged loc row");
-                goto done;
-            }
-            if (nv == vcap) {
-                uint8_t *nb = realloc(vals, (vcap = vcap ? vcap * 2 : 1024) * LOC_VLEN);
-                if (!nb) {
-                    rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-                    goto done;
-                }
-                vals = nb;
-            }
-            memcpy(vals + nv++ * LOC_VLEN, v.mv_data, LOC_VLEN);
-        }
-        if (rc != MDB_NOTFOUND) {
-            rc = ledger__lmdb_err(err, rc, "upgrade: cannot read the loc index");
-            goto done;
-        }
-        rc = 0;
-        ledger__index_key(DB_LOC, keys[i], &key);
-        nk.mv_data = key.key;
-        nk.mv_size = key.klen;
-        for (size_t j = 0; j < nv && !rc; j++) {
-            MDB_val rv = {LOC_VLEN, vals + j * LOC_VLEN};
-            if ((rc = mdb_put(txn, st->dbi[DB_LOC], &nk, &rv, MDB_NODUPDATA)) == MDB_KEYEXIST)
-                rc = 0;
-            else if (rc)
-                rc = ledger__lmdb_err(err, rc, "upgrade: cannot write a loc row");
-        }
-        old.mv_data = keys[i]; /* the cursor pointed it into the map */
-        old.mv_size = strlen(keys[i]);
-        if (!rc && (rc = mdb_del(txn, st->dbi[DB_LOC], &old, NULL)))
-            rc = ledger__lmdb_err(err, rc, "upgrade: cannot remove an old loc row");
-    }
-done:
-    mdb_cursor_close(c);
-    for (size_t i = 0; i < n; i++)
-        free(keys[i]);
-    free(keys);
-    free(vals);
     return rc;
 }

@@ -5,8 +5,8 @@
  * cards (ledger_store_card: type, action, bizStep, identifiers with roles),
  * each looked up once in the errorDeclaration index; the rules of the
  * header decide which identifiers of an event are followed next. No payload
- * is decoded by the walk except an instance's event whose ILMD may name its
- * lot; ledger_trace_node_event decodes one for a caller. The whole walk
+ * is decoded by the walk (an instance's lot from ILMD is on the card, role
+ * LEDGER_ROLE_LOT); ledger_trace_node_event decodes one for a caller. The whole walk
  * runs in one read transaction (ledger_store_hold), and no look-up is made
  * inside a store callback: callbacks only copy what they need. The graph
  * itself (maps, storage, final order) is ledger_trace_graph.c; its JSON
@@ -357,11 +357,6 @@ static const json_t *trace_event(ledger_trace_t *t, size_t e, ledger_err_t *err,
     return jc.ev;
 }
 
-static const json_t *node_json(walk_t *w, size_t e)
-{
-    return trace_event(w->t, e, w->err, &w->rc);
-}
-
 const json_t *ledger_trace_node_event(const ledger_trace_t *ct, const ledger_trace_node_t *n)
 {
     ledger_trace_t *t = (ledger_trace_t *)ct; /* the trace is never made const: a cache */
@@ -584,6 +579,7 @@ static int link(walk_t *w, size_t x, size_t e, int role)
     int del = n->action && strcmp(n->action, "DELETE") == 0;
     switch (role) {
     case LEDGER_ROLE_OUTPUT:
+    case LEDGER_ROLE_LOT: /* the event makes members of the lot */
         out = 1;
         break;
     case LEDGER_ROLE_PARENT:
@@ -621,23 +617,39 @@ static int is_class(const char *id)
            !strstr(id, "/21/");
 }
 
-static const json_t *node_json(walk_t *w, size_t e);
-
-/* The lot class of instance x that event node e gives (ilmd lotNumber), or
- * "". Reads the event itself (a card has no ILMD) only for an instance. */
-static void lot_of(walk_t *w, size_t e, const char *x, char out[LEDGER_GS1_URI_MAX])
+/* Instance x's lots that event node e gives it (its card's identifiers of
+ * role LEDGER_ROLE_LOT with x's GTIN: the event's ILMD lotNumber, as the
+ * index keeps it): each BACK, linked from x (edge "lot"). */
+static int push_lots(walk_t *w, const item_t *it, size_t e, size_t x, unsigned d)
 {
-    const json_t *ev, *lot;
-    char g[15], tmp[LEDGER_GS1_URI_MAX];
-    out[0] = '\0';
-    if (gtin_of(x, g) || !strstr(x, "/21/") || !(ev = node_json(w, e)))
-        return;
-    lot = ledger_trace_ilmd(ev, "urn:epcglobal:cbv:mda:", "cbvmda", "lotNumber");
-    if (!json_is_string(lot) || json_string_length(lot) > LEDGER_GS1_URI_MAX - 64)
-        return;
-    snprintf(tmp, sizeof tmp, "https://id.gs1.org/01/%s/10/%s", g, json_string_value(lot));
-    if (ledger_gs1_canonical(tmp, out, LEDGER_GS1_URI_MAX, NULL, NULL))
-        out[0] = '\0';
+    const ledger_card_t *c = w->t->nodes[e].card;
+    int64_t tm = w->t->nodes[e].time_ms;
+    char g[15], g2[15];
+    int rc = 0;
+    if (!c || gtin_of(it->ident, g) || !strstr(it->ident, "/21/"))
+        return 0;
+    for (size_t i = 0; i < c->nids && !rc; i++)
+        if (c->ids[i].role == LEDGER_ROLE_LOT && gtin_of(c->ids[i].id, g2) == 0 &&
+            strcmp(g, g2) == 0 && strcmp(c->ids[i].id, it->ident) != 0)
+            rc = push_id(w, e, i, MODE_BACK, T_NINF, tm, NO_SYM, d, x, LEDGER_TEDGE_LOT);
+    return rc;
+}
+
+/* The members of lot class `lot` that event node e names in role `role`
+ * (its instances of the lot's GTIN): each FORWARD, linked from x (edge
+ * "lot"). */
+static int push_members(walk_t *w, const item_t *it, size_t e, size_t x, int role, unsigned d)
+{
+    const ledger_card_t *c = w->t->nodes[e].card;
+    int64_t tm = w->t->nodes[e].time_ms;
+    char g[15], g2[15];
+    int rc = 0;
+    if (!c || gtin_of(it->ident, g))
+        return 0;
+    for (size_t i = 0; i < c->nids && !rc; i++)
+        if (c->ids[i].role == role && gtin_of(c->ids[i].id, g2) == 0 && strcmp(g, g2) == 0)
+            rc = push_id(w, e, i, MODE_FORWARD, tm, T_INF, NO_SYM, d, x, LEDGER_TEDGE_LOT);
+    return rc;
 }
 
 static int is_delete_of(const ledger_trace_node_t *n, const ids_ctx_t *ic, const char *via)
@@ -677,7 +689,6 @@ static int follow(walk_t *w, const item_t *it, size_t x)
         ledger_trace_node_t *n = &t->nodes[e];
         int is_agg, del, add;
         unsigned d = it->depth + 1;
-        char lot[LEDGER_GS1_URI_MAX];
 
         if (n->kind != LEDGER_TNODE_EVENT)
             continue;
@@ -727,17 +738,16 @@ static int follow(walk_t *w, const item_t *it, size_t x)
         if (n->step == LEDGER_TEDGE_TRANSFORMATION) {
             int want = it->mode == MODE_BACK ? LEDGER_ROLE_INPUT : LEDGER_ROLE_OUTPUT;
             int mine = it->mode == MODE_BACK ? LEDGER_ROLE_OUTPUT : LEDGER_ROLE_INPUT;
-            if (it->mode == MODE_BACK && role == LEDGER_ROLE_OUTPUT) {
-                lot_of(w, e, it->ident, lot);
-                if ((rc = w->rc))
-                    break;
-                n = &t->nodes[e];
-                if (lot[0] && strcmp(lot, it->ident) != 0 &&
-                    (rc = push(w, lot, MODE_BACK, T_NINF, n->time_ms, NO_SYM, d, x,
-                               LEDGER_TEDGE_LOT)))
-                    break;
-            }
-            if (role == mine)
+            if (it->mode == MODE_BACK && role == LEDGER_ROLE_OUTPUT &&
+                (rc = push_lots(w, it, e, x, d)))
+                break;
+            if (it->mode == MODE_FORWARD && role == LEDGER_ROLE_LOT &&
+                (rc = push_members(w, it, e, x, LEDGER_ROLE_OUTPUT, d)))
+                break;
+            n = &t->nodes[e];
+            /* a lot the transformation made (its outputs' ILMD lot) came
+             * from its inputs as its outputs did */
+            if (role == mine || (it->mode == MODE_BACK && role == LEDGER_ROLE_LOT))
                 for (size_t i = 0; i < ic->n && !rc; i++)
                     if (ic->ids[i].role == want)
                         rc = it->mode == MODE_BACK ? push_id(w, e, i, MODE_BACK, T_NINF, n->time_ms,
@@ -766,21 +776,11 @@ static int follow(walk_t *w, const item_t *it, size_t x)
             continue;
         }
         /* ObjectEvent / TransactionEvent: lot membership */
-        if (it->mode == MODE_BACK && (role == LEDGER_ROLE_EPC)) {
-            lot_of(w, e, it->ident, lot);
-            if ((rc = w->rc))
-                break;
-            if (lot[0] && strcmp(lot, it->ident) != 0)
-                rc = push(w, lot, MODE_BACK, T_NINF, n->time_ms, NO_SYM, d, x, LEDGER_TEDGE_LOT);
-        } else if (it->mode == MODE_FORWARD && role == LEDGER_ROLE_CLASS && is_class(it->ident)) {
-            char g[15], g2[15];
-            if (gtin_of(it->ident, g) == 0)
-                for (size_t i = 0; i < ic->n && !rc; i++)
-                    if (ic->ids[i].role == LEDGER_ROLE_EPC && gtin_of(ic->ids[i].id, g2) == 0 &&
-                        strcmp(g, g2) == 0)
-                        rc = push_id(w, e, i, MODE_FORWARD, n->time_ms, T_INF, NO_SYM, d, x,
-                                     LEDGER_TEDGE_LOT);
-        }
+        if (it->mode == MODE_BACK && role == LEDGER_ROLE_EPC)
+            rc = push_lots(w, it, e, x, d);
+        else if (it->mode == MODE_FORWARD && is_class(it->ident) &&
+                 (role == LEDGER_ROLE_CLASS || role == LEDGER_ROLE_LOT))
+            rc = push_members(w, it, e, x, LEDGER_ROLE_EPC, d);
     }
     return rc;
 }

@@ -8,9 +8,9 @@
  * event (what the event names, in which role), ledger_store_declarations
  * per event (to learn of errorDeclarations) and ledger_store_get for the
  * feed neighbours of a step (sealed steps). It never scans the log, reads
- * nothing of an event outside the windows, and decodes payloads only to
- * find an instance's lot in ILMD; ledger_trace_node_event reads an event
- * for a caller.
+ * nothing of an event outside the windows, and decodes no payload (the lot
+ * that an event's ILMD gives its instances is on its card, role
+ * LEDGER_ROLE_LOT); ledger_trace_node_event reads an event for a caller.
  *
  * A work item is (identifier, mode, time window [lo, hi], via). Modes:
  *   BACK     the identifier's history up to hi: every event naming it;
@@ -18,13 +18,17 @@
  *            AggregationEvent ADD/OBSERVE with it as parent -> children BACK;
  *            ADD with it as child -> the parent as CARRIER from then on;
  *            an instance whose event gives its lot (ilmd cbvmda:lotNumber, or
- *            a Digital Link with /10/) -> the LGTIN lot class BACK.
+ *            a Digital Link with /10/) -> the LGTIN lot class BACK;
+ *            a lot class that a TransformationEvent's ILMD gives its outputs
+ *            -> its inputs BACK.
  *   FORWARD  its future from lo: every event naming it at or after lo;
  *            TransformationEvent with it as input -> outputs FORWARD;
  *            ADD with it as child -> the parent as CARRIER;
  *            ADD/DELETE with it as parent -> the children named FORWARD;
  *            an event naming it as a class and instances of the same GTIN in
- *            the same list (its lot members) -> those instances FORWARD.
+ *            the same list, or whose ILMD gives it as the lot of its
+ *            instances (epcList; a TransformationEvent's outputs): those
+ *            instances of its GTIN (the lot's members) FORWARD.
  *   CARRIER  a container while `via` is inside it: its events in [lo, hi]
  *            only (shipments, observations), ended by a DELETE that names
  *            `via` or no child at all; ADD into a bigger container -> that
@@ -183,7 +187,8 @@ uint64_t ledger_trace_reads(const ledger_trace_t *t);
  * "transformation", "transaction", "association", "lot", "neighbour",
  * "correction"), node kinds ("identifier", "event", "sealed") and roles
  * ("epc", "class", "parent", "child", "input", "output", "source",
- * "destination", "carried"; "" for 0): the stable names of docs/trace.md. */
+ * "destination", "carried", "lot"; "" for 0): the stable names of
+ * docs/trace.md. */
 const char *ledger_trace_edge_name(enum ledger_trace_edge_kind k);
 const char *ledger_trace_kind_name(enum ledger_trace_kind k);
 const char *ledger_trace_role_name(int role);

@@ -33,7 +33,8 @@ const char *ledger_trace_kind_name(enum ledger_trace_kind k)
 const char *ledger_trace_role_name(int role)
 {
     static const char *const names[] = {"",      "epc",    "class",  "parent",      "child",
-                                        "input", "output", "source", "destination", "carried"};
+                                        "input", "output", "source", "destination", "carried",
+                                        "lot"};
     return role >= 0 && (unsigned)role < sizeof names / sizeof names[0] ? names[role] : "";
 }
 

@@ -266,8 +266,7 @@ static int cmp_u64(const void *a, const void *b)
  * location (bizLocation or readPoint: the loc index) or names it as a
  * source or destination (the ident index), from their cards: the
  * candidates for "the garments at this location". Into the set *ids. */
-static int due_candidates(ledger_store_t *st, const char *location, json_t *ids,
-                          ledger_err_t *err)
+static int due_candidates(ledger_store_t *st, const char *location, json_t *ids, ledger_err_t *err)
 {
     due_ctx_t dc = {0};
     ledger_ident_hit_t *hits = NULL;

@@ -522,6 +522,98 @@ static void test_both_ways(void **state)
     ledger_trace_free(tb);
 }
 
+/* Lots given by ILMD, the usual GS1 way: a processor commissions packs
+ * with ilmd cbvmda:lotNumber (and a cutting plant names its outputs' lot
+ * with its own prefix for the CBV master data namespace). Recall of the lot
+ * finds its members in both stores (own appends and, merged, a partner's
+ * entries read from CBOR), a pack of another GTIN in the same event belongs
+ * to its own lot, and a trace back from a pack reaches its lot and, through
+ * the cutting, the carcass. */
+static void test_ilmd_lots(void **state)
+{
+    fixture_t *f = *state;
+    node_t *S = &f->n[SLAUGHTER], *Pr = &f->n[PROC];
+    ledger_trace_opts_t back = {.dir = LEDGER_TRACE_BACK};
+    ledger_trace_t *t;
+    ledger_err_t err;
+    json_t *r;
+    const char *const lot = "urn:epc:class:lgtin:5412345.000012.L900";
+    rec(S, 0,
+        "{\"@context\": [\"https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld\", "
+        "{\"mda\": \"urn:epcglobal:cbv:mda:\"}], \"type\": \"TransformationEvent\", "
+        "\"eventTime\": \"2025-12-01T06:00:00Z\", \"eventTimeZoneOffset\": \"+00:00\", "
+        "\"inputEPCList\": [\"" A1 "\"], \"outputEPCList\": [\"" P(901) "\", \"" P(
+            902) "\"], "
+                 "\"ilmd\": {\"mda:lotNumber\": \"L900\"}}");
+    rec(Pr, 0,
+        "{" CTX "\"type\": \"ObjectEvent\", \"action\": \"ADD\", \"bizStep\": \"commissioning\", "
+        "\"eventTime\": \"2025-12-01T08:00:00Z\", \"eventTimeZoneOffset\": \"+00:00\", "
+        "\"epcList\": [\"" P(
+            903) "\", \"urn:epc:id:sgtin:5412345.000013.Q1\"], "
+                 "\"ilmd\": {\"urn:epcglobal:cbv:mda:lotNumber\": \"L900\", \"cbvmda:lotNumber\": "
+                 "\"L900\"}}");
+    rec(Pr, 0,
+        OBJ("2025-12-02T08:00:00Z", "shipping", "\"epcList\": [\"" P(903) "\"], ",
+            "\"destinationList\": [{\"type\": \"location\", \"destination\": \"" SG(7) "\"}]"));
+    /* the own appends verify (the rows of the event as given and as
+     * stored agree, whatever the order of the ILMD members) */
+    assert_int_equal(ledger_store_verify(Pr->st, NULL, NULL, &err), 0);
+    assert_int_equal(ledger_store_verify(S->st, NULL, NULL, &err), 0);
+    /* in the processor's own store: the commissioned pack, not the pack
+     * of the other GTIN */
+    if (recall_json(Pr->st, lot, 0, 0, &r, &err))
+        fail_msg("recall: %s", err.msg);
+    {
+        char *text = json_dumps(r, 0);
+        assert_non_null(strstr(text, "/21/P903\""));
+        assert_null(strstr(text, "Q1"));
+        assert_int_equal(json_integer_value(json_object_get(r, "shipmentCount")), 1);
+        free(text);
+    }
+    json_decref(r);
+    /* merged into the auditor (a partner's entries: rows from CBOR) */
+    merge(&f->n[AUDIT], S);
+    merge(&f->n[AUDIT], Pr);
+    assert_int_equal(ledger_store_verify(f->n[AUDIT].st, NULL, NULL, &err), 0);
+    if (recall_json(f->n[AUDIT].st, lot, 0, 0, &r, &err))
+        fail_msg("recall: %s", err.msg);
+    {
+        char *text = json_dumps(r, 0);
+        for (int k = 901; k <= 903; k++) {
+            char want[64];
+            snprintf(want, sizeof want, "/21/P%d\"", k);
+            if (!strstr(text, want))
+                fail_msg("recall of the ILMD lot misses P%d: %s", k, text);
+        }
+        assert_null(strstr(text, "Q1"));
+        free(text);
+    }
+    json_decref(r);
+    /* the other GTIN's pack has its own lot */
+    if (recall_json(f->n[AUDIT].st, "urn:epc:class:lgtin:5412345.000013.L900", 0, 0, &r, &err))
+        fail_msg("recall: %s", err.msg);
+    {
+        char *text = json_dumps(r, 0);
+        assert_non_null(strstr(text, "Q1"));
+        assert_null(strstr(text, "P903"));
+        free(text);
+    }
+    json_decref(r);
+    /* back from a pack: its lot, and through the cutting the animal */
+    if (ledger_trace_run(f->n[AUDIT].st, P(901), &back, &t, &err))
+        fail_msg("trace: %s", err.msg);
+    assert_true(ledger_trace_find(t, lot) != (size_t)-1);
+    assert_true(ledger_trace_find(t, A1) != (size_t)-1);
+    assert_true(
+        has_edge(t, ledger_trace_find(t, P(901)), ledger_trace_find(t, lot), LEDGER_TEDGE_LOT, 0));
+    ledger_trace_free(t);
+    /* and from the lot back: the inputs of the cutting that made it */
+    if (ledger_trace_run(f->n[AUDIT].st, lot, &back, &t, &err))
+        fail_msg("trace: %s", err.msg);
+    assert_true(ledger_trace_find(t, A1) != (size_t)-1);
+    ledger_trace_free(t);
+}
+
 static void test_origin(void **state)
 {
     fixture_t *f = *state;
@@ -746,6 +838,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_back_from_portion, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forward_and_recall, setup, teardown),
         cmocka_unit_test_setup_teardown(test_both_ways, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ilmd_lots, setup, teardown),
         cmocka_unit_test_setup_teardown(test_origin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_end_of_life, setup, teardown),
