@@ -14,6 +14,9 @@
 
 #include <cmocka.h>
 
+#include <jansson.h>
+
+#include "ledger_epcis.h"
 #include "ledger_identity.h"
 #include "ledger_store.h"
 
@@ -59,6 +62,28 @@ static __attribute__((unused)) void tl_node_close(tl_node_t *n)
     ledger_identity_free(n->id);
     n->st = NULL;
     n->id = NULL;
+}
+
+/* Records one event in n: JSON text made from fmt, checked as EPCIS,
+ * appended with flags (LEDGER_APPEND_...); its seq. Fails the test when
+ * the text is no JSON, no EPCIS event, or the append fails. */
+static __attribute__((unused)) uint64_t tl_vrec(tl_node_t *n, unsigned flags, const char *fmt,
+                                                va_list ap)
+{
+    char text[8192];
+    json_error_t je;
+    json_t *ev;
+    ledger_err_t err;
+    ledger_append_result_t res;
+    vsnprintf(text, sizeof text, fmt, ap);
+    if (!(ev = json_loads(text, 0, &je)))
+        fail_msg("bad JSON in test: %s: %s", je.text, text);
+    if (ledger_epcis_event_check(ev, "test", &err))
+        fail_msg("not EPCIS: %s", err.msg);
+    if (ledger_store_append_events(n->st, n->id, &ev, 1, flags, &res, &err))
+        fail_msg("append: %s", err.msg);
+    json_decref(ev);
+    return res.seq;
 }
 
 #endif
