@@ -12,7 +12,8 @@
 # kitchen), and the events arrive at the others. The kitchen, connected only
 # to the processor, ends up with all four feeds and verifies every partner's
 # signatures itself. A private entry of the slaughterhouse arrives sealed.
-# The kitchen traces the pallet back to the farm and makes a provenance
+# The kitchen traces the pallet back to the farm, recalls the cutting lot
+# (its packs were made with the lot in ILMD) and makes a provenance
 # bundle that anyone can verify offline.
 # Everything runs in a temporary directory; every node started here is
 # stopped and the directory removed at the end.
@@ -98,6 +99,9 @@ run --home "$K" verify
 
 step "At the kitchen: where did the pallet come from? One step back at a time, across partners"
 run --home "$K" trace urn:epc:id:sscc:5412345.0000000001 --back
+
+step "A recall of the cutting lot: every pack made from it, every shipment of it, where each is now"
+run --home "$K" recall urn:epc:class:lgtin:5412345.000012.CUT-4711
 
 step "A provenance bundle for a tender, checked with no home and no network"
 run --home "$K" bundle create urn:epc:id:sscc:5412345.0000000001 --out "$work/pallet.keten"
