@@ -3,7 +3,9 @@
  * in its own store, replicated into one auditor store the way a node does
  * (ledger_replica ingest), then:
  *   - p50/p99 of a trace back (ledger_trace_run, LEDGER_TRACE_BACK) from a
- *     random retail pack to the farm's animals;
+ *     random retail pack to the farm's animals (after 20 traces of other
+ *     packs that are not counted: the process maps the indexes' upper
+ *     levels);
  *   - p50/p99 of recall (ledger_trace_recall) of one big lot that reached
  *     SHIPMENTS shipments;
  *   - bytes of the store per event and index rows per event.
@@ -371,6 +373,22 @@ measure : {
         ledger_trace_opts_t o = {.dir = LEDGER_TRACE_BACK};
         size_t nodes = 0;
         uint64_t reads = 0;
+        double warm = 0;
+        /* 20 traces of other packs first, not counted: a new process has
+         * none of the store mapped, and each page it touches first costs a
+         * fault; these map the upper levels of the indexes, as any node
+         * that has answered a few queries has them */
+        srand(4242);
+        for (int i = 0; i < 20; i++) {
+            char pid[80];
+            ledger_trace_t *t;
+            portion(pid, sizeof pid, rand() % lots, rand() % 200);
+            t0 = bench_now();
+            if (ledger_trace_run(aud, pid, &o, &t, &err))
+                die("trace", &err);
+            warm += (bench_now() - t0) * 1e3 / 20;
+            ledger_trace_free(t);
+        }
         srand(42);
         for (long i = 0; i < reps; i++) {
             char pid[80];
@@ -393,9 +411,10 @@ measure : {
             ledger_trace_free(t);
         }
         printf("trace --back pack -> farm: p50 %.3f ms, p99 %.3f ms (%ld traces, %.0f nodes and "
-               "%.0f entries read each)  [goal p99 < 1 ms]\n",
+               "%.0f entries read each; after 20 of other packs, mean %.2f ms, not counted)  "
+               "[goal p99 < 1 ms]\n",
                bench_percentile(lat, (size_t)reps, 0.5), bench_percentile(lat, (size_t)reps, 0.99),
-               reps, (double)nodes / (double)reps, (double)reads / (double)reps);
+               reps, (double)nodes / (double)reps, (double)reads / (double)reps, warm);
     }
     if (reused) {
         /* recall as `keten recall` opens the store: with read-ahead (a
