@@ -287,7 +287,8 @@ static int due_candidates(ledger_store_t *st, const char *location, json_t *ids,
         rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
         goto done;
     }
-    qsort(dc.ls, dc.n, sizeof *dc.ls, cmp_u64);
+    if (dc.n)
+        qsort(dc.ls, dc.n, sizeof *dc.ls, cmp_u64);
     for (size_t i = 0; i < dc.n; i++) {
         ledger_card_t c;
         if (i && dc.ls[i] == dc.ls[i - 1])
