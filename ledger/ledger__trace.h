@@ -49,6 +49,7 @@ typedef struct ledger__tsym {
     size_t node;    /* its identifier node, (size_t)-1 until made */
     size_t seen[2]; /* the walk's: its BACK and FORWARD windows (an index of its
                        bounds; (size_t)-1: none yet) */
+    size_t carried; /* the walk's: its windows inside carriers (a list; (size_t)-1: none) */
 } ledger__tsym_t;
 
 struct ledger_trace {

@@ -51,6 +51,16 @@ typedef struct via {
     size_t next;
 } via_t;
 
+/* A carrier item pushed from an event's card (push_id): the next child of
+ * the same ADD joins it without a look-up in the pending map. */
+struct carry {
+    size_t i, q; /* the card's identifier, the queue index */
+    int64_t lo, hi;
+    size_t link;
+    unsigned depth;
+    int kind;
+};
+
 typedef struct hit {
     size_t node;
     int role;
@@ -71,6 +81,16 @@ typedef struct walk {
     ledger_arena_t arena; /* the keys of visited and pending, csyms' arrays */
     size_t **csyms;       /* per event node: the syms of its card's identifiers */
     size_t ncsyms;
+    struct carry **ccar; /* per event node: the carrier item its parent was last pushed as */
+    size_t nccar;
+    struct cseen {
+        size_t carrier; /* the carrier's sym */
+        int64_t lo;     /* the window's start */
+        size_t bound;   /* its bounds in bounds[] */
+        size_t next;    /* the next window of the same identifier inside, or -1 */
+    } * cs;             /* windows inside carriers, listed per identifier inside (its
+                           sym's carried) */
+    size_t ncs, ccs;
     ledger__tmap_t visited; /* (sym, via, mode, lo) -> window bound index in bounds[] */
     int64_t *bounds;
     size_t nbounds, cbounds;
@@ -369,12 +389,25 @@ const json_t *ledger_trace_node_event(const ledger_trace_t *ct, const ledger_tra
 
 /* ---- queue ------------------------------------------------------------- */
 
-/* Queues an item for identifier sym; via: a CARRIER's identifier inside
- * (a sym, or NO_SYM). */
-static int push_sym(walk_t *w, size_t sym, int mode, int64_t lo, int64_t hi, size_t via,
-                    unsigned depth, size_t link_from, int link_kind)
+/* One more identifier inside carrier item q (via, up to hi). */
+static int add_via(walk_t *w, size_t q, size_t via, int64_t hi)
+{
+    via_t *vias = room_for_one(w->vias, w->nvias, &w->cvias, sizeof *w->vias);
+    if (!vias)
+        return LEDGER_ENOMEM;
+    w->vias = vias;
+    w->vias[w->nvias] = (via_t){.via = via, .hi = hi, .next = w->q[q].vmore};
+    w->q[q].vmore = w->nvias++;
+    return 0;
+}
+
+/* As push_sym, and *qi the queue index of the item that got it ((size_t)-1:
+ * none, past max_depth). */
+static int push_sym_q(walk_t *w, size_t sym, int mode, int64_t lo, int64_t hi, size_t via,
+                      unsigned depth, size_t link_from, int link_kind, size_t *qi)
 {
     item_t *it, *q;
+    *qi = (size_t)-1;
     if (depth > w->o.max_depth) {
         w->t->truncated = 1;
         return 0;
@@ -395,16 +428,12 @@ static int push_sym(walk_t *w, size_t sym, int mode, int64_t lo, int64_t hi, siz
         if (!(v = ledger__tmap_upsert_b(&w->pending, &key, sizeof key, &added)))
             return LEDGER_ENOMEM;
         if (!added && *v >= w->qhead && *v < w->qn) {
-            via_t *vias = room_for_one(w->vias, w->nvias, &w->cvias, sizeof *w->vias);
-            if (!vias)
-                return LEDGER_ENOMEM;
-            w->vias = vias;
-            w->vias[w->nvias] = (via_t){.via = via, .hi = hi, .next = w->q[*v].vmore};
-            w->q[*v].vmore = w->nvias++;
-            return 0;
+            *qi = *v;
+            return add_via(w, *v, via, hi);
         }
         *v = w->qn; /* the item pushed below */
     }
+    *qi = w->qn;
     it = &w->q[w->qn++];
     *it = (item_t){.ident = w->t->syms[sym].id,
                    .sym = sym,
@@ -417,6 +446,15 @@ static int push_sym(walk_t *w, size_t sym, int mode, int64_t lo, int64_t hi, siz
                    .link_kind = link_kind,
                    .vmore = NO_VIA};
     return 0;
+}
+
+/* Queues an item for identifier sym; via: a CARRIER's identifier inside
+ * (a sym, or NO_SYM). */
+static int push_sym(walk_t *w, size_t sym, int mode, int64_t lo, int64_t hi, size_t via,
+                    unsigned depth, size_t link_from, int link_kind)
+{
+    size_t qi;
+    return push_sym_q(w, sym, mode, lo, hi, via, depth, link_from, link_kind, &qi);
 }
 
 /* The same for identifier text ident (interned here). */
@@ -455,6 +493,43 @@ static int push_id(walk_t *w, size_t e, size_t i, int mode, int64_t lo, int64_t 
     }
     if (syms[i] == NO_SYM && ledger__trace_intern(w->t, c->ids[i].id, &syms[i]))
         return LEDGER_ENOMEM;
+    if (mode == MODE_CARRIER && via != NO_SYM) {
+        /* the children of one ADD push its parent with the same window:
+         * the first makes the carrier item, the others join it here */
+        struct carry *cc;
+        size_t qi;
+        int rc;
+        if (e >= w->nccar) {
+            size_t nc = w->nccar ? w->nccar : 256;
+            struct carry **nv;
+            while (nc <= e)
+                nc *= 2;
+            if (!(nv = realloc(w->ccar, nc * sizeof *nv)))
+                return LEDGER_ENOMEM;
+            memset(nv + w->nccar, 0, (nc - w->nccar) * sizeof *nv);
+            w->ccar = nv;
+            w->nccar = nc;
+        }
+        cc = w->ccar[e];
+        if (cc && cc->i == i && cc->lo == lo && cc->hi == hi && cc->link == link_from &&
+            cc->depth == depth && cc->kind == link_kind && cc->q >= w->qhead && cc->q < w->qn)
+            return add_via(w, cc->q, via, hi);
+        if ((rc = push_sym_q(w, syms[i], mode, lo, hi, via, depth, link_from, link_kind, &qi)))
+            return rc;
+        if (qi == (size_t)-1)
+            return 0;
+        if (!cc &&
+            !(cc = w->ccar[e] = ledger_arena_alloc(&w->arena, sizeof *cc, _Alignof(struct carry))))
+            return LEDGER_ENOMEM;
+        *cc = (struct carry){.i = i,
+                             .q = qi,
+                             .lo = lo,
+                             .hi = hi,
+                             .link = link_from,
+                             .depth = depth,
+                             .kind = link_kind};
+        return 0;
+    }
     return push_sym(w, syms[i], mode, lo, hi, via, depth, link_from, link_kind);
 }
 
@@ -474,6 +549,25 @@ static int seen(walk_t *w, const item_t *it)
     if (it->mode != MODE_CARRIER) {
         /* back and forward windows live with the identifier: no look-up */
         v = &w->t->syms[it->sym].seen[it->mode == MODE_FORWARD];
+        added = *v == (size_t)-1;
+    } else if (it->via != NO_SYM) {
+        /* windows inside carriers live with the identifier inside: a
+         * product is in few containers */
+        size_t *head = &w->t->syms[it->via].carried, k;
+        for (k = *head; k != (size_t)-1; k = w->cs[k].next)
+            if (w->cs[k].carrier == it->sym && w->cs[k].lo == it->lo)
+                break;
+        if (k == (size_t)-1) {
+            struct cseen *ncs = room_for_one(w->cs, w->ncs, &w->ccs, sizeof *w->cs);
+            if (!ncs)
+                return -1;
+            w->cs = ncs;
+            k = w->ncs++;
+            w->cs[k] = (struct cseen){
+                .carrier = it->sym, .lo = it->lo, .bound = (size_t)-1, .next = *head};
+            *head = k;
+        }
+        v = &w->cs[k].bound;
         added = *v == (size_t)-1;
     } else if (!(v = ledger__tmap_upsert_b(&w->visited, &key, sizeof key, &added))) {
         return -1;
@@ -1196,6 +1290,8 @@ done:
     free(w.vias);
     free(w.act);
     free(w.csyms);
+    free(w.ccar);
+    free(w.cs);
     ledger_arena_free(&w.arena);
     return rc;
 }

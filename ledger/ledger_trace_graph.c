@@ -255,7 +255,8 @@ int ledger__trace_intern(ledger_trace_t *t, const char *id, size_t *sym)
         }
         t->syms[t->nsyms] = (ledger__tsym_t){.id = ledger__tmap_key(&t->idents, v),
                                              .node = (size_t)-1,
-                                             .seen = {(size_t)-1, (size_t)-1}};
+                                             .seen = {(size_t)-1, (size_t)-1},
+                                             .carried = (size_t)-1};
         *v = t->nsyms++;
     }
     *sym = *v;
