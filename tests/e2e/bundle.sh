@@ -73,14 +73,8 @@ expect 3 bundle verify "$T/missing.keten"                    # cli_read_file: ba
 
 # -- two partners with real nodes
 F=$T/farm P=$T/proc
-expect 0 --home "$F" init --name Boerderij
-expect 0 --home "$F" network
-NET=$(cat "$T/out")
-mkhome "$P" Verwerker "$NET"
-F_ID=$(id_of "$F") P_ID=$(id_of "$P")
-FPORT=$(free_port)
-expect 0 --home "$P" peer add "$F_ID" "127.0.0.1:$FPORT" --name Boerderij
-expect 0 --home "$F" peer add "$P_ID" --name Verwerker
+partners "$P" Verwerker "$F" Boerderij
+F_ID=$(id_of "$F") P_ID=$(id_of "$P") FPORT=$LISTEN_PORT
 expect 0 --home "$F" record --type ObjectEvent --action ADD --biz-step commissioning \
     --epc "$EPC" --event-time 2025-11-30T08:00:00Z
 expect 0 --home "$F" record --type ObjectEvent --action OBSERVE --biz-step shipping \

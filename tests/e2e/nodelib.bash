@@ -26,6 +26,19 @@ mkhome() {
 }
 id_of() { "$KETEN" --home "$1" id; }
 
+# partners DIAL NAME1 LISTEN NAME2: two new homes of one network, each
+# knowing the other; LISTEN is dialled by DIAL at 127.0.0.1:$LISTEN_PORT
+# (a free port, set here).
+partners() {
+    mkhome "$3" "$4"
+    "$KETEN" --home "$3" network >"$T/partners.net" || fail "network key of $3"
+    mkhome "$1" "$2" "$(cat "$T/partners.net")"
+    LISTEN_PORT=$(free_port)
+    "$KETEN" --home "$1" peer add "$(id_of "$3")" "127.0.0.1:$LISTEN_PORT" --name "$4" \
+        >/dev/null || fail "peer add in $1"
+    "$KETEN" --home "$3" peer add "$(id_of "$1")" --name "$2" >/dev/null || fail "peer add in $3"
+}
+
 # start_node HOME [PORT]: runs `keten node` in the background (log: HOME.log)
 start_node() {
     local home=$1 port=${2:-}

@@ -284,6 +284,19 @@ static void test_declarations(void **state)
     assert_int_equal(ledger_store_verify(f->n.st, NULL, NULL, &err), 0);
 }
 
+/* The store in dir opened with LMDB itself, in a write transaction: what
+ * an older keten left is made by hand. */
+static MDB_env *open_raw(const char *dir, MDB_txn **txn)
+{
+    MDB_env *env;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+    assert_int_equal(mdb_env_set_mapsize(env, (size_t)1 << 30), 0);
+    assert_int_equal(mdb_env_open(env, dir, MDB_NOTLS, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, txn), 0);
+    return env;
+}
+
 /* The loc rows of the store open in txn keyed as keten wrote them before
  * format 3: the location as written (here: the SGLN URN of record_chain,
  * whose rows format 3 files under its Digital Link). */
@@ -327,11 +340,7 @@ static void make_v2(const char *dir)
     MDB_txn *txn;
     MDB_dbi meta;
     MDB_val vk = {7, "version"}, vv = {1, "2"};
-    assert_int_equal(mdb_env_create(&env), 0);
-    assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
-    assert_int_equal(mdb_env_set_mapsize(env, (size_t)1 << 30), 0);
-    assert_int_equal(mdb_env_open(env, dir, MDB_NOTLS, 0600), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    env = open_raw(dir, &txn);
     assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
     assert_int_equal(mdb_put(txn, meta, &vk, &vv, 0), 0);
     loc_as_written(txn);
@@ -357,11 +366,7 @@ static void make_v1(const char *dir)
     int rc;
 
     assert_non_null(rows);
-    assert_int_equal(mdb_env_create(&env), 0);
-    assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
-    assert_int_equal(mdb_env_set_mapsize(env, (size_t)1 << 30), 0);
-    assert_int_equal(mdb_env_open(env, dir, MDB_NOTLS, 0600), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    env = open_raw(dir, &txn);
     assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
     assert_int_equal(mdb_dbi_open(txn, "ident", MDB_DUPSORT | MDB_DUPFIXED, &ident), 0);
     assert_int_equal(mdb_dbi_open(txn, "edge", 0, &edge), 0);
@@ -458,11 +463,7 @@ static void test_verify_card(void **state)
     record_chain(f);
     ledger_store_close(f->n.st);
     f->n.st = NULL;
-    assert_int_equal(mdb_env_create(&env), 0);
-    assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
-    assert_int_equal(mdb_env_set_mapsize(env, (size_t)1 << 30), 0);
-    assert_int_equal(mdb_env_open(env, f->n.dir, MDB_NOTLS, 0600), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    env = open_raw(f->n.dir, &txn);
     assert_int_equal(mdb_dbi_open(txn, "edge", 0, &edge), 0);
     assert_int_equal(mdb_get(txn, edge, &k, &v), 0);
     copy = malloc(v.mv_size);
