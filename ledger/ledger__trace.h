@@ -86,6 +86,12 @@ size_t *ledger__tmap_upsert_b(ledger__tmap_t *m, const void *key, size_t klen, i
 const char *ledger__tmap_key(const ledger__tmap_t *m, const size_t *v);
 void ledger__tmap_free(ledger__tmap_t *m);
 
+/* Array v of *cap elements of size bytes, n used, with room for one more:
+ * v itself, or v grown (doubled; *cap updated); NULL when out of memory
+ * (v is then unchanged). The walk's, the graph's and the reports' arrays
+ * all grow this way. */
+void *ledger__trace_room(void *v, size_t n, size_t *cap, size_t size);
+
 /* The index in t->syms of identifier id (added when new): 0 or
  * LEDGER_ENOMEM. */
 int ledger__trace_intern(ledger_trace_t *t, const char *id, size_t *sym);

@@ -17,6 +17,7 @@
  * canonical form. */
 #include "ledger_store.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -327,6 +328,47 @@ void ledger_card_free(ledger_card_t *c)
 static int id_lseqs(ledger_store_t *st, int db, const char *id, uint64_t *lseqs, size_t max,
                     size_t *n, ledger_err_t *err);
 
+/* Calls fn(value, ctx) for every row of db under the key of text (as
+ * ledger__index_key files it), in the index's order; a value shorter than
+ * min or longer than max bytes is damage. A non-zero return of fn stops
+ * the walk and is returned. */
+static int key_rows(ledger_store_t *st, int db, const char *text, size_t min, size_t max,
+                    int (*fn)(const uint8_t *v, void *ctx), void *ctx, ledger_err_t *err)
+{
+    row_t key;
+    MDB_txn *txn;
+    MDB_cursor *c;
+    MDB_val k, v;
+    int rc, lrc, op = MDB_SET;
+
+    ledger__index_key(db, text, &key);
+    k.mv_data = key.key;
+    k.mv_size = key.klen;
+    if ((rc = ledger__begin_read(st, &txn, err)))
+        return rc;
+    if ((rc = ledger__cursor(st, txn, db, &c, err))) {
+        ledger__end_read(st, txn);
+        return rc;
+    }
+    while ((lrc = mdb_cursor_get(c, &k, &v, op)) == 0) {
+        op = MDB_NEXT_DUP;
+        if (v.mv_size < min || v.mv_size > max) {
+            rc = ledger_err_set(err, LEDGER_EVERIFY, "damaged %s index row",
+                                db == DB_LOC ? "loc" : "evid");
+            break;
+        }
+        if ((rc = fn(v.mv_data, ctx)))
+            break;
+    }
+    if (!rc && lrc && lrc != MDB_NOTFOUND)
+        rc = ledger__lmdb_err(err, lrc,
+                              db == DB_LOC ? "cannot read the location index"
+                                           : "cannot read the event ID index");
+    ledger__cursor_done(st, c);
+    ledger__end_read(st, txn);
+    return rc;
+}
+
 int ledger_store_event_lseqs(ledger_store_t *st, const char *id, uint64_t *lseqs, size_t max,
                              size_t *n, ledger_err_t *err)
 {
@@ -339,39 +381,22 @@ int ledger_store_declarations(ledger_store_t *st, const char *id, uint64_t *lseq
     return id_lseqs(st, DB_DECL, id, lseqs, max, n, err);
 }
 
+typedef struct loc_ctx {
+    ledger_loc_cb fn;
+    void *ctx;
+} loc_ctx_t;
+
+static int loc_row(const uint8_t *v, void *vctx)
+{
+    loc_ctx_t *lc = vctx;
+    return lc->fn(ledger__get_be64(v), v[8], lc->ctx);
+}
+
 int ledger_store_find_location(ledger_store_t *st, const char *location, ledger_loc_cb fn,
                                void *ctx, ledger_err_t *err)
 {
-    row_t key;
-    MDB_txn *txn;
-    MDB_cursor *c;
-    MDB_val k, v;
-    int rc, lrc, op = MDB_SET;
-
-    ledger__index_key(DB_LOC, location, &key);
-    k.mv_data = key.key;
-    k.mv_size = key.klen;
-    if ((rc = ledger__begin_read(st, &txn, err)))
-        return rc;
-    if ((rc = ledger__cursor(st, txn, DB_LOC, &c, err))) {
-        ledger__end_read(st, txn);
-        return rc;
-    }
-    while ((lrc = mdb_cursor_get(c, &k, &v, op)) == 0) {
-        const uint8_t *p = v.mv_data;
-        op = MDB_NEXT_DUP;
-        if (v.mv_size != 9) {
-            rc = ledger_err_set(err, LEDGER_EVERIFY, "damaged loc index row");
-            break;
-        }
-        if ((rc = fn(ledger__get_be64(p), p[8], ctx)))
-            break;
-    }
-    if (!rc && lrc && lrc != MDB_NOTFOUND)
-        rc = ledger__lmdb_err(err, lrc, "cannot read the location index");
-    ledger__cursor_done(st, c);
-    ledger__end_read(st, txn);
-    return rc;
+    loc_ctx_t lc = {fn, ctx};
+    return key_rows(st, DB_LOC, location, 9, 9, loc_row, &lc, err);
 }
 
 int ledger_store_has_declarations(ledger_store_t *st, ledger_err_t *err)
@@ -389,41 +414,27 @@ int ledger_store_has_declarations(ledger_store_t *st, ledger_err_t *err)
     return rc;
 }
 
+typedef struct lseqs_ctx {
+    uint64_t *lseqs;
+    size_t max, *n;
+} lseqs_ctx_t;
+
+static int lseq_row(const uint8_t *v, void *vctx)
+{
+    lseqs_ctx_t *lc = vctx;
+    if (*lc->n < lc->max)
+        lc->lseqs[*lc->n] = ledger__get_be64(v);
+    (*lc->n)++;
+    return 0;
+}
+
 /* The lseqs under key id in db (DB_EVID or DB_DECL). */
 static int id_lseqs(ledger_store_t *st, int db, const char *id, uint64_t *lseqs, size_t max,
                     size_t *n, ledger_err_t *err)
 {
-    row_t key;
-    MDB_txn *txn;
-    MDB_cursor *c;
-    MDB_val k, v;
-    int rc, lrc, op = MDB_SET;
-
+    lseqs_ctx_t lc = {lseqs, max, n};
     *n = 0;
-    ledger__index_key(db, id, &key);
-    k.mv_data = key.key;
-    k.mv_size = key.klen;
-    if ((rc = ledger__begin_read(st, &txn, err)))
-        return rc;
-    if ((rc = ledger__cursor(st, txn, db, &c, err))) {
-        ledger__end_read(st, txn);
-        return rc;
-    }
-    while ((lrc = mdb_cursor_get(c, &k, &v, op)) == 0) {
-        op = MDB_NEXT_DUP;
-        if (v.mv_size < 8) {
-            rc = ledger_err_set(err, LEDGER_EVERIFY, "damaged evid index row");
-            break;
-        }
-        if (*n < max)
-            lseqs[*n] = ledger__get_be64(v.mv_data);
-        (*n)++;
-    }
-    if (!rc && lrc && lrc != MDB_NOTFOUND)
-        rc = ledger__lmdb_err(err, lrc, "cannot read the event ID index");
-    ledger__cursor_done(st, c);
-    ledger__end_read(st, txn);
-    return rc;
+    return key_rows(st, db, id, 8, SIZE_MAX, lseq_row, &lc, err);
 }
 
 int ledger_store_get_lseq(ledger_store_t *st, uint64_t lseq, ledger_entry_cb fn, void *ctx,

@@ -80,14 +80,10 @@ static int ident_event(const unsigned char *kinds, const ledger_trace_edge_t *e,
 static int add_excursion(ledger_recall_t *r, const ledger_trace_node_t *n, const json_t *rep,
                          const json_t *v)
 {
-    if (r->nexc == r->cexc) {
-        size_t nc = r->cexc ? r->cexc * 2 : 16;
-        ledger_recall_excursion_t *ne = realloc(r->exc, nc * sizeof *ne);
-        if (!ne)
-            return LEDGER_ENOMEM;
-        r->exc = ne;
-        r->cexc = nc;
-    }
+    ledger_recall_excursion_t *ne = ledger__trace_room(r->exc, r->nexc, &r->cexc, sizeof *ne);
+    if (!ne)
+        return LEDGER_ENOMEM;
+    r->exc = ne;
     r->exc[r->nexc++] = (ledger_recall_excursion_t){.event = n,
                                                     .value = v,
                                                     .uom = json_object_get(rep, "uom"),

@@ -168,26 +168,10 @@ static const char *short_cbv(walk_t *w, const char *v)
 
 #define NOT_A_NODE ((size_t)-1) /* entries map: an lseq that makes no node */
 
-/* Array v of *cap elements of size bytes, n used, with room for one more:
- * v itself, or v grown (doubled; *cap updated); NULL when out of memory
- * (v is then unchanged). */
-static void *room_for_one(void *v, size_t n, size_t *cap, size_t size)
-{
-    size_t nc;
-    void *nv;
-    if (n < *cap)
-        return v;
-    nc = *cap ? *cap * 2 : 64;
-    if (!(nv = realloc(v, nc * size)))
-        return NULL;
-    *cap = nc;
-    return nv;
-}
-
 /* Keeps event ev (a reference) with the trace, which frees it. 0 or -1. */
 static int keep_event(ledger_trace_t *t, json_t *ev)
 {
-    json_t **evs = room_for_one(t->evs, t->nev, &t->cev, sizeof *t->evs);
+    json_t **evs = ledger__trace_room(t->evs, t->nev, &t->cev, sizeof *t->evs);
     if (!evs)
         return -1;
     t->evs = evs;
@@ -392,7 +376,7 @@ const json_t *ledger_trace_node_event(const ledger_trace_t *ct, const ledger_tra
 /* One more identifier inside carrier item q (via, up to hi). */
 static int add_via(walk_t *w, size_t q, size_t via, int64_t hi)
 {
-    via_t *vias = room_for_one(w->vias, w->nvias, &w->cvias, sizeof *w->vias);
+    via_t *vias = ledger__trace_room(w->vias, w->nvias, &w->cvias, sizeof *w->vias);
     if (!vias)
         return LEDGER_ENOMEM;
     w->vias = vias;
@@ -412,7 +396,7 @@ static int push_sym_q(walk_t *w, size_t sym, int mode, int64_t lo, int64_t hi, s
         w->t->truncated = 1;
         return 0;
     }
-    if (!(q = room_for_one(w->q, w->qn, &w->qcap, sizeof *w->q)))
+    if (!(q = ledger__trace_room(w->q, w->qn, &w->qcap, sizeof *w->q)))
         return LEDGER_ENOMEM;
     w->q = q;
     if (mode == MODE_CARRIER && via != NO_SYM) {
@@ -558,7 +542,7 @@ static int seen(walk_t *w, const item_t *it)
             if (w->cs[k].carrier == it->sym && w->cs[k].lo == it->lo)
                 break;
         if (k == (size_t)-1) {
-            struct cseen *ncs = room_for_one(w->cs, w->ncs, &w->ccs, sizeof *w->cs);
+            struct cseen *ncs = ledger__trace_room(w->cs, w->ncs, &w->ccs, sizeof *w->cs);
             if (!ncs)
                 return -1;
             w->cs = ncs;
@@ -582,7 +566,7 @@ static int seen(walk_t *w, const item_t *it)
             b[1] = it->hi;
         return 0;
     }
-    if (!(nb = room_for_one(w->bounds, w->nbounds, &w->cbounds, 2 * sizeof *w->bounds)))
+    if (!(nb = ledger__trace_room(w->bounds, w->nbounds, &w->cbounds, 2 * sizeof *w->bounds)))
         return -1;
     w->bounds = nb;
     w->bounds[w->nbounds * 2] = it->lo;
@@ -906,7 +890,7 @@ static int process(walk_t *w, item_t *it)
                 return LEDGER_ENOMEM;
             if (rc)
                 continue;
-            if (!(act = room_for_one(w->act, w->nact, &w->cact, sizeof *w->act)))
+            if (!(act = ledger__trace_room(w->act, w->nact, &w->cact, sizeof *w->act)))
                 return ledger_err_set(w->err, LEDGER_ENOMEM, "out of memory");
             w->act = act;
             w->act[w->nact++] = (via_t){.via = one.via, .hi = one.hi};
@@ -936,7 +920,7 @@ static int process(walk_t *w, item_t *it)
             return rc;
         if (rc)
             continue;
-        if (!(hits = room_for_one(w->hits, w->nhits, &w->chits, sizeof *w->hits)))
+        if (!(hits = ledger__trace_room(w->hits, w->nhits, &w->chits, sizeof *w->hits)))
             return ledger_err_set(w->err, LEDGER_ENOMEM, "out of memory");
         w->hits = hits;
         w->hits[w->nhits++] = (hit_t){.node = idx, .role = w->ih[i].role};

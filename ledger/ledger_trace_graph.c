@@ -238,6 +238,19 @@ void ledger__umap_free(ledger__umap_t *m)
     memset(m, 0, sizeof *m);
 }
 
+void *ledger__trace_room(void *v, size_t n, size_t *cap, size_t size)
+{
+    size_t nc;
+    void *nv;
+    if (n < *cap)
+        return v;
+    nc = *cap ? *cap * 2 : 64;
+    if (!(nv = realloc(v, nc * size)))
+        return NULL;
+    *cap = nc;
+    return nv;
+}
+
 int ledger__trace_intern(ledger_trace_t *t, const char *id, size_t *sym)
 {
     int added;
@@ -245,14 +258,10 @@ int ledger__trace_intern(ledger_trace_t *t, const char *id, size_t *sym)
     if (!v)
         return LEDGER_ENOMEM;
     if (added) {
-        if (t->nsyms == t->csyms) {
-            size_t nc = t->csyms ? t->csyms * 2 : 256;
-            ledger__tsym_t *ns = realloc(t->syms, nc * sizeof *ns);
-            if (!ns)
-                return LEDGER_ENOMEM; /* the key stays, pointing at a sym to come: */
-            t->syms = ns;             /* the trace is failed anyway */
-            t->csyms = nc;
-        }
+        ledger__tsym_t *ns = ledger__trace_room(t->syms, t->nsyms, &t->csyms, sizeof *ns);
+        if (!ns)
+            return LEDGER_ENOMEM; /* the key stays, pointing at a sym to come: */
+        t->syms = ns;             /* the trace is failed anyway */
         t->syms[t->nsyms] = (ledger__tsym_t){.id = ledger__tmap_key(&t->idents, v),
                                              .node = (size_t)-1,
                                              .seen = {(size_t)-1, (size_t)-1},
@@ -265,14 +274,10 @@ int ledger__trace_intern(ledger_trace_t *t, const char *id, size_t *sym)
 
 int ledger__trace_add_node(ledger_trace_t *t, ledger_trace_node_t **out, size_t *idx)
 {
-    if (t->nn == t->cn) {
-        size_t nc = t->cn ? t->cn * 2 : 64;
-        ledger_trace_node_t *nn = realloc(t->nodes, nc * sizeof *nn);
-        if (!nn)
-            return LEDGER_ENOMEM;
-        t->nodes = nn;
-        t->cn = nc;
-    }
+    ledger_trace_node_t *nn = ledger__trace_room(t->nodes, t->nn, &t->cn, sizeof *nn);
+    if (!nn)
+        return LEDGER_ENOMEM;
+    t->nodes = nn;
     *idx = t->nn;
     *out = &t->nodes[t->nn++];
     memset(*out, 0, sizeof **out);
@@ -283,14 +288,10 @@ int ledger__trace_add_edge(ledger_trace_t *t, size_t from, size_t to, int kind, 
 {
     /* copies are dropped at the end (ledger__trace_reorder), in one pass
      * over edges grouped by event, not with a set probed per edge */
-    if (t->ne == t->ce) {
-        size_t nc = t->ce ? t->ce * 2 : 64;
-        ledger_trace_edge_t *ne = realloc(t->edges, nc * sizeof *ne);
-        if (!ne)
-            return LEDGER_ENOMEM;
-        t->edges = ne;
-        t->ce = nc;
-    }
+    ledger_trace_edge_t *ne = ledger__trace_room(t->edges, t->ne, &t->ce, sizeof *ne);
+    if (!ne)
+        return LEDGER_ENOMEM;
+    t->edges = ne;
     t->edges[t->ne++] = (ledger_trace_edge_t){.from = from, .to = to, .kind = kind, .role = role};
     return 0;
 }

@@ -238,14 +238,10 @@ typedef struct due_ctx {
 
 static int due_add(due_ctx_t *dc, uint64_t lseq)
 {
-    if (dc->n == dc->cap) {
-        size_t nc = dc->cap ? dc->cap * 2 : 256;
-        uint64_t *nl = realloc(dc->ls, nc * sizeof *nl);
-        if (!nl)
-            return LEDGER_ENOMEM;
-        dc->ls = nl;
-        dc->cap = nc;
-    }
+    uint64_t *nl = ledger__trace_room(dc->ls, dc->n, &dc->cap, sizeof *nl);
+    if (!nl)
+        return LEDGER_ENOMEM;
+    dc->ls = nl;
     dc->ls[dc->n++] = lseq;
     return 0;
 }

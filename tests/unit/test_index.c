@@ -396,27 +396,35 @@ static void make_v1(const char *dir)
     free(rows);
 }
 
-static void test_upgrade(void **state)
+/* A store that make() turned into an older format is upgraded when it is
+ * opened: read-only (by one open for writing, then read) and for writing
+ * (in place); everything is found and verifies. f->n.st is left open. */
+static void check_upgrade(fx_t *f, void (*make)(const char *dir))
 {
-    fx_t *f = *state;
     ledger_store_t *st;
     ledger_err_t err;
 
     record_chain(f);
     ledger_store_close(f->n.st);
     f->n.st = NULL;
-    /* read-only: upgraded by one open for writing, then read */
-    make_v1(f->n.dir);
+    make(f->n.dir);
     assert_int_equal(ledger_store_open(f->n.dir, LEDGER_STORE_RDONLY, NULL, &st, &err), 0);
     check_hits(st);
     ledger_store_close(st);
-    /* for writing: upgraded in place; everything verifies */
-    make_v1(f->n.dir);
+    make(f->n.dir);
     assert_int_equal(
         ledger_store_open(f->n.dir, 0, ledger_identity_public(f->n.id), &f->n.st, &err), 0);
     check_hits(f->n.st);
     check_cards(f, f->n.st);
     assert_int_equal(ledger_store_verify(f->n.st, NULL, NULL, &err), 0);
+}
+
+static void test_upgrade(void **state)
+{
+    fx_t *f = *state;
+    ledger_err_t err;
+
+    check_upgrade(f, make_v1);
     /* and goes on recording */
     rec(f,
         "{%s, \"type\": \"ObjectEvent\", \"eventTime\": \"2026-03-03T08:00:00Z\", "
@@ -429,23 +437,7 @@ static void test_upgrade(void **state)
  * its locations are found by either form, and everything verifies. */
 static void test_upgrade_v2(void **state)
 {
-    fx_t *f = *state;
-    ledger_store_t *st;
-    ledger_err_t err;
-
-    record_chain(f);
-    ledger_store_close(f->n.st);
-    f->n.st = NULL;
-    make_v2(f->n.dir);
-    assert_int_equal(ledger_store_open(f->n.dir, LEDGER_STORE_RDONLY, NULL, &st, &err), 0);
-    check_hits(st);
-    ledger_store_close(st);
-    make_v2(f->n.dir);
-    assert_int_equal(
-        ledger_store_open(f->n.dir, 0, ledger_identity_public(f->n.id), &f->n.st, &err), 0);
-    check_hits(f->n.st);
-    check_cards(f, f->n.st);
-    assert_int_equal(ledger_store_verify(f->n.st, NULL, NULL, &err), 0);
+    check_upgrade(*state, make_v2);
 }
 
 /* verify notices a card that does not match its event */
