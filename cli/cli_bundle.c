@@ -86,6 +86,8 @@ static int select_by_trace(ledger_store_t *st, const char *ident, steps_t *out, 
         rc = steps_add(out, nd->feed, nd->seq);
         if (!rc && nd->kind == LEDGER_TNODE_EVENT && nd->erroneous && nd->decl_seq)
             rc = steps_add(out, nd->decl_feed, nd->decl_seq);
+        for (size_t k = 0; !rc && nd->kind == LEDGER_TNODE_EVENT && k < nd->ndisputes; k++)
+            rc = steps_add(out, nd->disputes[k].feed, nd->disputes[k].seq); /* evidence */
     }
     ledger_trace_free(t);
     return rc ? ledger_err_set(err, rc, "out of memory") : 0;
@@ -311,11 +313,14 @@ static void print_story(const char *path, const json_t *story)
             printf("  %-29s sealed: payload withheld (%lld bytes)\n", jstr(s, "recordTime"),
                    (long long)json_integer_value(json_object_get(s, "payloadLength")));
         } else {
+            char mark[300] = "";
+            if (json_is_true(json_object_get(s, "disputes")))
+                snprintf(mark, sizeof mark, "  [DISPUTE by %s of an event of %s: not a correction]",
+                         name, *jstr(s, "declaredName") ? jstr(s, "declaredName") : "(no name)");
+            else if (json_is_true(json_object_get(s, "errorDeclaration")))
+                snprintf(mark, sizeof mark, "  [DECLARED ERRONEOUS: errorDeclaration]");
             printf("  %-29s %s %s%s%s%s\n", jstr(s, "eventTime"), jstr(s, "type"),
-                   jstr(s, "action"), *jstr(s, "bizStep") ? " " : "", jstr(s, "bizStep"),
-                   json_is_true(json_object_get(s, "errorDeclaration"))
-                       ? "  [DECLARED ERRONEOUS: errorDeclaration]"
-                       : "");
+                   jstr(s, "action"), *jstr(s, "bizStep") ? " " : "", jstr(s, "bizStep"), mark);
             if (*jstr(s, "bizLocation"))
                 printf("  %-29s at %s\n", "", jstr(s, "bizLocation"));
             printf("  %-29s eventID %s\n", "", jstr(s, "eventID"));

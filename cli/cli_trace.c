@@ -103,21 +103,48 @@ static const char *feed_name(names_t *nm, const uint8_t feed[LEDGER_FEED_LEN], c
     return buf;
 }
 
+/* " [DISPUTED by NAME: reason; by NAME2: reason2]" for the errorDeclarations
+ * other partners made of event n (they do not correct it: only its own
+ * feed can), "" when none. Written into buf. */
+static const char *dispute_text(names_t *nm, const ledger_trace_node_t *n, char *buf, size_t len)
+{
+    size_t at = 0;
+    buf[0] = '\0';
+    for (size_t k = 0; k < n->ndisputes && at < len; k++) {
+        char who[128], why[128];
+        ledger_epcis_cbv_short(json_string_value(json_object_get(n->disputes[k].declaration,
+                                                                 "reason")),
+                               why, sizeof why);
+        feed_name(nm, n->disputes[k].feed, who, sizeof who);
+        at += (size_t)snprintf(buf + at, len - at, "%s%s%s%s%s", k ? "; by " : " [DISPUTED by ",
+                               who, why[0] ? ": " : "", why, k + 1 == n->ndisputes ? "]" : "");
+    }
+    return buf;
+}
+
+/* Adds the feed's name to p ({feedhex: name}) when it is not there. */
+static void add_partner(names_t *nm, json_t *p, const uint8_t feed[LEDGER_FEED_LEN])
+{
+    char hex[2 * LEDGER_FEED_LEN + 1], name[128];
+    ledger_hex(feed, LEDGER_FEED_LEN, hex);
+    if (json_object_get(p, hex))
+        return;
+    name[0] = '\0';
+    cli_feed_name(nm->home, feed, name, sizeof name);
+    json_object_set_new(p, hex, name[0] ? json_string(name) : json_null());
+}
+
 /* Adds "partners": {feedhex: name} for every feed named in nodes. */
 static void add_partners(names_t *nm, json_t *j, const ledger_trace_t *t)
 {
     json_t *p = json_object();
     for (size_t i = 0; i < ledger_trace_node_count(t); i++) {
         const ledger_trace_node_t *n = ledger_trace_node(t, i);
-        char hex[2 * LEDGER_FEED_LEN + 1], name[128];
         if (n->kind == LEDGER_TNODE_IDENT)
             continue;
-        ledger_hex(n->feed, LEDGER_FEED_LEN, hex);
-        if (json_object_get(p, hex))
-            continue;
-        name[0] = '\0';
-        cli_feed_name(nm->home, n->feed, name, sizeof name);
-        json_object_set_new(p, hex, name[0] ? json_string(name) : json_null());
+        add_partner(nm, p, n->feed);
+        for (size_t k = 0; k < n->ndisputes; k++)
+            add_partner(nm, p, n->disputes[k].feed);
     }
     json_object_set_new(j, "partners", p);
 }
@@ -149,7 +176,7 @@ static const char *where_text(const ledger_trace_node_t *n)
 static void story_line(names_t *nm, const ledger_trace_t *t, size_t i)
 {
     const ledger_trace_node_t *n = ledger_trace_node(t, i);
-    char tm[32], name[128], hex[2 * LEDGER_FEED_LEN + 1];
+    char tm[32], name[128], hex[2 * LEDGER_FEED_LEN + 1], dis[512];
     unsigned ind = n->depth > 12 ? 12 : n->depth;
     ledger_hex(n->feed, LEDGER_FEED_LEN, hex);
     feed_name(nm, n->feed, name, sizeof name);
@@ -161,12 +188,12 @@ static void story_line(names_t *nm, const ledger_trace_t *t, size_t i)
                (unsigned long long)n->seq, name, short_time((int64_t)n->record_time_ms, rt));
         return;
     }
-    printf("%s UTC %*s%s %s%s%s%s %s (%.8s:%llu)%s%s\n", short_time(n->time_ms, tm), (int)(2 * ind),
-           "", n->biz_step ? n->biz_step : "-", n->type, n->action ? " " : "",
+    printf("%s UTC %*s%s %s%s%s%s%s %s (%.8s:%llu)%s%s\n", short_time(n->time_ms, tm),
+           (int)(2 * ind), "", n->biz_step ? n->biz_step : "-", n->type, n->action ? " " : "",
            n->action ? n->action : "",
-           n->erroneous ? " [ERRONEOUS: declared in error, not followed]" : "", name, hex,
-           (unsigned long long)n->seq, where_text(n) ? " at " : "",
-           where_text(n) ? where_text(n) : "");
+           n->erroneous ? " [ERRONEOUS: declared in error, not followed]" : "",
+           dispute_text(nm, n, dis, sizeof dis), name, hex, (unsigned long long)n->seq,
+           where_text(n) ? " at " : "", where_text(n) ? where_text(n) : "");
     for (size_t k = 0; k < ledger_trace_edge_count(t); k++) {
         const ledger_trace_edge_t *e = ledger_trace_edge(t, k);
         size_t other = e->from == i ? e->to : e->to == i ? e->from : (size_t)-1;
@@ -465,7 +492,7 @@ static void print_recall_csv(names_t *nm, const ledger_recall_t *r)
 
 static void print_recall(names_t *nm, const ledger_recall_t *r)
 {
-    char q[512], to[512], name[128], tm[32];
+    char q[512], to[512], name[128], tm[32], dis[512];
     double max;
     printf("recall of %s: %zu shipments, %zu products and containers%s\n", ledger_recall_lot(r),
            ledger_recall_shipment_count(r), ledger_recall_nproducts(r),
@@ -479,12 +506,13 @@ static void print_recall(names_t *nm, const ledger_recall_t *r)
         ledger_recall_quantity_text(s, q, sizeof q);
         party_text(n->card, LEDGER_ROLE_DEST, to, sizeof to);
         ledger_trace_fmt_ms(n->time_ms, tm);
-        printf("  %.16s %-22.22s %-10.10s %-34s %s%s\n", tm,
+        printf("  %.16s %-22.22s %-10.10s %-34s %s%s%s\n", tm,
                feed_name(nm, n->feed, name, sizeof name), n->biz_step ? n->biz_step : "-",
                to[0] ? to
                : loc ? loc
                      : "-",
-               q, n->erroneous ? "  [ERRONEOUS, not counted]" : "");
+               q, n->erroneous ? "  [ERRONEOUS, not counted]" : "",
+               dispute_text(nm, n, dis, sizeof dis));
     }
     printf("\nproducts (last seen)\n");
     for (size_t i = 0; i < ledger_recall_nproducts(r); i++) {

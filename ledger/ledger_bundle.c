@@ -384,6 +384,41 @@ static void set_str(json_t *o, const char *k, const char *s)
         json_object_set_new(o, k, json_string(s));
 }
 
+/* Marks each errorDeclaration step with "disputes": true when the event it
+ * declares erroneous is a step of another partner's feed in the bundle (in
+ * EPCIS only the party that captured an event corrects it: another
+ * partner's declaration is a dispute, not a correction), with
+ * "declaredFeed" and "declaredName"; "disputes": false otherwise. */
+static void mark_disputes(json_t *steps)
+{
+    size_t i, j;
+    json_t *d, *s;
+    json_array_foreach(steps, i, d)
+    {
+        const char *id = json_string_value(json_object_get(d, "eventID"));
+        const char *feed = json_string_value(json_object_get(d, "feed"));
+        int dispute = 0;
+        if (!json_is_true(json_object_get(d, "errorDeclaration")) || !id || !feed)
+            continue;
+        json_array_foreach(steps, j, s)
+        {
+            const char *sid = json_string_value(json_object_get(s, "eventID"));
+            const char *sfeed = json_string_value(json_object_get(s, "feed"));
+            if (json_is_true(json_object_get(s, "errorDeclaration")) || !sid || !sfeed ||
+                strcmp(sid, id) != 0)
+                continue;
+            if (strcmp(sfeed, feed) == 0) {
+                dispute = 0; /* the event's own feed declares it: a correction */
+                break;
+            }
+            dispute = 1;
+            json_object_set_new(d, "declaredFeed", json_string(sfeed));
+            json_object_set(d, "declaredName", json_object_get(s, "name"));
+        }
+        json_object_set_new(d, "disputes", json_boolean(dispute));
+    }
+}
+
 /* The story object of a step; the payload (when present) checked already. */
 /* feed points into the bundle's bytes (e is a local copy of the header). */
 static int step_story(vctx_t *v, const ledger_entry_t *e, const uint8_t *feed, const char *label)
@@ -756,6 +791,7 @@ int ledger_bundle_verify(const uint8_t *p, size_t n, json_t **story, ledger_err_
             json_array_append_new(steps, v.steps[i].obj);
             v.steps[i].obj = NULL;
         }
+        mark_disputes(steps);
         json_object_set(v.story, "subject", subject);
         json_object_set_new(v.story, "createdMs", json_integer((json_int_t)(created & INT64_MAX)));
         iso_ms(created, iso, sizeof iso);

@@ -409,6 +409,21 @@ static void ref_members(ledger_jsonw_t *w, hexcache_t *hc, const ledger_trace_no
         ledger_jsonw_key(w, "erroneous");
         ledger_jsonw_bool(w, 1);
     }
+    if (n->ndisputes) { /* other partners' errorDeclarations: shown, not applied */
+        ledger_jsonw_key(w, "disputes");
+        ledger_jsonw_array(w);
+        for (size_t k = 0; k < n->ndisputes; k++) {
+            const json_t *d = n->disputes[k].declaration;
+            ledger_jsonw_object(w);
+            ledger_jsonw_kstr(w, "feed", feed_hex(hc, n->disputes[k].feed));
+            ledger_jsonw_kint(w, "seq", (int64_t)n->disputes[k].seq);
+            ledger_jsonw_kstr(w, "reason", json_string_value(json_object_get(d, "reason")));
+            ledger_jsonw_kstr(w, "declarationTime",
+                              json_string_value(json_object_get(d, "declarationTime")));
+            ledger_jsonw_end(w);
+        }
+        ledger_jsonw_end(w);
+    }
 }
 
 static void parties(ledger_jsonw_t *w, const ledger_card_t *c, int role)

@@ -580,26 +580,42 @@ static int seen(walk_t *w, const item_t *it)
 typedef struct decl_ctx {
     walk_t *w;
     size_t node;
-    json_t *decl; /* the restatement's event (new reference) */
+    json_t *decl; /* the declaration of the event's own feed (new reference) */
     uint8_t feed[LEDGER_FEED_LEN];
     uint64_t seq;
+    ledger_trace_dispute_t *disputes; /* other feeds' declarations (arena), room for max */
+    size_t ndisputes, max;
+    int oom;
 } decl_ctx_t;
 
+/* One entry under the event's ID in the decl index: the event's own
+ * feed's errorDeclaration corrects it (the first one read), another feed's
+ * is a dispute. */
 static int decl_cb(const ledger_stored_t *s, void *vctx)
 {
     decl_ctx_t *dc = vctx;
+    ledger_trace_node_t *n = &dc->w->t->nodes[dc->node];
+    int own = memcmp(s->e.h.feed, n->feed, LEDGER_FEED_LEN) == 0;
     json_t *ev;
     dc->w->t->reads++;
-    if (s->lseq == dc->w->t->nodes[dc->node].lseq || !s->e.payload || dc->decl)
+    if (s->lseq == n->lseq || !s->e.payload || (own && dc->decl))
         return 0;
     if (ledger_event_payload_decode(s->e.payload, s->e.plen, &ev, NULL, 0, NULL))
         return 0;
-    if (json_object_get(ev, "errorDeclaration")) {
+    if (!json_object_get(ev, "errorDeclaration")) {
+        json_decref(ev);
+    } else if (own) {
         dc->decl = ev;
         memcpy(dc->feed, s->e.h.feed, LEDGER_FEED_LEN);
         dc->seq = s->e.h.seq;
+    } else if (dc->ndisputes < dc->max && !keep_event(dc->w->t, ev)) {
+        ledger_trace_dispute_t *d = &dc->disputes[dc->ndisputes++];
+        memcpy(d->feed, s->e.h.feed, LEDGER_FEED_LEN);
+        d->seq = s->e.h.seq;
+        d->declaration = json_object_get(ev, "errorDeclaration");
     } else {
         json_decref(ev);
+        dc->oom = 1;
     }
     return 0;
 }
@@ -608,30 +624,54 @@ static int corrections(walk_t *w, size_t erroneous);
 
 /* Looks up the declarations of event nodes [from, nn) once each, in the
  * decl index (the errorDeclarations by the IDs they declare erroneous):
- * only an erroneous event's declaration is read. */
+ * only the entries filed under an event's ID are read. */
 static int check_declarations(walk_t *w, size_t from)
 {
     ledger_trace_t *t = w->t;
     for (size_t i = from; i < t->nn && w->decls; i++) {
         ledger_trace_node_t *n = &t->nodes[i];
         decl_ctx_t dc = {.w = w, .node = i};
-        uint64_t ls[16];
+        uint64_t ls16[16], *ls = ls16;
         size_t cnt;
         ledger_err_t e2;
         int rc;
-        if (n->kind != LEDGER_TNODE_EVENT || n->declaration)
+        if (n->kind != LEDGER_TNODE_EVENT || n->declaration || n->ndisputes)
             continue;
         if ((rc = ledger_store_declarations(w->st, n->id, ls, 16, &cnt, &e2)))
             return ledger_err_set(w->err, rc, "%s", e2.msg);
-        for (size_t k = 0; k < cnt && k < 16 && !dc.decl; k++) {
+        if (cnt > 16) { /* no cap: every declaration is read */
+            if (!(ls = malloc(cnt * sizeof *ls)))
+                return ledger_err_set(w->err, LEDGER_ENOMEM, "out of memory");
+            if ((rc = ledger_store_declarations(w->st, n->id, ls, cnt, &cnt, &e2))) {
+                free(ls);
+                return ledger_err_set(w->err, rc, "%s", e2.msg);
+            }
+        }
+        if (cnt && !(dc.disputes = ledger_arena_alloc(&t->arena, cnt * sizeof *dc.disputes,
+                                                       _Alignof(ledger_trace_dispute_t))))
+            dc.oom = 1;
+        dc.max = dc.disputes ? cnt : 0;
+        for (size_t k = 0; k < cnt && !dc.oom; k++) {
             if (ls[k] == n->lseq)
                 continue;
-            if ((rc = ledger_store_get_lseq(w->st, ls[k], decl_cb, &dc, &e2)))
+            if ((rc = ledger_store_get_lseq(w->st, ls[k], decl_cb, &dc, &e2))) {
+                if (ls != ls16)
+                    free(ls);
+                json_decref(dc.decl);
                 return ledger_err_set(w->err, rc, "%s", e2.msg);
+            }
         }
+        if (ls != ls16)
+            free(ls);
+        if (dc.oom) {
+            json_decref(dc.decl);
+            return ledger_err_set(w->err, LEDGER_ENOMEM, "out of memory");
+        }
+        n = &t->nodes[i];
+        n->disputes = dc.disputes;
+        n->ndisputes = dc.ndisputes;
         if (!dc.decl)
             continue;
-        n = &t->nodes[i];
         n->erroneous = 1;
         n->declaration = json_object_get(dc.decl, "errorDeclaration");
         memcpy(n->decl_feed, dc.feed, LEDGER_FEED_LEN);

@@ -115,11 +115,25 @@ typedef struct ledger_trace_node {
     int step;                  /* EVENT: what kind of step it is, the kind of its edges
                                   (enum ledger_trace_edge_kind: OBSERVATION, SHIPMENT,
                                   AGGREGATION, TRANSFORMATION, TRANSACTION, ASSOCIATION) */
-    int erroneous;             /* 1: an errorDeclaration declares it erroneous */
-    const json_t *declaration; /* its errorDeclaration member, or NULL */
+    int erroneous;             /* 1: an errorDeclaration of the event's own feed
+                                  declares it erroneous (EPCIS: the party that
+                                  captured an event corrects it) */
+    const json_t *declaration; /* that errorDeclaration member, or NULL */
     uint8_t decl_feed[LEDGER_FEED_LEN];
     uint64_t decl_seq;
+    /* errorDeclarations of the event by other feeds: disputes, kept as
+     * evidence; they change nothing the walk, recall, lifecycle or bundles
+     * conclude. In the trace's memory. */
+    const struct ledger_trace_dispute *disputes;
+    size_t ndisputes;
 } ledger_trace_node_t;
+
+/* An errorDeclaration of an event by a feed other than the event's own. */
+typedef struct ledger_trace_dispute {
+    uint8_t feed[LEDGER_FEED_LEN]; /* who declared it */
+    uint64_t seq;
+    const json_t *declaration; /* its errorDeclaration member (reason, declarationTime, ...) */
+} ledger_trace_dispute_t;
 
 enum ledger_trace_edge_kind {
     LEDGER_TEDGE_OBSERVATION = 1,    /* ObjectEvent naming the identifier */

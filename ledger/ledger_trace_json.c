@@ -231,6 +231,21 @@ static json_t *node_json(const ledger_trace_t *t, const ledger_trace_node_t *n, 
         json_object_set_new(d, "seq", json_integer((json_int_t)n->decl_seq));
         json_object_set_new(o, "errorDeclaration", d);
     }
+    if (n->ndisputes) {
+        json_t *ds = json_array();
+        for (size_t k = 0; k < n->ndisputes; k++) {
+            const ledger_trace_dispute_t *dp = &n->disputes[k];
+            json_t *d = json_object();
+            ledger_hex(dp->feed, LEDGER_FEED_LEN, hex);
+            json_object_set_new(d, "feed", json_string(hex));
+            json_object_set_new(d, "seq", json_integer((json_int_t)dp->seq));
+            set_str(d, "reason", json_string_value(json_object_get(dp->declaration, "reason")));
+            set_str(d, "declarationTime",
+                    json_string_value(json_object_get(dp->declaration, "declarationTime")));
+            json_array_append_new(ds, d);
+        }
+        json_object_set_new(o, "disputes", ds);
+    }
     if (json_object_get(ev, "ilmd"))
         json_object_set(o, "ilmd", json_object_get(ev, "ilmd"));
     if (json_object_get(ev, "sensorElementList"))
