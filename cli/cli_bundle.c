@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli_ident.h"
 #include "cli_node.h"
 #include "ledger_bundle.h"
 #include "ledger_entry.h"
@@ -163,6 +164,7 @@ static int select_steps(ledger_store_t *st, const char *ident, steps_t *out, led
 static int create_main(cli_ctx_t *ctx, int argc, char **argv)
 {
     const char *ident = NULL, *outpath = NULL;
+    char *key = NULL;
     int only_own = 0, rc;
     ledger_home_t *home = NULL;
     const ledger_identity_t *id;
@@ -202,9 +204,13 @@ static int create_main(cli_ctx_t *ctx, int argc, char **argv)
         return cli_usage("bundle create", "give the identifier the bundle is about");
     if (!outpath)
         return cli_usage("bundle create", "give the file to write with --out FILE");
-    if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY | LEDGER_STORE_RANDOM, &home)))
+    if ((rc = cli_ident_arg("bundle create", ident, &key, NULL)))
         return rc;
-    if ((rc = select_steps(ledger_home_store(home), ident, &steps, &err))) {
+    if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY | LEDGER_STORE_RANDOM, &home))) {
+        free(key);
+        return rc;
+    }
+    if ((rc = select_steps(ledger_home_store(home), key, &steps, &err))) {
         rc = cli_fail(ctx, rc, &err);
         goto done;
     }
@@ -270,6 +276,7 @@ static int create_main(cli_ctx_t *ctx, int argc, char **argv)
 done:
     json_decref(story);
     ledger_buf_free(&out);
+    free(key);
     free(steps.v);
     free(parts);
     free(names);

@@ -143,6 +143,29 @@ void cli_ident_free(cli_ident_cfg_t *c)
     c->opts.gcp = NULL;
 }
 
+int cli_ident_arg(const char *cmd, const char *arg, char **out, int *gs1)
+{
+    reader_ident_t id = {0};
+    ledger_err_t err;
+    char shown[256];
+    int rc;
+    *out = NULL;
+    if ((rc = reader_ident_parse(arg, strlen(arg), NULL, &id, &err))) {
+        fprintf(stderr, "keten %s: %s: %s\n", cmd, cli_ident_show(arg, strlen(arg), shown, sizeof shown),
+                err.msg);
+        return cli_exit_code(rc);
+    }
+    if (gs1)
+        *gs1 = strcmp(id.kind, "url") != 0;
+    *out = strdup(id.key);
+    reader_ident_clear(&id);
+    if (!*out) {
+        fprintf(stderr, "keten %s: out of memory\n", cmd);
+        return CLI_EXIT_ENV;
+    }
+    return 0;
+}
+
 char *cli_ident_show(const char *code, size_t len, char *out, size_t cap)
 {
     size_t o = 0;

@@ -3,6 +3,7 @@
  * with --json, for programs. */
 #include "cli_read.h"
 
+#include "cli_ident.h"
 #include "cli_node.h"
 #include "ledger_replica.h"
 
@@ -29,16 +30,19 @@ static const char log_usage[] =
     "  keten --home /tmp/a log --json | head\n";
 
 static const char show_usage[] =
-    "usage: keten show EVENTID|FEED:SEQ [--json]\n"
+    "usage: keten show EVENTID|FEED:SEQ|IDENTIFIER [--json]\n"
     "\n"
     "Shows one event with its signed entry (feed, seq, entry hash, signature).\n"
     "EVENTID is an eventID or an event hash (ni:///sha-256;...); FEED:SEQ names an\n"
     "entry by its feed ID (or a unique prefix of it, as `log` prints) and seq.\n"
+    "An IDENTIFIER in any form `keten decode` reads (EPC URN, Digital Link, EPC\n"
+    "hex, element string) shows every event that names it.\n"
     "An event corrected by an errorDeclaration shows both entries.\n"
     "\n"
     "Examples:\n"
     "  keten show 'ni:///sha-256;2a4c...?ver=CBV2.0' --json\n"
-    "  keten show 3f9a1c07:12\n";
+    "  keten show 3f9a1c07:12\n"
+    "  keten show 303613C2640C0E40000003E9\n";
 
 static const char export_usage[] =
     "usage: keten export [--out FILE]\n"
@@ -219,6 +223,7 @@ typedef struct show_ctx {
     const cli_ctx_t *cli;
     ledger_home_t *home;
     int shown;
+    uint64_t last_lseq; /* show_ident: the entry shown last */
 } show_ctx_t;
 
 static int show_entry(const ledger_stored_t *s, void *vctx)
@@ -306,6 +311,18 @@ static int show_entry(const ledger_stored_t *s, void *vctx)
     return 0;
 }
 
+/* Each event naming the identifier, once (an event names one identifier
+ * in several roles). */
+static int show_ident(const ledger_stored_t *s, int role, void *vctx)
+{
+    show_ctx_t *sc = vctx;
+    (void)role;
+    if (sc->shown && s->lseq == sc->last_lseq)
+        return 0;
+    sc->last_lseq = s->lseq;
+    return show_entry(s, vctx);
+}
+
 int cli_show_main(cli_ctx_t *ctx, int argc, char **argv)
 {
     ledger_home_t *home = NULL;
@@ -344,9 +361,27 @@ int cli_show_main(cli_ctx_t *ctx, int argc, char **argv)
             if ((rc = resolve_feed(home, what, flen, feed, &err)) ||
                 (rc = ledger_store_get(ledger_home_store(home), feed, seq, show_entry, &sc, &err)))
                 goto fail;
-        } else if ((rc = ledger_store_find_event(ledger_home_store(home), what, show_entry, &sc,
-                                                 &err))) {
-            goto fail;
+        } else {
+            /* an eventID or event hash, else an identifier in any form: its events */
+            char *key = NULL;
+            int gs1 = 0;
+            if ((rc = ledger_store_find_event(ledger_home_store(home), what, show_entry, &sc,
+                                              &err)) != LEDGER_ENOTFOUND) {
+                if (rc)
+                    goto fail;
+            } else if ((rc = cli_ident_arg("show", what, &key, &gs1))) {
+                ledger_home_close(home);
+                return rc;
+            } else if (!gs1) {
+                free(key);
+                rc = LEDGER_ENOTFOUND; /* the message of ledger_store_find_event */
+                goto fail;
+            } else {
+                rc = ledger_store_find_ident(ledger_home_store(home), key, show_ident, &sc, &err);
+                free(key);
+                if (rc)
+                    goto fail;
+            }
         }
     }
     ledger_home_close(home);

@@ -19,6 +19,7 @@
 #include "ledger_entry.h"
 #include "ledger_epcis.h"
 #include "ledger_store.h"
+#include "reader_ident.h"
 
 static const char usage[] =
     "usage: keten record [FILE|-]... [--private] [--skip-duplicates] [--quiet] [--json]\n"
@@ -170,6 +171,29 @@ static const struct event_opt {
 };
 #define N_EVENT_OPTS (sizeof event_opts / sizeof event_opts[0])
 
+/* The value an EPC option puts in the event: an EPC URN or Digital Link as
+ * given; a UHF tag's EPC hex or tag URN as its EPC pure identity URN; an
+ * element string (with or without parentheses) as its EPC URN when the EPC
+ * says its company prefix length, else its Digital Link. A new reference,
+ * or NULL after a message (exit code in *rc). */
+static json_t *epc_value(const char *cmd, const char *opt, const char *v, int *rc)
+{
+    reader_ident_t id = {0};
+    ledger_err_t err;
+    json_t *out;
+    if (strncmp(v, "urn:epc:tag:", 12) != 0 && strchr(v, ':'))
+        return json_string(v); /* a URI: recorded as written */
+    if ((*rc = reader_ident_parse(v, strlen(v), NULL, &id, &err))) {
+        fprintf(stderr, "keten %s: %s \"%s\": %s (keten decode shows every form)\n", cmd, opt, v,
+                err.msg);
+        *rc = CLI_EXIT_INPUT;
+        return NULL;
+    }
+    out = json_string(id.epc_urn ? id.epc_urn : id.dl ? id.dl : id.key);
+    reader_ident_clear(&id);
+    return out;
+}
+
 /* Applies one option's value to the event under construction. 0, or an exit
  * code after a message. */
 static int apply_opt(const char *cmd, const struct event_opt *o, const char *v, json_t *ev,
@@ -186,10 +210,21 @@ static int apply_opt(const char *cmd, const struct event_opt *o, const char *v, 
     case OPT_TIME:
         *when = v;
         return 0;
-    case OPT_LIST:
-        append_to(ev, o->member, json_string(v));
+    case OPT_LIST: {
+        int rc = 0;
+        if (!(item = epc_value(cmd, o->name, v, &rc)))
+            return rc ? rc : CLI_EXIT_ENV;
+        append_to(ev, o->member, item);
         return 0;
+    }
     case OPT_STRING:
+        if (strcmp(o->member, "parentID") == 0) {
+            int rc = 0;
+            if (!(item = epc_value(cmd, o->name, v, &rc)))
+                return rc ? rc : CLI_EXIT_ENV;
+            json_object_set_new(ev, o->member, item);
+            return 0;
+        }
         json_object_set_new(ev, o->member, json_string(v));
         return 0;
     case OPT_ID:

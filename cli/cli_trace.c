@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_ident.h"
 #include "cli_node.h"
 #include "ledger_entry.h"
 #include "ledger_epcis.h"
@@ -334,6 +335,7 @@ int cli_trace_main(cli_ctx_t *ctx, int argc, char **argv)
     ledger_trace_opts_t o = {0};
     ledger_trace_t *t = NULL;
     const char *id = NULL, *v;
+    char *key = NULL;
     int dot = 0, oldest = 0, origin = 0, rc;
     size_t num;
     ledger_err_t err;
@@ -381,8 +383,12 @@ int cli_trace_main(cli_ctx_t *ctx, int argc, char **argv)
         return cli_usage("trace", "what to trace? give an identifier or event ID");
     if (dot && ctx->json)
         return cli_usage("trace", "--json or --dot, not both");
-    if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY | LEDGER_STORE_RANDOM, &home)))
+    if ((rc = cli_ident_arg("trace", id, &key, NULL)))
         return rc;
+    if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY | LEDGER_STORE_RANDOM, &home))) {
+        free(key);
+        return rc;
+    }
     if (!(nm = calloc(1, sizeof *nm))) {
         rc = CLI_EXIT_ENV;
         goto done;
@@ -390,7 +396,7 @@ int cli_trace_main(cli_ctx_t *ctx, int argc, char **argv)
     nm->home = home;
     if (origin) {
         json_t *r = NULL;
-        if ((rc = ledger_trace_origin(ledger_home_store(home), id, &r, &err))) {
+        if ((rc = ledger_trace_origin(ledger_home_store(home), key, &r, &err))) {
             rc = cli_fail(ctx, rc, &err);
             goto done;
         }
@@ -401,7 +407,7 @@ int cli_trace_main(cli_ctx_t *ctx, int argc, char **argv)
         json_decref(r);
         goto done;
     }
-    if ((rc = ledger_trace_run(ledger_home_store(home), id, &o, &t, &err))) {
+    if ((rc = ledger_trace_run(ledger_home_store(home), key, &o, &t, &err))) {
         rc = cli_fail(ctx, rc, &err);
         goto done;
     }
@@ -425,6 +431,7 @@ int cli_trace_main(cli_ctx_t *ctx, int argc, char **argv)
 done:
     ledger_trace_free(t);
     free(nm);
+    free(key);
     ledger_home_close(home);
     return rc;
 }
@@ -542,6 +549,7 @@ int cli_recall_main(cli_ctx_t *ctx, int argc, char **argv)
 {
     ledger_home_t *home = NULL;
     const char *lot = NULL, *v, *maxt = NULL;
+    char *key = NULL;
     int csv = 0, rc;
     double max = 0;
     ledger_recall_t *r = NULL;
@@ -581,10 +589,16 @@ int cli_recall_main(cli_ctx_t *ctx, int argc, char **argv)
         return cli_usage("recall", "which lot? give e.g. urn:epc:class:lgtin:...");
     if (csv && ctx->json)
         return cli_usage("recall", "--json or --csv, not both");
-    /* with read-ahead: a recall reads thousands of cards that lie together */
-    if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY, &home)))
+    if ((rc = cli_ident_arg("recall", lot, &key, NULL)))
         return rc;
-    if ((rc = ledger_recall_run(ledger_home_store(home), lot, NULL, maxt != NULL, max, &r, &err))) {
+    /* with read-ahead: a recall reads thousands of cards that lie together */
+    if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY, &home))) {
+        free(key);
+        return rc;
+    }
+    /* a URI as typed (the report names the lot as the user gave it; the
+     * ledger finds every form of it), other forms by their key */
+    if ((rc = ledger_recall_run(ledger_home_store(home), strchr(lot, ':') ? lot : key, NULL, maxt != NULL, max, &r, &err))) {
         rc = cli_fail(ctx, rc, &err);
         goto done;
     }
@@ -604,6 +618,7 @@ int cli_recall_main(cli_ctx_t *ctx, int argc, char **argv)
 done:
     ledger_recall_free(r);
     free(nm);
+    free(key);
     ledger_home_close(home);
     return rc;
 }
@@ -683,6 +698,7 @@ int cli_lifecycle_main(cli_ctx_t *ctx, int argc, char **argv)
 {
     ledger_home_t *home = NULL;
     const char *id = NULL, *v, *location = NULL;
+    char *key = NULL;
     const char **laundries = NULL;
     size_t nl = 0;
     int due = 0, all = 0, rc;
@@ -727,12 +743,17 @@ int cli_lifecycle_main(cli_ctx_t *ctx, int argc, char **argv)
         return cli_usage("lifecycle", due ? "--due needs --location SGLN and no garment"
                                           : "which garment? give its EPC or Digital Link");
     }
-    if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY | LEDGER_STORE_RANDOM, &home))) {
+    if ((rc = cli_ident_arg("lifecycle", due ? location : id, &key, NULL))) {
         free(laundries);
         return rc;
     }
-    rc = due ? ledger_trace_due(ledger_home_store(home), location, laundries, nl, !all, &r, &err)
-             : ledger_trace_lifecycle(ledger_home_store(home), id, laundries, nl, &r, &err);
+    if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY | LEDGER_STORE_RANDOM, &home))) {
+        free(laundries);
+        free(key);
+        return rc;
+    }
+    rc = due ? ledger_trace_due(ledger_home_store(home), key, laundries, nl, !all, &r, &err)
+             : ledger_trace_lifecycle(ledger_home_store(home), key, laundries, nl, &r, &err);
     if (rc) {
         rc = cli_fail(ctx, rc, &err);
         goto done;
@@ -761,6 +782,7 @@ int cli_lifecycle_main(cli_ctx_t *ctx, int argc, char **argv)
 done:
     json_decref(r);
     free(laundries);
+    free(key);
     ledger_home_close(home);
     return rc;
 usage:
