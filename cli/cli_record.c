@@ -341,6 +341,7 @@ typedef struct recorder {
     size_t nout, capout;
     size_t recorded, skipped;
     int tty; /* stderr is a terminal: show progress */
+    struct timespec t0; /* when the call started */
     ledger_err_t *err;
 } recorder_t;
 
@@ -377,9 +378,14 @@ static int flush_chunk(recorder_t *r)
         json_decref(r->chunk[i]);
     r->first += r->n;
     r->n = 0;
-    if (!rc && r->tty)
-        fprintf(stderr, "\rrecording: %zu events checked, signed and stored (not yet committed)",
-                r->recorded + r->skipped);
+    if (!rc && r->tty) {
+        double secs = seconds_since(&r->t0);
+        size_t done = r->recorded + r->skipped;
+        fprintf(stderr,
+                "\r\033[Krecording: %zu events checked, signed and stored, %.0f events/s (not yet "
+                "committed)",
+                done, secs > 0 ? (double)done / secs : 0.0);
+    }
     return rc;
 }
 
@@ -478,6 +484,7 @@ int cli_record_main(cli_ctx_t *ctx, int argc, char **argv)
     }
     r->err = &err;
     r->tty = isatty(2);
+    r->t0 = t0;
     if (!quiet && !(r->out = malloc(1024 * sizeof *r->out))) {
         rc = CLI_EXIT_ENV;
         goto done;
@@ -523,11 +530,13 @@ int cli_record_main(cli_ctx_t *ctx, int argc, char **argv)
         rc = cli_exit_code(rc);
         goto done;
     }
+    if (r->tty && r->recorded + r->skipped >= CHUNK)
+        fprintf(stderr, "\r\033[Kcommitting %zu events to disk...", r->recorded + r->skipped);
     {
         int crc = ledger_store_append_commit(r->append, &err);
         r->append = NULL;
         if (crc) {
-            fprintf(stderr, "keten: %s\n", err.msg);
+            fprintf(stderr, "%sketen: %s\n", r->tty ? "\r\033[K" : "", err.msg);
             rc = cli_exit_code(crc);
             goto done;
         }

@@ -114,6 +114,11 @@ typedef struct feedrec {
 } feedrec_t;
 
 int ledger__lmdb_err(ledger_err_t *err, int rc, const char *what);
+/* As ledger__lmdb_err for a failed mdb_txn_commit of env: a full file
+ * system is named as such, with the store's path and the bytes left
+ * ("no space left on device"), also when LMDB reports the short write it
+ * got as EIO. LEDGER_EIO (LEDGER_ETOOBIG for a full map). */
+int ledger__commit_err(MDB_env *env, ledger_err_t *err, int rc, const char *what);
 void ledger__put_be64(uint8_t *p, uint64_t v);
 uint64_t ledger__get_be64(const uint8_t *p);
 char *ledger__feed_hex(const uint8_t *feed, char out[2 * LEDGER_FEED_LEN + 1]);

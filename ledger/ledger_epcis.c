@@ -52,9 +52,26 @@ static size_t utf8_bad_offset(const unsigned char *s, size_t len)
     return i;
 }
 
+/* buf starts (after a UTF-8 byte order mark and white space) with '<': an
+ * XML document, most likely EPCIS XML. */
+static int looks_like_xml(const char *buf, size_t len)
+{
+    size_t i = 0;
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+        i = 3;
+    while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
+        i++;
+    return i < len && buf[i] == '<';
+}
+
 static int json_syntax_error(const char *buf, size_t len, const char *source,
                              const json_error_t *je, ledger_err_t *err)
 {
+    if (looks_like_xml(buf, len))
+        return ledger_err_set(err, LEDGER_EINPUT,
+                              "%s: this is XML: EPCIS XML is not supported yet; keten reads the "
+                              "EPCIS 2.0 JSON-LD binding (convert the document first)",
+                              source);
     switch (json_error_code(je)) {
     case json_error_invalid_utf8: {
         size_t off = utf8_bad_offset((const unsigned char *)buf, len), i, line = 1, col = 1;

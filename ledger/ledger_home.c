@@ -1,6 +1,8 @@
 /* ledger_home.c -- create and open keten homes (see ledger_home.h). */
 #include "ledger_home.h"
 
+#include "ledger_gs1.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -46,16 +48,20 @@ static int empty_dir(const char *path)
     return empty;
 }
 
+/* A GLN given to init: 13 digits with the right check digit (the GS1 rules
+ * of ledger_gs1.h, as an AI (414) Digital Link). LEDGER_EINPUT otherwise. */
 static int check_gln(const char *gln, ledger_err_t *err)
 {
-    int sum = 0;
+    char dl[64];
+    ledger_err_t e2;
     if (strlen(gln) != 13 || strspn(gln, "0123456789") != 13)
-        return ledger_err_set(err, LEDGER_EINVAL, "GLN \"%s\" must be 13 digits", gln);
-    for (int i = 0; i < 12; i++)
-        sum += (gln[i] - '0') * ((i % 2) ? 3 : 1);
-    if ((10 - sum % 10) % 10 != gln[12] - '0')
-        return ledger_err_set(err, LEDGER_EINVAL, "GLN %s: check digit should be %d", gln,
-                              (10 - sum % 10) % 10);
+        return ledger_err_set(err, LEDGER_EINPUT, "GLN \"%s\" must be 13 digits", gln);
+    snprintf(dl, sizeof dl, "https://id.gs1.org/414/%s", gln);
+    if (ledger_gs1_check_uri(dl, &e2))
+        return ledger_err_set(err, LEDGER_EINPUT,
+                              "GLN %s: wrong check digit (the 13th digit is the GS1 check digit "
+                              "of the first 12; keten decode https://id.gs1.org/414/%s shows it)",
+                              gln, gln);
     return 0;
 }
 

@@ -265,6 +265,7 @@ int ledger_ingest_begin(ledger_store_t *st, ledger_ingest_t **out, ledger_err_t 
 
 int ledger_ingest_commit(ledger_ingest_t *in, ledger_err_t *err)
 {
+    MDB_env *env;
     int rc;
     if (in->dead) {
         ledger_ingest_abort(in);
@@ -275,11 +276,12 @@ int ledger_ingest_commit(ledger_ingest_t *in, ledger_err_t *err)
             mdb_cursor_close(in->cur[i]);
             in->cur[i] = NULL;
         }
+    env = in->st->env; /* in is freed below */
     rc = mdb_txn_commit(in->txn);
     in->txn = NULL;
     ledger_ingest_abort(in); /* frees */
     if (rc)
-        return ledger__lmdb_err(err, rc, "cannot commit (nothing was stored)");
+        return ledger__commit_err(env, err, rc, "cannot commit (nothing was stored)");
     return 0;
 }
 

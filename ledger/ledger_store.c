@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 #include "ledger_buf.h"
@@ -49,6 +50,26 @@ int ledger__lmdb_err(ledger_err_t *err, int rc, const char *what)
     else if (rc == EACCES || rc == EAGAIN)
         code = LEDGER_ELOCKED;
     return ledger_err_set(err, code, "%s: %s", what, mdb_strerror(rc));
+}
+
+int ledger__commit_err(MDB_env *env, ledger_err_t *err, int rc, const char *what)
+{
+    const char *dir = NULL;
+    struct statvfs vfs;
+    unsigned long long avail;
+    if ((rc != ENOSPC && rc != EDQUOT && rc != EIO) || mdb_env_get_path(env, &dir) || !dir ||
+        statvfs(dir, &vfs))
+        return ledger__lmdb_err(err, rc, what);
+    avail = (unsigned long long)vfs.f_bavail * vfs.f_frsize;
+    /* LMDB turns a short write (the disk filled up under it) into EIO: a
+     * file system with less than a few MB left is the cause then */
+    if (rc == EIO && avail >= 4ull << 20)
+        return ledger__lmdb_err(err, rc, what);
+    return ledger_err_set(err, LEDGER_EIO,
+                          "%s: %s: %s (%llu bytes free on its file system): free some space "
+                          "and try again",
+                          what, dir, rc == EDQUOT ? "disk quota exceeded" : "no space left on device",
+                          avail);
 }
 
 void ledger__put_be64(uint8_t *p, uint64_t v)
@@ -210,7 +231,7 @@ int ledger_store_open(const char *dir, unsigned flags, const uint8_t *self, ledg
     }
     if ((rc = mdb_txn_commit(txn))) {
         txn = NULL;
-        rc = ledger__lmdb_err(err, rc, "cannot commit");
+        rc = ledger__commit_err(st->env, err, rc, "cannot commit");
         goto fail;
     }
     *out = st;
@@ -851,6 +872,7 @@ int ledger_store_append_commit(ledger_append_t *a, ledger_err_t *err)
     uint8_t rec[FEEDREC_LEN];
     feedrec_t head = {0};
     MDB_val k = {LEDGER_FEED_LEN, a->ch.st->self}, v = {FEEDREC_LEN, rec};
+    MDB_env *env;
     int rc;
 
     if (a->failed) {
@@ -868,11 +890,12 @@ int ledger_store_append_commit(ledger_append_t *a, ledger_err_t *err)
         ledger_store_append_abort(a);
         return rc;
     }
+    env = a->ch.st->env; /* a is freed below */
     rc = mdb_txn_commit(a->txn);
     a->txn = NULL;
     ledger_store_append_abort(a); /* frees */
     if (rc)
-        return ledger__lmdb_err(err, rc, "cannot commit (nothing was stored)");
+        return ledger__commit_err(env, err, rc, "cannot commit (nothing was stored)");
     return 0;
 }
 

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Messages and exit codes a user acts on (issue 12, item 12): a full disk is
+# named as such with its path, and nothing is half-written; a bad GLN check
+# digit is bad input (3); XML gets "EPCIS XML is not supported yet", small
+# or large; a long `record` on a terminal shows events and events/s.
+set -eu -o pipefail
+. "$(dirname "$0")/lib.bash"
+GEN="$(dirname "$0")/../tools/gen_events.py"
+
+# -- GLN check digit: bad input, and no home left behind
+expect 3 --home "$T/g" init --name X --gln 5412345000007
+contains "$T/err" "GLN 5412345000007: wrong check digit"
+[ ! -e "$T/g" ] || fail "a home was left behind by a refused init"; ok
+expect 3 --home "$T/g" init --name X --gln 54123
+expect 0 --home "$T/g" init --name X --gln 5412345000006
+
+# -- XML: named, small and large (the large one takes the streaming path)
+printf '<?xml version="1.0" encoding="UTF-8"?>\n<epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:2"/>\n' >"$T/doc.xml"
+expect 3 --home "$T/g" record "$T/doc.xml"
+contains "$T/err" "EPCIS XML is not supported yet"
+python3 - "$T/big.xml" <<'EOF'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write('\ufeff<?xml version="1.0"?>\n<epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:2"><EPCISBody><EventList>\n')
+    for i in range(40000):
+        f.write('<ObjectEvent><eventTime>2026-01-01T00:00:00Z</eventTime><epcList><epc>urn:epc:id:sgtin:5412345.000001.%d</epc></epcList><action>OBSERVE</action></ObjectEvent>\n' % i)
+    f.write('</EventList></EPCISBody></epcis:EPCISDocument>\n')
+EOF
+expect 3 --home "$T/g" record "$T/big.xml"
+contains "$T/err" "EPCIS XML is not supported yet"
+expect 3 --home "$T/g" record - <"$T/doc.xml"
+contains "$T/err" "EPCIS XML is not supported yet"
+expect 0 --home "$T/g" log
+[ ! -s "$T/out" ] || fail "something was recorded from XML"; ok
+
+# -- progress on a terminal: events and events/s on stderr
+python3 "$GEN" "$T/ev.jsonld" 20000 >/dev/null
+python3 - "$KETEN" "$T/g" "$T/ev.jsonld" "$T/tty.out" <<'EOF' || fail "record on a terminal"
+import os, pty, sys
+keten, home, doc, out = sys.argv[1:5]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(keten, [keten, "--home", home, "record", "--quiet", doc])
+buf = b""
+while True:
+    try:
+        b = os.read(fd, 4096)
+    except OSError:
+        break
+    if not b:
+        break
+    buf += b
+_, status = os.waitpid(pid, 0)
+open(out, "wb").write(buf)
+assert os.WEXITSTATUS(status) == 0, buf[-400:]
+EOF
+contains "$T/tty.out" "events/s (not yet committed)"
+contains "$T/tty.out" "committing 20000 events to disk"
+contains "$T/tty.out" "recorded 20000 events"
+# not on a pipe or a file
+expect 0 --home "$T/g" record --quiet "$T/ev.jsonld" --skip-duplicates
+if grep -qF "events/s (not yet" "$T/err"; then fail "progress written to a file"; fi
+ok
+
+# -- a full disk: a small tmpfs (needs root and mount, as in CI)
+mkdir -p "$T/mnt"
+if mount -t tmpfs -o size=700k tmpfs "$T/mnt" 2>/dev/null; then
+    trap 'umount "$T/mnt" 2>/dev/null; rm -rf "$T"' EXIT
+    expect 0 --home "$T/mnt/h" init --name Vol
+    expect 0 --home "$T/mnt/h" record --type ObjectEvent --action ADD --epc urn:epc:id:sgtin:5412345.000001.1 \
+        --biz-step commissioning
+    python3 "$GEN" "$T/ev5k.jsonld" 5000 >/dev/null
+    expect 4 --home "$T/mnt/h" record --quiet "$T/ev5k.jsonld"
+    contains "$T/err" "$T/mnt/h/db: no space left on device"
+    contains "$T/err" "nothing was stored"
+    if grep -qF "Input/output error" "$T/err"; then fail "a full disk is not an I/O error"; fi
+    ok
+    # nothing half-written: the first event is there, the store verifies
+    expect 0 --home "$T/mnt/h" verify
+    expect 0 --home "$T/mnt/h" log
+    [ "$(wc -l <"$T/out")" = 1 ] || fail "the store should hold its one event"; ok
+    umount "$T/mnt"
+else
+    echo "note: mount -t tmpfs not permitted here: the full-disk case was not run"
+fi
+done_checks
