@@ -8,6 +8,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int cli_exit_code(int rc)
@@ -119,6 +121,36 @@ int cli_identity(const cli_ctx_t *ctx, ledger_home_t *home, const ledger_identit
     if (rc)
         return cli_fail(ctx, rc, &err);
     return 0;
+}
+
+int cli_map_file(const char *path, char **buf, size_t *len, int *mapped)
+{
+    struct stat sb;
+    int fd;
+    void *p;
+    *mapped = 0;
+    if (strcmp(path, "-") == 0 || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return cli_read_file(path, buf, len); /* and its message */
+    if (fstat(fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_size == 0 ||
+        (uint64_t)sb.st_size > SIZE_MAX ||
+        (p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
+        close(fd);
+        return cli_read_file(path, buf, len);
+    }
+    close(fd);
+    (void)madvise(p, (size_t)sb.st_size, MADV_SEQUENTIAL);
+    *buf = p;
+    *len = (size_t)sb.st_size;
+    *mapped = 1;
+    return 0;
+}
+
+void cli_unmap_file(char *buf, size_t len, int mapped)
+{
+    if (mapped)
+        munmap(buf, len);
+    else
+        free(buf);
 }
 
 int cli_read_file(const char *path, char **buf, size_t *len)

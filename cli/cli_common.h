@@ -54,6 +54,14 @@ int cli_read_passphrase(const char *file, char **pass, size_t *len);
  * returns exit code or 0. */
 int cli_read_file(const char *path, char **buf, size_t *len);
 
+/* The bytes of a file for reading: a regular file is mapped (its pages are
+ * the page cache's, given back under memory pressure, not the process's
+ * heap); stdin ("-") and other files are read with cli_read_file. *mapped
+ * says which; give all three to cli_unmap_file. Prints errors; returns
+ * exit code or 0. */
+int cli_map_file(const char *path, char **buf, size_t *len, int *mapped);
+void cli_unmap_file(char *buf, size_t len, int mapped);
+
 /* Is s "--json" etc.: handles the options every command accepts, at argv[*i]
  * (advancing *i past a value). 1 when handled, 0 when not, -1 usage error. */
 int cli_common_option(cli_ctx_t *ctx, int argc, char **argv, int *i);

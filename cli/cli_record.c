@@ -11,6 +11,7 @@
  * from the options, checked like any other, and recorded. */
 #include "cli_record.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,7 +23,8 @@
 #include "reader_ident.h"
 
 static const char usage[] =
-    "usage: keten record [FILE|-]... [--private] [--skip-duplicates] [--quiet] [--json]\n"
+    "usage: keten record [FILE|-]... [--private] [--skip-duplicates] [--commit-every N]\n"
+    "                    [--quiet] [--json]\n"
     "       keten record --type TYPE [--action ADD|OBSERVE|DELETE] [event options]\n"
     "\n"
     "Records EPCIS 2.0 events, signed, into this home's feed. A FILE holds an\n"
@@ -35,6 +37,10 @@ static const char usage[] =
     "                         entries sealed (header and signature, no event)\n"
     "  --skip-duplicates      skip events whose eventID is already recorded\n"
     "                         (default: refuse the whole call)\n"
+    "  --commit-every N       commit every N events instead of once for the call:\n"
+    "                         memory stays bounded for documents of millions of\n"
+    "                         events; every file is checked whole first, but a\n"
+    "                         failure later (full disk) keeps the batches before it\n"
     "  --quiet                print only the summary (on stderr)\n"
     "  --json                 one JSON object per recorded event\n"
     "\n"
@@ -328,74 +334,33 @@ typedef struct outcome {
 } outcome_t;
 
 /* Events stream from the documents into the open append a chunk at a time,
- * so that a document of millions of events never sits in memory whole. */
+ * so that a document of millions of events never sits in memory whole.
+ * What does grow with the call is LMDB's transaction (its dirty pages,
+ * about the store's growth: 2 KB per event); --commit-every N bounds it by
+ * committing every N events (docs/cli.md). */
 #define CHUNK 4096
 
 typedef struct recorder {
+    const cli_ctx_t *ctx;
+    ledger_store_t *st;
+    const ledger_identity_t *id;
+    unsigned flags;
     ledger_append_t *append;
     json_t *chunk[CHUNK];
     size_t n, first; /* events in chunk; file index of chunk[0] */
     const char *source;
     ledger_append_result_t *res; /* CHUNK results */
-    outcome_t *out;              /* every event's outcome (NULL: --quiet) */
+    outcome_t *out;              /* the outcomes not yet printed (NULL: --quiet) */
     size_t nout, capout;
     size_t recorded, skipped;
-    int tty; /* stderr is a terminal: show progress */
-    struct timespec t0; /* when the call started */
+    size_t commit_every;  /* 0: one transaction for the whole call */
+    size_t since_commit;  /* events added since the last commit */
+    size_t committed;     /* events durable in earlier commits of this call */
+    int tty;              /* stderr is a terminal: show progress */
+    struct timespec t0;   /* when the call started */
+    char hex[2 * LEDGER_FEED_LEN + 1];
     ledger_err_t *err;
 } recorder_t;
-
-static int flush_chunk(recorder_t *r)
-{
-    int rc = 0;
-    if (r->n == 0)
-        return 0;
-    rc = ledger_store_append_add(r->append, r->chunk, r->n, r->first, r->res, r->err);
-    if (rc && r->source && rc != LEDGER_ENOMEM)
-        ledger_err_prefix(r->err, "%s", r->source);
-    for (size_t i = 0; !rc && i < r->n; i++) {
-        r->skipped += r->res[i].skipped;
-        r->recorded += !r->res[i].skipped;
-        if (!r->out)
-            continue;
-        if (r->nout == r->capout) {
-            size_t cap = r->capout ? r->capout * 2 : 1024;
-            outcome_t *o = realloc(r->out, cap * sizeof *o);
-            if (!o) {
-                rc = ledger_err_set(r->err, LEDGER_ENOMEM, "out of memory");
-                break;
-            }
-            r->out = o;
-            r->capout = cap;
-        }
-        r->out[r->nout].seq = r->res[i].seq;
-        r->out[r->nout].skipped = r->res[i].skipped;
-        r->out[r->nout].event_id = strdup(r->res[i].event_id);
-        r->out[r->nout].event_hash = strdup(r->res[i].event_hash);
-        r->nout++;
-    }
-    for (size_t i = 0; i < r->n; i++)
-        json_decref(r->chunk[i]);
-    r->first += r->n;
-    r->n = 0;
-    if (!rc && r->tty) {
-        double secs = seconds_since(&r->t0);
-        size_t done = r->recorded + r->skipped;
-        fprintf(stderr,
-                "\r\033[Krecording: %zu events checked, signed and stored, %.0f events/s (not yet "
-                "committed)",
-                done, secs > 0 ? (double)done / secs : 0.0);
-    }
-    return rc;
-}
-
-static int take_event(json_t *event, size_t index, void *ctx)
-{
-    recorder_t *r = ctx;
-    (void)index;
-    r->chunk[r->n++] = json_incref(event);
-    return r->n == CHUNK ? flush_chunk(r) : 0;
-}
 
 static void print_outcomes(const cli_ctx_t *ctx, const recorder_t *r, const char *hex)
 {
@@ -418,9 +383,160 @@ static void print_outcomes(const cli_ctx_t *ctx, const recorder_t *r, const char
     }
 }
 
+static void free_outcomes(recorder_t *r)
+{
+    for (size_t i = 0; i < r->nout; i++) {
+        free(r->out[i].event_id);
+        free(r->out[i].event_hash);
+    }
+    r->nout = 0;
+}
+
+static int keep_outcome(recorder_t *r, const ledger_append_result_t *res)
+{
+    if (r->nout == r->capout) {
+        size_t cap = r->capout ? r->capout * 2 : 1024;
+        outcome_t *o = realloc(r->out, cap * sizeof *o);
+        if (!o)
+            return ledger_err_set(r->err, LEDGER_ENOMEM, "out of memory");
+        r->out = o;
+        r->capout = cap;
+    }
+    r->out[r->nout].seq = res->seq;
+    r->out[r->nout].skipped = res->skipped;
+    r->out[r->nout].event_id = strdup(res->event_id);
+    r->out[r->nout].event_hash = strdup(res->event_hash);
+    r->nout++;
+    return 0;
+}
+
+static void clear_line(const recorder_t *r)
+{
+    if (r->tty)
+        fputs("\r\033[K", stderr);
+}
+
+/* Commits the open append; only then are its events printed as recorded. */
+static int commit(recorder_t *r)
+{
+    int rc;
+    if (r->tty && r->since_commit >= CHUNK)
+        fprintf(stderr, "\r\033[Kcommitting %zu events to disk...", r->since_commit);
+    rc = ledger_store_append_commit(r->append, r->err);
+    r->append = NULL;
+    if (rc)
+        return rc;
+    if (r->tty && r->since_commit >= CHUNK)
+        clear_line(r);
+    r->committed += r->since_commit;
+    r->since_commit = 0;
+    if (r->out) {
+        print_outcomes(r->ctx, r, r->hex);
+        fflush(stdout);
+        free_outcomes(r);
+    }
+    return 0;
+}
+
+static int flush_chunk(recorder_t *r)
+{
+    int rc = 0;
+    if (r->n == 0)
+        return 0;
+    rc = ledger_store_append_add(r->append, r->chunk, r->n, r->first, r->res, r->err);
+    if (rc && r->source && rc != LEDGER_ENOMEM)
+        ledger_err_prefix(r->err, "%s", r->source);
+    for (size_t i = 0; !rc && i < r->n; i++) {
+        r->skipped += r->res[i].skipped;
+        r->recorded += !r->res[i].skipped;
+        if (r->out)
+            rc = keep_outcome(r, &r->res[i]);
+    }
+    for (size_t i = 0; i < r->n; i++)
+        json_decref(r->chunk[i]);
+    r->first += r->n;
+    r->since_commit += rc ? 0 : r->n;
+    r->n = 0;
+    if (!rc && r->tty) {
+        double secs = seconds_since(&r->t0);
+        size_t done = r->recorded + r->skipped;
+        fprintf(stderr, "\r\033[Krecording: %zu events checked, signed and stored, %.0f events/s%s",
+                done, secs > 0 ? (double)done / secs : 0.0,
+                r->commit_every ? "" : " (not yet committed)");
+    }
+    if (!rc && r->commit_every && r->since_commit >= r->commit_every &&
+        !(rc = commit(r)))
+        rc = ledger_store_append_begin(r->st, r->id, r->flags, &r->append, r->err);
+    return rc;
+}
+
+static int take_event(json_t *event, size_t index, void *ctx)
+{
+    recorder_t *r = ctx;
+    (void)index;
+    r->chunk[r->n++] = json_incref(event);
+    if (r->n == CHUNK || (r->commit_every && r->since_commit + r->n >= r->commit_every))
+        return flush_chunk(r);
+    return 0;
+}
+
+/* The message for a call that failed with rc: what is stored of it. */
+static int failed(recorder_t *r, int rc)
+{
+    clear_line(r);
+    fprintf(stderr, "keten: %s\n", r->err->msg);
+    if (r->committed)
+        fprintf(stderr,
+                "%zu events of this call were committed before it (--commit-every); the rest "
+                "was not recorded: run it again with --skip-duplicates to go on.\n",
+                r->committed);
+    else
+        fprintf(stderr, "nothing was recorded.\n");
+    return cli_exit_code(rc);
+}
+
+/* Records the events of each file. With --commit-every every file is
+ * checked whole first, so that bad input still stores nothing; the files
+ * stay mapped (stdin read once) for both passes. */
+static int record_files(recorder_t *r, const char **files, size_t nfiles)
+{
+    char **bufs = calloc(nfiles ? nfiles : 1, sizeof *bufs);
+    size_t *lens = calloc(nfiles ? nfiles : 1, sizeof *lens);
+    int *mapped = calloc(nfiles ? nfiles : 1, sizeof *mapped), rc = 0;
+    size_t f, nmapped = 0;
+    if (!bufs || !lens || !mapped) {
+        rc = CLI_EXIT_ENV;
+        goto done;
+    }
+    for (int pass = r->commit_every ? 0 : 1; pass < 2 && !rc; pass++)
+        for (f = 0; f < nfiles && !rc; f++) {
+            int prc;
+            if (f == nmapped) {
+                if ((rc = cli_map_file(files[f], &bufs[f], &lens[f], &mapped[f])))
+                    break;
+                nmapped++;
+            }
+            r->source = files[f];
+            r->first = 0;
+            prc = ledger_epcis_doc_foreach(bufs[f], lens[f], files[f], pass ? take_event : NULL,
+                                           r, NULL, r->err);
+            if (!prc && pass)
+                prc = flush_chunk(r);
+            if (prc)
+                rc = failed(r, prc);
+        }
+done:
+    for (f = 0; f < nmapped; f++)
+        cli_unmap_file(bufs[f], lens[f], mapped[f]);
+    free(bufs);
+    free(lens);
+    free(mapped);
+    return rc;
+}
+
 int cli_record_main(cli_ctx_t *ctx, int argc, char **argv)
 {
-    const char **files = NULL;
+    const char **files = NULL, *every = NULL;
     size_t nfiles = 0;
     json_t *built = NULL;
     ledger_home_t *home = NULL;
@@ -429,8 +545,8 @@ int cli_record_main(cli_ctx_t *ctx, int argc, char **argv)
     int quiet = 0, rc = 0, use_options = 0;
     ledger_err_t err;
     struct timespec t0;
-    char hex[2 * LEDGER_FEED_LEN + 1];
     recorder_t *r = NULL;
+    unsigned long long every_n = 0;
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (!(files = calloc((size_t)argc, sizeof *files)))
@@ -443,7 +559,8 @@ int cli_record_main(cli_ctx_t *ctx, int argc, char **argv)
             free(files);
             return 0;
         }
-        if ((o = cli_common_option(ctx, argc, argv, &i)) != 0) {
+        if ((o = cli_common_option(ctx, argc, argv, &i)) != 0 ||
+            (o = cli_opt(argc, argv, &i, "--commit-every", &every)) != 0) {
             if (o < 0) {
                 free(files);
                 return CLI_EXIT_USAGE;
@@ -466,6 +583,16 @@ int cli_record_main(cli_ctx_t *ctx, int argc, char **argv)
         } else
             files[nfiles++] = a;
     }
+    if (every) {
+        char *end;
+        errno = 0;
+        every_n = strtoull(every, &end, 10);
+        if (errno || *end || !every[0] || every[0] == '-' || every_n == 0) {
+            free(files);
+            return cli_usage("record", "--commit-every takes a number of events above 0, not %s",
+                             every);
+        }
+    }
     if (use_options && nfiles) {
         free(files);
         return cli_usage("record", "give either FILEs or event options, not both");
@@ -482,20 +609,23 @@ int cli_record_main(cli_ctx_t *ctx, int argc, char **argv)
         rc = CLI_EXIT_ENV;
         goto done;
     }
+    r->ctx = ctx;
+    r->st = ledger_home_store(home);
+    r->id = id;
+    r->flags = flags;
+    r->commit_every = (size_t)every_n;
     r->err = &err;
     r->tty = isatty(2);
     r->t0 = t0;
+    ledger_hex(ledger_home_id(home), LEDGER_FEED_LEN, r->hex);
     if (!quiet && !(r->out = malloc(1024 * sizeof *r->out))) {
         rc = CLI_EXIT_ENV;
         goto done;
     }
     r->capout = quiet ? 0 : 1024;
-    {
-        int arc = ledger_store_append_begin(ledger_home_store(home), id, flags, &r->append, &err);
-        if (arc) {
-            rc = cli_fail(ctx, arc, &err);
-            goto done;
-        }
+    if ((rc = ledger_store_append_begin(r->st, id, flags, &r->append, &err))) {
+        rc = cli_fail(ctx, rc, &err);
+        goto done;
     }
     if (use_options) {
         if ((rc = cli_record_build_event("record", argc, argv, &built)))
@@ -506,46 +636,12 @@ int cli_record_main(cli_ctx_t *ctx, int argc, char **argv)
         }
         take_event(built, 0, r);
     }
-    for (size_t f = 0; f < nfiles; f++) {
-        char *buf;
-        size_t len;
-        int prc;
-        if ((rc = cli_read_file(files[f], &buf, &len)))
-            goto done;
-        r->source = files[f];
-        r->first = 0;
-        prc = ledger_epcis_doc_foreach(buf, len, files[f], take_event, r, NULL, &err);
-        if (!prc)
-            prc = flush_chunk(r);
-        free(buf);
-        if (prc) {
-            fprintf(stderr, "%sketen: %s\nnothing was recorded.\n", r->tty ? "\r\033[K" : "",
-                    err.msg);
-            rc = cli_exit_code(prc);
-            goto done;
-        }
-    }
-    if ((rc = flush_chunk(r))) {
-        fprintf(stderr, "%sketen: %s\nnothing was recorded.\n", r->tty ? "\r\033[K" : "", err.msg);
-        rc = cli_exit_code(rc);
+    if ((rc = record_files(r, files, nfiles)))
+        goto done;
+    if ((rc = flush_chunk(r)) || (rc = commit(r))) {
+        rc = failed(r, rc);
         goto done;
     }
-    if (r->tty && r->recorded + r->skipped >= CHUNK)
-        fprintf(stderr, "\r\033[Kcommitting %zu events to disk...", r->recorded + r->skipped);
-    {
-        int crc = ledger_store_append_commit(r->append, &err);
-        r->append = NULL;
-        if (crc) {
-            fprintf(stderr, "%sketen: %s\n", r->tty ? "\r\033[K" : "", err.msg);
-            rc = cli_exit_code(crc);
-            goto done;
-        }
-    }
-    if (r->tty && r->recorded + r->skipped >= CHUNK)
-        fprintf(stderr, "\r\033[K");
-    /* Only now, with the commit on disk, is anything reported as recorded. */
-    ledger_hex(ledger_home_id(home), LEDGER_FEED_LEN, hex);
-    print_outcomes(ctx, r, hex);
     {
         double secs = seconds_since(&t0);
         size_t total = r->recorded + r->skipped;
@@ -563,10 +659,7 @@ done:
         ledger_store_append_abort(r->append);
         for (size_t i = 0; i < r->n; i++)
             json_decref(r->chunk[i]);
-        for (size_t i = 0; i < r->nout; i++) {
-            free(r->out[i].event_id);
-            free(r->out[i].event_hash);
-        }
+        free_outcomes(r);
         free(r->out);
         free(r->res);
         free(r);

@@ -23,7 +23,7 @@ expect 2 --home "$T/x" init                          # no name
 expect 4 --home "$T/nohome" log                      # no home
 contains "$T/err" "init --name"
 expect 2 --home "$H" frobnicate
-expect 2 --home "$H" init --gln 5412345000007 --name X    # bad check digit (home exists anyway)
+expect 3 --home "$H" init --gln 5412345000007 --name X    # bad check digit (home exists anyway)
 
 # -- record a document, then log/show/verify
 expect 0 --home "$H" record "$DOC"

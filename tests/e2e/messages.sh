@@ -62,6 +62,26 @@ expect 0 --home "$T/g" record --quiet "$T/ev.jsonld" --skip-duplicates
 if grep -qF "events/s (not yet" "$T/err"; then fail "progress written to a file"; fi
 ok
 
+# -- --commit-every: batches, yet bad input anywhere stores nothing
+expect 0 --home "$T/c" init --name C
+python3 "$GEN" "$T/ev3k.jsonld" 3000 >/dev/null
+printf '[{"type": "ObjectEvent", "action": "OBSERVE", "eventTime": "bad"}]' >"$T/bad.jsonld"
+expect 3 --home "$T/c" record --commit-every 1000 "$T/ev3k.jsonld" "$T/bad.jsonld"
+contains "$T/err" "nothing was recorded"
+expect 0 --home "$T/c" log
+[ ! -s "$T/out" ] || fail "a batch was stored before bad input"; ok
+expect 0 --home "$T/c" record --commit-every 1000 "$T/ev3k.jsonld"
+[ "$(grep -c '^recorded ' "$T/out")" = 3000 ] || fail "3000 outcome lines expected"; ok
+contains "$T/err" "recorded 3000 events"
+expect 0 --home "$T/c" log
+[ "$(wc -l <"$T/out")" = 3000 ] || fail "3000 events expected in the log"; ok
+expect 0 --home "$T/c" verify
+expect 2 --home "$T/c" record --commit-every 0 "$T/ev3k.jsonld"
+expect 2 --home "$T/c" record --commit-every x "$T/ev3k.jsonld"
+cat "$T/ev3k.jsonld" | "$KETEN" --home "$T/c" record --commit-every 700 --skip-duplicates --quiet - \
+    2>"$T/err" || fail "stdin with --commit-every"
+contains "$T/err" "skipped 3000 already recorded"
+
 # -- a full disk: a small tmpfs (needs root and mount, as in CI)
 mkdir -p "$T/mnt"
 if mount -t tmpfs -o size=700k tmpfs "$T/mnt" 2>/dev/null; then
@@ -75,6 +95,19 @@ if mount -t tmpfs -o size=700k tmpfs "$T/mnt" 2>/dev/null; then
     contains "$T/err" "nothing was stored"
     if grep -qF "Input/output error" "$T/err"; then fail "a full disk is not an I/O error"; fi
     ok
+    # in batches: the batches before the full disk stay, and it says so
+    expect 4 --home "$T/mnt/h" record --quiet --commit-every 100 "$T/ev5k.jsonld"
+    contains "$T/err" "no space left on device"
+    contains "$T/err" "events of this call were committed before it"
+    n=$(sed -n 's/^\([0-9]*\) events of this call.*/\1/p' "$T/err")
+    [ -n "$n" ] || fail "how many events were committed?"; ok
+    expect 0 --home "$T/mnt/h" verify
+    expect 0 --home "$T/mnt/h" log
+    [ "$(wc -l <"$T/out")" = $((n + 1)) ] || fail "the log should hold the $n committed events and the first"; ok
+    rm -rf "$T/mnt/h"
+    expect 0 --home "$T/mnt/h" init --name Vol
+    expect 0 --home "$T/mnt/h" record --type ObjectEvent --action ADD --epc urn:epc:id:sgtin:5412345.000001.1 \
+        --biz-step commissioning
     # nothing half-written: the first event is there, the store verifies
     expect 0 --home "$T/mnt/h" verify
     expect 0 --home "$T/mnt/h" log
