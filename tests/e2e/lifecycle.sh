@@ -77,7 +77,7 @@ python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); w=r["washEvents"][0
 expect 0 --home "$L" lifecycle "${G}01"
 contains "$T/out" "washes       30 of 30 (at its maximum)"
 contains "$T/out" "status       at its rated maximum of wash cycles"
-contains "$T/out" "materials    polyester 65%, cotton 35%"
+contains "$T/out" "materials    cotton 35%, polyester 65%"
 grep -q "within 10%" "$T/out" && fail "30 of 30 is not within 10%"; ok
 expect 0 --home "$L" lifecycle "${G}02"
 contains "$T/out" "washes       26 of 30 (4 left)"
@@ -89,7 +89,7 @@ expect 0 --home "$L" lifecycle "${G}04"
 contains "$T/out" "washes       32 of 30 (2 past the maximum)"
 contains "$T/out" "status       retired, past its rated maximum of wash cycles"
 contains "$T/out" "end of life  "
-contains "$T/out" "became urn:epc:class:lgtin:5412345.000099.FIBRE1"
+contains "$T/out" "became https://id.gs1.org/01/05412345000990/10/FIBRE1"
 grep -q -- "-2 left" "$T/out" && fail "negative washes left"; ok
 expect 0 --home "$L" lifecycle "${G}05"
 contains "$T/out" "washes       27 of 30 (3 left)"
