@@ -163,6 +163,8 @@ import json, sys
 ev = {"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
       "eventTime": "2024-06-01T08:00:00.000Z", "eventTimeZoneOffset": "+00:00"}
 ev.update(json.loads(sys.argv[2]))
+if ev["type"] == "TransformationEvent":
+    del ev["action"]
 json.dump([ev], open(sys.argv[1], "w"))
 EOF
     expect 3 --home "$L" record "$T/bad.jsonld"
