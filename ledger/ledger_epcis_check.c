@@ -18,7 +18,8 @@
  * Identifiers (EPCs, classes, parent, locations, parties, devices) go to
  * ledger_gs1_check_uri(); vocabulary values (bizStep, disposition, ...) to
  * ledger_cbv_check(); date-times and other URIs get the syntax checks of
- * ledger_epcis_text.c.
+ * ledger_epcis_text.c; keten's garment ILMD the checks of
+ * ledger_epcis_garment.c.
  */
 #include "ledger_epcis_check.h"
 
@@ -98,6 +99,21 @@ __attribute__((format(printf, 3, 4))) static int fail(const chk_t *c, const seg_
     if (path[0])
         return ledger_err_set(c->err, LEDGER_EINPUT, "%s: %s: %s", where, path, text);
     return ledger_err_set(c->err, LEDGER_EINPUT, "%s: %s", where, text);
+}
+
+int ledger_epcis__fail_at(const ledger_epcis__where_t *w, const char *path, ledger_err_t *err,
+                          const char *fmt, ...)
+{
+    char where[200], text[700];
+    va_list ap;
+
+    if (!err)
+        return LEDGER_EINPUT;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    format_where(w, where, sizeof where);
+    return ledger_err_set(err, LEDGER_EINPUT, "%s: %s: %s", where, path, text);
 }
 
 #define QLEN 200 /* room for a quoted value of up to QMAX bytes */
@@ -921,157 +937,6 @@ static int check_required(const chk_t *c, const struct evtype *et, const json_t 
     return 0;
 }
 
-/* ---- keten's garment ILMD ---- */
-
-/* keten's garment namespace (LEDGER_NS_GARMENT of ledger_trace_report.h,
- * docs/trace.md "Garment ILMD keys"). */
-#define GARMENT_NS "https://keten.dev/ns/garment#"
-
-/* The namespace IRI the event's @context gives prefix, or NULL. */
-static const char *ctx_prefix(const json_t *event, const char *prefix)
-{
-    const json_t *ctx = json_object_get(event, "@context"), *v;
-    size_t i;
-    if (json_is_object(ctx))
-        return json_string_value(json_object_get(ctx, prefix));
-    json_array_foreach(ctx, i, v)
-    {
-        const char *ns = json_is_object(v) ? json_string_value(json_object_get(v, prefix)) : NULL;
-        if (ns)
-            return ns;
-    }
-    return NULL;
-}
-
-/* The local name of a member name in the garment namespace (the full IRI,
- * a prefix bound to it, or "garment:" unbound), else NULL. The same rule
- * as ledger_trace_ilmd, which reads these members. */
-static const char *garment_local(const json_t *event, const char *key)
-{
-    const char *colon = strchr(key, ':'), *ns;
-    char pfx[64];
-    size_t pl;
-    if (strncmp(key, GARMENT_NS, strlen(GARMENT_NS)) == 0)
-        return key + strlen(GARMENT_NS);
-    if (!colon || (pl = (size_t)(colon - key)) >= sizeof pfx)
-        return NULL;
-    memcpy(pfx, key, pl);
-    pfx[pl] = '\0';
-    ns = ctx_prefix(event, pfx);
-    if ((ns && strcmp(ns, GARMENT_NS) == 0) || (!ns && strcmp(pfx, "garment") == 0))
-        return colon + 1;
-    return NULL;
-}
-
-/* A percentage of a composition: a number above 0, at most 100. */
-static int check_percent(const chk_t *c, const seg_t *s, const json_t *v, int zero_ok)
-{
-    int rc;
-    double d;
-    if ((rc = check_number(c, s, v)) < 0)
-        return rc;
-    d = json_number_value(v);
-    if (d < 0 || d > 100 || (!zero_ok && d == 0))
-        return fail(c, s, "%g is not a percentage: expected a number %s 0 and at most 100", d,
-                    zero_ok ? "of at least" : "above");
-    return 0;
-}
-
-/* garment:fibreComposition: text ("65% polyester, 35% cotton") or an
- * object {fibre: percent}; the percentages given add up to 100 (within
- * 0.5 for rounding, as in 33.3 + 33.3 + 33.4). */
-static int check_composition(const chk_t *c, const seg_t *s, const json_t *v)
-{
-    double sum = 0;
-    size_t n = 0;
-    int rc;
-    if (json_is_string(v)) {
-        const char *p = json_string_value(v);
-        while (*p) {
-            char *end;
-            double d;
-            if (!isdigit((unsigned char)*p) || (p > json_string_value(v) && (isdigit((unsigned char)p[-1]) || p[-1] == '.'))) {
-                p++;
-                continue;
-            }
-            d = strtod(p, &end);
-            p = end;
-            while (*p == ' ')
-                p++;
-            if (*p == '%')
-                sum += d, n++;
-        }
-        if (n == 0)
-            return 0; /* words only: "cotton" */
-    } else if (json_is_object(v)) {
-        const char *k;
-        const json_t *m;
-        json_object_foreach((json_t *)v, k, m)
-        {
-            seg_t sub = {s, k, 0};
-            if ((rc = check_percent(c, &sub, m, 0)) < 0)
-                return rc;
-            sum += json_number_value(m);
-            n++;
-        }
-    } else {
-        return fail_type(c, s, v,
-                         "a text such as \"65% polyester, 35% cotton\" or an object such as "
-                         "{\"polyester\": 65, \"cotton\": 35}");
-    }
-    if (n == 0 || sum < 99.5 || sum > 100.5)
-        return fail(c, s, "adds up to %g%%: the fibres of a composition add up to 100%%", sum);
-    return 0;
-}
-
-/* One member of keten's garment namespace; s names it. */
-static int check_garment_member(const chk_t *c, const seg_t *s, const char *local, const json_t *v)
-{
-    int rc;
-    double d;
-    if (strcmp(local, "maxWashCycles") == 0) {
-        if ((rc = check_number(c, s, v)) < 0)
-            return rc;
-        d = json_number_value(v);
-        if (d < 1 || d > 1000000 || d != (double)(long long)d)
-            return fail(c, s,
-                        "%g is not a number of wash cycles: the rated maximum is a whole number "
-                        "from 1 to 1000000, e.g. 30",
-                        d);
-        return 0;
-    }
-    if (strcmp(local, "recycledContent") == 0)
-        return check_percent(c, s, v, 1);
-    if (strcmp(local, "fibreComposition") == 0)
-        return check_composition(c, s, v);
-    if (strcmp(local, "madeIn") == 0 || strcmp(local, "manufacturer") == 0)
-        return json_is_string(v) ? 0 : fail_type(c, s, v, "a string");
-    return 0;
-}
-
-/* keten's garment members, in the event's ilmd and (where lifecycle also
- * reads them) among its own members. */
-static int check_garment(const chk_t *c, const json_t *event)
-{
-    const json_t *objs[2] = {json_object_get(event, "ilmd"), event};
-    for (size_t i = 0; i < 2; i++) {
-        seg_t top = {NULL, "ilmd", 0};
-        const char *key, *local;
-        const json_t *v;
-        int rc;
-        if (!json_is_object(objs[i]))
-            continue;
-        json_object_foreach((json_t *)objs[i], key, v)
-        {
-            seg_t s = {i == 0 ? &top : NULL, key, 0};
-            if ((local = garment_local(event, key)) &&
-                (rc = check_garment_member(c, &s, local, v)) < 0)
-                return rc;
-        }
-    }
-    return 0;
-}
-
 /* The compact size check: cheap estimate first, exact dump only for events
  * that may be over the limit. The true compact size is at most 6 times the
  * estimate (see ledger_json_size_estimate); a shared @context counts with
@@ -1142,7 +1007,7 @@ int ledger_epcis__check_event(const json_t *event, const ledger_epcis__where_t *
     }
     if ((rc = check_required(&c, et, val)) < 0)
         return rc;
-    if ((rc = check_garment(&c, event)) < 0)
+    if ((rc = ledger_epcis__check_garment(event, w, err)) < 0)
         return rc;
     return check_size(&c, event, shared_ctx, shared_ctx_size);
 }
