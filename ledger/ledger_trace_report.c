@@ -196,14 +196,16 @@ static json_t *wash_ref(const ledger_trace_node_t *x, const ledger_trace_node_t 
     return o;
 }
 
-/* Second pass: the wash cycles (docs/trace.md, "Counting washes"). A stay
- * is a receipt at a location (a laundry with --laundry) up to the next
- * shipping from it. */
+/* Second pass: the wash cycles (docs/trace.md, "What one wash cycle is"). A
+ * stay is a receipt at a location (a laundry with --laundry; never where it
+ * was commissioned) up to the next shipping from it. */
 static void life_washes(life_t *lf, json_t *washev)
 {
-    const char *stay = NULL;
+    const char *stay = NULL, *maker = NULL;
     const ledger_trace_node_t *in = NULL;
     int soiled = 0, laundered = 0, repaired = 0, in_use = 0;
+    if (lf->commission != (size_t)-1)
+        maker = ledger_trace_where(life_node(lf, lf->commission));
     for (size_t k = 0; k < lf->n; k++) {
         const ledger_trace_node_t *x = life_node(lf, k);
         const char *l = ledger_trace_where(x);
@@ -217,7 +219,8 @@ static void life_washes(life_t *lf, json_t *washev)
             if (stay && same_loc(stay, l))
                 continue; /* read twice on the way in */
             stay = NULL;
-            if (l && (lf->n_laundries == 0 || listed(l, lf->laundries, lf->n_laundries))) {
+            if (l && !same_loc(l, maker) && /* the maker's own store is no laundry */
+                (lf->n_laundries == 0 || listed(l, lf->laundries, lf->n_laundries))) {
                 stay = l, in = x;
                 soiled = in_use, laundered = repaired = in_use = 0;
                 lf->stayed_at_laundry |= lf->n_laundries > 0;

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # tests/e2e/lifecycle_chain.py -- makes the workwear chain of
 # tests/e2e/lifecycle.sh as EPCIS 2.0 JSON-LD documents, one per partner:
-#   maker.jsonld     commissioning of 20 garments (garment ILMD), packing
+#   maker.jsonld     commissioning of 20 garments (garment ILMD), their
+#                    receipt into the maker's store, packing
 #                    into 4 SSCC cartons (AggregationEvent ADD), shipping
 #   laundry.jsonld   receipt of the cartons, unpacking, first issue to two
 #                    customers, then every wash cycle as the laundry's RFID
@@ -83,6 +84,8 @@ maker.append(ev("ObjectEvent", at(0, 0), M, action="ADD", bizStep="commissioning
 maker.append(ev("ObjectEvent", at(0, 1), M, action="ADD", bizStep="commissioning",
                 disposition="active", epcList=[g(19)],
                 ilmd={"garment:maxWashCycles": 30, "garment:madeIn": "PT"}))
+# into the maker's own store from the sewing line: no laundry stay
+maker.append(obj("receiving", [g(i) for i in range(1, 21)], at(0, 5), M))
 for k in range(1, 5):
     maker.append(ev("AggregationEvent", at(0, 10 + k), M, action="ADD", bizStep="packing",
                     parentID=sscc(k), childEPCs=[g(i) for i in range(5 * k - 4, 5 * k + 1)]))
