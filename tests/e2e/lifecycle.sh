@@ -143,6 +143,7 @@ EOF
     contains "$T/err" "event 1"
     contains "$T/err" "$3"
     expect 1 --home "$L" lifecycle urn:epc:id:sgtin:5412345.000020.OK1
+    contains "$T/err" "no event names"
 }
 bad string '{"garment:maxWashCycles": "30"}' 'ilmd.garment:maxWashCycles: "30" is a string'
 bad fraction '{"garment:maxWashCycles": 30.5}' 'ilmd.garment:maxWashCycles'
