@@ -63,11 +63,14 @@ static const char lifecycle_usage[] =
     "garment:fibreComposition, recycledContent, maxWashCycles, madeIn), every\n"
     "wash cycle counted against its rated maximum, repairs, who holds it now,\n"
     "and its end of life. A wash is a laundering step (bizStep\n"
-    "https://keten.dev/voc/bizstep/laundering) or a receiving followed by a\n"
-    "shipping at the same location; with --laundry only at those locations\n"
-    "(docs/trace.md). Warns within 10% of the maximum and past it.\n"
+    "https://keten.dev/voc/bizstep/laundering) or a receiving of the garment\n"
+    "back from use followed by its shipping from the same location; with\n"
+    "--laundry only at those locations (docs/trace.md); the first issue of a new garment, a repairer's stay and\n"
+    "the shipment to its end of life are not washes. Warns within 10% of the\n"
+    "maximum, at it and past it. An identifier that is no garment (a carton, a\n"
+    "pack of meat) exits 1.\n"
     "--due lists the garments last seen at --location that are due for\n"
-    "replacement (--all: every garment there).\n"
+    "replacement, at or past their maximum (--all: every garment there).\n"
     "\n"
     "Examples:\n"
     "  keten lifecycle urn:epc:id:sgtin:5412345.000002.G1001\n"
@@ -625,27 +628,77 @@ done:
 
 /* ---- lifecycle ---------------------------------------------------------------- */
 
+/* The fibre composition as the table shows it: text as written, an object
+ * as "polyester 65%, cotton 35%", nothing as "not recorded". */
+static void print_materials(const json_t *comp)
+{
+    const char *k, *sep = "";
+    const json_t *v;
+    if (json_is_string(comp)) {
+        printf("  materials    %s\n", json_string_value(comp));
+        return;
+    }
+    if (!json_is_object(comp) || json_object_size(comp) == 0) {
+        printf("  materials    not recorded\n");
+        return;
+    }
+    printf("  materials    ");
+    json_object_foreach((json_t *)comp, k, v)
+    {
+        printf("%s%s %g%%", sep, k, json_number_value(v));
+        sep = ", ";
+    }
+    printf("\n");
+}
+
+/* "washes" and "status" lines of the table: the count against the rated
+ * maximum, and what it means for the garment. */
+static void print_wash_status(const json_t *r)
+{
+    const char *status = json_string_value(json_object_get(r, "status"));
+    long long washes = (long long)json_integer_value(json_object_get(r, "washes"));
+    const json_t *max = json_object_get(r, "maxWashCycles");
+    long long m = json_is_integer(max) ? (long long)json_integer_value(max) : 0;
+    const char *limit = "";
+
+    if (m > 0 && washes > m)
+        printf("  washes       %lld of %lld (%lld past the maximum)\n", washes, m, washes - m);
+    else if (m > 0 && washes == m)
+        printf("  washes       %lld of %lld (at its maximum)\n", washes, m);
+    else if (m > 0)
+        printf("  washes       %lld of %lld (%lld left)\n", washes, m, m - washes);
+    else
+        printf("  washes       %lld (no rated maximum: ILMD garment:maxWashCycles)\n", washes);
+    if (m > 0 && washes > m)
+        limit = "past its rated maximum of wash cycles";
+    else if (m > 0 && washes == m)
+        limit = "at its rated maximum of wash cycles";
+    if (!status)
+        return;
+    if (strcmp(status, "retired") == 0)
+        printf("  status       retired%s%s\n", *limit ? ", " : "", limit);
+    else if (strcmp(status, "due") == 0)
+        printf("  status       due: within 10%% of its rated maximum of wash cycles\n");
+    else if (strcmp(status, "at_maximum") == 0 || strcmp(status, "over") == 0)
+        printf("  status       %s\n", limit);
+    else
+        printf("  status       %s\n", status);
+}
+
 static void print_lifecycle(const json_t *r)
 {
     const json_t *c = json_object_get(r, "commissioned"), *il = json_object_get(c, "ilmd");
     const json_t *h = json_object_get(r, "holder"), *e = json_object_get(r, "endOfLife"), *v;
     const char *status = json_string_value(json_object_get(r, "status"));
-    json_int_t washes = json_integer_value(json_object_get(r, "washes"));
-    const json_t *max = json_object_get(r, "maxWashCycles");
     size_t i;
     printf("garment %s\n", json_string_value(json_object_get(r, "garment")));
     if (json_is_object(c)) {
-        char *comp = json_dumps(json_object_get(il, "fibreComposition"), JSON_ENCODE_ANY);
         printf("  made         %.16s at %s\n",
                json_string_value(json_object_get(c, "eventTimeUTC")),
                json_string_value(json_object_get(c, "location"))
                    ? json_string_value(json_object_get(c, "location"))
                    : "-");
-        printf("  materials    %s\n",
-               json_string_value(json_object_get(il, "fibreComposition"))
-                   ? json_string_value(json_object_get(il, "fibreComposition"))
-                   : (comp ? comp : "(not stated)"));
-        free(comp);
+        print_materials(json_object_get(il, "fibreComposition"));
         if (json_is_number(json_object_get(il, "recycledContent")))
             printf("  recycled     %g%%\n",
                    json_number_value(json_object_get(il, "recycledContent")));
@@ -654,13 +707,7 @@ static void print_lifecycle(const json_t *r)
     } else {
         printf("  made         (no commissioning event found)\n");
     }
-    if (json_is_integer(max))
-        printf("  washes       %lld of %lld (%lld left)\n", (long long)washes,
-               (long long)json_integer_value(max),
-               (long long)json_integer_value(json_object_get(r, "washesLeft")));
-    else
-        printf("  washes       %lld (no rated maximum: ILMD garment:maxWashCycles)\n",
-               (long long)washes);
+    print_wash_status(r);
     printf("  repairs      %zu\n", json_array_size(json_object_get(r, "repairs")));
     json_array_foreach(json_object_get(r, "repairs"), i, v) printf(
         "               %.16s at %s\n", json_string_value(json_object_get(v, "eventTimeUTC")),
@@ -690,6 +737,8 @@ static void print_lifecycle(const json_t *r)
     }
     if (status && strcmp(status, "due") == 0)
         printf("WARNING: within 10%% of its rated maximum of wash cycles: due for replacement\n");
+    else if (status && strcmp(status, "at_maximum") == 0)
+        printf("WARNING: at its rated maximum of wash cycles: replace it before the next wash\n");
     else if (status && strcmp(status, "over") == 0)
         printf("WARNING: past its rated maximum of wash cycles: replace it\n");
 }

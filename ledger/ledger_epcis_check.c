@@ -18,7 +18,8 @@
  * Identifiers (EPCs, classes, parent, locations, parties, devices) go to
  * ledger_gs1_check_uri(); vocabulary values (bizStep, disposition, ...) to
  * ledger_cbv_check(); date-times and other URIs get the syntax checks of
- * ledger_epcis_text.c.
+ * ledger_epcis_text.c; keten's garment ILMD the checks of
+ * ledger_epcis_garment.c.
  */
 #include "ledger_epcis_check.h"
 
@@ -98,6 +99,21 @@ __attribute__((format(printf, 3, 4))) static int fail(const chk_t *c, const seg_
     if (path[0])
         return ledger_err_set(c->err, LEDGER_EINPUT, "%s: %s: %s", where, path, text);
     return ledger_err_set(c->err, LEDGER_EINPUT, "%s: %s", where, text);
+}
+
+int ledger_epcis__fail_at(const ledger_epcis__where_t *w, const char *path, ledger_err_t *err,
+                          const char *fmt, ...)
+{
+    char where[200], text[700];
+    va_list ap;
+
+    if (!err)
+        return LEDGER_EINPUT;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    format_where(w, where, sizeof where);
+    return ledger_err_set(err, LEDGER_EINPUT, "%s: %s: %s", where, path, text);
 }
 
 #define QLEN 200 /* room for a quoted value of up to QMAX bytes */
@@ -240,6 +256,7 @@ enum kind {
     K_TIME,    /* date-time with time zone */
     K_TZ,      /* eventTimeZoneOffset */
     K_NUMBER,  /* JSON number */
+    K_QTY,     /* JSON number, zero or more */
     K_STRING,  /* JSON string */
     K_BOOL,    /* true / false */
     K_HEX,     /* hexBinary string */
@@ -443,7 +460,7 @@ static int check_distinct(const chk_t *c, const seg_t *s, const json_t *v, int k
 
 static const rule_t qty_rules[] = {
     {"epcClass", K_ID, 1, NULL},
-    {"quantity", K_NUMBER, 0, NULL},
+    {"quantity", K_QTY, 0, NULL},
     {"uom", K_UOM, 0, NULL},
 };
 static const ruleset_t qty_rs = RS("a quantity element", qty_rules, 0);
@@ -563,6 +580,12 @@ static int check_kind(const chk_t *c, const seg_t *s, const json_t *v, int kind,
         return 0;
     case K_NUMBER:
         return check_number(c, s, v);
+    case K_QTY:
+        if ((rc = check_number(c, s, v)) < 0)
+            return rc;
+        if (json_number_value(v) < 0)
+            return fail(c, s, "%g is below zero: a quantity says how much there is", json_number_value(v));
+        return 0;
     case K_STRING:
         return json_is_string(v) ? 0 : fail_type(c, s, v, "a string");
     case K_BOOL:
@@ -983,6 +1006,8 @@ int ledger_epcis__check_event(const json_t *event, const ledger_epcis__where_t *
             return rc;
     }
     if ((rc = check_required(&c, et, val)) < 0)
+        return rc;
+    if ((rc = ledger_epcis__check_garment(event, w, err)) < 0)
         return rc;
     return check_size(&c, event, shared_ctx, shared_ctx_size);
 }

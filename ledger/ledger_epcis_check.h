@@ -80,4 +80,20 @@ int ledger_epcis__is_uri(const char *s);
  * UTF-8 boundary). Returns out. */
 char *ledger_epcis__quote(const char *s, size_t max_chars, char *out, size_t out_len);
 
+/* Sets *err to "<where>: <path>: <text>" (the form of every message of the
+ * event checks) and returns LEDGER_EINPUT; err may be NULL. */
+__attribute__((format(printf, 4, 5))) int
+ledger_epcis__fail_at(const ledger_epcis__where_t *w, const char *path, ledger_err_t *err,
+                      const char *fmt, ...);
+
+/* keten's garment ILMD (namespace https://keten.dev/ns/garment#, under any
+ * prefix the event's @context binds to it, or "garment:" unbound), in the
+ * event's ilmd and among its own members: maxWashCycles a whole number from
+ * 1 to 1000000, recycledContent a number from 0 to 100, fibreComposition a
+ * text whose "N%" add up to 100 or an object {fibre: percent above 0} that
+ * adds up to 100 (both within 0.5), madeIn and manufacturer strings
+ * (docs/trace.md). 0, or LEDGER_EINPUT naming the event and the member. */
+int ledger_epcis__check_garment(const json_t *event, const ledger_epcis__where_t *w,
+                                ledger_err_t *err);
+
 #endif

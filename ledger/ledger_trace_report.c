@@ -82,15 +82,20 @@ static json_t *party_list(const ledger_card_t *c, int role)
 
 static const char *const eol_steps[] = {"collecting", "disassembling", "destroying",
                                         "decommissioning"};
+static const char *const garment_keys[] = {"fibreComposition", "recycledContent", "maxWashCycles",
+                                           "madeIn", "manufacturer"};
+
+static const json_t *garment_member(const json_t *ev, const char *key)
+{
+    return ev ? ledger_trace_ilmd(ev, LEDGER_NS_GARMENT, "garment", key) : NULL;
+}
 
 static json_t *garment_ilmd(const json_t *ev)
 {
-    static const char *const keys[] = {"fibreComposition", "recycledContent", "maxWashCycles",
-                                       "madeIn", "manufacturer"};
     json_t *o = json_object();
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        const json_t *v = ev ? ledger_trace_ilmd(ev, LEDGER_NS_GARMENT, "garment", keys[i]) : NULL;
-        json_object_set(o, keys[i], v ? (json_t *)v : json_null());
+    for (size_t i = 0; i < sizeof garment_keys / sizeof garment_keys[0]; i++) {
+        const json_t *v = garment_member(ev, garment_keys[i]);
+        json_object_set(o, garment_keys[i], v ? (json_t *)v : json_null());
     }
     return o;
 }
@@ -103,129 +108,252 @@ static int listed(const char *loc, const char *const *list, size_t n)
     return 0;
 }
 
-int ledger_trace_lifecycle(ledger_store_t *st, const char *garment, const char *const *laundries,
-                           size_t n_laundries, json_t **out, ledger_err_t *err)
+/* One garment's events and what the passes over them found. */
+typedef struct life {
+    ledger_trace_t *t;
+    size_t g;                 /* the garment's node */
+    size_t *ev, n;            /* its events (own and carried), time order */
+    size_t commission, eol;   /* indexes into ev, or (size_t)-1 */
+    const char *const *laundries;
+    size_t n_laundries;
+    long washes;
+    int laundered;            /* a laundering step named it */
+    int stayed_at_laundry;    /* a stay at a --laundry location */
+} life_t;
+
+static const ledger_trace_node_t *life_node(const life_t *lf, size_t k)
+{
+    return ledger_trace_node(lf->t, lf->ev[k]);
+}
+
+static int is_eol(const life_t *lf, size_t k)
+{
+    const ledger_trace_node_t *x = life_node(lf, k);
+    for (size_t s = 0; s < sizeof eol_steps / sizeof eol_steps[0]; s++)
+        if (streq(x->biz_step, eol_steps[s]))
+            return 1;
+    if (streq(x->type, "TransformationEvent"))
+        for (size_t e2 = 0; e2 < ledger_trace_edge_count(lf->t); e2++) {
+            const ledger_trace_edge_t *e = ledger_trace_edge(lf->t, e2);
+            if (e->from == lf->g && e->to == lf->ev[k] && e->role == LEDGER_ROLE_INPUT)
+                return 1;
+        }
+    return 0;
+}
+
+/* First pass: commissioning, end of life, repairs. */
+static void life_scan(life_t *lf, json_t *repairs)
+{
+    for (size_t k = 0; k < lf->n; k++) {
+        const ledger_trace_node_t *x = life_node(lf, k);
+        if (lf->commission == (size_t)-1 &&
+            (streq(x->biz_step, "commissioning") ||
+             (streq(x->type, "ObjectEvent") && streq(x->action, "ADD")) ||
+             (streq(x->type, "TransformationEvent") &&
+              garment_member(ledger_trace_node_event(lf->t, x), "maxWashCycles"))))
+            lf->commission = k;
+        if (streq(x->biz_step, "repairing"))
+            json_array_append_new(repairs, event_ref(x));
+        if (streq(x->biz_step, LEDGER_BIZSTEP_LAUNDERING))
+            lf->laundered = 1;
+        if (lf->eol == (size_t)-1 && is_eol(lf, k))
+            lf->eol = k;
+    }
+}
+
+enum { DEST_USE, DEST_REPAIR, DEST_EOL };
+
+/* Where the dispatch ev[k] from loc sent the garment, judged by what
+ * happened to it before its next shipping: its end of life, a repair
+ * elsewhere, or (otherwise) back to use. */
+static int dispatch_dest(const life_t *lf, size_t k, const char *loc)
+{
+    for (size_t j = k + 1; j < lf->n; j++) {
+        const ledger_trace_node_t *x = life_node(lf, j);
+        if (j == lf->eol)
+            return DEST_EOL;
+        if (streq(x->biz_step, "shipping"))
+            break;
+        if (streq(x->biz_step, "repairing") && !same_loc(ledger_trace_where(x), loc))
+            return DEST_REPAIR;
+    }
+    return DEST_USE;
+}
+
+/* One wash of washEvents: event x closed it at the laundry; the stay began
+ * with the receipt `in` (or NULL). */
+static json_t *wash_ref(const ledger_trace_node_t *x, const ledger_trace_node_t *in)
+{
+    json_t *o = event_ref(x);
+    const char *where = ledger_trace_where(x), *after = ledger_trace_after(x);
+    char tm[32];
+    set_str(o, "location", where);
+    set_str(o, "laundry", where);
+    set_str(o, "destination", after && !same_loc(after, where) ? after : NULL);
+    if (in)
+        ledger_trace_fmt_ms(in->time_ms, tm);
+    set_str(o, "receivedUTC", in ? tm : NULL);
+    return o;
+}
+
+/* Second pass: the wash cycles (docs/trace.md, "What one wash cycle is"). A
+ * stay is a receipt at a location (a laundry with --laundry; never where it
+ * was commissioned) up to the next shipping from it. */
+static void life_washes(life_t *lf, json_t *washev)
+{
+    const char *stay = NULL, *maker = NULL;
+    const ledger_trace_node_t *in = NULL;
+    int soiled = 0, laundered = 0, repaired = 0, in_use = 0;
+    if (lf->commission != (size_t)-1)
+        maker = ledger_trace_where(life_node(lf, lf->commission));
+    for (size_t k = 0; k < lf->n; k++) {
+        const ledger_trace_node_t *x = life_node(lf, k);
+        const char *l = ledger_trace_where(x);
+        if (streq(x->biz_step, LEDGER_BIZSTEP_LAUNDERING)) {
+            lf->washes++;
+            json_array_append_new(washev, wash_ref(x, stay ? in : NULL));
+            laundered = 1;
+        } else if (streq(x->biz_step, "repairing")) {
+            repaired = 1;
+        } else if (streq(x->biz_step, "receiving")) {
+            if (stay && same_loc(stay, l))
+                continue; /* read twice on the way in */
+            stay = NULL;
+            if (l && !same_loc(l, maker) && /* the maker's own store is no laundry */
+                (lf->n_laundries == 0 || listed(l, lf->laundries, lf->n_laundries))) {
+                stay = l, in = x;
+                soiled = in_use, laundered = repaired = in_use = 0;
+                lf->stayed_at_laundry |= lf->n_laundries > 0;
+            }
+        } else if (streq(x->biz_step, "shipping") && stay) {
+            if (same_loc(stay, l)) {
+                int dest = dispatch_dest(lf, k, stay);
+                if (soiled && !laundered && dest != DEST_EOL) {
+                    lf->washes++;
+                    json_array_append_new(washev, wash_ref(x, in));
+                }
+                /* back to use, unless it went to a repairer or to its end of
+                 * life, or this was a repairer's stay (in from a laundry) */
+                in_use = dest == DEST_USE && !(repaired && !soiled);
+            }
+            stay = NULL;
+        }
+    }
+}
+
+static const char *life_status(const life_t *lf, long max)
+{
+    if (lf->eol != (size_t)-1)
+        return "retired";
+    if (max <= 0)
+        return "unknown";
+    if (lf->washes > max)
+        return "over";
+    if (lf->washes == max)
+        return "at_maximum";
+    return lf->washes * 10 >= max * 9 ? "due" : "ok";
+}
+
+/* The answer of ledger_trace_lifecycle; *garment is 0 when nothing says
+ * the identifier is a garment (no garment ILMD on its commissioning, no
+ * laundering step, no stay at a named laundry). */
+static int lifecycle_run(ledger_store_t *st, const char *garment, const char *const *laundries,
+                         size_t n_laundries, json_t **out, int *is_garment, ledger_err_t *err)
 {
     ledger_trace_opts_t o = {.dir = LEDGER_TRACE_BOTH};
-    ledger_trace_t *t = NULL;
-    size_t g, n, *direct = NULL, nd = 0, commission = (size_t)-1, eol = (size_t)-1;
-    json_t *r, *washev, *repairs, *outputs;
-    const char *pending = NULL;
-    long washes = 0;
-    const json_t *maxw;
+    life_t lf = {.commission = (size_t)-1, .eol = (size_t)-1, .laundries = laundries,
+                 .n_laundries = n_laundries};
+    json_t *r, *washev, *repairs, *outputs, *com = json_null(), *holder = json_null(),
+                                            *eolj = json_null();
+    const ledger_trace_node_t *c = NULL, *last;
+    const json_t *maxw, *cev = NULL;
+    long max = -1;
     int rc;
 
     *out = NULL;
-    if ((rc = ledger_trace_run(st, garment, &o, &t, err)))
+    *is_garment = 0;
+    if ((rc = ledger_trace_run(st, garment, &o, &lf.t, err)))
         return rc;
-    g = ledger_trace_find(t, garment);
-    n = ledger_trace_node_count(t);
-    if (g == (size_t)-1 || !(direct = calloc(n ? n : 1, sizeof *direct))) {
-        ledger_trace_free(t);
-        return g == (size_t)-1 ? ledger_err_set(err, LEDGER_ENOTFOUND, "no event names %s", garment)
-                               : ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    lf.g = ledger_trace_find(lf.t, garment);
+    if (lf.g == (size_t)-1 ||
+        !(lf.ev = calloc(ledger_trace_node_count(lf.t) + 1, sizeof *lf.ev))) {
+        ledger_trace_free(lf.t);
+        return lf.g == (size_t)-1
+                   ? ledger_err_set(err, LEDGER_ENOTFOUND, "no event names %s", garment)
+                   : ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
     }
     /* the garment's own events, in time order (edges are in event order) */
-    for (size_t k = 0; k < ledger_trace_edge_count(t); k++) {
-        const ledger_trace_edge_t *e = ledger_trace_edge(t, k);
-        size_t ev = e->from == g ? e->to : e->to == g ? e->from : (size_t)-1;
-        if (ev == (size_t)-1 || ledger_trace_node(t, ev)->kind != LEDGER_TNODE_EVENT ||
-            ledger_trace_node(t, ev)->erroneous || (nd && direct[nd - 1] == ev))
+    for (size_t k = 0; k < ledger_trace_edge_count(lf.t); k++) {
+        const ledger_trace_edge_t *e = ledger_trace_edge(lf.t, k);
+        size_t ev = e->from == lf.g ? e->to : e->to == lf.g ? e->from : (size_t)-1;
+        if (ev == (size_t)-1 || ledger_trace_node(lf.t, ev)->kind != LEDGER_TNODE_EVENT ||
+            ledger_trace_node(lf.t, ev)->erroneous || (lf.n && lf.ev[lf.n - 1] == ev))
             continue;
-        direct[nd++] = ev;
+        lf.ev[lf.n++] = ev;
     }
     washev = json_array();
     repairs = json_array();
     outputs = json_array();
-    for (size_t k = 0; k < nd; k++) {
-        const ledger_trace_node_t *x = ledger_trace_node(t, direct[k]);
-        if (commission == (size_t)-1 &&
-            (streq(x->biz_step, "commissioning") ||
-             (streq(x->type, "ObjectEvent") && streq(x->action, "ADD")) ||
-             (streq(x->type, "TransformationEvent") &&
-              ledger_trace_ilmd(ledger_trace_node_event(t, x), LEDGER_NS_GARMENT, "garment",
-                                "maxWashCycles"))))
-            commission = direct[k];
-        if (streq(x->biz_step, LEDGER_BIZSTEP_LAUNDERING)) {
-            washes++;
-            json_array_append_new(washev, event_ref(x));
-            pending = NULL;
-        } else if (streq(x->biz_step, "receiving")) {
-            const char *l = ledger_trace_where(x);
-            pending = l && (n_laundries == 0 || listed(l, laundries, n_laundries)) ? l : NULL;
-        } else if (streq(x->biz_step, "shipping")) {
-            if (pending && same_loc(pending, ledger_trace_where(x))) {
-                washes++;
-                json_array_append_new(washev, event_ref(x));
-            }
-            pending = NULL;
+    life_scan(&lf, repairs);
+    life_washes(&lf, washev);
+    if (lf.eol != (size_t)-1)
+        for (size_t e2 = 0; e2 < ledger_trace_edge_count(lf.t); e2++) {
+            const ledger_trace_edge_t *e = ledger_trace_edge(lf.t, e2);
+            if (e->from == lf.ev[lf.eol] && e->role == LEDGER_ROLE_OUTPUT)
+                json_array_append_new(outputs, json_string(ledger_trace_node(lf.t, e->to)->id));
         }
-        if (streq(x->biz_step, "repairing"))
-            json_array_append_new(repairs, event_ref(x));
-        if (eol == (size_t)-1) {
-            for (size_t s = 0; s < sizeof eol_steps / sizeof eol_steps[0]; s++)
-                if (streq(x->biz_step, eol_steps[s]))
-                    eol = direct[k];
-            if (streq(x->type, "TransformationEvent"))
-                for (size_t e2 = 0; e2 < ledger_trace_edge_count(t); e2++) {
-                    const ledger_trace_edge_t *e = ledger_trace_edge(t, e2);
-                    if (e->from == g && e->to == direct[k] && e->role == LEDGER_ROLE_INPUT)
-                        eol = direct[k];
-                }
-        }
+    if (lf.commission != (size_t)-1) {
+        c = life_node(&lf, lf.commission);
+        cev = ledger_trace_node_event(lf.t, c);
+        com = event_ref(c);
+        json_object_set_new(com, "ilmd", garment_ilmd(cev));
+        for (size_t i = 0; i < sizeof garment_keys / sizeof garment_keys[0]; i++)
+            *is_garment |= garment_member(cev, garment_keys[i]) != NULL;
     }
-    if (eol != (size_t)-1)
-        for (size_t e2 = 0; e2 < ledger_trace_edge_count(t); e2++) {
-            const ledger_trace_edge_t *e = ledger_trace_edge(t, e2);
-            if (e->from == eol && e->role == LEDGER_ROLE_OUTPUT)
-                json_array_append_new(outputs, json_string(ledger_trace_node(t, e->to)->id));
-        }
-    {
-        const ledger_trace_node_t *c =
-            commission != (size_t)-1 ? ledger_trace_node(t, commission) : NULL;
-        const ledger_trace_node_t *last = nd ? ledger_trace_node(t, direct[nd - 1]) : NULL;
-        json_t *com = c ? event_ref(c) : json_null(), *holder = json_null(), *eolj = json_null();
-        const char *status;
-        long max = -1;
-        if (c)
-            json_object_set_new(com, "ilmd", garment_ilmd(ledger_trace_node_event(t, c)));
-        maxw = c ? ledger_trace_ilmd(ledger_trace_node_event(t, c), LEDGER_NS_GARMENT, "garment",
-                                     "maxWashCycles")
-                 : NULL;
-        if (json_is_integer(maxw))
-            max = (long)json_integer_value(maxw);
-        else if (json_is_real(maxw))
-            max = (long)json_real_value(maxw);
-        if (last) {
-            holder = event_ref(last);
-            json_object_set_new(holder, "destinations", party_list(last->card, LEDGER_ROLE_DEST));
-        }
-        if (eol != (size_t)-1) {
-            eolj = event_ref(ledger_trace_node(t, eol));
-            json_object_set(eolj, "outputs", outputs);
-        }
-        if (eol != (size_t)-1)
-            status = "retired";
-        else if (max <= 0)
-            status = "unknown";
-        else if (washes > max)
-            status = "over";
-        else if (washes * 10 >= max * 9)
-            status = "due";
-        else
-            status = "ok";
-        r = json_pack("{s:s, s:o, s:I, s:o, s:o, s:o, s:o, s:s, s:b}", "garment", garment,
-                      "commissioned", com, "washes", (json_int_t)washes, "washEvents", washev,
-                      "repairs", repairs, "holder", holder, "endOfLife", eolj, "status", status,
-                      "truncated", ledger_trace_truncated(t));
-        json_object_set_new(r, "maxWashCycles", max > 0 ? json_integer(max) : json_null());
-        json_object_set_new(r, "washesLeft", max > 0 ? json_integer(max - washes) : json_null());
+    *is_garment |= lf.laundered || lf.stayed_at_laundry;
+    maxw = garment_member(cev, "maxWashCycles");
+    if (json_is_integer(maxw))
+        max = (long)json_integer_value(maxw);
+    else if (json_is_real(maxw))
+        max = (long)json_real_value(maxw); /* whole: checked when recorded */
+    if (lf.n) {
+        last = life_node(&lf, lf.n - 1);
+        holder = event_ref(last);
+        json_object_set_new(holder, "destinations", party_list(last->card, LEDGER_ROLE_DEST));
     }
+    if (lf.eol != (size_t)-1) {
+        eolj = event_ref(life_node(&lf, lf.eol));
+        json_object_set(eolj, "outputs", outputs);
+    }
+    r = json_pack("{s:s, s:o, s:I, s:o, s:o, s:o, s:o, s:s, s:b}", "garment", garment,
+                  "commissioned", com, "washes", (json_int_t)lf.washes, "washEvents", washev,
+                  "repairs", repairs, "holder", holder, "endOfLife", eolj, "status",
+                  life_status(&lf, max), "truncated", ledger_trace_truncated(lf.t));
+    json_object_set_new(r, "maxWashCycles", max > 0 ? json_integer(max) : json_null());
+    json_object_set_new(r, "washesLeft",
+                        max > 0 ? json_integer(lf.washes < max ? max - lf.washes : 0)
+                                : json_null());
+    json_object_set_new(r, "overMaximum", max > 0 ? json_boolean(lf.washes > max) : json_null());
     json_decref(outputs);
-    free(direct);
-    ledger_trace_free(t);
+    free(lf.ev);
+    ledger_trace_free(lf.t);
     *out = r;
     return 0;
+}
+
+int ledger_trace_lifecycle(ledger_store_t *st, const char *garment, const char *const *laundries,
+                           size_t n_laundries, json_t **out, ledger_err_t *err)
+{
+    int is_garment, rc = lifecycle_run(st, garment, laundries, n_laundries, out, &is_garment, err);
+    if (rc || is_garment)
+        return rc;
+    json_decref(*out);
+    *out = NULL;
+    return ledger_err_set(err, LEDGER_ENOTFOUND,
+                          "%s is not a garment: its commissioning records no garment ILMD "
+                          "(garment:maxWashCycles, garment:fibreComposition, ...) and no "
+                          "laundering step names it%s",
+                          garment, n_laundries ? " nor a stay at a --laundry location" : "");
 }
 
 /* ---- due ---------------------------------------------------------------- */
@@ -323,12 +451,17 @@ int ledger_trace_due(ledger_store_t *st, const char *location, const char *const
         json_t *lc = NULL;
         const json_t *h;
         const char *st_;
-        if ((rc = ledger_trace_lifecycle(st, id, laundries, n_laundries, &lc, err)))
+        int is_garment;
+        if ((rc = lifecycle_run(st, id, laundries, n_laundries, &lc, &is_garment, err)))
             goto fail;
+        if (!is_garment) { /* a carton, a case, a pack of meat */
+            json_decref(lc);
+            continue;
+        }
         h = json_object_get(lc, "holder");
         st_ = json_string_value(json_object_get(lc, "status"));
         if (!same_loc(json_string_value(json_object_get(h, "location")), location) ||
-            (due_only && !streq(st_, "due") && !streq(st_, "over"))) {
+            (due_only && !streq(st_, "due") && !streq(st_, "at_maximum") && !streq(st_, "over"))) {
             json_decref(lc);
             continue;
         }
@@ -338,6 +471,8 @@ int ledger_trace_due(ledger_store_t *st, const char *location, const char *const
                                         json_object_get(lc, "maxWashCycles"), "repairs",
                                         (json_int_t)json_array_size(json_object_get(lc, "repairs")),
                                         "holder", json_object_get(lc, "holder"), "status", st_));
+        json_object_set(json_array_get(list, json_array_size(list) - 1), "overMaximum",
+                        json_object_get(lc, "overMaximum"));
         json_decref(lc);
     }
     json_decref(ids);

@@ -33,27 +33,39 @@
  *                   commissioning event: fibreComposition,
  *                   recycledContent (percent), maxWashCycles, madeIn,
  *                   manufacturer (null when missing);
- *   "washes":       cycles counted (rule in docs/trace.md: a
- *                   LEDGER_BIZSTEP_LAUNDERING event, or a receiving followed
- *                   by the next shipping at the same location; when
- *                   laundries (n_laundries > 0) are given, only pairs at
+ *   "washes":       cycles counted (rule in docs/trace.md, "What one wash
+ *                   cycle is": a LEDGER_BIZSTEP_LAUNDERING event, or a stay
+ *                   at a laundry from a soiled-in receiving (the garment
+ *                   back from use) to the next shipping from there that is
+ *                   not its end-of-life shipment; the first stay (delivery,
+ *                   first issue) and a repairer's stay are not washes; when
+ *                   laundries (n_laundries > 0) are given, only stays at
  *                   those locations count);
- *   "washEvents":   the events that closed each cycle (time, location);
+ *   "washEvents":   the events that closed each cycle (time, "location" and
+ *                   "laundry": the laundry, "destination": where the
+ *                   dispatch sent it, "receivedUTC": the soiled-in time);
  *   "repairs":      events with bizStep repairing;
  *   "holder":       the last event's location, destination and feed;
  *   "endOfLife":    the event (collecting, disassembling, destroying,
  *                   decommissioning, or a transformation consuming it) and
  *                   what it became (outputs), or null;
- *   "status":       "ok", "due" (within 10% of maxWashCycles), "over"
- *                   (past it), "retired" (end of life), "unknown" (no
- *                   maximum).
+ *   "status":       "retired" (end of life), else "over" (past
+ *                   maxWashCycles), "at_maximum" (washes = maxWashCycles),
+ *                   "due" (within 10% of it), "ok", "unknown" (no maximum);
+ *   "overMaximum":  washes > maxWashCycles (null without a maximum);
+ *   "maxWashCycles", "washesLeft" (never below 0; null without a maximum).
+ * LEDGER_ENOTFOUND when no event names it, or when it is not a garment
+ * (no garment ILMD on its commissioning, no laundering step, no stay at
+ * one of the laundries): an SSCC carton, a pack of meat.
  * Errors as ledger_trace_run. */
 int ledger_trace_lifecycle(ledger_store_t *st, const char *garment, const char *const *laundries,
                            size_t n_laundries, json_t **out, ledger_err_t *err);
 
 /* The garments whose last known location is `location` (an SGLN URN or
  * Digital Link: bizLocation, readPoint or a location destination), each
- * with its lifecycle summary; with due_only, only those "due" or "over".
+ * with its lifecycle summary; with due_only, only those "due", "at_maximum"
+ * or "over". Identifiers that are not garments (the cartons they came in)
+ * are left out.
  * The candidates are the instances of the events that happened there (the
  * loc index: bizLocation, readPoint) or name it as a source or destination
  * (the identifier index), read from their cards. New reference in *out

@@ -801,6 +801,70 @@ static void test_event_check_alone(void **state)
     json_decref(ev);
 }
 
+/* keten's garment ILMD (ledger_epcis_garment.c) and quantities below zero */
+static void test_garment_ilmd(void **state)
+{
+    static const struct {
+        const char *ilmd, *msg; /* msg NULL: accepted */
+    } cases[] = {
+        {"{\"garment:maxWashCycles\": 30}", NULL},
+        {"{\"garment:maxWashCycles\": 30.0}", NULL},
+        {"{\"garment:maxWashCycles\": \"30\"}", "ilmd.garment:maxWashCycles: \"30\" is a string"},
+        {"{\"garment:maxWashCycles\": 30.5}", "ilmd.garment:maxWashCycles: 30.5 is not a number"},
+        {"{\"garment:maxWashCycles\": 0}", "ilmd.garment:maxWashCycles: 0 is not"},
+        {"{\"garment:maxWashCycles\": -1}", "ilmd.garment:maxWashCycles: -1 is not"},
+        {"{\"g:maxWashCycles\": -1}", "ilmd.g:maxWashCycles"},           /* bound in @context */
+        {"{\"other:maxWashCycles\": \"x\"}", NULL},                      /* another namespace */
+        {"{\"garment:fibreComposition\": \"65% polyester, 35% cotton\"}", NULL},
+        {"{\"garment:fibreComposition\": \"cotton 33.3%, wool 33.3 %, silk 33.3%\"}", NULL},
+        {"{\"garment:fibreComposition\": \"cotton\"}", NULL},
+        {"{\"garment:fibreComposition\": \"80% cotton, 35% polyester\"}", "adds up to 115%"},
+        {"{\"garment:fibreComposition\": {\"cotton\": 80, \"polyester\": 35}}", "adds up to 115%"},
+        {"{\"garment:fibreComposition\": {\"cotton\": 100}}", NULL},
+        {"{\"garment:fibreComposition\": {}}", "adds up to 0%"},
+        {"{\"garment:fibreComposition\": {\"cotton\": -5, \"wool\": 105}}",
+         "ilmd.garment:fibreComposition.cotton: -5 is not a percentage"},
+        {"{\"garment:fibreComposition\": [\"cotton\"]}", "ilmd.garment:fibreComposition: expected"},
+        {"{\"garment:recycledContent\": 0}", NULL},
+        {"{\"garment:recycledContent\": 101}", "ilmd.garment:recycledContent: 101 is not"},
+        {"{\"garment:madeIn\": 351}", "ilmd.garment:madeIn: is not a string"},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ledger_err_t err;
+        json_t *ev = json_pack("{s:[{s:s, s:s}], s:s, s:s, s:s, s:s, s:[s], s:o}", "@context",
+                               "g", "https://keten.dev/ns/garment#", "other", "https://example.com/",
+                               "type", "ObjectEvent", "action", "ADD", "eventTime",
+                               "2024-01-01T00:00:00Z", "eventTimeZoneOffset", "+00:00", "epcList",
+                               "urn:epc:id:sgtin:5412345.000020.G1", "ilmd",
+                               json_loads(cases[i].ilmd, 0, NULL));
+        int rc = ledger_epcis_event_check(ev, "x.json: event 2", &err);
+        if (!cases[i].msg && rc)
+            fail_msg("%s refused: %s", cases[i].ilmd, err.msg);
+        if (cases[i].msg) {
+            assert_int_equal(rc, LEDGER_EINPUT);
+            assert_has(err.msg, "x.json: event 2: ");
+            assert_has(err.msg, cases[i].msg);
+        }
+        json_decref(ev);
+    }
+    {
+        ledger_err_t err;
+        json_t *ev = json_loads("{\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\","
+                                "\"eventTime\":\"2024-01-01T00:00:00Z\","
+                                "\"eventTimeZoneOffset\":\"+00:00\",\"quantityList\":[{"
+                                "\"epcClass\":\"urn:epc:class:lgtin:5412345.000099.L1\","
+                                "\"quantity\":0}]}",
+                                0, NULL);
+        assert_int_equal(ledger_epcis_event_check(ev, "x", &err), 0); /* zero is a quantity */
+        json_object_set_new(json_array_get(json_object_get(ev, "quantityList"), 0), "quantity",
+                            json_real(-0.5));
+        assert_int_equal(ledger_epcis_event_check(ev, "x", &err), LEDGER_EINPUT);
+        assert_has(err.msg, "quantityList[0].quantity: -0.5 is below zero");
+        json_decref(ev);
+    }
+}
+
 /* ---- (e) the standard member order ---- */
 
 /* v with the members of every object sorted as deterministic CBOR sorts
@@ -814,6 +878,7 @@ int main(void)
         cmocka_unit_test(test_cbv_forms),      cmocka_unit_test(test_shapes),
         cmocka_unit_test(test_self_contained), cmocka_unit_test(test_info),
         cmocka_unit_test(test_identifiers),    cmocka_unit_test(test_event_check_alone),
+        cmocka_unit_test(test_garment_ilmd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -693,7 +693,7 @@ static void test_lifecycle(void **state)
     json_t *r, *c;
     const char *other[] = {SG(1)};
     const char *laundry[] = {"https://id.gs1.org/414/5412345000068"}; /* SG(6) as Digital Link */
-    workwear(f, 50, 0);
+    workwear(f, 51, 0); /* the first stay is the delivery and first issue: 50 washes */
     if (ledger_trace_lifecycle(f->n[AUDIT].st, G1, NULL, 0, &r, &err))
         fail_msg("lifecycle: %s", err.msg);
     assert_int_equal(json_integer_value(json_object_get(r, "washes")), 50);
@@ -736,8 +736,9 @@ static void test_end_of_life(void **state)
     workwear(f, 56, 1);
     if (ledger_trace_lifecycle(f->n[AUDIT].st, G1, NULL, 0, &r, &err))
         fail_msg("lifecycle: %s", err.msg);
-    assert_int_equal(json_integer_value(json_object_get(r, "washes")), 56);
+    assert_int_equal(json_integer_value(json_object_get(r, "washes")), 55);
     assert_string_equal(json_string_value(json_object_get(r, "status")), "retired");
+    assert_true(json_is_false(json_object_get(r, "overMaximum"))); /* 55 of 55 */
     eol = json_object_get(r, "endOfLife");
     assert_string_equal(json_string_value(json_object_get(eol, "bizStep")), "disassembling");
     assert_string_equal(json_string_value(json_array_get(json_object_get(eol, "outputs"), 0)),
@@ -750,11 +751,13 @@ static void test_over(void **state)
     fixture_t *f = *state;
     ledger_err_t err;
     json_t *r;
-    workwear(f, 56, 0);
+    workwear(f, 57, 0);
     if (ledger_trace_lifecycle(f->n[AUDIT].st, G1, NULL, 0, &r, &err))
         fail_msg("lifecycle: %s", err.msg);
+    assert_int_equal(json_integer_value(json_object_get(r, "washes")), 56);
     assert_string_equal(json_string_value(json_object_get(r, "status")), "over");
-    assert_int_equal(json_integer_value(json_object_get(r, "washesLeft")), -1);
+    assert_int_equal(json_integer_value(json_object_get(r, "washesLeft")), 0);
+    assert_true(json_is_true(json_object_get(r, "overMaximum")));
     json_decref(r);
 }
 
