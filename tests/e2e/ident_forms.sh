@@ -18,7 +18,8 @@ ELEM='(01)08712345123451(21)1001'
 RAWELEM='010871234512345121'1001
 expect 0 --home "$H" record --type ObjectEvent --action ADD --epc "$URN" \
     --biz-step commissioning --disposition active --read-point urn:epc:id:sgln:8712345.00000.0 \
-    --event-time 2026-01-05T08:00:00.000+01:00 --ilmd '{"cbvmda:lotNumber": "L7"}'
+    --event-time 2026-01-05T08:00:00.000+01:00 \
+    --ilmd '{"cbvmda:lotNumber": "L7", "https://keten.dev/ns/garment#maxWashCycles": 50}'
 expect 0 --home "$H" record --type ObjectEvent --action OBSERVE --epc "$DL" \
     --biz-step shipping --read-point urn:epc:id:sgln:8712345.00000.0 \
     --event-time 2026-01-06T08:00:00.000+01:00

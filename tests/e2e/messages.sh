@@ -85,7 +85,7 @@ contains "$T/err" "skipped 3000 already recorded"
 # -- a full disk: a small tmpfs (needs root and mount, as in CI)
 mkdir -p "$T/mnt"
 if mount -t tmpfs -o size=700k tmpfs "$T/mnt" 2>/dev/null; then
-    trap 'umount "$T/mnt" 2>/dev/null; rm -rf "$T"' EXIT
+    trap 'umount "$T/mnt" 2>/dev/null || true; rm -rf "$T"' EXIT
     expect 0 --home "$T/mnt/h" init --name Vol
     expect 0 --home "$T/mnt/h" record --type ObjectEvent --action ADD --epc urn:epc:id:sgtin:5412345.000001.1 \
         --biz-step commissioning
