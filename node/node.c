@@ -725,7 +725,7 @@ static int start_listener(node_t *n, const char *addr, ledger_err_t *err)
     n->listener.data = n;
     n->listening = 1;
     if ((rc = uv_tcp_bind(&n->listener, (struct sockaddr *)&sa, 0)) ||
-        (rc = uv_listen((uv_stream_t *)&n->listener, 64, on_incoming)))
+        (rc = uv_listen((uv_stream_t *)&n->listener, NODE_BACKLOG, on_incoming)))
         return ledger_err_set(err, LEDGER_EIO, "cannot listen on %s: %s", addr, uv_strerror(rc));
     snprintf(n->listen_addr, sizeof n->listen_addr, "%s", addr);
     return 0;

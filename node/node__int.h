@@ -37,6 +37,9 @@
 #define NODE_HS_MAX 128
 #define NODE_CONN_MAX 1024
 #define NODE_HS_READ 512
+/* Connections the kernel may queue before the node accepts them (capped by
+ * net.core.somaxconn): a burst beyond it has its SYNs dropped and retried. */
+#define NODE_BACKLOG 1024
 /* Log lines about connections that did not authenticate (garbage, another
  * network key, timeouts, refusals) are limited per source IP address:
  * NODE_LOG_BURST lines per NODE_LOG_WINDOW_MS, NODE_LOG_BURST_ALL for all
