@@ -671,14 +671,20 @@ static void handshake_failed(session_t *s, int waiting, int rc, const char *msg,
     char why[1100];
     snprintf(why, sizeof why, "%.1023s", msg);
     if (rc == LEDGER_EVERIFY && (waiting == 1 || waiting == 2) &&
-        (s->hs_bytes > NODE_HS_M1_LEN || more_waiting(s) || protocol_hint(head, headlen)[0]))
-        /* a keten node sends 64 bytes and waits for the answer: more is not
-         * a keten handshake, whatever the bytes */
-        snprintf(why, sizeof why,
-                 "not a keten handshake: %s bytes before %s answer, where a keten node sends %d "
-                 "and waits%s: random bytes or another protocol",
-                 s->hs_bytes > NODE_HS_M1_LEN ? "more than 64" : "64 and more",
-                 waiting == 1 ? "our" : "its", NODE_HS_M1_LEN, protocol_hint(head, headlen));
+        (s->hs_bytes > NODE_HS_M1_LEN || more_waiting(s) || protocol_hint(head, headlen)[0])) {
+        /* a keten node sends its 64 bytes and waits for the answer: more is
+         * not a keten handshake, whatever the bytes */
+        if (waiting == 1)
+            snprintf(why, sizeof why,
+                     "not a keten handshake: more than %d bytes before our answer, where a keten "
+                     "node sends %d and waits%s: random bytes or another protocol",
+                     NODE_HS_M1_LEN, NODE_HS_M1_LEN, protocol_hint(head, headlen));
+        else
+            snprintf(why, sizeof why,
+                     "not a keten node: it answered with more than %d bytes, where a keten node "
+                     "answers %d%s",
+                     NODE_HS_M2_LEN, NODE_HS_M2_LEN, protocol_hint(head, headlen));
+    }
     if (s->dialer)
         node_dial_failed(n, s->dialer, "handshake: %s", why);
     else

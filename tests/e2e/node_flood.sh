@@ -75,8 +75,12 @@ sleep 2 # the flood is over: memory goes back
 r3=$(rss)
 echo "S's RSS: $((r0 / 1024)) MB before, $((r1 / 1024)) MB with 2,000 idle connections," \
     "$((r2 / 1024)) MB after a burst of 8,000, $((r3 / 1024)) MB 2 s later"
-[ $((r1 - r0)) -lt 8192 ] || fail "2,000 idle connections took $(((r1 - r0) / 1024)) MB"; ok
-[ $((r3 - r0)) -lt 4096 ] || fail "S kept $(((r3 - r0) / 1024)) MB after the flood"; ok
+if ldd "$KETEN" 2>/dev/null | grep -q libasan; then
+    echo "(ASan build: its allocator keeps freed memory in quarantine; RSS bounds not checked)"
+else
+    [ $((r1 - r0)) -lt 8192 ] || fail "2,000 idle connections took $(((r1 - r0) / 1024)) MB"; ok
+    [ $((r3 - r0)) -lt 4096 ] || fail "S kept $(((r3 - r0) / 1024)) MB after the flood"; ok
+fi
 honest_still_served
 # idle handshakes time out (10 s), and the log of it all stays short
 lines=$(wc -l <"$S.log")
