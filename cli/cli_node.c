@@ -377,8 +377,9 @@ int cli_stop_main(cli_ctx_t *ctx, int argc, char **argv)
         goto out;
     }
     if (pid < 0) {
-        fprintf(stderr, "keten: a node runs on the home %s, but its pid is not visible here "
-                        "(another PID namespace): stop it where it runs\n",
+        fprintf(stderr,
+                "keten: a node runs on the home %s, but its pid is not visible here "
+                "(another PID namespace): stop it where it runs\n",
                 ledger_home_path(home));
         rc = CLI_EXIT_ENV;
         goto out;
@@ -476,9 +477,9 @@ int cli_status_main(cli_ctx_t *ctx, int argc, char **argv)
     {
         long holder = 0;
         /* the node holds node.lock for its life; node.json may be stale */
-        running = node_lock_holder(ledger_home_path(home), &holder, NULL) == 0 && holder != 0 &&
-                  state && (holder < 0 || json_integer_value(json_object_get(state, "pid")) ==
-                                              (json_int_t)holder);
+        running =
+            node_lock_holder(ledger_home_path(home), &holder, NULL) == 0 && holder != 0 && state &&
+            (holder < 0 || json_integer_value(json_object_get(state, "pid")) == (json_int_t)holder);
     }
     out = json_object();
     json_object_set_new(out, "id", json_string(ledger_hex(ledger_home_id(home), 32, hex)));

@@ -91,7 +91,8 @@ static void rate_flush(node_t *n, uint64_t now, int all)
         if (!r->ip[0] || (!all && now - r->start < NODE_LOG_WINDOW_MS))
             continue;
         if (r->suppressed)
-            node_log(n, "suppressed %llu similar lines about connections from %s in the last %llu s",
+            node_log(n,
+                     "suppressed %llu similar lines about connections from %s in the last %llu s",
                      (unsigned long long)r->suppressed, r->ip,
                      (unsigned long long)((now - r->start + 999) / 1000));
         r->ip[0] = '\0';
@@ -508,8 +509,7 @@ static void on_connect(uv_connect_t *req, int status)
             uv_ip6_name((const struct sockaddr_in6 *)sa, ip, sizeof ip);
         else
             uv_ip4_name((const struct sockaddr_in *)sa, ip, sizeof ip);
-        snprintf(d->last_error, sizeof d->last_error, "connect to %s: %s", ip,
-                 uv_strerror(status));
+        snprintf(d->last_error, sizeof d->last_error, "connect to %s: %s", ip, uv_strerror(status));
         if (node_dial_next(n, s)) /* the name has another address: try it */
             return;
         session_close(s, NULL);
@@ -654,8 +654,8 @@ static int make_room(node_t *n, session_t *s)
     session_t *oldest = NULL;
     size_t hs = 0;
     if (n->nsessions > NODE_CONN_MAX) {
-        node_log_from(n, s->addr, "refused a connection from %s: %d connections already",
-                      s->addr, NODE_CONN_MAX);
+        node_log_from(n, s->addr, "refused a connection from %s: %d connections already", s->addr,
+                      NODE_CONN_MAX);
         return 0;
     }
     for (session_t *o = n->sessions; o; o = o->next)

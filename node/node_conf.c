@@ -166,8 +166,7 @@ int node_addr_split(const char *addr, char *host, size_t hostlen, int *port, led
         return ledger_err_set(err, LEDGER_EINPUT, "address \"%s\": the port must be 1..65535",
                               addr);
     if (hend == h)
-        return ledger_err_set(err, LEDGER_EINPUT, "address \"%s\": no host before the port",
-                              addr);
+        return ledger_err_set(err, LEDGER_EINPUT, "address \"%s\": no host before the port", addr);
     if ((size_t)(hend - h) >= hostlen)
         return ledger_err_set(err, LEDGER_EINPUT, "address \"%s\": host too long", addr);
     memcpy(host, h, (size_t)(hend - h));

@@ -23,10 +23,14 @@ static void test_addresses_taken(void **state)
         const char *addr;
         int kind;
     } good[] = {
-        {"10.0.0.5:7401", NODE_HOST_IP4},        {"127.0.0.1:1", NODE_HOST_IP4},
-        {"0.0.0.0:65535", NODE_HOST_IP4},        {"[2001:db8::5]:7401", NODE_HOST_IP6},
-        {"[::1]:7401", NODE_HOST_IP6},           {"localhost:7401", NODE_HOST_NAME},
-        {"keten.example.org:7401", NODE_HOST_NAME}, {"a-b.c1.example.:7401", NODE_HOST_NAME},
+        {"10.0.0.5:7401", NODE_HOST_IP4},
+        {"127.0.0.1:1", NODE_HOST_IP4},
+        {"0.0.0.0:65535", NODE_HOST_IP4},
+        {"[2001:db8::5]:7401", NODE_HOST_IP6},
+        {"[::1]:7401", NODE_HOST_IP6},
+        {"localhost:7401", NODE_HOST_NAME},
+        {"keten.example.org:7401", NODE_HOST_NAME},
+        {"a-b.c1.example.:7401", NODE_HOST_NAME},
         {"slachthuis-01:7401", NODE_HOST_NAME},
     };
     (void)state;
@@ -42,11 +46,29 @@ static void test_addresses_taken(void **state)
 static void test_addresses_refused(void **state)
 {
     static const char *bad[] = {
-        "999.1.1.1:7401", "256.0.0.1:7401", "1.2.3:7401", "1.2.3.4.5:7401", "10.0.0.5",
-        "10.0.0.5:", ":7401", "localhost:0", "localhost:65536", "localhost:-1",
-        "localhost:74x1", "localhost: 7401", "[::1]", "[::1", "[fe80::zz]:7401", "::1:7401",
-        "bad host:7401", "-x.example:7401", "x-.example:7401", "a..b:7401", ".a:7401",
-        "under_score:7401", "",
+        "999.1.1.1:7401",
+        "256.0.0.1:7401",
+        "1.2.3:7401",
+        "1.2.3.4.5:7401",
+        "10.0.0.5",
+        "10.0.0.5:",
+        ":7401",
+        "localhost:0",
+        "localhost:65536",
+        "localhost:-1",
+        "localhost:74x1",
+        "localhost: 7401",
+        "[::1]",
+        "[::1",
+        "[fe80::zz]:7401",
+        "::1:7401",
+        "bad host:7401",
+        "-x.example:7401",
+        "x-.example:7401",
+        "a..b:7401",
+        ".a:7401",
+        "under_score:7401",
+        "",
     };
     char longname[400];
     ledger_err_t err;
