@@ -61,10 +61,16 @@ honest_still_served
 # -- 2,000 idle connections, then a burst of 8,000: memory stays bounded
 rss() { awk '/VmRSS/ {print $2}' "/proc/$PID_s/status"; }
 r0=$(rss)
-evil idle 2000 4 >"$T/evil.out" &
+evil idle 2000 8 >"$T/evil.out" &
 flood=$!
 sleep 3
 r1=$(rss)
+# while 128 idle strangers hold every handshake slot, P restarts and must
+# get in again (a new connection closes the oldest handshake)
+kill "$PID_p"; wait "$PID_p" 2>/dev/null || true
+: >"$P.log"
+start_node "$P"
+WHY="P reconnects while S's handshake slots are full" wait_until 4 log_has "$P" "connected to"
 honest_still_served
 wait $flood || fail "evil_peer idle failed: $(cat "$T/evil.out")"
 cat "$T/evil.out"
