@@ -1,6 +1,7 @@
 /* cli_node.c -- the commands of a node in a chain: `keten network` (the
  * chain's network key), `keten peer list|add|remove` (the allowlist and
- * where to dial), `keten node` (run the node: node.h) and `keten status`
+ * where to dial), `keten node` (run the node: node.h), `keten stop` (stop
+ * the node of a home: SIGTERM to the holder of node.lock) and `keten status`
  * (feeds, peers and their state, from the store, peers.json and the
  * node.json a running node keeps up to date). */
 #include "cli_node.h"
@@ -36,7 +37,9 @@ static const char peer_usage[] =
     "address the partner may only connect in. --sealed makes this node's own\n"
     "entries travel to that partner sealed: header and signature, no payload.\n"
     "Adding an ID that is listed replaces its entry. A running node picks up\n"
-    "changes within a second.\n"
+    "changes within a second. HOST is an IPv4 address, [an IPv6 address] or a\n"
+    "host name (resolved by the node at each connection attempt); an address no\n"
+    "node can dial (999.1.1.1:7401, no port, port 0) is refused, exit 3.\n"
     "\n"
     "Example:\n"
     "  keten --home /tmp/p peer add 3b6a27bc...e1 127.0.0.1:7401 --name Slachthuis\n";
@@ -44,16 +47,28 @@ static const char peer_usage[] =
 static const char node_usage[] =
     "usage: keten node [--listen HOST:PORT] [--progress | --no-progress]\n"
     "\n"
-    "Runs this home's node in the foreground until SIGINT or SIGTERM: listens for\n"
-    "the partners on the peer list, dials those with an address (retrying with\n"
-    "backoff), and keeps every feed in step with them over authenticated,\n"
-    "encrypted connections; relays the feeds of others. Logs to stderr. Events\n"
-    "recorded meanwhile (keten record, from another process) reach connected\n"
-    "partners within a second. Progress of a long sync is shown when stderr is a\n"
-    "terminal. A sealed key needs --passphrase-file.\n"
+    "Runs this home's node in the foreground until SIGINT, SIGTERM or `keten stop`:\n"
+    "listens for the partners on the peer list, dials those with an address\n"
+    "(retrying with backoff), and keeps every feed in step with them over\n"
+    "authenticated, encrypted connections; relays the feeds of others. One node\n"
+    "per home: a second one exits 4 naming the running one's pid. Logs to stderr.\n"
+    "Events recorded meanwhile (keten record, from another process) reach\n"
+    "connected partners within a second. Progress of a long sync is shown when\n"
+    "stderr is a terminal. A sealed key needs --passphrase-file.\n"
     "\n"
     "Example:\n"
     "  keten --home /tmp/s node --listen 127.0.0.1:7401\n";
+
+static const char stop_usage[] =
+    "usage: keten stop [--wait SECONDS]\n"
+    "\n"
+    "Stops the node running on this home (the pid in <home>/node.lock): sends it\n"
+    "SIGTERM and waits until it has exited (at most --wait seconds, default 15).\n"
+    "The node stores what it received and closes its sessions first. Exit 0 when\n"
+    "it stopped, 1 when no node runs on this home, 4 when it could not be stopped.\n"
+    "\n"
+    "Example:\n"
+    "  keten --home /tmp/s stop\n";
 
 static const char status_usage[] =
     "usage: keten status [--json]\n"
@@ -181,8 +196,10 @@ int cli_peer_main(cli_ctx_t *ctx, int argc, char **argv)
         return cli_usage("peer", "%s needs the partner's feed ID", sub);
     if (idtext && (rc = parse_id("peer", idtext, peer.id)))
         return rc;
-    if (addr && node_addr_check(addr, &err))
-        return cli_usage("peer", "%s", err.msg);
+    if (addr && node_addr_check(addr, NULL, &err)) { /* bad input: nothing stored */
+        fprintf(stderr, "keten peer: %s\n", err.msg);
+        return CLI_EXIT_INPUT;
+    }
     if (name && strlen(name) > 200)
         return cli_usage("peer", "--name is longer than 200 bytes");
     if (!strcmp(sub, "list") && (addr || name || sealed))
@@ -260,8 +277,20 @@ int cli_node_main(cli_ctx_t *ctx, int argc, char **argv)
         }
         return cli_usage("node", "unexpected argument %s", argv[i]);
     }
-    if (listen && node_addr_check(listen, &err))
-        return cli_usage("node", "--listen: %s", err.msg);
+    if (listen) {
+        int kind;
+        if (node_addr_check(listen, &kind, &err)) {
+            fprintf(stderr, "keten node: --listen: %s\n", err.msg);
+            return CLI_EXIT_INPUT;
+        }
+        if (kind == NODE_HOST_NAME) {
+            fprintf(stderr,
+                    "keten node: --listen %s: give the IP address to listen on "
+                    "(0.0.0.0:PORT for every interface), not a host name\n",
+                    listen);
+            return CLI_EXIT_INPUT;
+        }
+    }
     if ((rc = cli_open_home(ctx, 0, &home)))
         return rc;
     if ((rc = cli_identity(ctx, home, &id)))
@@ -303,6 +332,81 @@ const char *cli_feed_name(ledger_home_t *home, const uint8_t feed[32], char *out
         json_decref(state);
     }
     return out;
+}
+
+/* ---- stop ------------------------------------------------------------------- */
+
+int cli_stop_main(cli_ctx_t *ctx, int argc, char **argv)
+{
+    const char *wait_s = NULL;
+    ledger_home_t *home = NULL;
+    ledger_err_t err;
+    long pid = 0, waited_ms = 0, limit_ms = 15000;
+    int rc;
+    for (int i = 1; i < argc; i++) {
+        int r;
+        if (cli_is_help(argv[i])) {
+            fputs(stop_usage, stdout);
+            return 0;
+        }
+        if ((r = cli_common_option(ctx, argc, argv, &i)) ||
+            (r = cli_opt(argc, argv, &i, "--wait", &wait_s))) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            continue;
+        }
+        return cli_usage("stop", "unexpected argument %s", argv[i]);
+    }
+    if (wait_s) {
+        char *end;
+        long v = strtol(wait_s, &end, 10);
+        if (*end || end == wait_s || v < 1 || v > 3600)
+            return cli_usage("stop", "--wait takes 1..3600 seconds, not %s", wait_s);
+        limit_ms = v * 1000;
+    }
+    if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY, &home)))
+        return rc;
+    if ((rc = node_lock_holder(ledger_home_path(home), &pid, &err))) {
+        rc = cli_fail(ctx, rc, &err);
+        goto out;
+    }
+    if (pid == 0) {
+        fprintf(stderr, "keten: no node runs on the home %s\n", ledger_home_path(home));
+        rc = CLI_EXIT_FAILED;
+        goto out;
+    }
+    if (pid < 0) {
+        fprintf(stderr,
+                "keten: a node runs on the home %s, but its pid is not visible here "
+                "(another PID namespace): stop it where it runs\n",
+                ledger_home_path(home));
+        rc = CLI_EXIT_ENV;
+        goto out;
+    }
+    if (kill((pid_t)pid, SIGTERM) != 0) {
+        fprintf(stderr, "keten: cannot signal the node (pid %ld): %s\n", pid, strerror(errno));
+        rc = CLI_EXIT_ENV;
+        goto out;
+    }
+    for (;;) {
+        long now_pid = 0;
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        if (node_lock_holder(ledger_home_path(home), &now_pid, NULL) == 0 && now_pid != pid)
+            break;
+        if (waited_ms >= limit_ms) {
+            fprintf(stderr, "keten: the node (pid %ld) has not stopped within %ld s\n", pid,
+                    limit_ms / 1000);
+            rc = CLI_EXIT_ENV;
+            goto out;
+        }
+        nanosleep(&ts, NULL);
+        waited_ms += 50;
+    }
+    printf("stopped the node (pid %ld)\n", pid);
+    rc = 0;
+out:
+    ledger_home_close(home);
+    return rc;
 }
 
 /* ---- status ----------------------------------------------------------------- */
@@ -369,13 +473,12 @@ int cli_status_main(cli_ctx_t *ctx, int argc, char **argv)
         goto out;
     }
     state = node_state_read(ledger_home_path(home));
-    if (state) {
-        json_int_t pid = json_integer_value(json_object_get(state, "pid"));
-        json_int_t upd = json_integer_value(json_object_get(state, "updated"));
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        json_int_t now = (json_int_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-        running = pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM) && now - upd < 5000;
+    {
+        long holder = 0;
+        /* the node holds node.lock for its life; node.json may be stale */
+        running =
+            node_lock_holder(ledger_home_path(home), &holder, NULL) == 0 && holder != 0 && state &&
+            (holder < 0 || json_integer_value(json_object_get(state, "pid")) == (json_int_t)holder);
     }
     out = json_object();
     json_object_set_new(out, "id", json_string(ledger_hex(ledger_home_id(home), 32, hex)));

@@ -46,6 +46,7 @@ static const command_t commands[] = {
     {"network", cli_network_main, "print the chain's network key (for new partners)"},
     {"peer", cli_peer_main, "list, add or remove the partners this node talks to"},
     {"node", cli_node_main, "run the node: replicate with the partners (foreground)"},
+    {"stop", cli_stop_main, "stop the node running on this home (SIGTERM, waits for it)"},
     {"status", cli_status_main, "feeds with their heads, peers with their state"},
     {"decode", cli_decode_main, "every normal form of an identifier (Digital Link, EPC, ...)"},
     {"label", cli_label_main, "draw a QR code label (PNG or SVG)"},

@@ -11,6 +11,9 @@
 #include "node.h"
 
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -44,6 +47,86 @@ void node_log(node_t *n, const char *fmt, ...)
     va_end(ap);
     fputc('\n', n->log);
     fflush(n->log);
+}
+
+static void vlog(node_t *n, const char *fmt, va_list ap)
+{
+    char line[1600];
+    vsnprintf(line, sizeof line, fmt, ap);
+    node_log(n, "%s", line);
+}
+
+/* The slot of addr's IP ("1.2.3.4:5" -> "1.2.3.4"); NULL when all are busy. */
+static lograte_t *rate_slot(node_t *n, const char *addr, uint64_t now)
+{
+    char ip[64];
+    const char *colon = strrchr(addr, ':');
+    size_t len = colon ? (size_t)(colon - addr) : strlen(addr);
+    lograte_t *free_slot = NULL;
+    if (len >= sizeof ip)
+        len = sizeof ip - 1;
+    memcpy(ip, addr, len);
+    ip[len] = '\0';
+    for (size_t i = 0; i < NODE_LOG_SLOTS; i++) {
+        lograte_t *r = &n->rate[i];
+        if (r->ip[0] && !strcmp(r->ip, ip))
+            return r;
+        if (!r->ip[0] && !free_slot)
+            free_slot = r;
+    }
+    if (!free_slot)
+        return NULL;
+    snprintf(free_slot->ip, sizeof free_slot->ip, "%s", ip);
+    free_slot->start = now;
+    free_slot->lines = 0;
+    free_slot->suppressed = 0;
+    return free_slot;
+}
+
+/* Ends the windows that are over: one summary line for what each held back. */
+static void rate_flush(node_t *n, uint64_t now, int all)
+{
+    for (size_t i = 0; i < NODE_LOG_SLOTS; i++) {
+        lograte_t *r = &n->rate[i];
+        if (!r->ip[0] || (!all && now - r->start < NODE_LOG_WINDOW_MS))
+            continue;
+        if (r->suppressed)
+            node_log(n,
+                     "suppressed %llu similar lines about connections from %s in the last %llu s",
+                     (unsigned long long)r->suppressed, r->ip,
+                     (unsigned long long)((now - r->start + 999) / 1000));
+        r->ip[0] = '\0';
+    }
+    if (n->rate_other && (all || now - n->rate_all_start >= NODE_LOG_WINDOW_MS)) {
+        node_log(n, "suppressed %llu similar lines about connections from many other addresses",
+                 (unsigned long long)n->rate_other);
+        n->rate_other = 0;
+    }
+}
+
+void node_log_from(node_t *n, const char *addr, const char *fmt, ...)
+{
+    uint64_t now = uv_now(n->loop);
+    lograte_t *r;
+    va_list ap;
+    rate_flush(n, now, 0);
+    if (now - n->rate_all_start >= NODE_LOG_WINDOW_MS) {
+        n->rate_all_start = now;
+        n->rate_all_lines = 0;
+    }
+    if (!(r = rate_slot(n, addr, now))) {
+        n->rate_other++;
+        return;
+    }
+    if (r->lines >= NODE_LOG_BURST || n->rate_all_lines >= NODE_LOG_BURST_ALL) {
+        r->suppressed++;
+        return;
+    }
+    r->lines++;
+    n->rate_all_lines++;
+    va_start(ap, fmt);
+    vlog(n, fmt, ap);
+    va_end(ap);
 }
 
 uint64_t node_now(node_t *n)
@@ -303,12 +386,14 @@ static void sync_dialers(node_t *n)
             n->dialers[n->ndialers++] = d;
             memset(d, 0, sizeof *d);
             memcpy(d->id, peer->id, 32);
+            d->node = n;
             d->next_ms = node_now(n);
         }
         if (strcmp(d->address, peer->address) != 0) {
             snprintf(d->address, sizeof d->address, "%s", peer->address);
             d->attempts = 0;
             d->next_ms = node_now(n);
+            d->logged[0] = '\0';
         }
         d->live = 1;
     }
@@ -343,45 +428,168 @@ static void reload_peers(node_t *n, int force)
     sync_dialers(n);
 }
 
-static void on_connect(uv_connect_t *req, int status)
+static const char *dialer_label(node_t *n, const dialer_t *d, char *buf, size_t len)
 {
-    session_t *s = req->data;
-    node_t *n = s->node;
-    if (status < 0) {
-        if (s->dialer)
-            snprintf(s->dialer->last_error, sizeof s->dialer->last_error, "connect: %s",
-                     uv_strerror(status));
-        session_close(s, NULL);
-        return;
-    }
-    (void)n;
-    session_start(s);
+    char hex[65];
+    const char *name = node_feed_name(n, d->id);
+    ledger_hex(d->id, 32, hex);
+    hex[12] = '\0';
+    snprintf(buf, len, "%s%s(%s…) at %s", name, name[0] ? " " : "", hex, d->address);
+    return buf;
 }
 
-static void dial(node_t *n, dialer_t *d)
+void node_dial_failed(node_t *n, dialer_t *d, const char *fmt, ...)
 {
-    char host[NODE_ADDR_MAX];
-    int port, rc;
-    struct sockaddr_storage sa;
+    char label[500];
+    uint64_t now = node_now(n);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->last_error, sizeof d->last_error, fmt, ap);
+    va_end(ap);
+    n->names_dirty = 1; /* node.json soon: status shows the reason */
+    if (n->stopping || !d->live)
+        return;
+    if (!strcmp(d->logged, d->last_error) && now - d->logged_ms < NODE_DIAL_RELOG_MS)
+        return; /* said already: the backoff retries quietly */
+    node_log(n, "cannot connect to %s: %s (retrying with backoff)",
+             dialer_label(n, d, label, sizeof label), d->last_error);
+    snprintf(d->logged, sizeof d->logged, "%s", d->last_error);
+    d->logged_ms = now;
+}
+
+static void on_connect(uv_connect_t *req, int status);
+
+/* Connects to d's address number d->addr_i. */
+static void connect_addr(node_t *n, dialer_t *d)
+{
+    char ip[64] = "?";
     session_t *s;
-    ledger_err_t err;
-    if (node_addr_split(d->address, host, sizeof host, &port, &err))
-        return;
-    if (uv_ip4_addr(host, port, (struct sockaddr_in *)&sa) &&
-        uv_ip6_addr(host, port, (struct sockaddr_in6 *)&sa)) {
-        /* a host name: resolve synchronously would block the loop; keep to
-         * addresses (docs/operations.md) */
-        snprintf(d->last_error, sizeof d->last_error, "%.100s is not an IP address", host);
-        return;
-    }
+    int rc;
+    const struct sockaddr *sa = (const struct sockaddr *)&d->addrs[d->addr_i];
     if (!(s = session_new(n, 1, d)))
         return;
     d->session = s;
     snprintf(s->addr, sizeof s->addr, "%s", d->address);
     s->connect_req.data = s;
-    if ((rc = uv_tcp_connect(&s->connect_req, &s->tcp, (struct sockaddr *)&sa, on_connect))) {
-        snprintf(d->last_error, sizeof d->last_error, "connect: %s", uv_strerror(rc));
+    if ((rc = uv_tcp_connect(&s->connect_req, &s->tcp, sa, on_connect))) {
+        if (sa->sa_family == AF_INET6)
+            uv_ip6_name((const struct sockaddr_in6 *)sa, ip, sizeof ip);
+        else
+            uv_ip4_name((const struct sockaddr_in *)sa, ip, sizeof ip);
         session_close(s, NULL);
+        node_dial_failed(n, d, "connect to %s: %s", ip, uv_strerror(rc));
+    }
+}
+
+int node_dial_next(node_t *n, session_t *s)
+{
+    dialer_t *d = s->dialer;
+    if (!d || n->stopping || !d->live || d->session != s || d->addr_i + 1 >= d->naddrs)
+        return 0;
+    session_close(s, NULL);
+    d->addr_i++;
+    connect_addr(n, d);
+    return 1;
+}
+
+static void on_connect(uv_connect_t *req, int status)
+{
+    session_t *s = req->data;
+    node_t *n = s->node;
+    dialer_t *d = s->dialer;
+    if (status < 0) {
+        char ip[64] = "?";
+        const struct sockaddr *sa;
+        if (status == UV_ECANCELED || s->state == SES_CLOSING || !d) {
+            session_close(s, NULL);
+            return;
+        }
+        sa = (const struct sockaddr *)&d->addrs[d->addr_i];
+        if (sa->sa_family == AF_INET6)
+            uv_ip6_name((const struct sockaddr_in6 *)sa, ip, sizeof ip);
+        else
+            uv_ip4_name((const struct sockaddr_in *)sa, ip, sizeof ip);
+        snprintf(d->last_error, sizeof d->last_error, "connect to %s: %s", ip, uv_strerror(status));
+        if (node_dial_next(n, s)) /* the name has another address: try it */
+            return;
+        session_close(s, NULL);
+        node_dial_failed(n, d, "connect to %s: %s", ip, uv_strerror(status));
+        return;
+    }
+    session_start(s);
+}
+
+static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+    dialer_t *d = req->data;
+    node_t *n = d->node;
+    char host[NODE_ADDR_MAX];
+    int port;
+    d->resolving = NULL;
+    free(req);
+    if (status == UV_EAI_CANCELED || n->stopping || !d->live) {
+        uv_freeaddrinfo(res);
+        return;
+    }
+    node_addr_split(d->address, host, sizeof host, &port, NULL);
+    if (status < 0) {
+        node_dial_failed(n, d, "cannot resolve %s: %s", host, uv_strerror(status));
+        return;
+    }
+    d->naddrs = d->addr_i = 0;
+    for (struct addrinfo *ai = res; ai && d->naddrs < NODE_DIAL_ADDRS; ai = ai->ai_next)
+        if ((ai->ai_family == AF_INET || ai->ai_family == AF_INET6) &&
+            ai->ai_addrlen <= sizeof d->addrs[0])
+            memcpy(&d->addrs[d->naddrs++], ai->ai_addr, ai->ai_addrlen);
+    uv_freeaddrinfo(res);
+    if (d->naddrs == 0) {
+        node_dial_failed(n, d, "cannot resolve %s: it has no IPv4 or IPv6 address", host);
+        return;
+    }
+    connect_addr(n, d);
+}
+
+/* One attempt: an IP address is dialled at once; a name is resolved first,
+ * on libuv's thread pool (getaddrinfo blocks), again at every attempt. */
+static void dial(node_t *n, dialer_t *d)
+{
+    char host[NODE_ADDR_MAX], portstr[8];
+    int port, kind, rc;
+    ledger_err_t err;
+    struct addrinfo hints;
+    uv_getaddrinfo_t *req;
+    if (node_addr_check(d->address, &kind, &err) ||
+        node_addr_split(d->address, host, sizeof host, &port, &err)) {
+        node_dial_failed(n, d, "%s", err.msg);
+        return;
+    }
+    memset(&d->addrs[0], 0, sizeof d->addrs[0]);
+    d->naddrs = 1;
+    d->addr_i = 0;
+    if (kind == NODE_HOST_IP4) {
+        uv_ip4_addr(host, port, (struct sockaddr_in *)&d->addrs[0]);
+        connect_addr(n, d);
+        return;
+    }
+    if (kind == NODE_HOST_IP6) {
+        uv_ip6_addr(host, port, (struct sockaddr_in6 *)&d->addrs[0]);
+        connect_addr(n, d);
+        return;
+    }
+    d->naddrs = 0;
+    if (!(req = calloc(1, sizeof *req)))
+        return;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_protocol = IPPROTO_TCP;
+    snprintf(portstr, sizeof portstr, "%d", port);
+    req->data = d;
+    d->resolving = req;
+    if ((rc = uv_getaddrinfo(n->loop, req, on_resolved, host, portstr, &hints))) {
+        d->resolving = NULL;
+        free(req);
+        node_dial_failed(n, d, "cannot resolve %s: %s", host, uv_strerror(rc));
     }
 }
 
@@ -389,7 +597,7 @@ static void dial_due(node_t *n, uint64_t now)
 {
     for (size_t i = 0; i < n->ndialers; i++) {
         dialer_t *d = n->dialers[i];
-        if (!d->live || d->session || now < d->next_ms)
+        if (!d->live || d->session || d->resolving || now < d->next_ms)
             continue;
         if (node_find_ready(n, d->id, NULL))
             continue; /* the partner is connected in: no need to dial */
@@ -411,20 +619,65 @@ void node_session_gone(node_t *n, session_t *s)
     session_t **pp = &n->sessions;
     while (*pp && *pp != s)
         pp = &(*pp)->next;
-    if (*pp)
+    if (*pp) {
         *pp = s->next;
+        n->nsessions--;
+    }
     if (s->dialer && s->dialer->session == s)
         s->dialer->session = NULL;
 }
 
 /* ---- listener --------------------------------------------------------------- */
 
+static void peer_addr(uv_tcp_t *tcp, char *out, size_t len)
+{
+    struct sockaddr_storage sa;
+    int salen = sizeof sa;
+    char ip[64] = "?";
+    snprintf(out, len, "?");
+    if (uv_tcp_getpeername(tcp, (struct sockaddr *)&sa, &salen) != 0)
+        return;
+    if (sa.ss_family == AF_INET) {
+        uv_ip4_name((struct sockaddr_in *)&sa, ip, sizeof ip);
+        snprintf(out, len, "%s:%d", ip, ntohs(((struct sockaddr_in *)&sa)->sin_port));
+    } else {
+        uv_ip6_name((struct sockaddr_in6 *)&sa, ip, sizeof ip);
+        snprintf(out, len, "[%s]:%d", ip, ntohs(((struct sockaddr_in6 *)&sa)->sin6_port));
+    }
+}
+
+/* Room for the new inbound connection s: closes the oldest other inbound
+ * handshake when NODE_HS_MAX are under way; 0 (s must be closed) when the
+ * node has more than NODE_CONN_MAX connections with s. */
+static int make_room(node_t *n, session_t *s)
+{
+    session_t *oldest = NULL;
+    size_t hs = 0;
+    if (n->nsessions > NODE_CONN_MAX) {
+        node_log_from(n, s->addr, "refused a connection from %s: %d connections already", s->addr,
+                      NODE_CONN_MAX);
+        return 0;
+    }
+    for (session_t *o = n->sessions; o; o = o->next)
+        if (o != s && o->state == SES_HANDSHAKE && !o->initiator) {
+            hs++;
+            oldest = o; /* the list is newest first */
+        }
+    if (hs >= NODE_HS_MAX && oldest) {
+        node_log_from(n, oldest->addr,
+                      "closed the connection from %s: %d handshakes under way, it is the oldest",
+                      oldest->addr, NODE_HS_MAX);
+        session_close(oldest, NULL);
+    }
+    return 1;
+}
+
 static void on_incoming(uv_stream_t *server, int status)
 {
     node_t *n = server->data;
     session_t *s;
     if (status < 0) {
-        node_log(n, "accept failed: %s", uv_strerror(status));
+        node_log_from(n, "accept", "accept failed: %s", uv_strerror(status));
         return;
     }
     if (!(s = session_new(n, 0, NULL)))
@@ -433,24 +686,28 @@ static void on_incoming(uv_stream_t *server, int status)
         session_close(s, NULL);
         return;
     }
-    {
-        struct sockaddr_storage sa;
-        int len = sizeof sa;
-        char ip[64] = "?";
-        if (uv_tcp_getpeername(&s->tcp, (struct sockaddr *)&sa, &len) == 0) {
-            if (sa.ss_family == AF_INET) {
-                uv_ip4_name((struct sockaddr_in *)&sa, ip, sizeof ip);
-                snprintf(s->addr, sizeof s->addr, "%s:%d", ip,
-                         ntohs(((struct sockaddr_in *)&sa)->sin_port));
-            } else {
-                uv_ip6_name((struct sockaddr_in6 *)&sa, ip, sizeof ip);
-                snprintf(s->addr, sizeof s->addr, "[%s]:%d", ip,
-                         ntohs(((struct sockaddr_in6 *)&sa)->sin6_port));
-            }
-        }
-        snprintf(s->peer_label, sizeof s->peer_label, "%s", s->addr);
+    peer_addr(&s->tcp, s->addr, sizeof s->addr);
+    snprintf(s->peer_label, sizeof s->peer_label, "%s", s->addr);
+    if (!make_room(n, s)) {
+        session_close(s, NULL);
+        return;
     }
+    if (n->nsessions > n->peak_sessions)
+        n->peak_sessions = n->nsessions;
     session_start(s);
+}
+
+/* After a flood (many connections, then few): give the freed memory back
+ * to the system.  main() keeps glibc from trimming on every free (record's
+ * speed), so without this a burst of connections would keep its peak RSS. */
+static void give_back_memory(node_t *n)
+{
+    if (n->peak_sessions < 32 || n->nsessions > n->peak_sessions / 4)
+        return;
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+    n->peak_sessions = n->nsessions;
 }
 
 static int start_listener(node_t *n, const char *addr, ledger_err_t *err)
@@ -462,13 +719,13 @@ static int start_listener(node_t *n, const char *addr, ledger_err_t *err)
         return rc;
     if (uv_ip4_addr(host, port, (struct sockaddr_in *)&sa) &&
         uv_ip6_addr(host, port, (struct sockaddr_in6 *)&sa))
-        return ledger_err_set(err, LEDGER_EINVAL, "--listen %s: %s is not an IP address", addr,
+        return ledger_err_set(err, LEDGER_EINPUT, "--listen %s: %s is not an IP address", addr,
                               host);
     uv_tcp_init(n->loop, &n->listener);
     n->listener.data = n;
     n->listening = 1;
     if ((rc = uv_tcp_bind(&n->listener, (struct sockaddr *)&sa, 0)) ||
-        (rc = uv_listen((uv_stream_t *)&n->listener, 64, on_incoming)))
+        (rc = uv_listen((uv_stream_t *)&n->listener, NODE_BACKLOG, on_incoming)))
         return ledger_err_set(err, LEDGER_EIO, "cannot listen on %s: %s", addr, uv_strerror(rc));
     snprintf(n->listen_addr, sizeof n->listen_addr, "%s", addr);
     return 0;
@@ -537,6 +794,8 @@ static void on_tick(uv_timer_t *t)
         session_tick(s, now);
     }
     dial_due(n, now);
+    rate_flush(n, now, 0);
+    give_back_memory(n);
     if (now - n->last_state_ms >= 1000 || n->names_dirty) {
         write_state(n);
         n->last_state_ms = now;
@@ -566,8 +825,12 @@ static void stop(node_t *n, const char *why)
     if (n->stopping)
         return;
     n->stopping = 1;
+    rate_flush(n, node_now(n), 1);
     node_log(n, "stopping (%s)", why);
     commit_now(n);
+    for (size_t i = 0; i < n->ndialers; i++)
+        if (n->dialers[i]->resolving) /* its callback still comes, with UV_EAI_CANCELED */
+            uv_cancel((uv_req_t *)n->dialers[i]->resolving);
     for (session_t *s = n->sessions, *next; s; s = next) {
         next = s->next;
         session_close(s, "node shutting down");
@@ -596,6 +859,7 @@ int node_run(ledger_home_t *home, const ledger_identity_t *id, const node_option
     char hex[65];
 
     memset(&n, 0, sizeof n);
+    n.lock_fd = -1;
     n.opt = *opt;
     n.log = opt->log ? opt->log : stderr;
     n.home = home;
@@ -604,10 +868,21 @@ int node_run(ledger_home_t *home, const ledger_identity_t *id, const node_option
     n.home_path = ledger_home_path(home);
     memcpy(n.self, ledger_home_id(home), 32);
     snprintf(n.name, sizeof n.name, "%s", ledger_home_name(home));
-    if ((rc = node_netkey_read(n.home_path, n.netkey, err)))
+    /* one node per home: two would dial the same partners and replace each
+     * other's sessions every second */
+    if ((rc = node_lock_take(n.home_path, &n.lock_fd, err)))
         return rc;
-    if (!(n.names = json_object()))
+    if ((rc = node_netkey_read(n.home_path, n.netkey, err))) {
+        node_lock_release(n.lock_fd);
+        return rc;
+    }
+    n.rbuf_len = 65536;
+    if (!(n.names = json_object()) || !(n.rbuf = malloc(n.rbuf_len))) {
+        json_decref(n.names);
+        free(n.rbuf);
+        node_lock_release(n.lock_fd);
         return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    }
     {
         /* names learned in an earlier run */
         json_t *old = node_state_read(n.home_path);
@@ -619,6 +894,8 @@ int node_run(ledger_home_t *home, const ledger_identity_t *id, const node_option
     signal(SIGPIPE, SIG_IGN);
     if ((rc = uv_loop_init(&loop))) {
         json_decref(n.names);
+        free(n.rbuf);
+        node_lock_release(n.lock_fd);
         return ledger_err_set(err, LEDGER_EIO, "cannot start the event loop: %s", uv_strerror(rc));
     }
     n.loop = &loop;
@@ -669,6 +946,8 @@ out:
         free(n.dialers[i]);
     free(n.dialers);
     free(n.heads);
+    free(n.rbuf);
     json_decref(n.names);
+    node_lock_release(n.lock_fd);
     return rc;
 }

@@ -27,6 +27,32 @@
 #define NODE_PING_MS 10000
 #define NODE_IDLE_MS 30000
 #define NODE_HS_TIMEOUT_MS 10000
+/* Connections that have not proven who they are cost memory and log lines
+ * before they can be refused: at most NODE_HS_MAX inbound handshakes at
+ * once (a new one closes the oldest: an honest handshake takes two round
+ * trips, a flood cannot keep it out), at most NODE_CONN_MAX connections in
+ * all (more are closed at once).  Until a session is authenticated it
+ * reads at most NODE_HS_READ bytes at a time, has no handshake state until
+ * its first bytes arrive, and shares the node's read buffer. */
+#define NODE_HS_MAX 128
+#define NODE_CONN_MAX 1024
+#define NODE_HS_READ 512
+/* Connections the kernel may queue before the node accepts them (capped by
+ * net.core.somaxconn): a burst beyond it has its SYNs dropped and retried. */
+#define NODE_BACKLOG 1024
+/* Log lines about connections that did not authenticate (garbage, another
+ * network key, timeouts, refusals) are limited per source IP address:
+ * NODE_LOG_BURST lines per NODE_LOG_WINDOW_MS, NODE_LOG_BURST_ALL for all
+ * addresses together; what is held back is counted and summed up in one
+ * line when the window ends ("suppressed N similar lines ..."). */
+#define NODE_LOG_WINDOW_MS 10000
+#define NODE_LOG_BURST 3
+#define NODE_LOG_BURST_ALL 20
+#define NODE_LOG_SLOTS 64
+/* A dialler logs a failure when its reason changes, and a repeat of the
+ * same reason at most this often (the backoff retries meanwhile). */
+#define NODE_DIAL_RELOG_MS (10 * 60 * 1000)
+#define NODE_DIAL_ADDRS 8 /* addresses of one name tried in turn */
 #define NODE_BACKOFF_MIN_MS 1000
 #define NODE_BACKOFF_MAX_MS 30000
 /* A group commit is made when this many received entries wait, or the
@@ -44,12 +70,18 @@ typedef struct session session_t;
 
 /* An outbound partner: where to dial, and the backoff state. */
 typedef struct dialer {
+    node_t *node;
     uint8_t id[32];
     char address[NODE_ADDR_MAX];
     unsigned attempts;
     uint64_t next_ms;   /* loop time of the next attempt */
     session_t *session; /* the session this dialer made, while it lives */
+    uv_getaddrinfo_t *resolving; /* the name being resolved, or NULL */
+    struct sockaddr_storage addrs[NODE_DIAL_ADDRS]; /* this attempt's addresses */
+    int naddrs, addr_i;                             /* how many, which one now */
     char last_error[400];
+    char logged[400];   /* the last failure logged */
+    uint64_t logged_ms; /* when */
     int live; /* still on the peer list */
 } dialer_t;
 
@@ -95,12 +127,20 @@ struct session {
     int pumping;
     uint64_t bulk_remaining; /* entries the peer announced beyond the last batch */
     int hs_rc; /* last handshake result, for the log */
+    uint64_t hs_bytes; /* bytes received before the handshake was done */
     uv_shutdown_t shutdown_req;
     const uint8_t **scratch_p; /* ENTRIES decode scratch */
     size_t *scratch_n;
     size_t scratch_cap;
-    uint8_t rbuf[65536];
 };
+
+/* One source address's log budget (NODE_LOG_*). */
+typedef struct lograte {
+    char ip[64]; /* "" when free */
+    uint64_t start;
+    unsigned lines;
+    uint64_t suppressed;
+} lograte_t;
 
 struct node {
     uv_loop_t *loop;
@@ -108,11 +148,19 @@ struct node {
     ledger_store_t *st;
     const ledger_identity_t *id;
     const char *home_path;
+    int lock_fd; /* <home>/node.lock, held while the node runs */
     uint8_t self[32];
     char name[201];
     uint8_t netkey[32];
     node_options_t opt;
     FILE *log;
+    uint8_t *rbuf; /* the read buffer every session shares (one loop thread) */
+    size_t rbuf_len;
+    lograte_t rate[NODE_LOG_SLOTS];
+    uint64_t rate_all_start;
+    unsigned rate_all_lines;
+    uint64_t rate_other; /* suppressed lines that found no slot */
+    size_t nsessions, peak_sessions; /* for giving memory back after a flood */
     node_peers_t peers;
     struct timespec peers_mtime;
     uv_tcp_t listener;
@@ -143,6 +191,17 @@ struct node {
 
 /* node.c */
 void node_log(node_t *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A log line about a connection from addr ("ip:port", "[ip6]:port") that
+ * has not authenticated: rate-limited per IP (NODE_LOG_*). */
+void node_log_from(node_t *n, const char *addr, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A dial attempt of d failed: sets its last_error (for status) and logs
+ * "cannot connect to NAME (id…) at ADDR: why" unless that was just said. */
+void node_dial_failed(node_t *n, dialer_t *d, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The connection of s (a dialled session, not yet authenticated) failed:
+ * tries the next address of its name, if any; 1 when it did. */
+int node_dial_next(node_t *n, session_t *s);
 uint64_t node_now(node_t *n);
 /* Our head of feed (NULL when we have none). */
 const node_head_t *node_head(node_t *n, const uint8_t feed[32]);

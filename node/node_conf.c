@@ -12,6 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "ledger_entry.h"
 
 static int path_of(const char *home, const char *file, char *out, size_t n, ledger_err_t *err)
@@ -135,39 +139,192 @@ int node_addr_split(const char *addr, char *host, size_t hostlen, int *port, led
     char *end;
     long p;
     if (!addr || !*addr)
-        return ledger_err_set(err, LEDGER_EINVAL, "empty address: expected host:port");
+        return ledger_err_set(err, LEDGER_EINPUT, "empty address: expected host:port");
     if (strlen(addr) >= NODE_ADDR_MAX)
-        return ledger_err_set(err, LEDGER_EINVAL, "address too long");
+        return ledger_err_set(err, LEDGER_EINPUT, "address too long (%zu bytes)", strlen(addr));
     if (addr[0] == '[') {
         hend = strchr(addr, ']');
         if (!hend || hend[1] != ':')
-            return ledger_err_set(err, LEDGER_EINVAL, "address \"%s\": expected [ipv6]:port", addr);
+            return ledger_err_set(err, LEDGER_EINPUT,
+                                  "address \"%s\": expected [IPv6]:port, e.g. [2001:db8::5]:7401",
+                                  addr);
         h = addr + 1;
         colon = hend + 1;
     } else {
         colon = strrchr(addr, ':');
-        if (!colon || colon == addr)
-            return ledger_err_set(err, LEDGER_EINVAL,
-                                  "address \"%s\": expected host:port, e.g. 127.0.0.1:7401", addr);
+        if (!colon)
+            return ledger_err_set(err, LEDGER_EINPUT,
+                                  "address \"%s\" has no port: expected host:port, e.g. "
+                                  "127.0.0.1:7401",
+                                  addr);
         hend = colon;
     }
     errno = 0;
     p = strtol(colon + 1, &end, 10);
-    if (errno || *end || end == colon + 1 || p < 1 || p > 65535)
-        return ledger_err_set(err, LEDGER_EINVAL, "address \"%s\": port must be 1..65535", addr);
-    if ((size_t)(hend - h) >= hostlen || hend == h)
-        return ledger_err_set(err, LEDGER_EINVAL, "address \"%s\": bad host", addr);
+    if (errno || *end || end == colon + 1 || !(colon[1] >= '0' && colon[1] <= '9') || p < 1 ||
+        p > 65535)
+        return ledger_err_set(err, LEDGER_EINPUT, "address \"%s\": the port must be 1..65535",
+                              addr);
+    if (hend == h)
+        return ledger_err_set(err, LEDGER_EINPUT, "address \"%s\": no host before the port", addr);
+    if ((size_t)(hend - h) >= hostlen)
+        return ledger_err_set(err, LEDGER_EINPUT, "address \"%s\": host too long", addr);
     memcpy(host, h, (size_t)(hend - h));
     host[hend - h] = '\0';
     *port = (int)p;
     return 0;
 }
 
-int node_addr_check(const char *addr, ledger_err_t *err)
+/* A DNS host name (RFC 1123): labels of letters, digits and inner hyphens,
+ * 1..63 bytes each, 253 in all, an optional final dot. */
+static int is_host_name(const char *h)
+{
+    size_t n = strlen(h), label = 0;
+    if (n > 0 && h[n - 1] == '.')
+        n--;
+    if (n == 0 || n > 253)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = h[i];
+        if (c == '.') {
+            if (label == 0 || h[i - 1] == '-')
+                return 0;
+            label = 0;
+            continue;
+        }
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-'))
+            return 0;
+        if (c == '-' && label == 0)
+            return 0;
+        if (++label > 63)
+            return 0;
+    }
+    return h[n - 1] != '-';
+}
+
+int node_addr_check(const char *addr, int *kind, ledger_err_t *err)
 {
     char host[NODE_ADDR_MAX];
-    int port;
-    return node_addr_split(addr, host, sizeof host, &port, err);
+    unsigned char bin[16];
+    int port, rc;
+    if ((rc = node_addr_split(addr, host, sizeof host, &port, err)))
+        return rc;
+    if (addr[0] == '[') {
+        if (inet_pton(AF_INET6, host, bin) != 1)
+            return ledger_err_set(err, LEDGER_EINPUT, "address \"%s\": %s is not an IPv6 address",
+                                  addr, host);
+        if (kind)
+            *kind = NODE_HOST_IP6;
+        return 0;
+    }
+    if (strchr(host, ':'))
+        return ledger_err_set(err, LEDGER_EINPUT,
+                              "address \"%s\": an IPv6 address goes in brackets, e.g. "
+                              "[2001:db8::5]:7401",
+                              addr);
+    if (strspn(host, "0123456789.") == strlen(host)) {
+        if (inet_pton(AF_INET, host, bin) != 1)
+            return ledger_err_set(err, LEDGER_EINPUT,
+                                  "address \"%s\": %s is not an IPv4 address (four numbers "
+                                  "0..255, e.g. 10.0.0.5)",
+                                  addr, host);
+        if (kind)
+            *kind = NODE_HOST_IP4;
+        return 0;
+    }
+    if (!is_host_name(host))
+        return ledger_err_set(err, LEDGER_EINPUT,
+                              "address \"%s\": \"%s\" is not a host name (letters, digits, "
+                              "hyphens and dots) nor an IP address",
+                              addr, host);
+    if (kind)
+        *kind = NODE_HOST_NAME;
+    return 0;
+}
+
+/* ---- the node's lock ---------------------------------------------------- */
+
+static void lock_spec(struct flock *fl, short type)
+{
+    memset(fl, 0, sizeof *fl);
+    fl->l_type = type;
+    fl->l_whence = SEEK_SET;
+    fl->l_start = 0;
+    fl->l_len = 0; /* the whole file */
+}
+
+int node_lock_holder(const char *home, long *pid, ledger_err_t *err)
+{
+    char path[PATH_MAX];
+    struct flock fl;
+    int fd, rc;
+    *pid = 0;
+    if ((rc = path_of(home, "node.lock", path, sizeof path, err)))
+        return rc;
+    if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+        if (errno == ENOENT)
+            return 0;
+        return ledger_err_set(err, LEDGER_EIO, "cannot open %s: %s", path, strerror(errno));
+    }
+    lock_spec(&fl, F_WRLCK);
+    if (fcntl(fd, F_GETLK, &fl) != 0) {
+        rc = ledger_err_set(err, LEDGER_EIO, "cannot test the lock on %s: %s", path,
+                            strerror(errno));
+        close(fd);
+        return rc;
+    }
+    close(fd);
+    if (fl.l_type != F_UNLCK)
+        *pid = fl.l_pid > 0 ? (long)fl.l_pid : -1;
+    return 0;
+}
+
+int node_lock_take(const char *home, int *out, ledger_err_t *err)
+{
+    char path[PATH_MAX], text[32];
+    struct flock fl;
+    long pid;
+    int fd, rc, len;
+    *out = -1;
+    if ((rc = path_of(home, "node.lock", path, sizeof path, err)))
+        return rc;
+    if ((fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0)
+        return ledger_err_set(err, LEDGER_EIO, "cannot open %s: %s", path, strerror(errno));
+    lock_spec(&fl, F_WRLCK);
+    if (fcntl(fd, F_SETLK, &fl) != 0) {
+        int e = errno;
+        close(fd);
+        if (e != EACCES && e != EAGAIN)
+            return ledger_err_set(err, LEDGER_EIO, "cannot lock %s: %s", path, strerror(e));
+        if (node_lock_holder(home, &pid, NULL) || pid == 0)
+            pid = -1;
+        if (pid > 0)
+            return ledger_err_set(err, LEDGER_ELOCKED,
+                                  "a node already runs on the home %s (pid %ld): one node per "
+                                  "home (stop it first: keten --home %s stop)",
+                                  home, pid, home);
+        return ledger_err_set(err, LEDGER_ELOCKED,
+                              "a node already runs on the home %s (%s is locked): one node per "
+                              "home",
+                              home, path);
+    }
+    /* ours now (a lock dies with its process: a kill -9 leaves no stale
+     * lock, only a stale pid in the file, rewritten here) */
+    len = snprintf(text, sizeof text, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, text, (size_t)len, 0) != len) {
+        rc = ledger_err_set(err, LEDGER_EIO, "cannot write %s: %s", path, strerror(errno));
+        close(fd);
+        return rc;
+    }
+    *out = fd;
+    return 0;
+}
+
+void node_lock_release(int fd)
+{
+    if (fd >= 0)
+        close(fd); /* closing drops the lock; the file stays (its pid is stale) */
 }
 
 /* ---- peers -------------------------------------------------------------- */
@@ -210,7 +367,11 @@ int node_peers_load(const char *home, node_peers_t *out, ledger_err_t *err)
         if (name)
             snprintf(p->name, sizeof p->name, "%s", name);
         if (addr) {
-            if (node_addr_check(addr, err)) {
+            /* only the form here: an entry the node cannot dial is reported
+             * by the node (and `keten peer remove` can still remove it) */
+            char host[NODE_ADDR_MAX];
+            int port;
+            if (node_addr_split(addr, host, sizeof host, &port, err)) {
                 rc = ledger_err_prefix(err, "%s: peer %zu", path, i + 1);
                 rc = LEDGER_EINPUT;
                 goto fail;

@@ -8,6 +8,10 @@
  *   <home>/node.json    written by a running node (atomically, about once a
  *                       second): pid, listen address, each peer's state, and
  *                       the names learned for feeds; read by `keten status`
+ *   <home>/node.lock    held by the running node (an fcntl write lock on the
+ *                       whole file, for the node's life) with its pid in it:
+ *                       one node per home; the kernel drops the lock when
+ *                       the process ends, however it ends
  *
  * Files are replaced atomically (write a temporary file, fsync, rename), so a
  * reader never sees half a file and a crash never leaves one.
@@ -60,11 +64,32 @@ int node_peers_put(node_peers_t *p, const node_peer_t *peer, int *replaced, ledg
 int node_peers_remove(node_peers_t *p, const uint8_t id[32], ledger_err_t *err);
 void node_peers_free(node_peers_t *p);
 
-/* Checks "host:port" (IPv4 dotted quad or [IPv6] or a name, port 1..65535).
- * LEDGER_EINVAL with a message saying what is wrong. */
-int node_addr_check(const char *addr, ledger_err_t *err);
-/* Splits "host:port" into host (buffer of hostlen) and port. */
+enum { NODE_HOST_NAME = 0, NODE_HOST_IP4 = 4, NODE_HOST_IP6 = 6 };
+
+/* Checks that a node can dial "host:port": an IPv4 address (four numbers
+ * 0..255), [an IPv6 address] in brackets, or a DNS host name (RFC 1123
+ * labels), and a port 1..65535.  Sets *kind (NULL: not wanted) to
+ * NODE_HOST_*.  LEDGER_EINPUT with a message naming the address and what is
+ * wrong ("999.1.1.1 is not an IPv4 address", "has no port", ...).  Names
+ * are not resolved here. */
+int node_addr_check(const char *addr, int *kind, ledger_err_t *err);
+/* Splits "host:port" into host (buffer of hostlen; without the brackets of
+ * an IPv6 address) and port 1..65535; LEDGER_EINPUT when it has not that
+ * form.  Checks the form only (node_addr_check checks the host). */
 int node_addr_split(const char *addr, char *host, size_t hostlen, int *port, ledger_err_t *err);
+
+/* ---- one node per home --------------------------------------------------- */
+
+/* Takes <home>/node.lock for this process and writes its pid there; *fd is
+ * the lock's descriptor (keep it open for the node's life; node_lock_release
+ * drops it).  LEDGER_ELOCKED when another process holds it: the message
+ * names that process's pid.  LEDGER_EIO when the file cannot be opened. */
+int node_lock_take(const char *home, int *fd, ledger_err_t *err);
+void node_lock_release(int fd);
+/* The pid of the process holding <home>/node.lock: *pid > 0, 0 when no node
+ * runs (no file, or nobody holds the lock), -1 when it is held by a process
+ * whose pid the kernel does not tell (another PID namespace).  LEDGER_EIO. */
+int node_lock_holder(const char *home, long *pid, ledger_err_t *err);
 
 /* ---- the running node's state file ------------------------------------- */
 

@@ -171,12 +171,19 @@ static int emit(ledger_buf_t *out, const uint8_t *p, size_t n, ledger_err_t *err
     return 0;
 }
 
+/* M1 and M2 carry nothing but an ephemeral key and a MAC under the network
+ * key: a node of another chain and random bytes of the same size look the
+ * same here (node_session.c tells garbage by its size and timing). */
 static int netkey_fail(ledger_err_t *err, int msg)
 {
+    if (msg == 1)
+        return ledger_err_set(err, LEDGER_EVERIFY,
+                              "handshake message 1 does not verify with this chain's network "
+                              "key: a node of another chain (network key differs), or random "
+                              "bytes");
     return ledger_err_set(err, LEDGER_EVERIFY,
-                          "handshake message %d: network key differs: the peer is not in this "
-                          "chain",
-                          msg);
+                          "handshake message 2 does not verify with this chain's network key: "
+                          "network key differs, the partner is in another chain");
 }
 
 /* client: M1 = e_C | MAC(e_C) */
@@ -396,6 +403,25 @@ static void wipe_work(node_hs_t *hs)
     sodium_memzero(hs->kx_c2s, sizeof hs->kx_c2s);
     sodium_memzero(hs->kx_s2c, sizeof hs->kx_s2c);
     sodium_memzero(hs->msg, sizeof hs->msg);
+}
+
+int node_hs_waiting(const node_hs_t *hs)
+{
+    if (!hs)
+        return 0;
+    switch (hs->state) {
+    case C_START:
+    case C_WAIT_M2:
+        return 2;
+    case C_WAIT_M4:
+        return 4;
+    case S_WAIT_M1:
+        return 1;
+    case S_WAIT_M3:
+        return 3;
+    default:
+        return 0;
+    }
 }
 
 int node_hs_feed(node_hs_t *hs, const uint8_t *in, size_t len, size_t *used, ledger_buf_t *out,

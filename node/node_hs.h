@@ -84,7 +84,8 @@ int node_hs_new_seeded(const node_hs_config_t *cfg, const uint8_t eph_seed[32], 
 /* Feeds len received bytes (may be 0), sets *used to how many were taken,
  * appends bytes to send to out.  Returns NODE_HS_MORE (need more bytes),
  * NODE_HS_DONE, or LEDGER_EVERIFY with a message that says what failed
- * ("network key differs: the peer is not in this chain", "peer <hex> is not
+ * ("handshake message 1 does not verify with
+ * this chain's network key: ...", "... network key differs ...", "peer <hex> is not
  * on the peer list", "signature of peer ... does not verify", "expected peer
  * X, got Y"), LEDGER_ECRYPTO for a libsodium failure, LEDGER_ENOMEM.
  * Only whole messages are appended to out.  After an error or DONE, further
@@ -92,6 +93,13 @@ int node_hs_new_seeded(const node_hs_config_t *cfg, const uint8_t eph_seed[32], 
  * nothing is to be sent (just close: a failed handshake gets no answer). */
 int node_hs_feed(node_hs_t *hs, const uint8_t *in, size_t len, size_t *used, ledger_buf_t *out,
                  ledger_err_t *err);
+
+/* Which message the handshake waits for: 1 or 3 (server), 2 or 4 (client;
+ * 2 also before the client sent M1), 0 when it is done or failed (or hs is
+ * NULL).  A dialler whose partner closed the connection learns from it how
+ * far the partner got: closed while waiting for M2, the partner refused our
+ * network key (M1); waiting for M4, it refused our identity (M3). */
+int node_hs_waiting(const node_hs_t *hs);
 
 /* After DONE: the peer's ID and the stream keys (LEDGER_EINVAL before).
  * The caller should sodium_memzero its copy once the streams are made. */

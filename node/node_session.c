@@ -15,6 +15,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <sodium.h>
@@ -162,6 +163,7 @@ session_t *session_new(node_t *n, int initiator, dialer_t *d)
     }
     s->next = n->sessions;
     n->sessions = s;
+    n->nsessions++;
     return s;
 }
 
@@ -619,7 +621,7 @@ static void become_ready(session_t *s, const node_hs_result_t *res)
     s->state = SES_READY;
     s->last_sync_ms = 0;
     if (s->dialer)
-        s->dialer->attempts = 0, s->dialer->last_error[0] = '\0';
+        s->dialer->attempts = 0, s->dialer->last_error[0] = '\0', s->dialer->logged[0] = '\0';
     node_log(n, "connected %s %s, feed %s", s->initiator ? "to" : "from", label(s),
              ledger_hex(s->peer_id, 32, hex));
     if (!node_msg_hello(&out, n->name, NULL))
@@ -637,22 +639,99 @@ static void consume(ledger_buf_t *b, size_t used)
     b->len -= used;
 }
 
-static void process(session_t *s)
+/* What the first bytes of a connection look like, when not keten. */
+static const char *protocol_hint(const uint8_t *p, size_t len)
+{
+    if (len >= 4 && (!memcmp(p, "GET ", 4) || !memcmp(p, "POST", 4) || !memcmp(p, "HEAD", 4) ||
+                     !memcmp(p, "PUT ", 4) || !memcmp(p, "OPTI", 4) || !memcmp(p, "CONN", 4)))
+        return " (it looks like HTTP)";
+    if (len >= 3 && p[0] == 0x16 && p[1] == 0x03)
+        return " (it looks like TLS)";
+    if (len >= 4 && !memcmp(p, "SSH-", 4))
+        return " (it looks like SSH)";
+    return "";
+}
+
+/* More bytes wait in the socket (a keten peer sends nothing past its
+ * handshake message until it gets the answer). */
+static int more_waiting(session_t *s)
+{
+    uv_os_fd_t fd;
+    char c;
+    if (uv_fileno((uv_handle_t *)&s->tcp, &fd) != 0)
+        return 0;
+    return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+/* The handshake failed at the message the session waited for (1..4). */
+static void handshake_failed(session_t *s, int waiting, int rc, const char *msg,
+                             const uint8_t head[8], size_t headlen)
 {
     node_t *n = s->node;
+    char why[1100];
+    snprintf(why, sizeof why, "%.1023s", msg);
+    if (rc == LEDGER_EVERIFY && (waiting == 1 || waiting == 2) &&
+        (s->hs_bytes > NODE_HS_M1_LEN || more_waiting(s) || protocol_hint(head, headlen)[0])) {
+        /* a keten node sends its 64 bytes and waits for the answer: more is
+         * not a keten handshake, whatever the bytes */
+        if (waiting == 1)
+            snprintf(why, sizeof why,
+                     "not a keten handshake: more than %d bytes before our answer, where a keten "
+                     "node sends %d and waits%s: random bytes or another protocol",
+                     NODE_HS_M1_LEN, NODE_HS_M1_LEN, protocol_hint(head, headlen));
+        else
+            snprintf(why, sizeof why,
+                     "not a keten node: it answered with more than %d bytes, where a keten node "
+                     "answers %d%s",
+                     NODE_HS_M2_LEN, NODE_HS_M2_LEN, protocol_hint(head, headlen));
+    }
+    if (s->dialer)
+        node_dial_failed(n, s->dialer, "handshake: %s", why);
+    else
+        node_log_from(n, s->addr, "handshake with %s failed: %s", label(s), why);
+}
+
+/* The handshake state of s, made when it is needed: a server's when the
+ * first bytes arrive (an idle connection costs no secure memory). */
+static int hs_begin(session_t *s)
+{
+    node_t *n = s->node;
+    node_hs_config_t cfg = {
+        .initiator = s->initiator,
+        .network_key = n->netkey,
+        .id = n->id,
+        .expect_peer = s->initiator ? s->peer_id : NULL,
+        .allow = allow_peer,
+        .allow_ctx = n,
+    };
     ledger_err_t err;
+    if (node_hs_new(&cfg, &s->hs, &err)) {
+        node_log(n, "cannot start a handshake: %s", err.msg);
+        session_close(s, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+static void process(session_t *s)
+{
+    ledger_err_t err;
+    if (s->state == SES_HANDSHAKE && !s->hs && (s->initiator || s->in.len) && hs_begin(s))
+        return;
     while (s->state == SES_HANDSHAKE && s->hs) {
         ledger_buf_t out = LEDGER_BUF_INIT;
-        size_t used = 0;
-        int rc = node_hs_feed(s->hs, s->in.data, s->in.len, &used, &out, &err);
+        size_t used = 0, headlen = s->in.len < 8 ? s->in.len : 8;
+        int waiting = node_hs_waiting(s->hs);
+        uint8_t head[8];
+        int rc;
+        if (headlen)
+            memcpy(head, s->in.data, headlen);
+        rc = node_hs_feed(s->hs, s->in.data, s->in.len, &used, &out, &err);
         consume(&s->in, used);
         write_raw(s, &out);
         ledger_buf_free(&out);
         if (rc < 0) {
-            node_log(n, "handshake with %s failed: %s", label(s), err.msg);
-            if (s->dialer)
-                snprintf(s->dialer->last_error, sizeof s->dialer->last_error, "handshake: %.380s",
-                         err.msg);
+            handshake_failed(s, waiting, rc, err.msg, head, headlen);
             session_close(s, NULL);
             return;
         }
@@ -702,55 +781,78 @@ static void process(session_t *s)
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     session_t *s = h->data;
+    node_t *n = s->node;
+    size_t len = n->rbuf_len;
     (void)suggested;
-    *buf = uv_buf_init((char *)s->rbuf, sizeof s->rbuf);
+    /* before it is authenticated a connection reads a little at a time:
+     * the rest waits in the kernel, not in our memory */
+    if (s->state != SES_READY && len > NODE_HS_READ)
+        len = NODE_HS_READ;
+    *buf = uv_buf_init((char *)n->rbuf, (unsigned)len);
+}
+
+/* The connection ended before the handshake did. */
+static void closed_in_handshake(session_t *s, ssize_t nread)
+{
+    node_t *n = s->node;
+    int waiting = node_hs_waiting(s->hs);
+    const char *how = nread == UV_EOF ? "closed by the partner" : uv_strerror((int)nread);
+    if (s->dialer) {
+        if (waiting == 2)
+            node_dial_failed(n, s->dialer,
+                             "%s during the handshake, before it answered our first message: "
+                             "its network key differs from ours (it is in another chain), or it "
+                             "is not a keten node, or it has too many connections",
+                             how);
+        else if (waiting == 4)
+            node_dial_failed(n, s->dialer,
+                             "%s during the handshake, after it checked our network key: this "
+                             "node is not on its peer list (the partner must `keten peer add` "
+                             "this node's ID), or a node with another ID listens there",
+                             how);
+        else
+            node_dial_failed(n, s->dialer, "connection %s during the handshake", how);
+    } else if (s->hs_bytes > 0 && s->hs_bytes < NODE_HS_M1_LEN)
+        node_log_from(n, s->addr,
+                      "connection from %s ended after %llu bytes: not a keten handshake "
+                      "(its first message has %d)",
+                      s->addr, (unsigned long long)s->hs_bytes, NODE_HS_M1_LEN);
 }
 
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     session_t *s = stream->data;
+    node_t *n = s->node;
     (void)buf;
     if (nread == 0 || s->state == SES_CLOSING)
         return;
     if (nread < 0) {
         if (s->have_peer && s->state == SES_READY)
-            node_log(s->node, "%s: connection %s", label(s),
+            node_log(n, "%s: connection %s", label(s),
                      nread == UV_EOF ? "closed by the peer" : uv_strerror((int)nread));
-        else if (s->dialer)
-            snprintf(s->dialer->last_error, sizeof s->dialer->last_error,
-                     "connection closed during the handshake (not on its peer list, or "
-                     "another network key?)");
+        else if (s->state == SES_HANDSHAKE)
+            closed_in_handshake(s, nread);
         s->state = s->state == SES_READY ? SES_HANDSHAKE : s->state; /* no BYE */
         session_close(s, NULL);
         return;
     }
-    s->last_rx_ms = node_now(s->node);
-    node_bytes_arrived(s->node); /* more entries may follow: node.c commits when quiet */
-    if (ledger_buf_append(&s->in, s->rbuf, (size_t)nread)) {
+    s->last_rx_ms = node_now(n);
+    if (s->state == SES_HANDSHAKE)
+        s->hs_bytes += (uint64_t)nread;
+    node_bytes_arrived(n); /* more entries may follow: node.c commits when quiet */
+    if (ledger_buf_append(&s->in, n->rbuf, (size_t)nread)) {
         session_close(s, "out of memory");
         return;
     }
     process(s);
+    /* a bulk sync grew the buffer to a frame: give it back when idle */
+    if (s->state == SES_READY && s->in.len == 0 && s->in.cap > n->rbuf_len)
+        ledger_buf_free(&s->in);
 }
 
 void session_start(session_t *s)
 {
-    node_t *n = s->node;
-    node_hs_config_t cfg = {
-        .initiator = s->initiator,
-        .network_key = n->netkey,
-        .id = n->id,
-        .expect_peer = s->initiator ? s->peer_id : NULL,
-        .allow = allow_peer,
-        .allow_ctx = n,
-    };
-    ledger_err_t err;
-    s->started_ms = s->last_rx_ms = node_now(n);
-    if (node_hs_new(&cfg, &s->hs, &err)) {
-        node_log(n, "cannot start a handshake: %s", err.msg);
-        session_close(s, NULL);
-        return;
-    }
+    s->started_ms = s->last_rx_ms = node_now(s->node);
     if (uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read)) {
         session_close(s, NULL);
         return;
@@ -778,9 +880,12 @@ static uint64_t behind(session_t *s)
 void session_tick(session_t *s, uint64_t now)
 {
     if (s->state == SES_HANDSHAKE && now - s->started_ms > NODE_HS_TIMEOUT_MS) {
-        node_log(s->node, "handshake with %s timed out", label(s));
         if (s->dialer)
-            snprintf(s->dialer->last_error, sizeof s->dialer->last_error, "handshake timed out");
+            node_dial_failed(s->node, s->dialer, "the handshake timed out (no answer in %d s)",
+                             NODE_HS_TIMEOUT_MS / 1000);
+        else
+            node_log_from(s->node, s->addr, "handshake with %s timed out after %d s (%llu bytes)",
+                          label(s), NODE_HS_TIMEOUT_MS / 1000, (unsigned long long)s->hs_bytes);
         session_close(s, NULL);
         return;
     }

@@ -29,7 +29,7 @@ expect 0 --home "$S" peer add "$P_ID" --name verwerker
 contains "$T/out" "connects in"
 expect 0 --home "$K" peer add "$P_ID" "127.0.0.1:$PPORT" --name verwerker
 expect 0 --home "$P" peer add "$K_ID" --name keuken
-expect 2 --home "$P" peer add "$K_ID" "127.0.0.1:99999"          # bad port
+expect 3 --home "$P" peer add "$K_ID" "127.0.0.1:99999"          # bad port: bad input
 expect 2 --home "$P" peer add nothex                             # bad ID
 expect 0 --home "$P" peer list --json
 contains "$T/out" "\"address\":\"127.0.0.1:$SPORT\""

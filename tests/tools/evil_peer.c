@@ -10,11 +10,19 @@
  *             that links to the head of FEED but is signed by another key
  *   slow      after the handshake, subscribes to every feed and never reads
  *             again: the victim must keep its memory bounded
+ *   short     sends 64 random bytes (the size of a first handshake message)
+ *   spray     COUNT connections one after the other, each sending 4 KiB of
+ *             random bytes (FEED is COUNT): the victim's log must stay short
+ *   idle      opens COUNT connections at once (FEED is COUNT) that send
+ *             nothing, holds them SECONDS, prints how many the victim closed
+ *             meanwhile, then closes them all: the victim's memory must stay
+ *             bounded (tests/e2e/node_flood.sh)
  *
- * usage: evil_peer HOME HOST:PORT VICTIM_ID MODE [FEED] [SECONDS]
+ * usage: evil_peer HOME HOST:PORT VICTIM_ID MODE [FEED|COUNT] [SECONDS]
  * Exits 0 when the victim closed the connection (what it should do), 1 when
  * the connection stayed open for SECONDS (default 10), 2 on setup errors.
- * For `slow`, it holds the connection for SECONDS and exits 0.
+ * For `slow` and `idle`, it holds the connections for SECONDS and exits 0.
+ * Only for loopback tests: it refuses any address but 127.0.0.1.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -87,6 +96,78 @@ static void expect_close(int seconds)
     exit(1);
 }
 
+/* spray: count connections in turn, each 4 KiB of random bytes; exit 0 when
+ * the victim closed every one within 5 s. */
+static void spray(const struct sockaddr_in *sa, int count)
+{
+    uint8_t buf[4096];
+    for (int i = 0; i < count; i++) {
+        struct pollfd pfd;
+        int fd = socket(AF_INET, SOCK_STREAM, 0), closed = 0;
+        if (fd < 0 || connect(fd, (const struct sockaddr *)sa, sizeof *sa) != 0)
+            die("connect", strerror(errno));
+        randombytes_buf(buf, sizeof buf);
+        (void)send(fd, buf, sizeof buf, MSG_NOSIGNAL);
+        pfd.fd = fd;
+        pfd.events = POLLIN;
+        for (time_t end = time(NULL) + 5; !closed && time(NULL) < end;) {
+            if (poll(&pfd, 1, 200) > 0 && recv(fd, buf, sizeof buf, 0) <= 0)
+                closed = 1;
+        }
+        close(fd);
+        if (!closed) {
+            printf("connection %d stayed open\n", i + 1);
+            exit(1);
+        }
+    }
+    printf("the victim closed all %d connections\n", count);
+    exit(0);
+}
+
+/* idle: count connections that send nothing, held for seconds. */
+static void idle(const struct sockaddr_in *sa, int count, int seconds)
+{
+    struct rlimit rl;
+    struct pollfd *pfd = calloc((size_t)count, sizeof *pfd);
+    int opened = 0, closed = 0;
+    uint8_t buf[256];
+    if (!pfd)
+        die("idle", "out of memory");
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    for (int i = 0; i < count; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (fd < 0 || connect(fd, (const struct sockaddr *)sa, sizeof *sa) != 0) {
+            if (fd >= 0)
+                close(fd);
+            break;
+        }
+        pfd[opened].fd = fd;
+        pfd[opened++].events = POLLIN;
+    }
+    printf("opened %d connections\n", opened);
+    fflush(stdout);
+    for (time_t end = time(NULL) + seconds; time(NULL) < end;) {
+        if (poll(pfd, (nfds_t)opened, 200) <= 0)
+            continue;
+        for (int i = 0; i < opened; i++)
+            if (pfd[i].fd >= 0 && (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) &&
+                recv(pfd[i].fd, buf, sizeof buf, 0) <= 0) {
+                close(pfd[i].fd);
+                pfd[i].fd = -1;
+                closed++;
+            }
+    }
+    for (int i = 0; i < opened; i++)
+        if (pfd[i].fd >= 0)
+            close(pfd[i].fd);
+    printf("the victim closed %d of %d connections in %d s\n", closed, opened, seconds);
+    free(pfd);
+    exit(0);
+}
+
 int main(int argc, char **argv)
 {
     ledger_home_t *home;
@@ -115,19 +196,33 @@ int main(int argc, char **argv)
         die(argv[1], err.msg);
     if (ledger_unhex(argv[3], victim, 32))
         die("victim id", argv[3]);
-    if (argc > 5 && ledger_unhex(argv[5], feed, 32))
+    if (argc > 5 && strcmp(mode, "spray") && strcmp(mode, "idle") &&
+        ledger_unhex(argv[5], feed, 32))
         die("feed", argv[5]);
     if (node_addr_split(argv[2], host, sizeof host, &port, &err))
         die("address", err.msg);
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
     sa.sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
-        die("address", host);
+    if (strcmp(host, "127.0.0.1") || inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+        die("address", "only 127.0.0.1 (a tool for loopback tests)");
+    if (!strcmp(mode, "spray") || !strcmp(mode, "idle")) {
+        int count = argc > 5 ? atoi(argv[5]) : 0;
+        if (count < 1 || count > 20000)
+            die(mode, "COUNT must be 1..20000");
+        if (!strcmp(mode, "spray"))
+            spray(&sa, count);
+        idle(&sa, count, seconds);
+    }
     if ((sock = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
         connect(sock, (struct sockaddr *)&sa, sizeof sa) != 0)
         die("connect", strerror(errno));
 
+    if (!strcmp(mode, "short")) {
+        randombytes_buf(buf, NODE_HS_M1_LEN);
+        send_all(buf, NODE_HS_M1_LEN);
+        expect_close(seconds);
+    }
     if (!strcmp(mode, "garbage")) {
         randombytes_buf(buf, 4096);
         send_all(buf, 4096);
@@ -305,6 +400,6 @@ int main(int argc, char **argv)
         }
         expect_close(seconds);
     }
-    die("mode", "expected garbage, oversize, tamper, forged or slow");
+    die("mode", "expected garbage, short, spray, idle, oversize, tamper, forged or slow");
     return 2;
 }
