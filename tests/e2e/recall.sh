@@ -61,7 +61,7 @@ assert not any(dl + "Q%d" % k in ids for k in range(1, 11)), ids
 EOF
 ok
 expect 0 --home "$H" trace https://id.gs1.org/01/05412345000129/21/P9 --back
-contains "$T/out" "$LOT"
+contains "$T/out" "lot      https://id.gs1.org/01/05412345000129/10/CUT-1"
 
 # -- item 5: no cap on the GTINs of an event whose ILMD gives the lot
 python3 - "$T/big.jsonld" <<'EOF'
