@@ -289,19 +289,20 @@ static int dl_lot(const char *id, const char *canon, char out[LEDGER_GS1_URI_MAX
     return ledger_gs1_canonical(dl, out, LEDGER_GS1_URI_MAX, NULL, NULL) == 0 ? 0 : -1;
 }
 
-/* The role under which an instance's Digital Link lot is indexed: where an
- * event's ILMD lot would be (epcList, outputs: LEDGER_ROLE_LOT, so that the
- * trace follows the lot's members forward and a member back to its lot),
- * or, for an input or a child, the lot in the instance's own role (the
- * transformation's outputs, the container, follow from it); 0: none. */
+/* The role under which an instance's Digital Link lot is indexed: for
+ * epcList, outputs and children LEDGER_ROLE_LOT, an ident row and a card
+ * identifier, so that the trace follows the lot's members forward (and
+ * from a child its container) and a member back to its lot; for an input
+ * the lot as an input, an ident row only (the transformation's outputs
+ * follow from it; the card lists what moved); 0: none. */
 static int dl_lot_role(int role)
 {
     switch (role) {
     case LEDGER_ROLE_EPC:
     case LEDGER_ROLE_OUTPUT:
+    case LEDGER_ROLE_CHILD:
         return LEDGER_ROLE_LOT;
     case LEDGER_ROLE_INPUT:
-    case LEDGER_ROLE_CHILD:
         return role;
     default:
         return 0;
@@ -327,8 +328,12 @@ static int add_ident(rows_t *rows, const char *id, int role, const char **x, con
         char lot[LEDGER_GS1_URI_MAX];
         int lrole = x ? 0 : dl_lot_role(role);
         ledger__rows_ident(rows, canon, role, x);
-        if (lrole && strstr(id, "/10/") && dl_lot(id, canon, lot) == 0)
-            ledger__rows_ident(rows, lot, lrole, NULL);
+        if (lrole && strstr(id, "/10/") && dl_lot(id, canon, lot) == 0) {
+            if (lrole == LEDGER_ROLE_LOT)
+                ledger__rows_ident(rows, lot, lrole, NULL);
+            else /* an index row only: the card's identifiers stay what moved */
+                add_text_row(rows, DB_IDENT, lot, lrole);
+        }
     } else if (rc == LEDGER_ENOTFOUND || rc == LEDGER_ETOOBIG)
         ledger__rows_ident(rows, id, role, x);
     else

@@ -63,6 +63,43 @@ ok
 expect 0 --home "$H" trace https://id.gs1.org/01/05412345000129/21/P9 --back
 contains "$T/out" "lot      https://id.gs1.org/01/05412345000129/10/CUT-1"
 
+# -- item 5: Digital Link lots of a child packed into a case, and of an input
+cat >"$T/dl.jsonld" <<'EOF'
+[{"type": "AggregationEvent", "action": "ADD", "bizStep": "packing",
+  "eventTime": "2026-01-05T12:00:00Z", "eventTimeZoneOffset": "+00:00",
+  "parentID": "urn:epc:id:sscc:5412345.0000000077",
+  "childEPCs": ["https://id.gs1.org/01/05412345000129/10/CUT-3/21/P10"]},
+ {"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
+  "eventTime": "2026-01-05T13:00:00Z", "eventTimeZoneOffset": "+00:00",
+  "epcList": ["urn:epc:id:sscc:5412345.0000000077"],
+  "destinationList": [{"type": "location", "destination": "urn:epc:id:sgln:5412345.00005.0"}]},
+ {"type": "TransformationEvent", "bizStep": "commissioning",
+  "eventTime": "2026-01-05T12:30:00Z", "eventTimeZoneOffset": "+00:00",
+  "inputEPCList": ["https://id.gs1.org/01/05412345000129/10/CUT-3/21/P11"],
+  "outputEPCList": ["urn:epc:id:sgtin:5412345.000013.M1"]},
+ {"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
+  "eventTime": "2026-01-05T14:00:00Z", "eventTimeZoneOffset": "+00:00",
+  "epcList": ["urn:epc:id:sgtin:5412345.000013.M1"],
+  "destinationList": [{"type": "location", "destination": "urn:epc:id:sgln:5412345.00006.0"}]}]
+EOF
+expect 0 --home "$H" record "$T/dl.jsonld"
+expect 0 --home "$H" --json recall urn:epc:class:lgtin:5412345.000012.CUT-3
+python3 - "$T/out" <<'EOF' || fail "recall of Digital Link lots of a child and an input"
+import json, sys
+r = json.load(open(sys.argv[1]))
+ids = {p["id"] for p in r["products"]}
+for want in ("https://id.gs1.org/01/05412345000129/21/P10", "https://id.gs1.org/00/054123450000000778",
+             "https://id.gs1.org/01/05412345000136/21/M1"):
+    assert want in ids, (want, ids)
+to = sorted(x["destinations"][0]["id"] for x in r["shipments"])
+assert to == ["urn:epc:id:sgln:5412345.00005.0", "urn:epc:id:sgln:5412345.00006.0"], to
+case = [x for x in r["shipments"] if x["destinations"][0]["id"].endswith("00005.0")][0]
+assert case["fromLot"]["instances"] == 1 and case["fromLot"]["containers"] == 1, case["fromLot"]
+EOF
+ok
+expect 0 --home "$H" recall urn:epc:class:lgtin:5412345.000012.CUT-3
+contains "$T/out" "1 item in 1 container"
+
 # -- item 5: no cap on the GTINs of an event whose ILMD gives the lot
 python3 - "$T/big.jsonld" <<'EOF'
 import json, sys
