@@ -165,7 +165,7 @@ typedef struct ledger__event_keys {
     const char *type, *own_event_id;             /* own_event_id: the eventID member or NULL */
     const char *action, *biz_step, *disposition; /* NULL when none */
     const char *event_time;                      /* as written */
-    const char *max_temp;                        /* the highest temperature reading in CEL, as text */
+    const char *max_temp; /* the highest temperature reading in CEL, as text */
     int temp_uncompared; /* 1: a temperature reading with no unit, or one keten cannot convert */
     int error_declaration, has_sensors;
 } ledger__event_keys_t;
