@@ -16,6 +16,7 @@
 #include "ledger_store.h"
 #include "ledger_trace.h"
 #include "ledger_recall.h"
+#include "ledger_uom.h"
 #include "ledger_trace_report.h"
 
 static const char trace_usage[] =
@@ -44,16 +45,20 @@ static const char trace_usage[] =
     "  keten trace urn:epc:class:lgtin:5412345.000002.LOT42 --dot | dot -Tsvg > trace.svg\n";
 
 static const char recall_usage[] =
-    "usage: keten recall LOT [--max-temp C] [--json|--csv]\n"
+    "usage: keten recall LOT [--max-temp T] [--json|--csv]\n"
     "\n"
     "Everything made from LOT (through transformations and the pallets and\n"
     "cases it was packed in), every shipment of any of it (date, from, to,\n"
-    "quantity), where each product was last seen, and with --max-temp every\n"
-    "temperature reading above C on the way. Shipments declared erroneous are\n"
-    "listed as such and not counted.\n"
+    "what of the lot it moved, and its receipt), where each product was last\n"
+    "seen, and with --max-temp every temperature reading above T on the way.\n"
+    "T is in degrees Celsius, or a number with its UN/CEFACT unit: 4CEL,\n"
+    "39.2FAH, 277.15KEL. Readings are converted to Celsius first; one in a\n"
+    "unit keten cannot convert, or with none, is listed as not compared.\n"
+    "Shipments declared erroneous are listed as such and not counted.\n"
     "\n"
     "Example:\n"
-    "  keten recall urn:epc:class:lgtin:5412345.000002.LOT42 --max-temp 4 --csv\n";
+    "  keten recall urn:epc:class:lgtin:5412345.000002.LOT42 --max-temp 4 --csv\n"
+    "  keten recall urn:epc:class:lgtin:5412345.000002.LOT42 --max-temp 39.2FAH\n";
 
 static const char lifecycle_usage[] =
     "usage: keten lifecycle ID [--laundry SGLN]... [--json]\n"
@@ -468,20 +473,51 @@ static const char *party_text(const ledger_card_t *c, int role, char *out, size_
     return out;
 }
 
+/* The receipts of shipment s: their times, partners, feeds, seqs and
+ * locations, each space-separated, into the five texts. */
+static void receipt_texts(names_t *nm, const ledger_recall_shipment_t *s, char t[5][1024])
+{
+    size_t o[5] = {0};
+    const ledger_recall_shipment_t *self[1] = {s};
+    const ledger_recall_shipment_t *const *v = s->receipt ? self : s->receipts;
+    size_t n = s->receipt ? 1 : s->nreceipts;
+    for (int k = 0; k < 5; k++)
+        t[k][0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        const ledger_trace_node_t *e = v[i]->event;
+        char name[128], hex[2 * LEDGER_FEED_LEN + 1];
+        const char *loc = ledger_trace_after(e);
+        const char *f[5] = {e->card && e->card->event_time ? e->card->event_time : "",
+                            feed_name(nm, e->feed, name, sizeof name),
+                            ledger_hex(e->feed, LEDGER_FEED_LEN, hex), NULL, loc ? loc : "-"};
+        char seq[24];
+        snprintf(seq, sizeof seq, "%llu", (unsigned long long)e->seq);
+        f[3] = seq;
+        for (int k = 0; k < 5; k++)
+            if (o[k] < 1024)
+                o[k] += (size_t)snprintf(t[k] + o[k], 1024 - o[k], "%s%s", i ? " " : "",
+                                         f[k] ? f[k] : "");
+    }
+}
+
 static void print_recall_csv(names_t *nm, const ledger_recall_t *r)
 {
-    char q[512], to[512], from[512], name[128], hex[2 * LEDGER_FEED_LEN + 1];
-    printf("eventTime,partner,feed,seq,bizStep,from,to,location,quantity,items,erroneous\n");
+    char q[512], eq[512], to[512], from[512], name[128], hex[2 * LEDGER_FEED_LEN + 1];
+    char rt[5][1024];
+    printf("eventTime,partner,feed,seq,bizStep,from,to,location,quantity,eventQuantity,items,"
+           "erroneous,receivedTime,receivedBy,receivedFeed,receivedSeq,receivedAt\n");
     for (size_t i = 0; i < ledger_recall_nshipments(r); i++) {
         const ledger_recall_shipment_t *s = ledger_recall_shipment(r, i);
         const ledger_trace_node_t *n = s->event;
         char items[4096];
         size_t o = 0;
         ledger_recall_quantity_text(s, q, sizeof q);
+        ledger_recall_event_quantity_text(s, eq, sizeof eq);
+        receipt_texts(nm, s, rt);
         items[0] = '\0';
         for (size_t k = 0; k < s->nitems && o < sizeof items; k++)
             o += (size_t)snprintf(items + o, sizeof items - o, "%s%s", o ? " " : "", s->items[k]);
-        csv_field(n->card ? n->card->event_time : NULL);
+        csv_field(s->receipt ? NULL : n->card ? n->card->event_time : NULL);
         putchar(',');
         csv_field(feed_name(nm, n->feed, name, sizeof name));
         printf(",%s,%llu,", ledger_hex(n->feed, LEDGER_FEED_LEN, hex), (unsigned long long)n->seq);
@@ -495,8 +531,73 @@ static void print_recall_csv(names_t *nm, const ledger_recall_t *r)
         putchar(',');
         csv_field(q);
         putchar(',');
+        csv_field(eq);
+        putchar(',');
         csv_field(items);
-        printf(",%s\n", n->erroneous ? "true" : "false");
+        printf(",%s", n->erroneous ? "true" : "false");
+        for (int k = 0; k < 5; k++) {
+            putchar(',');
+            csv_field(rt[k]);
+        }
+        putchar('\n');
+    }
+}
+
+/* "5 items of 15" when the event moved more than what came from the lot. */
+static void lot_quantity(const ledger_recall_shipment_t *s, char *out, size_t len)
+{
+    const ledger_card_t *c = s->event->card;
+    size_t n = 0;
+    ledger_recall_quantity_text(s, out, len);
+    for (size_t i = 0; c && i < c->nids; i++) {
+        const ledger_card_ident_t *d = &c->ids[i];
+        n += !d->listed && strstr(d->id, "/21/") &&
+             (d->role == LEDGER_ROLE_EPC || d->role == LEDGER_ROLE_CHILD ||
+              d->role == LEDGER_ROLE_OUTPUT);
+    }
+    if (!s->containers && n > s->from_lot && strlen(out) + 16 < len)
+        snprintf(out + strlen(out), len - strlen(out), " of %zu", n);
+}
+
+static void print_receipt(names_t *nm, const ledger_recall_shipment_t *x, const char *lead)
+{
+    char tm[32], name[128];
+    const char *loc = ledger_trace_after(x->event);
+    ledger_trace_fmt_ms(x->event->time_ms, tm);
+    printf("%s%.16s %s%s%s%s", lead, tm, feed_name(nm, x->event->feed, name, sizeof name),
+           loc ? " at " : "", loc ? loc : "", x->event->erroneous ? " [ERRONEOUS]" : "");
+}
+
+static void print_temps(names_t *nm, const ledger_recall_t *r, double max)
+{
+    char tm[32], name[128];
+    printf("\ntemperature above %g °C\n", max);
+    if (!ledger_recall_nexcursions(r))
+        printf("  none\n");
+    for (size_t i = 0; i < ledger_recall_nexcursions(r); i++) {
+        const ledger_recall_excursion_t *x = ledger_recall_excursion(r, i);
+        const char *loc = ledger_trace_after(x->event);
+        const char *u = json_string_value(x->uom);
+        char c[48] = "";
+        if (!u || strcmp(u, "CEL") != 0)
+            snprintf(c, sizeof c, " (%g °C)", x->celsius);
+        ledger_trace_fmt_ms(x->event->time_ms, tm);
+        printf("  %.16s %-22.22s %g %s%s at %s\n", tm,
+               feed_name(nm, x->event->feed, name, sizeof name), json_number_value(x->value),
+               u ? u : "", c, loc ? loc : "-");
+    }
+    for (size_t i = 0; i < ledger_recall_nnot_compared(r); i++) {
+        const ledger_recall_excursion_t *x = ledger_recall_not_compared(r, i);
+        const char *loc = ledger_trace_after(x->event), *u = json_string_value(x->uom);
+        char unit[64];
+        if (u)
+            snprintf(unit, sizeof unit, "unit %s", u);
+        else
+            snprintf(unit, sizeof unit, "%s", x->uom ? "unit not a text" : "no unit");
+        ledger_trace_fmt_ms(x->event->time_ms, tm);
+        printf("  %.16s %-22.22s %g%s%s not compared (%s) at %s\n", tm,
+               feed_name(nm, x->event->feed, name, sizeof name), json_number_value(x->value),
+               u ? " " : "", u ? u : "", unit, loc ? loc : "-");
     }
 }
 
@@ -504,25 +605,39 @@ static void print_recall(names_t *nm, const ledger_recall_t *r)
 {
     char q[512], to[512], name[128], tm[32], dis[512];
     double max;
-    printf("recall of %s: %zu shipments, %zu products and containers%s\n", ledger_recall_lot(r),
-           ledger_recall_shipment_count(r), ledger_recall_nproducts(r),
+    printf("recall of %s: %zu shipments (%zu received), %zu products and containers%s\n",
+           ledger_recall_lot(r), ledger_recall_shipment_count(r), ledger_recall_received_count(r),
+           ledger_recall_nproducts(r),
            ledger_recall_truncated(r) ? " (cut short: see --help)" : "");
-    printf("\nshipments\n  %-16s %-22s %-10s %-34s %s\n", "when (UTC)", "partner", "step", "to",
-           "quantity");
+    printf("\nshipments\n  %-16s %-22s %-10s %-34s %-22s %s\n", "when (UTC)", "partner", "step",
+           "to", "from the lot", "received (UTC)");
     for (size_t i = 0; i < ledger_recall_nshipments(r); i++) {
         const ledger_recall_shipment_t *s = ledger_recall_shipment(r, i);
         const ledger_trace_node_t *n = s->event;
         const char *loc = ledger_trace_after(n);
-        ledger_recall_quantity_text(s, q, sizeof q);
+        lot_quantity(s, q, sizeof q);
         party_text(n->card, LEDGER_ROLE_DEST, to, sizeof to);
         ledger_trace_fmt_ms(n->time_ms, tm);
-        printf("  %.16s %-22.22s %-10.10s %-34s %s%s%s\n", tm,
+        printf("  %.16s %-22.22s %-10.10s %-34s %-22s ", s->receipt ? "-" : tm,
                feed_name(nm, n->feed, name, sizeof name), n->biz_step ? n->biz_step : "-",
                to[0] ? to
                : loc ? loc
                      : "-",
-               q, n->erroneous ? "  [ERRONEOUS, not counted]" : "",
+               q);
+        if (s->receipt)
+            print_receipt(nm, s, "received ");
+        else if (s->nreceipts)
+            print_receipt(nm, s->receipts[0], "received ");
+        else
+            fputs("not received", stdout);
+        if (s->receipt)
+            fputs(" (its shipment is not recorded)", stdout);
+        printf("%s%s\n", n->erroneous ? "  [ERRONEOUS, not counted]" : "",
                dispute_text(nm, n, dis, sizeof dis));
+        for (size_t k = 1; !s->receipt && k < s->nreceipts; k++) {
+            print_receipt(nm, s->receipts[k], "      also received ");
+            putchar('\n');
+        }
     }
     printf("\nproducts (last seen)\n");
     for (size_t i = 0; i < ledger_recall_nproducts(r); i++) {
@@ -533,19 +648,8 @@ static void print_recall(names_t *nm, const ledger_recall_t *r)
         printf("  %-58s %.16s %s %s\n", p->id, p->last ? tm : "-",
                p->last && p->last->biz_step ? p->last->biz_step : "-", loc ? loc : "");
     }
-    if (ledger_recall_has_max_temp(r, &max)) {
-        printf("\ntemperature above %g\n", max);
-        if (!ledger_recall_nexcursions(r))
-            printf("  none\n");
-        for (size_t i = 0; i < ledger_recall_nexcursions(r); i++) {
-            const ledger_recall_excursion_t *x = ledger_recall_excursion(r, i);
-            const char *loc = ledger_trace_after(x->event);
-            ledger_trace_fmt_ms(x->event->time_ms, tm);
-            printf("  %.16s %-22.22s %g %s at %s\n", tm,
-                   feed_name(nm, x->event->feed, name, sizeof name), json_number_value(x->value),
-                   json_string_value(x->uom) ? json_string_value(x->uom) : "", loc ? loc : "-");
-        }
-    }
+    if (ledger_recall_has_max_temp(r, &max))
+        print_temps(nm, r, max);
 }
 
 int cli_recall_main(cli_ctx_t *ctx, int argc, char **argv)
@@ -574,12 +678,13 @@ int cli_recall_main(cli_ctx_t *ctx, int argc, char **argv)
         if (strcmp(argv[i], "--csv") == 0)
             csv = 1;
         else if ((x = cli_opt(argc, argv, &i, "--max-temp", &v))) {
-            char *end;
             if (x < 0)
                 return CLI_EXIT_USAGE;
-            max = strtod(v, &end);
-            if (!*v || *end)
-                return cli_usage("recall", "--max-temp needs a number (degrees), not \"%s\"", v);
+            if (ledger_uom_parse(LEDGER_UOM_TEMPERATURE, v, &max))
+                return cli_usage("recall",
+                                 "--max-temp needs a temperature: degrees Celsius, or a number "
+                                 "with its unit (4CEL, 39.2FAH, 277.15KEL), not \"%s\"",
+                                 v);
             maxt = v;
         } else if (argv[i][0] == '-' && argv[i][1] == '-')
             return cli_usage("recall", "unknown option %s", argv[i]);

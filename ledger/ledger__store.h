@@ -50,9 +50,13 @@ extern const char *const ledger__db_names[DB_COUNT];
 /* The store's format: "version" in meta. 2 added the edge and decl
  * databases and put eventTime first in the ident rows; 3 keys the loc rows
  * by the canonical form of the location and indexes the lot that ILMD
- * gives an event's instances (LEDGER_ROLE_LOT). An older store is upgraded
- * when it is opened (ledger_store_upgrade.c). */
-#define STORE_VERSION "3"
+ * gives an event's instances (LEDGER_ROLE_LOT); 4 indexes the lot of every
+ * GTIN of such an event (no longer the first 16 only) and the lot that an
+ * instance's Digital Link carries (/10/), and the card's highest
+ * temperature is in CEL, with a flag for readings that could not be
+ * converted. An older store is upgraded when it is opened
+ * (ledger_store_upgrade.c). */
+#define STORE_VERSION "4"
 
 /* One index row: db, key (text or bytes) and value. The value is lseq (evid,
  * time), lseq | role (loc), or for ident time | lseq | role, where time is
@@ -79,11 +83,11 @@ typedef struct rows {
     ledger_buf_t card; /* the card body */
     ledger_buf_t prev; /* the card's last identifier (front coding) */
     /* the GTINs of the instances (SGTINs) seen so far, with their role (epc
-     * or output): the lots of ILMD are theirs (ledger__rows_lots) */
-    char gtins[16][15];
-    unsigned char gtin_role[16];
-    size_t ngtins;
+     * or output), GTIN_REC bytes each (14 digits, NUL, role), as many as the
+     * event has: the lots of ILMD are theirs (ledger__rows_lots) */
+    ledger_buf_t gtins;
 } rows_t;
+#define GTIN_REC 16
 #define CARD_HEAD_LEN (LEDGER_FEED_LEN + 8 + 8)
 #define CARD_VERSION 1
 
@@ -161,7 +165,8 @@ typedef struct ledger__event_keys {
     const char *type, *own_event_id;             /* own_event_id: the eventID member or NULL */
     const char *action, *biz_step, *disposition; /* NULL when none */
     const char *event_time;                      /* as written */
-    const char *max_temp;                        /* the highest Temperature reading, as text */
+    const char *max_temp; /* the highest temperature reading in CEL, as text */
+    int temp_uncompared; /* 1: a temperature reading with no unit, or one keten cannot convert */
     int error_declaration, has_sensors;
 } ledger__event_keys_t;
 void ledger__rows_start(rows_t *r, uint64_t lseq, const ledger__event_keys_t *k);

@@ -219,6 +219,7 @@ static int card_parse(const uint8_t *p, size_t n, uint64_t lseq, ledger_arena_t 
     c->lseq = lseq;
     c->error_declaration = p[CARD_HEAD_LEN + 1] & 1;
     c->has_sensors = (p[CARD_HEAD_LEN + 1] & 4) != 0;
+    c->temp_uncompared = (p[CARD_HEAD_LEN + 1] & 8) != 0;
     c->time_ms = (int64_t)ledger__get_be64(p + CARD_HEAD_LEN + 2);
     texts[0] = &c->type;
     texts[1] = &c->event_id;

@@ -15,6 +15,7 @@
 #include "ledger_epcis_check.h"
 #include "ledger_gs1.h"
 #include "ledger_json.h"
+#include "ledger_uom.h"
 
 /* ---- index rows ------------------------------------------------------- */
 
@@ -134,6 +135,7 @@ void ledger__rows_free(rows_t *r)
     free(r->v);
     ledger_buf_free(&r->card);
     ledger_buf_free(&r->prev);
+    ledger_buf_free(&r->gtins);
     memset(r, 0, sizeof *r);
 }
 
@@ -180,42 +182,137 @@ static void fmt_quantity(const json_t *q, char out[40])
     }
 }
 
-/* 1 when sensor report type t is a temperature: any namespace, the name
- * ending in "Temperature" (gs1:Temperature, the CBV URI, ...). */
-static int is_temperature(const char *t)
+/* ---- the highest temperature (the card's max_temp) ----------------------
+ *
+ * Every numeric value of a report of a temperature type (value, minValue,
+ * maxValue, meanValue, percValue; sDev is a spread, not a temperature) is
+ * converted from the report's uom to CEL (ledger_uom.h); the card keeps the
+ * highest, and a flag when some report had values keten cannot convert (no
+ * uom, or a unit it does not know). Both readers below apply this rule. */
+
+static const char *const temp_members[] = {"value", "minValue", "maxValue", "meanValue",
+                                           "percValue"};
+#define NTEMP_MEMBERS (sizeof temp_members / sizeof temp_members[0])
+
+typedef struct tmax {
+    double best;
+    int have, uncompared;
+} tmax_t;
+
+/* One report's n values in unit uom (NULL: none). */
+static void tmax_report(tmax_t *m, const char *uom, const double *v, size_t n)
 {
-    size_t n = t ? strlen(t) : 0;
-    return n >= 11 && strcmp(t + n - 11, "Temperature") == 0;
+    for (size_t i = 0; i < n; i++) {
+        double c;
+        if (ledger_uom_to_base(LEDGER_UOM_TEMPERATURE, uom, v[i], &c)) {
+            m->uncompared = 1;
+            continue;
+        }
+        if (!m->have || c > m->best)
+            m->best = c;
+        m->have = 1;
+    }
 }
 
-/* The highest temperature of a JSON event's sensor reports (each report's
- * value, else its maxValue) as fmt_quantity writes it into out; "" when
- * there is none. */
-static void json_max_temp(const json_t *event, char out[40])
+/* The highest as text ("" when none), as short as reads back exactly. */
+static void tmax_text(const tmax_t *m, char out[40])
 {
-    const json_t *se, *r, *best = NULL;
-    size_t i, j;
     out[0] = '\0';
+    if (!m->have)
+        return;
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(out, 40, "%.*g", prec, m->best);
+        if (strtod(out, NULL) == m->best)
+            break;
+    }
+}
+
+/* The highest temperature of a JSON event's sensor reports. */
+static void json_max_temp(const json_t *event, tmax_t *m)
+{
+    const json_t *se, *r;
+    size_t i, j;
+    memset(m, 0, sizeof *m);
     json_array_foreach(json_object_get(event, "sensorElementList"), i, se)
     {
         json_array_foreach(json_object_get(se, "sensorReport"), j, r)
         {
-            const json_t *v = json_object_get(r, "value");
-            if (!json_is_number(v))
-                v = json_object_get(r, "maxValue");
-            if (!is_temperature(json_string_value(json_object_get(r, "type"))) ||
-                !json_is_number(v))
+            const char *t = json_string_value(json_object_get(r, "type"));
+            double v[NTEMP_MEMBERS];
+            size_t n = 0;
+            if (!t || ledger_uom_quantity(t, strlen(t)) != LEDGER_UOM_TEMPERATURE)
                 continue;
-            if (!best || json_number_value(v) > json_number_value(best))
-                best = v;
+            for (size_t k = 0; k < NTEMP_MEMBERS; k++) {
+                const json_t *x = json_object_get(r, temp_members[k]);
+                if (json_is_number(x))
+                    v[n++] = json_number_value(x);
+            }
+            tmax_report(m, json_string_value(json_object_get(r, "uom")), v, n);
         }
     }
-    if (best)
-        fmt_quantity(best, out);
+}
+
+/* The GTIN of an SGTIN in canonical form ("https://id.gs1.org/01/<14>/21/..."). */
+static int sgtin_gtin(const char *id, char g[15])
+{
+    static const char head[] = "https://id.gs1.org/01/";
+    if (strncmp(id, head, sizeof head - 1) != 0 || strspn(id + 22, "0123456789") != 14 ||
+        strncmp(id + 36, "/21/", 4) != 0)
+        return -1;
+    memcpy(g, id + 22, 14);
+    g[14] = '\0';
+    return 0;
+}
+
+/* The lot that an instance's Digital Link carries (/01/<GTIN>/10/<lot>/21/
+ * ..., as a printed QR label gives it; the canonical form drops the lot):
+ * its LGTIN into out, 0; -1 when id carries none. */
+static int dl_lot(const char *id, const char *canon, char out[LEDGER_GS1_URI_MAX])
+{
+    char g[15], dl[LEDGER_GS1_URI_MAX];
+    const char *p = strstr(id, "://"), *lot;
+    size_t n;
+    if (!p || sgtin_gtin(canon, g))
+        return -1;
+    /* the key after the host (a path prefix of another host may hold
+     * anything), then its /10/ qualifier */
+    for (p = strchr(p + 3, '/'); p && !(strncmp(p, "/01/", 4) == 0 &&
+                                        strspn(p + 4, "0123456789") == 14);)
+        p = strchr(p + 1, '/');
+    if (!p || !(lot = strstr(p + 18, "/10/")))
+        return -1;
+    lot += 4;
+    n = strcspn(lot, "/?#");
+    if (!n || snprintf(dl, sizeof dl, "https://id.gs1.org/01/%s/10/%.*s", g, (int)n, lot) >=
+                  (int)sizeof dl)
+        return -1;
+    return ledger_gs1_canonical(dl, out, LEDGER_GS1_URI_MAX, NULL, NULL) == 0 ? 0 : -1;
+}
+
+/* The role under which an instance's Digital Link lot is indexed: for
+ * epcList, outputs and children LEDGER_ROLE_LOT, an ident row and a card
+ * identifier, so that the trace follows the lot's members forward (and
+ * from a child its container) and a member back to its lot; for an input
+ * the lot as an input, an ident row only (the transformation's outputs
+ * follow from it; the card lists what moved); 0: none. */
+static int dl_lot_role(int role)
+{
+    switch (role) {
+    case LEDGER_ROLE_EPC:
+    case LEDGER_ROLE_OUTPUT:
+    case LEDGER_ROLE_CHILD:
+        return LEDGER_ROLE_LOT;
+    case LEDGER_ROLE_INPUT:
+        return role;
+    default:
+        return 0;
+    }
 }
 
 /* An identifier as ledger_epcis_identifiers hands it on: canonical when it
- * has a GS1 form, else as written; with its list element's extra texts. */
+ * has a GS1 form, else as written; with its list element's extra texts. An
+ * instance whose Digital Link carries a lot names that lot too
+ * (dl_lot_role). */
 static int add_ident(rows_t *rows, const char *id, int role, const char **x, const char *field,
                      ledger_err_t *err)
 {
@@ -227,9 +324,17 @@ static int add_ident(rows_t *rows, const char *id, int role, const char **x, con
     /* a party or location keeps its written form too (reports show it) */
     if (x && (role == LEDGER_ROLE_SOURCE || role == LEDGER_ROLE_DEST))
         x[1] = rc == 0 && strcmp(canon, id) != 0 ? id : NULL;
-    if (rc == 0)
+    if (rc == 0) {
+        char lot[LEDGER_GS1_URI_MAX];
+        int lrole = x ? 0 : dl_lot_role(role);
         ledger__rows_ident(rows, canon, role, x);
-    else if (rc == LEDGER_ENOTFOUND || rc == LEDGER_ETOOBIG)
+        if (lrole && strstr(id, "/10/") && dl_lot(id, canon, lot) == 0) {
+            if (lrole == LEDGER_ROLE_LOT)
+                ledger__rows_ident(rows, lot, lrole, NULL);
+            else /* an index row only: the card's identifiers stay what moved */
+                add_text_row(rows, DB_IDENT, lot, lrole);
+        }
+    } else if (rc == LEDGER_ENOTFOUND || rc == LEDGER_ETOOBIG)
         ledger__rows_ident(rows, id, role, x);
     else
         return ledger_err_set(err, rc, "event: %s: %s", field, e.msg);
@@ -315,13 +420,13 @@ void ledger__rows_start(rows_t *r, uint64_t lseq, const ledger__event_keys_t *k)
     r->lseq = lseq;
     r->oom = 0;
     r->time_ms = k->event_time_ms;
-    r->ngtins = 0;
+    ledger_buf_reset(&r->gtins);
     ledger_buf_reset(&r->card);
     ledger_buf_reset(&r->prev);
     h[0] = CARD_VERSION;
     h[1] = (uint8_t)((k->error_declaration ? 1 : 0) |
                      (k->own_event_id && strcmp(k->own_event_id, k->event_hash) == 0 ? 2 : 0) |
-                     (k->has_sensors ? 4 : 0));
+                     (k->has_sensors ? 4 : 0) | (k->temp_uncompared ? 8 : 0));
     ledger__put_be64(h + 2, (uint64_t)k->event_time_ms);
     card_put(r, h, sizeof h);
     card_text(r, k->type);
@@ -358,21 +463,14 @@ void ledger__rows_start(rows_t *r, uint64_t lseq, const ledger__event_keys_t *k)
     }
 }
 
-/* The GTIN of an SGTIN in canonical form ("https://id.gs1.org/01/<14>/21/..."). */
-static int sgtin_gtin(const char *id, char g[15])
-{
-    static const char head[] = "https://id.gs1.org/01/";
-    if (strncmp(id, head, sizeof head - 1) != 0 || strspn(id + 22, "0123456789") != 14 ||
-        strncmp(id + 36, "/21/", 4) != 0)
-        return -1;
-    memcpy(g, id + 22, 14);
-    g[14] = '\0';
-    return 0;
-}
-
 static int cmp_text(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int cmp_gtin(const void *a, const void *b)
+{
+    return memcmp(a, b, GTIN_REC);
 }
 
 void ledger__rows_lots(rows_t *r, const char *type, const char **lots, size_t nlots)
@@ -380,11 +478,17 @@ void ledger__rows_lots(rows_t *r, const char *type, const char **lots, size_t nl
     int role = strcmp(type, "ObjectEvent") == 0           ? LEDGER_ROLE_EPC
                : strcmp(type, "TransformationEvent") == 0 ? LEDGER_ROLE_OUTPUT
                                                           : 0;
-    if (!role || !nlots)
+    size_t ng = r->gtins.len / GTIN_REC;
+    const uint8_t *gv = r->gtins.data;
+    if (!role || !nlots || !ng)
         return;
     qsort(lots, nlots, sizeof *lots, cmp_text);
-    for (size_t g = 0; g < r->ngtins; g++) {
-        if (r->gtin_role[g] != role)
+    /* every GTIN once, in order (an event may name thousands) */
+    qsort(r->gtins.data, ng, GTIN_REC, cmp_gtin);
+    for (size_t g = 0; g < ng; g++) {
+        const char *gtin = (const char *)gv + g * GTIN_REC;
+        if (gv[g * GTIN_REC + 15] != role ||
+            (g && memcmp(gv + (g - 1) * GTIN_REC, gv + g * GTIN_REC, GTIN_REC) == 0))
             continue;
         for (size_t l = 0; l < nlots; l++) {
             char dl[LEDGER_GS1_URI_MAX], canon[LEDGER_GS1_URI_MAX];
@@ -392,7 +496,7 @@ void ledger__rows_lots(rows_t *r, const char *type, const char **lots, size_t nl
                 continue;
             /* a lot that makes no valid LGTIN (too long, characters GS1
              * does not allow) is no lot of the index */
-            if (snprintf(dl, sizeof dl, "https://id.gs1.org/01/%s/10/%s", r->gtins[g], lots[l]) >=
+            if (snprintf(dl, sizeof dl, "https://id.gs1.org/01/%s/10/%s", gtin, lots[l]) >=
                     (int)sizeof dl ||
                 ledger_gs1_canonical(dl, canon, sizeof canon, NULL, NULL) != 0)
                 continue;
@@ -405,17 +509,16 @@ void ledger__rows_ident(rows_t *r, const char *id, int role, const char *const *
 {
     size_t n = strlen(id), shared = 0;
     uint8_t h[2];
-    if ((role == LEDGER_ROLE_EPC || role == LEDGER_ROLE_OUTPUT) && r->ngtins < 16) {
-        char g[15];
-        size_t i;
-        if (sgtin_gtin(id, g) == 0) {
-            for (i = 0; i < r->ngtins; i++)
-                if (r->gtin_role[i] == role && strcmp(r->gtins[i], g) == 0)
-                    break;
-            if (i == r->ngtins) {
-                memcpy(r->gtins[i], g, 15);
-                r->gtin_role[r->ngtins++] = (unsigned char)role;
-            }
+    if (role == LEDGER_ROLE_EPC || role == LEDGER_ROLE_OUTPUT) {
+        uint8_t g[GTIN_REC];
+        /* kept once per run of one GTIN (the usual list); repeats apart
+         * are made unique by ledger__rows_lots */
+        if (sgtin_gtin(id, (char *)g) == 0) {
+            g[15] = (uint8_t)role;
+            if ((r->gtins.len < GTIN_REC ||
+                 memcmp(r->gtins.data + r->gtins.len - GTIN_REC, g, GTIN_REC) != 0) &&
+                ledger_buf_append(&r->gtins, g, GTIN_REC))
+                r->oom = 1;
         }
     }
     add_text_row(r, DB_IDENT, id, role);
@@ -540,7 +643,12 @@ int ledger__event_rows(const json_t *event, const char *event_id, const char *ev
     k.error_declaration = info.error_declaration;
     k.event_time = json_string_value(json_object_get(event, "eventTime"));
     k.has_sensors = json_object_get(event, "sensorElementList") != NULL;
-    json_max_temp(event, tmax);
+    {
+        tmax_t m;
+        json_max_temp(event, &m);
+        tmax_text(&m, tmax);
+        k.temp_uncompared = m.uncompared;
+    }
     k.max_temp = tmax[0] ? tmax : NULL;
     ledger__rows_start(r, lseq, &k);
     if (!r->oom && (rc = json_idents(event, r, err)))
@@ -854,14 +962,31 @@ static json_t *cb_number(const uint8_t *p, size_t n)
     return NULL;
 }
 
+/* A text item [p, p+n) as a C string would end (at a NUL) into out
+ * (cut to fit): 0, or -1 when it is no text. */
+static int cb_small_text(const uint8_t *p, size_t n, char *out, size_t len)
+{
+    cbr_t r = {p, n, 0};
+    int major, ai;
+    uint64_t tl;
+    size_t k;
+    if (!p || cb_head(&r, &major, &ai, &tl) || major != 3 || tl > n - r.off)
+        return -1;
+    k = strnlen((const char *)p + r.off, (size_t)tl);
+    if (k >= len)
+        k = len - 1;
+    memcpy(out, p + r.off, k);
+    out[k] = '\0';
+    return 0;
+}
+
 /* json_max_temp, read from the sensorElementList item [p, p+n). */
-static void cb_max_temp(const uint8_t *p, size_t n, char out[40])
+static void cb_max_temp(const uint8_t *p, size_t n, tmax_t *m)
 {
     cbr_t lr = {p, n, 0};
-    json_t *best = NULL;
     uint64_t items;
     int major, ai;
-    out[0] = '\0';
+    memset(m, 0, sizeof *m);
     if (!p || cb_head(&lr, &major, &ai, &items) || major != 4)
         return;
     for (uint64_t i = 0; i < items; i++) {
@@ -875,11 +1000,13 @@ static void cb_max_temp(const uint8_t *p, size_t n, char out[40])
         if (!reps || cb_head(&rr, &major, &ai, &nr) || major != 4)
             continue;
         for (uint64_t j = 0; j < nr; j++) {
-            size_t rs = rr.off, vn = 0, tn = 0;
-            const uint8_t *tp;
+            size_t rs = rr.off, tn = 0, un = 0;
+            const uint8_t *tp, *up;
             cbr_t tr;
             uint64_t tlen;
-            json_t *v;
+            double v[NTEMP_MEMBERS];
+            size_t nv = 0;
+            char uom[16];
             cb_skip(&rr);
             /* the type, as a C string would end (at a NUL), in place */
             tp = cb_get(rr.p + rs, rr.off - rs, "type", &tn);
@@ -887,28 +1014,21 @@ static void cb_max_temp(const uint8_t *p, size_t n, char out[40])
             if (!tp || cb_head(&tr, &major, &ai, &tlen) || major != 3)
                 continue;
             tlen = strnlen((const char *)tp + tr.off, (size_t)tlen);
-            if (tlen < 11 || memcmp(tp + tr.off + tlen - 11, "Temperature", 11) != 0)
+            if (ledger_uom_quantity((const char *)tp + tr.off, (size_t)tlen) !=
+                LEDGER_UOM_TEMPERATURE)
                 continue;
-            {
-                const uint8_t *vp = cb_get(rr.p + rs, rr.off - rs, "value", &vn);
-                if (!(v = cb_number(vp, vn))) {
-                    vp = cb_get(rr.p + rs, rr.off - rs, "maxValue", &vn);
-                    v = cb_number(vp, vn);
-                }
+            for (size_t k = 0; k < NTEMP_MEMBERS; k++) {
+                size_t vn = 0;
+                const uint8_t *vp = cb_get(rr.p + rs, rr.off - rs, temp_members[k], &vn);
+                json_t *x = cb_number(vp, vn);
+                if (x)
+                    v[nv++] = json_number_value(x);
+                json_decref(x);
             }
-            if (!v)
-                continue;
-            if (!best || json_number_value(v) > json_number_value(best)) {
-                json_decref(best);
-                best = v;
-            } else {
-                json_decref(v);
-            }
+            up = cb_get(rr.p + rs, rr.off - rs, "uom", &un);
+            tmax_report(m, cb_small_text(up, un, uom, sizeof uom) == 0 ? uom : NULL, v, nv);
         }
     }
-    if (best)
-        fmt_quantity(best, out);
-    json_decref(best);
 }
 
 /* A quantity item [p, p+n) (checked already) as fmt_quantity writes the
@@ -1060,7 +1180,12 @@ int ledger__payload_rows(const uint8_t *p, size_t n, uint64_t lseq, rows_t *rows
     k.error_declaration = f.p[M_ERRDECL] != NULL;
     k.has_sensors = f.p[M_SENSORS] != NULL;
     k.event_time = t;
-    cb_max_temp(f.p[M_SENSORS], f.n[M_SENSORS], tmax);
+    {
+        tmax_t m;
+        cb_max_temp(f.p[M_SENSORS], f.n[M_SENSORS], &m);
+        tmax_text(&m, tmax);
+        k.temp_uncompared = m.uncompared;
+    }
     k.max_temp = tmax[0] ? tmax : NULL;
     ledger__rows_start(rows, lseq, &k);
     /* the type outlives the texts of sb (reused below) */

@@ -226,8 +226,11 @@ typedef struct ledger_card {
     int has_sensors;        /* 1: the event has a sensorElementList */
     const char *event_time; /* eventTime as written (with its offset) */
     const char *max_temp;   /* the highest reading of its sensor reports of a type
-                               ending in "Temperature" (value, else maxValue), as
-                               text; NULL when none */
+                               ending in "Temperature" (value, minValue, maxValue,
+                               meanValue, percValue), converted to CEL from the
+                               report's uom (ledger_uom.h), as text; NULL when none */
+    int temp_uncompared;    /* 1: some such reading has no uom, or one keten cannot
+                               convert (not in max_temp) */
     const char *type, *event_id /* the eventID member */, *event_hash;
     const char *action, *biz_step, *disposition, *read_point, *biz_location;
     size_t nids;

@@ -9,7 +9,11 @@
  * IDs they declare erroneous); version 3 keys the loc rows by the
  * canonical location and adds, for an event whose ILMD gives a lot number,
  * the lot (LGTIN) of its instances as an identifier of role
- * LEDGER_ROLE_LOT (ident rows and card). From version 1 or 2, these four
+ * LEDGER_ROLE_LOT (ident rows and card); version 4 indexes that lot for
+ * every GTIN of the event (version 3: the first 16) and the lot an
+ * instance's Digital Link carries, and keeps the card's highest
+ * temperature in CEL (version 3: as written, in any unit) with a flag for
+ * readings that could not be converted. From version 1, 2 or 3, these four
  * databases are rebuilt from the log: from every entry that is an event,
  * visible (not sealed) and on its feed's chain (not fork evidence, which
  * has no index rows), read straight from its CBOR payload the way ingest

@@ -883,6 +883,9 @@ static int follow(walk_t *w, const item_t *it, size_t x)
                         rc = push_id(w, e, i, MODE_CARRIER, n->time_ms,
                                      it->mode == MODE_BACK ? it->hi : T_INF, it->sym, d, (size_t)-1,
                                      0);
+            } else if (role == LEDGER_ROLE_LOT && it->mode == MODE_FORWARD) {
+                /* children whose Digital Link gives this lot: its members */
+                rc = push_members(w, it, e, x, LEDGER_ROLE_CHILD, d);
             } else if (role == LEDGER_ROLE_PARENT && (it->mode == MODE_FORWARD || !del)) {
                 for (size_t i = 0; i < ic->n && !rc; i++)
                     if (ic->ids[i].role == LEDGER_ROLE_CHILD)

@@ -27,8 +27,10 @@
  *            ADD/DELETE with it as parent -> the children named FORWARD;
  *            an event naming it as a class and instances of the same GTIN in
  *            the same list, or whose ILMD gives it as the lot of its
- *            instances (epcList; a TransformationEvent's outputs): those
- *            instances of its GTIN (the lot's members) FORWARD.
+ *            instances (epcList; a TransformationEvent's outputs), or one
+ *            of whose instances carries it in its Digital Link (/10/: the
+ *            card's role LEDGER_ROLE_LOT, also for an ADD's children):
+ *            those instances of its GTIN (the lot's members) FORWARD.
  *   CARRIER  a container while `via` is inside it: its events in [lo, hi]
  *            only (shipments, observations), ended by a DELETE that names
  *            `via` or no child at all; ADD into a bigger container -> that

@@ -33,7 +33,7 @@ typedef struct sigjob {
 typedef struct sigq {
     sigjob_t *jobs;
     size_t pushed, popped;
-    int closed, waiting;
+    int closed, waiting; /* waiting: how many threads wait on cv (both may: a flag was lost) */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int bad; /* the earliest failing job, by walk order */
@@ -48,9 +48,9 @@ static void *sig_worker(void *arg)
         sigjob_t *j;
         pthread_mutex_lock(&q->mu);
         while (q->popped == q->pushed && !q->closed) {
-            q->waiting = 1;
+            q->waiting++;
             pthread_cond_wait(&q->cv, &q->mu);
-            q->waiting = 0;
+            q->waiting--;
         }
         if (q->popped == q->pushed) {
             pthread_mutex_unlock(&q->mu);
@@ -83,9 +83,9 @@ static void sig_push(sigq_t *q, const ledger_entry_t *e, uint64_t order)
     sigjob_t *j;
     pthread_mutex_lock(&q->mu);
     while (q->pushed - q->popped == SIGQ) {
-        q->waiting = 1;
+        q->waiting++;
         pthread_cond_wait(&q->cv, &q->mu);
-        q->waiting = 0;
+        q->waiting--;
     }
     j = &q->jobs[q->pushed % SIGQ];
     pthread_mutex_unlock(&q->mu);

@@ -143,7 +143,7 @@ contains "$T/out" "[ERRONEOUS, not counted]"
 contains "$T/out" "temperature above 4"
 contains "$T/out" "8.5 CEL"
 expect 0 --home "$K" recall urn:epc:class:lgtin:5412345.000002.CARC-2025-1128 --csv
-contains "$T/out" "eventTime,partner,feed,seq,bizStep,from,to,location,quantity,items,erroneous"
+contains "$T/out" "eventTime,partner,feed,seq,bizStep,from,to,location,quantity,eventQuantity,items,erroneous,receivedTime,receivedBy,receivedFeed,receivedSeq,receivedAt"
 contains "$T/out" "Vleesverwerker"
 expect 0 --home "$K" --json recall urn:epc:class:lgtin:5412345.000002.CARC-2025-1128
 python3 - "$T/out" <<'EOF' || fail "recall --json"

@@ -2,10 +2,12 @@
  * an identifier's events in eventTime order and in a time window, event
  * cards (what a trace needs of an event, read without its payload), the
  * entries of an event ID, and the upgrade of a store of format version 1
- * (ident rows without time, no edge database) when it is opened, for
- * writing or read-only. */
+ * (ident rows without time, no edge database), 2 and 3 when it is opened,
+ * for writing or read-only; format 4's temperatures in CEL and lots of
+ * Digital Links and of every GTIN of an event. */
 #include <jansson.h>
 #include <lmdb.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -440,6 +442,134 @@ static void test_upgrade_v2(void **state)
     check_upgrade(*state, make_v2);
 }
 
+/* Events for format 4 (issue 12): temperatures in FAH and KEL, one with no
+ * unit, a pack whose Digital Link carries its lot, and a transformation
+ * whose ILMD lot is that of 300 GTINs. lseqs 1..4. */
+static void record_units_and_lots(fx_t *f)
+{
+    rec(f,
+        "{%s, \"type\": \"ObjectEvent\", \"eventTime\": \"2026-03-04T08:00:00Z\", "
+        "\"eventTimeZoneOffset\": \"+00:00\", \"action\": \"OBSERVE\", \"epcList\": [\"%s\"], "
+        "\"sensorElementList\": [{\"sensorReport\": [{\"type\": \"gs1:Temperature\", \"value\": "
+        "39, \"uom\": \"FAH\"}, {\"type\": \"Temperature\", \"minValue\": 275, \"maxValue\": 280, "
+        "\"sDev\": 400, \"uom\": \"KEL\"}]}]}",
+        ctx, SGTIN);
+    rec(f,
+        "{%s, \"type\": \"ObjectEvent\", \"eventTime\": \"2026-03-04T09:00:00Z\", "
+        "\"eventTimeZoneOffset\": \"+00:00\", \"action\": \"OBSERVE\", \"epcList\": [\"%s\"], "
+        "\"sensorElementList\": [{\"sensorReport\": [{\"type\": \"gs1:Temperature\", \"value\": "
+        "3.5}, {\"type\": \"gs1:Temperature\", \"value\": 2, \"uom\": \"CEL\"}]}]}",
+        ctx, SGTIN);
+    rec(f,
+        "{%s, \"type\": \"ObjectEvent\", \"eventTime\": \"2026-03-04T10:00:00Z\", "
+        "\"eventTimeZoneOffset\": \"+00:00\", \"action\": \"OBSERVE\", \"bizStep\": "
+        "\"shipping\", \"epcList\": [\"https://example.com/01/04012345111118/10/L9/21/77\"]}",
+        ctx);
+    {
+        /* too long for rec's text: built as JSON */
+        json_t *outs = json_array(), *ev;
+        ledger_append_result_t res;
+        ledger_err_t err;
+        char id[64];
+        for (int k = 1; k <= 300; k++) {
+            snprintf(id, sizeof id, "urn:epc:id:sgtin:4012345.1%05d.1", k);
+            json_array_append_new(outs, json_string(id));
+        }
+        ev = json_pack("{s:[s], s:s, s:s, s:s, s:[s], s:o, s:{s:s}}", "@context",
+                       "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld", "type",
+                       "TransformationEvent", "eventTime", "2026-03-04T11:00:00Z",
+                       "eventTimeZoneOffset", "+00:00", "inputEPCList", SGTIN, "outputEPCList",
+                       outs, "ilmd", "cbvmda:lotNumber", "BIG");
+        assert_non_null(ev);
+        assert_int_equal(ledger_epcis_event_check(ev, "test", &err), 0);
+        assert_int_equal(ledger_store_append_events(f->n.st, f->n.id, &ev, 1, 0, &res, &err), 0);
+        json_decref(ev);
+    }
+}
+
+/* What format 4 stores of them: cards with the highest temperature in CEL
+ * (and the flag for a reading with no unit), the Digital Link's lot and
+ * the 300th GTIN's lot in the identifier index (role lot). */
+static void check_units_and_lots(ledger_store_t *st)
+{
+    ledger_card_t c;
+    ledger_err_t err;
+    ledger_ident_hit_t *h = NULL;
+    size_t n = 0, cap = 0;
+    assert_int_equal(ledger_store_card(st, 1, &c, &err), 0);
+    assert_non_null(c.max_temp); /* 280 KEL: 6.85 CEL; 39 FAH is 3.9; sDev is no reading */
+    assert_true(fabs(strtod(c.max_temp, NULL) - 6.85) < 1e-9);
+    assert_int_equal(c.temp_uncompared, 0);
+    ledger_card_free(&c);
+    assert_int_equal(ledger_store_card(st, 2, &c, &err), 0);
+    assert_string_equal(c.max_temp, "2");
+    assert_int_equal(c.temp_uncompared, 1); /* 3.5 with no uom */
+    ledger_card_free(&c);
+    assert_int_equal(ledger_store_ident_hits(st, "urn:epc:class:lgtin:4012345.011111.L9", INT64_MIN,
+                                             INT64_MAX, &h, &n, &cap, &err),
+                     0);
+    assert_int_equal(n, 1);
+    assert_int_equal(h[0].lseq, 3);
+    assert_int_equal(h[0].role, LEDGER_ROLE_LOT);
+    n = 0;
+    assert_int_equal(ledger_store_ident_hits(st, "urn:epc:class:lgtin:4012345.100300.BIG",
+                                             INT64_MIN, INT64_MAX, &h, &n, &cap, &err),
+                     0);
+    assert_int_equal(n, 1);
+    assert_int_equal(h[0].lseq, 4);
+    assert_int_equal(h[0].role, LEDGER_ROLE_LOT);
+    free(h);
+}
+
+static void test_units_and_lots(void **state)
+{
+    fx_t *f = *state;
+    ledger_err_t err;
+    record_units_and_lots(f);
+    check_units_and_lots(f->n.st);
+    assert_int_equal(ledger_store_verify(f->n.st, NULL, NULL, &err), 0);
+}
+
+/* Turns the store in dir into one that claims format 3 and lacks what
+ * format 4 adds: its ident and edge databases emptied (the upgrade
+ * rebuilds both from the log). */
+static void make_v3(const char *dir)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi meta, ident, edge;
+    MDB_val vk = {7, "version"}, vv = {1, "3"};
+    env = open_raw(dir, &txn);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    assert_int_equal(mdb_put(txn, meta, &vk, &vv, 0), 0);
+    assert_int_equal(mdb_dbi_open(txn, "ident", MDB_DUPSORT | MDB_DUPFIXED, &ident), 0);
+    assert_int_equal(mdb_drop(txn, ident, 0), 0);
+    assert_int_equal(mdb_dbi_open(txn, "edge", 0, &edge), 0);
+    assert_int_equal(mdb_drop(txn, edge, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+/* A format-3 store is upgraded when opened (read-only too): temperatures
+ * in CEL on the cards, the lots of Digital Links and of every GTIN. */
+static void test_upgrade_v3(void **state)
+{
+    fx_t *f = *state;
+    ledger_store_t *st;
+    ledger_err_t err;
+    record_units_and_lots(f);
+    ledger_store_close(f->n.st);
+    f->n.st = NULL;
+    make_v3(f->n.dir);
+    assert_int_equal(ledger_store_open(f->n.dir, LEDGER_STORE_RDONLY, NULL, &st, &err), 0);
+    check_units_and_lots(st);
+    ledger_store_close(st);
+    assert_int_equal(
+        ledger_store_open(f->n.dir, 0, ledger_identity_public(f->n.id), &f->n.st, &err), 0);
+    check_units_and_lots(f->n.st);
+    assert_int_equal(ledger_store_verify(f->n.st, NULL, NULL, &err), 0);
+}
+
 /* verify notices a card that does not match its event */
 static void test_verify_card(void **state)
 {
@@ -480,6 +610,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_upgrade, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_v2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_card, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_units_and_lots, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_v3, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -450,10 +450,31 @@ static void test_forward_and_recall(void **state)
             }
         }
         assert_int_equal(found, 6);
-        /* s3 (to the processor), p1 (received), three pallets shipped
-         * (one corrected), K1 and K2 received: 7; the wrong one is listed */
-        assert_int_equal(json_integer_value(json_object_get(r, "shipmentCount")), 7);
-        assert_int_equal(json_array_size(ships), 8);
+        /* s3 (to the processor, received by p1), three pallets shipped
+         * (one corrected), K1 (pallets 1 and 3 at once) and K2 received:
+         * 4 shipments, each received; the wrong one is listed, apart */
+        assert_int_equal(json_integer_value(json_object_get(r, "shipmentCount")), 4);
+        assert_int_equal(json_integer_value(json_object_get(r, "receivedCount")), 4);
+        assert_int_equal(json_array_size(ships), 5);
+        json_array_foreach(ships, i, v)
+        {
+            json_t *rc = json_object_get(v, "receipts");
+            const char *tm = json_string_value(json_object_get(v, "eventTimeUTC"));
+            assert_string_equal(json_string_value(json_object_get(v, "bizStep")), "shipping");
+            if (json_is_true(json_object_get(v, "erroneous"))) {
+                assert_int_equal(json_array_size(rc), 0);
+                continue;
+            }
+            assert_int_equal(json_array_size(rc), 1);
+            assert_string_equal(
+                json_string_value(json_object_get(json_array_get(rc, 0), "bizStep")),
+                "receiving");
+            /* the pallets to K1 (1 and the corrected 3) share one receipt */
+            if (strncmp(tm, "2025-11-29T08:00", 16) == 0 || strncmp(tm, "2025-11-29T08:03", 16) == 0)
+                assert_string_equal(
+                    json_string_value(json_object_get(json_array_get(rc, 0), "eventTimeUTC")),
+                    "2025-11-29T11:00:00.000Z");
+        }
         assert_int_equal(json_array_size(exc), 1);
         assert_true(json_real_value(json_object_get(json_array_get(exc, 0), "value")) == 9.5);
         /* P1 was last seen in its pallet's unpacking at kitchen 1 */
