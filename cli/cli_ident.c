@@ -157,7 +157,10 @@ int cli_ident_arg(const char *cmd, const char *arg, char **out, int *gs1)
     }
     if (gs1)
         *gs1 = strcmp(id.kind, "url") != 0;
-    *out = strdup(id.key);
+    /* a URI (EPC URN, Digital Link, eventID) as typed: the ledger finds
+     * every form of it and its messages name what the user wrote; a hex
+     * EPC, tag URN or element string by its key */
+    *out = strdup(strchr(arg, ':') && strcmp(id.kind, "epc-tag-urn") != 0 ? arg : id.key);
     reader_ident_clear(&id);
     if (!*out) {
         fprintf(stderr, "keten %s: out of memory\n", cmd);

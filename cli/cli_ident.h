@@ -47,9 +47,10 @@ char *cli_ident_show(const char *code, size_t len, char *out, size_t cap);
 /* The identifier a command's argument names, as the ledger's indexes key
  * it: every form `keten decode` reads (reader_ident_parse: Digital Link on
  * any domain, element string with or without parentheses, EPC pure
- * identity, class and tag URN, EPC hex, bare GTIN, nfc-uid:) gives its
- * canonical key; any other URI (an eventID, urn:uuid:..., ni:///...) comes
- * back as given. *out is malloc'd (the caller frees it); *gs1, when not
+ * identity, class and tag URN, EPC hex, bare GTIN, nfc-uid:) is checked
+ * as decode checks it; a URI (EPC URN, Digital Link, an eventID, urn:uuid:,
+ * ni:///...) comes back as given (the ledger brings it to its canonical
+ * form), a hex EPC, tag URN or element string as its canonical key. *out is malloc'd (the caller frees it); *gs1, when not
  * NULL, is set to 1 when arg is a GS1 or EPC identifier, 0 for another URI.
  * On bad input (a wrong check digit, not a code at all) prints
  * "keten CMD: ARG: <decode's message>" and returns CLI_EXIT_INPUT; out of

@@ -704,9 +704,7 @@ int cli_recall_main(cli_ctx_t *ctx, int argc, char **argv)
         free(key);
         return rc;
     }
-    /* a URI as typed (the report names the lot as the user gave it; the
-     * ledger finds every form of it), other forms by their key */
-    if ((rc = ledger_recall_run(ledger_home_store(home), strchr(lot, ':') ? lot : key, NULL, maxt != NULL, max, &r, &err))) {
+    if ((rc = ledger_recall_run(ledger_home_store(home), key, NULL, maxt != NULL, max, &r, &err))) {
         rc = cli_fail(ctx, rc, &err);
         goto done;
     }

@@ -118,6 +118,21 @@ static int json_syntax_error(const char *buf, size_t len, const char *source,
     }
 }
 
+const char *ledger_epcis_context_ns(const json_t *event, const char *prefix)
+{
+    const json_t *ctx = json_object_get(event, "@context"), *v;
+    size_t i;
+    if (json_is_object(ctx))
+        return json_string_value(json_object_get(ctx, prefix));
+    json_array_foreach(ctx, i, v)
+    {
+        const char *ns = json_is_object(v) ? json_string_value(json_object_get(v, prefix)) : NULL;
+        if (ns)
+            return ns;
+    }
+    return NULL;
+}
+
 static int is_event_type(const char *t)
 {
     return t && (strcmp(t, "ObjectEvent") == 0 || strcmp(t, "AggregationEvent") == 0 ||

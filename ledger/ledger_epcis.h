@@ -122,6 +122,11 @@ int ledger_epcis_info(const json_t *event, ledger_epcis_info_t *info, ledger_err
  * is not a CBV value. Writes into out (NUL-terminated, truncated to len). */
 void ledger_epcis_cbv_short(const char *value, char *out, size_t len);
 
+/* The namespace IRI that the event's own "@context" (an object, or an
+ * array of strings and objects) binds to prefix, or NULL. Borrowed from
+ * event. */
+const char *ledger_epcis_context_ns(const json_t *event, const char *prefix);
+
 /* Roles in which an identifier appears in an event. */
 enum ledger_epcis_role {
     LEDGER_ROLE_EPC = 1,    /* epcList */

@@ -7,6 +7,7 @@
  * else later.
  */
 #include "ledger_epcis_check.h"
+#include "ledger_epcis.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -22,22 +23,6 @@ typedef struct gchk {
     char path[300]; /* "ilmd.garment:maxWashCycles" */
 } gchk_t;
 
-/* The namespace IRI the event's @context gives prefix, or NULL. */
-static const char *ctx_prefix(const json_t *event, const char *prefix)
-{
-    const json_t *ctx = json_object_get(event, "@context"), *v;
-    size_t i;
-    if (json_is_object(ctx))
-        return json_string_value(json_object_get(ctx, prefix));
-    json_array_foreach(ctx, i, v)
-    {
-        const char *ns = json_is_object(v) ? json_string_value(json_object_get(v, prefix)) : NULL;
-        if (ns)
-            return ns;
-    }
-    return NULL;
-}
-
 /* The local name of a member name in the garment namespace (the full IRI,
  * a prefix bound to it, or "garment:" unbound), else NULL: the rule of
  * ledger_trace_ilmd, which reads these members. */
@@ -52,7 +37,7 @@ static const char *garment_local(const json_t *event, const char *key)
         return NULL;
     memcpy(pfx, key, pl);
     pfx[pl] = '\0';
-    ns = ctx_prefix(event, pfx);
+    ns = ledger_epcis_context_ns(event, pfx);
     if ((ns && strcmp(ns, GARMENT_NS) == 0) || (!ns && strcmp(pfx, "garment") == 0))
         return colon + 1;
     return NULL;

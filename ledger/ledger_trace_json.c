@@ -69,23 +69,6 @@ void ledger_trace_fmt_ms(int64_t ms, char out[32])
     snprintf(out + strlen(out), 32 - strlen(out), ".%03dZ", frac);
 }
 
-/* The namespace IRI the event's @context gives prefix, or NULL. */
-static const char *ctx_ns(const json_t *event, const char *prefix)
-{
-    const json_t *ctx = json_object_get(event, "@context");
-    size_t i;
-    const json_t *v;
-    if (json_is_object(ctx))
-        return json_string_value(json_object_get(ctx, prefix));
-    json_array_foreach(ctx, i, v)
-    {
-        const char *ns = json_is_object(v) ? json_string_value(json_object_get(v, prefix)) : NULL;
-        if (ns)
-            return ns;
-    }
-    return NULL;
-}
-
 static const json_t *member_ns(const json_t *obj, const json_t *event, const char *ns,
                                const char *prefix, const char *local)
 {
@@ -108,7 +91,7 @@ static const json_t *member_ns(const json_t *obj, const json_t *event, const cha
                 continue;
             memcpy(pfx, key, pl);
             pfx[pl] = '\0';
-            pns = ctx_ns(event, pfx);
+            pns = ledger_epcis_context_ns(event, pfx);
             if ((pns && strcmp(pns, ns) == 0) || (!pns && prefix && strcmp(pfx, prefix) == 0))
                 return v;
         }
