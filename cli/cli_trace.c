@@ -605,8 +605,9 @@ static void print_recall(names_t *nm, const ledger_recall_t *r)
 {
     char q[512], to[512], name[128], tm[32], dis[512];
     double max;
-    printf("recall of %s: %zu shipments (%zu received), %zu products and containers%s\n",
-           ledger_recall_lot(r), ledger_recall_shipment_count(r), ledger_recall_received_count(r),
+    printf("recall of %s: %zu shipment%s (%zu received), %zu products and containers%s\n",
+           ledger_recall_lot(r), ledger_recall_shipment_count(r),
+           ledger_recall_shipment_count(r) == 1 ? "" : "s", ledger_recall_received_count(r),
            ledger_recall_nproducts(r),
            ledger_recall_truncated(r) ? " (cut short: see --help)" : "");
     printf("\nshipments\n  %-16s %-22s %-10s %-34s %-22s %s\n", "when (UTC)", "partner", "step",
