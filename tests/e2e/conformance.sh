@@ -20,6 +20,9 @@ expect 0 --home "$T/b" record --quiet "$T/export.jsonld"
 "$KETEN" --home "$T/a" log --json | sed 's/.*"eventHash":"\([^"]*\)".*/\1/' | sort > "$T/ha"
 "$KETEN" --home "$T/b" log --json | sed 's/.*"eventHash":"\([^"]*\)".*/\1/' | sort > "$T/hb"
 events=$(wc -l < "$T/ha")
+[ "$events" -ge "$n" ] || fail "only $events events from $n documents"; ok
+grep -qvE '^ni:///sha-256;[0-9a-f]{64}\?ver=CBV2\.0$' "$T/ha" && fail "a line of log --json without its eventHash"
+ok
 cmp -s "$T/ha" "$T/hb" || { diff "$T/ha" "$T/hb" | head; fail "event hashes changed through export"; }; ok
 # an extension field of another namespace survives (Example_9.6.1 has example:myField)
 grep -q '"example:myField"' "$EX/Example_9.6.1-ObjectEvent.jsonld" && contains "$T/export.jsonld" 'example:myField'

@@ -1,7 +1,7 @@
 # tests/e2e/lib.bash -- shared by the end-to-end scripts: run the real keten
 # binary ($KETEN) in a fresh temporary directory ($TMPDIR, made by
 # tests/run.sh), check exit codes and output, and say what failed.
-set -u
+set -u -o pipefail   # a keten that fails inside a pipeline fails the test
 : "${KETEN:?run through tests/run.sh (KETEN=path/to/keten)}"
 : "${KETEN_SHARED:?}"
 T=$(mktemp -d "${TMPDIR:-/tmp}/e2e.XXXXXX")
@@ -29,6 +29,20 @@ expect() {
 contains() {
     grep -qF -- "$2" "$1" || { echo "--- $1"; head -20 "$1"; fail "$1 lacks \"$2\""; }
     ok
+}
+
+# nonempty FILE [WHAT]: FILE holds something (a test must not pass because
+# a command printed nothing)
+nonempty() {
+    [ -s "$1" ] || fail "${2:-$1} is empty"
+    ok
+}
+
+# nlines HOME: the number of entries `keten log` lists at HOME (fails the
+# test when log fails)
+nlines() {
+    "$KETEN" --home "$1" log --json >"$T/nlines.out" || fail "keten --home $1 log failed"
+    wc -l <"$T/nlines.out"
 }
 
 done_checks() { echo "$checks checks passed"; }

@@ -58,7 +58,7 @@ Q=$T/q
 mkhome "$Q" Keuken "$NET"
 expect 0 --home "$P" peer add "$(id_of "$Q")" no-such-host.invalid:7401 --name keuken
 WHY="P logs that the name does not resolve" wait_until 15 log_has "$P" "cannot resolve no-such-host.invalid"
-status_says() { "$KETEN" --home "$1" status | grep -qF -- "$2"; }
+status_says() { "$KETEN" --home "$1" status | grep -F -- "$2" >/dev/null; }
 WHY="P's status says why" wait_until 5 status_says "$P" "cannot resolve no-such-host.invalid"
 kill -0 "$PID_p" || fail "P died"; ok
 expect 0 --home "$S" record --type ObjectEvent --action OBSERVE --biz-step shipping \

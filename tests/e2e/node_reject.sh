@@ -34,7 +34,7 @@ contains "$R.log" "slachthuis"
 WHY="S logs Q's refusal" wait_until 10 log_has "$S" "is not on the peer list"
 WHY="S logs W's refusal" wait_until 10 log_has "$S" "network key"
 # status of the dialling nodes says it too
-status_says() { "$KETEN" --home "$1" status | grep -qF -- "$2"; }
+status_says() { "$KETEN" --home "$1" status | grep -F -- "$2" >/dev/null; }
 WHY="W's status says why" wait_until 5 status_says "$W" "network key"
 WHY="Q's status says why" wait_until 5 status_says "$Q" "not on its peer list"
 # retries with backoff do not repeat the same line every time

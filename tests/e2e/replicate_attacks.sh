@@ -95,7 +95,7 @@ start_node "$A"
 WHY="C gets A's feed" wait_until 20 seq_is "$C" "$A_ID" 5
 kill "$PID_a"; wait "$PID_a" 2>/dev/null || true
 start_node "$A2"
-is_forked() { "$KETEN" --home "$1" status --json | grep -q '"forked":true'; }
+is_forked() { "$KETEN" --home "$1" status --json | grep '"forked":true' >/dev/null; }
 WHY="C detects the fork" wait_until 20 is_forked "$C"
 contains "$C.log" "FORK"
 expect 0 --home "$C" status --json

@@ -34,7 +34,7 @@ wait_for() {
     done
 }
 
-nlog() { "$KETEN" --home "$H" log --json | wc -l; }
+nlog() { nlines "$H"; }
 
 # json_field N KEY: KEY of the N-th line of $T/out (1-based)
 json_field() {
