@@ -2,6 +2,8 @@
 #
 #   make            libketen (build/libketen.a) and the program build/keten
 #   make test       installs what is missing, builds, runs every test
+#   make check-layers  the layer rules: includes, private headers, symbol
+#                   prefixes, no include or call cycles (tests/tools/check_layers.py)
 #   make asan       the same tests again under AddressSanitizer + UBSan (build/asan/)
 #   make fuzz       libFuzzer targets (clang), each run FUZZ_SECONDS (build/fuzz/)
 #   make bench      the benchmarks in bench/ (prints figures; not a test)
@@ -45,7 +47,7 @@ TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 LIB      := $(BUILD)/libketen.a
 PROG     := $(BUILD)/keten
 
-.PHONY: all test unit asan fuzz fuzz-build bench demo deps install clean format check-deps
+.PHONY: all check-layers test unit asan fuzz fuzz-build bench demo deps install clean format check-deps
 
 all: $(PROG) $(LIB)
 
@@ -79,6 +81,10 @@ unit: $(UNIT_BIN) $(PROG) $(TOOL_BIN)
 test: check-deps
 	$(MAKE) unit
 	tests/run.sh $(BUILD)
+
+# The layers (docs/architecture.md): reads the sources and the objects of `make all`.
+check-layers: all
+	python3 tests/tools/check_layers.py --build $(BUILD)
 
 asan: check-deps
 	$(MAKE) BUILD=build/asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" OPT="-O1 -g" unit
