@@ -52,6 +52,9 @@ ALLOWED = {
 READERS_MAY = {"ledger/ledger_error.h"}
 PREFIX = {"cli": "cli_", "node": "node_", "ledger": "ledger_", "readers": "reader_"}
 EXTRA_SYMBOLS = {("cli", "main"): "cli/keten.c"}
+# symbols that instrumented builds (make asan, coverage) add to every object
+COMPILER_PREFIXES = ("__asan", "__ubsan", "__sanitizer", "__sancov", "__odr_asan", "__tsan",
+                     "__msan", "__gcov", "__llvm")
 
 # Known violations that are not fixed yet: (rule, key, why).  The key is the
 # file for layer/private/prefix ("ledger/ledger_rows.c"), or the sorted
@@ -65,6 +68,12 @@ INCLUDE_RE = re.compile(r'^\s*#\s*include\s*"([^"]+)"')
 
 def is_private(name):
     return "__" in name or name.endswith("_int.h")
+
+
+def is_compiler_made(sym):
+    """A symbol the compiler or a sanitizer adds, not one of ours: not a C
+    name ("__odr_asan.ledger_x" of ASan), or a runtime's prefix."""
+    return "." in sym or sym.startswith(COMPILER_PREFIXES)
 
 
 def private_owners(name, modules):
@@ -235,6 +244,8 @@ class Checker:
         for f, (defined, _) in sorted(self.objs.items()):
             folder = f.split("/")[0]
             for sym in sorted(defined):
+                if is_compiler_made(sym):
+                    continue
                 if sym.startswith(PREFIX[folder]):
                     continue
                 if EXTRA_SYMBOLS.get((folder, sym)) == f:
