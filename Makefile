@@ -164,7 +164,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/keten
 	install -m 0755 $(PROG) $(DESTDIR)$(PREFIX)/bin/keten
 	install -m 0644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libketen.a
-	install -m 0644 $(filter-out %__int.h ledger/ledger__%.h readers/reader__%.h,$(wildcard ledger/*.h node/*.h readers/*.h)) \
+	install -m 0644 $(filter-out %__int.h ledger/ledger__%.h readers/reader__%.h node/node_state.h node/node_session.h,$(wildcard ledger/*.h node/*.h readers/*.h)) \
 		$(DESTDIR)$(PREFIX)/include/keten/
 
 format:
