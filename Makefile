@@ -2,6 +2,8 @@
 #
 #   make            libketen (build/libketen.a) and the program build/keten
 #   make test       installs what is missing, builds, runs every test
+#   make check-layers  the layer rules: includes, private headers, symbol
+#                   prefixes, no include or call cycles (tests/tools/check_layers.py)
 #   make asan       the same tests again under AddressSanitizer + UBSan (build/asan/)
 #   make fuzz       libFuzzer targets (clang), each run FUZZ_SECONDS (build/fuzz/)
 #   make bench      the benchmarks in bench/ (prints figures; not a test)
@@ -45,7 +47,7 @@ TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 LIB      := $(BUILD)/libketen.a
 PROG     := $(BUILD)/keten
 
-.PHONY: all test unit asan fuzz fuzz-build bench demo deps install clean format check-deps
+.PHONY: all check-layers test unit asan fuzz fuzz-build bench demo deps install clean format check-deps
 
 all: $(PROG) $(LIB)
 
@@ -79,6 +81,10 @@ unit: $(UNIT_BIN) $(PROG) $(TOOL_BIN)
 test: check-deps
 	$(MAKE) unit
 	tests/run.sh $(BUILD)
+
+# The layers (docs/architecture.md): reads the sources and the objects of `make all`.
+check-layers: all
+	python3 tests/tools/check_layers.py --build $(BUILD)
 
 asan: check-deps
 	$(MAKE) BUILD=build/asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" OPT="-O1 -g" unit
@@ -158,7 +164,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/keten
 	install -m 0755 $(PROG) $(DESTDIR)$(PREFIX)/bin/keten
 	install -m 0644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libketen.a
-	install -m 0644 $(filter-out %__int.h ledger/ledger__%.h readers/reader__%.h,$(wildcard ledger/*.h node/*.h readers/*.h)) \
+	install -m 0644 $(filter-out %__int.h ledger/ledger__%.h readers/reader__%.h node/node_state.h node/node_session.h,$(wildcard ledger/*.h node/*.h readers/*.h)) \
 		$(DESTDIR)$(PREFIX)/include/keten/
 
 format:

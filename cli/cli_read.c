@@ -15,6 +15,7 @@
 
 #include "ledger_entry.h"
 #include "ledger_epcis.h"
+#include "ledger_epcis_export.h"
 #include "ledger_json.h"
 #include "ledger_store.h"
 

@@ -1,6 +1,7 @@
 /* ledger__store.h -- internals shared by the store's modules: ledger_store.c
- * (open, append), ledger_rows.c (index rows), ledger_query.c (reads),
- * ledger_verify.c (verification) and ledger_replica.c (ingest and serving
+ * (open, append), ledger_store_rec.c (records, below all the others),
+ * ledger_rows.c (index rows), ledger_store_upgrade.c (format upgrades),
+ * ledger_query.c (reads), ledger_verify.c (verification) and ledger_replica.c (ingest and serving
  * of partners' entries): the store struct, the named databases, index rows
  * and feed head records. Not a public contract: only these files (and the
  * fuzz target that compares the two ways to build rows) include it. */
@@ -117,6 +118,9 @@ typedef struct feedrec {
     uint32_t flags;
 } feedrec_t;
 
+/* ---- ledger_store_rec.c: the records below the rest of the store ---- */
+/* LMDB's rc as keten's error: LEDGER_ETOOBIG for a full map,
+ * LEDGER_ELOCKED, else LEDGER_EIO; the message is "what: LMDB's words". */
 int ledger__lmdb_err(ledger_err_t *err, int rc, const char *what);
 /* As ledger__lmdb_err for a failed mdb_txn_commit of env: a full file
  * system is named as such, with the store's path and the bytes left
@@ -126,6 +130,9 @@ int ledger__commit_err(MDB_env *env, ledger_err_t *err, int rc, const char *what
 void ledger__put_be64(uint8_t *p, uint64_t v);
 uint64_t ledger__get_be64(const uint8_t *p);
 char *ledger__feed_hex(const uint8_t *feed, char out[2 * LEDGER_FEED_LEN + 1]);
+/* A feed's head record in its bytes (FEEDREC_LEN), and back (LEDGER_EIO
+ * for a damaged one). */
+void ledger__feedrec_encode(const feedrec_t *f, uint8_t out[FEEDREC_LEN]);
 int ledger__feedrec_decode(const MDB_val *v, feedrec_t *f);
 int ledger__get_feedrec(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, feedrec_t *f,
                         ledger_err_t *err);

@@ -28,7 +28,7 @@
 #include <string.h>
 
 #include "ledger_cbv.h"
-#include "ledger_epcis_check.h"
+#include "ledger__epcis.h"
 #include "ledger_gs1.h"
 #include "ledger_json.h"
 
@@ -116,21 +116,6 @@ static int json_syntax_error(const char *buf, size_t len, const char *source,
         return ledger_err_set(err, LEDGER_EINPUT, "%s: line %d, column %d: malformed JSON: %s",
                               source, je->line, je->column, je->text);
     }
-}
-
-const char *ledger_epcis_context_ns(const json_t *event, const char *prefix)
-{
-    const json_t *ctx = json_object_get(event, "@context"), *v;
-    size_t i;
-    if (json_is_object(ctx))
-        return json_string_value(json_object_get(ctx, prefix));
-    json_array_foreach(ctx, i, v)
-    {
-        const char *ns = json_is_object(v) ? json_string_value(json_object_get(v, prefix)) : NULL;
-        if (ns)
-            return ns;
-    }
-    return NULL;
 }
 
 static int is_event_type(const char *t)

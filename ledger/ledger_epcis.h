@@ -14,7 +14,7 @@
  * URL), the event carries a copy of that "@context" member, so that it can be
  * stored alone, hashed alone (ledger_evhash.h) and exported again.
  *
- * Out: ledger_epcis_export.h (included below) writes events back as an
+ * Out: ledger_epcis_export.h (include it too) writes events back as an
  * EPCISDocument, with their members in the standard order
  * (ledger_epcis_ordered).
  */
@@ -26,7 +26,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "ledger_epcis_export.h" /* the writer: ledger_epcis_export_* */
 #include "ledger_error.h"
 
 /* Largest event accepted, in bytes of its compact JSON form. */

@@ -1,5 +1,5 @@
 /* ledger_epcis_check.c -- the EPCIS 2.0 rules for one event (see
- * ledger_epcis_check.h).
+ * ledger__epcis.h).
  *
  * How it works: one pass over the members of the event in document order.
  * Each member name is looked up in a sorted table of the standard's event
@@ -21,7 +21,7 @@
  * ledger_epcis_text.c; keten's garment ILMD the checks of
  * ledger_epcis_garment.c.
  */
-#include "ledger_epcis_check.h"
+#include "ledger__epcis.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -71,18 +71,6 @@ static void format_path(const seg_t *s, char *out, size_t len)
     }
 }
 
-static void format_where(const ledger_epcis__where_t *w, char *out, size_t len)
-{
-    if (!w)
-        snprintf(out, len, "event");
-    else if (w->where)
-        snprintf(out, len, "%s", w->where);
-    else if (w->index >= 0)
-        snprintf(out, len, "%s: event %ld", w->source ? w->source : "input", w->index);
-    else
-        snprintf(out, len, "%s", w->source ? w->source : "input");
-}
-
 __attribute__((format(printf, 3, 4))) static int fail(const chk_t *c, const seg_t *s,
                                                       const char *fmt, ...)
 {
@@ -94,26 +82,11 @@ __attribute__((format(printf, 3, 4))) static int fail(const chk_t *c, const seg_
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    format_where(c->w, where, sizeof where);
+    ledger_epcis__format_where(c->w, where, sizeof where);
     format_path(s, path, sizeof path);
     if (path[0])
         return ledger_err_set(c->err, LEDGER_EINPUT, "%s: %s: %s", where, path, text);
     return ledger_err_set(c->err, LEDGER_EINPUT, "%s: %s", where, text);
-}
-
-int ledger_epcis__fail_at(const ledger_epcis__where_t *w, const char *path, ledger_err_t *err,
-                          const char *fmt, ...)
-{
-    char where[200], text[700];
-    va_list ap;
-
-    if (!err)
-        return LEDGER_EINPUT;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    format_where(w, where, sizeof where);
-    return ledger_err_set(err, LEDGER_EINPUT, "%s: %s: %s", where, path, text);
 }
 
 #define QLEN 200 /* room for a quoted value of up to QMAX bytes */
@@ -960,7 +933,7 @@ static int check_size(const chk_t *c, const json_t *event, const json_t *shared_
     real = json_dumpb(event, NULL, 0, JSON_COMPACT);
     if (real > LEDGER_EPCIS_EVENT_MAX) {
         char where[200];
-        format_where(c->w, where, sizeof where);
+        ledger_epcis__format_where(c->w, where, sizeof where);
         return ledger_err_set(c->err, LEDGER_EINPUT,
                               "%s is %zu bytes, over the 1 MiB limit for one event (%d bytes of "
                               "compact JSON): split it into several events",

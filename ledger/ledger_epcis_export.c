@@ -20,7 +20,7 @@
 #include <time.h>
 
 #include "ledger_epcis.h"
-#include "ledger_epcis_check.h"
+#include "ledger__epcis.h"
 
 #define STD_CONTEXT "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 

@@ -1,12 +1,12 @@
 /* ledger_epcis_garment.c -- the checks of keten's own garment ILMD when an
- * event is recorded (ledger_epcis__check_garment in ledger_epcis_check.h;
+ * event is recorded (ledger_epcis__check_garment in ledger__epcis.h;
  * the keys are in docs/trace.md, "Garment ILMD keys"). lifecycle reads
  * these members (ledger_trace_report.c); a value it could not read as meant
  * ("30" as a string, 30.5, 0, a composition of 115%) is refused here, with
  * the event and the member named, instead of silently meaning something
  * else later.
  */
-#include "ledger_epcis_check.h"
+#include "ledger__epcis.h"
 #include "ledger_epcis.h"
 
 #include <ctype.h>

@@ -1,15 +1,18 @@
 /* ledger_epcis_text.c -- the small text rules of the ledger_epcis module
- * (declared in the module's internal header, ledger_epcis_check.h): URI
+ * (declared in the module's internal header, ledger__epcis.h): URI
  * syntax, the standard JSON-LD context URLs and the shape of a "@context"
- * value, RFC 3339 date-times, and quoting values for messages.
+ * value and the namespace it binds to a prefix, RFC 3339 date-times,
+ * quoting values for messages, and the "where: path: what" form of every
+ * message of the event checks.
  *
  * How it works: plain scans over NUL-terminated strings, no allocation. A
  * date-time is taken apart field by field at fixed offsets, range-checked
  * (days of the month with leap years) and turned into milliseconds since
  * 1970 with the days-from-civil formula of the proleptic Gregorian calendar.
  */
-#include "ledger_epcis_check.h"
+#include "ledger__epcis.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -261,4 +264,48 @@ char *ledger_epcis__quote(const char *s, size_t max_chars, char *out, size_t out
     out[o++] = '"';
     out[o] = '\0';
     return out;
+}
+
+/* ---- contexts and messages ---- */
+
+const char *ledger_epcis_context_ns(const json_t *event, const char *prefix)
+{
+    const json_t *ctx = json_object_get(event, "@context"), *v;
+    size_t i;
+    if (json_is_object(ctx))
+        return json_string_value(json_object_get(ctx, prefix));
+    json_array_foreach(ctx, i, v)
+    {
+        const char *ns = json_is_object(v) ? json_string_value(json_object_get(v, prefix)) : NULL;
+        if (ns)
+            return ns;
+    }
+    return NULL;
+}
+
+void ledger_epcis__format_where(const ledger_epcis__where_t *w, char *out, size_t len)
+{
+    if (!w)
+        snprintf(out, len, "event");
+    else if (w->where)
+        snprintf(out, len, "%s", w->where);
+    else if (w->index >= 0)
+        snprintf(out, len, "%s: event %ld", w->source ? w->source : "input", w->index);
+    else
+        snprintf(out, len, "%s", w->source ? w->source : "input");
+}
+
+int ledger_epcis__fail_at(const ledger_epcis__where_t *w, const char *path, ledger_err_t *err,
+                          const char *fmt, ...)
+{
+    char where[200], text[700];
+    va_list ap;
+
+    if (!err)
+        return LEDGER_EINPUT;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    ledger_epcis__format_where(w, where, sizeof where);
+    return ledger_err_set(err, LEDGER_EINPUT, "%s: %s: %s", where, path, text);
 }

@@ -12,7 +12,7 @@
 #include "ledger_cbor.h"
 #include "ledger_entry.h"
 #include "ledger_epcis.h"
-#include "ledger_epcis_check.h"
+#include "ledger__epcis.h"
 #include "ledger_gs1.h"
 #include "ledger_json.h"
 #include "ledger_uom.h"

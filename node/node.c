@@ -5,8 +5,9 @@
  * entries in the store (also those another process recorded), reloads the
  * peer list when it changed, drives session timers and writes node.json,
  * and a check handle that commits the group of entries received during one
- * loop iteration in one LMDB transaction.  Sessions (node_session.c) do the
- * protocol; this file owns everything they share.
+ * loop iteration in one LMDB transaction.  Sessions (node_session.h) do the
+ * protocol; what they may ask of the node is node_state.h, so that this
+ * file calls sessions and sessions never call it.
  */
 #include "node.h"
 
@@ -24,184 +25,16 @@
 
 #include <sodium.h>
 
-#include "node__int.h"
+#include "node_session.h"
+#include "node_state.h"
 
 /* ---- small things --------------------------------------------------------- */
-
-void node_log(node_t *n, const char *fmt, ...)
-{
-    struct timespec ts;
-    struct tm tm;
-    char when[40];
-    va_list ap;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (n->prog_shown) {
-        fputs("\r\033[K", n->log);
-        n->prog_shown = 0;
-    }
-    fprintf(n->log, "%s.%03ldZ keten node: ", when, ts.tv_nsec / 1000000);
-    va_start(ap, fmt);
-    vfprintf(n->log, fmt, ap);
-    va_end(ap);
-    fputc('\n', n->log);
-    fflush(n->log);
-}
-
-static void vlog(node_t *n, const char *fmt, va_list ap)
-{
-    char line[1600];
-    vsnprintf(line, sizeof line, fmt, ap);
-    node_log(n, "%s", line);
-}
-
-/* The slot of addr's IP ("1.2.3.4:5" -> "1.2.3.4"); NULL when all are busy. */
-static lograte_t *rate_slot(node_t *n, const char *addr, uint64_t now)
-{
-    char ip[64];
-    const char *colon = strrchr(addr, ':');
-    size_t len = colon ? (size_t)(colon - addr) : strlen(addr);
-    lograte_t *free_slot = NULL;
-    if (len >= sizeof ip)
-        len = sizeof ip - 1;
-    memcpy(ip, addr, len);
-    ip[len] = '\0';
-    for (size_t i = 0; i < NODE_LOG_SLOTS; i++) {
-        lograte_t *r = &n->rate[i];
-        if (r->ip[0] && !strcmp(r->ip, ip))
-            return r;
-        if (!r->ip[0] && !free_slot)
-            free_slot = r;
-    }
-    if (!free_slot)
-        return NULL;
-    snprintf(free_slot->ip, sizeof free_slot->ip, "%s", ip);
-    free_slot->start = now;
-    free_slot->lines = 0;
-    free_slot->suppressed = 0;
-    return free_slot;
-}
-
-/* Ends the windows that are over: one summary line for what each held back. */
-static void rate_flush(node_t *n, uint64_t now, int all)
-{
-    for (size_t i = 0; i < NODE_LOG_SLOTS; i++) {
-        lograte_t *r = &n->rate[i];
-        if (!r->ip[0] || (!all && now - r->start < NODE_LOG_WINDOW_MS))
-            continue;
-        if (r->suppressed)
-            node_log(n,
-                     "suppressed %llu similar lines about connections from %s in the last %llu s",
-                     (unsigned long long)r->suppressed, r->ip,
-                     (unsigned long long)((now - r->start + 999) / 1000));
-        r->ip[0] = '\0';
-    }
-    if (n->rate_other && (all || now - n->rate_all_start >= NODE_LOG_WINDOW_MS)) {
-        node_log(n, "suppressed %llu similar lines about connections from many other addresses",
-                 (unsigned long long)n->rate_other);
-        n->rate_other = 0;
-    }
-}
-
-void node_log_from(node_t *n, const char *addr, const char *fmt, ...)
-{
-    uint64_t now = uv_now(n->loop);
-    lograte_t *r;
-    va_list ap;
-    rate_flush(n, now, 0);
-    if (now - n->rate_all_start >= NODE_LOG_WINDOW_MS) {
-        n->rate_all_start = now;
-        n->rate_all_lines = 0;
-    }
-    if (!(r = rate_slot(n, addr, now))) {
-        n->rate_other++;
-        return;
-    }
-    if (r->lines >= NODE_LOG_BURST || n->rate_all_lines >= NODE_LOG_BURST_ALL) {
-        r->suppressed++;
-        return;
-    }
-    r->lines++;
-    n->rate_all_lines++;
-    va_start(ap, fmt);
-    vlog(n, fmt, ap);
-    va_end(ap);
-}
-
-uint64_t node_now(node_t *n)
-{
-    return uv_now(n->loop);
-}
 
 static uint64_t wall_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static int head_cmp(const void *a, const void *b)
-{
-    return memcmp(((const node_head_t *)a)->feed, ((const node_head_t *)b)->feed, 32);
-}
-
-const node_head_t *node_head(node_t *n, const uint8_t feed[32])
-{
-    node_head_t key;
-    if (n->nheads == 0)
-        return NULL;
-    memcpy(key.feed, feed, 32);
-    return bsearch(&key, n->heads, n->nheads, sizeof key, head_cmp);
-}
-
-const node_peer_t *node_peer(node_t *n, const uint8_t id[32])
-{
-    return node_peers_find(&n->peers, id);
-}
-
-const char *node_feed_name(node_t *n, const uint8_t feed[32])
-{
-    char hex[65];
-    const node_peer_t *p;
-    const char *s;
-    if (memcmp(feed, n->self, 32) == 0)
-        return n->name;
-    if ((p = node_peers_find(&n->peers, feed)) && p->name[0])
-        return p->name;
-    s = json_string_value(json_object_get(n->names, ledger_hex(feed, 32, hex)));
-    return s ? s : "";
-}
-
-void node_learn_name(node_t *n, const uint8_t feed[32], const char *name, size_t len, int prio)
-{
-    char hex[65], buf[NODE_NAME_MAX + 1];
-    json_t *old, *cur;
-    if (len == 0 || len > NODE_NAME_MAX || memcmp(feed, n->self, 32) == 0)
-        return;
-    memcpy(buf, name, len);
-    buf[len] = '\0';
-    for (size_t i = 0; i < len; i++) /* a label for logs and status: no control bytes */
-        if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
-            buf[i] = '?';
-    ledger_hex(feed, 32, hex);
-    old = json_object_get(n->names, hex);
-    if (old && !prio)
-        return;
-    if (old && strcmp(json_string_value(old), buf) == 0)
-        return;
-    if (!(cur = json_string(buf)))
-        return; /* not UTF-8: ignore the label */
-    json_object_set_new(n->names, hex, cur);
-    n->names_dirty = 1;
-}
-
-session_t *node_find_ready(node_t *n, const uint8_t id[32], session_t *except)
-{
-    for (session_t *s = n->sessions; s; s = s->next)
-        if (s != except && s->state == SES_READY && s->have_peer && !memcmp(s->peer_id, id, 32))
-            return s;
-    return NULL;
 }
 
 /* ---- our heads -------------------------------------------------------------- */
@@ -266,27 +99,14 @@ static void refresh_heads(node_t *n)
     if (nch)
         for (session_t *s = n->sessions; s; s = s->next)
             if (s->state == SES_READY)
-                session_send_heads(s, changed, nch);
+                node_session_send_heads(s, changed, nch);
     free(changed);
     for (session_t *s = n->sessions; s; s = s->next)
         if (s->state == SES_READY)
-            session_pump(s);
+            node_session_pump(s);
 }
 
 /* ---- group commit ----------------------------------------------------------- */
-
-int node_ingest(node_t *n, ledger_ingest_t **out, ledger_err_t *err)
-{
-    int rc;
-    if (!n->ingest) {
-        if ((rc = ledger_ingest_begin(n->st, &n->ingest, err)))
-            return rc;
-        n->ingest_entries = 0;
-        n->ingest_started = node_now(n);
-    }
-    *out = n->ingest;
-    return 0;
-}
 
 static void commit_now(node_t *n)
 {
@@ -315,11 +135,6 @@ static void commit_due(node_t *n)
 static void on_check(uv_check_t *h)
 {
     commit_due(h->data);
-}
-
-void node_bytes_arrived(node_t *n)
-{
-    n->ingest_busy = 1;
 }
 
 /* ---- progress --------------------------------------------------------------- */
@@ -424,37 +239,8 @@ static void reload_peers(node_t *n, int force)
         node_log(n, "peer list reloaded: %zu peers", n->peers.n);
     for (session_t *s = n->sessions; s; s = s->next)
         if (s->have_peer && !node_peers_find(&n->peers, s->peer_id))
-            session_close(s, "removed from the peer list");
+            node_session_close(s, "removed from the peer list");
     sync_dialers(n);
-}
-
-static const char *dialer_label(node_t *n, const dialer_t *d, char *buf, size_t len)
-{
-    char hex[65];
-    const char *name = node_feed_name(n, d->id);
-    ledger_hex(d->id, 32, hex);
-    hex[12] = '\0';
-    snprintf(buf, len, "%s%s(%s…) at %s", name, name[0] ? " " : "", hex, d->address);
-    return buf;
-}
-
-void node_dial_failed(node_t *n, dialer_t *d, const char *fmt, ...)
-{
-    char label[500];
-    uint64_t now = node_now(n);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(d->last_error, sizeof d->last_error, fmt, ap);
-    va_end(ap);
-    n->names_dirty = 1; /* node.json soon: status shows the reason */
-    if (n->stopping || !d->live)
-        return;
-    if (!strcmp(d->logged, d->last_error) && now - d->logged_ms < NODE_DIAL_RELOG_MS)
-        return; /* said already: the backoff retries quietly */
-    node_log(n, "cannot connect to %s: %s (retrying with backoff)",
-             dialer_label(n, d, label, sizeof label), d->last_error);
-    snprintf(d->logged, sizeof d->logged, "%s", d->last_error);
-    d->logged_ms = now;
 }
 
 static void on_connect(uv_connect_t *req, int status);
@@ -466,7 +252,7 @@ static void connect_addr(node_t *n, dialer_t *d)
     session_t *s;
     int rc;
     const struct sockaddr *sa = (const struct sockaddr *)&d->addrs[d->addr_i];
-    if (!(s = session_new(n, 1, d)))
+    if (!(s = node_session_new(n, 1, d)))
         return;
     d->session = s;
     snprintf(s->addr, sizeof s->addr, "%s", d->address);
@@ -476,17 +262,19 @@ static void connect_addr(node_t *n, dialer_t *d)
             uv_ip6_name((const struct sockaddr_in6 *)sa, ip, sizeof ip);
         else
             uv_ip4_name((const struct sockaddr_in *)sa, ip, sizeof ip);
-        session_close(s, NULL);
+        node_session_close(s, NULL);
         node_dial_failed(n, d, "connect to %s: %s", ip, uv_strerror(rc));
     }
 }
 
-int node_dial_next(node_t *n, session_t *s)
+/* The connection of s (a dialled session, not yet authenticated) failed:
+ * tries the next address of its name, if any; 1 when it did. */
+static int node_dial_next(node_t *n, session_t *s)
 {
     dialer_t *d = s->dialer;
     if (!d || n->stopping || !d->live || d->session != s || d->addr_i + 1 >= d->naddrs)
         return 0;
-    session_close(s, NULL);
+    node_session_close(s, NULL);
     d->addr_i++;
     connect_addr(n, d);
     return 1;
@@ -501,7 +289,7 @@ static void on_connect(uv_connect_t *req, int status)
         char ip[64] = "?";
         const struct sockaddr *sa;
         if (status == UV_ECANCELED || s->state == SES_CLOSING || !d) {
-            session_close(s, NULL);
+            node_session_close(s, NULL);
             return;
         }
         sa = (const struct sockaddr *)&d->addrs[d->addr_i];
@@ -512,11 +300,11 @@ static void on_connect(uv_connect_t *req, int status)
         snprintf(d->last_error, sizeof d->last_error, "connect to %s: %s", ip, uv_strerror(status));
         if (node_dial_next(n, s)) /* the name has another address: try it */
             return;
-        session_close(s, NULL);
+        node_session_close(s, NULL);
         node_dial_failed(n, d, "connect to %s: %s", ip, uv_strerror(status));
         return;
     }
-    session_start(s);
+    node_session_start(s);
 }
 
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
@@ -614,19 +402,6 @@ static void dial_due(node_t *n, uint64_t now)
     }
 }
 
-void node_session_gone(node_t *n, session_t *s)
-{
-    session_t **pp = &n->sessions;
-    while (*pp && *pp != s)
-        pp = &(*pp)->next;
-    if (*pp) {
-        *pp = s->next;
-        n->nsessions--;
-    }
-    if (s->dialer && s->dialer->session == s)
-        s->dialer->session = NULL;
-}
-
 /* ---- listener --------------------------------------------------------------- */
 
 static void peer_addr(uv_tcp_t *tcp, char *out, size_t len)
@@ -667,7 +442,7 @@ static int make_room(node_t *n, session_t *s)
         node_log_from(n, oldest->addr,
                       "closed the connection from %s: %d handshakes under way, it is the oldest",
                       oldest->addr, NODE_HS_MAX);
-        session_close(oldest, NULL);
+        node_session_close(oldest, NULL);
     }
     return 1;
 }
@@ -680,21 +455,21 @@ static void on_incoming(uv_stream_t *server, int status)
         node_log_from(n, "accept", "accept failed: %s", uv_strerror(status));
         return;
     }
-    if (!(s = session_new(n, 0, NULL)))
+    if (!(s = node_session_new(n, 0, NULL)))
         return;
     if (uv_accept(server, (uv_stream_t *)&s->tcp) != 0) {
-        session_close(s, NULL);
+        node_session_close(s, NULL);
         return;
     }
     peer_addr(&s->tcp, s->addr, sizeof s->addr);
     snprintf(s->peer_label, sizeof s->peer_label, "%s", s->addr);
     if (!make_room(n, s)) {
-        session_close(s, NULL);
+        node_session_close(s, NULL);
         return;
     }
     if (n->nsessions > n->peak_sessions)
         n->peak_sessions = n->nsessions;
-    session_start(s);
+    node_session_start(s);
 }
 
 /* After a flood (many connections, then few): give the freed memory back
@@ -749,7 +524,7 @@ static void write_state(node_t *n)
         session_t *s = node_find_ready(n, p->id, NULL);
         json_object_set_new(po, "id", json_string(ledger_hex(p->id, 32, hex)));
         if (s)
-            session_state(s, po);
+            node_session_state(s, po);
         else {
             const char *state = "disconnected", *e = NULL;
             for (size_t k = 0; k < n->ndialers; k++)
@@ -791,10 +566,10 @@ static void on_tick(uv_timer_t *t)
     refresh_heads(n);
     for (session_t *s = n->sessions, *next; s; s = next) {
         next = s->next;
-        session_tick(s, now);
+        node_session_tick(s, now);
     }
     dial_due(n, now);
-    rate_flush(n, now, 0);
+    node_log_flush(n, now, 0);
     give_back_memory(n);
     if (now - n->last_state_ms >= 1000 || n->names_dirty) {
         write_state(n);
@@ -825,7 +600,7 @@ static void stop(node_t *n, const char *why)
     if (n->stopping)
         return;
     n->stopping = 1;
-    rate_flush(n, node_now(n), 1);
+    node_log_flush(n, node_now(n), 1);
     node_log(n, "stopping (%s)", why);
     commit_now(n);
     for (size_t i = 0; i < n->ndialers; i++)
@@ -833,7 +608,7 @@ static void stop(node_t *n, const char *why)
             uv_cancel((uv_req_t *)n->dialers[i]->resolving);
     for (session_t *s = n->sessions, *next; s; s = next) {
         next = s->next;
-        session_close(s, "node shutting down");
+        node_session_close(s, "node shutting down");
     }
     uv_close((uv_handle_t *)&n->tick, close_cb_noop);
     uv_close((uv_handle_t *)&n->check, close_cb_noop);

@@ -1,6 +1,8 @@
-/* node__int.h -- internals shared by node.c (the loop: listener, dialling,
- * timers, group commits, state file) and node_session.c (one connection:
- * handshake, frames, messages, sync).  Not a public contract. */
+/* node__int.h -- the node's shared state: the types and limits that node.c
+ * (the loop: listener, dialling, timers, group commits, state file),
+ * node_state.c (what sessions may ask of the node) and node_session.c (one
+ * connection: handshake, frames, messages, sync) share.  Not a public
+ * contract; functions are in node_state.h and node_session.h. */
 #ifndef NODE__INT_H
 #define NODE__INT_H
 
@@ -188,51 +190,5 @@ struct node {
     uint64_t prog_entries, prog_last_ms, prog_base_entries, prog_start_ms;
     int prog_shown;
 };
-
-/* node.c */
-void node_log(node_t *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* A log line about a connection from addr ("ip:port", "[ip6]:port") that
- * has not authenticated: rate-limited per IP (NODE_LOG_*). */
-void node_log_from(node_t *n, const char *addr, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-/* A dial attempt of d failed: sets its last_error (for status) and logs
- * "cannot connect to NAME (id…) at ADDR: why" unless that was just said. */
-void node_dial_failed(node_t *n, dialer_t *d, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-/* The connection of s (a dialled session, not yet authenticated) failed:
- * tries the next address of its name, if any; 1 when it did. */
-int node_dial_next(node_t *n, session_t *s);
-uint64_t node_now(node_t *n);
-/* Our head of feed (NULL when we have none). */
-const node_head_t *node_head(node_t *n, const uint8_t feed[32]);
-/* The name we know for a feed ("" when none). */
-const char *node_feed_name(node_t *n, const uint8_t feed[32]);
-/* Opens the group commit when none is open. */
-int node_ingest(node_t *n, ledger_ingest_t **out, ledger_err_t *err);
-/* Bytes arrived from a partner: no commit at the end of this iteration. */
-void node_bytes_arrived(node_t *n);
-/* The peer-list entry for id (NULL: not allowed). */
-const node_peer_t *node_peer(node_t *n, const uint8_t id[32]);
-/* Learns a name for a feed (prio 1: the peer's own HELLO, 0: a NAMES hint). */
-void node_learn_name(node_t *n, const uint8_t feed[32], const char *name, size_t len, int prio);
-/* Called by a session when it closed (before freeing). */
-void node_session_gone(node_t *n, session_t *s);
-/* Is there a ready session with this peer other than s? */
-session_t *node_find_ready(node_t *n, const uint8_t id[32], session_t *except);
-
-/* node_session.c */
-/* Starts a session on an accepted (initiator 0) or connected socket. */
-session_t *session_new(node_t *n, int initiator, dialer_t *d);
-void session_start(session_t *s);
-/* Closes the session (after sending BYE with reason when ready). */
-void session_close(session_t *s, const char *reason);
-/* Sends everything subscribed that the store has and the queue allows. */
-void session_pump(session_t *s);
-/* Tells the peer about heads that changed (n of them). */
-void session_send_heads(session_t *s, const node_head_t *heads, size_t n);
-/* Timers: pings, idle and handshake timeouts. */
-void session_tick(session_t *s, uint64_t now);
-/* Fills a JSON object with the session's state for node.json. */
-void session_state(session_t *s, json_t *o);
 
 #endif

@@ -1,15 +1,15 @@
 /* node_session.c -- one connection between two nodes: handshake, encrypted
  * frames, and the sync protocol of docs/protocol.md.
  *
- * Life of a session: session_new() (a TCP handle; dialled or accepted),
- * session_start() (reading; the dialler sends M1), the handshake
+ * Life of a session: node_session_new() (a TCP handle; dialled or accepted),
+ * node_session_start() (reading; the dialler sends M1), the handshake
  * (node_hs.h) until both identities are proven, then READY: both sides send
  * HELLO, NAMES and HEADS.  Each side asks (WANT) for what the other has
  * ahead of it; the asked side keeps a subscription per feed and pumps
  * ENTRIES batches while less than NODE_QUEUE_MAX bytes wait in the socket's
  * queue, and again whenever writes complete or the store grows.  Received
  * batches go to the node's open group commit (ledger_replica.h) and are
- * stored when the loop iteration ends.  session_close() sends BYE with the
+ * stored when the loop iteration ends.  node_session_close() sends BYE with the
  * reason, shuts the socket down and frees the session in the close
  * callback; the node forgets it at once.
  */
@@ -20,7 +20,8 @@
 
 #include <sodium.h>
 
-#include "node__int.h"
+#include "node_session.h"
+#include "node_state.h"
 
 typedef struct write_req {
     uv_write_t req;
@@ -64,11 +65,11 @@ static void on_write(uv_write_t *req, int status)
     free(w);
     if (status < 0 && s->state != SES_CLOSING) {
         node_log(s->node, "session with %s: write failed: %s", label(s), uv_strerror(status));
-        session_close(s, NULL);
+        node_session_close(s, NULL);
         return;
     }
     if (s->state == SES_READY && s->queued < NODE_QUEUE_MAX / 2)
-        session_pump(s);
+        node_session_pump(s);
 }
 
 /* Hands buf's bytes to the socket (buf is emptied; its memory moves). */
@@ -142,7 +143,7 @@ static void on_shutdown(uv_shutdown_t *req, int status)
     uv_close((uv_handle_t *)&s->tcp, on_closed);
 }
 
-session_t *session_new(node_t *n, int initiator, dialer_t *d)
+session_t *node_session_new(node_t *n, int initiator, dialer_t *d)
 {
     session_t *s = calloc(1, sizeof *s);
     if (!s) {
@@ -167,7 +168,7 @@ session_t *session_new(node_t *n, int initiator, dialer_t *d)
     return s;
 }
 
-void session_close(session_t *s, const char *reason)
+void node_session_close(session_t *s, const char *reason)
 {
     node_t *n = s->node;
     int was_ready = s->state == SES_READY;
@@ -269,7 +270,7 @@ static void consider(session_t *s, const node_head_t *ph)
         send_want(s, ph->feed, ph->seq, ph->seq); /* fork evidence */
 }
 
-void session_send_heads(session_t *s, const node_head_t *heads, size_t n)
+void node_session_send_heads(session_t *s, const node_head_t *heads, size_t n)
 {
     const size_t per = (NODE_FRAME_MAX - 16) / NODE_HEAD_WIRE_LEN;
     for (size_t off = 0; off < n; off += per) {
@@ -374,7 +375,7 @@ oom:
     return -1;
 }
 
-void session_pump(session_t *s)
+void node_session_pump(session_t *s)
 {
     size_t idle = 0;
     if (s->state != SES_READY || s->pumping)
@@ -388,7 +389,7 @@ void session_pump(session_t *s)
         r = pump_one(s, sub);
         if (r < 0) {
             s->pumping = 0;
-            session_close(s, NULL);
+            node_session_close(s, NULL);
             return;
         }
         if (sub->to && sub->next > sub->to) { /* a range fully sent: done with it */
@@ -409,7 +410,7 @@ static void protocol_error(session_t *s, const char *fmt, const char *detail)
     char reason[1200];
     snprintf(reason, sizeof reason, fmt, detail);
     node_log(s->node, "peer %s: %s: disconnecting", label(s), reason);
-    session_close(s, reason);
+    node_session_close(s, reason);
 }
 
 static void on_entries(session_t *s, const node_msg_t *m)
@@ -434,7 +435,7 @@ static void on_entries(session_t *s, const node_msg_t *m)
         if (p)
             s->scratch_p = p;
         if (!p || !l) {
-            session_close(s, "out of memory");
+            node_session_close(s, "out of memory");
             return;
         }
         s->scratch_n = l;
@@ -449,7 +450,7 @@ static void on_entries(session_t *s, const node_msg_t *m)
         return;
     if ((rc = node_ingest(n, &in, &err))) {
         node_log(n, "cannot store entries from %s: %s", label(s), err.msg);
-        session_close(s, "receiver cannot store entries now");
+        node_session_close(s, "receiver cannot store entries now");
         return;
     }
     memset(&rep, 0, sizeof rep);
@@ -475,7 +476,7 @@ static void on_entries(session_t *s, const node_msg_t *m)
                  (unsigned long long)rep.fork_seq, label(s));
         if (w && w->to)
             w->to = 0;
-        session_close(s, "fork: two different entries for one feed and seq");
+        node_session_close(s, "fork: two different entries for one feed and seq");
         return;
     }
     if (rc == 0)
@@ -497,7 +498,7 @@ static void on_entries(session_t *s, const node_msg_t *m)
         return;
     }
     node_log(n, "cannot store entries from %s: %s", label(s), err.msg);
-    session_close(s, "receiver failed to store entries");
+    node_session_close(s, "receiver failed to store entries");
 }
 
 static void on_message(session_t *s, const uint8_t *p, size_t len)
@@ -517,7 +518,7 @@ static void on_message(session_t *s, const uint8_t *p, size_t len)
             snprintf(why, sizeof why, "unsupported protocol version %u (this node speaks %d)",
                      m.version, NODE_PROTO_VERSION);
             node_log(n, "peer %s: %s", label(s), why);
-            session_close(s, why);
+            node_session_close(s, why);
             return;
         }
         node_learn_name(n, s->peer_id, m.text, m.text_len, 1);
@@ -556,7 +557,7 @@ static void on_message(session_t *s, const uint8_t *p, size_t len)
         }
         sub->next = m.from;
         sub->to = m.to;
-        session_pump(s);
+        node_session_pump(s);
         break;
     }
     case NODE_MSG_ENTRIES:
@@ -573,7 +574,7 @@ static void on_message(session_t *s, const uint8_t *p, size_t len)
         snprintf(why, sizeof why, "%.*s", (int)(m.text_len < 200 ? m.text_len : 200), m.text);
         node_log(n, "%s closed the session: %s", label(s), why);
         s->state = SES_HANDSHAKE; /* no BYE back */
-        session_close(s, NULL);
+        node_session_close(s, NULL);
         break;
     }
     }
@@ -605,15 +606,15 @@ static void become_ready(session_t *s, const node_hs_result_t *res)
         int c = memcmp(mine, theirs, 32);
         if (c > 0) {
             node_log(n, "%s is already connected: dropping the second connection", label(s));
-            session_close(s, NULL);
+            node_session_close(s, NULL);
             return;
         }
-        session_close(other, "replaced by a newer connection");
+        node_session_close(other, "replaced by a newer connection");
     }
     if (node_tx_new(res->tx_key, &out, &s->tx, &err) || node_rx_new(res->rx_key, &s->rx, &err)) {
         node_log(n, "session with %s: %s", label(s), err.msg);
         ledger_buf_free(&out);
-        session_close(s, NULL);
+        node_session_close(s, NULL);
         return;
     }
     write_raw(s, &out);
@@ -628,7 +629,7 @@ static void become_ready(session_t *s, const node_hs_result_t *res)
         send_msg(s, &out, 0);
     ledger_buf_free(&out);
     send_names(s);
-    session_send_heads(s, n->heads, n->nheads);
+    node_session_send_heads(s, n->heads, n->nheads);
 }
 
 static void consume(ledger_buf_t *b, size_t used)
@@ -707,7 +708,7 @@ static int hs_begin(session_t *s)
     ledger_err_t err;
     if (node_hs_new(&cfg, &s->hs, &err)) {
         node_log(n, "cannot start a handshake: %s", err.msg);
-        session_close(s, NULL);
+        node_session_close(s, NULL);
         return -1;
     }
     return 0;
@@ -732,7 +733,7 @@ static void process(session_t *s)
         ledger_buf_free(&out);
         if (rc < 0) {
             handshake_failed(s, waiting, rc, err.msg, head, headlen);
-            session_close(s, NULL);
+            node_session_close(s, NULL);
             return;
         }
         if (rc == NODE_HS_DONE) {
@@ -741,7 +742,7 @@ static void process(session_t *s)
             node_hs_free(s->hs);
             s->hs = NULL;
             if (!ok) {
-                session_close(s, NULL);
+                node_session_close(s, NULL);
                 return;
             }
             become_ready(s, &res);
@@ -767,7 +768,7 @@ static void process(session_t *s)
             on_message(s, msg, mlen);
             if (s->state == SES_READY && final) {
                 s->state = SES_HANDSHAKE; /* closed by the peer: no BYE back */
-                session_close(s, NULL);
+                node_session_close(s, NULL);
             }
         }
         if (s->state == SES_CLOSING)
@@ -833,7 +834,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         else if (s->state == SES_HANDSHAKE)
             closed_in_handshake(s, nread);
         s->state = s->state == SES_READY ? SES_HANDSHAKE : s->state; /* no BYE */
-        session_close(s, NULL);
+        node_session_close(s, NULL);
         return;
     }
     s->last_rx_ms = node_now(n);
@@ -841,7 +842,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         s->hs_bytes += (uint64_t)nread;
     node_bytes_arrived(n); /* more entries may follow: node.c commits when quiet */
     if (ledger_buf_append(&s->in, n->rbuf, (size_t)nread)) {
-        session_close(s, "out of memory");
+        node_session_close(s, "out of memory");
         return;
     }
     process(s);
@@ -850,11 +851,11 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         ledger_buf_free(&s->in);
 }
 
-void session_start(session_t *s)
+void node_session_start(session_t *s)
 {
     s->started_ms = s->last_rx_ms = node_now(s->node);
     if (uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read)) {
-        session_close(s, NULL);
+        node_session_close(s, NULL);
         return;
     }
     if (s->initiator)
@@ -877,7 +878,7 @@ static uint64_t behind(session_t *s)
     return b;
 }
 
-void session_tick(session_t *s, uint64_t now)
+void node_session_tick(session_t *s, uint64_t now)
 {
     if (s->state == SES_HANDSHAKE && now - s->started_ms > NODE_HS_TIMEOUT_MS) {
         if (s->dialer)
@@ -886,13 +887,13 @@ void session_tick(session_t *s, uint64_t now)
         else
             node_log_from(s->node, s->addr, "handshake with %s timed out after %d s (%llu bytes)",
                           label(s), NODE_HS_TIMEOUT_MS / 1000, (unsigned long long)s->hs_bytes);
-        session_close(s, NULL);
+        node_session_close(s, NULL);
         return;
     }
     if (s->state != SES_READY)
         return;
     if (now - s->last_rx_ms > NODE_IDLE_MS) {
-        session_close(s, "silent for 30 s");
+        node_session_close(s, "silent for 30 s");
         return;
     }
     if (now - s->last_tx_ms >= NODE_PING_MS) {
@@ -903,10 +904,10 @@ void session_tick(session_t *s, uint64_t now)
     }
     if (behind(s) == 0)
         s->last_sync_ms = wall_ms();
-    session_pump(s);
+    node_session_pump(s);
 }
 
-void session_state(session_t *s, json_t *o)
+void node_session_state(session_t *s, json_t *o)
 {
     char when[40];
     json_object_set_new(o, "state", json_string("connected"));

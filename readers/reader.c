@@ -2,14 +2,13 @@
  *
  * The URI is "<scheme>:<argument>"; the backends (reader_nfc.c, reader_qr.c,
  * reader_line.c, reader_replay.c) each export a reader_backend_t.  This file
- * owns the handle (backend + its state + the URI) and the small helpers that
- * backends share.  See reader.h for the contract.
+ * owns the handle (backend + its state + the URI); the small helpers that
+ * backends share are reader_backend.c.  See reader.h for the contract.
  */
 #include "reader.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "reader__backend.h"
 
@@ -25,25 +24,6 @@ static const reader_backend_t *const backends[] = {
     &reader_backend_line,
     &reader_backend_replay,
 };
-
-int reader__set(char **field, const char *s, size_t n, ledger_err_t *err)
-{
-    char *p = malloc(n + 1);
-    if (p == NULL)
-        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory for a read of %zu bytes", n);
-    memcpy(p, s, n);
-    p[n] = '\0';
-    free(*field);
-    *field = p;
-    return 0;
-}
-
-int64_t reader__now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int reader_open(reader_t **out, const char *uri, ledger_err_t *err)
 {

@@ -24,7 +24,8 @@ extern const reader_backend_t reader_backend_qr;
 extern const reader_backend_t reader_backend_line;
 extern const reader_backend_t reader_backend_replay;
 
-/* Helpers for backends: strdup into a read's fields; 0 or LEDGER_ENOMEM. */
+/* Helpers for backends (reader_backend.c): strdup into a read's fields, 0
+ * or LEDGER_ENOMEM; the wall clock in ms. */
 int reader__set(char **field, const char *s, size_t n, ledger_err_t *err);
 int64_t reader__now_ms(void);
 

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ledger_epcis.h"
+#include "ledger_epcis_export.h"
 #include "ledger_json.h"
 
 static int count_id(const char *id, enum ledger_epcis_role role, void *ctx)

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "ledger_epcis.h"
+#include "ledger_epcis_export.h"
 #include "ledger_evhash.h"
 
 static __attribute__((unused)) const char *shared_dir(void)

@@ -1,4 +1,4 @@
-/* ledger_epcis_check.h -- internals of the ledger_epcis module: the EPCIS 2.0
+/* ledger__epcis.h -- internals of the ledger_epcis module: the EPCIS 2.0
  * rules for one event (ledger_epcis_check.c) and the small text rules
  * (ledger_epcis_text.c: date-times, URIs, contexts, quoting) that the files
  * of the module share. Not a public contract: the public one is
@@ -20,8 +20,8 @@
  * transactions, sources, destinations, persistentDisposition) no extra member
  * at all is accepted.
  */
-#ifndef LEDGER_EPCIS_CHECK_H
-#define LEDGER_EPCIS_CHECK_H
+#ifndef LEDGER__EPCIS_H
+#define LEDGER__EPCIS_H
 
 #include <jansson.h>
 #include <stddef.h>
@@ -79,6 +79,10 @@ int ledger_epcis__is_uri(const char *s);
  * characters escaped, shortened with "..." past max_chars bytes (cut on a
  * UTF-8 boundary). Returns out. */
 char *ledger_epcis__quote(const char *s, size_t max_chars, char *out, size_t out_len);
+
+/* Where an event is, for messages: w->where, or "SOURCE: event N", or
+ * SOURCE ("input" when none), or "event" when w is NULL. */
+void ledger_epcis__format_where(const ledger_epcis__where_t *w, char *out, size_t len);
 
 /* Sets *err to "<where>: <path>: <text>" (the form of every message of the
  * event checks) and returns LEDGER_EINPUT; err may be NULL. */
