@@ -117,7 +117,7 @@ step "Done. Run a chain yourself:"
 cat <<EOT
   export PATH=\$PWD/build:\$PATH
   keten --home /tmp/a init --name "My Company"                 # prints a new network key
-  keten --home /tmp/b init --name "My Customer" --network KEY
+  keten --home /tmp/b init --name "My Customer" --network \$(keten --home /tmp/a network)
   keten --home /tmp/b peer add \$(keten --home /tmp/a id) 127.0.0.1:7401 --name "My Company"
   keten --home /tmp/a peer add \$(keten --home /tmp/b id) --name "My Customer"
   keten --home /tmp/a node --listen 127.0.0.1:7401 &   keten --home /tmp/b node &
