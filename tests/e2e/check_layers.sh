@@ -2,7 +2,8 @@
 # tests/tools/check_layers.py (make check-layers) fails where it must: a
 # small tree of its own, clean first (exit 0), then spoilt one rule at a
 # time (an include up the layers, a private header used from another folder,
-# an exported symbol without its prefix, an include cycle, a call cycle):
+# an exported symbol without its prefix, an include cycle, a call cycle,
+# an arrow backwards between ledger/'s sub-folders, a file in none of them):
 # each exits 1 with a line naming the file:line and the rule.  Last, the
 # real tree passes.
 set -eu -o pipefail
@@ -15,19 +16,19 @@ CC=${CC:-cc}
 # tree NAME: a clean little keten in $T/NAME (sources and build/obj)
 tree() {
     local r="$T/$1"
-    mkdir -p "$r/ledger" "$r/node" "$r/readers" "$r/cli"
+    mkdir -p "$r/ledger/base" "$r/ledger/store" "$r/node" "$r/readers" "$r/cli"
     printf '#ifndef LEDGER_ERROR_H\n#define LEDGER_ERROR_H\nint ledger_error_code(void);\n#endif\n' \
-        >"$r/ledger/ledger_error.h"
+        >"$r/ledger/base/ledger_error.h"
     printf '#include "ledger_error.h"\nint ledger_error_code(void) { return 0; }\n' \
-        >"$r/ledger/ledger_error.c"
-    printf '#ifndef LEDGER_A_H\n#define LEDGER_A_H\nint ledger_a_f(void);\n#endif\n' >"$r/ledger/ledger_a.h"
+        >"$r/ledger/base/ledger_error.c"
+    printf '#ifndef LEDGER_A_H\n#define LEDGER_A_H\nint ledger_a_f(void);\n#endif\n' >"$r/ledger/store/ledger_a.h"
     printf '#include "ledger_a.h"\n#include "ledger__a.h"\n#include "ledger_error.h"\nint ledger_a_f(void) { return ledger_error_code() + LEDGER__A; }\n' \
-        >"$r/ledger/ledger_a.c"
+        >"$r/ledger/store/ledger_a.c"
     printf '#ifndef LEDGER__A_H\n#define LEDGER__A_H\n#include "ledger_a.h"\n#define LEDGER__A 1\n#endif\n' \
-        >"$r/ledger/ledger__a.h"
-    printf '#ifndef LEDGER_B_H\n#define LEDGER_B_H\nint ledger_b_g(void);\n#endif\n' >"$r/ledger/ledger_b.h"
+        >"$r/ledger/store/ledger__a.h"
+    printf '#ifndef LEDGER_B_H\n#define LEDGER_B_H\nint ledger_b_g(void);\n#endif\n' >"$r/ledger/store/ledger_b.h"
     printf '#include "ledger_b.h"\n#include "ledger_a.h"\nint ledger_b_g(void) { return ledger_a_f(); }\n' \
-        >"$r/ledger/ledger_b.c"
+        >"$r/ledger/store/ledger_b.c"
     printf '#ifndef NODE_H\n#define NODE_H\nint node_run(void);\n#endif\n' >"$r/node/node.h"
     printf '#include "node.h"\n#include "ledger_b.h"\nint node_run(void) { return ledger_b_g(); }\n' \
         >"$r/node/node.c"
@@ -41,11 +42,12 @@ tree() {
 # build NAME: compiles every .c of $T/NAME into $T/NAME/build/obj
 build() {
     local r="$T/$1" c o
-    for c in "$r"/*/*.c; do
+    for c in "$r"/*/*.c "$r"/ledger/*/*.c; do
+        [ -e "$c" ] || continue
         o="$r/build/obj/${c#"$r"/}"
         o="${o%.c}.o"
         mkdir -p "$(dirname "$o")"
-        "$CC" -std=c11 -Wall -Werror -I"$r/ledger" -I"$r/node" -I"$r/readers" -I"$r/cli" \
+        "$CC" -std=c11 -Wall -Werror -I"$r/ledger/base" -I"$r/ledger/store" -I"$r/node" -I"$r/readers" -I"$r/cli" \
             -c "$c" -o "$o"
     done
 }
@@ -75,16 +77,16 @@ printf '#include "reader.h"\n#include "ledger_error.h"\n#include "ledger_a.h"\ni
     >"$T/up/readers/reader.c"
 build up
 check 1 up
-contains "$T/out" "readers/reader.c:3: layer: readers/ includes ledger/ledger_a.h"
+contains "$T/out" "readers/reader.c:3: layer: readers/ includes ledger/store/ledger_a.h"
 contains "$T/out" "1 violations"
 
 # -- node/ including ledger/ is fine; ledger/ including node/ is not
 tree down
 printf '#include "ledger_b.h"\n#include "ledger_a.h"\n#include "node.h"\nint ledger_b_g(void) { return ledger_a_f(); }\n' \
-    >"$T/down/ledger/ledger_b.c"
+    >"$T/down/ledger/store/ledger_b.c"
 build down
 check 1 down
-contains "$T/out" "ledger/ledger_b.c:3: layer: ledger/ includes node/node.h"
+contains "$T/out" "ledger/store/ledger_b.c:3: layer: ledger/ includes node/node.h"
 
 # -- a private header of ledger/ used by node/
 tree private
@@ -92,7 +94,7 @@ printf '#include "node.h"\n#include "ledger_b.h"\n#include "ledger__a.h"\nint no
     >"$T/private/node/node.c"
 build private
 check 1 private
-contains "$T/out" "node/node.c:3: private: includes ledger/ledger__a.h, a private header of ledger/"
+contains "$T/out" "node/node.c:3: private: includes ledger/store/ledger__a.h, a private header of ledger/store/"
 
 # -- a global symbol without its folder's prefix
 tree prefix
@@ -104,20 +106,44 @@ contains "$T/out" "node/node.c:5: prefix: exports session_pump without the prefi
 # -- two modules that include each other's header
 tree icycle
 printf '#include "ledger_a.h"\n#include "ledger__a.h"\n#include "ledger_b.h"\n#include "ledger_error.h"\nint ledger_a_f(void) { return ledger_error_code() + LEDGER__A; }\n' \
-    >"$T/icycle/ledger/ledger_a.c"
+    >"$T/icycle/ledger/store/ledger_a.c"
 build icycle
 check 1 icycle
-contains "$T/out" "include-cycle: modules include each other: ledger_a -> ledger_b (ledger/ledger_a.c:3); ledger_b -> ledger_a (ledger/ledger_b.c:2)"
+contains "$T/out" "include-cycle: modules include each other: ledger_a -> ledger_b (ledger/store/ledger_a.c:3); ledger_b -> ledger_a (ledger/store/ledger_b.c:2)"
 
 # -- two objects that call each other (declared by hand: no include cycle)
 tree ccycle
 printf '#include "ledger_a.h"\n#include "ledger__a.h"\n#include "ledger_error.h"\nint ledger_b_g(void);\nint ledger_a_f(void) { return ledger_error_code() + LEDGER__A; }\nint ledger_a_h(void) { return ledger_b_g(); }\n' \
-    >"$T/ccycle/ledger/ledger_a.c"
+    >"$T/ccycle/ledger/store/ledger_a.c"
 build ccycle
 check 1 ccycle
-contains "$T/out" "call-cycle: objects call each other: ledger/ledger_a.o -> ledger/ledger_b.o (ledger_b_g); ledger/ledger_b.o -> ledger/ledger_a.o (ledger_a_f)"
+contains "$T/out" "call-cycle: objects call each other: ledger/store/ledger_a.o -> ledger/store/ledger_b.o (ledger_b_g); ledger/store/ledger_b.o -> ledger/store/ledger_a.o (ledger_a_f)"
 if grep -q include-cycle "$T/out"; then fail "a call cycle reported as an include cycle"; fi
 ok
+
+# -- ledger/base/ is below ledger/store/: base including store runs up
+tree subup
+printf '#include "ledger_error.h"\n#include "ledger_a.h"\nint ledger_error_code(void) { return 0; }\n' \
+    >"$T/subup/ledger/base/ledger_error.c"
+build subup
+check 1 subup
+contains "$T/out" "ledger/base/ledger_error.c:2: layer: ledger/base/ includes ledger/store/ledger_a.h (ledger/base/ may include nothing of ledger/)"
+
+# -- a private header of ledger/store/ used from ledger/query/ (both ledger/)
+tree subpriv
+mkdir -p "$T/subpriv/ledger/query"
+printf '#include "ledger__a.h"\nint ledger_q_f(void);\nint ledger_q_f(void) { return LEDGER__A; }\n' \
+    >"$T/subpriv/ledger/query/ledger_q.c"
+build subpriv
+check 1 subpriv
+contains "$T/out" "ledger/query/ledger_q.c:1: private: includes ledger/store/ledger__a.h, a private header of ledger/store/"
+
+# -- a source in ledger/ itself, in none of its sub-folders
+tree flat
+printf 'int ledger_x_f(void);\nint ledger_x_f(void) { return 1; }\n' >"$T/flat/ledger/ledger_x.c"
+build flat
+check 1 flat
+contains "$T/out" "ledger/ledger_x.c:1: layer: ledger/ledger_x.c is in none of ledger/'s sub-folders"
 
 # -- no objects: it cannot check, and says so (exit 2), never "0 violations"
 tree noobj
