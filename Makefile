@@ -23,7 +23,8 @@ FUZZ_SECONDS ?= 30
 PKGS     = libsodium lmdb jansson libcbor libuv libnfc libqrencode zbar libpng libjpeg
 DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev libsodium-dev liblmdb-dev libjansson-dev \
            libcbor-dev libcmocka-dev lmdb-utils python3 time openssl \
-           libuv1-dev libnfc-dev libnfc-bin libqrencode-dev libzbar-dev zbar-tools libpng-dev libjpeg-dev graphviz
+           libuv1-dev libnfc-dev libnfc-bin libqrencode-dev libzbar-dev zbar-tools libpng-dev libjpeg-dev graphviz \
+           golang-go golang-golang-x-mod-dev
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -124,6 +125,8 @@ SEEDS_fuzz_dl     = $(KETEN_SHARED)/conformance/digital-link
 SEEDS_fuzz_elem   = $(KETEN_SHARED)/conformance/digital-link
 SEEDS_fuzz_epc    = $(KETEN_SHARED)/conformance/epc-tds
 SEEDS_fuzz_rows   = tests/fuzz/corpus/fuzz_rows
+SEEDS_fuzz_note   = tests/fuzz/corpus/fuzz_note
+SEEDS_fuzz_proof  = tests/fuzz/corpus/fuzz_proof
 
 fuzz: fuzz-build
 	@for f in $(FUZZ_BIN); do \
@@ -132,7 +135,8 @@ fuzz: fuzz-build
 		fuzz_entry) seeds="$(SEEDS_fuzz_entry)";; fuzz_epcis) seeds="$(SEEDS_fuzz_epcis)";; \
 		fuzz_evhash) seeds="$(SEEDS_fuzz_evhash)";; fuzz_dl) seeds="$(SEEDS_fuzz_dl)";; \
 		fuzz_elem) seeds="$(SEEDS_fuzz_elem)";; fuzz_epc) seeds="$(SEEDS_fuzz_epc)";; \
-		fuzz_rows) seeds="$(SEEDS_fuzz_rows)";; *) seeds="";; esac; \
+		fuzz_rows) seeds="$(SEEDS_fuzz_rows)";; fuzz_note) seeds="$(SEEDS_fuzz_note)";; \
+		fuzz_proof) seeds="$(SEEDS_fuzz_proof)";; *) seeds="";; esac; \
 		existing=""; for d in $$seeds; do [ -d $$d ] && existing="$$existing $$d"; done; \
 		mkdir -p build/fuzz/corpus/$$name; \
 		echo "fuzz: $$name for $(FUZZ_SECONDS) s (seeds:$${existing:- none})"; \
