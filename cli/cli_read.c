@@ -148,8 +148,8 @@ static int prefix_cb(const ledger_feed_head_t *h, void *vctx)
     return 0;
 }
 
-static int resolve_feed(ledger_home_t *home, const char *s, size_t len, uint8_t out[32],
-                        ledger_err_t *err)
+int cli_resolve_feed(ledger_home_t *home, const char *s, size_t len, uint8_t out[32],
+                     ledger_err_t *err)
 {
     prefix_ctx_t pc = {.prefix = s, .len = len};
     char buf[2 * LEDGER_FEED_LEN + 1];
@@ -202,7 +202,7 @@ int cli_log_main(cli_ctx_t *ctx, int argc, char **argv)
     if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY, &home)))
         return rc;
     if (feedarg) {
-        if ((rc = resolve_feed(home, feedarg, strlen(feedarg), feed, &err))) {
+        if ((rc = cli_resolve_feed(home, feedarg, strlen(feedarg), feed, &err))) {
             rc = cli_fail(ctx, rc, &err);
             goto done;
         }
@@ -359,7 +359,7 @@ int cli_show_main(cli_ctx_t *ctx, int argc, char **argv)
             colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1)) {
             uint8_t feed[LEDGER_FEED_LEN];
             uint64_t seq = strtoull(colon + 1, NULL, 10);
-            if ((rc = resolve_feed(home, what, flen, feed, &err)) ||
+            if ((rc = cli_resolve_feed(home, what, flen, feed, &err)) ||
                 (rc = ledger_store_get(ledger_home_store(home), feed, seq, show_entry, &sc, &err)))
                 goto fail;
         } else {

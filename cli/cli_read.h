@@ -10,4 +10,10 @@ int cli_log_main(cli_ctx_t *ctx, int argc, char **argv);
 int cli_show_main(cli_ctx_t *ctx, int argc, char **argv);
 int cli_export_main(cli_ctx_t *ctx, int argc, char **argv);
 
+/* The feed that s[0..len) names: 64 lowercase hex digits, or a prefix of
+ * them that only one feed of the home has.  0, LEDGER_EINVAL (not hex,
+ * ambiguous) or LEDGER_ENOTFOUND, with a message. */
+int cli_resolve_feed(ledger_home_t *home, const char *s, size_t len, uint8_t out[32],
+                     ledger_err_t *err);
+
 #endif

@@ -17,6 +17,7 @@
 #include "cli_common.h"
 #include "cli_ident.h"
 #include "cli_node.h"
+#include "cli_proof.h"
 #include "cli_read.h"
 #include "cli_record.h"
 #include "cli_scan.h"
@@ -38,6 +39,8 @@ static const command_t commands[] = {
     {"log", cli_log_main, "list the stored entries"},
     {"show", cli_show_main, "show one event and its signed entry"},
     {"verify", cli_verify_main, "re-check every signature, chain link, hash and index"},
+    {"checkpoint", cli_checkpoint_main, "a feed's signed checkpoint (its Merkle tree's size and root)"},
+    {"proof", cli_proof_main, "inclusion and consistency proofs of a feed's Merkle tree"},
     {"export", cli_export_main, "write everything stored as an EPCIS 2.0 document"},
     {"trace", cli_trace_main, "where a product came from and went, across every partner's feed"},
     {"recall", cli_recall_main, "everything made from a lot, every shipment of it, where it is"},

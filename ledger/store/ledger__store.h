@@ -31,6 +31,8 @@ enum {
     DB_PRIVATE, /* own feed(32) | seq (u64 BE) -> lseq: entries recorded private */
     DB_EDGE,    /* lseq (u64 BE) -> the event's card (ledger_store_card) */
     DB_DECL,    /* eventID / event hash (as in evid) -> lseq of an errorDeclaration */
+    DB_TREE,    /* feed(32) | leaf index (u64 BE) -> the feed's Merkle tree (ledger_tree_db.c) */
+    DB_CKPT,    /* feed(32) -> its newest signed checkpoint (a C2SP signed note) */
     DB_COUNT
 };
 
@@ -55,9 +57,10 @@ extern const char *const ledger__db_names[DB_COUNT];
  * GTIN of such an event (no longer the first 16 only) and the lot that an
  * instance's Digital Link carries (/10/), and the card's highest
  * temperature is in CEL, with a flag for readings that could not be
- * converted. An older store is upgraded when it is opened
+ * converted; 5 adds the tree database (each feed's Merkle tree) and the
+ * checkpoint database (each feed's newest signed checkpoint). An older store is upgraded when it is opened
  * (ledger_store_upgrade.c). */
-#define STORE_VERSION "4"
+#define STORE_VERSION "5"
 
 /* One index row: db, key (text or bytes) and value. The value is lseq (evid,
  * time), lseq | role (loc), or for ident time | lseq | role, where time is
@@ -148,8 +151,9 @@ void ledger__cursor_done(ledger_store_t *st, MDB_cursor *c);
 int ledger__load_lseq(ledger_store_t *st, MDB_txn *txn, uint64_t lseq, ledger_stored_t *s,
                       ledger_err_t *err);
 /* Puts the entry bytes at local position lseq (the end of the log: an
- * MDB_APPEND) and its feed:seq row (a dup row when feed:seq is there
- * already: fork evidence). */
+ * MDB_APPEND), its feed:seq row (a dup row when feed:seq is there
+ * already: fork evidence) and its leaf in the feed's tree
+ * (ledger__tree_add). */
 int ledger__put_entry(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, uint64_t seq,
                       const uint8_t *bytes, size_t len, uint64_t lseq, ledger_err_t *err);
 /* The lseq that the next entry gets: one past the last in `log`. */
@@ -190,6 +194,57 @@ void ledger__rows_ident(rows_t *r, const char *id, int role, const char *const *
  * lots is sorted in place. */
 void ledger__rows_lots(rows_t *r, const char *type, const char **lots, size_t nlots);
 int ledger__rows_finish(rows_t *r, ledger_err_t *err);
+/* ---- ledger_tree_db.c: each feed's Merkle tree ---- */
+/* Adds the entry feed:seq with header bytes hbytes to its feed's tree, in
+ * txn, after the entry itself is put: one row (the leaf hash and the
+ * subtrees it completes).  Nothing when the feed is held only from a
+ * later seq, or when feed:seq has its leaf already (a fork's second
+ * entry). */
+int ledger__tree_add(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, uint64_t seq,
+                     const uint8_t *hbytes, size_t hlen, ledger_err_t *err);
+/* Takes back what ledger__tree_add added for this entry (the row of
+ * feed:seq when its leaf is this header's), for an ingest that takes an
+ * entry back. */
+int ledger__tree_del(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, uint64_t seq,
+                     const uint8_t *hbytes, size_t hlen, ledger_err_t *err);
+
+/* Signs a checkpoint of the own feed's tree of `size` leaves with id and
+ * keeps it as the own feed's newest, in txn. */
+int ledger__checkpoint_own(ledger_store_t *st, MDB_txn *txn, const ledger_identity_t *id,
+                           uint64_t size, ledger_err_t *err);
+/* Checks, for verify, every kept checkpoint against its feed's tree
+ * (signature, origin, size, root); *count gets how many there are. */
+int ledger__checkpoints_verify(ledger_store_t *st, MDB_txn *txn, uint64_t *count,
+                               ledger_err_t *err);
+/* The txn-level reads behind the public ones of ledger_store.h
+ * (ledger_tree_read.c runs them in a read transaction): the same
+ * arguments, results and errors. */
+int ledger__tree_size(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, uint64_t *size,
+                      ledger_err_t *err);
+int ledger__tree_root(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, uint64_t *size,
+                      ledger_tree_hash_t root, ledger_err_t *err);
+int ledger__tree_prove_inclusion(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed,
+                                 uint64_t seq, uint64_t *size, ledger_tree_hash_t leaf,
+                                 ledger_tree_hash_t hashes[LEDGER_TREE_MAX_PROOF], size_t *n,
+                                 ledger_err_t *err);
+int ledger__tree_prove_consistency(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed,
+                                   uint64_t old_size, uint64_t new_size,
+                                   ledger_tree_hash_t hashes[LEDGER_TREE_MAX_PROOF], size_t *n,
+                                   ledger_err_t *err);
+int ledger__checkpoint_get(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed,
+                           ledger_buf_t *note, ledger_err_t *err);
+/* Checks, for verify, that the tree row of feed:seq is what the entries
+ * give: call it for seq 1, 2, ... of one feed with each main-chain
+ * entry's header bytes, with a zeroed walk per feed.  LEDGER_EVERIFY naming
+ * the feed and seq when the row is missing or differs. */
+typedef struct ledger__tree_walk {
+    uint8_t edge[64][32]; /* the pending left subtree at each level */
+    uint64_t next;        /* the leaf index expected next */
+} ledger__tree_walk_t;
+int ledger__tree_check(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, uint64_t seq,
+                       const uint8_t *hbytes, size_t hlen, ledger__tree_walk_t *w,
+                       ledger_err_t *err);
+
 /* ---- ledger_rows.c ---- */
 
 /* The rows of an event payload read straight from its CBOR bytes: accepts exactly the payloads that

@@ -363,11 +363,13 @@ static int put(ledger_ingest_t *in, int db, MDB_val *k, MDB_val *v, unsigned fla
     return 0;
 }
 
-/* Puts entry feed:seq at lseq: the log (an append) and its fseq row (a dup
- * row when feed:seq is there already: fork evidence). */
-static int put_entry(ledger_ingest_t *in, const uint8_t *feed, uint64_t seq, const uint8_t *bytes,
-                     size_t len, uint64_t lseq, ledger_err_t *err)
+/* Puts entry feed:seq (decoded: e) at lseq: the log (an append), its fseq
+ * row (a dup row when feed:seq is there already: fork evidence) and its
+ * leaf in the feed's tree (none for a fork's second entry). */
+static int put_entry(ledger_ingest_t *in, const uint8_t *feed, const ledger_entry_t *e,
+                     const uint8_t *bytes, size_t len, uint64_t lseq, ledger_err_t *err)
 {
+    uint64_t seq = e->h.seq;
     uint8_t key[LEDGER_FEED_LEN + 8], lb[8];
     MDB_val k = {8, lb}, v = {len, (void *)bytes};
     int rc;
@@ -380,7 +382,9 @@ static int put_entry(ledger_ingest_t *in, const uint8_t *feed, uint64_t seq, con
     k.mv_size = sizeof key;
     v.mv_data = lb;
     v.mv_size = 8;
-    return put(in, DB_FSEQ, &k, &v, 0, err);
+    if ((rc = put(in, DB_FSEQ, &k, &v, 0, err)))
+        return rc;
+    return ledger__tree_add(in->st, in->txn, feed, seq, e->hbytes, e->hlen, err);
 }
 
 /* Puts (del = 0) or deletes (del = 1) the rows and the card packed in s
@@ -423,7 +427,7 @@ static int packed_rows(ledger_ingest_t *in, const slot_t *s, uint64_t lseq, int 
     return 0;
 }
 
-/* Deletes entry feed:seq at lseq (log and fseq rows) and its index rows:
+/* Deletes entry feed:seq at lseq (log, fseq and tree rows) and its index rows:
  * undoes what the chain walk put. */
 static int unput(ledger_ingest_t *in, const uint8_t *feed, const slot_t *s, uint64_t lseq,
                  ledger_err_t *err)
@@ -443,7 +447,7 @@ static int unput(ledger_ingest_t *in, const uint8_t *feed, const slot_t *s, uint
     k.mv_size = sizeof key;
     if ((rc = mdb_del(in->txn, in->st->dbi[DB_FSEQ], &k, &v)))
         return ledger__lmdb_err(err, rc, "cannot take an entry back");
-    return 0;
+    return ledger__tree_del(in->st, in->txn, feed, s->e.h.seq, s->e.hbytes, s->e.hlen, err);
 }
 
 static int grow_slots(ledger_ingest_t *in, size_t n)
@@ -609,7 +613,7 @@ int ledger_ingest_add(ledger_ingest_t *in, const uint8_t feed[LEDGER_FEED_LEN],
                 problem_set(&prob, i, LEDGER_EVERIFY, &e2);
                 break;
             }
-            if ((rc = put_entry(in, feed, e->h.seq, entries[i], lens[i], lseq, err))) {
+            if ((rc = put_entry(in, feed, e, entries[i], lens[i], lseq, err))) {
                 in->dead = 1;
                 goto done;
             }
@@ -665,7 +669,7 @@ int ledger_ingest_add(ledger_ingest_t *in, const uint8_t feed[LEDGER_FEED_LEN],
             problem_set(&prob, i, s->rc, &e2);
             break;
         }
-        if ((rc = put_entry(in, feed, e->h.seq, entries[i], lens[i], lseq, err)) ||
+        if ((rc = put_entry(in, feed, e, entries[i], lens[i], lseq, err)) ||
             (rc = packed_rows(in, s, lseq, 0, err))) {
             in->dead = 1;
             goto done;

@@ -27,7 +27,8 @@
 #include "ledger_gs1.h"
 
 const char *const ledger__db_names[DB_COUNT] = {"meta", "log",  "feeds",   "fseq", "evid", "ident",
-                                                "loc",  "time", "private", "edge", "decl"};
+                                                "loc",  "time", "private", "edge", "decl",
+                                                "tree", "checkpoint"};
 static const unsigned db_flags[DB_COUNT] = {0,
                                             0,
                                             0,
@@ -38,7 +39,9 @@ static const unsigned db_flags[DB_COUNT] = {0,
                                             MDB_DUPSORT | MDB_DUPFIXED,
                                             0,
                                             0,
-                                            MDB_DUPSORT | MDB_DUPFIXED};
+                                            MDB_DUPSORT | MDB_DUPFIXED,
+                                            0,
+                                            0};
 
 static uint64_t now_ms(void)
 {
@@ -96,7 +99,7 @@ int ledger_store_open(const char *dir, unsigned flags, const uint8_t *self, ledg
             st->no_private = 1;
             continue;
         }
-        if (rc == MDB_NOTFOUND && rdonly && (i == DB_EDGE || i == DB_DECL))
+        if (rc == MDB_NOTFOUND && rdonly && (i == DB_EDGE || i == DB_DECL || i == DB_TREE || i == DB_CKPT))
             continue;
         if (rc) {
             rc = ledger__lmdb_err(err, rc, ledger__db_names[i]);
@@ -575,7 +578,10 @@ int ledger__put_entry(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, uin
     v.mv_size = 8;
     if ((rc = mdb_put(txn, st->dbi[DB_FSEQ], &k, &v, 0)))
         return ledger__lmdb_err(err, rc, "cannot index the entry");
-    return 0;
+    ledger_entry_t e;
+    if ((rc = ledger_entry_decode(bytes, len, &e, err)))
+        return rc;
+    return ledger__tree_add(st, txn, feed, seq, e.hbytes, e.hlen, err);
 }
 
 /* Stores one made entry at local position lseq: the log, the feed index,
@@ -746,6 +752,11 @@ int ledger_store_append_commit(ledger_append_t *a, ledger_err_t *err)
      * head stays as it was, and a feed with no entry gets no head record */
     if (a->stored && (rc = mdb_put(a->txn, a->ch.st->dbi[DB_FEEDS], &k, &v, 0))) {
         rc = ledger__lmdb_err(err, rc, "cannot write the feed head");
+        ledger_store_append_abort(a);
+        return rc;
+    }
+    /* one signed checkpoint of the own tree per commit */
+    if (a->stored && (rc = ledger__checkpoint_own(a->ch.st, a->txn, a->ch.id, head.seq, err))) {
         ledger_store_append_abort(a);
         return rc;
     }

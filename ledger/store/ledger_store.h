@@ -36,6 +36,7 @@
 #include "ledger_arena.h"
 #include "ledger_error.h"
 #include "ledger_identity.h"
+#include "ledger_tree.h"
 
 typedef struct ledger_store ledger_store_t;
 
@@ -127,6 +128,41 @@ typedef struct ledger_feed_head {
 /* The head of one feed. LEDGER_ENOTFOUND when the store has no such feed. */
 int ledger_store_head(ledger_store_t *st, const uint8_t feed[LEDGER_FEED_LEN],
                       ledger_feed_head_t *out, ledger_err_t *err);
+
+/* ---- the Merkle tree of a feed (ledger_tree.h; docs/format.md) ---------- */
+/* Every entry of a feed's main chain is a leaf of the feed's tree (leaf
+ * bytes: its header bytes), kept as entries are stored.  A store that holds
+ * a feed only from a later seq on (entries from a bundle) has no tree of
+ * it: these calls say so with LEDGER_ENOTFOUND.  *size 0 on the way in
+ * means the whole tree (the feed's head); on the way out it is the size
+ * used.  A size past the feed's head is LEDGER_EINVAL. */
+int ledger_store_tree_size(ledger_store_t *st, const uint8_t feed[LEDGER_FEED_LEN],
+                           uint64_t *size, ledger_err_t *err);
+int ledger_store_tree_root(ledger_store_t *st, const uint8_t feed[LEDGER_FEED_LEN],
+                           uint64_t *size, ledger_tree_hash_t root, ledger_err_t *err);
+/* The inclusion proof of feed:seq (leaf seq - 1) in the tree of *size
+ * leaves, and its leaf hash. */
+int ledger_store_prove_inclusion(ledger_store_t *st, const uint8_t feed[LEDGER_FEED_LEN],
+                                 uint64_t seq, uint64_t *size, ledger_tree_hash_t leaf,
+                                 ledger_tree_hash_t hashes[LEDGER_TREE_MAX_PROOF], size_t *n,
+                                 ledger_err_t *err);
+/* The consistency proof from the tree of old_size to that of new_size
+ * (0: the whole tree). */
+int ledger_store_prove_consistency(ledger_store_t *st, const uint8_t feed[LEDGER_FEED_LEN],
+                                   uint64_t old_size, uint64_t new_size,
+                                   ledger_tree_hash_t hashes[LEDGER_TREE_MAX_PROOF], size_t *n,
+                                   ledger_err_t *err);
+/* Appends to note the newest signed checkpoint of feed kept here: a C2SP
+ * signed note (ledger_note.h) of the feed's tree, exactly as signed.  The
+ * own feed's is signed at every append commit.  LEDGER_ENOTFOUND when none
+ * is kept. */
+int ledger_store_checkpoint(ledger_store_t *st, const uint8_t feed[LEDGER_FEED_LEN],
+                            ledger_buf_t *note, ledger_err_t *err);
+/* Signs a checkpoint of the own feed's whole tree with id and keeps it,
+ * unless the kept one is of this tree already (a store upgraded from
+ * format 4 has none until then).  LEDGER_ENOTFOUND for an empty feed. */
+int ledger_store_checkpoint_sign(ledger_store_t *st, const ledger_identity_t *id,
+                                 ledger_err_t *err);
 
 /* Calls fn for each feed's head (in feed ID order). fn returns 0 to go on. */
 typedef int (*ledger_feed_cb)(const ledger_feed_head_t *head, void *ctx);

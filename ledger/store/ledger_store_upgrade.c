@@ -13,7 +13,9 @@
  * every GTIN of the event (version 3: the first 16) and the lot an
  * instance's Digital Link carries, and keeps the card's highest
  * temperature in CEL (version 3: as written, in any unit) with a flag for
- * readings that could not be converted. From version 1, 2 or 3, these four
+ * readings that could not be converted; version 5 adds the tree database
+ * (each feed's Merkle tree, ledger_tree_db.c), built here from every entry
+ * in log order, sealed ones too. From version 1 to 4, these four
  * databases are rebuilt from the log: from every entry that is an event,
  * visible (not sealed) and on its feed's chain (not fork evidence, which
  * has no index rows), read straight from its CBOR payload the way ingest
@@ -49,7 +51,8 @@ int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, ledger_err_t *err)
     int rc, op = MDB_FIRST;
 
     if ((rc = mdb_drop(txn, st->dbi[DB_IDENT], 0)) || (rc = mdb_drop(txn, st->dbi[DB_EDGE], 0)) ||
-        (rc = mdb_drop(txn, st->dbi[DB_DECL], 0)) || (rc = mdb_drop(txn, st->dbi[DB_LOC], 0)))
+        (rc = mdb_drop(txn, st->dbi[DB_DECL], 0)) || (rc = mdb_drop(txn, st->dbi[DB_LOC], 0)) ||
+        (rc = mdb_drop(txn, st->dbi[DB_TREE], 0)))
         return ledger__lmdb_err(err, rc, "upgrade: cannot empty the old index");
     if ((rc = mdb_cursor_open(txn, st->dbi[DB_LOG], &c)))
         return ledger__lmdb_err(err, rc, "upgrade: cannot open a cursor");
@@ -64,6 +67,12 @@ int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, ledger_err_t *err)
         }
         lseq = ledger__get_be64(k.mv_data);
         if ((rc = ledger_entry_decode(v.mv_data, v.mv_size, &e, err))) {
+            ledger_err_prefix(err, "upgrade: local entry %llu", (unsigned long long)lseq);
+            goto done;
+        }
+        /* every entry is a leaf of its feed's tree (in log order, which is
+         * each feed's seq order; a fork's second entry adds nothing) */
+        if ((rc = ledger__tree_add(st, txn, e.h.feed, e.h.seq, e.hbytes, e.hlen, err))) {
             ledger_err_prefix(err, "upgrade: local entry %llu", (unsigned long long)lseq);
             goto done;
         }

@@ -310,16 +310,43 @@ static int verify_private(verify_ctx_t *vc, ledger_err_t *err)
     return rc;
 }
 
+static int verify_chain(verify_ctx_t *vc, const uint8_t *feed, const feedrec_t *f, uint8_t *key,
+                        uint8_t *prev, ledger__tree_walk_t *tw, uint64_t *evidence,
+                        ledger_err_t *err);
+
 static int verify_feed(verify_ctx_t *vc, const uint8_t *feed, const feedrec_t *f, ledger_err_t *err)
 {
     uint8_t prev[LEDGER_HASH_LEN] = {0}, key[LEDGER_FEED_LEN + 8];
-    ledger_err_t e2;
     uint64_t evidence = 0;
+    ledger__tree_walk_t *tw = calloc(1, sizeof *tw);
+    int rc;
+
+    if (!tw)
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    rc = verify_chain(vc, feed, f, key, prev, tw, &evidence, err);
+    free(tw);
+    if (rc)
+        return rc;
+    if (memcmp(prev, f->hash, LEDGER_HASH_LEN) != 0)
+        return vfail(err, feed, f->seq, "the feed's recorded head hash is not its last entry's",
+                     NULL);
+    if ((f->flags & LEDGER_FEED_FORKED) && !evidence)
+        return vfail(err, feed, f->seq, "the feed is marked forked but holds no fork evidence",
+                     NULL);
+    return 0;
+}
+
+/* The walk of verify_feed over seq 1 .. the head. */
+static int verify_chain(verify_ctx_t *vc, const uint8_t *feed, const feedrec_t *f, uint8_t *key,
+                        uint8_t *prev, ledger__tree_walk_t *tw, uint64_t *evidence,
+                        ledger_err_t *err)
+{
+    ledger_err_t e2;
     int rc;
 
     memcpy(key, feed, LEDGER_FEED_LEN);
     for (uint64_t seq = 1; seq <= f->seq; seq++) {
-        MDB_val k = {sizeof key, key}, v;
+        MDB_val k = {LEDGER_FEED_LEN + 8, key}, v;
         ledger_stored_t s;
         size_t dups = 0;
 
@@ -339,7 +366,7 @@ static int verify_feed(verify_ctx_t *vc, const uint8_t *feed, const feedrec_t *f
         if (dups > 1 && (rc = verify_evidence(vc, feed, seq, dups, err)))
             return rc;
         if (dups > 1)
-            evidence++;
+            (*evidence)++;
         if ((rc = ledger__load_lseq(vc->st, vc->txn, ledger__get_be64(v.mv_data), &s, &e2)))
             return vfail(err, feed, seq, "entry does not decode", e2.msg);
         if (memcmp(s.e.h.feed, feed, LEDGER_FEED_LEN) != 0 || s.e.h.seq != seq)
@@ -360,17 +387,14 @@ static int verify_feed(verify_ctx_t *vc, const uint8_t *feed, const feedrec_t *f
             return vfail(err, feed, seq, "signature", e2.msg);
         if (s.e.payload && s.e.h.ptype == LEDGER_PT_EVENT && (rc = verify_event(vc, &s, err)))
             return rc;
+        if ((rc = ledger__tree_check(vc->st, vc->txn, feed, seq, s.e.hbytes, s.e.hlen, tw, err)))
+            return rc;
+        vc->expect_rows[DB_TREE]++;
         ledger_entry_hash(&s.e, prev);
         vc->entries++;
         if (vc->progress && ++vc->done % 10000 == 0)
             vc->progress(vc->done, vc->total, vc->pctx);
     }
-    if (memcmp(prev, f->hash, LEDGER_HASH_LEN) != 0)
-        return vfail(err, feed, f->seq, "the feed's recorded head hash is not its last entry's",
-                     NULL);
-    if ((f->flags & LEDGER_FEED_FORKED) && !evidence)
-        return vfail(err, feed, f->seq, "the feed is marked forked but holds no fork evidence",
-                     NULL);
     return 0;
 }
 
@@ -437,6 +461,8 @@ int ledger_store_verify(ledger_store_t *st, ledger_progress_cb progress, void *c
         goto done;
     /* Every row must be explained: no entry in the log or row in an index
      * that no feed accounts for. */
+    if ((rc = ledger__checkpoints_verify(st, vc.txn, &vc.expect_rows[DB_CKPT], err)))
+        goto done;
     vc.expect_rows[DB_LOG] = vc.expect_rows[DB_FSEQ];
     for (int i = DB_LOG; i < DB_COUNT; i++) {
         if (i == DB_FEEDS || (i == DB_PRIVATE && st->no_private))

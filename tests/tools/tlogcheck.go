@@ -11,6 +11,15 @@
 //	tlogcheck sign N        prints a verifier key line, then a checkpoint of
 //	                        the tree of N leaves signed by a fresh Go key
 //	                        (for keten to open).
+//	tlogcheck inclusion VKEY NOTE PROOF
+//	                        NOTE is `keten checkpoint` output, PROOF `keten
+//	                        proof inclusion --json`: opens the note with the
+//	                        verifier key VKEY, checks that the leaf hash is
+//	                        tlog.RecordHash of the entry's header and the
+//	                        proof with tlog.CheckRecord against the note's root.
+//	tlogcheck consistency VKEY OLDNOTE NEWNOTE PROOF
+//	                        PROOF is `keten proof consistency --json`: checks
+//	                        it with tlog.CheckTree between the two notes' roots.
 //
 // Leaf i is the bytes "keten test leaf <i>".
 package main
@@ -178,7 +187,97 @@ func sign(n int64) {
 	fmt.Printf("%s\n%s", vkey, msg)
 }
 
+type checkpoint struct {
+	origin string
+	size   int64
+	root   tlog.Hash
+}
+
+// openCheckpoint opens a signed checkpoint file with the verifier key text.
+func openCheckpoint(vkey, file string) checkpoint {
+	verifier, err := note.NewVerifier(strings.TrimSpace(vkey))
+	if err != nil {
+		die("verifier key: %v", err)
+	}
+	msg, err := os.ReadFile(file)
+	if err != nil {
+		die("%v", err)
+	}
+	n, err := note.Open(msg, note.VerifierList(verifier))
+	if err != nil {
+		die("%s: note.Open: %v", file, err)
+	}
+	lines := strings.Split(n.Text, "\n")
+	if len(lines) < 4 || lines[0] != verifier.Name() {
+		die("%s: not a checkpoint of %s", file, verifier.Name())
+	}
+	size, err := strconv.ParseInt(lines[1], 10, 64)
+	if err != nil {
+		die("%s: size %q", file, lines[1])
+	}
+	return checkpoint{lines[0], size, hashes([]string{lines[2]})[0]}
+}
+
+func readJSON(file string, v interface{}) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		die("%v", err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		die("%s: %v", file, err)
+	}
+}
+
+func cliInclusion(vkey, noteFile, proofFile string) {
+	cp := openCheckpoint(vkey, noteFile)
+	var p struct {
+		Seq, Index, TreeSize int64
+		LeafHash, Header     string
+		Hashes               []string
+	}
+	readJSON(proofFile, &p)
+	header, err := base64.StdEncoding.DecodeString(p.Header)
+	if err != nil {
+		die("header: %v", err)
+	}
+	leaf := hashes([]string{p.LeafHash})[0]
+	if tlog.RecordHash(header) != leaf {
+		die("the leaf hash is not tlog.RecordHash of the entry's header")
+	}
+	if p.TreeSize != cp.size || p.Index != p.Seq-1 {
+		die("proof of leaf %d in %d, checkpoint of %d", p.Index, p.TreeSize, cp.size)
+	}
+	if err := tlog.CheckRecord(tlog.RecordProof(hashes(p.Hashes)), cp.size, cp.root, p.Index, leaf); err != nil {
+		die("tlog.CheckRecord: %v", err)
+	}
+	fmt.Printf("tlogcheck: seq %d is in the signed tree of %d of %s: ok\n", p.Seq, cp.size, cp.origin)
+}
+
+func cliConsistency(vkey, oldFile, newFile, proofFile string) {
+	o, n := openCheckpoint(vkey, oldFile), openCheckpoint(vkey, newFile)
+	var p struct {
+		OldSize, NewSize int64
+		Hashes           []string
+	}
+	readJSON(proofFile, &p)
+	if p.OldSize != o.size || p.NewSize != n.size {
+		die("proof %d -> %d, checkpoints %d and %d", p.OldSize, p.NewSize, o.size, n.size)
+	}
+	if err := tlog.CheckTree(tlog.TreeProof(hashes(p.Hashes)), n.size, n.root, o.size, o.root); err != nil {
+		die("tlog.CheckTree: %v", err)
+	}
+	fmt.Printf("tlogcheck: the signed tree of %d is a prefix of the signed tree of %d: ok\n", o.size, n.size)
+}
+
 func main() {
+	if len(os.Args) == 5 && os.Args[1] == "inclusion" {
+		cliInclusion(os.Args[2], os.Args[3], os.Args[4])
+		return
+	}
+	if len(os.Args) == 6 && os.Args[1] == "consistency" {
+		cliConsistency(os.Args[2], os.Args[3], os.Args[4], os.Args[5])
+		return
+	}
 	if len(os.Args) == 3 && os.Args[1] == "verify" {
 		verify(os.Args[2])
 		return
@@ -191,5 +290,5 @@ func main() {
 		sign(n)
 		return
 	}
-	die("usage: tlogcheck verify FILE | tlogcheck sign N")
+	die("usage: tlogcheck verify FILE | sign N | inclusion VKEY NOTE PROOF | consistency VKEY OLD NEW PROOF")
 }

@@ -1,0 +1,431 @@
+/* ledger_tree_db.c -- each feed's Merkle tree (ledger_tree.h) kept in the
+ * store's `tree` database, and the roots and proofs read from it, in a
+ * transaction the caller holds (ledger__store.h; ledger_tree_read.c gives
+ * the public reads of ledger_store.h, "the Merkle tree of a feed").
+ *
+ * How it is stored.  One row per entry of a feed's main chain:
+ *     key   feed (32) | leaf index = seq - 1 (u64 BE)
+ *     value leaf hash | the hash of each complete subtree this leaf ends,
+ *           bottom-up (level 1, 2, ..., as many as the index has trailing
+ *           one bits): 32 bytes each
+ * so a feed of n entries has n rows and 2n - popcount(n) hashes, each
+ * written once, in the same write transaction as the entry.  The hash of
+ * the subtree at (level L, index j) is in the row of its last leaf,
+ * ((j + 1) << L) - 1, at offset 32 L.  The leaf bytes are the entry's
+ * header bytes, which commit to the payload by its hash: a sealed entry is
+ * a leaf like any other.
+ *
+ * Checkpoints.  The `checkpoint` database keeps, per feed, the newest
+ * signed checkpoint (ledger_note.h) of its tree: for the own feed one is
+ * signed at every append commit (ledger__checkpoint_own) or on demand
+ * (ledger_store_checkpoint_sign); verify checks each against the tree.
+ *
+ * A feed held from seq 1 has its tree; a feed held only from a later seq
+ * (entries that came in a bundle) has none, and a fork's second entry at a
+ * seq adds nothing: the tree is the main chain's.
+ */
+#include <string.h>
+
+#include "ledger__store.h"
+#include "ledger_identity.h"
+#include "ledger_note.h"
+#include "ledger_tree.h"
+
+#define TREE_KEY_LEN (LEDGER_FEED_LEN + 8)
+
+typedef struct tctx {
+    ledger_store_t *st;
+    MDB_txn *txn;
+    const uint8_t *feed;
+    /* while adding leaf `index`: its row, built by put */
+    uint64_t index;
+    uint8_t row[LEDGER_TREE_HASH_LEN * 65];
+    size_t rlen;
+} tctx_t;
+
+static void tree_key(uint8_t key[TREE_KEY_LEN], const uint8_t *feed, uint64_t index)
+{
+    memcpy(key, feed, LEDGER_FEED_LEN);
+    ledger__put_be64(key + LEDGER_FEED_LEN, index);
+}
+
+static int row_get(MDB_txn *txn, MDB_dbi dbi, const uint8_t *feed, uint64_t index, MDB_val *v)
+{
+    uint8_t key[TREE_KEY_LEN];
+    MDB_val k = {sizeof key, key};
+    tree_key(key, feed, index);
+    return mdb_get(txn, dbi, &k, v);
+}
+
+static int tree_get(void *ctx, unsigned level, uint64_t index, ledger_tree_hash_t out,
+                    ledger_err_t *err)
+{
+    tctx_t *t = ctx;
+    char hex[2 * LEDGER_FEED_LEN + 1];
+    if (level >= 64 || index >= (UINT64_MAX >> level))
+        return ledger_err_set(err, LEDGER_EINVAL, "tree: no subtree %u/%llu", level,
+                              (unsigned long long)index);
+    uint64_t last = ((index + 1) << level) - 1;
+    if (t->rlen && last == t->index) { /* the row being built */
+        if ((size_t)(level + 1) * LEDGER_TREE_HASH_LEN > t->rlen)
+            goto missing;
+        memcpy(out, t->row + (size_t)level * LEDGER_TREE_HASH_LEN, LEDGER_TREE_HASH_LEN);
+        return 0;
+    }
+    MDB_val v;
+    int rc = row_get(t->txn, t->st->dbi[DB_TREE], t->feed, last, &v);
+    if (rc == MDB_NOTFOUND)
+        goto missing;
+    if (rc)
+        return ledger__lmdb_err(err, rc, "cannot read the tree");
+    if (v.mv_size % LEDGER_TREE_HASH_LEN || v.mv_size < (size_t)(level + 1) * LEDGER_TREE_HASH_LEN)
+        return ledger_err_set(err, LEDGER_EVERIFY,
+                              "tree of feed %s: the row of leaf %llu is damaged (%zu bytes)",
+                              ledger__feed_hex(t->feed, hex), (unsigned long long)last,
+                              v.mv_size);
+    memcpy(out, (const uint8_t *)v.mv_data + (size_t)level * LEDGER_TREE_HASH_LEN,
+           LEDGER_TREE_HASH_LEN);
+    return 0;
+missing:
+    return ledger_err_set(err, LEDGER_ENOTFOUND, "tree of feed %s: no hash at level %u index %llu",
+                          ledger__feed_hex(t->feed, hex), level, (unsigned long long)index);
+}
+
+static int tree_put(void *ctx, unsigned level, uint64_t index, const ledger_tree_hash_t hash,
+                    ledger_err_t *err)
+{
+    tctx_t *t = ctx;
+    /* ledger_tree_append puts the leaf, then level 1, 2, ... of this leaf */
+    if ((size_t)level * LEDGER_TREE_HASH_LEN != t->rlen || (index << level) >> level != index ||
+        ((index + 1) << level) - 1 != t->index || t->rlen + LEDGER_TREE_HASH_LEN > sizeof t->row)
+        return ledger_err_set(err, LEDGER_EINVAL, "tree: put out of order (%u/%llu)", level,
+                              (unsigned long long)index);
+    memcpy(t->row + t->rlen, hash, LEDGER_TREE_HASH_LEN);
+    t->rlen += LEDGER_TREE_HASH_LEN;
+    return 0;
+}
+
+int ledger__tree_add(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, uint64_t seq,
+                     const uint8_t *hbytes, size_t hlen, ledger_err_t *err)
+{
+    MDB_val v;
+    int rc;
+    if (seq == 0)
+        return ledger_err_set(err, LEDGER_EINVAL, "tree: seq 0");
+    uint64_t index = seq - 1;
+    /* a fork's second entry at this seq: the main chain keeps its leaf */
+    if ((rc = row_get(txn, st->dbi[DB_TREE], feed, index, &v)) == 0)
+        return 0;
+    if (rc != MDB_NOTFOUND)
+        return ledger__lmdb_err(err, rc, "cannot read the tree");
+    /* a feed held only from a later seq has no tree */
+    if (index > 0) {
+        rc = row_get(txn, st->dbi[DB_TREE], feed, index - 1, &v);
+        if (rc == MDB_NOTFOUND)
+            return 0;
+        if (rc)
+            return ledger__lmdb_err(err, rc, "cannot read the tree");
+    }
+    tctx_t t = {.st = st, .txn = txn, .feed = feed, .index = index};
+    ledger_tree_hash_t leaf;
+    ledger_tree_leaf_hash(hbytes, hlen, leaf);
+    if ((rc = ledger_tree_append(index, leaf, tree_get, tree_put, &t, err)))
+        return rc;
+    uint8_t key[TREE_KEY_LEN];
+    MDB_val k = {sizeof key, key}, val = {t.rlen, t.row};
+    tree_key(key, feed, index);
+    if ((rc = mdb_put(txn, st->dbi[DB_TREE], &k, &val, MDB_NOOVERWRITE)))
+        return ledger__lmdb_err(err, rc, "cannot write the tree");
+    return 0;
+}
+
+int ledger__tree_del(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, uint64_t seq,
+                     const uint8_t *hbytes, size_t hlen, ledger_err_t *err)
+{
+    MDB_val v;
+    uint8_t key[TREE_KEY_LEN];
+    MDB_val k = {sizeof key, key};
+    ledger_tree_hash_t leaf;
+    int rc;
+    if (seq == 0)
+        return 0;
+    tree_key(key, feed, seq - 1);
+    if ((rc = mdb_get(txn, st->dbi[DB_TREE], &k, &v)) == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return ledger__lmdb_err(err, rc, "cannot read the tree");
+    ledger_tree_leaf_hash(hbytes, hlen, leaf);
+    /* only the row of this very entry: not the main chain's under a fork */
+    if (v.mv_size < LEDGER_TREE_HASH_LEN || memcmp(v.mv_data, leaf, LEDGER_TREE_HASH_LEN) != 0)
+        return 0;
+    if ((rc = mdb_del(txn, st->dbi[DB_TREE], &k, NULL)))
+        return ledger__lmdb_err(err, rc, "cannot take a tree row back");
+    return 0;
+}
+
+int ledger__tree_check(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, uint64_t seq,
+                       const uint8_t *hbytes, size_t hlen, ledger__tree_walk_t *w,
+                       ledger_err_t *err)
+{
+    uint8_t row[LEDGER_TREE_HASH_LEN * 65];
+    size_t rlen = LEDGER_TREE_HASH_LEN;
+    char hex[2 * LEDGER_FEED_LEN + 1];
+    uint64_t index = seq - 1;
+    unsigned level = 0;
+    MDB_val v;
+    int rc;
+    if (seq == 0 || index != w->next)
+        return ledger_err_set(err, LEDGER_EINVAL, "tree check: seq %llu out of order",
+                              (unsigned long long)seq);
+    /* the expected row: the leaf, then each subtree it completes, from the
+     * pending left subtrees of the walk (one per set bit of the index) */
+    ledger_tree_leaf_hash(hbytes, hlen, row);
+    uint8_t *h = row;
+    while ((index >> level) & 1) {
+        ledger_tree_node_hash(w->edge[level], h, row + rlen);
+        h = row + rlen;
+        rlen += LEDGER_TREE_HASH_LEN;
+        level++;
+    }
+    memcpy(w->edge[level], h, LEDGER_TREE_HASH_LEN);
+    w->next++;
+    rc = row_get(txn, st->dbi[DB_TREE], feed, index, &v);
+    if (rc == MDB_NOTFOUND)
+        return ledger_err_set(err, LEDGER_EVERIFY, "feed %s seq %llu: no leaf in the feed's tree",
+                              ledger__feed_hex(feed, hex), (unsigned long long)seq);
+    if (rc)
+        return ledger__lmdb_err(err, rc, "cannot read the tree");
+    if (v.mv_size != rlen || memcmp(v.mv_data, row, rlen) != 0)
+        return ledger_err_set(err, LEDGER_EVERIFY,
+                              "feed %s seq %llu: the feed's tree does not hold this entry's "
+                              "hashes",
+                              ledger__feed_hex(feed, hex), (unsigned long long)seq);
+    return 0;
+}
+
+int ledger__tree_size(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, uint64_t *size,
+                     ledger_err_t *err)
+{
+    feedrec_t f;
+    MDB_val v;
+    char hex[2 * LEDGER_FEED_LEN + 1];
+    int rc = ledger__get_feedrec(st, txn, feed, &f, err);
+    if (rc)
+        return rc;
+    if (f.seq == 0 || (rc = row_get(txn, st->dbi[DB_TREE], feed, 0, &v)) == MDB_NOTFOUND ||
+        (rc = row_get(txn, st->dbi[DB_TREE], feed, f.seq - 1, &v)) == MDB_NOTFOUND)
+        return ledger_err_set(err, LEDGER_ENOTFOUND,
+                              "feed %s: this store does not hold its entries from seq 1, so it "
+                              "has no tree of it",
+                              ledger__feed_hex(feed, hex));
+    if (rc)
+        return ledger__lmdb_err(err, rc, "cannot read the tree");
+    *size = f.seq;
+    return 0;
+}
+
+/* size 0 = the whole tree; past the tree: LEDGER_EINVAL. */
+static int pick_size(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, uint64_t *size,
+                     ledger_err_t *err)
+{
+    uint64_t have;
+    int rc = ledger__tree_size(st, txn, feed, &have, err);
+    if (rc)
+        return rc;
+    if (*size == 0)
+        *size = have;
+    else if (*size > have)
+        return ledger_err_set(err, LEDGER_EINVAL,
+                              "tree size %llu is past the %llu entries this store holds of the "
+                              "feed",
+                              (unsigned long long)*size, (unsigned long long)have);
+    return 0;
+}
+
+int ledger__tree_root(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, uint64_t *size,
+                      ledger_tree_hash_t root, ledger_err_t *err)
+{
+    tctx_t t = {.st = st, .txn = txn, .feed = feed};
+    int rc = pick_size(st, txn, feed, size, err);
+    return rc ? rc : ledger_tree_root(*size, tree_get, &t, root, err);
+}
+
+int ledger__tree_prove_inclusion(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed,
+                                 uint64_t seq, uint64_t *size, ledger_tree_hash_t leaf,
+                                 ledger_tree_hash_t hashes[LEDGER_TREE_MAX_PROOF], size_t *n,
+                                 ledger_err_t *err)
+{
+    tctx_t t = {.st = st, .txn = txn, .feed = feed};
+    int rc = pick_size(st, txn, feed, size, err);
+    if (rc)
+        return rc;
+    if (seq == 0 || seq > *size)
+        return ledger_err_set(err, LEDGER_EINVAL, "seq %llu is not in the tree of size %llu",
+                              (unsigned long long)seq, (unsigned long long)*size);
+    if ((rc = tree_get(&t, 0, seq - 1, leaf, err)))
+        return rc;
+    return ledger_tree_prove_inclusion(seq - 1, *size, tree_get, &t, hashes, n, err);
+}
+
+int ledger__tree_prove_consistency(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed,
+                                   uint64_t old_size, uint64_t new_size,
+                                   ledger_tree_hash_t hashes[LEDGER_TREE_MAX_PROOF], size_t *n,
+                                   ledger_err_t *err)
+{
+    tctx_t t = {.st = st, .txn = txn, .feed = feed};
+    uint64_t size = new_size;
+    int rc = pick_size(st, txn, feed, &size, err);
+    return rc ? rc
+              : ledger_tree_prove_consistency(old_size, size, tree_get, &t, hashes, n, err);
+}
+
+/* ---- checkpoints ------------------------------------------------------ */
+
+static void sign_with_identity(void *ctx, const uint8_t *m, size_t n, uint8_t sig[64])
+{
+    ledger_identity_sign(ctx, m, n, sig);
+}
+
+int ledger__checkpoint_own(ledger_store_t *st, MDB_txn *txn, const ledger_identity_t *id,
+                           uint64_t size, ledger_err_t *err)
+{
+    char origin[LEDGER_NOTE_ORIGIN_LEN];
+    ledger_tree_hash_t root;
+    ledger_buf_t text = LEDGER_BUF_INIT, note = LEDGER_BUF_INIT;
+    tctx_t t = {.st = st, .txn = txn, .feed = st->self};
+    ledger_note_signer_t s = {.name = origin, .sign = sign_with_identity, .ctx = (void *)id};
+    int rc;
+
+    memcpy(s.pk, st->self, LEDGER_FEED_LEN);
+    ledger_note_feed_origin(st->self, origin);
+    if ((rc = ledger_tree_root(size, tree_get, &t, root, err)) ||
+        (rc = ledger_checkpoint_text(origin, size, root, &text, err)) ||
+        (rc = ledger_note_sign((const char *)text.data, text.len, &s, 1, &note, err)))
+        goto done;
+    MDB_val k = {LEDGER_FEED_LEN, st->self}, v = {note.len, note.data};
+    if ((rc = mdb_put(txn, st->dbi[DB_CKPT], &k, &v, 0)))
+        rc = ledger__lmdb_err(err, rc, "cannot keep the checkpoint");
+done:
+    ledger_buf_free(&text);
+    ledger_buf_free(&note);
+    return rc;
+}
+
+/* Opens the checkpoint note v of feed and checks it against the tree in
+ * txn: signed by the feed's key, its origin, a size within the tree, the
+ * tree's root at that size.  *size gets its size. */
+static int check_checkpoint(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed,
+                            const MDB_val *v, uint64_t *size, ledger_err_t *err)
+{
+    char origin[LEDGER_NOTE_ORIGIN_LEN], hex[2 * LEDGER_FEED_LEN + 1];
+    ledger_checkpoint_t cp;
+    ledger_tree_hash_t root;
+    size_t tl;
+    uint64_t have;
+    tctx_t t = {.st = st, .txn = txn, .feed = feed};
+    int rc;
+    ledger_note_feed_origin(feed, origin);
+    if ((rc = ledger_note_open(v->mv_data, v->mv_size, origin, feed, &tl, err)) ||
+        (rc = ledger_checkpoint_parse(v->mv_data, tl, &cp, err)))
+        goto bad;
+    if (strcmp(cp.origin, origin) != 0) {
+        rc = ledger_err_set(err, LEDGER_EVERIFY, "its origin is %s", cp.origin);
+        goto bad;
+    }
+    if ((rc = ledger__tree_size(st, txn, feed, &have, err)))
+        goto bad;
+    if (cp.size == 0 || cp.size > have) {
+        rc = ledger_err_set(err, LEDGER_EVERIFY, "its size %llu is not within the %llu entries held",
+                            (unsigned long long)cp.size, (unsigned long long)have);
+        goto bad;
+    }
+    if ((rc = ledger_tree_root(cp.size, tree_get, &t, root, err)))
+        goto bad;
+    if (memcmp(root, cp.root, LEDGER_TREE_HASH_LEN) != 0) {
+        rc = ledger_err_set(err, LEDGER_EVERIFY, "its root is not the feed's tree at size %llu",
+                            (unsigned long long)cp.size);
+        goto bad;
+    }
+    *size = cp.size;
+    return 0;
+bad:
+    ledger_err_prefix(err, "the checkpoint of feed %s", ledger__feed_hex(feed, hex));
+    if (rc == LEDGER_EINPUT) { /* a malformed note kept here: the store is damaged */
+        rc = LEDGER_EVERIFY;
+        if (err)
+            err->code = rc;
+    }
+    return rc;
+}
+
+int ledger__checkpoints_verify(ledger_store_t *st, MDB_txn *txn, uint64_t *count,
+                               ledger_err_t *err)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    int rc, op = MDB_FIRST;
+    *count = 0;
+    if ((rc = mdb_cursor_open(txn, st->dbi[DB_CKPT], &c)))
+        return ledger__lmdb_err(err, rc, "cannot read the checkpoints");
+    while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
+        uint64_t size;
+        op = MDB_NEXT;
+        if (k.mv_size != LEDGER_FEED_LEN) {
+            rc = ledger_err_set(err, LEDGER_EVERIFY, "a checkpoint row with a damaged key");
+            goto done;
+        }
+        if ((rc = check_checkpoint(st, txn, k.mv_data, &v, &size, err)))
+            goto done;
+        (*count)++;
+    }
+    rc = rc == MDB_NOTFOUND ? 0 : ledger__lmdb_err(err, rc, "cannot read the checkpoints");
+done:
+    mdb_cursor_close(c);
+    return rc;
+}
+
+int ledger__checkpoint_get(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed,
+                           ledger_buf_t *note, ledger_err_t *err)
+{
+    MDB_val k = {LEDGER_FEED_LEN, (void *)feed}, v;
+    char hex[2 * LEDGER_FEED_LEN + 1];
+    int rc = mdb_get(txn, st->dbi[DB_CKPT], &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return ledger_err_set(err, LEDGER_ENOTFOUND, "no signed checkpoint of feed %s is kept here",
+                              ledger__feed_hex(feed, hex));
+    if (rc)
+        return ledger__lmdb_err(err, rc, "cannot read the checkpoints");
+    if ((rc = ledger_buf_append(note, v.mv_data, v.mv_size)))
+        return ledger_err_set(err, rc, "out of memory");
+    return 0;
+}
+
+int ledger_store_checkpoint_sign(ledger_store_t *st, const ledger_identity_t *id,
+                                 ledger_err_t *err)
+{
+    MDB_txn *txn;
+    uint64_t size, kept = 0;
+    MDB_val k = {LEDGER_FEED_LEN, st->self}, v;
+    int rc;
+    if (st->rdonly)
+        return ledger_err_set(err, LEDGER_ELOCKED, "the store is open read-only");
+    if (memcmp(ledger_identity_public(id), st->self, LEDGER_FEED_LEN) != 0)
+        return ledger_err_set(err, LEDGER_EINVAL, "the signing key is not this store's own key");
+    if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)))
+        return ledger__lmdb_err(err, rc, "cannot begin a transaction");
+    if ((rc = ledger__tree_size(st, txn, st->self, &size, err)))
+        goto fail;
+    if ((rc = mdb_get(txn, st->dbi[DB_CKPT], &k, &v)) == 0 &&
+        check_checkpoint(st, txn, st->self, &v, &kept, NULL) == 0 && kept == size) {
+        mdb_txn_abort(txn); /* the kept one is of this tree already */
+        return 0;
+    }
+    if ((rc = ledger__checkpoint_own(st, txn, id, size, err)))
+        goto fail;
+    if ((rc = mdb_txn_commit(txn)))
+        return ledger__commit_err(st->env, err, rc, "cannot commit the checkpoint");
+    return 0;
+fail:
+    mdb_txn_abort(txn);
+    return rc;
+}
