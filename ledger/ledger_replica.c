@@ -508,6 +508,9 @@ static int add_begin(add_t *a, pthread_t *th, int *threaded, ledger_err_t *err)
     size_t n = a->n;
     int rc;
 
+    a->sc = (scratch_t){&in->rows, &in->text};
+    a->first_new = a->walk_end = n;
+    a->lseq0 = in->lseq;
     memset(a->rep, 0, sizeof *a->rep);
     memset(&a->prob, 0, sizeof a->prob);
     a->prob.at = n;
@@ -825,19 +828,11 @@ int ledger_ingest_add(ledger_ingest_t *in, const uint8_t feed[LEDGER_FEED_LEN],
                       ledger_ingest_report_t *report, ledger_err_t *err)
 {
     ledger_ingest_report_t rep_local;
-    add_t a = {.in = in,
-               .feed = feed,
-               .entries = entries,
-               .lens = lens,
-               .n = n,
-               .rep = report ? report : &rep_local,
-               .sc = {&in->rows, &in->text},
-               .first_new = n,
-               .walk_end = n,
-               .lseq0 = in->lseq};
+    add_t a = {.in = in, .feed = feed, .entries = entries, .lens = lens, .n = n};
     pthread_t th;
     int threaded = 0, rc;
 
+    a.rep = report ? report : &rep_local;
     if ((rc = add_begin(&a, &th, &threaded, err)))
         return rc > 0 ? 0 : rc;
     add_check_newest(&a);                  /* 1. the newest entry's signature */
