@@ -177,6 +177,51 @@ static void sleep_ms(int ms)
         ;
 }
 
+/* The cold half of nfc_latency: a tag already in the field, `keten scan
+ * --once` started for it: process start, libnfc open (60-100 ms of it),
+ * read, commit, exit; (taps + 4) / 5 runs, latencies into lat (room for
+ * taps). Prints the figures; 1 when a run failed (its output is in errfd's
+ * file), else 0. */
+static int nfc_cold(const char *keten, const char *dir, char *home, char *uri, int errfd,
+                    double *lat, int taps)
+{
+    char json[512];
+    int got = 0, failed = 0;
+    for (int i = 0; i < (taps + 4) / 5; i++) {
+        char *argv[] = {(char *)keten, "--home", home,        "scan", "--reader",
+                        uri,           "--once", "--timeout", "5",    NULL};
+        int st;
+        double t0;
+        pid_t pid;
+        snprintf(json, sizeof json,
+                 "{\"tag\": {\"type\": \"NTAG213\", \"uid\": \"05%012x\", "
+                 "\"uri\": \"https://id.gs1.org/01/05412345000013/21/COLD%d\"}}\n",
+                 i + 1, i + 1);
+        if (write_scenario(dir, json))
+            break;
+        sleep_ms(150); /* the emulator has picked the tag up */
+        t0 = bench_now();
+        if ((pid = spawn(argv, errfd, errfd)) < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) ||
+            WEXITSTATUS(st) != 0) {
+            fprintf(stderr, "bench/readers: cold tap %d failed:\n", i + 1);
+            failed = 1;
+            break;
+        }
+        lat[got++] = (bench_now() - t0) * 1000;
+    }
+    if (got > 0) {
+        double med = bench_percentile(lat, (size_t)got, 0.5);
+        double p99 = bench_percentile(lat, (size_t)got, 0.99);
+        printf("  NFC cold start: `keten scan --once` for a tag in the field (process, libnfc\n"
+               "  open, read, commit): median %.1f ms, p99 %.1f ms over %d runs\n",
+               med, p99, got);
+    }
+    return failed;
+}
+
+/* NFC tap latency through an emulated PN532 (emu): `keten scan` running,
+ * taps tags one after the other, each timed from the tag entering the field
+ * to the recorded event on scan's output; then the cold half (nfc_cold). */
 static void nfc_latency(const char *keten, const char *emu, int taps)
 {
     char dir[] = "/tmp/keten-bench-nfc.XXXXXX", home[256], link[256], scen[256], uri[300];
@@ -267,38 +312,7 @@ static void nfc_latency(const char *keten, const char *emu, int taps)
     scan_pid = -1;
     if (failed)
         goto done;
-    /* Cold: a tag already in the field, `keten scan --once` started for it:
-     * process start, libnfc open (60-100 ms of it), read, commit, exit. */
-    got = 0;
-    for (int i = 0; i < (taps + 4) / 5; i++) {
-        char *argv[] = {(char *)keten, "--home", home,        "scan", "--reader",
-                        uri,           "--once", "--timeout", "5",    NULL};
-        int st;
-        double t0;
-        pid_t pid;
-        snprintf(json, sizeof json,
-                 "{\"tag\": {\"type\": \"NTAG213\", \"uid\": \"05%012x\", "
-                 "\"uri\": \"https://id.gs1.org/01/05412345000013/21/COLD%d\"}}\n",
-                 i + 1, i + 1);
-        if (write_scenario(dir, json))
-            break;
-        sleep_ms(150); /* the emulator has picked the tag up */
-        t0 = bench_now();
-        if ((pid = spawn(argv, errfd, errfd)) < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) ||
-            WEXITSTATUS(st) != 0) {
-            fprintf(stderr, "bench/readers: cold tap %d failed:\n", i + 1);
-            failed = 1;
-            break;
-        }
-        lat[got++] = (bench_now() - t0) * 1000;
-    }
-    if (got > 0) {
-        double med = bench_percentile(lat, (size_t)got, 0.5);
-        double p99 = bench_percentile(lat, (size_t)got, 0.99);
-        printf("  NFC cold start: `keten scan --once` for a tag in the field (process, libnfc\n"
-               "  open, read, commit): median %.1f ms, p99 %.1f ms over %d runs\n",
-               med, p99, got);
-    }
+    failed = nfc_cold(keten, dir, home, uri, errfd, lat, taps);
 done:
     if (scan_pid > 0) {
         kill(scan_pid, SIGTERM);

@@ -65,10 +65,7 @@ int ledger_epcis__check_context(const json_t *ctx, const char **why);
 /* 1 when url is one of the standard EPCIS 2.0 JSON-LD context URLs. */
 int ledger_epcis__is_std_context(const char *url);
 
-/* Parses an RFC 3339 / xsd:dateTime with a time zone ("Z" or "+hh:mm")
- * into milliseconds since 1970-01-01T00:00:00Z (fraction truncated to ms).
- * 0, or -1 with *why (if not NULL) a static reason. */
-int ledger_epcis__time_ms(const char *s, int64_t *ms, const char **why);
+/* ledger_epcis_time_ms (the date-time rule) is public: ledger_epcis.h. */
 
 /* 1 when s is syntactically an absolute URI / IRI: a scheme (a letter, then
  * letters, digits, "+", "-", "."), ":", at least one more character, and no

@@ -493,7 +493,7 @@ int ledger_epcis_info(const json_t *event, ledger_epcis_info_t *info, ledger_err
     t = json_string_value(json_object_get(event, "eventTime"));
     if (!t)
         return ledger_err_set(err, LEDGER_EINPUT, "event: eventTime is missing");
-    if (ledger_epcis__time_ms(t, &info->event_time_ms, &why) < 0)
+    if (ledger_epcis_time_ms(t, &info->event_time_ms, &why) < 0)
         return ledger_err_set(err, LEDGER_EINPUT, "event: eventTime: \"%.60s\" %s", t, why);
     info->biz_step = json_string_value(json_object_get(event, "bizStep"));
     info->disposition = json_string_value(json_object_get(event, "disposition"));

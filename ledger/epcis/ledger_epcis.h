@@ -116,6 +116,13 @@ typedef struct ledger_epcis_info {
 /* Fills *info from a checked event. 0 or LEDGER_EINPUT. */
 int ledger_epcis_info(const json_t *event, ledger_epcis_info_t *info, ledger_err_t *err);
 
+/* Parses an RFC 3339 / xsd:dateTime with a time zone ("Z" or "+hh:mm"),
+ * as EPCIS 2.0 writes eventTime, into milliseconds since
+ * 1970-01-01T00:00:00Z (fraction truncated to ms; ms may be NULL: a check
+ * only). 0, or -1 with *why (if not NULL) a static reason. Reads s only
+ * (ledger_epcis_text.c). */
+int ledger_epcis_time_ms(const char *s, int64_t *ms, const char **why);
+
 /* The short CBV word for a bizStep/disposition in any of its forms
  * ("urn:epcglobal:cbv:bizstep:shipping" -> "shipping"); value itself when it
  * is not a CBV value. Writes into out (NUL-terminated, truncated to len). */

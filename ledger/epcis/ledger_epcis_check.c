@@ -186,7 +186,7 @@ static int check_time(const chk_t *c, const seg_t *s, const json_t *v)
 
     if (!json_is_string(v))
         return fail_type(c, s, v, "a date-time string such as \"2024-05-01T10:00:00.000+02:00\"");
-    if (ledger_epcis__time_ms(json_string_value(v), NULL, &why) < 0)
+    if (ledger_epcis_time_ms(json_string_value(v), NULL, &why) < 0)
         return fail(c, s, "%s %s", q(json_string_value(v), b), why);
     return 0;
 }

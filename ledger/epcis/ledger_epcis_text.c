@@ -11,6 +11,7 @@
  * 1970 with the days-from-civil formula of the proleptic Gregorian calendar.
  */
 #include "ledger__epcis.h"
+#include "ledger_epcis.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -151,7 +152,7 @@ static int days_in_month(int y, int m)
     return dim[m - 1];
 }
 
-int ledger_epcis__time_ms(const char *s, int64_t *ms, const char **why)
+int ledger_epcis_time_ms(const char *s, int64_t *ms, const char **why)
 {
     static const char bad[] = "is not an RFC 3339 date-time: expected YYYY-MM-DDThh:mm:ss[.sss] "
                               "and Z or +hh:mm/-hh:mm, e.g. \"2024-05-01T10:00:00.000+02:00\"";

@@ -1,5 +1,19 @@
-/* ledger__trace.h -- internals shared by ledger_trace.c (the walk) and
- * ledger_trace_json.c (names, JSON, ILMD helpers): the trace object. */
+/* ledger__trace.h -- internals shared by the files of the trace module:
+ * the trace object and its maps (ledger_trace_graph.c: maps, storage, the
+ * final order), the walk's state and steps. The files, and the way their
+ * calls run (one way: no file calls back into one that calls it):
+ *
+ *   ledger_trace_run.c     ledger_trace_run: options, the start, the steps
+ *     -> ledger_trace.c        the walk: work queue, rules, errorDeclarations
+ *     -> ledger_trace_sealed.c sealed steps next to the events found
+ *   ledger_trace.c, ledger_trace_sealed.c
+ *     -> ledger_trace_node.c   nodes: an event's from its card, a sealed
+ *                              step's, the event decoded for a caller
+ *   all of them -> ledger_trace_graph.c
+ *   ledger_trace_json.c    the trace as JSON (names, ILMD helpers)
+ *
+ * Not a public contract: only ledger/ledger_trace*.c (and the reports and
+ * recall, for the trace object) include this file. */
 #ifndef LEDGER__TRACE_H
 #define LEDGER__TRACE_H
 
@@ -106,6 +120,10 @@ int ledger__trace_add_node(ledger_trace_t *t, ledger_trace_node_t **out, size_t 
 /* A copy of s owned by the trace (NULL for NULL or out of memory). */
 char *ledger__trace_strdup(ledger_trace_t *t, const char *s);
 
+/* Keeps event ev (a reference) with the trace, which frees it. 0 or -1
+ * (out of memory: ev is then still the caller's). */
+int ledger__trace_keep_event(ledger_trace_t *t, json_t *ev);
+
 /* The final order: identifiers first (discovery order: the start first),
  * then events and sealed steps by time; nodes without edges (read but
  * outside every window) dropped, except the start; edges renumbered and in
@@ -115,5 +133,106 @@ int ledger__trace_reorder(ledger_trace_t *t);
 /* Adds an edge (the same from, to, kind and role more than once is kept
  * once: ledger__trace_reorder drops the copies). */
 int ledger__trace_add_edge(ledger_trace_t *t, size_t from, size_t to, int kind, int role);
+
+/* ---- the walk (ledger_trace.c) ---------------------------------------------- */
+
+/* The walk's state: one per ledger_trace_run, on its stack. The types of
+ * its arrays are the walk's own (ledger_trace.c). */
+typedef struct ledger__twalk {
+    ledger_trace_t *t;
+    ledger_store_t *st;
+    ledger_trace_opts_t o;
+    struct ledger__titem *q;
+    size_t qn, qcap, qhead;
+    ledger_arena_t arena; /* the keys of visited and pending, csyms' arrays */
+    size_t **csyms;       /* per event node: the syms of its card's identifiers */
+    size_t ncsyms;
+    struct ledger__tcarry *
+        *ccar; /* per event node: the carrier item its parent was last pushed as */
+    size_t nccar;
+    struct ledger__tcseen *cs; /* windows inside carriers, listed per identifier inside (its
+                                  sym's carried) */
+    size_t ncs, ccs;
+    ledger__tmap_t visited; /* (sym, via, mode, lo) -> window bound index in bounds[] */
+    int64_t *bounds;
+    size_t nbounds, cbounds;
+    struct ledger__thit *hits;
+    size_t nhits, chits;
+    ledger_ident_hit_t *ih; /* the index rows of the item being processed */
+    size_t nih, cih;
+    struct ledger__tvia *vias; /* the carriers' further identifiers inside */
+    size_t nvias, cvias;
+    ledger__tmap_t pending;   /* CARRIER (sym, lo, hi, depth, link) -> queue index */
+    struct ledger__tvia *act; /* the carrier being processed: its vias not seen yet */
+    size_t nact, cact;
+    struct {
+        uint8_t feed[LEDGER_FEED_LEN];
+        int sealed;
+    } feeds[16]; /* feed_has_sealed (ledger_trace_sealed.c) */
+    size_t nfeeds;
+    ledger_err_t *err;
+    int rc;    /* error from a callback */
+    int full;  /* max_nodes reached */
+    int decls; /* the store holds errorDeclarations (else none is looked up) */
+    struct {
+        const char *full, *word;
+    } cbv[16]; /* short_cbv's cache (ledger_trace_node.c) */
+    size_t ncbv;
+} ledger__twalk_t;
+
+/* Sets up w for a walk of trace t in store st with options o (defaults
+ * filled in); errors go to err. Cannot fail; ledger__trace_walk_free frees
+ * what the walk allocated. */
+void ledger__trace_walk_init(ledger__twalk_t *w, ledger_trace_t *t, ledger_store_t *st,
+                             const ledger_trace_opts_t *o, ledger_err_t *err);
+void ledger__trace_walk_free(ledger__twalk_t *w);
+
+/* The first nodes of the entries a store look-up hands its callback
+ * (ledger__trace_start_cb): an event's node, or a sealed step's; an
+ * errorDeclaration makes none. */
+typedef struct ledger__tstart {
+    ledger__twalk_t *w;
+    size_t nodes[8];
+    size_t n;
+    int rc;
+} ledger__tstart_t;
+/* A ledger_store_* callback: vctx a ledger__tstart_t. */
+int ledger__trace_start_cb(const ledger_stored_t *s, void *vctx);
+
+/* Starts from event node e: each of its identifiers, both ways (as the
+ * options' direction allows). 0 or a negative error. */
+int ledger__trace_start_event(ledger__twalk_t *w, size_t e);
+/* Starts from identifier canon (its canonical form, as the index keys it):
+ * back and forward items over all time. 0 or LEDGER_ENOMEM (no message). */
+int ledger__trace_start_ident(ledger__twalk_t *w, const char *canon);
+/* Looks up the errorDeclarations of event nodes [from, nn). */
+int ledger__trace_check_declarations(ledger__twalk_t *w, size_t from);
+/* Works the queue until it is empty or max_nodes is reached. lot, when not
+ * NULL and not empty: a lot class to follow back from the node of
+ * identifier canon after the first item (the lot a Digital Link start names
+ * next to its serial). 0 or a negative error (message in w->err). */
+int ledger__trace_drain(ledger__twalk_t *w, const char *canon, const char *lot);
+/* "https://id.gs1.org/01/<gtin>/..." -> gtin (14 digits) into g; 0 or -1. */
+int ledger__trace_gtin_of(const char *id, char g[15]);
+
+/* ---- the nodes (ledger_trace_node.c) ------------------------------------------ */
+
+/* The node of the event entry at lseq, made from its card once per lseq:
+ * 0 (*idx its index); 1 when max_nodes is reached; 2 when the entry makes
+ * no node (an errorDeclaration restates its event: folded into that
+ * event's node by ledger__trace_check_declarations); a negative error. */
+int ledger__trace_card_node(ledger__twalk_t *w, uint64_t lseq, unsigned depth, unsigned reached,
+                            size_t *idx);
+/* The node of a stored entry: an event's from its card, else a sealed
+ * step (who and when). As ledger__trace_card_node. */
+int ledger__trace_entry_node(ledger__twalk_t *w, const ledger_stored_t *s, unsigned depth,
+                             unsigned reached, size_t *idx);
+
+/* ---- sealed steps (ledger_trace_sealed.c) --------------------------------------- */
+
+/* The sealed entries next to each event node's entry in its feed (up to
+ * LEDGER_TRACE_SEALED_RUN each way), as nodes linked by NEIGHBOUR edges.
+ * 0 or a negative error (message in w->err). */
+int ledger__trace_sealed_neighbours(ledger__twalk_t *w);
 
 #endif

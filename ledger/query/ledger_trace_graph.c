@@ -309,6 +309,16 @@ char *ledger__trace_strdup(ledger_trace_t *t, const char *s)
     return d;
 }
 
+int ledger__trace_keep_event(ledger_trace_t *t, json_t *ev)
+{
+    json_t **evs = ledger__trace_room(t->evs, t->nev, &t->cev, sizeof *t->evs);
+    if (!evs)
+        return -1;
+    t->evs = evs;
+    t->evs[t->nev++] = ev;
+    return 0;
+}
+
 /* ---- the result's order ------------------------------------------------------ */
 
 /* An event node's place in the final order: eventTime, record time, local

@@ -1,6 +1,6 @@
 /* ledger__store.h -- internals shared by the store's modules: ledger_store.c
  * (open, append), ledger_store_rec.c (records, below all the others),
- * ledger_rows.c (index rows), ledger_store_upgrade.c (format upgrades),
+ * ledger_rows.c and ledger_rows_cbor.c (index rows), ledger_store_upgrade.c (format upgrades),
  * ledger_query.c (reads), ledger_verify.c (verification) and ledger_replica.c (ingest and serving
  * of partners' entries): the store struct, the named databases, index rows
  * and feed head records. Not a public contract: only these files (and the
@@ -245,9 +245,47 @@ int ledger__tree_check(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, ui
                        const uint8_t *hbytes, size_t hlen, ledger__tree_walk_t *w,
                        ledger_err_t *err);
 
-/* ---- ledger_rows.c ---- */
 
-/* The rows of an event payload read straight from its CBOR bytes: accepts exactly the payloads that
+/* ---- ledger_rows.c: the rules both readers of an event apply ---- */
+
+/* An identifier as ledger_epcis_identifiers hands it on: canonical when it
+ * has a GS1 form, else as written; with its list element's extra texts x
+ * (as ledger__rows_ident; for a source or destination x[1] is set here to
+ * the form as written when it differs). An instance whose Digital Link
+ * carries a lot names that lot too. field names the list in messages.
+ * 0, LEDGER_EINPUT (a GS1 identifier that is not valid), LEDGER_ENOMEM. */
+int ledger__rows_add_ident(rows_t *rows, const char *id, int role, const char **x,
+                           const char *field, ledger_err_t *err);
+/* A quantity as text into out: an integer as such, a real in the shortest
+ * form that reads back the same; "" for anything else. */
+void ledger__fmt_quantity(const json_t *q, char out[40]);
+
+/* The highest temperature of an event's sensor reports (the card's
+ * max_temp): the members of a report that hold temperatures, and the
+ * running highest in CEL. */
+#define NTEMP_MEMBERS 5
+extern const char *const ledger__temp_members[NTEMP_MEMBERS];
+typedef struct tmax {
+    double best;
+    int have, uncompared;
+} tmax_t;
+/* One report's n values in unit uom (NULL: none). */
+void ledger__tmax_report(tmax_t *m, const char *uom, const double *v, size_t n);
+/* The highest as text ("" when none), as short as reads back exactly. */
+void ledger__tmax_text(const tmax_t *m, char out[40]);
+
+/* The ILMD lot numbers of an event (at most MAX_LOTS are read). */
+#define MDA_NS "urn:epcglobal:cbv:mda:"
+#define MAX_LOTS 16
+/* 1 when key (kl bytes) names the lot number; binds(ctx, P, len) tells
+ * whether the event's @context binds prefix P to MDA_NS. */
+int ledger__is_lot_key(const char *key, size_t kl, int (*binds)(const void *, const char *, size_t),
+                       const void *ctx);
+
+/* ---- ledger_rows.c, ledger_rows_cbor.c: the rows of one event ---- */
+
+/* The rows of an event payload read straight from its CBOR bytes
+ * (ledger_rows_cbor.c): accepts exactly the payloads that
  * ledger_event_payload_decode accepts and builds the rows that
  * ledger__event_rows builds from the decoded event (eventID or else the
  * event hash). hash (96 bytes) gets the event hash. scratch is reused.

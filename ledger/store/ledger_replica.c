@@ -22,7 +22,7 @@
  * the disk). Bad entries are rare and cost a second signature check;
  * good runs cost one check and no second pass.
  *
- * The event's rows come from ledger__payload_rows (ledger_rows.c), which reads
+ * The event's rows come from ledger__payload_rows (ledger_rows_cbor.c), which reads
  * them straight from the payload's CBOR instead of building the event in
  * JSON: the same rows, four times cheaper.
  *
@@ -482,263 +482,368 @@ static void problem_set(problem_t *p, size_t at, int rc, const ledger_err_t *e)
     p->err = *e;
 }
 
-int ledger_ingest_add(ledger_ingest_t *in, const uint8_t feed[LEDGER_FEED_LEN],
-                      const uint8_t *const *entries, const size_t *lens, size_t n,
-                      ledger_ingest_report_t *report, ledger_err_t *err)
-{
-    ledger_ingest_report_t rep_local, *rep = report ? report : &rep_local;
-    ledger_store_t *st = in->st;
-    run_t run;
-    scratch_t sc = {&in->rows, &in->text};
-    pthread_t th;
-    int threaded = 0, rc = 0, head_changed = 0;
-    feedrec_t head, head0;
+/* One ledger_ingest_add call: its arguments and what its phases share. */
+typedef struct add {
+    ledger_ingest_t *in;
+    const uint8_t *feed;
+    const uint8_t *const *entries;
+    const size_t *lens;
+    size_t n;
+    ledger_ingest_report_t *rep;
+    run_t run; /* shared with the helper thread */
+    scratch_t sc;
+    feedrec_t head, head0; /* the feed's head: as it becomes, as it was */
     problem_t prob;
-    ledger_err_t e2;
-    uint8_t expect[LEDGER_HASH_LEN];
-    size_t first_new = n, walk_end = n, i;
-    uint64_t lseq0 = in->lseq, seq0 = 0;
-    char hex[65];
+    size_t first_new; /* the run index of the first new entry; n when none */
+    size_t walk_end;  /* the chain walk stops before this */
+    uint64_t lseq0, seq0;
+    int head_changed;
+    char hex[65]; /* the feed, for messages */
+} add_t;
 
-    memset(rep, 0, sizeof *rep);
-    memset(&prob, 0, sizeof prob);
-    prob.at = n;
+/* Before the phases: the feed's stored head, and the slots and the run
+ * (the helper thread started for a long run: *threaded). 1 when the run is
+ * empty (nothing to do), 0, or an error (the ingest dead unless it is
+ * LEDGER_EVERIFY). On 0 the run's lock and condition are made: add_end
+ * undoes them. */
+static int add_begin(add_t *a, pthread_t *th, int *threaded, ledger_err_t *err)
+{
+    ledger_ingest_t *in = a->in;
+    size_t n = a->n;
+    int rc;
+
+    a->sc = (scratch_t){&in->rows, &in->text};
+    a->first_new = a->walk_end = n;
+    a->lseq0 = in->lseq;
+    memset(a->rep, 0, sizeof *a->rep);
+    memset(&a->prob, 0, sizeof a->prob);
+    a->prob.at = n;
     if (in->dead)
         return ledger_err_set(err, LEDGER_EINVAL, "this ingest already failed: abort it");
-    feed_hex(feed, hex);
-    rc = ledger__get_feedrec(st, in->txn, feed, &head, err);
+    feed_hex(a->feed, a->hex);
+    rc = ledger__get_feedrec(in->st, in->txn, a->feed, &a->head, err);
     if (rc == LEDGER_ENOTFOUND)
-        memset(&head, 0, sizeof head), rc = 0;
+        memset(&a->head, 0, sizeof a->head), rc = 0;
     if (rc) {
         in->dead = rc != LEDGER_EVERIFY;
         return rc;
     }
-    head0 = head;
-    rep->head_seq = head.seq;
+    a->head0 = a->head;
+    a->rep->head_seq = a->head.seq;
     if (n == 0)
-        return 0;
+        return 1;
     if (grow_slots(in, n)) {
         in->dead = 1;
         return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
     }
-    for (i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++)
         atomic_store(&in->slots[i].state, SLOT_FREE);
-    memset(&run, 0, sizeof run);
-    run.entries = entries;
-    run.lens = lens;
-    run.n = n;
-    run.slots = in->slots;
-    run.head_seq = head.seq;
-    atomic_store(&run.limit, n);
-    run.back = n;
-    pthread_mutex_init(&run.mu, NULL);
-    pthread_cond_init(&run.cv, NULL);
-    if (n >= SLOT_THREAD_MIN && !(head.flags & LEDGER_FEED_FORKED))
-        threaded = pthread_create(&th, NULL, helper, &run) == 0;
+    memset(&a->run, 0, sizeof a->run);
+    a->run.entries = a->entries;
+    a->run.lens = a->lens;
+    a->run.n = n;
+    a->run.slots = in->slots;
+    a->run.head_seq = a->head.seq;
+    atomic_store(&a->run.limit, n);
+    a->run.back = n;
+    pthread_mutex_init(&a->run.mu, NULL);
+    pthread_cond_init(&a->run.cv, NULL);
+    if (n >= SLOT_THREAD_MIN && !(a->head.flags & LEDGER_FEED_FORKED))
+        *threaded = pthread_create(th, NULL, helper, &a->run) == 0;
+    return 0;
+}
 
-    /* 1. The newest entry's signature, while the helper starts on the slots.
-     * (A newest entry that does not decode, or that the store holds, is
-     * dealt with by the walk.) */
-    {
-        ledger_entry_t last;
-        if (!ledger_entry_decode(entries[n - 1], lens[n - 1], &last, NULL) &&
-            !memcmp(last.h.feed, feed, LEDGER_FEED_LEN) && last.h.seq > head.seq &&
-            ledger_entry_check_sig(&last, &e2)) {
-            ledger_err_prefix(&e2, "feed %s seq %llu", hex, (unsigned long long)last.h.seq);
-            problem_set(&prob, n - 1, LEDGER_EVERIFY, &e2);
-            walk_end = run.back = n - 1;
-        }
-    }
-
-    /* 2. The chain walk: checks and puts, entry by entry. */
-    memcpy(expect, head.hash, LEDGER_HASH_LEN);
-    for (i = 0; i < walk_end; i++) {
-        slot_t *s = slot_get(&run, i, &sc);
-        ledger_entry_t *e = &s->e;
-        uint64_t lseq = in->lseq;
-        if (s->drc) {
-            ledger_err_set(&e2, LEDGER_EINPUT, "feed %s: entry %zu of the run does not decode: %s",
-                           hex, i, s->msg ? s->msg : "");
-            problem_set(&prob, i, LEDGER_EINPUT, &e2);
-            break;
-        }
-        if (memcmp(e->h.feed, feed, LEDGER_FEED_LEN) != 0) {
-            char other[65];
-            ledger_err_set(&e2, LEDGER_EINPUT,
-                           "feed %s: entry %zu of the run (seq %llu) belongs to feed %s", hex, i,
-                           (unsigned long long)e->h.seq, feed_hex(e->h.feed, other));
-            problem_set(&prob, i, LEDGER_EINPUT, &e2);
-            break;
-        }
-        if (i > 0 && e->h.seq != seq0 + i) {
-            ledger_err_set(&e2, LEDGER_EINPUT,
-                           "feed %s seq %llu: seq gap: the run's entry before it has seq %llu", hex,
-                           (unsigned long long)e->h.seq, (unsigned long long)(seq0 + i - 1));
-            problem_set(&prob, i, LEDGER_EINPUT, &e2);
-            break;
-        }
-        if (i == 0)
-            seq0 = e->h.seq;
-        if (e->h.seq <= head.seq) {
-            int m = e->h.seq == head.seq && !memcmp(s->hash, head.hash, LEDGER_HASH_LEN)
-                        ? 1
-                        : stored_match(in, feed, e->h.seq, s->hash, &e2);
-            if (m < 0) {
-                rc = m;
-                if (err)
-                    *err = e2;
-                in->dead = 1;
-                goto done;
-            }
-            if (m > 0) {
-                rep->duplicates++;
-                memcpy(expect, s->hash, LEDGER_HASH_LEN);
-                continue;
-            }
-            if (head.flags & LEDGER_FEED_FORKED) {
-                ledger_err_set(&e2, LEDGER_EVERIFY,
-                               "feed %s is forked: its entries are no longer accepted (seq %llu "
-                               "differs from the stored one)",
-                               hex, (unsigned long long)e->h.seq);
-                problem_set(&prob, i, LEDGER_EVERIFY, &e2);
-                break;
-            }
-            /* the same feed and seq, another hash: a fork, when the entry is
-             * valid on its own */
-            if (ledger_entry_check_sig(e, &e2) || ledger_entry_check_payload(e, &e2)) {
-                ledger_err_prefix(&e2,
-                                  "feed %s seq %llu: an entry that differs from the stored one "
-                                  "and is not valid",
-                                  hex, (unsigned long long)e->h.seq);
-                problem_set(&prob, i, LEDGER_EVERIFY, &e2);
-                break;
-            }
-            if ((rc = put_entry(in, feed, e, entries[i], lens[i], lseq, err))) {
-                in->dead = 1;
-                goto done;
-            }
-            in->lseq++;
-            head.flags |= LEDGER_FEED_FORKED;
-            head_changed = 1;
-            rep->forked = 1;
-            rep->fork_seq = e->h.seq;
-            break; /* the rest of the run is the other branch */
-        }
-        if (head.flags & LEDGER_FEED_FORKED) {
-            ledger_err_set(&e2, LEDGER_EVERIFY,
-                           "feed %s is forked: its new entries are no longer accepted (seq %llu)",
-                           hex, (unsigned long long)e->h.seq);
-            problem_set(&prob, i, LEDGER_EVERIFY, &e2);
-            break;
-        }
-        if (first_new == n) {
-            if (e->h.seq != head.seq + 1) {
-                ledger_err_set(&e2, LEDGER_EINPUT,
-                               "feed %s seq %llu: seq gap: this store holds the feed up to seq "
-                               "%llu",
-                               hex, (unsigned long long)e->h.seq, (unsigned long long)head.seq);
-                problem_set(&prob, i, LEDGER_EINPUT, &e2);
-                break;
-            }
-            first_new = i;
-        }
-        if (memcmp(e->h.prev, expect, LEDGER_HASH_LEN) != 0) {
-            if (i == 0) {
-                rep->link_mismatch = 1;
-                ledger_err_set(&e2, LEDGER_EVERIFY,
-                               "feed %s seq %llu does not link to the stored head (seq %llu): the "
-                               "chains differ at or before it",
-                               hex, (unsigned long long)e->h.seq, (unsigned long long)head.seq);
-            } else {
-                ledger_err_set(&e2, LEDGER_EVERIFY,
-                               "feed %s seq %llu: chain link broken: prev is not the hash of the "
-                               "entry before",
-                               hex, (unsigned long long)e->h.seq);
-            }
-            problem_set(&prob, i, LEDGER_EVERIFY, &e2);
-            break;
-        }
-        if (s->rc) {
-            if (s->rc == LEDGER_ENOMEM) {
-                rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-                in->dead = 1;
-                goto done;
-            }
-            ledger_err_set(&e2, s->rc, "feed %s seq %llu: %s", hex, (unsigned long long)e->h.seq,
-                           s->msg ? s->msg : "bad payload");
-            problem_set(&prob, i, s->rc, &e2);
-            break;
-        }
-        if ((rc = put_entry(in, feed, e, entries[i], lens[i], lseq, err)) ||
-            (rc = packed_rows(in, s, lseq, 0, err))) {
-            in->dead = 1;
-            goto done;
-        }
-        in->lseq++;
-        head.seq = e->h.seq;
-        memcpy(head.hash, s->hash, LEDGER_HASH_LEN);
-        head.lseq = lseq;
-        if (!e->payload)
-            head.flags |= LEDGER_FEED_SEALED;
-        head_changed = 1;
-        rep->accepted++;
-        memcpy(expect, s->hash, LEDGER_HASH_LEN);
-    }
-    atomic_store(&run.limit, 0);
-
-    /* 3. Stopped early at b: the entries put are vouched for only by the
-     * signature of the newest of them (b-1). When it fails, that entry is
-     * the first problem, and entry b-2's signature decides about the rest.
-     * What is not vouched for is taken back. */
-    if (prob.at < n && rep->accepted > 0) {
-        size_t b = prob.at, keep = b;
-        if (ledger_entry_check_sig(&in->slots[b - 1].e, &e2)) {
-            ledger_err_prefix(&e2, "feed %s seq %llu", hex,
-                              (unsigned long long)in->slots[b - 1].e.h.seq);
-            problem_set(&prob, b - 1, LEDGER_EVERIFY, &e2);
-            keep = b - 1;
-            if (keep > first_new && ledger_entry_check_sig(&in->slots[keep - 1].e, NULL))
-                keep = first_new;
-        }
-        for (size_t j = keep; j < b; j++)
-            if ((rc = unput(in, feed, &in->slots[j], lseq0 + (j - first_new), err))) {
-                in->dead = 1;
-                goto done;
-            }
-        for (int d = 0; keep < b && d < DB_COUNT; d++) /* fresh cursors after the deletes */
-            if (in->cur[d]) {
-                mdb_cursor_close(in->cur[d]);
-                in->cur[d] = NULL;
-            }
-        rep->accepted = keep - first_new;
-        in->lseq = lseq0 + rep->accepted;
-        if (keep == first_new) {
-            head = head0;
-            head_changed = 0;
-        } else if (keep < b) {
-            head.seq = in->slots[keep - 1].e.h.seq;
-            memcpy(head.hash, in->slots[keep - 1].hash, LEDGER_HASH_LEN);
-            head.lseq = in->lseq - 1;
-        }
-    }
-    if (head_changed && (rc = ledger__put_feedrec(st, in->txn, feed, &head, err))) {
-        in->dead = 1;
-        goto done;
-    }
-    rep->head_seq = head.seq;
-    rc = 0;
-    if (prob.at < n) {
-        rep->bad_index = prob.at;
-        rc = prob.rc;
-        if (err)
-            *err = prob.err;
-    }
-done:
-    atomic_store(&run.limit, 0);
+/* After the phases (whatever their outcome): the helper stopped and
+ * joined, the run's lock and condition freed. */
+static void add_end(add_t *a, pthread_t th, int threaded)
+{
+    atomic_store(&a->run.limit, 0);
     if (threaded)
         pthread_join(th, NULL);
-    pthread_mutex_destroy(&run.mu);
-    pthread_cond_destroy(&run.cv);
+    pthread_mutex_destroy(&a->run.mu);
+    pthread_cond_destroy(&a->run.cv);
+}
+
+/* Phase 1. The newest entry's signature, while the helper starts on the
+ * slots. (A newest entry that does not decode, or that the store holds, is
+ * dealt with by the walk.) A bad one is the run's problem, and the walk
+ * stops before it. */
+static void add_check_newest(add_t *a)
+{
+    size_t n = a->n;
+    ledger_entry_t last;
+    ledger_err_t e2;
+    if (!ledger_entry_decode(a->entries[n - 1], a->lens[n - 1], &last, NULL) &&
+        !memcmp(last.h.feed, a->feed, LEDGER_FEED_LEN) && last.h.seq > a->head.seq &&
+        ledger_entry_check_sig(&last, &e2)) {
+        ledger_err_prefix(&e2, "feed %s seq %llu", a->hex, (unsigned long long)last.h.seq);
+        problem_set(&a->prob, n - 1, LEDGER_EVERIFY, &e2);
+        a->walk_end = a->run.back = n - 1;
+    }
+}
+
+/* Phase 2, entry i of the run (slot s) whose seq the store holds already
+ * (at or below the head): a duplicate (expect becomes its hash), else a
+ * fork, put as evidence when the entry is valid on its own (the walk then
+ * stops: the rest of the run is the other branch). As add_walk_entry. */
+static int add_walk_known(add_t *a, size_t i, slot_t *s, uint8_t expect[LEDGER_HASH_LEN], int *stop,
+                          ledger_err_t *err)
+{
+    ledger_ingest_t *in = a->in;
+    ledger_entry_t *e = &s->e;
+    ledger_err_t e2;
+    int rc;
+    int m = e->h.seq == a->head.seq && !memcmp(s->hash, a->head.hash, LEDGER_HASH_LEN)
+                ? 1
+                : stored_match(in, a->feed, e->h.seq, s->hash, &e2);
+    if (m < 0) {
+        if (err)
+            *err = e2;
+        in->dead = 1;
+        return m;
+    }
+    if (m > 0) {
+        a->rep->duplicates++;
+        memcpy(expect, s->hash, LEDGER_HASH_LEN);
+        return 0;
+    }
+    *stop = 1;
+    if (a->head.flags & LEDGER_FEED_FORKED) {
+        ledger_err_set(&e2, LEDGER_EVERIFY,
+                       "feed %s is forked: its entries are no longer accepted (seq %llu "
+                       "differs from the stored one)",
+                       a->hex, (unsigned long long)e->h.seq);
+        problem_set(&a->prob, i, LEDGER_EVERIFY, &e2);
+        return 0;
+    }
+    /* the same feed and seq, another hash: a fork, when the entry is
+     * valid on its own */
+    if (ledger_entry_check_sig(e, &e2) || ledger_entry_check_payload(e, &e2)) {
+        ledger_err_prefix(&e2,
+                          "feed %s seq %llu: an entry that differs from the stored one "
+                          "and is not valid",
+                          a->hex, (unsigned long long)e->h.seq);
+        problem_set(&a->prob, i, LEDGER_EVERIFY, &e2);
+        return 0;
+    }
+    if ((rc = put_entry(in, a->feed, e, a->entries[i], a->lens[i], in->lseq, err))) {
+        in->dead = 1;
+        return rc;
+    }
+    in->lseq++;
+    a->head.flags |= LEDGER_FEED_FORKED;
+    a->head_changed = 1;
+    a->rep->forked = 1;
+    a->rep->fork_seq = e->h.seq;
+    return 0; /* the rest of the run is the other branch */
+}
+
+/* Phase 2, entry i of the run: checked (decodes, its feed, no seq gap,
+ * duplicate or fork, the prev link, its payload) and put with its rows;
+ * expect is the hash its prev must be and becomes its own. A problem is
+ * recorded (a->prob) and sets *stop. 0, or an error that ends the add (the
+ * ingest then dead, the message in err). */
+static int add_walk_entry(add_t *a, size_t i, uint8_t expect[LEDGER_HASH_LEN], int *stop,
+                          ledger_err_t *err)
+{
+    ledger_ingest_t *in = a->in;
+    slot_t *s = slot_get(&a->run, i, &a->sc);
+    ledger_entry_t *e = &s->e;
+    uint64_t lseq = in->lseq;
+    const char *hex = a->hex;
+    ledger_err_t e2;
+    int rc;
+
+    *stop = 1;
+    if (s->drc) {
+        ledger_err_set(&e2, LEDGER_EINPUT, "feed %s: entry %zu of the run does not decode: %s", hex,
+                       i, s->msg ? s->msg : "");
+        problem_set(&a->prob, i, LEDGER_EINPUT, &e2);
+        return 0;
+    }
+    if (memcmp(e->h.feed, a->feed, LEDGER_FEED_LEN) != 0) {
+        char other[65];
+        ledger_err_set(&e2, LEDGER_EINPUT,
+                       "feed %s: entry %zu of the run (seq %llu) belongs to feed %s", hex, i,
+                       (unsigned long long)e->h.seq, feed_hex(e->h.feed, other));
+        problem_set(&a->prob, i, LEDGER_EINPUT, &e2);
+        return 0;
+    }
+    if (i > 0 && e->h.seq != a->seq0 + i) {
+        ledger_err_set(&e2, LEDGER_EINPUT,
+                       "feed %s seq %llu: seq gap: the run's entry before it has seq %llu", hex,
+                       (unsigned long long)e->h.seq, (unsigned long long)(a->seq0 + i - 1));
+        problem_set(&a->prob, i, LEDGER_EINPUT, &e2);
+        return 0;
+    }
+    if (i == 0)
+        a->seq0 = e->h.seq;
+    *stop = 0;
+    if (e->h.seq <= a->head.seq)
+        return add_walk_known(a, i, s, expect, stop, err);
+    *stop = 1;
+    if (a->head.flags & LEDGER_FEED_FORKED) {
+        ledger_err_set(&e2, LEDGER_EVERIFY,
+                       "feed %s is forked: its new entries are no longer accepted (seq %llu)", hex,
+                       (unsigned long long)e->h.seq);
+        problem_set(&a->prob, i, LEDGER_EVERIFY, &e2);
+        return 0;
+    }
+    if (a->first_new == a->n) {
+        if (e->h.seq != a->head.seq + 1) {
+            ledger_err_set(&e2, LEDGER_EINPUT,
+                           "feed %s seq %llu: seq gap: this store holds the feed up to seq "
+                           "%llu",
+                           hex, (unsigned long long)e->h.seq, (unsigned long long)a->head.seq);
+            problem_set(&a->prob, i, LEDGER_EINPUT, &e2);
+            return 0;
+        }
+        a->first_new = i;
+    }
+    if (memcmp(e->h.prev, expect, LEDGER_HASH_LEN) != 0) {
+        if (i == 0) {
+            a->rep->link_mismatch = 1;
+            ledger_err_set(&e2, LEDGER_EVERIFY,
+                           "feed %s seq %llu does not link to the stored head (seq %llu): the "
+                           "chains differ at or before it",
+                           hex, (unsigned long long)e->h.seq, (unsigned long long)a->head.seq);
+        } else {
+            ledger_err_set(&e2, LEDGER_EVERIFY,
+                           "feed %s seq %llu: chain link broken: prev is not the hash of the "
+                           "entry before",
+                           hex, (unsigned long long)e->h.seq);
+        }
+        problem_set(&a->prob, i, LEDGER_EVERIFY, &e2);
+        return 0;
+    }
+    if (s->rc) {
+        if (s->rc == LEDGER_ENOMEM) {
+            in->dead = 1;
+            return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+        }
+        ledger_err_set(&e2, s->rc, "feed %s seq %llu: %s", hex, (unsigned long long)e->h.seq,
+                       s->msg ? s->msg : "bad payload");
+        problem_set(&a->prob, i, s->rc, &e2);
+        return 0;
+    }
+    if ((rc = put_entry(in, a->feed, e, a->entries[i], a->lens[i], lseq, err)) ||
+        (rc = packed_rows(in, s, lseq, 0, err))) {
+        in->dead = 1;
+        return rc;
+    }
+    *stop = 0;
+    in->lseq++;
+    a->head.seq = e->h.seq;
+    memcpy(a->head.hash, s->hash, LEDGER_HASH_LEN);
+    a->head.lseq = lseq;
+    if (!e->payload)
+        a->head.flags |= LEDGER_FEED_SEALED;
+    a->head_changed = 1;
+    a->rep->accepted++;
+    memcpy(expect, s->hash, LEDGER_HASH_LEN);
+    return 0;
+}
+
+/* Phase 2. The chain walk: checks and puts, entry by entry, up to the
+ * first problem. 0, or an error that ends the add (as add_walk_entry). */
+static int add_chain_walk(add_t *a, ledger_err_t *err)
+{
+    uint8_t expect[LEDGER_HASH_LEN];
+    int rc, stop;
+    memcpy(expect, a->head.hash, LEDGER_HASH_LEN);
+    for (size_t i = 0; i < a->walk_end; i++) {
+        if ((rc = add_walk_entry(a, i, expect, &stop, err)))
+            return rc;
+        if (stop)
+            break;
+    }
+    atomic_store(&a->run.limit, 0);
+    return 0;
+}
+
+/* Phase 3. Stopped early at b: the entries put are vouched for only by the
+ * signature of the newest of them (b-1). When it fails, that entry is the
+ * first problem, and entry b-2's signature decides about the rest. What is
+ * not vouched for is taken back (and the head with it). 0, or an error that
+ * ends the add (the ingest then dead). */
+static int add_take_back(add_t *a, ledger_err_t *err)
+{
+    ledger_ingest_t *in = a->in;
+    ledger_err_t e2;
+    size_t b, keep;
+    int rc;
+
+    if (a->prob.at >= a->n || a->rep->accepted == 0)
+        return 0;
+    b = keep = a->prob.at;
+    if (ledger_entry_check_sig(&in->slots[b - 1].e, &e2)) {
+        ledger_err_prefix(&e2, "feed %s seq %llu", a->hex,
+                          (unsigned long long)in->slots[b - 1].e.h.seq);
+        problem_set(&a->prob, b - 1, LEDGER_EVERIFY, &e2);
+        keep = b - 1;
+        if (keep > a->first_new && ledger_entry_check_sig(&in->slots[keep - 1].e, NULL))
+            keep = a->first_new;
+    }
+    for (size_t j = keep; j < b; j++)
+        if ((rc = unput(in, a->feed, &in->slots[j], a->lseq0 + (j - a->first_new), err))) {
+            in->dead = 1;
+            return rc;
+        }
+    for (int d = 0; keep < b && d < DB_COUNT; d++) /* fresh cursors after the deletes */
+        if (in->cur[d]) {
+            mdb_cursor_close(in->cur[d]);
+            in->cur[d] = NULL;
+        }
+    a->rep->accepted = keep - a->first_new;
+    in->lseq = a->lseq0 + a->rep->accepted;
+    if (keep == a->first_new) {
+        a->head = a->head0;
+        a->head_changed = 0;
+    } else if (keep < b) {
+        a->head.seq = in->slots[keep - 1].e.h.seq;
+        memcpy(a->head.hash, in->slots[keep - 1].hash, LEDGER_HASH_LEN);
+        a->head.lseq = in->lseq - 1;
+    }
+    return 0;
+}
+
+/* After phase 3: the feed's head written back when it changed, and the
+ * report; the run's first problem is the result. */
+static int add_finish(add_t *a, ledger_err_t *err)
+{
+    int rc;
+    if (a->head_changed &&
+        (rc = ledger__put_feedrec(a->in->st, a->in->txn, a->feed, &a->head, err))) {
+        a->in->dead = 1;
+        return rc;
+    }
+    a->rep->head_seq = a->head.seq;
+    if (a->prob.at < a->n) {
+        a->rep->bad_index = a->prob.at;
+        if (err)
+            *err = a->prob.err;
+        return a->prob.rc;
+    }
+    return 0;
+}
+
+int ledger_ingest_add(ledger_ingest_t *in, const uint8_t feed[LEDGER_FEED_LEN],
+                      const uint8_t *const *entries, const size_t *lens, size_t n,
+                      ledger_ingest_report_t *report, ledger_err_t *err)
+{
+    ledger_ingest_report_t rep_local;
+    add_t a = {.in = in, .feed = feed, .entries = entries, .lens = lens, .n = n};
+    pthread_t th;
+    int threaded = 0, rc;
+
+    a.rep = report ? report : &rep_local;
+    if ((rc = add_begin(&a, &th, &threaded, err)))
+        return rc > 0 ? 0 : rc;
+    add_check_newest(&a);                  /* 1. the newest entry's signature */
+    if (!(rc = add_chain_walk(&a, err)) && /* 2. the chain walk */
+        !(rc = add_take_back(&a, err)))    /* 3. what no signature vouches for */
+        rc = add_finish(&a, err);
+    add_end(&a, th, threaded);
     return rc;
 }
 
