@@ -89,8 +89,10 @@ typedef struct dialer {
 
 typedef struct sub {
     uint8_t feed[32];
-    uint64_t next; /* next seq to send */
-    uint64_t to;   /* 0: follow the head */
+    uint64_t next;          /* next seq to send */
+    uint64_t to;            /* 0: follow the head */
+    uint64_t ckpt_sent;     /* the size of the last checkpoint sent for it (0: none) */
+    uint64_t ckpt_tried_ms; /* when a newer one was last looked for */
 } sub_t;
 
 typedef struct want {
@@ -125,6 +127,7 @@ struct session {
     size_t queued; /* bytes handed to uv_write not yet written */
     uint64_t started_ms, last_rx_ms, last_tx_ms, last_sync_ms;
     uint64_t entries_in, entries_out;
+    uint64_t checkpoints_in, checkpoints_out; /* CHECKPOINT messages kept / sent */
     uint64_t ping_nonce;
     int pumping;
     uint64_t bulk_remaining; /* entries the peer announced beyond the last batch */

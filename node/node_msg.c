@@ -19,7 +19,7 @@
 #include <string.h>
 
 static const char *const type_names[] = {"?",    "HELLO", "HEADS", "WANT", "ENTRIES",
-                                         "PING", "PONG",  "BYE",   "NAMES"};
+                                         "PING", "PONG",  "BYE",   "NAMES", "CHECKPOINT"};
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -234,6 +234,20 @@ int node_msg_decode(const uint8_t *p, size_t len, node_msg_t *m, ledger_err_t *e
         return 0;
     case NODE_MSG_NAMES:
         return dec_names(p, len, m, err);
+    case NODE_MSG_CHECKPOINT: {
+        size_t nl;
+        if (len < 1 + 32 + 2)
+            return bad(err, p[0], "too short");
+        nl = (size_t)p[33] << 8 | p[34];
+        if (nl == 0 || nl > NODE_CHECKPOINT_MAX)
+            return bad(err, p[0], "note length is 0 or over 4096");
+        if (len != 1 + 32 + 2 + nl)
+            return bad(err, p[0], "length does not match the note length");
+        m->feed = p + 1;
+        m->body = p + 35;
+        m->body_len = nl;
+        return 0;
+    }
     default:
         m->type = 0;
         return ledger_err_set(err, LEDGER_EINPUT, "unknown message type 0x%02x", p[0]);
@@ -363,6 +377,26 @@ int node_msg_ping(ledger_buf_t *out, int pong, uint64_t nonce, ledger_err_t *err
     if (reserve(out, sizeof r, err))
         return LEDGER_ENOMEM;
     put(out, r, sizeof r);
+    return 0;
+}
+
+int node_msg_checkpoint(ledger_buf_t *out, const uint8_t feed[32], const uint8_t *note, size_t len,
+                        ledger_err_t *err)
+{
+    uint8_t r[35];
+    if (!out || !feed || (len && !note))
+        return ledger_err_set(err, LEDGER_EINVAL, "CHECKPOINT: bad arguments");
+    if (len == 0 || len > NODE_CHECKPOINT_MAX)
+        return ledger_err_set(err, LEDGER_EINVAL, "CHECKPOINT: a note of %zu bytes (1 to %d)", len,
+                              NODE_CHECKPOINT_MAX);
+    r[0] = NODE_MSG_CHECKPOINT;
+    memcpy(r + 1, feed, 32);
+    r[33] = (uint8_t)(len >> 8);
+    r[34] = (uint8_t)len;
+    if (reserve(out, sizeof r + len, err))
+        return LEDGER_ENOMEM;
+    put(out, r, sizeof r);
+    put(out, note, len);
     return 0;
 }
 

@@ -17,6 +17,9 @@
  *                 reason is logged by the receiver
  *   NAMES   0x08  u32 n | n x ( feed[32] | u8 name length | name ): names the
  *                 sender knows for feeds (a label, not a proof)
+ *   CHECKPOINT 0x09  feed[32] | u16 length | note: the newest signed checkpoint
+ *                 of the feed's Merkle tree the sender keeps (a C2SP signed
+ *                 note, 1..NODE_CHECKPOINT_MAX bytes; protocol version 2)
  *
  * Decoding is strict: a message with a wrong length, an unknown type, a
  * count that does not match the bytes, or an entry length of 0 or over the
@@ -50,9 +53,12 @@ enum node_msg_type {
     NODE_MSG_PONG = 6,
     NODE_MSG_BYE = 7,
     NODE_MSG_NAMES = 8,
+    NODE_MSG_CHECKPOINT = 9,
 };
 
-#define NODE_PROTO_VERSION 1 /* the HELLO version this code speaks */
+/* The HELLO version this code speaks: 2 added CHECKPOINT. */
+#define NODE_PROTO_VERSION 2
+#define NODE_CHECKPOINT_MAX 4096
 #define NODE_HEAD_WIRE_LEN (32 + 8 + 32 + 4)
 #define NODE_NAME_MAX 200
 #define NODE_BYE_MAX 255                      /* reason bytes */
@@ -83,7 +89,7 @@ typedef struct node_msg {
     uint64_t from, to;
     /* PING/PONG */
     uint64_t nonce;
-    /* ENTRIES: entry i is node_msg_entry(msg, &iter...) */
+    /* ENTRIES: entry i is node_msg_entry(msg, &iter...); CHECKPOINT: the note */
     const uint8_t *body;
     size_t body_len;
 } node_msg_t;
@@ -117,6 +123,10 @@ int node_msg_want(ledger_buf_t *out, const uint8_t feed[32], uint64_t from, uint
 int node_msg_heads(ledger_buf_t *out, const node_head_t *heads, uint32_t n, ledger_err_t *err);
 int node_msg_names(ledger_buf_t *out, const uint8_t (*feeds)[32], const char *const *names,
                    uint32_t n, ledger_err_t *err);
+/* CHECKPOINT of feed: note[0..len), 1..NODE_CHECKPOINT_MAX bytes (not
+ * checked further here: the ledger checks the note). */
+int node_msg_checkpoint(ledger_buf_t *out, const uint8_t feed[32], const uint8_t *note, size_t len,
+                        ledger_err_t *err);
 /* ENTRIES in steps: begin writes the header (count 0), add appends one entry
  * and bumps the count, so a sender can fill a frame up to a byte budget.
  * *start receives the message's offset in out (for add).  add refuses with

@@ -20,6 +20,8 @@
 
 #include <sodium.h>
 
+#include "ledger_note.h"
+
 #include "node_session.h"
 #include "node_state.h"
 
@@ -334,6 +336,45 @@ static int fill_entry(const uint8_t *bytes, size_t len, uint64_t seq, void *ctx)
     return node_msg_entries_add(f->buf, f->start, bytes, len, f->err);
 }
 
+/* The size of a checkpoint note of feed (0 when it does not open). */
+static uint64_t checkpoint_size(const uint8_t *feed, const ledger_buf_t *note)
+{
+    char origin[LEDGER_NOTE_ORIGIN_LEN];
+    ledger_checkpoint_t cp;
+    size_t tl;
+    ledger_note_feed_origin(feed, origin);
+    if (ledger_note_open((const char *)note->data, note->len, origin, feed, &tl, NULL) ||
+        ledger_checkpoint_parse((const char *)note->data, tl, &cp, NULL))
+        return 0;
+    return cp.size;
+}
+
+/* Sends the newest checkpoint kept of sub's feed when the peer has the
+ * entries it covers (all before sub->next) and has not had it: after each
+ * batch, and (at most once a second) while the peer lacks one of all it
+ * has.  0, or -1 when the session failed. */
+static int send_checkpoint(session_t *s, sub_t *sub)
+{
+    node_t *n = s->node;
+    ledger_buf_t note = LEDGER_BUF_INIT, m = LEDGER_BUF_INIT;
+    uint64_t has = sub->next - 1, size, now = node_now(n);
+    int rc = 0;
+    if (has == 0 || sub->ckpt_sent >= has || now - sub->ckpt_tried_ms < 1000)
+        return 0;
+    sub->ckpt_tried_ms = now;
+    if (ledger_store_checkpoint(n->st, sub->feed, &note, NULL) == 0 &&
+        (size = checkpoint_size(sub->feed, &note)) > sub->ckpt_sent && size <= has &&
+        note.len <= NODE_CHECKPOINT_MAX &&
+        node_msg_checkpoint(&m, sub->feed, note.data, note.len, NULL) == 0) {
+        sub->ckpt_sent = size;
+        s->checkpoints_out++;
+        rc = send_msg(s, &m, 0) ? -1 : 0;
+    }
+    ledger_buf_free(&note);
+    ledger_buf_free(&m);
+    return rc;
+}
+
 /* Sends one batch for sub; 1 when it sent something, 0 when nothing to send,
  * -1 when the session failed. */
 static int pump_one(session_t *s, sub_t *sub)
@@ -348,7 +389,7 @@ static int pump_one(session_t *s, sub_t *sub)
     unsigned flags = 0;
     int rc;
     if (!lh || sub->next > lh->seq)
-        return 0;
+        return send_checkpoint(s, sub);
     if (!memcmp(sub->feed, n->self, 32) && peer && peer->sealed)
         flags |= LEDGER_RANGE_SEAL;
     ledger_err_clear(&err);
@@ -369,7 +410,10 @@ static int pump_one(session_t *s, sub_t *sub)
     s->entries_out += f.count;
     rc = send_msg(s, &m, 0);
     ledger_buf_free(&m);
-    return rc ? -1 : 1;
+    if (rc)
+        return -1;
+    sub->ckpt_tried_ms = 0; /* new entries: look for a checkpoint of them now */
+    return send_checkpoint(s, sub) ? -1 : 1;
 oom:
     ledger_buf_free(&m);
     return -1;
@@ -501,6 +545,41 @@ static void on_entries(session_t *s, const node_msg_t *m)
     node_session_close(s, "receiver failed to store entries");
 }
 
+/* A partner's signed checkpoint of a feed: checked against the feed's tree
+ * in the open group commit and kept when newer.  One the feed's key signed
+ * for another history is logged as such and ends the session; a malformed
+ * or badly signed one is a protocol error. */
+static void on_checkpoint(session_t *s, const node_msg_t *m)
+{
+    node_t *n = s->node;
+    ledger_ingest_t *in;
+    ledger_err_t err;
+    char hex[65];
+    int kept, rc;
+    if ((rc = node_ingest(n, &in, &err))) {
+        node_log(n, "cannot store a checkpoint from %s: %s", label(s), err.msg);
+        node_session_close(s, "receiver cannot store checkpoints now");
+        return;
+    }
+    rc = ledger_ingest_checkpoint(in, m->feed, (const char *)m->body, m->body_len, &kept, &err);
+    if (rc == 0) {
+        s->checkpoints_in += kept;
+        return;
+    }
+    if (rc == LEDGER_EVERIFY && strstr(err.msg, "two histories")) {
+        node_log(n, "FORK: feed %s (%s): %s sent a checkpoint that %s", ledger_hex(m->feed, 32, hex),
+                 node_feed_name(n, m->feed), label(s), err.msg);
+        node_session_close(s, "fork: a checkpoint of another history");
+        return;
+    }
+    if (rc == LEDGER_EVERIFY || rc == LEDGER_EINPUT || rc == LEDGER_ETOOBIG) {
+        protocol_error(s, "bad checkpoint: %s", err.msg);
+        return;
+    }
+    node_log(n, "cannot store a checkpoint from %s: %s", label(s), err.msg);
+    node_session_close(s, "receiver failed to store a checkpoint");
+}
+
 static void on_message(session_t *s, const uint8_t *p, size_t len)
 {
     node_t *n = s->node;
@@ -557,11 +636,16 @@ static void on_message(session_t *s, const uint8_t *p, size_t len)
         }
         sub->next = m.from;
         sub->to = m.to;
+        sub->ckpt_sent = 0;
+        sub->ckpt_tried_ms = 0;
         node_session_pump(s);
         break;
     }
     case NODE_MSG_ENTRIES:
         on_entries(s, &m);
+        break;
+    case NODE_MSG_CHECKPOINT:
+        on_checkpoint(s, &m);
         break;
     case NODE_MSG_PING:
         if (!node_msg_ping(&out, 1, m.nonce, NULL))
@@ -924,5 +1008,7 @@ void node_session_state(session_t *s, json_t *o)
     json_object_set_new(o, "behind", json_integer((json_int_t)behind(s)));
     json_object_set_new(o, "entriesIn", json_integer((json_int_t)s->entries_in));
     json_object_set_new(o, "entriesOut", json_integer((json_int_t)s->entries_out));
+    json_object_set_new(o, "checkpointsIn", json_integer((json_int_t)s->checkpoints_in));
+    json_object_set_new(o, "checkpointsOut", json_integer((json_int_t)s->checkpoints_out));
     json_object_set_new(o, "queuedBytes", json_integer((json_int_t)s->queued));
 }

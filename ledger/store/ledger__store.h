@@ -216,6 +216,15 @@ int ledger__checkpoint_own(ledger_store_t *st, MDB_txn *txn, const ledger_identi
  * (signature, origin, size, root); *count gets how many there are. */
 int ledger__checkpoints_verify(ledger_store_t *st, MDB_txn *txn, uint64_t *count,
                                ledger_err_t *err);
+/* Checks a partner's signed checkpoint note[0..len) of feed against the
+ * feed's tree in txn and keeps it when it is newer than the kept one
+ * (*kept = 1).  A checkpoint of more entries than are held, or not newer,
+ * is let be (0, *kept = 0).  LEDGER_EINPUT for a malformed note,
+ * LEDGER_EVERIFY for one not signed by the feed's key, of another origin,
+ * or whose root is not the tree's at its size (the feed signed two
+ * histories). */
+int ledger__checkpoint_keep(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed,
+                            const char *note, size_t len, int *kept, ledger_err_t *err);
 /* The txn-level reads behind the public ones of ledger_store.h
  * (ledger_tree_read.c runs them in a read transaction): the same
  * arguments, results and errors. */

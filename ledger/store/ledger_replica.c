@@ -263,6 +263,15 @@ int ledger_ingest_begin(ledger_store_t *st, ledger_ingest_t **out, ledger_err_t 
     return 0;
 }
 
+int ledger_ingest_checkpoint(ledger_ingest_t *in, const uint8_t feed[LEDGER_FEED_LEN],
+                             const char *note, size_t len, int *kept, ledger_err_t *err)
+{
+    *kept = 0;
+    if (in->dead)
+        return ledger_err_set(err, LEDGER_EIO, "this ingest failed: only abort is left");
+    return ledger__checkpoint_keep(in->st, in->txn, feed, note, len, kept, err);
+}
+
 int ledger_ingest_commit(ledger_ingest_t *in, ledger_err_t *err)
 {
     MDB_env *env;

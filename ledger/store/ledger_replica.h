@@ -103,6 +103,17 @@ int ledger_ingest_add(ledger_ingest_t *in, const uint8_t feed[LEDGER_FEED_LEN],
                       const uint8_t *const *entries, const size_t *lens, size_t n,
                       ledger_ingest_report_t *report, ledger_err_t *err);
 
+/* Adds a partner's signed checkpoint of feed (a C2SP signed note, as
+ * `keten checkpoint` prints it; ledger_note.h) to the transaction: checked
+ * against the feed's tree as it stands in it (with the entries added so
+ * far) and kept as the feed's newest when it is newer than the kept one
+ * (*kept = 1).  One of more entries than are held, or not newer, is let
+ * be (0, *kept = 0).  LEDGER_EINPUT for a malformed note; LEDGER_EVERIFY
+ * for one not signed by the feed's key, of another origin, or whose root
+ * is not the tree's at its size: the feed's key signed two histories. */
+int ledger_ingest_checkpoint(ledger_ingest_t *in, const uint8_t feed[LEDGER_FEED_LEN],
+                             const char *note, size_t len, int *kept, ledger_err_t *err);
+
 /* Makes everything added durable (one fsync) and frees in.  On failure
  * nothing is stored. */
 int ledger_ingest_commit(ledger_ingest_t *in, ledger_err_t *err);

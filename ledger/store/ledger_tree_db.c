@@ -384,6 +384,58 @@ done:
     return rc;
 }
 
+int ledger__checkpoint_keep(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed,
+                            const char *note, size_t len, int *kept, ledger_err_t *err)
+{
+    char origin[LEDGER_NOTE_ORIGIN_LEN], hex[2 * LEDGER_FEED_LEN + 1];
+    ledger_checkpoint_t cp;
+    ledger_tree_hash_t root;
+    tctx_t t = {.st = st, .txn = txn, .feed = feed};
+    uint64_t have, old = 0;
+    size_t tl;
+    MDB_val k = {LEDGER_FEED_LEN, (void *)feed}, v;
+    int rc;
+
+    *kept = 0;
+    ledger_note_feed_origin(feed, origin);
+    if ((rc = ledger_note_open(note, len, origin, feed, &tl, err)) ||
+        (rc = ledger_checkpoint_parse(note, tl, &cp, err)))
+        goto bad;
+    if (strcmp(cp.origin, origin) != 0) {
+        rc = ledger_err_set(err, LEDGER_EVERIFY, "its origin is %s, not %s", cp.origin, origin);
+        goto bad;
+    }
+    if (cp.size == 0)
+        return 0;
+    if ((rc = ledger__tree_size(st, txn, feed, &have, NULL)) || cp.size > have)
+        return 0; /* of entries not (yet) held here: nothing to check it against */
+    if ((rc = ledger_tree_root(cp.size, tree_get, &t, root, err)))
+        return rc;
+    if (memcmp(root, cp.root, LEDGER_TREE_HASH_LEN) != 0) {
+        rc = ledger_err_set(err, LEDGER_EVERIFY,
+                            "the feed's key signed a tree of %llu entries whose root is not the "
+                            "root of the %llu entries held here: two histories (a fork)",
+                            (unsigned long long)cp.size, (unsigned long long)cp.size);
+        goto bad;
+    }
+    if ((rc = mdb_get(txn, st->dbi[DB_CKPT], &k, &v)) == 0) {
+        /* the kept one was checked when it was kept: its size is all we need */
+        if (check_checkpoint(st, txn, feed, &v, &old, NULL) == 0 && old >= cp.size)
+            return 0;
+    } else if (rc != MDB_NOTFOUND) {
+        return ledger__lmdb_err(err, rc, "cannot read the checkpoints");
+    }
+    v.mv_data = (void *)note;
+    v.mv_size = len;
+    if ((rc = mdb_put(txn, st->dbi[DB_CKPT], &k, &v, 0)))
+        return ledger__lmdb_err(err, rc, "cannot keep the checkpoint");
+    *kept = 1;
+    return 0;
+bad:
+    ledger_err_prefix(err, "checkpoint of feed %s", ledger__feed_hex(feed, hex));
+    return rc;
+}
+
 int ledger__checkpoint_get(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed,
                            ledger_buf_t *note, ledger_err_t *err)
 {

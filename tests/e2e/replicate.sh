@@ -65,6 +65,17 @@ echo "live: S -> P -> K in $live_ms ms (two hops, from the end of keten record)"
 [ "$live_ms" -lt 2000 ] || fail "a live event took $live_ms ms over two hops"; ok
 WHY="all converge again" wait_until 10 same_heads "$S" "$P" "$K"
 
+# -- checkpoints travel with the entries: K keeps S's signed checkpoint of
+# all 6 entries, relayed by P, byte for byte as S signed it, and verifies it
+"$KETEN" --home "$S" checkpoint >"$T/s.cp" || fail "keten checkpoint at S"
+[ "$(sed -n 2p "$T/s.cp")" = 6 ] || fail "S's checkpoint is not of its 6 entries: $(cat "$T/s.cp")"; ok
+same_checkpoint() { "$KETEN" --home "$K" checkpoint "$S_ID" 2>/dev/null | cmp -s - "$T/s.cp"; }
+WHY="S's checkpoint reaches K through P" wait_until 10 same_checkpoint
+expect 0 --home "$P" checkpoint "$S_ID"
+cmp -s "$T/out" "$T/s.cp" || fail "P's copy of S's checkpoint differs from S's"; ok
+expect 0 --home "$K" verify
+contains "$T/out" "verified"
+
 # -- status
 expect 0 --home "$K" status --json
 python3 - "$T/out" "$S_ID" "$P_ID" <<'PY' || fail "status --json lacks fields"

@@ -430,6 +430,102 @@ static void test_checkpoints(void **state)
     assert_int_equal(ledger_store_verify(f->a.st, NULL, NULL, &err), 0);
 }
 
+static void id_sign(void *ctx, const uint8_t *m, size_t n, uint8_t sig[64])
+{
+    ledger_identity_sign(ctx, m, n, sig);
+}
+
+/* Ingests entries from..to of a's feed into b, and (when note) a
+ * checkpoint in the same transaction; returns the checkpoint's rc. */
+static int ingest(fx_t *f, uint64_t from, uint64_t to, const ledger_buf_t *note, int *kept,
+                  ledger_err_t *cerr)
+{
+    const uint8_t *feed = ledger_identity_public(f->a.id);
+    ledger_err_t err;
+    run_t r = {0};
+    uint64_t next;
+    ledger_ingest_t *in;
+    ledger_ingest_report_t rep;
+    int rc = 0;
+    if (to >= from)
+        assert_int_equal(
+            ledger_replica_range(f->a.st, feed, from, to, 0, 0, 0, grab, &r, &next, &err), 0);
+    assert_int_equal(ledger_ingest_begin(f->b.st, &in, &err), 0);
+    if (r.n)
+        assert_int_equal(
+            ledger_ingest_add(in, feed, (const uint8_t *const *)r.e, r.len, r.n, &rep, &err), 0);
+    if (note)
+        rc = ledger_ingest_checkpoint(in, feed, (const char *)note->data, note->len, kept, cerr);
+    assert_int_equal(ledger_ingest_commit(in, &err), 0);
+    for (size_t i = 0; i < r.n; i++)
+        free(r.e[i]);
+    return rc;
+}
+
+static void test_partner_checkpoint(void **state)
+{
+    fx_t *f = *state;
+    const uint8_t *feed = ledger_identity_public(f->a.id);
+    ledger_err_t err;
+    ledger_buf_t n5 = LEDGER_BUF_INIT, n8 = LEDGER_BUF_INIT, got = LEDGER_BUF_INIT;
+    int kept;
+    for (int i = 0; i < 5; i++)
+        rec(&f->a, 0, i);
+    assert_int_equal(ledger_store_checkpoint(f->a.st, feed, &n5, &err), 0);
+    assert_int_equal(ingest(f, 1, 5, &n5, &kept, &err), 0);
+    assert_int_equal(kept, 1);
+    assert_int_equal(ledger_store_checkpoint(f->b.st, feed, &got, &err), 0);
+    assert_int_equal(got.len, n5.len);
+    assert_memory_equal(got.data, n5.data, n5.len); /* exactly as signed */
+    for (int i = 5; i < 8; i++)
+        rec(&f->a, 0, i);
+    assert_int_equal(ledger_store_checkpoint(f->a.st, feed, &n8, &err), 0);
+    /* ahead of the entries held: let be */
+    assert_int_equal(ingest(f, 1, 0, &n8, &kept, &err), 0);
+    assert_int_equal(kept, 0);
+    /* with its entries, in the same transaction: kept */
+    assert_int_equal(ingest(f, 6, 8, &n8, &kept, &err), 0);
+    assert_int_equal(kept, 1);
+    /* an older one does not replace it */
+    assert_int_equal(ingest(f, 1, 0, &n5, &kept, &err), 0);
+    assert_int_equal(kept, 0);
+    got.len = 0;
+    assert_int_equal(ledger_store_checkpoint(f->b.st, feed, &got, &err), 0);
+    assert_int_equal(got.len, n8.len);
+    assert_memory_equal(got.data, n8.data, n8.len);
+    assert_int_equal(ledger_store_verify(f->b.st, NULL, NULL, &err), 0);
+
+    /* a tree of 3 signed by the feed's key with another root: two histories */
+    char origin[LEDGER_NOTE_ORIGIN_LEN];
+    ledger_tree_hash_t fake;
+    ledger_buf_t text = LEDGER_BUF_INIT, bad = LEDGER_BUF_INIT;
+    ledger_note_signer_t s = {.name = origin, .sign = id_sign, .ctx = f->a.id};
+    memcpy(s.pk, feed, 32);
+    ledger_note_feed_origin(feed, origin);
+    memset(fake, 0x5a, sizeof fake);
+    assert_int_equal(ledger_checkpoint_text(origin, 3, fake, &text, &err), 0);
+    assert_int_equal(ledger_note_sign((char *)text.data, text.len, &s, 1, &bad, &err), 0);
+    assert_int_equal(ingest(f, 1, 0, &bad, &kept, &err), LEDGER_EVERIFY);
+    assert_non_null(strstr(err.msg, "two histories"));
+    /* the same signed by another key */
+    bad.len = 0;
+    s.ctx = f->b.id;
+    memcpy(s.pk, ledger_identity_public(f->b.id), 32);
+    assert_int_equal(ledger_note_sign((char *)text.data, text.len, &s, 1, &bad, &err), 0);
+    assert_int_equal(ingest(f, 1, 0, &bad, &kept, &err), LEDGER_EVERIFY);
+    assert_non_null(strstr(err.msg, "not signed by the key"));
+    /* a note cut short */
+    bad.len = 0;
+    assert_int_equal(ledger_buf_append(&bad, n8.data, n8.len - 5), 0);
+    assert_int_equal(ingest(f, 1, 0, &bad, &kept, &err), LEDGER_EINPUT);
+    assert_int_equal(kept, 0);
+    ledger_buf_free(&n5);
+    ledger_buf_free(&n8);
+    ledger_buf_free(&got);
+    ledger_buf_free(&text);
+    ledger_buf_free(&bad);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -440,6 +536,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_upgrade_v4, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_tree, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoints, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_partner_checkpoint, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

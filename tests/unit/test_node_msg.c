@@ -54,13 +54,13 @@ static void test_hello_bye_ping(void **state)
     ledger_err_t err;
     char name[202];
     (void)state;
-    /* HELLO: 01 | version 01 | length | name */
+    /* HELLO: 01 | version 02 | length | name */
     assert_int_equal(node_msg_hello(&b, "Slachthuis \xc3\xa9", &err), 0);
     assert_int_equal(b.len, 3 + 13);
-    assert_memory_equal(b.data, "\x01\x01\x0dSlachthuis \xc3\xa9", 16);
+    assert_memory_equal(b.data, "\x01\x02\x0dSlachthuis \xc3\xa9", 16);
     assert_int_equal(node_msg_decode(b.data, b.len, &m, &err), 0);
     assert_int_equal(m.type, NODE_MSG_HELLO);
-    assert_int_equal(m.version, 1);
+    assert_int_equal(m.version, NODE_PROTO_VERSION);
     assert_int_equal(m.text_len, 13);
     assert_memory_equal(m.text, "Slachthuis \xc3\xa9", 13);
     refuse_cut_and_extended(b.data, b.len);
@@ -90,7 +90,7 @@ static void test_hello_bye_ping(void **state)
     b.len = 0;
     assert_int_equal(node_msg_hello(&b, "a\nb\xff", &err), 0);
     assert_memory_equal(b.data,
-                        "\x01\x01\x04"
+                        "\x01\x02\x04"
                         "a?b?",
                         7);
     refused((const uint8_t *)"\x01\x01\x03"
@@ -415,13 +415,48 @@ static void test_entries_budget(void **state)
     ledger_buf_free(&b);
 }
 
+static void test_checkpoint(void **state)
+{
+    ledger_buf_t b = LEDGER_BUF_INIT;
+    ledger_err_t err;
+    node_msg_t m;
+    uint8_t feed[32], note[NODE_CHECKPOINT_MAX + 1];
+    (void)state;
+    memset(feed, 0xab, sizeof feed);
+    memset(note, 'x', sizeof note);
+    assert_int_equal(node_msg_checkpoint(&b, feed, note, 300, &err), 0);
+    assert_int_equal(b.len, 35 + 300);
+    assert_int_equal(node_msg_decode(b.data, b.len, &m, &err), 0);
+    assert_int_equal(m.type, NODE_MSG_CHECKPOINT);
+    assert_memory_equal(m.feed, feed, 32);
+    assert_int_equal(m.body_len, 300);
+    assert_memory_equal(m.body, note, 300);
+    /* a length that does not match, in either direction */
+    refused(b.data, b.len - 1, "length does not match");
+    b.data[34] ^= 1;
+    refused(b.data, b.len, "length does not match");
+    b.data[34] ^= 1;
+    refused(b.data, 20, "too short");
+    /* the largest note, and one too big */
+    b.len = 0;
+    assert_int_equal(node_msg_checkpoint(&b, feed, note, NODE_CHECKPOINT_MAX, &err), 0);
+    assert_int_equal(node_msg_decode(b.data, b.len, &m, &err), 0);
+    assert_int_equal(node_msg_checkpoint(&b, feed, note, NODE_CHECKPOINT_MAX + 1, &err),
+                     LEDGER_EINVAL);
+    assert_int_equal(node_msg_checkpoint(&b, feed, note, 0, &err), LEDGER_EINVAL);
+    b.data[33] = 0;
+    b.data[34] = 0;
+    refused(b.data, 35, "note length is 0");
+    ledger_buf_free(&b);
+}
+
 static void test_unknown_and_empty(void **state)
 {
     uint8_t p[10] = {0};
     (void)state;
     refused(p, 0, "empty");
     for (int t = 0; t < 256; t++) {
-        if (t >= NODE_MSG_HELLO && t <= NODE_MSG_NAMES)
+        if (t >= NODE_MSG_HELLO && t <= NODE_MSG_CHECKPOINT)
             continue;
         p[0] = (uint8_t)t;
         refused(p, 1, "unknown type");
@@ -438,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_entries),
         cmocka_unit_test(test_entries_budget),
+        cmocka_unit_test(test_checkpoint),
         cmocka_unit_test(test_unknown_and_empty),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
