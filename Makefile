@@ -28,11 +28,11 @@ DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev libsodium-dev lib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-CPPFLAGS += -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Iledger -Inode -Ireaders -Icli
+CPPFLAGS += -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Igs1 -Iledger -Inode -Ireaders -Icli
 CFLAGS   := -std=c11 -Wall -Wextra -Werror $(OPT) $(SAN) $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS   += $(PKG_LIBS) -lpthread -lm
 
-LIB_SRC  := $(wildcard ledger/*.c node/*.c readers/*.c)
+LIB_SRC  := $(wildcard gs1/*.c ledger/*.c node/*.c readers/*.c)
 CLI_SRC  := $(wildcard cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 BENCH_SRC := $(wildcard bench/*.c)
@@ -164,11 +164,11 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/keten
 	install -m 0755 $(PROG) $(DESTDIR)$(PREFIX)/bin/keten
 	install -m 0644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libketen.a
-	install -m 0644 $(filter-out %__int.h ledger/ledger__%.h readers/reader__%.h node/node_state.h node/node_session.h,$(wildcard ledger/*.h node/*.h readers/*.h)) \
+	install -m 0644 $(filter-out %__int.h ledger/ledger__%.h gs1/gs1__%.h readers/reader__%.h node/node_state.h node/node_session.h,$(wildcard gs1/*.h ledger/*.h node/*.h readers/*.h)) \
 		$(DESTDIR)$(PREFIX)/include/keten/
 
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) $(BENCH_SRC) $(FUZZ_SRC) ledger/*.h node/*.h readers/*.h cli/*.h bench/*.h tests/unit/*.h $(TOOL_SRC)
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) $(BENCH_SRC) $(FUZZ_SRC) gs1/*.h ledger/*.h node/*.h readers/*.h cli/*.h bench/*.h tests/unit/*.h $(TOOL_SRC)
 
 clean:
 	rm -rf build

@@ -20,7 +20,7 @@
 #include "ledger_entry.h"
 #include "ledger_epcis.h"
 #include "ledger_store.h"
-#include "reader_ident.h"
+#include "gs1_ident.h"
 
 static const char usage[] =
     "usage: keten record [FILE|-]... [--private] [--skip-duplicates] [--commit-every N]\n"
@@ -184,19 +184,19 @@ static const struct event_opt {
  * or NULL after a message (exit code in *rc). */
 static json_t *epc_value(const char *cmd, const char *opt, const char *v, int *rc)
 {
-    reader_ident_t id = {0};
-    ledger_err_t err;
+    gs1_ident_t id = {0};
+    gs1_err_t err;
     json_t *out;
     if (strncmp(v, "urn:epc:tag:", 12) != 0 && strchr(v, ':'))
         return json_string(v); /* a URI: recorded as written */
-    if ((*rc = reader_ident_parse(v, strlen(v), NULL, &id, &err))) {
+    if ((*rc = gs1_ident_parse(v, strlen(v), NULL, &id, &err))) {
         fprintf(stderr, "keten %s: %s \"%s\": %s (keten decode shows every form)\n", cmd, opt, v,
                 err.msg);
         *rc = CLI_EXIT_INPUT;
         return NULL;
     }
     out = json_string(id.epc_urn ? id.epc_urn : id.dl ? id.dl : id.key);
-    reader_ident_clear(&id);
+    gs1_ident_clear(&id);
     return out;
 }
 

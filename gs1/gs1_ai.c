@@ -1,12 +1,12 @@
-/* reader_ai.c -- the GS1 Application Identifier dictionary and its checks
- * (reader_ai.h).
+/* gs1_ai.c -- the GS1 Application Identifier dictionary and its checks
+ * (gs1_ai.h).
  *
  * How it works:
- *  - The table is readers/reader__ai_table.h, generated from the GS1 Barcode
+ *  - The table is gs1/gs1__ai_table.h, generated from the GS1 Barcode
  *    Syntax Dictionary and sorted by AI; lookups are binary searches.  All
  *    AIs that start with the same two digits have the same length, so the
  *    AI at the start of a raw element string is found from its first two
- *    digits (reader__ai_len_by_prefix) and one exact lookup.
+ *    digits (gs1__ai_len_by_prefix) and one exact lookup.
  *  - A value is checked component by component the way the syntax engine
  *    does: each component takes up to its maximum length of what is left;
  *    an optional component may be absent only at the end.  Each component's
@@ -15,83 +15,83 @@
  *    interpreted here; a message has at most 64 fields, so the quadratic
  *    pairing checks stay cheap.
  */
-#include "reader_ai.h"
+#include "gs1_ai.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "reader__ai_table.h"
+#include "gs1__ai_table.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-static const char *const lint_names[READER_LINT_COUNT] = {
-    [READER_LINT_NONE] = NULL,
-    [READER_LINT_CSUM] = "csum",
-    [READER_LINT_CSUMALPHA] = "csumalpha",
-    [READER_LINT_GCPPOS1] = "gcppos1",
-    [READER_LINT_GCPPOS2] = "gcppos2",
-    [READER_LINT_YYMMD0] = "yymmd0",
-    [READER_LINT_YYMMDD] = "yymmdd",
-    [READER_LINT_YYYYMMD0] = "yyyymmd0",
-    [READER_LINT_YYYYMMDD] = "yyyymmdd",
-    [READER_LINT_HH] = "hh",
-    [READER_LINT_HHMI] = "hhmi",
-    [READER_LINT_MI] = "mi",
-    [READER_LINT_SS] = "ss",
-    [READER_LINT_ZERO] = "zero",
-    [READER_LINT_NONZERO] = "nonzero",
-    [READER_LINT_NOZEROPREFIX] = "nozeroprefix",
-    [READER_LINT_HASNONDIGIT] = "hasnondigit",
-    [READER_LINT_YESNO] = "yesno",
-    [READER_LINT_HYPHEN] = "hyphen",
-    [READER_LINT_WINDING] = "winding",
-    [READER_LINT_PIECEOFTOTAL] = "pieceoftotal",
-    [READER_LINT_POSINSEQSLASH] = "posinseqslash",
-    [READER_LINT_IMPORTERIDX] = "importeridx",
-    [READER_LINT_MEDIATYPE] = "mediatype",
-    [READER_LINT_ISO5218] = "iso5218",
-    [READER_LINT_LATITUDE] = "latitude",
-    [READER_LINT_LONGITUDE] = "longitude",
-    [READER_LINT_IBAN] = "iban",
-    [READER_LINT_PCENC] = "pcenc",
-    [READER_LINT_ISO3166] = "iso3166",
-    [READER_LINT_ISO3166999] = "iso3166999",
-    [READER_LINT_ISO3166ALPHA2] = "iso3166alpha2",
-    [READER_LINT_ISO3166LIST] = "iso3166list",
-    [READER_LINT_ISO4217] = "iso4217",
-    [READER_LINT_PACKAGETYPE] = "packagetype",
-    [READER_LINT_COUPONCODE] = "couponcode",
-    [READER_LINT_COUPONPOSOFFER] = "couponposoffer",
-    [READER_LINT_MMOPTSS] = "mmoptss",
-    [READER_LINT_YYMMDDHH] = "yymmddhh",
-    [READER_LINT_HHMM] = "hhmm",
-    [READER_LINT_KEY] = "key",
-    [READER_LINT_KEYOFF1] = "keyoff1",
-    [READER_LINT_LATLONG] = "latlong",
+static const char *const lint_names[GS1_LINT_COUNT] = {
+    [GS1_LINT_NONE] = NULL,
+    [GS1_LINT_CSUM] = "csum",
+    [GS1_LINT_CSUMALPHA] = "csumalpha",
+    [GS1_LINT_GCPPOS1] = "gcppos1",
+    [GS1_LINT_GCPPOS2] = "gcppos2",
+    [GS1_LINT_YYMMD0] = "yymmd0",
+    [GS1_LINT_YYMMDD] = "yymmdd",
+    [GS1_LINT_YYYYMMD0] = "yyyymmd0",
+    [GS1_LINT_YYYYMMDD] = "yyyymmdd",
+    [GS1_LINT_HH] = "hh",
+    [GS1_LINT_HHMI] = "hhmi",
+    [GS1_LINT_MI] = "mi",
+    [GS1_LINT_SS] = "ss",
+    [GS1_LINT_ZERO] = "zero",
+    [GS1_LINT_NONZERO] = "nonzero",
+    [GS1_LINT_NOZEROPREFIX] = "nozeroprefix",
+    [GS1_LINT_HASNONDIGIT] = "hasnondigit",
+    [GS1_LINT_YESNO] = "yesno",
+    [GS1_LINT_HYPHEN] = "hyphen",
+    [GS1_LINT_WINDING] = "winding",
+    [GS1_LINT_PIECEOFTOTAL] = "pieceoftotal",
+    [GS1_LINT_POSINSEQSLASH] = "posinseqslash",
+    [GS1_LINT_IMPORTERIDX] = "importeridx",
+    [GS1_LINT_MEDIATYPE] = "mediatype",
+    [GS1_LINT_ISO5218] = "iso5218",
+    [GS1_LINT_LATITUDE] = "latitude",
+    [GS1_LINT_LONGITUDE] = "longitude",
+    [GS1_LINT_IBAN] = "iban",
+    [GS1_LINT_PCENC] = "pcenc",
+    [GS1_LINT_ISO3166] = "iso3166",
+    [GS1_LINT_ISO3166999] = "iso3166999",
+    [GS1_LINT_ISO3166ALPHA2] = "iso3166alpha2",
+    [GS1_LINT_ISO3166LIST] = "iso3166list",
+    [GS1_LINT_ISO4217] = "iso4217",
+    [GS1_LINT_PACKAGETYPE] = "packagetype",
+    [GS1_LINT_COUPONCODE] = "couponcode",
+    [GS1_LINT_COUPONPOSOFFER] = "couponposoffer",
+    [GS1_LINT_MMOPTSS] = "mmoptss",
+    [GS1_LINT_YYMMDDHH] = "yymmddhh",
+    [GS1_LINT_HHMM] = "hhmm",
+    [GS1_LINT_KEY] = "key",
+    [GS1_LINT_KEYOFF1] = "keyoff1",
+    [GS1_LINT_LATLONG] = "latlong",
 };
 
-/* The stand-in for AIs the dictionary lacks (READER_GS1_UNKNOWN_AIS). */
-static const reader_ai_t unknown_ai = {
-    "", READER_AI_UNKNOWN, 1, 1, 90, {{'X', 1, 90, 0, {0}}}, NULL, NULL, NULL, "UNKNOWN"};
+/* The stand-in for AIs the dictionary lacks (GS1_UNKNOWN_AIS). */
+static const gs1_ai_t unknown_ai = {
+    "", GS1_AI_UNKNOWN, 1, 1, 90, {{'X', 1, 90, 0, {0}}}, NULL, NULL, NULL, "UNKNOWN"};
 
-const char *reader_ai_lint_name(int lint)
+const char *gs1_ai_lint_name(int lint)
 {
-    return lint > 0 && lint < READER_LINT_COUNT ? lint_names[lint] : NULL;
+    return lint > 0 && lint < GS1_LINT_COUNT ? lint_names[lint] : NULL;
 }
 
-const char *reader_ai_release(void)
+const char *gs1_ai_release(void)
 {
-    return READER__AI_DICT_RELEASE;
+    return GS1__AI_DICT_RELEASE;
 }
 
-size_t reader_ai_count(void)
+size_t gs1_ai_count(void)
 {
-    return NELEM(reader__ai_table);
+    return NELEM(gs1__ai_table);
 }
 
-const reader_ai_t *reader_ai_at(size_t i)
+const gs1_ai_t *gs1_ai_at(size_t i)
 {
-    return i < NELEM(reader__ai_table) ? &reader__ai_table[i] : NULL;
+    return i < NELEM(gs1__ai_table) ? &gs1__ai_table[i] : NULL;
 }
 
 /* ---- character sets --------------------------------------------------- */
@@ -106,7 +106,7 @@ static bool is_alpha(int c)
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
-bool reader_ai_all_digits(const char *s, size_t n)
+bool gs1_ai_all_digits(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (!is_digit((unsigned char)s[i]))
@@ -114,7 +114,7 @@ bool reader_ai_all_digits(const char *s, size_t n)
     return true;
 }
 
-int reader_ai_hex_value(int c)
+int gs1_ai_hex_value(int c)
 {
     if (is_digit(c))
         return c - '0';
@@ -125,19 +125,19 @@ int reader_ai_hex_value(int c)
     return -1;
 }
 
-bool reader_ai_in_set82(int c)
+bool gs1_ai_in_set82(int c)
 {
     /* digits, letters and !"%&'()*+,-./:;<=>?_ */
     static const char punct[] = "!\"%&'()*+,-./:;<=>?_";
     return is_digit(c) || is_alpha(c) || (c > 0 && c < 128 && strchr(punct, c) != NULL);
 }
 
-bool reader_ai_in_set39(int c)
+bool gs1_ai_in_set39(int c)
 {
     return is_digit(c) || (c >= 'A' && c <= 'Z') || c == '#' || c == '-' || c == '/';
 }
 
-bool reader_ai_in_set64(int c)
+bool gs1_ai_in_set64(int c)
 {
     return is_digit(c) || is_alpha(c) || c == '-' || c == '_';
 }
@@ -152,14 +152,14 @@ static int cmp_ai(const char *tab, const char *ai, size_t len)
     return tab[len] != '\0' ? 1 : 0;
 }
 
-static const reader_ai_t *find_exact(const char *ai, size_t len)
+static const gs1_ai_t *find_exact(const char *ai, size_t len)
 {
-    size_t lo = 0, hi = NELEM(reader__ai_table);
+    size_t lo = 0, hi = NELEM(gs1__ai_table);
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = cmp_ai(reader__ai_table[mid].ai, ai, len);
+        int c = cmp_ai(gs1__ai_table[mid].ai, ai, len);
         if (c == 0)
-            return &reader__ai_table[mid];
+            return &gs1__ai_table[mid];
         if (c < 0)
             lo = mid + 1;
         else
@@ -168,36 +168,36 @@ static const reader_ai_t *find_exact(const char *ai, size_t len)
     return NULL;
 }
 
-int reader_ai_len_by_prefix(const char *s, size_t n)
+int gs1_ai_len_by_prefix(const char *s, size_t n)
 {
     if (n < 2 || !is_digit((unsigned char)s[0]) || !is_digit((unsigned char)s[1]))
         return 0;
-    return reader__ai_len_by_prefix[(s[0] - '0') * 10 + (s[1] - '0')];
+    return gs1__ai_len_by_prefix[(s[0] - '0') * 10 + (s[1] - '0')];
 }
 
-const reader_ai_t *reader_ai_lookup(const char *ai, size_t len, unsigned flags)
+const gs1_ai_t *gs1_ai_lookup(const char *ai, size_t len, unsigned flags)
 {
-    const reader_ai_t *e;
+    const gs1_ai_t *e;
     int plen;
 
-    if (len < 2 || len > 4 || !reader_ai_all_digits(ai, len))
+    if (len < 2 || len > 4 || !gs1_ai_all_digits(ai, len))
         return NULL;
     if ((e = find_exact(ai, len)) != NULL)
         return e;
-    if (!(flags & READER_GS1_UNKNOWN_AIS))
+    if (!(flags & GS1_UNKNOWN_AIS))
         return NULL;
     /* An unknown AI must not be a prefix of a known one nor extend one: all
      * known AIs with its first two digits have one length, so it must be
      * that length (or no known AI starts with those digits). */
-    plen = reader_ai_len_by_prefix(ai, len);
+    plen = gs1_ai_len_by_prefix(ai, len);
     if (plen != 0 && (size_t)plen != len)
         return NULL;
     return &unknown_ai;
 }
 
-const reader_ai_t *reader_ai_prefix(const char *s, size_t n)
+const gs1_ai_t *gs1_ai_prefix(const char *s, size_t n)
 {
-    int len = reader_ai_len_by_prefix(s, n);
+    int len = gs1_ai_len_by_prefix(s, n);
     if (len == 0 || (size_t)len > n)
         return NULL;
     return find_exact(s, (size_t)len);
@@ -205,7 +205,7 @@ const reader_ai_t *reader_ai_prefix(const char *s, size_t n)
 
 /* ---- check digits ------------------------------------------------------ */
 
-int reader_ai_check_digit(const char *s, size_t n)
+int gs1_ai_check_digit(const char *s, size_t n)
 {
     int sum = 0;
     for (size_t i = 0; i < n; i++) {
@@ -222,10 +222,10 @@ int reader_ai_check_digit(const char *s, size_t n)
 static int set82_rank(int c)
 {
     int r = 0;
-    if (!reader_ai_in_set82(c))
+    if (!gs1_ai_in_set82(c))
         return -1;
     for (int x = 33; x < c; x++)
-        r += reader_ai_in_set82(x);
+        r += gs1_ai_in_set82(x);
     return r;
 }
 
@@ -236,10 +236,10 @@ static int set82_rank(int c)
 typedef struct {
     const char *ai;
     size_t off;
-    ledger_err_t *err;
+    gs1_err_t *err;
 } lctx_t;
 
-#define LERR(L, ...) ledger_err_set((L)->err, LEDGER_EINPUT, __VA_ARGS__)
+#define LERR(L, ...) gs1_err_set((L)->err, GS1_EINPUT, __VA_ARGS__)
 
 static int num(const char *s, size_t n)
 {
@@ -261,7 +261,7 @@ static int days_in_month(int y, int m)
 static int lint_date(const lctx_t *L, const char *s, size_t n, size_t ylen, bool zero_day)
 {
     int y, m, d;
-    if (n != ylen + 4 || !reader_ai_all_digits(s, n))
+    if (n != ylen + 4 || !gs1_ai_all_digits(s, n))
         return LERR(L, "AI (%s): date at position %zu must be %s", L->ai, L->off + 1,
                     ylen == 2 ? "YYMMDD" : "YYYYMMDD");
     y = num(s, ylen);
@@ -281,7 +281,7 @@ static int lint_date(const lctx_t *L, const char *s, size_t n, size_t ylen, bool
 static int lint_range(const lctx_t *L, const char *s, size_t n, int lo, int hi, const char *what)
 {
     int v;
-    if (n == 0 || n > 9 || !reader_ai_all_digits(s, n) || (v = num(s, n)) < lo || v > hi)
+    if (n == 0 || n > 9 || !gs1_ai_all_digits(s, n) || (v = num(s, n)) < lo || v > hi)
         return LERR(L, "AI (%s): %s '%.*s' at position %zu is not %0*d..%d", L->ai, what, (int)n, s,
                     L->off + 1, (int)n, lo, hi);
     return 0;
@@ -342,93 +342,93 @@ static int lint_iban(const lctx_t *L, const char *s, size_t n)
 static int run_lint(const lctx_t *L, int lint, const char *s, size_t n)
 {
     switch (lint) {
-    case READER_LINT_CSUM: {
-        int want = n >= 2 ? reader_ai_check_digit(s, n - 1) : -1;
+    case GS1_LINT_CSUM: {
+        int want = n >= 2 ? gs1_ai_check_digit(s, n - 1) : -1;
         if (want < 0 || !is_digit((unsigned char)s[n - 1]))
             return LERR(L, "AI (%s): check digit needs digits", L->ai);
         if (s[n - 1] - '0' != want)
             return LERR(L, "AI (%s): check digit is %c, expected %d", L->ai, s[n - 1], want);
         return 0;
     }
-    case READER_LINT_CSUMALPHA:
+    case GS1_LINT_CSUMALPHA:
         return lint_gmn(L, s, n);
-    case READER_LINT_GCPPOS1:
-    case READER_LINT_KEY:
+    case GS1_LINT_GCPPOS1:
+    case GS1_LINT_KEY:
         return lint_gcp(L, s, n, 0);
-    case READER_LINT_GCPPOS2:
-    case READER_LINT_KEYOFF1:
+    case GS1_LINT_GCPPOS2:
+    case GS1_LINT_KEYOFF1:
         return lint_gcp(L, s, n, 1);
-    case READER_LINT_YYMMD0:
+    case GS1_LINT_YYMMD0:
         return lint_date(L, s, n, 2, true);
-    case READER_LINT_YYMMDD:
+    case GS1_LINT_YYMMDD:
         return lint_date(L, s, n, 2, false);
-    case READER_LINT_YYYYMMD0:
+    case GS1_LINT_YYYYMMD0:
         return lint_date(L, s, n, 4, true);
-    case READER_LINT_YYYYMMDD:
+    case GS1_LINT_YYYYMMDD:
         return lint_date(L, s, n, 4, false);
-    case READER_LINT_YYMMDDHH:
+    case GS1_LINT_YYMMDDHH:
         if (n != 8)
             return LERR(L, "AI (%s): expected YYMMDDHH", L->ai);
         if (lint_date(L, s, 6, 2, false) < 0)
-            return LEDGER_EINPUT;
+            return GS1_EINPUT;
         return lint_range(L, s + 6, 2, 0, 23, "hour");
-    case READER_LINT_HH:
+    case GS1_LINT_HH:
         return lint_range(L, s, n, 0, 23, "hour");
-    case READER_LINT_MI:
-    case READER_LINT_SS:
-        return lint_range(L, s, n, 0, 59, lint == READER_LINT_MI ? "minute" : "second");
-    case READER_LINT_HHMI:
-    case READER_LINT_HHMM:
+    case GS1_LINT_MI:
+    case GS1_LINT_SS:
+        return lint_range(L, s, n, 0, 59, lint == GS1_LINT_MI ? "minute" : "second");
+    case GS1_LINT_HHMI:
+    case GS1_LINT_HHMM:
         if (n != 4)
             return LERR(L, "AI (%s): time at position %zu must be HHMM", L->ai, L->off + 1);
         if (lint_range(L, s, 2, 0, 23, "hour") < 0)
-            return LEDGER_EINPUT;
+            return GS1_EINPUT;
         return lint_range(L, s + 2, 2, 0, 59, "minute");
-    case READER_LINT_MMOPTSS:
+    case GS1_LINT_MMOPTSS:
         if (n != 2 && n != 4)
             return LERR(L, "AI (%s): expected MM or MMSS", L->ai);
         if (lint_range(L, s, 2, 0, 59, "minute") < 0)
-            return LEDGER_EINPUT;
+            return GS1_EINPUT;
         return n == 4 ? lint_range(L, s + 2, 2, 0, 59, "second") : 0;
-    case READER_LINT_ZERO:
+    case GS1_LINT_ZERO:
         if (n != 1 || s[0] != '0')
             return LERR(L, "AI (%s): position %zu must be 0", L->ai, L->off + 1);
         return 0;
-    case READER_LINT_NONZERO:
+    case GS1_LINT_NONZERO:
         for (size_t i = 0; i < n; i++)
             if (s[i] != '0')
                 return 0;
         return LERR(L, "AI (%s): '%.*s' at position %zu must not be zero", L->ai, (int)n, s,
                     L->off + 1);
-    case READER_LINT_NOZEROPREFIX:
+    case GS1_LINT_NOZEROPREFIX:
         if (n > 1 && s[0] == '0')
             return LERR(L, "AI (%s): '%.*s' must not start with 0", L->ai, (int)n, s);
         return 0;
-    case READER_LINT_HASNONDIGIT:
-        if (reader_ai_all_digits(s, n))
+    case GS1_LINT_HASNONDIGIT:
+        if (gs1_ai_all_digits(s, n))
             return LERR(L, "AI (%s): must contain a character that is not a digit", L->ai);
         return 0;
-    case READER_LINT_YESNO:
+    case GS1_LINT_YESNO:
         if (n != 1 || (s[0] != '0' && s[0] != '1'))
             return LERR(L, "AI (%s): '%.*s' must be 0 (no) or 1 (yes)", L->ai, (int)n, s);
         return 0;
-    case READER_LINT_HYPHEN:
+    case GS1_LINT_HYPHEN:
         for (size_t i = 0; i < n; i++)
             if (s[i] != '-')
                 return LERR(L, "AI (%s): character '%c' at position %zu must be '-'", L->ai, s[i],
                             L->off + i + 1);
         return 0;
-    case READER_LINT_WINDING:
+    case GS1_LINT_WINDING:
         if (n != 1 || (s[0] != '0' && s[0] != '1' && s[0] != '9'))
             return LERR(L, "AI (%s): winding direction must be 0, 1 or 9", L->ai);
         return 0;
-    case READER_LINT_ISO5218:
+    case GS1_LINT_ISO5218:
         if (n != 1 || (s[0] != '0' && s[0] != '1' && s[0] != '2' && s[0] != '9'))
             return LERR(L, "AI (%s): sex code must be 0, 1, 2 or 9", L->ai);
         return 0;
-    case READER_LINT_PIECEOFTOTAL: {
+    case GS1_LINT_PIECEOFTOTAL: {
         int piece, total;
-        if (n < 2 || n % 2 != 0 || n > 8 || !reader_ai_all_digits(s, n))
+        if (n < 2 || n % 2 != 0 || n > 8 || !gs1_ai_all_digits(s, n))
             return LERR(L, "AI (%s): piece and total must be digits", L->ai);
         piece = num(s, n / 2);
         total = num(s + n / 2, n / 2);
@@ -437,48 +437,48 @@ static int run_lint(const lctx_t *L, int lint, const char *s, size_t n)
                         (int)(n / 2), s, (int)(n / 2), s + n / 2);
         return 0;
     }
-    case READER_LINT_POSINSEQSLASH: {
+    case GS1_LINT_POSINSEQSLASH: {
         const char *slash = memchr(s, '/', n);
         size_t a = slash ? (size_t)(slash - s) : 0, b = slash ? n - a - 1 : 0;
-        if (!slash || a == 0 || b == 0 || a > 4 || b > 4 || !reader_ai_all_digits(s, a) ||
-            !reader_ai_all_digits(slash + 1, b) || num(s, a) == 0 || num(s, a) > num(slash + 1, b))
+        if (!slash || a == 0 || b == 0 || a > 4 || b > 4 || !gs1_ai_all_digits(s, a) ||
+            !gs1_ai_all_digits(slash + 1, b) || num(s, a) == 0 || num(s, a) > num(slash + 1, b))
             return LERR(L, "AI (%s): '%.*s' must be <position>/<total>", L->ai, (int)n, s);
         return 0;
     }
-    case READER_LINT_IMPORTERIDX:
+    case GS1_LINT_IMPORTERIDX:
         if (n != 1 || !(is_digit((unsigned char)s[0]) || is_alpha((unsigned char)s[0]) ||
                         s[0] == '-' || s[0] == '_'))
             return LERR(L, "AI (%s): '%.*s' is not an importer index", L->ai, (int)n, s);
         return 0;
-    case READER_LINT_MEDIATYPE: {
-        int v = n == 2 && reader_ai_all_digits(s, 2) ? num(s, 2) : -1;
+    case GS1_LINT_MEDIATYPE: {
+        int v = n == 2 && gs1_ai_all_digits(s, 2) ? num(s, 2) : -1;
         if (!((v >= 1 && v <= 10) || (v >= 80 && v <= 99)))
             return LERR(L, "AI (%s): '%.*s' is not an AIDC media type", L->ai, (int)n, s);
         return 0;
     }
-    case READER_LINT_LATITUDE:
-    case READER_LINT_LONGITUDE: {
+    case GS1_LINT_LATITUDE:
+    case GS1_LINT_LONGITUDE: {
         unsigned long long v = 0,
-                           max = lint == READER_LINT_LATITUDE ? 1800000000ULL : 3600000000ULL;
+                           max = lint == GS1_LINT_LATITUDE ? 1800000000ULL : 3600000000ULL;
         for (size_t i = 0; i < n && i < 10; i++)
             v = v * 10 + (unsigned)(s[i] - '0');
         if (n != 10 || v > max)
             return LERR(L, "AI (%s): %s '%.*s' out of range", L->ai,
-                        lint == READER_LINT_LATITUDE ? "latitude" : "longitude", (int)n, s);
+                        lint == GS1_LINT_LATITUDE ? "latitude" : "longitude", (int)n, s);
         return 0;
     }
-    case READER_LINT_LATLONG:
+    case GS1_LINT_LATLONG:
         if (n != 20)
             return LERR(L, "AI (%s): expected 20 digits of latitude and longitude", L->ai);
-        if (run_lint(L, READER_LINT_LATITUDE, s, 10) < 0)
-            return LEDGER_EINPUT;
-        return run_lint(L, READER_LINT_LONGITUDE, s + 10, 10);
-    case READER_LINT_IBAN:
+        if (run_lint(L, GS1_LINT_LATITUDE, s, 10) < 0)
+            return GS1_EINPUT;
+        return run_lint(L, GS1_LINT_LONGITUDE, s + 10, 10);
+    case GS1_LINT_IBAN:
         return lint_iban(L, s, n);
-    case READER_LINT_PCENC:
+    case GS1_LINT_PCENC:
         for (size_t i = 0; i < n; i++)
-            if (s[i] == '%' && (i + 2 >= n || reader_ai_hex_value((unsigned char)s[i + 1]) < 0 ||
-                                reader_ai_hex_value((unsigned char)s[i + 2]) < 0))
+            if (s[i] == '%' && (i + 2 >= n || gs1_ai_hex_value((unsigned char)s[i + 1]) < 0 ||
+                                gs1_ai_hex_value((unsigned char)s[i + 2]) < 0))
                 return LERR(L, "AI (%s): bad percent-encoding at position %zu", L->ai,
                             L->off + i + 1);
         return 0;
@@ -501,15 +501,15 @@ static int check_cset(const lctx_t *L, char cset, const char *s, size_t n)
             what = "a digit";
             break;
         case 'Y':
-            ok = reader_ai_in_set39(c);
+            ok = gs1_ai_in_set39(c);
             what = "in GS1 character set 39";
             break;
         case 'Z':
-            ok = reader_ai_in_set64(c);
+            ok = gs1_ai_in_set64(c);
             what = "in the base64url character set";
             break;
         default:
-            ok = reader_ai_in_set82(c);
+            ok = gs1_ai_in_set82(c);
             what = "in GS1 character set 82";
             break;
         }
@@ -524,14 +524,14 @@ static int check_cset(const lctx_t *L, char cset, const char *s, size_t n)
     return 0;
 }
 
-int reader_ai_validate(const char *ai, const reader_ai_t *e, const char *v, size_t n,
-                       ledger_err_t *err)
+int gs1_ai_validate(const char *ai, const gs1_ai_t *e, const char *v, size_t n,
+                       gs1_err_t *err)
 {
     lctx_t L = {ai, 0, err};
     size_t p = 0;
 
     if (!e || !v)
-        return ledger_err_set(err, LEDGER_EINVAL, "reader_ai_validate: NULL argument");
+        return gs1_err_set(err, GS1_EINVAL, "gs1_ai_validate: NULL argument");
     if (n == 0)
         return LERR(&L, "AI (%s): empty value", ai);
     if (n < e->minlen)
@@ -541,7 +541,7 @@ int reader_ai_validate(const char *ai, const reader_ai_t *e, const char *v, size
         return LERR(&L, "AI (%s): value is too long (%zu characters, at most %u)", ai, n,
                     e->maxlen);
     for (unsigned i = 0; i < e->ncomp; i++) {
-        const reader_ai_comp_t *c = &e->comp[i];
+        const gs1_ai_comp_t *c = &e->comp[i];
         size_t len = n - p < c->max ? n - p : c->max;
         int rc;
         if (c->optional && len == 0)
@@ -554,7 +554,7 @@ int reader_ai_validate(const char *ai, const reader_ai_t *e, const char *v, size
                         ai, i + 1, p + 1, c->min);
         if ((rc = check_cset(&L, c->cset, v + p, len)) < 0)
             return rc;
-        for (unsigned k = 0; k < READER_AI_MAX_LINTS && c->lint[k]; k++)
+        for (unsigned k = 0; k < GS1_AI_MAX_LINTS && c->lint[k]; k++)
             if ((rc = run_lint(&L, c->lint[k], v + p, len)) < 0)
                 return rc;
         p += len;
@@ -566,7 +566,7 @@ int reader_ai_validate(const char *ai, const reader_ai_t *e, const char *v, size
 
 /* ---- Digital Link key qualifiers ------------------------------------- */
 
-int reader_ai_dl_quals(const reader_ai_t *pkey, int alt, char q[3][5])
+int gs1_ai_dl_quals(const gs1_ai_t *pkey, int alt, char q[3][5])
 {
     const char *s;
     int n = 0;
@@ -596,12 +596,12 @@ int reader_ai_dl_quals(const reader_ai_t *pkey, int alt, char q[3][5])
     return n;
 }
 
-bool reader_ai_dl_seq_ok(const reader_ai_t *pkey, const char (*quals)[5], size_t n, int *alt)
+bool gs1_ai_dl_seq_ok(const gs1_ai_t *pkey, const char (*quals)[5], size_t n, int *alt)
 {
     char q[3][5];
     int nq;
 
-    for (int a = 0; (nq = reader_ai_dl_quals(pkey, a, q)) >= 0; a++) {
+    for (int a = 0; (nq = gs1_ai_dl_quals(pkey, a, q)) >= 0; a++) {
         int pos = 0;
         size_t i;
         for (i = 0; i < n; i++) {
@@ -622,26 +622,26 @@ bool reader_ai_dl_seq_ok(const reader_ai_t *pkey, const char (*quals)[5], size_t
 
 /* ---- lists ------------------------------------------------------------- */
 
-void reader_ai_list_clear(reader_ai_list_t *l)
+void gs1_ai_list_clear(gs1_ai_list_t *l)
 {
     l->n = 0;
     l->used = 0;
 }
 
-int reader_ai_list_add(reader_ai_list_t *l, const char *ai, const reader_ai_t *e, const char *v,
-                       size_t n, ledger_err_t *err)
+int gs1_ai_list_add(gs1_ai_list_t *l, const char *ai, const gs1_ai_t *e, const char *v,
+                       size_t n, gs1_err_t *err)
 {
-    reader_ai_field_t *f;
+    gs1_ai_field_t *f;
     size_t alen = strlen(ai);
 
-    if (n > READER_AI_MAX_VALUE)
-        return ledger_err_set(err, LEDGER_EINPUT, "AI (%s): value is too long (%zu characters)", ai,
+    if (n > GS1_AI_MAX_VALUE)
+        return gs1_err_set(err, GS1_EINPUT, "AI (%s): value is too long (%zu characters)", ai,
                               n);
-    if (l->n >= READER_AI_MAX_FIELDS || l->used + n + 1 > sizeof l->buf)
-        return ledger_err_set(err, LEDGER_ETOOBIG, "more than %d AIs in one code",
-                              READER_AI_MAX_FIELDS);
+    if (l->n >= GS1_AI_MAX_FIELDS || l->used + n + 1 > sizeof l->buf)
+        return gs1_err_set(err, GS1_ETOOBIG, "more than %d AIs in one code",
+                              GS1_AI_MAX_FIELDS);
     if (alen < 2 || alen > 4)
-        return ledger_err_set(err, LEDGER_EINVAL, "bad AI '%s'", ai);
+        return gs1_err_set(err, GS1_EINVAL, "bad AI '%s'", ai);
     f = &l->f[l->n++];
     memcpy(f->ai, ai, alen + 1);
     f->e = e;
@@ -653,7 +653,7 @@ int reader_ai_list_add(reader_ai_list_t *l, const char *ai, const reader_ai_t *e
     return 0;
 }
 
-const reader_ai_field_t *reader_ai_list_find(const reader_ai_list_t *l, const char *ai)
+const gs1_ai_field_t *gs1_ai_list_find(const gs1_ai_list_t *l, const char *ai)
 {
     for (size_t i = 0; i < l->n; i++)
         if (strcmp(l->f[i].ai, ai) == 0)
@@ -673,7 +673,7 @@ static bool pat_match(const char *p, size_t n, const char *a)
 }
 
 /* Whether another field than self matches pattern p[0..n). */
-static const reader_ai_field_t *other_match(const reader_ai_list_t *l, const char *self,
+static const gs1_ai_field_t *other_match(const gs1_ai_list_t *l, const char *self,
                                             const char *p, size_t n)
 {
     for (size_t i = 0; i < l->n; i++)
@@ -684,7 +684,7 @@ static const reader_ai_field_t *other_match(const reader_ai_list_t *l, const cha
 
 /* Checks one req= group (','-list of '+'-joined patterns): 1 if one
  * alternative is wholly present. */
-static bool req_group_ok(const reader_ai_list_t *l, const char *self, const char *g, size_t glen)
+static bool req_group_ok(const gs1_ai_list_t *l, const char *self, const char *g, size_t glen)
 {
     const char *end = g + glen;
     while (g < end) {
@@ -707,24 +707,24 @@ static bool req_group_ok(const reader_ai_list_t *l, const char *self, const char
     return false;
 }
 
-int reader_ai_check_fields(const reader_ai_list_t *l, unsigned flags, ledger_err_t *err)
+int gs1_ai_check_fields(const gs1_ai_list_t *l, unsigned flags, gs1_err_t *err)
 {
     for (size_t i = 0; i < l->n; i++) {
-        const reader_ai_field_t *f = &l->f[i];
+        const gs1_ai_field_t *f = &l->f[i];
         for (size_t j = i + 1; j < l->n; j++) {
-            const reader_ai_field_t *g = &l->f[j];
+            const gs1_ai_field_t *g = &l->f[j];
             if (strcmp(f->ai, g->ai) == 0 &&
                 (f->len != g->len || memcmp(f->value, g->value, f->len) != 0))
-                return ledger_err_set(err, LEDGER_EINPUT,
+                return gs1_err_set(err, GS1_EINPUT,
                                       "AI (%s) is given twice with different values ('%.30s' and "
                                       "'%.30s')",
                                       f->ai, f->value, g->value);
         }
     }
-    if (flags & READER_GS1_NO_PAIRS)
+    if (flags & GS1_NO_PAIRS)
         return 0;
     for (size_t i = 0; i < l->n; i++) {
-        const reader_ai_field_t *f = &l->f[i];
+        const gs1_ai_field_t *f = &l->f[i];
         const char *s;
         if (f->e->req) {
             for (s = f->e->req; *s;) {
@@ -744,7 +744,7 @@ int reader_ai_check_fields(const reader_ai_list_t *l, unsigned flags, ledger_err
                     }
                     list[o++] = ')';
                     list[o] = '\0';
-                    return ledger_err_set(err, LEDGER_EINPUT,
+                    return gs1_err_set(err, GS1_EINPUT,
                                           "AI (%s) requires AI %s in the same data", f->ai, list);
                 }
                 s += glen;
@@ -755,9 +755,9 @@ int reader_ai_check_fields(const reader_ai_list_t *l, unsigned flags, ledger_err
         if (f->e->ex) {
             for (s = f->e->ex; *s;) {
                 size_t plen = strcspn(s, ", ");
-                const reader_ai_field_t *g = other_match(l, f->ai, s, plen);
+                const gs1_ai_field_t *g = other_match(l, f->ai, s, plen);
                 if (g)
-                    return ledger_err_set(err, LEDGER_EINPUT,
+                    return gs1_err_set(err, GS1_EINPUT,
                                           "AI (%s) must not appear together with AI (%s)", f->ai,
                                           g->ai);
                 s += plen;

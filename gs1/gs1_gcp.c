@@ -1,4 +1,4 @@
-/* reader_gcp.c -- the GS1 Company Prefix length table (see reader_gcp.h).
+/* gs1_gcp.c -- the GS1 Company Prefix length table (see gs1_gcp.h).
  *
  * How it works: a small forgiving XML scanner walks the file tag by tag
  * (skipping the declaration, comments, CDATA and DOCTYPE), finds the
@@ -8,7 +8,7 @@
  * so that one qsort orders the entries by (length, value) and a lookup is a
  * binary search per prefix length present in the table, longest first.
  */
-#include "reader_gcp.h"
+#include "gs1_gcp.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct reader_gcp {
+struct gs1_gcp {
     uint64_t *e; /* packed entries, sorted */
     size_t n;
     unsigned lens; /* bit L set: some prefix has L digits */
@@ -71,22 +71,22 @@ static int local_is(const char *name, size_t n, const char *want)
 }
 
 static int add_entry(scan_t *s, const char *at, const char *pre, size_t pn, const char *len,
-                     size_t ln, ledger_err_t *err)
+                     size_t ln, gs1_err_t *err)
 {
     uint64_t v = 0;
     unsigned g = 0;
 
     if (!pre || !len)
-        return ledger_err_set(err, LEDGER_EINPUT,
+        return gs1_err_set(err, GS1_EINPUT,
                               "GCP length table line %d: <entry> needs prefix and gcpLength",
                               line_of(s, at));
     if (pn < 1 || pn > 12)
-        return ledger_err_set(err, LEDGER_EINPUT,
+        return gs1_err_set(err, GS1_EINPUT,
                               "GCP length table line %d: prefix \"%.*s\" must be 1 to 12 digits",
                               line_of(s, at), (int)(pn > 20 ? 20 : pn), pre);
     for (size_t i = 0; i < pn; i++) {
         if (pre[i] < '0' || pre[i] > '9')
-            return ledger_err_set(err, LEDGER_EINPUT,
+            return gs1_err_set(err, GS1_EINPUT,
                                   "GCP length table line %d: prefix \"%.*s\" must be digits",
                                   line_of(s, at), (int)(pn > 20 ? 20 : pn), pre);
         v = v * 10 + (uint64_t)(pre[i] - '0');
@@ -98,14 +98,14 @@ static int add_entry(scan_t *s, const char *at, const char *pre, size_t pn, cons
             g = g * 10 + (unsigned)(len[i] - '0');
     }
     if (ln < 1 || ln > 2 || g > 12)
-        return ledger_err_set(err, LEDGER_EINPUT,
+        return gs1_err_set(err, GS1_EINPUT,
                               "GCP length table line %d: gcpLength \"%.*s\" must be 0 to 12",
                               line_of(s, at), (int)(ln > 20 ? 20 : ln), len);
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 1024;
         uint64_t *e = realloc(s->e, cap * sizeof *e);
         if (!e)
-            return ledger_err_set(err, LEDGER_ENOMEM, "out of memory loading the GCP table");
+            return gs1_err_set(err, GS1_ENOMEM, "out of memory loading the GCP table");
         s->e = e;
         s->cap = cap;
     }
@@ -114,7 +114,7 @@ static int add_entry(scan_t *s, const char *at, const char *pre, size_t pn, cons
 }
 
 /* Parses one start tag at s->p (just after '<'). */
-static int start_tag(scan_t *s, ledger_err_t *err)
+static int start_tag(scan_t *s, gs1_err_t *err)
 {
     const char *at = s->p - 1, *name = s->p, *p = s->p, *end = s->end;
     const char *pre = NULL, *len = NULL, *date = NULL;
@@ -125,7 +125,7 @@ static int start_tag(scan_t *s, ledger_err_t *err)
         p++;
     nn = (size_t)(p - name);
     if (nn == 0)
-        return ledger_err_set(err, LEDGER_EINPUT, "GCP length table line %d: malformed tag",
+        return gs1_err_set(err, GS1_EINPUT, "GCP length table line %d: malformed tag",
                               line_of(s, at));
     is_root = local_is(name, nn, "GCPPrefixFormatList");
     is_entry = local_is(name, nn, "entry");
@@ -137,7 +137,7 @@ static int start_tag(scan_t *s, ledger_err_t *err)
         while (p < end && is_ws((unsigned char)*p))
             p++;
         if (p >= end)
-            return ledger_err_set(err, LEDGER_EINPUT,
+            return gs1_err_set(err, GS1_EINPUT,
                                   "GCP length table line %d: the file ends inside a tag",
                                   line_of(s, at));
         if (*p == '>' || (*p == '/' && p + 1 < end && p[1] == '>')) {
@@ -151,13 +151,13 @@ static int start_tag(scan_t *s, ledger_err_t *err)
         while (p < end && is_ws((unsigned char)*p))
             p++;
         if (anl == 0 || p >= end || *p != '=')
-            return ledger_err_set(err, LEDGER_EINPUT,
+            return gs1_err_set(err, GS1_EINPUT,
                                   "GCP length table line %d: malformed attribute", line_of(s, an));
         p++;
         while (p < end && is_ws((unsigned char)*p))
             p++;
         if (p >= end || (*p != '"' && *p != '\''))
-            return ledger_err_set(err, LEDGER_EINPUT,
+            return gs1_err_set(err, GS1_EINPUT,
                                   "GCP length table line %d: attribute value must be quoted",
                                   line_of(s, an));
         q = *p++;
@@ -165,7 +165,7 @@ static int start_tag(scan_t *s, ledger_err_t *err)
         while (p < end && *p != q && *p != '<')
             p++;
         if (p >= end || *p != q)
-            return ledger_err_set(err, LEDGER_EINPUT,
+            return gs1_err_set(err, GS1_EINPUT,
                                   "GCP length table line %d: unterminated attribute value",
                                   line_of(s, an));
         avl = (size_t)(p - av);
@@ -190,7 +190,7 @@ static int start_tag(scan_t *s, ledger_err_t *err)
     }
     if (is_entry) {
         if (!s->root)
-            return ledger_err_set(err, LEDGER_EINPUT,
+            return gs1_err_set(err, GS1_EINPUT,
                                   "GCP length table line %d: <entry> outside "
                                   "<GCPPrefixFormatList>",
                                   line_of(s, at));
@@ -199,7 +199,7 @@ static int start_tag(scan_t *s, ledger_err_t *err)
     return 0; /* another element: ignored */
 }
 
-static int scan(scan_t *s, ledger_err_t *err)
+static int scan(scan_t *s, gs1_err_t *err)
 {
     int rc;
 
@@ -222,8 +222,8 @@ static int scan(scan_t *s, ledger_err_t *err)
         if (skip_to) {
             close = find(s->p, s->end, skip_to);
             if (!close)
-                return ledger_err_set(
-                    err, LEDGER_EINPUT, "GCP length table line %d: the file ends inside <%.*s",
+                return gs1_err_set(
+                    err, GS1_EINPUT, "GCP length table line %d: the file ends inside <%.*s",
                     line_of(s, lt), (int)(s->end - s->p < 3 ? s->end - s->p : 3), s->p);
             s->p = close + strlen(skip_to);
             continue;
@@ -239,30 +239,30 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-int reader_gcp_parse(const char *xml, size_t len, reader_gcp_t **out, ledger_err_t *err)
+int gs1_gcp_parse(const char *xml, size_t len, gs1_gcp_t **out, gs1_err_t *err)
 {
     scan_t s;
-    reader_gcp_t *t = NULL;
+    gs1_gcp_t *t = NULL;
     size_t w = 0;
     int rc;
 
     if (!out)
-        return ledger_err_set(err, LEDGER_EINVAL, "reader_gcp_parse: out is NULL");
+        return gs1_err_set(err, GS1_EINVAL, "gs1_gcp_parse: out is NULL");
     *out = NULL;
     if (!xml && len)
-        return ledger_err_set(err, LEDGER_EINVAL, "reader_gcp_parse: xml is NULL");
+        return gs1_err_set(err, GS1_EINVAL, "gs1_gcp_parse: xml is NULL");
     memset(&s, 0, sizeof s);
     s.start = s.p = xml ? xml : "";
     s.end = s.start + len;
     if ((rc = scan(&s, err)) < 0)
         goto fail;
     if (!s.root) {
-        rc = ledger_err_set(err, LEDGER_EINPUT,
+        rc = gs1_err_set(err, GS1_EINPUT,
                             "not a GS1 GCP length table: no <GCPPrefixFormatList> element");
         goto fail;
     }
     if (s.n == 0) {
-        rc = ledger_err_set(err, LEDGER_EINPUT, "GCP length table has no <entry> elements");
+        rc = gs1_err_set(err, GS1_EINPUT, "GCP length table has no <entry> elements");
         goto fail;
     }
     qsort(s.e, s.n, sizeof *s.e, cmp_u64);
@@ -271,7 +271,7 @@ int reader_gcp_parse(const char *xml, size_t len, reader_gcp_t **out, ledger_err
             if (s.e[w - 1] != s.e[i]) {
                 unsigned pl = (unsigned)(s.e[i] >> 44);
                 unsigned long long v = (unsigned long long)((s.e[i] >> 4) & ((1ULL << 40) - 1));
-                rc = ledger_err_set(err, LEDGER_EINPUT,
+                rc = gs1_err_set(err, GS1_EINPUT,
                                     "GCP length table lists prefix %0*llu twice with different "
                                     "lengths (%u and %u)",
                                     (int)pl, v, (unsigned)(s.e[w - 1] & 15),
@@ -283,7 +283,7 @@ int reader_gcp_parse(const char *xml, size_t len, reader_gcp_t **out, ledger_err
         s.e[w++] = s.e[i];
     }
     if (!(t = calloc(1, sizeof *t))) {
-        rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory loading the GCP table");
+        rc = gs1_err_set(err, GS1_ENOMEM, "out of memory loading the GCP table");
         goto fail;
     }
     t->e = s.e;
@@ -298,7 +298,7 @@ fail:
     return rc;
 }
 
-int reader_gcp_load(const char *path, reader_gcp_t **out, ledger_err_t *err)
+int gs1_gcp_load(const char *path, gs1_gcp_t **out, gs1_err_t *err)
 {
     struct stat st;
     char *buf = NULL;
@@ -306,28 +306,28 @@ int reader_gcp_load(const char *path, reader_gcp_t **out, ledger_err_t *err)
     int fd, rc;
 
     if (!out)
-        return ledger_err_set(err, LEDGER_EINVAL, "reader_gcp_load: out is NULL");
+        return gs1_err_set(err, GS1_EINVAL, "gs1_gcp_load: out is NULL");
     *out = NULL;
     if (!path)
-        return ledger_err_set(err, LEDGER_EINVAL, "reader_gcp_load: path is NULL");
+        return gs1_err_set(err, GS1_EINVAL, "gs1_gcp_load: path is NULL");
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-        return ledger_err_set(err, LEDGER_EIO, "cannot open GCP length table %s: %s", path,
+        return gs1_err_set(err, GS1_EIO, "cannot open GCP length table %s: %s", path,
                               strerror(errno));
     if (fstat(fd, &st) < 0) {
-        rc = ledger_err_set(err, LEDGER_EIO, "cannot stat %s: %s", path, strerror(errno));
+        rc = gs1_err_set(err, GS1_EIO, "cannot stat %s: %s", path, strerror(errno));
         goto fail;
     }
     if (!S_ISREG(st.st_mode)) {
-        rc = ledger_err_set(err, LEDGER_EIO, "GCP length table %s is not a regular file", path);
+        rc = gs1_err_set(err, GS1_EIO, "GCP length table %s is not a regular file", path);
         goto fail;
     }
-    if ((uint64_t)st.st_size > READER_GCP_FILE_MAX) {
-        rc = ledger_err_set(err, LEDGER_ETOOBIG, "GCP length table %s is larger than %u bytes",
-                            path, READER_GCP_FILE_MAX);
+    if ((uint64_t)st.st_size > GS1_GCP_FILE_MAX) {
+        rc = gs1_err_set(err, GS1_ETOOBIG, "GCP length table %s is larger than %u bytes",
+                            path, GS1_GCP_FILE_MAX);
         goto fail;
     }
     if (!(buf = malloc((size_t)st.st_size + 1))) {
-        rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory reading %s", path);
+        rc = gs1_err_set(err, GS1_ENOMEM, "out of memory reading %s", path);
         goto fail;
     }
     while (got < (size_t)st.st_size) {
@@ -335,15 +335,15 @@ int reader_gcp_load(const char *path, reader_gcp_t **out, ledger_err_t *err)
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            rc = ledger_err_set(err, LEDGER_EIO, "cannot read %s: %s", path, strerror(errno));
+            rc = gs1_err_set(err, GS1_EIO, "cannot read %s: %s", path, strerror(errno));
             goto fail;
         }
         if (r == 0)
             break;
         got += (size_t)r;
     }
-    if ((rc = reader_gcp_parse(buf, got, out, err)) < 0) {
-        ledger_err_prefix(err, "%s", path);
+    if ((rc = gs1_gcp_parse(buf, got, out, err)) < 0) {
+        gs1_err_prefix(err, "%s", path);
         goto fail;
     }
     free(buf);
@@ -355,7 +355,7 @@ fail:
     return rc;
 }
 
-void reader_gcp_free(reader_gcp_t *t)
+void gs1_gcp_free(gs1_gcp_t *t)
 {
     if (t) {
         free(t->e);
@@ -363,18 +363,18 @@ void reader_gcp_free(reader_gcp_t *t)
     }
 }
 
-size_t reader_gcp_count(const reader_gcp_t *t)
+size_t gs1_gcp_count(const gs1_gcp_t *t)
 {
     return t->n;
 }
 
-const char *reader_gcp_date(const reader_gcp_t *t)
+const char *gs1_gcp_date(const gs1_gcp_t *t)
 {
     return t->date;
 }
 
-int reader_gcp_prefix_length(const reader_gcp_t *t, const char *digits, size_t len,
-                             ledger_err_t *err)
+int gs1_gcp_prefix_length(const gs1_gcp_t *t, const char *digits, size_t len,
+                             gs1_err_t *err)
 {
     size_t nd = 0;
     uint64_t val[13];
@@ -400,21 +400,21 @@ int reader_gcp_prefix_length(const reader_gcp_t *t, const char *digits, size_t l
         if (lo < t->n && t->e[lo] >> 4 == k >> 4) {
             int g = (int)(t->e[lo] & 15);
             if (g == 0)
-                return ledger_err_set(err, LEDGER_ENOTFOUND,
+                return gs1_err_set(err, GS1_ENOTFOUND,
                                       "prefix %.*s has no GS1 Company Prefix (gcpLength 0 in the "
                                       "GCP length table: restricted circulation or unassigned)",
                                       (int)l, digits);
             return g;
         }
     }
-    return ledger_err_set(err, LEDGER_ENOTFOUND,
+    return gs1_err_set(err, GS1_ENOTFOUND,
                           "no entry of the GCP length table matches %.*s: the GS1 Company Prefix "
                           "length is unknown",
                           (int)nd, digits);
 }
 
-int reader_gcp_key_length(const reader_gcp_t *t, const char *ai, const char *value,
-                          ledger_err_t *err)
+int gs1_gcp_key_length(const gs1_gcp_t *t, const char *ai, const char *value,
+                          gs1_err_t *err)
 {
     static const char *const POS2[] = {"00", "01", "02", "03", "8003", "8006", "8026"};
     static const char *const POS1[] = {"253",  "255",  "401",  "402",  "410", "411",  "412",
@@ -423,7 +423,7 @@ int reader_gcp_key_length(const reader_gcp_t *t, const char *ai, const char *val
     size_t skip = 99, n;
 
     if (!ai || !value)
-        return ledger_err_set(err, LEDGER_EINVAL, "reader_gcp_key_length: NULL argument");
+        return gs1_err_set(err, GS1_EINVAL, "gs1_gcp_key_length: NULL argument");
     for (size_t i = 0; i < sizeof POS2 / sizeof *POS2; i++)
         if (!strcmp(ai, POS2[i]))
             skip = 1;
@@ -431,10 +431,10 @@ int reader_gcp_key_length(const reader_gcp_t *t, const char *ai, const char *val
         if (!strcmp(ai, POS1[i]))
             skip = 0;
     if (skip == 99)
-        return ledger_err_set(err, LEDGER_EINVAL, "AI (%.8s) carries no GS1 Company Prefix", ai);
+        return gs1_err_set(err, GS1_EINVAL, "AI (%.8s) carries no GS1 Company Prefix", ai);
     n = strlen(value);
     if (n <= skip || value[skip] < '0' || value[skip] > '9')
-        return ledger_err_set(err, LEDGER_EINPUT, "(%s) %.40s holds no GS1 Company Prefix", ai,
+        return gs1_err_set(err, GS1_EINPUT, "(%s) %.40s holds no GS1 Company Prefix", ai,
                               value);
-    return reader_gcp_prefix_length(t, value + skip, n - skip, err);
+    return gs1_gcp_prefix_length(t, value + skip, n - skip, err);
 }

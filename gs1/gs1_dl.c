@@ -1,4 +1,4 @@
-/* reader_dl.c -- GS1 Digital Link URIs (reader_dl.h).
+/* gs1_dl.c -- GS1 Digital Link URIs (gs1_dl.h).
  *
  * How parsing works (one pass over the URI each way, no allocation):
  *  1. Every character must be one a URI may hold; the scheme is http:// or
@@ -16,18 +16,18 @@
  *     must not repeat an AI, must be a data attribute, and must not be one
  *     that would fit the path as a qualifier; finally the pairing rules.
  */
-#include "reader_dl.h"
+#include "gs1_dl.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include "reader__obuf.h"
+#include "gs1__obuf.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Convenience alphas of the Digital Link standard (deprecated, accepted with
- * READER_GS1_ALPHAS). */
+ * GS1_ALPHAS). */
 static const struct {
     const char *alpha, *ai;
 } alphas[] = {
@@ -61,36 +61,36 @@ static bool bad_host_char(int c)
 
 /* The entry of path segment s[0..n) taken as an AI (or a convenience alpha
  * when allowed); *ai gets the AI's digits. */
-static const reader_ai_t *path_ai(const char *s, size_t n, unsigned flags, char ai[5])
+static const gs1_ai_t *path_ai(const char *s, size_t n, unsigned flags, char ai[5])
 {
-    const reader_ai_t *e;
+    const gs1_ai_t *e;
     if (n >= 2 && n <= 4 && is_digit((unsigned char)s[0])) {
-        e = reader_ai_lookup(s, n, flags & READER_GS1_UNKNOWN_AIS);
+        e = gs1_ai_lookup(s, n, flags & GS1_UNKNOWN_AIS);
         if (e) {
             memcpy(ai, s, n);
             ai[n] = '\0';
         }
         return e;
     }
-    if ((flags & READER_GS1_ALPHAS) && n >= 3 && n <= 5) {
+    if ((flags & GS1_ALPHAS) && n >= 3 && n <= 5) {
         for (size_t i = 0; i < NELEM(alphas); i++)
             if (strlen(alphas[i].alpha) == n && memcmp(alphas[i].alpha, s, n) == 0) {
                 strcpy(ai, alphas[i].ai);
-                return reader_ai_lookup(ai, strlen(ai), 0);
+                return gs1_ai_lookup(ai, strlen(ai), 0);
             }
     }
     return NULL;
 }
 
-size_t reader_dl_unescape(const char *in, size_t n, bool query, char *out, size_t cap)
+size_t gs1_dl_unescape(const char *in, size_t n, bool query, char *out, size_t cap)
 {
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         int c = (unsigned char)in[i];
-        if (c == '%' && i + 2 < n && reader_ai_hex_value((unsigned char)in[i + 1]) >= 0 &&
-            reader_ai_hex_value((unsigned char)in[i + 2]) >= 0) {
-            c = reader_ai_hex_value((unsigned char)in[i + 1]) * 16 +
-                reader_ai_hex_value((unsigned char)in[i + 2]);
+        if (c == '%' && i + 2 < n && gs1_ai_hex_value((unsigned char)in[i + 1]) >= 0 &&
+            gs1_ai_hex_value((unsigned char)in[i + 2]) >= 0) {
+            c = gs1_ai_hex_value((unsigned char)in[i + 1]) * 16 +
+                gs1_ai_hex_value((unsigned char)in[i + 2]);
             if (c == 0)
                 return (size_t)-1;
             i += 2;
@@ -107,7 +107,7 @@ size_t reader_dl_unescape(const char *in, size_t n, bool query, char *out, size_
     return o;
 }
 
-size_t reader_dl_escape(const char *in, size_t n, bool query, char *out, size_t cap)
+size_t gs1_dl_escape(const char *in, size_t n, bool query, char *out, size_t cap)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t o = 0;
@@ -131,40 +131,40 @@ size_t reader_dl_escape(const char *in, size_t n, bool query, char *out, size_t 
     return o;
 }
 
-#define DLERR(...) ledger_err_set(err, LEDGER_EINPUT, "Digital Link: " __VA_ARGS__)
+#define DLERR(...) gs1_err_set(err, GS1_EINPUT, "Digital Link: " __VA_ARGS__)
 
 /* Decodes, pads and checks one value, then appends it. */
-static int add_value(reader_ai_list_t *out, const char *ai, const reader_ai_t *e, const char *raw,
-                     size_t rn, bool query, unsigned flags, ledger_err_t *err)
+static int add_value(gs1_ai_list_t *out, const char *ai, const gs1_ai_t *e, const char *raw,
+                     size_t rn, bool query, unsigned flags, gs1_err_t *err)
 {
-    char v[READER_AI_MAX_VALUE + 1];
+    char v[GS1_AI_MAX_VALUE + 1];
     size_t vn;
     int rc;
 
     if (rn == 0)
         return DLERR("AI (%s): empty value in the %s", ai, query ? "query string" : "path");
-    vn = reader_dl_unescape(raw, rn, query, v, sizeof v);
+    vn = gs1_dl_unescape(raw, rn, query, v, sizeof v);
     if (vn == (size_t)-1) {
         for (size_t k = 0; k + 2 < rn; k++)
             if (raw[k] == '%' && raw[k + 1] == '0' && raw[k + 2] == '0')
                 return DLERR("AI (%s): the value decodes to a NUL byte (%%00)", ai);
         return DLERR("AI (%s): value is too long", ai);
     }
-    if ((flags & READER_GS1_ZERO_SUPPRESSED) && strcmp(ai, "01") == 0 &&
+    if ((flags & GS1_ZERO_SUPPRESSED) && strcmp(ai, "01") == 0 &&
         (vn == 8 || vn == 12 || vn == 13)) {
         memmove(v + 14 - vn, v, vn);
         memset(v, '0', 14 - vn);
         vn = 14;
         v[14] = '\0';
     }
-    if ((rc = reader_ai_validate(ai, e, v, vn, err)) < 0) {
+    if ((rc = gs1_ai_validate(ai, e, v, vn, err)) < 0) {
         if (strcmp(ai, "01") == 0 && (vn == 8 || vn == 12 || vn == 13) &&
-            !(flags & READER_GS1_ZERO_SUPPRESSED))
+            !(flags & GS1_ZERO_SUPPRESSED))
             return DLERR("AI (01): GTIN of %zu digits: a Digital Link carries the 14-digit GTIN",
                          vn);
-        return ledger_err_prefix(err, "Digital Link");
+        return gs1_err_prefix(err, "Digital Link");
     }
-    return reader_ai_list_add(out, ai, e, v, vn, err);
+    return gs1_ai_list_add(out, ai, e, v, vn, err);
 }
 
 /* Step 3: finds the root "/<pkey>/<value>" scanning pairs from the end of
@@ -175,7 +175,7 @@ static long find_root(const char *path, size_t n, unsigned flags)
     for (;;) {
         size_t vs = end, as;
         char ai[5];
-        const reader_ai_t *e;
+        const gs1_ai_t *e;
         while (vs > 0 && path[vs - 1] != '/')
             vs--;
         if (vs <= 1) /* no '/' left before the value but the leading one */
@@ -190,14 +190,14 @@ static long find_root(const char *path, size_t n, unsigned flags)
         e = path_ai(path + as + 1, vs - as - 1, flags, ai);
         if (!e)
             return -1;
-        if (e->flags & READER_AI_DL_PKEY)
+        if (e->flags & GS1_AI_DL_PKEY)
             return (long)as;
         end = as;
     }
 }
 
-int reader_dl_parse(const char *uri, size_t n, unsigned flags, reader_ai_list_t *out,
-                    size_t *npath_out, ledger_err_t *err)
+int gs1_dl_parse(const char *uri, size_t n, unsigned flags, gs1_ai_list_t *out,
+                    size_t *npath_out, gs1_err_t *err)
 {
     const char *host, *hend, *path, *pend, *query = NULL, *qend, *frag;
     size_t npath, i;
@@ -205,11 +205,11 @@ int reader_dl_parse(const char *uri, size_t n, unsigned flags, reader_ai_list_t 
     char quals[3][5];
     int rc;
 
-    reader_ai_list_clear(out);
+    gs1_ai_list_clear(out);
     if (npath_out)
         *npath_out = 0;
     if (!uri)
-        return ledger_err_set(err, LEDGER_EINVAL, "reader_dl_parse: NULL argument");
+        return gs1_err_set(err, GS1_EINVAL, "gs1_dl_parse: NULL argument");
     for (i = 0; i < n; i++)
         if (!uri_char((unsigned char)uri[i])) {
             int c = (unsigned char)uri[i];
@@ -239,7 +239,7 @@ int reader_dl_parse(const char *uri, size_t n, unsigned flags, reader_ai_list_t 
         query = pend + 1;
     else
         pend = qend;
-    if ((flags & READER_GS1_TRAILING_SLASH) && pend - path > 1 && pend[-1] == '/')
+    if ((flags & GS1_TRAILING_SLASH) && pend - path > 1 && pend[-1] == '/')
         pend--;
 
     root = find_root(path, (size_t)(pend - path), flags);
@@ -253,7 +253,7 @@ int reader_dl_parse(const char *uri, size_t n, unsigned flags, reader_ai_list_t 
     for (const char *p = path + root; p < pend;) {
         const char *as = p + 1, *ae = memchr(as, '/', (size_t)(pend - as)), *ve;
         char ai[5];
-        const reader_ai_t *e;
+        const gs1_ai_t *e;
         if (!ae)
             return DLERR("path ends with an AI without a value");
         e = path_ai(as, (size_t)(ae - as), flags, ai);
@@ -281,7 +281,7 @@ int reader_dl_parse(const char *uri, size_t n, unsigned flags, reader_ai_list_t 
                 numeric = numeric && is_digit((unsigned char)p[k]);
             if (numeric) {
                 char ai[5];
-                const reader_ai_t *e = reader_ai_lookup(p, kn, flags & READER_GS1_UNKNOWN_AIS);
+                const gs1_ai_t *e = gs1_ai_lookup(p, kn, flags & GS1_UNKNOWN_AIS);
                 if (!e)
                     return DLERR("'%.*s' in the query string is not a known AI",
                                  (int)(kn > 8 ? 8 : kn), p);
@@ -298,7 +298,7 @@ int reader_dl_parse(const char *uri, size_t n, unsigned flags, reader_ai_list_t 
     /* step 6: the path's qualifier sequence, then the attributes */
     for (i = 1; i < npath && i < 4; i++)
         memcpy(quals[i - 1], out->f[i].ai, 5);
-    if (npath > 4 || !reader_ai_dl_seq_ok(out->f[0].e, (const char(*)[5])quals, npath - 1, NULL)) {
+    if (npath > 4 || !gs1_ai_dl_seq_ok(out->f[0].e, (const char(*)[5])quals, npath - 1, NULL)) {
         char seq[64];
         size_t o = 0;
         for (i = 1; i < npath && o + 8 < sizeof seq; i++)
@@ -307,13 +307,13 @@ int reader_dl_parse(const char *uri, size_t n, unsigned flags, reader_ai_list_t 
                      seq, out->f[0].ai, *out->f[0].e->dlpkey ? out->f[0].e->dlpkey : "none");
     }
     for (i = npath; i < out->n; i++) {
-        const reader_ai_field_t *f = &out->f[i];
+        const gs1_ai_field_t *f = &out->f[i];
         char trial[3][5];
         for (size_t j = 0; j < i; j++)
             if (strcmp(out->f[j].ai, f->ai) == 0)
                 return DLERR("AI (%s) is given twice", f->ai);
-        if (!(f->e->flags & READER_AI_DL_ATTR) &&
-            !((f->e->flags & READER_AI_UNKNOWN) && (flags & READER_GS1_UNKNOWN_ATTRS)))
+        if (!(f->e->flags & GS1_AI_DL_ATTR) &&
+            !((f->e->flags & GS1_AI_UNKNOWN) && (flags & GS1_UNKNOWN_ATTRS)))
             return DLERR("AI (%s) cannot be a data attribute in the query string", f->ai);
         /* would it fit the path as a qualifier at some position? */
         for (size_t pos = 0; npath < 4 && pos < npath; pos++) {
@@ -325,19 +325,19 @@ int reader_dl_parse(const char *uri, size_t n, unsigned flags, reader_ai_list_t 
             }
             if (pos == npath - 1)
                 memcpy(trial[k++], f->ai, 5);
-            if (reader_ai_dl_seq_ok(out->f[0].e, (const char(*)[5])trial, k, NULL))
+            if (gs1_ai_dl_seq_ok(out->f[0].e, (const char(*)[5])trial, k, NULL))
                 return DLERR("AI (%s) is a key qualifier of (%s) and belongs in the path", f->ai,
                              out->f[0].ai);
         }
     }
-    if ((rc = reader_ai_check_fields(out, flags, err)) < 0)
-        return ledger_err_prefix(err, "Digital Link");
+    if ((rc = gs1_ai_check_fields(out, flags, err)) < 0)
+        return gs1_err_prefix(err, "Digital Link");
     if (npath_out)
         *npath_out = npath;
     return 0;
 }
 
-bool reader_dl_looks_like(const char *uri, size_t n, unsigned flags)
+bool gs1_dl_looks_like(const char *uri, size_t n, unsigned flags)
 {
     const char *p, *end = uri + n, *prev = NULL;
     size_t prevn = 0;
@@ -362,12 +362,12 @@ bool reader_dl_looks_like(const char *uri, size_t n, unsigned flags)
     while (p < end) {
         const char *s = p + 1, *e = memchr(s, '/', (size_t)(end - s));
         char ai[5];
-        const reader_ai_t *a;
+        const gs1_ai_t *a;
         if (!e)
             e = end;
         if (prev && s < end && is_digit((unsigned char)*s) &&
-            (a = path_ai(prev, prevn, flags & READER_GS1_ALPHAS, ai)) != NULL &&
-            (a->flags & READER_AI_DL_PKEY))
+            (a = path_ai(prev, prevn, flags & GS1_ALPHAS, ai)) != NULL &&
+            (a->flags & GS1_AI_DL_PKEY))
             return true;
         prev = s;
         prevn = (size_t)(e - s);
@@ -378,33 +378,33 @@ bool reader_dl_looks_like(const char *uri, size_t n, unsigned flags)
 
 /* ---- output ------------------------------------------------------------ */
 
-int reader_dl_select(const reader_ai_list_t *l, reader_dl_path_t *path, ledger_err_t *err)
+int gs1_dl_select(const gs1_ai_list_t *l, gs1_dl_path_t *path, gs1_err_t *err)
 {
     char q[3][5];
     int nq, best_alt = -1, best = -1;
     size_t i;
 
     for (i = 0; i < l->n; i++)
-        if ((l->f[i].e->flags & READER_AI_DL_PKEY) && l->f[i].e->dlpkey)
+        if ((l->f[i].e->flags & GS1_AI_DL_PKEY) && l->f[i].e->dlpkey)
             break;
     if (i == l->n)
-        return ledger_err_set(err, LEDGER_EINPUT,
+        return gs1_err_set(err, GS1_EINPUT,
                               "no GS1 primary key (GTIN (01), SSCC (00), GLN (414), GRAI (8003), "
                               "GIAI (8004), ...) in the data");
     path->key = i;
     path->nqual = 0;
-    for (int a = 0; (nq = reader_ai_dl_quals(l->f[i].e, a, q)) >= 0; a++) {
+    for (int a = 0; (nq = gs1_ai_dl_quals(l->f[i].e, a, q)) >= 0; a++) {
         int count = 0;
         for (int k = 0; k < nq; k++)
-            count += reader_ai_list_find(l, q[k]) != NULL;
+            count += gs1_ai_list_find(l, q[k]) != NULL;
         if (count > best) {
             best = count;
             best_alt = a;
         }
     }
-    nq = reader_ai_dl_quals(l->f[i].e, best_alt, q);
+    nq = gs1_ai_dl_quals(l->f[i].e, best_alt, q);
     for (int k = 0; k < nq; k++) {
-        const reader_ai_field_t *f = reader_ai_list_find(l, q[k]);
+        const gs1_ai_field_t *f = gs1_ai_list_find(l, q[k]);
         if (f)
             path->qual[path->nqual++] = (size_t)(f - l->f);
     }
@@ -413,8 +413,8 @@ int reader_dl_select(const reader_ai_list_t *l, reader_dl_path_t *path, ledger_e
 
 static void put_escaped(obuf_t *b, const char *v, size_t n, bool query)
 {
-    char tmp[READER_AI_MAX_VALUE * 3 + 1];
-    size_t len = reader_dl_escape(v, n, query, tmp, sizeof tmp);
+    char tmp[GS1_AI_MAX_VALUE * 3 + 1];
+    size_t len = gs1_dl_escape(v, n, query, tmp, sizeof tmp);
     if (len == (size_t)-1)
         b->over = true;
     else
@@ -438,27 +438,27 @@ static void put_canon(obuf_t *b, const char *v, size_t n)
     obuf_put(b, v + run, n - run);
 }
 
-int reader_dl_build(const reader_ai_list_t *l, const char *stem, unsigned flags, char *out,
-                    size_t cap, ledger_err_t *err)
+int gs1_dl_build(const gs1_ai_list_t *l, const char *stem, unsigned flags, char *out,
+                    size_t cap, gs1_err_t *err)
 {
     obuf_t b = {out, cap, 0, cap == 0};
-    reader_dl_path_t path;
+    gs1_dl_path_t path;
     size_t slen;
     bool first = true;
     int rc;
 
     if (cap)
         out[0] = '\0';
-    if ((rc = reader_dl_select(l, &path, err)) < 0)
+    if ((rc = gs1_dl_select(l, &path, err)) < 0)
         return rc;
     if (!stem)
-        stem = READER_DL_CANON_HOST;
+        stem = GS1_DL_CANON_HOST;
     slen = strlen(stem);
     if (slen > 0 && stem[slen - 1] == '/')
         slen--;
     obuf_put(&b, stem, slen);
     for (size_t k = 0; k <= path.nqual; k++) {
-        const reader_ai_field_t *f = &l->f[k == 0 ? path.key : path.qual[k - 1]];
+        const gs1_ai_field_t *f = &l->f[k == 0 ? path.key : path.qual[k - 1]];
         obuf_put(&b, "/", 1);
         obuf_put(&b, f->ai, strlen(f->ai));
         obuf_put(&b, "/", 1);
@@ -466,8 +466,8 @@ int reader_dl_build(const reader_ai_list_t *l, const char *stem, unsigned flags,
     }
     for (int fixed = 1; fixed >= 0; fixed--) {
         for (size_t i = 0; i < l->n; i++) {
-            const reader_ai_field_t *f = &l->f[i];
-            bool skip = ((f->e->flags & READER_AI_FIXED) != 0) != (fixed != 0);
+            const gs1_ai_field_t *f = &l->f[i];
+            bool skip = ((f->e->flags & GS1_AI_FIXED) != 0) != (fixed != 0);
             if (skip)
                 continue;
             if (strcmp(f->ai, l->f[path.key].ai) == 0)
@@ -478,11 +478,11 @@ int reader_dl_build(const reader_ai_list_t *l, const char *stem, unsigned flags,
                 skip = strcmp(f->ai, l->f[j].ai) == 0;
             if (skip)
                 continue;
-            if (!(f->e->flags & READER_AI_DL_ATTR) &&
-                !((f->e->flags & READER_AI_UNKNOWN) && (flags & READER_GS1_UNKNOWN_ATTRS))) {
+            if (!(f->e->flags & GS1_AI_DL_ATTR) &&
+                !((f->e->flags & GS1_AI_UNKNOWN) && (flags & GS1_UNKNOWN_ATTRS))) {
                 if (cap)
                     out[0] = '\0';
-                return ledger_err_set(err, LEDGER_EINPUT,
+                return gs1_err_set(err, GS1_EINPUT,
                                       "AI (%s) cannot be a Digital Link data attribute, and is "
                                       "not a key qualifier of (%s) here",
                                       f->ai, l->f[path.key].ai);
@@ -497,20 +497,20 @@ int reader_dl_build(const reader_ai_list_t *l, const char *stem, unsigned flags,
     return obuf_finish(&b, "Digital Link", err);
 }
 
-static int canon(const reader_ai_list_t *l, bool constrained, char *out, size_t cap,
-                 ledger_err_t *err)
+static int canon(const gs1_ai_list_t *l, bool constrained, char *out, size_t cap,
+                 gs1_err_t *err)
 {
     obuf_t b = {out, cap, 0, cap == 0};
-    reader_dl_path_t path;
-    const reader_ai_field_t *key;
+    gs1_dl_path_t path;
+    const gs1_ai_field_t *key;
     int rc;
 
     if (cap)
         out[0] = '\0';
-    if ((rc = reader_dl_select(l, &path, err)) < 0)
+    if ((rc = gs1_dl_select(l, &path, err)) < 0)
         return rc;
     key = &l->f[path.key];
-    obuf_put(&b, READER_DL_CANON_HOST "/", sizeof READER_DL_CANON_HOST);
+    obuf_put(&b, GS1_DL_CANON_HOST "/", sizeof GS1_DL_CANON_HOST);
     obuf_put(&b, key->ai, strlen(key->ai));
     obuf_put(&b, "/", 1);
     put_canon(&b, key->value, key->len);
@@ -518,7 +518,7 @@ static int canon(const reader_ai_list_t *l, bool constrained, char *out, size_t 
         /* only the finest level: (21), else (10), else (235); never (22) */
         static const char *const order[] = {"21", "10", "235"};
         for (size_t o = 0; o < NELEM(order); o++) {
-            const reader_ai_field_t *f = NULL;
+            const gs1_ai_field_t *f = NULL;
             for (size_t k = 0; k < path.nqual && !f; k++)
                 if (strcmp(l->f[path.qual[k]].ai, order[o]) == 0)
                     f = &l->f[path.qual[k]];
@@ -533,7 +533,7 @@ static int canon(const reader_ai_list_t *l, bool constrained, char *out, size_t 
         return obuf_finish(&b, "Digital Link", err);
     }
     for (size_t k = 0; k < path.nqual; k++) {
-        const reader_ai_field_t *f = &l->f[path.qual[k]];
+        const gs1_ai_field_t *f = &l->f[path.qual[k]];
         obuf_put(&b, "/", 1);
         obuf_put(&b, f->ai, strlen(f->ai));
         obuf_put(&b, "/", 1);
@@ -542,12 +542,12 @@ static int canon(const reader_ai_list_t *l, bool constrained, char *out, size_t 
     return obuf_finish(&b, "Digital Link", err);
 }
 
-int reader_dl_canonical(const reader_ai_list_t *l, char *out, size_t cap, ledger_err_t *err)
+int gs1_dl_canonical(const gs1_ai_list_t *l, char *out, size_t cap, gs1_err_t *err)
 {
     return canon(l, false, out, cap, err);
 }
 
-int reader_dl_key(const reader_ai_list_t *l, char *out, size_t cap, ledger_err_t *err)
+int gs1_dl_key(const gs1_ai_list_t *l, char *out, size_t cap, gs1_err_t *err)
 {
     return canon(l, true, out, cap, err);
 }

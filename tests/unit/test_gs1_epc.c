@@ -1,5 +1,5 @@
-/* test_reader_epc.c -- unit tests of reader_epc (EPC hex / tag URN / pure
- * URN / GS1 key view) and reader_gcp (the GCP length table).
+/* test_gs1_epc.c -- unit tests of gs1_epc (EPC hex / tag URN / pure
+ * URN / GS1 key view) and gs1_gcp (the GCP length table).
  *
  * The vector tests read $KETEN_SHARED/conformance/epc-tds/ directly:
  *   epcpy_pure-uri_tag-uri_hex.csv   hex -> tag URN -> pure URN, tag URN -> hex,
@@ -31,8 +31,8 @@
 #include <jansson.h>
 
 #include "csv_testlib.h"
-#include "reader_epc.h"
-#include "reader_gcp.h"
+#include "gs1_epc.h"
+#include "gs1_gcp.h"
 
 /* ---- helpers ------------------------------------------------------------------ */
 
@@ -153,7 +153,7 @@ static int tag_parts(const char *tag, char coding[16], int *filter)
 }
 
 /* Expected hex: uppercase, zero-padded to whole 16-bit words (what
- * reader_epc_hex gives; pyepc's sgtin-198 vectors stop at the byte). */
+ * gs1_epc_hex gives; pyepc's sgtin-198 vectors stop at the byte). */
 static void norm_hex(const char *in, char *out, size_t cap)
 {
     size_t n = 0;
@@ -177,49 +177,49 @@ static int same(const char *row, const char *what, const char *got, const char *
 static int check_triple(const char *row, const char *pure, const char *tag, const char *hex_in)
 {
     char hex[128], coding[16];
-    reader_epc_t *e = NULL;
-    ledger_err_t err;
+    gs1_epc_t *e = NULL;
+    gs1_err_t err;
     int ok = 1, filter;
 
     norm_hex(hex_in, hex, sizeof hex);
     if (tag_parts(tag, coding, &filter) != 0)
         return 0;
     /* hex -> tag URN -> pure URN */
-    if (reader_epc_from_hex(hex_in, strlen(hex_in), &e, &err) < 0) {
+    if (gs1_epc_from_hex(hex_in, strlen(hex_in), &e, &err) < 0) {
         printf("  FAIL %s: hex %s: %s\n", row, hex_in, err.msg);
         return 0;
     }
-    ok &= same(row, "hex->tag", reader_epc_tag_urn(e), tag);
-    ok &= same(row, "hex->pure", reader_epc_pure_urn(e), pure);
-    ok &= same(row, "hex->hex", reader_epc_hex(e), hex);
-    reader_epc_free(e);
+    ok &= same(row, "hex->tag", gs1_epc_tag_urn(e), tag);
+    ok &= same(row, "hex->pure", gs1_epc_pure_urn(e), pure);
+    ok &= same(row, "hex->hex", gs1_epc_hex(e), hex);
+    gs1_epc_free(e);
     /* tag URN -> hex */
-    if (reader_epc_from_tag_urn(tag, strlen(tag), &e, &err) < 0) {
+    if (gs1_epc_from_tag_urn(tag, strlen(tag), &e, &err) < 0) {
         printf("  FAIL %s: tag %s: %s\n", row, tag, err.msg);
         return 0;
     }
-    ok &= same(row, "tag->hex", reader_epc_hex(e), hex);
-    ok &= same(row, "tag->pure", reader_epc_pure_urn(e), pure);
-    ok &= same(row, "tag->tag", reader_epc_tag_urn(e), tag);
-    reader_epc_free(e);
+    ok &= same(row, "tag->hex", gs1_epc_hex(e), hex);
+    ok &= same(row, "tag->pure", gs1_epc_pure_urn(e), pure);
+    ok &= same(row, "tag->tag", gs1_epc_tag_urn(e), tag);
+    gs1_epc_free(e);
     /* pure URN + coding + filter -> tag URN, hex */
-    if (reader_epc_parse_pure_urn(pure, strlen(pure), &e, &err) < 0) {
+    if (gs1_epc_parse_pure_urn(pure, strlen(pure), &e, &err) < 0) {
         printf("  FAIL %s: pure %s: %s\n", row, pure, err.msg);
         return 0;
     }
-    ok &= same(row, "pure->pure", reader_epc_pure_urn(e), pure);
+    ok &= same(row, "pure->pure", gs1_epc_pure_urn(e), pure);
     {
-        reader_epc_t *t = NULL;
-        if (reader_epc_encode(e, coding, filter, &t, &err) < 0) {
+        gs1_epc_t *t = NULL;
+        if (gs1_epc_encode(e, coding, filter, &t, &err) < 0) {
             printf("  FAIL %s: encode %s as %s: %s\n", row, pure, coding, err.msg);
             ok = 0;
         } else {
-            ok &= same(row, "pure->tag", reader_epc_tag_urn(t), tag);
-            ok &= same(row, "pure->hex", reader_epc_hex(t), hex);
-            reader_epc_free(t);
+            ok &= same(row, "pure->tag", gs1_epc_tag_urn(t), tag);
+            ok &= same(row, "pure->hex", gs1_epc_hex(t), hex);
+            gs1_epc_free(t);
         }
     }
-    reader_epc_free(e);
+    gs1_epc_free(e);
     return ok;
 }
 
@@ -272,37 +272,37 @@ static void test_supplementary_csv(void **state)
 }
 
 /* A pure URN must parse (valid) and print back the same, or be rejected
- * with LEDGER_EINPUT (invalid). epcpy's tables are per scheme class: an
+ * with GS1_EINPUT (invalid). epcpy's tables are per scheme class: an
  * "invalid" row may be a valid URN of another scheme (the GSRN table
  * rejects urn:epc:id:gsrnp:...); keten parses every scheme, so such a row
  * passes when the URN is not read as the row's scheme. */
 static int check_validity(const char *row, const char *scheme, const char *uri, int valid)
 {
-    reader_epc_t *e = NULL;
-    ledger_err_t err;
-    int rc = reader_epc_parse_pure_urn(uri, strlen(uri), &e, &err);
+    gs1_epc_t *e = NULL;
+    gs1_err_t err;
+    int rc = gs1_epc_parse_pure_urn(uri, strlen(uri), &e, &err);
     if (valid) {
         if (rc < 0) {
             printf("  FAIL %s: %s must be valid: %s\n", row, uri, err.msg);
             return 0;
         }
-        rc = same(row, "pure round trip", reader_epc_pure_urn(e), uri);
-        reader_epc_free(e);
+        rc = same(row, "pure round trip", gs1_epc_pure_urn(e), uri);
+        gs1_epc_free(e);
         return rc;
     }
-    if (rc == 0 && strcasecmp(reader_epc_scheme(e), scheme) != 0) {
+    if (rc == 0 && strcasecmp(gs1_epc_scheme(e), scheme) != 0) {
         printf("  note %s: %s is not %s but %s: counted as rejected\n", row, uri, scheme,
-               reader_epc_scheme(e));
-        reader_epc_free(e);
+               gs1_epc_scheme(e));
+        gs1_epc_free(e);
         return 1;
     }
     if (rc == 0) {
         printf("  FAIL %s: %s must be rejected\n", row, uri);
-        reader_epc_free(e);
+        gs1_epc_free(e);
         return 0;
     }
-    if (rc != LEDGER_EINPUT) {
-        printf("  FAIL %s: %s rejected with %d, not LEDGER_EINPUT\n", row, uri, rc);
+    if (rc != GS1_EINPUT) {
+        printf("  FAIL %s: %s rejected with %d, not GS1_EINPUT\n", row, uri, rc);
         return 0;
     }
     return 1;
@@ -334,19 +334,19 @@ static void test_validity_csv(void **state)
 }
 
 /* The GS1 key view of a pure URN against an expected element string, GCP
- * length and (optionally) epcpy's gs1_key; and reader_epc_from_gs1 back to
+ * length and (optionally) epcpy's gs1_key; and gs1_epc_from_gs1 back to
  * the same URN. */
 static int check_gs1(const char *row, const char *scheme, const char *uri, const char *gs1_key,
                      const char *elem, int cpl)
 {
-    reader_epc_t *e = NULL, *back = NULL;
-    const reader_epc_ai_t *pairs;
-    ledger_err_t err;
+    gs1_epc_t *e = NULL, *back = NULL;
+    const gs1_epc_ai_t *pairs;
+    gs1_err_t err;
     char want[256], key[128];
     size_t n;
     int ok = 1;
 
-    if (reader_epc_parse_pure_urn(uri, strlen(uri), &e, &err) < 0) {
+    if (gs1_epc_parse_pure_urn(uri, strlen(uri), &e, &err) < 0) {
         printf("  FAIL %s: %s: %s\n", row, uri, err.msg);
         return 0;
     }
@@ -361,26 +361,26 @@ static int check_gs1(const char *row, const char *scheme, const char *uri, const
         printf("  note %s: epcpy's \"(254)0\" compared as no (254) (TDS: extension 0 = none)\n",
                row);
     }
-    ok &= same(row, "element string", reader_epc_element_string(e), want);
-    if (cpl > 0 && reader_epc_gcp_length(e) != cpl) {
-        printf("  MISMATCH %s: gcp length %d, want %d\n", row, reader_epc_gcp_length(e), cpl);
+    ok &= same(row, "element string", gs1_epc_element_string(e), want);
+    if (cpl > 0 && gs1_epc_gcp_length(e) != cpl) {
+        printf("  MISMATCH %s: gcp length %d, want %d\n", row, gs1_epc_gcp_length(e), cpl);
         ok = 0;
     }
-    n = reader_epc_gs1(e, &pairs);
+    n = gs1_epc_gs1(e, &pairs);
     if (gs1_key && *gs1_key && n > 0) {
         /* epcpy's GRAI key leaves out the "0" that AI (8003) starts with. */
         snprintf(key, sizeof key, "%s%s", strcmp(scheme, "GRAI") ? "" : "0", gs1_key);
         ok &= same(row, "gs1 key", pairs[0].value, key);
     }
     /* back from the element string components, with the GCP length */
-    if (reader_epc_from_gs1(pairs, n, reader_epc_gcp_length(e), &back, &err) < 0) {
-        printf("  FAIL %s: from_gs1 %s: %s\n", row, reader_epc_element_string(e), err.msg);
+    if (gs1_epc_from_gs1(pairs, n, gs1_epc_gcp_length(e), &back, &err) < 0) {
+        printf("  FAIL %s: from_gs1 %s: %s\n", row, gs1_epc_element_string(e), err.msg);
         ok = 0;
     } else {
-        ok &= same(row, "from_gs1", reader_epc_pure_urn(back), uri);
-        reader_epc_free(back);
+        ok &= same(row, "from_gs1", gs1_epc_pure_urn(back), uri);
+        gs1_epc_free(back);
     }
-    reader_epc_free(e);
+    gs1_epc_free(e);
     return ok;
 }
 
@@ -450,23 +450,23 @@ static const char *jstr(json_t *o, const char *k)
 /* An identity that must not be writable in the given coding. */
 static int check_not_encodable(const char *row, const char *uri, const char *coding, int filter)
 {
-    reader_epc_t *e = NULL, *t = NULL;
-    ledger_err_t err;
+    gs1_epc_t *e = NULL, *t = NULL;
+    gs1_err_t err;
     int rc;
 
-    if (reader_epc_parse_pure_urn(uri, strlen(uri), &e, &err) < 0) {
+    if (gs1_epc_parse_pure_urn(uri, strlen(uri), &e, &err) < 0) {
         printf("  FAIL %s: %s: %s\n", row, uri, err.msg);
         return 0;
     }
-    rc = reader_epc_encode(e, coding, filter, &t, &err);
-    reader_epc_free(e);
+    rc = gs1_epc_encode(e, coding, filter, &t, &err);
+    gs1_epc_free(e);
     if (rc == 0) {
         printf("  FAIL %s: %s must not be encodable as %s, got %s\n", row, uri, coding,
-               reader_epc_hex(t));
-        reader_epc_free(t);
+               gs1_epc_hex(t));
+        gs1_epc_free(t);
         return 0;
     }
-    return rc == LEDGER_EINPUT;
+    return rc == GS1_EINPUT;
 }
 
 static void test_json(void **state)
@@ -595,9 +595,9 @@ static void test_dl_normaliser(void **state)
 
     while (fgets(line, sizeof line, f)) {
         char *c[8], scheme[16];
-        reader_epc_t *e = NULL;
-        const reader_epc_ai_t *pairs;
-        ledger_err_t err;
+        gs1_epc_t *e = NULL;
+        const gs1_epc_ai_t *pairs;
+        gs1_err_t err;
         size_t n, k;
 
         if (++lineno == 1 || csv_split_in_place(line, c, 8) < 5 ||
@@ -613,18 +613,18 @@ static void test_dl_normaliser(void **state)
         snprintf(row, sizeof row, "dl_normaliser line %d", lineno);
         tally_t *t = tally(&ts, scheme);
         t->total++;
-        if (reader_epc_parse_pure_urn(c[1], strlen(c[1]), &e, &err) < 0) {
+        if (gs1_epc_parse_pure_urn(c[1], strlen(c[1]), &e, &err) < 0) {
             printf("  FAIL %s: %s: %s\n", row, c[1], err.msg);
             continue;
         }
-        n = reader_epc_gs1(e, &pairs);
+        n = gs1_epc_gs1(e, &pairs);
         snprintf(dl, sizeof dl, "https://id.gs1.org");
         for (size_t i = 0; i < n; i++) {
             dl_escape(pairs[i].value, esc, sizeof esc);
             snprintf(dl + strlen(dl), sizeof dl - strlen(dl), "/%s/%s", pairs[i].ai, esc);
         }
         t->pass += same(row, "digital link", dl, c[3]);
-        reader_epc_free(e);
+        gs1_epc_free(e);
     }
     fclose(f);
     assert_int_equal(report("dl_normaliser_vectors.csv (urn:epc:id rows)", &ts), 0);
@@ -634,13 +634,13 @@ static void test_dl_normaliser(void **state)
 
 static void expect_error(const char *in, int code, const char *msg_part)
 {
-    reader_epc_t *e = (reader_epc_t *)1;
-    ledger_err_t err;
-    int rc = reader_epc_parse(in, strlen(in), &e, &err);
+    gs1_epc_t *e = (gs1_epc_t *)1;
+    gs1_err_t err;
+    int rc = gs1_epc_parse(in, strlen(in), &e, &err);
     if (code == 0) {
         if (rc != 0)
             fail_msg("%s: %s", in, err.msg);
-        reader_epc_free(e);
+        gs1_epc_free(e);
         return;
     }
     if (rc != code || e != NULL || !strstr(err.msg, msg_part))
@@ -651,173 +651,173 @@ static void expect_error(const char *in, int code, const char *msg_part)
 static void test_errors(void **state)
 {
     (void)state;
-    expect_error("3B157E316390F32CCE78D106310325CD06DD7200", LEDGER_EINPUT,
+    expect_error("3B157E316390F32CCE78D106310325CD06DD7200", GS1_EINPUT,
                  "EPC header 0x3B is not a scheme keten knows (it is ADI-var");
-    expect_error("AA02032533139342DFDC1C35", LEDGER_EINPUT,
+    expect_error("AA02032533139342DFDC1C35", GS1_EINPUT,
                  "EPC header 0xAA is not a scheme keten knows");
-    expect_error("000000000000000000000000", LEDGER_EINPUT, "header 0x00");
-    expect_error("307C257BF7194E4000001A85", LEDGER_EINPUT, "SGTIN-96 partition 7 is reserved");
-    expect_error("3074257BF7194E4000001A", LEDGER_EINPUT, "must be 24 digits");
-    expect_error("3074257BF7194E4000001A8500", LEDGER_EINPUT, "must be 24 digits");
-    expect_error("3074257BF7194E4000001A8G", LEDGER_EINPUT, "'G' at position 24");
-    expect_error("", LEDGER_EINPUT, "empty");
+    expect_error("000000000000000000000000", GS1_EINPUT, "header 0x00");
+    expect_error("307C257BF7194E4000001A85", GS1_EINPUT, "SGTIN-96 partition 7 is reserved");
+    expect_error("3074257BF7194E4000001A", GS1_EINPUT, "must be 24 digits");
+    expect_error("3074257BF7194E4000001A8500", GS1_EINPUT, "must be 24 digits");
+    expect_error("3074257BF7194E4000001A8G", GS1_EINPUT, "'G' at position 24");
+    expect_error("", GS1_EINPUT, "empty");
     /* SGTIN-96 company prefix field 2^24-1 > 7 digits */
-    expect_error("3017FFFFFC00000000000000", LEDGER_EINPUT,
+    expect_error("3017FFFFFC00000000000000", GS1_EINPUT,
                  "company prefix field holds 16777215, which does not fit its 7 digits");
     /* SSCC-96 with a non-zero reserved bit */
-    expect_error("3114257BF4499602D2000001", LEDGER_EINPUT, "reserved bits are not zero");
+    expect_error("3114257BF4499602D2000001", GS1_EINPUT, "reserved bits are not zero");
     /* SGTIN-198 padding after its 198 bits */
-    expect_error("3634257BF7194E5B3770E4000000000000000000000000000001", LEDGER_EINPUT,
+    expect_error("3634257BF7194E5B3770E4000000000000000000000000000001", GS1_EINPUT,
                  "non-zero bits after its 198 bits");
     /* a 7-bit character 0x01 (not in set 82) in an SGTIN-198 serial */
-    expect_error("3634257BF7194E5B3770E400000000000000000000000000", LEDGER_EINPUT,
+    expect_error("3634257BF7194E5B3770E400000000000000000000000000", GS1_EINPUT,
                  "must be 50 to 52 digits");
-    expect_error("3634257BF7194E408000000000000000000000000000000000", LEDGER_EINPUT,
+    expect_error("3634257BF7194E408000000000000000000000000000000000", GS1_EINPUT,
                  "character 0x01");
-    expect_error("urn:epc:tag:sgtin-96:1.50712192365.88.0123", LEDGER_EINPUT, "leading zero");
-    expect_error("urn:epc:tag:sgtin-96:8.0614141.812345.6789", LEDGER_EINPUT, "filter value");
-    expect_error("urn:epc:tag:sgtin-96:1.0614141.812345.274877906944", LEDGER_EINPUT, "too large");
-    expect_error("urn:epc:tag:adi-var:5.W81X9C.3KL984PX1.2WMA-52", LEDGER_EINPUT,
+    expect_error("urn:epc:tag:sgtin-96:1.50712192365.88.0123", GS1_EINPUT, "leading zero");
+    expect_error("urn:epc:tag:sgtin-96:8.0614141.812345.6789", GS1_EINPUT, "filter value");
+    expect_error("urn:epc:tag:sgtin-96:1.0614141.812345.274877906944", GS1_EINPUT, "too large");
+    expect_error("urn:epc:tag:adi-var:5.W81X9C.3KL984PX1.2WMA-52", GS1_EINPUT,
                  "not one keten supports");
-    expect_error("urn:epc:tag:usdod-96:16.2S194.0", LEDGER_EINPUT, "0 to 15");
-    expect_error("urn:epc:tag:cpi-96:1.0614141.0123.5", LEDGER_EINPUT, "leading zero");
+    expect_error("urn:epc:tag:usdod-96:16.2S194.0", GS1_EINPUT, "0 to 15");
+    expect_error("urn:epc:tag:cpi-96:1.0614141.0123.5", GS1_EINPUT, "leading zero");
     /* CPI-var whose reference runs past the end of the hex (no end marker) */
-    expect_error("3D14257BF71CADD35D80", LEDGER_EINPUT, "CPI-var EPC hex must be");
-    expect_error("urn:epc:id:upui:123456789012.0.0", LEDGER_EINPUT, "not one keten supports");
-    expect_error("urn:epc:class:lgtin:0614141.812345.LOT", LEDGER_EINPUT, "name one EPC");
+    expect_error("3D14257BF71CADD35D80", GS1_EINPUT, "CPI-var EPC hex must be");
+    expect_error("urn:epc:id:upui:123456789012.0.0", GS1_EINPUT, "not one keten supports");
+    expect_error("urn:epc:class:lgtin:0614141.812345.LOT", GS1_EINPUT, "name one EPC");
     expect_error("urn:epc:id:sgtin:0614141.812345.6789%2f", 0, "");
-    expect_error("urn:epc:id:sgtin:0614141.812345.67/89", LEDGER_EINPUT, "'/'");
-    expect_error("urn:epc:id:sgtin:0614141.812345.67%41", LEDGER_EINPUT, "not allowed");
-    expect_error("urn:epc:id:sgtin:0614141.812345.67%4", LEDGER_EINPUT, "escape");
+    expect_error("urn:epc:id:sgtin:0614141.812345.67/89", GS1_EINPUT, "'/'");
+    expect_error("urn:epc:id:sgtin:0614141.812345.67%41", GS1_EINPUT, "not allowed");
+    expect_error("urn:epc:id:sgtin:0614141.812345.67%4", GS1_EINPUT, "escape");
 }
 
 static void test_forms(void **state)
 {
     (void)state;
-    reader_epc_t *e, *t;
-    ledger_err_t err;
-    const reader_epc_ai_t *p;
+    gs1_epc_t *e, *t;
+    gs1_err_t err;
+    const gs1_epc_ai_t *p;
     const char *in = " 30 74 25 7b f7 19 4e 40 00 00 1a 85\r\n";
 
-    assert_int_equal(reader_epc_parse(in, strlen(in), &e, &err), 0);
-    assert_string_equal(reader_epc_scheme(e), "sgtin");
-    assert_string_equal(reader_epc_coding(e), "sgtin-96");
-    assert_int_equal(reader_epc_bits(e), 96);
-    assert_int_equal(reader_epc_filter(e), 3);
-    assert_int_equal(reader_epc_gcp_length(e), 7);
-    assert_string_equal(reader_epc_company_prefix(e), "0614141");
-    assert_int_equal(reader_epc_gs1(e, &p), 2);
+    assert_int_equal(gs1_epc_parse(in, strlen(in), &e, &err), 0);
+    assert_string_equal(gs1_epc_scheme(e), "sgtin");
+    assert_string_equal(gs1_epc_coding(e), "sgtin-96");
+    assert_int_equal(gs1_epc_bits(e), 96);
+    assert_int_equal(gs1_epc_filter(e), 3);
+    assert_int_equal(gs1_epc_gcp_length(e), 7);
+    assert_string_equal(gs1_epc_company_prefix(e), "0614141");
+    assert_int_equal(gs1_epc_gs1(e, &p), 2);
     assert_string_equal(p[0].ai, "01");
     assert_string_equal(p[1].ai, "21");
-    reader_epc_free(e);
+    gs1_epc_free(e);
 
     /* automatic coding: a numeric serial takes sgtin-96, text sgtin-198 */
     in = "urn:epc:id:sgtin:0614141.812345.6789";
-    assert_int_equal(reader_epc_parse(in, strlen(in), &e, &err), 0);
-    assert_null(reader_epc_hex(e));
-    assert_null(reader_epc_tag_urn(e));
-    assert_int_equal(reader_epc_encode(e, NULL, 3, &t, &err), 0);
-    assert_string_equal(reader_epc_hex(t), "3074257BF7194E4000001A85");
-    reader_epc_free(t);
-    assert_int_equal(reader_epc_encode(e, "sscc-96", 3, &t, &err), LEDGER_EINVAL);
-    assert_int_equal(reader_epc_encode(e, NULL, 8, &t, &err), LEDGER_EINPUT);
-    reader_epc_free(e);
+    assert_int_equal(gs1_epc_parse(in, strlen(in), &e, &err), 0);
+    assert_null(gs1_epc_hex(e));
+    assert_null(gs1_epc_tag_urn(e));
+    assert_int_equal(gs1_epc_encode(e, NULL, 3, &t, &err), 0);
+    assert_string_equal(gs1_epc_hex(t), "3074257BF7194E4000001A85");
+    gs1_epc_free(t);
+    assert_int_equal(gs1_epc_encode(e, "sscc-96", 3, &t, &err), GS1_EINVAL);
+    assert_int_equal(gs1_epc_encode(e, NULL, 8, &t, &err), GS1_EINPUT);
+    gs1_epc_free(e);
     in = "urn:epc:id:sgtin:0614141.812345.6789AB";
-    assert_int_equal(reader_epc_parse(in, strlen(in), &e, &err), 0);
-    assert_int_equal(reader_epc_encode(e, NULL, 1, &t, &err), 0);
-    assert_string_equal(reader_epc_coding(t), "sgtin-198");
-    reader_epc_free(t);
-    reader_epc_free(e);
-    reader_epc_free(NULL);
+    assert_int_equal(gs1_epc_parse(in, strlen(in), &e, &err), 0);
+    assert_int_equal(gs1_epc_encode(e, NULL, 1, &t, &err), 0);
+    assert_string_equal(gs1_epc_coding(t), "sgtin-198");
+    gs1_epc_free(t);
+    gs1_epc_free(e);
+    gs1_epc_free(NULL);
 
     /* cpi-var is variable: 8+3+3 header/filter/partition, 24-bit prefix,
      * "12-456" as 6 six-bit characters plus the 000000 end, 40-bit serial:
      * 120 bits, written as 128 (8 words) */
     in = "3D14257BF71CADD35D8000075BCD1500";
-    assert_int_equal(reader_epc_parse(in, strlen(in), &e, &err), 0);
-    assert_int_equal(reader_epc_bits(e), 120);
-    assert_string_equal(reader_epc_hex(e), in);
-    reader_epc_free(e);
+    assert_int_equal(gs1_epc_parse(in, strlen(in), &e, &err), 0);
+    assert_int_equal(gs1_epc_bits(e), 120);
+    assert_string_equal(gs1_epc_hex(e), in);
+    gs1_epc_free(e);
     /* usdod-96 filter 15 (two digits in the tag URN); no GS1 key */
     in = "2FF203253313934FFFFFFFFF";
-    assert_int_equal(reader_epc_parse(in, strlen(in), &e, &err), 0);
-    assert_int_equal(reader_epc_filter(e), 15);
-    assert_int_equal(reader_epc_gcp_length(e), 0);
-    assert_int_equal(reader_epc_gs1(e, &p), 0);
+    assert_int_equal(gs1_epc_parse(in, strlen(in), &e, &err), 0);
+    assert_int_equal(gs1_epc_filter(e), 15);
+    assert_int_equal(gs1_epc_gcp_length(e), 0);
+    assert_int_equal(gs1_epc_gs1(e, &p), 0);
     assert_null(p);
-    assert_string_equal(reader_epc_element_string(e), "");
-    reader_epc_free(e);
+    assert_string_equal(gs1_epc_element_string(e), "");
+    gs1_epc_free(e);
 }
 
-/* ---- reader_gcp ------------------------------------------------------------------- */
+/* ---- gs1_gcp ------------------------------------------------------------------- */
 
 static void test_gcp(void **state)
 {
     (void)state;
-    reader_gcp_t *g = NULL;
-    ledger_err_t err;
-    reader_epc_t *e = NULL;
+    gs1_gcp_t *g = NULL;
+    gs1_err_t err;
+    gs1_epc_t *e = NULL;
     const char *fix = "tests/data/gcp/gcp-lengths.xml";
 
-    if (reader_gcp_load(fix, &g, &err) < 0)
+    if (gs1_gcp_load(fix, &g, &err) < 0)
         fail_msg("%s", err.msg);
-    assert_int_equal(reader_gcp_count(g), 10); /* 11 entries, one exact duplicate */
-    assert_string_equal(reader_gcp_date(g), "2026-11-24T10:00:00.000+01:00");
+    assert_int_equal(gs1_gcp_count(g), 10); /* 11 entries, one exact duplicate */
+    assert_string_equal(gs1_gcp_date(g), "2026-11-24T10:00:00.000+01:00");
     /* longest match among 0614 (9), 061414 (6), 0614141 (7) */
-    assert_int_equal(reader_gcp_prefix_length(g, "0614141123452", 13, &err), 7);
-    assert_int_equal(reader_gcp_prefix_length(g, "0614142123452", 13, &err), 6);
-    assert_int_equal(reader_gcp_prefix_length(g, "0614999999999", 13, &err), 9);
-    assert_int_equal(reader_gcp_prefix_length(g, "061411123456", 12, &err), 12);
-    assert_int_equal(reader_gcp_prefix_length(g, "0200000000000", 13, &err), LEDGER_ENOTFOUND);
+    assert_int_equal(gs1_gcp_prefix_length(g, "0614141123452", 13, &err), 7);
+    assert_int_equal(gs1_gcp_prefix_length(g, "0614142123452", 13, &err), 6);
+    assert_int_equal(gs1_gcp_prefix_length(g, "0614999999999", 13, &err), 9);
+    assert_int_equal(gs1_gcp_prefix_length(g, "061411123456", 12, &err), 12);
+    assert_int_equal(gs1_gcp_prefix_length(g, "0200000000000", 13, &err), GS1_ENOTFOUND);
     assert_non_null(strstr(err.msg, "gcpLength 0"));
-    assert_int_equal(reader_gcp_prefix_length(g, "9999999999999", 13, &err), LEDGER_ENOTFOUND);
+    assert_int_equal(gs1_gcp_prefix_length(g, "9999999999999", 13, &err), GS1_ENOTFOUND);
     /* GTIN-14: the digits after the indicator; SSCC: after the extension;
      * GRAI: after the leading 0; GLN: as is */
-    assert_int_equal(reader_gcp_key_length(g, "01", "80614141123458", &err), 7);
-    assert_int_equal(reader_gcp_key_length(g, "01", "05412345000013", &err), 7);
-    assert_int_equal(reader_gcp_key_length(g, "00", "106141412345678908", &err), 7);
-    assert_int_equal(reader_gcp_key_length(g, "8003", "00614141123452400", &err), 7);
-    assert_int_equal(reader_gcp_key_length(g, "414", "0614141123452", &err), 7);
-    assert_int_equal(reader_gcp_key_length(g, "8004", "0614141ABC", &err), 7);
-    assert_int_equal(reader_gcp_key_length(g, "21", "123", &err), LEDGER_EINVAL);
+    assert_int_equal(gs1_gcp_key_length(g, "01", "80614141123458", &err), 7);
+    assert_int_equal(gs1_gcp_key_length(g, "01", "05412345000013", &err), 7);
+    assert_int_equal(gs1_gcp_key_length(g, "00", "106141412345678908", &err), 7);
+    assert_int_equal(gs1_gcp_key_length(g, "8003", "00614141123452400", &err), 7);
+    assert_int_equal(gs1_gcp_key_length(g, "414", "0614141123452", &err), 7);
+    assert_int_equal(gs1_gcp_key_length(g, "8004", "0614141ABC", &err), 7);
+    assert_int_equal(gs1_gcp_key_length(g, "21", "123", &err), GS1_EINVAL);
 
     /* the scan-to-EPC path: a Digital Link's GTIN + serial, the GCP length
      * from the table, the EPC URN (TDS 7.1: indicator digit moves to the
      * front of the item reference) */
     {
-        reader_epc_ai_t pairs[] = {{"01", "05412345000013"}, {"21", "SN001"}, {"10", "LOT42"}};
-        int len = reader_gcp_key_length(g, "01", pairs[0].value, &err);
-        assert_int_equal(reader_epc_from_gs1(pairs, 3, len, &e, &err), 0);
-        assert_string_equal(reader_epc_pure_urn(e), "urn:epc:id:sgtin:5412345.000001.SN001");
-        reader_epc_free(e);
+        gs1_epc_ai_t pairs[] = {{"01", "05412345000013"}, {"21", "SN001"}, {"10", "LOT42"}};
+        int len = gs1_gcp_key_length(g, "01", pairs[0].value, &err);
+        assert_int_equal(gs1_epc_from_gs1(pairs, 3, len, &e, &err), 0);
+        assert_string_equal(gs1_epc_pure_urn(e), "urn:epc:id:sgtin:5412345.000001.SN001");
+        gs1_epc_free(e);
         pairs[0].value = "05412345000014"; /* wrong check digit */
-        assert_int_equal(reader_epc_from_gs1(pairs, 3, len, &e, &err), LEDGER_EINPUT);
+        assert_int_equal(gs1_epc_from_gs1(pairs, 3, len, &e, &err), GS1_EINPUT);
         assert_non_null(strstr(err.msg, "check digit"));
         pairs[1].ai = "22"; /* no serial: a class, not an EPC */
         pairs[0].value = "05412345000013";
-        assert_int_equal(reader_epc_from_gs1(pairs, 3, len, &e, &err), LEDGER_ENOTFOUND);
+        assert_int_equal(gs1_epc_from_gs1(pairs, 3, len, &e, &err), GS1_ENOTFOUND);
     }
-    reader_gcp_free(g);
+    gs1_gcp_free(g);
 
-    assert_int_equal(reader_gcp_load("tests/data/gcp/no-such.xml", &g, &err), LEDGER_EIO);
+    assert_int_equal(gs1_gcp_load("tests/data/gcp/no-such.xml", &g, &err), GS1_EIO);
     assert_null(g);
 #define BAD(xml, code, part)                                                                       \
     do {                                                                                           \
-        assert_int_equal(reader_gcp_parse(xml, strlen(xml), &g, &err), code);                      \
+        assert_int_equal(gs1_gcp_parse(xml, strlen(xml), &g, &err), code);                      \
         assert_null(g);                                                                            \
         if (!strstr(err.msg, part))                                                                \
             fail_msg("%s: message \"%s\" lacks \"%s\"", xml, err.msg, part);                       \
     } while (0)
-    BAD("<foo/>", LEDGER_EINPUT, "no <GCPPrefixFormatList>");
-    BAD("<GCPPrefixFormatList></GCPPrefixFormatList>", LEDGER_EINPUT, "no <entry>");
-    BAD("<GCPPrefixFormatList>\n<entry prefix=\"06\"/>", LEDGER_EINPUT, "line 2");
-    BAD("<GCPPrefixFormatList><entry prefix=\"0x6\" gcpLength=\"7\"/>", LEDGER_EINPUT, "digits");
-    BAD("<GCPPrefixFormatList><entry prefix=\"06\" gcpLength=\"13\"/>", LEDGER_EINPUT, "0 to 12");
+    BAD("<foo/>", GS1_EINPUT, "no <GCPPrefixFormatList>");
+    BAD("<GCPPrefixFormatList></GCPPrefixFormatList>", GS1_EINPUT, "no <entry>");
+    BAD("<GCPPrefixFormatList>\n<entry prefix=\"06\"/>", GS1_EINPUT, "line 2");
+    BAD("<GCPPrefixFormatList><entry prefix=\"0x6\" gcpLength=\"7\"/>", GS1_EINPUT, "digits");
+    BAD("<GCPPrefixFormatList><entry prefix=\"06\" gcpLength=\"13\"/>", GS1_EINPUT, "0 to 12");
     BAD("<GCPPrefixFormatList><entry prefix=\"06\" gcpLength=\"7\"/><entry prefix=\"06\" "
         "gcpLength=\"8\"/>",
-        LEDGER_EINPUT, "twice");
-    BAD("<GCPPrefixFormatList><entry prefix=\"06", LEDGER_EINPUT, "");
-    BAD("<!-- never closed", LEDGER_EINPUT, "ends inside");
+        GS1_EINPUT, "twice");
+    BAD("<GCPPrefixFormatList><entry prefix=\"06", GS1_EINPUT, "");
+    BAD("<!-- never closed", GS1_EINPUT, "ends inside");
 #undef BAD
 }
 

@@ -1,12 +1,12 @@
-/* reader_epc_tds.h -- the EPC Tag Data Standard (TDS 2.x) tables and the
+/* gs1_tds.h -- the EPC Tag Data Standard (TDS 2.x) tables and the
  * binary codec: EPC bank hex <-> the fields of an EPC.
  *
- * This is the lower half of reader_epc.h (which most code should use). It
+ * This is the lower half of gs1_epc.h (which most code should use). It
  * knows the binary coding schemes (header byte, bit length, partition table,
  * how each field is encoded) and the pure-identity field rules of every EPC
- * scheme keten supports, and works on a plain reader_epc_fields_t. Turning
+ * scheme keten supports, and works on a plain gs1_epc_fields_t. Turning
  * fields into URN text, parsing URNs and the GS1 key view live in
- * reader_epc.c.
+ * gs1_epc.c.
  *
  * Supported binary codings (header byte in hex):
  *   sgtin-96 30, sgtin-198 36, sscc-96 31, sgln-96 32, sgln-195 39,
@@ -29,41 +29,41 @@
  *
  * Pure functions: no allocation, no I/O, no global state.
  */
-#ifndef READER_EPC_TDS_H
-#define READER_EPC_TDS_H
+#ifndef GS1_TDS_H
+#define GS1_TDS_H
 
 #include <stddef.h>
 
-#include "ledger_error.h"
+#include "gs1_error.h"
 
 /* EPC schemes (the pure identity types). */
-enum reader_epc_scheme_id {
-    READER_EPC_NONE = 0,
-    READER_EPC_SGTIN, /* urn:epc:id:sgtin:CP.IndicatorAndItemRef.Serial */
-    READER_EPC_SSCC,  /* urn:epc:id:sscc:CP.ExtensionAndSerialRef */
-    READER_EPC_SGLN,  /* urn:epc:id:sgln:CP.LocationRef.Extension */
-    READER_EPC_GRAI,  /* urn:epc:id:grai:CP.AssetType.Serial */
-    READER_EPC_GIAI,  /* urn:epc:id:giai:CP.IndividualAssetRef */
-    READER_EPC_GSRN,  /* urn:epc:id:gsrn:CP.ServiceRef */
-    READER_EPC_GSRNP, /* urn:epc:id:gsrnp:CP.ServiceRef */
-    READER_EPC_GDTI,  /* urn:epc:id:gdti:CP.DocumentType.Serial */
-    READER_EPC_SGCN,  /* urn:epc:id:sgcn:CP.CouponRef.Serial (serial: digits) */
-    READER_EPC_ITIP,  /* urn:epc:id:itip:CP.IndicatorAndItemRef.Piece.Total.Serial */
-    READER_EPC_GID,   /* urn:epc:id:gid:Manager.Class.Serial (no GS1 key) */
-    READER_EPC_CPI,   /* urn:epc:id:cpi:CP.ComponentPartRef.Serial */
-    READER_EPC_USDOD, /* urn:epc:id:usdod:CAGEorDoDAAC.Serial (no GS1 key) */
-    READER_EPC_SCHEME_COUNT
+enum gs1_epc_scheme_id {
+    GS1_EPC_NONE = 0,
+    GS1_EPC_SGTIN, /* urn:epc:id:sgtin:CP.IndicatorAndItemRef.Serial */
+    GS1_EPC_SSCC,  /* urn:epc:id:sscc:CP.ExtensionAndSerialRef */
+    GS1_EPC_SGLN,  /* urn:epc:id:sgln:CP.LocationRef.Extension */
+    GS1_EPC_GRAI,  /* urn:epc:id:grai:CP.AssetType.Serial */
+    GS1_EPC_GIAI,  /* urn:epc:id:giai:CP.IndividualAssetRef */
+    GS1_EPC_GSRN,  /* urn:epc:id:gsrn:CP.ServiceRef */
+    GS1_EPC_GSRNP, /* urn:epc:id:gsrnp:CP.ServiceRef */
+    GS1_EPC_GDTI,  /* urn:epc:id:gdti:CP.DocumentType.Serial */
+    GS1_EPC_SGCN,  /* urn:epc:id:sgcn:CP.CouponRef.Serial (serial: digits) */
+    GS1_EPC_ITIP,  /* urn:epc:id:itip:CP.IndicatorAndItemRef.Piece.Total.Serial */
+    GS1_EPC_GID,   /* urn:epc:id:gid:Manager.Class.Serial (no GS1 key) */
+    GS1_EPC_CPI,   /* urn:epc:id:cpi:CP.ComponentPartRef.Serial */
+    GS1_EPC_USDOD, /* urn:epc:id:usdod:CAGEorDoDAAC.Serial (no GS1 key) */
+    GS1_EPC_SCHEME_COUNT
 };
 
 /* Longest hex this module writes, with the NUL (itip-212: 224 bits). */
-#define READER_EPC_TDS_HEX_MAX 64
+#define GS1_TDS_HEX_MAX 64
 /* Longest hex it reads (digits, not counting spaces). */
-#define READER_EPC_TDS_HEX_IN_MAX 128
+#define GS1_TDS_HEX_IN_MAX 128
 
 /* The fields of one EPC, as text. All strings are NUL-terminated. */
-typedef struct reader_epc_fields {
-    int scheme;      /* enum reader_epc_scheme_id */
-    int coding;      /* binary coding (reader_epc_tds_coding_*), -1: none (a pure identity) */
+typedef struct gs1_epc_fields {
+    int scheme;      /* enum gs1_epc_scheme_id */
+    int coding;      /* binary coding (gs1_tds_coding_*), -1: none (a pure identity) */
     int filter;      /* filter value 0..7 (usdod-96: 0..15); -1 when none (a pure
                       * identity; gid-96) */
     char cp[13];     /* GS1 Company Prefix, 6..12 digits; GID: General Manager Number;
@@ -76,73 +76,73 @@ typedef struct reader_epc_fields {
     char total[3];   /* ITIP: 2 digits; else empty */
     char serial[32]; /* serial / GLN extension / asset reference, UNescaped (raw GS1
                       * characters, not %2F); empty for SSCC, GSRN, GSRNP; GID: serial */
-} reader_epc_fields_t;
+} gs1_epc_fields_t;
 
 /* "sgtin", "sscc", ... for a scheme id; "" for an unknown one. */
-const char *reader_epc_tds_scheme_name(int scheme);
+const char *gs1_tds_scheme_name(int scheme);
 
 /* The scheme id for a lowercase scheme name of n bytes ("sgtin"), or
- * READER_EPC_NONE. */
-int reader_epc_tds_scheme_by_name(const char *name, size_t n);
+ * GS1_EPC_NONE. */
+int gs1_tds_scheme_by_name(const char *name, size_t n);
 
 /* The coding index for a lowercase coding name of n bytes ("sgtin-96"), or
  * -1. */
-int reader_epc_tds_coding_by_name(const char *name, size_t n);
+int gs1_tds_coding_by_name(const char *name, size_t n);
 
 /* Name ("sgtin-96"), bit length (96; 0 for the variable cpi-var) and
- * scheme id of a coding index; "" / 0 / READER_EPC_NONE for an invalid
+ * scheme id of a coding index; "" / 0 / GS1_EPC_NONE for an invalid
  * index. */
-const char *reader_epc_tds_coding_name(int coding);
-int reader_epc_tds_coding_bits(int coding);
-int reader_epc_tds_coding_scheme(int coding);
+const char *gs1_tds_coding_name(int coding);
+int gs1_tds_coding_bits(int coding);
+int gs1_tds_coding_scheme(int coding);
 
 /* The bit length of the EPC f->coding makes of f (cpi-var depends on the
  * reference length); 0 when f->coding is -1. */
-int reader_epc_tds_bits(const reader_epc_fields_t *f);
+int gs1_tds_bits(const gs1_epc_fields_t *f);
 
 /* The largest filter value of a coding: 7, 15 for usdod-96, -1 for gid-96
  * (no filter) or an invalid index. */
-int reader_epc_tds_filter_max(int coding);
+int gs1_tds_filter_max(int coding);
 
 /* The codings of a scheme, shortest first: up to 2 indexes into out,
  * returns how many (0 for an unknown scheme). */
-int reader_epc_tds_codings(int scheme, int out[2]);
+int gs1_tds_codings(int scheme, int out[2]);
 
 /* Checks the pure-identity rules of f->scheme on f (digit counts, company
  * prefix 6..12 digits, serial length and character set (GS1 set 82, or
  * digits for SGCN), GID ranges and no leading zeros). f->coding and
- * f->filter are not looked at. 0, or LEDGER_EINPUT with a message naming the
+ * f->filter are not looked at. 0, or GS1_EINPUT with a message naming the
  * scheme and field. */
-int reader_epc_tds_check_identity(const reader_epc_fields_t *f, ledger_err_t *err);
+int gs1_tds_check_identity(const gs1_epc_fields_t *f, gs1_err_t *err);
 
 /* Checks that the identity in f (already valid for its scheme) can be
  * written in coding: e.g. sgtin-96 needs a serial that is a decimal number
  * with no leading zero below 2^38, giai-96 an asset reference the same way.
- * 0, or LEDGER_EINPUT naming the coding and the field ("sgtin-96 serial
+ * 0, or GS1_EINPUT naming the coding and the field ("sgtin-96 serial
  * 0123 has a leading zero ..."). */
-int reader_epc_tds_fits(const reader_epc_fields_t *f, int coding, ledger_err_t *err);
+int gs1_tds_fits(const gs1_epc_fields_t *f, int coding, gs1_err_t *err);
 
 /* Decodes the EPC hex of len bytes (see the top of this file for the
  * accepted text) into *f (scheme, coding, filter and fields) and, when
  * canon is not NULL, writes there the canonical hex (what
- * reader_epc_tds_encode_hex would give for *f: uppercase, whole words). On
- * error *f is unspecified and the result is LEDGER_EINPUT with a message:
+ * gs1_tds_encode_hex would give for *f: uppercase, whole words). On
+ * error *f is unspecified and the result is GS1_EINPUT with a message:
  * bad hex character, wrong length, "EPC header 0xAA is not a scheme keten
  * knows", "SGTIN-96 partition 7 is reserved", a field value out of range, a
  * character outside GS1 set 82, non-zero padding. */
-int reader_epc_tds_decode_hex(const char *hex, size_t len, reader_epc_fields_t *f,
-                              char canon[READER_EPC_TDS_HEX_MAX], ledger_err_t *err);
+int gs1_tds_decode_hex(const char *hex, size_t len, gs1_epc_fields_t *f,
+                              char canon[GS1_TDS_HEX_MAX], gs1_err_t *err);
 
 /* Encodes f (valid identity; f->coding a coding of f->scheme; f->filter
- * 0..reader_epc_tds_filter_max, ignored for gid-96) as uppercase hex,
- * zero-padded to whole 16-bit words, into out. Runs reader_epc_tds_fits
- * first. 0, LEDGER_EINPUT (does not fit, bad filter) or LEDGER_EINVAL (bad
+ * 0..gs1_tds_filter_max, ignored for gid-96) as uppercase hex,
+ * zero-padded to whole 16-bit words, into out. Runs gs1_tds_fits
+ * first. 0, GS1_EINPUT (does not fit, bad filter) or GS1_EINVAL (bad
  * coding index). */
-int reader_epc_tds_encode_hex(const reader_epc_fields_t *f, char out[READER_EPC_TDS_HEX_MAX],
-                              ledger_err_t *err);
+int gs1_tds_encode_hex(const gs1_epc_fields_t *f, char out[GS1_TDS_HEX_MAX],
+                              gs1_err_t *err);
 
 /* Whether c is in GS1 AI encodable character set 82 (the characters of
  * 7-bit EPC strings). */
-int reader_epc_tds_is_set82(int c);
+int gs1_tds_is_set82(int c);
 
 #endif

@@ -1,34 +1,34 @@
-/* reader_ident.c -- any code a reader produced -> one identifier
- * (reader_ident.h).
+/* gs1_ident.c -- any code a reader produced -> one identifier
+ * (gs1_ident.h).
  *
  * How it works:
  *  1. The code is trimmed and classified by its shape: "nfc-uid:", "urn:epc:",
- *     http(s) URIs (a Digital Link when reader_dl_looks_like() says so, else
+ *     http(s) URIs (a Digital Link when gs1_dl_looks_like() says so, else
  *     a plain URL), a symbology identifier, '(' (bracketed element string),
  *     GS or '^' (raw element string), hex of 24+ digits (EPC), 8/12/13/14
  *     digits (GTIN), any other absolute URI; anything else is tried as a
  *     raw element string.
  *  2. Every GS1 form is brought to one list of (AI, value) fields: Digital
- *     Links and element strings by reader_dl / reader_elem; EPC URNs by the
+ *     Links and element strings by gs1_dl / gs1_elem; EPC URNs by the
  *     table-driven converter below (all GS1 schemes, so that the URN forms
- *     reader_epc does not code in binary -- cpi, ginc, gsin, upui, pgln,
- *     lgtin -- convert too); EPC hex and tag URNs by reader_epc, whose pure
+ *     gs1_epc does not code in binary -- cpi, ginc, gsin, upui, pgln,
+ *     lgtin -- convert too); EPC hex and tag URNs by gs1_epc, whose pure
  *     URN then goes the URN way.
- *  3. From the fields: the key (reader_dl_key), the Digital Link, the
+ *  3. From the fields: the key (gs1_dl_key), the Digital Link, the
  *     bracketed element string and, when the GS1 Company Prefix length is
  *     known, the EPC URN.
  *  All strings go into one block allocated once the sizes are known.
  */
-#include "reader_ident.h"
+#include "gs1_ident.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "reader_dl.h"
-#include "reader_elem.h"
-#include "reader_epc.h"
+#include "gs1_dl.h"
+#include "gs1_elem.h"
+#include "gs1_epc.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -79,7 +79,7 @@ static bool is_digit(int c)
 
 static bool is_hex(int c)
 {
-    return reader_ai_hex_value(c) >= 0;
+    return gs1_ai_hex_value(c) >= 0;
 }
 
 /* Characters of set 82 that an EPC URN writes %XX; for set 39: # and /. */
@@ -93,28 +93,28 @@ static bool in_set(int c, char set)
     if (set == 'N')
         return is_digit(c);
     if (set == 'Y')
-        return reader_ai_in_set39(c);
-    return reader_ai_in_set82(c);
+        return gs1_ai_in_set39(c);
+    return gs1_ai_in_set82(c);
 }
 
 /* Decodes one URN field s[0..n) of character set `set` into out. */
 static int urn_decode(const char *s, size_t n, char set, char *out, size_t cap, size_t *on,
-                      const char *what, ledger_err_t *err)
+                      const char *what, gs1_err_t *err)
 {
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         int c = (unsigned char)s[i];
         if (c == '%') {
             if (i + 2 >= n || !is_hex((unsigned char)s[i + 1]) || !is_hex((unsigned char)s[i + 2]))
-                return ledger_err_set(err, LEDGER_EINPUT, "EPC URN %s: bad percent-escape", what);
-            c = reader_ai_hex_value((unsigned char)s[i + 1]) * 16 +
-                reader_ai_hex_value((unsigned char)s[i + 2]);
+                return gs1_err_set(err, GS1_EINPUT, "EPC URN %s: bad percent-escape", what);
+            c = gs1_ai_hex_value((unsigned char)s[i + 1]) * 16 +
+                gs1_ai_hex_value((unsigned char)s[i + 2]);
             i += 2;
             if (!in_set(c, set))
-                return ledger_err_set(err, LEDGER_EINPUT,
+                return gs1_err_set(err, GS1_EINPUT,
                                       "EPC URN %s: %%%02X is not a character it may hold", what, c);
         } else if (!in_set(c, set) || urn_must_escape(c, set)) {
-            return ledger_err_set(err, LEDGER_EINPUT,
+            return gs1_err_set(err, GS1_EINPUT,
                                   c > 32 && c < 127
                                       ? "EPC URN %s: character '%c' must not appear here "
                                         "(percent-encode it or remove it)"
@@ -122,7 +122,7 @@ static int urn_decode(const char *s, size_t n, char set, char *out, size_t cap, 
                                   what, c);
         }
         if (o + 1 >= cap)
-            return ledger_err_set(err, LEDGER_EINPUT, "EPC URN %s: too long", what);
+            return gs1_err_set(err, GS1_EINPUT, "EPC URN %s: too long", what);
         out[o++] = (char)c;
     }
     out[o] = '\0';
@@ -130,28 +130,28 @@ static int urn_decode(const char *s, size_t n, char set, char *out, size_t cap, 
     return 0;
 }
 
-static int add_checked(reader_ai_list_t *l, const char *ai, const char *v, size_t n,
-                       ledger_err_t *err)
+static int add_checked(gs1_ai_list_t *l, const char *ai, const char *v, size_t n,
+                       gs1_err_t *err)
 {
-    const reader_ai_t *e = reader_ai_lookup(ai, strlen(ai), 0);
+    const gs1_ai_t *e = gs1_ai_lookup(ai, strlen(ai), 0);
     int rc;
-    if ((rc = reader_ai_validate(ai, e, v, n, err)) < 0)
-        return ledger_err_prefix(err, "EPC URN");
-    return reader_ai_list_add(l, ai, e, v, n, err);
+    if ((rc = gs1_ai_validate(ai, e, v, n, err)) < 0)
+        return gs1_err_prefix(err, "EPC URN");
+    return gs1_ai_list_add(l, ai, e, v, n, err);
 }
 
-int reader_ident_urn_to_ai(const char *urn, size_t len, reader_ai_list_t *out, int *gcp_length,
-                           ledger_err_t *err)
+int gs1_ident_urn_to_ai(const char *urn, size_t len, gs1_ai_list_t *out, int *gcp_length,
+                           gs1_err_t *err)
 {
     const char *p, *end = urn + len, *f[6], *colon;
     size_t fl[6], nf, cpl;
     const scheme_t *s = NULL;
     bool cls;
-    char key[READER_AI_MAX_VALUE + 1], ser[READER_AI_MAX_VALUE + 1];
+    char key[GS1_AI_MAX_VALUE + 1], ser[GS1_AI_MAX_VALUE + 1];
     size_t kn = 0, sn = 0;
     int rc;
 
-    reader_ai_list_clear(out);
+    gs1_ai_list_clear(out);
     *gcp_length = 0;
     if (len > 11 && strncasecmp(urn, "urn:epc:id:", 11) == 0) {
         cls = false;
@@ -160,13 +160,13 @@ int reader_ident_urn_to_ai(const char *urn, size_t len, reader_ai_list_t *out, i
         cls = true;
         p = urn + 14;
     } else {
-        return ledger_err_set(err, LEDGER_EINPUT,
+        return gs1_err_set(err, GS1_EINPUT,
                               "not an EPC pure identity or class URN (urn:epc:id:... or "
                               "urn:epc:class:lgtin:...)");
     }
     colon = memchr(p, ':', (size_t)(end - p));
     if (!colon)
-        return ledger_err_set(err, LEDGER_EINPUT, "EPC URN without a scheme");
+        return gs1_err_set(err, GS1_EINPUT, "EPC URN without a scheme");
     for (size_t i = 0; i < NELEM(schemes); i++)
         if (strlen(schemes[i].name) == (size_t)(colon - p) &&
             memcmp(schemes[i].name, p, (size_t)(colon - p)) == 0 && schemes[i].is_class == cls)
@@ -175,12 +175,12 @@ int reader_ident_urn_to_ai(const char *urn, size_t len, reader_ai_list_t *out, i
         for (size_t i = 0; !cls && i < NELEM(other_epc); i++)
             if (strlen(other_epc[i]) == (size_t)(colon - p) &&
                 memcmp(other_epc[i], p, (size_t)(colon - p)) == 0)
-                return ledger_err_set(err, LEDGER_ENOTFOUND, "EPC scheme %s has no GS1 key",
+                return gs1_err_set(err, GS1_ENOTFOUND, "EPC scheme %s has no GS1 key",
                                       other_epc[i]);
         for (const char *c = p; c < colon; c++)
             if ((unsigned char)*c <= 32 || (unsigned char)*c >= 127)
-                return ledger_err_set(err, LEDGER_EINPUT, "malformed EPC URN scheme");
-        return ledger_err_set(err, LEDGER_EINPUT, "unknown EPC %s scheme '%.*s'",
+                return gs1_err_set(err, GS1_EINPUT, "malformed EPC URN scheme");
+        return gs1_err_set(err, GS1_EINPUT, "unknown EPC %s scheme '%.*s'",
                               cls ? "class" : "identity", (int)(colon - p > 16 ? 16 : colon - p),
                               p);
     }
@@ -191,7 +191,7 @@ int reader_ident_urn_to_ai(const char *urn, size_t len, reader_ai_list_t *out, i
     for (size_t i = 0; i < nf; i++) {
         const char *dot = i + 1 < nf ? memchr(p, '.', (size_t)(end - p)) : end;
         if (!dot)
-            return ledger_err_set(err, LEDGER_EINPUT,
+            return gs1_err_set(err, GS1_EINPUT,
                                   "urn:epc:%s:%s: expected %zu parts separated by dots, found %zu",
                                   cls ? "class" : "id", s->name, nf, i + 1);
         f[i] = p;
@@ -199,15 +199,15 @@ int reader_ident_urn_to_ai(const char *urn, size_t len, reader_ai_list_t *out, i
         p = dot + 1;
     }
     cpl = fl[0];
-    if (cpl < 6 || cpl > 12 || !reader_ai_all_digits(f[0], cpl))
-        return ledger_err_set(err, LEDGER_EINPUT,
+    if (cpl < 6 || cpl > 12 || !gs1_ai_all_digits(f[0], cpl))
+        return gs1_err_set(err, GS1_EINPUT,
                               "urn:epc:%s:%s: the GS1 Company Prefix must be 6 to 12 digits",
                               cls ? "class" : "id", s->name);
     if (s->digits) {
         size_t want = (size_t)s->digits - 1 - cpl;
         size_t k = 2;
-        if (!reader_ai_all_digits(f[1], fl[1]) || fl[1] != want || (s->lead && fl[1] < 1))
-            return ledger_err_set(err, LEDGER_EINPUT,
+        if (!gs1_ai_all_digits(f[1], fl[1]) || fl[1] != want || (s->lead && fl[1] < 1))
+            return gs1_err_set(err, GS1_EINPUT,
                                   "urn:epc:id:%s: company prefix and reference must be %u digits "
                                   "together, not %zu",
                                   s->name, s->digits - 1, cpl + fl[1]);
@@ -219,12 +219,12 @@ int reader_ident_urn_to_ai(const char *urn, size_t len, reader_ai_list_t *out, i
         kn += cpl;
         memcpy(key + kn, f[1] + s->lead, fl[1] - s->lead);
         kn += fl[1] - s->lead;
-        key[kn] = (char)('0' + reader_ai_check_digit(key + s->zero, kn - s->zero));
+        key[kn] = (char)('0' + gs1_ai_check_digit(key + s->zero, kn - s->zero));
         kn++;
         if (s->piece) {
             for (int i = 0; i < 2; i++, k++) {
-                if (fl[k] != 2 || !reader_ai_all_digits(f[k], 2))
-                    return ledger_err_set(err, LEDGER_EINPUT,
+                if (fl[k] != 2 || !gs1_ai_all_digits(f[k], 2))
+                    return gs1_err_set(err, GS1_EINPUT,
                                           "urn:epc:id:itip: piece and total must be 2 digits each");
                 memcpy(key + kn, f[k], 2);
                 kn += 2;
@@ -234,11 +234,11 @@ int reader_ident_urn_to_ai(const char *urn, size_t len, reader_ai_list_t *out, i
             if ((rc = urn_decode(f[k], fl[k], s->sset, ser, sizeof ser, &sn, "serial", err)) < 0)
                 return rc;
             if (sn == 0)
-                return ledger_err_set(err, LEDGER_EINPUT, "urn:epc:%s:%s: empty last part",
+                return gs1_err_set(err, GS1_EINPUT, "urn:epc:%s:%s: empty last part",
                                       cls ? "class" : "id", s->name);
             if (s->ser == SER_IN_KEY) {
-                if (kn + sn > READER_AI_MAX_VALUE)
-                    return ledger_err_set(err, LEDGER_EINPUT, "EPC URN: serial too long");
+                if (kn + sn > GS1_AI_MAX_VALUE)
+                    return gs1_err_set(err, GS1_EINPUT, "EPC URN: serial too long");
                 memcpy(key + kn, ser, sn);
                 kn += sn;
             }
@@ -251,7 +251,7 @@ int reader_ident_urn_to_ai(const char *urn, size_t len, reader_ai_list_t *out, i
                              err)) < 0)
             return rc;
         if (rn == 0)
-            return ledger_err_set(err, LEDGER_EINPUT, "urn:epc:id:%s: empty reference", s->name);
+            return gs1_err_set(err, GS1_EINPUT, "urn:epc:id:%s: empty reference", s->name);
         kn += rn;
         if (s->ser == SER_QUAL &&
             (rc = urn_decode(f[2], fl[2], s->sset, ser, sizeof ser, &sn, "serial", err)) < 0)
@@ -269,10 +269,10 @@ int reader_ident_urn_to_ai(const char *urn, size_t len, reader_ai_list_t *out, i
 
 /* The scheme of the GS1 data in l (with its path), and whether it has an
  * EPC form; *name gets a scheme name in any case. */
-static const scheme_t *scheme_of(const reader_ai_list_t *l, const reader_dl_path_t *path,
+static const scheme_t *scheme_of(const gs1_ai_list_t *l, const gs1_dl_path_t *path,
                                  const char **name)
 {
-    const reader_ai_field_t *k = &l->f[path->key];
+    const gs1_ai_field_t *k = &l->f[path->key];
     const char *qual[3] = {NULL, NULL, NULL};
     for (size_t i = 0; i < path->nqual; i++)
         qual[i] = l->f[path->qual[i]].ai;
@@ -317,39 +317,39 @@ static size_t urn_escape(const char *v, size_t n, char set, char *out)
     return o;
 }
 
-int reader_ident_ai_to_urn(const reader_ai_list_t *l, int gcp_length, char *out, size_t cap,
-                           ledger_err_t *err)
+int gs1_ident_ai_to_urn(const gs1_ai_list_t *l, int gcp_length, char *out, size_t cap,
+                           gs1_err_t *err)
 {
-    reader_dl_path_t path;
+    gs1_dl_path_t path;
     const scheme_t *s;
     const char *name;
-    const reader_ai_field_t *k, *q = NULL;
-    char buf[64 + 3 * 2 * READER_AI_MAX_VALUE];
+    const gs1_ai_field_t *k, *q = NULL;
+    char buf[64 + 3 * 2 * GS1_AI_MAX_VALUE];
     size_t o, cpl = (size_t)gcp_length;
     int rc;
 
     if (cap)
         out[0] = '\0';
-    if ((rc = reader_dl_select(l, &path, err)) < 0)
+    if ((rc = gs1_dl_select(l, &path, err)) < 0)
         return rc;
     s = scheme_of(l, &path, &name);
     if (!s)
-        return ledger_err_set(err, LEDGER_ENOTFOUND, "%s: no EPC URN for this identifier", name);
+        return gs1_err_set(err, GS1_ENOTFOUND, "%s: no EPC URN for this identifier", name);
     k = &l->f[path.key];
     for (size_t i = 0; s->qual_ai && i < path.nqual; i++)
         if (strcmp(l->f[path.qual[i]].ai, s->qual_ai) == 0)
             q = &l->f[path.qual[i]];
     if (gcp_length < 6 || gcp_length > 12)
-        return ledger_err_set(err, LEDGER_EINPUT,
+        return gs1_err_set(err, GS1_EINPUT,
                               "GS1 Company Prefix length %d: an EPC URN needs 6 to 12 digits",
                               gcp_length);
     o = (size_t)snprintf(buf, sizeof buf, "urn:epc:%s:%s:", s->is_class ? "class" : "id", s->name);
     if (s->digits) {
         const char *v = k->value + s->zero;
         if ((size_t)s->digits - 1 - s->lead < cpl)
-            return ledger_err_set(err, LEDGER_EINPUT,
+            return gs1_err_set(err, GS1_EINPUT,
                                   "GS1 Company Prefix length %d does not fit the %s %s", gcp_length,
-                                  reader_ai_lookup(k->ai, strlen(k->ai), 0)->title, k->value);
+                                  gs1_ai_lookup(k->ai, strlen(k->ai), 0)->title, k->value);
         memcpy(buf + o, v + s->lead, cpl);
         o += cpl;
         buf[o++] = '.';
@@ -371,8 +371,8 @@ int reader_ident_ai_to_urn(const reader_ai_list_t *l, int gcp_length, char *out,
                 buf[o++] = '0'; /* SGLN without extension */
         }
     } else {
-        if (k->len <= cpl || !reader_ai_all_digits(k->value, cpl))
-            return ledger_err_set(err, LEDGER_EINPUT,
+        if (k->len <= cpl || !gs1_ai_all_digits(k->value, cpl))
+            return gs1_err_set(err, GS1_EINPUT,
                                   "GS1 Company Prefix length %d does not fit (%s) %s", gcp_length,
                                   k->ai, k->value);
         memcpy(buf + o, k->value, cpl);
@@ -385,7 +385,7 @@ int reader_ident_ai_to_urn(const reader_ai_list_t *l, int gcp_length, char *out,
         }
     }
     if (o >= cap)
-        return ledger_err_set(err, LEDGER_ETOOBIG, "EPC URN does not fit in %zu bytes", cap);
+        return gs1_err_set(err, GS1_ETOOBIG, "EPC URN does not fit in %zu bytes", cap);
     memcpy(out, buf, o);
     out[o] = '\0';
     return 0;
@@ -417,7 +417,7 @@ static const char *astr(arena_t *a, const char *s)
     return s ? adup(a, s, strlen(s)) : NULL;
 }
 
-void reader_ident_clear(reader_ident_t *id)
+void gs1_ident_clear(gs1_ident_t *id)
 {
     if (!id)
         return;
@@ -425,11 +425,11 @@ void reader_ident_clear(reader_ident_t *id)
     memset(id, 0, sizeof *id);
 }
 
-static int alloc_arena(reader_ident_t *out, arena_t *a, size_t cap, ledger_err_t *err)
+static int alloc_arena(gs1_ident_t *out, arena_t *a, size_t cap, gs1_err_t *err)
 {
     a->base = malloc(cap);
     if (!a->base)
-        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory for an identifier");
+        return gs1_err_set(err, GS1_ENOMEM, "out of memory for an identifier");
     a->cap = cap;
     a->used = 0;
     out->mem_ = a->base;
@@ -440,25 +440,25 @@ static int alloc_arena(reader_ident_t *out, arena_t *a, size_t cap, ledger_err_t
 typedef struct {
     const char *kind;
     int epc_cpl;         /* GS1 Company Prefix length the input carried, 0 = none */
-    const char *tag_urn; /* from reader_epc, or NULL */
+    const char *tag_urn; /* from gs1_epc, or NULL */
     const char *hex;
 } src_t;
 
 /* Fills out from the GS1 fields in l. */
-static int from_fields(const char *in, size_t n, const reader_ai_list_t *l, const src_t *src,
-                       const reader_ident_opts_t *opts, unsigned flags, reader_ident_t *out,
-                       ledger_err_t *err)
+static int from_fields(const char *in, size_t n, const gs1_ai_list_t *l, const src_t *src,
+                       const gs1_ident_opts_t *opts, unsigned flags, gs1_ident_t *out,
+                       gs1_err_t *err)
 {
     arena_t a = {NULL, 0, 0};
-    reader_dl_path_t path;
+    gs1_dl_path_t path;
     size_t big = 3 * l->used + 8 * l->n + 256;
     char *tmp;
     const char *name = NULL;
     int rc, cpl = 0;
-    ledger_err_t e2;
+    gs1_err_t e2;
     char note[2 * sizeof e2.msg + 64] = "", table_msg[sizeof e2.msg] = "";
 
-    if ((rc = reader_dl_select(l, &path, err)) < 0)
+    if ((rc = gs1_dl_select(l, &path, err)) < 0)
         return rc;
     if ((rc = alloc_arena(out, &a, n + 6 * big + l->used + 3072, err)) < 0)
         return rc;
@@ -468,18 +468,18 @@ static int from_fields(const char *in, size_t n, const reader_ai_list_t *l, cons
     out->kind = src->kind;
     scheme_of(l, &path, &name);
     out->scheme = name;
-    if ((rc = reader_dl_key(l, tmp, big, err)) < 0)
+    if ((rc = gs1_dl_key(l, tmp, big, err)) < 0)
         return rc;
     out->key = astr(&a, tmp);
-    if (reader_dl_build(l, NULL, flags, tmp, big, &e2) == 0) {
+    if (gs1_dl_build(l, NULL, flags, tmp, big, &e2) == 0) {
         out->dl = astr(&a, tmp);
-    } else if ((rc = reader_dl_canonical(l, tmp, big, err)) == 0) {
+    } else if ((rc = gs1_dl_canonical(l, tmp, big, err)) == 0) {
         out->dl = astr(&a, tmp);
         snprintf(note, sizeof note, "the Digital Link leaves data out: %s", e2.msg);
     } else {
         return rc;
     }
-    if ((rc = reader_elem_bracketed(l, tmp, big, err)) < 0)
+    if ((rc = gs1_elem_bracketed(l, tmp, big, err)) < 0)
         return rc;
     out->element_string = astr(&a, tmp);
     out->epc_tag_urn = astr(&a, src->tag_urn);
@@ -493,8 +493,8 @@ static int from_fields(const char *in, size_t n, const reader_ai_list_t *l, cons
         cpl = opts->gcp_length;
         out->gcp_source = "option";
     } else if (opts && opts->gcp) {
-        const reader_ai_field_t *k = &l->f[path.key];
-        int g = reader_gcp_key_length(opts->gcp, k->ai, k->value, &e2);
+        const gs1_ai_field_t *k = &l->f[path.key];
+        int g = gs1_gcp_key_length(opts->gcp, k->ai, k->value, &e2);
         if (g > 0) {
             cpl = g;
             out->gcp_source = "table";
@@ -503,15 +503,15 @@ static int from_fields(const char *in, size_t n, const reader_ai_list_t *l, cons
         }
     }
     out->gcp_length = cpl;
-    rc = reader_ident_ai_to_urn(l, cpl ? cpl : 6, tmp, big, &e2);
+    rc = gs1_ident_ai_to_urn(l, cpl ? cpl : 6, tmp, big, &e2);
     if (rc == 0 && cpl) {
         out->epc_urn = astr(&a, tmp);
-    } else if (rc == 0 || (rc != LEDGER_ENOTFOUND && !cpl)) {
+    } else if (rc == 0 || (rc != GS1_ENOTFOUND && !cpl)) {
         size_t o = strlen(note);
         snprintf(note + o, sizeof note - o,
                  "%sGS1 Company Prefix length unknown, so no EPC URN: %s", o ? "; " : "",
                  *table_msg ? table_msg : "configure a GCP length table or give the length");
-    } else if (rc != LEDGER_ENOTFOUND) {
+    } else if (rc != GS1_ENOTFOUND) {
         size_t o = strlen(note);
         snprintf(note + o, sizeof note - o, "%sno EPC URN: %s", o ? "; " : "", e2.msg);
     }
@@ -524,13 +524,13 @@ static int from_fields(const char *in, size_t n, const reader_ai_list_t *l, cons
     }
     out->nfields = l->n;
     if (!out->key || !out->element_string || !out->input)
-        return ledger_err_set(err, LEDGER_ENOMEM, "identifier storage too small (bug)");
+        return gs1_err_set(err, GS1_ENOMEM, "identifier storage too small (bug)");
     return 0;
 }
 
 /* Non-GS1 identifiers: the key is the text itself (or given). */
 static int plain(const char *in, size_t n, const char *kind, const char *scheme, const char *key,
-                 size_t keylen, const src_t *src, reader_ident_t *out, ledger_err_t *err)
+                 size_t keylen, const src_t *src, gs1_ident_t *out, gs1_err_t *err)
 {
     arena_t a = {NULL, 0, 0};
     int rc;
@@ -548,34 +548,34 @@ static int plain(const char *in, size_t n, const char *kind, const char *scheme,
     return 0;
 }
 
-static int nfc_uid(const char *in, size_t n, reader_ident_t *out, ledger_err_t *err)
+static int nfc_uid(const char *in, size_t n, gs1_ident_t *out, gs1_err_t *err)
 {
     char key[8 + 64];
     size_t h = n - 8;
     if (h < 2 || h > 64 || h % 2)
-        return ledger_err_set(err, LEDGER_EINPUT,
+        return gs1_err_set(err, GS1_EINPUT,
                               "nfc-uid: expected an even number of hex digits (2 to 64)");
     memcpy(key, "nfc-uid:", 8);
     for (size_t i = 0; i < h; i++) {
         int c = (unsigned char)in[8 + i];
         if (!is_hex(c))
-            return ledger_err_set(err, LEDGER_EINPUT, "nfc-uid: '%c' is not a hex digit", c);
+            return gs1_err_set(err, GS1_EINPUT, "nfc-uid: '%c' is not a hex digit", c);
         key[8 + i] = (char)(c >= 'A' && c <= 'F' ? c + 32 : c);
     }
     return plain(in, n, "nfc-uid", "nfc-uid", key, n, NULL, out, err);
 }
 
-/* An EPC (reader_epc object) to the identifier. */
-static int from_epc(const char *in, size_t n, reader_epc_t *e, const char *kind,
-                    const reader_ident_opts_t *opts, unsigned flags, reader_ident_t *out,
-                    ledger_err_t *err)
+/* An EPC (gs1_epc object) to the identifier. */
+static int from_epc(const char *in, size_t n, gs1_epc_t *e, const char *kind,
+                    const gs1_ident_opts_t *opts, unsigned flags, gs1_ident_t *out,
+                    gs1_err_t *err)
 {
-    reader_ai_list_t l;
-    const char *urn = reader_epc_pure_urn(e);
-    src_t src = {kind, 0, reader_epc_tag_urn(e), reader_epc_hex(e)};
-    int cpl, rc = reader_ident_urn_to_ai(urn, strlen(urn), &l, &cpl, err);
-    if (rc == LEDGER_ENOTFOUND)
-        return plain(in, n, kind, reader_epc_scheme(e), urn, strlen(urn), &src, out, err);
+    gs1_ai_list_t l;
+    const char *urn = gs1_epc_pure_urn(e);
+    src_t src = {kind, 0, gs1_epc_tag_urn(e), gs1_epc_hex(e)};
+    int cpl, rc = gs1_ident_urn_to_ai(urn, strlen(urn), &l, &cpl, err);
+    if (rc == GS1_ENOTFOUND)
+        return plain(in, n, kind, gs1_epc_scheme(e), urn, strlen(urn), &src, out, err);
     if (rc < 0)
         return rc;
     src.epc_cpl = cpl;
@@ -607,35 +607,35 @@ static bool uri_like(const char *s, size_t n)
 }
 
 static int classify(const char *in, size_t n, const char *s, size_t sn,
-                    const reader_ident_opts_t *opts, unsigned flags, int depth, reader_ident_t *out,
-                    ledger_err_t *err)
+                    const gs1_ident_opts_t *opts, unsigned flags, int depth, gs1_ident_t *out,
+                    gs1_err_t *err)
 {
-    reader_ai_list_t l;
+    gs1_ai_list_t l;
     src_t src = {NULL, 0, NULL, NULL};
     size_t hexd = 0, other = 0, digits = 0;
     int rc;
     bool gs1;
-    reader_epc_t *e = NULL;
+    gs1_epc_t *e = NULL;
 
     if (sn == 0)
-        return ledger_err_set(err, LEDGER_EINPUT, "no data after the symbology identifier");
+        return gs1_err_set(err, GS1_EINPUT, "no data after the symbology identifier");
     if (sn > 8 && strncasecmp(s, "nfc-uid:", 8) == 0)
         return nfc_uid(s, sn, out, err);
     if (sn > 8 && strncasecmp(s, "urn:epc:", 8) == 0) {
         int cpl;
         if (sn > 12 && strncasecmp(s, "urn:epc:tag:", 12) == 0) {
-            if ((rc = reader_epc_from_tag_urn(s, sn, &e, err)) < 0)
+            if ((rc = gs1_epc_from_tag_urn(s, sn, &e, err)) < 0)
                 return rc;
             rc = from_epc(in, n, e, "epc-tag-urn", opts, flags, out, err);
-            reader_epc_free(e);
+            gs1_epc_free(e);
             return rc;
         }
         if (sn > 14 && strncasecmp(s, "urn:epc:idpat:", 14) == 0)
-            return ledger_err_set(err, LEDGER_EINPUT,
+            return gs1_err_set(err, GS1_EINPUT,
                                   "an EPC pattern URN names many objects, not one identifier");
-        rc = reader_ident_urn_to_ai(s, sn, &l, &cpl, err);
-        if (rc == LEDGER_ENOTFOUND) {
-            /* no GS1 key: reader_epc checks the schemes it knows (gid, usdod,
+        rc = gs1_ident_urn_to_ai(s, sn, &l, &cpl, err);
+        if (rc == GS1_ENOTFOUND) {
+            /* no GS1 key: gs1_epc checks the schemes it knows (gid, usdod,
              * adi); bic and imovn are kept as they are */
             bool bic = sn > 15 && strncmp(s + 11, "bic:", 4) == 0;
             bool imovn = sn > 17 && strncmp(s + 11, "imovn:", 6) == 0;
@@ -643,12 +643,12 @@ static int classify(const char *in, size_t n, const char *s, size_t sn,
                 src.kind = "epc-urn";
                 return plain(in, n, "epc-urn", bic ? "bic" : "imovn", s, sn, &src, out, err);
             }
-            if ((rc = reader_epc_parse_pure_urn(s, sn, &e, err)) < 0)
+            if ((rc = gs1_epc_parse_pure_urn(s, sn, &e, err)) < 0)
                 return rc;
             src.kind = "epc-urn";
-            rc = plain(in, n, "epc-urn", reader_epc_scheme(e), reader_epc_pure_urn(e),
-                       strlen(reader_epc_pure_urn(e)), &src, out, err);
-            reader_epc_free(e);
+            rc = plain(in, n, "epc-urn", gs1_epc_scheme(e), gs1_epc_pure_urn(e),
+                       strlen(gs1_epc_pure_urn(e)), &src, out, err);
+            gs1_epc_free(e);
             return rc;
         }
         if (rc < 0)
@@ -659,28 +659,28 @@ static int classify(const char *in, size_t n, const char *s, size_t sn,
     }
     if ((sn > 7 && strncasecmp(s, "http://", 7) == 0) ||
         (sn > 8 && strncasecmp(s, "https://", 8) == 0)) {
-        if (!reader_dl_looks_like(s, sn, flags)) {
+        if (!gs1_dl_looks_like(s, sn, flags)) {
             if (!uri_like(s, sn))
-                return ledger_err_set(err, LEDGER_EINPUT,
+                return gs1_err_set(err, GS1_EINPUT,
                                       "URL contains a space, a control character or bytes that "
                                       "are not UTF-8");
             return plain(in, n, "url", "url", s, sn, NULL, out, err);
         }
-        if ((rc = reader_dl_parse(s, sn, flags, &l, NULL, err)) < 0)
+        if ((rc = gs1_dl_parse(s, sn, flags, &l, NULL, err)) < 0)
             return rc;
         src.kind = "dl";
         return from_fields(in, n, &l, &src, opts, flags, out, err);
     }
-    if (reader_elem_symid(s, sn, &gs1)) {
+    if (gs1_elem_symid(s, sn, &gs1)) {
         if (!gs1 && depth == 0) /* ]Q1, ]d1, ...: plain data follows */
             return classify(in, n, s + 3, sn - 3, opts, flags, 1, out, err);
-        if ((rc = reader_elem_parse_raw(s, sn, flags, &l, err)) < 0)
+        if ((rc = gs1_elem_parse_raw(s, sn, flags, &l, err)) < 0)
             return rc;
         src.kind = s[1] == 'E' || s[1] == 'I' ? "gtin" : "element-string";
         return from_fields(in, n, &l, &src, opts, flags, out, err);
     }
     if (s[0] == '(') {
-        if ((rc = reader_elem_parse_bracketed(s, sn, flags, &l, err)) < 0)
+        if ((rc = gs1_elem_parse_bracketed(s, sn, flags, &l, err)) < 0)
             return rc;
         src.kind = "element-string";
         return from_fields(in, n, &l, &src, opts, flags, out, err);
@@ -695,15 +695,15 @@ static int classify(const char *in, size_t n, const char *s, size_t sn,
     }
     if (digits == sn && (sn == 8 || sn == 12 || sn == 13 || sn == 14)) {
         char gtin[15];
-        int want = reader_ai_check_digit(s, sn - 1);
+        int want = gs1_ai_check_digit(s, sn - 1);
         if (want != s[sn - 1] - '0')
-            return ledger_err_set(err, LEDGER_EINPUT,
+            return gs1_err_set(err, GS1_EINPUT,
                                   "GTIN-%zu %.*s: check digit is %c, expected %d", sn, (int)sn, s,
                                   s[sn - 1], want);
         memset(gtin, '0', 14 - sn);
         memcpy(gtin + 14 - sn, s, sn);
-        reader_ai_list_clear(&l);
-        if ((rc = reader_ai_list_add(&l, "01", reader_ai_lookup("01", 2, 0), gtin, 14, err)) < 0)
+        gs1_ai_list_clear(&l);
+        if ((rc = gs1_ai_list_add(&l, "01", gs1_ai_lookup("01", 2, 0), gtin, 14, err)) < 0)
             return rc;
         src.kind = "gtin";
         return from_fields(in, n, &l, &src, opts, flags, out, err);
@@ -712,113 +712,70 @@ static int classify(const char *in, size_t n, const char *s, size_t sn,
         /* EPC headers are 0x2C..0x41: all-digit text is tried as an element
          * string first unless it starts like an EPC */
         bool epc_first = digits != sn || s[0] == '3' || s[0] == '4';
-        ledger_err_t e1, e3;
-        if (epc_first && reader_epc_from_hex(s, sn, &e, &e1) == 0)
+        gs1_err_t e1, e3;
+        if (epc_first && gs1_epc_from_hex(s, sn, &e, &e1) == 0)
             goto epc;
         if (digits != sn) {
             if (err)
                 *err = e1;
             return e1.code;
         }
-        if (reader_elem_parse_raw(s, sn, flags, &l, &e3) == 0) {
+        if (gs1_elem_parse_raw(s, sn, flags, &l, &e3) == 0) {
             src.kind = "element-string";
             return from_fields(in, n, &l, &src, opts, flags, out, err);
         }
-        if (!epc_first && reader_epc_from_hex(s, sn, &e, &e1) == 0)
+        if (!epc_first && gs1_epc_from_hex(s, sn, &e, &e1) == 0)
             goto epc;
-        return ledger_err_set(err, LEDGER_EINPUT,
+        return gs1_err_set(err, GS1_EINPUT,
                               "neither EPC hex (%.400s) nor an element string (%.400s)", e1.msg,
                               e3.msg);
     epc:
         rc = from_epc(in, n, e, "epc-hex", opts, flags, out, err);
-        reader_epc_free(e);
+        gs1_epc_free(e);
         return rc;
     }
-    if (memchr(s, READER_ELEM_GS, sn) || memchr(s, '^', sn) || digits == sn) {
-        if ((rc = reader_elem_parse_raw(s, sn, flags, &l, err)) < 0)
+    if (memchr(s, GS1_ELEM_GS, sn) || memchr(s, '^', sn) || digits == sn) {
+        if ((rc = gs1_elem_parse_raw(s, sn, flags, &l, err)) < 0)
             return rc;
         src.kind = "element-string";
         return from_fields(in, n, &l, &src, opts, flags, out, err);
     }
     if (uri_like(s, sn))
         return plain(in, n, "url", "url", s, sn, NULL, out, err);
-    if (reader_elem_parse_raw(s, sn, flags, &l, err) == 0) {
+    if (gs1_elem_parse_raw(s, sn, flags, &l, err) == 0) {
         src.kind = "element-string";
         return from_fields(in, n, &l, &src, opts, flags, out, err);
     }
-    return ledger_err_prefix(err, "not a code keten knows (a Digital Link, GS1 element string, EPC "
+    return gs1_err_prefix(err, "not a code keten knows (a Digital Link, GS1 element string, EPC "
                                   "URN or hex, nfc-uid:<hex> or a URI); as an element string");
 }
 
-int reader_ident_parse(const char *code, size_t len, const reader_ident_opts_t *opts,
-                       reader_ident_t *out, ledger_err_t *err)
+int gs1_ident_parse(const char *code, size_t len, const gs1_ident_opts_t *opts,
+                       gs1_ident_t *out, gs1_err_t *err)
 {
     unsigned flags;
     int rc;
 
     if (!out)
-        return ledger_err_set(err, LEDGER_EINVAL, "reader_ident_parse: NULL argument");
+        return gs1_err_set(err, GS1_EINVAL, "gs1_ident_parse: NULL argument");
     memset(out, 0, sizeof *out);
     if (!code)
-        return ledger_err_set(err, LEDGER_EINVAL, "reader_ident_parse: NULL code");
+        return gs1_err_set(err, GS1_EINVAL, "gs1_ident_parse: NULL code");
     while (len > 0 && strchr(" \t\r\n", code[0]) && code[0])
         code++, len--;
     while (len > 0 && strchr(" \t\r\n", code[len - 1]) && code[len - 1])
         len--;
     if (len == 0)
-        return ledger_err_set(err, LEDGER_EINPUT, "empty code");
-    if (len > READER_IDENT_MAX_INPUT)
-        return ledger_err_set(err, LEDGER_EINPUT, "code of %zu bytes: longer than %d", len,
-                              READER_IDENT_MAX_INPUT);
+        return gs1_err_set(err, GS1_EINPUT, "empty code");
+    if (len > GS1_IDENT_MAX_INPUT)
+        return gs1_err_set(err, GS1_EINPUT, "code of %zu bytes: longer than %d", len,
+                              GS1_IDENT_MAX_INPUT);
     if (memchr(code, '\0', len))
-        return ledger_err_set(err, LEDGER_EINPUT, "code contains a NUL byte at position %zu",
+        return gs1_err_set(err, GS1_EINPUT, "code contains a NUL byte at position %zu",
                               (size_t)((const char *)memchr(code, '\0', len) - code) + 1);
-    flags = opts && opts->strict ? 0 : READER_GS1_LENIENT | READER_GS1_NO_PAIRS;
+    flags = opts && opts->strict ? 0 : GS1_LENIENT | GS1_NO_PAIRS;
     rc = classify(code, len, code, len, opts, flags, 0, out, err);
     if (rc < 0)
-        reader_ident_clear(out);
+        gs1_ident_clear(out);
     return rc;
-}
-
-/* ---- JSON ---------------------------------------------------------------- */
-
-static json_t *jstr(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
-int reader_ident_to_json(const reader_ident_t *id, json_t **out, ledger_err_t *err)
-{
-    json_t *o = json_object(), *fields = json_array();
-    int bad = !o || !fields;
-
-    *out = NULL;
-    bad |= json_object_set_new(o, "input", jstr(id->input));
-    bad |= json_object_set_new(o, "kind", jstr(id->kind));
-    bad |= json_object_set_new(o, "scheme", jstr(id->scheme));
-    bad |= json_object_set_new(o, "key", jstr(id->key));
-    bad |= json_object_set_new(o, "dl", jstr(id->dl));
-    bad |= json_object_set_new(o, "element_string", jstr(id->element_string));
-    bad |= json_object_set_new(o, "epc_urn", jstr(id->epc_urn));
-    bad |= json_object_set_new(o, "epc_tag_urn", jstr(id->epc_tag_urn));
-    bad |= json_object_set_new(o, "epc_hex", jstr(id->epc_hex));
-    bad |= json_object_set_new(o, "gcp_length",
-                               id->gcp_length ? json_integer(id->gcp_length) : json_null());
-    bad |= json_object_set_new(o, "gcp_source", jstr(id->gcp_source));
-    bad |= json_object_set_new(o, "note", jstr(id->note));
-    for (size_t i = 0; !bad && i < id->nfields; i++) {
-        json_t *f = json_object();
-        bad |= !f;
-        bad |= json_object_set_new(f, "ai", json_string(id->fields[i].ai));
-        bad |= json_object_set_new(f, "title", jstr(id->fields[i].title));
-        bad |= json_object_set_new(f, "value", jstr(id->fields[i].value));
-        bad |= json_array_append_new(fields, f);
-    }
-    bad |= json_object_set_new(o, "fields", fields);
-    if (bad) {
-        json_decref(o);
-        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory writing an identifier as JSON");
-    }
-    *out = o;
-    return 0;
 }

@@ -1,4 +1,4 @@
-/* test_reader_ident.c -- unit tests of reader_ident: every code a reader can
+/* test_gs1_ident.c -- unit tests of gs1_ident: every code a reader can
  * produce becomes one identifier with one canonical key.
  *
  * Data read directly from $KETEN_SHARED/conformance/:
@@ -6,7 +6,7 @@
  *    URN <-> GS1 element string, every row both ways (URN -> fields ->
  *    bracketed string; element string + GCP length -> URN);
  *  - epc-tds/epcpy_pure-uri_tag-uri_hex.csv: every hex of a scheme
- *    reader_epc decodes must give the row's tag URN and pure URN;
+ *    gs1_epc decodes must give the row's tag URN and pure URN;
  *  - event-hash/dl_normaliser_vectors.csv: the event hash's canonical form.
  * And for every GS1 identifier met, the key must be byte for byte what the
  * ledger's own normaliser (ledger_gs1_canonical) gives for the same
@@ -24,17 +24,17 @@
 
 #include "csv_testlib.h"
 #include "ledger_gs1.h"
-#include "reader_dl.h"
-#include "reader_elem.h"
-#include "reader_epc.h"
-#include "reader_gcp.h"
-#include "reader_ident.h"
+#include "gs1_dl.h"
+#include "gs1_elem.h"
+#include "gs1_epc.h"
+#include "gs1_gcp.h"
+#include "gs1_ident.h"
 
 /* Parses code, failing the test with the message on error. */
-static void ident_ok(const char *code, const reader_ident_opts_t *opts, reader_ident_t *id)
+static void ident_ok(const char *code, const gs1_ident_opts_t *opts, gs1_ident_t *id)
 {
-    ledger_err_t err;
-    if (reader_ident_parse(code, strlen(code), opts, id, &err) != 0)
+    gs1_err_t err;
+    if (gs1_ident_parse(code, strlen(code), opts, id, &err) != 0)
         fail_msg("'%s': %s", code, err.msg);
 }
 
@@ -80,14 +80,14 @@ static void test_same_garment(void **state)
         "  urn:epc:id:sgtin:0614141.812345.6789\n",
     };
     const char *key = "https://id.gs1.org/01/80614141123458/21/6789";
-    reader_ident_t id;
+    gs1_ident_t id;
 
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         ident_ok(codes[i], NULL, &id);
         if (strcmp(id.key, key) != 0)
             fail_msg("'%s': key %s, want %s", codes[i], id.key, key);
         assert_string_equal(id.scheme, "sgtin");
-        reader_ident_clear(&id);
+        gs1_ident_clear(&id);
     }
     assert_true(same_as_ledger("urn:epc:id:sgtin:0614141.812345.6789", key));
     assert_true(same_as_ledger(codes[0], key));
@@ -102,8 +102,8 @@ static void test_same_garment(void **state)
     assert_int_equal(id.gcp_length, 7);
     assert_string_equal(id.gcp_source, "epc");
     assert_null(id.note);
-    reader_ident_clear(&id);
-    reader_ident_clear(&id); /* idempotent */
+    gs1_ident_clear(&id);
+    gs1_ident_clear(&id); /* idempotent */
 }
 
 /* ---- EPC URN <-> element string (epcpy) --------------------------------- */
@@ -141,12 +141,12 @@ static void test_epcpy_element_strings(void **state)
     char *f[8];
     int rows = 0, to_es = 0, to_urn = 0, disagree = 0, ledger_same = 0, failures = 0;
     int itip0 = 0;
-    static reader_ai_list_t l;
+    static gs1_ai_list_t l;
 
     assert_non_null(fgets(line, sizeof line, fp));
     while (fgets(line, sizeof line, fp)) {
-        ledger_err_t err;
-        reader_ident_t id;
+        gs1_err_t err;
+        gs1_ident_t id;
         int cpl = 0, want_cpl, rc;
         bool known = false;
         if (csv_split(line, buf, f, 8) < 7)
@@ -156,9 +156,9 @@ static void test_epcpy_element_strings(void **state)
             /* epcpy takes ITIP piece 00 of total 00 as valid; the GS1 syntax
              * dictionary's pieceoftotal rule (GenSpecs) does not: refused,
              * with that message, both ways */
-            bool a = reader_ident_urn_to_ai(f[1], strlen(f[1]), &l, &cpl, &err) == LEDGER_EINPUT &&
+            bool a = gs1_ident_urn_to_ai(f[1], strlen(f[1]), &l, &cpl, &err) == GS1_EINPUT &&
                      strstr(err.msg, "piece 00 of total 00");
-            bool b = reader_elem_parse(f[3], strlen(f[3]), 0, &l, &err) == LEDGER_EINPUT &&
+            bool b = gs1_elem_parse(f[3], strlen(f[3]), 0, &l, &err) == GS1_EINPUT &&
                      strstr(err.msg, "piece 00 of total 00");
             if (a && b)
                 itip0++;
@@ -169,9 +169,9 @@ static void test_epcpy_element_strings(void **state)
         for (size_t k = 0; k < sizeof urn_to_es_disagree / sizeof urn_to_es_disagree[0]; k++)
             known = known || strcmp(f[1], urn_to_es_disagree[k]) == 0;
         /* URN -> element string */
-        rc = reader_ident_urn_to_ai(f[1], strlen(f[1]), &l, &cpl, &err);
+        rc = gs1_ident_urn_to_ai(f[1], strlen(f[1]), &l, &cpl, &err);
         if (rc == 0)
-            rc = reader_elem_bracketed(&l, out, sizeof out, &err);
+            rc = gs1_elem_bracketed(&l, out, sizeof out, &err);
         if (rc == 0 && strcmp(out, f[3]) == 0 && !known) {
             to_es++;
         } else if (rc == 0 && known && strcmp(out, "(414)0614141123452") == 0) {
@@ -184,9 +184,9 @@ static void test_epcpy_element_strings(void **state)
         /* element string -> URN, with the row's GS1 Company Prefix length;
          * three rows give none: the length is then the one in their URN */
         want_cpl = *f[4] ? atoi(f[4]) : urn_cpl(f[1]);
-        rc = reader_elem_parse(f[3], strlen(f[3]), 0, &l, &err);
+        rc = gs1_elem_parse(f[3], strlen(f[3]), 0, &l, &err);
         if (rc == 0)
-            rc = reader_ident_ai_to_urn(&l, want_cpl, out, sizeof out, &err);
+            rc = gs1_ident_ai_to_urn(&l, want_cpl, out, sizeof out, &err);
         if (rc == 0 && strcmp(out, f[1]) == 0) {
             to_urn++;
         } else {
@@ -195,8 +195,8 @@ static void test_epcpy_element_strings(void **state)
             failures++;
         }
         /* the whole identifier from the URN: the ledger's key, the URN back */
-        if (reader_ident_parse(f[1], strlen(f[1]), NULL, &id, &err) != 0) {
-            print_error("%s: reader_ident_parse: %s\n", f[1], err.msg);
+        if (gs1_ident_parse(f[1], strlen(f[1]), NULL, &id, &err) != 0) {
+            print_error("%s: gs1_ident_parse: %s\n", f[1], err.msg);
             failures++;
             continue;
         }
@@ -204,7 +204,7 @@ static void test_epcpy_element_strings(void **state)
             ledger_same++;
         else
             failures++;
-        reader_ident_clear(&id);
+        gs1_ident_clear(&id);
     }
     fclose(fp);
     print_message("epcpy pure URI <-> element string: %d rows: %d ITIP 00/00 rows refused both "
@@ -217,7 +217,7 @@ static void test_epcpy_element_strings(void **state)
     assert_int_equal(to_urn + itip0, rows);
 }
 
-/* ---- EPC hex (epcpy) through reader_epc ---------------------------------- */
+/* ---- EPC hex (epcpy) through gs1_epc ---------------------------------- */
 
 static void test_epcpy_hex(void **state)
 {
@@ -229,20 +229,20 @@ static void test_epcpy_hex(void **state)
 
     assert_non_null(fgets(line, sizeof line, fp));
     while (fgets(line, sizeof line, fp)) {
-        ledger_err_t err;
-        reader_ident_t id;
-        reader_epc_t *e = NULL;
+        gs1_err_t err;
+        gs1_ident_t id;
+        gs1_epc_t *e = NULL;
         int rc;
         if (csv_split(line, buf, f, 10) < 8)
             continue;
         rows++;
-        /* only the binary codings reader_epc decodes (not cpi, adi, usdod) */
-        if (reader_epc_from_hex(f[3], strlen(f[3]), &e, NULL) != 0)
+        /* only the binary codings gs1_epc decodes (not cpi, adi, usdod) */
+        if (gs1_epc_from_hex(f[3], strlen(f[3]), &e, NULL) != 0)
             continue;
-        reader_epc_free(e);
+        gs1_epc_free(e);
         decoded++;
-        rc = reader_ident_parse(f[3], strlen(f[3]), NULL, &id, &err);
-        if (itip_zero(f[1]) && rc == LEDGER_EINPUT && strstr(err.msg, "piece 00 of total 00")) {
+        rc = gs1_ident_parse(f[3], strlen(f[3]), NULL, &id, &err);
+        if (itip_zero(f[1]) && rc == GS1_EINPUT && strstr(err.msg, "piece 00 of total 00")) {
             itip0++; /* see test_epcpy_element_strings */
             continue;
         }
@@ -262,10 +262,10 @@ static void test_epcpy_hex(void **state)
         } else {
             ok++;
         }
-        reader_ident_clear(&id);
+        gs1_ident_clear(&id);
     }
     fclose(fp);
-    print_message("epcpy hex: %d rows, %d in codings reader_epc decodes: %d identifiers right, "
+    print_message("epcpy hex: %d rows, %d in codings gs1_epc decodes: %d identifiers right, "
                   "%d ITIP 00/00 refused\n",
                   rows, decoded, ok, itip0);
     assert_int_equal(ok + itip0, decoded);
@@ -285,17 +285,17 @@ static void test_dl_normaliser_vectors(void **state)
 
     assert_non_null(fgets(line, sizeof line, fp));
     while (fgets(line, sizeof line, fp)) {
-        ledger_err_t err;
-        reader_ident_t id;
+        gs1_err_t err;
+        gs1_ident_t id;
         int rc;
         if (csv_split(line, buf, f, 8) < 5)
             continue;
         rows++;
-        rc = reader_ident_parse(f[1], strlen(f[1]), NULL, &id, &err);
+        rc = gs1_ident_parse(f[1], strlen(f[1]), NULL, &id, &err);
         if (strncmp(f[1], "urn:epc:idpat:", 14) == 0) {
             /* patterns name many objects: never one identifier */
-            patterns += rc == LEDGER_EINPUT;
-            failures += rc != LEDGER_EINPUT;
+            patterns += rc == GS1_EINPUT;
+            failures += rc != GS1_EINPUT;
         } else if (strcmp(f[4], "true") == 0) {
             /* rejected by the normaliser: an error, or a URI that is not GS1 */
             if (rc < 0 || strcmp(id.scheme, "url") == 0)
@@ -306,7 +306,7 @@ static void test_dl_normaliser_vectors(void **state)
             }
         } else if (rc == 0 && strcmp(id.key, f[3]) == 0) {
             same++;
-        } else if (rc == LEDGER_EINPUT && strstr(err.msg, "check digit")) {
+        } else if (rc == GS1_EINPUT && strstr(err.msg, "check digit")) {
             /* the normaliser does not check check digits; we do */
             print_message("  (check digit) %s: %s\n", f[1], err.msg);
             checkdigit++;
@@ -316,7 +316,7 @@ static void test_dl_normaliser_vectors(void **state)
             failures++;
         }
         if (rc == 0)
-            reader_ident_clear(&id);
+            gs1_ident_clear(&id);
     }
     fclose(fp);
     print_message("dl_normaliser_vectors: %d rows: %d same key, %d refused for a wrong check "
@@ -337,10 +337,10 @@ static void test_gcp_length_sources(void **state)
                               "  <entry prefix=\"541\" gcpLength=\"9\"/>\n"
                               "</GCPPrefixFormatList>\n";
     const char *es = "(01)80614141123458(21)6789";
-    reader_ident_opts_t opts = {NULL, 0, false};
-    reader_gcp_t *gcp = NULL;
-    reader_ident_t id;
-    ledger_err_t err;
+    gs1_ident_opts_t opts = {NULL, 0, false};
+    gs1_gcp_t *gcp = NULL;
+    gs1_ident_t id;
+    gs1_err_t err;
 
     /* unknown: no URN, and a note that says why; never a guess */
     ident_ok(es, NULL, &id);
@@ -348,64 +348,64 @@ static void test_gcp_length_sources(void **state)
     assert_int_equal(id.gcp_length, 0);
     assert_non_null(id.note);
     assert_non_null(strstr(id.note, "GS1 Company Prefix length unknown"));
-    reader_ident_clear(&id);
+    gs1_ident_clear(&id);
     /* from an option */
     opts.gcp_length = 7;
     ident_ok(es, &opts, &id);
     assert_string_equal(id.epc_urn, "urn:epc:id:sgtin:0614141.812345.6789");
     assert_string_equal(id.gcp_source, "option");
-    reader_ident_clear(&id);
+    gs1_ident_clear(&id);
     /* an option that does not fit: a note, still an identifier */
     opts.gcp_length = 13;
     ident_ok(es, &opts, &id);
     assert_null(id.epc_urn);
     assert_non_null(strstr(id.note, "no EPC URN"));
-    reader_ident_clear(&id);
+    gs1_ident_clear(&id);
     /* from the GCP length table */
-    assert_int_equal(reader_gcp_parse(xml, sizeof xml - 1, &gcp, &err), 0);
+    assert_int_equal(gs1_gcp_parse(xml, sizeof xml - 1, &gcp, &err), 0);
     opts.gcp_length = 0;
     opts.gcp = gcp;
     ident_ok(es, &opts, &id);
     assert_string_equal(id.epc_urn, "urn:epc:id:sgtin:0614141.812345.6789");
     assert_string_equal(id.gcp_source, "table");
     assert_int_equal(id.gcp_length, 7);
-    reader_ident_clear(&id);
+    gs1_ident_clear(&id);
     ident_ok("https://id.gs1.org/414/5412345000006/254/A1", &opts, &id);
     assert_string_equal(id.epc_urn, "urn:epc:id:sgln:541234500.000.A1");
     assert_string_equal(id.scheme, "sgln");
-    reader_ident_clear(&id);
+    gs1_ident_clear(&id);
     /* a key the table does not know */
     ident_ok("(00)376104250021234569", &opts, &id);
     assert_null(id.epc_urn);
     assert_non_null(strstr(id.note, "GS1 Company Prefix length unknown"));
-    reader_ident_clear(&id);
+    gs1_ident_clear(&id);
     /* the EPC's own length wins over option and table */
     opts.gcp_length = 9;
     ident_ok("urn:epc:id:sgtin:0614141.812345.6789", &opts, &id);
     assert_string_equal(id.gcp_source, "epc");
     assert_int_equal(id.gcp_length, 7);
-    reader_ident_clear(&id);
+    gs1_ident_clear(&id);
     /* identifiers with no EPC form need no length: no note */
     ident_ok("https://id.gs1.org/01/80614141123458", NULL, &id);
     assert_string_equal(id.scheme, "gtin");
     assert_null(id.epc_urn);
     assert_null(id.note);
-    reader_ident_clear(&id);
+    gs1_ident_clear(&id);
     ident_ok("(01)80614141123458(10)LOT1", &opts, &id);
     assert_string_equal(id.scheme, "lgtin");
     assert_string_equal(id.epc_urn, "urn:epc:class:lgtin:061414112.8345.LOT1");
-    reader_ident_clear(&id);
-    reader_gcp_free(gcp);
+    gs1_ident_clear(&id);
+    gs1_gcp_free(gcp);
 }
 
 /* ---- the other kinds of code, and bad input ------------------------------- */
 
 static void expect_error(const char *code, const char *part)
 {
-    reader_ident_t id;
-    ledger_err_t err;
-    int rc = reader_ident_parse(code, strlen(code), NULL, &id, &err);
-    if (rc != LEDGER_EINPUT || !strstr(err.msg, part))
+    gs1_ident_t id;
+    gs1_err_t err;
+    int rc = gs1_ident_parse(code, strlen(code), NULL, &id, &err);
+    if (rc != GS1_EINPUT || !strstr(err.msg, part))
         fail_msg("'%s': want EINPUT with '%s', got %d '%s'", code, part, rc, rc ? err.msg : "");
     assert_null(id.key);
 }
@@ -413,39 +413,39 @@ static void expect_error(const char *code, const char *part)
 static void test_kinds_and_errors(void **state)
 {
     (void)state;
-    reader_ident_t id;
-    char big[READER_IDENT_MAX_INPUT + 2];
+    gs1_ident_t id;
+    char big[GS1_IDENT_MAX_INPUT + 2];
 
     ident_ok("nfc-uid:04A2B3C4D5E680", NULL, &id);
     assert_string_equal(id.key, "nfc-uid:04a2b3c4d5e680");
     assert_string_equal(id.scheme, "nfc-uid");
     assert_null(id.dl);
-    reader_ident_clear(&id);
+    gs1_ident_clear(&id);
     ident_ok("https://example.com/products/shirt?id=5", NULL, &id);
     assert_string_equal(id.scheme, "url");
     assert_string_equal(id.key, "https://example.com/products/shirt?id=5");
-    reader_ident_clear(&id);
+    gs1_ident_clear(&id);
     ident_ok("urn:uuid:6ba7b810-9dad-11d1-80b4-00c04fd430c8", NULL, &id);
     assert_string_equal(id.scheme, "url");
-    reader_ident_clear(&id);
+    gs1_ident_clear(&id);
     ident_ok("5412345000013", NULL, &id); /* a keyboard wedge reading an EAN-13 */
     assert_string_equal(id.kind, "gtin");
     assert_string_equal(id.key, "https://id.gs1.org/01/05412345000013");
-    reader_ident_clear(&id);
+    gs1_ident_clear(&id);
     ident_ok("355AB1C60003039000000190", NULL, &id); /* GID-96: no GS1 key */
     assert_string_equal(id.scheme, "gid");
     assert_string_equal(id.key, "urn:epc:id:gid:95100000.12345.400");
     assert_string_equal(id.epc_urn, "urn:epc:id:gid:95100000.12345.400");
     assert_null(id.element_string);
-    reader_ident_clear(&id);
+    gs1_ident_clear(&id);
     ident_ok("urn:epc:id:sscc:0614141.1234567890", NULL, &id);
     assert_string_equal(id.key, "https://id.gs1.org/00/106141412345678908");
     assert_string_equal(id.scheme, "sscc");
-    reader_ident_clear(&id);
+    gs1_ident_clear(&id);
     ident_ok("urn:epc:id:sgln:4012345.00005.0", NULL, &id);
     assert_string_equal(id.key, "https://id.gs1.org/414/4012345000054");
     assert_string_equal(id.epc_urn, "urn:epc:id:sgln:4012345.00005.0");
-    reader_ident_clear(&id);
+    gs1_ident_clear(&id);
 
     expect_error("", "empty code");
     expect_error(" \r\n", "empty code");
@@ -466,44 +466,16 @@ static void test_kinds_and_errors(void **state)
     expect_error("]Q1", "no data after the symbology identifier");
     ident_ok("https://ex\xc3\xa4mple.com/p/1", NULL, &id); /* an IRI: UTF-8 */
     assert_string_equal(id.scheme, "url");
-    reader_ident_clear(&id);
+    gs1_ident_clear(&id);
     memset(big, 'A', sizeof big - 1);
     big[sizeof big - 1] = 0;
     expect_error(big, "longer than");
     {
-        reader_ident_t x;
-        ledger_err_t err;
-        assert_int_equal(reader_ident_parse("01\0x", 4, NULL, &x, &err), LEDGER_EINPUT);
+        gs1_ident_t x;
+        gs1_err_t err;
+        assert_int_equal(gs1_ident_parse("01\0x", 4, NULL, &x, &err), GS1_EINPUT);
         assert_non_null(strstr(err.msg, "NUL byte at position 3"));
     }
-}
-
-static void test_json(void **state)
-{
-    (void)state;
-    static const char *const members[] = {
-        "input",       "kind",    "scheme",     "key",        "dl",   "element_string", "epc_urn",
-        "epc_tag_urn", "epc_hex", "gcp_length", "gcp_source", "note", "fields"};
-    reader_ident_t id;
-    json_t *j, *f;
-    ledger_err_t err;
-
-    ident_ok("3034257BF7194E4000001A85", NULL, &id);
-    assert_int_equal(reader_ident_to_json(&id, &j, &err), 0);
-    for (size_t i = 0; i < sizeof members / sizeof members[0]; i++)
-        if (!json_object_get(j, members[i]))
-            fail_msg("JSON member '%s' missing", members[i]);
-    assert_int_equal(json_object_size(j), sizeof members / sizeof members[0]);
-    assert_string_equal(json_string_value(json_object_get(j, "key")),
-                        "https://id.gs1.org/01/80614141123458/21/6789");
-    assert_int_equal(json_integer_value(json_object_get(j, "gcp_length")), 7);
-    assert_true(json_is_null(json_object_get(j, "note")));
-    f = json_array_get(json_object_get(j, "fields"), 1);
-    assert_string_equal(json_string_value(json_object_get(f, "ai")), "21");
-    assert_string_equal(json_string_value(json_object_get(f, "title")), "SERIAL");
-    assert_string_equal(json_string_value(json_object_get(f, "value")), "6789");
-    json_decref(j);
-    reader_ident_clear(&id);
 }
 
 int main(void)
@@ -515,7 +487,6 @@ int main(void)
         cmocka_unit_test(test_dl_normaliser_vectors),
         cmocka_unit_test(test_gcp_length_sources),
         cmocka_unit_test(test_kinds_and_errors),
-        cmocka_unit_test(test_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
-/* test_reader_dl.c -- unit tests of the GS1 parsers in readers/: the AI
- * table (reader_ai), element strings (reader_elem) and Digital Link URIs
- * (reader_dl).
+/* test_gs1_dl.c -- unit tests of the GS1 parsers in readers/: the AI
+ * table (gs1_ai), element strings (gs1_elem) and Digital Link URIs
+ * (gs1_dl).
  *
  * Every file in $KETEN_SHARED/conformance/digital-link/ is read directly:
  *  - gs1-syntax-dictionary.txt: parsed here again, independently of
@@ -9,7 +9,7 @@
  *  - gs1-syntax-engine_dl-uri-to-ai-element-string.csv (73 must parse, 45
  *    must fail), _ai-element-string-to-dl-uri.csv, _uri-escape.csv,
  *    _uri-unescape.csv: the syntax engine's own vectors, with the engine
- *    options of each row mapped to READER_GS1_* flags;
+ *    options of each row mapped to GS1_* flags;
  *  - digital-link.js_uri-validity.csv, GS1DigitalLinkToolkit.js_readme-
  *    examples.csv and digital-link.js_identifier-list.json where they apply
  *    (the rows that do not are counted and say why).
@@ -28,22 +28,22 @@
 #include <jansson.h>
 
 #include "csv_testlib.h"
-#include "reader_ai.h"
-#include "reader_dl.h"
-#include "reader_elem.h"
+#include "gs1_ai.h"
+#include "gs1_dl.h"
+#include "gs1_elem.h"
 
 /* The syntax engine's options of a row, as our flags. */
 static unsigned engine_flags(const char *opts)
 {
     unsigned f = 0;
     if (strstr(opts, "permitConvenienceAlphas=true"))
-        f |= READER_GS1_ALPHAS;
+        f |= GS1_ALPHAS;
     if (strstr(opts, "permitZeroSuppressedGTINinDLuris=true"))
-        f |= READER_GS1_ZERO_SUPPRESSED;
+        f |= GS1_ZERO_SUPPRESSED;
     if (strstr(opts, "permitUnknownAIs=true"))
-        f |= READER_GS1_UNKNOWN_AIS;
+        f |= GS1_UNKNOWN_AIS;
     if (strstr(opts, "validate_UNKNOWN_AI_NOT_DL_ATTR=false"))
-        f |= READER_GS1_UNKNOWN_ATTRS;
+        f |= GS1_UNKNOWN_ATTRS;
     return f;
 }
 
@@ -59,7 +59,7 @@ static bool is_flag_token(const char *t)
 
 /* Parses one component token ("N13,csum", "[X..17]", "[N3],iso3166") into c
  * and lint names; false if t is not a component. */
-static bool parse_comp(const char *t, reader_ai_comp_t *c, char lints[3][24], int *nl)
+static bool parse_comp(const char *t, gs1_ai_comp_t *c, char lints[3][24], int *nl)
 {
     const char *p = t;
     bool open = false;
@@ -110,7 +110,7 @@ static void test_table_matches_dictionary(void **state)
         unsigned long first, last;
         char flags[8] = "", req[256] = "", ex[256] = "", dlpkey[64] = "";
         bool is_pkey = false;
-        reader_ai_comp_t comps[8];
+        gs1_ai_comp_t comps[8];
         char lints[8][3][24];
         int nl[8], nc = 0;
 
@@ -158,13 +158,13 @@ static void test_table_matches_dictionary(void **state)
         }
         for (unsigned long ai = first; ai <= last; ai++) {
             char name[8];
-            const reader_ai_t *e;
-            unsigned want_flags = (strchr(flags, '*') ? READER_AI_FIXED : 0) |
-                                  (strchr(flags, '?') ? READER_AI_DL_ATTR : 0) |
-                                  (is_pkey ? READER_AI_DL_PKEY : 0);
+            const gs1_ai_t *e;
+            unsigned want_flags = (strchr(flags, '*') ? GS1_AI_FIXED : 0) |
+                                  (strchr(flags, '?') ? GS1_AI_DL_ATTR : 0) |
+                                  (is_pkey ? GS1_AI_DL_PKEY : 0);
             snprintf(name, sizeof name, "%0*lu", (int)strcspn(tok[0], "-"), ai);
             entries++;
-            e = reader_ai_lookup(name, strlen(name), 0);
+            e = gs1_ai_lookup(name, strlen(name), 0);
             if (!e) {
                 print_error("AI (%s) is in the dictionary but not in the table\n", name);
                 failures++;
@@ -180,11 +180,11 @@ static void test_table_matches_dictionary(void **state)
                 continue;
             }
             for (int c = 0; c < nc; c++) {
-                const reader_ai_comp_t *tc = &e->comp[c];
+                const gs1_ai_comp_t *tc = &e->comp[c];
                 bool same = tc->cset == comps[c].cset && tc->min == comps[c].min &&
                             tc->max == comps[c].max && tc->optional == comps[c].optional;
                 for (int j = 0; j < 3; j++) {
-                    const char *tn = reader_ai_lint_name(tc->lint[j]);
+                    const char *tn = gs1_ai_lint_name(tc->lint[j]);
                     const char *dn = j < nl[c] ? lints[c][j] : NULL;
                     if ((tn == NULL) != (dn == NULL) || (tn && strcmp(tn, dn) != 0))
                         same = false;
@@ -198,8 +198,8 @@ static void test_table_matches_dictionary(void **state)
     }
     fclose(fp);
     print_message("dictionary: %zu AIs compared with the table (%zu entries), %zu differences\n",
-                  entries, reader_ai_count(), failures);
-    assert_int_equal(entries, reader_ai_count());
+                  entries, gs1_ai_count(), failures);
+    assert_int_equal(entries, gs1_ai_count());
     assert_int_equal(failures, 0);
 }
 
@@ -212,20 +212,20 @@ static void test_engine_dl_to_element_string(void **state)
     char line[2048], buf[2048], out[1024];
     char *f[8];
     int must_parse = 0, must_fail = 0, parsed = 0, failed = 0, failures = 0;
-    static reader_ai_list_t l;
+    static gs1_ai_list_t l;
 
     assert_non_null(fgets(line, sizeof line, fp));
     while (fgets(line, sizeof line, fp)) {
-        ledger_err_t err;
+        gs1_err_t err;
         int nf = csv_split(line, buf, f, 8), rc;
         bool want = strcmp(f[0], "true") == 0;
         if (nf < 5)
             continue;
-        rc = reader_dl_parse(f[1], strlen(f[1]), engine_flags(f[3]), &l, NULL, &err);
+        rc = gs1_dl_parse(f[1], strlen(f[1]), engine_flags(f[3]), &l, NULL, &err);
         if (want) {
             must_parse++;
             if (rc == 0)
-                rc = reader_elem_raw(&l, '^', READER_ELEM_LEADING_FNC1, out, sizeof out, &err);
+                rc = gs1_elem_raw(&l, '^', GS1_ELEM_LEADING_FNC1, out, sizeof out, &err);
             if (rc == 0 && strcmp(out, f[2]) == 0) {
                 parsed++;
             } else {
@@ -258,11 +258,11 @@ static void test_engine_element_string_to_dl(void **state)
     char line[2048], buf[2048], out[1024];
     char *f[8];
     int rows = 0, ok = 0, want_ok = 0, want_fail = 0, failures = 0;
-    static reader_ai_list_t l;
+    static gs1_ai_list_t l;
 
     assert_non_null(fgets(line, sizeof line, fp));
     while (fgets(line, sizeof line, fp)) {
-        ledger_err_t err;
+        gs1_err_t err;
         int nf = csv_split(line, buf, f, 8), rc;
         bool want = strcmp(f[0], "true") == 0;
         unsigned flags;
@@ -270,9 +270,9 @@ static void test_engine_element_string_to_dl(void **state)
             continue;
         rows++;
         flags = engine_flags(f[4]);
-        rc = reader_elem_parse(f[2], strlen(f[2]), flags, &l, &err);
+        rc = gs1_elem_parse(f[2], strlen(f[2]), flags, &l, &err);
         if (rc == 0)
-            rc = reader_dl_build(&l, *f[1] ? f[1] : NULL, flags, out, sizeof out, &err);
+            rc = gs1_dl_build(&l, *f[1] ? f[1] : NULL, flags, out, sizeof out, &err);
         want ? want_ok++ : want_fail++;
         if (want ? (rc == 0 && strcmp(out, f[3]) == 0) : rc < 0) {
             ok++;
@@ -319,7 +319,7 @@ static void test_engine_escape(void **state)
             continue;
         rows++;
         for (int q = 0; q < 2; q++) {
-            size_t n = reader_dl_escape(f[0], strlen(f[0]), q, out, sizeof out);
+            size_t n = gs1_dl_escape(f[0], strlen(f[0]), q, out, sizeof out);
             if (n == (size_t)-1 || strcmp(out, f[1 + q]) != 0) {
                 print_error("%s: escape '%s' (%s): want '%s' got '%s'\n", f[3], f[0],
                             q ? "query" : "path", f[1 + q], out);
@@ -340,7 +340,7 @@ static void test_engine_escape(void **state)
             continue;
         rows++;
         for (int q = 0; q < 2; q++) {
-            size_t n = reader_dl_unescape(f[0], strlen(f[0]), q, out, sizeof out);
+            size_t n = gs1_dl_unescape(f[0], strlen(f[0]), q, out, sizeof out);
             utf8_to_latin1(f[1 + q]);
             if (n == (size_t)-1 || strcmp(out, f[1 + q]) != 0) {
                 print_error("%s: unescape '%s' (%s): want '%s' got '%s'\n", f[3], f[0],
@@ -354,7 +354,7 @@ static void test_engine_escape(void **state)
     assert_int_equal(rows, 21);
     assert_int_equal(failures, 0);
     /* %00 is refused */
-    assert_true(reader_dl_unescape("A%00B", 5, false, out, sizeof out) == (size_t)-1);
+    assert_true(gs1_dl_unescape("A%00B", 5, false, out, sizeof out) == (size_t)-1);
 }
 
 /* ---- the JavaScript toolkits' vectors ------------------------------------ */
@@ -366,11 +366,11 @@ static void test_digital_link_js_validity(void **state)
     char line[1024], buf[1024];
     char *f[6];
     int applied = 0, ok = 0, skipped = 0;
-    static reader_ai_list_t l;
+    static gs1_ai_list_t l;
 
     assert_non_null(fgets(line, sizeof line, fp));
     while (fgets(line, sizeof line, fp)) {
-        ledger_err_t err;
+        gs1_err_t err;
         int rc;
         bool want;
         if (csv_split(line, buf, f, 6) < 5)
@@ -385,7 +385,7 @@ static void test_digital_link_js_validity(void **state)
         want = strcmp(f[2], "true") == 0;
         /* digital-link.js accepts GTIN-8/12/13 and a trailing slash: the
          * lenient flags, which keten's identifier reader uses too */
-        rc = reader_dl_parse(f[1], strlen(f[1]), READER_GS1_LENIENT, &l, NULL, &err);
+        rc = gs1_dl_parse(f[1], strlen(f[1]), GS1_LENIENT, &l, NULL, &err);
         if ((rc == 0) == want)
             ok++;
         else
@@ -401,7 +401,7 @@ static void test_digital_link_js_validity(void **state)
 }
 
 /* Compares list l with the JSON object text map (AI -> value). */
-static bool list_equals_map(const reader_ai_list_t *l, const char *map)
+static bool list_equals_map(const gs1_ai_list_t *l, const char *map)
 {
     json_error_t je;
     json_t *o = json_loads(map, 0, &je);
@@ -421,11 +421,11 @@ static void test_toolkit_readme(void **state)
     char line[2048], buf[2048], in[512], out[1024], out2[1024];
     char *f[6];
     int applied = 0, ok = 0, skipped = 0;
-    static reader_ai_list_t l, l2;
+    static gs1_ai_list_t l, l2;
 
     assert_non_null(fgets(line, sizeof line, fp));
     while (fgets(line, sizeof line, fp)) {
-        ledger_err_t err;
+        gs1_err_t err;
         int rc = 0;
         bool pass = false;
         char *g;
@@ -441,32 +441,32 @@ static void test_toolkit_readme(void **state)
         applied++;
         snprintf(in, sizeof in, "%s", f[1]);
         while ((g = strstr(in, "<GS>")) != NULL) {
-            *g = READER_ELEM_GS;
+            *g = GS1_ELEM_GS;
             memmove(g + 1, g + 4, strlen(g + 4) + 1);
         }
         snprintf(out2, sizeof out2, "%s", f[3]);
         while ((g = strstr(out2, "<GS>")) != NULL) {
-            *g = READER_ELEM_GS;
+            *g = GS1_ELEM_GS;
             memmove(g + 1, g + 4, strlen(g + 4) + 1);
         }
         if (strcmp(f[0], "element_strings_to_dl") == 0) {
-            rc = reader_elem_parse(in, strlen(in), 0, &l, &err);
+            rc = gs1_elem_parse(in, strlen(in), 0, &l, &err);
             if (!rc)
-                rc = reader_dl_build(&l, NULL, 0, out, sizeof out, &err);
+                rc = gs1_dl_build(&l, NULL, 0, out, sizeof out, &err);
             pass = !rc && strcmp(out, out2) == 0;
         } else if (strcmp(f[0], "dl_to_element_strings") == 0) {
-            rc = reader_dl_parse(in, strlen(in), READER_GS1_LENIENT, &l, NULL, &err);
+            rc = gs1_dl_parse(in, strlen(in), GS1_LENIENT, &l, NULL, &err);
             if (!rc && strstr(f[2], "brackets=true"))
-                rc = reader_elem_bracketed(&l, out, sizeof out, &err);
+                rc = gs1_elem_bracketed(&l, out, sizeof out, &err);
             else if (!rc) /* the toolkit puts predefined-length AIs first */
-                rc = reader_elem_raw(&l, READER_ELEM_GS, READER_ELEM_FIXED_FIRST, out, sizeof out,
+                rc = gs1_elem_raw(&l, GS1_ELEM_GS, GS1_ELEM_FIXED_FIRST, out, sizeof out,
                                      &err);
             pass = !rc && strcmp(out, out2) == 0;
         } else if (strcmp(f[0], "element_strings_to_ai_map") == 0) {
-            rc = reader_elem_parse(in, strlen(in), 0, &l, &err);
+            rc = gs1_elem_parse(in, strlen(in), 0, &l, &err);
             pass = !rc && list_equals_map(&l, f[3]);
         } else if (strcmp(f[0], "dl_to_ai_map") == 0) {
-            rc = reader_dl_parse(in, strlen(in), READER_GS1_LENIENT, &l, NULL, &err);
+            rc = gs1_dl_parse(in, strlen(in), GS1_LENIENT, &l, NULL, &err);
             pass = !rc && list_equals_map(&l, f[3]);
         } else if (strcmp(f[0], "ai_map_to_element_strings") == 0) {
             /* the map in its order -> Digital Link -> back: key, qualifiers,
@@ -474,21 +474,21 @@ static void test_toolkit_readme(void **state)
             json_error_t je;
             json_t *o = json_loads(in, JSON_PRESERVE_ORDER, &je), *v;
             const char *k;
-            reader_ai_list_clear(&l);
+            gs1_ai_list_clear(&l);
             json_object_foreach(o, k, v)
             {
                 const char *s = json_string_value(v);
                 rc = rc ? rc
-                        : reader_ai_list_add(&l, k, reader_ai_lookup(k, strlen(k), 0), s, strlen(s),
+                        : gs1_ai_list_add(&l, k, gs1_ai_lookup(k, strlen(k), 0), s, strlen(s),
                                              &err);
             }
             json_decref(o);
             if (!rc)
-                rc = reader_dl_build(&l, NULL, 0, out, sizeof out, &err);
+                rc = gs1_dl_build(&l, NULL, 0, out, sizeof out, &err);
             if (!rc)
-                rc = reader_dl_parse(out, strlen(out), 0, &l2, NULL, &err);
+                rc = gs1_dl_parse(out, strlen(out), 0, &l2, NULL, &err);
             if (!rc)
-                rc = reader_elem_bracketed(&l2, out, sizeof out, &err);
+                rc = gs1_elem_bracketed(&l2, out, sizeof out, &err);
             pass = !rc && strcmp(out, out2) == 0;
         } else {
             fail_msg("unknown operation '%s'", f[0]);
@@ -524,11 +524,11 @@ static void test_identifier_list(void **state)
     {
         const char *code = json_string_value(json_object_get(it, "code"));
         json_t *qs = json_object_get(it, "keyQualifiers"), *q;
-        const reader_ai_t *e = reader_ai_lookup(code, strlen(code), 0);
+        const gs1_ai_t *e = gs1_ai_lookup(code, strlen(code), 0);
         char seq[3][5];
         size_t k, nq = 0;
         assert_non_null(e);
-        if (!(e->flags & READER_AI_DL_PKEY))
+        if (!(e->flags & GS1_AI_DL_PKEY))
             fail_msg("(%s) is a primary key in digital-link.js, not in the dictionary", code);
         json_array_foreach(qs, k, q)
         {
@@ -538,7 +538,7 @@ static void test_identifier_list(void **state)
         /* the older list's full qualifier sequence must be one the dictionary
          * allows (the dictionary adds (235) for (01), (7040) for (414),
          * (417) and (8004), and the primary key (415)) */
-        if (!reader_ai_dl_seq_ok(e, (const char(*)[5])seq, nq, NULL))
+        if (!gs1_ai_dl_seq_ok(e, (const char(*)[5])seq, nq, NULL))
             fail_msg("(%s): qualifier sequence of digital-link.js not allowed", code);
         checked++;
     }
@@ -552,43 +552,43 @@ static void test_identifier_list(void **state)
 
 static void expect_elem_error(const char *s, const char *msg_part)
 {
-    static reader_ai_list_t l;
-    ledger_err_t err;
-    int rc = reader_elem_parse(s, strlen(s), 0, &l, &err);
-    if (rc != LEDGER_EINPUT || !strstr(err.msg, msg_part))
+    static gs1_ai_list_t l;
+    gs1_err_t err;
+    int rc = gs1_elem_parse(s, strlen(s), 0, &l, &err);
+    if (rc != GS1_EINPUT || !strstr(err.msg, msg_part))
         fail_msg("'%s': want EINPUT with '%s', got %d '%s'", s, msg_part, rc, rc ? err.msg : "");
 }
 
 static void test_element_strings(void **state)
 {
     (void)state;
-    static reader_ai_list_t l;
-    ledger_err_t err;
+    static gs1_ai_list_t l;
+    gs1_err_t err;
     char out[512];
     const char *raw = "]d2010541234500001310LOT42\x1d"
                       "21SN001";
 
-    assert_int_equal(reader_elem_parse(raw, strlen(raw), 0, &l, &err), 0);
+    assert_int_equal(gs1_elem_parse(raw, strlen(raw), 0, &l, &err), 0);
     assert_int_equal(l.n, 3);
-    assert_int_equal(reader_elem_bracketed(&l, out, sizeof out, &err), 0);
+    assert_int_equal(gs1_elem_bracketed(&l, out, sizeof out, &err), 0);
     assert_string_equal(out, "(01)05412345000013(10)LOT42(21)SN001");
-    assert_int_equal(reader_elem_raw(&l, READER_ELEM_GS, 0, out, sizeof out, &err), 0);
+    assert_int_equal(gs1_elem_raw(&l, GS1_ELEM_GS, 0, out, sizeof out, &err), 0);
     assert_string_equal(out, raw + 3);
     /* leading FNC1, FNC1 after a fixed-length AI, GS1-128 and QR ids */
     raw = "\x1d"
           "0105412345000013\x1d"
           "10A";
-    assert_int_equal(reader_elem_parse(raw, strlen(raw), 0, &l, &err), 0);
+    assert_int_equal(gs1_elem_parse(raw, strlen(raw), 0, &l, &err), 0);
     assert_int_equal(l.n, 2);
-    assert_int_equal(reader_elem_parse("]C10105412345000013", 19, 0, &l, &err), 0);
-    assert_int_equal(reader_elem_parse("]Q30105412345000013", 19, 0, &l, &err), 0);
+    assert_int_equal(gs1_elem_parse("]C10105412345000013", 19, 0, &l, &err), 0);
+    assert_int_equal(gs1_elem_parse("]Q30105412345000013", 19, 0, &l, &err), 0);
     /* EAN-13 read with its symbology identifier: a GTIN */
-    assert_int_equal(reader_elem_parse("]E05412345000013", 16, 0, &l, &err), 0);
+    assert_int_equal(gs1_elem_parse("]E05412345000013", 16, 0, &l, &err), 0);
     assert_string_equal(l.f[0].value, "05412345000013");
     /* escaped bracket in the bracketed form, both ways */
-    assert_int_equal(reader_elem_parse("(01)05412345000013(10)A\\(B", 26, 0, &l, &err), 0);
+    assert_int_equal(gs1_elem_parse("(01)05412345000013(10)A\\(B", 26, 0, &l, &err), 0);
     assert_string_equal(l.f[1].value, "A(B");
-    assert_int_equal(reader_elem_bracketed(&l, out, sizeof out, &err), 0);
+    assert_int_equal(gs1_elem_bracketed(&l, out, sizeof out, &err), 0);
     assert_string_equal(out, "(01)05412345000013(10)A\\(B");
 
     expect_elem_error("(01)05412345000014", "AI (01): check digit is 4, expected 3");
@@ -605,51 +605,51 @@ static void test_element_strings(void **state)
     expect_elem_error("]d2230123", "unknown AI (230)");
     expect_elem_error("]Q1hello", "does not mark GS1 data");
     expect_elem_error("(8013)1987654Ad4X4bL5ttr2310c2L", "check character pair is '2L'");
-    assert_int_equal(reader_elem_parse("(8013)1987654Ad4X4bL5ttr2310c2K", 31, 0, &l, &err), 0);
+    assert_int_equal(gs1_elem_parse("(8013)1987654Ad4X4bL5ttr2310c2K", 31, 0, &l, &err), 0);
     /* the pairing rules can be left to the caller (another barcode) */
-    assert_int_equal(reader_elem_parse("(21)SN1", 7, READER_GS1_NO_PAIRS, &l, &err), 0);
+    assert_int_equal(gs1_elem_parse("(21)SN1", 7, GS1_NO_PAIRS, &l, &err), 0);
 }
 
 static void test_canonical_forms(void **state)
 {
     (void)state;
-    static reader_ai_list_t l;
-    ledger_err_t err;
+    static gs1_ai_list_t l;
+    gs1_err_t err;
     char out[512];
     size_t npath;
     const char *uri =
         "https://example.com/shop/01/05412345000013/22/V1/10/L%2B1/21/S%2F1?17=261231";
 
-    assert_int_equal(reader_dl_parse(uri, strlen(uri), 0, &l, &npath, &err), 0);
+    assert_int_equal(gs1_dl_parse(uri, strlen(uri), 0, &l, &npath, &err), 0);
     assert_int_equal(npath, 4);
-    assert_int_equal(reader_dl_canonical(&l, out, sizeof out, &err), 0);
+    assert_int_equal(gs1_dl_canonical(&l, out, sizeof out, &err), 0);
     assert_string_equal(out, "https://id.gs1.org/01/05412345000013/22/V1/10/L%2B1/21/S%2F1");
-    assert_int_equal(reader_dl_key(&l, out, sizeof out, &err), 0);
+    assert_int_equal(gs1_dl_key(&l, out, sizeof out, &err), 0);
     assert_string_equal(out, "https://id.gs1.org/01/05412345000013/21/S%2F1");
-    assert_int_equal(reader_dl_build(&l, NULL, 0, out, sizeof out, &err), 0);
+    assert_int_equal(gs1_dl_build(&l, NULL, 0, out, sizeof out, &err), 0);
     assert_string_equal(out,
                         "https://id.gs1.org/01/05412345000013/22/V1/10/L%2B1/21/S%2F1?17=261231");
     /* too small a buffer */
-    assert_int_equal(reader_dl_key(&l, out, 20, &err), LEDGER_ETOOBIG);
+    assert_int_equal(gs1_dl_key(&l, out, 20, &err), GS1_ETOOBIG);
     /* lenient: GTIN-13, convenience alphas, trailing slash */
     uri = "http://example.com/gtin/5412345000013/lot/A1/";
-    assert_int_equal(reader_dl_parse(uri, strlen(uri), 0, &l, NULL, &err), LEDGER_EINPUT);
-    assert_int_equal(reader_dl_parse(uri, strlen(uri), READER_GS1_LENIENT, &l, NULL, &err), 0);
-    assert_int_equal(reader_dl_key(&l, out, sizeof out, &err), 0);
+    assert_int_equal(gs1_dl_parse(uri, strlen(uri), 0, &l, NULL, &err), GS1_EINPUT);
+    assert_int_equal(gs1_dl_parse(uri, strlen(uri), GS1_LENIENT, &l, NULL, &err), 0);
+    assert_int_equal(gs1_dl_key(&l, out, sizeof out, &err), 0);
     assert_string_equal(out, "https://id.gs1.org/01/05412345000013/10/A1");
     /* errors name what is wrong */
     uri = "https://id.gs1.org/01/05412345000014";
-    assert_int_equal(reader_dl_parse(uri, strlen(uri), 0, &l, NULL, &err), LEDGER_EINPUT);
+    assert_int_equal(gs1_dl_parse(uri, strlen(uri), 0, &l, NULL, &err), GS1_EINPUT);
     assert_non_null(strstr(err.msg, "AI (01): check digit is 4, expected 3"));
     uri = "https://id.gs1.org/01/05412345000013/21/A/10/B";
-    assert_int_equal(reader_dl_parse(uri, strlen(uri), 0, &l, NULL, &err), LEDGER_EINPUT);
+    assert_int_equal(gs1_dl_parse(uri, strlen(uri), 0, &l, NULL, &err), GS1_EINPUT);
     assert_non_null(strstr(err.msg, "(21)(10) are not allowed after (01)"));
     /* what looks like a Digital Link */
-    assert_true(reader_dl_looks_like("https://x.org/a/01/123", 22, 0));
-    assert_false(reader_dl_looks_like("https://x.org/a/01/b", 20, 0));
-    assert_false(reader_dl_looks_like("https://x.org/gtin/123", 22, 0));
-    assert_true(reader_dl_looks_like("https://x.org/gtin/123", 22, READER_GS1_ALPHAS));
-    assert_false(reader_dl_looks_like("https://x.org/", 14, 0));
+    assert_true(gs1_dl_looks_like("https://x.org/a/01/123", 22, 0));
+    assert_false(gs1_dl_looks_like("https://x.org/a/01/b", 20, 0));
+    assert_false(gs1_dl_looks_like("https://x.org/gtin/123", 22, 0));
+    assert_true(gs1_dl_looks_like("https://x.org/gtin/123", 22, GS1_ALPHAS));
+    assert_false(gs1_dl_looks_like("https://x.org/", 14, 0));
 }
 
 int main(void)

@@ -1,5 +1,5 @@
-/* reader__obuf.h -- the bounded text buffer that reader_dl.c (Digital Link
- * URIs) and reader_elem.c (element strings) write their output into.  Only
+/* gs1__obuf.h -- the bounded text buffer that gs1_dl.c (Digital Link
+ * URIs) and gs1_elem.c (element strings) write their output into.  Only
  * those two files include it; it is not installed.
  *
  * How it works: the caller hands in its array (p, cap); obuf_put() appends
@@ -7,14 +7,14 @@
  * `over` and ignores every later write, so the builders write without
  * checking and look once at the end with obuf_finish().
  */
-#ifndef KETEN_READER__OBUF_H
-#define KETEN_READER__OBUF_H
+#ifndef KETEN_GS1__OBUF_H
+#define KETEN_GS1__OBUF_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 
-#include "ledger_error.h"
+#include "gs1_error.h"
 
 /* Initialise as {out, cap, 0, cap == 0}: a zero-sized buffer is over at
  * once. */
@@ -37,13 +37,13 @@ static inline void obuf_put(obuf_t *b, const char *s, size_t n)
 }
 
 /* 0, or when b is over: empties the output (if it has room for the NUL) and
- * returns LEDGER_ETOOBIG with "<what> does not fit in <cap> bytes". */
-static inline int obuf_finish(obuf_t *b, const char *what, ledger_err_t *err)
+ * returns GS1_ETOOBIG with "<what> does not fit in <cap> bytes". */
+static inline int obuf_finish(obuf_t *b, const char *what, gs1_err_t *err)
 {
     if (b->over) {
         if (b->cap)
             b->p[0] = '\0';
-        return ledger_err_set(err, LEDGER_ETOOBIG, "%s does not fit in %zu bytes", what, b->cap);
+        return gs1_err_set(err, GS1_ETOOBIG, "%s does not fit in %zu bytes", what, b->cap);
     }
     return 0;
 }

@@ -1,5 +1,5 @@
-/* reader_epc_tds.c -- EPC Tag Data Standard tables and the binary codec
- * (see reader_epc_tds.h).
+/* gs1_tds.c -- EPC Tag Data Standard tables and the binary codec
+ * (see gs1_tds.h).
  *
  * How it works: a static table describes every binary coding keten decodes:
  * its header byte, bit length, the partition table of its company-prefix
@@ -13,12 +13,12 @@
  * into text; encoding writes them back. Every value is range-checked both
  * ways, with messages that name the coding and the field.
  */
-#include "reader_epc_tds.h"
+#include "gs1_tds.h"
 
 #include <stdint.h>
 #include <string.h>
 
-#include "reader_ai.h"
+#include "gs1_ai.h"
 
 /* ---- tables -------------------------------------------------------------- */
 
@@ -62,7 +62,7 @@ typedef struct {
     const char *name;   /* "sgtin-96" */
     const char *label;  /* "SGTIN-96", for messages */
     uint8_t header;     /* first byte */
-    uint8_t scheme;     /* enum reader_epc_scheme_id */
+    uint8_t scheme;     /* enum gs1_epc_scheme_id */
     uint16_t bits;      /* total bit length; 0: variable (cpi-var) */
     const part_t *part; /* NULL: gid-96, usdod-96 */
     uint8_t ref_kind;   /* REF_INT / REF_STR: that field is the serial (GIAI) */
@@ -74,35 +74,35 @@ typedef struct {
 } coding_t;
 
 static const coding_t CODINGS[] = {
-    {"sgtin-96", "SGTIN-96", 0x30, READER_EPC_SGTIN, 96, P_SGTIN, REF_DIGITS, TAIL_INT, 38, 0, 0,
+    {"sgtin-96", "SGTIN-96", 0x30, GS1_EPC_SGTIN, 96, P_SGTIN, REF_DIGITS, TAIL_INT, 38, 0, 0,
      0},
-    {"sgtin-198", "SGTIN-198", 0x36, READER_EPC_SGTIN, 198, P_SGTIN, REF_DIGITS, TAIL_STR, 140, 20,
+    {"sgtin-198", "SGTIN-198", 0x36, GS1_EPC_SGTIN, 198, P_SGTIN, REF_DIGITS, TAIL_STR, 140, 20,
      0, 0},
-    {"sscc-96", "SSCC-96", 0x31, READER_EPC_SSCC, 96, P_SSCC, REF_DIGITS, TAIL_NONE, 0, 0, 0, 24},
-    {"sgln-96", "SGLN-96", 0x32, READER_EPC_SGLN, 96, P_SGLN, REF_DIGITS, TAIL_INT, 41, 0, 0, 0},
-    {"sgln-195", "SGLN-195", 0x39, READER_EPC_SGLN, 195, P_SGLN, REF_DIGITS, TAIL_STR, 140, 20, 0,
+    {"sscc-96", "SSCC-96", 0x31, GS1_EPC_SSCC, 96, P_SSCC, REF_DIGITS, TAIL_NONE, 0, 0, 0, 24},
+    {"sgln-96", "SGLN-96", 0x32, GS1_EPC_SGLN, 96, P_SGLN, REF_DIGITS, TAIL_INT, 41, 0, 0, 0},
+    {"sgln-195", "SGLN-195", 0x39, GS1_EPC_SGLN, 195, P_SGLN, REF_DIGITS, TAIL_STR, 140, 20, 0,
      0},
-    {"grai-96", "GRAI-96", 0x33, READER_EPC_GRAI, 96, P_GRAI, REF_DIGITS, TAIL_INT, 38, 0, 0, 0},
-    {"grai-170", "GRAI-170", 0x37, READER_EPC_GRAI, 170, P_GRAI, REF_DIGITS, TAIL_STR, 112, 16, 0,
+    {"grai-96", "GRAI-96", 0x33, GS1_EPC_GRAI, 96, P_GRAI, REF_DIGITS, TAIL_INT, 38, 0, 0, 0},
+    {"grai-170", "GRAI-170", 0x37, GS1_EPC_GRAI, 170, P_GRAI, REF_DIGITS, TAIL_STR, 112, 16, 0,
      0},
-    {"giai-96", "GIAI-96", 0x34, READER_EPC_GIAI, 96, P_GIAI96, REF_INT, TAIL_NONE, 0, 0, 0, 0},
-    {"giai-202", "GIAI-202", 0x38, READER_EPC_GIAI, 202, P_GIAI202, REF_STR, TAIL_NONE, 0, 0, 0, 0},
-    {"gsrn-96", "GSRN-96", 0x2D, READER_EPC_GSRN, 96, P_SSCC, REF_DIGITS, TAIL_NONE, 0, 0, 0, 24},
-    {"gsrnp-96", "GSRNP-96", 0x2E, READER_EPC_GSRNP, 96, P_SSCC, REF_DIGITS, TAIL_NONE, 0, 0, 0,
+    {"giai-96", "GIAI-96", 0x34, GS1_EPC_GIAI, 96, P_GIAI96, REF_INT, TAIL_NONE, 0, 0, 0, 0},
+    {"giai-202", "GIAI-202", 0x38, GS1_EPC_GIAI, 202, P_GIAI202, REF_STR, TAIL_NONE, 0, 0, 0, 0},
+    {"gsrn-96", "GSRN-96", 0x2D, GS1_EPC_GSRN, 96, P_SSCC, REF_DIGITS, TAIL_NONE, 0, 0, 0, 24},
+    {"gsrnp-96", "GSRNP-96", 0x2E, GS1_EPC_GSRNP, 96, P_SSCC, REF_DIGITS, TAIL_NONE, 0, 0, 0,
      24},
-    {"gdti-96", "GDTI-96", 0x2C, READER_EPC_GDTI, 96, P_SGLN, REF_DIGITS, TAIL_INT, 41, 0, 0, 0},
-    {"gdti-174", "GDTI-174", 0x3E, READER_EPC_GDTI, 174, P_SGLN, REF_DIGITS, TAIL_STR, 119, 17, 0,
+    {"gdti-96", "GDTI-96", 0x2C, GS1_EPC_GDTI, 96, P_SGLN, REF_DIGITS, TAIL_INT, 41, 0, 0, 0},
+    {"gdti-174", "GDTI-174", 0x3E, GS1_EPC_GDTI, 174, P_SGLN, REF_DIGITS, TAIL_STR, 119, 17, 0,
      0},
-    {"sgcn-96", "SGCN-96", 0x3F, READER_EPC_SGCN, 96, P_SGLN, REF_DIGITS, TAIL_NUMSTR, 41, 12, 0,
+    {"sgcn-96", "SGCN-96", 0x3F, GS1_EPC_SGCN, 96, P_SGLN, REF_DIGITS, TAIL_NUMSTR, 41, 12, 0,
      0},
-    {"itip-110", "ITIP-110", 0x40, READER_EPC_ITIP, 110, P_SGTIN, REF_DIGITS, TAIL_INT, 38, 0, 1,
+    {"itip-110", "ITIP-110", 0x40, GS1_EPC_ITIP, 110, P_SGTIN, REF_DIGITS, TAIL_INT, 38, 0, 1,
      0},
-    {"itip-212", "ITIP-212", 0x41, READER_EPC_ITIP, 212, P_SGTIN, REF_DIGITS, TAIL_STR, 140, 20, 1,
+    {"itip-212", "ITIP-212", 0x41, GS1_EPC_ITIP, 212, P_SGTIN, REF_DIGITS, TAIL_STR, 140, 20, 1,
      0},
-    {"cpi-96", "CPI-96", 0x3C, READER_EPC_CPI, 96, P_CPI96, REF_NUM, TAIL_INT, 31, 0, 0, 0},
-    {"cpi-var", "CPI-var", 0x3D, READER_EPC_CPI, 0, P_CPIVAR, REF_STR6, TAIL_INT, 40, 0, 0, 0},
-    {"gid-96", "GID-96", 0x35, READER_EPC_GID, 96, NULL, 0, TAIL_NONE, 0, 0, 0, 0},
-    {"usdod-96", "USDOD-96", 0x2F, READER_EPC_USDOD, 96, NULL, 0, TAIL_NONE, 0, 0, 0, 0},
+    {"cpi-96", "CPI-96", 0x3C, GS1_EPC_CPI, 96, P_CPI96, REF_NUM, TAIL_INT, 31, 0, 0, 0},
+    {"cpi-var", "CPI-var", 0x3D, GS1_EPC_CPI, 0, P_CPIVAR, REF_STR6, TAIL_INT, 40, 0, 0, 0},
+    {"gid-96", "GID-96", 0x35, GS1_EPC_GID, 96, NULL, 0, TAIL_NONE, 0, 0, 0, 0},
+    {"usdod-96", "USDOD-96", 0x2F, GS1_EPC_USDOD, 96, NULL, 0, TAIL_NONE, 0, 0, 0, 0},
 };
 #define NCODINGS ((int)(sizeof CODINGS / sizeof CODINGS[0]))
 
@@ -131,20 +131,20 @@ typedef struct {
     uint8_t serial_num; /* digits only (SGCN) */
 } scheme_t;
 
-static const scheme_t SCHEMES[READER_EPC_SCHEME_COUNT] = {
-    [READER_EPC_SGTIN] = {"sgtin", "SGTIN", 13, "indicator and item reference", "serial", 20, 0},
-    [READER_EPC_SSCC] = {"sscc", "SSCC", 17, "extension and serial reference", NULL, 0, 0},
-    [READER_EPC_SGLN] = {"sgln", "SGLN", 12, "location reference", "extension", 20, 0},
-    [READER_EPC_GRAI] = {"grai", "GRAI", 12, "asset type", "serial", 16, 0},
-    [READER_EPC_GIAI] = {"giai", "GIAI", 0, "", "individual asset reference", 30, 0},
-    [READER_EPC_GSRN] = {"gsrn", "GSRN", 17, "service reference", NULL, 0, 0},
-    [READER_EPC_GSRNP] = {"gsrnp", "GSRNP", 17, "service reference", NULL, 0, 0},
-    [READER_EPC_GDTI] = {"gdti", "GDTI", 12, "document type", "serial", 17, 0},
-    [READER_EPC_SGCN] = {"sgcn", "SGCN", 12, "coupon reference", "serial", 12, 1},
-    [READER_EPC_ITIP] = {"itip", "ITIP", 13, "indicator and item reference", "serial", 20, 0},
-    [READER_EPC_GID] = {"gid", "GID", 0, "object class", "serial", 0, 0},
-    [READER_EPC_CPI] = {"cpi", "CPI", 0, "component/part reference", "serial", 12, 1},
-    [READER_EPC_USDOD] = {"usdod", "USDOD", 0, "", "serial", 0, 0},
+static const scheme_t SCHEMES[GS1_EPC_SCHEME_COUNT] = {
+    [GS1_EPC_SGTIN] = {"sgtin", "SGTIN", 13, "indicator and item reference", "serial", 20, 0},
+    [GS1_EPC_SSCC] = {"sscc", "SSCC", 17, "extension and serial reference", NULL, 0, 0},
+    [GS1_EPC_SGLN] = {"sgln", "SGLN", 12, "location reference", "extension", 20, 0},
+    [GS1_EPC_GRAI] = {"grai", "GRAI", 12, "asset type", "serial", 16, 0},
+    [GS1_EPC_GIAI] = {"giai", "GIAI", 0, "", "individual asset reference", 30, 0},
+    [GS1_EPC_GSRN] = {"gsrn", "GSRN", 17, "service reference", NULL, 0, 0},
+    [GS1_EPC_GSRNP] = {"gsrnp", "GSRNP", 17, "service reference", NULL, 0, 0},
+    [GS1_EPC_GDTI] = {"gdti", "GDTI", 12, "document type", "serial", 17, 0},
+    [GS1_EPC_SGCN] = {"sgcn", "SGCN", 12, "coupon reference", "serial", 12, 1},
+    [GS1_EPC_ITIP] = {"itip", "ITIP", 13, "indicator and item reference", "serial", 20, 0},
+    [GS1_EPC_GID] = {"gid", "GID", 0, "object class", "serial", 0, 0},
+    [GS1_EPC_CPI] = {"cpi", "CPI", 0, "component/part reference", "serial", 12, 1},
+    [GS1_EPC_USDOD] = {"usdod", "USDOD", 0, "", "serial", 0, 0},
 };
 
 static const uint64_t POW10[20] = {1ULL,
@@ -170,7 +170,7 @@ static const uint64_t POW10[20] = {1ULL,
 
 /* ---- small helpers --------------------------------------------------------- */
 
-int reader_epc_tds_is_set82(int c)
+int gs1_tds_is_set82(int c)
 {
     if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))
         return 1;
@@ -268,20 +268,20 @@ static int partition_of(const part_t *pt, size_t cp_len)
 
 /* ---- names ----------------------------------------------------------------- */
 
-const char *reader_epc_tds_scheme_name(int scheme)
+const char *gs1_tds_scheme_name(int scheme)
 {
-    return scheme > 0 && scheme < READER_EPC_SCHEME_COUNT ? SCHEMES[scheme].name : "";
+    return scheme > 0 && scheme < GS1_EPC_SCHEME_COUNT ? SCHEMES[scheme].name : "";
 }
 
-int reader_epc_tds_scheme_by_name(const char *name, size_t n)
+int gs1_tds_scheme_by_name(const char *name, size_t n)
 {
-    for (int s = 1; s < READER_EPC_SCHEME_COUNT; s++)
+    for (int s = 1; s < GS1_EPC_SCHEME_COUNT; s++)
         if (strlen(SCHEMES[s].name) == n && memcmp(SCHEMES[s].name, name, n) == 0)
             return s;
-    return READER_EPC_NONE;
+    return GS1_EPC_NONE;
 }
 
-int reader_epc_tds_coding_by_name(const char *name, size_t n)
+int gs1_tds_coding_by_name(const char *name, size_t n)
 {
     for (int c = 0; c < NCODINGS; c++)
         if (strlen(CODINGS[c].name) == n && memcmp(CODINGS[c].name, name, n) == 0)
@@ -289,22 +289,22 @@ int reader_epc_tds_coding_by_name(const char *name, size_t n)
     return -1;
 }
 
-const char *reader_epc_tds_coding_name(int coding)
+const char *gs1_tds_coding_name(int coding)
 {
     return coding >= 0 && coding < NCODINGS ? CODINGS[coding].name : "";
 }
 
-int reader_epc_tds_coding_bits(int coding)
+int gs1_tds_coding_bits(int coding)
 {
     return coding >= 0 && coding < NCODINGS ? CODINGS[coding].bits : 0;
 }
 
-int reader_epc_tds_coding_scheme(int coding)
+int gs1_tds_coding_scheme(int coding)
 {
-    return coding >= 0 && coding < NCODINGS ? CODINGS[coding].scheme : READER_EPC_NONE;
+    return coding >= 0 && coding < NCODINGS ? CODINGS[coding].scheme : GS1_EPC_NONE;
 }
 
-int reader_epc_tds_codings(int scheme, int out[2])
+int gs1_tds_codings(int scheme, int out[2])
 {
     int n = 0;
     for (int c = 0; c < NCODINGS && n < 2; c++)
@@ -326,109 +326,109 @@ static const char *other_coding(int coding)
 
 /* A number of scheme `label`: decimal, no leading zero, at most max. */
 static int number(const char *label, const char *s, uint64_t max, const char *what,
-                  ledger_err_t *err)
+                  gs1_err_t *err)
 {
     size_t n = strlen(s);
-    if (n == 0 || !reader_ai_all_digits(s, n))
-        return ledger_err_set(err, LEDGER_EINPUT, "%s %s must be a decimal number (got \"%s\")",
+    if (n == 0 || !gs1_ai_all_digits(s, n))
+        return gs1_err_set(err, GS1_EINPUT, "%s %s must be a decimal number (got \"%s\")",
                               label, what, s);
     if (n > 1 && s[0] == '0')
-        return ledger_err_set(err, LEDGER_EINPUT, "%s %s %s has a leading zero", label, what, s);
+        return gs1_err_set(err, GS1_EINPUT, "%s %s %s has a leading zero", label, what, s);
     if (n > 19 || dec_value(s, n) > max)
-        return ledger_err_set(err, LEDGER_EINPUT, "%s %s %s is too large (the maximum is %llu)",
+        return gs1_err_set(err, GS1_EINPUT, "%s %s %s is too large (the maximum is %llu)",
                               label, what, s, (unsigned long long)max);
     return 0;
 }
 
-int reader_epc_tds_check_identity(const reader_epc_fields_t *f, ledger_err_t *err)
+int gs1_tds_check_identity(const gs1_epc_fields_t *f, gs1_err_t *err)
 {
     const scheme_t *s;
     size_t cp, ref, ser, max;
     int rc;
 
-    if (f->scheme <= READER_EPC_NONE || f->scheme >= READER_EPC_SCHEME_COUNT)
-        return ledger_err_set(err, LEDGER_EINPUT, "unknown EPC scheme");
+    if (f->scheme <= GS1_EPC_NONE || f->scheme >= GS1_EPC_SCHEME_COUNT)
+        return gs1_err_set(err, GS1_EINPUT, "unknown EPC scheme");
     s = &SCHEMES[f->scheme];
-    if (f->scheme == READER_EPC_GID) {
+    if (f->scheme == GS1_EPC_GID) {
         if ((rc = number("GID", f->cp, bits_max(28), "general manager number", err)) < 0 ||
             (rc = number("GID", f->ref, bits_max(24), "object class", err)) < 0 ||
             (rc = number("GID", f->serial, bits_max(36), "serial", err)) < 0)
             return rc;
         return 0;
     }
-    if (f->scheme == READER_EPC_USDOD) {
+    if (f->scheme == GS1_EPC_USDOD) {
         size_t n = strnlen(f->cp, sizeof f->cp);
         if (n < 5 || n > 6)
-            return ledger_err_set(
-                err, LEDGER_EINPUT,
+            return gs1_err_set(
+                err, GS1_EINPUT,
                 "USDOD CAGE code or DoDAAC must be 5 or 6 characters (got \"%s\")", f->cp);
         for (size_t i = 0; i < n; i++)
             if (!is_cage((unsigned char)f->cp[i]))
-                return ledger_err_set(err, LEDGER_EINPUT,
+                return gs1_err_set(err, GS1_EINPUT,
                                       "USDOD CAGE code or DoDAAC \"%s\": character %zu is not a "
                                       "digit or a capital letter other than I and O",
                                       f->cp, i + 1);
         if (f->ref[0])
-            return ledger_err_set(err, LEDGER_EINPUT, "USDOD has no reference field");
+            return gs1_err_set(err, GS1_EINPUT, "USDOD has no reference field");
         return number("USDOD", f->serial, bits_max(36), "serial", err);
     }
     cp = strnlen(f->cp, sizeof f->cp);
     ref = strnlen(f->ref, sizeof f->ref);
     ser = strnlen(f->serial, sizeof f->serial);
-    if (cp < 6 || cp > 12 || !reader_ai_all_digits(f->cp, cp))
-        return ledger_err_set(err, LEDGER_EINPUT,
+    if (cp < 6 || cp > 12 || !gs1_ai_all_digits(f->cp, cp))
+        return gs1_err_set(err, GS1_EINPUT,
                               "%s company prefix must be 6 to 12 digits (got \"%s\")", s->label,
                               f->cp);
     if (s->digits) {
-        if (!reader_ai_all_digits(f->ref, ref))
-            return ledger_err_set(err, LEDGER_EINPUT, "%s %s must be digits (got \"%s\")", s->label,
+        if (!gs1_ai_all_digits(f->ref, ref))
+            return gs1_err_set(err, GS1_EINPUT, "%s %s must be digits (got \"%s\")", s->label,
                                   s->ref, f->ref);
         if (cp + ref != s->digits)
-            return ledger_err_set(err, LEDGER_EINPUT,
+            return gs1_err_set(err, GS1_EINPUT,
                                   "%s company prefix and %s must be %u digits together, not %zu",
                                   s->label, s->ref, s->digits, cp + ref);
-    } else if (f->scheme == READER_EPC_CPI) {
+    } else if (f->scheme == GS1_EPC_CPI) {
         if (ref == 0 || cp + ref > 30)
-            return ledger_err_set(err, LEDGER_EINPUT,
+            return gs1_err_set(err, GS1_EINPUT,
                                   "CPI component/part reference must be 1 to %zu characters, not "
                                   "%zu",
                                   30 - cp, ref);
         for (size_t i = 0; i < ref; i++)
             if (!is_set39((unsigned char)f->ref[i]))
-                return ledger_err_set(err, LEDGER_EINPUT,
+                return gs1_err_set(err, GS1_EINPUT,
                                       "CPI component/part reference has character 0x%02X at "
                                       "position %zu, which is not in GS1 character set 39",
                                       (unsigned char)f->ref[i], i + 1);
         return number("CPI", f->serial, 999999999999ULL, "serial", err);
     } else if (ref) {
-        return ledger_err_set(err, LEDGER_EINPUT, "%s has no field between prefix and %s", s->label,
+        return gs1_err_set(err, GS1_EINPUT, "%s has no field between prefix and %s", s->label,
                               s->serial);
     }
-    if (f->scheme == READER_EPC_ITIP) {
-        if (strlen(f->piece) != 2 || !reader_ai_all_digits(f->piece, 2))
-            return ledger_err_set(err, LEDGER_EINPUT, "ITIP piece must be 2 digits (got \"%s\")",
+    if (f->scheme == GS1_EPC_ITIP) {
+        if (strlen(f->piece) != 2 || !gs1_ai_all_digits(f->piece, 2))
+            return gs1_err_set(err, GS1_EINPUT, "ITIP piece must be 2 digits (got \"%s\")",
                                   f->piece);
-        if (strlen(f->total) != 2 || !reader_ai_all_digits(f->total, 2))
-            return ledger_err_set(err, LEDGER_EINPUT, "ITIP total must be 2 digits (got \"%s\")",
+        if (strlen(f->total) != 2 || !gs1_ai_all_digits(f->total, 2))
+            return gs1_err_set(err, GS1_EINPUT, "ITIP total must be 2 digits (got \"%s\")",
                                   f->total);
     } else if (f->piece[0] || f->total[0]) {
-        return ledger_err_set(err, LEDGER_EINPUT, "%s has no piece/total", s->label);
+        return gs1_err_set(err, GS1_EINPUT, "%s has no piece/total", s->label);
     }
     if (!s->serial) {
         if (ser)
-            return ledger_err_set(err, LEDGER_EINPUT, "%s has no serial", s->label);
+            return gs1_err_set(err, GS1_EINPUT, "%s has no serial", s->label);
         return 0;
     }
-    max = f->scheme == READER_EPC_GIAI ? 30 - cp : s->serial_max;
+    max = f->scheme == GS1_EPC_GIAI ? 30 - cp : s->serial_max;
     if (ser == 0)
-        return ledger_err_set(err, LEDGER_EINPUT, "%s %s is empty", s->label, s->serial);
+        return gs1_err_set(err, GS1_EINPUT, "%s %s is empty", s->label, s->serial);
     if (ser > max)
-        return ledger_err_set(err, LEDGER_EINPUT, "%s %s is %zu characters long; at most %zu fit",
+        return gs1_err_set(err, GS1_EINPUT, "%s %s is %zu characters long; at most %zu fit",
                               s->label, s->serial, ser, max);
     for (size_t i = 0; i < ser; i++) {
         int c = (unsigned char)f->serial[i];
-        if (s->serial_num ? (c < '0' || c > '9') : !reader_epc_tds_is_set82(c))
-            return ledger_err_set(err, LEDGER_EINPUT,
+        if (s->serial_num ? (c < '0' || c > '9') : !gs1_tds_is_set82(c))
+            return gs1_err_set(err, GS1_EINPUT,
                                   "%s %s has character 0x%02X at position %zu, which is not %s",
                                   s->label, s->serial, c, i + 1,
                                   s->serial_num ? "a digit" : "in GS1 character set 82");
@@ -439,42 +439,42 @@ int reader_epc_tds_check_identity(const reader_epc_fields_t *f, ledger_err_t *er
 /* s must be a decimal number without leading zero below 2^bits, to fit an
  * integer field of coding c. */
 static int int_fits(const coding_t *c, int coding, const char *s, unsigned bits, const char *what,
-                    ledger_err_t *err)
+                    gs1_err_t *err)
 {
     size_t n = strlen(s);
     const char *alt = other_coding(coding);
     const char *h1 = alt ? "; use " : "", *h2 = alt ? alt : "";
 
-    if (n == 0 || !reader_ai_all_digits(s, n))
-        return ledger_err_set(err, LEDGER_EINPUT, "%s %s \"%s\" is not a decimal number%s%s",
+    if (n == 0 || !gs1_ai_all_digits(s, n))
+        return gs1_err_set(err, GS1_EINPUT, "%s %s \"%s\" is not a decimal number%s%s",
                               c->label, what, s, h1, h2);
     if (n > 1 && s[0] == '0')
-        return ledger_err_set(err, LEDGER_EINPUT, "%s %s %s has a leading zero%s%s", c->label, what,
+        return gs1_err_set(err, GS1_EINPUT, "%s %s %s has a leading zero%s%s", c->label, what,
                               s, h1, h2);
     if (n > 19 || dec_value(s, n) > bits_max(bits))
-        return ledger_err_set(err, LEDGER_EINPUT, "%s %s %s is too large (the maximum is %llu)%s%s",
+        return gs1_err_set(err, GS1_EINPUT, "%s %s %s is too large (the maximum is %llu)%s%s",
                               c->label, what, s, (unsigned long long)bits_max(bits), h1, h2);
     return 0;
 }
 
-int reader_epc_tds_fits(const reader_epc_fields_t *f, int coding, ledger_err_t *err)
+int gs1_tds_fits(const gs1_epc_fields_t *f, int coding, gs1_err_t *err)
 {
     const coding_t *c;
     const scheme_t *s;
     int p, rc;
 
     if (coding < 0 || coding >= NCODINGS)
-        return ledger_err_set(err, LEDGER_EINVAL, "unknown EPC coding");
+        return gs1_err_set(err, GS1_EINVAL, "unknown EPC coding");
     c = &CODINGS[coding];
     s = &SCHEMES[c->scheme];
     if (f->scheme != c->scheme)
-        return ledger_err_set(err, LEDGER_EINPUT, "a %s EPC cannot be written as %s",
-                              reader_epc_tds_scheme_name(f->scheme), c->name);
+        return gs1_err_set(err, GS1_EINPUT, "a %s EPC cannot be written as %s",
+                              gs1_tds_scheme_name(f->scheme), c->name);
     if (!c->part)
         return 0; /* gid-96, usdod-96: the identity ranges are the field widths */
     p = partition_of(c->part, strlen(f->cp));
     if (p < 0)
-        return ledger_err_set(err, LEDGER_EINPUT, "%s company prefix must be 6 to 12 digits",
+        return gs1_err_set(err, GS1_EINPUT, "%s company prefix must be 6 to 12 digits",
                               c->label);
     if (c->ref_kind == REF_INT)
         return int_fits(c, coding, f->serial, c->part[p].ref_bits, s->serial, err);
@@ -482,21 +482,21 @@ int reader_epc_tds_fits(const reader_epc_fields_t *f, int coding, ledger_err_t *
         if ((rc = int_fits(c, coding, f->ref, c->part[p].ref_bits, s->ref, err)) < 0)
             return rc;
         if (strlen(f->ref) > c->part[p].ref_digits)
-            return ledger_err_set(err, LEDGER_EINPUT, "%s %s %s has more than %u digits; use %s",
+            return gs1_err_set(err, GS1_EINPUT, "%s %s %s has more than %u digits; use %s",
                                   c->label, s->ref, f->ref, c->part[p].ref_digits,
                                   other_coding(coding));
     }
     if (c->ref_kind == REF_STR6 && strlen(f->ref) > c->part[p].ref_digits)
-        return ledger_err_set(err, LEDGER_EINPUT, "%s %s is longer than %u characters", c->label,
+        return gs1_err_set(err, GS1_EINPUT, "%s %s is longer than %u characters", c->label,
                               s->ref, c->part[p].ref_digits);
     if (c->ref_kind == REF_STR && strlen(f->serial) > c->part[p].ref_digits)
-        return ledger_err_set(err, LEDGER_EINPUT, "%s %s is longer than %u characters", c->label,
+        return gs1_err_set(err, GS1_EINPUT, "%s %s is longer than %u characters", c->label,
                               s->serial, c->part[p].ref_digits);
     if (c->tail_kind == TAIL_INT)
         return int_fits(c, coding, f->serial, c->tail_bits, s->serial, err);
     if ((c->tail_kind == TAIL_STR || c->tail_kind == TAIL_NUMSTR) &&
         strlen(f->serial) > c->tail_max)
-        return ledger_err_set(err, LEDGER_EINPUT, "%s %s is longer than %u characters", c->label,
+        return gs1_err_set(err, GS1_EINPUT, "%s %s is longer than %u characters", c->label,
                               s->serial, c->tail_max);
     return 0;
 }
@@ -504,7 +504,7 @@ int reader_epc_tds_fits(const reader_epc_fields_t *f, int coding, ledger_err_t *
 /* ---- decoding ---------------------------------------------------------------- */
 
 /* Hex text -> bytes (zero-filled); *ndigits the number of hex digits. */
-static int parse_hex(const char *hex, size_t len, uint8_t *b, size_t *ndigits, ledger_err_t *err)
+static int parse_hex(const char *hex, size_t len, uint8_t *b, size_t *ndigits, gs1_err_t *err)
 {
     size_t i = 0, nd = 0;
 
@@ -516,47 +516,47 @@ static int parse_hex(const char *hex, size_t len, uint8_t *b, size_t *ndigits, l
         int c = (unsigned char)hex[i], v;
         if (c == ' ' || c == '\t')
             continue;
-        v = reader_ai_hex_value(c);
+        v = gs1_ai_hex_value(c);
         if (v < 0) {
             if (c >= 0x21 && c < 0x7F)
-                return ledger_err_set(err, LEDGER_EINPUT,
+                return gs1_err_set(err, GS1_EINPUT,
                                       "EPC hex: '%c' at position %zu is not a hex digit", c, i + 1);
-            return ledger_err_set(err, LEDGER_EINPUT,
+            return gs1_err_set(err, GS1_EINPUT,
                                   "EPC hex: byte 0x%02X at position %zu is not a hex digit", c,
                                   i + 1);
         }
-        if (nd == READER_EPC_TDS_HEX_IN_MAX)
-            return ledger_err_set(err, LEDGER_EINPUT,
+        if (nd == GS1_TDS_HEX_IN_MAX)
+            return gs1_err_set(err, GS1_EINPUT,
                                   "EPC hex is too long (more than %d digits; the longest EPC keten "
                                   "decodes, ITIP-212, has 56)",
-                                  READER_EPC_TDS_HEX_IN_MAX);
+                                  GS1_TDS_HEX_IN_MAX);
         b[nd >> 1] |= (uint8_t)(nd & 1 ? v : v << 4);
         nd++;
     }
     if (nd < 2)
-        return ledger_err_set(err, LEDGER_EINPUT,
+        return gs1_err_set(err, GS1_EINPUT,
                               nd ? "EPC hex is too short (1 digit)" : "EPC hex is empty");
     *ndigits = nd;
     return 0;
 }
 
-static int unknown_header(unsigned h, ledger_err_t *err)
+static int unknown_header(unsigned h, gs1_err_t *err)
 {
     for (size_t i = 0; i < sizeof OTHER_HEADERS / sizeof OTHER_HEADERS[0]; i++)
         if (OTHER_HEADERS[i].header == h)
-            return ledger_err_set(err, LEDGER_EINPUT,
+            return gs1_err_set(err, GS1_EINPUT,
                                   "EPC header 0x%02X is not a scheme keten knows (it is %s, which "
                                   "keten does not decode)",
                                   h, OTHER_HEADERS[i].label);
     if (h == 0)
-        return ledger_err_set(err, LEDGER_EINPUT,
+        return gs1_err_set(err, GS1_EINPUT,
                               "EPC header 0x00 is not a scheme keten knows (an unprogrammed tag?)");
-    return ledger_err_set(err, LEDGER_EINPUT, "EPC header 0x%02X is not a scheme keten knows", h);
+    return gs1_err_set(err, GS1_EINPUT, "EPC header 0x%02X is not a scheme keten knows", h);
 }
 
 /* A 7-bit string of nbits bits at *pos, at most max characters, into out. */
 static int get_str(const coding_t *c, const char *what, const uint8_t *b, unsigned *pos,
-                   unsigned nbits, unsigned max, char *out, ledger_err_t *err)
+                   unsigned nbits, unsigned max, char *out, gs1_err_t *err)
 {
     unsigned nchars = nbits / 7, n = 0, ended = 0;
 
@@ -565,7 +565,7 @@ static int get_str(const coding_t *c, const char *what, const uint8_t *b, unsign
         *pos += 7;
         if (ended) {
             if (ch)
-                return ledger_err_set(err, LEDGER_EINPUT,
+                return gs1_err_set(err, GS1_EINPUT,
                                       "%s %s has a character after its end (0x00)", c->label, what);
             continue;
         }
@@ -573,36 +573,36 @@ static int get_str(const coding_t *c, const char *what, const uint8_t *b, unsign
             ended = 1;
             continue;
         }
-        if (!reader_epc_tds_is_set82((int)ch))
-            return ledger_err_set(
-                err, LEDGER_EINPUT,
+        if (!gs1_tds_is_set82((int)ch))
+            return gs1_err_set(
+                err, GS1_EINPUT,
                 "%s %s has character 0x%02X, which is not in GS1 character set 82", c->label, what,
                 ch);
         if (n == max)
-            return ledger_err_set(err, LEDGER_EINPUT, "%s %s is longer than %u characters",
+            return gs1_err_set(err, GS1_EINPUT, "%s %s is longer than %u characters",
                                   c->label, what, max);
         out[n++] = (char)ch;
     }
     if (nbits % 7) {
         if (get_bits(b, *pos, nbits % 7))
-            return ledger_err_set(err, LEDGER_EINPUT, "%s %s has non-zero padding bits", c->label,
+            return gs1_err_set(err, GS1_EINPUT, "%s %s has non-zero padding bits", c->label,
                                   what);
         *pos += nbits % 7;
     }
     out[n] = 0;
     if (n == 0)
-        return ledger_err_set(err, LEDGER_EINPUT, "%s %s is empty", c->label, what);
+        return gs1_err_set(err, GS1_EINPUT, "%s %s is empty", c->label, what);
     return 0;
 }
 
 /* A decimal field of `digits` digits stored in `bits` bits. */
 static int get_digits(const coding_t *c, const char *what, const uint8_t *b, unsigned *pos,
-                      unsigned bits, unsigned digits, char *out, ledger_err_t *err)
+                      unsigned bits, unsigned digits, char *out, gs1_err_t *err)
 {
     uint64_t v = get_bits(b, *pos, bits);
     *pos += bits;
     if (v >= POW10[digits])
-        return ledger_err_set(err, LEDGER_EINPUT,
+        return gs1_err_set(err, GS1_EINPUT,
                               "%s %s field holds %llu, which does not fit its %u digits", c->label,
                               what, (unsigned long long)v, digits);
     fmt_pad(v, digits, out);
@@ -611,7 +611,7 @@ static int get_digits(const coding_t *c, const char *what, const uint8_t *b, uns
 
 /* CPI-var's reference: 6-bit characters (GS1 set 39) up to a 000000. */
 static int get_str6(const coding_t *c, const char *what, const uint8_t *b, unsigned *pos,
-                    unsigned max, char *out, ledger_err_t *err)
+                    unsigned max, char *out, gs1_err_t *err)
 {
     unsigned n = 0;
     for (;;) {
@@ -620,11 +620,11 @@ static int get_str6(const coding_t *c, const char *what, const uint8_t *b, unsig
         if (v == 0)
             break;
         if (n == max)
-            return ledger_err_set(err, LEDGER_EINPUT,
+            return gs1_err_set(err, GS1_EINPUT,
                                   "%s %s is longer than %u characters (no end marker)", c->label,
                                   what, max);
         if (!is_set39((int)ch) || ch == 0x40 || ch > 0x5A)
-            return ledger_err_set(err, LEDGER_EINPUT,
+            return gs1_err_set(err, GS1_EINPUT,
                                   "%s %s has the 6-bit value 0x%02X, which is not in GS1 "
                                   "character set 39",
                                   c->label, what, v);
@@ -632,14 +632,14 @@ static int get_str6(const coding_t *c, const char *what, const uint8_t *b, unsig
     }
     out[n] = 0;
     if (n == 0)
-        return ledger_err_set(err, LEDGER_EINPUT, "%s %s is empty", c->label, what);
+        return gs1_err_set(err, GS1_EINPUT, "%s %s is empty", c->label, what);
     return 0;
 }
 
 /* USDOD-96: 4-bit filter, CAGE/DoDAAC as 6 ASCII bytes (a CAGE code has a
  * space in front), 36-bit serial. */
-static int decode_usdod(const coding_t *c, const uint8_t *b, reader_epc_fields_t *f,
-                        ledger_err_t *err)
+static int decode_usdod(const coding_t *c, const uint8_t *b, gs1_epc_fields_t *f,
+                        gs1_err_t *err)
 {
     size_t n = 0;
     f->filter = (int)get_bits(b, 8, 4);
@@ -648,7 +648,7 @@ static int decode_usdod(const coding_t *c, const uint8_t *b, reader_epc_fields_t
         if (i == 0 && ch == ' ')
             continue;
         if (!is_cage((int)ch))
-            return ledger_err_set(err, LEDGER_EINPUT,
+            return gs1_err_set(err, GS1_EINPUT,
                                   "%s CAGE code or DoDAAC has byte 0x%02X, which is not a digit "
                                   "or a capital letter other than I and O",
                                   c->label, ch);
@@ -660,8 +660,8 @@ static int decode_usdod(const coding_t *c, const uint8_t *b, reader_epc_fields_t
 }
 
 /* Decodes the fields after the header; *bits: where the EPC ends. */
-static int decode_fields(const coding_t *c, const uint8_t *b, reader_epc_fields_t *f,
-                         unsigned *bits, ledger_err_t *err)
+static int decode_fields(const coding_t *c, const uint8_t *b, gs1_epc_fields_t *f,
+                         unsigned *bits, gs1_err_t *err)
 {
     const scheme_t *s = &SCHEMES[c->scheme];
     unsigned pos = 8, p;
@@ -669,7 +669,7 @@ static int decode_fields(const coding_t *c, const uint8_t *b, reader_epc_fields_
     int rc;
 
     *bits = c->bits;
-    if (c->scheme == READER_EPC_USDOD)
+    if (c->scheme == GS1_EPC_USDOD)
         return decode_usdod(c, b, f, err);
     if (!c->part) { /* gid-96 */
         fmt_dec(get_bits(b, 8, 28), f->cp);
@@ -681,7 +681,7 @@ static int decode_fields(const coding_t *c, const uint8_t *b, reader_epc_fields_
     p = (unsigned)get_bits(b, pos + 3, 3);
     pos += 6;
     if (p > 6)
-        return ledger_err_set(err, LEDGER_EINPUT, "%s partition 7 is reserved", c->label);
+        return gs1_err_set(err, GS1_EINPUT, "%s partition 7 is reserved", c->label);
     pt = &c->part[p];
     if ((rc = get_digits(c, "company prefix", b, &pos, pt->cp_bits, pt->cp_digits, f->cp, err)) < 0)
         return rc;
@@ -695,7 +695,7 @@ static int decode_fields(const coding_t *c, const uint8_t *b, reader_epc_fields_
         uint64_t v = get_bits(b, pos, pt->ref_bits);
         pos += pt->ref_bits;
         if (v >= POW10[pt->ref_digits])
-            return ledger_err_set(err, LEDGER_EINPUT,
+            return gs1_err_set(err, GS1_EINPUT,
                                   "%s %s field holds %llu, which has more than %u digits", c->label,
                                   s->ref, (unsigned long long)v, pt->ref_digits);
         fmt_dec(v, f->ref);
@@ -710,7 +710,7 @@ static int decode_fields(const coding_t *c, const uint8_t *b, reader_epc_fields_
         unsigned piece = (unsigned)get_bits(b, pos, 7), total = (unsigned)get_bits(b, pos + 7, 7);
         pos += 14;
         if (piece > 99 || total > 99)
-            return ledger_err_set(err, LEDGER_EINPUT, "%s piece %u / total %u do not fit 2 digits",
+            return gs1_err_set(err, GS1_EINPUT, "%s piece %u / total %u do not fit 2 digits",
                                   c->label, piece, total);
         fmt_pad(piece, 2, f->piece);
         fmt_pad(total, 2, f->total);
@@ -728,14 +728,14 @@ static int decode_fields(const coding_t *c, const uint8_t *b, reader_epc_fields_
         size_t n = fmt_dec(v, d);
         pos += c->tail_bits;
         if (d[0] != '1' || n < 2 || n > 1u + c->tail_max)
-            return ledger_err_set(err, LEDGER_EINPUT,
+            return gs1_err_set(err, GS1_EINPUT,
                                   "%s serial field holds %llu, which is not a \"1\"-prefixed "
                                   "numeric string of 1 to %u digits",
                                   c->label, (unsigned long long)v, c->tail_max);
         memcpy(f->serial, d + 1, n);
     }
     if (c->reserved && get_bits(b, pos, c->reserved))
-        return ledger_err_set(err, LEDGER_EINPUT, "%s reserved bits are not zero", c->label);
+        return gs1_err_set(err, GS1_EINPUT, "%s reserved bits are not zero", c->label);
     if (!c->bits)
         *bits = pos + c->reserved;
     return 0;
@@ -754,29 +754,29 @@ static void write_hex(const uint8_t *b, unsigned bits, char *out)
 /* nd hex digits hold an EPC of `bits` bits: enough digits, at most to the
  * next 16-bit word, zeros after the EPC. */
 static int check_length(const coding_t *c, const uint8_t *b, size_t nd, unsigned bits,
-                        ledger_err_t *err)
+                        gs1_err_t *err)
 {
     size_t need = (bits + 3u) / 4, max = (bits + 15u) / 16 * 4;
     if (nd < need || nd > max) {
         if (need == max)
-            return ledger_err_set(err, LEDGER_EINPUT,
+            return gs1_err_set(err, GS1_EINPUT,
                                   "%s EPC hex must be %zu digits (%u bits), not %zu", c->label,
                                   need, bits, nd);
-        return ledger_err_set(err, LEDGER_EINPUT,
+        return gs1_err_set(err, GS1_EINPUT,
                               "%s EPC hex must be %zu to %zu digits (%u bits), not %zu", c->label,
                               need, max, bits, nd);
     }
     for (unsigned pos = bits; pos < nd * 4; pos++)
         if (get_bits(b, pos, 1))
-            return ledger_err_set(err, LEDGER_EINPUT,
+            return gs1_err_set(err, GS1_EINPUT,
                                   "%s EPC hex has non-zero bits after its %u bits", c->label, bits);
     return 0;
 }
 
-int reader_epc_tds_decode_hex(const char *hex, size_t len, reader_epc_fields_t *f,
-                              char canon[READER_EPC_TDS_HEX_MAX], ledger_err_t *err)
+int gs1_tds_decode_hex(const char *hex, size_t len, gs1_epc_fields_t *f,
+                              char canon[GS1_TDS_HEX_MAX], gs1_err_t *err)
 {
-    uint8_t b[READER_EPC_TDS_HEX_IN_MAX / 2 + 8];
+    uint8_t b[GS1_TDS_HEX_IN_MAX / 2 + 8];
     size_t nd = 0;
     unsigned bits;
     const coding_t *c = NULL;
@@ -807,8 +807,8 @@ int reader_epc_tds_decode_hex(const char *hex, size_t len, reader_epc_fields_t *
         return rc;
     /* the field widths mostly imply the identity rules, not always (a
      * cpi-var serial has 40 bits for 12 digits): check them all */
-    if ((rc = reader_epc_tds_check_identity(f, err)) < 0)
-        return ledger_err_prefix(err, "%s EPC", c->label);
+    if ((rc = gs1_tds_check_identity(f, err)) < 0)
+        return gs1_err_prefix(err, "%s EPC", c->label);
     if (canon)
         write_hex(b, bits, canon); /* the bits after the EPC are zero */
     return 0;
@@ -822,14 +822,14 @@ static void put_str(uint8_t *b, unsigned pos, const char *s)
         put_bits(b, pos, 7, (unsigned char)*s);
 }
 
-int reader_epc_tds_filter_max(int coding)
+int gs1_tds_filter_max(int coding)
 {
-    if (coding < 0 || coding >= NCODINGS || CODINGS[coding].scheme == READER_EPC_GID)
+    if (coding < 0 || coding >= NCODINGS || CODINGS[coding].scheme == GS1_EPC_GID)
         return -1;
-    return CODINGS[coding].scheme == READER_EPC_USDOD ? 15 : 7;
+    return CODINGS[coding].scheme == GS1_EPC_USDOD ? 15 : 7;
 }
 
-int reader_epc_tds_bits(const reader_epc_fields_t *f)
+int gs1_tds_bits(const gs1_epc_fields_t *f)
 {
     const coding_t *c;
     int p;
@@ -842,8 +842,8 @@ int reader_epc_tds_bits(const reader_epc_fields_t *f)
     return p < 0 ? 0 : 14 + c->part[p].cp_bits + 6 * ((int)strlen(f->ref) + 1) + c->tail_bits;
 }
 
-int reader_epc_tds_encode_hex(const reader_epc_fields_t *f, char out[READER_EPC_TDS_HEX_MAX],
-                              ledger_err_t *err)
+int gs1_tds_encode_hex(const gs1_epc_fields_t *f, char out[GS1_TDS_HEX_MAX],
+                              gs1_err_t *err)
 {
     uint8_t b[40];
     const coding_t *c;
@@ -852,17 +852,17 @@ int reader_epc_tds_encode_hex(const reader_epc_fields_t *f, char out[READER_EPC_
     int rc, p;
 
     if (f->coding < 0 || f->coding >= NCODINGS)
-        return ledger_err_set(err, LEDGER_EINVAL, "no EPC binary coding chosen");
+        return gs1_err_set(err, GS1_EINVAL, "no EPC binary coding chosen");
     c = &CODINGS[f->coding];
-    if ((rc = reader_epc_tds_fits(f, f->coding, err)) < 0)
+    if ((rc = gs1_tds_fits(f, f->coding, err)) < 0)
         return rc;
-    if (c->scheme != READER_EPC_GID &&
-        (f->filter < 0 || f->filter > reader_epc_tds_filter_max(f->coding)))
-        return ledger_err_set(err, LEDGER_EINPUT, "%s filter value must be 0 to %d, not %d",
-                              c->label, reader_epc_tds_filter_max(f->coding), f->filter);
+    if (c->scheme != GS1_EPC_GID &&
+        (f->filter < 0 || f->filter > gs1_tds_filter_max(f->coding)))
+        return gs1_err_set(err, GS1_EINPUT, "%s filter value must be 0 to %d, not %d",
+                              c->label, gs1_tds_filter_max(f->coding), f->filter);
     memset(b, 0, sizeof b);
     put_bits(b, 0, 8, c->header);
-    if (c->scheme == READER_EPC_USDOD) {
+    if (c->scheme == GS1_EPC_USDOD) {
         size_t n = strlen(f->cp);
         put_bits(b, 8, 4, (uint64_t)f->filter);
         for (size_t i = 0; i < 6; i++)

@@ -1,4 +1,4 @@
-/* reader_ident.h -- THE entry point from "what a reader read" to keten's
+/* gs1_ident.h -- THE entry point from "what a reader read" to keten's
  * identifier: every code any reader produces is normalised here, once.
  *
  * Accepted codes (surrounding spaces, tabs, CR and LF are ignored):
@@ -23,7 +23,7 @@
  * dropped and the rest read as above.
  *
  * The canonical key of a GS1 identifier is the constrained canonical
- * Digital Link (reader_dl_key(): https://id.gs1.org/01/<GTIN-14>/21/<serial>
+ * Digital Link (gs1_dl_key(): https://id.gs1.org/01/<GTIN-14>/21/<serial>
  * -- the serial wins over the lot, (22) is dropped), byte for byte what the
  * ledger's event hash uses (ledger_gs1_canonical), so that the same garment
  * read as a Digital Link QR, an element string, an SGTIN-96 tag or an EPC
@@ -33,41 +33,39 @@
  * The EPC URN of an element string or Digital Link needs the GS1 Company
  * Prefix length, which they do not carry: it comes from the EPC itself
  * (URN, tag URN, hex), else opts->gcp_length, else the GCP length table
- * opts->gcp (reader_gcp.h).  When none knows it, epc_urn stays NULL and
+ * opts->gcp (gs1_gcp.h).  When none knows it, epc_urn stays NULL and
  * note says so ("GS1 Company Prefix length unknown: ..."); it is never
  * guessed.
  *
  * Thread-safe, no I/O, one allocation per call (freed by
- * reader_ident_clear).
+ * gs1_ident_clear).
  */
-#ifndef KETEN_READER_IDENT_H
-#define KETEN_READER_IDENT_H
+#ifndef KETEN_GS1_IDENT_H
+#define KETEN_GS1_IDENT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <jansson.h>
+#include "gs1_error.h"
+#include "gs1_ai.h"
+#include "gs1_gcp.h"
 
-#include "ledger_error.h"
-#include "reader_ai.h"
-#include "reader_gcp.h"
-
-/* Longest code accepted, in bytes (longer: LEDGER_EINPUT). */
-#define READER_IDENT_MAX_INPUT 4096
+/* Longest code accepted, in bytes (longer: GS1_EINPUT). */
+#define GS1_IDENT_MAX_INPUT 4096
 
 typedef struct {
-    const reader_gcp_t *gcp; /* GS1 Company Prefix length table, or NULL */
+    const gs1_gcp_t *gcp; /* GS1 Company Prefix length table, or NULL */
     int gcp_length;          /* GS1 Company Prefix length from an option (6..12), 0 = none */
     bool strict;             /* parse Digital Links and element strings exactly as the GS1
                                 syntax engine does by default (no GTIN-8/12/13 or convenience
                                 alphas in a Digital Link, req=/ex= pairings checked) */
-} reader_ident_opts_t;
+} gs1_ident_opts_t;
 
 typedef struct {
     char ai[5];        /* "01" */
     const char *title; /* the dictionary's title ("GTIN"), or NULL */
     const char *value; /* the raw value ("05412345000013") */
-} reader_ident_field_t;
+} gs1_ident_field_t;
 
 typedef struct {
     /* What was read and what it was: "dl", "element-string", "gtin" (bare or
@@ -96,45 +94,36 @@ typedef struct {
     const char *gcp_source;     /* "epc", "option", "table", or NULL */
     const char *note;           /* NULL, or something the user should know */
     size_t nfields;             /* the (AI, value) pairs, in the order read */
-    reader_ident_field_t fields[READER_AI_MAX_FIELDS];
+    gs1_ident_field_t fields[GS1_AI_MAX_FIELDS];
     char *mem_; /* private: the storage of all the strings above */
-} reader_ident_t;
+} gs1_ident_t;
 
 /* Reads code[0..len) (see the top of this file) into *out (which it
  * overwrites: clear an old one first).  opts may be NULL (no GCP source,
- * lenient).  0, or LEDGER_EINPUT with a message that names what is wrong
+ * lenient).  0, or GS1_EINPUT with a message that names what is wrong
  * ("AI (01): check digit is 4, expected 3", "EPC header 0x2F is not a
- * scheme keten knows", "not a code keten knows: ..."), LEDGER_ENOMEM.  On
- * error *out is cleared.  The strings live until reader_ident_clear(out). */
-int reader_ident_parse(const char *code, size_t len, const reader_ident_opts_t *opts,
-                       reader_ident_t *out, ledger_err_t *err);
+ * scheme keten knows", "not a code keten knows: ..."), GS1_ENOMEM.  On
+ * error *out is cleared.  The strings live until gs1_ident_clear(out). */
+int gs1_ident_parse(const char *code, size_t len, const gs1_ident_opts_t *opts,
+                       gs1_ident_t *out, gs1_err_t *err);
 
 /* Frees what *id owns and zeroes it.  Idempotent. */
-void reader_ident_clear(reader_ident_t *id);
+void gs1_ident_clear(gs1_ident_t *id);
 
 /* Converts an EPC pure identity URN (urn:epc:id:...) or class URN
  * (urn:epc:class:lgtin:...) of a GS1 scheme to its AI fields (in out) and
- * its GS1 Company Prefix length (*gcp_length).  0, LEDGER_EINPUT naming the
- * part that is wrong, or LEDGER_ENOTFOUND for a scheme without a GS1 key
+ * its GS1 Company Prefix length (*gcp_length).  0, GS1_EINPUT naming the
+ * part that is wrong, or GS1_ENOTFOUND for a scheme without a GS1 key
  * (gid, usdod, adi, bic, imovn). */
-int reader_ident_urn_to_ai(const char *urn, size_t len, reader_ai_list_t *out, int *gcp_length,
-                           ledger_err_t *err);
+int gs1_ident_urn_to_ai(const char *urn, size_t len, gs1_ai_list_t *out, int *gcp_length,
+                           gs1_err_t *err);
 
 /* The other way: the EPC URN of the GS1 data in l with a GS1 Company Prefix
  * of gcp_length digits, written to out (NUL-terminated).  0,
- * LEDGER_ENOTFOUND when the data has no EPC form (e.g. a GTIN without
- * serial or lot, a GMN), LEDGER_EINPUT when gcp_length does not fit the key
- * (not 6..12, longer than the key allows, non-digits), LEDGER_ETOOBIG. */
-int reader_ident_ai_to_urn(const reader_ai_list_t *l, int gcp_length, char *out, size_t cap,
-                           ledger_err_t *err);
-
-/* The identifier as a JSON object (a new reference in *out), for
- * `keten decode --json`.  Members, always present (null when absent):
- *   "input", "kind", "scheme", "key", "dl", "element_string", "epc_urn",
- *   "epc_tag_urn", "epc_hex" (strings or null), "gcp_length" (integer or
- *   null), "gcp_source" (string or null), "note" (string or null),
- *   "fields": [{"ai": "01", "title": "GTIN", "value": "05412345000013"}, ...].
- * 0 or LEDGER_ENOMEM. */
-int reader_ident_to_json(const reader_ident_t *id, json_t **out, ledger_err_t *err);
+ * GS1_ENOTFOUND when the data has no EPC form (e.g. a GTIN without
+ * serial or lot, a GMN), GS1_EINPUT when gcp_length does not fit the key
+ * (not 6..12, longer than the key allows, non-digits), GS1_ETOOBIG. */
+int gs1_ident_ai_to_urn(const gs1_ai_list_t *l, int gcp_length, char *out, size_t cap,
+                           gs1_err_t *err);
 
 #endif

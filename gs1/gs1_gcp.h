@@ -1,4 +1,4 @@
-/* reader_gcp.h -- the GS1 Company Prefix (GCP) length table.
+/* gs1_gcp.h -- the GS1 Company Prefix (GCP) length table.
  *
  * A GS1 key (GTIN, SSCC, GLN, ...) does not say where its GS1 Company
  * Prefix ends, but an EPC URN needs to know (urn:epc:id:sgtin:CP.REF.SER).
@@ -24,58 +24,58 @@
  * after the leading "0", for ITIP (8006, 8026) the 13 after the indicator;
  * for a GLN (410..417), GDTI (253), GCN (255), GINC (401), GSIN (402), GIAI
  * (8004, 7023), CPID (8010), GMN (8013, 8014), GSRN (8017, 8018) the key as
- * it is. reader_gcp_prefix_length() takes digits already at that position;
- * reader_gcp_key_length() takes an AI and its value and skips for you.
+ * it is. gs1_gcp_prefix_length() takes digits already at that position;
+ * gs1_gcp_key_length() takes an AI and its value and skips for you.
  *
  * The table is immutable once loaded: it can be shared by threads.
  */
-#ifndef READER_GCP_H
-#define READER_GCP_H
+#ifndef GS1_GCP_H
+#define GS1_GCP_H
 
 #include <stddef.h>
 
-#include "ledger_error.h"
+#include "gs1_error.h"
 
-typedef struct reader_gcp reader_gcp_t;
+typedef struct gs1_gcp gs1_gcp_t;
 
 /* Largest table file accepted (bytes); GS1's full table is about 5 MB. */
-#define READER_GCP_FILE_MAX (64u * 1024 * 1024)
+#define GS1_GCP_FILE_MAX (64u * 1024 * 1024)
 
-/* Loads the table from the XML file at path. LEDGER_EIO when the file
- * cannot be read (the message names it), LEDGER_ETOOBIG above
- * READER_GCP_FILE_MAX, LEDGER_EINPUT when it is not a GCP length table
+/* Loads the table from the XML file at path. GS1_EIO when the file
+ * cannot be read (the message names it), GS1_ETOOBIG above
+ * GS1_GCP_FILE_MAX, GS1_EINPUT when it is not a GCP length table
  * (malformed XML, no <GCPPrefixFormatList> root, an <entry> without prefix
  * or gcpLength, a prefix that is not 1..12 digits, a gcpLength outside
  * 0..12, the same prefix twice with different lengths, no entries; the
- * message gives the line), LEDGER_ENOMEM. *out is NULL on error. */
-int reader_gcp_load(const char *path, reader_gcp_t **out, ledger_err_t *err);
+ * message gives the line), GS1_ENOMEM. *out is NULL on error. */
+int gs1_gcp_load(const char *path, gs1_gcp_t **out, gs1_err_t *err);
 
 /* The same from len bytes of XML text in memory. */
-int reader_gcp_parse(const char *xml, size_t len, reader_gcp_t **out, ledger_err_t *err);
+int gs1_gcp_parse(const char *xml, size_t len, gs1_gcp_t **out, gs1_err_t *err);
 
 /* Frees t (NULL is fine). */
-void reader_gcp_free(reader_gcp_t *t);
+void gs1_gcp_free(gs1_gcp_t *t);
 
 /* Number of entries and the root's date attribute ("" when absent). */
-size_t reader_gcp_count(const reader_gcp_t *t);
-const char *reader_gcp_date(const reader_gcp_t *t);
+size_t gs1_gcp_count(const gs1_gcp_t *t);
+const char *gs1_gcp_date(const gs1_gcp_t *t);
 
 /* The GCP length for the key digits digits[0..len), which must start at the
  * GCP position (see above); only the leading digits are looked at (up to
  * 12, stopping at the first non-digit). Returns the gcpLength of the
- * longest matching prefix (1..12, in practice 4..12), or LEDGER_ENOTFOUND
+ * longest matching prefix (1..12, in practice 4..12), or GS1_ENOTFOUND
  * with a message when no prefix matches or the matching entry has
  * gcpLength 0 (no GS1 Company Prefix: restricted circulation numbers,
  * coupons, unassigned ranges). Never fails otherwise. */
-int reader_gcp_prefix_length(const reader_gcp_t *t, const char *digits, size_t len,
-                             ledger_err_t *err);
+int gs1_gcp_prefix_length(const gs1_gcp_t *t, const char *digits, size_t len,
+                             gs1_err_t *err);
 
 /* The GCP length of a GS1 key given as AI and value (NUL-terminated, e.g.
  * "01", "00614141812345"): skips the indicator / extension / leading zero
- * where the AI has one and calls reader_gcp_prefix_length(). LEDGER_EINVAL
- * for an AI that carries no GS1 Company Prefix, LEDGER_EINPUT for a value
- * too short to hold one, LEDGER_ENOTFOUND as above. */
-int reader_gcp_key_length(const reader_gcp_t *t, const char *ai, const char *value,
-                          ledger_err_t *err);
+ * where the AI has one and calls gs1_gcp_prefix_length(). GS1_EINVAL
+ * for an AI that carries no GS1 Company Prefix, GS1_EINPUT for a value
+ * too short to hold one, GS1_ENOTFOUND as above. */
+int gs1_gcp_key_length(const gs1_gcp_t *t, const char *ai, const char *value,
+                          gs1_err_t *err);
 
 #endif
