@@ -338,9 +338,8 @@ int main(int argc, char **argv)
     size_t n = argc > 4 ? strtoul(argv[4], NULL, 10) : 300000;
 
     signal(SIGPIPE, SIG_IGN);
-    printf(
-        "bench/readers: reads to identifiers (gs1_ident_parse), %zu distinct codes per form\n",
-        n);
+    printf("bench/readers: reads to identifiers (gs1_ident_parse), %zu distinct codes per form\n",
+           n);
     decode_rate("GS1 Digital Link (01+10+21)", "dl", n);
     decode_rate("raw element string (]d2, GS, 17)", "elem", n);
     decode_rate("EPC hex (SGTIN-96)", "hex", n);

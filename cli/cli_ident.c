@@ -151,8 +151,8 @@ int cli_ident_arg(const char *cmd, const char *arg, char **out, int *gs1)
     int rc;
     *out = NULL;
     if ((rc = gs1_ident_parse(arg, strlen(arg), NULL, &id, &err))) {
-        fprintf(stderr, "keten %s: %s: %s\n", cmd, cli_ident_show(arg, strlen(arg), shown, sizeof shown),
-                err.msg);
+        fprintf(stderr, "keten %s: %s: %s\n", cmd,
+                cli_ident_show(arg, strlen(arg), shown, sizeof shown), err.msg);
         return cli_exit_code(rc);
     }
     if (gs1)

@@ -25,7 +25,7 @@ int cli_label_main(cli_ctx_t *ctx, int argc, char **argv);
 typedef struct cli_ident_cfg {
     gs1_ident_opts_t opts;
     const char *gcp_file; /* --gcp-table, else $KETEN_GCP_TABLE, else NULL */
-    gs1_gcp_t *gcp;    /* loaded by cli_ident_load() */
+    gs1_gcp_t *gcp;       /* loaded by cli_ident_load() */
 } cli_ident_cfg_t;
 
 /* Handles --gcp-length N, --gcp-table FILE and --strict at argv[*i]
@@ -50,11 +50,10 @@ char *cli_ident_show(const char *code, size_t len, char *out, size_t cap);
  * identity, class and tag URN, EPC hex, bare GTIN, nfc-uid:) is checked
  * as decode checks it; a URI (EPC URN, Digital Link, an eventID, urn:uuid:,
  * ni:///...) comes back as given (the ledger brings it to its canonical
- * form), a hex EPC, tag URN or element string as its canonical key. *out is malloc'd (the caller frees it); *gs1, when not
- * NULL, is set to 1 when arg is a GS1 or EPC identifier, 0 for another URI.
- * On bad input (a wrong check digit, not a code at all) prints
- * "keten CMD: ARG: <decode's message>" and returns CLI_EXIT_INPUT; out of
- * memory: CLI_EXIT_ENV. 0 on success. */
+ * form), a hex EPC, tag URN or element string as its canonical key. *out is malloc'd (the caller
+ * frees it); *gs1, when not NULL, is set to 1 when arg is a GS1 or EPC identifier, 0 for another
+ * URI. On bad input (a wrong check digit, not a code at all) prints "keten CMD: ARG: <decode's
+ * message>" and returns CLI_EXIT_INPUT; out of memory: CLI_EXIT_ENV. 0 on success. */
 int cli_ident_arg(const char *cmd, const char *arg, char **out, int *gs1);
 
 /* Usage text lines of the identifier options, for the commands' --help. */

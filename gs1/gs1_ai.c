@@ -458,8 +458,7 @@ static int run_lint(const lctx_t *L, int lint, const char *s, size_t n)
     }
     case GS1_LINT_LATITUDE:
     case GS1_LINT_LONGITUDE: {
-        unsigned long long v = 0,
-                           max = lint == GS1_LINT_LATITUDE ? 1800000000ULL : 3600000000ULL;
+        unsigned long long v = 0, max = lint == GS1_LINT_LATITUDE ? 1800000000ULL : 3600000000ULL;
         for (size_t i = 0; i < n && i < 10; i++)
             v = v * 10 + (unsigned)(s[i] - '0');
         if (n != 10 || v > max)
@@ -524,8 +523,16 @@ static int check_cset(const lctx_t *L, char cset, const char *s, size_t n)
     return 0;
 }
 
-int gs1_ai_validate(const char *ai, const gs1_ai_t *e, const char *v, size_t n,
-                       gs1_err_t *err)
+/* The linters GS1_NO_CHECK_DIGITS skips. */
+static bool hash_skips(int lint)
+{
+    return lint == GS1_LINT_CSUM || lint == GS1_LINT_CSUMALPHA || lint == GS1_LINT_GCPPOS1 ||
+           lint == GS1_LINT_GCPPOS2 || lint == GS1_LINT_ZERO || lint == GS1_LINT_PIECEOFTOTAL ||
+           lint == GS1_LINT_NOZEROPREFIX;
+}
+
+int gs1_ai_validate(const char *ai, const gs1_ai_t *e, const char *v, size_t n, unsigned flags,
+                    gs1_err_t *err)
 {
     lctx_t L = {ai, 0, err};
     size_t p = 0;
@@ -555,7 +562,8 @@ int gs1_ai_validate(const char *ai, const gs1_ai_t *e, const char *v, size_t n,
         if ((rc = check_cset(&L, c->cset, v + p, len)) < 0)
             return rc;
         for (unsigned k = 0; k < GS1_AI_MAX_LINTS && c->lint[k]; k++)
-            if ((rc = run_lint(&L, c->lint[k], v + p, len)) < 0)
+            if (!((flags & GS1_NO_CHECK_DIGITS) && hash_skips(c->lint[k])) &&
+                (rc = run_lint(&L, c->lint[k], v + p, len)) < 0)
                 return rc;
         p += len;
     }
@@ -628,18 +636,16 @@ void gs1_ai_list_clear(gs1_ai_list_t *l)
     l->used = 0;
 }
 
-int gs1_ai_list_add(gs1_ai_list_t *l, const char *ai, const gs1_ai_t *e, const char *v,
-                       size_t n, gs1_err_t *err)
+int gs1_ai_list_add(gs1_ai_list_t *l, const char *ai, const gs1_ai_t *e, const char *v, size_t n,
+                    gs1_err_t *err)
 {
     gs1_ai_field_t *f;
     size_t alen = strlen(ai);
 
     if (n > GS1_AI_MAX_VALUE)
-        return gs1_err_set(err, GS1_EINPUT, "AI (%s): value is too long (%zu characters)", ai,
-                              n);
+        return gs1_err_set(err, GS1_EINPUT, "AI (%s): value is too long (%zu characters)", ai, n);
     if (l->n >= GS1_AI_MAX_FIELDS || l->used + n + 1 > sizeof l->buf)
-        return gs1_err_set(err, GS1_ETOOBIG, "more than %d AIs in one code",
-                              GS1_AI_MAX_FIELDS);
+        return gs1_err_set(err, GS1_ETOOBIG, "more than %d AIs in one code", GS1_AI_MAX_FIELDS);
     if (alen < 2 || alen > 4)
         return gs1_err_set(err, GS1_EINVAL, "bad AI '%s'", ai);
     f = &l->f[l->n++];
@@ -673,8 +679,8 @@ static bool pat_match(const char *p, size_t n, const char *a)
 }
 
 /* Whether another field than self matches pattern p[0..n). */
-static const gs1_ai_field_t *other_match(const gs1_ai_list_t *l, const char *self,
-                                            const char *p, size_t n)
+static const gs1_ai_field_t *other_match(const gs1_ai_list_t *l, const char *self, const char *p,
+                                         size_t n)
 {
     for (size_t i = 0; i < l->n; i++)
         if (strcmp(l->f[i].ai, self) != 0 && pat_match(p, n, l->f[i].ai))
@@ -716,9 +722,9 @@ int gs1_ai_check_fields(const gs1_ai_list_t *l, unsigned flags, gs1_err_t *err)
             if (strcmp(f->ai, g->ai) == 0 &&
                 (f->len != g->len || memcmp(f->value, g->value, f->len) != 0))
                 return gs1_err_set(err, GS1_EINPUT,
-                                      "AI (%s) is given twice with different values ('%.30s' and "
-                                      "'%.30s')",
-                                      f->ai, f->value, g->value);
+                                   "AI (%s) is given twice with different values ('%.30s' and "
+                                   "'%.30s')",
+                                   f->ai, f->value, g->value);
         }
     }
     if (flags & GS1_NO_PAIRS)
@@ -744,8 +750,8 @@ int gs1_ai_check_fields(const gs1_ai_list_t *l, unsigned flags, gs1_err_t *err)
                     }
                     list[o++] = ')';
                     list[o] = '\0';
-                    return gs1_err_set(err, GS1_EINPUT,
-                                          "AI (%s) requires AI %s in the same data", f->ai, list);
+                    return gs1_err_set(err, GS1_EINPUT, "AI (%s) requires AI %s in the same data",
+                                       f->ai, list);
                 }
                 s += glen;
                 while (*s == ' ')
@@ -758,8 +764,8 @@ int gs1_ai_check_fields(const gs1_ai_list_t *l, unsigned flags, gs1_err_t *err)
                 const gs1_ai_field_t *g = other_match(l, f->ai, s, plen);
                 if (g)
                     return gs1_err_set(err, GS1_EINPUT,
-                                          "AI (%s) must not appear together with AI (%s)", f->ai,
-                                          g->ai);
+                                       "AI (%s) must not appear together with AI (%s)", f->ai,
+                                       g->ai);
                 s += plen;
                 while (*s == ',' || *s == ' ')
                     s++;

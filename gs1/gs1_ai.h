@@ -142,7 +142,14 @@ enum {
     /* Digital Link: tolerate one '/' at the end of the path. */
     GS1_TRAILING_SLASH = 1u << 5,
     /* What printed labels in the field carry (older toolkits accept them). */
-    GS1_LENIENT = GS1_ZERO_SUPPRESSED | GS1_ALPHAS | GS1_TRAILING_SLASH
+    GS1_LENIENT = GS1_ZERO_SUPPRESSED | GS1_ALPHAS | GS1_TRAILING_SLASH,
+    /* The EPCIS event hash's reading (gs1_ident_hash_key): the check digits
+     * and check character pairs are not verified, nor the GS1 Company
+     * Prefix position, the GRAI's leading zero, the ITIP piece <= total and
+     * the CPID serial without leading zero (linters csum, csumalpha,
+     * gcppos1/2, zero, pieceoftotal, nozeroprefix), as GS1's reference
+     * normaliser does not verify them. */
+    GS1_NO_CHECK_DIGITS = 1u << 6
 };
 
 /* The dictionary release the table was generated from ("2026-01-27"). */
@@ -182,12 +189,14 @@ bool gs1_ai_all_digits(const char *s, size_t n);
 int gs1_ai_hex_value(int c);
 
 /* Checks value v[0..n) of AI ai (its digits, for messages; e the entry):
- * length, every component's character set and linters.  0, or
+ * length, every component's character set and linters (flags: with
+ * GS1_NO_CHECK_DIGITS the linters it names are skipped; other bits are
+ * ignored).  0, or
  * GS1_EINPUT with a message that names the AI and the position, e.g.
  * "AI (01): check digit is 3, expected 5" or "AI (10): character '~' at
  * position 4 is not in GS1 character set 82". */
-int gs1_ai_validate(const char *ai, const gs1_ai_t *e, const char *v, size_t n,
-                       gs1_err_t *err);
+int gs1_ai_validate(const char *ai, const gs1_ai_t *e, const char *v, size_t n, unsigned flags,
+                    gs1_err_t *err);
 
 /* The key qualifier alternative `alt` (0 or 1) of a primary key entry:
  * writes up to 3 qualifier AIs (NUL-terminated, in order) into q and returns
@@ -202,9 +211,9 @@ bool gs1_ai_dl_seq_ok(const gs1_ai_t *pkey, const char (*quals)[5], size_t n, in
 /* One (AI, value) of a parsed message.  value points into storage owned by
  * whoever filled the list (see gs1_ai_list_t). */
 typedef struct {
-    char ai[5];           /* the AI's digits */
+    char ai[5];        /* the AI's digits */
     const gs1_ai_t *e; /* its entry (the unknown stand-in for unknown AIs) */
-    const char *value;    /* NUL-terminated, len bytes (GS1 sets have no NUL) */
+    const char *value; /* NUL-terminated, len bytes (GS1 sets have no NUL) */
     size_t len;
 } gs1_ai_field_t;
 
@@ -224,8 +233,8 @@ void gs1_ai_list_clear(gs1_ai_list_t *l);
 
 /* Appends (ai, v[0..n)) to l, copying the value.  GS1_ETOOBIG when l is
  * full (64 fields), GS1_EINPUT when n > GS1_AI_MAX_VALUE. */
-int gs1_ai_list_add(gs1_ai_list_t *l, const char *ai, const gs1_ai_t *e, const char *v,
-                       size_t n, gs1_err_t *err);
+int gs1_ai_list_add(gs1_ai_list_t *l, const char *ai, const gs1_ai_t *e, const char *v, size_t n,
+                    gs1_err_t *err);
 
 /* The first field of l with AI ai, or NULL. */
 const gs1_ai_field_t *gs1_ai_list_find(const gs1_ai_list_t *l, const char *ai);

@@ -157,7 +157,7 @@ static int add_value(gs1_ai_list_t *out, const char *ai, const gs1_ai_t *e, cons
         vn = 14;
         v[14] = '\0';
     }
-    if ((rc = gs1_ai_validate(ai, e, v, vn, err)) < 0) {
+    if ((rc = gs1_ai_validate(ai, e, v, vn, flags, err)) < 0) {
         if (strcmp(ai, "01") == 0 && (vn == 8 || vn == 12 || vn == 13) &&
             !(flags & GS1_ZERO_SUPPRESSED))
             return DLERR("AI (01): GTIN of %zu digits: a Digital Link carries the 14-digit GTIN",
@@ -196,8 +196,8 @@ static long find_root(const char *path, size_t n, unsigned flags)
     }
 }
 
-int gs1_dl_parse(const char *uri, size_t n, unsigned flags, gs1_ai_list_t *out,
-                    size_t *npath_out, gs1_err_t *err)
+int gs1_dl_parse(const char *uri, size_t n, unsigned flags, gs1_ai_list_t *out, size_t *npath_out,
+                 gs1_err_t *err)
 {
     const char *host, *hend, *path, *pend, *query = NULL, *qend, *frag;
     size_t npath, i;
@@ -389,8 +389,8 @@ int gs1_dl_select(const gs1_ai_list_t *l, gs1_dl_path_t *path, gs1_err_t *err)
             break;
     if (i == l->n)
         return gs1_err_set(err, GS1_EINPUT,
-                              "no GS1 primary key (GTIN (01), SSCC (00), GLN (414), GRAI (8003), "
-                              "GIAI (8004), ...) in the data");
+                           "no GS1 primary key (GTIN (01), SSCC (00), GLN (414), GRAI (8003), "
+                           "GIAI (8004), ...) in the data");
     path->key = i;
     path->nqual = 0;
     for (int a = 0; (nq = gs1_ai_dl_quals(l->f[i].e, a, q)) >= 0; a++) {
@@ -438,8 +438,8 @@ static void put_canon(obuf_t *b, const char *v, size_t n)
     obuf_put(b, v + run, n - run);
 }
 
-int gs1_dl_build(const gs1_ai_list_t *l, const char *stem, unsigned flags, char *out,
-                    size_t cap, gs1_err_t *err)
+int gs1_dl_build(const gs1_ai_list_t *l, const char *stem, unsigned flags, char *out, size_t cap,
+                 gs1_err_t *err)
 {
     obuf_t b = {out, cap, 0, cap == 0};
     gs1_dl_path_t path;
@@ -483,9 +483,9 @@ int gs1_dl_build(const gs1_ai_list_t *l, const char *stem, unsigned flags, char 
                 if (cap)
                     out[0] = '\0';
                 return gs1_err_set(err, GS1_EINPUT,
-                                      "AI (%s) cannot be a Digital Link data attribute, and is "
-                                      "not a key qualifier of (%s) here",
-                                      f->ai, l->f[path.key].ai);
+                                   "AI (%s) cannot be a Digital Link data attribute, and is "
+                                   "not a key qualifier of (%s) here",
+                                   f->ai, l->f[path.key].ai);
             }
             obuf_put(&b, first ? "?" : "&", 1);
             first = false;
@@ -497,8 +497,7 @@ int gs1_dl_build(const gs1_ai_list_t *l, const char *stem, unsigned flags, char 
     return obuf_finish(&b, "Digital Link", err);
 }
 
-static int canon(const gs1_ai_list_t *l, bool constrained, char *out, size_t cap,
-                 gs1_err_t *err)
+static int canon(const gs1_ai_list_t *l, bool constrained, char *out, size_t cap, gs1_err_t *err)
 {
     obuf_t b = {out, cap, 0, cap == 0};
     gs1_dl_path_t path;

@@ -19,12 +19,12 @@
  * fragment, GTINs as 14 digits):
  *  - gs1_dl_canonical(): the primary key and all its qualifiers;
  *  - gs1_dl_key(): the "constrained canonical" form of the EPCIS 2.0
- *    event hash (CBV 2.0 / ledger_gs1.h): for (01) and (8006) only the
+ *    event hash (CBV 2.0 / gs1_key.h): for (01) and (8006) only the
  *    finest level is kept -- (21) if present, else (10), else (235) -- and
  *    (22) is dropped; other keys keep their qualifier.  This is keten's
  *    identifier key: a Digital Link with lot and serial, the element string
  *    and the SGTIN EPC of the same item all give the same key, byte for
- *    byte what ledger_gs1_canonical() gives.
+ *    byte what the event hash uses (gs1_key_hash) for a valid identifier.
  *  In both, values are written with the characters ! " # % & ( ) * + , / :
  *  < > ? percent-encoded (upper-case hex) and all others as they are, as
  *  the event hash's reference normaliser does.
@@ -50,7 +50,7 @@
  * GS1_EINPUT with a message naming the part that is wrong, e.g.
  * "Digital Link: AI (01): check digit is 3, expected 5". */
 int gs1_dl_parse(const char *uri, size_t n, unsigned flags, gs1_ai_list_t *out, size_t *npath,
-                    gs1_err_t *err);
+                 gs1_err_t *err);
 
 /* Whether uri[0..n) claims to be a Digital Link: an http(s) URI with a host
  * whose path has a segment naming a primary key AI (with GS1_ALPHAS
@@ -81,8 +81,8 @@ int gs1_dl_select(const gs1_ai_list_t *l, gs1_dl_path_t *path, gs1_err_t *err);
  * when l has no primary key or an AI left for the query cannot be a data
  * attribute (e.g. (8200), or (235) next to (01) (22): the path takes one
  * qualifier alternative only), GS1_ETOOBIG when cap is too small. */
-int gs1_dl_build(const gs1_ai_list_t *l, const char *stem, unsigned flags, char *out,
-                    size_t cap, gs1_err_t *err);
+int gs1_dl_build(const gs1_ai_list_t *l, const char *stem, unsigned flags, char *out, size_t cap,
+                 gs1_err_t *err);
 
 /* https://id.gs1.org/<key AI>/<value>[/<qualifier AI>/<value>...] with all
  * the key qualifiers of gs1_dl_select().  0, GS1_EINPUT (no primary

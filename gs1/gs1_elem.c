@@ -41,7 +41,7 @@ static int add_field(gs1_ai_list_t *out, const char *ai, const gs1_ai_t *e, cons
                      size_t vn, gs1_err_t *err)
 {
     int rc;
-    if ((rc = gs1_ai_validate(ai, e, v, vn, err)) < 0)
+    if ((rc = gs1_ai_validate(ai, e, v, vn, 0, err)) < 0)
         return rc;
     return gs1_ai_list_add(out, ai, e, v, vn, err);
 }
@@ -55,18 +55,16 @@ static int parse_gtin_symbol(const char *id, const char *s, size_t n, gs1_ai_lis
               ((id[1] == 'E' && id[2] == '0' && (n == 12 || n == 13)) ||
                (id[1] == 'E' && id[2] == '4' && n == 8) || (id[1] == 'I' && n == 14));
     if (!ok)
-        return gs1_err_set(err, GS1_EINPUT,
-                              "symbology %.3s: expected the %s digits of a GTIN", id,
-                              id[1] == 'I'   ? "14"
-                              : id[2] == '4' ? "8"
-                                             : "12 or 13");
+        return gs1_err_set(err, GS1_EINPUT, "symbology %.3s: expected the %s digits of a GTIN", id,
+                           id[1] == 'I'   ? "14"
+                           : id[2] == '4' ? "8"
+                                          : "12 or 13");
     memset(gtin, '0', 14 - n);
     memcpy(gtin + 14 - n, s, n);
     return add_field(out, "01", gs1_ai_lookup("01", 2, 0), gtin, 14, err);
 }
 
-int gs1_elem_parse_raw(const char *s, size_t n, unsigned flags, gs1_ai_list_t *out,
-                          gs1_err_t *err)
+int gs1_elem_parse_raw(const char *s, size_t n, unsigned flags, gs1_ai_list_t *out, gs1_err_t *err)
 {
     size_t p = 0;
     bool gs1;
@@ -79,9 +77,9 @@ int gs1_elem_parse_raw(const char *s, size_t n, unsigned flags, gs1_ai_list_t *o
     idlen = gs1_elem_symid(s, n, &gs1);
     if (idlen && !gs1)
         return gs1_err_set(err, GS1_EINPUT,
-                              "symbology identifier %.3s does not mark GS1 data (expected ]C1, "
-                              "]e0, ]d2, ]Q3, ]J1, ]E0, ]E4 or ]I1)",
-                              s);
+                           "symbology identifier %.3s does not mark GS1 data (expected ]C1, "
+                           "]e0, ]d2, ]Q3, ]J1, ]E0, ]E4 or ]I1)",
+                           s);
     if (idlen && (s[1] == 'E' || s[1] == 'I')) {
         if ((rc = parse_gtin_symbol(s, s + 3, n - 3, out, err)) < 0)
             return rc;
@@ -106,8 +104,8 @@ int gs1_elem_parse_raw(const char *s, size_t n, unsigned flags, gs1_ai_list_t *o
             int plen = gs1_ai_len_by_prefix(s + p, n - p);
             if (plen > 0 && (size_t)plen <= n - p)
                 return gs1_err_set(err, GS1_EINPUT,
-                                      "element string position %zu: unknown AI (%.*s)", p + 1, plen,
-                                      s + p);
+                                   "element string position %zu: unknown AI (%.*s)", p + 1, plen,
+                                   s + p);
             {
                 int show = n - p < 4 ? (int)(n - p) : 4;
                 for (int k = 0; k < show; k++)
@@ -115,12 +113,12 @@ int gs1_elem_parse_raw(const char *s, size_t n, unsigned flags, gs1_ai_list_t *o
                         show = k;
                 if (show == 0)
                     return gs1_err_set(err, GS1_EINPUT,
-                                          "element string position %zu: byte 0x%02X where an AI "
-                                          "should start",
-                                          p + 1, (unsigned char)s[p]);
+                                       "element string position %zu: byte 0x%02X where an AI "
+                                       "should start",
+                                       p + 1, (unsigned char)s[p]);
                 return gs1_err_set(err, GS1_EINPUT,
-                                      "element string position %zu: no known AI starts '%.*s'",
-                                      p + 1, show, s + p);
+                                   "element string position %zu: no known AI starts '%.*s'", p + 1,
+                                   show, s + p);
             }
         }
         alen = strlen(e->ai);
@@ -133,22 +131,21 @@ int gs1_elem_parse_raw(const char *s, size_t n, unsigned flags, gs1_ai_list_t *o
                 vlen++;
             if (vlen < want)
                 return gs1_err_set(err, GS1_EINPUT,
-                                      "AI (%s) at position %zu: value is too short (%zu "
-                                      "characters, needs %zu)",
-                                      ai, p + 1, vlen, want);
+                                   "AI (%s) at position %zu: value is too short (%zu "
+                                   "characters, needs %zu)",
+                                   ai, p + 1, vlen, want);
         } else {
             vlen = 0;
             while (vstart + vlen < n && !is_fnc1((unsigned char)s[vstart + vlen]))
                 vlen++;
         }
         if (vlen == 0)
-            return gs1_err_set(err, GS1_EINPUT, "AI (%s) at position %zu: empty value", ai,
-                                  p + 1);
+            return gs1_err_set(err, GS1_EINPUT, "AI (%s) at position %zu: empty value", ai, p + 1);
         if (vlen > e->maxlen)
             return gs1_err_set(err, GS1_EINPUT,
-                                  "AI (%s) at position %zu: value is too long (%zu characters, at "
-                                  "most %u; FNC1 missing?)",
-                                  ai, p + 1, vlen, e->maxlen);
+                               "AI (%s) at position %zu: value is too long (%zu characters, at "
+                               "most %u; FNC1 missing?)",
+                               ai, p + 1, vlen, e->maxlen);
         if ((rc = add_field(out, ai, e, s + vstart, vlen, err)) < 0)
             return rc;
         p = vstart + vlen;
@@ -157,7 +154,7 @@ int gs1_elem_parse_raw(const char *s, size_t n, unsigned flags, gs1_ai_list_t *o
 }
 
 int gs1_elem_parse_bracketed(const char *s, size_t n, unsigned flags, gs1_ai_list_t *out,
-                                gs1_err_t *err)
+                             gs1_err_t *err)
 {
     char val[GS1_AI_MAX_VALUE + 1];
     size_t p = 0;
@@ -176,20 +173,19 @@ int gs1_elem_parse_bracketed(const char *s, size_t n, unsigned flags, gs1_ai_lis
 
         if (s[p] != '(')
             return gs1_err_set(err, GS1_EINPUT,
-                                  "element string position %zu: expected '(' and an AI", p + 1);
+                               "element string position %zu: expected '(' and an AI", p + 1);
         close = memchr(s + p + 1, ')', n - p - 1);
         if (!close)
             return gs1_err_set(err, GS1_EINPUT,
-                                  "element string position %zu: AI without closing ')'", p + 1);
+                               "element string position %zu: AI without closing ')'", p + 1);
         alen = (size_t)(close - (s + p + 1));
         e = gs1_ai_lookup(s + p + 1, alen, flags);
         if (!e && (alen < 2 || alen > 4 || !gs1_ai_all_digits(s + p + 1, alen)))
             return gs1_err_set(err, GS1_EINPUT,
-                                  "element string position %zu: an AI is 2 to 4 digits", p + 2);
+                               "element string position %zu: an AI is 2 to 4 digits", p + 2);
         if (!e)
-            return gs1_err_set(err, GS1_EINPUT,
-                                  "element string position %zu: unknown AI (%.*s)", p + 2,
-                                  (int)alen, s + p + 1);
+            return gs1_err_set(err, GS1_EINPUT, "element string position %zu: unknown AI (%.*s)",
+                               p + 2, (int)alen, s + p + 1);
         memcpy(ai, s + p + 1, alen);
         ai[alen] = '\0';
         p = (size_t)(close - s) + 1;
@@ -202,8 +198,8 @@ int gs1_elem_parse_bracketed(const char *s, size_t n, unsigned flags, gs1_ai_lis
             }
             if (vn >= GS1_AI_MAX_VALUE || vn >= e->maxlen)
                 return gs1_err_set(err, GS1_EINPUT,
-                                      "AI (%s): value is too long (at most %u characters)", ai,
-                                      e->maxlen);
+                                   "AI (%s): value is too long (at most %u characters)", ai,
+                                   e->maxlen);
             val[vn++] = c;
             p++;
         }
@@ -215,8 +211,7 @@ int gs1_elem_parse_bracketed(const char *s, size_t n, unsigned flags, gs1_ai_lis
     return gs1_ai_check_fields(out, flags, err);
 }
 
-int gs1_elem_parse(const char *s, size_t n, unsigned flags, gs1_ai_list_t *out,
-                      gs1_err_t *err)
+int gs1_elem_parse(const char *s, size_t n, unsigned flags, gs1_ai_list_t *out, gs1_err_t *err)
 {
     if (s && n > 0 && s[0] == '(')
         return gs1_elem_parse_bracketed(s, n, flags, out, err);
@@ -248,7 +243,7 @@ int gs1_elem_bracketed(const gs1_ai_list_t *l, char *out, size_t cap, gs1_err_t 
 }
 
 int gs1_elem_raw(const gs1_ai_list_t *l, char fnc1, unsigned opts, char *out, size_t cap,
-                    gs1_err_t *err)
+                 gs1_err_t *err)
 {
     obuf_t b = {out, cap, 0, cap == 0};
     size_t order[GS1_AI_MAX_FIELDS], n = 0;

@@ -38,15 +38,13 @@
  * applies to the bracketed form.  On success out holds the fields in the
  * order given.  GS1_EINPUT on bad data (out is then unspecified),
  * GS1_ETOOBIG beyond 64 AIs. */
-int gs1_elem_parse(const char *s, size_t n, unsigned flags, gs1_ai_list_t *out,
-                      gs1_err_t *err);
+int gs1_elem_parse(const char *s, size_t n, unsigned flags, gs1_ai_list_t *out, gs1_err_t *err);
 
 /* The two forms explicitly.  In the bracketed form a '(' inside a value is
  * written "\(". */
 int gs1_elem_parse_bracketed(const char *s, size_t n, unsigned flags, gs1_ai_list_t *out,
-                                gs1_err_t *err);
-int gs1_elem_parse_raw(const char *s, size_t n, unsigned flags, gs1_ai_list_t *out,
-                          gs1_err_t *err);
+                             gs1_err_t *err);
+int gs1_elem_parse_raw(const char *s, size_t n, unsigned flags, gs1_ai_list_t *out, gs1_err_t *err);
 
 /* Length of the symbology identifier at the start of s[0..n) ("]d2" -> 3),
  * or 0.  *gs1 (if not NULL) says whether it marks GS1 AI data (or a GTIN:
@@ -69,6 +67,6 @@ enum {
  * predefined length except the last; opts: GS1_ELEM_*.  0 or
  * GS1_ETOOBIG. */
 int gs1_elem_raw(const gs1_ai_list_t *l, char fnc1, unsigned opts, char *out, size_t cap,
-                    gs1_err_t *err);
+                 gs1_err_t *err);
 
 #endif

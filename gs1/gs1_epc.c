@@ -134,8 +134,7 @@ static int comp_copy(const char *label, const char *what, const char *s, size_t 
                      size_t cap, gs1_err_t *err)
 {
     if (n >= cap)
-        return gs1_err_set(err, GS1_EINPUT, "%s %s is too long (%zu characters)", label, what,
-                              n);
+        return gs1_err_set(err, GS1_EINPUT, "%s %s is too long (%zu characters)", label, what, n);
     memcpy(dst, s, n);
     dst[n] = 0;
     return 0;
@@ -153,15 +152,15 @@ static int comp_unescape(const char *label, const char *what, const char *s, siz
             int l = i + 2 < n ? gs1_ai_hex_value((unsigned char)s[i + 2]) : -1;
             if (h < 0 || l < 0)
                 return gs1_err_set(err, GS1_EINPUT,
-                                      "%s %s: '%%' at position %zu does not start an escape like "
-                                      "%%2F",
-                                      label, what, i + 1);
+                                   "%s %s: '%%' at position %zu does not start an escape like "
+                                   "%%2F",
+                                   label, what, i + 1);
             c = h * 16 + l;
             if (!must_escape(c))
                 return gs1_err_set(err, GS1_EINPUT,
-                                      "%s %s: escape %%%c%c at position %zu is not allowed (only "
-                                      "%%22 %%23 %%25 %%26 %%2F %%3C %%3E %%3F)",
-                                      label, what, s[i + 1], s[i + 2], i + 1);
+                                   "%s %s: escape %%%c%c at position %zu is not allowed (only "
+                                   "%%22 %%23 %%25 %%26 %%2F %%3C %%3E %%3F)",
+                                   label, what, s[i + 1], s[i + 2], i + 1);
             i += 2;
         } else if (must_escape(c) || !gs1_tds_is_set82(c)) {
             if (c >= 0x21 && c < 0x7F)
@@ -169,8 +168,8 @@ static int comp_unescape(const char *label, const char *what, const char *s, siz
                     err, GS1_EINPUT, "%s %s: character '%c' at position %zu is not allowed%s",
                     label, what, c, i + 1, must_escape(c) ? " unescaped" : " in an EPC URN");
             return gs1_err_set(err, GS1_EINPUT,
-                                  "%s %s: byte 0x%02X at position %zu is not allowed in an EPC URN",
-                                  label, what, c, i + 1);
+                               "%s %s: byte 0x%02X at position %zu is not allowed in an EPC URN",
+                               label, what, c, i + 1);
         }
         if (o + 1 >= cap)
             return gs1_err_set(err, GS1_EINPUT, "%s %s is too long", label, what);
@@ -187,15 +186,14 @@ static int urn_chars(const char *s, size_t n, gs1_err_t *err)
         unsigned char c = (unsigned char)s[i];
         if (c <= 0x20 || c >= 0x7F)
             return gs1_err_set(err, GS1_EINPUT,
-                                  "EPC URN: byte 0x%02X at position %zu is not allowed", c, i + 1);
+                               "EPC URN: byte 0x%02X at position %zu is not allowed", c, i + 1);
     }
     return 0;
 }
 
 /* Parses the URN body (after "scheme:" or "coding:filter.") of scheme into
  * f and checks the identity rules. */
-static int parse_body(int scheme, const char *s, size_t n, gs1_epc_fields_t *f,
-                      gs1_err_t *err)
+static int parse_body(int scheme, const char *s, size_t n, gs1_epc_fields_t *f, gs1_err_t *err)
 {
     const char *label = gs1_tds_scheme_name(scheme);
     const char *c[5];
@@ -227,9 +225,9 @@ static int parse_body(int scheme, const char *s, size_t n, gs1_epc_fields_t *f,
         }
     if (k != want - 1)
         return gs1_err_set(err, GS1_EINPUT,
-                              "%s URN needs %d dot-separated parts after "
-                              "the scheme, got %d",
-                              label, want, k + 1);
+                           "%s URN needs %d dot-separated parts after "
+                           "the scheme, got %d",
+                           label, want, k + 1);
     c[k] = s + start;
     cn[k++] = n - start;
 
@@ -532,10 +530,8 @@ int gs1_epc_from_tag_urn(const char *urn, size_t len, gs1_epc_t **out, gs1_err_t
         int n = (int)(colon - p > 40 ? 40 : colon - p);
         if (in_list(OTHER_CODINGS, sizeof OTHER_CODINGS / sizeof *OTHER_CODINGS, p,
                     (size_t)(colon - p)))
-            return gs1_err_set(err, GS1_EINPUT, "EPC coding %.*s is not one keten supports",
-                                  n, p);
-        return gs1_err_set(err, GS1_EINPUT, "EPC coding \"%.*s\" is not one keten knows", n,
-                              p);
+            return gs1_err_set(err, GS1_EINPUT, "EPC coding %.*s is not one keten supports", n, p);
+        return gs1_err_set(err, GS1_EINPUT, "EPC coding \"%.*s\" is not one keten knows", n, p);
     }
     scheme = gs1_tds_coding_scheme(coding);
     if (!(e = new_epc(err)))
@@ -550,8 +546,8 @@ int gs1_epc_from_tag_urn(const char *urn, size_t len, gs1_epc_t **out, gs1_err_t
             v = 10 + p[1] - '0', p += 3;
         if (v < 0 || v > fmax) {
             rc = gs1_err_set(err, GS1_EINPUT,
-                                "%s tag URN: the filter value must be 0 to %d, followed by '.'",
-                                gs1_tds_coding_name(coding), fmax);
+                             "%s tag URN: the filter value must be 0 to %d, followed by '.'",
+                             gs1_tds_coding_name(coding), fmax);
             goto fail;
         }
         e->f.filter = v;
@@ -581,8 +577,8 @@ int gs1_epc_parse_pure_urn(const char *urn, size_t len, gs1_epc_t **out, gs1_err
         return gs1_err_set(err, GS1_EINPUT, "EPC URN is too long (%zu bytes)", len);
     if (!ieq_prefix(urn, len, PRE))
         return gs1_err_set(err, GS1_EINPUT,
-                              "an EPC pure identity URN starts with "
-                              "urn:epc:id:");
+                           "an EPC pure identity URN starts with "
+                           "urn:epc:id:");
     if ((rc = urn_chars(urn, len, err)) < 0)
         return rc;
     p = urn + sizeof PRE - 1;
@@ -595,10 +591,8 @@ int gs1_epc_parse_pure_urn(const char *urn, size_t len, gs1_epc_t **out, gs1_err
         int n = (int)(colon - p > 40 ? 40 : colon - p);
         if (in_list(OTHER_SCHEMES, sizeof OTHER_SCHEMES / sizeof *OTHER_SCHEMES, p,
                     (size_t)(colon - p)))
-            return gs1_err_set(err, GS1_EINPUT, "EPC scheme %.*s is not one keten supports",
-                                  n, p);
-        return gs1_err_set(err, GS1_EINPUT, "EPC scheme \"%.*s\" is not one keten knows", n,
-                              p);
+            return gs1_err_set(err, GS1_EINPUT, "EPC scheme %.*s is not one keten supports", n, p);
+        return gs1_err_set(err, GS1_EINPUT, "EPC scheme \"%.*s\" is not one keten knows", n, p);
     }
     if (!(e = new_epc(err)))
         return GS1_ENOMEM;
@@ -627,14 +621,14 @@ int gs1_epc_parse(const char *s, size_t len, gs1_epc_t **out, gs1_err_t *err)
         return gs1_epc_parse_pure_urn(s, len, out, err);
     if (ieq_prefix(s, len, "urn:"))
         return gs1_err_set(err, GS1_EINPUT,
-                              "%.*s...: only EPC pure identity (urn:epc:id:) and tag "
-                              "(urn:epc:tag:) URNs name one EPC",
-                              (int)(len < 20 ? len : 20), s);
+                           "%.*s...: only EPC pure identity (urn:epc:id:) and tag "
+                           "(urn:epc:tag:) URNs name one EPC",
+                           (int)(len < 20 ? len : 20), s);
     return gs1_epc_from_hex(s, len, out, err);
 }
 
 int gs1_epc_encode(const gs1_epc_t *e, const char *coding, int filter, gs1_epc_t **out,
-                      gs1_err_t *err)
+                   gs1_err_t *err)
 {
     gs1_epc_t *r;
     int codings[2], n, c = -1, rc;
@@ -648,8 +642,8 @@ int gs1_epc_encode(const gs1_epc_t *e, const char *coding, int filter, gs1_epc_t
     if (coding) {
         c = gs1_tds_coding_by_name(coding, strlen(coding));
         if (c < 0 || gs1_tds_coding_scheme(c) != e->f.scheme)
-            return gs1_err_set(err, GS1_EINVAL, "\"%.40s\" is not a binary coding of %s",
-                                  coding, gs1_tds_scheme_name(e->f.scheme));
+            return gs1_err_set(err, GS1_EINVAL, "\"%.40s\" is not a binary coding of %s", coding,
+                               gs1_tds_scheme_name(e->f.scheme));
         if ((rc = gs1_tds_fits(&e->f, c, err)) < 0)
             return rc;
     } else {
@@ -661,7 +655,7 @@ int gs1_epc_encode(const gs1_epc_t *e, const char *coding, int filter, gs1_epc_t
     }
     if (e->f.scheme != GS1_EPC_GID && (filter < 0 || filter > gs1_tds_filter_max(c)))
         return gs1_err_set(err, GS1_EINPUT, "%s filter value must be 0 to %d, not %d",
-                              gs1_tds_coding_name(c), gs1_tds_filter_max(c), filter);
+                           gs1_tds_coding_name(c), gs1_tds_filter_max(c), filter);
     if (!(r = new_epc(err)))
         return GS1_ENOMEM;
     r->f = e->f;
@@ -687,13 +681,12 @@ static int key_check(const char *ai, const char *v, size_t n, gs1_err_t *err)
         return gs1_err_set(err, GS1_EINPUT, "(%s) must start with %zu digits", ai, n);
     if (gs1_ai_check_digit(v, n - 1) != v[n - 1] - '0')
         return gs1_err_set(err, GS1_EINPUT,
-                              "(%s) %.*s has a wrong check digit (%c; it should be %d)", ai, (int)n,
-                              v, v[n - 1], gs1_ai_check_digit(v, n - 1));
+                           "(%s) %.*s has a wrong check digit (%c; it should be %d)", ai, (int)n, v,
+                           v[n - 1], gs1_ai_check_digit(v, n - 1));
     return 0;
 }
 
-static int set_str(char *dst, size_t cap, const char *s, size_t n, const char *what,
-                   gs1_err_t *err)
+static int set_str(char *dst, size_t cap, const char *s, size_t n, const char *what, gs1_err_t *err)
 {
     if (n >= cap)
         return gs1_err_set(err, GS1_EINPUT, "%s is too long (%zu characters)", what, n);
@@ -703,7 +696,7 @@ static int set_str(char *dst, size_t cap, const char *s, size_t n, const char *w
 }
 
 int gs1_epc_from_gs1(const gs1_epc_ai_t *pairs, size_t n, int gcp_length, gs1_epc_t **out,
-                        gs1_err_t *err)
+                     gs1_err_t *err)
 {
     static const char *const PRIMARY[] = {"01",   "00",  "414", "8003", "8004", "8018",
                                           "8017", "253", "255", "8006", "8010"};
@@ -720,24 +713,24 @@ int gs1_epc_from_gs1(const gs1_epc_ai_t *pairs, size_t n, int gcp_length, gs1_ep
         return gs1_err_set(err, GS1_EINVAL, "gs1_epc_from_gs1: pairs is NULL");
     if (gcp_length < 6 || gcp_length > 12)
         return gs1_err_set(err, GS1_EINVAL,
-                              "GS1 Company Prefix length must be 6 to 12 for an EPC, not %d",
-                              gcp_length);
+                           "GS1 Company Prefix length must be 6 to 12 for an EPC, not %d",
+                           gcp_length);
     for (size_t i = 0; i < sizeof PRIMARY / sizeof *PRIMARY; i++) {
         const char *x = find_ai(pairs, n, PRIMARY[i]);
         if (!x)
             continue;
         if (ai)
             return gs1_err_set(err, GS1_EINPUT,
-                                  "element string has two primary keys, (%s) and (%s)", ai,
-                                  PRIMARY[i]);
+                               "element string has two primary keys, (%s) and (%s)", ai,
+                               PRIMARY[i]);
         ai = PRIMARY[i];
         v = x;
     }
     if (!ai)
         return gs1_err_set(err, GS1_ENOTFOUND,
-                              "no GS1 key with an EPC form ((01)+(21), (00), (414), (8003), "
-                              "(8004), (8017), (8018), (253), (255), (8006)+(21), "
-                              "(8010)+(8011))");
+                           "no GS1 key with an EPC form ((01)+(21), (00), (414), (8003), "
+                           "(8004), (8017), (8018), (253), (255), (8006)+(21), "
+                           "(8010)+(8011))");
     if (!(e = new_epc(err)))
         return GS1_ENOMEM;
     f = &e->f;
@@ -753,7 +746,7 @@ int gs1_epc_from_gs1(const gs1_epc_ai_t *pairs, size_t n, int gcp_length, gs1_ep
             goto fail;
         if (!(q = find_ai(pairs, n, "21"))) {
             rc = gs1_err_set(err, GS1_ENOTFOUND,
-                                "(%s) without a serial (21) is a class, not an EPC instance", ai);
+                             "(%s) without a serial (21) is a class, not an EPC instance", ai);
             goto fail;
         }
         f->scheme = itip ? GS1_EPC_ITIP : GS1_EPC_SGTIN;
@@ -801,13 +794,13 @@ int gs1_epc_from_gs1(const gs1_epc_ai_t *pairs, size_t n, int gcp_length, gs1_ep
                : set_str(f->serial, sizeof f->serial, "0", 1, "", err);
     } else if (!strcmp(ai, "8010")) {
         if (vl < L || !gs1_ai_all_digits(v, L)) {
-            rc = gs1_err_set(err, GS1_EINPUT,
-                                "(8010) must start with the %zu-digit company prefix", L);
+            rc = gs1_err_set(err, GS1_EINPUT, "(8010) must start with the %zu-digit company prefix",
+                             L);
             goto fail;
         }
         if (!(q = find_ai(pairs, n, "8011"))) {
             rc = gs1_err_set(err, GS1_ENOTFOUND,
-                                "(8010) without a serial (8011) is a class, not an EPC instance");
+                             "(8010) without a serial (8011) is a class, not an EPC instance");
             goto fail;
         }
         f->scheme = GS1_EPC_CPI;
@@ -817,8 +810,8 @@ int gs1_epc_from_gs1(const gs1_epc_ai_t *pairs, size_t n, int gcp_length, gs1_ep
         rc = set_str(f->serial, sizeof f->serial, q, strlen(q), "serial (8011)", err);
     } else if (!strcmp(ai, "8004")) {
         if (vl < L || !gs1_ai_all_digits(v, L)) {
-            rc = gs1_err_set(err, GS1_EINPUT,
-                                "(8004) must start with the %zu-digit company prefix", L);
+            rc = gs1_err_set(err, GS1_EINPUT, "(8004) must start with the %zu-digit company prefix",
+                             L);
             goto fail;
         }
         f->scheme = GS1_EPC_GIAI;
@@ -834,7 +827,7 @@ int gs1_epc_from_gs1(const gs1_epc_ai_t *pairs, size_t n, int gcp_length, gs1_ep
             goto fail;
         if (vl == off + 13) {
             rc = gs1_err_set(err, GS1_ENOTFOUND,
-                                "(%s) without a serial is a class, not an EPC instance", ai);
+                             "(%s) without a serial is a class, not an EPC instance", ai);
             goto fail;
         }
         f->scheme = off ? GS1_EPC_GRAI : (ai[2] == '3' ? GS1_EPC_GDTI : GS1_EPC_SGCN);

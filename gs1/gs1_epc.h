@@ -104,7 +104,7 @@ int gs1_epc_parse(const char *s, size_t len, gs1_epc_t **out, gs1_err_t *err);
  * leading zero; use sgtin-198") or the filter is out of range,
  * GS1_EINVAL for a coding name that is not one of the scheme's. */
 int gs1_epc_encode(const gs1_epc_t *e, const char *coding, int filter, gs1_epc_t **out,
-                      gs1_err_t *err);
+                   gs1_err_t *err);
 
 /* Builds the pure identity from GS1 element string components: pairs[0..n)
  * must hold exactly one primary key among (01) GTIN-14 + (21) serial,
@@ -117,7 +117,7 @@ int gs1_epc_encode(const gs1_epc_t *e, const char *coding, int filter, gs1_epc_t
  * primary key with an EPC instance form (e.g. a GTIN without serial: that is a class, not an EPC),
  * GS1_EINVAL: gcp_length out of range or longer than the key allows. */
 int gs1_epc_from_gs1(const gs1_epc_ai_t *pairs, size_t n, int gcp_length, gs1_epc_t **out,
-                        gs1_err_t *err);
+                     gs1_err_t *err);
 
 /* Frees e (NULL is fine). */
 void gs1_epc_free(gs1_epc_t *e);

@@ -78,17 +78,17 @@ static int add_entry(scan_t *s, const char *at, const char *pre, size_t pn, cons
 
     if (!pre || !len)
         return gs1_err_set(err, GS1_EINPUT,
-                              "GCP length table line %d: <entry> needs prefix and gcpLength",
-                              line_of(s, at));
+                           "GCP length table line %d: <entry> needs prefix and gcpLength",
+                           line_of(s, at));
     if (pn < 1 || pn > 12)
         return gs1_err_set(err, GS1_EINPUT,
-                              "GCP length table line %d: prefix \"%.*s\" must be 1 to 12 digits",
-                              line_of(s, at), (int)(pn > 20 ? 20 : pn), pre);
+                           "GCP length table line %d: prefix \"%.*s\" must be 1 to 12 digits",
+                           line_of(s, at), (int)(pn > 20 ? 20 : pn), pre);
     for (size_t i = 0; i < pn; i++) {
         if (pre[i] < '0' || pre[i] > '9')
             return gs1_err_set(err, GS1_EINPUT,
-                                  "GCP length table line %d: prefix \"%.*s\" must be digits",
-                                  line_of(s, at), (int)(pn > 20 ? 20 : pn), pre);
+                               "GCP length table line %d: prefix \"%.*s\" must be digits",
+                               line_of(s, at), (int)(pn > 20 ? 20 : pn), pre);
         v = v * 10 + (uint64_t)(pre[i] - '0');
     }
     for (size_t i = 0; i < ln && ln <= 2; i++) {
@@ -99,8 +99,8 @@ static int add_entry(scan_t *s, const char *at, const char *pre, size_t pn, cons
     }
     if (ln < 1 || ln > 2 || g > 12)
         return gs1_err_set(err, GS1_EINPUT,
-                              "GCP length table line %d: gcpLength \"%.*s\" must be 0 to 12",
-                              line_of(s, at), (int)(ln > 20 ? 20 : ln), len);
+                           "GCP length table line %d: gcpLength \"%.*s\" must be 0 to 12",
+                           line_of(s, at), (int)(ln > 20 ? 20 : ln), len);
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 1024;
         uint64_t *e = realloc(s->e, cap * sizeof *e);
@@ -126,7 +126,7 @@ static int start_tag(scan_t *s, gs1_err_t *err)
     nn = (size_t)(p - name);
     if (nn == 0)
         return gs1_err_set(err, GS1_EINPUT, "GCP length table line %d: malformed tag",
-                              line_of(s, at));
+                           line_of(s, at));
     is_root = local_is(name, nn, "GCPPrefixFormatList");
     is_entry = local_is(name, nn, "entry");
     for (;;) {
@@ -138,8 +138,8 @@ static int start_tag(scan_t *s, gs1_err_t *err)
             p++;
         if (p >= end)
             return gs1_err_set(err, GS1_EINPUT,
-                                  "GCP length table line %d: the file ends inside a tag",
-                                  line_of(s, at));
+                               "GCP length table line %d: the file ends inside a tag",
+                               line_of(s, at));
         if (*p == '>' || (*p == '/' && p + 1 < end && p[1] == '>')) {
             p += *p == '>' ? 1 : 2;
             break;
@@ -151,23 +151,23 @@ static int start_tag(scan_t *s, gs1_err_t *err)
         while (p < end && is_ws((unsigned char)*p))
             p++;
         if (anl == 0 || p >= end || *p != '=')
-            return gs1_err_set(err, GS1_EINPUT,
-                                  "GCP length table line %d: malformed attribute", line_of(s, an));
+            return gs1_err_set(err, GS1_EINPUT, "GCP length table line %d: malformed attribute",
+                               line_of(s, an));
         p++;
         while (p < end && is_ws((unsigned char)*p))
             p++;
         if (p >= end || (*p != '"' && *p != '\''))
             return gs1_err_set(err, GS1_EINPUT,
-                                  "GCP length table line %d: attribute value must be quoted",
-                                  line_of(s, an));
+                               "GCP length table line %d: attribute value must be quoted",
+                               line_of(s, an));
         q = *p++;
         av = p;
         while (p < end && *p != q && *p != '<')
             p++;
         if (p >= end || *p != q)
             return gs1_err_set(err, GS1_EINPUT,
-                                  "GCP length table line %d: unterminated attribute value",
-                                  line_of(s, an));
+                               "GCP length table line %d: unterminated attribute value",
+                               line_of(s, an));
         avl = (size_t)(p - av);
         p++;
         if (local_is(an, anl, "prefix"))
@@ -191,9 +191,9 @@ static int start_tag(scan_t *s, gs1_err_t *err)
     if (is_entry) {
         if (!s->root)
             return gs1_err_set(err, GS1_EINPUT,
-                                  "GCP length table line %d: <entry> outside "
-                                  "<GCPPrefixFormatList>",
-                                  line_of(s, at));
+                               "GCP length table line %d: <entry> outside "
+                               "<GCPPrefixFormatList>",
+                               line_of(s, at));
         return add_entry(s, at, pre, pn, len, ln, err);
     }
     return 0; /* another element: ignored */
@@ -258,7 +258,7 @@ int gs1_gcp_parse(const char *xml, size_t len, gs1_gcp_t **out, gs1_err_t *err)
         goto fail;
     if (!s.root) {
         rc = gs1_err_set(err, GS1_EINPUT,
-                            "not a GS1 GCP length table: no <GCPPrefixFormatList> element");
+                         "not a GS1 GCP length table: no <GCPPrefixFormatList> element");
         goto fail;
     }
     if (s.n == 0) {
@@ -272,10 +272,9 @@ int gs1_gcp_parse(const char *xml, size_t len, gs1_gcp_t **out, gs1_err_t *err)
                 unsigned pl = (unsigned)(s.e[i] >> 44);
                 unsigned long long v = (unsigned long long)((s.e[i] >> 4) & ((1ULL << 40) - 1));
                 rc = gs1_err_set(err, GS1_EINPUT,
-                                    "GCP length table lists prefix %0*llu twice with different "
-                                    "lengths (%u and %u)",
-                                    (int)pl, v, (unsigned)(s.e[w - 1] & 15),
-                                    (unsigned)(s.e[i] & 15));
+                                 "GCP length table lists prefix %0*llu twice with different "
+                                 "lengths (%u and %u)",
+                                 (int)pl, v, (unsigned)(s.e[w - 1] & 15), (unsigned)(s.e[i] & 15));
                 goto fail;
             }
             continue; /* an exact duplicate */
@@ -312,7 +311,7 @@ int gs1_gcp_load(const char *path, gs1_gcp_t **out, gs1_err_t *err)
         return gs1_err_set(err, GS1_EINVAL, "gs1_gcp_load: path is NULL");
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
         return gs1_err_set(err, GS1_EIO, "cannot open GCP length table %s: %s", path,
-                              strerror(errno));
+                           strerror(errno));
     if (fstat(fd, &st) < 0) {
         rc = gs1_err_set(err, GS1_EIO, "cannot stat %s: %s", path, strerror(errno));
         goto fail;
@@ -322,8 +321,8 @@ int gs1_gcp_load(const char *path, gs1_gcp_t **out, gs1_err_t *err)
         goto fail;
     }
     if ((uint64_t)st.st_size > GS1_GCP_FILE_MAX) {
-        rc = gs1_err_set(err, GS1_ETOOBIG, "GCP length table %s is larger than %u bytes",
-                            path, GS1_GCP_FILE_MAX);
+        rc = gs1_err_set(err, GS1_ETOOBIG, "GCP length table %s is larger than %u bytes", path,
+                         GS1_GCP_FILE_MAX);
         goto fail;
     }
     if (!(buf = malloc((size_t)st.st_size + 1))) {
@@ -373,8 +372,7 @@ const char *gs1_gcp_date(const gs1_gcp_t *t)
     return t->date;
 }
 
-int gs1_gcp_prefix_length(const gs1_gcp_t *t, const char *digits, size_t len,
-                             gs1_err_t *err)
+int gs1_gcp_prefix_length(const gs1_gcp_t *t, const char *digits, size_t len, gs1_err_t *err)
 {
     size_t nd = 0;
     uint64_t val[13];
@@ -401,20 +399,19 @@ int gs1_gcp_prefix_length(const gs1_gcp_t *t, const char *digits, size_t len,
             int g = (int)(t->e[lo] & 15);
             if (g == 0)
                 return gs1_err_set(err, GS1_ENOTFOUND,
-                                      "prefix %.*s has no GS1 Company Prefix (gcpLength 0 in the "
-                                      "GCP length table: restricted circulation or unassigned)",
-                                      (int)l, digits);
+                                   "prefix %.*s has no GS1 Company Prefix (gcpLength 0 in the "
+                                   "GCP length table: restricted circulation or unassigned)",
+                                   (int)l, digits);
             return g;
         }
     }
     return gs1_err_set(err, GS1_ENOTFOUND,
-                          "no entry of the GCP length table matches %.*s: the GS1 Company Prefix "
-                          "length is unknown",
-                          (int)nd, digits);
+                       "no entry of the GCP length table matches %.*s: the GS1 Company Prefix "
+                       "length is unknown",
+                       (int)nd, digits);
 }
 
-int gs1_gcp_key_length(const gs1_gcp_t *t, const char *ai, const char *value,
-                          gs1_err_t *err)
+int gs1_gcp_key_length(const gs1_gcp_t *t, const char *ai, const char *value, gs1_err_t *err)
 {
     static const char *const POS2[] = {"00", "01", "02", "03", "8003", "8006", "8026"};
     static const char *const POS1[] = {"253",  "255",  "401",  "402",  "410", "411",  "412",
@@ -434,7 +431,6 @@ int gs1_gcp_key_length(const gs1_gcp_t *t, const char *ai, const char *value,
         return gs1_err_set(err, GS1_EINVAL, "AI (%.8s) carries no GS1 Company Prefix", ai);
     n = strlen(value);
     if (n <= skip || value[skip] < '0' || value[skip] > '9')
-        return gs1_err_set(err, GS1_EINPUT, "(%s) %.40s holds no GS1 Company Prefix", ai,
-                              value);
+        return gs1_err_set(err, GS1_EINPUT, "(%s) %.40s holds no GS1 Company Prefix", ai, value);
     return gs1_gcp_prefix_length(t, value + skip, n - skip, err);
 }

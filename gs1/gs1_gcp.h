@@ -67,15 +67,13 @@ const char *gs1_gcp_date(const gs1_gcp_t *t);
  * with a message when no prefix matches or the matching entry has
  * gcpLength 0 (no GS1 Company Prefix: restricted circulation numbers,
  * coupons, unassigned ranges). Never fails otherwise. */
-int gs1_gcp_prefix_length(const gs1_gcp_t *t, const char *digits, size_t len,
-                             gs1_err_t *err);
+int gs1_gcp_prefix_length(const gs1_gcp_t *t, const char *digits, size_t len, gs1_err_t *err);
 
 /* The GCP length of a GS1 key given as AI and value (NUL-terminated, e.g.
  * "01", "00614141812345"): skips the indicator / extension / leading zero
  * where the AI has one and calls gs1_gcp_prefix_length(). GS1_EINVAL
  * for an AI that carries no GS1 Company Prefix, GS1_EINPUT for a value
  * too short to hold one, GS1_ENOTFOUND as above. */
-int gs1_gcp_key_length(const gs1_gcp_t *t, const char *ai, const char *value,
-                          gs1_err_t *err);
+int gs1_gcp_key_length(const gs1_gcp_t *t, const char *ai, const char *value, gs1_err_t *err);
 
 #endif

@@ -20,6 +20,7 @@
  *  All strings go into one block allocated once the sizes are known.
  */
 #include "gs1_ident.h"
+#include "gs1__ident.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,14 +113,14 @@ static int urn_decode(const char *s, size_t n, char set, char *out, size_t cap, 
             i += 2;
             if (!in_set(c, set))
                 return gs1_err_set(err, GS1_EINPUT,
-                                      "EPC URN %s: %%%02X is not a character it may hold", what, c);
+                                   "EPC URN %s: %%%02X is not a character it may hold", what, c);
         } else if (!in_set(c, set) || urn_must_escape(c, set)) {
             return gs1_err_set(err, GS1_EINPUT,
-                                  c > 32 && c < 127
-                                      ? "EPC URN %s: character '%c' must not appear here "
-                                        "(percent-encode it or remove it)"
-                                      : "EPC URN %s: byte 0x%02X must not appear here",
-                                  what, c);
+                               c > 32 && c < 127
+                                   ? "EPC URN %s: character '%c' must not appear here "
+                                     "(percent-encode it or remove it)"
+                                   : "EPC URN %s: byte 0x%02X must not appear here",
+                               what, c);
         }
         if (o + 1 >= cap)
             return gs1_err_set(err, GS1_EINPUT, "EPC URN %s: too long", what);
@@ -130,18 +131,20 @@ static int urn_decode(const char *s, size_t n, char set, char *out, size_t cap, 
     return 0;
 }
 
-static int add_checked(gs1_ai_list_t *l, const char *ai, const char *v, size_t n,
+static int add_checked(gs1_ai_list_t *l, const char *ai, const char *v, size_t n, unsigned flags,
                        gs1_err_t *err)
 {
     const gs1_ai_t *e = gs1_ai_lookup(ai, strlen(ai), 0);
     int rc;
-    if ((rc = gs1_ai_validate(ai, e, v, n, err)) < 0)
+    if ((rc = gs1_ai_validate(ai, e, v, n, flags, err)) < 0)
         return gs1_err_prefix(err, "EPC URN");
     return gs1_ai_list_add(l, ai, e, v, n, err);
 }
 
-int gs1_ident_urn_to_ai(const char *urn, size_t len, gs1_ai_list_t *out, int *gcp_length,
-                           gs1_err_t *err)
+/* gs1_ident_urn_to_ai with parser flags (GS1_NO_CHECK_DIGITS for the
+ * event hash). */
+static int urn_to_ai(const char *urn, size_t len, unsigned flags, gs1_ai_list_t *out,
+                     int *gcp_length, gs1_err_t *err)
 {
     const char *p, *end = urn + len, *f[6], *colon;
     size_t fl[6], nf, cpl;
@@ -161,8 +164,8 @@ int gs1_ident_urn_to_ai(const char *urn, size_t len, gs1_ai_list_t *out, int *gc
         p = urn + 14;
     } else {
         return gs1_err_set(err, GS1_EINPUT,
-                              "not an EPC pure identity or class URN (urn:epc:id:... or "
-                              "urn:epc:class:lgtin:...)");
+                           "not an EPC pure identity or class URN (urn:epc:id:... or "
+                           "urn:epc:class:lgtin:...)");
     }
     colon = memchr(p, ':', (size_t)(end - p));
     if (!colon)
@@ -176,13 +179,12 @@ int gs1_ident_urn_to_ai(const char *urn, size_t len, gs1_ai_list_t *out, int *gc
             if (strlen(other_epc[i]) == (size_t)(colon - p) &&
                 memcmp(other_epc[i], p, (size_t)(colon - p)) == 0)
                 return gs1_err_set(err, GS1_ENOTFOUND, "EPC scheme %s has no GS1 key",
-                                      other_epc[i]);
+                                   other_epc[i]);
         for (const char *c = p; c < colon; c++)
             if ((unsigned char)*c <= 32 || (unsigned char)*c >= 127)
                 return gs1_err_set(err, GS1_EINPUT, "malformed EPC URN scheme");
         return gs1_err_set(err, GS1_EINPUT, "unknown EPC %s scheme '%.*s'",
-                              cls ? "class" : "identity", (int)(colon - p > 16 ? 16 : colon - p),
-                              p);
+                           cls ? "class" : "identity", (int)(colon - p > 16 ? 16 : colon - p), p);
     }
     /* the fields: all but the last end at a dot; the last takes the rest */
     nf = 2 + (s->piece ? 2 : 0) + (s->digits && s->ser != SER_NONE ? 1 : 0) +
@@ -192,8 +194,8 @@ int gs1_ident_urn_to_ai(const char *urn, size_t len, gs1_ai_list_t *out, int *gc
         const char *dot = i + 1 < nf ? memchr(p, '.', (size_t)(end - p)) : end;
         if (!dot)
             return gs1_err_set(err, GS1_EINPUT,
-                                  "urn:epc:%s:%s: expected %zu parts separated by dots, found %zu",
-                                  cls ? "class" : "id", s->name, nf, i + 1);
+                               "urn:epc:%s:%s: expected %zu parts separated by dots, found %zu",
+                               cls ? "class" : "id", s->name, nf, i + 1);
         f[i] = p;
         fl[i] = (size_t)(dot - p);
         p = dot + 1;
@@ -201,16 +203,16 @@ int gs1_ident_urn_to_ai(const char *urn, size_t len, gs1_ai_list_t *out, int *gc
     cpl = fl[0];
     if (cpl < 6 || cpl > 12 || !gs1_ai_all_digits(f[0], cpl))
         return gs1_err_set(err, GS1_EINPUT,
-                              "urn:epc:%s:%s: the GS1 Company Prefix must be 6 to 12 digits",
-                              cls ? "class" : "id", s->name);
+                           "urn:epc:%s:%s: the GS1 Company Prefix must be 6 to 12 digits",
+                           cls ? "class" : "id", s->name);
     if (s->digits) {
         size_t want = (size_t)s->digits - 1 - cpl;
         size_t k = 2;
         if (!gs1_ai_all_digits(f[1], fl[1]) || fl[1] != want || (s->lead && fl[1] < 1))
             return gs1_err_set(err, GS1_EINPUT,
-                                  "urn:epc:id:%s: company prefix and reference must be %u digits "
-                                  "together, not %zu",
-                                  s->name, s->digits - 1, cpl + fl[1]);
+                               "urn:epc:id:%s: company prefix and reference must be %u digits "
+                               "together, not %zu",
+                               s->name, s->digits - 1, cpl + fl[1]);
         if (s->zero)
             key[kn++] = '0';
         if (s->lead)
@@ -225,7 +227,7 @@ int gs1_ident_urn_to_ai(const char *urn, size_t len, gs1_ai_list_t *out, int *gc
             for (int i = 0; i < 2; i++, k++) {
                 if (fl[k] != 2 || !gs1_ai_all_digits(f[k], 2))
                     return gs1_err_set(err, GS1_EINPUT,
-                                          "urn:epc:id:itip: piece and total must be 2 digits each");
+                                       "urn:epc:id:itip: piece and total must be 2 digits each");
                 memcpy(key + kn, f[k], 2);
                 kn += 2;
             }
@@ -235,7 +237,7 @@ int gs1_ident_urn_to_ai(const char *urn, size_t len, gs1_ai_list_t *out, int *gc
                 return rc;
             if (sn == 0)
                 return gs1_err_set(err, GS1_EINPUT, "urn:epc:%s:%s: empty last part",
-                                      cls ? "class" : "id", s->name);
+                                   cls ? "class" : "id", s->name);
             if (s->ser == SER_IN_KEY) {
                 if (kn + sn > GS1_AI_MAX_VALUE)
                     return gs1_err_set(err, GS1_EINPUT, "EPC URN: serial too long");
@@ -257,14 +259,20 @@ int gs1_ident_urn_to_ai(const char *urn, size_t len, gs1_ai_list_t *out, int *gc
             (rc = urn_decode(f[2], fl[2], s->sset, ser, sizeof ser, &sn, "serial", err)) < 0)
             return rc;
     }
-    if ((rc = add_checked(out, s->key_ai, key, kn, err)) < 0)
+    if ((rc = add_checked(out, s->key_ai, key, kn, flags, err)) < 0)
         return rc;
     /* SGLN extension 0 means "no extension" (TDS) */
     if (s->ser == SER_QUAL && !(strcmp(s->name, "sgln") == 0 && sn == 1 && ser[0] == '0') &&
-        (rc = add_checked(out, s->qual_ai, ser, sn, err)) < 0)
+        (rc = add_checked(out, s->qual_ai, ser, sn, flags, err)) < 0)
         return rc;
     *gcp_length = (int)cpl;
     return 0;
+}
+
+int gs1_ident_urn_to_ai(const char *urn, size_t len, gs1_ai_list_t *out, int *gcp_length,
+                        gs1_err_t *err)
+{
+    return urn_to_ai(urn, len, 0, out, gcp_length, err);
 }
 
 /* The scheme of the GS1 data in l (with its path), and whether it has an
@@ -318,7 +326,7 @@ static size_t urn_escape(const char *v, size_t n, char set, char *out)
 }
 
 int gs1_ident_ai_to_urn(const gs1_ai_list_t *l, int gcp_length, char *out, size_t cap,
-                           gs1_err_t *err)
+                        gs1_err_t *err)
 {
     gs1_dl_path_t path;
     const scheme_t *s;
@@ -341,15 +349,15 @@ int gs1_ident_ai_to_urn(const gs1_ai_list_t *l, int gcp_length, char *out, size_
             q = &l->f[path.qual[i]];
     if (gcp_length < 6 || gcp_length > 12)
         return gs1_err_set(err, GS1_EINPUT,
-                              "GS1 Company Prefix length %d: an EPC URN needs 6 to 12 digits",
-                              gcp_length);
+                           "GS1 Company Prefix length %d: an EPC URN needs 6 to 12 digits",
+                           gcp_length);
     o = (size_t)snprintf(buf, sizeof buf, "urn:epc:%s:%s:", s->is_class ? "class" : "id", s->name);
     if (s->digits) {
         const char *v = k->value + s->zero;
         if ((size_t)s->digits - 1 - s->lead < cpl)
             return gs1_err_set(err, GS1_EINPUT,
-                                  "GS1 Company Prefix length %d does not fit the %s %s", gcp_length,
-                                  gs1_ai_lookup(k->ai, strlen(k->ai), 0)->title, k->value);
+                               "GS1 Company Prefix length %d does not fit the %s %s", gcp_length,
+                               gs1_ai_lookup(k->ai, strlen(k->ai), 0)->title, k->value);
         memcpy(buf + o, v + s->lead, cpl);
         o += cpl;
         buf[o++] = '.';
@@ -372,9 +380,8 @@ int gs1_ident_ai_to_urn(const gs1_ai_list_t *l, int gcp_length, char *out, size_
         }
     } else {
         if (k->len <= cpl || !gs1_ai_all_digits(k->value, cpl))
-            return gs1_err_set(err, GS1_EINPUT,
-                                  "GS1 Company Prefix length %d does not fit (%s) %s", gcp_length,
-                                  k->ai, k->value);
+            return gs1_err_set(err, GS1_EINPUT, "GS1 Company Prefix length %d does not fit (%s) %s",
+                               gcp_length, k->ai, k->value);
         memcpy(buf + o, k->value, cpl);
         o += cpl;
         buf[o++] = '.';
@@ -460,6 +467,8 @@ static int from_fields(const char *in, size_t n, const gs1_ai_list_t *l, const s
 
     if ((rc = gs1_dl_select(l, &path, err)) < 0)
         return rc;
+    if (out->keyout_) /* gs1_ident_key: the key only */
+        return gs1_dl_key(l, out->keyout_, out->keycap_, err);
     if ((rc = alloc_arena(out, &a, n + 6 * big + l->used + 3072, err)) < 0)
         return rc;
     tmp = a.base + a.cap - big; /* scratch at the end, kept out of the strings' way */
@@ -534,6 +543,13 @@ static int plain(const char *in, size_t n, const char *kind, const char *scheme,
 {
     arena_t a = {NULL, 0, 0};
     int rc;
+    if (out->keyout_) { /* gs1_ident_key: the key only */
+        if (keylen >= out->keycap_)
+            return gs1_err_set(err, GS1_ETOOBIG, "key of %zu bytes does not fit", keylen);
+        memcpy(out->keyout_, key, keylen);
+        out->keyout_[keylen] = '\0';
+        return 0;
+    }
     if ((rc = alloc_arena(out, &a, 2 * n + keylen + 512, err)) < 0)
         return rc;
     out->input = adup(&a, in, n);
@@ -554,7 +570,7 @@ static int nfc_uid(const char *in, size_t n, gs1_ident_t *out, gs1_err_t *err)
     size_t h = n - 8;
     if (h < 2 || h > 64 || h % 2)
         return gs1_err_set(err, GS1_EINPUT,
-                              "nfc-uid: expected an even number of hex digits (2 to 64)");
+                           "nfc-uid: expected an even number of hex digits (2 to 64)");
     memcpy(key, "nfc-uid:", 8);
     for (size_t i = 0; i < h; i++) {
         int c = (unsigned char)in[8 + i];
@@ -567,8 +583,7 @@ static int nfc_uid(const char *in, size_t n, gs1_ident_t *out, gs1_err_t *err)
 
 /* An EPC (gs1_epc object) to the identifier. */
 static int from_epc(const char *in, size_t n, gs1_epc_t *e, const char *kind,
-                    const gs1_ident_opts_t *opts, unsigned flags, gs1_ident_t *out,
-                    gs1_err_t *err)
+                    const gs1_ident_opts_t *opts, unsigned flags, gs1_ident_t *out, gs1_err_t *err)
 {
     gs1_ai_list_t l;
     const char *urn = gs1_epc_pure_urn(e);
@@ -606,6 +621,85 @@ static bool uri_like(const char *s, size_t n)
     return true;
 }
 
+/* An EPC pattern URN (urn:epc:idpat:<scheme>:<c>.<c>...) to the AI fields
+ * of its class key, as the event hash reads it (TDS 14.3 / CBV 2.0): the
+ * components from the first '*' on must all be '*'; with none it is the
+ * pure identity; when exactly the instance part is '*' the pattern names
+ * the class (GTIN, GLN, the GRAI / GDTI / GCN without serial, CPID, ITIP)
+ * and l gets that one field; a pattern of anything coarser, or of a scheme
+ * without a class key, is valid but has no key: GS1_ENOTFOUND.  flags go to
+ * the field checks.  GS1_EINPUT for a malformed pattern. */
+static int idpat_to_ai(const char *s, size_t sn, unsigned flags, gs1_ai_list_t *l, gs1_err_t *err)
+{
+    static const struct {
+        const char *name;
+        unsigned char ncomp, first_inst, class_len; /* class_len: 0 = no class key */
+    } pats[] = {
+        {"sgtin", 3, 2, 14}, {"upui", 3, 2, 14}, {"sgln", 3, 2, 13}, {"grai", 3, 2, 14},
+        {"gdti", 3, 2, 13},  {"sgcn", 3, 2, 13}, {"cpi", 3, 2, 30},  {"itip", 5, 4, 18},
+        {"sscc", 2, 1, 0},   {"giai", 2, 1, 0},  {"gsrn", 2, 1, 0},  {"gsrnp", 2, 1, 0},
+        {"ginc", 2, 1, 0},   {"gsin", 2, 1, 0},  {"pgln", 2, 1, 0},
+    };
+    const char *body = s + 14, *end = s + sn, *colon = memchr(body, ':', (size_t)(end - body));
+    char urn[GS1_IDENT_MAX_INPUT + 16];
+    size_t k, ncomp = 1, star = 0, o;
+    int first_star = -1, cpl, rc;
+
+    gs1_ai_list_clear(l);
+    if (!colon)
+        return gs1_err_set(err, GS1_EINPUT, "EPC pattern URN without a scheme");
+    for (k = 0; k < NELEM(pats); k++)
+        if (strlen(pats[k].name) == (size_t)(colon - body) &&
+            memcmp(pats[k].name, body, (size_t)(colon - body)) == 0)
+            break;
+    if (k == NELEM(pats))
+        return gs1_err_set(err, GS1_EINPUT, "unknown EPC pattern scheme '%.*s'",
+                           (int)(colon - body > 16 ? 16 : colon - body), body);
+    for (const char *c = colon + 1, *dot; c <= end; c = dot + 1, ncomp++) {
+        dot = memchr(c, '.', (size_t)(end - c));
+        if (!dot)
+            dot = end;
+        if (dot - c == 1 && *c == '*') {
+            if (first_star < 0)
+                first_star = (int)ncomp - 1;
+            star++;
+        } else if (first_star >= 0) {
+            return gs1_err_set(err, GS1_EINPUT, "%s pattern: only trailing components may be '*'",
+                               pats[k].name);
+        }
+        if (dot == end)
+            break;
+    }
+    if (ncomp != pats[k].ncomp)
+        return gs1_err_set(err, GS1_EINPUT, "%s: expected %u dot-separated parts", pats[k].name,
+                           pats[k].ncomp);
+    if (first_star < 0) { /* no star: the instance itself */
+        o = (size_t)snprintf(urn, sizeof urn, "urn:epc:id:%.*s", (int)(end - body), body);
+        return urn_to_ai(urn, o, flags, l, &cpl, err);
+    }
+    if (first_star != pats[k].first_inst || !pats[k].class_len)
+        return gs1_err_set(err, GS1_ENOTFOUND, "an EPC pattern of no one GS1 key");
+    /* the class with a stand-in instance part "0", then the key alone */
+    o = (size_t)snprintf(urn, sizeof urn, "urn:epc:id:%.*s0", (int)(end - body - 1), body);
+    if ((rc = urn_to_ai(urn, o, flags, l, &cpl, err)) < 0)
+        return rc;
+    l->n = 1;
+    if (l->f[0].len > pats[k].class_len)
+        l->f[0].len = pats[k].class_len, ((char *)l->f[0].value)[pats[k].class_len] = '\0';
+    return 0;
+}
+
+int gs1__idpat_to_ai(const char *s, size_t sn, unsigned flags, gs1_ai_list_t *l, gs1_err_t *err)
+{
+    return idpat_to_ai(s, sn, flags, l, err);
+}
+
+int gs1__urn_to_ai(const char *urn, size_t len, unsigned flags, gs1_ai_list_t *out, int *gcp_length,
+                   gs1_err_t *err)
+{
+    return urn_to_ai(urn, len, flags, out, gcp_length, err);
+}
+
 static int classify(const char *in, size_t n, const char *s, size_t sn,
                     const gs1_ident_opts_t *opts, unsigned flags, int depth, gs1_ident_t *out,
                     gs1_err_t *err)
@@ -630,18 +724,29 @@ static int classify(const char *in, size_t n, const char *s, size_t sn,
             gs1_epc_free(e);
             return rc;
         }
-        if (sn > 14 && strncasecmp(s, "urn:epc:idpat:", 14) == 0)
-            return gs1_err_set(err, GS1_EINPUT,
-                                  "an EPC pattern URN names many objects, not one identifier");
+        if (sn > 14 && strncasecmp(s, "urn:epc:idpat:", 14) == 0) {
+            /* a class pattern is its class key; another pattern is kept */
+            if ((rc = idpat_to_ai(s, sn, 0, &l, err)) == GS1_ENOTFOUND)
+                return plain(in, n, "epc-idpat-urn", "idpat", s, sn, NULL, out, err);
+            if (rc < 0)
+                return rc;
+            src.kind = "epc-idpat-urn";
+            return from_fields(in, n, &l, &src, opts, flags, out, err);
+        }
         rc = gs1_ident_urn_to_ai(s, sn, &l, &cpl, err);
         if (rc == GS1_ENOTFOUND) {
             /* no GS1 key: gs1_epc checks the schemes it knows (gid, usdod,
              * adi); bic and imovn are kept as they are */
             bool bic = sn > 15 && strncmp(s + 11, "bic:", 4) == 0;
             bool imovn = sn > 17 && strncmp(s + 11, "imovn:", 6) == 0;
-            if ((bic || imovn) && uri_like(s, sn)) {
+            bool adi = sn > 15 && strncmp(s + 11, "adi:", 4) == 0;
+            if ((bic || imovn || adi) && uri_like(s, sn)) {
                 src.kind = "epc-urn";
-                return plain(in, n, "epc-urn", bic ? "bic" : "imovn", s, sn, &src, out, err);
+                return plain(in, n, "epc-urn",
+                             bic     ? "bic"
+                             : imovn ? "imovn"
+                                     : "adi",
+                             s, sn, &src, out, err);
             }
             if ((rc = gs1_epc_parse_pure_urn(s, sn, &e, err)) < 0)
                 return rc;
@@ -662,8 +767,8 @@ static int classify(const char *in, size_t n, const char *s, size_t sn,
         if (!gs1_dl_looks_like(s, sn, flags)) {
             if (!uri_like(s, sn))
                 return gs1_err_set(err, GS1_EINPUT,
-                                      "URL contains a space, a control character or bytes that "
-                                      "are not UTF-8");
+                                   "URL contains a space, a control character or bytes that "
+                                   "are not UTF-8");
             return plain(in, n, "url", "url", s, sn, NULL, out, err);
         }
         if ((rc = gs1_dl_parse(s, sn, flags, &l, NULL, err)) < 0)
@@ -697,9 +802,8 @@ static int classify(const char *in, size_t n, const char *s, size_t sn,
         char gtin[15];
         int want = gs1_ai_check_digit(s, sn - 1);
         if (want != s[sn - 1] - '0')
-            return gs1_err_set(err, GS1_EINPUT,
-                                  "GTIN-%zu %.*s: check digit is %c, expected %d", sn, (int)sn, s,
-                                  s[sn - 1], want);
+            return gs1_err_set(err, GS1_EINPUT, "GTIN-%zu %.*s: check digit is %c, expected %d", sn,
+                               (int)sn, s, s[sn - 1], want);
         memset(gtin, '0', 14 - sn);
         memcpy(gtin + 14 - sn, s, sn);
         gs1_ai_list_clear(&l);
@@ -727,8 +831,8 @@ static int classify(const char *in, size_t n, const char *s, size_t sn,
         if (!epc_first && gs1_epc_from_hex(s, sn, &e, &e1) == 0)
             goto epc;
         return gs1_err_set(err, GS1_EINPUT,
-                              "neither EPC hex (%.400s) nor an element string (%.400s)", e1.msg,
-                              e3.msg);
+                           "neither EPC hex (%.400s) nor an element string (%.400s)", e1.msg,
+                           e3.msg);
     epc:
         rc = from_epc(in, n, e, "epc-hex", opts, flags, out, err);
         gs1_epc_free(e);
@@ -747,18 +851,40 @@ static int classify(const char *in, size_t n, const char *s, size_t sn,
         return from_fields(in, n, &l, &src, opts, flags, out, err);
     }
     return gs1_err_prefix(err, "not a code keten knows (a Digital Link, GS1 element string, EPC "
-                                  "URN or hex, nfc-uid:<hex> or a URI); as an element string");
+                               "URN or hex, nfc-uid:<hex> or a URI); as an element string");
 }
 
-int gs1_ident_parse(const char *code, size_t len, const gs1_ident_opts_t *opts,
-                       gs1_ident_t *out, gs1_err_t *err)
+static int parse(const char *code, size_t len, const gs1_ident_opts_t *opts, gs1_ident_t *out,
+                 gs1_err_t *err);
+
+int gs1_ident_parse(const char *code, size_t len, const gs1_ident_opts_t *opts, gs1_ident_t *out,
+                    gs1_err_t *err)
+{
+    if (!out)
+        return gs1_err_set(err, GS1_EINVAL, "gs1_ident_parse: NULL argument");
+    memset(out, 0, sizeof *out);
+    return parse(code, len, opts, out, err);
+}
+
+int gs1_ident_key(const char *code, size_t len, const gs1_ident_opts_t *opts, char *key, size_t cap,
+                  gs1_err_t *err)
+{
+    gs1_ident_t id;
+    if (!key || cap == 0)
+        return gs1_err_set(err, GS1_EINVAL, "gs1_ident_key: NULL argument");
+    memset(&id, 0, sizeof id);
+    id.keyout_ = key;
+    id.keycap_ = cap;
+    key[0] = '\0';
+    return parse(code, len, opts, &id, err);
+}
+
+static int parse(const char *code, size_t len, const gs1_ident_opts_t *opts, gs1_ident_t *out,
+                 gs1_err_t *err)
 {
     unsigned flags;
     int rc;
 
-    if (!out)
-        return gs1_err_set(err, GS1_EINVAL, "gs1_ident_parse: NULL argument");
-    memset(out, 0, sizeof *out);
     if (!code)
         return gs1_err_set(err, GS1_EINVAL, "gs1_ident_parse: NULL code");
     while (len > 0 && strchr(" \t\r\n", code[0]) && code[0])
@@ -769,13 +895,13 @@ int gs1_ident_parse(const char *code, size_t len, const gs1_ident_opts_t *opts,
         return gs1_err_set(err, GS1_EINPUT, "empty code");
     if (len > GS1_IDENT_MAX_INPUT)
         return gs1_err_set(err, GS1_EINPUT, "code of %zu bytes: longer than %d", len,
-                              GS1_IDENT_MAX_INPUT);
+                           GS1_IDENT_MAX_INPUT);
     if (memchr(code, '\0', len))
         return gs1_err_set(err, GS1_EINPUT, "code contains a NUL byte at position %zu",
-                              (size_t)((const char *)memchr(code, '\0', len) - code) + 1);
+                           (size_t)((const char *)memchr(code, '\0', len) - code) + 1);
     flags = opts && opts->strict ? 0 : GS1_LENIENT | GS1_NO_PAIRS;
     rc = classify(code, len, code, len, opts, flags, 0, out, err);
-    if (rc < 0)
+    if (rc < 0 && !out->keyout_)
         gs1_ident_clear(out);
     return rc;
 }

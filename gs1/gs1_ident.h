@@ -15,6 +15,8 @@
  *                          upui, pgln, cpi; gid, usdod, adi, bic, imovn are kept
  *                          as they are: no GS1 key)
  *   EPC class URN          urn:epc:class:lgtin:0614141.812345.LOT42
+ *   EPC pattern URN        urn:epc:idpat:sgtin:0614141.812345.* (the class: its key
+ *                          is the GTIN's; a coarser pattern is kept as it is)
  *   EPC tag URN            urn:epc:tag:sgtin-96:3.0614141.812345.6789
  *   EPC hex (UHF tag)      3074257BF7194E4000001A85 (24 or more hex digits)
  *   NFC tag UID            nfc-uid:04A2B3C4D5E680
@@ -24,10 +26,10 @@
  *
  * The canonical key of a GS1 identifier is the constrained canonical
  * Digital Link (gs1_dl_key(): https://id.gs1.org/01/<GTIN-14>/21/<serial>
- * -- the serial wins over the lot, (22) is dropped), byte for byte what the
- * ledger's event hash uses (ledger_gs1_canonical), so that the same garment
- * read as a Digital Link QR, an element string, an SGTIN-96 tag or an EPC
- * URN is one identifier.  Non-GS1 URIs are their own key; an NFC UID's key
+ * -- the serial wins over the lot, (22) is dropped): the key the ledger
+ * indexes (gs1_ident_key) and `keten decode` prints, so that the same
+ * garment read as a Digital Link QR, an element string, an SGTIN-96 tag or
+ * an EPC URN is one identifier.  Non-GS1 URIs are their own key; an NFC UID's key
  * is "nfc-uid:<lowercase hex>".
  *
  * The EPC URN of an element string or Digital Link needs the GS1 Company
@@ -55,10 +57,10 @@
 
 typedef struct {
     const gs1_gcp_t *gcp; /* GS1 Company Prefix length table, or NULL */
-    int gcp_length;          /* GS1 Company Prefix length from an option (6..12), 0 = none */
-    bool strict;             /* parse Digital Links and element strings exactly as the GS1
-                                syntax engine does by default (no GTIN-8/12/13 or convenience
-                                alphas in a Digital Link, req=/ex= pairings checked) */
+    int gcp_length;       /* GS1 Company Prefix length from an option (6..12), 0 = none */
+    bool strict;          /* parse Digital Links and element strings exactly as the GS1
+                             syntax engine does by default (no GTIN-8/12/13 or convenience
+                             alphas in a Digital Link, req=/ex= pairings checked) */
 } gs1_ident_opts_t;
 
 typedef struct {
@@ -69,7 +71,9 @@ typedef struct {
 
 typedef struct {
     /* What was read and what it was: "dl", "element-string", "gtin" (bare or
-     * EAN/UPC/ITF digits), "epc-urn", "epc-class-urn", "epc-tag-urn",
+     * EAN/UPC/ITF digits), "epc-urn", "epc-class-urn", "epc-idpat-urn" (a
+     * class pattern: its key is the class key, e.g. the GTIN; another
+     * pattern is kept as written, scheme "idpat"), "epc-tag-urn",
      * "epc-hex", "nfc-uid", "url". */
     const char *input;
     const char *kind;
@@ -95,7 +99,9 @@ typedef struct {
     const char *note;           /* NULL, or something the user should know */
     size_t nfields;             /* the (AI, value) pairs, in the order read */
     gs1_ident_field_t fields[GS1_AI_MAX_FIELDS];
-    char *mem_; /* private: the storage of all the strings above */
+    char *mem_;     /* private: the storage of all the strings above */
+    char *keyout_;  /* private: gs1_ident_key's buffer */
+    size_t keycap_; /* private */
 } gs1_ident_t;
 
 /* Reads code[0..len) (see the top of this file) into *out (which it
@@ -104,8 +110,20 @@ typedef struct {
  * ("AI (01): check digit is 4, expected 3", "EPC header 0x2F is not a
  * scheme keten knows", "not a code keten knows: ..."), GS1_ENOMEM.  On
  * error *out is cleared.  The strings live until gs1_ident_clear(out). */
-int gs1_ident_parse(const char *code, size_t len, const gs1_ident_opts_t *opts,
-                       gs1_ident_t *out, gs1_err_t *err);
+int gs1_ident_parse(const char *code, size_t len, const gs1_ident_opts_t *opts, gs1_ident_t *out,
+                    gs1_err_t *err);
+
+/* The canonical key of code[0..len) alone -- byte for byte the key
+ * gs1_ident_parse() gives (it is made by the same code), written to
+ * key[0..cap) (NUL-terminated), without allocating.  This is the key the
+ * ledger's store indexes an identifier by and `keten decode` prints.  0,
+ * or the errors and messages of gs1_ident_parse(), GS1_ETOOBIG when cap is
+ * too small (GS1_KEY_MAX is always enough), GS1_EINVAL for a NULL key. */
+int gs1_ident_key(const char *code, size_t len, const gs1_ident_opts_t *opts, char *key, size_t cap,
+                  gs1_err_t *err);
+
+/* Longest key gs1_ident_key() writes, with the NUL. */
+#define GS1_KEY_MAX (GS1_IDENT_MAX_INPUT + 1)
 
 /* Frees what *id owns and zeroes it.  Idempotent. */
 void gs1_ident_clear(gs1_ident_t *id);
@@ -116,7 +134,7 @@ void gs1_ident_clear(gs1_ident_t *id);
  * part that is wrong, or GS1_ENOTFOUND for a scheme without a GS1 key
  * (gid, usdod, adi, bic, imovn). */
 int gs1_ident_urn_to_ai(const char *urn, size_t len, gs1_ai_list_t *out, int *gcp_length,
-                           gs1_err_t *err);
+                        gs1_err_t *err);
 
 /* The other way: the EPC URN of the GS1 data in l with a GS1 Company Prefix
  * of gcp_length digits, written to out (NUL-terminated).  0,
@@ -124,6 +142,6 @@ int gs1_ident_urn_to_ai(const char *urn, size_t len, gs1_ai_list_t *out, int *gc
  * serial or lot, a GMN), GS1_EINPUT when gcp_length does not fit the key
  * (not 6..12, longer than the key allows, non-digits), GS1_ETOOBIG. */
 int gs1_ident_ai_to_urn(const gs1_ai_list_t *l, int gcp_length, char *out, size_t cap,
-                           gs1_err_t *err);
+                        gs1_err_t *err);
 
 #endif

@@ -74,31 +74,23 @@ typedef struct {
 } coding_t;
 
 static const coding_t CODINGS[] = {
-    {"sgtin-96", "SGTIN-96", 0x30, GS1_EPC_SGTIN, 96, P_SGTIN, REF_DIGITS, TAIL_INT, 38, 0, 0,
+    {"sgtin-96", "SGTIN-96", 0x30, GS1_EPC_SGTIN, 96, P_SGTIN, REF_DIGITS, TAIL_INT, 38, 0, 0, 0},
+    {"sgtin-198", "SGTIN-198", 0x36, GS1_EPC_SGTIN, 198, P_SGTIN, REF_DIGITS, TAIL_STR, 140, 20, 0,
      0},
-    {"sgtin-198", "SGTIN-198", 0x36, GS1_EPC_SGTIN, 198, P_SGTIN, REF_DIGITS, TAIL_STR, 140, 20,
-     0, 0},
     {"sscc-96", "SSCC-96", 0x31, GS1_EPC_SSCC, 96, P_SSCC, REF_DIGITS, TAIL_NONE, 0, 0, 0, 24},
     {"sgln-96", "SGLN-96", 0x32, GS1_EPC_SGLN, 96, P_SGLN, REF_DIGITS, TAIL_INT, 41, 0, 0, 0},
-    {"sgln-195", "SGLN-195", 0x39, GS1_EPC_SGLN, 195, P_SGLN, REF_DIGITS, TAIL_STR, 140, 20, 0,
-     0},
+    {"sgln-195", "SGLN-195", 0x39, GS1_EPC_SGLN, 195, P_SGLN, REF_DIGITS, TAIL_STR, 140, 20, 0, 0},
     {"grai-96", "GRAI-96", 0x33, GS1_EPC_GRAI, 96, P_GRAI, REF_DIGITS, TAIL_INT, 38, 0, 0, 0},
-    {"grai-170", "GRAI-170", 0x37, GS1_EPC_GRAI, 170, P_GRAI, REF_DIGITS, TAIL_STR, 112, 16, 0,
-     0},
+    {"grai-170", "GRAI-170", 0x37, GS1_EPC_GRAI, 170, P_GRAI, REF_DIGITS, TAIL_STR, 112, 16, 0, 0},
     {"giai-96", "GIAI-96", 0x34, GS1_EPC_GIAI, 96, P_GIAI96, REF_INT, TAIL_NONE, 0, 0, 0, 0},
     {"giai-202", "GIAI-202", 0x38, GS1_EPC_GIAI, 202, P_GIAI202, REF_STR, TAIL_NONE, 0, 0, 0, 0},
     {"gsrn-96", "GSRN-96", 0x2D, GS1_EPC_GSRN, 96, P_SSCC, REF_DIGITS, TAIL_NONE, 0, 0, 0, 24},
-    {"gsrnp-96", "GSRNP-96", 0x2E, GS1_EPC_GSRNP, 96, P_SSCC, REF_DIGITS, TAIL_NONE, 0, 0, 0,
-     24},
+    {"gsrnp-96", "GSRNP-96", 0x2E, GS1_EPC_GSRNP, 96, P_SSCC, REF_DIGITS, TAIL_NONE, 0, 0, 0, 24},
     {"gdti-96", "GDTI-96", 0x2C, GS1_EPC_GDTI, 96, P_SGLN, REF_DIGITS, TAIL_INT, 41, 0, 0, 0},
-    {"gdti-174", "GDTI-174", 0x3E, GS1_EPC_GDTI, 174, P_SGLN, REF_DIGITS, TAIL_STR, 119, 17, 0,
-     0},
-    {"sgcn-96", "SGCN-96", 0x3F, GS1_EPC_SGCN, 96, P_SGLN, REF_DIGITS, TAIL_NUMSTR, 41, 12, 0,
-     0},
-    {"itip-110", "ITIP-110", 0x40, GS1_EPC_ITIP, 110, P_SGTIN, REF_DIGITS, TAIL_INT, 38, 0, 1,
-     0},
-    {"itip-212", "ITIP-212", 0x41, GS1_EPC_ITIP, 212, P_SGTIN, REF_DIGITS, TAIL_STR, 140, 20, 1,
-     0},
+    {"gdti-174", "GDTI-174", 0x3E, GS1_EPC_GDTI, 174, P_SGLN, REF_DIGITS, TAIL_STR, 119, 17, 0, 0},
+    {"sgcn-96", "SGCN-96", 0x3F, GS1_EPC_SGCN, 96, P_SGLN, REF_DIGITS, TAIL_NUMSTR, 41, 12, 0, 0},
+    {"itip-110", "ITIP-110", 0x40, GS1_EPC_ITIP, 110, P_SGTIN, REF_DIGITS, TAIL_INT, 38, 0, 1, 0},
+    {"itip-212", "ITIP-212", 0x41, GS1_EPC_ITIP, 212, P_SGTIN, REF_DIGITS, TAIL_STR, 140, 20, 1, 0},
     {"cpi-96", "CPI-96", 0x3C, GS1_EPC_CPI, 96, P_CPI96, REF_NUM, TAIL_INT, 31, 0, 0, 0},
     {"cpi-var", "CPI-var", 0x3D, GS1_EPC_CPI, 0, P_CPIVAR, REF_STR6, TAIL_INT, 40, 0, 0, 0},
     {"gid-96", "GID-96", 0x35, GS1_EPC_GID, 96, NULL, 0, TAIL_NONE, 0, 0, 0, 0},
@@ -325,18 +317,17 @@ static const char *other_coding(int coding)
 /* ---- identity rules ------------------------------------------------------------ */
 
 /* A number of scheme `label`: decimal, no leading zero, at most max. */
-static int number(const char *label, const char *s, uint64_t max, const char *what,
-                  gs1_err_t *err)
+static int number(const char *label, const char *s, uint64_t max, const char *what, gs1_err_t *err)
 {
     size_t n = strlen(s);
     if (n == 0 || !gs1_ai_all_digits(s, n))
-        return gs1_err_set(err, GS1_EINPUT, "%s %s must be a decimal number (got \"%s\")",
-                              label, what, s);
+        return gs1_err_set(err, GS1_EINPUT, "%s %s must be a decimal number (got \"%s\")", label,
+                           what, s);
     if (n > 1 && s[0] == '0')
         return gs1_err_set(err, GS1_EINPUT, "%s %s %s has a leading zero", label, what, s);
     if (n > 19 || dec_value(s, n) > max)
-        return gs1_err_set(err, GS1_EINPUT, "%s %s %s is too large (the maximum is %llu)",
-                              label, what, s, (unsigned long long)max);
+        return gs1_err_set(err, GS1_EINPUT, "%s %s %s is too large (the maximum is %llu)", label,
+                           what, s, (unsigned long long)max);
     return 0;
 }
 
@@ -359,15 +350,15 @@ int gs1_tds_check_identity(const gs1_epc_fields_t *f, gs1_err_t *err)
     if (f->scheme == GS1_EPC_USDOD) {
         size_t n = strnlen(f->cp, sizeof f->cp);
         if (n < 5 || n > 6)
-            return gs1_err_set(
-                err, GS1_EINPUT,
-                "USDOD CAGE code or DoDAAC must be 5 or 6 characters (got \"%s\")", f->cp);
+            return gs1_err_set(err, GS1_EINPUT,
+                               "USDOD CAGE code or DoDAAC must be 5 or 6 characters (got \"%s\")",
+                               f->cp);
         for (size_t i = 0; i < n; i++)
             if (!is_cage((unsigned char)f->cp[i]))
                 return gs1_err_set(err, GS1_EINPUT,
-                                      "USDOD CAGE code or DoDAAC \"%s\": character %zu is not a "
-                                      "digit or a capital letter other than I and O",
-                                      f->cp, i + 1);
+                                   "USDOD CAGE code or DoDAAC \"%s\": character %zu is not a "
+                                   "digit or a capital letter other than I and O",
+                                   f->cp, i + 1);
         if (f->ref[0])
             return gs1_err_set(err, GS1_EINPUT, "USDOD has no reference field");
         return number("USDOD", f->serial, bits_max(36), "serial", err);
@@ -376,41 +367,40 @@ int gs1_tds_check_identity(const gs1_epc_fields_t *f, gs1_err_t *err)
     ref = strnlen(f->ref, sizeof f->ref);
     ser = strnlen(f->serial, sizeof f->serial);
     if (cp < 6 || cp > 12 || !gs1_ai_all_digits(f->cp, cp))
-        return gs1_err_set(err, GS1_EINPUT,
-                              "%s company prefix must be 6 to 12 digits (got \"%s\")", s->label,
-                              f->cp);
+        return gs1_err_set(err, GS1_EINPUT, "%s company prefix must be 6 to 12 digits (got \"%s\")",
+                           s->label, f->cp);
     if (s->digits) {
         if (!gs1_ai_all_digits(f->ref, ref))
             return gs1_err_set(err, GS1_EINPUT, "%s %s must be digits (got \"%s\")", s->label,
-                                  s->ref, f->ref);
+                               s->ref, f->ref);
         if (cp + ref != s->digits)
             return gs1_err_set(err, GS1_EINPUT,
-                                  "%s company prefix and %s must be %u digits together, not %zu",
-                                  s->label, s->ref, s->digits, cp + ref);
+                               "%s company prefix and %s must be %u digits together, not %zu",
+                               s->label, s->ref, s->digits, cp + ref);
     } else if (f->scheme == GS1_EPC_CPI) {
         if (ref == 0 || cp + ref > 30)
             return gs1_err_set(err, GS1_EINPUT,
-                                  "CPI component/part reference must be 1 to %zu characters, not "
-                                  "%zu",
-                                  30 - cp, ref);
+                               "CPI component/part reference must be 1 to %zu characters, not "
+                               "%zu",
+                               30 - cp, ref);
         for (size_t i = 0; i < ref; i++)
             if (!is_set39((unsigned char)f->ref[i]))
                 return gs1_err_set(err, GS1_EINPUT,
-                                      "CPI component/part reference has character 0x%02X at "
-                                      "position %zu, which is not in GS1 character set 39",
-                                      (unsigned char)f->ref[i], i + 1);
+                                   "CPI component/part reference has character 0x%02X at "
+                                   "position %zu, which is not in GS1 character set 39",
+                                   (unsigned char)f->ref[i], i + 1);
         return number("CPI", f->serial, 999999999999ULL, "serial", err);
     } else if (ref) {
         return gs1_err_set(err, GS1_EINPUT, "%s has no field between prefix and %s", s->label,
-                              s->serial);
+                           s->serial);
     }
     if (f->scheme == GS1_EPC_ITIP) {
         if (strlen(f->piece) != 2 || !gs1_ai_all_digits(f->piece, 2))
             return gs1_err_set(err, GS1_EINPUT, "ITIP piece must be 2 digits (got \"%s\")",
-                                  f->piece);
+                               f->piece);
         if (strlen(f->total) != 2 || !gs1_ai_all_digits(f->total, 2))
             return gs1_err_set(err, GS1_EINPUT, "ITIP total must be 2 digits (got \"%s\")",
-                                  f->total);
+                               f->total);
     } else if (f->piece[0] || f->total[0]) {
         return gs1_err_set(err, GS1_EINPUT, "%s has no piece/total", s->label);
     }
@@ -424,14 +414,14 @@ int gs1_tds_check_identity(const gs1_epc_fields_t *f, gs1_err_t *err)
         return gs1_err_set(err, GS1_EINPUT, "%s %s is empty", s->label, s->serial);
     if (ser > max)
         return gs1_err_set(err, GS1_EINPUT, "%s %s is %zu characters long; at most %zu fit",
-                              s->label, s->serial, ser, max);
+                           s->label, s->serial, ser, max);
     for (size_t i = 0; i < ser; i++) {
         int c = (unsigned char)f->serial[i];
         if (s->serial_num ? (c < '0' || c > '9') : !gs1_tds_is_set82(c))
             return gs1_err_set(err, GS1_EINPUT,
-                                  "%s %s has character 0x%02X at position %zu, which is not %s",
-                                  s->label, s->serial, c, i + 1,
-                                  s->serial_num ? "a digit" : "in GS1 character set 82");
+                               "%s %s has character 0x%02X at position %zu, which is not %s",
+                               s->label, s->serial, c, i + 1,
+                               s->serial_num ? "a digit" : "in GS1 character set 82");
     }
     return 0;
 }
@@ -446,14 +436,14 @@ static int int_fits(const coding_t *c, int coding, const char *s, unsigned bits,
     const char *h1 = alt ? "; use " : "", *h2 = alt ? alt : "";
 
     if (n == 0 || !gs1_ai_all_digits(s, n))
-        return gs1_err_set(err, GS1_EINPUT, "%s %s \"%s\" is not a decimal number%s%s",
-                              c->label, what, s, h1, h2);
+        return gs1_err_set(err, GS1_EINPUT, "%s %s \"%s\" is not a decimal number%s%s", c->label,
+                           what, s, h1, h2);
     if (n > 1 && s[0] == '0')
-        return gs1_err_set(err, GS1_EINPUT, "%s %s %s has a leading zero%s%s", c->label, what,
-                              s, h1, h2);
+        return gs1_err_set(err, GS1_EINPUT, "%s %s %s has a leading zero%s%s", c->label, what, s,
+                           h1, h2);
     if (n > 19 || dec_value(s, n) > bits_max(bits))
         return gs1_err_set(err, GS1_EINPUT, "%s %s %s is too large (the maximum is %llu)%s%s",
-                              c->label, what, s, (unsigned long long)bits_max(bits), h1, h2);
+                           c->label, what, s, (unsigned long long)bits_max(bits), h1, h2);
     return 0;
 }
 
@@ -469,13 +459,12 @@ int gs1_tds_fits(const gs1_epc_fields_t *f, int coding, gs1_err_t *err)
     s = &SCHEMES[c->scheme];
     if (f->scheme != c->scheme)
         return gs1_err_set(err, GS1_EINPUT, "a %s EPC cannot be written as %s",
-                              gs1_tds_scheme_name(f->scheme), c->name);
+                           gs1_tds_scheme_name(f->scheme), c->name);
     if (!c->part)
         return 0; /* gid-96, usdod-96: the identity ranges are the field widths */
     p = partition_of(c->part, strlen(f->cp));
     if (p < 0)
-        return gs1_err_set(err, GS1_EINPUT, "%s company prefix must be 6 to 12 digits",
-                              c->label);
+        return gs1_err_set(err, GS1_EINPUT, "%s company prefix must be 6 to 12 digits", c->label);
     if (c->ref_kind == REF_INT)
         return int_fits(c, coding, f->serial, c->part[p].ref_bits, s->serial, err);
     if (c->ref_kind == REF_NUM) {
@@ -483,21 +472,21 @@ int gs1_tds_fits(const gs1_epc_fields_t *f, int coding, gs1_err_t *err)
             return rc;
         if (strlen(f->ref) > c->part[p].ref_digits)
             return gs1_err_set(err, GS1_EINPUT, "%s %s %s has more than %u digits; use %s",
-                                  c->label, s->ref, f->ref, c->part[p].ref_digits,
-                                  other_coding(coding));
+                               c->label, s->ref, f->ref, c->part[p].ref_digits,
+                               other_coding(coding));
     }
     if (c->ref_kind == REF_STR6 && strlen(f->ref) > c->part[p].ref_digits)
-        return gs1_err_set(err, GS1_EINPUT, "%s %s is longer than %u characters", c->label,
-                              s->ref, c->part[p].ref_digits);
+        return gs1_err_set(err, GS1_EINPUT, "%s %s is longer than %u characters", c->label, s->ref,
+                           c->part[p].ref_digits);
     if (c->ref_kind == REF_STR && strlen(f->serial) > c->part[p].ref_digits)
         return gs1_err_set(err, GS1_EINPUT, "%s %s is longer than %u characters", c->label,
-                              s->serial, c->part[p].ref_digits);
+                           s->serial, c->part[p].ref_digits);
     if (c->tail_kind == TAIL_INT)
         return int_fits(c, coding, f->serial, c->tail_bits, s->serial, err);
     if ((c->tail_kind == TAIL_STR || c->tail_kind == TAIL_NUMSTR) &&
         strlen(f->serial) > c->tail_max)
         return gs1_err_set(err, GS1_EINPUT, "%s %s is longer than %u characters", c->label,
-                              s->serial, c->tail_max);
+                           s->serial, c->tail_max);
     return 0;
 }
 
@@ -520,22 +509,21 @@ static int parse_hex(const char *hex, size_t len, uint8_t *b, size_t *ndigits, g
         if (v < 0) {
             if (c >= 0x21 && c < 0x7F)
                 return gs1_err_set(err, GS1_EINPUT,
-                                      "EPC hex: '%c' at position %zu is not a hex digit", c, i + 1);
+                                   "EPC hex: '%c' at position %zu is not a hex digit", c, i + 1);
             return gs1_err_set(err, GS1_EINPUT,
-                                  "EPC hex: byte 0x%02X at position %zu is not a hex digit", c,
-                                  i + 1);
+                               "EPC hex: byte 0x%02X at position %zu is not a hex digit", c, i + 1);
         }
         if (nd == GS1_TDS_HEX_IN_MAX)
             return gs1_err_set(err, GS1_EINPUT,
-                                  "EPC hex is too long (more than %d digits; the longest EPC keten "
-                                  "decodes, ITIP-212, has 56)",
-                                  GS1_TDS_HEX_IN_MAX);
+                               "EPC hex is too long (more than %d digits; the longest EPC keten "
+                               "decodes, ITIP-212, has 56)",
+                               GS1_TDS_HEX_IN_MAX);
         b[nd >> 1] |= (uint8_t)(nd & 1 ? v : v << 4);
         nd++;
     }
     if (nd < 2)
         return gs1_err_set(err, GS1_EINPUT,
-                              nd ? "EPC hex is too short (1 digit)" : "EPC hex is empty");
+                           nd ? "EPC hex is too short (1 digit)" : "EPC hex is empty");
     *ndigits = nd;
     return 0;
 }
@@ -545,12 +533,12 @@ static int unknown_header(unsigned h, gs1_err_t *err)
     for (size_t i = 0; i < sizeof OTHER_HEADERS / sizeof OTHER_HEADERS[0]; i++)
         if (OTHER_HEADERS[i].header == h)
             return gs1_err_set(err, GS1_EINPUT,
-                                  "EPC header 0x%02X is not a scheme keten knows (it is %s, which "
-                                  "keten does not decode)",
-                                  h, OTHER_HEADERS[i].label);
+                               "EPC header 0x%02X is not a scheme keten knows (it is %s, which "
+                               "keten does not decode)",
+                               h, OTHER_HEADERS[i].label);
     if (h == 0)
         return gs1_err_set(err, GS1_EINPUT,
-                              "EPC header 0x00 is not a scheme keten knows (an unprogrammed tag?)");
+                           "EPC header 0x00 is not a scheme keten knows (an unprogrammed tag?)");
     return gs1_err_set(err, GS1_EINPUT, "EPC header 0x%02X is not a scheme keten knows", h);
 }
 
@@ -565,8 +553,8 @@ static int get_str(const coding_t *c, const char *what, const uint8_t *b, unsign
         *pos += 7;
         if (ended) {
             if (ch)
-                return gs1_err_set(err, GS1_EINPUT,
-                                      "%s %s has a character after its end (0x00)", c->label, what);
+                return gs1_err_set(err, GS1_EINPUT, "%s %s has a character after its end (0x00)",
+                                   c->label, what);
             continue;
         }
         if (ch == 0) {
@@ -574,19 +562,17 @@ static int get_str(const coding_t *c, const char *what, const uint8_t *b, unsign
             continue;
         }
         if (!gs1_tds_is_set82((int)ch))
-            return gs1_err_set(
-                err, GS1_EINPUT,
-                "%s %s has character 0x%02X, which is not in GS1 character set 82", c->label, what,
-                ch);
+            return gs1_err_set(err, GS1_EINPUT,
+                               "%s %s has character 0x%02X, which is not in GS1 character set 82",
+                               c->label, what, ch);
         if (n == max)
-            return gs1_err_set(err, GS1_EINPUT, "%s %s is longer than %u characters",
-                                  c->label, what, max);
+            return gs1_err_set(err, GS1_EINPUT, "%s %s is longer than %u characters", c->label,
+                               what, max);
         out[n++] = (char)ch;
     }
     if (nbits % 7) {
         if (get_bits(b, *pos, nbits % 7))
-            return gs1_err_set(err, GS1_EINPUT, "%s %s has non-zero padding bits", c->label,
-                                  what);
+            return gs1_err_set(err, GS1_EINPUT, "%s %s has non-zero padding bits", c->label, what);
         *pos += nbits % 7;
     }
     out[n] = 0;
@@ -603,8 +589,8 @@ static int get_digits(const coding_t *c, const char *what, const uint8_t *b, uns
     *pos += bits;
     if (v >= POW10[digits])
         return gs1_err_set(err, GS1_EINPUT,
-                              "%s %s field holds %llu, which does not fit its %u digits", c->label,
-                              what, (unsigned long long)v, digits);
+                           "%s %s field holds %llu, which does not fit its %u digits", c->label,
+                           what, (unsigned long long)v, digits);
     fmt_pad(v, digits, out);
     return 0;
 }
@@ -621,13 +607,13 @@ static int get_str6(const coding_t *c, const char *what, const uint8_t *b, unsig
             break;
         if (n == max)
             return gs1_err_set(err, GS1_EINPUT,
-                                  "%s %s is longer than %u characters (no end marker)", c->label,
-                                  what, max);
+                               "%s %s is longer than %u characters (no end marker)", c->label, what,
+                               max);
         if (!is_set39((int)ch) || ch == 0x40 || ch > 0x5A)
             return gs1_err_set(err, GS1_EINPUT,
-                                  "%s %s has the 6-bit value 0x%02X, which is not in GS1 "
-                                  "character set 39",
-                                  c->label, what, v);
+                               "%s %s has the 6-bit value 0x%02X, which is not in GS1 "
+                               "character set 39",
+                               c->label, what, v);
         out[n++] = (char)ch;
     }
     out[n] = 0;
@@ -638,8 +624,7 @@ static int get_str6(const coding_t *c, const char *what, const uint8_t *b, unsig
 
 /* USDOD-96: 4-bit filter, CAGE/DoDAAC as 6 ASCII bytes (a CAGE code has a
  * space in front), 36-bit serial. */
-static int decode_usdod(const coding_t *c, const uint8_t *b, gs1_epc_fields_t *f,
-                        gs1_err_t *err)
+static int decode_usdod(const coding_t *c, const uint8_t *b, gs1_epc_fields_t *f, gs1_err_t *err)
 {
     size_t n = 0;
     f->filter = (int)get_bits(b, 8, 4);
@@ -649,9 +634,9 @@ static int decode_usdod(const coding_t *c, const uint8_t *b, gs1_epc_fields_t *f
             continue;
         if (!is_cage((int)ch))
             return gs1_err_set(err, GS1_EINPUT,
-                                  "%s CAGE code or DoDAAC has byte 0x%02X, which is not a digit "
-                                  "or a capital letter other than I and O",
-                                  c->label, ch);
+                               "%s CAGE code or DoDAAC has byte 0x%02X, which is not a digit "
+                               "or a capital letter other than I and O",
+                               c->label, ch);
         f->cp[n++] = (char)ch;
     }
     f->cp[n] = 0;
@@ -660,8 +645,8 @@ static int decode_usdod(const coding_t *c, const uint8_t *b, gs1_epc_fields_t *f
 }
 
 /* Decodes the fields after the header; *bits: where the EPC ends. */
-static int decode_fields(const coding_t *c, const uint8_t *b, gs1_epc_fields_t *f,
-                         unsigned *bits, gs1_err_t *err)
+static int decode_fields(const coding_t *c, const uint8_t *b, gs1_epc_fields_t *f, unsigned *bits,
+                         gs1_err_t *err)
 {
     const scheme_t *s = &SCHEMES[c->scheme];
     unsigned pos = 8, p;
@@ -696,8 +681,8 @@ static int decode_fields(const coding_t *c, const uint8_t *b, gs1_epc_fields_t *
         pos += pt->ref_bits;
         if (v >= POW10[pt->ref_digits])
             return gs1_err_set(err, GS1_EINPUT,
-                                  "%s %s field holds %llu, which has more than %u digits", c->label,
-                                  s->ref, (unsigned long long)v, pt->ref_digits);
+                               "%s %s field holds %llu, which has more than %u digits", c->label,
+                               s->ref, (unsigned long long)v, pt->ref_digits);
         fmt_dec(v, f->ref);
     } else if (c->ref_kind == REF_STR6) {
         if ((rc = get_str6(c, s->ref, b, &pos, pt->ref_digits, f->ref, err)) < 0)
@@ -711,7 +696,7 @@ static int decode_fields(const coding_t *c, const uint8_t *b, gs1_epc_fields_t *
         pos += 14;
         if (piece > 99 || total > 99)
             return gs1_err_set(err, GS1_EINPUT, "%s piece %u / total %u do not fit 2 digits",
-                                  c->label, piece, total);
+                               c->label, piece, total);
         fmt_pad(piece, 2, f->piece);
         fmt_pad(total, 2, f->total);
     }
@@ -729,9 +714,9 @@ static int decode_fields(const coding_t *c, const uint8_t *b, gs1_epc_fields_t *
         pos += c->tail_bits;
         if (d[0] != '1' || n < 2 || n > 1u + c->tail_max)
             return gs1_err_set(err, GS1_EINPUT,
-                                  "%s serial field holds %llu, which is not a \"1\"-prefixed "
-                                  "numeric string of 1 to %u digits",
-                                  c->label, (unsigned long long)v, c->tail_max);
+                               "%s serial field holds %llu, which is not a \"1\"-prefixed "
+                               "numeric string of 1 to %u digits",
+                               c->label, (unsigned long long)v, c->tail_max);
         memcpy(f->serial, d + 1, n);
     }
     if (c->reserved && get_bits(b, pos, c->reserved))
@@ -759,22 +744,21 @@ static int check_length(const coding_t *c, const uint8_t *b, size_t nd, unsigned
     size_t need = (bits + 3u) / 4, max = (bits + 15u) / 16 * 4;
     if (nd < need || nd > max) {
         if (need == max)
-            return gs1_err_set(err, GS1_EINPUT,
-                                  "%s EPC hex must be %zu digits (%u bits), not %zu", c->label,
-                                  need, bits, nd);
+            return gs1_err_set(err, GS1_EINPUT, "%s EPC hex must be %zu digits (%u bits), not %zu",
+                               c->label, need, bits, nd);
         return gs1_err_set(err, GS1_EINPUT,
-                              "%s EPC hex must be %zu to %zu digits (%u bits), not %zu", c->label,
-                              need, max, bits, nd);
+                           "%s EPC hex must be %zu to %zu digits (%u bits), not %zu", c->label,
+                           need, max, bits, nd);
     }
     for (unsigned pos = bits; pos < nd * 4; pos++)
         if (get_bits(b, pos, 1))
-            return gs1_err_set(err, GS1_EINPUT,
-                                  "%s EPC hex has non-zero bits after its %u bits", c->label, bits);
+            return gs1_err_set(err, GS1_EINPUT, "%s EPC hex has non-zero bits after its %u bits",
+                               c->label, bits);
     return 0;
 }
 
 int gs1_tds_decode_hex(const char *hex, size_t len, gs1_epc_fields_t *f,
-                              char canon[GS1_TDS_HEX_MAX], gs1_err_t *err)
+                       char canon[GS1_TDS_HEX_MAX], gs1_err_t *err)
 {
     uint8_t b[GS1_TDS_HEX_IN_MAX / 2 + 8];
     size_t nd = 0;
@@ -842,8 +826,7 @@ int gs1_tds_bits(const gs1_epc_fields_t *f)
     return p < 0 ? 0 : 14 + c->part[p].cp_bits + 6 * ((int)strlen(f->ref) + 1) + c->tail_bits;
 }
 
-int gs1_tds_encode_hex(const gs1_epc_fields_t *f, char out[GS1_TDS_HEX_MAX],
-                              gs1_err_t *err)
+int gs1_tds_encode_hex(const gs1_epc_fields_t *f, char out[GS1_TDS_HEX_MAX], gs1_err_t *err)
 {
     uint8_t b[40];
     const coding_t *c;
@@ -856,10 +839,9 @@ int gs1_tds_encode_hex(const gs1_epc_fields_t *f, char out[GS1_TDS_HEX_MAX],
     c = &CODINGS[f->coding];
     if ((rc = gs1_tds_fits(f, f->coding, err)) < 0)
         return rc;
-    if (c->scheme != GS1_EPC_GID &&
-        (f->filter < 0 || f->filter > gs1_tds_filter_max(f->coding)))
-        return gs1_err_set(err, GS1_EINPUT, "%s filter value must be 0 to %d, not %d",
-                              c->label, gs1_tds_filter_max(f->coding), f->filter);
+    if (c->scheme != GS1_EPC_GID && (f->filter < 0 || f->filter > gs1_tds_filter_max(f->coding)))
+        return gs1_err_set(err, GS1_EINPUT, "%s filter value must be 0 to %d, not %d", c->label,
+                           gs1_tds_filter_max(f->coding), f->filter);
     memset(b, 0, sizeof b);
     put_bits(b, 0, 8, c->header);
     if (c->scheme == GS1_EPC_USDOD) {

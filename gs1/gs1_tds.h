@@ -131,15 +131,14 @@ int gs1_tds_fits(const gs1_epc_fields_t *f, int coding, gs1_err_t *err);
  * knows", "SGTIN-96 partition 7 is reserved", a field value out of range, a
  * character outside GS1 set 82, non-zero padding. */
 int gs1_tds_decode_hex(const char *hex, size_t len, gs1_epc_fields_t *f,
-                              char canon[GS1_TDS_HEX_MAX], gs1_err_t *err);
+                       char canon[GS1_TDS_HEX_MAX], gs1_err_t *err);
 
 /* Encodes f (valid identity; f->coding a coding of f->scheme; f->filter
  * 0..gs1_tds_filter_max, ignored for gid-96) as uppercase hex,
  * zero-padded to whole 16-bit words, into out. Runs gs1_tds_fits
  * first. 0, GS1_EINPUT (does not fit, bad filter) or GS1_EINVAL (bad
  * coding index). */
-int gs1_tds_encode_hex(const gs1_epc_fields_t *f, char out[GS1_TDS_HEX_MAX],
-                              gs1_err_t *err);
+int gs1_tds_encode_hex(const gs1_epc_fields_t *f, char out[GS1_TDS_HEX_MAX], gs1_err_t *err);
 
 /* Whether c is in GS1 AI encodable character set 82 (the characters of
  * 7-bit EPC strings). */

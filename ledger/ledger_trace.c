@@ -18,7 +18,7 @@
 #include <time.h>
 
 #include "ledger_epcis.h"
-#include "ledger_gs1.h"
+#include "gs1_key.h"
 #include "ledger__trace.h"
 
 #define T_INF INT64_MAX
@@ -648,7 +648,7 @@ static int check_declarations(walk_t *w, size_t from)
             }
         }
         if (cnt && !(dc.disputes = ledger_arena_alloc(&t->arena, cnt * sizeof *dc.disputes,
-                                                       _Alignof(ledger_trace_dispute_t))))
+                                                      _Alignof(ledger_trace_dispute_t))))
             dc.oom = 1;
         dc.max = dc.disputes ? cnt : 0;
         for (size_t k = 0; k < cnt && !dc.oom; k++) {
@@ -718,21 +718,15 @@ static int link(walk_t *w, size_t x, size_t e, int role)
                : ledger__trace_add_edge(w->t, x, e, kind, role);
 }
 
-/* "https://id.gs1.org/01/<gtin>/..." -> gtin (14 digits) into g; 0 or -1. */
+/* The GTIN of a canonical key (gs1_key_gtin) into g; 0 or -1. */
 static int gtin_of(const char *id, char g[15])
 {
-    const char *p = strstr(id, "/01/");
-    if (strncmp(id, "https://id.gs1.org/", 19) != 0 || !p || strspn(p + 4, "0123456789") != 14)
-        return -1;
-    memcpy(g, p + 4, 14);
-    g[14] = '\0';
-    return 0;
+    return gs1_key_gtin(id, g) == GS1_KEY_NOT_GTIN ? -1 : 0;
 }
 
 static int is_class(const char *id)
 {
-    return strncmp(id, "https://id.gs1.org/01/", 22) == 0 && strstr(id, "/10/") &&
-           !strstr(id, "/21/");
+    return gs1_key_gtin(id, NULL) == GS1_KEY_LOT;
 }
 
 /* Instance x's lots that event node e gives it (its card's identifiers of
@@ -744,7 +738,7 @@ static int push_lots(walk_t *w, const item_t *it, size_t e, size_t x, unsigned d
     int64_t tm = w->t->nodes[e].time_ms;
     char g[15], g2[15];
     int rc = 0;
-    if (!c || gtin_of(it->ident, g) || !strstr(it->ident, "/21/"))
+    if (!c || gs1_key_gtin(it->ident, g) != GS1_KEY_SERIAL)
         return 0;
     for (size_t i = 0; i < c->nids && !rc; i++)
         if (c->ids[i].role == LEDGER_ROLE_LOT && gtin_of(c->ids[i].id, g2) == 0 &&
@@ -1149,21 +1143,9 @@ static int parse_feed_seq(const char *s, uint8_t feed[LEDGER_FEED_LEN], uint64_t
 }
 
 /* The lot class a Digital Link names next to its serial (/10/ and /21/). */
-static void dl_lot(const char *given, const char *canon, char out[LEDGER_GS1_URI_MAX])
+static void dl_lot(const char *given, char out[LEDGER_IDENT_KEY_MAX])
 {
-    const char *p = strstr(given, "/10/");
-    char g[15], lot[LEDGER_GS1_URI_MAX - 64], tmp[LEDGER_GS1_URI_MAX];
-    size_t n;
-    out[0] = '\0';
-    if (strncmp(given, "http", 4) != 0 || !p || !strstr(canon, "/21/") || gtin_of(canon, g))
-        return;
-    n = strcspn(p + 4, "/?#");
-    if (n == 0 || n >= sizeof lot)
-        return;
-    memcpy(lot, p + 4, n);
-    lot[n] = '\0';
-    snprintf(tmp, sizeof tmp, "https://id.gs1.org/01/%s/10/%s", g, lot);
-    if (ledger_gs1_canonical(tmp, out, LEDGER_GS1_URI_MAX, NULL, NULL))
+    if (gs1_key_lot(given, out, LEDGER_IDENT_KEY_MAX, NULL))
         out[0] = '\0';
 }
 
@@ -1174,7 +1156,7 @@ int ledger_trace_run(ledger_store_t *st, const char *start, const ledger_trace_o
 {
     walk_t w = {0};
     ledger_trace_t *t = NULL;
-    char canon[LEDGER_GS1_URI_MAX], lot[LEDGER_GS1_URI_MAX];
+    char canon[LEDGER_IDENT_KEY_MAX], lot[LEDGER_IDENT_KEY_MAX];
     uint8_t feed[LEDGER_FEED_LEN];
     uint64_t seq;
     int rc, is_ident = 0, held = 0;
@@ -1232,22 +1214,13 @@ int ledger_trace_run(ledger_store_t *st, const char *start, const ledger_trace_o
         }
         t->start = sc.nodes[0];
     } else {
-        rc = ledger_gs1_canonical(start, canon, sizeof canon, NULL, &e2);
-        if (rc == LEDGER_EINPUT) {
-            rc = ledger_err_set(err, rc, "%s", e2.msg);
+        rc = ledger_ident_key(start, canon, sizeof canon, &e2);
+        if (rc) {
+            rc = ledger_err_set(err, LEDGER_EINPUT, "%s", e2.msg);
             goto fail;
         }
-        if (rc == LEDGER_ETOOBIG) {
-            rc = ledger_err_set(err, LEDGER_EINPUT, "identifier too long: %.80s...", start);
-            goto fail;
-        }
-        if (rc == LEDGER_ENOTFOUND) { /* no GS1 form: the URI as written, an event ID */
+        if (strcmp(canon, start) == 0) { /* no GS1 form: the URI as written, an event ID */
             start_ctx_t sc = {.w = &w};
-            if (strlen(start) >= sizeof canon) {
-                rc = ledger_err_set(err, LEDGER_EINPUT, "identifier too long: %.80s...", start);
-                goto fail;
-            }
-            memcpy(canon, start, strlen(start) + 1);
             rc = ledger_store_find_event(st, start, start_cb, &sc, &e2);
             if (rc && rc != LEDGER_ENOTFOUND) {
                 rc = ledger_err_set(err, rc, "%s", e2.msg);
@@ -1277,7 +1250,7 @@ int ledger_trace_run(ledger_store_t *st, const char *start, const ledger_trace_o
         rc = process(&w, &it);
         if (!rc && first && is_ident && (w.o.dir & LEDGER_TRACE_BACK)) {
             size_t node = ledger__trace_find_canonical(t, canon);
-            dl_lot(start, canon, lot);
+            dl_lot(start, lot);
             if (node != (size_t)-1 && lot[0] &&
                 (rc = push(&w, lot, MODE_BACK, T_NINF, T_INF, NO_SYM, 1, node, LEDGER_TEDGE_LOT)))
                 goto nomem;

@@ -42,8 +42,8 @@ static void check(const char *s, size_t n, unsigned flags)
             gs1_elem_parse_raw(out, strlen(out), flags, l2, &err) != 0)
             abort();
         same_fields(l, l2);
-        if (gs1_elem_raw(l, '^', GS1_ELEM_LEADING_FNC1 | GS1_ELEM_FIXED_FIRST, out,
-                            sizeof out, &err) != 0 ||
+        if (gs1_elem_raw(l, '^', GS1_ELEM_LEADING_FNC1 | GS1_ELEM_FIXED_FIRST, out, sizeof out,
+                         &err) != 0 ||
             gs1_elem_parse_raw(out, strlen(out), flags, l2, &err) != 0 || l2->n != l->n)
             abort();
     }

@@ -459,8 +459,7 @@ static void test_toolkit_readme(void **state)
             if (!rc && strstr(f[2], "brackets=true"))
                 rc = gs1_elem_bracketed(&l, out, sizeof out, &err);
             else if (!rc) /* the toolkit puts predefined-length AIs first */
-                rc = gs1_elem_raw(&l, GS1_ELEM_GS, GS1_ELEM_FIXED_FIRST, out, sizeof out,
-                                     &err);
+                rc = gs1_elem_raw(&l, GS1_ELEM_GS, GS1_ELEM_FIXED_FIRST, out, sizeof out, &err);
             pass = !rc && strcmp(out, out2) == 0;
         } else if (strcmp(f[0], "element_strings_to_ai_map") == 0) {
             rc = gs1_elem_parse(in, strlen(in), 0, &l, &err);
@@ -478,9 +477,9 @@ static void test_toolkit_readme(void **state)
             json_object_foreach(o, k, v)
             {
                 const char *s = json_string_value(v);
-                rc = rc ? rc
-                        : gs1_ai_list_add(&l, k, gs1_ai_lookup(k, strlen(k), 0), s, strlen(s),
-                                             &err);
+                rc =
+                    rc ? rc
+                       : gs1_ai_list_add(&l, k, gs1_ai_lookup(k, strlen(k), 0), s, strlen(s), &err);
             }
             json_decref(o);
             if (!rc)

@@ -803,7 +803,7 @@ static void test_gcp(void **state)
     assert_null(g);
 #define BAD(xml, code, part)                                                                       \
     do {                                                                                           \
-        assert_int_equal(gs1_gcp_parse(xml, strlen(xml), &g, &err), code);                      \
+        assert_int_equal(gs1_gcp_parse(xml, strlen(xml), &g, &err), code);                         \
         assert_null(g);                                                                            \
         if (!strstr(err.msg, part))                                                                \
             fail_msg("%s: message \"%s\" lacks \"%s\"", xml, err.msg, part);                       \
