@@ -117,7 +117,7 @@ KETEN_SHARED ?= ../shared
 SEEDS_fuzz_entry  = tests/fuzz/corpus/fuzz_entry
 SEEDS_fuzz_epcis  = $(KETEN_SHARED)/conformance/epcis-examples/JSON tests/data/epcis
 SEEDS_fuzz_evhash = $(KETEN_SHARED)/conformance/event-hash/examples
-SEEDS_fuzz_gs1    =
+SEEDS_fuzz_gs1    = tests/fuzz/corpus/fuzz_gs1 $(KETEN_SHARED)/conformance/epc-tds
 SEEDS_fuzz_dl     = $(KETEN_SHARED)/conformance/digital-link
 SEEDS_fuzz_elem   = $(KETEN_SHARED)/conformance/digital-link
 SEEDS_fuzz_epc    = $(KETEN_SHARED)/conformance/epc-tds
@@ -130,7 +130,8 @@ fuzz: fuzz-build
 		fuzz_entry) seeds="$(SEEDS_fuzz_entry)";; fuzz_epcis) seeds="$(SEEDS_fuzz_epcis)";; \
 		fuzz_evhash) seeds="$(SEEDS_fuzz_evhash)";; fuzz_dl) seeds="$(SEEDS_fuzz_dl)";; \
 		fuzz_elem) seeds="$(SEEDS_fuzz_elem)";; fuzz_epc) seeds="$(SEEDS_fuzz_epc)";; \
-		fuzz_rows) seeds="$(SEEDS_fuzz_rows)";; *) seeds="";; esac; \
+		fuzz_rows) seeds="$(SEEDS_fuzz_rows)";; fuzz_gs1) seeds="$(SEEDS_fuzz_gs1)";; \
+		*) seeds="";; esac; \
 		existing=""; for d in $$seeds; do [ -d $$d ] && existing="$$existing $$d"; done; \
 		mkdir -p build/fuzz/corpus/$$name; \
 		echo "fuzz: $$name for $(FUZZ_SECONDS) s (seeds:$${existing:- none})"; \
