@@ -103,6 +103,9 @@ static void test_error_codes(void **state)
         {"https://id.gs1.org/01/09780345418913/21/a%ZZ", GS1_EINPUT},
         {"https://id.gs1.org/01/09780345418913/21/765tz/10/1", GS1_EINPUT}, /* order */
         {"https://id.gs1.org/01/09780345418913/21/", GS1_EINPUT},
+        /* a primary key value must start with a digit (found by fuzz_gs1:
+         * the key was no fixed point) */
+        {"https://example.com/8004/1/x/8004/ABC", GS1_EINPUT},
     };
     char out[GS1_KEY_HASH_MAX];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
