@@ -280,30 +280,6 @@ static void format_time(int64_t ms, char out[40], char tz[8])
     snprintf(out + strlen(out), 40 - strlen(out), ".%03d%s", (int)(ms % 1000), tz);
 }
 
-/* Whether the identifier names a class of things (a GTIN, a lot, a model, a
- * GRAI/GDTI/GCN/ITIP/CPI without its serial) rather than one thing: those
- * go into a quantity list. */
-static int is_class(const gs1_ident_t *id)
-{
-    const char *s = id->scheme, *path, *slash;
-    size_t seg = 0;
-    if (strcmp(s, "gtin") == 0 || strcmp(s, "lgtin") == 0 || strcmp(s, "gmn") == 0)
-        return 1;
-    if (strncmp(id->key, "https://id.gs1.org/", 19) != 0)
-        return 0;
-    path = id->key + 19;
-    for (const char *p = path; *p; p++)
-        seg += *p == '/';
-    slash = strchr(path, '/'); /* after the key's AI */
-    if (strcmp(s, "itip") == 0 || strcmp(s, "cpi") == 0)
-        return seg < 3; /* no serial qualifier */
-    if (slash && (strcmp(s, "grai") == 0 || strcmp(s, "gdti") == 0 || strcmp(s, "sgcn") == 0)) {
-        size_t keylen = strcspn(slash + 1, "/"), digits = strcmp(s, "grai") == 0 ? 14 : 13;
-        return keylen <= digits;
-    }
-    return 0;
-}
-
 /* A copy of the template with the identifier and the time filled in. */
 static json_t *make_event(const scan_t *s, const char *key, int cls, const char *when,
                           const char *tz)
@@ -388,7 +364,7 @@ static int take_read(scan_t *s, const reader_read_t *rd)
         return 0;
     }
     format_time(at, when, tz);
-    cls = is_class(&id);
+    cls = gs1_ident_is_class(&id);
     if (!(ev = make_event(s, id.key, cls, when, tz))) {
         gs1_ident_clear(&id);
         json_decref(input);

@@ -905,3 +905,27 @@ static int parse(const char *code, size_t len, const gs1_ident_opts_t *opts, gs1
         gs1_ident_clear(out);
     return rc;
 }
+
+bool gs1_ident_is_class(const gs1_ident_t *id)
+{
+    const char *s = id->scheme;
+    bool serial = false;
+    if (!s || !id->nfields)
+        return false;
+    if (strcmp(s, "gtin") == 0 || strcmp(s, "lgtin") == 0 || strcmp(s, "gmn") == 0)
+        return true;
+    for (size_t i = 0; i < id->nfields; i++) {
+        const char *ai = id->fields[i].ai, *v = id->fields[i].value;
+        if (strcmp(ai, "21") == 0 || strcmp(ai, "8011") == 0 ||
+            (strcmp(s, "itip") == 0 && strcmp(ai, "10") == 0))
+            serial = true; /* a qualified ITIP / CPID */
+        /* GRAI, GDTI, GCN: the serial is the key's tail */
+        if ((strcmp(ai, "8003") == 0 && strlen(v) > 14) ||
+            ((strcmp(ai, "253") == 0 || strcmp(ai, "255") == 0) && strlen(v) > 13))
+            serial = true;
+    }
+    if (strcmp(s, "itip") == 0 || strcmp(s, "cpi") == 0 || strcmp(s, "grai") == 0 ||
+        strcmp(s, "gdti") == 0 || strcmp(s, "sgcn") == 0)
+        return !serial;
+    return false;
+}

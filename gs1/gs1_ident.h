@@ -125,6 +125,12 @@ int gs1_ident_key(const char *code, size_t len, const gs1_ident_opts_t *opts, ch
 /* Longest key gs1_ident_key() writes, with the NUL. */
 #define GS1_KEY_MAX (GS1_IDENT_MAX_INPUT + 1)
 
+/* Whether the identifier names a class of things -- a GTIN, a lot (LGTIN),
+ * a model (GMN), a GRAI / GDTI / GCN / ITIP / CPID without its serial --
+ * rather than one thing (what goes into an EPCIS quantity list, not an
+ * epcList).  id as gs1_ident_parse() filled it. */
+bool gs1_ident_is_class(const gs1_ident_t *id);
+
 /* Frees what *id owns and zeroes it.  Idempotent. */
 void gs1_ident_clear(gs1_ident_t *id);
 

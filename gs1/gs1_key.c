@@ -48,8 +48,8 @@ int gs1_key_hash(const char *uri, char *out, size_t out_len, gs1_err_t *err)
                               err);
         /* and a primary key whose value does not start with a digit (the
          * syntax engine lets a GIAI do so; gcppos1 refuses it in decode) */
-        if (rc == 0 && (l.n == 0 || l.f[0].len == 0 || l.f[0].value[0] < '0' ||
-                        l.f[0].value[0] > '9'))
+        if (rc == 0 &&
+            (l.n == 0 || l.f[0].len == 0 || l.f[0].value[0] < '0' || l.f[0].value[0] > '9'))
             rc = gs1_err_set(err, GS1_EINPUT,
                              "Digital Link: the value of AI (%s) must start with a digit",
                              l.n ? l.f[0].ai : "?");

@@ -491,12 +491,46 @@ static void test_kinds_and_errors(void **state)
     }
 }
 
+/* Which identifiers name a class (scan puts them in a quantity list). */
+static void test_is_class(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *code;
+        bool cls;
+    } cases[] = {
+        {"https://id.gs1.org/01/05412345000013", true},
+        {"https://id.gs1.org/01/05412345000013/10/LOT42", true},
+        {"https://id.gs1.org/01/05412345000013/21/SN1", false},
+        {"https://id.gs1.org/8013/1987654Ad4X4bL5ttr2310c2K", true},
+        {"https://id.gs1.org/8003/04012345000009", true},
+        {"https://id.gs1.org/8003/04012345000009X1", false},
+        {"https://id.gs1.org/253/4012345111118", true},
+        {"https://id.gs1.org/253/4012345111118ABC", false},
+        {"https://id.gs1.org/8006/040123451234560102", true},
+        {"https://id.gs1.org/8006/040123451234560102/21/7", false},
+        {"https://id.gs1.org/8010/0628165987", true},
+        {"https://id.gs1.org/8010/0628165987/8011/9", false},
+        {"https://id.gs1.org/00/106141412345678908", false},
+        {"urn:epc:idpat:sgtin:8712345.012345.*", true},
+        {"https://example.com/x", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        gs1_ident_t id;
+        ident_ok(cases[i].code, NULL, &id);
+        if (gs1_ident_is_class(&id) != cases[i].cls)
+            fail_msg("'%s': is_class %d, want %d", cases[i].code, !cases[i].cls, cases[i].cls);
+        gs1_ident_clear(&id);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_garment),       cmocka_unit_test(test_epcpy_element_strings),
         cmocka_unit_test(test_epcpy_hex),          cmocka_unit_test(test_dl_normaliser_vectors),
         cmocka_unit_test(test_gcp_length_sources), cmocka_unit_test(test_kinds_and_errors),
+        cmocka_unit_test(test_is_class),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
