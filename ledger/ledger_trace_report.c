@@ -273,7 +273,11 @@ static int lifecycle_run(ledger_store_t *st, const char *garment, const char *co
     *is_garment = 0;
     if ((rc = ledger_trace_run(st, garment, &o, &lf.t, err)))
         return rc;
-    lf.g = ledger_trace_find(lf.t, garment);
+    /* the start is the garment's node when it is an identifier: no second
+     * reading of the identifier */
+    lf.g = ledger_trace_start(lf.t);
+    if (lf.g != (size_t)-1 && ledger_trace_node(lf.t, lf.g)->kind != LEDGER_TNODE_IDENT)
+        lf.g = (size_t)-1;
     if (lf.g == (size_t)-1 || !(lf.ev = calloc(ledger_trace_node_count(lf.t) + 1, sizeof *lf.ev))) {
         ledger_trace_free(lf.t);
         return lf.g == (size_t)-1
