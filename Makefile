@@ -31,11 +31,11 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 # ledger/ is split by concern (docs/architecture.md): base <- epcis, log <- store <- query.
 LEDGER_DIRS = ledger/base ledger/epcis ledger/log ledger/store ledger/query
-CPPFLAGS += -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(LEDGER_DIRS:%=-I%) -Inode -Ireaders -Icli
+CPPFLAGS += -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Igs1 $(LEDGER_DIRS:%=-I%) -Inode -Ireaders -Icli
 CFLAGS   := -std=c11 -Wall -Wextra -Werror $(OPT) $(SAN) $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS   += $(PKG_LIBS) -lpthread -lm
 
-LIB_SRC  := $(wildcard $(LEDGER_DIRS:%=%/*.c) node/*.c readers/*.c)
+LIB_SRC  := $(wildcard gs1/*.c $(LEDGER_DIRS:%=%/*.c) node/*.c readers/*.c)
 CLI_SRC  := $(wildcard cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 BENCH_SRC := $(wildcard bench/*.c)
@@ -120,7 +120,7 @@ KETEN_SHARED ?= ../shared
 SEEDS_fuzz_entry  = tests/fuzz/corpus/fuzz_entry
 SEEDS_fuzz_epcis  = $(KETEN_SHARED)/conformance/epcis-examples/JSON tests/data/epcis
 SEEDS_fuzz_evhash = $(KETEN_SHARED)/conformance/event-hash/examples
-SEEDS_fuzz_gs1    =
+SEEDS_fuzz_gs1    = tests/fuzz/corpus/fuzz_gs1 $(KETEN_SHARED)/conformance/epc-tds
 SEEDS_fuzz_dl     = $(KETEN_SHARED)/conformance/digital-link
 SEEDS_fuzz_elem   = $(KETEN_SHARED)/conformance/digital-link
 SEEDS_fuzz_epc    = $(KETEN_SHARED)/conformance/epc-tds
@@ -136,7 +136,8 @@ fuzz: fuzz-build
 		fuzz_evhash) seeds="$(SEEDS_fuzz_evhash)";; fuzz_dl) seeds="$(SEEDS_fuzz_dl)";; \
 		fuzz_elem) seeds="$(SEEDS_fuzz_elem)";; fuzz_epc) seeds="$(SEEDS_fuzz_epc)";; \
 		fuzz_rows) seeds="$(SEEDS_fuzz_rows)";; fuzz_note) seeds="$(SEEDS_fuzz_note)";; \
-		fuzz_proof) seeds="$(SEEDS_fuzz_proof)";; *) seeds="";; esac; \
+		fuzz_proof) seeds="$(SEEDS_fuzz_proof)";; fuzz_gs1) seeds="$(SEEDS_fuzz_gs1)";; \
+		*) seeds="";; esac; \
 		existing=""; for d in $$seeds; do [ -d $$d ] && existing="$$existing $$d"; done; \
 		mkdir -p build/fuzz/corpus/$$name; \
 		echo "fuzz: $$name for $(FUZZ_SECONDS) s (seeds:$${existing:- none})"; \
@@ -170,11 +171,11 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/keten
 	install -m 0755 $(PROG) $(DESTDIR)$(PREFIX)/bin/keten
 	install -m 0644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libketen.a
-	install -m 0644 $(filter-out %__int.h %/ledger__%.h readers/reader__%.h node/node_state.h node/node_session.h,$(wildcard $(LEDGER_DIRS:%=%/*.h) node/*.h readers/*.h)) \
+	install -m 0644 $(filter-out %__int.h %/ledger__%.h gs1/gs1__%.h readers/reader__%.h node/node_state.h node/node_session.h,$(wildcard gs1/*.h $(LEDGER_DIRS:%=%/*.h) node/*.h readers/*.h)) \
 		$(DESTDIR)$(PREFIX)/include/keten/
 
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) $(BENCH_SRC) $(FUZZ_SRC) $(LEDGER_DIRS:%=%/*.h) node/*.h readers/*.h cli/*.h bench/*.h tests/unit/*.h $(TOOL_SRC)
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) $(BENCH_SRC) $(FUZZ_SRC) gs1/*.h $(LEDGER_DIRS:%=%/*.h) node/*.h readers/*.h cli/*.h bench/*.h tests/unit/*.h $(TOOL_SRC)
 
 clean:
 	rm -rf build

@@ -1,6 +1,6 @@
 /* bench/readers.c -- how fast reads become identifiers and events.
  *
- * 1. Decode throughput of reader_ident_parse() (the normalisation every
+ * 1. Decode throughput of gs1_ident_parse() (the normalisation every
  *    read goes through), in identifiers per second, for N distinct codes of
  *    each form: GS1 Digital Link URIs, raw element strings as a scanner
  *    sends them (]d2 + GS separators), and SGTIN-96 EPC hex.
@@ -24,8 +24,8 @@
 #include <unistd.h>
 
 #include "bench_common.h"
-#include "reader_epc.h"
-#include "reader_ident.h"
+#include "gs1_epc.h"
+#include "gs1_ident.h"
 
 /* ---- 1. decode throughput --------------------------------------------- */
 
@@ -44,7 +44,7 @@ static void codes_free(codes_t *c)
 static int make_codes(const char *form, size_t n, codes_t *out)
 {
     char buf[256];
-    ledger_err_t err;
+    gs1_err_t err;
     out->codes = calloc(n, sizeof *out->codes);
     out->n = 0;
     if (!out->codes)
@@ -59,14 +59,14 @@ static int make_codes(const char *form, size_t n, codes_t *out)
                      "21SN%zu",
                      i % 97, i);
         } else {
-            reader_epc_t *e;
+            gs1_epc_t *e;
             snprintf(buf, sizeof buf, "urn:epc:tag:sgtin-96:3.0614141.812345.%zu", i + 1);
-            if (reader_epc_from_tag_urn(buf, strlen(buf), &e, &err)) {
+            if (gs1_epc_from_tag_urn(buf, strlen(buf), &e, &err)) {
                 fprintf(stderr, "bench/readers: %s\n", err.msg);
                 return -1;
             }
-            snprintf(buf, sizeof buf, "%s", reader_epc_hex(e));
-            reader_epc_free(e);
+            snprintf(buf, sizeof buf, "%s", gs1_epc_hex(e));
+            gs1_epc_free(e);
         }
         if (!(out->codes[i] = strdup(buf)))
             return -1;
@@ -78,8 +78,8 @@ static int make_codes(const char *form, size_t n, codes_t *out)
 static void decode_rate(const char *name, const char *form, size_t n)
 {
     codes_t c;
-    reader_ident_t id;
-    ledger_err_t err;
+    gs1_ident_t id;
+    gs1_err_t err;
     size_t keylen = 0;
     double t0, secs;
     if (make_codes(form, n, &c)) {
@@ -89,12 +89,12 @@ static void decode_rate(const char *name, const char *form, size_t n)
     }
     t0 = bench_now();
     for (size_t i = 0; i < c.n; i++) {
-        if (reader_ident_parse(c.codes[i], strlen(c.codes[i]), NULL, &id, &err)) {
+        if (gs1_ident_parse(c.codes[i], strlen(c.codes[i]), NULL, &id, &err)) {
             fprintf(stderr, "bench/readers: %s: %s\n", c.codes[i], err.msg);
             break;
         }
         keylen += strlen(id.key);
-        reader_ident_clear(&id);
+        gs1_ident_clear(&id);
     }
     secs = bench_now() - t0;
     printf("  %-34s %10.0f identifiers/s (%zu in %.2f s, %.2f us each)\n", name, (double)c.n / secs,
@@ -352,9 +352,8 @@ int main(int argc, char **argv)
     size_t n = argc > 4 ? strtoul(argv[4], NULL, 10) : 300000;
 
     signal(SIGPIPE, SIG_IGN);
-    printf(
-        "bench/readers: reads to identifiers (reader_ident_parse), %zu distinct codes per form\n",
-        n);
+    printf("bench/readers: reads to identifiers (gs1_ident_parse), %zu distinct codes per form\n",
+           n);
     decode_rate("GS1 Digital Link (01+10+21)", "dl", n);
     decode_rate("raw element string (]d2, GS, 17)", "elem", n);
     decode_rate("EPC hex (SGTIN-96)", "hex", n);

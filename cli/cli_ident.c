@@ -1,12 +1,12 @@
 /* cli_ident.c -- `keten decode` and `keten label` (see cli_ident.h).
  *
  * decode: each CODE argument (or each line of stdin for "-") goes through
- * reader_ident_parse(), the one normalisation every reader's code goes
+ * gs1_ident_parse(), the one normalisation every reader's code goes
  * through, and every form it has is printed: scheme, canonical key (what
  * the ledger indexes), Digital Link, element string, EPC URNs and hex,
  * the AI fields, and a note when the GS1 Company Prefix length is unknown.
- * --json prints reader_ident_to_json()'s object, one per line.  Bad input
- * exits 3 with reader_ident's message (wrong check digit, unknown EPC
+ * --json prints the identifier as a JSON object (ident_to_json), one per line.  Bad input
+ * exits 3 with gs1_ident's message (wrong check digit, unknown EPC
  * header, malformed Digital Link, ...).
  *
  * label: the text is checked as an identifier first.  A Digital Link or
@@ -118,7 +118,7 @@ int cli_ident_option(cli_ident_cfg_t *c, const char *cmd, int argc, char **argv,
 
 int cli_ident_load(cli_ident_cfg_t *c)
 {
-    ledger_err_t err;
+    gs1_err_t err;
     int rc;
     const char *f = c->gcp_file;
     if (!f) {
@@ -128,7 +128,7 @@ int cli_ident_load(cli_ident_cfg_t *c)
     }
     if (!f)
         return 0;
-    if ((rc = reader_gcp_load(f, &c->gcp, &err))) {
+    if ((rc = gs1_gcp_load(f, &c->gcp, &err))) {
         fprintf(stderr, "keten: GCP length table: %s\n", err.msg);
         return cli_exit_code(rc);
     }
@@ -138,21 +138,21 @@ int cli_ident_load(cli_ident_cfg_t *c)
 
 void cli_ident_free(cli_ident_cfg_t *c)
 {
-    reader_gcp_free(c->gcp);
+    gs1_gcp_free(c->gcp);
     c->gcp = NULL;
     c->opts.gcp = NULL;
 }
 
 int cli_ident_arg(const char *cmd, const char *arg, char **out, int *gs1)
 {
-    reader_ident_t id = {0};
-    ledger_err_t err;
+    gs1_ident_t id = {0};
+    gs1_err_t err;
     char shown[256];
     int rc;
     *out = NULL;
-    if ((rc = reader_ident_parse(arg, strlen(arg), NULL, &id, &err))) {
-        fprintf(stderr, "keten %s: %s: %s\n", cmd, cli_ident_show(arg, strlen(arg), shown, sizeof shown),
-                err.msg);
+    if ((rc = gs1_ident_parse(arg, strlen(arg), NULL, &id, &err))) {
+        fprintf(stderr, "keten %s: %s: %s\n", cmd,
+                cli_ident_show(arg, strlen(arg), shown, sizeof shown), err.msg);
         return cli_exit_code(rc);
     }
     if (gs1)
@@ -161,7 +161,7 @@ int cli_ident_arg(const char *cmd, const char *arg, char **out, int *gs1)
      * every form of it and its messages name what the user wrote; a hex
      * EPC, tag URN or element string by its key */
     *out = strdup(strchr(arg, ':') && strcmp(id.kind, "epc-tag-urn") != 0 ? arg : id.key);
-    reader_ident_clear(&id);
+    gs1_ident_clear(&id);
     if (!*out) {
         fprintf(stderr, "keten %s: out of memory\n", cmd);
         return CLI_EXIT_ENV;
@@ -204,7 +204,7 @@ static void row(const char *name, const char *value)
         printf("%-15s %s\n", name, value);
 }
 
-static void print_ident(const reader_ident_t *id)
+static void print_ident(const gs1_ident_t *id)
 {
     char shown[256];
     printf("%-15s %s\n", "input",
@@ -225,7 +225,7 @@ static void print_ident(const reader_ident_t *id)
                                             : src);
     }
     for (size_t i = 0; i < id->nfields; i++) {
-        const reader_ident_field_t *f = &id->fields[i];
+        const gs1_ident_field_t *f = &id->fields[i];
         printf("%-15s (%s) %s%s%s\n", i == 0 ? "fields" : "", f->ai, f->value, f->title ? "  " : "",
                f->title ? f->title : "");
     }
@@ -234,13 +234,59 @@ static void print_ident(const reader_ident_t *id)
         printf("%-15s %s\n", "", "(keten: --gcp-length N or --gcp-table FILE)");
 }
 
+/* ---- JSON ---------------------------------------------------------------- */
+
+static json_t *jstr(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+/* The identifier as a JSON object (a new reference in *out), for `keten
+ * decode --json`: every member always present (null when absent).  0 or
+ * LEDGER_ENOMEM. */
+static int ident_to_json(const gs1_ident_t *id, json_t **out)
+{
+    json_t *o = json_object(), *fields = json_array();
+    int bad = !o || !fields;
+
+    *out = NULL;
+    bad |= json_object_set_new(o, "input", jstr(id->input));
+    bad |= json_object_set_new(o, "kind", jstr(id->kind));
+    bad |= json_object_set_new(o, "scheme", jstr(id->scheme));
+    bad |= json_object_set_new(o, "key", jstr(id->key));
+    bad |= json_object_set_new(o, "dl", jstr(id->dl));
+    bad |= json_object_set_new(o, "element_string", jstr(id->element_string));
+    bad |= json_object_set_new(o, "epc_urn", jstr(id->epc_urn));
+    bad |= json_object_set_new(o, "epc_tag_urn", jstr(id->epc_tag_urn));
+    bad |= json_object_set_new(o, "epc_hex", jstr(id->epc_hex));
+    bad |= json_object_set_new(o, "gcp_length",
+                               id->gcp_length ? json_integer(id->gcp_length) : json_null());
+    bad |= json_object_set_new(o, "gcp_source", jstr(id->gcp_source));
+    bad |= json_object_set_new(o, "note", jstr(id->note));
+    for (size_t i = 0; !bad && i < id->nfields; i++) {
+        json_t *f = json_object();
+        bad |= !f;
+        bad |= json_object_set_new(f, "ai", json_string(id->fields[i].ai));
+        bad |= json_object_set_new(f, "title", jstr(id->fields[i].title));
+        bad |= json_object_set_new(f, "value", jstr(id->fields[i].value));
+        bad |= json_array_append_new(fields, f);
+    }
+    bad |= json_object_set_new(o, "fields", fields);
+    if (bad) {
+        json_decref(o);
+        return LEDGER_ENOMEM;
+    }
+    *out = o;
+    return 0;
+}
+
 static int decode_one(const cli_ctx_t *ctx, const cli_ident_cfg_t *c, const char *code, size_t len,
                       int *printed)
 {
-    reader_ident_t id = {0};
-    ledger_err_t err;
+    gs1_ident_t id = {0};
+    gs1_err_t err;
     char shown[256];
-    int rc = reader_ident_parse(code, len, &c->opts, &id, &err);
+    int rc = gs1_ident_parse(code, len, &c->opts, &id, &err);
     if (rc) {
         fprintf(stderr, "keten decode: %s: %s\n", cli_ident_show(code, len, shown, sizeof shown),
                 err.msg);
@@ -249,10 +295,10 @@ static int decode_one(const cli_ctx_t *ctx, const cli_ident_cfg_t *c, const char
     if (ctx->json) {
         json_t *j = NULL;
         char *text;
-        if ((rc = reader_ident_to_json(&id, &j, &err)) ||
+        if ((rc = ident_to_json(&id, &j)) ||
             !(text = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII))) {
             json_decref(j);
-            reader_ident_clear(&id);
+            gs1_ident_clear(&id);
             fprintf(stderr, "keten: out of memory\n");
             return CLI_EXIT_ENV;
         }
@@ -264,7 +310,7 @@ static int decode_one(const cli_ctx_t *ctx, const cli_ident_cfg_t *c, const char
             putchar('\n');
         print_ident(&id);
     }
-    reader_ident_clear(&id);
+    gs1_ident_clear(&id);
     return 0;
 }
 
@@ -345,8 +391,9 @@ int cli_label_main(cli_ctx_t *ctx, int argc, char **argv)
     cli_ident_cfg_t c = {0};
     reader_label_opts_t lo = {0};
     reader_label_info_t info;
-    reader_ident_t id = {0};
+    gs1_ident_t id = {0};
     ledger_err_t err;
+    gs1_err_t gerr;
     const char *text = NULL, *out = NULL, *v, *encode;
     int raw = 0, rc, r;
     char shown[256];
@@ -415,12 +462,12 @@ int cli_label_main(cli_ctx_t *ctx, int argc, char **argv)
         return rc;
     encode = text;
     if (!raw) {
-        rc = reader_ident_parse(text, strlen(text), &c.opts, &id, &err);
+        rc = gs1_ident_parse(text, strlen(text), &c.opts, &id, &gerr);
         if (rc) {
             fprintf(stderr,
                     "keten label: %s: %s\n"
                     "(give --raw to encode this text anyway)\n",
-                    cli_ident_show(text, strlen(text), shown, sizeof shown), err.msg);
+                    cli_ident_show(text, strlen(text), shown, sizeof shown), gerr.msg);
             cli_ident_free(&c);
             return cli_exit_code(rc);
         }
@@ -429,7 +476,7 @@ int cli_label_main(cli_ctx_t *ctx, int argc, char **argv)
                     "keten label: %s is an NFC tag's UID, not something to print as a QR "
                     "code (give --raw to encode it anyway)\n",
                     text);
-            reader_ident_clear(&id);
+            gs1_ident_clear(&id);
             cli_ident_free(&c);
             return CLI_EXIT_INPUT;
         }
@@ -441,7 +488,7 @@ int cli_label_main(cli_ctx_t *ctx, int argc, char **argv)
     }
     if (strcmp(out, "-") == 0) {
         if (lo.format == READER_LABEL_AUTO) {
-            reader_ident_clear(&id);
+            gs1_ident_clear(&id);
             cli_ident_free(&c);
             return cli_usage("label", "--out -: give --format png or --format svg");
         }
@@ -453,7 +500,7 @@ int cli_label_main(cli_ctx_t *ctx, int argc, char **argv)
     }
     if (rc) {
         fprintf(stderr, "keten label: %s\n", err.msg);
-        reader_ident_clear(&id);
+        gs1_ident_clear(&id);
         cli_ident_free(&c);
         return cli_exit_code(rc);
     }
@@ -473,7 +520,7 @@ int cli_label_main(cli_ctx_t *ctx, int argc, char **argv)
         printf("%s: QR version %d, %d modules, EC level %c, %dx%d px: %s\n", out, info.version,
                info.modules, info.ec_level, info.width, info.height, encode);
     }
-    reader_ident_clear(&id);
+    gs1_ident_clear(&id);
     cli_ident_free(&c);
     return 0;
 }

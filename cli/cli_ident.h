@@ -4,15 +4,15 @@
  * how a raw code is shown in a message.
  *
  * None of these commands needs a home: they only use readers/
- * (reader_ident.h, reader_label.h). */
+ * (gs1_ident.h, reader_label.h). */
 #ifndef CLI_IDENT_H
 #define CLI_IDENT_H
 
 #include <stddef.h>
 
 #include "cli_common.h"
-#include "reader_gcp.h"
-#include "reader_ident.h"
+#include "gs1_gcp.h"
+#include "gs1_ident.h"
 
 /* argv[0] is "decode" / "label". Return the process exit code. */
 int cli_decode_main(cli_ctx_t *ctx, int argc, char **argv);
@@ -23,9 +23,9 @@ int cli_label_main(cli_ctx_t *ctx, int argc, char **argv);
  * cli_ident_option() while parsing argv, then cli_ident_load() once; free
  * with cli_ident_free(). */
 typedef struct cli_ident_cfg {
-    reader_ident_opts_t opts;
+    gs1_ident_opts_t opts;
     const char *gcp_file; /* --gcp-table, else $KETEN_GCP_TABLE, else NULL */
-    reader_gcp_t *gcp;    /* loaded by cli_ident_load() */
+    gs1_gcp_t *gcp;       /* loaded by cli_ident_load() */
 } cli_ident_cfg_t;
 
 /* Handles --gcp-length N, --gcp-table FILE and --strict at argv[*i]
@@ -45,16 +45,15 @@ void cli_ident_free(cli_ident_cfg_t *c);
 char *cli_ident_show(const char *code, size_t len, char *out, size_t cap);
 
 /* The identifier a command's argument names, as the ledger's indexes key
- * it: every form `keten decode` reads (reader_ident_parse: Digital Link on
+ * it: every form `keten decode` reads (gs1_ident_parse: Digital Link on
  * any domain, element string with or without parentheses, EPC pure
  * identity, class and tag URN, EPC hex, bare GTIN, nfc-uid:) is checked
  * as decode checks it; a URI (EPC URN, Digital Link, an eventID, urn:uuid:,
  * ni:///...) comes back as given (the ledger brings it to its canonical
- * form), a hex EPC, tag URN or element string as its canonical key. *out is malloc'd (the caller frees it); *gs1, when not
- * NULL, is set to 1 when arg is a GS1 or EPC identifier, 0 for another URI.
- * On bad input (a wrong check digit, not a code at all) prints
- * "keten CMD: ARG: <decode's message>" and returns CLI_EXIT_INPUT; out of
- * memory: CLI_EXIT_ENV. 0 on success. */
+ * form), a hex EPC, tag URN or element string as its canonical key. *out is malloc'd (the caller
+ * frees it); *gs1, when not NULL, is set to 1 when arg is a GS1 or EPC identifier, 0 for another
+ * URI. On bad input (a wrong check digit, not a code at all) prints "keten CMD: ARG: <decode's
+ * message>" and returns CLI_EXIT_INPUT; out of memory: CLI_EXIT_ENV. 0 on success. */
 int cli_ident_arg(const char *cmd, const char *arg, char **out, int *gs1);
 
 /* Usage text lines of the identifier options, for the commands' --help. */

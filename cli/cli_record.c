@@ -20,7 +20,7 @@
 #include "ledger_entry.h"
 #include "ledger_epcis.h"
 #include "ledger_store.h"
-#include "reader_ident.h"
+#include "gs1_ident.h"
 
 static const char usage[] =
     "usage: keten record [FILE|-]... [--private] [--skip-duplicates] [--commit-every N]\n"
@@ -184,19 +184,19 @@ static const struct event_opt {
  * or NULL after a message (exit code in *rc). */
 static json_t *epc_value(const char *cmd, const char *opt, const char *v, int *rc)
 {
-    reader_ident_t id = {0};
-    ledger_err_t err;
+    gs1_ident_t id = {0};
+    gs1_err_t err;
     json_t *out;
     if (strncmp(v, "urn:epc:tag:", 12) != 0 && strchr(v, ':'))
         return json_string(v); /* a URI: recorded as written */
-    if ((*rc = reader_ident_parse(v, strlen(v), NULL, &id, &err))) {
+    if ((*rc = gs1_ident_parse(v, strlen(v), NULL, &id, &err))) {
         fprintf(stderr, "keten %s: %s \"%s\": %s (keten decode shows every form)\n", cmd, opt, v,
                 err.msg);
         *rc = CLI_EXIT_INPUT;
         return NULL;
     }
     out = json_string(id.epc_urn ? id.epc_urn : id.dl ? id.dl : id.key);
-    reader_ident_clear(&id);
+    gs1_ident_clear(&id);
     return out;
 }
 
@@ -353,11 +353,11 @@ typedef struct recorder {
     outcome_t *out;              /* the outcomes not yet printed (NULL: --quiet) */
     size_t nout, capout;
     size_t recorded, skipped;
-    size_t commit_every;  /* 0: one transaction for the whole call */
-    size_t since_commit;  /* events added since the last commit */
-    size_t committed;     /* events durable in earlier commits of this call */
-    int tty;              /* stderr is a terminal: show progress */
-    struct timespec t0;   /* when the call started */
+    size_t commit_every; /* 0: one transaction for the whole call */
+    size_t since_commit; /* events added since the last commit */
+    size_t committed;    /* events durable in earlier commits of this call */
+    int tty;             /* stderr is a terminal: show progress */
+    struct timespec t0;  /* when the call started */
     char hex[2 * LEDGER_FEED_LEN + 1];
     ledger_err_t *err;
 } recorder_t;
@@ -464,8 +464,7 @@ static int flush_chunk(recorder_t *r)
                 done, secs > 0 ? (double)done / secs : 0.0,
                 r->commit_every ? "" : " (not yet committed)");
     }
-    if (!rc && r->commit_every && r->since_commit >= r->commit_every &&
-        !(rc = commit(r)))
+    if (!rc && r->commit_every && r->since_commit >= r->commit_every && !(rc = commit(r)))
         rc = ledger_store_append_begin(r->st, r->id, r->flags, &r->append, r->err);
     return rc;
 }
@@ -518,8 +517,8 @@ static int record_files(recorder_t *r, const char **files, size_t nfiles)
             }
             r->source = files[f];
             r->first = 0;
-            prc = ledger_epcis_doc_foreach(bufs[f], lens[f], files[f], pass ? take_event : NULL,
-                                           r, NULL, r->err);
+            prc = ledger_epcis_doc_foreach(bufs[f], lens[f], files[f], pass ? take_event : NULL, r,
+                                           NULL, r->err);
             if (!prc && pass)
                 prc = flush_chunk(r);
             if (prc)

@@ -10,7 +10,7 @@
  *    nothing more at once (or BATCH_MAX reads): those reads are one batch,
  *    one write transaction (ledger_store_append_begin/add/commit), and their
  *    lines are printed only after the commit returned.
- *  - Each read: reader_ident_parse() gives the canonical key (the same
+ *  - Each read: gs1_ident_parse() gives the canonical key (the same
  *    garment as Digital Link QR, element string or SGTIN-96 EPC gives the
  *    same key); a key seen again within the debounce window (sliding: every
  *    sighting renews it) is counted once; otherwise one event is built from
@@ -280,30 +280,6 @@ static void format_time(int64_t ms, char out[40], char tz[8])
     snprintf(out + strlen(out), 40 - strlen(out), ".%03d%s", (int)(ms % 1000), tz);
 }
 
-/* Whether the identifier names a class of things (a GTIN, a lot, a model, a
- * GRAI/GDTI/GCN/ITIP/CPI without its serial) rather than one thing: those
- * go into a quantity list. */
-static int is_class(const reader_ident_t *id)
-{
-    const char *s = id->scheme, *path, *slash;
-    size_t seg = 0;
-    if (strcmp(s, "gtin") == 0 || strcmp(s, "lgtin") == 0 || strcmp(s, "gmn") == 0)
-        return 1;
-    if (strncmp(id->key, "https://id.gs1.org/", 19) != 0)
-        return 0;
-    path = id->key + 19;
-    for (const char *p = path; *p; p++)
-        seg += *p == '/';
-    slash = strchr(path, '/'); /* after the key's AI */
-    if (strcmp(s, "itip") == 0 || strcmp(s, "cpi") == 0)
-        return seg < 3; /* no serial qualifier */
-    if (slash && (strcmp(s, "grai") == 0 || strcmp(s, "gdti") == 0 || strcmp(s, "sgcn") == 0)) {
-        size_t keylen = strcspn(slash + 1, "/"), digits = strcmp(s, "grai") == 0 ? 14 : 13;
-        return keylen <= digits;
-    }
-    return 0;
-}
-
 /* A copy of the template with the identifier and the time filled in. */
 static json_t *make_event(const scan_t *s, const char *key, int cls, const char *when,
                           const char *tz)
@@ -359,7 +335,8 @@ static void report_bad(scan_t *s, const reader_read_t *rd, const char *msg)
  * 0, or an exit code on a fatal error (out of memory). */
 static int take_read(scan_t *s, const reader_read_t *rd)
 {
-    reader_ident_t id = {0};
+    gs1_ident_t id = {0};
+    gs1_err_t gerr;
     ledger_err_t err;
     char when[40], tz[8];
     int64_t at = rd->time_ms > 0 ? rd->time_ms : now_ms();
@@ -370,13 +347,13 @@ static int take_read(scan_t *s, const reader_read_t *rd)
         report_bad(s, rd, "not valid UTF-8 text");
         return 0;
     }
-    if (reader_ident_parse(rd->code, rd->code_len, &s->idc.opts, &id, &err)) {
+    if (gs1_ident_parse(rd->code, rd->code_len, &s->idc.opts, &id, &gerr)) {
         json_decref(input);
-        report_bad(s, rd, err.msg);
+        report_bad(s, rd, gerr.msg);
         return 0;
     }
     if ((dup = debounce_seen(&s->deb, id.key, &at)) != 0) {
-        reader_ident_clear(&id);
+        gs1_ident_clear(&id);
         json_decref(input);
         if (dup < 0)
             goto oom;
@@ -387,9 +364,9 @@ static int take_read(scan_t *s, const reader_read_t *rd)
         return 0;
     }
     format_time(at, when, tz);
-    cls = is_class(&id);
+    cls = gs1_ident_is_class(&id);
     if (!(ev = make_event(s, id.key, cls, when, tz))) {
-        reader_ident_clear(&id);
+        gs1_ident_clear(&id);
         json_decref(input);
         goto oom;
     }
@@ -397,7 +374,7 @@ static int take_read(scan_t *s, const reader_read_t *rd)
         json_decref(ev);
         json_decref(input);
         report_bad(s, rd, err.msg);
-        reader_ident_clear(&id);
+        gs1_ident_clear(&id);
         return 0;
     }
     rep =
@@ -411,7 +388,7 @@ static int take_read(scan_t *s, const reader_read_t *rd)
         json_object_set_new(rep, "tag_type", json_string(rd->tag_type));
     if (rep && rd->source)
         json_object_set_new(rep, "source", json_string(rd->source));
-    reader_ident_clear(&id);
+    gs1_ident_clear(&id);
     if (!rep) {
         json_decref(ev);
         goto oom;

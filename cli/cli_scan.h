@@ -1,7 +1,7 @@
 /* cli_scan.h -- `keten scan`: record what a reader sees.
  *
  * Opens a reader (readers/reader.h: nfc:, qr:, line:, replay:), turns each
- * read into keten's canonical identifier (reader_ident.h), builds one EPCIS
+ * read into keten's canonical identifier (gs1_ident.h), builds one EPCIS
  * event per read from a template given with `keten record`'s event options,
  * and appends the reads that arrive together in one durable transaction.
  * See docs/readers.md. */

@@ -15,7 +15,7 @@
  * about a second (libnfc's own command timeouts); the scan process, not the
  * node, is where such waits happen.  A read is the
  * raw code as the device gave it (a URI, an element string, EPC hex, ...);
- * turning it into an identifier is the job of reader_ident.h.  Readers know
+ * turning it into an identifier is the job of gs1_ident.h.  Readers know
  * nothing of the ledger: the only thing of ours they use is the project-wide
  * error convention (ledger_error.h).
  *

@@ -5,6 +5,26 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gs1_error.h"
+
+/* gs1/ returns its codes through the ledger as they are */
+_Static_assert((int)GS1_EINVAL == (int)LEDGER_EINVAL, "GS1_EINVAL");
+_Static_assert((int)GS1_EINPUT == (int)LEDGER_EINPUT, "GS1_EINPUT");
+_Static_assert((int)GS1_ENOTFOUND == (int)LEDGER_ENOTFOUND, "GS1_ENOTFOUND");
+_Static_assert((int)GS1_EIO == (int)LEDGER_EIO, "GS1_EIO");
+_Static_assert((int)GS1_ENOMEM == (int)LEDGER_ENOMEM, "GS1_ENOMEM");
+_Static_assert((int)GS1_ETOOBIG == (int)LEDGER_ETOOBIG, "GS1_ETOOBIG");
+_Static_assert(sizeof(((gs1_err_t *)0)->msg) <= sizeof(((ledger_err_t *)0)->msg), "msg");
+
+int ledger_err_gs1(ledger_err_t *err, const gs1_err_t *g)
+{
+    if (err) {
+        err->code = g->code;
+        snprintf(err->msg, sizeof err->msg, "%s", g->msg);
+    }
+    return g->code;
+}
+
 int ledger_err_set(ledger_err_t *err, int code, const char *fmt, ...)
 {
     if (err) {

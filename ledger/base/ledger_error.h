@@ -47,6 +47,12 @@ int ledger_err_prefix(ledger_err_t *err, const char *fmt, ...)
 /* Clears err (if not NULL) to LEDGER_OK and an empty message. */
 void ledger_err_clear(ledger_err_t *err);
 
+/* Copies the code and message of a GS1 library error (gs1/gs1_error.h; its
+ * codes are numerically LEDGER_E* codes) into err (if not NULL); returns
+ * the code. */
+struct gs1_err;
+int ledger_err_gs1(ledger_err_t *err, const struct gs1_err *g);
+
 /* A short static text for a code, e.g. "bad input". Never NULL. */
 const char *ledger_strerror(int code);
 

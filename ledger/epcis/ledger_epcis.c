@@ -29,7 +29,8 @@
 
 #include "ledger_cbv.h"
 #include "ledger__epcis.h"
-#include "ledger_gs1.h"
+#include "gs1_ident.h"
+#include "gs1_key.h"
 #include "ledger_json.h"
 
 struct ledger_epcis_doc {
@@ -510,20 +511,33 @@ void ledger_epcis_cbv_short(const char *value, char *out, size_t len)
     ledger_cbv_short(value, out, len);
 }
 
+int ledger_ident_key(const char *id, char *out, size_t cap, ledger_err_t *err)
+{
+    gs1_err_t g;
+    if (!id || !out || cap == 0)
+        return ledger_err_set(err, LEDGER_EINVAL, "ledger_ident_key: NULL argument");
+    if (gs1_ident_key(id, strlen(id), NULL, out, cap, &g) < 0)
+        return ledger_err_gs1(err, &g);
+    return 0;
+}
+
+void ledger_ident_key_stored(const char *id, char out[LEDGER_IDENT_KEY_MAX])
+{
+    if (ledger_ident_key(id, out, LEDGER_IDENT_KEY_MAX, NULL) == 0)
+        return;
+    if (gs1_key_hash(id, out, LEDGER_IDENT_KEY_MAX, NULL) >= 0)
+        return; /* 0, or GS1_ENOTFOUND with out a copy of id */
+    snprintf(out, LEDGER_IDENT_KEY_MAX, "%s", id);
+}
+
 static int emit_id(const char *id, enum ledger_epcis_role role, ledger_epcis_id_cb fn, void *ctx,
                    const char *field, ledger_err_t *err)
 {
-    char canon[LEDGER_GS1_URI_MAX];
-    ledger_err_t e;
-    int rc;
-
-    e.msg[0] = '\0';
-    rc = ledger_gs1_canonical(id, canon, sizeof canon, NULL, &e);
-    if (rc == 0)
-        return fn(canon, role, ctx);
-    if (rc == LEDGER_ENOTFOUND || rc == LEDGER_ETOOBIG)
-        return fn(id, role, ctx); /* no GS1 form (or too long for one): as written */
-    return ledger_err_set(err, rc, "event: %s: %s", field, e.msg);
+    char key[LEDGER_IDENT_KEY_MAX];
+    (void)field;
+    (void)err;
+    ledger_ident_key_stored(id, key);
+    return fn(key, role, ctx);
 }
 
 static int emit_list(const json_t *event, const char *name, const char *member,

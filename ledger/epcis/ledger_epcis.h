@@ -149,10 +149,26 @@ enum ledger_epcis_role {
                              in the index and the cards, never in ledger_epcis_identifiers */
 };
 
+/* Longest identifier key (ledger_ident_key), with the NUL. */
+#define LEDGER_IDENT_KEY_MAX 4097
+
+/* The one canonical key of an identifier: the key the store indexes it by,
+ * byte for byte the key `keten decode` prints (gs1_ident_key of gs1/, the
+ * one set of GS1 rules): the constrained canonical Digital Link of a GS1
+ * identifier in any form, any other URI as written.  0 and out (cap bytes,
+ * LEDGER_IDENT_KEY_MAX are enough), or LEDGER_EINPUT with gs1's message
+ * ("Digital Link: AI (01): check digit is 8, expected 2"), LEDGER_ETOOBIG. */
+int ledger_ident_key(const char *id, char *out, size_t cap, ledger_err_t *err);
+
+/* The key of an identifier of an event already in the log, which never
+ * fails: ledger_ident_key(), else (an event recorded before the rules got
+ * stricter) the event hash's canonical form (gs1_key_hash), else id as
+ * written.  out has LEDGER_IDENT_KEY_MAX bytes. */
+void ledger_ident_key_stored(const char *id, char out[LEDGER_IDENT_KEY_MAX]);
+
 /* Calls fn once for each identifier of the event with its role. The id passed
- * is the canonical form (ledger_gs1_canonical) when the identifier has one,
- * else the identifier as written. fn returns 0 to go on or a negative code to
- * stop (which is then returned). */
+ * is its key (ledger_ident_key_stored). fn returns 0 to go on or a negative
+ * code to stop (which is then returned). */
 typedef int (*ledger_epcis_id_cb)(const char *id, enum ledger_epcis_role role, void *ctx);
 /* (Order: epcList, quantityList, parentID, childEPCs, childQuantityList,
  * inputs, outputs, sources, destinations. id is valid during the call only.

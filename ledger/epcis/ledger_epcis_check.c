@@ -16,7 +16,7 @@
  * something is wrong, so a good event costs no formatting at all.
  *
  * Identifiers (EPCs, classes, parent, locations, parties, devices) go to
- * ledger_gs1_check_uri(); vocabulary values (bizStep, disposition, ...) to
+ * gs1_key_check_uri(); vocabulary values (bizStep, disposition, ...) to
  * ledger_cbv_check(); date-times and other URIs get the syntax checks of
  * ledger_epcis_text.c; keten's garment ILMD the checks of
  * ledger_epcis_garment.c.
@@ -32,7 +32,7 @@
 
 #include "ledger_cbv.h"
 #include "ledger_epcis.h"
-#include "ledger_gs1.h"
+#include "gs1_key.h"
 #include "ledger_json.h"
 
 #define NWORDS(a) (sizeof(a) / sizeof((a)[0]))
@@ -149,34 +149,29 @@ static int check_uri(const chk_t *c, const seg_t *s, const json_t *v)
 }
 
 /* An identifier: a URI, and a well formed one when it is an EPC URN or a
- * GS1 Digital Link URI (ledger_gs1.h decides). */
+ * GS1 Digital Link URI (gs1_key_check_uri decides, with the GS1 rules and
+ * the message `keten decode` gives). */
 static int check_id(const chk_t *c, const seg_t *s, const json_t *v)
 {
-    ledger_err_t e;
+    gs1_err_t e;
     const char *str, *what;
-    char b[QLEN], pre[QLEN + 8];
-    size_t pl;
+    char b[QLEN];
 
     if (!json_is_string(v))
         return fail_type(c, s, v, "an identifier (a URI string)");
     str = json_string_value(v);
     e.msg[0] = '\0';
-    if (ledger_gs1_check_uri(str, &e) == 0)
+    if (gs1_key_check_uri(str, &e) == 0)
         return 0;
-    /* ledger_gs1 says "'<uri>': <what is wrong>"; say it our way */
-    pl = (size_t)snprintf(pre, sizeof pre, "'%.100s': ", str);
-    if (strlen(str) <= 100 && strncmp(e.msg, pre, pl) == 0) {
-        if (strncmp(str, "urn:epc:", 8) == 0)
-            what = "a valid EPC URN";
-        else if (strncasecmp(str, "http", 4) == 0)
-            what = "a valid GS1 Digital Link URI";
-        else
-            what = "a valid identifier";
-        return fail(c, s, "%s is not %s: %s", q(str, b), what, e.msg + pl);
-    }
-    if (e.msg[0] && strstr(e.msg, str))
+    if (e.msg[0] && strstr(e.msg, str)) /* "'<uri>' is not an absolute URI" */
         return fail(c, s, "%s", e.msg);
-    return fail(c, s, "%s: %s", q(str, b), e.msg[0] ? e.msg : "is not a valid identifier");
+    if (strncmp(str, "urn:epc:", 8) == 0)
+        what = "a valid EPC URN";
+    else if (strncasecmp(str, "http", 4) == 0)
+        what = "a valid GS1 Digital Link URI";
+    else
+        what = "a valid identifier";
+    return fail(c, s, "%s is not %s: %s", q(str, b), what, e.msg[0] ? e.msg : "bad identifier");
 }
 
 static int check_time(const chk_t *c, const seg_t *s, const json_t *v)
@@ -224,7 +219,7 @@ static int check_vocab(const chk_t *c, const seg_t *s, const json_t *v,
 
 enum kind {
     K_ANY,
-    K_ID,      /* identifier: ledger_gs1_check_uri */
+    K_ID,      /* identifier: gs1_key_check_uri */
     K_URI,     /* some other URI */
     K_TIME,    /* date-time with time zone */
     K_TZ,      /* eventTimeZoneOffset */
@@ -557,7 +552,8 @@ static int check_kind(const chk_t *c, const seg_t *s, const json_t *v, int kind,
         if ((rc = check_number(c, s, v)) < 0)
             return rc;
         if (json_number_value(v) < 0)
-            return fail(c, s, "%g is below zero: a quantity says how much there is", json_number_value(v));
+            return fail(c, s, "%g is below zero: a quantity says how much there is",
+                        json_number_value(v));
         return 0;
     case K_STRING:
         return json_is_string(v) ? 0 : fail_type(c, s, v, "a string");

@@ -4,7 +4,7 @@
  * "event hash ID"), as the reference generator RalphTro/epcis-event-hash-
  * generator does for JSON-LD: fixed field order per event type, CBV values
  * expanded to their https://ref.gs1.org/cbv/ URIs, EPC URNs brought to
- * canonical Digital Link (ledger_gs1.h), times in UTC with millisecond
+ * canonical Digital Link (gs1_key_hash, gs1/gs1_key.h), times in UTC with millisecond
  * precision, numbers normalised, user extensions expanded through the
  * document's @context and sorted, ignored fields (eventID, recordTime,
  * errorDeclaration, ...) left out. The pre-hash string is hashed with SHA-256

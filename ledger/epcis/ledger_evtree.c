@@ -27,7 +27,7 @@
 #include <strings.h>
 
 #include "ledger_evctx.h"
-#include "ledger_gs1.h"
+#include "gs1_key.h"
 #include "ledger_pyfmt.h"
 
 #define CBV_IRI "https://ref.gs1.org/cbv/"
@@ -174,14 +174,14 @@ static str_t canon_cbv_urn(tree_t *tr, str_t s)
 /* _canonize_value: CBV URNs, numbers, EPCs and Digital Links. */
 static str_t canon_value(tree_t *tr, str_t s)
 {
-    char out[LEDGER_GS1_URI_MAX > LEDGER_PYFMT_NUMBER_MAX ? LEDGER_GS1_URI_MAX
-                                                          : LEDGER_PYFMT_NUMBER_MAX];
+    char out[GS1_KEY_HASH_MAX > LEDGER_PYFMT_NUMBER_MAX ? GS1_KEY_HASH_MAX
+                                                        : LEDGER_PYFMT_NUMBER_MAX];
     int n;
 
     s = canon_cbv_urn(tr, s);
     if ((n = ledger_pyfmt_number(s.p, out)) >= 0)
         s = dup(tr, out, (size_t)n);
-    if (memchr(s.p, '.', s.n) && ledger_gs1_canonical(s.p, out, sizeof out, NULL, NULL) == 0)
+    if (memchr(s.p, '.', s.n) && gs1_key_hash(s.p, out, sizeof out, NULL) == 0)
         s = dup(tr, out, strlen(out));
     return s;
 }

@@ -13,7 +13,7 @@
  *    reference's order (ledger_evctx_event_order) with their values
  *    canonicalised (times to UTC milliseconds and numbers as Python prints
  *    them (ledger_pyfmt.h), CBV 1.x URNs to web URIs, EPCs and Digital Links
- *    to canonical Digital Links (ledger_gs1.h)), user extensions, then
+ *    to canonical Digital Links (gs1_key_hash)), user extensions, then
  *    everything else rendered generically and sorted.
  *
  * Memory: nodes, strings and the pre-hash live in the caller's arena and

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gs1_key.h"
 #include "ledger__trace.h"
 #include "ledger_entry.h"
 #include "ledger_epcis.h"
@@ -69,7 +70,8 @@ static int is_receipt(const ledger_trace_node_t *n)
 /* A class (a GTIN or an LGTIN, no serial) rather than an instance. */
 static int is_class_id(const char *id)
 {
-    return strncmp(id, "https://id.gs1.org/01/", 22) == 0 && !strstr(id, "/21/");
+    enum gs1_key_level k = gs1_key_gtin(id, NULL);
+    return k == GS1_KEY_CLASS || k == GS1_KEY_LOT;
 }
 
 /* ---- computing ---------------------------------------------------------------- */
@@ -532,8 +534,8 @@ void ledger_recall_quantity_text(const ledger_recall_shipment_t *s, char *out, s
     if (s->from_lot || !s->containers)
         o += (size_t)snprintf(out, len, "%zu item%s", s->from_lot, s->from_lot == 1 ? "" : "s");
     if (s->containers && o < len)
-        o += (size_t)snprintf(out + o, len - o, "%s%zu container%s", o ? " in " : "",
-                              s->containers, s->containers == 1 ? "" : "s");
+        o += (size_t)snprintf(out + o, len - o, "%s%zu container%s", o ? " in " : "", s->containers,
+                              s->containers == 1 ? "" : "s");
     if (o < len)
         class_text(s, 1, out, o, len);
     if (!s->from_lot && !s->containers && o < len && out[o]) /* classes only */

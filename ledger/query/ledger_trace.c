@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gs1_key.h"
 #include "ledger_epcis.h"
 #include "ledger__trace.h"
 
@@ -454,21 +455,15 @@ static int link(walk_t *w, size_t x, size_t e, int role)
                : ledger__trace_add_edge(w->t, x, e, kind, role);
 }
 
-/* "https://id.gs1.org/01/<gtin>/..." -> gtin (14 digits) into g; 0 or -1. */
+/* The GTIN of a canonical key (gs1_key_gtin) into g; 0 or -1. */
 int ledger__trace_gtin_of(const char *id, char g[15])
 {
-    const char *p = strstr(id, "/01/");
-    if (strncmp(id, "https://id.gs1.org/", 19) != 0 || !p || strspn(p + 4, "0123456789") != 14)
-        return -1;
-    memcpy(g, p + 4, 14);
-    g[14] = '\0';
-    return 0;
+    return gs1_key_gtin(id, g) == GS1_KEY_NOT_GTIN ? -1 : 0;
 }
 
 static int is_class(const char *id)
 {
-    return strncmp(id, "https://id.gs1.org/01/", 22) == 0 && strstr(id, "/10/") &&
-           !strstr(id, "/21/");
+    return gs1_key_gtin(id, NULL) == GS1_KEY_LOT;
 }
 
 /* Instance x's lots that event node e gives it (its card's identifiers of
@@ -480,7 +475,7 @@ static int push_lots(walk_t *w, const item_t *it, size_t e, size_t x, unsigned d
     int64_t tm = w->t->nodes[e].time_ms;
     char g[15], g2[15];
     int rc = 0;
-    if (!c || ledger__trace_gtin_of(it->ident, g) || !strstr(it->ident, "/21/"))
+    if (!c || gs1_key_gtin(it->ident, g) != GS1_KEY_SERIAL)
         return 0;
     for (size_t i = 0; i < c->nids && !rc; i++)
         if (c->ids[i].role == LEDGER_ROLE_LOT && ledger__trace_gtin_of(c->ids[i].id, g2) == 0 &&

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "ledger__trace.h"
-#include "ledger_gs1.h"
+#include "ledger_epcis.h"
 
 /* ---- small hash maps ---------------------------------------------------- */
 
@@ -587,12 +587,10 @@ size_t ledger_trace_start(const ledger_trace_t *t)
 
 size_t ledger_trace_find(const ledger_trace_t *t, const char *id)
 {
-    char canon[LEDGER_GS1_URI_MAX];
+    char canon[LEDGER_IDENT_KEY_MAX];
     if (!t || !id)
         return (size_t)-1;
-    if (ledger_gs1_canonical(id, canon, sizeof canon, NULL, NULL) < 0 &&
-        snprintf(canon, sizeof canon, "%s", id) >= (int)sizeof canon)
-        return (size_t)-1;
+    ledger_ident_key_stored(id, canon);
     return ledger__trace_find_canonical(t, canon);
 }
 

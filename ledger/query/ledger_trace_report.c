@@ -10,7 +10,6 @@
 #include "ledger__trace.h"
 #include "ledger_entry.h"
 #include "ledger_epcis.h"
-#include "ledger_gs1.h"
 
 /* ---- small helpers ---------------------------------------------------------- */
 
@@ -22,15 +21,13 @@ static int streq(const char *a, const char *b)
 /* Two location identifiers are the same (canonical forms compared). */
 static int same_loc(const char *a, const char *b)
 {
-    char ca[LEDGER_GS1_URI_MAX], cb[LEDGER_GS1_URI_MAX];
+    char ca[LEDGER_IDENT_KEY_MAX], cb[LEDGER_IDENT_KEY_MAX];
     if (!a || !b)
         return 0;
-    if (ledger_gs1_canonical(a, ca, sizeof ca, NULL, NULL) < 0 &&
-        snprintf(ca, sizeof ca, "%s", a) < 0)
-        return 0;
-    if (ledger_gs1_canonical(b, cb, sizeof cb, NULL, NULL) < 0 &&
-        snprintf(cb, sizeof cb, "%s", b) < 0)
-        return 0;
+    if (strcmp(a, b) == 0)
+        return 1;
+    ledger_ident_key_stored(a, ca);
+    ledger_ident_key_stored(b, cb);
     return strcmp(ca, cb) == 0;
 }
 
@@ -111,14 +108,14 @@ static int listed(const char *loc, const char *const *list, size_t n)
 /* One garment's events and what the passes over them found. */
 typedef struct life {
     ledger_trace_t *t;
-    size_t g;                 /* the garment's node */
-    size_t *ev, n;            /* its events (own and carried), time order */
-    size_t commission, eol;   /* indexes into ev, or (size_t)-1 */
+    size_t g;               /* the garment's node */
+    size_t *ev, n;          /* its events (own and carried), time order */
+    size_t commission, eol; /* indexes into ev, or (size_t)-1 */
     const char *const *laundries;
     size_t n_laundries;
     long washes;
-    int laundered;            /* a laundering step named it */
-    int stayed_at_laundry;    /* a stay at a --laundry location */
+    int laundered;         /* a laundering step named it */
+    int stayed_at_laundry; /* a stay at a --laundry location */
 } life_t;
 
 static const ledger_trace_node_t *life_node(const life_t *lf, size_t k)
@@ -261,7 +258,9 @@ static int lifecycle_run(ledger_store_t *st, const char *garment, const char *co
                          size_t n_laundries, json_t **out, int *is_garment, ledger_err_t *err)
 {
     ledger_trace_opts_t o = {.dir = LEDGER_TRACE_BOTH};
-    life_t lf = {.commission = (size_t)-1, .eol = (size_t)-1, .laundries = laundries,
+    life_t lf = {.commission = (size_t)-1,
+                 .eol = (size_t)-1,
+                 .laundries = laundries,
                  .n_laundries = n_laundries};
     json_t *r, *washev, *repairs, *outputs, *com = json_null(), *holder = json_null(),
                                             *eolj = json_null();
@@ -274,9 +273,12 @@ static int lifecycle_run(ledger_store_t *st, const char *garment, const char *co
     *is_garment = 0;
     if ((rc = ledger_trace_run(st, garment, &o, &lf.t, err)))
         return rc;
-    lf.g = ledger_trace_find(lf.t, garment);
-    if (lf.g == (size_t)-1 ||
-        !(lf.ev = calloc(ledger_trace_node_count(lf.t) + 1, sizeof *lf.ev))) {
+    /* the start is the garment's node when it is an identifier: no second
+     * reading of the identifier */
+    lf.g = ledger_trace_start(lf.t);
+    if (lf.g != (size_t)-1 && ledger_trace_node(lf.t, lf.g)->kind != LEDGER_TNODE_IDENT)
+        lf.g = (size_t)-1;
+    if (lf.g == (size_t)-1 || !(lf.ev = calloc(ledger_trace_node_count(lf.t) + 1, sizeof *lf.ev))) {
         ledger_trace_free(lf.t);
         return lf.g == (size_t)-1
                    ? ledger_err_set(err, LEDGER_ENOTFOUND, "no event names %s", garment)

@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ledger_gs1.h"
+#include "gs1_key.h"
+#include "ledger_epcis.h"
 #include "ledger__trace.h"
 
 /* "FEEDHEX:SEQ" with 64 hex digits: 1 and the parts, else 0. */
@@ -29,22 +30,9 @@ static int parse_feed_seq(const char *s, uint8_t feed[LEDGER_FEED_LEN], uint64_t
 }
 
 /* The lot class a Digital Link names next to its serial (/10/ and /21/). */
-static void dl_lot(const char *given, const char *canon, char out[LEDGER_GS1_URI_MAX])
+static void dl_lot(const char *given, char out[LEDGER_IDENT_KEY_MAX])
 {
-    const char *p = strstr(given, "/10/");
-    char g[15], lot[LEDGER_GS1_URI_MAX - 64], tmp[LEDGER_GS1_URI_MAX];
-    size_t n;
-    out[0] = '\0';
-    if (strncmp(given, "http", 4) != 0 || !p || !strstr(canon, "/21/") ||
-        ledger__trace_gtin_of(canon, g))
-        return;
-    n = strcspn(p + 4, "/?#");
-    if (n == 0 || n >= sizeof lot)
-        return;
-    memcpy(lot, p + 4, n);
-    lot[n] = '\0';
-    snprintf(tmp, sizeof tmp, "https://id.gs1.org/01/%s/10/%s", g, lot);
-    if (ledger_gs1_canonical(tmp, out, LEDGER_GS1_URI_MAX, NULL, NULL))
+    if (gs1_key_lot(given, out, LEDGER_IDENT_KEY_MAX, NULL))
         out[0] = '\0';
 }
 
@@ -100,20 +88,15 @@ static int start_entry(ledger__twalk_t *w, const char *start, const uint8_t *fee
  * taken as written and looked up as an event ID (whose node is then the
  * trace's start). What is no event is an identifier: *is_ident = 1 and its
  * first items queued. LEDGER_EINPUT for a bad or over-long identifier. */
-static int start_named(ledger__twalk_t *w, const char *start, char canon[LEDGER_GS1_URI_MAX],
+static int start_named(ledger__twalk_t *w, const char *start, char canon[LEDGER_IDENT_KEY_MAX],
                        int *is_ident)
 {
     ledger_err_t *err = w->err, e2;
-    int rc = ledger_gs1_canonical(start, canon, LEDGER_GS1_URI_MAX, NULL, &e2);
-    if (rc == LEDGER_EINPUT)
-        return ledger_err_set(err, rc, "%s", e2.msg);
-    if (rc == LEDGER_ETOOBIG)
-        return ledger_err_set(err, LEDGER_EINPUT, "identifier too long: %.80s...", start);
-    if (rc == LEDGER_ENOTFOUND) { /* no GS1 form: the URI as written, an event ID */
+    int rc = ledger_ident_key(start, canon, LEDGER_IDENT_KEY_MAX, &e2);
+    if (rc)
+        return ledger_err_set(err, LEDGER_EINPUT, "%s", e2.msg);
+    if (strcmp(canon, start) == 0) { /* no GS1 form: the URI as written, an event ID */
         ledger__tstart_t sc = {.w = w};
-        if (strlen(start) >= LEDGER_GS1_URI_MAX)
-            return ledger_err_set(err, LEDGER_EINPUT, "identifier too long: %.80s...", start);
-        memcpy(canon, start, strlen(start) + 1);
         rc = ledger_store_find_event(w->st, start, ledger__trace_start_cb, &sc, &e2);
         if (rc && rc != LEDGER_ENOTFOUND)
             return ledger_err_set(err, rc, "%s", e2.msg);
@@ -134,7 +117,7 @@ static int start_named(ledger__twalk_t *w, const char *start, char canon[LEDGER_
  * (LEDGER_ENOTFOUND when no event names it). */
 static int walk(ledger__twalk_t *w, const char *start, const char *canon, int is_ident)
 {
-    char lot[LEDGER_GS1_URI_MAX];
+    char lot[LEDGER_IDENT_KEY_MAX];
     int rc;
     lot[0] = '\0';
     if (!is_ident) {
@@ -143,7 +126,7 @@ static int walk(ledger__twalk_t *w, const char *start, const char *canon, int is
         if ((rc = ledger__trace_start_event(w, w->t->start)))
             return rc;
     } else if (w->o.dir & LEDGER_TRACE_BACK) {
-        dl_lot(start, canon, lot);
+        dl_lot(start, lot);
     }
     if ((rc = ledger__trace_drain(w, canon, lot)))
         return rc;
@@ -165,7 +148,7 @@ int ledger_trace_run(ledger_store_t *st, const char *start, const ledger_trace_o
     ledger__twalk_t w;
     ledger_trace_opts_t o;
     ledger_trace_t *t = NULL;
-    char canon[LEDGER_GS1_URI_MAX];
+    char canon[LEDGER_IDENT_KEY_MAX];
     uint8_t feed[LEDGER_FEED_LEN];
     uint64_t seq;
     int rc, is_ident = 0, held = 0;

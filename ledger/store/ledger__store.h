@@ -57,9 +57,12 @@ extern const char *const ledger__db_names[DB_COUNT];
  * GTIN of such an event (no longer the first 16 only) and the lot that an
  * instance's Digital Link carries (/10/), and the card's highest
  * temperature is in CEL, with a flag for readings that could not be
- * converted; 5 adds the tree database (each feed's Merkle tree) and the
- * checkpoint database (each feed's newest signed checkpoint). An older store is upgraded when it is opened
- * (ledger_store_upgrade.c). */
+ * converted; 5 keys every identifier by its one canonical key (gs1_ident_key,
+ * what `keten decode` prints: an EPC tag URN by its Digital Link, a
+ * Digital Link's query attributes read) and an ILMD lot as a raw value,
+ * and adds the tree database (each feed's Merkle tree) and the checkpoint
+ * database (each feed's newest signed checkpoint). An older store is
+ * upgraded when it is opened (ledger_store_upgrade.c). */
 #define STORE_VERSION "5"
 
 /* One index row: db, key (text or bytes) and value. The value is lseq (evid,
@@ -177,7 +180,7 @@ typedef struct ledger__event_keys {
     const char *action, *biz_step, *disposition; /* NULL when none */
     const char *event_time;                      /* as written */
     const char *max_temp; /* the highest temperature reading in CEL, as text */
-    int temp_uncompared; /* 1: a temperature reading with no unit, or one keten cannot convert */
+    int temp_uncompared;  /* 1: a temperature reading with no unit, or one keten cannot convert */
     int error_declaration, has_sensors;
 } ledger__event_keys_t;
 void ledger__rows_start(rows_t *r, uint64_t lseq, const ledger__event_keys_t *k);

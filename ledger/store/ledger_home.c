@@ -1,7 +1,7 @@
 /* ledger_home.c -- create and open keten homes (see ledger_home.h). */
 #include "ledger_home.h"
 
-#include "ledger_gs1.h"
+#include "gs1_ai.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -48,16 +48,13 @@ static int empty_dir(const char *path)
     return empty;
 }
 
-/* A GLN given to init: 13 digits with the right check digit (the GS1 rules
- * of ledger_gs1.h, as an AI (414) Digital Link). LEDGER_EINPUT otherwise. */
+/* A GLN given to init: 13 digits with the right check digit (gs1_ai.h's
+ * check digit). LEDGER_EINPUT otherwise. */
 static int check_gln(const char *gln, ledger_err_t *err)
 {
-    char dl[64];
-    ledger_err_t e2;
     if (strlen(gln) != 13 || strspn(gln, "0123456789") != 13)
         return ledger_err_set(err, LEDGER_EINPUT, "GLN \"%s\" must be 13 digits", gln);
-    snprintf(dl, sizeof dl, "https://id.gs1.org/414/%s", gln);
-    if (ledger_gs1_check_uri(dl, &e2))
+    if (gs1_ai_check_digit(gln, 12) != gln[12] - '0')
         return ledger_err_set(err, LEDGER_EINPUT,
                               "GLN %s: wrong check digit (the 13th digit is the GS1 check digit "
                               "of the first 12; keten decode https://id.gs1.org/414/%s shows it)",

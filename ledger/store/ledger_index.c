@@ -23,7 +23,6 @@
 
 #include "ledger__store.h"
 #include "ledger_epcis.h"
-#include "ledger_gs1.h"
 
 #define TIME_KEY(t) ((uint64_t)(t) ^ ((uint64_t)1 << 63))
 
@@ -34,13 +33,12 @@ static int hits_of_key(ledger_store_t *st, const row_t *key, const char *ident, 
 int ledger_store_ident_hits(ledger_store_t *st, const char *ident, int64_t lo, int64_t hi,
                             ledger_ident_hit_t **hits, size_t *n, size_t *cap, ledger_err_t *err)
 {
-    char canon[LEDGER_GS1_URI_MAX];
+    char canon[LEDGER_IDENT_KEY_MAX];
     row_t key;
-    ledger_err_t e2;
-    int rc = ledger_gs1_canonical(ident, canon, sizeof canon, NULL, &e2);
-    if (rc == LEDGER_EINPUT)
-        return ledger_err_set(err, rc, "%s", e2.msg);
-    ledger__index_key(DB_IDENT, rc == 0 ? canon : ident, &key);
+    int rc;
+    if ((rc = ledger_ident_key(ident, canon, sizeof canon, err)))
+        return rc;
+    ledger__index_key(DB_IDENT, canon, &key);
     return hits_of_key(st, &key, ident, lo, hi, hits, n, cap, err);
 }
 

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "ledger__store.h"
-#include "ledger_gs1.h"
+#include "ledger_epcis.h"
 
 /* ---- reading ---------------------------------------------------------- */
 
@@ -320,15 +320,13 @@ int ledger_store_find_event(ledger_store_t *st, const char *id, ledger_entry_cb 
 int ledger_store_find_ident(ledger_store_t *st, const char *ident, ledger_ident_cb fn, void *ctx,
                             ledger_err_t *err)
 {
-    char canon[LEDGER_GS1_URI_MAX];
+    char canon[LEDGER_IDENT_KEY_MAX];
     row_t key;
     int found, rc;
-    ledger_err_t e2;
 
-    rc = ledger_gs1_canonical(ident, canon, sizeof canon, NULL, &e2);
-    if (rc == LEDGER_EINPUT)
-        return ledger_err_set(err, rc, "%s", e2.msg);
-    ledger__index_key(DB_IDENT, rc == 0 ? canon : ident, &key);
+    if ((rc = ledger_ident_key(ident, canon, sizeof canon, err)))
+        return rc;
+    ledger__index_key(DB_IDENT, canon, &key);
     if ((rc = walk_index(st, DB_IDENT, &key, NULL, fn, ctx, &found, err)))
         return rc;
     if (!found)

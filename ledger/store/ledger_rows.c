@@ -14,7 +14,7 @@
 
 #include "ledger_entry.h"
 #include "ledger_epcis.h"
-#include "ledger_gs1.h"
+#include "gs1_key.h"
 #include "ledger_uom.h"
 
 /* ---- index rows ------------------------------------------------------- */
@@ -89,9 +89,9 @@ static void set_evid_key(row_t *row, const char *id)
  * written: where an event happened never makes it fail. */
 static void set_loc_key(row_t *row, const char *loc)
 {
-    char canon[LEDGER_GS1_URI_MAX];
-    set_text_key(row,
-                 ledger_gs1_canonical(loc, canon, sizeof canon, NULL, NULL) == 0 ? canon : loc);
+    char key[LEDGER_IDENT_KEY_MAX];
+    ledger_ident_key_stored(loc, key);
+    set_text_key(row, key);
 }
 
 void ledger__index_key(int db, const char *text, row_t *row)
@@ -243,43 +243,6 @@ static void json_max_temp(const json_t *event, tmax_t *m)
     }
 }
 
-/* The GTIN of an SGTIN in canonical form ("https://id.gs1.org/01/<14>/21/..."). */
-static int sgtin_gtin(const char *id, char g[15])
-{
-    static const char head[] = "https://id.gs1.org/01/";
-    if (strncmp(id, head, sizeof head - 1) != 0 || strspn(id + 22, "0123456789") != 14 ||
-        strncmp(id + 36, "/21/", 4) != 0)
-        return -1;
-    memcpy(g, id + 22, 14);
-    g[14] = '\0';
-    return 0;
-}
-
-/* The lot that an instance's Digital Link carries (/01/<GTIN>/10/<lot>/21/
- * ..., as a printed QR label gives it; the canonical form drops the lot):
- * its LGTIN into out, 0; -1 when id carries none. */
-static int dl_lot(const char *id, const char *canon, char out[LEDGER_GS1_URI_MAX])
-{
-    char g[15], dl[LEDGER_GS1_URI_MAX];
-    const char *p = strstr(id, "://"), *lot;
-    size_t n;
-    if (!p || sgtin_gtin(canon, g))
-        return -1;
-    /* the key after the host (a path prefix of another host may hold
-     * anything), then its /10/ qualifier */
-    for (p = strchr(p + 3, '/'); p && !(strncmp(p, "/01/", 4) == 0 &&
-                                        strspn(p + 4, "0123456789") == 14);)
-        p = strchr(p + 1, '/');
-    if (!p || !(lot = strstr(p + 18, "/10/")))
-        return -1;
-    lot += 4;
-    n = strcspn(lot, "/?#");
-    if (!n || snprintf(dl, sizeof dl, "https://id.gs1.org/01/%s/10/%.*s", g, (int)n, lot) >=
-                  (int)sizeof dl)
-        return -1;
-    return ledger_gs1_canonical(dl, out, LEDGER_GS1_URI_MAX, NULL, NULL) == 0 ? 0 : -1;
-}
-
 /* The role under which an instance's Digital Link lot is indexed: for
  * epcList, outputs and children LEDGER_ROLE_LOT, an ident row and a card
  * identifier, so that the trace follows the lot's members forward (and
@@ -303,28 +266,21 @@ static int dl_lot_role(int role)
 int ledger__rows_add_ident(rows_t *rows, const char *id, int role, const char **x,
                            const char *field, ledger_err_t *err)
 {
-    char canon[LEDGER_GS1_URI_MAX];
-    ledger_err_t e;
-    int rc;
-    e.msg[0] = '\0';
-    rc = ledger_gs1_canonical(id, canon, sizeof canon, NULL, &e);
+    char key[LEDGER_IDENT_KEY_MAX], lot[LEDGER_IDENT_KEY_MAX];
+    int lrole = x ? 0 : dl_lot_role(role);
+    (void)field;
+    ledger_ident_key_stored(id, key);
     /* a party or location keeps its written form too (reports show it) */
     if (x && (role == LEDGER_ROLE_SOURCE || role == LEDGER_ROLE_DEST))
-        x[1] = rc == 0 && strcmp(canon, id) != 0 ? id : NULL;
-    if (rc == 0) {
-        char lot[LEDGER_GS1_URI_MAX];
-        int lrole = x ? 0 : dl_lot_role(role);
-        ledger__rows_ident(rows, canon, role, x);
-        if (lrole && strstr(id, "/10/") && dl_lot(id, canon, lot) == 0) {
-            if (lrole == LEDGER_ROLE_LOT)
-                ledger__rows_ident(rows, lot, lrole, NULL);
-            else /* an index row only: the card's identifiers stay what moved */
-                add_text_row(rows, DB_IDENT, lot, lrole);
-        }
-    } else if (rc == LEDGER_ENOTFOUND || rc == LEDGER_ETOOBIG)
-        ledger__rows_ident(rows, id, role, x);
-    else
-        return ledger_err_set(err, rc, "event: %s: %s", field, e.msg);
+        x[1] = strcmp(key, id) != 0 ? id : NULL;
+    ledger__rows_ident(rows, key, role, x);
+    if (lrole && gs1_key_gtin(key, NULL) == GS1_KEY_SERIAL &&
+        gs1_key_lot(id, lot, sizeof lot, NULL) == 0) {
+        if (lrole == LEDGER_ROLE_LOT)
+            ledger__rows_ident(rows, lot, lrole, NULL);
+        else /* an index row only: the card's identifiers stay what moved */
+            add_text_row(rows, DB_IDENT, lot, lrole);
+    }
     return rows->oom ? ledger_err_set(err, LEDGER_ENOMEM, "out of memory") : 0;
 }
 
@@ -478,14 +434,12 @@ void ledger__rows_lots(rows_t *r, const char *type, const char **lots, size_t nl
             (g && memcmp(gv + (g - 1) * GTIN_REC, gv + g * GTIN_REC, GTIN_REC) == 0))
             continue;
         for (size_t l = 0; l < nlots; l++) {
-            char dl[LEDGER_GS1_URI_MAX], canon[LEDGER_GS1_URI_MAX];
+            char canon[LEDGER_IDENT_KEY_MAX];
             if (l && strcmp(lots[l], lots[l - 1]) == 0)
                 continue;
             /* a lot that makes no valid LGTIN (too long, characters GS1
              * does not allow) is no lot of the index */
-            if (snprintf(dl, sizeof dl, "https://id.gs1.org/01/%s/10/%s", gtin, lots[l]) >=
-                    (int)sizeof dl ||
-                ledger_gs1_canonical(dl, canon, sizeof canon, NULL, NULL) != 0)
+            if (gs1_key_lgtin(gtin, lots[l], canon, sizeof canon, NULL) != 0)
                 continue;
             ledger__rows_ident(r, canon, LEDGER_ROLE_LOT, NULL);
         }
@@ -500,7 +454,7 @@ void ledger__rows_ident(rows_t *r, const char *id, int role, const char *const *
         uint8_t g[GTIN_REC];
         /* kept once per run of one GTIN (the usual list); repeats apart
          * are made unique by ledger__rows_lots */
-        if (sgtin_gtin(id, (char *)g) == 0) {
+        if (gs1_key_gtin(id, (char *)g) == GS1_KEY_SERIAL) {
             g[15] = (uint8_t)role;
             if ((r->gtins.len < GTIN_REC ||
                  memcmp(r->gtins.data + r->gtins.len - GTIN_REC, g, GTIN_REC) != 0) &&

@@ -24,7 +24,6 @@
 #include "ledger_buf.h"
 #include "ledger_epcis.h"
 #include "ledger_evhash.h"
-#include "ledger_gs1.h"
 
 const char *const ledger__db_names[DB_COUNT] = {"meta", "log",  "feeds",   "fseq", "evid", "ident",
                                                 "loc",  "time", "private", "edge", "decl",
@@ -150,8 +149,8 @@ int ledger_store_open(const char *dir, unsigned flags, const uint8_t *self, ledg
             rc = ledger__lmdb_err(err, rc, "cannot read the version");
             goto fail;
         }
-        if (rc == 0 && (v.mv_size != 1 || *(char *)v.mv_data < '1' ||
-                        *(char *)v.mv_data > STORE_VERSION[0])) {
+        if (rc == 0 &&
+            (v.mv_size != 1 || *(char *)v.mv_data < '1' || *(char *)v.mv_data > STORE_VERSION[0])) {
             rc = ledger_err_set(err, LEDGER_EINPUT,
                                 "the database in %s has format version %.*s, which this keten "
                                 "does not know: use a newer keten",

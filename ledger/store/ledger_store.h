@@ -196,7 +196,7 @@ int ledger_store_find_event(ledger_store_t *st, const char *id, ledger_entry_cb 
 
 /* Calls fn for every entry whose event names the identifier (in any role;
  * role is passed through ctx-less second callback argument). The identifier
- * is brought to its canonical form first (ledger_gs1.h), so an EPC URN finds
+ * is brought to its canonical key first (ledger_ident_key, gs1_ident_key), so an EPC URN finds
  * events that used the Digital Link form and back. */
 typedef int (*ledger_ident_cb)(const ledger_stored_t *s, int role, void *ctx);
 int ledger_store_find_ident(ledger_store_t *st, const char *ident, ledger_ident_cb fn, void *ctx,

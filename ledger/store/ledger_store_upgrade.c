@@ -13,9 +13,10 @@
  * every GTIN of the event (version 3: the first 16) and the lot an
  * instance's Digital Link carries, and keeps the card's highest
  * temperature in CEL (version 3: as written, in any unit) with a flag for
- * readings that could not be converted; version 5 adds the tree database
- * (each feed's Merkle tree, ledger_tree_db.c), built here from every entry
- * in log order, sealed ones too. From version 1 to 4, these four
+ * readings that could not be converted; version 5 keys every identifier
+ * by gs1_ident_key (the key `keten decode` prints) and adds the tree
+ * database (each feed's Merkle tree, ledger_tree_db.c), built here from
+ * every entry in log order, sealed ones too. From version 1 to 4, these four
  * databases are rebuilt from the log: from every entry that is an event,
  * visible (not sealed) and on its feed's chain (not fork evidence, which
  * has no index rows), read straight from its CBOR payload the way ingest

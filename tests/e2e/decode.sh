@@ -45,6 +45,9 @@ for k in '"kind":"epc-hex"' '"scheme":"sgtin"' '"epc_urn":"urn:epc:id:sgtin:0614
          '"ai":"21","title":"SERIAL","value":"6789"'; do
     contains "$T/out" "$k"
 done
+# every member always there (null when absent), nothing else
+python3 -c 'import json,sys; o=json.loads(open(sys.argv[1]).readline()); m=["input","kind","scheme","key","dl","element_string","epc_urn","epc_tag_urn","epc_hex","gcp_length","gcp_source","note","fields"]; sys.exit(0 if sorted(o)==sorted(m) and o["note"] is None else 1)' "$T/out" ||
+    fail "decode --json: members $(cat "$T/out")"
 
 # -- raw scanner output: GS separators and symbology identifiers
 expect 0 --json decode "]d2010541234500001310LOT42${GS}21SN001"

@@ -1,4 +1,4 @@
-/* fuzz_elem.c -- libFuzzer target for GS1 element strings (reader_elem):
+/* fuzz_elem.c -- libFuzzer target for GS1 element strings (gs1_elem):
  * bracketed and raw scanner output, through the AI table's checks.
  *
  * Must never crash, and what succeeds must be stable: the bracketed and
@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reader_dl.h"
-#include "reader_elem.h"
+#include "gs1_dl.h"
+#include "gs1_elem.h"
 
-static void same_fields(const reader_ai_list_t *a, const reader_ai_list_t *b)
+static void same_fields(const gs1_ai_list_t *a, const gs1_ai_list_t *b)
 {
     if (a->n != b->n)
         abort();
@@ -25,30 +25,30 @@ static void same_fields(const reader_ai_list_t *a, const reader_ai_list_t *b)
 static void check(const char *s, size_t n, unsigned flags)
 {
     static char out[32768];
-    reader_ai_list_t *l = malloc(2 * sizeof *l), *l2 = l + 1;
-    ledger_err_t err;
+    gs1_ai_list_t *l = malloc(2 * sizeof *l), *l2 = l + 1;
+    gs1_err_t err;
 
     if (!l)
         return;
-    if (reader_elem_parse(s, n, flags, l, &err) != 0)
+    if (gs1_elem_parse(s, n, flags, l, &err) != 0)
         goto done;
-    if (reader_elem_bracketed(l, out, sizeof out, &err) != 0 ||
-        reader_elem_parse_bracketed(out, strlen(out), flags, l2, &err) != 0)
+    if (gs1_elem_bracketed(l, out, sizeof out, &err) != 0 ||
+        gs1_elem_parse_bracketed(out, strlen(out), flags, l2, &err) != 0)
         abort();
     same_fields(l, l2);
     /* unknown AIs have no known length: the raw form cannot carry them */
-    if (!(flags & READER_GS1_UNKNOWN_AIS)) {
-        if (reader_elem_raw(l, READER_ELEM_GS, 0, out, sizeof out, &err) != 0 ||
-            reader_elem_parse_raw(out, strlen(out), flags, l2, &err) != 0)
+    if (!(flags & GS1_UNKNOWN_AIS)) {
+        if (gs1_elem_raw(l, GS1_ELEM_GS, 0, out, sizeof out, &err) != 0 ||
+            gs1_elem_parse_raw(out, strlen(out), flags, l2, &err) != 0)
             abort();
         same_fields(l, l2);
-        if (reader_elem_raw(l, '^', READER_ELEM_LEADING_FNC1 | READER_ELEM_FIXED_FIRST, out,
-                            sizeof out, &err) != 0 ||
-            reader_elem_parse_raw(out, strlen(out), flags, l2, &err) != 0 || l2->n != l->n)
+        if (gs1_elem_raw(l, '^', GS1_ELEM_LEADING_FNC1 | GS1_ELEM_FIXED_FIRST, out, sizeof out,
+                         &err) != 0 ||
+            gs1_elem_parse_raw(out, strlen(out), flags, l2, &err) != 0 || l2->n != l->n)
             abort();
     }
-    if (reader_dl_build(l, NULL, flags, out, sizeof out, &err) == 0 &&
-        reader_dl_parse(out, strlen(out), flags, l2, NULL, &err) != 0)
+    if (gs1_dl_build(l, NULL, flags, out, sizeof out, &err) == 0 &&
+        gs1_dl_parse(out, strlen(out), flags, l2, NULL, &err) != 0)
         abort();
 done:
     free(l);
@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *s = (const char *)data;
     check(s, size, 0);
-    check(s, size, READER_GS1_NO_PAIRS);
-    check(s, size, READER_GS1_UNKNOWN_AIS | READER_GS1_UNKNOWN_ATTRS | READER_GS1_NO_PAIRS);
+    check(s, size, GS1_NO_PAIRS);
+    check(s, size, GS1_UNKNOWN_AIS | GS1_UNKNOWN_ATTRS | GS1_NO_PAIRS);
     return 0;
 }

@@ -1,25 +1,25 @@
 #!/usr/bin/env python3
 """check_layers.py -- keeps keten's layers true (make check-layers).
 
-Reads the sources of cli/, node/, ledger/ and readers/ (ledger/ in its
-sub-folders, one per concern) and the objects `make all` built from them
-(build/obj/<folder>/*.o, through `nm`), and prints one line per violation,
-"file:line: rule: what", of these rules:
+Reads the sources of cli/, node/, ledger/, readers/ and gs1/ (ledger/ in
+its sub-folders, one per concern) and the objects `make all` built from
+them (build/obj/<folder>/*.o, through `nm`), and prints one line per
+violation, "file:line: rule: what", of these rules:
 
   layer          an #include "..." that runs against the layers.  Allowed:
-                 cli -> cli, node, ledger, readers; node -> node, ledger;
-                 ledger -> ledger; readers -> readers and
-                 ledger/base/ledger_error.h.  Inside ledger/, between its
-                 sub-folders: base -> nothing; epcis, log -> base;
-                 store -> base, epcis, log; query -> base, epcis, log,
-                 store (SUB_ALLOWED).  A source directly in ledger/, in no
-                 sub-folder, is a violation too.
+                 cli -> cli, node, ledger, readers, gs1; node -> node, ledger;
+                 ledger -> ledger, gs1; readers -> readers, gs1 and
+                 ledger/base/ledger_error.h; gs1 -> gs1 only (libc).
+                 Inside ledger/, between its sub-folders: base -> nothing;
+                 epcis, log -> base; store -> base, epcis, log; query ->
+                 base, epcis, log, store (SUB_ALLOWED).  A source directly
+                 in ledger/, in no sub-folder, is a violation too.
   private        a private header (name with "__", or ending in "_int.h")
                  included from outside its folder (for ledger/: its
                  sub-folder).
   prefix         a global symbol defined in an object of libketen (or of
                  the program) without its folder's prefix: ledger/ ledger_,
-                 node/ node_, readers/ reader_, cli/ cli_ (and main in
+                 node/ node_, readers/ reader_, gs1/ gs1_, cli/ cli_ (and main in
                  cli/keten.c).
   include-cycle  modules (a .c/.h pair by basename; a private header is a
                  node of its own) that include each other in a circle.
@@ -46,10 +46,10 @@ import re
 import subprocess
 import sys
 
-FOLDERS = ("cli", "node", "ledger", "readers")
+FOLDERS = ("cli", "node", "ledger", "readers", "gs1")
 # -I order of the Makefile: a bare "x.h" is found in the including file's
 # folder first, then in these.
-SEARCH = ("ledger/base", "ledger/epcis", "ledger/log", "ledger/store", "ledger/query",
+SEARCH = ("gs1", "ledger/base", "ledger/epcis", "ledger/log", "ledger/store", "ledger/query",
           "node", "readers", "cli")
 # The arrows between ledger/'s sub-folders (docs/architecture.md).
 SUB_ALLOWED = {
@@ -60,13 +60,15 @@ SUB_ALLOWED = {
     "ledger/query": {"ledger/base", "ledger/epcis", "ledger/log", "ledger/store"},
 }
 ALLOWED = {
-    "cli": {"cli", "node", "ledger", "readers"},
+    "cli": {"cli", "node", "ledger", "readers", "gs1"},
     "node": {"node", "ledger"},
-    "ledger": {"ledger"},
-    "readers": {"readers"},
+    "ledger": {"ledger", "gs1"},
+    "readers": {"readers", "gs1"},
+    "gs1": {"gs1"},
 }
 READERS_MAY = {"ledger/base/ledger_error.h"}
-PREFIX = {"cli": "cli_", "node": "node_", "ledger": "ledger_", "readers": "reader_"}
+PREFIX = {"cli": "cli_", "node": "node_", "ledger": "ledger_", "readers": "reader_",
+          "gs1": "gs1_"}
 EXTRA_SYMBOLS = {("cli", "main"): "cli/keten.c"}
 # symbols that instrumented builds (make asan, coverage) add to every object
 COMPILER_PREFIXES = ("__asan", "__ubsan", "__sanitizer", "__sancov", "__odr_asan", "__tsan",

@@ -1,5 +1,5 @@
 /* csv_testlib.h -- helpers shared by the tests that read the conformance CSV
- * files (test_reader_dl.c, test_reader_ident.c, test_reader_epc.c,
+ * files (test_gs1_dl.c, test_gs1_ident.c, test_gs1_epc.c,
  * test_gs1.c): where the conformance material is, opening one of its files,
  * and splitting a CSV line into fields. Included by the tests only (not
  * together with epcis_testlib.h, which has its own shared_dir()). */

@@ -19,7 +19,6 @@
 
 #include "ledger_epcis.h"
 #include "ledger_identity.h"
-#include "ledger_gs1.h"
 #include "ledger_store.h"
 #include "store_testlib.h"
 
@@ -116,10 +115,10 @@ static int loc_cb(uint64_t lseq, int role, void *ctx)
 /* The events at a location, by its URN or its Digital Link alike. */
 static void check_locations(ledger_store_t *st)
 {
-    char dl[LEDGER_GS1_URI_MAX];
+    char dl[LEDGER_IDENT_KEY_MAX];
     const char *forms[2] = {LOC_URN, dl};
     ledger_err_t err;
-    assert_int_equal(ledger_gs1_canonical(LOC_URN, dl, sizeof dl, NULL, NULL), 0);
+    assert_int_equal(ledger_ident_key(LOC_URN, dl, sizeof dl, NULL), 0);
     for (int i = 0; i < 2; i++) {
         locs_t l = {0};
         assert_int_equal(ledger_store_find_location(st, forms[i], loc_cb, &l, &err), 0);
@@ -308,10 +307,10 @@ static void loc_as_written(MDB_txn *txn)
     MDB_cursor *c;
     MDB_val k, v, old = {sizeof LOC_URN - 1, LOC_URN};
     uint8_t vals[8][9];
-    char canon[64], want[LEDGER_GS1_URI_MAX];
+    char canon[64], want[LEDGER_IDENT_KEY_MAX];
     size_t n = 0;
     int rc, op = MDB_FIRST;
-    assert_int_equal(ledger_gs1_canonical(LOC_URN, want, sizeof want, NULL, NULL), 0);
+    assert_int_equal(ledger_ident_key(LOC_URN, want, sizeof want, NULL), 0);
     assert_string_not_equal(want, LOC_URN);
     assert_int_equal(mdb_dbi_open(txn, "loc", MDB_DUPSORT | MDB_DUPFIXED, &loc), 0);
     assert_int_equal(mdb_cursor_open(txn, loc, &c), 0);
@@ -570,6 +569,65 @@ static void test_upgrade_v3(void **state)
     assert_int_equal(ledger_store_verify(f->n.st, NULL, NULL, &err), 0);
 }
 
+/* Turns the store in dir into one of format 4, whose ident rows were keyed
+ * by the event hash's canonical form (an EPC tag URN as written): emptied,
+ * so that only the upgrade can find anything again. */
+static void make_v4(const char *dir)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi meta, ident;
+    MDB_val vk = {7, "version"}, vv = {1, "4"};
+    env = open_raw(dir, &txn);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    assert_int_equal(mdb_put(txn, meta, &vk, &vv, 0), 0);
+    assert_int_equal(mdb_dbi_open(txn, "ident", MDB_DUPSORT | MDB_DUPFIXED, &ident), 0);
+    assert_int_equal(mdb_drop(txn, ident, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+static int count_hit(const ledger_stored_t *s, int role, void *ctx)
+{
+    (void)s;
+    (void)role;
+    ++*(int *)ctx;
+    return 0;
+}
+
+/* Format 5 keys every identifier by gs1_ident_key, the key `keten decode`
+ * prints: an event that names a UHF tag by its tag URN is found by the
+ * tag's pure identity URN and Digital Link.  A format-4 store is rebuilt
+ * so when opened. */
+static void test_upgrade_v4(void **state)
+{
+    fx_t *f = *state;
+    ledger_store_t *st;
+    ledger_err_t err;
+    static const char *const forms[] = {"urn:epc:id:sgtin:0614141.812345.6789",
+                                        "https://example.com/01/80614141123458/21/6789",
+                                        "urn:epc:tag:sgtin-96:3.0614141.812345.6789"};
+    rec(f,
+        "{%s, \"type\": \"ObjectEvent\", \"eventTime\": \"2026-03-04T08:00:00Z\", "
+        "\"eventTimeZoneOffset\": \"+00:00\", \"action\": \"OBSERVE\", \"epcList\": "
+        "[\"urn:epc:tag:sgtin-96:3.0614141.812345.6789\"]}",
+        ctx);
+    ledger_store_close(f->n.st);
+    f->n.st = NULL;
+    make_v4(f->n.dir);
+    assert_int_equal(ledger_store_open(f->n.dir, LEDGER_STORE_RDONLY, NULL, &st, &err), 0);
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        int n = 0;
+        if (ledger_store_find_ident(st, forms[i], count_hit, &n, &err) != 0)
+            fail_msg("%s: %s", forms[i], err.msg);
+        assert_int_equal(n, 1);
+    }
+    ledger_store_close(st);
+    assert_int_equal(
+        ledger_store_open(f->n.dir, 0, ledger_identity_public(f->n.id), &f->n.st, &err), 0);
+    assert_int_equal(ledger_store_verify(f->n.st, NULL, NULL, &err), 0);
+}
+
 /* verify notices a card that does not match its event */
 static void test_verify_card(void **state)
 {
@@ -612,6 +670,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_verify_card, setup, teardown),
         cmocka_unit_test_setup_teardown(test_units_and_lots, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_v3, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_v4, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
