@@ -72,13 +72,14 @@ static int steps_add(steps_t *s, const uint8_t *feed, uint64_t seq)
 
 /* The trace (ledger_trace.h): every event node, the errorDeclaration of an
  * erroneous one, and every sealed step it placed. */
-static int select_by_trace(ledger_store_t *st, const char *ident, steps_t *out, ledger_err_t *err)
+static int select_by_trace(ledger_store_t *st, const ledger_key_t *ident, steps_t *out,
+                           ledger_err_t *err)
 {
     ledger_trace_opts_t opts = {0};
     ledger_trace_t *t = NULL;
     int rc;
     opts.dir = LEDGER_TRACE_BOTH;
-    if ((rc = ledger_trace_run(st, ident, &opts, &t, err)))
+    if ((rc = ledger_trace_run_key(st, ident, &opts, &t, err)))
         return rc;
     for (size_t i = 0; i < ledger_trace_node_count(t) && !rc; i++) {
         const ledger_trace_node_t *nd = ledger_trace_node(t, i);
@@ -124,7 +125,8 @@ static int ident_cb(const ledger_stored_t *s, int role, void *vctx)
     return ident_entry(s, vctx);
 }
 
-static int select_by_ident(ledger_store_t *st, const char *ident, steps_t *out, ledger_err_t *err)
+static int select_by_ident(ledger_store_t *st, const ledger_key_t *ident, steps_t *out,
+                           ledger_err_t *err)
 {
     ident_ctx_t c = {out, json_object()};
     json_t *seen;
@@ -133,11 +135,11 @@ static int select_by_ident(ledger_store_t *st, const char *ident, steps_t *out, 
     int rc;
     if (!c.ids)
         return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-    rc = ledger_store_find_ident(st, ident, ident_cb, &c, err);
+    rc = ledger_store_find_ident_key(st, ident, ident_cb, &c, err);
     if (!rc && !out->n)
-        rc = ledger_store_find_event(st, ident, ident_entry, &c, err);
+        rc = ledger_store_find_event(st, ident->text, ident_entry, &c, err);
     else if (rc == LEDGER_ENOTFOUND || rc == LEDGER_EINPUT)
-        rc = ledger_store_find_event(st, ident, ident_entry, &c, err);
+        rc = ledger_store_find_event(st, ident->text, ident_entry, &c, err);
     seen = json_deep_copy(c.ids);
     json_object_foreach(seen, id, v)
     {
@@ -148,12 +150,13 @@ static int select_by_ident(ledger_store_t *st, const char *ident, steps_t *out, 
     json_decref(seen);
     json_decref(c.ids);
     if (!rc && !out->n)
-        rc = ledger_err_set(err, LEDGER_ENOTFOUND, "no event of this home names %s", ident);
+        rc = ledger_err_set(err, LEDGER_ENOTFOUND, "no event of this home names %s", ident->given);
     return rc;
 }
 
 /* The one place that decides which entries a bundle is about. */
-static int select_steps(ledger_store_t *st, const char *ident, steps_t *out, ledger_err_t *err)
+static int select_steps(ledger_store_t *st, const ledger_key_t *ident, steps_t *out,
+                        ledger_err_t *err)
 {
     (void)select_by_ident; /* the fallback without ledger_trace: swap the call below */
     return select_by_trace(st, ident, out, err);
@@ -164,7 +167,7 @@ static int select_steps(ledger_store_t *st, const char *ident, steps_t *out, led
 static int create_main(cli_ctx_t *ctx, int argc, char **argv)
 {
     const char *ident = NULL, *outpath = NULL;
-    char *key = NULL;
+    ledger_key_t *key = NULL;
     int only_own = 0, rc;
     ledger_home_t *home = NULL;
     const ledger_identity_t *id;
@@ -204,7 +207,7 @@ static int create_main(cli_ctx_t *ctx, int argc, char **argv)
         return cli_usage("bundle create", "give the identifier the bundle is about");
     if (!outpath)
         return cli_usage("bundle create", "give the file to write with --out FILE");
-    if ((rc = cli_ident_arg("bundle create", ident, &key, NULL)))
+    if ((rc = cli_ident_arg("bundle create", ident, &key)))
         return rc;
     if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY | LEDGER_STORE_RANDOM, &home))) {
         free(key);

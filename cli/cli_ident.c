@@ -143,28 +143,22 @@ void cli_ident_free(cli_ident_cfg_t *c)
     c->opts.gcp = NULL;
 }
 
-int cli_ident_arg(const char *cmd, const char *arg, char **out, int *gs1)
+int cli_ident_arg(const char *cmd, const char *arg, ledger_key_t **out)
 {
-    gs1_ident_t id = {0};
-    gs1_err_t err;
+    ledger_err_t err;
     char shown[256];
     int rc;
-    *out = NULL;
-    if ((rc = gs1_ident_parse(arg, strlen(arg), NULL, &id, &err))) {
-        fprintf(stderr, "keten %s: %s: %s\n", cmd,
-                cli_ident_show(arg, strlen(arg), shown, sizeof shown), err.msg);
-        return cli_exit_code(rc);
-    }
-    if (gs1)
-        *gs1 = strcmp(id.kind, "url") != 0;
-    /* a URI (EPC URN, Digital Link, eventID) as typed: the ledger finds
-     * every form of it and its messages name what the user wrote; a hex
-     * EPC, tag URN or element string by its key */
-    *out = strdup(strchr(arg, ':') && strcmp(id.kind, "epc-tag-urn") != 0 ? arg : id.key);
-    gs1_ident_clear(&id);
-    if (!*out) {
+    if (!(*out = malloc(sizeof **out))) {
         fprintf(stderr, "keten %s: out of memory\n", cmd);
         return CLI_EXIT_ENV;
+    }
+    /* the one reading of the identifier: everything below takes the key */
+    if ((rc = ledger_key_read(arg, *out, &err))) {
+        fprintf(stderr, "keten %s: %s: %s\n", cmd,
+                cli_ident_show(arg, strlen(arg), shown, sizeof shown), err.msg);
+        free(*out);
+        *out = NULL;
+        return cli_exit_code(rc);
     }
     return 0;
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "cli_common.h"
+#include "ledger_epcis.h"
 #include "gs1_gcp.h"
 #include "gs1_ident.h"
 
@@ -44,17 +45,16 @@ void cli_ident_free(cli_ident_cfg_t *c);
  * bytes.  Returns out. */
 char *cli_ident_show(const char *code, size_t len, char *out, size_t cap);
 
-/* The identifier a command's argument names, as the ledger's indexes key
- * it: every form `keten decode` reads (gs1_ident_parse: Digital Link on
- * any domain, element string with or without parentheses, EPC pure
- * identity, class and tag URN, EPC hex, bare GTIN, nfc-uid:) is checked
- * as decode checks it; a URI (EPC URN, Digital Link, an eventID, urn:uuid:,
- * ni:///...) comes back as given (the ledger brings it to its canonical
- * form), a hex EPC, tag URN or element string as its canonical key. *out is malloc'd (the caller
- * frees it); *gs1, when not NULL, is set to 1 when arg is a GS1 or EPC identifier, 0 for another
- * URI. On bad input (a wrong check digit, not a code at all) prints "keten CMD: ARG: <decode's
- * message>" and returns CLI_EXIT_INPUT; out of memory: CLI_EXIT_ENV. 0 on success. */
-int cli_ident_arg(const char *cmd, const char *arg, char **out, int *gs1);
+/* The identifier a command's argument names, read once: every form
+ * `keten decode` reads (Digital Link on any domain, element string with or
+ * without parentheses, EPC pure identity, class and tag URN, EPC hex, bare
+ * GTIN, nfc-uid:, any other URI such as an eventID or FEED:SEQ), through
+ * ledger_key_read, into a malloc'd key (the caller frees it) that the
+ * ledger's queries take as it is; (*out)->given is arg.  On bad input (a
+ * wrong check digit, not a code at all) prints "keten CMD: ARG: <decode's
+ * message>" and returns CLI_EXIT_INPUT; out of memory: CLI_EXIT_ENV. 0 on
+ * success. */
+int cli_ident_arg(const char *cmd, const char *arg, ledger_key_t **out);
 
 /* Usage text lines of the identifier options, for the commands' --help. */
 extern const char cli_ident_options_usage[];

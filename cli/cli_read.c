@@ -364,21 +364,21 @@ int cli_show_main(cli_ctx_t *ctx, int argc, char **argv)
                 goto fail;
         } else {
             /* an eventID or event hash, else an identifier in any form: its events */
-            char *key = NULL;
-            int gs1 = 0;
+            ledger_key_t *key = NULL;
             if ((rc = ledger_store_find_event(ledger_home_store(home), what, show_entry, &sc,
                                               &err)) != LEDGER_ENOTFOUND) {
                 if (rc)
                     goto fail;
-            } else if ((rc = cli_ident_arg("show", what, &key, &gs1))) {
+            } else if ((rc = cli_ident_arg("show", what, &key))) {
                 ledger_home_close(home);
                 return rc;
-            } else if (!gs1) {
+            } else if (!key->gs1) {
                 free(key);
                 rc = LEDGER_ENOTFOUND; /* the message of ledger_store_find_event */
                 goto fail;
             } else {
-                rc = ledger_store_find_ident(ledger_home_store(home), key, show_ident, &sc, &err);
+                rc = ledger_store_find_ident_key(ledger_home_store(home), key, show_ident, &sc,
+                                                 &err);
                 free(key);
                 if (rc)
                     goto fail;

@@ -343,7 +343,7 @@ int cli_trace_main(cli_ctx_t *ctx, int argc, char **argv)
     ledger_trace_opts_t o = {0};
     ledger_trace_t *t = NULL;
     const char *id = NULL, *v;
-    char *key = NULL;
+    ledger_key_t *key = NULL;
     int dot = 0, oldest = 0, origin = 0, rc;
     size_t num;
     ledger_err_t err;
@@ -391,7 +391,7 @@ int cli_trace_main(cli_ctx_t *ctx, int argc, char **argv)
         return cli_usage("trace", "what to trace? give an identifier or event ID");
     if (dot && ctx->json)
         return cli_usage("trace", "--json or --dot, not both");
-    if ((rc = cli_ident_arg("trace", id, &key, NULL)))
+    if ((rc = cli_ident_arg("trace", id, &key)))
         return rc;
     if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY | LEDGER_STORE_RANDOM, &home))) {
         free(key);
@@ -415,7 +415,7 @@ int cli_trace_main(cli_ctx_t *ctx, int argc, char **argv)
         json_decref(r);
         goto done;
     }
-    if ((rc = ledger_trace_run(ledger_home_store(home), key, &o, &t, &err))) {
+    if ((rc = ledger_trace_run_key(ledger_home_store(home), key, &o, &t, &err))) {
         rc = cli_fail(ctx, rc, &err);
         goto done;
     }
@@ -657,7 +657,7 @@ int cli_recall_main(cli_ctx_t *ctx, int argc, char **argv)
 {
     ledger_home_t *home = NULL;
     const char *lot = NULL, *v, *maxt = NULL;
-    char *key = NULL;
+    ledger_key_t *key = NULL;
     int csv = 0, rc;
     double max = 0;
     ledger_recall_t *r = NULL;
@@ -698,7 +698,7 @@ int cli_recall_main(cli_ctx_t *ctx, int argc, char **argv)
         return cli_usage("recall", "which lot? give e.g. urn:epc:class:lgtin:...");
     if (csv && ctx->json)
         return cli_usage("recall", "--json or --csv, not both");
-    if ((rc = cli_ident_arg("recall", lot, &key, NULL)))
+    if ((rc = cli_ident_arg("recall", lot, &key)))
         return rc;
     /* with read-ahead: a recall reads thousands of cards that lie together */
     if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY, &home))) {
@@ -851,7 +851,7 @@ int cli_lifecycle_main(cli_ctx_t *ctx, int argc, char **argv)
 {
     ledger_home_t *home = NULL;
     const char *id = NULL, *v, *location = NULL;
-    char *key = NULL;
+    ledger_key_t *key = NULL;
     const char **laundries = NULL;
     size_t nl = 0;
     int due = 0, all = 0, rc;
@@ -896,7 +896,7 @@ int cli_lifecycle_main(cli_ctx_t *ctx, int argc, char **argv)
         return cli_usage("lifecycle", due ? "--due needs --location SGLN and no garment"
                                           : "which garment? give its EPC or Digital Link");
     }
-    if ((rc = cli_ident_arg("lifecycle", due ? location : id, &key, NULL))) {
+    if ((rc = cli_ident_arg("lifecycle", due ? location : id, &key))) {
         free(laundries);
         return rc;
     }

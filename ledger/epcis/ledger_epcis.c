@@ -521,6 +521,46 @@ int ledger_ident_key(const char *id, char *out, size_t cap, ledger_err_t *err)
     return 0;
 }
 
+int ledger_key_read(const char *id, ledger_key_t *out, ledger_err_t *err)
+{
+    gs1_ident_t gi = {0};
+    gs1_err_t g;
+    int rc;
+    if (!id || !out)
+        return ledger_err_set(err, LEDGER_EINVAL, "ledger_key_read: NULL argument");
+    if ((rc = gs1_ident_parse(id, strlen(id), NULL, &gi, &g)) < 0)
+        return ledger_err_gs1(err, &g);
+    rc = ledger_key_of_index(gi.key, strcmp(gi.kind, "url") != 0, out, err);
+    out->given = id;
+    /* the lot next to the serial: from the fields read, no second parse */
+    if (rc == 0 && gi.scheme && strcmp(gi.scheme, "sgtin") == 0) {
+        const char *gtin = NULL, *lot = NULL;
+        for (size_t i = 0; i < gi.nfields; i++) {
+            if (strcmp(gi.fields[i].ai, "01") == 0)
+                gtin = gi.fields[i].value;
+            else if (strcmp(gi.fields[i].ai, "10") == 0)
+                lot = gi.fields[i].value;
+        }
+        if (gtin && lot && strlen(gtin) == 14 &&
+            gs1_key_lgtin(gtin, lot, out->lot, sizeof out->lot, NULL) != 0)
+            out->lot[0] = '\0';
+    }
+    gs1_ident_clear(&gi);
+    return rc;
+}
+
+int ledger_key_of_index(const char *key, int gs1, ledger_key_t *out, ledger_err_t *err)
+{
+    size_t n = strlen(key);
+    if (n >= sizeof out->text)
+        return ledger_err_set(err, LEDGER_ETOOBIG, "identifier too long: %.80s...", key);
+    memcpy(out->text, key, n + 1);
+    out->lot[0] = '\0';
+    out->given = key;
+    out->gs1 = gs1;
+    return 0;
+}
+
 void ledger_ident_key_stored(const char *id, char out[LEDGER_IDENT_KEY_MAX])
 {
     if (ledger_ident_key(id, out, LEDGER_IDENT_KEY_MAX, NULL) == 0)

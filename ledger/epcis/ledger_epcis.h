@@ -160,6 +160,37 @@ enum ledger_epcis_role {
  * ("Digital Link: AI (01): check digit is 8, expected 2"), LEDGER_ETOOBIG. */
 int ledger_ident_key(const char *id, char *out, size_t cap, ledger_err_t *err);
 
+/* An identifier on its way into the ledger's queries: read once, at the
+ * edge (a command's argument, a test, a benchmark), by ledger_key_read,
+ * and handed down as this type; no query reads its text again.
+ *   text   the one canonical key (ledger_ident_key)
+ *   lot    the lot (LGTIN key) the identifier names next to its serial, as
+ *          a printed label's Digital Link /01/<GTIN>/10/<lot>/21/<serial>
+ *          or element string (01)(10)(21) does (the key drops the lot);
+ *          "" when none
+ *   given  what was read (for messages; not owned: it must outlive the key)
+ *   gs1    1 for a GS1 or EPC identifier, 0 for another URI (an event ID,
+ *          urn:uuid:..., FEED:SEQ), which is its own key
+ * Owned by the caller; about 4 KB. */
+#define LEDGER_KEY_LOT_MAX 128
+typedef struct ledger_key {
+    char text[LEDGER_IDENT_KEY_MAX];
+    char lot[LEDGER_KEY_LOT_MAX];
+    const char *given;
+    int gs1;
+} ledger_key_t;
+
+/* Reads id, in any form gs1_ident reads (Digital Link on any domain, EPC
+ * URN, tag URN, EPC hex, element string, a plain URI), into *out: one
+ * parse.  0, or LEDGER_EINPUT with gs1's message -- the words `keten
+ * decode` uses. */
+int ledger_key_read(const char *id, ledger_key_t *out, ledger_err_t *err);
+
+/* A key the store's own index handed back (already canonical: nothing to
+ * read): copies it into *out (no lot; given = key, which must outlive
+ * out).  LEDGER_ETOOBIG past LEDGER_IDENT_KEY_MAX. */
+int ledger_key_of_index(const char *key, int gs1, ledger_key_t *out, ledger_err_t *err);
+
 /* The key of an identifier of an event already in the log, which never
  * fails: ledger_ident_key(), else (an event recorded before the rules got
  * stricter) the event hash's canonical form (gs1_key_hash), else id as

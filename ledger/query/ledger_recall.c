@@ -241,7 +241,7 @@ done:
     return rc;
 }
 
-int ledger_recall_run(ledger_store_t *st, const char *lot, const ledger_trace_opts_t *opts,
+int ledger_recall_run(ledger_store_t *st, const ledger_key_t *lot, const ledger_trace_opts_t *opts,
                       int have_max_temp, double max_temp, ledger_recall_t **out, ledger_err_t *err)
 {
     ledger_trace_opts_t o = {0};
@@ -257,13 +257,13 @@ int ledger_recall_run(ledger_store_t *st, const char *lot, const ledger_trace_op
         o = *opts;
     o.dir = LEDGER_TRACE_FORWARD;
     o.no_sealed = 1; /* a recall lists what moved: sealed entries say nothing of that */
-    if (!(r = calloc(1, sizeof *r)) || !(r->lot = strdup(lot))) {
+    if (!(r = calloc(1, sizeof *r)) || !(r->lot = strdup(lot->given))) {
         free(r);
         return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
     }
     r->have_max_temp = have_max_temp;
     r->max_temp = max_temp;
-    if ((rc = ledger_trace_run(st, lot, &o, &r->t, err)))
+    if ((rc = ledger_trace_run_key(st, lot, &o, &r->t, err)))
         goto fail;
     n = ledger_trace_node_count(r->t);
     ne = ledger_trace_edge_count(r->t);

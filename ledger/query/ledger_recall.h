@@ -67,8 +67,8 @@ typedef struct ledger_recall_excursion {
     double celsius;
 } ledger_recall_excursion_t;
 
-/* Recalls `lot` (any identifier a trace starts from; usually
- * urn:epc:class:lgtin:...). opts may be NULL (defaults); direction and
+/* Recalls `lot` (any identifier a trace starts from, read once with
+ * ledger_key_read; usually urn:epc:class:lgtin:...). opts may be NULL (defaults); direction and
  * sealed steps are the recall's own (forward, none). With have_max_temp
  * (max_temp in CEL), sensor reports of a type ending in "Temperature" with
  * a value above max_temp, converted from the report's uom, are excursions,
@@ -76,7 +76,7 @@ typedef struct ledger_recall_excursion {
  * only events whose card shows such a reading are decoded. *out owns the
  * trace it was computed from.
  * Errors as ledger_trace_run; on error *out is NULL. */
-int ledger_recall_run(ledger_store_t *st, const char *lot, const ledger_trace_opts_t *opts,
+int ledger_recall_run(ledger_store_t *st, const ledger_key_t *lot, const ledger_trace_opts_t *opts,
                       int have_max_temp, double max_temp, ledger_recall_t **out, ledger_err_t *err);
 void ledger_recall_free(ledger_recall_t *r);
 

@@ -68,6 +68,7 @@
 
 #include "ledger_entry.h"
 #include "ledger_error.h"
+#include "ledger_epcis.h"
 #include "ledger_store.h"
 
 #define LEDGER_TRACE_SEALED_RUN 8
@@ -177,6 +178,11 @@ typedef struct ledger_trace ledger_trace_t;
  * On failure *out is NULL. */
 int ledger_trace_run(ledger_store_t *st, const char *start, const ledger_trace_opts_t *opts,
                      ledger_trace_t **out, ledger_err_t *err);
+/* The same from start read already (ledger_key_read): what the commands
+ * use, so that an identifier is read once, where it comes in.
+ * ledger_trace_run is ledger_key_read and this. */
+int ledger_trace_run_key(ledger_store_t *st, const ledger_key_t *start,
+                         const ledger_trace_opts_t *opts, ledger_trace_t **out, ledger_err_t *err);
 
 void ledger_trace_free(ledger_trace_t *t);
 

@@ -31,6 +31,18 @@ static int same_loc(const char *a, const char *b)
     return strcmp(ca, cb) == 0;
 }
 
+/* A location as an event wrote it (a is stored data) is location k. */
+static int same_loc_key(const char *a, const ledger_key_t *k)
+{
+    char ca[LEDGER_IDENT_KEY_MAX];
+    if (!a)
+        return 0;
+    if (strcmp(a, k->text) == 0 || strcmp(a, k->given) == 0)
+        return 1;
+    ledger_ident_key_stored(a, ca);
+    return strcmp(ca, k->text) == 0;
+}
+
 static void set_str(json_t *o, const char *k, const char *v)
 {
     json_object_set_new(o, k, v ? json_string(v) : json_null());
@@ -254,8 +266,9 @@ static const char *life_status(const life_t *lf, long max)
 /* The answer of ledger_trace_lifecycle; *garment is 0 when nothing says
  * the identifier is a garment (no garment ILMD on its commissioning, no
  * laundering step, no stay at a named laundry). */
-static int lifecycle_run(ledger_store_t *st, const char *garment, const char *const *laundries,
-                         size_t n_laundries, json_t **out, int *is_garment, ledger_err_t *err)
+static int lifecycle_run(ledger_store_t *st, const ledger_key_t *garment,
+                         const char *const *laundries, size_t n_laundries, json_t **out,
+                         int *is_garment, ledger_err_t *err)
 {
     ledger_trace_opts_t o = {.dir = LEDGER_TRACE_BOTH};
     life_t lf = {.commission = (size_t)-1,
@@ -271,7 +284,7 @@ static int lifecycle_run(ledger_store_t *st, const char *garment, const char *co
 
     *out = NULL;
     *is_garment = 0;
-    if ((rc = ledger_trace_run(st, garment, &o, &lf.t, err)))
+    if ((rc = ledger_trace_run_key(st, garment, &o, &lf.t, err)))
         return rc;
     /* the start is the garment's node when it is an identifier: no second
      * reading of the identifier */
@@ -281,7 +294,7 @@ static int lifecycle_run(ledger_store_t *st, const char *garment, const char *co
     if (lf.g == (size_t)-1 || !(lf.ev = calloc(ledger_trace_node_count(lf.t) + 1, sizeof *lf.ev))) {
         ledger_trace_free(lf.t);
         return lf.g == (size_t)-1
-                   ? ledger_err_set(err, LEDGER_ENOTFOUND, "no event names %s", garment)
+                   ? ledger_err_set(err, LEDGER_ENOTFOUND, "no event names %s", garment->given)
                    : ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
     }
     /* the garment's own events, in time order (edges are in event order) */
@@ -327,7 +340,7 @@ static int lifecycle_run(ledger_store_t *st, const char *garment, const char *co
         eolj = event_ref(life_node(&lf, lf.eol));
         json_object_set(eolj, "outputs", outputs);
     }
-    r = json_pack("{s:s, s:o, s:I, s:o, s:o, s:o, s:o, s:s, s:b}", "garment", garment,
+    r = json_pack("{s:s, s:o, s:I, s:o, s:o, s:o, s:o, s:s, s:b}", "garment", garment->given,
                   "commissioned", com, "washes", (json_int_t)lf.washes, "washEvents", washev,
                   "repairs", repairs, "holder", holder, "endOfLife", eolj, "status",
                   life_status(&lf, max), "truncated", ledger_trace_truncated(lf.t));
@@ -343,7 +356,8 @@ static int lifecycle_run(ledger_store_t *st, const char *garment, const char *co
     return 0;
 }
 
-int ledger_trace_lifecycle(ledger_store_t *st, const char *garment, const char *const *laundries,
+int ledger_trace_lifecycle(ledger_store_t *st, const ledger_key_t *garment,
+                           const char *const *laundries,
                            size_t n_laundries, json_t **out, ledger_err_t *err)
 {
     int is_garment, rc = lifecycle_run(st, garment, laundries, n_laundries, out, &is_garment, err);
@@ -355,7 +369,7 @@ int ledger_trace_lifecycle(ledger_store_t *st, const char *garment, const char *
                           "%s is not a garment: its commissioning records no garment ILMD "
                           "(garment:maxWashCycles, garment:fibreComposition, ...) and no "
                           "laundering step names it%s",
-                          garment, n_laundries ? " nor a stay at a --laundry location" : "");
+                          garment->given, n_laundries ? " nor a stay at a --laundry location" : "");
 }
 
 /* ---- due ---------------------------------------------------------------- */
@@ -392,7 +406,8 @@ static int cmp_u64(const void *a, const void *b)
  * location (bizLocation or readPoint: the loc index) or names it as a
  * source or destination (the ident index), from their cards: the
  * candidates for "the garments at this location". Into the set *ids. */
-static int due_candidates(ledger_store_t *st, const char *location, json_t *ids, ledger_err_t *err)
+static int due_candidates(ledger_store_t *st, const ledger_key_t *location, json_t *ids,
+                          ledger_err_t *err)
 {
     due_ctx_t dc = {0};
     ledger_ident_hit_t *hits = NULL;
@@ -401,9 +416,10 @@ static int due_candidates(ledger_store_t *st, const char *location, json_t *ids,
 
     if ((rc = ledger_store_hold(st, err)))
         return rc;
-    if ((rc = ledger_store_find_location(st, location, due_loc_cb, &dc, err)))
+    if ((rc = ledger_store_find_location_key(st, location, due_loc_cb, &dc, err)))
         goto done;
-    rc = ledger_store_ident_hits(st, location, INT64_MIN, INT64_MAX, &hits, &nh, &ch, err);
+    rc = ledger_store_ident_hits_canonical(st, location->text, INT64_MIN, INT64_MAX, &hits, &nh,
+                                           &ch, err);
     if (rc && rc != LEDGER_ENOTFOUND && rc != LEDGER_EINPUT)
         goto done;
     rc = 0;
@@ -437,15 +453,21 @@ done:
     return rc;
 }
 
-int ledger_trace_due(ledger_store_t *st, const char *location, const char *const *laundries,
+int ledger_trace_due(ledger_store_t *st, const ledger_key_t *location,
+                     const char *const *laundries,
                      size_t n_laundries, int due_only, json_t **out, ledger_err_t *err)
 {
     json_t *ids = json_object(), *list = json_array();
+    ledger_key_t *k = malloc(sizeof *k);
     const char *id;
     json_t *v;
     int rc;
 
     *out = NULL;
+    if (!k) {
+        rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+        goto fail;
+    }
     if ((rc = due_candidates(st, location, ids, err)))
         goto fail;
     json_object_foreach(ids, id, v)
@@ -454,7 +476,9 @@ int ledger_trace_due(ledger_store_t *st, const char *location, const char *const
         const json_t *h;
         const char *st_;
         int is_garment;
-        if ((rc = lifecycle_run(st, id, laundries, n_laundries, &lc, &is_garment, err)))
+        /* a key of the index: nothing to read again */
+        if ((rc = ledger_key_of_index(id, 1, k, err)) ||
+            (rc = lifecycle_run(st, k, laundries, n_laundries, &lc, &is_garment, err)))
             goto fail;
         if (!is_garment) { /* a carton, a case, a pack of meat */
             json_decref(lc);
@@ -462,7 +486,7 @@ int ledger_trace_due(ledger_store_t *st, const char *location, const char *const
         }
         h = json_object_get(lc, "holder");
         st_ = json_string_value(json_object_get(lc, "status"));
-        if (!same_loc(json_string_value(json_object_get(h, "location")), location) ||
+        if (!same_loc_key(json_string_value(json_object_get(h, "location")), location) ||
             (due_only && !streq(st_, "due") && !streq(st_, "at_maximum") && !streq(st_, "over"))) {
             json_decref(lc);
             continue;
@@ -478,17 +502,20 @@ int ledger_trace_due(ledger_store_t *st, const char *location, const char *const
         json_decref(lc);
     }
     json_decref(ids);
-    *out = json_pack("{s:s, s:o}", "location", location, "garments", list);
+    free(k);
+    *out = json_pack("{s:s, s:o}", "location", location->given, "garments", list);
     return 0;
 fail:
     json_decref(ids);
     json_decref(list);
+    free(k);
     return rc;
 }
 
 /* ---- meat origin ------------------------------------------------------------ */
 
-int ledger_trace_origin(ledger_store_t *st, const char *pack, json_t **out, ledger_err_t *err)
+int ledger_trace_origin(ledger_store_t *st, const ledger_key_t *pack, json_t **out,
+                        ledger_err_t *err)
 {
     static const char *const keys[] = {"species",
                                        "bornIn",
@@ -506,7 +533,7 @@ int ledger_trace_origin(ledger_store_t *st, const char *pack, json_t **out, ledg
     int rc;
 
     *out = NULL;
-    if ((rc = ledger_trace_run(st, pack, &o, &t, err)))
+    if ((rc = ledger_trace_run_key(st, pack, &o, &t, err)))
         return rc;
     origin = json_object();
     lots = json_array();

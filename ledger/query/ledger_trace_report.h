@@ -58,8 +58,9 @@
  * (no garment ILMD on its commissioning, no laundering step, no stay at
  * one of the laundries): an SSCC carton, a pack of meat.
  * Errors as ledger_trace_run. */
-int ledger_trace_lifecycle(ledger_store_t *st, const char *garment, const char *const *laundries,
-                           size_t n_laundries, json_t **out, ledger_err_t *err);
+int ledger_trace_lifecycle(ledger_store_t *st, const ledger_key_t *garment,
+                           const char *const *laundries, size_t n_laundries, json_t **out,
+                           ledger_err_t *err);
 
 /* The garments whose last known location is `location` (an SGLN URN or
  * Digital Link: bizLocation, readPoint or a location destination), each
@@ -70,8 +71,9 @@ int ledger_trace_lifecycle(ledger_store_t *st, const char *garment, const char *
  * loc index: bizLocation, readPoint) or name it as a source or destination
  * (the identifier index), read from their cards. New reference in *out
  * ({"location", "garments": [...]}). */
-int ledger_trace_due(ledger_store_t *st, const char *location, const char *const *laundries,
-                     size_t n_laundries, int due_only, json_t **out, ledger_err_t *err);
+int ledger_trace_due(ledger_store_t *st, const ledger_key_t *location,
+                     const char *const *laundries, size_t n_laundries, int due_only,
+                     json_t **out, ledger_err_t *err);
 
 /* Origin of a pack of meat (EU beef labelling): trace back and collect the
  * meat ILMD along the way: bornIn, rearedIn, slaughteredIn,
@@ -80,6 +82,10 @@ int ledger_trace_due(ledger_store_t *st, const char *location, const char *const
  * the lot numbers (cbvmda:lotNumber) met; each value with the event
  * (feed:seq, time) that states it. Several different values of one key are
  * all listed (a pack from several animals). New reference in *out. */
-int ledger_trace_origin(ledger_store_t *st, const char *pack, json_t **out, ledger_err_t *err);
+int ledger_trace_origin(ledger_store_t *st, const ledger_key_t *pack, json_t **out,
+                        ledger_err_t *err);
+
+/* Each of these takes its identifier read once, where it came in
+ * (ledger_key_read, ledger_epcis.h), and does not read its text again. */
 
 #endif

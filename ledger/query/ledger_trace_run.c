@@ -1,7 +1,7 @@
 /* ledger_trace_run.c -- the entry point of the trace (ledger_trace.h):
  * ledger_trace_run in its steps -- the options, one read snapshot for the
  * whole walk, the start (an entry "FEEDHEX:SEQ", an event ID, or an
- * identifier in any GS1 form, canonicalised once here), the walk
+ * identifier as its key, ledger_key_t, read once at the edge), the walk
  * (ledger_trace.c), the sealed steps next to what it found
  * (ledger_trace_sealed.c), and the final order (ledger_trace_graph.c). */
 #include "ledger_trace.h"
@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gs1_key.h"
 #include "ledger_epcis.h"
 #include "ledger__trace.h"
 
@@ -27,13 +26,6 @@ static int parse_feed_seq(const char *s, uint8_t feed[LEDGER_FEED_LEN], uint64_t
         return 0;
     *seq = strtoull(s + 2 * LEDGER_FEED_LEN + 1, NULL, 10);
     return *seq > 0;
-}
-
-/* The lot class a Digital Link names next to its serial (/10/ and /21/). */
-static void dl_lot(const char *given, char out[LEDGER_IDENT_KEY_MAX])
-{
-    if (gs1_key_lot(given, out, LEDGER_IDENT_KEY_MAX, NULL))
-        out[0] = '\0';
 }
 
 /* The walk's options: opts (NULL: none) with the defaults filled in.
@@ -84,20 +76,16 @@ static int start_entry(ledger__twalk_t *w, const char *start, const uint8_t *fee
     return 0;
 }
 
-/* Any other start: canonicalised into canon when it has a GS1 form, else
- * taken as written and looked up as an event ID (whose node is then the
- * trace's start). What is no event is an identifier: *is_ident = 1 and its
- * first items queued. LEDGER_EINPUT for a bad or over-long identifier. */
-static int start_named(ledger__twalk_t *w, const char *start, char canon[LEDGER_IDENT_KEY_MAX],
-                       int *is_ident)
+/* Any other start, as its key: a URI without GS1 form is looked up as an
+ * event ID first (whose node is then the trace's start). What is no event
+ * is an identifier: *is_ident = 1 and its first items queued. */
+static int start_named(ledger__twalk_t *w, const ledger_key_t *k, int *is_ident)
 {
     ledger_err_t *err = w->err, e2;
-    int rc = ledger_ident_key(start, canon, LEDGER_IDENT_KEY_MAX, &e2);
-    if (rc)
-        return ledger_err_set(err, LEDGER_EINPUT, "%s", e2.msg);
-    if (strcmp(canon, start) == 0) { /* no GS1 form: the URI as written, an event ID */
+    int rc;
+    if (!k->gs1) { /* no GS1 form: the URI as written, an event ID */
         ledger__tstart_t sc = {.w = w};
-        rc = ledger_store_find_event(w->st, start, ledger__trace_start_cb, &sc, &e2);
+        rc = ledger_store_find_event(w->st, k->text, ledger__trace_start_cb, &sc, &e2);
         if (rc && rc != LEDGER_ENOTFOUND)
             return ledger_err_set(err, rc, "%s", e2.msg);
         if (sc.n)
@@ -105,36 +93,35 @@ static int start_named(ledger__twalk_t *w, const char *start, char canon[LEDGER_
     }
     if (w->t->start == (size_t)-1) {
         *is_ident = 1;
-        if (ledger__trace_start_ident(w, canon))
+        if (ledger__trace_start_ident(w, k->text))
             return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
     }
     return 0;
 }
 
 /* The walk from the start: an event's declarations and identifiers, then
- * the queue; for an identifier start the lot its Digital Link names next to
- * its serial is followed back too, and its node becomes the trace's start
+ * the queue; for an identifier start the lot it names next to its serial
+ * (k->lot) is followed back too, and its node becomes the trace's start
  * (LEDGER_ENOTFOUND when no event names it). */
-static int walk(ledger__twalk_t *w, const char *start, const char *canon, int is_ident)
+static int walk(ledger__twalk_t *w, const ledger_key_t *k, int is_ident)
 {
-    char lot[LEDGER_IDENT_KEY_MAX];
+    const char *lot = "";
     int rc;
-    lot[0] = '\0';
     if (!is_ident) {
         if ((rc = ledger__trace_check_declarations(w, 0)))
             return rc;
         if ((rc = ledger__trace_start_event(w, w->t->start)))
             return rc;
     } else if (w->o.dir & LEDGER_TRACE_BACK) {
-        dl_lot(start, lot);
+        lot = k->lot;
     }
-    if ((rc = ledger__trace_drain(w, canon, lot)))
+    if ((rc = ledger__trace_drain(w, k->text, lot)))
         return rc;
     if (is_ident) {
-        size_t node = ledger__trace_find_canonical(w->t, canon);
+        size_t node = ledger__trace_find_canonical(w->t, k->text);
         if (node == (size_t)-1)
             return ledger_err_set(w->err, LEDGER_ENOTFOUND, "no event names %s in this store",
-                                  start);
+                                  k->given ? k->given : k->text);
         w->t->start = node;
     }
     return 0;
@@ -145,17 +132,34 @@ static int walk(ledger__twalk_t *w, const char *start, const char *canon, int is
 int ledger_trace_run(ledger_store_t *st, const char *start, const ledger_trace_opts_t *opts,
                      ledger_trace_t **out, ledger_err_t *err)
 {
+    ledger_key_t *k;
+    int rc;
+    if (out)
+        *out = NULL;
+    if (!st || !start || !*start || !out)
+        return ledger_err_set(err, LEDGER_EINVAL, "trace: no store, start or result");
+    if (!(k = malloc(sizeof *k)))
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    rc = ledger_key_read(start, k, err);
+    if (rc == 0)
+        rc = ledger_trace_run_key(st, k, opts, out, err);
+    free(k);
+    return rc;
+}
+
+int ledger_trace_run_key(ledger_store_t *st, const ledger_key_t *start,
+                         const ledger_trace_opts_t *opts, ledger_trace_t **out, ledger_err_t *err)
+{
     ledger__twalk_t w;
     ledger_trace_opts_t o;
     ledger_trace_t *t = NULL;
-    char canon[LEDGER_IDENT_KEY_MAX];
     uint8_t feed[LEDGER_FEED_LEN];
     uint64_t seq;
     int rc, is_ident = 0, held = 0;
 
     if (out)
         *out = NULL;
-    if (!st || !start || !*start || !out)
+    if (!st || !start || !start->text[0] || !out)
         return ledger_err_set(err, LEDGER_EINVAL, "trace: no store, start or result");
     if (!(t = trace_new(st)))
         return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
@@ -171,11 +175,11 @@ int ledger_trace_run(ledger_store_t *st, const char *start, const ledger_trace_o
     if ((rc = ledger_store_has_declarations(st, err)) < 0)
         goto fail;
     w.decls = rc;
-    if (parse_feed_seq(start, feed, &seq))
-        rc = start_entry(&w, start, feed, seq);
+    if (!start->gs1 && parse_feed_seq(start->text, feed, &seq))
+        rc = start_entry(&w, start->text, feed, seq);
     else
-        rc = start_named(&w, start, canon, &is_ident);
-    if (rc || (rc = walk(&w, start, canon, is_ident)))
+        rc = start_named(&w, start, &is_ident);
+    if (rc || (rc = walk(&w, start, is_ident)))
         goto fail;
     if (!o.no_sealed && (rc = ledger__trace_sealed_neighbours(&w)))
         goto fail;

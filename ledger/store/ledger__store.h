@@ -164,6 +164,10 @@ int ledger__next_lseq(ledger_store_t *st, MDB_txn *txn, uint64_t *out, ledger_er
 /* Writes a feed's head record. */
 int ledger__put_feedrec(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, const feedrec_t *f,
                         ledger_err_t *err);
+/* The key under which index db (DB_EVID, DB_IDENT, DB_LOC) files text;
+ * ..._canonical for a text that is its canonical key already (a
+ * ledger_key_t, an index's own key): not read again. */
+void ledger__index_key_canonical(int db, const char *key, row_t *row);
 /* The key under which index db (DB_EVID, DB_IDENT, DB_LOC) files text. */
 void ledger__index_key(int db, const char *text, row_t *row);
 /* Index rows in steps: start (eventID and event hash in evid, bizLocation

@@ -331,8 +331,9 @@ static int id_lseqs(ledger_store_t *st, int db, const char *id, uint64_t *lseqs,
  * ledger__index_key files it), in the index's order; a value shorter than
  * min or longer than max bytes is damage. A non-zero return of fn stops
  * the walk and is returned. */
-static int key_rows(ledger_store_t *st, int db, const char *text, size_t min, size_t max,
-                    int (*fn)(const uint8_t *v, void *ctx), void *ctx, ledger_err_t *err)
+static int key_rows(ledger_store_t *st, int db, const char *text, int canonical, size_t min,
+                    size_t max, int (*fn)(const uint8_t *v, void *ctx), void *ctx,
+                    ledger_err_t *err)
 {
     row_t key;
     MDB_txn *txn;
@@ -340,7 +341,10 @@ static int key_rows(ledger_store_t *st, int db, const char *text, size_t min, si
     MDB_val k, v;
     int rc, lrc, op = MDB_SET;
 
-    ledger__index_key(db, text, &key);
+    if (canonical)
+        ledger__index_key_canonical(db, text, &key);
+    else
+        ledger__index_key(db, text, &key);
     k.mv_data = key.key;
     k.mv_size = key.klen;
     if ((rc = ledger__begin_read(st, &txn, err)))
@@ -395,7 +399,14 @@ int ledger_store_find_location(ledger_store_t *st, const char *location, ledger_
                                void *ctx, ledger_err_t *err)
 {
     loc_ctx_t lc = {fn, ctx};
-    return key_rows(st, DB_LOC, location, 9, 9, loc_row, &lc, err);
+    return key_rows(st, DB_LOC, location, 0, 9, 9, loc_row, &lc, err);
+}
+
+int ledger_store_find_location_key(ledger_store_t *st, const ledger_key_t *location,
+                                   ledger_loc_cb fn, void *ctx, ledger_err_t *err)
+{
+    loc_ctx_t lc = {fn, ctx};
+    return key_rows(st, DB_LOC, location->text, 1, 9, 9, loc_row, &lc, err);
 }
 
 int ledger_store_has_declarations(ledger_store_t *st, ledger_err_t *err)
@@ -433,7 +444,7 @@ static int id_lseqs(ledger_store_t *st, int db, const char *id, uint64_t *lseqs,
 {
     lseqs_ctx_t lc = {lseqs, max, n};
     *n = 0;
-    return key_rows(st, db, id, 8, SIZE_MAX, lseq_row, &lc, err);
+    return key_rows(st, db, id, 0, 8, SIZE_MAX, lseq_row, &lc, err);
 }
 
 int ledger_store_get_lseq(ledger_store_t *st, uint64_t lseq, ledger_entry_cb fn, void *ctx,

@@ -320,17 +320,27 @@ int ledger_store_find_event(ledger_store_t *st, const char *id, ledger_entry_cb 
 int ledger_store_find_ident(ledger_store_t *st, const char *ident, ledger_ident_cb fn, void *ctx,
                             ledger_err_t *err)
 {
-    char canon[LEDGER_IDENT_KEY_MAX];
+    ledger_key_t *k = malloc(sizeof *k);
+    int rc;
+    if (!k)
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    if ((rc = ledger_key_read(ident, k, err)) == 0)
+        rc = ledger_store_find_ident_key(st, k, fn, ctx, err);
+    free(k);
+    return rc;
+}
+
+int ledger_store_find_ident_key(ledger_store_t *st, const ledger_key_t *ident, ledger_ident_cb fn,
+                                void *ctx, ledger_err_t *err)
+{
     row_t key;
     int found, rc;
-
-    if ((rc = ledger_ident_key(ident, canon, sizeof canon, err)))
-        return rc;
-    ledger__index_key(DB_IDENT, canon, &key);
+    ledger__index_key_canonical(DB_IDENT, ident->text, &key);
     if ((rc = walk_index(st, DB_IDENT, &key, NULL, fn, ctx, &found, err)))
         return rc;
     if (!found)
-        return ledger_err_set(err, LEDGER_ENOTFOUND, "no event names %s in this store", ident);
+        return ledger_err_set(err, LEDGER_ENOTFOUND, "no event names %s in this store",
+                              ident->given ? ident->given : ident->text);
     return 0;
 }
 

@@ -105,6 +105,15 @@ void ledger__index_key(int db, const char *text, row_t *row)
         set_text_key(row, text);
 }
 
+void ledger__index_key_canonical(int db, const char *key, row_t *row)
+{
+    row->db = db;
+    if (db == DB_EVID || db == DB_DECL)
+        set_evid_key(row, key);
+    else
+        set_text_key(row, key); /* loc and ident: the key is the row's key */
+}
+
 static void add_text_row(rows_t *r, int db, const char *key, int role)
 {
     row_t *row = row_new(r);

@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "ledger_entry.h"
+#include "ledger_epcis.h"
 #include "ledger_arena.h"
 #include "ledger_error.h"
 #include "ledger_identity.h"
@@ -201,6 +202,9 @@ int ledger_store_find_event(ledger_store_t *st, const char *id, ledger_entry_cb 
 typedef int (*ledger_ident_cb)(const ledger_stored_t *s, int role, void *ctx);
 int ledger_store_find_ident(ledger_store_t *st, const char *ident, ledger_ident_cb fn, void *ctx,
                             ledger_err_t *err);
+/* The same for an identifier read already (ledger_key_read). */
+int ledger_store_find_ident_key(ledger_store_t *st, const ledger_key_t *ident, ledger_ident_cb fn,
+                                void *ctx, ledger_err_t *err);
 
 /* ---- index walks without reading entries (trace, recall) -------------
  *
@@ -306,6 +310,9 @@ int ledger_store_declarations(ledger_store_t *st, const char *id, uint64_t *lseq
 typedef int (*ledger_loc_cb)(uint64_t lseq, int role, void *ctx);
 int ledger_store_find_location(ledger_store_t *st, const char *location, ledger_loc_cb fn,
                                void *ctx, ledger_err_t *err);
+/* The same for a location read already (ledger_key_read): not read again. */
+int ledger_store_find_location_key(ledger_store_t *st, const ledger_key_t *location,
+                                   ledger_loc_cb fn, void *ctx, ledger_err_t *err);
 
 /* 1 when the store holds any errorDeclaration (the decl index has a row),
  * 0 when none, a negative error: a walk asks once instead of once per
