@@ -20,6 +20,8 @@
  *  All strings go into one block allocated once the sizes are known.
  */
 #include "gs1_ident.h"
+
+#include "gs1__memo.h"
 #include "gs1__ident.h"
 
 #include <stdio.h>
@@ -869,14 +871,25 @@ int gs1_ident_parse(const char *code, size_t len, const gs1_ident_opts_t *opts, 
 int gs1_ident_key(const char *code, size_t len, const gs1_ident_opts_t *opts, char *key, size_t cap,
                   gs1_err_t *err)
 {
+    static _Thread_local gs1__memo_t memo[MEMO_N];
     gs1_ident_t id;
+    uint32_t h = 0;
+    int rc;
     if (!key || cap == 0)
         return gs1_err_set(err, GS1_EINVAL, "gs1_ident_key: NULL argument");
+    if (!opts && code) { /* the same identifiers come again and again (gs1__memo.h) */
+        h = gs1__memo_hash(code, len);
+        if (gs1__memo_get(memo, h, code, len, key, cap, &rc))
+            return rc;
+    }
     memset(&id, 0, sizeof id);
     id.keyout_ = key;
     id.keycap_ = cap;
     key[0] = '\0';
-    return parse(code, len, opts, &id, err);
+    rc = parse(code, len, opts, &id, err);
+    if (rc >= 0 && !opts && code)
+        gs1__memo_put(memo, h, code, len, key, rc);
+    return rc;
 }
 
 static int parse(const char *code, size_t len, const gs1_ident_opts_t *opts, gs1_ident_t *out,

@@ -3,6 +3,8 @@
  * gs1_dl_key: no parser of its own. */
 #include "gs1_key.h"
 
+#include "gs1__memo.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,7 +20,32 @@ static bool has_prefix(const char *s, const char *pre)
     return strncmp(s, pre, strlen(pre)) == 0;
 }
 
+static int key_hash(const char *uri, char *out, size_t out_len, gs1_err_t *err);
+
 int gs1_key_hash(const char *uri, char *out, size_t out_len, gs1_err_t *err)
+{
+    static _Thread_local gs1__memo_t memo[MEMO_N];
+    uint32_t h;
+    size_t n;
+    int rc;
+    if (!uri || !out || out_len == 0)
+        return gs1_err_set(err, GS1_EINVAL, "gs1_key_hash: NULL argument");
+    /* the event hash asks about every value with a '.' in it (times,
+     * numbers): what cannot be an EPC URN or a Digital Link is answered
+     * at once, and kept out of the memo */
+    if (!has_prefix(uri, "urn:epc:") && strncasecmp(uri, "http", 4) != 0)
+        return key_hash(uri, out, out_len, err);
+    n = strlen(uri);
+    h = gs1__memo_hash(uri, n);
+    if (gs1__memo_get(memo, h, uri, n, out, out_len, &rc))
+        return rc;
+    rc = key_hash(uri, out, out_len, err);
+    if (rc == 0 || rc == GS1_ENOTFOUND)
+        gs1__memo_put(memo, h, uri, n, out, rc);
+    return rc;
+}
+
+static int key_hash(const char *uri, char *out, size_t out_len, gs1_err_t *err)
 {
     gs1_ai_list_t l;
     size_t n;
@@ -75,7 +102,26 @@ static bool is_alpha(int c)
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
+static int check_uri(const char *s, gs1_err_t *err);
+
 int gs1_key_check_uri(const char *s, gs1_err_t *err)
+{
+    static _Thread_local gs1__memo_t memo[MEMO_N];
+    uint32_t h;
+    size_t n;
+    int rc;
+    if (!s)
+        return check_uri(s, err);
+    n = strlen(s);
+    h = gs1__memo_hash(s, n);
+    if (gs1__memo_get(memo, h, s, n, NULL, 0, &rc))
+        return rc;
+    if ((rc = check_uri(s, err)) == 0)
+        gs1__memo_put(memo, h, s, n, NULL, rc);
+    return rc;
+}
+
+static int check_uri(const char *s, gs1_err_t *err)
 {
     const char *p;
     char key[GS1_KEY_MAX];

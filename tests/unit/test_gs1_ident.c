@@ -524,13 +524,57 @@ static void test_is_class(void **state)
     }
 }
 
+/* The per-thread memo of gs1__memo.h answers exactly what a fresh reading
+ * answers: the same key twice, a too-small buffer still refused after a
+ * hit, an error (not kept) with its message every time, and 200 different
+ * identifiers (more than the table holds) each with its own key. */
+static void test_memo(void **state)
+{
+    char k1[GS1_KEY_MAX], k2[GS1_KEY_MAX], small[10], h1[GS1_KEY_HASH_MAX];
+    gs1_err_t err;
+    (void)state;
+    const char *u = "urn:epc:id:sgtin:5412345.000012.77";
+    assert_int_equal(gs1_ident_key(u, strlen(u), NULL, k1, sizeof k1, &err), 0);
+    assert_int_equal(gs1_ident_key(u, strlen(u), NULL, k2, sizeof k2, &err), 0);
+    assert_string_equal(k1, k2);
+    assert_string_equal(k1, "https://id.gs1.org/01/05412345000129/21/77");
+    assert_int_equal(gs1_ident_key(u, strlen(u), NULL, small, sizeof small, &err), GS1_ETOOBIG);
+    assert_int_equal(gs1_key_hash(u, h1, sizeof h1, &err), 0);
+    assert_string_equal(h1, k1);
+    assert_int_equal(gs1_key_hash(u, h1, sizeof h1, &err), 0);
+    assert_string_equal(h1, k1);
+    assert_int_equal(gs1_key_hash("2025-12-01T08:00:00.000Z", h1, sizeof h1, &err),
+                     GS1_ENOTFOUND);
+    assert_string_equal(h1, "2025-12-01T08:00:00.000Z");
+    const char *bad = "https://id.gs1.org/01/05412345000128/21/77"; /* check digit */
+    for (int i = 0; i < 2; i++) {
+        err.msg[0] = '\0';
+        assert_int_equal(gs1_ident_key(bad, strlen(bad), NULL, k1, sizeof k1, &err), GS1_EINPUT);
+        assert_non_null(strstr(err.msg, "check digit"));
+        err.msg[0] = '\0';
+        assert_int_equal(gs1_key_check_uri(bad, &err), GS1_EINPUT);
+        assert_non_null(strstr(err.msg, "check digit"));
+    }
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 200; i++) {
+            char in[64], want[80];
+            snprintf(in, sizeof in, "urn:epc:id:sgtin:5412345.000012.%d", i);
+            snprintf(want, sizeof want, "https://id.gs1.org/01/05412345000129/21/%d", i);
+            assert_int_equal(gs1_ident_key(in, strlen(in), NULL, k1, sizeof k1, &err), 0);
+            assert_string_equal(k1, want);
+            assert_int_equal(gs1_key_hash(in, h1, sizeof h1, &err), 0);
+            assert_string_equal(h1, want);
+            assert_int_equal(gs1_key_check_uri(in, &err), 0);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_garment),       cmocka_unit_test(test_epcpy_element_strings),
         cmocka_unit_test(test_epcpy_hex),          cmocka_unit_test(test_dl_normaliser_vectors),
         cmocka_unit_test(test_gcp_length_sources), cmocka_unit_test(test_kinds_and_errors),
-        cmocka_unit_test(test_is_class),
+        cmocka_unit_test(test_is_class),           cmocka_unit_test(test_memo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
