@@ -60,6 +60,12 @@ static void build(mem_t *m, uint64_t n)
     }
 }
 
+static void unbuild(mem_t *m)
+{
+    for (unsigned l = 0; l < 64; l++)
+        free(m->lv[l]);
+}
+
 static void json_str(const char *s, size_t n)
 {
     putchar('"');
@@ -143,9 +149,13 @@ static int emit(uint64_t n)
     printf("]}\n");
     ledger_buf_free(&text);
     ledger_buf_free(&note);
+    unbuild(&m);
     return 0;
 fail:
     fprintf(stderr, "tlog_vectors: %s\n", err.msg);
+    ledger_buf_free(&text);
+    ledger_buf_free(&note);
+    unbuild(&m);
     return 1;
 }
 
@@ -185,8 +195,11 @@ static int open_note(const char *file)
         return 1;
     }
     mem_t m = {0};
+    int rc_;
     build(&m, cp.size);
-    if (ledger_tree_root(cp.size, get, &m, root, &err))
+    rc_ = ledger_tree_root(cp.size, get, &m, root, &err);
+    unbuild(&m);
+    if (rc_)
         goto fail;
     if (memcmp(root, cp.root, 32) != 0) {
         fprintf(stderr,
