@@ -66,17 +66,10 @@ static json_t *json_hashes(const ledger_tree_hash_t *h, size_t n)
     return a;
 }
 
-/* The size of the checkpoint note[0..n) of feed, or 0 if it is none. */
+/* The size of the checkpoint note of feed, or 0 if it is none. */
 static uint64_t note_size(const uint8_t *feed, const ledger_buf_t *note)
 {
-    char origin[LEDGER_NOTE_ORIGIN_LEN];
-    ledger_checkpoint_t cp;
-    size_t tl;
-    ledger_note_feed_origin(feed, origin);
-    if (ledger_note_open((const char *)note->data, note->len, origin, feed, &tl, NULL) ||
-        ledger_checkpoint_parse((const char *)note->data, tl, &cp, NULL))
-        return 0;
-    return cp.size;
+    return ledger_checkpoint_size_of(feed, (const char *)note->data, note->len);
 }
 
 /* The kept checkpoint of feed into note; for the own feed one of the

@@ -336,19 +336,6 @@ static int fill_entry(const uint8_t *bytes, size_t len, uint64_t seq, void *ctx)
     return node_msg_entries_add(f->buf, f->start, bytes, len, f->err);
 }
 
-/* The size of a checkpoint note of feed (0 when it does not open). */
-static uint64_t checkpoint_size(const uint8_t *feed, const ledger_buf_t *note)
-{
-    char origin[LEDGER_NOTE_ORIGIN_LEN];
-    ledger_checkpoint_t cp;
-    size_t tl;
-    ledger_note_feed_origin(feed, origin);
-    if (ledger_note_open((const char *)note->data, note->len, origin, feed, &tl, NULL) ||
-        ledger_checkpoint_parse((const char *)note->data, tl, &cp, NULL))
-        return 0;
-    return cp.size;
-}
-
 /* Sends the newest checkpoint kept of sub's feed when the peer has the
  * entries it covers (all before sub->next) and has not had it: after each
  * batch, and (at most once a second) while the peer lacks one of all it
@@ -363,7 +350,8 @@ static int send_checkpoint(session_t *s, sub_t *sub)
         return 0;
     sub->ckpt_tried_ms = now;
     if (ledger_store_checkpoint(n->st, sub->feed, &note, NULL) == 0 &&
-        (size = checkpoint_size(sub->feed, &note)) > sub->ckpt_sent && size <= has &&
+        (size = ledger_checkpoint_size_of(sub->feed, (const char *)note.data, note.len)) >
+            sub->ckpt_sent && size <= has &&
         note.len <= NODE_CHECKPOINT_MAX &&
         node_msg_checkpoint(&m, sub->feed, note.data, note.len, NULL) == 0) {
         sub->ckpt_sent = size;

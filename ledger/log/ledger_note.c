@@ -253,6 +253,18 @@ int ledger_note_open(const char *note, size_t n, const char *name, const uint8_t
     return 0;
 }
 
+uint64_t ledger_checkpoint_size_of(const uint8_t feed[32], const char *note, size_t n)
+{
+    char origin[LEDGER_NOTE_ORIGIN_LEN];
+    ledger_checkpoint_t cp;
+    size_t tl;
+    ledger_note_feed_origin(feed, origin);
+    if (ledger_note_open(note, n, origin, feed, &tl, NULL) ||
+        ledger_checkpoint_parse(note, tl, &cp, NULL) || strcmp(cp.origin, origin) != 0)
+        return 0;
+    return cp.size;
+}
+
 int ledger_checkpoint_text(const char *origin, uint64_t size, const ledger_tree_hash_t root,
                            ledger_buf_t *out, ledger_err_t *err)
 {

@@ -96,6 +96,10 @@ typedef struct ledger_checkpoint {
     size_t ext_off, ext_len; /* extension lines in the text, as given (0, 0 if none) */
 } ledger_checkpoint_t;
 
+/* The tree size of note[0..n) when it is a checkpoint of feed signed by
+ * the feed's key (origin and key name keten/<feed hex>), else 0. */
+uint64_t ledger_checkpoint_size_of(const uint8_t feed[32], const char *note, size_t n);
+
 /* Appends the checkpoint text "origin\nsize\nbase64(root)\n" to out.
  * LEDGER_EINVAL for an origin that is not a note name. */
 int ledger_checkpoint_text(const char *origin, uint64_t size, const ledger_tree_hash_t root,
