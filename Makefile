@@ -137,7 +137,7 @@ fuzz: fuzz-build
 		fuzz_elem) seeds="$(SEEDS_fuzz_elem)";; fuzz_epc) seeds="$(SEEDS_fuzz_epc)";; \
 		fuzz_rows) seeds="$(SEEDS_fuzz_rows)";; fuzz_note) seeds="$(SEEDS_fuzz_note)";; \
 		fuzz_proof) seeds="$(SEEDS_fuzz_proof)";; fuzz_gs1) seeds="$(SEEDS_fuzz_gs1)";; \
-		*) seeds="";; esac; \
+		*) seeds="tests/fuzz/corpus/$$name";; esac; \
 		existing=""; for d in $$seeds; do [ -d $$d ] && existing="$$existing $$d"; done; \
 		mkdir -p build/fuzz/corpus/$$name; \
 		echo "fuzz: $$name for $(FUZZ_SECONDS) s (seeds:$${existing:- none})"; \

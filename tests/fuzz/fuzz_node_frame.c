@@ -114,6 +114,12 @@ static void decode_check(const uint8_t *p, size_t n)
         same(&b, p, n);
         break;
     }
+    case NODE_MSG_CHECKPOINT:
+        if (m.body_len == 0 || m.body_len > NODE_CHECKPOINT_MAX ||
+            node_msg_checkpoint(&b, m.feed, m.body, m.body_len, NULL))
+            abort();
+        same(&b, p, n);
+        break;
     default:
         abort(); /* decode accepted an unknown type */
     }
