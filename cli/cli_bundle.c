@@ -298,7 +298,7 @@ static const char *jstr(const json_t *o, const char *k)
 static void print_story(const char *path, const json_t *story)
 {
     const json_t *c = json_object_get(story, "creator"), *s;
-    size_t i;
+    size_t i, ntree = 0, nchain = 0;
     printf("VERIFIED %s\n\n", path);
     printf("subject   %s\n", jstr(story, "subject"));
     printf("created   %s by %s\n", jstr(story, "created"),
@@ -307,13 +307,21 @@ static void print_story(const char *path, const json_t *story)
     printf("partners (name as the creator gives it, key, entries in this bundle):\n");
     json_array_foreach(json_object_get(story, "feeds"), i, s)
     {
-        printf("  %-24s %s  seq %lld..%lld: %lld steps, %lld disclosed, %lld sealed\n",
+        int tree = !strcmp(jstr(s, "proof"), "tree");
+        ntree += tree;
+        nchain += !tree;
+        printf("  %-24s %s  seq %lld..%lld: %lld steps, %lld disclosed, %lld sealed", 
                *jstr(s, "name") ? jstr(s, "name") : "(no name)", jstr(s, "feed"),
                (long long)json_integer_value(json_object_get(s, "from")),
                (long long)json_integer_value(json_object_get(s, "to")),
                (long long)json_integer_value(json_object_get(s, "steps")),
                (long long)json_integer_value(json_object_get(s, "disclosed")),
                (long long)json_integer_value(json_object_get(s, "sealed")));
+        if (tree)
+            printf(", proven in its signed log of %lld entries\n",
+                   (long long)json_integer_value(json_object_get(s, "treeSize")));
+        else
+            printf(", entries linked from the first to the last\n");
     }
     printf("\nsteps, oldest first (each signed by the partner named):\n");
     json_array_foreach(json_object_get(story, "steps"), i, s)
@@ -338,14 +346,22 @@ static void print_story(const char *path, const json_t *story)
         printf("  %-29s signed by %s, %.8s:%lld, recorded %s\n", "", name, jstr(s, "feed"),
                (long long)json_integer_value(json_object_get(s, "seq")), jstr(s, "recordTime"));
     }
-    printf("\nproven: each step and each entry between steps is signed by the key shown\n"
-           "for its partner; within each partner's feed no entry between its first and\n"
-           "last step is missing or out of order (prev links); every disclosed event\n"
-           "matches the payload hash its signer committed to, and its EPCIS event hash;\n"
-           "the creator's key signed this selection, the names and the subject.\n"
+    printf("\nproven: each step is signed by the key shown for its partner.\n");
+    if (ntree)
+        printf("A partner's step \"proven in its signed log\" is entry seq S of that log, whose\n"
+               "tree of N entries the partner's key signed (a checkpoint and an inclusion\n"
+               "proof): the partner cannot show another entry there without signing two\n"
+               "histories.\n");
+    if (nchain)
+        printf("For a partner whose entries are linked, no entry between its first and last\n"
+               "step is missing or out of order (prev links).\n");
+    printf("Every disclosed event matches the payload hash its signer committed to, and\n"
+           "its EPCIS event hash; the creator's key signed this selection, the names and\n"
+           "the subject.\n"
            "not proven: that a key belongs to the named company (compare the keys with\n"
-           "ones you know), what a sealed step contains, entries after a partner's last\n"
-           "step (a later correction), or that the events tell the truth.\n");
+           "ones you know), what a sealed step contains, that no other event of the item\n"
+           "exists (a later correction, a step the creator left out), or that the events\n"
+           "tell the truth.\n");
 }
 
 static int verify_main(cli_ctx_t *ctx, int argc, char **argv)

@@ -1,26 +1,33 @@
 /* ledger_bundle.h -- provenance bundles: one self-contained file that proves
  * a product's history, and its verifier, which needs no store and no network.
  *
- * A bundle holds, per feed (partner), one contiguous run of that feed's
- * entries: from the first step of the product recorded in the feed to the
- * last, every entry in between included sealed (header and signature, no
- * payload) so that the prev links connect the steps. Steps carry their
- * payload (the EPCIS event) unless the partner keeps it private or the
- * creator withholds it: then the step is sealed too and still verifies.
- * The partners' feed IDs (public keys) come with names (labels chosen by the
- * creator). A statement (subject identifier, creation time, creator) heads
- * it, and the creator's key signs the whole body.
+ * A bundle holds, per feed (partner), the steps of the product recorded in
+ * that feed, each proven on its own: its entry (header, signature, and the
+ * payload -- the EPCIS event -- unless the partner keeps it private or the
+ * creator withholds it: then the step is sealed and still verifies), and
+ * the inclusion proof of its entry in the feed's Merkle tree under one
+ * checkpoint signed by the feed's key (the proof form, version 2). A feed
+ * of which the store keeps no such checkpoint (a partner on an older keten)
+ * is carried as in version 1 (the chain form): every entry from its first
+ * step to its last, those between steps sealed, so that prev links connect
+ * the steps. The partners' feed IDs (public keys) come with names (labels
+ * chosen by the creator). A statement (subject identifier, creation time,
+ * creator) heads it, and the creator's key signs the whole body.
  *
- *   file = CBOR [ "keten-bundle", 1, body (bstr), signature (bstr 64) ]
- *   signature = Ed25519(creator, "keten/1 bundle signature" || body)
+ *   file = CBOR [ "keten-bundle", 2, body (bstr), signature (bstr 64) ]
+ *   signature = Ed25519(creator, "keten/2 bundle signature" || body)
  *   body = CBOR [ subject (text), createdMs (uint), creator (bstr 32),
  *                 partners: [ [feed (bstr 32), name (text)], ... ]   feed order
- *                 feeds:    [ [feed (bstr 32), steps: [seq, ...] ascending,
- *                              entries: [entry (bstr), ...] ], ... ] feed order ]
+ *                 feeds: [ feed item, ... ]                          feed order ]
+ *   feed item = [ feed (bstr 32), 2, checkpoint (text: the signed note),
+ *                 steps: [ [entry (bstr), proof: [hash (bstr 32), ...]], ... ] ]
+ *             | [ feed (bstr 32), 1, steps: [seq, ...], entries: [entry (bstr), ...] ]
  *   entry = the entry bytes of docs/format.md (payload or null)
+ * Version 1 (still verified): signature context "keten/1 bundle signature",
+ * feed item = [ feed, steps: [seq, ...], entries: [entry, ...] ].
  *
  * docs/bundle.md gives every byte, the verification algorithm, what is and
- * is not proven, and a test vector (checked by tests/unit/test_bundle.c).
+ * is not proven, and test vectors (checked by tests/unit/test_bundle.c).
  * All encoding is deterministic CBOR (ledger_cbor.h), so equal inputs give
  * equal bytes.
  */
@@ -38,9 +45,12 @@
 #include "ledger_store.h"
 
 #define LEDGER_BUNDLE_MAGIC "keten-bundle"
-#define LEDGER_BUNDLE_VERSION 1
-/* What the creator's signature covers: this context string, then the body. */
-#define LEDGER_BUNDLE_SIG_CONTEXT "keten/1 bundle signature"
+#define LEDGER_BUNDLE_VERSION 2
+/* What the creator's signature covers: this context string, then the body
+ * (each version its own, so that a body is read only as what it was
+ * signed as). */
+#define LEDGER_BUNDLE_SIG_CONTEXT "keten/2 bundle signature"
+#define LEDGER_BUNDLE_SIG_CONTEXT_V1 "keten/1 bundle signature"
 
 /* A partner: feed ID and the name the bundle shows for it. */
 typedef struct ledger_bundle_partner {
@@ -72,11 +82,13 @@ typedef struct ledger_bundle_spec {
     unsigned flags; /* LEDGER_BUNDLE_ONLY_OWN */
 } ledger_bundle_spec_t;
 
-/* Builds the bundle of spec from the entries in st, signed with creator, and
- * appends its bytes to out. A step's payload is disclosed when the store
- * holds it, it is not private (ledger_replica_is_private), the step is not
- * sealed by spec and flags allow it; entries between steps of one feed are
- * included sealed. LEDGER_EINVAL (no steps, no subject, seq 0),
+/* Builds the bundle (version 2) of spec from the entries in st, signed with
+ * creator, and appends its bytes to out. A step's payload is disclosed when
+ * the store holds it, it is not private (ledger_replica_is_private), the
+ * step is not sealed by spec and flags allow it. A feed takes the proof
+ * form with the newest checkpoint of it kept in st (ledger_store_checkpoint)
+ * when that holds the feed's last step, else the chain form (entries
+ * between steps included sealed). LEDGER_EINVAL (no steps, no subject, seq 0),
  * LEDGER_ENOTFOUND ("feed <hex> seq N is not in this store"), LEDGER_EIO,
  * LEDGER_ENOMEM. */
 int ledger_bundle_create(ledger_store_t *st, const ledger_identity_t *creator,
@@ -86,15 +98,18 @@ int ledger_bundle_create(ledger_store_t *st, const ledger_identity_t *creator,
  * 0644. LEDGER_EIO naming the path. */
 int ledger_bundle_save(const char *path, const uint8_t *p, size_t n, ledger_err_t *err);
 
-/* Verifies a bundle from its bytes alone: structure and canonical encoding,
- * every entry's signature, every prev link and seq (no entry missing or out
- * of order between a feed's first and last step), every disclosed payload
- * against its hash, each disclosed event's EPCIS event hash, and the
+/* Verifies a bundle (version 1 or 2) from its bytes alone: structure and
+ * canonical encoding, every entry's signature; in the proof form each
+ * checkpoint's signature by its feed's key and each step's inclusion proof
+ * into it; in the chain form every prev link and seq (no entry missing or
+ * out of order between a feed's first and last step); every disclosed
+ * payload against its hash, each disclosed event's EPCIS event hash, and the
  * creator's signature over the body. On success returns 0 and, when story
  * is not NULL, the story (new reference; schema in docs/bundle.md):
- *   {"bundle":1, "subject", "createdMs", "created", "creator":{feed,name},
- *    "partners":[{feed,name}], "feeds":[{feed,name,from,to,entries,disclosed,
- *    sealed}], "steps":[{feed,name,seq,recordTimeMs,recordTime,sealed,
+ *   {"bundle":version, "subject", "createdMs", "created", "creator":{feed,name},
+ *    "partners":[{feed,name}], "feeds":[{feed,name,proof ("tree" or "chain"),
+ *    from,to,entries,steps,disclosed,sealed, and in the proof form treeSize,
+ *    rootHash, checkpoint}], "steps":[{feed,name,seq,recordTimeMs,recordTime,sealed,
  *    payloadLength,payloadHash, and when disclosed: eventID,eventHash,type,
  *    eventTimeMs,eventTime,action,bizStep,disposition,bizLocation,readPoint,
  *    errorDeclaration,event}]}  with steps in event time order (a sealed
@@ -103,8 +118,11 @@ int ledger_bundle_save(const char *path, const uint8_t *p, size_t n, ledger_err_
  * fails, e.g. "feed 03a107bf (Farm) seq 7: payload does not match its hash",
  * "feed 03a107bf (Farm): seq 8 does not link to seq 7", "feed 03a107bf
  * (Farm) seq 8: entry signature does not verify", "step removed: feed
- * 03a107bf (Farm): seq 8 is missing between seq 7 and seq 9", or "bundle is
- * damaged: ..." for bytes that are not a bundle; LEDGER_ENOMEM. */
+ * 03a107bf (Farm): seq 8 is missing between seq 7 and seq 9", "feed
+ * 03a107bf (Farm): the checkpoint is not signed by the feed's key: ...",
+ * "feed 03a107bf (Farm) seq 8: not proven in the feed's signed log of 20
+ * entries: ...", or "bundle is damaged: ..." for bytes that are not a
+ * bundle; LEDGER_ENOMEM. */
 int ledger_bundle_verify(const uint8_t *p, size_t n, json_t **story, ledger_err_t *err);
 
 #endif
