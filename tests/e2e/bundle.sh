@@ -6,9 +6,12 @@
 # file that is no bundle all fail with exit 1 and name what fails. Then two
 # partners (farm -> processor) replicate with real nodes; the processor's
 # bundle holds both feeds, names both partners with their keys, and with
-# --only-own discloses only its own events.
+# --only-own discloses only its own events. Both feeds are proven with
+# inclusion proofs into their signed checkpoints (version 2), and a 2-step
+# item among 5,000 other events makes a bundle under 8 KB.
 set -eu
 . "$(dirname "$0")/nodelib.bash"
+root=$(cd "$(dirname "$0")/../.." && pwd)
 EPC=urn:epc:id:sgtin:5412345.000001.1001
 A=$T/a
 mkhome "$A" Boerderij
@@ -42,7 +45,12 @@ steps = d["steps"]
 assert [s["seq"] for s in steps] == [1, 3, 4], steps
 assert [s["sealed"] for s in steps] == [False, True, False], steps
 assert steps[0]["bizStep"] == "commissioning" and steps[2]["bizStep"] == "shipping"
-assert d["feeds"][0]["from"] == 1 and d["feeds"][0]["to"] == 4 and d["feeds"][0]["sealed"] == 2
+f = d["feeds"][0]
+# version 2: the steps only (no entry between them), proven in the feed's
+# tree under its signed checkpoint
+assert d["bundle"] == 2 and f["proof"] == "tree" and f["treeSize"] == 4, f
+assert f["from"] == 1 and f["to"] == 4 and f["entries"] == 3 and f["sealed"] == 1, f
+assert f["checkpoint"].startswith("keten/" + sys.argv[2] + "\n4\n"), f["checkpoint"]
 PY
 ok
 
@@ -89,7 +97,7 @@ start_node "$F" "$FPORT"
 start_node "$P"
 WHY="farm and processor converge" wait_until 20 same_heads "$F" "$P"
 expect 0 --home "$P" bundle create "$EPC" --out "$T/two.keten" --json
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["partners"]==2 and d["steps"]==4 and d["sealed"]==0 and d["entries"]==5, d' "$T/out" ||
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["partners"]==2 and d["steps"]==4 and d["sealed"]==0 and d["entries"]==4, d' "$T/out" ||
     fail "bundle create --json: $(cat "$T/out")"; ok
 expect 0 --home "$P" bundle create "$EPC" --out "$T/own.keten" --only-own
 contains "$T/out" "4 steps (2 disclosed, 2 sealed)"
@@ -113,11 +121,33 @@ for s in steps:
 if kind == "two":
     assert [s["bizStep"] for s in steps] == ["commissioning", "shipping", "receiving", "packing"]
 farmfeed = next(f for f in d["feeds"] if f["feed"] == farm)
-assert farmfeed["entries"] == 3 and farmfeed["from"] == 1 and farmfeed["to"] == 3, farmfeed
+# the farm's checkpoint came with its entries (protocol 2): its feed is
+# proven by inclusion proofs too, the steps only
+assert farmfeed["proof"] == "tree" and farmfeed["treeSize"] == 3, farmfeed
+assert farmfeed["entries"] == 2 and farmfeed["from"] == 1 and farmfeed["to"] == 3, farmfeed
 PY
     ok
 done
 expect 0 bundle verify "$T/two.keten"
 contains "$T/out" "signed by Boerderij"
 contains "$T/out" "signed by Verwerker"
+contains "$T/out" "proven in its signed log of 3 entries"
+
+# issue 14: a bundle does not grow with the partner's log. 5,000 unrelated
+# events between an item's two steps; version 1 carried each of them
+# sealed (about 190 bytes apiece: ~950 KB); version 2 carries the 2 steps
+# and 2 x 13 proof hashes
+L=$T/laundry
+expect 0 --home "$L" init --name Wasserij
+expect 0 --home "$L" record --type ObjectEvent --action ADD --biz-step commissioning \
+    --epc urn:epc:id:sgtin:4012345.011111.7001 --event-time 2026-03-01T08:00:00Z
+python3 "$root/tests/tools/gen_events.py" "$T/many.jsonld" 5000
+expect 0 --home "$L" record --quiet "$T/many.jsonld"
+expect 0 --home "$L" record --type ObjectEvent --action OBSERVE --biz-step shipping \
+    --epc urn:epc:id:sgtin:4012345.011111.7001 --event-time 2026-03-02T08:00:00Z
+expect 0 --home "$L" bundle create urn:epc:id:sgtin:4012345.011111.7001 --out "$T/wide.keten" --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["steps"]==2 and d["entries"]==2 and d["bytes"] < 8000, d' "$T/out" ||
+    fail "a 2-step bundle among 5,000 events: $(cat "$T/out")"; ok
+expect 0 bundle verify "$T/wide.keten"
+contains "$T/out" "seq 1..5002: 2 steps, 2 disclosed, 0 sealed, proven in its signed log of 5002 entries"
 done_checks
