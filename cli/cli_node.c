@@ -17,6 +17,8 @@
 #include <sodium.h>
 
 #include "ledger_entry.h"
+#include "ledger_note.h"
+#include "ledger_store.h"
 #include "node.h"
 #include "node_conf.h"
 
@@ -445,6 +447,44 @@ static int add_feed(const ledger_feed_head_t *h, void *ctx)
     return 0;
 }
 
+/* To each feed of feeds: "checkpointSize" and "checkpoint" (the newest
+ * signed checkpoint kept, as signed), and for a forked feed with a
+ * checkpoint of another history, "forkCheckpoint": the evidence. */
+static int add_checkpoints(ledger_store_t *st, json_t *feeds, ledger_err_t *err)
+{
+    ledger_buf_t note = LEDGER_BUF_INIT;
+    size_t i;
+    json_t *v;
+    int rc = 0;
+    json_array_foreach(feeds, i, v)
+    {
+        uint8_t feed[32];
+        if (ledger_unhex(json_string_value(json_object_get(v, "feed")), feed, 32))
+            continue;
+        ledger_buf_reset(&note);
+        rc = ledger_store_checkpoint(st, feed, &note, err);
+        if (rc == 0) {
+            json_object_set_new(v, "checkpointSize",
+                                json_integer((json_int_t)ledger_checkpoint_size_of(
+                                    feed, (const char *)note.data, note.len)));
+            json_object_set_new(v, "checkpoint",
+                                json_stringn((const char *)note.data, note.len));
+        } else if (rc != LEDGER_ENOTFOUND) {
+            break;
+        }
+        ledger_buf_reset(&note);
+        rc = ledger_store_fork_checkpoint(st, feed, &note, err);
+        if (rc == 0)
+            json_object_set_new(v, "forkCheckpoint",
+                                json_stringn((const char *)note.data, note.len));
+        else if (rc != LEDGER_ENOTFOUND)
+            break;
+        rc = 0;
+    }
+    ledger_buf_free(&note);
+    return rc;
+}
+
 int cli_status_main(cli_ctx_t *ctx, int argc, char **argv)
 {
     ledger_home_t *home = NULL;
@@ -496,7 +536,8 @@ int cli_status_main(cli_ctx_t *ctx, int argc, char **argv)
         feeds_ctx_t fc = {json_array(), json_object_get(state, "names"), ledger_home_id(home),
                           ledger_home_name(home), &peers};
         json_object_set_new(out, "feeds", fc.feeds);
-        if ((rc = ledger_store_feeds(ledger_home_store(home), add_feed, &fc, &err))) {
+        if ((rc = ledger_store_feeds(ledger_home_store(home), add_feed, &fc, &err)) ||
+            (rc = add_checkpoints(ledger_home_store(home), fc.feeds, &err))) {
             rc = cli_fail(ctx, rc, &err);
             goto out;
         }
@@ -550,15 +591,24 @@ int cli_status_main(cli_ctx_t *ctx, int argc, char **argv)
         printf("\nfeeds:\n");
         json_array_foreach(json_object_get(out, "feeds"), i, v)
         {
-            printf("  %.16s…  %-20s seq %-8lld head %.16s…%s\n",
+            json_t *cs = json_object_get(v, "checkpointSize");
+            char signed_to[48] = "";
+            if (cs)
+                snprintf(signed_to, sizeof signed_to, " signed to %lld",
+                         (long long)json_integer_value(cs));
+            printf("  %.16s…  %-20s seq %-8lld head %.16s…%s%s\n",
                    json_string_value(json_object_get(v, "feed")),
                    json_string_value(json_object_get(v, "name"))[0]
                        ? json_string_value(json_object_get(v, "name"))
                        : "-",
                    (long long)json_integer_value(json_object_get(v, "seq")),
-                   json_string_value(json_object_get(v, "head")),
+                   json_string_value(json_object_get(v, "head")), signed_to,
                    json_is_true(json_object_get(v, "forked")) ? "  FORKED: accepts nothing more"
                                                               : "");
+            if (json_object_get(v, "forkCheckpoint"))
+                printf("    evidence: its key signed this checkpoint of another history "
+                       "(keten status --json: forkCheckpoint)\n%s",
+                       json_string_value(json_object_get(v, "forkCheckpoint")));
         }
         printf("peers:\n");
         if (peers.n == 0)

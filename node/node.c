@@ -89,7 +89,7 @@ static void refresh_heads(node_t *n)
             char hex[65];
             node_log(n,
                      "FORK: feed %s (%s) is marked forked: its key signed two different "
-                     "entries; it accepts no new entries (keten status, docs/operations.md)",
+                     "histories; it accepts no new entries (keten status, docs/operations.md)",
                      ledger_hex(hv.v[i].feed, 32, hex), node_feed_name(n, hv.v[i].feed));
         }
     }

@@ -550,14 +550,16 @@ static void on_checkpoint(session_t *s, const node_msg_t *m)
         return;
     }
     rc = ledger_ingest_checkpoint(in, m->feed, (const char *)m->body, m->body_len, &kept, &err);
-    if (rc == 0) {
-        s->checkpoints_in += kept;
+    if (rc == 0 && kept == LEDGER_CKPT_FORK) {
+        /* kept as evidence, the feed marked forked (committed with the
+         * rest of this ingest) */
+        node_log(n, "FORK: feed %s (%s): %s sent a checkpoint of another history: %s",
+                 ledger_hex(m->feed, 32, hex), node_feed_name(n, m->feed), label(s), err.msg);
+        node_session_close(s, "fork: a checkpoint of another history");
         return;
     }
-    if (rc == LEDGER_EVERIFY && strstr(err.msg, "two histories")) {
-        node_log(n, "FORK: feed %s (%s): %s sent a checkpoint that %s", ledger_hex(m->feed, 32, hex),
-                 node_feed_name(n, m->feed), label(s), err.msg);
-        node_session_close(s, "fork: a checkpoint of another history");
+    if (rc == 0) {
+        s->checkpoints_in += kept == LEDGER_CKPT_KEPT;
         return;
     }
     if (rc == LEDGER_EVERIFY || rc == LEDGER_EINPUT || rc == LEDGER_ETOOBIG) {

@@ -225,11 +225,13 @@ int ledger__checkpoints_verify(ledger_store_t *st, MDB_txn *txn, uint64_t *count
                                ledger_err_t *err);
 /* Checks a partner's signed checkpoint note[0..len) of feed against the
  * feed's tree in txn and keeps it when it is newer than the kept one
- * (*kept = 1).  A checkpoint of more entries than are held, or not newer,
- * is let be (0, *kept = 0).  LEDGER_EINPUT for a malformed note,
- * LEDGER_EVERIFY for one not signed by the feed's key, of another origin,
- * or whose root is not the tree's at its size (the feed signed two
- * histories). */
+ * (*kept = LEDGER_CKPT_KEPT).  A checkpoint of more entries than are held,
+ * or not newer, or of a forked feed, is let be (0, *kept = 0).  One whose
+ * root is not the tree's at its size (the feed's key signed two histories)
+ * is kept as fork evidence and the feed marked forked (0, *kept =
+ * LEDGER_CKPT_FORK, the finding in err->msg).  LEDGER_EINPUT for a
+ * malformed note, LEDGER_EVERIFY for one not signed by the feed's key or
+ * of another origin. */
 int ledger__checkpoint_keep(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed,
                             const char *note, size_t len, int *kept, ledger_err_t *err);
 /* The txn-level reads behind the public ones of ledger_store.h
@@ -249,6 +251,8 @@ int ledger__tree_prove_consistency(ledger_store_t *st, MDB_txn *txn, const uint8
                                    ledger_err_t *err);
 int ledger__checkpoint_get(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed,
                            ledger_buf_t *note, ledger_err_t *err);
+int ledger__fork_checkpoint_get(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed,
+                                ledger_buf_t *note, ledger_err_t *err);
 /* Checks, for verify, that the tree row of feed:seq is what the entries
  * give: call it for seq 1, 2, ... of one feed with each main-chain
  * entry's header bytes, with a zeroed walk per feed.  LEDGER_EVERIFY naming

@@ -107,10 +107,14 @@ int ledger_ingest_add(ledger_ingest_t *in, const uint8_t feed[LEDGER_FEED_LEN],
  * `keten checkpoint` prints it; ledger_note.h) to the transaction: checked
  * against the feed's tree as it stands in it (with the entries added so
  * far) and kept as the feed's newest when it is newer than the kept one
- * (*kept = 1).  One of more entries than are held, or not newer, is let
- * be (0, *kept = 0).  LEDGER_EINPUT for a malformed note; LEDGER_EVERIFY
- * for one not signed by the feed's key, of another origin, or whose root
- * is not the tree's at its size: the feed's key signed two histories. */
+ * (*kept = LEDGER_CKPT_KEPT).  One of more entries than are held, not
+ * newer, or of a forked feed is let be (0, LEDGER_CKPT_LET_BE).  One
+ * signed by the feed's key whose root is not the tree's at its size -- the
+ * key signed two histories -- is kept as fork evidence beside the kept
+ * checkpoint (ledger_store_fork_checkpoint), and the feed is marked forked
+ * as for two entries at one seq (0, LEDGER_CKPT_FORK, the finding in
+ * err->msg).  LEDGER_EINPUT for a malformed note; LEDGER_EVERIFY for one
+ * not signed by the feed's key or of another origin. */
 int ledger_ingest_checkpoint(ledger_ingest_t *in, const uint8_t feed[LEDGER_FEED_LEN],
                              const char *note, size_t len, int *kept, ledger_err_t *err);
 

@@ -159,6 +159,20 @@ int ledger_store_prove_consistency(ledger_store_t *st, const uint8_t feed[LEDGER
  * is kept. */
 int ledger_store_checkpoint(ledger_store_t *st, const uint8_t feed[LEDGER_FEED_LEN],
                             ledger_buf_t *note, ledger_err_t *err);
+/* What ledger_ingest_checkpoint did with a checkpoint (*kept; ledger_replica.h). */
+enum {
+    LEDGER_CKPT_LET_BE = 0, /* older, of entries not held yet, or the feed is forked */
+    LEDGER_CKPT_KEPT = 1,   /* kept as the feed's newest */
+    LEDGER_CKPT_FORK = 2,   /* another history: kept as fork evidence, the feed marked forked */
+};
+
+/* Appends to note the fork evidence of feed kept here: a checkpoint signed
+ * by the feed's key of a tree that is not the one whose entries are held
+ * (ledger_ingest_checkpoint), exactly as signed.  With the kept checkpoint
+ * (ledger_store_checkpoint) and the entries, it shows that the key signed
+ * two histories.  LEDGER_ENOTFOUND when none is kept. */
+int ledger_store_fork_checkpoint(ledger_store_t *st, const uint8_t feed[LEDGER_FEED_LEN],
+                                 ledger_buf_t *note, ledger_err_t *err);
 /* Signs a checkpoint of the own feed's whole tree with id and keeps it,
  * unless the kept one is of this tree already (a store upgraded from
  * format 4 has none until then).  LEDGER_ENOTFOUND for an empty feed. */

@@ -358,6 +358,58 @@ bad:
     return rc;
 }
 
+/* Fork evidence v of feed (verify): a checkpoint signed by the feed's key,
+ * of its origin and a size within the tree, whose root is NOT the tree's
+ * at that size; and the feed is marked forked. */
+static int check_fork_evidence(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed,
+                               const MDB_val *v, ledger_err_t *err)
+{
+    char origin[LEDGER_NOTE_ORIGIN_LEN], hex[2 * LEDGER_FEED_LEN + 1];
+    ledger_checkpoint_t cp;
+    ledger_tree_hash_t root;
+    tctx_t t = {.st = st, .txn = txn, .feed = feed};
+    feedrec_t head;
+    uint64_t have;
+    size_t tl;
+    int rc;
+    ledger_note_feed_origin(feed, origin);
+    if ((rc = ledger_note_open(v->mv_data, v->mv_size, origin, feed, &tl, err)) ||
+        (rc = ledger_checkpoint_parse(v->mv_data, tl, &cp, err)))
+        goto bad;
+    if (strcmp(cp.origin, origin) != 0) {
+        rc = ledger_err_set(err, LEDGER_EVERIFY, "its origin is %s", cp.origin);
+        goto bad;
+    }
+    if ((rc = ledger__tree_size(st, txn, feed, &have, err)) ||
+        (rc = ledger__get_feedrec(st, txn, feed, &head, err)))
+        goto bad;
+    if (cp.size == 0 || cp.size > have) {
+        rc = ledger_err_set(err, LEDGER_EVERIFY, "its size %llu is not within the %llu entries held",
+                            (unsigned long long)cp.size, (unsigned long long)have);
+        goto bad;
+    }
+    if ((rc = ledger_tree_root(cp.size, tree_get, &t, root, err)))
+        goto bad;
+    if (memcmp(root, cp.root, LEDGER_TREE_HASH_LEN) == 0) {
+        rc = ledger_err_set(err, LEDGER_EVERIFY,
+                            "it is of the tree held here: it proves no fork");
+        goto bad;
+    }
+    if (!(head.flags & LEDGER_FEED_FORKED)) {
+        rc = ledger_err_set(err, LEDGER_EVERIFY, "the feed is not marked forked");
+        goto bad;
+    }
+    return 0;
+bad:
+    ledger_err_prefix(err, "the fork evidence (a checkpoint) of feed %s", ledger__feed_hex(feed, hex));
+    if (rc == LEDGER_EINPUT) {
+        rc = LEDGER_EVERIFY;
+        if (err)
+            err->code = rc;
+    }
+    return rc;
+}
+
 int ledger__checkpoints_verify(ledger_store_t *st, MDB_txn *txn, uint64_t *count,
                                ledger_err_t *err)
 {
@@ -370,6 +422,12 @@ int ledger__checkpoints_verify(ledger_store_t *st, MDB_txn *txn, uint64_t *count
     while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
         uint64_t size;
         op = MDB_NEXT;
+        if (k.mv_size == LEDGER_FEED_LEN + 1 && ((uint8_t *)k.mv_data)[LEDGER_FEED_LEN] == 1) {
+            if ((rc = check_fork_evidence(st, txn, k.mv_data, &v, err)))
+                goto done;
+            (*count)++;
+            continue;
+        }
         if (k.mv_size != LEDGER_FEED_LEN) {
             rc = ledger_err_set(err, LEDGER_EVERIFY, "a checkpoint row with a damaged key");
             goto done;
@@ -384,6 +442,40 @@ done:
     return rc;
 }
 
+/* The key of a feed's fork evidence in DB_CKPT: feed | 0x01. */
+static void fork_key(const uint8_t *feed, uint8_t key[LEDGER_FEED_LEN + 1])
+{
+    memcpy(key, feed, LEDGER_FEED_LEN);
+    key[LEDGER_FEED_LEN] = 1;
+}
+
+/* A checkpoint signed by the feed's key whose root is not the root of the
+ * entries held at its size: the key signed two histories. The note is kept
+ * as evidence (feed | 0x01) next to the kept checkpoint, and the feed is
+ * marked forked. */
+static int keep_fork(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, feedrec_t *head,
+                     const char *note, size_t len, uint64_t size, int *kept, ledger_err_t *err)
+{
+    uint8_t key[LEDGER_FEED_LEN + 1];
+    MDB_val k = {sizeof key, key}, v = {len, (void *)note};
+    char hex[2 * LEDGER_FEED_LEN + 1];
+    int rc;
+    fork_key(feed, key);
+    if ((rc = mdb_put(txn, st->dbi[DB_CKPT], &k, &v, 0)))
+        return ledger__lmdb_err(err, rc, "cannot keep the fork evidence");
+    head->flags |= LEDGER_FEED_FORKED;
+    if ((rc = ledger__put_feedrec(st, txn, feed, head, err)))
+        return rc;
+    *kept = LEDGER_CKPT_FORK;
+    ledger_err_set(err, 0,
+                   "checkpoint of feed %s: the feed's key signed a tree of %llu entries whose "
+                   "root is not the root of the %llu entries held here: two histories (a fork); "
+                   "the checkpoint is kept as evidence and the feed is marked forked",
+                   ledger__feed_hex(feed, hex), (unsigned long long)size,
+                   (unsigned long long)size);
+    return 0;
+}
+
 int ledger__checkpoint_keep(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed,
                             const char *note, size_t len, int *kept, ledger_err_t *err)
 {
@@ -394,6 +486,7 @@ int ledger__checkpoint_keep(ledger_store_t *st, MDB_txn *txn, const uint8_t *fee
     uint64_t have, old = 0;
     size_t tl;
     MDB_val k = {LEDGER_FEED_LEN, (void *)feed}, v;
+    feedrec_t head;
     int rc;
 
     *kept = 0;
@@ -411,13 +504,12 @@ int ledger__checkpoint_keep(ledger_store_t *st, MDB_txn *txn, const uint8_t *fee
         return 0; /* of entries not (yet) held here: nothing to check it against */
     if ((rc = ledger_tree_root(cp.size, tree_get, &t, root, err)))
         return rc;
-    if (memcmp(root, cp.root, LEDGER_TREE_HASH_LEN) != 0) {
-        rc = ledger_err_set(err, LEDGER_EVERIFY,
-                            "the feed's key signed a tree of %llu entries whose root is not the "
-                            "root of the %llu entries held here: two histories (a fork)",
-                            (unsigned long long)cp.size, (unsigned long long)cp.size);
-        goto bad;
-    }
+    if ((rc = ledger__get_feedrec(st, txn, feed, &head, err)))
+        return rc;
+    if (head.flags & LEDGER_FEED_FORKED)
+        return 0; /* its first evidence is kept; a forked feed takes nothing more */
+    if (memcmp(root, cp.root, LEDGER_TREE_HASH_LEN) != 0)
+        return keep_fork(st, txn, feed, &head, note, len, cp.size, kept, err);
     if ((rc = mdb_get(txn, st->dbi[DB_CKPT], &k, &v)) == 0) {
         /* the kept one was checked when it was kept: its size is all we need */
         if (check_checkpoint(st, txn, feed, &v, &old, NULL) == 0 && old >= cp.size)
@@ -434,6 +526,26 @@ int ledger__checkpoint_keep(ledger_store_t *st, MDB_txn *txn, const uint8_t *fee
 bad:
     ledger_err_prefix(err, "checkpoint of feed %s", ledger__feed_hex(feed, hex));
     return rc;
+}
+
+int ledger__fork_checkpoint_get(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed,
+                                ledger_buf_t *note, ledger_err_t *err)
+{
+    uint8_t key[LEDGER_FEED_LEN + 1];
+    MDB_val k = {sizeof key, key}, v;
+    char hex[2 * LEDGER_FEED_LEN + 1];
+    int rc;
+    fork_key(feed, key);
+    rc = mdb_get(txn, st->dbi[DB_CKPT], &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return ledger_err_set(err, LEDGER_ENOTFOUND,
+                              "no checkpoint of another history of feed %s is kept here",
+                              ledger__feed_hex(feed, hex));
+    if (rc)
+        return ledger__lmdb_err(err, rc, "cannot read the checkpoints");
+    if ((rc = ledger_buf_append(note, v.mv_data, v.mv_size)))
+        return ledger_err_set(err, rc, "out of memory");
+    return 0;
 }
 
 int ledger__checkpoint_get(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed,

@@ -69,3 +69,15 @@ int ledger_store_checkpoint(ledger_store_t *st, const uint8_t feed[LEDGER_FEED_L
     ledger__end_read(st, txn);
     return rc;
 }
+
+int ledger_store_fork_checkpoint(ledger_store_t *st, const uint8_t feed[LEDGER_FEED_LEN],
+                                 ledger_buf_t *note, ledger_err_t *err)
+{
+    MDB_txn *txn;
+    int rc = ledger__begin_read(st, &txn, err);
+    if (rc)
+        return rc;
+    rc = ledger__fork_checkpoint_get(st, txn, feed, note, err);
+    ledger__end_read(st, txn);
+    return rc;
+}

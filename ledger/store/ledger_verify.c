@@ -330,6 +330,16 @@ static int verify_feed(verify_ctx_t *vc, const uint8_t *feed, const feedrec_t *f
     if (memcmp(prev, f->hash, LEDGER_HASH_LEN) != 0)
         return vfail(err, feed, f->seq, "the feed's recorded head hash is not its last entry's",
                      NULL);
+    if ((f->flags & LEDGER_FEED_FORKED) && !evidence) {
+        /* a checkpoint of another history is evidence too (checked with
+         * the checkpoints) */
+        uint8_t fk[LEDGER_FEED_LEN + 1];
+        MDB_val k = {sizeof fk, fk}, v;
+        memcpy(fk, feed, LEDGER_FEED_LEN);
+        fk[LEDGER_FEED_LEN] = 1;
+        if (mdb_get(vc->txn, vc->st->dbi[DB_CKPT], &k, &v) == 0)
+            evidence = 1;
+    }
     if ((f->flags & LEDGER_FEED_FORKED) && !evidence)
         return vfail(err, feed, f->seq, "the feed is marked forked but holds no fork evidence",
                      NULL);

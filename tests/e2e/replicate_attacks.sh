@@ -4,7 +4,9 @@
 # then one bad thing) sends random bytes, a frame over the 1 MiB limit, a
 # tampered frame, a forged entry, or subscribes to everything and stops
 # reading. Each time S cuts E off with a log line naming it, keeps its memory
-# bounded, and goes on serving P. Then a fork: a copy of a home appends
+# bounded, and goes on serving P. E's key signs a checkpoint of another
+# history of its own feed: S keeps it as evidence, marks the feed forked and
+# shows both checkpoints in status. Then a fork: a copy of a home appends
 # different events than the original, both reach a third node C, which keeps
 # both entries as evidence, marks the feed forked and accepts nothing more of it.
 set -eu
@@ -56,6 +58,47 @@ for mode in garbage oversize tamper forged; do
     honest_still_served
 done
 seq_is "$S" "$P_ID" "$p_seq" || fail "the forged entry was stored"; ok
+
+# -- a key that signs a checkpoint of another history: E's own feed, which S
+# holds, comes back with a checkpoint signed by E's key whose root is not
+# the root of E's entries. S keeps it as evidence next to the checkpoint it
+# has, marks E's feed forked, cuts E off, and goes on serving P.
+for i in 1 2 3; do
+    expect 0 --home "$E" record --type ObjectEvent --action ADD --biz-step commissioning \
+        --epc "urn:epc:id:sgtin:5412345.000007.$i" --event-time 2025-11-30T08:00:00Z
+done
+"$KETEN" --home "$E" peer add "$S_ID" "127.0.0.1:$SPORT" --name slachthuis >/dev/null
+start_node "$E"
+WHY="S gets E's feed and its checkpoint" wait_until 20 seq_is "$S" "$E_ID" 3
+signed_to() { "$KETEN" --home "$1" status --json | python3 -c 'import json,sys; d=json.load(sys.stdin); f=[f for f in d["feeds"] if f["feed"]==sys.argv[1]]; sys.exit(0 if f and f[0].get("checkpointSize")==int(sys.argv[2]) else 1)' "$2" "$3"; }
+WHY="S keeps E's checkpoint of 3" wait_until 20 signed_to "$S" "$E_ID" 3
+kill "$PID_e"; wait "$PID_e" 2>/dev/null || true
+before=$(wc -l < "$S.log")
+set +e
+ASAN_OPTIONS=detect_leaks=0 timeout 30 "$EVIL" "$E" "127.0.0.1:$SPORT" "$S_ID" equivocate "$E_ID" 10 >"$T/evil.out" 2>&1
+rc=$?
+set -e
+[ $rc = 0 ] || { cat "$T/evil.out"; tail -5 "$S.log"; fail "S did not cut off a key signing another history (rc $rc)"; }
+ok
+tail -n +"$((before + 1))" "$S.log" >"$T/new.log"
+contains "$T/new.log" "FORK: feed $E_ID"
+contains "$T/new.log" "checkpoint of another history"
+expect 0 --home "$S" status --json
+python3 - "$T/out" "$E_ID" <<'PY' || fail "status does not show E's feed forked with both checkpoints"
+import json, sys
+d = json.load(open(sys.argv[1]))
+f = next(f for f in d["feeds"] if f["feed"] == sys.argv[2])
+assert f["forked"] is True and f["seq"] == 3 and f["checkpointSize"] == 3, f
+kept, other = f["checkpoint"].split("\n"), f["forkCheckpoint"].split("\n")
+origin = "keten/" + sys.argv[2]
+assert kept[0] == other[0] == origin and kept[1] == other[1] == "3", (kept, other)
+assert kept[2] != other[2], "the two roots must differ"
+PY
+ok
+expect 0 --home "$S" status
+contains "$T/out" "evidence: its key signed this checkpoint of another history"
+kill -0 "$PID_s" || fail "S died after a fork by checkpoint"; ok
+honest_still_served
 
 # -- a peer that stops reading: S's memory stays bounded
 rss() { awk '/VmRSS/ {print $2}' "/proc/$PID_s/status"; }

@@ -8,6 +8,11 @@
  *   tamper    after the handshake, sends a valid HELLO frame with one bit flipped
  *   forged    after the handshake, reads the victim's HEADS, and sends an entry
  *             that links to the head of FEED but is signed by another key
+ *   equivocate  after the handshake, reads the victim's HEADS, and sends a
+ *             checkpoint of this home's own feed FEED, signed by its key, of
+ *             as many entries as the victim holds but with another root: the
+ *             key signing a second history (the victim must keep it as fork
+ *             evidence and mark the feed forked)
  *   slow      after the handshake, subscribes to every feed and never reads
  *             again: the victim must keep its memory bounded
  *   short     sends 64 random bytes (the size of a first handshake message)
@@ -40,6 +45,7 @@
 
 #include "ledger_entry.h"
 #include "ledger_home.h"
+#include "ledger_note.h"
 #include "node_conf.h"
 #include "node_hs.h"
 #include "node_msg.h"
@@ -166,6 +172,54 @@ static void idle(const struct sockaddr_in *sa, int count, int seconds)
     printf("the victim closed %d of %d connections in %d s\n", closed, opened, seconds);
     free(pfd);
     exit(0);
+}
+
+/* Reads the victim's messages (buffered in in) until a HEADS names feed;
+ * fills *target with that head. 0 when none came within 5 s. */
+static int wait_head(node_rx_t *rx, ledger_buf_t *in, const uint8_t *feed, node_head_t *target)
+{
+    time_t end = time(NULL) + 5;
+    uint8_t buf[65536];
+    ledger_err_t err;
+    int found = 0, rc;
+    while (!found && time(NULL) < end) {
+        ssize_t n = recv_some(buf, sizeof buf, 200);
+        if (n < 0)
+            die("wait", "victim closed");
+        if (n > 0)
+            ledger_buf_append(in, buf, (size_t)n);
+        if (in->len == 0)
+            continue;
+        for (;;) {
+            const uint8_t *m;
+            size_t used, mlen;
+            int fin;
+            node_msg_t dm;
+            rc = node_rx_feed(rx, in->data, in->len, &used, &m, &mlen, &fin, &err);
+            if (rc < 0)
+                die("wait", err.msg);
+            if (rc == 1 && !node_msg_decode(m, mlen, &dm, NULL) && dm.type == NODE_MSG_HEADS)
+                for (uint32_t i = 0; i < dm.n; i++) {
+                    node_msg_head(&dm, i, target);
+                    if (!memcmp(target->feed, feed, 32)) {
+                        found = 1;
+                        break;
+                    }
+                }
+            if (used) {
+                memmove(in->data, in->data + used, in->len - used);
+                in->len -= used;
+            }
+            if (rc == 0 || found)
+                break;
+        }
+    }
+    return found;
+}
+
+static void note_sign(void *ctx, const uint8_t *m, size_t n, uint8_t sig[64])
+{
+    ledger_identity_sign(ctx, m, n, sig);
 }
 
 int main(int argc, char **argv)
@@ -325,42 +379,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(mode, "forged")) {
         /* wait for the HEADS that names FEED, then forge its next entry */
-        time_t end = time(NULL) + 5;
         node_head_t target;
-        int found = 0;
-        while (!found && time(NULL) < end) {
-            ssize_t n = recv_some(buf, sizeof buf, 200);
-            if (n < 0)
-                die("forged", "victim closed");
-            if (n > 0)
-                ledger_buf_append(&in, buf, (size_t)n);
-            if (in.len == 0)
-                continue;
-            for (;;) {
-                const uint8_t *m;
-                size_t used, mlen;
-                int fin;
-                node_msg_t dm;
-                rc = node_rx_feed(rx, in.data, in.len, &used, &m, &mlen, &fin, &err);
-                if (rc < 0)
-                    die("forged", err.msg);
-                if (rc == 1 && !node_msg_decode(m, mlen, &dm, NULL) && dm.type == NODE_MSG_HEADS)
-                    for (uint32_t i = 0; i < dm.n; i++) {
-                        node_msg_head(&dm, i, &target);
-                        if (!memcmp(target.feed, feed, 32)) {
-                            found = 1;
-                            break;
-                        }
-                    }
-                if (used) {
-                    memmove(in.data, in.data + used, in.len - used);
-                    in.len -= used;
-                }
-                if (rc == 0 || found)
-                    break;
-            }
-        }
-        if (!found)
+        if (!wait_head(rx, &in, feed, &target))
             die("forged", "the victim has no such feed");
         {
             ledger_header_t h;
@@ -400,6 +420,34 @@ int main(int argc, char **argv)
         }
         expect_close(seconds);
     }
-    die("mode", "expected garbage, short, spray, idle, oversize, tamper, forged or slow");
+    if (!strcmp(mode, "equivocate")) {
+        /* FEED is this home's own feed, held by the victim: sign a
+         * checkpoint of as many entries as the victim holds with another
+         * root, and send it */
+        node_head_t target;
+        char origin[LEDGER_NOTE_ORIGIN_LEN];
+        ledger_tree_hash_t fake;
+        ledger_buf_t text = LEDGER_BUF_INIT, note = LEDGER_BUF_INIT;
+        ledger_note_signer_t sg = {.name = origin, .sign = note_sign, .ctx = (void *)id};
+        if (memcmp(feed, ledger_identity_public(id), 32))
+            die("equivocate", "FEED must be this home's own feed");
+        if (!wait_head(rx, &in, feed, &target) || target.seq == 0)
+            die("equivocate", "the victim holds none of this feed");
+        memcpy(sg.pk, feed, 32);
+        ledger_note_feed_origin(feed, origin);
+        randombytes_buf(fake, sizeof fake);
+        if (ledger_checkpoint_text(origin, target.seq, fake, &text, &err) ||
+            ledger_note_sign((const char *)text.data, text.len, &sg, 1, &note, &err))
+            die("equivocate", err.msg);
+        ledger_buf_reset(&msg);
+        node_msg_checkpoint(&msg, feed, note.data, note.len, NULL);
+        node_tx_frame(tx, msg.data, msg.len, 0, &out, NULL);
+        send_all(out.data, out.len);
+        printf("sent a checkpoint of %llu entries of another history\n",
+               (unsigned long long)target.seq);
+        fflush(stdout);
+        expect_close(seconds);
+    }
+    die("mode", "expected garbage, short, spray, idle, oversize, tamper, forged, equivocate or slow");
     return 2;
 }

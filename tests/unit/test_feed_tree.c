@@ -505,8 +505,39 @@ static void test_partner_checkpoint(void **state)
     memset(fake, 0x5a, sizeof fake);
     assert_int_equal(ledger_checkpoint_text(origin, 3, fake, &text, &err), 0);
     assert_int_equal(ledger_note_sign((char *)text.data, text.len, &s, 1, &bad, &err), 0);
-    assert_int_equal(ingest(f, 1, 0, &bad, &kept, &err), LEDGER_EVERIFY);
+    /* the same signed by another key, first (the feed is not forked by it) */
+    {
+        ledger_buf_t other = LEDGER_BUF_INIT;
+        ledger_note_signer_t o = {.name = origin, .sign = id_sign, .ctx = f->b.id};
+        memcpy(o.pk, ledger_identity_public(f->b.id), 32);
+        assert_int_equal(ledger_note_sign((char *)text.data, text.len, &o, 1, &other, &err), 0);
+        assert_int_equal(ingest(f, 1, 0, &other, &kept, &err), LEDGER_EVERIFY);
+        assert_non_null(strstr(err.msg, "not signed by the key"));
+        ledger_buf_free(&other);
+    }
+    /* the feed's key signed two histories: the note is kept as evidence
+     * next to the kept checkpoint, and the feed is marked forked */
+    assert_int_equal(ingest(f, 1, 0, &bad, &kept, &err), 0);
+    assert_int_equal(kept, LEDGER_CKPT_FORK);
     assert_non_null(strstr(err.msg, "two histories"));
+    {
+        ledger_feed_head_t h;
+        ledger_buf_t ev = LEDGER_BUF_INIT, cur = LEDGER_BUF_INIT;
+        assert_int_equal(ledger_store_head(f->b.st, feed, &h, &err), 0);
+        assert_true(h.flags & LEDGER_FEED_FORKED);
+        assert_int_equal(ledger_store_fork_checkpoint(f->b.st, feed, &ev, &err), 0);
+        assert_int_equal(ev.len, bad.len);
+        assert_memory_equal(ev.data, bad.data, bad.len);
+        assert_int_equal(ledger_store_checkpoint(f->b.st, feed, &cur, &err), 0);
+        assert_int_equal(cur.len, n8.len); /* the consistent one stays */
+        assert_int_equal(ledger_store_verify(f->b.st, NULL, NULL, &err), 0);
+        /* a forked feed keeps its first evidence; more checkpoints are let be */
+        assert_int_equal(ingest(f, 1, 0, &n8, &kept, &err), 0);
+        assert_int_equal(kept, 0);
+        assert_int_equal(ledger_store_fork_checkpoint(f->a.st, feed, &ev, &err), LEDGER_ENOTFOUND);
+        ledger_buf_free(&ev);
+        ledger_buf_free(&cur);
+    }
     /* the same signed by another key */
     bad.len = 0;
     s.ctx = f->b.id;
