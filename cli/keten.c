@@ -11,6 +11,7 @@
 #include <malloc.h>
 #endif
 #include <string.h>
+#include <unistd.h>
 
 #include "cli_admin.h"
 #include "cli_bundle.h"
@@ -22,6 +23,7 @@
 #include "cli_record.h"
 #include "cli_scan.h"
 #include "cli_trace.h"
+#include "ledger_store.h"
 
 #define KETEN_VERSION "0.1.0"
 
@@ -83,6 +85,23 @@ static const command_t *find(const char *name)
     return NULL;
 }
 
+/* Store upgrades (ledger_store_on_upgrade): on a terminal a line that
+ * counts up; otherwise (a log) a line when it starts and when it ends. */
+static void upgrade_progress(void *ctx, uint64_t done, uint64_t total)
+{
+    int tty = isatty(STDERR_FILENO);
+    (void)ctx;
+    if (done == 0)
+        fprintf(stderr, "keten: upgrading the store to the current format: %llu entries to read\n",
+                (unsigned long long)total);
+    else if (done < total && tty)
+        fprintf(stderr, "\rketen: upgrading: %llu of %llu entries (%llu%%)", (unsigned long long)done,
+                (unsigned long long)total, (unsigned long long)(done * 100 / total));
+    else if (done == total)
+        fprintf(stderr, "%sketen: upgrade done: %llu entries read, indexes and trees rebuilt\n",
+                tty && total >= LEDGER_UPGRADE_STEP ? "\n" : "", (unsigned long long)total);
+}
+
 int main(int argc, char **argv)
 {
     cli_ctx_t ctx = {0};
@@ -97,6 +116,7 @@ int main(int argc, char **argv)
     mallopt(M_TRIM_THRESHOLD, 512 << 20);
     mallopt(M_MMAP_THRESHOLD, 64 << 20);
 #endif
+    ledger_store_on_upgrade(upgrade_progress, NULL);
     ctx.prog = "keten";
     ctx.home = getenv("KETEN_HOME");
     ctx.passfile = getenv("KETEN_PASSPHRASE_FILE");

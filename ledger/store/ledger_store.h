@@ -56,6 +56,17 @@ enum {
 int ledger_store_open(const char *dir, unsigned flags, const uint8_t *self, ledger_store_t **out,
                       ledger_err_t *err);
 
+/* Progress of a store upgrade (ledger_store_open on a store of an older
+ * format rebuilds its indexes and trees from the log, in one transaction:
+ * an interrupted upgrade leaves the old store as it was, and the next open
+ * runs it again). fn is called with done = 0 before the first entry, every
+ * LEDGER_UPGRADE_STEP entries, and with done = total at the end; from the
+ * thread that opens the store. Process-wide: set it once, before opening
+ * stores (the CLI prints it on a terminal); NULL for none (the default). */
+#define LEDGER_UPGRADE_STEP 50000
+typedef void (*ledger_upgrade_fn)(void *ctx, uint64_t done, uint64_t total);
+void ledger_store_on_upgrade(ledger_upgrade_fn fn, void *ctx);
+
 /* Closes the store. Any read handle must have been ended. NULL is fine. */
 void ledger_store_close(ledger_store_t *st);
 

@@ -22,12 +22,22 @@
  * has no index rows), read straight from its CBOR payload the way ingest
  * reads a partner's entry (ledger__payload_rows). A feed with sealed
  * entries here is marked so (LEDGER_FEED_SEALED). The other indexes
- * (evid, time, fseq) are unchanged. */
+ * (evid, time, fseq) are unchanged. A progress hook set with
+ * ledger_store_on_upgrade hears how far the walk over the log is. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "ledger__store.h"
 #include "ledger_entry.h"
+
+static ledger_upgrade_fn progress_fn;
+static void *progress_ctx;
+
+void ledger_store_on_upgrade(ledger_upgrade_fn fn, void *ctx)
+{
+    progress_fn = fn;
+    progress_ctx = ctx;
+}
 
 /* 1 when lseq is the main chain's entry of feed:seq (the lowest lseq of
  * its fseq rows), 0 for fork evidence; negative on a read error. */
@@ -49,6 +59,8 @@ int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, ledger_err_t *err)
     rows_t rows = {0};
     ledger_buf_t text = {0};
     char hash[96];
+    MDB_stat ms;
+    uint64_t done = 0;
     int rc, op = MDB_FIRST;
 
     if ((rc = mdb_drop(txn, st->dbi[DB_IDENT], 0)) || (rc = mdb_drop(txn, st->dbi[DB_EDGE], 0)) ||
@@ -57,11 +69,19 @@ int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, ledger_err_t *err)
         return ledger__lmdb_err(err, rc, "upgrade: cannot empty the old index");
     if ((rc = mdb_cursor_open(txn, st->dbi[DB_LOG], &c)))
         return ledger__lmdb_err(err, rc, "upgrade: cannot open a cursor");
+    if ((rc = mdb_stat(txn, st->dbi[DB_LOG], &ms))) {
+        mdb_cursor_close(c);
+        return ledger__lmdb_err(err, rc, "upgrade: cannot count the log");
+    }
+    if (progress_fn)
+        progress_fn(progress_ctx, 0, ms.ms_entries);
     while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
         ledger_entry_t e;
         uint64_t lseq;
         int chained;
         op = MDB_NEXT;
+        if (progress_fn && ++done % LEDGER_UPGRADE_STEP == 0)
+            progress_fn(progress_ctx, done, ms.ms_entries);
         if (k.mv_size != 8) {
             rc = ledger_err_set(err, LEDGER_EVERIFY, "upgrade: damaged log key");
             goto done;
@@ -120,6 +140,8 @@ int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, ledger_err_t *err)
     }
     if ((rc = mdb_put(txn, st->dbi[DB_META], &vk, &vv, 0)))
         rc = ledger__lmdb_err(err, rc, "upgrade: cannot record the version");
+    else if (progress_fn)
+        progress_fn(progress_ctx, ms.ms_entries, ms.ms_entries);
 done:
     mdb_cursor_close(c);
     ledger__rows_free(&rows);

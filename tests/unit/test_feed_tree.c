@@ -256,9 +256,24 @@ static void reopen(tl_node_t *n, unsigned flags)
         fail_msg("open: %s", err.msg);
 }
 
+typedef struct progress {
+    int calls;
+    uint64_t first_done, last_done, total;
+} progress_t;
+
+static void on_progress(void *ctx, uint64_t done, uint64_t total)
+{
+    progress_t *p = ctx;
+    if (!p->calls++)
+        p->first_done = done;
+    p->last_done = done;
+    p->total = total;
+}
+
 static void test_upgrade_v4(void **state)
 {
     fx_t *f = *state;
+    progress_t pr = {0};
     const uint8_t *feed = ledger_identity_public(f->a.id);
     leaves_t l;
     ledger_err_t err;
@@ -271,7 +286,14 @@ static void test_upgrade_v4(void **state)
     reopen(&f->a, LEDGER_STORE_RDONLY); /* read-only: upgraded by one open for writing */
     check_tree(f->a.st, feed, &l);
     make_v4(f->a.dir);
+    ledger_store_on_upgrade(on_progress, &pr);
     reopen(&f->a, 0);
+    ledger_store_on_upgrade(NULL, NULL);
+    /* the upgrade said it starts (0 of 13) and that it is done (13 of 13) */
+    assert_int_equal(pr.calls, 2);
+    assert_int_equal(pr.first_done, 0);
+    assert_int_equal(pr.last_done, 13);
+    assert_int_equal(pr.total, 13);
     check_tree(f->a.st, feed, &l);
     assert_int_equal(ledger_store_verify(f->a.st, NULL, NULL, &err), 0);
     /* and the tree grows on from there */
