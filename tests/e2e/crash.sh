@@ -2,7 +2,8 @@
 # Crash safety: `keten record` is killed with SIGKILL at random moments
 # while it appends large batches, ROUNDS times (default 50). Afterwards
 # verify must pass, every event that was reported as recorded must be
-# there, and every batch must be stored whole or not at all.
+# there, and every batch must be stored whole or not at all; the own signed
+# checkpoint covers exactly the stored entries and proves the last one.
 set -eu
 . "$(dirname "$0")/lib.bash"
 ROUNDS=${CRASH_ROUNDS:-50}
@@ -69,4 +70,13 @@ missing=$(comm -23 "$T/reported.sorted" "$T/stored" | wc -l)
 total=$(wc -l < "$T/stored")
 [ $((total % BATCH)) = 0 ] || fail "$total stored events: a batch was stored in part"; ok
 echo "stored $total events ($((total / BATCH)) whole batches)"
+# log format 2: the own checkpoint is signed in the commit that stores the
+# entries, so after any kill it covers exactly the stored entries, and the
+# last one is proven into it
+if [ "$total" -gt 0 ]; then
+    expect 0 --home "$H" checkpoint
+    [ "$(sed -n 2p "$T/out")" = "$total" ] || fail "the checkpoint is of $(sed -n 2p "$T/out") entries, the feed has $total"; ok
+    expect 0 --home "$H" proof inclusion "$("$KETEN" --home "$H" id):$total" --json
+    contains "$T/out" "\"treeSize\": $total,"
+fi
 done_checks
