@@ -6,7 +6,11 @@
 # file that is no bundle all fail with exit 1 and name what fails. Then two
 # partners (farm -> processor) replicate with real nodes; the processor's
 # bundle holds both feeds, names both partners with their keys, and with
-# --only-own discloses only its own events.
+# --only-own discloses only its own events. Bundles are version 2: a feed
+# whose signed checkpoint the home holds (its own; the farm's once it has
+# arrived after the entries) carries its steps only, each with an inclusion
+# proof (the proof form, "tree"); tests/e2e/bundle_python.sh tampers with
+# both forms.
 set -eu
 . "$(dirname "$0")/nodelib.bash"
 EPC=urn:epc:id:sgtin:5412345.000001.1001
@@ -42,7 +46,12 @@ steps = d["steps"]
 assert [s["seq"] for s in steps] == [1, 3, 4], steps
 assert [s["sealed"] for s in steps] == [False, True, False], steps
 assert steps[0]["bizStep"] == "commissioning" and steps[2]["bizStep"] == "shipping"
-assert d["feeds"][0]["from"] == 1 and d["feeds"][0]["to"] == 4 and d["feeds"][0]["sealed"] == 2
+# version 2: the own feed in the proof form, the steps only (seq 2, another
+# product, is not in it), under the checkpoint of the whole log
+assert d["bundle"] == 2, d["bundle"]
+f = d["feeds"][0]
+assert (f["proof"], f["from"], f["to"], f["entries"], f["sealed"], f["treeSize"]) == ("tree", 1, 4, 3, 1, 4), f
+assert f["checkpoint"].startswith("keten/%s\n4\n" % sys.argv[2]), f
 PY
 ok
 
@@ -88,8 +97,12 @@ expect 0 --home "$P" record --type ObjectEvent --action OBSERVE --biz-step packi
 start_node "$F" "$FPORT"
 start_node "$P"
 WHY="farm and processor converge" wait_until 20 same_heads "$F" "$P"
+# the farm's signed checkpoint follows its entries (CHECKPOINT message): with
+# it the farm's feed takes the proof form in the processor's bundles
+farm_ckpt() { [ "$("$KETEN" --home "$P" checkpoint "$F_ID" | sed -n 2p)" = 3 ]; }
+WHY="the farm's checkpoint reaches the processor" wait_until 20 farm_ckpt
 expect 0 --home "$P" bundle create "$EPC" --out "$T/two.keten" --json
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["partners"]==2 and d["steps"]==4 and d["sealed"]==0 and d["entries"]==5, d' "$T/out" ||
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["partners"]==2 and d["steps"]==4 and d["sealed"]==0 and d["entries"]==4, d' "$T/out" ||
     fail "bundle create --json: $(cat "$T/out")"; ok
 expect 0 --home "$P" bundle create "$EPC" --out "$T/own.keten" --only-own
 contains "$T/out" "4 steps (2 disclosed, 2 sealed)"
@@ -113,7 +126,8 @@ for s in steps:
 if kind == "two":
     assert [s["bizStep"] for s in steps] == ["commissioning", "shipping", "receiving", "packing"]
 farmfeed = next(f for f in d["feeds"] if f["feed"] == farm)
-assert farmfeed["entries"] == 3 and farmfeed["from"] == 1 and farmfeed["to"] == 3, farmfeed
+assert farmfeed["entries"] == 2 and farmfeed["from"] == 1 and farmfeed["to"] == 3, farmfeed
+assert farmfeed["proof"] == "tree" and farmfeed["treeSize"] == 3, farmfeed
 PY
     ok
 done
