@@ -280,6 +280,19 @@ elif op == "tochain":       # FEEDHEX HOME OTHERBUNDLE...: the proof item rewrit
             for s in range(steps[0], steps[-1] + 1)]
     item[:] = [feed, 1, steps, ents]
     save(dst, f, body, a[1])
+elif op == "note":          # FEEDHEX FEEDHOME EXPR CREATORHOME: the checkpoint becomes the
+    feed = bytes.fromhex(a[0])   # str of EXPR over n (the note), t (its signed text) and
+    item, _ = item_of(f, body, feed)  # sign(text) (a note of text by the feed's key)
+    n = item[2]
+    t = n[: n.rindex("\n\n") + 1]
+    sign = lambda text: note_sign(seed_of(a[1]), feed, text.encode())
+    item[2] = eval(a[2])
+    save(dst, f, body, a[3])
+elif op == "hashes":        # FEEDHEX SEQ N: the step's proof is N copies of its first hash
+    item, _ = item_of(f, body, bytes.fromhex(a[0]))
+    st = proof_step(item, int(a[1]))
+    st[1] = [st[1][0]] * int(a[2])
+    save(dst, f, body)
 else:
     raise SystemExit("tamper: unknown op " + op)
 PY
@@ -458,6 +471,43 @@ both_reject "$T/p-size.keten" "$AL seq 2: not in the checkpoint, whose tree has 
 tamper ckptnote "$T/one.keten" "$T/p-root.keten" "$A_ID" "$A" 5 "" "$A"
 both_reject "$T/p-root.keten" \
     "$AL seq 1: not proven in the feed's signed log of 5 entries: inclusion proof: 2 hashes, fewer than a tree of 5 needs"
+# signed notes as C2SP has them: a cosignature (witness) line of another
+# key is skipped, extension lines after the root are kept; both accept them
+# and show the note as it is
+tamper note "$T/one.keten" "$T/n-wit.keten" "$A_ID" "$A" 'n + "\u2014 witness.example/w1 " + "A" * 92 + "\n"' "$A"
+same_story "$T/n-wit.keten"
+grep -q 'witness.example/w1' "$T/pout" || fail "the witness line is not in the story"
+ok
+tamper note "$T/one.keten" "$T/n-ext.keten" "$A_ID" "$A" 'sign(t + "an extension line\n")' "$A"
+same_story "$T/n-ext.keten"
+# malformed notes and checkpoints (signed by the feed's key where the
+# signature matters), each with the same claim in both
+notes=$T/notes
+cat >"$notes" <<'CASES'
+n[:-1]|the checkpoint is not a signed note: signed note: does not end with a newline
+t + "\n"|the checkpoint is not a signed note: signed note: no signature lines
+n.replace("\u2014", "-")|the checkpoint is not a signed note: signed note: signature line 1 does not start with an em dash and a space
+sign(t)[:-1] + " \n"|the checkpoint is not a signed note: signed note: signature line 1 is not base64 of a key ID and a signature
+n + ("\u2014 w AAAAAAAAAAA=\n" * 101)|the checkpoint is not a signed note: signed note: more than 100 signatures
+sign("\u0007" + t)|the checkpoint is not a signed note: signed note: the text is not UTF-8 or has control characters
+"x" * 65537|the checkpoint is not a signed note: signed note: 65537 bytes, more than 65536
+sign(t)[: sign(t).index(" ")] + " witness " + sign(t).split(" ")[-1]|the checkpoint is not signed by the feed's key: signed note: not signed by the key of keten/
+sign(t.replace("\n4\n", "\n04\n"))|the checkpoint is malformed: checkpoint line 2: the tree size is not a decimal number without leading zeros
+sign(t.replace("\n4\n", "\n4x\n"))|the checkpoint is malformed: checkpoint line 2: the tree size has a non-digit
+sign(t.replace("\n4\n", "\n9999999999999999999\n"))|the checkpoint is malformed: checkpoint line 2: the tree size is too big
+sign(t.replace("=\n", "\n"))|the checkpoint is malformed: checkpoint line 3: the root is not base64 of 32 bytes
+sign(t + "\n")|the checkpoint is malformed: checkpoint: an extension line is empty or not ended
+sign(t[: t.index("\n") + 1])|the checkpoint is malformed: checkpoint: 1 lines, not the three of origin, size and root
+CASES
+k=0
+while IFS='|' read -r expr claim; do
+    k=$((k + 1))
+    tamper note "$T/one.keten" "$T/n$k.keten" "$A_ID" "$A" "$expr" "$A"
+    both_reject "$T/n$k.keten" "$AL: $claim"
+done <"$notes"
+tamper hashes "$T/one.keten" "$T/p-131.keten" "$A_ID" 3 131
+both_reject "$T/p-131.keten" "$AL seq 3: the inclusion proof has 131 hashes (at most 130)"
+
 echo '{"not": "a bundle"}' >"$T/json.keten"
 pyv 1 "$T/json.keten"
 contains "$T/perr" "not a keten bundle"
@@ -566,4 +616,37 @@ both_reject "$T/m-hash.keten" \
     "$PL seq 2: not proven in the feed's signed log of 2 entries: inclusion proof: leaf 1 does not lead to the root of the tree of 2"
 tamper drop "$T/own-mixed.keten" "$T/o-drop.keten" "$F_ID" 2
 both_reject "$T/o-drop.keten" "step removed: $FL: seq 2 is missing between seq 1 and seq 3"
+
+# a sweep: one bit flipped at every 23rd byte of the mixed bundle (both
+# forms, two feeds), and each file given to both: the same verdict and the
+# same claim every time (where each names itself, "this keten reads" /
+# "this verifier reads", that is the one difference allowed)
+"$PY" - "$T/mixed.keten" "$PYV" "$KETEN" "$T/flip.keten" <<'PY' || fail "the sweep: keten and python disagree"
+import os, subprocess, sys
+sys.path.insert(0, os.path.dirname(sys.argv[2]))
+import bundle_verify as bv
+src, keten, tmp = sys.argv[1], sys.argv[3], sys.argv[4]
+orig = open(src, "rb").read()
+bad = runs = rejected = 0
+for i in range(3, len(orig), 23):
+    b = bytearray(orig)
+    b[i] ^= 0x04
+    open(tmp, "wb").write(b)
+    k = subprocess.run([keten, "bundle", "verify", tmp], capture_output=True, text=True)
+    kmsg = k.stderr.split("\n")[0].replace("keten: bundle %s does not verify: " % tmp, "")
+    kmsg = kmsg.replace("this keten reads", "this verifier reads")
+    try:
+        bv.Verifier(bytes(b)).run()
+        pc, pmsg = 0, ""
+    except (bv.Fail, bv.NotBundle) as e:
+        pc, pmsg = 1, str(e)
+    runs += 1
+    rejected += pc
+    if k.returncode != pc or (pc and pmsg != kmsg and not pmsg.startswith(kmsg + ": ")):
+        bad += 1
+        print("byte %d: keten %d %r, python %d %r" % (i, k.returncode, kmsg, pc, pmsg))
+print("sweep: %d files, %d rejected by both, %d disagreements" % (runs, rejected, bad))
+sys.exit(1 if bad or runs < 50 or rejected < runs // 2 else 0)
+PY
+ok
 done_checks
