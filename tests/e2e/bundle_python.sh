@@ -312,7 +312,12 @@ for m in re.finditer(r"([0-9][0-9,]*) bytes, hex", s):
     want = int(m.group(1).replace(",", ""))
     i = s.index("```", m.end()) + 3
     i = s.index("\n", i) + 1  # past a language tag, if any
-    b = bytes.fromhex("".join(s[i:s.index("```", i)].split()))
+    try:
+        b = bytes.fromhex("".join(s[i:s.index("```", i)].split()))
+    except ValueError:
+        continue  # "N bytes, hex" in other prose: not a bundle's hex block
+    if b[:14] != b"\x84\x6cketen-bundle":
+        continue
     assert len(b) == want, (m.group(0), len(b))
     n += 1
     name = "%s/vector%d.keten" % (sys.argv[2], n)
