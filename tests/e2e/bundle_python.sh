@@ -510,6 +510,12 @@ while IFS='|' read -r expr claim; do
     tamper note "$T/one.keten" "$T/n$k.keten" "$A_ID" "$A" "$expr" "$A"
     both_reject "$T/n$k.keten" "$AL: $claim"
 done <"$notes"
+# the root's base64 with its unused low bits set: the same bytes to a lax
+# decoder, not the one encoding of them (C2SP, libsodium, Go)
+B64=ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/
+tamper note "$T/one.keten" "$T/n-bits.keten" "$A_ID" "$A" \
+    'sign("\n".join(t.split("\n")[:2]) + "\n" + t.split("\n")[2][:-2] + "'$B64'"["'$B64'".index(t.split("\n")[2][-2]) | 3] + "=\n")' "$A"
+both_reject "$T/n-bits.keten" "$AL: the checkpoint is malformed: checkpoint line 3: the root is not base64 of 32 bytes"
 tamper hashes "$T/one.keten" "$T/p-131.keten" "$A_ID" 3 131
 both_reject "$T/p-131.keten" "$AL seq 3: the inclusion proof has 131 hashes (at most 130)"
 

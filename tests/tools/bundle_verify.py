@@ -924,6 +924,13 @@ def print_summary(path, d):
           "docs/bundle.md step 3.6)")
 
 
+def _b64_bits(c):
+    """A base64 digit with its two lowest bits set (not canonical when they
+    are unused bits)."""
+    a = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    return a[a.index(c) | 3 : (a.index(c) | 3) + 1]
+
+
 def selftest():
     """Ed25519 here against the signer of hs_vectors.py and RFC 8032 test 1,
     and the CBOR reader's refusals. Exit 0 when all hold."""
@@ -989,11 +996,21 @@ def selftest():
             assert e.kind == kind, (n, e)
             continue
         raise AssertionError("note accepted: %r" % n)
-    for t in (b"o\n5\n", b"o\n05\n" + base64.b64encode(root) + b"\n", b"o\n5\nAAAA\n",
-              b"o\n5x\n" + base64.b64encode(root) + b"\n"):
+    # this key's name with another key ID: another key, skipped
+    alien = DASH + name7 + b" " + base64.b64encode(b"\xff" * 68) + b"\n"
+    assert note_open(note + alien, name7, pub7) == text
+    r64 = base64.b64encode(root)
+    for t, why in ((b"o\n5\n", "checkpoint: 2 lines"),
+                   (b"o\n05\n" + r64 + b"\n", "line 2: the tree size is not a decimal"),
+                   (b"o\n5\nAAAA\n", "line 3: the root is not base64 of 32 bytes"),
+                   (b"o\n5\n" + r64[:-2] + _b64_bits(r64[-2:-1]) + b"=\n",
+                    "line 3: the root is not base64 of 32 bytes"),  # unused bits set
+                   (b"o\n5x\n" + r64 + b"\n", "line 2: the tree size has a non-digit"),
+                   (b"o\n5\n" + r64 + b"\n\n", "an extension line is empty")):
         try:
             checkpoint_parse(t)
-        except NoteError:
+        except NoteError as e:
+            assert why in str(e), (t, e)
             continue
         raise AssertionError("checkpoint accepted: %r" % t)
     # inclusion proofs: RFC 9162's PATH for every leaf of trees of 1..8 leaves
