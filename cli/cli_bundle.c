@@ -268,10 +268,11 @@ static int create_main(cli_ctx_t *ctx, int argc, char **argv)
             free(text);
             json_decref(o);
         } else {
-            printf("bundle %s: %zu steps (%zu disclosed, %zu sealed) from %zu partners, %zu "
+            size_t np = json_array_size(json_object_get(story, "feeds"));
+            printf("bundle %s: %zu steps (%zu disclosed, %zu sealed) from %zu partner%s, %zu "
                    "entries, %zu bytes\n",
-                   outpath, json_array_size(st), json_array_size(st) - sealed, sealed,
-                   json_array_size(json_object_get(story, "feeds")), entries, out.len);
+                   outpath, json_array_size(st), json_array_size(st) - sealed, sealed, np,
+                   np == 1 ? "" : "s", entries, out.len);
             printf("check it with: keten bundle verify %s\n", outpath);
         }
     }

@@ -1,22 +1,39 @@
 #!/usr/bin/env python3
 """bundle_verify.py -- an independent verifier of keten provenance bundles,
-written from docs/bundle.md and docs/format.md only, with nothing but the
-Python standard library: its own strict deterministic-CBOR reader (RFC 8949
-section 4.2.1, only the items the format uses), hashlib's SHA-256 and
-SHA-512, and Ed25519 verification (RFC 8032 section 5.1.7) built here on the
-point arithmetic of hs_vectors.py (the textbook Ed25519 of this tools
-directory). No keten code and no libsodium are involved, so it shows that "a
-buyer's own tool" can check a bundle.
+written from docs/bundle.md, docs/format.md and the C2SP and RFC texts, with
+nothing but the Python standard library: its own strict deterministic-CBOR
+reader (RFC 8949 section 4.2.1, only the items the format uses), hashlib's
+SHA-256 and SHA-512, Ed25519 verification (RFC 8032 section 5.1.7) built
+here on the point arithmetic of hs_vectors.py (the textbook Ed25519 of this
+tools directory), its own C2SP signed-note and tlog-checkpoint reader and
+its own RFC 9162 section 2.1.3.2 inclusion-proof check. No keten code and
+no libsodium are involved, so it shows that "a buyer's own tool" can check
+a bundle.
 
     python3 tests/tools/bundle_verify.py [--json] FILE
     python3 tests/tools/bundle_verify.py --selftest
 
-It runs the checks of docs/bundle.md, "Verification algorithm", in the
-order given there (file, body, every feed and entry: well-formed entry, feed,
-seq run, prev link, entry signature, payload hash, event payload; then the
-creator's signature over "keten/1 bundle signature" || body), and fails on
-the first claim that does not hold, with the message the doc gives for it
-("feed 03a107bf (Vector Farm) seq 1: payload does not match its hash").
+Versions 1 and 2 are read. It runs the checks of docs/bundle.md,
+"Verification algorithm", in keten's order (file, body, every feed item in
+its form, then the creator's signature over "keten/<version> bundle
+signature" || body), and fails on the first claim that does not hold, with
+keten's message for it ("feed 03a107bf (Vector Farm) seq 1: payload does
+not match its hash").
+
+A feed item has one of two forms.  The chain form (every feed of version 1;
+form 1 of version 2): [feed, (1,) steps, entries], every entry from the
+first step to the last, checked one by one: well-formed entry, feed, seq
+run, prev link, entry signature, payload hash, event payload.  The proof
+form (form 2 of version 2): [feed, 2, checkpoint, [[entry, [hash...]]...]]:
+the checkpoint is a signed note (c2sp.org/signed-note) with a good Ed25519
+signature of the key named keten/<feed hex> with the feed's key, and its
+text a checkpoint (c2sp.org/tlog-checkpoint) of the origin keten/<feed
+hex>; then each step: a well-formed entry of the feed, after the step
+before it, inside the checkpoint's tree, with a good entry signature, whose
+leaf hash SHA-256(0x00 || header bytes) is proven by its hashes to be leaf
+seq - 1 of the tree the checkpoint signs; and its payload as in the chain
+form.
+
 The EPCIS 2.0 event hash of a disclosed event is NOT recomputed (the doc
 makes it optional: the event is proven by the payload hash); the summary
 says so.
@@ -28,6 +45,7 @@ sealed, signers; with --json a JSON object); 1 a claim fails (stderr:
 bundle at all, not the array ["keten-bundle", ...], is such a claim, as for
 keten); 3 the file cannot be read; 2 usage.
 """
+import base64
 import hashlib
 import json
 import math
@@ -40,8 +58,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hs_vectors as ed  # noqa: E402  (Ed25519 point arithmetic, RFC 8032)
 
 MAGIC = "keten-bundle"
-VERSION = 1
-SIG_CONTEXT = b"keten/1 bundle signature"  # 24 ASCII bytes
+VERSIONS = (1, 2)
+SIG_CONTEXT = {1: b"keten/1 bundle signature", 2: b"keten/2 bundle signature"}  # 24 ASCII bytes
+FORM_CHAIN, FORM_PROOF = 1, 2
+HASH_LEN = 32
+PROOF_MAX = 130  # keten's limit: the longest proof of a 2^63 tree is 63 hashes
+NOTE_MAX = 65536
+NOTE_MAX_SIGS = 100
+NOTE_NAME_MAX = 255
+DASH = "\u2014 ".encode()  # em dash and a space: a signature line's start
 FEED_LEN = 32
 SIG_LEN = 64
 PAYLOAD_MAX = 1000000
@@ -249,6 +274,179 @@ def _shortest_float(d):
     return bytes([0xFB]) + struct.pack(">d", d)
 
 
+# ---- C2SP signed notes and tlog checkpoints (c2sp.org/signed-note,
+# c2sp.org/tlog-checkpoint), Ed25519 only ---------------------------------------
+class NoteError(Exception):
+    """A note or checkpoint that is malformed (kind "input") or whose
+    signature by the expected key is not there or does not check ("verify")."""
+
+    def __init__(self, kind, msg):
+        Exception.__init__(self, msg)
+        self.kind = kind
+
+
+def b64_strict(s):
+    """The bytes of standard, padded base64 text s (bytes), or None unless
+    it is the one canonical encoding of them (length a multiple of 4, the
+    padding there is, unused bits zero)."""
+    try:
+        raw = base64.b64decode(s, validate=True)
+    except (ValueError, TypeError):
+        return None
+    return raw if base64.b64encode(raw) == s else None
+
+
+def note_name_ok(n):
+    """A key name: 1 to 255 bytes, no space, '+' or control character."""
+    return 0 < len(n) <= NOTE_NAME_MAX and all(c > 0x20 and c not in (0x2B, 0x7F) for c in n)
+
+
+def note_key_id(name, pub):
+    """The first 4 bytes of SHA-256(name || "\n" || 0x01 || public key)."""
+    return hashlib.sha256(name + b"\n\x01" + pub).digest()[:4]
+
+
+def note_text_ok(t):
+    """UTF-8 without control characters other than '\n'."""
+    try:
+        s = t.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return all(c == "\n" or ord(c) >= 0x20 for c in s)
+
+
+def note_open(note, name, pub):
+    """The signed text of the signed note `note` (bytes): everything up to
+    and including the '\n' before the last blank line, when a signature
+    line of (name, pub) is on it and checks.  Signature lines of other keys
+    (another name, or this name with another key ID) are skipped; every line
+    must still have the form "\u2014 NAME BASE64(keyID || signature)".
+    Raises NoteError."""
+    if len(note) > NOTE_MAX:
+        raise NoteError("input", "signed note: %d bytes, more than %d" % (len(note), NOTE_MAX))
+    if len(note) < 2 or note[-1:] != b"\n":
+        raise NoteError("input", "signed note: does not end with a newline")
+    split = note.rfind(b"\n\n")
+    if split <= 0:
+        raise NoteError("input", "signed note: no text and blank line before the signatures")
+    text = note[: split + 1]
+    if not note_text_ok(text):
+        raise NoteError("input", "signed note: the text is not UTF-8 or has control characters")
+    want = note_key_id(name, pub)
+    lines = note[split + 2 :]
+    if not lines:
+        raise NoteError("input", "signed note: no signature lines")
+    good = False
+    for k, line in enumerate(lines[:-1].split(b"\n")):
+        k += 1
+        if k > NOTE_MAX_SIGS:
+            raise NoteError("input", "signed note: more than %d signatures" % NOTE_MAX_SIGS)
+        if not line.startswith(DASH):
+            raise NoteError("input", "signed note: signature line %d does not start with an em "
+                            "dash and a space" % k)
+        rest = line[len(DASH) :]
+        sp = rest.find(b" ")
+        if sp < 0 or not note_name_ok(rest[:sp]):
+            raise NoteError("input", "signed note: signature line %d has no name and signature" % k)
+        blob = b64_strict(rest[sp + 1 :])
+        if blob is None or len(blob) < 5 or len(blob) > 600:
+            raise NoteError("input", "signed note: signature line %d is not base64 of a key ID "
+                            "and a signature" % k)
+        if rest[:sp] == name and blob[:4] == want:
+            if len(blob) != 68 or not ed25519_verify(pub, text, blob[4:]):
+                raise NoteError("verify", "signed note: the signature of %s does not check"
+                                % name.decode())
+            good = True
+    if not good:
+        raise NoteError("verify", "signed note: not signed by the key of %s" % name.decode())
+    return text
+
+
+def checkpoint_parse(text):
+    """(origin, size, root) of a checkpoint text: origin, decimal size
+    without leading zeros (below 2^63), base64 root of 32 bytes, each line
+    ended by '\n', then any non-empty extension lines.  Raises NoteError."""
+    lines = text.split(b"\n")
+    if len(lines) < 4:
+        raise NoteError("input", "checkpoint: %d lines, not the three of origin, size and root"
+                        % (len(lines) - 1))
+    origin, size, root = lines[0], lines[1], lines[2]
+    if not origin or len(origin) > NOTE_NAME_MAX:
+        raise NoteError("input", "checkpoint line 1: the origin is empty or longer than %d bytes"
+                        % NOTE_NAME_MAX)
+    if not size or len(size) > 19 or (size[:1] == b"0" and len(size) > 1):
+        raise NoteError("input", "checkpoint line 2: the tree size is not a decimal number "
+                        "without leading zeros")
+    if not all(0x30 <= c <= 0x39 for c in size):
+        raise NoteError("input", "checkpoint line 2: the tree size has a non-digit")
+    n = int(size)
+    if n >> 63:
+        raise NoteError("input", "checkpoint line 2: the tree size is too big")
+    r = b64_strict(root)
+    if r is None or len(r) != HASH_LEN:
+        raise NoteError("input", "checkpoint line 3: the root is not base64 of 32 bytes")
+    if any(not x for x in lines[3:-1]) or lines[-1]:
+        raise NoteError("input", "checkpoint: an extension line is empty or not ended")
+    return origin.decode("utf-8"), n, r
+
+
+# ---- RFC 9162 Merkle tree: leaf hash and inclusion proof check ---------------
+def leaf_hash(leaf):
+    return hashlib.sha256(b"\x00" + leaf).digest()
+
+
+def node_hash(left, right):
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def verify_inclusion(leaf, index, size, hashes, root):
+    """RFC 9162 section 2.1.3.2: None when `hashes` (bottom-up) prove leaf
+    hash `leaf` to be leaf `index` of the tree of `size` leaves with root
+    `root`, else what is wrong (keten's words)."""
+    if index >= size:
+        return "inclusion proof: leaf index %d is past the tree size %d" % (index, size)
+    fn, sn, r = index, size - 1, leaf
+    for p in hashes:
+        if sn == 0:
+            return "inclusion proof: %d hashes, more than a tree of %d needs" % (len(hashes), size)
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        return "inclusion proof: %d hashes, fewer than a tree of %d needs" % (len(hashes), size)
+    if r != root:
+        return "inclusion proof: leaf %d does not lead to the root of the tree of %d" % (index, size)
+    return None
+
+
+def _mth(leaves):
+    """RFC 9162 section 2.1.1 MTH over leaf hashes (for the selftest)."""
+    if len(leaves) == 1:
+        return leaves[0]
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    return node_hash(_mth(leaves[:k]), _mth(leaves[k:]))
+
+
+def _path(m, leaves):
+    """RFC 9162 section 2.1.3.1 PATH(m, D[n]) over leaf hashes (selftest)."""
+    if len(leaves) == 1:
+        return []
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    if m < k:
+        return _path(m, leaves[:k]) + [_mth(leaves[k:])]
+    return _path(m - k, leaves[k:]) + [_mth(leaves[:k])]
+
+
 # ---- the verifier ------------------------------------------------------------
 class Fail(Exception):
     """A claim of the bundle does not hold (exit 1)."""
@@ -369,9 +567,10 @@ class Verifier:
             version = r.uint()
         except CborError as e:
             raise damaged("the version is not a number", e)
-        if version != VERSION:
-            raise Fail("bundle version %d is not supported (this verifier reads version %d)"
-                       % (version, VERSION))
+        if version not in VERSIONS:
+            raise Fail("bundle version %d is not supported (this verifier reads versions 1 "
+                       "and 2)" % version)
+        self.version = version
         try:
             body = r.bstr()
             sig = r.bstr()
@@ -425,17 +624,19 @@ class Verifier:
             raise damaged("bytes after the end of the body")
 
         # 4. the creator's signature over the context string and the body
-        if not ed25519_verify(self.creator, SIG_CONTEXT + body, sig):
+        if not ed25519_verify(self.creator, SIG_CONTEXT[version] + body, sig):
             raise Fail("bundle signature by %s does not verify: the statement, partners or "
                        "selection were changed after it was signed" % self.label(self.creator))
 
     def verify_feed(self, r, prev_feed):
-        # 3. one feed item: [feed, steps, entries]
+        # 3. one feed item: [feed, steps, entries] (version 1), or [feed, form,
+        # ...] (version 2: form 1 the chain, form 2 the proof)
+        want = 3 if self.version == 1 else 4
         try:
-            if r.array() != 3:
-                raise CborError("not an array of 3")
+            if r.array() != want:
+                raise CborError("not an array of %d" % want)
         except CborError as e:
-            raise damaged("a feed item is not an array of 3", e)
+            raise damaged("a feed item is not an array of %d" % want, e)
         try:
             feed = r.bstr()
             if len(feed) != FEED_LEN:
@@ -447,6 +648,22 @@ class Verifier:
             raise damaged("feeds are not in ascending order of feed ID")
         if feed not in self.names:
             raise Fail("%s is not among the partners" % label)
+        form = FORM_CHAIN
+        if self.version > 1:
+            try:
+                form = r.uint()
+            except CborError as e:
+                raise damaged("a feed item's form is not a number", e)
+        if form == FORM_CHAIN:
+            self.verify_chain(r, feed, label)
+        elif form == FORM_PROOF:
+            self.verify_proof(r, feed, label)
+        else:
+            raise damaged("a feed item's form is neither 1 (chain) nor 2 (proof)")
+        return feed
+
+    def verify_chain(self, r, feed, label):
+        # 3.c the chain form: [steps, entries] after the feed ID (and form)
         try:
             nsteps = r.array()
         except CborError:
@@ -523,7 +740,6 @@ class Verifier:
             # 3.6 a disclosed payload: only on a step, matching the header
             is_step = seq in stepset
             p = e["payload"]
-            step = None
             if p is not None:
                 if not is_step:
                     raise Fail("%s seq %d: a payload is disclosed for an entry that is not a step"
@@ -534,25 +750,7 @@ class Verifier:
             else:
                 sealed += 1
             if is_step:
-                step = {"feed": feed.hex(), "name": self.names[feed], "seq": seq,
-                         "recordTimeMs": e["recordTime"], "sealed": p is None,
-                         "payloadType": e["ptype"], "payloadLength": e["plen"],
-                         "payloadHash": e["phash"].hex()}
-                if p is not None:
-                    if e["ptype"] != PT_EVENT:
-                        raise Fail("%s seq %d: payload type %d is not an event"
-                                   % (label, seq, e["ptype"]))
-                    try:
-                        evhash, ev = decode_event_payload(p)
-                    except ValueError as x:
-                        raise Fail("%s seq %d: payload does not decode as an event: %s"
-                                   % (label, seq, x))
-                    step["eventHash"] = evhash
-                    step["eventID"] = ev.get("eventID")
-                    step["type"] = ev.get("type")
-                    step["eventTime"] = ev.get("eventTime")
-                    step["bizStep"] = ev.get("bizStep")
-                self.steps.append(step)
+                self.add_step(e, feed, label)
             prev_hash = hashlib.sha256(e["hbytes"] + e["sig"]).digest()
             prev_seq = seq
         # after the last entry: every step was among them, the last is the last step
@@ -562,10 +760,128 @@ class Verifier:
                            "at seq %d)" % (label, s, prev_seq))
         if prev_seq != steps[-1]:
             raise damaged("a feed's entries go on after its last step")
-        self.feeds.append({"feed": feed.hex(), "name": self.names[feed], "from": steps[0],
-                           "to": prev_seq, "entries": nent, "steps": len(steps),
-                           "disclosed": disclosed, "sealed": sealed})
-        return feed
+        self.feeds.append({"feed": feed.hex(), "name": self.names[feed], "proof": "chain",
+                           "from": steps[0], "to": prev_seq, "entries": nent,
+                           "steps": len(steps), "disclosed": disclosed, "sealed": sealed})
+
+    def add_step(self, e, feed, label):
+        """A step's payload checks (when disclosed: length and hash, an
+        event payload) and its story."""
+        seq, p = e["seq"], e["payload"]
+        if p is not None and (len(p) != e["plen"] or hashlib.sha256(p).digest() != e["phash"]):
+            raise Fail("%s seq %d: payload does not match its hash" % (label, seq))
+        step = {"feed": feed.hex(), "name": self.names[feed], "seq": seq,
+                "recordTimeMs": e["recordTime"], "sealed": p is None,
+                "payloadType": e["ptype"], "payloadLength": e["plen"],
+                "payloadHash": e["phash"].hex()}
+        if p is not None:
+            if e["ptype"] != PT_EVENT:
+                raise Fail("%s seq %d: payload type %d is not an event" % (label, seq, e["ptype"]))
+            try:
+                evhash, ev = decode_event_payload(p)
+            except ValueError as x:
+                raise Fail("%s seq %d: payload does not decode as an event: %s" % (label, seq, x))
+            step["eventHash"] = evhash
+            step["eventID"] = ev.get("eventID")
+            step["type"] = ev.get("type")
+            step["eventTime"] = ev.get("eventTime")
+            step["bizStep"] = ev.get("bizStep")
+        self.steps.append(step)
+
+    def read_checkpoint(self, r, feed, label):
+        """The feed's checkpoint: a text string, a signed note with a good
+        signature by the feed's key named keten/<feed hex>, whose text is a
+        checkpoint of the origin keten/<feed hex>.  (note, size, root)."""
+        try:
+            note = r.value()
+        except CborError as e:
+            raise damaged("a feed's checkpoint is missing", e)
+        if not isinstance(note, str):
+            raise damaged("a feed's checkpoint is not a text string")
+        origin = "keten/" + feed.hex()
+        try:
+            text = note_open(note.encode("utf-8"), origin.encode(), feed)
+        except NoteError as e:
+            if e.kind == "verify":
+                raise Fail("%s: the checkpoint is not signed by the feed's key: %s" % (label, e))
+            raise Fail("%s: the checkpoint is not a signed note: %s" % (label, e))
+        try:
+            cp_origin, size, root = checkpoint_parse(text)
+        except NoteError as e:
+            raise Fail("%s: the checkpoint is malformed: %s" % (label, e))
+        if cp_origin != origin:
+            raise Fail("%s: the checkpoint is of the log %s, not of this feed" % (label, cp_origin))
+        return note, size, root
+
+    def read_proof_step(self, r, n, label):
+        """[entry, [hash, ...]]: the decoded entry and the proof's hashes."""
+        try:
+            if r.array() != 2:
+                raise CborError("not an array of 2")
+        except CborError:
+            raise damaged("a step is not [entry, proof]")
+        try:
+            eb = r.bstr()
+        except CborError as x:
+            raise damaged("an entry is not a byte string", x)
+        try:
+            e = decode_entry(eb)
+        except ValueError as x:
+            raise Fail("%s step %d: not a well-formed entry: %s" % (label, n + 1, x))
+        try:
+            nh = r.array()
+        except CborError as x:
+            raise damaged("a step's proof is not an array of hashes", x)
+        if nh > PROOF_MAX:
+            raise Fail("%s seq %d: the inclusion proof has %d hashes (at most %d)"
+                       % (label, e["seq"], nh, PROOF_MAX))
+        hashes = []
+        for _ in range(nh):
+            try:
+                h = r.bstr()
+            except CborError:
+                h = b""
+            if len(h) != HASH_LEN:
+                raise damaged("a proof hash is not 32 bytes")
+            hashes.append(h)
+        return e, hashes
+
+    def verify_proof(self, r, feed, label):
+        # 3.p the proof form: [checkpoint, [[entry, [hash, ...]], ...]]
+        note, size, root = self.read_checkpoint(r, feed, label)
+        try:
+            nsteps = r.array()
+        except CborError:
+            nsteps = 0
+        if nsteps == 0:
+            raise damaged("a feed's step list is missing or empty")
+        prev = first = disclosed = 0
+        for n in range(nsteps):
+            e, hashes = self.read_proof_step(r, n, label)
+            seq = e["seq"]
+            if e["feed"] != feed:
+                raise Fail("%s seq %d: the entry belongs to feed %s, not to this feed"
+                           % (label, seq, e["feed"].hex()[:8]))
+            if n and seq <= prev:
+                raise Fail("step reordered: %s: seq %d comes after seq %d" % (label, seq, prev))
+            if seq == 0 or seq > size:
+                raise Fail("%s seq %d: not in the checkpoint, whose tree has %d entries"
+                           % (label, seq, size))
+            if not ed25519_verify(feed, e["hbytes"], e["sig"]):
+                raise Fail("%s seq %d: entry signature does not verify" % (label, seq))
+            why = verify_inclusion(leaf_hash(e["hbytes"]), seq - 1, size, hashes, root)
+            if why:
+                raise Fail("%s seq %d: not proven in the feed's signed log of %d entries: %s"
+                           % (label, seq, size, why))
+            self.add_step(e, feed, label)
+            disclosed += e["payload"] is not None
+            if n == 0:
+                first = seq
+            prev = seq
+        self.feeds.append({"feed": feed.hex(), "name": self.names[feed], "proof": "tree",
+                           "from": first, "to": prev, "entries": nsteps, "steps": nsteps,
+                           "disclosed": disclosed, "sealed": nsteps - disclosed,
+                           "treeSize": size, "rootHash": root.hex(), "checkpoint": note})
 
 
 def iso_ms(ms):
@@ -574,7 +890,7 @@ def iso_ms(ms):
 
 def story(v):
     nsealed = sum(1 for s in v.steps if s["sealed"])
-    return {"verified": True, "bundle": VERSION, "verifier": "tests/tools/bundle_verify.py",
+    return {"verified": True, "bundle": v.version, "verifier": "tests/tools/bundle_verify.py",
             "subject": v.subject, "createdMs": v.created, "created": iso_ms(v.created),
             "creator": {"feed": v.creator.hex(), "name": v.names[v.creator]},
             "partners": [{"feed": f.hex(), "name": n} for f, n in v.partners],
@@ -599,8 +915,20 @@ def print_summary(path, d):
         print("  %-24s %s  seq %d..%d: %d steps (%d disclosed, %d sealed), %d entries"
               % (f["name"] or "(no name)", f["feed"], f["from"], f["to"], f["steps"],
                  f["steps"] - sealed, sealed, f["entries"]))
+        if f["proof"] == "tree":
+            print("  %-24s proven in its signed log of %d entries, root %s"
+                  % ("", f["treeSize"], f["rootHash"]))
+        else:
+            print("  %-24s linked entries (no signed checkpoint in the bundle)" % "")
     print("not recomputed: the EPCIS event hash of each disclosed event (optional, "
           "docs/bundle.md step 3.6)")
+
+
+def _b64_bits(c):
+    """A base64 digit with its two lowest bits set (not canonical when they
+    are unused bits)."""
+    a = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    return a[a.index(c) | 3 : (a.index(c) | 3) + 1]
 
 
 def selftest():
@@ -609,7 +937,7 @@ def selftest():
     seed = bytes(range(32))
     pub = ed.ed25519_keys(seed)[2]
     assert pub.hex() == "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8"
-    msg = SIG_CONTEXT + b"body"
+    msg = SIG_CONTEXT[2] + b"body"
     sig = ed.ed25519_sign(seed, msg)
     assert ed25519_verify(pub, msg, sig)
     assert not ed25519_verify(pub, msg + b"x", sig)
@@ -633,6 +961,74 @@ def selftest():
                        ("a2616101616202", {"a": 1, "b": 2})):
         r = Reader(bytes.fromhex(good))
         assert r.value() == want and r.done(), good
+    # the tree and checkpoint vector of docs/format.md: seed 07 x 32, five leaves
+    leaves = [leaf_hash(b"keten test leaf %d" % i) for i in range(5)]
+    assert leaves[0].hex() == "3bf8056c29060a45e6403e20bde0947c871c5043d81aaa649c12b9b9c7a382b3"
+    root = _mth(leaves)
+    seed7 = bytes([7]) * 32
+    pub7 = ed.ed25519_keys(seed7)[2]
+    name7 = ("keten/" + pub7.hex()).encode()
+    kid = note_key_id(name7, pub7)
+    assert name7 + b"+" + kid.hex().encode() + b"+" + base64.b64encode(b"\x01" + pub7) == (
+        b"keten/ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c+2cfd81bd+"
+        b"AepKbGPinFIKvvVQexMuxfmVR3auvr57kkIe6mkURtIs")
+    text = name7 + b"\n5\n" + base64.b64encode(root) + b"\n"
+    note = (text + b"\n" + DASH + name7 + b" " +
+            base64.b64encode(kid + ed.ed25519_sign(seed7, text)) + b"\n")
+    assert note == (
+        b"keten/ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c\n5\n"
+        b"ZI9Yvx0SDdc0VyZtjoC8nYSazgvRMMJ/fcSMFjZAoLk=\n\n\xe2\x80\x94 "
+        b"keten/ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c "
+        b"LP2BvQ68zESjg3NOUQsO/ZhcXbJk/lWTlNdAY3oDDNgRpKZ4D1xgXHzpjxAYZR0x9KGjpOGiWFFJavNRJHD7EZt28go=\n")
+    assert note_open(note, name7, pub7) == text
+    assert checkpoint_parse(text) == (name7.decode(), 5, root)
+    # a witness line of another key is skipped; a bad signature of this key is not
+    other = DASH + b"witness " + base64.b64encode(b"\0" * 68) + b"\n"
+    assert note_open(note + other, name7, pub7) == text
+    bad = bytearray(note)
+    bad[-10] = ord("A") if bad[-10] != ord("A") else ord("B")
+    for n, kind in ((bytes(bad), "verify"), (note.replace(b"\n5\n", b"\n6\n"), "verify"),
+                    (text + b"\n" + other, "verify"), (note[:-1], "input"),
+                    (note.replace(DASH, b"- "), "input"), (note + b"\n", "input")):
+        try:
+            note_open(n, name7, pub7)
+        except NoteError as e:
+            assert e.kind == kind, (n, e)
+            continue
+        raise AssertionError("note accepted: %r" % n)
+    # this key's name with another key ID: another key, skipped
+    alien = DASH + name7 + b" " + base64.b64encode(b"\xff" * 68) + b"\n"
+    assert note_open(note + alien, name7, pub7) == text
+    r64 = base64.b64encode(root)
+    for t, why in ((b"o\n5\n", "checkpoint: 2 lines"),
+                   (b"o\n05\n" + r64 + b"\n", "line 2: the tree size is not a decimal"),
+                   (b"o\n5\nAAAA\n", "line 3: the root is not base64 of 32 bytes"),
+                   (b"o\n5\n" + r64[:-2] + _b64_bits(r64[-2:-1]) + b"=\n",
+                    "line 3: the root is not base64 of 32 bytes"),  # unused bits set
+                   (b"o\n5x\n" + r64 + b"\n", "line 2: the tree size has a non-digit"),
+                   (b"o\n5\n" + r64 + b"\n\n", "an extension line is empty")):
+        try:
+            checkpoint_parse(t)
+        except NoteError as e:
+            assert why in str(e), (t, e)
+            continue
+        raise AssertionError("checkpoint accepted: %r" % t)
+    # inclusion proofs: RFC 9162's PATH for every leaf of trees of 1..8 leaves
+    # checks, a changed hash, one too many or too few, another index do not
+    for n in range(1, 9):
+        ls = [leaf_hash(b"leaf %d" % i) for i in range(n)]
+        r = _mth(ls)
+        for m in range(n):
+            pth = _path(m, ls)
+            assert verify_inclusion(ls[m], m, n, pth, r) is None, (n, m)
+            assert verify_inclusion(ls[m], m, n, pth + [r], r), (n, m)
+            assert verify_inclusion(ls[m], n, n, pth, r), (n, m)
+            if pth:
+                assert verify_inclusion(ls[m], m, n, pth[:-1], r), (n, m)
+                assert verify_inclusion(ls[m], m, n, [bytes(32)] + pth[1:], r), (n, m)
+            if n > 1:
+                assert verify_inclusion(ls[m], (m + 1) % n, n, pth, r), (n, m)
+    assert verify_inclusion(leaves[2], 2, 5, _path(2, leaves), root) is None
     print("selftest ok")
 
 
