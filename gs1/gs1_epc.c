@@ -4,8 +4,9 @@
  * How it works: every form is first brought to a gs1_epc_fields_t (the
  * EPC's fields as text: company prefix, reference digits, unescaped serial,
  * plus the binary coding and filter when there is one). gs1_tds.c
- * does hex <-> fields and owns the TDS tables and rules; this file parses
- * URN text into fields and, once the fields are valid, writes every other
+ * does hex <-> fields and owns the TDS tables and rules; gs1_urn.c reads
+ * URN text (the same reader gs1_ident uses, here with TDS's escapes only);
+ * this file puts its parts into fields and, once they are valid, writes every other
  * form into the one result object ("finish"): hex, tag URN, pure URN, GS1
  * element string components with their check digits. Text is built with a
  * tiny bounded appender, no printf, so that a decode is one allocation and
@@ -170,8 +171,9 @@ static int parse_body(int scheme, const char *urn, size_t len, size_t body, gs1_
         break;
     case GS1_EPC_CPI:
     case GS1_EPC_GID:
-        if ((rc = part_copy(label, scheme == GS1_EPC_CPI ? "component/part reference" : "object class",
-                            &u, 1, f->ref, sizeof f->ref, err)) < 0)
+        if ((rc = part_copy(label,
+                            scheme == GS1_EPC_CPI ? "component/part reference" : "object class", &u,
+                            1, f->ref, sizeof f->ref, err)) < 0)
             return rc;
         rc = part_copy(label, "serial", &u, 2, f->serial, sizeof f->serial, err);
         break;

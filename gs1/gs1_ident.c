@@ -9,11 +9,12 @@
  *     digits (GTIN), any other absolute URI; anything else is tried as a
  *     raw element string.
  *  2. Every GS1 form is brought to one list of (AI, value) fields: Digital
- *     Links and element strings by gs1_dl / gs1_elem; EPC URNs by the
- *     table-driven converter below (all GS1 schemes, so that the URN forms
- *     gs1_epc does not code in binary -- cpi, ginc, gsin, upui, pgln,
- *     lgtin -- convert too); EPC hex and tag URNs by gs1_epc, whose pure
- *     URN then goes the URN way.
+ *     Links and element strings by gs1_dl / gs1_elem; EPC URNs are read
+ *     by gs1_urn (the one URN reader, whose scheme table also says how
+ *     the parts make the GS1 key -- every GS1 scheme, so that the URN
+ *     forms gs1_epc does not code in binary -- ginc, gsin, upui, pgln,
+ *     lgtin -- convert too) and put together into the key below; EPC hex
+ *     and tag URNs by gs1_epc, whose pure URN then goes the URN way.
  *  3. From the fields: the key (gs1_dl_key), the Digital Link, the
  *     bracketed element string and, when the GS1 Company Prefix length is
  *     known, the EPC URN.
@@ -149,7 +150,7 @@ int gs1_ident_urn_to_ai(const char *urn, size_t len, gs1_ai_list_t *out, int *gc
 /* The scheme of the GS1 data in l (with its path), and whether it has an
  * EPC form; *name gets a scheme name in any case. */
 static const gs1_urn_scheme_t *scheme_of(const gs1_ai_list_t *l, const gs1_dl_path_t *path,
-                                 const char **name)
+                                         const char **name)
 {
     const gs1_ai_field_t *k = &l->f[path->key];
     const char *qual[3] = {NULL, NULL, NULL};

@@ -147,8 +147,8 @@ static int unescape(const char *scheme, const char *what, const char *s, size_t 
                                    what, c);
             if (!(flags & GS1_URN_ANY_ESCAPE) && !gs1_urn_must_escape(c, kind))
                 return gs1_err_set(err, GS1_EINPUT,
-                                   "EPC URN %s %s: escape %%%c%c is not allowed (only %s)",
-                                   scheme, what, s[i + 1], s[i + 2],
+                                   "EPC URN %s %s: escape %%%c%c is not allowed (only %s)", scheme,
+                                   what, s[i + 1], s[i + 2],
                                    kind == 'Y' ? "%23 %2F" : "%22 %25 %26 %2F %3C %3E %3F");
             i += 2;
         } else if (!in_set(c, kind) || gs1_urn_must_escape(c, kind)) {
@@ -193,8 +193,8 @@ int gs1_urn_read_body(const gs1_urn_scheme_t *s, const char *urn, size_t len, si
     }
     if (s->kind[nf - 1] == 'R' && memchr(f[nf - 1], '.', fl[nf - 1]))
         return gs1_err_set(err, GS1_EINPUT,
-                           "urn:epc:%s:%s: expected %zu parts separated by dots, found more",
-                           form, s->name, nf);
+                           "urn:epc:%s:%s: expected %zu parts separated by dots, found more", form,
+                           s->name, nf);
     for (size_t i = 0; i < nf; i++) {
         const char *what = part_name(s, i);
         if (s->kind[i] != 'R') {
@@ -204,8 +204,8 @@ int gs1_urn_read_body(const gs1_urn_scheme_t *s, const char *urn, size_t len, si
             continue;
         }
         if (fl[i] > GS1_URN_PART_MAX)
-            return gs1_err_set(err, GS1_EINPUT, "EPC URN %s %s: too long (%zu characters)",
-                               s->name, what, fl[i]);
+            return gs1_err_set(err, GS1_EINPUT, "EPC URN %s %s: too long (%zu characters)", s->name,
+                               what, fl[i]);
         memcpy(out->part[i], f[i], fl[i]);
         out->part[i][fl[i]] = '\0';
         out->len[i] = fl[i];

@@ -59,9 +59,9 @@ enum { GS1_URN_SER_NONE, GS1_URN_SER_QUAL, GS1_URN_SER_IN_KEY };
 
 /* One EPC URN scheme: its parts, and how they map to a GS1 key. */
 typedef struct {
-    const char *name;     /* "sgtin", "lgtin", ... (the URN spelling) */
-    bool is_class;        /* urn:epc:class: rather than urn:epc:id: */
-    unsigned char nparts; /* dot-separated parts of the body */
+    const char *name;             /* "sgtin", "lgtin", ... (the URN spelling) */
+    bool is_class;                /* urn:epc:class: rather than urn:epc:id: */
+    unsigned char nparts;         /* dot-separated parts of the body */
     char kind[GS1_URN_MAX_PARTS]; /* per part: 'R', 'X', 'Y', 'N' (above) */
     /* The GS1 key view; key_ai NULL for the schemes without GS1 key (gid,
      * usdod). */

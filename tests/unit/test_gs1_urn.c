@@ -35,6 +35,7 @@
 
 #include "gs1_epc.h"
 #include "gs1_ident.h"
+#include "gs1_tds.h"
 #include "gs1_urn.h"
 
 static const char *shared(void)
@@ -135,7 +136,8 @@ static void add_variants(urns_t *u, const char *s)
 static int has_needless_escape(const char *s)
 {
     for (const char *p = strchr(s, '%'); p; p = strchr(p + 1, '%')) {
-        int h = gs1_ai_hex_value((unsigned char)p[1]), l = h < 0 ? -1 : gs1_ai_hex_value((unsigned char)p[2]);
+        int h = gs1_ai_hex_value((unsigned char)p[1]),
+            l = h < 0 ? -1 : gs1_ai_hex_value((unsigned char)p[2]);
         if (h >= 0 && l >= 0 && !strchr("\"#%&/<>?", h * 16 + l))
             return 1;
     }
@@ -194,8 +196,10 @@ static void check_one(const char *s, tally_t *t)
         t->lenient++; /* GS1_URN_ANY_ESCAPE: the AI side reads %41 as 'A' */
         return;
     }
-    if (erc == 0 && irc < 0 && strstr(ie.msg, "(8006): piece") && strstr(ie.msg, "must be 1 to total")) {
-        t->piece_lint++; /* not the reader: the AI rules lint ITIP piece/total 00.00, TDS does not */
+    if (erc == 0 && irc < 0 && strstr(ie.msg, "(8006): piece") &&
+        strstr(ie.msg, "must be 1 to total")) {
+        t->piece_lint++; /* not the reader: the AI rules lint ITIP piece/total 00.00, TDS does not
+                          */
         gs1_epc_free(e);
         return;
     }
@@ -276,10 +280,120 @@ static void test_two_sides_agree(void **state)
     free(u.v);
 }
 
+/* ---- the reader's own contract ------------------------------------------------------ */
+
+static void read_ok(const char *s, unsigned flags, const char *scheme, size_t nparts,
+                    const char *const *parts)
+{
+    gs1_urn_t u;
+    gs1_err_t err = {0};
+    int rc = gs1_urn_read(s, strlen(s), flags, &u, &err);
+    if (rc != 0)
+        fail_msg("%s: %d %s", s, rc, err.msg);
+    assert_string_equal(u.scheme->name, scheme);
+    assert_int_equal(u.scheme->nparts, nparts);
+    for (size_t i = 0; i < nparts; i++) {
+        assert_string_equal(u.part[i], parts[i]);
+        assert_int_equal(u.len[i], strlen(parts[i]));
+    }
+}
+
+static void read_bad(const char *s, unsigned flags, int code, const char *msg)
+{
+    gs1_urn_t u;
+    gs1_err_t err = {0};
+    int rc = gs1_urn_read(s, strlen(s), flags, &u, &err);
+    if (rc != code || !strstr(err.msg, msg))
+        fail_msg("%s: want %d \"%s\", got %d \"%s\"", s, code, msg, rc, err.msg);
+}
+
+static void test_reader(void **state)
+{
+    (void)state;
+    read_ok("urn:epc:id:sgtin:0614141.812345.6789", 0, "sgtin", 3,
+            (const char *const[]){"0614141", "812345", "6789"});
+    /* the last text part keeps its dots; escapes of the seven are read */
+    read_ok("URN:EPC:ID:sgtin:0614141.812345.a.b%2Fc%3f", 0, "sgtin", 3,
+            (const char *const[]){"0614141", "812345", "a.b/c?"});
+    read_ok("urn:epc:id:itip:4012345.012345.01.02.987", 0, "itip", 5,
+            (const char *const[]){"4012345", "012345", "01", "02", "987"});
+    read_ok("urn:epc:id:cpi:0614141.5PQ7%2FZ43%23.12345", 0, "cpi", 3,
+            (const char *const[]){"0614141", "5PQ7/Z43#", "12345"});
+    read_ok("urn:epc:class:lgtin:4012345.012345.LOT%2642", 0, "lgtin", 3,
+            (const char *const[]){"4012345", "012345", "LOT&42"});
+    read_ok("urn:epc:id:gid:95100000.12345.400", 0, "gid", 3,
+            (const char *const[]){"95100000", "12345", "400"});
+    read_ok("urn:epc:id:pgln:0614141.00000", 0, "pgln", 2,
+            (const char *const[]){"0614141", "00000"});
+    /* 'R' parts are as written: the caller checks them */
+    read_ok("urn:epc:id:sscc:06x4141.%41", 0, "sscc", 2, (const char *const[]){"06x4141", "%41"});
+    /* a needless escape: TDS refuses it, the AI side's leniency reads it */
+    read_bad("urn:epc:id:sgtin:0614141.812345.67%38", 0, GS1_EINPUT, "escape %38 is not allowed");
+    read_ok("urn:epc:id:sgtin:0614141.812345.67%38", GS1_URN_ANY_ESCAPE, "sgtin", 3,
+            (const char *const[]){"0614141", "812345", "678"});
+    read_bad("urn:epc:id:sgcn:4012345.67890.%31", 0, GS1_EINPUT, "not allowed");
+    read_ok("urn:epc:id:sgcn:4012345.67890.%31", GS1_URN_ANY_ESCAPE, "sgcn", 3,
+            (const char *const[]){"4012345", "67890", "1"});
+    /* the unescaped character must be in the part's set, either way */
+    read_bad("urn:epc:id:sgtin:0614141.812345.%23", GS1_URN_ANY_ESCAPE, GS1_EINPUT,
+             "%23 is not a character it may hold");
+    read_bad("urn:epc:id:cpi:0614141.ab.1", 0, GS1_EINPUT, "character 'a' must not appear");
+    read_bad("urn:epc:id:sgtin:0614141.812345.67/89", 0, GS1_EINPUT, "'/' must not appear");
+    read_bad("urn:epc:id:sgtin:0614141.812345.67%2", 0, GS1_EINPUT, "bad percent-escape");
+    read_bad("urn:epc:id:sgtin:0614141.812345.67%g0", 0, GS1_EINPUT, "bad percent-escape");
+    read_bad("urn:epc:id:sgtin:0614141.812345.67 89", 0, GS1_EINPUT, "byte 0x20 at position 35");
+    /* parts */
+    read_bad("urn:epc:id:sgtin:0614141.812345", 0, GS1_EINPUT,
+             "expected 3 parts separated by dots, found 2");
+    read_bad("urn:epc:id:sscc:0614141.1234567890.1", 0, GS1_EINPUT, "found more");
+    read_bad("urn:epc:id:sgtin:0614141.812345.123456789012345678901234567890123456789012345678901"
+             "2345678901234567890123456789012345678901234567890",
+             0, GS1_EINPUT, "too long");
+    /* schemes */
+    read_bad("urn:epc:id:foo:1.2", 0, GS1_EINPUT, "unknown EPC identity scheme 'foo'");
+    read_bad("urn:epc:id:SGTIN:0614141.812345.6789", 0, GS1_EINPUT, "unknown EPC identity scheme");
+    read_bad("urn:epc:id:lgtin:4012345.012345.L1", 0, GS1_EINPUT, "unknown EPC identity scheme");
+    read_bad("urn:epc:class:sgtin:4012345.012345.L1", 0, GS1_EINPUT, "unknown EPC class scheme");
+    read_bad("urn:epc:id:adi:W81X9C.3KL984PX1.2WMA-52", 0, GS1_ENOTFOUND, "adi");
+    read_bad("urn:epc:id:sgtin", 0, GS1_EINPUT, "without a scheme");
+    read_bad("urn:epc:tag:sgtin-96:3.0614141.812345.6789", 0, GS1_EINPUT,
+             "not an EPC pure identity");
+}
+
+/* Every scheme the TDS codec codes has a reader, and the other way round
+ * every reader scheme without binary coding is one of the URN-only ones. */
+static void test_scheme_table(void **state)
+{
+    size_t n;
+    const gs1_urn_scheme_t *t = gs1_urn_schemes(&n);
+    (void)state;
+    for (int sc = GS1_EPC_NONE + 1; sc < GS1_EPC_SCHEME_COUNT; sc++) {
+        const char *name = gs1_tds_scheme_name(sc);
+        const gs1_urn_scheme_t *u = gs1_urn_scheme(name, strlen(name), false);
+        if (!u)
+            fail_msg("TDS scheme %s has no URN reader", name);
+        assert_true(u->nparts >= 2 && u->nparts <= GS1_URN_MAX_PARTS);
+    }
+    for (size_t i = 0; i < n; i++) {
+        int sc = gs1_tds_scheme_by_name(t[i].name, strlen(t[i].name));
+        if (sc == GS1_EPC_NONE || t[i].is_class) {
+            int known = 0;
+            for (size_t k = 0; k < sizeof URN_ONLY / sizeof *URN_ONLY; k++)
+                known |= strcmp(URN_ONLY[k], t[i].name) == 0;
+            if (!known)
+                fail_msg("URN scheme %s has no binary coding and is not listed as URN-only",
+                         t[i].name);
+        }
+        assert_int_equal(strlen(t[i].kind), t[i].nparts);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_two_sides_agree),
+        cmocka_unit_test(test_reader),
+        cmocka_unit_test(test_scheme_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
