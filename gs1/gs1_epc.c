@@ -69,32 +69,14 @@ static void sb_chr(sb_t *b, char c)
     sb_mem(b, &c, 1);
 }
 
-/* Whether c is one of the characters written %XX in a URN: the seven of
- * GS1 set 82 that TDS escapes, and '#' (CPI references). */
-static int must_escape(int c)
-{
-    switch (c) {
-    case '#':
-    case '"':
-    case '%':
-    case '&':
-    case '/':
-    case '<':
-    case '>':
-    case '?':
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-/* Appends s with the URN escapes of TDS. */
+/* Appends s with the URN escapes of TDS (gs1_urn's: the seven of GS1 set
+ * 82, and '#' of a CPI reference). */
 static void sb_esc(sb_t *b, const char *s)
 {
     static const char HEX[] = "0123456789ABCDEF";
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (must_escape(c)) {
+        if (gs1_urn_must_escape(c, 'X') || gs1_urn_must_escape(c, 'Y')) {
             char e[3] = {'%', HEX[c >> 4], HEX[c & 15]};
             sb_mem(b, e, 3);
         } else {
