@@ -10,6 +10,7 @@
 
 #include "cli_ident.h"
 #include "cli_node.h"
+#include "gs1_key.h"
 #include "ledger_entry.h"
 #include "ledger_epcis.h"
 #include "ledger_json.h"
@@ -543,7 +544,16 @@ static void print_recall_csv(names_t *nm, const ledger_recall_t *r)
     }
 }
 
-/* "5 items of 15" when the event moved more than what came from the lot. */
+/* Whether canonical key id names one trade item: an SGTIN or a TPX
+ * (read as a key by gs1_key_gtin, not by looking at its text here). */
+static int trade_item(const char *id)
+{
+    enum gs1_key_level k = gs1_key_gtin(id, NULL);
+    return k == GS1_KEY_SERIAL || k == GS1_KEY_TPX;
+}
+
+/* "5 items of 15" when the event moved more trade items than came from the
+ * lot (the card's identifiers are canonical keys). */
 static void lot_quantity(const ledger_recall_shipment_t *s, char *out, size_t len)
 {
     const ledger_card_t *c = s->event->card;
@@ -551,7 +561,7 @@ static void lot_quantity(const ledger_recall_shipment_t *s, char *out, size_t le
     ledger_recall_quantity_text(s, out, len);
     for (size_t i = 0; c && i < c->nids; i++) {
         const ledger_card_ident_t *d = &c->ids[i];
-        n += !d->listed && strstr(d->id, "/21/") &&
+        n += !d->listed && trade_item(d->id) &&
              (d->role == LEDGER_ROLE_EPC || d->role == LEDGER_ROLE_CHILD ||
               d->role == LEDGER_ROLE_OUTPUT);
     }

@@ -4,8 +4,9 @@
  * How it works: every form is first brought to a gs1_epc_fields_t (the
  * EPC's fields as text: company prefix, reference digits, unescaped serial,
  * plus the binary coding and filter when there is one). gs1_tds.c
- * does hex <-> fields and owns the TDS tables and rules; this file parses
- * URN text into fields and, once the fields are valid, writes every other
+ * does hex <-> fields and owns the TDS tables and rules; gs1_urn.c reads
+ * URN text (the same reader gs1_ident uses, here with TDS's escapes only);
+ * this file puts its parts into fields and, once they are valid, writes every other
  * form into the one result object ("finish"): hex, tag URN, pure URN, GS1
  * element string components with their check digits. Text is built with a
  * tiny bounded appender, no printf, so that a decode is one allocation and
@@ -18,6 +19,7 @@
 
 #include "gs1_ai.h"
 #include "gs1_tds.h"
+#include "gs1_urn.h"
 
 struct gs1_epc {
     gs1_epc_fields_t f;
@@ -32,8 +34,6 @@ struct gs1_epc {
 
 /* Codings keten knows by name but does not support (URN messages). */
 static const char *const OTHER_CODINGS[] = {"adi-var", "gdti-113"};
-/* Pure-URN schemes keten knows by name but does not support. */
-static const char *const OTHER_SCHEMES[] = {"adi", "pgln", "ginc", "gsin", "upui", "bic", "imovn"};
 
 /* ---- text helpers ------------------------------------------------------------ */
 
@@ -69,32 +69,14 @@ static void sb_chr(sb_t *b, char c)
     sb_mem(b, &c, 1);
 }
 
-/* Whether c is one of the characters written %XX in a URN: the seven of
- * GS1 set 82 that TDS escapes, and '#' (CPI references). */
-static int must_escape(int c)
-{
-    switch (c) {
-    case '#':
-    case '"':
-    case '%':
-    case '&':
-    case '/':
-    case '<':
-    case '>':
-    case '?':
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-/* Appends s with the URN escapes of TDS. */
+/* Appends s with the URN escapes of TDS (gs1_urn's: the seven of GS1 set
+ * 82, and '#' of a CPI reference). */
 static void sb_esc(sb_t *b, const char *s)
 {
     static const char HEX[] = "0123456789ABCDEF";
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (must_escape(c)) {
+        if (gs1_urn_must_escape(c, 'X') || gs1_urn_must_escape(c, 'Y')) {
             char e[3] = {'%', HEX[c >> 4], HEX[c & 15]};
             sb_mem(b, e, 3);
         } else {
@@ -128,153 +110,66 @@ static int in_list(const char *const *list, size_t n, const char *s, size_t len)
 
 /* ---- URN parsing -------------------------------------------------------------- */
 
-/* Copies a plain component (digits expected; checked later) into dst of
- * size cap. */
-static int comp_copy(const char *label, const char *what, const char *s, size_t n, char *dst,
+/* Copies URN part i of u into dst of size cap. */
+static int part_copy(const char *label, const char *what, const gs1_urn_t *u, size_t i, char *dst,
                      size_t cap, gs1_err_t *err)
 {
-    if (n >= cap)
-        return gs1_err_set(err, GS1_EINPUT, "%s %s is too long (%zu characters)", label, what, n);
-    memcpy(dst, s, n);
-    dst[n] = 0;
+    if (u->len[i] >= cap)
+        return gs1_err_set(err, GS1_EINPUT, "%s %s is too long (%zu characters)", label, what,
+                           u->len[i]);
+    memcpy(dst, u->part[i], u->len[i] + 1);
     return 0;
 }
 
-/* Unescapes the last URN component into dst (at most cap-1 characters). */
-static int comp_unescape(const char *label, const char *what, const char *s, size_t n, char *dst,
-                         size_t cap, gs1_err_t *err)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        int c = (unsigned char)s[i];
-        if (c == '%') {
-            int h = i + 2 < n ? gs1_ai_hex_value((unsigned char)s[i + 1]) : -1;
-            int l = i + 2 < n ? gs1_ai_hex_value((unsigned char)s[i + 2]) : -1;
-            if (h < 0 || l < 0)
-                return gs1_err_set(err, GS1_EINPUT,
-                                   "%s %s: '%%' at position %zu does not start an escape like "
-                                   "%%2F",
-                                   label, what, i + 1);
-            c = h * 16 + l;
-            if (!must_escape(c))
-                return gs1_err_set(err, GS1_EINPUT,
-                                   "%s %s: escape %%%c%c at position %zu is not allowed (only "
-                                   "%%22 %%23 %%25 %%26 %%2F %%3C %%3E %%3F)",
-                                   label, what, s[i + 1], s[i + 2], i + 1);
-            i += 2;
-        } else if (must_escape(c) || !gs1_tds_is_set82(c)) {
-            if (c >= 0x21 && c < 0x7F)
-                return gs1_err_set(
-                    err, GS1_EINPUT, "%s %s: character '%c' at position %zu is not allowed%s",
-                    label, what, c, i + 1, must_escape(c) ? " unescaped" : " in an EPC URN");
-            return gs1_err_set(err, GS1_EINPUT,
-                               "%s %s: byte 0x%02X at position %zu is not allowed in an EPC URN",
-                               label, what, c, i + 1);
-        }
-        if (o + 1 >= cap)
-            return gs1_err_set(err, GS1_EINPUT, "%s %s is too long", label, what);
-        dst[o++] = (char)c;
-    }
-    dst[o] = 0;
-    return 0;
-}
-
-/* An EPC URN is printable ASCII without spaces. */
-static int urn_chars(const char *s, size_t n, gs1_err_t *err)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c <= 0x20 || c >= 0x7F)
-            return gs1_err_set(err, GS1_EINPUT,
-                               "EPC URN: byte 0x%02X at position %zu is not allowed", c, i + 1);
-    }
-    return 0;
-}
-
-/* Parses the URN body (after "scheme:" or "coding:filter.") of scheme into
- * f and checks the identity rules. */
-static int parse_body(int scheme, const char *s, size_t n, gs1_epc_fields_t *f, gs1_err_t *err)
+/* Reads the URN body urn[body..len) (after "scheme:" or "coding:filter.")
+ * of scheme with gs1_urn (TDS escapes only) into f and checks the
+ * identity rules. */
+static int parse_body(int scheme, const char *urn, size_t len, size_t body, gs1_epc_fields_t *f,
+                      gs1_err_t *err)
 {
     const char *label = gs1_tds_scheme_name(scheme);
-    const char *c[5];
-    size_t cn[5];
-    int want, k = 0, rc;
-    size_t start = 0;
+    const gs1_urn_scheme_t *s = gs1_urn_scheme(label, strlen(label), false);
+    gs1_urn_t u;
+    int rc;
 
-    switch (scheme) {
-    case GS1_EPC_SSCC:
-    case GS1_EPC_GSRN:
-    case GS1_EPC_GSRNP:
-    case GS1_EPC_GIAI:
-    case GS1_EPC_USDOD:
-        want = 2;
-        break;
-    case GS1_EPC_ITIP:
-        want = 5;
-        break;
-    default:
-        want = 3;
-    }
-    /* The first want-1 dots split; the last component keeps any further dot
-     * (serials may contain dots), except where the last part is digits. */
-    for (size_t i = 0; i < n && k < want - 1; i++)
-        if (s[i] == '.') {
-            c[k] = s + start;
-            cn[k++] = i - start;
-            start = i + 1;
-        }
-    if (k != want - 1)
-        return gs1_err_set(err, GS1_EINPUT,
-                           "%s URN needs %d dot-separated parts after "
-                           "the scheme, got %d",
-                           label, want, k + 1);
-    c[k] = s + start;
-    cn[k++] = n - start;
-
+    if (!s) /* cannot happen: gs1_urn reads every scheme gs1_tds codes */
+        return gs1_err_set(err, GS1_EINPUT, "EPC scheme %s has no URN reader", label);
+    if ((rc = gs1_urn_read_body(s, urn, len, body, 0, &u, err)) < 0)
+        return rc;
     f->scheme = scheme;
-    if ((rc = comp_copy(label, "company prefix", c[0], cn[0], f->cp, sizeof f->cp, err)) < 0)
+    if ((rc = part_copy(label, "company prefix", &u, 0, f->cp, sizeof f->cp, err)) < 0)
         return rc;
     switch (scheme) {
     case GS1_EPC_GIAI:
-        rc = comp_unescape(label, "asset reference", c[1], cn[1], f->serial, sizeof f->serial, err);
+        rc = part_copy(label, "asset reference", &u, 1, f->serial, sizeof f->serial, err);
         break;
     case GS1_EPC_SSCC:
     case GS1_EPC_GSRN:
     case GS1_EPC_GSRNP:
-        if (memchr(c[1], '.', cn[1]))
-            return gs1_err_set(err, GS1_EINPUT, "%s URN has too many parts", label);
-        rc = comp_copy(label, "reference", c[1], cn[1], f->ref, sizeof f->ref, err);
+        rc = part_copy(label, "reference", &u, 1, f->ref, sizeof f->ref, err);
         break;
     case GS1_EPC_USDOD:
-        if (memchr(c[1], '.', cn[1]))
-            return gs1_err_set(err, GS1_EINPUT, "usdod URN has too many parts");
-        rc = comp_copy(label, "serial", c[1], cn[1], f->serial, sizeof f->serial, err);
+        rc = part_copy(label, "serial", &u, 1, f->serial, sizeof f->serial, err);
         break;
     case GS1_EPC_CPI:
-        if ((rc = comp_unescape(label, "component/part reference", c[1], cn[1], f->ref,
-                                sizeof f->ref, err)) < 0)
-            return rc;
-        rc = comp_copy(label, "serial", c[2], cn[2], f->serial, sizeof f->serial, err);
-        break;
     case GS1_EPC_GID:
-        if (memchr(c[2], '.', cn[2]))
-            return gs1_err_set(err, GS1_EINPUT, "gid URN has too many parts");
-        if ((rc = comp_copy(label, "object class", c[1], cn[1], f->ref, sizeof f->ref, err)) < 0)
+        if ((rc = part_copy(label,
+                            scheme == GS1_EPC_CPI ? "component/part reference" : "object class", &u,
+                            1, f->ref, sizeof f->ref, err)) < 0)
             return rc;
-        rc = comp_copy(label, "serial", c[2], cn[2], f->serial, sizeof f->serial, err);
+        rc = part_copy(label, "serial", &u, 2, f->serial, sizeof f->serial, err);
         break;
     case GS1_EPC_ITIP:
-        if ((rc = comp_copy(label, "item reference", c[1], cn[1], f->ref, sizeof f->ref, err)) <
-                0 ||
-            (rc = comp_copy(label, "piece", c[2], cn[2], f->piece, sizeof f->piece, err)) < 0 ||
-            (rc = comp_copy(label, "total", c[3], cn[3], f->total, sizeof f->total, err)) < 0)
+        if ((rc = part_copy(label, "item reference", &u, 1, f->ref, sizeof f->ref, err)) < 0 ||
+            (rc = part_copy(label, "piece", &u, 2, f->piece, sizeof f->piece, err)) < 0 ||
+            (rc = part_copy(label, "total", &u, 3, f->total, sizeof f->total, err)) < 0)
             return rc;
-        rc = comp_unescape(label, "serial", c[4], cn[4], f->serial, sizeof f->serial, err);
+        rc = part_copy(label, "serial", &u, 4, f->serial, sizeof f->serial, err);
         break;
     default:
-        if ((rc = comp_copy(label, "reference", c[1], cn[1], f->ref, sizeof f->ref, err)) < 0)
+        if ((rc = part_copy(label, "reference", &u, 1, f->ref, sizeof f->ref, err)) < 0)
             return rc;
-        rc = comp_unescape(label, "serial", c[2], cn[2], f->serial, sizeof f->serial, err);
+        rc = part_copy(label, "serial", &u, 2, f->serial, sizeof f->serial, err);
     }
     if (rc < 0)
         return rc;
@@ -518,8 +413,6 @@ int gs1_epc_from_tag_urn(const char *urn, size_t len, gs1_epc_t **out, gs1_err_t
         return gs1_err_set(err, GS1_EINPUT, "EPC tag URN is too long (%zu bytes)", len);
     if (!ieq_prefix(urn, len, PRE))
         return gs1_err_set(err, GS1_EINPUT, "an EPC tag URN starts with urn:epc:tag:");
-    if ((rc = urn_chars(urn, len, err)) < 0)
-        return rc;
     p = urn + sizeof PRE - 1;
     end = urn + len;
     colon = memchr(p, ':', (size_t)(end - p));
@@ -552,7 +445,7 @@ int gs1_epc_from_tag_urn(const char *urn, size_t len, gs1_epc_t **out, gs1_err_t
         }
         e->f.filter = v;
     }
-    if ((rc = parse_body(scheme, p, (size_t)(end - p), &e->f, err)) < 0)
+    if ((rc = parse_body(scheme, urn, len, (size_t)(p - urn), &e->f, err)) < 0)
         goto fail;
     e->f.coding = coding; /* parse_body keeps it, but be explicit */
     return done(e, out, err);
@@ -565,8 +458,9 @@ int gs1_epc_parse_pure_urn(const char *urn, size_t len, gs1_epc_t **out, gs1_err
 {
     static const char PRE[] = "urn:epc:id:";
     gs1_epc_t *e;
-    const char *p, *end, *colon;
-    int scheme, rc;
+    const gs1_urn_scheme_t *us;
+    size_t body = 0;
+    int scheme = GS1_EPC_NONE, rc;
 
     if (!out)
         return gs1_err_set(err, GS1_EINVAL, "gs1_epc_parse_pure_urn: out is NULL");
@@ -579,25 +473,21 @@ int gs1_epc_parse_pure_urn(const char *urn, size_t len, gs1_epc_t **out, gs1_err
         return gs1_err_set(err, GS1_EINPUT,
                            "an EPC pure identity URN starts with "
                            "urn:epc:id:");
-    if ((rc = urn_chars(urn, len, err)) < 0)
-        return rc;
-    p = urn + sizeof PRE - 1;
-    end = urn + len;
-    colon = memchr(p, ':', (size_t)(end - p));
-    if (!colon)
-        return gs1_err_set(err, GS1_EINPUT, "EPC URN has no ':' after the scheme name");
-    scheme = gs1_tds_scheme_by_name(p, (size_t)(colon - p));
-    if (scheme == GS1_EPC_NONE) {
+    /* the scheme: gs1_urn reads more than the TDS codes (pgln, ginc, gsin,
+     * upui; adi, bic, imovn by name only) */
+    rc = gs1_urn_scheme_of(urn, len, &us, &body, err);
+    if (rc == 0)
+        scheme = gs1_tds_scheme_by_name(us->name, strlen(us->name));
+    if (rc == GS1_ENOTFOUND || (rc == 0 && scheme == GS1_EPC_NONE)) {
+        const char *p = urn + sizeof PRE - 1, *colon = memchr(p, ':', len - (sizeof PRE - 1));
         int n = (int)(colon - p > 40 ? 40 : colon - p);
-        if (in_list(OTHER_SCHEMES, sizeof OTHER_SCHEMES / sizeof *OTHER_SCHEMES, p,
-                    (size_t)(colon - p)))
-            return gs1_err_set(err, GS1_EINPUT, "EPC scheme %.*s is not one keten supports", n, p);
-        return gs1_err_set(err, GS1_EINPUT, "EPC scheme \"%.*s\" is not one keten knows", n, p);
+        return gs1_err_set(err, GS1_EINPUT, "EPC scheme %.*s is not one keten supports", n, p);
     }
+    if (rc < 0)
+        return rc;
     if (!(e = new_epc(err)))
         return GS1_ENOMEM;
-    p = colon + 1;
-    if ((rc = parse_body(scheme, p, (size_t)(end - p), &e->f, err)) < 0) {
+    if ((rc = parse_body(scheme, urn, len, body, &e->f, err)) < 0) {
         free(e);
         return rc;
     }

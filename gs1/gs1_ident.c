@@ -9,11 +9,12 @@
  *     digits (GTIN), any other absolute URI; anything else is tried as a
  *     raw element string.
  *  2. Every GS1 form is brought to one list of (AI, value) fields: Digital
- *     Links and element strings by gs1_dl / gs1_elem; EPC URNs by the
- *     table-driven converter below (all GS1 schemes, so that the URN forms
- *     gs1_epc does not code in binary -- cpi, ginc, gsin, upui, pgln,
- *     lgtin -- convert too); EPC hex and tag URNs by gs1_epc, whose pure
- *     URN then goes the URN way.
+ *     Links and element strings by gs1_dl / gs1_elem; EPC URNs are read
+ *     by gs1_urn (the one URN reader, whose scheme table also says how
+ *     the parts make the GS1 key -- every GS1 scheme, so that the URN
+ *     forms gs1_epc does not code in binary -- ginc, gsin, upui, pgln,
+ *     lgtin -- convert too) and put together into the key below; EPC hex
+ *     and tag URNs by gs1_epc, whose pure URN then goes the URN way.
  *  3. From the fields: the key (gs1_dl_key), the Digital Link, the
  *     bracketed element string and, when the GS1 Company Prefix length is
  *     known, the EPC URN.
@@ -32,48 +33,9 @@
 #include "gs1_dl.h"
 #include "gs1_elem.h"
 #include "gs1_epc.h"
+#include "gs1_urn.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-/* ---- EPC URN schemes of GS1 keys ---------------------------------------- */
-
-enum { SER_NONE, SER_QUAL, SER_IN_KEY };
-
-typedef struct {
-    const char *name;
-    const char *key_ai;
-    unsigned char digits; /* digits of the key incl. check digit (after GRAI's '0'); 0: text */
-    unsigned char lead;   /* the key's first digit (indicator, extension) leads the reference */
-    unsigned char zero;   /* the key value starts with a '0' the URN does not carry */
-    unsigned char piece;  /* ITIP: piece and total (2 digits each) follow the GTIN */
-    unsigned char ser;    /* SER_*: where the URN's last field goes */
-    const char *qual_ai;  /* SER_QUAL: its AI */
-    char kset;            /* text key (digits == 0): 'X' set 82, 'Y' set 39 */
-    char sset;            /* the last field: 'X' set 82, 'N' digits */
-    bool is_class;        /* urn:epc:class: */
-} scheme_t;
-
-static const scheme_t schemes[] = {
-    {"sgtin", "01", 14, 1, 0, 0, SER_QUAL, "21", 0, 'X', false},
-    {"lgtin", "01", 14, 1, 0, 0, SER_QUAL, "10", 0, 'X', true},
-    {"upui", "01", 14, 1, 0, 0, SER_QUAL, "235", 0, 'X', false},
-    {"itip", "8006", 14, 1, 0, 1, SER_QUAL, "21", 0, 'X', false},
-    {"sscc", "00", 18, 1, 0, 0, SER_NONE, NULL, 0, 0, false},
-    {"sgln", "414", 13, 0, 0, 0, SER_QUAL, "254", 0, 'X', false},
-    {"pgln", "417", 13, 0, 0, 0, SER_NONE, NULL, 0, 0, false},
-    {"grai", "8003", 13, 0, 1, 0, SER_IN_KEY, NULL, 0, 'X', false},
-    {"gdti", "253", 13, 0, 0, 0, SER_IN_KEY, NULL, 0, 'X', false},
-    {"sgcn", "255", 13, 0, 0, 0, SER_IN_KEY, NULL, 0, 'N', false},
-    {"gsrn", "8018", 18, 0, 0, 0, SER_NONE, NULL, 0, 0, false},
-    {"gsrnp", "8017", 18, 0, 0, 0, SER_NONE, NULL, 0, 0, false},
-    {"gsin", "402", 17, 0, 0, 0, SER_NONE, NULL, 0, 0, false},
-    {"giai", "8004", 0, 0, 0, 0, SER_NONE, NULL, 'X', 0, false},
-    {"ginc", "401", 0, 0, 0, 0, SER_NONE, NULL, 'X', 0, false},
-    {"cpi", "8010", 0, 0, 0, 0, SER_QUAL, "8011", 'Y', 'N', false},
-};
-
-/* EPC schemes without a GS1 key: the URN is its own key. */
-static const char *const other_epc[] = {"gid", "usdod", "adi", "bic", "imovn"};
 
 static bool is_digit(int c)
 {
@@ -83,54 +45,6 @@ static bool is_digit(int c)
 static bool is_hex(int c)
 {
     return gs1_ai_hex_value(c) >= 0;
-}
-
-/* Characters of set 82 that an EPC URN writes %XX; for set 39: # and /. */
-static bool urn_must_escape(int c, char set)
-{
-    return set == 'Y' ? (c == '#' || c == '/') : (c != 0 && strchr("\"%&/<>?", c) != NULL);
-}
-
-static bool in_set(int c, char set)
-{
-    if (set == 'N')
-        return is_digit(c);
-    if (set == 'Y')
-        return gs1_ai_in_set39(c);
-    return gs1_ai_in_set82(c);
-}
-
-/* Decodes one URN field s[0..n) of character set `set` into out. */
-static int urn_decode(const char *s, size_t n, char set, char *out, size_t cap, size_t *on,
-                      const char *what, gs1_err_t *err)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        int c = (unsigned char)s[i];
-        if (c == '%') {
-            if (i + 2 >= n || !is_hex((unsigned char)s[i + 1]) || !is_hex((unsigned char)s[i + 2]))
-                return gs1_err_set(err, GS1_EINPUT, "EPC URN %s: bad percent-escape", what);
-            c = gs1_ai_hex_value((unsigned char)s[i + 1]) * 16 +
-                gs1_ai_hex_value((unsigned char)s[i + 2]);
-            i += 2;
-            if (!in_set(c, set))
-                return gs1_err_set(err, GS1_EINPUT,
-                                   "EPC URN %s: %%%02X is not a character it may hold", what, c);
-        } else if (!in_set(c, set) || urn_must_escape(c, set)) {
-            return gs1_err_set(err, GS1_EINPUT,
-                               c > 32 && c < 127
-                                   ? "EPC URN %s: character '%c' must not appear here "
-                                     "(percent-encode it or remove it)"
-                                   : "EPC URN %s: byte 0x%02X must not appear here",
-                               what, c);
-        }
-        if (o + 1 >= cap)
-            return gs1_err_set(err, GS1_EINPUT, "EPC URN %s: too long", what);
-        out[o++] = (char)c;
-    }
-    out[o] = '\0';
-    *on = o;
-    return 0;
 }
 
 static int add_checked(gs1_ai_list_t *l, const char *ai, const char *v, size_t n, unsigned flags,
@@ -144,127 +58,83 @@ static int add_checked(gs1_ai_list_t *l, const char *ai, const char *v, size_t n
 }
 
 /* gs1_ident_urn_to_ai with parser flags (GS1_NO_CHECK_DIGITS for the
- * event hash). */
+ * event hash): the URN read by gs1_urn (with the AI side's leniency,
+ * GS1_URN_ANY_ESCAPE), its parts put together into the GS1 key. */
 static int urn_to_ai(const char *urn, size_t len, unsigned flags, gs1_ai_list_t *out,
                      int *gcp_length, gs1_err_t *err)
 {
-    const char *p, *end = urn + len, *f[6], *colon;
-    size_t fl[6], nf, cpl;
-    const scheme_t *s = NULL;
-    bool cls;
-    char key[GS1_AI_MAX_VALUE + 1], ser[GS1_AI_MAX_VALUE + 1];
-    size_t kn = 0, sn = 0;
+    const gs1_urn_scheme_t *s;
+    gs1_urn_t u;
+    const char *form;
+    char key[GS1_AI_MAX_VALUE + 1];
+    const char *ser = NULL;
+    size_t kn = 0, sn = 0, cpl, body;
     int rc;
 
     gs1_ai_list_clear(out);
     *gcp_length = 0;
-    if (len > 11 && strncasecmp(urn, "urn:epc:id:", 11) == 0) {
-        cls = false;
-        p = urn + 11;
-    } else if (len > 14 && strncasecmp(urn, "urn:epc:class:", 14) == 0) {
-        cls = true;
-        p = urn + 14;
-    } else {
+    if ((rc = gs1_urn_scheme_of(urn, len, &s, &body, err)) < 0)
+        return rc;
+    if (!s->key_ai)
+        return gs1_err_set(err, GS1_ENOTFOUND, "EPC scheme %s has no GS1 key", s->name);
+    if ((rc = gs1_urn_read_body(s, urn, len, body, GS1_URN_ANY_ESCAPE, &u, err)) < 0)
+        return rc;
+    form = s->is_class ? "class" : "id";
+    cpl = u.len[0];
+    if (cpl < 6 || cpl > 12 || !gs1_ai_all_digits(u.part[0], cpl))
         return gs1_err_set(err, GS1_EINPUT,
-                           "not an EPC pure identity or class URN (urn:epc:id:... or "
-                           "urn:epc:class:lgtin:...)");
+                           "urn:epc:%s:%s: the GS1 Company Prefix must be 6 to 12 digits", form,
+                           s->name);
+    if (s->ser != GS1_URN_SER_NONE) {
+        ser = u.part[s->nparts - 1];
+        sn = u.len[s->nparts - 1];
     }
-    colon = memchr(p, ':', (size_t)(end - p));
-    if (!colon)
-        return gs1_err_set(err, GS1_EINPUT, "EPC URN without a scheme");
-    for (size_t i = 0; i < NELEM(schemes); i++)
-        if (strlen(schemes[i].name) == (size_t)(colon - p) &&
-            memcmp(schemes[i].name, p, (size_t)(colon - p)) == 0 && schemes[i].is_class == cls)
-            s = &schemes[i];
-    if (!s) {
-        for (size_t i = 0; !cls && i < NELEM(other_epc); i++)
-            if (strlen(other_epc[i]) == (size_t)(colon - p) &&
-                memcmp(other_epc[i], p, (size_t)(colon - p)) == 0)
-                return gs1_err_set(err, GS1_ENOTFOUND, "EPC scheme %s has no GS1 key",
-                                   other_epc[i]);
-        for (const char *c = p; c < colon; c++)
-            if ((unsigned char)*c <= 32 || (unsigned char)*c >= 127)
-                return gs1_err_set(err, GS1_EINPUT, "malformed EPC URN scheme");
-        return gs1_err_set(err, GS1_EINPUT, "unknown EPC %s scheme '%.*s'",
-                           cls ? "class" : "identity", (int)(colon - p > 16 ? 16 : colon - p), p);
-    }
-    /* the fields: all but the last end at a dot; the last takes the rest */
-    nf = 2 + (s->piece ? 2 : 0) + (s->digits && s->ser != SER_NONE ? 1 : 0) +
-         (!s->digits && s->ser == SER_QUAL ? 1 : 0);
-    p = colon + 1;
-    for (size_t i = 0; i < nf; i++) {
-        const char *dot = i + 1 < nf ? memchr(p, '.', (size_t)(end - p)) : end;
-        if (!dot)
-            return gs1_err_set(err, GS1_EINPUT,
-                               "urn:epc:%s:%s: expected %zu parts separated by dots, found %zu",
-                               cls ? "class" : "id", s->name, nf, i + 1);
-        f[i] = p;
-        fl[i] = (size_t)(dot - p);
-        p = dot + 1;
-    }
-    cpl = fl[0];
-    if (cpl < 6 || cpl > 12 || !gs1_ai_all_digits(f[0], cpl))
-        return gs1_err_set(err, GS1_EINPUT,
-                           "urn:epc:%s:%s: the GS1 Company Prefix must be 6 to 12 digits",
-                           cls ? "class" : "id", s->name);
     if (s->digits) {
         size_t want = (size_t)s->digits - 1 - cpl;
-        size_t k = 2;
-        if (!gs1_ai_all_digits(f[1], fl[1]) || fl[1] != want || (s->lead && fl[1] < 1))
+        const char *ref = u.part[1];
+        if (!gs1_ai_all_digits(ref, u.len[1]) || u.len[1] != want || (s->lead && u.len[1] < 1))
             return gs1_err_set(err, GS1_EINPUT,
                                "urn:epc:id:%s: company prefix and reference must be %u digits "
                                "together, not %zu",
-                               s->name, s->digits - 1, cpl + fl[1]);
+                               s->name, s->digits - 1, cpl + u.len[1]);
         if (s->zero)
             key[kn++] = '0';
         if (s->lead)
-            key[kn++] = f[1][0];
-        memcpy(key + kn, f[0], cpl);
+            key[kn++] = ref[0];
+        memcpy(key + kn, u.part[0], cpl);
         kn += cpl;
-        memcpy(key + kn, f[1] + s->lead, fl[1] - s->lead);
-        kn += fl[1] - s->lead;
+        memcpy(key + kn, ref + s->lead, u.len[1] - s->lead);
+        kn += u.len[1] - s->lead;
         key[kn] = (char)('0' + gs1_ai_check_digit(key + s->zero, kn - s->zero));
         kn++;
-        if (s->piece) {
-            for (int i = 0; i < 2; i++, k++) {
-                if (fl[k] != 2 || !gs1_ai_all_digits(f[k], 2))
-                    return gs1_err_set(err, GS1_EINPUT,
-                                       "urn:epc:id:itip: piece and total must be 2 digits each");
-                memcpy(key + kn, f[k], 2);
-                kn += 2;
-            }
+        for (size_t k = 2; s->piece && k < 4; k++) {
+            if (u.len[k] != 2 || !gs1_ai_all_digits(u.part[k], 2))
+                return gs1_err_set(err, GS1_EINPUT,
+                                   "urn:epc:id:itip: piece and total must be 2 digits each");
+            memcpy(key + kn, u.part[k], 2);
+            kn += 2;
         }
-        if (s->ser != SER_NONE) {
-            if ((rc = urn_decode(f[k], fl[k], s->sset, ser, sizeof ser, &sn, "serial", err)) < 0)
-                return rc;
-            if (sn == 0)
-                return gs1_err_set(err, GS1_EINPUT, "urn:epc:%s:%s: empty last part",
-                                   cls ? "class" : "id", s->name);
-            if (s->ser == SER_IN_KEY) {
-                if (kn + sn > GS1_AI_MAX_VALUE)
-                    return gs1_err_set(err, GS1_EINPUT, "EPC URN: serial too long");
-                memcpy(key + kn, ser, sn);
-                kn += sn;
-            }
+        if (ser && sn == 0)
+            return gs1_err_set(err, GS1_EINPUT, "urn:epc:%s:%s: empty last part", form, s->name);
+        if (s->ser == GS1_URN_SER_IN_KEY) {
+            if (kn + sn > GS1_AI_MAX_VALUE)
+                return gs1_err_set(err, GS1_EINPUT, "EPC URN: serial too long");
+            memcpy(key + kn, ser, sn);
+            kn += sn;
         }
     } else {
-        size_t rn;
-        memcpy(key, f[0], cpl);
-        kn = cpl;
-        if ((rc = urn_decode(f[1], fl[1], s->kset, key + kn, sizeof key - kn, &rn, "reference",
-                             err)) < 0)
-            return rc;
-        if (rn == 0)
+        if (u.len[1] == 0)
             return gs1_err_set(err, GS1_EINPUT, "urn:epc:id:%s: empty reference", s->name);
-        kn += rn;
-        if (s->ser == SER_QUAL &&
-            (rc = urn_decode(f[2], fl[2], s->sset, ser, sizeof ser, &sn, "serial", err)) < 0)
-            return rc;
+        if (cpl + u.len[1] > GS1_AI_MAX_VALUE)
+            return gs1_err_set(err, GS1_EINPUT, "EPC URN reference: too long");
+        memcpy(key, u.part[0], cpl);
+        memcpy(key + cpl, u.part[1], u.len[1]);
+        kn = cpl + u.len[1];
     }
     if ((rc = add_checked(out, s->key_ai, key, kn, flags, err)) < 0)
         return rc;
     /* SGLN extension 0 means "no extension" (TDS) */
-    if (s->ser == SER_QUAL && !(strcmp(s->name, "sgln") == 0 && sn == 1 && ser[0] == '0') &&
+    if (s->ser == GS1_URN_SER_QUAL && !(strcmp(s->name, "sgln") == 0 && sn == 1 && ser[0] == '0') &&
         (rc = add_checked(out, s->qual_ai, ser, sn, flags, err)) < 0)
         return rc;
     *gcp_length = (int)cpl;
@@ -279,26 +149,28 @@ int gs1_ident_urn_to_ai(const char *urn, size_t len, gs1_ai_list_t *out, int *gc
 
 /* The scheme of the GS1 data in l (with its path), and whether it has an
  * EPC form; *name gets a scheme name in any case. */
-static const scheme_t *scheme_of(const gs1_ai_list_t *l, const gs1_dl_path_t *path,
-                                 const char **name)
+static const gs1_urn_scheme_t *scheme_of(const gs1_ai_list_t *l, const gs1_dl_path_t *path,
+                                         const char **name)
 {
     const gs1_ai_field_t *k = &l->f[path->key];
     const char *qual[3] = {NULL, NULL, NULL};
     for (size_t i = 0; i < path->nqual; i++)
         qual[i] = l->f[path->qual[i]].ai;
-    for (size_t i = 0; i < NELEM(schemes); i++) {
-        const scheme_t *s = &schemes[i];
+    size_t ns;
+    const gs1_urn_scheme_t *schemes = gs1_urn_schemes(&ns);
+    for (size_t i = 0; i < ns; i++) {
+        const gs1_urn_scheme_t *s = &schemes[i];
         bool has_qual = false;
-        if (strcmp(s->key_ai, k->ai) != 0)
+        if (!s->key_ai || strcmp(s->key_ai, k->ai) != 0)
             continue;
         for (size_t q = 0; q < 3 && s->qual_ai; q++)
             has_qual = has_qual || (qual[q] && strcmp(qual[q], s->qual_ai) == 0);
         *name = s->name;
         if (strcmp(s->key_ai, "01") == 0 && !has_qual)
             continue; /* sgtin, lgtin, upui: by their qualifier, in that order */
-        if (s->ser == SER_QUAL && !has_qual && strcmp(s->name, "sgln") != 0)
+        if (s->ser == GS1_URN_SER_QUAL && !has_qual && strcmp(s->name, "sgln") != 0)
             return NULL; /* itip, cpi without serial */
-        if (s->ser == SER_IN_KEY && k->len <= (size_t)s->digits + s->zero)
+        if (s->ser == GS1_URN_SER_IN_KEY && k->len <= (size_t)s->digits + s->zero)
             return NULL; /* grai, gdti, sgcn without serial */
         return s;
     }
@@ -316,7 +188,7 @@ static size_t urn_escape(const char *v, size_t n, char set, char *out)
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)v[i];
-        if (urn_must_escape(c, set)) {
+        if (gs1_urn_must_escape(c, set)) {
             out[o++] = '%';
             out[o++] = hex[c >> 4];
             out[o++] = hex[c & 15];
@@ -331,7 +203,7 @@ int gs1_ident_ai_to_urn(const gs1_ai_list_t *l, int gcp_length, char *out, size_
                         gs1_err_t *err)
 {
     gs1_dl_path_t path;
-    const scheme_t *s;
+    const gs1_urn_scheme_t *s;
     const char *name;
     const gs1_ai_field_t *k, *q = NULL;
     char buf[64 + 3 * 2 * GS1_AI_MAX_VALUE];
@@ -370,10 +242,10 @@ int gs1_ident_ai_to_urn(const gs1_ai_list_t *l, int gcp_length, char *out, size_
         if (s->piece) {
             o += (size_t)snprintf(buf + o, sizeof buf - o, ".%.2s.%.2s", v + 14, v + 16);
         }
-        if (s->ser == SER_IN_KEY) {
+        if (s->ser == GS1_URN_SER_IN_KEY) {
             buf[o++] = '.';
             o += urn_escape(v + s->digits, k->len - s->zero - s->digits, s->sset, buf + o);
-        } else if (s->ser == SER_QUAL) {
+        } else if (s->ser == GS1_URN_SER_QUAL) {
             buf[o++] = '.';
             if (q)
                 o += urn_escape(q->value, q->len, s->sset, buf + o);
