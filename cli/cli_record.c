@@ -187,15 +187,24 @@ static json_t *epc_value(const char *cmd, const char *opt, const char *v, int *r
     gs1_ident_t id = {0};
     gs1_err_t err;
     json_t *out;
-    if (strncmp(v, "urn:epc:tag:", 12) != 0 && strchr(v, ':'))
-        return json_string(v); /* a URI: recorded as written */
+    int as_written;
     if ((*rc = gs1_ident_parse(v, strlen(v), NULL, &id, &err))) {
+        if (strchr(v, ':')) {
+            *rc = 0; /* a URI that is no GS1 identifier (urn:uuid:...): as written; the
+                        event's check decides whether EPCIS takes it */
+            return json_string(v);
+        }
         fprintf(stderr, "keten %s: %s \"%s\": %s (keten decode shows every form)\n", cmd, opt, v,
                 err.msg);
         *rc = CLI_EXIT_INPUT;
         return NULL;
     }
-    out = json_string(id.epc_urn ? id.epc_urn : id.dl ? id.dl : id.key);
+    /* the forms an EPCIS event carries as they are; a tag's EPC (tag URN,
+     * hex), an element string or bare digits become the EPC URN */
+    as_written = !strcmp(id.kind, "epc-urn") || !strcmp(id.kind, "epc-class-urn") ||
+                 !strcmp(id.kind, "epc-idpat-urn") || !strcmp(id.kind, "dl") ||
+                 !strcmp(id.kind, "url");
+    out = json_string(as_written ? v : id.epc_urn ? id.epc_urn : id.dl ? id.dl : id.key);
     gs1_ident_clear(&id);
     return out;
 }
