@@ -485,6 +485,34 @@ static int add_checkpoints(ledger_store_t *st, json_t *feeds, ledger_err_t *err)
     return rc;
 }
 
+/* The feeds part of `status` as text. */
+static void print_feeds(const json_t *feeds)
+{
+    const json_t *v;
+    size_t i;
+    printf("\nfeeds:\n");
+    json_array_foreach(feeds, i, v)
+    {
+        json_t *cs = json_object_get(v, "checkpointSize");
+        char signed_to[48] = "";
+        if (cs)
+            snprintf(signed_to, sizeof signed_to, " signed to %lld",
+                     (long long)json_integer_value(cs));
+        printf("  %.16s…  %-20s seq %-8lld head %.16s…%s%s\n",
+               json_string_value(json_object_get(v, "feed")),
+               json_string_value(json_object_get(v, "name"))[0]
+                   ? json_string_value(json_object_get(v, "name"))
+                   : "-",
+               (long long)json_integer_value(json_object_get(v, "seq")),
+               json_string_value(json_object_get(v, "head")), signed_to,
+               json_is_true(json_object_get(v, "forked")) ? "  FORKED: accepts nothing more" : "");
+        if (json_object_get(v, "forkCheckpoint"))
+            printf("    evidence: its key signed this checkpoint of another history "
+                   "(keten status --json: forkCheckpoint)\n%s",
+                   json_string_value(json_object_get(v, "forkCheckpoint")));
+    }
+}
+
 int cli_status_main(cli_ctx_t *ctx, int argc, char **argv)
 {
     ledger_home_t *home = NULL;
@@ -588,28 +616,7 @@ int cli_status_main(cli_ctx_t *ctx, int argc, char **argv)
                json_string_value(json_object_get(out, "id")), running ? "running" : "not running");
         if (running && json_string_value(json_object_get(state, "listen")))
             printf(", listening on %s", json_string_value(json_object_get(state, "listen")));
-        printf("\nfeeds:\n");
-        json_array_foreach(json_object_get(out, "feeds"), i, v)
-        {
-            json_t *cs = json_object_get(v, "checkpointSize");
-            char signed_to[48] = "";
-            if (cs)
-                snprintf(signed_to, sizeof signed_to, " signed to %lld",
-                         (long long)json_integer_value(cs));
-            printf("  %.16s…  %-20s seq %-8lld head %.16s…%s%s\n",
-                   json_string_value(json_object_get(v, "feed")),
-                   json_string_value(json_object_get(v, "name"))[0]
-                       ? json_string_value(json_object_get(v, "name"))
-                       : "-",
-                   (long long)json_integer_value(json_object_get(v, "seq")),
-                   json_string_value(json_object_get(v, "head")), signed_to,
-                   json_is_true(json_object_get(v, "forked")) ? "  FORKED: accepts nothing more"
-                                                              : "");
-            if (json_object_get(v, "forkCheckpoint"))
-                printf("    evidence: its key signed this checkpoint of another history "
-                       "(keten status --json: forkCheckpoint)\n%s",
-                       json_string_value(json_object_get(v, "forkCheckpoint")));
-        }
+        print_feeds(json_object_get(out, "feeds"));
         printf("peers:\n");
         if (peers.n == 0)
             printf("  none (keten peer add)\n");
