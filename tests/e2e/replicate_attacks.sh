@@ -83,6 +83,9 @@ ok
 tail -n +"$((before + 1))" "$S.log" >"$T/new.log"
 contains "$T/new.log" "FORK: feed $E_ID"
 contains "$T/new.log" "checkpoint of another history"
+# the evidence is stored with the node's next group commit
+feed_forked() { "$KETEN" --home "$1" status --json | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if any(f["feed"]==sys.argv[1] and f["forked"] for f in d["feeds"]) else 1)' "$2"; }
+WHY="S marks E's feed forked" wait_until 10 feed_forked "$S" "$E_ID"
 expect 0 --home "$S" status --json
 python3 - "$T/out" "$E_ID" <<'PY' || fail "status does not show E's feed forked with both checkpoints"
 import json, sys
