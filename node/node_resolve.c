@@ -1,0 +1,386 @@
+/* node_resolve.c -- the GS1 Digital Link resolver routes (node_resolve.h).
+ *
+ * A request path is taken as a Digital Link when gs1_dl_looks_like says it
+ * is one (under the operator's prefix, or under /trace/); it is then read
+ * by gs1_ident_parse (the one entry point from a code to keten's
+ * identifier key), traced with ledger_trace_run from that key, and the
+ * trace's event nodes are filtered to what the node may show (its own,
+ * not private).  The links point at this server: resolverRoot is the base
+ * URL (configured, else http:// and the Host the client sent, else the
+ * listen address) and the prefix.
+ */
+#include "node_resolve.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "gs1_dl.h"
+#include "gs1_ident.h"
+#include "ledger_replica.h"
+#include "ledger_trace.h"
+
+#define GS1_VOC "https://gs1.org/voc/"
+#define TRACE_ROUTE "/trace"
+#define WELL_KNOWN "/.well-known/gs1resolver"
+
+struct node_resolve {
+    ledger_store_t *st;
+    uint8_t self[LEDGER_FEED_LEN];
+    char prefix[NODE_RESOLVE_PREFIX_MAX + 1];
+    char base[300]; /* "" when taken from the request */
+    char listen[300];
+    char name[201];
+};
+
+/* The link types offered, in the linkset's order. */
+static const char *const link_types[] = {"pip", "traceability", "defaultLink"};
+#define NLINKS (sizeof link_types / sizeof link_types[0])
+
+/* ---- small things ---------------------------------------------------------- */
+
+static int host_ok(const char *h)
+{
+    size_t n = strlen(h);
+    return n > 0 && n < 256 && strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                         "0123456789.-:[]") == n;
+}
+
+/* resolverRoot of this request: base URL and prefix. */
+static void root_of(const node_resolve_t *r, const node_http_req_t *req, char *out, size_t cap)
+{
+    const char *host = node_http_header(req, "host");
+    if (r->base[0])
+        snprintf(out, cap, "%s%s", r->base, r->prefix);
+    else
+        snprintf(out, cap, "http://%s%s", host && host_ok(host) ? host : r->listen, r->prefix);
+}
+
+static void server_of(const node_resolve_t *r, const node_http_req_t *req, char *out, size_t cap)
+{
+    const char *host = node_http_header(req, "host");
+    if (r->base[0])
+        snprintf(out, cap, "%s", r->base);
+    else
+        snprintf(out, cap, "http://%s", host && host_ok(host) ? host : r->listen);
+}
+
+/* The link type named by v ("gs1:pip", "https://gs1.org/voc/pip",
+ * "http://gs1.org/voc/pip"): its index in link_types, -1 when none. */
+static int link_index(const char *v)
+{
+    const char *local = NULL;
+    if (!strncmp(v, "gs1:", 4))
+        local = v + 4;
+    else if (!strncmp(v, GS1_VOC, strlen(GS1_VOC)))
+        local = v + strlen(GS1_VOC);
+    else if (!strncmp(v, "http://gs1.org/voc/", 19))
+        local = v + 19;
+    if (!local)
+        return -1;
+    for (size_t i = 0; i < NLINKS; i++)
+        if (!strcmp(local, link_types[i]))
+            return (int)i;
+    return -1;
+}
+
+static int accepts_linkset(const node_http_req_t *req)
+{
+    const char *a = node_http_header(req, "accept");
+    return a && strstr(a, "application/linkset+json") != NULL;
+}
+
+static int allow(node_http_resp_t *resp, const node_http_req_t *req)
+{
+    int rc;
+    if (!strcmp(req->method, "OPTIONS")) {
+        if ((rc = node_http_resp_header(resp, "Allow", "GET, HEAD, OPTIONS")) ||
+            (rc = node_http_resp_set(resp, 204, NULL, NULL, 0)))
+            return rc;
+        return 1;
+    }
+    if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
+        if ((rc = node_http_resp_header(resp, "Allow", "GET, HEAD, OPTIONS")) ||
+            (rc = node_http_resp_problem(resp, 405, "%s is not allowed here: GET or HEAD",
+                                         req->method)))
+            return rc;
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- the item's events ------------------------------------------------------ */
+
+typedef struct item {
+    gs1_ident_t id;
+    char path[GS1_KEY_MAX]; /* the canonical Digital Link path: "/01/05412345000013/21/1" */
+    ledger_trace_t *trace;
+    size_t *shown; /* trace node indexes of the events shown */
+    size_t nshown;
+} item_t;
+
+static void item_free(item_t *it)
+{
+    gs1_ident_clear(&it->id);
+    ledger_trace_free(it->trace);
+    free(it->shown);
+}
+
+/* Reads the Digital Link path dl (and the query) of req into it and traces
+ * it.  1 when answered already (400, 404), 0 when it holds the item's
+ * events, <0 an error. */
+static int item_read(node_resolve_t *r, const node_http_req_t *req, const char *dl, item_t *it,
+                     node_http_resp_t *resp)
+{
+    char uri[NODE_HTTP_TARGET_MAX + 64], *q;
+    gs1_err_t gerr;
+    ledger_err_t err;
+    ledger_trace_opts_t opts = {0};
+    int rc;
+    snprintf(uri, sizeof uri, "%s%s%s%s", GS1_DL_CANON_HOST, dl, req->query[0] ? "?" : "",
+             req->query);
+    if ((rc = gs1_ident_parse(uri, strlen(uri), NULL, &it->id, &gerr)) ||
+        strcmp(it->id.kind, "dl") != 0 || !it->id.dl) {
+        if (rc == GS1_ENOMEM)
+            return LEDGER_ENOMEM;
+        rc = node_http_resp_problem(resp, 400, "%s is not a GS1 Digital Link: %s", dl,
+                                    rc ? gerr.msg : "no primary key");
+        return rc ? rc : 1;
+    }
+    /* the canonical path: the Digital Link of all the data, without its query */
+    snprintf(it->path, sizeof it->path, "%s", it->id.dl + strlen(GS1_DL_CANON_HOST));
+    if ((q = strchr(it->path, '?')))
+        *q = '\0';
+    opts.max_nodes = NODE_RESOLVE_TRACE_NODES;
+    rc = ledger_trace_run(r->st, it->id.key, &opts, &it->trace, &err);
+    if (rc == LEDGER_ENOTFOUND || rc == LEDGER_EINPUT) {
+        rc = node_http_resp_problem(resp, rc == LEDGER_EINPUT ? 400 : 404, "%s: %s", it->path,
+                                    rc == LEDGER_EINPUT ? err.msg : "this node has no events of it");
+        return rc ? rc : 1;
+    }
+    if (rc)
+        return rc;
+    if (!(it->shown = malloc((ledger_trace_node_count(it->trace) + 1) * sizeof *it->shown)))
+        return LEDGER_ENOMEM;
+    for (size_t i = 0; i < ledger_trace_node_count(it->trace); i++) {
+        const ledger_trace_node_t *n = ledger_trace_node(it->trace, i);
+        if (n->kind != LEDGER_TNODE_EVENT || memcmp(n->feed, r->self, LEDGER_FEED_LEN) != 0)
+            continue; /* sealed steps and partners' events are not shown */
+        if ((rc = ledger_replica_is_private(r->st, n->feed, n->seq, &err)) < 0)
+            return rc;
+        if (rc == 0)
+            it->shown[it->nshown++] = i;
+    }
+    if (it->nshown == 0) {
+        rc = node_http_resp_problem(resp, 404,
+                                    "%s: this node has no events of it that it shows "
+                                    "(its own events only)",
+                                    it->path);
+        return rc ? rc : 1;
+    }
+    return 0;
+}
+
+/* GET /trace/{dl}: the item's events. */
+static int answer_events(node_resolve_t *r, const node_http_req_t *req, const char *dl,
+                         node_http_resp_t *resp)
+{
+    item_t it;
+    json_t *o = NULL, *events;
+    char hex[2 * LEDGER_FEED_LEN + 1], root[700];
+    int rc;
+    memset(&it, 0, sizeof it);
+    if ((rc = item_read(r, req, dl, &it, resp)))
+        goto out;
+    root_of(r, req, root, sizeof root);
+    if (!(events = json_array()) ||
+        !(o = json_pack("{s:s, s:s, s:s+, s:{s:s, s:s}, s:s, s:b, s:o}", "schema",
+                        "keten.resolve.events/1", "identifier", it.id.key, "digitalLink", root,
+                        it.path, "node", "name", r->name, "id",
+                        ledger_hex(r->self, LEDGER_FEED_LEN, hex), "shown",
+                        "own events (not private)", "truncated",
+                        ledger_trace_truncated(it.trace), "events", events))) {
+        rc = LEDGER_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < it.nshown; i++) {
+        const ledger_trace_node_t *n = ledger_trace_node(it.trace, it.shown[i]);
+        const json_t *ev = ledger_trace_node_event(it.trace, n);
+        json_t *e = json_pack("{s:s, s:I, s:s, s:b, s:O?}", "feed",
+                              ledger_hex(n->feed, LEDGER_FEED_LEN, hex), "seq", (json_int_t)n->seq,
+                              "eventHash", n->event_hash ? n->event_hash : "", "erroneous",
+                              n->erroneous, "event", ev);
+        if (!e || json_array_append_new(events, e)) {
+            rc = LEDGER_ENOMEM;
+            goto out;
+        }
+    }
+    rc = node_http_resp_json(resp, 200, NULL, o);
+out:
+    json_decref(o);
+    item_free(&it);
+    return rc < 0 ? rc : 1;
+}
+
+/* The linkset of the item (RFC 9264, GS1 resolver). */
+static json_t *linkset(const char *root, const char *server, const item_t *it)
+{
+    json_t *set = json_object(), *ls;
+    char href[GS1_KEY_MAX + 700], anchor[GS1_KEY_MAX + 700];
+    snprintf(anchor, sizeof anchor, "%s%s", root, it->path);
+    snprintf(href, sizeof href, "%s%s%s", server, TRACE_ROUTE, it->path);
+    if (!set)
+        return NULL;
+    json_object_set_new(set, "anchor", json_string(anchor));
+    for (size_t i = 0; i < NLINKS; i++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "%s%s", GS1_VOC, link_types[i]);
+        json_object_set_new(
+            set, rel,
+            json_pack("[{s:s, s:s, s:s}]", "href", href, "title",
+                      i == 1 ? "Traceability: the item's events (EPCIS 2.0 JSON-LD)"
+                             : "Product information: the item's events as JSON (no page yet)",
+                      "type", "application/json"));
+    }
+    ls = json_pack("{s:[o]}", "linkset", set);
+    return ls;
+}
+
+/* GET {prefix}/{dl}. */
+static int answer_resolve(node_resolve_t *r, const node_http_req_t *req, const char *dl,
+                          node_http_resp_t *resp)
+{
+    item_t it;
+    char root[700], server[400], lt[300], url[GS1_KEY_MAX + 1200];
+    int rc, want_set, li = 0;
+    json_t *ls = NULL;
+    memset(&it, 0, sizeof it);
+    if ((rc = item_read(r, req, dl, &it, resp)))
+        goto out;
+    root_of(r, req, root, sizeof root);
+    server_of(r, req, server, sizeof server);
+    snprintf(url, sizeof url, "%s%s?linkType=linkset", root, it.path);
+    if ((rc = node_http_resp_header(resp, "Link",
+                                    "<%s>; rel=\"linkset\"; type=\"application/linkset+json\"",
+                                    url)))
+        goto out;
+    if (node_http_query(req, "linkType", lt, sizeof lt)) {
+        want_set = !strcmp(lt, "linkset") || !strcmp(lt, "all");
+        if (!want_set && (li = link_index(lt)) < 0) {
+            rc = node_http_resp_problem(resp, 404,
+                                        "%s: no link of type %s: this resolver offers gs1:pip, "
+                                        "gs1:traceability, gs1:defaultLink and linkset",
+                                        it.path, lt);
+            goto out;
+        }
+    } else
+        want_set = accepts_linkset(req);
+    if (want_set) {
+        if (!(ls = linkset(root, server, &it))) {
+            rc = LEDGER_ENOMEM;
+            goto out;
+        }
+        rc = node_http_resp_json(resp, 200, "application/linkset+json", ls);
+        goto out;
+    }
+    (void)li; /* every link type leads to the item's events for now */
+    snprintf(url, sizeof url, "%s%s%s", server, TRACE_ROUTE, it.path);
+    if (!(rc = node_http_resp_header(resp, "Location", "%s", url)))
+        rc = node_http_resp_set(resp, 307, NULL, NULL, 0);
+out:
+    json_decref(ls);
+    item_free(&it);
+    return rc < 0 ? rc : 1;
+}
+
+static int answer_description(node_resolve_t *r, const node_http_req_t *req,
+                              node_http_resp_t *resp)
+{
+    char root[700], name[260];
+    json_t *o;
+    int rc;
+    root_of(r, req, root, sizeof root);
+    snprintf(name, sizeof name, "keten node %s", r->name);
+    o = json_pack("{s:s, s:s, s:[s], s:b, s:b, s:[{s:s, s:s, s:s}], s:[s,s,s,s]}", "name", name,
+                  "resolverRoot", root, "supportedPrimaryKeys", "all",
+                  "linkTypeDefaultCanBeLinkset", 1, "linkTypeDefaultCanBeAll", 1,
+                  "supportedLinkType", "namespace", GS1_VOC, "prefix", "gs1:", "profile",
+                  "https://gs1.org/voc/?show=linktypes", "keten:linkTypes", "gs1:pip",
+                  "gs1:traceability", "gs1:defaultLink", "linkset");
+    if (!o)
+        return LEDGER_ENOMEM;
+    rc = node_http_resp_json(resp, 200, NULL, o);
+    json_decref(o);
+    return rc < 0 ? rc : 1;
+}
+
+/* ---- the handler ----------------------------------------------------------- */
+
+static int looks_like_dl(const char *dl)
+{
+    char uri[NODE_HTTP_TARGET_MAX + 64];
+    int n = snprintf(uri, sizeof uri, "%s%s", GS1_DL_CANON_HOST, dl);
+    return n > 0 && (size_t)n < sizeof uri && gs1_dl_looks_like(uri, (size_t)n, GS1_LENIENT);
+}
+
+int node_resolve_handle(void *ctx, const node_http_req_t *req, node_http_resp_t *resp)
+{
+    node_resolve_t *r = ctx;
+    size_t pl = strlen(r->prefix), tl = strlen(TRACE_ROUTE);
+    int rc;
+    if (!strcmp(req->path, WELL_KNOWN)) {
+        if ((rc = allow(resp, req)))
+            return rc;
+        return answer_description(r, req, resp);
+    }
+    if (!strncmp(req->path, TRACE_ROUTE, tl) && req->path[tl] == '/' &&
+        looks_like_dl(req->path + tl)) {
+        if ((rc = allow(resp, req)))
+            return rc;
+        return answer_events(r, req, req->path + tl, resp);
+    }
+    if (!strncmp(req->path, r->prefix, pl) && req->path[pl] == '/' && looks_like_dl(req->path + pl)) {
+        if ((rc = allow(resp, req)))
+            return rc;
+        return answer_resolve(r, req, req->path + pl, resp);
+    }
+    return 0;
+}
+
+int node_resolve_new(ledger_store_t *st, const node_resolve_conf_t *conf, node_resolve_t **out,
+                     ledger_err_t *err)
+{
+    node_resolve_t *r;
+    const char *p = conf->prefix ? conf->prefix : "";
+    size_t pl = strlen(p);
+    *out = NULL;
+    if (pl > NODE_RESOLVE_PREFIX_MAX || (pl && (p[0] != '/' || p[pl - 1] == '/')) ||
+        strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/") != pl)
+        return ledger_err_set(err, LEDGER_EINPUT,
+                              "http prefix \"%s\": give a path like /gs1 (letters, digits, - . _ "
+                              "~ /; no trailing /)",
+                              p);
+    if (conf->base_url && conf->base_url[0] &&
+        ((strncmp(conf->base_url, "http://", 7) && strncmp(conf->base_url, "https://", 8)) ||
+         strlen(conf->base_url) >= 300 || strpbrk(conf->base_url, " \"<>\\^`{|}") ||
+         conf->base_url[strlen(conf->base_url) - 1] == '/'))
+        return ledger_err_set(err, LEDGER_EINPUT,
+                              "http baseUrl \"%s\": give http(s)://host[:port] without a "
+                              "trailing /",
+                              conf->base_url);
+    if (!(r = calloc(1, sizeof *r)))
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    r->st = st;
+    memcpy(r->self, ledger_store_self(st), LEDGER_FEED_LEN);
+    snprintf(r->prefix, sizeof r->prefix, "%s", p);
+    snprintf(r->base, sizeof r->base, "%s", conf->base_url ? conf->base_url : "");
+    snprintf(r->listen, sizeof r->listen, "%s", conf->listen ? conf->listen : "localhost");
+    snprintf(r->name, sizeof r->name, "%s", conf->name ? conf->name : "");
+    *out = r;
+    return 0;
+}
+
+void node_resolve_free(node_resolve_t *r)
+{
+    free(r);
+}
