@@ -1,9 +1,11 @@
 /* node_resolve.c -- the GS1 Digital Link resolver routes (node_resolve.h).
  *
- * A request path is taken as a Digital Link when gs1_dl_looks_like says it
- * is one (under the operator's prefix, or under /trace/); it is then read
- * by gs1_ident_parse (the one entry point from a code to keten's
- * identifier key), traced with ledger_trace_run from that key, and the
+ * A request path (under the operator's prefix, or under /trace/) is read
+ * as a Digital Link on https://id.gs1.org by ledger_key_read (gs1_ident,
+ * the one entry point from a code to keten's identifier key): a GS1
+ * identifier is ours, a path that claims to be a Digital Link but is wrong
+ * is a 400 with the parser's message, anything else is another route's.
+ * The identifier is traced with ledger_trace_run_key, and the
  * trace's event nodes are filtered to what the node may show (its own,
  * not private).  The links point at this server: resolverRoot is the base
  * URL (configured, else http:// and the Host the client sent, else the
@@ -15,12 +17,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include "gs1_dl.h"
-#include "gs1_ident.h"
+#include "ledger_epcis.h"
 #include "ledger_replica.h"
 #include "ledger_trace.h"
 
 #define GS1_VOC "https://gs1.org/voc/"
+#define DL_HOST "https://id.gs1.org" /* the host of canonical keys (ledger_epcis.h) */
 #define TRACE_ROUTE "/trace"
 #define WELL_KNOWN "/.well-known/gs1resolver"
 
@@ -112,8 +114,8 @@ static int allow(node_http_resp_t *resp, const node_http_req_t *req)
 /* ---- the item's events ------------------------------------------------------ */
 
 typedef struct item {
-    gs1_ident_t id;
-    char path[GS1_KEY_MAX]; /* the canonical Digital Link path: "/01/05412345000013/21/1" */
+    ledger_key_t key;
+    char path[LEDGER_IDENT_KEY_MAX + LEDGER_KEY_LOT_MAX]; /* "/01/05412345000013/21/1" */
     ledger_trace_t *trace;
     size_t *shown; /* trace node indexes of the events shown */
     size_t nshown;
@@ -121,41 +123,51 @@ typedef struct item {
 
 static void item_free(item_t *it)
 {
-    gs1_ident_clear(&it->id);
     ledger_trace_free(it->trace);
     free(it->shown);
 }
 
-/* Reads the Digital Link path dl (and the query) of req into it and traces
- * it.  1 when answered already (400, 404), 0 when it holds the item's
- * events, <0 an error. */
-static int item_read(node_resolve_t *r, const node_http_req_t *req, const char *dl, item_t *it,
-                     node_http_resp_t *resp)
+/* Reads the path dl (and req's query: its data attributes are checked too)
+ * as a Digital Link on any host: 1 when it is a GS1 identifier (it->key,
+ * it->path the canonical path: the key's, with the lot a label gave it
+ * next to its serial), 0 when it is not a Digital Link at all (another
+ * route's), LEDGER_EINPUT (message in err) for a Digital Link that is
+ * wrong. */
+static int item_key(const node_http_req_t *req, const char *dl, item_t *it, ledger_err_t *err)
 {
-    char uri[NODE_HTTP_TARGET_MAX + 64], *q;
-    gs1_err_t gerr;
+    char uri[NODE_HTTP_TARGET_MAX + 64];
+    size_t hl = strlen(DL_HOST);
+    int rc;
+    snprintf(uri, sizeof uri, "%s%s%s%s", DL_HOST, dl, req->query[0] ? "?" : "", req->query);
+    it->key.given = NULL;
+    if ((rc = ledger_key_read(uri, &it->key, err)))
+        return rc;
+    if (!it->key.gs1 || strncmp(it->key.text, DL_HOST "/", hl + 1) != 0)
+        return 0;
+    snprintf(it->path, sizeof it->path, "%s", it->key.text + hl);
+    if (it->key.lot[0] && !strncmp(it->key.lot, DL_HOST "/01/", hl + 4)) {
+        /* /01/G/10/L and /01/G/21/S: /01/G/10/L/21/S */
+        const char *lot = it->key.lot + hl, *ser = it->path + 4 + strcspn(it->path + 4, "/");
+        if (!strncmp(lot, it->path, (size_t)(ser - it->path)) && ser[0] == '/') {
+            char p[sizeof it->path];
+            snprintf(p, sizeof p, "%s%s", lot, ser);
+            snprintf(it->path, sizeof it->path, "%s", p);
+        }
+    }
+    return 1;
+}
+
+/* Traces it->key; keeps the events the node may show.  1 when answered
+ * already (404), 0 when it holds events to show, <0 an error. */
+static int item_trace(node_resolve_t *r, item_t *it, node_http_resp_t *resp)
+{
     ledger_err_t err;
     ledger_trace_opts_t opts = {0};
     int rc;
-    snprintf(uri, sizeof uri, "%s%s%s%s", GS1_DL_CANON_HOST, dl, req->query[0] ? "?" : "",
-             req->query);
-    if ((rc = gs1_ident_parse(uri, strlen(uri), NULL, &it->id, &gerr)) ||
-        strcmp(it->id.kind, "dl") != 0 || !it->id.dl) {
-        if (rc == GS1_ENOMEM)
-            return LEDGER_ENOMEM;
-        rc = node_http_resp_problem(resp, 400, "%s is not a GS1 Digital Link: %s", dl,
-                                    rc ? gerr.msg : "no primary key");
-        return rc ? rc : 1;
-    }
-    /* the canonical path: the Digital Link of all the data, without its query */
-    snprintf(it->path, sizeof it->path, "%s", it->id.dl + strlen(GS1_DL_CANON_HOST));
-    if ((q = strchr(it->path, '?')))
-        *q = '\0';
     opts.max_nodes = NODE_RESOLVE_TRACE_NODES;
-    rc = ledger_trace_run(r->st, it->id.key, &opts, &it->trace, &err);
-    if (rc == LEDGER_ENOTFOUND || rc == LEDGER_EINPUT) {
-        rc = node_http_resp_problem(resp, rc == LEDGER_EINPUT ? 400 : 404, "%s: %s", it->path,
-                                    rc == LEDGER_EINPUT ? err.msg : "this node has no events of it");
+    rc = ledger_trace_run_key(r->st, &it->key, &opts, &it->trace, &err);
+    if (rc == LEDGER_ENOTFOUND) {
+        rc = node_http_resp_problem(resp, 404, "%s: this node has no events of it", it->path);
         return rc ? rc : 1;
     }
     if (rc)
@@ -182,20 +194,19 @@ static int item_read(node_resolve_t *r, const node_http_req_t *req, const char *
 }
 
 /* GET /trace/{dl}: the item's events. */
-static int answer_events(node_resolve_t *r, const node_http_req_t *req, const char *dl,
+static int answer_events(node_resolve_t *r, const node_http_req_t *req, item_t *itp,
                          node_http_resp_t *resp)
 {
-    item_t it;
+#define it (*itp)
     json_t *o = NULL, *events;
     char hex[2 * LEDGER_FEED_LEN + 1], root[700];
     int rc;
-    memset(&it, 0, sizeof it);
-    if ((rc = item_read(r, req, dl, &it, resp)))
+    if ((rc = item_trace(r, itp, resp)))
         goto out;
     root_of(r, req, root, sizeof root);
     if (!(events = json_array()) ||
         !(o = json_pack("{s:s, s:s, s:s+, s:{s:s, s:s}, s:s, s:b, s:o}", "schema",
-                        "keten.resolve.events/1", "identifier", it.id.key, "digitalLink", root,
+                        "keten.resolve.events/1", "identifier", it.key.text, "digitalLink", root,
                         it.path, "node", "name", r->name, "id",
                         ledger_hex(r->self, LEDGER_FEED_LEN, hex), "shown",
                         "own events (not private)", "truncated",
@@ -218,15 +229,15 @@ static int answer_events(node_resolve_t *r, const node_http_req_t *req, const ch
     rc = node_http_resp_json(resp, 200, NULL, o);
 out:
     json_decref(o);
-    item_free(&it);
     return rc < 0 ? rc : 1;
+#undef it
 }
 
 /* The linkset of the item (RFC 9264, GS1 resolver). */
 static json_t *linkset(const char *root, const char *server, const item_t *it)
 {
     json_t *set = json_object(), *ls;
-    char href[GS1_KEY_MAX + 700], anchor[GS1_KEY_MAX + 700];
+    char href[sizeof it->path + 700], anchor[sizeof it->path + 700];
     snprintf(anchor, sizeof anchor, "%s%s", root, it->path);
     snprintf(href, sizeof href, "%s%s%s", server, TRACE_ROUTE, it->path);
     if (!set)
@@ -247,15 +258,14 @@ static json_t *linkset(const char *root, const char *server, const item_t *it)
 }
 
 /* GET {prefix}/{dl}. */
-static int answer_resolve(node_resolve_t *r, const node_http_req_t *req, const char *dl,
+static int answer_resolve(node_resolve_t *r, const node_http_req_t *req, item_t *itp,
                           node_http_resp_t *resp)
 {
-    item_t it;
-    char root[700], server[400], lt[300], url[GS1_KEY_MAX + 1200];
+#define it (*itp)
+    char root[700], server[400], lt[300], url[sizeof it.path + 1200];
     int rc, want_set, li = 0;
     json_t *ls = NULL;
-    memset(&it, 0, sizeof it);
-    if ((rc = item_read(r, req, dl, &it, resp)))
+    if ((rc = item_trace(r, itp, resp)))
         goto out;
     root_of(r, req, root, sizeof root);
     server_of(r, req, server, sizeof server);
@@ -289,8 +299,8 @@ static int answer_resolve(node_resolve_t *r, const node_http_req_t *req, const c
         rc = node_http_resp_set(resp, 307, NULL, NULL, 0);
 out:
     json_decref(ls);
-    item_free(&it);
     return rc < 0 ? rc : 1;
+#undef it
 }
 
 static int answer_description(node_resolve_t *r, const node_http_req_t *req,
@@ -316,11 +326,26 @@ static int answer_description(node_resolve_t *r, const node_http_req_t *req,
 
 /* ---- the handler ----------------------------------------------------------- */
 
-static int looks_like_dl(const char *dl)
+/* A Digital Link route: dl is the path after the route's prefix. */
+static int route_dl(node_resolve_t *r, const node_http_req_t *req, const char *dl, int events,
+                    node_http_resp_t *resp)
 {
-    char uri[NODE_HTTP_TARGET_MAX + 64];
-    int n = snprintf(uri, sizeof uri, "%s%s", GS1_DL_CANON_HOST, dl);
-    return n > 0 && (size_t)n < sizeof uri && gs1_dl_looks_like(uri, (size_t)n, GS1_LENIENT);
+    item_t *it = calloc(1, sizeof *it); /* about 8 KB: not on the loop's stack */
+    ledger_err_t err;
+    int rc;
+    if (!it)
+        return LEDGER_ENOMEM;
+    rc = item_key(req, dl, it, &err);
+    if (rc == LEDGER_EINPUT) {
+        rc = allow(resp, req);
+        if (rc == 0 && (rc = node_http_resp_problem(resp, 400, "%s is not a GS1 Digital Link: %s",
+                                                    dl, err.msg)) == 0)
+            rc = 1;
+    } else if (rc == 1 && (rc = allow(resp, req)) == 0)
+        rc = events ? answer_events(r, req, it, resp) : answer_resolve(r, req, it, resp);
+    item_free(it);
+    free(it);
+    return rc;
 }
 
 int node_resolve_handle(void *ctx, const node_http_req_t *req, node_http_resp_t *resp)
@@ -334,16 +359,10 @@ int node_resolve_handle(void *ctx, const node_http_req_t *req, node_http_resp_t 
         return answer_description(r, req, resp);
     }
     if (!strncmp(req->path, TRACE_ROUTE, tl) && req->path[tl] == '/' &&
-        looks_like_dl(req->path + tl)) {
-        if ((rc = allow(resp, req)))
-            return rc;
-        return answer_events(r, req, req->path + tl, resp);
-    }
-    if (!strncmp(req->path, r->prefix, pl) && req->path[pl] == '/' && looks_like_dl(req->path + pl)) {
-        if ((rc = allow(resp, req)))
-            return rc;
-        return answer_resolve(r, req, req->path + pl, resp);
-    }
+        (rc = route_dl(r, req, req->path + tl, 1, resp)))
+        return rc;
+    if (!strncmp(req->path, r->prefix, pl) && req->path[pl] == '/')
+        return route_dl(r, req, req->path + pl, 0, resp);
     return 0;
 }
 

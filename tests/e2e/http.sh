@@ -206,6 +206,8 @@ status_is 200 k7 -H 'Accept: application/linkset+json' "$B/01/5412345000129/21/P
 linkset_ok "$T/k7.b" "$DL_SER" || fail "GTIN-13 anchor is not the canonical path"; ok
 status_is 200 k8 -H 'Accept: application/linkset+json' "$B/gtin/$GTIN/ser/P1001" # alphas
 status_is 200 k9 -H 'Accept: application/linkset+json' "$B/01/$GTIN/10/LOT9/21/P1001?17=271231"
+linkset_ok "$T/k9.b" "$B/01/$GTIN/10/LOT9/21/P1001" || fail "lot and serial anchor"; ok
+status_is 400 k10 "$B/01/$GTIN/21/P1001?17=2712" # a bad data attribute
 
 # -- no events, not shown, bad links
 status_is 404 n1 "$B/01/05412345000136/21/NOSUCH"
