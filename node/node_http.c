@@ -864,7 +864,8 @@ size_t node_http_connections(const node_http_t *s)
     return s->nconns;
 }
 
-int node_http_drive(node_http_t *s, const uint8_t *data, size_t len, ledger_buf_t *out)
+int node_http_drive(node_http_t *s, const uint8_t *data, size_t len, size_t chunk,
+                    ledger_buf_t *out)
 {
     conn_t *c = conn_new(s);
     int closed;
@@ -872,7 +873,10 @@ int node_http_drive(node_http_t *s, const uint8_t *data, size_t len, ledger_buf_
         return LEDGER_ENOMEM;
     c->vout = out;
     snprintf(c->peer, sizeof c->peer, "fuzz");
-    conn_feed(c, (const char *)data, len);
+    if (!chunk)
+        chunk = len;
+    for (size_t off = 0; off < len && !c->close_after; off += chunk)
+        conn_feed(c, (const char *)data + off, len - off < chunk ? len - off : chunk);
     while (c->paused && !c->close_after) /* nobody to wait for: drain at once */
         conn_resume(c);
     closed = c->close_after || c->closing;

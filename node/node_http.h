@@ -134,10 +134,11 @@ void node_http_close(node_http_t *srv);
 size_t node_http_connections(const node_http_t *srv);
 
 /* The request path without a socket, for the fuzzer and tests: feeds
- * data[0..len) to a fresh connection of srv as if received in one read,
- * appending every response's bytes to out.  Returns 1 when the
- * connection would be closed after that, 0 when it stays open, or
- * LEDGER_ENOMEM.  Timers do not run. */
-int node_http_drive(node_http_t *srv, const uint8_t *data, size_t len, ledger_buf_t *out);
+ * data[0..len) to a fresh connection of srv as if received in reads of
+ * chunk bytes (0: one read), appending every response's bytes to out.
+ * Returns 1 when the connection would be closed after that, 0 when it
+ * stays open, or LEDGER_ENOMEM.  Timers do not run. */
+int node_http_drive(node_http_t *srv, const uint8_t *data, size_t len, size_t chunk,
+                    ledger_buf_t *out);
 
 #endif

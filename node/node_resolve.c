@@ -114,6 +114,7 @@ static int allow(node_http_resp_t *resp, const node_http_req_t *req)
 /* ---- the item's events ------------------------------------------------------ */
 
 typedef struct item {
+    char uri[NODE_HTTP_TARGET_MAX + 64]; /* what was read (key.given points here) */
     ledger_key_t key;
     char path[LEDGER_IDENT_KEY_MAX + LEDGER_KEY_LOT_MAX]; /* "/01/05412345000013/21/1" */
     ledger_trace_t *trace;
@@ -135,12 +136,11 @@ static void item_free(item_t *it)
  * wrong. */
 static int item_key(const node_http_req_t *req, const char *dl, item_t *it, ledger_err_t *err)
 {
-    char uri[NODE_HTTP_TARGET_MAX + 64];
     size_t hl = strlen(DL_HOST);
     int rc;
-    snprintf(uri, sizeof uri, "%s%s%s%s", DL_HOST, dl, req->query[0] ? "?" : "", req->query);
-    it->key.given = NULL;
-    if ((rc = ledger_key_read(uri, &it->key, err)))
+    snprintf(it->uri, sizeof it->uri, "%s%s%s%s", DL_HOST, dl, req->query[0] ? "?" : "",
+             req->query);
+    if ((rc = ledger_key_read(it->uri, &it->key, err)))
         return rc;
     if (!it->key.gs1 || strncmp(it->key.text, DL_HOST "/", hl + 1) != 0)
         return 0;
