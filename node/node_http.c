@@ -66,7 +66,7 @@ struct conn {
     uv_shutdown_t shutdown_req;
     ledger_buf_t *vout; /* node_http_drive: responses go here, no socket */
     http_parser parser;
-    char peer[64];
+    char peer[80]; /* "[ip6]:port" */
     ledger_buf_t hb;    /* target, names and values, each NUL-terminated */
     size_t target_len;  /* bytes of the target so far */
     size_t name_off[NODE_HTTP_HEADERS_MAX], value_off[NODE_HTTP_HEADERS_MAX];
