@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define CLOSE_GRACE_MS 2000
 
@@ -375,13 +376,21 @@ static void conn_finish(conn_t *c)
 /* Writes resp as the answer to the current request. */
 static int conn_respond(conn_t *c, node_http_resp_t *r, int head, int keep)
 {
-    char line[512];
+    char line[512], date[64], clen[48] = "";
     ledger_buf_t h = LEDGER_BUF_INIT;
+    time_t now = time(NULL);
+    struct tm tm;
     int n, rc;
     if (!r->status)
         r->status = 500;
-    n = snprintf(line, sizeof line, "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\nConnection: %s\r\n",
-                 r->status, node_http_reason(r->status), r->body.len, keep ? "keep-alive" : "close");
+    if (r->status == 204 || r->status == 304 || r->status < 200) /* no body, no length */
+        ledger_buf_reset(&r->body);
+    else
+        snprintf(clen, sizeof clen, "Content-Length: %zu\r\n", r->body.len);
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    n = snprintf(line, sizeof line, "HTTP/1.1 %d %s\r\nDate: %s\r\n%sConnection: %s\r\n",
+                 r->status, node_http_reason(r->status), date, clen, keep ? "keep-alive" : "close");
     if ((rc = ledger_buf_append(&h, line, (size_t)n)))
         goto out;
     if (r->ctype[0]) {
@@ -501,6 +510,12 @@ static int on_headers_complete(http_parser *p)
     if ((p->flags & F_CONTENTLENGTH) && p->content_length > c->srv->lim.body_max)
         return limit(c, 413, "the body of %llu bytes exceeds %zu bytes",
                      (unsigned long long)p->content_length, c->srv->lim.body_max);
+    for (size_t i = 0; i < c->nh; i++) /* a client that waits before sending its body */
+        if (c->value_off[i] != (size_t)-1 &&
+            !strcasecmp((const char *)c->hb.data + c->name_off[i], "expect") &&
+            !strcasecmp((const char *)c->hb.data + c->value_off[i], "100-continue") &&
+            p->http_major == 1 && p->http_minor >= 1)
+            conn_send(c, "HTTP/1.1 100 Continue\r\n\r\n", 25, NULL, 0);
     return 0;
 }
 
@@ -523,6 +538,12 @@ static int dispatch(conn_t *c)
     int keep = http_should_keep_alive(&c->parser) && !s->closing, rc = 0;
     size_t nh = 0;
     memset(&req, 0, sizeof req);
+    /* the last field of a chunked body's trailer has no NUL yet */
+    if (ledger_buf_append(&c->hb, "", 1)) {
+        conn_fail(c, 503, "out of memory");
+        return -1;
+    }
+    target = (char *)c->hb.data;
     if (!target || !target[0] || !(path = strdup(target))) {
         conn_fail(c, target && target[0] ? 503 : 400, "no request target");
         return -1;

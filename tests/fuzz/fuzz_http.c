@@ -58,7 +58,8 @@ static int note(void *ctx, const node_http_req_t *req, node_http_resp_t *resp)
 }
 
 /* Checks the responses in out[0..n): each starts "HTTP/1.1 NNN " and has
- * a Content-Length that its body (none for a HEAD) matches exactly;
+ * a Content-Length (not a 100 or 204) that its body (none for a HEAD)
+ * matches exactly;
  * returns whether the last one said Connection: close. */
 static int check(const uint8_t *out, size_t n)
 {
@@ -71,10 +72,16 @@ static int check(const uint8_t *out, size_t n)
         if ((size_t)(end - p) < 13 || memcmp(p, "HTTP/1.1 ", 9) != 0 || p[9] < '1' ||
             p[9] > '5' || p[12] != ' ')
             abort();
-        if (!(hend = memmem(p, (size_t)(end - p), "\r\n\r\n", 4)) ||
-            !(cl = memmem(p, (size_t)(hend - p), "Content-Length: ", 16)))
+        if (!(hend = memmem(p, (size_t)(end - p), "\r\n\r\n", 4)))
             abort();
-        len = strtoul(cl + 16, NULL, 10);
+        if (p[9] == '1') { /* 100 Continue: an interim answer, no body */
+            p = hend + 4;
+            continue;
+        }
+        cl = memmem(p, (size_t)(hend - p), "Content-Length: ", 16);
+        if (!cl && memcmp(p + 9, "204", 3) != 0) /* only 204 goes without */
+            abort();
+        len = cl ? strtoul(cl + 16, NULL, 10) : 0;
         last_close = memmem(p, (size_t)(hend - p), "Connection: close", 17) != NULL;
         p = hend + 4;
         if (i < nheads && i < sizeof heads && heads[i])
