@@ -210,11 +210,12 @@ static int answer_events(node_resolve_t *r, const node_http_req_t *req, item_t *
                         it.path, "node", "name", r->name, "id",
                         ledger_hex(r->self, LEDGER_FEED_LEN, hex), "shown",
                         "own events (not private)", "truncated",
-                        ledger_trace_truncated(it.trace), "events", events))) {
+                        ledger_trace_truncated(it.trace) || it.nshown > NODE_RESOLVE_EVENTS_MAX,
+                        "events", events))) {
         rc = LEDGER_ENOMEM;
         goto out;
     }
-    for (size_t i = 0; i < it.nshown; i++) {
+    for (size_t i = 0; i < it.nshown && i < NODE_RESOLVE_EVENTS_MAX; i++) {
         const ledger_trace_node_t *n = ledger_trace_node(it.trace, it.shown[i]);
         const json_t *ev = ledger_trace_node_event(it.trace, n);
         json_t *e = json_pack("{s:s, s:I, s:s, s:b, s:O?}", "feed",

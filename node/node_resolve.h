@@ -21,7 +21,8 @@
  *   GET|HEAD /trace/{a Digital Link path}   the item's events as JSON
  *            ("keten.resolve.events/1"): the trace of ledger_trace.h (back
  *            and forward, at most NODE_RESOLVE_TRACE_NODES nodes), its
- *            events that the node may show.  gs1:pip and gs1:traceability
+ *            events that the node may show (the first NODE_RESOLVE_EVENTS_MAX
+ *            in time order; "truncated" says when there were more).  gs1:pip and gs1:traceability
  *            both link here until the product page exists.
  *   GET|HEAD /.well-known/gs1resolver   the resolver description.
  *   OPTIONS on these: 204 with Allow.
@@ -41,6 +42,7 @@
 #include "node_http.h"
 
 #define NODE_RESOLVE_TRACE_NODES 20000 /* nodes of one item's trace, at most */
+#define NODE_RESOLVE_EVENTS_MAX 1000   /* events listed by /trace/..., at most */
 #define NODE_RESOLVE_PREFIX_MAX 200
 
 typedef struct node_resolve_conf {
