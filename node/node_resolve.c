@@ -120,12 +120,18 @@ typedef struct item {
     ledger_trace_t *trace;
     size_t *shown; /* trace node indexes of the events shown */
     size_t nshown;
+    /* when no event names it as an identifier: the events at it as a
+     * location (bizLocation or readPoint), by local position */
+    uint64_t *loc;
+    size_t nloc, loc_cap;
+    int loc_more; /* there were more than NODE_RESOLVE_EVENTS_MAX */
 } item_t;
 
 static void item_free(item_t *it)
 {
     ledger_trace_free(it->trace);
     free(it->shown);
+    free(it->loc);
 }
 
 /* Reads the path dl (and req's query: its data attributes are checked too)
@@ -157,6 +163,72 @@ static int item_key(const node_http_req_t *req, const char *dl, item_t *it, ledg
     return 1;
 }
 
+/* May the node show the entry at lseq (its own, not private, an event)?
+ * 1 yes, 0 no, <0 an error; *card filled when 1 (free it). */
+static int showable(node_resolve_t *r, uint64_t lseq, ledger_card_t *card)
+{
+    ledger_err_t err;
+    int rc = ledger_store_card(r->st, lseq, card, &err);
+    if (rc == LEDGER_ENOTFOUND)
+        return 0; /* sealed, fork evidence: no card */
+    if (rc)
+        return rc;
+    if (card->error_declaration || memcmp(card->feed, r->self, LEDGER_FEED_LEN) != 0 ||
+        (rc = ledger_replica_is_private(r->st, card->feed, card->seq, &err)) != 0) {
+        ledger_card_free(card);
+        return rc < 0 ? rc : 0;
+    }
+    return 1;
+}
+
+static int collect_loc(uint64_t lseq, int role, void *ctx)
+{
+    item_t *it = ctx;
+    (void)role;
+    if (it->nloc && it->loc[it->nloc - 1] == lseq)
+        return 0; /* bizLocation and readPoint both: once */
+    if (it->nloc >= NODE_RESOLVE_TRACE_NODES) { /* a bounded walk, like the trace's */
+        it->loc_more = 1;
+        return 1;
+    }
+    if (it->nloc == it->loc_cap) {
+        size_t cap = it->loc_cap ? it->loc_cap * 2 : 64;
+        uint64_t *v = realloc(it->loc, cap * sizeof *v);
+        if (!v)
+            return LEDGER_ENOMEM;
+        it->loc = v;
+        it->loc_cap = cap;
+    }
+    it->loc[it->nloc++] = lseq;
+    return 0;
+}
+
+/* The events at it->key as a location that the node may show (at most
+ * NODE_RESOLVE_EVENTS_MAX; it->loc_more when there were more). */
+static int item_at_location(node_resolve_t *r, item_t *it)
+{
+    ledger_err_t err;
+    size_t kept = 0;
+    int rc = ledger_store_find_location_key(r->st, &it->key, collect_loc, it, &err);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < it->nloc; i++) {
+        ledger_card_t card;
+        if ((rc = showable(r, it->loc[i], &card)) < 0)
+            return rc;
+        if (rc == 0)
+            continue;
+        ledger_card_free(&card);
+        if (kept == NODE_RESOLVE_EVENTS_MAX) {
+            it->loc_more = 1;
+            break;
+        }
+        it->loc[kept++] = it->loc[i];
+    }
+    it->nloc = kept;
+    return 0;
+}
+
 /* Traces it->key; keeps the events the node may show.  1 when answered
  * already (404), 0 when it holds events to show, <0 an error. */
 static int item_trace(node_resolve_t *r, item_t *it, node_http_resp_t *resp)
@@ -166,7 +238,11 @@ static int item_trace(node_resolve_t *r, item_t *it, node_http_resp_t *resp)
     int rc;
     opts.max_nodes = NODE_RESOLVE_TRACE_NODES;
     rc = ledger_trace_run_key(r->st, &it->key, &opts, &it->trace, &err);
-    if (rc == LEDGER_ENOTFOUND) {
+    if (rc == LEDGER_ENOTFOUND) { /* no event names it: a place where events happened? */
+        if ((rc = item_at_location(r, it)))
+            return rc;
+        if (it->nloc)
+            return 0;
         rc = node_http_resp_problem(resp, 404, "%s: this node has no events of it", it->path);
         return rc ? rc : 1;
     }
@@ -193,6 +269,49 @@ static int item_trace(node_resolve_t *r, item_t *it, node_http_resp_t *resp)
     return 0;
 }
 
+static int decode_event(const ledger_stored_t *s, void *ctx)
+{
+    json_t **ev = ctx;
+    if (!s->e.payload)
+        return 0;
+    return ledger_event_payload_decode(s->e.payload, s->e.plen, ev, NULL, 0, NULL);
+}
+
+/* Appends the event at lseq (found at a location) to events, as the trace
+ * nodes are: feed, seq, eventHash, erroneous (its own feed declared it
+ * so), event. */
+static int loc_event(node_resolve_t *r, uint64_t lseq, json_t *events)
+{
+    ledger_card_t card;
+    ledger_err_t err;
+    json_t *ev = NULL, *e;
+    uint64_t decl[16];
+    size_t nd = 0;
+    int rc, erroneous = 0;
+    char hex[2 * LEDGER_FEED_LEN + 1];
+    if ((rc = showable(r, lseq, &card)) <= 0)
+        return rc;
+    if ((rc = ledger_store_get_lseq(r->st, lseq, decode_event, &ev, &err)) < 0)
+        goto out;
+    if (ledger_store_declarations(r->st, card.event_id ? card.event_id : card.event_hash, decl,
+                                  16, &nd, &err) == 0)
+        for (size_t i = 0; i < nd && i < 16 && !erroneous; i++) {
+            ledger_card_t dc;
+            if (ledger_store_card(r->st, decl[i], &dc, NULL) == 0) {
+                erroneous = !memcmp(dc.feed, card.feed, LEDGER_FEED_LEN);
+                ledger_card_free(&dc);
+            }
+        }
+    e = json_pack("{s:s, s:I, s:s, s:b, s:O?}", "feed", ledger_hex(card.feed, LEDGER_FEED_LEN, hex),
+                  "seq", (json_int_t)card.seq, "eventHash", card.event_hash ? card.event_hash : "",
+                  "erroneous", erroneous, "event", ev);
+    rc = !e || json_array_append_new(events, e) ? LEDGER_ENOMEM : 0;
+out:
+    json_decref(ev);
+    ledger_card_free(&card);
+    return rc;
+}
+
 /* GET /trace/{dl}: the item's events. */
 static int answer_events(node_resolve_t *r, const node_http_req_t *req, item_t *itp,
                          node_http_resp_t *resp)
@@ -210,11 +329,15 @@ static int answer_events(node_resolve_t *r, const node_http_req_t *req, item_t *
                         it.path, "node", "name", r->name, "id",
                         ledger_hex(r->self, LEDGER_FEED_LEN, hex), "shown",
                         "own events (not private)", "truncated",
-                        ledger_trace_truncated(it.trace) || it.nshown > NODE_RESOLVE_EVENTS_MAX,
+                        (it.trace && ledger_trace_truncated(it.trace)) ||
+                            it.nshown > NODE_RESOLVE_EVENTS_MAX || it.loc_more,
                         "events", events))) {
         rc = LEDGER_ENOMEM;
         goto out;
     }
+    for (size_t i = 0; i < it.nloc; i++)
+        if ((rc = loc_event(r, it.loc[i], events)) < 0)
+            goto out;
     for (size_t i = 0; i < it.nshown && i < NODE_RESOLVE_EVENTS_MAX; i++) {
         const ledger_trace_node_t *n = ledger_trace_node(it.trace, it.shown[i]);
         const json_t *ev = ledger_trace_node_event(it.trace, n);

@@ -22,7 +22,10 @@
  *            ("keten.resolve.events/1"): the trace of ledger_trace.h (back
  *            and forward, at most NODE_RESOLVE_TRACE_NODES nodes), its
  *            events that the node may show (the first NODE_RESOLVE_EVENTS_MAX
- *            in time order; "truncated" says when there were more).  gs1:pip and gs1:traceability
+ *            in time order; "truncated" says when there were more).  An
+ *            identifier no event names (a GLN) lists the events that
+ *            happened at it as bizLocation or readPoint instead (the loc
+ *            index, at most NODE_RESOLVE_TRACE_NODES rows read).  gs1:pip and gs1:traceability
  *            both link here until the product page exists.
  *   GET|HEAD /.well-known/gs1resolver   the resolver description.
  *   OPTIONS on these: 204 with Allow.

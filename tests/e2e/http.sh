@@ -202,6 +202,20 @@ while read -r url; do
     linkset_ok "$T/k$i.b" "$url" || fail "linkset of $url"; ok
     status_is 200 kt$i -L "$url?linkType=gs1:traceability"
 done <"$T/dl.txt"
+# a GLN no event names as an identifier: the events that happened there
+status_is 200 loc1 -H 'Accept: application/linkset+json' "$B/414/5412345000013"
+linkset_ok "$T/loc1.b" "$B/414/5412345000013" || fail "location linkset"; ok
+status_is 200 loc2 -L "$B/414/5412345000013?linkType=gs1:traceability"
+python3 - "$T/loc2.b" "$S_ID" <<'EOF' || fail "the events at a location"
+import json, sys
+d = json.load(open(sys.argv[1]))
+ev = d["events"]
+assert len(ev) == 1 and ev[0]["feed"] == sys.argv[2], ev  # the slaughter (the other events are elsewhere)
+assert ev[0]["event"]["bizLocation"]["id"] == "urn:epc:id:sgln:5412345.00001.0", ev[0]
+assert ev[0]["eventHash"].startswith("ni:///sha-256;") and ev[0]["erroneous"] is False
+EOF
+ok
+status_is 404 loc3 "$B/414/5412345000044" # a GLN with no events at all
 status_is 200 k7 -H 'Accept: application/linkset+json' "$B/01/5412345000129/21/P1001" # GTIN-13
 linkset_ok "$T/k7.b" "$DL_SER" || fail "GTIN-13 anchor is not the canonical path"; ok
 status_is 200 k8 -H 'Accept: application/linkset+json' "$B/gtin/$GTIN/ser/P1001" # alphas
