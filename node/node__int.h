@@ -173,8 +173,8 @@ struct node {
     uv_tcp_t listener;
     int listening;
     char listen_addr[NODE_ADDR_MAX];
-    node_http_t *http;        /* the HTTP server, or NULL */
-    node_resolve_t *resolve;  /* its resolver routes */
+    node_http_t *http;       /* the HTTP server, or NULL */
+    node_resolve_t *resolve; /* its resolver routes */
     char http_addr[NODE_ADDR_MAX];
     uv_signal_t sigint, sigterm;
     uv_timer_t tick;

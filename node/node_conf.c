@@ -505,8 +505,7 @@ static int conf_uint(json_t *o, const char *name, uint64_t max, uint64_t *out, l
     json_t *v = json_object_get(o, name);
     if (!v)
         return 0;
-    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-        (uint64_t)json_integer_value(v) > max)
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || (uint64_t)json_integer_value(v) > max)
         return ledger_err_set(err, LEDGER_EINPUT,
                               "keten.json: http.%s must be a whole number 0..%llu", name,
                               (unsigned long long)max);

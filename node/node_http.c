@@ -67,21 +67,21 @@ struct conn {
     uv_shutdown_t shutdown_req;
     ledger_buf_t *vout; /* node_http_drive: responses go here, no socket */
     http_parser parser;
-    char peer[80]; /* "[ip6]:port" */
-    ledger_buf_t hb;    /* target, names and values, each NUL-terminated */
-    size_t target_len;  /* bytes of the target so far */
+    char peer[80];     /* "[ip6]:port" */
+    ledger_buf_t hb;   /* target, names and values, each NUL-terminated */
+    size_t target_len; /* bytes of the target so far */
     size_t name_off[NODE_HTTP_HEADERS_MAX], value_off[NODE_HTTP_HEADERS_MAX];
     size_t nh;
     int in_value; /* the last header callback was a value */
     size_t hdr_bytes;
     ledger_buf_t body;
-    int err_status;   /* a limit was hit: the status to answer with */
+    int err_status; /* a limit was hit: the status to answer with */
     char err_detail[160];
-    int close_after;  /* answer sent with Connection: close: no more requests */
-    int closing;      /* uv_close called */
+    int close_after; /* answer sent with Connection: close: no more requests */
+    int closing;     /* uv_close called */
     int phase;
     uint64_t deadline;
-    size_t queued;    /* bytes handed to uv_write, not yet written */
+    size_t queued; /* bytes handed to uv_write, not yet written */
     int paused;
     ledger_buf_t pending; /* bytes read while paused */
 };
@@ -117,30 +117,54 @@ static void srv_log(node_http_t *s, const char *peer, const char *fmt, ...)
 const char *node_http_reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 408: return "Request Timeout";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 303:
+        return "See Other";
+    case 307:
+        return "Temporary Redirect";
+    case 308:
+        return "Permanent Redirect";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 406:
+        return "Not Acceptable";
+    case 408:
+        return "Request Timeout";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Unknown";
     }
 }
 
@@ -389,8 +413,8 @@ static int conn_respond(conn_t *c, node_http_resp_t *r, int head, int keep)
         snprintf(clen, sizeof clen, "Content-Length: %zu\r\n", r->body.len);
     gmtime_r(&now, &tm);
     strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    n = snprintf(line, sizeof line, "HTTP/1.1 %d %s\r\nDate: %s\r\n%sConnection: %s\r\n",
-                 r->status, node_http_reason(r->status), date, clen, keep ? "keep-alive" : "close");
+    n = snprintf(line, sizeof line, "HTTP/1.1 %d %s\r\nDate: %s\r\n%sConnection: %s\r\n", r->status,
+                 node_http_reason(r->status), date, clen, keep ? "keep-alive" : "close");
     if ((rc = ledger_buf_append(&h, line, (size_t)n)))
         goto out;
     if (r->ctype[0]) {

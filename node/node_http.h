@@ -82,10 +82,10 @@ int node_http_query(const node_http_req_t *req, const char *name, char *out, siz
 
 /* A response being built by a handler. */
 typedef struct node_http_resp {
-    int status;          /* 0 until set */
-    ledger_buf_t head;   /* extra header lines, each "Name: value\r\n" */
+    int status;        /* 0 until set */
+    ledger_buf_t head; /* extra header lines, each "Name: value\r\n" */
     ledger_buf_t body;
-    char ctype[128];     /* Content-Type ("" for none) */
+    char ctype[128]; /* Content-Type ("" for none) */
 } node_http_resp_t;
 
 /* Adds a header line "name: value" (value printf-style; CR and LF in it
@@ -109,8 +109,7 @@ const char *node_http_reason(int status);
 /* A route handler: 1 when it answered the request (resp filled), 0 when
  * the request is not its own (the next handler is asked), or a negative
  * error (500 is sent, the error logged).  Runs on the loop thread. */
-typedef int (*node_http_handler_fn)(void *ctx, const node_http_req_t *req,
-                                    node_http_resp_t *resp);
+typedef int (*node_http_handler_fn)(void *ctx, const node_http_req_t *req, node_http_resp_t *resp);
 
 /* Where the server's log lines go: one line (no newline) about the client
  * at peer ("ip:port"; the caller may rate-limit per address). */

@@ -44,8 +44,9 @@ static const char *const link_types[] = {"pip", "traceability", "defaultLink"};
 static int host_ok(const char *h)
 {
     size_t n = strlen(h);
-    return n > 0 && n < 256 && strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                         "0123456789.-:[]") == n;
+    return n > 0 && n < 256 &&
+           strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                     "0123456789.-:[]") == n;
 }
 
 /* resolverRoot of this request: base URL and prefix. */
@@ -186,7 +187,7 @@ static int collect_loc(uint64_t lseq, int role, void *ctx)
     item_t *it = ctx;
     (void)role;
     if (it->nloc && it->loc[it->nloc - 1] == lseq)
-        return 0; /* bizLocation and readPoint both: once */
+        return 0;                               /* bizLocation and readPoint both: once */
     if (it->nloc >= NODE_RESOLVE_TRACE_NODES) { /* a bounded walk, like the trace's */
         it->loc_more = 1;
         return 1;
@@ -293,8 +294,8 @@ static int loc_event(node_resolve_t *r, uint64_t lseq, json_t *events)
         return rc;
     if ((rc = ledger_store_get_lseq(r->st, lseq, decode_event, &ev, &err)) < 0)
         goto out;
-    if (ledger_store_declarations(r->st, card.event_id ? card.event_id : card.event_hash, decl,
-                                  16, &nd, &err) == 0)
+    if (ledger_store_declarations(r->st, card.event_id ? card.event_id : card.event_hash, decl, 16,
+                                  &nd, &err) == 0)
         for (size_t i = 0; i < nd && i < 16 && !erroneous; i++) {
             ledger_card_t dc;
             if (ledger_store_card(r->st, decl[i], &dc, NULL) == 0) {
@@ -394,9 +395,8 @@ static int answer_resolve(node_resolve_t *r, const node_http_req_t *req, item_t 
     root_of(r, req, root, sizeof root);
     server_of(r, req, server, sizeof server);
     snprintf(url, sizeof url, "%s%s?linkType=linkset", root, it.path);
-    if ((rc = node_http_resp_header(resp, "Link",
-                                    "<%s>; rel=\"linkset\"; type=\"application/linkset+json\"",
-                                    url)))
+    if ((rc = node_http_resp_header(
+             resp, "Link", "<%s>; rel=\"linkset\"; type=\"application/linkset+json\"", url)))
         goto out;
     if (node_http_query(req, "linkType", lt, sizeof lt)) {
         want_set = !strcmp(lt, "linkset") || !strcmp(lt, "all");
@@ -427,8 +427,7 @@ out:
 #undef it
 }
 
-static int answer_description(node_resolve_t *r, const node_http_req_t *req,
-                              node_http_resp_t *resp)
+static int answer_description(node_resolve_t *r, const node_http_req_t *req, node_http_resp_t *resp)
 {
     char root[700], name[260];
     json_t *o;

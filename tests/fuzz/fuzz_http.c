@@ -69,8 +69,8 @@ static int check(const uint8_t *out, size_t n)
     while (p < end) {
         const char *hend, *cl;
         unsigned long len;
-        if ((size_t)(end - p) < 13 || memcmp(p, "HTTP/1.1 ", 9) != 0 || p[9] < '1' ||
-            p[9] > '5' || p[12] != ' ')
+        if ((size_t)(end - p) < 13 || memcmp(p, "HTTP/1.1 ", 9) != 0 || p[9] < '1' || p[9] > '5' ||
+            p[12] != ' ')
             abort();
         if (!(hend = memmem(p, (size_t)(end - p), "\r\n\r\n", 4)))
             abort();

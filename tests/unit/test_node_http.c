@@ -42,8 +42,8 @@ static int route(void *ctx, const node_http_req_t *req, node_http_resp_t *resp)
     node_http_query(req, "e", e, sizeof e);
     if (!node_http_query(req, "n", n, sizeof n))
         snprintf(n, sizeof n, "absent");
-    snprintf(body, sizeof body, "%s %s|%s|%s|%s|%s|%s|%zu", req->method, q, a, e, n,
-             xa ? xa : "-", xt ? xt : "-", req->body_len);
+    snprintf(body, sizeof body, "%s %s|%s|%s|%s|%s|%s|%zu", req->method, q, a, e, n, xa ? xa : "-",
+             xt ? xt : "-", req->body_len);
     return node_http_resp_set(resp, 200, "text/plain", body, strlen(body)) ? -1 : 1;
 }
 
@@ -94,14 +94,15 @@ static void test_pipelined_keepalive(void **state)
                     &closed);
     (void)state;
     assert_int_equal(closed, 0); /* kept alive */
-    assert_string_equal(o, "HTTP/1.1 200 OK\r\nContent-Length: 24\r\nConnection: keep-alive\r\n"
-                           "Content-Type: text/plain\r\n\r\nGET 1|-|-|absent|yes|-|0"
-                           "HTTP/1.1 200 OK\r\nContent-Length: 23\r\nConnection: keep-alive\r\n"
-                           "Content-Type: text/plain\r\n\r\n" /* HEAD: no body */
-                           "HTTP/1.1 404 Not Found\r\nContent-Length: 91\r\nConnection: keep-alive\r\n"
-                           "Content-Type: application/problem+json\r\n\r\n"
-                           "{\"type\":\"about:blank\",\"title\":\"Not Found\",\"status\":404,"
-                           "\"detail\":\"no resource at /nothing\"}\n");
+    assert_string_equal(o,
+                        "HTTP/1.1 200 OK\r\nContent-Length: 24\r\nConnection: keep-alive\r\n"
+                        "Content-Type: text/plain\r\n\r\nGET 1|-|-|absent|yes|-|0"
+                        "HTTP/1.1 200 OK\r\nContent-Length: 23\r\nConnection: keep-alive\r\n"
+                        "Content-Type: text/plain\r\n\r\n" /* HEAD: no body */
+                        "HTTP/1.1 404 Not Found\r\nContent-Length: 91\r\nConnection: keep-alive\r\n"
+                        "Content-Type: application/problem+json\r\n\r\n"
+                        "{\"type\":\"about:blank\",\"title\":\"Not Found\",\"status\":404,"
+                        "\"detail\":\"no resource at /nothing\"}\n");
     free(o);
     o = drive(s, "GET /q HTTP/1.0\r\n\r\nGET /q HTTP/1.1\r\n\r\n", &closed);
     assert_int_equal(closed, 1); /* HTTP/1.0 without keep-alive: one answer, closed */
@@ -164,7 +165,9 @@ static void test_limits(void **state)
     assert_non_null(strstr(o, "HTTP/1.1 413 Content Too Large\r\n"));
     free(o);
     /* and by chunks, as they come */
-    o = drive(s, "POST /q HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n6\r\n012345\r\n6\r\n012345\r\n0\r\n\r\n",
+    o = drive(s,
+              "POST /q HTTP/1.1\r\nTransfer-Encoding: "
+              "chunked\r\n\r\n6\r\n012345\r\n6\r\n012345\r\n0\r\n\r\n",
               &closed);
     assert_int_equal(closed, 1);
     assert_non_null(strstr(o, "413"));
@@ -213,11 +216,14 @@ static void test_query_headers(void **state)
     /* %20 and + are spaces, a bad %-escape stays as written, %00 is refused */
     assert_non_null(strstr(o, "GET x y z|1|%zz%4|absent|Mixed|-|0"));
     free(o);
-    o = drive(s, "POST /q HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-Trailer: late\r\n\r\n",
+    o = drive(s,
+              "POST /q HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-Trailer: "
+              "late\r\n\r\n",
               &closed);
     assert_non_null(strstr(o, "POST -|-|-|absent|-|late|3"));
     free(o);
-    o = drive(s, "POST /q HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nab", &closed);
+    o = drive(s, "POST /q HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nab",
+              &closed);
     assert_true(strncmp(o, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n", 42) == 0);
     free(o);
     o = drive(s, "GET /inject HTTP/1.1\r\n\r\n", &closed);
@@ -280,8 +286,10 @@ static void test_conf(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pipelined_keepalive), cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_bad_bytes),           cmocka_unit_test(test_query_headers),
+        cmocka_unit_test(test_pipelined_keepalive),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_bad_bytes),
+        cmocka_unit_test(test_query_headers),
         cmocka_unit_test(test_conf),
     };
     int rc;
