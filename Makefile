@@ -24,7 +24,7 @@ PKGS     = libsodium lmdb jansson libcbor libuv libnfc libqrencode zbar libpng l
 DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev libsodium-dev liblmdb-dev libjansson-dev \
            libcbor-dev libcmocka-dev lmdb-utils python3 time openssl \
            libuv1-dev libnfc-dev libnfc-bin libqrencode-dev libzbar-dev zbar-tools libpng-dev libjpeg-dev graphviz \
-           golang-go golang-golang-x-mod-dev
+           golang-go golang-golang-x-mod-dev libhttp-parser-dev curl
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -33,7 +33,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 LEDGER_DIRS = ledger/base ledger/epcis ledger/log ledger/store ledger/query
 CPPFLAGS += -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Igs1 $(LEDGER_DIRS:%=-I%) -Inode -Ireaders -Icli
 CFLAGS   := -std=c11 -Wall -Wextra -Werror $(OPT) $(SAN) $(PKG_CFLAGS) $(CFLAGS)
-LDLIBS   += $(PKG_LIBS) -lpthread -lm
+LDLIBS   += $(PKG_LIBS) -lhttp_parser -lpthread -lm
 
 LIB_SRC  := $(wildcard gs1/*.c $(LEDGER_DIRS:%=%/*.c) node/*.c readers/*.c)
 CLI_SRC  := $(wildcard cli/*.c)

@@ -47,7 +47,8 @@ static const char peer_usage[] =
     "  keten --home /tmp/p peer add 3b6a27bc...e1 127.0.0.1:7401 --name Slachthuis\n";
 
 static const char node_usage[] =
-    "usage: keten node [--listen HOST:PORT] [--progress | --no-progress]\n"
+    "usage: keten node [--listen HOST:PORT] [--http IP:PORT [--http-expose]]\n"
+    "                  [--progress | --no-progress]\n"
     "\n"
     "Runs this home's node in the foreground until SIGINT, SIGTERM or `keten stop`:\n"
     "listens for the partners on the peer list, dials those with an address\n"
@@ -57,9 +58,12 @@ static const char node_usage[] =
     "Events recorded meanwhile (keten record, from another process) reach\n"
     "connected partners within a second. Progress of a long sync is shown when\n"
     "stderr is a terminal. A sealed key needs --passphrase-file.\n"
+    "--http IP:PORT also serves HTTP there (the GS1 Digital Link resolver,\n"
+    "docs/http.md; or \"http\" in keten.json); a non-loopback address needs\n"
+    "--http-expose. Default: no HTTP.\n"
     "\n"
     "Example:\n"
-    "  keten --home /tmp/s node --listen 127.0.0.1:7401\n";
+    "  keten --home /tmp/s node --listen 127.0.0.1:7401 --http 127.0.0.1:8080\n";
 
 static const char stop_usage[] =
     "usage: keten stop [--wait SECONDS]\n"
@@ -251,8 +255,8 @@ fail:
 
 int cli_node_main(cli_ctx_t *ctx, int argc, char **argv)
 {
-    const char *listen = NULL;
-    int progress = isatty(2), rc;
+    const char *listen = NULL, *http = NULL;
+    int progress = isatty(2), http_expose = 0, rc;
     ledger_home_t *home = NULL;
     const ledger_identity_t *id;
     node_options_t opt;
@@ -264,7 +268,8 @@ int cli_node_main(cli_ctx_t *ctx, int argc, char **argv)
             return 0;
         }
         if ((r = cli_common_option(ctx, argc, argv, &i)) ||
-            (r = cli_opt(argc, argv, &i, "--listen", &listen))) {
+            (r = cli_opt(argc, argv, &i, "--listen", &listen)) ||
+            (r = cli_opt(argc, argv, &i, "--http", &http))) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
             continue;
@@ -275,6 +280,10 @@ int cli_node_main(cli_ctx_t *ctx, int argc, char **argv)
         }
         if (!strcmp(argv[i], "--no-progress")) {
             progress = 0;
+            continue;
+        }
+        if (!strcmp(argv[i], "--http-expose")) {
+            http_expose = 1;
             continue;
         }
         return cli_usage("node", "unexpected argument %s", argv[i]);
@@ -301,6 +310,8 @@ int cli_node_main(cli_ctx_t *ctx, int argc, char **argv)
     opt.listen = listen;
     opt.progress = progress;
     opt.log = stderr;
+    opt.http = http;
+    opt.http_expose = http_expose;
     if ((rc = node_run(home, id, &opt, &err)))
         rc = cli_fail(ctx, rc, &err);
 out:

@@ -506,6 +506,47 @@ static int start_listener(node_t *n, const char *addr, ledger_err_t *err)
     return 0;
 }
 
+/* ---- HTTP ------------------------------------------------------------------- */
+
+static void http_log(void *ctx, const char *peer, const char *line)
+{
+    node_log_from(ctx, peer, "%s", line);
+}
+
+/* Starts the HTTP server when an address is given (option, else keten.json). */
+static int start_http(node_t *n, ledger_err_t *err)
+{
+    node_http_conf_t hc;
+    node_resolve_conf_t rc_conf;
+    int rc;
+    if ((rc = node_http_conf_load(n->home_path, &hc, err)))
+        return rc;
+    if (n->opt.http) {
+        snprintf(hc.listen, sizeof hc.listen, "%s", n->opt.http);
+        hc.expose = hc.expose || n->opt.http_expose;
+    }
+    if (!hc.listen[0])
+        return 0;
+    if (!node_addr_is_loopback(hc.listen) && !hc.expose)
+        return ledger_err_set(err, LEDGER_EINPUT,
+                              "HTTP address %s is not a loopback address: the node serves HTTP "
+                              "beyond this machine only with --http-expose (or \"expose\": true "
+                              "in keten.json's \"http\"; docs/http.md)",
+                              hc.listen);
+    memset(&rc_conf, 0, sizeof rc_conf);
+    rc_conf.prefix = hc.prefix;
+    rc_conf.base_url = hc.base_url;
+    rc_conf.listen = hc.listen;
+    rc_conf.name = n->name;
+    if ((rc = node_resolve_new(n->st, &rc_conf, &n->resolve, err)) ||
+        (rc = node_http_new(n->loop, &hc.limits, http_log, n, &n->http, err)) ||
+        (rc = node_http_route(n->http, node_resolve_handle, n->resolve, err)) ||
+        (rc = node_http_listen(n->http, hc.listen, err)))
+        return rc;
+    snprintf(n->http_addr, sizeof n->http_addr, "%s", hc.listen);
+    return 0;
+}
+
 /* ---- state file -------------------------------------------------------------- */
 
 static void write_state(node_t *n)
@@ -618,6 +659,8 @@ static void stop(node_t *n, const char *why)
         uv_close((uv_handle_t *)&n->dbwatch, close_cb_noop);
     if (n->listening)
         uv_close((uv_handle_t *)&n->listener, close_cb_noop);
+    node_http_close(n->http);
+    n->http = NULL;
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -677,6 +720,8 @@ int node_run(ledger_home_t *home, const ledger_identity_t *id, const node_option
     reload_peers(&n, 1);
     if (opt->listen && (rc = start_listener(&n, opt->listen, err)))
         goto fail;
+    if ((rc = start_http(&n, err)))
+        goto fail;
     uv_signal_init(&loop, &n.sigint);
     uv_signal_init(&loop, &n.sigterm);
     n.sigint.data = n.sigterm.data = &n;
@@ -697,8 +742,9 @@ int node_run(ledger_home_t *home, const ledger_identity_t *id, const node_option
             uv_close((uv_handle_t *)&n.dbwatch, close_cb_noop);
     }
     refresh_heads(&n);
-    node_log(&n, "%s (%s) up%s%s, %zu peers, %zu feeds", n.name, ledger_hex(n.self, 32, hex),
-             n.listen_addr[0] ? ", listening on " : "", n.listen_addr, n.peers.n, n.nheads);
+    node_log(&n, "%s (%s) up%s%s%s%s, %zu peers, %zu feeds", n.name, ledger_hex(n.self, 32, hex),
+             n.listen_addr[0] ? ", listening on " : "", n.listen_addr,
+             n.http_addr[0] ? ", HTTP on http://" : "", n.http_addr, n.peers.n, n.nheads);
     write_state(&n);
     uv_timer_start(&n.tick, on_tick, 0, 200);
     uv_run(&loop, UV_RUN_DEFAULT);
@@ -711,9 +757,11 @@ int node_run(ledger_home_t *home, const ledger_identity_t *id, const node_option
 fail:
     if (n.listening)
         uv_close((uv_handle_t *)&n.listener, close_cb_noop);
+    node_http_close(n.http);
     uv_run(&loop, UV_RUN_DEFAULT);
 out:
     uv_loop_close(&loop);
+    node_resolve_free(n.resolve);
     if (n.ingest)
         ledger_ingest_abort(n.ingest);
     node_peers_free(&n.peers);

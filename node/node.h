@@ -15,6 +15,11 @@
  * garbage, an oversized frame, a bad entry or a fork is disconnected with a
  * log line naming it; everyone else is still served.
  *
+ * With an HTTP address (opt->http, or "http" in keten.json) the node also
+ * serves HTTP on the same loop: the GS1 Digital Link resolver
+ * (node_resolve.h); a non-loopback address only when the operator says so
+ * (opt->http_expose, "expose": true).
+ *
  * Everything runs on one libuv loop in the calling thread; the store is
  * used only from it.  Log lines go to the log stream (stderr), one per
  * event, "2026-11-24T10:00:00.123Z keten node: ...".  The node writes its
@@ -33,6 +38,9 @@ typedef struct node_options {
     const char *listen; /* "127.0.0.1:7401", or NULL to only dial out */
     int progress;       /* 1: show sync progress on the log stream (a terminal) */
     FILE *log;          /* where log lines go (stderr when NULL) */
+    const char *http;   /* "127.0.0.1:8080": serve HTTP there (node_http.h, docs/http.md);
+                           NULL: as "http" in keten.json says (default: no HTTP) */
+    int http_expose;    /* 1: a non-loopback HTTP address is allowed */
 } node_options_t;
 
 /* Runs the node for home (opened read-write) with its identity until a

@@ -18,7 +18,9 @@
 #include "node.h"
 #include "node_conf.h"
 #include "node_hs.h"
+#include "node_http.h"
 #include "node_msg.h"
+#include "node_resolve.h"
 #include "node_stream.h"
 
 #define NODE_QUEUE_MAX (4u * 1024 * 1024) /* bytes queued per connection before pausing */
@@ -171,6 +173,9 @@ struct node {
     uv_tcp_t listener;
     int listening;
     char listen_addr[NODE_ADDR_MAX];
+    node_http_t *http;       /* the HTTP server, or NULL */
+    node_resolve_t *resolve; /* its resolver routes */
+    char http_addr[NODE_ADDR_MAX];
     uv_signal_t sigint, sigterm;
     uv_timer_t tick;
     uv_fs_event_t dbwatch; /* the store's files changed: maybe new entries */

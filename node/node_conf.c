@@ -497,3 +497,95 @@ json_t *node_state_read(const char *home)
         return NULL;
     return json_load_file(path, 0, NULL);
 }
+
+/* ---- the HTTP server's settings ------------------------------------------- */
+
+static int conf_uint(json_t *o, const char *name, uint64_t max, uint64_t *out, ledger_err_t *err)
+{
+    json_t *v = json_object_get(o, name);
+    if (!v)
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || (uint64_t)json_integer_value(v) > max)
+        return ledger_err_set(err, LEDGER_EINPUT,
+                              "keten.json: http.%s must be a whole number 0..%llu", name,
+                              (unsigned long long)max);
+    *out = (uint64_t)json_integer_value(v);
+    return 0;
+}
+
+static int conf_str(json_t *o, const char *name, char *out, size_t cap, ledger_err_t *err)
+{
+    json_t *v = json_object_get(o, name);
+    if (!v)
+        return 0;
+    if (!json_is_string(v) || strlen(json_string_value(v)) >= cap)
+        return ledger_err_set(err, LEDGER_EINPUT,
+                              "keten.json: http.%s must be a string of at most %zu bytes", name,
+                              cap - 1);
+    snprintf(out, cap, "%s", json_string_value(v));
+    return 0;
+}
+
+int node_http_conf_load(const char *home, node_http_conf_t *out, ledger_err_t *err)
+{
+    char path[PATH_MAX];
+    json_t *cfg, *h, *e;
+    json_error_t je;
+    uint64_t v[5] = {0};
+    int rc = 0;
+    memset(out, 0, sizeof *out);
+    if ((rc = path_of(home, "keten.json", path, sizeof path, err)))
+        return rc;
+    if (!(cfg = json_load_file(path, 0, &je)))
+        return ledger_err_set(err, LEDGER_EIO, "%s:%d: %s", path, je.line, je.text);
+    h = json_object_get(cfg, "http");
+    if (!h || json_is_null(h))
+        goto out;
+    if (json_is_string(h)) {
+        rc = conf_str(cfg, "http", out->listen, sizeof out->listen, err);
+        goto out;
+    }
+    if (!json_is_object(h)) {
+        rc = ledger_err_set(err, LEDGER_EINPUT,
+                            "keten.json: \"http\" must be \"IP:PORT\" or an object (docs/http.md)");
+        goto out;
+    }
+    e = json_object_get(h, "expose");
+    if (e && !json_is_boolean(e)) {
+        rc = ledger_err_set(err, LEDGER_EINPUT, "keten.json: http.expose must be true or false");
+        goto out;
+    }
+    out->expose = json_is_true(e);
+    if ((rc = conf_str(h, "listen", out->listen, sizeof out->listen, err)) ||
+        (rc = conf_str(h, "prefix", out->prefix, sizeof out->prefix, err)) ||
+        (rc = conf_str(h, "baseUrl", out->base_url, sizeof out->base_url, err)) ||
+        (rc = conf_uint(h, "maxHeaderBytes", 1024 * 1024, &v[0], err)) ||
+        (rc = conf_uint(h, "maxBodyBytes", (uint64_t)1 << 32, &v[1], err)) ||
+        (rc = conf_uint(h, "requestTimeoutMs", 3600000, &v[2], err)) ||
+        (rc = conf_uint(h, "idleTimeoutMs", 3600000, &v[3], err)) ||
+        (rc = conf_uint(h, "maxConnections", 1000000, &v[4], err)))
+        goto out;
+    out->limits.header_max = (size_t)v[0];
+    out->limits.body_max = (size_t)v[1];
+    out->limits.request_ms = (unsigned)v[2];
+    out->limits.idle_ms = (unsigned)v[3];
+    out->limits.conn_max = (size_t)v[4];
+out:
+    json_decref(cfg);
+    return rc;
+}
+
+int node_addr_is_loopback(const char *addr)
+{
+    char host[NODE_ADDR_MAX];
+    int port;
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (node_addr_split(addr, host, sizeof host, &port, NULL))
+        return 0;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, host, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6);
+    return 0;
+}

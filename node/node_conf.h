@@ -8,6 +8,9 @@
  *   <home>/node.json    written by a running node (atomically, about once a
  *                       second): pid, listen address, each peer's state, and
  *                       the names learned for feeds; read by `keten status`
+ *   <home>/keten.json   the home's settings (ledger_home.h); the node reads its
+ *                       "http" member: the HTTP server's address, prefix,
+ *                       base URL and limits (node_http_conf_load, docs/http.md)
  *   <home>/node.lock    held by the running node (an fcntl write lock on the
  *                       whole file, for the node's life) with its pid in it:
  *                       one node per home; the kernel drops the lock when
@@ -24,6 +27,7 @@
 #include <stdint.h>
 
 #include "ledger_error.h"
+#include "node_http.h"
 
 #define NODE_ADDR_MAX 300
 
@@ -77,6 +81,31 @@ int node_addr_check(const char *addr, int *kind, ledger_err_t *err);
  * an IPv6 address) and port 1..65535; LEDGER_EINPUT when it has not that
  * form.  Checks the form only (node_addr_check checks the host). */
 int node_addr_split(const char *addr, char *host, size_t hostlen, int *port, ledger_err_t *err);
+
+/* ---- the HTTP server's settings ------------------------------------------- */
+
+/* "http" in <home>/keten.json: either "127.0.0.1:8080" (the listen address)
+ * or {"listen": "127.0.0.1:8080", "expose": false, "prefix": "/gs1",
+ *     "baseUrl": "https://example.com", "maxHeaderBytes": 16384,
+ *     "maxBodyBytes": 1048576, "requestTimeoutMs": 10000,
+ *     "idleTimeoutMs": 30000, "maxConnections": 512}
+ * (every member optional; 0 / absent = the node_http.h default). */
+typedef struct node_http_conf {
+    char listen[NODE_ADDR_MAX]; /* "" when none: no HTTP */
+    int expose;                 /* 1: a non-loopback listen address is allowed */
+    char prefix[201];           /* "" or "/gs1" */
+    char base_url[300];         /* "" or "https://example.com" */
+    node_http_limits_t limits;
+} node_http_conf_t;
+
+/* Loads the "http" member of <home>/keten.json into *out (zeroed when there
+ * is none).  LEDGER_EINPUT naming the member that is wrong, LEDGER_EIO when
+ * keten.json cannot be read. */
+int node_http_conf_load(const char *home, node_http_conf_t *out, ledger_err_t *err);
+
+/* 1 when the host of "ip:port" (or "[ip6]:port") is a loopback address
+ * (127.0.0.0/8, ::1), 0 when not. */
+int node_addr_is_loopback(const char *addr);
 
 /* ---- one node per home --------------------------------------------------- */
 

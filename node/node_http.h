@@ -1,0 +1,143 @@
+/* node_http.h -- a small HTTP/1.1 server on a libuv loop (the node's own):
+ * connections, request parsing, limits, keep-alive and responses.  What a
+ * request means is decided by route handlers (node_resolve.h: the GS1
+ * Digital Link resolver; later EPCIS capture and query, the product page),
+ * tried in the order they were added.
+ *
+ * Parsing is Node.js's http-parser 2.9 (Debian's libhttp-parser-dev): a
+ * callback parser with no buffers of its own; this module keeps the
+ * request's line, headers and body, the limits and the connection.
+ *
+ * Limits (node_http_limits_t; docs/http.md).  Each is answered and logged
+ * as the standard says, and the connection is closed after the answer:
+ *   - request line and headers over header_max bytes: 431;
+ *   - a request target over NODE_HTTP_TARGET_MAX bytes: 414;
+ *   - a body over body_max bytes (Content-Length, or chunks as they come): 413;
+ *   - a request not received whole within request_ms of its first byte
+ *     (of the connection's start for the first request): 408 (slowloris);
+ *   - more than conn_max connections open: the new one gets 503;
+ *   - bytes that are not HTTP/1.x: 400.
+ * An idle keep-alive connection is closed after idle_ms.  A client that
+ * does not read its responses has its reading paused once more than
+ * NODE_HTTP_QUEUE_MAX bytes are queued (pipelined requests wait).
+ *
+ * Responses carry Content-Length (no chunking), Connection, and for HEAD no
+ * body.  A handler answers synchronously on the loop thread: it must do
+ * bounded work (index look-ups, not scans).
+ */
+#ifndef NODE_HTTP_H
+#define NODE_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "ledger_buf.h"
+#include "ledger_error.h"
+
+#define NODE_HTTP_HEADER_MAX (16 * 1024)  /* request line + headers, bytes: more -> 431 */
+#define NODE_HTTP_BODY_MAX (1024 * 1024)  /* request body, bytes: more -> 413 */
+#define NODE_HTTP_REQUEST_MS 10000        /* a request arrives whole within this: else 408 */
+#define NODE_HTTP_IDLE_MS 30000           /* an idle keep-alive connection is closed */
+#define NODE_HTTP_CONN_MAX 512            /* connections at once: more get 503 */
+#define NODE_HTTP_TARGET_MAX 8192         /* request target, bytes: more -> 414 */
+#define NODE_HTTP_HEADERS_MAX 100         /* header fields per request: more -> 431 */
+#define NODE_HTTP_QUEUE_MAX (1024 * 1024) /* response bytes queued before reading pauses */
+#define NODE_HTTP_BACKLOG 511
+
+typedef struct node_http_limits {
+    size_t header_max;   /* 0: NODE_HTTP_HEADER_MAX */
+    size_t body_max;     /* 0: NODE_HTTP_BODY_MAX */
+    unsigned request_ms; /* 0: NODE_HTTP_REQUEST_MS */
+    unsigned idle_ms;    /* 0: NODE_HTTP_IDLE_MS */
+    size_t conn_max;     /* 0: NODE_HTTP_CONN_MAX */
+} node_http_limits_t;
+
+/* One request as a handler sees it.  All strings are NUL-terminated and
+ * live until the handler returns. */
+typedef struct node_http_req {
+    const char *method; /* "GET", "HEAD", "POST", ... */
+    int head;           /* 1 for HEAD: the server sends no body */
+    const char *target; /* the request target as sent: "/01/05412345000013?linkType=linkset" */
+    const char *path;   /* the target up to '?' (not decoded) */
+    const char *query;  /* after '?' (not decoded), "" when none */
+    const uint8_t *body;
+    size_t body_len;
+    const char *peer; /* "ip:port" of the client */
+    /* private: the header fields */
+    const char *const *hname_;
+    const char *const *hvalue_;
+    size_t nheaders_;
+} node_http_req_t;
+
+/* The value of header name (any case), NULL when absent; the first one
+ * when the field is repeated. */
+const char *node_http_header(const node_http_req_t *req, const char *name);
+
+/* The value of query parameter name in req->query, percent-decoded ('+'
+ * is a space) into out[0..cap): 1 when present, 0 when absent or it does
+ * not fit. */
+int node_http_query(const node_http_req_t *req, const char *name, char *out, size_t cap);
+
+/* A response being built by a handler. */
+typedef struct node_http_resp {
+    int status;        /* 0 until set */
+    ledger_buf_t head; /* extra header lines, each "Name: value\r\n" */
+    ledger_buf_t body;
+    char ctype[128]; /* Content-Type ("" for none) */
+} node_http_resp_t;
+
+/* Adds a header line "name: value" (value printf-style; CR and LF in it
+ * are dropped).  0 or LEDGER_ENOMEM. */
+int node_http_resp_header(node_http_resp_t *r, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Sets status, Content-Type and body (copied).  0 or LEDGER_ENOMEM. */
+int node_http_resp_set(node_http_resp_t *r, int status, const char *ctype, const void *body,
+                       size_t len);
+/* Sets status and the JSON body of v (dumped compactly, v not consumed).
+ * ctype NULL: application/json. */
+int node_http_resp_json(node_http_resp_t *r, int status, const char *ctype, const json_t *v);
+/* An RFC 9457 problem (application/problem+json): {"type":"about:blank",
+ * "title": the status's reason, "status", "detail": printf-style}. */
+int node_http_resp_problem(node_http_resp_t *r, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The reason phrase of status ("Not Found"; "Unknown" for others). */
+const char *node_http_reason(int status);
+
+/* A route handler: 1 when it answered the request (resp filled), 0 when
+ * the request is not its own (the next handler is asked), or a negative
+ * error (500 is sent, the error logged).  Runs on the loop thread. */
+typedef int (*node_http_handler_fn)(void *ctx, const node_http_req_t *req, node_http_resp_t *resp);
+
+/* Where the server's log lines go: one line (no newline) about the client
+ * at peer ("ip:port"; the caller may rate-limit per address). */
+typedef void (*node_http_log_fn)(void *ctx, const char *peer, const char *line);
+
+typedef struct node_http node_http_t;
+
+/* A server on loop with limits (NULL: the defaults); log may be NULL.
+ * LEDGER_ENOMEM.  Nothing listens until node_http_listen. */
+int node_http_new(uv_loop_t *loop, const node_http_limits_t *limits, node_http_log_fn log,
+                  void *log_ctx, node_http_t **out, ledger_err_t *err);
+/* Adds a handler (tried after those added before).  0, LEDGER_ENOMEM. */
+int node_http_route(node_http_t *srv, node_http_handler_fn fn, void *ctx, ledger_err_t *err);
+/* Listens on "ip:port" (IPv4, or [IPv6] in brackets).  LEDGER_EINPUT when
+ * addr is not that, LEDGER_EIO when it cannot be bound. */
+int node_http_listen(node_http_t *srv, const char *addr, ledger_err_t *err);
+/* Closes the listener and every connection; the server frees itself once
+ * libuv has closed its handles (run the loop).  NULL is fine. */
+void node_http_close(node_http_t *srv);
+/* Connections open now. */
+size_t node_http_connections(const node_http_t *srv);
+
+/* The request path without a socket, for the fuzzer and tests: feeds
+ * data[0..len) to a fresh connection of srv as if received in reads of
+ * chunk bytes (0: one read), appending every response's bytes to out.
+ * Returns 1 when the connection would be closed after that, 0 when it
+ * stays open, or LEDGER_ENOMEM.  Timers do not run. */
+int node_http_drive(node_http_t *srv, const uint8_t *data, size_t len, size_t chunk,
+                    ledger_buf_t *out);
+
+#endif

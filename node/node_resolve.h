@@ -1,0 +1,70 @@
+/* node_resolve.h -- the GS1 Digital Link resolver of the node's HTTP server
+ * (GS1-Conformant Resolver standard; docs/http.md): a route handler for
+ * node_http.h.
+ *
+ *   GET|HEAD {prefix}/{a Digital Link path}   /01/{gtin}[/10/{lot}|/21/{serial}],
+ *            /00/{sscc}, /414/{gln}, /8003/{grai}, /8004/{giai}, ... every
+ *            form gs1_dl (via gs1_ident.h) accepts, with query attributes.
+ *     Accept: application/linkset+json, or ?linkType=linkset (or all):
+ *            200, an RFC 9264 linkset (application/linkset+json) whose
+ *            anchor is the resolver's URI of the identifier (the canonical
+ *            path under resolverRoot), with gs1:pip, gs1:traceability and
+ *            gs1:defaultLink;
+ *     ?linkType=gs1:pip | gs1:traceability | gs1:defaultLink (or the full
+ *            https://gs1.org/voc/... URI): 307 to that link;
+ *     no linkType: 307 to the default link (gs1:pip);
+ *     another linkType: 404; every answer about an identifier carries
+ *            Link: <...?linkType=linkset>; rel="linkset".
+ *     A Digital Link that does not parse: 400 naming what is wrong (the
+ *     gs1 parser's message).  An identifier of which the node shows no
+ *     event: 404.  Both as application/problem+json.
+ *   GET|HEAD /trace/{a Digital Link path}   the item's events as JSON
+ *            ("keten.resolve.events/1"): the trace of ledger_trace.h (back
+ *            and forward, at most NODE_RESOLVE_TRACE_NODES nodes), its
+ *            events that the node may show (the first NODE_RESOLVE_EVENTS_MAX
+ *            in time order; "truncated" says when there were more).  An
+ *            identifier no event names (a GLN) lists the events that
+ *            happened at it as bizLocation or readPoint instead (the loc
+ *            index, at most NODE_RESOLVE_TRACE_NODES rows read).  gs1:pip and gs1:traceability
+ *            both link here until the product page exists.
+ *   GET|HEAD /.well-known/gs1resolver   the resolver description.
+ *   OPTIONS on these: 204 with Allow.
+ *
+ * What is shown: the node's own events only (its own feed), never one it
+ * recorded private, never a sealed entry (partners' events and payloads
+ * are not published by default; issue 15 item 7).
+ *
+ * Every request is a bounded index walk on the loop thread (the trace's
+ * bounds); nothing scans the log.
+ */
+#ifndef NODE_RESOLVE_H
+#define NODE_RESOLVE_H
+
+#include "ledger_error.h"
+#include "ledger_store.h"
+#include "node_http.h"
+
+#define NODE_RESOLVE_TRACE_NODES 20000 /* nodes of one item's trace, at most */
+#define NODE_RESOLVE_EVENTS_MAX 1000   /* events listed by /trace/..., at most */
+#define NODE_RESOLVE_PREFIX_MAX 200
+
+typedef struct node_resolve_conf {
+    const char *prefix;   /* path prefix of Digital Links: "" or "/gs1" (no trailing '/') */
+    const char *base_url; /* "https://example.com": the links' scheme and host; NULL:
+                             http:// and the request's Host (else listen) */
+    const char *listen;   /* the HTTP listen address (for links when no Host is sent) */
+    const char *name;     /* the node's name, for the description */
+} node_resolve_conf_t;
+
+typedef struct node_resolve node_resolve_t;
+
+/* A resolver over st (which must outlive it) with its own feed self.
+ * LEDGER_EINPUT for a bad prefix or base URL, LEDGER_ENOMEM. */
+int node_resolve_new(ledger_store_t *st, const node_resolve_conf_t *conf, node_resolve_t **out,
+                     ledger_err_t *err);
+void node_resolve_free(node_resolve_t *r);
+
+/* The route handler (node_http_handler_fn); ctx is the node_resolve_t. */
+int node_resolve_handle(void *ctx, const node_http_req_t *req, node_http_resp_t *resp);
+
+#endif

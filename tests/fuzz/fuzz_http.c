@@ -1,0 +1,130 @@
+/* fuzz_http.c -- libFuzzer target for every byte of ours that sees a raw
+ * HTTP request: node_http's connection (http-parser callbacks, header and
+ * body collection, the limits, pipelining, keep-alive), its query-string
+ * and header look-ups, and the resolver routes (node_resolve.h: the path
+ * read as a Digital Link, linkType, Accept) over an empty store.
+ *
+ * data[0] picks how the rest is cut into reads (0: one read, else 1..255
+ * bytes each).  The limits are small (1 KB of headers, 4 KB of body) so
+ * that the fuzzer reaches them.  Properties: whatever the bytes, the
+ * server answers only with well-formed status lines ("HTTP/1.1 NNN "
+ * first), and a connection it closes ends with a response that said
+ * "Connection: close".  Any crash, leak or abort is a finding. */
+#define _GNU_SOURCE /* memmem */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "node_http.h"
+#include "node_resolve.h"
+
+static uv_loop_t loop;
+static node_http_t *srv;
+static ledger_store_t *st;
+static node_resolve_t *res;
+
+/* /echo?q=...: the query and header look-ups on fuzzed text */
+static int echo(void *ctx, const node_http_req_t *req, node_http_resp_t *resp)
+{
+    char q[64];
+    const char *a;
+    (void)ctx;
+    if (strcmp(req->path, "/echo") != 0)
+        return 0;
+    if (!node_http_query(req, "q", q, sizeof q))
+        q[0] = '\0';
+    a = node_http_header(req, "accept");
+    if (node_http_resp_header(resp, "X-Accept", "%s", a ? a : "") ||
+        node_http_resp_set(resp, 200, "text/plain", q, strlen(q)))
+        return LEDGER_ENOMEM;
+    return 1;
+}
+
+/* The first route: notes whether each request dispatched was a HEAD (its
+ * answer has no body), then lets the others answer. */
+static unsigned char heads[65536];
+static size_t nheads;
+
+static int note(void *ctx, const node_http_req_t *req, node_http_resp_t *resp)
+{
+    (void)ctx;
+    (void)resp;
+    if (nheads < sizeof heads)
+        heads[nheads] = (unsigned char)req->head;
+    nheads++;
+    return 0;
+}
+
+/* Checks the responses in out[0..n): each starts "HTTP/1.1 NNN " and has
+ * a Content-Length (not a 100 or 204) that its body (none for a HEAD)
+ * matches exactly;
+ * returns whether the last one said Connection: close. */
+static int check(const uint8_t *out, size_t n)
+{
+    const char *p = (const char *)out, *end = p + n;
+    int last_close = 0;
+    size_t i = 0;
+    while (p < end) {
+        const char *hend, *cl;
+        unsigned long len;
+        if ((size_t)(end - p) < 13 || memcmp(p, "HTTP/1.1 ", 9) != 0 || p[9] < '1' || p[9] > '5' ||
+            p[12] != ' ')
+            abort();
+        if (!(hend = memmem(p, (size_t)(end - p), "\r\n\r\n", 4)))
+            abort();
+        if (p[9] == '1') { /* 100 Continue: an interim answer, no body */
+            p = hend + 4;
+            continue;
+        }
+        cl = memmem(p, (size_t)(hend - p), "Content-Length: ", 16);
+        if (!cl && memcmp(p + 9, "204", 3) != 0) /* only 204 goes without */
+            abort();
+        len = cl ? strtoul(cl + 16, NULL, 10) : 0;
+        last_close = memmem(p, (size_t)(hend - p), "Connection: close", 17) != NULL;
+        p = hend + 4;
+        if (i < nheads && i < sizeof heads && heads[i])
+            len = 0;
+        if ((size_t)(end - p) < len)
+            abort();
+        p += len;
+        i++;
+    }
+    return last_close;
+}
+
+static void init(void)
+{
+    char dir[] = "/tmp/fuzz_http.XXXXXX";
+    uint8_t self[LEDGER_FEED_LEN];
+    node_http_limits_t lim = {1024, 4096, 0, 0, 0};
+    node_resolve_conf_t rc = {"", NULL, "127.0.0.1:8080", "fuzz"};
+    if (srv)
+        return;
+    memset(self, 7, sizeof self);
+    if (!mkdtemp(dir) || ledger_store_open(dir, LEDGER_STORE_CREATE, self, &st, NULL) ||
+        uv_loop_init(&loop) || node_http_new(&loop, &lim, NULL, NULL, &srv, NULL) ||
+        node_resolve_new(st, &rc, &res, NULL) || node_http_route(srv, note, NULL, NULL) ||
+        node_http_route(srv, echo, NULL, NULL) ||
+        node_http_route(srv, node_resolve_handle, res, NULL))
+        abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    ledger_buf_t out = LEDGER_BUF_INIT;
+    int closed;
+    init();
+    if (size < 1)
+        return 0;
+    nheads = 0;
+    closed = node_http_drive(srv, data + 1, size - 1, data[0], &out);
+    if (closed < 0)
+        abort();
+    /* closed: by an answer that said so, or (nothing answered) at once */
+    if (out.len && check(out.data, out.len) != (closed == 1))
+        abort();
+    ledger_buf_free(&out);
+    return 0;
+}
