@@ -9,10 +9,10 @@
  * computes them), a Digital Link without '?' or '#' both parse the same
  * way once it passes with check digits and the hash's own rules (percent
  * escapes, a primary key starting with a digit).  Anything else, and any
- * failure on the way, is read both ways as before.  Its memo (two
- * direct-mapped tables of gs1__memo.h, one per answer, same slots) is what
- * gs1_key_hash() and gs1_key_check_uri() consult, so the check, the event
- * hash and the index key of one event parse each identifier once. */
+ * failure on the way, is read both ways as before.  Its per-thread memo
+ * (both answers per text, two slot choices) is what gs1_key_hash() and
+ * gs1_key_check_uri() consult too, so the check, the event hash and the
+ * index key of one event parse each identifier once. */
 #include "gs1_key.h"
 
 #include "gs1__memo.h"
@@ -90,7 +90,6 @@ static bool is_http(const char *uri, size_t n)
 static int read_once(const char *uri, size_t n, gs1_key_reading_t *r)
 {
     gs1_ai_list_t l;
-    gs1_dl_path_t path;
     int cpl;
 
     /* gs1_ident_key trims blanks and refuses long input: not here */
@@ -108,20 +107,81 @@ static int read_once(const char *uri, size_t n, gs1_key_reading_t *r)
     } else {
         return 0;
     }
-    if (gs1_dl_select(&l, &path, NULL) != 0 || gs1_dl_key(&l, r->key, sizeof r->key, NULL) != 0)
+    /* gs1_ident_key selects the path, then writes the key: gs1_dl_key
+     * selects it too, and fails where the selection does */
+    if (gs1_dl_key(&l, r->key, sizeof r->key, NULL) != 0)
         return 0;
     memcpy(r->hash, r->key, strlen(r->key) + 1);
     r->key_rc = r->hash_rc = 0;
     return 1;
 }
 
+/* The memo of both readings: MEMO_N entries of up to MEMO_IN / MEMO_OUT
+ * bytes (gs1__memo.h); an identifier may sit in one of two slots (two
+ * hash choices), the one used longer ago is replaced, so the ten or so
+ * texts of an event do not push each other out before the event's second
+ * reading. */
+typedef struct read_memo {
+    uint32_t h, used; /* used 0: empty */
+    uint16_t inlen, keylen, hashlen;
+    int key_rc, hash_rc;
+    char in[MEMO_IN];
+    char key[MEMO_OUT];
+    char hash[MEMO_OUT];
+} read_memo_t;
+
+typedef struct read_memo_tab {
+    uint32_t clock;
+    read_memo_t e[MEMO_N];
+} read_memo_tab_t;
+
+static read_memo_t *memo_slot(read_memo_tab_t *t, uint32_t h, int which)
+{
+    return &t->e[(which ? (h >> 16) ^ (h * 2654435761u >> 26) : h) % MEMO_N];
+}
+
+static int memo_get(read_memo_tab_t *t, uint32_t h, const char *s, size_t n, gs1_key_reading_t *r)
+{
+    for (int w = 0; w < 2; w++) {
+        read_memo_t *m = memo_slot(t, h, w);
+        if (m->used && m->h == h && m->inlen == n && memcmp(m->in, s, n) == 0) {
+            m->used = ++t->clock ? t->clock : (t->clock = 1);
+            r->key_rc = m->key_rc;
+            r->hash_rc = m->hash_rc;
+            memcpy(r->key, m->key, (size_t)m->keylen + 1);
+            memcpy(r->hash, m->hash, (size_t)m->hashlen + 1);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void memo_put(read_memo_tab_t *t, uint32_t h, const char *s, size_t n,
+                     const gs1_key_reading_t *r)
+{
+    read_memo_t *a = memo_slot(t, h, 0), *b = memo_slot(t, h, 1), *m;
+    size_t kl = strlen(r->key), hl = strlen(r->hash);
+    if (n == 0 || n >= MEMO_IN || kl >= MEMO_OUT || hl >= MEMO_OUT)
+        return;
+    m = b->used < a->used ? b : a;
+    m->h = h;
+    m->used = ++t->clock ? t->clock : (t->clock = 1);
+    m->inlen = (uint16_t)n;
+    m->keylen = (uint16_t)kl;
+    m->hashlen = (uint16_t)hl;
+    m->key_rc = r->key_rc;
+    m->hash_rc = r->hash_rc;
+    memcpy(m->in, s, n);
+    memcpy(m->key, r->key, kl + 1);
+    memcpy(m->hash, r->hash, hl + 1);
+}
+
 /* gs1_key_read() for uri of length n, through the per-thread memo. */
 static void reading(const char *uri, size_t n, gs1_key_reading_t *r)
 {
-    static _Thread_local gs1__memo_t memo_key[MEMO_N], memo_hash[MEMO_N];
+    static _Thread_local read_memo_tab_t memo;
     uint32_t h = gs1__memo_hash(uri, n);
-    if (gs1__memo_get(memo_key, h, uri, n, r->key, sizeof r->key, &r->key_rc) &&
-        gs1__memo_get(memo_hash, h, uri, n, r->hash, sizeof r->hash, &r->hash_rc))
+    if (memo_get(&memo, h, uri, n, r))
         return;
     if (!read_once(uri, n, r)) {
         r->key_rc = gs1_ident_key(uri, n, NULL, r->key, sizeof r->key, NULL);
@@ -131,8 +191,7 @@ static void reading(const char *uri, size_t n, gs1_key_reading_t *r)
     }
     /* pure functions of the text and the buffer sizes: errors are kept
      * too (without their messages, which the callers read again) */
-    gs1__memo_put(memo_key, h, uri, n, r->key, r->key_rc);
-    gs1__memo_put(memo_hash, h, uri, n, r->hash, r->hash_rc);
+    memo_put(&memo, h, uri, n, r);
 }
 
 int gs1_key_read(const char *uri, gs1_key_reading_t *r)
