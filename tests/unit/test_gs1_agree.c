@@ -259,7 +259,7 @@ static int hash_read_twice(const char *u, char *out, size_t cap)
 {
     char q[GS1_KEY_READ_MAX + 2];
     if ((strncasecmp(u, "http://", 7) == 0 || strncasecmp(u, "https://", 8) == 0) &&
-        !strpbrk(u, "?#") && strlen(u) + 2 <= sizeof q) {
+        !strpbrk(u, "?#") && strlen(u) + 2 <= cap && cap <= sizeof q) {
         int rc;
         snprintf(q, sizeof q, "%s?", u);
         rc = gs1_key_hash(q, out, cap, NULL);
