@@ -4,12 +4,14 @@
  * Recording events reads the same identifiers again and again: every event
  * of a scan station names its readPoint and bizLocation, a pallet's events
  * name its SSCC, a sensor its deviceID.  The readings (gs1_ident_key,
- * gs1_key_hash, gs1_key_check_uri) are pure functions of the text, so a
- * thread keeps the last results of each in a direct-mapped table keyed by
- * the text: a hit copies the answer instead of parsing.  Only successes
- * are kept (an error needs its message), only short texts and answers
- * (MEMO_IN, MEMO_OUT), and only calls without options.  _Thread_local:
- * no locks, each thread its own table; a table is MEMO_N * ~270 bytes.
+ * gs1_key_check_uri) are pure functions of the text, so a thread keeps
+ * the last results of each in a direct-mapped table keyed by the text: a
+ * hit copies the answer instead of parsing.  Only successes are kept (an
+ * error needs its message), only short texts and answers (MEMO_IN,
+ * MEMO_OUT), and only calls without options.  _Thread_local: no locks,
+ * each thread its own table; a table is MEMO_N * ~270 bytes.  gs1_key.c
+ * keeps both readings of gs1_key_read (key and event-hash form) in one
+ * table of its own with the same sizes and gs1__memo_hash.
  */
 #ifndef GS1__MEMO_H
 #define GS1__MEMO_H
