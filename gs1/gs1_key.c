@@ -1,6 +1,18 @@
 /* gs1_key.c -- the event hash's canonical form and the strict identifier
  * check (gs1_key.h), on top of gs1_dl_parse, gs1_ident's EPC URN readers and
- * gs1_dl_key: no parser of its own. */
+ * gs1_dl_key: no parser of its own.
+ *
+ * gs1_key_read() gives both readings of an identifier (gs1_ident_key's key,
+ * gs1_key_hash's form) from one parse where the two readings cannot differ:
+ * an EPC pure identity or class URN both read with the same URN reader
+ * (the hash's skips check digits, and a URN carries none: the reader
+ * computes them), a Digital Link without '?' or '#' both parse the same
+ * way once it passes with check digits and the hash's own rules (percent
+ * escapes, a primary key starting with a digit).  Anything else, and any
+ * failure on the way, is read both ways as before.  Its per-thread memo
+ * (both answers per text, two slot choices) is what gs1_key_hash() and
+ * gs1_key_check_uri() consult too, so the check, the event hash and the
+ * index key of one event parse each identifier once. */
 #include "gs1_key.h"
 
 #include "gs1__memo.h"
@@ -21,13 +33,12 @@ static bool has_prefix(const char *s, const char *pre)
 }
 
 static int key_hash(const char *uri, char *out, size_t out_len, gs1_err_t *err);
+static void reading(const char *uri, size_t n, gs1_key_reading_t *r);
 
 int gs1_key_hash(const char *uri, char *out, size_t out_len, gs1_err_t *err)
 {
-    static _Thread_local gs1__memo_t memo[MEMO_N];
-    uint32_t h;
+    gs1_key_reading_t r;
     size_t n;
-    int rc;
     if (!uri || !out || out_len == 0)
         return gs1_err_set(err, GS1_EINVAL, "gs1_key_hash: NULL argument");
     /* the event hash asks about every value with a '.' in it (times,
@@ -35,14 +46,160 @@ int gs1_key_hash(const char *uri, char *out, size_t out_len, gs1_err_t *err)
      * at once, and kept out of the memo */
     if (!has_prefix(uri, "urn:epc:") && strncasecmp(uri, "http", 4) != 0)
         return key_hash(uri, out, out_len, err);
-    n = strlen(uri);
-    h = gs1__memo_hash(uri, n);
-    if (gs1__memo_get(memo, h, uri, n, out, out_len, &rc))
-        return rc;
-    rc = key_hash(uri, out, out_len, err);
-    if (rc == 0 || rc == GS1_ENOTFOUND)
-        gs1__memo_put(memo, h, uri, n, out, rc);
-    return rc;
+    reading(uri, strlen(uri), &r);
+    if ((r.hash_rc == 0 || r.hash_rc == GS1_ENOTFOUND) && (n = strlen(r.hash)) < out_len) {
+        memcpy(out, r.hash, n + 1);
+        return r.hash_rc;
+    }
+    /* an error (read again for its message), or out too small */
+    return key_hash(uri, out, out_len, err);
+}
+
+/* The reference refuses a '%' in uri[0..pn) that starts no escape (the
+ * syntax engine keeps it). */
+static int hash_escapes(const char *uri, size_t pn, gs1_err_t *err)
+{
+    for (size_t i = 0; i < pn; i++)
+        if (uri[i] == '%' && (i + 2 >= pn || gs1_ai_hex_value((unsigned char)uri[i + 1]) < 0 ||
+                              gs1_ai_hex_value((unsigned char)uri[i + 2]) < 0))
+            return gs1_err_set(err, GS1_EINPUT, "Digital Link: bad percent-escape at position %zu",
+                               i + 1);
+    return 0;
+}
+
+/* The reference's gcppos1 refuses a primary key whose value does not start
+ * with a digit (the syntax engine lets a GIAI do so). */
+static int hash_first_digit(const gs1_ai_list_t *l, gs1_err_t *err)
+{
+    if (l->n == 0 || l->f[0].len == 0 || l->f[0].value[0] < '0' || l->f[0].value[0] > '9')
+        return gs1_err_set(err, GS1_EINPUT,
+                           "Digital Link: the value of AI (%s) must start with a digit",
+                           l->n ? l->f[0].ai : "?");
+    return 0;
+}
+
+static bool is_http(const char *uri, size_t n)
+{
+    return (n > 8 && strncasecmp(uri, "https://", 8) == 0) ||
+           (n > 7 && strncasecmp(uri, "http://", 7) == 0);
+}
+
+/* Both readings of uri[0..n) from one parse, when gs1_ident_key and
+ * key_hash would read it into the same fields (see the top of the file):
+ * 1 and r filled, or 0 (r untouched) to read it both ways. */
+static int read_once(const char *uri, size_t n, gs1_key_reading_t *r)
+{
+    gs1_ai_list_t l;
+    int cpl;
+
+    /* gs1_ident_key trims blanks and refuses long input: not here */
+    if (n == 0 || n > GS1_IDENT_MAX_INPUT || strchr(" \t\r\n", uri[n - 1]))
+        return 0;
+    if (has_prefix(uri, "urn:epc:id:") || has_prefix(uri, "urn:epc:class:")) {
+        if (gs1_ident_urn_to_ai(uri, n, &l, &cpl, NULL) != 0)
+            return 0;
+    } else if (is_http(uri, n)) {
+        if (strcspn(uri, "?#") != n || !gs1_dl_looks_like(uri, n, GS1_LENIENT | GS1_NO_PAIRS) ||
+            !gs1_dl_looks_like(uri, n, GS1_ALPHAS) || hash_escapes(uri, n, NULL) != 0 ||
+            gs1_dl_parse(uri, n, GS1_LENIENT | GS1_NO_PAIRS, &l, NULL, NULL) != 0 ||
+            hash_first_digit(&l, NULL) != 0)
+            return 0;
+    } else {
+        return 0;
+    }
+    /* gs1_ident_key selects the path, then writes the key: gs1_dl_key
+     * selects it too, and fails where the selection does */
+    if (gs1_dl_key(&l, r->key, sizeof r->key, NULL) != 0)
+        return 0;
+    memcpy(r->hash, r->key, strlen(r->key) + 1);
+    r->key_rc = r->hash_rc = 0;
+    return 1;
+}
+
+/* The memo of both readings: MEMO_N entries of up to MEMO_IN / MEMO_OUT
+ * bytes (gs1__memo.h); an identifier may sit in one of two slots (two
+ * hash choices), the one used longer ago is replaced, so the ten or so
+ * texts of an event do not push each other out before the event's second
+ * reading. */
+typedef struct read_memo {
+    uint32_t h, used; /* used 0: empty */
+    uint16_t inlen, keylen, hashlen;
+    int key_rc, hash_rc;
+    char in[MEMO_IN];
+    char key[MEMO_OUT];
+    char hash[MEMO_OUT];
+} read_memo_t;
+
+typedef struct read_memo_tab {
+    uint32_t clock;
+    read_memo_t e[MEMO_N];
+} read_memo_tab_t;
+
+static read_memo_t *memo_slot(read_memo_tab_t *t, uint32_t h, int which)
+{
+    return &t->e[(which ? (h >> 16) ^ (h * 2654435761u >> 26) : h) % MEMO_N];
+}
+
+static int memo_get(read_memo_tab_t *t, uint32_t h, const char *s, size_t n, gs1_key_reading_t *r)
+{
+    for (int w = 0; w < 2; w++) {
+        read_memo_t *m = memo_slot(t, h, w);
+        if (m->used && m->h == h && m->inlen == n && memcmp(m->in, s, n) == 0) {
+            m->used = ++t->clock ? t->clock : (t->clock = 1);
+            r->key_rc = m->key_rc;
+            r->hash_rc = m->hash_rc;
+            memcpy(r->key, m->key, (size_t)m->keylen + 1);
+            memcpy(r->hash, m->hash, (size_t)m->hashlen + 1);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void memo_put(read_memo_tab_t *t, uint32_t h, const char *s, size_t n,
+                     const gs1_key_reading_t *r)
+{
+    read_memo_t *a = memo_slot(t, h, 0), *b = memo_slot(t, h, 1), *m;
+    size_t kl = strlen(r->key), hl = strlen(r->hash);
+    if (n == 0 || n >= MEMO_IN || kl >= MEMO_OUT || hl >= MEMO_OUT)
+        return;
+    m = b->used < a->used ? b : a;
+    m->h = h;
+    m->used = ++t->clock ? t->clock : (t->clock = 1);
+    m->inlen = (uint16_t)n;
+    m->keylen = (uint16_t)kl;
+    m->hashlen = (uint16_t)hl;
+    m->key_rc = r->key_rc;
+    m->hash_rc = r->hash_rc;
+    memcpy(m->in, s, n);
+    memcpy(m->key, r->key, kl + 1);
+    memcpy(m->hash, r->hash, hl + 1);
+}
+
+/* gs1_key_read() for uri of length n, through the per-thread memo. */
+static void reading(const char *uri, size_t n, gs1_key_reading_t *r)
+{
+    static _Thread_local read_memo_tab_t memo;
+    uint32_t h = gs1__memo_hash(uri, n);
+    if (memo_get(&memo, h, uri, n, r))
+        return;
+    if (!read_once(uri, n, r)) {
+        r->key_rc = gs1_ident_key(uri, n, NULL, r->key, sizeof r->key, NULL);
+        if (r->key_rc < 0)
+            r->key[0] = '\0';
+        r->hash_rc = key_hash(uri, r->hash, sizeof r->hash, NULL);
+    }
+    /* pure functions of the text and the buffer sizes: errors are kept
+     * too (without their messages, which the callers read again) */
+    memo_put(&memo, h, uri, n, r);
+}
+
+int gs1_key_read(const char *uri, gs1_key_reading_t *r)
+{
+    if (!uri || !r)
+        return GS1_EINVAL;
+    reading(uri, strlen(uri), r);
+    return 0;
 }
 
 static int key_hash(const char *uri, char *out, size_t out_len, gs1_err_t *err)
@@ -61,25 +218,13 @@ static int key_hash(const char *uri, char *out, size_t out_len, gs1_err_t *err)
         rc = gs1__idpat_to_ai(uri, n, GS1_NO_CHECK_DIGITS, &l, err);
     } else if ((strncasecmp(uri, "https://", 8) == 0 || strncasecmp(uri, "http://", 7) == 0) &&
                gs1_dl_looks_like(uri, n, GS1_ALPHAS)) {
-        /* the reference drops the query string and the fragment, and
-         * refuses a '%' that starts no escape (the syntax engine keeps it) */
+        /* the reference drops the query string and the fragment */
         size_t pn = strcspn(uri, "?#");
-        rc = 0;
-        for (size_t i = 0; i < pn && rc == 0; i++)
-            if (uri[i] == '%' && (i + 2 >= pn || gs1_ai_hex_value((unsigned char)uri[i + 1]) < 0 ||
-                                  gs1_ai_hex_value((unsigned char)uri[i + 2]) < 0))
-                rc = gs1_err_set(err, GS1_EINPUT,
-                                 "Digital Link: bad percent-escape at position %zu", i + 1);
-        if (rc == 0)
+        if ((rc = hash_escapes(uri, pn, err)) == 0)
             rc = gs1_dl_parse(uri, pn, GS1_LENIENT | GS1_NO_PAIRS | GS1_NO_CHECK_DIGITS, &l, NULL,
                               err);
-        /* and a primary key whose value does not start with a digit (the
-         * syntax engine lets a GIAI do so; gcppos1 refuses it in decode) */
-        if (rc == 0 &&
-            (l.n == 0 || l.f[0].len == 0 || l.f[0].value[0] < '0' || l.f[0].value[0] > '9'))
-            rc = gs1_err_set(err, GS1_EINPUT,
-                             "Digital Link: the value of AI (%s) must start with a digit",
-                             l.n ? l.f[0].ai : "?");
+        if (rc == 0)
+            rc = hash_first_digit(&l, err);
     } else {
         rc = GS1_ENOTFOUND;
         gs1_err_set(err, GS1_ENOTFOUND, "'%.200s' is not a GS1 identifier", uri);
@@ -123,6 +268,7 @@ int gs1_key_check_uri(const char *s, gs1_err_t *err)
 
 static int check_uri(const char *s, gs1_err_t *err)
 {
+    gs1_key_reading_t r;
     const char *p;
     char key[GS1_KEY_MAX];
     size_t n;
@@ -146,7 +292,11 @@ static int check_uri(const char *s, gs1_err_t *err)
     n = (size_t)(p - s);
     if (!(strncasecmp(s, "urn:epc:", 8) == 0 || gs1_dl_looks_like(s, n, GS1_LENIENT)))
         return 0; /* another URI: an eventID, urn:uuid:, a web address */
-    rc = gs1_ident_key(s, n, NULL, key, sizeof key, err);
+    /* the reading the event hash and the index key take from the memo */
+    reading(s, n, &r);
+    if (r.key_rc == 0 || r.key_rc == GS1_ETOOBIG)
+        return 0;
+    rc = gs1_ident_key(s, n, NULL, key, sizeof key, err); /* for its message */
     return rc == GS1_ETOOBIG ? 0 : rc;
 }
 

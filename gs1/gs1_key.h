@@ -18,7 +18,8 @@
  *    when not -- so `keten record`, `keten decode` and `keten trace` refuse
  *    the same identifiers with the same words.
  *
- * Pure functions: no I/O, no allocation, thread-safe.
+ * Pure functions: no I/O, no allocation, thread-safe (the memo is
+ * per-thread).
  */
 #ifndef KETEN_GS1_KEY_H
 #define KETEN_GS1_KEY_H
@@ -38,6 +39,30 @@
  * Digital Link and is malformed.  GS1_ETOOBIG: out_len too small (out is
  * then "").  GS1_EINVAL: a NULL argument. */
 int gs1_key_hash(const char *uri, char *out, size_t out_len, gs1_err_t *err);
+
+/* Both readings of one identifier, as the record path needs them (the
+ * check, the index key and the event hash of an event read the same
+ * identifiers): key_rc and key are what gs1_ident_key(uri, strlen(uri),
+ * NULL, key, sizeof key, NULL) returns and writes, hash_rc and hash what
+ * gs1_key_hash(uri, hash, sizeof hash, NULL) does.  An EPC pure identity
+ * or class URN, or a Digital Link without query string or fragment that
+ * both readings take, is parsed once (its hash form is then its key);
+ * other input is read both ways.  The answers are kept in a per-thread
+ * memo (gs1__memo.h) that gs1_key_hash() and gs1_key_check_uri() share, so
+ * an identifier read by one of them is not parsed again by the next.
+ * GS1_ETOOBIG in key_rc or hash_rc: the text does not fit in
+ * GS1_KEY_READ_MAX (a bigger buffer may take it).  Returns 0, or
+ * GS1_EINVAL for a NULL argument. */
+#define GS1_KEY_READ_MAX GS1_KEY_HASH_MAX
+
+typedef struct gs1_key_reading {
+    int key_rc;                  /* gs1_ident_key()'s return */
+    int hash_rc;                 /* gs1_key_hash()'s return */
+    char key[GS1_KEY_READ_MAX];  /* the key when key_rc is 0 */
+    char hash[GS1_KEY_READ_MAX]; /* the hash form when hash_rc is 0 or GS1_ENOTFOUND */
+} gs1_key_reading_t;
+
+int gs1_key_read(const char *uri, gs1_key_reading_t *r);
 
 /* 0 when s is a plausible absolute URI (scheme ":" rest, no spaces or
  * control characters) and, if it is an EPC URN (urn:epc:...) or looks like

@@ -563,6 +563,18 @@ int ledger_key_of_index(const char *key, int gs1, ledger_key_t *out, ledger_err_
 
 void ledger_ident_key_stored(const char *id, char out[LEDGER_IDENT_KEY_MAX])
 {
+    gs1_key_reading_t r;
+    /* both readings at once, mostly from the memo the event hash of the
+     * same event filled (gs1_key_read): the identifier is parsed once */
+    if (gs1_key_read(id, &r) == 0 && r.key_rc != GS1_ETOOBIG && r.hash_rc != GS1_ETOOBIG) {
+        const char *k = r.key_rc == 0 ? r.key : r.hash_rc == 0 ? r.hash : NULL;
+        if (k) /* shorter than GS1_KEY_READ_MAX */
+            memcpy(out, k, strlen(k) + 1);
+        else
+            snprintf(out, LEDGER_IDENT_KEY_MAX, "%s", id);
+        return;
+    }
+    /* longer than the reading holds: as before, with the big buffer */
     if (ledger_ident_key(id, out, LEDGER_IDENT_KEY_MAX, NULL) == 0)
         return;
     if (gs1_key_hash(id, out, LEDGER_IDENT_KEY_MAX, NULL) >= 0)

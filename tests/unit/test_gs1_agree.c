@@ -12,6 +12,9 @@
  * Both must accept with the same key, or both refuse with the same message
  * (decode's message is a part of record's).  The test prints how many
  * inputs it read and how many disagree, and fails on any disagreement.
+ *
+ * The same inputs check gs1_key_read, the record path's one reading of an
+ * identifier, against gs1_ident_key and gs1_key_hash read one by one.
  */
 #define _XOPEN_SOURCE 700
 #include <setjmp.h>
@@ -21,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <cmocka.h>
@@ -29,6 +33,7 @@
 
 #include "gs1_dl.h"
 #include "gs1_ident.h"
+#include "gs1_key.h"
 #include "ledger_epcis.h"
 
 static const char *shared(void)
@@ -137,20 +142,34 @@ static int ledger_side(const char *uri, char *key, size_t cap, ledger_err_t *err
     return rc;
 }
 
-static void test_record_key_is_decode_key(void **state)
+/* Every URI of the conformance data and the interop files, sorted. */
+static void load_tokens(void)
 {
-    (void)state;
     static const char *const dirs[] = {"conformance/digital-link", "conformance/epc-tds",
                                        "conformance/event-hash", "conformance/epcis-examples",
                                        "interop"};
-    size_t inputs = 0, disagree = 0, refused = 0;
     char path[1024];
-
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", shared(), dirs[i]);
         assert_int_equal(nftw(path, visit, 16, FTW_PHYS), 0);
     }
     qsort(g_toks.v, g_toks.n, sizeof *g_toks.v, cmp_str);
+}
+
+static void free_tokens(void)
+{
+    for (size_t i = 0; i < g_toks.n; i++)
+        free(g_toks.v[i]);
+    free(g_toks.v);
+    memset(&g_toks, 0, sizeof g_toks);
+}
+
+static void test_record_key_is_decode_key(void **state)
+{
+    (void)state;
+    size_t inputs = 0, disagree = 0, refused = 0;
+
+    load_tokens();
     for (size_t i = 0; i < g_toks.n; i++) {
         const char *u = g_toks.v[i];
         char lkey[1024];
@@ -191,15 +210,143 @@ static void test_record_key_is_decode_key(void **state)
                   refused, disagree);
     assert_true(inputs > 300);
     assert_int_equal(disagree, 0);
-    for (size_t i = 0; i < g_toks.n; i++)
-        free(g_toks.v[i]);
-    free(g_toks.v);
+    free_tokens();
+}
+
+/* Identifiers where the one-parse reading of gs1_key_read could go wrong:
+ * the two readings differ (check digits, case, query, escapes, a GIAI
+ * starting with a letter, blanks), or there is no GS1 key at all. */
+static const char *const edge_cases[] = {
+    "urn:epc:id:sgtin:5412345.000012.77",
+    "URN:EPC:ID:sgtin:5412345.000012.77",
+    "urn:epc:id:sgtin:5412345.000012.77 ",
+    "urn:epc:id:sgtin:5412345.00012.77",
+    "urn:epc:id:sgln:5412345.00002.0",
+    "urn:epc:id:giai:5412345.TL-77",
+    "urn:epc:id:gid:95100000.12345.400",
+    "urn:epc:id:bic:CSQU3054383",
+    "urn:epc:idpat:sgtin:5412345.000012.*",
+    "urn:epc:class:lgtin:5412345.000012.LOT1",
+    "urn:epc:tag:sgtin-96:3.5412345.000012.77",
+    "https://id.gs1.org/01/05412345000129/21/77",
+    "https://id.gs1.org/01/05412345000128/21/77",
+    "https://id.gs1.org/01/05412345000129/21/77?17=250101",
+    "https://id.gs1.org/01/05412345000129/21/77#x",
+    "https://id.gs1.org/01/05412345000129?21=77",
+    "https://id.gs1.org/01/05412345000129/10/L1?22=A",
+    "https://id.gs1.org/414/5412345000020?254=1",
+    "https://id.gs1.org/01/05412345000129/21/7%2",
+    "https://id.gs1.org/01/05412345000129/21/7%25",
+    "https://id.gs1.org/8004/ABC123",
+    "https://id.gs1.org/8004/0614141ABC123",
+    "https://example.com/01/05412345000129/10/L1/21/9",
+    "https://example.com/foo.bar",
+    "HTTPS://ID.GS1.ORG/01/05412345000129",
+    "https://id.gs1.org/01/5412345000129",
+    "https://id.gs1.org/gtin/05412345000129/ser/5",
+    "http://id.gs1.org/01/05412345000129/",
+    "https://id.gs1.org/00/354123450000000011",
+    "https://id.gs1.org/414/5412345000020/254/1",
+    "2025-12-01T08:00:00.000Z",
+    "12.5",
+    "urn:uuid:7f3a8a7e-8f5e-4c3b-9a7e-2a4d1b2c3d4e",
+};
+
+/* The hash form as key_hash reads it without the one-parse path: for a
+ * Digital Link without query string, the same URI with an empty one (the
+ * event hash drops it; the '?' keeps the reading off the shared path). */
+static int hash_read_twice(const char *u, char *out, size_t cap)
+{
+    char q[GS1_KEY_READ_MAX + 2];
+    if ((strncasecmp(u, "http://", 7) == 0 || strncasecmp(u, "https://", 8) == 0) &&
+        !strpbrk(u, "?#") && strlen(u) + 2 <= cap && cap <= sizeof q) {
+        int rc;
+        snprintf(q, sizeof q, "%s?", u);
+        rc = gs1_key_hash(q, out, cap, NULL);
+        if (rc == GS1_ENOTFOUND) /* a copy of q: of u, then */
+            out[strlen(out) - 1] = '\0';
+        return rc;
+    }
+    return gs1_key_hash(u, out, cap, NULL);
+}
+
+/* One check of gs1_key_read against the two readings it stands for;
+ * 1 when they disagree (printed). */
+static int read_disagrees(const char *u)
+{
+    gs1_key_reading_t r, again;
+    char key[GS1_KEY_READ_MAX], hash[GS1_KEY_READ_MAX], stored[LEDGER_IDENT_KEY_MAX];
+    char want[LEDGER_IDENT_KEY_MAX];
+    int krc, hrc, bad = 0;
+
+    assert_int_equal(gs1_key_read(u, &r), 0);
+    krc = gs1_ident_key(u, strlen(u), NULL, key, sizeof key, NULL);
+    hrc = hash_read_twice(u, hash, sizeof hash);
+    if (krc != r.key_rc || (krc == 0 && strcmp(key, r.key) != 0)) {
+        print_message("key of %s: read %d %s, gs1_ident_key %d %s\n", u, r.key_rc, r.key, krc,
+                      krc == 0 ? key : "");
+        bad = 1;
+    }
+    /* a DL with '#' is refused or not by its fragment's escapes either way */
+    if ((hrc != r.hash_rc || ((hrc == 0 || hrc == GS1_ENOTFOUND) && strcmp(hash, r.hash) != 0)) &&
+        !(strchr(u, '#') && hrc < 0 && r.hash_rc < 0)) {
+        print_message("hash of %s: read %d %s, gs1_key_hash %d %s\n", u, r.hash_rc, r.hash, hrc,
+                      hash);
+        bad = 1;
+    }
+    /* the memo answers the same */
+    assert_int_equal(gs1_key_read(u, &again), 0);
+    if (again.key_rc != r.key_rc || again.hash_rc != r.hash_rc || strcmp(again.key, r.key) != 0 ||
+        strcmp(again.hash, r.hash) != 0) {
+        print_message("memo of %s answers differently\n", u);
+        bad = 1;
+    }
+    /* and the index key of a stored event is what it was: the key, else
+     * the hash form, else the text */
+    if (ledger_ident_key(u, want, sizeof want, NULL) != 0 &&
+        gs1_key_hash(u, want, sizeof want, NULL) != 0)
+        snprintf(want, sizeof want, "%s", u);
+    ledger_ident_key_stored(u, stored);
+    if (strcmp(stored, want) != 0) {
+        print_message("stored key of %s: %s, want %s\n", u, stored, want);
+        bad = 1;
+    }
+    return bad;
+}
+
+/* gs1_key_read (one parse for the index key and the event hash, issue 13)
+ * answers exactly what gs1_ident_key and gs1_key_hash answer one by one,
+ * for every identifier of the conformance data and the edge cases. */
+static void test_read_once_is_read_twice(void **state)
+{
+    size_t inputs = 0, disagree = 0;
+    char longurl[700];
+    (void)state;
+    load_tokens();
+    for (size_t i = 0; i < g_toks.n; i++) {
+        if (i && strcmp(g_toks.v[i], g_toks.v[i - 1]) == 0)
+            continue;
+        inputs++;
+        disagree += (size_t)read_disagrees(g_toks.v[i]);
+    }
+    for (size_t i = 0; i < sizeof edge_cases / sizeof edge_cases[0]; i++, inputs++)
+        disagree += (size_t)read_disagrees(edge_cases[i]);
+    /* longer than the reading holds: the stored key takes the long way */
+    memset(longurl, 'a', sizeof longurl - 1);
+    longurl[sizeof longurl - 1] = '\0';
+    memcpy(longurl, "https://example.com/", 20);
+    disagree += (size_t)read_disagrees(longurl);
+    print_message("read once: %zu identifiers, %zu disagree\n", inputs, disagree);
+    assert_true(inputs > 300);
+    assert_int_equal(disagree, 0);
+    free_tokens();
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_record_key_is_decode_key),
+        cmocka_unit_test(test_read_once_is_read_twice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
