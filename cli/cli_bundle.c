@@ -311,16 +311,17 @@ static void print_story(const char *path, const json_t *story)
         int tree = !strcmp(jstr(s, "proof"), "tree");
         ntree += tree;
         nchain += !tree;
-        printf("  %-24s %s  seq %lld..%lld: %lld steps, %lld disclosed, %lld sealed", 
+        long long nsteps = (long long)json_integer_value(json_object_get(s, "steps"));
+        long long size = (long long)json_integer_value(json_object_get(s, "treeSize"));
+        printf("  %-24s %s  seq %lld..%lld: %lld step%s, %lld disclosed, %lld sealed",
                *jstr(s, "name") ? jstr(s, "name") : "(no name)", jstr(s, "feed"),
                (long long)json_integer_value(json_object_get(s, "from")),
-               (long long)json_integer_value(json_object_get(s, "to")),
-               (long long)json_integer_value(json_object_get(s, "steps")),
+               (long long)json_integer_value(json_object_get(s, "to")), nsteps,
+               nsteps == 1 ? "" : "s",
                (long long)json_integer_value(json_object_get(s, "disclosed")),
                (long long)json_integer_value(json_object_get(s, "sealed")));
         if (tree)
-            printf(", proven in its signed log of %lld entries\n",
-                   (long long)json_integer_value(json_object_get(s, "treeSize")));
+            printf(", proven in its signed log of %lld entr%s\n", size, size == 1 ? "y" : "ies");
         else
             printf(", entries linked from the first to the last\n");
     }
