@@ -67,10 +67,10 @@ enum {
 };
 
 static const char *const pname[NPARAM] = {
-    "eventType",     "EQ_action",      "EQ_bizStep",   "EQ_disposition", "EQ_readPoint",
-    "EQ_bizLocation", "MATCH_epc",     "MATCH_anyEPC", "MATCH_parentID", "MATCH_inputEPC",
-    "MATCH_outputEPC", "MATCH_epcClass", "EQ_eventID", "GE_eventTime",   "LT_eventTime",
-    "GE_recordTime", "LT_recordTime",  "orderBy",      "orderDirection", "perPage",
+    "eventType",       "EQ_action",      "EQ_bizStep",   "EQ_disposition", "EQ_readPoint",
+    "EQ_bizLocation",  "MATCH_epc",      "MATCH_anyEPC", "MATCH_parentID", "MATCH_inputEPC",
+    "MATCH_outputEPC", "MATCH_epcClass", "EQ_eventID",   "GE_eventTime",   "LT_eventTime",
+    "GE_recordTime",   "LT_recordTime",  "orderBy",      "orderDirection", "perPage",
     "nextPageToken"};
 
 /* The identifier parameters and the roles each matches (bit 1 << role). */
@@ -79,12 +79,9 @@ static const struct {
     int p;
     unsigned roles;
 } ident_params[] = {
-    {P_EPC, R(EPC) | R(CHILD)},
-    {P_ANY, R(EPC) | R(CHILD) | R(PARENT) | R(INPUT) | R(OUTPUT)},
-    {P_PARENT, R(PARENT)},
-    {P_INPUT, R(INPUT)},
-    {P_OUTPUT, R(OUTPUT)},
-    {P_CLASS, R(CLASS) | R(CHILD) | R(INPUT) | R(OUTPUT)},
+    {P_EPC, R(EPC) | R(CHILD)}, {P_ANY, R(EPC) | R(CHILD) | R(PARENT) | R(INPUT) | R(OUTPUT)},
+    {P_PARENT, R(PARENT)},      {P_INPUT, R(INPUT)},
+    {P_OUTPUT, R(OUTPUT)},      {P_CLASS, R(CLASS) | R(CHILD) | R(INPUT) | R(OUTPUT)},
 };
 #undef R
 
@@ -93,13 +90,12 @@ static const struct {
     const char *name;
     int p;
 } resources[] = {
-    {"eventTypes", P_TYPE},     {"epcs", P_ANY},           {"bizSteps", P_BIZSTEP},
-    {"bizLocations", P_BL},     {"readPoints", P_RP},      {"dispositions", P_DISP},
+    {"eventTypes", P_TYPE}, {"epcs", P_ANY},      {"bizSteps", P_BIZSTEP},
+    {"bizLocations", P_BL}, {"readPoints", P_RP}, {"dispositions", P_DISP},
 };
 
-static const char *const event_types[] = {"ObjectEvent", "AggregationEvent",
-                                          "TransactionEvent", "TransformationEvent",
-                                          "AssociationEvent"};
+static const char *const event_types[] = {"ObjectEvent", "AggregationEvent", "TransactionEvent",
+                                          "TransformationEvent", "AssociationEvent"};
 
 typedef struct set {
     int active;
@@ -298,10 +294,10 @@ static int read_query(const node_http_req_t *req, q_t *q, node_http_resp_t *resp
                              "");
         if (q->given[k])
             return bad_param(resp, name, "%s: given twice%s", "");
-        if (nl == n || pct_decode(p + nl + 1, n - nl - 1, q->val[k], VAL_MAX, 1) ||
-            !q->val[k][0])
-            return bad_param(resp, name, "%s: needs a value (percent-encoded, at most 4096 "
-                                         "bytes)%s",
+        if (nl == n || pct_decode(p + nl + 1, n - nl - 1, q->val[k], VAL_MAX, 1) || !q->val[k][0])
+            return bad_param(resp, name,
+                             "%s: needs a value (percent-encoded, at most 4096 "
+                             "bytes)%s",
                              "");
         q->given[k] = 1;
         p += n;
@@ -317,8 +313,9 @@ static int read_time(q_t *q, int k, int64_t *ms, node_http_resp_t *resp)
     if (!q->given[k])
         return 0;
     if (ledger_epcis_time_ms(q->val[k], ms, &why))
-        return bad_param(resp, pname[k], "%s: \"%s\" is not a date-time with a zone "
-                                         "(2025-11-30T08:00:00Z)",
+        return bad_param(resp, pname[k],
+                         "%s: \"%s\" is not a date-time with a zone "
+                         "(2025-11-30T08:00:00Z)",
                          q->val[k]);
     return 0;
 }
@@ -329,8 +326,10 @@ static int check_values(q_t *q, node_http_resp_t *resp)
     int rc;
     q->ge_et = q->ge_rt = INT64_MIN;
     q->lt_et = q->lt_rt = INT64_MAX;
-    if ((rc = read_time(q, P_GE_ET, &q->ge_et, resp)) || (rc = read_time(q, P_LT_ET, &q->lt_et, resp)) ||
-        (rc = read_time(q, P_GE_RT, &q->ge_rt, resp)) || (rc = read_time(q, P_LT_RT, &q->lt_rt, resp)))
+    if ((rc = read_time(q, P_GE_ET, &q->ge_et, resp)) ||
+        (rc = read_time(q, P_LT_ET, &q->lt_et, resp)) ||
+        (rc = read_time(q, P_GE_RT, &q->ge_rt, resp)) ||
+        (rc = read_time(q, P_LT_RT, &q->lt_rt, resp)))
         return rc;
     if (q->given[P_TYPE]) {
         const char *p = q->val[P_TYPE];
@@ -355,8 +354,8 @@ static int check_values(q_t *q, node_http_resp_t *resp)
             size_t n = strcspn(p, ",");
             if (!((n == 3 && (!strncmp(p, "ADD", 3))) || (n == 7 && !strncmp(p, "OBSERVE", 7)) ||
                   (n == 6 && !strncmp(p, "DELETE", 6))))
-                return bad_param(resp, pname[P_ACTION],
-                                 "%s: \"%s\" is not ADD, OBSERVE or DELETE", q->val[P_ACTION]);
+                return bad_param(resp, pname[P_ACTION], "%s: \"%s\" is not ADD, OBSERVE or DELETE",
+                                 q->val[P_ACTION]);
             if (!p[n])
                 break;
             p += n + 1;
@@ -485,7 +484,8 @@ static int index_sets(node_query_t *nq, q_t *q, node_http_resp_t *resp)
             }
             for (size_t j = 0; j < n; j++)
                 if (hits[j].role > 0 && hits[j].role < 32 &&
-                    (ident_params[i].roles & (1u << hits[j].role)) && (rc = set_add(s, hits[j].lseq))) {
+                    (ident_params[i].roles & (1u << hits[j].role)) &&
+                    (rc = set_add(s, hits[j].lseq))) {
                     free(hits);
                     return rc;
                 }
@@ -732,8 +732,8 @@ static int answer_query(node_query_t *nq, const node_http_req_t *req, q_t *q,
     now_text(now, sizeof now);
     if (!(list = json_array()) ||
         !(doc = json_pack("{s:[s], s:s, s:s, s:s, s:{s:{s:s, s:{s:o}}}}", "@context", EPCIS_CONTEXT,
-                          "type", "EPCISQueryDocument", "schemaVersion", "2.0", "creationDate",
-                          now, "epcisBody", "queryResults", "queryName", "SimpleEventQuery",
+                          "type", "EPCISQueryDocument", "schemaVersion", "2.0", "creationDate", now,
+                          "epcisBody", "queryResults", "queryName", "SimpleEventQuery",
                           "resultsBody", "eventList", list)))
         return LEDGER_ENOMEM;
     for (size_t i = start; i < end; i++) {
@@ -862,8 +862,9 @@ int node_query_handle(void *ctx, const node_http_req_t *req, node_http_resp_t *r
     }
     if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
         if ((rc = node_http_resp_header(resp, "Allow", ALLOW)) ||
-            (rc = node_http_resp_problem(resp, 405, "%s is not allowed here: GET or HEAD (capture "
-                                                    "is not served yet)",
+            (rc = node_http_resp_problem(resp, 405,
+                                         "%s is not allowed here: GET or HEAD (capture "
+                                         "is not served yet)",
                                          req->method)))
             return rc;
         return 1;
@@ -890,8 +891,8 @@ int node_query_handle(void *ctx, const node_http_req_t *req, node_http_resp_t *r
             goto out;
         }
         if (pct_decode(rest, rlen, q->val[k], VAL_MAX, 0) || !q->val[k][0]) {
-            rc = bad_param(resp, pname[k], "%s: the path's value is not percent-encoded text%s",
-                           "");
+            rc =
+                bad_param(resp, pname[k], "%s: the path's value is not percent-encoded text%s", "");
             goto out;
         }
         q->given[k] = 1;
