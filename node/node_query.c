@@ -812,11 +812,93 @@ static int answer_event(node_query_t *nq, const char *raw, node_http_resp_t *res
     }
 }
 
+/* ---- discovery -------------------------------------------------------------- */
+
+/* GET /bizSteps, /dispositions, /readPoints, /bizLocations: the values the
+ * events the node shows use (as written, once each, sorted), from one
+ * bounded walk of the log's cards. */
+static const char *const discovery[] = {"/bizSteps", "/dispositions", "/readPoints",
+                                        "/bizLocations"};
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int answer_discovery(node_query_t *nq, int which, node_http_resp_t *resp)
+{
+    ledger_store_stats_t stt;
+    ledger_err_t err;
+    json_t *seen = json_object(), *list = json_array();
+    const char **keys = NULL;
+    q_t *q = calloc(1, sizeof *q);
+    int rc = LEDGER_ENOMEM;
+    if (!seen || !list || !q)
+        goto out;
+    q->ge_et = q->ge_rt = INT64_MIN;
+    q->lt_et = q->lt_rt = INT64_MAX;
+    if ((rc = ledger_store_stats(nq->st, &stt, &err)))
+        goto out;
+    if (stt.entries > NODE_QUERY_WALK_MAX) {
+        rc = problem(resp, 413, QTL,
+                     "the store holds more than 20000 entries: the discovery lists walk the "
+                     "whole log, so they are not served on a store this large yet");
+        goto out;
+    }
+    if ((rc = ledger_store_hold(nq->st, &err)))
+        goto out;
+    for (uint64_t l = 1; l <= stt.entries && rc == 0; l++) {
+        ledger_card_t c;
+        const char *v;
+        if ((rc = ledger_store_card(nq->st, l, &c, &err)) == LEDGER_ENOTFOUND) {
+            rc = 0;
+            continue;
+        }
+        if (rc)
+            break;
+        v = which == 0   ? c.biz_step
+            : which == 1 ? c.disposition
+            : which == 2 ? c.read_point
+                         : c.biz_location;
+        if ((rc = card_ok(nq, q, &c)) == 1) {
+            rc = v && json_object_set_new(seen, v, json_true()) ? LEDGER_ENOMEM : 0;
+        }
+        ledger_card_free(&c);
+    }
+    ledger_store_release(nq->st);
+    if (rc < 0)
+        goto out;
+    {
+        size_t n = json_object_size(seen), i = 0;
+        const char *k;
+        json_t *v;
+        if (!(keys = malloc((n + 1) * sizeof *keys))) {
+            rc = LEDGER_ENOMEM;
+            goto out;
+        }
+        json_object_foreach(seen, k, v) keys[i++] = k;
+        qsort(keys, n, sizeof *keys, cmp_str);
+        for (i = 0; i < n; i++)
+            if (json_array_append_new(list, json_string(keys[i]))) {
+                rc = LEDGER_ENOMEM;
+                goto out;
+            }
+    }
+    rc = node_http_resp_json(resp, 200, NULL, list);
+    rc = rc < 0 ? rc : 1;
+out:
+    free(keys);
+    free(q);
+    json_decref(seen);
+    json_decref(list);
+    return rc;
+}
+
 /* ---- the handler -------------------------------------------------------- */
 
 /* Which route is path?  0 none; 1 /events; 2 /events/{id} (*rest the id);
  * 3 a resource's events (*res its index, *rest its value, up to "/events");
- * 4 /eventTypes. */
+ * 4 /eventTypes; 5 a discovery list (*res which). */
 static int route_of(const char *path, const char **rest, size_t *rlen, int *res)
 {
     if (!strcmp(path, "/events"))
@@ -828,6 +910,11 @@ static int route_of(const char *path, const char **rest, size_t *rlen, int *res)
     }
     if (!strcmp(path, "/eventTypes"))
         return 4;
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(path, discovery[i])) {
+            *res = i;
+            return 5;
+        }
     for (size_t i = 0; i < sizeof resources / sizeof resources[0]; i++) {
         size_t nl = strlen(resources[i].name), pl = strlen(path);
         if (path[0] == '/' && !strncmp(path + 1, resources[i].name, nl) && path[1 + nl] == '/' &&
@@ -871,6 +958,8 @@ int node_query_handle(void *ctx, const node_http_req_t *req, node_http_resp_t *r
     }
     if (route == 2)
         return answer_event(nq, rest, resp);
+    if (route == 5)
+        return answer_discovery(nq, res, resp);
     if (route == 4) {
         json_t *o = json_pack("[s,s,s,s,s]", event_types[0], event_types[1], event_types[2],
                               event_types[3], event_types[4]);

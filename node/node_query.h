@@ -15,6 +15,10 @@
  *            (eventType, MATCH_anyEPC, EQ_bizStep, EQ_bizLocation,
  *            EQ_readPoint, EQ_disposition), and the same parameters.
  *   GET|HEAD /eventTypes        the five event types (a JSON list).
+ *   GET|HEAD /bizSteps, /dispositions, /readPoints, /bizLocations   the
+ *            values the shown events use (as written, once each, sorted; a
+ *            JSON list) from one walk of the log: 413 on a store of more
+ *            than NODE_QUERY_WALK_MAX entries.
  *   OPTIONS on these: 204 with Allow.  Every answer carries GS1-EPCIS-Version,
  *            GS1-CBV-Version, GS1-EPCIS-Min, GS1-EPCIS-Max, GS1-Vendor-Version.
  *

@@ -11,6 +11,7 @@
 #     short and full form: the same answers;
 #   - the resource paths (/epcs/{epc}/events, /bizSteps/{s}/events, ...),
 #     /events/{eventID} (ni:/// URL-encoded and bare hash), /eventTypes,
+#     /bizSteps, /dispositions, /readPoints, /bizLocations,
 #     OPTIONS, the GS1-EPCIS-* headers;
 #   - unknown parameters and bad values: 400 QueryParameterException naming
 #     the parameter;
@@ -257,6 +258,15 @@ for u in ("/events/" + enc(priv), "/events/" + "0" * 64):
     st, h, body = get(base + u); assert st == 404, (u, st); checks += 1
 st, h, body = get(base + "/eventTypes")
 assert st == 200 and "ObjectEvent" in json.loads(body) and len(json.loads(body)) == 5
+# discovery: the values the shown events use, once each, sorted
+for path, f in (("/bizSteps", lambda e: e.get("bizStep")), ("/dispositions", lambda e: e.get("disposition")),
+                ("/readPoints", lambda e: e.get("readPoint", {}).get("id")),
+                ("/bizLocations", lambda e: e.get("bizLocation", {}).get("id"))):
+    st, h, body = get(base + path)
+    w = sorted({f(e) for e in shown if f(e)})
+    assert st == 200 and json.loads(body) == w and len(w) >= 2, (path, body, w)
+    assert h.get("GS1-EPCIS-Version") == "2.0.0"
+    checks += 1
 
 # never shown: the private event, the partner's
 allq, _ = query("/events", {}, 1000)
