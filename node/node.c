@@ -539,7 +539,9 @@ static int start_http(node_t *n, ledger_err_t *err)
     rc_conf.listen = hc.listen;
     rc_conf.name = n->name;
     if ((rc = node_resolve_new(n->st, &rc_conf, &n->resolve, err)) ||
+        (rc = node_query_new(n->st, &n->query, err)) ||
         (rc = node_http_new(n->loop, &hc.limits, http_log, n, &n->http, err)) ||
+        (rc = node_http_route(n->http, node_query_handle, n->query, err)) ||
         (rc = node_http_route(n->http, node_resolve_handle, n->resolve, err)) ||
         (rc = node_http_listen(n->http, hc.listen, err)))
         return rc;
@@ -762,6 +764,7 @@ fail:
 out:
     uv_loop_close(&loop);
     node_resolve_free(n.resolve);
+    node_query_free(n.query);
     if (n.ingest)
         ledger_ingest_abort(n.ingest);
     node_peers_free(&n.peers);

@@ -20,6 +20,7 @@
 #include "node_hs.h"
 #include "node_http.h"
 #include "node_msg.h"
+#include "node_query.h"
 #include "node_resolve.h"
 #include "node_stream.h"
 
@@ -175,6 +176,7 @@ struct node {
     char listen_addr[NODE_ADDR_MAX];
     node_http_t *http;       /* the HTTP server, or NULL */
     node_resolve_t *resolve; /* its resolver routes */
+    node_query_t *query;     /* its EPCIS query routes */
     char http_addr[NODE_ADDR_MAX];
     uv_signal_t sigint, sigterm;
     uv_timer_t tick;

@@ -1,8 +1,10 @@
 /* fuzz_http.c -- libFuzzer target for every byte of ours that sees a raw
  * HTTP request: node_http's connection (http-parser callbacks, header and
  * body collection, the limits, pipelining, keep-alive), its query-string
- * and header look-ups, and the resolver routes (node_resolve.h: the path
- * read as a Digital Link, linkType, Accept) over an empty store.
+ * and header look-ups, the EPCIS query routes (node_query.h: the query
+ * string's parameters and values, the resource paths, nextPageToken) and
+ * the resolver routes (node_resolve.h: the path read as a Digital Link,
+ * linkType, Accept) over an empty store.
  *
  * data[0] picks how the rest is cut into reads (0: one read, else 1..255
  * bytes each).  The limits are small (1 KB of headers, 4 KB of body) so
@@ -18,12 +20,14 @@
 #include <unistd.h>
 
 #include "node_http.h"
+#include "node_query.h"
 #include "node_resolve.h"
 
 static uv_loop_t loop;
 static node_http_t *srv;
 static ledger_store_t *st;
 static node_resolve_t *res;
+static node_query_t *qry;
 
 /* /echo?q=...: the query and header look-ups on fuzzed text */
 static int echo(void *ctx, const node_http_req_t *req, node_http_resp_t *resp)
@@ -106,7 +110,8 @@ static void init(void)
     if (!mkdtemp(dir) || ledger_store_open(dir, LEDGER_STORE_CREATE, self, &st, NULL) ||
         uv_loop_init(&loop) || node_http_new(&loop, &lim, NULL, NULL, &srv, NULL) ||
         node_resolve_new(st, &rc, &res, NULL) || node_http_route(srv, note, NULL, NULL) ||
-        node_http_route(srv, echo, NULL, NULL) ||
+        node_http_route(srv, echo, NULL, NULL) || node_query_new(st, &qry, NULL) ||
+        node_http_route(srv, node_query_handle, qry, NULL) ||
         node_http_route(srv, node_resolve_handle, res, NULL))
         abort();
 }

@@ -1,0 +1,74 @@
+/* node_query.h -- the EPCIS 2.0 REST query routes of the node's HTTP server
+ * (GS1 EPCIS 2.0 §12, openapi.yaml; docs/http.md): a route handler for
+ * node_http.h, added after the resolver's.
+ *
+ *   GET|HEAD /events?{params}   an EPCISQueryDocument (application/ld+json)
+ *            of the events matching the parameters (below), one page of
+ *            perPage events; when there are more, Link: <...>; rel="next"
+ *            with nextPageToken.
+ *   GET|HEAD /events/{eventID}  the event whose eventID (ni:///..., URL-encoded
+ *            or not, or the bare hash) or event hash it is, as a JSON-LD
+ *            event; 404 when the node shows none.
+ *   GET|HEAD /eventTypes/{t}/events, /epcs/{epc}/events, /bizSteps/{s}/events,
+ *            /bizLocations/{l}/events, /readPoints/{r}/events,
+ *            /dispositions/{d}/events: /events with that one more filter
+ *            (eventType, MATCH_anyEPC, EQ_bizStep, EQ_bizLocation,
+ *            EQ_readPoint, EQ_disposition), and the same parameters.
+ *   GET|HEAD /eventTypes        the five event types (a JSON list).
+ *   GET|HEAD /bizSteps, /dispositions, /readPoints, /bizLocations   the
+ *            values the shown events use (as written, once each, sorted; a
+ *            JSON list) from one walk of the log: 413 on a store of more
+ *            than NODE_QUERY_WALK_MAX entries.
+ *   OPTIONS on these: 204 with Allow.  Every answer carries GS1-EPCIS-Version,
+ *            GS1-CBV-Version, GS1-EPCIS-Min, GS1-EPCIS-Max, GS1-Vendor-Version.
+ *
+ * Parameters (a list value is comma-separated; any one matches):
+ *   eventType, EQ_action, EQ_bizStep, EQ_disposition (CBV values in any
+ *   form: compared by their short word), EQ_readPoint, EQ_bizLocation
+ *   (through the location index: SGLN URN or Digital Link alike),
+ *   MATCH_epc (epcList, childEPCs), MATCH_anyEPC (also parentID,
+ *   inputEPCList, outputEPCList), MATCH_parentID, MATCH_inputEPC,
+ *   MATCH_outputEPC, MATCH_epcClass (quantity lists) -- all through the
+ *   identifier index, so an EPC URN and its Digital Link give the same
+ *   events; no patterns ("...*") yet -- EQ_eventID, GE_eventTime,
+ *   LT_eventTime, GE_recordTime, LT_recordTime (RFC 3339 with a zone),
+ *   orderBy=eventTime|recordTime (default eventTime), orderDirection=ASC|DESC
+ *   (default ASC), perPage (1..NODE_QUERY_PER_PAGE_MAX, default
+ *   NODE_QUERY_PER_PAGE), nextPageToken (as the Link header gave it).
+ *   Any other parameter, or a bad value: 400, application/problem+json
+ *   whose type is EPCIS's QueryParameterException and whose detail names
+ *   the parameter.
+ *
+ * What is shown: as the resolver, the node's own events only, never one it
+ * recorded private, never a sealed entry, not the errorDeclaration
+ * restatements.
+ *
+ * Bounds (nothing slow on the loop): the candidate events of a request are
+ * read from the narrowest index a parameter gives (identifier, location,
+ * event ID), else the whole log; more than NODE_QUERY_WALK_MAX candidates
+ * is a 413 (QueryTooLargeException) asking for a narrower query.  Each
+ * candidate costs one card read (no payload); only the page's events are
+ * decoded.
+ */
+#ifndef NODE_QUERY_H
+#define NODE_QUERY_H
+
+#include "ledger_error.h"
+#include "ledger_store.h"
+#include "node_http.h"
+
+#define NODE_QUERY_PER_PAGE 100      /* events per page when perPage is not given */
+#define NODE_QUERY_PER_PAGE_MAX 1000 /* perPage at most */
+#define NODE_QUERY_WALK_MAX 20000    /* candidate events read per request, at most */
+
+typedef struct node_query node_query_t;
+
+/* Query routes over st (which must outlive them), showing its own feed's
+ * events.  LEDGER_ENOMEM. */
+int node_query_new(ledger_store_t *st, node_query_t **out, ledger_err_t *err);
+void node_query_free(node_query_t *q);
+
+/* The route handler (node_http_handler_fn); ctx is the node_query_t. */
+int node_query_handle(void *ctx, const node_http_req_t *req, node_http_resp_t *resp);
+
+#endif
