@@ -57,7 +57,12 @@ WHY="the partners converge" wait_until 20 same_heads "$S" "$P"
 [ "$(grep -c "\"feed\":\"$S_ID\"" "$T/log.json")" -ge 18 ] || fail "own events missing"; ok
 grep -q -v "\"feed\":\"$S_ID\"" "$T/log.json" || fail "the partner's event did not arrive"; ok
 
-python3 - "$B" "$T/export.json" "$T/log.json" "$S_ID" "$PRIV" "$SCHEMA" <<'EOF' || fail "queries"
+# the Python that has jsonschema: the one on PATH, else Debian's (the
+# python3-jsonschema package, which make check-deps installs)
+PYJ=python3
+python3 -c 'import jsonschema' 2>/dev/null || PYJ=/usr/bin/python3
+"$PYJ" -c 'import jsonschema' || fail "no jsonschema for $PYJ (apt-get install python3-jsonschema)"
+"$PYJ" - "$B" "$T/export.json" "$T/log.json" "$S_ID" "$PRIV" "$SCHEMA" <<'EOF' || fail "queries"
 import json, sys, re, urllib.request, urllib.parse, urllib.error
 from datetime import datetime
 import jsonschema
