@@ -127,9 +127,15 @@ int gs1_ai_hex_value(int c)
 
 bool gs1_ai_in_set82(int c)
 {
-    /* digits, letters and !"%&'()*+,-./:;<=>?_ */
-    static const char punct[] = "!\"%&'()*+,-./:;<=>?_";
-    return is_digit(c) || is_alpha(c) || (c > 0 && c < 128 && strchr(punct, c) != NULL);
+    /* digits, letters and !"%&'()*+,-./:;<=>?_ (a table: asked for every
+     * character of every value) */
+    static const bool punct[128] = {
+        ['!'] = true, ['"'] = true, ['%'] = true, ['&'] = true, ['\''] = true, ['('] = true,
+        [')'] = true, ['*'] = true, ['+'] = true, [','] = true, ['-'] = true, ['.'] = true,
+        ['/'] = true, [':'] = true, [';'] = true, ['<'] = true, ['='] = true, ['>'] = true,
+        ['?'] = true, ['_'] = true,
+    };
+    return is_digit(c) || is_alpha(c) || (c > 0 && c < 128 && punct[c]);
 }
 
 bool gs1_ai_in_set39(int c)
@@ -144,11 +150,18 @@ bool gs1_ai_in_set64(int c)
 
 /* ---- lookups ----------------------------------------------------------- */
 
+/* strncmp(tab, ai, len), then longer-is-greater, byte by byte: the names
+ * are two to four digits and looked up on every field, where a call into
+ * libc's strncmp costs more than the comparison. */
 static int cmp_ai(const char *tab, const char *ai, size_t len)
 {
-    int c = strncmp(tab, ai, len);
-    if (c != 0)
-        return c;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char a = (unsigned char)tab[i], b = (unsigned char)ai[i];
+        if (a != b)
+            return a < b ? -1 : 1;
+        if (a == '\0')
+            break;
+    }
     return tab[len] != '\0' ? 1 : 0;
 }
 
@@ -581,17 +594,22 @@ int gs1_ai_dl_quals(const gs1_ai_t *pkey, int alt, char q[3][5])
 
     if (!pkey || !pkey->dlpkey || alt < 0)
         return -1;
+    /* by hand, not strchr / strcspn: the strings are a few bytes and read
+     * for every key */
     s = pkey->dlpkey;
     for (int a = 0; a < alt; a++) {
-        s = strchr(s, '|');
-        if (!s)
+        while (*s && *s != '|')
+            s++;
+        if (!*s)
             return -1;
         s++;
     }
     if (alt > 0 && *s == '\0')
         return -1;
     while (*s && *s != '|' && n < 3) {
-        size_t len = strcspn(s, ",|");
+        size_t len = 0;
+        while (s[len] && s[len] != ',' && s[len] != '|')
+            len++;
         if (len == 0 || len > 4)
             break;
         memcpy(q[n], s, len);
@@ -661,9 +679,15 @@ int gs1_ai_list_add(gs1_ai_list_t *l, const char *ai, const gs1_ai_t *e, const c
 
 const gs1_ai_field_t *gs1_ai_list_find(const gs1_ai_list_t *l, const char *ai)
 {
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->f[i].ai, ai) == 0)
+    /* strcmp by hand: AI names are short, and the lists are searched for
+     * every key qualifier of every key */
+    for (size_t i = 0; i < l->n; i++) {
+        const char *a = l->f[i].ai, *b = ai;
+        while (*a && *a == *b)
+            a++, b++;
+        if (*a == *b)
             return &l->f[i];
+    }
     return NULL;
 }
 

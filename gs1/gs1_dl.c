@@ -380,8 +380,8 @@ bool gs1_dl_looks_like(const char *uri, size_t n, unsigned flags)
 
 int gs1_dl_select(const gs1_ai_list_t *l, gs1_dl_path_t *path, gs1_err_t *err)
 {
-    char q[3][5];
-    int nq, best_alt = -1, best = -1;
+    char q[3][5], bq[3][5];
+    int nq, bn = 0, best = -1;
     size_t i;
 
     for (i = 0; i < l->n; i++)
@@ -399,12 +399,12 @@ int gs1_dl_select(const gs1_ai_list_t *l, gs1_dl_path_t *path, gs1_err_t *err)
             count += gs1_ai_list_find(l, q[k]) != NULL;
         if (count > best) {
             best = count;
-            best_alt = a;
+            bn = nq;
+            memcpy(bq, q, sizeof q);
         }
     }
-    nq = gs1_ai_dl_quals(l->f[i].e, best_alt, q);
-    for (int k = 0; k < nq; k++) {
-        const gs1_ai_field_t *f = gs1_ai_list_find(l, q[k]);
+    for (int k = 0; k < bn; k++) {
+        const gs1_ai_field_t *f = gs1_ai_list_find(l, bq[k]);
         if (f)
             path->qual[path->nqual++] = (size_t)(f - l->f);
     }
@@ -421,6 +421,14 @@ static void put_escaped(obuf_t *b, const char *v, size_t n, bool query)
         obuf_put(b, tmp, len);
 }
 
+/* The characters put_canon() escapes, as a table (a strchr per character
+ * was a tenth of a key's cost). */
+static const bool canon_esc[256] = {
+    ['!'] = true, ['"'] = true, ['#'] = true, ['%'] = true, ['&'] = true, ['('] = true,
+    [')'] = true, ['*'] = true, ['+'] = true, [','] = true, ['/'] = true, [':'] = true,
+    ['<'] = true, ['>'] = true, ['?'] = true,
+};
+
 /* Canonical escaping: ! " # % & ( ) * + , / : < > ? as %XX. */
 static void put_canon(obuf_t *b, const char *v, size_t n)
 {
@@ -428,7 +436,7 @@ static void put_canon(obuf_t *b, const char *v, size_t n)
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)v[i];
-        if (c < 128 && strchr("!\"#%&()*+,/:<>?", c) && c) {
+        if (canon_esc[c]) {
             char e[3] = {'%', hex[c >> 4], hex[c & 15]};
             obuf_put(b, v + run, i - run);
             obuf_put(b, e, 3);

@@ -63,7 +63,7 @@ bool gs1_urn_must_escape(int c, char kind)
     if (kind == 'Y')
         return c == '#' || c == '/';
     if (kind == 'X')
-        return c != 0 && strchr("\"%&/<>?", c) != NULL;
+        return c == '"' || c == '%' || c == '&' || c == '/' || c == '<' || c == '>' || c == '?';
     return false;
 }
 
