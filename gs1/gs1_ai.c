@@ -18,6 +18,7 @@
 #include "gs1_ai.h"
 
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "gs1__ai_table.h"
@@ -150,30 +151,35 @@ bool gs1_ai_in_set64(int c)
 
 /* ---- lookups ----------------------------------------------------------- */
 
-/* strncmp(tab, ai, len), then longer-is-greater, byte by byte: the names
- * are two to four digits and looked up on every field, where a call into
- * libc's strncmp costs more than the comparison. */
-static int cmp_ai(const char *tab, const char *ai, size_t len)
+/* An AI name of up to four characters as one number that orders as the
+ * names do (strcmp: a shorter name before its extensions, the NUL padding
+ * sorting first): the table is searched on every field, and one integer
+ * compare per step is much cheaper than a strncmp. */
+static inline uint32_t ai_word4(const char *s)
 {
-    for (size_t i = 0; i < len; i++) {
-        unsigned char a = (unsigned char)tab[i], b = (unsigned char)ai[i];
-        if (a != b)
-            return a < b ? -1 : 1;
-        if (a == '\0')
-            break;
-    }
-    return tab[len] != '\0' ? 1 : 0;
+    const unsigned char *u = (const unsigned char *)s;
+    return (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 | (uint32_t)u[2] << 8 | u[3];
 }
 
+static uint32_t ai_word(const char *s, size_t len)
+{
+    char b[4] = {0, 0, 0, 0};
+    memcpy(b, s, len < 4 ? len : 4);
+    return ai_word4(b);
+}
+
+/* The entry for ai[0..len), 2 to 4 digits (no NUL among them), or NULL. */
 static const gs1_ai_t *find_exact(const char *ai, size_t len)
 {
+    uint32_t want = ai_word(ai, len);
     size_t lo = 0, hi = NELEM(gs1__ai_table);
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = cmp_ai(gs1__ai_table[mid].ai, ai, len);
-        if (c == 0)
+        /* the table's names are char[5], NUL-padded */
+        uint32_t have = ai_word4(gs1__ai_table[mid].ai);
+        if (have == want)
             return &gs1__ai_table[mid];
-        if (c < 0)
+        if (have < want)
             lo = mid + 1;
         else
             hi = mid;
@@ -576,6 +582,7 @@ int gs1_ai_validate(const char *ai, const gs1_ai_t *e, const char *v, size_t n, 
             return rc;
         for (unsigned k = 0; k < GS1_AI_MAX_LINTS && c->lint[k]; k++)
             if (!((flags & GS1_NO_CHECK_DIGITS) && hash_skips(c->lint[k])) &&
+                !((flags & GS1_CHECK_DIGIT_MADE) && i == 0 && c->lint[k] == GS1_LINT_CSUM) &&
                 (rc = run_lint(&L, c->lint[k], v + p, len)) < 0)
                 return rc;
         p += len;
@@ -612,7 +619,8 @@ int gs1_ai_dl_quals(const gs1_ai_t *pkey, int alt, char q[3][5])
             len++;
         if (len == 0 || len > 4)
             break;
-        memcpy(q[n], s, len);
+        for (size_t k = 0; k < len; k++)
+            q[n][k] = s[k];
         q[n][len] = '\0';
         n++;
         s += len;

@@ -378,10 +378,43 @@ bool gs1_dl_looks_like(const char *uri, size_t n, unsigned flags)
 
 /* ---- output ------------------------------------------------------------ */
 
+/* The key qualifiers of the alternative at *cur of a dlpkey string
+ * ("22,10,21|235"), as gs1_ai_dl_quals() reads alternative a, and *cur
+ * moved to the next alternative (NULL after the last): one pass over the
+ * string for all alternatives, where gs1_ai_dl_quals() starts again from
+ * the front for each.  -1 when there is no alternative a. */
+static int quals_next(const char **cur, int a, char q[3][5])
+{
+    const char *s = *cur, *t;
+    int n = 0;
+    if (!s || (a > 0 && *s == '\0'))
+        return -1;
+    for (t = s; *t && *t != '|' && n < 3;) {
+        size_t len = 0;
+        while (t[len] && t[len] != ',' && t[len] != '|')
+            len++;
+        if (len == 0 || len > 4)
+            break;
+        for (size_t k = 0; k < len; k++)
+            q[n][k] = t[k];
+        q[n][len] = '\0';
+        n++;
+        t += len;
+        if (*t == ',')
+            t++;
+    }
+    while (*s && *s != '|')
+        s++;
+    *cur = *s ? s + 1 : NULL;
+    return n;
+}
+
 int gs1_dl_select(const gs1_ai_list_t *l, gs1_dl_path_t *path, gs1_err_t *err)
 {
-    char q[3][5], bq[3][5];
-    int nq, bn = 0, best = -1;
+    char q[3][5];
+    const char *cur;
+    size_t at[3], best_at[3];
+    int nq, nbest = 0, best = -1;
     size_t i;
 
     for (i = 0; i < l->n; i++)
@@ -393,21 +426,23 @@ int gs1_dl_select(const gs1_ai_list_t *l, gs1_dl_path_t *path, gs1_err_t *err)
                            "GIAI (8004), ...) in the data");
     path->key = i;
     path->nqual = 0;
-    for (int a = 0; (nq = gs1_ai_dl_quals(l->f[i].e, a, q)) >= 0; a++) {
+    /* the alternative with the most qualifiers present, the first of equals */
+    cur = l->f[i].e->dlpkey;
+    for (int a = 0; (nq = quals_next(&cur, a, q)) >= 0; a++) {
         int count = 0;
-        for (int k = 0; k < nq; k++)
-            count += gs1_ai_list_find(l, q[k]) != NULL;
+        for (int k = 0; k < nq; k++) {
+            const gs1_ai_field_t *f = gs1_ai_list_find(l, q[k]);
+            if (f)
+                at[count++] = (size_t)(f - l->f);
+        }
         if (count > best) {
             best = count;
-            bn = nq;
-            memcpy(bq, q, sizeof q);
+            nbest = count;
+            memcpy(best_at, at, (size_t)count * sizeof at[0]);
         }
     }
-    for (int k = 0; k < bn; k++) {
-        const gs1_ai_field_t *f = gs1_ai_list_find(l, bq[k]);
-        if (f)
-            path->qual[path->nqual++] = (size_t)(f - l->f);
-    }
+    for (int k = 0; k < nbest; k++)
+        path->qual[path->nqual++] = best_at[k];
     return 0;
 }
 

@@ -131,7 +131,9 @@ static int urn_to_ai(const char *urn, size_t len, unsigned flags, gs1_ai_list_t 
         memcpy(key + cpl, u.part[1], u.len[1]);
         kn = cpl + u.len[1];
     }
-    if ((rc = add_checked(out, s->key_ai, key, kn, flags, err)) < 0)
+    /* the check digit of a numeric key was computed above */
+    if ((rc = add_checked(out, s->key_ai, key, kn, s->digits ? flags | GS1_CHECK_DIGIT_MADE : flags,
+                          err)) < 0)
         return rc;
     /* SGLN extension 0 means "no extension" (TDS) */
     if (s->ser == GS1_URN_SER_QUAL && !(strcmp(s->name, "sgln") == 0 && sn == 1 && ser[0] == '0') &&
