@@ -226,14 +226,22 @@ const gs1_ai_t *gs1_ai_prefix(const char *s, size_t n)
 
 int gs1_ai_check_digit(const char *s, size_t n)
 {
-    int sum = 0;
-    for (size_t i = 0; i < n; i++) {
-        int d = (unsigned char)s[n - 1 - i] - '0';
-        if (d < 0 || d > 9)
+    /* weights 3, 1, 3, ... from the right, two digits a step */
+    unsigned sum = 0;
+    size_t i = n;
+    while (i > 0) {
+        unsigned d = (unsigned)(unsigned char)s[--i] - '0';
+        if (d > 9)
             return -1;
-        sum += (i % 2 == 0) ? 3 * d : d;
+        sum += 3 * d;
+        if (i == 0)
+            break;
+        d = (unsigned)(unsigned char)s[--i] - '0';
+        if (d > 9)
+            return -1;
+        sum += d;
     }
-    return (10 - sum % 10) % 10;
+    return (int)((10 - sum % 10) % 10);
 }
 
 /* Rank of c among the characters of set 82 in ASCII order (the values of

@@ -176,7 +176,7 @@ int gs1_urn_read_body(const gs1_urn_scheme_t *s, const char *urn, size_t len, si
 
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)urn[i];
-        if (c <= 0x20 || c >= 0x7F)
+        if ((unsigned char)(c - 0x21) >= 0x7F - 0x21) /* c <= 0x20 || c >= 0x7F */
             return gs1_err_set(err, GS1_EINPUT,
                                "EPC URN: byte 0x%02X at position %zu is not allowed", c, i + 1);
     }
