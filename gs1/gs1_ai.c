@@ -517,7 +517,16 @@ static int run_lint(const lctx_t *L, int lint, const char *s, size_t n)
 
 static int check_cset(const lctx_t *L, char cset, const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
+    /* the common sets first, one test per character: only a character that
+     * fails goes on to the loop below, which says why */
+    size_t i = 0;
+    if (cset == 'N')
+        while (i < n && is_digit((unsigned char)s[i]))
+            i++;
+    else if (cset != 'Y' && cset != 'Z')
+        while (i < n && gs1_ai_in_set82((unsigned char)s[i]))
+            i++;
+    for (; i < n; i++) {
         int c = (unsigned char)s[i];
         bool ok;
         const char *what;

@@ -403,7 +403,7 @@ static int quals_next(const char **cur, int a, char q[3][5])
         if (*t == ',')
             t++;
     }
-    while (*s && *s != '|')
+    for (s = t; *s && *s != '|';) /* t: where the qualifiers stopped */
         s++;
     *cur = *s ? s + 1 : NULL;
     return n;
@@ -468,8 +468,10 @@ static const bool canon_esc[256] = {
 static void put_canon(obuf_t *b, const char *v, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
+    size_t run = 0, i = 0;
+    while (i < n && !canon_esc[(unsigned char)v[i]]) /* most values escape nothing */
+        i++;
+    for (; i < n; i++) {
         unsigned char c = (unsigned char)v[i];
         if (canon_esc[c]) {
             char e[3] = {'%', hex[c >> 4], hex[c & 15]};

@@ -100,7 +100,8 @@ static int read_once(const char *uri, size_t n, gs1_key_reading_t *r)
     /* gs1_ident_key trims blanks and refuses long input: not here */
     if (n == 0 || n > GS1_IDENT_MAX_INPUT || strchr(" \t\r\n", uri[n - 1]))
         return 0;
-    if (has_prefix(uri, "urn:epc:id:") || has_prefix(uri, "urn:epc:class:")) {
+    if ((n > 11 && memcmp(uri, "urn:epc:id:", 11) == 0) ||
+        (n > 14 && memcmp(uri, "urn:epc:class:", 14) == 0)) {
         if (gs1_ident_urn_to_ai(uri, n, &l, &cpl, NULL) != 0)
             return 0;
     } else if (is_http(uri, n)) {
