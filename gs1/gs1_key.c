@@ -336,7 +336,7 @@ enum gs1_key_level gs1_key_gtin(const char *key, char gtin[15])
     if (!key || strncmp(key, head, h) != 0)
         return GS1_KEY_NOT_GTIN;
     for (size_t i = 0; i < 14; i++) /* strspn(key + h, digits) == 14, by hand */
-        if (key[h + i] < '0' || key[h + i] > '9')
+        if ((unsigned char)(key[h + i] - '0') > 9)
             return GS1_KEY_NOT_GTIN;
     q = key + h + 14;
     if (*q && *q != '/')
@@ -347,9 +347,9 @@ enum gs1_key_level gs1_key_gtin(const char *key, char gtin[15])
     }
     if (!*q)
         return GS1_KEY_CLASS;
-    if (strncmp(q, "/21/", 4) == 0)
+    if (q[1] == '2' && q[2] == '1' && q[3] == '/') /* "/21/"; q[0] is '/' */
         return GS1_KEY_SERIAL;
-    if (strncmp(q, "/10/", 4) == 0)
+    if (q[1] == '1' && q[2] == '0' && q[3] == '/') /* "/10/" */
         return GS1_KEY_LOT;
     if (strncmp(q, "/235/", 5) == 0)
         return GS1_KEY_TPX;
@@ -378,6 +378,8 @@ int gs1_key_lot(const char *uri, char *out, size_t cap, gs1_err_t *err)
     if (!uri || !out || cap == 0)
         return gs1_err_set(err, GS1_EINVAL, "gs1_key_lot: NULL argument");
     out[0] = '\0';
+    if (uri[0] != 'h' && uri[0] != 'H') /* an EPC URN, most often: no http(s) */
+        return gs1_err_set(err, GS1_ENOTFOUND, "not a Digital Link");
     n = strlen(uri);
     if (!(strncasecmp(uri, "https://", 8) == 0 || strncasecmp(uri, "http://", 7) == 0) ||
         !gs1_dl_looks_like(uri, n, GS1_ALPHAS) ||
