@@ -18,6 +18,7 @@
 #include "gs1_ai.h"
 
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "gs1__ai_table.h"
@@ -127,9 +128,15 @@ int gs1_ai_hex_value(int c)
 
 bool gs1_ai_in_set82(int c)
 {
-    /* digits, letters and !"%&'()*+,-./:;<=>?_ */
-    static const char punct[] = "!\"%&'()*+,-./:;<=>?_";
-    return is_digit(c) || is_alpha(c) || (c > 0 && c < 128 && strchr(punct, c) != NULL);
+    /* digits, letters and !"%&'()*+,-./:;<=>?_ (a table: asked for every
+     * character of every value) */
+    static const bool punct[128] = {
+        ['!'] = true, ['"'] = true, ['%'] = true, ['&'] = true, ['\''] = true, ['('] = true,
+        [')'] = true, ['*'] = true, ['+'] = true, [','] = true, ['-'] = true, ['.'] = true,
+        ['/'] = true, [':'] = true, [';'] = true, ['<'] = true, ['='] = true, ['>'] = true,
+        ['?'] = true, ['_'] = true,
+    };
+    return is_digit(c) || is_alpha(c) || (c > 0 && c < 128 && punct[c]);
 }
 
 bool gs1_ai_in_set39(int c)
@@ -144,23 +151,35 @@ bool gs1_ai_in_set64(int c)
 
 /* ---- lookups ----------------------------------------------------------- */
 
-static int cmp_ai(const char *tab, const char *ai, size_t len)
+/* An AI name of up to four characters as one number that orders as the
+ * names do (strcmp: a shorter name before its extensions, the NUL padding
+ * sorting first): the table is searched on every field, and one integer
+ * compare per step is much cheaper than a strncmp. */
+static inline uint32_t ai_word4(const char *s)
 {
-    int c = strncmp(tab, ai, len);
-    if (c != 0)
-        return c;
-    return tab[len] != '\0' ? 1 : 0;
+    const unsigned char *u = (const unsigned char *)s;
+    return (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 | (uint32_t)u[2] << 8 | u[3];
 }
 
+static uint32_t ai_word(const char *s, size_t len)
+{
+    char b[4] = {0, 0, 0, 0};
+    memcpy(b, s, len < 4 ? len : 4);
+    return ai_word4(b);
+}
+
+/* The entry for ai[0..len), 2 to 4 digits (no NUL among them), or NULL. */
 static const gs1_ai_t *find_exact(const char *ai, size_t len)
 {
+    uint32_t want = ai_word(ai, len);
     size_t lo = 0, hi = NELEM(gs1__ai_table);
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = cmp_ai(gs1__ai_table[mid].ai, ai, len);
-        if (c == 0)
+        /* the table's names are char[5], NUL-padded */
+        uint32_t have = ai_word4(gs1__ai_table[mid].ai);
+        if (have == want)
             return &gs1__ai_table[mid];
-        if (c < 0)
+        if (have < want)
             lo = mid + 1;
         else
             hi = mid;
@@ -207,14 +226,22 @@ const gs1_ai_t *gs1_ai_prefix(const char *s, size_t n)
 
 int gs1_ai_check_digit(const char *s, size_t n)
 {
-    int sum = 0;
-    for (size_t i = 0; i < n; i++) {
-        int d = (unsigned char)s[n - 1 - i] - '0';
-        if (d < 0 || d > 9)
+    /* weights 3, 1, 3, ... from the right, two digits a step */
+    unsigned sum = 0;
+    size_t i = n;
+    while (i > 0) {
+        unsigned d = (unsigned)(unsigned char)s[--i] - '0';
+        if (d > 9)
             return -1;
-        sum += (i % 2 == 0) ? 3 * d : d;
+        sum += 3 * d;
+        if (i == 0)
+            break;
+        d = (unsigned)(unsigned char)s[--i] - '0';
+        if (d > 9)
+            return -1;
+        sum += d;
     }
-    return (10 - sum % 10) % 10;
+    return (int)((10 - sum % 10) % 10);
 }
 
 /* Rank of c among the characters of set 82 in ASCII order (the values of
@@ -490,7 +517,16 @@ static int run_lint(const lctx_t *L, int lint, const char *s, size_t n)
 
 static int check_cset(const lctx_t *L, char cset, const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
+    /* the common sets first, one test per character: only a character that
+     * fails goes on to the loop below, which says why */
+    size_t i = 0;
+    if (cset == 'N')
+        while (i < n && is_digit((unsigned char)s[i]))
+            i++;
+    else if (cset != 'Y' && cset != 'Z')
+        while (i < n && gs1_ai_in_set82((unsigned char)s[i]))
+            i++;
+    for (; i < n; i++) {
         int c = (unsigned char)s[i];
         bool ok;
         const char *what;
@@ -563,6 +599,7 @@ int gs1_ai_validate(const char *ai, const gs1_ai_t *e, const char *v, size_t n, 
             return rc;
         for (unsigned k = 0; k < GS1_AI_MAX_LINTS && c->lint[k]; k++)
             if (!((flags & GS1_NO_CHECK_DIGITS) && hash_skips(c->lint[k])) &&
+                !((flags & GS1_CHECK_DIGIT_MADE) && i == 0 && c->lint[k] == GS1_LINT_CSUM) &&
                 (rc = run_lint(&L, c->lint[k], v + p, len)) < 0)
                 return rc;
         p += len;
@@ -581,20 +618,26 @@ int gs1_ai_dl_quals(const gs1_ai_t *pkey, int alt, char q[3][5])
 
     if (!pkey || !pkey->dlpkey || alt < 0)
         return -1;
+    /* by hand, not strchr / strcspn: the strings are a few bytes and read
+     * for every key */
     s = pkey->dlpkey;
     for (int a = 0; a < alt; a++) {
-        s = strchr(s, '|');
-        if (!s)
+        while (*s && *s != '|')
+            s++;
+        if (!*s)
             return -1;
         s++;
     }
     if (alt > 0 && *s == '\0')
         return -1;
     while (*s && *s != '|' && n < 3) {
-        size_t len = strcspn(s, ",|");
+        size_t len = 0;
+        while (s[len] && s[len] != ',' && s[len] != '|')
+            len++;
         if (len == 0 || len > 4)
             break;
-        memcpy(q[n], s, len);
+        for (size_t k = 0; k < len; k++)
+            q[n][k] = s[k];
         q[n][len] = '\0';
         n++;
         s += len;
@@ -661,9 +704,15 @@ int gs1_ai_list_add(gs1_ai_list_t *l, const char *ai, const gs1_ai_t *e, const c
 
 const gs1_ai_field_t *gs1_ai_list_find(const gs1_ai_list_t *l, const char *ai)
 {
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->f[i].ai, ai) == 0)
+    /* strcmp by hand: AI names are short, and the lists are searched for
+     * every key qualifier of every key */
+    for (size_t i = 0; i < l->n; i++) {
+        const char *a = l->f[i].ai, *b = ai;
+        while (*a && *a == *b)
+            a++, b++;
+        if (*a == *b)
             return &l->f[i];
+    }
     return NULL;
 }
 

@@ -149,7 +149,12 @@ enum {
      * the CPID serial without leading zero (linters csum, csumalpha,
      * gcppos1/2, zero, pieceoftotal, nozeroprefix), as GS1's reference
      * normaliser does not verify them. */
-    GS1_NO_CHECK_DIGITS = 1u << 6
+    GS1_NO_CHECK_DIGITS = 1u << 6,
+    /* gs1_ai_validate() only: the caller computed the check digit that ends
+     * the value's first component (an EPC URN's key: gs1_ident), so the
+     * csum linter of that component is not run again.  Nothing else is
+     * skipped. */
+    GS1_CHECK_DIGIT_MADE = 1u << 7
 };
 
 /* The dictionary release the table was generated from ("2026-01-27"). */
@@ -191,7 +196,7 @@ int gs1_ai_hex_value(int c);
 /* Checks value v[0..n) of AI ai (its digits, for messages; e the entry):
  * length, every component's character set and linters (flags: with
  * GS1_NO_CHECK_DIGITS the linters it names are skipped; other bits are
- * ignored).  0, or
+ * ignored, except GS1_CHECK_DIGIT_MADE).  0, or
  * GS1_EINPUT with a message that names the AI and the position, e.g.
  * "AI (01): check digit is 3, expected 5" or "AI (10): character '~' at
  * position 4 is not in GS1 character set 82". */

@@ -378,10 +378,43 @@ bool gs1_dl_looks_like(const char *uri, size_t n, unsigned flags)
 
 /* ---- output ------------------------------------------------------------ */
 
+/* The key qualifiers of the alternative at *cur of a dlpkey string
+ * ("22,10,21|235"), as gs1_ai_dl_quals() reads alternative a, and *cur
+ * moved to the next alternative (NULL after the last): one pass over the
+ * string for all alternatives, where gs1_ai_dl_quals() starts again from
+ * the front for each.  -1 when there is no alternative a. */
+static int quals_next(const char **cur, int a, char q[3][5])
+{
+    const char *s = *cur, *t;
+    int n = 0;
+    if (!s || (a > 0 && *s == '\0'))
+        return -1;
+    for (t = s; *t && *t != '|' && n < 3;) {
+        size_t len = 0;
+        while (t[len] && t[len] != ',' && t[len] != '|')
+            len++;
+        if (len == 0 || len > 4)
+            break;
+        for (size_t k = 0; k < len; k++)
+            q[n][k] = t[k];
+        q[n][len] = '\0';
+        n++;
+        t += len;
+        if (*t == ',')
+            t++;
+    }
+    for (s = t; *s && *s != '|';) /* t: where the qualifiers stopped */
+        s++;
+    *cur = *s ? s + 1 : NULL;
+    return n;
+}
+
 int gs1_dl_select(const gs1_ai_list_t *l, gs1_dl_path_t *path, gs1_err_t *err)
 {
     char q[3][5];
-    int nq, best_alt = -1, best = -1;
+    const char *cur;
+    size_t at[3], best_at[3];
+    int nq, nbest = 0, best = -1;
     size_t i;
 
     for (i = 0; i < l->n; i++)
@@ -393,21 +426,23 @@ int gs1_dl_select(const gs1_ai_list_t *l, gs1_dl_path_t *path, gs1_err_t *err)
                            "GIAI (8004), ...) in the data");
     path->key = i;
     path->nqual = 0;
-    for (int a = 0; (nq = gs1_ai_dl_quals(l->f[i].e, a, q)) >= 0; a++) {
+    /* the alternative with the most qualifiers present, the first of equals */
+    cur = l->f[i].e->dlpkey;
+    for (int a = 0; (nq = quals_next(&cur, a, q)) >= 0; a++) {
         int count = 0;
-        for (int k = 0; k < nq; k++)
-            count += gs1_ai_list_find(l, q[k]) != NULL;
+        for (int k = 0; k < nq; k++) {
+            const gs1_ai_field_t *f = gs1_ai_list_find(l, q[k]);
+            if (f)
+                at[count++] = (size_t)(f - l->f);
+        }
         if (count > best) {
             best = count;
-            best_alt = a;
+            nbest = count;
+            memcpy(best_at, at, (size_t)count * sizeof at[0]);
         }
     }
-    nq = gs1_ai_dl_quals(l->f[i].e, best_alt, q);
-    for (int k = 0; k < nq; k++) {
-        const gs1_ai_field_t *f = gs1_ai_list_find(l, q[k]);
-        if (f)
-            path->qual[path->nqual++] = (size_t)(f - l->f);
-    }
+    for (int k = 0; k < nbest; k++)
+        path->qual[path->nqual++] = best_at[k];
     return 0;
 }
 
@@ -421,14 +456,24 @@ static void put_escaped(obuf_t *b, const char *v, size_t n, bool query)
         obuf_put(b, tmp, len);
 }
 
+/* The characters put_canon() escapes, as a table (a strchr per character
+ * was a tenth of a key's cost). */
+static const bool canon_esc[256] = {
+    ['!'] = true, ['"'] = true, ['#'] = true, ['%'] = true, ['&'] = true, ['('] = true,
+    [')'] = true, ['*'] = true, ['+'] = true, [','] = true, ['/'] = true, [':'] = true,
+    ['<'] = true, ['>'] = true, ['?'] = true,
+};
+
 /* Canonical escaping: ! " # % & ( ) * + , / : < > ? as %XX. */
 static void put_canon(obuf_t *b, const char *v, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
+    size_t run = 0, i = 0;
+    while (i < n && !canon_esc[(unsigned char)v[i]]) /* most values escape nothing */
+        i++;
+    for (; i < n; i++) {
         unsigned char c = (unsigned char)v[i];
-        if (c < 128 && strchr("!\"#%&()*+,/:<>?", c) && c) {
+        if (canon_esc[c]) {
             char e[3] = {'%', hex[c >> 4], hex[c & 15]};
             obuf_put(b, v + run, i - run);
             obuf_put(b, e, 3);

@@ -25,6 +25,7 @@
 #include "gs1__memo.h"
 #include "gs1__ident.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,10 +48,28 @@ static bool is_hex(int c)
     return gs1_ai_hex_value(c) >= 0;
 }
 
+/* gs1_ai_lookup(ai) for the AI names of gs1_urn's scheme table (static
+ * strings: known by their address), through a small per-thread cache --
+ * a URN's key and qualifier AIs were two table searches per reading. */
+static const gs1_ai_t *lookup_static(const char *ai)
+{
+    static _Thread_local struct {
+        const char *ai;
+        const gs1_ai_t *e;
+    } cache[8];
+    size_t slot = ((uintptr_t)ai >> 2) % 8;
+    if (cache[slot].ai != ai) {
+        cache[slot].e = gs1_ai_lookup(ai, strlen(ai), 0);
+        cache[slot].ai = ai;
+    }
+    return cache[slot].e;
+}
+
+/* ai: a static string of gs1_urn's scheme table */
 static int add_checked(gs1_ai_list_t *l, const char *ai, const char *v, size_t n, unsigned flags,
                        gs1_err_t *err)
 {
-    const gs1_ai_t *e = gs1_ai_lookup(ai, strlen(ai), 0);
+    const gs1_ai_t *e = lookup_static(ai);
     int rc;
     if ((rc = gs1_ai_validate(ai, e, v, n, flags, err)) < 0)
         return gs1_err_prefix(err, "EPC URN");
@@ -131,7 +150,9 @@ static int urn_to_ai(const char *urn, size_t len, unsigned flags, gs1_ai_list_t 
         memcpy(key + cpl, u.part[1], u.len[1]);
         kn = cpl + u.len[1];
     }
-    if ((rc = add_checked(out, s->key_ai, key, kn, flags, err)) < 0)
+    /* the check digit of a numeric key was computed above */
+    if ((rc = add_checked(out, s->key_ai, key, kn, s->digits ? flags | GS1_CHECK_DIGIT_MADE : flags,
+                          err)) < 0)
         return rc;
     /* SGLN extension 0 means "no extension" (TDS) */
     if (s->ser == GS1_URN_SER_QUAL && !(strcmp(s->name, "sgln") == 0 && sn == 1 && ser[0] == '0') &&

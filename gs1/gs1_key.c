@@ -34,11 +34,13 @@ static bool has_prefix(const char *s, const char *pre)
 
 static int key_hash(const char *uri, char *out, size_t out_len, gs1_err_t *err);
 static void reading(const char *uri, size_t n, gs1_key_reading_t *r);
+static int memo_hash(const char *uri, size_t n, char *out, size_t cap, int *rc);
 
 int gs1_key_hash(const char *uri, char *out, size_t out_len, gs1_err_t *err)
 {
     gs1_key_reading_t r;
     size_t n;
+    int rc;
     if (!uri || !out || out_len == 0)
         return gs1_err_set(err, GS1_EINVAL, "gs1_key_hash: NULL argument");
     /* the event hash asks about every value with a '.' in it (times,
@@ -46,7 +48,10 @@ int gs1_key_hash(const char *uri, char *out, size_t out_len, gs1_err_t *err)
      * at once, and kept out of the memo */
     if (!has_prefix(uri, "urn:epc:") && strncasecmp(uri, "http", 4) != 0)
         return key_hash(uri, out, out_len, err);
-    reading(uri, strlen(uri), &r);
+    n = strlen(uri);
+    if (memo_hash(uri, n, out, out_len, &rc))
+        return rc;
+    reading(uri, n, &r);
     if ((r.hash_rc == 0 || r.hash_rc == GS1_ENOTFOUND) && (n = strlen(r.hash)) < out_len) {
         memcpy(out, r.hash, n + 1);
         return r.hash_rc;
@@ -95,7 +100,8 @@ static int read_once(const char *uri, size_t n, gs1_key_reading_t *r)
     /* gs1_ident_key trims blanks and refuses long input: not here */
     if (n == 0 || n > GS1_IDENT_MAX_INPUT || strchr(" \t\r\n", uri[n - 1]))
         return 0;
-    if (has_prefix(uri, "urn:epc:id:") || has_prefix(uri, "urn:epc:class:")) {
+    if ((n > 11 && memcmp(uri, "urn:epc:id:", 11) == 0) ||
+        (n > 14 && memcmp(uri, "urn:epc:class:", 14) == 0)) {
         if (gs1_ident_urn_to_ai(uri, n, &l, &cpl, NULL) != 0)
             return 0;
     } else if (is_http(uri, n)) {
@@ -176,10 +182,32 @@ static void memo_put(read_memo_tab_t *t, uint32_t h, const char *s, size_t n,
     memcpy(m->hash, r->hash, hl + 1);
 }
 
+static _Thread_local read_memo_tab_t memo;
+
+/* gs1_key_hash()'s answer straight from the memo (the event hash asks for
+ * the hash form only: no copy of both readings): 1, out and *rc set, when
+ * the memo holds uri[0..n) with a hash form that is an answer (0 or
+ * GS1_ENOTFOUND) and fits in cap. */
+static int memo_hash(const char *uri, size_t n, char *out, size_t cap, int *rc)
+{
+    uint32_t h = gs1__memo_hash(uri, n);
+    for (int w = 0; w < 2; w++) {
+        read_memo_t *m = memo_slot(&memo, h, w);
+        if (m->used && m->h == h && m->inlen == n && memcmp(m->in, uri, n) == 0) {
+            if (!(m->hash_rc == 0 || m->hash_rc == GS1_ENOTFOUND) || (size_t)m->hashlen >= cap)
+                return 0;
+            m->used = ++memo.clock ? memo.clock : (memo.clock = 1);
+            memcpy(out, m->hash, (size_t)m->hashlen + 1);
+            *rc = m->hash_rc;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* gs1_key_read() for uri of length n, through the per-thread memo. */
 static void reading(const char *uri, size_t n, gs1_key_reading_t *r)
 {
-    static _Thread_local read_memo_tab_t memo;
     uint32_t h = gs1__memo_hash(uri, n);
     if (memo_get(&memo, h, uri, n, r))
         return;
@@ -305,8 +333,11 @@ enum gs1_key_level gs1_key_gtin(const char *key, char gtin[15])
     static const char head[] = GS1_DL_CANON_HOST "/01/";
     const size_t h = sizeof head - 1;
     const char *q;
-    if (!key || strncmp(key, head, h) != 0 || strspn(key + h, "0123456789") != 14)
+    if (!key || strncmp(key, head, h) != 0)
         return GS1_KEY_NOT_GTIN;
+    for (size_t i = 0; i < 14; i++) /* strspn(key + h, digits) == 14, by hand */
+        if ((unsigned char)(key[h + i] - '0') > 9)
+            return GS1_KEY_NOT_GTIN;
     q = key + h + 14;
     if (*q && *q != '/')
         return GS1_KEY_NOT_GTIN;
@@ -316,9 +347,9 @@ enum gs1_key_level gs1_key_gtin(const char *key, char gtin[15])
     }
     if (!*q)
         return GS1_KEY_CLASS;
-    if (strncmp(q, "/21/", 4) == 0)
+    if (q[1] == '2' && q[2] == '1' && q[3] == '/') /* "/21/"; q[0] is '/' */
         return GS1_KEY_SERIAL;
-    if (strncmp(q, "/10/", 4) == 0)
+    if (q[1] == '1' && q[2] == '0' && q[3] == '/') /* "/10/" */
         return GS1_KEY_LOT;
     if (strncmp(q, "/235/", 5) == 0)
         return GS1_KEY_TPX;
@@ -347,6 +378,8 @@ int gs1_key_lot(const char *uri, char *out, size_t cap, gs1_err_t *err)
     if (!uri || !out || cap == 0)
         return gs1_err_set(err, GS1_EINVAL, "gs1_key_lot: NULL argument");
     out[0] = '\0';
+    if (uri[0] != 'h' && uri[0] != 'H') /* an EPC URN, most often: no http(s) */
+        return gs1_err_set(err, GS1_ENOTFOUND, "not a Digital Link");
     n = strlen(uri);
     if (!(strncasecmp(uri, "https://", 8) == 0 || strncasecmp(uri, "http://", 7) == 0) ||
         !gs1_dl_looks_like(uri, n, GS1_ALPHAS) ||

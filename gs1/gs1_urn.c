@@ -11,6 +11,7 @@
  */
 #include "gs1_urn.h"
 
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -63,7 +64,7 @@ bool gs1_urn_must_escape(int c, char kind)
     if (kind == 'Y')
         return c == '#' || c == '/';
     if (kind == 'X')
-        return c != 0 && strchr("\"%&/<>?", c) != NULL;
+        return c == '"' || c == '%' || c == '&' || c == '/' || c == '<' || c == '>' || c == '?';
     return false;
 }
 
@@ -166,6 +167,27 @@ static int unescape(const char *scheme, const char *what, const char *s, size_t 
     return 0;
 }
 
+/* The index of the first byte of s[0..n) outside 0x21..0x7E, or n.  Eight
+ * bytes a step (every URN read is checked whole): a word with a byte below
+ * 0x21, at or above 0x80, or equal to 0x7F stops the fast loop, and the
+ * byte loop finds which. */
+static size_t first_bad_byte(const char *s, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x, del;
+        memcpy(&x, s + i, 8);
+        del = x ^ (ones * 0x7F);
+        if ((((x - ones * 0x21) & ~x) | x | ((del - ones) & ~del)) & highs)
+            break;
+    }
+    for (; i < n; i++)
+        if ((unsigned char)((unsigned char)s[i] - 0x21) >= 0x7F - 0x21) /* <= 0x20 or >= 0x7F */
+            return i;
+    return n;
+}
+
 int gs1_urn_read_body(const gs1_urn_scheme_t *s, const char *urn, size_t len, size_t body,
                       unsigned flags, gs1_urn_t *out, gs1_err_t *err)
 {
@@ -174,12 +196,10 @@ int gs1_urn_read_body(const gs1_urn_scheme_t *s, const char *urn, size_t len, si
     const char *form = s->is_class ? "class" : "id";
     int rc;
 
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)urn[i];
-        if (c <= 0x20 || c >= 0x7F)
-            return gs1_err_set(err, GS1_EINPUT,
-                               "EPC URN: byte 0x%02X at position %zu is not allowed", c, i + 1);
-    }
+    size_t bad = first_bad_byte(urn, len);
+    if (bad < len)
+        return gs1_err_set(err, GS1_EINPUT, "EPC URN: byte 0x%02X at position %zu is not allowed",
+                           (unsigned char)urn[bad], bad + 1);
     out->scheme = s;
     for (size_t i = 0; i < nf; i++) {
         const char *dot = i + 1 < nf ? memchr(p, '.', (size_t)(end - p)) : end;

@@ -651,10 +651,77 @@ static void test_canonical_forms(void **state)
     assert_false(gs1_dl_looks_like("https://x.org/", 14, 0));
 }
 
+/* The primitives issue 13 made cheaper (gs1_ai.c) against plain
+ * reimplementations of what they did before: the table search for every
+ * 2-4 digit name, the check digit, set 82, and GS1_CHECK_DIGIT_MADE
+ * skipping the first component's csum linter and nothing else. */
+static int ref_check_digit(const char *s, size_t n)
+{
+    int sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        int d = (unsigned char)s[n - 1 - i] - '0';
+        if (d < 0 || d > 9)
+            return -1;
+        sum += (i % 2 == 0) ? 3 * d : d;
+    }
+    return (10 - sum % 10) % 10;
+}
+
+static void test_ai_primitives(void **state)
+{
+    (void)state;
+    char name[5], v[24];
+    gs1_err_t err;
+    unsigned seed = 13;
+
+    for (int len = 2; len <= 4; len++) {
+        int lim = len == 2 ? 100 : len == 3 ? 1000 : 10000;
+        for (int x = 0; x < lim; x++) {
+            const gs1_ai_t *want = NULL;
+            snprintf(name, sizeof name, "%0*d", len, x);
+            for (size_t i = 0; i < gs1_ai_count(); i++)
+                if (strcmp(gs1_ai_at(i)->ai, name) == 0)
+                    want = gs1_ai_at(i);
+            assert_ptr_equal(gs1_ai_lookup(name, (size_t)len, 0), want);
+        }
+    }
+    for (int k = 0; k < 20000; k++) {
+        size_t n = (size_t)(k % 21);
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            v[i] = (char)('0' + (seed >> 16) % 10);
+        }
+        if (k % 7 == 0 && n > 0)
+            v[(seed >> 8) % n] = (char)("x/:9"[(seed >> 4) % 4]);
+        assert_int_equal(gs1_ai_check_digit(v, n), ref_check_digit(v, n));
+    }
+    for (int c = -1; c < 256; c++) {
+        bool want = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                    (c > 0 && c < 128 && strchr("!\"%&'()*+,-./:;<=>?_", c));
+        assert_int_equal(gs1_ai_in_set82(c), want);
+    }
+    /* 05412345000013 is right; ...14 is not */
+    const gs1_ai_t *gtin = gs1_ai_lookup("01", 2, 0), *itip = gs1_ai_lookup("8006", 4, 0);
+    assert_int_equal(gs1_ai_validate("01", gtin, "05412345000013", 14, 0, &err), 0);
+    assert_int_equal(gs1_ai_validate("01", gtin, "05412345000014", 14, 0, &err), GS1_EINPUT);
+    assert_non_null(strstr(err.msg, "check digit"));
+    assert_int_equal(
+        gs1_ai_validate("01", gtin, "05412345000014", 14, GS1_CHECK_DIGIT_MADE, &err), 0);
+    /* the other linters still run: ITIP piece 00 of total 00 */
+    assert_int_equal(gs1_ai_validate("8006", itip, "054123450000130000", 18, 0, &err), GS1_EINPUT);
+    assert_int_equal(
+        gs1_ai_validate("8006", itip, "054123450000130000", 18, GS1_CHECK_DIGIT_MADE, &err),
+        GS1_EINPUT);
+    assert_int_equal(
+        gs1_ai_validate("8006", itip, "054123450000140102", 18, GS1_CHECK_DIGIT_MADE, &err), 0);
+    assert_int_equal(gs1_ai_validate("8006", itip, "054123450000140102", 18, 0, &err), GS1_EINPUT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table_matches_dictionary),
+        cmocka_unit_test(test_ai_primitives),
         cmocka_unit_test(test_engine_dl_to_element_string),
         cmocka_unit_test(test_engine_element_string_to_dl),
         cmocka_unit_test(test_engine_escape),

@@ -206,12 +206,58 @@ static void test_small_buffer(void **state)
     assert_string_equal(out, "urn:uuid:1");
 }
 
+/* gs1_key_gtin's levels and gs1_key_lot (both read on every recorded
+ * event: issue 13 took their string calls out). */
+static void test_key_levels(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *key;
+        enum gs1_key_level level;
+    } rows[] = {
+        {"https://id.gs1.org/01/05412345000013", GS1_KEY_CLASS},
+        {"https://id.gs1.org/01/05412345000013/21/abc", GS1_KEY_SERIAL},
+        {"https://id.gs1.org/01/05412345000013/10/L1", GS1_KEY_LOT},
+        {"https://id.gs1.org/01/05412345000013/235/T", GS1_KEY_TPX},
+        {"https://id.gs1.org/01/05412345000013/22/x", GS1_KEY_NOT_GTIN},
+        {"https://id.gs1.org/01/05412345000013/2", GS1_KEY_NOT_GTIN},
+        {"https://id.gs1.org/01/05412345000013/", GS1_KEY_NOT_GTIN},
+        {"https://id.gs1.org/01/054123450000131", GS1_KEY_NOT_GTIN},
+        {"https://id.gs1.org/01/0541234500001", GS1_KEY_NOT_GTIN},
+        {"https://id.gs1.org/01/0541234500001x", GS1_KEY_NOT_GTIN},
+        {"https://id.gs1.org/00/054123450000000018", GS1_KEY_NOT_GTIN},
+        {"urn:epc:id:sgtin:5412345.000001.1", GS1_KEY_NOT_GTIN},
+    };
+    char gtin[15], out[GS1_KEY_HASH_MAX];
+    gs1_err_t err;
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        strcpy(gtin, "unchanged");
+        assert_int_equal(gs1_key_gtin(rows[i].key, gtin), rows[i].level);
+        if (rows[i].level != GS1_KEY_NOT_GTIN)
+            assert_string_equal(gtin, "05412345000013");
+    }
+    assert_int_equal(gs1_key_lot("https://example.com/01/05412345000013/10/L%2F1/21/7", out,
+                                 sizeof out, &err),
+                     0);
+    assert_string_equal(out, "https://id.gs1.org/01/05412345000013/10/L%2F1");
+    assert_int_equal(gs1_key_lot("HTTP://example.com/01/05412345000013/10/L1/21/7", out,
+                                 sizeof out, &err),
+                     0);
+    assert_string_equal(out, "https://id.gs1.org/01/05412345000013/10/L1");
+    assert_int_equal(gs1_key_lot("https://id.gs1.org/01/05412345000013/21/7", out, sizeof out, &err),
+                     GS1_ENOTFOUND);
+    assert_int_equal(gs1_key_lot("urn:epc:id:sgtin:5412345.000001.1", out, sizeof out, &err),
+                     GS1_ENOTFOUND);
+    assert_string_equal(err.msg, "not a Digital Link");
+    assert_int_equal(gs1_key_lot("", out, sizeof out, &err), GS1_ENOTFOUND);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reference_vectors), cmocka_unit_test(test_error_codes),
         cmocka_unit_test(test_more_conversions),  cmocka_unit_test(test_check_uri),
-        cmocka_unit_test(test_small_buffer),
+        cmocka_unit_test(test_small_buffer), cmocka_unit_test(test_key_levels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -388,11 +388,42 @@ static void test_scheme_table(void **state)
     }
 }
 
+/* Every byte outside 0x21..0x7E at every position of a URN is refused
+ * with its value and position (gs1_urn_read_body checks eight bytes a
+ * step: issue 13). */
+static void test_bad_bytes(void **state)
+{
+    (void)state;
+    const char *good = "urn:epc:id:sgtin:5412345.000012.ABCdef-123_456=789xyz";
+    size_t n = strlen(good);
+    char s[128], want[96];
+    gs1_urn_t u;
+    gs1_err_t err;
+    assert_int_equal(gs1_urn_read(good, n, 0, &u, &err), 0);
+    for (int b = 0; b < 256; b++) {
+        if (b >= 0x21 && b <= 0x7E)
+            continue;
+        /* in the body: a bad byte in "urn:epc:id:sgtin:" fails the scheme */
+        for (size_t at = strlen("urn:epc:id:sgtin:"); at < n; at++) {
+            memcpy(s, good, n);
+            s[at] = (char)b;
+            /* a second bad byte further on must not be the one reported */
+            if (at + 9 < n)
+                s[at + 9] = 0x7F;
+            snprintf(want, sizeof want, "EPC URN: byte 0x%02X at position %zu is not allowed", b,
+                     at + 1);
+            assert_int_equal(gs1_urn_read(s, n, 0, &u, &err), GS1_EINPUT);
+            assert_string_equal(err.msg, want);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_two_sides_agree),
         cmocka_unit_test(test_reader),
+        cmocka_unit_test(test_bad_bytes),
         cmocka_unit_test(test_scheme_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
