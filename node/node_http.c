@@ -250,28 +250,36 @@ static int hexval(int c)
     return -1;
 }
 
-/* Decodes s[0..n) (%XX, '+' as space) into out[0..cap); 0 when it fits
- * and has no %00. */
-static int form_decode(const char *s, size_t n, char *out, size_t cap)
+int node_http_pct_decode(const char *s, size_t n, char *out, size_t cap, unsigned flags)
 {
-    size_t j = 0;
+    size_t o = 0;
     for (size_t i = 0; i < n; i++) {
-        int c = (unsigned char)s[i];
-        if (c == '+')
-            c = ' ';
-        else if (c == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            c = hexval(s[i + 1]) * 16 + hexval(s[i + 2]);
+        int c = (unsigned char)s[i], h = -1, l = -1;
+        if (c == '%' && i + 2 < n) {
+            h = hexval(s[i + 1]);
+            l = hexval(s[i + 2]);
+        }
+        if (c == '%' && (h < 0 || l < 0)) {
+            if (!(flags & NODE_HTTP_PCT_LENIENT))
+                return -1; /* lenient: kept as written */
+        } else if (c == '%') {
+            c = h * 16 + l;
             i += 2;
             if (c == 0)
                 return -1;
+        } else if (c == '+' && (flags & NODE_HTTP_PCT_PLUS)) {
+            c = ' ';
         }
-        if (j + 1 >= cap)
+        if (o + 1 >= cap)
             return -1;
-        out[j++] = (char)c;
+        out[o++] = (char)c;
     }
-    out[j] = '\0';
+    out[o] = '\0';
     return 0;
 }
+
+/* node_http_query reads a query string as browsers send it */
+#define FORM (NODE_HTTP_PCT_PLUS | NODE_HTTP_PCT_LENIENT)
 
 int node_http_query(const node_http_req_t *req, const char *name, char *out, size_t cap)
 {
@@ -281,8 +289,10 @@ int node_http_query(const node_http_req_t *req, const char *name, char *out, siz
         const char *amp = strchr(q, '&'), *end = amp ? amp : q + strlen(q);
         const char *eq = memchr(q, '=', (size_t)(end - q));
         const char *kend = eq ? eq : end;
-        if (form_decode(q, (size_t)(kend - q), key, sizeof key) == 0 && !strcmp(key, name))
-            return form_decode(eq ? eq + 1 : end, eq ? (size_t)(end - eq - 1) : 0, out, cap) == 0;
+        if (node_http_pct_decode(q, (size_t)(kend - q), key, sizeof key, FORM) == 0 &&
+            !strcmp(key, name))
+            return node_http_pct_decode(eq ? eq + 1 : end, eq ? (size_t)(end - eq - 1) : 0, out, cap,
+                                        FORM) == 0;
         q = amp ? amp + 1 : NULL;
     }
     return 0;

@@ -75,9 +75,17 @@ typedef struct node_http_req {
  * when the field is repeated. */
 const char *node_http_header(const node_http_req_t *req, const char *name);
 
+/* Percent-decodes s[0..n) into out[0..cap) (NUL-terminated). Flags:
+ * NODE_HTTP_PCT_PLUS: '+' is a space (a query string; else itself, as in
+ * a path); NODE_HTTP_PCT_LENIENT: a '%' not followed by two hex digits is
+ * kept as written (else it is an error). 0, or -1 when it does not fit,
+ * decodes to a NUL or (strict) has a bad escape. */
+enum { NODE_HTTP_PCT_PLUS = 1, NODE_HTTP_PCT_LENIENT = 2 };
+int node_http_pct_decode(const char *s, size_t n, char *out, size_t cap, unsigned flags);
+
 /* The value of query parameter name in req->query, percent-decoded ('+'
- * is a space) into out[0..cap): 1 when present, 0 when absent or it does
- * not fit. */
+ * is a space, a bad escape kept as written) into out[0..cap): 1 when
+ * present, 0 when absent or it does not fit. */
 int node_http_query(const node_http_req_t *req, const char *name, char *out, size_t cap);
 
 /* A response being built by a handler. */

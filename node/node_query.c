@@ -126,42 +126,6 @@ typedef struct q {
 
 /* ---- small things ------------------------------------------------------- */
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Percent-decodes s[0..n) into out (cap bytes); plus: '+' is a space.
- * 0, or -1 when it does not fit, a '%' is not followed by two hex digits,
- * or it decodes to a NUL. */
-static int pct_decode(const char *s, size_t n, char *out, size_t cap, int plus)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        int c = (unsigned char)s[i];
-        if (c == '%') {
-            int h, l;
-            if (i + 2 >= n || (h = hexval(s[i + 1])) < 0 || (l = hexval(s[i + 2])) < 0)
-                return -1;
-            c = h * 16 + l;
-            i += 2;
-            if (c == 0)
-                return -1;
-        } else if (c == '+' && plus)
-            c = ' ';
-        if (o + 1 >= cap)
-            return -1;
-        out[o++] = (char)c;
-    }
-    out[o] = 0;
-    return 0;
-}
 
 static int gs1_headers(node_http_resp_t *resp)
 {
@@ -282,7 +246,7 @@ static int read_query(const node_http_req_t *req, q_t *q, node_http_resp_t *resp
             p++;
             continue;
         }
-        if (pct_decode(p, nl, name, sizeof name, 1))
+        if (node_http_pct_decode(p, nl, name, sizeof name, NODE_HTTP_PCT_PLUS))
             snprintf(name, sizeof name, "%.*s", (int)(nl < 40 ? nl : 40), p);
         for (int i = 0; i < NPARAM; i++)
             if (!strcmp(name, pname[i]))
@@ -294,7 +258,9 @@ static int read_query(const node_http_req_t *req, q_t *q, node_http_resp_t *resp
                              "");
         if (q->given[k])
             return bad_param(resp, name, "%s: given twice%s", "");
-        if (nl == n || pct_decode(p + nl + 1, n - nl - 1, q->val[k], VAL_MAX, 1) || !q->val[k][0])
+        if (nl == n ||
+            node_http_pct_decode(p + nl + 1, n - nl - 1, q->val[k], VAL_MAX, NODE_HTTP_PCT_PLUS) ||
+            !q->val[k][0])
             return bad_param(resp, name,
                              "%s: needs a value (percent-encoded, at most 4096 "
                              "bytes)%s",
@@ -763,7 +729,7 @@ static int answer_event(node_query_t *nq, const char *raw, node_http_resp_t *res
     size_t n = 0;
     ledger_err_t err;
     int rc;
-    if (pct_decode(raw, strlen(raw), id, sizeof id, 0) || !id[0])
+    if (node_http_pct_decode(raw, strlen(raw), id, sizeof id, 0) || !id[0])
         return problem(resp, 400, QPE, "eventID: not a percent-encoded event ID");
     if (!strchr(id, ':'))
         snprintf(full, sizeof full, "ni:///sha-256;%s?ver=CBV2.0", id);
@@ -979,7 +945,7 @@ int node_query_handle(void *ctx, const node_http_req_t *req, node_http_resp_t *r
             rc = bad_param(resp, pname[k], "%s: given in the path already%s", "");
             goto out;
         }
-        if (pct_decode(rest, rlen, q->val[k], VAL_MAX, 0) || !q->val[k][0]) {
+        if (node_http_pct_decode(rest, rlen, q->val[k], VAL_MAX, 0) || !q->val[k][0]) {
             rc =
                 bad_param(resp, pname[k], "%s: the path's value is not percent-encoded text%s", "");
             goto out;

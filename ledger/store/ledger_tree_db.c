@@ -311,46 +311,41 @@ done:
     return rc;
 }
 
-/* Opens the checkpoint note v of feed and checks it against the tree in
- * txn: signed by the feed's key, its origin, a size within the tree, the
- * tree's root at that size.  *size gets its size. */
-static int check_checkpoint(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed,
-                            const MDB_val *v, uint64_t *size, ledger_err_t *err)
+/* Opens a kept checkpoint note v of feed (verify): signed by the feed's
+ * key, of its origin, of a size within the feed's tree; *cp gets it and
+ * root the tree's own root at that size. The message names what (a
+ * checkpoint, or fork evidence) and the feed; a malformed note kept here
+ * is a damaged store: LEDGER_EVERIFY. */
+static int open_kept(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, const MDB_val *v,
+                     const char *what, ledger_checkpoint_t *cp, ledger_tree_hash_t root,
+                     ledger_err_t *err)
 {
     char origin[LEDGER_NOTE_ORIGIN_LEN], hex[2 * LEDGER_FEED_LEN + 1];
-    ledger_checkpoint_t cp;
-    ledger_tree_hash_t root;
     size_t tl;
     uint64_t have;
     tctx_t t = {.st = st, .txn = txn, .feed = feed};
     int rc;
     ledger_note_feed_origin(feed, origin);
     if ((rc = ledger_note_open(v->mv_data, v->mv_size, origin, feed, &tl, err)) ||
-        (rc = ledger_checkpoint_parse(v->mv_data, tl, &cp, err)))
+        (rc = ledger_checkpoint_parse(v->mv_data, tl, cp, err)))
         goto bad;
-    if (strcmp(cp.origin, origin) != 0) {
-        rc = ledger_err_set(err, LEDGER_EVERIFY, "its origin is %s", cp.origin);
+    if (strcmp(cp->origin, origin) != 0) {
+        rc = ledger_err_set(err, LEDGER_EVERIFY, "its origin is %s", cp->origin);
         goto bad;
     }
     if ((rc = ledger__tree_size(st, txn, feed, &have, err)))
         goto bad;
-    if (cp.size == 0 || cp.size > have) {
+    if (cp->size == 0 || cp->size > have) {
         rc = ledger_err_set(err, LEDGER_EVERIFY, "its size %llu is not within the %llu entries held",
-                            (unsigned long long)cp.size, (unsigned long long)have);
+                            (unsigned long long)cp->size, (unsigned long long)have);
         goto bad;
     }
-    if ((rc = ledger_tree_root(cp.size, tree_get, &t, root, err)))
+    if ((rc = ledger_tree_root(cp->size, tree_get, &t, root, err)))
         goto bad;
-    if (memcmp(root, cp.root, LEDGER_TREE_HASH_LEN) != 0) {
-        rc = ledger_err_set(err, LEDGER_EVERIFY, "its root is not the feed's tree at size %llu",
-                            (unsigned long long)cp.size);
-        goto bad;
-    }
-    *size = cp.size;
     return 0;
 bad:
-    ledger_err_prefix(err, "the checkpoint of feed %s", ledger__feed_hex(feed, hex));
-    if (rc == LEDGER_EINPUT) { /* a malformed note kept here: the store is damaged */
+    ledger_err_prefix(err, "%s of feed %s", what, ledger__feed_hex(feed, hex));
+    if (rc == LEDGER_EINPUT) {
         rc = LEDGER_EVERIFY;
         if (err)
             err->code = rc;
@@ -358,56 +353,49 @@ bad:
     return rc;
 }
 
-/* Fork evidence v of feed (verify): a checkpoint signed by the feed's key,
- * of its origin and a size within the tree, whose root is NOT the tree's
- * at that size; and the feed is marked forked. */
+/* The kept checkpoint v of feed: its root is the tree's at its size.
+ * *size gets its size. */
+static int check_checkpoint(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed,
+                            const MDB_val *v, uint64_t *size, ledger_err_t *err)
+{
+    ledger_checkpoint_t cp;
+    ledger_tree_hash_t root;
+    char hex[2 * LEDGER_FEED_LEN + 1];
+    int rc = open_kept(st, txn, feed, v, "the checkpoint", &cp, root, err);
+    if (rc)
+        return rc;
+    if (memcmp(root, cp.root, LEDGER_TREE_HASH_LEN) != 0)
+        return ledger_err_set(err, LEDGER_EVERIFY,
+                              "the checkpoint of feed %s: its root is not the feed's tree at size "
+                              "%llu",
+                              ledger__feed_hex(feed, hex), (unsigned long long)cp.size);
+    *size = cp.size;
+    return 0;
+}
+
+/* Fork evidence v of feed: a checkpoint whose root is NOT the tree's at
+ * its size, of a feed marked forked. */
 static int check_fork_evidence(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed,
                                const MDB_val *v, ledger_err_t *err)
 {
-    char origin[LEDGER_NOTE_ORIGIN_LEN], hex[2 * LEDGER_FEED_LEN + 1];
     ledger_checkpoint_t cp;
     ledger_tree_hash_t root;
-    tctx_t t = {.st = st, .txn = txn, .feed = feed};
     feedrec_t head;
-    uint64_t have;
-    size_t tl;
-    int rc;
-    ledger_note_feed_origin(feed, origin);
-    if ((rc = ledger_note_open(v->mv_data, v->mv_size, origin, feed, &tl, err)) ||
-        (rc = ledger_checkpoint_parse(v->mv_data, tl, &cp, err)))
-        goto bad;
-    if (strcmp(cp.origin, origin) != 0) {
-        rc = ledger_err_set(err, LEDGER_EVERIFY, "its origin is %s", cp.origin);
-        goto bad;
-    }
-    if ((rc = ledger__tree_size(st, txn, feed, &have, err)) ||
-        (rc = ledger__get_feedrec(st, txn, feed, &head, err)))
-        goto bad;
-    if (cp.size == 0 || cp.size > have) {
-        rc = ledger_err_set(err, LEDGER_EVERIFY, "its size %llu is not within the %llu entries held",
-                            (unsigned long long)cp.size, (unsigned long long)have);
-        goto bad;
-    }
-    if ((rc = ledger_tree_root(cp.size, tree_get, &t, root, err)))
-        goto bad;
-    if (memcmp(root, cp.root, LEDGER_TREE_HASH_LEN) == 0) {
-        rc = ledger_err_set(err, LEDGER_EVERIFY,
-                            "it is of the tree held here: it proves no fork");
-        goto bad;
-    }
-    if (!(head.flags & LEDGER_FEED_FORKED)) {
-        rc = ledger_err_set(err, LEDGER_EVERIFY, "the feed is not marked forked");
-        goto bad;
-    }
+    char hex[2 * LEDGER_FEED_LEN + 1];
+    const char *what = "the fork evidence (a checkpoint)";
+    int rc = open_kept(st, txn, feed, v, what, &cp, root, err);
+    if (rc)
+        return rc;
+    if ((rc = ledger__get_feedrec(st, txn, feed, &head, err)))
+        return rc;
+    if (memcmp(root, cp.root, LEDGER_TREE_HASH_LEN) == 0)
+        return ledger_err_set(err, LEDGER_EVERIFY,
+                              "%s of feed %s: it is of the tree held here: it proves no fork", what,
+                              ledger__feed_hex(feed, hex));
+    if (!(head.flags & LEDGER_FEED_FORKED))
+        return ledger_err_set(err, LEDGER_EVERIFY, "%s of feed %s: the feed is not marked forked",
+                              what, ledger__feed_hex(feed, hex));
     return 0;
-bad:
-    ledger_err_prefix(err, "the fork evidence (a checkpoint) of feed %s", ledger__feed_hex(feed, hex));
-    if (rc == LEDGER_EINPUT) {
-        rc = LEDGER_EVERIFY;
-        if (err)
-            err->code = rc;
-    }
-    return rc;
 }
 
 int ledger__checkpoints_verify(ledger_store_t *st, MDB_txn *txn, uint64_t *count,
