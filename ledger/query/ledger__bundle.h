@@ -83,6 +83,14 @@ int ledger__bundle_step(ledger__bv_t *v, const ledger_entry_t *e, const uint8_t 
 /* The payload check of ledger__bundle_step alone: 0 or LEDGER_EVERIFY. */
 int ledger__bundle_payload_check(ledger__bv_t *v, const ledger_entry_t *e, const char *label);
 
+/* Adds the story of one feed item to v->story "feeds" (when v->story is
+ * set): feed, name, proof ("chain" or "tree"), from, to, entries, steps,
+ * disclosed, sealed. Returns the object (borrowed) for the caller to add
+ * to, NULL without a story; LEDGER_ENOMEM in *rc when it cannot. */
+json_t *ledger__bundle_feed_story(ledger__bv_t *v, const uint8_t *feed, const char *proof,
+                                  uint64_t from, uint64_t to, size_t entries, size_t steps,
+                                  size_t disclosed, size_t sealed, int *rc);
+
 /* Gives the sealed steps among v->steps[from..] (one feed's, in seq
  * order) the time of the disclosed step before them in the feed (else the
  * one after). */

@@ -41,7 +41,6 @@ int ledger__bundle_verify_chain(ledger__bv_t *v, ledger_cbor_reader_t *r, const 
     ledger_cbor_reader_t sr;
     ledger_err_t e2;
     char hex[65];
-    json_t *f;
     int rc;
 
     if (ledger_cbor_get_array(r, &nsteps, &e2) || !nsteps)
@@ -147,19 +146,9 @@ int ledger__bundle_verify_chain(ledger__bv_t *v, ledger_cbor_reader_t *r, const 
     if (prev_seq != last_step)
         return ledger__bundle_damaged(v, "a feed's entries go on after its last step", NULL);
     ledger__bundle_place_sealed(v, story_from);
-    if (v->story) {
-        if (!(f = json_object()))
-            return ledger_err_set(v->err, LEDGER_ENOMEM, "out of memory");
-        json_object_set_new(f, "feed", json_string(ledger_hex(feed, LEDGER_FEED_LEN, hex)));
-        json_object_set_new(f, "name", json_string(ledger__bundle_pname(v, feed)));
-        json_object_set_new(f, "proof", json_string("chain"));
-        json_object_set_new(f, "from", json_integer((json_int_t)first));
-        json_object_set_new(f, "to", json_integer((json_int_t)prev_seq));
-        json_object_set_new(f, "entries", json_integer((json_int_t)nent));
-        json_object_set_new(f, "steps", json_integer((json_int_t)nsteps));
-        json_object_set_new(f, "disclosed", json_integer((json_int_t)disclosed));
-        json_object_set_new(f, "sealed", json_integer((json_int_t)sealed));
-        json_array_append_new(json_object_get(v->story, "feeds"), f);
-    }
+    ledger__bundle_feed_story(v, feed, "chain", first, prev_seq, nent, nsteps, disclosed, sealed,
+                              &rc);
+    if (rc)
+        return rc;
     return 0;
 }

@@ -148,24 +148,14 @@ int ledger__bundle_verify_proof(ledger__bv_t *v, ledger_cbor_reader_t *r, const 
         prev = e.h.seq;
     }
     ledger__bundle_place_sealed(v, story_from);
-    if (v->story) {
-        if (!(f = json_object())) {
-            rc = ledger_err_set(v->err, LEDGER_ENOMEM, "out of memory");
-            goto done;
-        }
-        json_object_set_new(f, "feed", json_string(ledger_hex(feed, LEDGER_FEED_LEN, hex)));
-        json_object_set_new(f, "name", json_string(ledger__bundle_pname(v, feed)));
-        json_object_set_new(f, "proof", json_string("tree"));
-        json_object_set_new(f, "from", json_integer((json_int_t)first));
-        json_object_set_new(f, "to", json_integer((json_int_t)prev));
-        json_object_set_new(f, "entries", json_integer((json_int_t)nsteps));
-        json_object_set_new(f, "steps", json_integer((json_int_t)nsteps));
-        json_object_set_new(f, "disclosed", json_integer((json_int_t)disclosed));
-        json_object_set_new(f, "sealed", json_integer((json_int_t)(nsteps - disclosed)));
+    f = ledger__bundle_feed_story(v, feed, "tree", first, prev, nsteps, nsteps, disclosed,
+                                  nsteps - disclosed, &rc);
+    if (rc)
+        goto done;
+    if (f) {
         json_object_set_new(f, "treeSize", json_integer((json_int_t)cp.size));
         json_object_set_new(f, "rootHash", json_string(ledger_hex(cp.root, 32, hex)));
         json_object_set(f, "checkpoint", note);
-        json_array_append_new(json_object_get(v->story, "feeds"), f);
     }
     rc = 0;
 done:

@@ -177,3 +177,28 @@ void ledger__bundle_place_sealed(ledger__bv_t *v, size_t from)
     for (i = from; i < first && first < v->nsteps; i++)
         v->steps[i].when = v->steps[first].when;
 }
+
+json_t *ledger__bundle_feed_story(ledger__bv_t *v, const uint8_t *feed, const char *proof,
+                                  uint64_t from, uint64_t to, size_t entries, size_t steps,
+                                  size_t disclosed, size_t sealed, int *rc)
+{
+    char hex[65];
+    json_t *f;
+    *rc = 0;
+    if (!v->story)
+        return NULL;
+    if (!(f = json_object()) || json_array_append_new(json_object_get(v->story, "feeds"), f)) {
+        *rc = ledger_err_set(v->err, LEDGER_ENOMEM, "out of memory");
+        return NULL;
+    }
+    json_object_set_new(f, "feed", json_string(ledger_hex(feed, LEDGER_FEED_LEN, hex)));
+    json_object_set_new(f, "name", json_string(ledger__bundle_pname(v, feed)));
+    json_object_set_new(f, "proof", json_string(proof));
+    json_object_set_new(f, "from", json_integer((json_int_t)from));
+    json_object_set_new(f, "to", json_integer((json_int_t)to));
+    json_object_set_new(f, "entries", json_integer((json_int_t)entries));
+    json_object_set_new(f, "steps", json_integer((json_int_t)steps));
+    json_object_set_new(f, "disclosed", json_integer((json_int_t)disclosed));
+    json_object_set_new(f, "sealed", json_integer((json_int_t)sealed));
+    return f;
+}

@@ -516,18 +516,16 @@ bad:
     return rc;
 }
 
-int ledger__fork_checkpoint_get(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed,
-                                ledger_buf_t *note, ledger_err_t *err)
+/* The note kept under key[0..klen) of DB_CKPT, appended to note;
+ * LEDGER_ENOTFOUND "no <what> of feed <hex> is kept here". */
+static int get_note(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, const uint8_t *key,
+                    size_t klen, const char *what, ledger_buf_t *note, ledger_err_t *err)
 {
-    uint8_t key[LEDGER_FEED_LEN + 1];
-    MDB_val k = {sizeof key, key}, v;
+    MDB_val k = {klen, (void *)key}, v;
     char hex[2 * LEDGER_FEED_LEN + 1];
-    int rc;
-    fork_key(feed, key);
-    rc = mdb_get(txn, st->dbi[DB_CKPT], &k, &v);
+    int rc = mdb_get(txn, st->dbi[DB_CKPT], &k, &v);
     if (rc == MDB_NOTFOUND)
-        return ledger_err_set(err, LEDGER_ENOTFOUND,
-                              "no checkpoint of another history of feed %s is kept here",
+        return ledger_err_set(err, LEDGER_ENOTFOUND, "no %s of feed %s is kept here", what,
                               ledger__feed_hex(feed, hex));
     if (rc)
         return ledger__lmdb_err(err, rc, "cannot read the checkpoints");
@@ -536,20 +534,18 @@ int ledger__fork_checkpoint_get(ledger_store_t *st, MDB_txn *txn, const uint8_t 
     return 0;
 }
 
+int ledger__fork_checkpoint_get(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed,
+                                ledger_buf_t *note, ledger_err_t *err)
+{
+    uint8_t key[LEDGER_FEED_LEN + 1];
+    fork_key(feed, key);
+    return get_note(st, txn, feed, key, sizeof key, "checkpoint of another history", note, err);
+}
+
 int ledger__checkpoint_get(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed,
                            ledger_buf_t *note, ledger_err_t *err)
 {
-    MDB_val k = {LEDGER_FEED_LEN, (void *)feed}, v;
-    char hex[2 * LEDGER_FEED_LEN + 1];
-    int rc = mdb_get(txn, st->dbi[DB_CKPT], &k, &v);
-    if (rc == MDB_NOTFOUND)
-        return ledger_err_set(err, LEDGER_ENOTFOUND, "no signed checkpoint of feed %s is kept here",
-                              ledger__feed_hex(feed, hex));
-    if (rc)
-        return ledger__lmdb_err(err, rc, "cannot read the checkpoints");
-    if ((rc = ledger_buf_append(note, v.mv_data, v.mv_size)))
-        return ledger_err_set(err, rc, "out of memory");
-    return 0;
+    return get_note(st, txn, feed, feed, LEDGER_FEED_LEN, "signed checkpoint", note, err);
 }
 
 int ledger_store_checkpoint_sign(ledger_store_t *st, const ledger_identity_t *id,
