@@ -405,7 +405,8 @@ contains "$T/pout" "linked entries"
 for b in one chain; do
     tamper flip "$T/$b.keten" "$T/$b-pay.keten" 'b.index(b"commissioning")'
     both_reject "$T/$b-pay.keten" "$AL seq 1: payload does not match its hash"
-    tamper flip "$T/$b.keten" "$T/$b-sig.keten" 'b.index(bytes([0x58, 0x40]), b.index(b"\x58\x76\x88\x01")) + 5'
+    # the entry signature: the 64-byte string right after the 118-byte header
+    tamper flip "$T/$b.keten" "$T/$b-sig.keten" '(lambda h: h + 120 + 5 if b[h + 120:h + 122] == b"\x58\x40" else None)(b.index(b"\x58\x76\x88\x01"))'
     both_reject "$T/$b-sig.keten" "$AL seq 1: entry signature does not verify"
     tamper flip "$T/$b.keten" "$T/$b-csig.keten" 'len(b) - 7'
     both_reject "$T/$b-csig.keten" "bundle signature by $AL does not verify"
