@@ -526,8 +526,11 @@ static int record_files(recorder_t *r, const char **files, size_t nfiles)
             }
             r->source = files[f];
             r->first = 0;
-            prc = ledger_epcis_doc_foreach(bufs[f], lens[f], files[f], pass ? take_event : NULL, r,
-                                           NULL, r->err);
+            /* storing: pass 0 checked the events already, or the store checks
+             * each (LEDGER_APPEND_CHECK) where it reads its identifiers */
+            prc = ledger_epcis_doc_foreach_opts(bufs[f], lens[f], files[f],
+                                                pass ? LEDGER_EPCIS_UNCHECKED : 0,
+                                                pass ? take_event : NULL, r, NULL, r->err);
             if (!prc && pass)
                 prc = flush_chunk(r);
             if (prc)
@@ -617,6 +620,8 @@ int cli_record_main(cli_ctx_t *ctx, int argc, char **argv)
         rc = CLI_EXIT_ENV;
         goto done;
     }
+    if (!use_options && !every_n)
+        flags |= LEDGER_APPEND_CHECK; /* --commit-every checks the files first, whole */
     r->ctx = ctx;
     r->st = ledger_home_store(home);
     r->id = id;

@@ -276,9 +276,11 @@ static json_t *reader_slow(const char *buf, size_t len, const char *source, ledg
     return root;
 }
 
-/* Makes event i self-contained (see the top of this file) and checks it. */
+/* Makes event i self-contained (see the top of this file) and checks it
+ * (unless flags has LEDGER_EPCIS_UNCHECKED). */
 static int prepare_event(json_t *ev, const json_t *root, const json_t *ctx, json_t *shared,
-                         size_t shared_size, const char *source, size_t i, ledger_err_t *err)
+                         size_t shared_size, const char *source, size_t i, unsigned flags,
+                         ledger_err_t *err)
 {
     ledger_epcis__where_t w = {NULL, source, (long)i};
 
@@ -292,6 +294,8 @@ static int prepare_event(json_t *ev, const json_t *root, const json_t *ctx, json
             return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
         }
     }
+    if (flags & LEDGER_EPCIS_UNCHECKED)
+        return 0;
     return ledger_epcis__check_event(ev, &w, shared, shared_size, err);
 }
 
@@ -304,8 +308,8 @@ static json_t *shared_context(json_t *ctx, size_t *size)
     return ctx;
 }
 
-int ledger_epcis_doc_parse(const char *buf, size_t len, const char *source,
-                           ledger_epcis_doc_t **out, ledger_err_t *err)
+static int doc_parse(const char *buf, size_t len, const char *source, unsigned flags,
+                     ledger_epcis_doc_t **out, ledger_err_t *err)
 {
     ledger_epcis_doc_t *doc = NULL;
     json_t *root = NULL, *events = NULL, *ctx = NULL, *shared;
@@ -328,7 +332,7 @@ int ledger_epcis_doc_parse(const char *buf, size_t len, const char *source,
     n = json_array_size(events);
     for (i = 0; i < n; i++)
         if ((rc = prepare_event(json_array_get(events, i), root, ctx, shared, shared_size, source,
-                                i, err)) < 0)
+                                i, flags, err)) < 0)
             goto fail;
     doc = calloc(1, sizeof *doc);
     if (!doc) {
@@ -346,16 +350,23 @@ fail:
     return rc;
 }
 
+int ledger_epcis_doc_parse(const char *buf, size_t len, const char *source,
+                           ledger_epcis_doc_t **out, ledger_err_t *err)
+{
+    return doc_parse(buf, len, source, 0, out, err);
+}
+
 /* The slow way of ledger_epcis_doc_foreach: the whole document in memory;
  * the first skip events were handed to fn already. */
-static int foreach_slow(const char *buf, size_t len, const char *source, ledger_epcis_event_cb fn,
-                        void *ctx, size_t skip, size_t *count, ledger_err_t *err)
+static int foreach_slow(const char *buf, size_t len, const char *source, unsigned flags,
+                        ledger_epcis_event_cb fn, void *ctx, size_t skip, size_t *count,
+                        ledger_err_t *err)
 {
     ledger_epcis_doc_t *doc;
     size_t i;
     int rc;
 
-    if ((rc = ledger_epcis_doc_parse(buf, len, source, &doc, err)) < 0)
+    if ((rc = doc_parse(buf, len, source, flags, &doc, err)) < 0)
         return rc;
     for (i = skip; i < ledger_epcis_doc_count(doc); i++) {
         if (fn && (rc = fn(ledger_epcis_doc_event(doc, i), i, ctx)) < 0)
@@ -381,6 +392,7 @@ typedef struct stream {
     json_t *shared;
     size_t shared_size;
     const char *source;
+    unsigned flags;
     ledger_epcis_event_cb fn;
     void *fn_ctx;
     ledger_err_t *err;
@@ -390,7 +402,8 @@ static int stream_event(json_t *ev, size_t i, void *data)
 {
     const stream_t *st = data;
     int rc =
-        prepare_event(ev, st->root, st->ctx, st->shared, st->shared_size, st->source, i, st->err);
+        prepare_event(ev, st->root, st->ctx, st->shared, st->shared_size, st->source, i,
+                      st->flags, st->err);
 
     if (rc == 0 && st->fn)
         rc = st->fn(ev, i, st->fn_ctx);
@@ -400,6 +413,13 @@ static int stream_event(json_t *ev, size_t i, void *data)
 int ledger_epcis_doc_foreach(const char *buf, size_t len, const char *source,
                              ledger_epcis_event_cb fn, void *fn_ctx, size_t *count,
                              ledger_err_t *err)
+{
+    return ledger_epcis_doc_foreach_opts(buf, len, source, 0, fn, fn_ctx, count, err);
+}
+
+int ledger_epcis_doc_foreach_opts(const char *buf, size_t len, const char *source,
+                                  unsigned flags, ledger_epcis_event_cb fn, void *fn_ctx,
+                                  size_t *count, ledger_err_t *err)
 {
     ledger_json_span_t spans[LIST_N];
     json_t *root = NULL, *events = NULL, *ctx = NULL, *shared;
@@ -418,7 +438,7 @@ int ledger_epcis_doc_foreach(const char *buf, size_t len, const char *source,
     /* the document without its events */
     root = ledger_json_load_skeleton(buf, len, list_paths, LIST_N, spans);
     if (!root)
-        return foreach_slow(buf, len, source, fn, fn_ctx, 0, count, err);
+        return foreach_slow(buf, len, source, flags, fn, fn_ctx, 0, count, err);
     if ((rc = find_events(root, source, &events, &ctx, err)) < 0)
         goto done;
     shared = shared_context(ctx, &shared_size);
@@ -430,15 +450,16 @@ int ledger_epcis_doc_foreach(const char *buf, size_t len, const char *source,
     else if (type && strcmp(type, "EPCISQueryDocument") == 0)
         which = LIST_QUERY;
     if (which < 0) { /* one event */
-        if ((rc = prepare_event(root, root, ctx, shared, shared_size, source, 0, err)) == 0 &&
+        if ((rc = prepare_event(root, root, ctx, shared, shared_size, source, 0, flags, err)) ==
+                0 &&
             (!fn || (rc = fn(root, 0, fn_ctx)) == 0))
             *count = 1;
         goto done;
     }
-    st = (stream_t){root, ctx, shared, shared_size, source, fn, fn_ctx, err};
+    st = (stream_t){root, ctx, shared, shared_size, source, flags, fn, fn_ctx, err};
     rc = ledger_json_array_foreach(&spans[which], stream_event, &st, count);
     if (rc > 0) /* not JSON, or not to the fast reader's taste: jansson decides */
-        rc = foreach_slow(buf, len, source, fn, fn_ctx, *count, count, err);
+        rc = foreach_slow(buf, len, source, flags, fn, fn_ctx, *count, count, err);
 done:
     json_decref(events);
     json_decref(root);
@@ -472,6 +493,26 @@ void ledger_epcis_doc_free(ledger_epcis_doc_t *doc)
 int ledger_epcis_event_check(const json_t *event, const char *where, ledger_err_t *err)
 {
     ledger_epcis__where_t w = {where ? where : "event", NULL, -1};
+    return ledger_epcis__check_event(event, &w, NULL, 0, err);
+}
+
+int ledger_epcis_event_check_memo(const json_t *event, const char *where,
+                                  ledger_epcis_ctx_memo_t *memo, ledger_err_t *err)
+{
+    ledger_epcis__where_t w = {where ? where : "event", NULL, -1};
+    json_t *ctx = json_object_get(event, "@context");
+
+    if (!memo)
+        return ledger_epcis__check_event(event, &w, NULL, 0, err);
+    /* a context not seen last: remembered once it checks whole, the way
+     * a document's shared context is (shared_context) */
+    if (ctx && ctx != memo->ctx && !json_is_string(ctx)) {
+        size_t size;
+        if (shared_context(ctx, &size) == ctx)
+            *memo = (ledger_epcis_ctx_memo_t){ctx, size};
+    }
+    if (ctx && ctx == memo->ctx)
+        return ledger_epcis__check_event(event, &w, ctx, memo->size, err);
     return ledger_epcis__check_event(event, &w, NULL, 0, err);
 }
 

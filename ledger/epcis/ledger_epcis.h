@@ -80,6 +80,21 @@ typedef int (*ledger_epcis_event_cb)(json_t *event, size_t index, void *ctx);
 int ledger_epcis_doc_foreach(const char *buf, size_t len, const char *source,
                              ledger_epcis_event_cb fn, void *ctx, size_t *count, ledger_err_t *err);
 
+/* ledger_epcis_doc_foreach with flags. LEDGER_EPCIS_UNCHECKED: the document
+ * is read and checked as a document, each event made self-contained, but
+ * the events themselves are not checked: fn gets them as written, and the
+ * caller must check each one (ledger_epcis_event_check_memo, with the same
+ * rules and messages) before it relies on it.  For a caller that checks
+ * where the event is used anyway: `keten record` has the store check each
+ * event on the thread that computes its event hash, so that every
+ * identifier is read once (the check's GS1 readings stay in that thread's
+ * memo for the hash and the index keys). *count then counts events handed
+ * to fn. */
+enum { LEDGER_EPCIS_UNCHECKED = 1 };
+int ledger_epcis_doc_foreach_opts(const char *buf, size_t len, const char *source,
+                                  unsigned flags, ledger_epcis_event_cb fn, void *ctx,
+                                  size_t *count, ledger_err_t *err);
+
 /* Number of events in the document. */
 size_t ledger_epcis_doc_count(const ledger_epcis_doc_t *doc);
 
@@ -96,6 +111,22 @@ void ledger_epcis_doc_free(ledger_epcis_doc_t *doc);
 /* Checks one event object alone (as ledger_epcis_doc_parse does for each).
  * where prefixes the message, e.g. "doc.jsonld: event 3". */
 int ledger_epcis_event_check(const json_t *event, const char *where, ledger_err_t *err);
+
+/* ledger_epcis_event_check for a run of events that may share one
+ * "@context" json_t (the events of one document handed over by
+ * ledger_epcis_doc_foreach_opts): *memo remembers the last such value that
+ * was checked whole and its compact size, so that it is checked and
+ * measured once, not once per event.  The answers and messages are those
+ * of ledger_epcis_event_check.  A zeroed memo is empty.  The caller keeps
+ * every remembered value alive and unchanged while the memo is in use
+ * (events hold it, so: zero the memo whenever the events it saw may have
+ * been freed). */
+typedef struct ledger_epcis_ctx_memo {
+    const json_t *ctx; /* borrowed; NULL: empty */
+    size_t size;       /* its compact JSON size */
+} ledger_epcis_ctx_memo_t;
+int ledger_epcis_event_check_memo(const json_t *event, const char *where,
+                                  ledger_epcis_ctx_memo_t *memo, ledger_err_t *err);
 
 /* What the ledger needs to know of a checked event to store and index it.
  * Strings are borrowed from the event (or static) and live as long as it. */

@@ -15,7 +15,9 @@
 #include "ledger_buf.h"
 #include "ledger_store.h"
 
+#ifndef MAP_SIZE /* -DMAP_SIZE=... builds for valgrind, which cannot map 256 GiB */
 #define MAP_SIZE ((size_t)1 << 38) /* 256 GiB of address space, not of disk */
+#endif
 #define KEY_MAX 480                /* longer index keys are replaced by their hash */
 #define FEEDREC_LEN (1 + 8 + LEDGER_HASH_LEN + 8 + 4)
 

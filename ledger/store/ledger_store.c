@@ -358,6 +358,7 @@ typedef struct chain {
     unsigned flags;
     idset_t ids;
     ledger_buf_t hbytes;
+    ledger_epcis_ctx_memo_t ctx_memo; /* LEDGER_APPEND_CHECK: reset per add call */
 } chain_t;
 
 /* Prepares event i into p: everything but the signature and the LMDB puts.
@@ -374,6 +375,14 @@ static void prep_entry(chain_t *ch, MDB_txn *txn, json_t *ev, size_t i, prep_t *
     p->skipped = 0;
     ledger_buf_reset(&p->payload);
     ledger_buf_reset(&p->entry);
+    if (ch->flags & LEDGER_APPEND_CHECK) {
+        /* first, so that the GS1 readings of the check are in this thread's
+         * memo for the event hash and the index keys below */
+        char where[32];
+        snprintf(where, sizeof where, "event %zu", i);
+        if ((p->rc = ledger_epcis_event_check_memo(ev, where, &ch->ctx_memo, err)))
+            return;
+    }
     if ((rc = ledger_epcis_info(ev, &p->info, err)) ||
         (rc = ledger_evhash_compute(ev, NULL, p->hash, err)))
         goto fail;
@@ -664,6 +673,7 @@ int ledger_store_append_add(ledger_append_t *a, json_t **events, size_t n, size_
 
     if (a->failed)
         return ledger_err_set(err, LEDGER_EINVAL, "this append already failed: abort it");
+    a->ch.ctx_memo = (ledger_epcis_ctx_memo_t){0}; /* the events it saw may be gone */
     pl.nslots = threaded ? RING : 1;
     if (!(pl.slot = calloc(pl.nslots, sizeof *pl.slot))) {
         a->failed = 1;

@@ -79,6 +79,11 @@ enum {
     LEDGER_APPEND_SKIP_DUPLICATES = 1, /* skip events whose eventID is stored */
     LEDGER_APPEND_PRIVATE = 2,         /* keep the payloads at home: partners get the
                                           entries sealed (ledger_replica.h) */
+    LEDGER_APPEND_CHECK = 4,           /* the events are not checked yet: check each
+                                          (ledger_epcis_event_check_memo) on the
+                                          thread that hashes it, so that its
+                                          identifiers are read once; a bad one fails
+                                          the call, LEDGER_EINPUT "event N: ..." */
 };
 
 /* What happened to one event of an append call. */

@@ -33,6 +33,42 @@ contains "$T/err" "EPCIS XML is not supported yet"
 expect 0 --home "$T/g" log
 [ ! -s "$T/out" ] || fail "something was recorded from XML"; ok
 
+# -- record has the store check each event (one reading per identifier):
+# the bad event is named as before, a syntax error anywhere is still found
+# first (the document's JSON is read whole before its events), nothing is
+# stored, with and without --commit-every
+python3 - "$T" <<'EOF'
+import json, sys
+t = sys.argv[1]
+def ev(i, epc=None):
+    return {"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
+            "eventTime": "2026-01-01T00:00:00Z", "eventTimeZoneOffset": "+00:00",
+            "epcList": [epc or "urn:epc:id:sgtin:5412345.000001.%d" % i]}
+def doc(evs):
+    return {"@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"],
+            "type": "EPCISDocument", "schemaVersion": "2.0",
+            "creationDate": "2026-01-01T00:00:00Z", "epcisBody": {"eventList": evs}}
+evs = [ev(i) for i in range(3000)]
+evs[1500] = ev(1500, "urn:epc:id:sgtin:5412345.000001")
+json.dump(doc(evs), open(t + "/bad1500.jsonld", "w"))
+small = json.dumps(doc([ev(i) for i in range(2)] + [ev(2, "urn:epc:id:sgtin:5412345.000001")] +
+                       [ev(i) for i in range(3, 6)]))
+# event 5 is not JSON
+cut = small.rindex('{"type"')
+open(t + "/bad2.jsonld", "w").write(small[:cut] + '{"type": "ObjectEvent", ]}}')
+EOF
+expect 0 --home "$T/chk" init --name Check
+expect 3 --home "$T/chk" record "$T/bad1500.jsonld"
+contains "$T/err" "bad1500.jsonld: event 1500: epcList[0]"
+contains "$T/err" "nothing was recorded"
+expect 3 --home "$T/chk" record --commit-every 1000 "$T/bad1500.jsonld"
+contains "$T/err" "bad1500.jsonld: event 1500: epcList[0]"
+contains "$T/err" "nothing was recorded"
+expect 3 --home "$T/chk" record "$T/bad2.jsonld"
+contains "$T/err" "bad2.jsonld: line 1, column 1160: malformed JSON"
+expect 0 --home "$T/chk" log
+[ ! -s "$T/out" ] || fail "bad documents stored events"; ok
+
 # -- progress on a terminal: events and events/s on stderr
 python3 "$GEN" "$T/ev.jsonld" 20000 >/dev/null
 python3 - "$KETEN" "$T/g" "$T/ev.jsonld" "$T/tty.out" <<'EOF' || fail "record on a terminal"
