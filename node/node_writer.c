@@ -134,6 +134,19 @@ out:
     }
     j->rc = rc;
     snprintf(j->msg, sizeof j->msg, "%s", rc ? err.msg : "");
+    if (rc == LEDGER_EEXIST) { /* the store's message is `keten record`'s: no CLI hint here */
+        char *hint = strstr(j->msg, " (use --skip-duplicates");
+        if (hint)
+            *hint = '\0';
+        if (strncmp(j->msg, "document: ", 10)) {
+            size_t n = strlen(j->msg);
+            if (n > sizeof j->msg - 11)
+                n = sizeof j->msg - 11;
+            memmove(j->msg + 10, j->msg, n);
+            memcpy(j->msg, "document: ", 10);
+            j->msg[10 + n] = '\0';
+        }
+    }
     free(f);
     free(j->body);
     j->body = NULL;

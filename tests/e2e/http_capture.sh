@@ -225,7 +225,9 @@ n2 = count()
 again = [ev("E0", 9, "urn:uuid:6f1c0a5e-0000-4000-8000-0000000000ff"), ev("D1", 1, ids[1])]
 job = wait_job(capture(doc(again)))
 assert job["success"] is False, job
-assert ids[1] in job["errors"][0]["detail"] or "already" in job["errors"][0]["detail"], job
+d = job["errors"][0]["detail"]
+assert d.startswith("document: event 1: eventID " + ids[1]) and "already" in d, d
+assert "--skip-duplicates" not in d, d             # no CLI hint over HTTP
 assert job["errors"][0]["status"] == 409, job
 assert count() == n2, "a duplicate capture stored something"
 
