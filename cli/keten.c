@@ -2,7 +2,7 @@
  * (--home, --passphrase-file, --json), then hands over to the command.
  * Commands live in cli_admin.c (init, id, verify), cli_record.c (record)
  * cli_read.c (log, show, export), cli_node.c (network, peer, node,
- * status), cli_ident.c (decode, label) and cli_scan.c (scan). Only this
+ * status), cli_ident.c (decode, label), cli_scan.c (scan) and cli_token.c (token). Only this
  * layer exits the process;
  * the exit codes are in cli_common.h. */
 #include <stdio.h>
@@ -22,6 +22,7 @@
 #include "cli_read.h"
 #include "cli_record.h"
 #include "cli_scan.h"
+#include "cli_token.h"
 #include "cli_trace.h"
 #include "ledger_store.h"
 
@@ -50,6 +51,7 @@ static const command_t commands[] = {
     {"bundle", cli_bundle_main, "write or check a provenance bundle (offline proof of a history)"},
     {"network", cli_network_main, "print the chain's network key (for new partners)"},
     {"peer", cli_peer_main, "list, add or remove the partners this node talks to"},
+    {"token", cli_token_main, "make, list or remove the HTTP server's bearer tokens"},
     {"node", cli_node_main, "run the node: replicate with the partners (foreground)"},
     {"stop", cli_stop_main, "stop the node running on this home (SIGTERM, waits for it)"},
     {"status", cli_status_main, "feeds with their heads, peers with their state"},

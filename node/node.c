@@ -513,6 +513,16 @@ static void http_log(void *ctx, const char *peer, const char *line)
     node_log_from(ctx, peer, "%s", line);
 }
 
+/* A capture stored events: tell the partners now (during an open group
+ * commit, the tick does it right after the commit). */
+static void on_captured(void *ctx, size_t events)
+{
+    node_t *n = ctx;
+    (void)events;
+    if (!n->stopping && !n->ingest)
+        refresh_heads(n);
+}
+
 /* Starts the HTTP server when an address is given (option, else keten.json). */
 static int start_http(node_t *n, ledger_err_t *err)
 {
@@ -540,11 +550,17 @@ static int start_http(node_t *n, ledger_err_t *err)
     rc_conf.name = n->name;
     if ((rc = node_resolve_new(n->st, &rc_conf, &n->resolve, err)) ||
         (rc = node_query_new(n->st, &n->query, err)) ||
+        (rc = node_tokens_open(n->home_path, &n->tokens, err)) ||
+        (rc = node_capture_new(n->loop, n->st, n->id, n->tokens,
+                               hc.limits.body_max ? hc.limits.body_max : NODE_HTTP_BODY_MAX,
+                               on_captured, n, &n->capture, err)) ||
         (rc = node_http_new(n->loop, &hc.limits, http_log, n, &n->http, err)) ||
+        (rc = node_http_route(n->http, node_capture_handle, n->capture, err)) ||
         (rc = node_http_route(n->http, node_query_handle, n->query, err)) ||
         (rc = node_http_route(n->http, node_resolve_handle, n->resolve, err)) ||
         (rc = node_http_listen(n->http, hc.listen, err)))
         return rc;
+    node_query_set_gate(n->query, node_capture_query_gate, n->tokens);
     snprintf(n->http_addr, sizeof n->http_addr, "%s", hc.listen);
     return 0;
 }
@@ -663,6 +679,8 @@ static void stop(node_t *n, const char *why)
         uv_close((uv_handle_t *)&n->listener, close_cb_noop);
     node_http_close(n->http);
     n->http = NULL;
+    node_capture_free(n->capture); /* waits for a capture being stored */
+    n->capture = NULL;
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -760,11 +778,14 @@ fail:
     if (n.listening)
         uv_close((uv_handle_t *)&n.listener, close_cb_noop);
     node_http_close(n.http);
+    node_capture_free(n.capture);
+    n.capture = NULL;
     uv_run(&loop, UV_RUN_DEFAULT);
 out:
     uv_loop_close(&loop);
     node_resolve_free(n.resolve);
     node_query_free(n.query);
+    node_tokens_close(n.tokens);
     if (n.ingest)
         ledger_ingest_abort(n.ingest);
     node_peers_free(&n.peers);

@@ -17,8 +17,11 @@
  *
  * With an HTTP address (opt->http, or "http" in keten.json) the node also
  * serves HTTP on the same loop: the GS1 Digital Link resolver
- * (node_resolve.h); a non-loopback address only when the operator says so
- * (opt->http_expose, "expose": true).
+ * (node_resolve.h), the EPCIS 2.0 query routes (node_query.h) and capture
+ * (node_capture.h: stored by a writer thread, node_writer.h, and pushed to
+ * the partners when committed), with bearer tokens (node_token.h); a
+ * non-loopback address only when the operator says so (opt->http_expose,
+ * "expose": true).
  *
  * Everything runs on one libuv loop in the calling thread; the store is
  * used only from it.  Log lines go to the log stream (stderr), one per

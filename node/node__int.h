@@ -16,6 +16,7 @@
 #include "ledger_replica.h"
 #include "ledger_store.h"
 #include "node.h"
+#include "node_capture.h"
 #include "node_conf.h"
 #include "node_hs.h"
 #include "node_http.h"
@@ -23,6 +24,7 @@
 #include "node_query.h"
 #include "node_resolve.h"
 #include "node_stream.h"
+#include "node_token.h"
 
 #define NODE_QUEUE_MAX (4u * 1024 * 1024) /* bytes queued per connection before pausing */
 #define NODE_BATCH_ENTRIES 4096
@@ -177,6 +179,8 @@ struct node {
     node_http_t *http;       /* the HTTP server, or NULL */
     node_resolve_t *resolve; /* its resolver routes */
     node_query_t *query;     /* its EPCIS query routes */
+    node_capture_t *capture; /* its EPCIS capture routes and the writer thread */
+    node_tokens_t *tokens;   /* the home's bearer tokens (node_token.h) */
     char http_addr[NODE_ADDR_MAX];
     uv_signal_t sigint, sigterm;
     uv_timer_t tick;

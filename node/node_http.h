@@ -1,7 +1,8 @@
 /* node_http.h -- a small HTTP/1.1 server on a libuv loop (the node's own):
  * connections, request parsing, limits, keep-alive and responses.  What a
  * request means is decided by route handlers (node_resolve.h: the GS1
- * Digital Link resolver; later EPCIS capture and query, the product page),
+ * Digital Link resolver; node_query.h, node_capture.h: EPCIS 2.0 query
+ * and capture; later the product page),
  * tried in the order they were added.
  *
  * Parsing is Node.js's http-parser 2.9 (Debian's libhttp-parser-dev): a

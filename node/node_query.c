@@ -39,6 +39,8 @@
 struct node_query {
     ledger_store_t *st;
     uint8_t self[LEDGER_FEED_LEN];
+    node_query_gate_fn gate; /* who may ask (node_capture_query_gate), or NULL */
+    void *gate_ctx;
 };
 
 enum {
@@ -915,13 +917,13 @@ int node_query_handle(void *ctx, const node_http_req_t *req, node_http_resp_t *r
     }
     if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
         if ((rc = node_http_resp_header(resp, "Allow", ALLOW)) ||
-            (rc = node_http_resp_problem(resp, 405,
-                                         "%s is not allowed here: GET or HEAD (capture "
-                                         "is not served yet)",
+            (rc = node_http_resp_problem(resp, 405, "%s is not allowed here: GET or HEAD",
                                          req->method)))
             return rc;
         return 1;
     }
+    if (nq->gate && (rc = nq->gate(nq->gate_ctx, req, resp)))
+        return rc;
     if (route == 2)
         return answer_event(nq, rest, resp);
     if (route == 5)
@@ -969,6 +971,12 @@ int node_query_new(ledger_store_t *st, node_query_t **out, ledger_err_t *err)
     memcpy(q->self, ledger_store_self(st), LEDGER_FEED_LEN);
     *out = q;
     return 0;
+}
+
+void node_query_set_gate(node_query_t *q, node_query_gate_fn fn, void *ctx)
+{
+    q->gate = fn;
+    q->gate_ctx = ctx;
 }
 
 void node_query_free(node_query_t *q)

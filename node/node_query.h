@@ -39,6 +39,11 @@
  *   whose type is EPCIS's QueryParameterException and whose detail names
  *   the parameter.
  *
+ * Who may ask: everyone, unless a gate is set (node_query_set_gate; the
+ * node's asks for a bearer token of scope query once the home has tokens,
+ * node_capture.h).  POST /events is capture (node_capture.h, whose route
+ * comes first).
+ *
  * What is shown: as the resolver, the node's own events only, never one it
  * recorded private, never a sealed entry, not the errorDeclaration
  * restatements.
@@ -67,6 +72,13 @@ typedef struct node_query node_query_t;
  * events.  LEDGER_ENOMEM. */
 int node_query_new(ledger_store_t *st, node_query_t **out, ledger_err_t *err);
 void node_query_free(node_query_t *q);
+
+/* Who may ask: fn is called for every GET or HEAD of these routes before
+ * it is answered (not for OPTIONS); it returns 1 when it answered the
+ * request itself (a refusal: 401, 403), 0 to go on, or a negative error.
+ * NULL (the default): everyone.  The node sets node_capture_query_gate. */
+typedef int (*node_query_gate_fn)(void *ctx, const node_http_req_t *req, node_http_resp_t *resp);
+void node_query_set_gate(node_query_t *q, node_query_gate_fn fn, void *ctx);
 
 /* The route handler (node_http_handler_fn); ctx is the node_query_t. */
 int node_query_handle(void *ctx, const node_http_req_t *req, node_http_resp_t *resp);

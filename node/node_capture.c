@@ -1,0 +1,451 @@
+/* node_capture.c -- the capture routes of node_capture.h.
+ *
+ * A POST is answered on the loop at once: the token is checked, the body
+ * copied into a writer job (node_writer.h) and queued, the job entered in
+ * the table as running, 202.  The writer checks and stores the document on
+ * its thread; when it is done, on_done (on the loop) finds the job in the
+ * table by its captureID and marks it finished, then tells the node
+ * (stored_fn) so that it pushes the new entries to its partners.
+ *
+ * The table is a ring of NODE_CAPTURE_JOBS jobs; the oldest is replaced.
+ * Jobs finish in the order submitted and at most NODE_WRITER_QUEUE_MAX + 1
+ * are unfinished, so only finished jobs are ever replaced. */
+#include "node_capture.h"
+
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "node_writer.h"
+
+#define EXC "https://ref.gs1.org/standards/epcis/2.0.0/#"
+#define ALLOW_CAPTURE "GET, HEAD, POST, OPTIONS"
+#define ALLOW_JOB "GET, HEAD, OPTIONS"
+
+typedef struct job {
+    char id[40];       /* "" when the slot is free */
+    int64_t created, finished; /* unix ms; finished 0 while running */
+    int running, rc;
+    size_t events, stored;
+    uint64_t first_seq, last_seq;
+    char *msg; /* malloc'd, NULL on success */
+} job_t;
+
+typedef struct cjob {
+    node_writer_job_t w;
+    char id[40];
+} cjob_t;
+
+struct node_capture {
+    ledger_store_t *st;
+    node_tokens_t *tokens;
+    node_writer_t *writer;
+    size_t body_max;
+    node_capture_stored_fn stored_fn;
+    void *ctx;
+    job_t jobs[NODE_CAPTURE_JOBS];
+    size_t next; /* the slot the next job takes */
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void rfc3339(int64_t ms, char *out, size_t cap)
+{
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+    char base[32];
+    gmtime_r(&s, &tm);
+    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, cap, "%s.%03dZ", base, (int)(ms % 1000));
+}
+
+static int gs1_headers(node_http_resp_t *resp)
+{
+    int rc;
+    if ((rc = node_http_resp_header(resp, "GS1-EPCIS-Version", "2.0.0")) ||
+        (rc = node_http_resp_header(resp, "GS1-CBV-Version", "2.0.0")) ||
+        (rc = node_http_resp_header(resp, "GS1-EPCIS-Min", "2.0.0")) ||
+        (rc = node_http_resp_header(resp, "GS1-EPCIS-Max", "2.0.0")) ||
+        (rc = node_http_resp_header(resp, "GS1-Vendor-Version", "keten")))
+        return rc;
+    return 0;
+}
+
+static int capture_headers(node_capture_t *c, node_http_resp_t *resp)
+{
+    int rc;
+    if ((rc = node_http_resp_header(resp, "GS1-EPCIS-Capture-Limit", "%d",
+                                    NODE_CAPTURE_EVENTS_MAX)) ||
+        (rc = node_http_resp_header(resp, "GS1-EPCIS-Capture-File-Size-Limit", "%zu",
+                                    c->body_max)) ||
+        (rc = node_http_resp_header(resp, "GS1-Capture-Error-Behaviour", "rollback")))
+        return rc;
+    return 0;
+}
+
+/* An RFC 7807 problem of EPCIS exception type exc. */
+static json_t *problem_json(int status, const char *exc, const char *detail)
+{
+    char type[120];
+    snprintf(type, sizeof type, EXC "%s", exc);
+    json_t *o = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", exc, "status", status,
+                          "detail", detail);
+    if (!o) /* detail not UTF-8 */
+        o = json_pack("{s:s, s:s, s:i}", "type", type, "title", exc, "status", status);
+    return o;
+}
+
+static int problem(node_http_resp_t *resp, int status, const char *exc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int problem(node_http_resp_t *resp, int status, const char *exc, const char *fmt, ...)
+{
+    char d[1200];
+    va_list ap;
+    json_t *o;
+    int rc;
+    va_start(ap, fmt);
+    vsnprintf(d, sizeof d, fmt, ap);
+    va_end(ap);
+    if (!(o = problem_json(status, exc, d)))
+        return LEDGER_ENOMEM;
+    rc = node_http_resp_json(resp, status, "application/problem+json", o);
+    json_decref(o);
+    return rc < 0 ? rc : 1;
+}
+
+/* ---- tokens -------------------------------------------------------------------- */
+
+/* Answers an auth outcome that refuses (1), or 0 for NODE_AUTH_OK. */
+static int refuse(node_tokens_t *t, int outcome, const char *scope, node_http_resp_t *resp)
+{
+    int rc;
+    switch (outcome) {
+    case NODE_AUTH_OK:
+        return 0;
+    case NODE_AUTH_SCOPE:
+        return problem(resp, 403, "SecurityException",
+                       "this token lacks the scope %s: make one with keten token add NAME "
+                       "--scope %s",
+                       scope, scope);
+    case NODE_AUTH_BROKEN:
+        if ((rc = node_http_resp_header(resp, "Retry-After", "5")))
+            return rc;
+        return problem(resp, 503, "SecurityException", "the node cannot read its tokens: %s",
+                       node_tokens_error(t));
+    default:
+        break;
+    }
+    if ((rc = node_http_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"keten\"")))
+        return rc;
+    if (outcome == NODE_AUTH_NOTOKENS)
+        return problem(resp, 401, "SecurityException",
+                       "this node has no tokens yet: run keten --home HOME token add NAME --scope "
+                       "%s, then send Authorization: Bearer TOKEN",
+                       scope);
+    if (outcome == NODE_AUTH_MISSING)
+        return problem(resp, 401, "SecurityException",
+                       "send Authorization: Bearer TOKEN with a token of scope %s", scope);
+    return problem(resp, 401, "SecurityException", "unknown token (removed, or never made here)");
+}
+
+int node_capture_query_gate(void *ctx, const node_http_req_t *req, node_http_resp_t *resp)
+{
+    node_tokens_t *t = ctx;
+    int outcome = node_tokens_check(t, node_http_header(req, "Authorization"), NODE_SCOPE_QUERY,
+                                    NULL);
+    if (outcome == NODE_AUTH_NOTOKENS)
+        return 0; /* no token was ever made: the query routes are open */
+    return refuse(t, outcome, "query", resp);
+}
+
+/* ---- jobs ---------------------------------------------------------------------- */
+
+static job_t *find_job(node_capture_t *c, const char *id)
+{
+    for (size_t i = 0; i < NODE_CAPTURE_JOBS; i++)
+        if (c->jobs[i].id[0] && !strcmp(c->jobs[i].id, id))
+            return &c->jobs[i];
+    return NULL;
+}
+
+static const char *exception_of(int rc)
+{
+    switch (rc) {
+    case LEDGER_EINPUT:
+    case LEDGER_EEXIST:
+        return "ValidationException";
+    case LEDGER_ETOOBIG:
+        return "CaptureLimitExceededException";
+    default:
+        return "ImplementationException";
+    }
+}
+
+static int status_of(int rc)
+{
+    switch (rc) {
+    case LEDGER_EINPUT:
+        return 400;
+    case LEDGER_EEXIST:
+        return 409;
+    case LEDGER_ETOOBIG:
+        return 413;
+    default:
+        return 500;
+    }
+}
+
+static json_t *job_json(const job_t *j)
+{
+    char t[48];
+    json_t *o = json_object(), *errs = json_array();
+    if (!o || !errs) {
+        json_decref(o);
+        json_decref(errs);
+        return NULL;
+    }
+    json_object_set_new(o, "captureID", json_string(j->id));
+    rfc3339(j->created, t, sizeof t);
+    json_object_set_new(o, "createdAt", json_string(t));
+    if (!j->running) {
+        rfc3339(j->finished, t, sizeof t);
+        json_object_set_new(o, "finishedAt", json_string(t));
+    }
+    json_object_set_new(o, "running", json_boolean(j->running));
+    json_object_set_new(o, "success", json_boolean(j->running || j->rc == 0));
+    json_object_set_new(o, "captureErrorBehaviour", json_string("rollback"));
+    if (!j->running && j->rc) {
+        json_t *p = problem_json(status_of(j->rc), exception_of(j->rc), j->msg ? j->msg : "");
+        if (p)
+            json_array_append_new(errs, p);
+    }
+    json_object_set_new(o, "errors", errs);
+    if (!j->running) {
+        json_object_set_new(o, "keten:events", json_integer((json_int_t)j->events));
+        json_object_set_new(o, "keten:stored", json_integer((json_int_t)j->stored));
+        if (j->stored) {
+            json_object_set_new(o, "keten:firstSeq", json_integer((json_int_t)j->first_seq));
+            json_object_set_new(o, "keten:lastSeq", json_integer((json_int_t)j->last_seq));
+        }
+    }
+    return o;
+}
+
+static void on_done(void *ctx, node_writer_job_t *w)
+{
+    node_capture_t *c = ctx;
+    cjob_t *cj = (cjob_t *)w;
+    job_t *j = find_job(c, cj->id);
+    size_t stored = w->rc ? 0 : w->stored;
+    if (j) {
+        j->running = 0;
+        j->finished = now_ms();
+        j->rc = w->rc;
+        j->events = w->events;
+        j->stored = stored;
+        j->first_seq = w->first_seq;
+        j->last_seq = w->last_seq;
+        free(j->msg);
+        j->msg = w->rc ? strdup(w->msg) : NULL;
+    }
+    free(w->body);
+    free(cj);
+    if (stored && c->stored_fn)
+        c->stored_fn(c->ctx, stored);
+}
+
+/* ---- the routes ---------------------------------------------------------------- */
+
+static int json_body(const char *ctype)
+{
+    size_t n;
+    if (!ctype)
+        return 1; /* not said: try */
+    n = strcspn(ctype, ";");
+    while (n && (ctype[n - 1] == ' ' || ctype[n - 1] == '\t'))
+        n--;
+    return (n == 16 && !strncasecmp(ctype, "application/json", 16)) ||
+           (n == 19 && !strncasecmp(ctype, "application/ld+json", 19));
+}
+
+static int post(node_capture_t *c, const node_http_req_t *req, node_http_resp_t *resp,
+                size_t max_events)
+{
+    const char *beh = node_http_header(req, "GS1-Capture-Error-Behaviour");
+    cjob_t *cj;
+    job_t *j;
+    json_t *o;
+    ledger_err_t err;
+    uint8_t raw[12];
+    char hex[25];
+    int rc;
+    if (beh && strcasecmp(beh, "rollback"))
+        return problem(resp, 501, "ImplementationException",
+                       "GS1-Capture-Error-Behaviour %.40s: keten captures all or nothing "
+                       "(rollback) only",
+                       beh);
+    if (!json_body(node_http_header(req, "Content-Type")))
+        return problem(resp, 415, "ValidationException",
+                       "send the document as application/ld+json or application/json");
+    if (!req->body_len)
+        return problem(resp, 400, "ValidationException", "the body is empty: send an EPCISDocument");
+    if (!(cj = calloc(1, sizeof *cj)) || !(cj->w.body = malloc(req->body_len))) {
+        free(cj);
+        return LEDGER_ENOMEM;
+    }
+    memcpy(cj->w.body, req->body, req->body_len);
+    cj->w.len = req->body_len;
+    cj->w.max_events = max_events;
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+    snprintf(cj->id, sizeof cj->id, "c%s", hex);
+    j = &c->jobs[c->next];
+    if (j->id[0] && j->running) { /* cannot happen (see the top); refuse rather than lose it */
+        free(cj->w.body);
+        free(cj);
+        if ((rc = node_http_resp_header(resp, "Retry-After", "1")))
+            return rc;
+        return problem(resp, 503, "ImplementationException", "too many captures running");
+    }
+    if ((rc = node_writer_submit(c->writer, &cj->w, &err))) {
+        free(cj->w.body);
+        free(cj);
+        if ((rc = node_http_resp_header(resp, "Retry-After", "1")))
+            return rc;
+        return problem(resp, 503, "ImplementationException", "%s: try again in a moment",
+                       err.msg);
+    }
+    c->next = (c->next + 1) % NODE_CAPTURE_JOBS;
+    free(j->msg);
+    memset(j, 0, sizeof *j);
+    snprintf(j->id, sizeof j->id, "%s", cj->id);
+    j->created = now_ms();
+    j->running = 1;
+    if ((rc = node_http_resp_header(resp, "Location", "/capture/%s", j->id)))
+        return rc;
+    if (!(o = job_json(j)))
+        return LEDGER_ENOMEM;
+    rc = node_http_resp_json(resp, 202, NULL, o);
+    json_decref(o);
+    return rc < 0 ? rc : 1;
+}
+
+static int list_jobs(node_capture_t *c, node_http_resp_t *resp)
+{
+    json_t *a = json_array();
+    int rc;
+    if (!a)
+        return LEDGER_ENOMEM;
+    for (size_t k = 1; k <= NODE_CAPTURE_JOBS; k++) { /* newest first */
+        const job_t *j = &c->jobs[(c->next + NODE_CAPTURE_JOBS - k) % NODE_CAPTURE_JOBS];
+        json_t *o;
+        if (!j->id[0])
+            continue;
+        if (!(o = job_json(j)) || json_array_append_new(a, o)) {
+            json_decref(a);
+            return LEDGER_ENOMEM;
+        }
+    }
+    rc = node_http_resp_json(resp, 200, NULL, a);
+    json_decref(a);
+    return rc < 0 ? rc : 1;
+}
+
+static int not_allowed(node_http_resp_t *resp, const char *method, const char *allow)
+{
+    int rc;
+    if ((rc = node_http_resp_header(resp, "Allow", "%s", allow)))
+        return rc;
+    return problem(resp, 405, "ImplementationException", "%s is not allowed here: %s", method,
+                   allow);
+}
+
+int node_capture_handle(void *ctx, const node_http_req_t *req, node_http_resp_t *resp)
+{
+    node_capture_t *c = ctx;
+    const char *m = req->method, *id = NULL;
+    int get = !strcmp(m, "GET") || !strcmp(m, "HEAD"), rc;
+    int is_events = !strcmp(req->path, "/events");
+    if (is_events && strcmp(m, "POST"))
+        return 0; /* the query routes' */
+    if (!is_events && strcmp(req->path, "/capture")) {
+        if (strncmp(req->path, "/capture/", 9) || !req->path[9] || strchr(req->path + 9, '/'))
+            return 0;
+        id = req->path + 9;
+    }
+    if ((rc = gs1_headers(resp)) || (rc = capture_headers(c, resp)))
+        return rc;
+    if (!strcmp(m, "OPTIONS")) {
+        if ((rc = node_http_resp_header(resp, "Allow", "%s", id ? ALLOW_JOB : ALLOW_CAPTURE)) ||
+            (rc = node_http_resp_set(resp, 204, NULL, NULL, 0)))
+            return rc;
+        return 1;
+    }
+    if (id ? !get : (!get && strcmp(m, "POST")))
+        return not_allowed(resp, m, id ? ALLOW_JOB : ALLOW_CAPTURE);
+    if ((rc = refuse(c->tokens,
+                     node_tokens_check(c->tokens, node_http_header(req, "Authorization"),
+                                       NODE_SCOPE_CAPTURE, NULL),
+                     "capture", resp)))
+        return rc;
+    if (!strcmp(m, "POST"))
+        return post(c, req, resp, is_events ? 1 : NODE_CAPTURE_EVENTS_MAX);
+    if (!id)
+        return list_jobs(c, resp);
+    {
+        const job_t *j = find_job(c, id);
+        json_t *o;
+        if (!j)
+            return problem(resp, 404, "NoSuchResourceException",
+                           "no capture job %.60s here (jobs are kept in memory: the last %d "
+                           "while the node runs)",
+                           id, NODE_CAPTURE_JOBS);
+        if (!(o = job_json(j)))
+            return LEDGER_ENOMEM;
+        rc = node_http_resp_json(resp, 200, NULL, o);
+        json_decref(o);
+        return rc < 0 ? rc : 1;
+    }
+}
+
+int node_capture_new(uv_loop_t *loop, ledger_store_t *st, const ledger_identity_t *id,
+                     node_tokens_t *tokens, size_t body_max, node_capture_stored_fn stored,
+                     void *ctx, node_capture_t **out, ledger_err_t *err)
+{
+    node_capture_t *c = calloc(1, sizeof *c);
+    int rc;
+    *out = NULL;
+    if (!c)
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    c->st = st;
+    c->tokens = tokens;
+    c->body_max = body_max;
+    c->stored_fn = stored;
+    c->ctx = ctx;
+    if ((rc = node_writer_new(loop, st, id, on_done, c, &c->writer, err))) {
+        free(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+void node_capture_free(node_capture_t *c)
+{
+    if (!c)
+        return;
+    c->stored_fn = NULL;          /* the node is stopping: nothing to push */
+    node_writer_close(c->writer); /* delivers what is left through on_done */
+    for (size_t i = 0; i < NODE_CAPTURE_JOBS; i++)
+        free(c->jobs[i].msg);
+    free(c);
+}

@@ -1,0 +1,295 @@
+/* node_writer.c -- the writer thread of node_writer.h.
+ *
+ * Two lists under one mutex: todo (submitted, FIFO) and done (finished, not
+ * yet handed to the loop).  The thread waits on a condition variable for
+ * todo, runs one job outside the lock (run_job), appends it to done and
+ * calls uv_async_send; the async callback on the loop takes the whole done
+ * list and calls done_fn for each job in order.  uv_async_send coalesces:
+ * one callback may carry several jobs.
+ *
+ * run_job is `keten record`'s path for one file: a first pass of
+ * ledger_epcis_doc_foreach checks every event and counts them (no write
+ * lock taken for a bad document), then a second pass streams the events in
+ * chunks into one open append, committed at the end or aborted on the
+ * first error. */
+#include "node_writer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger_epcis.h"
+
+#define CHUNK 1024
+
+struct node_writer {
+    uv_loop_t *loop;
+    ledger_store_t *st;
+    const ledger_identity_t *id;
+    node_writer_done_fn done_fn;
+    void *ctx;
+    uv_thread_t thread;
+    uv_mutex_t mu;
+    uv_cond_t cv;
+    uv_async_t async;
+    node_writer_job_t *todo, *todo_tail, *done, *done_tail;
+    size_t ntodo;
+    int running; /* the thread has a job out of todo */
+    int stop;
+};
+
+static void push(node_writer_job_t **head, node_writer_job_t **tail, node_writer_job_t *j)
+{
+    j->next_ = NULL;
+    if (*tail)
+        (*tail)->next_ = j;
+    else
+        *head = j;
+    *tail = j;
+}
+
+/* ---- one job (writer thread) ---------------------------------------------- */
+
+typedef struct feed {
+    node_writer_job_t *job;
+    ledger_append_t *append;
+    json_t *chunk[CHUNK];
+    ledger_append_result_t res[CHUNK];
+    size_t n, first;
+    ledger_err_t *err;
+} feed_t;
+
+static int flush(feed_t *f)
+{
+    int rc;
+    if (!f->n)
+        return 0;
+    rc = ledger_store_append_add(f->append, f->chunk, f->n, f->first, f->res, f->err);
+    for (size_t i = 0; i < f->n; i++) {
+        if (!rc && !f->res[i].skipped) {
+            if (!f->job->stored++) {
+                f->job->first_seq = f->res[i].seq;
+                snprintf(f->job->first_id, sizeof f->job->first_id, "%s", f->res[i].event_id);
+            }
+            f->job->last_seq = f->res[i].seq;
+        }
+        json_decref(f->chunk[i]);
+    }
+    f->first += f->n;
+    f->n = 0;
+    return rc;
+}
+
+static int take(json_t *event, size_t index, void *ctx)
+{
+    feed_t *f = ctx;
+    (void)index;
+    f->chunk[f->n++] = json_incref(event);
+    return f->n == CHUNK ? flush(f) : 0;
+}
+
+static void run_job(node_writer_t *w, node_writer_job_t *j)
+{
+    ledger_err_t err;
+    feed_t *f = NULL;
+    size_t count = 0;
+    int rc;
+    ledger_err_clear(&err);
+    j->stored = 0;
+    j->first_seq = j->last_seq = 0;
+    j->first_id[0] = '\0';
+    rc = ledger_epcis_doc_foreach(j->body, j->len, "document", NULL, NULL, &count, &err);
+    j->events = count;
+    if (rc)
+        goto out;
+    if (j->max_events && count > j->max_events) {
+        rc = ledger_err_set(&err, LEDGER_ETOOBIG,
+                            "document: %zu events, more than the %zu this node captures per "
+                            "document (GS1-EPCIS-Capture-Limit): split it",
+                            count, j->max_events);
+        goto out;
+    }
+    if (!(f = calloc(1, sizeof *f))) {
+        rc = ledger_err_set(&err, LEDGER_ENOMEM, "out of memory");
+        goto out;
+    }
+    f->job = j;
+    f->err = &err;
+    if ((rc = ledger_store_append_begin(w->st, w->id, 0, &f->append, &err)))
+        goto out;
+    rc = ledger_epcis_doc_foreach(j->body, j->len, "document", take, f, NULL, &err);
+    if (!rc)
+        rc = flush(f);
+    for (size_t i = 0; i < f->n; i++) /* left in the chunk by a failed add */
+        json_decref(f->chunk[i]);
+    f->n = 0;
+    if (rc) {
+        ledger_store_append_abort(f->append);
+        goto out;
+    }
+    rc = ledger_store_append_commit(f->append, &err);
+out:
+    if (rc) {
+        j->stored = 0;
+        j->first_seq = j->last_seq = 0;
+    }
+    j->rc = rc;
+    snprintf(j->msg, sizeof j->msg, "%s", rc ? err.msg : "");
+    if (rc == LEDGER_EEXIST) { /* the store's message is `keten record`'s: no CLI hint here */
+        char *hint = strstr(j->msg, " (use --skip-duplicates");
+        if (hint)
+            *hint = '\0';
+        if (strncmp(j->msg, "document: ", 10)) {
+            size_t n = strlen(j->msg);
+            if (n > sizeof j->msg - 11)
+                n = sizeof j->msg - 11;
+            memmove(j->msg + 10, j->msg, n);
+            memcpy(j->msg, "document: ", 10);
+            j->msg[10 + n] = '\0';
+        }
+    }
+    free(f);
+    free(j->body);
+    j->body = NULL;
+}
+
+static void thread_main(void *arg)
+{
+    node_writer_t *w = arg;
+    uv_mutex_lock(&w->mu);
+    for (;;) {
+        node_writer_job_t *j;
+        while (!w->todo && !w->stop)
+            uv_cond_wait(&w->cv, &w->mu);
+        if (w->stop)
+            break;
+        j = w->todo;
+        w->todo = j->next_;
+        if (!w->todo)
+            w->todo_tail = NULL;
+        w->ntodo--;
+        w->running = 1;
+        uv_mutex_unlock(&w->mu);
+        run_job(w, j);
+        uv_mutex_lock(&w->mu);
+        w->running = 0;
+        push(&w->done, &w->done_tail, j);
+        uv_async_send(&w->async);
+    }
+    uv_mutex_unlock(&w->mu);
+}
+
+/* ---- the loop side ---------------------------------------------------------- */
+
+static void deliver(node_writer_t *w)
+{
+    node_writer_job_t *j, *next;
+    uv_mutex_lock(&w->mu);
+    j = w->done;
+    w->done = w->done_tail = NULL;
+    uv_mutex_unlock(&w->mu);
+    for (; j; j = next) {
+        next = j->next_;
+        j->next_ = NULL;
+        w->done_fn(w->ctx, j);
+    }
+}
+
+static void on_async(uv_async_t *a)
+{
+    deliver(a->data);
+}
+
+static void free_data(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+int node_writer_new(uv_loop_t *loop, ledger_store_t *st, const ledger_identity_t *id,
+                    node_writer_done_fn done, void *ctx, node_writer_t **out, ledger_err_t *err)
+{
+    node_writer_t *w = calloc(1, sizeof *w);
+    *out = NULL;
+    if (!w)
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    w->loop = loop;
+    w->st = st;
+    w->id = id;
+    w->done_fn = done;
+    w->ctx = ctx;
+    if (uv_mutex_init(&w->mu)) {
+        free(w);
+        return ledger_err_set(err, LEDGER_ENOMEM, "cannot make the writer's mutex");
+    }
+    if (uv_cond_init(&w->cv)) {
+        uv_mutex_destroy(&w->mu);
+        free(w);
+        return ledger_err_set(err, LEDGER_ENOMEM, "cannot make the writer's condition");
+    }
+    uv_async_init(loop, &w->async, on_async);
+    w->async.data = w;
+    if (uv_thread_create(&w->thread, thread_main, w)) {
+        uv_cond_destroy(&w->cv);
+        uv_mutex_destroy(&w->mu);
+        uv_close((uv_handle_t *)&w->async, free_data);
+        return ledger_err_set(err, LEDGER_EIO, "cannot start the writer thread");
+    }
+    *out = w;
+    return 0;
+}
+
+int node_writer_submit(node_writer_t *w, node_writer_job_t *job, ledger_err_t *err)
+{
+    uv_mutex_lock(&w->mu);
+    if (w->ntodo >= NODE_WRITER_QUEUE_MAX || w->stop) {
+        size_t n = w->ntodo;
+        uv_mutex_unlock(&w->mu);
+        return ledger_err_set(err, LEDGER_ETOOBIG, "%zu captures wait to be stored already", n);
+    }
+    push(&w->todo, &w->todo_tail, job);
+    w->ntodo++;
+    uv_cond_signal(&w->cv);
+    uv_mutex_unlock(&w->mu);
+    return 0;
+}
+
+size_t node_writer_pending(const node_writer_t *w)
+{
+    size_t n;
+    uv_mutex_lock((uv_mutex_t *)&w->mu);
+    n = w->ntodo + (size_t)w->running;
+    uv_mutex_unlock((uv_mutex_t *)&w->mu);
+    return n;
+}
+
+static void on_closed(uv_handle_t *h)
+{
+    node_writer_t *w = h->data;
+    uv_cond_destroy(&w->cv);
+    uv_mutex_destroy(&w->mu);
+    free(w);
+}
+
+void node_writer_close(node_writer_t *w)
+{
+    node_writer_job_t *j, *next;
+    if (!w)
+        return;
+    uv_mutex_lock(&w->mu);
+    w->stop = 1;
+    uv_cond_signal(&w->cv);
+    uv_mutex_unlock(&w->mu);
+    uv_thread_join(&w->thread);
+    deliver(w);
+    for (j = w->todo; j; j = next) { /* never run */
+        next = j->next_;
+        j->next_ = NULL;
+        j->rc = LEDGER_EIO;
+        snprintf(j->msg, sizeof j->msg, "the node stopped before this capture was stored");
+        free(j->body);
+        j->body = NULL;
+        w->done_fn(w->ctx, j);
+    }
+    w->todo = w->todo_tail = NULL;
+    w->ntodo = 0;
+    uv_close((uv_handle_t *)&w->async, on_closed);
+}

@@ -1,0 +1,84 @@
+/* node_writer.h -- the node's writer: stores captured EPCIS documents into
+ * the own feed on a thread of its own, so that checking, hashing, signing
+ * and LMDB's fsync never run on the libuv loop.
+ *
+ * One thread per writer, one job at a time, in the order submitted (LMDB
+ * has one writer per store anyway).  A job is a whole document (any shape
+ * ledger_epcis_doc_foreach reads: EPCISDocument, EPCISQueryDocument, an
+ * array of events, one event); it is stored as `keten record` stores a
+ * file: every event checked first (nothing is written for a bad document),
+ * then all events in one append transaction (ledger_store_append_begin /
+ * add / commit), all or nothing.  An event whose eventID is stored already
+ * fails the job (LEDGER_EEXIST) and nothing of it is stored, as `keten
+ * record` without --skip-duplicates does.
+ *
+ * When a job is done the writer wakes the loop (uv_async) and done_fn is
+ * called on the loop thread with the job, which then belongs to the caller
+ * again.
+ *
+ * The store handle: the writer appends through the node's own
+ * ledger_store_t, from its thread, while the loop reads through it.  LMDB
+ * forbids opening one environment twice in one process (the second open
+ * re-initialises the lock table the first one uses; closing it drops the
+ * process's locks), so a second handle is not an option.  The append calls
+ * use only the environment (thread-safe, MDB_NOTLS), the handle's fields
+ * fixed at open, and their own write transaction, never the handle's
+ * cached read transaction, which stays the loop's.  The loop's own writes
+ * (the replication group commit) and the writer's take turns on LMDB's
+ * writer lock, as with a `keten record` in another process.
+ */
+#ifndef NODE_WRITER_H
+#define NODE_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "ledger_error.h"
+#include "ledger_identity.h"
+#include "ledger_store.h"
+
+#define NODE_WRITER_QUEUE_MAX 16 /* jobs waiting (not counting the one running), at most */
+
+typedef struct node_writer_job {
+    /* in: set by the caller */
+    char *body;        /* the document (malloc'd; the writer frees it when done, sets NULL) */
+    size_t len;
+    size_t max_events; /* more events than this fail the job (LEDGER_ETOOBIG); 0: no bound */
+    void *user;        /* the caller's */
+    /* out: set by the writer before done_fn */
+    int rc;            /* 0: stored; else a LEDGER_E* code and msg */
+    char msg[1024];    /* what went wrong, naming the event ("event 3: ...") */
+    size_t events;     /* events in the document (those checked before a failure) */
+    size_t stored;     /* events stored (0 on failure) */
+    uint64_t first_seq, last_seq; /* their seqs in the own feed */
+    char first_id[520];           /* the first event's eventID (its own, or its hash) */
+    /* private */
+    struct node_writer_job *next_;
+} node_writer_job_t;
+
+/* Called on the loop thread for every job submitted, once it is done (or
+ * dropped by node_writer_close: rc LEDGER_EIO). */
+typedef void (*node_writer_done_fn)(void *ctx, node_writer_job_t *job);
+
+typedef struct node_writer node_writer_t;
+
+/* A writer appending to st (own feed) signed with id; both must outlive it.
+ * LEDGER_ENOMEM, LEDGER_EIO (no thread). */
+int node_writer_new(uv_loop_t *loop, ledger_store_t *st, const ledger_identity_t *id,
+                    node_writer_done_fn done, void *ctx, node_writer_t **out, ledger_err_t *err);
+
+/* Queues job (the writer owns it until done_fn).  LEDGER_ETOOBIG when
+ * NODE_WRITER_QUEUE_MAX jobs wait already (the job stays the caller's). */
+int node_writer_submit(node_writer_t *w, node_writer_job_t *job, ledger_err_t *err);
+
+/* Jobs waiting or running. */
+size_t node_writer_pending(const node_writer_t *w);
+
+/* Stops the writer: waits for the running job to finish (blocking the
+ * caller that long), calls done_fn for every job not delivered yet (those
+ * never run with rc LEDGER_EIO), then frees itself once libuv closed its
+ * handle (run the loop).  NULL is fine. */
+void node_writer_close(node_writer_t *w);
+
+#endif

@@ -1,0 +1,350 @@
+#!/usr/bin/env bash
+# EPCIS 2.0 capture over HTTP with bearer tokens (docs/http.md "Capture",
+# "Tokens"; node/node_capture.h, node_token.h, node_writer.h) through the
+# real `keten node --http` on 127.0.0.1 with free ports, replicating with a
+# partner:
+#   - keten token add/list/remove; a running node sees each change at once
+#     (no restart); tokens.json holds hashes only, mode 0600;
+#   - the rule: no tokens -> queries open, capture 401 (saying keten token
+#     add); tokens -> /events needs scope query (401 without or with an
+#     unknown token, WWW-Authenticate: Bearer; 403 without the scope),
+#     /capture needs scope capture; the resolver stays public; after every
+#     token is removed the queries stay closed;
+#   - POST /capture -> 202 + Location -> GET /capture/{id} until done ->
+#     success; the CaptureJob validated against the openapi's schema;
+#     GET /events finds the events; the partner node receives them;
+#   - a bad document: job failed, the error names the event, nothing stored;
+#   - the same eventIDs again: job failed (as keten record: refused),
+#     nothing stored; a body over the limit: 413; more events than
+#     GS1-EPCIS-Capture-Limit: job failed (CaptureLimitExceededException);
+#   - two captures at once: both stored; POST /events with one event;
+#     GS1-Capture-Error-Behaviour: proceed -> 501; OPTIONS announces the limits.
+set -eu
+. "$(dirname "$0")/nodelib.bash"
+OPENAPI="$KETEN_SHARED/conformance/epcis-schema/REST-Bindings/openapi.json"
+S=$T/s P=$T/p
+
+partners "$S" Slachthuis "$P" Verwerker
+S_ID=$(id_of "$S")
+# a bigger body limit, to reach the event-count limit below it
+python3 - "$S/keten.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["http"] = {"maxBodyBytes": 4194304}
+json.dump(d, open(sys.argv[1], "w"))
+EOF
+expect 0 --home "$S" token list
+contains "$T/out" "no tokens"
+[ ! -e "$S/tokens.json" ] || fail "token list made tokens.json"; ok
+
+HPORT=$(free_port)
+B="http://127.0.0.1:$HPORT"
+start_node "$P" "$LISTEN_PORT"
+"$KETEN" --home "$S" node --http "127.0.0.1:$HPORT" 2>>"$S.log" &
+NODE_PIDS+=($!)
+up() { curl -s -o /dev/null "$B/eventTypes"; }
+WHY="the HTTP server answers" wait_until 10 up
+
+PYJ=python3
+python3 -c 'import jsonschema' 2>/dev/null || PYJ=/usr/bin/python3
+"$PYJ" -c 'import jsonschema' || fail "no jsonschema for $PYJ (apt-get install python3-jsonschema)"
+
+# phase 1: no token was ever made
+"$PYJ" - "$B" <<'EOF' || fail "before tokens"
+import sys, urllib.request, urllib.error, json
+base = sys.argv[1]
+def req(method, path, body=None, headers={}):
+    r = urllib.request.Request(base + path, data=body, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(r) as a:
+            return a.status, dict(a.headers), a.read()
+    except urllib.error.HTTPError as h:
+        return h.code, dict(h.headers), h.read()
+st, h, b = req("GET", "/events")
+assert st == 200, (st, b)                       # queries open
+st, h, b = req("POST", "/capture", b'{"type":"ObjectEvent"}', {"Content-Type": "application/ld+json"})
+assert st == 401, (st, b)
+assert h.get("WWW-Authenticate", "").startswith("Bearer"), h
+assert "keten --home HOME token add" in json.loads(b)["detail"], b
+EOF
+ok
+
+# tokens made while the node runs
+T_ALL=$("$KETEN" --home "$S" token add erp --scope capture,query 2>"$T/err") || fail "token add erp"
+contains "$T/err" "shown this once"
+T_CAP=$("$KETEN" --home "$S" token add wms --scope capture 2>/dev/null) || fail "token add wms"
+T_RD=$("$KETEN" --home "$S" token add viewer --scope query 2>/dev/null) || fail "token add viewer"
+[[ "$T_ALL" =~ ^keten_[A-Za-z0-9_-]{43}$ ]] || fail "token format: $T_ALL"; ok
+[ "$T_ALL" != "$T_CAP" ] || fail "two tokens alike"; ok
+expect 0 --home "$S" token list
+contains "$T/out" "erp"
+contains "$T/out" "capture,query"
+contains "$T/out" "viewer"
+! grep -qF "$T_ALL" "$T/out" || fail "token list shows a token"; ok
+! grep -qF "$T_ALL" "$S/tokens.json" || fail "tokens.json holds a token itself"; ok
+[ "$(stat -c %a "$S/tokens.json")" = 600 ] || fail "tokens.json is not 0600"; ok
+expect 3 --home "$S" token add erp --scope query          # the name is taken
+expect 2 --home "$S" token add x --scope delete           # no such scope
+expect 0 --home "$S" token list --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [t["name"] for t in d]==["erp","wms","viewer"], d' "$T/out" || fail "token list --json"; ok
+
+N0=$(nlines "$S")
+"$PYJ" - "$B" "$T_ALL" "$T_CAP" "$T_RD" "$OPENAPI" "$S_ID" "$T" <<'EOF' || fail "capture"
+import sys, json, time, threading, urllib.request, urllib.error, subprocess
+import jsonschema
+base, t_all, t_cap, t_rd, openapi, me, tmp = sys.argv[1:8]
+api = json.load(open(openapi))
+# The openapi's CaptureJob says "errors" or "errorFile" with a oneOf of two
+# subschemas that only describe properties: every object matches both, so
+# as written no job can validate.  What it means is that one of the two is
+# present: each branch gets its "required".
+branches = api["components"]["schemas"]["CaptureJob"]["allOf"][1]["oneOf"]
+for br in branches:
+    br["required"] = list(br["properties"])
+job_schema = {"$ref": "#/components/schemas/CaptureJob", "components": api["components"]}
+jobv = jsonschema.Draft7Validator(job_schema, format_checker=jsonschema.FormatChecker())
+
+def req(method, path, body=None, token=None, ctype="application/ld+json", headers=None):
+    hd = dict(headers or {})
+    if token:
+        hd["Authorization"] = "Bearer " + token
+    if body is not None and ctype:
+        hd["Content-Type"] = ctype
+    r = urllib.request.Request(base + path, data=body, method=method, headers=hd)
+    try:
+        with urllib.request.urlopen(r, timeout=30) as a:
+            return a.status, dict(a.headers), a.read()
+    except urllib.error.HTTPError as h:
+        return h.code, dict(h.headers), h.read()
+
+CTX = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
+def ev(serial, minute, eid=None, epc=None):
+    e = {"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
+         "eventTime": "2025-12-01T%02d:%02d:00Z" % (10 + minute // 60 % 10, minute % 60), "eventTimeZoneOffset": "+00:00",
+         "epcList": [epc or "urn:epc:id:sgtin:5412345.000012.%s" % serial]}
+    if eid:
+        e["eventID"] = eid
+    return e
+def doc(events):
+    return json.dumps({"@context": CTX, "type": "EPCISDocument", "schemaVersion": "2.0",
+                       "creationDate": "2025-12-01T11:00:00Z",
+                       "epcisBody": {"eventList": events}}).encode()
+
+def capture(body, token=t_cap, **kw):
+    st, h, b = req("POST", "/capture", body, token, **kw)
+    assert st == 202, (st, b)
+    loc = h["Location"]
+    assert loc.startswith("/capture/"), loc
+    for n in ("GS1-EPCIS-Version", "GS1-CBV-Version"):
+        assert h.get(n) == "2.0.0", h
+    return loc
+
+def wait_job(loc, token=t_cap):
+    for _ in range(300):
+        st, h, b = req("GET", loc, token=token)
+        assert st == 200, (st, b)
+        job = json.loads(b)
+        errs = list(jobv.iter_errors(job))
+        assert not errs, [e.message for e in errs]
+        assert job["captureID"] == loc.split("/")[-1], job
+        if not job["running"]:
+            assert "finishedAt" in job, job
+            return job
+        time.sleep(0.05)
+    raise AssertionError("job did not finish: " + loc)
+
+def count():
+    out = subprocess.run([sys.argv[0] if False else __import__("os").environ["KETEN"], "--home",
+                          tmp + "/s", "log", "--json"], capture_output=True, text=True, check=True)
+    return len(out.stdout.splitlines())
+
+# -- the rule once tokens exist
+for tok, want in ((None, 401), ("keten_nosuchtoken", 401), (t_cap, 403), (t_rd, 200), (t_all, 200)):
+    st, h, b = req("GET", "/events", token=tok)
+    assert st == want, (tok, st, b)
+    if st == 401:
+        assert h.get("WWW-Authenticate", "").startswith("Bearer"), h
+        assert json.loads(b)["type"].endswith("SecurityException"), b
+st, h, b = req("GET", "/eventTypes")
+assert st == 401, st                              # every query route
+st, h, b = req("GET", "/.well-known/gs1resolver")
+assert st == 200, st                              # the resolver stays public
+for tok, want in ((None, 401), ("garbage", 401), (t_rd, 403)):
+    st, h, b = req("POST", "/capture", doc([ev("A0", 0)]), tok)
+    assert st == want, (tok, st, b)
+st, h, b = req("GET", "/capture", token=t_rd)
+assert st == 403, st
+
+# -- OPTIONS, error behaviour, content type
+st, h, b = req("OPTIONS", "/capture")
+assert st == 204 and "POST" in h["Allow"], (st, h)
+assert h["GS1-EPCIS-Capture-Limit"] == "10000", h
+assert h["GS1-EPCIS-Capture-File-Size-Limit"] == "4194304", h
+assert h["GS1-Capture-Error-Behaviour"] == "rollback", h
+st, h, b = req("POST", "/capture", doc([ev("A0", 0)]), t_cap,
+               headers={"GS1-Capture-Error-Behaviour": "proceed"})
+assert st == 501, (st, b)
+st, h, b = req("POST", "/capture", b"a=b", t_cap, ctype="application/x-www-form-urlencoded")
+assert st == 415, (st, b)
+
+# -- a good document
+n0 = count()
+good = [ev("G%d" % i, i) for i in range(5)]
+loc = capture(doc(good), headers={"GS1-Capture-Error-Behaviour": "rollback"})
+job = wait_job(loc)
+assert job["success"] is True and job["errors"] == [], job
+assert job["captureErrorBehaviour"] == "rollback", job
+assert job["keten:stored"] == 5, job
+assert count() == n0 + 5, (count(), n0)
+st, h, b = req("GET", "/events?MATCH_epc=urn:epc:id:sgtin:5412345.000012.G3", token=t_rd)
+assert st == 200, (st, b)
+evs = json.loads(b)["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+assert len(evs) == 1 and evs[0]["epcList"] == ["urn:epc:id:sgtin:5412345.000012.G3"], evs
+st, h, b = req("GET", "/events?EQ_bizStep=shipping&perPage=100", token=t_all)
+assert len(json.loads(b)["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) == 5, b
+open(tmp + "/after_good", "w").write(str(job["keten:lastSeq"]))
+
+# -- a bad document: event 2 has a bad EPC; nothing of it is stored
+n1 = count()
+bad = [ev("B0", 1), ev("B1", 2), ev("B2", 3, epc="urn:epc:id:sgtin:nonsense")]
+job = wait_job(capture(doc(bad)))
+assert job["success"] is False and len(job["errors"]) == 1, job
+d = job["errors"][0]["detail"]
+assert "event 2" in d and "epcList" in d, d
+assert job["errors"][0]["type"].endswith("ValidationException"), job
+assert count() == n1, "a failed capture stored something"
+# not JSON at all
+job = wait_job(capture(b'{"type": "EPCISDocument", '))
+assert job["success"] is False and job["errors"][0]["detail"], job
+
+# -- the same eventIDs again: refused as keten record refuses, nothing stored
+ids = ["urn:uuid:6f1c0a5e-0000-4000-8000-00000000000%d" % i for i in range(3)]
+job = wait_job(capture(doc([ev("D%d" % i, i, ids[i]) for i in range(3)])))
+assert job["success"] is True, job
+n2 = count()
+again = [ev("E0", 9, "urn:uuid:6f1c0a5e-0000-4000-8000-0000000000ff"), ev("D1", 1, ids[1])]
+job = wait_job(capture(doc(again)))
+assert job["success"] is False, job
+d = job["errors"][0]["detail"]
+assert d.startswith("document: event 1: eventID " + ids[1]) and "already" in d, d
+assert "--skip-duplicates" not in d, d             # no CLI hint over HTTP
+assert job["errors"][0]["status"] == 409, job
+assert count() == n2, "a duplicate capture stored something"
+
+# -- over the body limit: 413 from the server, nothing stored
+big = doc([ev("Z%d" % i, i % 60) for i in range(25000)])
+assert len(big) > 4194304, len(big)
+import http.client, urllib.parse
+u = urllib.parse.urlparse(base)
+c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+c.putrequest("POST", "/capture")
+for k, v in (("Authorization", "Bearer " + t_cap), ("Content-Type", "application/ld+json"),
+             ("Content-Length", str(len(big)))):
+    c.putheader(k, v)
+c.endheaders()              # the answer comes before the body is sent
+r = c.getresponse()
+assert r.status == 413, r.status
+assert "4194304" in json.loads(r.read())["detail"]
+c.close()
+# -- more events than GS1-EPCIS-Capture-Limit (but under the byte limit)
+many = json.dumps([{"type": "ObjectEvent", "action": "OBSERVE", "eventTime": "2025-12-01T10:00:00Z",
+                    "eventTimeZoneOffset": "+00:00", "epcList": ["urn:epc:id:sgtin:5412345.000012.M"]}]
+                  * 10001).encode()
+assert len(many) < 4194304
+job = wait_job(capture(many))
+assert job["success"] is False, job
+assert job["errors"][0]["type"].endswith("CaptureLimitExceededException"), job
+assert "10001" in job["errors"][0]["detail"], job
+assert count() == n2, "an over-limit capture stored something"
+
+# -- two captures at once (and a third from a third thread): all stored
+n3 = count()
+docs = [doc([ev("C%d_%d" % (k, i), i) for i in range(200)]) for k in range(3)]
+locs = [None] * 3
+def go(k):
+    locs[k] = capture(docs[k], token=t_all)
+th = [threading.Thread(target=go, args=(k,)) for k in range(3)]
+for t in th: t.start()
+for t in th: t.join()
+assert all(locs) and len(set(locs)) == 3, locs
+for l in locs:
+    job = wait_job(l)
+    assert job["success"] is True and job["keten:stored"] == 200, job
+assert count() == n3 + 600, (count(), n3)
+
+# -- POST /events: one event
+one = json.dumps(dict(ev("S1", 30), **{"@context": CTX})).encode()
+st, h, b = req("POST", "/events", one, t_cap, ctype="application/json")
+assert st == 202, (st, b)
+job = wait_job(h["Location"])
+assert job["success"] is True and job["keten:stored"] == 1, job
+st, h, b = req("POST", "/events", doc([ev("S2", 31), ev("S3", 32)]), t_cap)
+last = h["Location"].split("/")[-1]
+job = wait_job(h["Location"])
+assert job["success"] is False, job     # two events: over its limit of 1
+assert job["errors"][0]["type"].endswith("CaptureLimitExceededException"), job
+
+# -- the list of jobs, newest first
+st, h, b = req("GET", "/capture", token=t_cap)
+assert st == 200, st
+jobs = json.loads(b)
+assert len(jobs) >= 10 and jobs[0]["captureID"] == last, jobs[:2]
+for j in jobs:
+    assert not list(jobv.iter_errors(j)), j
+st, h, b = req("GET", "/capture/cnosuchjob", token=t_cap)
+assert st == 404, st
+print("capture checks passed")
+EOF
+ok
+N1=$(nlines "$S")
+[ "$N1" = $((N0 + 5 + 3 + 600 + 1)) ] || fail "stored $N1 entries, expected $((N0 + 609))"; ok
+
+# the partner receives the captured events as it receives recorded ones
+WANT=$(seq_of "$S" "$S_ID")
+[ "$WANT" -ge 609 ] || fail "own seq $WANT"; ok
+WHY="the partner has every captured event" wait_until 20 \
+    bash -c "[ \"\$(\"$KETEN\" --home \"$P\" status --json | python3 -c 'import json,sys; print(next((f[\"seq\"] for f in json.load(sys.stdin)[\"feeds\"] if f[\"feed\"]==sys.argv[1]),0))' $S_ID)\" = $WANT ]"
+expect 0 --home "$P" show "$(sed -n 's/.*"eventID":"\([^"]*\)".*/\1/p' "$T/nlines.out" | tail -1)"
+contains "$T/out" "ObjectEvent"
+
+# a capture reaches the partner promptly: from the 202 to the partner's
+# store (polled with keten status) in under 2 s, three times
+"$PYJ" - "$B" "$T_CAP" "$KETEN" "$P" "$S_ID" "$WANT" <<'EOF' || fail "prompt capture"
+import sys, json, time, subprocess, urllib.request
+base, tok, keten, p, sid, seq = sys.argv[1:7]
+seq = int(seq)
+for k in range(3):
+    e = {"type": "ObjectEvent", "action": "OBSERVE", "eventTime": "2025-12-02T10:00:00Z",
+         "eventTimeZoneOffset": "+00:00", "epcList": ["urn:epc:id:sgtin:5412345.000012.PR%d" % k]}
+    t0 = time.time()
+    r = urllib.request.Request(base + "/capture", data=json.dumps([e]).encode(), method="POST",
+                               headers={"Authorization": "Bearer " + tok,
+                                        "Content-Type": "application/json"})
+    assert urllib.request.urlopen(r).status == 202
+    seq += 1
+    while True:
+        d = json.loads(subprocess.run([keten, "--home", p, "status", "--json"],
+                                      capture_output=True, text=True, check=True).stdout)
+        if next((f["seq"] for f in d["feeds"] if f["feed"] == sid), 0) == seq:
+            break
+        assert time.time() - t0 < 2, "the capture did not reach the partner within 2 s"
+        time.sleep(0.02)
+    print("capture %d to the partner's store: %d ms" % (k, (time.time() - t0) * 1000))
+EOF
+ok
+
+# removing tokens takes effect at once; with none left the queries stay closed
+expect 0 --home "$S" token remove viewer
+expect 1 --home "$S" token remove viewer
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+[ "$(code -H "Authorization: Bearer $T_RD" "$B/events")" = 401 ] || fail "a removed token still works"; ok
+[ "$(code -H "Authorization: Bearer $T_ALL" "$B/events")" = 200 ] || fail "the other token broke"; ok
+expect 0 --home "$S" token remove erp
+expect 0 --home "$S" token remove wms
+[ "$(code "$B/events")" = 401 ] || fail "queries opened again after the last token was removed"; ok
+[ "$(code -X POST -H "Authorization: Bearer $T_CAP" --data-binary '[]' "$B/capture")" = 401 ] ||
+    fail "a removed capture token still works"; ok
+expect 0 --home "$S" token list
+contains "$T/out" "no tokens (the query routes stay closed"
+! grep -qi "$T_CAP\|$T_ALL\|$T_RD" "$S.log" || fail "a token is in the node's log"; ok
+done_checks
