@@ -281,12 +281,11 @@ int cli_verify_main(cli_ctx_t *ctx, int argc, char **argv)
         return cli_exit_code(rc) == CLI_EXIT_FAILED ? CLI_EXIT_FAILED : cli_exit_code(rc);
     }
     if (ctx->json) {
-        json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:b, s:o, s:f}", "ok", 1, "entries",
-                              (json_int_t)rep.entries, "feeds", (json_int_t)rep.nfeeds,
-                              "signatures", (json_int_t)rep.signatures, "indexRows",
-                              (json_int_t)rep.index_rows, "allSignatures",
-                              (flags & LEDGER_VERIFY_SIGNATURES) != 0, "perFeed", feeds_json(&rep),
-                              "seconds", secs);
+        json_t *o = json_pack(
+            "{s:b, s:I, s:I, s:I, s:I, s:b, s:o, s:f}", "ok", 1, "entries", (json_int_t)rep.entries,
+            "feeds", (json_int_t)rep.nfeeds, "signatures", (json_int_t)rep.signatures, "indexRows",
+            (json_int_t)rep.index_rows, "allSignatures", (flags & LEDGER_VERIFY_SIGNATURES) != 0,
+            "perFeed", feeds_json(&rep), "seconds", secs);
         char *s = json_dumps(o, JSON_COMPACT);
         puts(s);
         free(s);

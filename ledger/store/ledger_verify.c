@@ -42,8 +42,8 @@ typedef struct verify_ctx {
     ledger_store_t *st;
     MDB_txn *txn;
     unsigned flags;
-    ledger__vchk_t chk;     /* the walk's own checker (its cursors, its row counts) */
-    ledger__vpool_t *pool;  /* the helper, or NULL */
+    ledger__vchk_t chk;             /* the walk's own checker (its cursors, its row counts) */
+    ledger__vpool_t *pool;          /* the helper, or NULL */
     uint64_t expect_rows[DB_COUNT]; /* rows the walk itself accounts for */
     uint64_t done, total, entries;
     ledger_progress_cb progress;
@@ -57,8 +57,8 @@ typedef struct feed_walk {
     const feedrec_t *f;
     uint64_t ck_size; /* the kept checkpoint's size, 0 when none */
     ledger_tree_hash_t ck_root;
-    uint64_t sigs;      /* entry signatures checked */
-    uint64_t evidence;  /* fork evidence found */
+    uint64_t sigs;     /* entry signatures checked */
+    uint64_t evidence; /* fork evidence found */
     uint8_t prev[LEDGER_HASH_LEN];
     ledger__tree_walk_t tw;
 } feed_walk_t;
@@ -152,10 +152,10 @@ static int verify_private(verify_ctx_t *vc, ledger_err_t *err)
             break;
         }
         if ((lrc = mdb_get(vc->txn, st->dbi[DB_FSEQ], &fk, &fv))) {
-            rc = lrc == MDB_NOTFOUND ? ledger__vfail(err, st->self, seq,
-                                                     "marked private but not in the feed index",
-                                                     NULL)
-                                     : ledger__lmdb_err(err, lrc, "cannot read the feed index");
+            rc = lrc == MDB_NOTFOUND
+                     ? ledger__vfail(err, st->self, seq, "marked private but not in the feed index",
+                                     NULL)
+                     : ledger__lmdb_err(err, lrc, "cannot read the feed index");
             break;
         }
         if (fv.mv_size != 8 || memcmp(fv.mv_data, v.mv_data, 8) != 0) {
@@ -194,8 +194,9 @@ static int open_checkpoint(verify_ctx_t *vc, feed_walk_t *w, ledger_err_t *err)
         goto bad;
     }
     if (cp.size == 0 || cp.size > w->f->seq) {
-        rc = ledger_err_set(err, LEDGER_EVERIFY, "its size %llu is not within the %llu entries held",
-                            (unsigned long long)cp.size, (unsigned long long)w->f->seq);
+        rc =
+            ledger_err_set(err, LEDGER_EVERIFY, "its size %llu is not within the %llu entries held",
+                           (unsigned long long)cp.size, (unsigned long long)w->f->seq);
         goto bad;
     }
     w->ck_size = cp.size;
@@ -283,7 +284,8 @@ static int verify_entry(verify_ctx_t *vc, feed_walk_t *w, uint64_t seq, const le
             it.payload = s->e.payload;
             it.plen = s->e.plen;
         }
-        if ((it.sig || it.payload) && !(vc->pool && ledger__vpool_offer(vc->pool, &it, vc->entries)) &&
+        if ((it.sig || it.payload) &&
+            !(vc->pool && ledger__vpool_offer(vc->pool, &it, vc->entries)) &&
             (rc = ledger__vchk_entry(&vc->chk, &it, err)))
             return rc;
     }

@@ -332,7 +332,7 @@ static void test_verify_threaded(void **state)
     corrupt_entry(f, 1500, 1, 5); /* a signature, perhaps the helper's to check */
     expect_verify_fails_with(f, LEDGER_VERIFY_SIGNATURES, "seq 1500: signature");
     expect_verify_fails(f, "seq 1500: signature"); /* by seq 1501's link */
-    corrupt_entry(f, 1499, 1, 5); /* and the one before: still the earliest */
+    corrupt_entry(f, 1499, 1, 5);                  /* and the one before: still the earliest */
     expect_verify_fails_with(f, LEDGER_VERIFY_SIGNATURES, "seq 1499: signature");
     expect_verify_fails(f, "seq 1499: signature");
     for (size_t i = 0; i < n; i++)
