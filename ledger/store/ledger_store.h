@@ -365,19 +365,58 @@ int ledger_store_stats(ledger_store_t *st, ledger_store_stats_t *out, ledger_err
 /* ---- verification ----------------------------------------------------- */
 
 /* Re-checks everything: for every feed, seq continuity 1..head, every chain
- * link, every payload hash, every signature, the stored event hash against a
- * fresh computation, and every index row (each entry's rows are present and
- * no index holds rows that no entry explains). Sealed entries (no payload)
+ * link, every payload hash, the feed's Merkle tree (each stored tree row is
+ * what the entries' headers give), its newest kept checkpoint (signed by
+ * the feed's key, and its root is the root recomputed from the headers at
+ * its size), the signatures, the stored event hash against a fresh
+ * computation, and every index row (each entry's rows are present and no
+ * index holds rows that no entry explains). Sealed entries (no payload)
  * are checked without payload and must have no index rows; every private
  * row must name an own entry; a feed marked forked must hold fork evidence,
  * each evidence entry valid on its own (signature, payload) and different
- * from the main chain's entry at its seq. Returns 0, or LEDGER_EVERIFY
- * with a message naming feed (hex), seq and what is wrong (the first
- * problem found). progress (may be NULL) is called now and then with the
- * number of entries checked. */
+ * from the main chain's entry at its seq; every kept checkpoint and fork
+ * evidence note is checked (ledger__checkpoints_verify).
+ *
+ * Signatures: an entry under the feed's verified checkpoint is proven by
+ * it (its header is a leaf of the signed tree) and its own Ed25519
+ * signature is checked only with LEDGER_VERIFY_SIGNATURES; entries after
+ * the checkpoint and every entry of a feed without one have theirs
+ * checked always.  A changed signature under a checkpoint is still found
+ * by default: the next entry's prev (or, for the newest entry, the feed's
+ * head record) is the hash of header and signature; what the default run
+ * cannot find is a head entry's signature replaced together with the
+ * (unsigned, local) head record's hash (docs/format.md, "Verifying a
+ * store").
+ *
+ * Returns 0, or LEDGER_EVERIFY with a message naming feed (hex), seq and
+ * what is wrong (the first problem in walk order). progress (may be NULL)
+ * is called now and then with the number of entries checked. report (may
+ * be NULL) gets, on success, how each feed was proven; free it with
+ * ledger_verify_report_free. ledger_store_verify is _ex with flags 0 and
+ * no report. */
 typedef void (*ledger_progress_cb)(uint64_t done, uint64_t total, void *ctx);
+enum {
+    LEDGER_VERIFY_SIGNATURES = 1, /* check every entry's signature, also under a checkpoint */
+    LEDGER_VERIFY_ONE_THREAD = 2, /* no helper thread (tests compare the two) */
+};
+typedef struct ledger_verify_feed {
+    uint8_t feed[LEDGER_FEED_LEN];
+    uint64_t entries;         /* seq 1 .. head, the main chain */
+    uint64_t checkpoint_size; /* the verified checkpoint's size; 0: the feed has none */
+    uint64_t signatures;      /* entry signatures checked one by one */
+} ledger_verify_feed_t;
+typedef struct ledger_verify_report {
+    ledger_verify_feed_t *feeds; /* in the order of the feeds database */
+    size_t nfeeds;
+    uint64_t entries;    /* of the main chains */
+    uint64_t signatures; /* Ed25519 checks: the entries' and one per checkpoint */
+    uint64_t index_rows; /* evid, ident, loc and time rows */
+} ledger_verify_report_t;
+int ledger_store_verify_ex(ledger_store_t *st, unsigned flags, ledger_progress_cb progress,
+                           void *ctx, ledger_verify_report_t *report, ledger_err_t *err);
 int ledger_store_verify(ledger_store_t *st, ledger_progress_cb progress, void *ctx,
                         ledger_err_t *err);
+void ledger_verify_report_free(ledger_verify_report_t *r);
 
 /* ---- for tests of verify: raw access ---------------------------------- */
 

@@ -1,210 +1,67 @@
 /* ledger_verify.c -- `keten verify`: re-checks a whole store (see
- * ledger_store_verify in ledger_store.h) -- every feed's seq continuity, chain
- * links, payload hashes, signatures, stored event hashes and every index
- * row, then that no row is left that the entries do not explain. Also the
- * raw access the tests use to damage a store on purpose. */
+ * ledger_store_verify_ex in ledger_store.h) -- every feed's seq continuity,
+ * chain links, payload hashes, Merkle tree, checkpoint, signatures, stored
+ * event hashes and every index row, then that no row is left that the
+ * entries do not explain.  Also the raw access the tests use to damage a
+ * store on purpose.
+ *
+ * Proof by checkpoint.  Before a feed's walk its newest kept checkpoint is
+ * opened (its signature by the feed's key, its origin, a size within the
+ * feed); the walk recomputes the feed's tree from the entries' headers
+ * (ledger__tree_check: each stored tree row must be what the headers
+ * give) and, at the checkpoint's size, compares the recomputed root with
+ * the signed one.  Then that one signature proves every header under it,
+ * so their own signatures are checked only with LEDGER_VERIFY_SIGNATURES;
+ * entries after the checkpoint, and feeds without one, have theirs
+ * checked.  Each header commits to the signature of the entry before by
+ * prev (the hash of header and signature), so a changed signature under a
+ * checkpoint still breaks the next entry's link, or for the feed's newest
+ * entry the head record's hash: then the signature found unchecked is
+ * checked, to name it.
+ *
+ * Two threads.  The one-entry checks (a signature, an event's hash, rows
+ * and card: ledger_verify_event.c) are offered to a helper thread with
+ * its own read transaction of the same snapshot; the walk checks itself
+ * what the helper's full queue refuses.  The first problem in walk order
+ * is the one reported, whichever thread found it. */
 #include "ledger_store.h"
 
 #include <lmdb.h>
-#include <pthread.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ledger__store.h"
-#include "ledger_evhash.h"
+#include "ledger_note.h"
+#include "ledger_tree.h"
+#include "ledger_verify_event.h"
 
 /* ---- verification ----------------------------------------------------- */
 
-/* Signature checks are the bulk of verify (Ed25519 verify ~55 us, the rest of
- * an entry's checks ~10 us), so every other entry's signature goes to a
- * helper thread through this queue; the walk reports the first problem in
- * walk order, whichever thread found it. */
-#define SIGQ 1024
-#define HDR_MAX 192
-
-typedef struct sigjob {
-    uint64_t order, seq;
-    uint8_t feed[LEDGER_FEED_LEN], sig[LEDGER_SIG_LEN], h[HDR_MAX];
-    size_t hlen;
-} sigjob_t;
-
-typedef struct sigq {
-    sigjob_t *jobs;
-    size_t pushed, popped;
-    int closed, waiting; /* waiting: how many threads wait on cv (both may: a flag was lost) */
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int bad; /* the earliest failing job, by walk order */
-    uint64_t bad_order, bad_seq;
-    uint8_t bad_feed[LEDGER_FEED_LEN];
-} sigq_t;
-
-static void *sig_worker(void *arg)
-{
-    sigq_t *q = arg;
-    for (;;) {
-        sigjob_t *j;
-        pthread_mutex_lock(&q->mu);
-        while (q->popped == q->pushed && !q->closed) {
-            q->waiting++;
-            pthread_cond_wait(&q->cv, &q->mu);
-            q->waiting--;
-        }
-        if (q->popped == q->pushed) {
-            pthread_mutex_unlock(&q->mu);
-            return NULL;
-        }
-        j = &q->jobs[q->popped % SIGQ];
-        pthread_mutex_unlock(&q->mu);
-        if (crypto_sign_verify_detached(j->sig, j->h, j->hlen, j->feed) != 0) {
-            pthread_mutex_lock(&q->mu);
-            if (!q->bad || j->order < q->bad_order) {
-                q->bad = 1;
-                q->bad_order = j->order;
-                q->bad_seq = j->seq;
-                memcpy(q->bad_feed, j->feed, LEDGER_FEED_LEN);
-            }
-            pthread_mutex_unlock(&q->mu);
-        }
-        pthread_mutex_lock(&q->mu);
-        q->popped++;
-        if (q->waiting)
-            pthread_cond_broadcast(&q->cv);
-        pthread_mutex_unlock(&q->mu);
-    }
-}
-
-/* Hands entry e's signature check to the helper (waits while the queue is
- * full). */
-static void sig_push(sigq_t *q, const ledger_entry_t *e, uint64_t order)
-{
-    sigjob_t *j;
-    pthread_mutex_lock(&q->mu);
-    while (q->pushed - q->popped == SIGQ) {
-        q->waiting++;
-        pthread_cond_wait(&q->cv, &q->mu);
-        q->waiting--;
-    }
-    j = &q->jobs[q->pushed % SIGQ];
-    pthread_mutex_unlock(&q->mu);
-    j->order = order;
-    j->seq = e->h.seq;
-    memcpy(j->feed, e->h.feed, LEDGER_FEED_LEN);
-    memcpy(j->sig, e->sig, LEDGER_SIG_LEN);
-    memcpy(j->h, e->hbytes, e->hlen);
-    j->hlen = e->hlen;
-    pthread_mutex_lock(&q->mu);
-    q->pushed++;
-    if (q->waiting)
-        pthread_cond_broadcast(&q->cv);
-    pthread_mutex_unlock(&q->mu);
-}
-
 typedef struct verify_ctx {
-    sigq_t *sigq; /* NULL: check every signature inline */
     ledger_store_t *st;
     MDB_txn *txn;
-    MDB_cursor *cur[DB_COUNT];
-    uint64_t expect_rows[DB_COUNT];
+    unsigned flags;
+    ledger__vchk_t chk;             /* the walk's own checker (its cursors, its row counts) */
+    ledger__vpool_t *pool;          /* the helper, or NULL */
+    uint64_t expect_rows[DB_COUNT]; /* rows the walk itself accounts for */
     uint64_t done, total, entries;
     ledger_progress_cb progress;
     void *pctx;
-    rows_t rows;
+    ledger_verify_report_t *report; /* or NULL */
 } verify_ctx_t;
 
-static int vfail(ledger_err_t *err, const uint8_t *feed, uint64_t seq, const char *what,
-                 const char *detail)
-{
-    char hex[65];
-    return ledger_err_set(err, LEDGER_EVERIFY, "feed %s seq %llu: %s%s%s",
-                          ledger__feed_hex(feed, hex), (unsigned long long)seq, what,
-                          detail ? ": " : "", detail ? detail : "");
-}
-
-/* Checks the event payload of one entry: its stored hash against a fresh
- * computation, and that every index row it implies is present. */
-static int verify_event(verify_ctx_t *vc, const ledger_stored_t *s, ledger_err_t *err)
-{
-    json_t *ev = NULL;
-    char stored[96], fresh[LEDGER_EVHASH_LEN];
-    const char *event_id;
-    ledger_err_t e2;
-    int rc;
-
-    if ((rc =
-             ledger_event_payload_decode(s->e.payload, s->e.plen, &ev, stored, sizeof stored, &e2)))
-        return vfail(err, s->e.h.feed, s->e.h.seq, "payload does not decode", e2.msg);
-    if ((rc = ledger_evhash_compute(ev, NULL, fresh, &e2))) {
-        rc = vfail(err, s->e.h.feed, s->e.h.seq, "event hash cannot be computed", e2.msg);
-        goto done;
-    }
-    if (strcmp(fresh, stored) != 0) {
-        rc = vfail(err, s->e.h.feed, s->e.h.seq, "stored event hash differs from the event's",
-                   stored);
-        goto done;
-    }
-    event_id = json_string_value(json_object_get(ev, "eventID"));
-    if (!event_id)
-        event_id = stored;
-    if ((rc = ledger__event_rows(ev, event_id, stored, s->lseq, &vc->rows, &e2))) {
-        rc = vfail(err, s->e.h.feed, s->e.h.seq, "event cannot be indexed", e2.msg);
-        goto done;
-    }
-    for (size_t i = 0; i < vc->rows.n; i++) {
-        row_t *r = &vc->rows.v[i];
-        MDB_val k = {r->klen, r->key}, v = {r->vlen, r->val};
-        rc = mdb_cursor_get(vc->cur[r->db], &k, &v, MDB_GET_BOTH);
-        if (rc == MDB_NOTFOUND) {
-            char what[600];
-            if (r->db == DB_TIME)
-                snprintf(what, sizeof what, "time index row missing");
-            else if (r->db == DB_EVID && r->klen == 33 && r->key[0] == 0x01)
-                snprintf(what, sizeof what, "evid index row missing for %s", stored);
-            else
-                snprintf(what, sizeof what, "%s index row missing for \"%.*s\"",
-                         ledger__db_names[r->db], (int)r->klen, (const char *)r->key);
-            rc = vfail(err, s->e.h.feed, s->e.h.seq, what, NULL);
-            goto done;
-        }
-        if (rc) {
-            rc = ledger__lmdb_err(err, rc, "cannot read an index");
-            goto done;
-        }
-        vc->expect_rows[r->db]++;
-    }
-    {
-        /* the card: the entry's header and exactly the body its rows imply */
-        uint8_t kb[8];
-        MDB_val k = {8, kb}, v;
-        const uint8_t *p;
-        ledger__put_be64(kb, s->lseq);
-        rc = mdb_cursor_get(vc->cur[DB_EDGE], &k, &v, MDB_SET_KEY);
-        if (rc == MDB_NOTFOUND) {
-            rc = vfail(err, s->e.h.feed, s->e.h.seq, "event card missing", NULL);
-            goto done;
-        }
-        if (rc) {
-            rc = ledger__lmdb_err(err, rc, "cannot read the edge index");
-            goto done;
-        }
-        p = v.mv_data;
-        if (v.mv_size != CARD_HEAD_LEN + vc->rows.card.len ||
-            memcmp(p, s->e.h.feed, LEDGER_FEED_LEN) != 0 ||
-            ledger__get_be64(p + LEDGER_FEED_LEN) != s->e.h.seq ||
-            ledger__get_be64(p + LEDGER_FEED_LEN + 8) != s->e.h.record_time_ms ||
-            memcmp(p + CARD_HEAD_LEN, vc->rows.card.data, vc->rows.card.len) != 0) {
-            rc = vfail(err, s->e.h.feed, s->e.h.seq, "event card differs from the event", NULL);
-            goto done;
-        }
-        vc->expect_rows[DB_EDGE]++;
-    }
-    rc = 0;
-done:
-    json_decref(ev);
-    return rc;
-}
+/* The walk of one feed: what proves its entries. */
+typedef struct feed_walk {
+    const uint8_t *feed;
+    const feedrec_t *f;
+    uint64_t ck_size; /* the kept checkpoint's size, 0 when none */
+    ledger_tree_hash_t ck_root;
+    uint64_t sigs;     /* entry signatures checked */
+    uint64_t evidence; /* fork evidence found */
+    uint8_t prev[LEDGER_HASH_LEN];
+    ledger__tree_walk_t tw;
+} feed_walk_t;
 
 /* Checks the fork evidence of feed:seq (dups rows in fseq; the first, the
  * lowest lseq, is the main chain's entry): each other entry is a valid
@@ -228,25 +85,27 @@ static int verify_evidence(verify_ctx_t *vc, const uint8_t *feed, uint64_t seq, 
         ledger_stored_t s;
         uint8_t h[LEDGER_HASH_LEN];
         if (ledger__load_lseq(vc->st, vc->txn, ledger__get_be64(v.mv_data), &s, &e2)) {
-            rc = vfail(err, feed, seq,
-                       i ? "fork evidence does not decode" : "entry does not decode", e2.msg);
+            rc = ledger__vfail(err, feed, seq,
+                               i ? "fork evidence does not decode" : "entry does not decode",
+                               e2.msg);
             break;
         }
         if (memcmp(s.e.h.feed, feed, LEDGER_FEED_LEN) != 0 || s.e.h.seq != seq) {
-            rc = vfail(err, feed, seq,
-                       i ? "fork evidence names another feed or seq"
-                         : "entry's header names another feed or seq",
-                       NULL);
+            rc = ledger__vfail(err, feed, seq,
+                               i ? "fork evidence names another feed or seq"
+                                 : "entry's header names another feed or seq",
+                               NULL);
             break;
         }
         ledger_entry_hash(&s.e, h);
         if (i == 0) {
             memcpy(main_hash, h, LEDGER_HASH_LEN);
         } else if (memcmp(h, main_hash, LEDGER_HASH_LEN) == 0) {
-            rc = vfail(err, feed, seq, "fork evidence is the main chain's entry again", NULL);
+            rc = ledger__vfail(err, feed, seq, "fork evidence is the main chain's entry again",
+                               NULL);
             break;
         } else if (ledger_entry_check_sig(&s.e, &e2) || ledger_entry_check_payload(&s.e, &e2)) {
-            rc = vfail(err, feed, seq, "fork evidence", e2.msg);
+            rc = ledger__vfail(err, feed, seq, "fork evidence", e2.msg);
             break;
         }
         lrc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP);
@@ -288,18 +147,20 @@ static int verify_private(verify_ctx_t *vc, ledger_err_t *err)
         }
         seq = ledger__get_be64((const uint8_t *)k.mv_data + LEDGER_FEED_LEN);
         if (!have_own || seq > own.seq) {
-            rc = vfail(err, st->self, seq, "marked private but the own feed has no such entry",
-                       NULL);
+            rc = ledger__vfail(err, st->self, seq,
+                               "marked private but the own feed has no such entry", NULL);
             break;
         }
         if ((lrc = mdb_get(vc->txn, st->dbi[DB_FSEQ], &fk, &fv))) {
             rc = lrc == MDB_NOTFOUND
-                     ? vfail(err, st->self, seq, "marked private but not in the feed index", NULL)
+                     ? ledger__vfail(err, st->self, seq, "marked private but not in the feed index",
+                                     NULL)
                      : ledger__lmdb_err(err, lrc, "cannot read the feed index");
             break;
         }
         if (fv.mv_size != 8 || memcmp(fv.mv_data, v.mv_data, 8) != 0) {
-            rc = vfail(err, st->self, seq, "private row points at another local entry", NULL);
+            rc = ledger__vfail(err, st->self, seq, "private row points at another local entry",
+                               NULL);
             break;
         }
         vc->expect_rows[DB_PRIVATE]++;
@@ -310,97 +171,176 @@ static int verify_private(verify_ctx_t *vc, ledger_err_t *err)
     return rc;
 }
 
-static int verify_chain(verify_ctx_t *vc, const uint8_t *feed, const feedrec_t *f, uint8_t *key,
-                        uint8_t *prev, ledger__tree_walk_t *tw, uint64_t *evidence,
-                        ledger_err_t *err);
-
-static int verify_feed(verify_ctx_t *vc, const uint8_t *feed, const feedrec_t *f, ledger_err_t *err)
+/* The feed's newest kept checkpoint, opened before its walk: signed by the
+ * feed's key, of its origin, of a size within the feed.  None: ck_size 0
+ * (every signature is checked). */
+static int open_checkpoint(verify_ctx_t *vc, feed_walk_t *w, ledger_err_t *err)
 {
-    uint8_t prev[LEDGER_HASH_LEN] = {0}, key[LEDGER_FEED_LEN + 8];
-    uint64_t evidence = 0;
-    ledger__tree_walk_t *tw = calloc(1, sizeof *tw);
+    char origin[LEDGER_NOTE_ORIGIN_LEN], hex[2 * LEDGER_FEED_LEN + 1];
+    MDB_val k = {LEDGER_FEED_LEN, (void *)w->feed}, v;
+    ledger_checkpoint_t cp;
+    size_t tl;
+    int rc = mdb_get(vc->txn, vc->st->dbi[DB_CKPT], &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return ledger__lmdb_err(err, rc, "cannot read the checkpoints");
+    ledger_note_feed_origin(w->feed, origin);
+    if ((rc = ledger_note_open(v.mv_data, v.mv_size, origin, w->feed, &tl, err)) ||
+        (rc = ledger_checkpoint_parse(v.mv_data, tl, &cp, err)))
+        goto bad;
+    if (strcmp(cp.origin, origin) != 0) {
+        rc = ledger_err_set(err, LEDGER_EVERIFY, "its origin is %s", cp.origin);
+        goto bad;
+    }
+    if (cp.size == 0 || cp.size > w->f->seq) {
+        rc =
+            ledger_err_set(err, LEDGER_EVERIFY, "its size %llu is not within the %llu entries held",
+                           (unsigned long long)cp.size, (unsigned long long)w->f->seq);
+        goto bad;
+    }
+    w->ck_size = cp.size;
+    memcpy(w->ck_root, cp.root, LEDGER_TREE_HASH_LEN);
+    return 0;
+bad:
+    ledger_err_prefix(err, "the checkpoint of feed %s", ledger__feed_hex(w->feed, hex));
+    if (err)
+        err->code = LEDGER_EVERIFY;
+    return LEDGER_EVERIFY;
+}
+
+/* The root of the tree of the w->tw.next leaves walked so far: the pending
+ * complete subtrees (one per set bit of the size), joined from the right. */
+static void walk_root(const ledger__tree_walk_t *tw, ledger_tree_hash_t out)
+{
+    int have = 0;
+    for (unsigned level = 0; level < 64; level++) {
+        if (!((tw->next >> level) & 1))
+            continue;
+        if (have)
+            ledger_tree_node_hash(tw->edge[level], out, out);
+        else
+            memcpy(out, tw->edge[level], LEDGER_TREE_HASH_LEN);
+        have = 1;
+    }
+}
+
+/* The entry feed:seq's signature, checked after the fact: the link to it
+ * (the next entry's prev, or the head record) is broken and its signature
+ * was proven by the checkpoint alone.  LEDGER_EVERIFY naming it when it
+ * does not verify, else 0 (the link itself is then what is wrong). */
+static int recheck_sig(verify_ctx_t *vc, feed_walk_t *w, uint64_t seq, ledger_err_t *err)
+{
+    uint8_t key[LEDGER_FEED_LEN + 8];
+    MDB_val k = {sizeof key, key}, v;
+    ledger_stored_t s;
+    if (seq == 0 || seq > w->ck_size || (vc->flags & LEDGER_VERIFY_SIGNATURES))
+        return 0;
+    memcpy(key, w->feed, LEDGER_FEED_LEN);
+    ledger__put_be64(key + LEDGER_FEED_LEN, seq);
+    if (mdb_get(vc->txn, vc->st->dbi[DB_FSEQ], &k, &v) || v.mv_size != 8 ||
+        ledger__load_lseq(vc->st, vc->txn, ledger__get_be64(v.mv_data), &s, NULL) ||
+        ledger_entry_check_sig(&s.e, NULL) == 0)
+        return 0;
+    return ledger__vfail(err, w->feed, seq, "signature",
+                         "Ed25519 signature does not verify (found by the broken link to it: "
+                         "under a checkpoint keten verify checks signatures one by one only "
+                         "with --signatures)");
+}
+
+/* One entry of the walk, seq: found in fseq (its dups handled), loaded. */
+static int verify_entry(verify_ctx_t *vc, feed_walk_t *w, uint64_t seq, const ledger_stored_t *s,
+                        ledger_err_t *err)
+{
+    const uint8_t *feed = w->feed;
+    ledger_err_t e2;
     int rc;
 
-    if (!tw)
-        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-    rc = verify_chain(vc, feed, f, key, prev, tw, &evidence, err);
-    free(tw);
-    if (rc)
-        return rc;
-    if (memcmp(prev, f->hash, LEDGER_HASH_LEN) != 0)
-        return vfail(err, feed, f->seq, "the feed's recorded head hash is not its last entry's",
-                     NULL);
-    if ((f->flags & LEDGER_FEED_FORKED) && !evidence) {
-        /* a checkpoint of another history is evidence too (checked with
-         * the checkpoints) */
-        uint8_t fk[LEDGER_FEED_LEN + 1];
-        MDB_val k = {sizeof fk, fk}, v;
-        memcpy(fk, feed, LEDGER_FEED_LEN);
-        fk[LEDGER_FEED_LEN] = 1;
-        if (mdb_get(vc->txn, vc->st->dbi[DB_CKPT], &k, &v) == 0)
-            evidence = 1;
+    if (memcmp(s->e.h.feed, feed, LEDGER_FEED_LEN) != 0 || s->e.h.seq != seq)
+        return ledger__vfail(err, feed, seq, "entry's header names another feed or seq", NULL);
+    if (memcmp(s->e.h.prev, w->prev, LEDGER_HASH_LEN) != 0)
+        return (rc = recheck_sig(vc, w, seq - 1, err))
+                   ? rc
+                   : ledger__vfail(err, feed, seq,
+                                   "chain link broken: prev is not the hash of the entry before",
+                                   NULL);
+    if ((rc = ledger_entry_check_payload(&s->e, &e2)))
+        return ledger__vfail(err, feed, seq, "payload", e2.msg);
+    if (!s->e.payload && !(w->f->flags & LEDGER_FEED_SEALED))
+        return ledger__vfail(err, feed, seq,
+                             "a sealed entry, but the feed is not marked as holding any", NULL);
+    {
+        ledger__vitem_t it = {.feed = feed,
+                              .seq = seq,
+                              .lseq = s->lseq,
+                              .record_time_ms = s->e.h.record_time_ms,
+                              .hbytes = s->e.hbytes,
+                              .hlen = s->e.hlen};
+        if ((vc->flags & LEDGER_VERIFY_SIGNATURES) || seq > w->ck_size) {
+            it.sig = s->e.sig;
+            w->sigs++;
+        }
+        if (s->e.payload && s->e.h.ptype == LEDGER_PT_EVENT) {
+            it.payload = s->e.payload;
+            it.plen = s->e.plen;
+        }
+        if ((it.sig || it.payload) &&
+            !(vc->pool && ledger__vpool_offer(vc->pool, &it, vc->entries)) &&
+            (rc = ledger__vchk_entry(&vc->chk, &it, err)))
+            return rc;
     }
-    if ((f->flags & LEDGER_FEED_FORKED) && !evidence)
-        return vfail(err, feed, f->seq, "the feed is marked forked but holds no fork evidence",
-                     NULL);
+    if ((rc = ledger__tree_check(vc->st, vc->txn, feed, seq, s->e.hbytes, s->e.hlen, &w->tw, err)))
+        return rc;
+    vc->expect_rows[DB_TREE]++;
+    if (seq == w->ck_size) {
+        ledger_tree_hash_t root;
+        char hex[2 * LEDGER_FEED_LEN + 1];
+        walk_root(&w->tw, root);
+        if (memcmp(root, w->ck_root, LEDGER_TREE_HASH_LEN) != 0)
+            return ledger_err_set(err, LEDGER_EVERIFY,
+                                  "the checkpoint of feed %s: its root is not the root of the "
+                                  "feed's first %llu entries, recomputed from their headers",
+                                  ledger__feed_hex(feed, hex), (unsigned long long)seq);
+    }
+    ledger_entry_hash(&s->e, w->prev);
     return 0;
 }
 
-/* The walk of verify_feed over seq 1 .. the head. */
-static int verify_chain(verify_ctx_t *vc, const uint8_t *feed, const feedrec_t *f, uint8_t *key,
-                        uint8_t *prev, ledger__tree_walk_t *tw, uint64_t *evidence,
-                        ledger_err_t *err)
+/* The walk of a feed over seq 1 .. the head. */
+static int verify_chain(verify_ctx_t *vc, feed_walk_t *w, ledger_err_t *err)
 {
+    uint8_t key[LEDGER_FEED_LEN + 8];
+    const uint8_t *feed = w->feed;
     ledger_err_t e2;
     int rc;
 
     memcpy(key, feed, LEDGER_FEED_LEN);
-    for (uint64_t seq = 1; seq <= f->seq; seq++) {
+    for (uint64_t seq = 1; seq <= w->f->seq; seq++) {
         MDB_val k = {LEDGER_FEED_LEN + 8, key}, v;
         ledger_stored_t s;
         size_t dups = 0;
 
         ledger__put_be64(key + LEDGER_FEED_LEN, seq);
-        rc = mdb_cursor_get(vc->cur[DB_FSEQ], &k, &v, MDB_SET);
+        rc = mdb_cursor_get(vc->chk.cur[DB_FSEQ], &k, &v, MDB_SET);
         if (rc == MDB_NOTFOUND)
-            return vfail(err, feed, seq, "entry missing (the feed's head is further on)", NULL);
+            return ledger__vfail(err, feed, seq, "entry missing (the feed's head is further on)",
+                                 NULL);
         if (rc)
             return ledger__lmdb_err(err, rc, "cannot read the feed index");
-        mdb_cursor_count(vc->cur[DB_FSEQ], &dups);
-        if (dups > 1 && !(f->flags & LEDGER_FEED_FORKED))
-            return vfail(err, feed, seq,
-                         "two entries with this seq but the feed is not "
-                         "marked forked",
-                         NULL);
+        mdb_cursor_count(vc->chk.cur[DB_FSEQ], &dups);
+        if (dups > 1 && !(w->f->flags & LEDGER_FEED_FORKED))
+            return ledger__vfail(err, feed, seq,
+                                 "two entries with this seq but the feed is not marked forked",
+                                 NULL);
         vc->expect_rows[DB_FSEQ] += dups;
         if (dups > 1 && (rc = verify_evidence(vc, feed, seq, dups, err)))
             return rc;
         if (dups > 1)
-            (*evidence)++;
+            w->evidence++;
         if ((rc = ledger__load_lseq(vc->st, vc->txn, ledger__get_be64(v.mv_data), &s, &e2)))
-            return vfail(err, feed, seq, "entry does not decode", e2.msg);
-        if (memcmp(s.e.h.feed, feed, LEDGER_FEED_LEN) != 0 || s.e.h.seq != seq)
-            return vfail(err, feed, seq, "entry's header names another feed or seq", NULL);
-        if (memcmp(s.e.h.prev, prev, LEDGER_HASH_LEN) != 0)
-            return vfail(err, feed, seq,
-                         "chain link broken: prev is not the hash of the "
-                         "entry before",
-                         NULL);
-        if ((rc = ledger_entry_check_payload(&s.e, &e2)))
-            return vfail(err, feed, seq, "payload", e2.msg);
-        if (!s.e.payload && !(f->flags & LEDGER_FEED_SEALED))
-            return vfail(err, feed, seq,
-                         "a sealed entry, but the feed is not marked as holding any", NULL);
-        if (vc->sigq && vc->entries % 2 == 1 && s.e.hlen <= HDR_MAX)
-            sig_push(vc->sigq, &s.e, vc->entries);
-        else if ((rc = ledger_entry_check_sig(&s.e, &e2)))
-            return vfail(err, feed, seq, "signature", e2.msg);
-        if (s.e.payload && s.e.h.ptype == LEDGER_PT_EVENT && (rc = verify_event(vc, &s, err)))
+            return ledger__vfail(err, feed, seq, "entry does not decode", e2.msg);
+        if ((rc = verify_entry(vc, w, seq, &s, err)))
             return rc;
-        if ((rc = ledger__tree_check(vc->st, vc->txn, feed, seq, s.e.hbytes, s.e.hlen, tw, err)))
-            return rc;
-        vc->expect_rows[DB_TREE]++;
-        ledger_entry_hash(&s.e, prev);
         vc->entries++;
         if (vc->progress && ++vc->done % 10000 == 0)
             vc->progress(vc->done, vc->total, vc->pctx);
@@ -408,115 +348,187 @@ static int verify_chain(verify_ctx_t *vc, const uint8_t *feed, const feedrec_t *
     return 0;
 }
 
-int ledger_store_verify(ledger_store_t *st, ledger_progress_cb progress, void *ctx,
-                        ledger_err_t *err)
+/* Adds the feed's line to the report. */
+static int report_feed(verify_ctx_t *vc, const feed_walk_t *w, ledger_err_t *err)
 {
-    verify_ctx_t vc;
-    sigq_t q;
-    pthread_t helper;
-    int helper_started = 0;
-    uint64_t fail_order = UINT64_MAX; /* walk position of the problem found */
-    MDB_cursor *fc = NULL;
-    MDB_val k, v;
-    MDB_stat ms;
-    int rc, op = MDB_FIRST;
+    ledger_verify_report_t *r = vc->report;
+    ledger_verify_feed_t *nf;
+    if (!r)
+        return 0;
+    if (!(nf = realloc(r->feeds, (r->nfeeds + 1) * sizeof *nf)))
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    r->feeds = nf;
+    nf += r->nfeeds++;
+    memcpy(nf->feed, w->feed, LEDGER_FEED_LEN);
+    nf->entries = w->f->seq;
+    nf->checkpoint_size = w->ck_size;
+    nf->signatures = w->sigs;
+    r->entries += w->f->seq;
+    r->signatures += w->sigs + (w->ck_size ? 1 : 0);
+    return 0;
+}
 
-    memset(&vc, 0, sizeof vc);
-    memset(&q, 0, sizeof q);
-    vc.st = st;
-    vc.progress = progress;
-    vc.pctx = ctx;
-    if ((rc = ledger__begin_read(st, &vc.txn, err)))
-        return rc;
-    for (int i = 0; i < DB_COUNT; i++)
-        if (!(i == DB_PRIVATE && st->no_private) &&
-            (rc = mdb_cursor_open(vc.txn, st->dbi[i], &vc.cur[i]))) {
-            rc = ledger__lmdb_err(err, rc, "cannot open a cursor");
-            goto done;
-        }
-    if ((rc = mdb_stat(vc.txn, st->dbi[DB_LOG], &ms))) {
-        rc = ledger__lmdb_err(err, rc, "cannot read statistics");
+static int verify_feed(verify_ctx_t *vc, const uint8_t *feed, const feedrec_t *f, ledger_err_t *err)
+{
+    feed_walk_t *w = calloc(1, sizeof *w);
+    int rc;
+
+    if (!w)
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    w->feed = feed;
+    w->f = f;
+    if ((rc = open_checkpoint(vc, w, err)) || (rc = verify_chain(vc, w, err)))
+        goto done;
+    if (memcmp(w->prev, f->hash, LEDGER_HASH_LEN) != 0) {
+        if (!(rc = recheck_sig(vc, w, f->seq, err)))
+            rc = ledger__vfail(err, feed, f->seq,
+                               "the feed's recorded head hash is not its last entry's", NULL);
         goto done;
     }
-    vc.total = ms.ms_entries;
-    if (vc.total >= 1000 && (q.jobs = malloc(SIGQ * sizeof *q.jobs))) {
-        pthread_mutex_init(&q.mu, NULL);
-        pthread_cond_init(&q.cv, NULL);
-        if (pthread_create(&helper, NULL, sig_worker, &q) == 0) {
-            helper_started = 1;
-            vc.sigq = &q;
-        }
+    if ((f->flags & LEDGER_FEED_FORKED) && !w->evidence) {
+        /* a checkpoint of another history is evidence too (checked with
+         * the checkpoints) */
+        uint8_t fk[LEDGER_FEED_LEN + 1];
+        MDB_val k = {sizeof fk, fk}, v;
+        memcpy(fk, feed, LEDGER_FEED_LEN);
+        fk[LEDGER_FEED_LEN] = 1;
+        if (mdb_get(vc->txn, vc->st->dbi[DB_CKPT], &k, &v) == 0)
+            w->evidence = 1;
     }
-    if ((rc = mdb_cursor_open(vc.txn, st->dbi[DB_FEEDS], &fc))) {
-        rc = ledger__lmdb_err(err, rc, "cannot open a cursor");
+    if ((f->flags & LEDGER_FEED_FORKED) && !w->evidence) {
+        rc = ledger__vfail(err, feed, f->seq,
+                           "the feed is marked forked but holds no fork evidence", NULL);
         goto done;
     }
+    rc = report_feed(vc, w, err);
+done:
+    free(w);
+    return rc;
+}
+
+/* Every feed's walk, in the order of the feeds database. */
+static int verify_feeds(verify_ctx_t *vc, ledger_err_t *err)
+{
+    MDB_cursor *fc;
+    MDB_val k, v;
+    int rc, op = MDB_FIRST;
+    if ((rc = mdb_cursor_open(vc->txn, vc->st->dbi[DB_FEEDS], &fc)))
+        return ledger__lmdb_err(err, rc, "cannot open a cursor");
     while ((rc = mdb_cursor_get(fc, &k, &v, op)) == 0) {
         feedrec_t f;
         op = MDB_NEXT;
         if (k.mv_size != LEDGER_FEED_LEN || ledger__feedrec_decode(&v, &f)) {
             rc = ledger_err_set(err, LEDGER_EVERIFY, "a feed head record is damaged");
-            goto done;
+            break;
         }
-        if ((rc = verify_feed(&vc, k.mv_data, &f, err))) {
-            fail_order = vc.entries; /* the entry being checked */
-            goto done;
-        }
+        if ((rc = verify_feed(vc, k.mv_data, &f, err)))
+            break;
     }
-    if (rc != MDB_NOTFOUND) {
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    else if (rc > 0)
         rc = ledger__lmdb_err(err, rc, "cannot read the feeds");
-        goto done;
-    }
-    if ((rc = verify_private(&vc, err)))
-        goto done;
-    /* Every row must be explained: no entry in the log or row in an index
-     * that no feed accounts for. */
-    if ((rc = ledger__checkpoints_verify(st, vc.txn, &vc.expect_rows[DB_CKPT], err)))
-        goto done;
-    vc.expect_rows[DB_LOG] = vc.expect_rows[DB_FSEQ];
+    mdb_cursor_close(fc);
+    return rc;
+}
+
+/* Every row must be explained: no entry in the log or row in an index
+ * that no feed accounts for. */
+static int verify_counts(verify_ctx_t *vc, ledger_err_t *err)
+{
+    ledger_store_t *st = vc->st;
+    MDB_stat ms;
+    int rc;
+    vc->expect_rows[DB_LOG] = vc->expect_rows[DB_FSEQ];
     for (int i = DB_LOG; i < DB_COUNT; i++) {
         if (i == DB_FEEDS || (i == DB_PRIVATE && st->no_private))
             continue;
-        if ((rc = mdb_stat(vc.txn, st->dbi[i], &ms))) {
-            rc = ledger__lmdb_err(err, rc, "cannot read statistics");
-            goto done;
-        }
-        if (ms.ms_entries != vc.expect_rows[i]) {
-            rc = ledger_err_set(
+        if ((rc = mdb_stat(vc->txn, st->dbi[i], &ms)))
+            return ledger__lmdb_err(err, rc, "cannot read statistics");
+        if (ms.ms_entries != vc->expect_rows[i])
+            return ledger_err_set(
                 err, LEDGER_EVERIFY, "the %s %s holds %llu rows but the entries explain %llu",
                 ledger__db_names[i], i == DB_LOG ? "database" : "index",
-                (unsigned long long)ms.ms_entries, (unsigned long long)vc.expect_rows[i]);
-            goto done;
+                (unsigned long long)ms.ms_entries, (unsigned long long)vc->expect_rows[i]);
+        if (vc->report && i >= DB_EVID && i <= DB_TIME)
+            vc->report->index_rows += ms.ms_entries;
+    }
+    return 0;
+}
+
+int ledger_store_verify_ex(ledger_store_t *st, unsigned flags, ledger_progress_cb progress,
+                           void *ctx, ledger_verify_report_t *report, ledger_err_t *err)
+{
+    verify_ctx_t vc;
+    MDB_stat ms;
+    int rc;
+
+    memset(&vc, 0, sizeof vc);
+    if (report)
+        memset(report, 0, sizeof *report);
+    vc.st = st;
+    vc.flags = flags;
+    vc.progress = progress;
+    vc.pctx = ctx;
+    vc.report = report;
+    if ((rc = ledger__begin_read(st, &vc.txn, err)))
+        return rc;
+    if ((rc = ledger__vchk_open(&vc.chk, st, vc.txn, err)))
+        goto done;
+    if ((rc = mdb_stat(vc.txn, st->dbi[DB_LOG], &ms))) {
+        rc = ledger__lmdb_err(err, rc, "cannot read statistics");
+        goto done;
+    }
+    vc.total = ms.ms_entries;
+    if (vc.total >= 1000 && !(flags & LEDGER_VERIFY_ONE_THREAD))
+        vc.pool = ledger__vpool_start(st, vc.txn);
+    rc = verify_feeds(&vc, err);
+    if (vc.pool) {
+        uint64_t order = 0;
+        ledger_err_t e2;
+        int prc = ledger__vpool_finish(vc.pool, vc.chk.rows, &order, &e2);
+        vc.pool = NULL;
+        /* the walk stopped at entry vc.entries, or went through */
+        if (prc && (!rc || order < vc.entries)) {
+            rc = prc;
+            if (err)
+                *err = e2;
         }
     }
+    if (rc)
+        goto done;
+    for (int i = 0; i < DB_COUNT; i++)
+        vc.expect_rows[i] += vc.chk.rows[i];
+    if ((rc = verify_private(&vc, err)) ||
+        (rc = ledger__checkpoints_verify(st, vc.txn, &vc.expect_rows[DB_CKPT], err)) ||
+        (rc = verify_counts(&vc, err)))
+        goto done;
     if (progress)
         progress(vc.done, vc.total, ctx);
 done:
-    if (helper_started) {
-        pthread_mutex_lock(&q.mu);
-        q.closed = 1;
-        pthread_cond_broadcast(&q.cv);
-        pthread_mutex_unlock(&q.mu);
-        pthread_join(helper, NULL);
-        if (q.bad && q.bad_order < fail_order)
-            rc =
-                vfail(err, q.bad_feed, q.bad_seq, "signature", "Ed25519 signature does not verify");
+    if (vc.pool) {
+        uint64_t order;
+        ledger__vpool_finish(vc.pool, vc.chk.rows, &order, NULL);
     }
-    if (q.jobs) {
-        if (helper_started) {
-            pthread_mutex_destroy(&q.mu);
-            pthread_cond_destroy(&q.cv);
-        }
-        free(q.jobs);
-    }
-    if (fc)
-        mdb_cursor_close(fc);
-    for (int i = 0; i < DB_COUNT; i++)
-        if (vc.cur[i])
-            mdb_cursor_close(vc.cur[i]);
+    ledger__vchk_close(&vc.chk);
     ledger__end_read(st, vc.txn);
-    ledger__rows_free(&vc.rows);
+    if (rc && report)
+        ledger_verify_report_free(report);
     return rc;
+}
+
+int ledger_store_verify(ledger_store_t *st, ledger_progress_cb progress, void *ctx,
+                        ledger_err_t *err)
+{
+    return ledger_store_verify_ex(st, 0, progress, ctx, NULL, err);
+}
+
+void ledger_verify_report_free(ledger_verify_report_t *r)
+{
+    if (!r)
+        return;
+    free(r->feeds);
+    memset(r, 0, sizeof *r);
 }
 
 /* ---- raw access for tests --------------------------------------------- */

@@ -199,16 +199,23 @@ static int copy_cb(const ledger_stored_t *s, void *ctx)
     return ledger_buf_append(b, s->bytes, s->len);
 }
 
-static void expect_verify_fails(fixture_t *f, const char *what)
+/* verify with flags (LEDGER_VERIFY_...) fails naming what */
+static void expect_verify_fails_with(fixture_t *f, unsigned flags, const char *what)
 {
     ledger_err_t err;
     char hex[65];
-    assert_int_equal(ledger_store_verify(store(f), NULL, NULL, &err), LEDGER_EVERIFY);
+    assert_int_equal(ledger_store_verify_ex(store(f), flags, NULL, NULL, NULL, &err),
+                     LEDGER_EVERIFY);
     ledger_hex(ledger_home_id(f->home), 32, hex);
     if (!strstr(err.msg, what))
         fail_msg("verify said \"%s\", expected it to name \"%s\"", err.msg, what);
     if (strstr(what, "seq") && !strstr(err.msg, hex))
         fail_msg("verify said \"%s\" without the feed", err.msg);
+}
+
+static void expect_verify_fails(fixture_t *f, const char *what)
+{
+    expect_verify_fails_with(f, 0, what);
 }
 
 static void corrupt_entry(fixture_t *f, uint64_t seq, int part, size_t at)
@@ -242,7 +249,19 @@ static void test_verify_flipped_signature(void **state)
     fixture_t *f = *state;
     append_n(f, 1, 5);
     corrupt_entry(f, 4, 1, 5);
-    expect_verify_fails(f, "seq 4: signature");
+    /* --signatures checks it itself */
+    expect_verify_fails_with(f, LEDGER_VERIFY_SIGNATURES, "seq 4: signature");
+    /* the default run leaves it to the checkpoint of 5, but seq 5's prev is
+     * the hash of seq 4's header and signature: the broken link makes it
+     * check seq 4's signature, and it names that */
+    expect_verify_fails(f, "seq 4: signature: Ed25519 signature does not verify (found by the "
+                           "broken link to it");
+    /* the newest entry's: its hash is the feed's head record's */
+    corrupt_entry(f, 4, 1, 5);
+    corrupt_entry(f, 5, 1, 60);
+    expect_verify_fails_with(f, LEDGER_VERIFY_SIGNATURES, "seq 5: signature");
+    expect_verify_fails(f, "seq 5: signature: Ed25519 signature does not verify (found by the "
+                           "broken link to it");
 }
 
 static void test_verify_flipped_prev(void **state)
@@ -310,9 +329,11 @@ static void test_verify_threaded(void **state)
     assert_int_equal(ledger_store_verify(store(f), NULL, NULL, &err), 0);
     corrupt_entry(f, 1700, 0, 20); /* payload, found by the walk itself */
     expect_verify_fails(f, "seq 1700: payload");
-    corrupt_entry(f, 1500, 1, 5); /* signature of an entry the helper checks */
-    expect_verify_fails(f, "seq 1500: signature");
-    corrupt_entry(f, 1499, 1, 5); /* and one the walk checks: still the earliest */
+    corrupt_entry(f, 1500, 1, 5); /* a signature, perhaps the helper's to check */
+    expect_verify_fails_with(f, LEDGER_VERIFY_SIGNATURES, "seq 1500: signature");
+    expect_verify_fails(f, "seq 1500: signature"); /* by seq 1501's link */
+    corrupt_entry(f, 1499, 1, 5);                  /* and the one before: still the earliest */
+    expect_verify_fails_with(f, LEDGER_VERIFY_SIGNATURES, "seq 1499: signature");
     expect_verify_fails(f, "seq 1499: signature");
     for (size_t i = 0; i < n; i++)
         json_decref(evs[i]);
