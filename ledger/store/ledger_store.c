@@ -525,8 +525,10 @@ static void *prep_worker(void *arg)
             p->rc = ledger_err_set(&p->err, LEDGER_EIO, "cannot begin a read transaction");
         else
             prep_entry(pl->chain, rtxn, pl->events[i], pl->base + i, p);
+        /* read before advance: once advanced, the slot belongs to the others */
+        int failed = p->rc != 0;
         advance(pl, &pl->prepared, i + 1);
-        if (p->rc)
+        if (failed)
             break; /* the storer stops at this slot */
     }
     if (rtxn)
@@ -543,8 +545,15 @@ static void *sign_worker(void *arg)
         if (wait_for(pl, &pl->prepared, i))
             break;
         sign_entry(pl->chain, p);
+        /* p->rc must be read before advance: once event i is signed the
+         * storer may store it and release its slot, and the preparer may
+         * fill the slot with event i + RING; a bad event there made this
+         * thread stop one event early and the storer wait for ever (seen
+         * once in test_big_batch_one_bad: bad event 1234 = 722 + 512, the
+         * storer waiting for 723) */
+        int failed = p->rc != 0;
         advance(pl, &pl->signed_, i + 1);
-        if (p->rc)
+        if (failed)
             break;
     }
     return NULL;
