@@ -20,6 +20,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "node_query.h"
 #include "node_writer.h"
 
 #define EXC "https://ref.gs1.org/standards/epcis/2.0.0/#"
@@ -66,18 +67,6 @@ static void rfc3339(int64_t ms, char *out, size_t cap)
     gmtime_r(&s, &tm);
     strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(out, cap, "%s.%03dZ", base, (int)(ms % 1000));
-}
-
-static int gs1_headers(node_http_resp_t *resp)
-{
-    int rc;
-    if ((rc = node_http_resp_header(resp, "GS1-EPCIS-Version", "2.0.0")) ||
-        (rc = node_http_resp_header(resp, "GS1-CBV-Version", "2.0.0")) ||
-        (rc = node_http_resp_header(resp, "GS1-EPCIS-Min", "2.0.0")) ||
-        (rc = node_http_resp_header(resp, "GS1-EPCIS-Max", "2.0.0")) ||
-        (rc = node_http_resp_header(resp, "GS1-Vendor-Version", "keten")))
-        return rc;
-    return 0;
 }
 
 static int capture_headers(node_capture_t *c, node_http_resp_t *resp)
@@ -382,7 +371,7 @@ int node_capture_handle(void *ctx, const node_http_req_t *req, node_http_resp_t 
             return 0;
         id = req->path + 9;
     }
-    if ((rc = gs1_headers(resp)) || (rc = capture_headers(c, resp)))
+    if ((rc = node_query_gs1_headers(resp)) || (rc = capture_headers(c, resp)))
         return rc;
     if (!strcmp(m, "OPTIONS")) {
         if ((rc = node_http_resp_header(resp, "Allow", "%s", id ? ALLOW_JOB : ALLOW_CAPTURE)) ||

@@ -129,7 +129,7 @@ typedef struct q {
 /* ---- small things ------------------------------------------------------- */
 
 
-static int gs1_headers(node_http_resp_t *resp)
+int node_query_gs1_headers(node_http_resp_t *resp)
 {
     int rc;
     if ((rc = node_http_resp_header(resp, "GS1-EPCIS-Version", "2.0.0")) ||
@@ -907,7 +907,7 @@ int node_query_handle(void *ctx, const node_http_req_t *req, node_http_resp_t *r
     q_t *q = NULL;
     if (!route)
         return 0;
-    if ((rc = gs1_headers(resp)))
+    if ((rc = node_query_gs1_headers(resp)))
         return rc;
     if (!strcmp(req->method, "OPTIONS")) {
         if ((rc = node_http_resp_header(resp, "Allow", ALLOW)) ||

@@ -80,6 +80,12 @@ void node_query_free(node_query_t *q);
 typedef int (*node_query_gate_fn)(void *ctx, const node_http_req_t *req, node_http_resp_t *resp);
 void node_query_set_gate(node_query_t *q, node_query_gate_fn fn, void *ctx);
 
+/* Adds the headers of the EPCIS 2.0 REST binding every answer carries
+ * (GS1-EPCIS-Version, GS1-CBV-Version, GS1-EPCIS-Min/-Max,
+ * GS1-Vendor-Version) to resp: the query's and the capture's. 0 or the
+ * code of node_http_resp_header. */
+int node_query_gs1_headers(node_http_resp_t *resp);
+
 /* The route handler (node_http_handler_fn); ctx is the node_query_t. */
 int node_query_handle(void *ctx, const node_http_req_t *req, node_http_resp_t *resp);
 

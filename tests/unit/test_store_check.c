@@ -5,39 +5,21 @@
  * ones), and with a document's shared "@context" checked once
  * (ledger_epcis_event_check_memo).  A bad event fails the whole call and
  * stores nothing. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <cmocka.h>
-
-#include "ledger_epcis.h"
-#include "ledger_home.h"
-#include "ledger_store.h"
+#include "store_testlib.h"
 
 typedef struct fixture {
     char dir[256];
-    ledger_home_t *home;
-    const ledger_identity_t *id;
+    tl_node_t node;
 } fixture_t;
 
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
-    const char *tmp = getenv("TMPDIR");
-    char path[300];
-    snprintf(f->dir, sizeof f->dir, "%s/keten-check-XXXXXX", tmp ? tmp : "/tmp");
-    if (!mkdtemp(f->dir))
+    if (!f || tl_tmpdir(f->dir, sizeof f->dir, "keten-check"))
         return -1;
-    snprintf(path, sizeof path, "%s/home", f->dir);
-    if (ledger_home_create(path, "Test Partner", "5412345000006", NULL, 0, &f->home, NULL) ||
-        ledger_home_identity(f->home, NULL, 0, &f->id, NULL))
-        return -1;
+    tl_node_open(&f->node, f->dir, "store");
     *state = f;
     return 0;
 }
@@ -45,13 +27,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture_t *f = *state;
-    char cmd[300];
-    ledger_home_close(f->home);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
-        return -1;
+    tl_node_close(&f->node);
+    int rc = tl_rmtree(f->dir);
     free(f);
-    return 0;
+    return rc;
 }
 
 static json_t *object_event(int n)
@@ -68,7 +47,7 @@ static json_t *object_event(int n)
 static uint64_t own_entries(fixture_t *f)
 {
     ledger_feed_head_t h;
-    int rc = ledger_store_head(ledger_home_store(f->home), ledger_home_id(f->home), &h, NULL);
+    int rc = ledger_store_head(f->node.st, ledger_identity_public(f->node.id), &h, NULL);
     return rc == LEDGER_ENOTFOUND ? 0 : h.seq;
 }
 
@@ -102,7 +81,7 @@ static int append(fixture_t *f, size_t n, size_t bad, void (*spoil)(json_t *), u
         assert_int_equal(ledger_epcis_event_check(evs[bad], where, &e2), LEDGER_EINPUT);
         snprintf(expect, expect_len, "%s", e2.msg);
     }
-    rc = ledger_store_append_events(ledger_home_store(f->home), f->id, evs, n, flags, NULL, err);
+    rc = ledger_store_append_events(f->node.st, f->node.id, evs, n, flags, NULL, err);
     free_events(evs, n);
     return rc;
 }
