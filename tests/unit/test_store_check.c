@@ -104,9 +104,9 @@ static void test_check_flag_checks(void **state)
     fixture_t *f = *state;
     char expect[1024];
     ledger_err_t err;
-    assert_int_equal(append(f, 5, 3, bad_field, LEDGER_APPEND_CHECK, NULL, expect,
-                            sizeof expect, &err),
-                     LEDGER_EINPUT);
+    assert_int_equal(
+        append(f, 5, 3, bad_field, LEDGER_APPEND_CHECK, NULL, expect, sizeof expect, &err),
+        LEDGER_EINPUT);
     assert_string_equal(err.msg, expect);
     assert_int_equal(own_entries(f), 0);
     assert_int_equal(append(f, 5, 3, bad_field, 0, NULL, expect, sizeof expect, &err), 0);
@@ -120,30 +120,30 @@ static void test_check_both_paths(void **state)
     fixture_t *f = *state;
     char expect[1024];
     ledger_err_t err;
-    assert_int_equal(append(f, 10, 7, bad_epc, LEDGER_APPEND_CHECK, NULL, expect, sizeof expect,
-                            &err),
-                     LEDGER_EINPUT);
+    assert_int_equal(
+        append(f, 10, 7, bad_epc, LEDGER_APPEND_CHECK, NULL, expect, sizeof expect, &err),
+        LEDGER_EINPUT);
     assert_string_equal(err.msg, expect);
     assert_non_null(strstr(err.msg, "event 7: "));
-    assert_int_equal(append(f, 900, 457, bad_epc, LEDGER_APPEND_CHECK, NULL, expect,
-                            sizeof expect, &err),
-                     LEDGER_EINPUT);
+    assert_int_equal(
+        append(f, 900, 457, bad_epc, LEDGER_APPEND_CHECK, NULL, expect, sizeof expect, &err),
+        LEDGER_EINPUT);
     assert_string_equal(err.msg, expect);
     assert_non_null(strstr(err.msg, "event 457: "));
     assert_int_equal(own_entries(f), 0);
-    assert_int_equal(append(f, 900, 900, NULL, LEDGER_APPEND_CHECK, NULL, expect, sizeof expect,
-                            &err),
-                     0);
+    assert_int_equal(
+        append(f, 900, 900, NULL, LEDGER_APPEND_CHECK, NULL, expect, sizeof expect, &err), 0);
     assert_int_equal(own_entries(f), 900);
 }
 
 static void bad_own_context(json_t *ev)
 {
     /* a context array element that is neither a URL nor an object */
-    json_object_set_new(ev, "@context", json_pack("[s, {s:s}, i]",
-                                                  "https://ref.gs1.org/standards/epcis/"
-                                                  "epcis-context.jsonld",
-                                                  "ex", "https://example.com/ns/", 5));
+    json_object_set_new(ev, "@context",
+                        json_pack("[s, {s:s}, i]",
+                                  "https://ref.gs1.org/standards/epcis/"
+                                  "epcis-context.jsonld",
+                                  "ex", "https://example.com/ns/", 5));
 }
 
 /* events sharing one extended context (the document's, as
@@ -154,15 +154,15 @@ static void test_check_shared_context(void **state)
     fixture_t *f = *state;
     char expect[1024];
     ledger_err_t err;
-    json_t *ctx = json_pack("[s, {s:s}]", "https://ref.gs1.org/standards/epcis/epcis-context.jsonld",
-                            "ex", "https://example.com/ns/");
-    assert_int_equal(append(f, 600, 600, NULL, LEDGER_APPEND_CHECK, ctx, expect, sizeof expect,
-                            &err),
-                     0);
+    json_t *ctx =
+        json_pack("[s, {s:s}]", "https://ref.gs1.org/standards/epcis/epcis-context.jsonld", "ex",
+                  "https://example.com/ns/");
+    assert_int_equal(
+        append(f, 600, 600, NULL, LEDGER_APPEND_CHECK, ctx, expect, sizeof expect, &err), 0);
     assert_int_equal(own_entries(f), 600);
-    assert_int_equal(append(f, 601, 300, bad_own_context, LEDGER_APPEND_CHECK, ctx, expect,
-                            sizeof expect, &err),
-                     LEDGER_EINPUT);
+    assert_int_equal(
+        append(f, 601, 300, bad_own_context, LEDGER_APPEND_CHECK, ctx, expect, sizeof expect, &err),
+        LEDGER_EINPUT);
     assert_string_equal(err.msg, expect);
     assert_int_equal(own_entries(f), 600);
     json_decref(ctx);
@@ -175,8 +175,9 @@ static void test_memo_answers(void **state)
     (void)state;
     ledger_epcis_ctx_memo_t memo = {0};
     ledger_err_t e1, e2;
-    json_t *ctx = json_pack("[s, {s:s}]", "https://ref.gs1.org/standards/epcis/epcis-context.jsonld",
-                            "ex", "https://example.com/ns/");
+    json_t *ctx =
+        json_pack("[s, {s:s}]", "https://ref.gs1.org/standards/epcis/epcis-context.jsonld", "ex",
+                  "https://example.com/ns/");
     for (int i = 0; i < 20; i++) {
         json_t *ev = object_event(i);
         json_object_set(ev, "@context", ctx);
