@@ -23,7 +23,14 @@
  * Many processes may use one store at once (LMDB's lock file); writers take
  * turns. Within a process, one ledger_store_t is used by one thread at a
  * time (it keeps a read transaction for reuse); open one per thread
- * otherwise.
+ * otherwise. One exception, which node/node_writer.c relies on because LMDB
+ * forbids opening one environment twice in a process: one other thread may
+ * run an append (ledger_store_append_*) while the owner reads. The append
+ * uses the environment, fields fixed at open and its own write
+ * transaction; of the owner's read state it only compares the kept read
+ * transaction and cursors with its own (never equal). Those reads are not
+ * synchronised: a data race in the C11 sense, harmless here, to be removed
+ * by giving the writer state of its own.
  */
 #ifndef LEDGER_STORE_H
 #define LEDGER_STORE_H
