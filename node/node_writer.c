@@ -9,9 +9,9 @@
  *
  * run_job is `keten record`'s path for one file: a first pass of
  * ledger_epcis_doc_foreach checks every event and counts them (no write
- * lock taken for a bad document), then a second pass streams the events in
- * chunks into one open append, committed at the end or aborted on the
- * first error. */
+ * lock taken for a bad document), then a second pass streams the events,
+ * not checked again (LEDGER_EPCIS_UNCHECKED), in chunks into one open
+ * append, committed at the end or aborted on the first error. */
 #include "node_writer.h"
 
 #include <stdlib.h>
@@ -116,7 +116,9 @@ static void run_job(node_writer_t *w, node_writer_job_t *j)
     f->err = &err;
     if ((rc = ledger_store_append_begin(w->st, w->id, 0, &f->append, &err)))
         goto out;
-    rc = ledger_epcis_doc_foreach(j->body, j->len, "document", take, f, NULL, &err);
+    /* checked whole by the first pass: not again (as `record --commit-every`) */
+    rc = ledger_epcis_doc_foreach_opts(j->body, j->len, "document", LEDGER_EPCIS_UNCHECKED, take,
+                                       f, NULL, &err);
     if (!rc)
         rc = flush(f);
     for (size_t i = 0; i < f->n; i++) /* left in the chunk by a failed add */
