@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "node_conf.h"
+#include "ledger_sha256.h"
 
 #define PREFIX "keten_"
 
@@ -87,7 +88,7 @@ typedef struct row {
     char name[NODE_TOKEN_NAME_MAX + 1];
     unsigned scopes;
     char created[32];
-    uint8_t hash[crypto_hash_sha256_BYTES];
+    uint8_t hash[LEDGER_SHA256_LEN];
 } row_t;
 
 static int token_path(const char *home, const char *file, char *out, size_t cap,
@@ -230,9 +231,9 @@ static int lock_home(const char *home, ledger_err_t *err)
     return fd;
 }
 
-static void hash_token(const char *token, uint8_t out[crypto_hash_sha256_BYTES])
+static void hash_token(const char *token, uint8_t out[LEDGER_SHA256_LEN])
 {
-    crypto_hash_sha256(out, (const unsigned char *)token, strlen(token));
+    ledger_sha256(out, token, strlen(token));
 }
 
 int node_token_add(const char *home, const char *name, unsigned scopes,
@@ -448,7 +449,7 @@ const char *node_tokens_error(const node_tokens_t *t)
 int node_tokens_check(node_tokens_t *t, const char *authorization, unsigned scope,
                       char name[NODE_TOKEN_NAME_MAX + 1])
 {
-    uint8_t h[crypto_hash_sha256_BYTES];
+    uint8_t h[LEDGER_SHA256_LEN];
     const char *tok;
     size_t found = (size_t)-1;
     if (name)

@@ -56,7 +56,6 @@
 #include "ledger_evhash.h"
 
 #include <math.h>
-#include <sodium.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -66,6 +65,7 @@
 #include "ledger_evctx.h"
 #include "ledger_evtree.h"
 #include "ledger_pyfmt.h"
+#include "ledger_sha256.h"
 
 #define MAX_DEPTH 200
 
@@ -628,14 +628,14 @@ int ledger_evhash_compute_ex(const json_t *event, const json_t *context, const j
 {
     static const char hex[] = "0123456789abcdef";
     ctx_t c;
-    unsigned char h[crypto_hash_sha256_BYTES];
+    unsigned char h[LEDGER_SHA256_LEN];
     int rc;
 
     out[0] = 0;
     ctx_init(&c, err, ignore);
     if ((rc = prehash(&c, event, context)) < 0)
         goto fail;
-    crypto_hash_sha256(h, (const unsigned char *)c.tree.out, c.tree.n);
+    ledger_sha256(h, c.tree.out, c.tree.n);
     memcpy(out, "ni:///sha-256;", 14);
     for (size_t i = 0; i < sizeof h; i++) {
         out[14 + 2 * i] = hex[h[i] >> 4];

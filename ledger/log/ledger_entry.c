@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ledger_cbor.h"
+#include "ledger_sha256.h"
 
 int ledger_header_encode(const ledger_header_t *h, ledger_buf_t *out)
 {
@@ -137,11 +138,8 @@ int ledger_entry_decode(const uint8_t *p, size_t n, ledger_entry_t *e, ledger_er
 
 void ledger_entry_hash(const ledger_entry_t *e, uint8_t out[LEDGER_HASH_LEN])
 {
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, e->hbytes, e->hlen);
-    crypto_hash_sha256_update(&st, e->sig, LEDGER_SIG_LEN);
-    crypto_hash_sha256_final(&st, out);
+    const ledger_sha256_part_t parts[2] = {{e->hbytes, e->hlen}, {e->sig, LEDGER_SIG_LEN}};
+    ledger_sha256_parts(out, parts, 2);
 }
 
 int ledger_entry_check_payload(const ledger_entry_t *e, ledger_err_t *err)
@@ -153,7 +151,7 @@ int ledger_entry_check_payload(const ledger_entry_t *e, ledger_err_t *err)
         return ledger_err_set(err, LEDGER_EVERIFY,
                               "payload is %zu bytes but the signed header says %llu", e->plen,
                               (unsigned long long)e->h.plen);
-    crypto_hash_sha256(h, e->payload, e->plen);
+    ledger_sha256(h, e->payload, e->plen);
     if (sodium_memcmp(h, e->h.phash, LEDGER_HASH_LEN) != 0)
         return ledger_err_set(err, LEDGER_EVERIFY,
                               "payload SHA-256 does not match the signed header");

@@ -10,6 +10,7 @@
  * padded alphabet (libsodium's "original" variant), as C2SP and Go use it.
  */
 #include "ledger_note.h"
+#include "ledger_sha256.h"
 
 #include <inttypes.h>
 #include <sodium.h>
@@ -40,14 +41,10 @@ static int name_ok(const char *s, size_t n)
 
 void ledger_note_key_id(const char *name, const uint8_t pk[32], uint8_t id[4])
 {
-    crypto_hash_sha256_state st;
     uint8_t h[32];
     const uint8_t mid[2] = {'\n', SIG_TYPE_ED25519};
-    crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, (const uint8_t *)name, strlen(name));
-    crypto_hash_sha256_update(&st, mid, 2);
-    crypto_hash_sha256_update(&st, pk, 32);
-    crypto_hash_sha256_final(&st, h);
+    const ledger_sha256_part_t parts[3] = {{name, strlen(name)}, {mid, 2}, {pk, 32}};
+    ledger_sha256_parts(h, parts, 3);
     memcpy(id, h, 4);
 }
 

@@ -11,18 +11,16 @@
  * the RFC's verification algorithms (§2.1.3.2, §2.1.4.2) as written.
  */
 #include "ledger_tree.h"
+#include "ledger_sha256.h"
 
 #include <sodium.h>
 #include <string.h>
 
 void ledger_tree_leaf_hash(const uint8_t *leaf, size_t n, ledger_tree_hash_t out)
 {
-    crypto_hash_sha256_state st;
     const uint8_t zero = 0x00;
-    crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, &zero, 1);
-    crypto_hash_sha256_update(&st, leaf, n);
-    crypto_hash_sha256_final(&st, out);
+    const ledger_sha256_part_t parts[2] = {{&zero, 1}, {leaf, n}};
+    ledger_sha256_parts(out, parts, 2);
 }
 
 void ledger_tree_node_hash(const ledger_tree_hash_t left, const ledger_tree_hash_t right,
@@ -32,7 +30,7 @@ void ledger_tree_node_hash(const ledger_tree_hash_t left, const ledger_tree_hash
     buf[0] = 0x01;
     memcpy(buf + 1, left, LEDGER_TREE_HASH_LEN);
     memcpy(buf + 1 + LEDGER_TREE_HASH_LEN, right, LEDGER_TREE_HASH_LEN);
-    crypto_hash_sha256(out, buf, sizeof buf);
+    ledger_sha256(out, buf, sizeof buf);
 }
 
 /* The largest power of two strictly below n (n >= 2). */
@@ -105,7 +103,7 @@ int ledger_tree_root(uint64_t size, ledger_tree_get_fn get, void *ctx, ledger_tr
                      ledger_err_t *err)
 {
     if (size == 0) {
-        crypto_hash_sha256(out, (const uint8_t *)"", 0);
+        ledger_sha256(out, NULL, 0);
         return 0;
     }
     return range_hash(0, size, get, ctx, out, err);

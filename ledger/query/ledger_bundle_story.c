@@ -5,13 +5,13 @@
  */
 #include "ledger__bundle.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "ledger_epcis.h"
 #include "ledger_evhash.h"
+#include "ledger_sha256.h"
 
 void ledger__bundle_iso_ms(uint64_t ms, char *out, size_t n)
 {
@@ -80,7 +80,7 @@ int ledger__bundle_payload_check(ledger__bv_t *v, const ledger_entry_t *e, const
     uint8_t h[LEDGER_HASH_LEN];
     if (!e->payload)
         return 0;
-    crypto_hash_sha256(h, e->payload, e->plen);
+    ledger_sha256(h, e->payload, e->plen);
     if (e->plen != e->h.plen || memcmp(h, e->h.phash, LEDGER_HASH_LEN))
         return ledger_err_set(v->err, LEDGER_EVERIFY, "%s seq %llu: payload does not match its hash",
                               label, (unsigned long long)e->h.seq);

@@ -8,7 +8,6 @@
  * these, are ledger_rows_cbor.c. */
 #include "ledger__store.h"
 
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +15,7 @@
 #include "ledger_epcis.h"
 #include "gs1_key.h"
 #include "ledger_uom.h"
+#include "ledger_sha256.h"
 
 /* ---- index rows ------------------------------------------------------- */
 
@@ -43,7 +43,7 @@ static void set_text_key(row_t *row, const char *s)
         row->klen = n;
     } else {
         uint8_t h[32];
-        crypto_hash_sha256(h, (const uint8_t *)s, n);
+        ledger_sha256(h, s, n);
         memcpy(row->key, "sha256:", 7);
         ledger_hex(h, 32, (char *)row->key + 7);
         row->klen = 7 + 64;

@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <lmdb.h>
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,6 +23,7 @@
 #include "ledger_buf.h"
 #include "ledger_epcis.h"
 #include "ledger_evhash.h"
+#include "ledger_sha256.h"
 
 const char *const ledger__db_names[DB_COUNT] = {"meta", "log",  "feeds",   "fseq", "evid", "ident",
                                                 "loc",  "time", "private", "edge", "decl",
@@ -307,7 +307,7 @@ static void idset_key(const char *event_id, uint8_t key[16])
     row_t row;
     uint8_t h[32];
     ledger__index_key(DB_EVID, event_id, &row);
-    crypto_hash_sha256(h, row.key, row.klen);
+    ledger_sha256(h, row.key, row.klen);
     memcpy(key, h, 16);
     if (!memcmp(key, (uint8_t[16]){0}, 16))
         key[0] = 1; /* all zero marks an empty slot */
@@ -453,7 +453,7 @@ static void sign_entry(chain_t *ch, prep_t *p)
     h.record_time_ms = ch->rtime;
     h.ptype = LEDGER_PT_EVENT;
     h.plen = p->payload.len;
-    crypto_hash_sha256(h.phash, p->payload.data, p->payload.len);
+    ledger_sha256(h.phash, p->payload.data, p->payload.len);
     ledger_buf_reset(&ch->hbytes);
     if (ledger_header_encode(&h, &ch->hbytes) ||
         (ledger_identity_sign(ch->id, ch->hbytes.data, ch->hbytes.len, sig),
