@@ -11,7 +11,10 @@
  * stays empty (the walk wakes it only when it sleeps).  After its first
  * problem the helper checks nothing more; that problem's walk position
  * goes back with its message, and ledger_verify.c reports whichever of
- * the two threads' problems comes first in walk order. */
+ * the two threads' problems comes first in walk order.
+ *
+ * An event's index rows are either looked up (exact) or hashed into the
+ * checker's per-index sums (summed; ledger_verify.c says why and when). */
 #include "ledger_verify_event.h"
 
 #include <pthread.h>
@@ -23,6 +26,7 @@
 #include <string.h>
 
 #include "ledger_evhash.h"
+#include "ledger_sha256.h"
 
 int ledger__vfail(ledger_err_t *err, const uint8_t *feed, uint64_t seq, const char *what,
                   const char *detail)
@@ -33,12 +37,16 @@ int ledger__vfail(ledger_err_t *err, const uint8_t *feed, uint64_t seq, const ch
                           detail ? ": " : "", detail ? detail : "");
 }
 
-int ledger__vchk_open(ledger__vchk_t *c, ledger_store_t *st, MDB_txn *txn, ledger_err_t *err)
+int ledger__vchk_open(ledger__vchk_t *c, ledger_store_t *st, MDB_txn *txn, int exact,
+                      const uint8_t *key, ledger_err_t *err)
 {
     int rc;
     memset(c, 0, sizeof *c);
     c->st = st;
     c->txn = txn;
+    c->exact = exact || !key;
+    if (key)
+        memcpy(c->key, key, VCHK_KEY_LEN);
     for (int i = 0; i < DB_COUNT; i++)
         if (!(i == DB_PRIVATE && st->no_private) &&
             (rc = mdb_cursor_open(txn, st->dbi[i], &c->cur[i]))) {
@@ -56,6 +64,64 @@ void ledger__vchk_close(ledger__vchk_t *c)
             c->cur[i] = NULL;
         }
     ledger__rows_free(&c->scratch);
+}
+
+/* ---- summed row checks ------------------------------------------------ */
+
+int ledger__vchk_summed_db(int db)
+{
+    return db == DB_EVID || db == DB_IDENT || db == DB_LOC || db == DB_TIME || db == DB_DECL;
+}
+
+/* Adds the keyed 128-bit hash of the row (db, key, value) to sum.  The
+ * row is framed (db, key length, value length) so that no two rows give
+ * the same bytes; SipHash-2-4 with 128-bit output (libsodium's
+ * crypto_shorthash_siphashx24) under the run's random key, or for a row
+ * longer than the frame buffer SHA-256 of the key and the frame. */
+static void sum_row(const uint8_t key[VCHK_KEY_LEN], int db, const void *k, size_t kl,
+                    const void *v, size_t vl, uint64_t sum[2])
+{
+    uint8_t buf[640], h[LEDGER_HASH_LEN];
+    uint64_t lo, hi;
+    size_t n = 5 + kl + vl;
+    buf[0] = (uint8_t)db;
+    buf[1] = (uint8_t)(kl >> 8);
+    buf[2] = (uint8_t)kl;
+    buf[3] = (uint8_t)(vl >> 8);
+    buf[4] = (uint8_t)vl;
+    if (n <= sizeof buf) {
+        memcpy(buf + 5, k, kl);
+        memcpy(buf + 5 + kl, v, vl);
+        crypto_shorthash_siphashx24(h, buf, n, key);
+    } else {
+        const ledger_sha256_part_t parts[4] = {{key, VCHK_KEY_LEN}, {buf, 5}, {k, kl}, {v, vl}};
+        ledger_sha256_parts(h, parts, 4);
+    }
+    memcpy(&lo, h, 8);
+    memcpy(&hi, h + 8, 8);
+    sum[0] += lo;
+    sum[1] += hi + (sum[0] < lo); /* the carry */
+}
+
+int ledger__vchk_sums_check(ledger__vchk_t *c, ledger_err_t *err)
+{
+    for (int db = 0; db < DB_COUNT; db++) {
+        uint64_t got[2] = {0, 0}, got_rows = 0;
+        MDB_val k, v;
+        int rc;
+        if (!ledger__vchk_summed_db(db))
+            continue;
+        for (rc = mdb_cursor_get(c->cur[db], &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(c->cur[db], &k, &v, MDB_NEXT)) {
+            sum_row(c->key, db, k.mv_data, k.mv_size, v.mv_data, v.mv_size, got);
+            got_rows++;
+        }
+        if (rc != MDB_NOTFOUND)
+            return ledger__lmdb_err(err, rc, "cannot read an index");
+        if (got_rows != c->rows[db] || got[0] != c->sum[db][0] || got[1] != c->sum[db][1])
+            return 1;
+    }
+    return 0;
 }
 
 /* The event's card in the edge database: the entry's header and exactly
@@ -115,6 +181,11 @@ static int check_event(ledger__vchk_t *c, const ledger__vitem_t *it, ledger_err_
     for (size_t i = 0; i < rows->n; i++) {
         row_t *r = &rows->v[i];
         MDB_val k = {r->klen, r->key}, v = {r->vlen, r->val};
+        if (!c->exact && ledger__vchk_summed_db(r->db)) {
+            sum_row(c->key, r->db, r->key, r->klen, r->val, r->vlen, c->sum[r->db]);
+            c->rows[r->db]++;
+            continue;
+        }
         rc = mdb_cursor_get(c->cur[r->db], &k, &v, MDB_GET_BOTH);
         if (rc == MDB_NOTFOUND) {
             char what[600];
@@ -211,7 +282,7 @@ static void *vpool_main(void *arg)
     }
 }
 
-ledger__vpool_t *ledger__vpool_start(ledger_store_t *st, MDB_txn *txn)
+ledger__vpool_t *ledger__vpool_start(ledger_store_t *st, MDB_txn *txn, const ledger__vchk_t *like)
 {
     ledger__vpool_t *p = calloc(1, sizeof *p);
     if (!p)
@@ -222,7 +293,8 @@ ledger__vpool_t *ledger__vpool_start(ledger_store_t *st, MDB_txn *txn)
      * two begins; then there is no helper */
     if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &p->txn))
         goto fail;
-    if (mdb_txn_id(p->txn) != mdb_txn_id(txn) || ledger__vchk_open(&p->chk, st, p->txn, NULL))
+    if (mdb_txn_id(p->txn) != mdb_txn_id(txn) ||
+        ledger__vchk_open(&p->chk, st, p->txn, like->exact, like->key, NULL))
         goto fail;
     /* calloc: every job's payload buffer is an empty ledger_buf_t */
     atomic_init(&p->pushed, 0);
@@ -278,7 +350,7 @@ int ledger__vpool_offer(ledger__vpool_t *p, const ledger__vitem_t *it, uint64_t 
     return 1;
 }
 
-int ledger__vpool_finish(ledger__vpool_t *p, uint64_t rows[DB_COUNT], uint64_t *order,
+int ledger__vpool_finish(ledger__vpool_t *p, ledger__vchk_t *into, uint64_t *order,
                          ledger_err_t *err)
 {
     int rc = 0;
@@ -289,8 +361,12 @@ int ledger__vpool_finish(ledger__vpool_t *p, uint64_t rows[DB_COUNT], uint64_t *
     pthread_join(p->th, NULL);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
-    for (int i = 0; i < DB_COUNT; i++)
-        rows[i] += p->chk.rows[i];
+    for (int i = 0; i < DB_COUNT; i++) {
+        uint64_t lo = p->chk.sum[i][0];
+        into->rows[i] += p->chk.rows[i];
+        into->sum[i][0] += lo;
+        into->sum[i][1] += p->chk.sum[i][1] + (into->sum[i][0] < lo);
+    }
     if (atomic_load(&p->bad)) {
         rc = p->bad_rc;
         *order = p->bad_order;

@@ -282,6 +282,40 @@ static void test_threads_agree(void **state)
         expect_fail(f, fl, "seq 1501: ident index row missing");
 }
 
+/* An index row whose value is changed (its lseq points at another
+ * event): the index still holds as many rows as the entries explain, so
+ * only the summed comparison of the rows (or an exact look-up) sees it. */
+static void test_row_changed(void **state)
+{
+    fx_t *f = *state;
+    char key[100];
+    MDB_txn *txn;
+    MDB_env *env;
+    MDB_dbi d;
+    MDB_val k, v;
+    uint8_t val[64];
+    size_t vl;
+    rec_many(&f->a, 0, 3000);
+    expect_ok(f, 0, 3000, 3000, 0);
+    snprintf(key, sizeof key, "https://id.gs1.org/01/05412345000013/21/%d", 1000 + 1500);
+    env = raw_begin(f, &txn);
+    assert_int_equal(mdb_dbi_open(txn, "ident", 0, &d), 0);
+    k.mv_size = strlen(key);
+    k.mv_data = key;
+    assert_int_equal(mdb_get(txn, d, &k, &v), 0);
+    assert_true(v.mv_size <= sizeof val);
+    vl = v.mv_size;
+    memcpy(val, v.mv_data, vl);
+    assert_int_equal(mdb_del(txn, d, &k, &v), 0);
+    val[vl - 1] ^= 0x01; /* the lseq's last byte: another local position */
+    v.mv_size = vl;
+    v.mv_data = val;
+    assert_int_equal(mdb_put(txn, d, &k, &v, 0), 0);
+    raw_end(f, env, txn);
+    for (unsigned fl = 0; fl < 4; fl++)
+        expect_fail(f, fl, "seq 1501: ident index row missing");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -289,6 +323,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_after_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads_agree, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_row_changed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
