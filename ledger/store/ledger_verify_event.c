@@ -73,6 +73,13 @@ int ledger__vchk_summed_db(int db)
     return db == DB_EVID || db == DB_IDENT || db == DB_LOC || db == DB_TIME || db == DB_DECL;
 }
 
+/* sum += (hi, lo), mod 2^128. */
+static void add128(uint64_t sum[2], uint64_t lo, uint64_t hi)
+{
+    sum[0] += lo;
+    sum[1] += hi + (sum[0] < lo); /* the carry */
+}
+
 /* Adds the keyed 128-bit hash of the row (db, key, value) to sum.  The
  * row is framed (db, key length, value length) so that no two rows give
  * the same bytes; SipHash-2-4 with 128-bit output (libsodium's
@@ -99,8 +106,7 @@ static void sum_row(const uint8_t key[VCHK_KEY_LEN], int db, const void *k, size
     }
     memcpy(&lo, h, 8);
     memcpy(&hi, h + 8, 8);
-    sum[0] += lo;
-    sum[1] += hi + (sum[0] < lo); /* the carry */
+    add128(sum, lo, hi);
 }
 
 int ledger__vchk_sums_check(ledger__vchk_t *c, ledger_err_t *err)
@@ -362,10 +368,8 @@ int ledger__vpool_finish(ledger__vpool_t *p, ledger__vchk_t *into, uint64_t *ord
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
     for (int i = 0; i < DB_COUNT; i++) {
-        uint64_t lo = p->chk.sum[i][0];
         into->rows[i] += p->chk.rows[i];
-        into->sum[i][0] += lo;
-        into->sum[i][1] += p->chk.sum[i][1] + (into->sum[i][0] < lo);
+        add128(into->sum[i], p->chk.sum[i][0], p->chk.sum[i][1]);
     }
     if (atomic_load(&p->bad)) {
         rc = p->bad_rc;
