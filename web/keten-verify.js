@@ -1230,6 +1230,10 @@ export async function verifyBundle(bytes) {
 
 class HashError extends Error {}
 
+function hasOwn(o, k) {
+  return Object.prototype.hasOwnProperty.call(o, k);
+}
+
 const MAX_DEPTH = 200;
 const CBV = "https://ref.gs1.org/cbv/";
 const VOC = "https://gs1.org/voc/";
@@ -1452,8 +1456,8 @@ function aiValid(ai, v) {
 }
 
 function pathAi(seg) {
-  if (seg.length >= 2 && seg.length <= 4 && isDigit(seg[0])) return AI[seg] ? seg : null;
-  return ALPHAS[seg] || null;
+  if (seg.length >= 2 && seg.length <= 4 && isDigit(seg[0])) return hasOwn(AI, seg) ? seg : null;
+  return hasOwn(ALPHAS, seg) ? ALPHAS[seg] : null;
 }
 
 function seqOk(pkey, quals) {
@@ -1522,7 +1526,7 @@ function urnToAi(urn) {
   const colon = urn.indexOf(":", p);
   if (colon < 0) throw new HashError("EPC URN without a scheme");
   const name = urn.slice(p, colon);
-  const s = (cls ? name === "lgtin" : name !== "lgtin") ? URN_SCHEMES[name] : undefined;
+  const s = (cls ? name === "lgtin" : name !== "lgtin") && hasOwn(URN_SCHEMES, name) ? URN_SCHEMES[name] : undefined;
   if (!s) {
     if (!cls && (name === "gid" || name === "usdod")) return null;
     throw new HashError("unknown EPC scheme");
@@ -1600,7 +1604,7 @@ function idpatToAi(s) {
   const body = s.slice(14);
   const colon = body.indexOf(":");
   if (colon < 0) throw new HashError("EPC pattern URN without a scheme");
-  const pat = IDPATS[body.slice(0, colon)];
+  const pat = hasOwn(IDPATS, body.slice(0, colon)) ? IDPATS[body.slice(0, colon)] : undefined;
   if (!pat) throw new HashError("unknown EPC pattern scheme");
   const comps = body.slice(colon + 1).split(".");
   let firstStar = -1;
@@ -1771,7 +1775,6 @@ const O_EVENT = [
 
 const isObj = (v) => v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof KFloat);
 const keepsOrder = (k) => k === "bizTransaction" || k === "source" || k === "destination";
-const hasOwn = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
 
 class Hasher {
   constructor(context, event, ignore) {
