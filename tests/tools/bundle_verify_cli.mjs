@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// bundle_verify_cli.mjs -- runs web/keten-verify.js (the browser's bundle
+// verifier) under Node 20, for tests/e2e/bundle_js.sh.
+//
+//   node tests/tools/bundle_verify_cli.mjs FILE
+//       prints what `keten bundle verify --json` prints: the story with
+//       "verified": true (exit 0), or {"verified": false, "error": REASON}
+//       (exit 1); exit 3 when FILE cannot be read
+//   node tests/tools/bundle_verify_cli.mjs --hash DOC
+//       prints the event hash of each event of the EPCIS document DOC
+//       (JSON-LD: epcisBody.eventList or queryResults...eventList), one a
+//       line, through eventHash(event, document @context, ignoreFields)
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { verifyBundle, eventHash } = await import(join(here, "..", "..", "web", "keten-verify.js"));
+
+const args = process.argv.slice(2);
+if (args.length === 2 && args[0] === "--hash") {
+  const doc = JSON.parse(readFileSync(args[1], "utf8"));
+  const body = doc.epcisBody || {};
+  const events = body.eventList || (body.queryResults && body.queryResults.resultsBody && body.queryResults.resultsBody.eventList) || [];
+  // the ignoreFields of GS1's examples: the key bound to repository-x
+  let prefix = "";
+  for (const el of Array.isArray(doc["@context"]) ? doc["@context"] : [])
+    if (el && typeof el === "object")
+      for (const [k, v] of Object.entries(el)) if (v === "https://repository-x.example.com/") prefix = k;
+  const where = body.queryResults && !body.eventList ? body.queryResults : doc;
+  const ign = where[prefix + ":ignoreFields"];
+  for (const ev of events) console.log(await eventHash(ev, doc["@context"], Array.isArray(ign) ? ign : null));
+  process.exit(0);
+}
+if (args.length !== 1 || args[0].startsWith("--")) {
+  process.stderr.write("usage: bundle_verify_cli.mjs FILE | --hash DOC\n");
+  process.exit(2);
+}
+let bytes;
+try {
+  bytes = new Uint8Array(readFileSync(args[0]));
+} catch (e) {
+  process.stderr.write(`bundle_verify_cli: cannot read ${args[0]}: ${e.message}\n`);
+  process.exit(3);
+}
+const v = await verifyBundle(bytes);
+if (v.state === "verified") {
+  console.log(JSON.stringify({ ...v.story, verified: true }, null, 2));
+  process.exit(0);
+}
+console.log(JSON.stringify({ verified: false, error: v.reason }));
+process.stderr.write(`bundle_verify_cli: bundle ${args[0]} does not verify: ${v.reason}\n`);
+process.exit(1);
