@@ -1207,18 +1207,942 @@ export async function verifyBundle(bytes) {
   }
 }
 
-/* ==== the EPCIS 2.0 event hash ============================================ */
+
+/* ==== the EPCIS 2.0 event hash ============================================
+ *
+ * The pre-hash string exactly as keten builds it (ledger_evhash.c,
+ * ledger_evtree.c, ledger_evctx.c, ledger_pyfmt.c, gs1_key_hash), which is
+ * what GS1's reference generator (RalphTro/epcis-event-hash-generator,
+ * JSON-LD path) prints: (1) the set S of CBV/GS1 vocabulary IRIs that
+ * JSON-LD expansion of the event would give, from a static model of the
+ * EPCIS 2.0 context; every string is replaced by the one member of S ending
+ * in "-v" or "/v"; (2) the event as a tree of (name, text, children), keys
+ * and values with a namespace prefix of the @context expanded, children
+ * sorted as Python sorts tuples (except where bizTransaction, source or
+ * destination keep document order); (3) the JSON layout corrected to the
+ * XML one ("xxxList" groups, childEPCs, quantityElement); (4) the pre-hash:
+ * "eventType=" + type, the fields in the reference's PROP_ORDER with
+ * canonical values (times in UTC to the millisecond, numbers as Python
+ * prints them, CBV URNs as web URIs, EPC URNs and Digital Links as
+ * constrained canonical Digital Links), user extensions, then the rest
+ * sorted. Its SHA-256 is the hash. */
 
 class HashError extends Error {}
 
+const MAX_DEPTH = 200;
+const CBV = "https://ref.gs1.org/cbv/";
+const VOC = "https://gs1.org/voc/";
+
+/* Code-point order (strcmp on UTF-8). */
+function strCmp(a, b) {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x < 0xd800 && y < 0xd800) return x - y;
+    const cx = a.codePointAt(i);
+    const cy = b.codePointAt(i);
+    if (cx !== cy) return cx - cy;
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+/* ---- Python's formatting (ledger_pyfmt.c) -------------------------------- */
+
+const PY_SPACE = new Set([0x85, 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000]);
+function isPySpace(c) {
+  return (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20) || PY_SPACE.has(c) || (c >= 0x2000 && c <= 0x200a);
+}
+
+/* str.strip() */
+function pyStrip(s) {
+  let a = 0;
+  let b = s.length;
+  while (a < b && isPySpace(s.charCodeAt(a))) a++;
+  while (b > a && isPySpace(s.charCodeAt(b - 1))) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
+/* repr() of a float */
+function pyRepr(d) {
+  if (Number.isNaN(d)) return "nan";
+  if (!Number.isFinite(d)) return d < 0 ? "-inf" : "inf";
+  if (d === 0) return Object.is(d, -0) ? "-0.0" : "0.0";
+  const ex = Math.abs(d).toExponential(); /* shortest round-trip digits */
+  const [mant, es] = ex.split("e");
+  const digits = mant.replace(".", "");
+  const e = Number(es);
+  const nd = digits.length;
+  let out = d < 0 ? "-" : "";
+  if (e >= -4 && e < 16) {
+    if (e < 0) out += "0." + "0".repeat(-e - 1) + digits;
+    else if (nd > e + 1) out += digits.slice(0, e + 1) + "." + digits.slice(e + 1);
+    else out += digits + "0".repeat(e + 1 - nd) + ".0";
+  } else {
+    const ae = Math.abs(e);
+    out += digits[0] + (nd > 1 ? "." + digits.slice(1) : "") + "e" + (e < 0 ? "-" : "+") + (ae < 10 ? "0" : "") + ae;
+  }
+  return out;
+}
+
+/* float(s) with Python's grammar (no surrounding blanks), or null */
+function pyParseFloat(s) {
+  let p = 0;
+  let buf = "";
+  if (s[p] === "+" || s[p] === "-") buf += s[p++];
+  const rest = s.slice(p).toLowerCase();
+  if (rest === "inf" || rest === "infinity") return s[0] === "-" ? -Infinity : Infinity;
+  if (rest === "nan") return NaN;
+  let digits = false;
+  const isD = (c) => c >= "0" && c <= "9";
+  for (let part = 0; part < 3; part++) {
+    if (part === 1) {
+      if (s[p] !== ".") continue;
+      buf += s[p++];
+    } else if (part === 2) {
+      if (s[p] !== "e" && s[p] !== "E") break;
+      if (!digits) return null;
+      buf += s[p++];
+      if (s[p] === "+" || s[p] === "-") buf += s[p++];
+      if (!isD(s[p] || "")) return null;
+    }
+    while (p < s.length && isD(s[p])) {
+      if (buf.length >= 398) return null;
+      buf += s[p++];
+      if (part < 2) digits = true;
+      if (s[p] === "_" && isD(s[p + 1] || "")) p++;
+    }
+  }
+  if (p !== s.length || !digits) return null;
+  if (buf[buf.length - 1] === "." || /\.[eE]/.test(buf)) buf = buf.replace(".", ".0");
+  if (buf.startsWith(".") || buf.startsWith("-.") || buf.startsWith("+.")) buf = buf.replace(".", "0.");
+  return Number(buf);
+}
+
+/* _try_format_numeric: str(int(x)) for whole x, repr(x) else; null when s
+ * is not a finite float literal */
+function pyNumber(s) {
+  const q = s[0] === "+" || s[0] === "-" ? s[1] : s[0];
+  if (q === undefined || !((q >= "0" && q <= "9") || q === "." || "iInN".includes(q))) return null;
+  const d = pyParseFloat(s);
+  if (d === null || !Number.isFinite(d)) return null;
+  if (d !== Math.trunc(d)) return pyRepr(d);
+  return BigInt(d).toString();
+}
+
+function civilFromDays(z) {
+  z += 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
+}
+
+function daysFromCivilPy(y, m, d) {
+  y -= m <= 2 ? 1 : 0;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/* _fix_time_stamp_format: "YYYY-MM-DDTHH:MM:SS.mmmZ" in UTC, or null */
+function pyTimeUtc(s) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2})?)?)?$/.exec(s);
+  if (!m) return null;
+  const Y = Number(m[1]);
+  const M = Number(m[2]);
+  const D = Number(m[3]);
+  if (Y < 1 || M < 1 || M > 12 || D < 1 || D > daysInMonth(Y, M)) return null;
+  const h = m[4] ? Number(m[4]) : 0;
+  const mi = m[5] ? Number(m[5]) : 0;
+  const sec = m[6] ? Number(m[6]) : 0;
+  if (h > 23 || mi > 59 || sec > 59) return null;
+  const us = m[7] ? Number((m[7] + "000000").slice(0, 6)) : 0;
+  let off = 0;
+  if (m[9]) {
+    const oh = Number(m[10]);
+    const om = m[11] ? Number(m[11]) : 0;
+    if (oh > 23 || om > 59) return null;
+    off = (m[9] === "-" ? -1 : 1) * (oh * 60 + om);
+  }
+  let ms = Math.floor(us / 1000);
+  const rem = us % 1000;
+  if (rem > 500 || (rem === 500 && ms & 1)) ms++;
+  let t = daysFromCivilPy(Y, M, D) * 86400 + h * 3600 + mi * 60 + sec - off * 60;
+  if (ms === 1000) {
+    ms = 0;
+    t++;
+  }
+  const days = Math.floor(t / 86400);
+  const rs = t - days * 86400;
+  const [yy, mm, dd] = civilFromDays(days);
+  if (yy < 1 || yy > 9999) return null;
+  const p2 = (v) => String(v).padStart(2, "0");
+  return `${String(yy).padStart(4, "0")}-${p2(mm)}-${p2(dd)}T${p2(Math.floor(rs / 3600))}:${p2(Math.floor(rs / 60) % 60)}:${p2(rs % 60)}.${String(ms).padStart(3, "0")}Z`;
+}
+
+/* ---- GS1 keys for the hash (gs1_key_hash) -------------------------------- */
+
+const isDigit = (c) => c >= "0" && c <= "9";
+const allDigits = (s) => /^[0-9]*$/.test(s);
+const SET82 = /^[0-9A-Za-z!"%&'()*+,\-./:;<=>?_]*$/;
+const SET39 = /^[0-9A-Z#\-/]*$/;
+const inSet = (c, kind) => (kind === "N" ? isDigit(c) : kind === "Y" ? SET39.test(c) : SET82.test(c));
+
+function checkDigit(s) {
+  let sum = 0;
+  for (let i = s.length - 1, w = 3; i >= 0; i--, w = 4 - w) sum += (s.charCodeAt(i) - 48) * w;
+  return (10 - (sum % 10)) % 10;
+}
+
+/* The AIs of a key's path: components [charset, min, max] (the hash skips
+ * check digits and company prefix positions), dlpkey alternatives. */
+const AI = {
+  "00": { c: [["N", 18, 18]], pkey: [] },
+  "01": { c: [["N", 14, 14]], pkey: [["22", "10", "21"], ["235"]] },
+  253: { c: [["N", 13, 13], ["X", 0, 17]], pkey: [] },
+  255: { c: [["N", 13, 13], ["N", 0, 12]], pkey: [] },
+  401: { c: [["X", 1, 30]], pkey: [] },
+  402: { c: [["N", 17, 17]], pkey: [] },
+  414: { c: [["N", 13, 13]], pkey: [["254"], ["7040"]] },
+  415: { c: [["N", 13, 13]], pkey: [["8020"]] },
+  417: { c: [["N", 13, 13]], pkey: [["7040"]] },
+  8003: { c: [["N", 14, 14], ["X", 0, 16]], pkey: [] },
+  8004: { c: [["X", 1, 30]], pkey: [["7040"]] },
+  8006: { c: [["N", 18, 18]], pkey: [["22", "10", "21"]] },
+  8010: { c: [["Y", 1, 30]], pkey: [["8011"]] },
+  8013: { c: [["X", 1, 25]], pkey: [] },
+  8017: { c: [["N", 18, 18]], pkey: [["8019"]] },
+  8018: { c: [["N", 18, 18]], pkey: [["8019"]] },
+  10: { c: [["X", 1, 20]] },
+  21: { c: [["X", 1, 20]] },
+  22: { c: [["X", 1, 20]] },
+  235: { c: [["X", 1, 28]] },
+  254: { c: [["X", 1, 20]] },
+  7040: { c: [["N", 1, 1], ["X", 3, 3]] },
+  8011: { c: [["N", 1, 12]] },
+  8019: { c: [["N", 1, 10]] },
+  8020: { c: [["X", 1, 25]] },
+};
+const ALPHAS = {
+  cpid: "8010", cpsn: "8011", cpv: "22", gcn: "255", gdti: "253", giai: "8004", ginc: "401", gln: "414",
+  glnx: "254", gmn: "8013", grai: "8003", gsin: "402", gsrn: "8018", gsrnp: "8017", gtin: "01", itip: "8006",
+  lot: "10", party: "417", refno: "8020", ser: "21", srin: "8019", sscc: "00",
+};
+
+function aiValid(ai, v) {
+  const e = AI[ai];
+  let p = 0;
+  for (const [kind, min, max] of e.c) {
+    let n = 0;
+    while (n < max && p + n < v.length && inSet(v[p + n], kind)) n++;
+    if (n < min) return false;
+    p += n;
+  }
+  return p === v.length;
+}
+
+function pathAi(seg) {
+  if (seg.length >= 2 && seg.length <= 4 && isDigit(seg[0])) return AI[seg] ? seg : null;
+  return ALPHAS[seg] || null;
+}
+
+function seqOk(pkey, quals) {
+  if (!quals.length) return true;
+  for (const alt of AI[pkey].pkey) {
+    let pos = 0;
+    let i = 0;
+    for (; i < quals.length; i++) {
+      while (pos < alt.length && alt[pos] !== quals[i]) pos++;
+      if (pos === alt.length) break;
+      pos++;
+    }
+    if (i === quals.length) return true;
+  }
+  return false;
+}
+
+/* the constrained canonical Digital Link of [[ai, value], ...] (key first) */
+function dlKey(fields) {
+  const esc = (v) => v.replace(/[!"#%&()*+,/:<>?]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0"));
+  const [kai, kv] = fields[0];
+  let out = `https://id.gs1.org/${kai}/${esc(kv)}`;
+  const q = fields.slice(1);
+  if (kai === "01" || kai === "8006") {
+    for (const o of ["21", "10", "235"]) {
+      const f = q.find((x) => x[0] === o);
+      if (f) return out + `/${f[0]}/${esc(f[1])}`;
+    }
+    return out;
+  }
+  /* the alternative with the most qualifiers present, the first on a tie */
+  let best = [];
+  for (const alt of AI[kai].pkey) {
+    const got = alt.map((a) => q.find((x) => x[0] === a)).filter(Boolean);
+    if (got.length > best.length) best = got;
+  }
+  for (const f of best) out += `/${f[0]}/${esc(f[1])}`;
+  return out;
+}
+
+const URN_SCHEMES = {
+  /* kinds, key AI, digits, lead, zero, piece, ser ("q" qualifier, "k" in key, null), qual AI */
+  sgtin: ["RRX", "01", 14, 1, 0, 0, "q", "21"],
+  lgtin: ["RRX", "01", 14, 1, 0, 0, "q", "10"],
+  upui: ["RRX", "01", 14, 1, 0, 0, "q", "235"],
+  itip: ["RRRRX", "8006", 14, 1, 0, 1, "q", "21"],
+  sscc: ["RR", "00", 18, 1, 0, 0, null, null],
+  sgln: ["RRX", "414", 13, 0, 0, 0, "q", "254"],
+  pgln: ["RR", "417", 13, 0, 0, 0, null, null],
+  grai: ["RRX", "8003", 13, 0, 1, 0, "k", null],
+  gdti: ["RRX", "253", 13, 0, 0, 0, "k", null],
+  sgcn: ["RRN", "255", 13, 0, 0, 0, "k", null],
+  gsrn: ["RR", "8018", 18, 0, 0, 0, null, null],
+  gsrnp: ["RR", "8017", 18, 0, 0, 0, null, null],
+  gsin: ["RR", "402", 17, 0, 0, 0, null, null],
+  giai: ["RX", "8004", 0, 0, 0, 0, null, null],
+  ginc: ["RX", "401", 0, 0, 0, 0, null, null],
+  cpi: ["RYN", "8010", 0, 0, 0, 0, "q", "8011"],
+};
+
+/* The AI fields of an EPC pure identity or class URN, null when it names
+ * no GS1 key, or throws HashError when malformed (urn_to_ai). */
+function urnToAi(urn) {
+  const cls = urn.startsWith("urn:epc:class:");
+  const p = cls ? 14 : 11;
+  const colon = urn.indexOf(":", p);
+  if (colon < 0) throw new HashError("EPC URN without a scheme");
+  const name = urn.slice(p, colon);
+  const s = (cls ? name === "lgtin" : name !== "lgtin") ? URN_SCHEMES[name] : undefined;
+  if (!s) {
+    if (!cls && (name === "gid" || name === "usdod")) return null;
+    throw new HashError("unknown EPC scheme");
+  }
+  const [kinds, keyAi, digits, lead, zero, piece, ser, qualAi] = s;
+  if (/[^\x21-\x7e]/.test(urn)) throw new HashError("EPC URN: a byte is not allowed");
+  const nf = kinds.length;
+  let body = urn.slice(colon + 1);
+  const parts = [];
+  for (let i = 0; i < nf; i++) {
+    if (i + 1 < nf) {
+      const dot = body.indexOf(".");
+      if (dot < 0) throw new HashError("EPC URN: too few parts");
+      parts.push(body.slice(0, dot));
+      body = body.slice(dot + 1);
+    } else parts.push(body);
+  }
+  if (kinds[nf - 1] === "R" && parts[nf - 1].includes(".")) throw new HashError("EPC URN: too many parts");
+  for (let i = 0; i < nf; i++) {
+    if (kinds[i] === "R") continue;
+    const k = kinds[i];
+    let o = "";
+    const x = parts[i];
+    for (let j = 0; j < x.length; j++) {
+      let c = x[j];
+      if (c === "%") {
+        const h = x.slice(j + 1, j + 3);
+        if (j + 2 >= x.length || !/^[0-9A-Fa-f]{2}$/.test(h)) throw new HashError("EPC URN: bad percent-escape");
+        c = String.fromCharCode(parseInt(h, 16));
+        if (!inSet(c, k)) throw new HashError("EPC URN: escape of a character it may not hold");
+        j += 2;
+      } else if (!inSet(c, k) || (k === "Y" ? "#/".includes(c) : k === "X" ? "\"%&/<>?".includes(c) : false)) {
+        throw new HashError("EPC URN: a character must not appear here");
+      }
+      o += c;
+    }
+    parts[i] = o;
+  }
+  const cp = parts[0];
+  if (cp.length < 6 || cp.length > 12 || !allDigits(cp)) throw new HashError("EPC URN: company prefix");
+  const serial = ser ? parts[nf - 1] : null;
+  let key;
+  if (digits) {
+    const ref = parts[1];
+    if (!allDigits(ref) || ref.length !== digits - 1 - cp.length || (lead && ref.length < 1))
+      throw new HashError("EPC URN: company prefix and reference length");
+    key = (zero ? "0" : "") + (lead ? ref[0] : "") + cp + ref.slice(lead);
+    key += String(checkDigit(key.slice(zero)));
+    if (piece) {
+      for (const k of [2, 3]) if (parts[k].length !== 2 || !allDigits(parts[k])) throw new HashError("EPC URN: piece/total");
+      key += parts[2] + parts[3];
+    }
+    if (ser && serial.length === 0) throw new HashError("EPC URN: empty last part");
+    if (ser === "k") key += serial;
+  } else {
+    if (parts[1].length === 0) throw new HashError("EPC URN: empty reference");
+    key = cp + parts[1];
+  }
+  if (!aiValid(keyAi, key)) throw new HashError("EPC URN: the key is not valid");
+  const fields = [[keyAi, key]];
+  if (ser === "q" && !(name === "sgln" && serial === "0")) {
+    if (!aiValid(qualAi, serial)) throw new HashError("EPC URN: the serial is not valid");
+    fields.push([qualAi, serial]);
+  }
+  return fields;
+}
+
+const IDPATS = {
+  sgtin: [3, 2, 14], upui: [3, 2, 14], sgln: [3, 2, 13], grai: [3, 2, 14], gdti: [3, 2, 13], sgcn: [3, 2, 13],
+  cpi: [3, 2, 30], itip: [5, 4, 18], sscc: [2, 1, 0], giai: [2, 1, 0], gsrn: [2, 1, 0], gsrnp: [2, 1, 0],
+  ginc: [2, 1, 0], gsin: [2, 1, 0], pgln: [2, 1, 0],
+};
+
+function idpatToAi(s) {
+  const body = s.slice(14);
+  const colon = body.indexOf(":");
+  if (colon < 0) throw new HashError("EPC pattern URN without a scheme");
+  const pat = IDPATS[body.slice(0, colon)];
+  if (!pat) throw new HashError("unknown EPC pattern scheme");
+  const comps = body.slice(colon + 1).split(".");
+  let firstStar = -1;
+  comps.forEach((c, i) => {
+    if (c === "*") {
+      if (firstStar < 0) firstStar = i;
+    } else if (firstStar >= 0) throw new HashError("only trailing components may be '*'");
+  });
+  if (comps.length !== pat[0]) throw new HashError("pattern: parts");
+  if (firstStar < 0) return urnToAi("urn:epc:id:" + body);
+  if (firstStar !== pat[1] || !pat[2]) return null;
+  const f = urnToAi("urn:epc:id:" + body.slice(0, -1) + "0");
+  if (!f) return null;
+  return [[f[0][0], f[0][1].slice(0, pat[2])]];
+}
+
+function dlLooksLike(uri) {
+  const m = /^https?:\/\/[^/]*(\/[^?#]*)/i.exec(uri);
+  if (!m) return false;
+  const segs = m[1].split("/").slice(1);
+  for (let i = 1; i < segs.length; i++) {
+    const a = pathAi(segs[i - 1]);
+    if (a && AI[a].pkey && isDigit(segs[i][0] || "")) return true;
+  }
+  return false;
+}
+
+function dlParse(uri) {
+  const pn = uri.search(/[?#]/);
+  const u = pn < 0 ? uri : uri.slice(0, pn);
+  for (let i = 0; i < u.length; i++) {
+    if (u[i] === "%" && !/^[0-9A-Fa-f]{2}$/.test(u.slice(i + 1, i + 3))) throw new HashError("Digital Link: bad percent-escape");
+    if (u[i] === "%" && i + 2 >= u.length) throw new HashError("Digital Link: bad percent-escape");
+  }
+  if (/[^0-9A-Za-z\-._~:/?#[\]@!$&'()*+,;=%]/.test(u)) throw new HashError("Digital Link: a character is not allowed");
+  const m = /^(?:https|HTTPS|http|HTTP):\/\/([^/]*)(\/.*)?$/.exec(u);
+  if (!m) throw new HashError("Digital Link: must start with https:// or http://");
+  if (m[2] === undefined) throw new HashError("Digital Link: no path after the host");
+  if (!m[1] || /[_~?#@!$&'()*+,;=%]/.test(m[1])) throw new HashError("Digital Link: host");
+  let path = m[2];
+  if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
+  const segs = path.split("/").slice(1);
+  /* the root: the rightmost primary key of pairs taken from the end */
+  let root = -1;
+  for (let end = segs.length; end >= 2; end -= 2) {
+    const a = pathAi(segs[end - 2]);
+    if (!a) break;
+    if (AI[a].pkey) {
+      root = end - 2;
+      break;
+    }
+  }
+  if (root < 0) throw new HashError("Digital Link: no primary key");
+  const fields = [];
+  for (let i = root; i < segs.length; i += 2) {
+    const ai = pathAi(segs[i]);
+    const raw = segs[i + 1];
+    if (!raw) throw new HashError("Digital Link: empty value");
+    let v;
+    try {
+      v = decodeURIComponent(raw.replace(/%(?![0-9A-Fa-f]{2})/g, "%25"));
+    } catch (e) {
+      v = raw.replace(/%([0-9A-Fa-f]{2})/g, (x, h) => String.fromCharCode(parseInt(h, 16)));
+    }
+    if (v.includes("\0")) throw new HashError("Digital Link: NUL");
+    if (ai === "01" && (v.length === 8 || v.length === 12 || v.length === 13)) v = v.padStart(14, "0");
+    if (!aiValid(ai, v)) throw new HashError("Digital Link: AI value");
+    fields.push([ai, v]);
+  }
+  if (fields.length > 4 || !seqOk(fields[0][0], fields.slice(1).map((f) => f[0])))
+    throw new HashError("Digital Link: key qualifiers");
+  if (!isDigit(fields[0][1][0] || "")) throw new HashError("Digital Link: the key must start with a digit");
+  return fields;
+}
+
+/* The event hash's canonical Digital Link of uri, or null (the hash keeps
+ * the text as it is): an EPC pure identity, class or pattern URN of a GS1
+ * key, or a Digital Link (gs1_key_hash). */
+export function gs1KeyHash(uri) {
+  try {
+    let f = null;
+    if (uri.startsWith("urn:epc:id:") || uri.startsWith("urn:epc:class:")) f = urnToAi(uri);
+    else if (uri.startsWith("urn:epc:idpat:")) f = idpatToAi(uri);
+    else if (/^https?:\/\//i.test(uri) && dlLooksLike(uri)) f = dlParse(uri);
+    return f ? dlKey(f) : null;
+  } catch (e) {
+    if (e instanceof HashError || e instanceof URIError) return null;
+    throw e;
+  }
+}
+
+/* ---- the static model of the EPCIS 2.0 context (ledger_evctx.c) ---------- */
+
+const WORDS = {
+  bizstep: "accepting arriving assembling collecting commissioning consigning creating_class_instance cycle_counting decommissioning departing destroying disassembling dispensing encoding entering_exiting holding inspecting installing killing loading other packing picking receiving removing repackaging repairing replacing reserving retail_selling sampling sensor_reporting shipping staging_outbound stock_taking stocking storing transporting unloading unpacking void_shipping",
+  disp: "active available completeness_inferred completeness_verified conformant container_closed container_open damaged destroyed dispensed disposed encoded expired in_progress in_transit inactive mismatch_class mismatch_instance mismatch_quantity needs_replacement no_pedigree_match non_conformant non_sellable_other partially_dispensed recalled reserved retail_sold returned sellable_accessible sellable_not_accessible stolen unavailable unknown",
+  btt: "bol cert desadv inv pedigree po poc prodorder recadv rma testprd testres upevt",
+  sdt: "location owning_party possessing_party",
+  er: "did_not_occur incorrect_data",
+  comp: "altitude axial_distance azimuth easting elevation_angle height latitude longitude northing polar_angle spherical_radius x y z",
+  mt: "AbsoluteHumidity AbsorbedDose AbsorbedDoseRate Acceleration Altitude AmountOfSubstance AmountOfSubstancePerUnitVolume Angle AngularAcceleration AngularMomentum AngularVelocity Area Capacitance Conductance Conductivity Count Density Dimensionless DoseEquivalent DoseEquivalentRate DynamicViscosity ElectricCharge ElectricCurrent ElectricCurrentDensity ElectricFieldStrength Energy Exposure Force Frequency Illuminance Inductance Irradiance KinematicViscosity Length LinearMomentum Luminance LuminousFlux LuminousIntensity MagneticFlux MagneticFluxDensity MagneticVectorPotential Mass MassConcentration MassFlowRate MassPerAreaTime MemoryCapacity MolalityOfSolute MolarEnergy MolarMass MolarVolume Power Pressure RadiantFlux RadiantIntensity Radioactivity RelativeHumidity Resistance Resistivity SolidAngle SpecificVolume Speed SurfaceDensity SurfaceTension Temperature Time Torque Voltage Volume VolumeFlowRate VolumeFraction VolumetricFlux Wavenumber",
+  alert: "ALARM_CONDITION ERROR_CONDITION",
+};
+const WSET = Object.fromEntries(Object.entries(WORDS).map(([k, v]) => [k, new Set(v.split(" "))]));
+
+const ID = (name) => ({ name, kind: "id" });
+const LITT = (name) => ({ name, kind: "lit" });
+const TYPE = (name) => ({ name, kind: "type" });
+const V = (name, pre, w) => ({ name, kind: "vocab", pre, words: WSET[w] });
+const S = (name, sub) => ({ name, kind: "lit", sub });
+const scope = (terms, parent) => ({ terms: new Map(terms.map((t) => [t.name, t])), parent });
+
+const scTop = scope([], null);
+const scSe = scope([], scTop);
+const scSd = scope([ID("source"), ID("destination"), V("type", CBV + "SDT-", "sdt")], scTop);
+const scBt = scope([ID("bizTransaction"), V("type", CBV + "BTT-", "btt")], scTop);
+const scPd = scope([V("set", CBV + "Disp-", "disp"), V("unset", CBV + "Disp-", "disp")], scTop);
+const scEd = scope([V("reason", CBV + "ER-", "er"), ID("correctiveEventIDs"), LITT("declarationTime")], scTop);
+const scSm = scope([LITT("startTime"), LITT("endTime"), ID("bizRules")], scSe);
+const scSr = scope(
+  [
+    V("type", VOC, "mt"), V("exception", VOC, "alert"), V("component", CBV + "Comp-", "comp"),
+    ID("coordinateReferenceSystem"), ID("microorganism"), ID("chemicalSubstance"), ID("uriValue"),
+    ...["time", "value", "stringValue", "booleanValue", "hexBinaryValue", "minValue", "maxValue", "meanValue", "sDev", "percRank", "percValue"].map(LITT),
+  ],
+  scSe
+);
+for (const t of [ID("deviceID"), ID("deviceMetadata"), ID("rawData"), ID("dataProcessingMethod"), LITT("time"), TYPE("type"), S("sensorMetadata", scSm), S("sensorReport", scSr)])
+  scSe.terms.set(t.name, t);
+for (const t of [
+  TYPE("type"), ID("id"), ID("eventID"), V("bizStep", CBV + "BizStep-", "bizstep"), V("disposition", CBV + "Disp-", "disp"),
+  ID("certificationInfo"), ID("bizLocation"), ID("readPoint"), ID("transformationID"), ID("epcList"), ID("epcClass"),
+  ID("parentID"), ID("childEPCs"), ID("inputEPCList"), ID("outputEPCList"), ID("member"), ID("children"),
+  S("sourceList", scSd), S("destinationList", scSd), S("persistentDisposition", scPd), S("bizTransactionList", scBt),
+  S("sensorElementList", scSe), S("errorDeclaration", scEd),
+  ...["eventTime", "recordTime", "eventTimeZoneOffset", "action", "quantity", "uom", "quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList", "ilmd"].map(LITT),
+])
+  scTop.terms.set(t.name, t);
+
+function termOf(sc, k) {
+  for (; sc; sc = sc.parent) if (sc.terms.has(k)) return sc.terms.get(k);
+  return null;
+}
+
+const PREFIXES = {
+  epcis: "https://ref.gs1.org/epcis/", cbv: CBV, cbvmda: "urn:epcglobal:cbv:mda:", gs1: VOC,
+  rdfs: "http://www.w3.org/2000/01/rdf-schema#", owl: "http://www.w3.org/2002/07/owl#",
+  xsd: "http://www.w3.org/2001/XMLSchema#", dcterms: "http://purl.org/dc/terms/",
+};
+
+/* PROP_ORDER: [name, sub] (sub null: a leaf; [] : rendered generically) */
+const L = (n) => [n, null];
+const O = (n, s) => [n, s];
+const oEpc = [L("epc")];
+const oQe = [O("quantityElement", [L("epcClass"), L("quantity"), L("uom")])];
+const oSm = ["time", "startTime", "endTime", "deviceID", "deviceMetadata", "rawData", "dataProcessingMethod", "bizRules"].map(L);
+const oSr = ["type", "exception", "deviceID", "deviceMetadata", "rawData", "dataProcessingMethod", "time", "microorganism", "chemicalSubstance", "value", "component", "stringValue", "booleanValue", "hexBinaryValue", "uriValue", "minValue", "maxValue", "meanValue", "sDev", "percRank", "percValue", "uom", "coordinateReferenceSystem"].map(L);
+const O_EVENT = [
+  L("eventTime"), L("eventTimeZoneOffset"), L("certificationInfo"), L("parentID"), O("epcList", oEpc),
+  O("inputEPCList", oEpc), O("childEPCs", oEpc), O("quantityList", oQe), O("childQuantityList", oQe),
+  O("inputQuantityList", oQe), O("outputEPCList", oEpc), O("outputQuantityList", oQe), L("action"),
+  L("transformationID"), L("bizStep"), L("disposition"), O("persistentDisposition", [L("set"), L("unset")]),
+  O("readPoint", [L("id")]), O("bizLocation", [L("id")]), O("bizTransactionList", []), O("sourceList", []),
+  O("destinationList", []), O("sensorElementList", [O("sensorElement", [O("sensorMetadata", oSm), O("sensorReport", oSr)])]),
+];
+
+/* ---- the computation ------------------------------------------------------ */
+
+const isObj = (v) => v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof KFloat);
+const keepsOrder = (k) => k === "bizTransaction" || k === "source" || k === "destination";
+const hasOwn = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
+
+class Hasher {
+  constructor(context, event, ignore) {
+    this.ns = [];
+    const add = (c) => {
+      if (isObj(c)) this.ns.push(c);
+      else if (Array.isArray(c)) for (const el of c) if (isObj(el)) this.ns.push(el);
+    };
+    add(context);
+    add(event["@context"]);
+    this.S = new Set();
+    this.ignore = Array.isArray(ignore) ? ignore : null;
+  }
+
+  nsGet(p) {
+    if (p[0] === "@") return null;
+    for (let i = this.ns.length - 1; i >= 0; i--)
+      if (hasOwn(this.ns[i], p) && typeof this.ns[i][p] === "string") return this.ns[i][p];
+    return null;
+  }
+
+  /* [iri, rest] of a prefixed s, or null */
+  nsLookup(s) {
+    if (!this.ns.length) return null;
+    const c = s.indexOf(":");
+    if (c < 0) return null;
+    const iri = this.nsGet(s.slice(0, c));
+    return iri === null ? null : [iri, s.slice(c + 1)];
+  }
+
+  expandPrefix(v) {
+    const c = v.indexOf(":");
+    if (c < 0 || (v[c + 1] === "/" && v[c + 2] === "/")) return null;
+    const r = this.nsLookup(v);
+    if (r) return r;
+    const iri = PREFIXES[v.slice(0, c)];
+    return iri && hasOwn(PREFIXES, v.slice(0, c)) ? [iri, v.slice(c + 1)] : null;
+  }
+
+  sAdd(a, b) {
+    const x = a + b;
+    if (x.startsWith("https://ref.gs1.org/cbv") || x.startsWith("https://gs1.org/voc")) this.S.add(x);
+  }
+
+  collectObject(o, sc, depth) {
+    if (depth > MAX_DEPTH) throw new HashError("event nested too deeply");
+    for (const k of Object.keys(o)) {
+      let t;
+      if (k[0] === "@") {
+        if (k === "@id") t = { kind: "id" };
+        else if (k === "@type") t = { kind: "type" };
+        else if (k === "@value" || k === "@list" || k === "@set") t = { kind: "lit" };
+        else continue;
+      } else if ((t = termOf(sc, k)) === null) {
+        if (!k.includes(":") && this.nsGet(k) === null) continue;
+        t = { kind: "lit" };
+      }
+      this.collectValue(o[k], t, t.sub ? t.sub : sc, depth + 1);
+    }
+  }
+
+  collectValue(v, t, sc, depth) {
+    if (depth > MAX_DEPTH) throw new HashError("event nested too deeply");
+    if (Array.isArray(v)) for (const el of v) this.collectValue(el, t, sc, depth + 1);
+    else if (isObj(v)) this.collectObject(v, sc, depth);
+    else if (typeof v === "string") {
+      let r;
+      if (t.kind === "vocab" && t.words.has(v)) this.sAdd(t.pre, v);
+      else if (t.kind !== "lit" && (r = this.expandPrefix(v)) !== null) this.sAdd(r[0], r[1]);
+      else if (v[0] === "h") this.sAdd(v, "");
+    }
+  }
+
+  sReplace(v) {
+    let hit = null;
+    let count = 0;
+    for (const m of this.S) {
+      if (m.length > v.length && "-/".includes(m[m.length - v.length - 1]) && m.endsWith(v)) {
+        hit = m;
+        count++;
+      }
+    }
+    return count === 1 ? hit : v;
+  }
+
+  node(name, text, canon = null) {
+    return { name, text, canon, kids: [], live: 0, dead: false, pair: false };
+  }
+
+  scalar(j) {
+    if (typeof j === "string") {
+      if (j.includes("\0")) throw new HashError("a string of the event contains U+0000");
+      let t = this.sReplace(j);
+      const r = this.nsLookup(t);
+      if (r) t = r[0] + r[1];
+      return this.node("", t);
+    }
+    let t;
+    let canon;
+    if (typeof j === "bigint" || (typeof j === "number" && Number.isInteger(j))) {
+      t = BigInt(j).toString();
+      canon = t;
+      const a = BigInt(j) < 0n ? -BigInt(j) : BigInt(j);
+      if (a > 1n << 53n) canon = pyNumber(t) ?? t;
+    } else if (j instanceof KFloat || typeof j === "number") {
+      const d = j instanceof KFloat ? j.value : j;
+      t = pyRepr(d);
+      canon = t;
+      if (d === Math.trunc(d)) canon = pyNumber(t) ?? t;
+    } else {
+      t = j === true ? "True" : j === false ? "False" : "None";
+      canon = t;
+    }
+    return this.node("", t, canon);
+  }
+
+  keyName(k) {
+    const r = this.nsLookup(k);
+    return r ? "{" + r[0] + "}" + r[1] : k;
+  }
+
+  keyIgnored(k, top) {
+    if (k === "#text" || k === "rdfs:comment" || k === "comment" || k === "@context" || k.startsWith("@xmlns")) return true;
+    return !!(top && this.ignore && this.ignore.some((v) => typeof v === "string" && v === k));
+  }
+
+  addKid(n, k) {
+    n.kids.push(k);
+    n.live++;
+  }
+
+  convElements(a, n, depth) {
+    if (depth > MAX_DEPTH) throw new HashError("event nested too deeply");
+    const start = n.kids.length;
+    let keep = false;
+    for (const el of a) {
+      this.addKid(n, this.conv(el, false, depth + 1));
+      if (typeof el === "string" && keepsOrder(el)) keep = true;
+    }
+    if (!keep) {
+      const part = n.kids.splice(start).sort(nodeCmp);
+      n.kids.push(...part);
+    }
+  }
+
+  convObject(j, top, depth) {
+    let type = "";
+    let text = "";
+    let keep = false;
+    for (const k of Object.keys(j)) {
+      const v = j[k];
+      if (k === "type" && typeof v === "string") type = this.sReplace(v);
+      else if (k === "#text" && typeof v === "string") text = this.sReplace(v);
+      else if (keepsOrder(k)) keep = true;
+    }
+    const n = this.node(type, text);
+    for (const k of Object.keys(j)) {
+      if (this.keyIgnored(k, top)) continue;
+      const v = j[k];
+      const start = n.kids.length;
+      const name = this.keyName(k);
+      if (Array.isArray(v)) this.convElements(v, n, depth + 1);
+      else this.addKid(n, this.conv(v, false, depth + 1));
+      for (let i = start; i < n.kids.length; i++) n.kids[i].name = name;
+    }
+    if (!keep) n.kids.sort(nodeCmp);
+    return n;
+  }
+
+  conv(j, top, depth) {
+    if (depth > MAX_DEPTH) throw new HashError("event nested too deeply");
+    if (isObj(j)) return this.convObject(j, top, depth);
+    if (!Array.isArray(j)) return this.scalar(j);
+    const n = this.node("", "");
+    this.convElements(j, n, depth);
+    return n;
+  }
+
+  /* step 3: deep_structure_correction */
+  correct(n, depth) {
+    if (n.kids.length && !n.pair) {
+      const groups = new Map();
+      for (const k of n.kids) if (k.name.endsWith("List") && !groups.has(k.name)) groups.set(k.name, this.node(k.name, ""));
+      let kid = [];
+      let nepc = 0;
+      for (const k of n.kids) {
+        if (!k.name.endsWith("List")) {
+          if (k.name === "childEPCs") nepc++;
+          kid.push(k);
+          continue;
+        }
+        const g = groups.get(k.name);
+        if (isPairList(k.name) && k.kids.length > 0) {
+          k.pair = true;
+          k.name = "";
+        } else {
+          k.name = k.name.slice(0, -4);
+        }
+        this.addKid(g, k);
+      }
+      let epcs = null;
+      if (nepc) {
+        epcs = this.node("childEPCs", "");
+        kid = kid.filter((k) => {
+          if (k.name !== "childEPCs") return true;
+          this.addKid(epcs, this.node("epc", k.text, k.canon));
+          return false;
+        });
+      }
+      for (const g of groups.values()) kid.push(g);
+      if (epcs) kid.push(epcs);
+      for (const k of kid) {
+        if (depth > MAX_DEPTH) throw new HashError("event nested too deeply");
+        if (isPairList(k.name)) continue;
+        this.correct(k, depth + 1);
+      }
+      n.kids = kid;
+      n.live = kid.length;
+    }
+    if (n.name === "inputEPC" || n.name === "outputEPC") n.name = "epc";
+    else if (["inputQuantity", "outputQuantity", "childQuantity"].includes(n.name) || (n.name === "quantity" && n.kids.length > 0))
+      n.name = "quantityElement";
+    return n;
+  }
+
+  /* step 4 */
+  canonValue(s) {
+    if (s.length >= 18 && s.includes("urn:epcglobal:cbv:"))
+      for (const [from, to] of [
+        ["urn:epcglobal:cbv:bizstep:", CBV + "BizStep-"], ["urn:epcglobal:cbv:disp:", CBV + "Disp-"],
+        ["urn:epcglobal:cbv:btt:", CBV + "BTT-"], ["urn:epcglobal:cbv:sdt:", CBV + "SDT-"], ["urn:epcglobal:cbv:er:", CBV + "ER-"],
+      ])
+        s = s.split(from).join(to);
+    const n = pyNumber(s);
+    if (n !== null) s = n;
+    if (s.includes(".")) {
+      const k = gs1KeyHash(s);
+      if (k !== null) s = k;
+    }
+    return s;
+  }
+
+  nodeValue(k) {
+    if (k.canon !== null) return k.canon;
+    const t = pyStrip(k.text);
+    return t.length ? this.canonValue(t) : t;
+  }
+
+  entry(k, t) {
+    return k.name + (t.length ? "=" + t : "");
+  }
+
+  drop(parent, k) {
+    if (!k.dead) {
+      k.dead = true;
+      parent.live--;
+    }
+  }
+
+  generic(v) {
+    const pieces = [];
+    let sort = true;
+    for (const k of v) {
+      if (k.dead) continue;
+      if (k.pair) pieces.push(this.generic(k.kids));
+      else {
+        if (keepsOrder(k.name)) sort = false;
+        pieces.push(this.entry(k, this.nodeValue(k)) + this.generic(k.kids));
+      }
+    }
+    if (pieces.length > 1 && sort) pieces.sort(strCmp);
+    return pieces.join("");
+  }
+
+  childPre(k, sub, depth) {
+    let t = "";
+    if (k.text.length) {
+      if (isTimeName(k.name)) {
+        const s = pyStrip(k.text);
+        t = pyTimeUtc(s) ?? s;
+      } else t = this.nodeValue(k);
+    }
+    const head = this.entry(k, t);
+    const body = sub ? this.ordered(k, sub, depth + 1) : "";
+    if (!t.length && !body.length) return "";
+    return head + body;
+  }
+
+  ordered(parent, ord, depth) {
+    if (!parent.kids.length) return "";
+    if (depth > MAX_DEPTH) throw new HashError("event nested too deeply");
+    let ue = [];
+    if (parent.live > 1) {
+      const top = parent.kids.some((k) => !k.dead && !k.pair && (k.name.includes("eventTime") || k.name.includes("action")));
+      if (!top) {
+        ue = parent.kids.filter((k) => !k.dead && !k.pair && k.name.includes("{") && k.name.includes("/}"));
+        for (const k of ue) this.drop(parent, k);
+      }
+    }
+    const match = [];
+    for (const k of parent.kids) {
+      if (k.dead || k.pair) continue;
+      const e = ord.findIndex((o) => o[0] === k.name);
+      if (e >= 0) match.push([e, k]);
+    }
+    match.sort((a, b) => a[0] - b[0]); /* stable: kid order within a field */
+    let out = "";
+    for (let m = 0; m < match.length; ) {
+      const e = match[m][0];
+      const pieces = [];
+      for (; m < match.length && match[m][0] === e; m++) {
+        const k = match[m][1];
+        const p = this.childPre(k, ord[e][1], depth);
+        if (p.length) pieces.push(p);
+        if (k.live === 0) this.drop(parent, k);
+      }
+      if (pieces.length > 1) pieces.sort(strCmp);
+      out += pieces.join("");
+    }
+    if (ue.length) {
+      for (const k of ue) k.dead = false;
+      out += this.generic(ue);
+      for (const k of ue) k.dead = true;
+    }
+    return out;
+  }
+
+  prehash(event) {
+    this.collectObject(event, scTop, 0);
+    const ev = this.correct(this.conv(event, true, 0), 0);
+    let out = "eventType=" + ev.name + this.ordered(ev, O_EVENT, 0);
+    if (!ev.live) return out;
+    const rest = ev.kids.filter(
+      (k) => !k.dead && (k.pair || !["recordTime", "eventID", "type", "errorDeclaration"].includes(k.name))
+    );
+    return out + this.generic(rest);
+  }
+}
+
+function nodeCmp(a, b) {
+  let r = strCmp(a.name, b.name);
+  if (r) return r;
+  if ((r = strCmp(a.text, b.text))) return r;
+  for (let i = 0; i < a.kids.length && i < b.kids.length; i++) if ((r = nodeCmp(a.kids[i], b.kids[i]))) return r;
+  return a.kids.length - b.kids.length;
+}
+
+const isPairList = (n) => n === "sourceList" || n === "destinationList" || n === "bizTransactionList";
+
+function isTimeName(n) {
+  const l = n.toLowerCase();
+  return l.includes("time") && !l.includes("offset");
+}
+
+/* The pre-hash string of event (ledger_evhash_prehash_ex). */
+export function eventPrehash(event, context = null, ignore = null) {
+  if (!isObj(event)) throw new HashError("event hash: the event is not a JSON object");
+  return new Hasher(context, event, ignore).prehash(event);
+}
+
 async function computeEventHash(event, context, ignore) {
-  throw new HashError("the event hash is not implemented yet");
+  const pre = eventPrehash(event, context, ignore);
+  return "ni:///sha-256;" + hex(await sha256(te.encode(pre))) + "?ver=CBV2.0";
 }
 
 /**
  * The EPCIS 2.0 event hash ID of an event (a parsed JSON-LD event object),
  * as keten computes it (ledger/epcis/ledger_evhash.c). context: the
- * document's @context (optional); ignore: top-level fields to leave out.
+ * document's @context (optional: the event's own @context is always read);
+ * ignore: top-level fields to leave out (the GS1 examples' ignoreFields).
+ * A JSON number with a fraction is a float; one without is an integer
+ * (JSON.parse cannot tell 2.0 from 2).
  * @returns {Promise<string>} "ni:///sha-256;<64 hex>?ver=CBV2.0"
  */
 export async function eventHash(event, context = null, ignore = null) {
