@@ -253,7 +253,7 @@ function renderPartners(story, pc) {
     const n = f.steps === 1 ? "1 step" : f.steps + " steps";
     li.append(el("div", "note",
       n + " (" + f.disclosed + " disclosed, " + f.sealed + " sealed), " +
-      (f.proof === "tree" ? "proven in its signed log of " + f.treeSize + " entries"
+      (f.proof === "tree" ? "proven in its signed log of " + f.treeSize + (f.treeSize === 1 ? " entry" : " entries")
                           : "entries linked from seq " + f.from + " to " + f.to)));
     ul.append(li);
   }

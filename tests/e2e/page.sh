@@ -196,6 +196,7 @@ assert key(node) == key(cli), (key(node), key(cli))
 EOF
 ok
 status_is 200 b2 "$G/bundle$GARMENT"
+echo "bundle of the garment: $(stat -c %s "$T/b2.b") bytes, made in $(header_of b2 server-timing | sed -n 's/^bundle;dur=//p') ms (Server-Timing)"
 cp "$T/b2.b" "$T/garment.keten"
 expect 0 bundle verify "$T/garment.keten"
 status_is 404 b3 "$B/bundle/01/05412345000136/21/NOSUCH"
