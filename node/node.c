@@ -577,8 +577,9 @@ static int start_http(node_t *n, ledger_err_t *err)
         (rc = node_http_new(n->loop, &hc.limits, http_log, n, &n->http, err)) ||
         (rc = node_http_route(n->http, node_capture_handle, n->capture, err)) ||
         (rc = node_http_route(n->http, node_query_handle, n->query, err)) ||
-        (rc = node_http_route(n->http, node_resolve_handle, n->resolve, err)) ||
+        /* before the resolver: a Digital Link may carry a path before its key */
         (rc = node_http_route(n->http, node_page_handle, n->page, err)) ||
+        (rc = node_http_route(n->http, node_resolve_handle, n->resolve, err)) ||
         (rc = node_http_listen(n->http, hc.listen, err)))
         return rc;
     node_query_set_gate(n->query, node_capture_query_gate, n->tokens);
