@@ -82,7 +82,8 @@ static int answer_asset(const node_http_req_t *req, const node_page_asset_t *a, 
 {
     const char *inm = node_http_header(req, "if-none-match");
     int rc;
-    if ((rc = security_headers(resp)) || (rc = node_http_resp_header(resp, "ETag", "%s", a->etag)) ||
+    if ((rc = security_headers(resp)) ||
+        (rc = node_http_resp_header(resp, "ETag", "%s", a->etag)) ||
         (rc = node_http_resp_header(resp, "Cache-Control", "%s", cache)))
         return rc;
     if (inm && strstr(inm, a->etag))
@@ -140,8 +141,9 @@ int node_page_bundle(node_page_t *p, const ledger_key_t *key, ledger_buf_t *out,
     for (size_t i = 0; i < nsteps; i++)
         own += !memcmp(steps[i].feed, p->self, LEDGER_FEED_LEN);
     if (!own) {
-        rc = ledger_err_set(err, LEDGER_ENOTFOUND, "this node has no events of it that it shows "
-                                                   "(its own events only)");
+        rc = ledger_err_set(err, LEDGER_ENOTFOUND,
+                            "this node has no events of it that it shows "
+                            "(its own events only)");
         goto out;
     }
     if (!(parts = calloc(nsteps + 1, sizeof *parts)) ||
@@ -180,8 +182,8 @@ out:
     return rc;
 }
 
-static int answer_bundle(node_page_t *p, const node_http_req_t *req, const ledger_key_t *key,
-                         const char *dl, node_http_resp_t *resp)
+static int answer_bundle(node_page_t *p, const ledger_key_t *key, const char *dl,
+                         node_http_resp_t *resp)
 {
     ledger_buf_t b = LEDGER_BUF_INIT;
     ledger_err_t err;
@@ -193,7 +195,6 @@ static int answer_bundle(node_page_t *p, const node_http_req_t *req, const ledge
     }
     if (rc)
         goto out;
-    (void)req;
     if ((rc = security_headers(resp)) ||
         (rc = node_http_resp_header(resp, "Cache-Control", "no-store")) ||
         (rc = node_http_resp_header(resp, "Content-Disposition",
@@ -228,7 +229,7 @@ static int route_dl(node_page_t *p, const node_http_req_t *req, const char *dl, 
         rc = node_http_resp_problem(resp, 404, "%s is not a GS1 Digital Link", dl);
         rc = rc < 0 ? rc : 1;
     } else if (rc == 1 && (rc = allow(req, resp)) == 0)
-        rc = bundle ? answer_bundle(p, req, &w->key, dl, resp) : answer_page(req, resp);
+        rc = bundle ? answer_bundle(p, &w->key, dl, resp) : answer_page(req, resp);
     free(w);
     return rc;
 }

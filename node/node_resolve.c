@@ -381,7 +381,7 @@ out:
 /* The URL of link type li (link_index) of the item. */
 static void link_href(const char *server, const item_t *it, int li, char *out, size_t cap)
 {
-    const char *route = li == 0            ? NODE_PAGE_ROUTE
+    const char *route = li == 0             ? NODE_PAGE_ROUTE
                         : li == LINK_BUNDLE ? NODE_PAGE_BUNDLE
                                             : TRACE_ROUTE;
     snprintf(out, cap, "%s%s%s", server, route, it->path);
@@ -404,18 +404,17 @@ static json_t *linkset(const char *root, const char *server, const item_t *it)
         json_t *targets;
         snprintf(rel, sizeof rel, "%s%s", GS1_VOC, link_types[i]);
         link_href(server, it, (int)i, href, sizeof href);
-        targets = json_pack(
-            "[{s:s, s:s, s:s}]", "href", href, "title",
-            i == 0   ? "Product information: the item's story, verified in the browser"
-            : i == 1 ? "Traceability: the item's events (EPCIS 2.0 JSON-LD)"
-                     : "The item's events (EPCIS 2.0 JSON-LD)",
-            "type", i == 0 ? "text/html" : "application/json");
+        targets =
+            json_pack("[{s:s, s:s, s:s}]", "href", href, "title",
+                      i == 0   ? "Product information: the item's story, verified in the browser"
+                      : i == 1 ? "Traceability: the item's events (EPCIS 2.0 JSON-LD)"
+                               : "The item's events (EPCIS 2.0 JSON-LD)",
+                      "type", i == 0 ? "text/html" : "application/json");
         if (targets && i == 1)
-            json_array_append_new(targets,
-                                  json_pack("{s:s, s:s, s:s}", "href", bundle, "title",
-                                            "Provenance bundle, signed by this node "
-                                            "(docs/bundle.md; linkType=keten:bundle)",
-                                            "type", NODE_PAGE_BUNDLE_TYPE));
+            json_array_append_new(targets, json_pack("{s:s, s:s, s:s}", "href", bundle, "title",
+                                                     "Provenance bundle, signed by this node "
+                                                     "(docs/bundle.md; linkType=keten:bundle)",
+                                                     "type", NODE_PAGE_BUNDLE_TYPE));
         json_object_set_new(set, rel, targets);
     }
     ls = json_pack("{s:[o]}", "linkset", set);
