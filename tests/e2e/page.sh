@@ -220,9 +220,20 @@ REASON=$(sed -n 's/^keten: bundle [^ ]* does not verify: //p' "$T/err")
 case "$REASON" in "feed ${S_ID:0:8} (Slachthuis) seq "*": payload does not match its hash") ok ;;
 *) fail "keten's reason: $REASON" ;; esac
 
+# stop_nodes: the HTTP nodes stop cleanly (under ASan: no error, no leak in their logs)
+stop_nodes() {
+    local h
+    for h in "$S" "$L"; do
+        "$KETEN" --home "$h" stop >/dev/null || fail "keten stop $h"
+        if grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error' "$h.log"; then fail "$h.log"; fi
+        ok
+    done
+}
+
 # -- headless Chromium
 if [ ! -x /usr/bin/chromium ]; then
     echo "SKIP: the browser checks (no /usr/bin/chromium; Debian's chromium package)"
+    stop_nodes
     done_checks
     exit 0
 fi
@@ -269,4 +280,5 @@ EOF
 ok
 for f in page-meat page-garment page-failed; do nonempty "$SHOTS/$f.png"; done
 echo "screenshots: $SHOTS/page-meat.png $SHOTS/page-garment.png $SHOTS/page-failed.png"
+stop_nodes
 done_checks
