@@ -24,7 +24,7 @@ PKGS     = libsodium lmdb jansson libcbor libuv libnfc libqrencode zbar libpng l
 DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev libsodium-dev liblmdb-dev libjansson-dev \
            libcbor-dev libcmocka-dev lmdb-utils python3 time openssl \
            libuv1-dev libnfc-dev libnfc-bin libqrencode-dev libzbar-dev zbar-tools libpng-dev libjpeg-dev graphviz \
-           golang-go golang-golang-x-mod-dev libhttp-parser-dev curl python3-jsonschema chromium
+           golang-go golang-golang-x-mod-dev libhttp-parser-dev curl python3-jsonschema nodejs chromium
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

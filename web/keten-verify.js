@@ -8,7 +8,7 @@
  *   const { state, reason, story } = await verifyBundle(bytes);
  *   // state "verified" | "failed"; reason: keten's message for the first
  *   // claim that fails, or null; story: what `keten bundle verify --json`
- *   // prints (without "verified"), or null
+ *   // prints (with "verified": true), or null
  *   const id = await eventHash(eventObject);  // "ni:///sha-256;...?ver=CBV2.0"
  *
  * How it works: the checks of docs/bundle.md, "Verification algorithm", in
@@ -810,6 +810,7 @@ class Verifier {
       createdMs: Number(createdMs),
       created: isoMs(createdMs),
       creator: { feed: hex(creator), name: this.pname(creator) },
+      verified: true,
     };
   }
 

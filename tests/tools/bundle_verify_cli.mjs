@@ -45,7 +45,7 @@ try {
 }
 const v = await verifyBundle(bytes);
 if (v.state === "verified") {
-  console.log(JSON.stringify({ ...v.story, verified: true }, null, 2));
+  console.log(JSON.stringify(v.story, null, 2));
   process.exit(0);
 }
 console.log(JSON.stringify({ verified: false, error: v.reason }));
