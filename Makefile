@@ -24,7 +24,7 @@ PKGS     = libsodium libcrypto lmdb jansson libcbor libuv libnfc libqrencode zba
 DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev libsodium-dev liblmdb-dev libjansson-dev \
            libcbor-dev libcmocka-dev lmdb-utils python3 time openssl libssl-dev \
            libuv1-dev libnfc-dev libnfc-bin libqrencode-dev libzbar-dev zbar-tools libpng-dev libjpeg-dev graphviz \
-           golang-go golang-golang-x-mod-dev libhttp-parser-dev curl python3-jsonschema nodejs
+           golang-go golang-golang-x-mod-dev libhttp-parser-dev curl python3-jsonschema nodejs chromium
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -42,7 +42,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/node_page_assets.o
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
@@ -57,6 +57,17 @@ all: $(PROG) $(LIB)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# The product page's files (web/) compiled into the program (node/node_page.h).
+WEB_FILES := $(sort $(wildcard web/*.html web/*.css web/*.js))
+
+$(BUILD)/gen/node_page_assets.c: $(WEB_FILES) web/embed.py
+	@mkdir -p $(dir $@)
+	python3 web/embed.py $@ $(WEB_FILES)
+
+$(BUILD)/obj/gen/node_page_assets.o: $(BUILD)/gen/node_page_assets.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -98,12 +109,22 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_FLAGS = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(PKG_CFLAGS)
 FUZZ_OBJ_FLAGS = -std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined $(CPPFLAGS) $(PKG_CFLAGS)
 
-FUZZ_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+FUZZ_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o) build/fuzz/obj/gen/node_page_assets.o
 FUZZ_LIB := build/fuzz/libketen-fuzz.a
 
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_OBJ_FLAGS) -MMD -MP -c $< -o $@
+
+build/fuzz/obj/gen/node_page_assets.o: build/gen/node_page_assets.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_OBJ_FLAGS) -c $< -o $@
+
+ifneq ($(BUILD),build)
+build/gen/node_page_assets.c: $(WEB_FILES) web/embed.py
+	@mkdir -p $(dir $@)
+	python3 web/embed.py $@ $(WEB_FILES)
+endif
 
 $(FUZZ_LIB): $(FUZZ_OBJ)
 	rm -f $@

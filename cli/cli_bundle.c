@@ -1,9 +1,9 @@
 /* cli_bundle.c -- `keten bundle create IDENT --out FILE [--only-own]` and
  * `keten bundle verify FILE [--json]`.
  *
- * create picks the steps of the product's history (select_steps: the trace
- * of ledger_trace.h, both directions, with the errorDeclarations of its
- * events and the sealed steps the trace places), names every partner as
+ * create picks the steps of the product's history (ledger_bundle_steps: the
+ * trace of ledger_trace.h, both directions, with the errorDeclarations of
+ * its events and the sealed steps the trace places), names every partner as
  * this home knows it (cli_feed_name: own name, peers.json, names learned by
  * the node), signs the bundle with the home's key (ledger_bundle_create),
  * checks it once more as a buyer would, and writes it atomically.
@@ -23,7 +23,6 @@
 #include "ledger_entry.h"
 #include "ledger_epcis.h"
 #include "ledger_store.h"
-#include "ledger_trace.h"
 
 static const char usage[] =
     "usage: keten bundle create IDENTIFIER --out FILE [--only-own]\n"
@@ -47,121 +46,6 @@ static const char usage[] =
     "  keten bundle verify proof.keten\n"
     "  keten bundle verify proof.keten --json\n";
 
-/* ---- choosing the steps ------------------------------------------------- */
-
-typedef struct steps {
-    ledger_bundle_step_t *v;
-    size_t n, cap;
-} steps_t;
-
-static int steps_add(steps_t *s, const uint8_t *feed, uint64_t seq)
-{
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 64;
-        ledger_bundle_step_t *v = realloc(s->v, cap * sizeof *v);
-        if (!v)
-            return LEDGER_ENOMEM;
-        s->v = v;
-        s->cap = cap;
-    }
-    memset(&s->v[s->n], 0, sizeof s->v[0]);
-    memcpy(s->v[s->n].feed, feed, LEDGER_FEED_LEN);
-    s->v[s->n++].seq = seq;
-    return 0;
-}
-
-/* The trace (ledger_trace.h): every event node, the errorDeclaration of an
- * erroneous one, and every sealed step it placed. */
-static int select_by_trace(ledger_store_t *st, const ledger_key_t *ident, steps_t *out,
-                           ledger_err_t *err)
-{
-    ledger_trace_opts_t opts = {0};
-    ledger_trace_t *t = NULL;
-    int rc;
-    opts.dir = LEDGER_TRACE_BOTH;
-    if ((rc = ledger_trace_run_key(st, ident, &opts, &t, err)))
-        return rc;
-    for (size_t i = 0; i < ledger_trace_node_count(t) && !rc; i++) {
-        const ledger_trace_node_t *nd = ledger_trace_node(t, i);
-        if (nd->kind != LEDGER_TNODE_EVENT && nd->kind != LEDGER_TNODE_SEALED)
-            continue;
-        rc = steps_add(out, nd->feed, nd->seq);
-        if (!rc && nd->kind == LEDGER_TNODE_EVENT && nd->erroneous && nd->decl_seq)
-            rc = steps_add(out, nd->decl_feed, nd->decl_seq);
-        for (size_t k = 0; !rc && nd->kind == LEDGER_TNODE_EVENT && k < nd->ndisputes; k++)
-            rc = steps_add(out, nd->disputes[k].feed, nd->disputes[k].seq); /* evidence */
-    }
-    ledger_trace_free(t);
-    return rc ? ledger_err_set(err, rc, "out of memory") : 0;
-}
-
-/* Without the trace: every event naming the identifier (any role, every
- * feed; or the event with that ID), and every entry sharing an eventID
- * with one of them (errorDeclarations). */
-typedef struct ident_ctx {
-    steps_t *out;
-    json_t *ids; /* eventIDs seen */
-} ident_ctx_t;
-
-static int ident_entry(const ledger_stored_t *s, void *vctx)
-{
-    ident_ctx_t *c = vctx;
-    json_t *ev = NULL;
-    char hash[96];
-    if (steps_add(c->out, s->e.h.feed, s->e.h.seq))
-        return LEDGER_ENOMEM;
-    if (s->e.payload && s->e.h.ptype == LEDGER_PT_EVENT &&
-        !ledger_event_payload_decode(s->e.payload, s->e.plen, &ev, hash, sizeof hash, NULL)) {
-        const char *id = json_string_value(json_object_get(ev, "eventID"));
-        json_object_set_new(c->ids, id ? id : hash, json_true());
-        json_decref(ev);
-    }
-    return 0;
-}
-
-static int ident_cb(const ledger_stored_t *s, int role, void *vctx)
-{
-    (void)role;
-    return ident_entry(s, vctx);
-}
-
-static int select_by_ident(ledger_store_t *st, const ledger_key_t *ident, steps_t *out,
-                           ledger_err_t *err)
-{
-    ident_ctx_t c = {out, json_object()};
-    json_t *seen;
-    const char *id;
-    json_t *v;
-    int rc;
-    if (!c.ids)
-        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-    rc = ledger_store_find_ident_key(st, ident, ident_cb, &c, err);
-    if (!rc && !out->n)
-        rc = ledger_store_find_event(st, ident->text, ident_entry, &c, err);
-    else if (rc == LEDGER_ENOTFOUND || rc == LEDGER_EINPUT)
-        rc = ledger_store_find_event(st, ident->text, ident_entry, &c, err);
-    seen = json_deep_copy(c.ids);
-    json_object_foreach(seen, id, v)
-    {
-        if (rc)
-            break;
-        rc = ledger_store_find_event(st, id, ident_entry, &c, err);
-    }
-    json_decref(seen);
-    json_decref(c.ids);
-    if (!rc && !out->n)
-        rc = ledger_err_set(err, LEDGER_ENOTFOUND, "no event of this home names %s", ident->given);
-    return rc;
-}
-
-/* The one place that decides which entries a bundle is about. */
-static int select_steps(ledger_store_t *st, const ledger_key_t *ident, steps_t *out,
-                        ledger_err_t *err)
-{
-    (void)select_by_ident; /* the fallback without ledger_trace: swap the call below */
-    return select_by_trace(st, ident, out, err);
-}
-
 /* ---- create ------------------------------------------------------------- */
 
 static int create_main(cli_ctx_t *ctx, int argc, char **argv)
@@ -171,7 +55,8 @@ static int create_main(cli_ctx_t *ctx, int argc, char **argv)
     int only_own = 0, rc;
     ledger_home_t *home = NULL;
     const ledger_identity_t *id;
-    steps_t steps = {0};
+    ledger_bundle_step_t *steps = NULL;
+    size_t nsteps = 0;
     ledger_bundle_partner_t *parts = NULL;
     char(*names)[256] = NULL;
     size_t np = 0;
@@ -213,18 +98,18 @@ static int create_main(cli_ctx_t *ctx, int argc, char **argv)
         free(key);
         return rc;
     }
-    if ((rc = select_steps(ledger_home_store(home), key, &steps, &err))) {
+    if ((rc = ledger_bundle_steps(ledger_home_store(home), key, 0, &steps, &nsteps, &err))) {
         rc = cli_fail(ctx, rc, &err);
         goto done;
     }
     /* a name for every feed of a step, and for this home */
-    if (!(parts = calloc(steps.n + 1, sizeof *parts)) ||
-        !(names = calloc(steps.n + 1, sizeof *names))) {
+    if (!(parts = calloc(nsteps + 1, sizeof *parts)) ||
+        !(names = calloc(nsteps + 1, sizeof *names))) {
         rc = cli_fail(ctx, ledger_err_set(&err, LEDGER_ENOMEM, "out of memory"), &err);
         goto done;
     }
-    for (size_t i = 0; i <= steps.n; i++) {
-        const uint8_t *feed = i < steps.n ? steps.v[i].feed : ledger_home_id(home);
+    for (size_t i = 0; i <= nsteps; i++) {
+        const uint8_t *feed = i < nsteps ? steps[i].feed : ledger_home_id(home);
         size_t k;
         for (k = 0; k < np && memcmp(parts[k].feed, feed, LEDGER_FEED_LEN); k++)
             ;
@@ -242,8 +127,8 @@ static int create_main(cli_ctx_t *ctx, int argc, char **argv)
     spec.created_ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)(ts.tv_nsec / 1000000);
     spec.partners = parts;
     spec.npartners = np;
-    spec.steps = steps.v;
-    spec.nsteps = steps.n;
+    spec.steps = steps;
+    spec.nsteps = nsteps;
     spec.flags = only_own ? LEDGER_BUNDLE_ONLY_OWN : 0;
     if ((rc = ledger_bundle_create(ledger_home_store(home), id, &spec, &out, &err)) ||
         (rc = ledger_bundle_verify(out.data, out.len, &story, &err)) ||
@@ -281,7 +166,7 @@ done:
     json_decref(story);
     ledger_buf_free(&out);
     free(key);
-    free(steps.v);
+    free(steps);
     free(parts);
     free(names);
     ledger_home_close(home);

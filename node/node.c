@@ -523,11 +523,30 @@ static void on_captured(void *ctx, size_t events)
         refresh_heads(n);
 }
 
+/* A partner's name for the bundles of the product page: the node's own,
+ * the peer's in peers.json, else the one learned from partners. */
+static const char *feed_name(void *ctx, const uint8_t feed[32], char *out, size_t cap)
+{
+    node_t *n = ctx;
+    const node_peer_t *p;
+    const char *s;
+    char hex[65];
+    out[0] = '\0';
+    if (!memcmp(feed, n->self, 32))
+        snprintf(out, cap, "%s", n->name);
+    else if ((p = node_peers_find(&n->peers, feed)) && p->name[0])
+        snprintf(out, cap, "%s", p->name);
+    else if ((s = json_string_value(json_object_get(n->names, ledger_hex(feed, 32, hex)))))
+        snprintf(out, cap, "%s", s);
+    return out;
+}
+
 /* Starts the HTTP server when an address is given (option, else keten.json). */
 static int start_http(node_t *n, ledger_err_t *err)
 {
     node_http_conf_t hc;
     node_resolve_conf_t rc_conf;
+    node_page_conf_t pc = {n->id, feed_name, n};
     int rc;
     if ((rc = node_http_conf_load(n->home_path, &hc, err)))
         return rc;
@@ -549,6 +568,7 @@ static int start_http(node_t *n, ledger_err_t *err)
     rc_conf.listen = hc.listen;
     rc_conf.name = n->name;
     if ((rc = node_resolve_new(n->st, &rc_conf, &n->resolve, err)) ||
+        (rc = node_page_new(n->st, &pc, &n->page, err)) ||
         (rc = node_query_new(n->st, &n->query, err)) ||
         (rc = node_tokens_open(n->home_path, &n->tokens, err)) ||
         (rc = node_capture_new(n->loop, n->st, n->id, n->tokens,
@@ -557,6 +577,8 @@ static int start_http(node_t *n, ledger_err_t *err)
         (rc = node_http_new(n->loop, &hc.limits, http_log, n, &n->http, err)) ||
         (rc = node_http_route(n->http, node_capture_handle, n->capture, err)) ||
         (rc = node_http_route(n->http, node_query_handle, n->query, err)) ||
+        /* before the resolver: a Digital Link may carry a path before its key */
+        (rc = node_http_route(n->http, node_page_handle, n->page, err)) ||
         (rc = node_http_route(n->http, node_resolve_handle, n->resolve, err)) ||
         (rc = node_http_listen(n->http, hc.listen, err)))
         return rc;
@@ -784,6 +806,7 @@ fail:
 out:
     uv_loop_close(&loop);
     node_resolve_free(n.resolve);
+    node_page_free(n.page);
     node_query_free(n.query);
     node_tokens_close(n.tokens);
     if (n.ingest)

@@ -21,6 +21,7 @@
 #include "node_hs.h"
 #include "node_http.h"
 #include "node_msg.h"
+#include "node_page.h"
 #include "node_query.h"
 #include "node_resolve.h"
 #include "node_stream.h"
@@ -178,6 +179,7 @@ struct node {
     char listen_addr[NODE_ADDR_MAX];
     node_http_t *http;       /* the HTTP server, or NULL */
     node_resolve_t *resolve; /* its resolver routes */
+    node_page_t *page;       /* its product page and bundle routes */
     node_query_t *query;     /* its EPCIS query routes */
     node_capture_t *capture; /* its EPCIS capture routes and the writer thread */
     node_tokens_t *tokens;   /* the home's bearer tokens (node_token.h) */

@@ -20,6 +20,7 @@
 #include "ledger_epcis.h"
 #include "ledger_replica.h"
 #include "ledger_trace.h"
+#include "node_page.h"
 
 #define GS1_VOC "https://gs1.org/voc/"
 #define DL_HOST "https://id.gs1.org" /* the host of canonical keys (ledger_epcis.h) */
@@ -35,9 +36,12 @@ struct node_resolve {
     char name[201];
 };
 
-/* The link types offered, in the linkset's order. */
+/* The link types offered, in the linkset's order; keten:bundle is keten's
+ * own name for the second target of gs1:traceability (the bundle). */
 static const char *const link_types[] = {"pip", "traceability", "defaultLink"};
 #define NLINKS (sizeof link_types / sizeof link_types[0])
+#define LINK_BUNDLE ((int)NLINKS) /* link_index of keten:bundle */
+#define KETEN_BUNDLE "keten:bundle"
 
 /* ---- small things ---------------------------------------------------------- */
 
@@ -73,6 +77,8 @@ static void server_of(const node_resolve_t *r, const node_http_req_t *req, char 
 static int link_index(const char *v)
 {
     const char *local = NULL;
+    if (!strcmp(v, KETEN_BUNDLE))
+        return LINK_BUNDLE;
     if (!strncmp(v, "gs1:", 4))
         local = v + 4;
     else if (!strncmp(v, GS1_VOC, strlen(GS1_VOC)))
@@ -91,6 +97,20 @@ static int accepts_linkset(const node_http_req_t *req)
 {
     const char *a = node_http_header(req, "accept");
     return a && strstr(a, "application/linkset+json") != NULL;
+}
+
+/* A browser: the first media range of Accept is text/html (or
+ * application/xhtml+xml). */
+static int accepts_html_first(const node_http_req_t *req)
+{
+    const char *a = node_http_header(req, "accept");
+    size_t n;
+    if (!a)
+        return 0;
+    a += strspn(a, " \t");
+    n = strcspn(a, ",; \t");
+    return (n == 9 && !strncasecmp(a, "text/html", 9)) ||
+           (n == 21 && !strncasecmp(a, "application/xhtml+xml", 21));
 }
 
 static int allow(node_http_resp_t *resp, const node_http_req_t *req)
@@ -358,25 +378,44 @@ out:
 #undef it
 }
 
-/* The linkset of the item (RFC 9264, GS1 resolver). */
+/* The URL of link type li (link_index) of the item. */
+static void link_href(const char *server, const item_t *it, int li, char *out, size_t cap)
+{
+    const char *route = li == 0             ? NODE_PAGE_ROUTE
+                        : li == LINK_BUNDLE ? NODE_PAGE_BUNDLE
+                                            : TRACE_ROUTE;
+    snprintf(out, cap, "%s%s%s", server, route, it->path);
+}
+
+/* The linkset of the item (RFC 9264, GS1 resolver): gs1:pip the product
+ * page, gs1:traceability the events as JSON and the signed bundle (two
+ * targets told apart by type), gs1:defaultLink the events. */
 static json_t *linkset(const char *root, const char *server, const item_t *it)
 {
     json_t *set = json_object(), *ls;
-    char href[sizeof it->path + 700], anchor[sizeof it->path + 700];
+    char href[sizeof it->path + 700], bundle[sizeof it->path + 700], anchor[sizeof it->path + 700];
     snprintf(anchor, sizeof anchor, "%s%s", root, it->path);
-    snprintf(href, sizeof href, "%s%s%s", server, TRACE_ROUTE, it->path);
+    link_href(server, it, LINK_BUNDLE, bundle, sizeof bundle);
     if (!set)
         return NULL;
     json_object_set_new(set, "anchor", json_string(anchor));
     for (size_t i = 0; i < NLINKS; i++) {
         char rel[64];
+        json_t *targets;
         snprintf(rel, sizeof rel, "%s%s", GS1_VOC, link_types[i]);
-        json_object_set_new(
-            set, rel,
+        link_href(server, it, (int)i, href, sizeof href);
+        targets =
             json_pack("[{s:s, s:s, s:s}]", "href", href, "title",
-                      i == 1 ? "Traceability: the item's events (EPCIS 2.0 JSON-LD)"
-                             : "Product information: the item's events as JSON (no page yet)",
-                      "type", "application/json"));
+                      i == 0   ? "Product information: the item's story, verified in the browser"
+                      : i == 1 ? "Traceability: the item's events (EPCIS 2.0 JSON-LD)"
+                               : "The item's events (EPCIS 2.0 JSON-LD)",
+                      "type", i == 0 ? "text/html" : "application/json");
+        if (targets && i == 1)
+            json_array_append_new(targets, json_pack("{s:s, s:s, s:s}", "href", bundle, "title",
+                                                     "Provenance bundle, signed by this node "
+                                                     "(docs/bundle.md; linkType=keten:bundle)",
+                                                     "type", NODE_PAGE_BUNDLE_TYPE));
+        json_object_set_new(set, rel, targets);
     }
     ls = json_pack("{s:[o]}", "linkset", set);
     return ls;
@@ -403,12 +442,13 @@ static int answer_resolve(node_resolve_t *r, const node_http_req_t *req, item_t 
         if (!want_set && (li = link_index(lt)) < 0) {
             rc = node_http_resp_problem(resp, 404,
                                         "%s: no link of type %s: this resolver offers gs1:pip, "
-                                        "gs1:traceability, gs1:defaultLink and linkset",
+                                        "gs1:traceability, gs1:defaultLink, keten:bundle and "
+                                        "linkset",
                                         it.path, lt);
             goto out;
         }
-    } else
-        want_set = accepts_linkset(req);
+    } else if (!(want_set = accepts_linkset(req)))
+        li = accepts_html_first(req) ? 0 : 2; /* a browser: the page; else the default link */
     if (want_set) {
         if (!(ls = linkset(root, server, &it))) {
             rc = LEDGER_ENOMEM;
@@ -417,8 +457,12 @@ static int answer_resolve(node_resolve_t *r, const node_http_req_t *req, item_t 
         rc = node_http_resp_json(resp, 200, "application/linkset+json", ls);
         goto out;
     }
-    (void)li; /* every link type leads to the item's events for now */
-    snprintf(url, sizeof url, "%s%s%s", server, TRACE_ROUTE, it.path);
+    if (li == 1) { /* gs1:traceability has two targets: the type asked for */
+        const char *a = node_http_header(req, "accept");
+        if (a && strstr(a, NODE_PAGE_BUNDLE_TYPE))
+            li = LINK_BUNDLE;
+    }
+    link_href(server, &it, li, url, sizeof url);
     if (!(rc = node_http_resp_header(resp, "Location", "%s", url)))
         rc = node_http_resp_set(resp, 307, NULL, NULL, 0);
 out:
@@ -434,12 +478,12 @@ static int answer_description(node_resolve_t *r, const node_http_req_t *req, nod
     int rc;
     root_of(r, req, root, sizeof root);
     snprintf(name, sizeof name, "keten node %s", r->name);
-    o = json_pack("{s:s, s:s, s:[s], s:b, s:b, s:[{s:s, s:s, s:s}], s:[s,s,s,s]}", "name", name,
+    o = json_pack("{s:s, s:s, s:[s], s:b, s:b, s:[{s:s, s:s, s:s}], s:[s,s,s,s,s]}", "name", name,
                   "resolverRoot", root, "supportedPrimaryKeys", "all",
                   "linkTypeDefaultCanBeLinkset", 1, "linkTypeDefaultCanBeAll", 1,
                   "supportedLinkType", "namespace", GS1_VOC, "prefix", "gs1:", "profile",
                   "https://gs1.org/voc/?show=linktypes", "keten:linkTypes", "gs1:pip",
-                  "gs1:traceability", "gs1:defaultLink", "linkset");
+                  "gs1:traceability", "gs1:defaultLink", KETEN_BUNDLE, "linkset");
     if (!o)
         return LEDGER_ENOMEM;
     rc = node_http_resp_json(resp, 200, NULL, o);

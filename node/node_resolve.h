@@ -8,11 +8,16 @@
  *     Accept: application/linkset+json, or ?linkType=linkset (or all):
  *            200, an RFC 9264 linkset (application/linkset+json) whose
  *            anchor is the resolver's URI of the identifier (the canonical
- *            path under resolverRoot), with gs1:pip, gs1:traceability and
- *            gs1:defaultLink;
+ *            path under resolverRoot), with gs1:pip (the product page,
+ *            node_page.h: /page/...), gs1:traceability (the events as
+ *            JSON, /trace/..., and a second target: the signed bundle,
+ *            /bundle/..., NODE_PAGE_BUNDLE_TYPE) and gs1:defaultLink (the
+ *            events);
  *     ?linkType=gs1:pip | gs1:traceability | gs1:defaultLink (or the full
- *            https://gs1.org/voc/... URI): 307 to that link;
- *     no linkType: 307 to the default link (gs1:pip);
+ *            https://gs1.org/voc/... URI) | keten:bundle: 307 to that link
+ *            (gs1:traceability to the bundle when Accept names its type);
+ *     no linkType: 307 to the product page for a browser (Accept: text/html
+ *            or application/xhtml+xml first), else to the default link;
  *     another linkType: 404; every answer about an identifier carries
  *            Link: <...?linkType=linkset>; rel="linkset".
  *     A Digital Link that does not parse: 400 naming what is wrong (the
@@ -25,8 +30,8 @@
  *            in time order; "truncated" says when there were more).  An
  *            identifier no event names (a GLN) lists the events that
  *            happened at it as bizLocation or readPoint instead (the loc
- *            index, at most NODE_RESOLVE_TRACE_NODES rows read).  gs1:pip and gs1:traceability
- *            both link here until the product page exists.
+ *            index, at most NODE_RESOLVE_TRACE_NODES rows read).  What
+ *            gs1:traceability and gs1:defaultLink link to.
  *   GET|HEAD /.well-known/gs1resolver   the resolver description.
  *   OPTIONS on these: 204 with Allow.
  *

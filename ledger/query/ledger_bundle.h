@@ -40,6 +40,7 @@
 
 #include "ledger_buf.h"
 #include "ledger_entry.h"
+#include "ledger_epcis.h"
 #include "ledger_error.h"
 #include "ledger_identity.h"
 #include "ledger_store.h"
@@ -93,6 +94,17 @@ typedef struct ledger_bundle_spec {
  * LEDGER_ENOMEM. */
 int ledger_bundle_create(ledger_store_t *st, const ledger_identity_t *creator,
                          const ledger_bundle_spec_t *spec, ledger_buf_t *out, ledger_err_t *err);
+
+/* The steps of the bundle about ident (ledger_bundle_steps.c): every event
+ * of its trace in st (ledger_trace.h, back and forward, every feed; at most
+ * max_nodes trace nodes, 0 = the trace's default), the errorDeclaration
+ * that corrects an erroneous one and other partners' declarations of it
+ * (disputes), and the sealed steps the trace placed.  *steps (free() it)
+ * holds *nsteps steps (seal 0; duplicates possible, ledger_bundle_create
+ * merges them).  The errors of ledger_trace_run_key (LEDGER_ENOTFOUND when
+ * no event names ident), LEDGER_ENOMEM; *steps NULL on failure. */
+int ledger_bundle_steps(ledger_store_t *st, const ledger_key_t *ident, size_t max_nodes,
+                        ledger_bundle_step_t **steps, size_t *nsteps, ledger_err_t *err);
 
 /* Writes bytes to path atomically (temporary file, fsync, rename), mode
  * 0644. LEDGER_EIO naming the path. */

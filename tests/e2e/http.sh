@@ -4,7 +4,7 @@
 # it replicates with a partner:
 #   - every resolver case: 307 to the default link, the RFC 9264 linkset by
 #     Accept and by ?linkType=linkset (structure checked with python3),
-#     ?linkType=gs1:traceability / gs1:pip / the full URI -> 307, an unknown
+#     ?linkType=gs1:traceability / gs1:pip (the page) / the full URI -> 307, an unknown
 #     linkType -> 404, no events -> 404 problem, a bad Digital Link -> 400
 #     naming what is wrong, the key forms /01 (+/10, +/21, GTIN-13,
 #     convenience alphas), /00, /8004, /414, /8003, HEAD, OPTIONS, POST 405,
@@ -138,10 +138,10 @@ for rel, targets in ctx.items():
         assert isinstance(t, dict) and isinstance(t["href"], str), t
         for k, v in t.items():
             assert k == "href" or isinstance(v, (str, list)), (k, v)
-for rel in ("https://gs1.org/voc/pip", "https://gs1.org/voc/traceability"):
+for rel, route in (("https://gs1.org/voc/pip", "/page/"), ("https://gs1.org/voc/traceability", "/trace/")):
     assert rel in ctx, rel
     h = ctx[rel][0]["href"]
-    assert h.startswith(base + "/trace/"), h
+    assert h.startswith(base + route), h
 EOF
 }
 
@@ -155,10 +155,12 @@ linkset_ok "$T/r2.b" "$DL_SER" || fail "linkset by Accept"; ok
 status_is 200 r3 "$DL_SER?linkType=linkset"
 cmp -s "$T/r2.b" "$T/r3.b" || fail "linkType=linkset differs from Accept"; ok
 status_is 200 r3a "$DL_SER?linkType=all"
-for lt in gs1:traceability gs1:pip https://gs1.org/voc/traceability gs1:defaultLink; do
+for lt in gs1:traceability https://gs1.org/voc/traceability gs1:defaultLink; do
     status_is 307 r4 "$DL_SER?linkType=$lt"
     [ "$(header_of r4 location)" = "$B/trace/01/$GTIN/21/P1001" ] || fail "$lt -> $(header_of r4 location)"; ok
 done
+status_is 307 r4 "$DL_SER?linkType=gs1:pip" # the product page (tests/e2e/page.sh)
+[ "$(header_of r4 location)" = "$B/page/01/$GTIN/21/P1001" ] || fail "gs1:pip -> $(header_of r4 location)"; ok
 status_is 404 r5 "$DL_SER?linkType=gs1:recipeInfo"
 contains "$T/r5.b" "gs1:recipeInfo"
 # HEAD, OPTIONS, POST
