@@ -20,9 +20,9 @@ SAN     ?=
 OPT     ?= -O2 -g
 FUZZ_SECONDS ?= 30
 
-PKGS     = libsodium libcrypto lmdb jansson libcbor libuv libnfc libqrencode zbar libpng libjpeg
+PKGS     = libsodium libcrypto libzstd lmdb jansson libcbor libuv libnfc libqrencode zbar libpng libjpeg
 DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev libsodium-dev liblmdb-dev libjansson-dev \
-           libcbor-dev libcmocka-dev lmdb-utils python3 time openssl libssl-dev \
+           libcbor-dev libcmocka-dev libzstd-dev lmdb-utils python3 time openssl libssl-dev \
            libuv1-dev libnfc-dev libnfc-bin libqrencode-dev libzbar-dev zbar-tools libpng-dev libjpeg-dev graphviz \
            golang-go golang-golang-x-mod-dev libhttp-parser-dev curl python3-jsonschema nodejs chromium
 

@@ -10,10 +10,12 @@
 
 #include <jansson.h>
 #include <lmdb.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "ledger_buf.h"
 #include "ledger_store.h"
+#include "ledger_zlog.h"
 
 #ifndef MAP_SIZE /* -DMAP_SIZE=... builds for valgrind, which cannot map 256 GiB */
 #define MAP_SIZE ((size_t)1 << 38) /* 256 GiB of address space, not of disk */
@@ -48,6 +50,9 @@ struct ledger_store {
     int rtxn_busy;              /* rtxn is in use now */
     int held;                   /* ledger_store_hold: rtxn stays open between calls */
     MDB_cursor *hcur[DB_COUNT]; /* while held: one cursor per database, kept */
+    ledger_zlog_t *zlog;        /* how entries are kept in `log` (ledger_zlog.h) */
+    ledger_buf_t zput;          /* a packed log value, inside a write transaction */
+    _Atomic int ztrained;       /* this handle tried to train a dictionary */
 };
 
 extern const char *const ledger__db_names[DB_COUNT];
@@ -63,9 +68,11 @@ extern const char *const ledger__db_names[DB_COUNT];
  * what `keten decode` prints: an EPC tag URN by its Digital Link, a
  * Digital Link's query attributes read) and an ILMD lot as a raw value,
  * and adds the tree database (each feed's Merkle tree) and the checkpoint
- * database (each feed's newest signed checkpoint). An older store is
+ * database (each feed's newest signed checkpoint); 6 may keep an entry in
+ * `log` compressed with a dictionary kept in meta (ledger_zlog.h): no
+ * index changed, so 5 becomes 6 by its version alone. An older store is
  * upgraded when it is opened (ledger_store_upgrade.c). */
-#define STORE_VERSION "5"
+#define STORE_VERSION "6"
 
 /* One index row: db, key (text or bytes) and value. The value is lseq (evid,
  * time), lseq | role (loc), or for ident time | lseq | role, where time is
@@ -115,9 +122,9 @@ int ledger__put_rows(ledger_store_t *st, MDB_txn *txn, const rows_t *r, const ui
 int ledger__put_card(ledger_store_t *st, MDB_txn *txn, uint64_t lseq, const uint8_t *feed,
                      uint64_t seq, uint64_t record_time_ms, const uint8_t *body, size_t blen,
                      ledger_err_t *err);
-/* Brings a store of an older format version to STORE_VERSION, in txn
- * (ledger_store_upgrade.c). */
-int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, ledger_err_t *err);
+/* Brings a store of an older format version `from` (1 to 5) to
+ * STORE_VERSION, in txn (ledger_store_upgrade.c). */
+int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, int from, ledger_err_t *err);
 
 typedef struct feedrec {
     uint64_t seq;
@@ -153,8 +160,16 @@ void ledger__end_read(ledger_store_t *st, MDB_txn *txn);
  * closes it unless it is kept. */
 int ledger__cursor(ledger_store_t *st, MDB_txn *txn, int db, MDB_cursor **c, ledger_err_t *err);
 void ledger__cursor_done(ledger_store_t *st, MDB_cursor *c);
+/* Fetches and decodes the entry at lseq into *s: its bytes are valid while
+ * txn is, or, for an entry kept compressed, until zb (the caller's, and
+ * reusable from call to call) changes or is freed. */
 int ledger__load_lseq(ledger_store_t *st, MDB_txn *txn, uint64_t lseq, ledger_stored_t *s,
-                      ledger_err_t *err);
+                      ledger_buf_t *zb, ledger_err_t *err);
+/* After a commit that left next_lseq - 1 entries in the log: trains the
+ * log's first dictionary in a write transaction of its own when it is
+ * due (ledger_zlog_train). Failing to is not an error: entries are then
+ * kept as they are. */
+void ledger__log_train(ledger_store_t *st, uint64_t next_lseq);
 /* Puts the entry bytes at local position lseq (the end of the log: an
  * MDB_APPEND), its feed:seq row (a dup row when feed:seq is there
  * already: fork evidence) and its leaf in the feed's tree

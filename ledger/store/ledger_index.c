@@ -454,6 +454,7 @@ int ledger_store_get_lseq(ledger_store_t *st, uint64_t lseq, ledger_entry_cb fn,
     ledger_stored_t s;
     uint8_t kb[8];
     MDB_val k = {8, kb}, v;
+    ledger_buf_t zb = {0};
     int rc;
 
     ledger__put_be64(kb, lseq);
@@ -464,8 +465,9 @@ int ledger_store_get_lseq(ledger_store_t *st, uint64_t lseq, ledger_entry_cb fn,
         rc = ledger_err_set(err, LEDGER_ENOTFOUND, "no local entry %llu", (unsigned long long)lseq);
     else if (rc)
         rc = ledger__lmdb_err(err, rc, "cannot read the log");
-    else if ((rc = ledger__load_lseq(st, txn, lseq, &s, err)) == 0)
+    else if ((rc = ledger__load_lseq(st, txn, lseq, &s, &zb, err)) == 0)
         rc = fn(&s, ctx);
     ledger__end_read(st, txn);
+    ledger_buf_free(&zb);
     return rc;
 }

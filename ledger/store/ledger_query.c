@@ -163,9 +163,8 @@ int ledger_store_feeds(ledger_store_t *st, ledger_feed_cb fn, void *ctx, ledger_
     return rc;
 }
 
-/* Fetches and decodes the entry at lseq into *s (bytes valid while txn). */
 int ledger__load_lseq(ledger_store_t *st, MDB_txn *txn, uint64_t lseq, ledger_stored_t *s,
-                      ledger_err_t *err)
+                      ledger_buf_t *zb, ledger_err_t *err)
 {
     uint8_t kb[8];
     MDB_val k = {8, kb}, v;
@@ -180,9 +179,8 @@ int ledger__load_lseq(ledger_store_t *st, MDB_txn *txn, uint64_t lseq, ledger_st
     if (rc)
         return ledger__lmdb_err(err, rc, "cannot read the log");
     s->lseq = lseq;
-    s->bytes = v.mv_data;
-    s->len = v.mv_size;
-    if ((rc = ledger_entry_decode(s->bytes, s->len, &s->e, err)))
+    if ((rc = ledger_zlog_unpack(st->zlog, txn, &v, zb, &s->bytes, &s->len, err)) ||
+        (rc = ledger_entry_decode(s->bytes, s->len, &s->e, err)))
         return ledger_err_prefix(err, "local entry %llu", (unsigned long long)lseq);
     return 0;
 }
@@ -194,6 +192,7 @@ int ledger_store_scan(ledger_store_t *st, uint64_t from, ledger_entry_cb fn, voi
     MDB_cursor *c;
     MDB_val k, v;
     uint8_t kb[8];
+    ledger_buf_t zb = {0};
     int rc, op = MDB_SET_RANGE;
 
     if ((rc = ledger__begin_read(st, &txn, err)))
@@ -209,9 +208,8 @@ int ledger_store_scan(ledger_store_t *st, uint64_t from, ledger_entry_cb fn, voi
         ledger_stored_t s;
         op = MDB_NEXT;
         s.lseq = ledger__get_be64(k.mv_data);
-        s.bytes = v.mv_data;
-        s.len = v.mv_size;
-        if ((rc = ledger_entry_decode(s.bytes, s.len, &s.e, err))) {
+        if ((rc = ledger_zlog_unpack(st->zlog, txn, &v, &zb, &s.bytes, &s.len, err)) ||
+            (rc = ledger_entry_decode(s.bytes, s.len, &s.e, err))) {
             ledger_err_prefix(err, "local entry %llu", (unsigned long long)s.lseq);
             break;
         }
@@ -222,6 +220,7 @@ int ledger_store_scan(ledger_store_t *st, uint64_t from, ledger_entry_cb fn, voi
         rc = 0;
     mdb_cursor_close(c);
     ledger__end_read(st, txn);
+    ledger_buf_free(&zb);
     return rc;
 }
 
@@ -232,6 +231,7 @@ int ledger_store_get(ledger_store_t *st, const uint8_t feed[LEDGER_FEED_LEN], ui
     MDB_cursor *c;
     MDB_val k, v;
     uint8_t key[LEDGER_FEED_LEN + 8];
+    ledger_buf_t zb = {0};
     int rc, found = 0, op = MDB_SET;
 
     memcpy(key, feed, LEDGER_FEED_LEN);
@@ -249,12 +249,13 @@ int ledger_store_get(ledger_store_t *st, const uint8_t feed[LEDGER_FEED_LEN], ui
         ledger_stored_t s;
         op = MDB_NEXT_DUP;
         found = 1;
-        if ((rc = ledger__load_lseq(st, txn, ledger__get_be64(v.mv_data), &s, err)) ||
+        if ((rc = ledger__load_lseq(st, txn, ledger__get_be64(v.mv_data), &s, &zb, err)) ||
             (rc = fn(&s, ctx)))
             break;
     }
     if (rc == MDB_NOTFOUND)
         rc = 0;
+    ledger_buf_free(&zb);
     mdb_cursor_close(c);
     ledger__end_read(st, txn);
     if (!rc && !found) {
@@ -272,6 +273,7 @@ static int walk_index(ledger_store_t *st, int db, const row_t *key, ledger_entry
     MDB_txn *txn;
     MDB_cursor *c;
     MDB_val k = {key->klen, (void *)key->key}, v;
+    ledger_buf_t zb = {0};
     int rc, op = MDB_SET;
 
     *found = 0;
@@ -291,7 +293,7 @@ static int walk_index(ledger_store_t *st, int db, const row_t *key, ledger_entry
             rc = ledger_err_set(err, LEDGER_EVERIFY, "damaged %s index row", ledger__db_names[db]);
             break;
         }
-        if ((rc = ledger__load_lseq(st, txn, ledger__get_be64(val + at), &s, err)))
+        if ((rc = ledger__load_lseq(st, txn, ledger__get_be64(val + at), &s, &zb, err)))
             break;
         rc = ifn ? ifn(&s, v.mv_size > at + 8 ? val[at + 8] : 0, ctx) : fn(&s, ctx);
         if (rc)
@@ -299,6 +301,7 @@ static int walk_index(ledger_store_t *st, int db, const row_t *key, ledger_entry
     }
     if (rc == MDB_NOTFOUND)
         rc = 0;
+    ledger_buf_free(&zb);
     mdb_cursor_close(c);
     ledger__end_read(st, txn);
     return rc;

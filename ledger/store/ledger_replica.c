@@ -288,9 +288,12 @@ int ledger_ingest_commit(ledger_ingest_t *in, ledger_err_t *err)
     env = in->st->env; /* in is freed below */
     rc = mdb_txn_commit(in->txn);
     in->txn = NULL;
+    ledger_store_t *st = in->st;
+    uint64_t next = in->lseq;
     ledger_ingest_abort(in); /* frees */
     if (rc)
         return ledger__commit_err(env, err, rc, "cannot commit (nothing was stored)");
+    ledger__log_train(st, next);
     return 0;
 }
 
@@ -323,6 +326,7 @@ static int stored_match(ledger_ingest_t *in, const uint8_t *feed, uint64_t seq, 
     MDB_cursor *c;
     uint8_t key[LEDGER_FEED_LEN + 8];
     MDB_val k = {sizeof key, key}, v;
+    ledger_buf_t zb = {0};
     int rc = 0, lrc, op = MDB_SET, which = 1, found = 0;
 
     memcpy(key, feed, LEDGER_FEED_LEN);
@@ -333,7 +337,7 @@ static int stored_match(ledger_ingest_t *in, const uint8_t *feed, uint64_t seq, 
         ledger_stored_t s;
         uint8_t h[LEDGER_HASH_LEN];
         op = MDB_NEXT_DUP;
-        if ((rc = ledger__load_lseq(in->st, in->txn, ledger__get_be64(v.mv_data), &s, err)))
+        if ((rc = ledger__load_lseq(in->st, in->txn, ledger__get_be64(v.mv_data), &s, &zb, err)))
             break;
         ledger_entry_hash(&s.e, h);
         if (memcmp(h, hash, LEDGER_HASH_LEN) == 0) {
@@ -343,6 +347,7 @@ static int stored_match(ledger_ingest_t *in, const uint8_t *feed, uint64_t seq, 
         which = 2;
     }
     mdb_cursor_close(c);
+    ledger_buf_free(&zb);
     if (rc)
         return rc;
     if (lrc && lrc != MDB_NOTFOUND)
@@ -383,7 +388,8 @@ static int put_entry(ledger_ingest_t *in, const uint8_t *feed, const ledger_entr
     MDB_val k = {8, lb}, v = {len, (void *)bytes};
     int rc;
     ledger__put_be64(lb, lseq);
-    if ((rc = put(in, DB_LOG, &k, &v, MDB_APPEND, err)))
+    if ((rc = ledger_zlog_pack(in->st->zlog, in->txn, bytes, len, &in->st->zput, &v, err)) ||
+        (rc = put(in, DB_LOG, &k, &v, MDB_APPEND, err)))
         return rc;
     memcpy(key, feed, LEDGER_FEED_LEN);
     ledger__put_be64(key + LEDGER_FEED_LEN, seq);
@@ -885,7 +891,7 @@ int ledger_replica_range(ledger_store_t *st, const uint8_t feed[LEDGER_FEED_LEN]
     MDB_cursor *c = NULL;
     uint8_t key[LEDGER_FEED_LEN + 8];
     MDB_val k = {sizeof key, key}, v;
-    ledger_buf_t b = LEDGER_BUF_INIT;
+    ledger_buf_t b = LEDGER_BUF_INIT, zb = LEDGER_BUF_INIT;
     feedrec_t head;
     size_t count = 0, bytes = 0;
     uint64_t seq, last;
@@ -928,7 +934,7 @@ int ledger_replica_range(ledger_store_t *st, const uint8_t feed[LEDGER_FEED_LEN]
                                 feed_hex(feed, hex), (unsigned long long)seq);
             goto done;
         }
-        if ((rc = ledger__load_lseq(st, txn, ledger__get_be64(v.mv_data), &s, err)))
+        if ((rc = ledger__load_lseq(st, txn, ledger__get_be64(v.mv_data), &s, &zb, err)))
             goto done;
         seal = (flags & LEDGER_RANGE_SEAL) != 0;
         if (!seal && own && (rc = is_private(st, txn, feed, seq, err)) != 0) {
@@ -963,6 +969,7 @@ done:
         mdb_cursor_close(c);
     ledger__end_read(st, txn);
     ledger_buf_free(&b);
+    ledger_buf_free(&zb);
     return rc;
 }
 
@@ -972,6 +979,7 @@ int ledger_replica_hash(ledger_store_t *st, const uint8_t feed[LEDGER_FEED_LEN],
     MDB_txn *txn;
     uint8_t key[LEDGER_FEED_LEN + 8];
     MDB_val k = {sizeof key, key}, v;
+    ledger_buf_t zb = LEDGER_BUF_INIT;
     ledger_stored_t s;
     char hex[65];
     int rc;
@@ -986,9 +994,10 @@ int ledger_replica_hash(ledger_store_t *st, const uint8_t feed[LEDGER_FEED_LEN],
                             feed_hex(feed, hex), (unsigned long long)seq);
     else if (rc)
         rc = ledger__lmdb_err(err, rc, "cannot read the feed index");
-    else if (!(rc = ledger__load_lseq(st, txn, ledger__get_be64(v.mv_data), &s, err)))
+    else if (!(rc = ledger__load_lseq(st, txn, ledger__get_be64(v.mv_data), &s, &zb, err)))
         ledger_entry_hash(&s.e, out);
     ledger__end_read(st, txn);
+    ledger_buf_free(&zb);
     return rc;
 }
 

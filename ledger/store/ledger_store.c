@@ -105,6 +105,8 @@ int ledger_store_open(const char *dir, unsigned flags, const uint8_t *self, ledg
             goto fail;
         }
     }
+    if ((rc = ledger_zlog_new(st->dbi[DB_META], &st->zlog, err)))
+        goto fail;
     k.mv_data = "self";
     k.mv_size = 4;
     rc = mdb_get(txn, st->dbi[DB_META], &k, &v);
@@ -157,12 +159,14 @@ int ledger_store_open(const char *dir, unsigned flags, const uint8_t *self, ledg
                                 dir, (int)(v.mv_size > 8 ? 8 : v.mv_size), (char *)v.mv_data);
             goto fail;
         }
+        int from = rc ? 1 : *(char *)v.mv_data - '0';
         if (rc || *(char *)v.mv_data != STORE_VERSION[0]) {
             /* an older format: upgraded in this transaction; read-only, by
              * opening once for writing */
             if (rdonly) {
                 mdb_txn_abort(txn);
                 mdb_env_close(st->env);
+                ledger_zlog_free(st->zlog);
                 free(st);
                 if ((rc = ledger_store_open(
                          dir, flags & ~(unsigned)(LEDGER_STORE_RDONLY | LEDGER_STORE_RANDOM), self,
@@ -176,7 +180,7 @@ int ledger_store_open(const char *dir, unsigned flags, const uint8_t *self, ledg
                 ledger_store_close(st);
                 return ledger_store_open(dir, flags, self, out, err);
             }
-            if ((rc = ledger__store_upgrade(st, txn, err)))
+            if ((rc = ledger__store_upgrade(st, txn, from, err)))
                 goto fail;
         }
     }
@@ -192,6 +196,7 @@ fail:
         mdb_txn_abort(txn);
     if (st->env)
         mdb_env_close(st->env);
+    ledger_zlog_free(st->zlog);
     free(st);
     return rc;
 }
@@ -206,12 +211,32 @@ void ledger_store_close(ledger_store_t *st)
     if (st->rtxn)
         mdb_txn_abort(st->rtxn);
     mdb_env_close(st->env);
+    ledger_zlog_free(st->zlog);
+    ledger_buf_free(&st->zput);
     free(st);
 }
 
 const uint8_t *ledger_store_self(const ledger_store_t *st)
 {
     return st->self;
+}
+
+/* ---- the log's dictionary ---------------------------------------------- */
+
+void ledger__log_train(ledger_store_t *st, uint64_t next_lseq)
+{
+    uint64_t at = ledger_zlog_train_at();
+    MDB_txn *txn;
+
+    if (st->rdonly || !at || next_lseq <= at || ledger_zlog_has_dict(st->zlog) ||
+        atomic_exchange(&st->ztrained, 1))
+        return;
+    if (mdb_txn_begin(st->env, NULL, 0, &txn))
+        return;
+    if (ledger_zlog_train(st->zlog, txn, st->dbi[DB_LOG], NULL) == 1)
+        mdb_txn_commit(txn); /* failing, entries stay uncompressed */
+    else
+        mdb_txn_abort(txn);
 }
 
 /* ---- append ----------------------------------------------------------- */
@@ -585,6 +610,8 @@ int ledger__put_entry(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, uin
     int rc;
 
     ledger__put_be64(lseqbuf, lseq);
+    if ((rc = ledger_zlog_pack(st->zlog, txn, bytes, len, &st->zput, &v, err)))
+        return rc;
     if ((rc = mdb_put(txn, st->dbi[DB_LOG], &k, &v, MDB_APPEND)))
         return ledger__lmdb_err(err, rc, "cannot append to the log");
     memcpy(fseqkey, feed, LEDGER_FEED_LEN);
@@ -781,9 +808,12 @@ int ledger_store_append_commit(ledger_append_t *a, ledger_err_t *err)
     env = a->ch.st->env; /* a is freed below */
     rc = mdb_txn_commit(a->txn);
     a->txn = NULL;
+    ledger_store_t *st = a->ch.st;
+    uint64_t next = a->lseq;
     ledger_store_append_abort(a); /* frees */
     if (rc)
         return ledger__commit_err(env, err, rc, "cannot commit (nothing was stored)");
+    ledger__log_train(st, next);
     return 0;
 }
 

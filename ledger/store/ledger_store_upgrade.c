@@ -23,7 +23,10 @@
  * reads a partner's entry (ledger__payload_rows). A feed with sealed
  * entries here is marked so (LEDGER_FEED_SEALED). The other indexes
  * (evid, time, fseq) are unchanged. A progress hook set with
- * ledger_store_on_upgrade hears how far the walk over the log is. */
+ * ledger_store_on_upgrade hears how far the walk over the log is.
+ * Version 6 only allows an entry to be kept compressed (ledger_zlog.h): a
+ * version 5 store becomes 6 by writing its version, and the walk above
+ * reads either form of log value. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,7 +55,7 @@ static int on_chain(ledger_store_t *st, MDB_txn *txn, const ledger_entry_t *e, u
     return ledger__get_be64(v.mv_data) == lseq;
 }
 
-int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, ledger_err_t *err)
+int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, int from, ledger_err_t *err)
 {
     MDB_cursor *c = NULL;
     MDB_val k, v, vk = {7, "version"}, vv = {sizeof STORE_VERSION - 1, STORE_VERSION};
@@ -61,8 +64,14 @@ int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, ledger_err_t *err)
     char hash[96];
     MDB_stat ms;
     uint64_t done = 0;
+    ledger_buf_t zb = {0};
     int rc, op = MDB_FIRST;
 
+    if (from == 5) { /* 6 only adds a form of log value: nothing to rebuild */
+        if ((rc = mdb_put(txn, st->dbi[DB_META], &vk, &vv, 0)))
+            return ledger__lmdb_err(err, rc, "upgrade: cannot record the version");
+        return 0;
+    }
     if ((rc = mdb_drop(txn, st->dbi[DB_IDENT], 0)) || (rc = mdb_drop(txn, st->dbi[DB_EDGE], 0)) ||
         (rc = mdb_drop(txn, st->dbi[DB_DECL], 0)) || (rc = mdb_drop(txn, st->dbi[DB_LOC], 0)) ||
         (rc = mdb_drop(txn, st->dbi[DB_TREE], 0)))
@@ -87,7 +96,10 @@ int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, ledger_err_t *err)
             goto done;
         }
         lseq = ledger__get_be64(k.mv_data);
-        if ((rc = ledger_entry_decode(v.mv_data, v.mv_size, &e, err))) {
+        const uint8_t *eb;
+        size_t en;
+        if ((rc = ledger_zlog_unpack(st->zlog, txn, &v, &zb, &eb, &en, err)) ||
+            (rc = ledger_entry_decode(eb, en, &e, err))) {
             ledger_err_prefix(err, "upgrade: local entry %llu", (unsigned long long)lseq);
             goto done;
         }
@@ -146,5 +158,6 @@ done:
     mdb_cursor_close(c);
     ledger__rows_free(&rows);
     ledger_buf_free(&text);
+    ledger_buf_free(&zb);
     return rc;
 }

@@ -60,6 +60,7 @@ typedef struct verify_ctx {
     ledger_progress_cb progress;
     void *pctx;
     ledger_verify_report_t *report; /* or NULL */
+    ledger_buf_t zb;                /* an entry kept compressed, decompressed */
 } verify_ctx_t;
 
 /* The walk of one feed: what proves its entries. */
@@ -95,7 +96,7 @@ static int verify_evidence(verify_ctx_t *vc, const uint8_t *feed, uint64_t seq, 
     for (size_t i = 0; lrc == 0 && i < dups; i++) {
         ledger_stored_t s;
         uint8_t h[LEDGER_HASH_LEN];
-        if (ledger__load_lseq(vc->st, vc->txn, ledger__get_be64(v.mv_data), &s, &e2)) {
+        if (ledger__load_lseq(vc->st, vc->txn, ledger__get_be64(v.mv_data), &s, &vc->zb, &e2)) {
             rc = ledger__vfail(err, feed, seq,
                                i ? "fork evidence does not decode" : "entry does not decode",
                                e2.msg);
@@ -250,7 +251,7 @@ static int recheck_sig(verify_ctx_t *vc, feed_walk_t *w, uint64_t seq, ledger_er
     memcpy(key, w->feed, LEDGER_FEED_LEN);
     ledger__put_be64(key + LEDGER_FEED_LEN, seq);
     if (mdb_get(vc->txn, vc->st->dbi[DB_FSEQ], &k, &v) || v.mv_size != 8 ||
-        ledger__load_lseq(vc->st, vc->txn, ledger__get_be64(v.mv_data), &s, NULL) ||
+        ledger__load_lseq(vc->st, vc->txn, ledger__get_be64(v.mv_data), &s, &vc->zb, NULL) ||
         ledger_entry_check_sig(&s.e, NULL) == 0)
         return 0;
     return ledger__vfail(err, w->feed, seq, "signature",
@@ -348,7 +349,7 @@ static int verify_chain(verify_ctx_t *vc, feed_walk_t *w, ledger_err_t *err)
             return rc;
         if (dups > 1)
             w->evidence++;
-        if ((rc = ledger__load_lseq(vc->st, vc->txn, ledger__get_be64(v.mv_data), &s, &e2)))
+        if ((rc = ledger__load_lseq(vc->st, vc->txn, ledger__get_be64(v.mv_data), &s, &vc->zb, &e2)))
             return ledger__vfail(err, feed, seq, "entry does not decode", e2.msg);
         if ((rc = verify_entry(vc, w, seq, &s, err)))
             return rc;
@@ -529,6 +530,7 @@ done:
     }
     ledger__vchk_close(&vc.chk);
     ledger__end_read(st, vc.txn);
+    ledger_buf_free(&vc.zb);
     if (rc && report)
         ledger_verify_report_free(report);
     return rc;

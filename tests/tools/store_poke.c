@@ -6,6 +6,10 @@
  *       flips byte AT of that part of entry FEED:SEQ in the log; with
  *       fixhead the feed's head record is rewritten to the changed
  *       entry's hash as well (as someone who can write the store would)
+ *       (an entry kept compressed is written back as itself: both are
+ *       forms of a log value, ledger_zlog.h)
+ *   store_poke HOME value FEED SEQ AT     flips byte AT of entry FEED:SEQ's
+ *       stored value as it is (compressed or not)
  *   store_poke HOME tree FEED INDEX AT    flips byte AT of leaf INDEX's tree row
  *   store_poke HOME checkpoint FEED AT    flips byte AT of the feed's kept checkpoint
  *
@@ -17,6 +21,7 @@
 #include <string.h>
 
 #include "ledger_entry.h"
+#include "ledger_zlog.h"
 
 static MDB_env *env;
 static MDB_txn *txn;
@@ -76,9 +81,19 @@ static void poke_entry(const uint8_t *feed, uint64_t seq, const char *part, long
     lmdb("fseq", mdb_get(txn, fseq, &k, &v));
     memcpy(lb, v.mv_data, 8);
     lmdb("log", mdb_get(txn, log, &lk, &v));
+    ledger_zlog_t *z;
+    ledger_buf_t zb = {0};
+    const uint8_t *p;
+    size_t n;
+    if (ledger_zlog_new(db("meta"), &z, NULL) || ledger_zlog_unpack(z, txn, &v, &zb, &p, &n, NULL))
+        die("entry", "cannot read its stored value");
+    v.mv_data = (void *)p;
+    v.mv_size = n;
     if (!(buf = malloc(v.mv_size)))
         die("entry", "out of memory");
     memcpy(buf, v.mv_data, v.mv_size);
+    ledger_buf_free(&zb);
+    ledger_zlog_free(z);
     if (ledger_entry_decode(buf, v.mv_size, &e, NULL))
         die("entry", "does not decode");
     if (strcmp(part, "header") == 0) {
@@ -132,6 +147,21 @@ int main(int argc, char **argv)
     if (strcmp(argv[2], "entry") == 0 && (argc == 7 || argc == 8)) {
         poke_entry(feed, strtoull(argv[4], NULL, 10), argv[5], strtol(argv[6], NULL, 10),
                    argc == 8 && strcmp(argv[7], "fixhead") == 0);
+    } else if (strcmp(argv[2], "value") == 0 && argc == 6) {
+        MDB_dbi fseq = db("fseq"), log = db("log");
+        uint8_t key[40], lb[8];
+        MDB_val k = {sizeof key, key}, lk = {8, lb}, v;
+        memcpy(key, feed, 32);
+        put_be64(key + 32, strtoull(argv[4], NULL, 10));
+        lmdb("fseq", mdb_get(txn, fseq, &k, &v));
+        memcpy(lb, v.mv_data, 8);
+        lmdb("log", mdb_get(txn, log, &lk, &v));
+        if (v.mv_size > sizeof buf)
+            die("log", "value too long");
+        size_t off = flip(&v, buf, strtol(argv[5], NULL, 10));
+        put(log, &lk, buf, v.mv_size);
+        printf("entry seq %s: flipped byte %zu of its stored value (%zu bytes, form 0x%02x)\n",
+               argv[4], off, v.mv_size, buf[0]);
     } else if (strcmp(argv[2], "tree") == 0 && argc == 6) {
         MDB_dbi d = db("tree");
         uint8_t key[40];

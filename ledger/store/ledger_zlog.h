@@ -1,0 +1,83 @@
+/* ledger_zlog.h -- how the store keeps an entry in its `log` database: as
+ * the entry's own bytes, or compressed by zstd with a dictionary that the
+ * store trained from its own first entries.
+ *
+ * Entries are small (300 bytes to a few KB) and much alike: the same
+ * member names, CBV words, identifier prefixes and CBOR structure in every
+ * event. Compressed one by one without a dictionary they shrink by a
+ * fifth; with a dictionary made from the log's first entries, by two
+ * thirds (docs/performance.md), and an LMDB page holds three times as
+ * many. A value in `log` is either
+ *
+ *   the entry itself (its CBOR starts with 0x83, an array of 3), or
+ *   0x01 ‖ dictionary id (u16, big-endian, 1 or more) ‖ a zstd frame
+ *       (RFC 8878; content size given; no checksum, no dictionary ID)
+ *
+ * and the dictionaries are in `meta` under "zdict" ‖ id (u16, big-endian).
+ * A dictionary is written once and never changed or removed, so that
+ * every value stays readable; this module caches each one it has read.
+ * Only compression is local: what is hashed, signed, sent and exported is
+ * always the entry's own bytes (docs/format.md).
+ *
+ * Thread safety: one ledger_zlog_t serves every thread of a store (the
+ * cache is locked; each thread has its own zstd contexts). */
+#ifndef LEDGER_ZLOG_H
+#define LEDGER_ZLOG_H
+
+#include <lmdb.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ledger_buf.h"
+#include "ledger_error.h"
+
+/* The first dictionary is trained once the log holds this many entries
+ * (the environment variable KETEN_ZLOG_TRAIN_AT sets another count, for
+ * tests and tuning; 0 turns compression off for new entries). */
+#define LEDGER_ZLOG_TRAIN_AT 2048
+/* A dictionary's size at most; training reads at most this many bytes of
+ * entries. */
+#define LEDGER_ZLOG_DICT_MAX 16384
+#define LEDGER_ZLOG_SAMPLE_MAX (8u << 20)
+
+typedef struct ledger_zlog ledger_zlog_t;
+
+/* A codec for one store whose meta database is `meta`. 0 or LEDGER_ENOMEM. */
+int ledger_zlog_new(MDB_dbi meta, ledger_zlog_t **out, ledger_err_t *err);
+void ledger_zlog_free(ledger_zlog_t *z);
+
+/* The value to store for entry (n bytes), in write transaction txn: the
+ * entry compressed with the newest dictionary in meta (looked up once per
+ * transaction) when that makes it smaller, else the entry itself.
+ * val->mv_data points into out (reset first) or at entry. 0, or
+ * LEDGER_ENOMEM / LEDGER_EIO. */
+int ledger_zlog_pack(ledger_zlog_t *z, MDB_txn *txn, const uint8_t *entry, size_t n,
+                     ledger_buf_t *out, MDB_val *val, ledger_err_t *err);
+
+/* The entry bytes of stored value val, read in txn: *p points into val
+ * (an entry stored as itself: valid while txn is) or into zb (a
+ * decompressed one: valid until zb is changed or freed; zb belongs to the
+ * caller and may be reused from call to call). LEDGER_EVERIFY when the
+ * value is of no known form, names a dictionary that meta lacks, or does
+ * not decompress to its stated size. */
+int ledger_zlog_unpack(ledger_zlog_t *z, MDB_txn *txn, const MDB_val *val, ledger_buf_t *zb,
+                       const uint8_t **p, size_t *n, ledger_err_t *err);
+
+/* 1 when meta holds a dictionary (seen by this codec), else 0. */
+int ledger_zlog_has_dict(ledger_zlog_t *z);
+
+/* The count of entries at which the first dictionary is trained
+ * (LEDGER_ZLOG_TRAIN_AT or KETEN_ZLOG_TRAIN_AT; 0: never). */
+uint64_t ledger_zlog_train_at(void);
+
+/* Trains the first dictionary in write transaction txn, from the first
+ * entries of `log` (at most LEDGER_ZLOG_SAMPLE_MAX bytes of them), when
+ * meta has none and the log holds at least ledger_zlog_train_at()
+ * entries. zstd's trainer makes it; when the trainer cannot (too few or
+ * too alike samples), the last LEDGER_ZLOG_DICT_MAX bytes of the samples
+ * are the dictionary (zstd takes any bytes as one). Returns 1 when it put
+ * a dictionary in meta (usable once txn commits), 0 when none was due, or
+ * a negative code. */
+int ledger_zlog_train(ledger_zlog_t *z, MDB_txn *txn, MDB_dbi log, ledger_err_t *err);
+
+#endif
