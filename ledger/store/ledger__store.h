@@ -10,7 +10,6 @@
 
 #include <jansson.h>
 #include <lmdb.h>
-#include <stdatomic.h>
 #include <stdint.h>
 
 #include "ledger_buf.h"
@@ -52,7 +51,6 @@ struct ledger_store {
     MDB_cursor *hcur[DB_COUNT]; /* while held: one cursor per database, kept */
     ledger_zlog_t *zlog;        /* how entries are kept in `log` (ledger_zlog.h) */
     ledger_buf_t zput;          /* a packed log value, inside a write transaction */
-    _Atomic int ztrained;       /* this handle tried to train a dictionary */
 };
 
 extern const char *const ledger__db_names[DB_COUNT];
@@ -165,11 +163,6 @@ void ledger__cursor_done(ledger_store_t *st, MDB_cursor *c);
  * reusable from call to call) changes or is freed. */
 int ledger__load_lseq(ledger_store_t *st, MDB_txn *txn, uint64_t lseq, ledger_stored_t *s,
                       ledger_buf_t *zb, ledger_err_t *err);
-/* After a commit that left next_lseq - 1 entries in the log: trains the
- * log's first dictionary in a write transaction of its own when it is
- * due (ledger_zlog_train). Failing to is not an error: entries are then
- * kept as they are. */
-void ledger__log_train(ledger_store_t *st, uint64_t next_lseq);
 /* Puts the entry bytes at local position lseq (the end of the log: an
  * MDB_APPEND), its feed:seq row (a dup row when feed:seq is there
  * already: fork evidence) and its leaf in the feed's tree

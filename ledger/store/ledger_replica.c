@@ -288,12 +288,10 @@ int ledger_ingest_commit(ledger_ingest_t *in, ledger_err_t *err)
     env = in->st->env; /* in is freed below */
     rc = mdb_txn_commit(in->txn);
     in->txn = NULL;
-    ledger_store_t *st = in->st;
-    uint64_t next = in->lseq;
+    ledger_zlog_txn_end(in->st->zlog, rc == 0);
     ledger_ingest_abort(in); /* frees */
     if (rc)
         return ledger__commit_err(env, err, rc, "cannot commit (nothing was stored)");
-    ledger__log_train(st, next);
     return 0;
 }
 
@@ -304,8 +302,10 @@ void ledger_ingest_abort(ledger_ingest_t *in)
     for (int i = 0; i < DB_COUNT; i++)
         if (in->cur[i])
             mdb_cursor_close(in->cur[i]);
-    if (in->txn)
+    if (in->txn) {
         mdb_txn_abort(in->txn);
+        ledger_zlog_txn_end(in->st->zlog, 0);
+    }
     for (size_t i = 0; i < in->cap; i++) {
         ledger_buf_free(&in->slots[i].rows);
         free(in->slots[i].msg);
@@ -388,7 +388,8 @@ static int put_entry(ledger_ingest_t *in, const uint8_t *feed, const ledger_entr
     MDB_val k = {8, lb}, v = {len, (void *)bytes};
     int rc;
     ledger__put_be64(lb, lseq);
-    if ((rc = ledger_zlog_pack(in->st->zlog, in->txn, bytes, len, &in->st->zput, &v, err)) ||
+    if ((rc = ledger_zlog_pack(in->st->zlog, in->txn, in->st->dbi[DB_LOG], lseq, bytes, len,
+                                 &in->st->zput, &v, err)) ||
         (rc = put(in, DB_LOG, &k, &v, MDB_APPEND, err)))
         return rc;
     memcpy(key, feed, LEDGER_FEED_LEN);

@@ -221,24 +221,6 @@ const uint8_t *ledger_store_self(const ledger_store_t *st)
     return st->self;
 }
 
-/* ---- the log's dictionary ---------------------------------------------- */
-
-void ledger__log_train(ledger_store_t *st, uint64_t next_lseq)
-{
-    uint64_t at = ledger_zlog_train_at();
-    MDB_txn *txn;
-
-    if (st->rdonly || !at || next_lseq <= at || ledger_zlog_has_dict(st->zlog) ||
-        atomic_exchange(&st->ztrained, 1))
-        return;
-    if (mdb_txn_begin(st->env, NULL, 0, &txn))
-        return;
-    if (ledger_zlog_train(st->zlog, txn, st->dbi[DB_LOG], NULL) == 1)
-        mdb_txn_commit(txn); /* failing, entries stay uncompressed */
-    else
-        mdb_txn_abort(txn);
-}
-
 /* ---- append ----------------------------------------------------------- */
 
 int ledger__next_lseq(ledger_store_t *st, MDB_txn *txn, uint64_t *out, ledger_err_t *err)
@@ -610,7 +592,7 @@ int ledger__put_entry(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, uin
     int rc;
 
     ledger__put_be64(lseqbuf, lseq);
-    if ((rc = ledger_zlog_pack(st->zlog, txn, bytes, len, &st->zput, &v, err)))
+    if ((rc = ledger_zlog_pack(st->zlog, txn, st->dbi[DB_LOG], lseq, bytes, len, &st->zput, &v, err)))
         return rc;
     if ((rc = mdb_put(txn, st->dbi[DB_LOG], &k, &v, MDB_APPEND)))
         return ledger__lmdb_err(err, rc, "cannot append to the log");
@@ -808,12 +790,10 @@ int ledger_store_append_commit(ledger_append_t *a, ledger_err_t *err)
     env = a->ch.st->env; /* a is freed below */
     rc = mdb_txn_commit(a->txn);
     a->txn = NULL;
-    ledger_store_t *st = a->ch.st;
-    uint64_t next = a->lseq;
+    ledger_zlog_txn_end(a->ch.st->zlog, rc == 0);
     ledger_store_append_abort(a); /* frees */
     if (rc)
         return ledger__commit_err(env, err, rc, "cannot commit (nothing was stored)");
-    ledger__log_train(st, next);
     return 0;
 }
 
@@ -821,8 +801,10 @@ void ledger_store_append_abort(ledger_append_t *a)
 {
     if (!a)
         return;
-    if (a->txn)
+    if (a->txn) {
         mdb_txn_abort(a->txn);
+        ledger_zlog_txn_end(a->ch.st->zlog, 0);
+    }
     ledger_buf_free(&a->ch.hbytes);
     free(a->ch.ids.slot);
     free(a);

@@ -10,8 +10,12 @@
  * caller's transaction. Each thread keeps one compression and one
  * decompression context (a _Thread_local pointer, freed by a pthread key
  * destructor when the thread ends), so that a call allocates nothing but
- * the output. Training (ledger_zlog_train) runs in a write transaction of
- * its own, right after the commit that made the log long enough. */
+ * the output. Training (ledger_zlog_train) runs inside the write
+ * transaction whose next entry finds the log long enough, so that even
+ * the first import of a large document is kept compressed after its first
+ * entries; the dictionary it makes is cached as pending, and forgotten
+ * again when that transaction does not commit (ledger_zlog_txn_end), so
+ * that the cache never holds a dictionary meta does not. */
 #include "ledger_zlog.h"
 
 #include "ledger_entry.h"
@@ -49,6 +53,9 @@ struct ledger_zlog {
     size_t nd;
     size_t pack_txn;    /* the write transaction id newest was looked up in */
     int pack_newest;    /* index into d of the newest dictionary, -1: none */
+    size_t tried_txn;   /* the write transaction id training was tried in */
+    int train_failed;   /* training failed once: entries stay as they are */
+    uint16_t pending;   /* a dictionary trained in the open write transaction */
 };
 
 /* ---- per-thread zstd contexts ------------------------------------------- */
@@ -136,6 +143,7 @@ int ledger_zlog_new(MDB_dbi meta, ledger_zlog_t **out, ledger_err_t *err)
         return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
     z->meta = meta;
     z->pack_txn = (size_t)-1;
+    z->tried_txn = (size_t)-1;
     z->pack_newest = -1;
     pthread_mutex_init(&z->mu, NULL);
     *out = z;
@@ -223,37 +231,44 @@ static int dict_newest(ledger_zlog_t *z, MDB_txn *txn, ledger_err_t *err)
     return i < 0 ? -2 : i;
 }
 
-int ledger_zlog_has_dict(ledger_zlog_t *z)
-{
-    int r;
-    pthread_mutex_lock(&z->mu);
-    r = z->nd > 0;
-    pthread_mutex_unlock(&z->mu);
-    return r;
-}
-
 /* ---- pack and unpack ------------------------------------------------------ */
 
-int ledger_zlog_pack(ledger_zlog_t *z, MDB_txn *txn, const uint8_t *entry, size_t n,
-                     ledger_buf_t *out, MDB_val *val, ledger_err_t *err)
+int ledger_zlog_pack(ledger_zlog_t *z, MDB_txn *txn, MDB_dbi log, uint64_t lseq,
+                     const uint8_t *entry, size_t n, ledger_buf_t *out, MDB_val *val,
+                     ledger_err_t *err)
 {
     ZSTD_CCtx *cc;
     ZSTD_CDict *cd = NULL;
+    uint64_t at = ledger_zlog_train_at();
     uint16_t id = 0;
-    size_t c, bound;
-    int i;
+    size_t c, bound, tid = mdb_txn_id(txn);
+    int i, due;
 
     val->mv_data = (void *)entry;
     val->mv_size = n;
     pthread_mutex_lock(&z->mu);
-    if (z->pack_txn != mdb_txn_id(txn)) {
+    if (z->pack_txn != tid) {
         if ((i = dict_newest(z, txn, err)) == -2) {
             pthread_mutex_unlock(&z->mu);
             return err ? err->code : LEDGER_EIO;
         }
         z->pack_newest = i;
-        z->pack_txn = mdb_txn_id(txn);
+        z->pack_txn = tid;
     }
+    due = z->pack_newest < 0 && at && lseq > at && !z->train_failed && z->tried_txn != tid;
+    if (due)
+        z->tried_txn = tid;
+    pthread_mutex_unlock(&z->mu);
+    if (due) {
+        int rc = ledger_zlog_train(z, txn, log, NULL);
+        pthread_mutex_lock(&z->mu);
+        if (rc < 0)
+            z->train_failed = 1;
+        if (rc == 1 && (i = dict_newest(z, txn, NULL)) >= 0)
+            z->pack_newest = i;
+        pthread_mutex_unlock(&z->mu);
+    }
+    pthread_mutex_lock(&z->mu);
     if (z->pack_newest >= 0) {
         zdict_t *d = &z->d[z->pack_newest];
         if (!d->cd)
@@ -328,6 +343,25 @@ int ledger_zlog_unpack(ledger_zlog_t *z, MDB_txn *txn, const MDB_val *val, ledge
     return 0;
 }
 
+void ledger_zlog_txn_end(ledger_zlog_t *z, int committed)
+{
+    pthread_mutex_lock(&z->mu);
+    if (z->pending && !committed) {
+        for (size_t i = 0; i < z->nd; i++)
+            if (z->d[i].id == z->pending) {
+                ZSTD_freeDDict(z->d[i].dd);
+                ZSTD_freeCDict(z->d[i].cd);
+                free(z->d[i].bytes);
+                z->d[i] = z->d[--z->nd];
+                break;
+            }
+        z->tried_txn = (size_t)-1;
+    }
+    z->pending = 0;
+    z->pack_txn = (size_t)-1; /* the next write transaction looks again */
+    pthread_mutex_unlock(&z->mu);
+}
+
 /* ---- training ------------------------------------------------------------- */
 
 int ledger_zlog_train(ledger_zlog_t *z, MDB_txn *txn, MDB_dbi log, ledger_err_t *err)
@@ -396,7 +430,7 @@ int ledger_zlog_train(ledger_zlog_t *z, MDB_txn *txn, MDB_dbi log, ledger_err_t 
         goto done;
     }
     pthread_mutex_lock(&z->mu);
-    z->pack_txn = (size_t)-1; /* the next write transaction looks again */
+    z->pending = 1; /* cached once read, until the transaction ends */
     pthread_mutex_unlock(&z->mu);
     rc = 1;
 done:

@@ -46,13 +46,24 @@ typedef struct ledger_zlog ledger_zlog_t;
 int ledger_zlog_new(MDB_dbi meta, ledger_zlog_t **out, ledger_err_t *err);
 void ledger_zlog_free(ledger_zlog_t *z);
 
-/* The value to store for entry (n bytes), in write transaction txn: the
- * entry compressed with the newest dictionary in meta (looked up once per
- * transaction) when that makes it smaller, else the entry itself.
- * val->mv_data points into out (reset first) or at entry. 0, or
- * LEDGER_ENOMEM / LEDGER_EIO. */
-int ledger_zlog_pack(ledger_zlog_t *z, MDB_txn *txn, const uint8_t *entry, size_t n,
-                     ledger_buf_t *out, MDB_val *val, ledger_err_t *err);
+/* The value to store for entry (n bytes) at local position lseq of
+ * `log`, in write transaction txn: the entry compressed with the newest
+ * dictionary in meta (looked up once per transaction) when that makes it
+ * smaller, else the entry itself. When meta has no dictionary yet and the
+ * log holds ledger_zlog_train_at() entries before lseq, the first one is
+ * trained first, in txn (ledger_zlog_train; it holds the transaction some
+ * 0.1 to 0.3 s, once); the caller must then end txn through
+ * ledger_zlog_txn_end. val->mv_data points into out (reset first) or at
+ * entry. 0, or LEDGER_ENOMEM / LEDGER_EIO (a failed training is not an
+ * error: entries are then kept as they are for the life of z). */
+int ledger_zlog_pack(ledger_zlog_t *z, MDB_txn *txn, MDB_dbi log, uint64_t lseq,
+                     const uint8_t *entry, size_t n, ledger_buf_t *out, MDB_val *val,
+                     ledger_err_t *err);
+
+/* Tells z that the write transaction in which it may have trained a
+ * dictionary has committed (committed = 1) or was aborted or failed to
+ * commit (0: the dictionary is forgotten, as meta forgot it). */
+void ledger_zlog_txn_end(ledger_zlog_t *z, int committed);
 
 /* The entry bytes of stored value val, read in txn: *p points into val
  * (an entry stored as itself: valid while txn is) or into zb (a
@@ -62,9 +73,6 @@ int ledger_zlog_pack(ledger_zlog_t *z, MDB_txn *txn, const uint8_t *entry, size_
  * not decompress to its stated size. */
 int ledger_zlog_unpack(ledger_zlog_t *z, MDB_txn *txn, const MDB_val *val, ledger_buf_t *zb,
                        const uint8_t **p, size_t *n, ledger_err_t *err);
-
-/* 1 when meta holds a dictionary (seen by this codec), else 0. */
-int ledger_zlog_has_dict(ledger_zlog_t *z);
 
 /* The count of entries at which the first dictionary is trained
  * (LEDGER_ZLOG_TRAIN_AT or KETEN_ZLOG_TRAIN_AT; 0: never). */
@@ -76,8 +84,8 @@ uint64_t ledger_zlog_train_at(void);
  * entries. zstd's trainer makes it; when the trainer cannot (too few or
  * too alike samples), the last LEDGER_ZLOG_DICT_MAX bytes of the samples
  * are the dictionary (zstd takes any bytes as one). Returns 1 when it put
- * a dictionary in meta (usable once txn commits), 0 when none was due, or
- * a negative code. */
+ * a dictionary in meta (pending until ledger_zlog_txn_end), 0 when none
+ * was due, or a negative code. */
 int ledger_zlog_train(ledger_zlog_t *z, MDB_txn *txn, MDB_dbi log, ledger_err_t *err);
 
 #endif
