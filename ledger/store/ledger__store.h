@@ -66,9 +66,10 @@ extern const char *const ledger__db_names[DB_COUNT];
  * what `keten decode` prints: an EPC tag URN by its Digital Link, a
  * Digital Link's query attributes read) and an ILMD lot as a raw value,
  * and adds the tree database (each feed's Merkle tree) and the checkpoint
- * database (each feed's newest signed checkpoint); 6 may keep an entry in
- * `log` compressed with a dictionary kept in meta (ledger_zlog.h): no
- * index changed, so 5 becomes 6 by its version alone. An older store is
+ * database (each feed's newest signed checkpoint); 6 packs the keys of GS1
+ * Digital Links in ident and loc (0x02 and BCD digits: ledger_rows.c) and
+ * may keep an entry in `log` compressed with a dictionary kept in meta
+ * (ledger_zlog.h). An older store is
  * upgraded when it is opened (ledger_store_upgrade.c). */
 #define STORE_VERSION "6"
 
@@ -120,9 +121,9 @@ int ledger__put_rows(ledger_store_t *st, MDB_txn *txn, const rows_t *r, const ui
 int ledger__put_card(ledger_store_t *st, MDB_txn *txn, uint64_t lseq, const uint8_t *feed,
                      uint64_t seq, uint64_t record_time_ms, const uint8_t *body, size_t blen,
                      ledger_err_t *err);
-/* Brings a store of an older format version `from` (1 to 5) to
- * STORE_VERSION, in txn (ledger_store_upgrade.c). */
-int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, int from, ledger_err_t *err);
+/* Brings a store of an older format version (1 to 5) to STORE_VERSION,
+ * in txn (ledger_store_upgrade.c). */
+int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, ledger_err_t *err);
 
 typedef struct feedrec {
     uint64_t seq;

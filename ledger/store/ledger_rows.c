@@ -50,6 +50,60 @@ static void set_text_key(row_t *row, const char *s)
     }
 }
 
+/* Identifier and location keys (ident, loc). A canonical GS1 Digital Link
+ * (https://id.gs1.org/ and its path: nearly every key) is packed: 0x02,
+ * then per path segment either 0x80 | its length (1 to 127 digits, all
+ * digits) and the digits two to a byte (BCD, a last odd digit with 0xf),
+ * or its length (1 to 127) and its bytes. A 47-byte SGTIN key becomes 18
+ * bytes. Segments are self-delimiting, so two texts never give one key.
+ * Other texts are keyed as they are (set_text_key), and one that starts
+ * with byte 0x01 or 0x02 gets a 0x00 in front, so that it cannot meet a
+ * packed key (no text holds 0x00). */
+static void set_ident_key(row_t *row, const char *s)
+{
+    static const char dl[] = "https://id.gs1.org/";
+    const size_t dn = sizeof dl - 1;
+    size_t n = strlen(s), at = 1;
+
+    if (n > dn && n <= KEY_MAX && memcmp(s, dl, dn) == 0) {
+        const char *p = s + dn, *end = s + n;
+        row->key[0] = 0x02;
+        while (p < end) {
+            const char *q = memchr(p, '/', (size_t)(end - p));
+            size_t len = q ? (size_t)(q - p) : (size_t)(end - p), digits = 0;
+            while (digits < len && p[digits] >= '0' && p[digits] <= '9')
+                digits++;
+            if (len == 0 || len > 127 || (q && q + 1 == end))
+                goto text; /* an empty segment or a trailing slash: as written */
+            if (digits == len) {
+                row->key[at++] = (uint8_t)(0x80 | len);
+                for (size_t i = 0; i < len; i += 2)
+                    row->key[at++] = (uint8_t)((p[i] - '0') << 4 |
+                                               (i + 1 < len ? p[i + 1] - '0' : 0xf));
+            } else {
+                row->key[at++] = (uint8_t)len;
+                memcpy(row->key + at, p, len);
+                at += len;
+            }
+            p = q ? q + 1 : end;
+        }
+        row->klen = at;
+        return;
+    }
+text:
+    if (s[0] == 0x01 || s[0] == 0x02) {
+        set_text_key(row, s);
+        if (row->klen < KEY_MAX) {
+            memmove(row->key + 1, row->key, row->klen);
+            row->key[0] = 0x00;
+            row->klen++;
+            return;
+        }
+        /* a text that long was hashed: "sha256:..." starts with 's' */
+    }
+    set_text_key(row, s);
+}
+
 /* n bytes from 2n lowercase hex digits at s (no terminator needed). */
 static int unhex_lower(const char *s, uint8_t *out, size_t n)
 {
@@ -91,7 +145,7 @@ static void set_loc_key(row_t *row, const char *loc)
 {
     char key[LEDGER_IDENT_KEY_MAX];
     ledger_ident_key_stored(loc, key);
-    set_text_key(row, key);
+    set_ident_key(row, key);
 }
 
 void ledger__index_key(int db, const char *text, row_t *row)
@@ -101,6 +155,8 @@ void ledger__index_key(int db, const char *text, row_t *row)
         set_evid_key(row, text);
     else if (db == DB_LOC)
         set_loc_key(row, text);
+    else if (db == DB_IDENT)
+        set_ident_key(row, text);
     else
         set_text_key(row, text);
 }
@@ -110,8 +166,10 @@ void ledger__index_key_canonical(int db, const char *key, row_t *row)
     row->db = db;
     if (db == DB_EVID || db == DB_DECL)
         set_evid_key(row, key);
+    else if (db == DB_IDENT || db == DB_LOC)
+        set_ident_key(row, key); /* the text is canonical already */
     else
-        set_text_key(row, key); /* loc and ident: the key is the row's key */
+        set_text_key(row, key);
 }
 
 static void add_text_row(rows_t *r, int db, const char *key, int role)

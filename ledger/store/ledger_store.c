@@ -159,7 +159,6 @@ int ledger_store_open(const char *dir, unsigned flags, const uint8_t *self, ledg
                                 dir, (int)(v.mv_size > 8 ? 8 : v.mv_size), (char *)v.mv_data);
             goto fail;
         }
-        int from = rc ? 1 : *(char *)v.mv_data - '0';
         if (rc || *(char *)v.mv_data != STORE_VERSION[0]) {
             /* an older format: upgraded in this transaction; read-only, by
              * opening once for writing */
@@ -180,7 +179,7 @@ int ledger_store_open(const char *dir, unsigned flags, const uint8_t *self, ledg
                 ledger_store_close(st);
                 return ledger_store_open(dir, flags, self, out, err);
             }
-            if ((rc = ledger__store_upgrade(st, txn, from, err)))
+            if ((rc = ledger__store_upgrade(st, txn, err)))
                 goto fail;
         }
     }

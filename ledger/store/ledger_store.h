@@ -435,5 +435,11 @@ int ledger_store_debug_put_entry(ledger_store_t *st, const uint8_t feed[LEDGER_F
                                  uint64_t seq, const uint8_t *bytes, size_t len, ledger_err_t *err);
 int ledger_store_debug_del_row(ledger_store_t *st, const char *db, const char *key,
                                ledger_err_t *err);
+/* The key bytes under which index db ("evid", "ident" or "loc") files
+ * text (canonical form for ident and loc: docs/format.md, "The store"),
+ * for tools and tests that read the store's LMDB databases themselves.
+ * Returns the key's length (at most cap), or -1 for another db or a key
+ * longer than cap. */
+int ledger_store_index_key(const char *db, const char *text, uint8_t *out, size_t cap);
 
 #endif

@@ -16,7 +16,7 @@
  * readings that could not be converted; version 5 keys every identifier
  * by gs1_ident_key (the key `keten decode` prints) and adds the tree
  * database (each feed's Merkle tree, ledger_tree_db.c), built here from
- * every entry in log order, sealed ones too. From version 1 to 4, these four
+ * every entry in log order, sealed ones too. From version 1 to 5, these four
  * databases are rebuilt from the log: from every entry that is an event,
  * visible (not sealed) and on its feed's chain (not fork evidence, which
  * has no index rows), read straight from its CBOR payload the way ingest
@@ -24,9 +24,10 @@
  * entries here is marked so (LEDGER_FEED_SEALED). The other indexes
  * (evid, time, fseq) are unchanged. A progress hook set with
  * ledger_store_on_upgrade hears how far the walk over the log is.
- * Version 6 only allows an entry to be kept compressed (ledger_zlog.h): a
- * version 5 store becomes 6 by writing its version, and the walk above
- * reads either form of log value. */
+ * Version 6 packs the keys of GS1 Digital Links in ident and loc
+ * (ledger_rows.c, set_ident_key), so a version 5 store has those two
+ * rebuilt as well, and it allows an entry to be kept compressed
+ * (ledger_zlog.h): the walk above reads either form of log value. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,7 +56,7 @@ static int on_chain(ledger_store_t *st, MDB_txn *txn, const ledger_entry_t *e, u
     return ledger__get_be64(v.mv_data) == lseq;
 }
 
-int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, int from, ledger_err_t *err)
+int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, ledger_err_t *err)
 {
     MDB_cursor *c = NULL;
     MDB_val k, v, vk = {7, "version"}, vv = {sizeof STORE_VERSION - 1, STORE_VERSION};
@@ -67,11 +68,6 @@ int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, int from, ledger_err
     ledger_buf_t zb = {0};
     int rc, op = MDB_FIRST;
 
-    if (from == 5) { /* 6 only adds a form of log value: nothing to rebuild */
-        if ((rc = mdb_put(txn, st->dbi[DB_META], &vk, &vv, 0)))
-            return ledger__lmdb_err(err, rc, "upgrade: cannot record the version");
-        return 0;
-    }
     if ((rc = mdb_drop(txn, st->dbi[DB_IDENT], 0)) || (rc = mdb_drop(txn, st->dbi[DB_EDGE], 0)) ||
         (rc = mdb_drop(txn, st->dbi[DB_DECL], 0)) || (rc = mdb_drop(txn, st->dbi[DB_LOC], 0)) ||
         (rc = mdb_drop(txn, st->dbi[DB_TREE], 0)))

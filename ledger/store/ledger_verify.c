@@ -595,6 +595,22 @@ int ledger_store_debug_put_entry(ledger_store_t *st, const uint8_t feed[LEDGER_F
     return 0;
 }
 
+int ledger_store_index_key(const char *db, const char *text, uint8_t *out, size_t cap)
+{
+    row_t row;
+    int i;
+    for (i = DB_EVID; i <= DB_LOC; i++)
+        if (strcmp(ledger__db_names[i], db) == 0)
+            break;
+    if (i > DB_LOC)
+        return -1;
+    ledger__index_key(i, text, &row);
+    if (row.klen > cap)
+        return -1;
+    memcpy(out, row.key, row.klen);
+    return (int)row.klen;
+}
+
 int ledger_store_debug_del_row(ledger_store_t *st, const char *db, const char *key,
                                ledger_err_t *err)
 {

@@ -314,12 +314,14 @@ static void loc_as_written(MDB_txn *txn)
     assert_string_not_equal(want, LOC_URN);
     assert_int_equal(mdb_dbi_open(txn, "loc", MDB_DUPSORT | MDB_DUPFIXED, &loc), 0);
     assert_int_equal(mdb_cursor_open(txn, loc, &c), 0);
+    uint8_t wkey[LEDGER_IDENT_KEY_MAX];
+    int wlen = ledger_store_index_key("loc", want, wkey, sizeof wkey);
+    assert_true(wlen > 0);
     while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
         op = MDB_NEXT;
         assert_true(k.mv_size < sizeof canon);
-        memcpy(canon, k.mv_data, k.mv_size);
-        canon[k.mv_size] = '\0';
-        assert_string_equal(canon, want); /* format 3: canonical */
+        assert_int_equal(k.mv_size, (size_t)wlen); /* format 3 on: canonical (packed in 6) */
+        assert_memory_equal(k.mv_data, wkey, (size_t)wlen);
         assert_true(n < 8 && v.mv_size == 9);
         memcpy(vals[n++], v.mv_data, 9);
     }
@@ -660,9 +662,54 @@ static void test_verify_card(void **state)
     assert_non_null(strstr(err.msg, "event card differs"));
 }
 
+/* The packed keys of ident and loc (docs/format.md, "The store"): the
+ * documented vector, digits and other segments, texts that stay texts,
+ * and no two texts with one key. */
+static void test_ident_key_packed(void **state)
+{
+    static const uint8_t want[] = {0x02, 0x82, 0x01, 0x8e, 0x05, 0x41, 0x23, 0x45, 0x00,
+                                   0x01, 0x29, 0x82, 0x21, 0x87, 0x30, 0x00, 0x00, 0x1f};
+    static const uint8_t mixed[] = {0x02, 0x82, 0x01, 0x8e, 0x05, 0x41, 0x23, 0x45, 0x00,
+                                    0x01, 0x29, 0x82, 0x21, 0x04, 'A', 'B', '-', '1'};
+    const char *distinct[] = {"https://id.gs1.org/01/05412345000129/21/12",
+                              "https://id.gs1.org/01/05412345000129/21/1/2",
+                              "https://id.gs1.org/01/05412345000129/21/012",
+                              "https://id.gs1.org/01/05412345000129/21/12/",
+                              "https://id.gs1.org/01/05412345000129/2112",
+                              "\x02\x82\x01",
+                              "\x01" "abc",
+                              "urn:epc:id:sgtin:5412345.000012.12",
+                              "https://example.com/01/05412345000129/21/12"};
+    uint8_t k[8][600], out[600];
+    int n, len[9];
+    (void)state;
+    n = ledger_store_index_key("ident", "https://id.gs1.org/01/05412345000129/21/3000001", out,
+                               sizeof out);
+    assert_int_equal(n, sizeof want);
+    assert_memory_equal(out, want, sizeof want);
+    n = ledger_store_index_key("loc", "https://id.gs1.org/01/05412345000129/21/AB-1", out,
+                               sizeof out);
+    assert_int_equal(n, sizeof mixed);
+    assert_memory_equal(out, mixed, sizeof mixed);
+    n = ledger_store_index_key("ident", "\x01" "abc", out, sizeof out);
+    assert_int_equal(n, 5);
+    assert_memory_equal(out, "\x00\x01" "abc", 5);
+    n = ledger_store_index_key("ident", "urn:epc:id:sgtin:5412345.000012.12", out, sizeof out);
+    assert_int_equal(n, 34);
+    assert_memory_equal(out, "urn:epc:id:sgtin:5412345.000012.12", 34);
+    for (int i = 0; i < 9; i++) {
+        uint8_t *p = i < 8 ? k[i] : out;
+        assert_true((len[i] = ledger_store_index_key("ident", distinct[i], p, 600)) > 0);
+        for (int j = 0; j < i; j++)
+            assert_false(len[j] == len[i] && memcmp(k[j], p, (size_t)len[i]) == 0);
+    }
+    assert_int_equal(ledger_store_index_key("time", "x", out, sizeof out), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ident_key_packed),
         cmocka_unit_test_setup_teardown(test_hits_and_cards, setup, teardown),
         cmocka_unit_test_setup_teardown(test_declarations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade, setup, teardown),

@@ -300,8 +300,11 @@ static void test_row_changed(void **state)
     snprintf(key, sizeof key, "https://id.gs1.org/01/05412345000013/21/%d", 1000 + 1500);
     env = raw_begin(f, &txn);
     assert_int_equal(mdb_dbi_open(txn, "ident", 0, &d), 0);
-    k.mv_size = strlen(key);
-    k.mv_data = key;
+    uint8_t kb[100];
+    int kl = ledger_store_index_key("ident", key, kb, sizeof kb);
+    assert_true(kl > 0);
+    k.mv_size = (size_t)kl;
+    k.mv_data = kb;
     assert_int_equal(mdb_get(txn, d, &k, &v), 0);
     assert_true(v.mv_size <= sizeof val);
     vl = v.mv_size;
