@@ -39,6 +39,7 @@ typedef struct job {
 typedef struct cjob {
     node_writer_job_t w;
     char id[40];
+    node_http_later_t *later; /* POST /events: the answer owed (node_http_defer) */
 } cjob_t;
 
 struct node_capture {
@@ -229,12 +230,67 @@ static json_t *job_json(const job_t *j)
     return o;
 }
 
+/* s percent-encoded as one path segment (all but unreserved and ':'). */
+static void pct_segment(const char *s, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (; *s && o + 4 < cap; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+            strchr("-._~:", ch))
+            out[o++] = (char)ch;
+        else {
+            out[o++] = '%';
+            out[o++] = hex[ch >> 4];
+            out[o++] = hex[ch & 15];
+        }
+    }
+    out[o] = '\0';
+}
+
+/* POST /events is answered once its event is stored (or refused): 201
+ * with Location: /events/{eventID} and the event as stored, or the
+ * problem (400 bad, 409 duplicate, 413 more than one event). */
+static void answer_event(node_capture_t *c, cjob_t *cj)
+{
+    node_writer_job_t *w = &cj->w;
+    node_http_resp_t r = {0};
+    char loc[1600];
+    int rc;
+    if (!node_http_later_open(cj->later)) { /* the client is gone */
+        node_http_finish(cj->later, &r);
+        return;
+    }
+    if ((rc = node_query_gs1_headers(&r)) || (rc = capture_headers(c, &r)))
+        goto fail;
+    if (w->rc) {
+        rc = problem(&r, status_of(w->rc), exception_of(w->rc), "%s", w->msg);
+        goto done;
+    }
+    pct_segment(w->first_id, loc, sizeof loc);
+    if ((rc = node_http_resp_header(&r, "Location", "/events/%s", loc)) ||
+        (rc = node_http_resp_set(&r, 201, "application/ld+json",
+                                 w->event_json ? w->event_json : "{}",
+                                 w->event_json ? strlen(w->event_json) : 2)) ||
+        (rc = ledger_buf_append(&r.body, "\n", 1)))
+        goto fail;
+    goto done;
+fail:
+    ledger_buf_reset(&r.head);
+    node_http_resp_problem(&r, 500, "the node could not answer this capture (%d)", rc);
+done:
+    node_http_finish(cj->later, &r);
+}
+
 static void on_done(void *ctx, node_writer_job_t *w)
 {
     node_capture_t *c = ctx;
     cjob_t *cj = (cjob_t *)w;
-    job_t *j = find_job(c, cj->id);
+    job_t *j = cj->later ? NULL : find_job(c, cj->id);
     size_t stored = w->rc ? 0 : w->stored;
+    if (cj->later)
+        answer_event(c, cj);
     if (j) {
         j->running = 0;
         j->finished = now_ms();
@@ -247,6 +303,8 @@ static void on_done(void *ctx, node_writer_job_t *w)
         j->msg = w->rc ? strdup(w->msg) : NULL;
     }
     free(w->body);
+    free(w->event_json);
+    free(w->errors);
     free(cj);
     if (stored && c->stored_fn)
         c->stored_fn(c->ctx, stored);
@@ -294,6 +352,14 @@ static int post(node_capture_t *c, const node_http_req_t *req, node_http_resp_t 
     memcpy(cj->w.body, req->body, req->body_len);
     cj->w.len = req->body_len;
     cj->w.max_events = max_events;
+    if (max_events == 1) { /* POST /events: answered once stored */
+        cj->w.want_event = 1;
+        if ((rc = node_http_defer(req, &cj->later))) {
+            free(cj->w.body);
+            free(cj);
+            return rc;
+        }
+    }
     randombytes_buf(raw, sizeof raw);
     sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
     snprintf(cj->id, sizeof cj->id, "c%s", hex);
@@ -311,8 +377,10 @@ static int post(node_capture_t *c, const node_http_req_t *req, node_http_resp_t 
         if ((rc = node_http_resp_header(resp, "Retry-After", "1")))
             return rc;
         return problem(resp, 503, "ImplementationException", "%s: try again in a moment",
-                       err.msg);
+                       err.msg); /* a handle taken is dropped by the server */
     }
+    if (cj->later)
+        return NODE_HTTP_DEFERRED;
     c->next = (c->next + 1) % NODE_CAPTURE_JOBS;
     free(j->msg);
     memset(j, 0, sizeof *j);

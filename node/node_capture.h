@@ -14,9 +14,15 @@
  *            server's body limit is the server's 413
  *            (GS1-EPCIS-Capture-File-Size-Limit).  503 with Retry-After when
  *            NODE_WRITER_QUEUE_MAX captures wait already.
- *   POST /events       one event: the same, at most one event, 202 with
- *            Location: /capture/{captureID} (keten stores asynchronously;
- *            the openapi's 201 would hold the request on the loop).
+ *   POST /events       one event (a document of one event too): stored by
+ *            the writer like a capture, and answered only then
+ *            (node_http_defer: the loop goes on meanwhile): 201 Created
+ *            with Location: /events/{eventID} (percent-encoded as one path
+ *            segment, as GET /events/{eventID} reads it) and the event as
+ *            stored (eventID added) after the commit is durable; 400 for a
+ *            bad event (the detail names the field), 409 for a duplicate,
+ *            413 for more than one event, 503 when the writer's queue is
+ *            full.  No capture job is kept for it.
  *   GET|HEAD /capture/{captureID}   the CaptureJob: captureID, createdAt,
  *            finishedAt (when done), running, success,
  *            captureErrorBehaviour, errors (RFC 7807 problems whose detail

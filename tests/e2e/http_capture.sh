@@ -17,7 +17,10 @@
 #   - the same eventIDs again: job failed (as keten record: refused),
 #     nothing stored; a body over the limit: 413; more events than
 #     GS1-EPCIS-Capture-Limit: job failed (CaptureLimitExceededException);
-#   - two captures at once: both stored; POST /events with one event;
+#   - two captures at once: both stored; POST /events with one event: 201
+#     once stored, Location /events/{eventID} (percent-encoded) read back by
+#     the query route, 409 duplicate, 400 bad field, 413 two events, a
+#     pipelined request behind it answered after it;
 #     GS1-Capture-Error-Behaviour: proceed -> 501; OPTIONS announces the limits.
 set -eu
 . "$(dirname "$0")/nodelib.bash"
@@ -272,17 +275,61 @@ for l in locs:
     assert job["success"] is True and job["keten:stored"] == 200, job
 assert count() == n3 + 600, (count(), n3)
 
-# -- POST /events: one event
+# -- POST /events: one event, 201 once stored, Location: /events/{eventID}
+n4 = count()
 one = json.dumps(dict(ev("S1", 30), **{"@context": CTX})).encode()
 st, h, b = req("POST", "/events", one, t_cap, ctype="application/json")
-assert st == 202, (st, b)
-job = wait_job(h["Location"])
-assert job["success"] is True and job["keten:stored"] == 1, job
+assert st == 201, (st, b)
+assert count() == n4 + 1, "201 before the event was stored"
+stored = json.loads(b)
+eid = stored["eventID"]             # no eventID sent: its hash, ni:///sha-256;...?ver=CBV2.0
+assert eid.startswith("ni:///sha-256;"), stored
+loc = h["Location"]
+assert loc == "/events/" + urllib.parse.quote(eid, safe=":"), (loc, eid)
+assert h.get("GS1-EPCIS-Version") == "2.0.0", h
+st, h, b = req("GET", loc, token=t_all)      # the query route reads the Location back
+assert st == 200, (st, loc, b)
+got = json.loads(b)                          # the one event
+assert got["eventID"] == eid and got["epcList"] == stored["epcList"], got
+# with its own eventID (a URN): the Location names it
+mine = "urn:uuid:6f1c0a5e-0000-4000-8000-0000000000e1"
+st, h, b = req("POST", "/events", json.dumps(ev("S4", 33, mine)).encode(), t_cap)
+assert st == 201 and h["Location"] == "/events/" + mine, (st, h.get("Location"), b)
+# the same again: 409, nothing stored
+n5 = count()
+st, h, b = req("POST", "/events", json.dumps(ev("S4", 33, mine)).encode(), t_cap)
+assert st == 409, (st, b)
+p = json.loads(b)
+assert p["type"].endswith("ValidationException") and mine in p["detail"], p
+# a bad event: 400 naming the field
+st, h, b = req("POST", "/events", json.dumps(ev("S5", 34, epc="urn:epc:id:sgtin:nonsense")).encode(), t_cap)
+assert st == 400, (st, b)
+p = json.loads(b)
+assert "epcList" in p["detail"] and p["type"].endswith("ValidationException"), p
+# two events: over its limit of one
 st, h, b = req("POST", "/events", doc([ev("S2", 31), ev("S3", 32)]), t_cap)
-last = h["Location"].split("/")[-1]
-job = wait_job(h["Location"])
-assert job["success"] is False, job     # two events: over its limit of 1
-assert job["errors"][0]["type"].endswith("CaptureLimitExceededException"), job
+assert st == 413, (st, b)
+assert json.loads(b)["type"].endswith("CaptureLimitExceededException"), b
+assert count() == n5, "a refused POST /events stored something"
+# pipelined on one connection behind a POST /events: answered in order
+body = json.dumps(ev("S6", 35)).encode()
+import socket
+sk = socket.create_connection((u.hostname, u.port), timeout=10)
+hdr = "Authorization: Bearer %s\r\nHost: x\r\n" % t_all
+sk.sendall(("POST /events HTTP/1.1\r\n%sContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+            % (hdr, len(body))).encode() + body +
+           ("GET /eventTypes HTTP/1.1\r\n%sConnection: close\r\n\r\n" % hdr).encode())
+raw = b""
+while True:
+    k = sk.recv(65536)
+    if not k:
+        break
+    raw += k
+sk.close()
+assert raw.startswith(b"HTTP/1.1 201 ") and raw.count(b"HTTP/1.1 200 ") == 1, raw[:300]
+assert raw.index(b"HTTP/1.1 201 ") < raw.index(b"HTTP/1.1 200 "), raw[:300]
+last = capture(doc([ev("L0", 36)])).split("/")[-1]
+wait_job("/capture/" + last)
 
 # -- the list of jobs, newest first
 st, h, b = req("GET", "/capture", token=t_cap)
@@ -297,7 +344,7 @@ print("capture checks passed")
 EOF
 ok
 N1=$(nlines "$S")
-[ "$N1" = $((N0 + 5 + 3 + 600 + 1)) ] || fail "stored $N1 entries, expected $((N0 + 609))"; ok
+[ "$N1" = $((N0 + 5 + 3 + 600 + 4)) ] || fail "stored $N1 entries, expected $((N0 + 612))"; ok
 
 # the partner receives the captured events as it receives recorded ones
 WANT=$(seq_of "$S" "$S_ID")
