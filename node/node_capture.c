@@ -30,8 +30,10 @@
 typedef struct job {
     char id[40];       /* "" when the slot is free */
     int64_t created, finished; /* unix ms; finished 0 while running */
-    int running, rc;
-    size_t events, stored;
+    int running, rc, proceed;
+    size_t events, stored, failed;
+    node_writer_error_t *errors; /* proceed: the events not stored (nerrors of them) */
+    size_t nerrors;
     uint64_t first_seq, last_seq;
     char *msg; /* malloc'd, NULL on success */
 } job_t;
@@ -70,14 +72,15 @@ static void rfc3339(int64_t ms, char *out, size_t cap)
     snprintf(out, cap, "%s.%03dZ", base, (int)(ms % 1000));
 }
 
-static int capture_headers(node_capture_t *c, node_http_resp_t *resp)
+/* beh: the behaviour announced ("all" where no job is named: both are). */
+static int capture_headers(node_capture_t *c, node_http_resp_t *resp, const char *beh)
 {
     int rc;
     if ((rc = node_http_resp_header(resp, "GS1-EPCIS-Capture-Limit", "%d",
                                     NODE_CAPTURE_EVENTS_MAX)) ||
         (rc = node_http_resp_header(resp, "GS1-EPCIS-Capture-File-Size-Limit", "%zu",
                                     c->body_max)) ||
-        (rc = node_http_resp_header(resp, "GS1-Capture-Error-Behaviour", "rollback")))
+        (beh && (rc = node_http_resp_header(resp, "GS1-Capture-Error-Behaviour", "%s", beh))))
         return rc;
     return 0;
 }
@@ -211,17 +214,27 @@ static json_t *job_json(const job_t *j)
         json_object_set_new(o, "finishedAt", json_string(t));
     }
     json_object_set_new(o, "running", json_boolean(j->running));
-    json_object_set_new(o, "success", json_boolean(j->running || j->rc == 0));
-    json_object_set_new(o, "captureErrorBehaviour", json_string("rollback"));
+    json_object_set_new(o, "success", json_boolean(j->running || (j->rc == 0 && !j->failed)));
+    json_object_set_new(o, "captureErrorBehaviour", json_string(j->proceed ? "proceed" : "rollback"));
     if (!j->running && j->rc) {
         json_t *p = problem_json(status_of(j->rc), exception_of(j->rc), j->msg ? j->msg : "");
         if (p)
             json_array_append_new(errs, p);
     }
+    for (size_t i = 0; !j->running && i < j->nerrors; i++) { /* proceed: each event not stored */
+        json_t *p = problem_json(status_of(j->errors[i].rc), exception_of(j->errors[i].rc),
+                                 j->errors[i].msg);
+        if (p) {
+            json_object_set_new(p, "keten:event", json_integer((json_int_t)j->errors[i].index));
+            json_array_append_new(errs, p);
+        }
+    }
     json_object_set_new(o, "errors", errs);
     if (!j->running) {
         json_object_set_new(o, "keten:events", json_integer((json_int_t)j->events));
         json_object_set_new(o, "keten:stored", json_integer((json_int_t)j->stored));
+        if (j->proceed)
+            json_object_set_new(o, "keten:failed", json_integer((json_int_t)j->failed));
         if (j->stored) {
             json_object_set_new(o, "keten:firstSeq", json_integer((json_int_t)j->first_seq));
             json_object_set_new(o, "keten:lastSeq", json_integer((json_int_t)j->last_seq));
@@ -262,7 +275,7 @@ static void answer_event(node_capture_t *c, cjob_t *cj)
         node_http_finish(cj->later, &r);
         return;
     }
-    if ((rc = node_query_gs1_headers(&r)) || (rc = capture_headers(c, &r)))
+    if ((rc = node_query_gs1_headers(&r)) || (rc = capture_headers(c, &r, "rollback")))
         goto fail;
     if (w->rc) {
         rc = problem(&r, status_of(w->rc), exception_of(w->rc), "%s", w->msg);
@@ -301,6 +314,12 @@ static void on_done(void *ctx, node_writer_job_t *w)
         j->last_seq = w->last_seq;
         free(j->msg);
         j->msg = w->rc ? strdup(w->msg) : NULL;
+        free(j->errors);
+        j->errors = w->rc ? NULL : w->errors; /* taken */
+        j->nerrors = w->rc ? 0 : w->nerrors;
+        j->failed = w->rc ? 0 : w->failed;
+        if (!w->rc)
+            w->errors = NULL;
     }
     free(w->body);
     free(w->event_json);
@@ -335,10 +354,11 @@ static int post(node_capture_t *c, const node_http_req_t *req, node_http_resp_t 
     uint8_t raw[12];
     char hex[25];
     int rc;
-    if (beh && strcasecmp(beh, "rollback"))
-        return problem(resp, 501, "ImplementationException",
-                       "GS1-Capture-Error-Behaviour %.40s: keten captures all or nothing "
-                       "(rollback) only",
+    int proceed = beh && !strcasecmp(beh, "proceed");
+    if (beh && !proceed && strcasecmp(beh, "rollback"))
+        return problem(resp, 400, "ValidationException",
+                       "GS1-Capture-Error-Behaviour %.40s: give rollback (all or nothing, the "
+                       "default) or proceed (store the good events)",
                        beh);
     if (!json_body(node_http_header(req, "Content-Type")))
         return problem(resp, 415, "ValidationException",
@@ -352,6 +372,7 @@ static int post(node_capture_t *c, const node_http_req_t *req, node_http_resp_t 
     memcpy(cj->w.body, req->body, req->body_len);
     cj->w.len = req->body_len;
     cj->w.max_events = max_events;
+    cj->w.proceed = proceed && max_events != 1;
     if (max_events == 1) { /* POST /events: answered once stored */
         cj->w.want_event = 1;
         if ((rc = node_http_defer(req, &cj->later))) {
@@ -383,10 +404,15 @@ static int post(node_capture_t *c, const node_http_req_t *req, node_http_resp_t 
         return NODE_HTTP_DEFERRED;
     c->next = (c->next + 1) % NODE_CAPTURE_JOBS;
     free(j->msg);
+    free(j->errors);
     memset(j, 0, sizeof *j);
     snprintf(j->id, sizeof j->id, "%s", cj->id);
     j->created = now_ms();
     j->running = 1;
+    j->proceed = cj->w.proceed;
+    if ((rc = node_http_resp_header(resp, "GS1-Capture-Error-Behaviour", "%s",
+                                    j->proceed ? "proceed" : "rollback")))
+        return rc;
     if ((rc = node_http_resp_header(resp, "Location", "/capture/%s", j->id)))
         return rc;
     if (!(o = job_json(j)))
@@ -439,7 +465,8 @@ int node_capture_handle(void *ctx, const node_http_req_t *req, node_http_resp_t 
             return 0;
         id = req->path + 9;
     }
-    if ((rc = node_query_gs1_headers(resp)) || (rc = capture_headers(c, resp)))
+    if ((rc = node_query_gs1_headers(resp)) ||
+        (rc = capture_headers(c, resp, !strcmp(m, "POST") ? NULL : "all")))
         return rc;
     if (!strcmp(m, "OPTIONS")) {
         if ((rc = node_http_resp_header(resp, "Allow", "%s", id ? ALLOW_JOB : ALLOW_CAPTURE)) ||
@@ -502,7 +529,9 @@ void node_capture_free(node_capture_t *c)
         return;
     c->stored_fn = NULL;          /* the node is stopping: nothing to push */
     node_writer_close(c->writer); /* delivers what is left through on_done */
-    for (size_t i = 0; i < NODE_CAPTURE_JOBS; i++)
+    for (size_t i = 0; i < NODE_CAPTURE_JOBS; i++) {
         free(c->jobs[i].msg);
+        free(c->jobs[i].errors);
+    }
     free(c);
 }

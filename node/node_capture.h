@@ -8,8 +8,10 @@
  *            events or one event, as `keten record` reads).  202 Accepted,
  *            Location: /capture/{captureID}, the job as body; the document
  *            is then checked and stored by the writer (node_writer.h), all
- *            or nothing: GS1-Capture-Error-Behaviour rollback (the default;
- *            "proceed" is answered 501).  More than NODE_CAPTURE_EVENTS_MAX
+ *            or nothing under GS1-Capture-Error-Behaviour rollback (the
+ *            default); under proceed every good event is stored and each
+ *            bad one or duplicate is an error of the job naming its index
+ *            (node_writer.h); another value is a 400.  More than NODE_CAPTURE_EVENTS_MAX
  *            events fail the job (GS1-EPCIS-Capture-Limit); a body over the
  *            server's body limit is the server's 413
  *            (GS1-EPCIS-Capture-File-Size-Limit).  503 with Retry-After when
@@ -26,12 +28,14 @@
  *   GET|HEAD /capture/{captureID}   the CaptureJob: captureID, createdAt,
  *            finishedAt (when done), running, success,
  *            captureErrorBehaviour, errors (RFC 7807 problems whose detail
- *            names the event: "document: event 1: epcList[0]: ..."), and
- *            keten:events / keten:stored / keten:firstSeq / keten:lastSeq.
+ *            names the event: "document: event 1: epcList[0]: ...";
+ *            proceed: one per event not stored, with keten:event its index),
+ *            and keten:events / keten:stored / keten:firstSeq / keten:lastSeq
+ *            (proceed: keten:failed).
  *            404 for a job not (or no longer) kept.
  *   GET|HEAD /capture  the kept jobs, newest first (a JSON array).
  *   OPTIONS /capture, /capture/{id}: 204 with Allow and the GS1 capture
- *            headers.  Every answer carries the GS1-EPCIS-* headers.
+ *            headers (GS1-Capture-Error-Behaviour: all).  Every answer carries the GS1-EPCIS-* headers.
  *
  * Jobs live in memory: the last NODE_CAPTURE_JOBS of them, lost when the
  * node stops (their events are in the store).

@@ -21,7 +21,10 @@
 #     once stored, Location /events/{eventID} (percent-encoded) read back by
 #     the query route, 409 duplicate, 400 bad field, 413 two events, a
 #     pipelined request behind it answered after it;
-#     GS1-Capture-Error-Behaviour: proceed -> 501; OPTIONS announces the limits.
+#     GS1-Capture-Error-Behaviour: the same mixed document (a bad event, a
+#     duplicate of a stored event, one twice in it) refused whole under
+#     rollback, its good events stored under proceed with an error per bad
+#     one naming its index; OPTIONS announces the limits.
 set -eu
 . "$(dirname "$0")/nodelib.bash"
 OPENAPI="$KETEN_SHARED/conformance/epcis-schema/REST-Bindings/openapi.json"
@@ -183,10 +186,10 @@ st, h, b = req("OPTIONS", "/capture")
 assert st == 204 and "POST" in h["Allow"], (st, h)
 assert h["GS1-EPCIS-Capture-Limit"] == "10000", h
 assert h["GS1-EPCIS-Capture-File-Size-Limit"] == "4194304", h
-assert h["GS1-Capture-Error-Behaviour"] == "rollback", h
+assert h["GS1-Capture-Error-Behaviour"] == "all", h     # rollback and proceed
 st, h, b = req("POST", "/capture", doc([ev("A0", 0)]), t_cap,
-               headers={"GS1-Capture-Error-Behaviour": "proceed"})
-assert st == 501, (st, b)
+               headers={"GS1-Capture-Error-Behaviour": "greedy"})
+assert st == 400 and "greedy" in json.loads(b)["detail"], (st, b)
 st, h, b = req("POST", "/capture", b"a=b", t_cap, ctype="application/x-www-form-urlencoded")
 assert st == 415, (st, b)
 
@@ -233,6 +236,38 @@ assert d.startswith("document: event 1: eventID " + ids[1]) and "already" in d, 
 assert "--skip-duplicates" not in d, d             # no CLI hint over HTTP
 assert job["errors"][0]["status"] == 409, job
 assert count() == n2, "a duplicate capture stored something"
+
+# -- GS1-Capture-Error-Behaviour: the same mixed document, rollback then proceed
+fresh = "urn:uuid:6f1c0a5e-0000-4000-8000-0000000000aa"
+mixed = doc([ev("P0", 40), ev("P1", 41, epc="urn:epc:id:sgtin:nonsense"), ev("P2", 42, ids[0]),
+             ev("P3", 43, fresh), ev("P4", 44, fresh)])
+job = wait_job(capture(mixed, headers={"GS1-Capture-Error-Behaviour": "rollback"}))
+assert job["success"] is False and job["keten:stored"] == 0 and len(job["errors"]) == 1, job
+assert "event 1" in job["errors"][0]["detail"] and "epcList" in job["errors"][0]["detail"], job
+assert count() == n2, "rollback stored part of a bad document"
+st, h, b = req("POST", "/capture", mixed, t_cap, headers={"GS1-Capture-Error-Behaviour": "proceed"})
+assert st == 202 and h["GS1-Capture-Error-Behaviour"] == "proceed", (st, h)
+job = wait_job(h["Location"])
+assert job["captureErrorBehaviour"] == "proceed" and job["running"] is False, job
+assert job["success"] is False, job          # some stored, errors occurred
+assert job["keten:events"] == 5 and job["keten:stored"] == 2 and job["keten:failed"] == 3, job
+errs = {e["keten:event"]: e for e in job["errors"]}
+assert sorted(errs) == [1, 2, 4], job
+assert errs[1]["status"] == 400 and "document: event 1: epcList" in errs[1]["detail"], errs[1]
+assert errs[2]["status"] == 409 and ids[0] in errs[2]["detail"], errs[2]       # stored before
+assert errs[4]["status"] == 409 and fresh in errs[4]["detail"], errs[4]        # twice in it
+assert count() == n2 + 2, (count(), n2)
+for serial, want in (("P0", 1), ("P1", 0), ("P3", 1)):
+    st, h, b = req("GET", "/events?MATCH_epc=urn:epc:id:sgtin:5412345.000012." + serial, token=t_all)
+    assert len(json.loads(b)["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) == want, (serial, b)
+# proceed with every event good: success, no errors; duplicates only: nothing stored
+job = wait_job(capture(doc([ev("P5", 45)]), headers={"GS1-Capture-Error-Behaviour": "proceed"}))
+assert job["success"] is True and job["errors"] == [] and job["keten:stored"] == 1, job
+job = wait_job(capture(doc([ev("P6", 46, ids[1]), ev("P7", 47, ids[2])]),
+                       headers={"GS1-Capture-Error-Behaviour": "proceed"}))
+assert job["success"] is False and job["keten:stored"] == 0 and len(job["errors"]) == 2, job
+assert count() == n2 + 3, (count(), n2)
+n2 = count()
 
 # -- over the body limit: 413 from the server, nothing stored
 big = doc([ev("Z%d" % i, i % 60) for i in range(25000)])
@@ -344,7 +379,7 @@ print("capture checks passed")
 EOF
 ok
 N1=$(nlines "$S")
-[ "$N1" = $((N0 + 5 + 3 + 600 + 4)) ] || fail "stored $N1 entries, expected $((N0 + 612))"; ok
+[ "$N1" = $((N0 + 5 + 3 + 3 + 600 + 4)) ] || fail "stored $N1 entries, expected $((N0 + 615))"; ok
 
 # the partner receives the captured events as it receives recorded ones
 WANT=$(seq_of "$S" "$S_ID")
