@@ -1,15 +1,17 @@
 /* node_capture.c -- the capture routes of node_capture.h.
  *
  * A POST is answered on the loop at once: the token is checked, the body
- * copied into a writer job (node_writer.h) and queued, the job entered in
- * the table as running, 202.  The writer checks and stores the document on
- * its thread; when it is done, on_done (on the loop) finds the job in the
- * table by its captureID and marks it finished, then tells the node
- * (stored_fn) so that it pushes the new entries to its partners.
+ * copied into a writer job (node_writer.h) and queued, the job put in the
+ * home's job store (node_jobs.h) as running, 202.  The writer checks and
+ * stores the document on its thread; when it is done, on_done (on the
+ * loop) puts the finished job under the same ordinal, then tells the node
+ * (stored_fn) so that it pushes the new entries to its partners.  A
+ * job_t is only the makings of a CaptureJob's JSON (job_json): the store
+ * keeps the JSON.
  *
- * The table is a ring of NODE_CAPTURE_JOBS jobs; the oldest is replaced.
- * Jobs finish in the order submitted and at most NODE_WRITER_QUEUE_MAX + 1
- * are unfinished, so only finished jobs are ever replaced. */
+ * The store keeps the last NODE_CAPTURE_JOBS jobs.  Jobs finish in the
+ * order submitted and at most NODE_WRITER_QUEUE_MAX + 1 are unfinished, so
+ * only finished jobs are ever dropped. */
 #include "node_capture.h"
 
 #include <sodium.h>
@@ -20,6 +22,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "node_jobs.h"
 #include "node_query.h"
 #include "node_writer.h"
 
@@ -28,20 +31,22 @@
 #define ALLOW_JOB "GET, HEAD, OPTIONS"
 
 typedef struct job {
-    char id[40];       /* "" when the slot is free */
+    char id[40];
     int64_t created, finished; /* unix ms; finished 0 while running */
     int running, rc, proceed;
     size_t events, stored, failed;
     node_writer_error_t *errors; /* proceed: the events not stored (nerrors of them) */
     size_t nerrors;
     uint64_t first_seq, last_seq;
-    char *msg; /* malloc'd, NULL on success */
+    const char *msg; /* NULL on success */
 } job_t;
 
 typedef struct cjob {
     node_writer_job_t w;
     char id[40];
     node_http_later_t *later; /* POST /events: the answer owed (node_http_defer) */
+    uint64_t n;               /* its ordinal in the job store */
+    int64_t created;
 } cjob_t;
 
 struct node_capture {
@@ -51,8 +56,7 @@ struct node_capture {
     size_t body_max;
     node_capture_stored_fn stored_fn;
     void *ctx;
-    job_t jobs[NODE_CAPTURE_JOBS];
-    size_t next; /* the slot the next job takes */
+    node_jobs_t *jobs;
 };
 
 static int64_t now_ms(void)
@@ -161,14 +165,6 @@ int node_capture_query_gate(void *ctx, const node_http_req_t *req, node_http_res
 }
 
 /* ---- jobs ---------------------------------------------------------------------- */
-
-static job_t *find_job(node_capture_t *c, const char *id)
-{
-    for (size_t i = 0; i < NODE_CAPTURE_JOBS; i++)
-        if (c->jobs[i].id[0] && !strcmp(c->jobs[i].id, id))
-            return &c->jobs[i];
-    return NULL;
-}
 
 static const char *exception_of(int rc)
 {
@@ -300,26 +296,22 @@ static void on_done(void *ctx, node_writer_job_t *w)
 {
     node_capture_t *c = ctx;
     cjob_t *cj = (cjob_t *)w;
-    job_t *j = cj->later ? NULL : find_job(c, cj->id);
     size_t stored = w->rc ? 0 : w->stored;
     if (cj->later)
         answer_event(c, cj);
-    if (j) {
-        j->running = 0;
-        j->finished = now_ms();
-        j->rc = w->rc;
-        j->events = w->events;
-        j->stored = stored;
-        j->first_seq = w->first_seq;
-        j->last_seq = w->last_seq;
-        free(j->msg);
-        j->msg = w->rc ? strdup(w->msg) : NULL;
-        free(j->errors);
-        j->errors = w->rc ? NULL : w->errors; /* taken */
-        j->nerrors = w->rc ? 0 : w->nerrors;
-        j->failed = w->rc ? 0 : w->failed;
-        if (!w->rc)
-            w->errors = NULL;
+    else {
+        job_t j = {.created = cj->created, .finished = now_ms(), .rc = w->rc,
+                   .proceed = w->proceed, .events = w->events, .stored = stored,
+                   .failed = w->rc ? 0 : w->failed, .errors = w->rc ? NULL : w->errors,
+                   .nerrors = w->rc ? 0 : w->nerrors, .first_seq = w->first_seq,
+                   .last_seq = w->last_seq, .msg = w->rc ? w->msg : NULL};
+        json_t *o;
+        ledger_err_t err;
+        snprintf(j.id, sizeof j.id, "%s", cj->id);
+        if ((o = job_json(&j))) { /* a file error: kept in memory all the same */
+            node_jobs_put(c->jobs, cj->n, o, &err);
+            json_decref(o);
+        }
     }
     free(w->body);
     free(w->event_json);
@@ -348,7 +340,7 @@ static int post(node_capture_t *c, const node_http_req_t *req, node_http_resp_t 
 {
     const char *beh = node_http_header(req, "GS1-Capture-Error-Behaviour");
     cjob_t *cj;
-    job_t *j;
+    job_t j = {0};
     json_t *o;
     ledger_err_t err;
     uint8_t raw[12];
@@ -384,14 +376,7 @@ static int post(node_capture_t *c, const node_http_req_t *req, node_http_resp_t 
     randombytes_buf(raw, sizeof raw);
     sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
     snprintf(cj->id, sizeof cj->id, "c%s", hex);
-    j = &c->jobs[c->next];
-    if (j->id[0] && j->running) { /* cannot happen (see the top); refuse rather than lose it */
-        free(cj->w.body);
-        free(cj);
-        if ((rc = node_http_resp_header(resp, "Retry-After", "1")))
-            return rc;
-        return problem(resp, 503, "ImplementationException", "too many captures running");
-    }
+    cj->created = now_ms();
     if ((rc = node_writer_submit(c->writer, &cj->w, &err))) {
         free(cj->w.body);
         free(cj);
@@ -402,40 +387,68 @@ static int post(node_capture_t *c, const node_http_req_t *req, node_http_resp_t 
     }
     if (cj->later)
         return NODE_HTTP_DEFERRED;
-    c->next = (c->next + 1) % NODE_CAPTURE_JOBS;
-    free(j->msg);
-    free(j->errors);
-    memset(j, 0, sizeof *j);
-    snprintf(j->id, sizeof j->id, "%s", cj->id);
-    j->created = now_ms();
-    j->running = 1;
-    j->proceed = cj->w.proceed;
-    if ((rc = node_http_resp_header(resp, "GS1-Capture-Error-Behaviour", "%s",
-                                    j->proceed ? "proceed" : "rollback")))
-        return rc;
-    if ((rc = node_http_resp_header(resp, "Location", "/capture/%s", j->id)))
-        return rc;
-    if (!(o = job_json(j)))
+    /* from here on cj is the writer's: only its copies are used */
+    snprintf(j.id, sizeof j.id, "%s", cj->id);
+    j.created = cj->created;
+    j.running = 1;
+    j.proceed = proceed;
+    if (!(o = job_json(&j)))
         return LEDGER_ENOMEM;
-    rc = node_http_resp_json(resp, 202, NULL, o);
+    cj->n = node_jobs_next(c->jobs); /* on_done runs on this thread, later: no race */
+    node_jobs_put(c->jobs, cj->n, o, &err); /* a file error: kept in memory all the same */
+    if ((rc = node_http_resp_header(resp, "GS1-Capture-Error-Behaviour", "%s",
+                                    j.proceed ? "proceed" : "rollback")) ||
+        (rc = node_http_resp_header(resp, "Location", "/capture/%s", j.id)) ||
+        (rc = node_http_resp_json(resp, 202, NULL, o)) < 0) {
+        json_decref(o);
+        return rc;
+    }
     json_decref(o);
-    return rc < 0 ? rc : 1;
+    return 1;
 }
 
-static int list_jobs(node_capture_t *c, node_http_resp_t *resp)
+/* GET /capture: the kept jobs newest first, perPage of them (default
+ * NODE_CAPTURE_PER_PAGE) from nextPageToken on (the ordinal of the first
+ * one of the page), with Link rel="next" while more are kept. */
+static int list_jobs(node_capture_t *c, const node_http_req_t *req, node_http_resp_t *resp)
 {
-    json_t *a = json_array();
+    char v[32], *end;
+    unsigned long long per = NODE_CAPTURE_PER_PAGE, from = UINT64_MAX;
+    size_t n = node_jobs_count(c->jobs), i = 0, k = 0;
+    uint64_t ord = 0;
+    json_t *a;
     int rc;
-    if (!a)
+    if (node_http_query(req, "perPage", v, sizeof v)) {
+        per = strtoull(v, &end, 10);
+        if (*end || !v[0] || v[0] == '-' || per < 1 || per > NODE_CAPTURE_JOBS)
+            return problem(resp, 400, "QueryParameterException",
+                           "perPage: give a number from 1 to %d", NODE_CAPTURE_JOBS);
+    }
+    if (node_http_query(req, "nextPageToken", v, sizeof v)) {
+        from = strtoull(v, &end, 10);
+        if (*end || !v[0] || v[0] == '-')
+            return problem(resp, 400, "QueryParameterException",
+                           "nextPageToken: give the token of a Link rel=\"next\" as it is");
+    }
+    if (!(a = json_array()))
         return LEDGER_ENOMEM;
-    for (size_t k = 1; k <= NODE_CAPTURE_JOBS; k++) { /* newest first */
-        const job_t *j = &c->jobs[(c->next + NODE_CAPTURE_JOBS - k) % NODE_CAPTURE_JOBS];
-        json_t *o;
-        if (!j->id[0])
-            continue;
-        if (!(o = job_json(j)) || json_array_append_new(a, o)) {
+    for (; i < n; i++) { /* newest first: skip those newer than the token */
+        node_jobs_at(c->jobs, i, &ord);
+        if (ord <= from)
+            break;
+    }
+    for (; i < n && k < per; i++, k++)
+        if (json_array_append(a, (json_t *)node_jobs_at(c->jobs, i, &ord))) {
             json_decref(a);
             return LEDGER_ENOMEM;
+        }
+    if (i < n) {
+        node_jobs_at(c->jobs, i, &ord);
+        if ((rc = node_http_resp_header(resp, "Link",
+                                        "</capture?perPage=%llu&nextPageToken=%llu>; rel=\"next\"",
+                                        per, (unsigned long long)ord))) {
+            json_decref(a);
+            return rc;
         }
     }
     rc = node_http_resp_json(resp, 200, NULL, a);
@@ -484,26 +497,22 @@ int node_capture_handle(void *ctx, const node_http_req_t *req, node_http_resp_t 
     if (!strcmp(m, "POST"))
         return post(c, req, resp, is_events ? 1 : NODE_CAPTURE_EVENTS_MAX);
     if (!id)
-        return list_jobs(c, resp);
+        return list_jobs(c, req, resp);
     {
-        const job_t *j = find_job(c, id);
-        json_t *o;
-        if (!j)
+        const json_t *o = node_jobs_get(c->jobs, id);
+        if (!o)
             return problem(resp, 404, "NoSuchResourceException",
-                           "no capture job %.60s here (jobs are kept in memory: the last %d "
-                           "while the node runs)",
-                           id, NODE_CAPTURE_JOBS);
-        if (!(o = job_json(j)))
-            return LEDGER_ENOMEM;
+                           "no capture job %.60s here (the node keeps the last %d jobs)", id,
+                           NODE_CAPTURE_JOBS);
         rc = node_http_resp_json(resp, 200, NULL, o);
-        json_decref(o);
         return rc < 0 ? rc : 1;
     }
 }
 
-int node_capture_new(uv_loop_t *loop, ledger_store_t *st, const ledger_identity_t *id,
-                     node_tokens_t *tokens, size_t body_max, node_capture_stored_fn stored,
-                     void *ctx, node_capture_t **out, ledger_err_t *err)
+int node_capture_new(uv_loop_t *loop, const char *home, ledger_store_t *st,
+                     const ledger_identity_t *id, node_tokens_t *tokens, size_t body_max,
+                     node_capture_stored_fn stored, void *ctx, node_capture_t **out,
+                     ledger_err_t *err)
 {
     node_capture_t *c = calloc(1, sizeof *c);
     int rc;
@@ -515,7 +524,12 @@ int node_capture_new(uv_loop_t *loop, ledger_store_t *st, const ledger_identity_
     c->body_max = body_max;
     c->stored_fn = stored;
     c->ctx = ctx;
+    if ((rc = node_jobs_open(home, NODE_CAPTURE_JOBS, &c->jobs, err))) {
+        free(c);
+        return rc;
+    }
     if ((rc = node_writer_new(loop, st, id, on_done, c, &c->writer, err))) {
+        node_jobs_close(c->jobs);
         free(c);
         return rc;
     }
@@ -529,9 +543,6 @@ void node_capture_free(node_capture_t *c)
         return;
     c->stored_fn = NULL;          /* the node is stopping: nothing to push */
     node_writer_close(c->writer); /* delivers what is left through on_done */
-    for (size_t i = 0; i < NODE_CAPTURE_JOBS; i++) {
-        free(c->jobs[i].msg);
-        free(c->jobs[i].errors);
-    }
+    node_jobs_close(c->jobs);
     free(c);
 }

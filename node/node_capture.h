@@ -33,12 +33,17 @@
  *            and keten:events / keten:stored / keten:firstSeq / keten:lastSeq
  *            (proceed: keten:failed).
  *            404 for a job not (or no longer) kept.
- *   GET|HEAD /capture  the kept jobs, newest first (a JSON array).
+ *   GET|HEAD /capture  the kept jobs, newest first (a JSON array), paged:
+ *            perPage (1..NODE_CAPTURE_JOBS, default NODE_CAPTURE_PER_PAGE),
+ *            nextPageToken, Link rel="next" while more are kept.
  *   OPTIONS /capture, /capture/{id}: 204 with Allow and the GS1 capture
  *            headers (GS1-Capture-Error-Behaviour: all).  Every answer carries the GS1-EPCIS-* headers.
  *
- * Jobs live in memory: the last NODE_CAPTURE_JOBS of them, lost when the
- * node stops (their events are in the store).
+ * Jobs are kept in the home (node_jobs.h: <home>/capture-jobs.jsonl), the
+ * last NODE_CAPTURE_JOBS of them: GET /capture/{id} gives the same job
+ * after a restart.  A job running when the node was killed is given as
+ * failed, keten:interrupted (its events are stored only if the query
+ * routes show them).
  *
  * Tokens (node_token.h): every capture route needs a token with scope
  * capture; when the home has no tokens at all the answer is 401 saying to
@@ -59,6 +64,7 @@
 
 #define NODE_CAPTURE_EVENTS_MAX 10000 /* events per captured document, at most */
 #define NODE_CAPTURE_JOBS 256         /* capture jobs kept for GET /capture/{id} */
+#define NODE_CAPTURE_PER_PAGE 30      /* jobs per page of GET /capture by default */
 
 typedef struct node_capture node_capture_t;
 
@@ -67,12 +73,14 @@ typedef struct node_capture node_capture_t;
 typedef void (*node_capture_stored_fn)(void *ctx, size_t events);
 
 /* Capture routes storing into st's own feed, signed with id, through a
- * writer thread on loop; tokens decides who may (all must outlive it).
- * body_max is the server's body limit (announced).  LEDGER_ENOMEM,
- * LEDGER_EIO. */
-int node_capture_new(uv_loop_t *loop, ledger_store_t *st, const ledger_identity_t *id,
-                     node_tokens_t *tokens, size_t body_max, node_capture_stored_fn stored,
-                     void *ctx, node_capture_t **out, ledger_err_t *err);
+ * writer thread on loop; tokens decides who may (all must outlive it); the
+ * jobs are kept in the home directory home.  body_max is the server's body
+ * limit (announced).  LEDGER_ENOMEM, LEDGER_EIO, LEDGER_EINPUT (the jobs
+ * file is not one: node_jobs_open). */
+int node_capture_new(uv_loop_t *loop, const char *home, ledger_store_t *st,
+                     const ledger_identity_t *id, node_tokens_t *tokens, size_t body_max,
+                     node_capture_stored_fn stored, void *ctx, node_capture_t **out,
+                     ledger_err_t *err);
 /* Stops the writer (waits for a running capture) and frees.  NULL is fine. */
 void node_capture_free(node_capture_t *c);
 
