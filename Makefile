@@ -25,6 +25,8 @@ DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev libsodium-dev lib
            libcbor-dev libcmocka-dev libzstd-dev lmdb-utils python3 time openssl libssl-dev \
            libuv1-dev libnfc-dev libnfc-bin libqrencode-dev libzbar-dev zbar-tools libpng-dev libjpeg-dev graphviz \
            golang-go golang-golang-x-mod-dev libhttp-parser-dev curl python3-jsonschema nodejs chromium
+# npm too (tests/browser, tests/epcis2js): check-deps installs Debian's npm unless an npm
+# is there already (NodeSource's nodejs carries its own and conflicts with Debian's npm).
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -180,6 +182,7 @@ check-deps:
 	@missing=""; for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \

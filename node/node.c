@@ -571,7 +571,7 @@ static int start_http(node_t *n, ledger_err_t *err)
         (rc = node_page_new(n->st, &pc, &n->page, err)) ||
         (rc = node_query_new(n->st, &n->query, err)) ||
         (rc = node_tokens_open(n->home_path, &n->tokens, err)) ||
-        (rc = node_capture_new(n->loop, n->st, n->id, n->tokens,
+        (rc = node_capture_new(n->loop, n->home_path, n->st, n->id, n->tokens,
                                hc.limits.body_max ? hc.limits.body_max : NODE_HTTP_BODY_MAX,
                                on_captured, n, &n->capture, err)) ||
         (rc = node_http_new(n->loop, &hc.limits, http_log, n, &n->http, err)) ||

@@ -8,27 +8,42 @@
  *            events or one event, as `keten record` reads).  202 Accepted,
  *            Location: /capture/{captureID}, the job as body; the document
  *            is then checked and stored by the writer (node_writer.h), all
- *            or nothing: GS1-Capture-Error-Behaviour rollback (the default;
- *            "proceed" is answered 501).  More than NODE_CAPTURE_EVENTS_MAX
+ *            or nothing under GS1-Capture-Error-Behaviour rollback (the
+ *            default); under proceed every good event is stored and each
+ *            bad one or duplicate is an error of the job naming its index
+ *            (node_writer.h); another value is a 400.  More than NODE_CAPTURE_EVENTS_MAX
  *            events fail the job (GS1-EPCIS-Capture-Limit); a body over the
  *            server's body limit is the server's 413
  *            (GS1-EPCIS-Capture-File-Size-Limit).  503 with Retry-After when
  *            NODE_WRITER_QUEUE_MAX captures wait already.
- *   POST /events       one event: the same, at most one event, 202 with
- *            Location: /capture/{captureID} (keten stores asynchronously;
- *            the openapi's 201 would hold the request on the loop).
+ *   POST /events       one event (a document of one event too): stored by
+ *            the writer like a capture, and answered only then
+ *            (node_http_defer: the loop goes on meanwhile): 201 Created
+ *            with Location: /events/{eventID} (percent-encoded as one path
+ *            segment, as GET /events/{eventID} reads it) and the event as
+ *            stored (eventID added) after the commit is durable; 400 for a
+ *            bad event (the detail names the field), 409 for a duplicate,
+ *            413 for more than one event, 503 when the writer's queue is
+ *            full.  No capture job is kept for it.
  *   GET|HEAD /capture/{captureID}   the CaptureJob: captureID, createdAt,
  *            finishedAt (when done), running, success,
  *            captureErrorBehaviour, errors (RFC 7807 problems whose detail
- *            names the event: "document: event 1: epcList[0]: ..."), and
- *            keten:events / keten:stored / keten:firstSeq / keten:lastSeq.
+ *            names the event: "document: event 1: epcList[0]: ...";
+ *            proceed: one per event not stored, with keten:event its index),
+ *            and keten:events / keten:stored / keten:firstSeq / keten:lastSeq
+ *            (proceed: keten:failed).
  *            404 for a job not (or no longer) kept.
- *   GET|HEAD /capture  the kept jobs, newest first (a JSON array).
+ *   GET|HEAD /capture  the kept jobs, newest first (a JSON array), paged:
+ *            perPage (1..NODE_CAPTURE_JOBS, default NODE_CAPTURE_PER_PAGE),
+ *            nextPageToken, Link rel="next" while more are kept.
  *   OPTIONS /capture, /capture/{id}: 204 with Allow and the GS1 capture
- *            headers.  Every answer carries the GS1-EPCIS-* headers.
+ *            headers (GS1-Capture-Error-Behaviour: all).  Every answer carries the GS1-EPCIS-* headers.
  *
- * Jobs live in memory: the last NODE_CAPTURE_JOBS of them, lost when the
- * node stops (their events are in the store).
+ * Jobs are kept in the home (node_jobs.h: <home>/capture-jobs.jsonl), the
+ * last NODE_CAPTURE_JOBS of them: GET /capture/{id} gives the same job
+ * after a restart.  A job running when the node was killed is given as
+ * failed, keten:interrupted (its events are stored only if the query
+ * routes show them).
  *
  * Tokens (node_token.h): every capture route needs a token with scope
  * capture; when the home has no tokens at all the answer is 401 saying to
@@ -49,6 +64,7 @@
 
 #define NODE_CAPTURE_EVENTS_MAX 10000 /* events per captured document, at most */
 #define NODE_CAPTURE_JOBS 256         /* capture jobs kept for GET /capture/{id} */
+#define NODE_CAPTURE_PER_PAGE 30      /* jobs per page of GET /capture by default */
 
 typedef struct node_capture node_capture_t;
 
@@ -57,12 +73,14 @@ typedef struct node_capture node_capture_t;
 typedef void (*node_capture_stored_fn)(void *ctx, size_t events);
 
 /* Capture routes storing into st's own feed, signed with id, through a
- * writer thread on loop; tokens decides who may (all must outlive it).
- * body_max is the server's body limit (announced).  LEDGER_ENOMEM,
- * LEDGER_EIO. */
-int node_capture_new(uv_loop_t *loop, ledger_store_t *st, const ledger_identity_t *id,
-                     node_tokens_t *tokens, size_t body_max, node_capture_stored_fn stored,
-                     void *ctx, node_capture_t **out, ledger_err_t *err);
+ * writer thread on loop; tokens decides who may (all must outlive it); the
+ * jobs are kept in the home directory home.  body_max is the server's body
+ * limit (announced).  LEDGER_ENOMEM, LEDGER_EIO, LEDGER_EINPUT (the jobs
+ * file is not one: node_jobs_open). */
+int node_capture_new(uv_loop_t *loop, const char *home, ledger_store_t *st,
+                     const ledger_identity_t *id, node_tokens_t *tokens, size_t body_max,
+                     node_capture_stored_fn stored, void *ctx, node_capture_t **out,
+                     ledger_err_t *err);
 /* Stops the writer (waits for a running capture) and frees.  NULL is fine. */
 void node_capture_free(node_capture_t *c);
 

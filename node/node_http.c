@@ -18,6 +18,16 @@
  * accept), an idle keep-alive connection lives idle_ms, and one that was
  * told to close but whose client does not read is closed 2 s later.
  *
+ * Answering later (node_http_defer): the handler's handle is a small
+ * node_http_later_t pointing at the connection, which points back
+ * (c->later) until finish or until the connection is freed (conn_free
+ * detaches it).  While a connection waits (c->waiting, phase PH_WAIT) its
+ * parser is paused at the end of the deferred request, as when writes
+ * back up; bytes read meanwhile go to pending (reading goes on, so that a
+ * reset is seen, until pending holds a whole request's worth), the sweep
+ * leaves it alone, and a resume by drained writes is not allowed.  finish
+ * writes the answer and resumes the parser on pending.
+ *
  * The server frees itself when node_http_close was called and the last of
  * its handles (listener, timer, connections) has been closed by libuv.
  */
@@ -33,7 +43,7 @@
 
 #define CLOSE_GRACE_MS 2000
 
-enum { PH_REQUEST, PH_IDLE, PH_CLOSING };
+enum { PH_REQUEST, PH_IDLE, PH_CLOSING, PH_WAIT };
 
 typedef struct route {
     node_http_handler_fn fn;
@@ -84,6 +94,14 @@ struct conn {
     size_t queued; /* bytes handed to uv_write, not yet written */
     int paused;
     ledger_buf_t pending; /* bytes read while paused */
+    node_http_later_t *later; /* the handle of the answer owed (node_http_defer) */
+    int waiting;              /* a handler returned NODE_HTTP_DEFERRED: later is owed */
+    int eof;                  /* the client half-closed while an answer was owed */
+};
+
+struct node_http_later {
+    conn_t *c; /* NULL once the connection is gone */
+    int head, keep;
 };
 
 typedef struct wreq {
@@ -317,6 +335,8 @@ static void conn_free(conn_t *c)
         s->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
+    if (c->later) /* the handle lives on, detached: its owner frees it */
+        c->later->c = NULL;
     if (s->nconns)
         s->nconns--;
     ledger_buf_free(&c->hb);
@@ -361,7 +381,8 @@ static void on_written(uv_write_t *req, int status)
         conn_close(c);
         return;
     }
-    if (c->paused && !c->close_after && !c->closing && c->queued <= NODE_HTTP_QUEUE_MAX / 2)
+    if (c->paused && !c->waiting && !c->close_after && !c->closing &&
+        c->queued <= NODE_HTTP_QUEUE_MAX / 2)
         conn_resume(c);
 }
 
@@ -561,6 +582,68 @@ static int on_body(http_parser *p, const char *at, size_t len)
     return ledger_buf_append(&c->body, at, len) ? limit(c, 503, "out of memory") : 0;
 }
 
+/* After the routes: a handle taken and NODE_HTTP_DEFERRED returned makes
+ * the connection wait (NODE_HTTP_DEFERRED); a handle taken otherwise is
+ * dropped; NODE_HTTP_DEFERRED without one is an error. */
+static int deferred(conn_t *c, int rc, int head, int keep)
+{
+    if (rc == NODE_HTTP_DEFERRED && c->later) {
+        c->later->head = head;
+        c->later->keep = keep;
+        c->waiting = 1;
+        return rc;
+    }
+    free(c->later);
+    c->later = NULL;
+    return rc == NODE_HTTP_DEFERRED ? LEDGER_EINVAL : rc;
+}
+
+int node_http_defer(const node_http_req_t *req, node_http_later_t **out)
+{
+    conn_t *c = req->conn_;
+    node_http_later_t *h;
+    *out = NULL;
+    if (!c || c->later || c->waiting)
+        return LEDGER_EINVAL;
+    if (!(h = calloc(1, sizeof *h)))
+        return LEDGER_ENOMEM;
+    h->c = c;
+    c->later = h;
+    *out = h;
+    return 0;
+}
+
+int node_http_later_open(const node_http_later_t *h)
+{
+    return h && h->c && !h->c->closing && !h->c->close_after;
+}
+
+void node_http_finish(node_http_later_t *h, node_http_resp_t *r)
+{
+    conn_t *c = h ? h->c : NULL;
+    if (c) {
+        c->later = NULL;
+        c->waiting = 0;
+    }
+    if (c && !c->closing && !c->close_after) {
+        int keep = h->keep && !c->srv->closing && !(c->eof && !c->pending.len);
+        conn_respond(c, r, h->head, keep);
+        if (!keep) {
+            conn_finish(c);
+        } else {
+            c->phase = PH_IDLE;
+            c->deadline = now_ms(c->srv) + c->srv->lim.idle_ms;
+            if (c->queued <= NODE_HTTP_QUEUE_MAX)
+                conn_resume(c); /* the pipelined requests that waited; else on_written */
+            if (c->eof && !c->waiting && !c->close_after && !c->closing)
+                conn_finish(c); /* nothing more will come */
+        }
+    }
+    ledger_buf_free(&r->head);
+    ledger_buf_free(&r->body);
+    free(h);
+}
+
 /* Asks the routes; writes the answer. */
 static int dispatch(conn_t *c)
 {
@@ -601,8 +684,15 @@ static int dispatch(conn_t *c)
     req.hname_ = names;
     req.hvalue_ = values;
     req.nheaders_ = nh;
+    req.conn_ = c;
     for (size_t i = 0; i < s->nroutes && rc == 0; i++)
         rc = s->routes[i].fn(s->routes[i].ctx, &req, &r);
+    if ((rc = deferred(c, rc, req.head, keep && !c->parser.upgrade)) == NODE_HTTP_DEFERRED) {
+        free(path);
+        ledger_buf_free(&r.head);
+        ledger_buf_free(&r.body);
+        return 0;
+    }
     if (rc < 0) {
         srv_log(s, c->peer, "http: %s %s from %s failed (%d): answered 500", req.method, target,
                 c->peer, rc);
@@ -627,6 +717,11 @@ static int on_message_complete(http_parser *p)
     dispatch(c);
     if (c->close_after)
         return 0;
+    if (c->waiting) { /* nothing more until the answer is given */
+        c->phase = PH_WAIT;
+        http_parser_pause(p, 1);
+        return 0;
+    }
     c->phase = PH_IDLE;
     c->deadline = now_ms(c->srv) + c->srv->lim.idle_ms;
     if (c->queued > NODE_HTTP_QUEUE_MAX)
@@ -645,6 +740,9 @@ static void conn_feed(conn_t *c, const char *data, size_t len)
     if (c->paused) {
         if (ledger_buf_append(&c->pending, data, len))
             conn_fail(c, 503, "out of memory");
+        else if (c->waiting && !c->vout &&
+                 c->pending.len > c->srv->lim.header_max + c->srv->lim.body_max)
+            uv_read_stop((uv_stream_t *)&c->tcp); /* enough waits: resumed by finish */
         return;
     }
     n = http_parser_execute(&c->parser, &c->srv->settings, data, len);
@@ -657,7 +755,7 @@ static void conn_feed(conn_t *c, const char *data, size_t len)
     }
     if (e == HPE_PAUSED) {
         c->paused = 1;
-        if (!c->vout)
+        if (!c->vout && !c->waiting) /* waiting: read on, to see a reset */
             uv_read_stop((uv_stream_t *)&c->tcp);
         if (n < len && ledger_buf_append(&c->pending, data + n, len - n))
             conn_fail(c, 503, "out of memory");
@@ -690,7 +788,10 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     conn_t *c = st->data;
     if (nread > 0)
         conn_feed(c, buf->base, (size_t)nread);
-    else if (nread < 0) {
+    else if (nread == UV_EOF && c->waiting) { /* half-closed: it still gets its answer */
+        uv_read_stop(st);
+        c->eof = 1;
+    } else if (nread < 0) {
         /* the client closed: a request in the middle is abandoned */
         if (nread == UV_EOF && c->queued) { /* answers still going out */
             uv_read_stop(st);
@@ -707,7 +808,7 @@ static void conn_resume(conn_t *c)
     memset(&c->pending, 0, sizeof c->pending);
     c->paused = 0;
     http_parser_pause(&c->parser, 0);
-    if (!c->vout)
+    if (!c->vout && !c->eof)
         uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
     if (p.len)
         conn_feed(c, (const char *)p.data, p.len);
@@ -784,7 +885,7 @@ static void on_sweep(uv_timer_t *t)
     uint64_t now = now_ms(s);
     for (conn_t *c = s->conns, *next; c; c = next) {
         next = c->next;
-        if (c->closing || c->vout || now < c->deadline)
+        if (c->closing || c->vout || c->phase == PH_WAIT || now < c->deadline)
             continue;
         if (c->phase == PH_REQUEST && !c->paused) {
             char d[100];
@@ -932,7 +1033,7 @@ int node_http_drive(node_http_t *s, const uint8_t *data, size_t len, size_t chun
         chunk = len;
     for (size_t off = 0; off < len && !c->close_after; off += chunk)
         conn_feed(c, (const char *)data + off, len - off < chunk ? len - off : chunk);
-    while (c->paused && !c->close_after) /* nobody to wait for: drain at once */
+    while (c->paused && !c->close_after && !c->waiting) /* nobody to wait for: drain at once */
         conn_resume(c);
     closed = c->close_after || c->closing;
     c->closing = 1;

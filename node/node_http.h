@@ -24,7 +24,8 @@
  *
  * Responses carry Content-Length (no chunking), Connection, and for HEAD no
  * body.  A handler answers synchronously on the loop thread: it must do
- * bounded work (index look-ups, not scans).
+ * bounded work (index look-ups, not scans), or it answers later
+ * (node_http_defer below) once work done elsewhere (a thread) is over.
  */
 #ifndef NODE_HTTP_H
 #define NODE_HTTP_H
@@ -70,6 +71,7 @@ typedef struct node_http_req {
     const char *const *hname_;
     const char *const *hvalue_;
     size_t nheaders_;
+    void *conn_; /* the connection, for node_http_defer */
 } node_http_req_t;
 
 /* The value of header name (any case), NULL when absent; the first one
@@ -116,9 +118,50 @@ int node_http_resp_problem(node_http_resp_t *r, int status, const char *fmt, ...
 const char *node_http_reason(int status);
 
 /* A route handler: 1 when it answered the request (resp filled), 0 when
- * the request is not its own (the next handler is asked), or a negative
- * error (500 is sent, the error logged).  Runs on the loop thread. */
+ * the request is not its own (the next handler is asked),
+ * NODE_HTTP_DEFERRED when it answers later (node_http_defer), or a
+ * negative error (500 is sent, the error logged).  Runs on the loop
+ * thread. */
 typedef int (*node_http_handler_fn)(void *ctx, const node_http_req_t *req, node_http_resp_t *resp);
+
+/* ---- answering later ------------------------------------------------------
+ *
+ * A handler whose answer needs work off the loop (an fsync on the writer
+ * thread) takes a handle with node_http_defer and returns
+ * NODE_HTTP_DEFERRED; resp is then ignored.  The answer is given later, on
+ * the loop thread, with node_http_finish.  Meanwhile:
+ *   - the connection answers nothing else: pipelined requests after this
+ *     one wait (their bytes are kept, reading stops once more than
+ *     header_max + body_max bytes wait) and are answered after it, in order;
+ *   - no request or idle deadline runs for the connection (the server is
+ *     the one working, not the client);
+ *   - a client that half-closes (FIN) still gets the answer, then the
+ *     connection closes; a connection that breaks (reset, error) or that
+ *     node_http_close closes is freed at once, and the handle lives on,
+ *     detached (node_http_later_open says 0).
+ * Ownership: the handle is the handler's from node_http_defer on, and
+ * node_http_finish must be called exactly once for it, on the loop thread,
+ * after the handler returned, whether or not the connection is still
+ * open: finish sends the answer (when the connection waits for it) and
+ * frees the handle.  The server and the connection never free it.  When the
+ * handler returns anything other than NODE_HTTP_DEFERRED after taking a
+ * handle, the handle is dropped by the server and must not be used (the
+ * handler answers as usual through resp).  One handle per request.
+ * node_http_drive never sends a deferred answer: its connection is gone
+ * when it returns (the handle detached). */
+#define NODE_HTTP_DEFERRED 2
+typedef struct node_http_later node_http_later_t;
+
+/* Takes the handle of req's answer (see above).  0, LEDGER_ENOMEM, or
+ * LEDGER_EINVAL (req is not a request being dispatched, or a handle was
+ * taken for it already). */
+int node_http_defer(const node_http_req_t *req, node_http_later_t **out);
+/* 1 while h's connection waits for the answer, 0 once it is gone. */
+int node_http_later_open(const node_http_later_t *h);
+/* Sends resp as h's answer (nothing when the connection is gone) and frees
+ * h; resp's buffers are freed too (resp itself is the caller's).  HEAD and
+ * keep-alive as for the request.  NULL h is fine (resp freed). */
+void node_http_finish(node_http_later_t *h, node_http_resp_t *resp);
 
 /* Where the server's log lines go: one line (no newline) about the client
  * at peer ("ip:port"; the caller may rate-limit per address). */
@@ -145,7 +188,8 @@ size_t node_http_connections(const node_http_t *srv);
  * data[0..len) to a fresh connection of srv as if received in reads of
  * chunk bytes (0: one read), appending every response's bytes to out.
  * Returns 1 when the connection would be closed after that, 0 when it
- * stays open, or LEDGER_ENOMEM.  Timers do not run. */
+ * stays open, or LEDGER_ENOMEM.  Timers do not run; a deferred answer is
+ * never sent (the requests after it not answered). */
 int node_http_drive(node_http_t *srv, const uint8_t *data, size_t len, size_t chunk,
                     ledger_buf_t *out);
 

@@ -11,7 +11,13 @@
  * ledger_epcis_doc_foreach checks every event and counts them (no write
  * lock taken for a bad document), then a second pass streams the events,
  * not checked again (LEDGER_EPCIS_UNCHECKED), in chunks into one open
- * append, committed at the end or aborted on the first error. */
+ * append, committed at the end or aborted on the first error.
+ *
+ * A proceed job (run_proceed) reads the document once to count its
+ * events, then once more unchecked: take_proceed checks each event itself
+ * (ledger_epcis_event_check_memo), notes a bad one as an error and hands
+ * the good ones to the append, opened with LEDGER_APPEND_SKIP_DUPLICATES
+ * so that a duplicate is skipped and noted rather than failing the call. */
 #include "node_writer.h"
 
 #include <stdlib.h>
@@ -53,10 +59,27 @@ typedef struct feed {
     node_writer_job_t *job;
     ledger_append_t *append;
     json_t *chunk[CHUNK];
+    size_t idx[CHUNK]; /* each one's index in the document */
     ledger_append_result_t res[CHUNK];
     size_t n, first;
+    ledger_epcis_ctx_memo_t memo;
     ledger_err_t *err;
 } feed_t;
+
+/* A proceed job's error for event index (msg names it: "document: event N: ..."). */
+static void note_error(node_writer_job_t *j, size_t index, int rc, const char *msg)
+{
+    node_writer_error_t *e;
+    j->failed++;
+    if (j->nerrors == NODE_WRITER_ERRORS_MAX)
+        return;
+    if (!j->errors && !(j->errors = calloc(NODE_WRITER_ERRORS_MAX, sizeof *j->errors)))
+        return;
+    e = &j->errors[j->nerrors++];
+    e->index = index;
+    e->rc = rc;
+    snprintf(e->msg, sizeof e->msg, "%s", msg);
+}
 
 static int flush(feed_t *f)
 {
@@ -65,10 +88,19 @@ static int flush(feed_t *f)
         return 0;
     rc = ledger_store_append_add(f->append, f->chunk, f->n, f->first, f->res, f->err);
     for (size_t i = 0; i < f->n; i++) {
-        if (!rc && !f->res[i].skipped) {
+        if (!rc && f->res[i].skipped) { /* proceed only (SKIP_DUPLICATES) */
+            char m[600];
+            snprintf(m, sizeof m,
+                     "document: event %zu: eventID %s is stored already (an errorDeclaration "
+                     "corrects an event)",
+                     f->idx[i], f->res[i].event_id);
+            note_error(f->job, f->idx[i], LEDGER_EEXIST, m);
+        } else if (!rc) {
             if (!f->job->stored++) {
                 f->job->first_seq = f->res[i].seq;
                 snprintf(f->job->first_id, sizeof f->job->first_id, "%s", f->res[i].event_id);
+                if (f->job->want_event)
+                    f->job->event_json = json_dumps(f->chunk[i], JSON_COMPACT);
             }
             f->job->last_seq = f->res[i].seq;
         }
@@ -82,9 +114,23 @@ static int flush(feed_t *f)
 static int take(json_t *event, size_t index, void *ctx)
 {
     feed_t *f = ctx;
-    (void)index;
+    f->idx[f->n] = index;
     f->chunk[f->n++] = json_incref(event);
     return f->n == CHUNK ? flush(f) : 0;
+}
+
+static int take_proceed(json_t *event, size_t index, void *ctx)
+{
+    feed_t *f = ctx;
+    ledger_err_t e;
+    char where[64];
+    ledger_err_clear(&e);
+    snprintf(where, sizeof where, "document: event %zu", index);
+    if (ledger_epcis_event_check_memo(event, where, &f->memo, &e)) {
+        note_error(f->job, index, LEDGER_EINPUT, e.msg);
+        return 0;
+    }
+    return take(event, index, ctx);
 }
 
 static void run_job(node_writer_t *w, node_writer_job_t *j)
@@ -97,7 +143,10 @@ static void run_job(node_writer_t *w, node_writer_job_t *j)
     j->stored = 0;
     j->first_seq = j->last_seq = 0;
     j->first_id[0] = '\0';
-    rc = ledger_epcis_doc_foreach(j->body, j->len, "document", NULL, NULL, &count, &err);
+    /* rollback: every event checked first; proceed: each one as it comes */
+    rc = ledger_epcis_doc_foreach_opts(j->body, j->len, "document",
+                                       j->proceed ? LEDGER_EPCIS_UNCHECKED : 0, NULL, NULL, &count,
+                                       &err);
     j->events = count;
     if (rc)
         goto out;
@@ -114,11 +163,14 @@ static void run_job(node_writer_t *w, node_writer_job_t *j)
     }
     f->job = j;
     f->err = &err;
-    if ((rc = ledger_store_append_begin(w->st, w->id, 0, &f->append, &err)))
+    if ((rc = ledger_store_append_begin(w->st, w->id,
+                                        j->proceed ? LEDGER_APPEND_SKIP_DUPLICATES : 0,
+                                        &f->append, &err)))
         goto out;
-    /* checked whole by the first pass: not again (as `record --commit-every`) */
-    rc = ledger_epcis_doc_foreach_opts(j->body, j->len, "document", LEDGER_EPCIS_UNCHECKED, take,
-                                       f, NULL, &err);
+    /* rollback: checked whole by the first pass, not again (as `record
+     * --commit-every`); proceed: take_proceed checks */
+    rc = ledger_epcis_doc_foreach_opts(j->body, j->len, "document", LEDGER_EPCIS_UNCHECKED,
+                                       j->proceed ? take_proceed : take, f, NULL, &err);
     if (!rc)
         rc = flush(f);
     for (size_t i = 0; i < f->n; i++) /* left in the chunk by a failed add */
@@ -133,6 +185,8 @@ out:
     if (rc) {
         j->stored = 0;
         j->first_seq = j->last_seq = 0;
+        free(j->event_json);
+        j->event_json = NULL;
     }
     j->rc = rc;
     snprintf(j->msg, sizeof j->msg, "%s", rc ? err.msg : "");

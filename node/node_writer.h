@@ -12,6 +12,14 @@
  * fails the job (LEDGER_EEXIST) and nothing of it is stored, as `keten
  * record` without --skip-duplicates does.
  *
+ * A job with proceed set (GS1-Capture-Error-Behaviour: proceed) stores
+ * every good event instead: each event is checked as it is read, a bad one
+ * or a duplicate (an eventID stored already, or earlier in the document)
+ * is an error of the job naming its index and is not stored, the others go
+ * into one append transaction.  Only a document that cannot be read at all
+ * (no JSON, no events list), too many events, or a store error fails the
+ * whole job (rc, nothing stored).
+ *
  * When a job is done the writer wakes the loop (uv_async) and done_fn is
  * called on the loop thread with the job, which then belongs to the caller
  * again.
@@ -39,12 +47,22 @@
 #include "ledger_store.h"
 
 #define NODE_WRITER_QUEUE_MAX 16 /* jobs waiting (not counting the one running), at most */
+#define NODE_WRITER_ERRORS_MAX 100 /* errors kept per proceed job (the first ones) */
+
+/* One event not stored by a proceed job. */
+typedef struct node_writer_error {
+    size_t index;  /* its index in the document, 0-based */
+    int rc;        /* LEDGER_EINPUT (bad), LEDGER_EEXIST (duplicate) */
+    char msg[600]; /* "document: event 3: epcList[0]: ..." */
+} node_writer_error_t;
 
 typedef struct node_writer_job {
     /* in: set by the caller */
     char *body;        /* the document (malloc'd; the writer frees it when done, sets NULL) */
     size_t len;
     size_t max_events; /* more events than this fail the job (LEDGER_ETOOBIG); 0: no bound */
+    int proceed;       /* store the good events, each bad one an error (above) */
+    int want_event;    /* keep the first stored event's JSON (event_json) */
     void *user;        /* the caller's */
     /* out: set by the writer before done_fn */
     int rc;            /* 0: stored; else a LEDGER_E* code and msg */
@@ -53,6 +71,12 @@ typedef struct node_writer_job {
     size_t stored;     /* events stored (0 on failure) */
     uint64_t first_seq, last_seq; /* their seqs in the own feed */
     char first_id[520];           /* the first event's eventID (its own, or its hash) */
+    char *event_json;             /* want_event: the first stored event as stored (eventID
+                                     added), compact JSON; malloc'd, the caller frees */
+    node_writer_error_t *errors;  /* proceed: the first NODE_WRITER_ERRORS_MAX events not
+                                     stored; malloc'd, the caller frees */
+    size_t nerrors;               /* of them in errors */
+    size_t failed;                /* proceed: events not stored, all of them */
     /* private */
     struct node_writer_job *next_;
 } node_writer_job_t;

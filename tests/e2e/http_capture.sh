@@ -17,8 +17,14 @@
 #   - the same eventIDs again: job failed (as keten record: refused),
 #     nothing stored; a body over the limit: 413; more events than
 #     GS1-EPCIS-Capture-Limit: job failed (CaptureLimitExceededException);
-#   - two captures at once: both stored; POST /events with one event;
-#     GS1-Capture-Error-Behaviour: proceed -> 501; OPTIONS announces the limits.
+#   - two captures at once: both stored; POST /events with one event: 201
+#     once stored, Location /events/{eventID} (percent-encoded) read back by
+#     the query route, 409 duplicate, 400 bad field, 413 two events, a
+#     pipelined request behind it answered after it;
+#     GS1-Capture-Error-Behaviour: the same mixed document (a bad event, a
+#     duplicate of a stored event, one twice in it) refused whole under
+#     rollback, its good events stored under proceed with an error per bad
+#     one naming its index; OPTIONS announces the limits.
 set -eu
 . "$(dirname "$0")/nodelib.bash"
 OPENAPI="$KETEN_SHARED/conformance/epcis-schema/REST-Bindings/openapi.json"
@@ -180,10 +186,10 @@ st, h, b = req("OPTIONS", "/capture")
 assert st == 204 and "POST" in h["Allow"], (st, h)
 assert h["GS1-EPCIS-Capture-Limit"] == "10000", h
 assert h["GS1-EPCIS-Capture-File-Size-Limit"] == "4194304", h
-assert h["GS1-Capture-Error-Behaviour"] == "rollback", h
+assert h["GS1-Capture-Error-Behaviour"] == "all", h     # rollback and proceed
 st, h, b = req("POST", "/capture", doc([ev("A0", 0)]), t_cap,
-               headers={"GS1-Capture-Error-Behaviour": "proceed"})
-assert st == 501, (st, b)
+               headers={"GS1-Capture-Error-Behaviour": "greedy"})
+assert st == 400 and "greedy" in json.loads(b)["detail"], (st, b)
 st, h, b = req("POST", "/capture", b"a=b", t_cap, ctype="application/x-www-form-urlencoded")
 assert st == 415, (st, b)
 
@@ -231,6 +237,38 @@ assert "--skip-duplicates" not in d, d             # no CLI hint over HTTP
 assert job["errors"][0]["status"] == 409, job
 assert count() == n2, "a duplicate capture stored something"
 
+# -- GS1-Capture-Error-Behaviour: the same mixed document, rollback then proceed
+fresh = "urn:uuid:6f1c0a5e-0000-4000-8000-0000000000aa"
+mixed = doc([ev("P0", 40), ev("P1", 41, epc="urn:epc:id:sgtin:nonsense"), ev("P2", 42, ids[0]),
+             ev("P3", 43, fresh), ev("P4", 44, fresh)])
+job = wait_job(capture(mixed, headers={"GS1-Capture-Error-Behaviour": "rollback"}))
+assert job["success"] is False and job["keten:stored"] == 0 and len(job["errors"]) == 1, job
+assert "event 1" in job["errors"][0]["detail"] and "epcList" in job["errors"][0]["detail"], job
+assert count() == n2, "rollback stored part of a bad document"
+st, h, b = req("POST", "/capture", mixed, t_cap, headers={"GS1-Capture-Error-Behaviour": "proceed"})
+assert st == 202 and h["GS1-Capture-Error-Behaviour"] == "proceed", (st, h)
+job = wait_job(h["Location"])
+assert job["captureErrorBehaviour"] == "proceed" and job["running"] is False, job
+assert job["success"] is False, job          # some stored, errors occurred
+assert job["keten:events"] == 5 and job["keten:stored"] == 2 and job["keten:failed"] == 3, job
+errs = {e["keten:event"]: e for e in job["errors"]}
+assert sorted(errs) == [1, 2, 4], job
+assert errs[1]["status"] == 400 and "document: event 1: epcList" in errs[1]["detail"], errs[1]
+assert errs[2]["status"] == 409 and ids[0] in errs[2]["detail"], errs[2]       # stored before
+assert errs[4]["status"] == 409 and fresh in errs[4]["detail"], errs[4]        # twice in it
+assert count() == n2 + 2, (count(), n2)
+for serial, want in (("P0", 1), ("P1", 0), ("P3", 1)):
+    st, h, b = req("GET", "/events?MATCH_epc=urn:epc:id:sgtin:5412345.000012." + serial, token=t_all)
+    assert len(json.loads(b)["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) == want, (serial, b)
+# proceed with every event good: success, no errors; duplicates only: nothing stored
+job = wait_job(capture(doc([ev("P5", 45)]), headers={"GS1-Capture-Error-Behaviour": "proceed"}))
+assert job["success"] is True and job["errors"] == [] and job["keten:stored"] == 1, job
+job = wait_job(capture(doc([ev("P6", 46, ids[1]), ev("P7", 47, ids[2])]),
+                       headers={"GS1-Capture-Error-Behaviour": "proceed"}))
+assert job["success"] is False and job["keten:stored"] == 0 and len(job["errors"]) == 2, job
+assert count() == n2 + 3, (count(), n2)
+n2 = count()
+
 # -- over the body limit: 413 from the server, nothing stored
 big = doc([ev("Z%d" % i, i % 60) for i in range(25000)])
 assert len(big) > 4194304, len(big)
@@ -272,17 +310,61 @@ for l in locs:
     assert job["success"] is True and job["keten:stored"] == 200, job
 assert count() == n3 + 600, (count(), n3)
 
-# -- POST /events: one event
+# -- POST /events: one event, 201 once stored, Location: /events/{eventID}
+n4 = count()
 one = json.dumps(dict(ev("S1", 30), **{"@context": CTX})).encode()
 st, h, b = req("POST", "/events", one, t_cap, ctype="application/json")
-assert st == 202, (st, b)
-job = wait_job(h["Location"])
-assert job["success"] is True and job["keten:stored"] == 1, job
+assert st == 201, (st, b)
+assert count() == n4 + 1, "201 before the event was stored"
+stored = json.loads(b)
+eid = stored["eventID"]             # no eventID sent: its hash, ni:///sha-256;...?ver=CBV2.0
+assert eid.startswith("ni:///sha-256;"), stored
+loc = h["Location"]
+assert loc == "/events/" + urllib.parse.quote(eid, safe=":"), (loc, eid)
+assert h.get("GS1-EPCIS-Version") == "2.0.0", h
+st, h, b = req("GET", loc, token=t_all)      # the query route reads the Location back
+assert st == 200, (st, loc, b)
+got = json.loads(b)                          # the one event
+assert got["eventID"] == eid and got["epcList"] == stored["epcList"], got
+# with its own eventID (a URN): the Location names it
+mine = "urn:uuid:6f1c0a5e-0000-4000-8000-0000000000e1"
+st, h, b = req("POST", "/events", json.dumps(ev("S4", 33, mine)).encode(), t_cap)
+assert st == 201 and h["Location"] == "/events/" + mine, (st, h.get("Location"), b)
+# the same again: 409, nothing stored
+n5 = count()
+st, h, b = req("POST", "/events", json.dumps(ev("S4", 33, mine)).encode(), t_cap)
+assert st == 409, (st, b)
+p = json.loads(b)
+assert p["type"].endswith("ValidationException") and mine in p["detail"], p
+# a bad event: 400 naming the field
+st, h, b = req("POST", "/events", json.dumps(ev("S5", 34, epc="urn:epc:id:sgtin:nonsense")).encode(), t_cap)
+assert st == 400, (st, b)
+p = json.loads(b)
+assert "epcList" in p["detail"] and p["type"].endswith("ValidationException"), p
+# two events: over its limit of one
 st, h, b = req("POST", "/events", doc([ev("S2", 31), ev("S3", 32)]), t_cap)
-last = h["Location"].split("/")[-1]
-job = wait_job(h["Location"])
-assert job["success"] is False, job     # two events: over its limit of 1
-assert job["errors"][0]["type"].endswith("CaptureLimitExceededException"), job
+assert st == 413, (st, b)
+assert json.loads(b)["type"].endswith("CaptureLimitExceededException"), b
+assert count() == n5, "a refused POST /events stored something"
+# pipelined on one connection behind a POST /events: answered in order
+body = json.dumps(ev("S6", 35)).encode()
+import socket
+sk = socket.create_connection((u.hostname, u.port), timeout=10)
+hdr = "Authorization: Bearer %s\r\nHost: x\r\n" % t_all
+sk.sendall(("POST /events HTTP/1.1\r\n%sContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+            % (hdr, len(body))).encode() + body +
+           ("GET /eventTypes HTTP/1.1\r\n%sConnection: close\r\n\r\n" % hdr).encode())
+raw = b""
+while True:
+    k = sk.recv(65536)
+    if not k:
+        break
+    raw += k
+sk.close()
+assert raw.startswith(b"HTTP/1.1 201 ") and raw.count(b"HTTP/1.1 200 ") == 1, raw[:300]
+assert raw.index(b"HTTP/1.1 201 ") < raw.index(b"HTTP/1.1 200 "), raw[:300]
+last = capture(doc([ev("L0", 36)])).split("/")[-1]
+wait_job("/capture/" + last)
 
 # -- the list of jobs, newest first
 st, h, b = req("GET", "/capture", token=t_cap)
@@ -297,7 +379,7 @@ print("capture checks passed")
 EOF
 ok
 N1=$(nlines "$S")
-[ "$N1" = $((N0 + 5 + 3 + 600 + 1)) ] || fail "stored $N1 entries, expected $((N0 + 609))"; ok
+[ "$N1" = $((N0 + 5 + 3 + 3 + 600 + 4)) ] || fail "stored $N1 entries, expected $((N0 + 615))"; ok
 
 # the partner receives the captured events as it receives recorded ones
 WANT=$(seq_of "$S" "$S_ID")
