@@ -41,6 +41,8 @@ struct node_query {
     uint8_t self[LEDGER_FEED_LEN];
     node_query_gate_fn gate; /* who may ask (node_capture_query_gate), or NULL */
     void *gate_ctx;
+    node_query_feeds_fn feeds; /* who sees the partners' feeds, or NULL: nobody */
+    void *feeds_ctx;
 };
 
 enum {
@@ -124,6 +126,10 @@ typedef struct q {
     hit_t *hits;
     size_t nhits, hcap;
     int too_large;
+    int all_feeds;             /* 1: partners' feeds too (node_query_set_feeds) */
+    uint64_t after, upto;      /* only lseq in (after, upto]; upto 0: no bound */
+    int64_t init_rt;           /* entries up to init_upto: recordTime >= init_rt */
+    uint64_t init_upto;
 } q_t;
 
 /* ---- small things ------------------------------------------------------- */
@@ -236,10 +242,13 @@ static void q_free(q_t *q)
 
 /* ---- reading the parameters --------------------------------------------- */
 
-/* Reads req->query into q->val.  1 when answered (400), 0, <0. */
-static int read_query(const node_http_req_t *req, q_t *q, node_http_resp_t *resp)
+/* Reads the query string qs into q->val; a parameter not in allowed (bit
+ * 1 << k) is a 400 saying why_not.  1 when answered (400), 0, <0. */
+#define ALL_PARAMS ((1u << NPARAM) - 1)
+static int read_query_str(const char *qs, unsigned allowed, const char *why_not, q_t *q,
+                          node_http_resp_t *resp)
 {
-    const char *p = req->query;
+    const char *p = qs;
     while (*p) {
         size_t n = strcspn(p, "&"), nl = strcspn(p, "=&");
         char name[64];
@@ -258,6 +267,8 @@ static int read_query(const node_http_req_t *req, q_t *q, node_http_resp_t *resp
                              "%s%s: not a query parameter this node knows (docs/http.md lists "
                              "them)",
                              "");
+        if (!(allowed & (1u << k)))
+            return bad_param(resp, name, "%s: %s", why_not);
         if (q->given[k])
             return bad_param(resp, name, "%s: given twice%s", "");
         if (nl == n ||
@@ -273,6 +284,11 @@ static int read_query(const node_http_req_t *req, q_t *q, node_http_resp_t *resp
             p++;
     }
     return 0;
+}
+
+static int read_query(const node_http_req_t *req, q_t *q, node_http_resp_t *resp)
+{
+    return read_query_str(req->query, ALL_PARAMS, "", q, resp);
 }
 
 static int read_time(q_t *q, int k, int64_t *ms, node_http_resp_t *resp)
@@ -515,7 +531,9 @@ static int card_ok(node_query_t *nq, q_t *q, const ledger_card_t *c)
 {
     ledger_err_t err;
     int rc;
-    if (c->error_declaration || memcmp(c->feed, nq->self, LEDGER_FEED_LEN))
+    if (c->error_declaration || (!q->all_feeds && memcmp(c->feed, nq->self, LEDGER_FEED_LEN)))
+        return 0;
+    if (c->lseq <= q->init_upto && (int64_t)c->record_time_ms < q->init_rt)
         return 0;
     if (q->given[P_TYPE] && !in_list(q->val[P_TYPE], c->type, 0))
         return 0;
@@ -539,6 +557,8 @@ static int consider(node_query_t *nq, q_t *q, uint64_t lseq, const set_t *cand)
     ledger_card_t c;
     ledger_err_t err;
     int rc;
+    if (lseq <= q->after || (q->upto && lseq > q->upto))
+        return 0;
     for (size_t i = 0; i < q->nsets; i++)
         if (&q->sets[i] != cand && !set_has(&q->sets[i], lseq))
             return 0;
@@ -603,13 +623,14 @@ static int run(node_query_t *nq, q_t *q, node_http_resp_t *resp)
     } else {
         ledger_store_stats_t stt;
         if ((rc = ledger_store_stats(nq->st, &stt, &err)) == 0) {
-            if (stt.entries > NODE_QUERY_WALK_MAX) {
+            uint64_t last = q->upto && q->upto < stt.entries ? q->upto : stt.entries;
+            if (last - (q->after < last ? q->after : last) > NODE_QUERY_WALK_MAX) {
                 ledger_store_release(nq->st);
                 return problem(resp, 413, QTL,
                                "the store holds more than 20000 entries: narrow the query by "
                                "an identifier, a location or an eventID");
             }
-            for (uint64_t l = 1; l <= stt.entries && rc == 0; l++)
+            for (uint64_t l = q->after + 1; l <= last && rc == 0; l++)
                 rc = consider(nq, q, l, NULL);
         }
     }
@@ -724,7 +745,7 @@ out:
     return rc < 0 ? rc : 1;
 }
 
-static int answer_event(node_query_t *nq, const char *raw, node_http_resp_t *resp)
+static int answer_event(node_query_t *nq, const char *raw, int all, node_http_resp_t *resp)
 {
     char id[VAL_MAX], full[VAL_MAX + 40];
     uint64_t l[64];
@@ -747,6 +768,7 @@ static int answer_event(node_query_t *nq, const char *raw, node_http_resp_t *res
             return LEDGER_ENOMEM;
         q->ge_et = q->ge_rt = INT64_MIN;
         q->lt_et = q->lt_rt = INT64_MAX;
+        q->all_feeds = all;
         rc = ledger_store_card(nq->st, l[i], &c, &err);
         if (rc == 0) {
             rc = card_ok(nq, q, &c);
@@ -768,7 +790,8 @@ static int answer_event(node_query_t *nq, const char *raw, node_http_resp_t *res
     }
     {
         char d[600];
-        snprintf(d, sizeof d, "no event %.400s that this node shows (its own events only)", full);
+        snprintf(d, sizeof d, "no event %.400s that this node shows%s", full,
+                 all ? "" : " (its own events only)");
         json_t *o = json_pack("{s:s, s:s, s:i, s:s}", "type",
                               "https://ref.gs1.org/standards/epcis/2.0.0/#NoSuchResourceException",
                               "title", "NoSuchResourceException", "status", 404, "detail", d);
@@ -793,7 +816,7 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static int answer_discovery(node_query_t *nq, int which, node_http_resp_t *resp)
+static int answer_discovery(node_query_t *nq, int which, int all, node_http_resp_t *resp)
 {
     ledger_store_stats_t stt;
     ledger_err_t err;
@@ -805,6 +828,7 @@ static int answer_discovery(node_query_t *nq, int which, node_http_resp_t *resp)
         goto out;
     q->ge_et = q->ge_rt = INT64_MIN;
     q->lt_et = q->lt_rt = INT64_MAX;
+    q->all_feeds = all;
     if ((rc = ledger_store_stats(nq->st, &stt, &err)))
         goto out;
     if (stt.entries > NODE_QUERY_WALK_MAX) {
@@ -925,9 +949,9 @@ int node_query_handle(void *ctx, const node_http_req_t *req, node_http_resp_t *r
     if (nq->gate && (rc = nq->gate(nq->gate_ctx, req, resp)))
         return rc;
     if (route == 2)
-        return answer_event(nq, rest, resp);
+        return answer_event(nq, rest, node_query_all_feeds(nq, req), resp);
     if (route == 5)
-        return answer_discovery(nq, res, resp);
+        return answer_discovery(nq, res, node_query_all_feeds(nq, req), resp);
     if (route == 4) {
         json_t *o = json_pack("[s,s,s,s,s]", event_types[0], event_types[1], event_types[2],
                               event_types[3], event_types[4]);
@@ -939,6 +963,7 @@ int node_query_handle(void *ctx, const node_http_req_t *req, node_http_resp_t *r
     }
     if (!(q = calloc(1, sizeof *q))) /* about 90 KB: not on the loop's stack */
         return LEDGER_ENOMEM;
+    q->all_feeds = node_query_all_feeds(nq, req);
     if ((rc = read_query(req, q, resp)))
         goto out;
     if (route == 3) {
@@ -982,4 +1007,154 @@ void node_query_set_gate(node_query_t *q, node_query_gate_fn fn, void *ctx)
 void node_query_free(node_query_t *q)
 {
     free(q);
+}
+
+void node_query_set_feeds(node_query_t *q, node_query_feeds_fn fn, void *ctx)
+{
+    q->feeds = fn;
+    q->feeds_ctx = ctx;
+}
+
+int node_query_gate_check(node_query_t *nq, const node_http_req_t *req, node_http_resp_t *resp)
+{
+    return nq->gate ? nq->gate(nq->gate_ctx, req, resp) : 0;
+}
+
+int node_query_all_feeds(node_query_t *nq, const node_http_req_t *req)
+{
+    return nq->feeds && nq->feeds(nq->feeds_ctx, req) == 1;
+}
+
+/* ---- named queries and subscriptions (node_namedq.h) ------------------------- */
+
+#define STORED_PARAMS (ALL_PARAMS & ~(1u << P_PER) & ~(1u << P_TOKEN))
+
+int node_query_check(node_query_t *nq, const char *params, node_http_resp_t *resp)
+{
+    q_t *q = calloc(1, sizeof *q);
+    int rc;
+    (void)nq;
+    if (!q)
+        return LEDGER_ENOMEM;
+    if (!(rc = read_query_str(params, STORED_PARAMS,
+                              "pages are asked for when the query is run, not stored with it", q,
+                              resp)))
+        rc = check_values(q, resp);
+    q_free(q);
+    free(q);
+    return rc;
+}
+
+int node_query_named(node_query_t *nq, const node_http_req_t *req, const char *params,
+                     node_http_resp_t *resp)
+{
+    q_t *q = calloc(1, sizeof *q);
+    int rc;
+    if (!q)
+        return LEDGER_ENOMEM;
+    q->all_feeds = node_query_all_feeds(nq, req);
+    if (!(rc = read_query_str(params, STORED_PARAMS, "not in a stored query", q, resp)) &&
+        !(rc = read_query_str(req->query, (1u << P_PER) | (1u << P_TOKEN),
+                              "the named query sets its filters: only perPage and nextPageToken "
+                              "here",
+                              q, resp)))
+        rc = answer_query(nq, req, q, resp);
+    q_free(q);
+    free(q);
+    return rc;
+}
+
+static int cmp_lseq(const void *a, const void *b)
+{
+    const hit_t *x = a, *y = b;
+    return x->lseq < y->lseq ? -1 : x->lseq > y->lseq;
+}
+
+int node_query_since(node_query_t *nq, const node_query_since_t *s, uint64_t *after,
+                     json_t **events, ledger_err_t *err)
+{
+    q_t *q = calloc(1, sizeof *q);
+    ledger_store_stats_t stt;
+    node_http_resp_t resp = {0};
+    json_t *list = NULL;
+    int rc;
+    *events = NULL;
+    if (!q)
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    if ((rc = ledger_store_hold(nq->st, err)))
+        goto out;
+    if ((rc = ledger_store_stats(nq->st, &stt, err))) {
+        ledger_store_release(nq->st);
+        goto out;
+    }
+    q->all_feeds = s->all_feeds;
+    q->after = *after;
+    q->upto = stt.entries < *after + NODE_QUERY_WALK_MAX ? stt.entries : *after + NODE_QUERY_WALK_MAX;
+    if (s->upto && s->upto < q->upto)
+        q->upto = s->upto;
+    q->init_rt = s->initial_rt_ms;
+    q->init_upto = s->initial_upto;
+    if (q->upto <= q->after) {
+        ledger_store_release(nq->st);
+        rc = 0;
+        goto out;
+    }
+    rc = read_query_str(s->params, STORED_PARAMS, "not in a stored query", q, &resp);
+    if (rc == 0)
+        rc = check_values(q, &resp);
+    if (rc == 0)
+        rc = run(nq, q, &resp);
+    if (rc == 1) { /* a 400 (the stored query no longer reads) or a 413 */
+        json_t *b = json_loadb((const char *)resp.body.data, resp.body.len, 0, NULL);
+        rc = ledger_err_set(err, LEDGER_EINPUT, "%s",
+                            json_string_value(json_object_get(b, "detail"))
+                                ? json_string_value(json_object_get(b, "detail"))
+                                : "the query cannot be run");
+        json_decref(b);
+    } else if (rc < 0)
+        ledger_err_set(err, rc, "cannot run the query (%d)", rc);
+    if (rc == 0) {
+        size_t n = q->nhits < s->max ? q->nhits : s->max;
+        if (q->nhits)
+            qsort(q->hits, q->nhits, sizeof *q->hits, cmp_lseq);
+        if (!(list = json_array()))
+            rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            json_t *ev = event_at(nq, q->hits[i].lseq);
+            if (!ev || json_array_append_new(list, ev))
+                rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+        }
+        if (rc == 0)
+            *after = n < q->nhits ? q->hits[n - 1].lseq : q->upto;
+    }
+    ledger_store_release(nq->st);
+out:
+    ledger_buf_free(&resp.head);
+    ledger_buf_free(&resp.body);
+    q_free(q);
+    free(q);
+    if (rc == 0 && list)
+        *events = list;
+    else
+        json_decref(list);
+    return rc;
+}
+
+uint64_t node_query_entries(node_query_t *nq)
+{
+    ledger_store_stats_t stt;
+    ledger_err_t err;
+    return ledger_store_stats(nq->st, &stt, &err) ? 0 : stt.entries;
+}
+
+json_t *node_query_document(const char *query_name, const char *subscription_id, json_t *events)
+{
+    char now[40];
+    json_t *doc;
+    now_text(now, sizeof now);
+    doc = json_pack("{s:[s], s:s, s:s, s:s, s:{s:{s:s, s:s, s:{s:o}}}}", "@context", EPCIS_CONTEXT,
+                    "type", "EPCISQueryDocument", "schemaVersion", "2.0", "creationDate", now,
+                    "epcisBody", "queryResults", "queryName", query_name, "subscriptionID",
+                    subscription_id, "resultsBody", "eventList", events);
+    return doc;
 }
