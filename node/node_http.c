@@ -365,6 +365,8 @@ static void on_written(uv_write_t *req, int status)
         conn_close(c);
         return;
     }
+    if (c->up_ops && c->up_ops->written && !c->close_after && !c->closing)
+        c->up_ops->written(c->up_ctx, c->queued);
     if (c->paused && !c->close_after && !c->closing && c->queued <= NODE_HTTP_QUEUE_MAX / 2)
         conn_resume(c);
 }

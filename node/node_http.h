@@ -135,6 +135,9 @@ struct node_http_upgrade_ops {
      * node_http_resp_upgrade, also when the upgrade did not happen (opened
      * then never came). */
     void (*closed)(void *ctx);
+    /* Optional (NULL: not called): a write finished; queued bytes are
+     * still unsent (node_http_stream_queued).  The module may send more. */
+    void (*written)(void *ctx, size_t queued);
 };
 
 /* Makes resp a 101 Switching Protocols that hands the connection to ops

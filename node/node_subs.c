@@ -11,9 +11,13 @@
  * Its cursor `after` is the last local position of the store it has
  * looked at; node_subs_poll moves every cursor towards the store's end
  * with node_query_since (the same matching as GET /events, restricted to
- * the new positions), a window of positions at a time, and sends each
- * non-empty result as one EPCISQueryDocument text frame.  A subscriber
- * whose unsent bytes exceed NODE_SUBS_QUEUE_MAX is closed at once.
+ * the new positions), in steps of at most STEP positions and
+ * NODE_SUBS_EVENTS_PER_DOC events, each non-empty one sent as an
+ * EPCISQueryDocument text frame, up to a window of positions per poll.
+ * Backpressure: no step starts while a quarter of NODE_SUBS_QUEUE_MAX
+ * waits unsent; a subscriber that stays above that mark for
+ * NODE_SUBS_STALL_MS, or whose unsent bytes would pass NODE_SUBS_QUEUE_MAX,
+ * is closed (no close frame: it does not read).
  */
 #include "node_subs.h"
 
@@ -30,6 +34,8 @@
 
 #define EXC "https://ref.gs1.org/standards/epcis/2.0.0/#"
 #define WINDOW_MIN 256
+/* positions one node_query_since looks at, at most (a step) */
+#define STEP 1000
 
 typedef struct sub sub_t;
 
@@ -48,6 +54,8 @@ struct sub {
     int report_if_empty; /* still to do: the first look sends even an empty document */
     uint64_t last_rx_ms, last_ping_ms;
     uint64_t sent;
+    uint64_t stalled_ms; /* since when it has over a quarter of the queue unsent (0: not) */
+    int behind;          /* the last poll did not reach the store's end */
     node_ws_rx_t rx;
     int failed; /* a query error was sent: no more polling */
 };
@@ -126,12 +134,27 @@ static int sub_send(sub_t *u, int opcode, const void *p, size_t n)
     return 0;
 }
 
+/* Sends events (stolen) as EPCISQueryDocuments of at most
+ * NODE_SUBS_EVENTS_PER_DOC events. 0, -1 when closed. */
 static int send_doc(sub_t *u, json_t *events)
 {
-    json_t *doc = node_query_document(u->name, u->id, events);
+    json_t *doc;
     char *text;
     int rc;
-    if (!doc)
+    while (json_array_size(events) > NODE_SUBS_EVENTS_PER_DOC) {
+        json_t *part = json_array();
+        for (size_t i = 0; part && i < NODE_SUBS_EVENTS_PER_DOC; i++)
+            json_array_append(part, json_array_get(events, i));
+        for (size_t i = 0; part && i < NODE_SUBS_EVENTS_PER_DOC; i++)
+            json_array_remove(events, 0);
+        if (!part || send_doc(u, part) < 0) {
+            json_decref(events);
+            return -1;
+        }
+        u->sent += NODE_SUBS_EVENTS_PER_DOC;
+    }
+    u->sent += json_array_size(events);
+    if (!(doc = node_query_document(u->name, u->id, events)))
         return -1;
     text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
@@ -142,19 +165,23 @@ static int send_doc(sub_t *u, json_t *events)
     return rc;
 }
 
-/* Moves u's cursor by at most window positions, sending what matched.
+/* Moves u's cursor, reading at most about window positions, sending what
+ * matched: a step reads at most STEP positions and sends at most one
+ * document; no step starts while more than a quarter of
+ * NODE_SUBS_QUEUE_MAX waits unsent (the cursor waits for the reader).
  * 1 when it is not at the store's end yet, 0 when it is, -1 when closed. */
 static int sub_poll(sub_t *u, uint64_t end, uint64_t window)
 {
     node_query_since_t q = {u->params, u->all_feeds, u->init_rt, u->init_upto,
                             NODE_SUBS_EVENTS_PER_DOC, 0};
     ledger_err_t err;
-    uint64_t stop = end < u->after + window ? end : u->after + window;
+    uint64_t read = 0;
     int rc;
-    q.upto = stop;
-    while (u->st && !u->failed && u->after < stop) {
+    while (u->st && !u->failed && u->after < end && read < window &&
+           node_http_stream_queued(u->st) <= NODE_SUBS_QUEUE_MAX / 4) {
         json_t *events = NULL;
         uint64_t before = u->after;
+        q.upto = end < u->after + STEP ? end : u->after + STEP;
         rc = node_query_since(u->owner->q, &q, &u->after, &events, &err);
         if (rc) {
             char why[150];
@@ -163,19 +190,19 @@ static int sub_poll(sub_t *u, uint64_t end, uint64_t window)
             sub_close(u, 1011, why);
             return -1;
         }
-        if (json_array_size(events) || u->report_if_empty) {
+        read += q.upto - before;
+        if (json_array_size(events)) {
             u->report_if_empty = 0;
             if (send_doc(u, events) < 0)
                 return -1;
-            u->sent += json_array_size(events);
         } else
             json_decref(events);
         if (u->after == before) /* nothing more to look at */
             break;
     }
-    if (u->report_if_empty && u->st) { /* nothing was new at all */
-        u->report_if_empty = 0;
+    if (u->report_if_empty && u->st) { /* the first look found nothing */
         json_t *events = json_array();
+        u->report_if_empty = 0;
         if (!events || send_doc(u, events) < 0)
             return -1;
     }
@@ -204,7 +231,7 @@ static void up_opened(void *ctx, node_http_stream_t *st)
     u->st = st;
     u->last_rx_ms = u->last_ping_ms = now_ms(u->owner);
     /* the first look: the backlog of initialRecordTime, reportIfEmpty */
-    sub_poll(u, node_query_entries(u->owner->q), NODE_SUBS_WINDOW);
+    u->behind = sub_poll(u, node_query_entries(u->owner->q), NODE_SUBS_WINDOW) == 1;
 }
 
 static void up_data(void *ctx, const uint8_t *p, size_t n)
@@ -238,7 +265,16 @@ static void up_closed(void *ctx)
     free(u);
 }
 
-static const node_http_upgrade_ops_t ops = {up_opened, up_data, up_closed};
+/* A write finished: a subscriber catching up on a backlog gets its next
+ * steps as fast as it reads, not only at the next poll. */
+static void up_written(void *ctx, size_t queued)
+{
+    sub_t *u = ctx;
+    if (u->st && !u->failed && queued <= NODE_SUBS_QUEUE_MAX / 8 && u->behind)
+        u->behind = sub_poll(u, node_query_entries(u->owner->q), NODE_SUBS_WINDOW / 4) == 1;
+}
+
+static const node_http_upgrade_ops_t ops = {up_opened, up_data, up_closed, up_written};
 
 /* ---- the module ---------------------------------------------------------------- */
 
@@ -398,8 +434,20 @@ void node_subs_poll(node_subs_t *s)
                 if (sub_send(u, NODE_WS_PING, "keten", 5) < 0)
                     continue;
             }
+            if (node_http_stream_queued(u->st) > NODE_SUBS_QUEUE_MAX / 4) {
+                /* it does not read: its cursor waits; for long, it goes */
+                if (!u->stalled_ms)
+                    u->stalled_ms = now ? now : 1;
+                else if (now - u->stalled_ms > NODE_SUBS_STALL_MS) {
+                    node_http_stream_t *st = u->st;
+                    u->st = NULL; /* no close frame: it would not read it */
+                    node_http_stream_close(st);
+                }
+                continue;
+            }
+            u->stalled_ms = 0;
             if (!u->failed && u->after < end)
-                sub_poll(u, end, window);
+                u->behind = sub_poll(u, end, window) == 1;
         }
 }
 

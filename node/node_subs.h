@@ -29,9 +29,12 @@
  * is new.  Bounds, so that nothing slow runs on the loop: one poll looks
  * at most NODE_SUBS_WINDOW new local positions in all, shared between the
  * subscriptions (each at least 256; the rest in the next polls); at most
- * NODE_SUBS_MAX subscriptions at once (the next gets 503); a subscriber
- * whose unsent bytes pass NODE_SUBS_QUEUE_MAX is dropped (its connection
- * closed without a close frame: it does not read); a ping every
+ * NODE_SUBS_MAX subscriptions at once (the next gets 503); nothing more is
+ * read for a subscriber while more than a quarter of NODE_SUBS_QUEUE_MAX
+ * of what it was sent waits unsent (it lags; a backlog goes out as fast as
+ * it reads), and one that stays so for NODE_SUBS_STALL_MS, or whose unsent
+ * bytes would pass NODE_SUBS_QUEUE_MAX, is dropped (its connection closed
+ * without a close frame: it does not read); a ping every
  * NODE_SUBS_PING_MS, and a subscriber that sent nothing (not even a pong)
  * for NODE_SUBS_DEAD_MS is closed.  A client frame that breaks RFC 6455 or
  * node_ws.h's limits closes that connection (1002, 1009) and no other.
@@ -54,6 +57,7 @@
 #define NODE_SUBS_QUEUE_MAX (1024 * 1024)  /* unsent bytes before a subscriber is dropped */
 #define NODE_SUBS_EVENTS_PER_DOC 100       /* events per EPCISQueryDocument frame */
 #define NODE_SUBS_WINDOW 20000             /* new local positions looked at per poll */
+#define NODE_SUBS_STALL_MS 10000          /* over a quarter of the queue unsent this long: dropped */
 #define NODE_SUBS_PING_MS 20000
 #define NODE_SUBS_DEAD_MS 60000
 

@@ -19,6 +19,9 @@
 #   - an unmasked client frame (1002), an oversized frame (1009), reserved
 #     bits (1002) each close that connection, while the ws client and
 #     replication go on (the ws client's second round runs after them);
+#   - a subscriber that does not read (a 4 KB receive buffer) is dropped
+#     while another reads a 20,000-event backlog (each event once) and
+#     then a new event;
 #   - DELETE of the query closes its subscription (1001).
 # KETEN_NO_NPM=1 skips the ws client (SKIP line), not the rest.
 set -eu
@@ -63,8 +66,12 @@ import base64, hashlib, json, os, socket, struct, subprocess, sys, time
 port, token, keten, home, phase = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
-def opening(path, tok=token, version="13", key=None):
-    s = socket.create_connection(("127.0.0.1", int(port)), timeout=5)
+def opening(path, tok=token, version="13", key=None, rcvbuf=None):
+    s = socket.socket()
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.settimeout(5)
+    s.connect(("127.0.0.1", int(port)))
     key = key or base64.b64encode(os.urandom(16)).decode()
     auth = "Authorization: Bearer %s\r\n" % tok if tok else ""
     s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -227,6 +234,49 @@ if phase == "max":
         s.close()
     print("max ok: the 65th subscription got 503")
 
+def subscriptions():
+    r = subprocess.run(["curl", "-s", "-H", "Authorization: Bearer " + token,
+                        "http://127.0.0.1:%s/queries/incoming/subscriptions" % port],
+                       capture_output=True, text=True)
+    return [x["subscriptionID"] for x in json.loads(r.stdout)]
+
+if phase == "slow":
+    # 20000 matching events are stored; one subscriber reads their backlog,
+    # another (a tiny receive buffer) never reads: it is dropped, the
+    # reader gets every event once
+    B = P + "&initialRecordTime=2000-01-01T00:00:00Z"
+    slow, st, hs = opening(B, rcvbuf=4096)
+    assert st == 101, st
+    rd, st, hr = opening(B)
+    assert st == 101, st
+    t0 = time.time()
+    got = []
+    rd.settimeout(10)
+    while len(got) < 20000 and time.time() - t0 < 60:
+        op, p = frame(rd)
+        if op == 1:
+            got += [e["epcList"][0] for e in events(p) if ".F" in e["epcList"][0]]
+    t1 = time.time()
+    assert len(got) == 20000 and len(set(got)) == 20000, (len(got), len(set(got)))
+    print("the reader got the 20000-event backlog in %.2f s" % (t1 - t0))
+    ids = subscriptions()
+    assert hr["gs1-query-subscription-id"] in ids, ids
+    while hs["gs1-query-subscription-id"] in subscriptions():
+        assert time.time() - t0 < 40, "the subscriber that does not read was not dropped"
+        time.sleep(0.2)
+    print("the subscriber that does not read was dropped %.1f s after it subscribed" % (time.time() - t0))
+    assert hr["gs1-query-subscription-id"] in subscriptions(), "the reader was dropped too"
+    # the reader still gets new events
+    subprocess.run([keten, "--home", home, "record", "--epc", "urn:epc:id:sgtin:5412345.000012.AFTER",
+                    "--biz-step", "shipping"], check=True, capture_output=True)
+    while True:
+        op, p = frame(rd)
+        if op == 1 and any(e["epcList"][0].endswith(".AFTER") for e in events(p)):
+            break
+    slow.close()
+    rd.close()
+    print("slow ok")
+
 if phase == "delete":
     s, st, h = opening(P)
     assert st == 101, st
@@ -326,6 +376,18 @@ none_left() {
 }
 WHY="every subscription is gone" wait_until 10 none_left
 RAW max
+WHY="every subscription is gone" wait_until 10 none_left
+python3 - >"$T/f20000.jsonld" <<'EOF'
+import json
+evs = [{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
+        "eventTime": "2025-12-01T10:00:00Z", "eventTimeZoneOffset": "+00:00",
+        "epcList": ["urn:epc:id:sgtin:5412345.000012.F%d" % i]} for i in range(20000)]
+print(json.dumps({"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+                  "type": "EPCISDocument", "schemaVersion": "2.0",
+                  "creationDate": "2025-12-01T11:00:00Z", "epcisBody": {"eventList": evs}}))
+EOF
+expect 0 --home "$B" record "$T/f20000.jsonld"
+RAW slow
 WHY="every subscription is gone" wait_until 10 none_left
 RAW delete
 # replication went on throughout
