@@ -290,7 +290,7 @@ static void up_closed(void *ctx)
     up_t *u = ctx;
     u->closed++;
 }
-static const node_http_upgrade_ops_t ops = {up_opened, up_data, up_closed};
+static const node_http_upgrade_ops_t ops = {up_opened, up_data, up_closed, NULL};
 
 static int upgrader(void *ctx, const node_http_req_t *req, node_http_resp_t *resp)
 {
