@@ -42,6 +42,7 @@ APORT=$(free_port) BPORT=$(free_port)
 "$KETEN" --home "$B" node --listen "127.0.0.1:$LISTEN_PORT" --http "127.0.0.1:$BPORT" \
     2>>"$B.log" &
 NODE_PIDS+=($!)
+B_PID=$!
 "$KETEN" --home "$A" node --http "127.0.0.1:$APORT" 2>>"$A.log" &
 NODE_PIDS+=($!)
 up() { curl -s -o /dev/null "http://127.0.0.1:$1/eventTypes"; }
@@ -277,6 +278,20 @@ if phase == "slow":
     rd.close()
     print("slow ok")
 
+if phase == "shutdown":  # a subscriber open while the node stops: it sees the end
+    s, st, h = opening(P)
+    assert st == 101, st
+    print("subscribed", flush=True)
+    s.settimeout(20)
+    try:
+        while True:
+            op, p = frame(s)
+            if op == 8:
+                break
+    except (EOFError, ConnectionResetError):
+        pass
+    print("shutdown ok: the connection ended")
+
 if phase == "delete":
     s, st, h = opening(P)
     assert st == 101, st
@@ -392,4 +407,20 @@ WHY="every subscription is gone" wait_until 10 none_left
 RAW delete
 # replication went on throughout
 WHY="the partners converge" wait_until 20 same_heads "$A" "$B"
+# a node stopped while a subscription is open exits cleanly (0, and under
+# ASan no leak report), the subscriber sees the connection end
+curl -s -o /dev/null -H "Authorization: Bearer $QB" -H 'Content-Type: application/json' \
+    --data-binary '{"name":"incoming","query":{"EQ_bizStep":["shipping"]}}' \
+    "http://127.0.0.1:$BPORT/queries"
+python3 "$T/raw.py" "$BPORT" "$QB" "$KETEN" "$B" shutdown >"$T/shutdown.out" 2>&1 &
+SUBPID=$!
+WHY="the subscriber is in" wait_until 10 grep -q subscribed "$T/shutdown.out"
+kill -TERM "$B_PID"
+set +e
+wait "$B_PID"
+rc=$?
+set -e
+[ "$rc" = 0 ] || { tail -5 "$B.log"; fail "node B exited $rc on SIGTERM with a subscription open"; }; ok
+wait "$SUBPID" || { cat "$T/shutdown.out"; fail "the subscriber of the stopped node"; }; ok
+! grep -q "Sanitizer" "$B.log" || { grep -A5 Sanitizer "$B.log" | head -20; fail "sanitizer report"; }; ok
 done_checks
