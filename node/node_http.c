@@ -84,6 +84,7 @@ struct conn {
     size_t queued; /* bytes handed to uv_write, not yet written */
     int paused;
     ledger_buf_t pending; /* bytes read while paused */
+
     const node_http_upgrade_ops_t *up_ops; /* after a 101: who reads and writes */
     void *up_ctx;
 };
@@ -583,7 +584,8 @@ static int conn_upgrade(conn_t *c, node_http_resp_t *r, int rc)
 {
     const node_http_upgrade_ops_t *ops = r->up_ops_;
     void *ctx = r->up_ctx_;
-    int ok = rc == 1 && r->status == 101 && c->parser.upgrade && !c->close_after && !c->srv->closing;
+    int ok =
+        rc == 1 && r->status == 101 && c->parser.upgrade && !c->close_after && !c->srv->closing;
     ledger_buf_t h = LEDGER_BUF_INIT;
     if (!ok) {
         ops->closed(ctx);

@@ -267,8 +267,7 @@ static json_t *object_of(const char *qs)
             p++;
             continue;
         }
-        if (nl == n ||
-            node_http_pct_decode(p, nl, name, sizeof name, NODE_HTTP_PCT_PLUS) ||
+        if (nl == n || node_http_pct_decode(p, nl, name, sizeof name, NODE_HTTP_PCT_PLUS) ||
             node_http_pct_decode(p + nl + 1, n - nl - 1, val, sizeof val, NODE_HTTP_PCT_PLUS)) {
             json_decref(o);
             return NULL;
@@ -305,8 +304,7 @@ static int params_of(json_t *query, ledger_buf_t *b, node_http_resp_t *resp)
         if (bad) {
             ledger_buf_free(&t);
             return problem(resp, 400, "QueryParameterException",
-                           "query.%.100s: a string, a number, true or false, or a list of them",
-                           k);
+                           "query.%.100s: a string, a number, true or false, or a list of them", k);
         }
         if ((!first && ledger_buf_append(b, "&", 1)) || put_pct(b, k) ||
             ledger_buf_append(b, "=", 1) || put_pct(b, (const char *)t.data)) {
@@ -388,8 +386,7 @@ static int create(node_namedq_t *nq, const node_http_req_t *req, node_http_resp_
     }
     if (json_array_size(nq->list) >= NODE_NAMEDQ_MAX) {
         rc = problem(resp, 413, "QueryTooComplexException",
-                     "this node keeps at most %d named queries: delete one first",
-                     NODE_NAMEDQ_MAX);
+                     "this node keeps at most %d named queries: delete one first", NODE_NAMEDQ_MAX);
         goto out_q;
     }
     now_text(now, sizeof now);
@@ -488,10 +485,10 @@ static int answer_list(node_namedq_t *nq, node_http_resp_t *resp)
 
 static int answer_one(json_t *def, node_http_resp_t *resp)
 {
-    json_t *o = json_pack("{s:O, s:O, s:O, s:O}", "name", json_object_get(def, "name"), "query",
-                          json_object_get(def, "query"), "createdAt",
-                          json_object_get(def, "createdAt"), "createdBy",
-                          json_object_get(def, "createdBy"));
+    json_t *o =
+        json_pack("{s:O, s:O, s:O, s:O}", "name", json_object_get(def, "name"), "query",
+                  json_object_get(def, "query"), "createdAt", json_object_get(def, "createdAt"),
+                  "createdBy", json_object_get(def, "createdBy"));
     int rc;
     if (!o)
         return LEDGER_ENOMEM;
@@ -550,8 +547,8 @@ int node_namedq_handle(void *ctx, const node_http_req_t *req, node_http_resp_t *
     if (!sub)
         return answer_one(def, resp);
     if (nq->subs) {
-        rc = node_subs_start(nq->subs, req, name,
-                             json_string_value(json_object_get(def, "params")), resp);
+        rc = node_subs_start(nq->subs, req, name, json_string_value(json_object_get(def, "params")),
+                             resp);
         if (rc)
             return rc;
     } else if (node_http_header(req, "Upgrade"))

@@ -56,8 +56,8 @@
 #include "node_token.h"
 
 #define NODE_NAMEDQ_FILE "queries.json"
-#define NODE_NAMEDQ_MAX 100     /* named queries in one home, at most */
-#define NODE_NAMEDQ_NAME_MAX 64 /* bytes of a query's name */
+#define NODE_NAMEDQ_MAX 100         /* named queries in one home, at most */
+#define NODE_NAMEDQ_NAME_MAX 64     /* bytes of a query's name */
 #define NODE_NAMEDQ_PARAMS_MAX 4096 /* bytes of its query string, at most */
 
 typedef struct node_namedq node_namedq_t;

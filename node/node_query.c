@@ -29,46 +29,11 @@
 #include "ledger_cbv.h"
 #include "ledger_epcis.h"
 #include "ledger_replica.h"
+#include "node__query.h"
 
-#define EPCIS_CONTEXT "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 #define QPE "https://ref.gs1.org/standards/epcis/2.0.0/#QueryParameterException"
 #define QTL "https://ref.gs1.org/standards/epcis/2.0.0/#QueryTooLargeException"
-#define VAL_MAX 4096 /* a parameter's value, bytes (decoded) */
 #define ALLOW "GET, HEAD, OPTIONS"
-
-struct node_query {
-    ledger_store_t *st;
-    uint8_t self[LEDGER_FEED_LEN];
-    node_query_gate_fn gate; /* who may ask (node_capture_query_gate), or NULL */
-    void *gate_ctx;
-    node_query_feeds_fn feeds; /* who sees the partners' feeds, or NULL: nobody */
-    void *feeds_ctx;
-};
-
-enum {
-    P_TYPE,
-    P_ACTION,
-    P_BIZSTEP,
-    P_DISP,
-    P_RP,
-    P_BL,
-    P_EPC,
-    P_ANY,
-    P_PARENT,
-    P_INPUT,
-    P_OUTPUT,
-    P_CLASS,
-    P_EVID,
-    P_GE_ET,
-    P_LT_ET,
-    P_GE_RT,
-    P_LT_RT,
-    P_ORDER,
-    P_DIR,
-    P_PER,
-    P_TOKEN,
-    NPARAM
-};
 
 static const char *const pname[NPARAM] = {
     "eventType",       "EQ_action",      "EQ_bizStep",   "EQ_disposition", "EQ_readPoint",
@@ -100,37 +65,6 @@ static const struct {
 
 static const char *const event_types[] = {"ObjectEvent", "AggregationEvent", "TransactionEvent",
                                           "TransformationEvent", "AssociationEvent"};
-
-typedef struct set {
-    int active;
-    uint64_t *v;
-    size_t n, cap;
-} set_t;
-
-typedef struct hit {
-    int64_t key;
-    uint64_t lseq;
-} hit_t;
-
-typedef struct q {
-    char val[NPARAM][VAL_MAX];
-    int given[NPARAM];
-    int64_t ge_et, lt_et, ge_rt, lt_rt;
-    int by_record, desc;
-    size_t per_page;
-    int has_token;
-    int64_t tok_key;
-    uint64_t tok_lseq;
-    set_t sets[8];
-    size_t nsets;
-    hit_t *hits;
-    size_t nhits, hcap;
-    int too_large;
-    int all_feeds;             /* 1: partners' feeds too (node_query_set_feeds) */
-    uint64_t after, upto;      /* only lseq in (after, upto]; upto 0: no bound */
-    int64_t init_rt;           /* entries up to init_upto: recordTime >= init_rt */
-    uint64_t init_upto;
-} q_t;
 
 /* ---- small things ------------------------------------------------------- */
 
@@ -244,7 +178,6 @@ static void q_free(q_t *q)
 
 /* Reads the query string qs into q->val; a parameter not in allowed (bit
  * 1 << k) is a 400 saying why_not.  1 when answered (400), 0, <0. */
-#define ALL_PARAMS ((1u << NPARAM) - 1)
 static int read_query_str(const char *qs, unsigned allowed, const char *why_not, q_t *q,
                           node_http_resp_t *resp)
 {
@@ -1025,136 +958,40 @@ int node_query_all_feeds(node_query_t *nq, const node_http_req_t *req)
     return nq->feeds && nq->feeds(nq->feeds_ctx, req) == 1;
 }
 
-/* ---- named queries and subscriptions (node_namedq.h) ------------------------- */
+/* ---- for node_query_named.c (node__query.h) --------------------------------- */
 
-#define STORED_PARAMS (ALL_PARAMS & ~(1u << P_PER) & ~(1u << P_TOKEN))
-
-int node_query_check(node_query_t *nq, const char *params, node_http_resp_t *resp)
-{
-    q_t *q = calloc(1, sizeof *q);
-    int rc;
-    (void)nq;
-    if (!q)
-        return LEDGER_ENOMEM;
-    if (!(rc = read_query_str(params, STORED_PARAMS,
-                              "pages are asked for when the query is run, not stored with it", q,
-                              resp)))
-        rc = check_values(q, resp);
-    q_free(q);
-    free(q);
-    return rc;
-}
-
-int node_query_named(node_query_t *nq, const node_http_req_t *req, const char *params,
+int node__query_read(const char *qs, unsigned allowed, const char *why_not, q_t *q,
                      node_http_resp_t *resp)
 {
-    q_t *q = calloc(1, sizeof *q);
-    int rc;
-    if (!q)
-        return LEDGER_ENOMEM;
-    q->all_feeds = node_query_all_feeds(nq, req);
-    if (!(rc = read_query_str(params, STORED_PARAMS, "not in a stored query", q, resp)) &&
-        !(rc = read_query_str(req->query, (1u << P_PER) | (1u << P_TOKEN),
-                              "the named query sets its filters: only perPage and nextPageToken "
-                              "here",
-                              q, resp)))
-        rc = answer_query(nq, req, q, resp);
+    return read_query_str(qs, allowed, why_not, q, resp);
+}
+
+int node__query_check(q_t *q, node_http_resp_t *resp)
+{
+    return check_values(q, resp);
+}
+
+int node__query_run(node_query_t *nq, q_t *q, node_http_resp_t *resp)
+{
+    return run(nq, q, resp);
+}
+
+int node__query_answer(node_query_t *nq, const node_http_req_t *req, q_t *q, node_http_resp_t *resp)
+{
+    return answer_query(nq, req, q, resp);
+}
+
+json_t *node__query_event(node_query_t *nq, uint64_t lseq)
+{
+    return event_at(nq, lseq);
+}
+
+void node__query_free(q_t *q)
+{
     q_free(q);
-    free(q);
-    return rc;
 }
 
-static int cmp_lseq(const void *a, const void *b)
+void node__query_now(char *out, size_t cap)
 {
-    const hit_t *x = a, *y = b;
-    return x->lseq < y->lseq ? -1 : x->lseq > y->lseq;
-}
-
-int node_query_since(node_query_t *nq, const node_query_since_t *s, uint64_t *after,
-                     json_t **events, ledger_err_t *err)
-{
-    q_t *q = calloc(1, sizeof *q);
-    ledger_store_stats_t stt;
-    node_http_resp_t resp = {0};
-    json_t *list = NULL;
-    int rc;
-    *events = NULL;
-    if (!q)
-        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-    if ((rc = ledger_store_hold(nq->st, err)))
-        goto out;
-    if ((rc = ledger_store_stats(nq->st, &stt, err))) {
-        ledger_store_release(nq->st);
-        goto out;
-    }
-    q->all_feeds = s->all_feeds;
-    q->after = *after;
-    q->upto = stt.entries < *after + NODE_QUERY_WALK_MAX ? stt.entries : *after + NODE_QUERY_WALK_MAX;
-    if (s->upto && s->upto < q->upto)
-        q->upto = s->upto;
-    q->init_rt = s->initial_rt_ms;
-    q->init_upto = s->initial_upto;
-    if (q->upto <= q->after) {
-        ledger_store_release(nq->st);
-        rc = 0;
-        goto out;
-    }
-    rc = read_query_str(s->params, STORED_PARAMS, "not in a stored query", q, &resp);
-    if (rc == 0)
-        rc = check_values(q, &resp);
-    if (rc == 0)
-        rc = run(nq, q, &resp);
-    if (rc == 1) { /* a 400 (the stored query no longer reads) or a 413 */
-        json_t *b = json_loadb((const char *)resp.body.data, resp.body.len, 0, NULL);
-        rc = ledger_err_set(err, LEDGER_EINPUT, "%s",
-                            json_string_value(json_object_get(b, "detail"))
-                                ? json_string_value(json_object_get(b, "detail"))
-                                : "the query cannot be run");
-        json_decref(b);
-    } else if (rc < 0)
-        ledger_err_set(err, rc, "cannot run the query (%d)", rc);
-    if (rc == 0) {
-        size_t n = q->nhits < s->max ? q->nhits : s->max;
-        if (q->nhits)
-            qsort(q->hits, q->nhits, sizeof *q->hits, cmp_lseq);
-        if (!(list = json_array()))
-            rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-        for (size_t i = 0; i < n && rc == 0; i++) {
-            json_t *ev = event_at(nq, q->hits[i].lseq);
-            if (!ev || json_array_append_new(list, ev))
-                rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-        }
-        if (rc == 0)
-            *after = n < q->nhits ? q->hits[n - 1].lseq : q->upto;
-    }
-    ledger_store_release(nq->st);
-out:
-    ledger_buf_free(&resp.head);
-    ledger_buf_free(&resp.body);
-    q_free(q);
-    free(q);
-    if (rc == 0 && list)
-        *events = list;
-    else
-        json_decref(list);
-    return rc;
-}
-
-uint64_t node_query_entries(node_query_t *nq)
-{
-    ledger_store_stats_t stt;
-    ledger_err_t err;
-    return ledger_store_stats(nq->st, &stt, &err) ? 0 : stt.entries;
-}
-
-json_t *node_query_document(const char *query_name, const char *subscription_id, json_t *events)
-{
-    char now[40];
-    json_t *doc;
-    now_text(now, sizeof now);
-    doc = json_pack("{s:[s], s:s, s:s, s:s, s:{s:{s:s, s:s, s:{s:o}}}}", "@context", EPCIS_CONTEXT,
-                    "type", "EPCISQueryDocument", "schemaVersion", "2.0", "creationDate", now,
-                    "epcisBody", "queryResults", "queryName", query_name, "subscriptionID",
-                    subscription_id, "resultsBody", "eventList", events);
-    return doc;
+    now_text(out, cap);
 }

@@ -127,8 +127,8 @@ typedef struct node_query_since {
  * query that no longer reads, or one naming more than NODE_QUERY_WALK_MAX
  * events: err says which), LEDGER_EIO, LEDGER_ENOMEM; on error *after is
  * unchanged and *events NULL. */
-int node_query_since(node_query_t *q, const node_query_since_t *s, uint64_t *after,
-                     json_t **events, ledger_err_t *err);
+int node_query_since(node_query_t *q, const node_query_since_t *s, uint64_t *after, json_t **events,
+                     ledger_err_t *err);
 
 /* The store's last local position now (0 on error): where a new
  * subscription starts. */

@@ -172,8 +172,8 @@ static int send_doc(sub_t *u, json_t *events)
  * 1 when it is not at the store's end yet, 0 when it is, -1 when closed. */
 static int sub_poll(sub_t *u, uint64_t end, uint64_t window)
 {
-    node_query_since_t q = {u->params, u->all_feeds, u->init_rt, u->init_upto,
-                            NODE_SUBS_EVENTS_PER_DOC, 0};
+    node_query_since_t q = {
+        u->params, u->all_feeds, u->init_rt, u->init_upto, NODE_SUBS_EVENTS_PER_DOC, 0};
     ledger_err_t err;
     uint64_t read = 0;
     int rc;
@@ -322,8 +322,8 @@ static int flag(const node_http_req_t *req, const char *name, int *out, node_htt
 int node_subs_start(node_subs_t *s, const node_http_req_t *req, const char *name,
                     const char *params, node_http_resp_t *resp)
 {
-    static const char *const schedule[] = {"second", "minute", "hour", "dayOfMonth", "month",
-                                           "dayOfWeek"};
+    static const char *const schedule[] = {"second",     "minute", "hour",
+                                           "dayOfMonth", "month",  "dayOfWeek"};
     char accept[NODE_WS_ACCEPT_LEN + 1], irt[80] = "", v[64];
     const char *why = NULL;
     int rc = node_ws_handshake(req, accept, &why), stream, rie;
@@ -363,8 +363,8 @@ int node_subs_start(node_subs_t *s, const node_http_req_t *req, const char *name
     if (s->n >= NODE_SUBS_MAX) {
         if ((rc = node_http_resp_header(resp, "Retry-After", "10")))
             return rc;
-        return problem(resp, 503, "ImplementationException",
-                       "%d subscriptions are open already", NODE_SUBS_MAX);
+        return problem(resp, 503, "ImplementationException", "%d subscriptions are open already",
+                       NODE_SUBS_MAX);
     }
     if (!(u = calloc(1, sizeof *u)) || !(u->params = strdup(params))) {
         free(u);

@@ -53,11 +53,11 @@
 #include "node_http.h"
 #include "node_query.h"
 
-#define NODE_SUBS_MAX 64                   /* live subscriptions at once */
-#define NODE_SUBS_QUEUE_MAX (1024 * 1024)  /* unsent bytes before a subscriber is dropped */
-#define NODE_SUBS_EVENTS_PER_DOC 100       /* events per EPCISQueryDocument frame */
-#define NODE_SUBS_WINDOW 20000             /* new local positions looked at per poll */
-#define NODE_SUBS_STALL_MS 10000          /* over a quarter of the queue unsent this long: dropped */
+#define NODE_SUBS_MAX 64                  /* live subscriptions at once */
+#define NODE_SUBS_QUEUE_MAX (1024 * 1024) /* unsent bytes before a subscriber is dropped */
+#define NODE_SUBS_EVENTS_PER_DOC 100      /* events per EPCISQueryDocument frame */
+#define NODE_SUBS_WINDOW 20000            /* new local positions looked at per poll */
+#define NODE_SUBS_STALL_MS 10000 /* over a quarter of the queue unsent this long: dropped */
 #define NODE_SUBS_PING_MS 20000
 #define NODE_SUBS_DEAD_MS 60000
 

@@ -166,8 +166,8 @@ static long frame(node_ws_rx_t *rx, uint8_t *b, size_t n, node_ws_msg_fn fn, voi
     return (long)(hl + 4 + plen);
 }
 
-int node_ws_rx_feed(node_ws_rx_t *rx, const uint8_t *data, size_t len, node_ws_msg_fn fn,
-                    void *ctx, const char **why)
+int node_ws_rx_feed(node_ws_rx_t *rx, const uint8_t *data, size_t len, node_ws_msg_fn fn, void *ctx,
+                    const char **why)
 {
     size_t off = 0;
     int stop = 0;

@@ -67,10 +67,10 @@ typedef int (*node_ws_msg_fn)(void *ctx, int opcode, const uint8_t *data, size_t
 
 /* The parser of one connection's client frames. */
 typedef struct node_ws_rx {
-    ledger_buf_t in;   /* bytes of a frame not yet complete */
-    ledger_buf_t msg;  /* the fragments of a data message so far */
-    int in_msg;        /* a fragmented message is open: its opcode */
-    int failed;        /* a violation was found: nothing more is read */
+    ledger_buf_t in;  /* bytes of a frame not yet complete */
+    ledger_buf_t msg; /* the fragments of a data message so far */
+    int in_msg;       /* a fragmented message is open: its opcode */
+    int failed;       /* a violation was found: nothing more is read */
 } node_ws_rx_t;
 
 /* Feeds data[0..len) of the stream; calls fn for every complete message
@@ -78,8 +78,8 @@ typedef struct node_ws_rx {
  * returned).  0; or when the bytes break a rule above, the status code to
  * close with (1002 or 1009, > 0) and *why what was wrong; from then on
  * every feed returns that code.  LEDGER_ENOMEM. */
-int node_ws_rx_feed(node_ws_rx_t *rx, const uint8_t *data, size_t len, node_ws_msg_fn fn,
-                    void *ctx, const char **why);
+int node_ws_rx_feed(node_ws_rx_t *rx, const uint8_t *data, size_t len, node_ws_msg_fn fn, void *ctx,
+                    const char **why);
 void node_ws_rx_free(node_ws_rx_t *rx);
 
 /* Appends a server frame (FIN, unmasked, §5.2) of opcode with payload

@@ -207,10 +207,9 @@ static void test_since(void **state)
     rec(&f->n, 0, EV, 41, 41, "receiving");
     assert_int_equal(node_query_since(f->q, &s, &after, &ev, &err), 0);
     assert_int_equal(json_array_size(ev), 1);
-    assert_string_equal(json_string_value(json_array_get(json_object_get(json_array_get(ev, 0),
-                                                                         "epcList"),
-                                                         0)),
-                        "urn:epc:id:sgtin:5412345.000012.40");
+    assert_string_equal(
+        json_string_value(json_array_get(json_object_get(json_array_get(ev, 0), "epcList"), 0)),
+        "urn:epc:id:sgtin:5412345.000012.40");
     assert_int_equal(after, 13);
     json_decref(ev);
     /* the window: no position beyond upto */

@@ -34,7 +34,7 @@ static void test_accept(void **state)
     assert_int_equal(node_ws_accept("dGhlIHNhbXBsZSBub25jZQ==", out), 0);
     assert_string_equal(out, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
     assert_int_equal(node_ws_accept("dGhlIHNhbXBsZSBub25jZQ=", out), LEDGER_EINPUT);
-    assert_int_equal(node_ws_accept("c2hvcnQ=", out), LEDGER_EINPUT);          /* 5 bytes */
+    assert_int_equal(node_ws_accept("c2hvcnQ=", out), LEDGER_EINPUT); /* 5 bytes */
     assert_int_equal(node_ws_accept("dGhlIHNhbXBsZSBub25j!Q==", out), LEDGER_EINPUT);
     assert_int_equal(node_ws_accept("", out), LEDGER_EINPUT);
     assert_int_equal(node_ws_accept(NULL, out), LEDGER_EINPUT);
@@ -62,17 +62,33 @@ static int hs(const char *method, const char *const *h, size_t n, const char **w
 static void test_handshake(void **state)
 {
     const char *why = NULL;
-    const char *good[] = {"Upgrade", "WebSocket", "Connection", "keep-alive, Upgrade",
-                          "Sec-WebSocket-Version", "13", "Sec-WebSocket-Key",
+    const char *good[] = {"Upgrade",
+                          "WebSocket",
+                          "Connection",
+                          "keep-alive, Upgrade",
+                          "Sec-WebSocket-Version",
+                          "13",
+                          "Sec-WebSocket-Key",
                           "dGhlIHNhbXBsZSBub25jZQ=="};
-    const char *v8[] = {"upgrade", "websocket", "connection", "upgrade", "sec-websocket-version",
-                        "8", "sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="};
-    const char *noconn[] = {"Upgrade", "websocket", "Connection", "keep-alive",
-                            "Sec-WebSocket-Version", "13", "Sec-WebSocket-Key",
+    const char *v8[] = {"upgrade",
+                        "websocket",
+                        "connection",
+                        "upgrade",
+                        "sec-websocket-version",
+                        "8",
+                        "sec-websocket-key",
+                        "dGhlIHNhbXBsZSBub25jZQ=="};
+    const char *noconn[] = {"Upgrade",
+                            "websocket",
+                            "Connection",
+                            "keep-alive",
+                            "Sec-WebSocket-Version",
+                            "13",
+                            "Sec-WebSocket-Key",
                             "dGhlIHNhbXBsZSBub25jZQ=="};
     const char *h2c[] = {"Upgrade", "h2c", "Connection", "Upgrade"};
-    const char *nokey[] = {"Upgrade", "websocket", "Connection", "Upgrade",
-                           "Sec-WebSocket-Version", "13"};
+    const char *nokey[] = {"Upgrade", "websocket", "Connection", "Upgrade", "Sec-WebSocket-Version",
+                           "13"};
     const char *plain[] = {"Accept", "*/*"};
     (void)state;
     assert_int_equal(hs("GET", good, 4, &why), 0);
@@ -153,7 +169,8 @@ static int feed(const ledger_buf_t *b, size_t chunk, got_t *g, const char **why)
 static void test_frames(void **state)
 {
     /* RFC 6455 §5.7: a single-frame masked text message "Hello" */
-    static const uint8_t hello[] = {0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58};
+    static const uint8_t hello[] = {0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d,
+                                    0x7f, 0x9f, 0x4d, 0x51, 0x58};
     ledger_buf_t b = LEDGER_BUF_INIT;
     const char *why;
     got_t g, first;
@@ -257,7 +274,10 @@ static void test_server_frames(void **state)
     ledger_buf_reset(&b);
     assert_int_equal(node_ws_close_frame(&b, 1009, "frame too big"), 0);
     assert_int_equal(b.len, 2 + 2 + 13);
-    assert_memory_equal(b.data, "\x88\x0f\x03\xf1" "frame too big", 17);
+    assert_memory_equal(b.data,
+                        "\x88\x0f\x03\xf1"
+                        "frame too big",
+                        17);
     ledger_buf_reset(&b);
     memset(p, 'r', 300);
     ((char *)p)[300] = '\0';
@@ -341,9 +361,9 @@ static void test_upgrade(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_accept),         cmocka_unit_test(test_handshake),
-        cmocka_unit_test(test_frames),         cmocka_unit_test(test_violations),
-        cmocka_unit_test(test_server_frames),  cmocka_unit_test(test_upgrade),
+        cmocka_unit_test(test_accept),        cmocka_unit_test(test_handshake),
+        cmocka_unit_test(test_frames),        cmocka_unit_test(test_violations),
+        cmocka_unit_test(test_server_frames), cmocka_unit_test(test_upgrade),
     };
     uv_loop_init(&loop);
     return cmocka_run_group_tests(tests, NULL, NULL);
