@@ -104,6 +104,7 @@ static void refresh_heads(node_t *n)
     for (session_t *s = n->sessions; s; s = s->next)
         if (s->state == SES_READY)
             node_session_pump(s);
+    node_subs_poll(n->subs); /* new entries to the live subscribers */
 }
 
 /* ---- group commit ----------------------------------------------------------- */
@@ -541,6 +542,15 @@ static const char *feed_name(void *ctx, const uint8_t feed[32], char *out, size_
     return out;
 }
 
+/* Who sees the partners' feeds in the query routes: a request with a
+ * token of scope query (node_query_set_feeds). */
+static int query_all_feeds(void *ctx, const node_http_req_t *req)
+{
+    node_t *n = ctx;
+    return node_tokens_check(n->tokens, node_http_header(req, "Authorization"), NODE_SCOPE_QUERY,
+                             NULL) == NODE_AUTH_OK;
+}
+
 /* Starts the HTTP server when an address is given (option, else keten.json). */
 static int start_http(node_t *n, ledger_err_t *err)
 {
@@ -574,8 +584,11 @@ static int start_http(node_t *n, ledger_err_t *err)
         (rc = node_capture_new(n->loop, n->home_path, n->st, n->id, n->tokens,
                                hc.limits.body_max ? hc.limits.body_max : NODE_HTTP_BODY_MAX,
                                on_captured, n, &n->capture, err)) ||
+        (rc = node_subs_new(n->loop, n->query, &n->subs, err)) ||
+        (rc = node_namedq_open(n->home_path, n->query, n->tokens, n->subs, &n->namedq, err)) ||
         (rc = node_http_new(n->loop, &hc.limits, http_log, n, &n->http, err)) ||
         (rc = node_http_route(n->http, node_capture_handle, n->capture, err)) ||
+        (rc = node_http_route(n->http, node_namedq_handle, n->namedq, err)) ||
         (rc = node_http_route(n->http, node_query_handle, n->query, err)) ||
         /* before the resolver: a Digital Link may carry a path before its key */
         (rc = node_http_route(n->http, node_page_handle, n->page, err)) ||
@@ -583,6 +596,7 @@ static int start_http(node_t *n, ledger_err_t *err)
         (rc = node_http_listen(n->http, hc.listen, err)))
         return rc;
     node_query_set_gate(n->query, node_capture_query_gate, n->tokens);
+    node_query_set_feeds(n->query, query_all_feeds, n);
     snprintf(n->http_addr, sizeof n->http_addr, "%s", hc.listen);
     return 0;
 }
@@ -805,6 +819,8 @@ fail:
     uv_run(&loop, UV_RUN_DEFAULT);
 out:
     uv_loop_close(&loop);
+    node_namedq_close(n.namedq);
+    node_subs_free(n.subs); /* after the HTTP server's connections are closed */
     node_resolve_free(n.resolve);
     node_page_free(n.page);
     node_query_free(n.query);

@@ -21,10 +21,12 @@
 #include "node_hs.h"
 #include "node_http.h"
 #include "node_msg.h"
+#include "node_namedq.h"
 #include "node_page.h"
 #include "node_query.h"
 #include "node_resolve.h"
 #include "node_stream.h"
+#include "node_subs.h"
 #include "node_token.h"
 
 #define NODE_QUEUE_MAX (4u * 1024 * 1024) /* bytes queued per connection before pausing */
@@ -183,6 +185,8 @@ struct node {
     node_query_t *query;     /* its EPCIS query routes */
     node_capture_t *capture; /* its EPCIS capture routes and the writer thread */
     node_tokens_t *tokens;   /* the home's bearer tokens (node_token.h) */
+    node_subs_t *subs;       /* live subscriptions (node_subs.h) */
+    node_namedq_t *namedq;   /* named queries (node_namedq.h) */
     char http_addr[NODE_ADDR_MAX];
     uv_signal_t sigint, sigterm;
     uv_timer_t tick;

@@ -43,7 +43,7 @@
 
 #define CLOSE_GRACE_MS 2000
 
-enum { PH_REQUEST, PH_IDLE, PH_CLOSING, PH_WAIT };
+enum { PH_REQUEST, PH_IDLE, PH_CLOSING, PH_WAIT, PH_UPGRADED };
 
 typedef struct route {
     node_http_handler_fn fn;
@@ -97,6 +97,9 @@ struct conn {
     node_http_later_t *later; /* the handle of the answer owed (node_http_defer) */
     int waiting;              /* a handler returned NODE_HTTP_DEFERRED: later is owed */
     int eof;                  /* the client half-closed while an answer was owed */
+
+    const node_http_upgrade_ops_t *up_ops; /* after a 101: who reads and writes */
+    void *up_ctx;
 };
 
 struct node_http_later {
@@ -339,6 +342,8 @@ static void conn_free(conn_t *c)
         c->later->c = NULL;
     if (s->nconns)
         s->nconns--;
+    if (c->up_ops)
+        c->up_ops->closed(c->up_ctx);
     ledger_buf_free(&c->hb);
     ledger_buf_free(&c->body);
     ledger_buf_free(&c->pending);
@@ -381,6 +386,8 @@ static void on_written(uv_write_t *req, int status)
         conn_close(c);
         return;
     }
+    if (c->up_ops && c->up_ops->written && !c->close_after && !c->closing)
+        c->up_ops->written(c->up_ctx, c->queued);
     if (c->paused && !c->waiting && !c->close_after && !c->closing &&
         c->queued <= NODE_HTTP_QUEUE_MAX / 2)
         conn_resume(c);
@@ -644,6 +651,77 @@ void node_http_finish(node_http_later_t *h, node_http_resp_t *r)
     free(h);
 }
 
+/* ---- protocol upgrades ----------------------------------------------------- */
+
+int node_http_resp_upgrade(node_http_resp_t *r, const node_http_upgrade_ops_t *ops, void *ctx)
+{
+    r->status = 101;
+    r->up_ops_ = ops;
+    r->up_ctx_ = ctx;
+    return 0;
+}
+
+/* dispatch's end for a handler that asked for an upgrade (rc its return):
+ * writes the 101 and hands the connection over, or refuses. */
+static int conn_upgrade(conn_t *c, node_http_resp_t *r, int rc)
+{
+    const node_http_upgrade_ops_t *ops = r->up_ops_;
+    void *ctx = r->up_ctx_;
+    int ok =
+        rc == 1 && r->status == 101 && c->parser.upgrade && !c->close_after && !c->srv->closing;
+    ledger_buf_t h = LEDGER_BUF_INIT;
+    if (!ok) {
+        ops->closed(ctx);
+        ledger_buf_reset(&r->head);
+        node_http_resp_problem(r, 400, "this request cannot switch protocols");
+        rc = conn_respond(c, r, 0, 0);
+        conn_finish(c);
+        goto out;
+    }
+    static const char line[] = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n";
+    if ((rc = ledger_buf_append(&h, line, sizeof line - 1)) ||
+        (r->head.len && (rc = ledger_buf_append(&h, r->head.data, r->head.len))) ||
+        (rc = ledger_buf_append(&h, "\r\n", 2)) || (rc = conn_send(c, h.data, h.len, NULL, 0))) {
+        ops->closed(ctx);
+        conn_close(c);
+        goto out;
+    }
+    c->up_ops = ops;
+    c->up_ctx = ctx;
+    c->phase = PH_UPGRADED;
+    ops->opened(ctx, (node_http_stream_t *)c);
+out:
+    ledger_buf_free(&h);
+    ledger_buf_free(&r->head);
+    ledger_buf_free(&r->body);
+    return rc;
+}
+
+int node_http_stream_send(node_http_stream_t *s, const void *p, size_t n)
+{
+    conn_t *c = (conn_t *)s;
+    if (c->close_after || c->closing)
+        return LEDGER_EIO;
+    return conn_send(c, p, n, NULL, 0);
+}
+
+size_t node_http_stream_queued(const node_http_stream_t *s)
+{
+    return ((const conn_t *)s)->queued;
+}
+
+void node_http_stream_close(node_http_stream_t *s)
+{
+    conn_t *c = (conn_t *)s;
+    if (!c->close_after && !c->closing)
+        conn_finish(c);
+}
+
+const char *node_http_stream_peer(const node_http_stream_t *s)
+{
+    return ((const conn_t *)s)->peer;
+}
+
 /* Asks the routes; writes the answer. */
 static int dispatch(conn_t *c)
 {
@@ -701,6 +779,8 @@ static int dispatch(conn_t *c)
     } else if (rc == 0)
         node_http_resp_problem(&r, 404, "no resource at %s", path);
     free(path);
+    if (r.up_ops_)
+        return conn_upgrade(c, &r, rc);
     if (c->parser.upgrade) /* no protocol upgrades: answer, then close */
         keep = 0;
     rc = conn_respond(c, &r, req.head, keep);
@@ -715,7 +795,7 @@ static int on_message_complete(http_parser *p)
 {
     conn_t *c = p->data;
     dispatch(c);
-    if (c->close_after)
+    if (c->close_after || c->up_ops)
         return 0;
     if (c->waiting) { /* nothing more until the answer is given */
         c->phase = PH_WAIT;
@@ -737,6 +817,10 @@ static void conn_feed(conn_t *c, const char *data, size_t len)
     enum http_errno e;
     if (c->closing || c->close_after)
         return;
+    if (c->up_ops) { /* the new protocol's bytes */
+        c->up_ops->data(c->up_ctx, (const uint8_t *)data, len);
+        return;
+    }
     if (c->paused) {
         if (ledger_buf_append(&c->pending, data, len))
             conn_fail(c, 503, "out of memory");
@@ -771,7 +855,9 @@ static void conn_feed(conn_t *c, const char *data, size_t len)
         conn_fail(c, 400, d);
         return;
     }
-    if (c->parser.upgrade)
+    if (c->up_ops && n < len) /* bytes after the request are the new protocol's */
+        c->up_ops->data(c->up_ctx, (const uint8_t *)data + n, len - n);
+    else if (c->parser.upgrade && !c->up_ops)
         conn_finish(c);
 }
 
@@ -885,7 +971,8 @@ static void on_sweep(uv_timer_t *t)
     uint64_t now = now_ms(s);
     for (conn_t *c = s->conns, *next; c; c = next) {
         next = c->next;
-        if (c->closing || c->vout || c->phase == PH_WAIT || now < c->deadline)
+        if (c->closing || c->vout || c->phase == PH_WAIT || c->phase == PH_UPGRADED ||
+            now < c->deadline)
             continue;
         if (c->phase == PH_REQUEST && !c->paused) {
             char d[100];

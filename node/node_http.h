@@ -91,12 +91,17 @@ int node_http_pct_decode(const char *s, size_t n, char *out, size_t cap, unsigne
  * present, 0 when absent or it does not fit. */
 int node_http_query(const node_http_req_t *req, const char *name, char *out, size_t cap);
 
+typedef struct node_http_upgrade_ops node_http_upgrade_ops_t;
+
 /* A response being built by a handler. */
 typedef struct node_http_resp {
     int status;        /* 0 until set */
     ledger_buf_t head; /* extra header lines, each "Name: value\r\n" */
     ledger_buf_t body;
     char ctype[128]; /* Content-Type ("" for none) */
+    /* private: a protocol upgrade (node_http_resp_upgrade) */
+    const node_http_upgrade_ops_t *up_ops_;
+    void *up_ctx_;
 } node_http_resp_t;
 
 /* Adds a header line "name: value" (value printf-style; CR and LF in it
@@ -113,6 +118,48 @@ int node_http_resp_json(node_http_resp_t *r, int status, const char *ctype, cons
  * "title": the status's reason, "status", "detail": printf-style}. */
 int node_http_resp_problem(node_http_resp_t *r, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* ---- protocol upgrades (a WebSocket: node_ws.h, node_subs.h) ------------ */
+
+/* The connection after a 101: the handler's module writes and closes it
+ * through these; node_http keeps owning the socket, counts it against
+ * conn_max and no longer applies the request and idle deadlines to it. */
+typedef struct node_http_stream node_http_stream_t;
+
+struct node_http_upgrade_ops {
+    /* The 101 was written: s is the connection from now on (valid until
+     * closed is called). */
+    void (*opened)(void *ctx, node_http_stream_t *s);
+    /* Bytes the client sent after its request (the new protocol's). */
+    void (*data)(void *ctx, const uint8_t *p, size_t n);
+    /* The connection is gone (either side closed it, or the server is
+     * closing); ctx is not used again.  Called exactly once for every
+     * node_http_resp_upgrade, also when the upgrade did not happen (opened
+     * then never came). */
+    void (*closed)(void *ctx);
+    /* Optional (NULL: not called): a write finished; queued bytes are
+     * still unsent (node_http_stream_queued).  The module may send more. */
+    void (*written)(void *ctx, size_t queued);
+};
+
+/* Makes resp a 101 Switching Protocols that hands the connection to ops
+ * (the handler adds the headers of the new protocol, such as Upgrade and
+ * Sec-WebSocket-Accept; the server adds Connection: Upgrade).  It happens
+ * only when the request asked for an upgrade (Connection: Upgrade and
+ * Upgrade) and is the last one the client sent; else the client gets a 400
+ * and closed is called.  0 (ops->closed will be called). */
+int node_http_resp_upgrade(node_http_resp_t *r, const node_http_upgrade_ops_t *ops, void *ctx);
+/* Writes p[0..n) (copied).  0, LEDGER_ENOMEM, LEDGER_EIO (the connection
+ * is being closed: nothing is written). */
+int node_http_stream_send(node_http_stream_t *s, const void *p, size_t n);
+/* Bytes handed over by node_http_stream_send and not yet written to the
+ * socket (a client that does not read makes this grow). */
+size_t node_http_stream_queued(const node_http_stream_t *s);
+/* Closes: what was sent goes out first (FIN after it, at most 2 s), then
+ * ops->closed.  Reading stops at once. */
+void node_http_stream_close(node_http_stream_t *s);
+/* "ip:port" of the client. */
+const char *node_http_stream_peer(const node_http_stream_t *s);
 
 /* The reason phrase of status ("Not Found"; "Unknown" for others). */
 const char *node_http_reason(int status);

@@ -29,44 +29,11 @@
 #include "ledger_cbv.h"
 #include "ledger_epcis.h"
 #include "ledger_replica.h"
+#include "node__query.h"
 
-#define EPCIS_CONTEXT "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 #define QPE "https://ref.gs1.org/standards/epcis/2.0.0/#QueryParameterException"
 #define QTL "https://ref.gs1.org/standards/epcis/2.0.0/#QueryTooLargeException"
-#define VAL_MAX 4096 /* a parameter's value, bytes (decoded) */
 #define ALLOW "GET, HEAD, OPTIONS"
-
-struct node_query {
-    ledger_store_t *st;
-    uint8_t self[LEDGER_FEED_LEN];
-    node_query_gate_fn gate; /* who may ask (node_capture_query_gate), or NULL */
-    void *gate_ctx;
-};
-
-enum {
-    P_TYPE,
-    P_ACTION,
-    P_BIZSTEP,
-    P_DISP,
-    P_RP,
-    P_BL,
-    P_EPC,
-    P_ANY,
-    P_PARENT,
-    P_INPUT,
-    P_OUTPUT,
-    P_CLASS,
-    P_EVID,
-    P_GE_ET,
-    P_LT_ET,
-    P_GE_RT,
-    P_LT_RT,
-    P_ORDER,
-    P_DIR,
-    P_PER,
-    P_TOKEN,
-    NPARAM
-};
 
 static const char *const pname[NPARAM] = {
     "eventType",       "EQ_action",      "EQ_bizStep",   "EQ_disposition", "EQ_readPoint",
@@ -98,33 +65,6 @@ static const struct {
 
 static const char *const event_types[] = {"ObjectEvent", "AggregationEvent", "TransactionEvent",
                                           "TransformationEvent", "AssociationEvent"};
-
-typedef struct set {
-    int active;
-    uint64_t *v;
-    size_t n, cap;
-} set_t;
-
-typedef struct hit {
-    int64_t key;
-    uint64_t lseq;
-} hit_t;
-
-typedef struct q {
-    char val[NPARAM][VAL_MAX];
-    int given[NPARAM];
-    int64_t ge_et, lt_et, ge_rt, lt_rt;
-    int by_record, desc;
-    size_t per_page;
-    int has_token;
-    int64_t tok_key;
-    uint64_t tok_lseq;
-    set_t sets[8];
-    size_t nsets;
-    hit_t *hits;
-    size_t nhits, hcap;
-    int too_large;
-} q_t;
 
 /* ---- small things ------------------------------------------------------- */
 
@@ -236,10 +176,12 @@ static void q_free(q_t *q)
 
 /* ---- reading the parameters --------------------------------------------- */
 
-/* Reads req->query into q->val.  1 when answered (400), 0, <0. */
-static int read_query(const node_http_req_t *req, q_t *q, node_http_resp_t *resp)
+/* Reads the query string qs into q->val; a parameter not in allowed (bit
+ * 1 << k) is a 400 saying why_not.  1 when answered (400), 0, <0. */
+static int read_query_str(const char *qs, unsigned allowed, const char *why_not, q_t *q,
+                          node_http_resp_t *resp)
 {
-    const char *p = req->query;
+    const char *p = qs;
     while (*p) {
         size_t n = strcspn(p, "&"), nl = strcspn(p, "=&");
         char name[64];
@@ -258,6 +200,8 @@ static int read_query(const node_http_req_t *req, q_t *q, node_http_resp_t *resp
                              "%s%s: not a query parameter this node knows (docs/http.md lists "
                              "them)",
                              "");
+        if (!(allowed & (1u << k)))
+            return bad_param(resp, name, "%s: %s", why_not);
         if (q->given[k])
             return bad_param(resp, name, "%s: given twice%s", "");
         if (nl == n ||
@@ -273,6 +217,11 @@ static int read_query(const node_http_req_t *req, q_t *q, node_http_resp_t *resp
             p++;
     }
     return 0;
+}
+
+static int read_query(const node_http_req_t *req, q_t *q, node_http_resp_t *resp)
+{
+    return read_query_str(req->query, ALL_PARAMS, "", q, resp);
 }
 
 static int read_time(q_t *q, int k, int64_t *ms, node_http_resp_t *resp)
@@ -515,7 +464,9 @@ static int card_ok(node_query_t *nq, q_t *q, const ledger_card_t *c)
 {
     ledger_err_t err;
     int rc;
-    if (c->error_declaration || memcmp(c->feed, nq->self, LEDGER_FEED_LEN))
+    if (c->error_declaration || (!q->all_feeds && memcmp(c->feed, nq->self, LEDGER_FEED_LEN)))
+        return 0;
+    if (c->lseq <= q->init_upto && (int64_t)c->record_time_ms < q->init_rt)
         return 0;
     if (q->given[P_TYPE] && !in_list(q->val[P_TYPE], c->type, 0))
         return 0;
@@ -539,6 +490,8 @@ static int consider(node_query_t *nq, q_t *q, uint64_t lseq, const set_t *cand)
     ledger_card_t c;
     ledger_err_t err;
     int rc;
+    if (lseq <= q->after || (q->upto && lseq > q->upto))
+        return 0;
     for (size_t i = 0; i < q->nsets; i++)
         if (&q->sets[i] != cand && !set_has(&q->sets[i], lseq))
             return 0;
@@ -603,13 +556,14 @@ static int run(node_query_t *nq, q_t *q, node_http_resp_t *resp)
     } else {
         ledger_store_stats_t stt;
         if ((rc = ledger_store_stats(nq->st, &stt, &err)) == 0) {
-            if (stt.entries > NODE_QUERY_WALK_MAX) {
+            uint64_t last = q->upto && q->upto < stt.entries ? q->upto : stt.entries;
+            if (last - (q->after < last ? q->after : last) > NODE_QUERY_WALK_MAX) {
                 ledger_store_release(nq->st);
                 return problem(resp, 413, QTL,
                                "the store holds more than 20000 entries: narrow the query by "
                                "an identifier, a location or an eventID");
             }
-            for (uint64_t l = 1; l <= stt.entries && rc == 0; l++)
+            for (uint64_t l = q->after + 1; l <= last && rc == 0; l++)
                 rc = consider(nq, q, l, NULL);
         }
     }
@@ -724,7 +678,7 @@ out:
     return rc < 0 ? rc : 1;
 }
 
-static int answer_event(node_query_t *nq, const char *raw, node_http_resp_t *resp)
+static int answer_event(node_query_t *nq, const char *raw, int all, node_http_resp_t *resp)
 {
     char id[VAL_MAX], full[VAL_MAX + 40];
     uint64_t l[64];
@@ -747,6 +701,7 @@ static int answer_event(node_query_t *nq, const char *raw, node_http_resp_t *res
             return LEDGER_ENOMEM;
         q->ge_et = q->ge_rt = INT64_MIN;
         q->lt_et = q->lt_rt = INT64_MAX;
+        q->all_feeds = all;
         rc = ledger_store_card(nq->st, l[i], &c, &err);
         if (rc == 0) {
             rc = card_ok(nq, q, &c);
@@ -768,7 +723,8 @@ static int answer_event(node_query_t *nq, const char *raw, node_http_resp_t *res
     }
     {
         char d[600];
-        snprintf(d, sizeof d, "no event %.400s that this node shows (its own events only)", full);
+        snprintf(d, sizeof d, "no event %.400s that this node shows%s", full,
+                 all ? "" : " (its own events only)");
         json_t *o = json_pack("{s:s, s:s, s:i, s:s}", "type",
                               "https://ref.gs1.org/standards/epcis/2.0.0/#NoSuchResourceException",
                               "title", "NoSuchResourceException", "status", 404, "detail", d);
@@ -793,7 +749,7 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static int answer_discovery(node_query_t *nq, int which, node_http_resp_t *resp)
+static int answer_discovery(node_query_t *nq, int which, int all, node_http_resp_t *resp)
 {
     ledger_store_stats_t stt;
     ledger_err_t err;
@@ -805,6 +761,7 @@ static int answer_discovery(node_query_t *nq, int which, node_http_resp_t *resp)
         goto out;
     q->ge_et = q->ge_rt = INT64_MIN;
     q->lt_et = q->lt_rt = INT64_MAX;
+    q->all_feeds = all;
     if ((rc = ledger_store_stats(nq->st, &stt, &err)))
         goto out;
     if (stt.entries > NODE_QUERY_WALK_MAX) {
@@ -925,9 +882,9 @@ int node_query_handle(void *ctx, const node_http_req_t *req, node_http_resp_t *r
     if (nq->gate && (rc = nq->gate(nq->gate_ctx, req, resp)))
         return rc;
     if (route == 2)
-        return answer_event(nq, rest, resp);
+        return answer_event(nq, rest, node_query_all_feeds(nq, req), resp);
     if (route == 5)
-        return answer_discovery(nq, res, resp);
+        return answer_discovery(nq, res, node_query_all_feeds(nq, req), resp);
     if (route == 4) {
         json_t *o = json_pack("[s,s,s,s,s]", event_types[0], event_types[1], event_types[2],
                               event_types[3], event_types[4]);
@@ -939,6 +896,7 @@ int node_query_handle(void *ctx, const node_http_req_t *req, node_http_resp_t *r
     }
     if (!(q = calloc(1, sizeof *q))) /* about 90 KB: not on the loop's stack */
         return LEDGER_ENOMEM;
+    q->all_feeds = node_query_all_feeds(nq, req);
     if ((rc = read_query(req, q, resp)))
         goto out;
     if (route == 3) {
@@ -982,4 +940,58 @@ void node_query_set_gate(node_query_t *q, node_query_gate_fn fn, void *ctx)
 void node_query_free(node_query_t *q)
 {
     free(q);
+}
+
+void node_query_set_feeds(node_query_t *q, node_query_feeds_fn fn, void *ctx)
+{
+    q->feeds = fn;
+    q->feeds_ctx = ctx;
+}
+
+int node_query_gate_check(node_query_t *nq, const node_http_req_t *req, node_http_resp_t *resp)
+{
+    return nq->gate ? nq->gate(nq->gate_ctx, req, resp) : 0;
+}
+
+int node_query_all_feeds(node_query_t *nq, const node_http_req_t *req)
+{
+    return nq->feeds && nq->feeds(nq->feeds_ctx, req) == 1;
+}
+
+/* ---- for node_query_named.c (node__query.h) --------------------------------- */
+
+int node__query_read(const char *qs, unsigned allowed, const char *why_not, q_t *q,
+                     node_http_resp_t *resp)
+{
+    return read_query_str(qs, allowed, why_not, q, resp);
+}
+
+int node__query_check(q_t *q, node_http_resp_t *resp)
+{
+    return check_values(q, resp);
+}
+
+int node__query_run(node_query_t *nq, q_t *q, node_http_resp_t *resp)
+{
+    return run(nq, q, resp);
+}
+
+int node__query_answer(node_query_t *nq, const node_http_req_t *req, q_t *q, node_http_resp_t *resp)
+{
+    return answer_query(nq, req, q, resp);
+}
+
+json_t *node__query_event(node_query_t *nq, uint64_t lseq)
+{
+    return event_at(nq, lseq);
+}
+
+void node__query_free(q_t *q)
+{
+    q_free(q);
+}
+
+void node__query_now(char *out, size_t cap)
+{
+    now_text(out, cap);
 }

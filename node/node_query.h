@@ -46,7 +46,8 @@
  *
  * What is shown: as the resolver, the node's own events only, never one it
  * recorded private, never a sealed entry, not the errorDeclaration
- * restatements.
+ * restatements; to a request that node_query_set_feeds's fn allows, the
+ * partners' events too (under the same rules).
  *
  * Bounds (nothing slow on the loop): the candidate events of a request are
  * read from the narrowest index a parameter gives (identifier, location,
@@ -79,6 +80,64 @@ void node_query_free(node_query_t *q);
  * NULL (the default): everyone.  The node sets node_capture_query_gate. */
 typedef int (*node_query_gate_fn)(void *ctx, const node_http_req_t *req, node_http_resp_t *resp);
 void node_query_set_gate(node_query_t *q, node_query_gate_fn fn, void *ctx);
+
+/* Who sees the partners' feeds: fn returns 1 when the request may see
+ * every feed the node holds (its own and its partners', never its own
+ * private entries, never a sealed entry's payload), else only the node's
+ * own events.  NULL (the default): own events only for everyone.  The
+ * node's says 1 for a request that carries a token of scope query
+ * (docs/http.md, "What the query routes show"). */
+typedef int (*node_query_feeds_fn)(void *ctx, const node_http_req_t *req);
+void node_query_set_feeds(node_query_t *q, node_query_feeds_fn fn, void *ctx);
+/* Runs the gate of node_query_set_gate for req (the named queries' read
+ * routes use it): 1 when it answered (a refusal), 0 to go on, <0. */
+int node_query_gate_check(node_query_t *q, const node_http_req_t *req, node_http_resp_t *resp);
+/* 1 when req may see every feed (the fn above), else 0. */
+int node_query_all_feeds(node_query_t *q, const node_http_req_t *req);
+
+/* ---- for named queries and subscriptions (node_namedq.h) ---------------- */
+
+/* Checks params, a query string of /events's parameters without perPage
+ * and nextPageToken ("EQ_bizStep=shipping&MATCH_epc=..."), as GET /events
+ * would.  0 when it reads; 1 when not, with a 400 QueryParameterException
+ * naming the parameter in resp; <0 (LEDGER_ENOMEM). */
+int node_query_check(node_query_t *q, const char *params, node_http_resp_t *resp);
+
+/* Answers GET /queries/{name}/events: the events of the stored params as
+ * GET /events answers them; req's own query may carry only perPage and
+ * nextPageToken (else 400).  1 (answered), or <0. */
+int node_query_named(node_query_t *q, const node_http_req_t *req, const char *params,
+                     node_http_resp_t *resp);
+
+/* One run of a subscription (node_query_since). */
+typedef struct node_query_since {
+    const char *params;    /* the stored query (as node_query_check accepts) */
+    int all_feeds;         /* 1: partners' feeds too */
+    int64_t initial_rt_ms; /* entries at local positions <= initial_upto must have */
+    uint64_t initial_upto; /* a recordTime >= initial_rt_ms (initialRecordTime) */
+    size_t max;            /* events at most */
+    uint64_t upto;         /* look at no position beyond it (0: no bound) */
+} node_query_since_t;
+
+/* The events of s->params that reached the store after local position
+ * *after, oldest first (local order), at most s->max and from at most
+ * NODE_QUERY_WALK_MAX positions: *events a new JSON array of JSON-LD
+ * events, *after moved to the last position looked at (call again while
+ * it moves).  0; LEDGER_EINPUT when the query cannot be run (a stored
+ * query that no longer reads, or one naming more than NODE_QUERY_WALK_MAX
+ * events: err says which), LEDGER_EIO, LEDGER_ENOMEM; on error *after is
+ * unchanged and *events NULL. */
+int node_query_since(node_query_t *q, const node_query_since_t *s, uint64_t *after, json_t **events,
+                     ledger_err_t *err);
+
+/* The store's last local position now (0 on error): where a new
+ * subscription starts. */
+uint64_t node_query_entries(node_query_t *q);
+
+/* An EPCISQueryDocument of events (a JSON array, stolen) for a
+ * subscription: queryResults with queryName and subscriptionID.  A new
+ * reference, or NULL (out of memory). */
+json_t *node_query_document(const char *query_name, const char *subscription_id, json_t *events);
 
 /* Adds the headers of the EPCIS 2.0 REST binding every answer carries
  * (GS1-EPCIS-Version, GS1-CBV-Version, GS1-EPCIS-Min/-Max,
