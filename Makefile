@@ -24,7 +24,7 @@ PKGS     = libsodium libcrypto lmdb jansson libcbor libuv libnfc libqrencode zba
 DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev libsodium-dev liblmdb-dev libjansson-dev \
            libcbor-dev libcmocka-dev lmdb-utils python3 time openssl libssl-dev \
            libuv1-dev libnfc-dev libnfc-bin libqrencode-dev libzbar-dev zbar-tools libpng-dev libjpeg-dev graphviz \
-           golang-go golang-golang-x-mod-dev libhttp-parser-dev curl python3-jsonschema nodejs chromium
+           golang-go golang-golang-x-mod-dev libhttp-parser-dev curl python3-jsonschema nodejs chromium nginx
 # what `make bench` needs besides (bench/http.sh: wrk, and h2load of nghttp2-client)
 BENCH_DEB_PKGS = wrk nghttp2-client
 
