@@ -546,7 +546,9 @@ static int start_http(node_t *n, ledger_err_t *err)
 {
     node_http_conf_t hc;
     node_resolve_conf_t rc_conf;
-    node_page_conf_t pc = {n->id, feed_name, n};
+    node_page_conf_t pc = {n->id, feed_name, n, NULL, 0};
+    uint8_t pubfeeds[NODE_PUBLIC_MAX * 2 + 1][32];
+    size_t npub = 0;
     int rc;
     if ((rc = node_http_conf_load(n->home_path, &hc, err)))
         return rc;
@@ -567,6 +569,13 @@ static int start_http(node_t *n, ledger_err_t *err)
     rc_conf.base_url = hc.base_url;
     rc_conf.listen = hc.listen;
     rc_conf.name = n->name;
+    if ((rc = node_public_feeds(&hc.pub, &n->peers, ledger_store_self(n->st), pubfeeds,
+                                NODE_PUBLIC_MAX * 2 + 1, &npub, err)))
+        return rc;
+    rc_conf.public_feeds = (const uint8_t(*)[32])pubfeeds;
+    rc_conf.npublic = npub;
+    pc.public_feeds = (const uint8_t(*)[32])pubfeeds;
+    pc.npublic = npub;
     if ((rc = node_resolve_new(n->st, &rc_conf, &n->resolve, err)) ||
         (rc = node_page_new(n->st, &pc, &n->page, err)) ||
         (rc = node_query_new(n->st, &n->query, err)) ||
