@@ -541,6 +541,20 @@ static const char *feed_name(void *ctx, const uint8_t feed[32], char *out, size_
     return out;
 }
 
+/* Adds the route fn, wrapped in CORS (n->cors[slot]) when keten.json lists
+ * origins. */
+static int cors_route(node_t *n, const node_http_conf_t *hc, int slot, node_http_handler_fn fn,
+                      void *ctx, ledger_err_t *err)
+{
+    int rc;
+    if (!hc->ncors)
+        return node_http_route(n->http, fn, ctx, err);
+    if ((rc = node_cors_new((const char(*)[NODE_CORS_ORIGIN_MAX])hc->cors, hc->ncors, fn, ctx,
+                            "GET, HEAD, OPTIONS", &n->cors[slot], err)))
+        return rc;
+    return node_http_route(n->http, node_cors_handle, n->cors[slot], err);
+}
+
 /* Starts the HTTP server when an address is given (option, else keten.json). */
 static int start_http(node_t *n, ledger_err_t *err)
 {
@@ -585,10 +599,10 @@ static int start_http(node_t *n, ledger_err_t *err)
                                on_captured, n, &n->capture, err)) ||
         (rc = node_http_new(n->loop, &hc.limits, http_log, n, &n->http, err)) ||
         (rc = node_http_route(n->http, node_capture_handle, n->capture, err)) ||
-        (rc = node_http_route(n->http, node_query_handle, n->query, err)) ||
+        (rc = cors_route(n, &hc, 0, node_query_handle, n->query, err)) ||
         /* before the resolver: a Digital Link may carry a path before its key */
-        (rc = node_http_route(n->http, node_page_handle, n->page, err)) ||
-        (rc = node_http_route(n->http, node_resolve_handle, n->resolve, err)) ||
+        (rc = cors_route(n, &hc, 1, node_page_handle, n->page, err)) ||
+        (rc = cors_route(n, &hc, 2, node_resolve_handle, n->resolve, err)) ||
         (rc = node_http_listen(n->http, hc.listen, err)))
         return rc;
     node_query_set_gate(n->query, node_capture_query_gate, n->tokens);
@@ -817,6 +831,8 @@ out:
     node_resolve_free(n.resolve);
     node_page_free(n.page);
     node_query_free(n.query);
+    for (size_t i = 0; i < sizeof n.cors / sizeof n.cors[0]; i++)
+        node_cors_free(n.cors[i]);
     node_tokens_close(n.tokens);
     if (n.ingest)
         ledger_ingest_abort(n.ingest);

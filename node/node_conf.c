@@ -577,6 +577,32 @@ static int conf_public(json_t *h, node_public_conf_t *pub, ledger_err_t *err)
     return 0;
 }
 
+/* "cors" of "http": a list of origins. */
+static int conf_cors(json_t *h, node_http_conf_t *out, ledger_err_t *err)
+{
+    json_t *c = json_object_get(h, "cors"), *v;
+    size_t i;
+    if (!c || json_is_null(c))
+        return 0;
+    if (!json_is_array(c) || json_array_size(c) > NODE_CORS_MAX)
+        return ledger_err_set(err, LEDGER_EINPUT,
+                              "keten.json: http.cors must be a list of at most %d origins, e.g. "
+                              "[\"https://shop.example.com\"]",
+                              NODE_CORS_MAX);
+    json_array_foreach(c, i, v)
+    {
+        const char *o = json_string_value(v);
+        if (!o || !node_cors_origin_ok(o))
+            return ledger_err_set(
+                err, LEDGER_EINPUT,
+                "keten.json: http.cors[%zu]: an origin is \"https://host[:port]\" "
+                "(no path, no trailing /) or \"*\"",
+                i);
+        snprintf(out->cors[out->ncors++], sizeof out->cors[0], "%s", o);
+    }
+    return 0;
+}
+
 static int feeds_add(uint8_t (*out)[32], size_t cap, size_t *n, const uint8_t feed[32],
                      ledger_err_t *err)
 {
@@ -662,7 +688,7 @@ int node_http_conf_load(const char *home, node_http_conf_t *out, ledger_err_t *e
         (rc = conf_uint(h, "requestTimeoutMs", 3600000, &v[2], err)) ||
         (rc = conf_uint(h, "idleTimeoutMs", 3600000, &v[3], err)) ||
         (rc = conf_uint(h, "maxConnections", 1000000, &v[4], err)) ||
-        (rc = conf_public(h, &out->pub, err)))
+        (rc = conf_public(h, &out->pub, err)) || (rc = conf_cors(h, out, err)))
         goto out;
     out->limits.header_max = (size_t)v[0];
     out->limits.body_max = (size_t)v[1];

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "ledger_error.h"
+#include "node_cors.h"
 #include "node_http.h"
 
 #define NODE_ADDR_MAX 300
@@ -89,7 +90,8 @@ int node_addr_split(const char *addr, char *host, size_t hostlen, int *port, led
  *     "baseUrl": "https://example.com", "maxHeaderBytes": 16384,
  *     "maxBodyBytes": 1048576, "requestTimeoutMs": 10000,
  *     "idleTimeoutMs": 30000, "maxConnections": 512,
- *     "public": {"feeds": ["<64 hex>"], "partners": ["Verwerker"]}}
+ *     "public": {"feeds": ["<64 hex>"], "partners": ["Verwerker"]},
+ *     "cors": ["https://shop.example.com"]}
  * (every member optional; 0 / absent = the node_http.h default). */
 #define NODE_PUBLIC_MAX 64 /* feeds and partners in "public", each at most */
 
@@ -110,6 +112,10 @@ typedef struct node_http_conf {
     char base_url[300];         /* "" or "https://example.com" */
     node_http_limits_t limits;
     node_public_conf_t pub; /* "public": none by default (own events only) */
+    /* "cors": ["https://shop.example.com", ...]: origins whose scripts may
+     * read the public and query routes (node_cors.h); none by default */
+    char cors[NODE_CORS_MAX][NODE_CORS_ORIGIN_MAX];
+    size_t ncors;
 } node_http_conf_t;
 
 /* Loads the "http" member of <home>/keten.json into *out (zeroed when there

@@ -158,10 +158,9 @@ int node_page_bundle(node_page_t *p, const ledger_key_t *key, ledger_buf_t *out,
         own += !steps[i].seal;
     }
     if (!own) {
-        rc = ledger_err_set(err, LEDGER_ENOTFOUND,
-                            "this node has no events of it that it shows (%s)",
-                            p->npub ? "its own events and its public partners'"
-                                    : "its own events only");
+        rc = ledger_err_set(
+            err, LEDGER_ENOTFOUND, "this node has no events of it that it shows (%s)",
+            p->npub ? "its own events and its public partners'" : "its own events only");
         goto out;
     }
     if (!(parts = calloc(nsteps + 1, sizeof *parts)) ||

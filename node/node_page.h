@@ -14,8 +14,9 @@
  *            the node's own feed and of the public feeds (conf->public_feeds)
  *            disclosed: other partners' steps and private entries appear
  *            sealed, no sealed payload is ever sent.  404 when the node
- *            holds no event of the item, or none of those feeds'.  Server-Timing: bundle;dur=<ms> says how long
- *            the bundle took to make.
+ *            holds no event of the item, or none of those feeds'.
+ *            Server-Timing: bundle;dur=<ms> says how long the bundle took
+ *            to make.
  *   GET|HEAD /_keten/ (or /_keten/verify)  the same page without an item:
  *            a buyer opens or drops a bundle file onto it.
  *   GET|HEAD /_keten/{file}  the page's files (page.css, page.js,

@@ -301,11 +301,9 @@ static int item_trace(node_resolve_t *r, item_t *it, node_http_resp_t *resp)
             it->shown[it->nshown++] = i;
     }
     if (it->nshown == 0) {
-        rc = node_http_resp_problem(resp, 404,
-                                    "%s: this node has no events of it that it shows (%s)",
-                                    it->path,
-                                    r->npub ? "its own events and its public partners'"
-                                            : "its own events only");
+        rc = node_http_resp_problem(
+            resp, 404, "%s: this node has no events of it that it shows (%s)", it->path,
+            r->npub ? "its own events and its public partners'" : "its own events only");
         return rc ? rc : 1;
     }
     return 0;
@@ -366,14 +364,13 @@ static int answer_events(node_resolve_t *r, const node_http_req_t *req, item_t *
         goto out;
     root_of(r, req, root, sizeof root);
     if (!(events = json_array()) ||
-        !(o = json_pack("{s:s, s:s, s:s+, s:{s:s, s:s}, s:s, s:b, s:o}", "schema",
-                        "keten.resolve.events/1", "identifier", it.key.text, "digitalLink", root,
-                        it.path, "node", "name", r->name, "id",
-                        ledger_hex(r->self, LEDGER_FEED_LEN, hex), "shown", shown_rule(r),
-                        "truncated",
-                        (it.trace && ledger_trace_truncated(it.trace)) ||
-                            it.nshown > NODE_RESOLVE_EVENTS_MAX || it.loc_more,
-                        "events", events))) {
+        !(o = json_pack(
+              "{s:s, s:s, s:s+, s:{s:s, s:s}, s:s, s:b, s:o}", "schema", "keten.resolve.events/1",
+              "identifier", it.key.text, "digitalLink", root, it.path, "node", "name", r->name,
+              "id", ledger_hex(r->self, LEDGER_FEED_LEN, hex), "shown", shown_rule(r), "truncated",
+              (it.trace && ledger_trace_truncated(it.trace)) ||
+                  it.nshown > NODE_RESOLVE_EVENTS_MAX || it.loc_more,
+              "events", events))) {
         rc = LEDGER_ENOMEM;
         goto out;
     }
