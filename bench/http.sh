@@ -14,7 +14,8 @@
 #      demo chain (demo/meat-chain.jsonld) and an item of the N-event store;
 #   4. 5,000 idle keep-alive connections (maxConnections 6000, ulimit -n
 #      20000): the node's RSS before and with them;
-#   5. a slowloris client, a 2 GB body, 64 KB of headers and garbage bytes,
+#   5. a slowloris client, a 2 GB body (Content-Length, and chunked), 64 KB
+#      of headers and garbage bytes,
 #      at once, while a partner node records and replicates an event every
 #      0.2 s and another client asks every 50 ms: what each got, and both.
 #
@@ -147,14 +148,15 @@ pseq0=$(own_seq "$P" "$pid_p")
     sleep 0.2
 done) &
 rec=$!
+apids=()
 $clients probe "$sport" /01/05412345000129/21/P1001?linkType=linkset 15 >"$work/probe" &
 probe=$!
-for kind in slowloris body2g headers64k garbage; do
+for kind in slowloris body2g body2g-chunked headers64k garbage; do
     $clients attack "$sport" "$kind" >"$work/attack-$kind" 2>&1 &
-    eval "a_$kind=$!"
+    apids+=($!)
 done
-wait "$a_slowloris" "$a_body2g" "$a_headers64k" "$a_garbage" "$probe" "$rec" || true
-for kind in slowloris body2g headers64k garbage; do printf '  %s\n' "$(cat "$work/attack-$kind")"; done
+wait "${apids[@]}" "$probe" "$rec" || true
+for kind in slowloris body2g body2g-chunked headers64k garbage; do printf '  %s\n' "$(cat "$work/attack-$kind")"; done
 printf '  meanwhile %s\n' "$(cat "$work/probe")"
 pseq=$(own_seq "$P" "$pid_p")
 for _ in $(seq 1 50); do

@@ -10,7 +10,7 @@ are not: raw sockets on 127.0.0.1, each printing one line of figures.
                                           the node's RSS before, with them, and
                                           whether a new client is answered
   http_clients.py attack PORT KIND        one hostile client: slowloris, body2g,
-                                          headers64k, garbage; prints what the
+                                          body2g-chunked, headers64k, garbage; prints what the
                                           node answered (status line or "closed")
                                           and how long it took
   http_clients.py probe PORT PATH SECONDS a well-behaved client meanwhile: one
@@ -154,6 +154,26 @@ def attack(port, kind):
             try:
                 s.sendall(chunk)
                 sent += len(chunk)
+            except OSError:
+                break
+            try:
+                d = s.recv(65536)
+                status = d.split(b"\r\n")[0].decode() if d else "closed"
+                break
+            except socket.timeout:
+                pass
+        if status is None:
+            status = read_response(s, 2.0)
+    elif kind == "body2g-chunked":  # no Content-Length: the limit must hold as chunks come
+        s.sendall(b"POST /capture HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/ld+json"
+                  b"\r\nTransfer-Encoding: chunked\r\n\r\n")
+        s.settimeout(0.2)
+        chunk = b"10000\r\n" + b"\0" * 65536 + b"\r\n"
+        status = None
+        while sent < 2147483648 and time.time() - t0 < 30:
+            try:
+                s.sendall(chunk)
+                sent += 65536
             except OSError:
                 break
             try:
