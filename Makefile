@@ -24,9 +24,11 @@ PKGS     = libsodium libcrypto libzstd lmdb jansson libcbor libuv libnfc libqren
 DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev libsodium-dev liblmdb-dev libjansson-dev \
            libcbor-dev libcmocka-dev libzstd-dev lmdb-utils python3 time openssl libssl-dev \
            libuv1-dev libnfc-dev libnfc-bin libqrencode-dev libzbar-dev zbar-tools libpng-dev libjpeg-dev graphviz \
-           golang-go golang-golang-x-mod-dev libhttp-parser-dev curl python3-jsonschema nodejs chromium
+           golang-go golang-golang-x-mod-dev libhttp-parser-dev curl python3-jsonschema nodejs chromium nginx
 # npm too (tests/browser, tests/epcis2js): check-deps installs Debian's npm unless an npm
 # is there already (NodeSource's nodejs carries its own and conflicts with Debian's npm).
+# what `make bench` needs besides (bench/http.sh: wrk, and h2load of nghttp2-client)
+BENCH_DEB_PKGS = wrk nghttp2-client
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -52,7 +54,7 @@ TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 LIB      := $(BUILD)/libketen.a
 PROG     := $(BUILD)/keten
 
-.PHONY: all check-layers test unit asan fuzz fuzz-build bench demo deps install clean format check-deps
+.PHONY: all check-layers test unit asan fuzz fuzz-build bench demo deps install clean format check-deps check-bench-deps
 
 all: $(PROG) $(LIB)
 
@@ -170,13 +172,16 @@ fuzz: fuzz-build
 		grep -E '^Done [0-9]+ runs' build/fuzz/$$name.log | tail -1; \
 	done
 
-bench: all $(BENCH_BIN)
+bench: check-bench-deps all $(BENCH_BIN)
 	bench/run.sh $(BUILD)
 
 # README command 1.  Installs what is missing, builds, runs the main job.
 demo: check-deps
 	$(MAKE) all
 	demo/demo.sh $(BUILD)/keten
+
+check-bench-deps:
+	@$(MAKE) --no-print-directory check-deps DEB_PKGS="$(BENCH_DEB_PKGS)"
 
 check-deps:
 	@missing=""; for p in $(DEB_PKGS); do \

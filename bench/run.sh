@@ -20,3 +20,5 @@ bench/import.sh "$build/keten" "$n"
 bench/replicate.sh "$build/keten" "$n"
 # trace and recall (issue 5): a chain-shaped ledger over 5 partner feeds; BENCH_TRACE_N events (200,000), a lot with BENCH_TRACE_SHIPMENTS shipments (2,000)
 "$build/bench/trace" "$work/trace" "${BENCH_TRACE_N:-200000}" "${BENCH_TRACE_SHIPMENTS:-2000}" 200
+# the HTTP server (issue 15): capture, queries on a BENCH_N-event store, the bundle, idle connections, hostile clients (wrk)
+HTTP_STORE="$work/home" bench/http.sh "$build/keten" "$n"   # on bench/ingest's store above

@@ -14,7 +14,10 @@
 # signatures itself. A private entry of the slaughterhouse arrives sealed.
 # The kitchen traces the pallet back to the farm, recalls the cutting lot
 # (its packs were made with the lot in ILMD) and makes a provenance
-# bundle that anyone can verify offline.
+# bundle that anyone can verify offline. The kitchen's node also serves HTTP:
+# the product page of a meat pack (its GS1 Digital Link), with the partners'
+# feeds made public in the kitchen's keten.json; the demo prints its URL
+# (KETEN_DEMO_KEEP=1 keeps the nodes running until Enter, to open it).
 # Everything runs in a temporary directory; every node started here is
 # stopped and the directory removed at the end.
 set -euo pipefail
@@ -44,7 +47,7 @@ run --home "$P" init --name "Vleesverwerker Demo" --gln 5412345000006 --network 
 run --home "$K" init --name "Ziekenhuiskeuken Demo" --gln 5412345000020 --network "$NET" >/dev/null
 FID=$("$keten" --home "$F" id) SID=$("$keten" --home "$S" id)
 PID=$("$keten" --home "$P" id) KID=$("$keten" --home "$K" id)
-FPORT=$(port) SPORT=$(port) PPORT=$(port)
+FPORT=$(port) SPORT=$(port) PPORT=$(port) HPORT=$(port)
 echo "farm $FID"; echo "slaughterhouse $SID"; echo "processor $PID"; echo "kitchen $KID"
 
 step "Each partner lists the partners it talks to (who may connect, where to dial)"
@@ -55,16 +58,25 @@ run --home "$S" peer add "$PID" --name Vleesverwerker
 run --home "$K" peer add "$PID" "127.0.0.1:$PPORT" --name Vleesverwerker
 run --home "$P" peer add "$KID" --name Ziekenhuiskeuken
 
-step "Four nodes start (logs in the demo directory)"
+step "The kitchen publishes its partners' steps on its product pages (keten.json, \"http\")"
+python3 - "$K/keten.json" "$FID" "$SID" "$PID" <<'EOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["http"] = {"public": {"feeds": sys.argv[2:5]}}   # farm, slaughterhouse, processor
+json.dump(c, open(sys.argv[1], "w"), indent=2)
+print('"http": ' + json.dumps(c["http"]))
+EOF
+
+step "Four nodes start (logs in the demo directory); the kitchen's also serves HTTP"
 for h in "$F:$FPORT" "$S:$SPORT" "$P:$PPORT" "$K:"; do
     home=${h%:*} p=${h##*:}
     if [ -n "$p" ]; then
         "$keten" --home "$home" node --listen "127.0.0.1:$p" 2>"$home.log" &
     else
-        "$keten" --home "$home" node 2>"$home.log" &
+        "$keten" --home "$home" node --http "127.0.0.1:$HPORT" 2>"$home.log" &
     fi
     pids+=($!)
-    echo "$(basename "$home") node: pid $!${p:+, listening on 127.0.0.1:$p}"
+    echo "$(basename "$home") node: pid $!${p:+, listening on 127.0.0.1:$p}${p:-, HTTP on 127.0.0.1:$HPORT}"
 done
 
 step "Each partner records its part of the chain, while the nodes run"
@@ -106,6 +118,27 @@ run --home "$K" recall urn:epc:class:lgtin:5412345.000012.CUT-4711
 step "A provenance bundle for a tender, checked with no home and no network"
 run --home "$K" bundle create urn:epc:id:sscc:5412345.0000000001 --out "$work/pallet.keten"
 run bundle verify "$work/pallet.keten"
+
+step "The product page of a meat pack, served by the kitchen's node"
+PAGE=http://127.0.0.1:$HPORT/01/05412345000129/21/P1001
+printf '$ curl -H "Accept: text/html" %s     # a browser is sent to the page\n' "$PAGE"
+curl -s -o /dev/null -w '%{http_code} -> %{redirect_url}\n' -H 'Accept: text/html' "$PAGE"
+printf '$ curl -o pack.keten http://127.0.0.1:%s/bundle/01/05412345000129/21/P1001    # what the page verifies\n' "$HPORT"
+curl -s -o "$work/pack.keten" "http://127.0.0.1:$HPORT/bundle/01/05412345000129/21/P1001"
+printf '$ keten bundle verify pack.keten\n'
+"$keten" bundle verify "$work/pack.keten" | sed -n '1p;/^partners/,/^$/p'
+cat <<EOT
+
+  The product page of the pack (it verifies its bundle in the browser):
+    $PAGE
+  Open it in a browser on this machine while the nodes run, e.g.
+    chromium $PAGE
+  (run the demo as KETEN_DEMO_KEEP=1 make demo to keep the nodes running
+  until you press Enter).
+EOT
+if [ -n "${KETEN_DEMO_KEEP:-}" ] && [ -t 0 ]; then
+    read -r -p "Press Enter to stop the nodes. " _
+fi
 
 step "The nodes stop (SIGTERM)"
 for p in "${pids[@]}"; do kill -TERM "$p"; done

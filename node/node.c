@@ -551,12 +551,28 @@ static int query_all_feeds(void *ctx, const node_http_req_t *req)
                              NULL) == NODE_AUTH_OK;
 }
 
+/* Adds the route fn, wrapped in CORS (n->cors[slot]) when keten.json lists
+ * origins. */
+static int cors_route(node_t *n, const node_http_conf_t *hc, int slot, node_http_handler_fn fn,
+                      void *ctx, ledger_err_t *err)
+{
+    int rc;
+    if (!hc->ncors)
+        return node_http_route(n->http, fn, ctx, err);
+    if ((rc = node_cors_new((const char(*)[NODE_CORS_ORIGIN_MAX])hc->cors, hc->ncors, fn, ctx,
+                            "GET, HEAD, OPTIONS", &n->cors[slot], err)))
+        return rc;
+    return node_http_route(n->http, node_cors_handle, n->cors[slot], err);
+}
+
 /* Starts the HTTP server when an address is given (option, else keten.json). */
 static int start_http(node_t *n, ledger_err_t *err)
 {
     node_http_conf_t hc;
     node_resolve_conf_t rc_conf;
-    node_page_conf_t pc = {n->id, feed_name, n};
+    node_page_conf_t pc = {n->id, feed_name, n, NULL, 0};
+    uint8_t pubfeeds[NODE_PUBLIC_MAX * 2 + 1][32];
+    size_t npub = 0;
     int rc;
     if ((rc = node_http_conf_load(n->home_path, &hc, err)))
         return rc;
@@ -577,6 +593,13 @@ static int start_http(node_t *n, ledger_err_t *err)
     rc_conf.base_url = hc.base_url;
     rc_conf.listen = hc.listen;
     rc_conf.name = n->name;
+    if ((rc = node_public_feeds(&hc.pub, &n->peers, ledger_store_self(n->st), pubfeeds,
+                                NODE_PUBLIC_MAX * 2 + 1, &npub, err)))
+        return rc;
+    rc_conf.public_feeds = (const uint8_t(*)[32])pubfeeds;
+    rc_conf.npublic = npub;
+    pc.public_feeds = (const uint8_t(*)[32])pubfeeds;
+    pc.npublic = npub;
     if ((rc = node_resolve_new(n->st, &rc_conf, &n->resolve, err)) ||
         (rc = node_page_new(n->st, &pc, &n->page, err)) ||
         (rc = node_query_new(n->st, &n->query, err)) ||
@@ -589,10 +612,10 @@ static int start_http(node_t *n, ledger_err_t *err)
         (rc = node_http_new(n->loop, &hc.limits, http_log, n, &n->http, err)) ||
         (rc = node_http_route(n->http, node_capture_handle, n->capture, err)) ||
         (rc = node_http_route(n->http, node_namedq_handle, n->namedq, err)) ||
-        (rc = node_http_route(n->http, node_query_handle, n->query, err)) ||
+        (rc = cors_route(n, &hc, 0, node_query_handle, n->query, err)) ||
         /* before the resolver: a Digital Link may carry a path before its key */
-        (rc = node_http_route(n->http, node_page_handle, n->page, err)) ||
-        (rc = node_http_route(n->http, node_resolve_handle, n->resolve, err)) ||
+        (rc = cors_route(n, &hc, 1, node_page_handle, n->page, err)) ||
+        (rc = cors_route(n, &hc, 2, node_resolve_handle, n->resolve, err)) ||
         (rc = node_http_listen(n->http, hc.listen, err)))
         return rc;
     node_query_set_gate(n->query, node_capture_query_gate, n->tokens);
@@ -824,6 +847,8 @@ out:
     node_resolve_free(n.resolve);
     node_page_free(n.page);
     node_query_free(n.query);
+    for (size_t i = 0; i < sizeof n.cors / sizeof n.cors[0]; i++)
+        node_cors_free(n.cors[i]);
     node_tokens_close(n.tokens);
     if (n.ingest)
         ledger_ingest_abort(n.ingest);

@@ -17,6 +17,7 @@
 #include "ledger_store.h"
 #include "node.h"
 #include "node_capture.h"
+#include "node_cors.h"
 #include "node_conf.h"
 #include "node_hs.h"
 #include "node_http.h"
@@ -183,6 +184,7 @@ struct node {
     node_resolve_t *resolve; /* its resolver routes */
     node_page_t *page;       /* its product page and bundle routes */
     node_query_t *query;     /* its EPCIS query routes */
+    node_cors_t *cors[3];    /* CORS around the query, page and resolver routes, or NULL */
     node_capture_t *capture; /* its EPCIS capture routes and the writer thread */
     node_tokens_t *tokens;   /* the home's bearer tokens (node_token.h) */
     node_subs_t *subs;       /* live subscriptions (node_subs.h) */

@@ -526,6 +526,130 @@ static int conf_str(json_t *o, const char *name, char *out, size_t cap, ledger_e
     return 0;
 }
 
+/* "public" of "http": {"feeds": [hex...], "partners": [name...]}. */
+static int conf_public(json_t *h, node_public_conf_t *pub, ledger_err_t *err)
+{
+    json_t *p = json_object_get(h, "public"), *feeds, *parts, *v;
+    const char *key;
+    size_t i;
+    if (!p || json_is_null(p))
+        return 0;
+    if (!json_is_object(p))
+        return ledger_err_set(err, LEDGER_EINPUT,
+                              "keten.json: http.public must be an object: {\"feeds\": [...], "
+                              "\"partners\": [...]} (docs/http.md)");
+    json_object_foreach(p, key, v)
+    {
+        if (strcmp(key, "feeds") && strcmp(key, "partners"))
+            return ledger_err_set(err, LEDGER_EINPUT,
+                                  "keten.json: http.public.%s: unknown member (feeds or partners)",
+                                  key);
+    }
+    feeds = json_object_get(p, "feeds");
+    parts = json_object_get(p, "partners");
+    if ((feeds && (!json_is_array(feeds) || json_array_size(feeds) > NODE_PUBLIC_MAX)) ||
+        (parts && (!json_is_array(parts) || json_array_size(parts) > NODE_PUBLIC_MAX)))
+        return ledger_err_set(err, LEDGER_EINPUT,
+                              "keten.json: http.public.feeds and .partners must be lists of at "
+                              "most %d strings",
+                              NODE_PUBLIC_MAX);
+    json_array_foreach(feeds, i, v)
+    {
+        const char *hex = json_string_value(v);
+        if (!hex || strlen(hex) != 64 || strspn(hex, "0123456789abcdef") != 64 ||
+            ledger_unhex(hex, pub->feeds[pub->nfeeds], 32))
+            return ledger_err_set(err, LEDGER_EINPUT,
+                                  "keten.json: http.public.feeds[%zu]: a feed is 64 lowercase hex "
+                                  "digits (keten status lists them)",
+                                  i);
+        pub->nfeeds++;
+    }
+    json_array_foreach(parts, i, v)
+    {
+        const char *name = json_string_value(v);
+        if (!name || !*name || strlen(name) >= sizeof pub->partners[0])
+            return ledger_err_set(err, LEDGER_EINPUT,
+                                  "keten.json: http.public.partners[%zu]: a partner's name as "
+                                  "peers.json gives it (keten peer list)",
+                                  i);
+        snprintf(pub->partners[pub->npartners++], sizeof pub->partners[0], "%s", name);
+    }
+    return 0;
+}
+
+/* "cors" of "http": a list of origins. */
+static int conf_cors(json_t *h, node_http_conf_t *out, ledger_err_t *err)
+{
+    json_t *c = json_object_get(h, "cors"), *v;
+    size_t i;
+    if (!c || json_is_null(c))
+        return 0;
+    if (!json_is_array(c) || json_array_size(c) > NODE_CORS_MAX)
+        return ledger_err_set(err, LEDGER_EINPUT,
+                              "keten.json: http.cors must be a list of at most %d origins, e.g. "
+                              "[\"https://shop.example.com\"]",
+                              NODE_CORS_MAX);
+    json_array_foreach(c, i, v)
+    {
+        const char *o = json_string_value(v);
+        if (!o || !node_cors_origin_ok(o))
+            return ledger_err_set(
+                err, LEDGER_EINPUT,
+                "keten.json: http.cors[%zu]: an origin is \"https://host[:port]\" "
+                "(no path, no trailing /) or \"*\"",
+                i);
+        snprintf(out->cors[out->ncors++], sizeof out->cors[0], "%s", o);
+    }
+    return 0;
+}
+
+static int feeds_add(uint8_t (*out)[32], size_t cap, size_t *n, const uint8_t feed[32],
+                     ledger_err_t *err)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (!memcmp(out[i], feed, 32))
+            return 0;
+    if (*n >= cap)
+        return ledger_err_set(err, LEDGER_EINPUT, "keten.json: http.public: more than %zu feeds",
+                              cap);
+    memcpy(out[(*n)++], feed, 32);
+    return 0;
+}
+
+int node_public_feeds(const node_public_conf_t *pub, const node_peers_t *peers,
+                      const uint8_t self[32], uint8_t (*out)[32], size_t cap, size_t *n,
+                      ledger_err_t *err)
+{
+    int rc;
+    *n = 0;
+    if ((rc = feeds_add(out, cap, n, self, err)))
+        return rc;
+    for (size_t i = 0; i < pub->nfeeds; i++)
+        if ((rc = feeds_add(out, cap, n, pub->feeds[i], err)))
+            return rc;
+    for (size_t i = 0; i < pub->npartners; i++) {
+        const node_peer_t *found = NULL;
+        for (size_t k = 0; k < peers->n; k++) {
+            if (strcmp(peers->v[k].name, pub->partners[i]))
+                continue;
+            if (found)
+                return ledger_err_set(err, LEDGER_EINPUT,
+                                      "keten.json: http.public.partners: \"%s\" names two "
+                                      "peers in peers.json: give their feeds instead",
+                                      pub->partners[i]);
+            found = &peers->v[k];
+        }
+        if (!found)
+            return ledger_err_set(err, LEDGER_EINPUT,
+                                  "keten.json: http.public.partners: no peer named \"%s\" in "
+                                  "peers.json (keten peer list)",
+                                  pub->partners[i]);
+        if ((rc = feeds_add(out, cap, n, found->id, err)))
+            return rc;
+    }
+    return 0;
+}
+
 int node_http_conf_load(const char *home, node_http_conf_t *out, ledger_err_t *err)
 {
     char path[PATH_MAX];
@@ -563,7 +687,8 @@ int node_http_conf_load(const char *home, node_http_conf_t *out, ledger_err_t *e
         (rc = conf_uint(h, "maxBodyBytes", (uint64_t)1 << 32, &v[1], err)) ||
         (rc = conf_uint(h, "requestTimeoutMs", 3600000, &v[2], err)) ||
         (rc = conf_uint(h, "idleTimeoutMs", 3600000, &v[3], err)) ||
-        (rc = conf_uint(h, "maxConnections", 1000000, &v[4], err)))
+        (rc = conf_uint(h, "maxConnections", 1000000, &v[4], err)) ||
+        (rc = conf_public(h, &out->pub, err)) || (rc = conf_cors(h, out, err)))
         goto out;
     out->limits.header_max = (size_t)v[0];
     out->limits.body_max = (size_t)v[1];

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "ledger_error.h"
+#include "node_cors.h"
 #include "node_http.h"
 
 #define NODE_ADDR_MAX 300
@@ -88,20 +89,48 @@ int node_addr_split(const char *addr, char *host, size_t hostlen, int *port, led
  * or {"listen": "127.0.0.1:8080", "expose": false, "prefix": "/gs1",
  *     "baseUrl": "https://example.com", "maxHeaderBytes": 16384,
  *     "maxBodyBytes": 1048576, "requestTimeoutMs": 10000,
- *     "idleTimeoutMs": 30000, "maxConnections": 512}
+ *     "idleTimeoutMs": 30000, "maxConnections": 512,
+ *     "public": {"feeds": ["<64 hex>"], "partners": ["Verwerker"]},
+ *     "cors": ["https://shop.example.com"]}
  * (every member optional; 0 / absent = the node_http.h default). */
+#define NODE_PUBLIC_MAX 64 /* feeds and partners in "public", each at most */
+
+/* "public": {"feeds": ["<64 hex>", ...], "partners": ["<name in peers.json>", ...]}
+ * in "http": whose events besides the node's own the resolver, the product
+ * page and its bundle show (node_public_feeds resolves the names). */
+typedef struct node_public_conf {
+    uint8_t feeds[NODE_PUBLIC_MAX][32];
+    size_t nfeeds;
+    char partners[NODE_PUBLIC_MAX][201];
+    size_t npartners;
+} node_public_conf_t;
+
 typedef struct node_http_conf {
     char listen[NODE_ADDR_MAX]; /* "" when none: no HTTP */
     int expose;                 /* 1: a non-loopback listen address is allowed */
     char prefix[201];           /* "" or "/gs1" */
     char base_url[300];         /* "" or "https://example.com" */
     node_http_limits_t limits;
+    node_public_conf_t pub; /* "public": none by default (own events only) */
+    /* "cors": ["https://shop.example.com", ...]: origins whose scripts may
+     * read the public and query routes (node_cors.h); none by default */
+    char cors[NODE_CORS_MAX][NODE_CORS_ORIGIN_MAX];
+    size_t ncors;
 } node_http_conf_t;
 
 /* Loads the "http" member of <home>/keten.json into *out (zeroed when there
  * is none).  LEDGER_EINPUT naming the member that is wrong, LEDGER_EIO when
  * keten.json cannot be read. */
 int node_http_conf_load(const char *home, node_http_conf_t *out, ledger_err_t *err);
+
+/* The feeds whose events the public routes show: the node's own (self,
+ * first), then pub's feeds, then the feed of every partner pub names (the
+ * peer of that name in peers, the operator's names); each once, at most
+ * cap, *n of them in out.  LEDGER_EINPUT when a name is no peer's or two
+ * peers', or there are more than cap. */
+int node_public_feeds(const node_public_conf_t *pub, const node_peers_t *peers,
+                      const uint8_t self[32], uint8_t (*out)[32], size_t cap, size_t *n,
+                      ledger_err_t *err);
 
 /* 1 when the host of "ip:port" (or "[ip6]:port") is a loopback address
  * (127.0.0.0/8, ::1), 0 when not. */

@@ -11,7 +11,9 @@
  * (ledger_key_read, as the resolver does), its steps are chosen by
  * ledger_bundle_steps (the one choice `keten bundle create` makes too),
  * every partner is named by the node's callback, and ledger_bundle_create
- * writes it with only the node's own events disclosed, signed by its key.
+ * writes it with only the events of the node's own feed and of the feeds
+ * the operator made public disclosed (every other step sealed), signed by
+ * its key.
  */
 #include "node_page.h"
 
@@ -35,7 +37,20 @@ struct node_page {
     uint8_t self[LEDGER_FEED_LEN];
     node_page_name_fn name;
     void *name_ctx;
+    uint8_t (*pub)[LEDGER_FEED_LEN]; /* the feeds disclosed besides self */
+    size_t npub;
 };
+
+/* Are feed's payloads disclosed (the node's own, or a public feed)? */
+static int feed_disclosed(const node_page_t *p, const uint8_t *feed)
+{
+    if (!memcmp(feed, p->self, LEDGER_FEED_LEN))
+        return 1;
+    for (size_t i = 0; i < p->npub; i++)
+        if (!memcmp(feed, p->pub[i], LEDGER_FEED_LEN))
+            return 1;
+    return 0;
+}
 
 const node_page_asset_t *node_page_asset(const char *name)
 {
@@ -138,12 +153,14 @@ int node_page_bundle(node_page_t *p, const ledger_key_t *key, ledger_buf_t *out,
     int rc;
     if ((rc = ledger_bundle_steps(p->st, key, NODE_PAGE_TRACE_NODES, &steps, &nsteps, err)))
         goto out;
-    for (size_t i = 0; i < nsteps; i++)
-        own += !memcmp(steps[i].feed, p->self, LEDGER_FEED_LEN);
+    for (size_t i = 0; i < nsteps; i++) { /* the public rule: other feeds' steps sealed */
+        steps[i].seal = !feed_disclosed(p, steps[i].feed);
+        own += !steps[i].seal;
+    }
     if (!own) {
-        rc = ledger_err_set(err, LEDGER_ENOTFOUND,
-                            "this node has no events of it that it shows "
-                            "(its own events only)");
+        rc = ledger_err_set(
+            err, LEDGER_ENOTFOUND, "this node has no events of it that it shows (%s)",
+            p->npub ? "its own events and its public partners'" : "its own events only");
         goto out;
     }
     if (!(parts = calloc(nsteps + 1, sizeof *parts)) ||
@@ -171,7 +188,7 @@ int node_page_bundle(node_page_t *p, const ledger_key_t *key, ledger_buf_t *out,
     spec.npartners = np;
     spec.steps = steps;
     spec.nsteps = nsteps;
-    spec.flags = LEDGER_BUNDLE_ONLY_OWN; /* the public rule: own events only */
+    spec.flags = 0; /* disclosure by each step's seal (above); private entries never */
     rc = ledger_bundle_create(p->st, p->id, &spec, out, err);
 out:
     if (ms)
@@ -274,11 +291,23 @@ int node_page_new(ledger_store_t *st, const node_page_conf_t *conf, node_page_t 
     memcpy(p->self, ledger_store_self(st), LEDGER_FEED_LEN);
     p->name = conf->name;
     p->name_ctx = conf->name_ctx;
+    for (size_t i = 0; i < conf->npublic; i++)
+        if (memcmp(conf->public_feeds[i], p->self, LEDGER_FEED_LEN)) {
+            uint8_t(*v)[LEDGER_FEED_LEN] = realloc(p->pub, (p->npub + 1) * sizeof *v);
+            if (!v) {
+                node_page_free(p);
+                return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+            }
+            p->pub = v;
+            memcpy(p->pub[p->npub++], conf->public_feeds[i], LEDGER_FEED_LEN);
+        }
     *out = p;
     return 0;
 }
 
 void node_page_free(node_page_t *p)
 {
+    if (p)
+        free(p->pub);
     free(p);
 }

@@ -10,12 +10,13 @@
  *   GET|HEAD /bundle/{a Digital Link path}  the item's provenance bundle
  *            (ledger_bundle.h), application/vnd.keten.bundle+cbor, made now
  *            and signed by the node's key: the steps of ledger_bundle_steps
- *            (at most NODE_PAGE_TRACE_NODES trace nodes), only the node's own
- *            events disclosed (LEDGER_BUNDLE_ONLY_OWN: partners' steps and
- *            the node's private entries appear sealed, no sealed payload is
- *            ever sent).  404 when the node holds no event of the item, or
- *            none of its own.  Server-Timing: bundle;dur=<ms> says how long
- *            the bundle took to make.
+ *            (at most NODE_PAGE_TRACE_NODES trace nodes), only the events of
+ *            the node's own feed and of the public feeds (conf->public_feeds)
+ *            disclosed: other partners' steps and private entries appear
+ *            sealed, no sealed payload is ever sent.  404 when the node
+ *            holds no event of the item, or none of those feeds'.
+ *            Server-Timing: bundle;dur=<ms> says how long the bundle took
+ *            to make.
  *   GET|HEAD /_keten/ (or /_keten/verify)  the same page without an item:
  *            a buyer opens or drops a bundle file onto it.
  *   GET|HEAD /_keten/{file}  the page's files (page.css, page.js,
@@ -75,6 +76,10 @@ typedef struct node_page_conf {
     const ledger_identity_t *id; /* signs the bundles; must outlive the page */
     node_page_name_fn name;      /* NULL: partners get no name */
     void *name_ctx;
+    /* the feeds whose events are disclosed besides the node's own
+     * (keten.json's http.public, node_public_feeds); NULL/0: own only */
+    const uint8_t (*public_feeds)[32];
+    size_t npublic;
 } node_page_conf_t;
 
 typedef struct node_page node_page_t;
@@ -87,7 +92,8 @@ void node_page_free(node_page_t *p);
 
 /* The bundle of the identifier key (as the route makes it) appended to
  * out; *ms (may be NULL) the milliseconds it took.  LEDGER_ENOTFOUND
- * (message in err) when the node holds no event of it or none of its own,
+ * (message in err) when the node holds no event of it or none of its own
+ * or a public feed's,
  * the errors of ledger_bundle_steps and ledger_bundle_create. */
 int node_page_bundle(node_page_t *p, const ledger_key_t *key, ledger_buf_t *out, double *ms,
                      ledger_err_t *err);

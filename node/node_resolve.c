@@ -6,8 +6,8 @@
  * identifier is ours, a path that claims to be a Digital Link but is wrong
  * is a 400 with the parser's message, anything else is another route's.
  * The identifier is traced with ledger_trace_run_key, and the
- * trace's event nodes are filtered to what the node may show (its own,
- * not private).  The links point at this server: resolverRoot is the base
+ * trace's event nodes are filtered to what the node may show (its own
+ * and the public feeds', not private).  The links point at this server: resolverRoot is the base
  * URL (configured, else http:// and the Host the client sent, else the
  * listen address) and the prefix.
  */
@@ -34,7 +34,26 @@ struct node_resolve {
     char base[300]; /* "" when taken from the request */
     char listen[300];
     char name[201];
+    uint8_t (*pub)[LEDGER_FEED_LEN]; /* the feeds shown besides self */
+    size_t npub;
 };
+
+/* Are feed's events shown (the node's own, or a public feed)? */
+static int feed_shown(const node_resolve_t *r, const uint8_t *feed)
+{
+    if (!memcmp(feed, r->self, LEDGER_FEED_LEN))
+        return 1;
+    for (size_t i = 0; i < r->npub; i++)
+        if (!memcmp(feed, r->pub[i], LEDGER_FEED_LEN))
+            return 1;
+    return 0;
+}
+
+static const char *shown_rule(const node_resolve_t *r)
+{
+    return r->npub ? "own events and the public partners' (not private)"
+                   : "own events (not private)";
+}
 
 /* The link types offered, in the linkset's order; keten:bundle is keten's
  * own name for the second target of gs1:traceability (the bundle). */
@@ -184,7 +203,8 @@ static int item_key(const node_http_req_t *req, const char *dl, item_t *it, ledg
     return 1;
 }
 
-/* May the node show the entry at lseq (its own, not private, an event)?
+/* May the node show the entry at lseq (its own or a public feed's, not
+ * private, an event)?
  * 1 yes, 0 no, <0 an error; *card filled when 1 (free it). */
 static int showable(node_resolve_t *r, uint64_t lseq, ledger_card_t *card)
 {
@@ -194,7 +214,7 @@ static int showable(node_resolve_t *r, uint64_t lseq, ledger_card_t *card)
         return 0; /* sealed, fork evidence: no card */
     if (rc)
         return rc;
-    if (card->error_declaration || memcmp(card->feed, r->self, LEDGER_FEED_LEN) != 0 ||
+    if (card->error_declaration || !feed_shown(r, card->feed) ||
         (rc = ledger_replica_is_private(r->st, card->feed, card->seq, &err)) != 0) {
         ledger_card_free(card);
         return rc < 0 ? rc : 0;
@@ -273,18 +293,17 @@ static int item_trace(node_resolve_t *r, item_t *it, node_http_resp_t *resp)
         return LEDGER_ENOMEM;
     for (size_t i = 0; i < ledger_trace_node_count(it->trace); i++) {
         const ledger_trace_node_t *n = ledger_trace_node(it->trace, i);
-        if (n->kind != LEDGER_TNODE_EVENT || memcmp(n->feed, r->self, LEDGER_FEED_LEN) != 0)
-            continue; /* sealed steps and partners' events are not shown */
+        if (n->kind != LEDGER_TNODE_EVENT || !feed_shown(r, n->feed))
+            continue; /* sealed steps and events of feeds not public are not shown */
         if ((rc = ledger_replica_is_private(r->st, n->feed, n->seq, &err)) < 0)
             return rc;
         if (rc == 0)
             it->shown[it->nshown++] = i;
     }
     if (it->nshown == 0) {
-        rc = node_http_resp_problem(resp, 404,
-                                    "%s: this node has no events of it that it shows "
-                                    "(its own events only)",
-                                    it->path);
+        rc = node_http_resp_problem(
+            resp, 404, "%s: this node has no events of it that it shows (%s)", it->path,
+            r->npub ? "its own events and its public partners'" : "its own events only");
         return rc ? rc : 1;
     }
     return 0;
@@ -345,14 +364,13 @@ static int answer_events(node_resolve_t *r, const node_http_req_t *req, item_t *
         goto out;
     root_of(r, req, root, sizeof root);
     if (!(events = json_array()) ||
-        !(o = json_pack("{s:s, s:s, s:s+, s:{s:s, s:s}, s:s, s:b, s:o}", "schema",
-                        "keten.resolve.events/1", "identifier", it.key.text, "digitalLink", root,
-                        it.path, "node", "name", r->name, "id",
-                        ledger_hex(r->self, LEDGER_FEED_LEN, hex), "shown",
-                        "own events (not private)", "truncated",
-                        (it.trace && ledger_trace_truncated(it.trace)) ||
-                            it.nshown > NODE_RESOLVE_EVENTS_MAX || it.loc_more,
-                        "events", events))) {
+        !(o = json_pack(
+              "{s:s, s:s, s:s+, s:{s:s, s:s}, s:s, s:b, s:o}", "schema", "keten.resolve.events/1",
+              "identifier", it.key.text, "digitalLink", root, it.path, "node", "name", r->name,
+              "id", ledger_hex(r->self, LEDGER_FEED_LEN, hex), "shown", shown_rule(r), "truncated",
+              (it.trace && ledger_trace_truncated(it.trace)) ||
+                  it.nshown > NODE_RESOLVE_EVENTS_MAX || it.loc_more,
+              "events", events))) {
         rc = LEDGER_ENOMEM;
         goto out;
     }
@@ -562,11 +580,23 @@ int node_resolve_new(ledger_store_t *st, const node_resolve_conf_t *conf, node_r
     snprintf(r->base, sizeof r->base, "%s", conf->base_url ? conf->base_url : "");
     snprintf(r->listen, sizeof r->listen, "%s", conf->listen ? conf->listen : "localhost");
     snprintf(r->name, sizeof r->name, "%s", conf->name ? conf->name : "");
+    for (size_t i = 0; i < conf->npublic; i++) /* self is shown anyway: kept out */
+        if (memcmp(conf->public_feeds[i], r->self, LEDGER_FEED_LEN)) {
+            uint8_t(*v)[LEDGER_FEED_LEN] = realloc(r->pub, (r->npub + 1) * sizeof *v);
+            if (!v) {
+                node_resolve_free(r);
+                return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+            }
+            r->pub = v;
+            memcpy(r->pub[r->npub++], conf->public_feeds[i], LEDGER_FEED_LEN);
+        }
     *out = r;
     return 0;
 }
 
 void node_resolve_free(node_resolve_t *r)
 {
+    if (r)
+        free(r->pub);
     free(r);
 }

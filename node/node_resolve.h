@@ -35,15 +35,19 @@
  *   GET|HEAD /.well-known/gs1resolver   the resolver description.
  *   OPTIONS on these: 204 with Allow.
  *
- * What is shown: the node's own events only (its own feed), never one it
- * recorded private, never a sealed entry (partners' events and payloads
- * are not published by default; issue 15 item 7).
+ * What is shown: the node's own events (its own feed) and those of the
+ * feeds the operator made public (conf->public_feeds: keten.json's
+ * http.public), never an entry recorded private, never a sealed entry.
+ * Partners' events are not published unless listed.
  *
  * Every request is a bounded index walk on the loop thread (the trace's
  * bounds); nothing scans the log.
  */
 #ifndef NODE_RESOLVE_H
 #define NODE_RESOLVE_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 #include "ledger_error.h"
 #include "ledger_store.h"
@@ -59,6 +63,10 @@ typedef struct node_resolve_conf {
                              http:// and the request's Host (else listen) */
     const char *listen;   /* the HTTP listen address (for links when no Host is sent) */
     const char *name;     /* the node's name, for the description */
+    /* the feeds whose events are shown besides the node's own (keten.json's
+     * http.public, node_public_feeds); NULL/0: own events only */
+    const uint8_t (*public_feeds)[32];
+    size_t npublic;
 } node_resolve_conf_t;
 
 typedef struct node_resolve node_resolve_t;

@@ -4,7 +4,8 @@
  * and header look-ups, the EPCIS query routes (node_query.h: the query
  * string's parameters and values, the resource paths, nextPageToken) and
  * the resolver routes (node_resolve.h: the path read as a Digital Link,
- * linkType, Accept) over an empty store.
+ * linkType, Accept) over an empty store, the query routes wrapped in CORS
+ * (node_cors.h: Origin, preflights) for one listed origin.
  *
  * data[0] picks how the rest is cut into reads (0: one read, else 1..255
  * bytes each).  The limits are small (1 KB of headers, 4 KB of body) so
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "node_cors.h"
 #include "node_http.h"
 #include "node_query.h"
 #include "node_resolve.h"
@@ -28,6 +30,8 @@ static node_http_t *srv;
 static ledger_store_t *st;
 static node_resolve_t *res;
 static node_query_t *qry;
+static node_cors_t *cors;
+static const char origins[1][NODE_CORS_ORIGIN_MAX] = {"https://shop.example"};
 
 /* /echo?q=...: the query and header look-ups on fuzzed text */
 static int echo(void *ctx, const node_http_req_t *req, node_http_resp_t *resp)
@@ -128,7 +132,8 @@ static void init(void)
         uv_loop_init(&loop) || node_http_new(&loop, &lim, NULL, NULL, &srv, NULL) ||
         node_resolve_new(st, &rc, &res, NULL) || node_http_route(srv, note, NULL, NULL) ||
         node_http_route(srv, echo, NULL, NULL) || node_query_new(st, &qry, NULL) ||
-        node_http_route(srv, node_query_handle, qry, NULL) ||
+        node_cors_new(origins, 1, node_query_handle, qry, NULL, &cors, NULL) ||
+        node_http_route(srv, node_cors_handle, cors, NULL) ||
         node_http_route(srv, node_resolve_handle, res, NULL))
         abort();
 }
