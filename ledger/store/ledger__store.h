@@ -50,7 +50,10 @@ struct ledger_store {
     int held;                   /* ledger_store_hold: rtxn stays open between calls */
     MDB_cursor *hcur[DB_COUNT]; /* while held: one cursor per database, kept */
     ledger_zlog_t *zlog;        /* how entries are kept in `log` (ledger_zlog.h) */
+    ledger_zlog_t *zcard;       /* how cards are kept in `edge` */
     ledger_buf_t zput;          /* a packed log value, inside a write transaction */
+    ledger_buf_t zcard_put;     /* a card and its packed value, likewise */
+    ledger_buf_t zcard_raw;
 };
 
 extern const char *const ledger__db_names[DB_COUNT];

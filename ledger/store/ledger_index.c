@@ -307,8 +307,14 @@ int ledger_store_card_in(ledger_store_t *st, uint64_t lseq, ledger_arena_t *aren
                             (unsigned long long)lseq);
     else if (rc)
         rc = ledger__lmdb_err(err, rc, "cannot read the edge index");
-    else
-        rc = card_parse(v.mv_data, v.mv_size, lseq, arena, out, err);
+    else {
+        const uint8_t *cp;
+        size_t cn;
+        if (!(rc = ledger_zlog_unpack_tls(st->zcard, txn, &v, &cp, &cn, err)))
+            rc = card_parse(cp, cn, lseq, arena, out, err);
+        else
+            ledger_err_prefix(err, "the event card of local entry %llu", (unsigned long long)lseq);
+    }
     ledger__cursor_done(st, c);
     ledger__end_read(st, txn);
     return rc;

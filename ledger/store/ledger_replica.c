@@ -289,6 +289,7 @@ int ledger_ingest_commit(ledger_ingest_t *in, ledger_err_t *err)
     rc = mdb_txn_commit(in->txn);
     in->txn = NULL;
     ledger_zlog_txn_end(in->st->zlog, rc == 0);
+    ledger_zlog_txn_end(in->st->zcard, rc == 0);
     ledger_ingest_abort(in); /* frees */
     if (rc)
         return ledger__commit_err(env, err, rc, "cannot commit (nothing was stored)");
@@ -305,6 +306,7 @@ void ledger_ingest_abort(ledger_ingest_t *in)
     if (in->txn) {
         mdb_txn_abort(in->txn);
         ledger_zlog_txn_end(in->st->zlog, 0);
+        ledger_zlog_txn_end(in->st->zcard, 0);
     }
     for (size_t i = 0; i < in->cap; i++) {
         ledger_buf_free(&in->slots[i].rows);

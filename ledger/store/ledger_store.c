@@ -105,7 +105,8 @@ int ledger_store_open(const char *dir, unsigned flags, const uint8_t *self, ledg
             goto fail;
         }
     }
-    if ((rc = ledger_zlog_new(st->dbi[DB_META], &st->zlog, err)))
+    if ((rc = ledger_zlog_new(st->dbi[DB_META], "zdict", 0, &st->zlog, err)) ||
+        (rc = ledger_zlog_new(st->dbi[DB_META], "zcard", 1, &st->zcard, err)))
         goto fail;
     k.mv_data = "self";
     k.mv_size = 4;
@@ -166,6 +167,7 @@ int ledger_store_open(const char *dir, unsigned flags, const uint8_t *self, ledg
                 mdb_txn_abort(txn);
                 mdb_env_close(st->env);
                 ledger_zlog_free(st->zlog);
+                ledger_zlog_free(st->zcard);
                 free(st);
                 if ((rc = ledger_store_open(
                          dir, flags & ~(unsigned)(LEDGER_STORE_RDONLY | LEDGER_STORE_RANDOM), self,
@@ -183,7 +185,9 @@ int ledger_store_open(const char *dir, unsigned flags, const uint8_t *self, ledg
                 goto fail;
         }
     }
-    if ((rc = mdb_txn_commit(txn))) {
+    rc = mdb_txn_commit(txn);
+    ledger_zlog_txn_end(st->zcard, rc == 0); /* an upgrade may have trained one */
+    if (rc) {
         txn = NULL;
         rc = ledger__commit_err(st->env, err, rc, "cannot commit");
         goto fail;
@@ -196,6 +200,7 @@ fail:
     if (st->env)
         mdb_env_close(st->env);
     ledger_zlog_free(st->zlog);
+    ledger_zlog_free(st->zcard);
     free(st);
     return rc;
 }
@@ -211,7 +216,10 @@ void ledger_store_close(ledger_store_t *st)
         mdb_txn_abort(st->rtxn);
     mdb_env_close(st->env);
     ledger_zlog_free(st->zlog);
+    ledger_zlog_free(st->zcard);
     ledger_buf_free(&st->zput);
+    ledger_buf_free(&st->zcard_put);
+    ledger_buf_free(&st->zcard_raw);
     free(st);
 }
 
@@ -790,6 +798,7 @@ int ledger_store_append_commit(ledger_append_t *a, ledger_err_t *err)
     rc = mdb_txn_commit(a->txn);
     a->txn = NULL;
     ledger_zlog_txn_end(a->ch.st->zlog, rc == 0);
+    ledger_zlog_txn_end(a->ch.st->zcard, rc == 0);
     ledger_store_append_abort(a); /* frees */
     if (rc)
         return ledger__commit_err(env, err, rc, "cannot commit (nothing was stored)");
@@ -803,6 +812,7 @@ void ledger_store_append_abort(ledger_append_t *a)
     if (a->txn) {
         mdb_txn_abort(a->txn);
         ledger_zlog_txn_end(a->ch.st->zlog, 0);
+        ledger_zlog_txn_end(a->ch.st->zcard, 0);
     }
     ledger_buf_free(&a->ch.hbytes);
     free(a->ch.ids.slot);

@@ -126,18 +126,27 @@ int ledger__put_card(ledger_store_t *st, MDB_txn *txn, uint64_t lseq, const uint
                      ledger_err_t *err)
 {
     uint8_t kb[8];
-    MDB_val k = {8, kb}, v = {CARD_HEAD_LEN + blen, NULL};
+    MDB_val k = {8, kb}, v;
+    ledger_buf_t *raw = &st->zcard_raw;
     uint8_t *p;
     int rc;
     ledger__put_be64(kb, lseq);
-    /* cards are put in lseq order (the log's): appended, pages filled */
-    if ((rc = mdb_put(txn, st->dbi[DB_EDGE], &k, &v, MDB_RESERVE | MDB_APPEND)))
-        return ledger__lmdb_err(err, rc, "cannot write an event card");
-    p = v.mv_data;
+    raw->len = 0;
+    if (ledger_buf_reserve(raw, CARD_HEAD_LEN + blen))
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    p = raw->data;
     memcpy(p, feed, LEDGER_FEED_LEN);
     ledger__put_be64(p + LEDGER_FEED_LEN, seq);
     ledger__put_be64(p + LEDGER_FEED_LEN + 8, record_time_ms);
     memcpy(p + CARD_HEAD_LEN, body, blen);
+    raw->len = CARD_HEAD_LEN + blen;
+    /* kept as it is or compressed (ledger_zlog.h); cards are put in lseq
+     * order (the log's): appended, pages filled */
+    if ((rc = ledger_zlog_pack(st->zcard, txn, st->dbi[DB_EDGE], lseq, raw->data, raw->len,
+                               &st->zcard_put, &v, err)))
+        return rc;
+    if ((rc = mdb_put(txn, st->dbi[DB_EDGE], &k, &v, MDB_APPEND)))
+        return ledger__lmdb_err(err, rc, "cannot write an event card");
     return 0;
 }
 

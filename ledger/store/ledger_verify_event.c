@@ -145,8 +145,11 @@ static int check_card(ledger__vchk_t *c, const ledger__vitem_t *it, ledger_err_t
         return ledger__vfail(err, it->feed, it->seq, "event card missing", NULL);
     if (rc)
         return ledger__lmdb_err(err, rc, "cannot read the edge index");
-    p = v.mv_data;
-    if (v.mv_size != CARD_HEAD_LEN + r->card.len || memcmp(p, it->feed, LEDGER_FEED_LEN) != 0 ||
+    size_t n;
+    ledger_err_t e2;
+    if (ledger_zlog_unpack_tls(c->st->zcard, c->txn, &v, &p, &n, &e2))
+        return ledger__vfail(err, it->feed, it->seq, "event card", e2.msg);
+    if (n != CARD_HEAD_LEN + r->card.len || memcmp(p, it->feed, LEDGER_FEED_LEN) != 0 ||
         ledger__get_be64(p + LEDGER_FEED_LEN) != it->seq ||
         ledger__get_be64(p + LEDGER_FEED_LEN + 8) != it->record_time_ms ||
         memcmp(p + CARD_HEAD_LEN, r->card.data, r->card.len) != 0)

@@ -34,6 +34,7 @@ static int lmdb_err(ledger_err_t *err, int rc, const char *what)
 
 #define FORM_ZSTD 0x01   /* 0x01 ‖ dict id (u16 BE) ‖ zstd frame */
 #define FORM_ENTRY 0x83  /* an entry's CBOR: an array of 3 */
+#define FORM_RAW 0x00    /* tagged codecs: 0x00 ‖ the value as it is */
 #define ZHDR 3
 #define ENTRY_MAX (LEDGER_PAYLOAD_MAX + 4096) /* header, signature, CBOR framing */
 #define LEVEL 1 /* measured: level 3 is not smaller on entries with a dictionary */
@@ -48,6 +49,8 @@ typedef struct zdict {
 
 struct ledger_zlog {
     MDB_dbi meta;
+    char prefix[6]; /* of the dictionaries' keys in meta: "zdict", "zcard" */
+    int tagged;     /* a value as it is carries FORM_RAW in front (else: an entry) */
     pthread_mutex_t mu;
     zdict_t *d;
     size_t nd;
@@ -61,11 +64,12 @@ struct ledger_zlog {
 /* ---- per-thread zstd contexts ------------------------------------------- */
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-static pthread_key_t ckey, dkey;
+static pthread_key_t ckey, dkey, bkey;
 static int keys_ok;
 static uint64_t train_at = LEDGER_ZLOG_TRAIN_AT;
 static _Thread_local ZSTD_CCtx *tcctx;
 static _Thread_local ZSTD_DCtx *tdctx;
+static _Thread_local ledger_buf_t *tbuf; /* ledger_zlog_unpack_tls */
 
 static void free_cctx(void *p)
 {
@@ -77,12 +81,19 @@ static void free_dctx(void *p)
     ZSTD_freeDCtx(p);
 }
 
+static void free_buf(void *p)
+{
+    ledger_buf_free(p);
+    free(p);
+}
+
 static void init(void)
 {
     const char *s = getenv("KETEN_ZLOG_TRAIN_AT");
     char *end;
     keys_ok = pthread_key_create(&ckey, free_cctx) == 0;
     keys_ok = keys_ok && pthread_key_create(&dkey, free_dctx) == 0;
+    keys_ok = keys_ok && pthread_key_create(&bkey, free_buf) == 0;
     if (s && *s) {
         unsigned long long v = strtoull(s, &end, 10);
         if (*end == '\0')
@@ -129,19 +140,24 @@ uint64_t ledger_zlog_train_at(void)
 
 /* ---- the dictionary cache ------------------------------------------------ */
 
-static void dict_key(uint8_t key[7], uint16_t id)
+static void dict_key(const ledger_zlog_t *z, uint8_t key[7], uint16_t id)
 {
-    memcpy(key, "zdict", 5);
+    memcpy(key, z->prefix, 5);
     key[5] = (uint8_t)(id >> 8);
     key[6] = (uint8_t)id;
 }
 
-int ledger_zlog_new(MDB_dbi meta, ledger_zlog_t **out, ledger_err_t *err)
+int ledger_zlog_new(MDB_dbi meta, const char *prefix, int tagged, ledger_zlog_t **out,
+                    ledger_err_t *err)
 {
-    ledger_zlog_t *z = calloc(1, sizeof *z);
-    if (!z)
+    ledger_zlog_t *z;
+    if (strlen(prefix) != 5)
+        return ledger_err_set(err, LEDGER_EINVAL, "a dictionary prefix is 5 bytes");
+    if (!(z = calloc(1, sizeof *z)))
         return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
     z->meta = meta;
+    memcpy(z->prefix, prefix, 6);
+    z->tagged = tagged;
     z->pack_txn = (size_t)-1;
     z->tried_txn = (size_t)-1;
     z->pack_newest = -1;
@@ -176,7 +192,7 @@ static int dict_find(ledger_zlog_t *z, MDB_txn *txn, uint16_t id, ledger_err_t *
     for (size_t i = 0; i < z->nd; i++)
         if (z->d[i].id == id)
             return (int)i;
-    dict_key(key, id);
+    dict_key(z, key, id);
     if ((rc = mdb_get(txn, z->meta, &k, &v))) {
         if (rc == MDB_NOTFOUND)
             ledger_err_set(err, LEDGER_EVERIFY,
@@ -207,11 +223,12 @@ static int dict_find(ledger_zlog_t *z, MDB_txn *txn, uint16_t id, ledger_err_t *
  * or -2 with err set. Called with z->mu held. */
 static int dict_newest(ledger_zlog_t *z, MDB_txn *txn, ledger_err_t *err)
 {
-    uint8_t past[8] = {'z', 'd', 'i', 'c', 't', 0xff, 0xff, 0xff};
+    uint8_t past[8] = {0, 0, 0, 0, 0, 0xff, 0xff, 0xff};
     MDB_val k = {sizeof past, past}, v;
     MDB_cursor *c;
     int rc, i;
 
+    memcpy(past, z->prefix, 5);
     if ((rc = mdb_cursor_open(txn, z->meta, &c))) {
         lmdb_err(err, rc, "cannot open a cursor");
         return -2;
@@ -219,7 +236,7 @@ static int dict_newest(ledger_zlog_t *z, MDB_txn *txn, ledger_err_t *err)
     rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
     rc = mdb_cursor_get(c, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
     mdb_cursor_close(c);
-    if (rc == MDB_NOTFOUND || (rc == 0 && (k.mv_size != 7 || memcmp(k.mv_data, "zdict", 5))))
+    if (rc == MDB_NOTFOUND || (rc == 0 && (k.mv_size != 7 || memcmp(k.mv_data, z->prefix, 5))))
         return -1;
     if (rc) {
         lmdb_err(err, rc, "cannot read the log dictionaries");
@@ -232,6 +249,25 @@ static int dict_newest(ledger_zlog_t *z, MDB_txn *txn, ledger_err_t *err)
 }
 
 /* ---- pack and unpack ------------------------------------------------------ */
+
+/* The value as it is: the bytes themselves, or FORM_RAW and them (tagged). */
+static int as_is(const ledger_zlog_t *z, const uint8_t *entry, size_t n, ledger_buf_t *out,
+                 MDB_val *val, ledger_err_t *err)
+{
+    val->mv_data = (void *)entry;
+    val->mv_size = n;
+    if (!z->tagged)
+        return 0;
+    out->len = 0;
+    if (ledger_buf_reserve(out, n + 1))
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    out->data[0] = FORM_RAW;
+    memcpy(out->data + 1, entry, n);
+    out->len = n + 1;
+    val->mv_data = out->data;
+    val->mv_size = out->len;
+    return 0;
+}
 
 int ledger_zlog_pack(ledger_zlog_t *z, MDB_txn *txn, MDB_dbi log, uint64_t lseq,
                      const uint8_t *entry, size_t n, ledger_buf_t *out, MDB_val *val,
@@ -278,7 +314,7 @@ int ledger_zlog_pack(ledger_zlog_t *z, MDB_txn *txn, MDB_dbi log, uint64_t lseq,
     }
     pthread_mutex_unlock(&z->mu); /* a dictionary, once cached, stays until free */
     if (!cd || !(cc = thread_cctx()))
-        return 0; /* no dictionary yet (or no memory for one): the entry itself */
+        return as_is(z, entry, n, out, val, err); /* no dictionary yet (or no memory) */
     bound = ZSTD_compressBound(n) + ZHDR;
     out->len = 0;
     if (ledger_buf_reserve(out, bound))
@@ -287,11 +323,11 @@ int ledger_zlog_pack(ledger_zlog_t *z, MDB_txn *txn, MDB_dbi log, uint64_t lseq,
     out->data[1] = (uint8_t)(id >> 8);
     out->data[2] = (uint8_t)id;
     if (ZSTD_isError(ZSTD_CCtx_refCDict(cc, cd)))
-        return 0;
+        return as_is(z, entry, n, out, val, err);
     c = ZSTD_compress2(cc, out->data + ZHDR, bound - ZHDR, entry, n);
     ZSTD_CCtx_refCDict(cc, NULL);
-    if (ZSTD_isError(c) || c + ZHDR >= n)
-        return 0;
+    if (ZSTD_isError(c) || c + ZHDR >= n + z->tagged)
+        return as_is(z, entry, n, out, val, err);
     out->len = c + ZHDR;
     val->mv_data = out->data;
     val->mv_size = out->len;
@@ -309,9 +345,14 @@ int ledger_zlog_unpack(ledger_zlog_t *z, MDB_txn *txn, const MDB_val *val, ledge
     uint16_t id;
     int i;
 
-    if (val->mv_size && v[0] == FORM_ENTRY) {
+    if (val->mv_size && !z->tagged && v[0] == FORM_ENTRY) {
         *p = v;
         *n = val->mv_size;
+        return 0;
+    }
+    if (val->mv_size && z->tagged && v[0] == FORM_RAW) {
+        *p = v + 1;
+        *n = val->mv_size - 1;
         return 0;
     }
     if (val->mv_size <= ZHDR || v[0] != FORM_ZSTD)
@@ -360,6 +401,23 @@ void ledger_zlog_txn_end(ledger_zlog_t *z, int committed)
     z->pending = 0;
     z->pack_txn = (size_t)-1; /* the next write transaction looks again */
     pthread_mutex_unlock(&z->mu);
+}
+
+int ledger_zlog_unpack_tls(ledger_zlog_t *z, MDB_txn *txn, const MDB_val *val,
+                           const uint8_t **p, size_t *n, ledger_err_t *err)
+{
+    pthread_once(&once, init);
+    if (!tbuf && keys_ok) {
+        if (!(tbuf = calloc(1, sizeof *tbuf)))
+            return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+        if (pthread_setspecific(bkey, tbuf) != 0) {
+            free(tbuf);
+            tbuf = NULL;
+        }
+    }
+    if (!tbuf)
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    return ledger_zlog_unpack(z, txn, val, tbuf, p, n, err);
 }
 
 /* ---- training ------------------------------------------------------------- */
@@ -422,7 +480,7 @@ int ledger_zlog_train(ledger_zlog_t *z, MDB_txn *txn, MDB_dbi log, ledger_err_t 
         dlen = samples.len < LEDGER_ZLOG_DICT_MAX ? samples.len : LEDGER_ZLOG_DICT_MAX;
         memcpy(dict, samples.data + samples.len - dlen, dlen);
     }
-    dict_key(key, 1);
+    dict_key(z, key, 1);
     v.mv_data = dict;
     v.mv_size = dlen;
     if ((rc = mdb_put(txn, z->meta, &dk, &v, MDB_NOOVERWRITE))) {

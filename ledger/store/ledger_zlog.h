@@ -1,6 +1,6 @@
-/* ledger_zlog.h -- how the store keeps an entry in its `log` database: as
- * the entry's own bytes, or compressed by zstd with a dictionary that the
- * store trained from its own first entries.
+/* ledger_zlog.h -- how the store keeps an entry in its `log` database (and
+ * an event card in `edge`): as the bytes themselves, or compressed by zstd
+ * with a dictionary that the store trained from its own first values.
  *
  * Entries are small (300 bytes to a few KB) and much alike: the same
  * member names, CBV words, identifier prefixes and CBOR structure in every
@@ -14,6 +14,9 @@
  *       (RFC 8878; content size given; no checksum, no dictionary ID)
  *
  * and the dictionaries are in `meta` under "zdict" ‖ id (u16, big-endian).
+ * Cards (edge) are kept the same way with their own dictionaries ("zcard"
+ * ‖ id), except that a card kept as it is has 0x00 in front (a card starts
+ * with a feed ID: any byte).
  * A dictionary is written once and never changed or removed, so that
  * every value stays readable; this module caches each one it has read.
  * Only compression is local: what is hashed, signed, sent and exported is
@@ -42,8 +45,14 @@
 
 typedef struct ledger_zlog ledger_zlog_t;
 
-/* A codec for one store whose meta database is `meta`. 0 or LEDGER_ENOMEM. */
-int ledger_zlog_new(MDB_dbi meta, ledger_zlog_t **out, ledger_err_t *err);
+/* A codec for one database of a store whose meta database is `meta`;
+ * its dictionaries are under prefix (5 bytes: "zdict" for log, "zcard"
+ * for edge) ‖ id. tagged = 0: a value kept as it is is the bytes
+ * themselves, which must not start with 0x01 (an entry starts with 0x83);
+ * tagged = 1: it is 0x00 ‖ the bytes (for values that may start with any
+ * byte: cards). 0, LEDGER_EINVAL or LEDGER_ENOMEM. */
+int ledger_zlog_new(MDB_dbi meta, const char *prefix, int tagged, ledger_zlog_t **out,
+                    ledger_err_t *err);
 void ledger_zlog_free(ledger_zlog_t *z);
 
 /* The value to store for entry (n bytes) at local position lseq of
@@ -59,6 +68,12 @@ void ledger_zlog_free(ledger_zlog_t *z);
 int ledger_zlog_pack(ledger_zlog_t *z, MDB_txn *txn, MDB_dbi log, uint64_t lseq,
                      const uint8_t *entry, size_t n, ledger_buf_t *out, MDB_val *val,
                      ledger_err_t *err);
+
+/* As ledger_zlog_unpack with a buffer of the calling thread's (freed when
+ * the thread ends): a decompressed value is valid until the thread's next
+ * call. */
+int ledger_zlog_unpack_tls(ledger_zlog_t *z, MDB_txn *txn, const MDB_val *val,
+                           const uint8_t **p, size_t *n, ledger_err_t *err);
 
 /* Tells z that the write transaction in which it may have trained a
  * dictionary has committed (committed = 1) or was aborted or failed to

@@ -85,7 +85,7 @@ static void poke_entry(const uint8_t *feed, uint64_t seq, const char *part, long
     ledger_buf_t zb = {0};
     const uint8_t *p;
     size_t n;
-    if (ledger_zlog_new(db("meta"), &z, NULL) || ledger_zlog_unpack(z, txn, &v, &zb, &p, &n, NULL))
+    if (ledger_zlog_new(db("meta"), "zdict", 0, &z, NULL) || ledger_zlog_unpack(z, txn, &v, &zb, &p, &n, NULL))
         die("entry", "cannot read its stored value");
     v.mv_data = (void *)p;
     v.mv_size = n;

@@ -87,7 +87,7 @@ static void entries_free(entries_t *e)
 typedef struct raw {
     MDB_env *env;
     MDB_txn *txn;
-    MDB_dbi meta, log;
+    MDB_dbi meta, log, edge;
 } raw_t;
 
 static void raw_open(raw_t *r, const char *dir)
@@ -100,6 +100,7 @@ static void raw_open(raw_t *r, const char *dir)
     assert_int_equal(mdb_txn_begin(r->env, NULL, 0, &r->txn), 0);
     assert_int_equal(mdb_dbi_open(r->txn, "meta", 0, &r->meta), 0);
     assert_int_equal(mdb_dbi_open(r->txn, "log", 0, &r->log), 0);
+    assert_int_equal(mdb_dbi_open(r->txn, "edge", 0, &r->edge), 0);
 }
 
 static void raw_close(raw_t *r)
@@ -124,6 +125,26 @@ static void raw_forms(raw_t *r, size_t *plain, size_t *zstd, size_t *bytes_plain
             (*zstd)++, *bytes_zstd += v.mv_size;
         else
             fail_msg("a log value of form 0x%02x", f);
+    }
+    mdb_cursor_close(c);
+}
+
+/* The same for the cards: 0x00 ‖ card, or 0x01 ‖ dictionary ‖ zstd. */
+static void raw_card_forms(raw_t *r, size_t *plain, size_t *zstd, size_t *bytes_plain,
+                           size_t *bytes_zstd)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    *plain = *zstd = *bytes_plain = *bytes_zstd = 0;
+    assert_int_equal(mdb_cursor_open(r->txn, r->edge, &c), 0);
+    while (mdb_cursor_get(c, &k, &v, MDB_NEXT) == 0) {
+        uint8_t f = ((const uint8_t *)v.mv_data)[0];
+        if (f == 0x00)
+            (*plain)++, *bytes_plain += v.mv_size;
+        else if (f == 0x01)
+            (*zstd)++, *bytes_zstd += v.mv_size;
+        else
+            fail_msg("a card value of form 0x%02x", f);
     }
     mdb_cursor_close(c);
 }
@@ -234,6 +255,15 @@ static void test_train_and_compress(void **state)
     assert_int_equal(zstd, 80 - TRAIN_AT);
     /* compressed, a value is well under the entry (the entries are alike) */
     assert_true(bz / zstd * 2 < bp / plain);
+    raw_card_forms(&r, &plain, &zstd, &bp, &bz);
+    assert_int_equal(plain, TRAIN_AT);
+    assert_int_equal(zstd, 80 - TRAIN_AT);
+    assert_true(bz / zstd < bp / plain);
+    {
+        uint8_t key[7] = {'z', 'c', 'a', 'r', 'd', 0, 1};
+        MDB_val k = {sizeof key, key}, v;
+        assert_int_equal(mdb_get(r.txn, r.meta, &k, &v), 0);
+    }
     raw_close(&r);
     reopen(&f->a);
 
@@ -360,6 +390,55 @@ static void test_trained_then_aborted(void **state)
     verify_ok(&f->a);
 }
 
+/* A compressed card of no known form is found by verify, naming the
+ * entry, and a read of it says which card; one whose frame is damaged is
+ * found by verify too. */
+static void poke_card(fx_t *f, int how)
+{
+    raw_t r;
+    uint8_t kb[8], *copy;
+    MDB_val k = {8, kb}, v;
+    close_store(&f->a);
+    raw_open(&r, f->a.dir);
+    (void)raw_get(&r, 45, kb); /* the key bytes of lseq 45 */
+    assert_int_equal(mdb_get(r.txn, r.edge, &k, &v), 0);
+    assert_non_null(copy = malloc(v.mv_size));
+    memcpy(copy, v.mv_data, v.mv_size);
+    if (how == 0) {
+        assert_int_equal(copy[0], 0x01);
+        copy[0] = 0x07;
+    } else {
+        copy[0] = 0x01;
+        copy[v.mv_size / 2] ^= 0x10;
+    }
+    MDB_val nv = {v.mv_size, copy};
+    assert_int_equal(mdb_put(r.txn, r.edge, &k, &nv, 0), 0);
+    free(copy);
+    raw_close(&r);
+    reopen(&f->a);
+}
+
+static void test_card_damage_found(void **state)
+{
+    fx_t *f = *state;
+    ledger_err_t err;
+    ledger_card_t card;
+    rec_many(&f->a, 0, 50);
+    verify_ok(&f->a);
+    poke_card(f, 0);
+    assert_int_equal(ledger_store_verify(f->a.st, NULL, NULL, &err), LEDGER_EVERIFY);
+    if (!strstr(err.msg, "event card") || !strstr(err.msg, "seq 45") ||
+        !strstr(err.msg, "no known form"))
+        fail_msg("verify said: %s", err.msg);
+    assert_int_equal(ledger_store_card(f->a.st, 45, &card, &err), LEDGER_EVERIFY);
+    if (!strstr(err.msg, "local entry 45"))
+        fail_msg("card said: %s", err.msg);
+    poke_card(f, 1);
+    assert_int_equal(ledger_store_verify(f->a.st, NULL, NULL, &err), LEDGER_EVERIFY);
+    if (!strstr(err.msg, "seq 45"))
+        fail_msg("verify said: %s", err.msg);
+}
+
 static void test_format5_opens(void **state)
 {
     fx_t *f = *state;
@@ -402,6 +481,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unknown_form, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_dict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trained_then_aborted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_card_damage_found, setup, teardown),
         cmocka_unit_test_setup_teardown(test_format5_opens, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
