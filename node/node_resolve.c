@@ -66,10 +66,10 @@ enum { LI_PIP, LI_TRACE, LI_DEFAULT, LI_EPCIS, LI_CERT };
 #define KETEN_BUNDLE "keten:bundle"
 #define EPCIS_TYPE "application/ld+json"
 #define EPCIS_HREF_MAX 1600 /* a gs1:epcis link, at most (else none) */
-#define LOC_BIZ 1u /* bit of a location role (ledger_store_find_location): bizLocation */
-#define LOC_RP 2u  /* readPoint */
-#define NAMED_EPC 4u   /* named as an EPC (named_as) */
-#define NAMED_CLASS 8u /* named as the epcClass of a quantity list */
+#define LOC_BIZ 1u          /* bit of a location role (ledger_store_find_location): bizLocation */
+#define LOC_RP 2u           /* readPoint */
+#define NAMED_EPC 4u        /* named as an EPC (named_as) */
+#define NAMED_CLASS 8u      /* named as the epcClass of a quantity list */
 
 /* ---- small things ---------------------------------------------------------- */
 
@@ -460,7 +460,7 @@ out:
 static int cert_ok(const char *u)
 {
     size_t n = strlen(u), s = strspn(u, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                         "0123456789+-.");
+                                        "0123456789+-.");
     if (n == 0 || n > NODE_RESOLVE_CERT_LEN || s == 0 || u[s] != ':')
         return 0;
     for (size_t i = 0; i < n; i++)
@@ -490,14 +490,13 @@ static int cert_add(item_t *it, const json_t *v)
  * them) to it->cert. */
 static int event_certs(item_t *it, const json_t *ev)
 {
-    const json_t *ci = json_object_get(ev, "certificationInfo"), *v;
-    size_t i;
+    const json_t *ci = json_object_get(ev, "certificationInfo");
     int rc;
     if (json_is_string(ci))
         return cert_add(it, ci);
-    json_array_foreach(ci, i, v)
-    if ((rc = cert_add(it, v)))
-        return rc;
+    for (size_t i = 0; i < json_array_size(ci); i++) /* 0 when not an array */
+        if ((rc = cert_add(it, json_array_get(ci, i))))
+            return rc;
     return 0;
 }
 
@@ -516,9 +515,9 @@ static int item_certs(node_resolve_t *r, item_t *it)
             return rc;
         if (rc == 0)
             continue;
-        rc = loc_erroneous(r, &card) ? 0
-                                     : ledger_store_get_lseq(r->st, it->loc[i], decode_event, &ev,
-                                                             &err);
+        rc = loc_erroneous(r, &card)
+                 ? 0
+                 : ledger_store_get_lseq(r->st, it->loc[i], decode_event, &ev, &err);
         ledger_card_free(&card);
         if (rc >= 0 && ev)
             rc = event_certs(it, ev);
@@ -709,7 +708,7 @@ static int redirect_href(const char *server, const item_t *it, int li, char *out
 }
 
 #define OFFERED                                                                                    \
-    "this resolver offers gs1:pip, gs1:traceability, gs1:epcis, gs1:certificationInfo (when the " \
+    "this resolver offers gs1:pip, gs1:traceability, gs1:epcis, gs1:certificationInfo (when the "  \
     "item's events carry one), gs1:defaultLink, keten:bundle and linkset"
 
 /* GET {prefix}/{dl}. */
@@ -773,8 +772,8 @@ static int answer_description(node_resolve_t *r, const node_http_req_t *req, nod
     int rc;
     root_of(r, req, root, sizeof root);
     snprintf(name, sizeof name, "keten node %s", r->name);
-    o = json_pack("{s:s, s:s, s:[s], s:b, s:b, s:[{s:s, s:s, s:s}], s:[s,s,s,s,s,s,s]}", "name", name,
-                  "resolverRoot", root, "supportedPrimaryKeys", "all",
+    o = json_pack("{s:s, s:s, s:[s], s:b, s:b, s:[{s:s, s:s, s:s}], s:[s,s,s,s,s,s,s]}", "name",
+                  name, "resolverRoot", root, "supportedPrimaryKeys", "all",
                   "linkTypeDefaultCanBeLinkset", 1, "linkTypeDefaultCanBeAll", 1,
                   "supportedLinkType", "namespace", GS1_VOC, "prefix", "gs1:", "profile",
                   "https://gs1.org/voc/?show=linktypes", "keten:linkTypes", "gs1:pip",

@@ -69,8 +69,8 @@
 #define NODE_RESOLVE_TRACE_NODES 20000 /* nodes of one item's trace, at most */
 #define NODE_RESOLVE_EVENTS_MAX 1000   /* events listed by /trace/..., at most */
 #define NODE_RESOLVE_PREFIX_MAX 200
-#define NODE_RESOLVE_CERTS_MAX 64    /* gs1:certificationInfo links of one item, at most */
-#define NODE_RESOLVE_CERT_LEN 1500   /* a certificate URI longer than this is not linked */
+#define NODE_RESOLVE_CERTS_MAX 64  /* gs1:certificationInfo links of one item, at most */
+#define NODE_RESOLVE_CERT_LEN 1500 /* a certificate URI longer than this is not linked */
 
 typedef struct node_resolve_conf {
     const char *prefix;   /* path prefix of Digital Links: "" or "/gs1" (no trailing '/') */
