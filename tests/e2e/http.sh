@@ -15,8 +15,8 @@
 #     a lot, EQ_bizLocation and EQ_readPoint for a place), followed to the
 #     EPCIS query, which answers the item's events; ?linkType=gs1:epcis 307;
 #   - gs1:certificationInfo: one link per distinct certificate of the events
-#     (an event with two, another repeating one), its 307, none (and 404)
-#     for an item whose events carry none;
+#     (an event with two, another repeating one; not the partner's), its
+#     307, none (and 404) for an item whose events carry none;
 #   - the server: keep-alive (two URLs on one curl connection), 64 KB of
 #     headers -> 431, a too-large body -> 413, a slow client (a byte a
 #     second) -> 408 and closed, too many connections -> 503 and closed,
@@ -61,6 +61,11 @@ cat >"$T/cert.jsonld" <<'EOF'
    "certificationInfo": "https://cert.example.org/organic/BE-BIO-01.4711"}]}}
 EOF
 expect 0 --home "$S" record "$T/cert.jsonld"
+# the partner's event of it, with a certificate of its own: not shown here, not linked
+sed -e 's|"certificationInfo": \[|"certificationInfo": ["https://cert.example.org/partner/NOT-SHOWN", |' \
+    -e 's|2025-11-30T11:|2025-11-30T13:|' "$T/cert.jsonld" >"$T/cert-p.jsonld"
+grep -q NOT-SHOWN "$T/cert-p.jsonld" || fail "the partner's document"
+expect 0 --home "$P" record "$T/cert-p.jsonld"
 
 HPORT=$(free_port)
 B="http://127.0.0.1:$HPORT"
