@@ -1,5 +1,6 @@
-/* cli_token.c -- `keten token`: make, list and remove the bearer tokens
- * that the node's HTTP server asks for (node_token.h).  `add` prints the
+/* cli_token.c -- `keten token`: make, list and revoke (or remove: the
+ * same) the bearer tokens that the node's HTTP server asks for
+ * (node_token.h).  `add` prints the
  * new token on stdout, alone on its line, so that T=$(keten token add ...)
  * keeps it; the note that it is shown only once goes to stderr.  The
  * token itself is never stored: the home keeps its SHA-256. */
@@ -16,14 +17,15 @@
 static const char usage[] =
     "usage: keten token add NAME --scope capture,query\n"
     "       keten token list [--json]\n"
-    "       keten token remove NAME\n"
+    "       keten token revoke NAME      (the same as: keten token remove NAME)\n"
     "\n"
     "Bearer tokens for the node's HTTP server (keten node --http). `add` makes a\n"
     "new random token, prints it once on stdout and stores only its SHA-256 in\n"
     "<home>/tokens.json (mode 0600). Scopes: capture (POST /capture, POST /events,\n"
     "GET /capture/...) and query (GET /events and the other EPCIS query routes).\n"
-    "A running node sees a change at its next request. Clients send\n"
-    "Authorization: Bearer TOKEN.\n"
+    "`revoke` (or `remove`) deletes the token's hash: a running node answers 401\n"
+    "to it from its next request. A running node sees every change at its next\n"
+    "request, no restart. Clients send Authorization: Bearer TOKEN.\n"
     "\n"
     "Until the first token is made the query routes are open and capture is\n"
     "refused; from then on (also after every token was removed) the query routes\n"
@@ -32,7 +34,7 @@ static const char usage[] =
     "Example:\n"
     "  T=$(keten --home /tmp/s token add erp --scope capture,query)\n"
     "  keten --home /tmp/s token list\n"
-    "  keten --home /tmp/s token remove erp\n";
+    "  keten --home /tmp/s token revoke erp\n";
 
 static int list(const cli_ctx_t *ctx, const char *home)
 {
@@ -79,7 +81,7 @@ int cli_token_main(cli_ctx_t *ctx, int argc, char **argv)
     ledger_err_t err;
     unsigned scopes = 0;
     char token[NODE_TOKEN_TEXT], sc[64];
-    int rc = 0;
+    int rc = 0, revoke = 0;
 
     for (int i = 1; i < argc; i++) {
         int r;
@@ -104,14 +106,16 @@ int cli_token_main(cli_ctx_t *ctx, int argc, char **argv)
     }
     if (!sub)
         sub = "list";
+    if (!strcmp(sub, "revoke"))
+        revoke = 1, sub = "remove"; /* the same: the word of the issue and of OAuth */
     if (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "remove"))
-        return cli_usage("token", "unknown subcommand %s (add, list, remove)", sub);
+        return cli_usage("token", "unknown subcommand %s (add, list, revoke, remove)", sub);
     if (strcmp(sub, "list") && !name)
         return cli_usage("token", "%s needs the token's NAME", sub);
     if (!strcmp(sub, "list") && (name || scope))
         return cli_usage("token", "list takes no NAME or --scope");
     if (!strcmp(sub, "remove") && scope)
-        return cli_usage("token", "remove takes only the NAME");
+        return cli_usage("token", "%s takes only the NAME", revoke ? "revoke" : "remove");
     if (!strcmp(sub, "add")) {
         if (!scope)
             return cli_usage("token", "add needs --scope (capture, query or capture,query)");
@@ -126,8 +130,8 @@ int cli_token_main(cli_ctx_t *ctx, int argc, char **argv)
         if ((rc = node_token_remove(ledger_home_path(home), name, &err)))
             rc = cli_fail(ctx, rc, &err);
         else
-            fprintf(stderr, "removed token %s: a running node refuses it from its next request\n",
-                    name);
+            fprintf(stderr, "%s token %s: a running node refuses it from its next request\n",
+                    revoke ? "revoked" : "removed", name);
     } else if ((rc = node_token_add(ledger_home_path(home), name, scopes, token, &err))) {
         rc = cli_fail(ctx, rc, &err);
     } else {

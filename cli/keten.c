@@ -51,7 +51,7 @@ static const command_t commands[] = {
     {"bundle", cli_bundle_main, "write or check a provenance bundle (offline proof of a history)"},
     {"network", cli_network_main, "print the chain's network key (for new partners)"},
     {"peer", cli_peer_main, "list, add or remove the partners this node talks to"},
-    {"token", cli_token_main, "make, list or remove the HTTP server's bearer tokens"},
+    {"token", cli_token_main, "make, list or revoke the HTTP server's bearer tokens"},
     {"node", cli_node_main, "run the node: replicate with the partners (foreground)"},
     {"stop", cli_stop_main, "stop the node running on this home (SIGTERM, waits for it)"},
     {"status", cli_status_main, "feeds with their heads, peers with their state"},

@@ -55,12 +55,21 @@ static const char *shown_rule(const node_resolve_t *r)
                    : "own events (not private)";
 }
 
-/* The link types offered, in the linkset's order; keten:bundle is keten's
- * own name for the second target of gs1:traceability (the bundle). */
-static const char *const link_types[] = {"pip", "traceability", "defaultLink"};
+/* The link types offered; keten:bundle is keten's own name for the second
+ * target of gs1:traceability (the bundle).  gs1:epcis and
+ * gs1:certificationInfo are in a linkset only when the item has them. */
+static const char *const link_types[] = {"pip", "traceability", "defaultLink", "epcis",
+                                         "certificationInfo"};
 #define NLINKS (sizeof link_types / sizeof link_types[0])
+enum { LI_PIP, LI_TRACE, LI_DEFAULT, LI_EPCIS, LI_CERT };
 #define LINK_BUNDLE ((int)NLINKS) /* link_index of keten:bundle */
 #define KETEN_BUNDLE "keten:bundle"
+#define EPCIS_TYPE "application/ld+json"
+#define EPCIS_HREF_MAX 1600 /* a gs1:epcis link, at most (else none) */
+#define LOC_BIZ 1u          /* bit of a location role (ledger_store_find_location): bizLocation */
+#define LOC_RP 2u           /* readPoint */
+#define NAMED_EPC 4u        /* named as an EPC (named_as) */
+#define NAMED_CLASS 8u      /* named as the epcClass of a quantity list */
 
 /* ---- small things ---------------------------------------------------------- */
 
@@ -163,8 +172,15 @@ typedef struct item {
     /* when no event names it as an identifier: the events at it as a
      * location (bizLocation or readPoint), by local position */
     uint64_t *loc;
+    unsigned char *loc_role; /* per loc[i]: LOC_BIZ | LOC_RP */
     size_t nloc, loc_cap;
     int loc_more; /* there were more than NODE_RESOLVE_EVENTS_MAX */
+    /* how the shown events name the identifier: NAMED_EPC | NAMED_CLASS (a
+     * trace), LOC_BIZ | LOC_RP (a location) */
+    unsigned roles;
+    /* the certificate URIs of the shown events (item_certs), distinct */
+    char *cert[NODE_RESOLVE_CERTS_MAX];
+    size_t ncert;
 } item_t;
 
 static void item_free(item_t *it)
@@ -172,6 +188,9 @@ static void item_free(item_t *it)
     ledger_trace_free(it->trace);
     free(it->shown);
     free(it->loc);
+    free(it->loc_role);
+    for (size_t i = 0; i < it->ncert; i++)
+        free(it->cert[i]);
 }
 
 /* Reads the path dl (and req's query: its data attributes are checked too)
@@ -225,9 +244,11 @@ static int showable(node_resolve_t *r, uint64_t lseq, ledger_card_t *card)
 static int collect_loc(uint64_t lseq, int role, void *ctx)
 {
     item_t *it = ctx;
-    (void)role;
-    if (it->nloc && it->loc[it->nloc - 1] == lseq)
-        return 0;                               /* bizLocation and readPoint both: once */
+    unsigned bit = role == 1 ? LOC_BIZ : role == 2 ? LOC_RP : 0;
+    if (it->nloc && it->loc[it->nloc - 1] == lseq) {
+        it->loc_role[it->nloc - 1] |= (unsigned char)bit; /* bizLocation and readPoint: once */
+        return 0;
+    }
     if (it->nloc >= NODE_RESOLVE_TRACE_NODES) { /* a bounded walk, like the trace's */
         it->loc_more = 1;
         return 1;
@@ -235,11 +256,16 @@ static int collect_loc(uint64_t lseq, int role, void *ctx)
     if (it->nloc == it->loc_cap) {
         size_t cap = it->loc_cap ? it->loc_cap * 2 : 64;
         uint64_t *v = realloc(it->loc, cap * sizeof *v);
+        unsigned char *rv;
         if (!v)
             return LEDGER_ENOMEM;
         it->loc = v;
+        if (!(rv = realloc(it->loc_role, cap)))
+            return LEDGER_ENOMEM;
+        it->loc_role = rv;
         it->loc_cap = cap;
     }
+    it->loc_role[it->nloc] = (unsigned char)bit;
     it->loc[it->nloc++] = lseq;
     return 0;
 }
@@ -264,11 +290,29 @@ static int item_at_location(node_resolve_t *r, item_t *it)
             it->loc_more = 1;
             break;
         }
+        it->roles |= it->loc_role[i];
+        it->loc_role[kept] = it->loc_role[i];
         it->loc[kept++] = it->loc[i];
     }
     it->nloc = kept;
     return 0;
 }
+
+#define R(x) (1u << LEDGER_ROLE_##x)
+/* How an event names an identifier, for gs1:epcis: NAMED_EPC as an EPC
+ * (epcList, parentID, childEPCs, inputEPCList, outputEPCList), NAMED_CLASS
+ * as the epcClass of a quantity list, 0 otherwise (the lot of instances, a
+ * source or destination). */
+static unsigned named_as(const ledger_card_ident_t *id)
+{
+    unsigned role = id->role > 0 && id->role < 32 ? 1u << id->role : 0;
+    if (!id->listed && (role & (R(EPC) | R(PARENT) | R(CHILD) | R(INPUT) | R(OUTPUT))))
+        return NAMED_EPC;
+    if (id->listed && (role & (R(CLASS) | R(CHILD) | R(INPUT) | R(OUTPUT))))
+        return NAMED_CLASS;
+    return 0;
+}
+#undef R
 
 /* Traces it->key; keeps the events the node may show.  1 when answered
  * already (404), 0 when it holds events to show, <0 an error. */
@@ -297,8 +341,12 @@ static int item_trace(node_resolve_t *r, item_t *it, node_http_resp_t *resp)
             continue; /* sealed steps and events of feeds not public are not shown */
         if ((rc = ledger_replica_is_private(r->st, n->feed, n->seq, &err)) < 0)
             return rc;
-        if (rc == 0)
-            it->shown[it->nshown++] = i;
+        if (rc)
+            continue;
+        it->shown[it->nshown++] = i;
+        for (size_t j = 0; n->card && j < n->card->nids; j++) /* how it is named */
+            if (n->card->ids[j].id && !strcmp(n->card->ids[j].id, it->key.text))
+                it->roles |= named_as(&n->card->ids[j]);
     }
     if (it->nshown == 0) {
         rc = node_http_resp_problem(
@@ -317,6 +365,25 @@ static int decode_event(const ledger_stored_t *s, void *ctx)
     return ledger_event_payload_decode(s->e.payload, s->e.plen, ev, NULL, 0, NULL);
 }
 
+/* Has the event of card been declared erroneous by its own feed? */
+static int loc_erroneous(node_resolve_t *r, const ledger_card_t *card)
+{
+    ledger_err_t err;
+    uint64_t decl[16];
+    size_t nd = 0;
+    int erroneous = 0;
+    if (ledger_store_declarations(r->st, card->event_id ? card->event_id : card->event_hash, decl,
+                                  16, &nd, &err) == 0)
+        for (size_t i = 0; i < nd && i < 16 && !erroneous; i++) {
+            ledger_card_t dc;
+            if (ledger_store_card(r->st, decl[i], &dc, NULL) == 0) {
+                erroneous = !memcmp(dc.feed, card->feed, LEDGER_FEED_LEN);
+                ledger_card_free(&dc);
+            }
+        }
+    return erroneous;
+}
+
 /* Appends the event at lseq (found at a location) to events, as the trace
  * nodes are: feed, seq, eventHash, erroneous (its own feed declared it
  * so), event. */
@@ -325,23 +392,13 @@ static int loc_event(node_resolve_t *r, uint64_t lseq, json_t *events)
     ledger_card_t card;
     ledger_err_t err;
     json_t *ev = NULL, *e;
-    uint64_t decl[16];
-    size_t nd = 0;
-    int rc, erroneous = 0;
+    int rc, erroneous;
     char hex[2 * LEDGER_FEED_LEN + 1];
     if ((rc = showable(r, lseq, &card)) <= 0)
         return rc;
     if ((rc = ledger_store_get_lseq(r->st, lseq, decode_event, &ev, &err)) < 0)
         goto out;
-    if (ledger_store_declarations(r->st, card.event_id ? card.event_id : card.event_hash, decl, 16,
-                                  &nd, &err) == 0)
-        for (size_t i = 0; i < nd && i < 16 && !erroneous; i++) {
-            ledger_card_t dc;
-            if (ledger_store_card(r->st, decl[i], &dc, NULL) == 0) {
-                erroneous = !memcmp(dc.feed, card.feed, LEDGER_FEED_LEN);
-                ledger_card_free(&dc);
-            }
-        }
+    erroneous = loc_erroneous(r, &card);
     e = json_pack("{s:s, s:I, s:s, s:b, s:O?}", "feed", ledger_hex(card.feed, LEDGER_FEED_LEN, hex),
                   "seq", (json_int_t)card.seq, "eventHash", card.event_hash ? card.event_hash : "",
                   "erroneous", erroneous, "event", ev);
@@ -396,55 +453,270 @@ out:
 #undef it
 }
 
+/* ---- gs1:certificationInfo and gs1:epcis --------------------------------- */
+
+/* A certificate URI fit for a link: a scheme, no spaces or controls, short
+ * enough for a Location header. */
+static int cert_ok(const char *u)
+{
+    size_t n = strlen(u), s = strspn(u, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                        "0123456789+-.");
+    if (n == 0 || n > NODE_RESOLVE_CERT_LEN || s == 0 || u[s] != ':')
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)u[i] <= 0x20 || u[i] == 0x7f || u[i] == '"' || u[i] == '<' ||
+            u[i] == '>')
+            return 0;
+    return 1;
+}
+
+static int cert_add(item_t *it, const json_t *v)
+{
+    const char *u = json_string_value(v);
+    if (!u || !cert_ok(u))
+        return 0;
+    for (size_t i = 0; i < it->ncert; i++)
+        if (!strcmp(it->cert[i], u))
+            return 0;
+    if (it->ncert == NODE_RESOLVE_CERTS_MAX)
+        return 0;
+    if (!(it->cert[it->ncert] = strdup(u)))
+        return LEDGER_ENOMEM;
+    it->ncert++;
+    return 0;
+}
+
+/* Adds the certificationInfo of event ev (EPCIS 2.0: a URI, or an array of
+ * them) to it->cert. */
+static int event_certs(item_t *it, const json_t *ev)
+{
+    const json_t *ci = json_object_get(ev, "certificationInfo");
+    int rc;
+    if (json_is_string(ci))
+        return cert_add(it, ci);
+    for (size_t i = 0; i < json_array_size(ci); i++) /* 0 when not an array */
+        if ((rc = cert_add(it, json_array_get(ci, i))))
+            return rc;
+    return 0;
+}
+
+/* The distinct certificate URIs that the events /trace/... lists carry
+ * (not those of an event its own partner declared erroneous), in the
+ * events' order: at most NODE_RESOLVE_CERTS_MAX, from at most
+ * NODE_RESOLVE_EVENTS_MAX events.  Decodes those events. */
+static int item_certs(node_resolve_t *r, item_t *it)
+{
+    ledger_err_t err;
+    int rc;
+    for (size_t i = 0; i < it->nloc; i++) {
+        ledger_card_t card;
+        json_t *ev = NULL;
+        if ((rc = showable(r, it->loc[i], &card)) < 0)
+            return rc;
+        if (rc == 0)
+            continue;
+        rc = loc_erroneous(r, &card)
+                 ? 0
+                 : ledger_store_get_lseq(r->st, it->loc[i], decode_event, &ev, &err);
+        ledger_card_free(&card);
+        if (rc >= 0 && ev)
+            rc = event_certs(it, ev);
+        json_decref(ev);
+        if (rc < 0)
+            return rc;
+    }
+    for (size_t i = 0; i < it->nshown && i < NODE_RESOLVE_EVENTS_MAX; i++) {
+        const ledger_trace_node_t *n = ledger_trace_node(it->trace, it->shown[i]);
+        const json_t *ev;
+        if (n->erroneous || !(ev = ledger_trace_node_event(it->trace, n)))
+            continue;
+        if ((rc = event_certs(it, ev)))
+            return rc;
+    }
+    return 0;
+}
+
+/* The EPCIS 2.0 query parameters (GET /events, node_query.h) that find the
+ * item's events, chosen by how the shown events name it (EPCIS 2.0
+ * 8.2.7.1): as an EPC (epcList, parentID, childEPCs, input or output
+ * EPCs): MATCH_anyEPC; as the epcClass of a quantity list (a lot, a
+ * class): MATCH_epcClass; a location: EQ_bizLocation and/or EQ_readPoint.
+ * None when no query parameter matches how it is named (only as the lot of
+ * instances, or in a source or destination list).  *n of at most 2. */
+static void epcis_params(const item_t *it, const char *out[2], size_t *n)
+{
+    *n = 0;
+    if (it->nloc) {
+        if (it->roles & LOC_BIZ)
+            out[(*n)++] = "EQ_bizLocation";
+        if (it->roles & LOC_RP)
+            out[(*n)++] = "EQ_readPoint";
+        return;
+    }
+    if (it->roles & NAMED_EPC)
+        out[(*n)++] = "MATCH_anyEPC";
+    if (it->roles & NAMED_CLASS)
+        out[(*n)++] = "MATCH_epcClass";
+}
+
+/* {server}/events?{param}={the item's key, percent-encoded}: 0, or -1 when
+ * it does not fit in cap (no link then). */
+static int epcis_href(const char *server, const item_t *it, const char *param, char *out,
+                      size_t cap)
+{
+    static const char hexd[] = "0123456789ABCDEF";
+    int n = snprintf(out, cap, "%s/events?%s=", server, param);
+    size_t o;
+    if (n < 0 || (size_t)n >= cap)
+        return -1;
+    o = (size_t)n;
+    for (const unsigned char *p = (const unsigned char *)it->key.text; *p; p++) {
+        int plain = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+                    (*p >= 'A' && *p <= 'Z') || *p == '-' || *p == '.' || *p == '_' || *p == '~';
+        if (o + 4 > cap)
+            return -1;
+        if (plain) {
+            out[o++] = (char)*p;
+        } else {
+            out[o++] = '%';
+            out[o++] = hexd[*p >> 4];
+            out[o++] = hexd[*p & 15];
+        }
+    }
+    out[o] = '\0';
+    return 0;
+}
+
 /* The URL of link type li (link_index) of the item. */
 static void link_href(const char *server, const item_t *it, int li, char *out, size_t cap)
 {
-    const char *route = li == 0             ? NODE_PAGE_ROUTE
+    const char *route = li == LI_PIP        ? NODE_PAGE_ROUTE
                         : li == LINK_BUNDLE ? NODE_PAGE_BUNDLE
                                             : TRACE_ROUTE;
     snprintf(out, cap, "%s%s%s", server, route, it->path);
 }
 
+/* The targets of gs1:epcis (epcis_params), appended to targets. */
+static int epcis_targets(const char *server, const item_t *it, json_t *targets)
+{
+    const char *param[2];
+    char href[EPCIS_HREF_MAX], title[200];
+    size_t n;
+    epcis_params(it, param, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (epcis_href(server, it, param[i], href, sizeof href))
+            continue;
+        snprintf(title, sizeof title, "EPCIS 2.0 query of the item's events (%s)", param[i]);
+        if (json_array_append_new(targets, json_pack("{s:s, s:s, s:s}", "href", href, "title",
+                                                     title, "type", EPCIS_TYPE)))
+            return LEDGER_ENOMEM;
+    }
+    return 0;
+}
+
+/* Sets rel (a link type's local name) of set to targets when it has any. */
+static int set_rel(json_t *set, const char *local, json_t *targets)
+{
+    char rel[64];
+    if (!targets)
+        return LEDGER_ENOMEM;
+    if (!json_array_size(targets)) {
+        json_decref(targets);
+        return 0;
+    }
+    snprintf(rel, sizeof rel, "%s%s", GS1_VOC, local);
+    return json_object_set_new(set, rel, targets) ? LEDGER_ENOMEM : 0;
+}
+
 /* The linkset of the item (RFC 9264, GS1 resolver): gs1:pip the product
  * page, gs1:traceability the events as JSON and the signed bundle (two
- * targets told apart by type), gs1:defaultLink the events. */
+ * targets told apart by type), gs1:epcis the EPCIS query of its events,
+ * gs1:certificationInfo each certificate its events carry (item_certs
+ * done), gs1:defaultLink the events.  NULL when out of memory. */
 static json_t *linkset(const char *root, const char *server, const item_t *it)
 {
-    json_t *set = json_object(), *ls;
+    json_t *set = json_object(), *targets;
     char href[sizeof it->path + 700], bundle[sizeof it->path + 700], anchor[sizeof it->path + 700];
+    int rc = 0;
     snprintf(anchor, sizeof anchor, "%s%s", root, it->path);
     link_href(server, it, LINK_BUNDLE, bundle, sizeof bundle);
-    if (!set)
-        return NULL;
-    json_object_set_new(set, "anchor", json_string(anchor));
-    for (size_t i = 0; i < NLINKS; i++) {
-        char rel[64];
-        json_t *targets;
-        snprintf(rel, sizeof rel, "%s%s", GS1_VOC, link_types[i]);
-        link_href(server, it, (int)i, href, sizeof href);
-        targets =
-            json_pack("[{s:s, s:s, s:s}]", "href", href, "title",
-                      i == 0   ? "Product information: the item's story, verified in the browser"
-                      : i == 1 ? "Traceability: the item's events (EPCIS 2.0 JSON-LD)"
-                               : "The item's events (EPCIS 2.0 JSON-LD)",
-                      "type", i == 0 ? "text/html" : "application/json");
-        if (targets && i == 1)
-            json_array_append_new(targets, json_pack("{s:s, s:s, s:s}", "href", bundle, "title",
-                                                     "Provenance bundle, signed by this node "
-                                                     "(docs/bundle.md; linkType=keten:bundle)",
-                                                     "type", NODE_PAGE_BUNDLE_TYPE));
-        json_object_set_new(set, rel, targets);
+    if (!set || json_object_set_new(set, "anchor", json_string(anchor)))
+        goto fail;
+    link_href(server, it, LI_PIP, href, sizeof href);
+    if ((rc = set_rel(set, "pip",
+                      json_pack("[{s:s, s:s, s:s}]", "href", href, "title",
+                                "Product information: the item's story, verified in the browser",
+                                "type", "text/html"))))
+        goto fail;
+    link_href(server, it, LI_TRACE, href, sizeof href);
+    if ((rc = set_rel(set, "traceability",
+                      json_pack("[{s:s, s:s, s:s}, {s:s, s:s, s:s}]", "href", href, "title",
+                                "Traceability: the item's events (EPCIS 2.0 JSON-LD)", "type",
+                                "application/json", "href", bundle, "title",
+                                "Provenance bundle, signed by this node (docs/bundle.md; "
+                                "linkType=keten:bundle)",
+                                "type", NODE_PAGE_BUNDLE_TYPE))))
+        goto fail;
+    if (!(targets = json_array()) || (rc = epcis_targets(server, it, targets))) {
+        json_decref(targets);
+        goto fail;
     }
-    ls = json_pack("{s:[o]}", "linkset", set);
-    return ls;
+    if ((rc = set_rel(set, "epcis", targets)) || !(targets = json_array()))
+        goto fail;
+    for (size_t i = 0; i < it->ncert; i++)
+        if (json_array_append_new(targets, json_pack("{s:s, s:s}", "href", it->cert[i], "title",
+                                                     "Certification information of the item's "
+                                                     "events (EPCIS certificationInfo)"))) {
+            json_decref(targets);
+            goto fail;
+        }
+    if ((rc = set_rel(set, "certificationInfo", targets)))
+        goto fail;
+    link_href(server, it, LI_DEFAULT, href, sizeof href);
+    if ((rc = set_rel(set, "defaultLink",
+                      json_pack("[{s:s, s:s, s:s}]", "href", href, "title",
+                                "The item's events (EPCIS 2.0 JSON-LD)", "type",
+                                "application/json"))))
+        goto fail;
+    return json_pack("{s:[o]}", "linkset", set);
+fail:
+    json_decref(set);
+    return NULL;
 }
+
+/* The URL that ?linkType=li redirects to: 0, or 1 when the item has no
+ * such link (gs1:epcis, gs1:certificationInfo). */
+static int redirect_href(const char *server, const item_t *it, int li, char *out, size_t cap)
+{
+    if (li == LI_CERT) {
+        if (!it->ncert)
+            return 1;
+        snprintf(out, cap, "%s", it->cert[0]);
+        return 0;
+    }
+    if (li == LI_EPCIS) {
+        const char *param[2];
+        size_t n;
+        epcis_params(it, param, &n);
+        for (size_t i = 0; i < n; i++)
+            if (!epcis_href(server, it, param[i], out, cap))
+                return 0;
+        return 1;
+    }
+    link_href(server, it, li, out, cap);
+    return 0;
+}
+
+#define OFFERED                                                                                    \
+    "this resolver offers gs1:pip, gs1:traceability, gs1:epcis, gs1:certificationInfo (when the "  \
+    "item's events carry one), gs1:defaultLink, keten:bundle and linkset"
 
 /* GET {prefix}/{dl}. */
 static int answer_resolve(node_resolve_t *r, const node_http_req_t *req, item_t *itp,
                           node_http_resp_t *resp)
 {
 #define it (*itp)
-    char root[700], server[400], lt[300], url[sizeof it.path + 1200];
+    char root[700], server[400], lt[300] = "", url[sizeof it.path + 1200];
     int rc, want_set, li = 0;
     json_t *ls = NULL;
     if ((rc = item_trace(r, itp, resp)))
@@ -458,15 +730,13 @@ static int answer_resolve(node_resolve_t *r, const node_http_req_t *req, item_t 
     if (node_http_query(req, "linkType", lt, sizeof lt)) {
         want_set = !strcmp(lt, "linkset") || !strcmp(lt, "all");
         if (!want_set && (li = link_index(lt)) < 0) {
-            rc = node_http_resp_problem(resp, 404,
-                                        "%s: no link of type %s: this resolver offers gs1:pip, "
-                                        "gs1:traceability, gs1:defaultLink, keten:bundle and "
-                                        "linkset",
-                                        it.path, lt);
+            rc = node_http_resp_problem(resp, 404, "%s: no link of type %s: " OFFERED, it.path, lt);
             goto out;
         }
     } else if (!(want_set = accepts_linkset(req)))
-        li = accepts_html_first(req) ? 0 : 2; /* a browser: the page; else the default link */
+        li = accepts_html_first(req) ? LI_PIP : LI_DEFAULT; /* a browser: the page */
+    if ((want_set || li == LI_CERT) && (rc = item_certs(r, itp)) < 0)
+        goto out;
     if (want_set) {
         if (!(ls = linkset(root, server, &it))) {
             rc = LEDGER_ENOMEM;
@@ -475,12 +745,18 @@ static int answer_resolve(node_resolve_t *r, const node_http_req_t *req, item_t 
         rc = node_http_resp_json(resp, 200, "application/linkset+json", ls);
         goto out;
     }
-    if (li == 1) { /* gs1:traceability has two targets: the type asked for */
+    if (li == LI_TRACE) { /* gs1:traceability has two targets: the type asked for */
         const char *a = node_http_header(req, "accept");
         if (a && strstr(a, NODE_PAGE_BUNDLE_TYPE))
             li = LINK_BUNDLE;
     }
-    link_href(server, &it, li, url, sizeof url);
+    if (redirect_href(server, &it, li, url, sizeof url)) {
+        rc = node_http_resp_problem(
+            resp, 404, "%s: no link of type %s for this item: %s", it.path, lt,
+            li == LI_CERT ? "none of the events it shows carries certificationInfo"
+                          : "no EPCIS query parameter matches how its events name it");
+        goto out;
+    }
     if (!(rc = node_http_resp_header(resp, "Location", "%s", url)))
         rc = node_http_resp_set(resp, 307, NULL, NULL, 0);
 out:
@@ -496,12 +772,13 @@ static int answer_description(node_resolve_t *r, const node_http_req_t *req, nod
     int rc;
     root_of(r, req, root, sizeof root);
     snprintf(name, sizeof name, "keten node %s", r->name);
-    o = json_pack("{s:s, s:s, s:[s], s:b, s:b, s:[{s:s, s:s, s:s}], s:[s,s,s,s,s]}", "name", name,
-                  "resolverRoot", root, "supportedPrimaryKeys", "all",
+    o = json_pack("{s:s, s:s, s:[s], s:b, s:b, s:[{s:s, s:s, s:s}], s:[s,s,s,s,s,s,s]}", "name",
+                  name, "resolverRoot", root, "supportedPrimaryKeys", "all",
                   "linkTypeDefaultCanBeLinkset", 1, "linkTypeDefaultCanBeAll", 1,
                   "supportedLinkType", "namespace", GS1_VOC, "prefix", "gs1:", "profile",
                   "https://gs1.org/voc/?show=linktypes", "keten:linkTypes", "gs1:pip",
-                  "gs1:traceability", "gs1:defaultLink", KETEN_BUNDLE, "linkset");
+                  "gs1:traceability", "gs1:epcis", "gs1:certificationInfo", "gs1:defaultLink",
+                  KETEN_BUNDLE, "linkset");
     if (!o)
         return LEDGER_ENOMEM;
     rc = node_http_resp_json(resp, 200, NULL, o);

@@ -11,11 +11,24 @@
  *            path under resolverRoot), with gs1:pip (the product page,
  *            node_page.h: /page/...), gs1:traceability (the events as
  *            JSON, /trace/..., and a second target: the signed bundle,
- *            /bundle/..., NODE_PAGE_BUNDLE_TYPE) and gs1:defaultLink (the
- *            events);
- *     ?linkType=gs1:pip | gs1:traceability | gs1:defaultLink (or the full
+ *            /bundle/..., NODE_PAGE_BUNDLE_TYPE), gs1:epcis (the EPCIS 2.0
+ *            query of its events, application/ld+json: /events?MATCH_anyEPC=
+ *            {key} when the shown events name it as an EPC (epcList,
+ *            parentID, child, input or output EPCs); MATCH_epcClass={key}
+ *            when they name it as the epcClass of a quantity list (a lot, a
+ *            class); both when both; EQ_bizLocation= and/or EQ_readPoint=
+ *            for a location; the key percent-encoded; absent when no
+ *            parameter matches how it is named), gs1:certificationInfo (one per distinct URI of the
+ *            certificationInfo of the events /trace/... lists, not of one
+ *            declared erroneous by its own partner, at most
+ *            NODE_RESOLVE_CERTS_MAX; absent when none) and gs1:defaultLink
+ *            (the events);
+ *     ?linkType=gs1:pip | gs1:traceability | gs1:epcis |
+ *            gs1:certificationInfo | gs1:defaultLink (or the full
  *            https://gs1.org/voc/... URI) | keten:bundle: 307 to that link
- *            (gs1:traceability to the bundle when Accept names its type);
+ *            (the first target; gs1:traceability to the bundle when Accept
+ *            names its type); gs1:epcis or gs1:certificationInfo that the
+ *            item has not: 404;
  *     no linkType: 307 to the product page for a browser (Accept: text/html
  *            or application/xhtml+xml first), else to the default link;
  *     another linkType: 404; every answer about an identifier carries
@@ -56,6 +69,8 @@
 #define NODE_RESOLVE_TRACE_NODES 20000 /* nodes of one item's trace, at most */
 #define NODE_RESOLVE_EVENTS_MAX 1000   /* events listed by /trace/..., at most */
 #define NODE_RESOLVE_PREFIX_MAX 200
+#define NODE_RESOLVE_CERTS_MAX 64  /* gs1:certificationInfo links of one item, at most */
+#define NODE_RESOLVE_CERT_LEN 1500 /* a certificate URI longer than this is not linked */
 
 typedef struct node_resolve_conf {
     const char *prefix;   /* path prefix of Digital Links: "" or "/gs1" (no trailing '/') */

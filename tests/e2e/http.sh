@@ -11,6 +11,12 @@
 #     /.well-known/gs1resolver, the trace JSON (own events only: the
 #     partner's events and private ones are not shown), a path prefix from
 #     keten.json;
+#   - gs1:epcis in every linkset (MATCH_anyEPC for an EPC, MATCH_epcClass for
+#     a lot, EQ_bizLocation and EQ_readPoint for a place), followed to the
+#     EPCIS query, which answers the item's events; ?linkType=gs1:epcis 307;
+#   - gs1:certificationInfo: one link per distinct certificate of the events
+#     (an event with two, another repeating one; not the partner's), its
+#     307, none (and 404) for an item whose events carry none;
 #   - the server: keep-alive (two URLs on one curl connection), 64 KB of
 #     headers -> 431, a too-large body -> 413, a slow client (a byte a
 #     second) -> 408 and closed, too many connections -> 503 and closed,
@@ -38,6 +44,28 @@ expect 0 --home "$S" record --private --epc urn:epc:id:sgtin:5412345.000012.PRIV
     --biz-step commissioning --event-time 2025-11-30T08:30:00Z
 expect 0 --home "$P" record --epc urn:epc:id:sgtin:5412345.000012.ONLYP --biz-step receiving \
     --event-time 2025-11-30T09:00:00Z
+# an item whose events carry certificationInfo: two certificates on one
+# event, one of them again (as a string) on the next
+cat >"$T/cert.jsonld" <<'EOF'
+{"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+ "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2025-11-30T12:00:00Z",
+ "epcisBody": {"eventList": [
+  {"type": "ObjectEvent", "action": "ADD", "bizStep": "commissioning",
+   "eventTime": "2025-11-30T11:00:00Z", "eventTimeZoneOffset": "+00:00",
+   "epcList": ["urn:epc:id:sgtin:5412345.000012.CERT1"],
+   "certificationInfo": ["https://cert.example.org/organic/BE-BIO-01.4711",
+                         "https://cert.example.org/halal/HQC-2025-17"]},
+  {"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
+   "eventTime": "2025-11-30T11:30:00Z", "eventTimeZoneOffset": "+00:00",
+   "epcList": ["urn:epc:id:sgtin:5412345.000012.CERT1"],
+   "certificationInfo": "https://cert.example.org/organic/BE-BIO-01.4711"}]}}
+EOF
+expect 0 --home "$S" record "$T/cert.jsonld"
+# the partner's event of it, with a certificate of its own: not shown here, not linked
+sed -e 's|"certificationInfo": \[|"certificationInfo": ["https://cert.example.org/partner/NOT-SHOWN", |' \
+    -e 's|2025-11-30T11:|2025-11-30T13:|' "$T/cert.jsonld" >"$T/cert-p.jsonld"
+grep -q NOT-SHOWN "$T/cert-p.jsonld" || fail "the partner's document"
+expect 0 --home "$P" record "$T/cert-p.jsonld"
 
 HPORT=$(free_port)
 B="http://127.0.0.1:$HPORT"
@@ -138,10 +166,39 @@ for rel, targets in ctx.items():
         assert isinstance(t, dict) and isinstance(t["href"], str), t
         for k, v in t.items():
             assert k == "href" or isinstance(v, (str, list)), (k, v)
-for rel, route in (("https://gs1.org/voc/pip", "/page/"), ("https://gs1.org/voc/traceability", "/trace/")):
+for rel, route in (("https://gs1.org/voc/pip", "/page/"), ("https://gs1.org/voc/traceability", "/trace/"),
+                   ("https://gs1.org/voc/epcis", "/events?")):
     assert rel in ctx, rel
     h = ctx[rel][0]["href"]
     assert h.startswith(base + route), h
+for t in ctx["https://gs1.org/voc/epcis"]:
+    assert t["type"] == "application/ld+json" and t["title"], t
+EOF
+}
+# epcis_of FILE: the gs1:epcis hrefs of the linkset in FILE, one a line
+epcis_of() {
+    python3 -c 'import json,sys
+for t in json.load(open(sys.argv[1]))["linkset"][0]["https://gs1.org/voc/epcis"]: print(t["href"])' "$1"
+}
+# certs_of FILE: the gs1:certificationInfo hrefs, one a line (none: nothing)
+certs_of() {
+    python3 -c 'import json,sys
+for t in json.load(open(sys.argv[1]))["linkset"][0].get("https://gs1.org/voc/certificationInfo", []):
+    assert t["title"] == "Certification information of the item\x27s events (EPCIS certificationInfo)", t
+    print(t["href"])' "$1"
+}
+# query_names FILE WHAT...: an EPCISQueryDocument with events, each naming
+# one of WHAT; prints their number
+query_names() {
+    python3 - "$@" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["type"] == "EPCISQueryDocument", d
+ev = d["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+assert ev, "no events"
+for e in ev:
+    assert any(w in json.dumps(e) for w in sys.argv[2:]), e
+print(len(ev))
 EOF
 }
 
@@ -245,6 +302,56 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["resolverRoot"] == sys.argv[2] and d["supportedPrimaryKeys"] == ["all"]
 assert d["supportedLinkType"][0]["prefix"] == "gs1:"' "$T/w1.b" "$B" || fail "description"; ok
+
+# -- gs1:epcis: the EPCIS 2.0 query of the item's events
+PCT=https%3A%2F%2Fid.gs1.org
+[ "$(epcis_of "$T/r2.b")" = "$B/events?MATCH_anyEPC=$PCT%2F01%2F$GTIN%2F21%2FP1001" ] ||
+    fail "gs1:epcis of the pack: $(epcis_of "$T/r2.b")"; ok
+status_is 307 e1 "$DL_SER?linkType=gs1:epcis"
+[ "$(header_of e1 location)" = "$B/events?MATCH_anyEPC=$PCT%2F01%2F$GTIN%2F21%2FP1001" ] ||
+    fail "gs1:epcis -> $(header_of e1 location)"; ok
+status_is 307 e1a "$DL_SER?linkType=https://gs1.org/voc/epcis"
+status_is 200 e2 -L "$DL_SER?linkType=gs1:epcis"
+[ "$(header_of e2 content-type)" = application/ld+json ] || fail "the query's type: $(header_of e2 content-type)"; ok
+n_link=$(query_names "$T/e2.b" "5412345.000012.P1001" "/01/$GTIN/21/P1001") || fail "gs1:epcis query answer"
+# the same events as the query by the EPC URN
+status_is 200 e3 "$B/events?MATCH_anyEPC=urn:epc:id:sgtin:5412345.000012.P1001"
+[ "$n_link" = "$(query_names "$T/e3.b" P1001)" ] || fail "gs1:epcis gives other events than MATCH_anyEPC"; ok
+# every key form: the parameter its events are indexed by, and the query answers events
+while read -r url; do
+    k=$(curl -s -H 'Accept: application/linkset+json' "$url" | python3 -c 'import json,sys
+print(json.load(sys.stdin)["linkset"][0]["https://gs1.org/voc/epcis"][0]["href"])') || fail "gs1:epcis of $url"
+    case "$url" in
+    */10/CUT-4711) want=MATCH_epcClass ;; # a lot: the epcClass of the quantity lists
+    *) want=MATCH_anyEPC ;;
+    esac
+    case "$k" in "$B/events?$want=$PCT%2F"*) ;; *) fail "gs1:epcis of $url: $k (expected $want)" ;; esac
+    ok
+    status_is 200 eq -L "$url?linkType=gs1:epcis"
+    query_names "$T/eq.b" "" >/dev/null || fail "the gs1:epcis query of $url answered no events"; ok
+done <"$T/dl.txt"
+# a place: the events there as bizLocation and as readPoint, two targets
+[ "$(epcis_of "$T/loc1.b")" = "$B/events?EQ_bizLocation=$PCT%2F414%2F5412345000013
+$B/events?EQ_readPoint=$PCT%2F414%2F5412345000013" ] || fail "gs1:epcis of a place: $(epcis_of "$T/loc1.b")"; ok
+status_is 200 e4 -L "$B/414/5412345000013?linkType=gs1:epcis"
+[ "$(query_names "$T/e4.b" "sgln:5412345.00001.0" "/414/5412345000013")" = 1 ] || fail "the events at the place"; ok
+
+# -- gs1:certificationInfo: one link per distinct certificate, in the events' order
+status_is 200 c1 "$B/01/$GTIN/21/CERT1?linkType=linkset"
+[ "$(certs_of "$T/c1.b")" = "https://cert.example.org/organic/BE-BIO-01.4711
+https://cert.example.org/halal/HQC-2025-17" ] || fail "gs1:certificationInfo: $(certs_of "$T/c1.b")"; ok
+linkset_ok "$T/c1.b" "$B/01/$GTIN/21/CERT1" || fail "the certified item's linkset"; ok
+status_is 307 c2 "$B/01/$GTIN/21/CERT1?linkType=gs1:certificationInfo"
+[ "$(header_of c2 location)" = https://cert.example.org/organic/BE-BIO-01.4711 ] ||
+    fail "gs1:certificationInfo -> $(header_of c2 location)"; ok
+# an item whose events carry none: no such link, and its linkType is a 404
+[ -z "$(certs_of "$T/r2.b")" ] || fail "certificationInfo without certificates"; ok
+! grep -q certificationInfo "$T/loc1.b" || fail "certificationInfo at the place"; ok
+status_is 404 c3 "$DL_SER?linkType=gs1:certificationInfo"
+contains "$T/c3.b" "none of the events it shows carries certificationInfo"
+# the description names both
+python3 -c 'import json,sys; l=json.load(open(sys.argv[1]))["keten:linkTypes"]
+assert "gs1:epcis" in l and "gs1:certificationInfo" in l, l' "$T/w1.b" || fail "description link types"; ok
 
 # -- keep-alive: two URLs, one connection
 curl -sv -o /dev/null -o /dev/null "$DL_SER" "$B/.well-known/gs1resolver" 2>"$T/ka.err" || fail "curl keep-alive"

@@ -3,7 +3,8 @@
 # "Tokens"; node/node_capture.h, node_token.h, node_writer.h) through the
 # real `keten node --http` on 127.0.0.1 with free ports, replicating with a
 # partner:
-#   - keten token add/list/remove; a running node sees each change at once
+#   - keten token add/list/remove/revoke (revoke: a token refused with 401 at
+#     its next request); a running node sees each change at once
 #     (no restart); tokens.json holds hashes only, mode 0600;
 #   - the rule: no tokens -> queries open, capture 401 (saying keten token
 #     add); tokens -> /events needs scope query (401 without or with an
@@ -421,11 +422,20 @@ expect 1 --home "$S" token remove viewer
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 [ "$(code -H "Authorization: Bearer $T_RD" "$B/events")" = 401 ] || fail "a removed token still works"; ok
 [ "$(code -H "Authorization: Bearer $T_ALL" "$B/events")" = 200 ] || fail "the other token broke"; ok
-expect 0 --home "$S" token remove erp
-expect 0 --home "$S" token remove wms
-[ "$(code "$B/events")" = 401 ] || fail "queries opened again after the last token was removed"; ok
+# revoke is remove by its other name: the revoked token is refused at once
+[ "$(code -X POST -H "Authorization: Bearer $T_CAP" --data-binary '[]' "$B/capture")" != 401 ] ||
+    fail "the capture token was refused before it was revoked"; ok
+expect 0 --home "$S" token revoke wms
+contains "$T/err" "revoked token wms"
 [ "$(code -X POST -H "Authorization: Bearer $T_CAP" --data-binary '[]' "$B/capture")" = 401 ] ||
-    fail "a removed capture token still works"; ok
+    fail "a revoked capture token still works"; ok
+expect 1 --home "$S" token revoke wms # gone already
+expect 2 --home "$S" token revoke     # no NAME
+expect 2 --home "$S" token revoke erp --scope query
+expect 0 --home "$S" token --help
+contains "$T/out" "keten token revoke NAME"
+expect 0 --home "$S" token remove erp
+[ "$(code "$B/events")" = 401 ] || fail "queries opened again after the last token was removed"; ok
 expect 0 --home "$S" token list
 contains "$T/out" "no tokens (the query routes stay closed"
 ! grep -qi "$T_CAP\|$T_ALL\|$T_RD" "$S.log" || fail "a token is in the node's log"; ok

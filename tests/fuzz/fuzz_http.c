@@ -4,8 +4,10 @@
  * and header look-ups, the EPCIS query routes (node_query.h: the query
  * string's parameters and values, the resource paths, nextPageToken) and
  * the resolver routes (node_resolve.h: the path read as a Digital Link,
- * linkType, Accept) over an empty store, the query routes wrapped in CORS
- * (node_cors.h: Origin, preflights) for one listed origin.
+ * linkType, Accept) over a store of a few events (an item whose events
+ * carry certificationInfo, a lot in a quantity list, a place: every kind
+ * of gs1:epcis and gs1:certificationInfo link), the query routes wrapped
+ * in CORS (node_cors.h: Origin, preflights) for one listed origin.
  *
  * data[0] picks how the rest is cut into reads (0: one read, else 1..255
  * bytes each).  The limits are small (1 KB of headers, 4 KB of body) so
@@ -20,6 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ledger_epcis.h"
+#include "ledger_identity.h"
 #include "node_cors.h"
 #include "node_http.h"
 #include "node_query.h"
@@ -119,17 +123,44 @@ static int check(const uint8_t *out, size_t n)
     return last_close;
 }
 
+/* The events the resolver answers about: GET /01/05412345000129/21/C1,
+ * /01/05412345000112/10/L1, /414/5412345000013. */
+static const char *const events[] = {
+    "{\"type\":\"ObjectEvent\",\"action\":\"ADD\",\"eventTime\":\"2025-12-01T00:00:00Z\","
+    "\"eventTimeZoneOffset\":\"+00:00\",\"epcList\":[\"urn:epc:id:sgtin:5412345.000012.C1\"],"
+    "\"certificationInfo\":[\"https://cert.example/a\",\"https://cert.example/b\"]}",
+    "{\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\",\"eventTime\":\"2025-12-01T01:00:00Z\","
+    "\"eventTimeZoneOffset\":\"+00:00\",\"epcList\":[\"urn:epc:id:sgtin:5412345.000012.C1\"],"
+    "\"certificationInfo\":\"https://cert.example/a\"}",
+    "{\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\",\"eventTime\":\"2025-12-01T02:00:00Z\","
+    "\"eventTimeZoneOffset\":\"+00:00\",\"quantityList\":[{\"epcClass\":"
+    "\"urn:epc:class:lgtin:5412345.000011.L1\",\"quantity\":2}],"
+    "\"readPoint\":{\"id\":\"urn:epc:id:sgln:5412345.00001.0\"},"
+    "\"bizLocation\":{\"id\":\"urn:epc:id:sgln:5412345.00001.0\"}}"};
+#define NEVENTS (sizeof events / sizeof events[0])
+
 static void init(void)
 {
     char dir[] = "/tmp/fuzz_http.XXXXXX";
-    uint8_t self[LEDGER_FEED_LEN];
     node_http_limits_t lim = {1024, 4096, 0, 0, 0};
     node_resolve_conf_t rc = {"", NULL, "127.0.0.1:8080", "fuzz"};
+    ledger_identity_t *id = NULL;
+    json_t *evs[NEVENTS];
     if (srv)
         return;
-    memset(self, 7, sizeof self);
-    if (!mkdtemp(dir) || ledger_store_open(dir, LEDGER_STORE_CREATE, self, &st, NULL) ||
-        uv_loop_init(&loop) || node_http_new(&loop, &lim, NULL, NULL, &srv, NULL) ||
+    if (!mkdtemp(dir) || ledger_identity_generate(&id, NULL) ||
+        ledger_store_open(dir, LEDGER_STORE_CREATE, ledger_identity_public(id), &st, NULL))
+        abort();
+    for (size_t i = 0; i < NEVENTS; i++)
+        if (!(evs[i] = json_loads(events[i], 0, NULL)) ||
+            ledger_epcis_event_check(evs[i], "fuzz", NULL))
+            abort();
+    if (ledger_store_append_events(st, id, evs, NEVENTS, 0, NULL, NULL))
+        abort();
+    for (size_t i = 0; i < NEVENTS; i++)
+        json_decref(evs[i]);
+    ledger_identity_free(id);
+    if (uv_loop_init(&loop) || node_http_new(&loop, &lim, NULL, NULL, &srv, NULL) ||
         node_resolve_new(st, &rc, &res, NULL) || node_http_route(srv, note, NULL, NULL) ||
         node_http_route(srv, echo, NULL, NULL) || node_query_new(st, &qry, NULL) ||
         node_cors_new(origins, 1, node_query_handle, qry, NULL, &cors, NULL) ||
