@@ -107,15 +107,11 @@ static int problem(node_http_resp_t *resp, int status, const char *exc, const ch
 {
     char d[1200];
     va_list ap;
-    json_t *o;
     int rc;
     va_start(ap, fmt);
     vsnprintf(d, sizeof d, fmt, ap);
     va_end(ap);
-    if (!(o = problem_json(status, exc, d)))
-        return LEDGER_ENOMEM;
-    rc = node_http_resp_json(resp, status, "application/problem+json", o);
-    json_decref(o);
+    rc = node_http_resp_exception(resp, status, exc, "%s", d);
     return rc < 0 ? rc : 1;
 }
 

@@ -230,26 +230,45 @@ int node_http_resp_json(node_http_resp_t *r, int status, const char *ctype, cons
     return rc;
 }
 
-int node_http_resp_problem(node_http_resp_t *r, int status, const char *fmt, ...)
+/* The problem document of type and title, detail (dropped when it is not
+ * UTF-8). */
+static int resp_problem(node_http_resp_t *r, int status, const char *type, const char *title,
+                        const char *detail)
 {
-    char detail[1024];
-    va_list ap;
     json_t *o;
     int rc;
-    va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
-    va_end(ap);
-    o = json_pack("{s:s, s:s, s:i, s:s}", "type", "about:blank", "title", node_http_reason(status),
-                  "status", status, "detail", detail);
+    o = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", title, "status", status, "detail",
+                  detail);
     if (!o) { /* detail is not UTF-8: say it without */
-        o = json_pack("{s:s, s:s, s:i}", "type", "about:blank", "title", node_http_reason(status),
-                      "status", status);
+        o = json_pack("{s:s, s:s, s:i}", "type", type, "title", title, "status", status);
         if (!o)
             return LEDGER_ENOMEM;
     }
     rc = node_http_resp_json(r, status, "application/problem+json", o);
     json_decref(o);
     return rc;
+}
+
+int node_http_resp_problem(node_http_resp_t *r, int status, const char *fmt, ...)
+{
+    char detail[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    return resp_problem(r, status, "about:blank", node_http_reason(status), detail);
+}
+
+int node_http_resp_exception(node_http_resp_t *r, int status, const char *exc, const char *fmt,
+                             ...)
+{
+    char detail[1200], type[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    snprintf(type, sizeof type, "https://ref.gs1.org/standards/epcis/2.0.0/#%s", exc);
+    return resp_problem(r, status, type, exc, detail);
 }
 
 const char *node_http_header(const node_http_req_t *req, const char *name)

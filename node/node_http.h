@@ -118,6 +118,11 @@ int node_http_resp_json(node_http_resp_t *r, int status, const char *ctype, cons
  * "title": the status's reason, "status", "detail": printf-style}. */
 int node_http_resp_problem(node_http_resp_t *r, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same with the EPCIS 2.0 exception exc (e.g. "QueryParameterException")
+ * as title and its URI (https://ref.gs1.org/standards/epcis/2.0.0/#exc)
+ * as type, as the EPCIS REST routes answer. */
+int node_http_resp_exception(node_http_resp_t *r, int status, const char *exc, const char *fmt,
+                             ...) __attribute__((format(printf, 4, 5)));
 
 /* ---- protocol upgrades (a WebSocket: node_ws.h, node_subs.h) ------------ */
 

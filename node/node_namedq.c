@@ -22,7 +22,6 @@
 
 #include "node_conf.h"
 
-#define EXC "https://ref.gs1.org/standards/epcis/2.0.0/#"
 #define ALLOW_LIST "GET, HEAD, POST, OPTIONS"
 #define ALLOW_ONE "GET, HEAD, DELETE, OPTIONS"
 #define ALLOW_SUB "GET, HEAD, OPTIONS"
@@ -41,20 +40,13 @@ static int problem(node_http_resp_t *resp, int status, const char *exc, const ch
     __attribute__((format(printf, 4, 5)));
 static int problem(node_http_resp_t *resp, int status, const char *exc, const char *fmt, ...)
 {
-    char d[1200], type[200];
+    char d[1200];
     va_list ap;
-    json_t *o;
     int rc;
     va_start(ap, fmt);
     vsnprintf(d, sizeof d, fmt, ap);
     va_end(ap);
-    snprintf(type, sizeof type, "%s%s", EXC, exc);
-    o = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", exc, "status", status, "detail",
-                  d);
-    if (!o)
-        return LEDGER_ENOMEM;
-    rc = node_http_resp_json(resp, status, "application/problem+json", o);
-    json_decref(o);
+    rc = node_http_resp_exception(resp, status, exc, "%s", d);
     return rc < 0 ? rc : 1;
 }
 
