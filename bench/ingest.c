@@ -44,7 +44,7 @@ int main(int argc, char **argv)
     json_t **evs = calloc(batch, sizeof *evs);
     double t0, build = 0, append = 0, srate;
     char db[4096];
-    uint64_t bytes;
+    uint64_t bytes, jsize = 0, jcount = 0;
 
     if (sodium_init() < 0 || !evs)
         return 1;
@@ -63,8 +63,15 @@ int main(int argc, char **argv)
     for (uint64_t done = 0; done < n;) {
         size_t k = (size_t)(n - done < batch ? n - done : batch);
         double b0 = bench_now();
-        for (size_t i = 0; i < k; i++)
+        for (size_t i = 0; i < k; i++) {
             evs[i] = bench_event(done + i);
+            if ((done + i) % 997 == 0) { /* a sample, for the comparison's entry size */
+                char *s = json_dumps(evs[i], JSON_COMPACT);
+                jsize += s ? strlen(s) : 0;
+                jcount++;
+                free(s);
+            }
+        }
         t0 = bench_now();
         build += t0 - b0;
         if (ledger_store_append_events(ledger_home_store(home), id, evs, k, 0, NULL, &err)) {
@@ -92,6 +99,8 @@ int main(int argc, char **argv)
     printf("  bytes on disk per event:                           %.0f (%.1f MB in all)\n",
            (double)bytes / (double)n, (double)bytes / 1e6);
     printf("  peak RSS:                                          %.1f MB\n", bench_peak_rss_mb());
+    printf("  event size (compact JSON, mean of a sample):       %.0f bytes\n",
+           jcount ? (double)jsize / (double)jcount : 0.0);
     printf("  (building the JSON events in the benchmark itself: %.2f s, not counted)\n", build);
     printf("  goal (issue 2): >= 100,000 events/s\n");
     printf("  reproduce: make bench   or   build/bench/ingest %s %llu %zu\n", home_dir,

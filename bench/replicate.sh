@@ -54,12 +54,7 @@ echo "         CPU: A (sender) $a_cpu ms, B (receiver) $b_cpu ms; peak RSS: A $a
 echo "         B's store: $(du -sm "$work/b/db" | cut -f1) MB"
 
 # -- the same between two Hypercore processes (BENCH_HYPERCORE=0 skips it)
-if [ "${BENCH_HYPERCORE:-1}" = 0 ]; then exit 0; fi
-if ! command -v node >/dev/null; then echo "  hypercore: skipped (no node.js)"; exit 0; fi
-if [ ! -d "$here/hypercore/node_modules/hypercore" ]; then
-    (cd "$here/hypercore" && npm install --no-audit --no-fund --silent >/dev/null 2>&1) ||
-        { echo "  hypercore: skipped (npm install failed)"; exit 0; }
-fi
+"$here/hypercore/ensure.sh" || exit 0
 mkdir -p "$work/hc"
 node "$here/hypercore/replicate.mjs" writer "$work/hc/w" "$n" "$size" "$work/hc/port.json" >"$work/hc/writer.out" 2>&1 &
 pids+=($!); wpid=$!

@@ -9,7 +9,8 @@ n=${BENCH_N:-1000000}
 work=$(mktemp -d "${TMPDIR:-/tmp}/keten-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 command -v /usr/bin/time >/dev/null || { echo "bench: needs /usr/bin/time (apt-get install time)"; exit 1; }
-"$build/bench/ingest" "$work/home" "$n" 1000
+# ingest (issues 2 and 14), with Hypercore's batched append of the same count in the same run
+bench/ingest.sh "$build" "$n" 1000 "$work/home"
 "$build/bench/query" "$work/home" 100000
 bench/import.sh "$build/keten" "$n"
 # readers (issue 4): decode throughput and NFC tap latency against the emulated
