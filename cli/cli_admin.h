@@ -9,5 +9,7 @@
 int cli_init_main(cli_ctx_t *ctx, int argc, char **argv);
 int cli_id_main(cli_ctx_t *ctx, int argc, char **argv);
 int cli_verify_main(cli_ctx_t *ctx, int argc, char **argv);
+/* `keten backup DIR`: a consistent copy of the home, also while its node runs. */
+int cli_backup_main(cli_ctx_t *ctx, int argc, char **argv);
 
 #endif

@@ -42,6 +42,7 @@ static const command_t commands[] = {
     {"log", cli_log_main, "list the stored entries"},
     {"show", cli_show_main, "show one event and its signed entry"},
     {"verify", cli_verify_main, "re-check every signature, chain link, hash and index"},
+    {"backup", cli_backup_main, "a consistent copy of this home, also while its node runs"},
     {"checkpoint", cli_checkpoint_main, "a feed's signed checkpoint (its Merkle tree's size and root)"},
     {"proof", cli_proof_main, "inclusion and consistency proofs of a feed's Merkle tree"},
     {"export", cli_export_main, "write everything stored as an EPCIS 2.0 document"},

@@ -223,6 +223,15 @@ void ledger_store_close(ledger_store_t *st)
     free(st);
 }
 
+int ledger_store_copy(ledger_store_t *st, const char *dir, ledger_err_t *err)
+{
+    int rc = mdb_env_copy2(st->env, dir, MDB_CP_COMPACT);
+    if (rc)
+        return ledger_err_set(err, LEDGER_EIO, "cannot copy the store to %s: %s", dir,
+                              mdb_strerror(rc));
+    return 0;
+}
+
 const uint8_t *ledger_store_self(const ledger_store_t *st)
 {
     return st->self;

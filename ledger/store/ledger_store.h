@@ -77,6 +77,13 @@ void ledger_store_on_upgrade(ledger_upgrade_fn fn, void *ctx);
 /* Closes the store. Any read handle must have been ended. NULL is fine. */
 void ledger_store_close(ledger_store_t *st);
 
+/* A consistent copy of the store: the snapshot of one read transaction
+ * (writers go on meanwhile, in this process or another), compacted (free
+ * pages left out, so the copy is often smaller), written into dir, which
+ * must exist and be empty, and flushed to disk before it returns.
+ * LEDGER_EIO (with LMDB's reason) when it cannot. */
+int ledger_store_copy(ledger_store_t *st, const char *dir, ledger_err_t *err);
+
 /* The own feed ID (32 bytes). */
 const uint8_t *ledger_store_self(const ledger_store_t *st);
 
