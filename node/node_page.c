@@ -5,7 +5,9 @@
  * and fetches /bundle/01/..., so nothing is templated and the page can be
  * served with a Content-Security-Policy that forbids every inline script.
  * The files of web/ are compiled into the program (node_page_assets, made
- * by web/embed.py from the Makefile) and answered from memory.
+ * by web/embed.py from the Makefile) and answered from memory.  One of them
+ * is the page's service worker (web/keten-sw.js, the build stamped in by
+ * embed.py), which keeps the page in the browser for use with no node.
  *
  * A bundle is made per request: the item's path is read as a Digital Link
  * (ledger_key_read, as the resolver does), its steps are chosen by
@@ -91,15 +93,19 @@ static int allow(const node_http_req_t *req, node_http_resp_t *resp)
 }
 
 /* Answers the embedded file a (304 when the client holds it already).
- * cache: the Cache-Control value. */
+ * cache: the Cache-Control value.  The service worker's script may rule
+ * the whole origin (Service-Worker-Allowed), so that it can answer for
+ * /page/... too, and is always revalidated: a new build shows at once. */
 static int answer_asset(const node_http_req_t *req, const node_page_asset_t *a, const char *cache,
                         node_http_resp_t *resp)
 {
     const char *inm = node_http_header(req, "if-none-match");
+    int sw = !strcmp(a->name, NODE_PAGE_SW);
     int rc;
     if ((rc = security_headers(resp)) ||
         (rc = node_http_resp_header(resp, "ETag", "%s", a->etag)) ||
-        (rc = node_http_resp_header(resp, "Cache-Control", "%s", cache)))
+        (rc = node_http_resp_header(resp, "Cache-Control", "%s", sw ? "no-cache" : cache)) ||
+        (sw && (rc = node_http_resp_header(resp, "Service-Worker-Allowed", "/"))))
         return rc;
     if (inm && strstr(inm, a->etag))
         rc = node_http_resp_set(resp, 304, NULL, NULL, 0);

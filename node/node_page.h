@@ -23,7 +23,9 @@
  *            keten-verify.js, ...), embedded in the program at build time
  *            (node_page_assets, generated from web/ by web/embed.py), with
  *            their Content-Type, an ETag (304 on If-None-Match) and
- *            Cache-Control.
+ *            Cache-Control.  /_keten/keten-sw.js is the page's service
+ *            worker (it keeps the page for use offline, web/keten-sw.js):
+ *            Cache-Control: no-cache and Service-Worker-Allowed: /.
  *   OPTIONS on these: 204 with Allow; another method: 405.
  *
  * Every answer of these routes carries a strict Content-Security-Policy
@@ -49,6 +51,7 @@
 #define NODE_PAGE_ROUTE "/page"     /* the product page: /page/01/... */
 #define NODE_PAGE_BUNDLE "/bundle"  /* the bundle: /bundle/01/... */
 #define NODE_PAGE_ASSETS "/_keten/" /* the page's files */
+#define NODE_PAGE_SW "keten-sw.js"   /* among them, the page's service worker */
 #define NODE_PAGE_BUNDLE_TYPE "application/vnd.keten.bundle+cbor"
 #define NODE_PAGE_TRACE_NODES 20000 /* nodes of one item's trace, at most */
 
