@@ -133,6 +133,9 @@ kill -9 "$NODE_PID"
 wait "$NODE_PID" 2>/dev/null || true
 if curl -s -o /dev/null "$B/_keten/"; then fail "port $HPORT still answers"; fi
 ok
+# (under ASan/UBSan: nothing reported while it served the page)
+if grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error' "$S.log"; then fail "$S.log"; fi
+ok
 browse offline \
     "{\"url\": \"$B/page$PACK\", \"files\": [{\"path\": \"$T/pack.keten\", \"how\": \"drop\"}, {\"path\": \"$T/flipped.keten\", \"how\": \"input\"}]}" \
     "{\"url\": \"$B/_keten/verify\", \"verdict\": false, \"files\": [{\"path\": \"$T/flipped.keten\", \"how\": \"drop\"}, {\"path\": \"$T/pack.keten\", \"how\": \"input\"}]}"
