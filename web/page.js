@@ -242,6 +242,7 @@ function setVerdict(state, text, sub) {
   const v = $("verdict");
   clear(v);
   v.dataset.state = state;
+  delete v.dataset.copy; /* fromCopy sets it again */
   v.append(el("span", "head", text));
   if (sub) v.append(" ", el("span", "sub", sub));
 }
@@ -555,7 +556,8 @@ async function forgetBundle(url) {
 }
 
 /* Verifies the kept copy of url when the node cannot be reached (why: the
- * fetch's error); the verdict says it is the copy of its signed time. */
+ * fetch's error, said when there is no copy); the verdict says it is the
+ * copy of its signed time. */
 async function fromCopy(url, why) {
   const bytes = await keptBundle(url);
   if (!bytes) {
@@ -573,8 +575,8 @@ async function fromCopy(url, why) {
   const t = timeText(res.story.created);
   const n = (res.story.steps || []).length;
   setVerdict("verified", "Verified, the copy of " + t + ": every signature, hash and proof of it holds.",
-    "The node could not be reached (" + why + "): this is the bundle it signed on " + t +
-    ", kept in this browser. Events recorded since are not in it. " + n + " step" + (n === 1 ? "" : "s") +
+    "The node could not be reached, so this is the bundle it signed on " + t +
+    ", kept in this browser: events recorded since are not in it. " + n + " step" + (n === 1 ? "" : "s") +
     ", checked in this browser.");
   $("verdict").dataset.copy = t;
   render(res.story);

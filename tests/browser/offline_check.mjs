@@ -12,13 +12,14 @@
 // (optional: wait, 15 s at most, until the only cache named keten-shell-*
 // is this one, as after a service worker's update), "files" (optional:
 // a list of {"path", "how": "drop"|"input"}, each bundle given to the page
-// in turn: dropped onto it as a browser drops a file, or set on #file)}.
+// in turn: dropped onto it as a browser drops a file, or set on #file),
+// "shot" (optional: a PNG path for a screenshot, taken after the files)}.
 // For each task it prints one JSON line: {"url", "loaded" (false with the
 // error in "text" when the page did not load), "state" and "text" of
 // #verdict once it has data-state (null when it got none in 15 s), "copy"
 // (its data-copy), "title", "offline" (the root's data-offline), "caches"
 // (the names in the origin's Cache Storage), "files": [{"path", "how",
-// "state", "text"}], "errors": the page's console errors and failed
+// "state", "text", "copy"}], "errors": the page's console errors and failed
 // requests}.  Exits 0 unless the browser itself fails: the caller judges.
 import { readFileSync } from "node:fs";
 import { chromium } from "playwright-core";
@@ -102,13 +103,14 @@ try {
           }, name, { timeout: 15000 });
           r = await page.evaluate(() => {
             const v = document.getElementById("verdict");
-            return { state: v.dataset.state, text: v.textContent };
+            return { state: v.dataset.state, text: v.textContent, copy: v.dataset.copy || null };
           });
         } catch (e) {
           r = { state: null, text: String(e) };
         }
         out.files.push({ path: f.path, how: f.how, ...r });
       }
+      if (t.shot) await page.screenshot({ path: t.shot });
       Object.assign(out, await page.evaluate(async () => ({
         title: document.title,
         offline: document.documentElement.dataset.offline || null,

@@ -136,11 +136,15 @@ ok
 # (under ASan/UBSan: nothing reported while it served the page)
 if grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error' "$S.log"; then fail "$S.log"; fi
 ok
+SHOTS=${SHOTS:-$T/shots} # SHOTS=docs/img to refresh the committed one
+mkdir -p "$SHOTS"
 browse offline \
+    "{\"url\": \"$B/page$PACK\", \"shot\": \"$SHOTS/page-offline.png\"}" \
     "{\"url\": \"$B/page$PACK\", \"files\": [{\"path\": \"$T/pack.keten\", \"how\": \"drop\"}, {\"path\": \"$T/flipped.keten\", \"how\": \"input\"}]}" \
     "{\"url\": \"$B/_keten/verify\", \"verdict\": false, \"files\": [{\"path\": \"$T/flipped.keten\", \"how\": \"drop\"}, {\"path\": \"$T/pack.keten\", \"how\": \"input\"}]}"
 judge offline '
-page, drop = r
+shot, page, drop = r
+assert shot["state"] == "verified" and shot["copy"], shot
 for x in r:
     assert x["loaded"], x             # served by the service worker: no node
     only_bundle_errors(x)
@@ -148,8 +152,8 @@ for x in r:
 assert page["state"] == "verified", page
 assert page["copy"] and page["copy"] in page["text"] and "copy" in page["text"], page
 good, bad = page["files"]
-assert good["state"] == "verified" and "pack.keten" in good["text"], good
-assert bad["state"] == "failed" and REASON in bad["text"], (REASON, bad)
+assert good["state"] == "verified" and "pack.keten" in good["text"] and not good["copy"], good
+assert bad["state"] == "failed" and REASON in bad["text"] and not bad["copy"], (REASON, bad)
 # the plain drop page, never visited online
 assert drop["title"].startswith("Provenance"), drop
 bad, good = drop["files"]
