@@ -16,7 +16,8 @@
 #     onto it -> verified; the same bundle with one byte flipped, chosen with
 #     the file input -> failed, naming the entry as `keten bundle verify`
 #     does; /_keten/verify (never visited online) shows the drop page and
-#     does the same;
+#     does the same; another product's page (never visited) opens and says
+#     it has no copy of its bundle (failed);
 #   - a new build answering on the same port (a small server that serves a
 #     changed page.html and a keten-sw.js of another build, and the same
 #     files otherwise): the page comes from it, not from the cache
@@ -119,9 +120,14 @@ mkdir -p "$SHOTS"
 browse offline \
     "{\"url\": \"$B/page$PACK\", \"shot\": \"$SHOTS/page-offline.png\"}" \
     "{\"url\": \"$B/page$PACK\", \"files\": [{\"path\": \"$T/pack.keten\", \"how\": \"drop\"}, {\"path\": \"$T/flipped.keten\", \"how\": \"input\"}]}" \
-    "{\"url\": \"$B/_keten/verify\", \"verdict\": false, \"files\": [{\"path\": \"$T/flipped.keten\", \"how\": \"drop\"}, {\"path\": \"$T/pack.keten\", \"how\": \"input\"}]}"
+    "{\"url\": \"$B/_keten/verify\", \"verdict\": false, \"files\": [{\"path\": \"$T/flipped.keten\", \"how\": \"drop\"}, {\"path\": \"$T/pack.keten\", \"how\": \"input\"}]}" \
+    "{\"url\": \"$B/page/01/05412345000136/21/NOSUCH\"}"
 judge offline '
-shot, page, drop = r
+shot, page, drop, other = r
+# a product page never visited: the page, no copy, and it says so
+assert other["loaded"] and other["state"] == "failed" and not other["copy"], other
+assert "kept no copy" in other["text"], other
+only_bundle_errors(other)
 assert shot["state"] == "verified" and shot["copy"], shot
 for x in r:
     assert x["loaded"], x             # served by the service worker: no node
