@@ -12,17 +12,18 @@
  * same way, with no node (at /_keten/ the page has no item of its own).
  *
  * Offline: it registers the service worker (/_keten/keten-sw.js, scope
- * "/"), which keeps the page's files in the browser, so that the page opens
- * with no node once served; the root element gets data-offline="ready" once
- * the worker is active, "unavailable" where the browser has none (a page
- * over plain http from another machine is no secure context); on every
- * visit it asks the node for a newer worker (a new keten build).  It keeps the
- * last bundle of each product page it was given by the node in the cache
- * keten-bundles (BUNDLE_COPIES pages at most, BUNDLE_COPY_DAYS days): when
- * the node cannot be reached, it verifies that copy and says in the verdict
- * that it is the copy of the time the node signed it (#verdict's data-copy
- * holds that time), which may not be current.  A node that answers with no
- * bundle (a 404) is believed and its copy deleted.
+ * "/"), which keeps the page's files in the browser, so that the page
+ * opens with no node once served; the root element gets
+ * data-offline="ready" once the worker is active, "unavailable" where the
+ * browser has none (a page over plain http from another machine is no
+ * secure context); on every visit it asks the node for a newer worker (a
+ * new keten build).  It keeps the last bundle of each product page it was
+ * given by the node in the cache keten-bundles (BUNDLE_COPIES pages at
+ * most, BUNDLE_COPY_DAYS days): when the node cannot be reached (or gives
+ * no answer within BUNDLE_WAIT_MS), it verifies that copy and says in the
+ * verdict that it is the copy of the time the node signed it (#verdict's
+ * data-copy holds that time), which may not be current.  A node that
+ * answers with no bundle (a 404) is believed and its copy deleted.
  *
  * Everything is built with DOM calls (textContent, createElementNS): no
  * innerHTML of bundle data, no inline script or style (the node's
@@ -487,6 +488,7 @@ const BUNDLES = "keten-bundles";
 const BUNDLE_COPIES = 50;
 const BUNDLE_COPY_DAYS = 30;
 const SAVED = "x-keten-saved"; /* when this browser kept the copy (ms) */
+const BUNDLE_WAIT_MS = 20000; /* a node that does not answer by then is unreachable */
 
 function offlineNote(state, text) {
   document.documentElement.dataset.offline = state;
@@ -593,11 +595,16 @@ async function fromNode() {
   const url = "/bundle" + dl + location.search;
   $("subject").textContent = dl;
   let r;
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), BUNDLE_WAIT_MS);
   try {
-    r = await fetch(url, { headers: { Accept: "application/vnd.keten.bundle+cbor" }, cache: "no-store" });
+    r = await fetch(url, { headers: { Accept: "application/vnd.keten.bundle+cbor" }, cache: "no-store",
+                           signal: ctl.signal });
   } catch (e) {
-    await fromCopy(url, e.message);
+    await fromCopy(url, ctl.signal.aborted ? "no answer in " + BUNDLE_WAIT_MS / 1000 + " s" : e.message);
     return;
+  } finally {
+    clearTimeout(timer);
   }
   if (!r.ok) {
     let detail = r.status + " " + r.statusText;
