@@ -5,7 +5,9 @@
  * and fetches /bundle/01/..., so nothing is templated and the page can be
  * served with a Content-Security-Policy that forbids every inline script.
  * The files of web/ are compiled into the program (node_page_assets, made
- * by web/embed.py from the Makefile) and answered from memory.
+ * by web/embed.py from the Makefile) and answered from memory.  One of them
+ * is the page's service worker (web/keten-sw.js, the build stamped in by
+ * embed.py), which keeps the page in the browser for use with no node.
  *
  * A bundle is made per request: the item's path is read as a Digital Link
  * (ledger_key_read, as the resolver does), its steps are chosen by
@@ -34,22 +36,45 @@
 struct node_page {
     ledger_store_t *st;
     const ledger_identity_t *id;
-    uint8_t self[LEDGER_FEED_LEN];
     node_page_name_fn name;
     void *name_ctx;
-    uint8_t (*pub)[LEDGER_FEED_LEN]; /* the feeds disclosed besides self */
-    size_t npub;
+    node_page_feeds_t feeds; /* whose payloads are disclosed */
 };
 
-/* Are feed's payloads disclosed (the node's own, or a public feed)? */
-static int feed_disclosed(const node_page_t *p, const uint8_t *feed)
+int node_page_feeds_init(node_page_feeds_t *f, const uint8_t self[32], const uint8_t (*pub)[32],
+                         size_t n, ledger_err_t *err)
 {
-    if (!memcmp(feed, p->self, LEDGER_FEED_LEN))
+    memset(f, 0, sizeof *f);
+    memcpy(f->self, self, LEDGER_FEED_LEN);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t(*v)[LEDGER_FEED_LEN];
+        if (node_page_feeds_has(f, pub[i]))
+            continue;
+        if (!(v = realloc(f->pub, (f->npub + 1) * sizeof *v))) {
+            node_page_feeds_free(f);
+            return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+        }
+        f->pub = v;
+        memcpy(f->pub[f->npub++], pub[i], LEDGER_FEED_LEN);
+    }
+    return 0;
+}
+
+int node_page_feeds_has(const node_page_feeds_t *f, const uint8_t feed[32])
+{
+    if (!memcmp(feed, f->self, LEDGER_FEED_LEN))
         return 1;
-    for (size_t i = 0; i < p->npub; i++)
-        if (!memcmp(feed, p->pub[i], LEDGER_FEED_LEN))
+    for (size_t i = 0; i < f->npub; i++)
+        if (!memcmp(feed, f->pub[i], LEDGER_FEED_LEN))
             return 1;
     return 0;
+}
+
+void node_page_feeds_free(node_page_feeds_t *f)
+{
+    free(f->pub);
+    f->pub = NULL;
+    f->npub = 0;
 }
 
 const node_page_asset_t *node_page_asset(const char *name)
@@ -91,15 +116,19 @@ static int allow(const node_http_req_t *req, node_http_resp_t *resp)
 }
 
 /* Answers the embedded file a (304 when the client holds it already).
- * cache: the Cache-Control value. */
+ * cache: the Cache-Control value.  The service worker's script may rule
+ * the whole origin (Service-Worker-Allowed), so that it can answer for
+ * /page/... too, and is always revalidated: a new build shows at once. */
 static int answer_asset(const node_http_req_t *req, const node_page_asset_t *a, const char *cache,
                         node_http_resp_t *resp)
 {
     const char *inm = node_http_header(req, "if-none-match");
+    int sw = !strcmp(a->name, NODE_PAGE_SW);
     int rc;
     if ((rc = security_headers(resp)) ||
         (rc = node_http_resp_header(resp, "ETag", "%s", a->etag)) ||
-        (rc = node_http_resp_header(resp, "Cache-Control", "%s", cache)))
+        (rc = node_http_resp_header(resp, "Cache-Control", "%s", sw ? "no-cache" : cache)) ||
+        (sw && (rc = node_http_resp_header(resp, "Service-Worker-Allowed", "/"))))
         return rc;
     if (inm && strstr(inm, a->etag))
         rc = node_http_resp_set(resp, 304, NULL, NULL, 0);
@@ -154,13 +183,13 @@ int node_page_bundle(node_page_t *p, const ledger_key_t *key, ledger_buf_t *out,
     if ((rc = ledger_bundle_steps(p->st, key, NODE_PAGE_TRACE_NODES, &steps, &nsteps, err)))
         goto out;
     for (size_t i = 0; i < nsteps; i++) { /* the public rule: other feeds' steps sealed */
-        steps[i].seal = !feed_disclosed(p, steps[i].feed);
+        steps[i].seal = !node_page_feeds_has(&p->feeds, steps[i].feed);
         own += !steps[i].seal;
     }
     if (!own) {
         rc = ledger_err_set(
             err, LEDGER_ENOTFOUND, "this node has no events of it that it shows (%s)",
-            p->npub ? "its own events and its public partners'" : "its own events only");
+            p->feeds.npub ? "its own events and its public partners'" : "its own events only");
         goto out;
     }
     if (!(parts = calloc(nsteps + 1, sizeof *parts)) ||
@@ -169,7 +198,7 @@ int node_page_bundle(node_page_t *p, const ledger_key_t *key, ledger_buf_t *out,
         goto out;
     }
     for (size_t i = 0; i <= nsteps; i++) { /* every feed once, and the node itself */
-        const uint8_t *feed = i < nsteps ? steps[i].feed : p->self;
+        const uint8_t *feed = i < nsteps ? steps[i].feed : p->feeds.self;
         size_t k;
         for (k = 0; k < np && memcmp(parts[k].feed, feed, LEDGER_FEED_LEN); k++)
             ;
@@ -281,6 +310,7 @@ int node_page_new(ledger_store_t *st, const node_page_conf_t *conf, node_page_t 
                   ledger_err_t *err)
 {
     node_page_t *p;
+    int rc;
     *out = NULL;
     if (!conf || !conf->id)
         return ledger_err_set(err, LEDGER_EINPUT, "the product page needs the node's key");
@@ -288,19 +318,13 @@ int node_page_new(ledger_store_t *st, const node_page_conf_t *conf, node_page_t 
         return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
     p->st = st;
     p->id = conf->id;
-    memcpy(p->self, ledger_store_self(st), LEDGER_FEED_LEN);
     p->name = conf->name;
     p->name_ctx = conf->name_ctx;
-    for (size_t i = 0; i < conf->npublic; i++)
-        if (memcmp(conf->public_feeds[i], p->self, LEDGER_FEED_LEN)) {
-            uint8_t(*v)[LEDGER_FEED_LEN] = realloc(p->pub, (p->npub + 1) * sizeof *v);
-            if (!v) {
-                node_page_free(p);
-                return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-            }
-            p->pub = v;
-            memcpy(p->pub[p->npub++], conf->public_feeds[i], LEDGER_FEED_LEN);
-        }
+    if ((rc = node_page_feeds_init(&p->feeds, ledger_store_self(st), conf->public_feeds,
+                                   conf->npublic, err))) {
+        free(p);
+        return rc;
+    }
     *out = p;
     return 0;
 }
@@ -308,6 +332,6 @@ int node_page_new(ledger_store_t *st, const node_page_conf_t *conf, node_page_t 
 void node_page_free(node_page_t *p)
 {
     if (p)
-        free(p->pub);
+        node_page_feeds_free(&p->feeds);
     free(p);
 }

@@ -23,7 +23,9 @@
  *            keten-verify.js, ...), embedded in the program at build time
  *            (node_page_assets, generated from web/ by web/embed.py), with
  *            their Content-Type, an ETag (304 on If-None-Match) and
- *            Cache-Control.
+ *            Cache-Control.  /_keten/keten-sw.js is the page's service
+ *            worker (it keeps the page for use offline, web/keten-sw.js):
+ *            Cache-Control: no-cache and Service-Worker-Allowed: /.
  *   OPTIONS on these: 204 with Allow; another method: 405.
  *
  * Every answer of these routes carries a strict Content-Security-Policy
@@ -49,6 +51,7 @@
 #define NODE_PAGE_ROUTE "/page"     /* the product page: /page/01/... */
 #define NODE_PAGE_BUNDLE "/bundle"  /* the bundle: /bundle/01/... */
 #define NODE_PAGE_ASSETS "/_keten/" /* the page's files */
+#define NODE_PAGE_SW "keten-sw.js"  /* among them, the page's service worker */
 #define NODE_PAGE_BUNDLE_TYPE "application/vnd.keten.bundle+cbor"
 #define NODE_PAGE_TRACE_NODES 20000 /* nodes of one item's trace, at most */
 
@@ -67,6 +70,28 @@ extern const size_t node_page_nassets;
 
 /* The embedded file called name, NULL when there is none. */
 const node_page_asset_t *node_page_asset(const char *name);
+
+/* The feeds whose events the public routes show (the product page's
+ * bundle here, the resolver's trace and linkset in node_resolve.h): the
+ * node's own and the feeds the operator made public (keten.json's
+ * http.public).  The one list both build and ask. */
+typedef struct node_page_feeds {
+    uint8_t self[32];
+    uint8_t (*pub)[32]; /* the public feeds but self, each once */
+    size_t npub;
+} node_page_feeds_t;
+
+/* Fills f (which it owns until node_page_feeds_free) with self and the n
+ * feeds pub (NULL/0: none), self and repeats kept out.  LEDGER_ENOMEM, f
+ * then empty. */
+int node_page_feeds_init(node_page_feeds_t *f, const uint8_t self[32], const uint8_t (*pub)[32],
+                         size_t n, ledger_err_t *err);
+
+/* Is feed shown (self or one of f's public feeds)? */
+int node_page_feeds_has(const node_page_feeds_t *f, const uint8_t feed[32]);
+
+/* Frees f's list; f is empty after (and may be freed again). */
+void node_page_feeds_free(node_page_feeds_t *f);
 
 /* Names a partner for the bundle: writes its name (or "") into
  * out[0..cap) and returns out. */

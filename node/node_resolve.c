@@ -29,30 +29,17 @@
 
 struct node_resolve {
     ledger_store_t *st;
-    uint8_t self[LEDGER_FEED_LEN];
     char prefix[NODE_RESOLVE_PREFIX_MAX + 1];
     char base[300]; /* "" when taken from the request */
     char listen[300];
     char name[201];
-    uint8_t (*pub)[LEDGER_FEED_LEN]; /* the feeds shown besides self */
-    size_t npub;
+    node_page_feeds_t feeds; /* whose events are shown */
 };
-
-/* Are feed's events shown (the node's own, or a public feed)? */
-static int feed_shown(const node_resolve_t *r, const uint8_t *feed)
-{
-    if (!memcmp(feed, r->self, LEDGER_FEED_LEN))
-        return 1;
-    for (size_t i = 0; i < r->npub; i++)
-        if (!memcmp(feed, r->pub[i], LEDGER_FEED_LEN))
-            return 1;
-    return 0;
-}
 
 static const char *shown_rule(const node_resolve_t *r)
 {
-    return r->npub ? "own events and the public partners' (not private)"
-                   : "own events (not private)";
+    return r->feeds.npub ? "own events and the public partners' (not private)"
+                         : "own events (not private)";
 }
 
 /* The link types offered; keten:bundle is keten's own name for the second
@@ -233,7 +220,7 @@ static int showable(node_resolve_t *r, uint64_t lseq, ledger_card_t *card)
         return 0; /* sealed, fork evidence: no card */
     if (rc)
         return rc;
-    if (card->error_declaration || !feed_shown(r, card->feed) ||
+    if (card->error_declaration || !node_page_feeds_has(&r->feeds, card->feed) ||
         (rc = ledger_replica_is_private(r->st, card->feed, card->seq, &err)) != 0) {
         ledger_card_free(card);
         return rc < 0 ? rc : 0;
@@ -337,7 +324,7 @@ static int item_trace(node_resolve_t *r, item_t *it, node_http_resp_t *resp)
         return LEDGER_ENOMEM;
     for (size_t i = 0; i < ledger_trace_node_count(it->trace); i++) {
         const ledger_trace_node_t *n = ledger_trace_node(it->trace, i);
-        if (n->kind != LEDGER_TNODE_EVENT || !feed_shown(r, n->feed))
+        if (n->kind != LEDGER_TNODE_EVENT || !node_page_feeds_has(&r->feeds, n->feed))
             continue; /* sealed steps and events of feeds not public are not shown */
         if ((rc = ledger_replica_is_private(r->st, n->feed, n->seq, &err)) < 0)
             return rc;
@@ -351,7 +338,7 @@ static int item_trace(node_resolve_t *r, item_t *it, node_http_resp_t *resp)
     if (it->nshown == 0) {
         rc = node_http_resp_problem(
             resp, 404, "%s: this node has no events of it that it shows (%s)", it->path,
-            r->npub ? "its own events and its public partners'" : "its own events only");
+            r->feeds.npub ? "its own events and its public partners'" : "its own events only");
         return rc ? rc : 1;
     }
     return 0;
@@ -421,13 +408,14 @@ static int answer_events(node_resolve_t *r, const node_http_req_t *req, item_t *
         goto out;
     root_of(r, req, root, sizeof root);
     if (!(events = json_array()) ||
-        !(o = json_pack(
-              "{s:s, s:s, s:s+, s:{s:s, s:s}, s:s, s:b, s:o}", "schema", "keten.resolve.events/1",
-              "identifier", it.key.text, "digitalLink", root, it.path, "node", "name", r->name,
-              "id", ledger_hex(r->self, LEDGER_FEED_LEN, hex), "shown", shown_rule(r), "truncated",
-              (it.trace && ledger_trace_truncated(it.trace)) ||
-                  it.nshown > NODE_RESOLVE_EVENTS_MAX || it.loc_more,
-              "events", events))) {
+        !(o = json_pack("{s:s, s:s, s:s+, s:{s:s, s:s}, s:s, s:b, s:o}", "schema",
+                        "keten.resolve.events/1", "identifier", it.key.text, "digitalLink", root,
+                        it.path, "node", "name", r->name, "id",
+                        ledger_hex(r->feeds.self, LEDGER_FEED_LEN, hex), "shown", shown_rule(r),
+                        "truncated",
+                        (it.trace && ledger_trace_truncated(it.trace)) ||
+                            it.nshown > NODE_RESOLVE_EVENTS_MAX || it.loc_more,
+                        "events", events))) {
         rc = LEDGER_ENOMEM;
         goto out;
     }
@@ -832,6 +820,7 @@ int node_resolve_new(ledger_store_t *st, const node_resolve_conf_t *conf, node_r
                      ledger_err_t *err)
 {
     node_resolve_t *r;
+    int rc;
     const char *p = conf->prefix ? conf->prefix : "";
     size_t pl = strlen(p);
     *out = NULL;
@@ -852,21 +841,15 @@ int node_resolve_new(ledger_store_t *st, const node_resolve_conf_t *conf, node_r
     if (!(r = calloc(1, sizeof *r)))
         return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
     r->st = st;
-    memcpy(r->self, ledger_store_self(st), LEDGER_FEED_LEN);
     snprintf(r->prefix, sizeof r->prefix, "%s", p);
     snprintf(r->base, sizeof r->base, "%s", conf->base_url ? conf->base_url : "");
     snprintf(r->listen, sizeof r->listen, "%s", conf->listen ? conf->listen : "localhost");
     snprintf(r->name, sizeof r->name, "%s", conf->name ? conf->name : "");
-    for (size_t i = 0; i < conf->npublic; i++) /* self is shown anyway: kept out */
-        if (memcmp(conf->public_feeds[i], r->self, LEDGER_FEED_LEN)) {
-            uint8_t(*v)[LEDGER_FEED_LEN] = realloc(r->pub, (r->npub + 1) * sizeof *v);
-            if (!v) {
-                node_resolve_free(r);
-                return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-            }
-            r->pub = v;
-            memcpy(r->pub[r->npub++], conf->public_feeds[i], LEDGER_FEED_LEN);
-        }
+    if ((rc = node_page_feeds_init(&r->feeds, ledger_store_self(st), conf->public_feeds,
+                                   conf->npublic, err))) {
+        free(r);
+        return rc;
+    }
     *out = r;
     return 0;
 }
@@ -874,6 +857,6 @@ int node_resolve_new(ledger_store_t *st, const node_resolve_conf_t *conf, node_r
 void node_resolve_free(node_resolve_t *r)
 {
     if (r)
-        free(r->pub);
+        node_page_feeds_free(&r->feeds);
     free(r);
 }

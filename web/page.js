@@ -11,6 +11,20 @@
  * maximum.  A bundle file opened or dropped on the page is verified the
  * same way, with no node (at /_keten/ the page has no item of its own).
  *
+ * Offline: it registers the service worker (/_keten/keten-sw.js, scope
+ * "/"), which keeps the page's files in the browser, so that the page
+ * opens with no node once served; the root element gets
+ * data-offline="ready" once the worker is active, "unavailable" where the
+ * browser has none (a page over plain http from another machine is no
+ * secure context); on every visit it asks the node for a newer worker (a
+ * new keten build).  It keeps the last bundle of each product page it was
+ * given by the node in the cache keten-bundles (BUNDLE_COPIES pages at
+ * most, BUNDLE_COPY_DAYS days): when the node cannot be reached (or gives
+ * no answer within BUNDLE_WAIT_MS), it verifies that copy and says in the
+ * verdict that it is the copy of the time the node signed it (#verdict's
+ * data-copy holds that time), which may not be current.  A node that
+ * answers with no bundle (a 404) is believed and its copy deleted.
+ *
  * Everything is built with DOM calls (textContent, createElementNS): no
  * innerHTML of bundle data, no inline script or style (the node's
  * Content-Security-Policy forbids them).
@@ -229,6 +243,7 @@ function setVerdict(state, text, sub) {
   const v = $("verdict");
   clear(v);
   v.dataset.state = state;
+  delete v.dataset.copy; /* fromCopy sets it again */
   v.append(el("span", "head", text));
   if (sub) v.append(" ", el("span", "sub", sub));
 }
@@ -467,6 +482,108 @@ async function check(bytes, source) {
   return res;
 }
 
+/* ---- offline ------------------------------------------------------------ */
+
+const BUNDLES = "keten-bundles";
+const BUNDLE_COPIES = 50;
+const BUNDLE_COPY_DAYS = 30;
+const SAVED = "x-keten-saved"; /* when this browser kept the copy (ms) */
+const BUNDLE_WAIT_MS = 20000; /* a node that does not answer by then is unreachable */
+
+function offlineNote(state, text) {
+  document.documentElement.dataset.offline = state;
+  $("offline").textContent = text;
+}
+
+function setupOffline() {
+  if (!("serviceWorker" in navigator) || !window.isSecureContext) {
+    offlineNote("unavailable", "This browser cannot keep this page for use offline here " +
+      "(it does so only for a page served over https or from this machine).");
+    return;
+  }
+  navigator.serviceWorker.register("/_keten/keten-sw.js", { scope: "/" })
+    .then((reg) => {
+      /* ask for a new build now, not when the browser gets to it: a node
+       * that answers with another keten-sw.js installs that build's shell */
+      reg.update().catch(() => { /* no node: the kept page goes on */ });
+      return navigator.serviceWorker.ready;
+    })
+    .then(() => offlineNote("ready", "This page is kept in this browser: open its address again " +
+      "with no network to check a bundle file."))
+    .catch((e) => offlineNote("unavailable", "This page could not be kept for use offline (" + e.message + ")."));
+}
+
+async function bundleCache() {
+  return "caches" in window && window.isSecureContext ? caches.open(BUNDLES) : null;
+}
+
+/* Keeps the bundle bytes of the page's bundle URL; forgets the oldest
+ * copies past BUNDLE_COPIES.  Failure only means no copy. */
+async function keepBundle(url, bytes) {
+  try {
+    const c = await bundleCache();
+    if (!c) return;
+    await c.put(url, new Response(bytes, { headers: {
+      "Content-Type": "application/vnd.keten.bundle+cbor", [SAVED]: String(Date.now()) } }));
+    const keys = await c.keys();
+    if (keys.length <= BUNDLE_COPIES) return;
+    const aged = await Promise.all(keys.map(async (k) => [k, Number((await c.match(k)).headers.get(SAVED)) || 0]));
+    aged.sort((a, b) => a[1] - b[1]);
+    for (const [k] of aged.slice(0, keys.length - BUNDLE_COPIES)) await c.delete(k);
+  } catch (e) { /* storage full or refused: no copy */ }
+}
+
+/* The kept copy of url (bytes), null when there is none or it is older than
+ * BUNDLE_COPY_DAYS (then it is deleted). */
+async function keptBundle(url) {
+  try {
+    const c = await bundleCache();
+    const r = c && (await c.match(url));
+    if (!r) return null;
+    if (Date.now() - (Number(r.headers.get(SAVED)) || 0) > BUNDLE_COPY_DAYS * 864e5) {
+      await c.delete(url);
+      return null;
+    }
+    return new Uint8Array(await r.arrayBuffer());
+  } catch (e) {
+    return null;
+  }
+}
+
+async function forgetBundle(url) {
+  try {
+    const c = await bundleCache();
+    if (c) await c.delete(url);
+  } catch (e) { /* nothing kept */ }
+}
+
+/* Verifies the kept copy of url when the node cannot be reached (why: the
+ * fetch's error, said when there is no copy); the verdict says it is the
+ * copy of its signed time. */
+async function fromCopy(url, why) {
+  const bytes = await keptBundle(url);
+  if (!bytes) {
+    setVerdict("failed", "Not verified: the bundle could not be fetched (" + why + ")",
+      "This browser kept no copy of it: drop a bundle file below to check it.");
+    return;
+  }
+  const res = await verifyBundle(bytes);
+  if (res.state !== "verified" || !res.story) {
+    hideStory();
+    setVerdict("failed", "Not verified: " + (res.reason || "the bundle does not verify"),
+      "the copy of this bundle kept in this browser: do not rely on it.");
+    return;
+  }
+  const t = timeText(res.story.created);
+  const n = (res.story.steps || []).length;
+  setVerdict("verified", "Verified, the copy of " + t + ": every signature, hash and proof of it holds.",
+    "The node could not be reached, so this is the bundle it signed on " + t +
+    ", kept in this browser: events recorded since are not in it. " + n + " step" + (n === 1 ? "" : "s") +
+    ", checked in this browser.");
+  $("verdict").dataset.copy = t;
+  render(res.story);
+}
+
 async function fromNode() {
   const path = location.pathname;
   if (!path.startsWith("/page/")) {
@@ -475,21 +592,30 @@ async function fromNode() {
     return;
   }
   const dl = path.slice("/page".length);
+  const url = "/bundle" + dl + location.search;
   $("subject").textContent = dl;
   let r;
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), BUNDLE_WAIT_MS);
   try {
-    r = await fetch("/bundle" + dl + location.search, { headers: { Accept: "application/vnd.keten.bundle+cbor" }, cache: "no-store" });
+    r = await fetch(url, { headers: { Accept: "application/vnd.keten.bundle+cbor" }, cache: "no-store",
+                           signal: ctl.signal });
   } catch (e) {
-    setVerdict("failed", "Not verified: the bundle could not be fetched (" + e.message + ")");
+    await fromCopy(url, ctl.signal.aborted ? "no answer in " + BUNDLE_WAIT_MS / 1000 + " s" : e.message);
     return;
+  } finally {
+    clearTimeout(timer);
   }
   if (!r.ok) {
     let detail = r.status + " " + r.statusText;
     try { detail = (await r.json()).detail || detail; } catch (e) { /* not a problem document */ }
+    if (r.status === 404) await forgetBundle(url);
     setVerdict("failed", "Not verified: this node gives no bundle of it: " + detail);
     return;
   }
-  await check(new Uint8Array(await r.arrayBuffer()), "the bundle of this node");
+  const bytes = new Uint8Array(await r.arrayBuffer());
+  await keepBundle(url, bytes); /* offline it is verified again, as this is now */
+  await check(bytes, "the bundle of this node");
 }
 
 async function fromFile(file) {
@@ -517,4 +643,5 @@ function setupDrop() {
 }
 
 setupDrop();
+setupOffline();
 fromNode();

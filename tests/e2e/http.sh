@@ -132,20 +132,6 @@ else
 fi
 [ "$(sed -n 1p "$T/dl.txt")" = "$DL_SER" ] || fail "digital-link.js built $(sed -n 1p "$T/dl.txt")"; ok
 
-# hcurl NAME ARGS...: curl, headers in $T/NAME.h, body in $T/NAME.b, status printed
-hcurl() {
-    local n=$1; shift
-    curl -s -D "$T/$n.h" -o "$T/$n.b" -w '%{http_code}' "$@"
-}
-# status_is WANT NAME ARGS...
-status_is() {
-    local want=$1 n=$2 got; shift 2
-    got=$(hcurl "$n" "$@") || true
-    [ "$got" = "$want" ] || { head -c 600 "$T/$n.b"; fail "curl $* gave $got, expected $want"; }
-    ok
-}
-header_of() { tr -d '\r' <"$T/$1.h" | sed -n "s/^$2: //Ip" | head -1; }
-
 # linkset_ok FILE ANCHOR: an RFC 9264 linkset with gs1:pip and gs1:traceability
 linkset_ok() {
     python3 - "$1" "$2" "$B" <<'EOF'

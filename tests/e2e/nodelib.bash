@@ -87,3 +87,38 @@ same_heads() {
 seq_is() { [ "$(seq_of "$1" "$2")" = "$3" ]; }
 # log_has HOME TEXT: the node's log has TEXT
 log_has() { grep -qF -- "$2" "$1.log"; }
+
+# hcurl NAME ARGS...: curl ARGS, the answer's headers in $T/NAME.h and its
+# body in $T/NAME.b; prints the status
+hcurl() {
+    local n=$1; shift
+    curl -s -D "$T/$n.h" -o "$T/$n.b" -w '%{http_code}' "$@"
+}
+# status_is WANT NAME ARGS...: hcurl NAME ARGS answers status WANT, else the
+# test fails showing the body
+status_is() {
+    local want=$1 n=$2 got; shift 2
+    got=$(hcurl "$n" "$@") || true
+    [ "$got" = "$want" ] || { head -c 600 "$T/$n.b"; fail "curl $* gave $got, expected $want"; }
+    ok
+}
+# header_of NAME HEADER: the value of HEADER (any case) in $T/NAME.h
+header_of() { tr -d '\r' <"$T/$1.h" | sed -n "s/^$2: //Ip" | head -1; }
+
+# flip_bundle IN OUT: OUT is the bundle IN with one byte of an event in its
+# payload flipped ("receiving" -> "rdceiving": valid CBOR, another payload);
+# `keten bundle verify OUT` must exit 1, and REASON is set to its reason
+# (which names the entry)
+flip_bundle() {
+    python3 - "$1" "$2" <<'EOF' || fail "flip $1"
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+i = b.find(b"receiving")
+assert i > 0
+b[i + 2] ^= 0x01
+open(sys.argv[2], "wb").write(bytes(b))
+EOF
+    ok
+    expect 1 bundle verify "$2"
+    REASON=$(sed -n 's/^keten: bundle [^ ]* does not verify: //p' "$T/err")
+}

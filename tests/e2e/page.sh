@@ -78,17 +78,6 @@ WHY="the kitchen's receipt reaches the slaughterhouse" wait_until 30 seq_is "$S"
 
 PACK=/01/05412345000129/21/P1001
 GARMENT=/01/05412345000204/21/G05 # 27 washes of 30, now at the laundry
-hcurl() { # NAME ARGS...: curl into $T/NAME.h and $T/NAME.b, prints the status
-    local n=$1; shift
-    curl -s -D "$T/$n.h" -o "$T/$n.b" -w '%{http_code}' "$@"
-}
-status_is() { # WANT NAME ARGS...
-    local want=$1 n=$2; shift 2
-    local got; got=$(hcurl "$n" "$@") || true
-    [ "$got" = "$want" ] || { head -c 600 "$T/$n.b"; fail "curl $* gave $got, expected $want"; }
-    ok
-}
-header_of() { tr -d '\r' <"$T/$1.h" | sed -n "s/^$2: //Ip" | head -1; }
 BROWSER_ACCEPT='text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'
 CSP="default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
@@ -206,17 +195,7 @@ WASHES=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["washes
 [ "$WASHES" = 27 ] || fail "lifecycle says $WASHES washes of G05"; ok
 
 # -- a bundle with one byte flipped: a letter of an event in its payload
-python3 - "$T/pack.keten" "$T/flipped.keten" <<'EOF' || fail "flip"
-import sys
-b = bytearray(open(sys.argv[1], "rb").read())
-i = b.find(b"receiving")
-assert i > 0
-b[i + 2] ^= 0x01  # "receiving" -> "rdceiving": valid CBOR, another payload
-open(sys.argv[2], "wb").write(bytes(b))
-EOF
-ok
-expect 1 bundle verify "$T/flipped.keten"
-REASON=$(sed -n 's/^keten: bundle [^ ]* does not verify: //p' "$T/err")
+flip_bundle "$T/pack.keten" "$T/flipped.keten"
 case "$REASON" in "feed ${S_ID:0:8} (Slachthuis) seq "*": payload does not match its hash") ok ;;
 *) fail "keten's reason: $REASON" ;; esac
 
