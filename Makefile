@@ -20,11 +20,12 @@ SAN     ?=
 OPT     ?= -O2 -g
 FUZZ_SECONDS ?= 30
 
-PKGS     = libsodium libcrypto libzstd lmdb jansson libcbor libuv libnfc libqrencode zbar libpng libjpeg
+PKGS     = libsodium libcrypto libzstd lmdb jansson libcbor libuv libnfc libqrencode zbar libpng libjpeg libsystemd
 DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev libsodium-dev liblmdb-dev libjansson-dev \
-           libcbor-dev libcmocka-dev libzstd-dev lmdb-utils python3 time openssl libssl-dev \
+           libcbor-dev libcmocka-dev libzstd-dev libsystemd-dev lmdb-utils python3 time openssl libssl-dev \
            libuv1-dev libnfc-dev libnfc-bin libqrencode-dev libzbar-dev zbar-tools libpng-dev libjpeg-dev graphviz \
-           golang-go golang-golang-x-mod-dev libhttp-parser-dev curl python3-jsonschema nodejs chromium nginx
+           golang-go golang-golang-x-mod-dev libhttp-parser-dev curl python3-jsonschema nodejs chromium nginx \
+           systemd
 # npm too (tests/browser, tests/epcis2js): check-deps installs Debian's npm unless an npm
 # is there already (NodeSource's nodejs carries its own and conflicts with Debian's npm).
 # what `make bench` needs besides (bench/http.sh: wrk, and h2load of nghttp2-client)
@@ -202,6 +203,12 @@ install: all
 	install -m 0644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libketen.a
 	install -m 0644 $(filter-out %__int.h %/ledger__%.h gs1/gs1__%.h readers/reader__%.h node/node_state.h node/node_session.h,$(wildcard gs1/*.h $(LEDGER_DIRS:%=%/*.h) node/*.h readers/*.h)) \
 		$(DESTDIR)$(PREFIX)/include/keten/
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/lib/sysusers.d
+	for u in keten-node.service keten-scan@.service; do \
+		sed 's|@BINDIR@|$(PREFIX)/bin|g' dist/systemd/$$u >$(DESTDIR)$(PREFIX)/lib/systemd/system/$$u && \
+		chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/$$u || exit 1; \
+	done
+	install -m 0644 dist/systemd/keten.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/keten.conf
 
 format:
 	clang-format -i $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) $(BENCH_SRC) $(FUZZ_SRC) gs1/*.h $(LEDGER_DIRS:%=%/*.h) node/*.h readers/*.h cli/*.h bench/*.h tests/unit/*.h $(TOOL_SRC)

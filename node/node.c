@@ -25,6 +25,7 @@
 
 #include <sodium.h>
 
+#include "node_sd.h"
 #include "node_session.h"
 #include "node_state.h"
 
@@ -718,6 +719,7 @@ static void stop(node_t *n, const char *why)
     if (n->stopping)
         return;
     n->stopping = 1;
+    node_sd_stopping();
     node_log_flush(n, node_now(n), 1);
     node_log(n, "stopping (%s)", why);
     commit_now(n);
@@ -732,6 +734,9 @@ static void stop(node_t *n, const char *why)
     uv_close((uv_handle_t *)&n->check, close_cb_noop);
     uv_close((uv_handle_t *)&n->sigint, close_cb_noop);
     uv_close((uv_handle_t *)&n->sigterm, close_cb_noop);
+    uv_close((uv_handle_t *)&n->sighup, close_cb_noop);
+    if (n->wdog_on)
+        uv_close((uv_handle_t *)&n->wdog, close_cb_noop);
     if (n->watching)
         uv_close((uv_handle_t *)&n->dbwatch, close_cb_noop);
     if (n->listening)
@@ -747,6 +752,26 @@ static void on_signal(uv_signal_t *h, int signum)
     stop(h->data, signum == SIGINT ? "SIGINT" : "SIGTERM");
 }
 
+/* SIGHUP (systemctl reload): the peer list is read again at once; sessions
+ * of peers still listed stay up, removed ones are closed, new ones dialled. */
+static void on_sighup(uv_signal_t *h, int signum)
+{
+    node_t *n = h->data;
+    (void)signum;
+    if (n->stopping)
+        return;
+    node_sd_reloading(0);
+    reload_peers(n, 1);
+    node_log(n, "SIGHUP: peer list read again: %zu peers", n->peers.n);
+    node_sd_reloading(1);
+}
+
+static void on_wdog(uv_timer_t *t)
+{
+    (void)t;
+    node_sd_watchdog(); /* from the loop itself: a stuck loop stops the pings */
+}
+
 int node_run(ledger_home_t *home, const ledger_identity_t *id, const node_options_t *opt,
              ledger_err_t *err)
 {
@@ -759,6 +784,7 @@ int node_run(ledger_home_t *home, const ledger_identity_t *id, const node_option
     n.lock_fd = -1;
     n.opt = *opt;
     n.log = opt->log ? opt->log : stderr;
+    n.journal = n.log == stderr && node_sd_stderr_is_journal();
     n.home = home;
     n.st = ledger_home_store(home);
     n.id = id;
@@ -806,6 +832,9 @@ int node_run(ledger_home_t *home, const ledger_identity_t *id, const node_option
     n.sigint.data = n.sigterm.data = &n;
     uv_signal_start(&n.sigint, on_signal, SIGINT);
     uv_signal_start(&n.sigterm, on_signal, SIGTERM);
+    uv_signal_init(&loop, &n.sighup);
+    n.sighup.data = &n;
+    uv_signal_start(&n.sighup, on_sighup, SIGHUP);
     uv_timer_init(&loop, &n.tick);
     n.tick.data = &n;
     uv_check_init(&loop, &n.check);
@@ -825,6 +854,18 @@ int node_run(ledger_home_t *home, const ledger_identity_t *id, const node_option
              n.listen_addr[0] ? ", listening on " : "", n.listen_addr,
              n.http_addr[0] ? ", HTTP on http://" : "", n.http_addr, n.peers.n, n.nheads);
     write_state(&n);
+    {
+        char status[400];
+        uint64_t wd = node_sd_watchdog_ms();
+        snprintf(status, sizeof status, "up%s%s, %zu peers, %zu feeds",
+                 n.listen_addr[0] ? ", listening on " : "", n.listen_addr, n.peers.n, n.nheads);
+        node_sd_ready(status);
+        if (wd) {
+            uv_timer_init(&loop, &n.wdog);
+            n.wdog_on = 1;
+            uv_timer_start(&n.wdog, on_wdog, 0, wd);
+        }
+    }
     uv_timer_start(&n.tick, on_tick, 0, 200);
     uv_run(&loop, UV_RUN_DEFAULT);
     commit_now(&n);

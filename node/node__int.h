@@ -190,7 +190,10 @@ struct node {
     node_subs_t *subs;       /* live subscriptions (node_subs.h) */
     node_namedq_t *namedq;   /* named queries (node_namedq.h) */
     char http_addr[NODE_ADDR_MAX];
-    uv_signal_t sigint, sigterm;
+    uv_signal_t sigint, sigterm, sighup;
+    uv_timer_t wdog; /* systemd watchdog pings (node_sd.h), when asked for */
+    int wdog_on;
+    int journal; /* the log is the journal: no timestamps of our own */
     uv_timer_t tick;
     uv_fs_event_t dbwatch; /* the store's files changed: maybe new entries */
     int watching;

@@ -23,7 +23,10 @@ void node_log(node_t *n, const char *fmt, ...)
         fputs("\r\033[K", n->log);
         n->prog_shown = 0;
     }
-    fprintf(n->log, "%s.%03ldZ keten node: ", when, ts.tv_nsec / 1000000);
+    if (n->journal)
+        fputs("keten node: ", n->log); /* journald stamps each line itself */
+    else
+        fprintf(n->log, "%s.%03ldZ keten node: ", when, ts.tv_nsec / 1000000);
     va_start(ap, fmt);
     vfprintf(n->log, fmt, ap);
     va_end(ap);
