@@ -546,6 +546,7 @@ static int give(llrp_rd_t *st, reader_read_t *out, ledger_err_t *err)
         (rc = reader__set(&out->tag_type, type, strlen(type), err)) ||
         (rc = reader__set(&out->source, src, strlen(src), err)))
         return rc;
+    out->code_len = 2 * nb;
     out->time_ms = reader__now_ms();
     out->antenna = t->has_antenna ? t->antenna : 0;
     out->has_rssi = t->has_rssi;
