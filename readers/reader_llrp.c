@@ -299,9 +299,10 @@ static int next_msg(llrp_rd_t *st, const uint8_t **msg, size_t *len, ledger_err_
     if (have < READER_LLRP_HDR_LEN)
         return 0;
     if ((rc = reader_llrp_hdr_parse(st->buf + st->start, &h, err))) {
-        ledger_err_prefix(err, "reader %s", st->name);
-        ledger_err_set(err, LEDGER_EIO, "%s; dropping the connection", err->msg);
-        return LEDGER_EIO;
+        char m[sizeof err->msg];
+        snprintf(m, sizeof m, "%s", err->msg);
+        return ledger_err_set(err, LEDGER_EIO, "reader %s: %s; dropping the connection", st->name,
+                              m);
     }
     if (have < h.length)
         return 0;
@@ -364,6 +365,15 @@ static int handle(llrp_rd_t *st, const uint8_t *m, size_t len, reader_llrp_msg_t
     }
 }
 
+/* err's message with " (waiting for TYPE)" after it; LEDGER_EIO. */
+static int waiting(ledger_err_t *err, unsigned want)
+{
+    char m[sizeof err->msg], nb[32];
+    snprintf(m, sizeof m, "%s", err->msg);
+    return ledger_err_set(err, LEDGER_EIO, "%s (waiting for %s)", m,
+                          reader_llrp_type_name(want, nb));
+}
+
 /* Waits for the message of type `want` (the response to request `id`, or
  * id 0: any), handling what comes before it.  0 with *dm the response,
  * or LEDGER_EIO. */
@@ -385,13 +395,13 @@ static int await(llrp_rd_t *st, unsigned want, uint32_t id, reader_llrp_msg_t *d
             if (h.type == want && (id == 0 || h.id == id)) {
                 if ((rc = reader_llrp_decode(m, len, dm, NULL, NULL, err))) {
                     ledger_err_prefix(err, "reader %s", st->name);
-                    return ledger_err_set(err, LEDGER_EIO, "%s", err->msg);
+                    err->code = LEDGER_EIO;
+                    return LEDGER_EIO;
                 }
                 return 0;
             }
             if ((rc = handle(st, m, len, dm, err)) < 0)
-                return ledger_err_set(err, LEDGER_EIO, "%s (waiting for %s)", err->msg,
-                                      reader_llrp_type_name(want, nb));
+                return waiting(err, want);
             continue;
         }
         int64_t left = deadline - mono_ms();
@@ -399,8 +409,7 @@ static int await(llrp_rd_t *st, unsigned want, uint32_t id, reader_llrp_msg_t *d
             return ledger_err_set(err, LEDGER_EIO, "reader %s: no %s within %u s", st->name,
                                   reader_llrp_type_name(want, nb), st->step_ms / 1000);
         if ((rc = fill(st, (int)left, err)) < 0)
-            return ledger_err_set(err, LEDGER_EIO, "%s (waiting for %s)", err->msg,
-                                  reader_llrp_type_name(want, nb));
+            return waiting(err, want);
     }
 }
 

@@ -155,28 +155,35 @@ class Emu:
         self.log = open(a.log, "a") if a.log else sys.stderr
         self.carts = [int(x) for x in a.carts.split(",") if x] if a.carts else []
         self.cart_i = 0
-        self.serial = a.serial_base
+        self.serial_at = [a.serial_base]
+        for n in self.carts:
+            self.serial_at.append(self.serial_at[-1] + n)
         self.faulted = False
 
     def schedule_start(self, c):
         c.plan = []  # (time, kind, data)
         t = time.time() + self.a.delay
-        while self.cart_i < len(self.carts):
-            n = self.carts[self.cart_i]
-            tags = [sgtin96(self.serial + i) for i in range(n)]
-            if self.a.fault == "epcdata" and self.cart_i == 1:
-                tags = [bytes([0xE2, 0x80, 0x11, 0x60]) + (self.serial + i).to_bytes(12, "big")
+        ci = self.cart_i  # carts served (or lost) by earlier connections are not served again
+        serial = self.serial_at[ci]
+        while ci < len(self.carts):
+            n = self.carts[ci]
+            tags = [sgtin96(serial + i) for i in range(n)]
+            if self.a.fault == "epcdata" and ci == 1:
+                tags = [bytes([0xE2, 0x80, 0x11, 0x60]) + (serial + i).to_bytes(12, "big")
                         for i in range(n)]
-            self.serial += n
-            ant = self.a.antenna[self.cart_i % len(self.a.antenna)]
+            serial += n
+            ant = self.a.antenna[ci % len(self.a.antenna)]
             reads = [tg for _ in range(self.a.reads) for tg in tags]
             step = 1.0 / self.a.rate
             for k in range(0, len(reads), c.report_n):
-                c.plan.append((t, "tags", (reads[k:k + c.report_n], ant, self.cart_i, k)))
+                c.plan.append((t, "tags", (reads[k:k + c.report_n], ant, ci, k)))
                 t += step * len(reads[k:k + c.report_n])
-            c.plan.append((t, "cart_end", self.cart_i))
+            c.plan.append((t, "cart_end", ci))
+            if ci == 0 and self.a.fault not in (None, "drop-mid-cart", "epcdata"):
+                c.plan.append((t + self.a.fault_after, "fault", 0))
             t += self.a.gap
-            self.cart_i += 1
+            ci += 1
+        c.plan.sort(key=lambda x: x[0])
         c.plan.reverse()
 
     def fault_now(self, c, where):
@@ -226,6 +233,7 @@ class Emu:
                     reads, ant, cart, k = data
                     if cart == 0 and k >= (self.carts[0] * self.a.reads) // 2:
                         if self.fault_now(c, "mid") == "closed":
+                            self.cart_i = 1  # the cart in the tunnel is lost
                             return
                     mode = "epc96"
                     if self.a.fault == "epcdata":
@@ -235,7 +243,9 @@ class Emu:
                     c.mid += 1
                 elif kind == "cart_end":
                     c.log("cart %d served" % data)
-                    if data == 0 and self.fault_now(c, "after-first") == "silent":
+                    self.cart_i = data + 1
+                elif kind == "fault":
+                    if self.fault_now(c, "after-first") == "silent":
                         silent = True
             if c.keepalive and not silent and now >= c.next_ka:
                 c.send(msg(62, c.mid))
@@ -311,6 +321,8 @@ def main():
     ap.add_argument("--delay", type=float, default=0.3, help="seconds from START_ROSPEC to cart 1")
     ap.add_argument("--serial-base", type=int, default=1)
     ap.add_argument("--max-antennas", type=int, default=4)
+    ap.add_argument("--fault-after", type=float, default=1.0,
+                    help="seconds from the end of the first cart to the fault")
     ap.add_argument("--fault", choices=["drop-mid-cart", "malformed", "oversized", "badversion",
                                         "error", "silent", "refuse", "epcdata"])
     a = ap.parse_args()
