@@ -363,6 +363,22 @@ static int64_t mono_ms(void)
     return (int64_t)(mono_now() * 1000);
 }
 
+/* Where group g's passes are, for messages: the map's read point and step,
+ * else the template's, else "-". */
+static const char *pass_rp(const scan_t *s, int g)
+{
+    const char *p = cli_pass_read_point(s->passes, g);
+    const char *t = json_string_value(json_object_get(json_object_get(s->tmpl, "readPoint"), "id"));
+    return strcmp(p, "-") == 0 && t ? t : p;
+}
+
+static const char *pass_step(const scan_t *s, int g)
+{
+    const char *p = cli_pass_biz_step(s->passes, g);
+    const char *t = json_string_value(json_object_get(s->tmpl, "bizStep"));
+    return strcmp(p, "-") == 0 && t ? t : p;
+}
+
 /* Closes group g's pass: its event goes into the batch.  0 or an exit code. */
 static int close_pass(scan_t *s, int g)
 {
@@ -375,7 +391,7 @@ static int close_pass(scan_t *s, int g)
         return CLI_EXIT_ENV;
     }
     snprintf(key, sizeof key, "pass of %zu EPC%s at %s (%s)", info.n, info.n == 1 ? "" : "s",
-             cli_pass_read_point(s->passes, g), cli_pass_biz_step(s->passes, g));
+             pass_rp(s, g), pass_step(s, g));
     if (ledger_epcis_event_check(ev, "the pass's event", &err)) {
         fprintf(stderr, "keten scan: %s: %s: not recorded\n", key, err.msg);
         json_decref(ev);
@@ -383,8 +399,8 @@ static int close_pass(scan_t *s, int g)
         return 0;
     }
     rep = json_pack("{s:s, s:I, s:s, s:s, s:I, s:I}", "key", key, "pass_epcs", (json_int_t)info.n,
-                    "readPoint", cli_pass_read_point(s->passes, g), "bizStep",
-                    cli_pass_biz_step(s->passes, g), "_last_new", (json_int_t)info.last_new_mono,
+                    "readPoint", pass_rp(s, g), "bizStep",
+                    pass_step(s, g), "_last_new", (json_int_t)info.last_new_mono,
                     "_last_read", (json_int_t)info.last_read_mono);
     if (!rep) {
         json_decref(ev);
@@ -430,8 +446,8 @@ static void drop_passes(scan_t *s, const char *why)
         fprintf(stderr,
                 "keten scan: %s mid-pass: the open pass of %zu EPC%s at %s (%s) was NOT recorded; "
                 "nothing of it is on disk (run the cart through again)\n",
-                why, n, n == 1 ? "" : "s", cli_pass_read_point(s->passes, g),
-                cli_pass_biz_step(s->passes, g));
+                why, n, n == 1 ? "" : "s", pass_rp(s, g),
+                pass_step(s, g));
         cli_pass_drop(s->passes, g);
         s->lost_passes++;
         s->lost_tags += (long)n;

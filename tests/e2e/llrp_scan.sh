@@ -99,6 +99,21 @@ scan 0 --home "$H5" scan --reader "llrp:127.0.0.1:$PORT" --window 200ms --deboun
     --biz-step receiving --timeout 8
 [ "$(passes "$H5")" = "50 receiving -" ] || fail "parked cart: $(passes "$H5")"; ok
 
+# -- passes from a source that ends (replay:): the last pass is complete, so it is recorded
+H7="$T/home7"
+expect 0 --home "$H7" init --name "Zeven"
+cat >"$T/reads.jsonl" <<'EOF'
+{"code":"3074257BF7194E4000001A85"}
+{"code":"urn:epc:id:sgtin:0614141.812345.6790"}
+{"code":"3074257BF7194E4000001A85"}
+{"code":"urn:epc:id:sgtin:0614141.812345.6791","delay_ms":700}
+EOF
+scan 0 --home "$H7" scan --reader "replay:$T/reads.jsonl" --window 300ms --biz-step receiving \
+    --read-point $SGLN
+contains "$T/out" "recorded pass of 2 EPCs at $SGLN (receiving)"
+contains "$T/out" "recorded pass of 1 EPC at $SGLN (receiving)"
+[ "$(passes "$H7" | cut -d' ' -f1 | tr '\n' ' ')" = "2 1 " ] || fail "replay passes: $(passes "$H7")"; ok
+
 # -- sustained 2,000 tag reads/s: 2,000 garments read 10 times each (20,000 reads in 10 s)
 H6="$T/home6"
 expect 0 --home "$H6" init --name "Zes"
