@@ -41,6 +41,7 @@
 
 #include "cli_ident.h"
 #include "cli_record.h"
+#include "cli_scan_pass.h"
 #include "ledger_entry.h"
 #include "ledger_epcis.h"
 #include "ledger_store.h"
@@ -51,6 +52,7 @@
 #define OPEN_RETRY_MS 2000  /* reopen attempts of a device missing at start */
 #define ERROR_REPEAT_S 30.0 /* the same reader error is printed again after this */
 #define FAST_ERROR_MS 100   /* an error poll quicker than this is followed by a pause */
+#define ANTENNA_SPECS_MAX 64 /* --antenna options */
 
 static const char usage[] =
     "usage: keten scan --reader URI [--once] [--count N] [--timeout S] [--debounce S]\n"
@@ -68,6 +70,7 @@ static const char usage[] =
     "  line:-                       one code per line on stdin (keyboard-wedge scanner)\n"
     "  line:/dev/ttyACM0[,9600]     one code per line from a serial scanner or file\n"
     "  replay:reads.jsonl[?fast]    recorded reads\n"
+    "  llrp:HOST[:PORT][?antennas=1,2]  a fixed UHF reader (LLRP, port 5084)\n"
     "\n"
     "Options:\n"
     "  --reader URI           the reader (required)\n"
@@ -82,6 +85,13 @@ static const char usage[] =
     "  --json                 one JSON object per read\n"
     "  --private              partners receive these entries sealed\n"
     "  --verbose              libnfc's own log, and reads counted once by --debounce\n"
+    "  --window S             tunnel passes: the tags read in one pass (until no new tag\n"
+    "                         came for S seconds; 2s, 500ms) are ONE event listing every\n"
+    "                         EPC; --count counts passes (see docs/readers.md, LLRP)\n"
+    "  --antenna N[,N]=READPOINT[,BIZSTEP]  with --window: the read point and business\n"
+    "                         step of an antenna's passes (repeatable; reads of other\n"
+    "                         antennas are ignored); e.g.\n"
+    "                         --antenna 1=urn:epc:id:sgln:0614141.00002.0,receiving\n"
     "%s"
     "\n"
     "Event options (the template of every event; as `keten record`):\n"
@@ -103,7 +113,9 @@ static const char usage[] =
     "  keten --home H scan --reader nfc:pn532_uart:/dev/ttyUSB0 --biz-step receiving \\\n"
     "        --read-point urn:epc:id:sgln:5412345.00000.0\n"
     "  keten --home H scan --reader qr:lot42.png --once --dry-run\n"
-    "  keten --home H scan --reader line:- --biz-step shipping\n";
+    "  keten --home H scan --reader line:- --biz-step shipping\n"
+    "  keten --home H scan --reader llrp:192.168.1.20 --window 2s \\\n"
+    "        --antenna 1,2=urn:epc:id:sgln:0614141.00002.0,receiving\n";
 
 static volatile sig_atomic_t stop_signal;
 
@@ -265,6 +277,16 @@ typedef struct {
     /* reader error reporting */
     char last_error[sizeof(((ledger_err_t *)0)->msg)];
     double last_error_at;
+    /* tunnel passes (--window) */
+    cli_pass_set_t *passes; /* NULL without --window */
+    long reads;             /* tag reads seen (passes) */
+    long rereads;           /* reads of a tag already in its pass */
+    long ignored;           /* reads of antennas not in the map */
+    long lost_passes, lost_tags;
+    long pass_epcs;         /* EPCs in recorded passes */
+    int64_t lat_max_ms, lat_sum_ms; /* last new read -> recorded */
+    int64_t first_read_mono, last_read_mono;
+    unsigned char warned[65536 / 8]; /* antennas already warned about */
 } scan_t;
 
 /* "2026-11-24T10:00:00.250+01:00" and "+01:00" for ms since the epoch. */
@@ -331,10 +353,179 @@ static void report_bad(scan_t *s, const reader_read_t *rd, const char *msg)
     }
 }
 
+static int limit_reached(const scan_t *s)
+{
+    return s->limit > 0 && s->taken >= s->limit;
+}
+
+static int64_t mono_ms(void)
+{
+    return (int64_t)(mono_now() * 1000);
+}
+
+/* Where group g's passes are, for messages: the map's read point and step,
+ * else the template's, else "-". */
+static const char *pass_rp(const scan_t *s, int g)
+{
+    const char *p = cli_pass_read_point(s->passes, g);
+    const char *t = json_string_value(json_object_get(json_object_get(s->tmpl, "readPoint"), "id"));
+    return strcmp(p, "-") == 0 && t ? t : p;
+}
+
+static const char *pass_step(const scan_t *s, int g)
+{
+    const char *p = cli_pass_biz_step(s->passes, g);
+    const char *t = json_string_value(json_object_get(s->tmpl, "bizStep"));
+    return strcmp(p, "-") == 0 && t ? t : p;
+}
+
+/* Closes group g's pass: its event goes into the batch.  0 or an exit code. */
+static int close_pass(scan_t *s, int g)
+{
+    cli_pass_info_t info;
+    ledger_err_t err;
+    char key[512];
+    json_t *ev = cli_pass_take(s->passes, g, s->tmpl, s->list, s->qlist, format_time, &info), *rep;
+    if (!ev) {
+        fprintf(stderr, "keten scan: out of memory\n");
+        return CLI_EXIT_ENV;
+    }
+    snprintf(key, sizeof key, "pass of %zu EPC%s at %s (%s)", info.n, info.n == 1 ? "" : "s",
+             pass_rp(s, g), pass_step(s, g));
+    if (ledger_epcis_event_check(ev, "the pass's event", &err)) {
+        fprintf(stderr, "keten scan: %s: %s: not recorded\n", key, err.msg);
+        json_decref(ev);
+        s->bad++;
+        return 0;
+    }
+    rep = json_pack("{s:s, s:I, s:s, s:s, s:I, s:I}", "key", key, "pass_epcs", (json_int_t)info.n,
+                    "readPoint", pass_rp(s, g), "bizStep",
+                    pass_step(s, g), "_last_new", (json_int_t)info.last_new_mono,
+                    "_last_read", (json_int_t)info.last_read_mono);
+    if (!rep) {
+        json_decref(ev);
+        fprintf(stderr, "keten scan: out of memory\n");
+        return CLI_EXIT_ENV;
+    }
+    s->batch[s->nbatch].event = ev;
+    s->batch[s->nbatch].report = rep;
+    s->nbatch++;
+    s->taken++;
+    s->pass_epcs += (long)info.n;
+    return 0;
+}
+
+/* Closes the passes that are due (all of them with force).  0 or an exit code. */
+static int close_due_passes(scan_t *s, int force)
+{
+    int g, rc;
+    for (;;) {
+        if (force) {
+            for (g = 0; g < cli_pass_groups(s->passes) && !cli_pass_size(s->passes, g); g++)
+                ;
+            if (g == cli_pass_groups(s->passes))
+                return 0;
+        } else if ((g = cli_pass_due(s->passes, mono_ms(), NULL)) < 0) {
+            return 0;
+        }
+        if (s->nbatch == BATCH_MAX || limit_reached(s))
+            return 0;
+        if ((rc = close_pass(s, g)))
+            return rc;
+    }
+}
+
+/* Drops every open pass, saying so (the reader was lost or the scan stops
+ * mid-pass: a pass that may lack tags is never recorded). */
+static void drop_passes(scan_t *s, const char *why)
+{
+    for (int g = 0; s->passes && g < cli_pass_groups(s->passes); g++) {
+        size_t n = cli_pass_size(s->passes, g);
+        if (n == 0)
+            continue;
+        fprintf(stderr,
+                "keten scan: %s mid-pass: the open pass of %zu EPC%s at %s (%s) was NOT recorded; "
+                "nothing of it is on disk (run the cart through again)\n",
+                why, n, n == 1 ? "" : "s", pass_rp(s, g),
+                pass_step(s, g));
+        cli_pass_drop(s->passes, g);
+        s->lost_passes++;
+        s->lost_tags += (long)n;
+    }
+}
+
+/* One read in a tunnel pass: identify, put into its antenna's pass.
+ * 0, or an exit code on a fatal error. */
+static int take_pass_read(scan_t *s, const reader_read_t *rd)
+{
+    gs1_ident_t id = {0};
+    gs1_err_t gerr;
+    char raw[160];
+    const char *key;
+    int64_t at = rd->time_ms > 0 ? rd->time_ms : now_ms(), mono = mono_ms();
+    int g = cli_pass_group(s->passes, rd->antenna), cls = 0, rc, dup;
+
+    s->reads++;
+    if (!s->first_read_mono)
+        s->first_read_mono = mono;
+    s->last_read_mono = mono;
+    if (g < 0) {
+        s->ignored++;
+        if (!(s->warned[rd->antenna / 8] & (1u << (rd->antenna % 8)))) {
+            s->warned[rd->antenna / 8] |= (unsigned char)(1u << (rd->antenna % 8));
+            fprintf(stderr, "keten scan: reads from antenna %u are ignored: the antenna map "
+                            "(--antenna) does not name it\n", rd->antenna);
+        }
+        return 0;
+    }
+    if (gs1_ident_parse(rd->code, rd->code_len, &s->idc.opts, &id, &gerr) == 0) {
+        key = id.key;
+        cls = gs1_ident_is_class(&id);
+    } else if (rd->epc_bits > 0 && rd->code_len < 130) {
+        /* a UHF EPC keten cannot decode (not GS1, or a scheme it does not
+         * know): kept as what it is, the raw EPC in TDS's raw form
+         * (BITS.xHEX) under urn:x-epc-raw: -- the event checks accept only
+         * pure identity and class URNs under urn:epc: */
+        snprintf(raw, sizeof raw, "urn:x-epc-raw:%u.x%.*s", rd->epc_bits, (int)rd->code_len,
+                 rd->code);
+        key = raw;
+    } else {
+        report_bad(s, rd, gerr.msg);
+        return 0;
+    }
+    if (cli_pass_contains(s->passes, g, key)) {
+        s->rereads++;
+        cli_pass_seen(s->passes, g, mono);
+        dup = debounce_seen(&s->deb, key, &at); /* renews its last sighting */
+        gs1_ident_clear(&id);
+        return dup < 0 ? CLI_EXIT_ENV : 0;
+    }
+    /* a tag of an earlier pass still in the field (a cart parked in the
+     * tunnel) within --debounce of its last sighting is not a new pass */
+    if ((dup = debounce_seen(&s->deb, key, &at)) != 0) {
+        gs1_ident_clear(&id);
+        if (dup < 0)
+            return CLI_EXIT_ENV;
+        s->dups++;
+        return 0;
+    }
+    rc = cli_pass_add(s->passes, g, key, cls, at, mono);
+    gs1_ident_clear(&id);
+    if (rc < 0) {
+        fprintf(stderr, "keten scan: out of memory\n");
+        return CLI_EXIT_ENV;
+    }
+    if (rc == 2) /* full: one event holds at most CLI_PASS_MAX EPCs */
+        return close_pass(s, g);
+    return 0;
+}
+
 /* One read: identify, debounce, build its event into the batch.
  * 0, or an exit code on a fatal error (out of memory). */
 static int take_read(scan_t *s, const reader_read_t *rd)
 {
+    if (s->passes)
+        return take_pass_read(s, rd);
     gs1_ident_t id = {0};
     gs1_err_t gerr;
     ledger_err_t err;
@@ -447,6 +638,18 @@ static int flush_batch(scan_t *s)
         json_t *rep = s->batch[i].report;
         const char *key = json_string_value(json_object_get(rep, "key"));
         const ledger_append_result_t *r = &s->res[i];
+        if (json_object_get(rep, "pass_epcs")) {
+            int64_t now = mono_ms();
+            int64_t lat = now - json_integer_value(json_object_get(rep, "_last_new"));
+            int64_t lat2 = now - json_integer_value(json_object_get(rep, "_last_read"));
+            json_object_del(rep, "_last_new");
+            json_object_del(rep, "_last_read");
+            json_object_set_new(rep, "ms_after_last_new_read", json_integer(lat));
+            json_object_set_new(rep, "ms_after_last_read", json_integer(lat2));
+            if (lat > s->lat_max_ms)
+                s->lat_max_ms = lat;
+            s->lat_sum_ms += lat;
+        }
         if (s->dry_run) {
             if (s->ctx->json) {
                 json_object_set_new(rep, "recorded", json_false());
@@ -494,11 +697,6 @@ static void report_reader_error(scan_t *s, const ledger_err_t *err)
     fprintf(stderr, "keten scan: %s\n", err->msg);
 }
 
-static int limit_reached(const scan_t *s)
-{
-    return s->limit > 0 && s->taken >= s->limit;
-}
-
 /* Opens the reader; without --once a device missing at start (nfc:, line:)
  * is retried until it appears, the deadline passes or a signal comes.
  * 0 with *r set, or an exit code. */
@@ -537,7 +735,11 @@ static int run(scan_t *s, reader_t *r, double deadline, int once, int *ended)
 
     while (!stop_signal && !limit_reached(s)) {
         double now = mono_now(), t0;
-        int slice = POLL_SLICE_MS, prc;
+        int slice = POLL_SLICE_MS, prc, nread = 0;
+        int64_t due_in;
+        if (s->passes && (cli_pass_due(s->passes, mono_ms(), &due_in), due_in >= 0) &&
+            due_in < slice)
+            slice = (int)due_in + 1;
         if (deadline > 0) {
             if (now >= deadline)
                 break;
@@ -557,9 +759,14 @@ static int run(scan_t *s, reader_t *r, double deadline, int once, int *ended)
             }
             if (limit_reached(s) || s->nbatch == BATCH_MAX || stop_signal)
                 break;
+            /* passes: a steady stream of reads must not keep due passes waiting */
+            if (s->passes && ++nread >= 256)
+                break;
             prc = reader_poll(r, 0, &rd, &err);
         }
         reader_read_clear(&rd);
+        if (s->passes && (rc = close_due_passes(s, prc == READER_END)))
+            goto done;
         if ((rc = flush_batch(s)))
             goto done;
         if (prc == READER_END) {
@@ -567,6 +774,7 @@ static int run(scan_t *s, reader_t *r, double deadline, int once, int *ended)
             break;
         }
         if (prc < 0 && prc != LEDGER_EINPUT) {
+            drop_passes(s, "reader lost");
             report_reader_error(s, &err);
             if (once) {
                 rc = cli_exit_code(prc);
@@ -579,6 +787,8 @@ static int run(scan_t *s, reader_t *r, double deadline, int once, int *ended)
 done:
     reader_read_clear(&rd);
     drop_batch(s);
+    if (!*ended)
+        drop_passes(s, rc ? "stopped by an error" : "stopped");
     return rc;
 }
 
@@ -618,6 +828,41 @@ static int check_template(scan_t *s)
     return rc;
 }
 
+/* --window: "2s", "500ms", "1.5" (seconds). 0 or an exit code. */
+static int parse_window(const char *v, int64_t *ms)
+{
+    char *end;
+    double d = strtod(v, &end);
+    if (end != v && strcmp(end, "ms") == 0)
+        d /= 1000;
+    else if (end != v && (strcmp(end, "s") == 0 || *end == '\0'))
+        ;
+    else
+        d = -1;
+    if (!(d >= 0.05 && d <= 3600))
+        return cli_usage("scan", "--window \"%s\": expected a time from 50ms to 3600s, e.g. 2s",
+                         v);
+    *ms = (int64_t)(d * 1000 + 0.5);
+    return 0;
+}
+
+static int check_pass_event(json_t *ev, char *msg, size_t cap)
+{
+    ledger_err_t err;
+    char when[40], tz[8];
+    json_t *arr = json_array();
+    format_time(now_ms(), when, tz);
+    json_array_append_new(arr, json_string("https://id.gs1.org/01/05412345000013/21/1"));
+    json_object_set_new(ev, "epcList", arr);
+    json_object_set_new(ev, "eventTime", json_string(when));
+    json_object_set_new(ev, "eventTimeZoneOffset", json_string(tz));
+    if (ledger_epcis_event_check(ev, "event", &err)) {
+        snprintf(msg, cap, "%s", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_num(const char *opt, const char *v, double lo, double hi, double *out)
 {
     char *end;
@@ -635,7 +880,9 @@ int cli_scan_main(cli_ctx_t *ctx, int argc, char **argv)
     struct sigaction sa, old_int, old_term;
     double timeout = 0, debounce = 2, count = 0, deadline = 0;
     int once = 0, rc = 0, ended = 0, o;
-    const char *v;
+    const char *v, *antennas[ANTENNA_SPECS_MAX];
+    size_t nant = 0;
+    int64_t window_ms = 0;
 
     if (!(s = calloc(1, sizeof *s)))
         return CLI_EXIT_ENV;
@@ -657,6 +904,17 @@ int cli_scan_main(cli_ctx_t *ctx, int argc, char **argv)
             if (o < 0)
                 goto usage_fail;
             s->uri = v;
+        } else if ((o = cli_opt(argc, argv, &i, "--window", &v)) != 0) {
+            if (o < 0 || parse_window(v, &window_ms))
+                goto usage_fail;
+        } else if ((o = cli_opt(argc, argv, &i, "--antenna", &v)) != 0) {
+            if (o < 0)
+                goto usage_fail;
+            if (nant == ANTENNA_SPECS_MAX) {
+                free(s);
+                return cli_usage("scan", "--antenna: at most %d", ANTENNA_SPECS_MAX);
+            }
+            antennas[nant++] = v;
         } else if ((o = cli_opt(argc, argv, &i, "--count", &v)) != 0) {
             if (o < 0 || parse_num("--count", v, 1, 1e12, &count))
                 goto usage_fail;
@@ -700,6 +958,27 @@ int cli_scan_main(cli_ctx_t *ctx, int argc, char **argv)
     json_object_del(s->tmpl, "eventTime");
     json_object_del(s->tmpl, "eventTimeZoneOffset");
     lists_for(json_string_value(json_object_get(s->tmpl, "type")), &s->list, &s->qlist);
+    if (nant > 0 && window_ms == 0) {
+        rc = cli_usage("scan", "--antenna maps antennas to the read points of tunnel passes: "
+                               "give --window too, e.g. --window 2s");
+        goto done;
+    }
+    if (window_ms > 0) {
+        char msg[768];
+        if (cli_pass_set_create(&s->passes, window_ms)) {
+            rc = CLI_EXIT_ENV;
+            goto done;
+        }
+        for (size_t k = 0; k < nant; k++)
+            if (cli_pass_map_add(s->passes, antennas[k], msg, sizeof msg)) {
+                rc = cli_usage("scan", "%s", msg);
+                goto done;
+            }
+        if (cli_pass_check(s->passes, s->tmpl, check_pass_event, msg, sizeof msg)) {
+            rc = cli_usage("scan", "%s", msg);
+            goto done;
+        }
+    }
     if ((rc = check_template(s)) || (rc = cli_ident_load(&s->idc)))
         goto done;
     if (!(s->res = calloc(BATCH_MAX, sizeof *s->res))) {
@@ -754,18 +1033,37 @@ int cli_scan_main(cli_ctx_t *ctx, int argc, char **argv)
     } else if (rc == 0 && !stop_signal && s->bad > 0 && s->limit == 0) {
         rc = CLI_EXIT_INPUT;
     }
-    fprintf(stderr, "keten scan: %ld read%s %s", s->taken, s->taken == 1 ? "" : "s",
-            s->dry_run ? "(dry run: nothing recorded)" : "recorded");
+    if (s->passes)
+        fprintf(stderr, "keten scan: %ld tag read%s: %ld pass%s (%ld EPCs) %s", s->reads,
+                s->reads == 1 ? "" : "s", s->taken, s->taken == 1 ? "" : "es", s->pass_epcs,
+                s->dry_run ? "(dry run: nothing recorded)" : "recorded");
+    else
+        fprintf(stderr, "keten scan: %ld read%s %s", s->taken, s->taken == 1 ? "" : "s",
+                s->dry_run ? "(dry run: nothing recorded)" : "recorded");
     if (!s->dry_run && s->batches)
         fprintf(stderr, " in %ld transaction%s", s->batches, s->batches == 1 ? "" : "s");
     if (s->dups)
         fprintf(stderr, ", %ld counted once (debounce)", s->dups);
     if (s->bad)
         fprintf(stderr, ", %ld bad (not recorded)", s->bad);
+    if (s->lost_passes)
+        fprintf(stderr, ", %ld pass%s (%ld EPCs) not recorded (reader lost or stopped mid-pass)",
+                s->lost_passes, s->lost_passes == 1 ? "" : "es", s->lost_tags);
+    if (s->ignored)
+        fprintf(stderr, ", %ld read%s of unmapped antennas ignored", s->ignored,
+                s->ignored == 1 ? "" : "s");
     if (stop_signal)
         fprintf(stderr, "; stopped by signal %d", (int)stop_signal);
     fprintf(stderr, "\n");
+    if (s->passes && s->taken > 0 && s->reads > 1 && s->last_read_mono > s->first_read_mono)
+        fprintf(stderr,
+                "keten scan: %.0f tag reads/s while reading; from a pass's last new read to its "
+                "event on disk: max %lld ms, mean %lld ms (the window is %lld ms of it)\n",
+                (double)s->reads * 1000.0 / (double)(s->last_read_mono - s->first_read_mono),
+                (long long)s->lat_max_ms, (long long)(s->lat_sum_ms / s->taken),
+                (long long)window_ms);
 done:
+    cli_pass_set_free(s->passes);
     json_decref(s->tmpl);
     debounce_free(&s->deb);
     cli_ident_free(&s->idc);

@@ -23,6 +23,7 @@ static const reader_backend_t *const backends[] = {
     &reader_backend_qr,
     &reader_backend_line,
     &reader_backend_replay,
+    &reader_backend_llrp,
 };
 
 int reader_open(reader_t **out, const char *uri, ledger_err_t *err)
@@ -32,7 +33,7 @@ int reader_open(reader_t **out, const char *uri, ledger_err_t *err)
     if (colon == NULL)
         return ledger_err_set(err, LEDGER_EINVAL,
                               "reader '%s': expected <kind>:<where>, e.g. nfc:, "
-                              "qr:label.png, line:-, replay:reads.jsonl",
+                              "qr:label.png, line:-, replay:reads.jsonl, llrp:reader1",
                               uri ? uri : "(null)");
     size_t slen = (size_t)(colon - uri);
     const reader_backend_t *be = NULL;
@@ -41,7 +42,7 @@ int reader_open(reader_t **out, const char *uri, ledger_err_t *err)
             be = backends[i];
     if (be == NULL)
         return ledger_err_set(err, LEDGER_EINVAL,
-                              "reader '%s': unknown kind '%.*s' (known: nfc, qr, line, replay)",
+                              "reader '%s': unknown kind '%.*s' (known: nfc, qr, line, replay, llrp)",
                               uri, (int)slen, uri);
     reader_t *r = calloc(1, sizeof *r);
     if (r == NULL || (r->uri = strdup(uri)) == NULL) {

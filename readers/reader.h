@@ -8,6 +8,7 @@
  *   line:-                        one code per line on stdin (keyboard wedge)
  *   line:/dev/ttyACM0             one code per line from a serial device or file
  *   replay:reads.jsonl            recorded reads, one JSON object per line
+ *   llrp:HOST[:PORT][?antennas=1,2&...]  a fixed UHF reader over LLRP (reader_llrp.c)
  *
  * reader_poll() waits about timeout_ms for the next read and never forever
  * (libnfc's "0 = wait forever" is never passed down).  An NFC device that
@@ -40,6 +41,11 @@ typedef struct {
     char *tag_type;  /* NFC: e.g. "NTAG213"; QR: "QR-Code", "EAN-13", ...; NULL if unknown */
     char *source;    /* where it came from: device connstring, file name, "stdin" */
     int64_t time_ms; /* when it was read, ms since the Unix epoch (replay: as recorded) */
+    /* llrp: (0 for the other readers) */
+    unsigned antenna;    /* AntennaID, 0 when the reader did not say */
+    int has_rssi, rssi;  /* PeakRSSI in dBm */
+    unsigned seen_count; /* TagSeenCount, 0 when not given */
+    unsigned epc_bits;   /* length of the EPC in code (hex), in bits */
 } reader_read_t;
 
 /* Results of reader_poll() besides negative ledger error codes. */

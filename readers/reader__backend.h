@@ -23,6 +23,7 @@ extern const reader_backend_t reader_backend_nfc;
 extern const reader_backend_t reader_backend_qr;
 extern const reader_backend_t reader_backend_line;
 extern const reader_backend_t reader_backend_replay;
+extern const reader_backend_t reader_backend_llrp;
 
 /* Helpers for backends (reader_backend.c): strdup into a read's fields, 0
  * or LEDGER_ENOMEM; the wall clock in ms. */
