@@ -34,8 +34,10 @@ int node_witness_take(session_t *s, ledger_ingest_t *in, const uint8_t feed[32],
                       const char *note, size_t len, ledger_err_t *err)
 {
     node_t *n = s->node;
-    const node_peer_t *peer = node_peer(n, s->peer_id);
-    const ledger_identity_t *id = peer && peer->witness ? n->id : NULL;
+    /* the feed's owner decides: a partner added --no-witness is not
+     * witnessed, whoever relays its checkpoints; every other feed is */
+    const node_peer_t *owner = node_peer(n, feed);
+    const ledger_identity_t *id = !owner || owner->witness ? n->id : NULL;
     ledger_witness_report_t rep;
     char hex[65];
     int rc = ledger_ingest_cosigs(in, feed, note, len, id, (uint64_t)time(NULL), &rep, err);

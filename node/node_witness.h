@@ -3,8 +3,8 @@
  *
  * A partner's checkpoint that the node took (ledger_ingest_checkpoint: its
  * signature and root checked against the entries held) has its
- * cosignature lines merged, and, when the partner is a witness peer
- * (peers.json "witness", on unless `peer add --no-witness`), the node
+ * cosignature lines merged, and, unless the feed's owner is a peer added
+ * with `peer add --no-witness` (peers.json "witness": false), the node
  * cosigns it.  Cosigned notes then travel: each session sends its peer the
  * newest checkpoint of every feed the peer holds up to it, with all the
  * cosignatures kept for it, whenever that note changed (a newer checkpoint
@@ -22,7 +22,7 @@
 #include "ledger_replica.h"
 #include "node__int.h"
 
-/* Merges and (for a witness peer) cosigns the checkpoint note[0..len) of
+/* Merges and (unless feed's owner is a --no-witness peer) cosigns the checkpoint note[0..len) of
  * feed that session s's peer sent, in the ingest in.  A line dropped (a
  * forged, replayed or unknown witness's cosignature) or a cosignature
  * refused (inconsistent with the one cosigned before) is logged naming the

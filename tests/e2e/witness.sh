@@ -2,7 +2,7 @@
 # Partners witness each other's checkpoints (issue 16, item 1; docs/protocol.md
 # "Witnessing").
 #  1. A chain of three: A dials B, C dials B. B witnesses A's checkpoints and
-#     C witnesses those B relays; the cosigned notes travel back to A (the
+#     C witnesses those B relays (B does not witness C: --no-witness); the cosigned notes travel back to A (the
 #     owner) and on to every partner. A's `keten checkpoint` carries both
 #     cosignatures, which Python's `cryptography` checks from the C2SP text
 #     (an implementation that is not keten's); status shows who witnessed it
@@ -54,11 +54,12 @@ BPORT=$(free_port)
 "$KETEN" --home "$A" peer add "$B_ID" "127.0.0.1:$BPORT" --name slachthuis >"$T/out"
 contains "$T/out" "witness"
 "$KETEN" --home "$B" peer add "$A_ID" --name boerderij >/dev/null
-"$KETEN" --home "$B" peer add "$C_ID" --name keuken >/dev/null
+"$KETEN" --home "$B" peer add "$C_ID" --name keuken --no-witness >"$T/out"
+contains "$T/out" "not witnessed"
 "$KETEN" --home "$C" peer add "$B_ID" "127.0.0.1:$BPORT" --name slachthuis --witness >/dev/null
 expect 0 --home "$B" peer list --json
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert all(p["witness"] for p in d), d' "$T/out" ||
-    fail "peers are not witnesses by default"; ok
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [p["witness"] for p in d] == [True, False], d' "$T/out" ||
+    fail "peers are not witnesses by default, or --no-witness is not kept"; ok
 rec "$A" 3 1
 rec "$B" 2 2
 rec "$C" 1 3
@@ -71,6 +72,11 @@ WHY="C cosigns A's checkpoint of 3 (relayed by B)" wait_until 20 witnessed_by "$
 WHY="A gets both cosignatures of its own checkpoint" wait_until 20 witnessed_by "$A" "$A_ID" "$C_ID" 3
 witnessed_by "$A" "$A_ID" "$B_ID" 3 || fail "A lacks B's cosignature"; ok
 WHY="A gets C's cosignature of B's checkpoint" wait_until 20 witnessed_by "$A" "$B_ID" "$C_ID" 2
+# B does not witness C (--no-witness): B holds no cosignature of its own
+# of C's checkpoints, not even of those A relays back to it (A's own
+# cosignature of them, made when B relayed C's feed to A, it holds)
+WHY="A cosigns C's checkpoint, relayed by B" wait_until 20 witnessed_by "$B" "$C_ID" "$A_ID" 1
+! witnesses "$B" "$C_ID" | grep "^$B_ID " >/dev/null || fail "B cosigned the checkpoint of a --no-witness peer"; ok
 [ "$(cosig_lines "$A" "$A_ID")" = 3 ] || fail "A's checkpoint note has not 1 + 2 signature lines"; ok
 "$KETEN" --home "$A" checkpoint >"$T/a.note"
 "$KETEN" --home "$A" checkpoint --vkey >"$T/a.vkey"
