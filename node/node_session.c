@@ -25,7 +25,6 @@
 #include "node_session.h"
 #include "node_state.h"
 #include "node_witness.h"
-#include "ledger_witness.h"
 
 typedef struct write_req {
     uv_write_t req;
@@ -353,7 +352,7 @@ static int send_checkpoint(session_t *s, sub_t *sub)
     if (has == 0 || sub->ckpt_sent >= has || now - sub->ckpt_tried_ms < 1000)
         return 0;
     sub->ckpt_tried_ms = now;
-    if (ledger_store_cosigned(n->st, sub->feed, &note, &nsigs, NULL) == 0 &&
+    if (node_witness_note(n, sub->feed, &note, &nsigs, NULL) == 0 &&
         (size = ledger_checkpoint_size_of(sub->feed, (const char *)note.data, note.len)) >
             sub->ckpt_sent && size <= has &&
         note.len <= NODE_CHECKPOINT_MAX &&

@@ -54,6 +54,18 @@ int node_witness_take(session_t *s, ledger_ingest_t *in, const uint8_t feed[32],
     return 0;
 }
 
+int node_witness_note(node_t *n, const uint8_t feed[32], ledger_buf_t *note, size_t *nsigs,
+                      ledger_err_t *err)
+{
+    size_t start = note->len;
+    int rc = ledger_store_cosigned(n->st, feed, note, nsigs, err);
+    if (rc || note->len - start <= NODE_CHECKPOINT_MAX)
+        return rc;
+    note->len = start;
+    *nsigs = 0;
+    return ledger_store_checkpoint(n->st, feed, note, err);
+}
+
 static gossip_t *gossip_of(session_t *s, const uint8_t feed[32])
 {
     gossip_t *v;
@@ -100,7 +112,7 @@ int node_witness_gossip(session_t *s, uint64_t now_ms, node_witness_send_fn send
         int rc = 0;
         /* a forked feed's checkpoint is gossiped too: a partner that holds
          * the other history keeps it as the evidence it lacks */
-        if (ledger_store_cosigned(n->st, h->feed, &note, &nsigs, NULL) == 0 &&
+        if (node_witness_note(n, h->feed, &note, &nsigs, NULL) == 0 &&
             (size = ledger_checkpoint_size_of(h->feed, (const char *)note.data, note.len)) > 0 &&
             peer_has(s, h->feed) >= size && (g = gossip_of(s, h->feed)) &&
             (g->size != size || g->nsigs != nsigs) && note.len <= NODE_CHECKPOINT_MAX &&

@@ -31,6 +31,14 @@
 int node_witness_take(session_t *s, ledger_ingest_t *in, const uint8_t feed[32],
                       const char *note, size_t len, ledger_err_t *err);
 
+/* Appends to note the checkpoint of feed to send a peer: the kept one with
+ * every cosignature held for it (*nsigs of them), or, when that is longer
+ * than a CHECKPOINT carries (NODE_CHECKPOINT_MAX), the kept one alone
+ * (*nsigs = 0).  0, LEDGER_ENOTFOUND when none is kept, or another
+ * negative code (err). */
+int node_witness_note(node_t *n, const uint8_t feed[32], ledger_buf_t *note, size_t *nsigs,
+                      ledger_err_t *err);
+
 /* The sender of a session's messages (node_session.c's). */
 typedef int (*node_witness_send_fn)(session_t *s, ledger_buf_t *msg, int final);
 

@@ -133,6 +133,10 @@ static int merge_line(const ledger_note_sig_t *sig, void *ctx, ledger_err_t *err
         drop(m, sig, "unknown witness (not a keten feed name)");
         return 0;
     }
+    if (memcmp(wfeed, m->feed, LEDGER_FEED_LEN) == 0) {
+        drop(m, sig, "a feed does not witness its own checkpoints");
+        return 0;
+    }
     if (memcmp(wfeed, m->st->self, LEDGER_FEED_LEN) != 0 &&
         (rc = ledger__get_feedrec(m->st, m->txn, wfeed, &head, err)) != 0) {
         if (rc != LEDGER_ENOTFOUND)

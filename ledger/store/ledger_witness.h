@@ -41,7 +41,7 @@ typedef struct ledger_witness_report {
  * that of the entries held at its size (a checkpoint of more entries than
  * are held, of another history or of a forked feed is let be).  A line
  * is kept when its name is "keten/" + a feed this store holds (or its
- * own), its key ID is that feed key's cosignature ID, its signature checks
+ * own) other than `feed`, its key ID is that feed key's cosignature ID, its signature checks
  * over this checkpoint, its time is at most 10 minutes ahead of now_s, and
  * it is newer than the row kept; any other line (forged, replayed from
  * another checkpoint, of an unknown witness or another kind of signature)

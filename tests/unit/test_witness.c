@@ -6,6 +6,7 @@
  * a's checkpoint; a forged line, a line replayed onto a newer checkpoint
  * and a checkpoint of entries not held are dropped or let be with nothing
  * stored; a newer checkpoint replaces b's row (one per feed per witness);
+ * a cosignature of a's checkpoint by a's own key is dropped;
  * the rows survive verify.  The node's use of it: tests/e2e/witness.sh. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -173,6 +174,11 @@ static void assert_verifies(tl_node_t *n)
         fail_msg("verify: %s", err.msg);
 }
 
+static void id_sign(void *ctx, const uint8_t *m, size_t n, uint8_t sig[64])
+{
+    ledger_identity_sign(ctx, m, n, sig);
+}
+
 static void test_witness(void **state)
 {
     fixture_t *f = *state;
@@ -264,6 +270,25 @@ static void test_witness(void **state)
     rep = take(&f->c, A, &note, 1, now);
     assert_int_equal(rep.cosigned, 0);
     assert_int_equal(rows_of(&f->c, A).n, 1);
+
+    /* a cosignature of a's checkpoint by a's own key: dropped */
+    {
+        char name[LEDGER_NOTE_ORIGIN_LEN];
+        size_t ntl;
+        ledger_note_signer_t g = {.name = name, .sign = id_sign, .ctx = f->a.id};
+        ledger_buf_t self = LEDGER_BUF_INIT;
+        ledger_note_feed_origin(A, name);
+        memcpy(g.pk, A, 32);
+        ledger_buf_append(&self, note.data, note.len);
+        assert_int_equal(ledger_note_sigs((const char *)note.data, note.len, &ntl, NULL, NULL, &err),
+                         0);
+        assert_int_equal(ledger_cosig_line((const char *)note.data, ntl, now, &g, &self, &err), 0);
+        rep = take(&f->b, A, &self, 1, now + 200);
+        assert_int_equal(rep.merged, 0);
+        assert_int_equal(rep.dropped, 1);
+        assert_non_null(strstr(rep.dropped_msg, "its own checkpoints"));
+        ledger_buf_free(&self);
+    }
 
     assert_verifies(&f->b);
     assert_verifies(&f->c);
