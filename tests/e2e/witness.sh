@@ -11,7 +11,8 @@
 #  2. Bad cosignature lines from a partner (forged, replayed onto another
 #     checkpoint, replayed from another origin, an unknown witness, a foreign
 #     name): each dropped with a log line naming it, nothing stored, the
-#     session kept and the node serving others.
+#     session kept and the node serving others. A checkpoint of another
+#     origin itself is refused (protocol error, that session closed).
 #  3. A split view: one feed key in two homes writing two histories, each
 #     shown to another partner, who each cosign theirs. When the two
 #     partners talk, the fork is caught: both notes kept as evidence, the
@@ -189,6 +190,21 @@ for bad in forged origin unknown foreign replayed; do
     [ "$(witnesses "$B" "$A_ID")" = "$before_rows" ] || fail "B stored something of a $bad line"; ok
     kill -0 "$PID_b" || fail "B died after a $bad line"; ok
 done
+# a checkpoint of another origin (B's own, sent as A's): not A's
+# checkpoint at all, so a protocol error: B closes that session, stores
+# nothing, and goes on
+before=$(wc -l <"$B.log")
+set +e
+EVIL_NOTE="$T/b2.note" ASAN_OPTIONS=detect_leaks=0 timeout 20 "$EVIL" "$E" "127.0.0.1:$BPORT" \
+    "$B_ID" note "$A_ID" 5 >"$T/evil.out" 2>&1
+rc=$?
+set -e
+[ $rc = 0 ] || { cat "$T/evil.out"; fail "B kept a session that sent a checkpoint of another origin (rc $rc)"; }
+ok
+tail -n +"$((before + 1))" "$B.log" >"$T/new.log"
+contains "$T/new.log" "bad checkpoint"
+contains "$T/new.log" "keten/$A_ID"
+[ "$(witnesses "$B" "$A_ID")" = "$before_rows" ] || fail "B stored something of another origin's checkpoint"; ok
 rec "$C" 1 5
 WHY="B still serves C" wait_until 20 same_heads "$B" "$C"
 expect 0 --home "$B" verify
