@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -19,6 +20,7 @@
 #include "ledger_entry.h"
 #include "ledger_note.h"
 #include "ledger_store.h"
+#include "ledger_witness.h"
 #include "node.h"
 #include "node_conf.h"
 
@@ -31,13 +33,17 @@ static const char network_usage[] =
 
 static const char peer_usage[] =
     "usage: keten peer list [--json]\n"
-    "       keten peer add ID [HOST:PORT] [--name NAME] [--sealed]\n"
+    "       keten peer add ID [HOST:PORT] [--name NAME] [--sealed] [--witness|--no-witness]\n"
     "       keten peer remove ID\n"
     "\n"
     "The peer list is who may connect to this node (by feed ID, the partner's\n"
     "`keten id`) and, with HOST:PORT, where this node dials them. Without an\n"
     "address the partner may only connect in. --sealed makes this node's own\n"
     "entries travel to that partner sealed: header and signature, no payload.\n"
+    "--witness (the default within a chain) makes this node witness that\n"
+    "partner's checkpoints, whoever relays them: it checks each against the\n"
+    "entries it holds and the one it cosigned before, and cosigns it (C2SP\n"
+    "tlog-cosignature); --no-witness only checks them.\n"
     "Adding an ID that is listed replaces its entry. A running node picks up\n"
     "changes within a second. HOST is an IPv4 address, [an IPv6 address] or a\n"
     "host name (resolved by the node at each connection attempt); an address no\n"
@@ -136,10 +142,10 @@ static int peer_list(cli_ctx_t *ctx, const node_peers_t *p)
         char *s;
         for (size_t i = 0; i < p->n; i++)
             json_array_append_new(
-                arr, json_pack("{s:s, s:s, s:o, s:b}", "id", ledger_hex(p->v[i].id, 32, hex),
+                arr, json_pack("{s:s, s:s, s:o, s:b, s:b}", "id", ledger_hex(p->v[i].id, 32, hex),
                                "name", p->v[i].name, "address",
                                p->v[i].address[0] ? json_string(p->v[i].address) : json_null(),
-                               "sealed", p->v[i].sealed));
+                               "sealed", p->v[i].sealed, "witness", p->v[i].witness));
         s = json_dumps(arr, JSON_COMPACT);
         puts(s);
         free(s);
@@ -149,17 +155,17 @@ static int peer_list(cli_ctx_t *ctx, const node_peers_t *p)
     if (p->n == 0)
         printf("no peers yet: keten peer add ID [HOST:PORT] --name NAME\n");
     for (size_t i = 0; i < p->n; i++)
-        printf("%s  %-20s %-22s%s\n", ledger_hex(p->v[i].id, 32, hex),
+        printf("%s  %-20s %-22s%s%s\n", ledger_hex(p->v[i].id, 32, hex),
                p->v[i].name[0] ? p->v[i].name : "-",
                p->v[i].address[0] ? p->v[i].address : "(connects in)",
-               p->v[i].sealed ? "  sealed" : "");
+               p->v[i].sealed ? "  sealed" : "", p->v[i].witness ? "  witness" : "");
     return 0;
 }
 
 int cli_peer_main(cli_ctx_t *ctx, int argc, char **argv)
 {
     const char *sub = NULL, *idtext = NULL, *addr = NULL, *name = NULL;
-    int sealed = 0, rc, replaced = 0;
+    int sealed = 0, witness = 1, witness_set = 0, rc, replaced = 0;
     node_peer_t peer;
     node_peers_t peers = {0};
     ledger_home_t *home = NULL;
@@ -181,6 +187,11 @@ int cli_peer_main(cli_ctx_t *ctx, int argc, char **argv)
         }
         if (!strcmp(argv[i], "--sealed")) {
             sealed = 1;
+            continue;
+        }
+        if (!strcmp(argv[i], "--witness") || !strcmp(argv[i], "--no-witness")) {
+            witness = argv[i][2] == 'w';
+            witness_set = 1;
             continue;
         }
         if (argv[i][0] == '-' && argv[i][1])
@@ -208,9 +219,9 @@ int cli_peer_main(cli_ctx_t *ctx, int argc, char **argv)
     }
     if (name && strlen(name) > 200)
         return cli_usage("peer", "--name is longer than 200 bytes");
-    if (!strcmp(sub, "list") && (addr || name || sealed))
+    if (!strcmp(sub, "list") && (addr || name || sealed || witness_set))
         return cli_usage("peer", "list takes no address or options");
-    if (!strcmp(sub, "remove") && (addr || name || sealed))
+    if (!strcmp(sub, "remove") && (addr || name || sealed || witness_set))
         return cli_usage("peer", "remove takes only the ID");
     if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY, &home)))
         return rc;
@@ -236,12 +247,14 @@ int cli_peer_main(cli_ctx_t *ctx, int argc, char **argv)
     if (addr)
         snprintf(peer.address, sizeof peer.address, "%s", addr);
     peer.sealed = sealed;
+    peer.witness = witness;
     if ((rc = node_peers_put(&peers, &peer, &replaced, &err)) ||
         (rc = node_peers_save(ledger_home_path(home), &peers, &err)))
         goto fail;
-    printf("%s peer %s%s%s%s%s%s\n", replaced ? "updated" : "added", ledger_hex(peer.id, 32, hex),
-           name ? " " : "", name ? name : "", addr ? " at " : " (connects in)", addr ? addr : "",
-           sealed ? ", sealed" : "");
+    printf("%s peer %s%s%s%s%s%s%s\n", replaced ? "updated" : "added",
+           ledger_hex(peer.id, 32, hex), name ? " " : "", name ? name : "",
+           addr ? " at " : " (connects in)", addr ? addr : "", sealed ? ", sealed" : "",
+           witness ? ", witness" : ", not witnessed");
 out:
     node_peers_free(&peers);
     ledger_home_close(home);
@@ -458,31 +471,78 @@ static int add_feed(const ledger_feed_head_t *h, void *ctx)
     return 0;
 }
 
+/* UTC ISO 8601 of POSIX seconds t. */
+static void utc_text(uint64_t t, char out[32])
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(out, 32, "%llu", (unsigned long long)t);
+}
+
+typedef struct wit_ctx {
+    const feeds_ctx_t *fc;
+    json_t *arr;
+} wit_ctx_t;
+
+static int add_witness(const ledger_cosig_row_t *row, void *ctx)
+{
+    wit_ctx_t *w = ctx;
+    char hex[65], when[32];
+    utc_text(row->time, when);
+    json_array_append_new(w->arr, json_pack("{s:s, s:s, s:I, s:I, s:s}", "witness",
+                                            ledger_hex(row->witness, 32, hex), "name",
+                                            feed_name(w->fc, row->witness), "size",
+                                            (json_int_t)row->size, "time", (json_int_t)row->time,
+                                            "timeText", when));
+    return 0;
+}
+
+static int last_time(const ledger_stored_t *s, void *ctx)
+{
+    *(uint64_t *)ctx = s->e.h.record_time_ms;
+    return 0;
+}
+
 /* To each feed of feeds: "checkpointSize" and "checkpoint" (the newest
- * signed checkpoint kept, as signed), and for a forked feed with a
- * checkpoint of another history, "forkCheckpoint": the evidence. */
-static int add_checkpoints(ledger_store_t *st, json_t *feeds, ledger_err_t *err)
+ * signed checkpoint kept, with every cosignature held for it),
+ * "checkpointTime" (the record time of its last entry), "witnesses" (each
+ * witness's newest cosignature of the feed: who, of which size, when),
+ * and for a forked feed with a checkpoint of another history,
+ * "forkCheckpoint": the evidence. */
+static int add_checkpoints(ledger_store_t *st, const feeds_ctx_t *fc, ledger_err_t *err)
 {
     ledger_buf_t note = LEDGER_BUF_INIT;
+    json_t *feeds = fc->feeds;
     size_t i;
     json_t *v;
     int rc = 0;
     json_array_foreach(feeds, i, v)
     {
         uint8_t feed[32];
+        size_t nsigs;
         if (ledger_unhex(json_string_value(json_object_get(v, "feed")), feed, 32))
             continue;
         ledger_buf_reset(&note);
-        rc = ledger_store_checkpoint(st, feed, &note, err);
+        rc = ledger_store_cosigned(st, feed, &note, &nsigs, err);
         if (rc == 0) {
-            json_object_set_new(v, "checkpointSize",
-                                json_integer((json_int_t)ledger_checkpoint_size_of(
-                                    feed, (const char *)note.data, note.len)));
+            uint64_t size = ledger_checkpoint_size_of(feed, (const char *)note.data, note.len);
+            uint64_t ms = 0;
+            char when[32];
+            json_object_set_new(v, "checkpointSize", json_integer((json_int_t)size));
             json_object_set_new(v, "checkpoint",
                                 json_stringn((const char *)note.data, note.len));
+            if (size && ledger_store_get(st, feed, size, last_time, &ms, NULL) == 0 && ms) {
+                utc_text(ms / 1000, when);
+                json_object_set_new(v, "checkpointTime", json_string(when));
+            }
         } else if (rc != LEDGER_ENOTFOUND) {
             break;
         }
+        wit_ctx_t w = {fc, json_array()};
+        json_object_set_new(v, "witnesses", w.arr);
+        if ((rc = ledger_store_cosigs(st, feed, add_witness, &w, err)))
+            break;
         ledger_buf_reset(&note);
         rc = ledger_store_fork_checkpoint(st, feed, &note, err);
         if (rc == 0)
@@ -504,11 +564,14 @@ static void print_feeds(const json_t *feeds)
     printf("\nfeeds:\n");
     json_array_foreach(feeds, i, v)
     {
-        json_t *cs = json_object_get(v, "checkpointSize");
-        char signed_to[48] = "";
+        json_t *cs = json_object_get(v, "checkpointSize"), *ct = json_object_get(v, "checkpointTime");
+        json_t *w;
+        size_t k;
+        char signed_to[80] = "";
         if (cs)
-            snprintf(signed_to, sizeof signed_to, " signed to %lld",
-                     (long long)json_integer_value(cs));
+            snprintf(signed_to, sizeof signed_to, " signed to %lld%s%s",
+                     (long long)json_integer_value(cs), ct ? " at " : "",
+                     ct ? json_string_value(ct) : "");
         printf("  %.16s…  %-20s seq %-8lld head %.16s…%s%s\n",
                json_string_value(json_object_get(v, "feed")),
                json_string_value(json_object_get(v, "name"))[0]
@@ -517,6 +580,14 @@ static void print_feeds(const json_t *feeds)
                (long long)json_integer_value(json_object_get(v, "seq")),
                json_string_value(json_object_get(v, "head")), signed_to,
                json_is_true(json_object_get(v, "forked")) ? "  FORKED: accepts nothing more" : "");
+        json_array_foreach(json_object_get(v, "witnesses"), k, w)
+        {
+            const char *wn = json_string_value(json_object_get(w, "name"));
+            printf("    witnessed by %s (%.16s…) at %s: size %lld\n", wn && wn[0] ? wn : "-",
+                   json_string_value(json_object_get(w, "witness")),
+                   json_string_value(json_object_get(w, "timeText")),
+                   (long long)json_integer_value(json_object_get(w, "size")));
+        }
         if (json_object_get(v, "forkCheckpoint"))
             printf("    evidence: its key signed this checkpoint of another history "
                    "(keten status --json: forkCheckpoint)\n%s",
@@ -576,7 +647,7 @@ int cli_status_main(cli_ctx_t *ctx, int argc, char **argv)
                           ledger_home_name(home), &peers};
         json_object_set_new(out, "feeds", fc.feeds);
         if ((rc = ledger_store_feeds(ledger_home_store(home), add_feed, &fc, &err)) ||
-            (rc = add_checkpoints(ledger_home_store(home), fc.feeds, &err))) {
+            (rc = add_checkpoints(ledger_home_store(home), &fc, &err))) {
             rc = cli_fail(ctx, rc, &err);
             goto out;
         }

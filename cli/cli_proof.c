@@ -17,19 +17,24 @@
 #include <string.h>
 
 #include "cli_read.h"
+#include "ledger_cosig.h"
 #include "ledger_note.h"
+#include "ledger_witness.h"
 #include "ledger_store.h"
 #include "ledger_tree.h"
 
 static const char checkpoint_usage[] =
-    "usage: keten checkpoint [FEED] [--vkey]\n"
+    "usage: keten checkpoint [FEED] [--vkey | --witness-vkey]\n"
     "\n"
     "Prints the newest signed checkpoint of a feed's Merkle tree (this home's own\n"
     "feed unless FEED, 64 hex digits or a prefix, names another), exactly as\n"
     "signed: a C2SP signed note of the lines origin, tree size and root hash. The\n"
     "own feed's checkpoint is signed at every commit; when none of its current\n"
-    "tree is kept yet, this signs one (with the home's key). --vkey prints the\n"
-    "feed's note verifier key instead (name+keyID+key, for any signed-note tool).\n";
+    "tree is kept yet, this signs one (with the home's key). The note carries\n"
+    "every cosignature this home holds for that checkpoint: one line per witness\n"
+    "(C2SP tlog-cosignature), a partner's node that checked it. --vkey prints the\n"
+    "feed's note verifier key instead (name+keyID+key, for any signed-note tool);\n"
+    "--witness-vkey the feed's key as a witness (cosignature/v1, type 0x04).\n";
 
 static const char proof_usage[] =
     "usage: keten proof inclusion EVENTID|FEED:SEQ [--size N] [--json]\n"
@@ -136,6 +141,8 @@ int cli_checkpoint_main(cli_ctx_t *ctx, int argc, char **argv)
         }
         if (strcmp(argv[i], "--vkey") == 0)
             vkey = 1;
+        else if (strcmp(argv[i], "--witness-vkey") == 0)
+            vkey = 2;
         else if (argv[i][0] == '-')
             return cli_usage("checkpoint", "unknown option %s", argv[i]);
         else if (feedarg)
@@ -156,7 +163,8 @@ int cli_checkpoint_main(cli_ctx_t *ctx, int argc, char **argv)
     if (vkey) {
         char origin[LEDGER_NOTE_ORIGIN_LEN], out[256];
         ledger_note_feed_origin(feed, origin);
-        if ((rc = ledger_note_vkey(origin, feed, out, sizeof out, &err))) {
+        if ((rc = vkey == 2 ? ledger_cosig_vkey(origin, feed, out, sizeof out, &err)
+                            : ledger_note_vkey(origin, feed, out, sizeof out, &err))) {
             rc = cli_fail(ctx, rc, &err);
             goto done;
         }
@@ -166,6 +174,15 @@ int cli_checkpoint_main(cli_ctx_t *ctx, int argc, char **argv)
     }
     if ((rc = get_checkpoint(ctx, &home, feed, &note)))
         goto done;
+    {
+        /* the kept checkpoint with the cosignatures held for it */
+        size_t nsigs;
+        ledger_buf_reset(&note);
+        if ((rc = ledger_store_cosigned(ledger_home_store(home), feed, &note, &nsigs, &err))) {
+            rc = cli_fail(ctx, rc, &err);
+            goto done;
+        }
+    }
     fwrite(note.data, 1, note.len, stdout);
     rc = fflush(stdout) ? CLI_EXIT_ENV : 0;
 done:

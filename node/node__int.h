@@ -143,6 +143,9 @@ struct session {
     int hs_rc; /* last handshake result, for the log */
     uint64_t hs_bytes; /* bytes received before the handshake was done */
     uv_shutdown_t shutdown_req;
+    struct node_gossip *gossip; /* cosigned checkpoints sent, per feed (node_witness.c) */
+    size_t ngossip;
+    uint64_t gossip_ms; /* loop time of the last gossip round */
     const uint8_t **scratch_p; /* ENTRIES decode scratch */
     size_t *scratch_n;
     size_t scratch_cap;

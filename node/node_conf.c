@@ -379,6 +379,7 @@ int node_peers_load(const char *home, node_peers_t *out, ledger_err_t *err)
             snprintf(p->address, sizeof p->address, "%s", addr);
         }
         p->sealed = json_is_true(json_object_get(it, "sealed"));
+        p->witness = !json_is_false(json_object_get(it, "witness"));
         out->n++;
     }
     json_decref(root);
@@ -405,6 +406,7 @@ int node_peers_save(const char *home, const node_peers_t *p, ledger_err_t *err)
         json_object_set_new(o, "address",
                             p->v[i].address[0] ? json_string(p->v[i].address) : json_null());
         json_object_set_new(o, "sealed", json_boolean(p->v[i].sealed));
+        json_object_set_new(o, "witness", json_boolean(p->v[i].witness));
         json_array_append_new(arr, o);
     }
     if (!(text = json_dumps(root, JSON_INDENT(2)))) {

@@ -4,7 +4,8 @@
  *   <home>/peers.json   the peer list (the allowlist): who may connect, where
  *                       to connect to, and what they receive
  *                       {"peers":[{"id":hex,"name":..,"address":"host:port"|null,
- *                                  "sealed":bool}]}
+ *                                  "sealed":bool,"witness":bool}]}
+ *                       ("witness" absent: true, the default within a chain)
  *   <home>/node.json    written by a running node (atomically, about once a
  *                       second): pid, listen address, each peer's state, and
  *                       the names learned for feeds; read by `keten status`
@@ -49,6 +50,7 @@ typedef struct node_peer {
     char name[201];              /* "" when none */
     char address[NODE_ADDR_MAX]; /* "" when the peer only connects in */
     int sealed;                  /* 1: our own feed travels to it sealed */
+    int witness;                 /* 1: this node cosigns the checkpoints it sends (default) */
 } node_peer_t;
 
 typedef struct node_peers {

@@ -24,6 +24,7 @@
 
 #include "node_session.h"
 #include "node_state.h"
+#include "node_witness.h"
 
 typedef struct write_req {
     uv_write_t req;
@@ -133,6 +134,7 @@ static void on_closed(uv_handle_t *h)
     free(s->subs);
     free(s->wants);
     free(s->peer_heads);
+    node_witness_free(s);
     free(s->scratch_p);
     free(s->scratch_n);
     free(s);
@@ -345,16 +347,18 @@ static int send_checkpoint(session_t *s, sub_t *sub)
     node_t *n = s->node;
     ledger_buf_t note = LEDGER_BUF_INIT, m = LEDGER_BUF_INIT;
     uint64_t has = sub->next - 1, size, now = node_now(n);
+    size_t nsigs = 0;
     int rc = 0;
     if (has == 0 || sub->ckpt_sent >= has || now - sub->ckpt_tried_ms < 1000)
         return 0;
     sub->ckpt_tried_ms = now;
-    if (ledger_store_checkpoint(n->st, sub->feed, &note, NULL) == 0 &&
+    if (node_witness_note(n, sub->feed, &note, &nsigs, NULL) == 0 &&
         (size = ledger_checkpoint_size_of(sub->feed, (const char *)note.data, note.len)) >
             sub->ckpt_sent && size <= has &&
         note.len <= NODE_CHECKPOINT_MAX &&
         node_msg_checkpoint(&m, sub->feed, note.data, note.len, NULL) == 0) {
         sub->ckpt_sent = size;
+        node_witness_sent(s, sub->feed, size, nsigs);
         s->checkpoints_out++;
         rc = send_msg(s, &m, 0) ? -1 : 0;
     }
@@ -560,7 +564,9 @@ static void on_checkpoint(session_t *s, const node_msg_t *m)
     }
     if (rc == 0) {
         s->checkpoints_in += kept == LEDGER_CKPT_KEPT;
-        return;
+        if ((rc = node_witness_take(s, in, m->feed, (const char *)m->body, m->body_len, &err)) ==
+            0)
+            return;
     }
     if (rc == LEDGER_EVERIFY || rc == LEDGER_EINPUT || rc == LEDGER_ETOOBIG) {
         protocol_error(s, "bad checkpoint: %s", err.msg);
@@ -979,6 +985,8 @@ void node_session_tick(session_t *s, uint64_t now)
     if (behind(s) == 0)
         s->last_sync_ms = wall_ms();
     node_session_pump(s);
+    if (s->state == SES_READY && s->queued < NODE_QUEUE_MAX && node_witness_gossip(s, now, send_msg))
+        node_session_close(s, "cannot send a checkpoint");
 }
 
 void node_session_state(session_t *s, json_t *o)

@@ -185,8 +185,8 @@ static size_t last_blank(const char *p, size_t n)
     return (size_t)-1;
 }
 
-int ledger_note_open(const char *note, size_t n, const char *name, const uint8_t pk[32],
-                     size_t *text_len, ledger_err_t *err)
+int ledger_note_sigs(const char *note, size_t n, size_t *text_len, ledger_note_sig_cb fn,
+                     void *ctx, ledger_err_t *err)
 {
     if (n > LEDGER_NOTE_MAX)
         return ledger_err_set(err, LEDGER_ETOOBIG, "signed note: %zu bytes, more than %d", n,
@@ -201,11 +201,8 @@ int ledger_note_open(const char *note, size_t n, const char *name, const uint8_t
     if (!text_ok((const uint8_t *)note, tl))
         return ledger_err_set(err, LEDGER_EINPUT,
                               "signed note: the text is not UTF-8 or has control characters");
-    uint8_t want[4];
-    size_t nl = strlen(name);
-    ledger_note_key_id(name, pk, want);
     const char *p = note + split + 2, *end = note + n;
-    int nsigs = 0, good = 0;
+    int nsigs = 0, rc;
     if (p >= end)
         return ledger_err_set(err, LEDGER_EINPUT, "signed note: no signature lines");
     while (p < end) {
@@ -226,24 +223,59 @@ int ledger_note_open(const char *note, size_t n, const char *name, const uint8_t
             return ledger_err_set(err, LEDGER_EINPUT,
                                   "signed note: signature line %d has no name and signature",
                                   nsigs);
-        uint8_t blob[600]; /* other algorithms' signatures may be longer than ours */
-        size_t bl = 0;
-        if (sodium_base642bin(blob, sizeof blob, sp + 1, (size_t)(eol - sp - 1), NULL, &bl, NULL,
-                              sodium_base64_VARIANT_ORIGINAL) != 0 ||
-            bl < 5)
+        ledger_note_sig_t sig = {.line = p, .line_len = ll + 1, .name = nm,
+                                 .name_len = (size_t)(sp - nm)};
+        if (sodium_base642bin(sig.blob, sizeof sig.blob, sp + 1, (size_t)(eol - sp - 1), NULL,
+                              &sig.blob_len, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+            sig.blob_len < 5)
             return ledger_err_set(err, LEDGER_EINPUT,
                                   "signed note: signature line %d is not base64 of a key ID "
                                   "and a signature",
                                   nsigs);
-        if ((size_t)(sp - nm) == nl && memcmp(nm, name, nl) == 0 && memcmp(blob, want, 4) == 0) {
-            if (bl != 68 || crypto_sign_verify_detached(blob + 4, (const uint8_t *)note, tl, pk))
-                return ledger_err_set(err, LEDGER_EVERIFY,
-                                      "signed note: the signature of %s does not check", name);
-            good = 1;
-        }
+        if (fn && (rc = fn(&sig, ctx, err)))
+            return rc;
         p = eol + 1;
     }
-    if (!good)
+    *text_len = tl;
+    return 0;
+}
+
+typedef struct open_ctx {
+    const char *note, *name;
+    size_t nl, tl;
+    const uint8_t *pk;
+    uint8_t want[4];
+    int good;
+} open_ctx_t;
+
+static int open_sig(const ledger_note_sig_t *sig, void *ctx, ledger_err_t *err)
+{
+    open_ctx_t *o = ctx;
+    if (sig->name_len == o->nl && memcmp(sig->name, o->name, o->nl) == 0 &&
+        memcmp(sig->blob, o->want, 4) == 0) {
+        if (sig->blob_len != 68 ||
+            crypto_sign_verify_detached(sig->blob + 4, (const uint8_t *)o->note, o->tl, o->pk))
+            return ledger_err_set(err, LEDGER_EVERIFY,
+                                  "signed note: the signature of %s does not check", o->name);
+        o->good = 1;
+    }
+    return 0;
+}
+
+int ledger_note_open(const char *note, size_t n, const char *name, const uint8_t pk[32],
+                     size_t *text_len, ledger_err_t *err)
+{
+    open_ctx_t o = {.note = note, .name = name, .nl = strlen(name), .pk = pk};
+    size_t tl;
+    int rc;
+    /* the text length first (a callback needs it), then the lines */
+    if ((rc = ledger_note_sigs(note, n, &tl, NULL, NULL, err)))
+        return rc;
+    o.tl = tl;
+    ledger_note_key_id(name, pk, o.want);
+    if ((rc = ledger_note_sigs(note, n, &tl, open_sig, &o, err)))
+        return rc;
+    if (!o.good)
         return ledger_err_set(err, LEDGER_EVERIFY, "signed note: not signed by the key of %s",
                               name);
     *text_len = tl;

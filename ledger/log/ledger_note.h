@@ -89,6 +89,26 @@ int ledger_note_sign(const char *text, size_t n, const ledger_note_signer_t *sig
 int ledger_note_open(const char *note, size_t n, const char *name, const uint8_t pk[32],
                      size_t *text_len, ledger_err_t *err);
 
+/* One signature line of a note, as ledger_note_sigs hands it on: the
+ * line (line_len bytes with its '\n'), its name (name_len bytes, not
+ * NUL-terminated) and its base64 decoded (blob_len bytes: key ID, then the
+ * signature).  Pointers into the note; valid during the call only. */
+typedef struct ledger_note_sig {
+    const char *line, *name;
+    size_t line_len, name_len;
+    uint8_t blob[600]; /* other algorithms' signatures may be longer than ours */
+    size_t blob_len;
+} ledger_note_sig_t;
+typedef int (*ledger_note_sig_cb)(const ledger_note_sig_t *sig, void *ctx, ledger_err_t *err);
+
+/* Checks the structure of the signed note note[0..n) (as ledger_note_open)
+ * and calls fn (when not NULL) for each signature line in order, checking
+ * no signature; a non-zero return of fn stops the walk and is returned.
+ * On success *text_len is the length of the signed text.  LEDGER_EINPUT
+ * for a malformed note, LEDGER_ETOOBIG past the limits. */
+int ledger_note_sigs(const char *note, size_t n, size_t *text_len, ledger_note_sig_cb fn,
+                     void *ctx, ledger_err_t *err);
+
 typedef struct ledger_checkpoint {
     char origin[LEDGER_NOTE_NAME_MAX + 1];
     uint64_t size;

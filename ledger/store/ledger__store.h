@@ -248,6 +248,15 @@ int ledger__checkpoints_verify(ledger_store_t *st, MDB_txn *txn, uint64_t *count
  * of another origin. */
 int ledger__checkpoint_keep(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed,
                             const char *note, size_t len, int *kept, ledger_err_t *err);
+/* ledger_witness.c: checks, for verify, every cosignature row (its
+ * signature by the witness's key over its checkpoint text, of the feed's
+ * origin); *count gets how many. */
+int ledger__cosigs_verify(ledger_store_t *st, MDB_txn *txn, uint64_t *count, ledger_err_t *err);
+/* ledger_replica.c: the store and write transaction of an ingest;
+ * LEDGER_EIO when the ingest failed already. */
+struct ledger_ingest;
+int ledger__ingest_txn(struct ledger_ingest *in, ledger_store_t **st, MDB_txn **txn,
+                       ledger_err_t *err);
 /* The txn-level reads behind the public ones of ledger_store.h
  * (ledger_tree_read.c runs them in a read transaction): the same
  * arguments, results and errors. */

@@ -272,6 +272,16 @@ int ledger_ingest_checkpoint(ledger_ingest_t *in, const uint8_t feed[LEDGER_FEED
     return ledger__checkpoint_keep(in->st, in->txn, feed, note, len, kept, err);
 }
 
+int ledger__ingest_txn(ledger_ingest_t *in, ledger_store_t **st, MDB_txn **txn,
+                       ledger_err_t *err)
+{
+    if (in->dead)
+        return ledger_err_set(err, LEDGER_EIO, "this ingest failed: only abort is left");
+    *st = in->st;
+    *txn = in->txn;
+    return 0;
+}
+
 int ledger_ingest_commit(ledger_ingest_t *in, ledger_err_t *err)
 {
     MDB_env *env;

@@ -416,6 +416,8 @@ int ledger__checkpoints_verify(ledger_store_t *st, MDB_txn *txn, uint64_t *count
             (*count)++;
             continue;
         }
+        if (k.mv_size == 2 * LEDGER_FEED_LEN + 1 && ((uint8_t *)k.mv_data)[LEDGER_FEED_LEN] == 2)
+            continue; /* a cosignature: ledger__cosigs_verify (ledger_witness.c) */
         if (k.mv_size != LEDGER_FEED_LEN) {
             rc = ledger_err_set(err, LEDGER_EVERIFY, "a checkpoint row with a damaged key");
             goto done;
@@ -494,8 +496,21 @@ int ledger__checkpoint_keep(ledger_store_t *st, MDB_txn *txn, const uint8_t *fee
         return rc;
     if ((rc = ledger__get_feedrec(st, txn, feed, &head, err)))
         return rc;
-    if (head.flags & LEDGER_FEED_FORKED)
-        return 0; /* its first evidence is kept; a forked feed takes nothing more */
+    if (head.flags & LEDGER_FEED_FORKED) {
+        /* a forked feed takes nothing more; but when its fork was proved
+         * by two entries, the first checkpoint of the other history that
+         * comes is kept too: the note of each history is then held */
+        uint8_t fk[LEDGER_FEED_LEN + 1];
+        MDB_val fkv = {sizeof fk, fk}, fv;
+        fork_key(feed, fk);
+        if (memcmp(root, cp.root, LEDGER_TREE_HASH_LEN) == 0)
+            return 0;
+        if ((rc = mdb_get(txn, st->dbi[DB_CKPT], &fkv, &fv)) == 0)
+            return 0;
+        if (rc != MDB_NOTFOUND)
+            return ledger__lmdb_err(err, rc, "cannot read the checkpoints");
+        return keep_fork(st, txn, feed, &head, note, len, cp.size, kept, err);
+    }
     if (memcmp(root, cp.root, LEDGER_TREE_HASH_LEN) != 0)
         return keep_fork(st, txn, feed, &head, note, len, cp.size, kept, err);
     if ((rc = mdb_get(txn, st->dbi[DB_CKPT], &k, &v)) == 0) {

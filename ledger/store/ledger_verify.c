@@ -517,9 +517,13 @@ static int verify_run(ledger_store_t *st, unsigned flags, int exact, const uint8
         goto done;
     for (int i = 0; i < DB_COUNT; i++)
         vc.expect_rows[i] += vc.chk.rows[i];
+    uint64_t ncosigs = 0;
     if ((rc = verify_private(&vc, err)) ||
         (rc = ledger__checkpoints_verify(st, vc.txn, &vc.expect_rows[DB_CKPT], err)) ||
-        (rc = verify_counts(&vc, err)))
+        (rc = ledger__cosigs_verify(st, vc.txn, &ncosigs, err)))
+        goto done;
+    vc.expect_rows[DB_CKPT] += ncosigs;
+    if ((rc = verify_counts(&vc, err)))
         goto done;
     if (progress)
         progress(vc.done, vc.total, ctx);

@@ -13,6 +13,10 @@
  *             as many entries as the victim holds but with another root: the
  *             key signing a second history (the victim must keep it as fork
  *             evidence and mark the feed forked)
+ *   note      after the handshake, sends a CHECKPOINT of FEED whose note is
+ *             the file named by $EVIL_NOTE, as it is (cosignature lines
+ *             forged, replayed or of unknown witnesses: the victim must drop
+ *             those lines, keep the session and store nothing of them)
  *   slow      after the handshake, subscribes to every feed and never reads
  *             again: the victim must keep its memory bounded
  *   short     sends 64 random bytes (the size of a first handshake message)
@@ -448,6 +452,24 @@ int main(int argc, char **argv)
         fflush(stdout);
         expect_close(seconds);
     }
-    die("mode", "expected garbage, short, spray, idle, oversize, tamper, forged, equivocate or slow");
+    if (!strcmp(mode, "note")) {
+        const char *path = getenv("EVIL_NOTE");
+        uint8_t nb[8192];
+        size_t nl;
+        FILE *f = path ? fopen(path, "rb") : NULL;
+        if (!f)
+            die("note", "set EVIL_NOTE to a readable file");
+        nl = fread(nb, 1, sizeof nb, f);
+        fclose(f);
+        ledger_buf_reset(&msg);
+        if (node_msg_checkpoint(&msg, feed, nb, nl, &err))
+            die("note", err.msg);
+        node_tx_frame(tx, msg.data, msg.len, 0, &out, NULL);
+        send_all(out.data, out.len);
+        printf("sent a checkpoint note of %zu bytes\n", nl);
+        fflush(stdout);
+        expect_close(seconds);
+    }
+    die("mode", "expected garbage, short, spray, idle, oversize, tamper, forged, equivocate, note or slow");
     return 2;
 }

@@ -205,7 +205,8 @@ static void test_any(void **state)
 
 static void test_public_feeds(void **state)
 {
-    node_peer_t pv[3] = {{{0}, "Verwerker", "", 0}, {{0}, "Keuken", "", 0}, {{0}, "Twin", "", 0}};
+    node_peer_t pv[3] = {
+        {{0}, "Verwerker", "", 0, 1}, {{0}, "Keuken", "", 0, 1}, {{0}, "Twin", "", 0, 1}};
     node_peers_t peers = {pv, 3};
     node_public_conf_t pub;
     uint8_t self[32], out[8][32];
