@@ -72,9 +72,11 @@ extern const char *const ledger__db_names[DB_COUNT];
  * database (each feed's newest signed checkpoint); 6 packs the keys of GS1
  * Digital Links in ident and loc (0x02 and BCD digits: ledger_rows.c) and
  * may keep an entry in `log` compressed with a dictionary kept in meta
- * (ledger_zlog.h). An older store is
- * upgraded when it is opened (ledger_store_upgrade.c). */
-#define STORE_VERSION "6"
+ * (ledger_zlog.h); 7 keeps witnesses' cosignatures of checkpoints in the
+ * checkpoint database (ledger_witness.h: rows feed | 0x02 | witness, which
+ * a format-6 keten would call damaged). An older store is upgraded when it
+ * is opened (ledger_store_upgrade.c; from 6 by writing the version alone). */
+#define STORE_VERSION "7"
 
 /* One index row: db, key (text or bytes) and value. The value is lseq (evid,
  * time), lseq | role (loc), or for ident time | lseq | role, where time is
@@ -124,9 +126,10 @@ int ledger__put_rows(ledger_store_t *st, MDB_txn *txn, const rows_t *r, const ui
 int ledger__put_card(ledger_store_t *st, MDB_txn *txn, uint64_t lseq, const uint8_t *feed,
                      uint64_t seq, uint64_t record_time_ms, const uint8_t *body, size_t blen,
                      ledger_err_t *err);
-/* Brings a store of an older format version (1 to 5) to STORE_VERSION,
- * in txn (ledger_store_upgrade.c). */
-int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, ledger_err_t *err);
+/* Brings a store of an older format version (1 to 5: a rebuild of the
+ * indexes from the log; 6: the version alone) to STORE_VERSION, in txn
+ * (ledger_store_upgrade.c). old is the version digit ('0' when none). */
+int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, char old, ledger_err_t *err);
 
 typedef struct feedrec {
     uint64_t seq;

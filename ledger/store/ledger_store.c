@@ -181,7 +181,7 @@ int ledger_store_open(const char *dir, unsigned flags, const uint8_t *self, ledg
                 ledger_store_close(st);
                 return ledger_store_open(dir, flags, self, out, err);
             }
-            if ((rc = ledger__store_upgrade(st, txn, err)))
+            if ((rc = ledger__store_upgrade(st, txn, rc ? '0' : *(char *)v.mv_data, err)))
                 goto fail;
         }
     }

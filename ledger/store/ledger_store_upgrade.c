@@ -27,7 +27,9 @@
  * Version 6 packs the keys of GS1 Digital Links in ident and loc
  * (ledger_rows.c, set_ident_key), so a version 5 store has those two
  * rebuilt as well, and it allows an entry to be kept compressed
- * (ledger_zlog.h): the walk above reads either form of log value. */
+ * (ledger_zlog.h): the walk above reads either form of log value.
+ * Version 7 only adds witnesses' cosignature rows (ledger_witness.h), of
+ * which a version 6 store has none: from 6 the version alone is written. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,7 +58,16 @@ static int on_chain(ledger_store_t *st, MDB_txn *txn, const ledger_entry_t *e, u
     return ledger__get_be64(v.mv_data) == lseq;
 }
 
-int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, ledger_err_t *err)
+/* 6 -> 7: nothing to rebuild (format 7 only adds rows a format-6 store
+ * has none of); the version says that cosignature rows may follow. */
+static int set_version(ledger_store_t *st, MDB_txn *txn, ledger_err_t *err)
+{
+    MDB_val vk = {7, "version"}, vv = {sizeof STORE_VERSION - 1, STORE_VERSION};
+    int rc = mdb_put(txn, st->dbi[DB_META], &vk, &vv, 0);
+    return rc ? ledger__lmdb_err(err, rc, "upgrade: cannot record the version") : 0;
+}
+
+int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, char old, ledger_err_t *err)
 {
     MDB_cursor *c = NULL;
     MDB_val k, v, vk = {7, "version"}, vv = {sizeof STORE_VERSION - 1, STORE_VERSION};
@@ -68,6 +79,8 @@ int ledger__store_upgrade(ledger_store_t *st, MDB_txn *txn, ledger_err_t *err)
     ledger_buf_t zb = {0};
     int rc, op = MDB_FIRST;
 
+    if (old == '6')
+        return set_version(st, txn, err);
     if ((rc = mdb_drop(txn, st->dbi[DB_IDENT], 0)) || (rc = mdb_drop(txn, st->dbi[DB_EDGE], 0)) ||
         (rc = mdb_drop(txn, st->dbi[DB_DECL], 0)) || (rc = mdb_drop(txn, st->dbi[DB_LOC], 0)) ||
         (rc = mdb_drop(txn, st->dbi[DB_TREE], 0)))
