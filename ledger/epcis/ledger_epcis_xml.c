@@ -190,8 +190,10 @@ static void ns_pop(sx_t *x, size_t to)
 
 /* A value "prefix:rest" (rest not starting with '/'): a CURIE. One of a
  * GS1 vocabulary bound in the XML ("gs1:MT-Temperature",
- * "cbv:BizStep-receiving") is resolved as the event hash resolves it (its
- * binding goes to the event's @context); any other prefix so used is noted
+ * "cbv:BizStep-receiving"; gs1: and cbv: are taken as EPCIS 2.0's own
+ * prefixes where the document does not declare them, as GS1's examples
+ * write them) is resolved as the event hash resolves it (its binding goes
+ * to the event's @context); any other prefix so used is noted
  * too, so that no extension element binds it in @context (the reference
  * event hash of XML does not expand such values, that of JSON-LD would). */
 static void note_curie(sx_t *x, const char *v)
@@ -215,6 +217,10 @@ static void note_curie(sx_t *x, const char *v)
     if (json_object_get(x->m.vns, prefix))
         return;
     ns = ns_lookup(x, prefix);
+    if (!ns && strcmp(prefix, "gs1") == 0) /* EPCIS 2.0's own CURIE prefixes, even undeclared */
+        ns = "https://gs1.org/voc/";
+    else if (!ns && strcmp(prefix, "cbv") == 0)
+        ns = "https://ref.gs1.org/cbv/";
     if ((!x->m.vns && !(x->m.vns = json_object())) ||
         json_object_set_new(x->m.vns, prefix,
                             ns && ledger_epcis__xml_gs1_vocab(ns) ? json_string(ns)

@@ -285,10 +285,212 @@ static void test_hash_vectors(void **state)
     assert_int_equal(pre_ok, 43);
 }
 
+/* ---- (b) the GS1 XML examples ---- */
+
+/* Each of the 37 XML documents: its event count, or the words of its
+ * refusal (a capture job and master data are not event documents; two are
+ * valid per the XSD but not per the JSON Schema every event is checked
+ * against). twin: the JSON-LD version GS1 ships (several files for one),
+ * and same: a bit per event, set where both give the same event hash (the
+ * others differ in content, GS1's files not being exact translations: the
+ * reason is noted). */
+static const struct example {
+    const char *path;
+    int count; /* -1: refused */
+    const char *refusal;
+    const char *twin[8];
+    unsigned same;
+} gs1_xml[] = {
+    {"AssociationEvent/AssociationEventExamples.xml", 8, NULL,
+     {"AssociationEvent/AssociationEvent-a.jsonld", "AssociationEvent/AssociationEvent-b.jsonld",
+      "AssociationEvent/AssociationEvent-c.jsonld", "AssociationEvent/AssociationEvent-d.jsonld",
+      "AssociationEvent/AssociationEvent-e.jsonld", "AssociationEvent/AssociationEvent-f.jsonld",
+      "AssociationEvent/AssociationEvent-g.jsonld", "AssociationEvent/AssociationEvent-h.jsonld"},
+     0xff},
+    {"CBV/CBV-11.1-2020-06-16a.xml", 1, NULL, {NULL}, 0},
+    {"CBV/CBV-11.2-2020-06-16a.xml", 1, NULL, {NULL}, 0},
+    {"CBV/CBV-11.3-2020-06-16a.xml", 1, NULL, {NULL}, 0},
+    {"CBV/CBV-11.4-2020-06-16a.xml", -1, "line 8, column 42: an EPCISMasterDataDocument holds master data", {NULL}, 0},
+    {"CaptureJob/Example-CaptureJobRunning.xml", -1, "root element <EPCISCaptureJob>: not an EPCIS document", {NULL}, 0},
+    {"CaptureJob/Example-CaptureJobSuccess.xml", -1, "root element <EPCISCaptureJob>: not an EPCIS document", {NULL}, 0},
+    {"CaptureJob/Example-CaptureJobWithErrorFile.xml", -1, "root element <EPCISCaptureJob>: not an EPCIS document", {NULL}, 0},
+    {"CaptureJob/Example-CaptureJobWithErrors.xml", -1, "root element <EPCISCaptureJob>: not an EPCIS document", {NULL}, 0},
+    /* JSON Schema: no persistentDisposition in an AggregationEvent (the JSON-LD twin's event is an
+       ObjectEvent) */
+    {"Example-PersistentDisposition.xml", -1, "line 6, column 21: event 0: \"persistentDisposition\" is not a field of an AggregationEvent", {NULL}, 0},
+    /* event 1: the extension's namespace has no trailing slash in the XML, one in the JSON-LD */
+    {"Example-TransactionEvent-2020_07_03y.xml", 2, NULL, {"Example-TransactionEvents-2020_07_03y.jsonld"}, 0x1},
+    /* event 1: rail:vehicleUniquelyIdentified is the text "true" in XML, JSON true in JSON-LD */
+    {"Example_9.6.1-ObjectEvent-2020_06_18a.xml", 2, NULL, {"Example_9.6.1-ObjectEvent.jsonld"}, 0x1},
+    {"Mimasu/Example-associatonEvent-sensor.xml", 8, NULL, {NULL}, 0},
+    {"Mimasu/Example-masterData.xml", -1, "an EPCISMasterDataDocument holds master data", {NULL}, 0},
+    {"Mimasu/Example1.xml", 2, NULL, {NULL}, 0},
+    {"Mimasu/Example2.xml", 1, NULL, {NULL}, 0},
+    {"Mimasu/Example3.xml", 1, NULL, {NULL}, 0},
+    {"Mimasu/Example4.xml", 1, NULL, {NULL}, 0},
+    /* both events: the XML's input quantity is xsi:nil, the JSON-LD's 500 KGM */
+    {"WithErrorDeclaration/ErrorDeclarationAndCorrectiveEvent.xml", 2, NULL,
+     {"WithErrorDeclaration/ErrorDeclarationAndCorrectiveEvent.jsonld"}, 0},
+    {"WithEventHashID/event_with_identical_hash_id_1.xml", 1, NULL, {NULL}, 0},
+    {"WithEventHashID/event_with_identical_hash_id_2.xml", 1, NULL, {NULL}, 0},
+    {"WithEventHashID/event_with_identical_hash_id_3.xml", 1, NULL, {NULL}, 0},
+    {"WithEventHashID/event_with_identical_hash_id_4.xml", 1, NULL, {NULL}, 0},
+    {"WithEventHashID/event_with_identical_hash_id_5.xml", 1, NULL, {NULL}, 0},
+    {"WithEventHashID/event_with_identical_hash_id_6.xml", 1, NULL, {NULL}, 0},
+    {"WithExtension/AggregationEvent.xml", 1, NULL, {NULL}, 0},
+    {"WithExtension/AssociationEvent.xml", 1, NULL, {NULL}, 0},
+    {"WithExtension/ObjectEvent.xml", 2, NULL, {NULL}, 0},
+    {"WithExtension/TransactionEvent.xml", 1, NULL, {NULL}, 0},
+    {"WithExtension/TransformationEvent.xml", 1, NULL, {NULL}, 0},
+    /* the five: the JSON-LD twins have a certificationInfo the XML files lack */
+    {"WithFullCombinationOfFields/aggregation_event_all_possible_fields.xml", 1, NULL,
+     {"WithFullCombinationOfFields/aggregation_event_all_possible_fields.jsonld"}, 0},
+    {"WithFullCombinationOfFields/association_event_all_possible_fields.xml", 1, NULL,
+     {"WithFullCombinationOfFields/association_event_all_possible_fields.jsonld"}, 0},
+    {"WithFullCombinationOfFields/masterdata_all_possible_fields.xml", 0, NULL, {NULL}, 0}, /* master data in its header only */
+    {"WithFullCombinationOfFields/object_event_all_possible_fields.xml", 1, NULL,
+     {"WithFullCombinationOfFields/object_event_all_possible_fields.jsonld"}, 0},
+    {"WithFullCombinationOfFields/transaction_event_all_possible_fields.xml", 1, NULL,
+     {"WithFullCombinationOfFields/transaction_event_all_possible_fields.jsonld"}, 0},
+    {"WithFullCombinationOfFields/transformation_event_all_possible_fields.xml", 1, NULL,
+     {"WithFullCombinationOfFields/transformation_event_all_possible_fields.jsonld"}, 0},
+    /* JSON Schema: a sensorReport needs a type (the XSD makes it optional) */
+    {"WithSensorData/SensorDataExamples.xml", -1, "line 228, column 16: event 8: sensorElementList[0].sensorReport[0]: type is missing", {NULL}, 0},
+};
+
+/* The event hashes of the events of the JSON-LD files (their documents'
+ * contexts merged into the events by the reader). */
+static json_t *twin_hashes(const char *const *twin)
+{
+    char path[2048];
+    json_t *out = json_array();
+
+    for (size_t t = 0; t < 8 && twin[t]; t++) {
+        ledger_epcis_doc_t *doc;
+        ledger_err_t err;
+        size_t len;
+        char *buf;
+        snprintf(path, sizeof path, "%s/conformance/epcis-examples/JSON/%s", shared_dir(), twin[t]);
+        buf = slurp(path, &len);
+        if (ledger_epcis_doc_parse(buf, len, path, &doc, &err) < 0)
+            fail_msg("%s", err.msg);
+        for (size_t i = 0; i < ledger_epcis_doc_count(doc); i++) {
+            json_t *ev = ledger_epcis_doc_event(doc, i);
+            char h[LEDGER_EVHASH_LEN];
+            assert_int_equal(ledger_evhash_compute(ev, json_object_get(ev, "@context"), h, &err), 0);
+            json_array_append_new(out, json_string(h));
+        }
+        ledger_epcis_doc_free(doc);
+        free(buf);
+    }
+    return out;
+}
+
+static void test_gs1_examples(void **state)
+{
+    (void)state;
+    char path[2048];
+    size_t n = sizeof gs1_xml / sizeof gs1_xml[0];
+    int read = 0, refused = 0, same = 0, events = 0;
+
+    assert_int_equal(n, 37);
+    for (size_t k = 0; k < n; k++) {
+        const struct example *ex = &gs1_xml[k];
+        ledger_err_t err;
+        json_t *evs, *tw, *ev;
+        size_t i;
+        int rc;
+
+        snprintf(path, sizeof path, "%s/conformance/epcis-examples/XML/%s", shared_dir(), ex->path);
+        evs = read_events(path, &err, &rc);
+        if (ex->count < 0) {
+            if (rc != LEDGER_EINPUT)
+                fail_msg("%s: read (%d), expected a refusal", ex->path, rc);
+            if (!strstr(err.msg, ex->refusal) || !strstr(err.msg, ex->path))
+                fail_msg("%s: message \"%s\" lacks \"%s\"", ex->path, err.msg, ex->refusal);
+            refused++;
+            json_decref(evs);
+            continue;
+        }
+        if (rc)
+            fail_msg("%s: %s", ex->path, err.msg);
+        assert_int_equal(json_array_size(evs), (size_t)ex->count);
+        read++;
+        events += ex->count;
+        json_array_foreach(evs, i, ev)
+        {
+            ledger_epcis_info_t info;
+            if (ledger_epcis_info(ev, &info, &err) < 0)
+                fail_msg("%s event %zu: %s", ex->path, i, err.msg);
+            assert_true(info.event_time_ms > 0);
+        }
+        if (!ex->twin[0]) {
+            json_decref(evs);
+            continue;
+        }
+        tw = twin_hashes(ex->twin);
+        assert_int_equal(json_array_size(tw), json_array_size(evs));
+        json_array_foreach(evs, i, ev)
+        {
+            char h[LEDGER_EVHASH_LEN];
+            int eq;
+            assert_int_equal(ledger_evhash_compute(ev, json_object_get(ev, "@context"), h, &err), 0);
+            eq = strcmp(h, json_string_value(json_array_get(tw, i))) == 0;
+            if (eq != !!(ex->same & (1u << i)))
+                fail_msg("%s event %zu: the JSON-LD twin's hash is %s, expected %s", ex->path, i,
+                         eq ? "equal" : "different", eq ? "different" : "equal");
+            same += eq;
+        }
+        json_decref(tw);
+        json_decref(evs);
+    }
+    print_message("GS1 XML examples: %d read (%d events), %d refused with the reason, %d events "
+                  "with the JSON-LD twin's hash\n",
+                  read, events, refused, same);
+    assert_int_equal(read, 29);
+    assert_int_equal(refused, 8);
+    assert_int_equal(same, 10);
+}
+
+/* WithEventHashID: GS1's documents of one event written in different ways
+ * (order of fields and lists, CURIEs, time zones of eventTime) that must
+ * give one event hash; file 2 differs in content (its
+ * eventTimeZoneOffset is -05:00, not -06:00), so its hash differs. */
+static void test_identical_hash_ids(void **state)
+{
+    (void)state;
+    char path[2048], first[LEDGER_EVHASH_LEN] = "";
+
+    for (int f = 1; f <= 6; f++) {
+        ledger_err_t err;
+        char h[LEDGER_EVHASH_LEN];
+        int rc;
+        json_t *evs;
+        snprintf(path, sizeof path,
+                 "%s/conformance/epcis-examples/XML/WithEventHashID/event_with_identical_hash_id_%d.xml",
+                 shared_dir(), f);
+        evs = read_events(path, &err, &rc);
+        if (rc)
+            fail_msg("%s", err.msg);
+        assert_int_equal(json_array_size(evs), 1);
+        json_t *ev = json_array_get(evs, 0);
+        assert_int_equal(ledger_evhash_compute(ev, json_object_get(ev, "@context"), h, &err), 0);
+        if (f == 1)
+            strcpy(first, h);
+        else if (f == 2)
+            assert_string_not_equal(h, first);
+        else
+            assert_string_equal(h, first);
+        json_decref(evs);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hash_vectors),
+        cmocka_unit_test(test_gs1_examples),
+        cmocka_unit_test(test_identical_hash_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
