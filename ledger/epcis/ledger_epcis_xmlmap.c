@@ -651,7 +651,7 @@ int ledger_epcis__xml_to_json(xr_t *x, xnode_t *ev, json_t **out)
             goto fail;
         }
     }
-    if (x->ns) {
+    if (x->ns && json_object_size(x->ns)) {
         json_t *all = json_object();
         ctx = json_pack("[s,O]", STD_CONTEXT, x->ns);
         /* "@context" first, as JSON-LD writes it */

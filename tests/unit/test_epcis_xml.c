@@ -485,12 +485,194 @@ static void test_identical_hash_ids(void **state)
     }
 }
 
+/* ---- (c) EPCIS 1.2 brought to 2.0 ---- */
+
+static json_t *without_context(json_t *ev)
+{
+    json_t *c = json_copy(ev);
+    json_object_del(c, "@context");
+    return c;
+}
+
+static void test_epcis12(void **state)
+{
+    (void)state;
+    ledger_epcis_doc_t *x, *j;
+    ledger_err_t err;
+    size_t lx, lj;
+    char *bx = slurp("tests/data/epcis/xml/epcis12.xml", &lx);
+    char *bj = slurp("tests/data/epcis/xml/epcis12.jsonld", &lj);
+
+    if (ledger_epcis_doc_parse(bx, lx, "epcis12.xml", &x, &err) < 0)
+        fail_msg("%s", err.msg);
+    if (ledger_epcis_doc_parse(bj, lj, "epcis12.jsonld", &j, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(ledger_epcis_doc_count(x), 4);
+    assert_int_equal(ledger_epcis_doc_count(j), 4);
+    for (size_t i = 0; i < 4; i++) {
+        json_t *ex = ledger_epcis_doc_event(x, i), *ej = ledger_epcis_doc_event(j, i);
+        json_t *cx = without_context(ex), *cj = without_context(ej);
+        char hx[LEDGER_EVHASH_LEN], hj[LEDGER_EVHASH_LEN];
+        if (!json_equal(cx, cj)) {
+            char *a = json_dumps(cx, JSON_COMPACT), *b = json_dumps(cj, JSON_COMPACT);
+            fail_msg("event %zu:\n  xml  %s\n  json %s", i, a, b);
+        }
+        assert_int_equal(ledger_evhash_compute(ex, json_object_get(ex, "@context"), hx, &err), 0);
+        assert_int_equal(ledger_evhash_compute(ej, json_object_get(ej, "@context"), hj, &err), 0);
+        assert_string_equal(hx, hj);
+        /* the user extensions' namespace travels with the event */
+        if (json_object_get(ex, "ex:batch") || json_object_get(ex, "ilmd"))
+            assert_string_equal(ledger_epcis_context_ns(ex, "ex"), "https://example.com/ns/");
+        json_decref(cx);
+        json_decref(cj);
+    }
+    ledger_epcis_doc_free(x);
+    ledger_epcis_doc_free(j);
+    free(bx);
+    free(bj);
+}
+
+/* ---- (d) bad input ---- */
+
+#define DOC_HEAD                                                                                   \
+    "<?xml version=\"1.0\"?>\n"                                                                  \
+    "<epcis:EPCISDocument xmlns:epcis=\"urn:epcglobal:epcis:xsd:2\" "                             \
+    "xmlns:ex=\"https://example.com/ns/\" schemaVersion=\"2.0\" "                                \
+    "creationDate=\"2020-01-01T00:00:00Z\">\n<EPCISBody><EventList>\n"
+#define DOC_TAIL "</EventList></EPCISBody></epcis:EPCISDocument>\n"
+#define EVENT_OK                                                                                   \
+    "<ObjectEvent><eventTime>2020-01-01T00:00:00Z</eventTime>"                                   \
+    "<eventTimeZoneOffset>+01:00</eventTimeZoneOffset>"                                          \
+    "<epcList><epc>urn:epc:id:sgtin:5412345.000001.1</epc></epcList>"                           \
+    "<action>OBSERVE</action></ObjectEvent>\n"
+
+static const struct bad {
+    const char *name, *doc;
+    size_t handed; /* events handed out before the bad one */
+    const char *want[3];
+} bad_docs[] = {
+    {"malformed", DOC_HEAD EVENT_OK "<ObjectEvent>\n</EventList>" DOC_TAIL, 1,
+     {"bad.xml: line 6, column 13: event 1 (ObjectEvent): malformed XML: Opening and ending tag mismatch"}},
+    {"no namespace", "<EPCISDocument schemaVersion=\"2.0\"/>", 0,
+     {"bad.xml: line 1, column", "<EPCISDocument> has no namespace"}},
+    {"wrong namespace", "<x:EPCISDocument xmlns:x=\"urn:example:epcis\"/>", 0,
+     {"in the namespace urn:example:epcis", "urn:epcglobal:epcis:xsd:2"}},
+    {"not EPCIS", "<html><body/></html>", 0, {"root element <html>: not an EPCIS document"}},
+    {"unknown event type", DOC_HEAD EVENT_OK "<FooEvent/>\n" DOC_TAIL, 1,
+     {"bad.xml: line 5, column 10: event 1: unknown event type <FooEvent>"}},
+    {"namespaced event", DOC_HEAD "<ex:ObjectEvent/>\n" DOC_TAIL, 0,
+     {"event 0: unknown event type <ObjectEvent> in the namespace <https://example.com/ns/>"}},
+    {"QuantityEvent", DOC_HEAD "<QuantityEvent/>\n" DOC_TAIL, 0, {"event 0: a QuantityEvent"}},
+    {"bad date", DOC_HEAD EVENT_OK EVENT_OK "<ObjectEvent>\n<eventTime>yesterday</eventTime></ObjectEvent>" DOC_TAIL,
+     2, {"bad.xml: line 7, column 11: event 2 (ObjectEvent): element ObjectEvent/eventTime",
+         "\"yesterday\""}},
+    {"bad quantity",
+     DOC_HEAD "<ObjectEvent><eventTime>2020-01-01T00:00:00Z</eventTime>\n<quantityList>"
+              "<quantityElement><epcClass>urn:epc:class:lgtin:5412345.000001.L1</epcClass>\n"
+              "<quantity>twelve</quantity></quantityElement></quantityList></ObjectEvent>" DOC_TAIL,
+     0,
+     {"line 6, column 10: event 0 (ObjectEvent): element "
+      "ObjectEvent/quantityList/quantityElement/quantity: the quantity is not a number: \"twelve\""}},
+    {"quantity INF",
+     DOC_HEAD "<ObjectEvent><quantityList><quantityElement><epcClass>urn:epc:class:lgtin:5412345."
+              "000001.L1</epcClass><quantity>INF</quantity></quantityElement></quantityList>"
+              "</ObjectEvent>" DOC_TAIL,
+     0, {"the quantity is not a number: \"INF\""}},
+    {"bad boolean",
+     DOC_HEAD "<ObjectEvent><sensorElementList><sensorElement><sensorReport type=\"gs1:Temperature\" "
+              "booleanValue=\"yes\"/></sensorElement></sensorElementList></ObjectEvent>" DOC_TAIL,
+     0, {"element ObjectEvent/sensorElementList/sensorElement/sensorReport: booleanValue is not"}},
+    {"unknown element", DOC_HEAD "<ObjectEvent><colour>red</colour></ObjectEvent>" DOC_TAIL, 0,
+     {"element ObjectEvent/colour: not an element of ObjectEvent in EPCIS"}},
+    {"checked as JSON-LD",
+     DOC_HEAD EVENT_OK
+     "<ObjectEvent><eventTime>2020-01-01T00:00:00Z</eventTime>\n"
+     "<eventTimeZoneOffset>+01:00</eventTimeZoneOffset><epcList><epc>urn:epc:id:sgtin:bad</epc>"
+     "</epcList><action>OBSERVE</action></ObjectEvent>\n" DOC_TAIL,
+     1, {"bad.xml: line 5, column 13: event 1: epcList[0]"}},
+    {"XXE", "<?xml version=\"1.0\"?>\n<!DOCTYPE d [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>\n"
+            "<epcis:EPCISDocument xmlns:epcis=\"urn:epcglobal:epcis:xsd:2\">&xxe;"
+            "</epcis:EPCISDocument>",
+     0, {"line 2, column", "a DTD declaration (ENTITY xxe)"}},
+    {"external DTD", "<!DOCTYPE d SYSTEM \"http://127.0.0.1:1/x.dtd\">\n<d/>", 0,
+     {"a <!DOCTYPE> naming an external DTD (http://127.0.0.1:1/x.dtd)"}},
+    {"billion laughs",
+     "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n <!ENTITY lol \"lol\">\n"
+     " <!ENTITY lol1 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"
+     " <!ENTITY lol2 \"&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;\">\n]>\n"
+     "<epcis:EPCISDocument xmlns:epcis=\"urn:epcglobal:epcis:xsd:2\">&lol2;</epcis:EPCISDocument>",
+     0, {"line 3, column", "a DTD declaration (ENTITY lol)"}},
+    {"undefined entity", DOC_HEAD "<ObjectEvent><ex:a>&foo;</ex:a></ObjectEvent>" DOC_TAIL, 0,
+     {"line 4, column", "&foo;"}},
+};
+
+static void test_bad_input(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < sizeof bad_docs / sizeof bad_docs[0]; k++) {
+        const struct bad *b = &bad_docs[k];
+        ledger_err_t err;
+        size_t count = 99;
+        keep_t kp = {json_array()};
+        int rc = ledger_epcis_doc_foreach(b->doc, strlen(b->doc), "bad.xml", keep, &kp, &count,
+                                          &err);
+        if (rc != LEDGER_EINPUT)
+            fail_msg("%s: rc %d (%s)", b->name, rc, rc ? err.msg : "read");
+        for (size_t w = 0; w < 3 && b->want[w]; w++)
+            if (!strstr(err.msg, b->want[w]))
+                fail_msg("%s: message \"%s\" lacks \"%s\"", b->name, err.msg, b->want[w]);
+        assert_int_equal(count, b->handed);
+        assert_int_equal(json_array_size(kp.events), b->handed);
+        json_decref(kp.events);
+        /* all or nothing through ledger_epcis_doc_parse */
+        ledger_epcis_doc_t *doc = (void *)1;
+        assert_int_equal(ledger_epcis_doc_parse(b->doc, strlen(b->doc), "bad.xml", &doc, &err),
+                         LEDGER_EINPUT);
+        assert_null(doc);
+    }
+}
+
+/* Generated: a text node over LEDGER_EPCIS_EVENT_MAX, and nesting deeper
+ * than the limit, each in an extension of an event. */
+static void test_limits(void **state)
+{
+    (void)state;
+    size_t big = LEDGER_EPCIS_EVENT_MAX + 1000, n = 0;
+    char *doc = malloc(big + 4096);
+    ledger_err_t err;
+    int rc;
+
+    assert_non_null(doc);
+    n += (size_t)sprintf(doc, "%s<ObjectEvent><ex:note>", DOC_HEAD);
+    memset(doc + n, 'a', big);
+    n += big;
+    n += (size_t)sprintf(doc + n, "</ex:note></ObjectEvent>%s", DOC_TAIL);
+    rc = ledger_epcis_doc_foreach(doc, n, "big.xml", NULL, NULL, NULL, &err);
+    assert_int_equal(rc, LEDGER_EINPUT);
+    if (!strstr(err.msg, "big.xml: line 4, column") ||
+        !strstr(err.msg, "event 0 (ObjectEvent): the event is larger than 1048576 bytes"))
+        fail_msg("%s", err.msg);
+
+    n = (size_t)sprintf(doc, "%s<ObjectEvent>", DOC_HEAD);
+    for (int d = 0; d < 60; d++)
+        n += (size_t)sprintf(doc + n, "<ex:d>");
+    rc = ledger_epcis_doc_foreach(doc, n, "deep.xml", NULL, NULL, NULL, &err);
+    assert_int_equal(rc, LEDGER_EINPUT);
+    if (!strstr(err.msg, "deep.xml: line 4, column") ||
+        !strstr(err.msg, "elements nested deeper than 48"))
+        fail_msg("%s", err.msg);
+    free(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hash_vectors),
         cmocka_unit_test(test_gs1_examples),
         cmocka_unit_test(test_identical_hash_ids),
+        cmocka_unit_test(test_epcis12),
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
