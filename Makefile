@@ -152,6 +152,7 @@ SEEDS_fuzz_epc    = $(KETEN_SHARED)/conformance/epc-tds
 SEEDS_fuzz_rows   = tests/fuzz/corpus/fuzz_rows
 SEEDS_fuzz_note   = tests/fuzz/corpus/fuzz_note
 SEEDS_fuzz_proof  = tests/fuzz/corpus/fuzz_proof
+SEEDS_fuzz_xml    = tests/fuzz/corpus/fuzz_xml $(KETEN_SHARED)/conformance/epcis-examples/XML $(KETEN_SHARED)/conformance/event-hash/examples
 
 fuzz: fuzz-build
 	@for f in $(FUZZ_BIN); do \
@@ -162,6 +163,7 @@ fuzz: fuzz-build
 		fuzz_elem) seeds="$(SEEDS_fuzz_elem)";; fuzz_epc) seeds="$(SEEDS_fuzz_epc)";; \
 		fuzz_rows) seeds="$(SEEDS_fuzz_rows)";; fuzz_note) seeds="$(SEEDS_fuzz_note)";; \
 		fuzz_proof) seeds="$(SEEDS_fuzz_proof)";; fuzz_gs1) seeds="$(SEEDS_fuzz_gs1)";; \
+		fuzz_xml) seeds="$(SEEDS_fuzz_xml)";; \
 		*) seeds="tests/fuzz/corpus/$$name";; esac; \
 		existing=""; for d in $$seeds; do [ -d $$d ] && existing="$$existing $$d"; done; \
 		mkdir -p build/fuzz/corpus/$$name; \

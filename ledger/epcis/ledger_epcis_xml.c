@@ -616,6 +616,8 @@ int ledger_epcis__xml_foreach(const char *buf, size_t len, const char *source, u
     json_decref(x.m.vns);
     ns_pop(&x, 0);
     free(x.ns);
+    if (x.ctxt->myDoc) /* libxml2 makes one to hold a DTD's declarations */
+        xmlFreeDoc(x.ctxt->myDoc);
     xmlFreeParserCtxt(x.ctxt);
     return rc;
 }

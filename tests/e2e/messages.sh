@@ -41,6 +41,22 @@ sed 's/5412345.000001./5412345.000002./' "$T/big.txt" >"$T/big2.txt"
 expect 0 --home "$T/g" record --quiet - <"$T/big2.txt"
 contains "$T/err" "recorded 40000 events"
 
+# -- XML attacks: an external entity is never read, nothing is stored
+echo "keten-secret-$$" >"$T/secret.txt"
+printf '<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY xxe SYSTEM "file://%s">]>\n<epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:2"><EPCISBody><EventList><ObjectEvent><eventTime>2026-01-01T00:00:00Z</eventTime><eventTimeZoneOffset>+01:00</eventTimeZoneOffset><epcList><epc>&xxe;</epc></epcList><action>OBSERVE</action></ObjectEvent></EventList></EPCISBody></epcis:EPCISDocument>\n' "$T/secret.txt" >"$T/xxe.xml"
+expect 0 --home "$T/x" init --name X --gln 5412345000006
+expect 3 --home "$T/x" record "$T/xxe.xml"
+contains "$T/err" "xxe.xml: line 2, column"
+contains "$T/err" "a DTD declaration (ENTITY xxe)"
+! grep -q "keten-secret" "$T/err" "$T/out" || fail "the external entity was read"; ok
+
+# -- EPCIS 1.2: recorded, its extension namespace exported with the event
+expect 0 --home "$T/x" record --quiet "$(dirname "$0")/../data/epcis/xml/epcis12.xml"
+contains "$T/err" "recorded 4 events"
+expect 0 --home "$T/x" export
+contains "$T/out" '"ex:batch":"LOT42"'
+contains "$T/out" '"ex":"https://example.com/ns/"'
+
 # -- record has the store check each event (one reading per identifier):
 # the bad event is named as before, a syntax error anywhere is still found
 # first (the document's JSON is read whole before its events), nothing is
