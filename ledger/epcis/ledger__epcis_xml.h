@@ -40,6 +40,8 @@ typedef struct ledger_epcis__xmap {
                           null (any other prefix); set by the reader, owned */
     json_t *ns;        /* during the mapping: prefix -> namespace of @context */
     int nsgen;         /* made-up prefixes so far */
+    json_t *last_ctx;  /* the "@context" of the last event that had one (owned; events
+                          share it: do not modify) */
 } ledger_epcis__xmap_t;
 
 /* Sets m->err to "SOURCE: line L, column C: [event N (Type): ]TEXT" and

@@ -327,17 +327,25 @@ static void end_event(sx_t *x)
 {
     xnode_t *tree = x->tree;
     json_t *ev = NULL;
-    char where[300];
+    char rest[sizeof x->m.err->msg];
     int rc;
 
     x->tree = x->cur = NULL;
     if ((rc = ledger_epcis__xml_to_json(&x->m, tree, &ev)) < 0)
         goto done;
-    snprintf(where, sizeof where, "%s: line %ld, column %ld: event %zu", x->m.source, tree->line,
-             tree->col, x->m.index);
-    ledger_epcis__where_t w = {where, x->m.source, (long)x->m.index};
-    if ((rc = ledger_epcis__check_event(ev, &w, NULL, 0, x->m.err)) < 0)
+    /* the JSON-LD checks; their message "SOURCE: event N: ..." gets the
+     * event's line and column (formatted only when something is wrong) */
+    ledger_epcis__where_t w = {NULL, x->m.source, (long)x->m.index};
+    if ((rc = ledger_epcis__check_event(ev, &w, NULL, 0, x->m.err)) < 0) {
+        size_t sl = strlen(x->m.source);
+        if (rc == LEDGER_EINPUT && x->m.err && strncmp(x->m.err->msg, x->m.source, sl) == 0 &&
+            x->m.err->msg[sl] == ':') {
+            snprintf(rest, sizeof rest, "%s", x->m.err->msg + sl + 2);
+            ledger_err_set(x->m.err, LEDGER_EINPUT, "%s: line %ld, column %ld: %s", x->m.source,
+                           tree->line, tree->col, rest);
+        }
         goto done;
+    }
     if (x->fn && (rc = x->fn(ev, x->m.index, x->fn_ctx)) < 0)
         goto done;
     *x->count = ++x->m.index;
@@ -614,6 +622,7 @@ int ledger_epcis__xml_foreach(const char *buf, size_t len, const char *source, u
                                             : "no root element: not an EPCIS document");
     ledger_epcis__xfree(x.tree);
     json_decref(x.m.vns);
+    json_decref(x.m.last_ctx);
     ns_pop(&x, 0);
     free(x.ns);
     if (x.ctxt->myDoc) /* libxml2 makes one to hold a DTD's declarations */

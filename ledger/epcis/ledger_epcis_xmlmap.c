@@ -653,7 +653,15 @@ int ledger_epcis__xml_to_json(xr_t *x, xnode_t *ev, json_t **out)
     }
     if (x->ns && json_object_size(x->ns)) {
         json_t *all = json_object();
-        ctx = json_pack("[s,O]", STD_CONTEXT, x->ns);
+        /* consecutive events with the same namespaces share one value, as
+         * the events of a JSON-LD document share its @context (the store's
+         * checks measure a shared one once) */
+        if (x->last_ctx && json_equal(json_array_get(x->last_ctx, 1), x->ns))
+            ctx = json_incref(x->last_ctx);
+        else if ((ctx = json_pack("[s,O]", STD_CONTEXT, x->ns))) {
+            json_decref(x->last_ctx);
+            x->last_ctx = json_incref(ctx);
+        }
         /* "@context" first, as JSON-LD writes it */
         if (!all || !ctx || json_object_set_new(all, "@context", ctx) < 0 ||
             json_object_update(all, o) < 0) {
