@@ -15,7 +15,9 @@
  *     and sources in extensions) gives the same events (json_equal after
  *     the JSON-LD reader) and hashes as its 2.0 JSON-LD form;
  * (d) bad input: each case names file, line, column, event and element, and
- *     nothing is handed out after the bad event.
+ *     nothing is handed out after the bad event; the text and depth limits;
+ * (e) forms that must read the same: encodings, CDATA, entity and character
+ *     references, default and rebound namespaces, a 1.x query document.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -664,6 +666,69 @@ static void test_limits(void **state)
     free(doc);
 }
 
+/* Forms of XML that must read the same: another encoding, CDATA, character
+ * and predefined entity references, comments and processing instructions,
+ * a default namespace and a prefix bound twice, an EPCIS 1.x query
+ * document. */
+static void test_forms(void **state)
+{
+    (void)state;
+    static const char latin1[] =
+        "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n"
+        "<epcisq:EPCISQueryDocument xmlns:epcisq=\"urn:epcglobal:epcis-query:xsd:1\" "
+        "schemaVersion=\"1.2\" creationDate=\"2019-01-01T00:00:00Z\"><EPCISBody><QueryResults>"
+        "<queryName>SimpleEventQuery</queryName><resultsBody><EventList>\n"
+        "<!-- a comment --><?pi data?>"
+        "<ObjectEvent><eventTime>2019-01-01T00:00:00Z</eventTime>"
+        "<eventTimeZoneOffset>+01:00</eventTimeZoneOffset>"
+        "<epcList><epc><![CDATA[urn:epc:id:sgtin:5412345.000001.1]]></epc></epcList>"
+        "<action>OBSERVE</action>"
+        "<note xmlns=\"https://example.com/d/\">caf\xe9 &amp; th&#233;</note>"
+        "<a:x xmlns:a=\"https://example.com/a/\">1</a:x>"
+        "<a:y xmlns:a=\"https://example.com/b/\">2</a:y>"
+        "</ObjectEvent></EventList></resultsBody></QueryResults></EPCISBody>"
+        "</epcisq:EPCISQueryDocument>\n";
+    ledger_epcis_doc_t *doc;
+    ledger_err_t err;
+    json_t *ev, *ctx;
+    const char *k;
+    json_t *v;
+    int seen = 0;
+
+    if (ledger_epcis_doc_parse(latin1, sizeof latin1 - 1, "forms.xml", &doc, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(ledger_epcis_doc_count(doc), 1);
+    ev = ledger_epcis_doc_event(doc, 0);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(ev, "epcList"), 0)),
+                        "urn:epc:id:sgtin:5412345.000001.1");
+    ctx = json_array_get(json_object_get(ev, "@context"), 1);
+    assert_non_null(ctx);
+    json_object_foreach(ev, k, v)
+    {
+        const char *colon = strchr(k, ':');
+        char prefix[32];
+        if (!colon || strcmp(k, "@context") == 0)
+            continue;
+        snprintf(prefix, sizeof prefix, "%.*s", (int)(colon - k), k);
+        const char *ns = json_string_value(json_object_get(ctx, prefix));
+        assert_non_null(ns);
+        if (strcmp(colon + 1, "note") == 0) {
+            assert_string_equal(ns, "https://example.com/d/");
+            assert_string_equal(json_string_value(v), "caf\xc3\xa9 & th\xc3\xa9");
+            seen |= 1;
+        } else if (strcmp(colon + 1, "x") == 0) {
+            assert_string_equal(ns, "https://example.com/a/");
+            seen |= 2;
+        } else if (strcmp(colon + 1, "y") == 0) {
+            assert_string_equal(ns, "https://example.com/b/"); /* a made-up prefix */
+            assert_string_not_equal(prefix, "a");
+            seen |= 4;
+        }
+    }
+    assert_int_equal(seen, 7);
+    ledger_epcis_doc_free(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -673,6 +738,7 @@ int main(void)
         cmocka_unit_test(test_epcis12),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_forms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
