@@ -46,14 +46,13 @@ typedef struct ledger_epcis__xmap {
 
 /* Sets m->err to "SOURCE: line L, column C: [event N (Type): ]TEXT" and
  * returns LEDGER_EINPUT. */
-__attribute__((format(printf, 4, 5))) int ledger_epcis__xfail_at(ledger_epcis__xmap_t *m,
-                                                                 long line, long col,
-                                                                 const char *fmt, ...);
+__attribute__((format(printf, 4, 5))) int ledger_epcis__xfail_at(ledger_epcis__xmap_t *m, long line,
+                                                                 long col, const char *fmt, ...);
 
 /* ledger_epcis__xfail_at at n, with "element PATH: " (ObjectEvent/epcList/epc). */
-__attribute__((format(printf, 3, 4))) int
-ledger_epcis__xfail_node(ledger_epcis__xmap_t *m, const ledger_epcis__xnode_t *n,
-                         const char *fmt, ...);
+__attribute__((format(printf, 3, 4))) int ledger_epcis__xfail_node(ledger_epcis__xmap_t *m,
+                                                                   const ledger_epcis__xnode_t *n,
+                                                                   const char *fmt, ...);
 
 /* 1 when ns is the namespace of a GS1 vocabulary (https://gs1.org/voc/,
  * https://ref.gs1.org/cbv/), whose CURIEs the event hash expands. */

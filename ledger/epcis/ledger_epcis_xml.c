@@ -31,14 +31,20 @@
  * text is a string (trimmed of XML white space), an element with child
  * elements or attributes an object, a repeated name an array.
  *
+ * Values written as CURIEs of GS1's vocabularies ("gs1:Temperature") get
+ * their binding in the event's @context; other CURIE-like values keep their
+ * prefix out of it (note_curie below: so the event hash sees them as the
+ * reference generator's XML path does).
+ *
  * What the XML schema types and JSON does not, the reader checks itself, so
  * that the message can name line and column: dates (eventTime, recordTime,
  * declarationTime, sensor times), quantities and sensor numbers, booleans.
  *
- * Hostile input: no DTD at all (a <!DOCTYPE> is refused when the parser
- * reports it, before any entity of it can be used: no XXE, no entity
- * expansion; entity declarations and references stop the parse), no
- * network (XML_PARSE_NONET), entities never substituted (no
+ * Hostile input: no DTD content (a bare <!DOCTYPE name> passes; one naming
+ * an external DTD, and every declaration in an internal subset, stop the
+ * parse when the parser reports them, before any entity can be used: no
+ * XXE, no entity expansion; entity references other than XML's five stop
+ * it too), no network (XML_PARSE_NONET), entities never substituted (no
  * XML_PARSE_NOENT), libxml2's own limits kept (no XML_PARSE_HUGE: 10 MB
  * text nodes), an element depth of LEDGER_EPCIS__XML_MAX_DEPTH (48), an
  * event of at most LEDGER_EPCIS_EVENT_MAX bytes of names, attributes and
@@ -70,11 +76,11 @@ typedef struct ns_bind {
 typedef struct sx {
     ledger_epcis__xmap_t m;
     xmlParserCtxtPtr ctxt;
-    int rc;            /* the first error: the parse stops */
-    int xfailed;       /* libxml2 reported an error */
-    char xmsg[400];    /* its message */
-    long xline, xcol;  /* and where */
-    int depth;         /* open elements, root = 1 */
+    int rc;           /* the first error: the parse stops */
+    int xfailed;      /* libxml2 reported an error */
+    char xmsg[400];   /* its message */
+    long xline, xcol; /* and where */
+    int depth;        /* open elements, root = 1 */
     unsigned char st[MAX_DEPTH + 2];
     size_t ns_at[MAX_DEPTH + 2]; /* nns when the element at that depth opened */
     ns_bind_t *ns;               /* namespaces in scope, innermost last */
@@ -223,8 +229,8 @@ static void note_curie(sx_t *x, const char *v)
         ns = "https://ref.gs1.org/cbv/";
     if ((!x->m.vns && !(x->m.vns = json_object())) ||
         json_object_set_new(x->m.vns, prefix,
-                            ns && ledger_epcis__xml_gs1_vocab(ns) ? json_string(ns)
-                                                                  : json_null()) < 0)
+                            ns && ledger_epcis__xml_gs1_vocab(ns) ? json_string(ns) : json_null()) <
+            0)
         nomem(x);
 }
 
@@ -258,8 +264,8 @@ static char *dup_or_null(const xmlChar *s)
 }
 
 /* A node for an element that just started, linked under x->cur. */
-static xnode_t *new_node(sx_t *x, const xmlChar *local, const xmlChar *prefix,
-                         const xmlChar *uri, int nattrs, const xmlChar **attrs)
+static xnode_t *new_node(sx_t *x, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri,
+                         int nattrs, const xmlChar **attrs)
 {
     xnode_t *n = calloc(1, sizeof *n);
 
@@ -379,8 +385,9 @@ static void check_root(sx_t *x, const char *name, const char *ns)
     int query = strcmp(name, "EPCISQueryDocument") == 0;
 
     if (strcmp(name, "EPCISMasterDataDocument") == 0)
-        fail_here(x, "an EPCISMasterDataDocument holds master data, not events: keten records "
-                     "events (%s)",
+        fail_here(x,
+                  "an EPCISMasterDataDocument holds master data, not events: keten records "
+                  "events (%s)",
                   expected_root);
     else if (!query && strcmp(name, "EPCISDocument") != 0)
         fail_here(x, "root element <%s>: not an EPCIS document: %s", name, expected_root);
@@ -413,13 +420,15 @@ static int state_of(sx_t *x, int up, const char *name, const char *ns)
         if (!ns && is_event_type(name))
             return ST_EVENT;
         if (!ns && strcmp(name, "QuantityEvent") == 0)
-            fail_here(x, "event %zu: a QuantityEvent (EPCIS 1.0, deprecated in 1.1, gone in "
-                         "2.0): write it as an ObjectEvent with a quantityList",
+            fail_here(x,
+                      "event %zu: a QuantityEvent (EPCIS 1.0, deprecated in 1.1, gone in "
+                      "2.0): write it as an ObjectEvent with a quantityList",
                       x->m.index);
         else
-            fail_here(x, "event %zu: unknown event type <%s%s%s>: expected ObjectEvent, "
-                         "AggregationEvent, TransactionEvent, TransformationEvent or "
-                         "AssociationEvent (no namespace)",
+            fail_here(x,
+                      "event %zu: unknown event type <%s%s%s>: expected ObjectEvent, "
+                      "AggregationEvent, TransactionEvent, TransformationEvent or "
+                      "AssociationEvent (no namespace)",
                       x->m.index, name, ns ? "> in the namespace <" : "", ns ? ns : "");
         return ST_SKIP;
     case ST_EVENT:
@@ -501,15 +510,17 @@ static void on_dtd(void *ctx, const xmlChar *name, const xmlChar *ext, const xml
 {
     (void)name;
     if (ext || sys)
-        fail_here(ctx, "a <!DOCTYPE> naming an external DTD (%s): EPCIS XML has no DTD, and "
-                       "keten neither loads one nor fetches anything",
+        fail_here(ctx,
+                  "a <!DOCTYPE> naming an external DTD (%s): EPCIS XML has no DTD, and "
+                  "keten neither loads one nor fetches anything",
                   sys ? (const char *)sys : (const char *)ext);
 }
 
 static void on_decl(sx_t *x, const char *what, const xmlChar *name)
 {
-    fail_here(x, "a DTD declaration (%s %s): EPCIS XML has no DTD, and keten neither reads one "
-                 "nor expands or fetches entities",
+    fail_here(x,
+              "a DTD declaration (%s %s): EPCIS XML has no DTD, and keten neither reads one "
+              "nor expands or fetches entities",
               what, name ? (const char *)name : "");
 }
 
@@ -527,15 +538,14 @@ static void on_attribute_decl(void *ctx, const xmlChar *elem, const xmlChar *nam
     on_decl(ctx, "ATTLIST", name);
 }
 
-static void on_notation_decl(void *ctx, const xmlChar *name, const xmlChar *pub,
-                             const xmlChar *sys)
+static void on_notation_decl(void *ctx, const xmlChar *name, const xmlChar *pub, const xmlChar *sys)
 {
     (void)pub, (void)sys;
     on_decl(ctx, "NOTATION", name);
 }
 
-static void on_unparsed_decl(void *ctx, const xmlChar *name, const xmlChar *pub,
-                             const xmlChar *sys, const xmlChar *notation)
+static void on_unparsed_decl(void *ctx, const xmlChar *name, const xmlChar *pub, const xmlChar *sys,
+                             const xmlChar *notation)
 {
     (void)pub, (void)sys, (void)notation;
     on_decl(ctx, "ENTITY", name);
@@ -616,10 +626,9 @@ int ledger_epcis__xml_foreach(const char *buf, size_t len, const char *source, u
         rc = ledger_epcis__xfail_at(&x.m, xmlSAX2GetLineNumber(x.ctxt),
                                     xmlSAX2GetColumnNumber(x.ctxt), "malformed XML");
     else if (x.depth != 0 || !x.st[1])
-        rc = ledger_epcis__xfail_at(&x.m, xmlSAX2GetLineNumber(x.ctxt),
-                                    xmlSAX2GetColumnNumber(x.ctxt), "%s",
-                                    x.st[1] ? "the document ends early"
-                                            : "no root element: not an EPCIS document");
+        rc = ledger_epcis__xfail_at(
+            &x.m, xmlSAX2GetLineNumber(x.ctxt), xmlSAX2GetColumnNumber(x.ctxt), "%s",
+            x.st[1] ? "the document ends early" : "no root element: not an EPCIS document");
     ledger_epcis__xfree(x.tree);
     json_decref(x.m.vns);
     json_decref(x.m.last_ctx);

@@ -45,8 +45,8 @@ int ledger_epcis__xfail_at(xr_t *x, long line, long col, const char *fmt, ...)
     va_end(ap);
     if (x->in_event)
         snprintf(ev, sizeof ev, "event %zu (%s): ", x->index, x->etype ? x->etype : "?");
-    return ledger_err_set(x->err, LEDGER_EINPUT, "%s: line %ld, column %ld: %s%s", x->source,
-                          line, col, ev, text);
+    return ledger_err_set(x->err, LEDGER_EINPUT, "%s: line %ld, column %ld: %s%s", x->source, line,
+                          col, ev, text);
 }
 
 /* The element path of n inside its event, "ObjectEvent/epcList/epc". */
@@ -59,8 +59,8 @@ static void node_path(const xnode_t *n, char *out, size_t len)
         v[k++] = n;
     out[0] = '\0';
     while (k-- > 0 && o < len) {
-        int w = snprintf(out + o, len - o, "%s%s%s%s", o ? "/" : "", v[k]->prefix ? v[k]->prefix : "",
-                         v[k]->prefix ? ":" : "", v[k]->local);
+        int w = snprintf(out + o, len - o, "%s%s%s%s", o ? "/" : "",
+                         v[k]->prefix ? v[k]->prefix : "", v[k]->prefix ? ":" : "", v[k]->local);
         if (w < 0)
             break;
         o += (size_t)w;
@@ -220,7 +220,8 @@ static int generic(xr_t *x, xnode_t *n, json_t **out)
         json_t *v;
         if (k->ns && (rc = qname(x, k->ns, k->prefix, k->local, key, sizeof key, k)) < 0)
             goto fail;
-        if ((rc = generic(x, k, &v)) < 0 || (rc = add_member(x, obj, k->ns ? key : k->local, v)) < 0)
+        if ((rc = generic(x, k, &v)) < 0 ||
+            (rc = add_member(x, obj, k->ns ? key : k->local, v)) < 0)
             goto fail;
     }
     if (*text_of(n) && (rc = add_member(x, obj, "#text", json_string(text_of(n)))) < 0)
@@ -288,7 +289,8 @@ static int text_only(xr_t *x, xnode_t *n, const char **out)
 {
     *out = "";
     if (n->kid)
-        return ledger_epcis__xfail_node(x, n->kid, "unexpected element in <%s>, which holds text", n->local);
+        return ledger_epcis__xfail_node(x, n->kid, "unexpected element in <%s>, which holds text",
+                                        n->local);
     *out = text_of(n);
     return 0;
 }
@@ -394,8 +396,8 @@ static int typed_list(xr_t *x, xnode_t *n, const char *item, json_t **out)
     return rc;
 }
 
-static const char *const sensor_numbers[] = {"value",    "minValue", "maxValue", "meanValue",
-                                             "sDev",     "percRank", "percValue", NULL};
+static const char *const sensor_numbers[] = {"value", "minValue", "maxValue",  "meanValue",
+                                             "sDev",  "percRank", "percValue", NULL};
 static const char *const sensor_times[] = {"time", "startTime", "endTime", NULL};
 
 static int in_list(const char *s, const char *const *l)
@@ -431,7 +433,8 @@ static int sensor_attrs(xr_t *x, xnode_t *n, json_t **out)
         else if (strcmp(a->local, "booleanValue") == 0) {
             int t = strcmp(a->value, "true") == 0 || strcmp(a->value, "1") == 0;
             if (!t && strcmp(a->value, "false") != 0 && strcmp(a->value, "0") != 0)
-                rc = ledger_epcis__xfail_node(x, n, "booleanValue is not true or false: \"%.40s\"", a->value);
+                rc = ledger_epcis__xfail_node(x, n, "booleanValue is not true or false: \"%.40s\"",
+                                              a->value);
             v = json_boolean(t);
         } else
             v = json_string(a->value);
@@ -495,9 +498,9 @@ static int object_member(xr_t *x, xnode_t *n, json_t *obj, enum scope sc)
 /* A standard (unqualified) element n in an object of scope sc. */
 static int standard(xr_t *x, xnode_t *n, json_t *obj, enum scope sc)
 {
-    static const char *const strings[] = {"eventTimeZoneOffset", "eventID", "parentID",
-                                          "action", "bizStep", "disposition", "transformationID",
-                                          NULL};
+    static const char *const strings[] = {
+        "eventTimeZoneOffset", "eventID",          "parentID", "action", "bizStep",
+        "disposition",         "transformationID", NULL};
     static const char *const epcs[] = {"epcList", "childEPCs", "inputEPCList", "outputEPCList",
                                        NULL};
     static const char *const qtys[] = {"quantityList", "childQuantityList", "inputQuantityList",
@@ -537,16 +540,20 @@ static int standard(xr_t *x, xnode_t *n, json_t *obj, enum scope sc)
         } else if (strcmp(name, "ilmd") == 0 || strcmp(name, "errorDeclaration") == 0 ||
                    strcmp(name, "persistentDisposition") == 0) {
             rc = object_member(x, n, obj,
-                               name[0] == 'i' ? S_ILMD : name[0] == 'e' ? S_ERROR : S_PDISP);
+                               name[0] == 'i'   ? S_ILMD
+                               : name[0] == 'e' ? S_ERROR
+                                                : S_PDISP);
         } else if (strcmp(name, "sensorElementList") == 0) {
             if (!(rc = sensor_list(x, n, &v)))
                 rc = add_member(x, obj, name, v);
         } else if (strcmp(name, "QuantityEvent") == 0 || strstr(name, "Event")) {
             rc = ledger_epcis__xfail_node(x, n, "an event inside an event");
         } else
-            rc = ledger_epcis__xfail_node(x, n, "not an element of %s in EPCIS (extensions need a namespace "
-                                 "of their own)",
-                           x->etype);
+            rc = ledger_epcis__xfail_node(
+                x, n,
+                "not an element of %s in EPCIS (extensions need a namespace "
+                "of their own)",
+                x->etype);
         break;
     case S_POINT:
         if (strcmp(name, "id") != 0)
@@ -565,7 +572,8 @@ static int standard(xr_t *x, xnode_t *n, json_t *obj, enum scope sc)
             if (!(rc = list_of_text(x, n, "correctiveEventID", &v)))
                 rc = add_member(x, obj, name, v);
         } else
-            rc = ledger_epcis__xfail_node(x, n, "expected declarationTime, reason or correctiveEventIDs");
+            rc = ledger_epcis__xfail_node(x, n,
+                                          "expected declarationTime, reason or correctiveEventIDs");
         break;
     case S_PDISP:
         if (strcmp(name, "set") != 0 && strcmp(name, "unset") != 0)
@@ -593,7 +601,8 @@ static int standard(xr_t *x, xnode_t *n, json_t *obj, enum scope sc)
             rc = ledger_epcis__xfail_node(x, n, "expected <sensorMetadata> or <sensorReport>");
         break;
     case S_ILMD:
-        rc = ledger_epcis__xfail_node(x, n, "ILMD holds extension elements in a namespace of their own");
+        rc = ledger_epcis__xfail_node(x, n,
+                                      "ILMD holds extension elements in a namespace of their own");
         break;
     }
     return rc;
@@ -682,4 +691,3 @@ fail:
     json_decref(o);
     return rc;
 }
-

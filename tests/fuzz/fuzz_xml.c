@@ -74,8 +74,7 @@ static void roundtrip(ledger_epcis_doc_t *doc)
     if (rc < 0)
         abort();
     if (ledger_epcis_doc_parse(buf, len, "export", &again, &err) < 0) {
-        fprintf(stderr, "the JSON-LD export of an XML document does not read back: %s\n",
-                err.msg);
+        fprintf(stderr, "the JSON-LD export of an XML document does not read back: %s\n", err.msg);
         abort();
     }
     if (ledger_epcis_doc_count(again) != n)

@@ -138,7 +138,8 @@ static json_t *xml_ignore_fields(const char *path)
             char key[256];
             if (c->type != XML_ELEMENT_NODE)
                 continue;
-            snprintf(key, sizeof key, "%s%s%s", c->ns && c->ns->prefix ? (const char *)c->ns->prefix : "",
+            snprintf(key, sizeof key, "%s%s%s",
+                     c->ns && c->ns->prefix ? (const char *)c->ns->prefix : "",
                      c->ns && c->ns->prefix ? ":" : "", (const char *)c->name);
             json_array_append_new(out, json_string(key));
         }
@@ -259,9 +260,9 @@ static void test_hash_vectors(void **state)
                     known_ok++;
             } else if (i >= nh || strcmp(h, hashes[i]) != 0) {
                 char *js = json_dumps(ev, JSON_COMPACT);
-                fprintf(stderr, "%s event %zu:\n  want %s\n  got  %s\n  pre  %s\n  want %s\n  json %s\n",
-                            e->d_name, i, i < nh ? hashes[i] : "-", h, p, i < np ? pre[i] : "-",
-                            js);
+                fprintf(stderr,
+                        "%s event %zu:\n  want %s\n  got  %s\n  pre  %s\n  want %s\n  json %s\n",
+                        e->d_name, i, i < nh ? hashes[i] : "-", h, p, i < np ? pre[i] : "-", js);
                 free(js);
                 failures++;
             } else if (pre && i < np) {
@@ -303,7 +304,9 @@ static const struct example {
     const char *twin[8];
     unsigned same;
 } gs1_xml[] = {
-    {"AssociationEvent/AssociationEventExamples.xml", 8, NULL,
+    {"AssociationEvent/AssociationEventExamples.xml",
+     8,
+     NULL,
      {"AssociationEvent/AssociationEvent-a.jsonld", "AssociationEvent/AssociationEvent-b.jsonld",
       "AssociationEvent/AssociationEvent-c.jsonld", "AssociationEvent/AssociationEvent-d.jsonld",
       "AssociationEvent/AssociationEvent-e.jsonld", "AssociationEvent/AssociationEvent-f.jsonld",
@@ -312,27 +315,66 @@ static const struct example {
     {"CBV/CBV-11.1-2020-06-16a.xml", 1, NULL, {NULL}, 0},
     {"CBV/CBV-11.2-2020-06-16a.xml", 1, NULL, {NULL}, 0},
     {"CBV/CBV-11.3-2020-06-16a.xml", 1, NULL, {NULL}, 0},
-    {"CBV/CBV-11.4-2020-06-16a.xml", -1, "line 8, column 42: an EPCISMasterDataDocument holds master data", {NULL}, 0},
-    {"CaptureJob/Example-CaptureJobRunning.xml", -1, "root element <EPCISCaptureJob>: not an EPCIS document", {NULL}, 0},
-    {"CaptureJob/Example-CaptureJobSuccess.xml", -1, "root element <EPCISCaptureJob>: not an EPCIS document", {NULL}, 0},
-    {"CaptureJob/Example-CaptureJobWithErrorFile.xml", -1, "root element <EPCISCaptureJob>: not an EPCIS document", {NULL}, 0},
-    {"CaptureJob/Example-CaptureJobWithErrors.xml", -1, "root element <EPCISCaptureJob>: not an EPCIS document", {NULL}, 0},
+    {"CBV/CBV-11.4-2020-06-16a.xml",
+     -1,
+     "line 8, column 42: an EPCISMasterDataDocument holds master data",
+     {NULL},
+     0},
+    {"CaptureJob/Example-CaptureJobRunning.xml",
+     -1,
+     "root element <EPCISCaptureJob>: not an EPCIS document",
+     {NULL},
+     0},
+    {"CaptureJob/Example-CaptureJobSuccess.xml",
+     -1,
+     "root element <EPCISCaptureJob>: not an EPCIS document",
+     {NULL},
+     0},
+    {"CaptureJob/Example-CaptureJobWithErrorFile.xml",
+     -1,
+     "root element <EPCISCaptureJob>: not an EPCIS document",
+     {NULL},
+     0},
+    {"CaptureJob/Example-CaptureJobWithErrors.xml",
+     -1,
+     "root element <EPCISCaptureJob>: not an EPCIS document",
+     {NULL},
+     0},
     /* JSON Schema: no persistentDisposition in an AggregationEvent (the JSON-LD twin's event is an
        ObjectEvent) */
-    {"Example-PersistentDisposition.xml", -1, "line 6, column 21: event 0: \"persistentDisposition\" is not a field of an AggregationEvent", {NULL}, 0},
+    {"Example-PersistentDisposition.xml",
+     -1,
+     "line 6, column 21: event 0: \"persistentDisposition\" is not a field of an AggregationEvent",
+     {NULL},
+     0},
     /* event 1: the extension's namespace has no trailing slash in the XML, one in the JSON-LD */
-    {"Example-TransactionEvent-2020_07_03y.xml", 2, NULL, {"Example-TransactionEvents-2020_07_03y.jsonld"}, 0x1},
+    {"Example-TransactionEvent-2020_07_03y.xml",
+     2,
+     NULL,
+     {"Example-TransactionEvents-2020_07_03y.jsonld"},
+     0x1},
     /* event 1: rail:vehicleUniquelyIdentified is the text "true" in XML, JSON true in JSON-LD */
-    {"Example_9.6.1-ObjectEvent-2020_06_18a.xml", 2, NULL, {"Example_9.6.1-ObjectEvent.jsonld"}, 0x1},
+    {"Example_9.6.1-ObjectEvent-2020_06_18a.xml",
+     2,
+     NULL,
+     {"Example_9.6.1-ObjectEvent.jsonld"},
+     0x1},
     {"Mimasu/Example-associatonEvent-sensor.xml", 8, NULL, {NULL}, 0},
-    {"Mimasu/Example-masterData.xml", -1, "an EPCISMasterDataDocument holds master data", {NULL}, 0},
+    {"Mimasu/Example-masterData.xml",
+     -1,
+     "an EPCISMasterDataDocument holds master data",
+     {NULL},
+     0},
     {"Mimasu/Example1.xml", 2, NULL, {NULL}, 0},
     {"Mimasu/Example2.xml", 1, NULL, {NULL}, 0},
     {"Mimasu/Example3.xml", 1, NULL, {NULL}, 0},
     {"Mimasu/Example4.xml", 1, NULL, {NULL}, 0},
     /* both events: the XML's input quantity is xsi:nil, the JSON-LD's 500 KGM */
-    {"WithErrorDeclaration/ErrorDeclarationAndCorrectiveEvent.xml", 2, NULL,
-     {"WithErrorDeclaration/ErrorDeclarationAndCorrectiveEvent.jsonld"}, 0},
+    {"WithErrorDeclaration/ErrorDeclarationAndCorrectiveEvent.xml",
+     2,
+     NULL,
+     {"WithErrorDeclaration/ErrorDeclarationAndCorrectiveEvent.jsonld"},
+     0},
     {"WithEventHashID/event_with_identical_hash_id_1.xml", 1, NULL, {NULL}, 0},
     {"WithEventHashID/event_with_identical_hash_id_2.xml", 1, NULL, {NULL}, 0},
     {"WithEventHashID/event_with_identical_hash_id_3.xml", 1, NULL, {NULL}, 0},
@@ -345,19 +387,42 @@ static const struct example {
     {"WithExtension/TransactionEvent.xml", 1, NULL, {NULL}, 0},
     {"WithExtension/TransformationEvent.xml", 1, NULL, {NULL}, 0},
     /* the five: the JSON-LD twins have a certificationInfo the XML files lack */
-    {"WithFullCombinationOfFields/aggregation_event_all_possible_fields.xml", 1, NULL,
-     {"WithFullCombinationOfFields/aggregation_event_all_possible_fields.jsonld"}, 0},
-    {"WithFullCombinationOfFields/association_event_all_possible_fields.xml", 1, NULL,
-     {"WithFullCombinationOfFields/association_event_all_possible_fields.jsonld"}, 0},
-    {"WithFullCombinationOfFields/masterdata_all_possible_fields.xml", 0, NULL, {NULL}, 0}, /* master data in its header only */
-    {"WithFullCombinationOfFields/object_event_all_possible_fields.xml", 1, NULL,
-     {"WithFullCombinationOfFields/object_event_all_possible_fields.jsonld"}, 0},
-    {"WithFullCombinationOfFields/transaction_event_all_possible_fields.xml", 1, NULL,
-     {"WithFullCombinationOfFields/transaction_event_all_possible_fields.jsonld"}, 0},
-    {"WithFullCombinationOfFields/transformation_event_all_possible_fields.xml", 1, NULL,
-     {"WithFullCombinationOfFields/transformation_event_all_possible_fields.jsonld"}, 0},
+    {"WithFullCombinationOfFields/aggregation_event_all_possible_fields.xml",
+     1,
+     NULL,
+     {"WithFullCombinationOfFields/aggregation_event_all_possible_fields.jsonld"},
+     0},
+    {"WithFullCombinationOfFields/association_event_all_possible_fields.xml",
+     1,
+     NULL,
+     {"WithFullCombinationOfFields/association_event_all_possible_fields.jsonld"},
+     0},
+    {"WithFullCombinationOfFields/masterdata_all_possible_fields.xml",
+     0,
+     NULL,
+     {NULL},
+     0}, /* master data in its header only */
+    {"WithFullCombinationOfFields/object_event_all_possible_fields.xml",
+     1,
+     NULL,
+     {"WithFullCombinationOfFields/object_event_all_possible_fields.jsonld"},
+     0},
+    {"WithFullCombinationOfFields/transaction_event_all_possible_fields.xml",
+     1,
+     NULL,
+     {"WithFullCombinationOfFields/transaction_event_all_possible_fields.jsonld"},
+     0},
+    {"WithFullCombinationOfFields/transformation_event_all_possible_fields.xml",
+     1,
+     NULL,
+     {"WithFullCombinationOfFields/transformation_event_all_possible_fields.jsonld"},
+     0},
     /* JSON Schema: a sensorReport needs a type (the XSD makes it optional) */
-    {"WithSensorData/SensorDataExamples.xml", -1, "line 228, column 16: event 8: sensorElementList[0].sensorReport[0]: type is missing", {NULL}, 0},
+    {"WithSensorData/SensorDataExamples.xml",
+     -1,
+     "line 228, column 16: event 8: sensorElementList[0].sensorReport[0]: type is missing",
+     {NULL},
+     0},
 };
 
 /* The event hashes of the events of the JSON-LD files (their documents'
@@ -379,7 +444,8 @@ static json_t *twin_hashes(const char *const *twin)
         for (size_t i = 0; i < ledger_epcis_doc_count(doc); i++) {
             json_t *ev = ledger_epcis_doc_event(doc, i);
             char h[LEDGER_EVHASH_LEN];
-            assert_int_equal(ledger_evhash_compute(ev, json_object_get(ev, "@context"), h, &err), 0);
+            assert_int_equal(ledger_evhash_compute(ev, json_object_get(ev, "@context"), h, &err),
+                             0);
             json_array_append_new(out, json_string(h));
         }
         ledger_epcis_doc_free(doc);
@@ -436,7 +502,8 @@ static void test_gs1_examples(void **state)
         {
             char h[LEDGER_EVHASH_LEN];
             int eq;
-            assert_int_equal(ledger_evhash_compute(ev, json_object_get(ev, "@context"), h, &err), 0);
+            assert_int_equal(ledger_evhash_compute(ev, json_object_get(ev, "@context"), h, &err),
+                             0);
             eq = strcmp(h, json_string_value(json_array_get(tw, i))) == 0;
             if (eq != !!(ex->same & (1u << i)))
                 fail_msg("%s event %zu: the JSON-LD twin's hash is %s, expected %s", ex->path, i,
@@ -468,9 +535,10 @@ static void test_identical_hash_ids(void **state)
         char h[LEDGER_EVHASH_LEN];
         int rc;
         json_t *evs;
-        snprintf(path, sizeof path,
-                 "%s/conformance/epcis-examples/XML/WithEventHashID/event_with_identical_hash_id_%d.xml",
-                 shared_dir(), f);
+        snprintf(
+            path, sizeof path,
+            "%s/conformance/epcis-examples/XML/WithEventHashID/event_with_identical_hash_id_%d.xml",
+            shared_dir(), f);
         evs = read_events(path, &err, &rc);
         if (rc)
             fail_msg("%s", err.msg);
@@ -537,15 +605,15 @@ static void test_epcis12(void **state)
 /* ---- (d) bad input ---- */
 
 #define DOC_HEAD                                                                                   \
-    "<?xml version=\"1.0\"?>\n"                                                                  \
-    "<epcis:EPCISDocument xmlns:epcis=\"urn:epcglobal:epcis:xsd:2\" "                             \
-    "xmlns:ex=\"https://example.com/ns/\" schemaVersion=\"2.0\" "                                \
+    "<?xml version=\"1.0\"?>\n"                                                                    \
+    "<epcis:EPCISDocument xmlns:epcis=\"urn:epcglobal:epcis:xsd:2\" "                              \
+    "xmlns:ex=\"https://example.com/ns/\" schemaVersion=\"2.0\" "                                  \
     "creationDate=\"2020-01-01T00:00:00Z\">\n<EPCISBody><EventList>\n"
 #define DOC_TAIL "</EventList></EPCISBody></epcis:EPCISDocument>\n"
 #define EVENT_OK                                                                                   \
-    "<ObjectEvent><eventTime>2020-01-01T00:00:00Z</eventTime>"                                   \
-    "<eventTimeZoneOffset>+01:00</eventTimeZoneOffset>"                                          \
-    "<epcList><epc>urn:epc:id:sgtin:5412345.000001.1</epc></epcList>"                           \
+    "<ObjectEvent><eventTime>2020-01-01T00:00:00Z</eventTime>"                                     \
+    "<eventTimeZoneOffset>+01:00</eventTimeZoneOffset>"                                            \
+    "<epcList><epc>urn:epc:id:sgtin:5412345.000001.1</epc></epcList>"                              \
     "<action>OBSERVE</action></ObjectEvent>\n"
 
 static const struct bad {
@@ -553,58 +621,86 @@ static const struct bad {
     size_t handed; /* events handed out before the bad one */
     const char *want[3];
 } bad_docs[] = {
-    {"malformed", DOC_HEAD EVENT_OK "<ObjectEvent>\n</EventList>" DOC_TAIL, 1,
-     {"bad.xml: line 6, column 13: event 1 (ObjectEvent): malformed XML: Opening and ending tag mismatch"}},
-    {"no namespace", "<EPCISDocument schemaVersion=\"2.0\"/>", 0,
+    {"malformed",
+     DOC_HEAD EVENT_OK "<ObjectEvent>\n</EventList>" DOC_TAIL,
+     1,
+     {"bad.xml: line 6, column 13: event 1 (ObjectEvent): malformed XML: Opening and ending tag "
+      "mismatch"}},
+    {"no namespace",
+     "<EPCISDocument schemaVersion=\"2.0\"/>",
+     0,
      {"bad.xml: line 1, column", "<EPCISDocument> has no namespace"}},
-    {"wrong namespace", "<x:EPCISDocument xmlns:x=\"urn:example:epcis\"/>", 0,
+    {"wrong namespace",
+     "<x:EPCISDocument xmlns:x=\"urn:example:epcis\"/>",
+     0,
      {"in the namespace urn:example:epcis", "urn:epcglobal:epcis:xsd:2"}},
     {"not EPCIS", "<html><body/></html>", 0, {"root element <html>: not an EPCIS document"}},
-    {"unknown event type", DOC_HEAD EVENT_OK "<FooEvent/>\n" DOC_TAIL, 1,
+    {"unknown event type",
+     DOC_HEAD EVENT_OK "<FooEvent/>\n" DOC_TAIL,
+     1,
      {"bad.xml: line 5, column 10: event 1: unknown event type <FooEvent>"}},
-    {"namespaced event", DOC_HEAD "<ex:ObjectEvent/>\n" DOC_TAIL, 0,
+    {"namespaced event",
+     DOC_HEAD "<ex:ObjectEvent/>\n" DOC_TAIL,
+     0,
      {"event 0: unknown event type <ObjectEvent> in the namespace <https://example.com/ns/>"}},
     {"QuantityEvent", DOC_HEAD "<QuantityEvent/>\n" DOC_TAIL, 0, {"event 0: a QuantityEvent"}},
-    {"bad date", DOC_HEAD EVENT_OK EVENT_OK "<ObjectEvent>\n<eventTime>yesterday</eventTime></ObjectEvent>" DOC_TAIL,
-     2, {"bad.xml: line 7, column 11: event 2 (ObjectEvent): element ObjectEvent/eventTime",
-         "\"yesterday\""}},
+    {"bad date",
+     DOC_HEAD EVENT_OK EVENT_OK
+     "<ObjectEvent>\n<eventTime>yesterday</eventTime></ObjectEvent>" DOC_TAIL,
+     2,
+     {"bad.xml: line 7, column 11: event 2 (ObjectEvent): element ObjectEvent/eventTime",
+      "\"yesterday\""}},
     {"bad quantity",
      DOC_HEAD "<ObjectEvent><eventTime>2020-01-01T00:00:00Z</eventTime>\n<quantityList>"
               "<quantityElement><epcClass>urn:epc:class:lgtin:5412345.000001.L1</epcClass>\n"
               "<quantity>twelve</quantity></quantityElement></quantityList></ObjectEvent>" DOC_TAIL,
      0,
      {"line 6, column 10: event 0 (ObjectEvent): element "
-      "ObjectEvent/quantityList/quantityElement/quantity: the quantity is not a number: \"twelve\""}},
+      "ObjectEvent/quantityList/quantityElement/quantity: the quantity is not a number: "
+      "\"twelve\""}},
     {"quantity INF",
      DOC_HEAD "<ObjectEvent><quantityList><quantityElement><epcClass>urn:epc:class:lgtin:5412345."
               "000001.L1</epcClass><quantity>INF</quantity></quantityElement></quantityList>"
               "</ObjectEvent>" DOC_TAIL,
-     0, {"the quantity is not a number: \"INF\""}},
+     0,
+     {"the quantity is not a number: \"INF\""}},
     {"bad boolean",
-     DOC_HEAD "<ObjectEvent><sensorElementList><sensorElement><sensorReport type=\"gs1:Temperature\" "
-              "booleanValue=\"yes\"/></sensorElement></sensorElementList></ObjectEvent>" DOC_TAIL,
-     0, {"element ObjectEvent/sensorElementList/sensorElement/sensorReport: booleanValue is not"}},
-    {"unknown element", DOC_HEAD "<ObjectEvent><colour>red</colour></ObjectEvent>" DOC_TAIL, 0,
+     DOC_HEAD
+     "<ObjectEvent><sensorElementList><sensorElement><sensorReport type=\"gs1:Temperature\" "
+     "booleanValue=\"yes\"/></sensorElement></sensorElementList></ObjectEvent>" DOC_TAIL,
+     0,
+     {"element ObjectEvent/sensorElementList/sensorElement/sensorReport: booleanValue is not"}},
+    {"unknown element",
+     DOC_HEAD "<ObjectEvent><colour>red</colour></ObjectEvent>" DOC_TAIL,
+     0,
      {"element ObjectEvent/colour: not an element of ObjectEvent in EPCIS"}},
     {"checked as JSON-LD",
      DOC_HEAD EVENT_OK
      "<ObjectEvent><eventTime>2020-01-01T00:00:00Z</eventTime>\n"
      "<eventTimeZoneOffset>+01:00</eventTimeZoneOffset><epcList><epc>urn:epc:id:sgtin:bad</epc>"
      "</epcList><action>OBSERVE</action></ObjectEvent>\n" DOC_TAIL,
-     1, {"bad.xml: line 5, column 13: event 1: epcList[0]"}},
-    {"XXE", "<?xml version=\"1.0\"?>\n<!DOCTYPE d [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>\n"
-            "<epcis:EPCISDocument xmlns:epcis=\"urn:epcglobal:epcis:xsd:2\">&xxe;"
-            "</epcis:EPCISDocument>",
-     0, {"line 2, column", "a DTD declaration (ENTITY xxe)"}},
-    {"external DTD", "<!DOCTYPE d SYSTEM \"http://127.0.0.1:1/x.dtd\">\n<d/>", 0,
+     1,
+     {"bad.xml: line 5, column 13: event 1: epcList[0]"}},
+    {"XXE",
+     "<?xml version=\"1.0\"?>\n<!DOCTYPE d [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>\n"
+     "<epcis:EPCISDocument xmlns:epcis=\"urn:epcglobal:epcis:xsd:2\">&xxe;"
+     "</epcis:EPCISDocument>",
+     0,
+     {"line 2, column", "a DTD declaration (ENTITY xxe)"}},
+    {"external DTD",
+     "<!DOCTYPE d SYSTEM \"http://127.0.0.1:1/x.dtd\">\n<d/>",
+     0,
      {"a <!DOCTYPE> naming an external DTD (http://127.0.0.1:1/x.dtd)"}},
     {"billion laughs",
      "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n <!ENTITY lol \"lol\">\n"
      " <!ENTITY lol1 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"
      " <!ENTITY lol2 \"&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;\">\n]>\n"
      "<epcis:EPCISDocument xmlns:epcis=\"urn:epcglobal:epcis:xsd:2\">&lol2;</epcis:EPCISDocument>",
-     0, {"line 3, column", "a DTD declaration (ENTITY lol)"}},
-    {"undefined entity", DOC_HEAD "<ObjectEvent><ex:a>&foo;</ex:a></ObjectEvent>" DOC_TAIL, 0,
+     0,
+     {"line 3, column", "a DTD declaration (ENTITY lol)"}},
+    {"undefined entity",
+     DOC_HEAD "<ObjectEvent><ex:a>&foo;</ex:a></ObjectEvent>" DOC_TAIL,
+     0,
      {"line 4, column", "&foo;"}},
 };
 
@@ -616,8 +712,8 @@ static void test_bad_input(void **state)
         ledger_err_t err;
         size_t count = 99;
         keep_t kp = {json_array()};
-        int rc = ledger_epcis_doc_foreach(b->doc, strlen(b->doc), "bad.xml", keep, &kp, &count,
-                                          &err);
+        int rc =
+            ledger_epcis_doc_foreach(b->doc, strlen(b->doc), "bad.xml", keep, &kp, &count, &err);
         if (rc != LEDGER_EINPUT)
             fail_msg("%s: rc %d (%s)", b->name, rc, rc ? err.msg : "read");
         for (size_t w = 0; w < 3 && b->want[w]; w++)
