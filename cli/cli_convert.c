@@ -6,7 +6,8 @@
  * second writes each event (ledger_epcis_export.h). One event is in memory
  * at a time; nothing is written before the whole input has been read and
  * checked, so bad input writes nothing (exit 3); --out F is written as
- * F.tmp and renamed to F when complete. The events keep their event
+ * F.tmp and renamed to F when complete, unless F exists and is not a
+ * regular file (/dev/null, a FIFO), which is written in place. The events keep their event
  * hashes (docs/xml.md). --to xml is not built yet. */
 #include "cli_convert.h"
 
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ledger_epcis.h"
@@ -61,6 +63,7 @@ int cli_convert_main(cli_ctx_t *ctx, int argc, char **argv)
     int mapped = 0, rc = 0, ind = 0;
     ledger_epcis_export_t *ex = NULL;
     ledger_err_t err;
+    struct stat st;
     FILE *out = stdout;
 
     for (int i = 1; i < argc; i++) {
@@ -100,8 +103,17 @@ int cli_convert_main(cli_ctx_t *ctx, int argc, char **argv)
     }
     if ((rc = cli_map_file(in, &buf, &len, &mapped)))
         return rc;
-    /* FILE is written as FILE.tmp and renamed once complete */
-    if (outpath) {
+    /* FILE is written as FILE.tmp and renamed once complete; what is not a
+     * regular file (/dev/null, a FIFO, a terminal) is written in place,
+     * never replaced */
+    if (outpath && stat(outpath, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (!(out = fopen(outpath, "w"))) {
+            fprintf(stderr, "keten: %s: %s\n", outpath, strerror(errno));
+            out = stdout;
+            rc = CLI_EXIT_ENV;
+            goto done;
+        }
+    } else if (outpath) {
         size_t l = strlen(outpath) + 5;
         if (!(tmp = malloc(l))) {
             rc = CLI_EXIT_ENV;
@@ -129,11 +141,12 @@ int cli_convert_main(cli_ctx_t *ctx, int argc, char **argv)
     if (rc < 0)
         goto fail;
     if (out != stdout) {
-        int bad = fclose(out) != 0 || rename(tmp, outpath) != 0;
+        int bad = fclose(out) != 0 || (tmp && rename(tmp, outpath) != 0);
         out = stdout;
         if (bad) {
             fprintf(stderr, "keten: %s: %s\n", outpath, strerror(errno));
-            unlink(tmp);
+            if (tmp)
+                unlink(tmp);
             rc = CLI_EXIT_ENV;
             goto done;
         }
@@ -147,7 +160,8 @@ fail:
     if (out != stdout) {
         fclose(out);
         out = stdout;
-        unlink(tmp);
+        if (tmp)
+            unlink(tmp);
     }
 done:
     if (out != stdout)

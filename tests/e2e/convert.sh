@@ -53,6 +53,16 @@ contains "$T/err" "bad.xml: line 2, column 24: event 0 (ObjectEvent): element Ob
 expect 3 convert "$T/bad.xml"
 [ ! -s "$T/out" ] || fail "bad input wrote to stdout"; ok
 
+# -- --out naming something that is not a regular file (a FIFO here; as
+# root, /dev/null) is written in place, never replaced by a renamed file
+mkfifo "$T/fifo"
+timeout 20 cat "$T/fifo" >"$T/fifo.got" &
+reader=$!
+expect 0 convert "$DATA/epcis12.xml" --out "$T/fifo"
+wait "$reader" || fail "nothing read from the FIFO"
+[ -p "$T/fifo" ] || fail "convert replaced the FIFO"; ok
+contains "$T/fifo.got" '"type":"EPCISDocument"'
+
 # -- usage
 expect 2 convert "$DATA/epcis12.xml" --to xml
 contains "$T/err" "writing EPCIS XML is not built yet"
