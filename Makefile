@@ -20,10 +20,10 @@ SAN     ?=
 OPT     ?= -O2 -g
 FUZZ_SECONDS ?= 30
 
-PKGS     = libsodium libcrypto libzstd lmdb jansson libcbor libuv libnfc libqrencode zbar libpng libjpeg libsystemd
+PKGS     = libsodium libcrypto libzstd lmdb jansson libcbor libuv libnfc libqrencode zbar libpng libjpeg libsystemd libxml-2.0
 DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev libsodium-dev liblmdb-dev libjansson-dev \
            libcbor-dev libcmocka-dev libzstd-dev libsystemd-dev lmdb-utils python3 time openssl libssl-dev \
-           libuv1-dev libnfc-dev libnfc-bin libqrencode-dev libzbar-dev zbar-tools libpng-dev libjpeg-dev graphviz \
+           libuv1-dev libnfc-dev libnfc-bin libqrencode-dev libzbar-dev zbar-tools libpng-dev libjpeg-dev graphviz libxml2-dev libxml2-utils \
            golang-go golang-golang-x-mod-dev libhttp-parser-dev curl python3-jsonschema nodejs chromium nginx \
            systemd
 # npm too (tests/browser, tests/epcis2js): check-deps installs Debian's npm unless an npm
@@ -153,6 +153,7 @@ SEEDS_fuzz_epc    = $(KETEN_SHARED)/conformance/epc-tds
 SEEDS_fuzz_rows   = tests/fuzz/corpus/fuzz_rows
 SEEDS_fuzz_note   = tests/fuzz/corpus/fuzz_note
 SEEDS_fuzz_proof  = tests/fuzz/corpus/fuzz_proof
+SEEDS_fuzz_xml    = tests/fuzz/corpus/fuzz_xml $(KETEN_SHARED)/conformance/epcis-examples/XML $(KETEN_SHARED)/conformance/event-hash/examples
 
 fuzz: fuzz-build
 	@for f in $(FUZZ_BIN); do \
@@ -163,6 +164,7 @@ fuzz: fuzz-build
 		fuzz_elem) seeds="$(SEEDS_fuzz_elem)";; fuzz_epc) seeds="$(SEEDS_fuzz_epc)";; \
 		fuzz_rows) seeds="$(SEEDS_fuzz_rows)";; fuzz_note) seeds="$(SEEDS_fuzz_note)";; \
 		fuzz_proof) seeds="$(SEEDS_fuzz_proof)";; fuzz_gs1) seeds="$(SEEDS_fuzz_gs1)";; \
+		fuzz_xml) seeds="$(SEEDS_fuzz_xml)";; \
 		*) seeds="tests/fuzz/corpus/$$name";; esac; \
 		existing=""; for d in $$seeds; do [ -d $$d ] && existing="$$existing $$d"; done; \
 		mkdir -p build/fuzz/corpus/$$name; \

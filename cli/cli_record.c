@@ -1,7 +1,8 @@
 /* cli_record.c -- `keten record`.
  *
  * Files: each FILE (or "-" for stdin) is read and checked as an EPCIS
- * document (ledger_epcis.h) event by event; the events stream into one open
+ * document (ledger_epcis.h: JSON-LD, or XML when it starts with '<') event
+ * by event; the events stream into one open
  * append (ledger_store_append_begin/add/commit) a chunk at a time, so all
  * events of all files are one durable transaction: either every event is
  * recorded or none is, even for a document of millions of events. Only after
@@ -28,9 +29,11 @@ static const char usage[] =
     "       keten record --type TYPE [--action ADD|OBSERVE|DELETE] [event options]\n"
     "\n"
     "Records EPCIS 2.0 events, signed, into this home's feed. A FILE holds an\n"
-    "EPCISDocument, an EPCISQueryDocument, an array of events or one event (JSON-LD);\n"
-    "'-' reads stdin. All events of one call are stored in one transaction: all or\n"
-    "nothing. A line per event is printed once the commit has reached the disk.\n"
+    "EPCISDocument, an EPCISQueryDocument, an array of events or one event (JSON-LD),\n"
+    "or an EPCISDocument or EPCISQueryDocument in EPCIS 2.0 or 1.x XML (told by\n"
+    "content: XML starts with '<'); '-' reads stdin. All events of one call are\n"
+    "stored in one transaction: all or nothing. A line per event is printed once\n"
+    "the commit has reached the disk.\n"
     "\n"
     "Options:\n"
     "  --private              keep the payloads at home: partners receive these\n"

@@ -16,6 +16,7 @@
 #include "cli_admin.h"
 #include "cli_bundle.h"
 #include "cli_common.h"
+#include "cli_convert.h"
 #include "cli_ident.h"
 #include "cli_node.h"
 #include "cli_proof.h"
@@ -46,6 +47,7 @@ static const command_t commands[] = {
     {"checkpoint", cli_checkpoint_main, "a feed's signed checkpoint (its Merkle tree's size and root)"},
     {"proof", cli_proof_main, "inclusion and consistency proofs of a feed's Merkle tree"},
     {"export", cli_export_main, "write everything stored as an EPCIS 2.0 document"},
+    {"convert", cli_convert_main, "an EPCIS document (JSON-LD, 2.0 or 1.x XML) as EPCIS 2.0 JSON-LD"},
     {"trace", cli_trace_main, "where a product came from and went, across every partner's feed"},
     {"recall", cli_recall_main, "everything made from a lot, every shipment of it, where it is"},
     {"lifecycle", cli_lifecycle_main, "a garment's materials, wash cycles, repairs, holder, end"},

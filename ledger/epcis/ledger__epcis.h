@@ -7,7 +7,8 @@
  *
  * The module's files: ledger_epcis.c reads documents and answers questions
  * about events; ledger_epcis_check.c checks events and documents against the
- * standard; ledger_epcis_text.c holds the text rules below; and
+ * standard; ledger_epcis_xml.c reads the XML binding (libxml2);
+ * ledger_epcis_text.c holds the text rules below; and
  * ledger_epcis_export.c writes documents. They use two modules of their own:
  * ledger_json.h (the fast JSON reader) and ledger_cbv.h (the vocabularies).
  *
@@ -55,6 +56,33 @@ int ledger_epcis__check_event(const json_t *event, const ledger_epcis__where_t *
  * LEDGER_EINPUT with a message "<source>: <path>: <what is wrong>". */
 int ledger_epcis__check_document(const json_t *root, int query, const char *source,
                                  ledger_err_t *err);
+
+/* ---- ledger_epcis_xml.c ---- */
+
+/* The XML binding of ledger_epcis_doc_foreach_opts (ledger_epcis.h), which
+ * hands it every input whose first byte after a byte order mark and white
+ * space is '<': an EPCIS 2.0 or 1.x EPCISDocument or EPCISQueryDocument
+ * read with libxml2's xmlTextReader, one event in memory at a time, each
+ * event mapped to the JSON-LD model (EPCIS 1.x brought to 2.0), made
+ * self-contained (a "@context" binding the prefixes of its user
+ * extensions) and checked by ledger_epcis__check_event, then handed to fn
+ * as ledger_epcis_doc_foreach does (borrowed during the call).  The events
+ * are always checked, flags or not (LEDGER_EPCIS_UNCHECKED is ignored), so
+ * that every message names the line.  The mapping rules and the limits
+ * are at the top of ledger_epcis_xml.c and in docs/xml.md.
+ *
+ * 0 and *count (if not NULL) events handed out; fn's code when it stops;
+ * LEDGER_EINPUT with "<source>: line L, column C: [event N (Type): ]
+ * [element PATH: ]what" for malformed XML, a DTD, a root element that is
+ * not an EPCIS document of a known namespace, an unknown event type, an
+ * element where the standard has none, a bad date, quantity or number, an
+ * event over LEDGER_EPCIS_EVENT_MAX bytes or nested over 48 elements, and
+ * for what the JSON-LD checks refuse ("<source>: line L, column C: event N:
+ * <field path>: ..."); LEDGER_ENOMEM.  Not all or nothing (as
+ * ledger_epcis_doc_foreach). */
+int ledger_epcis__xml_foreach(const char *buf, size_t len, const char *source, unsigned flags,
+                              int (*fn)(json_t *event, size_t index, void *ctx), void *fn_ctx,
+                              size_t *count, ledger_err_t *err);
 
 /* ---- ledger_epcis_text.c ---- */
 

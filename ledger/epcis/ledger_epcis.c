@@ -54,7 +54,7 @@ static size_t utf8_bad_offset(const unsigned char *s, size_t len)
 }
 
 /* buf starts (after a UTF-8 byte order mark and white space) with '<': an
- * XML document, most likely EPCIS XML. */
+ * XML document, most likely EPCIS XML (ledger_epcis_xml.c reads it). */
 static int looks_like_xml(const char *buf, size_t len)
 {
     size_t i = 0;
@@ -68,11 +68,6 @@ static int looks_like_xml(const char *buf, size_t len)
 static int json_syntax_error(const char *buf, size_t len, const char *source,
                              const json_error_t *je, ledger_err_t *err)
 {
-    if (looks_like_xml(buf, len))
-        return ledger_err_set(err, LEDGER_EINPUT,
-                              "%s: this is XML: EPCIS XML is not supported yet; keten reads the "
-                              "EPCIS 2.0 JSON-LD binding (convert the document first)",
-                              source);
     switch (json_error_code(je)) {
     case json_error_invalid_utf8: {
         size_t off = utf8_bad_offset((const unsigned char *)buf, len), i, line = 1, col = 1;
@@ -308,6 +303,37 @@ static json_t *shared_context(json_t *ctx, size_t *size)
     return ctx;
 }
 
+static int keep_event(json_t *ev, size_t i, void *data)
+{
+    (void)i;
+    return json_array_append(data, ev) < 0 ? LEDGER_ENOMEM : 0;
+}
+
+/* ledger_epcis_doc_parse of an XML document: its events in one array. */
+static int xml_parse(const char *buf, size_t len, const char *source, ledger_epcis_doc_t **out,
+                     ledger_err_t *err)
+{
+    json_t *events = json_array();
+    int rc;
+
+    if (!events || !(*out = calloc(1, sizeof **out))) {
+        json_decref(events);
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    }
+    rc = ledger_epcis__xml_foreach(buf, len, source, 0, keep_event, events, NULL, err);
+    if (rc < 0) {
+        if (rc == LEDGER_ENOMEM)
+            ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+        json_decref(events);
+        free(*out);
+        *out = NULL;
+        return rc;
+    }
+    (*out)->root = events;
+    (*out)->events = json_incref(events);
+    return 0;
+}
+
 static int doc_parse(const char *buf, size_t len, const char *source, unsigned flags,
                      ledger_epcis_doc_t **out, ledger_err_t *err)
 {
@@ -321,6 +347,8 @@ static int doc_parse(const char *buf, size_t len, const char *source, unsigned f
     if (!out || (!buf && len))
         return ledger_err_set(err, LEDGER_EINVAL, "ledger_epcis_doc_parse: no %s",
                               out ? "input" : "output");
+    if (looks_like_xml(buf, len))
+        return xml_parse(buf, len, source, out, err);
     if ((rc = reader_start(&buf, &len, &source, err)) < 0)
         return rc;
     root = ledger_json_load(buf, len);
@@ -433,6 +461,8 @@ int ledger_epcis_doc_foreach_opts(const char *buf, size_t len, const char *sourc
     *count = 0;
     if (!buf && len)
         return ledger_err_set(err, LEDGER_EINVAL, "ledger_epcis_doc_foreach: no input");
+    if (looks_like_xml(buf, len))
+        return ledger_epcis__xml_foreach(buf, len, source, flags, fn, fn_ctx, count, err);
     if ((rc = reader_start(&buf, &len, &source, err)) < 0)
         return rc;
     /* the document without its events */

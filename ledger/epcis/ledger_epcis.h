@@ -4,7 +4,14 @@
  *
  * Shapes read: an EPCISDocument (epcisBody.eventList), an EPCISQueryDocument
  * (epcisBody.queryResults.resultsBody.eventList), a JSON array of events, and
- * one event object. All five event types with every field of the standard;
+ * one event object. Input whose first byte (after a UTF-8 byte order mark
+ * and white space) is '<' is EPCIS XML instead: an EPCISDocument or
+ * EPCISQueryDocument of EPCIS 2.0 or 1.x, whose events are mapped to the
+ * same JSON-LD model (EPCIS 1.x brought to 2.0) and checked by the same
+ * rules (ledger_epcis_xml.c, docs/xml.md); its messages name line and
+ * column ("doc.xml: line 12, column 24: event 3 (ObjectEvent): element
+ * ObjectEvent/eventTime: ..."). The XML reader always checks its events,
+ * LEDGER_EPCIS_UNCHECKED or not. All five event types with every field of the standard;
  * CBV values in any legal form (bare word "shipping", "cbv:BizStep-shipping",
  * "urn:epcglobal:cbv:bizstep:shipping", "https://ref.gs1.org/cbv/BizStep-
  * shipping"); extension fields of other namespaces are kept as they are.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Messages and exit codes a user acts on (issue 12, item 12): a full disk is
 # named as such with its path, and nothing is half-written; a bad GLN check
-# digit is bad input (3); XML gets "EPCIS XML is not supported yet", small
-# or large; a long `record` on a terminal shows events and events/s.
+# digit is bad input (3); a bad event of a large XML document is named with
+# line, column and index; a long `record` on a terminal shows events and
+# events/s.
 set -eu -o pipefail
 . "$(dirname "$0")/lib.bash"
 GEN="$(dirname "$0")/../tools/gen_events.py"
@@ -14,24 +15,47 @@ contains "$T/err" "GLN 5412345000007: wrong check digit"
 expect 3 --home "$T/g" init --name X --gln 54123
 expect 0 --home "$T/g" init --name X --gln 5412345000006
 
-# -- XML: named, small and large (the large one takes the streaming path)
+# -- XML (issue 17): read by content, not by name; a bad event of a large
+# document is named with its line, column and index, and nothing is stored
 printf '<?xml version="1.0" encoding="UTF-8"?>\n<epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:2"/>\n' >"$T/doc.xml"
-expect 3 --home "$T/g" record "$T/doc.xml"
-contains "$T/err" "EPCIS XML is not supported yet"
-python3 - "$T/big.xml" <<'EOF'
+expect 0 --home "$T/g" record "$T/doc.xml"
+contains "$T/err" "recorded 0 events"
+python3 - "$T/big.xml" "$T/big.txt" <<'EOF'
 import sys
-with open(sys.argv[1], "w") as f:
-    f.write('\ufeff<?xml version="1.0"?>\n<epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:2"><EPCISBody><EventList>\n')
-    for i in range(40000):
-        f.write('<ObjectEvent><eventTime>2026-01-01T00:00:00Z</eventTime><epcList><epc>urn:epc:id:sgtin:5412345.000001.%d</epc></epcList><action>OBSERVE</action></ObjectEvent>\n' % i)
-    f.write('</EventList></EPCISBody></epcis:EPCISDocument>\n')
+for path, bad in ((sys.argv[1], True), (sys.argv[2], False)):
+    with open(path, "w") as f:
+        f.write('\ufeff<?xml version="1.0"?>\n<epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:2"><EPCISBody><EventList>\n')
+        for i in range(40000):
+            t = '2026-01-01T00:00:00Z' if not (bad and i == 39999) else '2026-13-01T00:00:00Z'
+            f.write('<ObjectEvent><eventTime>%s</eventTime><eventTimeZoneOffset>+01:00</eventTimeZoneOffset><epcList><epc>urn:epc:id:sgtin:5412345.000001.%d</epc></epcList><action>OBSERVE</action></ObjectEvent>\n' % (t, i))
+        f.write('</EventList></EPCISBody></epcis:EPCISDocument>\n')
 EOF
 expect 3 --home "$T/g" record "$T/big.xml"
-contains "$T/err" "EPCIS XML is not supported yet"
-expect 3 --home "$T/g" record - <"$T/doc.xml"
-contains "$T/err" "EPCIS XML is not supported yet"
+contains "$T/err" "big.xml: line 40002, column 24: event 39999 (ObjectEvent): element ObjectEvent/eventTime: \"2026-13-01T00:00:00Z\" is not a valid date-time"
+contains "$T/err" "nothing was recorded"
 expect 0 --home "$T/g" log
-[ ! -s "$T/out" ] || fail "something was recorded from XML"; ok
+[ ! -s "$T/out" ] || fail "something was recorded from a bad XML document"; ok
+expect 0 --home "$T/g" record --quiet "$T/big.txt"
+contains "$T/err" "recorded 40000 events"
+sed 's/5412345.000001./5412345.000002./' "$T/big.txt" >"$T/big2.txt"
+expect 0 --home "$T/g" record --quiet - <"$T/big2.txt"
+contains "$T/err" "recorded 40000 events"
+
+# -- XML attacks: an external entity is never read, nothing is stored
+echo "keten-secret-$$" >"$T/secret.txt"
+printf '<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY xxe SYSTEM "file://%s">]>\n<epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:2"><EPCISBody><EventList><ObjectEvent><eventTime>2026-01-01T00:00:00Z</eventTime><eventTimeZoneOffset>+01:00</eventTimeZoneOffset><epcList><epc>&xxe;</epc></epcList><action>OBSERVE</action></ObjectEvent></EventList></EPCISBody></epcis:EPCISDocument>\n' "$T/secret.txt" >"$T/xxe.xml"
+expect 0 --home "$T/x" init --name X --gln 5412345000006
+expect 3 --home "$T/x" record "$T/xxe.xml"
+contains "$T/err" "xxe.xml: line 2, column"
+contains "$T/err" "a DTD declaration (ENTITY xxe)"
+! grep -q "keten-secret" "$T/err" "$T/out" || fail "the external entity was read"; ok
+
+# -- EPCIS 1.2: recorded, its extension namespace exported with the event
+expect 0 --home "$T/x" record --quiet "$(dirname "$0")/../data/epcis/xml/epcis12.xml"
+contains "$T/err" "recorded 4 events"
+expect 0 --home "$T/x" export
+contains "$T/out" '"ex:batch":"LOT42"'
+contains "$T/out" '"ex":"https://example.com/ns/"'
 
 # -- record has the store check each event (one reading per identifier):
 # the bad event is named as before, a syntax error anywhere is still found
