@@ -483,10 +483,9 @@ static int take_pass_read(scan_t *s, const reader_read_t *rd)
         cls = gs1_ident_is_class(&id);
     } else if (rd->epc_bits > 0 && rd->code_len < 130) {
         /* a UHF EPC keten cannot decode (not GS1, or a scheme it does not
-         * know): kept as what it is, the raw EPC in TDS's raw form
-         * (BITS.xHEX) under urn:x-epc-raw: -- the event checks accept only
-         * pure identity and class URNs under urn:epc: */
-        snprintf(raw, sizeof raw, "urn:x-epc-raw:%u.x%.*s", rd->epc_bits, (int)rd->code_len,
+         * know): kept as what it is, the EPC raw URI of the Tag Data
+         * Standard (urn:epc:raw:BITS.xHEX; gs1_ident reads it) */
+        snprintf(raw, sizeof raw, "urn:epc:raw:%u.x%.*s", rd->epc_bits, (int)rd->code_len,
                  rd->code);
         key = raw;
     } else {

@@ -459,6 +459,47 @@ static int plain(const char *in, size_t n, const char *kind, const char *scheme,
     return 0;
 }
 
+/* A raw EPC URI (GS1 EPC Tag Data Standard, "EPC raw URI"): what a reader
+ * reports for a tag whose EPC is not a GS1 one (or cannot be decoded):
+ * urn:epc:raw:LENGTH.xHEX, or urn:epc:raw:LENGTH.AFI.xHEX for a tag whose
+ * toggle bit is set (AFI: two hex digits), HEX being ceil(LENGTH / 4)
+ * digits. No GS1 key: its key is the URI with the hex in upper case, so
+ * that every spelling of one tag is one identifier. */
+static int raw_urn(const char *in, size_t n, const char *s, size_t sn, gs1_ident_t *out,
+                   gs1_err_t *err)
+{
+    char key[GS1_IDENT_MAX_INPUT + 1];
+    const char *p = s + 12, *end = s + sn, *hex;
+    unsigned long bits = 0;
+    size_t nd = 0, k;
+    for (; p < end && is_digit((unsigned char)*p) && nd < 5; p++, nd++)
+        bits = bits * 10 + (unsigned long)(*p - '0');
+    if (!nd || p >= end || *p != '.' || bits == 0 || bits > 4096)
+        return gs1_err_set(err, GS1_EINPUT,
+                           "raw EPC URI: expected urn:epc:raw:LENGTH.xHEX, LENGTH the EPC's bits "
+                           "(1 to 4096)");
+    p++;
+    if (end - p > 3 && is_hex((unsigned char)p[0]) && is_hex((unsigned char)p[1]) && p[2] == '.')
+        p += 3; /* the AFI */
+    if (p >= end || (*p | 0x20) != 'x')
+        return gs1_err_set(err, GS1_EINPUT,
+                           "raw EPC URI: expected x and the EPC in hex after the length");
+    hex = ++p;
+    while (p < end && is_hex((unsigned char)*p))
+        p++;
+    if (p != end || (size_t)(p - hex) != (bits + 3) / 4)
+        return gs1_err_set(err, GS1_EINPUT, "raw EPC URI: %lu bits take %lu hex digits, not %zu",
+                           bits, (bits + 3) / 4, (size_t)(end - hex));
+    k = sn;
+    memcpy(key, "urn:epc:raw:", 12);
+    for (size_t i = 12; i < k; i++) {
+        char c = s[i];
+        key[i] = (c >= 'a' && c <= 'f') ? (char)(c - 32) : c == 'X' ? 'x' : c;
+    }
+    key[k] = '\0';
+    return plain(in, n, "epc-raw-urn", "raw", key, k, NULL, out, err);
+}
+
 static int nfc_uid(const char *in, size_t n, gs1_ident_t *out, gs1_err_t *err)
 {
     char key[8 + 64];
@@ -610,6 +651,8 @@ static int classify(const char *in, size_t n, const char *s, size_t sn,
         return gs1_err_set(err, GS1_EINPUT, "no data after the symbology identifier");
     if (sn > 8 && strncasecmp(s, "nfc-uid:", 8) == 0)
         return nfc_uid(s, sn, out, err);
+    if (sn > 12 && strncasecmp(s, "urn:epc:raw:", 12) == 0)
+        return raw_urn(in, n, s, sn, out, err);
     if (sn > 8 && strncasecmp(s, "urn:epc:", 8) == 0) {
         int cpl;
         if (sn > 12 && strncasecmp(s, "urn:epc:tag:", 12) == 0) {

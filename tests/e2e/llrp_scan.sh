@@ -88,7 +88,7 @@ scan 0 --home "$H4" scan --reader "llrp:127.0.0.1:$PORT" --window 500ms --biz-st
     --read-point $SGLN --count 2 --timeout 20
 "$KETEN" --home "$H4" export >"$T/doc4.json"
 contains "$T/doc4.json" "https://id.gs1.org/01/80614141123458/21/5\""
-contains "$T/doc4.json" "urn:x-epc-raw:128.xE2801160000000000000000000000006"
+contains "$T/doc4.json" "urn:epc:raw:128.xE2801160000000000000000000000006"
 [ "$(passes "$H4" | cut -d' ' -f1 | tr '\n' ' ')" = "5 4 " ] || fail "EPCData passes: $(passes "$H4")"; ok
 
 # -- a cart parked in the tunnel: its tags read again after the window are no second pass

@@ -492,6 +492,45 @@ static void test_kinds_and_errors(void **state)
 }
 
 /* Which identifiers name a class (scan puts them in a quantity list). */
+/* The EPC raw URI of the Tag Data Standard (what a UHF reader reports for a
+ * tag that is not GS1): its own identifier, one key for every spelling of
+ * its hex, the length checked against the bit count; accepted by the
+ * event check (gs1_key_check_uri) through the same reading. */
+static void test_raw_urn(void **state)
+{
+    (void)state;
+    gs1_ident_t id;
+    gs1_err_t err;
+    static const char *const bad[] = {
+        "urn:epc:raw:96.xE28011",                            /* too few digits */
+        "urn:epc:raw:96.xE2801160600002089E5A3F1122",        /* too many */
+        "urn:epc:raw:0.x",                                   /* no bits */
+        "urn:epc:raw:96.E2801160600002089E5A3F11",           /* no x */
+        "urn:epc:raw:96.xE2801160600002089E5A3FZZ",          /* not hex */
+        "urn:epc:raw:.xE2801160600002089E5A3F11",            /* no length */
+        "urn:epc:raw:99999.xE2801160600002089E5A3F11",       /* length past 4096 */
+    };
+    ident_ok("urn:epc:raw:96.xe2801160600002089e5a3f11", NULL, &id);
+    assert_string_equal(id.kind, "epc-raw-urn");
+    assert_string_equal(id.scheme, "raw");
+    assert_string_equal(id.key, "urn:epc:raw:96.xE2801160600002089E5A3F11");
+    assert_null(id.dl);
+    gs1_ident_clear(&id);
+    ident_ok("urn:epc:raw:128.A5.xE2801160600002089E5A3F1100000000", NULL, &id);
+    assert_string_equal(id.key, "urn:epc:raw:128.A5.xE2801160600002089E5A3F1100000000");
+    gs1_ident_clear(&id);
+    ident_ok("urn:epc:raw:10.x3FF", NULL, &id); /* 10 bits: 3 hex digits */
+    gs1_ident_clear(&id);
+    assert_int_equal(gs1_key_check_uri("urn:epc:raw:96.xE2801160600002089E5A3F11", &err), 0);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err.msg[0] = '\0';
+        if (gs1_ident_parse(bad[i], strlen(bad[i]), NULL, &id, &err) >= 0)
+            fail_msg("'%s' was read", bad[i]);
+        assert_non_null(strstr(err.msg, "raw EPC URI"));
+        assert_int_not_equal(gs1_key_check_uri(bad[i], &err), 0);
+    }
+}
+
 static void test_is_class(void **state)
 {
     (void)state;
@@ -575,6 +614,7 @@ int main(void)
         cmocka_unit_test(test_epcpy_hex),          cmocka_unit_test(test_dl_normaliser_vectors),
         cmocka_unit_test(test_gcp_length_sources), cmocka_unit_test(test_kinds_and_errors),
         cmocka_unit_test(test_is_class),           cmocka_unit_test(test_memo),
+        cmocka_unit_test(test_raw_urn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
