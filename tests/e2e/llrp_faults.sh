@@ -99,7 +99,9 @@ grep -qa __asan_init "$KETEN" && limit=1000000
 fresh
 emu term --carts 300 --reads 3 --rate 100
 set +e
-timeout 60 "$KETEN" --home "$H" scan --reader "llrp:127.0.0.1:$PORT" "${MAP[@]}" >"$T/out" 2>"$T/err" &
+# --foreground: a SIGTERM to timeout goes to keten once, not also to the group
+# (twice, the second would end the scan at once: SA_RESETHAND, as a second Ctrl-C)
+timeout --foreground 60 "$KETEN" --home "$H" scan --reader "llrp:127.0.0.1:$PORT" "${MAP[@]}" >"$T/out" 2>"$T/err" &
 pid=$!
 sleep 2.5
 kill -TERM $pid
