@@ -28,25 +28,13 @@ void ledger_cosig_key_id(const char *name, size_t name_len, const uint8_t pk[32]
     memcpy(id, h, 4);
 }
 
-static int name_ok(const char *s, size_t n)
-{
-    if (n == 0 || n > LEDGER_NOTE_NAME_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c <= 0x20 || c == '+' || c == 0x7f)
-            return 0;
-    }
-    return 1;
-}
-
 int ledger_cosig_vkey(const char *name, const uint8_t pk[32], char *out, size_t cap,
                       ledger_err_t *err)
 {
     size_t n = strlen(name);
     uint8_t id[4], key[33];
     char hex[9], b64[64];
-    if (!name_ok(name, n))
+    if (!ledger_note_name_ok(name, n))
         return ledger_err_set(err, LEDGER_EINVAL, "witness name \"%s\": not a note name", name);
     ledger_cosig_key_id(name, n, pk, id);
     sodium_bin2hex(hex, sizeof hex, id, 4);
@@ -100,7 +88,7 @@ int ledger_cosig_line(const char *text, size_t n, uint64_t t, const ledger_note_
     int rc;
     if ((rc = ledger_checkpoint_parse(text, n, &cp, err)))
         return rc;
-    if (!name_ok(w->name, nl))
+    if (!ledger_note_name_ok(w->name, nl))
         return ledger_err_set(err, LEDGER_EINPUT, "witness name \"%s\": not a note name",
                               w->name);
     if ((rc = ledger_cosig_message(text, n, t, &msg, err)))

@@ -27,7 +27,7 @@ void ledger_note_feed_origin(const uint8_t feed[32], char out[LEDGER_NOTE_ORIGIN
     sodium_bin2hex(out + 6, 65, feed, 32);
 }
 
-static int name_ok(const char *s, size_t n)
+int ledger_note_name_ok(const char *s, size_t n)
 {
     if (n == 0 || n > LEDGER_NOTE_NAME_MAX)
         return 0;
@@ -54,7 +54,7 @@ int ledger_note_vkey(const char *name, const uint8_t pk[32], char *out, size_t c
     size_t n = strlen(name);
     uint8_t id[4], key[33];
     char hex[9], b64[64];
-    if (!name_ok(name, n))
+    if (!ledger_note_name_ok(name, n))
         return ledger_err_set(err, LEDGER_EINVAL, "note key name \"%s\": not a note name", name);
     ledger_note_key_id(name, pk, id);
     sodium_bin2hex(hex, sizeof hex, id, 4);
@@ -79,7 +79,7 @@ int ledger_note_vkey_parse(const char *vkey, size_t n, size_t *name_len, uint8_t
         return ledger_err_set(err, LEDGER_EINPUT,
                               "note verifier key: not name+keyid+key (two '+' needed)");
     size_t nl = (size_t)(p1 - vkey);
-    if (!name_ok(vkey, nl))
+    if (!ledger_note_name_ok(vkey, nl))
         return ledger_err_set(err, LEDGER_EINPUT, "note verifier key: bad name");
     if (p2 - p1 - 1 != 8 || sodium_hex2bin(id, 4, p1 + 1, 8, NULL, NULL, NULL) != 0)
         return ledger_err_set(err, LEDGER_EINPUT,
@@ -161,7 +161,7 @@ int ledger_note_sign(const char *text, size_t n, const ledger_note_signer_t *sig
         size_t nl = strlen(g->name);
         uint8_t blob[4 + 64];
         char b64[100];
-        if (!name_ok(g->name, nl))
+        if (!ledger_note_name_ok(g->name, nl))
             return ledger_err_set(err, LEDGER_EINPUT, "note signer \"%s\": not a note name",
                                   g->name);
         ledger_note_key_id(g->name, g->pk, blob);
@@ -219,7 +219,7 @@ int ledger_note_sigs(const char *note, size_t n, size_t *text_len, ledger_note_s
                                   nsigs);
         const char *nm = p + DASH_LEN;
         const char *sp = memchr(nm, ' ', (size_t)(eol - nm));
-        if (!sp || !name_ok(nm, (size_t)(sp - nm)))
+        if (!sp || !ledger_note_name_ok(nm, (size_t)(sp - nm)))
             return ledger_err_set(err, LEDGER_EINPUT,
                                   "signed note: signature line %d has no name and signature",
                                   nsigs);
@@ -298,7 +298,7 @@ int ledger_checkpoint_text(const char *origin, uint64_t size, const ledger_tree_
                            ledger_buf_t *out, ledger_err_t *err)
 {
     char line[LEDGER_NOTE_NAME_MAX + 100], b64[64];
-    if (!name_ok(origin, strlen(origin)))
+    if (!ledger_note_name_ok(origin, strlen(origin)))
         return ledger_err_set(err, LEDGER_EINVAL, "checkpoint origin \"%s\": not a note name",
                               origin);
     sodium_bin2base64(b64, sizeof b64, root, LEDGER_TREE_HASH_LEN, sodium_base64_VARIANT_ORIGINAL);

@@ -39,6 +39,10 @@
 #define LEDGER_NOTE_MAX 65536
 #define LEDGER_NOTE_MAX_SIGS 100
 #define LEDGER_NOTE_NAME_MAX 255
+
+/* 1 when s[0..n) is a valid note or key name (the rule above); for the
+ * other signed-note kinds (ledger_cosig.h) too. */
+int ledger_note_name_ok(const char *s, size_t n);
 /* "keten/" + 64 hex digits + NUL */
 #define LEDGER_NOTE_ORIGIN_LEN (6 + 64 + 1)
 
