@@ -21,31 +21,13 @@
 
 void ledger_cosig_key_id(const char *name, size_t name_len, const uint8_t pk[32], uint8_t id[4])
 {
-    uint8_t h[32];
-    const uint8_t mid[2] = {'\n', LEDGER_COSIG_TYPE};
-    const ledger_sha256_part_t parts[3] = {{name, name_len}, {mid, 2}, {pk, 32}};
-    ledger_sha256_parts(h, parts, 3);
-    memcpy(id, h, 4);
+    ledger_note_key_id_typed(name, name_len, LEDGER_COSIG_TYPE, pk, id);
 }
 
 int ledger_cosig_vkey(const char *name, const uint8_t pk[32], char *out, size_t cap,
                       ledger_err_t *err)
 {
-    size_t n = strlen(name);
-    uint8_t id[4], key[33];
-    char hex[9], b64[64];
-    if (!ledger_note_name_ok(name, n))
-        return ledger_err_set(err, LEDGER_EINVAL, "witness name \"%s\": not a note name", name);
-    ledger_cosig_key_id(name, n, pk, id);
-    sodium_bin2hex(hex, sizeof hex, id, 4);
-    key[0] = LEDGER_COSIG_TYPE;
-    memcpy(key + 1, pk, 32);
-    sodium_bin2base64(b64, sizeof b64, key, 33, sodium_base64_VARIANT_ORIGINAL);
-    int w = snprintf(out, cap, "%s+%s+%s", name, hex, b64);
-    if (w < 0 || (size_t)w >= cap)
-        return ledger_err_set(err, LEDGER_ETOOBIG, "witness verifier key: %zu bytes are too few",
-                              cap);
-    return 0;
+    return ledger_note_vkey_typed(name, LEDGER_COSIG_TYPE, "witness", pk, out, cap, err);
 }
 
 int ledger_cosig_message(const char *text, size_t n, uint64_t t, ledger_buf_t *out,

@@ -39,32 +39,46 @@ int ledger_note_name_ok(const char *s, size_t n)
     return 1;
 }
 
-void ledger_note_key_id(const char *name, const uint8_t pk[32], uint8_t id[4])
+void ledger_note_key_id_typed(const char *name, size_t n, uint8_t type, const uint8_t pk[32],
+                              uint8_t id[4])
 {
     uint8_t h[32];
-    const uint8_t mid[2] = {'\n', SIG_TYPE_ED25519};
-    const ledger_sha256_part_t parts[3] = {{name, strlen(name)}, {mid, 2}, {pk, 32}};
+    const uint8_t mid[2] = {'\n', type};
+    const ledger_sha256_part_t parts[3] = {{name, n}, {mid, 2}, {pk, 32}};
     ledger_sha256_parts(h, parts, 3);
     memcpy(id, h, 4);
 }
 
-int ledger_note_vkey(const char *name, const uint8_t pk[32], char *out, size_t cap,
-                     ledger_err_t *err)
+void ledger_note_key_id(const char *name, const uint8_t pk[32], uint8_t id[4])
+{
+    ledger_note_key_id_typed(name, strlen(name), SIG_TYPE_ED25519, pk, id);
+}
+
+int ledger_note_vkey_typed(const char *name, uint8_t type, const char *what,
+                           const uint8_t pk[32], char *out, size_t cap, ledger_err_t *err)
 {
     size_t n = strlen(name);
     uint8_t id[4], key[33];
     char hex[9], b64[64];
     if (!ledger_note_name_ok(name, n))
-        return ledger_err_set(err, LEDGER_EINVAL, "note key name \"%s\": not a note name", name);
-    ledger_note_key_id(name, pk, id);
+        return ledger_err_set(err, LEDGER_EINVAL, "%s name \"%s\": not a note name",
+                              strcmp(what, "note") == 0 ? "note key" : what, name);
+    ledger_note_key_id_typed(name, n, type, pk, id);
     sodium_bin2hex(hex, sizeof hex, id, 4);
-    key[0] = SIG_TYPE_ED25519;
+    key[0] = type;
     memcpy(key + 1, pk, 32);
     sodium_bin2base64(b64, sizeof b64, key, 33, sodium_base64_VARIANT_ORIGINAL);
     int w = snprintf(out, cap, "%s+%s+%s", name, hex, b64);
     if (w < 0 || (size_t)w >= cap)
-        return ledger_err_set(err, LEDGER_ETOOBIG, "note verifier key: %zu bytes are too few", cap);
+        return ledger_err_set(err, LEDGER_ETOOBIG, "%s verifier key: %zu bytes are too few", what,
+                              cap);
     return 0;
+}
+
+int ledger_note_vkey(const char *name, const uint8_t pk[32], char *out, size_t cap,
+                     ledger_err_t *err)
+{
+    return ledger_note_vkey_typed(name, SIG_TYPE_ED25519, "note", pk, out, cap, err);
 }
 
 int ledger_note_vkey_parse(const char *vkey, size_t n, size_t *name_len, uint8_t pk[32],

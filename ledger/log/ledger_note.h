@@ -52,12 +52,20 @@ void ledger_note_feed_origin(const uint8_t feed[32], char out[LEDGER_NOTE_ORIGIN
 
 /* The key ID of (name, Ed25519 public key pk). */
 void ledger_note_key_id(const char *name, const uint8_t pk[32], uint8_t id[4]);
+/* The same for a key of signature type `type` (0x01 Ed25519 here, 0x04
+ * for a cosignature: ledger_cosig.h), name of n bytes. */
+void ledger_note_key_id_typed(const char *name, size_t n, uint8_t type, const uint8_t pk[32],
+                              uint8_t id[4]);
 
 /* Writes the verifier key text of (name, pk) into out (NUL-terminated).
  * LEDGER_EINVAL for a bad name, LEDGER_ETOOBIG when cap is too small (a
  * name of n bytes needs n + 56 bytes). */
 int ledger_note_vkey(const char *name, const uint8_t pk[32], char *out, size_t cap,
                      ledger_err_t *err);
+/* The same for a key of signature type `type`; `what` names the key in the
+ * messages ("note", "witness"). */
+int ledger_note_vkey_typed(const char *name, uint8_t type, const char *what,
+                           const uint8_t pk[32], char *out, size_t cap, ledger_err_t *err);
 
 /* Parses a verifier key: *name_len bytes of vkey are the name (not
  * NUL-terminated), pk its public key.  LEDGER_EINPUT when it is not one
