@@ -9,6 +9,13 @@
  *   timeout=S        how long each step of the connection may take
  *                    (connect, every response; default 5, 1..120)
  *   report=N         the reader reports after every N tags (default 1)
+ *   session=S        the Gen 2 session to inventory in, 0..3 (default: the
+ *                    reader's own setting).  A tunnel or portal wants 2 or 3
+ *                    (a tag stays quiet for a while once read, so the
+ *                    hundreds of a cart all get their turn); 0 or 1 for a
+ *                    dock door that reads the same tags again and again
+ *   population=N     with session=, the reader's estimate of the tags in
+ *                    its field, 1..65535 (default 32); a cart of 300: 300
  *
  * How it works: poll() connects when there is no connection (at once the
  * first time, then with a backoff of 1, 2, 4 ... 30 s), which is done in
@@ -60,6 +67,8 @@ typedef struct {
     uint16_t ant[READER_LLRP_ANTENNAS_MAX];
     size_t nant;
     unsigned keepalive_ms, step_ms, report_n;
+    int session;         /* -1: the reader's own */
+    unsigned population; /* TagPopulation with session >= 0 */
     int fd;
     uint32_t next_id;
     uint8_t *buf;
@@ -156,9 +165,27 @@ static int parse_option(llrp_rd_t *st, const char *o, size_t n, ledger_err_t *er
         st->report_n = x;
         return 0;
     }
+    if (KEY("session")) {
+        if (parse_uint(v, vl, 0, 3, &x))
+            return ledger_err_set(err, LEDGER_EINVAL,
+                                  "session=%.*s: expected a Gen 2 session 0..3 (2 or 3 for a "
+                                  "tunnel)",
+                                  (int)vl, v);
+        st->session = (int)x;
+        return 0;
+    }
+    if (KEY("population")) {
+        if (parse_uint(v, vl, 1, 65535, &x))
+            return ledger_err_set(err, LEDGER_EINVAL,
+                                  "population=%.*s: expected the tags in the field, 1..65535",
+                                  (int)vl, v);
+        st->population = x;
+        return 0;
+    }
 #undef KEY
     return ledger_err_set(err, LEDGER_EINVAL,
-                          "unknown option '%.*s' (known: antennas=, keepalive=, timeout=, report=)",
+                          "unknown option '%.*s' (known: antennas=, keepalive=, timeout=, "
+                          "report=, session=, population=)",
                           (int)n, o);
 }
 
@@ -169,6 +196,8 @@ static int parse_uri(llrp_rd_t *st, const char *arg, ledger_err_t *err)
     st->keepalive_ms = 5000;
     st->step_ms = 5000;
     st->report_n = 1;
+    st->session = -1;
+    st->population = 0;
     snprintf(st->port, sizeof st->port, "5084");
     if (arg[0] == '[') { /* [IPv6]:port */
         const char *rb = memchr(arg, ']', (size_t)(hend - arg));
@@ -206,6 +235,13 @@ static int parse_uri(llrp_rd_t *st, const char *arg, ledger_err_t *err)
             return rc;
         p = amp ? amp + 1 : NULL;
     }
+    if (st->population && st->session < 0)
+        return ledger_err_set(err, LEDGER_EINVAL,
+                              "population=%u needs session= (the reader takes its estimate "
+                              "with a Gen 2 session), e.g. ?session=2&population=%u",
+                              st->population, st->population);
+    if (st->session >= 0 && !st->population)
+        st->population = 32;
     return 0;
 }
 
@@ -501,7 +537,9 @@ static int connect_and_start(llrp_rd_t *st, ledger_err_t *err)
                                                        st->next_id++, 0),
                       READER_LLRP_DELETE_ROSPEC_RESPONSE, 0, &dm, err)) ||
         (rc = request(st, b, reader_llrp_enc_add_rospec(b, sizeof b, st->next_id++, ROSPEC_ID,
-                                                        st->ant, st->nant, (uint16_t)st->report_n),
+                                                        st->ant, st->nant, (uint16_t)st->report_n,
+                                                        st->session,
+                                                        (uint16_t)st->population),
                       READER_LLRP_ADD_ROSPEC_RESPONSE, 1, &dm, err)) ||
         (rc = request(st, b, reader_llrp_enc_rospec_id(b, sizeof b, READER_LLRP_ENABLE_ROSPEC,
                                                        st->next_id++, ROSPEC_ID),

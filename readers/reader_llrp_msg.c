@@ -30,6 +30,7 @@ enum {
     P_AISPEC_STOP_TRIGGER = 184,
     P_INVENTORY_PARAMETER_SPEC = 186,
     P_KEEPALIVE_SPEC = 220,
+    P_ANTENNA_CONFIGURATION = 222,
     P_RO_REPORT_SPEC = 237,
     P_TAG_REPORT_CONTENT_SELECTOR = 238,
     P_TAG_REPORT_DATA = 240,
@@ -37,7 +38,9 @@ enum {
     P_READER_EVENT_NOTIFICATION_DATA = 246,
     P_CONNECTION_ATTEMPT_EVENT = 256,
     P_CONNECTION_CLOSE_EVENT = 257,
-    P_LLRP_STATUS = 287
+    P_LLRP_STATUS = 287,
+    P_C1G2_INVENTORY_COMMAND = 330,
+    P_C1G2_SINGULATION_CONTROL = 336
 };
 
 /* Value sizes of the TV parameters (types 1..20), 0 = not a TV type. */
@@ -393,12 +396,32 @@ size_t reader_llrp_enc_keepalive_spec(uint8_t *out, size_t cap, uint32_t id, uin
     return msg_end(&e);
 }
 
+/* One AntennaConfiguration for antenna `ant` (0: all of them) asking for
+ * Gen 2 session `session` and a tag population estimate: a
+ * C1G2InventoryCommand (not state aware) holding a C1G2SingulationControl
+ * (Session in the top two bits, TagPopulation, TagTransitTime 0). */
+static void put_gen2_config(enc_t *e, uint16_t ant, unsigned session, uint16_t population)
+{
+    size_t ac = tlv_begin(e, P_ANTENNA_CONFIGURATION), ic, sc;
+    put(e, ant, 2);
+    ic = tlv_begin(e, P_C1G2_INVENTORY_COMMAND);
+    put(e, 0, 1); /* TagInventoryStateAware = 0, reserved */
+    sc = tlv_begin(e, P_C1G2_SINGULATION_CONTROL);
+    put(e, (session & 3u) << 6, 1);
+    put(e, population, 2);
+    put(e, 0, 4); /* TagTransitTime: no estimate */
+    tlv_end(e, sc);
+    tlv_end(e, ic);
+    tlv_end(e, ac);
+}
+
 size_t reader_llrp_enc_add_rospec(uint8_t *out, size_t cap, uint32_t id, uint32_t rospec_id,
-                                  const uint16_t *antennas, size_t n, uint16_t report_n)
+                                  const uint16_t *antennas, size_t n, uint16_t report_n,
+                                  int session, uint16_t population)
 {
     enc_t e = {out, 0, cap, 0};
     size_t ro, bs, t, ai, ips, rr, sel;
-    if (n > READER_LLRP_ANTENNAS_MAX)
+    if (n > READER_LLRP_ANTENNAS_MAX || session > 3)
         return 0;
     msg_begin(&e, READER_LLRP_ADD_ROSPEC, id);
     ro = tlv_begin(&e, P_ROSPEC);
@@ -427,6 +450,12 @@ size_t reader_llrp_enc_add_rospec(uint8_t *out, size_t cap, uint32_t id, uint32_
     ips = tlv_begin(&e, P_INVENTORY_PARAMETER_SPEC);
     put(&e, 1, 2); /* InventoryParameterSpecID */
     put(&e, 1, 1); /* ProtocolID: EPCGlobal Class 1 Gen 2 */
+    if (session >= 0) {
+        if (n == 0)
+            put_gen2_config(&e, 0, (unsigned)session, population);
+        for (size_t i = 0; i < n; i++)
+            put_gen2_config(&e, antennas[i], (unsigned)session, population);
+    }
     tlv_end(&e, ips);
     tlv_end(&e, ai);
     rr = tlv_begin(&e, P_RO_REPORT_SPEC);

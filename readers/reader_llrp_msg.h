@@ -35,7 +35,7 @@
 #define READER_LLRP_MSG_MAX (1024u * 1024u) /* longest message accepted */
 #define READER_LLRP_EPC_MAX_BITS 512        /* Gen2 EPCs are at most 496 bits */
 #define READER_LLRP_ANTENNAS_MAX 64         /* antennas named in one ROSpec */
-#define READER_LLRP_ENC_MAX 512             /* every message we encode fits */
+#define READER_LLRP_ENC_MAX 2048            /* every message we encode fits */
 
 /* Message types (LLRP 1.0.1, section 16.1). */
 enum {
@@ -133,8 +133,13 @@ size_t reader_llrp_enc_keepalive_spec(uint8_t *out, size_t cap, uint32_t id, uin
  * stopped (continuous inventory), one AISpec over antennas[0..n) (n = 0:
  * antenna 0, all antennas; n <= READER_LLRP_ANTENNAS_MAX), EPC Class 1
  * Gen 2, an ROReportSpec reporting after every report_n tags with AntennaID,
- * PeakRSSI, FirstSeenTimestamp and TagSeenCount. */
+ * PeakRSSI, FirstSeenTimestamp and TagSeenCount.  With session 0..3, the
+ * InventoryParameterSpec carries one AntennaConfiguration per antenna (one
+ * for antenna 0 when n = 0) whose C1G2InventoryCommand asks for that Gen 2
+ * session and TagPopulation `population`; with session -1 it carries none
+ * and the reader uses its own settings.  A session above 3 gives 0. */
 size_t reader_llrp_enc_add_rospec(uint8_t *out, size_t cap, uint32_t id, uint32_t rospec_id,
-                                  const uint16_t *antennas, size_t n, uint16_t report_n);
+                                  const uint16_t *antennas, size_t n, uint16_t report_n,
+                                  int session, uint16_t population);
 
 #endif

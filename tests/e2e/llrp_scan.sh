@@ -29,8 +29,14 @@ expect 2 --home "$H" scan --reader llrp:127.0.0.1 --window 2s --antenna "1=$SGLN
 contains "$T/err" "--antenna 1=$SGLN,not a step"
 expect 2 --home "$H" scan --reader "llrp:127.0.0.1?antennas=1,x"
 contains "$T/err" "antennas=1,x"
-expect 2 --home "$H" scan --reader "llrp:127.0.0.1?session=2"
-contains "$T/err" "unknown option 'session=2'"
+expect 2 --home "$H" scan --reader "llrp:127.0.0.1?sesion=2"
+contains "$T/err" "unknown option 'sesion=2'"
+expect 2 --home "$H" scan --reader "llrp:127.0.0.1?session=4"
+contains "$T/err" "session=4: expected a Gen 2 session 0..3"
+expect 2 --home "$H" scan --reader "llrp:127.0.0.1?population=300"
+contains "$T/err" "population=300 needs session="
+expect 2 --home "$H" scan --reader "llrp:127.0.0.1?session=2&population=0"
+contains "$T/err" "population=0: expected the tags in the field"
 expect 2 --home "$H" scan --reader "llrp:127.0.0.1:99999"
 contains "$T/err" "port '99999'"
 
@@ -46,6 +52,8 @@ grep -o 'recv [A-Z_]*' "$T/a.log" | head -7 | tr '\n' ' ' >"$T/seq"
 contains "$T/seq" "recv GET_READER_CAPABILITIES recv SET_READER_CONFIG recv DELETE_ROSPEC recv ADD_ROSPEC recv ENABLE_ROSPEC recv START_ROSPEC"
 contains "$T/a.log" "keepalive_ms=1000"
 contains "$T/a.log" "ADD_ROSPEC id=4 antennas=1,2 trigger=2 n=1 selector=0x1680 protocol=1 ai_stop=0"
+# no session= given: no AntennaConfiguration, the reader keeps its own Gen 2 settings
+! grep -q "gen2=" "$T/a.log" || fail "a Gen 2 session was asked for without session="; ok
 contains "$T/a.log" "recv CLOSE_CONNECTION"
 "$KETEN" --home "$H" export >"$T/doc.json"
 contains "$T/doc.json" "https://id.gs1.org/01/80614141123458/21/1\""
@@ -55,7 +63,7 @@ contains "$T/doc.json" "https://id.gs1.org/01/80614141123458/21/300\""
 H2="$T/home2"
 expect 0 --home "$H2" init --name "Wasserij Twee"
 emu b --carts 200,150 --antenna 1,3 --gap 2 --serial-base 1000
-scan 0 --home "$H2" --json scan --reader "llrp:127.0.0.1:$PORT" --window 500ms \
+scan 0 --home "$H2" --json scan --reader "llrp:127.0.0.1:$PORT?session=2&population=350" --window 500ms \
     --antenna 1=$SGLN,receiving --antenna "3=urn:epc:id:sgln:0614141.00003.0,https://ns.example.com/voc/soil_sort" \
     --count 2 --timeout 30
 passes "$H2" >"$T/p2"
@@ -63,6 +71,8 @@ passes "$H2" >"$T/p2"
 [ "$(sed -n 2p "$T/p2")" = "150 https://ns.example.com/voc/soil_sort urn:epc:id:sgln:0614141.00003.0" ] ||
     fail "cart 2: $(cat "$T/p2")"; ok
 contains "$T/out" '"pass_epcs":200'
+# session=2&population=350 reached the reader: Gen 2 session 2 on all antennas (0)
+contains "$T/b.log" "gen2=0:s2/350"
 contains "$T/out" '"ms_after_last_new_read"'
 
 # -- unmapped antenna: its reads are ignored (said once), nothing recorded for them

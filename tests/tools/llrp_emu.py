@@ -87,6 +87,33 @@ class Conn:
     def send(self, data):
         self.s.sendall(data)
 
+    @staticmethod
+    def parse_antenna_configs(p):
+        # AntennaConfiguration(222): AntennaID u16, then C1G2InventoryCommand
+        # (330): flags u8, then C1G2SingulationControl (336): Session in the
+        # top 2 bits, TagPopulation u16, TagTransitTime u32
+        out = []
+        while p:
+            t, ln = struct.unpack(">HH", p[:4])
+            assert 4 <= ln <= len(p), "AntennaConfiguration length past its parent"
+            if t & 0x3FF == 222:
+                ant = struct.unpack(">H", p[4:6])[0]
+                q = p[6:ln]
+                while q:
+                    t2, l2 = struct.unpack(">HH", q[:4])
+                    if t2 & 0x3FF == 330:
+                        r = q[5:l2]
+                        while r:
+                            t3, l3 = struct.unpack(">HH", r[:4])
+                            if t3 & 0x3FF == 336:
+                                sess = r[4] >> 6
+                                pop = struct.unpack(">H", r[5:7])[0]
+                                out.append("%d:s%d/%d" % (ant, sess, pop))
+                            r = r[l3:]
+                    q = q[l2:]
+            p = p[ln:]
+        return out
+
     def parse_add_rospec(self, body):
         # ROSpec: ID u32, priority u8, state u8, then sub-parameters
         ptype, plen = struct.unpack(">HH", body[:4])
@@ -107,6 +134,7 @@ class Conn:
                         info["ai_stop"] = q[4]
                     if t2 == 186:
                         info["protocol"] = q[6]
+                        info["gen2"] = self.parse_antenna_configs(q[7:l2])
                     q = q[l2:]
             elif t == 237:  # ROReportSpec
                 info["trigger"], info["n"] = struct.unpack(">BH", b[:3])
@@ -128,6 +156,8 @@ class Conn:
             extra = " antennas=%s trigger=%d n=%d selector=0x%04x protocol=%d ai_stop=%d" % (
                 ",".join(map(str, self.antennas)), info["trigger"], info["n"],
                 info["selector"], info.get("protocol", -1), info.get("ai_stop", -1))
+            if info.get("gen2"):
+                extra += " gen2=" + ",".join(info["gen2"])
         if mtype == 3 and len(body) >= 10:
             t, ln, trig, period = struct.unpack(">HHBI", body[1:10])
             if t & 0x3FF == 220 and trig == 1:

@@ -39,13 +39,13 @@ static void test_encode_add_rospec(void **state)
     };
     uint8_t b[READER_LLRP_ENC_MAX];
     uint16_t ant[] = {1, 2};
-    size_t n = reader_llrp_enc_add_rospec(b, sizeof b, 5, 1207, ant, 2, 1);
+    size_t n = reader_llrp_enc_add_rospec(b, sizeof b, 5, 1207, ant, 2, 1, -1, 0);
     assert_int_equal(n, sizeof want);
     assert_memory_equal(b, want, sizeof want);
     /* too small a buffer: 0, never a partial message */
-    assert_int_equal(reader_llrp_enc_add_rospec(b, 40, 5, 1207, ant, 2, 1), 0);
+    assert_int_equal(reader_llrp_enc_add_rospec(b, 40, 5, 1207, ant, 2, 1, -1, 0), 0);
     /* no antennas: one antenna ID 0 (all), 2 bytes shorter; AISpec at 38 */
-    n = reader_llrp_enc_add_rospec(b, sizeof b, 5, 1207, NULL, 0, 1);
+    n = reader_llrp_enc_add_rospec(b, sizeof b, 5, 1207, NULL, 0, 1, -1, 0);
     assert_int_equal(n, 75);
     assert_int_equal(b[42], 0x00);
     assert_int_equal(b[43], 0x01); /* AntennaCount 1 */
@@ -53,6 +53,47 @@ static void test_encode_add_rospec(void **state)
     assert_int_equal(b[45], 0x00); /* antenna 0 */
     assert_int_equal(b[39], 0xB7);
     assert_int_equal(b[41], 0x18); /* AISpec 4 + 2 + 2 + 9 + 7 = 24 */
+}
+
+/* session=2&population=300 on antennas 1 and 2: the InventoryParameterSpec
+ * grows by one AntennaConfiguration per antenna, each 22 bytes:
+ * AntennaConfiguration(222) 4 + AntennaID 2 + C1G2InventoryCommand(330)
+ * { 4 + flags 1 + C1G2SingulationControl(336) { 4 + Session<<6 1 +
+ * TagPopulation 2 + TagTransitTime 4 } }. */
+static void test_encode_add_rospec_session(void **state)
+{
+    (void)state;
+    static const uint8_t ips[] = {
+        0x00, 0xBA, 0x00, 0x33, 0x00, 0x01, 0x01,       /* Gen2, 7 + 2 x 22 = 51 */
+        0x00, 0xDE, 0x00, 0x16, 0x00, 0x01,             /* AntennaConfiguration ant 1 */
+        0x01, 0x4A, 0x00, 0x10, 0x00,                   /* C1G2InventoryCommand */
+        0x01, 0x50, 0x00, 0x0B, 0x80, 0x01, 0x2C, 0x00, /* SingulationControl S2, 300 */
+        0x00, 0x00, 0x00,                               /* TagTransitTime 0 */
+        0x00, 0xDE, 0x00, 0x16, 0x00, 0x02,             /* ant 2 */
+    };
+    uint8_t b[READER_LLRP_ENC_MAX];
+    uint16_t ant[] = {1, 2};
+    size_t n = reader_llrp_enc_add_rospec(b, sizeof b, 5, 1207, ant, 2, 1, 2, 300);
+    assert_int_equal(n, 77 + 44);
+    assert_int_equal(b[4] << 8 | b[5], 77 + 44);         /* message length */
+    assert_int_equal(b[12] << 8 | b[13], 0x43 + 44);     /* ROSpec length */
+    assert_int_equal(b[40] << 8 | b[41], 0x1A + 44);     /* AISpec length */
+    assert_memory_equal(b + 57, ips, sizeof ips);     /* after AISpecStopTrigger */
+    assert_int_equal(b[57 + 7 + 22 + 15], 0x80);         /* second: session 2 too */
+    /* all antennas (n = 0): one AntennaConfiguration for antenna 0; session 3 */
+    n = reader_llrp_enc_add_rospec(b, sizeof b, 5, 1207, NULL, 0, 1, 3, 32);
+    assert_int_equal(n, 75 + 22);
+    assert_int_equal(b[55 + 7] << 8 | b[55 + 8], 0xDE); /* AntennaConfiguration */
+    assert_int_equal(b[55 + 11] << 8 | b[55 + 12], 0);   /* antenna 0 */
+    assert_int_equal(b[55 + 22], 0xC0);                  /* Session 3 */
+    /* 64 antennas with a session fit READER_LLRP_ENC_MAX */
+    uint16_t many[READER_LLRP_ANTENNAS_MAX];
+    for (size_t i = 0; i < READER_LLRP_ANTENNAS_MAX; i++)
+        many[i] = (uint16_t)(i + 1);
+    assert_true(reader_llrp_enc_add_rospec(b, sizeof b, 5, 1, many, READER_LLRP_ANTENNAS_MAX, 1,
+                                           1, 32) > 0);
+    /* no session 4 */
+    assert_int_equal(reader_llrp_enc_add_rospec(b, sizeof b, 5, 1207, ant, 2, 1, 4, 32), 0);
 }
 
 static void test_encode_small(void **state)
@@ -271,7 +312,8 @@ static void test_roundtrip_header(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_encode_add_rospec), cmocka_unit_test(test_encode_small),
+        cmocka_unit_test(test_encode_add_rospec),
+        cmocka_unit_test(test_encode_add_rospec_session), cmocka_unit_test(test_encode_small),
         cmocka_unit_test(test_decode_report),     cmocka_unit_test(test_decode_errors),
         cmocka_unit_test(test_decode_no_epc),     cmocka_unit_test(test_decode_others),
         cmocka_unit_test(test_roundtrip_header),
