@@ -8,6 +8,7 @@
 #   make fuzz       libFuzzer targets (clang), each run FUZZ_SECONDS (build/fuzz/)
 #   make bench      the benchmarks in bench/ (prints figures; not a test)
 #   make demo       installs what is missing, builds, runs the main job
+#   make demo-laundry  a laundry's RFID tunnels over LLRP: wash counts rising
 #   make deps       installs the Debian packages keten needs (sudo when not root)
 #   make install    PREFIX=/usr/local
 #
@@ -55,7 +56,7 @@ TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 LIB      := $(BUILD)/libketen.a
 PROG     := $(BUILD)/keten
 
-.PHONY: all check-layers test unit asan fuzz fuzz-build bench demo deps install clean format check-deps check-bench-deps
+.PHONY: all check-layers test unit asan fuzz fuzz-build bench demo demo-laundry deps install clean format check-deps check-bench-deps
 
 all: $(PROG) $(LIB)
 
@@ -182,6 +183,12 @@ bench: check-bench-deps all $(BENCH_BIN)
 demo: check-deps
 	$(MAKE) all
 	demo/demo.sh $(BUILD)/keten
+
+# A laundry's RFID tunnels (LLRP reader emulator): passes of a cart become
+# events, wash counts rise (demo/laundry.sh).
+demo-laundry: check-deps
+	$(MAKE) all
+	demo/laundry.sh $(BUILD)/keten
 
 check-bench-deps:
 	@$(MAKE) --no-print-directory check-deps DEB_PKGS="$(BENCH_DEB_PKGS)"

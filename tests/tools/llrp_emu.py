@@ -12,7 +12,8 @@ the LLRP 1.0.1 specification:
     ADD_ROSPEC: antennas, report trigger, content selector), KEEPALIVE_ACK,
     CLOSE_CONNECTION (with its response);
   - after START_ROSPEC serves carts of tags (SGTIN-96 EPCs of 0614141.812345,
-    serials counted up across carts) as RO_ACCESS_REPORTs of TagReportData
+    serials counted up across carts, or with --same-tags the same garments
+    in every cart: one cart going round) as RO_ACCESS_REPORTs of TagReportData
     (EPC-96, AntennaID, PeakRSSI, FirstSeenTimestampUTC, TagSeenCount),
     N tags per report as the ROReportSpec asks, at --rate reads per second;
     each tag of a cart is read --reads times; carts are --gap seconds apart;
@@ -187,7 +188,7 @@ class Emu:
         self.cart_i = 0
         self.serial_at = [a.serial_base]
         for n in self.carts:
-            self.serial_at.append(self.serial_at[-1] + n)
+            self.serial_at.append(self.serial_at[-1] + (0 if a.same_tags else n))
         self.faulted = False
 
     def schedule_start(self, c):
@@ -201,7 +202,8 @@ class Emu:
             if self.a.fault == "epcdata" and ci == 1:
                 tags = [bytes([0xE2, 0x80, 0x11, 0x60]) + (serial + i).to_bytes(12, "big")
                         for i in range(n)]
-            serial += n
+            if not self.a.same_tags:
+                serial += n
             ant = self.a.antenna[ci % len(self.a.antenna)]
             reads = [tg for _ in range(self.a.reads) for tg in tags]
             step = 1.0 / self.a.rate
@@ -350,6 +352,8 @@ def main():
     ap.add_argument("--gap", type=float, default=3.0, help="seconds between carts")
     ap.add_argument("--delay", type=float, default=0.3, help="seconds from START_ROSPEC to cart 1")
     ap.add_argument("--serial-base", type=int, default=1)
+    ap.add_argument("--same-tags", action="store_true",
+                    help="every cart holds the same tags (serials from --serial-base)")
     ap.add_argument("--max-antennas", type=int, default=4)
     ap.add_argument("--fault-after", type=float, default=1.0,
                     help="seconds from the end of the first cart to the fault")
