@@ -28,6 +28,7 @@
 #include "node_sd.h"
 #include "node_session.h"
 #include "node_state.h"
+#include "node_web.h"
 
 /* ---- small things --------------------------------------------------------- */
 
@@ -510,11 +511,6 @@ static int start_listener(node_t *n, const char *addr, ledger_err_t *err)
 
 /* ---- HTTP ------------------------------------------------------------------- */
 
-static void http_log(void *ctx, const char *peer, const char *line)
-{
-    node_log_from(ctx, peer, "%s", line);
-}
-
 /* A capture stored events: tell the partners now (during an open group
  * commit, the tick does it right after the commit). */
 static void on_captured(void *ctx, size_t events)
@@ -523,106 +519,6 @@ static void on_captured(void *ctx, size_t events)
     (void)events;
     if (!n->stopping && !n->ingest)
         refresh_heads(n);
-}
-
-/* A partner's name for the bundles of the product page: the node's own,
- * the peer's in peers.json, else the one learned from partners. */
-static const char *feed_name(void *ctx, const uint8_t feed[32], char *out, size_t cap)
-{
-    node_t *n = ctx;
-    const node_peer_t *p;
-    const char *s;
-    char hex[65];
-    out[0] = '\0';
-    if (!memcmp(feed, n->self, 32))
-        snprintf(out, cap, "%s", n->name);
-    else if ((p = node_peers_find(&n->peers, feed)) && p->name[0])
-        snprintf(out, cap, "%s", p->name);
-    else if ((s = json_string_value(json_object_get(n->names, ledger_hex(feed, 32, hex)))))
-        snprintf(out, cap, "%s", s);
-    return out;
-}
-
-/* Who sees the partners' feeds in the query routes: a request with a
- * token of scope query (node_query_set_feeds). */
-static int query_all_feeds(void *ctx, const node_http_req_t *req)
-{
-    node_t *n = ctx;
-    return node_tokens_check(n->tokens, node_http_header(req, "Authorization"), NODE_SCOPE_QUERY,
-                             NULL) == NODE_AUTH_OK;
-}
-
-/* Adds the route fn, wrapped in CORS (n->cors[slot]) when keten.json lists
- * origins. */
-static int cors_route(node_t *n, const node_http_conf_t *hc, int slot, node_http_handler_fn fn,
-                      void *ctx, ledger_err_t *err)
-{
-    int rc;
-    if (!hc->ncors)
-        return node_http_route(n->http, fn, ctx, err);
-    if ((rc = node_cors_new((const char(*)[NODE_CORS_ORIGIN_MAX])hc->cors, hc->ncors, fn, ctx,
-                            "GET, HEAD, OPTIONS", &n->cors[slot], err)))
-        return rc;
-    return node_http_route(n->http, node_cors_handle, n->cors[slot], err);
-}
-
-/* Starts the HTTP server when an address is given (option, else keten.json). */
-static int start_http(node_t *n, ledger_err_t *err)
-{
-    node_http_conf_t hc;
-    node_resolve_conf_t rc_conf;
-    node_page_conf_t pc = {n->id, feed_name, n, NULL, 0};
-    uint8_t pubfeeds[NODE_PUBLIC_MAX * 2 + 1][32];
-    size_t npub = 0;
-    int rc;
-    if ((rc = node_http_conf_load(n->home_path, &hc, err)))
-        return rc;
-    if (n->opt.http) {
-        snprintf(hc.listen, sizeof hc.listen, "%s", n->opt.http);
-        hc.expose = hc.expose || n->opt.http_expose;
-    }
-    if (!hc.listen[0])
-        return 0;
-    if (!node_addr_is_loopback(hc.listen) && !hc.expose)
-        return ledger_err_set(err, LEDGER_EINPUT,
-                              "HTTP address %s is not a loopback address: the node serves HTTP "
-                              "beyond this machine only with --http-expose (or \"expose\": true "
-                              "in keten.json's \"http\"; docs/http.md)",
-                              hc.listen);
-    memset(&rc_conf, 0, sizeof rc_conf);
-    rc_conf.prefix = hc.prefix;
-    rc_conf.base_url = hc.base_url;
-    rc_conf.listen = hc.listen;
-    rc_conf.name = n->name;
-    if ((rc = node_public_feeds(&hc.pub, &n->peers, ledger_store_self(n->st), pubfeeds,
-                                NODE_PUBLIC_MAX * 2 + 1, &npub, err)))
-        return rc;
-    rc_conf.public_feeds = (const uint8_t(*)[32])pubfeeds;
-    rc_conf.npublic = npub;
-    pc.public_feeds = (const uint8_t(*)[32])pubfeeds;
-    pc.npublic = npub;
-    if ((rc = node_resolve_new(n->st, &rc_conf, &n->resolve, err)) ||
-        (rc = node_page_new(n->st, &pc, &n->page, err)) ||
-        (rc = node_query_new(n->st, &n->query, err)) ||
-        (rc = node_tokens_open(n->home_path, &n->tokens, err)) ||
-        (rc = node_capture_new(n->loop, n->home_path, n->st, n->id, n->tokens,
-                               hc.limits.body_max ? hc.limits.body_max : NODE_HTTP_BODY_MAX,
-                               on_captured, n, &n->capture, err)) ||
-        (rc = node_subs_new(n->loop, n->query, &n->subs, err)) ||
-        (rc = node_namedq_open(n->home_path, n->query, n->tokens, n->subs, &n->namedq, err)) ||
-        (rc = node_http_new(n->loop, &hc.limits, http_log, n, &n->http, err)) ||
-        (rc = node_http_route(n->http, node_capture_handle, n->capture, err)) ||
-        (rc = node_http_route(n->http, node_namedq_handle, n->namedq, err)) ||
-        (rc = cors_route(n, &hc, 0, node_query_handle, n->query, err)) ||
-        /* before the resolver: a Digital Link may carry a path before its key */
-        (rc = cors_route(n, &hc, 1, node_page_handle, n->page, err)) ||
-        (rc = cors_route(n, &hc, 2, node_resolve_handle, n->resolve, err)) ||
-        (rc = node_http_listen(n->http, hc.listen, err)))
-        return rc;
-    node_query_set_gate(n->query, node_capture_query_gate, n->tokens);
-    node_query_set_feeds(n->query, query_all_feeds, n);
-    snprintf(n->http_addr, sizeof n->http_addr, "%s", hc.listen);
-    return 0;
 }
 
 /* ---- state file -------------------------------------------------------------- */
@@ -753,16 +649,21 @@ static void on_signal(uv_signal_t *h, int signum)
 }
 
 /* SIGHUP (systemctl reload): the peer list is read again at once; sessions
- * of peers still listed stay up, removed ones are closed, new ones dialled. */
+ * of peers still listed stay up, removed ones are closed, new ones dialled.
+ * Then keten.json's "http" settings (node_web_reload): refused as a whole,
+ * with the old ones kept, when they are wrong. */
 static void on_sighup(uv_signal_t *h, int signum)
 {
     node_t *n = h->data;
+    ledger_err_t err;
     (void)signum;
     if (n->stopping)
         return;
     node_sd_reloading(0);
     reload_peers(n, 1);
     node_log(n, "SIGHUP: peer list read again: %zu peers", n->peers.n);
+    if (node_web_reload(n, &err))
+        node_log(n, "SIGHUP: HTTP settings not changed: %s", err.msg);
     node_sd_reloading(1);
 }
 
@@ -825,7 +726,7 @@ int node_run(ledger_home_t *home, const ledger_identity_t *id, const node_option
     reload_peers(&n, 1);
     if (opt->listen && (rc = start_listener(&n, opt->listen, err)))
         goto fail;
-    if ((rc = start_http(&n, err)))
+    if ((rc = node_web_start(&n, on_captured, err)))
         goto fail;
     uv_signal_init(&loop, &n.sigint);
     uv_signal_init(&loop, &n.sigterm);

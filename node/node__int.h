@@ -193,6 +193,7 @@ struct node {
     node_subs_t *subs;       /* live subscriptions (node_subs.h) */
     node_namedq_t *namedq;   /* named queries (node_namedq.h) */
     char http_addr[NODE_ADDR_MAX];
+    void (*web_captured)(void *node, size_t events); /* node_web_start's, for a reload */
     uv_signal_t sigint, sigterm, sighup;
     uv_timer_t wdog; /* systemd watchdog pings (node_sd.h), when asked for */
     int wdog_on;

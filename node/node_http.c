@@ -59,8 +59,8 @@ struct node_http {
     void *log_ctx;
     route_t *routes;
     size_t nroutes;
-    uv_tcp_t listener;
-    int listening;
+    uv_tcp_t *listener; /* heap: a moved listener is replaced before the old one closes */
+    char listen_addr[300];
     uv_timer_t sweep;
     int sweeping;
     conn_t *conns;
@@ -1009,6 +1009,32 @@ static void on_srv_handle_closed(uv_handle_t *h)
     srv_maybe_free(s);
 }
 
+/* The limits with the node_http.h defaults for the zeros. */
+static node_http_limits_t with_defaults(const node_http_limits_t *limits)
+{
+    node_http_limits_t l = {0};
+    if (limits)
+        l = *limits;
+    if (!l.header_max)
+        l.header_max = NODE_HTTP_HEADER_MAX;
+    if (!l.body_max)
+        l.body_max = NODE_HTTP_BODY_MAX;
+    if (!l.request_ms)
+        l.request_ms = NODE_HTTP_REQUEST_MS;
+    if (!l.idle_ms)
+        l.idle_ms = NODE_HTTP_IDLE_MS;
+    if (!l.conn_max)
+        l.conn_max = NODE_HTTP_CONN_MAX;
+    return l;
+}
+
+/* The sweep looks at deadlines four times per shortest limit (10..250 ms). */
+static unsigned sweep_tick(const node_http_limits_t *l)
+{
+    unsigned tick = (l->request_ms < l->idle_ms ? l->request_ms : l->idle_ms) / 4;
+    return tick > 250 ? 250 : tick < 10 ? 10 : tick;
+}
+
 int node_http_new(uv_loop_t *loop, const node_http_limits_t *limits, node_http_log_fn log,
                   void *log_ctx, node_http_t **out, ledger_err_t *err)
 {
@@ -1018,18 +1044,7 @@ int node_http_new(uv_loop_t *loop, const node_http_limits_t *limits, node_http_l
     if (!s)
         return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
     s->loop = loop;
-    if (limits)
-        s->lim = *limits;
-    if (!s->lim.header_max)
-        s->lim.header_max = NODE_HTTP_HEADER_MAX;
-    if (!s->lim.body_max)
-        s->lim.body_max = NODE_HTTP_BODY_MAX;
-    if (!s->lim.request_ms)
-        s->lim.request_ms = NODE_HTTP_REQUEST_MS;
-    if (!s->lim.idle_ms)
-        s->lim.idle_ms = NODE_HTTP_IDLE_MS;
-    if (!s->lim.conn_max)
-        s->lim.conn_max = NODE_HTTP_CONN_MAX;
+    s->lim = with_defaults(limits);
     s->log = log;
     s->log_ctx = log_ctx;
     http_parser_settings_init(&s->settings);
@@ -1041,11 +1056,7 @@ int node_http_new(uv_loop_t *loop, const node_http_limits_t *limits, node_http_l
     s->settings.on_body = on_body;
     s->settings.on_message_complete = on_message_complete;
     if (loop) {
-        tick = (s->lim.request_ms < s->lim.idle_ms ? s->lim.request_ms : s->lim.idle_ms) / 4;
-        if (tick > 250)
-            tick = 250;
-        if (tick < 10)
-            tick = 10;
+        tick = sweep_tick(&s->lim);
         uv_timer_init(loop, &s->sweep);
         s->sweep.data = s;
         s->sweeping = 1;
@@ -1055,6 +1066,15 @@ int node_http_new(uv_loop_t *loop, const node_http_limits_t *limits, node_http_l
     }
     *out = s;
     return 0;
+}
+
+void node_http_set_limits(node_http_t *s, const node_http_limits_t *limits)
+{
+    s->lim = with_defaults(limits);
+    if (s->sweeping && !s->closing) {
+        unsigned tick = sweep_tick(&s->lim);
+        uv_timer_start(&s->sweep, on_sweep, tick, tick);
+    }
 }
 
 int node_http_route(node_http_t *s, node_http_handler_fn fn, void *ctx, ledger_err_t *err)
@@ -1068,6 +1088,25 @@ int node_http_route(node_http_t *s, node_http_handler_fn fn, void *ctx, ledger_e
     return 0;
 }
 
+int node_http_route_replace(node_http_t *s, size_t i, node_http_handler_fn fn, void *ctx,
+                            ledger_err_t *err)
+{
+    if (i >= s->nroutes)
+        return ledger_err_set(err, LEDGER_EINVAL, "no HTTP route %zu (%zu routes)", i,
+                              s->nroutes);
+    s->routes[i].fn = fn;
+    s->routes[i].ctx = ctx;
+    return 0;
+}
+
+static void on_listener_closed(uv_handle_t *h)
+{
+    node_http_t *s = h->data;
+    free(h);
+    s->handles--;
+    srv_maybe_free(s);
+}
+
 int node_http_listen(node_http_t *s, const char *addr, ledger_err_t *err)
 {
     char host[300];
@@ -1077,17 +1116,19 @@ int node_http_listen(node_http_t *s, const char *addr, ledger_err_t *err)
     size_t hl;
     char *end;
     long p;
+    uv_tcp_t *l;
     if (!colon || colon == addr)
         return ledger_err_set(err, LEDGER_EINPUT, "--http %s: give IP:PORT", addr);
+    if (strlen(addr) >= sizeof s->listen_addr)
+        return ledger_err_set(err, LEDGER_EINPUT, "--http: address too long");
     hl = (size_t)(colon - addr);
     if (addr[0] == '[' && hl >= 2 && addr[hl - 1] == ']') {
-        addr++;
-        hl -= 2;
+        memcpy(host, addr + 1, hl - 2);
+        host[hl - 2] = '\0';
+    } else {
+        memcpy(host, addr, hl);
+        host[hl] = '\0';
     }
-    if (hl >= sizeof host)
-        return ledger_err_set(err, LEDGER_EINPUT, "--http: address too long");
-    memcpy(host, addr, hl);
-    host[hl] = '\0';
     p = strtol(colon + 1, &end, 10);
     if (*end || p < 1 || p > 65535)
         return ledger_err_set(err, LEDGER_EINPUT, "--http: \"%s\" is not a port 1..65535",
@@ -1096,15 +1137,27 @@ int node_http_listen(node_http_t *s, const char *addr, ledger_err_t *err)
     if (uv_ip4_addr(host, port, (struct sockaddr_in *)&sa) &&
         uv_ip6_addr(host, port, (struct sockaddr_in6 *)&sa))
         return ledger_err_set(err, LEDGER_EINPUT, "--http: %s is not an IP address", host);
-    uv_tcp_init(s->loop, &s->listener);
-    s->listener.data = s;
-    s->listening = 1;
+    if (!(l = malloc(sizeof *l)))
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    uv_tcp_init(s->loop, l);
+    l->data = s;
     s->handles++;
-    if ((rc = uv_tcp_bind(&s->listener, (struct sockaddr *)&sa, 0)) ||
-        (rc = uv_listen((uv_stream_t *)&s->listener, NODE_HTTP_BACKLOG, on_incoming)))
-        return ledger_err_set(err, LEDGER_EIO, "cannot serve HTTP on %s: %s", colon ? host : addr,
+    if ((rc = uv_tcp_bind(l, (struct sockaddr *)&sa, 0)) ||
+        (rc = uv_listen((uv_stream_t *)l, NODE_HTTP_BACKLOG, on_incoming))) {
+        uv_close((uv_handle_t *)l, on_listener_closed);
+        return ledger_err_set(err, LEDGER_EIO, "cannot serve HTTP on %s: %s", addr,
                               uv_strerror(rc));
+    }
+    if (s->listener) /* moved: the old address stops taking connections */
+        uv_close((uv_handle_t *)s->listener, on_listener_closed);
+    s->listener = l;
+    snprintf(s->listen_addr, sizeof s->listen_addr, "%s", addr);
     return 0;
+}
+
+const char *node_http_listening(const node_http_t *s)
+{
+    return s->listener ? s->listen_addr : NULL;
 }
 
 void node_http_close(node_http_t *s)
@@ -1112,8 +1165,9 @@ void node_http_close(node_http_t *s)
     if (!s || s->closing)
         return;
     s->closing = 1;
-    if (s->listening)
-        uv_close((uv_handle_t *)&s->listener, on_srv_handle_closed);
+    if (s->listener)
+        uv_close((uv_handle_t *)s->listener, on_listener_closed);
+    s->listener = NULL;
     if (s->sweeping)
         uv_close((uv_handle_t *)&s->sweep, on_srv_handle_closed);
     for (conn_t *c = s->conns; c; c = c->next)

@@ -227,9 +227,23 @@ int node_http_new(uv_loop_t *loop, const node_http_limits_t *limits, node_http_l
                   void *log_ctx, node_http_t **out, ledger_err_t *err);
 /* Adds a handler (tried after those added before).  0, LEDGER_ENOMEM. */
 int node_http_route(node_http_t *srv, node_http_handler_fn fn, void *ctx, ledger_err_t *err);
+/* Replaces route i (0: the first added) by fn with ctx, for the requests
+ * handled from now on (handlers run on the loop: none is running while the
+ * caller is).  The old ctx is the caller's to free.  LEDGER_EINVAL when
+ * there is no route i. */
+int node_http_route_replace(node_http_t *srv, size_t i, node_http_handler_fn fn, void *ctx,
+                            ledger_err_t *err);
+/* New limits (zeros: the defaults), for connections accepted and requests
+ * begun from now on; a request already being read keeps its deadline. */
+void node_http_set_limits(node_http_t *srv, const node_http_limits_t *limits);
 /* Listens on "ip:port" (IPv4, or [IPv6] in brackets).  LEDGER_EINPUT when
- * addr is not that, LEDGER_EIO when it cannot be bound. */
+ * addr is not that, LEDGER_EIO when it cannot be bound.  A server already
+ * listening moves: the new address is bound first, then the old listener
+ * is closed (open connections stay); when the new one fails, the old one
+ * goes on. */
 int node_http_listen(node_http_t *srv, const char *addr, ledger_err_t *err);
+/* The address listened on (as given to node_http_listen), or NULL. */
+const char *node_http_listening(const node_http_t *srv);
 /* Closes the listener and every connection; the server frees itself once
  * libuv has closed its handles (run the loop).  NULL is fine. */
 void node_http_close(node_http_t *srv);
