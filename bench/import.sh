@@ -15,5 +15,5 @@ t1=$(date +%s%N)
 ms=$(( (t1 - t0) / 1000000 ))
 echo "bench/import: keten record of one EPCISDocument with $n events ($((size / 1000000)) MB)"
 echo "  $(( n * 1000 / (ms > 0 ? ms : 1) )) events/s ($ms ms), peak RSS $(( $(cat "$work/rss") / 1024 )) MB"
-echo "  goal (issue 2): >= 40,000 events/s"
+echo "  goal (issue 14): >= 100,000 events/s, peak RSS <= 1 GB"
 echo "  reproduce: make bench   or   bench/import.sh $keten $n"

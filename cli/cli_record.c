@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -369,6 +370,10 @@ typedef struct recorder {
     size_t since_commit; /* events added since the last commit */
     size_t committed;    /* events durable in earlier commits of this call */
     int tty;             /* stderr is a terminal: show progress */
+    /* the mapped file being stored (NULL: not a mapping), how far it has
+     * been read (ledger_epcis_doc_foreach_at) and how much of it was let go */
+    const char *map, *at;
+    size_t dropped;
     struct timespec t0;  /* when the call started */
     char hex[2 * LEDGER_FEED_LEN + 1];
     ledger_err_t *err;
@@ -450,6 +455,25 @@ static int commit(recorder_t *r)
     return 0;
 }
 
+/* The pages of the mapped document behind what has been read are dropped
+ * from memory (MADV_DONTNEED: a private read-only file mapping reads them
+ * from the file again if they are touched), so that a document of a million
+ * events does not stay resident whole while it is stored. */
+static void drop_read_pages(recorder_t *r)
+{
+    static size_t page;
+    size_t upto;
+    if (!r->map || !r->at || r->at <= r->map)
+        return;
+    if (!page)
+        page = (size_t)sysconf(_SC_PAGESIZE);
+    upto = (size_t)(r->at - r->map) / page * page;
+    if (upto > r->dropped + 16 * page) {
+        (void)madvise((char *)r->map + r->dropped, upto - r->dropped, MADV_DONTNEED);
+        r->dropped = upto;
+    }
+}
+
 static int flush_chunk(recorder_t *r)
 {
     int rc = 0;
@@ -466,6 +490,7 @@ static int flush_chunk(recorder_t *r)
     }
     for (size_t i = 0; i < r->n; i++)
         json_decref(r->chunk[i]);
+    drop_read_pages(r);
     r->first += r->n;
     r->since_commit += rc ? 0 : r->n;
     r->n = 0;
@@ -531,11 +556,15 @@ static int record_files(recorder_t *r, const char **files, size_t nfiles)
             r->first = 0;
             /* storing: pass 0 checked the events already, or the store checks
              * each (LEDGER_APPEND_CHECK) where it reads its identifiers */
-            prc = ledger_epcis_doc_foreach_opts(bufs[f], lens[f], files[f],
-                                                pass ? LEDGER_EPCIS_UNCHECKED : 0,
-                                                pass ? take_event : NULL, r, NULL, r->err);
+            r->map = pass && mapped[f] ? bufs[f] : NULL;
+            r->at = NULL;
+            r->dropped = 0;
+            prc = ledger_epcis_doc_foreach_at(bufs[f], lens[f], files[f],
+                                              pass ? LEDGER_EPCIS_UNCHECKED : 0,
+                                              pass ? take_event : NULL, r, NULL, &r->at, r->err);
             if (!prc && pass)
                 prc = flush_chunk(r);
+            r->map = NULL;
             if (prc)
                 rc = failed(r, prc);
         }

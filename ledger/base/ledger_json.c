@@ -530,6 +530,12 @@ json_t *ledger_json_load_skeleton(const char *buf, size_t len, const char *const
 int ledger_json_array_foreach(const ledger_json_span_t *span, ledger_json_element_cb fn, void *ctx,
                               size_t *count)
 {
+    return ledger_json_array_foreach_at(span, fn, ctx, count, NULL);
+}
+
+int ledger_json_array_foreach_at(const ledger_json_span_t *span, ledger_json_element_cb fn,
+                                 void *ctx, size_t *count, const char **at)
+{
     rd_t r;
     json_t *v;
     size_t n = 0, dummy;
@@ -551,6 +557,8 @@ int ledger_json_array_foreach(const ledger_json_span_t *span, ledger_json_elemen
         for (;;) {
             if (!(v = rd_value(&r, 0, 0)))
                 goto decline;
+            if (at)
+                *at = (const char *)r.p;
             rc = fn ? fn(v, n, ctx) : 0;
             json_decref(v);
             if (rc < 0)

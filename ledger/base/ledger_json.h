@@ -88,6 +88,11 @@ typedef int (*ledger_json_element_cb)(json_t *v, size_t index, void *ctx);
  *       the caller reads the text again another way to know why. */
 int ledger_json_array_foreach(const ledger_json_span_t *span, ledger_json_element_cb fn, void *ctx,
                               size_t *count);
+/* The same; *at (when at is not NULL) is set, before fn sees an element, to
+ * the end of that element's text: what comes before it is read, the rest
+ * not yet (a caller reading a mapped file may let go of the pages behind). */
+int ledger_json_array_foreach_at(const ledger_json_span_t *span, ledger_json_element_cb fn,
+                                 void *ctx, size_t *count, const char **at);
 
 /* A cheap estimate of the size of v in a compact dump (json_dumpb(v, NULL,
  * 0, JSON_COMPACT)), counting a member's name with its quotes, colon and

@@ -449,6 +449,13 @@ int ledger_epcis_doc_foreach_opts(const char *buf, size_t len, const char *sourc
                                   unsigned flags, ledger_epcis_event_cb fn, void *fn_ctx,
                                   size_t *count, ledger_err_t *err)
 {
+    return ledger_epcis_doc_foreach_at(buf, len, source, flags, fn, fn_ctx, count, NULL, err);
+}
+
+int ledger_epcis_doc_foreach_at(const char *buf, size_t len, const char *source, unsigned flags,
+                                ledger_epcis_event_cb fn, void *fn_ctx, size_t *count,
+                                const char **at, ledger_err_t *err)
+{
     ledger_json_span_t spans[LIST_N];
     json_t *root = NULL, *events = NULL, *ctx = NULL, *shared;
     size_t shared_size = 0, dummy;
@@ -487,7 +494,7 @@ int ledger_epcis_doc_foreach_opts(const char *buf, size_t len, const char *sourc
         goto done;
     }
     st = (stream_t){root, ctx, shared, shared_size, source, flags, fn, fn_ctx, err};
-    rc = ledger_json_array_foreach(&spans[which], stream_event, &st, count);
+    rc = ledger_json_array_foreach_at(&spans[which], stream_event, &st, count, at);
     if (rc > 0) /* not JSON, or not to the fast reader's taste: jansson decides */
         rc = foreach_slow(buf, len, source, flags, fn, fn_ctx, *count, count, err);
 done:

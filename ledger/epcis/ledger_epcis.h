@@ -101,6 +101,13 @@ enum { LEDGER_EPCIS_UNCHECKED = 1 };
 int ledger_epcis_doc_foreach_opts(const char *buf, size_t len, const char *source,
                                   unsigned flags, ledger_epcis_event_cb fn, void *ctx,
                                   size_t *count, ledger_err_t *err);
+/* ledger_epcis_doc_foreach_opts that also sets *at, before fn sees an
+ * event, to the end of the text read so far (JSON-LD read in one pass: the
+ * event's end; left as it is otherwise, e.g. for XML), so that a caller
+ * reading a mapped file can let go of the pages behind it. */
+int ledger_epcis_doc_foreach_at(const char *buf, size_t len, const char *source, unsigned flags,
+                                ledger_epcis_event_cb fn, void *fn_ctx, size_t *count,
+                                const char **at, ledger_err_t *err);
 
 /* Number of events in the document. */
 size_t ledger_epcis_doc_count(const ledger_epcis_doc_t *doc);
