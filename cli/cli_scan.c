@@ -88,6 +88,8 @@ static const char usage[] =
     "  --window S             tunnel passes: the tags read in one pass (until no new tag\n"
     "                         came for S seconds; 2s, 500ms) are ONE event listing every\n"
     "                         EPC; --count counts passes (see docs/readers.md, LLRP)\n"
+    "  --idle S               a pass also ends when none of its tags was read for S\n"
+    "                         (default 0: by the window only; see docs/readers.md)\n"
     "  --antenna N[,N]=READPOINT[,BIZSTEP]  with --window: the read point and business\n"
     "                         step of an antenna's passes (repeatable; reads of other\n"
     "                         antennas are ignored); e.g.\n"
@@ -284,7 +286,8 @@ typedef struct {
     long ignored;           /* reads of antennas not in the map */
     long lost_passes, lost_tags;
     long pass_epcs;         /* EPCs in recorded passes */
-    int64_t lat_max_ms, lat_sum_ms; /* last new read -> recorded */
+    int64_t lat_max_ms, lat_sum_ms;   /* last new read -> recorded */
+    int64_t lat2_max_ms, lat2_sum_ms; /* last read of any of its tags -> recorded */
     int64_t first_read_mono, last_read_mono;
     unsigned char warned[65536 / 8]; /* antennas already warned about */
 } scan_t;
@@ -648,6 +651,9 @@ static int flush_batch(scan_t *s)
             if (lat > s->lat_max_ms)
                 s->lat_max_ms = lat;
             s->lat_sum_ms += lat;
+            if (lat2 > s->lat2_max_ms)
+                s->lat2_max_ms = lat2;
+            s->lat2_sum_ms += lat2;
         }
         if (s->dry_run) {
             if (s->ctx->json) {
@@ -828,7 +834,9 @@ static int check_template(scan_t *s)
 }
 
 /* --window: "2s", "500ms", "1.5" (seconds). 0 or an exit code. */
-static int parse_window(const char *v, int64_t *ms)
+/* "2s", "500ms", "1.5" (seconds) from lo seconds to 3600 s; "0" too when
+ * lo is 0. */
+static int parse_duration(const char *opt, const char *v, double lo, int64_t *ms)
 {
     char *end;
     double d = strtod(v, &end);
@@ -838,11 +846,16 @@ static int parse_window(const char *v, int64_t *ms)
         ;
     else
         d = -1;
-    if (!(d >= 0.05 && d <= 3600))
-        return cli_usage("scan", "--window \"%s\": expected a time from 50ms to 3600s, e.g. 2s",
-                         v);
+    if (!(d >= lo && d <= 3600))
+        return cli_usage("scan", "%s \"%s\": expected a time from %s to 3600s, e.g. 2s", opt, v,
+                         lo > 0 ? "50ms" : "0");
     *ms = (int64_t)(d * 1000 + 0.5);
     return 0;
+}
+
+static int parse_window(const char *v, int64_t *ms)
+{
+    return parse_duration("--window", v, 0.05, ms);
 }
 
 static int check_pass_event(json_t *ev, char *msg, size_t cap)
@@ -881,7 +894,7 @@ int cli_scan_main(cli_ctx_t *ctx, int argc, char **argv)
     int once = 0, rc = 0, ended = 0, o;
     const char *v, *antennas[ANTENNA_SPECS_MAX];
     size_t nant = 0;
-    int64_t window_ms = 0;
+    int64_t window_ms = 0, idle_ms = 0;
 
     if (!(s = calloc(1, sizeof *s)))
         return CLI_EXIT_ENV;
@@ -905,6 +918,9 @@ int cli_scan_main(cli_ctx_t *ctx, int argc, char **argv)
             s->uri = v;
         } else if ((o = cli_opt(argc, argv, &i, "--window", &v)) != 0) {
             if (o < 0 || parse_window(v, &window_ms))
+                goto usage_fail;
+        } else if ((o = cli_opt(argc, argv, &i, "--idle", &v)) != 0) {
+            if (o < 0 || parse_duration("--idle", v, 0, &idle_ms))
                 goto usage_fail;
         } else if ((o = cli_opt(argc, argv, &i, "--antenna", &v)) != 0) {
             if (o < 0)
@@ -964,7 +980,7 @@ int cli_scan_main(cli_ctx_t *ctx, int argc, char **argv)
     }
     if (window_ms > 0) {
         char msg[768];
-        if (cli_pass_set_create(&s->passes, window_ms)) {
+        if (cli_pass_set_create(&s->passes, window_ms, idle_ms)) {
             rc = CLI_EXIT_ENV;
             goto done;
         }
@@ -1057,10 +1073,12 @@ int cli_scan_main(cli_ctx_t *ctx, int argc, char **argv)
     if (s->passes && s->taken > 0 && s->reads > 1 && s->last_read_mono > s->first_read_mono)
         fprintf(stderr,
                 "keten scan: %.0f tag reads/s while reading; from a pass's last new read to its "
-                "event on disk: max %lld ms, mean %lld ms (the window is %lld ms of it)\n",
+                "event on disk: max %lld ms, mean %lld ms (the window is %lld ms of it); from "
+                "its last read: max %lld ms, mean %lld ms\n",
                 (double)s->reads * 1000.0 / (double)(s->last_read_mono - s->first_read_mono),
                 (long long)s->lat_max_ms, (long long)(s->lat_sum_ms / s->taken),
-                (long long)window_ms);
+                (long long)window_ms, (long long)s->lat2_max_ms,
+                (long long)(s->lat2_sum_ms / s->taken));
 done:
     cli_pass_set_free(s->passes);
     json_decref(s->tmpl);

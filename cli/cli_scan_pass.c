@@ -31,6 +31,7 @@ typedef struct {
 
 struct cli_pass_set {
     int64_t window_ms;
+    int64_t idle_ms; /* 0: a pass ends by its window only */
     map_t map[CLI_PASS_GROUPS * 4];
     size_t nmap;
     group_t g[CLI_PASS_GROUPS];
@@ -45,12 +46,13 @@ static uint64_t hash_str(const char *s)
     return h;
 }
 
-int cli_pass_set_create(cli_pass_set_t **out, int64_t window_ms)
+int cli_pass_set_create(cli_pass_set_t **out, int64_t window_ms, int64_t idle_ms)
 {
     cli_pass_set_t *ps = calloc(1, sizeof *ps);
     if (!ps)
         return -1;
     ps->window_ms = window_ms;
+    ps->idle_ms = idle_ms > 0 && idle_ms < window_ms ? idle_ms : 0;
     ps->ng = 1; /* group 0: no map (replaced when a map is given) */
     *out = ps;
     return 0;
@@ -273,7 +275,8 @@ int cli_pass_add(cli_pass_set_t *ps, int g, const char *key, int cls, int64_t wa
 
 void cli_pass_seen(cli_pass_set_t *ps, int g, int64_t mono_ms)
 {
-    ps->g[g].last_read = mono_ms;
+    if (mono_ms > ps->g[g].last_read)
+        ps->g[g].last_read = mono_ms;
 }
 
 int cli_pass_due(const cli_pass_set_t *ps, int64_t mono_ms, int64_t *wait_ms)
@@ -284,6 +287,8 @@ int cli_pass_due(const cli_pass_set_t *ps, int64_t mono_ms, int64_t *wait_ms)
         if (gr->n == 0)
             continue;
         int64_t left = gr->last_new + ps->window_ms - mono_ms;
+        if (ps->idle_ms && gr->last_read + ps->idle_ms - mono_ms < left)
+            left = gr->last_read + ps->idle_ms - mono_ms; /* its tags are no longer read */
         if (left <= 0) {
             if (wait_ms)
                 *wait_ms = 0;

@@ -7,7 +7,9 @@
  * Without a map every read is in one group, with the template's read point
  * and step.  Each group has at most one open pass: the distinct keys read
  * in it, in the order first read.  A pass is due when no new key came for
- * the window; cli_pass_take() then turns it into one event (a copy of the
+ * the window, or earlier, when none of its keys was read at all for the
+ * idle time (the cart has left the field, or, in Gen 2 session 2 or 3,
+ * every tag has answered and keeps quiet); cli_pass_take() then turns it into one event (a copy of the
  * template with every key in the list member, eventTime = the pass's first
  * read) and empties the group.  A pass holds at most CLI_PASS_MAX keys (an
  * event stays under the ledger's 1 MiB): cli_pass_add() says when it is
@@ -29,8 +31,10 @@
 
 typedef struct cli_pass_set cli_pass_set_t;
 
-/* A set with the window in ms (> 0).  0 or -1 (out of memory). */
-int cli_pass_set_create(cli_pass_set_t **out, int64_t window_ms);
+/* A set with the window in ms (> 0) and the idle time in ms (0, or not
+ * below the window: passes end by the window only).  0 or -1 (out of
+ * memory). */
+int cli_pass_set_create(cli_pass_set_t **out, int64_t window_ms, int64_t idle_ms);
 
 /* Parses one --antenna value: "N[,N...]=READPOINT[,BIZSTEP]"; N 1..65535,
  * READPOINT any URI (urn:epc:id:sgln:..., https://...), BIZSTEP a CBV word
@@ -65,7 +69,7 @@ int cli_pass_add(cli_pass_set_t *ps, int g, const char *key, int cls, int64_t wa
                  int64_t mono_ms);
 
 /* Renews the last read of group g's pass (a key already in it was read
- * again): used only for the latency figure, not for the window. */
+ * again): for the idle time and the latency figure, not for the window. */
 void cli_pass_seen(cli_pass_set_t *ps, int g, int64_t mono_ms);
 
 /* The group whose open pass is due at mono_ms, or -1; *wait_ms (may be

@@ -19,6 +19,8 @@ contains "$T/err" "give --window too"
 expect 2 --home "$H" scan --reader llrp:127.0.0.1 --window 0
 contains "$T/err" "--window \"0\""
 expect 2 --home "$H" scan --reader llrp:127.0.0.1 --window 2h
+expect 2 --home "$H" scan --reader llrp:127.0.0.1 --window 2s --idle 2x
+contains "$T/err" "--idle \"2x\": expected a time from 0 to 3600s"
 expect 2 --home "$H" scan --reader llrp:127.0.0.1 --window 2s --antenna 1=notauri
 contains "$T/err" "read point must be a URI"
 expect 2 --home "$H" scan --reader llrp:127.0.0.1 --window 2s --antenna x=$SGLN
@@ -124,11 +126,13 @@ contains "$T/out" "recorded pass of 2 EPCs at $SGLN (receiving)"
 contains "$T/out" "recorded pass of 1 EPC at $SGLN (receiving)"
 [ "$(passes "$H7" | cut -d' ' -f1 | tr '\n' ' ')" = "2 1 " ] || fail "replay passes: $(passes "$H7")"; ok
 
-# -- sustained 2,000 tag reads/s: 2,000 garments read 10 times each (20,000 reads in 10 s)
+# -- sustained 2,000 tag reads/s: 2,000 garments read 10 times each (20,000 reads in 10 s),
+# --window 2s as the issue gives it: the tags are still being read when the window
+# closes the pass, so the event is on disk within 1 s of a tag's last read in it
 H6="$T/home6"
 expect 0 --home "$H6" init --name "Zes"
 emu g --carts 2000 --reads 10 --rate 2000
-scan 0 --home "$H6" scan --reader "llrp:127.0.0.1:$PORT" --window 1s --biz-step receiving --timeout 14
+scan 0 --home "$H6" scan --reader "llrp:127.0.0.1:$PORT" --window 2s --biz-step receiving --timeout 16
 contains "$T/err" "20000 tag reads: 1 pass (2000 EPCs) recorded"
 grep 'tag reads/s while reading' "$T/err" >"$T/rate"
 echo "llrp_scan: $(cat "$T/rate")"
@@ -136,9 +140,24 @@ echo "llrp_scan: $(cat "$T/rate")"
 import re, sys
 t = open(sys.argv[1]).read()
 rate = float(re.search(r"([0-9.]+) tag reads/s", t).group(1))
-late = int(re.search(r"max ([0-9]+) ms", t).group(1))
+late = int(re.search(r"from its last read: max ([0-9]+) ms", t).group(1))
 assert rate >= 1900, rate            # the emulator sends 2,000/s
-assert late <= 1000 + 1000, late     # window + at most 1 s to be on disk
+assert late <= 1000, late            # the goal: at most 1 s
+EOF
+ok
+
+# -- --idle: a cart that has passed (its tags no longer read) ends its pass after
+# --idle, not after the whole --window
+H8="$T/home8"
+expect 0 --home "$H8" init --name "Acht"
+emu i --carts 300 --reads 3 --rate 2000
+scan 0 --home "$H8" --json scan --reader "llrp:127.0.0.1:$PORT" --window 5s --idle 300ms \
+    --biz-step receiving --count 1 --timeout 20
+"$PY" - "$T/out" <<'EOF' || fail "--idle did not end the pass early: $(cat "$T/out")"
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1]) if '"pass_epcs"' in l][0]
+assert r["pass_epcs"] == 300, r
+assert 300 <= r["ms_after_last_read"] < 1500, r   # 300 ms idle + the commit, not the 5 s window
 EOF
 ok
 done_checks
