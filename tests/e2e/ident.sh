@@ -8,6 +8,11 @@
 #     replicate with the feeds: every node's status and peer list show each
 #     feed's stated identity and who endorses it; verify, log, export and
 #     trace take feeds that hold statements.
+#  3. A bundle (version 3) of A's product carries every partner's statement
+#     and endorsements and the cosignatures of A's checkpoint; bundle verify
+#     reports them, --trust and --require-witnesses are met or fail (exit 1)
+#     naming the partner; a bundle claiming a cosignature it does not carry
+#     (a changed cosignature line) fails naming the witness.
 #  2. Bad input: an endorsement of the own key, a GLN with a wrong check
 #     digit, a GCP that is not the GLN's prefix, a bad domain: each refused
 #     (exit 3) with a message naming what is wrong, and nothing written.
@@ -109,4 +114,58 @@ contains "$T/out" "identity"
 expect 0 --home "$C" export
 contains "$T/err" "exported 1 events"
 expect 0 --home "$C" trace urn:epc:id:sgtin:5412345.000001.1001
+
+# ---- 3. bundles carry statements, endorsements and cosignatures ---------------
+witnessed_by() { "$KETEN" --home "$1" status --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+f = next(f for f in d["feeds"] if f["feed"] == sys.argv[1])
+assert {w["witness"] for w in f.get("witnesses", [])} >= set(sys.argv[2:])' "$2" "${@:3}"; }
+WHY="C holds B's and C's cosignatures of A's checkpoint" wait_until 30 witnessed_by "$C" "$A_ID" "$B_ID" "$C_ID"
+expect 0 --home "$C" bundle create urn:epc:id:sgtin:5412345.000001.1001 --out "$T/p.keten"
+expect 0 bundle verify "$T/p.keten" --json
+python3 - "$T/out" "$A_ID" "$B_ID" "$C_ID" <<'PY' || fail "bundle story lacks statements, endorsements or witnesses"
+import json, sys
+d = json.load(open(sys.argv[1])); a, b, c = sys.argv[2:]
+assert d["bundle"] == 3, d["bundle"]
+f = d["feeds"][0]
+assert f["feed"] == a and f["identity"]["name"] == "Boerderij De Hoeve", f
+assert sorted(e["feed"] for e in f["endorsedBy"]) == sorted([b, c]), f["endorsedBy"]
+assert all(e["agrees"] for e in f["endorsedBy"])
+assert {w["witness"] for w in f["witnesses"]} >= {b, c}, f["witnesses"]
+kinds = sorted((s["feed"], s["kind"]) for s in d["statements"])
+assert (a, "identity") in kinds and (b, "endorsement") in kinds and (c, "identity") in kinds, kinds
+PY
+ok
+expect 0 bundle verify "$T/p.keten"
+contains "$T/out" "states: Boerderij De Hoeve, GLN 5412345000006"
+contains "$T/out" "endorsed by Slachthuis Demo"
+contains "$T/out" "witnessed by ${B_ID:0:16}"
+printf '# keys we know\n%s Slachthuis (met them)\n%s Keuken\n' "$B_ID" "$C_ID" >"$T/trust"
+printf '%s Slachthuis\n' "$B_ID" >"$T/trust-b"
+printf '%s someone else\n' "$(printf '%064d' 7)" >"$T/trust-other"
+expect 0 bundle verify "$T/p.keten" --trust "$T/trust" --require-witnesses 2
+contains "$T/out" "endorsed by Slachthuis Demo"
+expect 0 bundle verify "$T/p.keten" --trust "$T/trust-b"
+expect 1 bundle verify "$T/p.keten" --trust "$T/trust-other"
+contains "$T/err" "boerderij (${A_ID:0:16}…): its key is not in the trust file and no key in it endorses it"
+expect 1 bundle verify "$T/p.keten" --trust "$T/trust" --require-witnesses 3
+contains "$T/err" "witnessed by 2 of the 3 required"
+# without --trust only partners of the bundle count: B has no step in it
+expect 1 bundle verify "$T/p.keten" --require-witnesses 2
+contains "$T/err" "witnessed by 1 of the 2 required"
+printf 'not a key\n' >"$T/trust-bad"
+expect 3 bundle verify "$T/p.keten" --trust "$T/trust-bad"
+contains "$T/err" "line 1"
+# a cosignature line changed: claimed, not carried
+python3 - "$T/p.keten" "$T/forged.keten" "$B_ID" <<'PY'
+import sys
+b = open(sys.argv[1], "rb").read()
+i = b.index(("\u2014 keten/" + sys.argv[3] + " ").encode()) + len("\u2014 keten/".encode()) + 64 + 1 + 30
+c = b[i:i+1]
+b = b[:i] + (b"B" if c != b"B" else b"C") + b[i+1:]
+open(sys.argv[2], "wb").write(b)
+PY
+expect 1 bundle verify "$T/forged.keten"
+contains "$T/err" "claims a cosignature by witness ${B_ID:0:16}"
 done_checks
