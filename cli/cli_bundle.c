@@ -26,7 +26,7 @@
 #include "ledger_store.h"
 
 static const char usage[] =
-    "usage: keten bundle create IDENTIFIER --out FILE [--only-own]\n"
+    "usage: keten bundle create IDENTIFIER --out FILE [--only-own] [--identities]\n"
     "       keten bundle verify FILE [--json] [--trust FILE] [--require-witnesses N]\n"
     "\n"
     "create writes one file that proves the history of a product: every event of\n"
@@ -35,6 +35,9 @@ static const char usage[] =
     "partner together, the partners' public keys and names, signed by this home.\n"
     "Private entries stay sealed (their payload is not disclosed). --only-own\n"
     "discloses only this home's own events; partners' steps appear sealed.\n"
+    "--identities also carries every partner's identity statement and endorsements\n"
+    "and the witnesses' cosignatures of its checkpoint (bundle version 3, read by\n"
+    "keten; the browser and Python verifiers read versions 1 and 2 only).\n"
     "IDENTIFIER is an EPC URN, a class/lot URN, a Digital Link URI or an eventID.\n"
     "\n"
     "verify checks a bundle with no home and no network: every signature, chain\n"
@@ -61,7 +64,7 @@ static int create_main(cli_ctx_t *ctx, int argc, char **argv)
 {
     const char *ident = NULL, *outpath = NULL;
     ledger_key_t *key = NULL;
-    int only_own = 0, rc;
+    int only_own = 0, identities = 0, rc;
     ledger_home_t *home = NULL;
     const ledger_identity_t *id;
     ledger_bundle_step_t *steps = NULL;
@@ -89,6 +92,10 @@ static int create_main(cli_ctx_t *ctx, int argc, char **argv)
         }
         if (!strcmp(argv[i], "--only-own")) {
             only_own = 1;
+            continue;
+        }
+        if (!strcmp(argv[i], "--identities")) {
+            identities = 1;
             continue;
         }
         if (argv[i][0] == '-' && argv[i][1] == '-')
@@ -138,7 +145,7 @@ static int create_main(cli_ctx_t *ctx, int argc, char **argv)
     spec.npartners = np;
     spec.steps = steps;
     spec.nsteps = nsteps;
-    spec.flags = (only_own ? LEDGER_BUNDLE_ONLY_OWN : 0) | LEDGER_BUNDLE_TRUST;
+    spec.flags = (only_own ? LEDGER_BUNDLE_ONLY_OWN : 0) | (identities ? LEDGER_BUNDLE_TRUST : 0);
     if ((rc = ledger_bundle_create(ledger_home_store(home), id, &spec, &out, &err)) ||
         (rc = ledger_bundle_verify(out.data, out.len, &story, &err)) ||
         (rc = ledger_bundle_save(outpath, out.data, out.len, &err))) {

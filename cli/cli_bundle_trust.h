@@ -29,7 +29,8 @@ void cli_trust_free(cli_trust_t *t);
  * when it is in t or an agreeing endorsement by a key in t is carried; a
  * witness counts when it is not the feed itself and, with t, is vouched
  * for (in t, or a partner vouched for), without t, is a partner of the
- * bundle.  Returns the number of failures (0: every demand met). */
+ * bundle.  A version 1 or 2 bundle without demands is left as it is.
+ * Returns the number of failures (0: every demand met). */
 size_t cli_trust_eval(json_t *story, const cli_trust_t *t, long require);
 
 /* Prints the identity, endorsement and witness lines of feed story f. */

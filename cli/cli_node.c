@@ -37,7 +37,7 @@ static const char peer_usage[] =
     "       keten peer add ID [HOST:PORT] [--name NAME] [--sealed] [--witness|--no-witness]\n"
     "       keten peer remove ID\n"
     "       keten peer endorse ID --name NAME (--gln GLN | --gcp PREFIX) [--domain DOMAIN]\n"
-    "       keten peer check ID [--url URL] [--cafile FILE]\n"
+
     "\n"
     "The peer list is who may connect to this node (by feed ID, the partner's\n"
     "`keten id`) and, with HOST:PORT, where this node dials them. Without an\n"
@@ -47,9 +47,9 @@ static const char peer_usage[] =
     "partner's checkpoints, whoever relays them: it checks each against the\n"
     "entries it holds and the one it cosigned before, and cosigns it (C2SP\n"
     "tlog-cosignature); --no-witness only checks them.\n"
-    "endorse and check bind a partner's key to its company: keten peer endorse\n"
-    "--help, keten peer check --help. list shows each partner's stated identity\n"
-    "(keten identity) and who endorses it.\n"
+    "endorse binds a partner's key to its company: keten peer endorse --help.\n"
+    "list shows each partner's stated identity (keten identity) and who\n"
+    "endorses it.\n"
     "Adding an ID that is listed replaces its entry. A running node picks up\n"
     "changes within a second. HOST is an IPv4 address, [an IPv6 address] or a\n"
     "host name (resolved by the node at each connection attempt); an address no\n"
@@ -207,9 +207,8 @@ int cli_peer_main(cli_ctx_t *ctx, int argc, char **argv)
         }
         if (argv[i][0] == '-' && argv[i][1])
             return cli_usage("peer", "unknown option %s", argv[i]);
-        if (!sub && (!strcmp(argv[i], "endorse") || !strcmp(argv[i], "check")))
-            return argv[i][0] == 'e' ? cli_peer_endorse_main(ctx, argc - i, argv + i)
-                                     : cli_peer_check_main(ctx, argc - i, argv + i);
+        if (!sub && !strcmp(argv[i], "endorse"))
+            return cli_peer_endorse_main(ctx, argc - i, argv + i);
         if (!sub)
             sub = argv[i];
         else if (!idtext)
@@ -222,7 +221,7 @@ int cli_peer_main(cli_ctx_t *ctx, int argc, char **argv)
     if (!sub)
         sub = "list";
     if (strcmp(sub, "list") && strcmp(sub, "add") && strcmp(sub, "remove"))
-        return cli_usage("peer", "unknown subcommand %s (list, add, remove)", sub);
+        return cli_usage("peer", "unknown subcommand %s (list, add, remove, endorse)", sub);
     if (strcmp(sub, "list") && !idtext)
         return cli_usage("peer", "%s needs the partner's feed ID", sub);
     if (idtext && (rc = parse_id("peer", idtext, peer.id)))

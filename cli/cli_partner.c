@@ -342,10 +342,3 @@ void cli_partner_print(const json_t *o, const char *indent)
                            : "  DOES NOT MATCH its stated identity");
     }
 }
-
-int cli_peer_check_main(cli_ctx_t *ctx, int argc, char **argv)
-{
-    (void)ctx, (void)argc, (void)argv;
-    fprintf(stderr, "keten peer check: not built yet\n");
-    return CLI_EXIT_ENV;
-}

@@ -1,9 +1,7 @@
 /* cli_partner.h -- keys bound to companies (cli_partner.c): `keten
  * identity` (the own feed's signed statement of who it is), `keten peer
- * endorse` (an endorsement of a partner's key, checked out of band) and
- * `keten peer check` (the key a partner's domain publishes in
- * /.well-known/keten.json), and the identity lines of `status` and `peer
- * list`. */
+ * endorse` (an endorsement of a partner's key, checked out of band), and
+ * the identity lines of `status` and `peer list`. */
 #ifndef CLI_PARTNER_H
 #define CLI_PARTNER_H
 
@@ -13,10 +11,8 @@
 
 int cli_identity_main(cli_ctx_t *ctx, int argc, char **argv);
 
-/* `keten peer endorse ...` and `keten peer check ...`: argv[0] is "peer",
- * the subcommand is the first argument that is not a common option. */
+/* `keten peer endorse ID ...`: argv[0] is "endorse". */
 int cli_peer_endorse_main(cli_ctx_t *ctx, int argc, char **argv);
-int cli_peer_check_main(cli_ctx_t *ctx, int argc, char **argv);
 
 /* Adds "identity" and "endorsedBy" (ledger_stmts_feed_json) to every object
  * of arr, whose feed ID is its member `key` ("feed" or "id").  Statements

@@ -122,7 +122,12 @@ d = json.load(sys.stdin)
 f = next(f for f in d["feeds"] if f["feed"] == sys.argv[1])
 assert {w["witness"] for w in f.get("witnesses", [])} >= set(sys.argv[2:])' "$2" "${@:3}"; }
 WHY="C holds B's and C's cosignatures of A's checkpoint" wait_until 30 witnessed_by "$C" "$A_ID" "$B_ID" "$C_ID"
-expect 0 --home "$C" bundle create urn:epc:id:sgtin:5412345.000001.1001 --out "$T/p.keten"
+# without --identities: version 2, as the browser and Python verifiers read it
+expect 0 --home "$C" bundle create urn:epc:id:sgtin:5412345.000001.1001 --out "$T/p2.keten"
+expect 0 bundle verify "$T/p2.keten" --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["bundle"] == 2 and "statements" not in d, d["bundle"]' "$T/out" ||
+    fail "a bundle without --identities is not version 2"; ok
+expect 0 --home "$C" bundle create urn:epc:id:sgtin:5412345.000001.1001 --out "$T/p.keten" --identities
 expect 0 bundle verify "$T/p.keten" --json
 python3 - "$T/out" "$A_ID" "$B_ID" "$C_ID" <<'PY' || fail "bundle story lacks statements, endorsements or witnesses"
 import json, sys
