@@ -1,6 +1,5 @@
-/* cli_partner.c -- `keten identity`, `keten peer endorse`, `keten peer
- * check` and the identity lines of status and peer list (see
- * cli_partner.h).
+/* cli_partner.c -- `keten identity`, `keten peer endorse` and the identity
+ * lines of status and peer list (see cli_partner.h).
  *
  * identity set: the fields (name and GLN default to the home's) become an
  * identity statement (ledger_stmt.h, kind 1) about the own feed, appended
@@ -24,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_node.h"
 #include "ledger_entry.h"
 #include "ledger_stmt.h"
 #include "ledger_stmts.h"
