@@ -128,6 +128,7 @@ expect 0 bundle verify "$T/p2.keten" --json
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["bundle"] == 2 and "statements" not in d, d["bundle"]' "$T/out" ||
     fail "a bundle without --identities is not version 2"; ok
 expect 0 --home "$C" bundle create urn:epc:id:sgtin:5412345.000001.1001 --out "$T/p.keten" --identities
+echo "bundle of 1 step: version 2 $(wc -c <"$T/p2.keten") bytes, version 3 $(wc -c <"$T/p.keten") bytes"
 expect 0 bundle verify "$T/p.keten" --json
 python3 - "$T/out" "$A_ID" "$B_ID" "$C_ID" <<'PY' || fail "bundle story lacks statements, endorsements or witnesses"
 import json, sys
