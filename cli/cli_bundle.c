@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli_bundle_trust.h"
 #include "cli_ident.h"
 #include "cli_node.h"
 #include "ledger_bundle.h"
@@ -25,8 +26,8 @@
 #include "ledger_store.h"
 
 static const char usage[] =
-    "usage: keten bundle create IDENTIFIER --out FILE [--only-own]\n"
-    "       keten bundle verify FILE [--json]\n"
+    "usage: keten bundle create IDENTIFIER --out FILE [--only-own] [--identities]\n"
+    "       keten bundle verify FILE [--json] [--trust FILE] [--require-witnesses N]\n"
     "\n"
     "create writes one file that proves the history of a product: every event of\n"
     "its trace (back and forward, across every feed this home holds) with its\n"
@@ -34,17 +35,28 @@ static const char usage[] =
     "partner together, the partners' public keys and names, signed by this home.\n"
     "Private entries stay sealed (their payload is not disclosed). --only-own\n"
     "discloses only this home's own events; partners' steps appear sealed.\n"
+    "--identities also carries every partner's identity statement and endorsements\n"
+    "and the witnesses' cosignatures of its checkpoint (bundle version 3, read by\n"
+    "keten; the browser and Python verifiers read versions 1 and 2 only).\n"
     "IDENTIFIER is an EPC URN, a class/lot URN, a Digital Link URI or an eventID.\n"
     "\n"
     "verify checks a bundle with no home and no network: every signature, chain\n"
     "link and payload hash, and the creator's signature. Exit 0 and the story of\n"
     "what is proven, or exit 1 naming the claim that fails. The format is in\n"
     "docs/bundle.md, so that any other tool can check it too.\n"
+    "It shows per partner the identity its key states, who endorses that key and\n"
+    "who witnessed its checkpoint, as the bundle carries them (each checked).\n"
+    "--trust FILE: the keys you know, one \"FEED-ID [label]\" per line ('#' comments):\n"
+    "every partner's key must be in it or be endorsed by a key in it, else exit 1.\n"
+    "--require-witnesses N: every partner's checkpoint must be cosigned by N\n"
+    "witnesses other than itself (with --trust: keys vouched for; without: partners\n"
+    "of the bundle), else exit 1.\n"
     "\n"
     "Examples:\n"
     "  keten --home /tmp/p bundle create urn:epc:id:sgtin:5412345.000001.1001 --out proof.keten\n"
     "  keten bundle verify proof.keten\n"
-    "  keten bundle verify proof.keten --json\n";
+    "  keten bundle verify proof.keten --json\n"
+    "  keten bundle verify proof.keten --trust known-keys.txt --require-witnesses 2\n";
 
 /* ---- create ------------------------------------------------------------- */
 
@@ -52,7 +64,7 @@ static int create_main(cli_ctx_t *ctx, int argc, char **argv)
 {
     const char *ident = NULL, *outpath = NULL;
     ledger_key_t *key = NULL;
-    int only_own = 0, rc;
+    int only_own = 0, identities = 0, rc;
     ledger_home_t *home = NULL;
     const ledger_identity_t *id;
     ledger_bundle_step_t *steps = NULL;
@@ -80,6 +92,10 @@ static int create_main(cli_ctx_t *ctx, int argc, char **argv)
         }
         if (!strcmp(argv[i], "--only-own")) {
             only_own = 1;
+            continue;
+        }
+        if (!strcmp(argv[i], "--identities")) {
+            identities = 1;
             continue;
         }
         if (argv[i][0] == '-' && argv[i][1] == '-')
@@ -129,7 +145,7 @@ static int create_main(cli_ctx_t *ctx, int argc, char **argv)
     spec.npartners = np;
     spec.steps = steps;
     spec.nsteps = nsteps;
-    spec.flags = only_own ? LEDGER_BUNDLE_ONLY_OWN : 0;
+    spec.flags = (only_own ? LEDGER_BUNDLE_ONLY_OWN : 0) | (identities ? LEDGER_BUNDLE_TRUST : 0);
     if ((rc = ledger_bundle_create(ledger_home_store(home), id, &spec, &out, &err)) ||
         (rc = ledger_bundle_verify(out.data, out.len, &story, &err)) ||
         (rc = ledger_bundle_save(outpath, out.data, out.len, &err))) {
@@ -209,6 +225,7 @@ static void print_story(const char *path, const json_t *story)
             printf(", proven in its signed log of %lld entr%s\n", size, size == 1 ? "y" : "ies");
         else
             printf(", entries linked from the first to the last\n");
+        cli_trust_print_feed(s);
     }
     printf("\nsteps, oldest first (each signed by the partner named):\n");
     json_array_foreach(json_object_get(story, "steps"), i, s)
@@ -245,15 +262,21 @@ static void print_story(const char *path, const json_t *story)
     printf("Every disclosed event matches the payload hash its signer committed to, and\n"
            "its EPCIS event hash; the creator's key signed this selection, the names and\n"
            "the subject.\n"
-           "not proven: that a key belongs to the named company (compare the keys with\n"
-           "ones you know), what a sealed step contains, that no other event of the item\n"
+           "A key's stated identity and endorsements are entries signed by the keys\n"
+           "shown; a witness's cosignature says that its node saw that checkpoint and no\n"
+           "other history of the feed.\n"
+           "not proven: that a key belongs to the named company unless a key you know\n"
+           "(--trust) endorses it, what a sealed step contains, that no other event of the item\n"
            "exists (a later correction, a step the creator left out), or that the events\n"
            "tell the truth.\n");
 }
 
 static int verify_main(cli_ctx_t *ctx, int argc, char **argv)
 {
-    const char *path = NULL;
+    const char *path = NULL, *trust_path = NULL, *req_text = NULL;
+    cli_trust_t trust = {0};
+    long require = 0;
+    size_t nfail;
     char *buf = NULL;
     size_t len = 0;
     json_t *story = NULL;
@@ -266,7 +289,9 @@ static int verify_main(cli_ctx_t *ctx, int argc, char **argv)
             fputs(usage, stdout);
             return 0;
         }
-        if ((r = cli_common_option(ctx, argc, argv, &i))) {
+        if ((r = cli_common_option(ctx, argc, argv, &i)) ||
+            (r = cli_opt(argc, argv, &i, "--trust", &trust_path)) ||
+            (r = cli_opt(argc, argv, &i, "--require-witnesses", &req_text))) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
             continue;
@@ -279,8 +304,18 @@ static int verify_main(cli_ctx_t *ctx, int argc, char **argv)
     }
     if (!path)
         return cli_usage("bundle verify", "give the bundle file to verify");
-    if ((rc = cli_read_file(path, &buf, &len)))
+    if (req_text) {
+        char *end;
+        require = strtol(req_text, &end, 10);
+        if (*end || end == req_text || require < 0 || require > 1000)
+            return cli_usage("bundle verify", "--require-witnesses takes a number 0..1000");
+    }
+    if (trust_path && (rc = cli_trust_load(trust_path, &trust)))
         return rc;
+    if ((rc = cli_read_file(path, &buf, &len))) {
+        cli_trust_free(&trust);
+        return rc;
+    }
     rc = ledger_bundle_verify((const uint8_t *)buf, len, &story, &err);
     free(buf);
     if (rc) {
@@ -292,19 +327,28 @@ static int verify_main(cli_ctx_t *ctx, int argc, char **argv)
             free(text);
             json_decref(o);
         }
+        cli_trust_free(&trust);
         return cli_fail(ctx, rc, &err);
     }
+    nfail = cli_trust_eval(story, trust_path ? &trust : NULL, require);
+    cli_trust_free(&trust);
     if (ctx->json) {
         char *text;
-        json_object_set_new(story, "verified", json_true());
+        json_object_set_new(story, "verified", json_boolean(nfail == 0));
         text = json_dumps(story, JSON_INDENT(2));
         puts(text);
         free(text);
     } else {
         print_story(path, story);
     }
+    if (nfail) {
+        size_t i;
+        json_t *m;
+        json_array_foreach(json_object_get(json_object_get(story, "demands"), "failures"), i, m)
+            fprintf(stderr, "keten: bundle %s: demand not met: %s\n", path, json_string_value(m));
+    }
     json_decref(story);
-    return 0;
+    return nfail ? CLI_EXIT_FAILED : 0;
 }
 
 int cli_bundle_main(cli_ctx_t *ctx, int argc, char **argv)

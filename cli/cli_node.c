@@ -23,6 +23,7 @@
 #include "ledger_witness.h"
 #include "node.h"
 #include "node_conf.h"
+#include "cli_partner.h"
 
 static const char network_usage[] =
     "usage: keten network\n"
@@ -35,6 +36,8 @@ static const char peer_usage[] =
     "usage: keten peer list [--json]\n"
     "       keten peer add ID [HOST:PORT] [--name NAME] [--sealed] [--witness|--no-witness]\n"
     "       keten peer remove ID\n"
+    "       keten peer endorse ID --name NAME (--gln GLN | --gcp PREFIX) [--domain DOMAIN]\n"
+
     "\n"
     "The peer list is who may connect to this node (by feed ID, the partner's\n"
     "`keten id`) and, with HOST:PORT, where this node dials them. Without an\n"
@@ -44,6 +47,9 @@ static const char peer_usage[] =
     "partner's checkpoints, whoever relays them: it checks each against the\n"
     "entries it holds and the one it cosigned before, and cosigns it (C2SP\n"
     "tlog-cosignature); --no-witness only checks them.\n"
+    "endorse binds a partner's key to its company: keten peer endorse --help.\n"
+    "list shows each partner's stated identity (keten identity) and who\n"
+    "endorses it.\n"
     "Adding an ID that is listed replaces its entry. A running node picks up\n"
     "changes within a second. HOST is an IPv4 address, [an IPv6 address] or a\n"
     "host name (resolved by the node at each connection attempt); an address no\n"
@@ -134,19 +140,20 @@ int cli_network_main(cli_ctx_t *ctx, int argc, char **argv)
 
 /* ---- peer ------------------------------------------------------------------ */
 
-static int peer_list(cli_ctx_t *ctx, const node_peers_t *p)
+static int peer_list(cli_ctx_t *ctx, ledger_home_t *home, const node_peers_t *p)
 {
     char hex[65];
+    json_t *arr = json_array(), *v;
+    size_t k;
+    for (size_t i = 0; i < p->n; i++)
+        json_array_append_new(
+            arr, json_pack("{s:s, s:s, s:o, s:b, s:b}", "id", ledger_hex(p->v[i].id, 32, hex),
+                           "name", p->v[i].name, "address",
+                           p->v[i].address[0] ? json_string(p->v[i].address) : json_null(),
+                           "sealed", p->v[i].sealed, "witness", p->v[i].witness));
+    cli_partner_annotate(home, arr, "id"); /* identity, endorsedBy */
     if (ctx->json) {
-        json_t *arr = json_array();
-        char *s;
-        for (size_t i = 0; i < p->n; i++)
-            json_array_append_new(
-                arr, json_pack("{s:s, s:s, s:o, s:b, s:b}", "id", ledger_hex(p->v[i].id, 32, hex),
-                               "name", p->v[i].name, "address",
-                               p->v[i].address[0] ? json_string(p->v[i].address) : json_null(),
-                               "sealed", p->v[i].sealed, "witness", p->v[i].witness));
-        s = json_dumps(arr, JSON_COMPACT);
+        char *s = json_dumps(arr, JSON_COMPACT);
         puts(s);
         free(s);
         json_decref(arr);
@@ -154,11 +161,15 @@ static int peer_list(cli_ctx_t *ctx, const node_peers_t *p)
     }
     if (p->n == 0)
         printf("no peers yet: keten peer add ID [HOST:PORT] --name NAME\n");
-    for (size_t i = 0; i < p->n; i++)
-        printf("%s  %-20s %-22s%s%s\n", ledger_hex(p->v[i].id, 32, hex),
-               p->v[i].name[0] ? p->v[i].name : "-",
-               p->v[i].address[0] ? p->v[i].address : "(connects in)",
-               p->v[i].sealed ? "  sealed" : "", p->v[i].witness ? "  witness" : "");
+    json_array_foreach(arr, k, v)
+    {
+        const node_peer_t *pv = &p->v[k];
+        printf("%s  %-20s %-22s%s%s\n", ledger_hex(pv->id, 32, hex), pv->name[0] ? pv->name : "-",
+               pv->address[0] ? pv->address : "(connects in)", pv->sealed ? "  sealed" : "",
+               pv->witness ? "  witness" : "");
+        cli_partner_print(v, "    ");
+    }
+    json_decref(arr);
     return 0;
 }
 
@@ -196,6 +207,8 @@ int cli_peer_main(cli_ctx_t *ctx, int argc, char **argv)
         }
         if (argv[i][0] == '-' && argv[i][1])
             return cli_usage("peer", "unknown option %s", argv[i]);
+        if (!sub && !strcmp(argv[i], "endorse"))
+            return cli_peer_endorse_main(ctx, argc - i, argv + i);
         if (!sub)
             sub = argv[i];
         else if (!idtext)
@@ -208,7 +221,7 @@ int cli_peer_main(cli_ctx_t *ctx, int argc, char **argv)
     if (!sub)
         sub = "list";
     if (strcmp(sub, "list") && strcmp(sub, "add") && strcmp(sub, "remove"))
-        return cli_usage("peer", "unknown subcommand %s (list, add, remove)", sub);
+        return cli_usage("peer", "unknown subcommand %s (list, add, remove, endorse)", sub);
     if (strcmp(sub, "list") && !idtext)
         return cli_usage("peer", "%s needs the partner's feed ID", sub);
     if (idtext && (rc = parse_id("peer", idtext, peer.id)))
@@ -228,7 +241,7 @@ int cli_peer_main(cli_ctx_t *ctx, int argc, char **argv)
     if ((rc = node_peers_load(ledger_home_path(home), &peers, &err)))
         goto fail;
     if (!strcmp(sub, "list")) {
-        rc = peer_list(ctx, &peers);
+        rc = peer_list(ctx, home, &peers);
         goto out;
     }
     if (!strcmp(sub, "remove")) {
@@ -588,6 +601,7 @@ static void print_feeds(const json_t *feeds)
                    json_string_value(json_object_get(w, "timeText")),
                    (long long)json_integer_value(json_object_get(w, "size")));
         }
+        cli_partner_print(v, "    ");
         if (json_object_get(v, "forkCheckpoint"))
             printf("    evidence: its key signed this checkpoint of another history "
                    "(keten status --json: forkCheckpoint)\n%s",
@@ -651,6 +665,7 @@ int cli_status_main(cli_ctx_t *ctx, int argc, char **argv)
             rc = cli_fail(ctx, rc, &err);
             goto out;
         }
+        cli_partner_annotate(home, fc.feeds, "feed"); /* identity, endorsedBy */
     }
     peer_arr = json_array();
     json_object_set_new(out, "peers", peer_arr);

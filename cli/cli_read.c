@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ledger_entry.h"
+#include "ledger_stmt.h"
 #include "ledger_epcis.h"
 #include "ledger_epcis_export.h"
 #include "ledger_json.h"
@@ -80,6 +81,7 @@ static int log_entry(const ledger_stored_t *s, void *vctx)
     json_t *ev = NULL;
     const char *type = NULL, *etime = NULL, *eid = NULL, *step = NULL;
     ledger_err_t err;
+    ledger_stmt_t stmt;
 
     if (lc->feed && memcmp(lc->feed, s->e.h.feed, LEDGER_FEED_LEN) != 0)
         return 0;
@@ -111,10 +113,25 @@ static int log_entry(const ledger_stored_t *s, void *vctx)
             if (json_object_get(ev, "errorDeclaration"))
                 json_object_set_new(o, "errorDeclaration", json_true());
         }
+        if (s->e.h.ptype == LEDGER_PT_STATEMENT && s->e.payload &&
+            !ledger_stmt_from_entry(&s->e, &stmt, &err)) {
+            char sub[2 * LEDGER_FEED_LEN + 1];
+            json_object_set_new(o, "type", json_string(ledger_stmt_kind_name(stmt.kind)));
+            json_object_set_new(o, "subject",
+                                json_string(ledger_hex(stmt.subject, LEDGER_FEED_LEN, sub)));
+            json_object_set_new(o, "name", json_string(stmt.name));
+        }
         text = json_dumps(o, JSON_COMPACT);
         puts(text);
         free(text);
         json_decref(o);
+    } else if (s->e.h.ptype == LEDGER_PT_STATEMENT && s->e.payload) {
+        char sub[2 * LEDGER_FEED_LEN + 1];
+        int bad = ledger_stmt_from_entry(&s->e, &stmt, &err);
+        printf("%.8s:%-6llu %-29s %-20s %-14s %s%s%s\n", feed, (unsigned long long)s->e.h.seq, rtime,
+               bad ? "(statement)" : ledger_stmt_kind_name(stmt.kind), "-",
+               bad ? "does not decode: " : stmt.name, bad ? err.msg : " of ",
+               bad ? "" : ledger_hex(stmt.subject, 4, sub));
     } else if (ev) {
         printf("%.8s:%-6llu %-29s %-20s %-14s %s%s\n", feed, (unsigned long long)s->e.h.seq,
                etime ? etime : "-", type ? type : "-", step ? bs : "-", eid ? eid : hash,

@@ -19,6 +19,7 @@
 #include "cli_convert.h"
 #include "cli_ident.h"
 #include "cli_node.h"
+#include "cli_partner.h"
 #include "cli_proof.h"
 #include "cli_read.h"
 #include "cli_record.h"
@@ -53,7 +54,8 @@ static const command_t commands[] = {
     {"lifecycle", cli_lifecycle_main, "a garment's materials, wash cycles, repairs, holder, end"},
     {"bundle", cli_bundle_main, "write or check a provenance bundle (offline proof of a history)"},
     {"network", cli_network_main, "print the chain's network key (for new partners)"},
-    {"peer", cli_peer_main, "list, add or remove the partners this node talks to"},
+    {"peer", cli_peer_main, "list, add, remove, endorse or check the partners this node talks to"},
+    {"identity", cli_identity_main, "state who holds this feed's key (signed), or show a feed's"},
     {"token", cli_token_main, "make, list or revoke the HTTP server's bearer tokens"},
     {"node", cli_node_main, "run the node: replicate with the partners (foreground)"},
     {"stop", cli_stop_main, "stop the node running on this home (SIGTERM, waits for it)"},

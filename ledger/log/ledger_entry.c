@@ -74,7 +74,7 @@ int ledger_header_decode(const uint8_t *p, size_t n, ledger_header_t *h, ledger_
         return rc;
     if (h->seq == 0)
         return ledger_err_set(err, LEDGER_EINPUT, "header seq 0: sequence numbers start at 1");
-    if (ptype < LEDGER_PT_EVENT || ptype > LEDGER_PT_CHECKPOINT)
+    if (ptype < LEDGER_PT_EVENT || ptype > LEDGER_PT_STATEMENT)
         return ledger_err_set(err, LEDGER_EINPUT, "header payload type %llu unknown",
                               (unsigned long long)ptype);
     h->ptype = (uint32_t)ptype;

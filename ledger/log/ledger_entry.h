@@ -38,6 +38,7 @@ enum ledger_ptype {
     LEDGER_PT_EVENT = 1,        /* an EPCIS 2.0 event (also errorDeclarations) */
     LEDGER_PT_KEY_ROTATION = 2, /* reserved: hands the feed over to a new key */
     LEDGER_PT_CHECKPOINT = 3,   /* reserved: a signed summary of other feeds' heads */
+    LEDGER_PT_STATEMENT = 4,    /* an identity statement or endorsement (ledger_stmt.h) */
 };
 
 typedef struct ledger_header {

@@ -25,6 +25,7 @@
 #include "ledger_cbor.h"
 #include "ledger_entry.h"
 #include "ledger_error.h"
+#include "ledger_stmts.h"
 
 /* The two forms of a feed item in a version 2 bundle (docs/bundle.md). */
 enum {
@@ -54,6 +55,7 @@ typedef struct ledger__bv {
     ledger__bvstep_t *steps;
     size_t nsteps, cap;
     json_t *story; /* {"feeds": [...], ...} being built */
+    ledger_stmts_t stmts; /* version 3: the statements the bundle carries */
 } ledger__bv_t;
 
 static inline int ledger__bundle_feed_cmp(const uint8_t *a, const uint8_t *b)

@@ -29,7 +29,9 @@
 
 #include "ledger_note.h"
 #include "ledger_replica.h"
+#include "ledger_stmts.h"
 #include "ledger_tree.h"
+#include "ledger_witness.h"
 
 /* ---- create ------------------------------------------------------------ */
 
@@ -154,23 +156,75 @@ static int put_chain(ledger_store_t *st, const ledger_bundle_step_t *steps, size
     return rc;
 }
 
+/* The note with each signer's line once (the first): a kept checkpoint
+ * may hold cosignature lines that ledger_store_cosigned appends again. */
+typedef struct dedup {
+    ledger_buf_t *out;
+    char names[LEDGER_NOTE_MAX_SIGS][LEDGER_NOTE_NAME_MAX + 1];
+    size_t n, dropped;
+} dedup_t;
+
+static int dedup_line(const ledger_note_sig_t *sig, void *ctx, ledger_err_t *err)
+{
+    dedup_t *d = ctx;
+    (void)err;
+    for (size_t i = 0; i < d->n; i++)
+        if (strlen(d->names[i]) == sig->name_len && !memcmp(d->names[i], sig->name, sig->name_len)) {
+            d->dropped++;
+            return 0;
+        }
+    if (d->n == LEDGER_NOTE_MAX_SIGS)
+        return 0;
+    snprintf(d->names[d->n++], sizeof d->names[0], "%.*s", (int)sig->name_len, sig->name);
+    return ledger_buf_append(d->out, sig->line, sig->line_len) ? LEDGER_ENOMEM : 0;
+}
+
+static int dedup_note(ledger_buf_t *note, size_t *nsigs, ledger_err_t *err)
+{
+    ledger_buf_t out = LEDGER_BUF_INIT;
+    dedup_t *d = calloc(1, sizeof *d);
+    size_t tl;
+    int rc;
+    if (!d)
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory building the bundle");
+    d->out = &out;
+    if ((rc = ledger_note_sigs((const char *)note->data, note->len, &tl, NULL, NULL, err)) ||
+        (rc = ledger_buf_append(&out, note->data, tl + 1) ? LEDGER_ENOMEM : 0) ||
+        (rc = ledger_note_sigs((const char *)note->data, note->len, &tl, dedup_line, d, err)))
+        goto done;
+    *nsigs = d->n ? d->n - 1 : 0; /* every line but the feed's own */
+    ledger_buf_reset(note);
+    rc = ledger_buf_append(note, out.data, out.len) ? LEDGER_ENOMEM : 0;
+done:
+    if (rc == LEDGER_ENOMEM)
+        ledger_err_set(err, rc, "out of memory building the bundle");
+    ledger_buf_free(&out);
+    free(d);
+    return rc;
+}
+
 /* The proof form of one feed's steps[0..n): [feed, 2, checkpoint, [[entry,
  * [hash...]]...]] appended to body. 1 (body untouched) when the store
  * keeps no checkpoint of the feed that holds its last step, or no tree. */
 static int put_proof(ledger_store_t *st, const ledger_bundle_step_t *steps, size_t n,
-                     int seal_all, ledger_buf_t *body, ledger_err_t *err)
+                     int seal_all, size_t *cosigs, ledger_buf_t *body, ledger_err_t *err)
 {
     ledger_buf_t note = LEDGER_BUF_INIT, item = LEDGER_BUF_INIT;
     ledger_tree_hash_t leaf, *hashes = NULL;
     const uint8_t *feed = steps[0].feed;
     uint64_t size;
     size_t nh, k, h;
-    int rc = ledger_store_checkpoint(st, feed, &note, err);
+    size_t nsigs = 0;
+    /* with cosigs (version 3): the checkpoint with the cosignatures held */
+    int rc = cosigs ? ledger_store_cosigned(st, feed, &note, &nsigs, err)
+                    : ledger_store_checkpoint(st, feed, &note, err);
 
     if (rc == LEDGER_ENOTFOUND) {
         rc = 1;
         goto done;
     }
+    if (!rc && cosigs)
+        rc = dedup_note(&note, &nsigs, err);
     if (rc)
         goto done;
     size = ledger_checkpoint_size_of(feed, (const char *)note.data, note.len);
@@ -206,6 +260,8 @@ static int put_proof(ledger_store_t *st, const ledger_bundle_step_t *steps, size
     rc = ledger_buf_append(body, item.data, item.len) ? LEDGER_ENOMEM : 0;
     if (rc)
         goto nomem;
+    if (cosigs)
+        *cosigs += nsigs;
     goto done;
 nomem:
     rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory building the bundle");
@@ -216,14 +272,104 @@ done:
     return rc;
 }
 
+/* The feed items of steps[0..n) (sorted, nfeeds feeds): [item, ...]
+ * appended to out, each in the proof form when it can be, else the chain
+ * form; with cosigs (version 3) proof-form checkpoints carry their
+ * cosignatures, counted in *cosigs. */
+static int put_feeds(ledger_store_t *st, const ledger_bundle_step_t *steps, size_t n,
+                     size_t nfeeds, const uint8_t *self, unsigned flags, size_t *cosigs,
+                     ledger_buf_t *out, ledger_err_t *err)
+{
+    size_t i, j;
+    int rc;
+    if (ledger_cbor_put_array(out, nfeeds))
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory building the bundle");
+    for (i = 0; i < n; i = j) {
+        int seal_all;
+        for (j = i; j < n && !feed_cmp(steps[j].feed, steps[i].feed); j++)
+            ;
+        seal_all = (flags & LEDGER_BUNDLE_ONLY_OWN) && feed_cmp(steps[i].feed, self);
+        rc = put_proof(st, &steps[i], j - i, seal_all, cosigs, out, err);
+        if (rc == 1)
+            rc = put_chain(st, &steps[i], j - i, seal_all, out, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int is_partner(const ledger_bundle_partner_t *parts, size_t np, const uint8_t *feed)
+{
+    for (size_t i = 0; i < np; i++)
+        if (!feed_cmp(parts[i].feed, feed))
+            return 1;
+    return 0;
+}
+
+static int rec_cmp(const void *a, const void *b)
+{
+    const ledger_stmt_rec_t *const *x = a, *const *y = b;
+    int c = feed_cmp((*x)->author, (*y)->author);
+    return c ? c : (*x)->seq < (*y)->seq ? -1 : (*x)->seq > (*y)->seq;
+}
+
+/* Version 3's statements: [entry...] of the partners' identities, the
+ * endorsements of partners, and the identities of those endorsers, in
+ * (feed, seq) order, appended to out; *count gets how many. */
+static int put_statements(ledger_store_t *st, const ledger_bundle_partner_t *parts, size_t np,
+                          ledger_buf_t *out, size_t *count, ledger_err_t *err)
+{
+    ledger_stmts_t all;
+    const ledger_stmt_rec_t **pick = NULL;
+    size_t n = 0, i;
+    int rc;
+    if ((rc = ledger_stmts_load(st, &all, err)))
+        return rc;
+    if (all.n && !(pick = calloc(all.n, sizeof *pick))) {
+        rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory building the bundle");
+        goto done;
+    }
+    for (i = 0; i < all.n; i++) {
+        const ledger_stmt_rec_t *r = &all.v[i];
+        int want = r->s.kind == LEDGER_STMT_IDENTITY ? is_partner(parts, np, r->author)
+                                                     : is_partner(parts, np, r->s.subject);
+        if (!want && r->s.kind == LEDGER_STMT_IDENTITY) /* an endorser of a partner? */
+            for (size_t j = 0; j < all.n && !want; j++)
+                want = all.v[j].s.kind == LEDGER_STMT_ENDORSEMENT &&
+                       !feed_cmp(all.v[j].author, r->author) &&
+                       is_partner(parts, np, all.v[j].s.subject);
+        if (want)
+            pick[n++] = r;
+    }
+    qsort(pick, n, sizeof *pick, rec_cmp);
+    if (ledger_cbor_put_array(out, n)) {
+        rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory building the bundle");
+        goto done;
+    }
+    for (i = 0; i < n; i++)
+        if (ledger_cbor_put_bytes(out, pick[i]->entry, pick[i]->entry_len)) {
+            rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory building the bundle");
+            goto done;
+        }
+    *count = n;
+done:
+    free(pick);
+    ledger_stmts_free(&all);
+    return rc;
+}
+
 int ledger_bundle_create(ledger_store_t *st, const ledger_identity_t *creator,
                          const ledger_bundle_spec_t *spec, ledger_buf_t *out, ledger_err_t *err)
 {
     ledger_bundle_step_t *steps = NULL;
     ledger_bundle_partner_t *parts = NULL;
-    ledger_buf_t body = LEDGER_BUF_INIT, msg = LEDGER_BUF_INIT;
+    ledger_buf_t body = LEDGER_BUF_INIT, msg = LEDGER_BUF_INIT, feeds = LEDGER_BUF_INIT,
+                 stmts = LEDGER_BUF_INIT;
     const uint8_t *self = ledger_identity_public(creator);
-    size_t n = 0, np = 0, nfeeds = 0, i, j;
+    size_t n = 0, np = 0, nfeeds = 0, i, j, cosigs = 0, nstmts = 0;
+    unsigned version;
+    const char *context;
+    int trust;
     uint8_t sig[LEDGER_SIG_LEN];
     char hex[65];
     int rc = LEDGER_ENOMEM;
@@ -271,7 +417,21 @@ int ledger_bundle_create(ledger_store_t *st, const ledger_identity_t *creator,
         }
     }
 
-    if (ledger_cbor_put_array(&body, 5) ||
+    /* the feed items first: whether there is anything of version 3 to
+     * carry is known after them */
+    trust = (spec->flags & LEDGER_BUNDLE_TRUST) != 0;
+    if ((rc = put_feeds(st, steps, n, nfeeds, self, spec->flags, trust ? &cosigs : NULL, &feeds,
+                        err)))
+        goto fail;
+    if (trust && (rc = put_statements(st, parts, np, &stmts, &nstmts, err)))
+        goto fail;
+    version = trust && (cosigs || nstmts) ? LEDGER_BUNDLE_VERSION_TRUST : LEDGER_BUNDLE_VERSION;
+    if (version == LEDGER_BUNDLE_VERSION && trust) { /* nothing to carry: version 2's bytes */
+        ledger_buf_reset(&feeds);
+        if ((rc = put_feeds(st, steps, n, nfeeds, self, spec->flags, NULL, &feeds, err)))
+            goto fail;
+    }
+    if (ledger_cbor_put_array(&body, version == LEDGER_BUNDLE_VERSION ? 5 : 6) ||
         ledger_cbor_put_text(&body, spec->subject, strlen(spec->subject)) ||
         ledger_cbor_put_uint(&body, spec->created_ms) ||
         ledger_cbor_put_bytes(&body, self, LEDGER_FEED_LEN) || ledger_cbor_put_array(&body, np))
@@ -281,28 +441,18 @@ int ledger_bundle_create(ledger_store_t *st, const ledger_identity_t *creator,
             ledger_cbor_put_bytes(&body, parts[i].feed, LEDGER_FEED_LEN) ||
             ledger_cbor_put_text(&body, parts[i].name, strlen(parts[i].name)))
             goto nomem;
-    if (ledger_cbor_put_array(&body, nfeeds))
+    if (ledger_buf_append(&body, feeds.data, feeds.len) ||
+        (version != LEDGER_BUNDLE_VERSION && ledger_buf_append(&body, stmts.data, stmts.len)))
         goto nomem;
-    for (i = 0; i < n; i = j) {
-        int seal_all;
-        for (j = i; j < n && !feed_cmp(steps[j].feed, steps[i].feed); j++)
-            ;
-        seal_all = (spec->flags & LEDGER_BUNDLE_ONLY_OWN) && feed_cmp(steps[i].feed, self);
-        rc = put_proof(st, &steps[i], j - i, seal_all, &body, err);
-        if (rc == 1)
-            rc = put_chain(st, &steps[i], j - i, seal_all, &body, err);
-        if (rc)
-            goto fail;
-    }
-
-    if (ledger_buf_append(&msg, LEDGER_BUNDLE_SIG_CONTEXT, strlen(LEDGER_BUNDLE_SIG_CONTEXT)) ||
+    context = version == LEDGER_BUNDLE_VERSION ? LEDGER_BUNDLE_SIG_CONTEXT
+                                               : LEDGER_BUNDLE_SIG_CONTEXT_V3;
+    if (ledger_buf_append(&msg, context, strlen(context)) ||
         ledger_buf_append(&msg, body.data, body.len))
         goto nomem;
     ledger_identity_sign(creator, msg.data, msg.len, sig);
     if (ledger_cbor_put_array(out, 4) ||
         ledger_cbor_put_text(out, LEDGER_BUNDLE_MAGIC, strlen(LEDGER_BUNDLE_MAGIC)) ||
-        ledger_cbor_put_uint(out, LEDGER_BUNDLE_VERSION) ||
-        ledger_cbor_put_bytes(out, body.data, body.len) ||
+        ledger_cbor_put_uint(out, version) || ledger_cbor_put_bytes(out, body.data, body.len) ||
         ledger_cbor_put_bytes(out, sig, sizeof sig))
         goto nomem;
     rc = 0;
@@ -313,6 +463,8 @@ fail:
 done:
     ledger_buf_free(&body);
     ledger_buf_free(&msg);
+    ledger_buf_free(&feeds);
+    ledger_buf_free(&stmts);
     free(steps);
     free(parts);
     return rc;

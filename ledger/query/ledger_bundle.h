@@ -52,6 +52,14 @@
  * signed as). */
 #define LEDGER_BUNDLE_SIG_CONTEXT "keten/2 bundle signature"
 #define LEDGER_BUNDLE_SIG_CONTEXT_V1 "keten/1 bundle signature"
+/* Version 3: version 2 and what binds the partners' keys to companies: the
+ * body has a sixth item, statements: [entry (bstr), ...] (the identity
+ * statements and endorsements of docs/format.md, payload type 4, in
+ * ascending (feed, seq) order), and every signature line of a proof-form
+ * checkpoint other than the feed's own is a cosignature that must check
+ * (C2SP cosignature/v1 by keten/<witness feed>). */
+#define LEDGER_BUNDLE_VERSION_TRUST 3
+#define LEDGER_BUNDLE_SIG_CONTEXT_V3 "keten/3 bundle signature"
 
 /* A partner: feed ID and the name the bundle shows for it. */
 typedef struct ledger_bundle_partner {
@@ -71,6 +79,11 @@ enum {
     /* disclose payloads only of the creator's own feed: partners' steps
      * appear sealed */
     LEDGER_BUNDLE_ONLY_OWN = 1,
+    /* version 3 when the store holds anything to carry: the statements and
+     * endorsements of every partner (and the identities of their
+     * endorsers), the cosignatures held for each proof-form checkpoint.
+     * Without it (or with nothing to carry) the bundle is version 2. */
+    LEDGER_BUNDLE_TRUST = 2,
 };
 
 typedef struct ledger_bundle_spec {
@@ -110,7 +123,7 @@ int ledger_bundle_steps(ledger_store_t *st, const ledger_key_t *ident, size_t ma
  * 0644. LEDGER_EIO naming the path. */
 int ledger_bundle_save(const char *path, const uint8_t *p, size_t n, ledger_err_t *err);
 
-/* Verifies a bundle (version 1 or 2) from its bytes alone: structure and
+/* Verifies a bundle (version 1, 2 or 3) from its bytes alone: structure and
  * canonical encoding, every entry's signature; in the proof form each
  * checkpoint's signature by its feed's key and each step's inclusion proof
  * into it; in the chain form every prev link and seq (no entry missing or
@@ -126,6 +139,14 @@ int ledger_bundle_save(const char *path, const uint8_t *p, size_t n, ledger_err_
  *    eventTimeMs,eventTime,action,bizStep,disposition,bizLocation,readPoint,
  *    errorDeclaration,event}]}  with steps in event time order (a sealed
  *    step by its record time).
+ * Version 3 adds to each proof-form feed "witnesses": [{witness, time,
+ * timeText}] (each cosignature, checked), to each partner "identity" and
+ * "endorsedBy" (ledger_stmts_feed_json over the carried statements), and
+ * "statements": [statement JSON...]; it fails on a statement entry that
+ * does not verify or decode ("statement 2 (feed 03a107bf seq 4): ...")
+ * and on a cosignature line that does not check ("feed 03a107bf (Farm):
+ * the checkpoint claims a cosignature by witness ... that it does not
+ * carry: ...").
  * On failure returns LEDGER_EVERIFY with a message naming the claim that
  * fails, e.g. "feed 03a107bf (Farm) seq 7: payload does not match its hash",
  * "feed 03a107bf (Farm): seq 8 does not link to seq 7", "feed 03a107bf

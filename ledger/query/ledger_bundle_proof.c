@@ -17,11 +17,65 @@
 
 #include <stdio.h>
 
+#include "ledger_cosig.h"
 #include "ledger_note.h"
 #include "ledger_tree.h"
 
+/* Version 3: every signature line of the checkpoint but the feed's own is
+ * a cosignature it claims, and must be one that checks (C2SP
+ * cosignature/v1 by a keten witness, keten/<feed hex>): a claimed witness
+ * the bundle does not carry proof of fails the bundle, naming it. */
+typedef struct cosig_walk {
+    ledger__bv_t *v;
+    const char *text;
+    size_t tlen;
+    const uint8_t *feed;
+    const char *label;
+    json_t *arr;
+} cosig_walk_t;
+
+static int cosig_line(const ledger_note_sig_t *sig, void *ctx, ledger_err_t *err)
+{
+    cosig_walk_t *w = ctx;
+    char origin[LEDGER_NOTE_ORIGIN_LEN], name[LEDGER_NOTE_NAME_MAX + 1], when[40];
+    uint8_t wfeed[LEDGER_FEED_LEN], kid[4];
+    ledger_err_t e2;
+    uint64_t t;
+    (void)err;
+    ledger_note_feed_origin(w->feed, origin);
+    ledger_note_key_id(origin, w->feed, kid);
+    if (sig->name_len == strlen(origin) && !memcmp(sig->name, origin, sig->name_len) &&
+        sig->blob_len >= 4 && !memcmp(sig->blob, kid, 4))
+        return 0; /* the feed's own signature (checked by ledger_note_open) */
+    snprintf(name, sizeof name, "%.*s", (int)sig->name_len, sig->name);
+    if (!ledger_cosig_witness_feed(sig, wfeed))
+        return ledger_err_set(w->v->err, LEDGER_EVERIFY,
+                              "%s: the checkpoint claims a signature by %s, which is not a keten "
+                              "witness (keten/<feed ID>) whose cosignature could be checked",
+                              w->label, name);
+    if (!memcmp(wfeed, w->feed, LEDGER_FEED_LEN))
+        return ledger_err_set(w->v->err, LEDGER_EVERIFY,
+                              "%s: the checkpoint claims a cosignature by the feed itself", w->label);
+    if (ledger_cosig_check(w->text, w->tlen, sig, name, wfeed, &t, &e2))
+        return ledger_err_set(w->v->err, LEDGER_EVERIFY,
+                              "%s: the checkpoint claims a cosignature by witness %.16s that it "
+                              "does not carry: %s",
+                              w->label, name + 6, e2.msg);
+    for (size_t i = 0; i < json_array_size(w->arr); i++)
+        if (!strcmp(json_string_value(json_object_get(json_array_get(w->arr, i), "witness")),
+                    name + 6))
+            return ledger_err_set(w->v->err, LEDGER_EVERIFY,
+                                  "%s: the checkpoint carries two cosignatures by witness %.16s",
+                                  w->label, name + 6);
+    ledger__bundle_iso_ms(t * 1000, when, sizeof when);
+    json_array_append_new(w->arr, json_pack("{s:s, s:I, s:s}", "witness", name + 6, "time",
+                                            (json_int_t)(t & INT64_MAX), "timeText", when));
+    return 0;
+}
+
 static int read_checkpoint(ledger__bv_t *v, ledger_cbor_reader_t *r, const uint8_t *feed,
-                           const char *label, json_t **note, ledger_checkpoint_t *cp)
+                           const char *label, json_t **note, ledger_checkpoint_t *cp,
+                           json_t *witnesses)
 {
     char origin[LEDGER_NOTE_ORIGIN_LEN];
     const char *text;
@@ -51,6 +105,13 @@ static int read_checkpoint(ledger__bv_t *v, ledger_cbor_reader_t *r, const uint8
         return ledger_err_set(v->err, LEDGER_EVERIFY,
                               "%s: the checkpoint is of the log %s, not of this feed", label,
                               cp->origin);
+    if (v->version >= 3) {
+        cosig_walk_t w = {v, text, tl, feed, label, witnesses};
+        if ((rc = ledger_note_sigs(text, len, &tl, cosig_line, &w, &e2)))
+            return rc == LEDGER_EVERIFY ? rc
+                                        : ledger_err_set(v->err, LEDGER_EVERIFY,
+                                                         "%s: the checkpoint: %s", label, e2.msg);
+    }
     return 0;
 }
 
@@ -88,14 +149,18 @@ int ledger__bundle_verify_proof(ledger__bv_t *v, ledger_cbor_reader_t *r, const 
 {
     ledger_checkpoint_t cp;
     ledger_tree_hash_t hashes[LEDGER_TREE_MAX_PROOF], leaf;
-    json_t *note = NULL, *f;
+    json_t *note = NULL, *f, *witnesses = json_array();
     size_t nsteps, nh, i, disclosed = 0, story_from = v->nsteps;
     uint64_t prev = 0, first = 0;
     ledger_err_t e2;
     char hex[65];
     int rc;
 
-    if ((rc = read_checkpoint(v, r, feed, label, &note, &cp)))
+    if (!witnesses) {
+        rc = ledger_err_set(v->err, LEDGER_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((rc = read_checkpoint(v, r, feed, label, &note, &cp, witnesses)))
         goto done;
     if (ledger_cbor_get_array(r, &nsteps, &e2) || !nsteps) {
         rc = ledger__bundle_damaged(v, "a feed's step list is missing or empty", NULL);
@@ -156,9 +221,12 @@ int ledger__bundle_verify_proof(ledger__bv_t *v, ledger_cbor_reader_t *r, const 
         json_object_set_new(f, "treeSize", json_integer((json_int_t)cp.size));
         json_object_set_new(f, "rootHash", json_string(ledger_hex(cp.root, 32, hex)));
         json_object_set(f, "checkpoint", note);
+        if (v->version >= 3)
+            json_object_set(f, "witnesses", witnesses);
     }
     rc = 0;
 done:
+    json_decref(witnesses);
     json_decref(note);
     return rc;
 }

@@ -72,6 +72,72 @@ static int vstep_cmp(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* Version 3's statements: [entry, ...], each a signed entry of payload
+ * type 4 (sealed not allowed) whose statement decodes and checks against
+ * its feed, in strictly ascending (feed, seq) order. */
+static int verify_statements(ledger__bv_t *v, ledger_cbor_reader_t *r)
+{
+    size_t n, i, len;
+    const uint8_t *p;
+    uint8_t pfeed[LEDGER_FEED_LEN];
+    uint64_t pseq = 0;
+    ledger_err_t e2;
+    char hex[65];
+    if (ledger_cbor_get_array(r, &n, &e2))
+        return ledger__bundle_damaged(v, "the statements are not an array", &e2);
+    for (i = 0; i < n; i++) {
+        ledger_entry_t e;
+        ledger_stmt_t st;
+        if (ledger_cbor_get_bytes(r, &p, &len, &e2))
+            return ledger__bundle_damaged(v, "a statement is not a byte string", &e2);
+        if (ledger_entry_decode(p, len, &e, &e2))
+            return ledger_err_set(v->err, LEDGER_EVERIFY,
+                                  "statement %zu: not a well-formed entry: %s", i + 1, e2.msg);
+        ledger_hex(e.h.feed, 4, hex);
+        if (i && (ledger__bundle_feed_cmp(pfeed, e.h.feed) > 0 ||
+                  (!ledger__bundle_feed_cmp(pfeed, e.h.feed) && e.h.seq <= pseq)))
+            return ledger__bundle_damaged(v, "statements are not in ascending (feed, seq) order",
+                                          NULL);
+        memcpy(pfeed, e.h.feed, LEDGER_FEED_LEN);
+        pseq = e.h.seq;
+        if (ledger_entry_check_sig(&e, &e2) || ledger_entry_check_payload(&e, &e2) ||
+            ledger_stmt_from_entry(&e, &st, &e2))
+            return ledger_err_set(v->err, LEDGER_EVERIFY, "statement %zu (feed %s seq %llu): %s",
+                                  i + 1, hex, (unsigned long long)e.h.seq, e2.msg);
+        if (ledger_stmts_add_entry(&v->stmts, p, len) != 1)
+            return ledger_err_set(v->err, LEDGER_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+/* Version 3's story: who each partner says it is, who endorses it. */
+static void trust_story(ledger__bv_t *v)
+{
+    json_t *parts = json_object_get(v->story, "partners"), *arr = json_array();
+    for (size_t i = 0; i < v->nparts; i++) {
+        json_t *o = ledger_stmts_feed_json(&v->stmts, v->parts[i].feed);
+        if (o) {
+            json_object_update(json_array_get(parts, i), o);
+            json_decref(o);
+        }
+    }
+    json_t *f;
+    size_t k;
+    json_array_foreach(json_object_get(v->story, "feeds"), k, f)
+    {
+        uint8_t feed[LEDGER_FEED_LEN];
+        json_t *o;
+        if (ledger_unhex(json_string_value(json_object_get(f, "feed")), feed, LEDGER_FEED_LEN) ||
+            !(o = ledger_stmts_feed_json(&v->stmts, feed)))
+            continue;
+        json_object_update(f, o);
+        json_decref(o);
+    }
+    for (size_t i = 0; arr && i < v->stmts.n; i++)
+        json_array_append_new(arr, ledger_stmt_rec_json(&v->stmts.v[i]));
+    json_object_set_new(v->story, "statements", arr ? arr : json_array());
+}
+
 /* One feed item: [feed, steps, entries] (version 1), or [feed, form, ...]
  * (version 2: form 1 chain, form 2 proof). */
 static int verify_feed(ledger__bv_t *v, ledger_cbor_reader_t *r, const uint8_t *prev_feed,
@@ -133,15 +199,17 @@ int ledger_bundle_verify(const uint8_t *p, size_t n, json_t **story, ledger_err_
         rc = ledger__bundle_damaged(&v, "the version is not a number", &e2);
         goto fail;
     }
-    if (version != 1 && version != LEDGER_BUNDLE_VERSION) {
+    if (version != 1 && version != LEDGER_BUNDLE_VERSION && version != LEDGER_BUNDLE_VERSION_TRUST) {
         rc = ledger_err_set(err, LEDGER_EVERIFY,
                             "bundle version %llu is not supported (this keten reads versions 1 "
-                            "and %d)",
-                            (unsigned long long)version, LEDGER_BUNDLE_VERSION);
+                            "to %d)",
+                            (unsigned long long)version, LEDGER_BUNDLE_VERSION_TRUST);
         goto fail;
     }
     v.version = (unsigned)version;
-    context = version == 1 ? LEDGER_BUNDLE_SIG_CONTEXT_V1 : LEDGER_BUNDLE_SIG_CONTEXT;
+    context = version == 1   ? LEDGER_BUNDLE_SIG_CONTEXT_V1
+              : version == 2 ? LEDGER_BUNDLE_SIG_CONTEXT
+                             : LEDGER_BUNDLE_SIG_CONTEXT_V3;
     if (!(v.story = json_pack("{s:i, s:[], s:[], s:[]}", "bundle", (int)version, "partners",
                               "feeds", "steps"))) {
         rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
@@ -157,7 +225,8 @@ int ledger_bundle_verify(const uint8_t *p, size_t n, json_t **story, ledger_err_
         goto fail;
     }
     ledger_cbor_reader_init(&b, body, blen);
-    if (ledger_cbor_get_array(&b, &cnt, &e2) || cnt != 5 || get_text(&b, &subject, &e2) ||
+    if (ledger_cbor_get_array(&b, &cnt, &e2) || cnt != (version >= 3 ? 6u : 5u) ||
+        get_text(&b, &subject, &e2) ||
         ledger_cbor_get_uint(&b, &created, &e2) ||
         ledger_cbor_get_bytes(&b, &creator, &slen, &e2) || slen != LEDGER_FEED_LEN ||
         ledger_cbor_get_array(&b, &np, &e2)) {
@@ -200,6 +269,8 @@ int ledger_bundle_verify(const uint8_t *p, size_t n, json_t **story, ledger_err_
             goto fail;
         prev_feed = f;
     }
+    if (version >= 3 && (rc = verify_statements(&v, &b)))
+        goto fail;
     if (b.off != blen) {
         rc = ledger__bundle_damaged(&v, "bytes after the end of the body", NULL);
         goto fail;
@@ -226,6 +297,8 @@ int ledger_bundle_verify(const uint8_t *p, size_t n, json_t **story, ledger_err_
             v.steps[i].obj = NULL;
         }
         mark_disputes(steps);
+        if (version >= 3)
+            trust_story(&v);
         json_object_set(v.story, "subject", subject);
         json_object_set_new(v.story, "createdMs", json_integer((json_int_t)(created & INT64_MAX)));
         ledger__bundle_iso_ms(created, iso, sizeof iso);
@@ -245,6 +318,7 @@ fail:
     for (i = 0; i < v.nparts; i++)
         json_decref(v.parts[i].name);
     free(v.parts);
+    ledger_stmts_free(&v.stmts);
     free(msg);
     json_decref(subject);
     json_decref(magic);

@@ -37,6 +37,7 @@
  * each add reads it and writes it back, so several adds in one transaction
  * (runs of different feeds, or consecutive runs of one feed) see each
  * other's effects. */
+#include "ledger_stmt.h"
 #include "ledger_replica.h"
 
 #include <lmdb.h>
@@ -157,6 +158,14 @@ static void slot_work(run_t *run, size_t j, scratch_t *sc)
     if ((rc = ledger_entry_check_payload(e, &err))) {
         s->rc = rc;
         slot_msg(s, err.msg);
+        return;
+    }
+    if (e->payload && e->h.ptype == LEDGER_PT_STATEMENT) { /* indexes nothing, but must check */
+        ledger_stmt_t stmt;
+        if (ledger_stmt_from_entry(e, &stmt, &err)) {
+            s->rc = LEDGER_EINPUT;
+            slot_msg(s, err.msg);
+        }
         return;
     }
     if (!e->payload || e->h.ptype != LEDGER_PT_EVENT)

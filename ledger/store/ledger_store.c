@@ -872,3 +872,56 @@ int ledger_store_append_events(ledger_store_t *st, const ledger_identity_t *id, 
     }
     return ledger_store_append_commit(a, err);
 }
+
+int ledger_store_append_payload(ledger_store_t *st, const ledger_identity_t *id, uint32_t ptype,
+                                const uint8_t *p, size_t n, uint64_t *seq, ledger_err_t *err)
+{
+    ledger_append_t *a;
+    ledger_header_t h;
+    ledger_entry_t e;
+    ledger_buf_t entry = LEDGER_BUF_INIT;
+    uint8_t sig[LEDGER_SIG_LEN];
+    int rc;
+
+    if (ptype == LEDGER_PT_EVENT)
+        return ledger_err_set(err, LEDGER_EINVAL, "events are appended with their index rows");
+    if (n > LEDGER_PAYLOAD_MAX)
+        return ledger_err_set(err, LEDGER_ETOOBIG, "a payload of %zu bytes, over the %d limit", n,
+                              LEDGER_PAYLOAD_MAX);
+    if ((rc = ledger_store_append_begin(st, id, 0, &a, err)))
+        return rc;
+    memset(&h, 0, sizeof h);
+    h.version = LEDGER_FORMAT_VERSION;
+    memcpy(h.feed, st->self, LEDGER_FEED_LEN);
+    h.seq = a->ch.seq + 1;
+    memcpy(h.prev, a->ch.head, LEDGER_HASH_LEN);
+    h.record_time_ms = a->ch.rtime;
+    h.ptype = ptype;
+    h.plen = n;
+    ledger_sha256(h.phash, p, n);
+    if (ledger_header_encode(&h, &a->ch.hbytes) ||
+        (ledger_identity_sign(id, a->ch.hbytes.data, a->ch.hbytes.len, sig),
+         ledger_entry_encode(a->ch.hbytes.data, a->ch.hbytes.len, sig, p, n, &entry))) {
+        rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if ((rc = ledger__put_entry(st, a->txn, st->self, h.seq, entry.data, entry.len, a->lseq, err)))
+        goto fail;
+    e.hbytes = a->ch.hbytes.data;
+    e.hlen = a->ch.hbytes.len;
+    e.sig = sig;
+    ledger_entry_hash(&e, a->ch.head);
+    a->ch.seq = h.seq;
+    a->head_lseq = a->lseq++;
+    a->stored++;
+    ledger_buf_free(&entry);
+    if ((rc = ledger_store_append_commit(a, err)))
+        return rc;
+    if (seq)
+        *seq = h.seq;
+    return 0;
+fail:
+    ledger_buf_free(&entry);
+    ledger_store_append_abort(a);
+    return rc;
+}

@@ -141,6 +141,18 @@ void ledger_store_append_abort(ledger_append_t *a);
 /* The own feed's seq after the events added so far. */
 uint64_t ledger_store_append_seq(const ledger_append_t *a);
 
+/* Appends one entry of payload type ptype (not LEDGER_PT_EVENT: events go
+ * through ledger_store_append_events, which indexes them) with the payload
+ * p[0..n) to the own feed, signed with id, in one durable write
+ * transaction with its checkpoint; *seq (may be NULL) gets its seq. The
+ * payload is stored as given: the caller has checked it (a statement:
+ * ledger_stmt_encode). Nothing is indexed. Errors (nothing stored):
+ * LEDGER_EINVAL (an event type, or another key than the store's),
+ * LEDGER_ETOOBIG (over LEDGER_PAYLOAD_MAX), LEDGER_EIO, LEDGER_ELOCKED,
+ * LEDGER_EVERIFY (the own feed is marked forked). */
+int ledger_store_append_payload(ledger_store_t *st, const ledger_identity_t *id, uint32_t ptype,
+                                const uint8_t *p, size_t n, uint64_t *seq, ledger_err_t *err);
+
 /* ---- reading ---------------------------------------------------------- */
 
 /* A feed's head. seq 0 when the feed holds nothing. */

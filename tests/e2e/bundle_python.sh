@@ -420,8 +420,11 @@ for b in one chain; do
 done
 # (each names itself: "this keten reads ...", "this verifier reads ...")
 tamper version "$T/one.keten" "$T/v3.keten" 3
+tamper version "$T/one.keten" "$T/v4.keten" 4
+expect 1 bundle verify "$T/v4.keten"
+contains "$T/err" "bundle version 4 is not supported (this keten reads versions 1 to 3)"
 expect 1 bundle verify "$T/v3.keten"
-contains "$T/err" "bundle version 3 is not supported (this keten reads versions 1 and 2)"
+contains "$T/err" "bundle is damaged: the statement (subject, created, creator, partners) is malformed"
 pyv 1 "$T/v3.keten"
 contains "$T/perr" "bundle version 3 is not supported (this verifier reads versions 1 and 2)"
 # a chain item called a proof item and the other way round

@@ -841,12 +841,15 @@ static void test_truncated_and_version(void **state)
     expect_fail(p, f->bundle.len - 1, "bundle is damaged", NULL);
     p[f->bundle.len] = 0;
     expect_fail(p, f->bundle.len + 1, "bytes after the end", NULL);
-    /* [array 4, text 12 "keten-bundle", 2, ...]: version 3 is unknown;
-     * read as version 1 the body is not one (and its signature context
-     * would not be either) */
+    /* [array 4, text 12 "keten-bundle", 2, ...]: version 4 is unknown;
+     * read as version 3 or 1 the body is not one (and its signature
+     * context would not be either) */
     assert_int_equal(p[14], 0x02);
+    p[14] = 0x04;
+    expect_fail(p, f->bundle.len, "bundle version 4 is not supported (this keten reads versions 1 to 3)",
+                NULL);
     p[14] = 0x03;
-    expect_fail(p, f->bundle.len, "bundle version 3 is not supported", NULL);
+    expect_fail(p, f->bundle.len, "bundle is damaged: the statement", NULL);
     p[14] = 0x01;
     expect_fail(p, f->bundle.len, "bundle is damaged: a feed item is not an array of 3", NULL);
     free(p);

@@ -25,6 +25,8 @@
 #include <sodium.h>
 
 #include "epcis_testlib.h"
+#include "ledger_stmt.h"
+#include "ledger_stmts.h"
 #include "ledger_buf.h"
 #include "ledger_cbor.h"
 #include "ledger_entry.h"
@@ -989,6 +991,84 @@ static void test_signed_garbage(void **state)
     }
 }
 
+/* Statements (payload type 4, ledger_stmt.h) replicate like events; one
+ * whose payload does not check against its feed (an endorsement of the
+ * feed by itself, signed by that feed) is refused at ingest, naming it,
+ * and nothing of it is stored. */
+static void test_statements(void **state)
+{
+    fixture_t *f = *state;
+    ledger_stmt_t s;
+    ledger_buf_t pb = LEDGER_BUF_INIT, hb = LEDGER_BUF_INIT, eb = LEDGER_BUF_INIT;
+    ledger_ingest_report_t rep;
+    ledger_err_t err;
+    ledger_stmts_t all;
+    ledger_store_t *d;
+    ledger_entry_t prev;
+    ledger_header_t h;
+    uint8_t sig[64];
+    uint64_t seq = 0;
+    char dir[400];
+
+    append_n(f->a.st, f->a.id, 1, 3, 0, NULL);
+    memset(&s, 0, sizeof s);
+    s.kind = LEDGER_STMT_IDENTITY;
+    memcpy(s.subject, pub(&f->a), 32);
+    strcpy(s.name, "Boerderij");
+    strcpy(s.gln, "5412345000006");
+    assert_int_equal(ledger_stmt_encode(&s, &pb, &err), 0);
+    assert_int_equal(ledger_store_append_payload(f->a.st, f->a.id, LEDGER_PT_STATEMENT, pb.data,
+                                                 pb.len, &seq, &err),
+                     0);
+    assert_int_equal(seq, 4);
+    assert_int_equal(ledger_store_append_payload(f->a.st, f->a.id, LEDGER_PT_EVENT, pb.data,
+                                                 pb.len, &seq, &err),
+                     LEDGER_EINVAL);
+    assert_verifies(f->a.st);
+
+    run_t r = range(f->a.st, pub(&f->a), 1, 0, 0);
+    assert_int_equal(r.n, 4);
+    /* seq 5: an endorsement of A by A, signed by A */
+    ledger_buf_reset(&pb);
+    s.kind = LEDGER_STMT_ENDORSEMENT;
+    assert_int_equal(ledger_stmt_encode(&s, &pb, &err), 0);
+    assert_int_equal(ledger_entry_decode(r.e[3], r.len[3], &prev, NULL), 0);
+    memset(&h, 0, sizeof h);
+    h.version = 1;
+    memcpy(h.feed, pub(&f->a), 32);
+    h.seq = 5;
+    ledger_entry_hash(&prev, h.prev);
+    h.record_time_ms = 1764547200000ULL;
+    h.ptype = LEDGER_PT_STATEMENT;
+    h.plen = pb.len;
+    crypto_hash_sha256(h.phash, pb.data, pb.len);
+    assert_int_equal(ledger_header_encode(&h, &hb), 0);
+    ledger_identity_sign(f->a.id, hb.data, hb.len, sig);
+    assert_int_equal(ledger_entry_encode(hb.data, hb.len, sig, pb.data, pb.len, &eb), 0);
+    run_push(&r, eb.data, eb.len);
+
+    snprintf(dir, sizeof dir, "%s/stmt", f->dir);
+    assert_int_equal(ledger_store_open(dir, LEDGER_STORE_CREATE, pub(&f->b), &d, &err), 0);
+    assert_int_equal(ingest(d, pub(&f->a), &r, 0, r.n, &rep, &err), LEDGER_EINPUT);
+    assert_int_equal(rep.bad_index, 4);
+    assert_int_equal(rep.accepted, 4);
+    if (!strstr(err.msg, "seq 5") || !strstr(err.msg, "by itself"))
+        fail_msg("message: %s", err.msg);
+    assert_int_equal(head_seq(d, pub(&f->a), NULL), 4);
+    assert_verifies(d);
+    assert_int_equal(ledger_stmts_load(d, &all, &err), 0);
+    assert_int_equal(all.n, 1);
+    assert_int_equal(all.bad, 0);
+    assert_string_equal(all.v[0].s.name, "Boerderij");
+    assert_non_null(ledger_stmts_identity(&all, pub(&f->a)));
+    ledger_stmts_free(&all);
+    ledger_store_close(d);
+    ledger_buf_free(&pb);
+    ledger_buf_free(&hb);
+    ledger_buf_free(&eb);
+    run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1012,6 +1092,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_old_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_examples, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signed_garbage, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_statements, setup, teardown),
     };
     return cmocka_run_group_tests_name("replica", tests, NULL, NULL);
 }
