@@ -1,0 +1,87 @@
+// natsread -- an independent reader of a JetStream stream for the keten
+// e2e tests (tests/e2e/nats.sh): Debian's Go client (golang-github-nats-io-
+// go-nats-dev), not keten's code.  Reads every message of the stream from
+// the first with an ordered consumer and prints one line per message:
+//
+//	<stream seq> <subject> <Keten-Feed> <Keten-Seq> <Nats-Msg-Id> <Keten-Event-Hash or -> <body bytes>
+//
+// then "END <count>" once the stream's last message (at start) was read.
+// With -body it prints each body on a line of its own after its line.
+// Exits 1 on any error or when -timeout passes first.
+//
+//	natsread -server nats://127.0.0.1:4222 -stream KETEN [-body] [-timeout 20s]
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+func main() {
+	server := flag.String("server", nats.DefaultURL, "NATS URL(s), comma-separated")
+	stream := flag.String("stream", "KETEN", "the JetStream stream")
+	body := flag.Bool("body", false, "print each body too")
+	timeout := flag.Duration("timeout", 20*time.Second, "give up after")
+	flag.Parse()
+	nc, err := nats.Connect(*server, nats.Timeout(5*time.Second))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "natsread: connect:", err)
+		os.Exit(1)
+	}
+	defer nc.Close()
+	js, err := nc.JetStream()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "natsread: jetstream:", err)
+		os.Exit(1)
+	}
+	si, err := js.StreamInfo(*stream)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "natsread: stream info:", err)
+		os.Exit(1)
+	}
+	last := si.State.LastSeq
+	if si.State.Msgs == 0 {
+		fmt.Println("END 0")
+		return
+	}
+	sub, err := js.SubscribeSync(">", nats.BindStream(*stream), nats.OrderedConsumer(),
+		nats.DeliverAll())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "natsread: subscribe:", err)
+		os.Exit(1)
+	}
+	deadline := time.Now().Add(*timeout)
+	n := 0
+	for {
+		m, err := sub.NextMsg(time.Until(deadline))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "natsread: next:", err)
+			os.Exit(1)
+		}
+		md, err := m.Metadata()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "natsread: metadata:", err)
+			os.Exit(1)
+		}
+		h := func(k string) string {
+			if v := m.Header.Get(k); v != "" {
+				return v
+			}
+			return "-"
+		}
+		fmt.Printf("%d %s %s %s %s %s %d\n", md.Sequence.Stream, m.Subject, h("Keten-Feed"),
+			h("Keten-Seq"), h("Nats-Msg-Id"), h("Keten-Event-Hash"), len(m.Data))
+		if *body {
+			fmt.Println(string(m.Data))
+		}
+		n++
+		if md.Sequence.Stream >= last {
+			break
+		}
+	}
+	fmt.Printf("END %d\n", n)
+}
