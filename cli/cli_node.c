@@ -321,6 +321,11 @@ int cli_node_main(cli_ctx_t *ctx, int argc, char **argv)
             return CLI_EXIT_INPUT;
         }
     }
+    if (stream) {
+        ledger_err_t serr;
+        if (node_stream_servers_ok(stream, &serr))
+            return cli_usage("node", "--stream: %s", serr.msg);
+    }
     if ((rc = cli_open_home(ctx, 0, &home)))
         return rc;
     if ((rc = cli_identity(ctx, home, &id)))

@@ -7,9 +7,13 @@
 //
 // then "END <count>" once the stream's last message (at start) was read.
 // With -body it prints each body on a line of its own after its line.
-// Exits 1 on any error or when -timeout passes first.
+// Exits 1 on any error or when -timeout passes first.  With -mkstream
+// SUBJECT it only creates the stream with that one subject (for a test of
+// a stream that exists with other subjects) and prints "CREATED"; with
+// -count it prints the number of messages in the stream.
 //
 //	natsread -server nats://127.0.0.1:4222 -stream KETEN [-body] [-timeout 20s]
+//	natsread -server nats://127.0.0.1:4222 -stream OTHER -mkstream 'other.>'
 package main
 
 import (
@@ -26,6 +30,8 @@ func main() {
 	stream := flag.String("stream", "KETEN", "the JetStream stream")
 	body := flag.Bool("body", false, "print each body too")
 	timeout := flag.Duration("timeout", 20*time.Second, "give up after")
+	mk := flag.String("mkstream", "", "create the stream with this subject, then exit")
+	count := flag.Bool("count", false, "print the number of messages in the stream, then exit")
 	flag.Parse()
 	nc, err := nats.Connect(*server, nats.Timeout(5*time.Second))
 	if err != nil {
@@ -38,10 +44,22 @@ func main() {
 		fmt.Fprintln(os.Stderr, "natsread: jetstream:", err)
 		os.Exit(1)
 	}
+	if *mk != "" {
+		if _, err := js.AddStream(&nats.StreamConfig{Name: *stream, Subjects: []string{*mk}}); err != nil {
+			fmt.Fprintln(os.Stderr, "natsread: add stream:", err)
+			os.Exit(1)
+		}
+		fmt.Println("CREATED")
+		return
+	}
 	si, err := js.StreamInfo(*stream)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "natsread: stream info:", err)
 		os.Exit(1)
+	}
+	if *count {
+		fmt.Println(si.State.Msgs)
+		return
 	}
 	last := si.State.LastSeq
 	if si.State.Msgs == 0 {
