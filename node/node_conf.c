@@ -723,18 +723,23 @@ static int nats_name_ok(const char *s, int dots)
 int node_stream_servers_ok(const char *servers, ledger_err_t *err)
 {
     const char *p = servers;
+    int count = 0;
     if (!servers || !*servers)
         return ledger_err_set(err, LEDGER_EINPUT, "stream: no server given (nats://HOST:PORT)");
-    while (*p) {
+    for (;;) { /* every item, the empty ones too ("a,", ",a", "a,,b") */
         const char *e = strchr(p, ',');
         size_t n = e ? (size_t)(e - p) : strlen(p);
         if (!((n > 7 && !strncmp(p, "nats://", 7)) || (n > 6 && !strncmp(p, "tls://", 6))))
             return ledger_err_set(err, LEDGER_EINPUT,
                                   "stream: \"%.*s\" is not a NATS URL (nats://HOST:PORT)",
                                   (int)(n > 200 ? 200 : n), p);
-        p += n + (e ? 1 : 0);
+        if (++count > NODE_STREAM_SERVERS_MAX)
+            return ledger_err_set(err, LEDGER_EINPUT, "stream: more than %d servers",
+                                  NODE_STREAM_SERVERS_MAX);
+        if (!e)
+            return 0;
+        p = e + 1;
     }
-    return 0;
 }
 
 int node_stream_conf_load(const char *home, node_stream_conf_t *out, ledger_err_t *err)

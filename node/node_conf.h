@@ -159,6 +159,7 @@ int node_lock_holder(const char *home, long *pid, ledger_err_t *err);
  *     "subjectPrefix": "keten.events", "creds": "/etc/keten/nats.creds",
  * by the NATS client, never their contents here). */
 #define NODE_STREAM_STR_MAX 1024
+#define NODE_STREAM_SERVERS_MAX 16
 typedef struct node_stream_conf {
     char servers[NODE_STREAM_STR_MAX]; /* "" : no stream */
     char name[65];                     /* the JetStream stream ("KETEN") */
@@ -173,7 +174,8 @@ typedef struct node_stream_conf {
  * have), LEDGER_EIO when keten.json cannot be read. */
 int node_stream_conf_load(const char *home, node_stream_conf_t *out, ledger_err_t *err);
 /* The checks of node_stream_conf_load for a servers list given otherwise
- * (`keten node --stream`): every item starts with nats:// or tls://. */
+ * (`keten node --stream`): 1 to NODE_STREAM_SERVERS_MAX items, each starting
+ * with nats:// or tls://.  0 or LEDGER_EINPUT naming the item. */
 int node_stream_servers_ok(const char *servers, ledger_err_t *err);
 
 /* Writes obj as <home>/node.json atomically. */
