@@ -20,6 +20,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"sort"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -32,6 +34,7 @@ func main() {
 	timeout := flag.Duration("timeout", 20*time.Second, "give up after")
 	mk := flag.String("mkstream", "", "create the stream with this subject, then exit")
 	count := flag.Bool("count", false, "print the number of messages in the stream, then exit")
+	latency := flag.Int("latency", 0, "receive this many new messages, print latency percentiles")
 	flag.Parse()
 	nc, err := nats.Connect(*server, nats.Timeout(5*time.Second))
 	if err != nil {
@@ -50,6 +53,10 @@ func main() {
 			os.Exit(1)
 		}
 		fmt.Println("CREATED")
+		return
+	}
+	if *latency > 0 {
+		measure(js, *stream, *latency, *timeout)
 		return
 	}
 	si, err := js.StreamInfo(*stream)
@@ -102,4 +109,36 @@ func main() {
 		}
 	}
 	fmt.Printf("END %d\n", n)
+}
+
+// measure receives n new messages and prints the percentiles of receive
+// time minus Keten-Record-Time (ms, the entry's signed record time).
+func measure(js nats.JetStreamContext, stream string, n int, timeout time.Duration) {
+	sub, err := js.SubscribeSync(">", nats.BindStream(stream), nats.OrderedConsumer(),
+		nats.DeliverNew())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "natsread: subscribe:", err)
+		os.Exit(1)
+	}
+	fmt.Println("READY")
+	deadline := time.Now().Add(timeout)
+	lat := make([]float64, 0, n)
+	for len(lat) < n {
+		m, err := sub.NextMsg(time.Until(deadline))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "natsread: next:", err)
+			os.Exit(1)
+		}
+		now := float64(time.Now().UnixNano()) / 1e6
+		rt, err := strconv.ParseFloat(m.Header.Get("Keten-Record-Time"), 64)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "natsread: no Keten-Record-Time")
+			os.Exit(1)
+		}
+		lat = append(lat, now-rt)
+	}
+	sort.Float64s(lat)
+	p := func(q float64) float64 { return lat[int(q*float64(len(lat)-1))] }
+	fmt.Printf("latency ms over %d messages: p50 %.1f p99 %.1f max %.1f\n", n, p(0.5), p(0.99),
+		lat[len(lat)-1])
 }
