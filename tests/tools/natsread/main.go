@@ -6,7 +6,8 @@
 //	<stream seq> <subject> <Keten-Feed> <Keten-Seq> <Nats-Msg-Id> <Keten-Event-Hash or -> <body bytes>
 //
 // then "END <count>" once the stream's last message (at start) was read.
-// With -body it prints each body on a line of its own after its line.
+// With -headers it prints each header as "Key: value" after its line,
+// with -body each body on a line of its own.
 // Exits 1 on any error or when -timeout passes first.  With -mkstream
 // SUBJECT it only creates the stream with that one subject (for a test of
 // a stream that exists with other subjects) and prints "CREATED"; with
@@ -31,6 +32,7 @@ func main() {
 	server := flag.String("server", nats.DefaultURL, "NATS URL(s), comma-separated")
 	stream := flag.String("stream", "KETEN", "the JetStream stream")
 	body := flag.Bool("body", false, "print each body too")
+	headers := flag.Bool("headers", false, "print each message's headers too")
 	timeout := flag.Duration("timeout", 20*time.Second, "give up after")
 	mk := flag.String("mkstream", "", "create the stream with this subject, then exit")
 	count := flag.Bool("count", false, "print the number of messages in the stream, then exit")
@@ -100,6 +102,16 @@ func main() {
 		}
 		fmt.Printf("%d %s %s %s %s %s %d\n", md.Sequence.Stream, m.Subject, h("Keten-Feed"),
 			h("Keten-Seq"), h("Nats-Msg-Id"), h("Keten-Event-Hash"), len(m.Data))
+		if *headers {
+			keys := make([]string, 0, len(m.Header))
+			for k := range m.Header {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				fmt.Printf("%s: %s\n", k, m.Header.Get(k))
+			}
+		}
 		if *body {
 			fmt.Println(string(m.Data))
 		}
