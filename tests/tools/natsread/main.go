@@ -35,6 +35,7 @@ func main() {
 	headers := flag.Bool("headers", false, "print each message's headers too")
 	timeout := flag.Duration("timeout", 20*time.Second, "give up after")
 	mk := flag.String("mkstream", "", "create the stream with this subject, then exit")
+	replicas := flag.Int("replicas", 1, "with -mkstream: the stream's replicas")
 	count := flag.Bool("count", false, "print the number of messages in the stream, then exit")
 	latency := flag.Int("latency", 0, "receive this many new messages, print latency percentiles")
 	flag.Parse()
@@ -50,7 +51,8 @@ func main() {
 		os.Exit(1)
 	}
 	if *mk != "" {
-		if _, err := js.AddStream(&nats.StreamConfig{Name: *stream, Subjects: []string{*mk}}); err != nil {
+		if _, err := js.AddStream(&nats.StreamConfig{Name: *stream, Subjects: []string{*mk},
+			Replicas: *replicas, Storage: nats.FileStorage}); err != nil {
 			fmt.Fprintln(os.Stderr, "natsread: add stream:", err)
 			os.Exit(1)
 		}
