@@ -339,6 +339,7 @@ out:
         pthread_mutex_lock(&nn->mu);
         c->next = nn->conns;
         nn->conns = c;
+        nn->broken = 0; /* set by its on_closed before it was marked dead */
         pthread_mutex_unlock(&nn->mu);
     } else
         free(c);
@@ -443,7 +444,8 @@ static void *run(void *arg)
                 c->epoch = ++epoch;
                 c->next = nn->conns;
                 nn->conns = c;
-                nn->broken = 0;
+                /* broken is not cleared here: the connection may have
+                 * closed already (on_closed), and then it goes at once */
                 attempts = 0;
                 last_why[0] = 0;
                 char url[300] = "";
