@@ -49,6 +49,7 @@
 #define BACKOFF_MAX_MS 30000
 #define CONNECT_TIMEOUT_MS 2000
 #define SERVERS_MAX NODE_STREAM_SERVERS_MAX
+#define STABLE_MS 10000 /* a connection up this long resets the backoff */
 
 enum { ST_CONNECTING, ST_CONNECTED, ST_DOWN };
 enum { R_ACK, R_DROP, R_UP, R_DOWN, R_LOG };
@@ -100,6 +101,8 @@ struct node_nats {
     int state;
     char server[300];
     char error[600];
+    char last_down[600]; /* the last DOWN cause logged */
+    int quiet_up;        /* the last DOWN was not logged: nor is the next UP */
     ledger_buf_t body;
     uv_async_t async;
     int async_on;
@@ -385,12 +388,15 @@ static void publish_items(node_nats_t *nn, conn_t *c, item_t *v, size_t n)
         if (!skip) {
             natsStatus s = js_PublishMsgAsync(c->js, &v[i].msg, &po);
             if (s != NATS_OK) {
+                const char *id = NULL;
                 nats_why(s, why, sizeof why);
+                natsMsgHeader_Get(v[i].msg, "Nats-Msg-Id", &id);
                 pthread_mutex_lock(&nn->mu);
                 c->pending--;
                 if (!nn->broken) {
                     nn->broken = 1;
-                    snprintf(nn->broken_why, sizeof nn->broken_why, "cannot publish: %.380s", why);
+                    snprintf(nn->broken_why, sizeof nn->broken_why, "cannot publish %.140s: %.200s",
+                             id ? id : "a message", why);
                 }
                 pthread_mutex_unlock(&nn->mu);
                 skip = 1;
@@ -413,7 +419,7 @@ static void *run(void *arg)
     node_nats_t *nn = arg;
     conn_t *c = NULL;
     unsigned epoch = 0, attempts = 0;
-    uint64_t next_try = 0;
+    uint64_t next_try = 0, up_since = 0;
     char why[800], last_why[800] = "";
     item_t *batch = NULL;
     size_t bcap = 0;
@@ -425,11 +431,32 @@ static void *run(void *arg)
         if (c && nn->broken) {
             conn_t *old = c;
             char w[600];
+            if (!natsConnection_IsClosed(c->nc)) {
+                /* a publish failed but the connection lives: take in the
+                 * acknowledgements of what went before it first, or a
+                 * message refused for good would keep its predecessors
+                 * unacknowledged forever */
+                jsPubOptions po;
+                jsPubOptions_Init(&po);
+                po.MaxWait = CONNECT_TIMEOUT_MS;
+                pthread_mutex_unlock(&nn->mu);
+                js_PublishAsyncComplete(c->js, &po);
+                pthread_mutex_lock(&nn->mu);
+            }
             snprintf(w, sizeof w, "%s", nn->broken_why);
             teardown_locked(nn, c, w);
             c = NULL;
-            attempts = 0;
-            next_try = mono_ms() + BACKOFF_MIN_MS;
+            /* a connection that failed soon after it was made (a message
+             * the server refuses every time) backs off like a failed
+             * connect; one that served a while starts again quickly */
+            if (mono_ms() - up_since >= STABLE_MS)
+                attempts = 0;
+            {
+                unsigned sh = attempts < 7 ? attempts : 7;
+                uint64_t wait = (uint64_t)BACKOFF_MIN_MS << sh;
+                attempts++;
+                next_try = mono_ms() + (wait > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : wait);
+            }
             pthread_mutex_unlock(&nn->mu);
             uv_async_send(&nn->async);
             conn_destroy(old);
@@ -446,7 +473,7 @@ static void *run(void *arg)
                 nn->conns = c;
                 /* broken is not cleared here: the connection may have
                  * closed already (on_closed), and then it goes at once */
-                attempts = 0;
+                up_since = mono_ms();
                 last_why[0] = 0;
                 char url[300] = "";
                 natsConnection_GetConnectedUrl(c->nc, url, sizeof url);
@@ -594,13 +621,21 @@ static void on_async(uv_async_t *h)
             snprintf(nn->server, sizeof nn->server, "%s", r->text ? r->text : "");
             nn->error[0] = 0;
             rewind_all(nn);
-            logf_(nn, "stream: connected to %s, publishing to JetStream stream %s", nn->server,
-                  nn->conf.name);
+            if (!nn->quiet_up)
+                logf_(nn, "stream: connected to %s, publishing to JetStream stream %s",
+                      nn->server, nn->conf.name);
+            nn->quiet_up = 0;
             break;
         case R_DOWN:
-            if (nn->state == ST_CONNECTED && strcmp(r->text ? r->text : "", "stopping"))
+            /* once per distinct cause: a message refused again and again
+             * is one line, not one per retry */
+            if (nn->state == ST_CONNECTED && strcmp(r->text ? r->text : "", "stopping") &&
+                strcmp(r->text ? r->text : "", nn->last_down)) {
                 logf_(nn, "stream: %s: %s; connecting again (the ledger goes on meanwhile)",
                       nn->server, r->text ? r->text : "");
+                snprintf(nn->last_down, sizeof nn->last_down, "%s", r->text ? r->text : "");
+            } else if (nn->state == ST_CONNECTED)
+                nn->quiet_up = 1; /* the same cause again: its reconnect is not news either */
             snprintf(nn->error, sizeof nn->error, "%s", r->text ? r->text : "");
             nn->state = ST_DOWN;
             rewind_all(nn);

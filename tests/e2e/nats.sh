@@ -15,7 +15,10 @@
 #     lost, nothing twice;
 #   - bad input: --stream with a non-NATS URL exits 2; a server nobody
 #     listens at gets one log line naming it, a stream that exists with
-#     other subjects one line naming its subjects, and replication goes on.
+#     other subjects one line naming its subjects, and replication goes on;
+#     a message over the server's max payload one line naming feed:seq and
+#     the limit, retried with backoff (not a line per retry), the feed's
+#     lag 1 in status.
 set -eu
 . "$(dirname "$0")/nodelib.bash"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -194,6 +197,35 @@ grep -q "$URL" "$A.log" || fail "the line does not name the server"; ok
 kill "$A_PID"
 wait "$A_PID" 2>/dev/null || true
 stream_ok 50016 || fail "the stream changed"
+ok
+
+# ---- a message over the server's max payload: one line naming it, backoff --
+C=$T/c
+mkhome "$C" Wasserij
+BPORT=$(free_port)
+printf 'listen: 127.0.0.1:%s\nmax_payload: 700\njetstream { store_dir: "%s" }\n' "$BPORT" \
+    "$T/jsbig" >"$T/big.conf"
+nats-server -c "$T/big.conf" >>"$T/natsbig.log" 2>&1 &
+NODE_PIDS+=($!)
+expect 0 --home "$C" record --epc urn:epc:id:sgtin:5412345.000012.S1 --biz-step shipping
+python3 -c '
+import json; print(json.dumps({"type": "ObjectEvent", "eventTime": "2025-12-01T09:00:00Z",
+    "eventTimeZoneOffset": "+00:00", "action": "OBSERVE",
+    "epcList": ["urn:epc:id:sgtin:5412345.000012.Y%d" % i for i in range(30)]}))' >"$T/big.json"
+expect 0 --home "$C" record "$T/big.json"
+"$KETEN" --home "$C" node --stream "nats://127.0.0.1:$BPORT" 2>>"$C.log" &
+C_PID=$!
+NODE_PIDS+=($C_PID)
+FC=$(id_of "$C")
+WHY="one line names the message and the limit" wait_until 20 log_has "$C" \
+    "cannot publish $FC:2: Payload"
+sleep 3 # retries with backoff meanwhile: still one line
+[ "$(grep -c "cannot publish" "$C.log")" = 1 ] || { cat "$C.log"; fail "repeated lines"; }; ok
+[ "$(grep -c "stream: connected" "$C.log")" -le 2 ] || { cat "$C.log"; fail "reconnects logged"; }; ok
+"$KETEN" --home "$C" status --json | python3 -c '
+import json, sys
+s = json.load(sys.stdin)["stream"]
+assert s["lag"] == 1 and s["feeds"][0]["acked"] == 1, s' || fail "status: lag 1 after seq 1"
 ok
 
 done_checks
