@@ -8,7 +8,8 @@
  * that is not an event), in seq order per feed.  The body is the event as
  * `keten export` writes it (ledger_epcis_export_event_text), empty for a
  * sealed entry; headers Keten-Feed, Keten-Seq, Keten-Entry-Hash,
- * Keten-Event-Hash (events only), Keten-Sealed (sealed only) and
+ * Keten-Record-Time, Keten-Event-Hash (events only), Keten-Sealed (sealed
+ * only) and
  * Nats-Msg-Id = <feed hex>:<seq>, so that JetStream's duplicate window drops
  * a message published again.
  *
