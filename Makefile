@@ -21,12 +21,12 @@ SAN     ?=
 OPT     ?= -O2 -g
 FUZZ_SECONDS ?= 30
 
-PKGS     = libsodium libcrypto libzstd lmdb jansson libcbor libuv libnfc libqrencode zbar libpng libjpeg libsystemd libxml-2.0
+PKGS     = libsodium libcrypto libzstd lmdb jansson libcbor libuv libnfc libqrencode zbar libpng libjpeg libsystemd libxml-2.0 libnats
 DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev libsodium-dev liblmdb-dev libjansson-dev \
            libcbor-dev libcmocka-dev libzstd-dev libsystemd-dev lmdb-utils python3 time openssl libssl-dev \
            libuv1-dev libnfc-dev libnfc-bin libqrencode-dev libzbar-dev zbar-tools libpng-dev libjpeg-dev graphviz libxml2-dev libxml2-utils \
            golang-go golang-golang-x-mod-dev libhttp-parser-dev curl python3-jsonschema nodejs chromium nginx \
-           systemd
+           systemd nats-server libnats-dev golang-github-nats-io-go-nats-dev
 # npm too (tests/browser, tests/epcis2js): check-deps installs Debian's npm unless an npm
 # is there already (NodeSource's nodejs carries its own and conflicts with Debian's npm).
 # what `make bench` needs besides (bench/http.sh: wrk, and h2load of nghttp2-client)

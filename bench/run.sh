@@ -23,3 +23,5 @@ bench/replicate.sh "$build/keten" "$n"
 "$build/bench/trace" "$work/trace" "${BENCH_TRACE_N:-200000}" "${BENCH_TRACE_SHIPMENTS:-2000}" 200
 # the HTTP server (issue 15): capture, queries on a BENCH_N-event store, the bundle, idle connections, hostile clients (wrk)
 HTTP_STORE="$work/home" bench/http.sh "$build/keten" "$n"   # on bench/ingest's store above
+# NATS JetStream (issue 19): publish rate to a local single server and recorded-to-received latency
+bench/nats_publish.sh "$build/keten" "${BENCH_NATS_N:-200000}"

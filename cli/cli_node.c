@@ -20,6 +20,7 @@
 #include "ledger_entry.h"
 #include "ledger_note.h"
 #include "ledger_store.h"
+#include "ledger_streampos.h"
 #include "ledger_witness.h"
 #include "node.h"
 #include "node_conf.h"
@@ -60,6 +61,7 @@ static const char peer_usage[] =
 
 static const char node_usage[] =
     "usage: keten node [--listen HOST:PORT] [--http IP:PORT [--http-expose]]\n"
+    "                  [--stream nats://HOST:PORT[,nats://...]]\n"
     "                  [--progress | --no-progress]\n"
     "\n"
     "Runs this home's node in the foreground until SIGINT, SIGTERM or `keten stop`:\n"
@@ -73,6 +75,9 @@ static const char node_usage[] =
     "--http IP:PORT also serves HTTP there (the GS1 Digital Link resolver,\n"
     "docs/http.md; or \"http\" in keten.json); a non-loopback address needs\n"
     "--http-expose. Default: no HTTP.\n"
+    "--stream nats://HOST:PORT[,...] publishes every event the node holds,\n"
+    "its own and its partners', to a NATS JetStream stream (docs/stream.md;\n"
+    "or \"stream\" in keten.json). Default: none.\n"
     "\n"
     "Example:\n"
     "  keten --home /tmp/s node --listen 127.0.0.1:7401 --http 127.0.0.1:8080\n";
@@ -281,7 +286,7 @@ fail:
 
 int cli_node_main(cli_ctx_t *ctx, int argc, char **argv)
 {
-    const char *listen = NULL, *http = NULL;
+    const char *listen = NULL, *http = NULL, *stream = NULL;
     int progress = isatty(2), http_expose = 0, rc;
     ledger_home_t *home = NULL;
     const ledger_identity_t *id;
@@ -295,7 +300,8 @@ int cli_node_main(cli_ctx_t *ctx, int argc, char **argv)
         }
         if ((r = cli_common_option(ctx, argc, argv, &i)) ||
             (r = cli_opt(argc, argv, &i, "--listen", &listen)) ||
-            (r = cli_opt(argc, argv, &i, "--http", &http))) {
+            (r = cli_opt(argc, argv, &i, "--http", &http)) ||
+            (r = cli_opt(argc, argv, &i, "--stream", &stream))) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
             continue;
@@ -328,6 +334,11 @@ int cli_node_main(cli_ctx_t *ctx, int argc, char **argv)
             return CLI_EXIT_INPUT;
         }
     }
+    if (stream) {
+        ledger_err_t serr;
+        if (node_stream_servers_ok(stream, &serr))
+            return cli_usage("node", "--stream: %s", serr.msg);
+    }
     if ((rc = cli_open_home(ctx, 0, &home)))
         return rc;
     if ((rc = cli_identity(ctx, home, &id)))
@@ -338,6 +349,7 @@ int cli_node_main(cli_ctx_t *ctx, int argc, char **argv)
     opt.log = stderr;
     opt.http = http;
     opt.http_expose = http_expose;
+    opt.stream = stream;
     if ((rc = node_run(home, id, &opt, &err)))
         rc = cli_fail(ctx, rc, &err);
 out:
@@ -609,6 +621,74 @@ static void print_feeds(const json_t *feeds)
     }
 }
 
+/* ---- the stream's part of status (node_nats.h, docs/stream.md) ---- */
+
+typedef struct spos_ctx {
+    json_t *feeds;
+    uint64_t lag;
+    ledger_store_t *st;
+} spos_ctx_t;
+
+static int add_spos(const ledger_streampos_t *p, void *vctx)
+{
+    spos_ctx_t *sc = vctx;
+    ledger_feed_head_t h;
+    ledger_err_t err;
+    char hex[65];
+    uint64_t head = ledger_store_head(sc->st, p->feed, &h, &err) == 0 ? h.seq : 0;
+    sc->lag += head > p->seq ? head - p->seq : 0;
+    json_array_append_new(sc->feeds, json_pack("{s:s,s:I,s:I}", "feed", ledger_hex(p->feed, 32, hex),
+                                               "acked", (json_int_t)p->seq, "head",
+                                               (json_int_t)head));
+    return 0;
+}
+
+/* "stream" of status: the running node's view, or else the positions the
+ * store keeps (lag counted against them); nothing when no stream is set
+ * and none is running.  0 or an error reading the store. */
+static int add_stream(ledger_home_t *home, const json_t *state, int running, json_t *out,
+                      ledger_err_t *err)
+{
+    node_stream_conf_t sc;
+    spos_ctx_t pc = {0};
+    json_t *s;
+    int rc;
+    if (running && json_is_object(json_object_get(state, "stream"))) {
+        json_object_set(out, "stream", json_object_get(state, "stream"));
+        return 0;
+    }
+    if (node_stream_conf_load(ledger_home_path(home), &sc, err) || !sc.servers[0])
+        return 0;
+    pc.feeds = json_array();
+    pc.st = ledger_home_store(home);
+    if ((rc = ledger_streampos_load(pc.st, sc.name, add_spos, &pc, err))) {
+        json_decref(pc.feeds);
+        return rc;
+    }
+    s = json_pack("{s:s,s:s,s:s,s:I,s:o}", "servers", sc.servers, "stream", sc.name, "state",
+                  "node not running", "lag", (json_int_t)pc.lag, "feeds", pc.feeds);
+    json_object_set_new(out, "stream", s);
+    return 0;
+}
+
+static void print_stream(const json_t *s)
+{
+    if (!json_is_object(s))
+        return;
+    printf("stream: %s (%s), %s", json_string_value(json_object_get(s, "stream")),
+           json_string_value(json_object_get(s, "servers")),
+           json_string_value(json_object_get(s, "state")));
+    if (json_string_value(json_object_get(s, "server")))
+        printf(" (%s)", json_string_value(json_object_get(s, "server")));
+    printf(", lag %lld", (long long)json_integer_value(json_object_get(s, "lag")));
+    if (json_is_integer(json_object_get(s, "acked")))
+        printf(", %lld acknowledged since start",
+               (long long)json_integer_value(json_object_get(s, "acked")));
+    if (json_string_value(json_object_get(s, "error")))
+        printf(" (last error: %s)", json_string_value(json_object_get(s, "error")));
+    printf("\n");
+}
+
 int cli_status_main(cli_ctx_t *ctx, int argc, char **argv)
 {
     ledger_home_t *home = NULL;
@@ -666,6 +746,10 @@ int cli_status_main(cli_ctx_t *ctx, int argc, char **argv)
             goto out;
         }
         cli_partner_annotate(home, fc.feeds, "feed"); /* identity, endorsedBy */
+    }
+    if ((rc = add_stream(home, state, running, out, &err))) {
+        rc = cli_fail(ctx, rc, &err);
+        goto out;
     }
     peer_arr = json_array();
     json_object_set_new(out, "peers", peer_arr);
@@ -737,6 +821,7 @@ int cli_status_main(cli_ctx_t *ctx, int argc, char **argv)
                 printf(" (%s)", json_string_value(json_object_get(v, "error")));
             printf("\n");
         }
+        print_stream(json_object_get(out, "stream"));
     }
 out:
     json_decref(out);

@@ -107,6 +107,7 @@ static void refresh_heads(node_t *n)
         if (s->state == SES_READY)
             node_session_pump(s);
     node_subs_poll(n->subs); /* new entries to the live subscribers */
+    node_nats_poll(n->nats, n->heads, n->nheads); /* and to the stream */
 }
 
 /* ---- group commit ----------------------------------------------------------- */
@@ -563,9 +564,48 @@ static void write_state(node_t *n)
     }
     json_object_set_new(o, "peers", peers);
     json_object_set(o, "names", n->names);
+    node_nats_state(n->nats, n->heads, n->nheads, o);
     if (node_state_write(n->home_path, o, &err))
         node_log(n, "cannot write node.json: %s", err.msg);
     json_decref(o);
+}
+
+/* ---- the stream (node_nats.h) ------------------------------------------------ */
+
+static void nats_log(void *ctx, const char *line)
+{
+    node_log(ctx, "%s", line);
+}
+
+static void nats_wake(void *ctx)
+{
+    node_t *n = ctx;
+    node_nats_poll(n->nats, n->heads, n->nheads);
+}
+
+/* The acknowledged positions into the store, in a write transaction of
+ * their own: never inside the open group commit. */
+static void save_stream_positions(node_t *n)
+{
+    ledger_err_t err;
+    if (n->nats && !n->ingest && node_nats_save(n->nats, &err))
+        node_log(n, "stream: cannot keep the stream positions: %s (tried again)", err.msg);
+}
+
+static int start_stream(node_t *n, ledger_err_t *err)
+{
+    node_stream_conf_t sc;
+    int rc;
+    if ((rc = node_stream_conf_load(n->home_path, &sc, err)))
+        return rc;
+    if (n->opt.stream) {
+        if ((rc = node_stream_servers_ok(n->opt.stream, err)))
+            return rc;
+        snprintf(sc.servers, sizeof sc.servers, "%s", n->opt.stream);
+    }
+    if (!sc.servers[0])
+        return 0;
+    return node_nats_new(n->loop, n->st, &sc, nats_log, nats_wake, n, &n->nats, err);
 }
 
 /* ---- tick, signals, run ---------------------------------------------------- */
@@ -579,6 +619,7 @@ static void on_tick(uv_timer_t *t)
     reload_peers(n, 0);
     commit_due(n);
     refresh_heads(n);
+    save_stream_positions(n);
     for (session_t *s = n->sessions, *next; s; s = next) {
         next = s->next;
         node_session_tick(s, now);
@@ -641,6 +682,7 @@ static void stop(node_t *n, const char *why)
     n->http = NULL;
     node_capture_free(n->capture); /* waits for a capture being stored */
     n->capture = NULL;
+    node_nats_stop(n->nats); /* keeps the last positions */
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -726,7 +768,7 @@ int node_run(ledger_home_t *home, const ledger_identity_t *id, const node_option
     reload_peers(&n, 1);
     if (opt->listen && (rc = start_listener(&n, opt->listen, err)))
         goto fail;
-    if ((rc = node_web_start(&n, on_captured, err)))
+    if ((rc = node_web_start(&n, on_captured, err)) || (rc = start_stream(&n, err)))
         goto fail;
     uv_signal_init(&loop, &n.sigint);
     uv_signal_init(&loop, &n.sigterm);
@@ -776,6 +818,7 @@ int node_run(ledger_home_t *home, const ledger_identity_t *id, const node_option
     rc = 0;
     goto out;
 fail:
+    node_nats_stop(n.nats);
     if (n.listening)
         uv_close((uv_handle_t *)&n.listener, close_cb_noop);
     node_http_close(n.http);
@@ -786,6 +829,7 @@ out:
     uv_loop_close(&loop);
     node_namedq_close(n.namedq);
     node_subs_free(n.subs); /* after the HTTP server's connections are closed */
+    node_nats_free(n.nats);
     node_resolve_free(n.resolve);
     node_page_free(n.page);
     node_query_free(n.query);

@@ -44,6 +44,9 @@ typedef struct node_options {
     const char *http;   /* "127.0.0.1:8080": serve HTTP there (node_http.h, docs/http.md);
                            NULL: as "http" in keten.json says (default: no HTTP) */
     int http_expose;    /* 1: a non-loopback HTTP address is allowed */
+    const char *stream; /* "nats://H:P[,...]": publish every event to NATS JetStream
+                           (node_nats.h, docs/stream.md); NULL: as "stream" in keten.json
+                           says (default: none) */
 } node_options_t;
 
 /* Runs the node for home (opened read-write) with its identity until a

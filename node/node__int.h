@@ -23,6 +23,7 @@
 #include "node_http.h"
 #include "node_msg.h"
 #include "node_namedq.h"
+#include "node_nats.h"
 #include "node_page.h"
 #include "node_query.h"
 #include "node_resolve.h"
@@ -191,6 +192,7 @@ struct node {
     node_capture_t *capture; /* its EPCIS capture routes and the writer thread */
     node_tokens_t *tokens;   /* the home's bearer tokens (node_token.h) */
     node_subs_t *subs;       /* live subscriptions (node_subs.h) */
+    node_nats_t *nats;       /* the JetStream publisher (node_nats.h), or NULL */
     node_namedq_t *namedq;   /* named queries (node_namedq.h) */
     char http_addr[NODE_ADDR_MAX];
     void (*web_captured)(void *node, size_t events); /* node_web_start's, for a reload */

@@ -702,6 +702,92 @@ out:
     return rc;
 }
 
+/* 1 when s is a NATS token list: letters, digits, '-', '_' and, when dots
+ * is set, '.' between non-empty tokens. */
+static int nats_name_ok(const char *s, int dots)
+{
+    size_t n = strlen(s);
+    if (n == 0 || s[0] == '.' || s[n - 1] == '.')
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '.' && dots && s[i + 1] != '.')
+            continue;
+        if (!(c == '-' || c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+              (c >= 'A' && c <= 'Z')))
+            return 0;
+    }
+    return 1;
+}
+
+int node_stream_servers_ok(const char *servers, ledger_err_t *err)
+{
+    const char *p = servers;
+    int count = 0;
+    if (!servers || !*servers)
+        return ledger_err_set(err, LEDGER_EINPUT, "stream: no server given (nats://HOST:PORT)");
+    for (;;) { /* every item, the empty ones too ("a,", ",a", "a,,b") */
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (!((n > 7 && !strncmp(p, "nats://", 7)) || (n > 6 && !strncmp(p, "tls://", 6))))
+            return ledger_err_set(err, LEDGER_EINPUT,
+                                  "stream: \"%.*s\" is not a NATS URL (nats://HOST:PORT)",
+                                  (int)(n > 200 ? 200 : n), p);
+        if (++count > NODE_STREAM_SERVERS_MAX)
+            return ledger_err_set(err, LEDGER_EINPUT, "stream: more than %d servers",
+                                  NODE_STREAM_SERVERS_MAX);
+        if (!e)
+            return 0;
+        p = e + 1;
+    }
+}
+
+int node_stream_conf_load(const char *home, node_stream_conf_t *out, ledger_err_t *err)
+{
+    char path[PATH_MAX];
+    json_t *cfg, *h;
+    json_error_t je;
+    int rc = 0;
+    memset(out, 0, sizeof *out);
+    snprintf(out->name, sizeof out->name, "KETEN");
+    snprintf(out->prefix, sizeof out->prefix, "keten.events");
+    if ((rc = path_of(home, "keten.json", path, sizeof path, err)))
+        return rc;
+    if (!(cfg = json_load_file(path, 0, &je)))
+        return ledger_err_set(err, LEDGER_EIO, "%s:%d: %s", path, je.line, je.text);
+    h = json_object_get(cfg, "stream");
+    if (!h || json_is_null(h))
+        goto out;
+    if (json_is_string(h))
+        rc = conf_str(cfg, "stream", out->servers, sizeof out->servers, err);
+    else if (!json_is_object(h))
+        rc = ledger_err_set(err, LEDGER_EINPUT,
+                            "keten.json: \"stream\" must be \"nats://HOST:PORT\" or an object "
+                            "(docs/stream.md)");
+    else if ((rc = conf_str(h, "servers", out->servers, sizeof out->servers, err)) ||
+             (rc = conf_str(h, "name", out->name, sizeof out->name, err)) ||
+             (rc = conf_str(h, "subjectPrefix", out->prefix, sizeof out->prefix, err)) ||
+             (rc = conf_str(h, "creds", out->creds, sizeof out->creds, err)) ||
+             (rc = conf_str(h, "ca", out->ca, sizeof out->ca, err)))
+        goto out;
+    if (rc)
+        goto out;
+    if (!nats_name_ok(out->name, 0))
+        rc = ledger_err_set(err, LEDGER_EINPUT,
+                            "keten.json: stream.name \"%s\": letters, digits, - and _ only",
+                            out->name);
+    else if (!nats_name_ok(out->prefix, 1))
+        rc = ledger_err_set(err, LEDGER_EINPUT,
+                            "keten.json: stream.subjectPrefix \"%s\": dot-separated tokens of "
+                            "letters, digits, - and _",
+                            out->prefix);
+    else if (out->servers[0])
+        rc = node_stream_servers_ok(out->servers, err);
+out:
+    json_decref(cfg);
+    return rc;
+}
+
 int node_addr_is_loopback(const char *addr)
 {
     char host[NODE_ADDR_MAX];

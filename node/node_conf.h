@@ -153,6 +153,31 @@ int node_lock_holder(const char *home, long *pid, ledger_err_t *err);
 
 /* ---- the running node's state file ------------------------------------- */
 
+/* "stream" in <home>/keten.json: where the node publishes every event it
+ * holds (node_nats.h, docs/stream.md).  Either "nats://H:P[,nats://...]"
+ * or {"servers": "nats://127.0.0.1:4222", "name": "KETEN",
+ *     "subjectPrefix": "keten.events", "creds": "/etc/keten/nats.creds",
+ * by the NATS client, never their contents here). */
+#define NODE_STREAM_STR_MAX 1024
+#define NODE_STREAM_SERVERS_MAX 16
+typedef struct node_stream_conf {
+    char servers[NODE_STREAM_STR_MAX]; /* "" : no stream */
+    char name[65];                     /* the JetStream stream ("KETEN") */
+    char prefix[200];                  /* the subject prefix ("keten.events") */
+    char creds[NODE_STREAM_STR_MAX];   /* a .creds file, or "" */
+    char ca[NODE_STREAM_STR_MAX];      /* a CA file for TLS, or "" */
+} node_stream_conf_t;
+
+/* Loads "stream" of <home>/keten.json into *out with the defaults above
+ * (servers "" when there is none).  LEDGER_EINPUT names the bad member
+ * (a name or prefix with characters a NATS subject or stream name cannot
+ * have), LEDGER_EIO when keten.json cannot be read. */
+int node_stream_conf_load(const char *home, node_stream_conf_t *out, ledger_err_t *err);
+/* The checks of node_stream_conf_load for a servers list given otherwise
+ * (`keten node --stream`): 1 to NODE_STREAM_SERVERS_MAX items, each starting
+ * with nats:// or tls://.  0 or LEDGER_EINPUT naming the item. */
+int node_stream_servers_ok(const char *servers, ledger_err_t *err);
+
 /* Writes obj as <home>/node.json atomically. */
 int node_state_write(const char *home, const json_t *obj, ledger_err_t *err);
 /* Reads <home>/node.json: a new reference, or NULL (no file or unreadable:

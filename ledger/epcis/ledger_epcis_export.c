@@ -297,6 +297,27 @@ int ledger_epcis_export_event(ledger_epcis_export_t *ex, const json_t *event, le
     return rc;
 }
 
+static int buf_write(const char *buf, size_t size, void *data)
+{
+    return ledger_buf_append(data, buf, size) ? -1 : 0;
+}
+
+int ledger_epcis_export_event_text(const json_t *event, ledger_buf_t *out, ledger_err_t *err)
+{
+    json_t *copy;
+    int rc = 0;
+    if (!json_is_object(event) || !out)
+        return ledger_err_set(err, LEDGER_EINVAL, "ledger_epcis_export_event_text: not an object");
+    if (!(copy = ledger_epcis_ordered(event)))
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    if (json_dump_callback(copy, buf_write, out,
+                           JSON_REAL_PRECISION(ledger_json_real_digits(copy)) | JSON_ENCODE_ANY |
+                               JSON_COMPACT) < 0)
+        rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    json_decref(copy);
+    return rc;
+}
+
 int ledger_epcis_export_end(ledger_epcis_export_t *ex, ledger_err_t *err)
 {
     int rc;

@@ -24,6 +24,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "ledger_buf.h"
 #include "ledger_error.h"
 
 typedef struct ledger_epcis_export ledger_epcis_export_t;
@@ -57,6 +58,14 @@ int ledger_epcis_export_event(ledger_epcis_export_t *ex, const json_t *event, le
  * succeeds or not (do not call ledger_epcis_export_free after it).
  * 0, LEDGER_EINVAL (no ex, before begin), LEDGER_EIO. */
 int ledger_epcis_export_end(ledger_epcis_export_t *ex, ledger_err_t *err);
+
+/* One event alone, as compact text: exactly the line `keten export`
+ * writes for it in the eventList (standard member order, the digits of
+ * every real that read back to the same double), except that the event
+ * keeps its own "@context" member when it has one (a document's head is
+ * not there to cover it).  Used for messages of one event (node_nats.h).
+ * Appends to out; 0, LEDGER_EINVAL (not an object), LEDGER_ENOMEM. */
+int ledger_epcis_export_event_text(const json_t *event, ledger_buf_t *out, ledger_err_t *err);
 
 /* Frees ex after a failure before ledger_epcis_export_end. NULL is fine. */
 void ledger_epcis_export_free(ledger_epcis_export_t *ex);

@@ -1,8 +1,8 @@
 /* ledger__store.h -- internals shared by the store's modules: ledger_store.c
  * (open, append), ledger_store_rec.c (records, below all the others),
  * ledger_rows.c and ledger_rows_cbor.c (index rows), ledger_store_upgrade.c (format upgrades),
- * ledger_query.c (reads), ledger_verify.c (verification) and ledger_replica.c (ingest and serving
- * of partners' entries): the store struct, the named databases, index rows
+ * ledger_query.c (reads), ledger_verify.c (verification), ledger_replica.c (ingest and serving
+ * of partners' entries) and ledger_streampos.c (stream positions in meta): the store struct, the named databases, index rows
  * and feed head records. Not a public contract: only these files (and the
  * fuzz target that compares the two ways to build rows) include it. */
 #ifndef LEDGER__STORE_H

@@ -109,6 +109,52 @@ static void test_roundtrip_all(void **state)
     free(buf);
 }
 
+/* ledger_epcis_export_event_text gives, for every event of the examples,
+ * exactly the line the export writer puts in its eventList (when the head
+ * covers the event's own @context, as it does with one event alone). */
+static void test_event_text(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < N_EXAMPLES; k++) {
+        ledger_epcis_doc_t *doc = parse_example(examples[k].path);
+        for (size_t i = 0; i < ledger_epcis_doc_count(doc); i++) {
+            const json_t *ev = ledger_epcis_doc_event(doc, i);
+            json_t *noctx = json_deep_copy(ev);
+            char *buf = NULL, *line;
+            size_t len = 0;
+            FILE *f = open_memstream(&buf, &len);
+            ledger_epcis_export_t *ex;
+            ledger_buf_t text = LEDGER_BUF_INIT;
+            ledger_err_t err;
+            json_object_del(noctx, "@context");
+            assert_int_equal(ledger_epcis_export_new(f, &ex, &err), 0);
+            assert_int_equal(ledger_epcis_export_scan(ex, noctx, &err), 0);
+            assert_int_equal(ledger_epcis_export_begin(ex, &err), 0);
+            assert_int_equal(ledger_epcis_export_event(ex, noctx, &err), 0);
+            assert_int_equal(ledger_epcis_export_end(ex, &err), 0);
+            fclose(f);
+            assert_non_null(line = strchr(buf, '\n'));
+            line++;
+            *strchr(line, '\n') = 0;
+            assert_int_equal(ledger_epcis_export_event_text(noctx, &text, &err), 0);
+            if (text.len != strlen(line) || memcmp(text.data, line, text.len))
+                fail_msg("%s: event %zu: %.*s\nexport writes: %s", examples[k].path, i,
+                         (int)text.len, (const char *)text.data, line);
+            ledger_buf_free(&text);
+            free(buf);
+            json_decref(noctx);
+        }
+        ledger_epcis_doc_free(doc);
+    }
+    {
+        ledger_buf_t text = LEDGER_BUF_INIT;
+        ledger_err_t err;
+        json_t *a = json_array();
+        assert_int_equal(ledger_epcis_export_event_text(a, &text, &err), LEDGER_EINVAL);
+        json_decref(a);
+    }
+}
+
 /* The reference generator's JSON-LD vectors through our reader: each event,
  * made self-contained by ledger_epcis, hashed alone, gives its .hashes line. */
 static void test_export_conflict(void **state)
@@ -466,6 +512,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_roundtrip_all),
         cmocka_unit_test(test_export_conflict),
+        cmocka_unit_test(test_event_text),
         cmocka_unit_test(test_member_order),
     };
     return cmocka_run_group_tests_name("epcis_export", tests, NULL, NULL);

@@ -110,6 +110,62 @@ static int child_takes(const char *home, long want_pid)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* "stream" in keten.json (node_stream_conf_load): defaults, the object
+ * form, and names a NATS subject or stream cannot carry refused. */
+static void put_conf(const char *home, const char *text)
+{
+    char path[200];
+    FILE *f;
+    snprintf(path, sizeof path, "%s/keten.json", home);
+    assert_non_null(f = fopen(path, "w"));
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_stream_conf(void **state)
+{
+    char home[] = "/tmp/test_node_conf.XXXXXX", cmd[100];
+    node_stream_conf_t c;
+    ledger_err_t err;
+    (void)state;
+    assert_non_null(mkdtemp(home));
+    put_conf(home, "{\"name\": \"x\"}");
+    assert_int_equal(node_stream_conf_load(home, &c, &err), 0);
+    assert_string_equal(c.servers, "");
+    assert_string_equal(c.name, "KETEN");
+    assert_string_equal(c.prefix, "keten.events");
+    put_conf(home, "{\"stream\": \"nats://127.0.0.1:4222,tls://n2:4222\"}");
+    assert_int_equal(node_stream_conf_load(home, &c, &err), 0);
+    assert_string_equal(c.servers, "nats://127.0.0.1:4222,tls://n2:4222");
+    put_conf(home, "{\"stream\": {\"servers\": \"nats://h:1\", \"name\": \"EV_1\", "
+                   "\"subjectPrefix\": \"acme.keten\", \"creds\": \"/etc/k.creds\", "
+                   "\"ca\": \"/etc/ca.pem\"}}");
+    assert_int_equal(node_stream_conf_load(home, &c, &err), 0);
+    assert_string_equal(c.name, "EV_1");
+    assert_string_equal(c.prefix, "acme.keten");
+    assert_string_equal(c.creds, "/etc/k.creds");
+    assert_string_equal(c.ca, "/etc/ca.pem");
+    static const char *const bad[] = {
+        "{\"stream\": \"http://h:1\"}",
+        "{\"stream\": \"nats://h:1,\"}",
+        "{\"stream\": 5}",
+        "{\"stream\": {\"servers\": \"nats://h:1\", \"name\": \"a.b\"}}",
+        "{\"stream\": {\"servers\": \"nats://h:1\", \"subjectPrefix\": \"a.>\"}}",
+        "{\"stream\": {\"servers\": \"nats://h:1\", \"subjectPrefix\": \"a..b\"}}",
+        "{\"stream\": {\"servers\": \"nats://h:1\", \"subjectPrefix\": \"\"}}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        put_conf(home, bad[i]);
+        if (node_stream_conf_load(home, &c, &err) != LEDGER_EINPUT)
+            fail_msg("accepted: %s", bad[i]);
+    }
+    assert_int_equal(node_stream_servers_ok("nats://a:1,nats://b:2", &err), 0);
+    assert_int_equal(node_stream_servers_ok("", &err), LEDGER_EINPUT);
+    assert_int_equal(node_stream_servers_ok("nats://", &err), LEDGER_EINPUT);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", home);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_lock(void **state)
 {
     char home[] = "/tmp/test_node_conf.XXXXXX", path[64];
@@ -163,6 +219,7 @@ int main(void)
         cmocka_unit_test(test_addresses_taken),
         cmocka_unit_test(test_addresses_refused),
         cmocka_unit_test(test_lock),
+        cmocka_unit_test(test_stream_conf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
