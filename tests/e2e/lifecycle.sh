@@ -247,4 +247,28 @@ negq "{\"type\": \"TransformationEvent\", \"inputQuantityList\": $Q, \"outputEPC
 negq "{\"type\": \"TransformationEvent\", \"outputQuantityList\": $Q, \"inputEPCList\": [\"urn:epc:id:sgtin:5412345.000020.G01\"]}" "outputQuantityList[0].quantity"
 negq "{\"type\": \"AggregationEvent\", \"action\": \"ADD\", \"parentID\": \"urn:epc:id:sscc:5412345.0000000009\", \"childQuantityList\": $Q}" "childQuantityList[0].quantity"
 negq "{\"type\": \"TransactionEvent\", \"action\": \"ADD\", \"bizTransactionList\": [{\"type\": \"po\", \"bizTransaction\": \"urn:epcglobal:cbv:bt:5412345000013:PO1\"}], \"quantityList\": $Q}" "quantityList[0].quantity"
+# a correction: the laundry declares G02's third clean-out shipping
+# erroneous (errorDeclaration, same eventID). The two stays it separated
+# become one (the second soiled-in read is a read twice on the way in), so
+# G02 has one wash less: 25, in the lifecycle, its washEvents, the due list
+# and its CSV alike.
+python3 - "$T/decl.jsonld" <<'EOF'
+import json, sys
+t = "2024-01-16T08:02:00.000Z"   # day 8, minute 480 + 2: G02's third wash
+json.dump([{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
+            "eventID": "urn:uuid:00000000-0000-4000-8000-000000000202",
+            "eventTime": t, "eventTimeZoneOffset": "+00:00",
+            "epcList": ["urn:epc:id:sgtin:5412345.000020.G02"],
+            "bizLocation": {"id": "urn:epc:id:sgln:5412345.00006.0"},
+            "readPoint": {"id": "urn:epc:id:sgln:5412345.00006.0"},
+            "sourceList": [{"type": "location", "source": "urn:epc:id:sgln:5412345.00006.0"}],
+            "destinationList": [{"type": "location", "destination": "urn:epc:id:sgln:5412345.00008.0"}],
+            "errorDeclaration": {"declarationTime": "2024-03-01T00:00:00.000Z", "reason": "incorrect_data"}}],
+          open(sys.argv[1], "w"))
+EOF
+expect 0 --home "$L" record "$T/decl.jsonld"
+expect 0 --home "$L" --json lifecycle "${G}02"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["washes"]==25 and len(r["washEvents"])==25 and r["washesLeft"]==5, (r["washes"], len(r["washEvents"]))' "$T/out" || fail "G02 after the correction"; ok
+expect 0 --home "$L" lifecycle --due --all --location urn:epc:id:sgln:5412345.00008.0 --csv
+grep -q "G02,25,30,ok," "$T/out" || fail "G02 in --due --csv after the correction: $(cat "$T/out")"; ok
 done_checks
