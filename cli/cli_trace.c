@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli_ident.h"
 #include "cli_node.h"
@@ -63,7 +64,8 @@ static const char recall_usage[] =
 
 static const char lifecycle_usage[] =
     "usage: keten lifecycle ID [--laundry SGLN]... [--json]\n"
-    "       keten lifecycle --due --location SGLN [--all] [--laundry SGLN]... [--json]\n"
+    "       keten lifecycle --due --location SGLN [--all] [--laundry SGLN]... [--json|--csv]\n"
+    "       keten lifecycle --missing --days N --location SGLN [--as-of TIME] [--json|--csv]\n"
     "\n"
     "A garment's life: commissioning with its materials (ILMD\n"
     "garment:fibreComposition, recycledContent, maxWashCycles, madeIn), every\n"
@@ -77,10 +79,15 @@ static const char lifecycle_usage[] =
     "pack of meat) exits 1.\n"
     "--due lists the garments last seen at --location that are due for\n"
     "replacement, at or past their maximum (--all: every garment there).\n"
+    "--missing lists the garments checked out (their last event a shipping\n"
+    "from or to --location) and not back within N days of now (--as-of: of\n"
+    "that RFC 3339 time), retired ones left out: the loss a laundry bills.\n"
+    "--csv prints either list as CSV with a header line, for billing.\n"
     "\n"
     "Examples:\n"
     "  keten lifecycle urn:epc:id:sgtin:5412345.000002.G1001\n"
-    "  keten lifecycle --due --location urn:epc:id:sgln:5412345.00007.0\n";
+    "  keten lifecycle --due --location urn:epc:id:sgln:5412345.00007.0\n"
+    "  keten lifecycle --missing --days 30 --location urn:epc:id:sgln:5412345.00007.0 --csv\n";
 
 /* ---- partner names ---------------------------------------------------------- */
 
@@ -857,14 +864,80 @@ static void print_lifecycle(const json_t *r)
         printf("WARNING: past its rated maximum of wash cycles: replace it\n");
 }
 
+/* --due / --missing as a table or (csv) CSV with a header line. */
+static void print_garment_list(const json_t *r, const char *location, int all, int missing,
+                               int csv)
+{
+    const json_t *g, *list = json_object_get(r, "garments");
+    size_t i;
+    if (csv)
+        printf("garment,washes,maxWashCycles,status,repairs,location,since,bizStep%s\n",
+               missing ? ",checkedOutFrom,daysOut" : "");
+    else if (missing)
+        printf("garments checked out at or to %s and not back within %lld days (as of %s): %zu\n",
+               location, (long long)json_integer_value(json_object_get(r, "days")),
+               json_string_value(json_object_get(r, "asOfUTC")), json_array_size(list));
+    else
+        printf("garments last seen at %s%s: %zu\n", location, all ? "" : " and due for replacement",
+               json_array_size(list));
+    json_array_foreach(list, i, g)
+    {
+        const json_t *m = json_object_get(g, "maxWashCycles"), *h = json_object_get(g, "holder");
+        long long washes = (long long)json_integer_value(json_object_get(g, "washes"));
+        char maxs[32] = "";
+        if (json_is_integer(m))
+            snprintf(maxs, sizeof maxs, "%lld", (long long)json_integer_value(m));
+        if (!csv) {
+            printf("  %-58s %4lld/%-5s washes  %s", json_string_value(json_object_get(g, "garment")),
+                   washes, maxs[0] ? maxs : "?", json_string_value(json_object_get(g, "status")));
+            if (missing)
+                printf("  out %lld days, to %s",
+                       (long long)json_integer_value(json_object_get(g, "daysOut")),
+                       json_string_value(json_object_get(h, "location"))
+                           ? json_string_value(json_object_get(h, "location"))
+                           : "-");
+            printf("\n");
+            continue;
+        }
+        csv_field(json_string_value(json_object_get(g, "garment")));
+        printf(",%lld,%s,", washes, maxs);
+        csv_field(json_string_value(json_object_get(g, "status")));
+        printf(",%lld,", (long long)json_integer_value(json_object_get(g, "repairs")));
+        csv_field(json_string_value(json_object_get(h, "location")));
+        putchar(',');
+        csv_field(json_string_value(json_object_get(h, "eventTimeUTC")));
+        putchar(',');
+        csv_field(json_string_value(json_object_get(h, "bizStep")));
+        if (missing) {
+            putchar(',');
+            csv_field(json_string_value(json_object_get(g, "checkedOutFrom")));
+            printf(",%lld", (long long)json_integer_value(json_object_get(g, "daysOut")));
+        }
+        putchar('\n');
+    }
+}
+
+/* --days N: a whole number of days from 1 to 36500, else -1. */
+static long long parse_days(const char *s)
+{
+    char *end;
+    long long d;
+    if (!s || !*s || *s == '-' || *s == '+')
+        return -1;
+    d = strtoll(s, &end, 10);
+    return *end || d < 1 || d > 36500 ? -1 : d;
+}
+
 int cli_lifecycle_main(cli_ctx_t *ctx, int argc, char **argv)
 {
     ledger_home_t *home = NULL;
-    const char *id = NULL, *v, *location = NULL;
+    const char *id = NULL, *v, *location = NULL, *days_s = NULL, *as_of = NULL;
     ledger_key_t *key = NULL;
     const char **laundries = NULL;
     size_t nl = 0;
-    int due = 0, all = 0, rc;
+    int due = 0, all = 0, missing = 0, csv = 0, rc;
+    long long days = 0;
+    int64_t now_ms = 0;
     json_t *r = NULL;
     ledger_err_t err;
 
@@ -879,7 +952,9 @@ int cli_lifecycle_main(cli_ctx_t *ctx, int argc, char **argv)
             return 0;
         }
         if ((x = cli_common_option(ctx, argc, argv, &i)) ||
-            (x = cli_opt(argc, argv, &i, "--location", &location))) {
+            (x = cli_opt(argc, argv, &i, "--location", &location)) ||
+            (x = cli_opt(argc, argv, &i, "--days", &days_s)) ||
+            (x = cli_opt(argc, argv, &i, "--as-of", &as_of))) {
             if (x < 0)
                 goto usage;
             continue;
@@ -892,6 +967,10 @@ int cli_lifecycle_main(cli_ctx_t *ctx, int argc, char **argv)
             due = 1;
         else if (strcmp(argv[i], "--all") == 0)
             all = 1;
+        else if (strcmp(argv[i], "--missing") == 0)
+            missing = 1;
+        else if (strcmp(argv[i], "--csv") == 0)
+            csv = 1;
         else if (argv[i][0] == '-' && argv[i][1] == '-') {
             free(laundries);
             return cli_usage("lifecycle", "unknown option %s", argv[i]);
@@ -900,6 +979,38 @@ int cli_lifecycle_main(cli_ctx_t *ctx, int argc, char **argv)
             return cli_usage("lifecycle", "one garment at a time");
         } else
             id = argv[i];
+    }
+    if (due && missing) {
+        free(laundries);
+        return cli_usage("lifecycle", "--due or --missing, not both");
+    }
+    if (missing) {
+        const char *why = NULL;
+        if (!location || id || !days_s) {
+            free(laundries);
+            return cli_usage("lifecycle", "--missing needs --days N, --location SGLN and no garment");
+        }
+        if ((days = parse_days(days_s)) < 0) {
+            free(laundries);
+            return cli_usage("lifecycle", "--days %s: expected a whole number of days from 1 to "
+                                          "36500", days_s);
+        }
+        if (as_of && ledger_epcis_time_ms(as_of, &now_ms, &why)) {
+            free(laundries);
+            return cli_usage("lifecycle", "--as-of %s: %s (e.g. 2024-06-01T00:00:00Z)", as_of,
+                             why ? why : "not an RFC 3339 time");
+        }
+        if (!as_of)
+            now_ms = (int64_t)time(NULL) * 1000;
+        due = 1; /* a list at a location, like --due */
+    } else if (days_s || as_of) {
+        free(laundries);
+        return cli_usage("lifecycle", "%s goes with --missing", days_s ? "--days" : "--as-of");
+    }
+    if ((csv && !due) || (csv && ctx->json)) {
+        free(laundries);
+        return cli_usage("lifecycle", csv && ctx->json ? "--json or --csv, not both"
+                                                       : "--csv goes with --due or --missing");
     }
     if (due ? (!location || id) : (!id || location)) {
         free(laundries);
@@ -915,8 +1026,12 @@ int cli_lifecycle_main(cli_ctx_t *ctx, int argc, char **argv)
         free(key);
         return rc;
     }
-    rc = due ? ledger_trace_due(ledger_home_store(home), key, laundries, nl, !all, &r, &err)
-             : ledger_trace_lifecycle(ledger_home_store(home), key, laundries, nl, &r, &err);
+    if (missing)
+        rc = ledger_trace_missing(ledger_home_store(home), key, laundries, nl, (int64_t)days,
+                                  now_ms, &r, &err);
+    else
+        rc = due ? ledger_trace_due(ledger_home_store(home), key, laundries, nl, !all, &r, &err)
+                 : ledger_trace_lifecycle(ledger_home_store(home), key, laundries, nl, &r, &err);
     if (rc) {
         rc = cli_fail(ctx, rc, &err);
         goto done;
@@ -926,21 +1041,7 @@ int cli_lifecycle_main(cli_ctx_t *ctx, int argc, char **argv)
     } else if (!due) {
         print_lifecycle(r);
     } else {
-        const json_t *g;
-        size_t i;
-        printf("garments last seen at %s%s: %zu\n", location, all ? "" : " and due for replacement",
-               json_array_size(json_object_get(r, "garments")));
-        json_array_foreach(json_object_get(r, "garments"), i, g)
-        {
-            const json_t *m = json_object_get(g, "maxWashCycles");
-            char maxs[32] = "?";
-            if (json_is_integer(m))
-                snprintf(maxs, sizeof maxs, "%lld", (long long)json_integer_value(m));
-            printf("  %-58s %4lld/%-5s washes  %s\n",
-                   json_string_value(json_object_get(g, "garment")),
-                   (long long)json_integer_value(json_object_get(g, "washes")), maxs,
-                   json_string_value(json_object_get(g, "status")));
-        }
+        print_garment_list(r, location, all, missing, csv);
     }
 done:
     json_decref(r);

@@ -4,6 +4,7 @@
  * the highest index among X's edges. */
 #include "ledger_trace_report.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -266,9 +267,17 @@ static const char *life_status(const life_t *lf, long max)
 /* The answer of ledger_trace_lifecycle; *garment is 0 when nothing says
  * the identifier is a garment (no garment ILMD on its commissioning, no
  * laundering step, no stay at a named laundry). */
+/* What --missing needs of the garment's last event besides the answer:
+ * where it happened (the shipping's origin) and when. */
+typedef struct life_last {
+    char where[LEDGER_IDENT_KEY_MAX];
+    int64_t time_ms;
+    int shipping; /* its bizStep is shipping */
+} life_last_t;
+
 static int lifecycle_run(ledger_store_t *st, const ledger_key_t *garment,
                          const char *const *laundries, size_t n_laundries, json_t **out,
-                         int *is_garment, ledger_err_t *err)
+                         int *is_garment, life_last_t *lastx, ledger_err_t *err)
 {
     ledger_trace_opts_t o = {.dir = LEDGER_TRACE_BOTH};
     life_t lf = {.commission = (size_t)-1,
@@ -335,6 +344,12 @@ static int lifecycle_run(ledger_store_t *st, const ledger_key_t *garment,
         last = life_node(&lf, lf.n - 1);
         holder = event_ref(last);
         json_object_set_new(holder, "destinations", party_list(last->card, LEDGER_ROLE_DEST));
+        if (lastx) {
+            const char *w = ledger_trace_where(last);
+            snprintf(lastx->where, sizeof lastx->where, "%s", w ? w : "");
+            lastx->time_ms = last->time_ms;
+            lastx->shipping = streq(last->biz_step, "shipping");
+        }
     }
     if (lf.eol != (size_t)-1) {
         eolj = event_ref(life_node(&lf, lf.eol));
@@ -360,7 +375,8 @@ int ledger_trace_lifecycle(ledger_store_t *st, const ledger_key_t *garment,
                            const char *const *laundries,
                            size_t n_laundries, json_t **out, ledger_err_t *err)
 {
-    int is_garment, rc = lifecycle_run(st, garment, laundries, n_laundries, out, &is_garment, err);
+    int is_garment,
+        rc = lifecycle_run(st, garment, laundries, n_laundries, out, &is_garment, NULL, err);
     if (rc || is_garment)
         return rc;
     json_decref(*out);
@@ -453,63 +469,125 @@ done:
     return rc;
 }
 
-int ledger_trace_due(ledger_store_t *st, const ledger_key_t *location,
-                     const char *const *laundries,
-                     size_t n_laundries, int due_only, json_t **out, ledger_err_t *err)
+/* Which garments a report lists: --due (due_only or every one) or
+ * --missing (days > 0: checked out and not back). */
+typedef struct report {
+    const ledger_key_t *location;
+    const char *const *laundries;
+    size_t n_laundries;
+    int due_only;
+    int64_t days, now_ms; /* --missing */
+} report_t;
+
+/* The garment's row of a report, or NULL when the report leaves it out. */
+static json_t *report_row(const report_t *rp, const char *id, json_t *lc, const life_last_t *lx)
 {
-    json_t *ids = json_object(), *list = json_array();
+    const json_t *h = json_object_get(lc, "holder");
+    const char *st_ = json_string_value(json_object_get(lc, "status"));
+    const char *hl = json_string_value(json_object_get(h, "location"));
+    json_t *row;
+    if (rp->days > 0) {
+        /* checked out (its last event a shipping, to or from the location)
+         * and not back, nor retired, within days */
+        if (!lx->shipping || streq(st_, "retired") ||
+            !(same_loc_key(hl, rp->location) || same_loc_key(lx->where, rp->location)) ||
+            lx->time_ms > rp->now_ms - rp->days * 86400000)
+            return NULL;
+    } else if (!same_loc_key(hl, rp->location) ||
+               (rp->due_only && !streq(st_, "due") && !streq(st_, "at_maximum") &&
+                !streq(st_, "over"))) {
+        return NULL;
+    }
+    row = json_pack("{s:s, s:O, s:O, s:I, s:O, s:s?}", "garment", id, "washes",
+                    json_object_get(lc, "washes"), "maxWashCycles",
+                    json_object_get(lc, "maxWashCycles"), "repairs",
+                    (json_int_t)json_array_size(json_object_get(lc, "repairs")), "holder", h,
+                    "status", st_);
+    json_object_set(row, "overMaximum", json_object_get(lc, "overMaximum"));
+    if (rp->days > 0) {
+        set_str(row, "checkedOutFrom", lx->where[0] ? lx->where : NULL);
+        json_object_set_new(row, "daysOut",
+                            json_integer((json_int_t)((rp->now_ms - lx->time_ms) / 86400000)));
+    }
+    return row;
+}
+
+/* The garments among the candidates at rp->location that the report
+ * lists, into the array list. */
+static int report_run(ledger_store_t *st, const report_t *rp, json_t *list, ledger_err_t *err)
+{
+    json_t *ids = json_object(), *v;
     ledger_key_t *k = malloc(sizeof *k);
     const char *id;
-    json_t *v;
     int rc;
 
-    *out = NULL;
-    if (!k) {
+    if (!k || !ids) {
         rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
-        goto fail;
+        goto done;
     }
-    if ((rc = due_candidates(st, location, ids, err)))
-        goto fail;
+    if ((rc = due_candidates(st, rp->location, ids, err)))
+        goto done;
     json_object_foreach(ids, id, v)
     {
-        json_t *lc = NULL;
-        const json_t *h;
-        const char *st_;
+        json_t *lc = NULL, *row;
+        life_last_t lx = {.time_ms = 0};
         int is_garment;
         /* a key of the index: nothing to read again */
         if ((rc = ledger_key_of_index(id, 1, k, err)) ||
-            (rc = lifecycle_run(st, k, laundries, n_laundries, &lc, &is_garment, err)))
-            goto fail;
-        if (!is_garment) { /* a carton, a case, a pack of meat */
-            json_decref(lc);
-            continue;
-        }
-        h = json_object_get(lc, "holder");
-        st_ = json_string_value(json_object_get(lc, "status"));
-        if (!same_loc_key(json_string_value(json_object_get(h, "location")), location) ||
-            (due_only && !streq(st_, "due") && !streq(st_, "at_maximum") && !streq(st_, "over"))) {
-            json_decref(lc);
-            continue;
-        }
-        json_array_append_new(list,
-                              json_pack("{s:s, s:O, s:O, s:I, s:O, s:s?}", "garment", id, "washes",
-                                        json_object_get(lc, "washes"), "maxWashCycles",
-                                        json_object_get(lc, "maxWashCycles"), "repairs",
-                                        (json_int_t)json_array_size(json_object_get(lc, "repairs")),
-                                        "holder", json_object_get(lc, "holder"), "status", st_));
-        json_object_set(json_array_get(list, json_array_size(list) - 1), "overMaximum",
-                        json_object_get(lc, "overMaximum"));
+            (rc = lifecycle_run(st, k, rp->laundries, rp->n_laundries, &lc, &is_garment, &lx,
+                                err)))
+            goto done;
+        /* not a garment: a carton, a case, a pack of meat */
+        if (is_garment && (row = report_row(rp, id, lc, &lx)))
+            json_array_append_new(list, row);
         json_decref(lc);
     }
+done:
     json_decref(ids);
-    free(k);
-    *out = json_pack("{s:s, s:o}", "location", location->given, "garments", list);
-    return 0;
-fail:
-    json_decref(ids);
-    json_decref(list);
     free(k);
     return rc;
+}
+
+int ledger_trace_due(ledger_store_t *st, const ledger_key_t *location,
+                     const char *const *laundries, size_t n_laundries, int due_only,
+                     json_t **out, ledger_err_t *err)
+{
+    report_t rp = {location, laundries, n_laundries, due_only, 0, 0};
+    json_t *list = json_array();
+    int rc;
+
+    *out = NULL;
+    if ((rc = report_run(st, &rp, list, err))) {
+        json_decref(list);
+        return rc;
+    }
+    *out = json_pack("{s:s, s:o}", "location", location->given, "garments", list);
+    return 0;
+}
+
+int ledger_trace_missing(ledger_store_t *st, const ledger_key_t *location,
+                         const char *const *laundries, size_t n_laundries, int64_t days,
+                         int64_t now_ms, json_t **out, ledger_err_t *err)
+{
+    report_t rp = {location, laundries, n_laundries, 0, days, now_ms};
+    json_t *list;
+    char tm[32];
+    int rc;
+
+    *out = NULL;
+    if (days < 1 || days > 36500)
+        return ledger_err_set(err, LEDGER_EINPUT, "%lld days: expected a whole number of days "
+                                                  "from 1 to 36500",
+                              (long long)days);
+    list = json_array();
+    if ((rc = report_run(st, &rp, list, err))) {
+        json_decref(list);
+        return rc;
+    }
+    ledger_trace_fmt_ms(now_ms, tm);
+    *out = json_pack("{s:s, s:I, s:s, s:o}", "location", location->given, "days",
+                     (json_int_t)days, "asOfUTC", tm, "garments", list);
+    return 0;
 }
 
 /* ---- meat origin ------------------------------------------------------------ */

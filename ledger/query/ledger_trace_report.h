@@ -75,6 +75,18 @@ int ledger_trace_due(ledger_store_t *st, const ledger_key_t *location,
                      const char *const *laundries, size_t n_laundries, int due_only,
                      json_t **out, ledger_err_t *err);
 
+/* Loss: the garments checked out and not back within `days` (1 to
+ * 36500) at now_ms (ms since 1970, UTC): their last event (lifecycle's
+ * holder) is a shipping, from `location` (a laundry) or to it (a
+ * customer), at least days * 24 h before now_ms, and they are not retired.
+ * Candidates as ledger_trace_due; rows as its, with "checkedOutFrom" (the
+ * shipping's location) and "daysOut" (whole days since the shipping). New
+ * reference in *out ({"location", "days", "asOfUTC", "garments"}).
+ * LEDGER_EINPUT for days out of range. */
+int ledger_trace_missing(ledger_store_t *st, const ledger_key_t *location,
+                         const char *const *laundries, size_t n_laundries, int64_t days,
+                         int64_t now_ms, json_t **out, ledger_err_t *err);
+
 /* Origin of a pack of meat (EU beef labelling): trace back and collect the
  * meat ILMD along the way: bornIn, rearedIn, slaughteredIn,
  * slaughterhouseApproval, cutIn, cuttingPlantApproval, referenceCode (the

@@ -118,6 +118,75 @@ contains "$T/out" "30/30    washes  at_maximum"
 expect 0 --home "$L" --json lifecycle --due --location urn:epc:id:sgln:5412345.00008.0
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); g=sorted(x["garment"][-3:] for x in r["garments"]); assert g==[], g' "$T/out" || fail "due at C2"; ok
 
+# --missing: checked out to a customer and not back within N days (as of
+# a time given, as the generator's data is of 2024); the expected set is
+# the generator's, from the last shipping of each garment
+missing() { # LOCATION AS-OF DAYS
+    expect 0 --home "$L" --json lifecycle --missing --days "$3" --as-of "$2" --location "$1"
+    python3 - "$T/out" "$T/expect.json" "$1" "$2" "$3" "$LAUNDRY" <<'EOF' || fail "--missing at $1 as of $2, $3 days"
+import datetime, json, sys
+r, x = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+loc, days, laundry = sys.argv[3], int(sys.argv[5]), sys.argv[6]
+p = lambda s: datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
+asof = p(sys.argv[4])
+# the list names garments by their index key (a Digital Link): by serial
+want = sorted(g[-3:] for g, t in x["lastOut"].items()
+              if asof - p(t) >= datetime.timedelta(days=days)
+              and (loc == laundry or x["customer"][g] == loc))
+got = sorted(y["garment"][-3:] for y in r["garments"])
+assert got == want, (got, want)
+assert r["days"] == days and r["asOfUTC"].startswith(sys.argv[4][:16]), r
+for y in r["garments"]:
+    assert y["checkedOutFrom"] == laundry and y["holder"]["bizStep"] == "shipping", y
+    out = [t for g, t in x["lastOut"].items() if g[-3:] == y["garment"][-3:]][0]
+    assert y["daysOut"] == (asof - p(out)).days, y
+    assert y["status"] != "retired", y
+EOF
+    ok
+}
+missing "$C1" 2024-02-17T08:00:00Z 5
+missing "$LAUNDRY" 2024-02-17T08:00:00Z 5
+missing urn:epc:id:sgln:5412345.00008.0 2024-02-17T08:00:00Z 5
+missing "$C1" 2024-06-01T00:00:00Z 30
+missing "$C1" 2024-01-10T00:00:00Z 30
+expect 0 --home "$L" lifecycle --missing --days 5 --as-of 2024-02-17T08:00:00Z --location "$C1"
+contains "$T/out" "and not back within 5 days (as of 2024-02-17T08:00"
+contains "$T/out" "out 29 days, to $C1"
+expect 0 --home "$L" lifecycle --missing --days 5 --as-of 2024-02-17T08:00:00Z --location "$C1" --csv
+head -1 "$T/out" | grep -qx 'garment,washes,maxWashCycles,status,repairs,location,since,bizStep,checkedOutFrom,daysOut' || fail "--missing --csv header: $(head -1 "$T/out")"
+grep -q "^https://id.gs1.org/01/05412345000204/21/G09,4,30,ok,0,$C1,2024-01-18T16:09:00.000Z,shipping,$LAUNDRY,29\$" "$T/out" || fail "--missing --csv row of G09: $(cat "$T/out")"
+ok
+expect 2 --home "$L" lifecycle --missing --location "$C1"
+contains "$T/err" "--missing needs --days N"
+expect 2 --home "$L" lifecycle --missing --days 0 --location "$C1"
+contains "$T/err" "--days 0: expected a whole number"
+expect 2 --home "$L" lifecycle --missing --days 5x --location "$C1"
+expect 2 --home "$L" lifecycle --missing --days 5 --as-of yesterday --location "$C1"
+contains "$T/err" "--as-of yesterday"
+expect 2 --home "$L" lifecycle --due --days 5 --location "$C1"
+contains "$T/err" "--days goes with --missing"
+expect 2 --home "$L" --json lifecycle --due --csv --location "$C1"
+contains "$T/err" "--json or --csv, not both"
+expect 2 --home "$L" lifecycle "${G}01" --csv
+
+# --due --csv: the billing list, one row per garment, same as --json
+expect 0 --home "$L" --json lifecycle --due --all --location "$LAUNDRY"
+cp "$T/out" "$T/due.json"
+expect 0 --home "$L" lifecycle --due --all --location "$LAUNDRY" --csv
+python3 - "$T/out" "$T/due.json" <<'EOF' || fail "--due --csv differs from --json"
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+j = json.load(open(sys.argv[2]))["garments"]
+assert list(rows[0].keys()) == ["garment", "washes", "maxWashCycles", "status", "repairs", "location", "since", "bizStep"], rows[0]
+assert len(rows) == len(j) == 2, (rows, j)
+for r, g in zip(rows, j):
+    assert r["garment"] == g["garment"] and int(r["washes"]) == g["washes"], (r, g)
+    assert int(r["maxWashCycles"]) == g["maxWashCycles"] and r["status"] == g["status"], (r, g)
+    assert r["location"] == g["holder"]["location"] and r["since"] == g["holder"]["eventTimeUTC"], (r, g)
+    assert r["bizStep"] == "receiving" and int(r["repairs"]) == g["repairs"], (r, g)
+EOF
+ok
+
 # not garments: a carton, a meat pack
 expect 1 --home "$L" lifecycle urn:epc:id:sscc:5412345.0000000001
 contains "$T/err" "urn:epc:id:sscc:5412345.0000000001 is not a garment"
@@ -178,4 +247,28 @@ negq "{\"type\": \"TransformationEvent\", \"inputQuantityList\": $Q, \"outputEPC
 negq "{\"type\": \"TransformationEvent\", \"outputQuantityList\": $Q, \"inputEPCList\": [\"urn:epc:id:sgtin:5412345.000020.G01\"]}" "outputQuantityList[0].quantity"
 negq "{\"type\": \"AggregationEvent\", \"action\": \"ADD\", \"parentID\": \"urn:epc:id:sscc:5412345.0000000009\", \"childQuantityList\": $Q}" "childQuantityList[0].quantity"
 negq "{\"type\": \"TransactionEvent\", \"action\": \"ADD\", \"bizTransactionList\": [{\"type\": \"po\", \"bizTransaction\": \"urn:epcglobal:cbv:bt:5412345000013:PO1\"}], \"quantityList\": $Q}" "quantityList[0].quantity"
+# a correction: the laundry declares G02's third clean-out shipping
+# erroneous (errorDeclaration, same eventID). The two stays it separated
+# become one (the second soiled-in read is a read twice on the way in), so
+# G02 has one wash less: 25, in the lifecycle, its washEvents, the due list
+# and its CSV alike.
+python3 - "$T/decl.jsonld" <<'EOF'
+import json, sys
+t = "2024-01-16T08:02:00.000Z"   # day 8, minute 480 + 2: G02's third wash
+json.dump([{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
+            "eventID": "urn:uuid:00000000-0000-4000-8000-000000000202",
+            "eventTime": t, "eventTimeZoneOffset": "+00:00",
+            "epcList": ["urn:epc:id:sgtin:5412345.000020.G02"],
+            "bizLocation": {"id": "urn:epc:id:sgln:5412345.00006.0"},
+            "readPoint": {"id": "urn:epc:id:sgln:5412345.00006.0"},
+            "sourceList": [{"type": "location", "source": "urn:epc:id:sgln:5412345.00006.0"}],
+            "destinationList": [{"type": "location", "destination": "urn:epc:id:sgln:5412345.00008.0"}],
+            "errorDeclaration": {"declarationTime": "2024-03-01T00:00:00.000Z", "reason": "incorrect_data"}}],
+          open(sys.argv[1], "w"))
+EOF
+expect 0 --home "$L" record "$T/decl.jsonld"
+expect 0 --home "$L" --json lifecycle "${G}02"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["washes"]==25 and len(r["washEvents"])==25 and r["washesLeft"]==5, (r["washes"], len(r["washEvents"]))' "$T/out" || fail "G02 after the correction"; ok
+expect 0 --home "$L" lifecycle --due --all --location urn:epc:id:sgln:5412345.00008.0 --csv
+grep -q "G02,25,30,ok," "$T/out" || fail "G02 in --due --csv after the correction: $(cat "$T/out")"; ok
 done_checks
