@@ -329,7 +329,27 @@ typedef struct append {
     ledger_buf_t *note;
     const char *text;
     size_t tl, n;
+    const char *sigs; /* the stored note's signature lines (a copy) */
+    size_t sigs_len;
 } append_t;
+
+/* 1 when the stored note already has a signature line of key name (a note
+ * that arrived cosigned keeps its lines; the witness's row is then not
+ * appended a second time). */
+static int has_line_of(const append_t *a, const char *name)
+{
+    size_t nl = strlen(name);
+    for (const char *p = a->sigs, *end = a->sigs + a->sigs_len; p < end;) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        size_t ll = eol ? (size_t)(eol - p) : (size_t)(end - p);
+        /* "\xe2\x80\x94 " name " " base64 */
+        if (ll > 4 + nl && memcmp(p, "\xe2\x80\x94 ", 4) == 0 && memcmp(p + 4, name, nl) == 0 &&
+            p[4 + nl] == ' ')
+            return 1;
+        p += ll + 1;
+    }
+    return 0;
+}
 
 static int append_line(const uint8_t *witness, const crow_t *r, void *ctx, ledger_err_t *err)
 {
@@ -340,6 +360,10 @@ static int append_line(const uint8_t *witness, const crow_t *r, void *ctx, ledge
     if (r->tlen != a->tl || memcmp(r->text, a->text, a->tl) != 0)
         return 0; /* of another checkpoint */
     ledger_note_feed_origin(witness, name);
+    if (has_line_of(a, name)) {
+        a->n++; /* in the note once, as it arrived */
+        return 0;
+    }
     ledger_cosig_key_id(name, strlen(name), witness, blob);
     ledger__put_be64(blob + 4, r->time);
     memcpy(blob + 12, r->sig, 64);
@@ -370,13 +394,17 @@ int ledger_store_cosigned(ledger_store_t *st, const uint8_t feed[LEDGER_FEED_LEN
                                NULL, err)))
         goto done;
     {
-        /* the text is copied: appending may move note's bytes */
+        /* the note is copied: appending may move note's bytes */
         ledger_buf_t text = LEDGER_BUF_INIT;
-        if ((rc = ledger_buf_append(&text, note->data + start, tl))) {
+        size_t whole = note->len - start;
+        if ((rc = ledger_buf_append(&text, note->data + start, whole))) {
             rc = ledger_err_set(err, rc, "out of memory");
             goto done;
         }
-        append_t a = {note, (const char *)text.data, tl, 0};
+        /* after the text, its blank line, then the signature lines */
+        append_t a = {note, (const char *)text.data, tl, 0,
+                      (const char *)text.data + (tl + 1 < whole ? tl + 1 : whole),
+                      whole - (tl + 1 < whole ? tl + 1 : whole)};
         rc = each_row(st, txn, feed, append_line, &a, err);
         *nsigs = a.n;
         ledger_buf_free(&text);
