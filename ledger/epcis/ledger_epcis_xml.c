@@ -413,6 +413,11 @@ static int state_of(sx_t *x, int up, const char *name, const char *ns)
         if (!ns && (strcmp(name, "EPCISBody") == 0 || strcmp(name, "QueryResults") == 0 ||
                     strcmp(name, "resultsBody") == 0))
             return ST_BODY;
+        /* the XSD's QueryResults is a global element of the query namespace */
+        if (ns && strcmp(name, "QueryResults") == 0 &&
+            (strcmp(ns, "urn:epcglobal:epcis-query:xsd:2") == 0 ||
+             strcmp(ns, "urn:epcglobal:epcis-query:xsd:1") == 0))
+            return ST_BODY;
         return ST_SKIP; /* EPCISHeader (SBDH, master data), queryName, subscriptionID, ... */
     case ST_LIST:
         if (!ns && strcmp(name, "extension") == 0) /* EPCIS 1.x: TransformationEvent */

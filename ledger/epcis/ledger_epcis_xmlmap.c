@@ -194,6 +194,33 @@ static int add_member(xr_t *x, json_t *obj, const char *key, json_t *v)
     return !arr || json_object_set_new(obj, key, arr) < 0 ? nomem(x) : 0;
 }
 
+static int number_of(xr_t *x, xnode_t *at, const char *what, const char *s, json_t **out);
+
+/* The text of a user extension element without attributes of its own; an
+ * xsi:type of XML Schema's boolean or numbers (as keten's XML writer puts
+ * on JSON booleans and numbers) gives a JSON boolean or number. */
+static int typed_text(xr_t *x, xnode_t *n, const char *type, json_t **out)
+{
+    static const char *const numbers[] = {"decimal", "double", "float", "integer", "int",
+                                          "long", NULL};
+    const char *t = text_of(n), *local = type ? strchr(type, ':') : NULL;
+
+    if (local && (strncmp(type, "xsd:", 4) == 0 || strncmp(type, "xs:", 3) == 0)) {
+        local++;
+        if (strcmp(local, "boolean") == 0) {
+            if (strcmp(t, "true") == 0 || strcmp(t, "1") == 0)
+                return (*out = json_true()) ? 0 : nomem(x);
+            if (strcmp(t, "false") == 0 || strcmp(t, "0") == 0)
+                return (*out = json_false()) ? 0 : nomem(x);
+            return ledger_epcis__xfail_node(x, n, "xsi:type xsd:boolean, but \"%.40s\"", t);
+        }
+        for (const char *const *k = numbers; *k; k++)
+            if (strcmp(local, *k) == 0)
+                return number_of(x, n, "the value", t, out);
+    }
+    return (*out = json_string(t)) ? 0 : nomem(x);
+}
+
 /* A user extension element: text, or an object of its attributes and
  * children. */
 static int generic(xr_t *x, xnode_t *n, json_t **out)
@@ -203,8 +230,17 @@ static int generic(xr_t *x, xnode_t *n, json_t **out)
     int rc;
 
     *out = NULL;
-    if (!n->kid && !n->nattrs)
-        return (*out = json_string(text_of(n))) ? 0 : nomem(x);
+    if (!n->kid) {
+        const char *type = NULL;
+        size_t other = 0;
+        for (size_t i = 0; i < n->nattrs; i++)
+            if (!n->attrs[i].ns || strcmp(n->attrs[i].ns, XSI_NS) != 0)
+                other++;
+            else if (strcmp(n->attrs[i].local, "type") == 0)
+                type = n->attrs[i].value;
+        if (!other)
+            return typed_text(x, n, type, out);
+    }
     if (!(obj = json_object()))
         return nomem(x);
     for (size_t i = 0; i < n->nattrs; i++) {
