@@ -465,7 +465,7 @@ static int put_sensor_attrs(ledger_epcis_xmlw_t *w, const char *name, const json
         fprintf(w->out, "%s %s=\"", decl, aname);
         if (strcmp(k, "type") == 0 && !strchr(t, ':'))
             fputs("gs1:", w->out);
-        if ((rc = (strchr(k, ':') ? put_escaped : put_vtext)(w, t, 1, err)) < 0)
+        if ((rc = put_vtext(w, t, 1, err)) < 0)
             return rc;
         fputc('"', w->out);
     }

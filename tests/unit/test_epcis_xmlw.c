@@ -84,6 +84,22 @@ static char *prehash(const json_t *ev)
     return p;
 }
 
+/* GS1 examples whose events cannot keep their pre-hash through XML, and
+ * why: the reference hashes a JSON-LD member and its XML element
+ * differently, whatever the writer does. */
+static const struct {
+    const char *file, *why;
+} known[] = {
+    {"object_event_all_possible_fields.jsonld",
+     "cbvmda:lotNumber etc. in ILMD: the JSON-LD hash keeps the key as written, the XML one "
+     "expands the element to {urn:epcglobal:cbv:mda:}lotNumber"},
+    {"SensorDataExample12.jsonld", "cbvmda:lotNumber in ILMD, as above"},
+    {"aggregation_event_all_possible_fields.jsonld",
+     "sensorReport component \"cbv:Comp-latitude\": the JSON-LD hash keeps the CURIE, the XML "
+     "one expands gs1: and cbv: CURIEs wherever they stand"},
+};
+static int known_seen;
+
 /* 0 when every event of evs reads back from its XML with its pre-hash. */
 static int round_trip(const char *name, json_t *evs, int kind)
 {
@@ -108,8 +124,17 @@ static int round_trip(const char *name, json_t *evs, int kind)
         if (i >= json_array_size(back))
             break;
         char *a = prehash(ev), *b = prehash(json_array_get(back, i));
-        if (strcmp(a, b) != 0) {
+        int k = (int)(sizeof known / sizeof known[0]);
+        while (k-- > 0 && strcmp(known[k].file, name) != 0)
+            ;
+        if (strcmp(a, b) != 0 && k >= 0) {
+            known_seen++;
+        } else if (strcmp(a, b) != 0) {
             fprintf(stderr, "%s event %zu:\n  json %s\n  xml  %s\n", name, i, a, b);
+            bad = 1;
+        } else if (k >= 0) {
+            fprintf(stderr, "%s event %zu: a known difference (%s) is gone\n", name, i,
+                    known[k].why);
             bad = 1;
         }
         free(a);
@@ -188,6 +213,7 @@ static void test_gs1_examples(void **state)
                   events);
     assert_true(files >= 40);
     assert_int_equal(failures, 0);
+    assert_int_equal(known_seen, 2 * (int)(sizeof known / sizeof known[0])); /* both kinds */
 }
 
 static const char made_up[] =
