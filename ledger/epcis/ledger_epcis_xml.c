@@ -389,6 +389,11 @@ static void check_root(sx_t *x, const char *name, const char *ns)
                   "an EPCISMasterDataDocument holds master data, not events: keten records "
                   "events (%s)",
                   expected_root);
+    else if (strcmp(name, "EPCISCaptureJob") == 0)
+        fail_here(x,
+                  "an EPCISCaptureJob is a capture job of the EPCIS 2.0 REST binding (what GET "
+                  "/capture/{captureID} answers: its state and errors), not events (%s)",
+                  expected_root);
     else if (!query && strcmp(name, "EPCISDocument") != 0)
         fail_here(x, "root element <%s>: not an EPCIS document: %s", name, expected_root);
     else if (!ns)
