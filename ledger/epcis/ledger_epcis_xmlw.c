@@ -178,12 +178,13 @@ static void number_text(const json_t *v, int decimal, char *out, size_t cap)
     }
     double d = json_real_value(v);
     snprintf(out, cap, "%.*g", ledger_jsonw_digits(d, 1), d);
-    if (strchr(out, 'e') && decimal) {
-        /* xsd:decimal: fixed notation, trailing zeros cut */
-        snprintf(out, cap, "%.*f", 20, d);
-        char *e = out + strlen(out);
-        while (e > out && e[-1] == '0')
-            *--e = '\0';
+    char *e = strchr(out, 'e');
+    if (e && decimal) {
+        /* xsd:decimal: fixed notation with as many places as the digits
+         * need (cap must hold them: 330 bytes and more) */
+        int digits = (int)strcspn(out, "e") - (out[0] == '-') - (strchr(out, '.') != NULL);
+        int places = digits - 1 - atoi(e + 1);
+        snprintf(out, cap, "%.*f", places > 0 ? places : 0, d);
     }
     if (!strpbrk(out, ".en") && strlen(out) + 2 < cap)
         strcat(out, ".0");
@@ -291,7 +292,7 @@ static int put_element(ledger_epcis_xmlw_t *w, const char *name, const char *dec
     const json_t *m;
     int rc;
 
-    if (depth > LEDGER_EPCIS__XML_MAX_DEPTH)
+    if (depth + (w->kind == LEDGER_EPCIS_XMLW_QUERY ? 2 : 0) > LEDGER_EPCIS__XML_MAX_DEPTH)
         return ledger_err_set(err, LEDGER_EINPUT, "%s: nested deeper than XML is read", name);
     fprintf(w->out, "<%s%s", name, decl);
     if (json_is_null(v)) {
@@ -356,15 +357,16 @@ static int put_value(ledger_epcis_xmlw_t *w, const char *key, const json_t *v, i
     return 0;
 }
 
-/* The extension members of obj ("prefix:local"), in their order. */
-static int put_extensions(ledger_epcis_xmlw_t *w, const json_t *obj, ledger_err_t *err)
+/* The extension members of obj ("prefix:local"), in their order; depth:
+ * their elements' depth in the document (the root is 1). */
+static int put_extensions(ledger_epcis_xmlw_t *w, const json_t *obj, int depth, ledger_err_t *err)
 {
     const char *k;
     const json_t *v;
     int rc;
 
     json_object_foreach((json_t *)obj, k, v) if (strchr(k, ':') &&
-                                                 (rc = put_value(w, k, v, 3, err)) < 0) return rc;
+                                                 (rc = put_value(w, k, v, depth, err)) < 0) return rc;
     return 0;
 }
 
@@ -396,7 +398,7 @@ static int put_quantities(ledger_epcis_xmlw_t *w, const ledger_epcis__xfield_t *
     static const char *const parts[] = {"epcClass", "quantity", "uom"};
     const json_t *q, *v;
     size_t i;
-    char num[64];
+    char num[400];
     int rc;
 
     fprintf(w->out, "<%s>", f->name);
@@ -488,7 +490,7 @@ static int put_sensors(ledger_epcis_xmlw_t *w, const json_t *arr, ledger_err_t *
         json_array_foreach(json_object_get(el, "sensorReport"), j, r)
             if ((rc = put_sensor_attrs(w, "sensorReport", r, err)) < 0)
                 return rc;
-        if ((rc = put_extensions(w, el, err)) < 0)
+        if ((rc = put_extensions(w, el, 7, err)) < 0)
             return rc;
         fputs("</sensorElement>", w->out);
     }
@@ -559,7 +561,7 @@ static int put_field(ledger_epcis_xmlw_t *w, const ledger_epcis__xfield_t *f, co
         break;
     }
     /* the objects: their extensions, then the end tag */
-    if ((rc = put_extensions(w, v, err)) < 0)
+    if ((rc = put_extensions(w, v, 6, err)) < 0)
         return rc;
     fprintf(w->out, "</%s>", f->name);
     return 0;
@@ -624,7 +626,7 @@ static int event_body(ledger_epcis_xmlw_t *w, const json_t *ev, const char *cons
         if (!listed && (rc = put_field(w, f, v, err)) < 0)
             return rc;
     }
-    return put_extensions(w, ev, err);
+    return put_extensions(w, ev, 5, err); /* EPCISDocument/EPCISBody/EventList/event/here */
 }
 
 int ledger_epcis_xmlw_event(ledger_epcis_xmlw_t *w, const json_t *ev, ledger_err_t *err)

@@ -228,7 +228,9 @@ static const char made_up[] =
     "  \"quantityList\": [{\"epcClass\": \"urn:epc:class:lgtin:4012345.011111.L1\","
     "                     \"quantity\": 1e-7, \"uom\": \"KGM\"},"
     "                    {\"epcClass\": \"urn:epc:class:lgtin:4012345.011111.L2\","
-    "                     \"quantity\": 2.0, \"uom\": \"KGM\"}],"
+    "                     \"quantity\": 2.0, \"uom\": \"KGM\"},"
+    "                    {\"epcClass\": \"urn:epc:class:lgtin:4012345.011111.L3\","
+    "                     \"quantity\": 2.5e-20, \"uom\": \"KGM\"}],"
     "  \"ex:flag\": true, \"ex:count\": 42, \"ex:ratio\": 0.1, \"ex:whole\": 3.0,"
     "  \"ex:tags\": [\"a\", \"b\"], \"ex:kind\": \"ex:special\","
     "  \"ex:box\": {\"unit\": \"cm\", \"ex:w\": 10, \"ex:h\": {\"ex:deep\": false}},"
@@ -250,6 +252,7 @@ static void test_made_up(void **state)
     assert_non_null(strstr(xml, "<ex:gate>&lt;3 &amp; &gt;</ex:gate>"));
     assert_non_null(strstr(xml, "<bizStep>urn:epcglobal:cbv:bizstep:shipping</bizStep>"));
     assert_non_null(strstr(xml, "<quantity>0.0000001</quantity>")); /* no exponent in decimal */
+    assert_non_null(strstr(xml, "<quantity>0.000000000000000000025</quantity>"));
     assert_non_null(strstr(xml, "type=\"gs1:Temperature\""));
     assert_non_null(back = read_doc(xml, len, "back", &err));
     json_t *ev = json_array_get(back, 0);
