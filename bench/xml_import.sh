@@ -8,7 +8,7 @@
 #      before it writes; plus the JSON-LD writer), and
 #   2. imported with `keten record --quiet DOC` into a fresh home (read,
 #      check, hash, sign, store, index, one durable commit),
-# each with its events/s and peak RSS (GNU time %M). Not a timed test: the
+# each with its events/s, peak RSS and peak anonymous RSS (/proc). Not a timed test: the
 # figures depend on the machine and its load (docs/performance.md).
 set -eu
 keten=$1
@@ -39,18 +39,27 @@ with open(path, "w", buffering=1 << 20) as f:
 PY
 }
 
-# run WHAT N CMD...: prints events/s and peak RSS of CMD
+# run WHAT N CMD...: prints events/s, peak RSS (VmHWM: with the pages of
+# the mapped input and of the LMDB map) and peak anonymous RSS (RssAnon,
+# sampled every 50 ms: the program's own memory) of CMD
 run() {
     local what=$1 n=$2
     shift 2
-    local t0 t1 ms
+    local t0 t1 ms pid hwm=0 anon=0 v
     t0=$(date +%s%N)
-    /usr/bin/time -f '%M' -o "$work/rss" "$@" 2>"$work/err" >/dev/null ||
-        { cat "$work/err"; exit 1; }
+    "$@" >/dev/null 2>"$work/err" &
+    pid=$!
+    while [ -e "/proc/$pid/status" ]; do
+        v=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null) && [ -n "$v" ] && hwm=$v
+        v=$(awk '/^RssAnon/ {print $2}' "/proc/$pid/status" 2>/dev/null) &&
+            [ -n "$v" ] && [ "$v" -gt "$anon" ] && anon=$v
+        sleep 0.05
+    done
+    wait "$pid" || { cat "$work/err"; exit 1; }
     t1=$(date +%s%N)
     ms=$(((t1 - t0) / 1000000))
-    printf '  %-8s %8d events/s (%d ms), peak RSS %d MB\n' "$what" \
-        $((n * 1000 / (ms > 0 ? ms : 1))) "$ms" $(($(cat "$work/rss") / 1024))
+    printf '  %-8s %8d events/s (%d ms), peak RSS %d MB, peak anonymous %d MB\n' "$what" \
+        $((n * 1000 / (ms > 0 ? ms : 1))) "$ms" $((hwm / 1024)) $((anon / 1024))
 }
 
 echo "bench/xml_import: EPCIS 2.0 XML documents of ObjectEvents ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
