@@ -418,7 +418,7 @@ static int export_entry(const ledger_stored_t *s, void *vctx)
     }
     if ((rc = ledger_event_payload_decode(s->e.payload, s->e.plen, &ev, NULL, 0, xc->err)))
         return rc;
-    rc = xc->xw        ? ledger_epcis_xmlw_event(xc->xw, ev, xc->err)
+    rc = xc->xw          ? ledger_epcis_xmlw_event(xc->xw, ev, xc->err)
          : xc->pass == 1 ? ledger_epcis_export_scan(xc->ex, ev, xc->err)
                          : ledger_epcis_export_event(xc->ex, ev, xc->err);
     json_decref(ev);

@@ -82,8 +82,12 @@ typedef struct ledger_epcis__xfield {
 const ledger_epcis__xfield_t *ledger_epcis__xml_field(const char *name);
 
 /* The type of an attribute of sensorMetadata or sensorReport. */
-enum { LEDGER_EPCIS__XS_STRING, LEDGER_EPCIS__XS_NUMBER, LEDGER_EPCIS__XS_TIME,
-       LEDGER_EPCIS__XS_BOOLEAN };
+enum {
+    LEDGER_EPCIS__XS_STRING,
+    LEDGER_EPCIS__XS_NUMBER,
+    LEDGER_EPCIS__XS_TIME,
+    LEDGER_EPCIS__XS_BOOLEAN
+};
 int ledger_epcis__xml_sensor_attr(const char *name);
 
 /* Frees a tree and its siblings. */

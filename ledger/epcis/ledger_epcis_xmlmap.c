@@ -201,8 +201,8 @@ static int number_of(xr_t *x, xnode_t *at, const char *what, const char *s, json
  * on JSON booleans and numbers) gives a JSON boolean or number. */
 static int typed_text(xr_t *x, xnode_t *n, const char *type, json_t **out)
 {
-    static const char *const numbers[] = {"decimal", "double", "float", "integer", "int",
-                                          "long", NULL};
+    static const char *const numbers[] = {"decimal", "double", "float", "integer",
+                                          "int",     "long",   NULL};
     const char *t = text_of(n), *local = type ? strchr(type, ':') : NULL;
 
     if (local && (strncmp(type, "xsd:", 4) == 0 || strncmp(type, "xs:", 3) == 0)) {

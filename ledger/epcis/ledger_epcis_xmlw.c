@@ -37,56 +37,101 @@
 #define XSI_NS "http://www.w3.org/2001/XMLSchema-instance"
 #define XSD_NS "http://www.w3.org/2001/XMLSchema"
 #define ROOT_NS                                                                                    \
-    "xmlns:epcis=\"" EPCIS_NS "\" xmlns:gs1=\"https://gs1.org/voc/\" "                              \
+    "xmlns:epcis=\"" EPCIS_NS "\" xmlns:gs1=\"https://gs1.org/voc/\" "                             \
     "xmlns:cbv=\"https://ref.gs1.org/cbv/\" xmlns:xsi=\"" XSI_NS "\" xmlns:xsd=\"" XSD_NS "\""
 
 struct ledger_epcis_xmlw {
     FILE *out;
     int kind, begun;
-    int made; /* made-up prefixes in the current event */
+    int made;         /* made-up prefixes in the current event */
     const json_t *ns; /* the current event's prefix -> namespace (owned by ctx) */
     json_t *ctx;      /* the prefixes of the current event */
 };
 
 /* ---- the XSD order of each event type (after the common head) ---- */
 
-static const char *const head_fields[] = {"eventTime",        "recordTime",
-                                          "eventTimeZoneOffset", "eventID",
-                                          "errorDeclaration", "certificationInfo", NULL};
-static const char *const object_fields[] = {
-    "epcList",        "action",          "bizStep",           "disposition",
-    "readPoint",      "bizLocation",     "bizTransactionList", "quantityList",
-    "sourceList",     "destinationList", "sensorElementList",  "persistentDisposition",
-    "ilmd",           NULL};
-static const char *const aggregation_fields[] = {
-    "parentID",          "childEPCs",      "action",          "bizStep",
-    "disposition",       "readPoint",      "bizLocation",     "bizTransactionList",
-    "childQuantityList", "sourceList",     "destinationList", "sensorElementList",
-    "persistentDisposition", NULL};
-static const char *const transaction_fields[] = {
-    "bizTransactionList", "parentID",   "epcList",         "action",
-    "bizStep",            "disposition", "readPoint",      "bizLocation",
-    "quantityList",       "sourceList", "destinationList", "sensorElementList",
-    "persistentDisposition", NULL};
-static const char *const transformation_fields[] = {
-    "inputEPCList",      "inputQuantityList",  "outputEPCList",     "outputQuantityList",
-    "transformationID",  "bizStep",            "disposition",       "readPoint",
-    "bizLocation",       "bizTransactionList", "sourceList",        "destinationList",
-    "sensorElementList", "persistentDisposition", "ilmd",           NULL};
-static const char *const association_fields[] = {
-    "parentID",          "childEPCs",       "childQuantityList", "action",
-    "bizStep",           "disposition",     "readPoint",         "bizLocation",
-    "bizTransactionList", "sourceList",     "destinationList",   "sensorElementList",
-    "persistentDisposition", NULL};
+static const char *const head_fields[] = {"eventTime", "recordTime",       "eventTimeZoneOffset",
+                                          "eventID",   "errorDeclaration", "certificationInfo",
+                                          NULL};
+static const char *const object_fields[] = {"epcList",
+                                            "action",
+                                            "bizStep",
+                                            "disposition",
+                                            "readPoint",
+                                            "bizLocation",
+                                            "bizTransactionList",
+                                            "quantityList",
+                                            "sourceList",
+                                            "destinationList",
+                                            "sensorElementList",
+                                            "persistentDisposition",
+                                            "ilmd",
+                                            NULL};
+static const char *const aggregation_fields[] = {"parentID",
+                                                 "childEPCs",
+                                                 "action",
+                                                 "bizStep",
+                                                 "disposition",
+                                                 "readPoint",
+                                                 "bizLocation",
+                                                 "bizTransactionList",
+                                                 "childQuantityList",
+                                                 "sourceList",
+                                                 "destinationList",
+                                                 "sensorElementList",
+                                                 "persistentDisposition",
+                                                 NULL};
+static const char *const transaction_fields[] = {"bizTransactionList",
+                                                 "parentID",
+                                                 "epcList",
+                                                 "action",
+                                                 "bizStep",
+                                                 "disposition",
+                                                 "readPoint",
+                                                 "bizLocation",
+                                                 "quantityList",
+                                                 "sourceList",
+                                                 "destinationList",
+                                                 "sensorElementList",
+                                                 "persistentDisposition",
+                                                 NULL};
+static const char *const transformation_fields[] = {"inputEPCList",
+                                                    "inputQuantityList",
+                                                    "outputEPCList",
+                                                    "outputQuantityList",
+                                                    "transformationID",
+                                                    "bizStep",
+                                                    "disposition",
+                                                    "readPoint",
+                                                    "bizLocation",
+                                                    "bizTransactionList",
+                                                    "sourceList",
+                                                    "destinationList",
+                                                    "sensorElementList",
+                                                    "persistentDisposition",
+                                                    "ilmd",
+                                                    NULL};
+static const char *const association_fields[] = {"parentID",
+                                                 "childEPCs",
+                                                 "childQuantityList",
+                                                 "action",
+                                                 "bizStep",
+                                                 "disposition",
+                                                 "readPoint",
+                                                 "bizLocation",
+                                                 "bizTransactionList",
+                                                 "sourceList",
+                                                 "destinationList",
+                                                 "sensorElementList",
+                                                 "persistentDisposition",
+                                                 NULL};
 
 static const struct {
     const char *type;
     const char *const *fields;
 } event_types[] = {
-    {"ObjectEvent", object_fields},
-    {"AggregationEvent", aggregation_fields},
-    {"TransactionEvent", transaction_fields},
-    {"TransformationEvent", transformation_fields},
+    {"ObjectEvent", object_fields},           {"AggregationEvent", aggregation_fields},
+    {"TransactionEvent", transaction_fields}, {"TransformationEvent", transformation_fields},
     {"AssociationEvent", association_fields},
 };
 
@@ -94,20 +139,17 @@ static const struct {
 static const struct {
     const char *field, *urn;
 } cbv_urns[] = {
-    {"bizStep", "urn:epcglobal:cbv:bizstep:"},
-    {"disposition", "urn:epcglobal:cbv:disp:"},
-    {"bizTransaction", "urn:epcglobal:cbv:btt:"},
-    {"source", "urn:epcglobal:cbv:sdt:"},
-    {"destination", "urn:epcglobal:cbv:sdt:"},
-    {"reason", "urn:epcglobal:cbv:er:"},
+    {"bizStep", "urn:epcglobal:cbv:bizstep:"},    {"disposition", "urn:epcglobal:cbv:disp:"},
+    {"bizTransaction", "urn:epcglobal:cbv:btt:"}, {"source", "urn:epcglobal:cbv:sdt:"},
+    {"destination", "urn:epcglobal:cbv:sdt:"},    {"reason", "urn:epcglobal:cbv:er:"},
 };
 
 /* ---- text ---- */
 
 static int bad_char(ledger_err_t *err, const char *what)
 {
-    return ledger_err_set(err, LEDGER_EINPUT,
-                          "%s: a control character, which XML 1.0 cannot hold", what);
+    return ledger_err_set(err, LEDGER_EINPUT, "%s: a control character, which XML 1.0 cannot hold",
+                          what);
 }
 
 /* s, escaped for text (attr 0) or for an attribute value in quotes. */
@@ -284,8 +326,8 @@ static int xml_name(ledger_epcis_xmlw_t *w, const char *key, char *name, size_t 
 static int put_value(ledger_epcis_xmlw_t *w, const char *key, const json_t *v, int depth,
                      ledger_err_t *err);
 
-static int put_element(ledger_epcis_xmlw_t *w, const char *name, const char *decl,
-                       const json_t *v, int depth, ledger_err_t *err)
+static int put_element(ledger_epcis_xmlw_t *w, const char *name, const char *decl, const json_t *v,
+                       int depth, ledger_err_t *err)
 {
     char num[64], aname[300], adecl[600];
     const char *t, *k;
@@ -312,7 +354,8 @@ static int put_element(ledger_epcis_xmlw_t *w, const char *name, const char *dec
         return 0;
     }
     /* an object: scalar members without a prefix are its attributes */
-    json_object_foreach((json_t *)v, k, m) {
+    json_object_foreach((json_t *)v, k, m)
+    {
         if (strchr(k, ':') || k[0] == '#' || k[0] == '@' || scalar_text(m, num, sizeof num, &t))
             continue;
         if ((rc = xml_name(w, k, aname, sizeof aname, adecl, sizeof adecl, err)) < 0)
@@ -323,7 +366,8 @@ static int put_element(ledger_epcis_xmlw_t *w, const char *name, const char *dec
         fputc('"', w->out);
     }
     fputc('>', w->out);
-    json_object_foreach((json_t *)v, k, m) {
+    json_object_foreach((json_t *)v, k, m)
+    {
         if (k[0] == '@')
             continue;
         if (strcmp(k, "#text") == 0) {
@@ -365,8 +409,9 @@ static int put_extensions(ledger_epcis_xmlw_t *w, const json_t *obj, int depth, 
     const json_t *v;
     int rc;
 
-    json_object_foreach((json_t *)obj, k, v) if (strchr(k, ':') &&
-                                                 (rc = put_value(w, k, v, depth, err)) < 0) return rc;
+    json_object_foreach((json_t *)obj, k,
+                        v) if (strchr(k, ':') &&
+                               (rc = put_value(w, k, v, depth, err)) < 0) return rc;
     return 0;
 }
 
@@ -402,7 +447,8 @@ static int put_quantities(ledger_epcis_xmlw_t *w, const ledger_epcis__xfield_t *
     int rc;
 
     fprintf(w->out, "<%s>", f->name);
-    json_array_foreach(arr, i, q) {
+    json_array_foreach(arr, i, q)
+    {
         fprintf(w->out, "<%s>", f->item);
         for (size_t p = 0; p < 3; p++) {
             if (!(v = json_object_get(q, parts[p])))
@@ -427,7 +473,8 @@ static int put_typed(ledger_epcis_xmlw_t *w, const ledger_epcis__xfield_t *f, co
     int rc;
 
     fprintf(w->out, "<%s>", f->name);
-    json_array_foreach(arr, i, o) {
+    json_array_foreach(arr, i, o)
+    {
         fprintf(w->out, "<%s", f->item);
         if (json_is_string(type = json_object_get(o, "type"))) {
             const char *t = json_string_value(type);
@@ -459,7 +506,8 @@ static int put_sensor_attrs(ledger_epcis_xmlw_t *w, const char *name, const json
     int rc;
 
     fprintf(w->out, "<%s", name);
-    json_object_foreach((json_t *)o, k, v) {
+    json_object_foreach((json_t *)o, k, v)
+    {
         if (k[0] == '@' || scalar_text(v, num, sizeof num, &t))
             continue;
         if ((rc = xml_name(w, k, aname, sizeof aname, decl, sizeof decl, err)) < 0)
@@ -482,14 +530,14 @@ static int put_sensors(ledger_epcis_xmlw_t *w, const json_t *arr, ledger_err_t *
     int rc;
 
     fputs("<sensorElementList>", w->out);
-    json_array_foreach(arr, i, el) {
+    json_array_foreach(arr, i, el)
+    {
         fputs("<sensorElement>", w->out);
         if ((r = json_object_get(el, "sensorMetadata")) &&
             (rc = put_sensor_attrs(w, "sensorMetadata", r, err)) < 0)
             return rc;
-        json_array_foreach(json_object_get(el, "sensorReport"), j, r)
-            if ((rc = put_sensor_attrs(w, "sensorReport", r, err)) < 0)
-                return rc;
+        json_array_foreach(json_object_get(el, "sensorReport"), j,
+                           r) if ((rc = put_sensor_attrs(w, "sensorReport", r, err)) < 0) return rc;
         if ((rc = put_extensions(w, el, 7, err)) < 0)
             return rc;
         fputs("</sensorElement>", w->out);
@@ -546,7 +594,8 @@ static int put_field(ledger_epcis_xmlw_t *w, const ledger_epcis__xfield_t *f, co
         if ((m = json_object_get(v, "declarationTime")) &&
             (rc = put_text(w, "declarationTime", NULL, m, err)) < 0)
             return rc;
-        if ((m = json_object_get(v, "reason")) && (rc = put_text(w, "reason", "reason", m, err)) < 0)
+        if ((m = json_object_get(v, "reason")) &&
+            (rc = put_text(w, "reason", "reason", m, err)) < 0)
             return rc;
         if ((m = json_object_get(v, "correctiveEventIDs")) &&
             (rc = put_strings(w, "correctiveEventIDs", "correctiveEventID", NULL, m, err)) < 0)
@@ -584,7 +633,8 @@ static int event_prefixes(ledger_epcis_xmlw_t *w, const json_t *ev, ledger_err_t
         c = json_is_array(ctx) ? json_array_get(ctx, i) : ctx;
         if (!json_is_object(c))
             continue;
-        json_object_foreach((json_t *)c, k, v) {
+        json_object_foreach((json_t *)c, k, v)
+        {
             if (json_is_object(v))
                 v = json_object_get(v, "@id");
             if (!json_is_string(v) || k[0] == '@' || !ncname(k, strlen(k)) ||
@@ -615,7 +665,8 @@ static int event_body(ledger_epcis_xmlw_t *w, const json_t *ev, const char *cons
                 return rc;
     /* standard fields the type's order does not have (the checks let few
      * through): after the others, so that nothing is lost */
-    json_object_foreach((json_t *)ev, k, v) {
+    json_object_foreach((json_t *)ev, k, v)
+    {
         int listed = 0;
         if (!(f = ledger_epcis__xml_field(k)) || json_is_null(v))
             continue;
@@ -642,13 +693,14 @@ int ledger_epcis_xmlw_event(ledger_epcis_xmlw_t *w, const json_t *ev, ledger_err
         if (strcmp(event_types[i].type, type) == 0)
             order = event_types[i].fields;
     if (!order)
-        return ledger_err_set(err, LEDGER_EINPUT, "an event of type \"%.40s\" has no EPCIS XML form",
-                              type);
+        return ledger_err_set(err, LEDGER_EINPUT,
+                              "an event of type \"%.40s\" has no EPCIS XML form", type);
     if ((rc = event_prefixes(w, ev, err)) < 0)
         return rc;
     w->made = 0;
     fprintf(w->out, "<%s", type);
-    json_object_foreach(w->ctx, k, v) {
+    json_object_foreach(w->ctx, k, v)
+    {
         if (strcmp(k, "gs1") == 0 || strcmp(k, "cbv") == 0)
             continue; /* on the root */
         fprintf(w->out, " xmlns:%s=\"", k);
@@ -704,7 +756,8 @@ int ledger_epcis_xmlw_begin(ledger_epcis_xmlw_t *w, ledger_err_t *err)
                 now);
     else
         fprintf(w->out,
-                "<epcis:EPCISDocument " ROOT_NS " schemaVersion=\"2.0\" creationDate=\"%s\">\n<EPCISBody>\n<EventList>\n",
+                "<epcis:EPCISDocument " ROOT_NS
+                " schemaVersion=\"2.0\" creationDate=\"%s\">\n<EPCISBody>\n<EventList>\n",
                 now);
     w->begun = 1;
     if (ferror(w->out))
