@@ -284,8 +284,10 @@ static void test_refused(void **state)
     assert_int_equal(ledger_epcis_xmlw_new(NULL, 0, &w, &err), LEDGER_EINVAL);
     assert_null(w);
     assert_int_equal(ledger_epcis_xmlw_new(f, 0, &w, &err), 0);
-    assert_int_equal(ledger_epcis_xmlw_event(w, json_object(), &err),
-                     LEDGER_EINVAL); /* not begun */
+    json_t *empty = json_object();
+    /* not begun */
+    assert_int_equal(ledger_epcis_xmlw_event(w, empty, &err), LEDGER_EINVAL);
+    json_decref(empty);
     assert_int_equal(ledger_epcis_xmlw_begin(w, &err), 0);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         json_t *ev = json_loads(bad[i], 0, NULL);
