@@ -26,6 +26,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "ledger__epcis_xml.h"
@@ -267,11 +268,63 @@ static int ncname(const char *s, size_t n)
     return 1;
 }
 
+/* A made-up prefix for the namespace ns[0..nslen) and the member's local
+ * name: name gets "nsN:local", decl " xmlns:nsN=\"NS\"" (escaped), to be
+ * written on the element itself. */
+static int made_up(ledger_epcis_xmlw_t *w, const char *key, const char *ns, size_t nslen,
+                   const char *local, char *name, size_t cap, char *decl, size_t dcap,
+                   ledger_err_t *err)
+{
+    size_t o;
+    int n = snprintf(decl, dcap, " xmlns:ns%d=\"", ++w->made);
+
+    if ((size_t)snprintf(name, cap, "ns%d:%s", w->made, local) >= cap || n < 0)
+        return ledger_err_set(err, LEDGER_EINPUT, "member \"%.80s\": name too long", key);
+    o = (size_t)n;
+    for (size_t i = 0; i < nslen; i++) {
+        const char c = ns[i];
+        const char *rep = c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '"' ? "&quot;" : NULL;
+        size_t l = rep ? strlen(rep) : 1;
+        if ((unsigned char)c < 0x20)
+            return bad_char(err, "a namespace");
+        if (o + l + 2 >= dcap)
+            return ledger_err_set(err, LEDGER_EINPUT, "member \"%.80s\": namespace too long", key);
+        memcpy(decl + o, rep ? rep : &c, l);
+        o += l;
+    }
+    decl[o++] = '"';
+    decl[o] = '\0';
+    return 0;
+}
+
+/* The namespace the root element binds prefix p to, or NULL. */
+static const char *root_ns(const ledger_epcis_xmlw_t *w, const char *p)
+{
+    static const char *const root[][2] = {{"epcis", EPCIS_NS},
+                                          {"gs1", "https://gs1.org/voc/"},
+                                          {"cbv", "https://ref.gs1.org/cbv/"},
+                                          {"xsi", XSI_NS},
+                                          {"xsd", XSD_NS}};
+    if (w->kind == LEDGER_EPCIS_XMLW_QUERY && strcmp(p, "epcisq") == 0)
+        return EPCISQ_NS;
+    for (size_t i = 0; i < sizeof root / sizeof root[0]; i++)
+        if (strcmp(root[i][0], p) == 0)
+            return root[i][1];
+    return NULL;
+}
+
+/* xsi and xsd stay what the root binds them to (xsi:type, xsi:nil): an
+ * event that binds them to other namespaces gets made-up prefixes. */
+static int fixed_prefix(const char *p)
+{
+    return strcmp(p, "xsi") == 0 || strcmp(p, "xsd") == 0;
+}
+
 /* The XML name of member key: "prefix:local" with the prefix declared on
- * the event element, or (for a key that is an IRI, or whose prefix is not
- * declared) a made-up prefix that *decl (xmlns:nsN="...", to be written on
- * this element) declares. 0, or LEDGER_EINPUT when the key cannot be an
- * XML name. */
+ * the event element, or (for a key that is an IRI, whose prefix is not
+ * declared, or is xsi/xsd bound elsewhere) a made-up prefix that *decl
+ * (" xmlns:nsN=...", to be written on this element) declares. 0, or
+ * LEDGER_EINPUT when the key cannot be an XML name. */
 static int xml_name(ledger_epcis_xmlw_t *w, const char *key, char *name, size_t cap, char *decl,
                     size_t dcap, ledger_err_t *err)
 {
@@ -279,23 +332,28 @@ static int xml_name(ledger_epcis_xmlw_t *w, const char *key, char *name, size_t 
     size_t plen = colon ? (size_t)(colon - key) : 0;
 
     decl[0] = '\0';
+    if (strlen(key) >= cap)
+        return ledger_err_set(err, LEDGER_EINPUT, "member \"%.80s\": name too long", key);
     if (!colon) {
         if (!ncname(key, strlen(key)))
             return ledger_err_set(err, LEDGER_EINPUT, "member \"%.80s\" is not an XML name", key);
         snprintf(name, cap, "%s", key);
         return 0;
     }
-    if (plen < 64 && ncname(key, plen) && ncname(colon + 1, strlen(colon + 1)) &&
-        strncmp(colon, "://", 3) != 0) {
+    if (plen < 64 && ncname(key, plen) && ncname(colon + 1, strlen(colon + 1))) {
         char p[64];
+        const json_t *bound;
         memcpy(p, key, plen);
         p[plen] = '\0';
-        if (json_is_string(json_object_get(w->ns, p))) {
+        if (json_is_string(bound = json_object_get(w->ns, p))) {
+            const char *ns = json_string_value(bound);
+            if (fixed_prefix(p) && strcmp(root_ns(w, p), ns) != 0)
+                return made_up(w, key, ns, strlen(ns), colon + 1, name, cap, decl, dcap, err);
             snprintf(name, cap, "%s", key);
             return 0;
         }
         const char *std = ledger_evctx_prefix(p, plen); /* cbvmda:, ... */
-        if (std && strlen(std) + plen + 12 < dcap) {
+        if (std && !fixed_prefix(p)) {
             snprintf(name, cap, "%s", key);
             snprintf(decl, dcap, " xmlns:%s=\"%s\"", p, std);
             return 0;
@@ -311,14 +369,7 @@ static int xml_name(ledger_epcis_xmlw_t *w, const char *key, char *name, size_t 
                               "member \"%.80s\" is neither prefix:name with its prefix in "
                               "@context nor an IRI ending in an XML name",
                               key);
-    snprintf(name, cap, "ns%d:%s", ++w->made, cut + 1);
-    decl[0] = ' ';
-    int n = snprintf(decl + 1, dcap - 1, "xmlns:ns%d=\"", w->made);
-    if (n < 0 || (size_t)n + (size_t)(cut + 1 - key) + 2 >= dcap - 1)
-        return ledger_err_set(err, LEDGER_EINPUT, "member \"%.80s\": namespace too long", key);
-    memcpy(decl + 1 + n, key, (size_t)(cut + 1 - key));
-    strcpy(decl + 1 + n + (cut + 1 - key), "\"");
-    return 0;
+    return made_up(w, key, key, (size_t)(cut + 1 - key), cut + 1, name, cap, decl, dcap, err);
 }
 
 /* ---- generic values (user extensions) ---- */
@@ -638,9 +689,7 @@ static int event_prefixes(ledger_epcis_xmlw_t *w, const json_t *ev, ledger_err_t
             if (json_is_object(v))
                 v = json_object_get(v, "@id");
             if (!json_is_string(v) || k[0] == '@' || !ncname(k, strlen(k)) ||
-                strncmp(k, "xml", 3) == 0 || strcmp(k, "epcis") == 0 || strcmp(k, "epcisq") == 0 ||
-                strcmp(k, "xsi") == 0 || strcmp(k, "xsd") == 0 ||
-                !strchr(json_string_value(v), ':'))
+                strncasecmp(k, "xml", 3) == 0 || !strchr(json_string_value(v), ':'))
                 continue;
             if (json_object_set(w->ctx, k, (json_t *)v) < 0)
                 return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
@@ -701,8 +750,9 @@ int ledger_epcis_xmlw_event(ledger_epcis_xmlw_t *w, const json_t *ev, ledger_err
     fprintf(w->out, "<%s", type);
     json_object_foreach(w->ctx, k, v)
     {
-        if (strcmp(k, "gs1") == 0 || strcmp(k, "cbv") == 0)
-            continue; /* on the root */
+        const char *r = root_ns(w, k);
+        if (fixed_prefix(k) || (r && strcmp(r, json_string_value(v)) == 0))
+            continue; /* on the root (xsi, xsd: never rebound, see xml_name) */
         fprintf(w->out, " xmlns:%s=\"", k);
         if ((rc = put_escaped(w, json_string_value(v), 1, err)) < 0)
             return rc;

@@ -266,6 +266,34 @@ static void test_made_up(void **state)
     json_decref(evs);
 }
 
+/* Prefixes the writer declares on the root (xsi, xsd) bound to other
+ * namespaces by the event (found by fuzz_xml: xmlns:xsi of a wrong URI),
+ * and gs1 rebound: written with prefixes of their own, read back the same. */
+static const char rebound[] =
+    "{\"@context\": [\"https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld\","
+    "  {\"xsi\": \"https://example.org/notxsi/\", \"xsd\": \"https://example.org/notxsd/\"}],"
+    " \"type\": \"EPCISDocument\", \"schemaVersion\": \"2.0\","
+    " \"creationDate\": \"2024-01-01T00:00:00Z\", \"epcisBody\": {\"eventList\": [{"
+    "  \"type\": \"ObjectEvent\", \"eventTime\": \"2024-01-01T10:00:00.000+01:00\","
+    "  \"eventTimeZoneOffset\": \"+01:00\", \"action\": \"OBSERVE\","
+    "  \"epcList\": [\"urn:epc:id:sgtin:4012345.011111.9876\"],"
+    "  \"xsi:type\": \"a\", \"xsd:n\": {\"xsi:deep\": 2},"
+    "  \"sensorElementList\": [{\"sensorReport\": [{\"type\": \"Temperature\", \"value\": 1,"
+    "      \"xsi:probe\": \"p1\"}]}]"
+    "}]}}";
+
+static void test_rebound(void **state)
+{
+    ledger_err_t err;
+    json_t *evs;
+    (void)state;
+
+    assert_non_null(evs = read_doc(rebound, strlen(rebound), "rebound", &err));
+    assert_int_equal(round_trip("rebound", evs, LEDGER_EPCIS_XMLW_DOCUMENT), 0);
+    assert_int_equal(round_trip("rebound", evs, LEDGER_EPCIS_XMLW_QUERY), 0);
+    json_decref(evs);
+}
+
 static void test_refused(void **state)
 {
     ledger_epcis_xmlw_t *w;
@@ -306,6 +334,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gs1_examples),
         cmocka_unit_test(test_made_up),
+        cmocka_unit_test(test_rebound),
         cmocka_unit_test(test_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
