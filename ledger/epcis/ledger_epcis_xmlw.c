@@ -689,7 +689,7 @@ static int event_prefixes(ledger_epcis_xmlw_t *w, const json_t *ev, ledger_err_t
             if (json_is_object(v))
                 v = json_object_get(v, "@id");
             if (!json_is_string(v) || k[0] == '@' || !ncname(k, strlen(k)) ||
-                strncasecmp(k, "xml", 3) == 0 || !strchr(json_string_value(v), ':'))
+                strncasecmp(k, "xml", 3) == 0 || !json_string_value(v)[0])
                 continue;
             if (json_object_set(w->ctx, k, (json_t *)v) < 0)
                 return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");

@@ -268,16 +268,18 @@ static void test_made_up(void **state)
 
 /* Prefixes the writer declares on the root (xsi, xsd) bound to other
  * namespaces by the event (found by fuzz_xml: xmlns:xsi of a wrong URI),
- * and gs1 rebound: written with prefixes of their own, read back the same. */
+ * and a namespace without a colon (fuzz_xml again: libxml2 takes it):
+ * written with prefixes of their own, read back the same. */
 static const char rebound[] =
     "{\"@context\": [\"https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld\","
-    "  {\"xsi\": \"https://example.org/notxsi/\", \"xsd\": \"https://example.org/notxsd/\"}],"
+    "  {\"xsi\": \"https://example.org/notxsi/\", \"xsd\": \"https://example.org/notxsd/\","
+    "   \"odd\": \"https'//no-colon/\"}],"
     " \"type\": \"EPCISDocument\", \"schemaVersion\": \"2.0\","
     " \"creationDate\": \"2024-01-01T00:00:00Z\", \"epcisBody\": {\"eventList\": [{"
     "  \"type\": \"ObjectEvent\", \"eventTime\": \"2024-01-01T10:00:00.000+01:00\","
     "  \"eventTimeZoneOffset\": \"+01:00\", \"action\": \"OBSERVE\","
     "  \"epcList\": [\"urn:epc:id:sgtin:4012345.011111.9876\"],"
-    "  \"xsi:type\": \"a\", \"xsd:n\": {\"xsi:deep\": 2},"
+    "  \"xsi:type\": \"a\", \"odd:x\": \"y\", \"xsd:n\": {\"xsi:deep\": 2},"
     "  \"sensorElementList\": [{\"sensorReport\": [{\"type\": \"Temperature\", \"value\": 1,"
     "      \"xsi:probe\": \"p1\"}]}]"
     "}]}}";
