@@ -8,7 +8,8 @@
  * checked, so bad input writes nothing (exit 3); --out F is written as
  * F.tmp and renamed to F when complete, unless F exists and is not a
  * regular file (/dev/null, a FIFO), which is written in place. The events keep their event
- * hashes (docs/xml.md). --to xml is not built yet. */
+ * hashes (docs/xml.md). --to xml writes EPCIS 2.0 XML with
+ * ledger_epcis_xmlw.h instead (its first pass only checks). */
 #include "cli_convert.h"
 
 #include <errno.h>
@@ -20,21 +21,22 @@
 
 #include "ledger_epcis.h"
 #include "ledger_epcis_export.h"
+#include "ledger_epcis_xmlw.h"
 
 static const char usage[] =
-    "usage: keten convert IN [--to jsonld] [--out FILE] [--indent N]\n"
+    "usage: keten convert IN [--to jsonld|xml] [--out FILE] [--indent N]\n"
     "\n"
-    "Writes the EPCIS document IN ('-': stdin) as an EPCIS 2.0 JSON-LD EPCISDocument\n"
-    "(stdout, or FILE). IN is JSON-LD, or EPCIS 2.0 or 1.x XML (told by content);\n"
+    "Writes the EPCIS document IN ('-': stdin) as an EPCIS 2.0 EPCISDocument, JSON-LD\n"
+    "or XML (stdout, or FILE). IN is JSON-LD, or EPCIS 2.0 or 1.x XML (told by content);\n"
     "EPCIS 1.x is brought to the 2.0 model. No home is needed. Every event is\n"
     "checked as `record` checks it, and keeps its event hash. Bad input writes\n"
     "nothing (exit 3).\n"
     "\n"
     "Options:\n"
-    "  --to jsonld        the output binding (the only one so far: XML output is not\n"
-    "                     built yet)\n"
+    "  --to jsonld|xml    the output binding (default jsonld); xml is EPCIS 2.0 XML,\n"
+    "                     valid against GS1's XSD\n"
     "  --out FILE         write to FILE instead of stdout\n"
-    "  --indent N         indent the document N spaces per level (1..8)\n";
+    "  --indent N         indent the document N spaces per level (1..8; JSON-LD only)\n";
 
 static int scan_event(json_t *ev, size_t i, void *ctx)
 {
@@ -45,6 +47,7 @@ static int scan_event(json_t *ev, size_t i, void *ctx)
 
 typedef struct writing {
     ledger_epcis_export_t *ex;
+    ledger_epcis_xmlw_t *xw;
     ledger_err_t *err;
 } writing_t;
 
@@ -52,7 +55,8 @@ static int write_event(json_t *ev, size_t i, void *ctx)
 {
     writing_t *w = ctx;
     (void)i;
-    return ledger_epcis_export_event(w->ex, ev, w->err);
+    return w->xw ? ledger_epcis_xmlw_event(w->xw, ev, w->err)
+                 : ledger_epcis_export_event(w->ex, ev, w->err);
 }
 
 int cli_convert_main(cli_ctx_t *ctx, int argc, char **argv)
@@ -60,8 +64,9 @@ int cli_convert_main(cli_ctx_t *ctx, int argc, char **argv)
     const char *in = NULL, *to = "jsonld", *outpath = NULL, *indent = NULL;
     char *buf = NULL, *tmp = NULL;
     size_t len = 0, n = 0;
-    int mapped = 0, rc = 0, ind = 0;
+    int mapped = 0, rc = 0, ind = 0, xml = 0;
     ledger_epcis_export_t *ex = NULL;
+    ledger_epcis_xmlw_t *xw = NULL;
     ledger_err_t err;
     struct stat st;
     FILE *out = stdout;
@@ -88,11 +93,11 @@ int cli_convert_main(cli_ctx_t *ctx, int argc, char **argv)
     }
     if (!in)
         return cli_usage("convert", "give the document to convert ('-' for stdin)");
-    if (strcmp(to, "xml") == 0)
-        return cli_usage("convert", "--to xml: writing EPCIS XML is not built yet; keten writes "
-                                    "EPCIS 2.0 JSON-LD (--to jsonld)");
-    if (strcmp(to, "jsonld") != 0)
-        return cli_usage("convert", "--to takes jsonld, not %s", to);
+    if (strcmp(to, "jsonld") != 0 && strcmp(to, "xml") != 0)
+        return cli_usage("convert", "--to takes jsonld or xml, not %s", to);
+    xml = strcmp(to, "xml") == 0;
+    if (xml && indent)
+        return cli_usage("convert", "--indent is for JSON-LD; XML is written one event a line");
     if (indent) {
         char *end;
         errno = 0;
@@ -128,16 +133,22 @@ int cli_convert_main(cli_ctx_t *ctx, int argc, char **argv)
         }
     }
     /* pass 1 reads and checks everything (nothing is written yet), pass 2 writes */
-    if ((rc = ledger_epcis_export_new(out, &ex, &err)) < 0 ||
-        (ind && (rc = ledger_epcis_export_set_indent(ex, ind)) < 0) ||
-        (rc = ledger_epcis_doc_foreach(buf, len, in, scan_event, ex, &n, &err)) < 0 ||
-        (rc = ledger_epcis_export_begin(ex, &err)) < 0)
+    if (xml) {
+        if ((rc = ledger_epcis_xmlw_new(out, LEDGER_EPCIS_XMLW_DOCUMENT, &xw, &err)) < 0 ||
+            (rc = ledger_epcis_doc_foreach(buf, len, in, NULL, NULL, &n, &err)) < 0 ||
+            (rc = ledger_epcis_xmlw_begin(xw, &err)) < 0)
+            goto fail;
+    } else if ((rc = ledger_epcis_export_new(out, &ex, &err)) < 0 ||
+               (ind && (rc = ledger_epcis_export_set_indent(ex, ind)) < 0) ||
+               (rc = ledger_epcis_doc_foreach(buf, len, in, scan_event, ex, &n, &err)) < 0 ||
+               (rc = ledger_epcis_export_begin(ex, &err)) < 0)
         goto fail;
-    writing_t w = {ex, &err};
+    writing_t w = {ex, xw, &err};
     if ((rc = ledger_epcis_doc_foreach(buf, len, in, write_event, &w, NULL, &err)) < 0)
         goto fail;
-    rc = ledger_epcis_export_end(ex, &err);
+    rc = xml ? ledger_epcis_xmlw_end(xw, &err) : ledger_epcis_export_end(ex, &err);
     ex = NULL;
+    xw = NULL;
     if (rc < 0)
         goto fail;
     if (out != stdout) {
@@ -156,6 +167,7 @@ int cli_convert_main(cli_ctx_t *ctx, int argc, char **argv)
     goto done;
 fail:
     ledger_epcis_export_free(ex);
+    ledger_epcis_xmlw_free(xw);
     rc = cli_fail(ctx, rc, &err);
     if (out != stdout) {
         fclose(out);

@@ -17,6 +17,7 @@
 #include "ledger_stmt.h"
 #include "ledger_epcis.h"
 #include "ledger_epcis_export.h"
+#include "ledger_epcis_xmlw.h"
 #include "ledger_json.h"
 #include "ledger_store.h"
 
@@ -47,14 +48,16 @@ static const char show_usage[] =
     "  keten show 303613C2640C0E40000003E9\n";
 
 static const char export_usage[] =
-    "usage: keten export [--out FILE]\n"
+    "usage: keten export [--xml] [--out FILE]\n"
     "\n"
-    "Writes every event the home holds as one EPCIS 2.0 EPCISDocument (JSON-LD),\n"
+    "Writes every event the home holds as one EPCIS 2.0 EPCISDocument (JSON-LD,\n"
+    "or with --xml EPCIS 2.0 XML, valid against GS1's XSD, in one streaming pass),\n"
     "to stdout or FILE (written whole, then renamed into place). Sealed entries\n"
     "have no payload to export and are left out (counted on stderr).\n"
     "\n"
     "Example:\n"
-    "  keten --home /tmp/a export > out.jsonld\n";
+    "  keten --home /tmp/a export > out.jsonld\n"
+    "  keten --home /tmp/a export --xml --out out.xml\n";
 
 /* ISO 8601 UTC text of a record time in ms. */
 static void fmt_ms(uint64_t ms, char out[32])
@@ -415,6 +418,7 @@ fail:
 
 typedef struct export_ctx {
     ledger_epcis_export_t *ex;
+    ledger_epcis_xmlw_t *xw; /* --xml */
     int pass;
     uint64_t events, sealed;
     ledger_err_t *err;
@@ -431,8 +435,9 @@ static int export_entry(const ledger_stored_t *s, void *vctx)
     }
     if ((rc = ledger_event_payload_decode(s->e.payload, s->e.plen, &ev, NULL, 0, xc->err)))
         return rc;
-    rc = xc->pass == 1 ? ledger_epcis_export_scan(xc->ex, ev, xc->err)
-                       : ledger_epcis_export_event(xc->ex, ev, xc->err);
+    rc = xc->xw          ? ledger_epcis_xmlw_event(xc->xw, ev, xc->err)
+         : xc->pass == 1 ? ledger_epcis_export_scan(xc->ex, ev, xc->err)
+                         : ledger_epcis_export_event(xc->ex, ev, xc->err);
     json_decref(ev);
     xc->events += xc->pass == 2;
     return rc;
@@ -446,7 +451,7 @@ int cli_export_main(cli_ctx_t *ctx, int argc, char **argv)
     FILE *out = stdout;
     export_ctx_t xc = {0};
     ledger_err_t err;
-    int rc;
+    int rc, xml = 0;
 
     for (int i = 1; i < argc; i++) {
         int r;
@@ -458,6 +463,10 @@ int cli_export_main(cli_ctx_t *ctx, int argc, char **argv)
             (r = cli_opt(argc, argv, &i, "--out", &outpath))) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
+            continue;
+        }
+        if (strcmp(argv[i], "--xml") == 0) {
+            xml = 1;
             continue;
         }
         return cli_usage("export", "unexpected argument %s", argv[i]);
@@ -478,17 +487,27 @@ int cli_export_main(cli_ctx_t *ctx, int argc, char **argv)
         }
     }
     xc.err = &err;
-    if ((rc = ledger_epcis_export_new(out, &xc.ex, &err)))
-        goto fail;
-    xc.pass = 1;
-    if ((rc = ledger_store_scan(ledger_home_store(home), 1, export_entry, &xc, &err)) ||
-        (rc = ledger_epcis_export_begin(xc.ex, &err)))
-        goto fail;
-    xc.pass = 2;
-    if ((rc = ledger_store_scan(ledger_home_store(home), 1, export_entry, &xc, &err)))
-        goto fail;
-    rc = ledger_epcis_export_end(xc.ex, &err);
-    xc.ex = NULL;
+    if (xml) { /* one pass: the XML writer declares namespaces per event */
+        xc.pass = 2;
+        if ((rc = ledger_epcis_xmlw_new(out, LEDGER_EPCIS_XMLW_DOCUMENT, &xc.xw, &err)) ||
+            (rc = ledger_epcis_xmlw_begin(xc.xw, &err)) ||
+            (rc = ledger_store_scan(ledger_home_store(home), 1, export_entry, &xc, &err)))
+            goto fail;
+        rc = ledger_epcis_xmlw_end(xc.xw, &err);
+        xc.xw = NULL;
+    } else {
+        if ((rc = ledger_epcis_export_new(out, &xc.ex, &err)))
+            goto fail;
+        xc.pass = 1;
+        if ((rc = ledger_store_scan(ledger_home_store(home), 1, export_entry, &xc, &err)) ||
+            (rc = ledger_epcis_export_begin(xc.ex, &err)))
+            goto fail;
+        xc.pass = 2;
+        if ((rc = ledger_store_scan(ledger_home_store(home), 1, export_entry, &xc, &err)))
+            goto fail;
+        rc = ledger_epcis_export_end(xc.ex, &err);
+        xc.ex = NULL;
+    }
     if (rc)
         goto fail;
     if (fflush(out) != 0 || (out != stdout && (fsync(fileno(out)) != 0 || fclose(out) != 0))) {
@@ -515,6 +534,7 @@ int cli_export_main(cli_ctx_t *ctx, int argc, char **argv)
     goto done;
 fail:
     ledger_epcis_export_free(xc.ex);
+    ledger_epcis_xmlw_free(xc.xw);
     rc = cli_fail(ctx, rc, &err);
     if (out && out != stdout)
         fclose(out);

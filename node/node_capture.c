@@ -328,7 +328,9 @@ static int json_body(const char *ctype)
     while (n && (ctype[n - 1] == ' ' || ctype[n - 1] == '\t'))
         n--;
     return (n == 16 && !strncasecmp(ctype, "application/json", 16)) ||
-           (n == 19 && !strncasecmp(ctype, "application/ld+json", 19));
+           (n == 19 && !strncasecmp(ctype, "application/ld+json", 19)) ||
+           (n == 15 && !strncasecmp(ctype, "application/xml", 15)) || /* EPCIS XML, */
+           (n == 8 && !strncasecmp(ctype, "text/xml", 8)); /* 2.0 or 1.x: read by content */
 }
 
 static int post(node_capture_t *c, const node_http_req_t *req, node_http_resp_t *resp,
@@ -350,7 +352,8 @@ static int post(node_capture_t *c, const node_http_req_t *req, node_http_resp_t 
                        beh);
     if (!json_body(node_http_header(req, "Content-Type")))
         return problem(resp, 415, "ValidationException",
-                       "send the document as application/ld+json or application/json");
+                       "send the document as application/ld+json, application/json, "
+                       "application/xml or text/xml");
     if (!req->body_len)
         return problem(resp, 400, "ValidationException", "the body is empty: send an EPCISDocument");
     if (!(cj = calloc(1, sizeof *cj)) || !(cj->w.body = malloc(req->body_len))) {

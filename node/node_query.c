@@ -672,7 +672,8 @@ static int answer_query(node_query_t *nq, const node_http_req_t *req, q_t *q,
         if ((rc = next_link(req, token, resp)))
             goto out;
     }
-    rc = node_http_resp_json(resp, 200, "application/ld+json", doc);
+    rc = node_query__wants_xml(req) ? node_query__xml_answer(resp, list)
+                                    : node_http_resp_json(resp, 200, "application/ld+json", doc);
 out:
     json_decref(doc);
     return rc < 0 ? rc : 1;

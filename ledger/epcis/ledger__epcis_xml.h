@@ -58,6 +58,38 @@ __attribute__((format(printf, 3, 4))) int ledger_epcis__xfail_node(ledger_epcis_
  * https://ref.gs1.org/cbv/), whose CURIEs the event hash expands. */
 int ledger_epcis__xml_gs1_vocab(const char *ns);
 
+/* The standard fields of an event: how each is written in XML. One table
+ * for the reader and the writer (ledger_epcis_xmlw.c). */
+enum {
+    LEDGER_EPCIS__XF_STRING,  /* <f>text</f> */
+    LEDGER_EPCIS__XF_TIME,    /* <f>date-time</f>, checked */
+    LEDGER_EPCIS__XF_EPCS,    /* <f><epc>..</epc>...</f>: an array of strings */
+    LEDGER_EPCIS__XF_QTYS,    /* <f><quantityElement>...: {epcClass, quantity, uom} */
+    LEDGER_EPCIS__XF_POINT,   /* readPoint, bizLocation: <id> and extensions */
+    LEDGER_EPCIS__XF_TYPED,   /* <f><item type="T">V</item>...: {type, item: V} */
+    LEDGER_EPCIS__XF_ILMD,    /* extensions only */
+    LEDGER_EPCIS__XF_ERROR,   /* errorDeclaration */
+    LEDGER_EPCIS__XF_PDISP,   /* persistentDisposition: set, unset */
+    LEDGER_EPCIS__XF_SENSORS, /* sensorElementList */
+};
+typedef struct ledger_epcis__xfield {
+    const char *name; /* the element and the JSON-LD member */
+    int kind;         /* LEDGER_EPCIS__XF_... */
+    const char *item; /* the child element of a list, else NULL */
+} ledger_epcis__xfield_t;
+
+/* The field of an event named name, NULL when it is not a standard one. */
+const ledger_epcis__xfield_t *ledger_epcis__xml_field(const char *name);
+
+/* The type of an attribute of sensorMetadata or sensorReport. */
+enum {
+    LEDGER_EPCIS__XS_STRING,
+    LEDGER_EPCIS__XS_NUMBER,
+    LEDGER_EPCIS__XS_TIME,
+    LEDGER_EPCIS__XS_BOOLEAN
+};
+int ledger_epcis__xml_sensor_attr(const char *name);
+
 /* Frees a tree and its siblings. */
 void ledger_epcis__xfree(ledger_epcis__xnode_t *n);
 

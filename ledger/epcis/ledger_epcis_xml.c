@@ -389,6 +389,11 @@ static void check_root(sx_t *x, const char *name, const char *ns)
                   "an EPCISMasterDataDocument holds master data, not events: keten records "
                   "events (%s)",
                   expected_root);
+    else if (strcmp(name, "EPCISCaptureJob") == 0)
+        fail_here(x,
+                  "an EPCISCaptureJob is a capture job of the EPCIS 2.0 REST binding (what GET "
+                  "/capture/{captureID} answers: its state and errors), not events (%s)",
+                  expected_root);
     else if (!query && strcmp(name, "EPCISDocument") != 0)
         fail_here(x, "root element <%s>: not an EPCIS document: %s", name, expected_root);
     else if (!ns)
@@ -412,6 +417,11 @@ static int state_of(sx_t *x, int up, const char *name, const char *ns)
             return ST_LIST;
         if (!ns && (strcmp(name, "EPCISBody") == 0 || strcmp(name, "QueryResults") == 0 ||
                     strcmp(name, "resultsBody") == 0))
+            return ST_BODY;
+        /* the XSD's QueryResults is a global element of the query namespace */
+        if (ns && strcmp(name, "QueryResults") == 0 &&
+            (strcmp(ns, "urn:epcglobal:epcis-query:xsd:2") == 0 ||
+             strcmp(ns, "urn:epcglobal:epcis-query:xsd:1") == 0))
             return ST_BODY;
         return ST_SKIP; /* EPCISHeader (SBDH, master data), queryName, subscriptionID, ... */
     case ST_LIST:

@@ -194,6 +194,33 @@ static int add_member(xr_t *x, json_t *obj, const char *key, json_t *v)
     return !arr || json_object_set_new(obj, key, arr) < 0 ? nomem(x) : 0;
 }
 
+static int number_of(xr_t *x, xnode_t *at, const char *what, const char *s, json_t **out);
+
+/* The text of a user extension element without attributes of its own; an
+ * xsi:type of XML Schema's boolean or numbers (as keten's XML writer puts
+ * on JSON booleans and numbers) gives a JSON boolean or number. */
+static int typed_text(xr_t *x, xnode_t *n, const char *type, json_t **out)
+{
+    static const char *const numbers[] = {"decimal", "double", "float", "integer",
+                                          "int",     "long",   NULL};
+    const char *t = text_of(n), *local = type ? strchr(type, ':') : NULL;
+
+    if (local && (strncmp(type, "xsd:", 4) == 0 || strncmp(type, "xs:", 3) == 0)) {
+        local++;
+        if (strcmp(local, "boolean") == 0) {
+            if (strcmp(t, "true") == 0 || strcmp(t, "1") == 0)
+                return (*out = json_true()) ? 0 : nomem(x);
+            if (strcmp(t, "false") == 0 || strcmp(t, "0") == 0)
+                return (*out = json_false()) ? 0 : nomem(x);
+            return ledger_epcis__xfail_node(x, n, "xsi:type xsd:boolean, but \"%.40s\"", t);
+        }
+        for (const char *const *k = numbers; *k; k++)
+            if (strcmp(local, *k) == 0)
+                return number_of(x, n, "the value", t, out);
+    }
+    return (*out = json_string(t)) ? 0 : nomem(x);
+}
+
 /* A user extension element: text, or an object of its attributes and
  * children. */
 static int generic(xr_t *x, xnode_t *n, json_t **out)
@@ -203,8 +230,17 @@ static int generic(xr_t *x, xnode_t *n, json_t **out)
     int rc;
 
     *out = NULL;
-    if (!n->kid && !n->nattrs)
-        return (*out = json_string(text_of(n))) ? 0 : nomem(x);
+    if (!n->kid) {
+        const char *type = NULL;
+        size_t other = 0;
+        for (size_t i = 0; i < n->nattrs; i++)
+            if (!n->attrs[i].ns || strcmp(n->attrs[i].ns, XSI_NS) != 0)
+                other++;
+            else if (strcmp(n->attrs[i].local, "type") == 0)
+                type = n->attrs[i].value;
+        if (!other)
+            return typed_text(x, n, type, out);
+    }
     if (!(obj = json_object()))
         return nomem(x);
     for (size_t i = 0; i < n->nattrs; i++) {
@@ -426,11 +462,12 @@ static int sensor_attrs(xr_t *x, xnode_t *n, json_t **out)
                 rc = add_member(x, o, key, json_string(a->value));
             continue;
         }
-        if (in_list(a->local, sensor_numbers))
+        int kind = ledger_epcis__xml_sensor_attr(a->local);
+        if (kind == LEDGER_EPCIS__XS_NUMBER)
             rc = number_of(x, n, a->local, a->value, &v);
-        else if (in_list(a->local, sensor_times))
+        else if (kind == LEDGER_EPCIS__XS_TIME)
             rc = time_of(x, n, a->value, &v);
-        else if (strcmp(a->local, "booleanValue") == 0) {
+        else if (kind == LEDGER_EPCIS__XS_BOOLEAN) {
             int t = strcmp(a->value, "true") == 0 || strcmp(a->value, "1") == 0;
             if (!t && strcmp(a->value, "false") != 0 && strcmp(a->value, "0") != 0)
                 rc = ledger_epcis__xfail_node(x, n, "booleanValue is not true or false: \"%.40s\"",
@@ -495,16 +532,63 @@ static int object_member(xr_t *x, xnode_t *n, json_t *obj, enum scope sc)
     return add_member(x, obj, n->local, v);
 }
 
+/* The standard fields of an event, and how each is written in XML: the one
+ * table of the mapping, read by the reader (standard below) and the writer
+ * (ledger_epcis_xmlw.c). */
+static const ledger_epcis__xfield_t fields[] = {
+    {"eventTime", LEDGER_EPCIS__XF_TIME, NULL},
+    {"recordTime", LEDGER_EPCIS__XF_TIME, NULL},
+    {"eventTimeZoneOffset", LEDGER_EPCIS__XF_STRING, NULL},
+    {"eventID", LEDGER_EPCIS__XF_STRING, NULL},
+    {"errorDeclaration", LEDGER_EPCIS__XF_ERROR, NULL},
+    {"certificationInfo", LEDGER_EPCIS__XF_STRING, NULL},
+    {"parentID", LEDGER_EPCIS__XF_STRING, NULL},
+    {"action", LEDGER_EPCIS__XF_STRING, NULL},
+    {"bizStep", LEDGER_EPCIS__XF_STRING, NULL},
+    {"disposition", LEDGER_EPCIS__XF_STRING, NULL},
+    {"transformationID", LEDGER_EPCIS__XF_STRING, NULL},
+    {"epcList", LEDGER_EPCIS__XF_EPCS, "epc"},
+    {"childEPCs", LEDGER_EPCIS__XF_EPCS, "epc"},
+    {"inputEPCList", LEDGER_EPCIS__XF_EPCS, "epc"},
+    {"outputEPCList", LEDGER_EPCIS__XF_EPCS, "epc"},
+    {"quantityList", LEDGER_EPCIS__XF_QTYS, "quantityElement"},
+    {"childQuantityList", LEDGER_EPCIS__XF_QTYS, "quantityElement"},
+    {"inputQuantityList", LEDGER_EPCIS__XF_QTYS, "quantityElement"},
+    {"outputQuantityList", LEDGER_EPCIS__XF_QTYS, "quantityElement"},
+    {"readPoint", LEDGER_EPCIS__XF_POINT, NULL},
+    {"bizLocation", LEDGER_EPCIS__XF_POINT, NULL},
+    {"bizTransactionList", LEDGER_EPCIS__XF_TYPED, "bizTransaction"},
+    {"sourceList", LEDGER_EPCIS__XF_TYPED, "source"},
+    {"destinationList", LEDGER_EPCIS__XF_TYPED, "destination"},
+    {"ilmd", LEDGER_EPCIS__XF_ILMD, NULL},
+    {"persistentDisposition", LEDGER_EPCIS__XF_PDISP, NULL},
+    {"sensorElementList", LEDGER_EPCIS__XF_SENSORS, "sensorElement"},
+    {NULL, 0, NULL},
+};
+
+const ledger_epcis__xfield_t *ledger_epcis__xml_field(const char *name)
+{
+    for (const ledger_epcis__xfield_t *f = fields; f->name; f++)
+        if (strcmp(f->name, name) == 0)
+            return f;
+    return NULL;
+}
+
+int ledger_epcis__xml_sensor_attr(const char *name)
+{
+    if (in_list(name, sensor_numbers))
+        return LEDGER_EPCIS__XS_NUMBER;
+    if (in_list(name, sensor_times))
+        return LEDGER_EPCIS__XS_TIME;
+    if (strcmp(name, "booleanValue") == 0)
+        return LEDGER_EPCIS__XS_BOOLEAN;
+    return LEDGER_EPCIS__XS_STRING;
+}
+
 /* A standard (unqualified) element n in an object of scope sc. */
 static int standard(xr_t *x, xnode_t *n, json_t *obj, enum scope sc)
 {
-    static const char *const strings[] = {
-        "eventTimeZoneOffset", "eventID",          "parentID", "action", "bizStep",
-        "disposition",         "transformationID", NULL};
-    static const char *const epcs[] = {"epcList", "childEPCs", "inputEPCList", "outputEPCList",
-                                       NULL};
-    static const char *const qtys[] = {"quantityList", "childQuantityList", "inputQuantityList",
-                                       "outputQuantityList", NULL};
+    const ledger_epcis__xfield_t *f = sc == S_EVENT ? ledger_epcis__xml_field(n->local) : NULL;
     const char *name = n->local, *t;
     json_t *v = NULL;
     int rc = 0;
@@ -514,46 +598,53 @@ static int standard(xr_t *x, xnode_t *n, json_t *obj, enum scope sc)
         return ledger_epcis__xfail_node(x, n, "given twice");
     switch (sc) {
     case S_EVENT:
-        if (in_list(name, strings) || strcmp(name, "certificationInfo") == 0) {
+        switch (f ? f->kind : -1) {
+        case LEDGER_EPCIS__XF_STRING:
             if (!(rc = text_only(x, n, &t)))
                 rc = add_member(x, obj, name, json_string(t));
-        } else if (strcmp(name, "eventTime") == 0 || strcmp(name, "recordTime") == 0) {
+            break;
+        case LEDGER_EPCIS__XF_TIME:
             if (!(rc = text_only(x, n, &t)) && !(rc = time_of(x, n, t, &v)))
                 rc = add_member(x, obj, name, v);
-        } else if (in_list(name, epcs)) {
-            if (!(rc = list_of_text(x, n, "epc", &v)))
+            break;
+        case LEDGER_EPCIS__XF_EPCS:
+            if (!(rc = list_of_text(x, n, f->item, &v)))
                 rc = add_member(x, obj, name, v);
-        } else if (in_list(name, qtys)) {
+            break;
+        case LEDGER_EPCIS__XF_QTYS:
             if (!(rc = quantity_list(x, n, &v)))
                 rc = add_member(x, obj, name, v);
-        } else if (strcmp(name, "readPoint") == 0 || strcmp(name, "bizLocation") == 0) {
+            break;
+        case LEDGER_EPCIS__XF_POINT:
             rc = object_member(x, n, obj, S_POINT);
-        } else if (strcmp(name, "bizTransactionList") == 0) {
-            if (!(rc = typed_list(x, n, "bizTransaction", &v)))
+            break;
+        case LEDGER_EPCIS__XF_TYPED:
+            if (!(rc = typed_list(x, n, f->item, &v)))
                 rc = add_member(x, obj, name, v);
-        } else if (strcmp(name, "sourceList") == 0) {
-            if (!(rc = typed_list(x, n, "source", &v)))
-                rc = add_member(x, obj, name, v);
-        } else if (strcmp(name, "destinationList") == 0) {
-            if (!(rc = typed_list(x, n, "destination", &v)))
-                rc = add_member(x, obj, name, v);
-        } else if (strcmp(name, "ilmd") == 0 || strcmp(name, "errorDeclaration") == 0 ||
-                   strcmp(name, "persistentDisposition") == 0) {
-            rc = object_member(x, n, obj,
-                               name[0] == 'i'   ? S_ILMD
-                               : name[0] == 'e' ? S_ERROR
-                                                : S_PDISP);
-        } else if (strcmp(name, "sensorElementList") == 0) {
+            break;
+        case LEDGER_EPCIS__XF_ILMD:
+            rc = object_member(x, n, obj, S_ILMD);
+            break;
+        case LEDGER_EPCIS__XF_ERROR:
+            rc = object_member(x, n, obj, S_ERROR);
+            break;
+        case LEDGER_EPCIS__XF_PDISP:
+            rc = object_member(x, n, obj, S_PDISP);
+            break;
+        case LEDGER_EPCIS__XF_SENSORS:
             if (!(rc = sensor_list(x, n, &v)))
                 rc = add_member(x, obj, name, v);
-        } else if (strcmp(name, "QuantityEvent") == 0 || strstr(name, "Event")) {
-            rc = ledger_epcis__xfail_node(x, n, "an event inside an event");
-        } else
-            rc = ledger_epcis__xfail_node(
-                x, n,
-                "not an element of %s in EPCIS (extensions need a namespace "
-                "of their own)",
-                x->etype);
+            break;
+        default:
+            if (strcmp(name, "QuantityEvent") == 0 || strstr(name, "Event"))
+                rc = ledger_epcis__xfail_node(x, n, "an event inside an event");
+            else
+                rc = ledger_epcis__xfail_node(
+                    x, n,
+                    "not an element of %s in EPCIS (extensions need a namespace "
+                    "of their own)",
+                    x->etype);
+        }
         break;
     case S_POINT:
         if (strcmp(name, "id") != 0)

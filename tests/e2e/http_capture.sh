@@ -15,6 +15,9 @@
 #     success; the CaptureJob validated against the openapi's schema;
 #     GET /events finds the events; the partner node receives them;
 #   - a bad document: job failed, the error names the event, nothing stored;
+#   - EPCIS XML capture (application/xml, text/xml; 1.2 and 2.0), malformed XML
+#     fails its job; GET /events with Accept: application/xml answers an
+#     EPCISQueryDocument in XML, valid against GS1's query XSD (xmllint);
 #   - the same eventIDs again: job failed (as keten record: refused),
 #     nothing stored; a body over the limit: 413; more events than
 #     GS1-EPCIS-Capture-Limit: job failed (CaptureLimitExceededException);
@@ -211,6 +214,40 @@ st, h, b = req("GET", "/events?EQ_bizStep=shipping&perPage=100", token=t_all)
 assert len(json.loads(b)["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) == 5, b
 open(tmp + "/after_good", "w").write(str(job["keten:lastSeq"]))
 
+# -- EPCIS XML capture: application/xml and text/xml, 1.2 and 2.0 (read by
+# content); malformed XML fails the job, nothing stored; the query answers
+# an EPCISQueryDocument in XML when Accept asks for it (validated below)
+def xml_doc(serials, ns="urn:epcglobal:epcis:xsd:1"):
+    evs = "".join("<ObjectEvent><eventTime>2025-12-01T12:%02d:00Z</eventTime>"
+                  "<eventTimeZoneOffset>+00:00</eventTimeZoneOffset><epcList>"
+                  "<epc>urn:epc:id:sgtin:5412345.000012.%s</epc></epcList><action>OBSERVE</action>"
+                  "<bizStep>urn:epcglobal:cbv:bizstep:receiving</bizStep></ObjectEvent>" % (i, s)
+                  for i, s in enumerate(serials))
+    return ('<epcis:EPCISDocument xmlns:epcis="%s" schemaVersion="1.2" '
+            'creationDate="2025-12-01T12:00:00Z"><EPCISBody><EventList>%s</EventList>'
+            '</EPCISBody></epcis:EPCISDocument>' % (ns, evs)).encode()
+nx = count()
+job = wait_job(capture(xml_doc(["X1", "X2"]), ctype="application/xml"))
+assert job["success"] is True and job["keten:stored"] == 2, job
+job = wait_job(capture(xml_doc(["X3"], "urn:epcglobal:epcis:xsd:2"), ctype="text/xml; charset=utf-8"))
+assert job["success"] is True and job["keten:stored"] == 1, job
+assert count() == nx + 3, (count(), nx)
+job = wait_job(capture(b"<epcis:EPCISDocument xmlns:epcis='urn:epcglobal:epcis:xsd:2'><EPCISBody>",
+                       ctype="application/xml"))
+assert job["success"] is False, job
+assert count() == nx + 3, "malformed XML stored something"
+st, h, b = req("GET", "/events?EQ_bizStep=receiving&perPage=100", token=t_rd,
+               headers={"Accept": "application/xml"})
+assert st == 200 and h["Content-Type"] == "application/xml", (st, h)
+assert b.count(b"<ObjectEvent") == 3 and b"<epcisq:EPCISQueryDocument" in b, b[:500]
+open(tmp + "/query.xml", "wb").write(b)
+st, h, b = req("GET", "/events?EQ_bizStep=receiving", token=t_rd,
+               headers={"Accept": "text/html, application/ld+json;q=0.9, application/xml;q=0.8"})
+assert st == 200 and h["Content-Type"].startswith("application/ld+json"), (st, h)
+st, h, b = req("GET", "/events?EQ_bizStep=receiving", token=t_rd,
+               headers={"Accept": "application/ld+json;q=0, text/xml"})
+assert st == 200 and h["Content-Type"] == "application/xml", (st, h)
+
 # -- a bad document: event 2 has a bad EPC; nothing of it is stored
 n1 = count()
 bad = [ev("B0", 1), ev("B1", 2), ev("B2", 3, epc="urn:epc:id:sgtin:nonsense")]
@@ -379,8 +416,12 @@ assert st == 404, st
 print("capture checks passed")
 EOF
 ok
+# the XML query answer validates against GS1's query XSD
+xmllint --noout --schema "$KETEN_SHARED/conformance/epcis-schema/XSD/EPCglobal-epcis-query-2_0.xsd" \
+    "$T/query.xml" 2>"$T/xmllint" || { head -5 "$T/xmllint"; fail "the XML query answer is not valid"; }
+ok
 N1=$(nlines "$S")
-[ "$N1" = $((N0 + 5 + 3 + 3 + 600 + 4)) ] || fail "stored $N1 entries, expected $((N0 + 615))"; ok
+[ "$N1" = $((N0 + 5 + 3 + 3 + 3 + 600 + 4)) ] || fail "stored $N1 entries, expected $((N0 + 618))"; ok
 
 # the partner receives the captured events as it receives recorded ones
 WANT=$(seq_of "$S" "$S_ID")

@@ -15,6 +15,8 @@
 #     OPTIONS, the GS1-EPCIS-* headers;
 #   - unknown parameters and bad values: 400 QueryParameterException naming
 #     the parameter;
+#   - Accept: application/xml: the same events as an EPCIS 2.0 XML
+#     EPCISQueryDocument, valid against GS1's query XSD (xmllint);
 #   - third party: every query answer is validated against GS1's EPCIS 2.0
 #     JSON schema (EPCIS-JSON-Schema.json) by python3-jsonschema.
 set -eu
@@ -309,5 +311,17 @@ got=$(curl -s -o /dev/null -w '%{http_code}' -I "$B/events?EQ_bizStep=inspecting
 # the resolver still answers next to the query routes
 got=$(curl -s -o /dev/null -w '%{http_code}' "$B/01/05412345000129/21/P1001")
 [ "$got" = 307 ] || fail "resolver: $got"; ok
+# EPCIS XML when Accept asks for it: the same events as the JSON-LD answer,
+# valid against GS1's query XSD; JSON-LD stays the default
+QXSD="$KETEN_SHARED/conformance/epcis-schema/XSD/EPCglobal-epcis-query-2_0.xsd"
+curl -s -D "$T/x.h" -H 'Accept: application/xml' "$B/events?EQ_bizStep=inspecting&perPage=100" >"$T/q.xml"
+grep -qi '^content-type: application/xml' "$T/x.h" || fail "Accept: application/xml got $(grep -i content-type "$T/x.h")"; ok
+xmllint --noout --schema "$QXSD" "$T/q.xml" 2>"$T/xmllint" || { head -5 "$T/xmllint"; fail "XML answer not valid"; }; ok
+curl -s "$B/events?EQ_bizStep=inspecting&perPage=100" >"$T/q.json"
+nj=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["epcisBody"]["queryResults"]["resultsBody"]["eventList"]))' "$T/q.json")
+nx=$(grep -o '<ObjectEvent' "$T/q.xml" | wc -l)
+[ "$nj" -ge 12 ] && [ "$nj" = "$nx" ] || fail "XML answer has $nx events, JSON-LD $nj"; ok
+curl -s -D "$T/x.h" -o /dev/null -H 'Accept: */*' "$B/events?EQ_bizStep=inspecting"
+grep -qi '^content-type: application/ld+json' "$T/x.h" || fail "Accept: */* is not JSON-LD"; ok
 echo "third party: every answer validated against GS1's EPCIS-JSON-Schema.json by python3-jsonschema"
 done_checks

@@ -7,7 +7,8 @@
  * refusal always has a message naming line and column); every event read
  * must be a checked event (info, identifiers, the check again, an event
  * hash); then the events are exported as JSON-LD and read back, and must
- * come back equal. Never crash, never leak, never hang (no entity is ever
+ * come back equal; and written as EPCIS 2.0 XML (ledger_epcis_xmlw.h), which
+ * must read back with as many events. Never crash, never leak, never hang (no entity is ever
  * expanded).
  */
 #include <stdint.h>
@@ -17,6 +18,7 @@
 
 #include "ledger_epcis.h"
 #include "ledger_epcis_export.h"
+#include "ledger_epcis_xmlw.h"
 #include "ledger_evhash.h"
 
 static int count_id(const char *id, enum ledger_epcis_role role, void *ctx)
@@ -95,6 +97,40 @@ static void roundtrip(ledger_epcis_doc_t *doc)
     free(buf);
 }
 
+/* The events written as XML read back, as many of them. */
+static void xml_roundtrip(ledger_epcis_doc_t *doc)
+{
+    char *buf = NULL;
+    size_t len = 0, n = ledger_epcis_doc_count(doc);
+    FILE *f = open_memstream(&buf, &len);
+    ledger_epcis_xmlw_t *w = NULL;
+    ledger_epcis_doc_t *again = NULL;
+    ledger_err_t err;
+    int rc;
+
+    if (!f)
+        return;
+    if (ledger_epcis_xmlw_new(f, LEDGER_EPCIS_XMLW_DOCUMENT, &w, &err) < 0 ||
+        ledger_epcis_xmlw_begin(w, &err) < 0)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        if ((rc = ledger_epcis_xmlw_event(w, ledger_epcis_doc_event(doc, i), &err)) < 0) {
+            fprintf(stderr, "an event read from XML cannot be written as XML: %s\n", err.msg);
+            abort();
+        }
+    if (ledger_epcis_xmlw_end(w, &err) < 0)
+        abort();
+    fclose(f);
+    if (ledger_epcis_doc_parse(buf, len, "written", &again, &err) < 0) {
+        fprintf(stderr, "the XML written does not read back: %s\n%s\n", err.msg, buf);
+        abort();
+    }
+    if (ledger_epcis_doc_count(again) != n)
+        abort();
+    ledger_epcis_doc_free(again);
+    free(buf);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     ledger_epcis_doc_t *doc = NULL;
@@ -135,8 +171,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort(); /* events handed out are checked events */
         ledger_evhash_compute(ev, json_object_get(ev, "@context"), h, &err);
     }
-    if (doc)
+    if (doc) {
         roundtrip(doc);
+        xml_roundtrip(doc);
+    }
     ledger_epcis_doc_free(doc);
     free(buf);
     return 0;
