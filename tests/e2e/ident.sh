@@ -24,7 +24,7 @@ import json, sys
 d = json.load(sys.stdin)
 print(next((f["seq"] for f in d["feeds"] if f["own"]), 0))'; }
 # feed_json HOME FEED: the status object of FEED
-feed_json() { "$KETEN" --home "$1" status --json | python3 -c '
+feed_json() { "$KETEN" --home "$1" status --identities --json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 print(json.dumps(next(f for f in d["feeds"] if f["feed"] == sys.argv[1])))' "$2"; }
@@ -98,6 +98,8 @@ for h in "$A" "$B" "$C"; do
     expect 0 --home "$h" verify
 done
 expect 0 --home "$A" status
+! grep -q "identity:" "$T/out" || fail "status reads the whole log for identities unasked"; ok
+expect 0 --home "$A" status --identities
 contains "$T/out" "identity: Boerderij De Hoeve, GLN 5412345000006, GS1 Company Prefix 5412345, domain hoeve.example"
 contains "$T/out" "endorsed by Slachthuis Demo"
 contains "$T/out" "endorsed by Keuken Ziekenhuis"
