@@ -156,6 +156,8 @@ static int next_param(const dec_t *d, const uint8_t **p, const uint8_t *end, uns
         return bad(d, q, "parameter length under 4");
     if (len > (size_t)(end - q))
         return bad(d, q, "parameter length runs past its container");
+    if ((be16(q) & 0x3ff) < 128) /* 1..127 are TV types: their values have fixed sizes */
+        return bad(d, q, "TLV parameter with a TV type number (under 128)");
     *type = be16(q) & 0x3ff;
     *body = q + 4;
     *blen = (size_t)len - 4;

@@ -252,6 +252,11 @@ static void test_decode_no_epc(void **state)
     static const uint8_t m1[] = {0x04, 0x3D, 0, 0, 0, 17, 0, 0, 0, 1,
                                  0x00, 0xF0, 0x00, 0x07, 0x81, 0x00, 0x01};
     expect_bad(m1, sizeof m1, "TagReportData without an EPC");
+    /* a TLV carrying a TV type number (2, FirstSeenTimestampUTC) with no body:
+     * was read as the 8-byte TV value past the message (fuzz_llrp) */
+    static const uint8_t m2[] = {0x04, 0x3D, 0, 0, 0, 18, 0, 0, 0, 1,
+                                 0x00, 0xF0, 0x00, 0x08, 0x00, 0x02, 0x00, 0x04};
+    expect_bad(m2, sizeof m2, "TLV parameter with a TV type number");
 }
 
 static void test_decode_others(void **state)
