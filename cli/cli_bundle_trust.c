@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cli_common.h"
+#include "cli_partner.h"
 #include "ledger_entry.h"
 
 int cli_trust_load(const char *path, cli_trust_t *t)
@@ -186,12 +187,7 @@ void cli_trust_print_feed(const json_t *f)
     size_t i;
     if (json_is_object(id)) {
         printf("  %-24s states: %s", "", json_string_value(json_object_get(id, "name")));
-        if (json_object_get(id, "gln"))
-            printf(", GLN %s", json_string_value(json_object_get(id, "gln")));
-        if (json_object_get(id, "gcp"))
-            printf(", GS1 Company Prefix %s", json_string_value(json_object_get(id, "gcp")));
-        if (json_object_get(id, "domain"))
-            printf(", domain %s", json_string_value(json_object_get(id, "domain")));
+        cli_partner_print_fields(id);
         printf("\n");
     }
     json_array_foreach(json_object_get(f, "endorsedBy"), i, e)

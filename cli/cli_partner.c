@@ -310,18 +310,23 @@ void cli_partner_annotate(ledger_home_t *home, json_t *arr, const char *key)
     ledger_stmts_free(&all);
 }
 
+void cli_partner_print_fields(const json_t *st)
+{
+    if (json_object_get(st, "gln"))
+        printf(", GLN %s", json_string_value(json_object_get(st, "gln")));
+    if (json_object_get(st, "gcp"))
+        printf(", GS1 Company Prefix %s", json_string_value(json_object_get(st, "gcp")));
+    if (json_object_get(st, "domain"))
+        printf(", domain %s", json_string_value(json_object_get(st, "domain")));
+}
+
 void cli_partner_print(const json_t *o, const char *indent)
 {
     const json_t *id = json_object_get(o, "identity"), *e;
     size_t i;
     if (json_is_object(id)) {
         printf("%sidentity: %s", indent, json_string_value(json_object_get(id, "name")));
-        if (json_object_get(id, "gln"))
-            printf(", GLN %s", json_string_value(json_object_get(id, "gln")));
-        if (json_object_get(id, "gcp"))
-            printf(", GS1 Company Prefix %s", json_string_value(json_object_get(id, "gcp")));
-        if (json_object_get(id, "domain"))
-            printf(", domain %s", json_string_value(json_object_get(id, "domain")));
+        cli_partner_print_fields(id);
         printf(" (stated at seq %lld)\n", (long long)json_integer_value(json_object_get(id, "seq")));
     }
     json_array_foreach(json_object_get(o, "endorsedBy"), i, e)

@@ -20,6 +20,10 @@ int cli_peer_endorse_main(cli_ctx_t *ctx, int argc, char **argv);
  * stderr. */
 void cli_partner_annotate(ledger_home_t *home, json_t *arr, const char *key);
 
+/* Prints a statement's (JSON, as ledger_stmts_feed_json gives it) GLN,
+ * GS1 Company Prefix and domain as ", GLN ..., ..." on the current line. */
+void cli_partner_print_fields(const json_t *st);
+
 /* Prints the identity lines of one annotated object, indented. */
 void cli_partner_print(const json_t *o, const char *indent);
 
