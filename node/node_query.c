@@ -591,7 +591,7 @@ static json_t *event_at(node_query_t *nq, uint64_t lseq)
     ledger_err_t err;
     if (ledger_store_get_lseq(nq->st, lseq, decode_event, &ev, &err) < 0 || !ev)
         return NULL;
-    o = ledger_epcis_ordered(ev);
+    o = ledger_epcis_json_binding(ev);
     json_decref(ev);
     return o;
 }

@@ -9,7 +9,8 @@
  * more than the standard EPCIS context URL, every event gets a "@context"
  * member with that value (one json_t shared by all the events of the
  * document, not one copy each); an event that has its own "@context" gets
- * the JSON-LD merge of both (the document's entries first, then its own).
+ * the JSON-LD merge of both (the document's entries first, then its own,
+ * without those of its own that repeat the document's to no effect).
  *
  * Streaming in (ledger_epcis_doc_foreach): the fast reader first reads the
  * document without its event list, only noting where the list is (so the
@@ -166,13 +167,15 @@ static int append_items(json_t *arr, const json_t *ctx, const json_t *skip_prese
 /* The JSON-LD merge of the document's context and an event's own one. */
 static json_t *merge_context(const json_t *doc_ctx, const json_t *own)
 {
-    json_t *m = json_array();
+    json_t *m = json_array(), *u;
 
     if (!m || append_items(m, doc_ctx, NULL) < 0 || append_items(m, own, doc_ctx) < 0) {
         json_decref(m);
         return NULL;
     }
-    return m;
+    u = ledger_epcis__context_unique(m); /* own items the document's already give */
+    json_decref(m);
+    return u;
 }
 
 /* Finds the event list and the context for the shape of root. */

@@ -288,4 +288,22 @@ int ledger_epcis_identifiers(const json_t *event, ledger_epcis_id_cb fn, void *c
  * object or memory runs out. event is not changed. */
 json_t *ledger_epcis_ordered(const json_t *event);
 
+/* The event as EPCIS 2.0's JSON/JSON-LD binding writes it, for keten's
+ * JSON-LD output (export, convert, REST answers, the NATS stream): the
+ * ordered copy above, with every CBV value that is a word of its
+ * vocabulary given as a URN (the XML binding's and EPCIS 1.x's
+ * "urn:epcglobal:cbv:bizstep:shipping") written as the bare word
+ * ("shipping"), as GS1's JSON Schema requires (compact and web IRIs, which
+ * it takes, stay):
+ * bizStep, disposition, persistentDisposition, the types of business
+ * transactions, sources and destinations, and errorDeclaration's reason
+ * (not sensor report components: no URN there). Values of other
+ * vocabularies stay as they are. An own "@context" loses items that
+ * repeat an earlier one to no effect.
+ * The copy gives the same event hash (every form of a CBV word hashes
+ * alike). Sharing as ledger_epcis_ordered (what changed is new).
+ * New reference, or NULL (not an object, out of memory). event is not
+ * changed. (ledger_epcis_binding.c) */
+json_t *ledger_epcis_json_binding(const json_t *event);
+
 #endif

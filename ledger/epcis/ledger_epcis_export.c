@@ -5,7 +5,8 @@
  * definitions of the events' own @context objects into one object (leaving
  * out prefixes that some event uses without defining them); the head of the
  * document carries the standard context URL plus that object; each event is
- * then put in the standard member order (ledger_epcis_ordered) and written
+ * then put in the JSON binding's form (ledger_epcis_json_binding: the
+ * standard member order, CBV values as bare words) and written
  * with json_dump_callback straight to the stream, without its "@context"
  * when the head already defines everything in it. Reals are written with
  * the fewest digits (15 to 17) that read back to the same double, so
@@ -281,7 +282,7 @@ int ledger_epcis_export_event(ledger_epcis_export_t *ex, const json_t *event, le
                               ex ? "called before begin" : "no handle");
     if (!json_is_object(event))
         return ledger_err_set(err, LEDGER_EINVAL, "ledger_epcis_export_event: not an object");
-    if (!(copy = ledger_epcis_ordered(event)))
+    if (!(copy = ledger_epcis_json_binding(event)))
         return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
     ctx = json_object_get(copy, "@context");
     if (ctx && context_items_covered(ex, ctx))
@@ -308,7 +309,7 @@ int ledger_epcis_export_event_text(const json_t *event, ledger_buf_t *out, ledge
     int rc = 0;
     if (!json_is_object(event) || !out)
         return ledger_err_set(err, LEDGER_EINVAL, "ledger_epcis_export_event_text: not an object");
-    if (!(copy = ledger_epcis_ordered(event)))
+    if (!(copy = ledger_epcis_json_binding(event)))
         return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
     if (json_dump_callback(copy, buf_write, out,
                            JSON_REAL_PRECISION(ledger_json_real_digits(copy)) | JSON_ENCODE_ANY |

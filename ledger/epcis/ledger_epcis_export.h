@@ -10,10 +10,12 @@
  * writes each event (without its own "@context" when the document's covers
  * it), and ledger_epcis_export_end writes the tail and frees ex.
  *
- * Events are written with their members in the standard order
- * (ledger_epcis_ordered in ledger_epcis.h: type, eventID, eventTime, ...,
- * extensions last), so that exported documents read like GS1's examples
- * whatever order the events were stored in. Exported events give the same
+ * Events are written in the JSON binding's form (ledger_epcis_json_binding
+ * in ledger_epcis.h): their members in the standard order (type, eventID,
+ * eventTime, ..., extensions last), so that exported documents read like
+ * GS1's examples whatever order the events were stored in, and CBV values
+ * as the bare words GS1's JSON Schema requires, also for events recorded
+ * from XML or with EPCIS 1.x URNs. Exported events give the same
  * event hash IDs as the recorded ones (member order does not count in the
  * hash; reals are written with the digits that read back to the same
  * double).

@@ -8,7 +8,8 @@
  *     shuffled as stored events come back (deterministic CBOR: keys by
  *     length), come out in the order of the EPCIS 2.0 JSON Schema, nested
  *     objects in the order the examples have them, the same event with the
- *     same hash, and so does the export.
+ *     same hash, and so does the export;
+ * (f) the JSON binding's form of an event (ledger_epcis_json_binding).
  */
 #include "epcis_testlib.h"
 
@@ -153,6 +154,89 @@ static void test_event_text(void **state)
         assert_int_equal(ledger_epcis_export_event_text(a, &text, &err), LEDGER_EINVAL);
         json_decref(a);
     }
+}
+
+/* (f) the JSON binding's form (ledger_epcis_json_binding): CBV values in
+ * EPCIS 1.x URNs (as the XML binding has them) come out as the bare words
+ * GS1's JSON Schema requires; compact and web IRIs, other URIs, sensor
+ * components and the event itself stay as they are; the hash is the same;
+ * a repeated "@context" item goes. */
+static void test_json_binding(void **state)
+{
+    (void)state;
+    static const char *const src =
+        "{\"@context\": [{\"ex\": \"https://example.com/ns/\"}, {\"ey\": \"https://example.com/y/\"},"
+        " {\"ex\": \"https://example.com/ns/\"}],"
+        " \"type\": \"ObjectEvent\", \"eventTime\": \"2024-05-01T10:00:00.000Z\","
+        " \"eventTimeZoneOffset\": \"+00:00\", \"epcList\": [\"urn:epc:id:sgtin:4012345.011122.25\"],"
+        " \"action\": \"OBSERVE\", \"bizStep\": \"urn:epcglobal:cbv:bizstep:shipping\","
+        " \"disposition\": \"urn:epcglobal:cbv:disp:in_transit\","
+        " \"ex:disp\": \"https://ref.gs1.org/cbv/Disp-in_transit\","
+        " \"persistentDisposition\": {\"set\": [\"urn:epcglobal:cbv:disp:completeness_verified\"],"
+        " \"unset\": [\"cbv:Disp-needs_replacement\", \"https://example.com/disp/mine\"]},"
+        " \"bizTransactionList\": [{\"type\": \"urn:epcglobal:cbv:btt:po\","
+        " \"bizTransaction\": \"urn:epcglobal:cbv:bt:4012345000016:1\"}],"
+        " \"sourceList\": [{\"type\": \"https://ref.gs1.org/cbv/SDT-owning_party\","
+        " \"source\": \"urn:epc:id:pgln:4012345.00001\"}, {\"type\":"
+        " \"urn:epcglobal:cbv:sdt:possessing_party\", \"source\": \"urn:epc:id:pgln:4012345.00001\"}],"
+        " \"destinationList\": [{\"type\": \"https://example.com/sdt/dock\","
+        " \"destination\": \"urn:epc:id:sgln:4012345.00002.0\"}],"
+        " \"errorDeclaration\": {\"declarationTime\": \"2024-05-02T10:00:00.000Z\","
+        " \"reason\": \"urn:epcglobal:cbv:er:incorrect_data\"},"
+        " \"sensorElementList\": [{\"sensorReport\": [{\"type\": \"Temperature\", \"value\": 4.5,"
+        " \"uom\": \"CEL\", \"component\": \"cbv:Comp-x\"}]}],"
+        " \"ex:note\": \"urn:epcglobal:cbv:bizstep:shipping\"}";
+    static const char *const want[][2] = {
+        {"/bizStep", "shipping"},
+        {"/disposition", "in_transit"},
+        {"/persistentDisposition/set/0", "completeness_verified"},
+        {"/persistentDisposition/unset/0", "cbv:Disp-needs_replacement"},
+        {"/persistentDisposition/unset/1", "https://example.com/disp/mine"},
+        {"/bizTransactionList/0/type", "po"},
+        {"/bizTransactionList/0/bizTransaction", "urn:epcglobal:cbv:bt:4012345000016:1"},
+        {"/sourceList/0/type", "https://ref.gs1.org/cbv/SDT-owning_party"},
+        {"/sourceList/1/type", "possessing_party"},
+        {"/destinationList/0/type", "https://example.com/sdt/dock"},
+        {"/errorDeclaration/reason", "incorrect_data"},
+        {"/sensorElementList/0/sensorReport/0/component", "cbv:Comp-x"},
+        {"/ex:note", "urn:epcglobal:cbv:bizstep:shipping"},
+    };
+    json_error_t je;
+    json_t *ev = json_loads(src, 0, &je), *orig, *b;
+    char h0[LEDGER_EVHASH_LEN], h1[LEDGER_EVHASH_LEN];
+    assert_non_null(ev);
+    orig = json_deep_copy(ev);
+    assert_non_null(b = ledger_epcis_json_binding(ev));
+    assert_true(json_equal(ev, orig)); /* the event is not changed */
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const json_t *v = b;
+        char path[128], *tok, *save = NULL;
+        snprintf(path, sizeof path, "%s", want[i][0]);
+        for (tok = strtok_r(path, "/", &save); tok && v; tok = strtok_r(NULL, "/", &save))
+            v = json_is_array(v) ? json_array_get(v, strtoul(tok, NULL, 10)) : json_object_get(v, tok);
+        if (!json_is_string(v) || strcmp(json_string_value(v), want[i][1]) != 0)
+            fail_msg("%s: %s, expected %s", want[i][0], v ? json_string_value(v) : "(none)",
+                     want[i][1]);
+    }
+    assert_int_equal(json_array_size(json_object_get(b, "@context")), 2);
+    hash_of(ev, h0, "binding");
+    hash_of(b, h1, "binding");
+    assert_string_equal(h0, h1);
+    /* a redefinition in between keeps the repeat: it matters */
+    {
+        json_t *c = json_loads("[{\"ex\": \"https://a/\"}, {\"ex\": \"https://b/\"},"
+                               " {\"ex\": \"https://a/\"}]", 0, &je);
+        json_t *e2 = json_pack("{s:s, s:O}", "type", "ObjectEvent", "@context", c), *b2;
+        assert_non_null(b2 = ledger_epcis_json_binding(e2));
+        assert_int_equal(json_array_size(json_object_get(b2, "@context")), 3);
+        json_decref(b2);
+        json_decref(e2);
+        json_decref(c);
+    }
+    assert_null(ledger_epcis_json_binding(json_object_get(b, "epcList")));
+    json_decref(b);
+    json_decref(orig);
+    json_decref(ev);
 }
 
 /* The reference generator's JSON-LD vectors through our reader: each event,
@@ -514,6 +598,7 @@ int main(void)
         cmocka_unit_test(test_export_conflict),
         cmocka_unit_test(test_event_text),
         cmocka_unit_test(test_member_order),
+        cmocka_unit_test(test_json_binding),
     };
     return cmocka_run_group_tests_name("epcis_export", tests, NULL, NULL);
 }
