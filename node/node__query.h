@@ -100,10 +100,6 @@ void node__query_free(q_t *q);
 /* Now as RFC 3339 UTC ("2026-12-07T12:00:00Z"). */
 void node__query_now(char *out, size_t cap);
 
-/* node_query_xml.c: 1 when the request's Accept asks for EPCIS XML
- * (application/xml or text/xml named before any JSON type). */
-int node_query__wants_xml(const node_http_req_t *req);
-
 /* Answers 200 with events (an array, borrowed) as an EPCIS 2.0 XML
  * EPCISQueryDocument; 406 (a problem) when one has no XML form. 0 or
  * LEDGER_ENOMEM. */

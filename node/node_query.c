@@ -68,7 +68,6 @@ static const char *const event_types[] = {"ObjectEvent", "AggregationEvent", "Tr
 
 /* ---- small things ------------------------------------------------------- */
 
-
 int node_query_gs1_headers(node_http_resp_t *resp)
 {
     int rc;
@@ -672,14 +671,18 @@ static int answer_query(node_query_t *nq, const node_http_req_t *req, q_t *q,
         if ((rc = next_link(req, token, resp)))
             goto out;
     }
-    rc = node_query__wants_xml(req) ? node_query__xml_answer(resp, list)
-                                    : node_http_resp_json(resp, 200, "application/ld+json", doc);
+    rc = node_query_wants_xml(req) ? node_query__xml_answer(resp, list)
+                                   : node_http_resp_json(resp, 200, "application/ld+json", doc);
 out:
     json_decref(doc);
     return rc < 0 ? rc : 1;
 }
 
-static int answer_event(node_query_t *nq, const char *raw, int all, node_http_resp_t *resp)
+/* GET /events/{eventID}: the event itself as JSON-LD, or, when Accept asks
+ * for XML, the EPCISQueryDocument enclosing it that GS1's openapi.yaml
+ * gives (200EPCISQueryDocumentSinglePage). */
+static int answer_event(node_query_t *nq, const node_http_req_t *req, const char *raw, int all,
+                        node_http_resp_t *resp)
 {
     char id[VAL_MAX], full[VAL_MAX + 40];
     uint64_t l[64];
@@ -716,6 +719,14 @@ static int answer_event(node_query_t *nq, const char *raw, int all, node_http_re
             continue;
         if (!(ev = event_at(nq, l[i])))
             return LEDGER_ENOMEM;
+        if (node_query_wants_xml(req)) {
+            json_t *one = json_pack("[o]", ev);
+            if (!one)
+                return LEDGER_ENOMEM;
+            rc = node_query__xml_answer(resp, one);
+            json_decref(one);
+            return rc < 0 ? rc : 1;
+        }
         if (!json_object_get(ev, "@context"))
             json_object_set_new(ev, "@context", json_pack("[s]", EPCIS_CONTEXT));
         rc = node_http_resp_json(resp, 200, "application/ld+json", ev);
@@ -883,7 +894,7 @@ int node_query_handle(void *ctx, const node_http_req_t *req, node_http_resp_t *r
     if (nq->gate && (rc = nq->gate(nq->gate_ctx, req, resp)))
         return rc;
     if (route == 2)
-        return answer_event(nq, rest, node_query_all_feeds(nq, req), resp);
+        return answer_event(nq, req, rest, node_query_all_feeds(nq, req), resp);
     if (route == 5)
         return answer_discovery(nq, res, node_query_all_feeds(nq, req), resp);
     if (route == 4) {

@@ -139,6 +139,21 @@ uint64_t node_query_entries(node_query_t *q);
  * reference, or NULL (out of memory). */
 json_t *node_query_document(const char *query_name, const char *subscription_id, json_t *events);
 
+/* 1 when req's Accept asks for EPCIS XML (application/xml or text/xml
+ * named, without q=0, before any JSON type), else 0: the query routes'
+ * content negotiation, and a subscription's (the WebSocket opening's
+ * Accept). */
+int node_query_wants_xml(const node_http_req_t *req);
+
+/* The XML form of node_query_document: an EPCIS 2.0 XML
+ * EPCISQueryDocument of events (a JSON array, borrowed) with queryName
+ * query_name and, when not NULL, subscriptionID subscription_id, as text in
+ * *buf (malloc'd, *len bytes, the caller frees). 0; LEDGER_EINPUT (an
+ * event has no XML form: err says which), LEDGER_ENOMEM, LEDGER_EIO; *buf
+ * is then NULL. */
+int node_query_xml_document(const char *query_name, const char *subscription_id,
+                            const json_t *events, char **buf, size_t *len, ledger_err_t *err);
+
 /* Adds the headers of the EPCIS 2.0 REST binding every answer carries
  * (GS1-EPCIS-Version, GS1-CBV-Version, GS1-EPCIS-Min/-Max,
  * GS1-Vendor-Version) to resp: the query's and the capture's. 0 or the

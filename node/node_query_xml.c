@@ -1,7 +1,8 @@
-/* node_query_xml.c -- the XML side of the query routes' content
- * negotiation (contract: node__query.h): whether a request's Accept asks
- * for EPCIS XML, and a page of events answered as an EPCIS 2.0 XML
- * EPCISQueryDocument.
+/* node_query_xml.c -- the XML side of the query routes' and the
+ * subscriptions' content negotiation (contracts: node_query.h,
+ * node__query.h): whether a request's Accept asks for EPCIS XML, and events
+ * (a page of a query, one event of GET /events/{eventID}, a subscription's
+ * message) written as an EPCIS 2.0 XML EPCISQueryDocument.
  *
  * How: Accept is read left to right; the first of the media types keten
  * answers (application/ld+json, application/json, application/xml,
@@ -18,7 +19,7 @@
 #include "ledger_epcis_xmlw.h"
 #include "node__query.h"
 
-int node_query__wants_xml(const node_http_req_t *req)
+int node_query_wants_xml(const node_http_req_t *req)
 {
     const char *a = node_http_header(req, "Accept");
 
@@ -50,33 +51,48 @@ int node_query__wants_xml(const node_http_req_t *req)
     return 0;
 }
 
+int node_query_xml_document(const char *query_name, const char *subscription_id,
+                            const json_t *events, char **buf, size_t *len, ledger_err_t *err)
+{
+    FILE *f;
+    ledger_epcis_xmlw_t *w = NULL;
+    const json_t *ev;
+    size_t i;
+    int rc;
+
+    *buf = NULL;
+    *len = 0;
+    if (!(f = open_memstream(buf, len)))
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    if ((rc = ledger_epcis_xmlw_new(f, LEDGER_EPCIS_XMLW_QUERY, &w, err)) < 0 ||
+        (query_name &&
+         (rc = ledger_epcis_xmlw_query_names(w, query_name, subscription_id, err)) < 0) ||
+        (rc = ledger_epcis_xmlw_begin(w, err)) < 0)
+        goto out;
+    json_array_foreach(events, i, ev) if ((rc = ledger_epcis_xmlw_event(w, ev, err)) < 0) goto out;
+    rc = ledger_epcis_xmlw_end(w, err);
+    w = NULL;
+out:
+    ledger_epcis_xmlw_free(w);
+    if (fclose(f) != 0 && rc == 0)
+        rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    if (rc < 0) {
+        free(*buf);
+        *buf = NULL;
+        *len = 0;
+    }
+    return rc;
+}
+
 int node_query__xml_answer(node_http_resp_t *resp, const json_t *events)
 {
     char *buf = NULL;
-    size_t len = 0, i;
-    FILE *f = open_memstream(&buf, &len);
-    ledger_epcis_xmlw_t *w = NULL;
+    size_t len = 0;
     ledger_err_t err;
-    const json_t *ev;
-    int rc;
+    int rc = node_query_xml_document(NULL, NULL, events, &buf, &len, &err);
 
-    if (!f)
-        return LEDGER_ENOMEM;
-    if ((rc = ledger_epcis_xmlw_new(f, LEDGER_EPCIS_XMLW_QUERY, &w, &err)) < 0 ||
-        (rc = ledger_epcis_xmlw_begin(w, &err)) < 0)
-        goto out;
-    json_array_foreach(events, i, ev) if ((rc = ledger_epcis_xmlw_event(w, ev, &err)) < 0) goto out;
-    rc = ledger_epcis_xmlw_end(w, &err);
-    w = NULL;
-    if (rc < 0)
-        goto out;
-    fclose(f);
-    f = NULL;
-    rc = node_http_resp_set(resp, 200, "application/xml", buf, len);
-out:
-    ledger_epcis_xmlw_free(w);
-    if (f)
-        fclose(f);
+    if (rc == 0)
+        rc = node_http_resp_set(resp, 200, "application/xml", buf, len);
     free(buf);
     if (rc == LEDGER_EINPUT) /* a stored event XML cannot hold: say so, not 500 */
         return node_http_resp_problem(resp, 406, "an event of this page has no EPCIS XML form: %s",

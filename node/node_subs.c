@@ -13,7 +13,9 @@
  * with node_query_since (the same matching as GET /events, restricted to
  * the new positions), in steps of at most STEP positions and
  * NODE_SUBS_EVENTS_PER_DOC events, each non-empty one sent as an
- * EPCISQueryDocument text frame, up to a window of positions per poll.
+ * EPCISQueryDocument text frame (JSON-LD, or EPCIS 2.0 XML when the
+ * opening's Accept asked for application/xml or text/xml, as the query
+ * routes negotiate), up to a window of positions per poll.
  * Backpressure: no step starts while a quarter of NODE_SUBS_QUEUE_MAX
  * waits unsent; a subscriber that stays above that mark for
  * NODE_SUBS_STALL_MS, or whose unsent bytes would pass NODE_SUBS_QUEUE_MAX,
@@ -57,6 +59,7 @@ struct sub {
     int behind;          /* the last poll did not reach the store's end */
     node_ws_rx_t rx;
     int failed; /* a query error was sent: no more polling */
+    int xml;    /* the opening's Accept asked for XML: EPCIS 2.0 XML documents */
 };
 
 struct node_subs {
@@ -146,6 +149,24 @@ static int send_doc(sub_t *u, json_t *events)
         u->sent += NODE_SUBS_EVENTS_PER_DOC;
     }
     u->sent += json_array_size(events);
+    if (u->xml) {
+        size_t len;
+        ledger_err_t err;
+        rc = node_query_xml_document(u->name, u->id, events, &text, &len, &err);
+        json_decref(events);
+        if (rc == LEDGER_EINPUT) { /* a stored event XML cannot hold: say which, and stop */
+            char why[120];
+            snprintf(why, sizeof why, "an event has no EPCIS XML form: %.80s", err.msg);
+            u->failed = 1;
+            sub_close(u, 1011, why);
+            return -1;
+        }
+        if (rc < 0)
+            return -1;
+        rc = sub_send(u, NODE_WS_TEXT, text, len);
+        free(text);
+        return rc;
+    }
     if (!(doc = node_query_document(u->name, u->id, events)))
         return -1;
     text = json_dumps(doc, JSON_COMPACT);
@@ -375,6 +396,7 @@ int node_subs_start(node_subs_t *s, const node_http_req_t *req, const char *name
     }
     u->all_feeds = node_query_all_feeds(s->q, req);
     u->report_if_empty = rie;
+    u->xml = node_query_wants_xml(req);
     u->after = node_query_entries(s->q);
     if (irt[0]) {
         u->init_rt = irt_ms;

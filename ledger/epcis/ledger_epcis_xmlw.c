@@ -47,6 +47,8 @@ struct ledger_epcis_xmlw {
     int made;         /* made-up prefixes in the current event */
     const json_t *ns; /* the current event's prefix -> namespace (owned by ctx) */
     json_t *ctx;      /* the prefixes of the current event */
+    char *query_name; /* QueryResults' queryName (NULL: SimpleEventQuery) */
+    char *sub_id;     /* its subscriptionID, or NULL: none */
 };
 
 /* ---- the XSD order of each event type (after the common head) ---- */
@@ -785,11 +787,27 @@ int ledger_epcis_xmlw_new(FILE *out, int kind, ledger_epcis_xmlw_t **w, ledger_e
     return 0;
 }
 
+int ledger_epcis_xmlw_query_names(ledger_epcis_xmlw_t *w, const char *query_name,
+                                  const char *subscription_id, ledger_err_t *err)
+{
+    if (!w || w->begun || w->kind != LEDGER_EPCIS_XMLW_QUERY || !query_name || !query_name[0])
+        return ledger_err_set(err, LEDGER_EINVAL,
+                              "xmlw_query_names: not a query writer before begin, or no name");
+    free(w->query_name);
+    free(w->sub_id);
+    w->query_name = strdup(query_name);
+    w->sub_id = subscription_id ? strdup(subscription_id) : NULL;
+    if (!w->query_name || (subscription_id && !w->sub_id))
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    return 0;
+}
+
 int ledger_epcis_xmlw_begin(ledger_epcis_xmlw_t *w, ledger_err_t *err)
 {
     char now[40];
     struct timespec ts;
     struct tm tm;
+    int rc;
 
     if (!w || w->begun)
         return ledger_err_set(err, LEDGER_EINVAL, "xmlw_begin: no writer, or begun twice");
@@ -798,13 +816,23 @@ int ledger_epcis_xmlw_begin(ledger_epcis_xmlw_t *w, ledger_err_t *err)
     strftime(now, 24, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(now + strlen(now), sizeof now - strlen(now), ".%03ldZ", ts.tv_nsec / 1000000);
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", w->out);
-    if (w->kind == LEDGER_EPCIS_XMLW_QUERY)
+    if (w->kind == LEDGER_EPCIS_XMLW_QUERY) {
         fprintf(w->out,
                 "<epcisq:EPCISQueryDocument xmlns:epcisq=\"" EPCISQ_NS "\" " ROOT_NS
                 " schemaVersion=\"2.0\" creationDate=\"%s\">\n<EPCISBody>\n<epcisq:QueryResults>"
-                "<queryName>SimpleEventQuery</queryName>\n<resultsBody>\n<EventList>\n",
+                "<queryName>",
                 now);
-    else
+        if ((rc = put_escaped(w, w->query_name ? w->query_name : "SimpleEventQuery", 0, err)) < 0)
+            return rc;
+        fputs("</queryName>\n", w->out);
+        if (w->sub_id) {
+            fputs("<subscriptionID>", w->out);
+            if ((rc = put_escaped(w, w->sub_id, 0, err)) < 0)
+                return rc;
+            fputs("</subscriptionID>\n", w->out);
+        }
+        fputs("<resultsBody>\n<EventList>\n", w->out);
+    } else
         fprintf(w->out,
                 "<epcis:EPCISDocument " ROOT_NS
                 " schemaVersion=\"2.0\" creationDate=\"%s\">\n<EPCISBody>\n<EventList>\n",
@@ -840,5 +868,7 @@ void ledger_epcis_xmlw_free(ledger_epcis_xmlw_t *w)
     if (!w)
         return;
     json_decref(w->ctx);
+    free(w->query_name);
+    free(w->sub_id);
     free(w);
 }

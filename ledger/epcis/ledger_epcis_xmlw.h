@@ -13,7 +13,8 @@
  * (urn:epcglobal:cbv:bizstep:shipping), sensor types as gs1: CURIEs. An event
  * read back from the output gives the same event hash.
  *
- * Usage: ledger_epcis_xmlw_new, ledger_epcis_xmlw_begin (the head),
+ * Usage: ledger_epcis_xmlw_new, (ledger_epcis_xmlw_query_names,)
+ * ledger_epcis_xmlw_begin (the head),
  * ledger_epcis_xmlw_event per event, ledger_epcis_xmlw_end (the tail; frees
  * the writer). Not thread-safe; one writer per output.
  */
@@ -37,6 +38,14 @@ enum {
  * by the writer). 0, LEDGER_EINVAL (no out, bad kind; *w is then NULL),
  * LEDGER_ENOMEM. */
 int ledger_epcis_xmlw_new(FILE *out, int kind, ledger_epcis_xmlw_t **w, ledger_err_t *err);
+
+/* For a LEDGER_EPCIS_XMLW_QUERY writer, before begin: the QueryResults'
+ * queryName (a named query's name instead of SimpleEventQuery) and
+ * subscriptionID (NULL: none), as a subscription's documents carry them.
+ * Both copied. 0, LEDGER_EINVAL (no w, not a query writer, begun, no
+ * name), LEDGER_ENOMEM. */
+int ledger_epcis_xmlw_query_names(ledger_epcis_xmlw_t *w, const char *query_name,
+                                  const char *subscription_id, ledger_err_t *err);
 
 /* Writes the XML declaration and the document's head (creationDate: now).
  * 0, LEDGER_EINVAL (no w, called twice), LEDGER_EIO. */

@@ -11,7 +11,10 @@
  *     member named by an IRI, a CURIE value) and an escaped text: the same
  *     pre-hash, and the typed values keep their JSON types;
  * (c) what XML cannot hold is refused: a control character, a member name
- *     that is no XML name, an event type without an XML form.
+ *     that is no XML name, an event type without an XML form;
+ * (d) a query document's queryName and subscriptionID (a subscription's
+ *     message): written escaped, in the XSD's order, read back; refused on
+ *     an EPCISDocument writer, after begin, without a name.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -331,13 +334,46 @@ static void test_refused(void **state)
     free(buf);
 }
 
+static void test_query_names(void **state)
+{
+    ledger_epcis_xmlw_t *w;
+    ledger_err_t err;
+    char *buf = NULL;
+    size_t len;
+    FILE *f = open_memstream(&buf, &len);
+    json_t *evs, *back;
+    (void)state;
+
+    assert_non_null(evs = read_doc(made_up, strlen(made_up), "made-up", &err));
+    assert_int_equal(ledger_epcis_xmlw_new(f, LEDGER_EPCIS_XMLW_DOCUMENT, &w, &err), 0);
+    assert_int_equal(ledger_epcis_xmlw_query_names(w, "q", NULL, &err), LEDGER_EINVAL);
+    ledger_epcis_xmlw_free(w);
+    assert_int_equal(ledger_epcis_xmlw_new(f, LEDGER_EPCIS_XMLW_QUERY, &w, &err), 0);
+    assert_int_equal(ledger_epcis_xmlw_query_names(w, "", NULL, &err), LEDGER_EINVAL);
+    assert_int_equal(ledger_epcis_xmlw_query_names(w, "first", "x", &err), 0);
+    assert_int_equal(ledger_epcis_xmlw_query_names(w, "ship & <go>", "5f0c", &err), 0);
+    assert_int_equal(ledger_epcis_xmlw_begin(w, &err), 0);
+    assert_int_equal(ledger_epcis_xmlw_query_names(w, "late", NULL, &err), LEDGER_EINVAL);
+    assert_int_equal(ledger_epcis_xmlw_event(w, json_array_get(evs, 0), &err), 0);
+    assert_int_equal(ledger_epcis_xmlw_end(w, &err), 0);
+    fclose(f);
+    assert_non_null(strstr(buf,
+                           "<epcisq:QueryResults><queryName>ship &amp; &lt;go&gt;</queryName>\n"
+                           "<subscriptionID>5f0c</subscriptionID>\n<resultsBody>"));
+    assert_null(strstr(buf, "first"));
+    assert_non_null(back = read_doc(buf, len, "named", &err));
+    assert_int_equal(json_array_size(back), 1);
+    json_decref(back);
+    free(buf);
+    json_decref(evs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gs1_examples),
-        cmocka_unit_test(test_made_up),
-        cmocka_unit_test(test_rebound),
-        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_gs1_examples), cmocka_unit_test(test_made_up),
+        cmocka_unit_test(test_rebound),      cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_query_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

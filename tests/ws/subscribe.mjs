@@ -1,7 +1,12 @@
 // tests/ws/subscribe.mjs -- a live subscription through a third-party
 // WebSocket client (the npm package ws), for tests/e2e/http_subs.sh.
 //
-//   node subscribe.mjs WS_URL TOKEN TASKS.json
+//   node subscribe.mjs WS_URL TOKEN TASKS.json [XMLDIR]
+//
+// With XMLDIR the opening asks for EPCIS XML (Accept: application/xml):
+// every frame must then be an EPCIS 2.0 XML EPCISQueryDocument naming its
+// queryName and subscriptionID, and is saved as XMLDIR/frame-N.xml (for
+// xmllint against GS1's XSD); the EPCs are its <epc> elements.
 //
 // Opens WS_URL (a node's /queries/{name}/events?stream=true) with the
 // bearer token, then runs the tasks of TASKS.json in order, each
@@ -16,7 +21,7 @@
 import fs from 'node:fs';
 import WebSocket from 'ws';
 
-const [url, token, tasksFile] = process.argv.slice(2);
+const [url, token, tasksFile, xmlDir] = process.argv.slice(2);
 const tasks = JSON.parse(fs.readFileSync(tasksFile, 'utf8'));
 const seen = []; // [{epc, at}]
 let frames = 0;
@@ -26,7 +31,9 @@ function fail(msg) {
   process.exit(1);
 }
 
-const ws = new WebSocket(url, { headers: { Authorization: 'Bearer ' + token } });
+const headers = { Authorization: 'Bearer ' + token };
+if (xmlDir) headers.Accept = 'application/xml';
+const ws = new WebSocket(url, { headers });
 ws.on('unexpected-response', (req, res) => fail('the handshake was answered ' + res.statusCode));
 ws.on('error', (e) => fail('websocket error: ' + e.message));
 ws.on('close', (code) => {
@@ -34,6 +41,17 @@ ws.on('close', (code) => {
 });
 ws.on('message', (data, isBinary) => {
   if (isBinary) fail('a binary frame');
+  if (xmlDir) {
+    const text = data.toString('utf8');
+    if (!text.startsWith('<?xml') || !/<epcisq:EPCISQueryDocument[\s>]/.test(text))
+      fail('not an XML EPCISQueryDocument: ' + text.slice(0, 200));
+    if (!/<queryName>[^<]+<\/queryName>\s*<subscriptionID>[^<]+<\/subscriptionID>/.test(text))
+      fail('no queryName/subscriptionID: ' + text.slice(0, 400));
+    frames++;
+    fs.writeFileSync(xmlDir + '/frame-' + frames + '.xml', text);
+    for (const m of text.matchAll(/<epc>([^<]*)<\/epc>/g)) seen.push({ epc: m[1], at: Date.now() });
+    return;
+  }
   const doc = JSON.parse(data.toString('utf8'));
   if (doc.type !== 'EPCISQueryDocument') fail('not an EPCISQueryDocument: ' + data);
   const qr = doc.epcisBody.queryResults;
