@@ -1323,6 +1323,27 @@ def selftest():
             if n > 1:
                 assert verify_inclusion(ls[m], (m + 1) % n, n, pth, r), (n, m)
     assert verify_inclusion(leaves[2], 2, 5, _path(2, leaves), root) is None
+
+    # the statement test vector of format.md ("Statement payload"), and
+    # the claims of a few changed ones
+    vec = bytes.fromhex(
+        "8701015820ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c"
+        "73566c6565737665727765726b65722044656d6f6d353431323334353030303030366735"
+        "3431323334356d766c6565732e6578616d706c65")
+    assert hashlib.sha256(vec).hexdigest() == \
+        "2e52b3af4dc614c475d2c51e76637069d72837e117d0a5f818bcbf31fde457d0"
+    st = stmt_decode(vec)
+    assert (st["kind"], st["name"], st["gln"], st["gcp"], st["domain"]) == \
+        (1, "Vleesverwerker Demo", "5412345000006", "5412345", "vlees.example"), st
+    for bad, why in ((vec[:-1] + b"E", "domain \"vlees.exampl"),        # not lower-case
+                     (vec.replace(b"5412345000006", b"5412345000007"), "check digit is 7, expected 6"),
+                     (b"\x88" + vec[1:] + b"\x60", "an array of 8 items, not 7"),
+                     (vec + b"\x00", "1 bytes after the array")):
+        try:
+            stmt_decode(bad)
+            raise AssertionError("accepted: %s" % bad.hex())
+        except ValueError as x:
+            assert why in str(x), (why, str(x))
     print("selftest ok")
 
 
