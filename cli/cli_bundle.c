@@ -26,7 +26,7 @@
 #include "ledger_store.h"
 
 static const char usage[] =
-    "usage: keten bundle create IDENTIFIER --out FILE [--only-own] [--identities]\n"
+    "usage: keten bundle create IDENTIFIER --out FILE [--only-own] [--version 2|3]\n"
     "       keten bundle verify FILE [--json] [--trust FILE] [--require-witnesses N]\n"
     "\n"
     "create writes one file that proves the history of a product: every event of\n"
@@ -35,9 +35,10 @@ static const char usage[] =
     "partner together, the partners' public keys and names, signed by this home.\n"
     "Private entries stay sealed (their payload is not disclosed). --only-own\n"
     "discloses only this home's own events; partners' steps appear sealed.\n"
-    "--identities also carries every partner's identity statement and endorsements\n"
-    "and the witnesses' cosignatures of its checkpoint (bundle version 3, read by\n"
-    "keten; the browser and Python verifiers read versions 1 and 2 only).\n"
+    "The bundle also carries every partner's identity statement and endorsements\n"
+    "and the witnesses' cosignatures of its checkpoint (bundle version 3) when this\n"
+    "home holds any; --version 2 leaves them out, for a buyer's tool that reads\n"
+    "versions 1 and 2 only (--identities, the former opt-in, is --version 3).\n"
     "IDENTIFIER is an EPC URN, a class/lot URN, a Digital Link URI or an eventID.\n"
     "\n"
     "verify checks a bundle with no home and no network: every signature, chain\n"
@@ -64,7 +65,8 @@ static int create_main(cli_ctx_t *ctx, int argc, char **argv)
 {
     const char *ident = NULL, *outpath = NULL;
     ledger_key_t *key = NULL;
-    int only_own = 0, identities = 0, rc;
+    int only_own = 0, identities = 1, rc;
+    const char *version = NULL;
     ledger_home_t *home = NULL;
     const ledger_identity_t *id;
     ledger_bundle_step_t *steps = NULL;
@@ -85,7 +87,8 @@ static int create_main(cli_ctx_t *ctx, int argc, char **argv)
             return 0;
         }
         if ((r = cli_common_option(ctx, argc, argv, &i)) ||
-            (r = cli_opt(argc, argv, &i, "--out", &outpath))) {
+            (r = cli_opt(argc, argv, &i, "--out", &outpath)) ||
+            (r = cli_opt(argc, argv, &i, "--version", &version))) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
             continue;
@@ -104,6 +107,11 @@ static int create_main(cli_ctx_t *ctx, int argc, char **argv)
             return cli_usage("bundle create", "unexpected argument %s", argv[i]);
         ident = argv[i];
     }
+    if (version && strcmp(version, "2") && strcmp(version, "3"))
+        return cli_usage("bundle create", "--version %s: give 2 or 3 (3 writes version 2 when there "
+                         "is nothing of version 3 to carry)", version);
+    if (version)
+        identities = !strcmp(version, "3");
     if (!ident)
         return cli_usage("bundle create", "give the identifier the bundle is about");
     if (!outpath)

@@ -22,8 +22,14 @@
  * chain form without its form number); each entry's Ed25519 signature;
  * each disclosed payload against its header's length and SHA-256, decoded
  * as an event payload, and its EPCIS 2.0 event hash recomputed (the GS1
- * algorithm as ledger/epcis/ledger_evhash.c computes it); last the creator's
- * signature over "keten/<version> bundle signature" || body. The first
+ * algorithm as ledger/epcis/ledger_evhash.c computes it); in version 3
+ * every cosignature line of a checkpoint (C2SP tlog-cosignature/v1 by
+ * keten/<witness hex>, Ed25519 over "cosignature/v1\ntime T\n" ||
+ * checkpoint text) and every statement entry (signature, payload hash, the
+ * statement's CBOR decoded here and checked by docs/format.md's rules), and
+ * the story's identity / endorsedBy / witnesses / trust as keten tells them
+ * (ledger_stmts.c, cli_bundle_trust.c); last the creator's signature over
+ * "keten/<version> bundle signature" || body. The first
  * check that fails ends the run. Bad bytes never throw: verifyBundle
  * returns state "failed" with the reason.
  *
@@ -37,7 +43,7 @@ const te = new TextEncoder();
 const tdFatal = new TextDecoder("utf-8", { fatal: true });
 
 const MAGIC = "keten-bundle";
-const SIG_CONTEXT = { 1: "keten/1 bundle signature", 2: "keten/2 bundle signature" };
+const SIG_CONTEXT = { 1: "keten/1 bundle signature", 2: "keten/2 bundle signature", 3: "keten/3 bundle signature" };
 const FORM_CHAIN = 1n;
 const FORM_PROOF = 2n;
 const PROOF_MAX = 130;
@@ -428,7 +434,7 @@ function decodeEntry(b) {
   const plen = u("payloadLength");
   const phash = fixed("payloadHash");
   if (seq === 0n) throw new DecodeError("header seq 0: sequence numbers start at 1");
-  if (ptype < 1n || ptype > 3n) throw new DecodeError(`header payload type ${ptype} unknown`);
+  if (ptype < 1n || ptype > 4n) throw new DecodeError(`header payload type ${ptype} unknown`);
   if (plen > PAYLOAD_MAX) throw new DecodeError(`header payload length ${plen} over the 1000000 limit`);
   if (seq === 1n && prev.some((x) => x !== 0)) throw new DecodeError("header seq 1 with a non-zero prev");
   if (h.off !== hbytes.length) throw new DecodeError(`header: ${hbytes.length - h.off} trailing bytes`);
@@ -488,8 +494,46 @@ function noteTextOk(t) {
   return true;
 }
 
-async function noteKeyId(name, pub) {
-  return (await sha256(concat(name, new Uint8Array([10, 1]), pub))).subarray(0, 4);
+async function noteKeyId(name, pub, type = 1) {
+  return (await sha256(concat(name, new Uint8Array([10, type]), pub))).subarray(0, 4);
+}
+
+/* ---- C2SP tlog-cosignature/v1 (ledger_cosig.c) ---------------------------- */
+
+const COSIG_TYPE = 4;
+const COSIG_BLOB = 4 + 8 + 64;
+
+/* The witness feed ID of a signature line named keten/<64 lower-case hex>,
+ * else null (ledger_cosig_witness_feed). */
+function cosigWitnessFeed(name) {
+  const s = tdFatal.decode(name);
+  if (!/^keten\/[0-9a-f]{64}$/.test(s)) return null;
+  const f = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) f[i] = parseInt(s.slice(6 + 2 * i, 8 + 2 * i), 16);
+  return f;
+}
+
+/* The time (BigInt, seconds) of a good cosignature/v1 line of witness
+ * (name, pub) over the checkpoint text; NoteError with ledger_cosig_check's
+ * words otherwise. The signed message is "cosignature/v1\n", "time T\n",
+ * then the checkpoint text; the line's bytes are the key ID (type 0x04),
+ * T as 8 bytes big-endian, and the Ed25519 signature. */
+async function cosigCheck(text, line, name, pub) {
+  const want = await noteKeyId(te.encode(name), pub, COSIG_TYPE);
+  if (!bytesEqual(line.name, te.encode(name)) || !bytesEqual(line.blob.subarray(0, 4), want))
+    throw new NoteError("input", `not a cosignature of witness ${name}`);
+  if (line.blob.length !== COSIG_BLOB)
+    throw new NoteError(
+      "input",
+      `cosignature of ${name}: ${line.blob.length} bytes, not the ${COSIG_BLOB} of a key ID, a time and an Ed25519 signature`
+    );
+  let t = 0n;
+  for (let i = 4; i < 12; i++) t = (t << 8n) | BigInt(line.blob[i]);
+  if (t >> 63n) throw new NoteError("input", `cosignature: time ${t} is 2^63 or more`);
+  const msg = concat(te.encode(`cosignature/v1\ntime ${t}\n`), text);
+  if (!(await ed25519Verify(pub, msg, line.blob.subarray(12))))
+    throw new NoteError("verify", `cosignature of ${name} (time ${t}): the signature does not check`);
+  return t;
 }
 
 const DASH = te.encode("\u2014 ");
@@ -515,6 +559,7 @@ async function noteOpen(note, name, pub) {
   if (p >= n) throw new NoteError("input", "signed note: no signature lines");
   let k = 0;
   let good = false;
+  const lines = [];
   while (p < n) {
     const eol = note.indexOf(10, p);
     const line = note.subarray(p, eol);
@@ -539,10 +584,11 @@ async function noteOpen(note, name, pub) {
         throw new NoteError("verify", `signed note: the signature of ${tdFatal.decode(name)} does not check`);
       good = true;
     }
+    lines.push({ name: rest.subarray(0, sp), blob });
     p = eol + 1;
   }
   if (!good) throw new NoteError("verify", `signed note: not signed by the key of ${tdFatal.decode(name)}`);
-  return text;
+  return [text, lines];
 }
 
 /* [origin, size (BigInt), root] of a checkpoint's text (ledger_checkpoint_parse). */
@@ -576,6 +622,174 @@ function checkpointParse(text) {
     q = e + 1;
   }
   return [tdFatal.decode(origin), v, root];
+}
+
+/* ---- statements: identity and endorsement (docs/format.md, ledger_stmt.c) -- */
+
+const STMT_IDENTITY = 1n;
+const STMT_ENDORSEMENT = 2n;
+
+/* A text field of at most max bytes (ledger_stmt.c get_text). */
+function stmtText(r, what, max) {
+  let v;
+  try {
+    v = r.json(false);
+  } catch (e) {
+    if (e instanceof DecodeError) throw new DecodeError(`statement: ${what}: ${e.message}`);
+    throw e;
+  }
+  if (typeof v !== "string" || te.encode(v).length > max || v.includes("\0"))
+    throw new DecodeError(`statement: ${what} is not a text of at most ${max} bytes`);
+  return v;
+}
+
+function stmtCheckDomain(d) {
+  if (d.length > 253) throw new DecodeError("statement: the domain is over 253 bytes");
+  let label = 0;
+  for (let i = 0; i <= d.length; i++) {
+    const c = i < d.length ? d[i] : "";
+    if (c === "." || c === "") {
+      if (label === 0 || label > 63 || d[i - 1] === "-")
+        throw new DecodeError(`statement: domain "${d}" is not a host name (a label is empty, over 63 bytes or ends in '-')`);
+      label = 0;
+      continue;
+    }
+    if (!((c >= "a" && c <= "z") || (c >= "0" && c <= "9") || (c === "-" && label > 0)))
+      throw new DecodeError(`statement: domain "${d}": '${c}' at ${i} (lower-case letters, digits, '-' and '.' only)`);
+    label++;
+  }
+}
+
+/* The fields' rules (ledger_stmt_check): a name of 1..200 bytes without
+ * control characters, a GLN (GS1 AI (417): 13 digits, check digit) and/or
+ * a GS1 Company Prefix (4..12 digits, the GLN's start), a host name. */
+function stmtCheck(st) {
+  const nb = te.encode(st.name);
+  if (nb.length === 0) throw new DecodeError("statement: the name is empty");
+  for (let i = 0; i < nb.length; i++)
+    if (nb[i] < 0x20 || nb[i] === 0x7f) throw new DecodeError(`statement: the name has a control character at byte ${i}`);
+  if (!st.gln && !st.gcp) throw new DecodeError("statement: neither a GLN nor a GS1 Company Prefix is given");
+  if (st.gln) {
+    const g = te.encode(st.gln);
+    let why = null;
+    if (g.length < 13) why = `AI (417): value is too short (${g.length} characters, at least 13)`;
+    for (let i = 0; !why && i < g.length; i++)
+      if (g[i] < 0x30 || g[i] > 0x39)
+        why =
+          g[i] > 32 && g[i] < 127
+            ? `AI (417): character '${String.fromCharCode(g[i])}' at position ${i + 1} is not a digit`
+            : `AI (417): byte 0x${g[i].toString(16).toUpperCase().padStart(2, "0")} at position ${i + 1} is not a digit`;
+    if (!why) {
+      const want = checkDigit(st.gln.slice(0, 12));
+      if (st.gln.charCodeAt(12) - 48 !== want) why = `AI (417): check digit is ${st.gln[12]}, expected ${want}`;
+    }
+    if (why) throw new DecodeError(`statement: GLN "${st.gln}": ${why}`);
+  }
+  if (st.gcp) {
+    if (st.gcp.length < 4 || st.gcp.length > 12 || !/^[0-9]*$/.test(st.gcp))
+      throw new DecodeError(`statement: GS1 Company Prefix "${st.gcp}" is not 4 to 12 digits`);
+    if (st.gln && !st.gln.startsWith(st.gcp))
+      throw new DecodeError(`statement: GLN ${st.gln} does not start with the GS1 Company Prefix ${st.gcp}`);
+  }
+  if (st.domain) stmtCheckDomain(st.domain);
+}
+
+/* [1, kind, subject, name, gln, gcp, domain] read strictly: exactly these
+ * bytes, nothing after them (ledger_stmt_decode); DecodeError naming the
+ * field. */
+function stmtDecode(p) {
+  const r = new Reader(p);
+  const len = prefixed("statement", () => r.array());
+  if (len !== 7) throw new DecodeError(`statement: an array of ${len} items, not 7`);
+  const version = prefixed("statement: version", () => r.uint());
+  if (version !== 1n) throw new DecodeError(`statement: version ${version} (this keten reads 1)`);
+  const kind = prefixed("statement: kind", () => r.uint());
+  if (kind !== STMT_IDENTITY && kind !== STMT_ENDORSEMENT) throw new DecodeError(`statement: unknown kind ${kind}`);
+  const subject = prefixed("statement: subject", () => r.bytes());
+  if (subject.length !== 32) throw new DecodeError(`statement: subject is ${subject.length} bytes, not 32`);
+  const st = { kind, subject };
+  st.name = stmtText(r, "name", 200);
+  st.gln = stmtText(r, "gln", 13);
+  st.gcp = stmtText(r, "gcp", 12);
+  st.domain = stmtText(r, "domain", 253);
+  if (r.off !== p.length) throw new DecodeError(`statement: ${p.length - r.off} bytes after the array`);
+  stmtCheck(st);
+  return st;
+}
+
+/* The statement of an entry of payload type 4, checked against its feed
+ * (ledger_stmt_from_entry): an identity names its own feed, an
+ * endorsement another one. */
+function stmtFromEntry(e) {
+  if (e.ptype !== 4n) throw new DecodeError(`entry ${e.seq} has payload type ${e.ptype}, not a statement`);
+  if (!e.payload) throw new DecodeError(`entry ${e.seq}: a sealed statement`);
+  let st;
+  try {
+    st = stmtDecode(e.payload);
+    const same = bytesEqual(st.subject, e.feed);
+    if (st.kind === STMT_IDENTITY && !same)
+      throw new DecodeError("statement: an identity statement names another feed than its own");
+    if (st.kind === STMT_ENDORSEMENT && same)
+      throw new DecodeError("statement: an endorsement of a feed by itself (a feed cannot endorse its own key)");
+  } catch (x) {
+    if (x instanceof DecodeError) throw new DecodeError(`entry ${e.seq}: ${x.message}`);
+    throw x;
+  }
+  return st;
+}
+
+/* {author, seq, recordTime, s} records, as ledger_stmts.c reads them */
+function stmtRecJson(r) {
+  const o = {
+    feed: hex(r.author),
+    seq: Number(r.seq),
+    kind: r.s.kind === STMT_IDENTITY ? "identity" : "endorsement",
+    subject: hex(r.s.subject),
+    name: r.s.name,
+    recordTime: isoMs(r.recordTime),
+  };
+  if (r.s.gln) o.gln = r.s.gln;
+  if (r.s.gcp) o.gcp = r.s.gcp;
+  if (r.s.domain) o.domain = r.s.domain;
+  return o;
+}
+
+/* A feed's stated identity: its newest identity statement. */
+function stmtsIdentity(recs, feed) {
+  let best = null;
+  for (const r of recs)
+    if (r.s.kind === STMT_IDENTITY && bytesEqual(r.author, feed) && (!best || r.seq > best.seq)) best = r;
+  return best;
+}
+
+/* Does endorsement r agree with identity id (ledger_stmts_agree)? */
+function stmtsAgree(r, id) {
+  if (!id || r.s.name !== id.s.name) return false;
+  if (r.s.gln && r.s.gln !== id.s.gln) return false;
+  if (r.s.gcp && r.s.gcp !== id.s.gcp && !(id.s.gln && id.s.gln.startsWith(r.s.gcp))) return false;
+  if (r.s.domain && r.s.domain !== id.s.domain) return false;
+  return true;
+}
+
+/* {identity, endorsedBy} of a feed (ledger_stmts_feed_json): the newest
+ * endorsement of it by each other feed, with the endorser's stated name. */
+function stmtsFeedJson(recs, feed) {
+  const id = stmtsIdentity(recs, feed);
+  const endorsedBy = [];
+  for (const r of recs) {
+    if (r.s.kind !== STMT_ENDORSEMENT || !bytesEqual(r.s.subject, feed)) continue;
+    if (recs.some((o) => o.s.kind === STMT_ENDORSEMENT && bytesEqual(o.author, r.author) && bytesEqual(o.s.subject, feed) && o.seq > r.seq))
+      continue;
+    const who = stmtsIdentity(recs, r.author);
+    endorsedBy.push({
+      feed: hex(r.author),
+      name: who ? who.s.name : null,
+      seq: Number(r.seq),
+      agrees: stmtsAgree(r, id),
+      endorsed: stmtRecJson(r),
+    });
+  }
+  return { identity: id ? stmtRecJson(id) : null, endorsedBy };
 }
 
 /* ---- RFC 9162 Merkle tree -------------------------------------------------- */
@@ -731,8 +945,8 @@ class Verifier {
     } catch (e) {
       throw damaged("the version is not a number", e);
     }
-    if (version !== 1n && version !== 2n)
-      throw new Fail(`bundle version ${version} is not supported (this keten reads versions 1 and 2)`);
+    if (version !== 1n && version !== 2n && version !== 3n)
+      throw new Fail(`bundle version ${version} is not supported (this keten reads versions 1 to 3)`);
     this.version = Number(version);
     let body, sig;
     try {
@@ -747,7 +961,7 @@ class Verifier {
     const b = new Reader(body);
     let subject, created, creator, np;
     try {
-      if (b.array() !== 5) throw new DecodeError("");
+      if (b.array() !== (this.version >= 3 ? 6 : 5)) throw new DecodeError("");
       subject = getText(b);
       created = b.uint();
       creator = b.bytes();
@@ -784,6 +998,7 @@ class Verifier {
     if (!nf) throw damaged("the feed list is missing or empty");
     let prevFeed = null;
     for (let i = 0; i < nf; i++) prevFeed = await this.verifyFeed(b, prevFeed);
+    if (this.version >= 3) await this.verifyStatements(b);
     if (b.off !== body.length) throw damaged("bytes after the end of the body");
 
     const msg = concat(te.encode(SIG_CONTEXT[this.version]), body);
@@ -801,7 +1016,10 @@ class Verifier {
     const steps = this.steps.map((s) => s.obj);
     markDisputes(steps);
     const createdMs = created & INT64_MAX;
+    if (this.version >= 3) this.trustStory(partners);
+    const extra = this.version >= 3 ? { statements: this.stmts.map(stmtRecJson) } : {};
     return {
+      ...extra,
       bundle: this.version,
       partners,
       feeds: this.feeds,
@@ -857,9 +1075,9 @@ class Verifier {
     }
     if (typeof note !== "string") throw damaged("a feed's checkpoint is not a text string");
     const origin = "keten/" + hex(feed);
-    let text;
+    let text, lines;
     try {
-      text = await noteOpen(te.encode(note), te.encode(origin), feed);
+      [text, lines] = await noteOpen(te.encode(note), te.encode(origin), feed);
     } catch (e) {
       if (!(e instanceof NoteError)) throw e;
       if (e.kind === "verify") throw new Fail(`${label}: the checkpoint is not signed by the feed's key: ${e.message}`);
@@ -873,7 +1091,101 @@ class Verifier {
       throw new Fail(`${label}: the checkpoint is malformed: ${e.message}`);
     }
     if (cp[0] !== origin) throw new Fail(`${label}: the checkpoint is of the log ${cp[0]}, not of this feed`);
-    return [note, cp[1], cp[2]];
+    const witnesses = this.version >= 3 ? await this.cosignatures(text, lines, feed, label) : null;
+    return [note, cp[1], cp[2], witnesses];
+  }
+
+  /* Version 3: every signature line but the feed's own is a cosignature
+   * the checkpoint claims, and must check (ledger_bundle_proof.c
+   * cosig_line): [{witness, time, timeText}], each witness once. */
+  async cosignatures(text, lines, feed, label) {
+    const origin = te.encode("keten/" + hex(feed));
+    const kid = await noteKeyId(origin, feed);
+    const out = [];
+    for (const line of lines) {
+      if (bytesEqual(line.name, origin) && bytesEqual(line.blob.subarray(0, 4), kid)) continue;
+      const name = tdFatal.decode(line.name);
+      const wfeed = cosigWitnessFeed(line.name);
+      if (!wfeed)
+        throw new Fail(
+          `${label}: the checkpoint claims a signature by ${name}, which is not a keten witness (keten/<feed ID>) whose cosignature could be checked`
+        );
+      if (bytesEqual(wfeed, feed)) throw new Fail(`${label}: the checkpoint claims a cosignature by the feed itself`);
+      let t;
+      try {
+        t = await cosigCheck(text, line, name, wfeed);
+      } catch (e) {
+        if (!(e instanceof NoteError)) throw e;
+        throw new Fail(
+          `${label}: the checkpoint claims a cosignature by witness ${name.slice(6, 22)} that it does not carry: ${e.message}`
+        );
+      }
+      if (out.some((w) => w.witness === name.slice(6)))
+        throw new Fail(`${label}: the checkpoint carries two cosignatures by witness ${name.slice(6, 22)}`);
+      out.push({ witness: name.slice(6), time: Number(t), timeText: isoMs(t * 1000n) });
+    }
+    return out;
+  }
+
+  /* Version 3's statements: [entry, ...], each a signed entry of payload
+   * type 4 (not sealed) whose statement decodes and checks against its
+   * feed, in strictly ascending (feed, seq) order (ledger_bundle_verify.c
+   * verify_statements). */
+  async verifyStatements(r) {
+    let n;
+    try {
+      n = r.array();
+    } catch (e) {
+      throw damaged("the statements are not an array", e);
+    }
+    this.stmts = [];
+    let prev = null;
+    for (let i = 0; i < n; i++) {
+      let p;
+      try {
+        p = r.bytes();
+      } catch (e) {
+        throw damaged("a statement is not a byte string", e);
+      }
+      let e;
+      try {
+        e = decodeEntry(p);
+      } catch (x) {
+        if (!(x instanceof DecodeError)) throw x;
+        throw new Fail(`statement ${i + 1}: not a well-formed entry: ${x.message}`);
+      }
+      if (prev) {
+        const c = bytesCmp(prev.feed, e.feed);
+        if (c > 0 || (c === 0 && e.seq <= prev.seq)) throw damaged("statements are not in ascending (feed, seq) order");
+      }
+      prev = e;
+      const fail = (why) => new Fail(`statement ${i + 1} (feed ${hex(e.feed).slice(0, 8)} seq ${e.seq}): ${why}`);
+      if (!(await ed25519Verify(e.feed, e.hbytes, e.sig))) throw fail("Ed25519 signature does not verify");
+      if (e.payload) {
+        if (BigInt(e.payload.length) !== e.plen)
+          throw fail(`payload is ${e.payload.length} bytes but the signed header says ${e.plen}`);
+        if (!bytesEqual(await sha256(e.payload), e.phash)) throw fail("payload SHA-256 does not match the signed header");
+      }
+      let st;
+      try {
+        st = stmtFromEntry(e);
+      } catch (x) {
+        if (!(x instanceof DecodeError)) throw x;
+        throw fail(x.message);
+      }
+      this.stmts.push({ author: e.feed, seq: e.seq, recordTime: e.recordTime, s: st });
+    }
+  }
+
+  /* Version 3's story: per partner and per feed item, the feed's stated
+   * identity and who endorses it (ledger_stmts_feed_json). */
+  trustStory(partners) {
+    const of = (feedHex) => {
+      const feed = this.parts.find(([f]) => hex(f) === feedHex)[0];
+      return stmtsFeedJson(this.stmts, feed);
+    };
+    for (const p of partners) Object.assign(p, of(p.feed));
+    for (const f of this.feeds) Object.assign(f, of(f.feed));
   }
 
   readProofStep(r, i, label) {
@@ -919,7 +1231,7 @@ class Verifier {
   }
 
   async verifyProof(r, feed, label) {
-    const [note, size, root] = await this.readCheckpoint(r, feed, label);
+    const [note, size, root, witnesses] = await this.readCheckpoint(r, feed, label);
     let nsteps = 0;
     try {
       nsteps = r.array();
@@ -960,6 +1272,7 @@ class Verifier {
       treeSize: Number(size),
       rootHash: hex(root),
       checkpoint: note,
+      ...(witnesses ? { witnesses } : {}),
     });
   }
 
@@ -1188,19 +1501,75 @@ function markDisputes(steps) {
   }
 }
 
+/* What the buyer demands (cli_bundle_trust.c cli_trust_eval): per feed item
+ * "trust" {known, vouched, vouchedBy, witnesses, otherWitnesses}, with
+ * trust (a Map of feed hex -> label, or null) and requireWitnesses (0:
+ * none); story.demands when anything is demanded. A witness counts when it
+ * is not the feed itself and, with trust, is known or a partner vouched
+ * for; without, a partner of the bundle. The failures, in keten's words. */
+function trustEval(story, trust, require) {
+  const failures = [];
+  if (!trust && require <= 0 && story.bundle < 3) return failures;
+  const known = (h) => (trust && trust.has(h) ? trust.get(h) : null);
+  const partner = (h) => story.partners.find((p) => p.feed === h) || null;
+  const vouched = (h, by) => {
+    let yes = known(h) !== null;
+    const p = partner(h);
+    for (const e of (p && p.endorsedBy) || [])
+      if (e.agrees === true && known(e.feed) !== null) {
+        yes = true;
+        if (by) by.push(e.feed);
+      }
+    return yes;
+  };
+  for (const f of story.feeds) {
+    const by = [];
+    const wits = [];
+    let other = 0;
+    const v = vouched(f.feed, by);
+    for (const w of f.witnesses || []) {
+      const wh = w.witness;
+      const counts = wh !== f.feed && (trust ? known(wh) !== null || (partner(wh) !== null && vouched(wh, null)) : partner(wh) !== null);
+      if (counts) wits.push(wh);
+      else other++;
+    }
+    const who = `${f.name ? f.name : "(no name)"} (${f.feed.slice(0, 16)}\u2026)`;
+    if (trust && !v) failures.push(`${who}: its key is not in the trust file and no key in it endorses it`);
+    if (require > 0 && wits.length < require)
+      failures.push(
+        `${who}: its checkpoint is witnessed by ${wits.length} of the ${require} required` +
+          (other ? " (other cosignatures are by keys not vouched for)" : "")
+      );
+    f.trust = { known: known(f.feed), vouched: v, vouchedBy: by, witnesses: wits, otherWitnesses: other };
+  }
+  if (trust || require > 0)
+    story.demands = { trust: !!trust, requireWitnesses: require > 0 ? require : 0, met: !failures.length, failures };
+  return failures;
+}
+
 /**
- * Verifies a keten provenance bundle (versions 1 and 2) from its bytes.
- * Never throws for bad input.
+ * Verifies a keten provenance bundle (versions 1 to 3) from its bytes.
+ * Never throws for bad input. opts (as `keten bundle verify --trust FILE
+ * --require-witnesses N`): trust, a Map of feed ID hex -> label of the keys
+ * the buyer knows; requireWitnesses, a number. A demand not met gives
+ * state "failed", reason its first failure, and the story with
+ * "verified": false and story.demands.failures.
  * @param {Uint8Array} bytes
+ * @param {{trust?: Map<string,string>|null, requireWitnesses?: number}} [opts]
  * @returns {Promise<{state: "verified"|"failed", reason: string|null, story: object|null}>}
  */
-export async function verifyBundle(bytes) {
+export async function verifyBundle(bytes, opts = {}) {
   try {
     if (!(bytes instanceof Uint8Array)) {
       if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
       else return { state: "failed", reason: "not a keten bundle (no bytes given)", story: null };
     }
     const story = await new Verifier(bytes).run();
+    const failures = trustEval(story, (opts && opts.trust) || null, (opts && opts.requireWitnesses) || 0);
+    if (failures.length) {
+      story.verified = false;
+      return { state: "failed", reason: "demand not met: " + failures[0], story };
+    }
     return { state: "verified", reason: null, story };
   } catch (e) {
     if (e instanceof Fail) return { state: "failed", reason: e.message, story: null };

@@ -270,9 +270,51 @@ function renderPartners(story, pc) {
       n + " (" + f.disclosed + " disclosed, " + f.sealed + " sealed), " +
       (f.proof === "tree" ? "proven in its signed log of " + f.treeSize + (f.treeSize === 1 ? " entry" : " entries")
                           : "entries linked from seq " + f.from + " to " + f.to)));
+    if (story.bundle >= 3) renderTrust(li, f, story);
     ul.append(li);
   }
   $("partners-box").hidden = false;
+}
+
+/* The name a bundle gives a key: its stated identity, else the partner's
+ * name, else the short key. */
+function keyName(story, feed) {
+  for (const st of story.statements || [])
+    if (st.kind === "identity" && st.feed === feed) return st.name;
+  for (const p of story.partners || []) if (p.feed === feed && p.name) return p.name;
+  return "key " + shortKey(feed);
+}
+
+function idText(st) {
+  return st.name + (st.gln ? ", GLN " + st.gln : "") + (st.gcp ? ", GS1 Company Prefix " + st.gcp : "") +
+    (st.domain ? ", " + st.domain : "");
+}
+
+/* Version 3: who the partner says it is (its own signed identity
+ * statement), who endorses its key, who witnessed its checkpoint. */
+function renderTrust(li, f, story) {
+  const box = el("div", "trust");
+  box.append(el("div", "note ident", f.identity ? "states: " + idText(f.identity) + " (signed by this key)"
+                                                : "no identity statement of this key"));
+  for (const e of f.endorsedBy || []) {
+    const d = el("div", "note endorsed" + (e.agrees ? "" : " differs"),
+      "endorsed by " + (e.name || "key " + shortKey(e.feed)) + " (" + shortKey(e.feed) + ")" +
+      (e.agrees ? "" : " as " + idText(e.endorsed) + ": does not match its statement"));
+    d.title = e.feed;
+    box.append(d);
+  }
+  if (!(f.endorsedBy || []).length) box.append(el("div", "note endorsed", "endorsed by no other key in this bundle"));
+  if (f.proof === "tree") {
+    const ws = f.witnesses || [];
+    for (const w of ws) {
+      const d = el("div", "note witnessed", "witnessed by " + keyName(story, w.witness) + " (" + shortKey(w.witness) +
+        ") on " + timeText(w.timeText));
+      d.title = w.witness;
+      box.append(d);
+    }
+    if (!ws.length) box.append(el("div", "note witnessed", "its checkpoint is witnessed by no other key in this bundle"));
+  }
+  li.append(box);
 }
 
 function chart(readings, limit) {
@@ -439,7 +481,8 @@ function renderProof(story) {
   if (tree) box.append(el("p", null, "A partner's step \"proven in its signed log\" is entry seq S of that log, whose tree of N entries the partner's key signed (a checkpoint and an inclusion proof): the partner cannot show another entry there without signing two histories."));
   if (chain) box.append(el("p", null, "For a partner whose entries are linked, no entry between its first and last step is missing or out of order."));
   box.append(el("p", null, "Every disclosed event matches the payload hash its signer committed to, and its EPCIS event hash; the creator's key signed this selection, the names and the subject."));
-  box.append(el("p", null, "Not proven: that a key belongs to the named company (compare the keys with ones you know), what a sealed step contains, that no other event of the item exists, or that the events tell the truth."));
+  if (story.bundle >= 3) box.append(el("p", null, "Each partner's identity is the statement its own key signed; an endorsement is another partner's signed word that it checked that key; a witness cosigned the partner's checkpoint, so the partner cannot show it a second history. All of them are checked here."));
+  box.append(el("p", null, "Not proven: that a key belongs to the named company (compare the keys, or the endorsers' keys, with ones you know), what a sealed step contains, that no other event of the item exists, or that the events tell the truth."));
   $("proof-box").hidden = false;
 }
 

@@ -156,8 +156,9 @@ static int put_chain(ledger_store_t *st, const ledger_bundle_step_t *steps, size
     return rc;
 }
 
-/* The note with each signer's line once (the first): a kept checkpoint
- * may hold cosignature lines that ledger_store_cosigned appends again. */
+/* The note with each signer's line once (the first): a checkpoint kept
+ * by a keten before ledger__checkpoint_keep kept the own line only may
+ * hold a line of a key twice (a forged or stale one among them). */
 typedef struct dedup {
     ledger_buf_t *out;
     char names[LEDGER_NOTE_MAX_SIGS][LEDGER_NOTE_NAME_MAX + 1];

@@ -19,6 +19,10 @@
  * signed checkpoint (ledger_note.h) of its tree: for the own feed one is
  * signed at every append commit (ledger__checkpoint_own) or on demand
  * (ledger_store_checkpoint_sign); verify checks each against the tree.
+ * A partner's checkpoint is kept with the feed's own signature line only:
+ * the cosignature lines a relayed note carries are taken apart into the
+ * cosignature rows (ledger_witness.c), and ledger_store_cosigned appends
+ * them from there, so that no witness is listed twice.
  *
  * A feed held from seq 1 has its tree; a feed held only from a later seq
  * (entries that came in a bundle) has none, and a fork's second entry at a
@@ -466,6 +470,40 @@ static int keep_fork(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed, feed
     return 0;
 }
 
+/* The note's text, its blank line and the first signature line of the
+ * feed's own key (ledger_note_open found it and checked it): what is kept
+ * of a partner's checkpoint, whatever cosignature lines came with it. */
+typedef struct own_line {
+    const char *origin;
+    uint8_t kid[4];
+    ledger_buf_t *out;
+    int have;
+} own_line_t;
+
+static int own_line_cb(const ledger_note_sig_t *sig, void *ctx, ledger_err_t *err)
+{
+    own_line_t *o = ctx;
+    if (o->have || sig->name_len != strlen(o->origin) ||
+        memcmp(sig->name, o->origin, sig->name_len) != 0 || sig->blob_len < 4 ||
+        memcmp(sig->blob, o->kid, 4) != 0)
+        return 0;
+    o->have = 1;
+    if (ledger_buf_append(o->out, sig->line, sig->line_len))
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory keeping a checkpoint");
+    return 0;
+}
+
+static int own_note(const char *note, size_t len, size_t tl, const uint8_t *feed,
+                    const char *origin, ledger_buf_t *out, ledger_err_t *err)
+{
+    own_line_t o = {.origin = origin, .out = out};
+    size_t t2;
+    ledger_note_key_id(origin, feed, o.kid);
+    if (ledger_buf_append(out, note, tl + 1)) /* the text and the blank line */
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory keeping a checkpoint");
+    return ledger_note_sigs(note, len, &t2, own_line_cb, &o, err);
+}
+
 int ledger__checkpoint_keep(ledger_store_t *st, MDB_txn *txn, const uint8_t *feed,
                             const char *note, size_t len, int *kept, ledger_err_t *err)
 {
@@ -520,10 +558,19 @@ int ledger__checkpoint_keep(ledger_store_t *st, MDB_txn *txn, const uint8_t *fee
     } else if (rc != MDB_NOTFOUND) {
         return ledger__lmdb_err(err, rc, "cannot read the checkpoints");
     }
-    v.mv_data = (void *)note;
-    v.mv_size = len;
-    if ((rc = mdb_put(txn, st->dbi[DB_CKPT], &k, &v, 0)))
-        return ledger__lmdb_err(err, rc, "cannot keep the checkpoint");
+    {
+        ledger_buf_t own = LEDGER_BUF_INIT;
+        if ((rc = own_note(note, len, tl, feed, origin, &own, err))) {
+            ledger_buf_free(&own);
+            return rc;
+        }
+        v.mv_data = own.data;
+        v.mv_size = own.len;
+        rc = mdb_put(txn, st->dbi[DB_CKPT], &k, &v, 0);
+        ledger_buf_free(&own);
+        if (rc)
+            return ledger__lmdb_err(err, rc, "cannot keep the checkpoint");
+    }
     *kept = 1;
     return 0;
 bad:

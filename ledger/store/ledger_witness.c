@@ -333,9 +333,10 @@ typedef struct append {
     size_t sigs_len;
 } append_t;
 
-/* 1 when the stored note already has a signature line of key name (a note
- * that arrived cosigned keeps its lines; the witness's row is then not
- * appended a second time). */
+/* 1 when the stored note already has a signature line of key name: a
+ * checkpoint kept before keten kept partners' notes with the feed's own
+ * line only (ledger__checkpoint_keep) may still carry the cosignature lines
+ * it arrived with; the witness's row is then not appended a second time. */
 static int has_line_of(const append_t *a, const char *name)
 {
     size_t nl = strlen(name);

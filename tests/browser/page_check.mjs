@@ -8,7 +8,7 @@
 // For each task the page is loaded, the file (if any) is set on #file,
 // and the script waits (15 s at most) for #verdict to have data-state; it
 // prints one JSON line per task: {"url", "state", "text", "washes",
-// "steps", "sealed", "errors"} where errors are the page's console errors
+// "steps", "sealed", "partners" (the partner list's text), "errors"} where errors are the page's console errors
 // and failed requests (a Content-Security-Policy violation is one).
 import { readFileSync } from "node:fs";
 import { chromium } from "playwright-core";
@@ -56,6 +56,7 @@ try {
           charts: document.querySelectorAll("#timeline svg.chart").length,
           corrections: document.querySelectorAll("#timeline .tag.fix").length,
           erroneous: document.querySelectorAll("#timeline li.erroneous").length,
+          partners: (document.getElementById("partners") || {}).textContent || "",
         };
       }));
       if (t.shot) await page.screenshot({ path: t.shot, fullPage: !!t.full });

@@ -238,8 +238,11 @@ tamper proofhash "$V2" "$T/v2-hash.keten" $VF 1
 js_reject "$T/v2-hash.keten" "$VL seq 1: not proven in the feed's signed log of 3 entries: inclusion proof: leaf 0 does not lead to the root of the tree of 3"
 tamper version "$V1" "$T/v1-as2.keten" 2
 js_reject "$T/v1-as2.keten" "bundle is damaged: a feed item is not an array of 4"
-# version 3 (identities and cosignatures: docs/bundle.md) is read by keten,
-# not yet by the browser verifier: each names what it reads
+# version 3 (identities and cosignatures: tests/e2e/bundle_v3.sh) is read
+# by both; a version 2 body called version 3 lacks the statements; each
+# names what it reads
+tamper version "$V2" "$T/v2-as3.keten" 3
+js_reject "$T/v2-as3.keten" "bundle is damaged: the statement (subject, created, creator, partners) is malformed"
 tamper version "$V2" "$T/v4.keten" 4
 expect 1 bundle verify "$T/v4.keten"
 contains "$T/err" "bundle version 4 is not supported (this keten reads versions 1 to 3)"
@@ -328,9 +331,12 @@ ckpt_size() { "$KETEN" --home "$1" checkpoint "$2" | sed -n 2p; }
 farm_ckpt() { [ "$(ckpt_size "$P" "$F_ID")" = "$(seq_of "$F" "$F_ID")" ]; }
 WHY="the farm's checkpoint reaches the processor" wait_until 30 farm_ckpt
 PALLET=urn:epc:id:sscc:5412345.0000000001
-expect 0 --home "$P" bundle create "$PALLET" --out "$T/meat.keten"
-expect 0 --home "$P" bundle create "$PALLET" --out "$T/meat-own.keten" --only-own
-expect 0 --home "$F" bundle create urn:epc:id:giai:5412345.BE512345678901 --out "$T/farm-animal.keten"
+# version 2 (--version 2): the partners witness each other, so the default
+# would be version 3, whose frame the rewriting below does not know;
+# version 3 is tests/e2e/bundle_v3.sh's
+expect 0 --home "$P" bundle create "$PALLET" --out "$T/meat.keten" --version 2
+expect 0 --home "$P" bundle create "$PALLET" --out "$T/meat-own.keten" --only-own --version 2
+expect 0 --home "$F" bundle create urn:epc:id:giai:5412345.BE512345678901 --out "$T/farm-animal.keten" --version 2
 same_story "$T/meat.keten"
 contains "$T/counts" "$F_ID tree"
 contains "$T/counts" "$P_ID tree"
@@ -424,9 +430,9 @@ start_node "$M"
 WHY="maker and laundry converge" wait_until 30 same_heads "$M" "$L"
 maker_ckpt() { [ "$(ckpt_size "$L" "$M_ID")" = "$(seq_of "$M" "$M_ID")" ]; }
 WHY="the maker's checkpoint reaches the laundry" wait_until 30 maker_ckpt
-expect 0 --home "$L" bundle create "$G1" --out "$T/g1.keten"
-expect 0 --home "$L" bundle create "$G2" --out "$T/g2.keten"
-expect 0 --home "$M" bundle create "$G1" --out "$T/g1-maker.keten"
+expect 0 --home "$L" bundle create "$G1" --out "$T/g1.keten" --version 2
+expect 0 --home "$L" bundle create "$G2" --out "$T/g2.keten" --version 2
+expect 0 --home "$M" bundle create "$G1" --out "$T/g1-maker.keten" --version 2
 for g in g1 g2 g1-maker; do
     same_story "$T/$g.keten"
 done

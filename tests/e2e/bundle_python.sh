@@ -426,7 +426,9 @@ contains "$T/err" "bundle version 4 is not supported (this keten reads versions 
 expect 1 bundle verify "$T/v3.keten"
 contains "$T/err" "bundle is damaged: the statement (subject, created, creator, partners) is malformed"
 pyv 1 "$T/v3.keten"
-contains "$T/perr" "bundle version 3 is not supported (this verifier reads versions 1 and 2)"
+contains "$T/perr" "bundle is damaged: the statement (subject, created, creator, partners) is malformed"
+pyv 1 "$T/v4.keten"
+contains "$T/perr" "bundle version 4 is not supported (this verifier reads versions 1 to 3)"
 # a chain item called a proof item and the other way round
 tamper form "$T/chain.keten" "$T/chain-as2.keten" "$A_ID" 2
 both_reject "$T/chain-as2.keten" "bundle is damaged: a feed's checkpoint is not a text string"
@@ -559,9 +561,12 @@ WHY="farm and processor converge" wait_until 20 same_heads "$F" "$P"
 ckpt_size() { "$KETEN" --home "$1" checkpoint "$2" | sed -n 2p; }
 farm_ckpt() { [ "$(ckpt_size "$P" "$F_ID")" = 4 ]; }
 WHY="the farm's checkpoint reaches the processor" wait_until 20 farm_ckpt
-expect 0 --home "$P" bundle create "$EPC" --out "$T/two.keten"
-expect 0 --home "$P" bundle create "$EPC" --out "$T/own.keten" --only-own
-expect 0 --home "$F" bundle create urn:epc:id:sgtin:5412345.000001.3003 --out "$T/farm3003.keten"
+# version 2 (--version 2): the partners witness each other, so the default
+# would be version 3, whose frame the rewriting below does not know;
+# version 3 is tests/e2e/bundle_v3.sh's
+expect 0 --home "$P" bundle create "$EPC" --out "$T/two.keten" --version 2
+expect 0 --home "$P" bundle create "$EPC" --out "$T/own.keten" --only-own --version 2
+expect 0 --home "$F" bundle create urn:epc:id:sgtin:5412345.000001.3003 --out "$T/farm3003.keten" --version 2
 unset KETEN_HOME
 same_story "$T/two.keten"
 contains "$T/counts" "steps 5 disclosed 4 sealed 1 entries 5"

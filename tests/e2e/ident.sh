@@ -124,12 +124,13 @@ d = json.load(sys.stdin)
 f = next(f for f in d["feeds"] if f["feed"] == sys.argv[1])
 assert {w["witness"] for w in f.get("witnesses", [])} >= set(sys.argv[2:])' "$2" "${@:3}"; }
 WHY="C holds B's and C's cosignatures of A's checkpoint" wait_until 30 witnessed_by "$C" "$A_ID" "$B_ID" "$C_ID"
-# without --identities: version 2, as the browser and Python verifiers read it
-expect 0 --home "$C" bundle create urn:epc:id:sgtin:5412345.000001.1001 --out "$T/p2.keten"
+# --version 2: the old version, for a buyer's tool that reads 1 and 2 only
+expect 0 --home "$C" bundle create urn:epc:id:sgtin:5412345.000001.1001 --out "$T/p2.keten" --version 2
 expect 0 bundle verify "$T/p2.keten" --json
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["bundle"] == 2 and "statements" not in d, d["bundle"]' "$T/out" ||
-    fail "a bundle without --identities is not version 2"; ok
-expect 0 --home "$C" bundle create urn:epc:id:sgtin:5412345.000001.1001 --out "$T/p.keten" --identities
+    fail "a bundle with --version 2 is not version 2"; ok
+# the default (the store holds statements and cosignatures): version 3
+expect 0 --home "$C" bundle create urn:epc:id:sgtin:5412345.000001.1001 --out "$T/p.keten"
 echo "bundle of 1 step: version 2 $(wc -c <"$T/p2.keten") bytes, version 3 $(wc -c <"$T/p.keten") bytes"
 expect 0 bundle verify "$T/p.keten" --json
 python3 - "$T/out" "$A_ID" "$B_ID" "$C_ID" <<'PY' || fail "bundle story lacks statements, endorsements or witnesses"

@@ -13,7 +13,7 @@ a bundle.
     python3 tests/tools/bundle_verify.py [--json] FILE
     python3 tests/tools/bundle_verify.py --selftest
 
-Versions 1 and 2 are read. It runs the checks of docs/bundle.md,
+Versions 1 to 3 are read. It runs the checks of docs/bundle.md,
 "Verification algorithm", in keten's order (file, body, every feed item in
 its form, then the creator's signature over "keten/<version> bundle
 signature" || body), and fails on the first claim that does not hold, with
@@ -33,6 +33,20 @@ before it, inside the checkpoint's tree, with a good entry signature, whose
 leaf hash SHA-256(0x00 || header bytes) is proven by its hashes to be leaf
 seq - 1 of the tree the checkpoint signs; and its payload as in the chain
 form.
+
+Version 3 adds, in keten's order: every signature line of a proof-form
+checkpoint other than the feed's own is a C2SP tlog-cosignature
+(cosignature/v1) by keten/<witness feed hex>, not the feed, checked with
+the key in its name over "cosignature/v1\n" "time T\n" || checkpoint text,
+each witness once; then the statements after the feeds: entries of payload
+type 4, strictly ascending by (feed, seq), each with a good signature, its
+payload's length and hash, and a statement (docs/format.md, decoded here:
+[1, kind, subject, name, gln, gcp, domain] with its rules; an endorsement of
+a feed by itself fails).  The story gains identity and endorsedBy per
+partner and feed, witnesses per proof-form feed, the statements, and the
+"trust" keten reports per feed with nothing demanded.  The GLN is checked
+as 13 digits with its check digit (keten's GS1 AI (417) check also has a
+company-prefix rule that 13 digits always meet).
 
 The EPCIS 2.0 event hash of a disclosed event is NOT recomputed (the doc
 makes it optional: the event is proven by the payload hash); the summary
@@ -58,8 +72,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hs_vectors as ed  # noqa: E402  (Ed25519 point arithmetic, RFC 8032)
 
 MAGIC = "keten-bundle"
-VERSIONS = (1, 2)
-SIG_CONTEXT = {1: b"keten/1 bundle signature", 2: b"keten/2 bundle signature"}  # 24 ASCII bytes
+VERSIONS = (1, 2, 3)
+SIG_CONTEXT = {1: b"keten/1 bundle signature", 2: b"keten/2 bundle signature",
+               3: b"keten/3 bundle signature"}  # 24 ASCII bytes
 FORM_CHAIN, FORM_PROOF = 1, 2
 HASH_LEN = 32
 PROOF_MAX = 130  # keten's limit: the longest proof of a 2^63 tree is 63 hashes
@@ -71,6 +86,10 @@ FEED_LEN = 32
 SIG_LEN = 64
 PAYLOAD_MAX = 1000000
 PT_EVENT = 1
+PT_STATEMENT = 4
+COSIG_TYPE = 4
+COSIG_BLOB = 4 + 8 + 64  # key ID, time, Ed25519 signature
+STMT_IDENTITY, STMT_ENDORSEMENT = 1, 2
 EVHASH_HEAD = "ni:///sha-256;"
 EVHASH_TAIL = "?ver=CBV2.0"
 
@@ -301,9 +320,10 @@ def note_name_ok(n):
     return 0 < len(n) <= NOTE_NAME_MAX and all(c > 0x20 and c not in (0x2B, 0x7F) for c in n)
 
 
-def note_key_id(name, pub):
-    """The first 4 bytes of SHA-256(name || "\n" || 0x01 || public key)."""
-    return hashlib.sha256(name + b"\n\x01" + pub).digest()[:4]
+def note_key_id(name, pub, typ=1):
+    """The first 4 bytes of SHA-256(name || "\n" || type || public key):
+    type 0x01 for an Ed25519 note signature, 0x04 for a cosignature/v1."""
+    return hashlib.sha256(name + b"\n" + bytes([typ]) + pub).digest()[:4]
 
 
 def note_text_ok(t):
@@ -337,6 +357,7 @@ def note_open(note, name, pub):
     if not lines:
         raise NoteError("input", "signed note: no signature lines")
     good = False
+    found = []
     for k, line in enumerate(lines[:-1].split(b"\n")):
         k += 1
         if k > NOTE_MAX_SIGS:
@@ -357,9 +378,10 @@ def note_open(note, name, pub):
                 raise NoteError("verify", "signed note: the signature of %s does not check"
                                 % name.decode())
             good = True
+        found.append((rest[:sp], blob))
     if not good:
         raise NoteError("verify", "signed note: not signed by the key of %s" % name.decode())
-    return text
+    return text, found
 
 
 def checkpoint_parse(text):
@@ -507,7 +529,7 @@ def decode_entry(b):
     phash = fixed("payloadHash")
     if seq == 0:
         raise ValueError("header seq 0: sequence numbers start at 1")
-    if ptype not in (1, 2, 3):
+    if ptype not in (1, 2, 3, 4):
         raise ValueError("header payload type %d unknown" % ptype)
     if plen > PAYLOAD_MAX:
         raise ValueError("header payload length %d over the 1000000 limit" % plen)
@@ -569,7 +591,7 @@ class Verifier:
             raise damaged("the version is not a number", e)
         if version not in VERSIONS:
             raise Fail("bundle version %d is not supported (this verifier reads versions 1 "
-                       "and 2)" % version)
+                       "to 3)" % version)
         self.version = version
         try:
             body = r.bstr()
@@ -584,8 +606,9 @@ class Verifier:
         # 2. the body: [subject, createdMs, creator, partners, feeds]
         b = Reader(body)
         try:
-            if b.array() != 5:
-                raise CborError("the body is not an array of 5")
+            want = 6 if self.version >= 3 else 5
+            if b.array() != want:
+                raise CborError("the body is not an array of %d" % want)
             self.subject = b.tstr()
             self.created = b.uint()
             self.creator = b.bstr()
@@ -620,6 +643,8 @@ class Verifier:
         prev_feed = None
         for _ in range(nfeeds):
             prev_feed = self.verify_feed(b, prev_feed)
+        if version >= 3:
+            self.verify_statements(b)
         if not b.done():
             raise damaged("bytes after the end of the body")
 
@@ -800,7 +825,7 @@ class Verifier:
             raise damaged("a feed's checkpoint is not a text string")
         origin = "keten/" + feed.hex()
         try:
-            text = note_open(note.encode("utf-8"), origin.encode(), feed)
+            text, lines = note_open(note.encode("utf-8"), origin.encode(), feed)
         except NoteError as e:
             if e.kind == "verify":
                 raise Fail("%s: the checkpoint is not signed by the feed's key: %s" % (label, e))
@@ -811,7 +836,72 @@ class Verifier:
             raise Fail("%s: the checkpoint is malformed: %s" % (label, e))
         if cp_origin != origin:
             raise Fail("%s: the checkpoint is of the log %s, not of this feed" % (label, cp_origin))
-        return note, size, root
+        witnesses = self.cosignatures(text, lines, feed, label) if self.version >= 3 else None
+        return note, size, root, witnesses
+
+    def cosignatures(self, text, lines, feed, label):
+        """Version 3: every signature line of the checkpoint but the feed's
+        own is a cosignature it claims (C2SP tlog-cosignature, cosignature/v1
+        by keten/<witness feed hex>), and must check; each witness once.
+        [{"witness", "time", "timeText"}]."""
+        origin = ("keten/" + feed.hex()).encode()
+        own = note_key_id(origin, feed)
+        out = []
+        for name, blob in lines:
+            if name == origin and blob[:4] == own:
+                continue
+            n = name.decode()
+            if len(n) != 70 or not n.startswith("keten/") or any(c not in "0123456789abcdef" for c in n[6:]):
+                raise Fail("%s: the checkpoint claims a signature by %s, which is not a keten "
+                           "witness (keten/<feed ID>) whose cosignature could be checked" % (label, n))
+            wfeed = bytes.fromhex(n[6:])
+            if wfeed == feed:
+                raise Fail("%s: the checkpoint claims a cosignature by the feed itself" % label)
+            try:
+                t = cosig_check(text, name, blob, wfeed)
+            except NoteError as e:
+                raise Fail("%s: the checkpoint claims a cosignature by witness %s that it does not "
+                           "carry: %s" % (label, n[6:22], e))
+            if any(w["witness"] == n[6:] for w in out):
+                raise Fail("%s: the checkpoint carries two cosignatures by witness %s" % (label, n[6:22]))
+            out.append({"witness": n[6:], "time": t, "timeText": iso_ms(t * 1000)})
+        return out
+
+    def verify_statements(self, r):
+        """Version 3's statements: [entry, ...], each a signed entry of
+        payload type 4 whose statement decodes and checks against its feed,
+        strictly ascending by (feed, seq)."""
+        try:
+            n = r.array()
+        except CborError as e:
+            raise damaged("the statements are not an array", e)
+        self.stmts = []
+        prev = None
+        for i in range(n):
+            try:
+                eb = r.bstr()
+            except CborError as e:
+                raise damaged("a statement is not a byte string", e)
+            try:
+                e = decode_entry(eb)
+            except ValueError as x:
+                raise Fail("statement %d: not a well-formed entry: %s" % (i + 1, x))
+            if prev is not None and (prev["feed"], prev["seq"]) >= (e["feed"], e["seq"]):
+                raise damaged("statements are not in ascending (feed, seq) order")
+            prev = e
+            where = "statement %d (feed %s seq %d)" % (i + 1, e["feed"].hex()[:8], e["seq"])
+            if not ed25519_verify(e["feed"], e["hbytes"], e["sig"]):
+                raise Fail("%s: Ed25519 signature does not verify" % where)
+            p = e["payload"]
+            if p is not None and len(p) != e["plen"]:
+                raise Fail("%s: payload is %d bytes but the signed header says %d" % (where, len(p), e["plen"]))
+            if p is not None and hashlib.sha256(p).digest() != e["phash"]:
+                raise Fail("%s: payload SHA-256 does not match the signed header" % where)
+            try:
+                st = stmt_from_entry(e)
+            except ValueError as x:
+                raise Fail("%s: %s" % (where, x))
+            self.stmts.append({"author": e["feed"], "seq": e["seq"], "recordTime": e["recordTime"], "s": st})
 
     def read_proof_step(self, r, n, label):
         """[entry, [hash, ...]]: the decoded entry and the proof's hashes."""
@@ -848,7 +938,7 @@ class Verifier:
 
     def verify_proof(self, r, feed, label):
         # 3.p the proof form: [checkpoint, [[entry, [hash, ...]], ...]]
-        note, size, root = self.read_checkpoint(r, feed, label)
+        note, size, root, witnesses = self.read_checkpoint(r, feed, label)
         try:
             nsteps = r.array()
         except CborError:
@@ -882,22 +972,214 @@ class Verifier:
                            "from": first, "to": prev, "entries": nsteps, "steps": nsteps,
                            "disclosed": disclosed, "sealed": nsteps - disclosed,
                            "treeSize": size, "rootHash": root.hex(), "checkpoint": note})
+        if witnesses is not None:
+            self.feeds[-1]["witnesses"] = witnesses
 
 
 def iso_ms(ms):
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + ".%03dZ" % (ms % 1000)
 
 
+def cosig_check(text, name, blob, pub):
+    """The time of a good C2SP cosignature/v1 line (name, blob) of witness
+    key pub over the checkpoint text: blob is the key ID (SHA-256(name ||
+    "\n" || 0x04 || key)[:4]), the time as 8 bytes big-endian and the
+    Ed25519 signature of "cosignature/v1\n" "time T\n" || text.  Raises
+    NoteError in keten's words."""
+    n = name.decode()
+    if blob[:4] != note_key_id(name, pub, COSIG_TYPE):
+        raise NoteError("input", "not a cosignature of witness %s" % n)
+    if len(blob) != COSIG_BLOB:
+        raise NoteError("input", "cosignature of %s: %d bytes, not the %d of a key ID, a time and "
+                        "an Ed25519 signature" % (n, len(blob), COSIG_BLOB))
+    t = int.from_bytes(blob[4:12], "big")
+    if t >> 63:
+        raise NoteError("input", "cosignature: time %d is 2^63 or more" % t)
+    msg = b"cosignature/v1\ntime %d\n" % t + text
+    if not ed25519_verify(pub, msg, blob[12:]):
+        raise NoteError("verify", "cosignature of %s (time %d): the signature does not check" % (n, t))
+    return t
+
+
+# ---- statements: identity and endorsement (docs/format.md) -----------------
+def _gln_problem(g):
+    """What is wrong with a GLN as GS1 AI (417), in keten's words, or None."""
+    b = g.encode()
+    if len(b) < 13:
+        return "AI (417): value is too short (%d characters, at least 13)" % len(b)
+    for i, c in enumerate(b):
+        if not 0x30 <= c <= 0x39:
+            if 32 < c < 127:
+                return "AI (417): character '%c' at position %d is not a digit" % (c, i + 1)
+            return "AI (417): byte 0x%02X at position %d is not a digit" % (c, i + 1)
+    total = sum(int(d) * (3 if k % 2 == 0 else 1) for k, d in enumerate(reversed(g[:12])))
+    want = (10 - total % 10) % 10
+    if int(g[12]) != want:
+        return "AI (417): check digit is %s, expected %d" % (g[12], want)
+    return None
+
+
+def _domain_problem(d):
+    if len(d) > 253:
+        return "statement: the domain is over 253 bytes"
+    label = 0
+    for i in range(len(d) + 1):
+        c = d[i] if i < len(d) else ""
+        if c in (".", ""):
+            if label == 0 or label > 63 or d[i - 1] == "-":
+                return ('statement: domain "%s" is not a host name (a label is empty, over 63 '
+                        "bytes or ends in '-')" % d)
+            label = 0
+            continue
+        if not ("a" <= c <= "z" or "0" <= c <= "9" or (c == "-" and label > 0)):
+            return ("statement: domain \"%s\": '%s' at %d (lower-case letters, digits, '-' and '.' "
+                    "only)" % (d, c, i))
+        label += 1
+    return None
+
+
+def stmt_decode(p):
+    """[1, kind, subject (32), name, gln, gcp, domain], read strictly and
+    checked by format.md's rules; a dict, or ValueError naming the field."""
+    r = Reader(p)
+    n = _get(r.array, "statement")
+    if n != 7:
+        raise ValueError("statement: an array of %d items, not 7" % n)
+    version = _get(r.uint, "statement: version")
+    if version != 1:
+        raise ValueError("statement: version %d (this keten reads 1)" % version)
+    kind = _get(r.uint, "statement: kind")
+    if kind not in (STMT_IDENTITY, STMT_ENDORSEMENT):
+        raise ValueError("statement: unknown kind %d" % kind)
+    subject = _get(r.bstr, "statement: subject")
+    if len(subject) != 32:
+        raise ValueError("statement: subject is %d bytes, not 32" % len(subject))
+    st = {"kind": kind, "subject": subject}
+    for what, cap in (("name", 200), ("gln", 13), ("gcp", 12), ("domain", 253)):
+        v = _get(r.value, "statement: " + what)
+        if not isinstance(v, str) or len(v.encode()) > cap or "\0" in v:
+            raise ValueError("statement: %s is not a text of at most %d bytes" % (what, cap))
+        st[what] = v
+    if not r.done():
+        raise ValueError("statement: %d bytes after the array" % (len(p) - r.i))
+    nb = st["name"].encode()
+    if not nb:
+        raise ValueError("statement: the name is empty")
+    for i, c in enumerate(nb):
+        if c < 0x20 or c == 0x7F:
+            raise ValueError("statement: the name has a control character at byte %d" % i)
+    gln, gcp = st["gln"], st["gcp"]
+    if not gln and not gcp:
+        raise ValueError("statement: neither a GLN nor a GS1 Company Prefix is given")
+    if gln and _gln_problem(gln):
+        raise ValueError('statement: GLN "%s": %s' % (gln, _gln_problem(gln)))
+    if gcp:
+        if not (4 <= len(gcp) <= 12 and gcp.isascii() and gcp.isdigit()):
+            raise ValueError('statement: GS1 Company Prefix "%s" is not 4 to 12 digits' % gcp)
+        if gln and not gln.startswith(gcp):
+            raise ValueError("statement: GLN %s does not start with the GS1 Company Prefix %s"
+                             % (gln, gcp))
+    if st["domain"] and _domain_problem(st["domain"]):
+        raise ValueError(_domain_problem(st["domain"]))
+    return st
+
+
+def stmt_from_entry(e):
+    """The statement of an entry of payload type 4, checked against its
+    feed: an identity names its own feed, an endorsement another one."""
+    if e["ptype"] != PT_STATEMENT:
+        raise ValueError("entry %d has payload type %d, not a statement" % (e["seq"], e["ptype"]))
+    if e["payload"] is None:
+        raise ValueError("entry %d: a sealed statement" % e["seq"])
+    try:
+        st = stmt_decode(e["payload"])
+        same = st["subject"] == e["feed"]
+        if st["kind"] == STMT_IDENTITY and not same:
+            raise ValueError("statement: an identity statement names another feed than its own")
+        if st["kind"] == STMT_ENDORSEMENT and same:
+            raise ValueError("statement: an endorsement of a feed by itself (a feed cannot "
+                             "endorse its own key)")
+    except ValueError as x:
+        raise ValueError("entry %d: %s" % (e["seq"], x))
+    return st
+
+
+def stmt_json(r):
+    s = r["s"]
+    o = {"feed": r["author"].hex(), "seq": r["seq"],
+         "kind": "identity" if s["kind"] == STMT_IDENTITY else "endorsement",
+         "subject": s["subject"].hex(), "name": s["name"], "recordTime": iso_ms(r["recordTime"])}
+    for k in ("gln", "gcp", "domain"):
+        if s[k]:
+            o[k] = s[k]
+    return o
+
+
+def stmts_identity(recs, feed):
+    """A feed's stated identity: its identity statement of the highest seq."""
+    best = None
+    for r in recs:
+        if r["s"]["kind"] == STMT_IDENTITY and r["author"] == feed and (not best or r["seq"] > best["seq"]):
+            best = r
+    return best
+
+
+def stmts_agree(r, i):
+    """An endorsement agrees when its name, and the GLN, GCP and domain it
+    gives, are the stated identity's (a GCP also when it starts the GLN)."""
+    e, s = r["s"], i and i["s"]
+    if not s or e["name"] != s["name"]:
+        return False
+    if e["gln"] and e["gln"] != s["gln"]:
+        return False
+    if e["gcp"] and e["gcp"] != s["gcp"] and not (s["gln"] and s["gln"].startswith(e["gcp"])):
+        return False
+    return not (e["domain"] and e["domain"] != s["domain"])
+
+
+def stmts_feed_json(recs, feed):
+    """{"identity", "endorsedBy"} of a feed: the newest endorsement of it by
+    each other feed, with the endorser's stated name."""
+    ident = stmts_identity(recs, feed)
+    by = []
+    for r in recs:
+        if r["s"]["kind"] != STMT_ENDORSEMENT or r["s"]["subject"] != feed:
+            continue
+        if any(o["s"]["kind"] == STMT_ENDORSEMENT and o["author"] == r["author"]
+               and o["s"]["subject"] == feed and o["seq"] > r["seq"] for o in recs):
+            continue
+        who = stmts_identity(recs, r["author"])
+        by.append({"feed": r["author"].hex(), "name": who["s"]["name"] if who else None,
+                   "seq": r["seq"], "agrees": stmts_agree(r, ident), "endorsed": stmt_json(r)})
+    return {"identity": stmt_json(ident) if ident else None, "endorsedBy": by}
+
+
 def story(v):
     nsealed = sum(1 for s in v.steps if s["sealed"])
-    return {"verified": True, "bundle": v.version, "verifier": "tests/tools/bundle_verify.py",
+    partners = [{"feed": f.hex(), "name": n} for f, n in v.partners]
+    extra = {}
+    if v.version >= 3:
+        for p, (f, _) in zip(partners, v.partners):
+            p.update(stmts_feed_json(v.stmts, f))
+        for f in v.feeds:
+            f.update(stmts_feed_json(v.stmts, bytes.fromhex(f["feed"])))
+        extra["statements"] = [stmt_json(r) for r in v.stmts]
+        names = {p["feed"] for p in partners}
+        for f in v.feeds:
+            # what keten reports with nothing demanded: witnesses that count
+            # are partners of the bundle other than the feed itself
+            wits = [w["witness"] for w in f.get("witnesses", [])
+                    if w["witness"] != f["feed"] and w["witness"] in names]
+            f["trust"] = {"known": None, "vouched": False, "vouchedBy": [], "witnesses": wits,
+                          "otherWitnesses": len(f.get("witnesses", [])) - len(wits)}
+    return dict(extra, **{"verified": True, "bundle": v.version, "verifier": "tests/tools/bundle_verify.py",
             "subject": v.subject, "createdMs": v.created, "created": iso_ms(v.created),
             "creator": {"feed": v.creator.hex(), "name": v.names[v.creator]},
-            "partners": [{"feed": f.hex(), "name": n} for f, n in v.partners],
+            "partners": partners,
             "feeds": v.feeds, "steps": v.steps,
             "counts": {"steps": len(v.steps), "disclosed": len(v.steps) - nsealed,
                        "sealed": nsealed, "entries": sum(f["entries"] for f in v.feeds)},
-            "eventHashRecomputed": False}
+            "eventHashRecomputed": False})
 
 
 def print_summary(path, d):
@@ -920,6 +1202,18 @@ def print_summary(path, d):
                   % ("", f["treeSize"], f["rootHash"]))
         else:
             print("  %-24s linked entries (no signed checkpoint in the bundle)" % "")
+        if d["bundle"] >= 3:
+            names = {st["feed"]: st["name"] for st in d["statements"] if st["kind"] == "identity"}
+            i = f["identity"]
+            print("  %-24s %s" % ("", "states: %s%s%s" % (i["name"], ", GLN " + i["gln"] if "gln" in i else "",
+                                                            ", GCP " + i["gcp"] if "gcp" in i else "")
+                                      if i else "no identity statement"))
+            for e in f["endorsedBy"]:
+                print("  %-24s endorsed by %s (%s)%s" % ("", e["name"] or "(no statement)", e["feed"][:16],
+                                                        "" if e["agrees"] else " NOT AS STATED"))
+            for w in f.get("witnesses", []):
+                print("  %-24s witnessed by %s (%s) at %s" % ("", names.get(w["witness"], "(no statement)"),
+                                                             w["witness"][:16], w["timeText"]))
     print("not recomputed: the EPCIS event hash of each disclosed event (optional, "
           "docs/bundle.md step 3.6)")
 
@@ -980,11 +1274,11 @@ def selftest():
         b"ZI9Yvx0SDdc0VyZtjoC8nYSazgvRMMJ/fcSMFjZAoLk=\n\n\xe2\x80\x94 "
         b"keten/ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c "
         b"LP2BvQ68zESjg3NOUQsO/ZhcXbJk/lWTlNdAY3oDDNgRpKZ4D1xgXHzpjxAYZR0x9KGjpOGiWFFJavNRJHD7EZt28go=\n")
-    assert note_open(note, name7, pub7) == text
+    assert note_open(note, name7, pub7)[0] == text
     assert checkpoint_parse(text) == (name7.decode(), 5, root)
     # a witness line of another key is skipped; a bad signature of this key is not
     other = DASH + b"witness " + base64.b64encode(b"\0" * 68) + b"\n"
-    assert note_open(note + other, name7, pub7) == text
+    assert note_open(note + other, name7, pub7)[0] == text
     bad = bytearray(note)
     bad[-10] = ord("A") if bad[-10] != ord("A") else ord("B")
     for n, kind in ((bytes(bad), "verify"), (note.replace(b"\n5\n", b"\n6\n"), "verify"),
@@ -998,7 +1292,7 @@ def selftest():
         raise AssertionError("note accepted: %r" % n)
     # this key's name with another key ID: another key, skipped
     alien = DASH + name7 + b" " + base64.b64encode(b"\xff" * 68) + b"\n"
-    assert note_open(note + alien, name7, pub7) == text
+    assert note_open(note + alien, name7, pub7)[0] == text
     r64 = base64.b64encode(root)
     for t, why in ((b"o\n5\n", "checkpoint: 2 lines"),
                    (b"o\n05\n" + r64 + b"\n", "line 2: the tree size is not a decimal"),
@@ -1029,6 +1323,27 @@ def selftest():
             if n > 1:
                 assert verify_inclusion(ls[m], (m + 1) % n, n, pth, r), (n, m)
     assert verify_inclusion(leaves[2], 2, 5, _path(2, leaves), root) is None
+
+    # the statement test vector of format.md ("Statement payload"), and
+    # the claims of a few changed ones
+    vec = bytes.fromhex(
+        "8701015820ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c"
+        "73566c6565737665727765726b65722044656d6f6d353431323334353030303030366735"
+        "3431323334356d766c6565732e6578616d706c65")
+    assert hashlib.sha256(vec).hexdigest() == \
+        "2e52b3af4dc614c475d2c51e76637069d72837e117d0a5f818bcbf31fde457d0"
+    st = stmt_decode(vec)
+    assert (st["kind"], st["name"], st["gln"], st["gcp"], st["domain"]) == \
+        (1, "Vleesverwerker Demo", "5412345000006", "5412345", "vlees.example"), st
+    for bad, why in ((vec[:-1] + b"E", "domain \"vlees.exampl"),        # not lower-case
+                     (vec.replace(b"5412345000006", b"5412345000007"), "check digit is 7, expected 6"),
+                     (b"\x88" + vec[1:] + b"\x60", "an array of 8 items, not 7"),
+                     (vec + b"\x00", "1 bytes after the array")):
+        try:
+            stmt_decode(bad)
+            raise AssertionError("accepted: %s" % bad.hex())
+        except ValueError as x:
+            assert why in str(x), (why, str(x))
     print("selftest ok")
 
 

@@ -2,10 +2,12 @@
 // bundle_verify_cli.mjs -- runs web/keten-verify.js (the browser's bundle
 // verifier) under Node 20, for tests/e2e/bundle_js.sh.
 //
-//   node tests/tools/bundle_verify_cli.mjs FILE
+//   node tests/tools/bundle_verify_cli.mjs FILE [--trust KEYS] [--require-witnesses N]
 //       prints what `keten bundle verify --json` prints: the story with
 //       "verified": true (exit 0), or {"verified": false, "error": REASON}
-//       (exit 1); exit 3 when FILE cannot be read
+//       (exit 1), or the story with "verified": false and its "demands"
+//       when a demand is not met (exit 1); exit 3 when FILE or KEYS cannot
+//       be read (KEYS: keten's trust file, "FEED-ID [label]" per line)
 //   node tests/tools/bundle_verify_cli.mjs --hash DOC
 //       prints the event hash of each event of the EPCIS document DOC
 //       (JSON-LD: epcisBody.eventList or queryResults...eventList), one a
@@ -32,22 +34,51 @@ if (args.length === 2 && args[0] === "--hash") {
   for (const ev of events) console.log(await eventHash(ev, doc["@context"], Array.isArray(ign) ? ign : null));
   process.exit(0);
 }
-if (args.length !== 1 || args[0].startsWith("--")) {
-  process.stderr.write("usage: bundle_verify_cli.mjs FILE | --hash DOC\n");
+const opts = { trust: null, requireWitnesses: 0 };
+const files = [];
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === "--trust" && i + 1 < args.length) {
+    let text;
+    try {
+      text = readFileSync(args[++i], "utf8");
+    } catch (e) {
+      process.stderr.write(`bundle_verify_cli: cannot read ${args[i]}: ${e.message}\n`);
+      process.exit(3);
+    }
+    opts.trust = new Map();
+    for (const [n, raw] of text.split("\n").entries()) {
+      const line = raw.replace(/\r$/, "").replace(/^[ \t]+/, "");
+      if (!line || line.startsWith("#")) continue;
+      const m = line.match(/^([0-9a-f]{64})(?:[ \t]+(.*))?$/);
+      if (!m) {
+        process.stderr.write(`bundle_verify_cli: ${args[i]} line ${n + 1}: not "FEED-ID [label]"\n`);
+        process.exit(3);
+      }
+      opts.trust.set(m[1], m[2] || "");
+    }
+  } else if (args[i] === "--require-witnesses" && i + 1 < args.length) {
+    opts.requireWitnesses = Number(args[++i]);
+  } else {
+    files.push(args[i]);
+  }
+}
+if (files.length !== 1 || files[0].startsWith("--")) {
+  process.stderr.write("usage: bundle_verify_cli.mjs FILE [--trust KEYS] [--require-witnesses N] | --hash DOC\n");
   process.exit(2);
 }
 let bytes;
 try {
-  bytes = new Uint8Array(readFileSync(args[0]));
+  bytes = new Uint8Array(readFileSync(files[0]));
 } catch (e) {
-  process.stderr.write(`bundle_verify_cli: cannot read ${args[0]}: ${e.message}\n`);
+  process.stderr.write(`bundle_verify_cli: cannot read ${files[0]}: ${e.message}\n`);
   process.exit(3);
 }
-const v = await verifyBundle(bytes);
-if (v.state === "verified") {
+const v = await verifyBundle(bytes, opts);
+if (v.state === "verified" || v.story) {
   console.log(JSON.stringify(v.story, null, 2));
-  process.exit(0);
+  if (v.story.demands) for (const m of v.story.demands.failures) process.stderr.write(`bundle_verify_cli: bundle ${files[0]}: demand not met: ${m}\n`);
+  process.exit(v.state === "verified" ? 0 : 1);
 }
 console.log(JSON.stringify({ verified: false, error: v.reason }));
-process.stderr.write(`bundle_verify_cli: bundle ${args[0]} does not verify: ${v.reason}\n`);
+process.stderr.write(`bundle_verify_cli: bundle ${files[0]} does not verify: ${v.reason}\n`);
 process.exit(1);

@@ -261,6 +261,15 @@ static void test_witness(void **state)
     assert_int_equal(rep.cosigned, 1);
     assert_int_equal(rep.merged, 0);
     assert_int_equal(rep.dropped, 1);
+    /* the checkpoint of 4 is kept with a's own line only, not the relayed
+     * line it came with (else ledger_store_cosigned listed a witness twice) */
+    {
+        ledger_buf_t kept4 = LEDGER_BUF_INIT;
+        assert_int_equal(ledger_store_checkpoint(f->b.st, A, &kept4, &err), 0);
+        assert_int_equal(kept4.len, note.len);
+        assert_memory_equal(kept4.data, note.data, note.len);
+        ledger_buf_free(&kept4);
+    }
     r = rows_of(&f->b, A);
     assert_int_equal(r.n, 2);
     for (int i = 0; i < r.n; i++)
