@@ -88,7 +88,9 @@ static int flush(feed_t *f)
         return 0;
     rc = ledger_store_append_add(f->append, f->chunk, f->n, f->first, f->res, f->err);
     for (size_t i = 0; i < f->n; i++) {
-        if (!rc && f->res[i].skipped) { /* proceed only (SKIP_DUPLICATES) */
+        if (!rc && f->res[i].skipped && !f->job->proceed) /* skip_duplicates */
+            f->job->skipped++;
+        else if (!rc && f->res[i].skipped) { /* proceed (SKIP_DUPLICATES) */
             char m[600];
             snprintf(m, sizeof m,
                      "document: event %zu: eventID %s is stored already (an errorDeclaration "
@@ -140,7 +142,7 @@ static void run_job(node_writer_t *w, node_writer_job_t *j)
     size_t count = 0;
     int rc;
     ledger_err_clear(&err);
-    j->stored = 0;
+    j->stored = j->skipped = 0;
     j->first_seq = j->last_seq = 0;
     j->first_id[0] = '\0';
     /* rollback: every event checked first; proceed: each one as it comes */
@@ -164,7 +166,9 @@ static void run_job(node_writer_t *w, node_writer_job_t *j)
     f->job = j;
     f->err = &err;
     if ((rc = ledger_store_append_begin(w->st, w->id,
-                                        j->proceed ? LEDGER_APPEND_SKIP_DUPLICATES : 0,
+                                        j->proceed || j->skip_duplicates
+                                            ? LEDGER_APPEND_SKIP_DUPLICATES
+                                            : 0,
                                         &f->append, &err)))
         goto out;
     /* rollback: checked whole by the first pass, not again (as `record
@@ -183,7 +187,7 @@ static void run_job(node_writer_t *w, node_writer_job_t *j)
     rc = ledger_store_append_commit(f->append, &err);
 out:
     if (rc) {
-        j->stored = 0;
+        j->stored = j->skipped = 0;
         j->first_seq = j->last_seq = 0;
         free(j->event_json);
         j->event_json = NULL;

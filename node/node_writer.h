@@ -12,6 +12,11 @@
  * fails the job (LEDGER_EEXIST) and nothing of it is stored, as `keten
  * record` without --skip-duplicates does.
  *
+ * A job with skip_duplicates set is checked and stored the same way, all
+ * or nothing, except that an event stored already is skipped (counted)
+ * as `keten record --skip-duplicates` does: a document delivered again
+ * stores nothing more and succeeds (the NATS capture, node_capture_nats.h).
+ *
  * A job with proceed set (GS1-Capture-Error-Behaviour: proceed) stores
  * every good event instead: each event is checked as it is read, a bad one
  * or a duplicate (an eventID stored already, or earlier in the document)
@@ -63,6 +68,8 @@ typedef struct node_writer_job {
     size_t max_events; /* more events than this fail the job (LEDGER_ETOOBIG); 0: no bound */
     int proceed;       /* store the good events, each bad one an error (above) */
     int want_event;    /* keep the first stored event's JSON (event_json) */
+    int skip_duplicates; /* not proceed: an event stored already is skipped (counted in
+                            skipped), not a failure; a bad event still fails the job */
     void *user;        /* the caller's */
     /* out: set by the writer before done_fn */
     int rc;            /* 0: stored; else a LEDGER_E* code and msg */
@@ -77,6 +84,7 @@ typedef struct node_writer_job {
                                      stored; malloc'd, the caller frees */
     size_t nerrors;               /* of them in errors */
     size_t failed;                /* proceed: events not stored, all of them */
+    size_t skipped;               /* skip_duplicates: events stored already, skipped */
     /* private */
     struct node_writer_job *next_;
 } node_writer_job_t;
