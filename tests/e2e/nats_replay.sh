@@ -122,7 +122,11 @@ sleep 1
 stream_ok 0 || fail "without replay, a restarted node publishes nothing again"
 ok
 stop_a
-expect 0 --home "$A" stream replay --from own:1
+# as docs/operations.md does it: every feed the stopped node's status lists
+"$KETEN" --home "$A" status --json | python3 -c 'import json,sys; [print(f["feed"]) for f in json.load(sys.stdin)["stream"]["feeds"]]' >"$T/feeds"
+[ "$(cat "$T/feeds")" = "$FA" ] || fail "status lists the feeds $(cat "$T/feeds")"; ok
+while read -r FEED; do "$KETEN" --home "$A" stream replay --from "$FEED:1" >>"$T/out"; done <"$T/feeds"
+contains "$T/out" "published again from seq 1 (5 entries, head 5)"
 for i in 6 7; do
     expect 0 --home "$A" record --epc "urn:epc:id:sgtin:5412345.000012.R$i" --biz-step shipping
 done
