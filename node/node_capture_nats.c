@@ -2,10 +2,12 @@
  * node_capture_nats.h; docs/stream.md "Capture").
  *
  * How it works.  One struct, cjob_t, travels the whole way: the capture
- * thread fetches a message, copies its body into a cjob (the writer job's
- * body) and queues it on `in`; the loop (on_async) submits it to the
- * writer; the writer's done_fn (loop thread) decides what becomes of the
- * message -- K_ACK (stored, or all of it stored already), K_DEAD (refused:
+ * thread fetches a message, copies its body into a cjob and queues it on
+ * `in`; the loop (on_async) holds it and pump() hands the held messages to
+ * the writer as one batch job (a cbatch: a node_writer_part_t each) while
+ * fewer than two batches wait there, so that messages arriving while a
+ * commit runs share the next one; the writer's done_fn (loop thread)
+ * decides, per part, what becomes of each message -- K_ACK (stored, or all of it stored already), K_DEAD (refused:
  * a dead letter first, then ack), K_NAK (a store error: again later) --
  * logs a refusal, counts, and queues the cjob on `out`; the capture thread
  * acts on it with the connection and frees it.  A cjob of an older
@@ -37,12 +39,15 @@
 #define CONNECT_TIMEOUT_MS 2000
 #define DEAD_WAIT_MS 5000 /* a dead letter's acknowledgement, at most */
 #define NAK_DELAY_MS 5000 /* a message the store could not take comes again after */
+#define BATCH_MAX 256     /* messages in one writer job, at most */
+#define BATCH_BYTES (8u << 20) /* their bodies, at most (one message may be larger) */
 
 enum { ST_CONNECTING, ST_CONNECTED, ST_DOWN };
 enum { K_ACK, K_DEAD, K_NAK };
 
 typedef struct cjob {
-    node_writer_job_t w; /* first: the writer's done_fn gets &w */
+    char *body; /* a copy of the message's (handed to the writer as a part) */
+    size_t len;
     struct node_cnats *cn;
     natsMsg *msg;
     unsigned epoch;
@@ -51,6 +56,14 @@ typedef struct cjob {
     char *text; /* K_DEAD: the cause */
     struct cjob *next;
 } cjob_t;
+
+/* Messages stored in one writer job: one append transaction, one commit. */
+typedef struct cbatch {
+    node_writer_job_t w;
+    node_writer_part_t *parts;
+    cjob_t **msgs;
+    size_t n;
+} cbatch_t;
 
 struct node_cnats {
     uv_loop_t *loop;
@@ -72,6 +85,7 @@ struct node_cnats {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     cjob_t *in, *in_tail, *out, *out_tail;
+    cjob_t *held, *held_tail; /* loop thread: waiting for the writer */
     char **logs;
     size_t nlogs, logcap;
     size_t inflight; /* fetched, not yet acted on */
@@ -279,9 +293,7 @@ static void cjob_free(cjob_t *j)
     if (!j)
         return;
     natsMsg_Destroy(j->msg);
-    free(j->w.body);
-    free(j->w.event_json);
-    free(j->w.errors);
+    free(j->body);
     free(j->text);
     free(j);
 }
@@ -557,16 +569,13 @@ static int fetch(node_cnats_t *cn, int n, int64_t timeout_ms, char *why, size_t 
         natsMsg *m = list.Msgs[i];
         cjob_t *j = calloc(1, sizeof *j);
         int len = natsMsg_GetDataLength(m);
-        if (!j || !(j->w.body = malloc(len > 0 ? (size_t)len : 1))) {
+        if (!j || !(j->body = malloc(len > 0 ? (size_t)len : 1))) {
             free(j); /* left unacked: comes again */
             continue;
         }
         list.Msgs[i] = NULL;
-        memcpy(j->w.body, natsMsg_GetData(m), (size_t)len);
-        j->w.len = (size_t)len;
-        j->w.max_events = NODE_CAPTURE_EVENTS_MAX;
-        j->w.skip_duplicates = 1;
-        j->w.user = j;
+        memcpy(j->body, natsMsg_GetData(m), (size_t)len);
+        j->len = (size_t)len;
         j->cn = cn;
         j->msg = m;
         j->epoch = cn->epoch;
@@ -692,42 +701,115 @@ static void to_thread(node_cnats_t *cn, cjob_t *j)
     pthread_mutex_unlock(&cn->mu);
 }
 
-/* The writer is done with a message (loop thread). */
+/* What becomes of message j, which the writer stored (p->rc 0) or not. */
+static void decide(node_cnats_t *cn, cjob_t *j, const node_writer_part_t *p)
+{
+    if (p->rc == 0) {
+        j->kind = K_ACK;
+        cn->recorded++;
+        cn->events += p->stored;
+        cn->duplicates += p->skipped;
+    } else if (p->rc == LEDGER_EIO || p->rc == LEDGER_ENOMEM || p->rc == LEDGER_ELOCKED) {
+        j->kind = K_NAK; /* the store's trouble, not the message's */
+        if (!cn->stopped)
+            logf_(cn, "capture: cannot store the message of %s (seq %llu): %s; it comes again",
+                  natsMsg_GetSubject(j->msg), (unsigned long long)j->sseq, p->msg);
+    } else {
+        j->kind = K_DEAD;
+        j->text = strdup(p->msg);
+        cn->refused++;
+        snprintf(cn->last_refused, sizeof cn->last_refused, "%.150s (seq %llu): %.500s",
+                 natsMsg_GetSubject(j->msg), (unsigned long long)j->sseq, p->msg);
+        logf_(cn, "capture: refused a message of %s (seq %llu), sent to %s: %s",
+              natsMsg_GetSubject(j->msg), (unsigned long long)j->sseq, cn->conf.dead, p->msg);
+    }
+    to_thread(cn, j);
+}
+
+static void batch_free(cbatch_t *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; b->parts && i < b->n; i++)
+        free(b->parts[i].body); /* the writer frees them and sets NULL */
+    free(b->parts);
+    free(b->msgs);
+    free(b);
+}
+
+static void pump(node_cnats_t *cn);
+
+/* The writer is done with a batch (loop thread). */
 static void on_done(void *ctx, node_writer_job_t *w)
 {
     node_cnats_t *cn = ctx;
-    cjob_t *j = w->user;
-    if (w->rc == 0) {
-        j->kind = K_ACK;
-        cn->recorded++;
-        cn->events += w->stored;
-        cn->duplicates += w->skipped;
-        if (w->stored && cn->stored && !cn->stopped)
-            cn->stored(cn->ctx, w->stored);
-    } else if (w->rc == LEDGER_EIO || w->rc == LEDGER_ENOMEM || w->rc == LEDGER_ELOCKED) {
-        j->kind = K_NAK; /* the store's trouble, not the message's */
-        logf_(cn, "capture: cannot store the message of %s (seq %llu): %s; it comes again",
-              natsMsg_GetSubject(j->msg), (unsigned long long)j->sseq, w->msg);
-    } else {
-        j->kind = K_DEAD;
-        j->text = strdup(w->msg);
-        cn->refused++;
-        snprintf(cn->last_refused, sizeof cn->last_refused, "%.150s (seq %llu): %.500s",
-                 natsMsg_GetSubject(j->msg), (unsigned long long)j->sseq, w->msg);
-        logf_(cn, "capture: refused a message of %s (seq %llu), sent to %s: %s",
-              natsMsg_GetSubject(j->msg), (unsigned long long)j->sseq, cn->conf.dead, w->msg);
+    cbatch_t *b = w->user;
+    size_t stored = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        stored += b->parts[i].rc ? 0 : b->parts[i].stored;
+        decide(cn, b->msgs[i], &b->parts[i]);
     }
-    to_thread(cn, j);
+    batch_free(b);
+    if (stored && cn->stored && !cn->stopped)
+        cn->stored(cn->ctx, stored);
+    if (!cn->stopped)
+        pump(cn);
+}
+
+/* Hands the held messages to the writer in batches of up to BATCH_MAX
+ * messages or BATCH_BYTES, while fewer than two batches wait there: the
+ * messages that come in meanwhile make the next batch. */
+static void pump(node_cnats_t *cn)
+{
+    while (cn->held && !cn->stopped && node_writer_pending(cn->writer) < 2) {
+        cbatch_t *b = calloc(1, sizeof *b);
+        size_t n = 0, bytes = 0;
+        ledger_err_t err;
+        for (cjob_t *j = cn->held; j && n < BATCH_MAX && (n == 0 || bytes + j->len <= BATCH_BYTES);
+             j = j->next)
+            n++, bytes += j->len;
+        if (!b || !(b->parts = calloc(n, sizeof *b->parts)) ||
+            !(b->msgs = calloc(n, sizeof *b->msgs))) {
+            batch_free(b);
+            return; /* held: tried again at the next message or result */
+        }
+        for (size_t i = 0; i < n; i++) {
+            cjob_t *j = cn->held;
+            cn->held = j->next;
+            if (!cn->held)
+                cn->held_tail = NULL;
+            j->next = NULL;
+            b->msgs[i] = j;
+            b->parts[i].body = j->body;
+            b->parts[i].len = j->len;
+            j->body = NULL;
+        }
+        b->n = n;
+        b->w.parts = b->parts;
+        b->w.nparts = n;
+        b->w.max_events = NODE_CAPTURE_EVENTS_MAX;
+        b->w.skip_duplicates = 1;
+        b->w.user = b;
+        if (node_writer_submit(cn->writer, &b->w, &err)) {
+            for (size_t i = 0; i < n; i++) {
+                b->msgs[i]->kind = K_NAK;
+                to_thread(cn, b->msgs[i]);
+            }
+            batch_free(b);
+            return;
+        }
+    }
 }
 
 static void on_async(uv_async_t *h)
 {
     node_cnats_t *cn = h->data;
-    cjob_t *in;
+    cjob_t *in, *in_tail;
     char **logs;
     size_t nlogs;
     pthread_mutex_lock(&cn->mu);
     in = cn->in;
+    in_tail = cn->in_tail;
     cn->in = cn->in_tail = NULL;
     logs = cn->logs;
     nlogs = cn->nlogs;
@@ -740,15 +822,23 @@ static void on_async(uv_async_t *h)
         free(logs[i]);
     }
     free(logs);
-    for (cjob_t *next; in; in = next) {
-        ledger_err_t err;
-        next = in->next;
-        in->next = NULL;
-        if (cn->stopped || node_writer_submit(cn->writer, &in->w, &err)) {
-            in->kind = K_NAK;
-            to_thread(cn, in);
-        }
+    if (in) {
+        if (cn->held_tail)
+            cn->held_tail->next = in;
+        else
+            cn->held = in;
+        cn->held_tail = in_tail;
     }
+    if (cn->stopped) { /* not stored: nak'ed, they come again */
+        for (cjob_t *j = cn->held, *next; j; j = next) {
+            next = j->next;
+            j->kind = K_NAK;
+            to_thread(cn, j);
+        }
+        cn->held = cn->held_tail = NULL;
+        return;
+    }
+    pump(cn);
 }
 
 void node_cnats_state(const node_cnats_t *cn, json_t *o)
@@ -836,11 +926,11 @@ void node_cnats_stop(node_cnats_t *cn)
     if (cn->thr_on)
         pthread_join(cn->thr, NULL);
     cn->thr_on = 0;
-    if (cn->async_on)
-        on_async(&cn->async); /* queued messages: submitted, so stored ones get acked */
     cn->stopped = 1;
-    node_writer_close(cn->writer); /* waits for the running one; done_fn for each */
+    node_writer_close(cn->writer); /* waits for the running batch; done_fn for each */
     cn->writer = NULL;
+    if (cn->async_on)
+        on_async(&cn->async); /* messages not handed over yet: nak'ed, they come again */
     /* the thread is gone: its connection is this thread's now */
     pthread_mutex_lock(&cn->mu);
     settle_all(cn);
@@ -861,6 +951,10 @@ void node_cnats_free(node_cnats_t *cn)
         return;
     node_cnats_stop(cn);
     for (cjob_t *j = cn->in, *next; j; j = next) {
+        next = j->next;
+        cjob_free(j);
+    }
+    for (cjob_t *j = cn->held, *next; j; j = next) {
         next = j->next;
         cjob_free(j);
     }

@@ -9,8 +9,10 @@
  * EPCISQueryDocument in JSON-LD, an array of events, one event, or EPCIS
  * XML); it is stored by a node_writer.h writer of its own, as `keten
  * record --skip-duplicates` stores a file: every event checked, then all
- * of them in one append transaction, signed with the node's key -- all or
- * nothing per message.  An event stored already (by eventID, or its hash
+ * of them appended, signed with the node's key -- all or nothing per
+ * message.  The messages that wait while the writer is busy go to it
+ * together as one batch job (up to 256 messages): each checked alone, the
+ * good ones in one append transaction and one commit.  An event stored already (by eventID, or its hash
  * when it has none) is skipped: a message delivered again, or published
  * twice, stores nothing more.
  *
@@ -34,7 +36,8 @@
  * Threads: one capture thread owns the connection (connect with backoff
  * 250 ms .. 30 s, Fetch, ack, dead letters); the loop thread only hands
  * message bodies to the writer and learns of them through a uv_async_t;
- * at most NODE_CNATS_WINDOW messages are between fetched and acked.
+ * at most NODE_CNATS_WINDOW messages are between fetched and acked
+ * (the consumer's MaxAckPending is 1000).
  */
 #ifndef NODE_CAPTURE_NATS_H
 #define NODE_CAPTURE_NATS_H
@@ -47,7 +50,7 @@
 #include "ledger_store.h"
 #include "node_conf.h"
 
-#define NODE_CNATS_WINDOW 8      /* messages fetched and not yet acked, at most */
+#define NODE_CNATS_WINDOW 512    /* messages fetched and not yet acked, at most */
 #define NODE_CNATS_ACK_WAIT_S 30 /* the consumer's ack wait by default */
 
 typedef struct node_cnats_conf {

@@ -12,9 +12,9 @@
 #     naming event 2 and epcList, its original body and subject; one log
 #     line names the subject, the seq and the cause; so is a body that is
 #     no JSON; status counts recorded, refused and the last cause;
-#   - kill -9 of the node while it captures 300 messages of 20 events,
+#   - kill -9 of the node while it captures 1,500 messages of 20 events,
 #     then a restart: every message's events are stored exactly once, none
-#     half (the own feed holds each event once, 6,000 more in all);
+#     half (the own feed holds each event once, 30,000 more in all);
 #   - a stopped node's consumer is durable: messages published while it is
 #     down are recorded when it is back;
 #   - NATS restarted under the running node: one line says so, it connects
@@ -178,7 +178,7 @@ start_a
 WHY="the message published while down is recorded" wait_until 20 seq_is "$A" "$FA" 5
 
 # ---- kill -9 mid-capture, then a restart: each event once ----------------------
-python3 - "$T/many" 300 20 <<'PY'
+python3 - "$T/many" 1500 20 <<'PY'
 import json, os, sys
 d, n, k = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 os.makedirs(d)
@@ -194,32 +194,32 @@ for m in range(n):
     json.dump({"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
                "type": "EPCISDocument", "schemaVersion": "2.0",
                "creationDate": "2025-12-01T13:00:00Z", "epcisBody": {"eventList": evs}},
-              open("%s/m%03d.json" % (d, m), "w"))
+              open("%s/m%04d.json" % (d, m), "w"))
 PY
 kill "$A_PID"
 wait "$A_PID" 2>/dev/null || true
-"$NATSREAD" -server "$URL" -publish mes.events "$T"/many/m*.json >/dev/null || fail "publish 300"
+"$NATSREAD" -server "$URL" -publish mes.events "$T"/many/m*.json >/dev/null || fail "publish 1500"
 start_a
 more_than() { [ "$(seq_of "$A" "$FA")" -gt "$1" ]; }
 WHY="A captures" wait_until 30 more_than 5
 kill -9 "$A_PID"
 wait "$A_PID" 2>/dev/null || true
 N=$(seq_of "$A" "$FA")
-[ "$N" -lt 6005 ] || fail "the kill -9 did not come while capturing ($N entries)"; ok
+[ "$N" -lt 30005 ] || fail "the kill -9 did not come while capturing ($N entries)"; ok
 [ $(((N - 5) % 20)) = 0 ] || fail "a message half recorded: $N entries"; ok
 start_a
-WHY="every message's events once each after kill -9" wait_until 90 seq_is "$A" "$FA" 6005
+WHY="every message's events once each after kill -9" wait_until 90 seq_is "$A" "$FA" 30005
 sleep 3 # past the ack wait: nothing is stored twice on a redelivery
-seq_is "$A" "$FA" 6005 || fail "more than 6005 entries after redeliveries"; ok
+seq_is "$A" "$FA" 30005 || fail "more than 30005 entries after redeliveries"; ok
 expect 0 --home "$A" export --out "$T/export.json"
 python3 - "$T/export.json" <<'PY' || fail "events twice or missing"
 import json, sys
 evs = json.load(open(sys.argv[1]))["epcisBody"]["eventList"]
 epcs = [e["epcList"][0] for e in evs]
-assert len(epcs) == 6005 and len(set(epcs)) == 6005, (len(epcs), len(set(epcs)))
+assert len(epcs) == 30005 and len(set(epcs)) == 30005, (len(epcs), len(set(epcs)))
 PY
 ok
-echo "killed at $N of 6005 entries" >&2
+echo "killed at $N of 30005 entries" >&2
 
 # ---- NATS restarted under a running node: it connects again and goes on -------
 counts() {
@@ -242,10 +242,10 @@ print(json.dumps({"type": "ObjectEvent", "eventTime": "2025-12-01T14:00:00Z",
     "eventTimeZoneOffset": "+00:00", "action": "OBSERVE",
     "epcList": ["urn:epc:id:sgtin:5412345.000012.N1"]}))' >"$T/new.json"
 "$NATSREAD" -server "$URL" -publish mes.events "$T/new.json" >/dev/null || fail "publish new"
-WHY="the new event is recorded after NATS came back" wait_until 20 seq_is "$A" "$FA" 6006
+WHY="the new event is recorded after NATS came back" wait_until 20 seq_is "$A" "$FA" 30006
 WHY="4 more recorded (3 of them duplicates), 1 more refused" wait_until 10 eval \
     '[ "$(counts)" = "$((R0 + 4)) $((F0 + 1)) $((D0 + 3))" ]'
-seq_is "$A" "$FA" 6006 || fail "stored twice after NATS restarted"; ok
+seq_is "$A" "$FA" 30006 || fail "stored twice after NATS restarted"; ok
 kill "$A_PID"
 wait "$A_PID" 2>/dev/null || true
 done_checks
