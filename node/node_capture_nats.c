@@ -7,13 +7,12 @@
  * the writer as one batch job (a cbatch: a node_writer_part_t each) while
  * fewer than two batches wait there, so that messages arriving while a
  * commit runs share the next one; the writer's done_fn (loop thread)
- * decides, per part, what becomes of each message -- K_ACK (stored, or all of it stored already), K_DEAD (refused:
- * a dead letter first, then ack), K_NAK (a store error: again later) --
- * logs a refusal, counts, and queues the cjob on `out`; the capture thread
- * acts on it with the connection and frees it.  A cjob of an older
- * connection (epoch) than the thread's is freed unacked: JetStream delivers
- * its message again after the ack wait, and the writer skips its events
- * stored already.
+ * decides, per part, what becomes of each message -- K_ACK (stored, or all of it stored already),
+ * K_DEAD (refused: a dead letter first, then ack), K_NAK (a store error: again later) -- logs a
+ * refusal, counts, and queues the cjob on `out`; the capture thread acts on it with the connection
+ * and frees it.  A cjob of an older connection (epoch) than the thread's is freed unacked:
+ * JetStream delivers its message again after the ack wait, and the writer skips its events stored
+ * already.
  *
  * Between fetches the thread takes `out` in; it fetches only while fewer
  * than NODE_CNATS_WINDOW messages are in the pipeline, and with a short
@@ -37,9 +36,9 @@
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 30000
 #define CONNECT_TIMEOUT_MS 2000
-#define DEAD_WAIT_MS 5000 /* a dead letter's acknowledgement, at most */
-#define NAK_DELAY_MS 5000 /* a message the store could not take comes again after */
-#define BATCH_MAX 256     /* messages in one writer job, at most */
+#define DEAD_WAIT_MS 5000      /* a dead letter's acknowledgement, at most */
+#define NAK_DELAY_MS 5000      /* a message the store could not take comes again after */
+#define BATCH_MAX 256          /* messages in one writer job, at most */
 #define BATCH_BYTES (8u << 20) /* their bodies, at most (one message may be larger) */
 
 enum { ST_CONNECTING, ST_CONNECTED, ST_DOWN };

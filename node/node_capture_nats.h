@@ -12,9 +12,9 @@
  * of them appended, signed with the node's key -- all or nothing per
  * message.  The messages that wait while the writer is busy go to it
  * together as one batch job (up to 256 messages): each checked alone, the
- * good ones in one append transaction and one commit.  An event stored already (by eventID, or its hash
- * when it has none) is skipped: a message delivered again, or published
- * twice, stores nothing more.
+ * good ones in one append transaction and one commit.  An event stored already (by eventID, or its
+ * hash when it has none) is skipped: a message delivered again, or published twice, stores nothing
+ * more.
  *
  * Acknowledgement: a message is acked only after the writer's commit of its
  * events is durable.  A node killed before that leaves it unacked; JetStream
