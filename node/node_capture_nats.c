@@ -314,7 +314,8 @@ static void on_closed(natsConnection *nc, void *closure)
     node_cnats_t *cn = closure;
     (void)nc;
     pthread_mutex_lock(&cn->mu);
-    cn->broken = 1;
+    if (!cn->broken)
+        cn->broken = 1;
     pthread_cond_signal(&cn->cv);
     pthread_mutex_unlock(&cn->mu);
 }
@@ -611,8 +612,10 @@ static void *run(void *arg)
             pthread_mutex_unlock(&cn->mu);
             drop_conn(cn);
             pthread_mutex_lock(&cn->mu);
-            snprintf(cn->error, sizeof cn->error, "connection lost");
-            push_log(cn, "capture: %s: connection lost; connecting again", cn->server);
+            if (cn->broken == 1) /* 2: the cause is logged already */
+                push_log(cn, "capture: %s: connection lost; connecting again", cn->server);
+            if (cn->broken == 1 || !cn->error[0])
+                snprintf(cn->error, sizeof cn->error, "connection lost");
             cn->state = ST_DOWN;
             next_try = mono_ms() + BACKOFF_MIN_MS;
             uv_async_send(&cn->async);
@@ -660,8 +663,9 @@ static void *run(void *arg)
             rc = fetch(cn, n, t, why, sizeof why);
             pthread_mutex_lock(&cn->mu);
             if (rc && !cn->broken) {
-                cn->broken = 1;
-                push_log(cn, "capture: %s: %s", cn->server, why);
+                cn->broken = 2;
+                snprintf(cn->error, sizeof cn->error, "%.599s", why);
+                push_log(cn, "capture: %s: %s; connecting again", cn->server, why);
             }
             continue;
         }

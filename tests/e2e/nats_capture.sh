@@ -232,6 +232,8 @@ read -r R0 F0 D0 < <(counts)
 kill "$NATS_PID"
 wait "$NATS_PID" 2>/dev/null || true
 WHY="one line says the connection is lost" wait_until 10 log_has "$A" "capture: $URL: "
+sleep 1
+[ "$(grep -c "connecting again" "$A.log")" = 1 ] || { cat "$A.log"; fail "not one line for the lost connection"; }; ok
 start_nats
 WHY="A takes mes.events again" wait_until 20 eval '[ "$(grep -c "capture: connected to" "$A.log")" = 2 ]'
 "$NATSREAD" -server "$URL" -publish mes.events "$T/good2.json" "$T/while_down.json" "$T/doc.xml" \
