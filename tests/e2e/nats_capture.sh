@@ -249,5 +249,6 @@ WHY="4 more recorded (3 of them duplicates), 1 more refused" wait_until 10 eval 
     '[ "$(counts)" = "$((R0 + 4)) $((F0 + 1)) $((D0 + 3))" ]'
 seq_is "$A" "$FA" 30006 || fail "stored twice after NATS restarted"; ok
 kill "$A_PID"
-wait "$A_PID" 2>/dev/null || true
+wait "$A_PID" || { tail -20 "$A.log"; fail "the node did not stop cleanly"; }
+log_has "$A" "stopped" || fail "no stopped line"; ok
 done_checks
