@@ -19,6 +19,9 @@
 #     down are recorded when it is back;
 #   - NATS restarted under the running node: one line says so, it connects
 #     again and records what is published then (duplicates skipped);
+#   - a consumer that cannot be made (the durable exists with another ack
+#     wait): one log line naming the server and the cause, status says so,
+#     the node serves on;
 #   - bad input: --capture-from without a subject or with a non-NATS URL
 #     exits 2 naming it.
 set -eu
@@ -251,4 +254,30 @@ seq_is "$A" "$FA" 30006 || fail "stored twice after NATS restarted"; ok
 kill "$A_PID"
 wait "$A_PID" || { tail -20 "$A.log"; fail "the node did not stop cleanly"; }
 log_has "$A" "stopped" || fail "no stopped line"; ok
+
+# ---- a consumer that cannot be made: one line naming server and cause ---------
+python3 - "$A/keten.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["captureFrom"]["ackWait"] = 30  # the durable exists with 2 s
+json.dump(c, open(sys.argv[1], "w"))
+PY
+: >"$A.log"
+"$KETEN" --home "$A" node 2>>"$A.log" &
+A_PID=$!
+NODE_PIDS+=($A_PID)
+WHY="one line names the consumer and the cause" wait_until 10 log_has "$A" \
+    "capture: $URL: cannot make the pull consumer keten-capture on mes.events: "
+grep -q "ack wait" "$A.log" || { cat "$A.log"; fail "the line does not say why"; }; ok
+expect 0 --home "$A" record --epc urn:epc:id:sgtin:5412345.000012.L1 --biz-step shipping
+sleep 2 # retried with backoff meanwhile: still one line, the node serves on
+[ "$(grep -c "cannot make the pull consumer" "$A.log")" = 1 ] || { cat "$A.log"; fail "repeated"; }; ok
+"$KETEN" --home "$A" status --json | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+assert s["node"]["running"] and s["capture"]["state"] != "connected", s["capture"]
+assert "ack wait" in s["capture"]["error"], s["capture"]' || fail "status: the consumer's error"
+ok
+kill "$A_PID"
+wait "$A_PID" 2>/dev/null || true
 done_checks
