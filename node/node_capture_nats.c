@@ -172,6 +172,33 @@ int node_cnats_url_parse(const char *url, node_cnats_conf_t *c, ledger_err_t *er
     return 0;
 }
 
+/* 1 when the subject pattern pat (tokens, * and a last >) matches subject s. */
+static int subject_matches(const char *pat, const char *s)
+{
+    for (;;) {
+        size_t pn = strcspn(pat, "."), sn = strcspn(s, ".");
+        if (pn == 1 && *pat == '>')
+            return 1; /* one token or more left */
+        if (!(pn == 1 && *pat == '*') && (pn != sn || strncmp(pat, s, pn)))
+            return 0;
+        if (!pat[pn] || !s[sn])
+            return !pat[pn] && !s[sn];
+        pat += pn + 1;
+        s += sn + 1;
+    }
+}
+
+int node_cnats_conf_check(const node_cnats_conf_t *c, ledger_err_t *err)
+{
+    if (subject_matches(c->subject, c->dead))
+        return ledger_err_set(err, LEDGER_EINPUT,
+                              "capture-from: the subject %s takes the dead-letter subject %s: "
+                              "every refused message would come back; give captureFrom."
+                              "deadLetter another subject (docs/stream.md)",
+                              c->subject, c->dead);
+    return 0;
+}
+
 static int conf_str(json_t *o, const char *name, char *out, size_t cap, ledger_err_t *err)
 {
     json_t *v = json_object_get(o, name);
@@ -881,6 +908,8 @@ int node_cnats_new(uv_loop_t *loop, ledger_store_t *st, const ledger_identity_t 
     *out = NULL;
     if (!conf || !conf->servers[0] || !conf->subject[0])
         return ledger_err_set(err, LEDGER_EINVAL, "capture-from: no server or subject given");
+    if ((rc = node_cnats_conf_check(conf, err)))
+        return rc;
     if (!(cn = calloc(1, sizeof *cn)))
         return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
     cn->loop = loop;

@@ -80,6 +80,11 @@ int node_cnats_url_parse(const char *url, node_cnats_conf_t *c, ledger_err_t *er
  * LEDGER_EIO when keten.json cannot be read. */
 int node_cnats_conf_load(const char *home, node_cnats_conf_t *out, ledger_err_t *err);
 
+/* LEDGER_EINPUT when the dead-letter subject is one the capture takes
+ * (c->subject matches c->dead: each dead letter would be captured and
+ * refused again, for ever); 0 when not.  node_cnats_new checks it. */
+int node_cnats_conf_check(const node_cnats_conf_t *c, ledger_err_t *err);
+
 typedef struct node_cnats node_cnats_t;
 
 /* Log lines (loop thread; no credentials) and "events were stored" (loop

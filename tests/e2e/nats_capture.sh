@@ -23,7 +23,8 @@
 #     wait): one log line naming the server and the cause, status says so,
 #     the node serves on;
 #   - bad input: --capture-from without a subject or with a non-NATS URL
-#     exits 2 naming it.
+#     exits 2 naming it; a subject that takes the dead-letter subject
+#     (keten.>) exits 3 (every dead letter would come back).
 set -eu
 . "$(dirname "$0")/nodelib.bash"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -59,6 +60,8 @@ expect 2 --home "$A" node --capture-from "http://127.0.0.1:1/mes.events"
 contains "$T/err" "not a NATS URL"
 expect 2 --home "$A" node --capture-from "$URL/mes..events"
 contains "$T/err" "subject \"mes..events\""
+expect 3 --home "$A" node --capture-from "$URL/keten.>"
+contains "$T/err" "the subject keten.> takes the dead-letter subject keten.capture.errors"
 
 # the producers' stream, made by them (natsread), not by keten
 "$NATSREAD" -server "$URL" -stream MES -mkstream 'mes.>' >/dev/null || fail "mkstream MES"

@@ -217,7 +217,21 @@ static void test_capture_conf(void **state)
         if (node_cnats_conf_load(home, &c, &err) != LEDGER_EINPUT)
             fail_msg("accepted: %s", bad[i]);
     }
-    node_cnats_conf_init(&c);
+    node_cnats_conf_init(&c); /* the dead letters must not be captured again */
+    static const char *const takes[] = {">", "keten.>", "keten.*.errors", "*.capture.*",
+                                        "keten.capture.errors"};
+    static const char *const not_takes[] = {"keten", "keten.capture", "keten.capture.errors.x",
+                                            "mes.>", "*.*", "keten.*"};
+    for (size_t i = 0; i < sizeof takes / sizeof takes[0]; i++) {
+        snprintf(c.subject, sizeof c.subject, "%s", takes[i]);
+        if (node_cnats_conf_check(&c, &err) != LEDGER_EINPUT)
+            fail_msg("%s takes keten.capture.errors: not refused", takes[i]);
+    }
+    for (size_t i = 0; i < sizeof not_takes / sizeof not_takes[0]; i++) {
+        snprintf(c.subject, sizeof c.subject, "%s", not_takes[i]);
+        if (node_cnats_conf_check(&c, &err) != 0)
+            fail_msg("%s refused: %s", not_takes[i], err.msg);
+    }
     assert_int_equal(node_cnats_url_parse("nats://a:1/x", &c, &err), 0);
     assert_int_equal(node_cnats_url_parse("nats://a:1", &c, &err), LEDGER_EINPUT);
     assert_non_null(strstr(err.msg, "names no subject"));
