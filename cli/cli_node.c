@@ -672,6 +672,15 @@ static int add_stream(ledger_home_t *home, const json_t *state, int running, jso
     int rc;
     if (running && json_is_object(json_object_get(state, "capture")))
         json_object_set(out, "capture", json_object_get(state, "capture"));
+    else if (!running) { /* what is configured; the counts are the running node's */
+        node_cnats_conf_t cc;
+        ledger_err_t cerr;
+        if (node_cnats_conf_load(ledger_home_path(home), &cc, &cerr) == 0 && cc.servers[0])
+            json_object_set_new(out, "capture",
+                                json_pack("{s:s,s:s,s:s,s:s,s:s}", "servers", cc.servers,
+                                          "subject", cc.subject, "durable", cc.durable,
+                                          "deadLetter", cc.dead, "state", "node not running"));
+    }
     if (running && json_is_object(json_object_get(state, "stream"))) {
         json_object_set(out, "stream", json_object_get(state, "stream"));
         return 0;
@@ -698,6 +707,10 @@ static void print_capture(const json_t *s)
            json_string_value(json_object_get(s, "subject")),
            json_string_value(json_object_get(s, "servers")),
            json_string_value(json_object_get(s, "state")));
+    if (!json_is_integer(json_object_get(s, "recorded"))) {
+        printf(", dead letters to %s\n", json_string_value(json_object_get(s, "deadLetter")));
+        return;
+    }
     printf(", %lld messages recorded (%lld events, %lld duplicates skipped), %lld refused to %s",
            (long long)json_integer_value(json_object_get(s, "recorded")),
            (long long)json_integer_value(json_object_get(s, "events")),

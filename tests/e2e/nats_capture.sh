@@ -257,6 +257,8 @@ seq_is "$A" "$FA" 30006 || fail "stored twice after NATS restarted"; ok
 kill "$A_PID"
 wait "$A_PID" || { tail -20 "$A.log"; fail "the node did not stop cleanly"; }
 log_has "$A" "stopped" || fail "no stopped line"; ok
+expect 0 --home "$A" status
+contains "$T/out" "capture: keten-capture from mes.events ($URL), node not running, dead letters to keten.capture.errors"
 
 # ---- a consumer that cannot be made: one line naming server and cause ---------
 python3 - "$A/keten.json" <<'PY'
