@@ -23,6 +23,7 @@
 #include "ledger_streampos.h"
 #include "ledger_witness.h"
 #include "node.h"
+#include "node_capture_nats.h"
 #include "node_conf.h"
 #include "cli_partner.h"
 
@@ -78,6 +79,11 @@ static const char node_usage[] =
     "--stream nats://HOST:PORT[,...] publishes every event the node holds,\n"
     "its own and its partners', to a NATS JetStream stream (docs/stream.md;\n"
     "or \"stream\" in keten.json). Default: none.\n"
+    "--capture-from nats://HOST:PORT[,...]/SUBJECT records the EPCIS documents\n"
+    "other systems publish to SUBJECT (a durable JetStream pull consumer), as\n"
+    "keten record --skip-duplicates would; a refused one goes to the subject\n"
+    "keten.capture.errors with its error (docs/stream.md; or \"captureFrom\" in\n"
+    "keten.json). Default: none.\n"
     "\n"
     "Example:\n"
     "  keten --home /tmp/s node --listen 127.0.0.1:7401 --http 127.0.0.1:8080\n";
@@ -288,7 +294,7 @@ fail:
 
 int cli_node_main(cli_ctx_t *ctx, int argc, char **argv)
 {
-    const char *listen = NULL, *http = NULL, *stream = NULL;
+    const char *listen = NULL, *http = NULL, *stream = NULL, *capture_from = NULL;
     int progress = isatty(2), http_expose = 0, rc;
     ledger_home_t *home = NULL;
     const ledger_identity_t *id;
@@ -303,7 +309,8 @@ int cli_node_main(cli_ctx_t *ctx, int argc, char **argv)
         if ((r = cli_common_option(ctx, argc, argv, &i)) ||
             (r = cli_opt(argc, argv, &i, "--listen", &listen)) ||
             (r = cli_opt(argc, argv, &i, "--http", &http)) ||
-            (r = cli_opt(argc, argv, &i, "--stream", &stream))) {
+            (r = cli_opt(argc, argv, &i, "--stream", &stream)) ||
+            (r = cli_opt(argc, argv, &i, "--capture-from", &capture_from))) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
             continue;
@@ -341,6 +348,13 @@ int cli_node_main(cli_ctx_t *ctx, int argc, char **argv)
         if (node_stream_servers_ok(stream, &serr))
             return cli_usage("node", "--stream: %s", serr.msg);
     }
+    if (capture_from) {
+        node_cnats_conf_t cc;
+        ledger_err_t cerr;
+        node_cnats_conf_init(&cc);
+        if (node_cnats_url_parse(capture_from, &cc, &cerr))
+            return cli_usage("node", "--%s", cerr.msg);
+    }
     if ((rc = cli_open_home(ctx, 0, &home)))
         return rc;
     if ((rc = cli_identity(ctx, home, &id)))
@@ -352,6 +366,7 @@ int cli_node_main(cli_ctx_t *ctx, int argc, char **argv)
     opt.http = http;
     opt.http_expose = http_expose;
     opt.stream = stream;
+    opt.capture_from = capture_from;
     if ((rc = node_run(home, id, &opt, &err)))
         rc = cli_fail(ctx, rc, &err);
 out:
@@ -655,6 +670,17 @@ static int add_stream(ledger_home_t *home, const json_t *state, int running, jso
     spos_ctx_t pc = {0};
     json_t *s;
     int rc;
+    if (running && json_is_object(json_object_get(state, "capture")))
+        json_object_set(out, "capture", json_object_get(state, "capture"));
+    else if (!running) { /* what is configured; the counts are the running node's */
+        node_cnats_conf_t cc;
+        ledger_err_t cerr;
+        if (node_cnats_conf_load(ledger_home_path(home), &cc, &cerr) == 0 && cc.servers[0])
+            json_object_set_new(out, "capture",
+                                json_pack("{s:s,s:s,s:s,s:s,s:s}", "servers", cc.servers,
+                                          "subject", cc.subject, "durable", cc.durable,
+                                          "deadLetter", cc.dead, "state", "node not running"));
+    }
     if (running && json_is_object(json_object_get(state, "stream"))) {
         json_object_set(out, "stream", json_object_get(state, "stream"));
         return 0;
@@ -671,6 +697,31 @@ static int add_stream(ledger_home_t *home, const json_t *state, int running, jso
                   "node not running", "lag", (json_int_t)pc.lag, "feeds", pc.feeds);
     json_object_set_new(out, "stream", s);
     return 0;
+}
+
+static void print_capture(const json_t *s)
+{
+    if (!json_is_object(s))
+        return;
+    printf("capture: %s from %s (%s), %s", json_string_value(json_object_get(s, "durable")),
+           json_string_value(json_object_get(s, "subject")),
+           json_string_value(json_object_get(s, "servers")),
+           json_string_value(json_object_get(s, "state")));
+    if (!json_is_integer(json_object_get(s, "recorded"))) {
+        printf(", dead letters to %s\n", json_string_value(json_object_get(s, "deadLetter")));
+        return;
+    }
+    printf(", %lld messages recorded (%lld events, %lld duplicates skipped), %lld refused to %s",
+           (long long)json_integer_value(json_object_get(s, "recorded")),
+           (long long)json_integer_value(json_object_get(s, "events")),
+           (long long)json_integer_value(json_object_get(s, "duplicates")),
+           (long long)json_integer_value(json_object_get(s, "refused")),
+           json_string_value(json_object_get(s, "deadLetter")));
+    if (json_string_value(json_object_get(s, "error")))
+        printf(" (last error: %s)", json_string_value(json_object_get(s, "error")));
+    printf("\n");
+    if (json_string_value(json_object_get(s, "lastRefused")))
+        printf("  last refused: %s\n", json_string_value(json_object_get(s, "lastRefused")));
 }
 
 static void print_stream(const json_t *s)
@@ -829,6 +880,7 @@ int cli_status_main(cli_ctx_t *ctx, int argc, char **argv)
             printf("\n");
         }
         print_stream(json_object_get(out, "stream"));
+        print_capture(json_object_get(out, "capture"));
     }
 out:
     json_decref(out);

@@ -24,6 +24,7 @@
 #include "cli_read.h"
 #include "cli_record.h"
 #include "cli_scan.h"
+#include "cli_stream.h"
 #include "cli_token.h"
 #include "cli_trace.h"
 #include "ledger_store.h"
@@ -60,6 +61,7 @@ static const command_t commands[] = {
     {"node", cli_node_main, "run the node: replicate with the partners (foreground)"},
     {"stop", cli_stop_main, "stop the node running on this home (SIGTERM, waits for it)"},
     {"status", cli_status_main, "feeds with their heads, peers with their state"},
+    {"stream", cli_stream_main, "replay: publish a feed to the NATS stream again from a seq"},
     {"decode", cli_decode_main, "every normal form of an identifier (Digital Link, EPC, ...)"},
     {"label", cli_label_main, "draw a QR code label (PNG or SVG)"},
 };

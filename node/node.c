@@ -565,6 +565,7 @@ static void write_state(node_t *n)
     json_object_set_new(o, "peers", peers);
     json_object_set(o, "names", n->names);
     node_nats_state(n->nats, n->heads, n->nheads, o);
+    node_cnats_state(n->cnats, o);
     if (node_state_write(n->home_path, o, &err))
         node_log(n, "cannot write node.json: %s", err.msg);
     json_decref(o);
@@ -606,6 +607,29 @@ static int start_stream(node_t *n, ledger_err_t *err)
     if (!sc.servers[0])
         return 0;
     return node_nats_new(n->loop, n->st, &sc, nats_log, nats_wake, n, &n->nats, err);
+}
+
+/* ---- the capture from a stream (node_capture_nats.h) ------------------------- */
+
+static void cnats_stored(void *ctx, size_t events)
+{
+    node_t *n = ctx;
+    (void)events;
+    if (!n->stopping && !n->ingest)
+        refresh_heads(n);
+}
+
+static int start_capture(node_t *n, ledger_err_t *err)
+{
+    node_cnats_conf_t cc;
+    int rc;
+    if ((rc = node_cnats_conf_load(n->home_path, &cc, err)))
+        return rc;
+    if (n->opt.capture_from && (rc = node_cnats_url_parse(n->opt.capture_from, &cc, err)))
+        return rc;
+    if (!cc.servers[0])
+        return 0;
+    return node_cnats_new(n->loop, n->st, n->id, &cc, nats_log, cnats_stored, n, &n->cnats, err);
 }
 
 /* ---- tick, signals, run ---------------------------------------------------- */
@@ -683,6 +707,7 @@ static void stop(node_t *n, const char *why)
     node_capture_free(n->capture); /* waits for a capture being stored */
     n->capture = NULL;
     node_nats_stop(n->nats); /* keeps the last positions */
+    node_cnats_stop(n->cnats); /* acks what is stored */
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -768,7 +793,8 @@ int node_run(ledger_home_t *home, const ledger_identity_t *id, const node_option
     reload_peers(&n, 1);
     if (opt->listen && (rc = start_listener(&n, opt->listen, err)))
         goto fail;
-    if ((rc = node_web_start(&n, on_captured, err)) || (rc = start_stream(&n, err)))
+    if ((rc = node_web_start(&n, on_captured, err)) || (rc = start_stream(&n, err)) ||
+        (rc = start_capture(&n, err)))
         goto fail;
     uv_signal_init(&loop, &n.sigint);
     uv_signal_init(&loop, &n.sigterm);
@@ -819,6 +845,7 @@ int node_run(ledger_home_t *home, const ledger_identity_t *id, const node_option
     goto out;
 fail:
     node_nats_stop(n.nats);
+    node_cnats_stop(n.cnats);
     if (n.listening)
         uv_close((uv_handle_t *)&n.listener, close_cb_noop);
     node_http_close(n.http);
@@ -830,6 +857,7 @@ out:
     node_namedq_close(n.namedq);
     node_subs_free(n.subs); /* after the HTTP server's connections are closed */
     node_nats_free(n.nats);
+    node_cnats_free(n.cnats);
     node_resolve_free(n.resolve);
     node_page_free(n.page);
     node_query_free(n.query);

@@ -47,6 +47,9 @@ typedef struct node_options {
     const char *stream; /* "nats://H:P[,...]": publish every event to NATS JetStream
                            (node_nats.h, docs/stream.md); NULL: as "stream" in keten.json
                            says (default: none) */
+    const char *capture_from; /* "nats://H:P[,...]/SUBJECT": record the documents published
+                                 there (node_capture_nats.h, docs/stream.md); NULL: as
+                                 "captureFrom" in keten.json says (default: none) */
 } node_options_t;
 
 /* Runs the node for home (opened read-write) with its identity until a

@@ -23,6 +23,7 @@
 #include "node_http.h"
 #include "node_msg.h"
 #include "node_namedq.h"
+#include "node_capture_nats.h"
 #include "node_nats.h"
 #include "node_page.h"
 #include "node_query.h"
@@ -193,6 +194,7 @@ struct node {
     node_tokens_t *tokens;   /* the home's bearer tokens (node_token.h) */
     node_subs_t *subs;       /* live subscriptions (node_subs.h) */
     node_nats_t *nats;       /* the JetStream publisher (node_nats.h), or NULL */
+    node_cnats_t *cnats;     /* the capture from a JetStream subject (node_capture_nats.h) */
     node_namedq_t *namedq;   /* named queries (node_namedq.h) */
     char http_addr[NODE_ADDR_MAX];
     void (*web_captured)(void *node, size_t events); /* node_web_start's, for a reload */

@@ -88,7 +88,9 @@ static int flush(feed_t *f)
         return 0;
     rc = ledger_store_append_add(f->append, f->chunk, f->n, f->first, f->res, f->err);
     for (size_t i = 0; i < f->n; i++) {
-        if (!rc && f->res[i].skipped) { /* proceed only (SKIP_DUPLICATES) */
+        if (!rc && f->res[i].skipped && !f->job->proceed) /* skip_duplicates */
+            f->job->skipped++;
+        else if (!rc && f->res[i].skipped) { /* proceed (SKIP_DUPLICATES) */
             char m[600];
             snprintf(m, sizeof m,
                      "document: event %zu: eventID %s is stored already (an errorDeclaration "
@@ -140,7 +142,7 @@ static void run_job(node_writer_t *w, node_writer_job_t *j)
     size_t count = 0;
     int rc;
     ledger_err_clear(&err);
-    j->stored = 0;
+    j->stored = j->skipped = 0;
     j->first_seq = j->last_seq = 0;
     j->first_id[0] = '\0';
     /* rollback: every event checked first; proceed: each one as it comes */
@@ -164,7 +166,9 @@ static void run_job(node_writer_t *w, node_writer_job_t *j)
     f->job = j;
     f->err = &err;
     if ((rc = ledger_store_append_begin(w->st, w->id,
-                                        j->proceed ? LEDGER_APPEND_SKIP_DUPLICATES : 0,
+                                        j->proceed || j->skip_duplicates
+                                            ? LEDGER_APPEND_SKIP_DUPLICATES
+                                            : 0,
                                         &f->append, &err)))
         goto out;
     /* rollback: checked whole by the first pass, not again (as `record
@@ -183,7 +187,7 @@ static void run_job(node_writer_t *w, node_writer_job_t *j)
     rc = ledger_store_append_commit(f->append, &err);
 out:
     if (rc) {
-        j->stored = 0;
+        j->stored = j->skipped = 0;
         j->first_seq = j->last_seq = 0;
         free(j->event_json);
         j->event_json = NULL;
@@ -208,6 +212,96 @@ out:
     j->body = NULL;
 }
 
+/* A batch job: every part checked (a bad one refused alone), then the good
+ * ones streamed into one append, committed once.  A part whose second pass
+ * fails for its own sake (not a store error) is refused and the append is
+ * made again without it. */
+static void run_batch(node_writer_t *w, node_writer_job_t *j)
+{
+    ledger_err_t err;
+    feed_t *f = calloc(1, sizeof *f);
+    int rc = 0;
+    j->rc = 0;
+    j->msg[0] = '\0';
+    j->stored = j->skipped = 0;
+    j->first_seq = j->last_seq = 0;
+    for (size_t i = 0; i < j->nparts; i++) {
+        node_writer_part_t *p = &j->parts[i];
+        size_t count = 0;
+        ledger_err_clear(&err);
+        p->stored = p->skipped = 0;
+        p->rc = ledger_epcis_doc_foreach_opts(p->body, p->len, "document", 0, NULL, NULL, &count,
+                                              &err);
+        p->events = count;
+        if (!p->rc && j->max_events && count > j->max_events)
+            p->rc = ledger_err_set(&err, LEDGER_ETOOBIG,
+                                   "document: %zu events, more than the %zu this node captures "
+                                   "per document: split it",
+                                   count, j->max_events);
+        snprintf(p->msg, sizeof p->msg, "%s", p->rc ? err.msg : "");
+    }
+    if (!f) {
+        rc = ledger_err_set(&err, LEDGER_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (;;) {
+        size_t bad = j->nparts;
+        f->job = j;
+        f->err = &err;
+        f->n = f->first = 0;
+        j->stored = j->skipped = 0;
+        ledger_err_clear(&err);
+        if ((rc = ledger_store_append_begin(w->st, w->id, LEDGER_APPEND_SKIP_DUPLICATES,
+                                            &f->append, &err)))
+            goto fail;
+        for (size_t i = 0; i < j->nparts && !rc; i++) {
+            node_writer_part_t *p = &j->parts[i];
+            size_t s0 = j->stored, k0 = j->skipped;
+            if (p->rc)
+                continue;
+            f->first = 0; /* event indexes are the document's own */
+            rc = ledger_epcis_doc_foreach_opts(p->body, p->len, "document",
+                                               LEDGER_EPCIS_UNCHECKED, take, f, NULL, &err);
+            if (!rc)
+                rc = flush(f);
+            for (size_t k = 0; k < f->n; k++)
+                json_decref(f->chunk[k]);
+            f->n = 0;
+            if (rc)
+                bad = i;
+            p->stored = j->stored - s0;
+            p->skipped = j->skipped - k0;
+        }
+        if (!rc) {
+            rc = ledger_store_append_commit(f->append, &err);
+            if (rc)
+                goto fail;
+            break;
+        }
+        ledger_store_append_abort(f->append);
+        if (rc == LEDGER_EIO || rc == LEDGER_ENOMEM || rc == LEDGER_ELOCKED || bad == j->nparts)
+            goto fail;
+        j->parts[bad].rc = rc; /* this document's fault: refused, the others again */
+        snprintf(j->parts[bad].msg, sizeof j->parts[bad].msg, "%s", err.msg);
+        rc = 0;
+    }
+    goto out;
+fail:
+    for (size_t i = 0; i < j->nparts; i++)
+        if (!j->parts[i].rc) {
+            j->parts[i].rc = rc;
+            j->parts[i].stored = j->parts[i].skipped = 0;
+            snprintf(j->parts[i].msg, sizeof j->parts[i].msg, "%s", err.msg);
+        }
+    j->stored = j->skipped = 0;
+out:
+    free(f);
+    for (size_t i = 0; i < j->nparts; i++) {
+        free(j->parts[i].body);
+        j->parts[i].body = NULL;
+    }
+}
+
 static void thread_main(void *arg)
 {
     node_writer_t *w = arg;
@@ -225,7 +319,10 @@ static void thread_main(void *arg)
         w->ntodo--;
         w->running = 1;
         uv_mutex_unlock(&w->mu);
-        run_job(w, j);
+        if (j->parts)
+            run_batch(w, j);
+        else
+            run_job(w, j);
         uv_mutex_lock(&w->mu);
         w->running = 0;
         push(&w->done, &w->done_tail, j);
@@ -343,6 +440,12 @@ void node_writer_close(node_writer_t *w)
         snprintf(j->msg, sizeof j->msg, "the node stopped before this capture was stored");
         free(j->body);
         j->body = NULL;
+        for (size_t i = 0; i < j->nparts; i++) {
+            j->parts[i].rc = LEDGER_EIO;
+            snprintf(j->parts[i].msg, sizeof j->parts[i].msg, "%s", j->msg);
+            free(j->parts[i].body);
+            j->parts[i].body = NULL;
+        }
         w->done_fn(w->ctx, j);
     }
     w->todo = w->todo_tail = NULL;

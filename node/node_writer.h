@@ -12,6 +12,17 @@
  * fails the job (LEDGER_EEXIST) and nothing of it is stored, as `keten
  * record` without --skip-duplicates does.
  *
+ * A job with skip_duplicates set is checked and stored the same way, all
+ * or nothing, except that an event stored already is skipped (counted)
+ * as `keten record --skip-duplicates` does: a document delivered again
+ * stores nothing more and succeeds (the NATS capture, node_capture_nats.h).
+ *
+ * A batch job (parts) stores several documents the same way in one
+ * append transaction and one commit: each one is checked first and a bad
+ * one is refused alone (its part's rc); the good ones are stored together,
+ * or, on a store error, none of them (each part's rc).  Small documents
+ * then cost one fsync between them, not one each.
+ *
  * A job with proceed set (GS1-Capture-Error-Behaviour: proceed) stores
  * every good event instead: each event is checked as it is read, a bad one
  * or a duplicate (an eventID stored already, or earlier in the document)
@@ -56,6 +67,15 @@ typedef struct node_writer_error {
     char msg[600]; /* "document: event 3: epcList[0]: ..." */
 } node_writer_error_t;
 
+/* One document of a batch job (parts below). */
+typedef struct node_writer_part {
+    char *body;        /* in: the document (malloc'd; the writer frees it, sets NULL) */
+    size_t len;
+    int rc;            /* out: 0 stored (or all of it stored already), or why not */
+    char msg[1024];    /* what went wrong, naming the event ("document: event 3: ...") */
+    size_t events, stored, skipped;
+} node_writer_part_t;
+
 typedef struct node_writer_job {
     /* in: set by the caller */
     char *body;        /* the document (malloc'd; the writer frees it when done, sets NULL) */
@@ -63,7 +83,14 @@ typedef struct node_writer_job {
     size_t max_events; /* more events than this fail the job (LEDGER_ETOOBIG); 0: no bound */
     int proceed;       /* store the good events, each bad one an error (above) */
     int want_event;    /* keep the first stored event's JSON (event_json) */
+    int skip_duplicates; /* not proceed: an event stored already is skipped (counted in
+                            skipped), not a failure; a bad event still fails the job */
     void *user;        /* the caller's */
+    node_writer_part_t *parts; /* a batch instead of body (skip_duplicates jobs only):
+                                  nparts documents, each checked whole and stored all or
+                                  nothing, the good ones in one append transaction; the
+                                  results are in each part, the job's rc is 0 then */
+    size_t nparts;
     /* out: set by the writer before done_fn */
     int rc;            /* 0: stored; else a LEDGER_E* code and msg */
     char msg[1024];    /* what went wrong, naming the event ("event 3: ...") */
@@ -77,6 +104,7 @@ typedef struct node_writer_job {
                                      stored; malloc'd, the caller frees */
     size_t nerrors;               /* of them in errors */
     size_t failed;                /* proceed: events not stored, all of them */
+    size_t skipped;               /* skip_duplicates: events stored already, skipped */
     /* private */
     struct node_writer_job *next_;
 } node_writer_job_t;

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "node_capture_nats.h"
 #include "node_conf.h"
 
 static void test_addresses_taken(void **state)
@@ -166,6 +167,78 @@ static void test_stream_conf(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* "captureFrom" in keten.json and --capture-from (node_capture_nats.h):
+ * the URL's servers and subject, the object form's members and defaults,
+ * bad URLs, subjects and names refused. */
+static void test_capture_conf(void **state)
+{
+    char home[] = "/tmp/test_node_conf.XXXXXX", cmd[100];
+    node_cnats_conf_t c;
+    ledger_err_t err;
+    (void)state;
+    assert_non_null(mkdtemp(home));
+    put_conf(home, "{\"name\": \"x\"}");
+    assert_int_equal(node_cnats_conf_load(home, &c, &err), 0);
+    assert_string_equal(c.servers, "");
+    assert_string_equal(c.durable, "keten-capture");
+    assert_string_equal(c.dead, "keten.capture.errors");
+    assert_int_equal(c.ack_wait_s, NODE_CNATS_ACK_WAIT_S);
+    put_conf(home, "{\"captureFrom\": \"nats://127.0.0.1:4222,nats://n2:4222/mes.*.events\"}");
+    assert_int_equal(node_cnats_conf_load(home, &c, &err), 0);
+    assert_string_equal(c.servers, "nats://127.0.0.1:4222,nats://n2:4222");
+    assert_string_equal(c.subject, "mes.*.events");
+    put_conf(home, "{\"captureFrom\": {\"url\": \"tls://h:1/plant.>\", \"durable\": \"k1\", "
+                   "\"deadLetter\": \"plant.dead\", \"deadLetterStream\": \"DEAD\", "
+                   "\"stream\": \"PLANT\", \"ackWait\": 5, \"creds\": \"/etc/k.creds\"}}");
+    assert_int_equal(node_cnats_conf_load(home, &c, &err), 0);
+    assert_string_equal(c.servers, "tls://h:1");
+    assert_string_equal(c.subject, "plant.>");
+    assert_string_equal(c.durable, "k1");
+    assert_string_equal(c.dead, "plant.dead");
+    assert_string_equal(c.dead_stream, "DEAD");
+    assert_string_equal(c.stream, "PLANT");
+    assert_string_equal(c.creds, "/etc/k.creds");
+    assert_int_equal(c.ack_wait_s, 5);
+    static const char *const bad[] = {
+        "{\"captureFrom\": \"nats://h:1\"}",
+        "{\"captureFrom\": \"nats://h:1/\"}",
+        "{\"captureFrom\": \"http://h:1/a\"}",
+        "{\"captureFrom\": \"nats://h:1/a..b\"}",
+        "{\"captureFrom\": \"nats://h:1/a.>.b\"}",
+        "{\"captureFrom\": \"nats://h:1/a b\"}",
+        "{\"captureFrom\": 5}",
+        "{\"captureFrom\": {\"durable\": \"k\"}}",
+        "{\"captureFrom\": {\"url\": \"nats://h:1/a\", \"durable\": \"a.b\"}}",
+        "{\"captureFrom\": {\"url\": \"nats://h:1/a\", \"deadLetter\": \"d.>\"}}",
+        "{\"captureFrom\": {\"url\": \"nats://h:1/a\", \"ackWait\": 0}}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        put_conf(home, bad[i]);
+        if (node_cnats_conf_load(home, &c, &err) != LEDGER_EINPUT)
+            fail_msg("accepted: %s", bad[i]);
+    }
+    node_cnats_conf_init(&c); /* the dead letters must not be captured again */
+    static const char *const takes[] = {">", "keten.>", "keten.*.errors", "*.capture.*",
+                                        "keten.capture.errors"};
+    static const char *const not_takes[] = {"keten", "keten.capture", "keten.capture.errors.x",
+                                            "mes.>", "*.*", "keten.*"};
+    for (size_t i = 0; i < sizeof takes / sizeof takes[0]; i++) {
+        snprintf(c.subject, sizeof c.subject, "%s", takes[i]);
+        if (node_cnats_conf_check(&c, &err) != LEDGER_EINPUT)
+            fail_msg("%s takes keten.capture.errors: not refused", takes[i]);
+    }
+    for (size_t i = 0; i < sizeof not_takes / sizeof not_takes[0]; i++) {
+        snprintf(c.subject, sizeof c.subject, "%s", not_takes[i]);
+        if (node_cnats_conf_check(&c, &err) != 0)
+            fail_msg("%s refused: %s", not_takes[i], err.msg);
+    }
+    assert_int_equal(node_cnats_url_parse("nats://a:1/x", &c, &err), 0);
+    assert_int_equal(node_cnats_url_parse("nats://a:1", &c, &err), LEDGER_EINPUT);
+    assert_non_null(strstr(err.msg, "names no subject"));
+    snprintf(cmd, sizeof cmd, "rm -rf %s", home);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_lock(void **state)
 {
     char home[] = "/tmp/test_node_conf.XXXXXX", path[64];
@@ -220,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_addresses_refused),
         cmocka_unit_test(test_lock),
         cmocka_unit_test(test_stream_conf),
+        cmocka_unit_test(test_capture_conf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,10 +11,14 @@
 // Exits 1 on any error or when -timeout passes first.  With -mkstream
 // SUBJECT it only creates the stream with that one subject (for a test of
 // a stream that exists with other subjects) and prints "CREATED"; with
-// -count it prints the number of messages in the stream.
+// -count it prints the number of messages in the stream.  With -publish
+// SUBJECT it publishes each file named after the flags as one message on
+// SUBJECT (JetStream, waiting for each acknowledgement) and prints
+// "PUBLISHED <n>" (the documents of a capture test: node_capture_nats.h).
 //
 //	natsread -server nats://127.0.0.1:4222 -stream KETEN [-body] [-timeout 20s]
 //	natsread -server nats://127.0.0.1:4222 -stream OTHER -mkstream 'other.>'
+//	natsread -server nats://127.0.0.1:4222 -publish mes.events a.json b.json
 package main
 
 import (
@@ -38,6 +42,7 @@ func main() {
 	replicas := flag.Int("replicas", 1, "with -mkstream: the stream's replicas")
 	count := flag.Bool("count", false, "print the number of messages in the stream, then exit")
 	latency := flag.Int("latency", 0, "receive this many new messages, print latency percentiles")
+	publish := flag.String("publish", "", "publish each file argument as one message on this subject")
 	flag.Parse()
 	nc, err := nats.Connect(*server, nats.Timeout(5*time.Second))
 	if err != nil {
@@ -49,6 +54,21 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "natsread: jetstream:", err)
 		os.Exit(1)
+	}
+	if *publish != "" {
+		for _, f := range flag.Args() {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "natsread:", err)
+				os.Exit(1)
+			}
+			if _, err := js.Publish(*publish, data); err != nil {
+				fmt.Fprintln(os.Stderr, "natsread: publish", f+":", err)
+				os.Exit(1)
+			}
+		}
+		fmt.Printf("PUBLISHED %d\n", len(flag.Args()))
+		return
 	}
 	if *mk != "" {
 		if _, err := js.AddStream(&nats.StreamConfig{Name: *stream, Subjects: []string{*mk},
