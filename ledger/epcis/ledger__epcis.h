@@ -10,7 +10,8 @@
  * standard; ledger_epcis_xml.c reads the XML binding (libxml2);
  * ledger_epcis_text.c holds the text rules below;
  * ledger_epcis_export.c writes documents, ledger_epcis_binding.c gives an
- * event the form of the JSON binding for them. They use two modules of their own:
+ * event the form of the JSON binding for them, ledger_epcis_context.c
+ * takes repeated items out of a "@context". They use two modules of their own:
  * ledger_json.h (the fast JSON reader) and ledger_cbv.h (the vocabularies).
  *
  * The rules follow the EPCIS 2.0 JSON Schema
@@ -98,7 +99,7 @@ int ledger_epcis__is_std_context(const char *url);
  * item with nothing in between defining any of their terms (redundant in
  * JSON-LD; GS1's JSON Schema wants the items unique): a new array, or a new
  * reference to ctx itself when nothing repeats. NULL: out of memory.
- * (ledger_epcis_binding.c) */
+ * (ledger_epcis_context.c) */
 json_t *ledger_epcis__context_unique(json_t *ctx);
 
 /* ledger_epcis_time_ms (the date-time rule) is public: ledger_epcis.h. */
