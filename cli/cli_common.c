@@ -1,5 +1,6 @@
 /* cli_common.c -- shared plumbing of the keten commands (see cli_common.h). */
 #include "cli_common.h"
+#include "ledger_epcis_xmlw.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -250,4 +251,44 @@ void cli_keep_memory(void)
 {
     mallopt(M_MMAP_THRESHOLD, 64 << 20);
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
+}
+
+int cli_xml_ns_opt(cli_xml_ns_t *ns, int argc, char **argv, int *i)
+{
+    const char *v;
+    int r = cli_opt(argc, argv, i, "--namespace", &v);
+    if (r <= 0)
+        return r;
+    if (ns->n == CLI_XML_NS_MAX) {
+        fprintf(stderr, "keten: at most %d --namespace options\n", CLI_XML_NS_MAX);
+        return -1;
+    }
+    if (!strchr(v, '=') || v[0] == '=') {
+        fprintf(stderr, "keten: --namespace takes PREFIX=URI (e.g. "
+                        "--namespace ex=https://example.com/ns/), not \"%s\"\n",
+                v);
+        return -1;
+    }
+    ns->v[ns->n++] = v;
+    return 1;
+}
+
+int cli_xml_ns_apply(const cli_xml_ns_t *ns, struct ledger_epcis_xmlw *w, ledger_err_t *err)
+{
+    for (size_t k = 0; k < ns->n; k++) {
+        char prefix[64];
+        const char *eq = strchr(ns->v[k], '=');
+        size_t n = (size_t)(eq - ns->v[k]);
+        snprintf(prefix, sizeof prefix, "%.*s", (int)(n < sizeof prefix ? n : sizeof prefix - 1),
+                 ns->v[k]);
+        int rc = n < sizeof prefix ? ledger_epcis_xmlw_namespace(w, prefix, eq + 1, err)
+                                   : ledger_err_set(err, LEDGER_EINPUT,
+                                                    "--namespace %.80s: the prefix is too long",
+                                                    ns->v[k]);
+        if (rc < 0) {
+            ledger_err_prefix(err, "--namespace");
+            return rc;
+        }
+    }
+    return 0;
 }

@@ -79,4 +79,19 @@ void cli_keep_memory(void);
  * (*val set), 0 not this option, -1 value missing (message printed). */
 int cli_opt(int argc, char **argv, int *i, const char *name, const char **val);
 
+/* The --namespace PREFIX=URI options of the XML writers (export --xml,
+ * convert --to xml), up to CLI_XML_NS_MAX: argv views. */
+#define CLI_XML_NS_MAX 32
+typedef struct cli_xml_ns {
+    const char *v[CLI_XML_NS_MAX];
+    size_t n;
+} cli_xml_ns_t;
+/* Matches --namespace at argv[*i] (as cli_opt) and keeps its value.
+ * 1 matched, 0 not this option, -1 usage error (message printed). */
+int cli_xml_ns_opt(cli_xml_ns_t *ns, int argc, char **argv, int *i);
+/* Gives each kept PREFIX=URI to the writer w (ledger_epcis_xmlw_namespace).
+ * 0, or the writer's error in err (LEDGER_EINPUT for a bad one). */
+struct ledger_epcis_xmlw;
+int cli_xml_ns_apply(const cli_xml_ns_t *ns, struct ledger_epcis_xmlw *w, ledger_err_t *err);
+
 #endif

@@ -9,7 +9,9 @@
  * F.tmp and renamed to F when complete, unless F exists and is not a
  * regular file (/dev/null, a FIFO), which is written in place. The events keep their event
  * hashes (docs/xml.md). --to xml writes EPCIS 2.0 XML with
- * ledger_epcis_xmlw.h instead (its first pass only checks). */
+ * ledger_epcis_xmlw.h instead (its first pass checks and writes each event
+ * to /dev/null, so that what XML cannot hold is found before any output;
+ * --namespace gives the writer prefixes no inline @context binds). */
 #include "cli_convert.h"
 
 #include <errno.h>
@@ -25,6 +27,7 @@
 
 static const char usage[] =
     "usage: keten convert IN [--to jsonld|xml] [--out FILE] [--indent N]\n"
+    "                        [--namespace PREFIX=URI]...\n"
     "\n"
     "Writes the EPCIS document IN ('-': stdin) as an EPCIS 2.0 EPCISDocument, JSON-LD\n"
     "or XML (stdout, or FILE). IN is JSON-LD, or EPCIS 2.0 or 1.x XML (told by content);\n"
@@ -36,7 +39,10 @@ static const char usage[] =
     "  --to jsonld|xml    the output binding (default jsonld); xml is EPCIS 2.0 XML,\n"
     "                     valid against GS1's XSD\n"
     "  --out FILE         write to FILE instead of stdout\n"
-    "  --indent N         indent the document N spaces per level (1..8; JSON-LD only)\n";
+    "  --indent N         indent the document N spaces per level (1..8; JSON-LD only)\n"
+    "  --namespace P=URI  XML only: the namespace of an extension prefix P that an\n"
+    "                     event's own @context does not bind (a remote context,\n"
+    "                     never fetched)\n";
 
 static int scan_event(json_t *ev, size_t i, void *ctx)
 {
@@ -54,9 +60,11 @@ typedef struct writing {
 static int write_event(json_t *ev, size_t i, void *ctx)
 {
     writing_t *w = ctx;
-    (void)i;
-    return w->xw ? ledger_epcis_xmlw_event(w->xw, ev, w->err)
-                 : ledger_epcis_export_event(w->ex, ev, w->err);
+    int rc = w->xw ? ledger_epcis_xmlw_event(w->xw, ev, w->err)
+                   : ledger_epcis_export_event(w->ex, ev, w->err);
+    if (rc < 0)
+        ledger_err_prefix(w->err, "event %zu", i);
+    return rc;
 }
 
 int cli_convert_main(cli_ctx_t *ctx, int argc, char **argv)
@@ -66,10 +74,11 @@ int cli_convert_main(cli_ctx_t *ctx, int argc, char **argv)
     size_t len = 0, n = 0;
     int mapped = 0, rc = 0, ind = 0, xml = 0;
     ledger_epcis_export_t *ex = NULL;
-    ledger_epcis_xmlw_t *xw = NULL;
+    ledger_epcis_xmlw_t *xw = NULL, *check = NULL;
+    cli_xml_ns_t ns = {.n = 0};
     ledger_err_t err;
     struct stat st;
-    FILE *out = stdout;
+    FILE *out = stdout, *null = NULL;
 
     for (int i = 1; i < argc; i++) {
         int o;
@@ -80,7 +89,8 @@ int cli_convert_main(cli_ctx_t *ctx, int argc, char **argv)
         if ((o = cli_common_option(ctx, argc, argv, &i)) != 0 ||
             (o = cli_opt(argc, argv, &i, "--to", &to)) != 0 ||
             (o = cli_opt(argc, argv, &i, "--out", &outpath)) != 0 ||
-            (o = cli_opt(argc, argv, &i, "--indent", &indent)) != 0) {
+            (o = cli_opt(argc, argv, &i, "--indent", &indent)) != 0 ||
+            (o = cli_xml_ns_opt(&ns, argc, argv, &i)) != 0) {
             if (o < 0)
                 return CLI_EXIT_USAGE;
             continue;
@@ -98,6 +108,9 @@ int cli_convert_main(cli_ctx_t *ctx, int argc, char **argv)
     xml = strcmp(to, "xml") == 0;
     if (xml && indent)
         return cli_usage("convert", "--indent is for JSON-LD; XML is written one event a line");
+    if (ns.n && !xml)
+        return cli_usage("convert", "--namespace is for --to xml (JSON-LD keeps each event's "
+                                    "@context)");
     if (indent) {
         char *end;
         errno = 0;
@@ -132,10 +145,25 @@ int cli_convert_main(cli_ctx_t *ctx, int argc, char **argv)
             goto done;
         }
     }
-    /* pass 1 reads and checks everything (nothing is written yet), pass 2 writes */
+    /* pass 1 reads and checks everything (nothing is written yet), pass 2
+     * writes; for XML pass 1 also writes each event to /dev/null, so that
+     * an event XML cannot hold is found before anything is written */
     if (xml) {
+        writing_t c = {NULL, NULL, &err};
+        if (!(null = fopen("/dev/null", "w"))) {
+            fprintf(stderr, "keten: /dev/null: %s\n", strerror(errno));
+            rc = CLI_EXIT_ENV;
+            goto done;
+        }
+        if ((rc = ledger_epcis_xmlw_new(null, LEDGER_EPCIS_XMLW_DOCUMENT, &check, &err)) < 0 ||
+            (rc = cli_xml_ns_apply(&ns, check, &err)) < 0 ||
+            (rc = ledger_epcis_xmlw_begin(check, &err)) < 0)
+            goto fail;
+        c.xw = check;
+        if ((rc = ledger_epcis_doc_foreach(buf, len, in, write_event, &c, &n, &err)) < 0)
+            goto fail;
         if ((rc = ledger_epcis_xmlw_new(out, LEDGER_EPCIS_XMLW_DOCUMENT, &xw, &err)) < 0 ||
-            (rc = ledger_epcis_doc_foreach(buf, len, in, NULL, NULL, &n, &err)) < 0 ||
+            (rc = cli_xml_ns_apply(&ns, xw, &err)) < 0 ||
             (rc = ledger_epcis_xmlw_begin(xw, &err)) < 0)
             goto fail;
     } else if ((rc = ledger_epcis_export_new(out, &ex, &err)) < 0 ||
@@ -176,6 +204,9 @@ fail:
             unlink(tmp);
     }
 done:
+    ledger_epcis_xmlw_free(check);
+    if (null)
+        fclose(null);
     if (out != stdout)
         fclose(out);
     free(tmp);

@@ -48,12 +48,14 @@ static const char show_usage[] =
     "  keten show 303613C2640C0E40000003E9\n";
 
 static const char export_usage[] =
-    "usage: keten export [--xml] [--out FILE]\n"
+    "usage: keten export [--xml [--namespace PREFIX=URI]...] [--out FILE]\n"
     "\n"
     "Writes every event the home holds as one EPCIS 2.0 EPCISDocument (JSON-LD,\n"
     "or with --xml EPCIS 2.0 XML, valid against GS1's XSD, in one streaming pass),\n"
     "to stdout or FILE (written whole, then renamed into place). Sealed entries\n"
     "have no payload to export and are left out (counted on stderr).\n"
+    "--namespace gives the XML namespace of an extension prefix that an event's\n"
+    "own @context does not bind (it came from a remote context, never fetched).\n"
     "\n"
     "Example:\n"
     "  keten --home /tmp/a export > out.jsonld\n"
@@ -438,6 +440,13 @@ static int export_entry(const ledger_stored_t *s, void *vctx)
     rc = xc->xw          ? ledger_epcis_xmlw_event(xc->xw, ev, xc->err)
          : xc->pass == 1 ? ledger_epcis_export_scan(xc->ex, ev, xc->err)
                          : ledger_epcis_export_event(xc->ex, ev, xc->err);
+    if (rc < 0) { /* name the event: the export stops at it */
+        char hex[2 * LEDGER_FEED_LEN + 1];
+        const char *id = json_string_value(json_object_get(ev, "eventID"));
+        ledger_hex(s->e.h.feed, LEDGER_FEED_LEN, hex);
+        ledger_err_prefix(xc->err, "event %.16s:%llu%s%s", hex, (unsigned long long)s->e.h.seq,
+                          id ? " " : "", id ? id : "");
+    }
     json_decref(ev);
     xc->events += xc->pass == 2;
     return rc;
@@ -450,6 +459,7 @@ int cli_export_main(cli_ctx_t *ctx, int argc, char **argv)
     char *tmp = NULL;
     FILE *out = stdout;
     export_ctx_t xc = {0};
+    cli_xml_ns_t ns = {.n = 0};
     ledger_err_t err;
     int rc, xml = 0;
 
@@ -460,7 +470,8 @@ int cli_export_main(cli_ctx_t *ctx, int argc, char **argv)
             return 0;
         }
         if ((r = cli_common_option(ctx, argc, argv, &i)) ||
-            (r = cli_opt(argc, argv, &i, "--out", &outpath))) {
+            (r = cli_opt(argc, argv, &i, "--out", &outpath)) ||
+            (r = cli_xml_ns_opt(&ns, argc, argv, &i))) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
             continue;
@@ -471,6 +482,8 @@ int cli_export_main(cli_ctx_t *ctx, int argc, char **argv)
         }
         return cli_usage("export", "unexpected argument %s", argv[i]);
     }
+    if (ns.n && !xml)
+        return cli_usage("export", "--namespace is for --xml (JSON-LD keeps each event's @context)");
     if ((rc = cli_open_home(ctx, LEDGER_STORE_RDONLY, &home)))
         return rc;
     if (outpath && strcmp(outpath, "-") != 0) {
@@ -490,7 +503,7 @@ int cli_export_main(cli_ctx_t *ctx, int argc, char **argv)
     if (xml) { /* one pass: the XML writer declares namespaces per event */
         xc.pass = 2;
         if ((rc = ledger_epcis_xmlw_new(out, LEDGER_EPCIS_XMLW_DOCUMENT, &xc.xw, &err)) ||
-            (rc = ledger_epcis_xmlw_begin(xc.xw, &err)) ||
+            (rc = cli_xml_ns_apply(&ns, xc.xw, &err)) || (rc = ledger_epcis_xmlw_begin(xc.xw, &err)) ||
             (rc = ledger_store_scan(ledger_home_store(home), 1, export_entry, &xc, &err)))
             goto fail;
         rc = ledger_epcis_xmlw_end(xc.xw, &err);

@@ -49,6 +49,7 @@ struct ledger_epcis_xmlw {
     json_t *ctx;      /* the prefixes of the current event */
     char *query_name; /* QueryResults' queryName (NULL: SimpleEventQuery) */
     char *sub_id;     /* its subscriptionID, or NULL: none */
+    json_t *extra;    /* prefix -> namespace the caller gives (ledger_epcis_xmlw_namespace) */
 };
 
 /* ---- the XSD order of each event type (after the common head) ---- */
@@ -355,11 +356,20 @@ static int xml_name(ledger_epcis_xmlw_t *w, const char *key, char *name, size_t 
             return 0;
         }
         const char *std = ledger_evctx_prefix(p, plen); /* cbvmda:, ... */
+        if (!std)
+            std = json_string_value(json_object_get(w->extra, p)); /* checked when given */
         if (std && !fixed_prefix(p)) {
             snprintf(name, cap, "%s", key);
             snprintf(decl, dcap, " xmlns:%s=\"%s\"", p, std);
             return 0;
         }
+        if (!colon[1] || !strpbrk(colon + 1, "/#"))
+            return ledger_err_set(err, LEDGER_EINPUT,
+                                  "member \"%.80s\": its prefix \"%s\" is bound by none of the "
+                                  "event's own @context items (a remote context is never "
+                                  "fetched), so its XML namespace is unknown: give it with "
+                                  "--namespace %s=URI",
+                                  key, p, p);
     }
     /* an IRI: the namespace up to the last '/' or '#', the local name after */
     const char *cut = strrchr(key, '#');
@@ -863,10 +873,34 @@ int ledger_epcis_xmlw_end(ledger_epcis_xmlw_t *w, ledger_err_t *err)
     return rc;
 }
 
+int ledger_epcis_xmlw_namespace(ledger_epcis_xmlw_t *w, const char *prefix, const char *uri,
+                                ledger_err_t *err)
+{
+    size_t n = prefix ? strlen(prefix) : 0;
+    if (!w || w->begun)
+        return ledger_err_set(err, LEDGER_EINVAL, "xmlw_namespace: no writer, or begun");
+    if (!n || n >= 64 || !ncname(prefix, n) || strncasecmp(prefix, "xml", 3) == 0 ||
+        fixed_prefix(prefix))
+        return ledger_err_set(err, LEDGER_EINPUT,
+                              "namespace prefix \"%.80s\": expected an XML name (not xml..., "
+                              "epcis, gs1, cbv, xsi or xsd)",
+                              prefix ? prefix : "");
+    if (!uri || !strchr(uri, ':') || strpbrk(uri, " \t\r\n\"'<>&") || strlen(uri) > 400)
+        return ledger_err_set(err, LEDGER_EINPUT,
+                              "namespace of \"%s\": \"%.80s\" is not an absolute URI (no spaces, "
+                              "quotes, <, > or &)",
+                              prefix, uri ? uri : "");
+    if ((!w->extra && !(w->extra = json_object())) ||
+        json_object_set_new(w->extra, prefix, json_string(uri)) < 0)
+        return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
+    return 0;
+}
+
 void ledger_epcis_xmlw_free(ledger_epcis_xmlw_t *w)
 {
     if (!w)
         return;
+    json_decref(w->extra);
     json_decref(w->ctx);
     free(w->query_name);
     free(w->sub_id);

@@ -47,6 +47,16 @@ int ledger_epcis_xmlw_new(FILE *out, int kind, ledger_epcis_xmlw_t **w, ledger_e
 int ledger_epcis_xmlw_query_names(ledger_epcis_xmlw_t *w, const char *query_name,
                                   const char *subscription_id, ledger_err_t *err);
 
+/* Before begin: the XML namespace of prefix for members whose prefix the
+ * event's own "@context" does not bind: an event recorded with a remote
+ * context (GS1 Egypt's healthcare extension, say) that keten never
+ * fetches. The event's own binding wins where it has one. Both copied.
+ * 0, LEDGER_EINVAL (no w, begun), LEDGER_EINPUT (prefix not an XML name or
+ * one of the root's: epcis, gs1, cbv, xsi, xsd; uri not an absolute URI or
+ * holding a space, quote, <, > or &), LEDGER_ENOMEM. */
+int ledger_epcis_xmlw_namespace(ledger_epcis_xmlw_t *w, const char *prefix, const char *uri,
+                                ledger_err_t *err);
+
 /* Writes the XML declaration and the document's head (creationDate: now).
  * 0, LEDGER_EINVAL (no w, called twice), LEDGER_EIO. */
 int ledger_epcis_xmlw_begin(ledger_epcis_xmlw_t *w, ledger_err_t *err);

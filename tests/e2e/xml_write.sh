@@ -81,4 +81,36 @@ expect 0 --home "$H" export --out "$T/export.jsonld"
 expect 0 --home "$H" export --xml
 contains "$T/out" "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
 
+# -- an extension prefix bound only by a remote context (GS1 Egypt's
+# healthcare extension, OpenEPCIS's test document): XML needs its
+# namespace, which keten does not fetch: told with --namespace, else a
+# message naming the event and the prefix, and nothing written
+EG="$KETEN_SHARED/interop/openepcis-document-converter/gs1eg-hc-extension/GS1_Eg_EPCIS_Document_1.json"
+EGNS=gs1egypthc=https://ref.gs1eg.org/extensions/epcis/hc/voc/
+expect 3 convert "$EG" --to xml
+contains "$T/err" 'event 0: member "gs1egypthc:dosageQuantityList": its prefix "gs1egypthc"'
+contains "$T/err" "--namespace gs1egypthc=URI"
+[ ! -s "$T/out" ] || fail "convert wrote part of a document before refusing it"; ok
+expect 0 convert "$EG" --to xml --namespace "$EGNS" --out "$T/eg.xml"
+valid "$T/eg.xml" "convert --namespace"
+contains "$T/eg.xml" 'xmlns:gs1egypthc="https://ref.gs1eg.org/extensions/epcis/hc/voc/"'
+expect 0 convert "$T/eg.xml" --out "$T/eg.jsonld"
+contains "$T/eg.jsonld" '"gs1egypthc:dosageQuantityList"'
+"$KETEN" --home "$H" record "$EG" >/dev/null 2>&1
+expect 3 --home "$H" export --xml --out "$T/eg-export.xml"
+contains "$T/err" "$("$KETEN" --home "$H" id | cut -c1-16):"
+contains "$T/err" "--namespace gs1egypthc=URI"
+[ ! -e "$T/eg-export.xml" ] || fail "export --xml left a file after failing"; ok
+expect 0 --home "$H" export --xml --namespace "$EGNS" --out "$T/eg-export.xml"
+valid "$T/eg-export.xml" "export --xml --namespace"
+expect 2 --home "$H" export --namespace "$EGNS"
+contains "$T/err" "--namespace is for --xml"
+expect 2 convert "$EG" --namespace "$EGNS"
+expect 2 convert "$EG" --to xml --namespace gs1egypthc
+contains "$T/err" "PREFIX=URI"
+expect 3 convert "$EG" --to xml --namespace "xsi=https://example.com/"
+contains "$T/err" "expected an XML name"
+expect 3 convert "$EG" --to xml --namespace 'p=https://example.com/a b'
+contains "$T/err" "not an absolute URI"
+
 done_checks

@@ -334,6 +334,59 @@ static void test_refused(void **state)
     free(buf);
 }
 
+/* ledger_epcis_xmlw_namespace: a prefix no inline @context binds gets the
+ * namespace the caller gives, declared where it is used; the event's own
+ * binding wins; without one the refusal names the prefix and the option;
+ * bad prefixes and URIs are refused, and nothing after begin. */
+static void test_namespace(void **state)
+{
+    static const char *const ev_text =
+        "{\"type\": \"ObjectEvent\", \"eventTime\": \"2024-05-01T10:00:00.000Z\","
+        " \"eventTimeZoneOffset\": \"+00:00\", \"action\": \"OBSERVE\","
+        " \"@context\": [\"https://ref.gs1eg.org/x/hc-context.jsonld\", {\"own\": \"urn:own:\"}],"
+        " \"hc:dose\": \"5\", \"own:x\": \"y\"}";
+    json_t *ev = json_loads(ev_text, 0, NULL);
+    ledger_epcis_xmlw_t *w;
+    ledger_err_t err;
+    char *buf = NULL;
+    size_t len;
+    FILE *f;
+    (void)state;
+    assert_non_null(ev);
+
+    /* without it: refused, naming the prefix and the way out */
+    f = open_memstream(&buf, &len);
+    assert_int_equal(ledger_epcis_xmlw_new(f, 0, &w, &err), 0);
+    assert_int_equal(ledger_epcis_xmlw_begin(w, &err), 0);
+    assert_int_equal(ledger_epcis_xmlw_event(w, ev, &err), LEDGER_EINPUT);
+    assert_non_null(strstr(err.msg, "prefix \"hc\""));
+    assert_non_null(strstr(err.msg, "--namespace hc=URI"));
+    assert_int_equal(ledger_epcis_xmlw_namespace(w, "hc", "urn:hc:", &err), LEDGER_EINVAL);
+    ledger_epcis_xmlw_free(w);
+    fclose(f);
+    free(buf);
+
+    /* with it */
+    buf = NULL;
+    f = open_memstream(&buf, &len);
+    assert_int_equal(ledger_epcis_xmlw_new(f, 0, &w, &err), 0);
+    assert_int_equal(ledger_epcis_xmlw_namespace(w, "hc", "https://ref.gs1eg.org/voc/", &err), 0);
+    assert_int_equal(ledger_epcis_xmlw_namespace(w, "own", "urn:not-this:", &err), 0);
+    assert_int_equal(ledger_epcis_xmlw_namespace(w, "xsi", "urn:x:", &err), LEDGER_EINPUT);
+    assert_int_equal(ledger_epcis_xmlw_namespace(w, "1x", "urn:x:", &err), LEDGER_EINPUT);
+    assert_int_equal(ledger_epcis_xmlw_namespace(w, "p", "no-colon", &err), LEDGER_EINPUT);
+    assert_int_equal(ledger_epcis_xmlw_namespace(w, "p", "urn:a\"b", &err), LEDGER_EINPUT);
+    assert_int_equal(ledger_epcis_xmlw_begin(w, &err), 0);
+    assert_int_equal(ledger_epcis_xmlw_event(w, ev, &err), 0);
+    assert_int_equal(ledger_epcis_xmlw_end(w, &err), 0);
+    fclose(f);
+    assert_non_null(strstr(buf, "<hc:dose xmlns:hc=\"https://ref.gs1eg.org/voc/\">5</hc:dose>"));
+    assert_non_null(strstr(buf, "xmlns:own=\"urn:own:\""));
+    assert_null(strstr(buf, "urn:not-this:"));
+    free(buf);
+    json_decref(ev);
+}
+
 static void test_query_names(void **state)
 {
     ledger_epcis_xmlw_t *w;
@@ -373,7 +426,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gs1_examples), cmocka_unit_test(test_made_up),
         cmocka_unit_test(test_rebound),      cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_query_names),
+        cmocka_unit_test(test_query_names), cmocka_unit_test(test_namespace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
