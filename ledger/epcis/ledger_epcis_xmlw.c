@@ -367,8 +367,8 @@ static int xml_name(ledger_epcis_xmlw_t *w, const char *key, char *name, size_t 
             return ledger_err_set(err, LEDGER_EINPUT,
                                   "member \"%.80s\": its prefix \"%s\" is bound by none of the "
                                   "event's own @context items (a remote context is never "
-                                  "fetched), so its XML namespace is unknown: give it with "
-                                  "--namespace %s=URI",
+                                  "fetched), so its XML namespace is unknown (keten export "
+                                  "--xml and convert --to xml take --namespace %s=URI)",
                                   key, p, p);
     }
     /* an IRI: the namespace up to the last '/' or '#', the local name after */
