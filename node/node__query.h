@@ -22,6 +22,7 @@ struct node_query {
     void *gate_ctx;
     node_query_feeds_fn feeds; /* who sees the partners' feeds, or NULL: nobody */
     void *feeds_ctx;
+    json_t *xml_ns; /* prefix -> namespace for the XML answers, or NULL */
 };
 
 enum {
@@ -103,6 +104,6 @@ void node__query_now(char *out, size_t cap);
 /* Answers 200 with events (an array, borrowed) as an EPCIS 2.0 XML
  * EPCISQueryDocument; 406 (a problem) when one has no XML form. 0 or
  * LEDGER_ENOMEM. */
-int node_query__xml_answer(node_http_resp_t *resp, const json_t *events);
+int node_query__xml_answer(const node_query_t *q, node_http_resp_t *resp, const json_t *events);
 
 #endif

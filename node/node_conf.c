@@ -2,6 +2,7 @@
  * in a keten home (see node_conf.h).  Small JSON files through jansson,
  * replaced atomically. */
 #include "node_conf.h"
+#include "ledger_epcis_xmlw.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -605,6 +606,34 @@ static int conf_cors(json_t *h, node_http_conf_t *out, ledger_err_t *err)
     return 0;
 }
 
+/* "xmlNamespaces" of "http": prefix -> namespace URI, each checked as the
+ * XML writer will take it. */
+static int conf_xmlns(json_t *h, node_http_conf_t *out, ledger_err_t *err)
+{
+    json_t *x = json_object_get(h, "xmlNamespaces"), *v;
+    const char *k;
+    if (!x || json_is_null(x))
+        return 0;
+    if (!json_is_object(x) || json_object_size(x) > NODE_XMLNS_MAX)
+        return ledger_err_set(err, LEDGER_EINPUT,
+                              "keten.json: http.xmlNamespaces must be an object of at most %d "
+                              "prefixes, e.g. {\"gs1egypthc\": "
+                              "\"https://ref.gs1eg.org/extensions/epcis/hc/voc/\"}",
+                              NODE_XMLNS_MAX);
+    json_object_foreach(x, k, v)
+    {
+        int rc;
+        if ((rc = ledger_epcis_xmlw_namespace_check(k, json_string_value(v), err)) < 0) {
+            ledger_err_prefix(err, "keten.json: http.xmlNamespaces");
+            return rc;
+        }
+        snprintf(out->xmlns_prefix[out->nxmlns], sizeof out->xmlns_prefix[0], "%s", k);
+        snprintf(out->xmlns_uri[out->nxmlns++], sizeof out->xmlns_uri[0], "%s",
+                 json_string_value(v));
+    }
+    return 0;
+}
+
 static int feeds_add(uint8_t (*out)[32], size_t cap, size_t *n, const uint8_t feed[32],
                      ledger_err_t *err)
 {
@@ -690,7 +719,8 @@ int node_http_conf_load(const char *home, node_http_conf_t *out, ledger_err_t *e
         (rc = conf_uint(h, "requestTimeoutMs", 3600000, &v[2], err)) ||
         (rc = conf_uint(h, "idleTimeoutMs", 3600000, &v[3], err)) ||
         (rc = conf_uint(h, "maxConnections", 1000000, &v[4], err)) ||
-        (rc = conf_public(h, &out->pub, err)) || (rc = conf_cors(h, out, err)))
+        (rc = conf_public(h, &out->pub, err)) || (rc = conf_cors(h, out, err)) ||
+        (rc = conf_xmlns(h, out, err)))
         goto out;
     out->limits.header_max = (size_t)v[0];
     out->limits.body_max = (size_t)v[1];

@@ -107,6 +107,7 @@ typedef struct node_public_conf {
     size_t npartners;
 } node_public_conf_t;
 
+#define NODE_XMLNS_MAX 32
 typedef struct node_http_conf {
     char listen[NODE_ADDR_MAX]; /* "" when none: no HTTP */
     int expose;                 /* 1: a non-loopback listen address is allowed */
@@ -118,6 +119,12 @@ typedef struct node_http_conf {
      * read the public and query routes (node_cors.h); none by default */
     char cors[NODE_CORS_MAX][NODE_CORS_ORIGIN_MAX];
     size_t ncors;
+    /* "xmlNamespaces": {"prefix": "namespace URI", ...}: the XML answers'
+     * namespaces of extension prefixes that events take from remote
+     * contexts (ledger_epcis_xmlw_namespace) */
+    char xmlns_prefix[NODE_XMLNS_MAX][64];
+    char xmlns_uri[NODE_XMLNS_MAX][401];
+    size_t nxmlns;
 } node_http_conf_t;
 
 /* Loads the "http" member of <home>/keten.json into *out (zeroed when there

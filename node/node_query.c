@@ -671,7 +671,7 @@ static int answer_query(node_query_t *nq, const node_http_req_t *req, q_t *q,
         if ((rc = next_link(req, token, resp)))
             goto out;
     }
-    rc = node_query_wants_xml(req) ? node_query__xml_answer(resp, list)
+    rc = node_query_wants_xml(req) ? node_query__xml_answer(nq, resp, list)
                                    : node_http_resp_json(resp, 200, "application/ld+json", doc);
 out:
     json_decref(doc);
@@ -723,7 +723,7 @@ static int answer_event(node_query_t *nq, const node_http_req_t *req, const char
             json_t *one = json_pack("[o]", ev);
             if (!one)
                 return LEDGER_ENOMEM;
-            rc = node_query__xml_answer(resp, one);
+            rc = node_query__xml_answer(nq, resp, one);
             json_decref(one);
             return rc < 0 ? rc : 1;
         }
@@ -951,7 +951,24 @@ void node_query_set_gate(node_query_t *q, node_query_gate_fn fn, void *ctx)
 
 void node_query_free(node_query_t *q)
 {
+    if (q)
+        json_decref(q->xml_ns);
     free(q);
+}
+
+int node_query_set_xml_namespaces(node_query_t *q, const char (*prefix)[64],
+                                  const char (*uri)[401], size_t n, ledger_err_t *err)
+{
+    json_t *ns = n ? json_object() : NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!ns || json_object_set_new(ns, prefix[i], json_string(uri[i])) < 0) {
+            json_decref(ns);
+            ns = NULL;
+            break;
+        }
+    json_decref(q->xml_ns);
+    q->xml_ns = ns;
+    return n && !ns ? ledger_err_set(err, LEDGER_ENOMEM, "out of memory") : 0;
 }
 
 void node_query_set_feeds(node_query_t *q, node_query_feeds_fn fn, void *ctx)

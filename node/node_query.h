@@ -147,12 +147,20 @@ int node_query_wants_xml(const node_http_req_t *req);
 
 /* The XML form of node_query_document: an EPCIS 2.0 XML
  * EPCISQueryDocument of events (a JSON array, borrowed) with queryName
- * query_name and, when not NULL, subscriptionID subscription_id, as text in
+ * query_name and, when not NULL, subscriptionID subscription_id (with q's
+ * namespaces, node_query_set_xml_namespaces; q may be NULL), as text in
  * *buf (malloc'd, *len bytes, the caller frees). 0; LEDGER_EINPUT (an
  * event has no XML form: err says which), LEDGER_ENOMEM, LEDGER_EIO; *buf
  * is then NULL. */
-int node_query_xml_document(const char *query_name, const char *subscription_id,
-                            const json_t *events, char **buf, size_t *len, ledger_err_t *err);
+int node_query_xml_document(const node_query_t *q, const char *query_name,
+                            const char *subscription_id, const json_t *events, char **buf,
+                            size_t *len, ledger_err_t *err);
+
+/* The namespaces of extension prefixes the XML answers use where an event's
+ * own @context binds none (keten.json http.xmlNamespaces): n pairs, copied;
+ * the ones before are dropped. 0 or LEDGER_ENOMEM (then none). */
+int node_query_set_xml_namespaces(node_query_t *q, const char (*prefix)[64],
+                                  const char (*uri)[401], size_t n, ledger_err_t *err);
 
 /* Adds the headers of the EPCIS 2.0 REST binding every answer carries
  * (GS1-EPCIS-Version, GS1-CBV-Version, GS1-EPCIS-Min/-Max,

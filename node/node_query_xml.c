@@ -51,8 +51,9 @@ int node_query_wants_xml(const node_http_req_t *req)
     return 0;
 }
 
-int node_query_xml_document(const char *query_name, const char *subscription_id,
-                            const json_t *events, char **buf, size_t *len, ledger_err_t *err)
+int node_query_xml_document(const node_query_t *q, const char *query_name,
+                            const char *subscription_id, const json_t *events, char **buf,
+                            size_t *len, ledger_err_t *err)
 {
     FILE *f;
     ledger_epcis_xmlw_t *w = NULL;
@@ -66,8 +67,18 @@ int node_query_xml_document(const char *query_name, const char *subscription_id,
         return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");
     if ((rc = ledger_epcis_xmlw_new(f, LEDGER_EPCIS_XMLW_QUERY, &w, err)) < 0 ||
         (query_name &&
-         (rc = ledger_epcis_xmlw_query_names(w, query_name, subscription_id, err)) < 0) ||
-        (rc = ledger_epcis_xmlw_begin(w, err)) < 0)
+         (rc = ledger_epcis_xmlw_query_names(w, query_name, subscription_id, err)) < 0))
+        goto out;
+    if (q && q->xml_ns) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(q->xml_ns, k, v)
+        {
+            if ((rc = ledger_epcis_xmlw_namespace(w, k, json_string_value(v), err)) < 0)
+                goto out;
+        }
+    }
+    if ((rc = ledger_epcis_xmlw_begin(w, err)) < 0)
         goto out;
     json_array_foreach(events, i, ev) if ((rc = ledger_epcis_xmlw_event(w, ev, err)) < 0) goto out;
     rc = ledger_epcis_xmlw_end(w, err);
@@ -84,12 +95,12 @@ out:
     return rc;
 }
 
-int node_query__xml_answer(node_http_resp_t *resp, const json_t *events)
+int node_query__xml_answer(const node_query_t *q, node_http_resp_t *resp, const json_t *events)
 {
     char *buf = NULL;
     size_t len = 0;
     ledger_err_t err;
-    int rc = node_query_xml_document(NULL, NULL, events, &buf, &len, &err);
+    int rc = node_query_xml_document(q, NULL, NULL, events, &buf, &len, &err);
 
     if (rc == 0)
         rc = node_http_resp_set(resp, 200, "application/xml", buf, len);

@@ -152,7 +152,7 @@ static int send_doc(sub_t *u, json_t *events)
     if (u->xml) {
         size_t len;
         ledger_err_t err;
-        rc = node_query_xml_document(u->name, u->id, events, &text, &len, &err);
+        rc = node_query_xml_document(u->owner->q, u->name, u->id, events, &text, &len, &err);
         json_decref(events);
         if (rc == LEDGER_EINPUT) { /* a stored event XML cannot hold: say which, and stop */
             char why[120];

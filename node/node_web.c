@@ -198,6 +198,9 @@ static int start(node_t *n, const node_http_conf_t *hc, ledger_err_t *err)
         return rc;
     node_query_set_gate(n->query, node_capture_query_gate, n->tokens);
     node_query_set_feeds(n->query, query_all_feeds, n);
+    if ((rc = node_query_set_xml_namespaces(n->query, (const char(*)[64])hc->xmlns_prefix,
+                                            (const char(*)[401])hc->xmlns_uri, hc->nxmlns, err)))
+        return rc;
     snprintf(n->http_addr, sizeof n->http_addr, "%s", hc->listen);
     return 0;
 }
@@ -251,6 +254,9 @@ int node_web_reload(node_t *n, ledger_err_t *err)
     pub_free(&old);
     pub_install(n, &w);
     node_http_set_limits(n->http, &hc.limits);
+    if ((rc = node_query_set_xml_namespaces(n->query, (const char(*)[64])hc.xmlns_prefix,
+                                            (const char(*)[401])hc.xmlns_uri, hc.nxmlns, err)))
+        return rc;
     snprintf(n->http_addr, sizeof n->http_addr, "%s", hc.listen);
     node_log(n, "SIGHUP: HTTP settings read again: http://%s%s%s, %zu public feeds and partners, "
                 "%zu CORS origins",

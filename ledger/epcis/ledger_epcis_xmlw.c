@@ -368,7 +368,8 @@ static int xml_name(ledger_epcis_xmlw_t *w, const char *key, char *name, size_t 
                                   "member \"%.80s\": its prefix \"%s\" is bound by none of the "
                                   "event's own @context items (a remote context is never "
                                   "fetched), so its XML namespace is unknown (keten export "
-                                  "--xml and convert --to xml take --namespace %s=URI)",
+                                  "--xml and convert --to xml take --namespace %s=URI, a node "
+                                  "http.xmlNamespaces in keten.json)",
                                   key, p, p);
     }
     /* an IRI: the namespace up to the last '/' or '#', the local name after */
@@ -873,12 +874,9 @@ int ledger_epcis_xmlw_end(ledger_epcis_xmlw_t *w, ledger_err_t *err)
     return rc;
 }
 
-int ledger_epcis_xmlw_namespace(ledger_epcis_xmlw_t *w, const char *prefix, const char *uri,
-                                ledger_err_t *err)
+int ledger_epcis_xmlw_namespace_check(const char *prefix, const char *uri, ledger_err_t *err)
 {
     size_t n = prefix ? strlen(prefix) : 0;
-    if (!w || w->begun)
-        return ledger_err_set(err, LEDGER_EINVAL, "xmlw_namespace: no writer, or begun");
     if (!n || n >= 64 || !ncname(prefix, n) || strncasecmp(prefix, "xml", 3) == 0 ||
         fixed_prefix(prefix))
         return ledger_err_set(err, LEDGER_EINPUT,
@@ -890,6 +888,17 @@ int ledger_epcis_xmlw_namespace(ledger_epcis_xmlw_t *w, const char *prefix, cons
                               "namespace of \"%s\": \"%.80s\" is not an absolute URI (no spaces, "
                               "quotes, <, > or &)",
                               prefix, uri ? uri : "");
+    return 0;
+}
+
+int ledger_epcis_xmlw_namespace(ledger_epcis_xmlw_t *w, const char *prefix, const char *uri,
+                                ledger_err_t *err)
+{
+    int rc;
+    if (!w || w->begun)
+        return ledger_err_set(err, LEDGER_EINVAL, "xmlw_namespace: no writer, or begun");
+    if ((rc = ledger_epcis_xmlw_namespace_check(prefix, uri, err)) < 0)
+        return rc;
     if ((!w->extra && !(w->extra = json_object())) ||
         json_object_set_new(w->extra, prefix, json_string(uri)) < 0)
         return ledger_err_set(err, LEDGER_ENOMEM, "out of memory");

@@ -56,6 +56,9 @@ int ledger_epcis_xmlw_query_names(ledger_epcis_xmlw_t *w, const char *query_name
  * holding a space, quote, <, > or &), LEDGER_ENOMEM. */
 int ledger_epcis_xmlw_namespace(ledger_epcis_xmlw_t *w, const char *prefix, const char *uri,
                                 ledger_err_t *err);
+/* The checks of ledger_epcis_xmlw_namespace alone (for settings read
+ * before any writer exists). 0 or LEDGER_EINPUT. */
+int ledger_epcis_xmlw_namespace_check(const char *prefix, const char *uri, ledger_err_t *err);
 
 /* Writes the XML declaration and the document's head (creationDate: now).
  * 0, LEDGER_EINVAL (no w, called twice), LEDGER_EIO. */
