@@ -27,28 +27,9 @@
 #     (keten.>) exits 3 (every dead letter would come back).
 set -eu
 . "$(dirname "$0")/nodelib.bash"
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 A=$T/a
 
-command -v nats-server >/dev/null || fail "nats-server is not installed (make deps)"
-TOOLS=${KETEN_BUILD:-$T}/tools
-NATSREAD=$TOOLS/natsread
-if [ ! -x "$NATSREAD" ] || [ "$ROOT/tests/tools/natsread/main.go" -nt "$NATSREAD" ]; then
-    mkdir -p "$TOOLS"
-    (cd "$ROOT/tests/tools/natsread" && GO111MODULE=off GOPATH=/usr/share/gocode \
-        GOCACHE="$TOOLS/gocache" GOFLAGS= go build -o "$NATSREAD" .) || fail "build natsread"
-fi
-ok
-
-NPORT=$(free_port)
-URL=nats://127.0.0.1:$NPORT
-nats_up() { python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $NPORT), 0.5)"; }
-start_nats() {
-    nats-server -js -a 127.0.0.1 -p "$NPORT" -sd "$T/js" >>"$T/nats.log" 2>&1 &
-    NATS_PID=$!
-    NODE_PIDS+=($NATS_PID)
-    WHY="nats-server listens" wait_until 10 nats_up
-}
+. "$(dirname "$0")/natslib.bash"
 start_nats
 
 # ---- bad input -------------------------------------------------------------------

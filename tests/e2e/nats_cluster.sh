@@ -8,20 +8,10 @@
 # nothing is there twice, every entry in seq order, read from a survivor.
 set -eu
 . "$(dirname "$0")/nodelib.bash"
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 A=$T/a
 N=30000
 
-command -v nats-server >/dev/null || fail "nats-server is not installed (make deps)"
-TOOLS=${KETEN_BUILD:-$T}/tools
-NATSREAD=$TOOLS/natsread
-if [ ! -x "$NATSREAD" ] || [ "$ROOT/tests/tools/natsread/main.go" -nt "$NATSREAD" ]; then
-    mkdir -p "$TOOLS"
-    (cd "$ROOT/tests/tools/natsread" && GO111MODULE=off GOPATH=/usr/share/gocode \
-        GOCACHE="$TOOLS/gocache" GOFLAGS= go build -o "$NATSREAD" .) || fail "build natsread"
-fi
-ok
-
+. "$(dirname "$0")/natslib.bash"
 CP=() RP=() NP=()
 for i in 0 1 2; do CP[$i]=$(free_port); RP[$i]=$(free_port); done
 for i in 0 1 2; do

@@ -12,29 +12,9 @@
 #     a feed the store does not hold: clear errors, nothing changed.
 set -eu
 . "$(dirname "$0")/nodelib.bash"
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 A=$T/a
 
-command -v nats-server >/dev/null || fail "nats-server is not installed (make deps)"
-TOOLS=${KETEN_BUILD:-$T}/tools
-NATSREAD=$TOOLS/natsread
-if [ ! -x "$NATSREAD" ] || [ "$ROOT/tests/tools/natsread/main.go" -nt "$NATSREAD" ]; then
-    mkdir -p "$TOOLS"
-    (cd "$ROOT/tests/tools/natsread" && GO111MODULE=off GOPATH=/usr/share/gocode \
-        GOCACHE="$TOOLS/gocache" GOFLAGS= go build -o "$NATSREAD" .) || fail "build natsread"
-fi
-ok
-
-NPORT=$(free_port)
-URL=nats://127.0.0.1:$NPORT
-nats_up() { python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $NPORT), 0.5)"; }
-start_nats() {
-    nats-server -js -a 127.0.0.1 -p "$NPORT" -sd "$T/js" >>"$T/nats.log" 2>&1 &
-    NATS_PID=$!
-    NODE_PIDS+=($NATS_PID)
-    WHY="nats-server listens" wait_until 10 nats_up
-}
-stop_nats() { kill "$NATS_PID"; wait "$NATS_PID" 2>/dev/null || true; }
+. "$(dirname "$0")/natslib.bash"
 start_a() {
     : >"$A.log"
     "$KETEN" --home "$A" node 2>>"$A.log" & # "stream" in keten.json
