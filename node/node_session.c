@@ -233,6 +233,16 @@ static node_head_t *peer_head(session_t *s, const uint8_t feed[32], int create)
     return &v[s->npeer_heads++];
 }
 
+/* The peer now holds a feed it did not. A checkpoint gossiped to it
+ * before may have carried a cosignature by that feed's key, which it
+ * dropped then (a witness whose feed it did not hold: ledger_witness.h);
+ * so every note is sent to it once more (node_witness_gossip), else that
+ * cosignature would never reach it while the checkpoint stays the same. */
+static void peer_holds_more(session_t *s)
+{
+    node_witness_free(s);
+}
+
 static void send_want(session_t *s, const uint8_t feed[32], uint64_t from, uint64_t to)
 {
     ledger_buf_t m = LEDGER_BUF_INIT;
@@ -499,6 +509,8 @@ static void on_entries(session_t *s, const node_msg_t *m)
     {
         node_head_t *ph = peer_head(s, m->feed, 1);
         uint64_t last = m->from + k - 1;
+        if (ph && !ph->seq && last)
+            peer_holds_more(s);
         if (ph && last > ph->seq && !rep.link_mismatch)
             ph->seq = last;
         /* the peer said it has more of this feed: a bulk sync is under way */
@@ -611,8 +623,11 @@ static void on_message(session_t *s, const uint8_t *p, size_t len)
         for (uint32_t i = 0; i < m.n; i++) {
             node_head_t h, *ph;
             node_msg_head(&m, i, &h);
-            if ((ph = peer_head(s, h.feed, 1)))
+            if ((ph = peer_head(s, h.feed, 1))) {
+                if (!ph->seq && h.seq)
+                    peer_holds_more(s);
                 *ph = h;
+            }
             consider(s, &h);
         }
         break;
