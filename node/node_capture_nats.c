@@ -601,7 +601,8 @@ static int fetch(node_cnats_t *cn, int n, int64_t timeout_ms, char *why, size_t 
             continue;
         }
         list.Msgs[i] = NULL;
-        memcpy(j->body, natsMsg_GetData(m), (size_t)len);
+        if (len > 0) /* an empty message may have no data pointer */
+            memcpy(j->body, natsMsg_GetData(m), (size_t)len);
         j->len = (size_t)len;
         j->cn = cn;
         j->msg = m;

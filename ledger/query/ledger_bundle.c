@@ -342,7 +342,8 @@ static int put_statements(ledger_store_t *st, const ledger_bundle_partner_t *par
         if (want)
             pick[n++] = r;
     }
-    qsort(pick, n, sizeof *pick, rec_cmp);
+    if (n > 1) /* pick is NULL when the store holds no statements */
+        qsort(pick, n, sizeof *pick, rec_cmp);
     if (ledger_cbor_put_array(out, n)) {
         rc = ledger_err_set(err, LEDGER_ENOMEM, "out of memory building the bundle");
         goto done;
