@@ -31,6 +31,7 @@
 #include <nats/nats.h>
 
 #include "node_capture.h"
+#include "node_conf.h"
 #include "node_writer.h"
 
 #define BACKOFF_MIN_MS 250
@@ -199,19 +200,6 @@ int node_cnats_conf_check(const node_cnats_conf_t *c, ledger_err_t *err)
     return 0;
 }
 
-static int conf_str(json_t *o, const char *name, char *out, size_t cap, ledger_err_t *err)
-{
-    json_t *v = json_object_get(o, name);
-    if (!v)
-        return 0;
-    if (!json_is_string(v) || strlen(json_string_value(v)) >= cap)
-        return ledger_err_set(err, LEDGER_EINPUT,
-                              "keten.json: captureFrom.%s must be a string of at most %zu bytes",
-                              name, cap - 1);
-    snprintf(out, cap, "%s", json_string_value(v));
-    return 0;
-}
-
 int node_cnats_conf_load(const char *home, node_cnats_conf_t *out, ledger_err_t *err)
 {
     char path[PATH_MAX], url[NODE_STREAM_STR_MAX + 300] = "";
@@ -234,14 +222,17 @@ int node_cnats_conf_load(const char *home, node_cnats_conf_t *out, ledger_err_t 
                             "or an object (docs/stream.md)");
         goto out;
     } else {
-        if ((rc = conf_str(h, "url", url, sizeof url, err)) ||
-            (rc = conf_str(h, "durable", out->durable, sizeof out->durable, err)) ||
-            (rc = conf_str(h, "stream", out->stream, sizeof out->stream, err)) ||
-            (rc = conf_str(h, "deadLetter", out->dead, sizeof out->dead, err)) ||
+        if ((rc = node_conf_str(h, "captureFrom", "url", url, sizeof url, err)) ||
+            (rc = node_conf_str(h, "captureFrom", "durable", out->durable, sizeof out->durable,
+                                err)) ||
             (rc =
-                 conf_str(h, "deadLetterStream", out->dead_stream, sizeof out->dead_stream, err)) ||
-            (rc = conf_str(h, "creds", out->creds, sizeof out->creds, err)) ||
-            (rc = conf_str(h, "ca", out->ca, sizeof out->ca, err)))
+                 node_conf_str(h, "captureFrom", "stream", out->stream, sizeof out->stream, err)) ||
+            (rc =
+                 node_conf_str(h, "captureFrom", "deadLetter", out->dead, sizeof out->dead, err)) ||
+            (rc = node_conf_str(h, "captureFrom", "deadLetterStream", out->dead_stream,
+                                sizeof out->dead_stream, err)) ||
+            (rc = node_conf_str(h, "captureFrom", "creds", out->creds, sizeof out->creds, err)) ||
+            (rc = node_conf_str(h, "captureFrom", "ca", out->ca, sizeof out->ca, err)))
             goto out;
         if ((aw = json_object_get(h, "ackWait"))) {
             if (!json_is_integer(aw) || json_integer_value(aw) < 1 ||

@@ -516,15 +516,16 @@ static int conf_uint(json_t *o, const char *name, uint64_t max, uint64_t *out, l
     return 0;
 }
 
-static int conf_str(json_t *o, const char *name, char *out, size_t cap, ledger_err_t *err)
+int node_conf_str(json_t *o, const char *section, const char *name, char *out, size_t cap,
+                  ledger_err_t *err)
 {
     json_t *v = json_object_get(o, name);
     if (!v)
         return 0;
     if (!json_is_string(v) || strlen(json_string_value(v)) >= cap)
         return ledger_err_set(err, LEDGER_EINPUT,
-                              "keten.json: http.%s must be a string of at most %zu bytes", name,
-                              cap - 1);
+                              "keten.json: %s.%s must be a string of at most %zu bytes", section,
+                              name, cap - 1);
     snprintf(out, cap, "%s", json_string_value(v));
     return 0;
 }
@@ -697,7 +698,7 @@ int node_http_conf_load(const char *home, node_http_conf_t *out, ledger_err_t *e
     if (!h || json_is_null(h))
         goto out;
     if (json_is_string(h)) {
-        rc = conf_str(cfg, "http", out->listen, sizeof out->listen, err);
+        rc = node_conf_str(cfg, "http", "http", out->listen, sizeof out->listen, err);
         goto out;
     }
     if (!json_is_object(h)) {
@@ -711,9 +712,9 @@ int node_http_conf_load(const char *home, node_http_conf_t *out, ledger_err_t *e
         goto out;
     }
     out->expose = json_is_true(e);
-    if ((rc = conf_str(h, "listen", out->listen, sizeof out->listen, err)) ||
-        (rc = conf_str(h, "prefix", out->prefix, sizeof out->prefix, err)) ||
-        (rc = conf_str(h, "baseUrl", out->base_url, sizeof out->base_url, err)) ||
+    if ((rc = node_conf_str(h, "http", "listen", out->listen, sizeof out->listen, err)) ||
+        (rc = node_conf_str(h, "http", "prefix", out->prefix, sizeof out->prefix, err)) ||
+        (rc = node_conf_str(h, "http", "baseUrl", out->base_url, sizeof out->base_url, err)) ||
         (rc = conf_uint(h, "maxHeaderBytes", 1024 * 1024, &v[0], err)) ||
         (rc = conf_uint(h, "maxBodyBytes", (uint64_t)1 << 32, &v[1], err)) ||
         (rc = conf_uint(h, "requestTimeoutMs", 3600000, &v[2], err)) ||
@@ -789,16 +790,17 @@ int node_stream_conf_load(const char *home, node_stream_conf_t *out, ledger_err_
     if (!h || json_is_null(h))
         goto out;
     if (json_is_string(h))
-        rc = conf_str(cfg, "stream", out->servers, sizeof out->servers, err);
+        rc = node_conf_str(cfg, "http", "stream", out->servers, sizeof out->servers, err);
     else if (!json_is_object(h))
         rc = ledger_err_set(err, LEDGER_EINPUT,
                             "keten.json: \"stream\" must be \"nats://HOST:PORT\" or an object "
                             "(docs/stream.md)");
-    else if ((rc = conf_str(h, "servers", out->servers, sizeof out->servers, err)) ||
-             (rc = conf_str(h, "name", out->name, sizeof out->name, err)) ||
-             (rc = conf_str(h, "subjectPrefix", out->prefix, sizeof out->prefix, err)) ||
-             (rc = conf_str(h, "creds", out->creds, sizeof out->creds, err)) ||
-             (rc = conf_str(h, "ca", out->ca, sizeof out->ca, err)))
+    else if ((rc = node_conf_str(h, "http", "servers", out->servers, sizeof out->servers, err)) ||
+             (rc = node_conf_str(h, "http", "name", out->name, sizeof out->name, err)) ||
+             (rc = node_conf_str(h, "http", "subjectPrefix", out->prefix, sizeof out->prefix,
+                                 err)) ||
+             (rc = node_conf_str(h, "http", "creds", out->creds, sizeof out->creds, err)) ||
+             (rc = node_conf_str(h, "http", "ca", out->ca, sizeof out->ca, err)))
         goto out;
     if (rc)
         goto out;

@@ -132,6 +132,12 @@ typedef struct node_http_conf {
  * keten.json cannot be read. */
 int node_http_conf_load(const char *home, node_http_conf_t *out, ledger_err_t *err);
 
+/* A string member name of the keten.json object o into out (cap bytes):
+ * nothing when absent; LEDGER_EINPUT "keten.json: SECTION.NAME must be a
+ * string of at most ... bytes" when not a string or too long. */
+int node_conf_str(json_t *o, const char *section, const char *name, char *out, size_t cap,
+                  ledger_err_t *err);
+
 /* The feeds whose events the public routes show: the node's own (self,
  * first), then pub's feeds, then the feed of every partner pub names (the
  * peer of that name in peers, the operator's names); each once, at most
